@@ -1,0 +1,33 @@
+package org.greylite.suspicion;
+
+import java.util.EnumSet;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Everything the suspicion rules may look at for one RCPT: who the client is, what it said and how it behaved.
+ * The suspicion module does no I/O; whoever builds the facts has already looked up the PTR name.
+ *
+ * @param address   the client's IP address, textual (IPv4 dotted quad or IPv6)
+ * @param ptrName   the client's confirmed PTR name, or the empty string when it has none
+ * @param helo      the HELO/EHLO argument, or the empty string
+ * @param sender    the envelope sender without angle brackets (empty for the null sender)
+ * @param recipient the envelope recipient without angle brackets
+ * @param variables environment-style variables (tcprules, dnsblenv's BLACKLISTED, ...) that are set
+ * @param behaviours behaviours the client showed
+ */
+public record ClientFacts(String address, String ptrName, String helo, String sender, String recipient,
+                          Map<String, String> variables, Set<Behaviour> behaviours) {
+
+    public ClientFacts {
+        Objects.requireNonNull(address, "address");
+        ptrName = ptrName == null ? "" : ptrName;
+        helo = helo == null ? "" : helo;
+        sender = sender == null ? "" : sender;
+        recipient = recipient == null ? "" : recipient;
+        variables = variables == null ? Map.of() : Map.copyOf(variables);
+        behaviours = behaviours == null || behaviours.isEmpty()
+                ? Set.of() : Set.copyOf(EnumSet.copyOf(behaviours));
+    }
+}
