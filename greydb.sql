@@ -1,0 +1,36 @@
+-- greydb: the greylisting database.
+-- The programs apply this file themselves when the database is new; by hand:
+--   sqlite3 -init greydb.sql /var/db/greylite/greylite.db .quit
+-- Every statement is idempotent, so applying it to an existing greydb is harmless.
+-- Times are Unix seconds (UTC).
+
+PRAGMA journal_mode = WAL;
+
+-- One row per (client, sender, recipient) triplet seen.
+CREATE TABLE IF NOT EXISTS triplet (
+    client     TEXT    NOT NULL,  -- client key: the address (192.0.2.7) or its network (192.0.2.0/24)
+    sender     TEXT    NOT NULL,  -- envelope sender, lower case; '' for the null sender <>
+    recipient  TEXT    NOT NULL,  -- envelope recipient, lower case
+    refusals   INTEGER NOT NULL,  -- refusals counted so far
+    first_seen INTEGER NOT NULL,  -- first attempt
+    last_seen  INTEGER NOT NULL,  -- last counted refusal; once passed, last delivery
+    passed_at  INTEGER,           -- when it first passed; NULL while pending
+    PRIMARY KEY (client, sender, recipient)
+) WITHOUT ROWID;
+
+-- Clients whose mail passes without greylisting.
+CREATE TABLE IF NOT EXISTS whitelist (
+    client     TEXT    NOT NULL PRIMARY KEY, -- client key, as in triplet.client
+    source     TEXT    NOT NULL DEFAULT 'auto', -- 'auto': earned by a delivery; 'admin': added by hand
+    created    INTEGER NOT NULL,
+    last_seen  INTEGER NOT NULL,  -- last delivery; an auto entry expires whitelist-lifetime after it
+    expires    INTEGER,           -- admin entries: when it ends; NULL for never
+    comment    TEXT
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS greydb_meta (
+    key   TEXT NOT NULL PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+
+INSERT OR IGNORE INTO greydb_meta (key, value) VALUES ('schema_version', '1');

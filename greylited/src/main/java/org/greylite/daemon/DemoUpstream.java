@@ -1,0 +1,67 @@
+package org.greylite.daemon;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.subethamail.smtp.server.SMTPServer;
+
+/**
+ * The upstream greylited uses when none is given: an SMTP server (SubEthaSMTP) on a loopback port
+ * that accepts all mail and saves each delivered copy as a file, so the whole job can be watched on
+ * a fresh machine with nothing else installed.
+ */
+final class DemoUpstream implements AutoCloseable {
+
+    private final SMTPServer server;
+    private final Path folder;
+    private final AtomicInteger count = new AtomicInteger();
+
+    DemoUpstream(Path folder) {
+        this.folder = folder.toAbsolutePath();
+        try {
+            Files.createDirectories(this.folder);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the demo mail folder " + this.folder + ": " + e.getMessage(), e);
+        }
+        this.server = SMTPServer.port(0)
+                .bindAddress(InetAddress.getLoopbackAddress())
+                .hostName("demo-upstream.localhost")
+                .softwareName("greylited demo upstream")
+                .insertReceivedHeaders(false)
+                .messageHandler((context, from, to, data) -> save(to, data))
+                .build();
+    }
+
+    private void save(String to, byte[] data) {
+        String safe = to.replaceAll("[^A-Za-z0-9@._-]", "_");
+        Path file = folder.resolve(String.format("%05d-%s.eml", count.incrementAndGet(), safe));
+        try {
+            Files.write(file, data);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    DemoUpstream start() {
+        server.start();
+        return this;
+    }
+
+    InetSocketAddress address() {
+        return new InetSocketAddress(InetAddress.getLoopbackAddress(), server.getPortAllocated());
+    }
+
+    Path folder() {
+        return folder;
+    }
+
+    @Override
+    public void close() {
+        server.stop();
+    }
+}

@@ -1,0 +1,238 @@
+package org.greylite.daemon;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+
+import org.apache.mina.core.service.IoProcessor;
+import org.apache.mina.core.service.SimpleIoProcessorPool;
+import org.apache.mina.core.session.IdleStatus;
+import org.apache.mina.core.session.IoSession;
+import org.apache.mina.transport.socket.nio.NioProcessor;
+import org.apache.mina.transport.socket.nio.NioSession;
+import org.apache.mina.transport.socket.nio.NioSocketAcceptor;
+import org.apache.mina.transport.socket.nio.NioSocketConnector;
+import org.greylite.relay.RcptPolicy;
+import org.greylite.relay.RelaySession;
+import org.greylite.relay.RelaySettings;
+import org.greylite.relay.SessionInfo;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The standalone reverse proxy: accepts SMTP clients, connects each to the upstream, and runs a
+ * {@link RelaySession} between the two. A few I/O threads (shared by both legs) carry every
+ * connection; greylisting decisions run on the {@link RcptPolicy}'s own thread.
+ *
+ * <p>Built with {@link #builder()}; {@link #start()} binds, {@link #stop(Duration)} stops accepting and
+ * lets sessions in flight finish within a bound.
+ */
+public final class ProxyServer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ProxyServer.class);
+
+    private final Builder cfg;
+    private final IoProcessor<NioSession> processors;
+    private final NioSocketAcceptor acceptor;
+    private final NioSocketConnector connector;
+    private final ScheduledExecutorService timers;
+    private InetSocketAddress bound;
+
+    private ProxyServer(Builder b) {
+        this.cfg = b;
+        this.processors = new SimpleIoProcessorPool<>(NioProcessor.class, b.ioThreads);
+        this.acceptor = new NioSocketAcceptor(processors);
+        this.connector = new NioSocketConnector(processors);
+        this.timers = Executors.newSingleThreadScheduledExecutor(daemonThreads("greylited-timer"));
+
+        acceptor.setReuseAddress(true);
+        acceptor.setBacklog(b.backlog);
+        acceptor.getSessionConfig().setTcpNoDelay(true);
+        acceptor.getSessionConfig().setIdleTime(IdleStatus.READER_IDLE, seconds(b.idleTimeout));
+        acceptor.setHandler(new RelayHandlers.Client(this::newRelay));
+
+        connector.setConnectTimeoutMillis(b.connectTimeout.toMillis());
+        connector.getSessionConfig().setTcpNoDelay(true);
+        connector.getSessionConfig().setIdleTime(IdleStatus.READER_IDLE, seconds(b.upstreamTimeout));
+        connector.setHandler(new RelayHandlers.Upstream());
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    private RelaySession newRelay(IoSession client) {
+        InetSocketAddress remote = (InetSocketAddress) client.getRemoteAddress();
+        MinaRelayTransport transport = new MinaRelayTransport(client, connector, cfg.upstream, timers);
+        SessionInfo info = new SessionInfo(remote.getAddress(), "", Map.of(), true);
+        RelaySession relay = new RelaySession(transport, cfg.policy, cfg.relaySettings, info);
+        transport.bind(relay);
+        return relay;
+    }
+
+    /** Binds the listening socket. */
+    public ProxyServer start() {
+        try {
+            acceptor.bind(cfg.listen);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot listen on " + cfg.listen + ": " + e.getMessage(), e);
+        }
+        bound = (InetSocketAddress) acceptor.getLocalAddress();
+        LOG.info("listening on {}, relaying to {}", hostPort(bound), hostPort(cfg.upstream));
+        return this;
+    }
+
+    /** The address actually bound (the port is known here when 0 was asked for). */
+    public InetSocketAddress localAddress() {
+        return bound;
+    }
+
+    public int activeSessions() {
+        return acceptor.getManagedSessionCount();
+    }
+
+    /**
+     * Stops accepting, waits up to {@code grace} for the sessions in flight to end, then closes what
+     * is left and releases the threads.
+     */
+    public void stop(Duration grace) {
+        acceptor.unbind();
+        long deadline = System.nanoTime() + grace.toNanos();
+        int left = acceptor.getManagedSessionCount();
+        if (left > 0) {
+            LOG.info("stopping: waiting up to {}s for {} session(s) to finish", grace.getSeconds(), left);
+        }
+        while (acceptor.getManagedSessionCount() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        left = acceptor.getManagedSessionCount();
+        if (left > 0) {
+            LOG.warn("stopping: closing {} session(s) still open after {}s", left, grace.getSeconds());
+        }
+        acceptor.getManagedSessions().values().forEach(IoSession::closeNow);
+        connector.getManagedSessions().values().forEach(IoSession::closeNow);
+        acceptor.dispose(true);
+        connector.dispose(true);
+        processors.dispose();
+        timers.shutdownNow();
+    }
+
+    @Override
+    public void close() {
+        stop(Duration.ZERO);
+    }
+
+    private static int seconds(Duration d) {
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, d.getSeconds()));
+    }
+
+    static String hostPort(InetSocketAddress a) {
+        String host = a.getAddress() != null ? a.getAddress().getHostAddress() : a.getHostString();
+        return (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort();
+    }
+
+    static ThreadFactory daemonThreads(String name) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    /** Validating builder: every setting has a sensible default but the upstream and the policy. */
+    public static final class Builder {
+        private InetSocketAddress listen = new InetSocketAddress("127.0.0.1", 2525);
+        private InetSocketAddress upstream;
+        private RcptPolicy policy;
+        private RelaySettings relaySettings = RelaySettings.defaults("localhost");
+        private Duration idleTimeout = Duration.ofMinutes(5);
+        private Duration upstreamTimeout = Duration.ofMinutes(10);
+        private Duration connectTimeout = Duration.ofSeconds(10);
+        private int ioThreads = Math.max(1, Runtime.getRuntime().availableProcessors());
+        private int backlog = 1024;
+
+        private Builder() {
+        }
+
+        public Builder listen(InetSocketAddress a) {
+            this.listen = Objects.requireNonNull(a);
+            return this;
+        }
+
+        public Builder upstream(InetSocketAddress a) {
+            this.upstream = Objects.requireNonNull(a);
+            return this;
+        }
+
+        public Builder policy(RcptPolicy p) {
+            this.policy = Objects.requireNonNull(p);
+            return this;
+        }
+
+        public Builder relaySettings(RelaySettings s) {
+            this.relaySettings = Objects.requireNonNull(s);
+            return this;
+        }
+
+        /** A client silent this long, while the proxy waits for it, gets 421 and is dropped. */
+        public Builder idleTimeout(Duration d) {
+            this.idleTimeout = positive(d, "idle timeout");
+            return this;
+        }
+
+        /** An upstream silent this long, while a reply is owed, is given up: the client gets 421. */
+        public Builder upstreamTimeout(Duration d) {
+            this.upstreamTimeout = positive(d, "upstream timeout");
+            return this;
+        }
+
+        public Builder connectTimeout(Duration d) {
+            this.connectTimeout = positive(d, "connect timeout");
+            return this;
+        }
+
+        public Builder ioThreads(int n) {
+            if (n < 1) {
+                throw new IllegalArgumentException("I/O threads must be at least 1: " + n);
+            }
+            this.ioThreads = n;
+            return this;
+        }
+
+        public Builder backlog(int n) {
+            this.backlog = n;
+            return this;
+        }
+
+        public ProxyServer build() {
+            if (upstream == null) {
+                throw new IllegalStateException("no upstream server given");
+            }
+            if (policy == null) {
+                throw new IllegalStateException("no RCPT policy given");
+            }
+            return new ProxyServer(this);
+        }
+
+        private static Duration positive(Duration d, String what) {
+            if (d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException(what + " must be positive: " + d);
+            }
+            return d;
+        }
+    }
+}

@@ -1,0 +1,144 @@
+package org.greylite.daemon;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.util.function.Function;
+
+import org.apache.mina.core.buffer.IoBuffer;
+import org.apache.mina.core.service.IoHandlerAdapter;
+import org.apache.mina.core.session.IdleStatus;
+import org.apache.mina.core.session.IoSession;
+import org.greylite.relay.RelaySession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The MINA event handlers of the two legs; they only translate events for the {@link RelaySession}. */
+final class RelayHandlers {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RelayHandlers.class);
+
+    private RelayHandlers() {
+    }
+
+    private static RelaySession relay(IoSession s) {
+        return (RelaySession) s.getAttribute(MinaRelayTransport.RELAY);
+    }
+
+    private static MinaRelayTransport transport(IoSession s) {
+        return (MinaRelayTransport) s.getAttribute(MinaRelayTransport.TRANSPORT);
+    }
+
+    private static ByteBuffer bytes(Object message) {
+        return ((IoBuffer) message).buf();
+    }
+
+    /** The client leg: creates the relay when a client connects. */
+    static final class Client extends IoHandlerAdapter {
+
+        private final Function<IoSession, RelaySession> relayFactory;
+
+        Client(Function<IoSession, RelaySession> relayFactory) {
+            this.relayFactory = relayFactory;
+        }
+
+        @Override
+        public void sessionOpened(IoSession session) {
+            relayFactory.apply(session).start();
+        }
+
+        @Override
+        public void messageReceived(IoSession session, Object message) {
+            RelaySession r = relay(session);
+            if (r != null) {
+                r.onClientData(bytes(message));
+            }
+        }
+
+        @Override
+        public void messageSent(IoSession session, Object message) {
+            MinaRelayTransport t = transport(session);
+            if (t != null) {
+                t.written(session);
+            }
+        }
+
+        @Override
+        public void sessionIdle(IoSession session, IdleStatus status) {
+            RelaySession r = relay(session);
+            if (r != null) {
+                r.onClientIdle();
+            }
+        }
+
+        @Override
+        public void sessionClosed(IoSession session) {
+            RelaySession r = relay(session);
+            if (r != null) {
+                r.onClientClosed();
+            }
+        }
+
+        @Override
+        public void exceptionCaught(IoSession session, Throwable cause) {
+            logUnexpected("client", session, cause);
+            session.closeNow();
+        }
+    }
+
+    /** The upstream leg. */
+    static final class Upstream extends IoHandlerAdapter {
+
+        @Override
+        public void messageReceived(IoSession session, Object message) {
+            RelaySession r = relay(session);
+            if (r != null) {
+                r.onUpstreamData(bytes(message));
+            }
+        }
+
+        @Override
+        public void messageSent(IoSession session, Object message) {
+            MinaRelayTransport t = transport(session);
+            if (t != null) {
+                t.written(session);
+            }
+        }
+
+        @Override
+        public void sessionIdle(IoSession session, IdleStatus status) {
+            RelaySession r = relay(session);
+            if (r != null) {
+                r.onUpstreamIdle();
+            }
+        }
+
+        @Override
+        public void sessionClosed(IoSession session) {
+            RelaySession r = relay(session);
+            if (r != null) {
+                r.onUpstreamClosed();
+            }
+        }
+
+        @Override
+        public void exceptionCaught(IoSession session, Throwable cause) {
+            logUnexpected("upstream", session, cause);
+            session.closeNow();
+        }
+    }
+
+    private static void logUnexpected(String leg, IoSession session, Throwable cause) {
+        if (cause instanceof IOException) {
+            // Resets and broken pipes are a peer's business; the close event tells the relay.
+            LOG.debug("{} connection {}: {}", leg, address(session), cause.toString());
+        } else {
+            LOG.error("{} connection {}: unexpected failure", leg, address(session), cause);
+        }
+    }
+
+    private static String address(IoSession s) {
+        return s.getRemoteAddress() instanceof InetSocketAddress
+                ? ((InetSocketAddress) s.getRemoteAddress()).getAddress().getHostAddress() : String.valueOf(s.getRemoteAddress());
+    }
+}

@@ -1,0 +1,54 @@
+package org.greylite.daemon;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import org.greylite.suspicion.Problem;
+import org.greylite.suspicion.ReloadingSuspicionPolicy;
+import org.greylite.suspicion.SuspicionPolicy;
+import org.greylite.suspicion.geoip.CountryLocator;
+import org.greylite.suspicion.geoip.GeoIpDatabases;
+import org.slf4j.Logger;
+
+/** Loads the suspicion file (reloaded when it changes) and the GeoIP database its {@code g} lines need. */
+final class SuspicionSetup {
+
+    private SuspicionSetup() {
+    }
+
+    static SuspicionPolicy load(Path file, Map<String, String> env, Logger log) throws IOException {
+        if (file == null) {
+            log.info("no suspicion file: every client gets the default (refused once, then auto-whitelisted)");
+            return SuspicionPolicy.NONE;
+        }
+        CountryLocator geo = geoIp(env, log);
+        ReloadingSuspicionPolicy rules = ReloadingSuspicionPolicy.open(file, geo);
+        for (Problem p : rules.current().problems()) {
+            log.warn("{}", p);
+        }
+        if (rules.current().usesCountries() && geo == CountryLocator.NONE) {
+            log.warn("{} has g (country) lines but no GeoIP database could be opened: they will never match", file);
+        }
+        log.info("suspicion rules: {} line(s) from {}", rules.current().ruleCount(), file);
+        return rules;
+    }
+
+    private static CountryLocator geoIp(Map<String, String> env, Logger log) {
+        String v = env.get("GEOIPDB_FILE");
+        Path path = v == null || v.isBlank() ? GeoIpDatabases.DEFAULT_PATH : Path.of(v);
+        if (!Files.exists(path)) {
+            if (v != null) {
+                log.warn("GEOIPDB_FILE {} does not exist: g lines will not match", path);
+            }
+            return CountryLocator.NONE;
+        }
+        try {
+            return GeoIpDatabases.open(path);
+        } catch (IOException e) {
+            log.warn("GeoIP database {} cannot be read ({}): g lines will not match", path, e.getMessage());
+            return CountryLocator.NONE;
+        }
+    }
+}

@@ -1,0 +1,62 @@
+package org.greylite.greylist;
+
+import java.time.Duration;
+import java.util.Locale;
+
+/** Parses the durations administrators write: seconds ({@code 300}) or with a unit ({@code 5m}, {@code 24h}, {@code 36d}). */
+public final class Durations {
+
+    private Durations() {
+    }
+
+    /** @throws IllegalArgumentException with a message fit for an administrator */
+    public static Duration parse(String text) {
+        String t = text == null ? "" : text.trim().toLowerCase(Locale.ROOT);
+        if (t.isEmpty()) {
+            throw new IllegalArgumentException("empty duration; write seconds (300) or a number with a unit (5m, 24h, 36d)");
+        }
+        char unit = t.charAt(t.length() - 1);
+        String digits = Character.isDigit(unit) ? t : t.substring(0, t.length() - 1);
+        long n;
+        try {
+            n = Long.parseLong(digits);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("bad duration '" + text + "'; write seconds (300) or a number with a unit s, m, h, d (5m, 24h, 36d)");
+        }
+        if (n < 0) {
+            throw new IllegalArgumentException("negative duration '" + text + "'");
+        }
+        switch (unit) {
+            case 's':
+                return Duration.ofSeconds(n);
+            case 'm':
+                return Duration.ofMinutes(n);
+            case 'h':
+                return Duration.ofHours(n);
+            case 'd':
+                return Duration.ofDays(n);
+            case 'w':
+                return Duration.ofDays(7 * n);
+            default:
+                if (Character.isDigit(unit)) {
+                    return Duration.ofSeconds(n);
+                }
+                throw new IllegalArgumentException("bad unit '" + unit + "' in duration '" + text + "'; use s, m, h, d or w");
+        }
+    }
+
+    /** The shortest exact text for a duration, as {@link #parse} reads it back. */
+    public static String format(Duration d) {
+        long s = d.getSeconds();
+        if (s != 0 && s % 86400 == 0) {
+            return s / 86400 + "d";
+        }
+        if (s != 0 && s % 3600 == 0) {
+            return s / 3600 + "h";
+        }
+        if (s != 0 && s % 60 == 0) {
+            return s / 60 + "m";
+        }
+        return s + "s";
+    }
+}

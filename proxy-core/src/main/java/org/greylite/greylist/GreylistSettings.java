@@ -1,0 +1,57 @@
+package org.greylite.greylist;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * The tunables of the greylisting algorithm (SPEC §3).
+ *
+ * @param minDelay          a retry sooner than this after the last counted refusal is refused again, uncounted
+ * @param retryWindow       a triplet that has not passed is forgotten this long after its first attempt
+ * @param whitelistLifetime passed triplets and auto-whitelist entries live this long after their last use
+ * @param clientKeys        how the client address becomes a key
+ * @param failOpen          on a greydb error: accept the mail (true) or answer 451 (false)
+ */
+public record GreylistSettings(Duration minDelay, Duration retryWindow, Duration whitelistLifetime,
+                               ClientKeys clientKeys, boolean failOpen) {
+
+    public static final Duration DEFAULT_MIN_DELAY = Duration.ofMinutes(5);
+    public static final Duration DEFAULT_RETRY_WINDOW = Duration.ofHours(24);
+    public static final Duration DEFAULT_WHITELIST_LIFETIME = Duration.ofDays(36);
+
+    public GreylistSettings {
+        Objects.requireNonNull(minDelay, "minDelay");
+        Objects.requireNonNull(retryWindow, "retryWindow");
+        Objects.requireNonNull(whitelistLifetime, "whitelistLifetime");
+        Objects.requireNonNull(clientKeys, "clientKeys");
+        if (retryWindow.compareTo(minDelay) <= 0) {
+            throw new IllegalArgumentException("retry-window (" + Durations.format(retryWindow)
+                    + ") must be longer than min-delay (" + Durations.format(minDelay) + "), or no retry could ever pass");
+        }
+    }
+
+    public static GreylistSettings defaults() {
+        return new GreylistSettings(DEFAULT_MIN_DELAY, DEFAULT_RETRY_WINDOW, DEFAULT_WHITELIST_LIFETIME,
+                ClientKeys.networks(), true);
+    }
+
+    public GreylistSettings withMinDelay(Duration d) {
+        return new GreylistSettings(d, retryWindow, whitelistLifetime, clientKeys, failOpen);
+    }
+
+    public GreylistSettings withRetryWindow(Duration d) {
+        return new GreylistSettings(minDelay, d, whitelistLifetime, clientKeys, failOpen);
+    }
+
+    public GreylistSettings withWhitelistLifetime(Duration d) {
+        return new GreylistSettings(minDelay, retryWindow, d, clientKeys, failOpen);
+    }
+
+    public GreylistSettings withClientKeys(ClientKeys k) {
+        return new GreylistSettings(minDelay, retryWindow, whitelistLifetime, k, failOpen);
+    }
+
+    public GreylistSettings withFailOpen(boolean open) {
+        return new GreylistSettings(minDelay, retryWindow, whitelistLifetime, clientKeys, open);
+    }
+}

@@ -1,0 +1,135 @@
+package org.greylite.greylist;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
+
+import org.greylite.greylist.Verdict.Action;
+import org.greylite.greylist.Verdict.Reason;
+import org.greylite.store.GreylistStore;
+import org.greylite.store.StoreException;
+import org.greylite.store.Triplet;
+import org.greylite.store.TripletKey;
+import org.greylite.store.TripletUpdate;
+import org.greylite.suspicion.Suspicion;
+import org.greylite.suspicion.SuspicionPolicy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The greylisting algorithm of SPEC §3, for one RCPT at a time. Blocking: it reads and writes the
+ * greydb, so the network engine calls it off its I/O threads.
+ *
+ * <p>N (from the suspicion rules) is how many times a triplet is refused before it may pass. A first
+ * attempt is recorded and refused; a retry sooner than min-delay after the last counted refusal is
+ * refused without counting; a later one passes once N refusals were counted. A passing client that
+ * matched no suspicion line goes on the auto-whitelist.
+ */
+public final class Greylister {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Greylister.class);
+
+    private final GreylistStore store;
+    private final SuspicionPolicy suspicion;
+    private final GreylistSettings settings;
+    private final Clock clock;
+    private final Duration renewAfter;
+    private final DecisionListener listener;
+
+    public Greylister(GreylistStore store, SuspicionPolicy suspicion, GreylistSettings settings, Clock clock,
+                      DecisionListener listener) {
+        this.store = Objects.requireNonNull(store, "store");
+        this.suspicion = Objects.requireNonNull(suspicion, "suspicion");
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.listener = Objects.requireNonNull(listener, "listener");
+        // Renewing a whitelist entry on every delivery would cost a write per RCPT. Renewing it once
+        // it is an hour old (or 1% of the lifetime, if shorter) moves its expiry by at most that much.
+        Duration hundredth = settings.whitelistLifetime().dividedBy(100);
+        this.renewAfter = hundredth.compareTo(Duration.ofHours(1)) < 0 ? hundredth : Duration.ofHours(1);
+    }
+
+    public GreylistSettings settings() {
+        return settings;
+    }
+
+    /** Decides, records the decision durably, tells the listener, and returns the verdict. */
+    public Verdict decide(RcptRequest request) {
+        Verdict v = evaluate(request);
+        listener.decided(request, v);
+        return v;
+    }
+
+    private Verdict evaluate(RcptRequest request) {
+        String key = settings.clientKeys().keyFor(request.client());
+        if (request.skip() != null) {
+            return Verdict.skipped(key);
+        }
+        Instant now = clock.instant();
+        try {
+            if (store.whitelisted(key, now, settings.whitelistLifetime(), renewAfter)) {
+                return new Verdict(Action.ACCEPT, Reason.WHITELISTED, key, 0, -1, null, 0);
+            }
+            Suspicion s = suspicion.evaluate(request.facts());
+            TripletKey triplet = new TripletKey(key, lower(request.sender()), lower(request.recipient()));
+            return store.update(triplet, current -> transition(current, s, now, key));
+        } catch (StoreException e) {
+            LOG.error("greydb failure ({}), {}: {}", store.describe(),
+                    settings.failOpen() ? "accepting the RCPT (fail open)" : "answering 451 (fail closed)", e.getMessage());
+            return new Verdict(settings.failOpen() ? Action.ACCEPT : Action.TEMPFAIL, Reason.STORE_ERROR, key, 0, -1, null, 0);
+        }
+    }
+
+    /** The state change for one attempt: pure, so the store can run it inside its transaction. */
+    TripletUpdate<Verdict> transition(Optional<Triplet> current, Suspicion s, Instant now, String key) {
+        int n = s.refusals();
+        Instant whitelistAt = s.suspicious() ? null : now;
+        Triplet t = current.filter(x -> !expired(x, now)).orElse(null);
+        if (t != null && t.passed()) {
+            Triplet renewed = Duration.between(t.lastSeen(), now).compareTo(renewAfter) >= 0
+                    ? new Triplet(t.refusals(), t.firstSeen(), now, t.passedAt()) : null;
+            return new TripletUpdate<>(renewed, whitelistAt,
+                    new Verdict(Action.ACCEPT, Reason.KNOWN, key, t.refusals() + 1, n, s.rule(), 0));
+        }
+        if (n == 0) {
+            Triplet passed = t == null ? new Triplet(0, now, now, now) : new Triplet(t.refusals(), t.firstSeen(), now, now);
+            return new TripletUpdate<>(passed, whitelistAt,
+                    new Verdict(Action.ACCEPT, Reason.NO_DELAY, key, passed.refusals() + 1, 0, s.rule(), 0));
+        }
+        long minDelay = settings.minDelay().getSeconds();
+        if (t == null) {
+            return new TripletUpdate<>(new Triplet(1, now, now, null), null,
+                    new Verdict(Action.GREYLIST, Reason.FIRST_ATTEMPT, key, 1, n, s.rule(), minDelay));
+        }
+        long since = Duration.between(t.lastSeen(), now).getSeconds();
+        if (since < minDelay) {
+            return new TripletUpdate<>(null, null,
+                    new Verdict(Action.GREYLIST, Reason.EARLY_RETRY, key, t.refusals(), n, s.rule(), minDelay - since));
+        }
+        if (t.refusals() >= n) {
+            return new TripletUpdate<>(new Triplet(t.refusals(), t.firstSeen(), now, now), whitelistAt,
+                    new Verdict(Action.ACCEPT, Reason.PASSED, key, t.refusals() + 1, n, s.rule(), 0));
+        }
+        return new TripletUpdate<>(new Triplet(t.refusals() + 1, t.firstSeen(), now, null), null,
+                new Verdict(Action.GREYLIST, Reason.MORE_ATTEMPTS, key, t.refusals() + 1, n, s.rule(), minDelay));
+    }
+
+    /** An expired row counts as absent (SPEC §3): rows are deleted later by the scheduled purge. */
+    private boolean expired(Triplet t, Instant now) {
+        return t.passed()
+                ? !t.lastSeen().plus(settings.whitelistLifetime()).isAfter(now)
+                : !t.firstSeen().plus(settings.retryWindow()).isAfter(now);
+    }
+
+    /** Removes expired rows now; for the scheduled clean-up. */
+    public int purgeExpired() {
+        return store.purgeExpired(clock.instant(), settings.retryWindow(), settings.whitelistLifetime());
+    }
+
+    private static String lower(String address) {
+        return address.toLowerCase(Locale.ROOT);
+    }
+}

@@ -1,0 +1,60 @@
+package org.greylite.greylist;
+
+import org.greylite.suspicion.RuleMatch;
+
+/**
+ * What the greylisting engine decided for one RCPT, and why: a value the relay turns into a reply
+ * and the log turns into a line.
+ *
+ * @param action    what to do with the RCPT
+ * @param reason    why
+ * @param clientKey the client identity used (address or network)
+ * @param attempt   which attempt of this triplet this was (1 = first), 0 when no triplet was looked at
+ * @param refusals  N: the refusals this triplet needs before passing, -1 when no triplet was looked at
+ * @param rule      the suspicion line that set N, or null
+ * @param retryAfterSeconds for a refusal: seconds until a retry can count, else 0
+ */
+public record Verdict(Action action, Reason reason, String clientKey, int attempt, int refusals,
+                      RuleMatch rule, long retryAfterSeconds) {
+
+    /** What happens to the RCPT. */
+    public enum Action {
+        /** Forward it to the upstream. */
+        ACCEPT,
+        /** Answer the greylisting temporary failure. */
+        GREYLIST,
+        /** Answer a temporary failure because the decision could not be taken (greydb down, fail-closed). */
+        TEMPFAIL
+    }
+
+    /** Why; the names appear in logs and metrics. */
+    public enum Reason {
+        SKIPPED("skipped"),
+        WHITELISTED("whitelisted"),
+        PASSED("passed"),
+        KNOWN("known-triplet"),
+        NO_DELAY("no-delay-rule"),
+        FIRST_ATTEMPT("first-attempt"),
+        EARLY_RETRY("early-retry"),
+        MORE_ATTEMPTS("more-attempts-needed"),
+        STORE_ERROR("store-error");
+
+        private final String label;
+
+        Reason(String label) {
+            this.label = label;
+        }
+
+        public String label() {
+            return label;
+        }
+    }
+
+    public static Verdict skipped(String clientKey) {
+        return new Verdict(Action.ACCEPT, Reason.SKIPPED, clientKey, 0, -1, null, 0);
+    }
+
+    public boolean accepted() {
+        return action == Action.ACCEPT;
+    }
+}

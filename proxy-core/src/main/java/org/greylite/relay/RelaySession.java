@@ -1,0 +1,577 @@
+package org.greylite.relay;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.EnumSet;
+import java.util.Optional;
+import java.util.Set;
+
+import org.greylite.greylist.RcptRequest;
+import org.greylite.greylist.Verdict;
+import org.greylite.smtp.ByteQueue;
+import org.greylite.smtp.CommandLine;
+import org.greylite.smtp.DataEndScanner;
+import org.greylite.smtp.EhloReplyFilter;
+import org.greylite.smtp.Reply;
+import org.greylite.smtp.ReplyAssembler;
+import org.greylite.smtp.SmtpProtocolException;
+import org.greylite.suspicion.Behaviour;
+import org.greylite.suspicion.ClientFacts;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Follows one SMTP dialogue between a client and the upstream server and relays it, byte for byte,
+ * except where the proxy must answer itself (SPEC §2): a greylisted RCPT, STARTTLS, XCLIENT and kin,
+ * an over-long or garbled command line, an upstream that is gone.
+ *
+ * <p>Transport-agnostic: a {@link RelayTransport} moves the bytes, a {@link RcptPolicy} decides RCPTs.
+ * Every method is synchronized, because the client side, the upstream side and the decision thread
+ * call in from different threads.
+ *
+ * <p><b>Reply order.</b> Each client command gets a slot in {@link #slots}, in command order. A slot
+ * is filled by the upstream's reply (upstream replies come in the order commands were forwarded) or by
+ * the proxy's own reply; slots are written to the client strictly from the head, so under pipelining
+ * the client reads its replies in the order of its commands whoever wrote them.
+ *
+ * <p><b>Holding input.</b> Some commands decide how the bytes after them must be read: after DATA they
+ * are message text only if the upstream said 354; after AUTH they are a SASL response only if it said
+ * 334; a RCPT under decision must reach the upstream (or not) before anything after it. While such a
+ * reply or decision is outstanding, client input is queued, not interpreted; reading is paused when the
+ * queue is large.
+ */
+public final class RelaySession {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RelaySession.class);
+
+    /** Unread client input beyond this pauses reading from the client. */
+    static final int PAUSE_INPUT_BYTES = 64 * 1024;
+    /** The longest upstream reply line accepted. */
+    private static final int MAX_REPLY_LINE = 64 * 1024;
+    /** Extensions that must not reach the client: the proxy could not follow the session through them. */
+    private static final EhloReplyFilter EHLO_FILTER =
+            new EhloReplyFilter(Set.of("STARTTLS", "XCLIENT", "XFORWARD", "XCLIENTPROXY"));
+
+    private enum Phase { WAITING_GREETING, COMMANDS, DATA, BDAT, REFUSING_DATA, CLOSED }
+
+    /** What a slot's command was, where its reply changes the session. */
+    private enum Kind { GREETING, EHLO, RCPT, DATA, DATA_END, BDAT, AUTH, QUIT, OTHER, LOCAL }
+
+    /** One reply owed to the client. */
+    private static final class Slot {
+        final Kind kind;
+        Reply reply;
+        boolean closeAfter;
+
+        Slot(Kind kind) {
+            this.kind = kind;
+        }
+    }
+
+    private final RelayTransport transport;
+    private final RcptPolicy policy;
+    private final RelaySettings settings;
+    private final SessionInfo info;
+    private final String clientAddress;
+
+    private final ByteQueue inbox = new ByteQueue();
+    private final ReplyAssembler upstreamReplies = new ReplyAssembler(MAX_REPLY_LINE);
+    private final DataEndScanner dataEnd = new DataEndScanner();
+    private final ArrayDeque<Slot> slots = new ArrayDeque<>();
+    private final ArrayDeque<Slot> awaitingUpstream = new ArrayDeque<>();
+    private final EnumSet<Behaviour> behaviours = EnumSet.noneOf(Behaviour.class);
+
+    private Phase phase = Phase.WAITING_GREETING;
+    private Slot barrier;             // the reply that must arrive before more input is interpreted
+    private boolean decisionPending;
+    private boolean pumping;
+    private boolean discardingLongLine;
+    private boolean authContinuation; // the next line is a SASL response, not a command
+    private boolean inputPaused;
+    private boolean upstreamAbandoned;
+    private boolean upstreamAnnouncedClose;
+    private long bdatRemaining;
+
+    // Envelope of the transaction in progress.
+    private String helo = "";
+    private String sender;           // null: no MAIL FROM yet
+    private boolean authenticated;
+
+    // For the session summary.
+    private final long startedNanos = System.nanoTime();
+    private long clientBytes;
+    private int messages;
+    private int rcptAccepted;
+    private int rcptRefused;
+    private boolean summaryLogged;
+
+    public RelaySession(RelayTransport transport, RcptPolicy policy, RelaySettings settings, SessionInfo info) {
+        this.transport = transport;
+        this.policy = policy;
+        this.settings = settings;
+        this.info = info;
+        this.clientAddress = info.client().getHostAddress();
+    }
+
+    // ---------------------------------------------------------------- events from the transport
+
+    /** The client has connected: wait out the greeting delay, or connect upstream at once. */
+    public synchronized void start() {
+        Slot greeting = new Slot(Kind.GREETING);
+        slots.add(greeting);
+        awaitingUpstream.add(greeting);
+        if (settings.greetDelayMillis() > 0) {
+            // No upstream connection yet: a tarpitted bot costs the upstream nothing.
+            transport.schedule(settings.greetDelayMillis(), this::greetingDelayElapsed);
+        } else {
+            transport.connectUpstream();
+        }
+    }
+
+    private synchronized void greetingDelayElapsed() {
+        if (phase != Phase.CLOSED) {
+            transport.connectUpstream();
+        }
+    }
+
+    public synchronized void onUpstreamConnected() {
+        // Nothing to send: the upstream speaks first (its greeting).
+    }
+
+    public synchronized void onUpstreamConnectFailed(Throwable cause) {
+        if (phase == Phase.CLOSED) {
+            return;
+        }
+        LOG.warn("upstream unreachable for client {}: {}", clientAddress, describe(cause));
+        failClient(settings.replies().upstreamUnavailable());
+    }
+
+    public synchronized void onClientData(ByteBuffer bytes) {
+        if (phase == Phase.CLOSED) {
+            return;
+        }
+        clientBytes += bytes.remaining();
+        if (phase == Phase.WAITING_GREETING && bytes.hasRemaining()) {
+            behaviours.add(Behaviour.GREETDELAY);
+        }
+        inbox.append(bytes);
+        pump();
+    }
+
+    public synchronized void onUpstreamData(ByteBuffer bytes) {
+        if (phase == Phase.CLOSED || upstreamAbandoned) {
+            return;
+        }
+        try {
+            upstreamReplies.feed(bytes, this::onUpstreamReply);
+        } catch (SmtpProtocolException e) {
+            LOG.warn("upstream broke the protocol in the session of client {}: {}", clientAddress, e.getMessage());
+            failClient(settings.replies().upstreamUnavailable());
+            return;
+        }
+        pump();
+    }
+
+    /** The client is gone. A message it was sending is abandoned, so the upstream never delivers a part. */
+    public synchronized void onClientClosed() {
+        if (phase == Phase.CLOSED) {
+            return;
+        }
+        boolean midMessage = phase == Phase.DATA || phase == Phase.BDAT;
+        if (midMessage) {
+            LOG.info("client {} vanished in the middle of a message; the upstream connection is dropped so it"
+                    + " discards the partial message", clientAddress);
+        }
+        phase = Phase.CLOSED;
+        transport.closeUpstream(midMessage);
+        logSummary();
+    }
+
+    public synchronized void onUpstreamClosed() {
+        if (phase == Phase.CLOSED || upstreamAbandoned) {
+            return;
+        }
+        if (upstreamAnnouncedClose) {
+            close();
+            return;
+        }
+        LOG.warn("upstream closed the connection unexpectedly in the session of client {}", clientAddress);
+        failClient(settings.replies().upstreamUnavailable());
+    }
+
+    /** The client has been silent for the idle timeout. Only a client we are waiting for is dropped. */
+    public synchronized void onClientIdle() {
+        if (phase != Phase.CLOSED && slots.isEmpty() && !decisionPending) {
+            LOG.info("client {} idle too long, dropped", clientAddress);
+            failClient(settings.replies().idle());
+        }
+    }
+
+    /** The upstream has been silent for its timeout. Only an upstream we are waiting for is given up. */
+    public synchronized void onUpstreamIdle() {
+        if (phase != Phase.CLOSED && !awaitingUpstream.isEmpty()) {
+            LOG.warn("upstream did not answer in time in the session of client {}", clientAddress);
+            failClient(settings.replies().upstreamUnavailable());
+        }
+    }
+
+    public synchronized boolean isClosed() {
+        return phase == Phase.CLOSED;
+    }
+
+    // ---------------------------------------------------------------- client input
+
+    private void pump() {
+        if (pumping) {
+            return; // a verdict delivered synchronously while a command is being handled
+        }
+        pumping = true;
+        try {
+            while (phase != Phase.CLOSED && !inbox.isEmpty() && !blocked()) {
+                boolean progressed;
+                switch (phase) {
+                    case COMMANDS:
+                        progressed = nextCommand();
+                        break;
+                    case DATA:
+                    case REFUSING_DATA:
+                        scanData();
+                        progressed = true;
+                        break;
+                    case BDAT:
+                        forwardChunk();
+                        progressed = true;
+                        break;
+                    default:
+                        progressed = false;
+                }
+                if (!progressed) {
+                    break;
+                }
+            }
+        } finally {
+            pumping = false;
+        }
+        boolean pause = phase != Phase.CLOSED && inbox.size() >= PAUSE_INPUT_BYTES;
+        if (pause != inputPaused) {
+            inputPaused = pause;
+            transport.pauseClientInput(pause);
+        }
+    }
+
+    private boolean blocked() {
+        return phase == Phase.WAITING_GREETING || decisionPending || barrier != null;
+    }
+
+    /** Handles one complete command line; false when the queue holds no complete line yet. */
+    private boolean nextCommand() {
+        int lf = inbox.indexOf((byte) '\n', 0);
+        if (discardingLongLine) {
+            if (lf < 0) {
+                inbox.clear();
+                return false;
+            }
+            inbox.skip(lf + 1);
+            discardingLongLine = false;
+            return true;
+        }
+        int max = settings.maxLineLength();
+        if (lf < 0) {
+            if (inbox.size() > max) {
+                inbox.clear();
+                discardingLongLine = true;
+                local(settings.replies().lineTooLong());
+            }
+            return false;
+        }
+        if (lf + 1 > max) {
+            inbox.skip(lf + 1);
+            local(settings.replies().lineTooLong());
+            return true;
+        }
+        handleCommand(CommandLine.parse(inbox.take(lf + 1)));
+        return true;
+    }
+
+    private void handleCommand(CommandLine c) {
+        if (authContinuation) {
+            authContinuation = false;
+            forward(c.raw(), Kind.AUTH, true);
+            return;
+        }
+        if (c.hasControlCharacters()) {
+            local(settings.replies().controlCharacters());
+            return;
+        }
+        switch (c.verb()) {
+            case "EHLO":
+            case "HELO":
+                helo = c.args();
+                sender = null;
+                forward(c.raw(), c.verb().equals("EHLO") ? Kind.EHLO : Kind.OTHER, false);
+                break;
+            case "MAIL":
+                sender = c.pathArgument("FROM").orElse(null);
+                forward(c.raw(), Kind.OTHER, false);
+                break;
+            case "RCPT":
+                rcpt(c);
+                break;
+            case "DATA":
+                forward(c.raw(), Kind.DATA, true);
+                break;
+            case "BDAT":
+                bdat(c);
+                break;
+            case "AUTH":
+                forward(c.raw(), Kind.AUTH, true);
+                break;
+            case "RSET":
+                sender = null;
+                forward(c.raw(), Kind.OTHER, false);
+                break;
+            case "QUIT":
+                forward(c.raw(), Kind.QUIT, true);
+                break;
+            case "STARTTLS":
+                // Without TLS termination at the proxy, a tunnel would hide the envelope (SPEC §2).
+                local(settings.replies().tlsUnavailable());
+                break;
+            case "XCLIENT":
+            case "XFORWARD":
+            case "PROXY":
+                // Only the proxy may tell the upstream who the client is.
+                local(settings.replies().notFromClients(c.verb()));
+                break;
+            default:
+                forward(c.raw(), Kind.OTHER, false);
+        }
+    }
+
+    private void rcpt(CommandLine c) {
+        Optional<String> recipient = c.pathArgument("TO");
+        if (!info.greylisting() || recipient.isEmpty() || sender == null) {
+            // Nothing to decide: greylisting is off, or the upstream will refuse the command itself.
+            forward(c.raw(), Kind.OTHER, false);
+            return;
+        }
+        String skip = authenticated ? "authenticated" : info.skipReason();
+        ClientFacts facts = new ClientFacts(clientAddress, info.ptrName(), helo, sender, recipient.get(),
+                info.variables(), behaviours);
+        Slot slot = new Slot(Kind.RCPT);
+        slots.add(slot);
+        decisionPending = true;
+        policy.decide(new RcptRequest(info.client(), facts, skip), v -> onVerdict(slot, c, recipient.get(), v));
+    }
+
+    private synchronized void onVerdict(Slot slot, CommandLine c, String recipient, Verdict v) {
+        decisionPending = false;
+        if (phase == Phase.CLOSED) {
+            return;
+        }
+        if (v.accepted()) {
+            rcptAccepted++;
+            awaitingUpstream.add(slot);
+            transport.toUpstream(c.raw());
+        } else {
+            rcptRefused++;
+            slot.reply = settings.replies().forRefusal(v, recipient);
+            flush();
+        }
+        pump();
+    }
+
+    private void bdat(CommandLine c) {
+        String[] parts = c.args().split("[ \t]+");
+        boolean valid = parts.length >= 1 && parts.length <= 2 && parts[0].matches("\\d{1,18}")
+                && (parts.length == 1 || parts[1].equalsIgnoreCase("LAST"));
+        if (!valid) {
+            // The size tells where the chunk ends; without it the stream cannot be followed.
+            local(settings.replies().badBdat(), true);
+            return;
+        }
+        long size = Long.parseLong(parts[0]);
+        boolean last = parts.length == 2;
+        forward(c.raw(), last ? Kind.DATA_END : Kind.BDAT, false);
+        if (last) {
+            sender = null;
+        }
+        if (size > 0) {
+            bdatRemaining = size;
+            phase = Phase.BDAT;
+        }
+    }
+
+    private void forwardChunk() {
+        int n = (int) Math.min(bdatRemaining, inbox.size());
+        transport.toUpstream(inbox.take(n));
+        bdatRemaining -= n;
+        if (bdatRemaining == 0) {
+            phase = Phase.COMMANDS;
+        }
+    }
+
+    /** DATA text: passed through as it comes, until CRLF.CRLF. */
+    private void scanData() {
+        int len = inbox.size();
+        int end = dataEnd.scan(inbox.array(), inbox.head(), len);
+        int n = end < 0 ? len : end - inbox.head();
+        if (phase == Phase.DATA && dataEnd.sawAmbiguousEnd()) {
+            // The upstream might end the message earlier than we think (SMTP smuggling): abandon it.
+            LOG.warn("client {} sent a lone \".\" line with a bare LF ending; message refused, connection closed",
+                    clientAddress);
+            phase = Phase.REFUSING_DATA;
+            upstreamAbandoned = true;
+            transport.closeUpstream(true);
+        }
+        if (phase == Phase.REFUSING_DATA) {
+            inbox.skip(n);
+            if (end >= 0) {
+                local(settings.replies().bareLfEnd(), true);
+            }
+            return;
+        }
+        transport.toUpstream(inbox.take(n));
+        if (end >= 0) {
+            phase = Phase.COMMANDS;
+            sender = null;
+            expect(Kind.DATA_END, false);
+        }
+    }
+
+    // ---------------------------------------------------------------- upstream replies
+
+    private void onUpstreamReply(Reply r) {
+        Slot s = awaitingUpstream.poll();
+        if (s == null) {
+            // Unsolicited: typically a 421 before the upstream hangs up. Pass it on.
+            if (r.code() == 421) {
+                upstreamAnnouncedClose = true;
+            }
+            transport.toClient(r.raw());
+            return;
+        }
+        Reply out = r;
+        switch (s.kind) {
+            case GREETING:
+                phase = Phase.COMMANDS;
+                break;
+            case EHLO:
+                out = EHLO_FILTER.filter(r);
+                break;
+            case DATA:
+                if (r.code() == 354) {
+                    phase = Phase.DATA;
+                    dataEnd.reset();
+                }
+                break;
+            case DATA_END:
+                if (r.isPositive()) {
+                    messages++;
+                }
+                break;
+            case AUTH:
+                if (r.code() == 334) {
+                    authContinuation = true;
+                } else if (r.code() == 235) {
+                    authenticated = true; // SPEC §2: an authenticated session is not greylisted
+                }
+                break;
+            case QUIT:
+                s.closeAfter = true;
+                upstreamAnnouncedClose = true;
+                break;
+            default:
+                break;
+        }
+        if (r.isPermanentFailure() && s.kind != Kind.GREETING) {
+            behaviours.add(Behaviour.COMMANDERRORS);
+        }
+        if (r.code() == 421) {
+            upstreamAnnouncedClose = true;
+            s.closeAfter = true;
+        }
+        s.reply = out;
+        if (barrier == s) {
+            barrier = null;
+        }
+        flush();
+    }
+
+    // ---------------------------------------------------------------- replies to the client
+
+    private void forward(byte[] raw, Kind kind, boolean isBarrier) {
+        transport.toUpstream(raw);
+        expect(kind, isBarrier);
+    }
+
+    private void expect(Kind kind, boolean isBarrier) {
+        Slot s = new Slot(kind);
+        slots.add(s);
+        awaitingUpstream.add(s);
+        if (isBarrier) {
+            barrier = s;
+        }
+    }
+
+    /** Queues a reply of the proxy's own, in command order. */
+    private void local(Reply r) {
+        local(r, false);
+    }
+
+    /** Queues a reply of the proxy's own, in command order; with {@code closeAfter} the session ends once it is sent. */
+    private void local(Reply r, boolean closeAfter) {
+        if (r.isPermanentFailure()) {
+            behaviours.add(Behaviour.COMMANDERRORS);
+        }
+        Slot s = new Slot(Kind.LOCAL);
+        s.reply = r;
+        s.closeAfter = closeAfter;
+        slots.add(s);
+        flush();
+    }
+
+    private void flush() {
+        while (phase != Phase.CLOSED && !slots.isEmpty() && slots.peek().reply != null) {
+            Slot s = slots.poll();
+            transport.toClient(s.reply.raw());
+            if (s.closeAfter) {
+                close();
+                return;
+            }
+        }
+    }
+
+    /** Ends the session after the replies written so far reach the client. */
+    private void close() {
+        phase = Phase.CLOSED;
+        transport.closeClient();
+        transport.closeUpstream(false);
+        logSummary();
+    }
+
+    /** Tells the client why and ends the session; the upstream connection is dropped. */
+    private void failClient(Reply r) {
+        phase = Phase.CLOSED;
+        transport.toClient(r.raw());
+        transport.closeClient();
+        transport.closeUpstream(true);
+        logSummary();
+    }
+
+    private void logSummary() {
+        if (summaryLogged || !LOG.isInfoEnabled()) {
+            return;
+        }
+        summaryLogged = true;
+        LOG.info("session end client={} ptr={} helo={} rcpt-accepted={} rcpt-refused={} messages={} bytes={} duration={}ms",
+                clientAddress, info.ptrName().isEmpty() ? "-" : info.ptrName(),
+                helo.isEmpty() ? "-" : helo.replaceAll("[^\\x21-\\x7e]", "?"),
+                rcptAccepted, rcptRefused, messages, clientBytes, (System.nanoTime() - startedNanos) / 1_000_000);
+    }
+
+    private static String describe(Throwable t) {
+        String m = t.getMessage();
+        return t.getClass().getSimpleName() + (m == null ? "" : ": " + m);
+    }
+}

@@ -1,0 +1,34 @@
+package org.greylite.relay;
+
+import java.util.Objects;
+
+/**
+ * How the relay treats a session.
+ *
+ * @param maxLineLength    the longest command line accepted, line ending included (default 4096)
+ * @param greetDelayMillis hold the greeting this long before even connecting upstream; 0 for none
+ * @param replies          the replies the proxy writes itself
+ */
+public record RelaySettings(int maxLineLength, long greetDelayMillis, Replies replies) {
+
+    public static final int DEFAULT_MAX_LINE = 4096;
+    public static final long DEFAULT_GREET_DELAY_MS = 6000;
+
+    public RelaySettings {
+        Objects.requireNonNull(replies, "replies");
+        if (maxLineLength < 512) {
+            throw new IllegalArgumentException("the line limit must be at least 512 bytes (RFC 5321 4.5.3.1.4): " + maxLineLength);
+        }
+        if (greetDelayMillis < 0) {
+            throw new IllegalArgumentException("negative greeting delay: " + greetDelayMillis);
+        }
+    }
+
+    public static RelaySettings defaults(String hostname) {
+        return new RelaySettings(DEFAULT_MAX_LINE, 0, Replies.defaults(hostname));
+    }
+
+    public RelaySettings withGreetDelayMillis(long ms) {
+        return new RelaySettings(maxLineLength, ms, replies);
+    }
+}

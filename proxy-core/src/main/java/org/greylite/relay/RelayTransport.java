@@ -1,0 +1,33 @@
+package org.greylite.relay;
+
+/**
+ * What a {@link RelaySession} needs from the network layer: the standalone server implements it with
+ * Apache MINA sessions, the UCSPI wrapper with pipes. Calls come with the relay's lock held and must
+ * not block: writes are queued, connecting and closing are asynchronous.
+ */
+public interface RelayTransport {
+
+    /** Starts connecting to the upstream; the result comes back as {@link RelaySession#onUpstreamConnected()} or {@link RelaySession#onUpstreamConnectFailed}. */
+    void connectUpstream();
+
+    void toClient(byte[] bytes);
+
+    void toUpstream(byte[] bytes);
+
+    /** Closes the client's connection once what was written to it has been sent. */
+    void closeClient();
+
+    /**
+     * Closes the upstream connection.
+     *
+     * @param abandon true to drop what is still queued and close at once: used when a message must
+     *                not be completed (the client vanished mid-DATA); false to flush first
+     */
+    void closeUpstream(boolean abandon);
+
+    /** Stops (true) or resumes (false) reading from the client, because the relay holds enough unread input. */
+    void pauseClientInput(boolean paused);
+
+    /** Runs {@code task} after the delay, for the greeting delay. */
+    void schedule(long delayMillis, Runnable task);
+}

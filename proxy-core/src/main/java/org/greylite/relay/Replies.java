@@ -1,0 +1,82 @@
+package org.greylite.relay;
+
+import java.util.Objects;
+
+import org.greylite.greylist.Verdict;
+import org.greylite.smtp.Reply;
+
+/**
+ * The replies the proxy writes itself. The greylisting reply is configurable: its text may use
+ * {@code {rcpt}} (the recipient) and {@code {seconds}} (until a retry can count).
+ *
+ * @param hostname         the name the proxy gives in 421 replies
+ * @param greylistTemplate e.g. {@code 451 4.7.1 <{rcpt}>: greylisted, retry later}
+ */
+public record Replies(String hostname, String greylistTemplate) {
+
+    public static final String DEFAULT_GREYLIST = "451 4.7.1 <{rcpt}>: greylisted, retry later";
+
+    public Replies {
+        Objects.requireNonNull(hostname, "hostname");
+        Objects.requireNonNull(greylistTemplate, "greylistTemplate");
+        if (!greylistTemplate.matches("4\\d\\d [^\\r\\n]*")) {
+            throw new IllegalArgumentException("the greylisting reply must be a 4xx code and a text on one line: '"
+                    + greylistTemplate + "'");
+        }
+    }
+
+    public static Replies defaults(String hostname) {
+        return new Replies(hostname, DEFAULT_GREYLIST);
+    }
+
+    Reply forRefusal(Verdict v, String recipient) {
+        if (v.action() == Verdict.Action.TEMPFAIL) {
+            return Reply.local(451, "4.3.0 greylisting is temporarily unavailable, try again later");
+        }
+        String text = greylistTemplate.replace("{rcpt}", printable(recipient))
+                .replace("{seconds}", Long.toString(v.retryAfterSeconds()));
+        return Reply.local(Integer.parseInt(text.substring(0, 3)), text.substring(4));
+    }
+
+    Reply lineTooLong() {
+        return Reply.local(500, "5.5.2 line too long");
+    }
+
+    Reply controlCharacters() {
+        return Reply.local(500, "5.5.2 syntax error: control characters in command");
+    }
+
+    Reply tlsUnavailable() {
+        return Reply.local(454, "4.7.0 TLS not available");
+    }
+
+    Reply notFromClients(String verb) {
+        return Reply.local(550, "5.7.1 " + verb + " is not accepted from clients");
+    }
+
+    Reply badBdat() {
+        return Reply.local(501, "5.5.4 malformed BDAT command, closing connection");
+    }
+
+    Reply bareLfEnd() {
+        return Reply.local(554, "5.6.0 message refused: a line holding a lone \".\" has a bare LF line ending"
+                + " (RFC 5321 2.3.8), closing connection");
+    }
+
+    Reply upstreamUnavailable() {
+        return Reply.local(421, "4.3.0 " + hostname + " service temporarily unavailable, closing connection");
+    }
+
+    Reply idle() {
+        return Reply.local(421, "4.4.2 " + hostname + " idle timeout, closing connection");
+    }
+
+    private static String printable(String s) {
+        StringBuilder b = new StringBuilder(s.length());
+        for (int i = 0; i < s.length() && i < 256; i++) {
+            char c = s.charAt(i);
+            b.append(c < 0x20 || c == 0x7f ? '?' : c);
+        }
+        return b.toString();
+    }
+}

@@ -1,0 +1,66 @@
+package org.greylite.smtp;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * One command line from the client: its exact bytes (forwarded unchanged) and its parsed parts.
+ *
+ * @param raw  the line as received, with its line ending
+ * @param verb the command word in upper case ("" for an empty line)
+ * @param args what follows the verb, trimmed
+ */
+public record CommandLine(byte[] raw, String verb, String args) {
+
+    /** Parses a raw line (ending in LF or CRLF). */
+    public static CommandLine parse(byte[] raw) {
+        int end = raw.length;
+        while (end > 0 && (raw[end - 1] == '\n' || raw[end - 1] == '\r')) {
+            end--;
+        }
+        String text = new String(raw, 0, end, StandardCharsets.ISO_8859_1);
+        int sp = 0;
+        while (sp < text.length() && text.charAt(sp) != ' ' && text.charAt(sp) != '\t') {
+            sp++;
+        }
+        String verb = text.substring(0, sp).toUpperCase(Locale.ROOT);
+        return new CommandLine(raw, verb, text.substring(sp).trim());
+    }
+
+    /** True when the line holds bytes no SMTP command may contain (NUL and other controls but TAB). */
+    public boolean hasControlCharacters() {
+        for (int i = 0; i < raw.length; i++) {
+            int b = raw[i] & 0xff;
+            boolean lineEnd = (b == '\r' || b == '\n') && i >= raw.length - 2;
+            if ((b < 0x20 && b != '\t' && !lineEnd) || b == 0x7f) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The address of {@code MAIL FROM:<a>} or {@code RCPT TO:<a>}: the part between the angle
+     * brackets (lenient: a space after the colon and a missing bracket pair are accepted), without
+     * ESMTP parameters. Empty for the null sender {@code <>}; absent when the syntax is unusable.
+     *
+     * @param keyword "FROM" or "TO"
+     */
+    public Optional<String> pathArgument(String keyword) {
+        String a = args;
+        if (a.length() < keyword.length() + 1
+                || !a.regionMatches(true, 0, keyword, 0, keyword.length())
+                || a.charAt(keyword.length()) != ':') {
+            return Optional.empty();
+        }
+        a = a.substring(keyword.length() + 1).trim();
+        if (a.startsWith("<")) {
+            int close = a.indexOf('>');
+            return close < 0 ? Optional.empty() : Optional.of(a.substring(1, close));
+        }
+        int sp = a.indexOf(' ');
+        String bare = sp < 0 ? a : a.substring(0, sp);
+        return bare.isEmpty() ? Optional.empty() : Optional.of(bare);
+    }
+}

@@ -1,0 +1,37 @@
+package org.greylite.smtp;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * One SMTP reply as the server sent it: its code, its text lines, and the exact bytes.
+ *
+ * @param code  the three-digit reply code
+ * @param lines the text of each line after the code and separator, without line endings
+ * @param raw   the bytes exactly as received (every line, with its line ending)
+ */
+public record Reply(int code, List<String> lines, byte[] raw) {
+
+    public Reply {
+        lines = List.copyOf(lines);
+    }
+
+    public boolean isPositive() {
+        return code >= 200 && code < 400;
+    }
+
+    public boolean isPermanentFailure() {
+        return code >= 500 && code < 600;
+    }
+
+    /** A single-line reply built by the proxy itself, e.g. {@code local(451, "4.7.1 greylisted")}. */
+    public static Reply local(int code, String text) {
+        String line = code + " " + text + "\r\n";
+        return new Reply(code, List.of(text), line.getBytes(StandardCharsets.US_ASCII));
+    }
+
+    @Override
+    public String toString() {
+        return code + " " + String.join(" / ", lines);
+    }
+}

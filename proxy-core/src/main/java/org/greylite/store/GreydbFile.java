@@ -1,0 +1,65 @@
+package org.greylite.store;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
+
+/**
+ * Checks, before SQLite gets to fail obscurely, that a greydb path can be used, and makes its folder
+ * when it is missing (the greydb is created on first use: no manual step). Failures name the path,
+ * the user and the permission at fault.
+ */
+final class GreydbFile {
+
+    private GreydbFile() {
+    }
+
+    static void prepare(Path file) {
+        Path abs = file.toAbsolutePath();
+        Path dir = abs.getParent();
+        if (Files.isDirectory(abs)) {
+            throw new StoreException("greydb " + abs + " is a directory; DBFILE / --db must name a file");
+        }
+        if (!Files.isDirectory(dir)) {
+            try {
+                Files.createDirectories(dir);
+            } catch (IOException e) {
+                Path existing = dir;
+                while (existing != null && !Files.exists(existing)) {
+                    existing = existing.getParent();
+                }
+                throw new StoreException("greydb " + abs + ": directory " + dir + " does not exist and cannot be created ("
+                        + e.getClass().getSimpleName() + "); " + describe(existing)
+                        + "; create it and give user '" + user() + "' write permission on it");
+            }
+        }
+        if (!Files.isWritable(dir)) {
+            throw new StoreException("greydb " + abs + ": directory " + dir + " is not writable by user '" + user()
+                    + "' (" + describe(dir) + "); SQLite creates the -wal and -shm files beside the database, so user '"
+                    + user() + "' needs write permission on the directory");
+        }
+        if (Files.exists(abs) && (!Files.isWritable(abs) || !Files.isReadable(abs))) {
+            throw new StoreException("greydb " + abs + " is not readable and writable by user '" + user() + "' ("
+                    + describe(abs) + ")");
+        }
+    }
+
+    private static String describe(Path p) {
+        if (p == null) {
+            return "no parent exists";
+        }
+        try {
+            PosixFileAttributes a = Files.readAttributes(p, PosixFileAttributes.class);
+            return p + " is owned by " + a.owner().getName() + ":" + a.group().getName()
+                    + " with mode " + PosixFilePermissions.toString(a.permissions());
+        } catch (IOException | UnsupportedOperationException e) {
+            return p + " cannot be inspected";
+        }
+    }
+
+    private static String user() {
+        return System.getProperty("user.name");
+    }
+}

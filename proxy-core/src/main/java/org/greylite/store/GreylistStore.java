@@ -1,0 +1,43 @@
+package org.greylite.store;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * Where greylisting state lives. The engine owns the algorithm; a store owns atomicity and durability:
+ * every method that writes has committed when it returns, so an acknowledged decision survives a crash.
+ *
+ * <p>Implementations: {@link SqliteGreylistStore} (one host, one file shared by many processes).
+ * Methods throw {@link StoreException} when the database cannot be used.
+ */
+public interface GreylistStore extends AutoCloseable {
+
+    /**
+     * Reads the triplet's current row (absent if none) and applies the engine's update, atomically:
+     * no other process or thread changes the row between the read and the write.
+     */
+    <T> T update(TripletKey key, Function<Optional<Triplet>, TripletUpdate<T>> decision);
+
+    /**
+     * True when the client key is on the whitelist and its entry has not expired at {@code now}
+     * (auto entries live {@code lifetime} after their last use). A hit renews an auto entry's last use;
+     * to spare a write per delivery, only when it is older than {@code renewAfter}.
+     */
+    boolean whitelisted(String clientKey, Instant now, Duration lifetime, Duration renewAfter);
+
+    /**
+     * Deletes what has expired at {@code now}: pending triplets older than {@code retryWindow} since
+     * their first attempt, passed triplets and auto-whitelist entries unused for {@code lifetime}.
+     *
+     * @return how many rows were removed
+     */
+    int purgeExpired(Instant now, Duration retryWindow, Duration lifetime);
+
+    /** Where the data lives, for logs ("sqlite:/var/db/greylite/greylite.db"). */
+    String describe();
+
+    @Override
+    void close();
+}

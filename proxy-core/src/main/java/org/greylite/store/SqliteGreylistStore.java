@@ -1,0 +1,263 @@
+package org.greylite.store;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.function.Function;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.sqlite.SQLiteConfig;
+
+/**
+ * The greydb in an SQLite file (schema: {@code greydb.sql}), created on first use.
+ *
+ * <p>WAL journal so readers never wait for the writer; {@code synchronous=NORMAL}, which in WAL mode
+ * keeps every committed transaction across a crash or {@code kill -9} of the process (only a power
+ * loss may take the last ones back); a busy timeout so that the many processes of a tcpserver site can
+ * share the file; {@code BEGIN IMMEDIATE} so a decision takes the write lock before it reads, and two
+ * processes never decide on the same row at once.
+ *
+ * <p>One connection, used by one thread at a time (the methods are synchronized).
+ */
+public final class SqliteGreylistStore implements GreylistStore {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SqliteGreylistStore.class);
+
+    private final Path file;
+    private final Connection conn;
+    private final Statement control;
+    private final PreparedStatement selectTriplet;
+    private final PreparedStatement upsertTriplet;
+    private final PreparedStatement upsertAutoWhitelist;
+    private final PreparedStatement selectWhitelist;
+    private final PreparedStatement renewWhitelist;
+    private final PreparedStatement purgePending;
+    private final PreparedStatement purgePassed;
+    private final PreparedStatement purgeWhitelist;
+
+    private SqliteGreylistStore(Path file, Connection conn) throws SQLException {
+        this.file = file;
+        this.conn = conn;
+        this.control = conn.createStatement();
+        selectTriplet = conn.prepareStatement(
+                "SELECT refusals, first_seen, last_seen, passed_at FROM triplet WHERE client = ? AND sender = ? AND recipient = ?");
+        upsertTriplet = conn.prepareStatement(
+                "INSERT INTO triplet (client, sender, recipient, refusals, first_seen, last_seen, passed_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                        + " ON CONFLICT (client, sender, recipient) DO UPDATE SET refusals = excluded.refusals,"
+                        + " first_seen = excluded.first_seen, last_seen = excluded.last_seen, passed_at = excluded.passed_at");
+        upsertAutoWhitelist = conn.prepareStatement(
+                "INSERT INTO whitelist (client, source, created, last_seen) VALUES (?, 'auto', ?, ?)"
+                        + " ON CONFLICT (client) DO UPDATE SET last_seen = MAX(last_seen, excluded.last_seen)");
+        selectWhitelist = conn.prepareStatement("SELECT source, last_seen, expires FROM whitelist WHERE client = ?");
+        renewWhitelist = conn.prepareStatement("UPDATE whitelist SET last_seen = ? WHERE client = ? AND last_seen < ?");
+        purgePending = conn.prepareStatement("DELETE FROM triplet WHERE passed_at IS NULL AND first_seen <= ?");
+        purgePassed = conn.prepareStatement("DELETE FROM triplet WHERE passed_at IS NOT NULL AND last_seen <= ?");
+        purgeWhitelist = conn.prepareStatement(
+                "DELETE FROM whitelist WHERE (source = 'auto' AND last_seen <= ?) OR (expires IS NOT NULL AND expires <= ?)");
+    }
+
+    /**
+     * Opens (and if new, creates) the greydb at {@code file}.
+     *
+     * @throws StoreException naming the path and the permission at fault
+     */
+    public static SqliteGreylistStore open(Path file, Duration busyTimeout) {
+        GreydbFile.prepare(file);
+        SQLiteConfig config = new SQLiteConfig();
+        config.setBusyTimeout((int) Math.min(Integer.MAX_VALUE, busyTimeout.toMillis()));
+        config.setJournalMode(SQLiteConfig.JournalMode.WAL);
+        config.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);
+        try {
+            Connection conn = config.createConnection("jdbc:sqlite:" + file.toAbsolutePath());
+            try {
+                ensureSchema(conn);
+                return new SqliteGreylistStore(file.toAbsolutePath(), conn);
+            } catch (SQLException | RuntimeException e) {
+                conn.close();
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw new StoreException("greydb " + file.toAbsolutePath() + " cannot be opened: " + e.getMessage(), e);
+        }
+    }
+
+    private static void ensureSchema(Connection conn) throws SQLException {
+        try (Statement st = conn.createStatement()) {
+            boolean present;
+            try (ResultSet rs = st.executeQuery("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'greydb_meta'")) {
+                present = rs.next();
+            }
+            if (present) {
+                return;
+            }
+            // Several processes may race to create a new file: one transaction, idempotent statements.
+            st.execute("BEGIN IMMEDIATE");
+            try {
+                for (String sql : GreydbSchema.statements()) {
+                    if (!sql.toUpperCase(java.util.Locale.ROOT).startsWith("PRAGMA")) {
+                        st.execute(sql);
+                    }
+                }
+                st.execute("COMMIT");
+            } catch (SQLException e) {
+                st.execute("ROLLBACK");
+                throw e;
+            }
+        }
+    }
+
+    @Override
+    public synchronized <T> T update(TripletKey key, Function<Optional<Triplet>, TripletUpdate<T>> decision) {
+        try {
+            control.execute("BEGIN IMMEDIATE");
+        } catch (SQLException e) {
+            throw failure("cannot start a transaction", e);
+        }
+        try {
+            Optional<Triplet> current = read(key);
+            TripletUpdate<T> update = decision.apply(current);
+            Triplet w = update.write();
+            if (w != null) {
+                upsertTriplet.setString(1, key.client());
+                upsertTriplet.setString(2, key.sender());
+                upsertTriplet.setString(3, key.recipient());
+                upsertTriplet.setInt(4, w.refusals());
+                upsertTriplet.setLong(5, w.firstSeen().getEpochSecond());
+                upsertTriplet.setLong(6, w.lastSeen().getEpochSecond());
+                if (w.passedAt() == null) {
+                    upsertTriplet.setNull(7, java.sql.Types.INTEGER);
+                } else {
+                    upsertTriplet.setLong(7, w.passedAt().getEpochSecond());
+                }
+                upsertTriplet.executeUpdate();
+            }
+            if (update.whitelistAt() != null) {
+                long now = update.whitelistAt().getEpochSecond();
+                upsertAutoWhitelist.setString(1, key.client());
+                upsertAutoWhitelist.setLong(2, now);
+                upsertAutoWhitelist.setLong(3, now);
+                upsertAutoWhitelist.executeUpdate();
+            }
+            control.execute("COMMIT");
+            return update.result();
+        } catch (SQLException e) {
+            rollback();
+            throw failure("cannot record the decision for " + key, e);
+        } catch (RuntimeException e) {
+            rollback();
+            throw e;
+        }
+    }
+
+    private Optional<Triplet> read(TripletKey key) throws SQLException {
+        selectTriplet.setString(1, key.client());
+        selectTriplet.setString(2, key.sender());
+        selectTriplet.setString(3, key.recipient());
+        try (ResultSet rs = selectTriplet.executeQuery()) {
+            if (!rs.next()) {
+                return Optional.empty();
+            }
+            long passed = rs.getLong(4);
+            Instant passedAt = rs.wasNull() ? null : Instant.ofEpochSecond(passed);
+            return Optional.of(new Triplet(rs.getInt(1), Instant.ofEpochSecond(rs.getLong(2)),
+                    Instant.ofEpochSecond(rs.getLong(3)), passedAt));
+        }
+    }
+
+    @Override
+    public synchronized boolean whitelisted(String clientKey, Instant now, Duration lifetime, Duration renewAfter) {
+        long nowS = now.getEpochSecond();
+        String source;
+        long lastSeen;
+        long expires;
+        boolean hasExpiry;
+        try {
+            selectWhitelist.setString(1, clientKey);
+            try (ResultSet rs = selectWhitelist.executeQuery()) {
+                if (!rs.next()) {
+                    return false;
+                }
+                source = rs.getString(1);
+                lastSeen = rs.getLong(2);
+                expires = rs.getLong(3);
+                hasExpiry = !rs.wasNull();
+            }
+        } catch (SQLException e) {
+            throw failure("cannot read the whitelist", e);
+        }
+        if (hasExpiry && expires <= nowS) {
+            return false;
+        }
+        if (!"auto".equals(source)) {
+            return true;
+        }
+        if (lastSeen + lifetime.getSeconds() <= nowS) {
+            return false;
+        }
+        if (nowS - lastSeen >= renewAfter.getSeconds()) {
+            try {
+                renewWhitelist.setLong(1, nowS);
+                renewWhitelist.setString(2, clientKey);
+                renewWhitelist.setLong(3, nowS);
+                renewWhitelist.executeUpdate();
+            } catch (SQLException e) {
+                // The entry is valid; failing to extend it only shortens its life. Say so, accept the mail.
+                LOG.warn("{}: cannot renew the whitelist entry of {}: {}", describe(), clientKey, e.getMessage());
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public synchronized int purgeExpired(Instant now, Duration retryWindow, Duration lifetime) {
+        long nowS = now.getEpochSecond();
+        try {
+            control.execute("BEGIN IMMEDIATE");
+            purgePending.setLong(1, nowS - retryWindow.getSeconds());
+            int n = purgePending.executeUpdate();
+            purgePassed.setLong(1, nowS - lifetime.getSeconds());
+            n += purgePassed.executeUpdate();
+            purgeWhitelist.setLong(1, nowS - lifetime.getSeconds());
+            purgeWhitelist.setLong(2, nowS);
+            n += purgeWhitelist.executeUpdate();
+            control.execute("COMMIT");
+            return n;
+        } catch (SQLException e) {
+            rollback();
+            throw failure("cannot purge expired rows", e);
+        }
+    }
+
+    private void rollback() {
+        try {
+            control.execute("ROLLBACK");
+        } catch (SQLException ignored) {
+            // no transaction was open (BEGIN failed): nothing to undo
+        }
+    }
+
+    private StoreException failure(String what, SQLException e) {
+        return new StoreException(describe() + ": " + what + ": " + e.getMessage(), e);
+    }
+
+    @Override
+    public String describe() {
+        return "sqlite:" + file;
+    }
+
+    @Override
+    public synchronized void close() {
+        try {
+            conn.close();
+        } catch (SQLException e) {
+            LOG.warn("{}: close failed: {}", describe(), e.getMessage());
+        }
+    }
+}
