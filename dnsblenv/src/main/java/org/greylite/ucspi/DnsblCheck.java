@@ -1,0 +1,280 @@
+package org.greylite.ucspi;
+
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.PortUnreachableException;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+
+import org.xbill.DNS.ARecord;
+import org.xbill.DNS.DClass;
+import org.xbill.DNS.ExtendedResolver;
+import org.xbill.DNS.Message;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.Rcode;
+import org.xbill.DNS.Record;
+import org.xbill.DNS.Resolver;
+import org.xbill.DNS.ResolverConfig;
+import org.xbill.DNS.Section;
+import org.xbill.DNS.SimpleResolver;
+import org.xbill.DNS.TextParseException;
+import org.xbill.DNS.Type;
+
+/**
+ * Looks one client address up in a list of DNSBL zones, all zones in parallel, within one time
+ * limit, and reports the first zone, in the order given, that lists it.
+ *
+ * <p>Queries go straight to the resolver ({@link Resolver#sendAsync}) rather than through
+ * dnsjava's {@code Lookup}: a DNSBL answer must tell NXDOMAIN (not listed, silently) from SERVFAIL
+ * or a timeout (not listed, but worth a log line), and {@code Lookup} folds those together behind
+ * its search path and cache, neither of which a DNSBL query wants.
+ */
+final class DnsblCheck {
+
+    /** What one zone said about the client. */
+    sealed interface Answer permits Listed, NotListed, Failed {
+    }
+
+    /** The zone lists the client; {@code code} is the A record it returned (e.g. 127.0.0.2). */
+    record Listed(String zone, InetAddress code) implements Answer {
+    }
+
+    /** NXDOMAIN, or a name without A records. */
+    record NotListed() implements Answer {
+    }
+
+    /** No usable answer: timeout, SERVFAIL, REFUSED, a network error, an answer that is no listing. */
+    record Failed(String reason) implements Answer {
+    }
+
+    private static final int DNS_PORT = 53;
+    /** Each server gets this many tries before the next one is asked. */
+    private static final int TRIES_PER_SERVER = 2;
+    private static final Duration MIN_TRY_TIMEOUT = Duration.ofMillis(100);
+
+    private final Resolver resolver;
+    private final Duration timeout;
+    private final Consumer<String> log;
+
+    DnsblCheck(Resolver resolver, Duration timeout, Consumer<String> log) {
+        this.resolver = resolver;
+        this.timeout = timeout;
+        this.log = log;
+    }
+
+    /**
+     * The first zone (in {@code zones}' order) that lists {@code client}, or empty. Every zone is
+     * asked at once; the answers are then read in order, so a listing in the first zone ends the
+     * wait at once, while a listing in a later zone waits for the earlier zones to answer or fail.
+     * Nothing waits past {@code timeout} from the start. Failures are logged, one line per zone.
+     *
+     * @param clientText the address as the environment gave it, for log lines
+     */
+    Optional<Listed> firstListing(InetAddress client, String clientText, List<String> zones) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String reversed = IpLiterals.reversed(client);
+        List<CompletableFuture<Answer>> pending = new ArrayList<>(zones.size());
+        for (String zone : zones) {
+            pending.add(ask(reversed, zone));
+        }
+        for (int i = 0; i < zones.size(); i++) {
+            Answer answer = await(pending.get(i), deadline);
+            if (answer instanceof Listed listed) {
+                return Optional.of(listed);
+            }
+            if (answer instanceof Failed failed) {
+                log.accept(clientText + " lookup in " + zones.get(i) + " failed: " + failed.reason());
+            }
+        }
+        return Optional.empty();
+    }
+
+    private CompletableFuture<Answer> ask(String reversed, String zone) {
+        Name name;
+        try {
+            name = Name.fromString(reversed + "." + zone, Name.root);
+        } catch (TextParseException e) {
+            return CompletableFuture.completedFuture(new Failed("bad zone name: " + e.getMessage()));
+        }
+        Message query = Message.newQuery(Record.newRecord(name, Type.A, DClass.IN));
+        try {
+            return resolver.sendAsync(query).toCompletableFuture()
+                    .thenApply(response -> interpret(zone, response));
+        } catch (RuntimeException e) {
+            return CompletableFuture.completedFuture(new Failed(describe(e)));
+        }
+    }
+
+    /**
+     * The meaning of a DNSBL response. Only A records in 127.0.0.0/8 are listings (RFC 5782 §2.1):
+     * anything else is a list that is broken, expired or parked, and blocking the world on it would
+     * be worse than missing a listing. Within 127/8, 127.255.255.0/24 is excluded too: Spamhaus uses
+     * it for "you may not query" errors (e.g. 127.255.255.254 through a public resolver).
+     */
+    static Answer interpret(String zone, Message response) {
+        int rcode = response.getRcode();
+        if (rcode == Rcode.NXDOMAIN) {
+            return new NotListed();
+        }
+        if (rcode != Rcode.NOERROR) {
+            return new Failed(Rcode.string(rcode));
+        }
+        InetAddress odd = null;
+        for (Record record : response.getSection(Section.ANSWER)) {
+            if (record instanceof ARecord a) {
+                InetAddress address = a.getAddress();
+                if (isListingCode(address)) {
+                    return new Listed(zone, address);
+                }
+                odd = address;
+            }
+        }
+        if (odd != null) {
+            return new Failed("answered " + odd.getHostAddress() + ", which is no listing code");
+        }
+        return new NotListed();
+    }
+
+    static boolean isListingCode(InetAddress address) {
+        byte[] b = address.getAddress();
+        return address instanceof Inet4Address && (b[0] & 0xff) == 127
+                && !((b[1] & 0xff) == 255 && (b[2] & 0xff) == 255);
+    }
+
+    private static Answer await(CompletableFuture<Answer> answer, long deadline) {
+        try {
+            long left = deadline - System.nanoTime();
+            return left > 0 ? answer.get(left, TimeUnit.NANOSECONDS) : answer.getNow(new Failed("timed out"));
+        } catch (TimeoutException e) {
+            return new Failed("timed out");
+        } catch (ExecutionException | CompletionException e) {
+            return new Failed(describe(e.getCause() == null ? e : e.getCause()));
+        } catch (CancellationException e) {
+            return new Failed("cancelled");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Failed("interrupted");
+        }
+    }
+
+    static String describe(Throwable e) {
+        Throwable t = e;
+        while ((t instanceof ExecutionException || t instanceof CompletionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        if (t instanceof TimeoutException || t instanceof SocketTimeoutException) {
+            return "timed out";
+        }
+        if (t instanceof PortUnreachableException) {
+            return "port unreachable (no DNS server there)";
+        }
+        String message = t.getMessage();
+        if (message == null || message.isBlank()) {
+            return t.getClass().getSimpleName();
+        }
+        return message;
+    }
+
+    // --- the resolver --------------------------------------------------------------------------
+
+    /**
+     * A resolver for the servers in {@code dnscacheip} (the {@code DNSCACHEIP} variable), or for
+     * the system's servers when it names none.
+     *
+     * <p>{@code DNSCACHEIP} holds one or more addresses separated by spaces, as in djbdns; beyond
+     * djbdns, each may carry a port: {@code 192.0.2.53:5353}, {@code [2001:db8::53]:5353}. Servers
+     * are asked in order, each {@value #TRIES_PER_SERVER} times, every try limited to a share of
+     * {@code timeout} so that all of them fit in it.
+     */
+    static Resolver resolver(String dnscacheip, Duration timeout, Consumer<String> log) {
+        List<InetSocketAddress> servers = servers(dnscacheip, log);
+        if (servers.isEmpty()) {
+            servers = ResolverConfig.getCurrentConfig().servers();
+        }
+        if (servers.isEmpty()) {
+            servers = List.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), DNS_PORT));
+        }
+        Duration perTry = timeout.dividedBy((long) TRIES_PER_SERVER * servers.size());
+        if (perTry.compareTo(MIN_TRY_TIMEOUT) < 0) {
+            perTry = MIN_TRY_TIMEOUT;
+        }
+        List<Resolver> resolvers = new ArrayList<>(servers.size());
+        for (InetSocketAddress server : servers) {
+            SimpleResolver simple = new SimpleResolver(server);
+            simple.setTimeout(perTry);
+            resolvers.add(simple);
+        }
+        ExtendedResolver resolver = new ExtendedResolver(resolvers);
+        resolver.setRetries(TRIES_PER_SERVER);
+        resolver.setTimeout(timeout);
+        return resolver;
+    }
+
+    /** The servers named in a {@code DNSCACHEIP} value; bad entries are logged and skipped. */
+    static List<InetSocketAddress> servers(String dnscacheip, Consumer<String> log) {
+        List<InetSocketAddress> servers = new ArrayList<>();
+        if (dnscacheip == null) {
+            return servers;
+        }
+        for (String entry : dnscacheip.trim().split("\\s+")) {
+            if (entry.isEmpty()) {
+                continue;
+            }
+            Optional<InetSocketAddress> server = server(entry);
+            if (server.isPresent()) {
+                servers.add(server.get());
+            } else {
+                log.accept("DNSCACHEIP: ignoring '" + entry + "': not IP or IP:PORT");
+            }
+        }
+        return servers;
+    }
+
+    private static Optional<InetSocketAddress> server(String entry) {
+        String host = entry;
+        int port = DNS_PORT;
+        if (entry.startsWith("[")) {
+            int close = entry.indexOf(']');
+            if (close < 0) {
+                return Optional.empty();
+            }
+            host = entry.substring(1, close);
+            String rest = entry.substring(close + 1);
+            if (!rest.isEmpty()) {
+                if (!rest.startsWith(":")) {
+                    return Optional.empty();
+                }
+                port = port(rest.substring(1));
+            }
+        } else if (entry.indexOf(':') >= 0 && entry.indexOf(':') == entry.lastIndexOf(':')) {
+            // One colon: IPv4:PORT. Several: a bare IPv6 address, which takes no port.
+            int colon = entry.indexOf(':');
+            host = entry.substring(0, colon);
+            port = port(entry.substring(colon + 1));
+        }
+        if (port < 0) {
+            return Optional.empty();
+        }
+        int finalPort = port;
+        return IpLiterals.parse(host).map(address -> new InetSocketAddress(address, finalPort));
+    }
+
+    private static int port(String text) {
+        if (text.isEmpty() || text.length() > 5 || !text.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            return -1;
+        }
+        int port = Integer.parseInt(text);
+        return port >= 1 && port <= 65535 ? port : -1;
+    }
+}

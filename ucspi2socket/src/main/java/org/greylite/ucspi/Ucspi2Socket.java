@@ -1,0 +1,160 @@
+package org.greylite.ucspi;
+
+import java.io.FileDescriptor;
+import java.io.FileInputStream;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
+
+/**
+ * {@code ucspi2socket ADDR [PORT]}: the UCSPI post-module that joins a client to a TCP server.
+ *
+ * <p>It connects to {@code ADDR:PORT} (port 25 when omitted) and copies bytes both ways between
+ * its own descriptors 0 and 1 (under tcpserver: the client's connection) and that socket, so a run
+ * script can end in {@code greylite ucspi2socket 127.0.0.1 2525} to put the greylisting front before
+ * any SMTP server. {@code ADDR} is an IPv4 address, an IPv6 address (bare or in brackets) or a host
+ * name; a name with several addresses is tried address by address.
+ *
+ * <p>Closing follows the TCP half-close: end of input on descriptor 0 shuts down the socket's
+ * sending side and the server's reply keeps flowing to descriptor 1 until the server closes. When
+ * the server closes (or half-closes) its side, descriptor 1 is closed and the program exits at once,
+ * even if the client is still sending: the server has ended the session.
+ *
+ * <p>It reads no environment variables and takes no options. Each connection attempt is limited to
+ * {@value #CONNECT_TIMEOUT_MS} ms. Messages go to stderr as one line starting with
+ * {@code ucspi2socket:}; nothing but the server's bytes is ever written to descriptor 1.
+ *
+ * <p>Exit codes, after qmail's convention:
+ * <ul>
+ *   <li>0: the session ended (the server closed its side);</li>
+ *   <li>100: usage error (wrong arguments, a port that is not 1-65535);</li>
+ *   <li>111: temporary failure: the address cannot be resolved, the connection is refused or
+ *       times out, or the connection broke mid-session (reset, client gone).</li>
+ * </ul>
+ *
+ * <p>The JDK alone, no libraries: the program starts once per SMTP connection, so start-up time
+ * matters more than anything a library would add.
+ */
+public final class Ucspi2Socket {
+
+    static final int EXIT_OK = 0;
+    static final int EXIT_USAGE = 100;
+    static final int EXIT_TEMPORARY = 111;
+    static final int DEFAULT_PORT = 25;
+    static final int CONNECT_TIMEOUT_MS = 10_000;
+
+    private static final String NAME = "ucspi2socket";
+
+    private Ucspi2Socket() {
+    }
+
+    public static void main(String[] args) {
+        // halt, not exit: no shutdown hooks to wait for, and the thread blocked reading fd 0 must
+        // not keep the process alive once the server has gone.
+        Runtime.getRuntime().halt(run(args));
+    }
+
+    static int run(String[] args) {
+        if (args.length < 1 || args.length > 2 || args[0].isEmpty()) {
+            return usage("usage: ucspi2socket ADDR [PORT]");
+        }
+        String host = stripBrackets(args[0]);
+        int port = DEFAULT_PORT;
+        if (args.length == 2) {
+            port = parsePort(args[1]);
+            if (port < 0) {
+                return usage("bad port '" + args[1] + "' (1-65535); usage: ucspi2socket ADDR [PORT]");
+            }
+        }
+        String target = (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+
+        Socket socket;
+        try {
+            socket = connect(host, port);
+        } catch (UnknownHostException e) {
+            warn("cannot connect to " + target + ": cannot resolve " + host);
+            return EXIT_TEMPORARY;
+        } catch (IOException e) {
+            warn("cannot connect to " + target + ": " + describe(e));
+            return EXIT_TEMPORARY;
+        }
+
+        Relay relay = new Relay(new FileInputStream(FileDescriptor.in),
+                new FileOutputStream(FileDescriptor.out), socket);
+        try {
+            relay.run();
+            return EXIT_OK;
+        } catch (IOException e) {
+            warn("connection to " + target + " broke: " + describe(e));
+            return EXIT_TEMPORARY;
+        } finally {
+            closeQuietly(socket);
+        }
+    }
+
+    /** Tries each address of {@code host} in turn; the last failure is the one reported. */
+    private static Socket connect(String host, int port) throws IOException {
+        InetAddress[] addresses = InetAddress.getAllByName(host);
+        IOException last = null;
+        for (InetAddress address : addresses) {
+            Socket socket = new Socket();
+            try {
+                socket.connect(new InetSocketAddress(address, port), CONNECT_TIMEOUT_MS);
+                // Every chunk read from one side is written whole to the other: no small-write
+                // storm for Nagle to fix, and SMTP replies should not wait for an ACK.
+                socket.setTcpNoDelay(true);
+                return socket;
+            } catch (IOException e) {
+                closeQuietly(socket);
+                last = e;
+            }
+        }
+        throw last != null ? last : new UnknownHostException(host);
+    }
+
+    private static String stripBrackets(String host) {
+        if (host.length() > 2 && host.startsWith("[") && host.endsWith("]")) {
+            return host.substring(1, host.length() - 1);
+        }
+        return host;
+    }
+
+    /** The port, or -1 when the text is not a number in 1-65535. */
+    static int parsePort(String text) {
+        if (text.isEmpty() || text.length() > 5 || !text.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            return -1;
+        }
+        int port = Integer.parseInt(text);
+        return port >= 1 && port <= 65535 ? port : -1;
+    }
+
+    static String describe(IOException e) {
+        if (e instanceof SocketTimeoutException) {
+            return "timed out";
+        }
+        String message = e.getMessage();
+        return message == null || message.isBlank() ? e.getClass().getSimpleName() : message;
+    }
+
+    private static int usage(String message) {
+        warn(message);
+        return EXIT_USAGE;
+    }
+
+    static void warn(String message) {
+        System.err.println(NAME + ": " + message);
+        System.err.flush();
+    }
+
+    private static void closeQuietly(Socket socket) {
+        try {
+            socket.close();
+        } catch (IOException ignored) {
+            // nothing left to do with a socket we are abandoning
+        }
+    }
+}

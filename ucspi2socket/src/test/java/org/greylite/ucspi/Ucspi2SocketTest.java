@@ -1,0 +1,290 @@
+package org.greylite.ucspi;
+
+import static java.nio.charset.StandardCharsets.US_ASCII;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Runs ucspi2socket as a real child process with piped stdin/stdout against a real server socket.
+ */
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class Ucspi2SocketTest {
+
+    private final List<Process> processes = new ArrayList<>();
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final ExecutorService executor = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "test-server");
+        t.setDaemon(true);
+        return t;
+    });
+
+    @AfterEach
+    void cleanUp() throws Exception {
+        for (Process process : processes) {
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+            process.destroyForcibly();
+            process.waitFor(5, TimeUnit.SECONDS);
+        }
+        for (AutoCloseable closeable : closeables) {
+            closeable.close();
+        }
+        executor.shutdownNow();
+    }
+
+    @Test
+    void smtpDialoguePassesBothWaysAndServerCloseEndsTheProgram() throws Exception {
+        ServerSocket server = listen(InetAddress.getLoopbackAddress());
+        Future<String> upstream = executor.submit(() -> {
+            try (Socket s = server.accept()) {
+                OutputStream out = s.getOutputStream();
+                out.write("220 upstream ESMTP\r\n".getBytes(US_ASCII));
+                String line = readLine(s.getInputStream());
+                out.write("221 2.0.0 bye\r\n".getBytes(US_ASCII));
+                return line;
+            }
+        });
+        Process child = ucspi2socket("127.0.0.1", port(server));
+        InputStream fromChild = child.getInputStream();
+        assertEquals("220 upstream ESMTP", readLine(fromChild));
+        child.getOutputStream().write("QUIT\r\n".getBytes(US_ASCII));
+        child.getOutputStream().flush();
+        assertEquals("221 2.0.0 bye", readLine(fromChild));
+        assertEquals(-1, fromChild.read(), "stdout ends when the server closes");
+        assertEquals(0, exitCode(child));
+        assertEquals("QUIT", upstream.get(5, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void defaultPortAndBracketedIpv6Address() throws Exception {
+        ServerSocket server;
+        try {
+            server = listen(InetAddress.getByName("::1"));
+        } catch (IOException e) {
+            Assumptions.abort("no IPv6 loopback here: " + e.getMessage());
+            return;
+        }
+        executor.submit(() -> {
+            try (Socket s = server.accept()) {
+                s.getOutputStream().write("220 v6\r\n".getBytes(US_ASCII));
+            }
+            return null;
+        });
+        Process child = ucspi2socket("[::1]", port(server));
+        assertEquals("220 v6\r\n", new String(child.getInputStream().readAllBytes(), US_ASCII));
+        assertEquals(0, exitCode(child));
+    }
+
+    @Test
+    void hostNameIsResolvedAndEachAddressTried() throws Exception {
+        // "localhost" may resolve to ::1 first; the server listens on 127.0.0.1 only.
+        ServerSocket server = listen(InetAddress.getByName("127.0.0.1"));
+        executor.submit(() -> {
+            try (Socket s = server.accept()) {
+                s.getOutputStream().write("220 by name\r\n".getBytes(US_ASCII));
+            }
+            return null;
+        });
+        Process child = ucspi2socket("localhost", port(server));
+        assertEquals("220 by name\r\n", new String(child.getInputStream().readAllBytes(), US_ASCII));
+        assertEquals(0, exitCode(child));
+    }
+
+    @Test
+    void largeBinaryTransfersBothWaysAtOnce() throws Exception {
+        byte[] up = randomBytes(5 * 1024 * 1024, 1);
+        byte[] down = randomBytes(5 * 1024 * 1024, 2);
+        ServerSocket server = listen(InetAddress.getLoopbackAddress());
+        Future<byte[]> received = executor.submit(() -> {
+            try (Socket s = server.accept()) {
+                // The server writes while it reads; it closes only after the client's EOF.
+                CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+                    try {
+                        s.getOutputStream().write(down);
+                        s.getOutputStream().flush();
+                    } catch (IOException e) {
+                        throw new RuntimeException(e);
+                    }
+                }, executor);
+                byte[] all = s.getInputStream().readAllBytes();
+                writer.get(20, TimeUnit.SECONDS);
+                return all;
+            }
+        });
+        Process child = ucspi2socket("127.0.0.1", port(server));
+        Future<byte[]> fromChild = executor.submit(() -> child.getInputStream().readAllBytes());
+        try (OutputStream toChild = child.getOutputStream()) {
+            // Odd-sized writes so chunk boundaries never line up with anything.
+            for (int off = 0; off < up.length; off += 7919) {
+                toChild.write(up, off, Math.min(7919, up.length - off));
+            }
+        }
+        assertArrayEquals(up, received.get(20, TimeUnit.SECONDS));
+        assertArrayEquals(down, fromChild.get(20, TimeUnit.SECONDS));
+        assertEquals(0, exitCode(child));
+    }
+
+    @Test
+    void clientEofHalfClosesAndTheServerCanStillAnswer() throws Exception {
+        ServerSocket server = listen(InetAddress.getLoopbackAddress());
+        Future<String> upstream = executor.submit(() -> {
+            try (Socket s = server.accept()) {
+                byte[] all = s.getInputStream().readAllBytes(); // until the half-close
+                Thread.sleep(200); // the answer comes well after the client's EOF
+                s.getOutputStream().write("got it\r\n".getBytes(US_ASCII));
+                return new String(all, US_ASCII);
+            }
+        });
+        Process child = ucspi2socket("127.0.0.1", port(server));
+        child.getOutputStream().write("DATA\r\nhello\r\n.\r\n".getBytes(US_ASCII));
+        child.getOutputStream().close();
+        assertEquals("DATA\r\nhello\r\n.\r\n", upstream.get(5, TimeUnit.SECONDS));
+        assertEquals("got it\r\n", new String(child.getInputStream().readAllBytes(), US_ASCII));
+        assertEquals(0, exitCode(child));
+    }
+
+    @Test
+    void serverHalfCloseEndsTheProgramWhileStdinIsStillOpen() throws Exception {
+        ServerSocket server = listen(InetAddress.getLoopbackAddress());
+        Future<String> upstream = executor.submit(() -> {
+            try (Socket s = server.accept()) {
+                s.getOutputStream().write("421 going away\r\n".getBytes(US_ASCII));
+                s.shutdownOutput();
+                // ucspi2socket exits and its socket closes: the server sees the end of input.
+                return new String(s.getInputStream().readAllBytes(), US_ASCII);
+            }
+        });
+        Process child = ucspi2socket("127.0.0.1", port(server));
+        assertEquals("421 going away\r\n", new String(child.getInputStream().readAllBytes(), US_ASCII));
+        assertEquals(0, exitCode(child));
+        assertEquals("", upstream.get(5, TimeUnit.SECONDS));
+        child.getOutputStream().close(); // stdin was never closed by the test before this point
+    }
+
+    @Test
+    void refusedConnectionIsATemporaryFailureWithOneLine() throws Exception {
+        int port = freePort();
+        Process child = ucspi2socket("127.0.0.1", port);
+        child.getOutputStream().close();
+        assertEquals(111, exitCode(child));
+        String stderr = new String(child.getErrorStream().readAllBytes(), US_ASCII);
+        assertEquals("ucspi2socket: cannot connect to 127.0.0.1:" + port + ": Connection refused\n", stderr);
+        assertEquals(0, child.getInputStream().readAllBytes().length, "nothing on stdout");
+    }
+
+    @Test
+    void usageErrors() throws Exception {
+        for (String[] args : new String[][] {{}, {"127.0.0.1", "25", "extra"}, {"127.0.0.1", "smtp"},
+                {"127.0.0.1", "70000"}, {"127.0.0.1", "0"}}) {
+            Process child = ucspi2socket(args);
+            child.getOutputStream().close();
+            assertEquals(100, exitCode(child), String.join(" ", args));
+            String stderr = new String(child.getErrorStream().readAllBytes(), US_ASCII);
+            assertTrue(stderr.startsWith("ucspi2socket: ") && stderr.contains("usage: ucspi2socket ADDR [PORT]"),
+                    stderr);
+            assertEquals(1, stderr.lines().count(), stderr);
+        }
+    }
+
+    @Test
+    void portParsing() {
+        assertEquals(25, Ucspi2Socket.parsePort("25"));
+        assertEquals(65535, Ucspi2Socket.parsePort("65535"));
+        assertEquals(-1, Ucspi2Socket.parsePort("65536"));
+        assertEquals(-1, Ucspi2Socket.parsePort("-1"));
+        assertEquals(-1, Ucspi2Socket.parsePort("+25"));
+        assertEquals(-1, Ucspi2Socket.parsePort(""));
+        assertEquals(-1, Ucspi2Socket.parsePort("99999999999"));
+    }
+
+    // --- helpers -------------------------------------------------------------------------------
+
+    static Path classes() throws Exception {
+        return Path.of(Ucspi2Socket.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    }
+
+    static List<String> javaCommand(String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
+                "-cp", classes().toString(), Ucspi2Socket.class.getName()));
+        command.addAll(List.of(args));
+        return command;
+    }
+
+    private Process ucspi2socket(String host, int port) throws Exception {
+        return ucspi2socket(host, Integer.toString(port));
+    }
+
+    private Process ucspi2socket(String... args) throws Exception {
+        Process process = new ProcessBuilder(javaCommand(args)).start();
+        processes.add(process);
+        return process;
+    }
+
+    private ServerSocket listen(InetAddress address) throws IOException {
+        ServerSocket server = new ServerSocket();
+        server.bind(new InetSocketAddress(address, 0));
+        closeables.add(server);
+        return server;
+    }
+
+    private static int port(ServerSocket server) {
+        return server.getLocalPort();
+    }
+
+    /** A port nothing listens on: bound once by us, then released. */
+    static int freePort() throws IOException {
+        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return probe.getLocalPort();
+        }
+    }
+
+    static int exitCode(Process process) throws InterruptedException {
+        assertTrue(process.waitFor(15, TimeUnit.SECONDS), "the program did not exit");
+        return process.exitValue();
+    }
+
+    /** One CRLF-terminated line without its terminator, read byte by byte (no read-ahead). */
+    static String readLine(InputStream in) throws IOException {
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        int c;
+        while ((c = in.read()) >= 0) {
+            if (c == '\n') {
+                break;
+            }
+            line.write(c);
+        }
+        String text = line.toString(US_ASCII);
+        return text.endsWith("\r") ? text.substring(0, text.length() - 1) : text;
+    }
+
+    private static byte[] randomBytes(int size, long seed) {
+        byte[] bytes = new byte[size];
+        new Random(seed).nextBytes(bytes);
+        return bytes;
+    }
+}
