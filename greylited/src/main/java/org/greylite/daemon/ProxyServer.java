@@ -54,6 +54,8 @@ public final class ProxyServer implements AutoCloseable {
         this.timers = Executors.newSingleThreadScheduledExecutor(daemonThreads("greylited-timer"));
 
         acceptor.setReuseAddress(true);
+        // Unbinding on SIGTERM must stop new connections only; sessions in flight get the grace period.
+        acceptor.setCloseOnDeactivation(false);
         acceptor.setBacklog(b.backlog);
         acceptor.getSessionConfig().setTcpNoDelay(true);
         acceptor.getSessionConfig().setIdleTime(IdleStatus.READER_IDLE, seconds(b.idleTimeout));

@@ -1,0 +1,369 @@
+package org.greylite.daemon;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Base64;
+
+import org.greylite.relay.RelaySettings;
+import org.greylite.suspicion.RuleMatch;
+import org.greylite.suspicion.Suspicion;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * greylited's behaviour seen from a client on a real socket, with a recording upstream on another:
+ * SPEC §2 (the dialogue through the proxy) and §3 (the algorithm) end to end.
+ */
+class ProxyEndToEndTest {
+
+    @TempDir
+    Path dir;
+
+    ScriptedUpstream upstream;
+    ProxyHarness proxy;
+
+    @BeforeEach
+    void start() throws IOException {
+        upstream = new ScriptedUpstream();
+        proxy = new ProxyHarness(dir.resolve("greylite.db"), upstream.address());
+    }
+
+    @AfterEach
+    void stop() throws IOException {
+        proxy.close();
+        upstream.close();
+    }
+
+    private static String message(String subject) {
+        return "From: a@example.org\r\nTo: b@example.com\r\nSubject: " + subject + "\r\n\r\nHello.\r\n";
+    }
+
+    /** One transaction; returns the RCPT reply. */
+    private String attempt(RawClient c, String from, String to) throws IOException {
+        c.command("MAIL FROM:<" + from + ">", 250);
+        c.send("RCPT TO:<" + to + ">\r\n");
+        return c.reply();
+    }
+
+    @Test
+    void firstAttemptIsGreylistedAndTheRcptNeverReachesTheUpstream() throws IOException {
+        try (RawClient c = proxy.client().hello()) {
+            assertEquals("451 4.7.1 <b@example.com>: greylisted, retry later", attempt(c, "a@example.org", "b@example.com"));
+            c.command("QUIT", 221);
+        }
+        assertTrue(upstream.sawCommandStartingWith("MAIL FROM:<a@example.org>"));
+        assertFalse(upstream.sawCommandStartingWith("RCPT"), "a greylisted RCPT must not be forwarded: " + upstream.commands);
+    }
+
+    @Test
+    void earlyRetryIsRefusedAndARetryAfterTheDelayDeliversTheMessageByteForByte() throws IOException {
+        try (RawClient c = proxy.client().hello()) {
+            assertTrue(attempt(c, "a@example.org", "b@example.com").startsWith("451"));
+        }
+        proxy.clock.advance(Duration.ofSeconds(60));
+        try (RawClient c = proxy.client().hello()) {
+            assertTrue(attempt(c, "a@example.org", "b@example.com").startsWith("451"), "a retry within min-delay is refused");
+        }
+        proxy.clock.advance(Duration.ofSeconds(241)); // 301 s after the first attempt, 241 after the early retry
+        byte[] body = tricky();
+        try (RawClient c = proxy.client().hello()) {
+            assertTrue(attempt(c, "A@Example.ORG", "B@example.com").startsWith("250"), "case does not make a new triplet");
+            c.command("DATA", 354);
+            c.send(body);
+            c.expect(250);
+            c.command("QUIT", 221);
+        }
+        assertEquals(1, upstream.messages.size());
+        assertArrayEquals(body, upstream.messages.get(0), "the message must reach the upstream byte for byte");
+    }
+
+    /** Dot-stuffed lines, 8-bit bytes, a 998-byte line, a line that is only "..", then the terminator. */
+    private static byte[] tricky() {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        b.writeBytes(message("byte for byte").getBytes(StandardCharsets.ISO_8859_1));
+        b.writeBytes("..leading dot, stuffed\r\n..\r\n".getBytes(StandardCharsets.ISO_8859_1));
+        b.writeBytes("caf\u00e9 \u00fc\u00f1\u00ee\u00e7\u00f8d\u00e9 8-bit\r\n".getBytes(StandardCharsets.ISO_8859_1));
+        byte[] high = new byte[256];
+        for (int i = 0; i < 256; i++) {
+            high[i] = (byte) (i == '\r' || i == '\n' ? 'x' : i);
+        }
+        b.writeBytes(high);
+        b.writeBytes("\r\n".getBytes(StandardCharsets.ISO_8859_1));
+        byte[] longLine = new byte[998];
+        Arrays.fill(longLine, (byte) 'L');
+        b.writeBytes(longLine);
+        b.writeBytes("\r\n.\r\n".getBytes(StandardCharsets.ISO_8859_1));
+        return b.toByteArray();
+    }
+
+    @Test
+    void aPassedClientIsAutoWhitelistedForItsOtherTriplets() throws IOException {
+        pass("a@example.org", "b@example.com");
+        try (RawClient c = proxy.client().hello()) {
+            assertTrue(attempt(c, "someone-else@example.net", "other@example.com").startsWith("250"),
+                    "an auto-whitelisted client's new triplet passes at once");
+        }
+    }
+
+    private void pass(String from, String to) throws IOException {
+        try (RawClient c = proxy.client().hello()) {
+            assertTrue(attempt(c, from, to).startsWith("451"));
+        }
+        proxy.clock.advance(Duration.ofMinutes(6));
+        try (RawClient c = proxy.client().hello()) {
+            assertTrue(attempt(c, from, to).startsWith("250"));
+        }
+    }
+
+    @Test
+    void pipelinedRepliesComeInCommandOrderWhoeverWroteThem() throws IOException {
+        proxy.close();
+        // A suspicious client is never whitelisted, so a passed triplet does not open the door for others.
+        RuleMatch rule = new RuleMatch("test.suspicion", 1, "1 v SUSPECT");
+        proxy = new ProxyHarness(dir.resolve("pipelined.db"), upstream.address(), f -> new Suspicion(1, rule),
+                RelaySettings.defaults("proxy.test"), b -> { });
+        pass("a@example.org", "known@example.com");
+        try (RawClient c = proxy.client().hello()) {
+            c.send("MAIL FROM:<a@example.org>\r\nRCPT TO:<known@example.com>\r\nRCPT TO:<new@example.com>\r\n"
+                    + "RCPT TO:<reject-me@example.com>\r\nSTARTTLS\r\nNOOP\r\nRSET\r\n");
+            c.expect(250); // MAIL, upstream
+            assertTrue(c.reply().startsWith("250 2.1.5"), "known triplet: the upstream's reply");
+            assertTrue(c.reply().startsWith("451 4.7.1 <new@example.com>"), "new triplet: the proxy's reply");
+            // New as well: greylisted by the proxy before the upstream could refuse it.
+            assertTrue(c.reply().startsWith("451 4.7.1 <reject-me@example.com>"));
+            assertTrue(c.reply().startsWith("454"), "STARTTLS: the proxy's reply");
+            c.expect(250); // NOOP, upstream
+            c.expect(250); // RSET, upstream
+        }
+    }
+
+    @Test
+    void whitelistedClientsGetTheUpstreamsOwnRefusalsInOrder() throws IOException {
+        pass("a@example.org", "b@example.com");
+        try (RawClient c = proxy.client().hello()) {
+            c.send("MAIL FROM:<x@example.org>\r\nRCPT TO:<reject-1@example.com>\r\nRCPT TO:<ok@example.com>\r\n"
+                    + "XCLIENT ADDR=1.2.3.4\r\nRCPT TO:<reject-2@example.com>\r\nDATA\r\n");
+            c.expect(250);
+            assertTrue(c.reply().startsWith("550 5.1.1"));
+            assertTrue(c.reply().startsWith("250 2.1.5"));
+            assertTrue(c.reply().startsWith("550 5.7.1 XCLIENT"), "XCLIENT from a client is refused by the proxy");
+            assertTrue(c.reply().startsWith("550 5.1.1"));
+            c.expect(354);
+            c.send(message("pipelined") + ".\r\n");
+            c.expect(250);
+        }
+        assertFalse(upstream.sawCommandStartingWith("XCLIENT"));
+    }
+
+    @Test
+    void ehloReplyHidesStartTlsAndXclientButKeepsChunkingAndBdatPassesExactly() throws IOException {
+        pass("a@example.org", "b@example.com");
+        try (RawClient c = proxy.client()) {
+            c.expect(220);
+            String ehlo = c.command("EHLO client.example", 250);
+            assertFalse(ehlo.contains("STARTTLS"), ehlo);
+            assertFalse(ehlo.contains("XCLIENT"), ehlo);
+            assertTrue(ehlo.contains("CHUNKING"), ehlo);
+            assertTrue(ehlo.endsWith("250 ENHANCEDSTATUSCODES"), ehlo);
+            c.command("STARTTLS", 454);
+            c.command("MAIL FROM:<a@example.org>", 250);
+            c.command("RCPT TO:<b@example.com>", 250);
+            byte[] first = "Subject: chunks\r\n\r\nDATA\r\n.\r\nQUIT\r\n".getBytes(StandardCharsets.ISO_8859_1);
+            byte[] second = "RCPT TO:<smuggled@example.com>\r\n".getBytes(StandardCharsets.ISO_8859_1);
+            c.send("BDAT " + first.length + "\r\n");
+            c.send(first);
+            c.expect(250);
+            c.send("BDAT " + second.length + " LAST\r\n");
+            c.send(second);
+            c.expect(250);
+            c.command("QUIT", 221);
+            assertArrayEquals(first, upstream.messages.get(0));
+            assertArrayEquals(second, upstream.messages.get(1));
+            assertFalse(upstream.sawCommandStartingWith("RCPT TO:<smuggled"), "chunk text is never read as commands");
+        }
+    }
+
+    @Test
+    void authenticatedSessionsAreNotGreylisted() throws IOException {
+        try (RawClient c = proxy.client().hello()) {
+            c.command("AUTH PLAIN", 334);
+            c.command(Base64.getEncoder().encodeToString("\0user\0secret".getBytes(StandardCharsets.UTF_8)), 235);
+            assertTrue(attempt(c, "a@example.org", "fresh@example.com").startsWith("250"),
+                    "after 235 the session is not greylisted");
+        }
+        try (RawClient c = proxy.client().hello()) {
+            c.command("AUTH PLAIN " + Base64.getEncoder().encodeToString("\0user\0wrong".getBytes(StandardCharsets.UTF_8)), 535);
+            assertTrue(attempt(c, "a@example.org", "fresh2@example.com").startsWith("451"),
+                    "a failed AUTH changes nothing");
+        }
+    }
+
+    @Test
+    void overLongLinesAndBinaryGarbageGetA500AndTheSessionGoesOn() throws IOException {
+        try (RawClient c = proxy.client().hello()) {
+            char[] longArg = new char[5000];
+            Arrays.fill(longArg, 'x');
+            c.send("NOOP " + new String(longArg) + "\r\n");
+            assertEquals("500 5.5.2 line too long", c.reply());
+            c.send(new byte[] {'M', 'A', 'I', 'L', 0, 1, 2, (byte) 0xff, 27, '\r', '\n'});
+            assertTrue(c.reply().startsWith("500 5.5.2 syntax error"));
+            byte[] noise = new byte[20_000];
+            new java.util.Random(7).nextBytes(noise);
+            for (int i = 0; i < noise.length; i++) {
+                if (noise[i] == '\n') {
+                    noise[i] = 0; // one unterminated 20 kB line of binary junk
+                }
+            }
+            c.send(noise).send("\r\n");
+            assertEquals("500 5.5.2 line too long", c.reply());
+            c.command("NOOP", 250);
+            assertTrue(attempt(c, "a@example.org", "b@example.com").startsWith("451"));
+        }
+        assertFalse(upstream.commands.stream().anyMatch(l -> l.length() > 4096), "nothing over-long reached the upstream");
+    }
+
+    @Test
+    void aClientVanishingMidDataLeavesNoPartialMessage() throws Exception {
+        pass("a@example.org", "b@example.com");
+        try (RawClient c = proxy.client().hello()) {
+            c.command("MAIL FROM:<a@example.org>", 250);
+            c.command("RCPT TO:<b@example.com>", 250);
+            c.command("DATA", 354);
+            c.send(message("cut short") + "no terminator follows\r\n.");
+        }
+        waitFor(() -> upstream.abandonedMessages.get() == 1, "the upstream saw the connection end mid-message");
+        assertEquals(0, upstream.messages.size(), "nothing partial was delivered");
+    }
+
+    @Test
+    void aBareLfDotLineIsRefusedInsteadOfSmuggled() throws Exception {
+        pass("a@example.org", "b@example.com");
+        try (RawClient c = proxy.client().hello()) {
+            c.command("MAIL FROM:<a@example.org>", 250);
+            c.command("RCPT TO:<b@example.com>", 250);
+            c.command("DATA", 354);
+            c.send("Subject: x\r\n\r\nhello\n.\nMAIL FROM:<evil@example.net>\r\nRCPT TO:<victim@example.com>\r\n"
+                    + "DATA\r\nsmuggled\r\n.\r\n");
+            assertTrue(c.reply().startsWith("554 5.6.0"));
+            assertTrue(c.closedByServer());
+        }
+        waitFor(() -> upstream.abandonedMessages.get() == 1, "the upstream connection was dropped mid-message");
+        assertEquals(0, upstream.messages.size());
+        assertFalse(upstream.sawCommandStartingWith("RCPT TO:<victim"));
+    }
+
+    @Test
+    void anUnreachableUpstreamGivesA421() throws IOException {
+        proxy.close();
+        int deadPort;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            deadPort = s.getLocalPort();
+        }
+        proxy = new ProxyHarness(dir.resolve("dead.db"), new InetSocketAddress("127.0.0.1", deadPort));
+        try (RawClient c = proxy.client()) {
+            assertTrue(c.reply().startsWith("421 4.3.0 proxy.test"));
+            assertTrue(c.closedByServer());
+        }
+    }
+
+    @Test
+    void anUpstreamDyingMidSessionGivesA421() throws IOException {
+        pass("a@example.org", "b@example.com");
+        upstream.dieAfterCommands = 2; // EHLO, MAIL, then it hangs up on the next command
+        try (RawClient c = proxy.client().hello()) {
+            c.command("MAIL FROM:<a@example.org>", 250);
+            c.send("RCPT TO:<b@example.com>\r\n");
+            assertTrue(c.reply().startsWith("421 4.3.0"));
+            assertTrue(c.closedByServer());
+        }
+    }
+
+    @Test
+    void anIdleClientIsDroppedWith421() throws IOException {
+        proxy.close();
+        proxy = new ProxyHarness(dir.resolve("idle.db"), upstream.address(), f -> Suspicion.NONE,
+                RelaySettings.defaults("proxy.test"), b -> b.idleTimeout(Duration.ofSeconds(1)));
+        try (RawClient c = proxy.client().hello()) {
+            assertTrue(c.reply().startsWith("421 4.4.2"), "idle client told why");
+            assertTrue(c.closedByServer());
+        }
+    }
+
+    @Test
+    void theGreetingDelayOpensNoUpstreamConnectionAndMarksEarlyTalkers() throws Exception {
+        proxy.close();
+        RuleMatch rule = new RuleMatch("test.suspicion", 3, "100 b greetdelay");
+        proxy = new ProxyHarness(dir.resolve("greet.db"), upstream.address(),
+                f -> f.behaviours().contains(org.greylite.suspicion.Behaviour.GREETDELAY) ? new Suspicion(100, rule) : Suspicion.NONE,
+                RelaySettings.defaults("proxy.test").withGreetDelayMillis(1500), b -> { });
+        try (RawClient early = proxy.client(); RawClient polite = proxy.client()) {
+            early.send("EHLO impatient.example\r\n");
+            Thread.sleep(700);
+            assertEquals(0, upstream.connections.get(), "no upstream connection during the greeting delay");
+            early.expect(220);
+            early.expect(250);
+            polite.hello();
+            assertEquals(2, upstream.connections.get());
+            early.command("MAIL FROM:<bot@example.net>", 250);
+            early.send("RCPT TO:<b@example.com>\r\n");
+            assertTrue(early.reply().startsWith("451"));
+        }
+    }
+
+    @Test
+    void aClientThatDoesNotReadCannotMakeTheProxyBuffer() throws Exception {
+        upstream.stallInData = true; // the upstream stops reading after 354
+        pass("a@example.org", "b@example.com");
+        try (RawClient c = proxy.client().hello()) {
+            c.command("MAIL FROM:<a@example.org>", 250);
+            c.command("RCPT TO:<b@example.com>", 250);
+            c.command("DATA", 354);
+            c.socket().setSendBufferSize(64 * 1024);
+            long[] sent = {0};
+            Thread writer = new Thread(() -> {
+                byte[] chunk = new byte[64 * 1024];
+                Arrays.fill(chunk, (byte) 'a');
+                try {
+                    for (int i = 0; i < 1600; i++) { // 100 MB if nothing held it back
+                        c.send(chunk);
+                        sent[0] += chunk.length;
+                    }
+                } catch (IOException e) {
+                    // closed at the end of the test
+                }
+            });
+            writer.setDaemon(true);
+            writer.start();
+            Thread.sleep(2000);
+            long a = sent[0];
+            Thread.sleep(1000);
+            long b = sent[0];
+            assertEquals(a, b, "the client's writes must be blocked by back-pressure");
+            assertTrue(b < 32L * 1024 * 1024, "only socket buffers and the high-water mark may hold data: " + b);
+        }
+    }
+
+    static void waitFor(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting until " + what);
+            }
+            Thread.sleep(20);
+        }
+    }
+}

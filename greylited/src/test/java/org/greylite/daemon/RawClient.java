@@ -1,0 +1,114 @@
+package org.greylite.daemon;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/** An SMTP client on a raw socket: the test controls every byte it sends and sees every byte of the replies. */
+final class RawClient implements AutoCloseable {
+
+    private final Socket socket;
+    private final InputStream in;
+    private final OutputStream out;
+
+    RawClient(InetSocketAddress address) throws IOException {
+        socket = new Socket();
+        socket.connect(address, 5000);
+        socket.setSoTimeout(10_000);
+        in = socket.getInputStream();
+        out = socket.getOutputStream();
+    }
+
+    Socket socket() {
+        return socket;
+    }
+
+    RawClient send(String text) throws IOException {
+        return send(text.getBytes(StandardCharsets.ISO_8859_1));
+    }
+
+    RawClient send(byte[] bytes) throws IOException {
+        out.write(bytes);
+        out.flush();
+        return this;
+    }
+
+    /** Reads one whole reply (all its lines); returns its lines joined by "\n", without line endings. */
+    String reply() throws IOException {
+        List<String> lines = new ArrayList<>();
+        while (true) {
+            String line = line();
+            if (line == null) {
+                throw new IOException("connection closed; reply so far: " + lines);
+            }
+            lines.add(line);
+            if (line.length() < 4 || line.charAt(3) != '-') {
+                return String.join("\n", lines);
+            }
+        }
+    }
+
+    /** Reads a reply and checks its code; returns the reply. */
+    String expect(int code) throws IOException {
+        String r = reply();
+        assertTrue(r.startsWith(Integer.toString(code)), "expected " + code + " but got: " + r);
+        return r;
+    }
+
+    /** Sends a command line and checks the reply code. */
+    String command(String line, int code) throws IOException {
+        send(line + "\r\n");
+        return expect(code);
+    }
+
+    private String line() throws IOException {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        int c;
+        while ((c = in.read()) != -1) {
+            if (c == '\n') {
+                byte[] bytes = b.toByteArray();
+                int len = bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
+                return new String(bytes, 0, len, StandardCharsets.ISO_8859_1);
+            }
+            b.write(c);
+        }
+        return b.size() == 0 ? null : b.toString(StandardCharsets.ISO_8859_1);
+    }
+
+    /** True when the server closes the connection (EOF) within the socket timeout, with nothing more sent. */
+    boolean closedByServer() throws IOException {
+        try {
+            return in.read() == -1;
+        } catch (SocketTimeoutException e) {
+            return false;
+        } catch (IOException e) {
+            return true; // reset
+        }
+    }
+
+    /** Plain session opening: greeting and EHLO. */
+    RawClient hello() throws IOException {
+        expect(220);
+        command("EHLO client.example", 250);
+        return this;
+    }
+
+    void assertReplyIs(String expected) throws IOException {
+        assertEquals(expected, reply());
+    }
+
+    @Override
+    public void close() throws IOException {
+        socket.close();
+    }
+}

@@ -1,0 +1,171 @@
+package org.greylite.daemon;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * An upstream SMTP server that records exactly what reaches it: every command line and every message's
+ * raw DATA bytes (dot-stuffing and terminator included). The real-server tests use GreenMail; this one
+ * is for the byte-exact and failure-injection checks (stall in DATA, die mid-session).
+ */
+final class ScriptedUpstream implements AutoCloseable {
+
+    final List<String> commands = new CopyOnWriteArrayList<>();
+    final List<byte[]> messages = new CopyOnWriteArrayList<>();
+    final AtomicInteger connections = new AtomicInteger();
+    final AtomicInteger abandonedMessages = new AtomicInteger();
+
+    volatile String extensions = "PIPELINING\r\n250-SIZE 10000000\r\n250-8BITMIME\r\n250-STARTTLS\r\n250-CHUNKING\r\n"
+            + "250-AUTH PLAIN\r\n250-XCLIENT NAME ADDR HELO\r\n250 ENHANCEDSTATUSCODES";
+    volatile boolean stallInData;
+    volatile int dieAfterCommands = Integer.MAX_VALUE;
+
+    private final ServerSocket server;
+    private final Thread acceptor;
+
+    ScriptedUpstream() throws IOException {
+        server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        acceptor = new Thread(this::acceptLoop, "scripted-upstream");
+        acceptor.setDaemon(true);
+        acceptor.start();
+    }
+
+    InetSocketAddress address() {
+        return new InetSocketAddress(InetAddress.getLoopbackAddress(), server.getLocalPort());
+    }
+
+    boolean sawCommandStartingWith(String prefix) {
+        return commands.stream().anyMatch(c -> c.toUpperCase().startsWith(prefix.toUpperCase()));
+    }
+
+    private void acceptLoop() {
+        while (!server.isClosed()) {
+            try {
+                Socket s = server.accept();
+                connections.incrementAndGet();
+                Thread t = new Thread(() -> serve(s), "scripted-upstream-session");
+                t.setDaemon(true);
+                t.start();
+            } catch (IOException e) {
+                return;
+            }
+        }
+    }
+
+    private void serve(Socket s) {
+        try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
+            write(out, "220 upstream.test ESMTP scripted");
+            int count = 0;
+            String line;
+            while ((line = readLine(in)) != null) {
+                commands.add(line);
+                if (++count > dieAfterCommands) {
+                    return; // closes the socket without a word
+                }
+                String verb = line.split(" ", 2)[0].toUpperCase();
+                switch (verb) {
+                    case "EHLO":
+                        write(out, "250-upstream.test\r\n250-" + extensions);
+                        break;
+                    case "HELO":
+                    case "MAIL":
+                    case "RSET":
+                    case "NOOP":
+                        write(out, "250 2.0.0 ok");
+                        break;
+                    case "RCPT":
+                        write(out, line.toLowerCase().contains("<reject") ? "550 5.1.1 no such user" : "250 2.1.5 ok");
+                        break;
+                    case "DATA":
+                        write(out, "354 go ahead");
+                        if (stallInData) {
+                            Thread.sleep(60_000);
+                            return;
+                        }
+                        byte[] msg = readMessage(in);
+                        if (msg == null) {
+                            abandonedMessages.incrementAndGet();
+                            return;
+                        }
+                        messages.add(msg);
+                        write(out, "250 2.0.0 queued as " + messages.size());
+                        break;
+                    case "BDAT":
+                        String[] p = line.split(" ");
+                        byte[] chunk = in.readNBytes(Integer.parseInt(p[1]));
+                        messages.add(chunk);
+                        write(out, "250 2.0.0 " + chunk.length + " octets received");
+                        break;
+                    case "AUTH":
+                        String[] a = line.split(" ");
+                        String response = a.length > 2 ? a[2] : null;
+                        if (response == null) {
+                            write(out, "334 ");
+                            response = readLine(in);
+                        }
+                        String decoded = new String(Base64.getDecoder().decode(response.trim()), StandardCharsets.UTF_8);
+                        write(out, decoded.equals("\0user\0secret") ? "235 2.7.0 authenticated" : "535 5.7.8 bad credentials");
+                        break;
+                    case "QUIT":
+                        write(out, "221 2.0.0 bye");
+                        return;
+                    default:
+                        write(out, "500 5.5.1 unrecognised command");
+                }
+            }
+        } catch (IOException | InterruptedException e) {
+            // the proxy closed the connection: what was received is recorded
+        }
+    }
+
+    /** Reads DATA text through CRLF.CRLF, returning it exactly as received; null if the connection ends first. */
+    private static byte[] readMessage(InputStream in) throws IOException {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        int c;
+        while ((c = in.read()) != -1) {
+            b.write(c);
+            byte[] sofar = b.toByteArray();
+            int n = sofar.length;
+            boolean onlyDot = n == 3 && sofar[0] == '.' && sofar[1] == '\r' && sofar[2] == '\n';
+            if (onlyDot || (n >= 5 && sofar[n - 5] == '\r' && sofar[n - 4] == '\n' && sofar[n - 3] == '.'
+                    && sofar[n - 2] == '\r' && sofar[n - 1] == '\n')) {
+                return sofar;
+            }
+        }
+        return null;
+    }
+
+    private static String readLine(InputStream in) throws IOException {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        int c;
+        while ((c = in.read()) != -1) {
+            if (c == '\n') {
+                String s = b.toString(StandardCharsets.ISO_8859_1);
+                return s.endsWith("\r") ? s.substring(0, s.length() - 1) : s;
+            }
+            b.write(c);
+        }
+        return null;
+    }
+
+    private static void write(OutputStream out, String reply) throws IOException {
+        out.write((reply + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+        out.flush();
+    }
+
+    @Override
+    public void close() throws IOException {
+        server.close();
+    }
+}
