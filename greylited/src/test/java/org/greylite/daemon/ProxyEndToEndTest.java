@@ -293,6 +293,16 @@ class ProxyEndToEndTest {
     }
 
     @Test
+    void aMultiLineGreetingIsRelayedWhole() throws IOException {
+        upstream.greeting = "220-upstream.test ESMTP\r\n220-no UCE\r\n220 welcome";
+        try (RawClient c = proxy.client()) {
+            assertEquals("220-upstream.test ESMTP\n220-no UCE\n220 welcome", c.reply());
+            c.command("EHLO client.example", 250);
+            assertTrue(attempt(c, "a@example.org", "b@example.com").startsWith("451"));
+        }
+    }
+
+    @Test
     void anIdleClientIsDroppedWith421() throws IOException {
         proxy.close();
         proxy = new ProxyHarness(dir.resolve("idle.db"), upstream.address(), f -> Suspicion.NONE,

@@ -28,6 +28,7 @@ final class ScriptedUpstream implements AutoCloseable {
 
     volatile String extensions = "PIPELINING\r\n250-SIZE 10000000\r\n250-8BITMIME\r\n250-STARTTLS\r\n250-CHUNKING\r\n"
             + "250-AUTH PLAIN\r\n250-XCLIENT NAME ADDR HELO\r\n250 ENHANCEDSTATUSCODES";
+    volatile String greeting = "220 upstream.test ESMTP scripted";
     volatile boolean stallInData;
     volatile int dieAfterCommands = Integer.MAX_VALUE;
 
@@ -65,7 +66,7 @@ final class ScriptedUpstream implements AutoCloseable {
 
     private void serve(Socket s) {
         try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
-            write(out, "220 upstream.test ESMTP scripted");
+            write(out, greeting);
             int count = 0;
             String line;
             while ((line = readLine(in)) != null) {
