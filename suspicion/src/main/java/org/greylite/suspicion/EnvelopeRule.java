@@ -1,0 +1,97 @@
+package org.greylite.suspicion;
+
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * {@code e}: space-separated {@code r:REGEX} (recipient), {@code s:REGEX} (sender) and {@code h:REGEX}
+ * (HELO/EHLO name); holds when any pattern matches its field.
+ *
+ * <p>These patterns ignore case (ASCII letters), unlike {@code r} lines: mail addresses compare
+ * case-insensitively (SPEC §3) and so do HELO host names, so {@code s:@example\.com$} must catch
+ * {@code Bob@EXAMPLE.com}. The sender is empty for the null sender ({@code s:^$} matches bounces); each
+ * regular expression ends at the next space, so write a space inside one as {@code [[:space:]]}.
+ */
+final class EnvelopeRule implements Rule {
+
+    /** The envelope fields a pattern can look at. */
+    enum Field {
+        RECIPIENT('r', "recipient", ClientFacts::recipient),
+        SENDER('s', "sender", ClientFacts::sender),
+        HELO('h', "HELO name", ClientFacts::helo);
+
+        final char prefix;
+        final String label;
+        private final Function<ClientFacts, String> value;
+
+        Field(char prefix, String label, Function<ClientFacts, String> value) {
+            this.prefix = prefix;
+            this.label = label;
+            this.value = value;
+        }
+
+        String valueOf(ClientFacts facts) {
+            return value.apply(facts);
+        }
+
+        static Field ofPrefix(char prefix) {
+            for (Field f : values()) {
+                if (f.prefix == prefix) {
+                    return f;
+                }
+            }
+            return null;
+        }
+    }
+
+    /** One {@code X:REGEX} item. */
+    record FieldPattern(Field field, EreMatcher regex) {
+        boolean matches(ClientFacts facts) {
+            return regex.find(field.valueOf(facts));
+        }
+
+        @Override
+        public String toString() {
+            return field.prefix + ":" + regex.source();
+        }
+    }
+
+    private final FieldPattern[] patterns;
+
+    EnvelopeRule(List<FieldPattern> patterns) {
+        this.patterns = patterns.toArray(FieldPattern[]::new);
+    }
+
+    @Override
+    public LineOutcome test(Evaluation client) {
+        ClientFacts facts = client.facts();
+        for (FieldPattern p : patterns) {
+            if (p.matches(facts)) {
+                return LineOutcome.MATCHED;
+            }
+        }
+        return LineOutcome.NOT_MATCHED;
+    }
+
+    @Override
+    public String explain(Evaluation client) {
+        ClientFacts facts = client.facts();
+        for (FieldPattern p : patterns) {
+            if (p.matches(facts)) {
+                return p.field().label + " " + Quoting.quote(p.field().valueOf(facts)) + " matches " + p;
+            }
+        }
+        StringBuilder out = new StringBuilder(patterns.length == 1 ? "the pattern does not match" : "no pattern matches");
+        String sep = " (";
+        for (Field f : Field.values()) {
+            for (FieldPattern p : patterns) {
+                if (p.field() == f) {
+                    out.append(sep).append(f.label).append(' ').append(Quoting.quote(f.valueOf(facts)));
+                    sep = ", ";
+                    break;
+                }
+            }
+        }
+        return out.append(')').toString();
+    }
+}

@@ -1,0 +1,200 @@
+package org.greylite.suspicion;
+
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * Reads one line of a suspicion file: {@code NUMBER KIND [!] RULE}.
+ *
+ * <p>Fields are separated by spaces or tabs. Blank lines and lines whose first non-blank character is
+ * {@code #} are comments; there are no comments at the end of a rule line (a {@code #} may belong to a
+ * regular expression). The {@code !} may stand apart or touch the rule ({@code g !IT}): no rule of any
+ * kind can start with a meaningful {@code !}, since host names, variable names, patterns, country codes
+ * and keywords never do. An {@code r} line's expression is the rest of the line, inner spaces included;
+ * the other kinds take space-separated words. Trailing blanks and a CR (files edited on Windows) are
+ * dropped.
+ */
+final class LineParser {
+
+    /** A line that is not loaded, with the reason. */
+    static final class Rejected extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        Rejected(String reason) {
+            super(reason, null, false, false);
+        }
+    }
+
+    private final String fileName;
+
+    LineParser(String fileName) {
+        this.fileName = fileName;
+    }
+
+    /** Parses a line; returns empty for comments and blank lines; throws for lines that are not loaded. */
+    Optional<SuspicionLine> parse(int lineNumber, String text) throws Rejected {
+        String line = asWritten(text);
+        int i = skipBlanks(line, 0);
+        if (i == line.length() || line.charAt(i) == '#') {
+            return Optional.empty();
+        }
+        int numberEnd = wordEnd(line, i);
+        String numberWord = line.substring(i, numberEnd);
+        int number = number(numberWord);
+
+        i = skipBlanks(line, numberEnd);
+        if (i == line.length()) {
+            throw new Rejected("missing kind and rule after the number, line discarded");
+        }
+        int kindEnd = wordEnd(line, i);
+        String kind = line.substring(i, kindEnd);
+        boolean negated = kind.length() == 2 && kind.charAt(1) == '!'; // "g! IT" reads as "g ! IT"
+        if (negated) {
+            kind = kind.substring(0, 1);
+        }
+        if (!(kind.length() == 1 && "rvegb".indexOf(kind.charAt(0)) >= 0)) {
+            throw new Rejected("unknown kind '" + line.substring(i, kindEnd) + "', line ignored");
+        }
+
+        String rule = line.substring(skipBlanks(line, kindEnd));
+        if (!negated && rule.startsWith("!")) {
+            negated = true;
+            rule = rule.substring(skipBlanks(rule, 1));
+        }
+        if (rule.isEmpty()) {
+            throw new Rejected("missing rule after '" + kind + (negated ? " !" : "") + "', line discarded");
+        }
+        RuleMatch source = new RuleMatch(fileName, lineNumber, line);
+        return Optional.of(new SuspicionLine(source, number, negated, rule(kind.charAt(0), rule)));
+    }
+
+    private Rule rule(char kind, String rule) throws Rejected {
+        return switch (kind) {
+            case 'r' -> new PtrNameRule(regex(rule, false, rule));
+            case 'v' -> variables(words(rule));
+            case 'e' -> envelope(words(rule));
+            case 'g' -> countries(words(rule));
+            case 'b' -> behaviours(words(rule));
+            default -> throw new IllegalStateException("kind checked above: " + kind);
+        };
+    }
+
+    private static VariableRule variables(List<String> names) throws Rejected {
+        for (String name : names) {
+            if (name.indexOf('=') >= 0) {
+                throw new Rejected("invalid variable name '" + name + "' (write the name only, without '='), line discarded");
+            }
+        }
+        return new VariableRule(names);
+    }
+
+    private static EnvelopeRule envelope(List<String> items) throws Rejected {
+        List<EnvelopeRule.FieldPattern> patterns = new ArrayList<>();
+        for (String item : items) {
+            EnvelopeRule.Field field = item.length() >= 2 && item.charAt(1) == ':'
+                    ? EnvelopeRule.Field.ofPrefix(item.charAt(0)) : null;
+            if (field == null) {
+                throw new Rejected("pattern '" + item + "' must start with r:, s: or h:, line discarded");
+            }
+            String regex = item.substring(2);
+            if (regex.isEmpty()) {
+                throw new Rejected("empty regular expression in '" + item + "', line discarded");
+            }
+            patterns.add(new EnvelopeRule.FieldPattern(field, regex(regex, true, item)));
+        }
+        return new EnvelopeRule(patterns);
+    }
+
+    private static CountryRule countries(List<String> codes) throws Rejected {
+        List<String> upper = new ArrayList<>();
+        for (String code : codes) {
+            if (!isCountryCode(code)) {
+                throw new Rejected("bad country code '" + code + "' (two letters, such as IT or DE), line discarded");
+            }
+            upper.add(code.toUpperCase(Locale.ROOT));
+        }
+        return new CountryRule(upper);
+    }
+
+    /** Two letters, or a letter and a digit for the legacy pseudo-countries (A1, A2, O1). */
+    private static boolean isCountryCode(String code) {
+        return code.length() == 2 && isAsciiLetter(code.charAt(0))
+                && (isAsciiLetter(code.charAt(1)) || (code.charAt(1) >= '0' && code.charAt(1) <= '9'));
+    }
+
+    private static boolean isAsciiLetter(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    }
+
+    private static BehaviourRule behaviours(List<String> keywords) throws Rejected {
+        Set<Behaviour> behaviours = EnumSet.noneOf(Behaviour.class);
+        for (String keyword : keywords) {
+            Behaviour b = Behaviour.fromKeyword(keyword.toLowerCase(Locale.ROOT)).orElseThrow(() -> new Rejected(
+                    "unknown behaviour '" + keyword + "' (greetdelay, retryinterval or commanderrors), line discarded"));
+            behaviours.add(b);
+        }
+        return new BehaviourRule(behaviours);
+    }
+
+    private static EreMatcher regex(String ere, boolean ignoreCase, String shownAs) throws Rejected {
+        try {
+            return EreMatcher.compile(ere, ignoreCase);
+        } catch (PatternSyntaxException e) {
+            throw new Rejected("invalid regular expression '" + shownAs + "': " + e.getDescription()
+                    + (e.getIndex() >= 0 ? " at offset " + e.getIndex() : "") + ", line discarded");
+        }
+    }
+
+    private static int number(String word) throws Rejected {
+        if (!word.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            throw new Rejected("bad number '" + word + "' (a count of refusals, 0 or more), line discarded");
+        }
+        if (word.length() > 10 || Long.parseLong(word) > Integer.MAX_VALUE) {
+            throw new Rejected("bad number '" + word + "' (too large; 100 already means practically never), line discarded");
+        }
+        return Integer.parseInt(word);
+    }
+
+    private static List<String> words(String text) {
+        List<String> words = new ArrayList<>();
+        int i = 0;
+        while ((i = skipBlanks(text, i)) < text.length()) {
+            int end = wordEnd(text, i);
+            words.add(text.substring(i, end));
+            i = end;
+        }
+        return words;
+    }
+
+    private static boolean isBlank(char c) {
+        return c == ' ' || c == '\t';
+    }
+
+    private static int skipBlanks(String s, int i) {
+        while (i < s.length() && isBlank(s.charAt(i))) {
+            i++;
+        }
+        return i;
+    }
+
+    private static int wordEnd(String s, int i) {
+        while (i < s.length() && !isBlank(s.charAt(i))) {
+            i++;
+        }
+        return i;
+    }
+
+    /** The line as written, less the trailing blanks and CR that editors leave. */
+    static String asWritten(String s) {
+        int end = s.length();
+        while (end > 0 && (isBlank(s.charAt(end - 1)) || s.charAt(end - 1) == '\r')) {
+            end--;
+        }
+        return s.substring(0, end);
+    }
+}

@@ -1,0 +1,500 @@
+package org.greylite.suspicion;
+
+import java.util.Map;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * Translates a POSIX extended regular expression (what greylite handed to {@code regcomp} with
+ * {@code REG_EXTENDED}, in the C locale) into an equivalent {@link java.util.regex.Pattern}.
+ *
+ * <p>The two dialects look alike but read many strings differently, so the expression is parsed as ERE
+ * and rebuilt for Java, every literal escaped:
+ * <ul>
+ *   <li>A backslash makes the next character literal, whatever it is: {@code \.} is a dot, and
+ *       {@code \d}, {@code \w}, {@code \b}, {@code \Q} or {@code \1} are just the letters and digits
+ *       {@code d}, {@code w}, {@code b}, {@code Q}, {@code 1}. POSIX EREs have neither Java's escapes nor
+ *       GNU's extensions ({@code \w \s \b \< \>}, back-references): a rule written for glibc's word
+ *       boundaries should say {@code (^|[.-])dsl([.-]|$)} instead.</li>
+ *   <li>Bracket expressions follow POSIX: a {@code ]} first (after an optional {@code ^}) is literal, a
+ *       backslash inside brackets is literal, {@code -} first or last is literal, the classes
+ *       {@code [:alpha:]}, {@code [:digit:]}, {@code [:alnum:]}, {@code [:upper:]}, {@code [:lower:]},
+ *       {@code [:space:]}, {@code [:blank:]}, {@code [:punct:]}, {@code [:print:]}, {@code [:graph:]},
+ *       {@code [:cntrl:]}, {@code [:xdigit:]} mean their C-locale (ASCII) sets, and the single-character
+ *       forms {@code [=c=]} and {@code [.c.]} stand for {@code c}. Java's {@code &&}, nested classes and
+ *       escapes have no meaning there.</li>
+ *   <li>{@code .} matches any character, newline included; {@code $} matches only at the very end of the
+ *       string (Java's {@code $} would also match before a final newline); {@code ^} only at the start.</li>
+ *   <li>Stacked repetitions such as {@code a*+} or {@code a+?} repeat the repeated atom, as in POSIX
+ *       engines, instead of turning into Java's possessive or reluctant quantifiers; {@code (?} is an error
+ *       (a repetition with nothing before it), never a Java special group.</li>
+ *   <li>A {@code )} without an opening parenthesis is an ordinary character, as POSIX specifies.</li>
+ *   <li>Intervals are {@code {m}}, {@code {m,}}, {@code {m,n}}, and {@code {,n}} meaning {@code {0,n}} as in
+ *       glibc.</li>
+ *   <li>What POSIX leaves undefined and Java would read differently is refused with a
+ *       {@link PatternSyntaxException}: a repetition with nothing to repeat ({@code *a}, {@code (+a)},
+ *       {@code ^*}), a brace that does not form a valid interval (<code>a{</code>, <code>a{x}</code>), interval
+ *       counts over {@value #DUP_MAX}, ranges running backwards, unknown character classes.</li>
+ * </ul>
+ *
+ * <p>Matching is case-sensitive unless the caller asks otherwise, as {@code regcomp} without
+ * {@code REG_ICASE}; ignoring case folds ASCII letters only, as the C locale does. Matching is a search
+ * ({@link java.util.regex.Matcher#find()}), like {@code regexec}: the expression may match anywhere in the
+ * string unless anchored.
+ *
+ * <p>Java's engine backtracks where a POSIX automaton would not, so a pathological expression such as
+ * {@code (a*)*b} can be slow on a long string; the strings matched here are short (host names of at most
+ * 253 characters, mail addresses) and the expressions the administrator's own.
+ */
+public final class PosixEre {
+
+    /** The largest interval count, glibc's {@code RE_DUP_MAX} (POSIX guarantees at least 255). */
+    public static final int DUP_MAX = 32767;
+
+    private static final Map<String, String> CLASSES = Map.ofEntries(
+            Map.entry("alpha", "\\p{Alpha}"),
+            Map.entry("digit", "\\p{Digit}"),
+            Map.entry("alnum", "\\p{Alnum}"),
+            Map.entry("upper", "\\p{Upper}"),
+            Map.entry("lower", "\\p{Lower}"),
+            Map.entry("space", "\\p{Space}"),
+            Map.entry("blank", "\\p{Blank}"),
+            Map.entry("punct", "\\p{Punct}"),
+            Map.entry("print", "\\p{Print}"),
+            Map.entry("graph", "\\p{Graph}"),
+            Map.entry("cntrl", "\\p{Cntrl}"),
+            Map.entry("xdigit", "\\p{XDigit}"));
+
+    private PosixEre() {
+    }
+
+    /**
+     * The Java regular expression equivalent to {@code ere}, to be compiled with {@link #flags(boolean)}.
+     *
+     * @throws PatternSyntaxException when {@code ere} is not a valid extended regular expression
+     */
+    public static String translate(String ere) {
+        return parse(ere).javaRegex();
+    }
+
+    /**
+     * Compiles {@code ere} for searching.
+     *
+     * @param ignoreCase fold ASCII letters, as {@code REG_ICASE} in the C locale
+     * @throws PatternSyntaxException when {@code ere} is not a valid extended regular expression
+     */
+    public static Pattern compile(String ere, boolean ignoreCase) {
+        return Pattern.compile(translate(ere), flags(ignoreCase));
+    }
+
+    /** The flags a translated expression must be compiled with: DOTALL, and ASCII case folding if asked. */
+    public static int flags(boolean ignoreCase) {
+        return Pattern.DOTALL | (ignoreCase ? Pattern.CASE_INSENSITIVE : 0);
+    }
+
+    /** Parses and translates, also working out the literal text any match must contain. */
+    static Translation parse(String ere) {
+        return new Translator(ere).run();
+    }
+
+    /**
+     * The result of a translation.
+     *
+     * @param javaRegex       the equivalent Java expression
+     * @param requiredLiteral text that every match contains (empty when none is known): a cheap pre-test
+     * @param shape           {@link Shape#LITERAL} and friends when the expression is nothing but that literal,
+     *                        possibly anchored, so that no regular expression needs to run at all
+     */
+    record Translation(String javaRegex, String requiredLiteral, Shape shape) {
+    }
+
+    /** How a plain-literal expression is anchored; {@link #GENERAL} for everything else. */
+    enum Shape {
+        /** {@code abc}: contains. */
+        LITERAL,
+        /** {@code ^abc}: starts with. */
+        PREFIX,
+        /** {@code abc$}: ends with. */
+        SUFFIX,
+        /** {@code ^abc$}: equals. */
+        WHOLE,
+        /** Anything else: run the regular expression (after the required-literal pre-test). */
+        GENERAL
+    }
+
+    /** Recursive-descent parser over the ERE grammar, writing the Java expression as it goes. */
+    private static final class Translator {
+        private final String ere;
+        private final StringBuilder out = new StringBuilder();
+        private int pos;
+        private int depth;
+
+        // Bookkeeping for the required literal, kept for top-level pieces only.
+        private boolean topLevelAlternation;
+        private final StringBuilder run = new StringBuilder();
+        private String longestRun = "";
+
+        // Bookkeeping for the plain-literal shapes.
+        private int topLevelPieces;
+        private boolean onlyLiterals = true;
+        private boolean leadingCaret;
+        private boolean trailingDollar;
+        private final StringBuilder wholeLiteral = new StringBuilder();
+
+        Translator(String ere) {
+            this.ere = ere;
+        }
+
+        Translation run() {
+            alternation();
+            // At depth 0 alternation() only stops at the end: a lone ')' is an ordinary character.
+            commitRun();
+            String required = topLevelAlternation ? "" : longestRun;
+            return new Translation(out.toString(), required, shape());
+        }
+
+        private Shape shape() {
+            if (topLevelAlternation || !onlyLiterals || wholeLiteral.length() == 0) {
+                return Shape.GENERAL;
+            }
+            if (leadingCaret && trailingDollar) {
+                return Shape.WHOLE;
+            }
+            return leadingCaret ? Shape.PREFIX : trailingDollar ? Shape.SUFFIX : Shape.LITERAL;
+        }
+
+        private void alternation() {
+            branch();
+            while (pos < ere.length() && ere.charAt(pos) == '|') {
+                pos++;
+                out.append('|');
+                if (depth == 0) {
+                    topLevelAlternation = true;
+                }
+                branch();
+            }
+        }
+
+        private void branch() {
+            while (pos < ere.length()) {
+                char c = ere.charAt(pos);
+                if (c == '|' || (c == ')' && depth > 0)) {
+                    return;
+                }
+                piece();
+            }
+        }
+
+        /** One atom and the repetitions that follow it. */
+        private void piece() {
+            int start = out.length();
+            int atomPos = pos;
+            int literal = -1;
+            boolean repeatable = true;
+            boolean anchor = false;
+            int c = ere.codePointAt(pos);
+            switch (c) {
+                case '(' -> group();
+                case '[' -> literal = bracket();
+                case '.' -> {
+                    pos++;
+                    out.append('.');
+                }
+                case '^' -> {
+                    pos++;
+                    out.append('^');
+                    repeatable = false;
+                    anchor = true;
+                }
+                case '$' -> {
+                    pos++;
+                    out.append("\\z");
+                    repeatable = false;
+                    anchor = true;
+                }
+                case '\\' -> {
+                    if (pos + 1 >= ere.length()) {
+                        throw error("trailing backslash", pos);
+                    }
+                    pos++;
+                    literal = ere.codePointAt(pos);
+                    pos += Character.charCount(literal);
+                    appendLiteral(out, literal);
+                }
+                case '*', '+', '?', '{' -> throw error("'" + (char) c + "' has nothing to repeat", pos);
+                default -> {
+                    literal = c;
+                    pos += Character.charCount(c);
+                    appendLiteral(out, literal);
+                }
+            }
+
+            int repetitions = 0;
+            boolean optional = false;
+            while (pos < ere.length()) {
+                char q = ere.charAt(pos);
+                int min;
+                String javaQuantifier;
+                if (q == '*' || q == '+' || q == '?') {
+                    if (!repeatable) {
+                        throw error("'" + q + "' has nothing to repeat", pos);
+                    }
+                    pos++;
+                    min = q == '+' ? 1 : 0;
+                    javaQuantifier = String.valueOf(q);
+                } else if (q == '{') {
+                    if (!repeatable) {
+                        throw error("'{' has nothing to repeat", pos);
+                    }
+                    int[] bounds = interval();
+                    min = bounds[0];
+                    javaQuantifier = bounds[1] == bounds[0] ? "{" + bounds[0] + "}"
+                            : bounds[1] < 0 ? "{" + bounds[0] + ",}"
+                            : "{" + bounds[0] + "," + bounds[1] + "}";
+                } else {
+                    break;
+                }
+                if (repetitions > 0) {
+                    // a** or a+? repeat the repeated atom in POSIX; in Java they would be possessive or lazy.
+                    out.insert(start, "(?:");
+                    out.append(')');
+                }
+                out.append(javaQuantifier);
+                repetitions++;
+                optional |= min == 0;
+            }
+
+            if (depth == 0) {
+                notePiece(atomPos, literal, anchor, repetitions, optional);
+            }
+        }
+
+        private void notePiece(int atomPos, int literal, boolean anchor, int repetitions, boolean optional) {
+            topLevelPieces++;
+            if (literal >= 0 && repetitions == 0) {
+                run.appendCodePoint(literal);
+                wholeLiteral.appendCodePoint(literal);
+                if (trailingDollar) {
+                    onlyLiterals = false; // "a$b": text after the end anchor
+                }
+                return;
+            }
+            if (literal >= 0 && !optional) {
+                run.appendCodePoint(literal); // a+ or a{2}: one 'a' is certain, what follows is not adjacent
+            }
+            commitRun();
+            if (anchor && ere.charAt(atomPos) == '^' && topLevelPieces == 1) {
+                leadingCaret = true;
+            } else if (anchor && ere.charAt(atomPos) == '$' && !trailingDollar) {
+                trailingDollar = true;
+            } else {
+                onlyLiterals = false;
+            }
+        }
+
+        private void commitRun() {
+            if (run.length() > longestRun.length()) {
+                longestRun = run.toString();
+            }
+            run.setLength(0);
+        }
+
+        private void group() {
+            int open = pos;
+            pos++;
+            depth++;
+            out.append("(?:");
+            alternation();
+            if (pos >= ere.length()) {
+                throw error("unmatched (", open);
+            }
+            pos++; // the ')'
+            depth--;
+            out.append(')');
+        }
+
+        /** Parses {@code {m}}, {@code {m,}} or {@code {m,n}} at pos; returns {m, n} with n = -1 for no upper bound. */
+        private int[] interval() {
+            int open = pos;
+            pos++;
+            // {,n} is not POSIX, but glibc reads it as {0,n}, and so did greylite on Linux.
+            int min = pos < ere.length() && ere.charAt(pos) == ',' ? 0 : number(open);
+            int max = min;
+            if (pos < ere.length() && ere.charAt(pos) == ',') {
+                pos++;
+                max = pos < ere.length() && isDigit(ere.charAt(pos)) ? number(open) : -1;
+            }
+            if (pos >= ere.length() || ere.charAt(pos) != '}' || (max < 0 && ere.charAt(open + 1) == ',')) {
+                throw error("invalid interval: expected {m}, {m,}, {,n} or {m,n}", open);
+            }
+            pos++;
+            if (min > DUP_MAX || max > DUP_MAX) {
+                throw error("repetition count over " + DUP_MAX, open);
+            }
+            if (max >= 0 && max < min) {
+                throw error("invalid interval: {" + min + "," + max + "} counts backwards", open);
+            }
+            return new int[] {min, max};
+        }
+
+        private int number(int open) {
+            if (pos >= ere.length() || !isDigit(ere.charAt(pos))) {
+                throw error("invalid interval: expected {m}, {m,}, {,n} or {m,n}", open);
+            }
+            int value = 0;
+            while (pos < ere.length() && isDigit(ere.charAt(pos))) {
+                value = Math.min(value * 10 + (ere.charAt(pos) - '0'), DUP_MAX + 1);
+                pos++;
+            }
+            return value;
+        }
+
+        private static boolean isDigit(char c) {
+            return c >= '0' && c <= '9';
+        }
+
+        /**
+         * Translates a bracket expression starting at pos. Returns the character when the bracket stands for
+         * exactly one character (such as {@code [.]}), so it can count as a literal; -1 otherwise.
+         */
+        private int bracket() {
+            int open = pos;
+            pos++;
+            boolean negated = pos < ere.length() && ere.charAt(pos) == '^';
+            if (negated) {
+                pos++;
+            }
+            StringBuilder cls = new StringBuilder("[");
+            if (negated) {
+                cls.append('^');
+            }
+            int singleChar = -1;
+            int items = 0;
+            boolean first = true;
+            while (true) {
+                if (pos >= ere.length()) {
+                    throw error("unmatched [", open);
+                }
+                int c = ere.codePointAt(pos);
+                if (c == ']' && !first) {
+                    pos++;
+                    break;
+                }
+                first = false;
+                int startChar;
+                if (c == '[' && pos + 1 < ere.length() && ":=.".indexOf(ere.charAt(pos + 1)) >= 0) {
+                    char kind = ere.charAt(pos + 1);
+                    int itemPos = pos;
+                    String name = bracketName(kind);
+                    if (kind == ':') {
+                        String javaClass = CLASSES.get(name);
+                        if (javaClass == null) {
+                            throw error("unknown character class [:" + name + ":]", itemPos);
+                        }
+                        if (rangeFollows()) {
+                            throw error("a character class cannot start a range", itemPos);
+                        }
+                        cls.append(javaClass);
+                        items += 2; // never a single character
+                        continue;
+                    }
+                    startChar = singleCodePoint(name, kind, itemPos);
+                    if (kind == '=' && rangeFollows()) {
+                        throw error("an equivalence class cannot start a range", itemPos);
+                    }
+                } else {
+                    startChar = c;
+                    pos += Character.charCount(c);
+                }
+                if (rangeFollows()) {
+                    int rangePos = pos;
+                    pos++; // the '-'
+                    int endChar = rangeEnd(rangePos);
+                    if (endChar < startChar) {
+                        throw error("invalid range " + printable(startChar) + "-" + printable(endChar)
+                                + ": the end comes before the start", rangePos);
+                    }
+                    if (rangeFollows()) {
+                        throw error("a range cannot start where another ends", pos);
+                    }
+                    appendClassChar(cls, startChar);
+                    cls.append('-');
+                    appendClassChar(cls, endChar);
+                    items += startChar == endChar ? 1 : 2;
+                    singleChar = startChar;
+                } else {
+                    appendClassChar(cls, startChar);
+                    items++;
+                    singleChar = startChar;
+                }
+            }
+            cls.append(']');
+            out.append(cls);
+            return !negated && items == 1 ? singleChar : -1;
+        }
+
+        /** Reads the name of {@code [:name:]}, {@code [=c=]} or {@code [.c.]} at pos and moves past it. */
+        private String bracketName(char kind) {
+            int start = pos;
+            int end = ere.indexOf(kind + "]", pos + 2);
+            if (end < 0) {
+                throw error("unterminated [" + kind + " in bracket expression", start);
+            }
+            pos = end + 2;
+            return ere.substring(start + 2, end);
+        }
+
+        private int singleCodePoint(String name, char kind, int at) {
+            if (name.isEmpty() || name.codePointCount(0, name.length()) != 1) {
+                throw error((kind == '.' ? "unknown collating element [." : "unknown equivalence class [=")
+                        + name + kind + "] (only single characters are supported)", at);
+            }
+            return name.codePointAt(0);
+        }
+
+        private int rangeEnd(int rangePos) {
+            if (pos >= ere.length()) {
+                throw error("unmatched [", rangePos);
+            }
+            int c = ere.codePointAt(pos);
+            if (c == '[' && pos + 1 < ere.length() && ere.charAt(pos + 1) == '.') {
+                int at = pos;
+                return singleCodePoint(bracketName('.'), '.', at);
+            }
+            if (c == '[' && pos + 1 < ere.length() && (ere.charAt(pos + 1) == ':' || ere.charAt(pos + 1) == '=')) {
+                throw error("a range cannot end with a class", pos);
+            }
+            pos += Character.charCount(c);
+            return c;
+        }
+
+        /** A '-' at pos starts a range unless it is the last character before ']'. */
+        private boolean rangeFollows() {
+            return pos + 1 < ere.length() && ere.charAt(pos) == '-' && ere.charAt(pos + 1) != ']';
+        }
+
+        private PatternSyntaxException error(String description, int index) {
+            return new PatternSyntaxException(description, ere, index);
+        }
+    }
+
+    /** Appends a character so that Java reads it literally outside a character class. */
+    private static void appendLiteral(StringBuilder out, int c) {
+        appendClassChar(out, c); // the same escaping is safe in both places
+    }
+
+    /** Appends a character so that Java reads it literally, inside or outside a character class. */
+    private static void appendClassChar(StringBuilder out, int c) {
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+            out.append((char) c);
+        } else if (c > ' ' && c < 0x7f) {
+            out.append('\\').append((char) c); // Java allows a backslash before any non-letter
+        } else {
+            out.append("\\x{").append(Integer.toHexString(c)).append('}');
+        }
+    }
+
+    private static String printable(int c) {
+        return c > ' ' && c < 0x7f ? String.valueOf((char) c) : String.format("\\x{%x}", c);
+    }
+}

@@ -1,0 +1,18 @@
+package org.greylite.suspicion;
+
+/**
+ * A suspicion line that was not loaded: of unknown kind (ignored) or malformed (discarded).
+ *
+ * @param file   the suspicion file as named by the administrator
+ * @param line   the 1-based line number
+ * @param text   the line as written
+ * @param reason what is wrong and what was done, e.g. {@code unknown kind 'x', line ignored}
+ */
+public record Problem(String file, int line, String text, String reason) {
+
+    /** {@code file:line: reason}, the form compilers use, so that editors can jump to the line. */
+    @Override
+    public String toString() {
+        return file + ":" + line + ": " + reason;
+    }
+}

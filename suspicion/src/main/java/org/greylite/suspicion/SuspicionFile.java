@@ -1,0 +1,143 @@
+package org.greylite.suspicion;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.greylite.suspicion.geoip.CountryLocator;
+
+/**
+ * A parsed suspicion file (SPEC §5): the lines that loaded, in order, and the problems with those that did
+ * not. Immutable and thread-safe; all parsing and regular-expression compiling happen here, once, so that
+ * {@link #evaluate} only runs the precompiled tests.
+ *
+ * <p>The language, one rule per line: {@code NUMBER KIND [!] RULE}. The first line whose rule matches the
+ * client decides N (its NUMBER) and makes the client suspicious; {@code !} inverts a rule; with no matching
+ * line the verdict is {@link Suspicion#NONE}. The package description gives the whole language. A line of
+ * unknown kind is ignored and a malformed line discarded; both become a {@link Problem} and the rest of the
+ * file loads.
+ */
+public final class SuspicionFile implements SuspicionPolicy {
+
+    private final String fileName;
+    private final CountryLocator geo;
+    private final SuspicionLine[] lines;
+    private final List<Problem> problems;
+    private final boolean usesCountries;
+
+    private SuspicionFile(String fileName, CountryLocator geo, List<SuspicionLine> lines, List<Problem> problems) {
+        this.fileName = fileName;
+        this.geo = geo;
+        this.lines = lines.toArray(SuspicionLine[]::new);
+        this.problems = List.copyOf(problems);
+        this.usesCountries = lines.stream().anyMatch(l -> l.rule() instanceof CountryRule);
+    }
+
+    /**
+     * Parses the lines of a suspicion file.
+     *
+     * @param fileName the file's name as the administrator gave it, for problems and decision logs
+     * @param lines    the file's lines, without line terminators (a trailing CR is tolerated)
+     * @param geo      the GeoIP database for {@code g} lines; {@code null} or {@link CountryLocator#NONE} when
+     *                 there is none, which leaves {@code g} lines loaded but never matching
+     */
+    public static SuspicionFile parse(String fileName, List<String> lines, CountryLocator geo) {
+        LineParser parser = new LineParser(fileName);
+        List<SuspicionLine> loaded = new ArrayList<>();
+        List<Problem> problems = new ArrayList<>();
+        int number = 0;
+        for (String text : lines) {
+            number++;
+            try {
+                parser.parse(number, text).ifPresent(loaded::add);
+            } catch (LineParser.Rejected e) {
+                problems.add(new Problem(fileName, number, LineParser.asWritten(text), e.getMessage()));
+            }
+        }
+        return new SuspicionFile(fileName, geo == null ? CountryLocator.NONE : geo, loaded, problems);
+    }
+
+    /**
+     * Reads and parses a suspicion file. Bytes that are not UTF-8 (a Latin-1 comment, say) are replaced,
+     * not fatal.
+     *
+     * @param geo as for {@link #parse}
+     */
+    public static SuspicionFile load(Path file, CountryLocator geo) throws IOException {
+        return parse(file.toString(), readLines(file), geo);
+    }
+
+    /** A file with no lines: every client gets {@link Suspicion#NONE}. */
+    public static SuspicionFile empty(String fileName) {
+        return new SuspicionFile(fileName, CountryLocator.NONE, List.of(), List.of());
+    }
+
+    static List<String> readLines(Path file) throws IOException {
+        CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPLACE)
+                .onUnmappableCharacter(CodingErrorAction.REPLACE);
+        String text = utf8.decode(ByteBuffer.wrap(Files.readAllBytes(file))).toString();
+        return text.lines().toList();
+    }
+
+    /** The file's name as given. */
+    public String fileName() {
+        return fileName;
+    }
+
+    /** The lines that were not loaded, in file order. */
+    public List<Problem> problems() {
+        return problems;
+    }
+
+    /** How many rule lines loaded. */
+    public int ruleCount() {
+        return lines.length;
+    }
+
+    /** Whether any {@code g} line loaded (worth a warning when no GeoIP database is configured). */
+    public boolean usesCountries() {
+        return usesCountries;
+    }
+
+    /** Tries the lines in order; the first that matches decides. */
+    @Override
+    public Suspicion evaluate(ClientFacts facts) {
+        Evaluation client = new Evaluation(facts, geo);
+        for (SuspicionLine line : lines) {
+            if (line.outcome(client) == LineOutcome.MATCHED) {
+                return line.verdict(facts);
+            }
+        }
+        return Suspicion.NONE;
+    }
+
+    /**
+     * Tries the lines in order as {@link #evaluate} does, recording for each line up to the deciding one
+     * whether it matched, did not, or could not be evaluated, and why. For {@code greylitectl suspicion
+     * explain}; slower than {@link #evaluate}, which it agrees with.
+     */
+    public Explanation explain(ClientFacts facts) {
+        Evaluation client = new Evaluation(facts, geo);
+        List<LineExplanation> tried = new ArrayList<>();
+        for (SuspicionLine line : lines) {
+            LineOutcome outcome = line.outcome(client);
+            tried.add(line.explain(client, outcome));
+            if (outcome == LineOutcome.MATCHED) {
+                return new Explanation(tried, line.verdict(facts));
+            }
+        }
+        return new Explanation(tried, Suspicion.NONE);
+    }
+
+    @Override
+    public String toString() {
+        return fileName + " (" + lines.length + " rules, " + problems.size() + " problems)";
+    }
+}

@@ -1,0 +1,269 @@
+package org.greylite.suspicion;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The ERE translation. Expected results were checked against glibc's {@code regcomp(REG_EXTENDED)} and
+ * {@code regexec}, except where the translation deliberately follows POSIX rather than GNU extensions
+ * (back-references, {@code \b}, {@code \<}: see {@link #gnuExtensionsAreLiteral}).
+ */
+class PosixEreTest {
+
+    private static boolean finds(String ere, String text) {
+        return PosixEre.compile(ere, false).matcher(text).find();
+    }
+
+    private static boolean findsIgnoringCase(String ere, String text) {
+        return PosixEre.compile(ere, true).matcher(text).find();
+    }
+
+    @ParameterizedTest(name = "/{0}/ on ''{1}'' -> {2}")
+    @CsvSource(delimiterString = " :: ", value = {
+        // searching, not whole-string matching; anchors
+        "dsl                    :: adsl-1.example.net        :: true",
+        "dsl                    :: example.net               :: false",
+        "^mail\\.               :: mail.example.org          :: true",
+        "^mail\\.               :: xmail.example.org         :: false",
+        "\\.google\\.com$       :: mail-x.google.com         :: true",
+        "\\.google\\.com$       :: mail-x.google.com.evil    :: false",
+        "a^b                    :: a^b                       :: false",
+        "a$b                    :: a$b                       :: false",
+        "(^a)                   :: a                         :: true",
+        "b(^a)                  :: ba                        :: false",
+        "(a$)                   :: a                         :: true",
+        // brackets
+        "[[:alpha:]]+           :: 123                       :: false",
+        "[[:alpha:]]+           :: 12a3                      :: true",
+        "[[:digit:]]{1,3}-[[:digit:]]{1,3} :: host-1-2                  :: true",
+        "[]a]                   :: ]                         :: true",
+        "[]a]                   :: b                         :: false",
+        "[^]a]                  :: ]                         :: false",
+        "[^]a]                  :: x                         :: true",
+        "[\\d]                  :: \\                        :: true",
+        "[\\d]                  :: d                         :: true",
+        "[\\d]                  :: 5                         :: false",
+        "[\\]]                  :: \\]                       :: true",
+        "[\\]]                  :: ]                         :: false",
+        "[--/]                  :: .                         :: true",
+        "[a-]                   :: -                         :: true",
+        "[-a]                   :: -                         :: true",
+        "[[.a.]-c]              :: b                         :: true",
+        "[[=a=]]                :: a                         :: true",
+        "[a&&b]                 :: &                         :: true",
+        "[a&&b]                 :: a                         :: true",
+        "[[a]                   :: [                         :: true",
+        "[a[]                   :: [                         :: true",
+        "[[:upper:]]            :: a                         :: false",
+        "[[:punct:]]            :: !                         :: true",
+        "[[:blank:]]            :: ' '                       :: true",
+        "[[:xdigit:]]+$         :: deadbeef                  :: true",
+        "[[:cntrl:]]            :: x                         :: false",
+        "[[:print:]]            :: ' '                       :: true",
+        "[[:graph:]]            :: ' '                       :: false",
+        "[[:lower:]]            :: Q                         :: false",
+        "[[:alnum:]]            :: _                         :: false",
+        // Java escapes mean nothing: a backslash makes the next character literal
+        "\\d                    :: 5                         :: false",
+        "\\d                    :: d                         :: true",
+        "\\w                    :: w                         :: true",
+        "\\.                    :: x                         :: false",
+        "\\.                    :: .                         :: true",
+        "\\Qa.b\\E              :: Qa.bE                     :: true",
+        "\\Qa.b\\E              :: a.b                       :: false",
+        "\\(                    :: (                         :: true",
+        "\\)                    :: )                         :: true",
+        "a\\|b                  :: a|b                       :: true",
+        "a\\|b                  :: a                         :: false",
+        // stacked repetitions repeat, never possessive or lazy
+        "a*+                    :: aaa                       :: true",
+        "a+?                    :: b                         :: true",
+        "a**                    :: aaa                       :: true",
+        "a{1}{2}                :: aa                        :: true",
+        // intervals
+        "a{2}                   :: aa                        :: true",
+        "a{2}                   :: a                         :: false",
+        "a{2,}                  :: aaa                       :: true",
+        "a{,2}                  :: a                         :: true",
+        "a{255}                 :: a                         :: false",
+        // a lone ')' is ordinary; empty alternatives match the empty string
+        "a)                     :: a)                        :: true",
+        "()                     :: x                         :: true",
+        "a||b                   :: x                         :: true",
+        "a|                     :: x                         :: true",
+        "^$                     :: ''                        :: true",
+        "^$                     :: a                         :: false",
+        // everyday rules
+        "[0-9]+\\.[0-9]+\\.[0-9]+ :: a.1.2.3.b                 :: true",
+        "(dsl|dyn|pool|ppp|dhcp|cable) :: x.dyn.example             :: true",
+        "(dsl|dyn|pool|ppp|dhcp|cable) :: mx.example                :: false",
+        "([0-9]{1,3}[.-]){3}    :: 1-2-3-4.example           :: true",
+        "(ab)*c                 :: c                         :: true",
+        "#                      :: #                         :: true",
+        "a b                    :: a b                       :: true",
+        "é                      :: café                      :: true",
+        "[é]                    :: é                         :: true",
+        ".                      :: é                         :: true",
+    })
+    void matchesLikeRegexec(String ere, String text, boolean expected) {
+        assertEquals(expected, finds(ere, text), () -> ere + " -> " + PosixEre.translate(ere));
+    }
+
+    @Test
+    void newlinesAreOrdinaryCharacters() {
+        // no REG_NEWLINE: dot and negated brackets match a newline, and $ does not match before a final one
+        assertTrue(finds("a.c", "a\nc"));
+        assertTrue(finds("x[^a]y", "x\ny"));
+        assertTrue(!finds("com$", "x.com\n"));
+        assertTrue(!finds("^b", "a\nb"));
+    }
+
+    @Test
+    void gnuExtensionsAreLiteral() {
+        // glibc reads these as back-reference, word boundary, start of word; POSIX leaves them undefined
+        // and portable greylite rule files cannot rely on them. Here the backslash quotes the character.
+        assertTrue(finds("\\1", "1"));
+        assertTrue(finds("(a)\\1", "a1"));
+        assertTrue(finds("\\bdsl", "bdsl"));
+        assertTrue(!finds("\\bdsl", "dsl"));
+        assertTrue(finds("\\<", "<"));
+    }
+
+    @ParameterizedTest(name = "/{0}/ is refused")
+    @CsvSource(delimiterString = " :: ", quoteCharacter = '"', value = {
+        "(?i)abc       :: '?' has nothing to repeat",
+        "*abc          :: '*' has nothing to repeat",
+        "a|*b          :: '*' has nothing to repeat",
+        "^*            :: '*' has nothing to repeat",
+        "$*            :: '*' has nothing to repeat",
+        "{1}           :: '{' has nothing to repeat",
+        "a{            :: invalid interval",
+        "a{x}          :: invalid interval",
+        "a{,}          :: invalid interval",
+        "a{3,2}        :: counts backwards",
+        "a{32768}      :: repetition count over 32767",
+        "(a            :: unmatched (",
+        "((a)          :: unmatched (",
+        "[a-           :: unmatched [",
+        "[]            :: unmatched [",
+        "[^]           :: unmatched [",
+        "[z-a]         :: the end comes before the start",
+        "[a-c-e]       :: a range cannot start where another ends",
+        "[[:foo:]]     :: unknown character class [:foo:]",
+        "[[:alpha:]-z] :: a character class cannot start a range",
+        "[a-[:alpha:]] :: a range cannot end with a class",
+        "[[=a=]-z]     :: an equivalence class cannot start a range",
+        "[[.hyphen.]]  :: unknown collating element",
+        "[[:alpha:]    :: unmatched [",
+        "[[:alpha:     :: unterminated [:",
+        "\\            :: trailing backslash",
+    })
+    void refusesWhatRegcompRefuses(String ere, String message) {
+        PatternSyntaxException e = assertThrows(PatternSyntaxException.class, () -> PosixEre.translate(ere));
+        assertTrue(e.getDescription().contains(message), e.getDescription());
+        assertEquals(ere, e.getPattern());
+    }
+
+    @Test
+    void ignoringCaseFoldsAsciiLettersAndClasses() {
+        assertTrue(findsIgnoringCase("ABC", "xabcx"));
+        assertTrue(findsIgnoringCase("[A-C]", "b"));
+        assertTrue(findsIgnoringCase("[[:upper:]]", "a"));
+        assertTrue(!finds("ABC", "xabcx"));
+    }
+
+    @Test
+    void translatesToJavaSyntax() {
+        assertEquals("(?:a*)+", PosixEre.translate("a*+"));
+        assertEquals("\\(\\?i\\)", PosixEre.translate("\\(\\?i\\)"));
+        assertEquals("[\\\\d]", PosixEre.translate("[\\d]"));
+        assertEquals("[\\]a]", PosixEre.translate("[]a]"));
+        assertEquals("[^\\]a]", PosixEre.translate("[^]a]"));
+        assertEquals("[\\p{Alpha}\\-]", PosixEre.translate("[[:alpha:]-]"));
+        assertEquals("[a\\&\\&b]", PosixEre.translate("[a&&b]"));
+        assertEquals("\\.google\\.com\\z", PosixEre.translate("\\.google\\.com$"));
+        assertEquals("(?:dsl|dyn)", PosixEre.translate("(dsl|dyn)"));
+        assertEquals("a\\)", PosixEre.translate("a)"));
+        assertEquals("d", PosixEre.translate("\\d"));
+        assertEquals("a\\x{20}b", PosixEre.translate("a b"));
+        assertEquals(Pattern.DOTALL, PosixEre.flags(false));
+    }
+
+    @Test
+    void findsTheLiteralEveryMatchContains() {
+        assertEquals("dsl", literal("dsl"));
+        assertEquals(".google.com", literal("\\.google\\.com$"));
+        assertEquals("-pool", literal("[0-9]+-pool"));
+        assertEquals("pool", literal("[0-9]+-?pool"));
+        assertEquals("-pool", literal("[0-9]-pool"));
+        assertEquals("ab", literal("abc?d"));
+        assertEquals("abc", literal("x*abc+y?"));
+        assertEquals(".", literal("a?[.]b?"));
+        assertEquals("", literal("dsl|dyn"));
+        assertEquals("xy", literal("(dsl|dyn)xy"));
+        assertEquals("", literal("a+?"));
+        assertEquals("", literal("[^.]"));
+    }
+
+    @Test
+    void recognisesPlainLiterals() {
+        assertEquals(PosixEre.Shape.LITERAL, shape("\\.dyn\\."));
+        assertEquals(PosixEre.Shape.PREFIX, shape("^mail\\."));
+        assertEquals(PosixEre.Shape.SUFFIX, shape("\\.google\\.com$"));
+        assertEquals(PosixEre.Shape.WHOLE, shape("^localhost$"));
+        assertEquals(PosixEre.Shape.GENERAL, shape("^$"));
+        assertEquals(PosixEre.Shape.GENERAL, shape("a$b"));
+        assertEquals(PosixEre.Shape.GENERAL, shape("a^b"));
+        assertEquals(PosixEre.Shape.GENERAL, shape("ab*"));
+        assertEquals(PosixEre.Shape.GENERAL, shape("a|b"));
+        assertEquals(PosixEre.Shape.GENERAL, shape("a.b"));
+    }
+
+    /** The shortcuts (required literal, plain-literal shapes) never change a result. */
+    @Test
+    void shortcutsAgreeWithTheRegularExpression() {
+        Random random = new Random(20240611);
+        String[] atoms = {"a", "b", "A", ".", "\\.", "-", "[ab]", "[^a]", "[.]", "[[:digit:]]", "1", "(a|b)", "(ab)"};
+        String[] repeats = {"", "", "", "*", "+", "?", "{2}", "{0,1}", "{1,}", "+?"};
+        String alphabet = "abAB1.-";
+        for (int round = 0; round < 20_000; round++) {
+            StringBuilder ere = new StringBuilder();
+            if (random.nextInt(4) == 0) {
+                ere.append('^');
+            }
+            for (int n = 1 + random.nextInt(4); n > 0; n--) {
+                ere.append(atoms[random.nextInt(atoms.length)]).append(repeats[random.nextInt(repeats.length)]);
+            }
+            if (random.nextInt(4) == 0) {
+                ere.append('$');
+            }
+            StringBuilder text = new StringBuilder();
+            for (int n = random.nextInt(8); n > 0; n--) {
+                text.append(alphabet.charAt(random.nextInt(alphabet.length())));
+            }
+            boolean ignoreCase = random.nextBoolean();
+            String e = ere.toString();
+            String t = text.toString();
+            boolean expected = PosixEre.compile(e, ignoreCase).matcher(t).find();
+            assertEquals(expected, EreMatcher.compile(e, ignoreCase).find(t),
+                    () -> "/" + e + "/" + (ignoreCase ? "i" : "") + " on '" + t + "'");
+        }
+    }
+
+    private static String literal(String ere) {
+        return PosixEre.parse(ere).requiredLiteral();
+    }
+
+    private static PosixEre.Shape shape(String ere) {
+        return PosixEre.parse(ere).shape();
+    }
+}

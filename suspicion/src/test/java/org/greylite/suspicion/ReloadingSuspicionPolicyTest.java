@@ -1,0 +1,243 @@
+package org.greylite.suspicion;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+
+class ReloadingSuspicionPolicyTest {
+
+    /** A clock the test moves by hand. */
+    static final class ManualClock extends Clock {
+        private volatile long millis = 1_700_000_000_000L;
+
+        void advance(long ms) {
+            millis += ms;
+        }
+
+        @Override
+        public long millis() {
+            return millis;
+        }
+
+        @Override
+        public Instant instant() {
+            return Instant.ofEpochMilli(millis);
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            throw new UnsupportedOperationException();
+        }
+    }
+
+    @TempDir
+    Path dir;
+
+    private Path file;
+    private final ManualClock clock = new ManualClock();
+    private final ListAppender<ILoggingEvent> log = new ListAppender<>();
+    private final Logger logger = (Logger) LoggerFactory.getLogger(ReloadingSuspicionPolicy.class);
+    private FileTime mtime = FileTime.fromMillis(1_600_000_000_000L);
+
+    @BeforeEach
+    void captureLog() {
+        log.start();
+        logger.addAppender(log);
+        file = dir.resolve("suspicion");
+    }
+
+    @AfterEach
+    void releaseLog() {
+        logger.detachAppender(log);
+    }
+
+    /** Writes the file with a modification time that moves forward on every edit, as a real edit would. */
+    private void write(String... lines) throws IOException {
+        Files.write(file, List.of(lines));
+        mtime = FileTime.fromMillis(mtime.toMillis() + 10_000);
+        Files.setLastModifiedTime(file, mtime);
+    }
+
+    private static int refusalsFor(SuspicionPolicy policy, String ptr) {
+        return policy.evaluate(new ClientFacts("192.0.2.1", ptr, "", "", "x@example.net", null, null)).refusals();
+    }
+
+    private List<String> warnings() {
+        List<String> out = new ArrayList<>();
+        for (ILoggingEvent e : log.list) {
+            if (e.getLevel() == Level.WARN) {
+                out.add(e.getFormattedMessage());
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void followsEditsAtMostOncePerSecond() throws IOException {
+        write("5 r dsl");
+        ReloadingSuspicionPolicy policy = new ReloadingSuspicionPolicy(file, null, clock);
+        assertEquals(5, refusalsFor(policy, "dsl.example"));
+
+        write("7 r dsl");
+        clock.advance(999);
+        assertEquals(5, refusalsFor(policy, "dsl.example"), "not checked again within a second");
+        clock.advance(1);
+        assertEquals(7, refusalsFor(policy, "dsl.example"));
+        assertEquals(file, policy.file());
+    }
+
+    @Test
+    void doesNotReadTheFileWhenNothingChanged() throws IOException {
+        write("5 r dsl");
+        ReloadingSuspicionPolicy policy = new ReloadingSuspicionPolicy(file, null, clock);
+        SuspicionFile first = policy.current();
+
+        // Same size, same modification time, same file: a stat cannot tell, so no reload happens.
+        Files.write(file, List.of("6 r dsl"));
+        Files.setLastModifiedTime(file, mtime);
+        clock.advance(5_000);
+        assertEquals(5, refusalsFor(policy, "dsl.example"));
+        assertSame(first, policy.current());
+
+        // reload() reads regardless: that is what SIGHUP is for.
+        assertTrue(policy.reload());
+        assertEquals(6, refusalsFor(policy, "dsl.example"));
+    }
+
+    @Test
+    void noticesAChangeOfSizeAlone() throws IOException {
+        write("5 r dsl");
+        ReloadingSuspicionPolicy policy = new ReloadingSuspicionPolicy(file, null, clock);
+        Files.write(file, List.of("15 r dsl"));
+        Files.setLastModifiedTime(file, mtime);
+        clock.advance(1_000);
+        assertEquals(15, refusalsFor(policy, "dsl.example"));
+    }
+
+    @Test
+    void keepsTheLastGoodRulesWhenTheFileDisappears() throws IOException {
+        write("5 r dsl");
+        ReloadingSuspicionPolicy policy = new ReloadingSuspicionPolicy(file, null, clock);
+        Files.delete(file);
+        for (int i = 0; i < 3; i++) {
+            clock.advance(1_000);
+            assertEquals(5, refusalsFor(policy, "dsl.example"));
+        }
+        assertEquals(List.of(file + ": cannot read the file: it does not exist; keeping the 1 rules loaded before"),
+                warnings(), "one warning for a lasting failure, not one a second");
+        assertFalse(policy.reload());
+
+        write("8 r dsl");
+        clock.advance(1_000);
+        assertEquals(8, refusalsFor(policy, "dsl.example"));
+    }
+
+    @Test
+    void keepsTheLastGoodRulesWhenTheFileCannotBeRead() throws IOException {
+        write("5 r dsl");
+        ReloadingSuspicionPolicy policy = new ReloadingSuspicionPolicy(file, null, clock);
+        Files.delete(file);
+        Files.createDirectory(file); // stat works, reading does not
+        clock.advance(1_000);
+        assertEquals(5, refusalsFor(policy, "dsl.example"));
+        assertEquals(1, warnings().size());
+        assertTrue(warnings().get(0).contains("cannot read the file"), warnings()::toString);
+    }
+
+    @Test
+    void anEditWithMalformedLinesLoadsTheRestAndWarns() throws IOException {
+        write("5 r dsl");
+        ReloadingSuspicionPolicy policy = new ReloadingSuspicionPolicy(file, null, clock);
+        write("# edited", "9 r dsl(", "7 r dsl");
+        clock.advance(1_000);
+        assertEquals(7, refusalsFor(policy, "dsl.example"));
+        assertEquals(List.of(file + ":2: invalid regular expression 'dsl(': unmatched ( at offset 3, line discarded"),
+                warnings());
+        assertEquals(1, policy.current().problems().size());
+    }
+
+    @Test
+    void warnsWhenCountryLinesCannotMatch() throws IOException {
+        write("5 g CN");
+        new ReloadingSuspicionPolicy(file, null, clock);
+        assertEquals(List.of(file + ": g lines never match: no GeoIP database is configured (GEOIPDB_FILE)"),
+                warnings());
+    }
+
+    @Test
+    void refusesToStartWithoutTheFile() {
+        assertThrows(NoSuchFileException.class, () -> ReloadingSuspicionPolicy.open(file, null));
+    }
+
+    @Test
+    void evaluatesConsistentlyWhileTheFileChanges() throws Exception {
+        write("5 r dsl");
+        ReloadingSuspicionPolicy policy = new ReloadingSuspicionPolicy(file, null, clock);
+        AtomicBoolean stop = new AtomicBoolean();
+        List<Throwable> failures = new CopyOnWriteArrayList<>();
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            Thread thread = new Thread(() -> {
+                try {
+                    while (!stop.get()) {
+                        clock.advance(1);
+                        int n = refusalsFor(policy, "dsl.example");
+                        if (n != 5 && n != 6) {
+                            throw new AssertionError("unexpected N " + n);
+                        }
+                    }
+                } catch (Throwable e) {
+                    failures.add(e);
+                }
+            });
+            thread.start();
+            threads.add(thread);
+        }
+        for (int i = 0; i < 40; i++) {
+            // Replace the file whole, as tools that edit safely do; a reader never sees half a file.
+            Path next = Files.write(dir.resolve("suspicion.new"), List.of(i % 2 == 0 ? "6 r dsl" : "5 r dsl"));
+            Files.move(next, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            if (i % 4 == 0) {
+                policy.reload();
+            }
+            Thread.sleep(2);
+        }
+        stop.set(true);
+        for (Thread thread : threads) {
+            thread.join();
+        }
+        assertEquals(List.of(), failures);
+    }
+}
