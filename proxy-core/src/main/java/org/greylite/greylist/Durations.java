@@ -26,22 +26,26 @@ public final class Durations {
         if (n < 0) {
             throw new IllegalArgumentException("negative duration '" + text + "'");
         }
-        switch (unit) {
-            case 's':
-                return Duration.ofSeconds(n);
-            case 'm':
-                return Duration.ofMinutes(n);
-            case 'h':
-                return Duration.ofHours(n);
-            case 'd':
-                return Duration.ofDays(n);
-            case 'w':
-                return Duration.ofDays(7 * n);
-            default:
-                if (Character.isDigit(unit)) {
+        try {
+            switch (unit) {
+                case 's':
                     return Duration.ofSeconds(n);
-                }
-                throw new IllegalArgumentException("bad unit '" + unit + "' in duration '" + text + "'; use s, m, h, d or w");
+                case 'm':
+                    return Duration.ofMinutes(n);
+                case 'h':
+                    return Duration.ofHours(n);
+                case 'd':
+                    return Duration.ofDays(n);
+                case 'w':
+                    return Duration.ofDays(Math.multiplyExact(7, n));
+                default:
+                    if (Character.isDigit(unit)) {
+                        return Duration.ofSeconds(n);
+                    }
+                    throw new IllegalArgumentException("bad unit '" + unit + "' in duration '" + text + "'; use s, m, h, d or w");
+            }
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException("duration '" + text + "' is too long");
         }
     }
 

@@ -17,7 +17,7 @@ public final class ReplyAssembler {
     private final List<String> lines = new ArrayList<>();
     private int replyBytes; // bytes of the reply under construction already parsed into lines
 
-    /** @param maxLine longest reply line accepted; a longer one is a protocol error */
+    /** @param maxLine longest reply line accepted, line ending included; a longer one is a protocol error */
     public ReplyAssembler(int maxLine) {
         this.maxLine = maxLine;
     }
@@ -38,6 +38,10 @@ public final class ReplyAssembler {
                 return;
             }
             int lineStart = replyBytes;
+            if (lf + 1 - lineStart > maxLine) {
+                // The same limit whether the line came in pieces (checked above) or whole.
+                throw new SmtpProtocolException("reply line longer than " + maxLine + " bytes");
+            }
             int lineEnd = lf > lineStart && pending.get(lf - 1) == '\r' ? lf - 1 : lf;
             int len = lineEnd - lineStart;
             if (len < 3 || !digit(lineStart) || !digit(lineStart + 1) || !digit(lineStart + 2)

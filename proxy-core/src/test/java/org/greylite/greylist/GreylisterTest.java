@@ -1,0 +1,548 @@
+package org.greylite.greylist;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+
+import org.greylite.greylist.Verdict.Action;
+import org.greylite.greylist.Verdict.Reason;
+import org.greylite.store.GreylistStore;
+import org.greylite.store.SqliteGreylistStore;
+import org.greylite.store.StoreException;
+import org.greylite.store.Triplet;
+import org.greylite.store.TripletKey;
+import org.greylite.store.TripletUpdate;
+import org.greylite.suspicion.ClientFacts;
+import org.greylite.suspicion.RuleMatch;
+import org.greylite.suspicion.Suspicion;
+import org.greylite.suspicion.SuspicionPolicy;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The algorithm of SPEC §3 against a real greydb file. */
+class GreylisterTest {
+
+    static final Instant T0 = Instant.parse("2024-05-01T12:00:00Z");
+    static final Duration MIN_DELAY = GreylistSettings.DEFAULT_MIN_DELAY;
+    static final Duration WINDOW = GreylistSettings.DEFAULT_RETRY_WINDOW;
+    static final Duration LIFETIME = GreylistSettings.DEFAULT_WHITELIST_LIFETIME;
+    static final RuleMatch RULE = new RuleMatch("/etc/greylite/suspicion", 3, "2 r ^$");
+
+    @TempDir
+    Path dir;
+
+    private Path db;
+    private SqliteGreylistStore store;
+    private final MutableClock clock = new MutableClock(T0);
+    private final List<Verdict> told = new ArrayList<>();
+
+    @BeforeEach
+    void open() {
+        db = dir.resolve("greylite.db");
+        store = SqliteGreylistStore.open(db, Duration.ofSeconds(5));
+    }
+
+    @AfterEach
+    void close() {
+        store.close();
+    }
+
+    private Greylister greylister(SuspicionPolicy policy) {
+        return greylister(policy, GreylistSettings.defaults());
+    }
+
+    private Greylister greylister(SuspicionPolicy policy, GreylistSettings settings) {
+        return new Greylister(store, policy, settings, clock, (r, v) -> told.add(v));
+    }
+
+    static RcptRequest rcpt(String ip, String from, String to) {
+        return rcpt(ip, from, to, null);
+    }
+
+    static RcptRequest rcpt(String ip, String from, String to, String skip) {
+        try {
+            return new RcptRequest(ip.startsWith("::ffff:") ? ClientKeysTest.mapped(ip.substring(7)) : InetAddress.getByName(ip),
+                    new ClientFacts(ip, "", "mx.example.net", from, to, Map.of(), Set.of()), skip);
+        } catch (UnknownHostException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private void later(Duration d) {
+        clock.advance(d);
+    }
+
+    private long count(String sql) throws SQLException {
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
+             Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    private List<Object> row(String sql) throws SQLException {
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
+             Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery(sql)) {
+            List<Object> out = new ArrayList<>();
+            if (rs.next()) {
+                for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
+                    Object o = rs.getObject(i);
+                    out.add(o instanceof Number n ? (Object) n.longValue() : o); // SQLite gives Integer or Long by size
+                }
+            }
+            return out;
+        }
+    }
+
+    private void execute(String sql) throws SQLException {
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db); Statement st = c.createStatement()) {
+            st.execute(sql);
+        }
+    }
+
+    private static void assertVerdict(Action action, Reason reason, Verdict v) {
+        assertVerdict(action, reason, v, "");
+    }
+
+    private static void assertVerdict(Action action, Reason reason, Verdict v, String why) {
+        assertEquals(action, v.action(), why + " " + v);
+        assertEquals(reason, v.reason(), why + " " + v);
+    }
+
+    // ---------------------------------------------------------------- the double attempt
+
+    @Test
+    void aFirstAttemptIsRefusedAndRecorded() throws Exception {
+        Verdict v = greylister(SuspicionPolicy.NONE).decide(rcpt("192.0.2.7", "a@example.net", "b@example.org"));
+        assertVerdict(Action.GREYLIST, Reason.FIRST_ATTEMPT, v);
+        assertEquals("192.0.2.0/24", v.clientKey());
+        assertEquals(1, v.attempt());
+        assertEquals(1, v.refusals());
+        assertEquals(300, v.retryAfterSeconds());
+        assertNull(v.rule());
+        assertEquals(List.of(v), told, "the listener hears of the decision");
+
+        long t0 = T0.getEpochSecond();
+        assertEquals(List.of("192.0.2.0/24", "a@example.net", "b@example.org", 1L, t0, t0),
+                row("SELECT client, sender, recipient, refusals, first_seen, last_seen FROM triplet"));
+        assertEquals(0, count("SELECT COUNT(*) FROM triplet WHERE passed_at IS NOT NULL"));
+        assertEquals(0, count("SELECT COUNT(*) FROM whitelist"));
+    }
+
+    @Test
+    void anEarlyRetryIsRefusedAndNotCounted() throws Exception {
+        Greylister g = greylister(SuspicionPolicy.NONE);
+        g.decide(rcpt("192.0.2.7", "a@example.net", "b@example.org"));
+        later(MIN_DELAY.minusSeconds(1));
+        Verdict v = g.decide(rcpt("192.0.2.7", "a@example.net", "b@example.org"));
+        assertVerdict(Action.GREYLIST, Reason.EARLY_RETRY, v);
+        assertEquals(1, v.retryAfterSeconds());
+        assertEquals(List.of(1L, T0.getEpochSecond()), row("SELECT refusals, last_seen FROM triplet"),
+                "an uncounted retry changes nothing");
+    }
+
+    @Test
+    void aRetryAfterTheMinimumDelayPassesAndWhitelistsTheClient() throws Exception {
+        Greylister g = greylister(SuspicionPolicy.NONE);
+        g.decide(rcpt("192.0.2.7", "a@example.net", "b@example.org"));
+        later(MIN_DELAY.minusSeconds(1));
+        g.decide(rcpt("192.0.2.7", "a@example.net", "b@example.org"));
+        later(Duration.ofSeconds(1));
+        Verdict v = g.decide(rcpt("192.0.2.7", "a@example.net", "b@example.org"));
+        assertVerdict(Action.ACCEPT, Reason.PASSED, v);
+        assertEquals(2, v.attempt());
+        long passed = T0.plus(MIN_DELAY).getEpochSecond();
+        assertEquals(List.of(1L, passed, passed), row("SELECT refusals, last_seen, passed_at FROM triplet"));
+        assertEquals(List.of("192.0.2.0/24", "auto", passed), row("SELECT client, source, last_seen FROM whitelist"));
+
+        Verdict other = g.decide(rcpt("192.0.2.200", "c@example.com", "d@example.org"));
+        assertVerdict(Action.ACCEPT, Reason.WHITELISTED, other);
+        assertEquals(1, count("SELECT COUNT(*) FROM triplet"), "a whitelisted client's triplets are not recorded");
+    }
+
+    @Test
+    void nTwoNeedsTwoCountedRefusals() throws Exception {
+        Greylister g = greylister(f -> new Suspicion(2, RULE));
+        RcptRequest r = rcpt("192.0.2.7", "a@example.net", "b@example.org");
+        assertVerdict(Action.GREYLIST, Reason.FIRST_ATTEMPT, g.decide(r));
+        later(MIN_DELAY);
+        Verdict second = g.decide(r);
+        assertVerdict(Action.GREYLIST, Reason.MORE_ATTEMPTS, second);
+        assertEquals(2, second.attempt());
+        assertEquals(2, second.refusals());
+        assertSame(RULE, second.rule());
+        assertEquals(2, count("SELECT refusals FROM triplet"));
+
+        later(MIN_DELAY.minusSeconds(100));
+        assertVerdict(Action.GREYLIST, Reason.EARLY_RETRY, g.decide(r)); // counted from the last counted refusal
+        later(Duration.ofSeconds(100));
+        Verdict third = g.decide(r);
+        assertVerdict(Action.ACCEPT, Reason.PASSED, third);
+        assertEquals(3, third.attempt());
+    }
+
+    @Test
+    void nZeroAcceptsAtOnce() throws Exception {
+        Greylister g = greylister(f -> new Suspicion(0, RULE));
+        Verdict v = g.decide(rcpt("192.0.2.7", "a@example.net", "b@example.org"));
+        assertVerdict(Action.ACCEPT, Reason.NO_DELAY, v);
+        assertEquals(0, v.refusals());
+        assertEquals(1, count("SELECT COUNT(*) FROM triplet WHERE passed_at IS NOT NULL AND refusals = 0"));
+        assertEquals(0, count("SELECT COUNT(*) FROM whitelist"), "a rule matched: suspicious even with N = 0");
+        assertVerdict(Action.ACCEPT, Reason.KNOWN, g.decide(rcpt("192.0.2.7", "a@example.net", "b@example.org")));
+    }
+
+    @Test
+    void nZeroWithoutARuleWhitelists() throws Exception {
+        Greylister g = greylister(f -> new Suspicion(0, null));
+        assertVerdict(Action.ACCEPT, Reason.NO_DELAY, g.decide(rcpt("192.0.2.7", "a@example.net", "b@example.org")));
+        assertEquals(1, count("SELECT COUNT(*) FROM whitelist"));
+    }
+
+    @Test
+    void aSuspiciousClientIsNeverWhitelisted() throws Exception {
+        // Suspicious for some recipients only: the rules are evaluated on every attempt.
+        Greylister g = greylister(f -> f.recipient().startsWith("x") ? new Suspicion(1, RULE) : Suspicion.NONE);
+        RcptRequest r = rcpt("192.0.2.7", "a@example.net", "x@example.org");
+        g.decide(r);
+        later(MIN_DELAY);
+        Verdict passed = g.decide(r);
+        assertVerdict(Action.ACCEPT, Reason.PASSED, passed);
+        assertSame(RULE, passed.rule());
+        assertEquals(0, count("SELECT COUNT(*) FROM whitelist"));
+
+        later(Duration.ofHours(2));
+        assertVerdict(Action.ACCEPT, Reason.KNOWN, g.decide(r));
+        assertEquals(0, count("SELECT COUNT(*) FROM whitelist"), "not on later deliveries either");
+        assertVerdict(Action.GREYLIST, Reason.FIRST_ATTEMPT, g.decide(rcpt("192.0.2.7", "a@example.net", "y@example.org")),
+                "its other triplets are greylisted");
+    }
+
+    @Test
+    void aWhitelistedClientIsNotReExamined() {
+        Greylister plain = greylister(SuspicionPolicy.NONE);
+        plain.decide(rcpt("192.0.2.7", "a@example.net", "b@example.org"));
+        later(MIN_DELAY);
+        plain.decide(rcpt("192.0.2.7", "a@example.net", "b@example.org"));
+        Greylister strict = greylister(f -> {
+            throw new AssertionError("suspicion evaluated for a whitelisted client");
+        });
+        assertVerdict(Action.ACCEPT, Reason.WHITELISTED, strict.decide(rcpt("192.0.2.8", "z@example.com", "b@example.org")));
+    }
+
+    // ---------------------------------------------------------------- lifetimes
+
+    @Test
+    void aPendingTripletOlderThanTheRetryWindowIsAFirstAttemptAgain() throws Exception {
+        Greylister g = greylister(f -> new Suspicion(1, RULE)); // suspicious: no whitelist in the way
+        RcptRequest slow = rcpt("192.0.2.7", "a@example.net", "slow@example.org");
+        RcptRequest inTime = rcpt("192.0.2.7", "a@example.net", "intime@example.org");
+        g.decide(slow);
+        g.decide(inTime);
+        later(WINDOW.minusSeconds(1));
+        assertVerdict(Action.ACCEPT, Reason.PASSED, g.decide(inTime));
+        later(Duration.ofSeconds(1));
+        Verdict v = g.decide(slow);
+        assertVerdict(Action.GREYLIST, Reason.FIRST_ATTEMPT, v);
+        assertEquals(List.of(1L, clock.instant().getEpochSecond()),
+                row("SELECT refusals, first_seen FROM triplet WHERE recipient = 'slow@example.org'"));
+    }
+
+    @Test
+    void aWhitelistEntryUnusedForItsLifetimeNoLongerCounts() {
+        Greylister g = greylister(SuspicionPolicy.NONE);
+        g.decide(rcpt("192.0.2.7", "a@example.net", "b@example.org"));
+        later(MIN_DELAY);
+        assertVerdict(Action.ACCEPT, Reason.PASSED, g.decide(rcpt("192.0.2.7", "a@example.net", "b@example.org")));
+        later(LIFETIME.minusSeconds(1));
+        assertVerdict(Action.ACCEPT, Reason.WHITELISTED, g.decide(rcpt("192.0.2.7", "c@example.net", "d@example.org")));
+        // That use renewed the entry: it lives a whole lifetime from now.
+        later(LIFETIME.minusSeconds(1));
+        assertVerdict(Action.ACCEPT, Reason.WHITELISTED, g.decide(rcpt("192.0.2.7", "e@example.net", "f@example.org")));
+        later(LIFETIME);
+        assertVerdict(Action.GREYLIST, Reason.FIRST_ATTEMPT, g.decide(rcpt("192.0.2.7", "g@example.net", "h@example.org")));
+        assertVerdict(Action.GREYLIST, Reason.FIRST_ATTEMPT, g.decide(rcpt("192.0.2.7", "a@example.net", "b@example.org")),
+                "the passed triplet expired with it");
+    }
+
+    @Test
+    void aPassedTripletLivesFromItsLastDelivery() {
+        Greylister g = greylister(f -> new Suspicion(1, RULE)); // suspicious: only the triplet counts
+        RcptRequest r = rcpt("192.0.2.7", "a@example.net", "b@example.org");
+        g.decide(r);
+        later(MIN_DELAY);
+        g.decide(r);
+        later(LIFETIME.minusDays(1));
+        assertVerdict(Action.ACCEPT, Reason.KNOWN, g.decide(r));
+        later(LIFETIME.minusDays(1));
+        assertVerdict(Action.ACCEPT, Reason.KNOWN, g.decide(r));
+        later(LIFETIME);
+        assertVerdict(Action.GREYLIST, Reason.FIRST_ATTEMPT, g.decide(r));
+    }
+
+    @Test
+    void purgeRemovesExactlyTheExpiredRows() throws Exception {
+        SuspicionPolicy botIsSuspicious = f -> f.address().startsWith("10.1.") ? new Suspicion(1, RULE) : Suspicion.NONE;
+        Greylister g = greylister(botIsSuspicious);
+        long t0 = T0.getEpochSecond();
+        g.decide(rcpt("10.0.0.1", "a@x", "a1@y"));                        // A: pending from T0
+        g.decide(rcpt("10.1.0.1", "b@x", "b1@y"));                        // B: suspicious
+        later(MIN_DELAY);
+        assertVerdict(Action.ACCEPT, Reason.PASSED, g.decide(rcpt("10.1.0.1", "b@x", "b1@y"))); // passed at T0+5m
+        g.decide(rcpt("10.2.0.1", "c@x", "c1@y"));                        // C: first at T0+5m
+        later(MIN_DELAY);
+        assertVerdict(Action.ACCEPT, Reason.PASSED, g.decide(rcpt("10.2.0.1", "c@x", "c1@y"))); // passed and whitelisted at T0+10m
+        clock.set(T0.plus(Duration.ofHours(23)));
+        g.decide(rcpt("10.3.0.1", "d@x", "d1@y"));                        // D: pending from T0+23h
+        execute("INSERT INTO whitelist (client, source, created, last_seen, expires) VALUES"
+                + " ('10.8.0.0/24', 'admin', " + t0 + ", " + t0 + ", " + (t0 + 86400) + "),"
+                + " ('10.9.0.0/24', 'admin', " + t0 + ", " + t0 + ", NULL)");
+        assertEquals(4, count("SELECT COUNT(*) FROM triplet"));
+        assertEquals(3, count("SELECT COUNT(*) FROM whitelist"));
+
+        clock.set(T0.plus(WINDOW).minusSeconds(1));
+        assertEquals(0, g.purgeExpired());
+
+        clock.set(T0.plus(WINDOW)); // A's window is over, and the first admin entry's expiry reached
+        assertEquals(2, g.purgeExpired());
+        assertEquals(0, count("SELECT COUNT(*) FROM triplet WHERE recipient = 'a1@y'"));
+        assertEquals(3, count("SELECT COUNT(*) FROM triplet"));
+        assertEquals(0, count("SELECT COUNT(*) FROM whitelist WHERE client = '10.8.0.0/24'"));
+
+        clock.set(T0.plus(MIN_DELAY).plus(LIFETIME)); // B's passed triplet and D's pending one
+        assertEquals(2, g.purgeExpired());
+        assertEquals(List.of("c1@y"), row("SELECT recipient FROM triplet"));
+
+        clock.set(T0.plus(MIN_DELAY.multipliedBy(2)).plus(LIFETIME)); // C's triplet and its whitelist entry
+        assertEquals(2, g.purgeExpired());
+        assertEquals(0, count("SELECT COUNT(*) FROM triplet"));
+        assertEquals(List.of("10.9.0.0/24"), row("SELECT client FROM whitelist"), "an admin entry without expiry stays");
+
+        clock.set(T0.plus(Duration.ofDays(3650)));
+        assertEquals(0, g.purgeExpired());
+        assertVerdict(Action.ACCEPT, Reason.WHITELISTED, g.decide(rcpt("10.9.0.77", "q@x", "r@y")));
+    }
+
+    @Test
+    void anAdminEntryPastItsExpiryDoesNotCount() throws Exception {
+        long t0 = T0.getEpochSecond();
+        execute("INSERT INTO whitelist (client, source, created, last_seen, expires) VALUES ('192.0.2.0/24', 'admin', "
+                + t0 + ", " + t0 + ", " + (t0 + 60) + ")");
+        Greylister g = greylister(SuspicionPolicy.NONE);
+        assertVerdict(Action.ACCEPT, Reason.WHITELISTED, g.decide(rcpt("192.0.2.7", "a@x", "b@y")));
+        later(Duration.ofSeconds(60));
+        assertVerdict(Action.GREYLIST, Reason.FIRST_ATTEMPT, g.decide(rcpt("192.0.2.7", "a@x", "b@y")));
+    }
+
+    // ---------------------------------------------------------------- keys
+
+    @Test
+    void addressesCompareCaseInsensitively() throws Exception {
+        Greylister g = greylister(SuspicionPolicy.NONE);
+        g.decide(rcpt("192.0.2.7", "Alice@Example.NET", "BOB@example.org"));
+        assertEquals(List.of("alice@example.net", "bob@example.org"), row("SELECT sender, recipient FROM triplet"));
+        later(MIN_DELAY);
+        assertVerdict(Action.ACCEPT, Reason.PASSED, g.decide(rcpt("192.0.2.7", "alice@example.net", "Bob@Example.Org")));
+    }
+
+    @Test
+    void theNullSenderIsATripletOfItsOwn() throws Exception {
+        Greylister g = greylister(f -> new Suspicion(1, RULE));
+        assertVerdict(Action.GREYLIST, Reason.FIRST_ATTEMPT, g.decide(rcpt("192.0.2.7", "", "b@example.org")));
+        assertEquals(List.of(""), row("SELECT sender FROM triplet"));
+        later(MIN_DELAY);
+        assertVerdict(Action.ACCEPT, Reason.PASSED, g.decide(rcpt("192.0.2.7", "", "b@example.org")));
+    }
+
+    @Test
+    void networkModeLetsARetryComeFromAnotherAddressOfThePool() {
+        Greylister g = greylister(f -> new Suspicion(1, RULE));
+        g.decide(rcpt("192.0.2.7", "a@x", "b@y"));
+        g.decide(rcpt("2001:db8:0:1::25", "a@x", "b@y"));
+        g.decide(rcpt("::ffff:198.51.100.9", "a@x", "b@y"));
+        later(MIN_DELAY);
+        assertVerdict(Action.ACCEPT, Reason.PASSED, g.decide(rcpt("192.0.2.250", "a@x", "b@y")));
+        assertVerdict(Action.ACCEPT, Reason.PASSED, g.decide(rcpt("2001:db8:0:1:ffff::1", "a@x", "b@y")));
+        assertVerdict(Action.ACCEPT, Reason.PASSED, g.decide(rcpt("198.51.100.77", "a@x", "b@y")));
+        assertVerdict(Action.GREYLIST, Reason.FIRST_ATTEMPT, g.decide(rcpt("192.0.3.7", "a@x", "b@y")));
+        assertVerdict(Action.GREYLIST, Reason.FIRST_ATTEMPT, g.decide(rcpt("2001:db8:0:2::25", "a@x", "b@y")));
+    }
+
+    @Test
+    void addressModeDoesNot() throws Exception {
+        Greylister g = greylister(f -> new Suspicion(1, RULE),
+                GreylistSettings.defaults().withClientKeys(ClientKeys.exactAddresses()));
+        g.decide(rcpt("192.0.2.7", "a@x", "b@y"));
+        later(MIN_DELAY);
+        assertVerdict(Action.GREYLIST, Reason.FIRST_ATTEMPT, g.decide(rcpt("192.0.2.8", "a@x", "b@y")));
+        assertVerdict(Action.ACCEPT, Reason.PASSED, g.decide(rcpt("::ffff:192.0.2.7", "a@x", "b@y")));
+        assertEquals(1, count("SELECT COUNT(*) FROM triplet WHERE client = '192.0.2.7'"));
+    }
+
+    // ---------------------------------------------------------------- skipping and failures
+
+    @Test
+    void aSkipReasonAcceptsWithoutTouchingTheStore() {
+        GreylistStore untouchable = new FailingStore(false) {
+            @Override
+            public boolean whitelisted(String clientKey, Instant now, Duration lifetime, Duration renewAfter) {
+                throw new AssertionError("store read for a skipped RCPT");
+            }
+
+            @Override
+            public <T> T update(TripletKey key, Function<Optional<Triplet>, TripletUpdate<T>> decision) {
+                throw new AssertionError("store written for a skipped RCPT");
+            }
+        };
+        Greylister g = new Greylister(untouchable, f -> {
+            throw new AssertionError("suspicion evaluated for a skipped RCPT");
+        }, GreylistSettings.defaults(), clock, (r, v) -> told.add(v));
+        Verdict v = g.decide(rcpt("192.0.2.7", "a@x", "b@y", "authenticated"));
+        assertVerdict(Action.ACCEPT, Reason.SKIPPED, v);
+        assertEquals("192.0.2.0/24", v.clientKey());
+        assertEquals(List.of(v), told);
+    }
+
+    @Test
+    void aSkipReasonWritesNothingToARealStore() throws Exception {
+        Greylister g = greylister(SuspicionPolicy.NONE);
+        assertVerdict(Action.ACCEPT, Reason.SKIPPED, g.decide(rcpt("192.0.2.7", "a@x", "b@y", "RELAYCLIENT")));
+        assertEquals(0, count("SELECT COUNT(*) FROM triplet"));
+        assertEquals(0, count("SELECT COUNT(*) FROM whitelist"));
+    }
+
+    @Test
+    void aClosedStoreFailsOpenByDefault() {
+        Greylister g = greylister(SuspicionPolicy.NONE);
+        store.close();
+        Verdict v = g.decide(rcpt("192.0.2.7", "a@x", "b@y"));
+        assertVerdict(Action.ACCEPT, Reason.STORE_ERROR, v);
+        assertEquals("192.0.2.0/24", v.clientKey());
+        assertEquals(List.of(v), told, "the failure is told to the listener (the metrics)");
+    }
+
+    @Test
+    void aClosedStoreFailsClosedWhenSoConfigured() {
+        Greylister g = greylister(SuspicionPolicy.NONE, GreylistSettings.defaults().withFailOpen(false));
+        store.close();
+        assertVerdict(Action.TEMPFAIL, Reason.STORE_ERROR, g.decide(rcpt("192.0.2.7", "a@x", "b@y")));
+    }
+
+    @Test
+    void aFailingUpdateFailsOpenOrClosed() {
+        Greylister open = new Greylister(new FailingStore(true), SuspicionPolicy.NONE, GreylistSettings.defaults(), clock,
+                DecisionListener.NONE);
+        assertVerdict(Action.ACCEPT, Reason.STORE_ERROR, open.decide(rcpt("192.0.2.7", "a@x", "b@y")));
+        Greylister closed = new Greylister(new FailingStore(true), SuspicionPolicy.NONE,
+                GreylistSettings.defaults().withFailOpen(false), clock, DecisionListener.NONE);
+        assertVerdict(Action.TEMPFAIL, Reason.STORE_ERROR, closed.decide(rcpt("192.0.2.7", "a@x", "b@y")));
+    }
+
+    @Test
+    void aDatabaseThatIsNotAGreydbFailsOpen() throws Exception {
+        Greylister g = greylister(SuspicionPolicy.NONE);
+        execute("DROP TABLE triplet");
+        assertVerdict(Action.ACCEPT, Reason.STORE_ERROR, g.decide(rcpt("192.0.2.7", "a@x", "b@y")));
+    }
+
+    /** A store whose whitelist is empty and whose updates fail (or, with false, that does nothing). */
+    static class FailingStore implements GreylistStore {
+        private final boolean fail;
+
+        FailingStore(boolean fail) {
+            this.fail = fail;
+        }
+
+        @Override
+        public <T> T update(TripletKey key, Function<Optional<Triplet>, TripletUpdate<T>> decision) {
+            if (fail) {
+                throw new StoreException("disk full");
+            }
+            return decision.apply(Optional.empty()).result();
+        }
+
+        @Override
+        public boolean whitelisted(String clientKey, Instant now, Duration lifetime, Duration renewAfter) {
+            return false;
+        }
+
+        @Override
+        public int purgeExpired(Instant now, Duration retryWindow, Duration lifetime) {
+            return 0;
+        }
+
+        @Override
+        public String describe() {
+            return "failing";
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    // ---------------------------------------------------------------- durability
+
+    @Test
+    void aDecisionIsVisibleThroughAnotherConnection() throws Exception {
+        greylister(SuspicionPolicy.NONE).decide(rcpt("192.0.2.7", "a@x", "b@y"));
+        // Another process: its own connection to the same file, opened after the decision.
+        try (SqliteGreylistStore other = SqliteGreylistStore.open(db, Duration.ofSeconds(5))) {
+            Greylister g2 = new Greylister(other, SuspicionPolicy.NONE, GreylistSettings.defaults(), clock, DecisionListener.NONE);
+            later(MIN_DELAY);
+            assertVerdict(Action.ACCEPT, Reason.PASSED, g2.decide(rcpt("192.0.2.7", "a@x", "b@y")));
+        }
+        // ...and what the other one decided is seen here.
+        assertVerdict(Action.ACCEPT, Reason.WHITELISTED, greylister(SuspicionPolicy.NONE).decide(rcpt("192.0.2.9", "c@x", "d@y")));
+    }
+
+    @Test
+    void aDecisionSurvivesClosingAndReopening() {
+        greylister(SuspicionPolicy.NONE).decide(rcpt("192.0.2.7", "a@x", "b@y"));
+        store.close();
+        store = SqliteGreylistStore.open(db, Duration.ofSeconds(5));
+        later(MIN_DELAY);
+        assertVerdict(Action.ACCEPT, Reason.PASSED, greylister(SuspicionPolicy.NONE).decide(rcpt("192.0.2.7", "a@x", "b@y")));
+    }
+
+    @Test
+    void listenersAreChained() {
+        List<String> heard = new ArrayList<>();
+        DecisionListener first = (r, v) -> heard.add("first " + v.reason());
+        Greylister g = new Greylister(store, SuspicionPolicy.NONE, GreylistSettings.defaults(), clock,
+                first.andThen((r, v) -> heard.add("second " + r.recipient())));
+        g.decide(rcpt("192.0.2.7", "a@x", "b@y"));
+        assertEquals(List.of("first FIRST_ATTEMPT", "second b@y"), heard);
+    }
+
+    @Test
+    void settingsRefuseARetryWindowNoRetryCouldMeet() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> GreylistSettings.defaults().withRetryWindow(Duration.ofMinutes(5)));
+        assertTrue(e.getMessage().contains("retry-window (5m) must be longer than min-delay (5m)"), e.getMessage());
+        assertTrue(GreylistSettings.defaults().withMinDelay(Duration.ZERO).minDelay().isZero());
+    }
+}

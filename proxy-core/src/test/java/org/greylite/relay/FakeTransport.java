@@ -1,0 +1,114 @@
+package org.greylite.relay;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.greylite.smtp.Reply;
+import org.greylite.smtp.ReplyAssembler;
+import org.greylite.smtp.SmtpProtocolException;
+
+/** Records what a {@link RelaySession} does to its two connections, in order. */
+final class FakeTransport implements RelayTransport {
+
+    /** Everything that happened, in order: "connect", "client: ...", "upstream: ...", "close client"... */
+    final List<String> events = new ArrayList<>();
+    private final ByteArrayOutputStream client = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream upstream = new ByteArrayOutputStream();
+    int connects;
+    boolean clientClosed;
+    /** The abandon flag of each closeUpstream call. */
+    final List<Boolean> upstreamCloses = new ArrayList<>();
+    final List<Boolean> pauses = new ArrayList<>();
+    long scheduledDelay = -1;
+    Runnable scheduled;
+
+    @Override
+    public synchronized void connectUpstream() {
+        connects++;
+        events.add("connect");
+    }
+
+    @Override
+    public synchronized void toClient(byte[] bytes) {
+        client.writeBytes(bytes);
+        events.add("client: " + text(bytes));
+    }
+
+    @Override
+    public synchronized void toUpstream(byte[] bytes) {
+        upstream.writeBytes(bytes);
+        events.add("upstream: " + text(bytes));
+    }
+
+    @Override
+    public synchronized void closeClient() {
+        clientClosed = true;
+        events.add("close client");
+    }
+
+    @Override
+    public synchronized void closeUpstream(boolean abandon) {
+        upstreamCloses.add(abandon);
+        events.add("close upstream" + (abandon ? " (abandon)" : ""));
+    }
+
+    @Override
+    public synchronized void pauseClientInput(boolean paused) {
+        pauses.add(paused);
+    }
+
+    @Override
+    public synchronized void schedule(long delayMillis, Runnable task) {
+        scheduledDelay = delayMillis;
+        scheduled = task;
+        events.add("schedule " + delayMillis);
+    }
+
+    /** All bytes written to the client so far. */
+    synchronized String clientText() {
+        return text(client.toByteArray());
+    }
+
+    /** All bytes written to the upstream so far. */
+    synchronized String upstreamText() {
+        return text(upstream.toByteArray());
+    }
+
+    synchronized byte[] upstreamBytes() {
+        return upstream.toByteArray();
+    }
+
+    /** The replies the client received, parsed. */
+    synchronized List<Reply> clientReplies() {
+        List<Reply> out = new ArrayList<>();
+        try {
+            new ReplyAssembler(64 * 1024).feed(ByteBuffer.wrap(client.toByteArray()), out::add);
+        } catch (SmtpProtocolException e) {
+            throw new AssertionError("the client received something that is not an SMTP reply: " + clientText(), e);
+        }
+        return out;
+    }
+
+    /** The codes of the replies the client received, in order. */
+    synchronized List<Integer> clientCodes() {
+        List<Integer> codes = new ArrayList<>();
+        for (Reply r : clientReplies()) {
+            codes.add(r.code());
+        }
+        return codes;
+    }
+
+    /** Forgets what was written so far (after the opening of a session). */
+    synchronized void clear() {
+        client.reset();
+        upstream.reset();
+        events.clear();
+    }
+
+    static String text(byte[] b) {
+        return new String(b, StandardCharsets.ISO_8859_1);
+    }
+}

@@ -1,0 +1,84 @@
+package org.greylite.smtp;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+
+import org.junit.jupiter.api.Test;
+
+class CommandLineTest {
+
+    private static CommandLine line(String s) {
+        return CommandLine.parse(s.getBytes(StandardCharsets.ISO_8859_1));
+    }
+
+    @Test
+    void theVerbIsUpperCasedAndTheRawBytesKept() {
+        byte[] raw = "mail from:<A@B>\r\n".getBytes(StandardCharsets.ISO_8859_1);
+        CommandLine c = CommandLine.parse(raw);
+        assertEquals("MAIL", c.verb());
+        assertEquals("from:<A@B>", c.args());
+        assertArrayEquals(raw, c.raw());
+    }
+
+    @Test
+    void argumentsAreTrimmedAndATabSeparates() {
+        assertEquals("TO:<x@y>", line("Rcpt\tTO:<x@y>  \r\n").args());
+        assertEquals("RCPT", line("Rcpt\tTO:<x@y>  \r\n").verb());
+        assertEquals("", line("quit\n").args());
+        assertEquals("QUIT", line("quit\n").verb());
+        assertEquals("NOOP", line("NOOP").verb(), "a line without ending");
+    }
+
+    @Test
+    void anEmptyLineHasAnEmptyVerb() {
+        assertEquals("", line("\r\n").verb());
+        assertEquals("", line(" x\r\n").verb());
+    }
+
+    @Test
+    void pathArgumentTakesTheAddressBetweenTheBrackets() {
+        assertEquals(Optional.of("a@b"), line("MAIL FROM:<a@b> SIZE=10\r\n").pathArgument("FROM"));
+        assertEquals(Optional.of("a@b"), line("MAIL FROM: <a@b>\r\n").pathArgument("FROM"));
+        assertEquals(Optional.of("a@b"), line("mail from:<a@b>\r\n").pathArgument("FROM"));
+        assertEquals(Optional.of(""), line("MAIL FROM:<>\r\n").pathArgument("FROM"));
+        assertEquals(Optional.of(""), line("RCPT TO:<>\r\n").pathArgument("TO"));
+        assertEquals(Optional.of("Postmaster"), line("RCPT TO:<Postmaster>\r\n").pathArgument("TO"));
+        assertEquals(Optional.of("User@Example.ORG"), line("RCPT TO:<User@Example.ORG> NOTIFY=NEVER\r\n").pathArgument("TO"),
+                "case kept: the greylister lower-cases for the key, the log shows what was sent");
+    }
+
+    @Test
+    void pathArgumentAcceptsAMissingBracketPair() {
+        assertEquals(Optional.of("a@b"), line("RCPT TO:a@b\r\n").pathArgument("TO"));
+        assertEquals(Optional.of("a@b"), line("MAIL FROM: a@b SIZE=10\r\n").pathArgument("FROM"));
+    }
+
+    @Test
+    void pathArgumentRefusesGarbage() {
+        assertEquals(Optional.empty(), line("RCPT TO <a@b>\r\n").pathArgument("TO"), "no colon");
+        assertEquals(Optional.empty(), line("RCPT TO:<a@b\r\n").pathArgument("TO"), "no closing bracket");
+        assertEquals(Optional.empty(), line("RCPT TO:\r\n").pathArgument("TO"), "nothing after the colon");
+        assertEquals(Optional.empty(), line("RCPT TO: \r\n").pathArgument("TO"));
+        assertEquals(Optional.empty(), line("RCPT TOO:<a@b>\r\n").pathArgument("TO"));
+        assertEquals(Optional.empty(), line("RCPT\r\n").pathArgument("TO"));
+        assertEquals(Optional.empty(), line("RCPT T\r\n").pathArgument("TO"));
+        assertEquals(Optional.empty(), line("RCPT FROM:<a@b>\r\n").pathArgument("TO"), "the wrong keyword");
+    }
+
+    @Test
+    void controlCharactersAreFoundButTabAndEightBitAreNot() {
+        assertTrue(line("NOOP\0\r\n").hasControlCharacters(), "NUL");
+        assertTrue(line("RCPT TO:<a\u001b[2J@b>\r\n").hasControlCharacters(), "ESC");
+        assertTrue(line("NOOP \u007f\r\n").hasControlCharacters(), "DEL");
+        assertTrue(line("MAIL FROM:<a@b>\rRCPT TO:<c@d>\r\n").hasControlCharacters(), "a CR inside the line");
+        assertFalse(line("RCPT\tTO:<a@b>\r\n").hasControlCharacters(), "TAB");
+        assertFalse(line("MAIL FROM:<j\u00f6rg@b\u00e4r.example>\r\n").hasControlCharacters(), "8-bit");
+        assertFalse(line("NOOP\r\n").hasControlCharacters());
+        assertFalse(line("NOOP\n").hasControlCharacters(), "LF-only ending");
+    }
+}

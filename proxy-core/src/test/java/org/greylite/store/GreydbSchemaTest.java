@@ -1,0 +1,142 @@
+package org.greylite.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+import org.greylite.testing.ExternalPrograms;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class GreydbSchemaTest {
+
+    /** The one home of the schema, at the repository root (tests run in the module's folder). */
+    private static final Path SCHEMA = Path.of("..", "greydb.sql");
+
+    @TempDir
+    Path dir;
+
+    private static String schema() throws Exception {
+        return Files.readString(SCHEMA, StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void splitsTheRootSchemaIntoItsStatements() throws Exception {
+        List<String> st = GreydbSchema.split(schema());
+        assertEquals(5, st.size(), st.toString());
+        assertEquals("PRAGMA journal_mode = WAL", st.get(0));
+        assertTrue(st.get(1).startsWith("CREATE TABLE IF NOT EXISTS triplet ("), st.get(1));
+        assertTrue(st.get(1).endsWith(") WITHOUT ROWID"), st.get(1));
+        assertTrue(st.get(2).startsWith("CREATE TABLE IF NOT EXISTS whitelist ("), st.get(2));
+        assertTrue(st.get(3).startsWith("CREATE TABLE IF NOT EXISTS greydb_meta ("), st.get(3));
+        assertEquals("INSERT OR IGNORE INTO greydb_meta (key, value) VALUES ('schema_version', '1')", st.get(4));
+        for (String s : st) {
+            assertFalse(s.contains("--"), "comment left in: " + s);
+            assertFalse(s.contains(";"), s);
+            assertEquals(s.strip(), s);
+        }
+    }
+
+    @Test
+    void theJarCarriesTheRootSchema() throws Exception {
+        assertEquals(GreydbSchema.split(schema()), GreydbSchema.statements());
+    }
+
+    @Test
+    void splitDropsCommentsAndBlankStatements() {
+        assertEquals(List.of("CREATE TABLE a (x INTEGER)", "INSERT INTO a VALUES (1)"),
+                GreydbSchema.split("-- head\n\nCREATE TABLE a (x INTEGER); -- a table\n;\n  INSERT INTO a VALUES (1);\n-- end"));
+        assertEquals(List.of(), GreydbSchema.split("-- nothing; here\n\n"));
+    }
+
+    @Test
+    void theSchemaIsIdempotent() throws Exception {
+        Path db = dir.resolve("twice.db");
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db); Statement st = c.createStatement()) {
+            for (int round = 0; round < 2; round++) {
+                for (String sql : GreydbSchema.statements()) {
+                    st.execute(sql);
+                }
+            }
+            try (ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM greydb_meta")) {
+                rs.next();
+                assertEquals(1, rs.getInt(1));
+            }
+        }
+    }
+
+    /** {@code sqlite3 -init greydb.sql FILE .quit}, as the schema's header and SPEC §6 promise. */
+    @Test
+    void theSqlite3ProgramCreatesAGreydbTheStoreAccepts() throws Exception {
+        Path sqlite3 = ExternalPrograms.require("sqlite3");
+        Path db = dir.resolve("by-hand.db");
+        assertEquals(0, run(sqlite3.toString(), "-init", SCHEMA.toString(), db.toString(), ".quit"));
+
+        assertEquals(List.of("greydb_meta", "triplet", "whitelist"), tables(db));
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db); Statement st = c.createStatement()) {
+            try (ResultSet rs = st.executeQuery("PRAGMA journal_mode")) {
+                rs.next();
+                assertEquals("wal", rs.getString(1), "WAL is persistent: set once by the schema");
+            }
+            try (ResultSet rs = st.executeQuery("SELECT value FROM greydb_meta WHERE key = 'schema_version'")) {
+                rs.next();
+                assertEquals("1", rs.getString(1));
+            }
+        }
+
+        try (SqliteGreylistStore store = SqliteGreylistStore.open(db, Duration.ofSeconds(5))) {
+            Instant now = Instant.parse("2024-05-01T12:00:00Z");
+            store.update(new TripletKey("192.0.2.0/24", "a@x", "b@y"),
+                    t -> new TripletUpdate<>(new Triplet(1, now, now, null), now, t.isPresent()));
+            assertTrue(store.whitelisted("192.0.2.0/24", now, Duration.ofDays(1), Duration.ofHours(1)));
+        }
+        // ...and applying it by hand to a greydb in use is harmless.
+        assertEquals(0, run(sqlite3.toString(), "-init", SCHEMA.toString(), db.toString(), ".quit"));
+        try (SqliteGreylistStore store = SqliteGreylistStore.open(db, Duration.ofSeconds(5))) {
+            Optional<Triplet> kept = store.update(new TripletKey("192.0.2.0/24", "a@x", "b@y"),
+                    t -> new TripletUpdate<>(null, null, t));
+            assertEquals(1, kept.orElseThrow().refusals());
+        }
+    }
+
+    @Test
+    void theStoreCreatesTheSameTables() throws Exception {
+        Path db = dir.resolve("auto.db");
+        SqliteGreylistStore.open(db, Duration.ofSeconds(5)).close();
+        assertEquals(List.of("greydb_meta", "triplet", "whitelist"), tables(db));
+    }
+
+    private static List<String> tables(Path db) throws Exception {
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
+             Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")) {
+            List<String> out = new ArrayList<>();
+            while (rs.next()) {
+                out.add(rs.getString(1));
+            }
+            return out;
+        }
+    }
+
+    private int run(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(dir.resolve("sqlite3.out").toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile())).start();
+        assertTrue(p.waitFor(20, TimeUnit.SECONDS), "sqlite3 did not finish");
+        return p.exitValue();
+    }
+}
