@@ -28,6 +28,14 @@ CREATE TABLE IF NOT EXISTS whitelist (
     comment    TEXT
 ) WITHOUT ROWID;
 
+-- Behaviours of a client remembered across connections (suspicion 'b' rules), e.g. retryinterval.
+CREATE TABLE IF NOT EXISTS client_behaviour (
+    client     TEXT    NOT NULL,  -- client key, as in triplet.client
+    behaviour  TEXT    NOT NULL,  -- the b-rule keyword, e.g. 'retryinterval'
+    last_seen  INTEGER NOT NULL,  -- last time it was shown; forgotten retry-window after it
+    PRIMARY KEY (client, behaviour)
+) WITHOUT ROWID;
+
 CREATE TABLE IF NOT EXISTS greydb_meta (
     key   TEXT NOT NULL PRIMARY KEY,
     value TEXT NOT NULL

@@ -14,6 +14,8 @@ import org.greylite.store.StoreException;
 import org.greylite.store.Triplet;
 import org.greylite.store.TripletKey;
 import org.greylite.store.TripletUpdate;
+import org.greylite.suspicion.Behaviour;
+import org.greylite.suspicion.ClientFacts;
 import org.greylite.suspicion.Suspicion;
 import org.greylite.suspicion.SuspicionPolicy;
 import org.slf4j.Logger;
@@ -73,9 +75,17 @@ public final class Greylister {
             if (store.whitelisted(key, now, settings.whitelistLifetime(), renewAfter)) {
                 return new Verdict(Action.ACCEPT, Reason.WHITELISTED, key, 0, -1, null, 0);
             }
-            Suspicion s = suspicion.evaluate(request.facts());
+            boolean rememberedRetry = rememberedRetryInterval(key, now);
             TripletKey triplet = new TripletKey(key, lower(request.sender()), lower(request.recipient()));
-            return store.update(triplet, current -> transition(current, s, now, key));
+            return store.update(triplet, current -> {
+                // The retryinterval behaviour depends on the triplet's row, so suspicion is evaluated
+                // here, inside the transaction (it is pure and takes microseconds).
+                boolean retryingNow = retryingTooSoon(current, now);
+                ClientFacts facts = retryingNow || rememberedRetry
+                        ? request.facts().withBehaviour(Behaviour.RETRYINTERVAL) : request.facts();
+                TripletUpdate<Verdict> update = transition(current, suspicion.evaluate(facts), now, key);
+                return retryingNow ? update.remembering(Behaviour.RETRYINTERVAL.keyword(), now) : update;
+            });
         } catch (StoreException e) {
             LOG.error("greydb failure ({}), {}: {}", store.describe(),
                     settings.failOpen() ? "accepting the RCPT (fail open)" : "answering 451 (fail closed)", e.getMessage());
@@ -115,6 +125,19 @@ public final class Greylister {
         }
         return new TripletUpdate<>(new Triplet(t.refusals() + 1, t.firstSeen(), now, null), null,
                 new Verdict(Action.GREYLIST, Reason.MORE_ATTEMPTS, key, t.refusals() + 1, n, s.rule(), minDelay));
+    }
+
+    /** A retry of a pending triplet sooner than greylite's schedule allows (SPEC §3). */
+    private boolean retryingTooSoon(Optional<Triplet> current, Instant now) {
+        return current.filter(t -> !t.passed() && !expired(t, now))
+                .map(t -> Duration.between(t.firstSeen(), now).compareTo(RetrySchedule.minimumSinceFirst(t.refusals())) < 0)
+                .orElse(false);
+    }
+
+    /** The client showed retryinterval on an earlier connection, within the retry window. */
+    private boolean rememberedRetryInterval(String key, Instant now) {
+        Instant seen = store.rememberedBehaviours(key).get(Behaviour.RETRYINTERVAL.keyword());
+        return seen != null && seen.plus(settings.retryWindow()).isAfter(now);
     }
 
     /** An expired row counts as absent (SPEC §3): rows are deleted later by the scheduled purge. */

@@ -26,4 +26,16 @@ public record RcptRequest(InetAddress client, ClientFacts facts, String skip) {
     public String recipient() {
         return facts.recipient();
     }
+
+    /**
+     * The same request with the client's PTR name filled in: a server that looks the name up while the
+     * session goes on hands it to the decision this way.
+     *
+     * @param ptrName the confirmed PTR name, or the empty string when the client has none
+     */
+    public RcptRequest withPtrName(String ptrName) {
+        ClientFacts f = facts;
+        return new RcptRequest(client, new ClientFacts(f.address(), ptrName, f.helo(), f.sender(), f.recipient(),
+                f.variables(), f.behaviours()), skip);
+    }
 }

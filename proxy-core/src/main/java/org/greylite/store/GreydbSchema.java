@@ -24,6 +24,20 @@ public final class GreydbSchema {
         }
     }
 
+    /** The tables the schema creates (from its {@code CREATE TABLE IF NOT EXISTS} statements). */
+    public static java.util.Set<String> tables() {
+        java.util.Set<String> names = new java.util.TreeSet<>();
+        java.util.regex.Pattern create = java.util.regex.Pattern.compile(
+                "(?is)^CREATE\\s+TABLE\\s+IF\\s+NOT\\s+EXISTS\\s+(\\w+).*");
+        for (String s : statements()) {
+            java.util.regex.Matcher m = create.matcher(s);
+            if (m.matches()) {
+                names.add(m.group(1));
+            }
+        }
+        return names;
+    }
+
     /** Splits a script on the semicolons that end statements; the schema keeps ';' out of its comments and strings. */
     static List<String> split(String script) {
         StringBuilder noComments = new StringBuilder();

@@ -2,6 +2,7 @@ package org.greylite.store;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 
@@ -28,8 +29,15 @@ public interface GreylistStore extends AutoCloseable {
     boolean whitelisted(String clientKey, Instant now, Duration lifetime, Duration renewAfter);
 
     /**
+     * The behaviours (b-rule keywords) remembered for a client key, with when each was last shown.
+     * Expiry is the engine's business: old entries may be returned until the purge removes them.
+     */
+    Map<String, Instant> rememberedBehaviours(String clientKey);
+
+    /**
      * Deletes what has expired at {@code now}: pending triplets older than {@code retryWindow} since
-     * their first attempt, passed triplets and auto-whitelist entries unused for {@code lifetime}.
+     * their first attempt, passed triplets and auto-whitelist entries unused for {@code lifetime},
+     * remembered behaviours not shown for {@code retryWindow}.
      *
      * @return how many rows were removed
      */

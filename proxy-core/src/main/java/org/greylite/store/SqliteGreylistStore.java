@@ -8,6 +8,8 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 
@@ -41,6 +43,9 @@ public final class SqliteGreylistStore implements GreylistStore {
     private final PreparedStatement purgePending;
     private final PreparedStatement purgePassed;
     private final PreparedStatement purgeWhitelist;
+    private final PreparedStatement selectBehaviours;
+    private final PreparedStatement upsertBehaviour;
+    private final PreparedStatement purgeBehaviours;
 
     private SqliteGreylistStore(Path file, Connection conn) throws SQLException {
         this.file = file;
@@ -61,6 +66,10 @@ public final class SqliteGreylistStore implements GreylistStore {
         purgePassed = conn.prepareStatement("DELETE FROM triplet WHERE passed_at IS NOT NULL AND last_seen <= ?");
         purgeWhitelist = conn.prepareStatement(
                 "DELETE FROM whitelist WHERE (source = 'auto' AND last_seen <= ?) OR (expires IS NOT NULL AND expires <= ?)");
+        selectBehaviours = conn.prepareStatement("SELECT behaviour, last_seen FROM client_behaviour WHERE client = ?");
+        upsertBehaviour = conn.prepareStatement("INSERT INTO client_behaviour (client, behaviour, last_seen) VALUES (?, ?, ?)"
+                + " ON CONFLICT (client, behaviour) DO UPDATE SET last_seen = MAX(last_seen, excluded.last_seen)");
+        purgeBehaviours = conn.prepareStatement("DELETE FROM client_behaviour WHERE last_seen <= ?");
     }
 
     /**
@@ -90,13 +99,16 @@ public final class SqliteGreylistStore implements GreylistStore {
 
     private static void ensureSchema(Connection conn) throws SQLException {
         try (Statement st = conn.createStatement()) {
-            boolean present;
-            try (ResultSet rs = st.executeQuery("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'greydb_meta'")) {
-                present = rs.next();
+            java.util.Set<String> existing = new java.util.HashSet<>();
+            try (ResultSet rs = st.executeQuery("SELECT name FROM sqlite_master WHERE type = 'table'")) {
+                while (rs.next()) {
+                    existing.add(rs.getString(1));
+                }
             }
-            if (present) {
+            if (existing.containsAll(GreydbSchema.tables())) {
                 return;
             }
+            // New file, or one made by an older version: the schema's statements are idempotent.
             // Several processes may race to create a new file: one transaction, idempotent statements.
             st.execute("BEGIN IMMEDIATE");
             try {
@@ -145,6 +157,12 @@ public final class SqliteGreylistStore implements GreylistStore {
                 upsertAutoWhitelist.setLong(3, now);
                 upsertAutoWhitelist.executeUpdate();
             }
+            if (update.remember() != null) {
+                upsertBehaviour.setString(1, key.client());
+                upsertBehaviour.setString(2, update.remember().behaviour());
+                upsertBehaviour.setLong(3, update.remember().at().getEpochSecond());
+                upsertBehaviour.executeUpdate();
+            }
             control.execute("COMMIT");
             return update.result();
         } catch (SQLException e) {
@@ -168,6 +186,22 @@ public final class SqliteGreylistStore implements GreylistStore {
             Instant passedAt = rs.wasNull() ? null : Instant.ofEpochSecond(passed);
             return Optional.of(new Triplet(rs.getInt(1), Instant.ofEpochSecond(rs.getLong(2)),
                     Instant.ofEpochSecond(rs.getLong(3)), passedAt));
+        }
+    }
+
+    @Override
+    public synchronized Map<String, Instant> rememberedBehaviours(String clientKey) {
+        try {
+            selectBehaviours.setString(1, clientKey);
+            try (ResultSet rs = selectBehaviours.executeQuery()) {
+                Map<String, Instant> out = new HashMap<>();
+                while (rs.next()) {
+                    out.put(rs.getString(1), Instant.ofEpochSecond(rs.getLong(2)));
+                }
+                return out;
+            }
+        } catch (SQLException e) {
+            throw failure("cannot read remembered behaviours", e);
         }
     }
 
@@ -227,6 +261,8 @@ public final class SqliteGreylistStore implements GreylistStore {
             purgeWhitelist.setLong(1, nowS - lifetime.getSeconds());
             purgeWhitelist.setLong(2, nowS);
             n += purgeWhitelist.executeUpdate();
+            purgeBehaviours.setLong(1, nowS - retryWindow.getSeconds());
+            n += purgeBehaviours.executeUpdate();
             control.execute("COMMIT");
             return n;
         } catch (SQLException e) {

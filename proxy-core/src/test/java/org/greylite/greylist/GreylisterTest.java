@@ -468,6 +468,54 @@ class GreylisterTest {
         assertVerdict(Action.ACCEPT, Reason.STORE_ERROR, g.decide(rcpt("192.0.2.7", "a@x", "b@y")));
     }
 
+    // ---------------------------------------------------------------- retryinterval
+
+    /** Trap clients that retry too fast, as greylite(8)'s example does: "100 b retryinterval". */
+    private static final RuleMatch TRAP = new RuleMatch("suspicion", 9, "100 b retryinterval");
+    private static final SuspicionPolicy RETRY_TRAP = f -> f.behaviours().contains(org.greylite.suspicion.Behaviour.RETRYINTERVAL)
+            ? new Suspicion(100, TRAP) : Suspicion.NONE;
+
+    @Test
+    void aRetryFasterThanGreylitesScheduleShowsRetryIntervalAndIsRemembered() {
+        Greylister g = greylister(RETRY_TRAP);
+        assertEquals(Reason.FIRST_ATTEMPT, g.decide(rcpt("192.0.2.7", "bot@x", "a@y")).reason());
+        clock.advance(Duration.ofSeconds(10)); // n = 1 refusal: a retry needs 20 s
+        Verdict fast = g.decide(rcpt("192.0.2.7", "bot@x", "a@y"));
+        assertEquals(TRAP, fast.rule());
+        assertEquals(100, fast.refusals());
+
+        // Another triplet of the same client, an hour later, on another connection: still trapped.
+        clock.advance(Duration.ofHours(1));
+        Verdict later = g.decide(rcpt("192.0.2.8", "bot@x", "other@y"));
+        assertEquals(TRAP, later.rule(), "the behaviour is remembered for the client key");
+        assertEquals(Action.GREYLIST, later.action());
+
+        // Forgotten once the retry window has passed without a new offence.
+        clock.advance(WINDOW);
+        Verdict forgiven = g.decide(rcpt("192.0.2.7", "bot@x", "third@y"));
+        assertNull(forgiven.rule());
+    }
+
+    @Test
+    void retriesThatKeepToTheScheduleAreNotRetryInterval() {
+        Greylister g = greylister(RETRY_TRAP);
+        g.decide(rcpt("192.0.2.7", "mta@x", "a@y"));
+        clock.advance(Duration.ofSeconds(21)); // n = 1: 20 s is enough for the schedule (min-delay still refuses)
+        Verdict early = g.decide(rcpt("192.0.2.7", "mta@x", "a@y"));
+        assertEquals(Reason.EARLY_RETRY, early.reason());
+        assertNull(early.rule());
+        clock.advance(MIN_DELAY);
+        assertEquals(Action.ACCEPT, g.decide(rcpt("192.0.2.7", "mta@x", "a@y")).action());
+    }
+
+    @Test
+    void theScheduleIsGreylites() {
+        assertEquals(Duration.ofSeconds(20), RetrySchedule.minimumSinceFirst(1));
+        assertEquals(Duration.ofSeconds(200), RetrySchedule.minimumSinceFirst(2));
+        assertEquals(Duration.ofSeconds(500), RetrySchedule.minimumSinceFirst(3));
+        assertEquals(Duration.ofSeconds(1500), RetrySchedule.minimumSinceFirst(5));
+    }
+
     /** A store whose whitelist is empty and whose updates fail (or, with false, that does nothing). */
     static class FailingStore implements GreylistStore {
         private final boolean fail;
@@ -487,6 +535,11 @@ class GreylisterTest {
         @Override
         public boolean whitelisted(String clientKey, Instant now, Duration lifetime, Duration renewAfter) {
             return false;
+        }
+
+        @Override
+        public Map<String, Instant> rememberedBehaviours(String clientKey) {
+            return Map.of();
         }
 
         @Override

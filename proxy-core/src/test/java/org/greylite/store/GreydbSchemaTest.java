@@ -35,15 +35,31 @@ class GreydbSchemaTest {
     }
 
     @Test
+    void aGreydbMadeByAnOlderVersionGetsTheNewTables() throws Exception {
+        Path db = dir.resolve("old.db");
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
+             Statement st = c.createStatement()) {
+            for (String sql : GreydbSchema.statements()) {
+                if (!sql.contains("client_behaviour")) {
+                    st.execute(sql);
+                }
+            }
+        }
+        SqliteGreylistStore.open(db, Duration.ofSeconds(1)).close();
+        assertEquals(List.of("client_behaviour", "greydb_meta", "triplet", "whitelist"), tables(db));
+    }
+
+    @Test
     void splitsTheRootSchemaIntoItsStatements() throws Exception {
         List<String> st = GreydbSchema.split(schema());
-        assertEquals(5, st.size(), st.toString());
+        assertEquals(6, st.size(), st.toString());
         assertEquals("PRAGMA journal_mode = WAL", st.get(0));
         assertTrue(st.get(1).startsWith("CREATE TABLE IF NOT EXISTS triplet ("), st.get(1));
         assertTrue(st.get(1).endsWith(") WITHOUT ROWID"), st.get(1));
         assertTrue(st.get(2).startsWith("CREATE TABLE IF NOT EXISTS whitelist ("), st.get(2));
-        assertTrue(st.get(3).startsWith("CREATE TABLE IF NOT EXISTS greydb_meta ("), st.get(3));
-        assertEquals("INSERT OR IGNORE INTO greydb_meta (key, value) VALUES ('schema_version', '1')", st.get(4));
+        assertTrue(st.get(3).startsWith("CREATE TABLE IF NOT EXISTS client_behaviour ("), st.get(3));
+        assertTrue(st.get(4).startsWith("CREATE TABLE IF NOT EXISTS greydb_meta ("), st.get(4));
+        assertEquals("INSERT OR IGNORE INTO greydb_meta (key, value) VALUES ('schema_version', '1')", st.get(5));
         for (String s : st) {
             assertFalse(s.contains("--"), "comment left in: " + s);
             assertFalse(s.contains(";"), s);
@@ -86,7 +102,7 @@ class GreydbSchemaTest {
         Path db = dir.resolve("by-hand.db");
         assertEquals(0, run(sqlite3.toString(), "-init", SCHEMA.toString(), db.toString(), ".quit"));
 
-        assertEquals(List.of("greydb_meta", "triplet", "whitelist"), tables(db));
+        assertEquals(List.of("client_behaviour", "greydb_meta", "triplet", "whitelist"), tables(db));
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db); Statement st = c.createStatement()) {
             try (ResultSet rs = st.executeQuery("PRAGMA journal_mode")) {
                 rs.next();
@@ -117,7 +133,7 @@ class GreydbSchemaTest {
     void theStoreCreatesTheSameTables() throws Exception {
         Path db = dir.resolve("auto.db");
         SqliteGreylistStore.open(db, Duration.ofSeconds(5)).close();
-        assertEquals(List.of("greydb_meta", "triplet", "whitelist"), tables(db));
+        assertEquals(List.of("client_behaviour", "greydb_meta", "triplet", "whitelist"), tables(db));
     }
 
     private static List<String> tables(Path db) throws Exception {

@@ -30,4 +30,14 @@ public record ClientFacts(String address, String ptrName, String helo, String se
         behaviours = behaviours == null || behaviours.isEmpty()
                 ? Set.of() : Set.copyOf(EnumSet.copyOf(behaviours));
     }
+
+    /** The same facts, with {@code b} among the behaviours. */
+    public ClientFacts withBehaviour(Behaviour b) {
+        if (behaviours.contains(b)) {
+            return this;
+        }
+        EnumSet<Behaviour> more = EnumSet.of(b);
+        more.addAll(behaviours);
+        return new ClientFacts(address, ptrName, helo, sender, recipient, variables, more);
+    }
 }
