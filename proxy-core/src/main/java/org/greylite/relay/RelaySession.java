@@ -46,6 +46,8 @@ public final class RelaySession {
 
     /** Unread client input beyond this pauses reading from the client. */
     static final int PAUSE_INPUT_BYTES = 64 * 1024;
+    /** RFC 4954 4: AUTH lines and SASL responses may be 12288 octets long. */
+    static final int MAX_SASL_LINE = 12288;
     /** The longest upstream reply line accepted. */
     private static final int MAX_REPLY_LINE = 64 * 1024;
     /** Extensions that must not reach the client: the proxy could not follow the session through them. */
@@ -275,7 +277,7 @@ public final class RelaySession {
             discardingLongLine = false;
             return true;
         }
-        int max = settings.maxLineLength();
+        int max = saslLine() ? Math.max(settings.maxLineLength(), MAX_SASL_LINE) : settings.maxLineLength();
         if (lf < 0) {
             if (inbox.size() > max) {
                 inbox.clear();
@@ -291,6 +293,18 @@ public final class RelaySession {
         }
         handleCommand(CommandLine.parse(inbox.take(lf + 1)));
         return true;
+    }
+
+    /** AUTH lines and SASL responses carry tokens (Kerberos, say) longer than ordinary commands. */
+    private boolean saslLine() {
+        if (authContinuation) {
+            return true;
+        }
+        if (inbox.size() < 5) {
+            return false;
+        }
+        return (inbox.get(0) | 0x20) == 'a' && (inbox.get(1) | 0x20) == 'u' && (inbox.get(2) | 0x20) == 't'
+                && (inbox.get(3) | 0x20) == 'h' && inbox.get(4) == ' ';
     }
 
     private void handleCommand(CommandLine c) {

@@ -389,6 +389,19 @@ class RelaySessionTest {
     }
 
     @Test
+    void saslTokensMayBeLongerThanCommandLines() {
+        opened();
+        String token = "Y".repeat(9000); // a Kerberos ticket, say: over 4096, under RFC 4954's 12288
+        client("AUTH GSSAPI " + token + "\r\n");
+        upstream("334 \r\n");
+        client(token + "\r\n");
+        upstream("235 ok\r\n");
+        assertEquals("AUTH GSSAPI " + token + "\r\n" + token + "\r\n", t.upstreamText());
+        client("NOOP " + token + "\r\n");
+        assertEquals(List.of(334, 235, 500), t.clientCodes(), "ordinary commands keep the ordinary limit");
+    }
+
+    @Test
     void aFailedAuthChangesNothing() {
         opened();
         client("AUTH PLAIN AGFAYg==\r\n");

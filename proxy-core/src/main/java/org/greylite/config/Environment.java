@@ -1,0 +1,85 @@
+package org.greylite.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+import org.greylite.greylist.Durations;
+import org.greylite.greylist.GreylistSettings;
+import org.greylite.relay.RelaySettings;
+
+/**
+ * The greylite(8) environment variables (SPEC §4), read the same way by the tcpserver wrapper
+ * {@code greylite} and by {@code greylited} (where a flag, when given, wins over the variable).
+ * Nothing here looks at the process's own environment: callers pass it in, so tests can too.
+ */
+public final class Environment {
+
+    /** greylite(8)'s default greydb, for {@code DBFILE}. */
+    public static final String DEFAULT_DBFILE = "/var/db/greylite/greylite.db";
+
+    private Environment() {
+    }
+
+    /** {@code DBFILE}, or the default greydb path. */
+    public static Path dbFile(Map<String, String> env) {
+        String v = env.get("DBFILE");
+        return Path.of(v == null || v.isBlank() ? DEFAULT_DBFILE : v);
+    }
+
+    /** {@code SUSPICION}, or null when unset or blank. */
+    public static Path suspicionFile(Map<String, String> env) {
+        String v = env.get("SUSPICION");
+        return v == null || v.isBlank() ? null : Path.of(v);
+    }
+
+    /**
+     * {@code GREETDELAY}: unset means no delay; set means on, with its value as the delay in ms when it
+     * is a positive integer and {@link RelaySettings#DEFAULT_GREET_DELAY_MS} otherwise (greylite(8)
+     * treats {@code GREETDELAY=""} as "on, default delay").
+     */
+    public static long greetDelayMillis(Map<String, String> env) {
+        String v = env.get("GREETDELAY");
+        if (v == null) {
+            return 0;
+        }
+        try {
+            long ms = Long.parseLong(v.trim());
+            return ms > 0 ? ms : RelaySettings.DEFAULT_GREET_DELAY_MS;
+        } catch (NumberFormatException e) {
+            return RelaySettings.DEFAULT_GREET_DELAY_MS;
+        }
+    }
+
+    /**
+     * A duration variable ({@code 300}, {@code 5m}, {@code 24h}, {@code 36d}), or {@code fallback} when
+     * it is unset or blank.
+     *
+     * @throws IllegalArgumentException naming the variable, when its value is not a duration
+     */
+    public static Duration duration(Map<String, String> env, String variable, Duration fallback) {
+        String v = env.get(variable);
+        if (v == null || v.isBlank()) {
+            return fallback;
+        }
+        try {
+            return Durations.parse(v);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(variable + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * {@code base} with the durations of {@code GREYLITE_MIN_DELAY}, {@code GREYLITE_RETRY_WINDOW} and
+     * {@code GREYLITE_WHITELIST_LIFETIME} applied where they are set.
+     *
+     * @throws IllegalArgumentException naming the variable at fault
+     */
+    public static GreylistSettings greylistSettings(Map<String, String> env, GreylistSettings base) {
+        return new GreylistSettings(
+                duration(env, "GREYLITE_MIN_DELAY", base.minDelay()),
+                duration(env, "GREYLITE_RETRY_WINDOW", base.retryWindow()),
+                duration(env, "GREYLITE_WHITELIST_LIFETIME", base.whitelistLifetime()),
+                base.clientKeys(), base.failOpen());
+    }
+}
