@@ -20,11 +20,19 @@ CREATE TABLE IF NOT EXISTS triplet (
 
 -- Clients whose mail passes without greylisting.
 CREATE TABLE IF NOT EXISTS whitelist (
-    client     TEXT    NOT NULL PRIMARY KEY, -- client key, as in triplet.client
+    client     TEXT    NOT NULL PRIMARY KEY, -- auto: the client key, as in triplet.client; admin: address or CIDR block
     source     TEXT    NOT NULL DEFAULT 'auto', -- 'auto': earned by a delivery; 'admin': added by hand
     created    INTEGER NOT NULL,
     last_seen  INTEGER NOT NULL,  -- last delivery; an auto entry expires whitelist-lifetime after it
     expires    INTEGER,           -- admin entries: when it ends; NULL for never
+    comment    TEXT
+) WITHOUT ROWID;
+
+-- Clients whose mail is refused outright (554), added by an administrator (greylitectl db blacklist add).
+CREATE TABLE IF NOT EXISTS blacklist (
+    client     TEXT    NOT NULL PRIMARY KEY, -- address or CIDR block (192.0.2.0/24, 2001:db8::/32)
+    created    INTEGER NOT NULL,
+    expires    INTEGER,           -- when it ends; NULL for never
     comment    TEXT
 ) WITHOUT ROWID;
 

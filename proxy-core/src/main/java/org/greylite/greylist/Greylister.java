@@ -40,6 +40,7 @@ public final class Greylister {
     private final Clock clock;
     private final Duration renewAfter;
     private final DecisionListener listener;
+    private final AdminLists adminLists;
 
     public Greylister(GreylistStore store, SuspicionPolicy suspicion, GreylistSettings settings, Clock clock,
                       DecisionListener listener) {
@@ -52,7 +53,11 @@ public final class Greylister {
         // it is an hour old (or 1% of the lifetime, if shorter) moves its expiry by at most that much.
         Duration hundredth = settings.whitelistLifetime().dividedBy(100);
         this.renewAfter = hundredth.compareTo(Duration.ofHours(1)) < 0 ? hundredth : Duration.ofHours(1);
+        this.adminLists = new AdminLists(store, ADMIN_LIST_REFRESH);
     }
+
+    /** How stale the in-memory copy of the administrators' white- and blacklists may get. */
+    static final Duration ADMIN_LIST_REFRESH = Duration.ofSeconds(5);
 
     public GreylistSettings settings() {
         return settings;
@@ -72,6 +77,14 @@ public final class Greylister {
         }
         Instant now = clock.instant();
         try {
+            switch (adminLists.lookup(request.client(), now)) {
+                case BLACK:
+                    return new Verdict(Action.REJECT, Reason.BLACKLISTED, key, 0, -1, null, 0);
+                case WHITE:
+                    return new Verdict(Action.ACCEPT, Reason.WHITELISTED, key, 0, -1, null, 0);
+                default:
+                    break;
+            }
             if (store.whitelisted(key, now, settings.whitelistLifetime(), renewAfter)) {
                 return new Verdict(Action.ACCEPT, Reason.WHITELISTED, key, 0, -1, null, 0);
             }

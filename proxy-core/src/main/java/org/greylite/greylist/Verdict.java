@@ -24,12 +24,15 @@ public record Verdict(Action action, Reason reason, String clientKey, int attemp
         /** Answer the greylisting temporary failure. */
         GREYLIST,
         /** Answer a temporary failure because the decision could not be taken (greydb down, fail-closed). */
-        TEMPFAIL
+        TEMPFAIL,
+        /** Refuse for good: the client is on the administrators' blacklist. */
+        REJECT
     }
 
     /** Why; the names appear in logs and metrics. */
     public enum Reason {
         SKIPPED("skipped"),
+        BLACKLISTED("blacklisted"),
         WHITELISTED("whitelisted"),
         PASSED("passed"),
         KNOWN("known-triplet"),

@@ -33,6 +33,9 @@ public record Replies(String hostname, String greylistTemplate) {
         if (v.action() == Verdict.Action.TEMPFAIL) {
             return Reply.local(451, "4.3.0 greylisting is temporarily unavailable, try again later");
         }
+        if (v.action() == Verdict.Action.REJECT) {
+            return Reply.local(554, "5.7.1 <" + printable(recipient) + ">: mail from your address is refused");
+        }
         String text = greylistTemplate.replace("{rcpt}", printable(recipient))
                 .replace("{seconds}", Long.toString(v.retryAfterSeconds()));
         return Reply.local(Integer.parseInt(text.substring(0, 3)), text.substring(4));

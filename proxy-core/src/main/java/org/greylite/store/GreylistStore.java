@@ -2,6 +2,7 @@ package org.greylite.store;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
@@ -27,6 +28,9 @@ public interface GreylistStore extends AutoCloseable {
      * to spare a write per delivery, only when it is older than {@code renewAfter}.
      */
     boolean whitelisted(String clientKey, Instant now, Duration lifetime, Duration renewAfter);
+
+    /** Every white- and blacklist entry an administrator made (expired ones included, until purged). */
+    List<ListEntry> adminEntries();
 
     /**
      * The behaviours (b-rule keywords) remembered for a client key, with when each was last shown.

@@ -8,7 +8,9 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
@@ -43,6 +45,8 @@ public final class SqliteGreylistStore implements GreylistStore {
     private final PreparedStatement purgePending;
     private final PreparedStatement purgePassed;
     private final PreparedStatement purgeWhitelist;
+    private final PreparedStatement selectAdminEntries;
+    private final PreparedStatement purgeBlacklist;
     private final PreparedStatement selectBehaviours;
     private final PreparedStatement upsertBehaviour;
     private final PreparedStatement purgeBehaviours;
@@ -66,6 +70,10 @@ public final class SqliteGreylistStore implements GreylistStore {
         purgePassed = conn.prepareStatement("DELETE FROM triplet WHERE passed_at IS NOT NULL AND last_seen <= ?");
         purgeWhitelist = conn.prepareStatement(
                 "DELETE FROM whitelist WHERE (source = 'auto' AND last_seen <= ?) OR (expires IS NOT NULL AND expires <= ?)");
+        selectAdminEntries = conn.prepareStatement(
+                "SELECT client, 0, created, expires, comment FROM whitelist WHERE source = 'admin'"
+                        + " UNION ALL SELECT client, 1, created, expires, comment FROM blacklist");
+        purgeBlacklist = conn.prepareStatement("DELETE FROM blacklist WHERE expires IS NOT NULL AND expires <= ?");
         selectBehaviours = conn.prepareStatement("SELECT behaviour, last_seen FROM client_behaviour WHERE client = ?");
         upsertBehaviour = conn.prepareStatement("INSERT INTO client_behaviour (client, behaviour, last_seen) VALUES (?, ?, ?)"
                 + " ON CONFLICT (client, behaviour) DO UPDATE SET last_seen = MAX(last_seen, excluded.last_seen)");
@@ -190,6 +198,22 @@ public final class SqliteGreylistStore implements GreylistStore {
     }
 
     @Override
+    public synchronized List<ListEntry> adminEntries() {
+        try (ResultSet rs = selectAdminEntries.executeQuery()) {
+            List<ListEntry> out = new ArrayList<>();
+            while (rs.next()) {
+                long expires = rs.getLong(4);
+                Instant exp = rs.wasNull() ? null : Instant.ofEpochSecond(expires);
+                out.add(new ListEntry(rs.getString(1), rs.getInt(2) == 1, Instant.ofEpochSecond(rs.getLong(3)), exp,
+                        rs.getString(5)));
+            }
+            return out;
+        } catch (SQLException e) {
+            throw failure("cannot read the admin white- and blacklists", e);
+        }
+    }
+
+    @Override
     public synchronized Map<String, Instant> rememberedBehaviours(String clientKey) {
         try {
             selectBehaviours.setString(1, clientKey);
@@ -261,6 +285,8 @@ public final class SqliteGreylistStore implements GreylistStore {
             purgeWhitelist.setLong(1, nowS - lifetime.getSeconds());
             purgeWhitelist.setLong(2, nowS);
             n += purgeWhitelist.executeUpdate();
+            purgeBlacklist.setLong(1, nowS);
+            n += purgeBlacklist.executeUpdate();
             purgeBehaviours.setLong(1, nowS - retryWindow.getSeconds());
             n += purgeBehaviours.executeUpdate();
             control.execute("COMMIT");

@@ -468,6 +468,33 @@ class GreylisterTest {
         assertVerdict(Action.ACCEPT, Reason.STORE_ERROR, g.decide(rcpt("192.0.2.7", "a@x", "b@y")));
     }
 
+    // ---------------------------------------------------------------- administrators' lists
+
+    @Test
+    void blacklistedBlocksAreRefusedAndTheMoreSpecificWhitelistWins() throws Exception {
+        long t0 = T0.getEpochSecond();
+        execute("INSERT INTO blacklist (client, created, comment) VALUES ('198.51.100.0/24', " + t0 + ", 'spam run')");
+        execute("INSERT INTO whitelist (client, source, created, last_seen) VALUES ('198.51.100.25', 'admin', " + t0 + ", " + t0 + ")");
+        execute("INSERT INTO blacklist (client, created, expires) VALUES ('203.0.113.0/24', " + t0 + ", " + (t0 + 60) + ")");
+        execute("INSERT INTO whitelist (client, source, created, last_seen) VALUES ('2001:db8::/32', 'admin', " + t0 + ", " + t0 + ")");
+        Greylister g = greylister(SuspicionPolicy.NONE);
+        assertVerdict(Action.REJECT, Reason.BLACKLISTED, g.decide(rcpt("198.51.100.7", "a@x", "b@y")));
+        assertVerdict(Action.ACCEPT, Reason.WHITELISTED, g.decide(rcpt("198.51.100.25", "a@x", "b@y")));
+        assertVerdict(Action.ACCEPT, Reason.WHITELISTED, g.decide(rcpt("2001:db8:5::1", "a@x", "b@y")));
+        assertVerdict(Action.REJECT, Reason.BLACKLISTED, g.decide(rcpt("203.0.113.9", "a@x", "b@y")));
+        clock.advance(Duration.ofSeconds(61)); // that entry expired
+        assertVerdict(Action.GREYLIST, Reason.FIRST_ATTEMPT, g.decide(rcpt("203.0.113.9", "a@x", "b@y")));
+    }
+
+    @Test
+    void anEntryMadeWhileRunningCountsWithinSeconds() throws Exception {
+        Greylister g = greylister(SuspicionPolicy.NONE);
+        assertVerdict(Action.GREYLIST, Reason.FIRST_ATTEMPT, g.decide(rcpt("192.0.2.66", "a@x", "b@y")));
+        execute("INSERT INTO blacklist (client, created) VALUES ('192.0.2.66', " + T0.getEpochSecond() + ")");
+        clock.advance(Greylister.ADMIN_LIST_REFRESH);
+        assertVerdict(Action.REJECT, Reason.BLACKLISTED, g.decide(rcpt("192.0.2.66", "a@x", "b@y")));
+    }
+
     // ---------------------------------------------------------------- retryinterval
 
     /** Trap clients that retry too fast, as greylite(8)'s example does: "100 b retryinterval". */
@@ -540,6 +567,11 @@ class GreylisterTest {
         @Override
         public Map<String, Instant> rememberedBehaviours(String clientKey) {
             return Map.of();
+        }
+
+        @Override
+        public List<org.greylite.store.ListEntry> adminEntries() {
+            return List.of();
         }
 
         @Override

@@ -1,0 +1,127 @@
+package org.greylite.net;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * An address block, {@code 192.0.2.0/24} or {@code 2001:db8::/32}; a bare address is a block of one.
+ * Parsing never does DNS: text that is not an IP literal is refused.
+ */
+public final class Cidr {
+
+    private final byte[] network;
+    private final int prefix;
+
+    private Cidr(byte[] network, int prefix) {
+        this.network = network;
+        this.prefix = prefix;
+    }
+
+    /** @throws IllegalArgumentException with a message naming the text */
+    public static Cidr parse(String text) {
+        String t = text.trim();
+        int slash = t.indexOf('/');
+        String addr = slash < 0 ? t : t.substring(0, slash);
+        byte[] bytes = literal(addr);
+        if (bytes == null) {
+            throw new IllegalArgumentException("'" + text + "' is not an IP address or CIDR block (e.g. 192.0.2.0/24, 2001:db8::/32)");
+        }
+        int max = bytes.length * 8;
+        int prefix = max;
+        if (slash >= 0) {
+            try {
+                prefix = Integer.parseInt(t.substring(slash + 1));
+            } catch (NumberFormatException e) {
+                prefix = -1;
+            }
+            if (prefix < 0 || prefix > max) {
+                throw new IllegalArgumentException("bad prefix length in '" + text + "' (0-" + max + ")");
+            }
+        }
+        return new Cidr(mask(bytes, prefix), prefix);
+    }
+
+    public static Cidr of(InetAddress address) {
+        byte[] b = unmapped(address.getAddress());
+        return new Cidr(b, b.length * 8);
+    }
+
+    public boolean contains(InetAddress address) {
+        byte[] a = unmapped(address.getAddress());
+        return a.length == network.length && Arrays.equals(mask(a, prefix), network);
+    }
+
+    public int prefix() {
+        return prefix;
+    }
+
+    /** Canonical text: the address alone for a single host, else network/prefix. */
+    @Override
+    public String toString() {
+        try {
+            String a = InetAddress.getByAddress(network).getHostAddress();
+            return prefix == network.length * 8 ? a : a + "/" + prefix;
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Cidr && ((Cidr) o).prefix == prefix && Arrays.equals(((Cidr) o).network, network);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(prefix, Arrays.hashCode(network));
+    }
+
+    private static byte[] mask(byte[] bytes, int prefix) {
+        byte[] out = bytes.clone();
+        for (int bit = prefix; bit < out.length * 8; bit++) {
+            out[bit / 8] &= (byte) ~(0x80 >>> (bit % 8));
+        }
+        return out;
+    }
+
+    /** IPv4-mapped IPv6 (::ffff:192.0.2.1) counts as IPv4. */
+    private static byte[] unmapped(byte[] b) {
+        if (b.length == 16) {
+            boolean mapped = b[10] == (byte) 0xff && b[11] == (byte) 0xff;
+            for (int i = 0; i < 10 && mapped; i++) {
+                mapped = b[i] == 0;
+            }
+            if (mapped) {
+                return new byte[] {b[12], b[13], b[14], b[15]};
+            }
+        }
+        return b;
+    }
+
+    /** The bytes of an IPv4 or IPv6 literal, or null; never a DNS lookup. */
+    private static byte[] literal(String s) {
+        if (s.isEmpty()) {
+            return null;
+        }
+        if (s.indexOf(':') >= 0) {
+            if (!s.matches("[0-9A-Fa-f:.]+")) {
+                return null;
+            }
+        } else if (!s.matches("\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}")) {
+            return null;
+        } else {
+            for (String part : s.split("\\.")) {
+                if (Integer.parseInt(part) > 255) {
+                    return null;
+                }
+            }
+        }
+        try {
+            return unmapped(InetAddress.getByName(s).getAddress()); // a literal: no lookup happens
+        } catch (UnknownHostException e) {
+            return null;
+        }
+    }
+}
