@@ -57,6 +57,25 @@ public final class Cidr {
         return prefix;
     }
 
+    /** The block's first address (its network address). */
+    public InetAddress firstAddress() {
+        try {
+            return InetAddress.getByAddress(network);
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The block of {@code prefix} bits around this one's first address (a wider or equal block). */
+    public Cidr widenTo(int bits) {
+        int p = Math.min(bits, prefix);
+        return new Cidr(mask(network, p), p);
+    }
+
+    public boolean isIpv4() {
+        return network.length == 4;
+    }
+
     /** Canonical text: the address alone for a single host, else network/prefix. */
     @Override
     public String toString() {

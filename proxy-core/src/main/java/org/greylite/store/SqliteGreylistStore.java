@@ -17,7 +17,6 @@ import java.util.function.Function;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.sqlite.SQLiteConfig;
 
 /**
  * The greydb in an SQLite file (schema: {@code greydb.sql}), created on first use.
@@ -51,7 +50,15 @@ public final class SqliteGreylistStore implements GreylistStore {
     private final PreparedStatement upsertBehaviour;
     private final PreparedStatement purgeBehaviours;
 
+    private final boolean ownsConnection;
+
     private SqliteGreylistStore(Path file, Connection conn) throws SQLException {
+        this(file, conn, true);
+    }
+
+    /** On a connection opened elsewhere; with {@code ownsConnection} false, {@link #close()} leaves it open. */
+    SqliteGreylistStore(Path file, Connection conn, boolean ownsConnection) throws SQLException {
+        this.ownsConnection = ownsConnection;
         this.file = file;
         this.conn = conn;
         this.control = conn.createStatement();
@@ -86,50 +93,16 @@ public final class SqliteGreylistStore implements GreylistStore {
      * @throws StoreException naming the path and the permission at fault
      */
     public static SqliteGreylistStore open(Path file, Duration busyTimeout) {
-        GreydbFile.prepare(file);
-        SQLiteConfig config = new SQLiteConfig();
-        config.setBusyTimeout((int) Math.min(Integer.MAX_VALUE, busyTimeout.toMillis()));
-        config.setJournalMode(SQLiteConfig.JournalMode.WAL);
-        config.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);
+        Connection conn = SqliteGreydb.open(file, busyTimeout);
         try {
-            Connection conn = config.createConnection("jdbc:sqlite:" + file.toAbsolutePath());
-            try {
-                ensureSchema(conn);
-                return new SqliteGreylistStore(file.toAbsolutePath(), conn);
-            } catch (SQLException | RuntimeException e) {
-                conn.close();
-                throw e;
-            }
+            return new SqliteGreylistStore(file.toAbsolutePath(), conn);
         } catch (SQLException e) {
-            throw new StoreException("greydb " + file.toAbsolutePath() + " cannot be opened: " + e.getMessage(), e);
-        }
-    }
-
-    private static void ensureSchema(Connection conn) throws SQLException {
-        try (Statement st = conn.createStatement()) {
-            java.util.Set<String> existing = new java.util.HashSet<>();
-            try (ResultSet rs = st.executeQuery("SELECT name FROM sqlite_master WHERE type = 'table'")) {
-                while (rs.next()) {
-                    existing.add(rs.getString(1));
-                }
-            }
-            if (existing.containsAll(GreydbSchema.tables())) {
-                return;
-            }
-            // New file, or one made by an older version: the schema's statements are idempotent.
-            // Several processes may race to create a new file: one transaction, idempotent statements.
-            st.execute("BEGIN IMMEDIATE");
             try {
-                for (String sql : GreydbSchema.statements()) {
-                    if (!sql.toUpperCase(java.util.Locale.ROOT).startsWith("PRAGMA")) {
-                        st.execute(sql);
-                    }
-                }
-                st.execute("COMMIT");
-            } catch (SQLException e) {
-                st.execute("ROLLBACK");
-                throw e;
+                conn.close();
+            } catch (SQLException ignored) {
+                // already failing
             }
+            throw new StoreException("greydb " + file.toAbsolutePath() + " cannot be prepared: " + e.getMessage(), e);
         }
     }
 
@@ -317,6 +290,15 @@ public final class SqliteGreylistStore implements GreylistStore {
     @Override
     public synchronized void close() {
         try {
+            if (!ownsConnection) {
+                for (PreparedStatement p : new PreparedStatement[] {selectTriplet, upsertTriplet, upsertAutoWhitelist,
+                    selectWhitelist, renewWhitelist, purgePending, purgePassed, purgeWhitelist, selectAdminEntries,
+                    purgeBlacklist, selectBehaviours, upsertBehaviour, purgeBehaviours}) {
+                    p.close();
+                }
+                control.close();
+                return;
+            }
             conn.close();
         } catch (SQLException e) {
             LOG.warn("{}: close failed: {}", describe(), e.getMessage());

@@ -1,0 +1,60 @@
+package org.greylite.store;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * What administrators do to a greydb (greylitectl db ...), safe while greylited is running and
+ * writing: every change is one short transaction.
+ */
+public interface GreydbAdmin extends AutoCloseable {
+
+    /** A triplet and its state. */
+    record TripletRow(TripletKey key, Triplet state) {
+    }
+
+    /** A whitelist entry, earned ("auto") or made by hand ("admin"). */
+    record WhitelistRow(String client, String source, Instant created, Instant lastSeen, Instant expires, String comment) {
+    }
+
+    /** Counts and timings for {@code greylitectl db stats}. */
+    record Stats(long pending, long passed, long whitelistAuto, long whitelistAdmin, long blacklist,
+                 Duration medianTimeToPass, Duration p95TimeToPass, List<NetworkRefusals> topRefused) {
+
+        /** Passed triplets among all triplets held: how much of what was greylisted came back. */
+        public double passRate() {
+            long all = pending + passed;
+            return all == 0 ? 0 : (double) passed / all;
+        }
+    }
+
+    /** Refused attempts counted for one client network (/24 or /64). */
+    record NetworkRefusals(String network, long refusals) {
+    }
+
+    List<TripletRow> triplets(TripletFilter filter);
+
+    /** Deletes the matching triplets (the next attempt starts over); returns how many. */
+    int deleteTriplets(TripletFilter filter);
+
+    List<WhitelistRow> whitelist();
+
+    List<ListEntry> blacklist();
+
+    /** Adds or replaces an entry by hand; {@code client} is an address or CIDR block in canonical form. */
+    void putListEntry(ListEntry entry);
+
+    /** Removes a hand-made entry (or, on the whitelist, an earned one too); false if there was none. */
+    boolean removeListEntry(boolean black, String client);
+
+    /** Removes expired rows now; returns how many. */
+    int purgeExpired(Instant now, Duration retryWindow, Duration lifetime);
+
+    Stats stats(Instant now, Duration retryWindow, Duration lifetime);
+
+    String describe();
+
+    @Override
+    void close();
+}

@@ -1,0 +1,42 @@
+package org.greylite.store;
+
+import java.util.regex.Pattern;
+
+import org.greylite.net.Cidr;
+
+/**
+ * Which triplets an administrator means. Null parts match everything.
+ *
+ * @param state     PENDING, PASSED or ANY
+ * @param client    triplets whose client key lies in this block (a network key must lie wholly inside it)
+ * @param sender    a regular expression found in the sender (case-insensitive)
+ * @param recipient a regular expression found in the recipient (case-insensitive)
+ */
+public record TripletFilter(State state, Cidr client, Pattern sender, Pattern recipient) {
+
+    public enum State { PENDING, PASSED, ANY }
+
+    public static final TripletFilter ALL = new TripletFilter(State.ANY, null, null, null);
+
+    public boolean matches(TripletKey key, Triplet t) {
+        if (state == State.PENDING && t.passed() || state == State.PASSED && !t.passed()) {
+            return false;
+        }
+        if (sender != null && !sender.matcher(key.sender()).find()) {
+            return false;
+        }
+        if (recipient != null && !recipient.matcher(key.recipient()).find()) {
+            return false;
+        }
+        return client == null || inside(key.client());
+    }
+
+    private boolean inside(String clientKey) {
+        try {
+            Cidr k = Cidr.parse(clientKey);
+            return k.prefix() >= client.prefix() && client.contains(k.firstAddress());
+        } catch (IllegalArgumentException e) {
+            return false; // not an address key
+        }
+    }
+}
