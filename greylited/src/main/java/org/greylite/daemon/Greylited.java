@@ -4,6 +4,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -12,6 +13,13 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
+import org.greylite.config.Environment;
+import org.greylite.config.Logging;
+import org.greylite.config.SuspicionSetup;
+import org.greylite.connect.AccessPolicy;
+import org.greylite.connect.DnsServers;
+import org.greylite.connect.PtrLookup;
+import org.greylite.connect.ReloadingAccessRules;
 import org.greylite.greylist.ClientKeys;
 import org.greylite.greylist.DecisionLog;
 import org.greylite.greylist.Durations;
@@ -22,6 +30,7 @@ import org.greylite.relay.RelaySettings;
 import org.greylite.relay.Replies;
 import org.greylite.store.SqliteGreylistStore;
 import org.greylite.store.StoreException;
+import org.greylite.suspicion.ReloadingSuspicionPolicy;
 import org.greylite.suspicion.SuspicionPolicy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,7 +53,7 @@ import picocli.CommandLine.Option;
         })
 public final class Greylited implements Callable<Integer> {
 
-    static final String DEFAULT_DB = "/var/db/greylite/greylite.db";
+    static final String DEFAULT_DB = Environment.DEFAULT_DBFILE;
     static final String DEMO_DB = "greylite-demo.db";
 
     @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:2525",
@@ -60,8 +69,26 @@ public final class Greylited implements Callable<Integer> {
                     + "; in demo mode ./" + DEMO_DB + ").")
     Path db;
 
-    @Option(names = "--suspicion", paramLabel = "FILE", description = "Suspicion rules file (default $SUSPICION).")
+    @Option(names = "--suspicion", paramLabel = "FILE",
+            description = "Suspicion rules file (default $SUSPICION); reloaded when it changes and on SIGHUP.")
     Path suspicion;
+
+    @Option(names = "--access", paramLabel = "FILE",
+            description = "Access rules in tcprules' text format (e.g. /etc/tcp.smtp): '1.2.3.:allow,RELAYCLIENT=\"\"' "
+                    + "sets variables for a client's session, 'deny' refuses it with 554; the most specific address "
+                    + "wins. Reloaded when it changes and on SIGHUP.")
+    Path access;
+
+    @Option(names = "--dns", paramLabel = "IP[:PORT]",
+            description = "DNS resolver for the clients' PTR names; repeat for more than one "
+                    + "(default $DNSCACHEIP, space-separated, else the system's).")
+    List<String> dns;
+
+    @Option(names = "--ptr-timeout", paramLabel = "DURATION", defaultValue = "5s",
+            description = "Bound on a client's PTR lookup and its forward confirmation, which run while the session "
+                    + "goes on; a RCPT waits for it at most this long. 0 turns lookups off: r lines then see "
+                    + "every client's name as empty (default ${DEFAULT-VALUE}; 500ms works too).")
+    String ptrTimeout;
 
     @Option(names = "--min-delay", paramLabel = "DURATION",
             description = "A retry sooner than this after the last refusal is refused again, uncounted "
@@ -190,6 +217,8 @@ public final class Greylited implements Callable<Integer> {
             throw e;
         }
         SuspicionPolicy rules = SuspicionSetup.load(suspicionFile(), env, log);
+        ReloadingAccessRules accessRules = access == null ? null : new ReloadingAccessRules(access, Clock.systemUTC());
+        PtrLookup ptr = ptrLookup(log);
         Greylister greylister = new Greylister(store, rules, greylist, Clock.systemUTC(), new DecisionLog());
         // One thread owns the SQLite connection: decisions and the purge never run at once.
         ScheduledExecutorService greydb = Executors.newSingleThreadScheduledExecutor(ProxyServer.daemonThreads("greydb"));
@@ -200,6 +229,8 @@ public final class Greylited implements Callable<Integer> {
                 .listen(HostPort.parse(listen, "--listen"))
                 .upstream(upstreamAddress)
                 .policy(new ExecutorRcptPolicy(greylister, greydb))
+                .access(accessRules != null ? accessRules : AccessPolicy.ALLOW_ALL)
+                .ptrLookup(ptr)
                 .relaySettings(relay)
                 .idleTimeout(Durations.parse(idleTimeout))
                 .upstreamTimeout(Durations.parse(upstreamTimeout))
@@ -207,6 +238,8 @@ public final class Greylited implements Callable<Integer> {
         if (ioThreads != null) {
             b.ioThreads(ioThreads);
         }
+        // Before listening: from then on an administrator may send SIGHUP, which must not stop the JVM.
+        Hangup.onHangup(() -> reload(rules, accessRules, log), log);
         ProxyServer server = b.build().start();
         log.info("greydb {}; min-delay {}, retry-window {}, whitelist-lifetime {}, client key {}, greeting delay {} ms{}",
                 store.describe(), Durations.format(greylist.minDelay()), Durations.format(greylist.retryWindow()),
@@ -241,6 +274,57 @@ public final class Greylited implements Callable<Integer> {
         return 0;
     }
 
+    /** SIGHUP: read the rule files again. Sessions go on; each RCPT uses the rules in force when it is decided. */
+    private static void reload(SuspicionPolicy rules, ReloadingAccessRules accessRules, Logger log) {
+        if (!(rules instanceof ReloadingSuspicionPolicy) && accessRules == null) {
+            log.info("SIGHUP: no suspicion or access file to reload");
+            return;
+        }
+        log.info("SIGHUP: reloading the rule files");
+        if (rules instanceof ReloadingSuspicionPolicy suspicionRules) {
+            suspicionRules.reload();
+        }
+        if (accessRules != null) {
+            accessRules.reload();
+        }
+    }
+
+    /** The PTR lookups, or null when --ptr-timeout is 0. */
+    private PtrLookup ptrLookup(Logger log) {
+        Duration timeout = millisOrDuration(ptrTimeout, "--ptr-timeout");
+        if (timeout.isZero()) {
+            log.info("PTR lookups off (--ptr-timeout 0): r lines see every client's name as empty");
+            return null;
+        }
+        List<java.net.InetSocketAddress> servers;
+        if (dns != null && !dns.isEmpty()) {
+            servers = dns.stream().map(d -> DnsServers.parse(d, "--dns")).toList();
+        } else {
+            String v = env.get("DNSCACHEIP");
+            servers = v == null || v.isBlank() ? List.of() : DnsServers.parseList(v, "DNSCACHEIP");
+        }
+        PtrLookup lookup = PtrLookup.create(servers, timeout);
+        log.info("{}", lookup.describe());
+        return lookup;
+    }
+
+    /** A duration as {@link Durations} reads it, or milliseconds written {@code 500ms}. */
+    private static Duration millisOrDuration(String text, String flag) {
+        String t = text.trim().toLowerCase(Locale.ROOT);
+        try {
+            if (t.endsWith("ms")) {
+                String digits = t.substring(0, t.length() - 2);
+                if (!digits.matches("[0-9]{1,9}")) {
+                    throw new IllegalArgumentException("bad duration '" + text + "'");
+                }
+                return Duration.ofMillis(Long.parseLong(digits));
+            }
+            return Durations.parse(t);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(flag + ": " + e.getMessage());
+        }
+    }
+
     private static void purge(Greylister greylister, Logger log) {
         try {
             int n = greylister.purgeExpired();
@@ -273,18 +357,7 @@ public final class Greylited implements Callable<Integer> {
     }
 
     private Duration duration(String flag, String variable, Duration fallback) {
-        if (flag != null) {
-            return Durations.parse(flag);
-        }
-        String v = env.get(variable);
-        if (v != null && !v.isBlank()) {
-            try {
-                return Durations.parse(v);
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(variable + ": " + e.getMessage());
-            }
-        }
-        return fallback;
+        return flag != null ? Durations.parse(flag) : Environment.duration(env, variable, fallback);
     }
 
     /** GREETDELAY: set means on; a positive integer value is the delay in ms, anything else the default. */
@@ -295,24 +368,11 @@ public final class Greylited implements Callable<Integer> {
             }
             return greetDelay;
         }
-        String v = env.get("GREETDELAY");
-        if (v == null) {
-            return 0;
-        }
-        try {
-            long ms = Long.parseLong(v.trim());
-            return ms > 0 ? ms : RelaySettings.DEFAULT_GREET_DELAY_MS;
-        } catch (NumberFormatException e) {
-            return RelaySettings.DEFAULT_GREET_DELAY_MS;
-        }
+        return Environment.greetDelayMillis(env);
     }
 
     private Path suspicionFile() {
-        if (suspicion != null) {
-            return suspicion;
-        }
-        String v = env.get("SUSPICION");
-        return v == null || v.isBlank() ? null : Path.of(v);
+        return suspicion != null ? suspicion : Environment.suspicionFile(env);
     }
 
     private String localHostName() {

@@ -2,16 +2,20 @@ package org.greylite.daemon;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
+import org.apache.mina.core.buffer.IoBuffer;
 import org.apache.mina.core.service.IoProcessor;
 import org.apache.mina.core.service.SimpleIoProcessorPool;
 import org.apache.mina.core.session.IdleStatus;
@@ -20,6 +24,10 @@ import org.apache.mina.transport.socket.nio.NioProcessor;
 import org.apache.mina.transport.socket.nio.NioSession;
 import org.apache.mina.transport.socket.nio.NioSocketAcceptor;
 import org.apache.mina.transport.socket.nio.NioSocketConnector;
+import org.greylite.connect.AccessPolicy;
+import org.greylite.connect.AccessRule;
+import org.greylite.connect.PtrAwarePolicy;
+import org.greylite.connect.PtrLookup;
 import org.greylite.relay.RcptPolicy;
 import org.greylite.relay.RelaySession;
 import org.greylite.relay.RelaySettings;
@@ -31,6 +39,10 @@ import org.slf4j.LoggerFactory;
  * The standalone reverse proxy: accepts SMTP clients, connects each to the upstream, and runs a
  * {@link RelaySession} between the two. A few I/O threads (shared by both legs) carry every
  * connection; greylisting decisions run on the {@link RcptPolicy}'s own thread.
+ *
+ * <p>When a client connects, the access rules decide at once whether it may talk to us (a denied client
+ * gets {@code 554 5.7.1} and is disconnected; the upstream never hears of it) and which variables its
+ * session gets; its PTR lookup starts in the background, and its RCPTs wait for it only if it is not done.
  *
  * <p>Built with {@link #builder()}; {@link #start()} binds, {@link #stop(Duration)} stops accepting and
  * lets sessions in flight finish within a bound.
@@ -71,13 +83,36 @@ public final class ProxyServer implements AutoCloseable {
         return new Builder();
     }
 
+    /** The relay for a new client, or null when the access rules deny it (it has been told, and is going). */
     private RelaySession newRelay(IoSession client) {
         InetSocketAddress remote = (InetSocketAddress) client.getRemoteAddress();
+        InetAddress address = remote.getAddress();
+        Optional<AccessRule> rule = cfg.access.lookup(address);
+        if (rule.isPresent() && !rule.get().allowed()) {
+            deny(client, address, rule.get());
+            return null;
+        }
+        SessionInfo info = new SessionInfo(address, "", rule.map(AccessRule::variables).orElse(Map.of()), true);
+        RcptPolicy policy = cfg.policy;
+        if (cfg.ptrLookup != null && info.skipReason() == null) {
+            policy = new PtrAwarePolicy(cfg.ptrLookup.lookup(address), policy);
+        }
         MinaRelayTransport transport = new MinaRelayTransport(client, connector, cfg.upstream, timers);
-        SessionInfo info = new SessionInfo(remote.getAddress(), "", Map.of(), true);
-        RelaySession relay = new RelaySession(transport, cfg.policy, cfg.relaySettings, info);
+        RelaySession relay = new RelaySession(transport, policy, cfg.relaySettings, info);
         transport.bind(relay);
         return relay;
+    }
+
+    /**
+     * A denied client gets a 554 greeting and the connection closes at once. tcpserver would close without a
+     * word; the reply tells a legitimate sender's administrator why. RFC 5321 (3.1) would have the server
+     * wait for QUIT after a 554 greeting; keeping a refused client's connection open serves no one.
+     */
+    private void deny(IoSession client, InetAddress address, AccessRule rule) {
+        LOG.info("access denied to client {} by {}", address.getHostAddress(), rule);
+        String reply = "554 5.7.1 " + cfg.relaySettings.replies().hostname() + " access denied, closing connection\r\n";
+        client.write(IoBuffer.wrap(reply.getBytes(StandardCharsets.US_ASCII)));
+        client.closeOnFlush();
     }
 
     /** Binds the listening socket. */
@@ -160,6 +195,8 @@ public final class ProxyServer implements AutoCloseable {
         private InetSocketAddress listen = new InetSocketAddress("127.0.0.1", 2525);
         private InetSocketAddress upstream;
         private RcptPolicy policy;
+        private AccessPolicy access = AccessPolicy.ALLOW_ALL;
+        private PtrLookup ptrLookup;
         private RelaySettings relaySettings = RelaySettings.defaults("localhost");
         private Duration idleTimeout = Duration.ofMinutes(5);
         private Duration upstreamTimeout = Duration.ofMinutes(10);
@@ -182,6 +219,18 @@ public final class ProxyServer implements AutoCloseable {
 
         public Builder policy(RcptPolicy p) {
             this.policy = Objects.requireNonNull(p);
+            return this;
+        }
+
+        /** Who may connect, and the variables of their sessions (default: everyone, no variables). */
+        public Builder access(AccessPolicy a) {
+            this.access = Objects.requireNonNull(a);
+            return this;
+        }
+
+        /** Looks up each client's PTR name for {@code r} rules; null (the default) leaves every name empty. */
+        public Builder ptrLookup(PtrLookup p) {
+            this.ptrLookup = p;
             return this;
         }
 

@@ -33,7 +33,7 @@ final class RelayHandlers {
         return ((IoBuffer) message).buf();
     }
 
-    /** The client leg: creates the relay when a client connects. */
+    /** The client leg: creates the relay when a client connects (none for a client the access rules deny). */
     static final class Client extends IoHandlerAdapter {
 
         private final Function<IoSession, RelaySession> relayFactory;
@@ -44,7 +44,10 @@ final class RelayHandlers {
 
         @Override
         public void sessionOpened(IoSession session) {
-            relayFactory.apply(session).start();
+            RelaySession r = relayFactory.apply(session);
+            if (r != null) {
+                r.start();
+            }
         }
 
         @Override

@@ -58,7 +58,8 @@ class GreylitedProcessTest {
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), Greylited.class.getName(),
                 "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:" + upstream.address().getPort(),
-                "--db", dir.resolve("greylite.db").toString()));
+                "--db", dir.resolve("greylite.db").toString(),
+                "--ptr-timeout", "0")); // no PTR lookups: tests use loopback only, never the system's resolver
         cmd.addAll(List.of(extra));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         started.add(p);

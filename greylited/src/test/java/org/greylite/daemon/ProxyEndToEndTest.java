@@ -358,10 +358,16 @@ class ProxyEndToEndTest {
             });
             writer.setDaemon(true);
             writer.start();
-            Thread.sleep(2000);
-            long a = sent[0];
-            Thread.sleep(1000);
-            long b = sent[0];
+            // The kernel's socket buffers take a while to fill (they grow as they go): wait until the
+            // writer has been stuck for a whole second, however long filling them takes on a busy machine.
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+            long a;
+            long b;
+            do {
+                a = sent[0];
+                Thread.sleep(1000);
+                b = sent[0];
+            } while (a != b && b < 32L * 1024 * 1024 && System.nanoTime() < deadline);
             assertEquals(a, b, "the client's writes must be blocked by back-pressure");
             assertTrue(b < 32L * 1024 * 1024, "only socket buffers and the high-water mark may hold data: " + b);
         }

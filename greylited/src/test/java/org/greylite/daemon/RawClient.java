@@ -22,7 +22,15 @@ final class RawClient implements AutoCloseable {
     private final OutputStream out;
 
     RawClient(InetSocketAddress address) throws IOException {
+        this(address, null);
+    }
+
+    /** Connects from {@code from} (any address of 127/8 is loopback on Linux), or any local address when null. */
+    RawClient(InetSocketAddress address, java.net.InetAddress from) throws IOException {
         socket = new Socket();
+        if (from != null) {
+            socket.bind(new InetSocketAddress(from, 0));
+        }
         socket.connect(address, 5000);
         socket.setSoTimeout(10_000);
         in = socket.getInputStream();

@@ -1,36 +1,36 @@
-package org.greylite.daemon;
+package org.greylite.config;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
-import org.greylite.suspicion.Problem;
 import org.greylite.suspicion.ReloadingSuspicionPolicy;
 import org.greylite.suspicion.SuspicionPolicy;
 import org.greylite.suspicion.geoip.CountryLocator;
 import org.greylite.suspicion.geoip.GeoIpDatabases;
 import org.slf4j.Logger;
 
-/** Loads the suspicion file (reloaded when it changes) and the GeoIP database its {@code g} lines need. */
-final class SuspicionSetup {
+/**
+ * Loads the suspicion file (reloaded when it changes) and the GeoIP database its {@code g} lines need
+ * ({@code GEOIPDB_FILE}, default {@link GeoIpDatabases#DEFAULT_PATH}). The rules report their own
+ * problems (malformed lines, {@code g} lines without a database) as they load.
+ */
+public final class SuspicionSetup {
 
     private SuspicionSetup() {
     }
 
-    static SuspicionPolicy load(Path file, Map<String, String> env, Logger log) throws IOException {
+    /**
+     * @param file the suspicion file, or null for none (every client gets the default)
+     * @throws IOException when the file cannot be read
+     */
+    public static SuspicionPolicy load(Path file, Map<String, String> env, Logger log) throws IOException {
         if (file == null) {
             log.info("no suspicion file: every client gets the default (refused once, then auto-whitelisted)");
             return SuspicionPolicy.NONE;
         }
-        CountryLocator geo = geoIp(env, log);
-        ReloadingSuspicionPolicy rules = ReloadingSuspicionPolicy.open(file, geo);
-        for (Problem p : rules.current().problems()) {
-            log.warn("{}", p);
-        }
-        if (rules.current().usesCountries() && geo == CountryLocator.NONE) {
-            log.warn("{} has g (country) lines but no GeoIP database could be opened: they will never match", file);
-        }
+        ReloadingSuspicionPolicy rules = ReloadingSuspicionPolicy.open(file, geoIp(env, log));
         log.info("suspicion rules: {} line(s) from {}", rules.current().ruleCount(), file);
         return rules;
     }

@@ -1,0 +1,78 @@
+package org.greylite.ctl;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+
+import org.greylite.greylist.Durations;
+import org.greylite.greylist.GreylistSettings;
+import org.greylite.store.SqliteGreydbAdmin;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+/**
+ * {@code greylitectl db ...}: the greydb's commands. They work while greylited (or the tcpserver
+ * wrapper) is running and writing: SQLite's WAL lets them read beside it, and each change is one short
+ * transaction that waits for the busy timeout at most.
+ */
+@Command(name = "db", mixinStandardHelpOptions = true,
+        description = "Create, inspect and edit the greydb.",
+        subcommands = {DbInitCommand.class, DbListCommand.class, DbWhitelistCommand.class, DbBlacklistCommand.class,
+            DbDeleteCommand.class, DbPurgeCommand.class, DbStatsCommand.class})
+final class DbCommand {
+
+    static final String DEFAULT_DB = "/var/db/greylite/greylite.db";
+
+    @ParentCommand
+    GreyliteCtl root;
+
+    @Option(names = "--db", paramLabel = "FILE", scope = picocli.CommandLine.ScopeType.INHERIT,
+            description = "The greydb (default $DBFILE, else " + DEFAULT_DB + ").")
+    Path db;
+
+    @Option(names = "--min-delay", paramLabel = "DURATION", scope = picocli.CommandLine.ScopeType.INHERIT,
+            description = "As greylited's, to tell when a pending triplet's retry counts "
+                    + "(default $GREYLITE_MIN_DELAY, else 5m).")
+    String minDelay;
+
+    @Option(names = "--retry-window", paramLabel = "DURATION", scope = picocli.CommandLine.ScopeType.INHERIT,
+            description = "As greylited's, for what counts as expired (default $GREYLITE_RETRY_WINDOW, else 24h).")
+    String retryWindow;
+
+    @Option(names = "--whitelist-lifetime", paramLabel = "DURATION", scope = picocli.CommandLine.ScopeType.INHERIT,
+            description = "As greylited's, for what counts as expired (default $GREYLITE_WHITELIST_LIFETIME, else 36d).")
+    String whitelistLifetime;
+
+    @Option(names = "--busy-timeout", paramLabel = "DURATION", defaultValue = "10s",
+            scope = picocli.CommandLine.ScopeType.INHERIT,
+            description = "How long a change waits for greylited's lock (default ${DEFAULT-VALUE}).")
+    String busyTimeout;
+
+    SqliteGreydbAdmin open() {
+        Path file = db != null ? db : Path.of(root.env().getOrDefault("DBFILE", DEFAULT_DB));
+        return SqliteGreydbAdmin.open(file, Durations.parse(busyTimeout));
+    }
+
+    Duration minDelay() {
+        return duration(minDelay, "GREYLITE_MIN_DELAY", GreylistSettings.DEFAULT_MIN_DELAY);
+    }
+
+    Duration retryWindow() {
+        return duration(retryWindow, "GREYLITE_RETRY_WINDOW", GreylistSettings.DEFAULT_RETRY_WINDOW);
+    }
+
+    Duration whitelistLifetime() {
+        return duration(whitelistLifetime, "GREYLITE_WHITELIST_LIFETIME", GreylistSettings.DEFAULT_WHITELIST_LIFETIME);
+    }
+
+    Instant now() {
+        return root.clock().instant();
+    }
+
+    private Duration duration(String flag, String variable, Duration fallback) {
+        String v = flag != null ? flag : root.env().get(variable);
+        return v == null || v.isBlank() ? fallback : Durations.parse(v);
+    }
+}

@@ -1,0 +1,53 @@
+package org.greylite.ctl;
+
+import java.util.concurrent.Callable;
+
+import org.greylite.net.Cidr;
+import org.greylite.store.SqliteGreydbAdmin;
+import org.greylite.store.TripletFilter;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** {@code greylitectl db delete}: forget triplets, e.g. to let one stuck message start over. */
+@Command(name = "delete", mixinStandardHelpOptions = true,
+        description = "Delete the triplets that match every given filter (at least one). The next attempt of such a "
+                + "message is a first attempt again; to let it through at once, whitelist its client instead.")
+final class DbDeleteCommand implements Callable<Integer> {
+
+    @ParentCommand
+    DbCommand db;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--client", paramLabel = "CIDR", description = "Clients in this address or block.")
+    String client;
+
+    @Option(names = "--sender", paramLabel = "RE", description = "Senders matching this regular expression (any case).")
+    String sender;
+
+    @Option(names = "--recipient", paramLabel = "RE", description = "Recipients matching this regular expression (any case).")
+    String recipient;
+
+    @Option(names = "--pending-only", description = "Leave passed triplets alone.")
+    boolean pendingOnly;
+
+    @Override
+    public Integer call() {
+        if (client == null && sender == null && recipient == null) {
+            spec.commandLine().getErr().println("greylitectl: say which triplets: --client, --sender and/or --recipient");
+            return GreyliteCtl.TROUBLE;
+        }
+        TripletFilter filter = new TripletFilter(pendingOnly ? TripletFilter.State.PENDING : TripletFilter.State.ANY,
+                client == null ? null : Cidr.parse(client), DbListCommand.regex(sender), DbListCommand.regex(recipient));
+        try (SqliteGreydbAdmin admin = db.open()) {
+            int n = admin.deleteTriplets(filter);
+            spec.commandLine().getOut().println("deleted " + n + (n == 1 ? " triplet" : " triplets"));
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,135 @@
+package org.greylite.ctl;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.regex.Pattern;
+
+import org.greylite.net.Cidr;
+import org.greylite.store.GreydbAdmin;
+import org.greylite.store.ListEntry;
+import org.greylite.store.SqliteGreydbAdmin;
+import org.greylite.store.Triplet;
+import org.greylite.store.TripletFilter;
+
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** {@code greylitectl db list}: triplets (all, pending or passed), or the white- or blacklist. */
+@Command(name = "list", mixinStandardHelpOptions = true,
+        description = "List triplets (all by default), or the whitelist or blacklist. A pending triplet's "
+                + "'retry_counts_from' says when its next attempt will be counted (min-delay after the last refusal).")
+final class DbListCommand implements Callable<Integer> {
+
+    @ParentCommand
+    DbCommand db;
+
+    @Spec
+    CommandSpec spec;
+
+    static final class What {
+        @Option(names = "--pending", description = "Triplets that have not passed yet.")
+        boolean pending;
+        @Option(names = "--passed", description = "Triplets that passed.")
+        boolean passed;
+        @Option(names = "--whitelist", description = "The whitelist (earned and hand-made entries).")
+        boolean whitelist;
+        @Option(names = "--blacklist", description = "The blacklist.")
+        boolean blacklist;
+    }
+
+    @ArgGroup(exclusive = true, multiplicity = "0..1")
+    What what = new What();
+
+    @Option(names = "--client", paramLabel = "CIDR", description = "Only clients in this address or block.")
+    String client;
+
+    @Option(names = "--sender", paramLabel = "RE", description = "Only senders matching this regular expression (any case).")
+    String sender;
+
+    @Option(names = "--recipient", paramLabel = "RE", description = "Only recipients matching this regular expression (any case).")
+    String recipient;
+
+    @Option(names = "--format", paramLabel = "table|json|csv", defaultValue = "table",
+            description = "Output format (default ${DEFAULT-VALUE}).")
+    RowPrinter.Format format;
+
+    @Override
+    public Integer call() {
+        Cidr block = client == null ? null : Cidr.parse(client);
+        try (SqliteGreydbAdmin admin = db.open()) {
+            if (what.whitelist) {
+                printWhitelist(admin.whitelist(), block);
+            } else if (what.blacklist) {
+                printBlacklist(admin.blacklist(), block);
+            } else {
+                TripletFilter.State state = what.pending ? TripletFilter.State.PENDING
+                        : what.passed ? TripletFilter.State.PASSED : TripletFilter.State.ANY;
+                printTriplets(admin.triplets(new TripletFilter(state, block, regex(sender), regex(recipient))));
+            }
+        }
+        return 0;
+    }
+
+    static Pattern regex(String re) {
+        return re == null ? null : Pattern.compile(re, Pattern.CASE_INSENSITIVE);
+    }
+
+    private void printTriplets(List<GreydbAdmin.TripletRow> triplets) {
+        List<List<String>> rows = new ArrayList<>();
+        for (GreydbAdmin.TripletRow r : triplets) {
+            Triplet t = r.state();
+            rows.add(Arrays.asList(r.key().client(), "<" + r.key().sender() + ">", "<" + r.key().recipient() + ">",
+                    t.passed() ? "passed" : "pending", Integer.toString(t.refusals()), time(t.firstSeen()), time(t.lastSeen()),
+                    t.passedAt() == null ? null : time(t.passedAt()),
+                    t.passed() ? null : time(t.lastSeen().plus(db.minDelay()))));
+        }
+        RowPrinter.print(spec.commandLine().getOut(), format, List.of("client", "sender", "recipient", "state", "refusals",
+                "first_seen", "last_seen", "passed_at", "retry_counts_from"), rows);
+    }
+
+    private void printWhitelist(List<GreydbAdmin.WhitelistRow> entries, Cidr block) {
+        List<List<String>> rows = new ArrayList<>();
+        for (GreydbAdmin.WhitelistRow w : entries) {
+            if (block == null || overlaps(block, w.client())) {
+                Instant expires = w.expires() != null ? w.expires()
+                        : "auto".equals(w.source()) ? w.lastSeen().plus(db.whitelistLifetime()) : null;
+                rows.add(Arrays.asList(w.client(), w.source(), time(w.created()), time(w.lastSeen()),
+                        expires == null ? null : time(expires), w.comment()));
+            }
+        }
+        RowPrinter.print(spec.commandLine().getOut(), format,
+                List.of("client", "source", "created", "last_seen", "expires", "comment"), rows);
+    }
+
+    private void printBlacklist(List<ListEntry> entries, Cidr block) {
+        List<List<String>> rows = new ArrayList<>();
+        for (ListEntry e : entries) {
+            if (block == null || overlaps(block, e.client())) {
+                rows.add(Arrays.asList(e.client(), time(e.created()), e.expires() == null ? null : time(e.expires()),
+                        e.comment()));
+            }
+        }
+        RowPrinter.print(spec.commandLine().getOut(), format, List.of("client", "created", "expires", "comment"), rows);
+    }
+
+    /** True when the entry's block lies inside {@code block}, or {@code block} inside it. */
+    private static boolean overlaps(Cidr block, String entry) {
+        try {
+            Cidr e = Cidr.parse(entry);
+            return block.contains(e.firstAddress()) || e.contains(block.firstAddress());
+        } catch (IllegalArgumentException ex) {
+            return false;
+        }
+    }
+
+    static String time(Instant t) {
+        return t.toString();
+    }
+}

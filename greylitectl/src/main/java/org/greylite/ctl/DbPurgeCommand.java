@@ -1,0 +1,31 @@
+package org.greylite.ctl;
+
+import java.util.concurrent.Callable;
+
+import org.greylite.store.SqliteGreydbAdmin;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** {@code greylitectl db purge}: what greylited's scheduled clean-up does, now. */
+@Command(name = "purge", mixinStandardHelpOptions = true,
+        description = "Remove expired rows now (greylited does it on its own every --purge-interval) and print how many.")
+final class DbPurgeCommand implements Callable<Integer> {
+
+    @ParentCommand
+    DbCommand db;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        try (SqliteGreydbAdmin admin = db.open()) {
+            int n = admin.purgeExpired(db.now(), db.retryWindow(), db.whitelistLifetime());
+            spec.commandLine().getOut().println("purged " + n + (n == 1 ? " expired row" : " expired rows"));
+        }
+        return 0;
+    }
+}

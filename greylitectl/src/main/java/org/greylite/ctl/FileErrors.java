@@ -1,0 +1,22 @@
+package org.greylite.ctl;
+
+import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
+
+/** File errors in words. */
+final class FileErrors {
+
+    private FileErrors() {
+    }
+
+    static String describe(IOException e) {
+        if (e instanceof NoSuchFileException) {
+            return "no such file";
+        }
+        if (e instanceof AccessDeniedException) {
+            return "permission denied";
+        }
+        return e.getMessage() != null ? e.getMessage() : e.toString();
+    }
+}

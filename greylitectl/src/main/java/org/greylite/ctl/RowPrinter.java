@@ -1,0 +1,88 @@
+package org.greylite.ctl;
+
+import java.io.PrintWriter;
+import java.util.List;
+
+/** Prints rows of named columns as an aligned table, JSON (an array of objects) or CSV (RFC 4180). */
+final class RowPrinter {
+
+    enum Format { TABLE, JSON, CSV }
+
+    private RowPrinter() {
+    }
+
+    /** {@code null} cells print as "-" in a table, empty in CSV, null in JSON. */
+    static void print(PrintWriter out, Format format, List<String> columns, List<List<String>> rows) {
+        switch (format) {
+            case JSON -> json(out, columns, rows);
+            case CSV -> csv(out, columns, rows);
+            default -> table(out, columns, rows);
+        }
+        out.flush();
+    }
+
+    private static void table(PrintWriter out, List<String> columns, List<List<String>> rows) {
+        int[] width = new int[columns.size()];
+        for (int c = 0; c < width.length; c++) {
+            width[c] = columns.get(c).length();
+            for (List<String> r : rows) {
+                width[c] = Math.max(width[c], cell(r.get(c)).length());
+            }
+        }
+        line(out, columns, width);
+        for (List<String> r : rows) {
+            line(out, r, width);
+        }
+    }
+
+    private static void line(PrintWriter out, List<String> cells, int[] width) {
+        StringBuilder b = new StringBuilder();
+        for (int c = 0; c < width.length; c++) {
+            String v = cell(cells.get(c));
+            b.append(v);
+            if (c < width.length - 1) {
+                b.append(" ".repeat(width[c] - v.length() + 2));
+            }
+        }
+        out.println(b.toString().stripTrailing());
+    }
+
+    private static String cell(String v) {
+        return v == null ? "-" : v;
+    }
+
+    private static void json(PrintWriter out, List<String> columns, List<List<String>> rows) {
+        out.println("[");
+        for (int i = 0; i < rows.size(); i++) {
+            StringBuilder b = new StringBuilder("  {");
+            for (int c = 0; c < columns.size(); c++) {
+                b.append(c == 0 ? "" : ", ").append(Json.string(columns.get(c))).append(": ").append(Json.string(rows.get(i).get(c)));
+            }
+            out.println(b.append(i == rows.size() - 1 ? "}" : "},"));
+        }
+        out.println("]");
+    }
+
+    private static void csv(PrintWriter out, List<String> columns, List<List<String>> rows) {
+        out.print(csvLine(columns));
+        for (List<String> r : rows) {
+            out.print(csvLine(r));
+        }
+    }
+
+    private static String csvLine(List<String> cells) {
+        StringBuilder b = new StringBuilder();
+        for (int c = 0; c < cells.size(); c++) {
+            String v = cells.get(c) == null ? "" : cells.get(c);
+            if (c > 0) {
+                b.append(',');
+            }
+            if (v.contains(",") || v.contains("\"") || v.contains("\n") || v.contains("\r")) {
+                b.append('"').append(v.replace("\"", "\"\"")).append('"');
+            } else {
+                b.append(v);
+            }
+        }
+        return b.append("\r\n").toString();
+    }
+}

@@ -1,0 +1,191 @@
+package org.greylite.ctl;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+import org.greylite.suspicion.Behaviour;
+import org.greylite.suspicion.ClientFacts;
+import org.greylite.suspicion.Explanation;
+import org.greylite.suspicion.Problem;
+import org.greylite.suspicion.Suspicion;
+import org.greylite.suspicion.SuspicionFile;
+import org.greylite.suspicion.geoip.CountryLocator;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code greylitectl suspicion explain FILE --ip IP ...}: which line decides for a client, the N it gives,
+ * and why each line above it did not match. The client is described by options; the file is evaluated
+ * exactly as greylited evaluates it ({@link SuspicionFile#explain}, which agrees with {@code evaluate}).
+ */
+@Command(name = "explain", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Shows, line by line, how FILE decides for the client described by the options: which line "
+                + "matches, the N it gives (the number of refusals before the mail may pass), and why the lines above "
+                + "it did not match. With --json, prints one object: {\"line\": L, \"attempts\": N, \"rule\": "
+                + "\"...\"} (line and rule are null when no line matches and the default applies). GeoIP database "
+                + "for g lines: $GEOIPDB_FILE, else /usr/local/share/GeoIP/GeoIP.dat.",
+        exitCodeListHeading = "%nExit status:%n",
+        exitCodeList = {"0:explained", "2:FILE cannot be read, or bad usage"})
+final class SuspicionExplainCommand implements Callable<Integer> {
+
+    private static final Pattern IPV4 =
+            Pattern.compile("(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}");
+    private static final Pattern IPV6 = Pattern.compile("[0-9A-Fa-f:.]{2,45}");
+    private static final Pattern VARIABLE_NAME = Pattern.compile("[^=\\s]+");
+
+    @ParentCommand
+    SuspicionCommand parent;
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(paramLabel = "FILE", description = "The suspicion file.")
+    Path file;
+
+    @Option(names = "--ip", required = true, paramLabel = "IP", description = "The client's address (IPv4 or IPv6).")
+    String ip;
+
+    @Option(names = "--ptr", paramLabel = "NAME",
+            description = "The client's confirmed PTR name, for r lines (default: none, the empty name).")
+    String ptr = "";
+
+    @Option(names = "--helo", paramLabel = "NAME", description = "The HELO/EHLO name, for e lines' h: patterns.")
+    String helo = "";
+
+    @Option(names = "--from", paramLabel = "SENDER",
+            description = "The envelope sender, for s: patterns (default: the null sender).")
+    String from = "";
+
+    @Option(names = "--to", paramLabel = "RECIPIENT", description = "The envelope recipient, for r: patterns.")
+    String to = "";
+
+    @Option(names = "--var", paramLabel = "NAME[=VALUE]",
+            description = "A variable that is set (as tcprules or dnsblenv would set it), for v lines; repeatable. "
+                    + "Without =VALUE it is set to the empty string.")
+    List<String> variables = new ArrayList<>();
+
+    @Option(names = {"--behaviour", "--behavior"}, paramLabel = "KEYWORD", split = ",",
+            description = "A behaviour the client showed, for b lines: greetdelay, retryinterval, commanderrors; "
+                    + "repeatable or comma-separated.")
+    List<String> behaviours = new ArrayList<>();
+
+    @Option(names = "--json", description = "Print one JSON object instead of the explanation.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+        ClientFacts facts = facts();
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        StringBuilder why = new StringBuilder();
+        CountryLocator geo = GeoIp.open(parent.root.env(), why);
+        SuspicionFile rules;
+        try {
+            rules = SuspicionFile.load(file, geo);
+        } catch (IOException e) {
+            err.println("greylitectl: " + file + ": cannot read: " + FileErrors.describe(e));
+            return GreyliteCtl.TROUBLE;
+        }
+        for (Problem problem : rules.problems()) {
+            err.println("warning: " + problem);
+        }
+        GeoIp.warnIfUnusable(rules, geo, why.toString(), err);
+
+        Explanation explanation = rules.explain(facts);
+        Suspicion result = explanation.result();
+        if (json) {
+            out.println("{\"line\": " + (result.rule() == null ? "null" : Integer.toString(result.rule().line()))
+                    + ", \"attempts\": " + result.refusals()
+                    + ", \"rule\": " + Json.string(result.rule() == null ? null : result.rule().text()) + "}");
+        } else {
+            out.println(describe(facts));
+            out.print(explanation.format());
+        }
+        out.flush();
+        return 0;
+    }
+
+    private ClientFacts facts() {
+        String address = ip.trim();
+        if (!isIpLiteral(address)) {
+            throw new ParameterException(spec.commandLine(), "--ip wants an IPv4 or IPv6 address, not '" + ip + "'");
+        }
+        Map<String, String> vars = new LinkedHashMap<>();
+        for (String v : variables) {
+            int equals = v.indexOf('=');
+            String name = equals < 0 ? v : v.substring(0, equals);
+            if (!VARIABLE_NAME.matcher(name).matches()) {
+                throw new ParameterException(spec.commandLine(), "--var wants NAME or NAME=VALUE, not '" + v + "'");
+            }
+            vars.put(name, equals < 0 ? "" : v.substring(equals + 1));
+        }
+        EnumSet<Behaviour> shown = EnumSet.noneOf(Behaviour.class);
+        for (String keyword : behaviours) {
+            Optional<Behaviour> b = Behaviour.fromKeyword(keyword.trim().toLowerCase(Locale.ROOT));
+            if (b.isEmpty()) {
+                throw new ParameterException(spec.commandLine(), "unknown behaviour '" + keyword + "'; known: "
+                        + EnumSet.allOf(Behaviour.class).stream().map(Behaviour::keyword).collect(Collectors.joining(", ")));
+            }
+            shown.add(b.get());
+        }
+        return new ClientFacts(address, ptr.trim(), helo.trim(), unbracket(from), unbracket(to), vars, shown);
+    }
+
+    /** Addresses may be written as in SMTP, {@code <a@example.org>}; the rules see them without brackets. */
+    private static String unbracket(String address) {
+        String a = address.trim();
+        return a.startsWith("<") && a.endsWith(">") ? a.substring(1, a.length() - 1) : a;
+    }
+
+    /** An IP literal, checked without ever asking the DNS. */
+    static boolean isIpLiteral(String s) {
+        if (IPV4.matcher(s).matches()) {
+            return true;
+        }
+        if (s.indexOf(':') < 0 || !IPV6.matcher(s).matches()) {
+            return false;
+        }
+        try {
+            // With a colon in it, getByName parses an IPv6 literal and never asks the DNS.
+            InetAddress.getByName(s);
+            return true;
+        } catch (UnknownHostException e) {
+            return false;
+        }
+    }
+
+    private static String describe(ClientFacts f) {
+        return "client " + f.address()
+                + ", PTR " + orNone(f.ptrName())
+                + ", HELO " + orNone(f.helo())
+                + ", from <" + f.sender() + ">, to <" + f.recipient() + ">"
+                + ", variables " + (f.variables().isEmpty() ? "none" : f.variables().entrySet().stream()
+                        .sorted(Map.Entry.comparingByKey())
+                        .map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(" ")))
+                + ", behaviours " + (f.behaviours().isEmpty() ? "none" : f.behaviours().stream()
+                        .sorted().map(Behaviour::keyword).collect(Collectors.joining(" ")));
+    }
+
+    private static String orNone(String s) {
+        return s.isEmpty() ? "none" : s;
+    }
+}

@@ -1,0 +1,182 @@
+package org.greylite.ctl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.greylite.greylist.ClientKeys;
+import org.greylite.greylist.GreylistSettings;
+import org.greylite.greylist.Greylister;
+import org.greylite.greylist.RcptRequest;
+import org.greylite.greylist.Verdict;
+import org.greylite.store.SqliteGreylistStore;
+import org.greylite.suspicion.ClientFacts;
+import org.greylite.suspicion.SuspicionPolicy;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Every {@code greylitectl db} command on a real greydb that the greylisting engine is writing through
+ * its own connection at the same moment, as a running greylited would.
+ */
+class DbCommandsTest {
+
+    @TempDir
+    Path dir;
+
+    Path db;
+    Map<String, String> env;
+    SqliteGreylistStore store;
+    Greylister engine;
+    Thread writer;
+    final AtomicBoolean writing = new AtomicBoolean(true);
+    final AtomicInteger written = new AtomicInteger();
+    final AtomicInteger storeErrors = new AtomicInteger();
+
+    @BeforeEach
+    void busyGreydb() throws Exception {
+        db = dir.resolve("greylite.db");
+        env = Map.of("DBFILE", db.toString());
+        store = SqliteGreylistStore.open(db, Duration.ofSeconds(10));
+        engine = new Greylister(store, SuspicionPolicy.NONE,
+                GreylistSettings.defaults().withClientKeys(ClientKeys.exactAddresses()), Clock.systemUTC(),
+                (r, v) -> {
+                    if (v.reason() == Verdict.Reason.STORE_ERROR) {
+                        storeErrors.incrementAndGet();
+                    }
+                });
+        // Known rows first, then a writer that keeps adding first attempts from 10.9.x.y.
+        decide("192.0.2.1", "alice@example.org", "bob@example.com");
+        decide("198.51.100.7", "spam@bulk.example", "bob@example.com");
+        writer = new Thread(() -> {
+            int i = 0;
+            while (writing.get()) {
+                i++;
+                decide("10.9." + (i / 250 % 250) + "." + (i % 250), "s" + i + "@load.example", "r@example.com");
+                written.incrementAndGet();
+            }
+        });
+        writer.start();
+        while (written.get() < 20) {
+            Thread.sleep(5);
+        }
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        writing.set(false);
+        writer.join();
+        store.close();
+        assertEquals(0, storeErrors.get(), "the engine never failed while greylitectl worked beside it");
+    }
+
+    private void decide(String ip, String from, String to) {
+        try {
+            engine.decide(new RcptRequest(InetAddress.getByName(ip), new ClientFacts(ip, "", "h", from, to, null, null), null));
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private Ctl.Run ctl(String... args) {
+        return Ctl.run(env, args);
+    }
+
+    @Test
+    void initIsIdempotent() {
+        Ctl.Run first = Ctl.run(Map.of(), "db", "init", "--db", dir.resolve("fresh.db").toString());
+        assertEquals(0, first.exit(), first.toString());
+        assertTrue(first.out().contains("ready (tables "), first.out());
+        assertEquals(0, Ctl.run(Map.of(), "db", "init", "--db", dir.resolve("fresh.db").toString()).exit());
+        assertEquals(0, ctl("db", "init").exit(), "on the live greydb too");
+    }
+
+    @Test
+    void listFiltersAndFormats() {
+        Ctl.Run table = ctl("db", "list", "--pending", "--client", "198.51.100.0/24");
+        assertEquals(0, table.exit(), table.toString());
+        String[] lines = table.out().split("\n");
+        assertEquals(2, lines.length, table.out());
+        assertTrue(lines[0].startsWith("client"), lines[0]);
+        assertTrue(lines[1].contains("<spam@bulk.example>") && lines[1].contains("pending"), lines[1]);
+
+        Ctl.Run csv = ctl("db", "list", "--sender", "^alice@", "--format", "csv");
+        assertEquals("client,sender,recipient,state,refusals,first_seen,last_seen,passed_at,retry_counts_from",
+                csv.out().split("\r\n")[0]);
+        assertTrue(csv.out().split("\r\n")[1].startsWith("192.0.2.1,<alice@example.org>,<bob@example.com>,pending,1,"));
+
+        Ctl.Run json = ctl("db", "list", "--recipient", "BOB@", "--client", "192.0.2.1", "--format", "json");
+        Object parsed = MiniJson.parse(json.out());
+        assertTrue(parsed instanceof List<?> l && l.size() == 1, json.out());
+        assertEquals("<alice@example.org>", ((Map<?, ?>) ((List<?>) parsed).get(0)).get("sender"));
+        assertEquals(null, ((Map<?, ?>) ((List<?>) parsed).get(0)).get("passed_at"));
+    }
+
+    @Test
+    void whitelistAndBlacklistByHand() throws Exception {
+        Ctl.Run add = ctl("db", "whitelist", "add", "203.0.113.7/24", "--comment", "partner, via ticket 12", "--until", "7d");
+        assertEquals(0, add.exit(), add.toString());
+        assertTrue(add.out().startsWith("added 203.0.113.0/24 to the whitelist until "), add.out());
+        assertEquals(0, ctl("db", "blacklist", "add", "198.51.100.0/24", "--comment", "spam run").exit());
+
+        Ctl.Run wl = ctl("db", "list", "--whitelist", "--format", "csv");
+        assertTrue(wl.out().contains("203.0.113.0/24,admin,") && wl.out().contains("\"partner, via ticket 12\""), wl.toString());
+        Ctl.Run bl = ctl("db", "list", "--blacklist");
+        assertTrue(bl.out().contains("198.51.100.0/24") && bl.out().contains("spam run"), bl.out());
+
+        Thread.sleep(5100); // the running engine re-reads the lists every few seconds
+        Verdict v = engine.decide(new RcptRequest(InetAddress.getByName("198.51.100.7"),
+                new ClientFacts("198.51.100.7", "", "h", "spam@bulk.example", "x@example.com", null, null), null));
+        assertEquals(Verdict.Action.REJECT, v.action());
+
+        assertEquals(0, ctl("db", "blacklist", "remove", "198.51.100.0/24").exit());
+        Ctl.Run again = ctl("db", "blacklist", "remove", "198.51.100.0/24");
+        assertEquals(1, again.exit());
+        assertTrue(again.err().contains("not on the blacklist"), again.err());
+        Ctl.Run bad = ctl("db", "whitelist", "add", "mail.example.com");
+        assertEquals(2, bad.exit());
+        assertTrue(bad.err().contains("not an IP address or CIDR block"), bad.err());
+    }
+
+    @Test
+    void deleteLetsAStuckMessageStartOver() {
+        Ctl.Run none = ctl("db", "delete");
+        assertEquals(2, none.exit(), "no filter: refuses to delete everything");
+        Ctl.Run del = ctl("db", "delete", "--client", "198.51.100.7", "--sender", "^spam@");
+        assertEquals("deleted 1 triplet\n", del.out());
+        assertEquals(1, ctl("db", "list", "--client", "198.51.100.0/24").out().split("\n").length,
+                "only the header is left for that network");
+    }
+
+    @Test
+    void purgeAndStats() {
+        Instant later = Instant.now().plus(Duration.ofDays(2));
+        Ctl.Run purge = Ctl.run(env, Clock.fixed(later, ZoneOffset.UTC), "db", "purge");
+        assertEquals(0, purge.exit(), purge.toString());
+        assertTrue(purge.out().matches("purged \\d+ expired rows?\\n"), purge.out());
+
+        decide("192.0.2.50", "a@x.example", "b@y.example");
+        Ctl.Run stats = ctl("db", "stats", "--format", "json");
+        assertEquals(0, stats.exit(), stats.toString());
+        Map<?, ?> s = (Map<?, ?>) MiniJson.parse(stats.out());
+        assertTrue(((Number) s.get("pending")).longValue() >= 1, stats.out());
+        assertEquals(0L, ((Number) s.get("passed")).longValue());
+        assertTrue(s.containsKey("median_seconds_to_pass"));
+        Ctl.Run text = ctl("db", "stats");
+        assertTrue(text.out().contains("triplets pending") && text.out().contains("most refused client networks:"), text.out());
+        assertFalse(text.out().contains("null"));
+    }
+}

@@ -1,0 +1,88 @@
+package org.greylite.ctl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SuspicionCheckCommandTest {
+
+    /** No GeoIP database, unless a test says otherwise. */
+    private static final Map<String, String> ENV = Map.of("GEOIPDB_FILE", "/nonexistent/GeoIP.dat");
+
+    @TempDir
+    Path dir;
+
+    private Path file(String... lines) throws Exception {
+        return Files.writeString(dir.resolve("suspicion"), String.join("\n", lines) + "\n");
+    }
+
+    @Test
+    void aCleanFileCountsItsRules() throws Exception {
+        Path f = file("# dynamic pools", "5 r (^|[.-])(dsl|dyn|pool)[0-9]*[.-]", "", "0 v RELAYCLIENT", "100 b greetdelay");
+        Ctl.Run r = Ctl.run(ENV, "suspicion", "check", f.toString());
+        assertEquals(0, r.exit(), r.toString());
+        assertEquals("3 rules, no problems\n", r.out());
+        assertEquals("", r.err());
+
+        Ctl.Run one = Ctl.run(ENV, "suspicion", "check", file("1 v BLACKLISTED").toString());
+        assertEquals("1 rule, no problems\n", one.out());
+    }
+
+    @Test
+    void everyProblemIsPrintedWithItsLineNumber() throws Exception {
+        Path f = file("5 r \\.dsl\\.", "3 x whatever", "abc r foo", "2 e q:nothing", "1 r (unclosed", "0 v RELAYCLIENT");
+        Ctl.Run r = Ctl.run(ENV, "suspicion", "check", f.toString());
+        assertEquals(1, r.exit(), r.toString());
+        List<String> lines = r.out().lines().toList();
+        assertEquals(4, lines.size(), r.toString());
+        assertEquals(f + ":2: unknown kind 'x', line ignored", lines.get(0));
+        assertTrue(lines.get(1).startsWith(f + ":3: bad number 'abc'"), lines.get(1));
+        assertTrue(lines.get(2).startsWith(f + ":4: pattern 'q:nothing' must start with r:, s: or h:"), lines.get(2));
+        assertTrue(lines.get(3).startsWith(f + ":5: invalid regular expression"), lines.get(3));
+        assertEquals(f + ": 4 lines do not load; 2 rules are in force\n", r.err());
+    }
+
+    @Test
+    void countryLinesWithoutADatabaseAreAWarningNotAProblem() throws Exception {
+        Ctl.Run r = Ctl.run(ENV, "suspicion", "check", file("4 g CN RU").toString());
+        assertEquals(0, r.exit(), r.toString());
+        assertEquals("1 rule, no problems\n", r.out());
+        assertTrue(r.err().startsWith("warning: ") && r.err().contains("g lines cannot be evaluated")
+                && r.err().contains("/nonexistent/GeoIP.dat does not exist (GEOIPDB_FILE)"), r.err());
+    }
+
+    @Test
+    void anUnreadableFileIsTrouble() throws Exception {
+        Path missing = dir.resolve("missing");
+        Ctl.Run r = Ctl.run(ENV, "suspicion", "check", missing.toString());
+        assertEquals(2, r.exit(), r.toString());
+        assertEquals("", r.out());
+        assertEquals("greylitectl: " + missing + ": cannot read: no such file\n", r.err());
+    }
+
+    @Test
+    void badUsageIsTrouble() {
+        assertEquals(2, Ctl.run(ENV).exit(), "no subcommand");
+        assertEquals(2, Ctl.run(ENV, "suspicion").exit(), "no subcommand");
+        Ctl.Run r = Ctl.run(ENV, "suspicion", "check");
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("Missing required parameter: 'FILE'"), r.err());
+        assertEquals(2, Ctl.run(ENV, "suspicion", "lint", "x").exit());
+    }
+
+    @Test
+    void helpListsTheCommands() {
+        Ctl.Run r = Ctl.run(ENV, "--help");
+        assertEquals(0, r.exit());
+        assertTrue(r.out().contains("suspicion"), r.out());
+        Ctl.Run sub = Ctl.run(ENV, "suspicion", "--help");
+        assertTrue(sub.out().contains("check") && sub.out().contains("explain"), sub.out());
+    }
+}

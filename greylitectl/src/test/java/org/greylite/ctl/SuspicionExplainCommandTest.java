@@ -1,0 +1,151 @@
+package org.greylite.ctl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.greylite.testing.ExternalPrograms;
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SuspicionExplainCommandTest {
+
+    private static final Map<String, String> ENV = Map.of("GEOIPDB_FILE", "/nonexistent/GeoIP.dat");
+    private static final Path DEBIAN_GEOIP = Path.of("/usr/share/GeoIP/GeoIP.dat");
+
+    @TempDir
+    Path dir;
+
+    private Path rules;
+
+    @BeforeEach
+    void writeRules() throws Exception {
+        rules = Files.writeString(dir.resolve("suspicion"), String.join("\n",
+                "# pools first",
+                "5 r \\.dsl\\.",
+                "2 e s:@spam\\.example$ h:^localhost$",
+                "1 v SUSPECT",
+                "3 b greetdelay",
+                ""));
+    }
+
+    private Ctl.Run explain(String... options) {
+        String[] args = new String[options.length + 3];
+        args[0] = "suspicion";
+        args[1] = "explain";
+        args[2] = rules.toString();
+        System.arraycopy(options, 0, args, 3, options.length);
+        return Ctl.run(ENV, args);
+    }
+
+    @Test
+    void showsTheDecidingLineAndWhyTheLinesAboveItDidNotMatch() {
+        Ctl.Run r = explain("--ip", "192.0.2.7", "--ptr", "host-7.pool.example.net", "--helo", "mx.example.net",
+                "--from", "<a@example.org>", "--to", "b@example.com", "--behaviour", "greetdelay");
+        assertEquals(0, r.exit(), r.toString());
+        assertEquals("", r.err());
+        List<String> lines = r.out().lines().toList();
+        assertEquals(6, lines.size(), r.out());
+        assertEquals("client 192.0.2.7, PTR host-7.pool.example.net, HELO mx.example.net, from <a@example.org>,"
+                + " to <b@example.com>, variables none, behaviours greetdelay", lines.get(0));
+        assertTrue(lines.get(1).startsWith(rules + ":2: no match: ") && lines.get(1).endsWith("[5 r \\.dsl\\.]"), lines.get(1));
+        assertTrue(lines.get(2).startsWith(rules + ":3: no match: "), lines.get(2));
+        assertTrue(lines.get(3).startsWith(rules + ":4: no match: "), lines.get(3));
+        assertTrue(lines.get(4).startsWith(rules + ":5: match: "), lines.get(4));
+        assertEquals("verdict: N = 3, suspicious (never auto-whitelisted), decided by " + rules + ":5", lines.get(5));
+    }
+
+    @Test
+    void withoutAMatchTheDefaultApplies() {
+        Ctl.Run r = explain("--ip", "2001:db8::25", "--ptr", "mx.example.net");
+        assertEquals(0, r.exit(), r.toString());
+        assertTrue(r.out().endsWith("verdict: no line matched: N = 1, not suspicious (may be auto-whitelisted)\n"), r.out());
+    }
+
+    @Test
+    void jsonGivesTheLineTheNumberAndTheRule() {
+        Map<String, Object> hit = MiniJson.object(explain("--ip", "192.0.2.7", "--ptr", "a.dsl.example", "--json").out());
+        assertEquals(Map.of("line", 2L, "attempts", 5L, "rule", "5 r \\.dsl\\."), hit);
+
+        Map<String, Object> none = MiniJson.object(explain("--ip", "192.0.2.7", "--json").out());
+        Map<String, Object> expected = new HashMap<>();
+        expected.put("line", null);
+        expected.put("attempts", 1L);
+        expected.put("rule", null);
+        assertEquals(expected, none);
+
+        Map<String, Object> variable = MiniJson.object(explain("--ip", "192.0.2.7", "--var", "SUSPECT=9", "--json").out());
+        assertEquals(Map.of("line", 4L, "attempts", 9L, "rule", "1 v SUSPECT"), variable, "the variable's value is N");
+    }
+
+    @Test
+    void jsonStringsAreEscaped() throws Exception {
+        String line = "7\tr \"quoted\\\\\u00e9";
+        Files.writeString(rules, line + "\n");
+        Ctl.Run r = explain("--ip", "192.0.2.7", "--ptr", "\"quoted\\\u00e9.example", "--json");
+        assertEquals(0, r.exit(), r.toString());
+        assertTrue(r.out().contains("\\t") && r.out().contains("\\\"quoted\\\\\\\\"), r.out());
+        assertEquals(Map.of("line", 1L, "attempts", 7L, "rule", line), MiniJson.object(r.out()));
+    }
+
+    @Test
+    void variablesAndBehavioursAreReadAsWritten() {
+        assertTrue(explain("--ip", "192.0.2.7", "--var", "SUSPECT").out().contains(rules + ":4: match: "),
+                "a variable set to the empty string is set");
+        Ctl.Run both = explain("--ip", "192.0.2.7", "--behavior", "commanderrors,GREETDELAY");
+        assertTrue(both.out().contains("behaviours greetdelay commanderrors"), both.out());
+        assertTrue(both.out().contains(rules + ":5: match: "), both.out());
+    }
+
+    @Test
+    void countryLinesUseTheGeoIpDatabase() throws Exception {
+        if (!Files.isReadable(DEBIAN_GEOIP)) {
+            String why = DEBIAN_GEOIP + " is missing (Debian package geoip-database)";
+            if (ExternalPrograms.underCi()) {
+                Assertions.fail(why);
+            }
+            Assumptions.abort(why);
+        }
+        Files.writeString(rules, "4 g US\n");
+        Map<String, String> env = Map.of("GEOIPDB_FILE", DEBIAN_GEOIP.toString());
+        Ctl.Run us = Ctl.run(env, "suspicion", "explain", rules.toString(), "--ip", "8.8.8.8", "--json");
+        assertEquals(Map.of("line", 1L, "attempts", 4L, "rule", "4 g US"), MiniJson.object(us.out()), us.toString());
+        assertEquals("", us.err());
+
+        Ctl.Run without = Ctl.run(ENV, "suspicion", "explain", rules.toString(), "--ip", "8.8.8.8");
+        assertTrue(without.out().contains(rules + ":1: cannot evaluate: "), without.out());
+        assertTrue(without.err().contains("g lines cannot be evaluated"), without.err());
+    }
+
+    @Test
+    void problemsInTheFileAreWarnings() throws Exception {
+        Files.writeString(rules, "3 x unknown\n2 v A\n");
+        Ctl.Run r = explain("--ip", "192.0.2.7", "--var", "A", "--json");
+        assertEquals(0, r.exit());
+        assertEquals(Map.of("line", 2L, "attempts", 2L, "rule", "2 v A"), MiniJson.object(r.out()));
+        assertEquals("warning: " + rules + ":1: unknown kind 'x', line ignored\n", r.err());
+    }
+
+    @Test
+    void badOptionsAreTrouble() {
+        Ctl.Run name = explain("--ip", "mail.example");
+        assertEquals(2, name.exit());
+        assertTrue(name.err().contains("--ip wants an IPv4 or IPv6 address, not 'mail.example'"), name.err());
+        assertEquals(2, explain("--ip", "192.0.2.256").exit());
+        assertEquals(2, explain().exit(), "--ip is required");
+        Ctl.Run behaviour = explain("--ip", "192.0.2.7", "--behaviour", "rude");
+        assertEquals(2, behaviour.exit());
+        assertTrue(behaviour.err().contains("unknown behaviour 'rude'; known: greetdelay, retryinterval, commanderrors"),
+                behaviour.err());
+        assertEquals(2, explain("--ip", "192.0.2.7", "--var", "=x").exit());
+        assertEquals(2, Ctl.run(ENV, "suspicion", "explain", dir.resolve("missing").toString(), "--ip", "192.0.2.7").exit());
+    }
+}

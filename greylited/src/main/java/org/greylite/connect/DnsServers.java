@@ -1,0 +1,87 @@
+package org.greylite.connect;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * Reads DNS server addresses as an administrator writes them: {@code 192.0.2.53}, {@code 192.0.2.53:5353},
+ * {@code 2001:db8::53}, {@code [2001:db8::53]:5353}. IP addresses only: a resolver named by a host name would
+ * need a resolver to find it.
+ */
+public final class DnsServers {
+
+    public static final int DNS_PORT = 53;
+
+    private static final Pattern IPV4 =
+            Pattern.compile("(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}");
+    private static final Pattern IPV6 = Pattern.compile("[0-9A-Fa-f:.]{2,45}");
+
+    private DnsServers() {
+    }
+
+    /**
+     * Parses one server.
+     *
+     * @param what names the setting in the error message, e.g. {@code --dns}
+     * @throws IllegalArgumentException naming the setting and what it wants
+     */
+    public static InetSocketAddress parse(String text, String what) {
+        String t = text.trim();
+        String host = t;
+        int port = DNS_PORT;
+        if (t.startsWith("[")) {
+            int close = t.indexOf(']');
+            String rest = close < 0 ? "" : t.substring(close + 1);
+            if (close < 0 || !(rest.isEmpty() || rest.startsWith(":"))) {
+                throw bad(text, what);
+            }
+            host = t.substring(1, close);
+            port = rest.isEmpty() ? DNS_PORT : port(rest.substring(1), text, what);
+        } else if (t.indexOf(':') >= 0 && t.indexOf(':') == t.lastIndexOf(':')) {
+            // One colon: IPv4:PORT. Several: a bare IPv6 address, which takes no port.
+            host = t.substring(0, t.indexOf(':'));
+            port = port(t.substring(t.indexOf(':') + 1), text, what);
+        }
+        boolean v4 = IPV4.matcher(host).matches();
+        if (!v4 && !(host.indexOf(':') >= 0 && IPV6.matcher(host).matches())) {
+            throw bad(text, what);
+        }
+        try {
+            // A literal: getByName parses it without asking any DNS.
+            return new InetSocketAddress(InetAddress.getByName(host), port);
+        } catch (UnknownHostException e) {
+            throw bad(text, what);
+        }
+    }
+
+    /** Parses a space-separated list, as in djbdns' {@code DNSCACHEIP}. */
+    public static List<InetSocketAddress> parseList(String text, String what) {
+        List<InetSocketAddress> servers = new ArrayList<>();
+        for (String entry : text.trim().split("\\s+")) {
+            if (!entry.isEmpty()) {
+                servers.add(parse(entry, what));
+            }
+        }
+        return servers;
+    }
+
+    private static int port(String text, String whole, String what) {
+        if (!text.matches("[0-9]{1,5}")) {
+            throw bad(whole, what);
+        }
+        int port = Integer.parseInt(text);
+        if (port < 1 || port > 65535) {
+            throw bad(whole, what);
+        }
+        return port;
+    }
+
+    private static IllegalArgumentException bad(String text, String what) {
+        return new IllegalArgumentException(what + " wants an IP address with an optional port (192.0.2.53, "
+                + "192.0.2.53:5353, [2001:db8::53]:5353), not '" + text + "'");
+    }
+}

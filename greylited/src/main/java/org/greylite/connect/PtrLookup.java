@@ -1,0 +1,349 @@
+package org.greylite.connect;
+
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.PortUnreachableException;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
+import java.util.stream.Collectors;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xbill.DNS.AAAARecord;
+import org.xbill.DNS.ARecord;
+import org.xbill.DNS.DClass;
+import org.xbill.DNS.ExtendedResolver;
+import org.xbill.DNS.Message;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.PTRRecord;
+import org.xbill.DNS.Rcode;
+import org.xbill.DNS.Record;
+import org.xbill.DNS.Resolver;
+import org.xbill.DNS.ResolverConfig;
+import org.xbill.DNS.ReverseMap;
+import org.xbill.DNS.SOARecord;
+import org.xbill.DNS.Section;
+import org.xbill.DNS.SimpleResolver;
+import org.xbill.DNS.Type;
+
+/**
+ * The client's PTR name for {@code r} suspicion rules, as tcpserver's {@code TCPREMOTEHOST} would give it,
+ * but only when the name is forward-confirmed (FCrDNS): the name's A records (AAAA for an IPv6 client)
+ * include the client's address. Anyone can write any name into the PTR record of their own addresses;
+ * only the forward zone shows that the name's owner agrees. No PTR record, no confirmation, or no answer
+ * within the timeout all give the empty name, which {@code r ^$} matches.
+ *
+ * <p><b>Asynchronous.</b> {@link #lookup} returns at once; the queries go out through dnsjava's
+ * non-blocking resolver and no thread waits for them. The whole lookup (PTR, then the forward lookups of up
+ * to {@value #MAX_NAMES} PTR names, in parallel) is bounded by one timeout.
+ *
+ * <p><b>Cache.</b> Answers are kept per address for their DNS time to live (the least TTL of the records
+ * used; for "no PTR record", the negative TTL of the zone's SOA), at most {@link #MAX_CACHE_TIME}, in a
+ * bounded LRU map. Failures (timeouts, SERVFAIL) are not kept: the next connection asks again. Concurrent
+ * connections from one address share the lookup in flight.
+ */
+public final class PtrLookup {
+
+    /** The default bound on a whole lookup. */
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
+    /** No answer is kept longer than this, whatever its TTL. */
+    public static final Duration MAX_CACHE_TIME = Duration.ofMinutes(10);
+    /** How many addresses the cache holds. */
+    public static final int DEFAULT_CACHE_SIZE = 10_000;
+    /** How many names of a multi-PTR address are checked (a client with dozens of names is rare and odd). */
+    static final int MAX_NAMES = 3;
+
+    private static final Logger LOG = LoggerFactory.getLogger(PtrLookup.class);
+    private static final long FAILURE_WARNING_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
+    private static final Duration MIN_TRY_TIMEOUT = Duration.ofMillis(100);
+    private static final int TRIES_PER_SERVER = 2;
+
+    /**
+     * The outcome of one lookup; {@code ttlSeconds} below 1 means "do not cache". {@code failed}: the DNS
+     * did not answer (a timeout, SERVFAIL), as opposed to answering that there is no confirmed name.
+     */
+    private record Result(String name, long ttlSeconds, String why, boolean failed) {
+        Result(String name, long ttlSeconds, String why) {
+            this(name, ttlSeconds, why, false);
+        }
+
+        static Result failed(String why) {
+            return new Result("", 0, why, true);
+        }
+    }
+
+    /** What the forward lookup of one PTR name said. */
+    private record Forward(boolean confirmed, long ttlSeconds, String failure) {
+    }
+
+    private static final class Entry {
+        final CompletableFuture<Result> result = new CompletableFuture<>();
+        /** Guarded by the cache: false while the lookup is in flight. */
+        boolean settled;
+        long expiresAtNanos;
+    }
+
+    private final Resolver resolver;
+    private final Duration timeout;
+    private final LongSupplier nanoTime;
+    private final String description;
+    private final Map<InetAddress, Entry> cache;
+    private final AtomicLong lastFailureWarning = new AtomicLong();
+
+    PtrLookup(Resolver resolver, Duration timeout, int cacheSize, LongSupplier nanoTime, String description) {
+        this.resolver = resolver;
+        this.timeout = timeout;
+        this.nanoTime = nanoTime;
+        this.description = description;
+        this.cache = new LinkedHashMap<>(256, 0.75f, true) {
+            private static final long serialVersionUID = 1L;
+
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<InetAddress, Entry> eldest) {
+                return size() > cacheSize;
+            }
+        };
+        lastFailureWarning.set(nanoTime.getAsLong() - FAILURE_WARNING_INTERVAL_NANOS);
+    }
+
+    /**
+     * Lookups through {@code servers}, or through the system's resolvers ({@code /etc/resolv.conf}) when the
+     * list is empty.
+     *
+     * @param timeout the bound on a whole lookup (PTR and forward confirmation)
+     */
+    public static PtrLookup create(List<InetSocketAddress> servers, Duration timeout) {
+        List<InetSocketAddress> use = servers;
+        String origin = "";
+        if (use.isEmpty()) {
+            use = ResolverConfig.getCurrentConfig().servers();
+            origin = " (the system's)";
+        }
+        if (use.isEmpty()) {
+            use = List.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), DnsServers.DNS_PORT));
+        }
+        // Two rounds of queries (PTR, then A/AAAA) must fit in the timeout, each server tried twice.
+        Duration perTry = timeout.dividedBy(2L * TRIES_PER_SERVER * use.size());
+        if (perTry.compareTo(MIN_TRY_TIMEOUT) < 0) {
+            perTry = MIN_TRY_TIMEOUT;
+        }
+        List<Resolver> resolvers = new ArrayList<>(use.size());
+        for (InetSocketAddress server : use) {
+            SimpleResolver simple = new SimpleResolver(server);
+            simple.setTimeout(perTry);
+            resolvers.add(simple);
+        }
+        ExtendedResolver resolver = new ExtendedResolver(resolvers);
+        resolver.setRetries(TRIES_PER_SERVER);
+        resolver.setTimeout(timeout);
+        String names = use.stream().map(PtrLookup::hostPort).collect(Collectors.joining(" "));
+        return new PtrLookup(resolver, timeout, DEFAULT_CACHE_SIZE, System::nanoTime,
+                "PTR lookups via " + names + origin + ", timeout " + timeout.toMillis() + " ms");
+    }
+
+    /**
+     * The client's confirmed PTR name, lower case, without the final dot; the empty string when it has none
+     * or the DNS did not answer in time. Never completes exceptionally.
+     */
+    public CompletableFuture<String> lookup(InetAddress client) {
+        InetAddress address = AccessRules.unmapped(client);
+        Entry entry;
+        boolean start = false;
+        synchronized (cache) {
+            entry = cache.get(address);
+            if (entry == null || entry.settled && nanoTime.getAsLong() - entry.expiresAtNanos >= 0) {
+                entry = new Entry();
+                cache.put(address, entry);
+                start = true;
+            }
+        }
+        if (start) {
+            Entry e = entry;
+            resolve(address)
+                    .completeOnTimeout(Result.failed("no answer within " + timeout.toMillis() + " ms"),
+                            timeout.toNanos(), TimeUnit.NANOSECONDS)
+                    .exceptionally(t -> Result.failed(describe(t)))
+                    .thenAccept(r -> settle(address, e, r));
+        }
+        return entry.result.thenApply(Result::name);
+    }
+
+    /** Describes the resolver and timeout, for the start-up log. */
+    public String describe() {
+        return description;
+    }
+
+    private void settle(InetAddress address, Entry entry, Result r) {
+        synchronized (cache) {
+            entry.settled = true;
+            if (r.ttlSeconds() > 0) {
+                long seconds = Math.min(r.ttlSeconds(), MAX_CACHE_TIME.getSeconds());
+                entry.expiresAtNanos = nanoTime.getAsLong() + TimeUnit.SECONDS.toNanos(seconds);
+            } else if (cache.get(address) == entry) {
+                cache.remove(address);
+            }
+        }
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("PTR {}: {} ({})", address.getHostAddress(), r.name().isEmpty() ? "-" : r.name(), r.why());
+        }
+        if (r.failed()) {
+            warnFailure(address, r.why());
+        }
+        entry.result.complete(r);
+    }
+
+    /** A failing DNS would log a line per connection: say it once a minute. */
+    private void warnFailure(InetAddress address, String why) {
+        long now = nanoTime.getAsLong();
+        long last = lastFailureWarning.get();
+        if (now - last >= FAILURE_WARNING_INTERVAL_NANOS && lastFailureWarning.compareAndSet(last, now)) {
+            LOG.warn("PTR lookups fail (client {}: {}); such clients get the empty name; {}",
+                    address.getHostAddress(), why, description);
+        }
+    }
+
+    // ---------------------------------------------------------------- the queries
+
+    private CompletableFuture<Result> resolve(InetAddress address) {
+        return query(ReverseMap.fromAddress(address), Type.PTR).thenCompose(response -> {
+            int rcode = response.getRcode();
+            if (rcode == Rcode.NXDOMAIN) {
+                return CompletableFuture.completedFuture(new Result("", negativeTtl(response), "no PTR record"));
+            }
+            if (rcode != Rcode.NOERROR) {
+                return CompletableFuture.completedFuture(Result.failed("PTR query: " + Rcode.string(rcode)));
+            }
+            List<PTRRecord> ptrs = new ArrayList<>();
+            for (Record record : response.getSection(Section.ANSWER)) {
+                if (record instanceof PTRRecord ptr && ptrs.size() < MAX_NAMES) {
+                    ptrs.add(ptr);
+                }
+            }
+            if (ptrs.isEmpty()) {
+                return CompletableFuture.completedFuture(new Result("", negativeTtl(response), "no PTR record"));
+            }
+            int type = address instanceof Inet4Address ? Type.A : Type.AAAA;
+            List<CompletableFuture<Forward>> forwards = new ArrayList<>(ptrs.size());
+            for (PTRRecord ptr : ptrs) {
+                forwards.add(query(ptr.getTarget(), type)
+                        .thenApply(answer -> forward(answer, address))
+                        .exceptionally(t -> new Forward(false, 0, describe(t))));
+            }
+            return CompletableFuture.allOf(forwards.toArray(CompletableFuture[]::new))
+                    .thenApply(done -> choose(ptrs, forwards));
+        });
+    }
+
+    private CompletableFuture<Message> query(Name name, int type) {
+        try {
+            return resolver.sendAsync(Message.newQuery(Record.newRecord(name, type, DClass.IN))).toCompletableFuture();
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /** Whether the A/AAAA answer includes the client's address. */
+    private static Forward forward(Message answer, InetAddress address) {
+        int rcode = answer.getRcode();
+        if (rcode == Rcode.NXDOMAIN) {
+            return new Forward(false, negativeTtl(answer), null);
+        }
+        if (rcode != Rcode.NOERROR) {
+            return new Forward(false, 0, Rcode.string(rcode));
+        }
+        byte[] wanted = address.getAddress();
+        long ttl = Long.MAX_VALUE;
+        boolean any = false;
+        for (Record record : answer.getSection(Section.ANSWER)) {
+            InetAddress a = record instanceof ARecord r ? r.getAddress()
+                    : record instanceof AAAARecord r ? r.getAddress() : null;
+            if (a == null) {
+                continue;
+            }
+            any = true;
+            ttl = Math.min(ttl, record.getTTL());
+            if (Arrays.equals(AccessRules.unmapped(a).getAddress(), wanted)) {
+                return new Forward(true, record.getTTL(), null);
+            }
+        }
+        return new Forward(false, any ? ttl : negativeTtl(answer), null);
+    }
+
+    private static Result choose(List<PTRRecord> ptrs, List<CompletableFuture<Forward>> forwards) {
+        String failure = null;
+        long ttl = Long.MAX_VALUE;
+        List<String> names = new ArrayList<>(ptrs.size());
+        for (int i = 0; i < ptrs.size(); i++) {
+            PTRRecord ptr = ptrs.get(i);
+            Forward f = forwards.get(i).join();
+            String name = text(ptr.getTarget());
+            names.add(name);
+            if (f.confirmed()) {
+                return new Result(name, Math.min(ptr.getTTL(), f.ttlSeconds()), "confirmed");
+            }
+            if (f.failure() != null && failure == null) {
+                failure = "forward lookup of " + name + ": " + f.failure();
+            }
+            ttl = Math.min(ttl, Math.min(ptr.getTTL(), f.ttlSeconds()));
+        }
+        if (failure != null) {
+            return Result.failed(failure);
+        }
+        return new Result("", ttl, "PTR " + String.join(" ", names) + " does not resolve back to the address");
+    }
+
+    /** The negative-caching TTL of RFC 2308: the SOA's own TTL or its minimum, whichever is less; none without SOA. */
+    private static long negativeTtl(Message response) {
+        for (Record record : response.getSection(Section.AUTHORITY)) {
+            if (record instanceof SOARecord soa) {
+                return Math.min(soa.getTTL(), soa.getMinimum());
+            }
+        }
+        return 0;
+    }
+
+    /** Lower case, without the final dot; the root name (a PTR to ".") is no name. */
+    private static String text(Name name) {
+        String s = name.toString(true).toLowerCase(Locale.ROOT);
+        return s.equals(".") ? "" : s;
+    }
+
+    static String describe(Throwable e) {
+        Throwable t = e;
+        while ((t instanceof ExecutionException || t instanceof CompletionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        if (t instanceof TimeoutException || t instanceof SocketTimeoutException) {
+            return "timed out";
+        }
+        if (t instanceof PortUnreachableException) {
+            return "port unreachable (no DNS server there)";
+        }
+        String message = t.getMessage();
+        return message == null || message.isBlank() ? t.getClass().getSimpleName() : message;
+    }
+
+    private static String hostPort(InetSocketAddress a) {
+        String host = a.getAddress().getHostAddress();
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
+    }
+
+    @Override
+    public String toString() {
+        return description;
+    }
+}

@@ -1,0 +1,193 @@
+package org.greylite.connect;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class AccessRulesTest {
+
+    private static AccessRules rules(String... lines) {
+        return AccessRules.parse("tcp.smtp", List.of(lines));
+    }
+
+    private static Optional<AccessRule> lookup(AccessRules rules, String address) throws Exception {
+        return rules.lookup(InetAddress.getByName(address));
+    }
+
+    /** The line number of the rule that applies, 0 for none. */
+    private static int line(AccessRules rules, String address) throws Exception {
+        return lookup(rules, address).map(AccessRule::line).orElse(0);
+    }
+
+    @Test
+    void theMostSpecificAddressWinsWhateverTheOrder() throws Exception {
+        AccessRules r = rules(
+                ":allow",
+                "10.:deny",
+                "10.1.:allow",
+                "10.1.2.:deny",
+                "10.1.2.3:allow");
+        assertTrue(r.problems().isEmpty(), r.problems().toString());
+        assertEquals(5, line(r, "10.1.2.3"));
+        assertEquals(4, line(r, "10.1.2.4"));
+        assertEquals(3, line(r, "10.1.3.4"));
+        assertEquals(2, line(r, "10.2.3.4"));
+        assertEquals(1, line(r, "192.0.2.1"));
+        assertEquals(1, line(r, "2001:db8::1"), "the empty address covers IPv6 clients too");
+    }
+
+    @Test
+    void withoutAMatchingRuleTheClientIsAllowedWithNoVariables() throws Exception {
+        assertEquals(Optional.empty(), lookup(rules("127.:allow,RELAYCLIENT=\"\""), "192.0.2.1"));
+        assertEquals(Optional.empty(), lookup(rules(), "192.0.2.1"));
+    }
+
+    @Test
+    void variablesAreSetWithAnyQuoteCharacter() throws Exception {
+        AccessRule rule = lookup(rules("127.0.0.1:allow,RELAYCLIENT=\"\",TCPLOCALHOST=/mx.example/,N='5',Q=\"a,b\""),
+                "127.0.0.1").orElseThrow();
+        assertTrue(rule.allowed());
+        assertEquals(Map.of("RELAYCLIENT", "", "TCPLOCALHOST", "mx.example", "N", "5", "Q", "a,b"), rule.variables());
+        assertEquals("tcp.smtp:1 (127.0.0.1:allow,RELAYCLIENT=\"\",TCPLOCALHOST=/mx.example/,N='5',Q=\"a,b\")",
+                rule.toString());
+        AccessRule deny = lookup(rules("192.0.2.:deny"), "192.0.2.77").orElseThrow();
+        assertFalse(deny.allowed());
+    }
+
+    @Test
+    void rangesStandForOneRulePerValue() throws Exception {
+        AccessRules r = rules("1.2.3.37-53:deny", "10.2-3.:allow,X=\"\"");
+        assertTrue(r.problems().isEmpty(), r.problems().toString());
+        assertEquals(0, line(r, "1.2.3.36"));
+        assertEquals(1, line(r, "1.2.3.37"));
+        assertEquals(1, line(r, "1.2.3.53"));
+        assertEquals(0, line(r, "1.2.3.54"));
+        assertEquals(0, line(r, "10.1.0.1"));
+        assertEquals(2, line(r, "10.2.0.1"));
+        assertEquals(2, line(r, "10.3.255.255"));
+        assertEquals(0, line(r, "10.4.0.1"));
+    }
+
+    @Test
+    void ipv6AndCidrExtendTheFormat() throws Exception {
+        AccessRules r = rules(
+                "2001:db8::/32:allow,WHITELISTED=\"\"",
+                "2001:db8:1::/48:deny",
+                "2001:db8:1::25:allow",
+                "::1:allow,RELAYCLIENT=\"\"",
+                "192.0.2.128/25:deny",
+                "::ffff:198.51.100.0/120:allow,MAPPED=\"\"");
+        assertTrue(r.problems().isEmpty(), r.problems().toString());
+        assertEquals(1, line(r, "2001:db8:2::1"));
+        assertEquals(2, line(r, "2001:db8:1::1"));
+        assertEquals(3, line(r, "2001:db8:1::25"));
+        assertEquals(4, line(r, "::1"));
+        assertEquals(0, line(r, "2001:db9::1"));
+        assertEquals(0, line(r, "192.0.2.127"));
+        assertEquals(5, line(r, "192.0.2.128"));
+        assertEquals(6, line(r, "198.51.100.9"), "a mapped network is an IPv4 network");
+        assertEquals(0, line(r, "127.0.0.1"), "IPv6 rules say nothing about IPv4 clients");
+    }
+
+    @Test
+    void amongEqualAddressesTheFirstLineWinsAndTheOtherIsReported() throws Exception {
+        AccessRules r = rules("127.0.0.1:allow,A=\"1\"", "127.0.0.1:deny", "127.0.0.:allow");
+        assertEquals(1, line(r, "127.0.0.1"));
+        assertEquals(2, r.ruleCount());
+        assertEquals(List.of("tcp.smtp:2: the same address as line 1, which comes first; line never used"),
+                r.problems().stream().map(Object::toString).toList());
+    }
+
+    @Test
+    void commentsBlankLinesAndTrailingBlanksAreIgnored() throws Exception {
+        AccessRules r = rules("# relay for the local machine", "", "   ", "127.:allow,RELAYCLIENT=\"\"  \t", "\r");
+        assertTrue(r.problems().isEmpty(), r.problems().toString());
+        assertEquals(1, r.ruleCount());
+        assertEquals(4, line(r, "127.0.0.1"));
+    }
+
+    @Test
+    void unusableLinesAreReportedAndTheRestLoads() throws Exception {
+        AccessRules r = rules(
+                "1.2.3.4:permit",
+                "1.2.3.4:allowed",
+                "1.2.3.4:allow,X",
+                "1.2.3.4:allow,X=\"open",
+                "=mx.example:allow",
+                "joe@1.2.3.4:allow",
+                "1.2.3:deny",
+                "1.2.3.4.:deny",
+                "1.2.300.:deny",
+                "1.2.03.:deny",
+                "1.2.9-3.:deny",
+                "2001:db8::/129:deny",
+                "2001:zz8::/32:deny",
+                "10.:deny");
+        assertEquals(1, r.ruleCount());
+        assertEquals(14, line(r, "10.0.0.1"));
+        List<String> problems = r.problems().stream().map(Object::toString).toList();
+        assertEquals(13, problems.size(), String.join("\n", problems));
+        assertEquals("tcp.smtp:1: no ':allow' or ':deny' after the address; line ignored", problems.get(0));
+        assertEquals("tcp.smtp:2: expected ',NAME=\"VALUE\"' after 'allow', found 'ed'; line ignored", problems.get(1));
+        assertTrue(problems.get(4).contains("host-name rules ('=mx.example') are not supported"), problems.get(4));
+        assertTrue(problems.get(6).contains("'1.2.3' is neither an IPv4 address nor a prefix"), problems.get(6));
+        assertTrue(problems.get(8).contains("'300' in '1.2.300.' is not a number from 0 to 255"), problems.get(8));
+        for (int i = 0; i < problems.size(); i++) {
+            assertTrue(problems.get(i).startsWith("tcp.smtp:" + (i + 1) + ": "), problems.get(i));
+            assertTrue(problems.get(i).endsWith("; line ignored"), problems.get(i));
+        }
+    }
+
+    @Test
+    void reloadingFollowsTheFileAndKeepsTheLastGoodRules(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("tcp.smtp"), "127.:allow,RELAYCLIENT=\"\"\n");
+        MutableClock clock = new MutableClock();
+        ReloadingAccessRules r = new ReloadingAccessRules(file, clock);
+        InetAddress local = InetAddress.getByName("127.0.0.1");
+        assertEquals(Map.of("RELAYCLIENT", ""), r.lookup(local).orElseThrow().variables());
+
+        Files.writeString(file, "127.:deny\n# longer, so that the size changes too\n");
+        assertTrue(r.lookup(local).orElseThrow().allowed(), "not looked at again within the check interval");
+        clock.now = clock.now.plusMillis(ReloadingAccessRules.CHECK_INTERVAL_MILLIS);
+        assertFalse(r.lookup(local).orElseThrow().allowed(), "the edit is seen at the next check");
+
+        Files.delete(file);
+        assertFalse(r.reload(), "an unreadable file keeps the rules in force");
+        assertFalse(r.lookup(local).orElseThrow().allowed());
+        Files.writeString(file, ":allow,FROM_RELOAD=\"\"\n");
+        assertTrue(r.reload());
+        assertEquals(Map.of("FROM_RELOAD", ""), r.lookup(local).orElseThrow().variables());
+    }
+
+    private static final class MutableClock extends Clock {
+        Instant now = Instant.parse("2025-01-01T00:00:00Z");
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+    }
+}
