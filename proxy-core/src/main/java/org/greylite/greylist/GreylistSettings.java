@@ -11,9 +11,21 @@ import java.util.Objects;
  * @param whitelistLifetime passed triplets and auto-whitelist entries live this long after their last use
  * @param clientKeys        how the client address becomes a key
  * @param failOpen          on a greydb error: accept the mail (true) or answer 451 (false)
+ * @param normalizeSenders  key on the sender with SRS, BATV, +extensions and VERP numbers removed
+ *                          ({@link SenderNormalizer}), so tagged retries match their first attempt
+ * @param exemptRecipients  local parts never greylisted, in any domain (lower case): by default
+ *                          postmaster (RFC 5321 4.5.1) and abuse (RFC 2142), which must always reach a human
  */
 public record GreylistSettings(Duration minDelay, Duration retryWindow, Duration whitelistLifetime,
-                               ClientKeys clientKeys, boolean failOpen) {
+                               ClientKeys clientKeys, boolean failOpen, boolean normalizeSenders,
+                               java.util.Set<String> exemptRecipients) {
+
+    public static final java.util.Set<String> DEFAULT_EXEMPT_RECIPIENTS = java.util.Set.of("postmaster", "abuse");
+
+    public GreylistSettings(Duration minDelay, Duration retryWindow, Duration whitelistLifetime,
+                            ClientKeys clientKeys, boolean failOpen) {
+        this(minDelay, retryWindow, whitelistLifetime, clientKeys, failOpen, true, DEFAULT_EXEMPT_RECIPIENTS);
+    }
 
     public static final Duration DEFAULT_MIN_DELAY = Duration.ofMinutes(5);
     public static final Duration DEFAULT_RETRY_WINDOW = Duration.ofHours(24);
@@ -24,6 +36,7 @@ public record GreylistSettings(Duration minDelay, Duration retryWindow, Duration
         Objects.requireNonNull(retryWindow, "retryWindow");
         Objects.requireNonNull(whitelistLifetime, "whitelistLifetime");
         Objects.requireNonNull(clientKeys, "clientKeys");
+        exemptRecipients = exemptRecipients == null ? java.util.Set.of() : java.util.Set.copyOf(exemptRecipients);
         if (retryWindow.compareTo(minDelay) <= 0) {
             throw new IllegalArgumentException("retry-window (" + Durations.format(retryWindow)
                     + ") must be longer than min-delay (" + Durations.format(minDelay) + "), or no retry could ever pass");
@@ -36,22 +49,30 @@ public record GreylistSettings(Duration minDelay, Duration retryWindow, Duration
     }
 
     public GreylistSettings withMinDelay(Duration d) {
-        return new GreylistSettings(d, retryWindow, whitelistLifetime, clientKeys, failOpen);
+        return new GreylistSettings(d, retryWindow, whitelistLifetime, clientKeys, failOpen, normalizeSenders, exemptRecipients);
     }
 
     public GreylistSettings withRetryWindow(Duration d) {
-        return new GreylistSettings(minDelay, d, whitelistLifetime, clientKeys, failOpen);
+        return new GreylistSettings(minDelay, d, whitelistLifetime, clientKeys, failOpen, normalizeSenders, exemptRecipients);
     }
 
     public GreylistSettings withWhitelistLifetime(Duration d) {
-        return new GreylistSettings(minDelay, retryWindow, d, clientKeys, failOpen);
+        return new GreylistSettings(minDelay, retryWindow, d, clientKeys, failOpen, normalizeSenders, exemptRecipients);
     }
 
     public GreylistSettings withClientKeys(ClientKeys k) {
-        return new GreylistSettings(minDelay, retryWindow, whitelistLifetime, k, failOpen);
+        return new GreylistSettings(minDelay, retryWindow, whitelistLifetime, k, failOpen, normalizeSenders, exemptRecipients);
+    }
+
+    public GreylistSettings withNormalizeSenders(boolean on) {
+        return new GreylistSettings(minDelay, retryWindow, whitelistLifetime, clientKeys, failOpen, on, exemptRecipients);
+    }
+
+    public GreylistSettings withExemptRecipients(java.util.Set<String> localParts) {
+        return new GreylistSettings(minDelay, retryWindow, whitelistLifetime, clientKeys, failOpen, normalizeSenders, localParts);
     }
 
     public GreylistSettings withFailOpen(boolean open) {
-        return new GreylistSettings(minDelay, retryWindow, whitelistLifetime, clientKeys, open);
+        return new GreylistSettings(minDelay, retryWindow, whitelistLifetime, clientKeys, open, normalizeSenders, exemptRecipients);
     }
 }

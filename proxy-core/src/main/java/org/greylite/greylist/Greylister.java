@@ -75,6 +75,9 @@ public final class Greylister {
         if (request.skip() != null) {
             return Verdict.skipped(key);
         }
+        if (exempt(request.recipient())) {
+            return new Verdict(Action.ACCEPT, Reason.EXEMPT_RECIPIENT, key, 0, -1, null, 0);
+        }
         Instant now = clock.instant();
         try {
             switch (adminLists.lookup(request.client(), now)) {
@@ -89,7 +92,8 @@ public final class Greylister {
                 return new Verdict(Action.ACCEPT, Reason.WHITELISTED, key, 0, -1, null, 0);
             }
             boolean rememberedRetry = rememberedRetryInterval(key, now);
-            TripletKey triplet = new TripletKey(key, lower(request.sender()), lower(request.recipient()));
+            String sender = settings.normalizeSenders() ? SenderNormalizer.normalize(request.sender()) : lower(request.sender());
+            TripletKey triplet = new TripletKey(key, sender, lower(request.recipient()));
             return store.update(triplet, current -> {
                 // The retryinterval behaviour depends on the triplet's row, so suspicion is evaluated
                 // here, inside the transaction (it is pure and takes microseconds).
@@ -163,6 +167,16 @@ public final class Greylister {
     /** Removes expired rows now; for the scheduled clean-up. */
     public int purgeExpired() {
         return store.purgeExpired(clock.instant(), settings.retryWindow(), settings.whitelistLifetime());
+    }
+
+    /** postmaster@ and abuse@ (by default) must always reach a human: never greylisted, in any domain. */
+    private boolean exempt(String recipient) {
+        if (settings.exemptRecipients().isEmpty()) {
+            return false;
+        }
+        int at = recipient.lastIndexOf('@');
+        String local = (at < 0 ? recipient : recipient.substring(0, at)).toLowerCase(Locale.ROOT);
+        return settings.exemptRecipients().contains(local);
     }
 
     private static String lower(String address) {

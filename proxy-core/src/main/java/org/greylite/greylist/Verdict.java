@@ -32,6 +32,7 @@ public record Verdict(Action action, Reason reason, String clientKey, int attemp
     /** Why; the names appear in logs and metrics. */
     public enum Reason {
         SKIPPED("skipped"),
+        EXEMPT_RECIPIENT("exempt-recipient"),
         BLACKLISTED("blacklisted"),
         WHITELISTED("whitelisted"),
         PASSED("passed"),

@@ -495,6 +495,35 @@ class GreylisterTest {
         assertVerdict(Action.REJECT, Reason.BLACKLISTED, g.decide(rcpt("192.0.2.66", "a@x", "b@y")));
     }
 
+    // ---------------------------------------------------------------- senders and recipients
+
+    @Test
+    void postmasterAndAbuseAreNeverGreylisted() {
+        Greylister g = greylister(SuspicionPolicy.NONE);
+        assertVerdict(Action.ACCEPT, Reason.EXEMPT_RECIPIENT, g.decide(rcpt("192.0.2.7", "a@x", "PostMaster@example.org")));
+        assertVerdict(Action.ACCEPT, Reason.EXEMPT_RECIPIENT, g.decide(rcpt("192.0.2.7", "a@x", "postmaster")));
+        assertVerdict(Action.ACCEPT, Reason.EXEMPT_RECIPIENT, g.decide(rcpt("192.0.2.7", "a@x", "abuse@example.org")));
+        assertVerdict(Action.GREYLIST, Reason.FIRST_ATTEMPT, g.decide(rcpt("192.0.2.7", "a@x", "postmaster2@example.org")));
+        Greylister strict = greylister(SuspicionPolicy.NONE, GreylistSettings.defaults().withExemptRecipients(Set.of()));
+        assertVerdict(Action.GREYLIST, Reason.FIRST_ATTEMPT, strict.decide(rcpt("192.0.2.8", "a@x", "abuse@example.org")));
+    }
+
+    @Test
+    void retriesWithFreshBatvTagsMatchTheirFirstAttempt() {
+        Greylister g = greylister(SuspicionPolicy.NONE);
+        assertVerdict(Action.GREYLIST, Reason.FIRST_ATTEMPT, g.decide(rcpt("192.0.2.7", "prvs=1234abcd=alice@x.example", "b@y")));
+        clock.advance(MIN_DELAY);
+        assertVerdict(Action.ACCEPT, Reason.PASSED, g.decide(rcpt("192.0.2.7", "prvs=9876fedc=alice@x.example", "b@y")));
+    }
+
+    @Test
+    void withoutNormalisationEveryTagIsANewTriplet() {
+        Greylister g = greylister(SuspicionPolicy.NONE, GreylistSettings.defaults().withNormalizeSenders(false));
+        g.decide(rcpt("192.0.2.7", "bounce-1111@lists.example", "b@y"));
+        clock.advance(MIN_DELAY);
+        assertVerdict(Action.GREYLIST, Reason.FIRST_ATTEMPT, g.decide(rcpt("192.0.2.7", "bounce-2222@lists.example", "b@y")));
+    }
+
     // ---------------------------------------------------------------- retryinterval
 
     /** Trap clients that retry too fast, as greylite(8)'s example does: "100 b retryinterval". */
