@@ -62,7 +62,7 @@ class ProxyEndToEndTest {
     @Test
     void firstAttemptIsGreylistedAndTheRcptNeverReachesTheUpstream() throws IOException {
         try (RawClient c = proxy.client().hello()) {
-            assertEquals("451 4.7.1 <b@example.com>: greylisted, retry later", attempt(c, "a@example.org", "b@example.com"));
+            assertEquals("451 4.7.1 <b@example.com>: greylisted, please retry in 300 seconds", attempt(c, "a@example.org", "b@example.com"));
             c.command("QUIT", 221);
         }
         assertTrue(upstream.sawCommandStartingWith("MAIL FROM:<a@example.org>"));

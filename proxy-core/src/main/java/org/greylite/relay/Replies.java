@@ -10,16 +10,26 @@ import org.greylite.smtp.Reply;
  * {@code {rcpt}} (the recipient) and {@code {seconds}} (until a retry can count).
  *
  * @param hostname         the name the proxy gives in 421 replies
- * @param greylistTemplate e.g. {@code 451 4.7.1 <{rcpt}>: greylisted, retry later}
+ * @param greylistTemplate e.g. {@code 451 4.7.1 <{rcpt}>: greylisted, please retry in {seconds} seconds};
+ *                         or {@code disguise}: one of several ordinary-looking temporary failures at random
+ *                         (as greylite did), so that bots cannot tell greylisting from a busy server
  */
 public record Replies(String hostname, String greylistTemplate) {
 
-    public static final String DEFAULT_GREYLIST = "451 4.7.1 <{rcpt}>: greylisted, retry later";
+    /** Tells a legitimate sender's administrator what happens and when to come back. */
+    public static final String DEFAULT_GREYLIST = "451 4.7.1 <{rcpt}>: greylisted, please retry in {seconds} seconds";
+    /** The template word that asks for disguised replies. */
+    public static final String DISGUISE = "disguise";
+    private static final String[] DISGUISES = {
+        "451 4.3.0 Temporary local problem, please try again later",
+        "452 4.3.1 Insufficient system storage, please try again later",
+        "451 4.4.5 System congested, please try again later",
+    };
 
     public Replies {
         Objects.requireNonNull(hostname, "hostname");
         Objects.requireNonNull(greylistTemplate, "greylistTemplate");
-        if (!greylistTemplate.matches("4\\d\\d [^\\r\\n]*")) {
+        if (!greylistTemplate.equals(DISGUISE) && !greylistTemplate.matches("4\\d\\d [^\\r\\n]*")) {
             throw new IllegalArgumentException("the greylisting reply must be a 4xx code and a text on one line: '"
                     + greylistTemplate + "'");
         }
@@ -36,7 +46,9 @@ public record Replies(String hostname, String greylistTemplate) {
         if (v.action() == Verdict.Action.REJECT) {
             return Reply.local(554, "5.7.1 <" + printable(recipient) + ">: mail from your address is refused");
         }
-        String text = greylistTemplate.replace("{rcpt}", printable(recipient))
+        String template = greylistTemplate.equals(DISGUISE)
+                ? DISGUISES[java.util.concurrent.ThreadLocalRandom.current().nextInt(DISGUISES.length)] : greylistTemplate;
+        String text = template.replace("{rcpt}", printable(recipient))
                 .replace("{seconds}", Long.toString(v.retryAfterSeconds()));
         return Reply.local(Integer.parseInt(text.substring(0, 3)), text.substring(4));
     }

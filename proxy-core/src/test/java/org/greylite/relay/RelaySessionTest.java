@@ -26,7 +26,7 @@ class RelaySessionTest {
 
     private static final String GREETING = "220 mx.example.org ESMTP\r\n";
     private static final String EHLO_REPLY = "250-mx.example.org\r\n250-PIPELINING\r\n250-CHUNKING\r\n250 8BITMIME\r\n";
-    private static final String GREYLISTED = "451 4.7.1 <grey@y>: greylisted, retry later\r\n";
+    private static final String GREYLISTED = "451 4.7.1 <grey@y>: greylisted, please retry in 300 seconds\r\n";
     private static final String UNAVAILABLE =
             "421 4.3.0 proxy.example.org service temporarily unavailable, closing connection\r\n";
 

@@ -20,7 +20,7 @@ class RepliesTest {
 
     @Test
     void theDefaultGreylistingReply() {
-        assertEquals("451 4.7.1 <b@example.org>: greylisted, retry later\r\n",
+        assertEquals("451 4.7.1 <b@example.org>: greylisted, please retry in 300 seconds\r\n",
                 raw(Replies.defaults("mx").forRefusal(GREYLISTED, "b@example.org")));
     }
 
@@ -29,6 +29,19 @@ class RepliesTest {
         Replies r = new Replies("mx", "450 4.2.0 <{rcpt}> try again in {seconds} s");
         assertEquals("450 4.2.0 <b@y> try again in 300 s\r\n", raw(r.forRefusal(GREYLISTED, "b@y")));
         assertEquals(450, r.forRefusal(GREYLISTED, "b@y").code());
+    }
+
+    @Test
+    void disguisedRepliesAreOrdinaryTemporaryFailuresThatVary() {
+        Replies r = new Replies("mx", Replies.DISGUISE);
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (int i = 0; i < 200; i++) {
+            org.greylite.smtp.Reply reply = r.forRefusal(GREYLISTED, "b@y");
+            assertTrue(reply.code() == 451 || reply.code() == 452, raw(reply));
+            assertTrue(!raw(reply).toLowerCase().contains("greylist"), raw(reply));
+            seen.add(raw(reply));
+        }
+        assertTrue(seen.size() > 1, "not always the same reply: " + seen);
     }
 
     @Test
