@@ -71,15 +71,25 @@ public final class Environment {
 
     /**
      * {@code base} with the durations of {@code GREYLITE_MIN_DELAY}, {@code GREYLITE_RETRY_WINDOW} and
-     * {@code GREYLITE_WHITELIST_LIFETIME} applied where they are set.
+     * {@code GREYLITE_WHITELIST_LIFETIME}, and the client identity of {@code GREYLITE_CLIENT_KEY}
+     * ({@code ip}, {@code net} or {@code smart}), applied where they are set.
      *
      * @throws IllegalArgumentException naming the variable at fault
      */
     public static GreylistSettings greylistSettings(Map<String, String> env, GreylistSettings base) {
+        org.greylite.greylist.ClientKeys keys = base.clientKeys();
+        String k = env.get("GREYLITE_CLIENT_KEY");
+        if (k != null && !k.isBlank()) {
+            try {
+                keys = org.greylite.greylist.ClientKeys.parse(k);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("GREYLITE_CLIENT_KEY: " + e.getMessage());
+            }
+        }
         return new GreylistSettings(
                 duration(env, "GREYLITE_MIN_DELAY", base.minDelay()),
                 duration(env, "GREYLITE_RETRY_WINDOW", base.retryWindow()),
                 duration(env, "GREYLITE_WHITELIST_LIFETIME", base.whitelistLifetime()),
-                base.clientKeys(), base.failOpen());
+                keys, base.failOpen(), base.normalizeSenders(), base.exemptRecipients());
     }
 }

@@ -5,14 +5,22 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 
 /**
- * What "the client" means in a triplet and on the auto-whitelist: its exact address, or the network
- * around it. Keying on the network lets senders that retry from another address of the same pool
- * (common for large providers) match their first attempt.
+ * What "the client" means in a triplet and on the auto-whitelist. Big senders retry from another
+ * address of a pool; keyed on the exact address, such a message is greylisted again at every retry.
+ * <ul>
+ * <li>{@code ip}: the exact address;</li>
+ * <li>{@code net}: the /24 (IPv4) or /64 (IPv6) around it (prefixes configurable);</li>
+ * <li>{@code smart} (the default): the registrable domain of the client's forward-confirmed PTR name
+ *     ({@code mail-ot1-f41.google.com} becomes {@code google.com}, by the Public Suffix List), unless the
+ *     name looks dynamic ({@link DynamicNames}); otherwise the network, as {@code net}.</li>
+ * </ul>
+ * The PTR name handed in must be forward-confirmed: greylited's lookup confirms it; under tcpserver,
+ * TCPREMOTEHOST is what tcpserver found (use its {@code -p} option to have it confirmed).
  */
 public final class ClientKeys {
 
     /** How a client address becomes a key. */
-    public enum Mode { IP, NET }
+    public enum Mode { IP, NET, SMART }
 
     private final Mode mode;
     private final int ipv4Prefix;
@@ -27,9 +35,55 @@ public final class ClientKeys {
         this.ipv6Prefix = ipv6Prefix;
     }
 
-    /** The default: /24 for IPv4, /64 for IPv6. */
+    /** /24 for IPv4, /64 for IPv6. */
     public static ClientKeys networks() {
         return new ClientKeys(Mode.NET, 24, 64);
+    }
+
+    /** The default: the PTR name's registrable domain when it says who sends, else the /24 or /64. */
+    public static ClientKeys smart() {
+        return new ClientKeys(Mode.SMART, 24, 64);
+    }
+
+    /** {@code ip}, {@code net} or {@code smart}, as the --client-key setting writes it. */
+    public static ClientKeys parse(String mode) {
+        switch (mode.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "ip":
+                return exactAddresses();
+            case "net":
+                return networks();
+            case "smart":
+                return smart();
+            default:
+                throw new IllegalArgumentException("the client key must be 'ip', 'net' or 'smart', not '" + mode + "'");
+        }
+    }
+
+    /**
+     * The key for a client with this address and (forward-confirmed, possibly empty) PTR name: a
+     * domain in smart mode when the name allows, else as {@link #keyFor(InetAddress)}.
+     */
+    public String keyFor(InetAddress address, String ptrName) {
+        if (mode == Mode.SMART && ptrName != null && !ptrName.isEmpty()) {
+            InetAddress a = unmapped(address);
+            if (!DynamicNames.looksDynamic(ptrName, a)) {
+                String domain = registrableDomain(ptrName);
+                if (domain != null) {
+                    return domain;
+                }
+            }
+        }
+        return keyFor(address);
+    }
+
+    /** The name's registrable domain by the Public Suffix List, or null (a bare suffix, an odd name). */
+    static String registrableDomain(String name) {
+        try {
+            com.google.common.net.InternetDomainName d = com.google.common.net.InternetDomainName.from(name);
+            return d.isUnderPublicSuffix() ? d.topPrivateDomain().toString() : null;
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            return null;
+        }
     }
 
     public static ClientKeys exactAddresses() {
@@ -44,7 +98,7 @@ public final class ClientKeys {
     public String keyFor(InetAddress address) {
         InetAddress a = unmapped(address);
         boolean v4 = a instanceof Inet4Address;
-        int prefix = mode == Mode.IP ? (v4 ? 32 : 128) : (v4 ? ipv4Prefix : ipv6Prefix);
+        int prefix = mode == Mode.IP ? (v4 ? 32 : 128) : (v4 ? ipv4Prefix : ipv6Prefix); // SMART falls back to NET
         if (prefix == (v4 ? 32 : 128)) {
             return a.getHostAddress();
         }

@@ -45,7 +45,7 @@ public record GreylistSettings(Duration minDelay, Duration retryWindow, Duration
 
     public static GreylistSettings defaults() {
         return new GreylistSettings(DEFAULT_MIN_DELAY, DEFAULT_RETRY_WINDOW, DEFAULT_WHITELIST_LIFETIME,
-                ClientKeys.networks(), true);
+                ClientKeys.smart(), true);
     }
 
     public GreylistSettings withMinDelay(Duration d) {

@@ -71,7 +71,7 @@ public final class Greylister {
     }
 
     private Verdict evaluate(RcptRequest request) {
-        String key = settings.clientKeys().keyFor(request.client());
+        String key = settings.clientKeys().keyFor(request.client(), request.facts().ptrName());
         if (request.skip() != null) {
             return Verdict.skipped(key);
         }

@@ -495,6 +495,45 @@ class GreylisterTest {
         assertVerdict(Action.REJECT, Reason.BLACKLISTED, g.decide(rcpt("192.0.2.66", "a@x", "b@y")));
     }
 
+    // ---------------------------------------------------------------- client identity
+
+    private static RcptRequest fromHost(String ip, String ptr, String from, String to) {
+        try {
+            return new RcptRequest(InetAddress.getByName(ip), new ClientFacts(ip, ptr, "helo", from, to, null, null), null);
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Test
+    void smartIdentityLetsAPoolRetryFromAnotherAddressOfTheSameDomain() {
+        Greylister g = greylister(SuspicionPolicy.NONE); // smart is the default
+        Verdict first = g.decide(fromHost("209.85.220.41", "mail-sor-f41.google.com", "a@gmail.com", "b@y"));
+        assertEquals("google.com", first.clientKey());
+        clock.advance(MIN_DELAY);
+        Verdict retry = g.decide(fromHost("74.125.82.171", "mail-wm1-f171.google.com", "a@gmail.com", "b@y"));
+        assertVerdict(Action.ACCEPT, Reason.PASSED, retry);
+    }
+
+    @Test
+    void smartIdentityDoesNotTrustDynamicLookingNames() {
+        Greylister g = greylister(SuspicionPolicy.NONE);
+        Verdict first = g.decide(fromHost("203.0.113.7", "203-0-113-7.dsl.isp.example", "a@x", "b@y"));
+        assertEquals("203.0.113.0/24", first.clientKey(), "a dynamic name falls back to the network");
+        clock.advance(MIN_DELAY);
+        Verdict other = g.decide(fromHost("198.51.100.9", "pool-198-51-100-9.isp.example", "a@x", "b@y"));
+        assertVerdict(Action.GREYLIST, Reason.FIRST_ATTEMPT, other);
+    }
+
+    @Test
+    void ipIdentityGreylistsEveryPoolAddressAgain() {
+        Greylister g = greylister(SuspicionPolicy.NONE, GreylistSettings.defaults().withClientKeys(ClientKeys.exactAddresses()));
+        g.decide(fromHost("209.85.220.41", "mail-sor-f41.google.com", "a@gmail.com", "b@y"));
+        clock.advance(MIN_DELAY);
+        assertVerdict(Action.GREYLIST, Reason.FIRST_ATTEMPT,
+                g.decide(fromHost("74.125.82.171", "mail-wm1-f171.google.com", "a@gmail.com", "b@y")));
+    }
+
     // ---------------------------------------------------------------- senders and recipients
 
     @Test
