@@ -3,6 +3,7 @@ package org.greylite.relay;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.EnumSet;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 
@@ -39,6 +40,13 @@ import org.slf4j.LoggerFactory;
  * 334; a RCPT under decision must reach the upstream (or not) before anything after it. While such a
  * reply or decision is outstanding, client input is queued, not interpreted; reading is paused when the
  * queue is large.
+ *
+ * <p><b>The null sender.</b> Mail from {@code <>} (bounces, and the probes other servers send to verify
+ * an address before accepting mail from it) is greylisted at DATA, not at RCPT, as Harris proposed:
+ * its RCPTs go to the upstream undecided, so a verification probe ({@code MAIL FROM:<>}, {@code RCPT},
+ * {@code QUIT}) gets the upstream's real answer; at DATA (or the first BDAT) every recipient the upstream
+ * accepted is decided, and if any is greylisted the DATA gets the greylisting reply and never reaches the
+ * upstream.
  */
 public final class RelaySession {
 
@@ -54,16 +62,17 @@ public final class RelaySession {
     private static final EhloReplyFilter EHLO_FILTER =
             new EhloReplyFilter(Set.of("STARTTLS", "XCLIENT", "XFORWARD", "XCLIENTPROXY"));
 
-    private enum Phase { WAITING_GREETING, COMMANDS, DATA, BDAT, REFUSING_DATA, CLOSED }
+    private enum Phase { WAITING_GREETING, COMMANDS, DATA, BDAT, DISCARDING_CHUNK, REFUSING_DATA, CLOSED }
 
     /** What a slot's command was, where its reply changes the session. */
-    private enum Kind { GREETING, EHLO, RCPT, DATA, DATA_END, BDAT, AUTH, QUIT, OTHER, LOCAL }
+    private enum Kind { GREETING, EHLO, RCPT, RCPT_DEFERRED, DATA, DATA_END, BDAT, AUTH, QUIT, OTHER, LOCAL }
 
     /** One reply owed to the client. */
     private static final class Slot {
         final Kind kind;
         Reply reply;
         boolean closeAfter;
+        String recipient; // RCPT_DEFERRED: the recipient to decide at DATA if the upstream accepts it
 
         Slot(Kind kind) {
             this.kind = kind;
@@ -74,6 +83,7 @@ public final class RelaySession {
     private final RcptPolicy policy;
     private final RelaySettings settings;
     private final SessionInfo info;
+    private final RelayEvents events;
     private final String clientAddress;
 
     private final ByteQueue inbox = new ByteQueue();
@@ -97,6 +107,8 @@ public final class RelaySession {
     // Envelope of the transaction in progress.
     private String helo = "";
     private String sender;           // null: no MAIL FROM yet
+    private final java.util.List<String> deferredRecipients = new java.util.ArrayList<>(); // null sender: decided at DATA
+    private boolean transactionRefused; // null sender: a BDAT got the greylisting reply; the rest is refused too
     private boolean authenticated;
 
     // For the session summary.
@@ -106,12 +118,21 @@ public final class RelaySession {
     private int rcptAccepted;
     private int rcptRefused;
     private boolean summaryLogged;
+    private boolean started;
+    private boolean ended;
 
     public RelaySession(RelayTransport transport, RcptPolicy policy, RelaySettings settings, SessionInfo info) {
+        this(transport, policy, settings, info, RelayEvents.NONE);
+    }
+
+    /** With {@code events} told when the session opens and ends and when the upstream fails it. */
+    public RelaySession(RelayTransport transport, RcptPolicy policy, RelaySettings settings, SessionInfo info,
+                        RelayEvents events) {
         this.transport = transport;
         this.policy = policy;
         this.settings = settings;
         this.info = info;
+        this.events = Objects.requireNonNull(events, "events");
         this.clientAddress = info.client().getHostAddress();
     }
 
@@ -119,6 +140,8 @@ public final class RelaySession {
 
     /** The client has connected: wait out the greeting delay, or connect upstream at once. */
     public synchronized void start() {
+        started = true;
+        events.sessionOpened(info);
         Slot greeting = new Slot(Kind.GREETING);
         slots.add(greeting);
         awaitingUpstream.add(greeting);
@@ -145,6 +168,7 @@ public final class RelaySession {
             return;
         }
         LOG.warn("upstream unreachable for client {}: {}", clientAddress, describe(cause));
+        events.upstreamFailed(info, RelayEvents.UpstreamFailure.CONNECT);
         failClient(settings.replies().upstreamUnavailable());
     }
 
@@ -168,6 +192,7 @@ public final class RelaySession {
             upstreamReplies.feed(bytes, this::onUpstreamReply);
         } catch (SmtpProtocolException e) {
             LOG.warn("upstream broke the protocol in the session of client {}: {}", clientAddress, e.getMessage());
+            events.upstreamFailed(info, RelayEvents.UpstreamFailure.PROTOCOL);
             failClient(settings.replies().upstreamUnavailable());
             return;
         }
@@ -186,7 +211,7 @@ public final class RelaySession {
         }
         phase = Phase.CLOSED;
         transport.closeUpstream(midMessage);
-        logSummary();
+        ended();
     }
 
     public synchronized void onUpstreamClosed() {
@@ -198,6 +223,7 @@ public final class RelaySession {
             return;
         }
         LOG.warn("upstream closed the connection unexpectedly in the session of client {}", clientAddress);
+        events.upstreamFailed(info, RelayEvents.UpstreamFailure.CLOSED);
         failClient(settings.replies().upstreamUnavailable());
     }
 
@@ -213,6 +239,7 @@ public final class RelaySession {
     public synchronized void onUpstreamIdle() {
         if (phase != Phase.CLOSED && !awaitingUpstream.isEmpty()) {
             LOG.warn("upstream did not answer in time in the session of client {}", clientAddress);
+            events.upstreamFailed(info, RelayEvents.UpstreamFailure.TIMEOUT);
             failClient(settings.replies().upstreamUnavailable());
         }
     }
@@ -241,6 +268,7 @@ public final class RelaySession {
                         progressed = true;
                         break;
                     case BDAT:
+                    case DISCARDING_CHUNK:
                         forwardChunk();
                         progressed = true;
                         break;
@@ -321,10 +349,11 @@ public final class RelaySession {
             case "EHLO":
             case "HELO":
                 helo = c.args();
-                sender = null;
+                resetTransaction();
                 forward(c.raw(), c.verb().equals("EHLO") ? Kind.EHLO : Kind.OTHER, false);
                 break;
             case "MAIL":
+                resetTransaction();
                 sender = c.pathArgument("FROM").orElse(null);
                 forward(c.raw(), Kind.OTHER, false);
                 break;
@@ -332,7 +361,11 @@ public final class RelaySession {
                 rcpt(c);
                 break;
             case "DATA":
-                forward(c.raw(), Kind.DATA, true);
+                if (!deferredRecipients.isEmpty()) {
+                    decideDeferred(c, -1, false);
+                } else {
+                    forward(c.raw(), Kind.DATA, true);
+                }
                 break;
             case "BDAT":
                 bdat(c);
@@ -341,7 +374,7 @@ public final class RelaySession {
                 forward(c.raw(), Kind.AUTH, true);
                 break;
             case "RSET":
-                sender = null;
+                resetTransaction();
                 forward(c.raw(), Kind.OTHER, false);
                 break;
             case "QUIT":
@@ -370,12 +403,88 @@ public final class RelaySession {
             return;
         }
         String skip = authenticated ? "authenticated" : info.skipReason();
-        ClientFacts facts = new ClientFacts(clientAddress, info.ptrName(), helo, sender, recipient.get(),
-                info.variables(), behaviours);
+        if (sender.isEmpty() && skip == null) {
+            // The null sender is decided at DATA: a verification probe gets the upstream's own answer.
+            // A barrier: DATA must not be read before every such RCPT's reply is known.
+            Slot slot = new Slot(Kind.RCPT_DEFERRED);
+            slot.recipient = recipient.get();
+            forward(c.raw(), slot);
+            barrier = slot;
+            return;
+        }
         Slot slot = new Slot(Kind.RCPT);
         slots.add(slot);
         decisionPending = true;
-        policy.decide(new RcptRequest(info.client(), facts, skip), v -> onVerdict(slot, c, recipient.get(), v));
+        policy.decide(request(recipient.get(), skip), v -> onVerdict(slot, c, recipient.get(), v));
+    }
+
+    private RcptRequest request(String recipient, String skip) {
+        ClientFacts facts = new ClientFacts(clientAddress, info.ptrName(), helo, sender, recipient,
+                info.variables(), behaviours);
+        return new RcptRequest(info.client(), facts, skip);
+    }
+
+    private void resetTransaction() {
+        sender = null;
+        deferredRecipients.clear();
+        transactionRefused = false;
+    }
+
+    /**
+     * Null sender: decides every recipient the upstream accepted, one after the other, before DATA (or
+     * a BDAT of {@code bdatSize} bytes) may go on. Any refusal answers the command with it.
+     */
+    private void decideDeferred(CommandLine c, long bdatSize, boolean last) {
+        Slot slot = new Slot(bdatSize < 0 ? Kind.DATA : last ? Kind.DATA_END : Kind.BDAT);
+        slots.add(slot);
+        decisionPending = true;
+        java.util.List<String> recipients = java.util.List.copyOf(deferredRecipients);
+        deferredRecipients.clear();
+        decideNext(recipients, 0, slot, c, bdatSize);
+    }
+
+    private void decideNext(java.util.List<String> recipients, int i, Slot slot, CommandLine c, long bdatSize) {
+        String rcpt = recipients.get(i);
+        policy.decide(request(rcpt, null), v -> onDeferredVerdict(recipients, i, slot, c, bdatSize, rcpt, v));
+    }
+
+    private synchronized void onDeferredVerdict(java.util.List<String> recipients, int i, Slot slot, CommandLine c,
+                                                long bdatSize, String rcpt, Verdict v) {
+        if (phase == Phase.CLOSED) {
+            decisionPending = false;
+            return;
+        }
+        if (v.accepted() && i + 1 < recipients.size()) {
+            decideNext(recipients, i + 1, slot, c, bdatSize);
+            return;
+        }
+        decisionPending = false;
+        if (v.accepted()) {
+            rcptAccepted += recipients.size();
+            awaitingUpstream.add(slot);
+            transport.toUpstream(c.raw());
+            if (bdatSize < 0) {
+                barrier = slot; // as any DATA: what follows depends on the 354
+            } else {
+                startChunk(bdatSize, Phase.BDAT);
+            }
+        } else {
+            rcptRefused++;
+            slot.reply = settings.replies().forRefusal(v, rcpt);
+            if (bdatSize >= 0) {
+                transactionRefused = true;
+                startChunk(bdatSize, Phase.DISCARDING_CHUNK);
+            }
+            flush();
+        }
+        pump();
+    }
+
+    private void startChunk(long size, Phase chunkPhase) {
+        if (size > 0) {
+            bdatRemaining = size;
+            phase = chunkPhase;
+        }
     }
 
     private synchronized void onVerdict(Slot slot, CommandLine c, String recipient, Verdict v) {
@@ -406,19 +515,29 @@ public final class RelaySession {
         }
         long size = Long.parseLong(parts[0]);
         boolean last = parts.length == 2;
-        forward(c.raw(), last ? Kind.DATA_END : Kind.BDAT, false);
-        if (last) {
-            sender = null;
+        if (transactionRefused) {
+            // Null sender, greylisted at an earlier chunk: refuse this one too, and skip its bytes.
+            local(settings.replies().forRefusal(new Verdict(Verdict.Action.GREYLIST, Verdict.Reason.FIRST_ATTEMPT,
+                    clientAddress, 0, -1, null, 0), "<>"));
+            startChunk(size, Phase.DISCARDING_CHUNK);
+        } else if (!deferredRecipients.isEmpty()) {
+            decideDeferred(c, size, last);
+        } else {
+            forward(c.raw(), last ? Kind.DATA_END : Kind.BDAT, false);
+            startChunk(size, Phase.BDAT);
         }
-        if (size > 0) {
-            bdatRemaining = size;
-            phase = Phase.BDAT;
+        if (last) {
+            resetTransaction();
         }
     }
 
     private void forwardChunk() {
         int n = (int) Math.min(bdatRemaining, inbox.size());
-        transport.toUpstream(inbox.take(n));
+        if (phase == Phase.DISCARDING_CHUNK) {
+            inbox.skip(n); // the chunk of a BDAT the proxy refused
+        } else {
+            transport.toUpstream(inbox.take(n));
+        }
         bdatRemaining -= n;
         if (bdatRemaining == 0) {
             phase = Phase.COMMANDS;
@@ -448,7 +567,7 @@ public final class RelaySession {
         transport.toUpstream(inbox.take(n));
         if (end >= 0) {
             phase = Phase.COMMANDS;
-            sender = null;
+            resetTransaction();
             expect(Kind.DATA_END, false);
         }
     }
@@ -472,6 +591,11 @@ public final class RelaySession {
                 break;
             case EHLO:
                 out = EHLO_FILTER.filter(r);
+                break;
+            case RCPT_DEFERRED:
+                if (r.isPositive()) {
+                    deferredRecipients.add(s.recipient);
+                }
                 break;
             case DATA:
                 if (r.code() == 354) {
@@ -519,6 +643,12 @@ public final class RelaySession {
         expect(kind, isBarrier);
     }
 
+    private void forward(byte[] raw, Slot s) {
+        transport.toUpstream(raw);
+        slots.add(s);
+        awaitingUpstream.add(s);
+    }
+
     private void expect(Kind kind, boolean isBarrier) {
         Slot s = new Slot(kind);
         slots.add(s);
@@ -561,7 +691,7 @@ public final class RelaySession {
         phase = Phase.CLOSED;
         transport.closeClient();
         transport.closeUpstream(false);
-        logSummary();
+        ended();
     }
 
     /** Tells the client why and ends the session; the upstream connection is dropped. */
@@ -570,6 +700,15 @@ public final class RelaySession {
         transport.toClient(r.raw());
         transport.closeClient();
         transport.closeUpstream(true);
+        ended();
+    }
+
+    /** The session is over: said once, to the events and in the log. */
+    private void ended() {
+        if (!ended && started) {
+            ended = true;
+            events.sessionClosed(info);
+        }
         logSummary();
     }
 

@@ -209,15 +209,6 @@ class RelaySessionTest {
     }
 
     @Test
-    void theNullSenderIsGreylistedToo() {
-        opened();
-        client("MAIL FROM:<>\r\nRCPT TO:<grey@y>\r\n");
-        upstream("250 ok\r\n");
-        assertEquals(List.of(250, 451), t.clientCodes());
-        assertEquals("", policy.requests.get(0).sender());
-    }
-
-    @Test
     void aRcptWithoutMailOrWithGarbageIsLeftToTheUpstream() {
         opened();
         client("RCPT TO:<grey@y>\r\nMAIL FROM:<a@x>\r\nRCPT TO <grey@y>\r\n");
@@ -355,6 +346,57 @@ class RelaySessionTest {
         assertEquals("", t.upstreamText());
         assertEquals(List.of(501), t.clientCodes());
         assertTrue(t.clientClosed);
+    }
+
+    // ---------------------------------------------------------------- the null sender
+
+    @Test
+    void aVerificationProbeFromTheNullSenderGetsTheUpstreamsOwnAnswers() {
+        opened();
+        client("MAIL FROM:<>\r\nRCPT TO:<grey@y>\r\nQUIT\r\n");
+        upstream("250 ok\r\n250 2.1.5 ok\r\n221 bye\r\n");
+        assertTrue(policy.requests.isEmpty(), "nothing is decided at RCPT for <>");
+        assertEquals("MAIL FROM:<>\r\nRCPT TO:<grey@y>\r\nQUIT\r\n", t.upstreamText());
+        assertEquals(List.of(250, 250, 221), t.clientCodes());
+    }
+
+    @Test
+    void aNullSenderMessageIsGreylistedAtDataForTheRecipientsTheUpstreamAccepted() {
+        opened();
+        client("MAIL FROM:<>\r\nRCPT TO:<ok@y>\r\nRCPT TO:<reject@y>\r\nRCPT TO:<grey@y>\r\nDATA\r\nhello\r\n.\r\n");
+        upstream("250 ok\r\n");
+        upstream("250 ok\r\n");
+        upstream("550 no such user\r\n");
+        upstream("250 ok\r\n");
+        assertEquals(List.of("ok@y", "grey@y"), policy.recipients(), "decided at DATA, rejected recipients left out");
+        assertEquals(List.of(250, 250, 550, 250, 451), t.clientCodes());
+        assertEquals("", policy.requests.get(0).sender());
+        assertFalse(t.upstreamText().contains("DATA"), "the DATA never reached the upstream: " + t.upstreamText());
+    }
+
+    @Test
+    void aNullSenderMessageWhoseRecipientsPassGoesOnToData() {
+        opened();
+        client("MAIL FROM:<>\r\nRCPT TO:<ok@y>\r\nDATA\r\n");
+        upstream("250 ok\r\n250 ok\r\n");
+        assertEquals(List.of("ok@y"), policy.recipients());
+        assertTrue(t.upstreamText().endsWith("DATA\r\n"));
+        upstream("354 go\r\n");
+        client("bounce text\r\n.\r\n");
+        upstream("250 queued\r\n");
+        assertTrue(t.upstreamText().endsWith("DATA\r\nbounce text\r\n.\r\n"));
+        assertEquals(List.of(250, 250, 354, 250), t.clientCodes());
+    }
+
+    @Test
+    void aNullSenderBdatIsRefusedWithItsChunkSkipped() {
+        opened();
+        client("MAIL FROM:<>\r\nRCPT TO:<grey@y>\r\n");
+        upstream("250 ok\r\n250 ok\r\n");
+        client("BDAT 5\r\nhelloBDAT 3 LAST\r\nbyeNOOP\r\n");
+        upstream("250 ok\r\n");
+        assertEquals(List.of(250, 250, 451, 451, 250), t.clientCodes());
+        assertEquals("MAIL FROM:<>\r\nRCPT TO:<grey@y>\r\nNOOP\r\n", t.upstreamText());
     }
 
     // ---------------------------------------------------------------- AUTH
