@@ -41,9 +41,17 @@ public final class Greylister {
     private final Duration renewAfter;
     private final DecisionListener listener;
     private final AdminLists adminLists;
+    private final KnownSenders knownSenders;
 
     public Greylister(GreylistStore store, SuspicionPolicy suspicion, GreylistSettings settings, Clock clock,
                       DecisionListener listener) {
+        this(store, suspicion, settings, clock, listener, KnownSenders.NONE);
+    }
+
+    /** @param knownSenders clients that skip greylisting (the shipped list and the administrator's files) */
+    public Greylister(GreylistStore store, SuspicionPolicy suspicion, GreylistSettings settings, Clock clock,
+                      DecisionListener listener, KnownSenders knownSenders) {
+        this.knownSenders = Objects.requireNonNull(knownSenders, "knownSenders");
         this.store = Objects.requireNonNull(store, "store");
         this.suspicion = Objects.requireNonNull(suspicion, "suspicion");
         this.settings = Objects.requireNonNull(settings, "settings");
@@ -87,6 +95,9 @@ public final class Greylister {
                     return new Verdict(Action.ACCEPT, Reason.WHITELISTED, key, 0, -1, null, 0);
                 default:
                     break;
+            }
+            if (knownSenders.match(request.client(), request.facts().ptrName()).isPresent()) {
+                return new Verdict(Action.ACCEPT, Reason.KNOWN_SENDER, key, 0, -1, null, 0);
             }
             if (store.whitelisted(key, now, settings.whitelistLifetime(), renewAfter)) {
                 return new Verdict(Action.ACCEPT, Reason.WHITELISTED, key, 0, -1, null, 0);

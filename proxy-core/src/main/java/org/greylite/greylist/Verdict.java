@@ -35,6 +35,7 @@ public record Verdict(Action action, Reason reason, String clientKey, int attemp
         EXEMPT_RECIPIENT("exempt-recipient"),
         BLACKLISTED("blacklisted"),
         WHITELISTED("whitelisted"),
+        KNOWN_SENDER("known-sender"),
         PASSED("passed"),
         KNOWN("known-triplet"),
         NO_DELAY("no-delay-rule"),

@@ -534,6 +534,16 @@ class GreylisterTest {
                 g.decide(fromHost("74.125.82.171", "mail-wm1-f171.google.com", "a@gmail.com", "b@y")));
     }
 
+    @Test
+    void knownSendersSkipGreylistingByTheirConfirmedName() {
+        Greylister g = new Greylister(store, SuspicionPolicy.NONE, GreylistSettings.defaults(), clock, (r, v) -> told.add(v),
+                KnownSenders.parse("test", List.of("suffix amazonses.com Amazon SES pool")));
+        assertVerdict(Action.ACCEPT, Reason.KNOWN_SENDER,
+                g.decide(fromHost("54.240.48.108", "a48-108.smtp-out.amazonses.com", "x@y.example", "b@y")));
+        assertVerdict(Action.GREYLIST, Reason.FIRST_ATTEMPT,
+                g.decide(fromHost("54.240.48.108", "", "x@y.example", "b@y")));
+    }
+
     // ---------------------------------------------------------------- senders and recipients
 
     @Test

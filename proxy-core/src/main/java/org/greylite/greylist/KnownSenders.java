@@ -1,0 +1,150 @@
+package org.greylite.greylist;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+import org.greylite.net.Cidr;
+
+/**
+ * Clients that skip greylisting because they are known not to retry well, or to retry from a pool of
+ * addresses: large providers and mailing services. One entry per line, each with its reason:
+ * <pre>
+ * # comment
+ * suffix .outbound.protection.outlook.com   Microsoft 365 sends retries from a pool of addresses
+ * regex  ^mail-[a-z0-9-]+\.google\.com$     Gmail outbound
+ * cidr   192.0.2.0/24                        our partner's relay, which never retries
+ * </pre>
+ * {@code suffix} and {@code regex} match the client's forward-confirmed PTR name (lower case), so a
+ * forged name cannot use them; {@code cidr} matches its address. A line without a reason, or that does not
+ * parse, is a problem reported with file and line, and left out.
+ */
+public final class KnownSenders {
+
+    /** Where the shipped list is, in the jar (built from examples/whitelist/known-senders.whitelist). */
+    public static final String SHIPPED = "known-senders.whitelist";
+
+    /** One entry and where it came from. */
+    public record Entry(String kind, String value, String reason, String source) {
+    }
+
+    private record Suffix(String suffix, Entry entry) {
+    }
+
+    private record Regex(Pattern pattern, Entry entry) {
+    }
+
+    private record Block(Cidr cidr, Entry entry) {
+    }
+
+    private final List<Suffix> suffixes = new ArrayList<>();
+    private final List<Regex> regexes = new ArrayList<>();
+    private final List<Block> blocks = new ArrayList<>();
+    private final List<String> problems = new ArrayList<>();
+
+    /** No entries: nothing skips greylisting. */
+    public static final KnownSenders NONE = new KnownSenders();
+
+    private KnownSenders() {
+    }
+
+    /** The shipped list (from the jar) and the files given, in that order; {@code shipped} false leaves ours out. */
+    public static KnownSenders load(boolean shipped, List<Path> files) throws IOException {
+        KnownSenders k = new KnownSenders();
+        if (shipped) {
+            try (InputStream in = KnownSenders.class.getResourceAsStream(SHIPPED)) {
+                if (in == null) {
+                    throw new IOException("the shipped " + SHIPPED + " is missing from the jar; rebuild with mvn package");
+                }
+                k.parse("(shipped) " + SHIPPED, new String(in.readAllBytes(), StandardCharsets.UTF_8));
+            }
+        }
+        for (Path f : files) {
+            k.parse(f.toString(), Files.readString(f, StandardCharsets.UTF_8));
+        }
+        return k;
+    }
+
+    /** Parses one file's text; its problems join {@link #problems()}. */
+    public static KnownSenders parse(String name, List<String> lines) {
+        KnownSenders k = new KnownSenders();
+        k.parse(name, String.join("\n", lines));
+        return k;
+    }
+
+    private void parse(String source, String text) {
+        String[] lines = text.split("\r?\n", -1);
+        for (int i = 0; i < lines.length; i++) {
+            String line = lines[i].strip();
+            if (line.isEmpty() || line.startsWith("#")) {
+                continue;
+            }
+            String where = source + ":" + (i + 1);
+            String[] parts = line.split("\\s+", 3);
+            if (parts.length < 3 || parts[2].isBlank()) {
+                problems.add(where + ": every entry needs a reason: KIND VALUE REASON");
+                continue;
+            }
+            Entry e = new Entry(parts[0].toLowerCase(Locale.ROOT), parts[1], parts[2].strip(), where);
+            try {
+                switch (e.kind()) {
+                    case "suffix":
+                        // Kept without its leading dot; it matches whole labels only (google.com never matches evilgoogle.com).
+                        suffixes.add(new Suffix(e.value().toLowerCase(Locale.ROOT).replaceFirst("^\\.", ""), e));
+                        break;
+                    case "regex":
+                        regexes.add(new Regex(Pattern.compile(e.value(), Pattern.CASE_INSENSITIVE), e));
+                        break;
+                    case "cidr":
+                        blocks.add(new Block(Cidr.parse(e.value()), e));
+                        break;
+                    default:
+                        problems.add(where + ": unknown kind '" + parts[0] + "' (suffix, regex or cidr)");
+                }
+            } catch (IllegalArgumentException ex) { // PatternSyntaxException too
+                problems.add(where + ": " + ex.getMessage().split("\n")[0]);
+            }
+        }
+    }
+
+    /** The entry that lets this client skip greylisting, if any. */
+    public Optional<Entry> match(InetAddress address, String confirmedPtr) {
+        for (Block b : blocks) {
+            if (b.cidr().contains(address)) {
+                return Optional.of(b.entry());
+            }
+        }
+        if (confirmedPtr == null || confirmedPtr.isEmpty()) {
+            return Optional.empty();
+        }
+        String name = confirmedPtr.toLowerCase(Locale.ROOT);
+        for (Suffix s : suffixes) {
+            if (name.equals(s.suffix()) || name.endsWith("." + s.suffix())) {
+                return Optional.of(s.entry());
+            }
+        }
+        for (Regex r : regexes) {
+            if (r.pattern().matcher(name).find()) {
+                return Optional.of(r.entry());
+            }
+        }
+        return Optional.empty();
+    }
+
+    public int size() {
+        return suffixes.size() + regexes.size() + blocks.size();
+    }
+
+    /** Lines left out, each as "file:line: why". */
+    public List<String> problems() {
+        return List.copyOf(problems);
+    }
+}
