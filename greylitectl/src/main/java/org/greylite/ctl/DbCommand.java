@@ -1,21 +1,23 @@
 package org.greylite.ctl;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 
 import org.greylite.greylist.Durations;
 import org.greylite.greylist.GreylistSettings;
-import org.greylite.store.SqliteGreydbAdmin;
+import org.greylite.store.GreydbAdmin;
+import org.greylite.store.GreydbAdmins;
+import org.greylite.store.GreydbLocation;
+import org.greylite.store.GreydbOptions;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
 /**
- * {@code greylitectl db ...}: the greydb's commands. They work while greylited (or the tcpserver
- * wrapper) is running and writing: SQLite's WAL lets them read beside it, and each change is one short
- * transaction that waits for the busy timeout at most.
+ * {@code greylitectl db ...}: the greydb's commands, on an SQLite file or a shared PostgreSQL greydb. They
+ * work while greylited (or the tcpserver wrapper) is running and writing: SQLite's WAL (or PostgreSQL)
+ * lets them read beside it, and each change is one short transaction that waits for the busy timeout at most.
  */
 @Command(name = "db", mixinStandardHelpOptions = true,
         description = "Create, inspect and edit the greydb.",
@@ -28,9 +30,10 @@ final class DbCommand {
     @ParentCommand
     GreyliteCtl root;
 
-    @Option(names = "--db", paramLabel = "FILE", scope = picocli.CommandLine.ScopeType.INHERIT,
-            description = "The greydb (default $DBFILE, else " + DEFAULT_DB + ").")
-    Path db;
+    @Option(names = "--db", paramLabel = "FILE|URL", scope = picocli.CommandLine.ScopeType.INHERIT,
+            description = "The greydb: an SQLite file, or a shared PostgreSQL greydb as postgresql://USER@HOST[:PORT]/DB "
+                    + "(password from PGPASSWORD or ~/.pgpass) (default $DBFILE, else " + DEFAULT_DB + ").")
+    String db;
 
     @Option(names = "--min-delay", paramLabel = "DURATION", scope = picocli.CommandLine.ScopeType.INHERIT,
             description = "As greylited's, to tell when a pending triplet's retry counts "
@@ -47,12 +50,19 @@ final class DbCommand {
 
     @Option(names = "--busy-timeout", paramLabel = "DURATION", defaultValue = "10s",
             scope = picocli.CommandLine.ScopeType.INHERIT,
-            description = "How long a change waits for greylited's lock (default ${DEFAULT-VALUE}).")
+            description = "How long a change waits for greylited's lock; for PostgreSQL also for the server "
+                    + "(default ${DEFAULT-VALUE}).")
     String busyTimeout;
 
-    SqliteGreydbAdmin open() {
-        Path file = db != null ? db : Path.of(root.env().getOrDefault("DBFILE", DEFAULT_DB));
-        return SqliteGreydbAdmin.open(file, Durations.parse(busyTimeout));
+    GreydbAdmin open() {
+        String where = db != null ? db : root.env().getOrDefault("DBFILE", DEFAULT_DB);
+        GreydbLocation location;
+        try {
+            location = GreydbLocation.parse(where);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException((db != null ? "--db: " : "DBFILE: ") + e.getMessage());
+        }
+        return GreydbAdmins.open(location, new GreydbOptions(Durations.parse(busyTimeout), 1, root.env()));
     }
 
     Duration minDelay() {

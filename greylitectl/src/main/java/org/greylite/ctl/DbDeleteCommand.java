@@ -3,7 +3,7 @@ package org.greylite.ctl;
 import java.util.concurrent.Callable;
 
 import org.greylite.net.Cidr;
-import org.greylite.store.SqliteGreydbAdmin;
+import org.greylite.store.GreydbAdmin;
 import org.greylite.store.TripletFilter;
 
 import picocli.CommandLine.Command;
@@ -44,7 +44,7 @@ final class DbDeleteCommand implements Callable<Integer> {
         }
         TripletFilter filter = new TripletFilter(pendingOnly ? TripletFilter.State.PENDING : TripletFilter.State.ANY,
                 client == null ? null : Cidr.parse(client), DbListCommand.regex(sender), DbListCommand.regex(recipient));
-        try (SqliteGreydbAdmin admin = db.open()) {
+        try (GreydbAdmin admin = db.open()) {
             int n = admin.deleteTriplets(filter);
             spec.commandLine().getOut().println("deleted " + n + (n == 1 ? " triplet" : " triplets"));
         }

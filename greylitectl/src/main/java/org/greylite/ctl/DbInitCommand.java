@@ -2,17 +2,21 @@ package org.greylite.ctl;
 
 import java.util.concurrent.Callable;
 
+import org.greylite.store.GreydbAdmin;
 import org.greylite.store.GreydbSchema;
-import org.greylite.store.SqliteGreydbAdmin;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
-/** {@code greylitectl db init}: creates the greydb from greydb.sql, or completes an older one. Idempotent. */
+/**
+ * {@code greylitectl db init}: creates the greydb from greydb.sql (PostgreSQL: greydb-postgresql.sql), or
+ * completes an older one. Idempotent.
+ */
 @Command(name = "init", mixinStandardHelpOptions = true,
-        description = "Create the greydb (schema: greydb.sql), or add what an older one lacks. Safe to repeat.")
+        description = "Create the greydb (schema: greydb.sql; for PostgreSQL greydb-postgresql.sql), or add what an "
+                + "older one lacks. Safe to repeat.")
 final class DbInitCommand implements Callable<Integer> {
 
     @ParentCommand
@@ -23,7 +27,7 @@ final class DbInitCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        try (SqliteGreydbAdmin admin = db.open()) {
+        try (GreydbAdmin admin = db.open()) {
             spec.commandLine().getOut().println(admin.describe() + ": ready (tables " + String.join(", ", GreydbSchema.tables()) + ")");
         }
         return 0;

@@ -10,7 +10,6 @@ import java.util.regex.Pattern;
 import org.greylite.net.Cidr;
 import org.greylite.store.GreydbAdmin;
 import org.greylite.store.ListEntry;
-import org.greylite.store.SqliteGreydbAdmin;
 import org.greylite.store.Triplet;
 import org.greylite.store.TripletFilter;
 
@@ -63,7 +62,7 @@ final class DbListCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Cidr block = client == null ? null : Cidr.parse(client);
-        try (SqliteGreydbAdmin admin = db.open()) {
+        try (GreydbAdmin admin = db.open()) {
             if (what.whitelist) {
                 printWhitelist(admin.whitelist(), block);
             } else if (what.blacklist) {

@@ -2,7 +2,7 @@ package org.greylite.ctl;
 
 import java.util.concurrent.Callable;
 
-import org.greylite.store.SqliteGreydbAdmin;
+import org.greylite.store.GreydbAdmin;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -22,7 +22,7 @@ final class DbPurgeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        try (SqliteGreydbAdmin admin = db.open()) {
+        try (GreydbAdmin admin = db.open()) {
             int n = admin.purgeExpired(db.now(), db.retryWindow(), db.whitelistLifetime());
             spec.commandLine().getOut().println("purged " + n + (n == 1 ? " expired row" : " expired rows"));
         }

@@ -6,7 +6,6 @@ import java.util.concurrent.Callable;
 
 import org.greylite.greylist.Durations;
 import org.greylite.store.GreydbAdmin;
-import org.greylite.store.SqliteGreydbAdmin;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -33,7 +32,7 @@ final class DbStatsCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         GreydbAdmin.Stats s;
-        try (SqliteGreydbAdmin admin = db.open()) {
+        try (GreydbAdmin admin = db.open()) {
             s = admin.stats(db.now(), db.retryWindow(), db.whitelistLifetime());
         }
         PrintWriter out = spec.commandLine().getOut();

@@ -6,8 +6,8 @@ import java.util.concurrent.Callable;
 
 import org.greylite.greylist.Durations;
 import org.greylite.net.Cidr;
+import org.greylite.store.GreydbAdmin;
 import org.greylite.store.ListEntry;
-import org.greylite.store.SqliteGreydbAdmin;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -54,7 +54,7 @@ class DbWhitelistCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         String list = black() ? "blacklist" : "whitelist";
         Cidr block = Cidr.parse(client);
-        try (SqliteGreydbAdmin admin = db.open()) {
+        try (GreydbAdmin admin = db.open()) {
             if (action == Action.add) {
                 Instant now = db.now();
                 Instant expires = until == null ? null : now.plus(Durations.parse(until));

@@ -63,6 +63,7 @@ public final class GreyliteCtl {
     }
 
     public static void main(String[] args) {
+        org.greylite.config.Logging.configure(System.getenv(), 4); // warnings and errors only, on stderr
         System.exit(commandLine(System.getenv()).execute(args));
     }
 }

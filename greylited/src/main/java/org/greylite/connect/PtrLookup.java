@@ -69,8 +69,6 @@ public final class PtrLookup {
 
     private static final Logger LOG = LoggerFactory.getLogger(PtrLookup.class);
     private static final long FAILURE_WARNING_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
-    private static final Duration MIN_TRY_TIMEOUT = Duration.ofMillis(100);
-    private static final int TRIES_PER_SERVER = 2;
 
     /**
      * The outcome of one lookup; {@code ttlSeconds} below 1 means "do not cache". {@code failed}: the DNS
@@ -127,32 +125,9 @@ public final class PtrLookup {
      * @param timeout the bound on a whole lookup (PTR and forward confirmation)
      */
     public static PtrLookup create(List<InetSocketAddress> servers, Duration timeout) {
-        List<InetSocketAddress> use = servers;
-        String origin = "";
-        if (use.isEmpty()) {
-            use = ResolverConfig.getCurrentConfig().servers();
-            origin = " (the system's)";
-        }
-        if (use.isEmpty()) {
-            use = List.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), DnsServers.DNS_PORT));
-        }
-        // Two rounds of queries (PTR, then A/AAAA) must fit in the timeout, each server tried twice.
-        Duration perTry = timeout.dividedBy(2L * TRIES_PER_SERVER * use.size());
-        if (perTry.compareTo(MIN_TRY_TIMEOUT) < 0) {
-            perTry = MIN_TRY_TIMEOUT;
-        }
-        List<Resolver> resolvers = new ArrayList<>(use.size());
-        for (InetSocketAddress server : use) {
-            SimpleResolver simple = new SimpleResolver(server);
-            simple.setTimeout(perTry);
-            resolvers.add(simple);
-        }
-        ExtendedResolver resolver = new ExtendedResolver(resolvers);
-        resolver.setRetries(TRIES_PER_SERVER);
-        resolver.setTimeout(timeout);
-        String names = use.stream().map(PtrLookup::hostPort).collect(Collectors.joining(" "));
-        return new PtrLookup(resolver, timeout, DEFAULT_CACHE_SIZE, System::nanoTime,
-                "PTR lookups via " + names + origin + ", timeout " + timeout.toMillis() + " ms");
+        DnsServers.Resolvers r = DnsServers.resolvers(servers, timeout, 2); // PTR, then A/AAAA
+        return new PtrLookup(r.resolver(), timeout, DEFAULT_CACHE_SIZE, System::nanoTime,
+                "PTR lookups via " + r.description() + ", timeout " + timeout.toMillis() + " ms");
     }
 
     /**
@@ -335,11 +310,6 @@ public final class PtrLookup {
         }
         String message = t.getMessage();
         return message == null || message.isBlank() ? t.getClass().getSimpleName() : message;
-    }
-
-    private static String hostPort(InetSocketAddress a) {
-        String host = a.getAddress().getHostAddress();
-        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
     }
 
     @Override

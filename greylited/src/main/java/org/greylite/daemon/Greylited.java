@@ -14,12 +14,14 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 import org.greylite.config.Environment;
-import org.greylite.config.Logging;
 import org.greylite.config.SuspicionSetup;
 import org.greylite.connect.AccessPolicy;
 import org.greylite.connect.DnsServers;
 import org.greylite.connect.PtrLookup;
 import org.greylite.connect.ReloadingAccessRules;
+import org.greylite.daemon.config.ConfigFile;
+import org.greylite.daemon.config.EffectiveConfig;
+import org.greylite.daemon.config.LayeredDefaults;
 import org.greylite.greylist.ClientKeys;
 import org.greylite.greylist.DecisionLog;
 import org.greylite.greylist.Durations;
@@ -28,7 +30,11 @@ import org.greylite.greylist.Greylister;
 import org.greylite.relay.ExecutorRcptPolicy;
 import org.greylite.relay.RelaySettings;
 import org.greylite.relay.Replies;
-import org.greylite.store.SqliteGreylistStore;
+import org.greylite.store.GreydbLocation;
+import org.greylite.store.GreydbOptions;
+import org.greylite.store.GreylistStore;
+import org.greylite.store.GreylistStores;
+import org.greylite.store.PostgresGreylistStore;
 import org.greylite.store.StoreException;
 import org.greylite.suspicion.ReloadingSuspicionPolicy;
 import org.greylite.suspicion.SuspicionPolicy;
@@ -37,12 +43,16 @@ import org.slf4j.LoggerFactory;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
- * {@code greylited}: the standalone greylisting proxy. Every setting is a flag; where greylite(8) has
- * an environment variable for it, the variable is the default (flag, then variable, then built-in
- * default).
+ * {@code greylited}: the standalone greylisting proxy. Every setting is a flag, and can be written in the
+ * configuration file ({@code --config}); where greylite(8) has an environment variable for it, the variable
+ * is read too. Flag, then configuration file, then variable, then built-in default ({@link GreylitedCommand}).
+ * Each option's stage and variable are in {@link GreylitedOptions}; {@code docs/configuration.md} is
+ * generated from these declarations ({@code --print-reference}).
  */
 @Command(name = "greylited", mixinStandardHelpOptions = true, sortOptions = false,
         version = "greylited 0.1.0",
@@ -64,10 +74,12 @@ public final class Greylited implements Callable<Integer> {
             description = "The SMTP server to relay to. Without it, a demo upstream is started.")
     String upstream;
 
-    @Option(names = "--db", paramLabel = "FILE",
-            description = "greydb file, created when new (default $DBFILE, else " + DEFAULT_DB
+    @Option(names = "--db", paramLabel = "FILE|URL",
+            description = "greydb: an SQLite file, created when new, or a PostgreSQL greydb shared by several MX hosts, "
+                    + "postgresql://USER@HOST[:PORT]/DATABASE (password from $PGPASSWORD or ~/.pgpass; tables created "
+                    + "when missing) (default $DBFILE, else " + DEFAULT_DB
                     + "; in demo mode ./" + DEMO_DB + ").")
-    Path db;
+    String db;
 
     @Option(names = "--suspicion", paramLabel = "FILE",
             description = "Suspicion rules file (default $SUSPICION); reloaded when it changes and on SIGHUP.")
@@ -79,10 +91,15 @@ public final class Greylited implements Callable<Integer> {
                     + "wins. Reloaded when it changes and on SIGHUP.")
     Path access;
 
-    @Option(names = "--dns", paramLabel = "IP[:PORT]",
-            description = "DNS resolver for the clients' PTR names; repeat for more than one "
-                    + "(default $DNSCACHEIP, space-separated, else the system's).")
+    @Option(names = "--dns", paramLabel = "IP[:PORT]", split = "[\\s,]+", splitSynopsisLabel = ",",
+            description = "DNS resolver for the clients' PTR names; repeat, or separate by commas or spaces, for "
+                    + "more than one (default $DNSCACHEIP, space-separated, else the system's).")
     List<String> dns;
+
+    @Option(names = "--dnswl", paramLabel = "ZONE[=THRESHOLD]", split = "[\\s,]+", splitSynopsisLabel = ",",
+            description = "DNS whitelist: a client listed in ZONE with a trust level (the answer's last octet, as "
+                    + "list.dnswl.org encodes it) of at least THRESHOLD (default 0) is not greylisted. Repeatable.")
+    List<String> dnswl = new java.util.ArrayList<>();
 
     @Option(names = "--ptr-timeout", paramLabel = "DURATION", defaultValue = "5s",
             description = "Bound on a client's PTR lookup and its forward confirmation, which run while the session "
@@ -110,9 +127,10 @@ public final class Greylited implements Callable<Integer> {
                     + "(default: $GREETDELAY if set: its value if a positive integer, else 6000; otherwise 0).")
     Long greetDelay;
 
-    @Option(names = "--client-key", paramLabel = "ip|net", defaultValue = "net",
-            description = "What identifies a client in triplets and on the auto-whitelist: its exact address, "
-                    + "or its network (/24 IPv4, /64 IPv6) (default ${DEFAULT-VALUE}).")
+    @Option(names = "--client-key", paramLabel = "ip|net|smart", defaultValue = "smart",
+            description = "What identifies a client in triplets and on the auto-whitelist: its exact address (ip), "
+                    + "its network, /24 IPv4 or /64 IPv6 (net), or the registrable domain of its confirmed, "
+                    + "not dynamic-looking PTR name, else its network (smart) (default ${DEFAULT-VALUE}).")
     String clientKey;
 
     @Option(names = "--max-line", paramLabel = "BYTES", defaultValue = "4096",
@@ -137,7 +155,8 @@ public final class Greylited implements Callable<Integer> {
     boolean failClosed;
 
     @Option(names = "--greylist-reply", paramLabel = "TEXT", defaultValue = Replies.DEFAULT_GREYLIST,
-            description = "Reply to a greylisted RCPT; {rcpt} and {seconds} are replaced (default '${DEFAULT-VALUE}').")
+            description = "Reply to a greylisted RCPT; {rcpt} and {seconds} are replaced; 'disguise' picks an ordinary-looking "
+                    + "temporary failure at random, as greylite did (default '${DEFAULT-VALUE}').")
     String greylistReply;
 
     @Option(names = "--hostname", paramLabel = "NAME",
@@ -145,8 +164,15 @@ public final class Greylited implements Callable<Integer> {
     String hostname;
 
     @Option(names = "--busy-timeout", paramLabel = "DURATION", defaultValue = "5s",
-            description = "How long a greydb write waits for another process's lock (default ${DEFAULT-VALUE}).")
+            description = "How long a greydb operation may wait: for another process's lock (SQLite); for the server, "
+                    + "a connection or a lock (PostgreSQL), so an RCPT is not held much longer by a greydb that is down "
+                    + "(default ${DEFAULT-VALUE}).")
     String busyTimeout;
+
+    @Option(names = "--db-connections", paramLabel = "N", defaultValue = "8",
+            description = "PostgreSQL greydb: connections in the pool, and RCPTs decided at once (default "
+                    + "${DEFAULT-VALUE}). An SQLite greydb uses one.")
+    int dbConnections;
 
     @Option(names = "--purge-interval", paramLabel = "DURATION", defaultValue = "10m",
             description = "How often expired greydb rows are removed (default ${DEFAULT-VALUE}).")
@@ -160,9 +186,62 @@ public final class Greylited implements Callable<Integer> {
             description = "Network threads (default: one per core).")
     Integer ioThreads;
 
+    @Option(names = "--whitelist-file", paramLabel = "FILE", split = "[\\s,]+", splitSynopsisLabel = ",",
+            description = "Known senders that skip greylisting, one 'suffix|regex|cidr VALUE REASON' per line "
+                    + "(repeatable; added to the shipped list of pool senders).")
+    java.util.List<Path> whitelistFiles = new java.util.ArrayList<>();
+
+    @Option(names = "--no-shipped-whitelist",
+            description = "Leave out the shipped list of known pool senders (examples/whitelist/known-senders.whitelist).")
+    boolean noShippedWhitelist;
+
     @Option(names = "--demo-mail", paramLabel = "DIR", defaultValue = "demo-mail",
             description = "Demo mode: where the demo upstream saves messages (default ./${DEFAULT-VALUE}).")
     Path demoMail;
+
+    @Option(names = "--geoip-db", paramLabel = "FILE",
+            description = "GeoIP country database for g lines, legacy .dat or MaxMind .mmdb "
+                    + "(default $GEOIPDB_FILE, else /usr/local/share/GeoIP/GeoIP.dat).")
+    Path geoipDb;
+
+    @Option(names = "--metrics", paramLabel = "HOST:PORT",
+            description = "Serve Prometheus metrics at http://HOST:PORT/metrics: connections, sessions, RCPT "
+                    + "verdicts by reason, greydb and upstream errors, decision latency (default: off).")
+    String metrics;
+
+    @Option(names = "--log-format", paramLabel = "text|json", defaultValue = "text",
+            description = "Log lines as text, or as one JSON object each, the text in formattedMessage "
+                    + "(default ${DEFAULT-VALUE}).")
+    String logFormat;
+
+    @Option(names = "--log-threshold", paramLabel = "0-7", defaultValue = "6",
+            description = "Least important messages reported, as syslog priorities: 3 errors, 4 warnings, 6 every "
+                    + "decision and session, 7 debug (default $LOGTHRESHOLD, else ${DEFAULT-VALUE}).")
+    int logThreshold;
+
+    @Option(names = "--log-pid",
+            description = "Start each log line with the process id (default: on when $LOGPID is set).")
+    boolean logPid;
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "Read settings from FILE: 'name = value' lines, names being these flags' long names "
+                    + "without --, '#' comments. Flags given here win over the file.")
+    Path config;
+
+    @Option(names = "--print-config",
+            description = "Print each setting's value in effect and where it came from (flag, config, env, "
+                    + "default), in the configuration file's format, and exit.")
+    boolean printConfig;
+
+    @Option(names = "--print-reference", hidden = true,
+            description = "Print the configuration reference (docs/configuration.md) and exit.")
+    boolean printReference;
+
+    @Spec
+    CommandSpec spec;
+
+    /** Where each option's default comes from; set by {@link GreylitedCommand}, none in a bare command line. */
+    LayeredDefaults defaults;
 
     private final Map<String, String> env;
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -172,65 +251,91 @@ public final class Greylited implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        Logging.configure(System.getenv(), 6);
-        CommandLine cmd = new CommandLine(new Greylited(System.getenv()));
-        cmd.setExecutionExceptionHandler((ex, line, parsed) -> {
-            // Configuration and start-up errors are for the administrator: one clear line, no stack trace.
-            System.err.println("greylited: " + ex.getMessage());
-            return 111;
-        });
-        System.exit(cmd.execute(args));
+        System.exit(GreylitedCommand.execute(new Greylited(System.getenv()), System.getenv(), args));
     }
 
     @Override
     public Integer call() throws Exception {
+        if (printReference) {
+            spec.commandLine().getOut().print(GreylitedCommand.referencePage());
+            spec.commandLine().getOut().flush();
+            return 0;
+        }
+        if (printConfig) {
+            LayeredDefaults sources = defaults != null ? defaults
+                    : new LayeredDefaults(spec, GreylitedOptions.CATALOG, ConfigFile.none(), env);
+            EffectiveConfig.print(spec, spec.commandLine().getParseResult(), GreylitedOptions.CATALOG, sources,
+                    spec.commandLine().getOut());
+            return 0;
+        }
+        // Before the first logger: the level, pid prefix and format come from the settings.
+        LogSetup.configure(logThreshold, logPid, logFormat);
         Logger log = LoggerFactory.getLogger(Greylited.class);
+        ProxyMetrics metricsRegistry = new ProxyMetrics();
         GreylistSettings greylist = greylistSettings();
         RelaySettings relay = new RelaySettings(maxLine, greetDelayMillis(),
                 new Replies(hostname != null ? hostname : localHostName(), greylistReply));
 
         DemoUpstream demo = null;
         InetSocketAddress upstreamAddress;
-        Path dbFile = db != null ? db : env.containsKey("DBFILE") ? Path.of(env.get("DBFILE")) : null;
+        String dbWhere = db != null ? db : env.containsKey("DBFILE") ? env.get("DBFILE") : null;
         if (upstream == null) {
             demo = new DemoUpstream(demoMail).start();
             upstreamAddress = demo.address();
-            if (dbFile == null) {
-                dbFile = Path.of(DEMO_DB);
+            if (dbWhere == null) {
+                dbWhere = DEMO_DB;
             }
             log.info("demo mode: no --upstream given, so a demo upstream on {} accepts all mail and saves each "
                     + "message in {}", ProxyServer.hostPort(upstreamAddress), demo.folder());
         } else {
             upstreamAddress = HostPort.parse(upstream, "--upstream");
         }
-        if (dbFile == null) {
-            dbFile = Path.of(DEFAULT_DB);
+        if (dbWhere == null) {
+            dbWhere = DEFAULT_DB;
         }
 
-        SqliteGreylistStore store;
+        GreylistStore store;
         try {
-            store = SqliteGreylistStore.open(dbFile, Durations.parse(busyTimeout));
-        } catch (StoreException e) {
+            GreydbLocation location;
+            try {
+                location = GreydbLocation.parse(dbWhere);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException((db != null ? "--db: " : "DBFILE: ") + e.getMessage());
+            }
+            if (dbConnections < 1) {
+                throw new IllegalArgumentException("--db-connections must be at least 1");
+            }
+            store = GreylistStores.open(location, new GreydbOptions(Durations.parse(busyTimeout), dbConnections, env));
+        } catch (StoreException | IllegalArgumentException e) {
             if (demo != null) {
                 demo.close();
             }
             throw e;
         }
-        SuspicionPolicy rules = SuspicionSetup.load(suspicionFile(), env, log);
+        SuspicionPolicy rules = SuspicionSetup.load(suspicionFile(), envWithGeoIp(), log);
         ReloadingAccessRules accessRules = access == null ? null : new ReloadingAccessRules(access, Clock.systemUTC());
         PtrLookup ptr = ptrLookup(log);
-        Greylister greylister = new Greylister(store, rules, greylist, Clock.systemUTC(), new DecisionLog());
-        // One thread owns the SQLite connection: decisions and the purge never run at once.
-        ScheduledExecutorService greydb = Executors.newSingleThreadScheduledExecutor(ProxyServer.daemonThreads("greydb"));
+        org.greylite.greylist.KnownSenders known = org.greylite.greylist.KnownSenders.load(!noShippedWhitelist, whitelistFiles);
+        known.problems().forEach(p -> log.warn("known senders: {}", p));
+        log.info("known senders: {} entries{}", known.size(), noShippedWhitelist ? "" : " (shipped list included)");
+        Greylister greylister = new Greylister(store, rules, greylist, Clock.systemUTC(),
+                new DecisionLog().andThen(metricsRegistry), known);
+        // SQLite: one thread owns the connection, decisions and the purge never run at once. PostgreSQL: one
+        // thread per pooled connection; the store makes concurrent decisions on one triplet take turns.
+        ScheduledExecutorService greydb = store instanceof PostgresGreylistStore
+                ? Executors.newScheduledThreadPool(dbConnections, ProxyServer.daemonThreads("greydb"))
+                : Executors.newSingleThreadScheduledExecutor(ProxyServer.daemonThreads("greydb"));
         long purgeSeconds = Durations.parse(purgeInterval).getSeconds();
-        greydb.scheduleWithFixedDelay(() -> purge(greylister, log), purgeSeconds, purgeSeconds, TimeUnit.SECONDS);
+        greydb.scheduleWithFixedDelay(() -> purge(greylister, metricsRegistry, log), purgeSeconds, purgeSeconds, TimeUnit.SECONDS);
 
         ProxyServer.Builder b = ProxyServer.builder()
                 .listen(HostPort.parse(listen, "--listen"))
                 .upstream(upstreamAddress)
-                .policy(new ExecutorRcptPolicy(greylister, greydb))
+                .policy(metricsRegistry.timed(new ExecutorRcptPolicy(greylister, greydb)))
+                .events(metricsRegistry)
                 .access(accessRules != null ? accessRules : AccessPolicy.ALLOW_ALL)
                 .ptrLookup(ptr)
+                .dnswl(dnswlLookup(log))
                 .relaySettings(relay)
                 .idleTimeout(Durations.parse(idleTimeout))
                 .upstreamTimeout(Durations.parse(upstreamTimeout))
@@ -240,6 +345,12 @@ public final class Greylited implements Callable<Integer> {
         }
         // Before listening: from then on an administrator may send SIGHUP, which must not stop the JVM.
         Hangup.onHangup(() -> reload(rules, accessRules, log), log);
+        // Metrics first: a port that cannot be had stops greylited before it takes any client.
+        MetricsEndpoint metricsEndpoint = null;
+        if (metrics != null) {
+            metricsEndpoint = MetricsEndpoint.start(HostPort.parse(metrics, "--metrics"), metricsRegistry.registry());
+            log.info("metrics on {}", metricsEndpoint.url());
+        }
         ProxyServer server = b.build().start();
         log.info("greydb {}; min-delay {}, retry-window {}, whitelist-lifetime {}, client key {}, greeting delay {} ms{}",
                 store.describe(), Durations.format(greylist.minDelay()), Durations.format(greylist.retryWindow()),
@@ -254,6 +365,7 @@ public final class Greylited implements Callable<Integer> {
 
         Duration grace = Durations.parse(stopGrace);
         DemoUpstream demoToStop = demo;
+        MetricsEndpoint metricsToStop = metricsEndpoint;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("stopping (signal received)");
             server.stop(grace);
@@ -264,6 +376,9 @@ public final class Greylited implements Callable<Integer> {
                 Thread.currentThread().interrupt();
             }
             store.close();
+            if (metricsToStop != null) {
+                metricsToStop.close();
+            }
             if (demoToStop != null) {
                 demoToStop.close();
             }
@@ -289,6 +404,28 @@ public final class Greylited implements Callable<Integer> {
         }
     }
 
+    /** The DNS whitelist lookups, or null when no --dnswl is given. */
+    private org.greylite.connect.DnswlLookup dnswlLookup(Logger log) {
+        if (dnswl.isEmpty()) {
+            return null;
+        }
+        List<org.greylite.connect.DnswlLookup.Zone> zones = dnswl.stream().map(org.greylite.connect.DnswlLookup.Zone::parse).toList();
+        Duration timeout = millisOrDuration(ptrTimeout, "--ptr-timeout");
+        org.greylite.connect.DnswlLookup lookup = org.greylite.connect.DnswlLookup.create(zones, dnsServers(),
+                timeout.isZero() ? Duration.ofSeconds(5) : timeout);
+        log.info("{}", lookup);
+        return lookup;
+    }
+
+    /** --dns, else DNSCACHEIP, else (empty) the system's resolver. */
+    private List<java.net.InetSocketAddress> dnsServers() {
+        if (dns != null && !dns.isEmpty()) {
+            return dns.stream().map(d -> DnsServers.parse(d, "--dns")).toList();
+        }
+        String v = env.get("DNSCACHEIP");
+        return v == null || v.isBlank() ? List.of() : DnsServers.parseList(v, "DNSCACHEIP");
+    }
+
     /** The PTR lookups, or null when --ptr-timeout is 0. */
     private PtrLookup ptrLookup(Logger log) {
         Duration timeout = millisOrDuration(ptrTimeout, "--ptr-timeout");
@@ -296,14 +433,7 @@ public final class Greylited implements Callable<Integer> {
             log.info("PTR lookups off (--ptr-timeout 0): r lines see every client's name as empty");
             return null;
         }
-        List<java.net.InetSocketAddress> servers;
-        if (dns != null && !dns.isEmpty()) {
-            servers = dns.stream().map(d -> DnsServers.parse(d, "--dns")).toList();
-        } else {
-            String v = env.get("DNSCACHEIP");
-            servers = v == null || v.isBlank() ? List.of() : DnsServers.parseList(v, "DNSCACHEIP");
-        }
-        PtrLookup lookup = PtrLookup.create(servers, timeout);
+        PtrLookup lookup = PtrLookup.create(dnsServers(), timeout);
         log.info("{}", lookup.describe());
         return lookup;
     }
@@ -325,29 +455,24 @@ public final class Greylited implements Callable<Integer> {
         }
     }
 
-    private static void purge(Greylister greylister, Logger log) {
+    private static void purge(Greylister greylister, ProxyMetrics metrics, Logger log) {
         try {
             int n = greylister.purgeExpired();
             if (n > 0) {
                 log.info("purge: {} expired greydb row(s) removed", n);
             }
         } catch (StoreException e) {
+            metrics.purgeFailed();
             log.error("purge failed: {}", e.getMessage());
         }
     }
 
     GreylistSettings greylistSettings() {
         ClientKeys keys;
-        switch (clientKey.toLowerCase(Locale.ROOT)) {
-            case "ip":
-                keys = ClientKeys.exactAddresses();
-                break;
-            case "net":
-                keys = ClientKeys.networks();
-                break;
-            default:
-                throw new CommandLine.ParameterException(new CommandLine(this),
-                        "--client-key must be 'ip' or 'net', not '" + clientKey + "'");
+        try {
+            keys = ClientKeys.parse(clientKey);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--client-key: " + e.getMessage());
         }
         return new GreylistSettings(
                 duration(minDelay, "GREYLITE_MIN_DELAY", GreylistSettings.DEFAULT_MIN_DELAY),
@@ -369,6 +494,16 @@ public final class Greylited implements Callable<Integer> {
             return greetDelay;
         }
         return Environment.greetDelayMillis(env);
+    }
+
+    /** The environment the suspicion rules read, with GEOIPDB_FILE as --geoip-db (or the configuration file) says. */
+    private Map<String, String> envWithGeoIp() {
+        if (geoipDb == null) {
+            return env;
+        }
+        Map<String, String> e = new java.util.HashMap<>(env);
+        e.put("GEOIPDB_FILE", geoipDb.toString());
+        return e;
     }
 
     private Path suspicionFile() {

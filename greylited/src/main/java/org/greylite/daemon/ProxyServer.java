@@ -89,16 +89,21 @@ public final class ProxyServer implements AutoCloseable {
         InetAddress address = remote.getAddress();
         Optional<AccessRule> rule = cfg.access.lookup(address);
         if (rule.isPresent() && !rule.get().allowed()) {
+            cfg.events.clientConnected(address, false);
             deny(client, address, rule.get());
             return null;
         }
+        cfg.events.clientConnected(address, true);
         SessionInfo info = new SessionInfo(address, "", rule.map(AccessRule::variables).orElse(Map.of()), true);
         RcptPolicy policy = cfg.policy;
         if (cfg.ptrLookup != null && info.skipReason() == null) {
             policy = new PtrAwarePolicy(cfg.ptrLookup.lookup(address), policy);
         }
+        if (cfg.dnswl != null && info.skipReason() == null) {
+            policy = new org.greylite.connect.DnswlAwarePolicy(cfg.dnswl.lookup(address), policy);
+        }
         MinaRelayTransport transport = new MinaRelayTransport(client, connector, cfg.upstream, timers);
-        RelaySession relay = new RelaySession(transport, policy, cfg.relaySettings, info);
+        RelaySession relay = new RelaySession(transport, policy, cfg.relaySettings, info, cfg.events);
         transport.bind(relay);
         return relay;
     }
@@ -197,14 +202,22 @@ public final class ProxyServer implements AutoCloseable {
         private RcptPolicy policy;
         private AccessPolicy access = AccessPolicy.ALLOW_ALL;
         private PtrLookup ptrLookup;
+        private org.greylite.connect.DnswlLookup dnswl;
         private RelaySettings relaySettings = RelaySettings.defaults("localhost");
         private Duration idleTimeout = Duration.ofMinutes(5);
         private Duration upstreamTimeout = Duration.ofMinutes(10);
         private Duration connectTimeout = Duration.ofSeconds(10);
         private int ioThreads = Math.max(1, Runtime.getRuntime().availableProcessors());
         private int backlog = 1024;
+        private ServerEvents events = ServerEvents.NONE;
 
         private Builder() {
+        }
+
+        /** Told of connections, sessions and upstream failures, for metrics (default: no one). */
+        public Builder events(ServerEvents e) {
+            this.events = Objects.requireNonNull(e);
+            return this;
         }
 
         public Builder listen(InetSocketAddress a) {
@@ -231,6 +244,12 @@ public final class ProxyServer implements AutoCloseable {
         /** Looks up each client's PTR name for {@code r} rules; null (the default) leaves every name empty. */
         public Builder ptrLookup(PtrLookup p) {
             this.ptrLookup = p;
+            return this;
+        }
+
+        /** DNS whitelists: a listed client skips greylisting; null (the default) checks none. */
+        public Builder dnswl(org.greylite.connect.DnswlLookup d) {
+            this.dnswl = d;
             return this;
         }
 

@@ -30,6 +30,8 @@ import org.xbill.DNS.Type;
  *   <li>127.0.0.4: PTR Mixed.Case.PTR.test, A 127.0.0.4 (confirmed; the name comes back in lower case);</li>
  *   <li>127.0.0.5: PTR nowhere.ptr.test, which has no A record.</li>
  * </ul>
+ * DNS whitelist zones: {@code wl.test} lists 127.0.0.1 at trust level 2 (127.0.10.2), {@code low.test} lists it
+ * at level 0 (127.0.10.0); other addresses are not listed (NXDOMAIN).
  * Records have a 60 s TTL.
  */
 public final class Dnsmasq implements AutoCloseable {
@@ -61,7 +63,9 @@ public final class Dnsmasq implements AutoCloseable {
                     "--host-record=liar.ptr.test,127.0.0.99",
                     "--ptr-record=4.0.0.127.in-addr.arpa,Mixed.Case.PTR.test",
                     "--address=/mixed.case.ptr.test/127.0.0.4",
-                    "--ptr-record=5.0.0.127.in-addr.arpa,nowhere.ptr.test"));
+                    "--ptr-record=5.0.0.127.in-addr.arpa,nowhere.ptr.test",
+                    "--local=/wl.test/", "--address=/1.0.0.127.wl.test/127.0.10.2",
+                    "--local=/low.test/", "--address=/1.0.0.127.low.test/127.0.10.0"));
             Process process = new ProcessBuilder(command)
                     .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
             if (answers(port)) {

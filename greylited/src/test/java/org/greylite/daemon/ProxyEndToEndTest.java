@@ -303,6 +303,22 @@ class ProxyEndToEndTest {
     }
 
     @Test
+    void aClientOnADnsWhitelistIsNotGreylisted() throws Exception {
+        proxy.close();
+        try (org.greylite.connect.Dnsmasq dns = org.greylite.connect.Dnsmasq.start()) {
+            org.greylite.connect.DnswlLookup wl = org.greylite.connect.DnswlLookup.create(
+                    java.util.List.of(org.greylite.connect.DnswlLookup.Zone.parse("wl.test=1")),
+                    java.util.List.of(dns.address()), Duration.ofSeconds(2));
+            proxy = new ProxyHarness(dir.resolve("dnswl.db"), upstream.address(), f -> Suspicion.NONE,
+                    RelaySettings.defaults("proxy.test"), b -> b.dnswl(wl));
+            try (RawClient c = proxy.client().hello()) {
+                assertTrue(attempt(c, "a@example.org", "b@example.com").startsWith("250"), "127.0.0.1 is listed in wl.test");
+            }
+            assertTrue(upstream.sawCommandStartingWith("RCPT TO:<b@example.com>"));
+        }
+    }
+
+    @Test
     void anIdleClientIsDroppedWith421() throws IOException {
         proxy.close();
         proxy = new ProxyHarness(dir.resolve("idle.db"), upstream.address(), f -> Suspicion.NONE,

@@ -38,4 +38,9 @@ public record RcptRequest(InetAddress client, ClientFacts facts, String skip) {
         return new RcptRequest(client, new ClientFacts(f.address(), ptrName, f.helo(), f.sender(), f.recipient(),
                 f.variables(), f.behaviours()), skip);
     }
+
+    /** The same request, skipping greylisting for {@code reason} (a DNS whitelist, say). */
+    public RcptRequest withSkip(String reason) {
+        return new RcptRequest(client, facts, reason);
+    }
 }

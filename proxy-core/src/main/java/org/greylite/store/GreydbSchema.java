@@ -7,16 +7,28 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
-/** The statements of {@code greydb.sql} (shipped in the jar), one per element, comments removed. */
+/**
+ * The statements of {@code greydb.sql} (SQLite) and {@code greydb-postgresql.sql} (shipped in the jar),
+ * one per element, comments removed.
+ */
 public final class GreydbSchema {
 
     private GreydbSchema() {
     }
 
     public static List<String> statements() {
-        try (InputStream in = GreydbSchema.class.getResourceAsStream("greydb.sql")) {
+        return load("greydb.sql");
+    }
+
+    /** The statements of {@code greydb-postgresql.sql}: the same tables, in PostgreSQL's types. */
+    public static List<String> postgresqlStatements() {
+        return load("greydb-postgresql.sql");
+    }
+
+    private static List<String> load(String name) {
+        try (InputStream in = GreydbSchema.class.getResourceAsStream(name)) {
             if (in == null) {
-                throw new IllegalStateException("greydb.sql is missing from the jar; rebuild with mvn package");
+                throw new IllegalStateException(name + " is missing from the jar; rebuild with mvn package");
             }
             return split(new String(in.readAllBytes(), StandardCharsets.UTF_8));
         } catch (IOException e) {

@@ -11,7 +11,9 @@ import java.util.function.Function;
  * Where greylisting state lives. The engine owns the algorithm; a store owns atomicity and durability:
  * every method that writes has committed when it returns, so an acknowledged decision survives a crash.
  *
- * <p>Implementations: {@link SqliteGreylistStore} (one host, one file shared by many processes).
+ * <p>Implementations: {@link SqliteGreylistStore} (one host, one file shared by many processes) and
+ * {@link PostgresGreylistStore} (one database shared by several MX hosts); {@link GreylistStores#open}
+ * picks one from the location an administrator gave.
  * Methods throw {@link StoreException} when the database cannot be used.
  */
 public interface GreylistStore extends AutoCloseable {

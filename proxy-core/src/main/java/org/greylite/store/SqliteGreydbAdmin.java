@@ -10,12 +10,7 @@ import java.sql.Types;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-
-import org.greylite.net.Cidr;
 
 /**
  * {@link GreydbAdmin} on an SQLite greydb. Its own connection, so it works beside a running greylited
@@ -170,8 +165,7 @@ public final class SqliteGreydbAdmin implements GreydbAdmin {
             long auto = count("SELECT COUNT(*) FROM whitelist WHERE source = 'auto' AND last_seen > ?", usedSince);
             long admin = count("SELECT COUNT(*) FROM whitelist WHERE source <> 'auto' AND (expires IS NULL OR expires > ?)", nowS);
             long black = count("SELECT COUNT(*) FROM blacklist WHERE expires IS NULL OR expires > ?", nowS);
-            List<Long> waits = new ArrayList<>();
-            Map<String, Long> refused = new HashMap<>();
+            StatsTally tally = new StatsTally();
             try (PreparedStatement st = conn.prepareStatement(
                     "SELECT client, refusals, first_seen, passed_at FROM triplet WHERE (passed_at IS NULL AND first_seen > ?)"
                             + " OR (passed_at IS NOT NULL AND last_seen > ?)")) {
@@ -179,44 +173,16 @@ public final class SqliteGreydbAdmin implements GreydbAdmin {
                 st.setLong(2, usedSince);
                 try (ResultSet rs = st.executeQuery()) {
                     while (rs.next()) {
-                        int refusals = rs.getInt(2);
-                        long passedAt = rs.getLong(4);
-                        if (!rs.wasNull() && refusals > 0) {
-                            waits.add(passedAt - rs.getLong(3));
-                        }
-                        if (refusals > 0) {
-                            refused.merge(network(rs.getString(1)), (long) refusals, Long::sum);
-                        }
+                        long passedSecond = rs.getLong(4);
+                        Long passedAt = rs.wasNull() ? null : passedSecond;
+                        tally.add(rs.getString(1), rs.getInt(2), rs.getLong(3), passedAt);
                     }
                 }
             }
-            Collections.sort(waits);
-            List<NetworkRefusals> top = refused.entrySet().stream()
-                    .sorted(Map.Entry.<String, Long>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()))
-                    .limit(10).map(e -> new NetworkRefusals(e.getKey(), e.getValue())).toList();
-            return new Stats(pending, passed, auto, admin, black, percentile(waits, 50), percentile(waits, 95), top);
+            return tally.stats(pending, passed, auto, admin, black);
         } catch (SQLException e) {
             throw failure("cannot compute statistics", e);
         }
-    }
-
-    /** The /24 (IPv4) or /64 (IPv6) a client key belongs to; other keys as they are. */
-    private static String network(String clientKey) {
-        try {
-            Cidr c = Cidr.parse(clientKey);
-            return c.widenTo(c.isIpv4() ? 24 : 64).toString();
-        } catch (IllegalArgumentException e) {
-            return clientKey;
-        }
-    }
-
-    /** Nearest-rank percentile; null when there is no sample. */
-    private static Duration percentile(List<Long> sorted, int p) {
-        if (sorted.isEmpty()) {
-            return null;
-        }
-        int rank = (int) Math.ceil(p / 100.0 * sorted.size());
-        return Duration.ofSeconds(sorted.get(Math.max(0, rank - 1)));
     }
 
     private long count(String sql, long arg) throws SQLException {

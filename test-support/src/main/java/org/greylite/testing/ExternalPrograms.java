@@ -33,10 +33,13 @@ public final class ExternalPrograms {
         throw new AssertionError("unreachable");
     }
 
-    /** Looks the program up on PATH and in the sbin folders Debian uses for daemons. */
+    /**
+     * Looks the program up on PATH, in the sbin folders Debian uses for daemons, and in Debian's PostgreSQL
+     * server folders ({@code /usr/lib/postgresql/VERSION/bin}, newest first), which are not on PATH.
+     */
     public static Optional<Path> find(String program) {
         String path = System.getenv().getOrDefault("PATH", "") + File.pathSeparator
-                + "/usr/sbin" + File.pathSeparator + "/sbin" + File.pathSeparator + "/usr/lib/postgresql/15/bin";
+                + "/usr/sbin" + File.pathSeparator + "/sbin" + postgresqlFolders();
         for (String dir : path.split(File.pathSeparator)) {
             if (dir.isEmpty()) {
                 continue;
@@ -47,6 +50,18 @@ public final class ExternalPrograms {
             }
         }
         return Optional.empty();
+    }
+
+    private static String postgresqlFolders() {
+        File[] versions = new File("/usr/lib/postgresql").listFiles(File::isDirectory);
+        if (versions == null) {
+            return "";
+        }
+        StringBuilder out = new StringBuilder();
+        java.util.Arrays.stream(versions).map(File::getName).filter(v -> v.matches("\\d+(\\.\\d+)?"))
+                .sorted(java.util.Comparator.comparingDouble(Double::parseDouble).reversed())
+                .forEach(v -> out.append(File.pathSeparator).append("/usr/lib/postgresql/").append(v).append("/bin"));
+        return out.toString();
     }
 
     public static boolean underCi() {

@@ -1,0 +1,159 @@
+package org.greylite.ctl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.greylite.greylist.ClientKeys;
+import org.greylite.greylist.GreylistSettings;
+import org.greylite.greylist.Greylister;
+import org.greylite.greylist.RcptRequest;
+import org.greylite.greylist.Verdict;
+import org.greylite.store.GreydbLocation;
+import org.greylite.store.GreydbOptions;
+import org.greylite.store.GreylistStore;
+import org.greylite.store.GreylistStores;
+import org.greylite.suspicion.ClientFacts;
+import org.greylite.suspicion.SuspicionPolicy;
+import org.greylite.testing.PostgresServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** {@code greylitectl db ...} on a shared PostgreSQL greydb that an engine (a greylited) is using. */
+@Timeout(120)
+class DbCommandsPostgresTest {
+
+    @RegisterExtension
+    static final PostgresServer PG = new PostgresServer();
+
+    static final Instant T0 = Instant.parse("2026-03-01T10:00:00Z");
+
+    String url;
+    Map<String, String> env;
+    GreylistStore store;
+    Greylister engine;
+    Clock clock = Clock.fixed(T0, ZoneOffset.UTC);
+
+    @BeforeEach
+    void greydb() {
+        url = PG.url(PG.createDatabase());
+        env = new HashMap<>(PG.env());
+        env.put("DBFILE", url);
+    }
+
+    @AfterEach
+    void close() {
+        if (store != null) {
+            store.close();
+        }
+    }
+
+    private void engineAt(Instant now) {
+        if (store == null) {
+            store = GreylistStores.open(url, new GreydbOptions(Duration.ofSeconds(5), 2, PG.env()));
+        }
+        engine = new Greylister(store, SuspicionPolicy.NONE,
+                GreylistSettings.defaults().withClientKeys(ClientKeys.exactAddresses()), Clock.fixed(now, ZoneOffset.UTC),
+                (r, v) -> { });
+    }
+
+    private Verdict decide(String ip, String from, String to) throws Exception {
+        return engine.decide(new RcptRequest(InetAddress.getByName(ip), new ClientFacts(ip, "", "h", from, to, null, null), null));
+    }
+
+    private Ctl.Run ctl(String... args) {
+        return Ctl.run(env, clock, args);
+    }
+
+    @Test
+    void initCreatesTheTablesAndIsIdempotent() {
+        Ctl.Run init = Ctl.run(PG.env(), "db", "init", "--db", url);
+        assertEquals(0, init.exit(), init.toString());
+        assertEquals(GreydbLocation.parse(url).describe() + ": ready (tables blacklist, client_behaviour, greydb_meta, triplet, whitelist)\n",
+                init.out());
+        assertEquals("5", PG.psql(url.substring(url.lastIndexOf('/') + 1),
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"));
+        assertEquals(0, ctl("db", "init").exit(), "again, from DBFILE");
+    }
+
+    @Test
+    void listAndStatsShowWhatTheEnginesWrote() throws Exception {
+        engineAt(T0);
+        decide("192.0.2.1", "alice@example.org", "bob@example.com");
+        decide("198.51.100.7", "spam@bulk.example", "bob@example.com");
+        engineAt(T0.plus(Duration.ofMinutes(10)));
+        assertTrue(decide("192.0.2.1", "alice@example.org", "bob@example.com").accepted());
+        clock = Clock.fixed(T0.plus(Duration.ofMinutes(11)), ZoneOffset.UTC);
+
+        Ctl.Run pending = ctl("db", "list", "--pending");
+        assertEquals(0, pending.exit(), pending.toString());
+        String[] lines = pending.out().split("\n");
+        assertEquals(2, lines.length, pending.out());
+        assertTrue(lines[1].contains("198.51.100.7") && lines[1].contains("<spam@bulk.example>"), lines[1]);
+
+        Ctl.Run csv = ctl("db", "list", "--passed", "--format", "csv");
+        assertTrue(csv.out().split("\r\n")[1].startsWith("192.0.2.1,<alice@example.org>,<bob@example.com>,passed,1,"),
+                csv.out());
+        Ctl.Run whitelist = ctl("db", "list", "--whitelist", "--format", "csv");
+        assertTrue(whitelist.out().contains("192.0.2.1,auto,"), whitelist.out());
+
+        Ctl.Run stats = ctl("db", "stats", "--format", "json");
+        assertEquals(0, stats.exit(), stats.toString());
+        Map<?, ?> s = (Map<?, ?>) MiniJson.parse(stats.out());
+        assertEquals(1L, ((Number) s.get("pending")).longValue(), stats.out());
+        assertEquals(1L, ((Number) s.get("passed")).longValue(), stats.out());
+        assertEquals(1L, ((Number) s.get("whitelist_auto")).longValue(), stats.out());
+        assertEquals(600L, ((Number) s.get("median_seconds_to_pass")).longValue(), stats.out());
+        assertEquals(List.of(Map.of("network", "192.0.2.0/24", "refusals", 1L), Map.of("network", "198.51.100.0/24", "refusals", 1L)),
+                normalise(s.get("top_refused")), stats.out());
+    }
+
+    @Test
+    void changesByHandReachTheEngines() throws Exception {
+        assertEquals(0, ctl("db", "blacklist", "add", "203.0.113.0/24", "--comment", "spam run").exit());
+        engineAt(T0);
+        assertEquals(Verdict.Action.REJECT, decide("203.0.113.9", "a@x", "b@y").action());
+        assertEquals(0, ctl("db", "delete", "--client", "203.0.113.0/24").exit());
+        Ctl.Run purge = Ctl.run(env, Clock.fixed(T0.plus(Duration.ofDays(2)), ZoneOffset.UTC), "db", "purge");
+        assertEquals(0, purge.exit(), purge.toString());
+    }
+
+    @Test
+    void anUnreachableServerIsOneClearLine() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        Ctl.Run run = Ctl.run(Map.of(), "db", "stats", "--db", "postgresql://mx@127.0.0.1:" + port + "/greylite",
+                "--busy-timeout", "1s");
+        assertEquals(2, run.exit(), run.toString());
+        assertEquals("greylitectl: postgresql://mx@127.0.0.1:" + port + "/greylite: cannot connect: Connection refused\n",
+                run.err());
+    }
+
+    @Test
+    void aPasswordOnTheCommandLineIsRefused() {
+        Ctl.Run run = Ctl.run(Map.of(), "db", "list", "--db", "postgresql://mx:secret@127.0.0.1/greylite");
+        assertEquals(2, run.exit(), run.toString());
+        assertTrue(run.err().contains("PGPASSWORD") && !run.err().contains("secret"), run.err());
+    }
+
+    private static Object normalise(Object topRefused) {
+        return ((List<?>) topRefused).stream().map(o -> {
+            Map<?, ?> m = (Map<?, ?>) o;
+            return Map.of("network", m.get("network"), "refusals", ((Number) m.get("refusals")).longValue());
+        }).toList();
+    }
+}

@@ -1,0 +1,123 @@
+package org.greylite.daemon;
+
+import java.io.PrintWriter;
+import java.nio.charset.Charset;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+import org.greylite.daemon.config.ConfigException;
+import org.greylite.daemon.config.ConfigFile;
+import org.greylite.daemon.config.LayeredDefaults;
+import org.greylite.daemon.config.ReferencePage;
+
+import picocli.CommandLine;
+import picocli.CommandLine.IParameterExceptionHandler;
+import picocli.CommandLine.Model.OptionSpec;
+
+/**
+ * greylited's command line: picocli over {@link Greylited}, with the configuration file and the environment
+ * as layered defaults ({@link LayeredDefaults}) and errors reported in one line each, naming the
+ * configuration file's line when the bad value came from there.
+ *
+ * <p>Exit status: 0 after a clean stop (or a --print option), 2 for a command line or configuration file
+ * that cannot be used, 111 when greylited cannot start (a port taken, a greydb that cannot be opened):
+ * daemontools and systemd retry 111, an administrator fixes 2.
+ */
+final class GreylitedCommand {
+
+    static final int USAGE = 2;
+    static final int CANNOT_START = 111;
+
+    /** How docs/configuration.md is made; written into its header. */
+    static final String REGENERATE_REFERENCE = "bin/greylited --print-reference > docs/configuration.md";
+
+    private GreylitedCommand() {
+    }
+
+    static int execute(Greylited app, Map<String, String> env, String[] args) {
+        return execute(app, env, args, new PrintWriter(System.out, true),
+                new PrintWriter(new java.io.OutputStreamWriter(System.err, Charset.defaultCharset()), true));
+    }
+
+    static int execute(Greylited app, Map<String, String> env, String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine cmd = commandLine(app);
+        cmd.setOut(out);
+        cmd.setErr(err);
+        LayeredDefaults defaults;
+        try {
+            Path file = LayeredDefaults.configFile(List.of(args), "--config");
+            ConfigFile config = file == null ? ConfigFile.none() : ConfigFile.read(file);
+            defaults = new LayeredDefaults(cmd.getCommandSpec(), GreylitedOptions.CATALOG, config, env);
+        } catch (ConfigException e) {
+            err.println("greylited: " + e.getMessage());
+            return USAGE;
+        }
+        cmd.setDefaultValueProvider(defaults);
+        app.defaults = defaults;
+
+        IParameterExceptionHandler usage = cmd.getParameterExceptionHandler();
+        cmd.setParameterExceptionHandler((ex, arguments) -> {
+            String where = fromFile(ex.getArgSpec() instanceof OptionSpec o ? o : null, ex.getMessage(), defaults, args);
+            if (where == null) {
+                return usage.handleParseException(ex, arguments);
+            }
+            err.println("greylited: " + where + ex.getMessage());
+            return USAGE;
+        });
+        cmd.setExecutionExceptionHandler((ex, line, parsed) -> {
+            // Configuration and start-up errors are for the administrator: one clear line, no stack trace.
+            String message = ex.getMessage() != null ? ex.getMessage() : ex.toString();
+            String where = fromFile(null, message, defaults, args);
+            err.println("greylited: " + (where == null ? "" : where) + message);
+            return CANNOT_START;
+        });
+        return cmd.execute(args);
+    }
+
+    /** The command line over {@code app}, without the configuration layers. */
+    static CommandLine commandLine(Greylited app) {
+        return new CommandLine(app);
+    }
+
+    /**
+     * docs/configuration.md: from the options as declared, whatever the environment or a configuration
+     * file say on this machine.
+     */
+    static String referencePage() {
+        return ReferencePage.render(commandLine(new Greylited(Map.of())).getCommandSpec(), GreylitedOptions.CATALOG,
+                GreylitedOptions.ENVIRONMENT, REGENERATE_REFERENCE);
+    }
+
+    /**
+     * "FILE:LINE: name: " when the error is about a value from the configuration file (and not one given as a
+     * flag, which would have won), else null.
+     */
+    private static String fromFile(OptionSpec option, String message, LayeredDefaults defaults, String[] args) {
+        String name = null;
+        String where = null;
+        if (option != null) {
+            LayeredDefaults.Source s = defaults.source(option, null);
+            if (s.origin() == LayeredDefaults.Origin.CONFIG) {
+                name = LayeredDefaults.key(option);
+                where = s.detail();
+            }
+        } else {
+            LayeredDefaults.Located l = defaults.locate(message);
+            if (l != null) {
+                name = l.name();
+                where = l.where();
+            }
+        }
+        if (where == null || onCommandLine(args, name)) {
+            return null;
+        }
+        return where + ": " + (message != null && message.contains("--" + name) ? "" : name + ": ");
+    }
+
+    private static boolean onCommandLine(String[] args, String name) {
+        return Arrays.stream(args).takeWhile(a -> !a.equals("--"))
+                .anyMatch(a -> a.equals("--" + name) || a.startsWith("--" + name + "="));
+    }
+}

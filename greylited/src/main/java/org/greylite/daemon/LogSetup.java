@@ -1,0 +1,48 @@
+package org.greylite.daemon;
+
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+
+import org.greylite.config.Logging;
+
+/**
+ * greylited's logging, set before the first logger exists: the threshold and pid prefix of greylite(8)
+ * ({@link Logging}, the same for every program) and the line format. {@code text} is the shared
+ * {@code logback.xml}; {@code json} switches logback to {@value #JSON_CONFIG}: one JSON object per line
+ * (logback's own {@code JsonEncoder}), whose {@code formattedMessage} is the same text as the text format's,
+ * so the {@code decision ...} and {@code session end ...} lines stay greppable inside it.
+ */
+final class LogSetup {
+
+    static final String JSON_CONFIG = "org/greylite/daemon/logback-json.xml";
+
+    private LogSetup() {
+    }
+
+    /**
+     * @throws IllegalArgumentException for a threshold outside 0-7 or an unknown format
+     */
+    static void configure(int threshold, boolean pid, String format) {
+        if (threshold < 0 || threshold > 7) {
+            throw new IllegalArgumentException("--log-threshold must be 0 (emergencies only) to 7 (debug), not " + threshold);
+        }
+        String f = format.strip().toLowerCase(Locale.ROOT);
+        if (!f.equals("text") && !f.equals("json")) {
+            throw new IllegalArgumentException("--log-format must be text or json, not '" + format + "'");
+        }
+        Map<String, String> env = new HashMap<>();
+        env.put("LOGTHRESHOLD", Integer.toString(threshold));
+        if (pid) {
+            env.put("LOGPID", "");
+        }
+        Logging.configure(env, threshold);
+        if (f.equals("json")) {
+            System.setProperty("greylite.log.pid", Boolean.toString(pid));
+            // An administrator's own -Dlogback.configurationFile stays in charge.
+            if (System.getProperty("logback.configurationFile") == null) {
+                System.setProperty("logback.configurationFile", JSON_CONFIG);
+            }
+        }
+    }
+}

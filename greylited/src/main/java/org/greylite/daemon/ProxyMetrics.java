@@ -1,0 +1,138 @@
+package org.greylite.daemon;
+
+import java.net.InetAddress;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+
+import org.greylite.greylist.DecisionListener;
+import org.greylite.greylist.RcptRequest;
+import org.greylite.greylist.Verdict;
+import org.greylite.relay.RcptPolicy;
+import org.greylite.relay.SessionInfo;
+
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.Unit;
+
+/**
+ * greylited's Prometheus metrics, fed by the events of the server ({@link ServerEvents}), the decisions
+ * of the greylisting engine ({@link DecisionListener}) and a timing wrapper around the RCPT policy.
+ * Everything here is a lock-free counter update: it runs on I/O threads and the greydb thread.
+ *
+ * <p>Label values come from closed sets (verdicts, reasons, failure kinds) so the number of series stays
+ * bounded whatever the traffic; the suspicion N, set by the administrator's file, is one label value per
+ * N up to 9 and {@code 10+} beyond, and {@code none} when no suspicion line matched. Client addresses
+ * and envelopes are never labels: the decision log has them.
+ */
+public final class ProxyMetrics implements ServerEvents, DecisionListener {
+
+    /** Decision latency buckets: a healthy greydb answers in well under 10 ms; seconds mean trouble. */
+    private static final double[] LATENCY_BUCKETS =
+            {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+
+    private final PrometheusRegistry registry = new PrometheusRegistry();
+    private final Counter connections;
+    private final Counter sessions;
+    private final Gauge activeSessions;
+    private final Counter rcpts;
+    private final Counter storeErrors;
+    private final Counter upstreamErrors;
+    private final Histogram decisionSeconds;
+
+    public ProxyMetrics() {
+        connections = Counter.builder().name("greylite_connections")
+                .help("Client connections accepted by the listener, by the access rules' decision (allowed, denied)")
+                .labelNames("access").register(registry);
+        sessions = Counter.builder().name("greylite_sessions")
+                .help("SMTP sessions relayed (client connections the access rules let in)")
+                .register(registry);
+        activeSessions = Gauge.builder().name("greylite_sessions_active")
+                .help("SMTP sessions in progress")
+                .register(registry);
+        rcpts = Counter.builder().name("greylite_rcpt")
+                .help("RCPT decisions, by verdict (accept, greylist, tempfail, reject), reason, and the suspicion N "
+                        + "when a suspicion line matched (else none)")
+                .labelNames("verdict", "reason", "suspicion").register(registry);
+        storeErrors = Counter.builder().name("greylite_store_errors")
+                .help("greydb failures, by operation (decision: the RCPT was accepted or, with --fail-closed, "
+                        + "answered 451; purge: expired rows stay until the next purge)")
+                .labelNames("operation").register(registry);
+        upstreamErrors = Counter.builder().name("greylite_upstream_errors")
+                .help("Sessions the upstream failed (the client got 421), by failure: connect, closed "
+                        + "(unexpectedly), timeout, protocol")
+                .labelNames("failure").register(registry);
+        decisionSeconds = Histogram.builder().name("greylite_decision_duration").unit(Unit.SECONDS)
+                .help("Time from a RCPT being read to its verdict, greydb queue included (PTR lookup wait excluded)")
+                .classicOnly().classicUpperBounds(LATENCY_BUCKETS).register(registry);
+
+        // Series that exist from the start, so that rate() and alerts see a 0 rather than nothing.
+        connections.initLabelValues("allowed");
+        connections.initLabelValues("denied");
+        storeErrors.initLabelValues("decision");
+        storeErrors.initLabelValues("purge");
+        for (UpstreamFailure f : UpstreamFailure.values()) {
+            upstreamErrors.initLabelValues(f.label());
+        }
+    }
+
+    /** The registry the metrics endpoint serves. */
+    public PrometheusRegistry registry() {
+        return registry;
+    }
+
+    /** {@code policy}, with the time each decision takes recorded. */
+    public RcptPolicy timed(RcptPolicy policy) {
+        return (request, done) -> {
+            long start = System.nanoTime();
+            policy.decide(request, verdict -> {
+                decisionSeconds.observe((System.nanoTime() - start) / (double) TimeUnit.SECONDS.toNanos(1));
+                done.accept(verdict);
+            });
+        };
+    }
+
+    /** The scheduled purge of expired rows failed. */
+    public void purgeFailed() {
+        storeErrors.labelValues("purge").inc();
+    }
+
+    @Override
+    public void clientConnected(InetAddress client, boolean allowed) {
+        connections.labelValues(allowed ? "allowed" : "denied").inc();
+    }
+
+    @Override
+    public void sessionOpened(SessionInfo info) {
+        sessions.inc();
+        activeSessions.inc();
+    }
+
+    @Override
+    public void sessionClosed(SessionInfo info) {
+        activeSessions.dec();
+    }
+
+    @Override
+    public void upstreamFailed(SessionInfo info, UpstreamFailure failure) {
+        upstreamErrors.labelValues(failure.label()).inc();
+    }
+
+    @Override
+    public void decided(RcptRequest request, Verdict verdict) {
+        rcpts.labelValues(verdict.action().name().toLowerCase(Locale.ROOT), verdict.reason().label(),
+                suspicionLabel(verdict)).inc();
+        if (verdict.reason() == Verdict.Reason.STORE_ERROR) {
+            storeErrors.labelValues("decision").inc();
+        }
+    }
+
+    /** N when a suspicion line set it, in a bounded set of values. */
+    static String suspicionLabel(Verdict v) {
+        if (v.rule() == null) {
+            return "none";
+        }
+        return v.refusals() >= 10 ? "10+" : Integer.toString(Math.max(0, v.refusals()));
+    }
+}

@@ -1,0 +1,43 @@
+package org.greylite.daemon.config;
+
+/**
+ * Where in a connection's life a setting acts: the sections of {@code docs/configuration.md}, in the order
+ * a connection meets them.
+ */
+public enum Stage {
+    CONNECTION("Connection", "Accepting clients: where to listen, who may connect, what is looked up about them, "
+            + "and the limits every session runs under."),
+    GREETING("Greeting", "Before the upstream's greeting reaches the client."),
+    SUSPICION("Suspicion", "Which clients need more refusals than the default (the suspicion file, SPEC section 5)."),
+    GREYLISTING("Greylisting", "The decision for each RCPT (SPEC section 3)."),
+    STORE("Store", "The greydb, where triplets and the auto-whitelist are kept."),
+    UPSTREAM("Upstream", "The SMTP server mail is relayed to."),
+    METRICS("Metrics", "Prometheus' text format at /metrics: `greylite_connections_total{access}`, "
+            + "`greylite_sessions_total`, `greylite_sessions_active`, `greylite_rcpt_total{verdict,reason,suspicion}`, "
+            + "`greylite_store_errors_total{operation}`, `greylite_upstream_errors_total{failure}` and the histogram "
+            + "`greylite_decision_duration_seconds`. Labels take a few fixed values each; no client address or "
+            + "envelope is ever one."),
+    LOGGING("Logging", "Log lines go to stderr: one per RCPT decision, one per session."),
+    COMMAND("Command line", "Options for the command itself; they cannot be set in the configuration file.");
+
+    private final String title;
+    private final String summary;
+
+    Stage(String title, String summary) {
+        this.title = title;
+        this.summary = summary;
+    }
+
+    public String title() {
+        return title;
+    }
+
+    public String summary() {
+        return summary;
+    }
+
+    /** Whether the settings of this stage may be written in the configuration file. */
+    public boolean inConfigFile() {
+        return this != COMMAND;
+    }
+}

@@ -1,0 +1,69 @@
+package org.greylite.connect;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** DNS whitelist lookups against a real DNS server (dnsmasq) on loopback. */
+class DnswlLookupTest {
+
+    static Dnsmasq dns;
+
+    @BeforeAll
+    static void start() throws Exception {
+        dns = Dnsmasq.start();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (dns != null) {
+            dns.close();
+        }
+    }
+
+    private static Optional<String> lookup(String ip, String... zones) throws Exception {
+        DnswlLookup l = DnswlLookup.create(List.of(zones).stream().map(DnswlLookup.Zone::parse).toList(),
+                List.of(dns.address()), Duration.ofSeconds(2));
+        return l.lookup(InetAddress.getByName(ip)).get(5, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void aListingAtOrAboveTheThresholdCounts() throws Exception {
+        assertEquals(Optional.of("wl.test"), lookup("127.0.0.1", "wl.test=2"));
+        assertEquals(Optional.of("wl.test"), lookup("127.0.0.1", "wl.test"));
+        assertEquals(Optional.empty(), lookup("127.0.0.1", "wl.test=3"), "trust 2 is below 3");
+        assertEquals(Optional.of("low.test"), lookup("127.0.0.1", "low.test"));
+        assertEquals(Optional.of("wl.test"), lookup("127.0.0.1", "low.test=1", "wl.test=1"), "first listing zone in order");
+    }
+
+    @Test
+    void unlistedAddressesAndDeadServersAreNotListed() throws Exception {
+        assertEquals(Optional.empty(), lookup("127.0.0.9", "wl.test"));
+        try (DatagramSocket hole = Dnsmasq.blackHole()) {
+            DnswlLookup l = DnswlLookup.create(List.of(DnswlLookup.Zone.parse("wl.test")),
+                    List.of(new InetSocketAddress("127.0.0.1", hole.getLocalPort())), Duration.ofMillis(800));
+            long t0 = System.nanoTime();
+            assertEquals(Optional.empty(), l.lookup(InetAddress.getByName("127.0.0.1")).get(10, TimeUnit.SECONDS));
+            assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(5), "bounded by the timeout");
+        }
+    }
+
+    @Test
+    void zonesParse() {
+        assertEquals(new DnswlLookup.Zone("list.dnswl.org", 2), DnswlLookup.Zone.parse("list.dnswl.org.=2"));
+        assertThrows(IllegalArgumentException.class, () -> DnswlLookup.Zone.parse("list.dnswl.org=high"));
+        assertThrows(IllegalArgumentException.class, () -> DnswlLookup.Zone.parse("=2"));
+    }
+}

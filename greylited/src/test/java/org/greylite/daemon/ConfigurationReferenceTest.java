@@ -1,0 +1,95 @@
+package org.greylite.daemon;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+import org.greylite.daemon.config.LayeredDefaults;
+import org.junit.jupiter.api.Test;
+
+import picocli.CommandLine.Model.OptionSpec;
+
+/**
+ * docs/configuration.md is generated from greylited's options; this test regenerates it and compares, so
+ * the page cannot drift from {@code --help}. With {@code -Dgreylite.writeReference=true} it writes the page
+ * instead.
+ */
+class ConfigurationReferenceTest {
+
+    private static final String HOW = "regenerate it with '" + GreylitedCommand.REGENERATE_REFERENCE + "' (after "
+            + "'mvn -DskipTests package'), or: mvn -pl greylited -am test -Dtest=ConfigurationReferenceTest "
+            + "-Dsurefire.failIfNoSpecifiedTests=false -Dgreylite.writeReference=true";
+
+    /** The repository's top folder (the tests run in a module's). */
+    static Path repositoryRoot() {
+        Path root = Path.of("").toAbsolutePath();
+        while (root != null && !Files.exists(root.resolve("greydb.sql"))) {
+            root = root.getParent();
+        }
+        assertTrue(root != null, "repository root not found from " + Path.of("").toAbsolutePath());
+        return root;
+    }
+
+    private static Path page() {
+        return repositoryRoot().resolve("docs").resolve("configuration.md");
+    }
+
+    @Test
+    void committedPageMatchesTheOptions() throws Exception {
+        String expected = GreylitedCommand.referencePage();
+        Path page = page();
+        if (Boolean.getBoolean("greylite.writeReference")) {
+            Files.createDirectories(page.getParent());
+            Files.writeString(page, expected, StandardCharsets.UTF_8);
+            return;
+        }
+        if (!Files.exists(page)) {
+            fail(page + " is missing: " + HOW);
+        }
+        String actual = Files.readString(page, StandardCharsets.UTF_8);
+        if (!expected.equals(actual)) {
+            String[] e = expected.split("\n", -1);
+            String[] a = actual.split("\n", -1);
+            int i = 0;
+            while (i < e.length && i < a.length && e[i].equals(a[i])) {
+                i++;
+            }
+            fail("docs/configuration.md does not match greylited's options (first difference at line " + (i + 1)
+                    + ":\n  expected: " + (i < e.length ? e[i] : "<end>") + "\n  found:    " + (i < a.length ? a[i] : "<end>")
+                    + ")\n" + HOW);
+        }
+    }
+
+    @Test
+    void everyOptionHasAStageAndEveryStageEntryAnOption() {
+        Set<String> options = new TreeSet<>();
+        for (OptionSpec o : GreylitedCommand.commandLine(new Greylited(Map.of())).getCommandSpec().options()) {
+            options.add(LayeredDefaults.key(o));
+        }
+        Set<String> missing = new TreeSet<>(options);
+        missing.removeAll(GreylitedOptions.CATALOG.keySet());
+        assertEquals(Set.of(), missing, "options without a stage: add them to GreylitedOptions.CATALOG");
+        Set<String> stale = new TreeSet<>(GreylitedOptions.CATALOG.keySet());
+        stale.removeAll(options);
+        assertEquals(Set.of(), stale, "GreylitedOptions.CATALOG names options greylited does not have");
+    }
+
+    @Test
+    void everyDescriptionStatesItsDefaultOnce() {
+        for (OptionSpec o : GreylitedCommand.commandLine(new Greylited(Map.of())).getCommandSpec().options()) {
+            String d = String.join(" ", o.description());
+            int first = d.indexOf("(default");
+            assertTrue(first < 0 || d.indexOf("(default", first + 1) < 0, o.longestName() + ": two defaults in: " + d);
+            if (o.defaultValue() != null && o.arity().max() > 0) {
+                assertTrue(first >= 0, o.longestName() + " has a default its description does not state: " + d);
+            }
+        }
+    }
+}

@@ -1,0 +1,209 @@
+package org.greylite.daemon;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.greylite.daemon.config.ConfigFile;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * greylited's settings from the command line, the configuration file and the environment: precedence,
+ * {@code --print-config}, and errors that point at the configuration file's line.
+ */
+class GreylitedCommandTest {
+
+    private static final Pattern SETTING = Pattern.compile("^(#?)([a-z0-9-]+) =\\s*(.*?)\\s+# (.*)$");
+
+    @TempDir
+    Path dir;
+
+    /** What a run printed and returned. */
+    private record Run(int status, String out, String err, Greylited app) {
+
+        /** print-config's lines: name to {value, source}; an unset setting has a null value. */
+        Map<String, String[]> settings() {
+            Map<String, String[]> m = new LinkedHashMap<>();
+            for (String line : out.split("\n")) {
+                Matcher x = SETTING.matcher(line);
+                if (x.matches() && !line.startsWith("# ")) {
+                    m.put(x.group(2), new String[] {x.group(1).isEmpty() ? x.group(3) : null, x.group(4)});
+                }
+            }
+            return m;
+        }
+    }
+
+    private static Run run(Map<String, String> env, String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        Greylited app = new Greylited(env);
+        int status = GreylitedCommand.execute(app, env, args, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Run(status, out.toString(), err.toString(), app);
+    }
+
+    private Path config(String... lines) throws Exception {
+        return Files.write(dir.resolve("greylited.conf"), List.of(lines));
+    }
+
+    @Test
+    void flagBeatsConfigFileBeatsEnvironmentBeatsDefault() throws Exception {
+        Path conf = config(
+                "# a service's settings",
+                "upstream = 127.0.0.1:10025",
+                "min-delay = 7m",
+                "retry-window = 2h",
+                "max-line = 5000",
+                "fail-closed = yes",
+                "dns = 192.0.2.1 192.0.2.2");
+        Map<String, String> env = Map.of(
+                "GREYLITE_MIN_DELAY", "1m",          // the file wins
+                "GREYLITE_WHITELIST_LIFETIME", "10d", // only here: used
+                "GREETDELAY", "",                     // set: on, greylite(8)'s default delay
+                "LOGPID", "",
+                "LOGTHRESHOLD", "debug");             // not a priority: ignored, as greylite(8) does
+        Run r = run(env, "--config", conf.toString(), "--max-line", "6000", "--print-config");
+        assertEquals(0, r.status(), r.err());
+
+        // The fields hold the layered values...
+        Greylited app = r.app();
+        assertEquals("127.0.0.1:10025", app.upstream);
+        assertEquals("7m", app.minDelay);
+        assertEquals("2h", app.retryWindow);
+        assertEquals("10d", app.whitelistLifetime);
+        assertEquals(6000, app.maxLine);
+        assertTrue(app.failClosed);
+        assertEquals(6000L, app.greetDelay);
+        assertEquals(List.of("192.0.2.1", "192.0.2.2"), app.dns);
+        assertTrue(app.logPid);
+        assertEquals(6, app.logThreshold);
+        assertEquals("5m", app.idleTimeout);
+
+        // ...and --print-config says where each came from.
+        Map<String, String[]> s = r.settings();
+        String where = conf + ":";
+        assertSetting(s, "upstream", "127.0.0.1:10025", "config " + where + "2");
+        assertSetting(s, "min-delay", "7m", "config " + where + "3");
+        assertSetting(s, "max-line", "6000", "flag");
+        assertSetting(s, "fail-closed", "true", "config " + where + "6");
+        assertSetting(s, "dns", "192.0.2.1 192.0.2.2", "config " + where + "7");
+        assertSetting(s, "whitelist-lifetime", "10d", "env GREYLITE_WHITELIST_LIFETIME");
+        assertSetting(s, "greet-delay", "6000", "env GREETDELAY");
+        assertSetting(s, "log-pid", "true", "env LOGPID");
+        assertSetting(s, "log-threshold", "6", "default");
+        assertSetting(s, "idle-timeout", "5m", "default");
+        assertEquals(null, s.get("db")[0], "not set: " + String.join(" ", s.get("db")));
+        assertTrue(s.get("db")[1].contains("not set (default: $DBFILE"), s.get("db")[1]);
+        assertFalse(s.containsKey("config"), "command-line-only options are not settings");
+        assertFalse(s.containsKey("print-config"));
+    }
+
+    private static void assertSetting(Map<String, String[]> s, String name, String value, String source) {
+        String[] v = s.get(name);
+        assertTrue(v != null, "no line for " + name + " in " + s.keySet());
+        assertEquals(value, v[0], name);
+        assertEquals(source, v[1], name);
+    }
+
+    @Test
+    void printConfigOutputIsAConfigurationFile() throws Exception {
+        Run first = run(Map.of("DBFILE", "/srv/greylite/greylite.db", "GREYLITE_MIN_DELAY", "1m"),
+                "--upstream", "127.0.0.1:10025", "--greylist-reply", "451 4.7.1 <{rcpt}>: wait #2 ${x}",
+                "--dns", "192.0.2.1,192.0.2.2", "--print-config");
+        assertEquals(0, first.status(), first.err());
+        Path saved = Files.writeString(dir.resolve("saved.conf"), first.out());
+        ConfigFile.read(saved); // parses
+
+        Run second = run(Map.of(), "--config", saved.toString(), "--print-config");
+        assertEquals(0, second.status(), second.err());
+        Map<String, String[]> a = first.settings();
+        Map<String, String[]> b = second.settings();
+        assertEquals(a.keySet(), b.keySet());
+        for (String name : a.keySet()) {
+            assertEquals(a.get(name)[0], b.get(name)[0], name);
+        }
+        assertEquals("451 4.7.1 <{rcpt}>: wait #2 ${x}", second.app().greylistReply, "values are literal, not expanded");
+        assertEquals("/srv/greylite/greylite.db", second.app().db.toString());
+        assertTrue(b.get("db")[1].startsWith("config " + saved + ":"), b.get("db")[1]);
+    }
+
+    @Test
+    void theServiceExampleIsAValidConfiguration() throws Exception {
+        Path examples = ConfigurationReferenceTest.repositoryRoot().resolve("examples").resolve("systemd");
+        Path conf = examples.resolve("greylited.conf");
+        Run r = run(Map.of(), "--config", conf.toString(), "--print-config");
+        assertEquals(0, r.status(), r.err());
+        Map<String, String[]> s = r.settings();
+        assertEquals("0.0.0.0:25", s.get("listen")[0]);
+        assertEquals("127.0.0.1:10025", s.get("upstream")[0]);
+        assertEquals("/var/lib/greylite/greylite.db", s.get("db")[0]);
+        assertTrue(s.get("metrics")[1].startsWith("config " + conf + ":"), s.get("metrics")[1]);
+        String unit = Files.readString(examples.resolve("greylited.service"));
+        assertTrue(unit.contains("greylited --config /etc/greylite/greylited.conf"), "the unit reads the example's path");
+        assertTrue(unit.contains("StateDirectory=greylite"), "the greydb's folder /var/lib/greylite");
+    }
+
+    @Test
+    void configurationFileErrorsNameTheFileAndLine() throws Exception {
+        Path conf = config("listen = 127.0.0.1:2525", "lisen = 0.0.0.0:25");
+        Run r = run(Map.of(), "--config", conf.toString(), "--print-config");
+        assertEquals(GreylitedCommand.USAGE, r.status());
+        assertEquals("greylited: " + conf + ":2: unknown setting 'lisen' (settings are greylited's flags without --; "
+                + "'greylited --help' lists them)", r.err().strip());
+
+        conf = config("", "listen = 127.0.0.1:2525", "listen = 127.0.0.1:2526");
+        r = run(Map.of(), "--config", conf.toString());
+        assertEquals("greylited: " + conf + ":3: 'listen' is already set on line 2", r.err().strip());
+
+        conf = config("config = /etc/other.conf");
+        r = run(Map.of(), "--config", conf.toString());
+        assertEquals("greylited: " + conf + ":1: 'config' can only be given on the command line", r.err().strip());
+
+        conf = config("fail-closed = maybe");
+        r = run(Map.of(), "--config", conf.toString());
+        assertEquals("greylited: " + conf + ":1: fail-closed wants true or false, not 'maybe'", r.err().strip());
+
+        r = run(Map.of(), "--config", dir.resolve("missing.conf").toString());
+        assertEquals(GreylitedCommand.USAGE, r.status());
+        assertEquals("greylited: " + dir.resolve("missing.conf") + ": cannot read the configuration file: no such file",
+                r.err().strip());
+    }
+
+    @Test
+    void aBadValueFromTheFileIsReportedWithItsLine() throws Exception {
+        Path conf = config("# limits", "max-line = lots");
+        Run r = run(Map.of(), "--config", conf.toString(), "--print-config");
+        assertEquals(GreylitedCommand.USAGE, r.status());
+        assertEquals("greylited: " + conf + ":2: Invalid value for option '--max-line': 'lots' is not an int",
+                r.err().strip());
+
+        // The same mistake on the command line is the command line's: picocli's message and the usage.
+        r = run(Map.of(), "--max-line", "lots", "--print-config");
+        assertEquals(GreylitedCommand.USAGE, r.status());
+        assertTrue(r.err().startsWith("Invalid value for option '--max-line': 'lots' is not an int"), r.err());
+        assertTrue(r.err().contains("Usage: greylited"), r.err());
+
+        // A value checked when greylited starts.
+        conf = config("upstream = 127.0.0.1:10025", "client-key = street");
+        r = run(Map.of(), "--config", conf.toString());
+        assertEquals(GreylitedCommand.USAGE, r.status());
+        assertTrue(r.err().startsWith("greylited: " + conf + ":2: --client-key: "), r.err());
+        assertTrue(r.err().contains("'street'"), r.err());
+
+        // A flag given on the command line wins, so the file's line is not to blame.
+        r = run(Map.of(), "--config", conf.toString(), "--client-key", "road");
+        assertEquals(GreylitedCommand.USAGE, r.status());
+        assertFalse(r.err().contains(conf + ":2"), r.err());
+    }
+}

@@ -1,0 +1,105 @@
+package org.greylite.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Under tcpserver every connection is a process of its own: 50 of them at once share one greydb file,
+ * new at the start. No decision may fail (no "database is locked", no store error, nothing failing open).
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class ParallelSessionsTest {
+
+    private static final int SESSIONS = 50;
+
+    @TempDir
+    Path dir;
+
+    private Tcpserver tcpserver;
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        if (tcpserver != null) {
+            tcpserver.close();
+        }
+    }
+
+    @Test
+    void fiftySessionsAtOnceShareOneNewGreydb() throws Exception {
+        Path db = dir.resolve("shared.db");
+        // -c: as many processes at once; -b: a listen backlog that holds the whole burst (tcpserver's
+        // default of 20 makes the kernel drop the surplus SYNs, which clients resend only seconds later).
+        tcpserver = Tcpserver.start(List.of(Launchers.bin("greylite"), "sh", Launchers.fakeSmtpd(dir)),
+                Map.of("GREYLIST", "", "DBFILE", db.toString(), "GREYLITE_MIN_DELAY", "0", "LOGTHRESHOLD", "4"),
+                "-c", "60", "-b", "100");
+
+        assertEquals(Map.of("greylisted", SESSIONS), burst(),
+                () -> "every first attempt greylisted; the chain said:\n" + String.join("\n", tcpserver.log()));
+        assertEquals(Map.of("250 ok", SESSIONS), burst(), "every retry accepted");
+
+        List<String> problems = tcpserver.chainLog();
+        assertEquals(List.of(), problems, "greylite logged warnings or errors (LOGTHRESHOLD=4)");
+        try (Connection conn = DriverManager.getConnection("jdbc:sqlite:" + db)) {
+            ResultSet rs = conn.createStatement().executeQuery("SELECT count(*), sum(refusals) FROM triplet");
+            rs.next();
+            assertEquals(List.of(SESSIONS, SESSIONS), List.of(rs.getInt(1), rs.getInt(2)), "every first attempt recorded");
+            // The first retry to pass put the client's network on the auto-whitelist; the others passed on it.
+            rs = conn.createStatement().executeQuery("SELECT client FROM whitelist");
+            rs.next();
+            assertEquals("127.0.0.0/24", rs.getString(1));
+        }
+    }
+
+    /** SESSIONS clients at once, a sender of its own for each; returns how many got each RCPT reply. */
+    private Map<String, Integer> burst() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(SESSIONS);
+        try {
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<String>> replies = new ArrayList<>();
+            for (int i = 0; i < SESSIONS; i++) {
+                // Distinct domains: local parts that differ only by a number are one sender once
+                // VERP numbers are normalised away.
+                String sender = "sender@client" + i + ".example.org";
+                replies.add(pool.submit(() -> {
+                    go.await();
+                    try (SmtpClient c = SmtpClient.connect(tcpserver.port())) {
+                        c.reply();
+                        c.command("HELO client.example");
+                        c.command("MAIL FROM:<" + sender + ">");
+                        String reply = c.command("RCPT TO:<rcpt@example.com>");
+                        c.command("QUIT");
+                        return reply;
+                    }
+                }));
+            }
+            go.countDown();
+            Map<String, Integer> counts = new TreeMap<>();
+            for (Future<String> f : replies) {
+                String reply = f.get(90, TimeUnit.SECONDS);
+                counts.merge(reply.startsWith("451 4.7.1 <rcpt@example.com>: greylisted") ? "greylisted" : reply,
+                        1, Integer::sum);
+            }
+            return counts;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+}

@@ -1,0 +1,255 @@
+package org.greylite.it;
+
+import static org.greylite.it.SmtpClient.assertGreylisted;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.greylite.testing.ExternalPrograms;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * bin/greylite where it runs in production: started by the real tcpserver for every connection, with
+ * the client's TCP connection on its descriptors 0 and 1, in front of a UCSPI SMTP server (a shell
+ * script standing in for qmail-smtpd, see fake-smtpd.sh), sharing one greydb file.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class WrapperUnderTcpserverTest {
+
+    @TempDir
+    Path dir;
+
+    private Tcpserver tcpserver;
+    private String smtpd;
+    private Path transcript;
+    private Path db;
+
+    @BeforeEach
+    void setUp() throws IOException {
+        ExternalPrograms.require("tcpserver");
+        smtpd = Launchers.fakeSmtpd(dir);
+        transcript = dir.resolve("smtpd.log");
+        db = dir.resolve("greylite.db");
+    }
+
+    @AfterEach
+    void stopTcpserver() throws InterruptedException {
+        if (tcpserver != null) {
+            tcpserver.close();
+        }
+    }
+
+    private Map<String, String> env(String... pairs) {
+        Map<String, String> env = new HashMap<>();
+        env.put("DBFILE", db.toString());
+        env.put("FAKESMTPD_LOG", transcript.toString());
+        for (int i = 0; i < pairs.length; i += 2) {
+            env.put(pairs[i], pairs[i + 1]);
+        }
+        return env;
+    }
+
+    private Tcpserver start(Map<String, String> env, String... program) throws Exception {
+        List<String> chain = new ArrayList<>(List.of(Launchers.bin("greylite")));
+        chain.addAll(program.length == 0 ? List.of("sh", smtpd) : List.of(program));
+        tcpserver = Tcpserver.start(chain, env);
+        return tcpserver;
+    }
+
+    private List<String> transcript() throws IOException {
+        return Files.exists(transcript) ? Files.readAllLines(transcript) : List.of();
+    }
+
+    /** The commands the upstream received, in order, without the process ids. */
+    private List<String> upstreamSaw() throws IOException {
+        return transcript().stream().filter(l -> l.contains(" cmd ") || l.contains(" message "))
+                .map(l -> l.substring(l.indexOf(' ') + 1)).toList();
+    }
+
+    private static void envelope(SmtpClient c, String from) throws IOException {
+        assertTrue(c.reply().startsWith("220 "));
+        assertTrue(c.command("EHLO client.example").startsWith("250 "));
+        assertEquals("250 ok", c.command("MAIL FROM:<" + from + ">"));
+    }
+
+    @Test
+    void greylistedFirstThenAcceptedOnceTheMinimumDelayHasPassed() throws Exception {
+        Tcpserver t = start(env("GREYLIST", "", "GREYLITE_MIN_DELAY", "2s"));
+        long first = System.nanoTime();
+        try (SmtpClient c = SmtpClient.connect(t.port())) {
+            envelope(c, "sender@example.org");
+            assertGreylisted("rcpt@example.com", c.command("RCPT TO:<rcpt@example.com>"));
+            assertGreylisted("rcpt@example.com", c.command("RCPT TO:<rcpt@example.com>"),
+                    "a retry within the minimum delay is refused again");
+            assertEquals("221 fake.example bye", c.command("QUIT"));
+        }
+        Thread.sleep(Math.max(0, 2100 - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - first)));
+        try (SmtpClient c = SmtpClient.connect(t.port())) {
+            envelope(c, "sender@example.org");
+            assertEquals("250 ok", c.command("RCPT TO:<rcpt@example.com>"));
+            assertEquals("354 go ahead", c.command("DATA"));
+            assertEquals("250 ok queued", c.command("Subject: hello\r\n\r\nbody\r\n."));
+            assertEquals("221 fake.example bye", c.command("QUIT"));
+            assertTrue(c.closedByServer());
+        }
+        assertEquals(List.of("cmd EHLO client.example", "cmd MAIL FROM:<sender@example.org>", "cmd QUIT",
+                        "cmd EHLO client.example", "cmd MAIL FROM:<sender@example.org>", "cmd RCPT TO:<rcpt@example.com>",
+                        "cmd DATA", "message 3 lines", "cmd QUIT"),
+                upstreamSaw(), "a greylisted RCPT never reaches the upstream");
+        assertEquals(List.of(0, 0), t.awaitEnds(2, Duration.ofSeconds(15)), "greylite exits with PROGRAM's status");
+        try (Connection conn = DriverManager.getConnection("jdbc:sqlite:" + db);
+             ResultSet rs = conn.createStatement().executeQuery("SELECT refusals, passed_at IS NOT NULL FROM triplet")) {
+            assertTrue(rs.next());
+            assertEquals(1, rs.getInt(1), "the early retry was not counted");
+            assertTrue(rs.getBoolean(2));
+        }
+    }
+
+    @Test
+    void withoutGreylistTheProgramGetsTheConnectionItself() throws Exception {
+        Tcpserver t = start(env("FAKESMTPD_EXIT", "7"));
+        try (SmtpClient c = SmtpClient.connect(t.port())) {
+            // The upstream names what its descriptor 1 is: the client's socket, not a pipe from greylite.
+            assertEquals("220 fake.example ESMTP socket", c.reply());
+            assertEquals("250 ok", c.command("MAIL FROM:<a@example.org>"));
+            assertEquals("250 ok", c.command("RCPT TO:<b@example.com>"), "nothing is greylisted");
+            assertEquals("221 fake.example bye", c.command("QUIT"));
+            assertTrue(c.closedByServer());
+        }
+        assertEquals(List.of(7 << 8), t.awaitEnds(1, Duration.ofSeconds(15)), "greylite exits with PROGRAM's status");
+        assertFalse(Files.exists(db), "the greydb is not even opened");
+        assertEquals(List.of(), t.chainLog());
+    }
+
+    @Test
+    void greylitingTalksToTheProgramThroughPipes() throws Exception {
+        Tcpserver t = start(env("GREYLIST", ""));
+        try (SmtpClient c = SmtpClient.connect(t.port())) {
+            assertEquals("220 fake.example ESMTP pipe", c.reply());
+        }
+    }
+
+    @Test
+    void relayClientsAreNotGreylistedAndTheGreydbIsNotOpened() throws Exception {
+        Tcpserver t = start(env("GREYLIST", "", "RELAYCLIENT", ""));
+        try (SmtpClient c = SmtpClient.connect(t.port())) {
+            envelope(c, "a@example.org");
+            assertEquals("250 ok", c.command("RCPT TO:<b@example.com>"));
+            assertEquals("221 fake.example bye", c.command("QUIT"));
+        }
+        t.awaitEnds(1, Duration.ofSeconds(15));
+        assertFalse(Files.exists(db));
+    }
+
+    @Test
+    void tcprulesVariablesFeedTheSuspicionRules() throws Exception {
+        Path tcprules = ExternalPrograms.require("tcprules");
+        // 127.0.0.2 is WHITELISTED; 127.0.0.1 gets SUSPECT=3, which "1 v SUSPECT" turns into N = 3.
+        Path cdb = dir.resolve("tcp.smtp.cdb");
+        Process p = new ProcessBuilder(tcprules.toString(), cdb.toString(), dir.resolve("tcp.smtp.tmp").toString())
+                .redirectErrorStream(true).start();
+        p.getOutputStream().write(("127.0.0.2:allow,WHITELISTED=\"\"\n"
+                + "127.0.0.1:allow,SUSPECT=\"3\"\n"
+                + ":allow\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        p.getOutputStream().close();
+        assertEquals(0, p.waitFor(), new String(p.getInputStream().readAllBytes()));
+        Path suspicion = dir.resolve("suspicion");
+        Files.writeString(suspicion, "# tcprules sets SUSPECT for clients it distrusts\n1 v SUSPECT\n");
+
+        List<String> chain = List.of(Launchers.bin("greylite"), "sh", smtpd);
+        tcpserver = Tcpserver.start(chain, env("GREYLIST", "", "GREYLITE_MIN_DELAY", "0", "SUSPICION", suspicion.toString()),
+                "-x", cdb.toString());
+        try (SmtpClient c = SmtpClient.connect("127.0.0.1", tcpserver.port())) {
+            envelope(c, "a@example.org");
+            for (int attempt = 1; attempt <= 3; attempt++) {
+                assertTrue(c.command("RCPT TO:<b@example.com>").startsWith("451 4.7.1 "), "attempt " + attempt);
+            }
+            assertEquals("250 ok", c.command("RCPT TO:<b@example.com>"), "the fourth attempt, after three refusals");
+        }
+        try (SmtpClient c = SmtpClient.connect("127.0.0.2", tcpserver.port())) {
+            envelope(c, "a@example.org");
+            assertEquals("250 ok", c.command("RCPT TO:<b@example.com>"), "WHITELISTED by tcprules");
+        }
+    }
+
+    @Test
+    void aProgramThatEndsAtOnceGivesTheClient421() throws Exception {
+        Tcpserver t = start(env("GREYLIST", ""), "sh", "-c", "exit 3");
+        try (SmtpClient c = SmtpClient.connect(t.port())) {
+            String reply = c.reply();
+            assertTrue(reply.startsWith("421 4.3.0 "), reply);
+            assertTrue(c.closedByServer());
+        }
+        assertEquals(List.of(3 << 8), t.awaitEnds(1, Duration.ofSeconds(15)));
+    }
+
+    @Test
+    void aProgramThatCannotStartGivesTheClient421AndStatus111() throws Exception {
+        Tcpserver t = start(env("GREYLIST", ""), dir.resolve("no-such-program").toString());
+        try (SmtpClient c = SmtpClient.connect(t.port())) {
+            String reply = c.reply();
+            assertTrue(reply.startsWith("421 4.3.0 "), reply);
+            assertTrue(c.closedByServer());
+        }
+        assertEquals(List.of(111 << 8), t.awaitEnds(1, Duration.ofSeconds(15)));
+        String line = t.awaitLine(l -> l.contains("cannot run"), Duration.ofSeconds(5));
+        assertTrue(line != null && line.contains("ERROR") && line.contains("no-such-program"), String.valueOf(line));
+    }
+
+    @Test
+    void aClientVanishingInTheMiddleOfAMessageGetsNothingDelivered() throws Exception {
+        Tcpserver t = start(env("GREYLIST", "", "RELAYCLIENT", ""));
+        SmtpClient c = SmtpClient.connect(t.port());
+        envelope(c, "a@example.org");
+        assertEquals("250 ok", c.command("RCPT TO:<b@example.com>"));
+        assertEquals("354 go ahead", c.command("DATA"));
+        c.send("Subject: half a message\r\n\r\nthe first line\r\n");
+        c.abort();
+        // PROGRAM is terminated before it could see the end of the message: SIGTERM, 128 + 15.
+        assertEquals(List.of(143 << 8), t.awaitEnds(1, Duration.ofSeconds(20)));
+        assertTrue(upstreamSaw().contains("cmd DATA"));
+        assertTrue(upstreamSaw().stream().noneMatch(l -> l.startsWith("message")), String.valueOf(upstreamSaw()));
+    }
+
+    @Test
+    void aClientLeavingAtTheGreetingEndsTheSession() throws Exception {
+        Tcpserver t = start(env("GREYLIST", ""));
+        try (SmtpClient c = SmtpClient.connect(t.port())) {
+            assertTrue(c.reply().startsWith("220 "));
+        }
+        try (SmtpClient c = SmtpClient.connect(t.port())) {
+            c.abort(); // before the greeting even came
+        }
+        // PROGRAM reads the end of its input and ends by itself: status 0, nothing left running.
+        assertEquals(List.of(0, 0), t.awaitEnds(2, Duration.ofSeconds(20)));
+        assertTrue(transcript().stream().filter(l -> l.endsWith(" end eof")).count() >= 1, String.valueOf(transcript()));
+    }
+
+    @Test
+    void theSqliteLibraryIsTheOneExtractedAtBuildTimeNotACopyInTmp() throws Exception {
+        Tcpserver t = start(env("GREYLIST", ""));
+        try (SmtpClient c = SmtpClient.connect(t.port())) {
+            envelope(c, "a@example.org");
+            assertTrue(c.command("RCPT TO:<b@example.com>").startsWith("451 "), "the decision loaded SQLite");
+            String lib = c.command("NOOP sqlite").substring(4);
+            assertEquals(Launchers.HOME.resolve("dist/target/native").resolve(Path.of(lib).getFileName()).toString(), lib);
+        }
+    }
+}

@@ -1,0 +1,44 @@
+package org.greylite.store;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * How to open a greydb, whatever it is.
+ *
+ * @param timeout     how long one greydb operation may wait. SQLite: the busy timeout (another process's
+ *                    lock). PostgreSQL: for a connection from the pool or to the server, for a lock, and for
+ *                    a statement; a socket read waits one second more. So an RCPT is never held much longer
+ *                    than this by a greydb that is down, slow or cut off.
+ * @param connections PostgreSQL: connections in the pool (SQLite uses one)
+ * @param env         the environment to read {@code PGPASSWORD}, {@code PGPASSFILE} and {@code HOME} from
+ */
+public record GreydbOptions(Duration timeout, int connections, Map<String, String> env) {
+
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
+
+    public GreydbOptions {
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative() || timeout.isZero()) {
+            throw new IllegalArgumentException("the greydb timeout must be positive");
+        }
+        if (connections < 1) {
+            throw new IllegalArgumentException("a greydb needs at least one connection");
+        }
+        env = Map.copyOf(env);
+    }
+
+    /** One connection, the given timeout, the process's environment. */
+    public static GreydbOptions of(Duration timeout) {
+        return new GreydbOptions(timeout, 1, System.getenv());
+    }
+
+    public GreydbOptions withConnections(int n) {
+        return new GreydbOptions(timeout, n, env);
+    }
+
+    public GreydbOptions withEnv(Map<String, String> environment) {
+        return new GreydbOptions(timeout, connections, environment);
+    }
+}

@@ -1,0 +1,304 @@
+package org.greylite.store;
+
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
+import java.sql.Statement;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A pool of connections to a PostgreSQL greydb, shared by {@link PostgresGreylistStore} and
+ * {@link PostgresGreydbAdmin}: every part of greylite connects the same way.
+ *
+ * <ul>
+ * <li>Bounded waits ({@link GreydbOptions#timeout()}): for a pooled connection, for the TCP connect and
+ * the login, for locks ({@code lock_timeout}) and statements ({@code statement_timeout}); socket reads
+ * one second more, so the server's own timeout normally fires first and the connection stays usable. A
+ * host that died inside a transaction releases its locks within a few timeouts
+ * ({@code idle_in_transaction_session_timeout}), not when TCP notices.
+ * <li>Read committed, autocommit off: each operation is one explicit transaction.
+ * <li>The server may be down when we start and may go away at any time: the pool does not fail at
+ * start-up and replaces broken connections by itself, so service resumes when the server returns.
+ * Errors become {@link StoreException}s that name the greydb and the cause ("cannot connect:
+ * Connection refused"); losing and regaining the server is logged once each way.
+ * <li>The schema of {@code greydb-postgresql.sql} is applied when a table is missing, at the first
+ * connection that works.
+ * </ul>
+ */
+final class PostgresGreydb implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PostgresGreydb.class);
+
+    /** Key of the advisory lock that serialises schema creation between hosts starting together. */
+    private static final long SCHEMA_LOCK = 0x6772_6579_6462_0001L; // "greydb" + 1
+
+    private final GreydbLocation.Postgres location;
+    private final HikariDataSource pool;
+    private final long timeoutMillis;
+    private final AtomicBoolean down = new AtomicBoolean();
+    private final AtomicBoolean probing = new AtomicBoolean();
+    private volatile String lastDown;
+    private volatile long lastProbe = System.nanoTime();
+    private volatile boolean schemaReady;
+
+    private PostgresGreydb(GreydbLocation.Postgres location, HikariDataSource pool, long timeoutMillis) {
+        this.location = location;
+        this.pool = pool;
+        this.timeoutMillis = timeoutMillis;
+    }
+
+    /**
+     * Makes the pool and tries the server once, applying the schema if needed.
+     *
+     * @param requireServer true: a server that cannot be reached is an error (greylitectl); false: it is
+     *                      logged and the pool keeps trying (greylited starts and fails open meanwhile)
+     * @throws StoreException when the server refuses us (password, database, privileges), or cannot be
+     *                        reached and {@code requireServer}
+     */
+    static PostgresGreydb open(GreydbLocation.Postgres location, GreydbOptions options, boolean requireServer) {
+        long ms = Math.max(250, options.timeout().toMillis());
+        int seconds = (int) Math.max(1, (ms + 999) / 1000);
+        HikariConfig c = new HikariConfig();
+        c.setPoolName("greydb");
+        c.setJdbcUrl(location.jdbcUrl());
+        c.setUsername(location.user());
+        String password = PgPassword.lookup(location, options.env());
+        if (password != null) {
+            c.setPassword(password);
+        }
+        c.setMaximumPoolSize(options.connections());
+        c.setMinimumIdle(Math.min(options.connections(), 2));
+        c.setAutoCommit(false);
+        c.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
+        c.setConnectionTimeout(ms);
+        c.setValidationTimeout(Math.max(250, Math.min(ms, 2000)));
+        c.setInitializationFailTimeout(-1); // start even when the server is down; errors come per operation
+        c.addDataSourceProperty("ApplicationName", "greylite");
+        c.addDataSourceProperty("connectTimeout", seconds);
+        c.addDataSourceProperty("loginTimeout", seconds);
+        c.addDataSourceProperty("socketTimeout", seconds + 1);
+        c.addDataSourceProperty("tcpKeepAlive", true);
+        String serverSettings = "-c lock_timeout=" + ms + " -c statement_timeout=" + ms
+                + " -c idle_in_transaction_session_timeout=" + Math.max(10_000, 3 * ms);
+        for (Map.Entry<String, String> p : location.parameters().entrySet()) {
+            if (p.getKey().equals("options")) {
+                serverSettings = serverSettings + " " + p.getValue(); // the administrator's settings come last and win
+            } else {
+                c.addDataSourceProperty(p.getKey(), p.getValue());
+            }
+        }
+        c.addDataSourceProperty("options", serverSettings);
+        HikariDataSource pool;
+        try {
+            pool = new HikariDataSource(c);
+        } catch (RuntimeException e) {
+            throw new StoreException(location.describe() + ": " + e.getMessage(), e);
+        }
+        PostgresGreydb db = new PostgresGreydb(location, pool, ms);
+        try (Connection conn = db.connection()) {
+            conn.commit();
+        } catch (StoreException e) {
+            if (requireServer || !db.unreachable(e.getCause())) {
+                db.close();
+                throw e;
+            }
+            LOG.error("{}; starting anyway: RCPTs are decided as greydb failures until the server answers",
+                    e.getMessage());
+        } catch (SQLException e) {
+            db.close();
+            throw db.failure("cannot start", e);
+        }
+        return db;
+    }
+
+    /**
+     * A connection from the pool, in a fresh transaction; the schema is checked on the first one.
+     *
+     * <p>While the server is known to be down, one caller at a time waits for a connection (a probe), and
+     * not before a timeout has passed since the last probe; the others fail at once with the last error. Otherwise every RCPT would wait
+     * the whole timeout, the decision threads would fall behind, and RCPTs would queue far longer.
+     */
+    Connection connection() {
+        boolean probe = false;
+        if (down.get()) {
+            if (System.nanoTime() - lastProbe < timeoutMillis * 1_000_000L || !probing.compareAndSet(false, true)) {
+                throw new StoreException(lastDown);
+            }
+            probe = true;
+        }
+        Connection conn;
+        try {
+            conn = pool.getConnection();
+        } catch (SQLException e) {
+            throw failure("cannot connect", e);
+        } finally {
+            if (probe) {
+                lastProbe = System.nanoTime();
+                probing.set(false);
+            }
+        }
+        if (!schemaReady) {
+            try {
+                ensureSchema(conn);
+            } catch (SQLException | RuntimeException e) {
+                try {
+                    conn.close();
+                } catch (SQLException ignored) {
+                    // already failing
+                }
+                throw e instanceof SQLException s ? failure("cannot create the greydb tables", s) : (RuntimeException) e;
+            }
+        }
+        return conn;
+    }
+
+    private synchronized void ensureSchema(Connection conn) throws SQLException {
+        if (schemaReady) {
+            return;
+        }
+        try (Statement st = conn.createStatement()) {
+            Set<String> existing = new HashSet<>();
+            try (ResultSet rs = st.executeQuery(
+                    "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")) {
+                while (rs.next()) {
+                    existing.add(rs.getString(1));
+                }
+            }
+            conn.commit();
+            if (!existing.containsAll(GreydbSchema.tables())) {
+                // Several hosts may start on a new database at once; concurrent CREATE TABLE IF NOT EXISTS
+                // can still collide in the catalogue, so they take turns. DDL is transactional here.
+                try {
+                    st.execute("SELECT pg_advisory_xact_lock(" + SCHEMA_LOCK + ")");
+                    for (String sql : GreydbSchema.postgresqlStatements()) {
+                        st.execute(sql);
+                    }
+                    conn.commit();
+                    LOG.info("{}: greydb tables created", describe());
+                } catch (SQLException e) {
+                    conn.rollback();
+                    throw e;
+                }
+            }
+        }
+        schemaReady = true;
+    }
+
+    /** Notes that a transaction went through (logged when the server had been lost). */
+    void reachable() {
+        if (down.compareAndSet(true, false)) {
+            LOG.warn("{}: the server answers again", describe());
+        }
+    }
+
+    /**
+     * An error for the administrator: the greydb, what failed, and the root cause. A connection problem
+     * reads "URL: cannot connect: Connection refused" whatever was being done.
+     */
+    StoreException failure(String what, SQLException e) {
+        String message;
+        if (unreachable(e)) {
+            message = describe() + ": cannot connect: " + connectionCause(e);
+            lastDown = message;
+            if (down.compareAndSet(false, true)) {
+                lastProbe = System.nanoTime();
+                LOG.warn("{}; the pool keeps trying", message);
+            }
+        } else {
+            // The pool wraps what the server said (a wrong password, a missing database): show the server's words.
+            SQLException server = e;
+            for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
+                if (c instanceof SQLException s) {
+                    server = s;
+                }
+            }
+            String state = server.getSQLState() == null ? "" : server.getSQLState();
+            if (state.startsWith("28")) {
+                message = describe() + ": cannot connect: " + server.getMessage()
+                        + " (the password comes from PGPASSWORD, or from ~/.pgpass or the file named by PGPASSFILE)";
+            } else if (state.equals("3D000")) {
+                message = describe() + ": cannot connect: " + server.getMessage();
+            } else {
+                message = describe() + ": " + what + ": " + server.getMessage();
+            }
+        }
+        return new StoreException(message, e);
+    }
+
+    /**
+     * True when {@code e} says the connection broke under us (the server stopped or restarted, the session
+     * was terminated): failing fast, nothing written, worth one more try on another connection.
+     */
+    static boolean brokenConnection(SQLException e) {
+        for (Throwable c = e; c != null; c = c.getCause()) {
+            if (c instanceof SocketTimeoutException) {
+                return false; // slow, not broken: trying again would double the wait
+            }
+        }
+        String state = e.getSQLState();
+        return state != null && (state.equals("57P01") || state.equals("57P02") || state.equals("08003")
+                || state.equals("08006"));
+    }
+
+    /** True when {@code t} says the server cannot be reached (rather than that it refused something). */
+    boolean unreachable(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof ConnectException || c instanceof NoRouteToHostException || c instanceof UnknownHostException
+                    || c instanceof SocketTimeoutException) {
+                return true;
+            }
+            if (c instanceof SQLException s) {
+                String state = s.getSQLState();
+                if (state != null && (state.startsWith("08") || state.startsWith("57P") || state.equals("53300"))) {
+                    return true;
+                }
+                if (state == null && s instanceof SQLTransientConnectionException) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** The innermost message worth showing: "Connection refused", "connect timed out"... */
+    private String connectionCause(Throwable t) {
+        String best = null;
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof java.io.IOException) {
+                String m = c.getMessage();
+                best = c instanceof UnknownHostException ? "unknown host " + m : m != null ? m : c.getClass().getSimpleName();
+            } else if (best == null && c instanceof SQLException && c.getCause() == null) {
+                best = c.getMessage();
+            }
+        }
+        if (best == null || t instanceof SQLTransientConnectionException && t.getCause() == null) {
+            int max = pool.getMaximumPoolSize();
+            boolean allBusy = pool.getHikariPoolMXBean() != null && pool.getHikariPoolMXBean().getActiveConnections() >= max;
+            best = allBusy ? "all " + max + " connections busy for " + timeoutMillis + " ms"
+                    : "no answer within " + timeoutMillis + " ms";
+        }
+        return best;
+    }
+
+    String describe() {
+        return location.describe();
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+    }
+}

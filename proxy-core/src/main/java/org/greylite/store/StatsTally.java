@@ -1,0 +1,59 @@
+package org.greylite.store;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.greylite.net.Cidr;
+
+/**
+ * Adds up the live triplets for {@link GreydbAdmin#stats}: the times from first attempt to pass, and the
+ * refusals per client network. One implementation, so every store's statistics agree.
+ */
+final class StatsTally {
+
+    private final List<Long> waits = new ArrayList<>();
+    private final Map<String, Long> refused = new HashMap<>();
+
+    /** One live triplet; {@code passedAt} null while it is pending. Times in Unix seconds. */
+    void add(String client, int refusals, long firstSeen, Long passedAt) {
+        if (passedAt != null && refusals > 0) {
+            waits.add(passedAt - firstSeen);
+        }
+        if (refusals > 0) {
+            refused.merge(network(client), (long) refusals, Long::sum);
+        }
+    }
+
+    GreydbAdmin.Stats stats(long pending, long passed, long whitelistAuto, long whitelistAdmin, long blacklist) {
+        List<Long> sorted = new ArrayList<>(waits);
+        Collections.sort(sorted);
+        List<GreydbAdmin.NetworkRefusals> top = refused.entrySet().stream()
+                .sorted(Map.Entry.<String, Long>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()))
+                .limit(10).map(e -> new GreydbAdmin.NetworkRefusals(e.getKey(), e.getValue())).toList();
+        return new GreydbAdmin.Stats(pending, passed, whitelistAuto, whitelistAdmin, blacklist,
+                percentile(sorted, 50), percentile(sorted, 95), top);
+    }
+
+    /** The /24 (IPv4) or /64 (IPv6) a client key belongs to; other keys as they are. */
+    private static String network(String clientKey) {
+        try {
+            Cidr c = Cidr.parse(clientKey);
+            return c.widenTo(c.isIpv4() ? 24 : 64).toString();
+        } catch (IllegalArgumentException e) {
+            return clientKey;
+        }
+    }
+
+    /** Nearest-rank percentile; null when there is no sample. */
+    private static Duration percentile(List<Long> sorted, int p) {
+        if (sorted.isEmpty()) {
+            return null;
+        }
+        int rank = (int) Math.ceil(p / 100.0 * sorted.size());
+        return Duration.ofSeconds(sorted.get(Math.max(0, rank - 1)));
+    }
+}

@@ -1,0 +1,53 @@
+package org.greylite.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PgPasswordTest {
+
+    static final GreydbLocation.Postgres DB = new GreydbLocation.Postgres("db.example.net", 5432, "greylite", "mx", Map.of());
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void theFirstMatchingLineWinsWithWildcardsAndEscapes() {
+        assertEquals("one", PgPassword.match(List.of("# comment", "db.example.net:5432:greylite:mx:one",
+                "*:*:*:*:two"), DB));
+        assertEquals("two", PgPassword.match(List.of("db.example.net:5432:other:mx:one", "*:*:*:*:two"), DB));
+        assertEquals("a:b\\c", PgPassword.match(List.of("db.example.net:*:greylite:mx:a\\:b\\\\c"), DB));
+        assertEquals("with:colon", PgPassword.match(List.of("*:5432:*:mx:with:colon"), DB));
+        assertNull(PgPassword.match(List.of("db.example.net:5433:greylite:mx:x", "short:line"), DB));
+    }
+
+    @Test
+    void pgpasswordThenPgpassfileThenHome() throws Exception {
+        Path file = dir.resolve("pgpass");
+        Files.writeString(file, "*:*:greylite:mx:fromfile\n");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        Files.writeString(dir.resolve(".pgpass"), "*:*:*:*:fromhome\n");
+        Files.setPosixFilePermissions(dir.resolve(".pgpass"), PosixFilePermissions.fromString("rw-------"));
+
+        assertEquals("env", PgPassword.lookup(DB, Map.of("PGPASSWORD", "env", "PGPASSFILE", file.toString())));
+        assertEquals("fromfile", PgPassword.lookup(DB, Map.of("PGPASSFILE", file.toString(), "HOME", dir.toString())));
+        assertEquals("fromhome", PgPassword.lookup(DB, Map.of("HOME", dir.toString())));
+        assertNull(PgPassword.lookup(DB, Map.of("PGPASSFILE", dir.resolve("missing").toString())));
+    }
+
+    @Test
+    void aFileOthersMayReadIsIgnoredAsLibpqDoes() throws Exception {
+        Path file = dir.resolve("pgpass");
+        Files.writeString(file, "*:*:*:*:exposed\n");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+        assertNull(PgPassword.lookup(DB, Map.of("PGPASSFILE", file.toString())));
+    }
+}

@@ -1,0 +1,288 @@
+package org.greylite.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.UserPrincipal;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * A real PostgreSQL server for one test class, on loopback and a free port, in a temporary folder:
+ * {@code initdb} once, then {@code pg_ctl start}; stopped and deleted after the class.
+ *
+ * <pre>
+ * &#64;RegisterExtension
+ * static final PostgresServer PG = new PostgresServer();
+ * ... PG.url(PG.createDatabase())   // postgresql://greylite@127.0.0.1:PORT/t3, password in PG.env()
+ * </pre>
+ *
+ * <p>The superuser is {@value #USER}, with a random password ({@link #password()}, also as
+ * {@code PGPASSWORD} in {@link #env()}); loopback TCP connections need it (scram-sha-256). Without
+ * PostgreSQL installed the class is skipped, or fails under {@code CI=true} ({@link ExternalPrograms}).
+ *
+ * <p>initdb and postgres refuse to run as root. Run as root (a container, CI), they run as the
+ * {@code postgres} user (Debian's package creates it), else {@code nobody}, through {@code runuser},
+ * in a folder that user owns. The tests themselves stay root: only the server changes user.
+ *
+ * <p>{@link #stop()} and {@link #start()} let a test take the server away and bring it back on the same
+ * port with the same data.
+ */
+public final class PostgresServer implements BeforeAllCallback, AfterAllCallback, AutoCloseable {
+
+    /** The superuser the tests connect as. */
+    public static final String USER = "greylite";
+
+    private static final AtomicInteger DATABASES = new AtomicInteger();
+
+    private Path base;
+    private Path data;
+    private int port;
+    private String password;
+    private String runAs;
+    private boolean running;
+    private Thread cleanup;
+
+    @Override
+    public void beforeAll(ExtensionContext context) {
+        start();
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) {
+        close();
+    }
+
+    /** Starts the server: the first time, creates it; later (after {@link #stop()}), restarts it with its data. */
+    public synchronized void start() {
+        if (running) {
+            return;
+        }
+        if (data == null) {
+            create();
+        }
+        Path log = base.resolve("server.log");
+        run(List.of(ExternalPrograms.require("pg_ctl").toString(), "-D", data.toString(), "-l", log.toString(),
+                "-w", "-t", "60", "-o", "-c port=" + port + " -c listen_addresses=127.0.0.1"
+                        + " -c unix_socket_directories=" + base + " -c fsync=off -c full_page_writes=off"
+                        + " -c max_connections=200",
+                "start"), true);
+        running = true;
+    }
+
+    /** Stops the server (fast shutdown: sessions are cut off, as when a database host goes down); data is kept. */
+    public synchronized void stop() {
+        if (!running) {
+            return;
+        }
+        run(List.of(ExternalPrograms.require("pg_ctl").toString(), "-D", data.toString(), "-m", "fast", "-w",
+                "-t", "60", "stop"), true);
+        running = false;
+    }
+
+    private void create() {
+        Path initdb = ExternalPrograms.require("initdb");
+        ExternalPrograms.require("pg_ctl");
+        try {
+            base = Files.createTempDirectory("greylite-pg");
+            data = base.resolve("data");
+            port = freePort();
+            byte[] secret = new byte[12];
+            new SecureRandom().nextBytes(secret);
+            password = HexFormat.of().formatHex(secret);
+            Path pwfile = base.resolve("pw");
+            Files.writeString(pwfile, password + "\n", StandardCharsets.UTF_8);
+            if ("root".equals(System.getProperty("user.name"))) {
+                runAs = serverUser();
+                UserPrincipal owner = base.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName(runAs);
+                Files.setOwner(base, owner);
+                Files.setOwner(pwfile, owner);
+            }
+            cleanup = new Thread(this::close, "postgres-test-server-stop");
+            Runtime.getRuntime().addShutdownHook(cleanup);
+            run(List.of(initdb.toString(), "-D", data.toString(), "-U", USER, "--pwfile=" + pwfile,
+                    "--auth-host=scram-sha-256", "--auth-local=trust", "-E", "UTF8", "--no-locale", "--no-sync"), false);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot prepare a PostgreSQL folder", e);
+        }
+    }
+
+    /** The user the server runs as when the tests run as root. */
+    private static String serverUser() {
+        for (String candidate : new String[] {"postgres", "nobody"}) {
+            try {
+                Process p = new ProcessBuilder("id", "-u", candidate).redirectErrorStream(true).start();
+                p.getInputStream().readAllBytes();
+                if (p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0) {
+                    return candidate;
+                }
+            } catch (IOException e) {
+                break;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        throw new IllegalStateException("running as root, and neither a 'postgres' nor a 'nobody' user exists to run "
+                + "PostgreSQL as");
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** Runs a server program (as the server's user when we are root); fails with its output and the server log. */
+    private void run(List<String> command, boolean serverControl) {
+        List<String> argv = new ArrayList<>();
+        if (runAs != null) {
+            argv.add(ExternalPrograms.require("runuser").toString());
+            argv.add("-u");
+            argv.add(runAs);
+            argv.add("--");
+        }
+        argv.addAll(command);
+        Path out = base.resolve("command.out");
+        try {
+            Process p = new ProcessBuilder(argv).directory(base.toFile()).redirectErrorStream(true)
+                    .redirectOutput(out.toFile()).start();
+            if (!p.waitFor(90, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IllegalStateException(String.join(" ", argv) + " did not finish within 90 s");
+            }
+            if (p.exitValue() != 0) {
+                throw new IllegalStateException(String.join(" ", argv) + " failed (exit " + p.exitValue() + "):\n"
+                        + Files.readString(out) + (serverControl ? "\nserver log:\n" + serverLog() : ""));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(String.join(" ", argv), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted: " + String.join(" ", argv), e);
+        }
+    }
+
+    /** The server's log so far (for failure messages). */
+    public String serverLog() {
+        try {
+            Path log = base.resolve("server.log");
+            return Files.exists(log) ? Files.readString(log) : "(no log)";
+        } catch (IOException e) {
+            return "(log unreadable: " + e.getMessage() + ")";
+        }
+    }
+
+    public String host() {
+        return "127.0.0.1";
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public String password() {
+        return password;
+    }
+
+    /** The environment a client needs besides the URL: {@code PGPASSWORD}. */
+    public Map<String, String> env() {
+        return Map.of("PGPASSWORD", password);
+    }
+
+    /** {@code postgresql://greylite@127.0.0.1:PORT/DATABASE}. */
+    public String url(String database) {
+        return "postgresql://" + USER + "@" + host() + ":" + port + "/" + database;
+    }
+
+    /** {@code jdbc:postgresql://127.0.0.1:PORT/DATABASE}, for a test's own connections (user {@value #USER}). */
+    public String jdbcUrl(String database) {
+        return "jdbc:postgresql://" + host() + ":" + port + "/" + database;
+    }
+
+    /** Creates a new, empty database and returns its name (t1, t2, ...). */
+    public String createDatabase() {
+        String name = "t" + DATABASES.incrementAndGet();
+        psql("postgres", "CREATE DATABASE " + name);
+        return name;
+    }
+
+    /** Runs SQL with psql; returns its unaligned, tuples-only output. */
+    public String psql(String database, String sql) {
+        ProcessBuilder pb = new ProcessBuilder(ExternalPrograms.require("psql").toString(), "-X", "-q", "-A", "-t",
+                "-v", "ON_ERROR_STOP=1", "-h", host(), "-p", Integer.toString(port), "-U", USER, "-d", database,
+                "-c", sql).redirectErrorStream(true);
+        pb.environment().put("PGPASSWORD", password);
+        pb.environment().put("PGCONNECT_TIMEOUT", "10");
+        try {
+            Process p = pb.start();
+            String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                throw new IllegalStateException("psql -c '" + sql + "' failed: " + output);
+            }
+            return output.strip();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Stops the server and deletes its folder. */
+    @Override
+    public synchronized void close() {
+        if (base == null) {
+            return;
+        }
+        try {
+            if (running) {
+                run(List.of(ExternalPrograms.require("pg_ctl").toString(), "-D", data.toString(), "-m", "immediate",
+                        "-w", "stop"), false);
+                running = false;
+            }
+        } catch (RuntimeException e) {
+            System.err.println("PostgresServer: " + e.getMessage());
+        } finally {
+            delete(base);
+            base = null;
+            data = null;
+            if (cleanup != null && Thread.currentThread() != cleanup) {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(cleanup);
+                } catch (IllegalStateException ignored) {
+                    // the JVM is already shutting down
+                }
+            }
+        }
+    }
+
+    private static void delete(Path dir) {
+        try (Stream<Path> walk = Files.walk(dir)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException ignored) {
+                    // a leftover in the temporary folder
+                }
+            });
+        } catch (IOException ignored) {
+            // already gone
+        }
+    }
+}

@@ -1,0 +1,146 @@
+package org.greylite.wrapper;
+
+import java.io.FileDescriptor;
+import java.io.FileInputStream;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.time.Clock;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code greylite PROGRAM [ARG...]}: the greylite(8) UCSPI wrapper, for a tcpserver run script.
+ *
+ * <p>The client is on descriptors 0 (read) and 1 (write). PROGRAM is the upstream SMTP server, for
+ * example {@code /var/qmail/bin/qmail-smtpd}, or {@code ucspi2socket HOST PORT} to put greylisting in
+ * front of any SMTP server (greylite(8)'s reverse-proxy mode). There are no options: the environment
+ * controls everything (SPEC §4).
+ * <pre>
+ *   tcpserver -v -R -x /etc/tcp.smtp.cdb 0 25 env GREYLIST="" greylite /var/qmail/bin/qmail-smtpd
+ * </pre>
+ *
+ * <h2>With GREYLIST unset</h2>
+ * PROGRAM is run on greylite's own descriptors: the connection is handed over untouched, no byte passes
+ * through greylite, and the greydb is not opened. (A JVM cannot replace itself with PROGRAM; it waits
+ * for it instead.)
+ *
+ * <h2>With GREYLIST set</h2>
+ * PROGRAM runs with pipes on its descriptors 0 and 1 (descriptor 2 and the environment are inherited)
+ * and greylite relays the SMTP dialogue between the client and PROGRAM, greylisting each RCPT
+ * (SPEC §2, §3). It reads:
+ * <dl>
+ *   <dt>{@code TCPREMOTEIP}, {@code TCPREMOTEHOST}</dt><dd>the client and its PTR name (tcpserver sets
+ *       them). Without a valid TCPREMOTEIP the session is relayed without greylisting, and an error is logged.</dd>
+ *   <dt>{@code RELAYCLIENT}, {@code WHITELISTED}</dt><dd>either set: no greylisting (the greydb is not opened).</dd>
+ *   <dt>{@code DBFILE}</dt><dd>the greydb (default {@code /var/db/greylite/greylite.db}), opened at the first
+ *       RCPT that needs it and shared by every greylite process of the site (WAL, 5 s busy timeout); a missing
+ *       one is created, without a race when many processes start on it at once (see {@link Decisions}).</dd>
+ *   <dt>{@code SUSPICION}, {@code GEOIPDB_FILE}</dt><dd>the suspicion rules and the GeoIP database of their
+ *       {@code g} lines; the whole environment is visible to {@code v} lines (BLACKLISTED, tcprules variables).
+ *       A suspicion file that cannot be read is logged and every client gets the default (N = 1).</dd>
+ *   <dt>{@code GREETDELAY}</dt><dd>hold the greeting (positive integer: ms; any other value: 6000);
+ *       PROGRAM is started only when the delay is over.</dd>
+ *   <dt>{@code GREYLITE_MIN_DELAY}, {@code GREYLITE_RETRY_WINDOW}, {@code GREYLITE_WHITELIST_LIFETIME}</dt>
+ *       <dd>the durations of SPEC §3 ({@code 300}, {@code 5m}, {@code 24h}, {@code 36d}); defaults 5m, 24h, 36d.
+ *       A malformed value refuses every connection with 421 and a line on stderr.</dd>
+ *   <dt>{@code LOGTHRESHOLD}, {@code LOGPID}</dt><dd>logging on stderr, as greylite(8): 0-3 errors only
+ *       (the default, 3), 4 warnings, 5-6 also one line per decision, 7 debug; in greylited's line format,
+ *       written by a small SLF4J provider of this module ({@link StderrLogging}: logback's start-up would
+ *       cost every connection).</dd>
+ * </dl>
+ * Timeouts are greylited's defaults: a client silent for 5 minutes while greylite waits for it gets
+ * {@code 421 4.4.2}; PROGRAM silent for 10 minutes while it owes a reply, or unable to start, or gone
+ * mid-session: the client gets {@code 421 4.3.0}. Everything else is the engine's default, as in greylited
+ * without flags (clients keyed by their /24 or /64 network, greydb errors failing open). Expired greydb rows are purged at most every
+ * 10 minutes, by the first greylite process to finish a session after that (tracked as
+ * {@code last_purge} in {@code greydb_meta}), never while a client waits for a reply.
+ *
+ * <h2>End of the session, exit status</h2>
+ * When the session is over (QUIT answered, either side gone, a 421), greylite writes the last replies,
+ * closes descriptor 1, closes PROGRAM's input and waits for PROGRAM: 10 s, then SIGTERM, then after 2 s
+ * SIGKILL. When the client vanishes in the middle of a message, PROGRAM gets SIGTERM at once, so that it
+ * never completes a partial message. greylite exits with PROGRAM's status (128 plus the signal number when
+ * a signal ended it, including one greylite sent); 111 when PROGRAM cannot be started (the client gets
+ * 421) or the configuration is broken; 100 for a usage error (no PROGRAM: greylite has no SMTP server of
+ * its own to fall back on). On SIGTERM greylite passes SIGTERM on to PROGRAM.
+ *
+ * <p>Nothing but SMTP is ever written to descriptor 1: {@code System.out} is pointed at stderr before
+ * anything else runs.
+ */
+public final class Greylite {
+
+    static final int EXIT_USAGE = 100;
+    static final int EXIT_TEMPORARY = 111;
+
+    private Greylite() {
+    }
+
+    public static void main(String[] args) {
+        PrintStream err = System.err;
+        System.setOut(err); // descriptor 1 is the client: no library may print there
+        selectLogging();
+        // exit, not halt: a thread blocked reading descriptor 0 does not hold exit up, and the shutdown
+        // hooks delete what sqlite-jdbc extracted into /tmp if it had to (bin/greylite points it at a
+        // copy made by the build; without one, halt would leave two files in /tmp per connection).
+        System.exit(run(args, System.getenv(), err));
+    }
+
+    /**
+     * The wrapper's own SLF4J provider ({@link StderrLogging}), unless the administrator chose one with
+     * {@code -Dslf4j.provider} in JAVA_OPTS; and no "SLF4J(I): ..." line in every connection's log.
+     */
+    static void selectLogging() {
+        if (System.getProperty("slf4j.provider") == null) {
+            System.setProperty("slf4j.provider", StderrLogging.class.getName());
+        }
+        if (System.getProperty("slf4j.internal.verbosity") == null) {
+            System.setProperty("slf4j.internal.verbosity", "WARN");
+        }
+    }
+
+    static int run(String[] args, Map<String, String> env, PrintStream err) {
+        if (args.length == 0 || args[0].isEmpty()) {
+            err.println("greylite: usage: greylite PROGRAM [ARG...]  (e.g. greylite /var/qmail/bin/qmail-smtpd,"
+                    + " or greylite ucspi2socket HOST PORT); settings come from the environment");
+            err.flush();
+            return EXIT_USAGE;
+        }
+        List<String> command = Arrays.asList(args);
+        if (!env.containsKey("GREYLIST")) {
+            return handOver(command, err);
+        }
+        try {
+            return new WrapperSession(command, env, new FileInputStream(FileDescriptor.in),
+                    new FileOutputStream(FileDescriptor.out), err, Clock.systemUTC()).run();
+        } catch (InterruptedException e) {
+            return EXIT_TEMPORARY;
+        }
+    }
+
+    /** GREYLIST unset: PROGRAM gets the connection itself; greylite only waits for its status. */
+    static int handOver(List<String> command, PrintStream err) {
+        Process child;
+        try {
+            child = Program.startInheriting(command);
+        } catch (IOException e) {
+            err.println("greylite: " + e.getMessage());
+            err.flush();
+            return EXIT_TEMPORARY;
+        }
+        Thread forwarder = new Thread(() -> {
+            if (child.isAlive()) {
+                child.destroy();
+            }
+        }, "greylite-terminate-program");
+        Runtime.getRuntime().addShutdownHook(forwarder);
+        while (true) {
+            try {
+                return child.waitFor(); // 128 plus the signal number when a signal ended it
+            } catch (InterruptedException e) {
+                // nothing interrupts the main thread; keep waiting for PROGRAM
+            }
+        }
+    }
+}

@@ -1,0 +1,193 @@
+package org.greylite.wrapper;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.ArrayDeque;
+
+/**
+ * Writes to one side (the client's descriptor 1, or PROGRAM's standard input) from a thread of its own,
+ * so that whoever produces the bytes (the relay, with its lock held) only ever appends to a queue and
+ * never waits for a slow reader or a full pipe.
+ *
+ * <p>Every write is flushed at once: an SMTP reply must not wait for a buffer to fill. Chunks queued
+ * together (pipelined replies) go out in one write.
+ *
+ * <p>Back-pressure: when more than {@link #HIGH_WATER} bytes are queued the listener is told
+ * {@code backlog(true)}, and {@code backlog(false)} once the queue is back under {@link #LOW_WATER}.
+ * Both transitions are decided under this pump's lock, so they can never cross.
+ */
+final class OutputPump {
+
+    static final long HIGH_WATER = 256 * 1024;
+    static final long LOW_WATER = 64 * 1024;
+    /** The most bytes merged into one write. */
+    private static final int MERGE_LIMIT = 64 * 1024;
+
+    /** Told what happens to a pump; called from the pump's thread or under its lock: must not block. */
+    interface Listener {
+        void backlog(OutputPump pump, boolean over);
+
+        /** A write completed: the side is alive. */
+        void written(OutputPump pump);
+
+        /** Writing failed (the reader is gone); what was queued is dropped. */
+        void failed(OutputPump pump, IOException e);
+    }
+
+    private final String name;
+    private final OutputStream out;
+    private final Listener listener;
+    private final ArrayDeque<byte[]> queue = new ArrayDeque<>();
+    private final Thread thread;
+    private long queued;
+    private boolean over;
+    private boolean closing;
+    private boolean abandoned;
+    private boolean finished;
+
+    OutputPump(String name, OutputStream out, Listener listener) {
+        this.name = name;
+        this.out = out;
+        this.listener = listener;
+        this.thread = new Thread(this::run, name);
+        thread.setDaemon(true);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    String name() {
+        return name;
+    }
+
+    /** Queues {@code bytes} (kept, not copied: the caller must not change them). Ignored once closing. */
+    synchronized void write(byte[] bytes) {
+        if (closing || abandoned || finished || bytes.length == 0) {
+            return;
+        }
+        queue.add(bytes);
+        queued += bytes.length;
+        if (!over && queued > HIGH_WATER) {
+            over = true;
+            listener.backlog(this, true);
+        }
+        notifyAll();
+    }
+
+    synchronized long queued() {
+        return queued;
+    }
+
+    /** Writes what is queued, then closes the stream. Writes queued afterwards are ignored. */
+    synchronized void closeWhenDrained() {
+        closing = true;
+        notifyAll();
+    }
+
+    /** Drops what is queued and closes the stream without writing more. */
+    synchronized void abandon() {
+        abandoned = true;
+        dropQueue();
+        notifyAll();
+    }
+
+    synchronized boolean isClosing() {
+        return closing || abandoned || finished;
+    }
+
+    /** Waits until the stream has been closed; false when that took longer than {@code millis}. */
+    synchronized boolean awaitFinished(long millis) throws InterruptedException {
+        long deadline = System.nanoTime() + millis * 1_000_000;
+        while (!finished) {
+            long left = (deadline - System.nanoTime()) / 1_000_000;
+            if (left <= 0) {
+                return false;
+            }
+            wait(left);
+        }
+        return true;
+    }
+
+    private void run() {
+        try {
+            while (true) {
+                byte[] chunk;
+                synchronized (this) {
+                    while (queue.isEmpty() && !closing && !abandoned) {
+                        wait();
+                    }
+                    if (abandoned || queue.isEmpty()) {
+                        break; // abandoned, or closing with everything written
+                    }
+                    chunk = take();
+                }
+                out.write(chunk);
+                out.flush();
+                listener.written(this);
+                synchronized (this) {
+                    queued -= chunk.length;
+                    if (over && queued < LOW_WATER) {
+                        over = false;
+                        listener.backlog(this, false);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            synchronized (this) {
+                dropQueue();
+            }
+            listener.failed(this, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            try {
+                out.close();
+            } catch (IOException ignored) {
+                // the reader is gone already; nothing is lost that was not lost before
+            }
+            synchronized (this) {
+                finished = true;
+                notifyAll();
+            }
+        }
+    }
+
+    /** The next chunk to write: the head of the queue, merged with what follows it up to the limit. */
+    private byte[] take() {
+        byte[] first = queue.poll();
+        if (queue.isEmpty() || first.length >= MERGE_LIMIT) {
+            return first;
+        }
+        int total = first.length;
+        int count = 1;
+        for (byte[] b : queue) {
+            if (total + b.length > MERGE_LIMIT) {
+                break;
+            }
+            total += b.length;
+            count++;
+        }
+        if (count == 1) {
+            return first;
+        }
+        byte[] merged = new byte[total];
+        System.arraycopy(first, 0, merged, 0, first.length);
+        int at = first.length;
+        for (int i = 1; i < count; i++) {
+            byte[] b = queue.poll();
+            System.arraycopy(b, 0, merged, at, b.length);
+            at += b.length;
+        }
+        return merged;
+    }
+
+    private void dropQueue() {
+        queue.clear();
+        queued = 0;
+        if (over) {
+            over = false;
+            listener.backlog(this, false);
+        }
+    }
+}

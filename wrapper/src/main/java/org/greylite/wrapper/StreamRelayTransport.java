@@ -1,0 +1,390 @@
+package org.greylite.wrapper;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import org.greylite.relay.RelaySession;
+import org.greylite.relay.RelayTransport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@link RelayTransport} of the tcpserver wrapper: the client is a pair of streams (descriptors 0
+ * and 1), the upstream is PROGRAM, a child process talked to through pipes.
+ *
+ * <p>Threads: one reader per side feeds the relay ({@code onClientData}, {@code onUpstreamData}) and
+ * reports the end of input; one {@link OutputPump} per side writes. The relay calls this transport with
+ * its lock held, and nothing here blocks under that lock: writes are queued, starting PROGRAM happens on
+ * the upstream reader's thread, closing is a request the pumps carry out. A full pipe or a client that
+ * does not read can therefore never hold the relay's lock.
+ *
+ * <p>Back-pressure, both ways: when more than {@link OutputPump#HIGH_WATER} bytes wait to be written
+ * to the client, reading stops on both sides (the client is not reading its replies; PROGRAM would only
+ * add to them); when that much waits for PROGRAM, reading from the client stops. Reading resumes when
+ * the queue is back under {@link OutputPump#LOW_WATER}. The relay pauses the client for its own inbox
+ * through {@link #pauseClientInput}.
+ *
+ * <p>The end of the session is the relay's closing. {@link #awaitSessionOver()} returns then;
+ * {@link #finishClient} and {@link #programStatus} complete the shutdown.
+ */
+final class StreamRelayTransport implements RelayTransport, OutputPump.Listener {
+
+    private static final Logger LOG = LoggerFactory.getLogger(StreamRelayTransport.class);
+
+    /** Large enough for bulk DATA, small enough to cost nothing. */
+    private static final int CHUNK = 64 * 1024;
+
+    private final List<String> command;
+    private final Map<String, String> env;
+    private final InputStream clientIn;
+    private final OutputPump toClient;
+    private final ReadGate clientGate = new ReadGate();
+    private final ReadGate upstreamGate = new ReadGate();
+    private final CountDownLatch sessionOver = new CountDownLatch(1);
+    private final CountDownLatch startAttempted = new CountDownLatch(1);
+    private final long idleNanos;
+    private final long upstreamTimeoutNanos;
+    private RelaySession relay;
+
+    private volatile long clientActivity = System.nanoTime();
+    private volatile long upstreamActivity = System.nanoTime();
+    private volatile OutputPump toUpstream;
+
+    // PROGRAM's state; guarded by this. The relay is never called with this lock held.
+    private Process early;
+    private IOException earlyFailure;
+    private boolean connectRequested;
+    private Process process;
+    private IOException startFailure;
+    private boolean closeRequested;
+    private boolean abandon;
+
+    /**
+     * @param early        PROGRAM when it was started before the session (no greeting delay), else null
+     * @param earlyFailure why starting it then failed, else null
+     */
+    StreamRelayTransport(List<String> command, Map<String, String> env, Process early, IOException earlyFailure,
+                         InputStream clientIn, OutputStream clientOut, long idleMillis, long upstreamTimeoutMillis) {
+        this.command = command;
+        this.env = env;
+        this.early = early;
+        this.earlyFailure = earlyFailure;
+        this.clientIn = clientIn;
+        this.toClient = new OutputPump("to-client", clientOut, this);
+        this.idleNanos = TimeUnit.MILLISECONDS.toNanos(idleMillis);
+        this.upstreamTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(upstreamTimeoutMillis);
+    }
+
+    /** Starts the session: the relay starts (and with it PROGRAM, or the greeting delay), then reading. */
+    void start(RelaySession relaySession) {
+        this.relay = relaySession;
+        toClient.start();
+        relay.start();
+        daemon("from-client", () -> readLoop(clientIn, true)).start();
+        daemon("timeouts", this::watchTimeouts).start();
+        sessionEvent();
+    }
+
+    // ---------------------------------------------------------------- RelayTransport
+
+    @Override
+    public void connectUpstream() {
+        synchronized (this) {
+            connectRequested = true;
+        }
+        daemon("from-program", this::upstreamMain).start();
+    }
+
+    @Override
+    public void toClient(byte[] bytes) {
+        toClient.write(bytes);
+    }
+
+    @Override
+    public void toUpstream(byte[] bytes) {
+        OutputPump pump = toUpstream;
+        if (pump == null) {
+            throw new IllegalStateException("relay wrote to PROGRAM before it was started");
+        }
+        pump.write(bytes);
+    }
+
+    @Override
+    public void closeClient() {
+        toClient.closeWhenDrained();
+    }
+
+    @Override
+    public void closeUpstream(boolean abandonIt) {
+        Process p;
+        boolean ab;
+        synchronized (this) {
+            closeRequested = true;
+            abandon |= abandonIt;
+            ab = abandon;
+            p = process;
+        }
+        if (p != null) {
+            applyClose(p, ab);
+        }
+        // else: PROGRAM is not running (yet); the upstream thread applies the request once it is.
+    }
+
+    @Override
+    public void pauseClientInput(boolean paused) {
+        clientGate.set(ReadGate.RELAY_QUEUE, paused);
+    }
+
+    @Override
+    public void schedule(long delayMillis, Runnable task) {
+        daemon("timer", () -> {
+            try {
+                if (sessionOver.await(delayMillis, TimeUnit.MILLISECONDS)) {
+                    return;
+                }
+            } catch (InterruptedException e) {
+                return;
+            }
+            task.run();
+            sessionEvent();
+        }).start();
+    }
+
+    // ---------------------------------------------------------------- OutputPump.Listener
+
+    @Override
+    public void backlog(OutputPump pump, boolean over) {
+        if (pump == toClient) {
+            // The client is not reading its replies: stop producing more for it, on both sides.
+            clientGate.set(ReadGate.OWN_BACKLOG, over);
+            upstreamGate.set(ReadGate.PEER_BACKLOG, over);
+        } else {
+            clientGate.set(ReadGate.PEER_BACKLOG, over);
+        }
+    }
+
+    @Override
+    public void written(OutputPump pump) {
+        if (pump == toClient) {
+            clientActivity = System.nanoTime();
+        } else {
+            upstreamActivity = System.nanoTime();
+        }
+    }
+
+    @Override
+    public void failed(OutputPump pump, IOException e) {
+        if (pump == toClient) {
+            // The client is gone (EPIPE, reset): the same as its end of input.
+            relay.onClientClosed();
+            sessionEvent();
+        }
+        // PROGRAM's input broke: PROGRAM is ending; its reader sees the end of its output and reports it.
+    }
+
+    // ---------------------------------------------------------------- the end of the session
+
+    void awaitSessionOver() throws InterruptedException {
+        sessionOver.await();
+    }
+
+    /** Writes what is left for the client and closes descriptor 1, waiting at most {@code millis}. */
+    void finishClient(long millis) throws InterruptedException {
+        toClient.closeWhenDrained();
+        if (!toClient.awaitFinished(millis)) {
+            LOG.info("the client did not read its last replies within {} ms; giving up on them", millis);
+        }
+    }
+
+    /**
+     * Waits for PROGRAM to end (see {@link Program#await}) and returns its status: 0 when it never ran
+     * (the client left during the greeting delay), 111 when it could not be started.
+     */
+    int programStatus(long graceMillis) throws InterruptedException {
+        synchronized (this) {
+            if (!connectRequested) {
+                return 0;
+            }
+        }
+        startAttempted.await();
+        Process p;
+        synchronized (this) {
+            p = process;
+        }
+        if (p == null) {
+            return Greylite.EXIT_TEMPORARY;
+        }
+        closeUpstream(false); // a no-op when the relay already asked; never undoes an abandon
+        return Program.await(p, graceMillis);
+    }
+
+    /** On greylite's own termination: PROGRAM must not outlive it unnoticed. */
+    void terminateProgram() {
+        Process p;
+        synchronized (this) {
+            p = process != null ? process : early;
+        }
+        if (p != null && p.isAlive()) {
+            p.destroy();
+            try {
+                p.waitFor(Program.TERM_GRACE_MS, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- threads
+
+    /** Starts PROGRAM (unless it was started early), then relays its output until it closes it. */
+    private void upstreamMain() {
+        Process p;
+        try {
+            p = obtainProcess();
+        } catch (IOException e) {
+            synchronized (this) {
+                startFailure = e;
+            }
+            startAttempted.countDown();
+            LOG.error("{}", e.getMessage());
+            relay.onUpstreamConnectFailed(e);
+            sessionEvent();
+            return;
+        }
+        OutputPump pump = new OutputPump("to-program", p.getOutputStream(), this);
+        boolean closeNow;
+        boolean ab;
+        synchronized (this) {
+            process = p;
+            closeNow = closeRequested;
+            ab = abandon;
+        }
+        toUpstream = pump;
+        pump.start();
+        startAttempted.countDown();
+        upstreamActivity = System.nanoTime();
+        if (closeNow) {
+            applyClose(p, ab); // the client left while PROGRAM was starting
+        } else {
+            relay.onUpstreamConnected();
+        }
+        readLoop(p.getInputStream(), false);
+    }
+
+    private Process obtainProcess() throws IOException {
+        Process p;
+        IOException failure;
+        synchronized (this) {
+            p = early;
+            failure = earlyFailure;
+            early = null;
+            earlyFailure = null;
+        }
+        if (p != null) {
+            return p;
+        }
+        if (failure != null) {
+            throw failure;
+        }
+        return Program.startWithPipes(command, env);
+    }
+
+    private void applyClose(Process p, boolean abandonIt) {
+        OutputPump pump = toUpstream;
+        if (abandonIt) {
+            // The message in progress must not be completed: PROGRAM dies with it (a killed
+            // qmail-smtpd delivers nothing; a killed ucspi2socket drops its connection mid-DATA).
+            // The signal goes first: PROGRAM must not read the end of its input before it, as a
+            // lenient server might take that for the end of the message.
+            p.destroy();
+            if (pump != null) {
+                pump.abandon();
+            }
+        } else if (pump != null) {
+            pump.closeWhenDrained(); // PROGRAM reads the end of its input after the last command
+        }
+    }
+
+    /**
+     * Reads one side until its end. Client input is no longer read once the session is over; PROGRAM's
+     * output is read (and discarded by the relay) to its end, so that PROGRAM never blocks on a full pipe
+     * while it finishes.
+     */
+    private void readLoop(InputStream in, boolean client) {
+        ReadGate gate = client ? clientGate : upstreamGate;
+        byte[] buffer = new byte[CHUNK];
+        try {
+            while (true) {
+                gate.awaitOpen();
+                if (client && sessionOver.getCount() == 0) {
+                    return;
+                }
+                int n = in.read(buffer);
+                if (n < 0) {
+                    break;
+                }
+                if (n == 0) {
+                    continue;
+                }
+                if (client) {
+                    clientActivity = System.nanoTime();
+                    relay.onClientData(ByteBuffer.wrap(buffer, 0, n));
+                } else {
+                    upstreamActivity = System.nanoTime();
+                    relay.onUpstreamData(ByteBuffer.wrap(buffer, 0, n));
+                }
+                sessionEvent();
+            }
+        } catch (IOException e) {
+            // A reset or a broken pipe ends this side like an end of file.
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        if (client) {
+            relay.onClientClosed();
+        } else {
+            relay.onUpstreamClosed();
+        }
+        sessionEvent();
+    }
+
+    /** Drops a client that has been silent too long, gives up on an upstream that owes a reply too long. */
+    private void watchTimeouts() {
+        try {
+            while (!sessionOver.await(1, TimeUnit.SECONDS)) {
+                long now = System.nanoTime();
+                if (now - clientActivity >= idleNanos) {
+                    relay.onClientIdle(); // acts only when the relay waits for the client
+                }
+                if (now - upstreamActivity >= upstreamTimeoutNanos) {
+                    relay.onUpstreamIdle(); // acts only when PROGRAM owes a reply
+                }
+                sessionEvent();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Called after every event given to the relay: notices the end of the session. */
+    private void sessionEvent() {
+        if (sessionOver.getCount() > 0 && relay.isClosed()) {
+            clientGate.release();
+            upstreamGate.release();
+            sessionOver.countDown();
+        }
+    }
+
+    private static Thread daemon(String name, Runnable r) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+    }
+}

@@ -1,0 +1,151 @@
+package org.greylite.wrapper;
+
+import static java.nio.charset.StandardCharsets.US_ASCII;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A {@link WrapperSession} in this JVM, its client end on a loopback connection (as tcpserver would hand
+ * it over, minus the process), PROGRAM a real child process.
+ */
+final class Harness implements AutoCloseable {
+
+    /** A UCSPI SMTP server in sh: answers everything, 354 for DATA and 250 after the final dot. */
+    static final String SMTPD = String.join("\n",
+            "CR=$(printf '\\r')",
+            "[ -n \"${STARTED:-}\" ] && : > \"$STARTED\"",
+            "printf '220 upstream ESMTP\\r\\n'",
+            "while IFS= read -r line; do",
+            "  line=${line%\"$CR\"}",
+            "  case \"$line\" in",
+            "    [Ee][Hh][Ll][Oo]*) printf '250-upstream\\r\\n250-PIPELINING\\r\\n250 8BITMIME\\r\\n' ;;",
+            "    [Dd][Aa][Tt][Aa]) printf '354 go ahead\\r\\n'",
+            "      while IFS= read -r l; do",
+            "        [ \"${l%\"$CR\"}\" = . ] && break",
+            "        [ -n \"${MESSAGE:-}\" ] && printf '%s\\n' \"$l\" >> \"$MESSAGE\"",
+            "      done",
+            "      printf '250 queued\\r\\n' ;;",
+            "    [Qq][Uu][Ii][Tt]) printf '221 bye\\r\\n'; exit \"${EXIT_STATUS:-0}\" ;;",
+            "    *) printf '250 ok\\r\\n' ;;",
+            "  esac",
+            "done");
+
+    final Socket client;
+    final InputStream in;
+    final OutputStream out;
+    final CompletableFuture<Integer> status;
+    private final ByteArrayOutputStream errors;
+
+    private Harness(Socket client, CompletableFuture<Integer> status, ByteArrayOutputStream errors) throws IOException {
+        this.client = client;
+        this.in = client.getInputStream();
+        this.out = client.getOutputStream();
+        this.status = status;
+        this.errors = errors;
+        client.setSoTimeout(20_000);
+    }
+
+    static Harness start(List<String> program, Map<String, String> env) throws IOException {
+        try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Socket client = new Socket(listener.getInetAddress(), listener.getLocalPort());
+            Socket server = listener.accept();
+            ByteArrayOutputStream errors = new ByteArrayOutputStream();
+            PrintStream err = new PrintStream(errors, true, US_ASCII);
+            WrapperSession session = new WrapperSession(program, env, server.getInputStream(),
+                    server.getOutputStream(), err, Clock.systemUTC());
+            CompletableFuture<Integer> status = new CompletableFuture<>();
+            Thread t = new Thread(() -> {
+                try {
+                    status.complete(session.run());
+                } catch (Throwable e) {
+                    status.completeExceptionally(e);
+                } finally {
+                    try {
+                        server.close();
+                    } catch (IOException ignored) {
+                        // the test is over
+                    }
+                }
+            }, "wrapper-session");
+            t.setDaemon(true);
+            t.start();
+            return new Harness(client, status, errors);
+        }
+    }
+
+    /** What the session wrote to its stderr stream (configuration errors; logging goes through SLF4J). */
+    String errors() {
+        return errors.toString(US_ASCII);
+    }
+
+    static List<String> smtpd() {
+        return List.of("sh", "-c", SMTPD);
+    }
+
+    /** One reply, all its lines; returns the last line, or "EOF". */
+    String reply() throws IOException {
+        while (true) {
+            String line = line();
+            if (line == null) {
+                return "EOF";
+            }
+            if (line.length() < 4 || line.charAt(3) != '-') {
+                return line;
+            }
+        }
+    }
+
+    String command(String line) throws IOException {
+        send(line + "\r\n");
+        return reply();
+    }
+
+    void send(String raw) throws IOException {
+        out.write(raw.getBytes(US_ASCII));
+        out.flush();
+    }
+
+    boolean closedByServer() throws IOException {
+        return in.read() < 0;
+    }
+
+    int exitStatus() throws Exception {
+        return status.get(30, TimeUnit.SECONDS);
+    }
+
+    String line() throws IOException {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        int c;
+        while ((c = in.read()) >= 0) {
+            if (c == '\n') {
+                String s = b.toString(US_ASCII);
+                return s.endsWith("\r") ? s.substring(0, s.length() - 1) : s;
+            }
+            b.write(c);
+        }
+        return null;
+    }
+
+    /** Hangs up, then waits for the session to end: it must not outlive the test (nor its temporary folder). */
+    @Override
+    public void close() throws IOException {
+        client.close();
+        try {
+            status.get(30, TimeUnit.SECONDS);
+        } catch (Exception ignored) {
+            // the tests that care check the status themselves
+        }
+    }
+}

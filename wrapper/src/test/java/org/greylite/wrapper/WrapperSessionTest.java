@@ -1,0 +1,232 @@
+package org.greylite.wrapper;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The wrapper's session: the relay between a client connection and PROGRAM behind pipes, with real
+ * child processes and a real greydb.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class WrapperSessionTest {
+
+    @TempDir
+    Path dir;
+
+    private Map<String, String> env(String... pairs) {
+        Map<String, String> env = new HashMap<>();
+        env.put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
+        env.put("GREYLIST", "");
+        env.put("TCPREMOTEIP", "192.0.2.7");
+        env.put("DBFILE", dir.resolve("greylite.db").toString());
+        env.put("GREYLITE_MIN_DELAY", "0");
+        for (int i = 0; i < pairs.length; i += 2) {
+            env.put(pairs[i], pairs[i + 1]);
+        }
+        return Map.copyOf(env);
+    }
+
+    @Test
+    void pipelinedRepliesComeInCommandOrderWhoeverWroteThem() throws Exception {
+        try (Harness h = Harness.start(Harness.smtpd(), env())) {
+            assertEquals("220 upstream ESMTP", h.reply());
+            h.send("EHLO client.example\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.com>\r\n"
+                    + "RCPT TO:<b@example.com>\r\nNOOP\r\nQUIT\r\n");
+            assertEquals("250 8BITMIME", h.reply());
+            assertEquals("250 ok", h.reply());
+            assertTrue(h.reply().startsWith("451 4.7.1 <b@example.com>: greylisted"));
+            assertEquals("250 ok", h.reply(), "the retry passes (min delay 0, N = 1)");
+            assertEquals("250 ok", h.reply());
+            assertEquals("221 bye", h.reply());
+            assertTrue(h.closedByServer());
+            assertEquals(0, h.exitStatus());
+        }
+    }
+
+    @Test
+    void aLargeMessagePassesByteForByte() throws Exception {
+        Path message = dir.resolve("message");
+        StringBuilder body = new StringBuilder();
+        for (int i = 0; body.length() < 1_000_000; i++) {
+            body.append("line ").append(i).append(" of a message large enough to fill every pipe and buffer\r\n");
+        }
+        try (Harness h = Harness.start(Harness.smtpd(), env("RELAYCLIENT", "", "MESSAGE", message.toString()))) {
+            h.reply();
+            h.command("EHLO client.example");
+            h.command("MAIL FROM:<a@example.org>");
+            assertEquals("250 ok", h.command("RCPT TO:<b@example.com>"));
+            assertEquals("354 go ahead", h.command("DATA"));
+            assertEquals("250 queued", h.command(body + "."));
+            assertEquals("221 bye", h.command("QUIT"));
+            assertEquals(0, h.exitStatus());
+        }
+        // The shell server stored each line as it read it, CR included: the message, byte for byte.
+        assertEquals(body.toString(), Files.readString(message, StandardCharsets.US_ASCII));
+    }
+
+    @Test
+    void aClientThatDoesNotReadItsRepliesStallsTheRelayNotTheMemory() throws Exception {
+        try (Harness h = Harness.start(Harness.smtpd(), env("RELAYCLIENT", ""))) {
+            h.reply();
+            // 40,000 pipelined commands, about 400 KB of replies, none read while they are sent: the
+            // socket buffers fill, greylite stops reading, the sender blocks; reading drains it all.
+            int n = 40_000;
+            Thread sender = new Thread(() -> {
+                try {
+                    StringBuilder batch = new StringBuilder();
+                    for (int i = 0; i < n; i++) {
+                        batch.append("NOOP\r\n");
+                        if (batch.length() > 8192) {
+                            h.send(batch.toString());
+                            batch.setLength(0);
+                        }
+                    }
+                    h.send(batch + "QUIT\r\n");
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            sender.start();
+            Thread.sleep(500);
+            for (int i = 0; i < n; i++) {
+                assertEquals("250 ok", h.reply());
+            }
+            assertEquals("221 bye", h.reply());
+            sender.join(10_000);
+            assertEquals(0, h.exitStatus());
+        }
+    }
+
+    @Test
+    void withAGreetingDelayProgramStartsOnlyWhenTheDelayIsOver() throws Exception {
+        Path started = dir.resolve("started");
+        try (Harness h = Harness.start(Harness.smtpd(), env("GREETDELAY", "700", "STARTED", started.toString()))) {
+            Thread.sleep(300);
+            assertFalse(Files.exists(started), "PROGRAM must not run during the delay");
+            long t0 = System.nanoTime();
+            assertEquals("220 upstream ESMTP", h.reply());
+            assertTrue(Files.exists(started));
+            assertTrue(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0) >= 200);
+            assertEquals("221 bye", h.command("QUIT"));
+            assertEquals(0, h.exitStatus());
+        }
+    }
+
+    @Test
+    void aClientLeavingDuringTheGreetingDelayNeverStartsProgram() throws Exception {
+        Path started = dir.resolve("started");
+        Harness h = Harness.start(Harness.smtpd(), env("GREETDELAY", "500", "STARTED", started.toString()));
+        h.close();
+        assertEquals(0, h.exitStatus());
+        Thread.sleep(700);
+        assertFalse(Files.exists(started));
+    }
+
+    @Test
+    void exitStatusIsProgramsAndAnEarlyEndGivesTheClient421() throws Exception {
+        try (Harness h = Harness.start(Harness.smtpd(), env("EXIT_STATUS", "9"))) {
+            h.reply();
+            assertEquals("221 bye", h.command("QUIT"));
+            assertEquals(9, h.exitStatus());
+        }
+        try (Harness h = Harness.start(List.of("sh", "-c", "printf '220 hi\\r\\n'; exit 4"), env())) {
+            assertEquals("220 hi", h.reply());
+            String reply = h.command("EHLO client.example");
+            assertTrue(reply.startsWith("421 4.3.0 "), reply);
+            assertTrue(h.closedByServer());
+            assertEquals(4, h.exitStatus());
+        }
+        try (Harness h = Harness.start(List.of(dir.resolve("missing").toString()), env())) {
+            assertTrue(h.reply().startsWith("421 4.3.0 "));
+            assertEquals(Greylite.EXIT_TEMPORARY, h.exitStatus());
+        }
+    }
+
+    @Test
+    void aMessageCutShortIsNeverCompletedByProgram() throws Exception {
+        Path message = dir.resolve("message");
+        Path survived = dir.resolve("survived");
+        // After its input ends, this server would declare the message complete: greylite must kill it first.
+        String lenient = Harness.SMTPD.replace("      printf '250 queued\\r\\n' ;;",
+                "      : > \"" + survived + "\"; printf '250 queued\\r\\n' ;;");
+        Harness h = Harness.start(List.of("sh", "-c", lenient), env("RELAYCLIENT", "", "MESSAGE", message.toString()));
+        h.reply();
+        h.command("MAIL FROM:<a@example.org>");
+        h.command("RCPT TO:<b@example.com>");
+        assertEquals("354 go ahead", h.command("DATA"));
+        h.send("Subject: cut short\r\n\r\nfirst line\r\n");
+        Thread.sleep(200);
+        h.client.setSoLinger(true, 0);
+        h.close();
+        assertEquals(128 + 15, h.exitStatus(), "PROGRAM terminated with SIGTERM");
+        assertFalse(Files.exists(survived));
+    }
+
+    @Test
+    void aBrokenDurationRefusesTheConnectionWithoutStartingProgram() throws Exception {
+        Path started = dir.resolve("started");
+        try (Harness h = Harness.start(Harness.smtpd(), env("GREYLITE_MIN_DELAY", "soon", "STARTED", started.toString()))) {
+            assertTrue(h.reply().startsWith("421 4.3.0 "));
+            assertEquals(Greylite.EXIT_TEMPORARY, h.exitStatus());
+            assertTrue(h.errors().startsWith("greylite: GREYLITE_MIN_DELAY: bad duration 'soon'"), h.errors());
+        }
+        assertFalse(Files.exists(started));
+    }
+
+    @Test
+    void anUnusableGreydbFailsOpen() throws Exception {
+        Path file = Files.writeString(dir.resolve("not-a-directory"), "x");
+        try (Harness h = Harness.start(Harness.smtpd(), env("DBFILE", file.resolve("greylite.db").toString()))) {
+            h.reply();
+            h.command("MAIL FROM:<a@example.org>");
+            assertEquals("250 ok", h.command("RCPT TO:<b@example.com>"), "accepted: greydb errors fail open");
+            assertEquals("221 bye", h.command("QUIT"));
+            assertEquals(0, h.exitStatus());
+        }
+    }
+
+    @Test
+    void withoutAValidClientAddressNothingIsGreylisted() throws Exception {
+        try (Harness h = Harness.start(Harness.smtpd(), env("TCPREMOTEIP", "mail.example.org"))) {
+            h.reply();
+            h.command("MAIL FROM:<a@example.org>");
+            assertEquals("250 ok", h.command("RCPT TO:<b@example.com>"));
+            h.command("QUIT");
+            assertEquals(0, h.exitStatus());
+        }
+        assertFalse(Files.exists(dir.resolve("greylite.db")));
+    }
+
+    @Test
+    void vRulesSeeTheEnvironment() throws Exception {
+        Path rules = Files.writeString(dir.resolve("suspicion"), "0 v TRUSTED\n5 v BLACKLISTED\n");
+        try (Harness h = Harness.start(Harness.smtpd(), env("SUSPICION", rules.toString(), "TRUSTED", ""))) {
+            h.reply();
+            h.command("MAIL FROM:<a@example.org>");
+            assertEquals("250 ok", h.command("RCPT TO:<b@example.com>"), "N = 0: accepted at once");
+            h.command("QUIT");
+        }
+        try (Harness h = Harness.start(Harness.smtpd(),
+                env("SUSPICION", rules.toString(), "BLACKLISTED", "2", "TCPREMOTEIP", "198.51.100.9"))) {
+            h.reply();
+            h.command("MAIL FROM:<a@example.org>");
+            assertTrue(h.command("RCPT TO:<b@example.com>").startsWith("451 "));
+            assertTrue(h.command("RCPT TO:<b@example.com>").startsWith("451 "), "BLACKLISTED=2 makes N = 2");
+            assertEquals("250 ok", h.command("RCPT TO:<b@example.com>"));
+            h.command("QUIT");
+        }
+    }
+}
