@@ -27,6 +27,26 @@ public final class Environment {
         return Path.of(v == null || v.isBlank() ? DEFAULT_DBFILE : v);
     }
 
+    /**
+     * {@code DBFILE} as a greydb location: a path (SQLite) or a {@code postgresql://} URL. Not a {@link Path}:
+     * that would fold the URL's {@code //}.
+     */
+    public static org.greylite.store.GreydbLocation dbLocation(Map<String, String> env) {
+        String v = env.get("DBFILE");
+        return org.greylite.store.GreydbLocation.parse(v == null || v.isBlank() ? DEFAULT_DBFILE : v);
+    }
+
+    /**
+     * The known senders that skip greylisting: the shipped list unless {@code GREYLITE_NO_SHIPPED_WHITELIST}
+     * is set, plus the files named (space-separated) in {@code GREYLITE_WHITELIST_FILES}.
+     */
+    public static org.greylite.greylist.KnownSenders knownSenders(Map<String, String> env) throws java.io.IOException {
+        String files = env.getOrDefault("GREYLITE_WHITELIST_FILES", "").trim();
+        java.util.List<Path> paths = files.isEmpty() ? java.util.List.of()
+                : java.util.Arrays.stream(files.split("\\s+")).map(Path::of).toList();
+        return org.greylite.greylist.KnownSenders.load(!env.containsKey("GREYLITE_NO_SHIPPED_WHITELIST"), paths);
+    }
+
     /** {@code SUSPICION}, or null when unset or blank. */
     public static Path suspicionFile(Map<String, String> env) {
         String v = env.get("SUSPICION");

@@ -13,14 +13,20 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.function.Consumer;
 
+import org.greylite.config.Environment;
 import org.greylite.config.SuspicionSetup;
 import org.greylite.greylist.DecisionListener;
 import org.greylite.greylist.DecisionLog;
 import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.Greylister;
+import org.greylite.greylist.KnownSenders;
 import org.greylite.greylist.RcptRequest;
 import org.greylite.greylist.Verdict;
 import org.greylite.relay.RcptPolicy;
+import org.greylite.store.GreydbLocation;
+import org.greylite.store.GreydbOptions;
+import org.greylite.store.GreylistStore;
+import org.greylite.store.GreylistStores;
 import org.greylite.store.SqliteGreylistStore;
 import org.greylite.store.StoreException;
 import org.greylite.suspicion.SuspicionPolicy;
@@ -48,7 +54,8 @@ final class Decisions implements RcptPolicy {
     /** Attempts at opening the greydb (see {@link #open()}). */
     private static final int OPEN_ATTEMPTS = 5;
 
-    private final Path dbFile;
+    private final GreydbLocation location;
+    private final Path dbFile; // the SQLite file, or null for a PostgreSQL greydb
     private final Duration busyTimeout;
     private final GreylistSettings settings;
     private final Path suspicionFile;
@@ -57,13 +64,14 @@ final class Decisions implements RcptPolicy {
     private final DecisionListener listener = new DecisionLog();
 
     private Greylister greylister;
-    private SqliteGreylistStore store;
+    private GreylistStore store;
     private StoreException openFailure;
     private SuspicionPolicy rules;
 
-    Decisions(Path dbFile, Duration busyTimeout, GreylistSettings settings, Path suspicionFile,
+    Decisions(GreydbLocation location, Duration busyTimeout, GreylistSettings settings, Path suspicionFile,
               Map<String, String> env, Clock clock) {
-        this.dbFile = dbFile;
+        this.location = location;
+        this.dbFile = location instanceof GreydbLocation.Sqlite s ? s.file() : null;
         this.busyTimeout = busyTimeout;
         this.settings = settings;
         this.suspicionFile = suspicionFile;
@@ -79,7 +87,7 @@ final class Decisions implements RcptPolicy {
     synchronized Verdict decide(RcptRequest request) {
         if (request.skip() != null) {
             // What the Greylister answers too, without opening the greydb for it.
-            Verdict v = Verdict.skipped(settings.clientKeys().keyFor(request.client()));
+            Verdict v = Verdict.skipped(settings.clientKeys().keyFor(request.client(), request.facts().ptrName()));
             listener.decided(request, v);
             return v;
         }
@@ -98,7 +106,8 @@ final class Decisions implements RcptPolicy {
      * session is over, never on the RCPT path. Only a session that opened the greydb takes part.
      */
     synchronized void purgeIfDue() {
-        if (greylister == null) {
+        if (greylister == null || dbFile == null) {
+            // With a shared PostgreSQL greydb the purge is left to greylited or to 'greylitectl db purge' from cron.
             return;
         }
         try {
@@ -170,7 +179,7 @@ final class Decisions implements RcptPolicy {
         }
         // The rules are read at the first evaluation: an auto-whitelisted client never needs them.
         SuspicionPolicy lazyRules = facts -> rules().evaluate(facts);
-        greylister = new Greylister(store, lazyRules, settings, clock, listener);
+        greylister = new Greylister(store, lazyRules, settings, clock, listener, knownSenders());
         return greylister;
     }
 
@@ -181,7 +190,22 @@ final class Decisions implements RcptPolicy {
      * that the busy timeout does not cover. A lasting failure (permissions, a full disk) still fails
      * within that second, and the RCPT is then decided as a store error (fail open by default).
      */
-    private SqliteGreylistStore open() {
+    /** The known senders (the shipped list and GREYLITE_WHITELIST_FILES); problems are logged, not fatal. */
+    private KnownSenders knownSenders() {
+        try {
+            KnownSenders k = Environment.knownSenders(env);
+            k.problems().forEach(p -> LOG.warn("known senders: {}", p));
+            return k;
+        } catch (IOException e) {
+            LOG.error("known senders cannot be read: {}", e.getMessage());
+            return KnownSenders.NONE;
+        }
+    }
+
+    private GreylistStore open() {
+        if (dbFile == null) {
+            return GreylistStores.open(location, new GreydbOptions(busyTimeout, 1, env));
+        }
         createIfMissing();
         StoreException last = null;
         for (int attempt = 0; attempt < OPEN_ATTEMPTS; attempt++) {

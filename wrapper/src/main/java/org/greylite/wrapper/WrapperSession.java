@@ -97,7 +97,7 @@ final class WrapperSession {
                 greylisting = false;
             }
             SessionInfo info = new SessionInfo(client, env.get("TCPREMOTEHOST"), env, greylisting);
-            Decisions decisions = new Decisions(Environment.dbFile(env), BUSY_TIMEOUT, greylist,
+            Decisions decisions = new Decisions(Environment.dbLocation(env), BUSY_TIMEOUT, greylist,
                     Environment.suspicionFile(env), env, clock);
             RelaySettings settings = new RelaySettings(RelaySettings.DEFAULT_MAX_LINE, greetDelay,
                     Replies.defaults(hostname));
