@@ -24,6 +24,7 @@ import org.greylite.store.GreylistStore;
 import org.greylite.store.GreylistStores;
 import org.greylite.suspicion.ClientFacts;
 import org.greylite.suspicion.SuspicionPolicy;
+import org.greylite.testing.MiniJson;
 import org.greylite.testing.PostgresServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

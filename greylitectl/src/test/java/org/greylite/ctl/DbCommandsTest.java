@@ -23,6 +23,7 @@ import org.greylite.greylist.Verdict;
 import org.greylite.store.SqliteGreylistStore;
 import org.greylite.suspicion.ClientFacts;
 import org.greylite.suspicion.SuspicionPolicy;
+import org.greylite.testing.MiniJson;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

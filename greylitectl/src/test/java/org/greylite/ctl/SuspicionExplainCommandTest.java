@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 
 import org.greylite.testing.ExternalPrograms;
+import org.greylite.testing.MiniJson;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
