@@ -150,6 +150,12 @@ public final class Greylited implements Callable<Integer> {
             description = "How long to try connecting upstream before the client gets 421 (default ${DEFAULT-VALUE}).")
     String connectTimeout;
 
+    @Option(names = "--upstream-proxy-protocol", paramLabel = "off|v1|v2", defaultValue = "off",
+            description = "Send the upstream a PROXY protocol header (HAProxy's, version 1 text or version 2 binary) "
+                    + "first on each connection, so it sees the real client address (Postfix: "
+                    + "smtpd_upstream_proxy_protocol = haproxy) (default ${DEFAULT-VALUE}).")
+    String upstreamProxyProtocol;
+
     @Option(names = "--fail-closed",
             description = "On a greydb error answer 451 instead of accepting the mail (the default fails open).")
     boolean failClosed;
@@ -339,7 +345,8 @@ public final class Greylited implements Callable<Integer> {
                 .relaySettings(relay)
                 .idleTimeout(Durations.parse(idleTimeout))
                 .upstreamTimeout(Durations.parse(upstreamTimeout))
-                .connectTimeout(Durations.parse(connectTimeout));
+                .connectTimeout(Durations.parse(connectTimeout))
+                .upstreamProxyProtocol(ProxyProtocolHeader.Version.parse(upstreamProxyProtocol));
         if (ioThreads != null) {
             b.ioThreads(ioThreads);
         }

@@ -31,6 +31,7 @@ final class MinaRelayTransport implements RelayTransport {
     private final IoConnector connector;
     private final InetSocketAddress upstreamAddress;
     private final ScheduledExecutorService timers;
+    private byte[] preamble; // sent first on the upstream connection (a PROXY protocol header), or null
     private RelaySession relay;
     private volatile IoSession upstream;
     private volatile ReadGate upstreamGate;
@@ -44,6 +45,11 @@ final class MinaRelayTransport implements RelayTransport {
         this.connector = connector;
         this.upstreamAddress = upstreamAddress;
         this.timers = timers;
+    }
+
+    /** Bytes to send on the upstream connection before anything else (a PROXY protocol header). */
+    void sendFirst(byte[] bytes) {
+        this.preamble = bytes;
     }
 
     void bind(RelaySession relaySession) {
@@ -73,6 +79,9 @@ final class MinaRelayTransport implements RelayTransport {
                 // The client left while we were connecting.
                 closeUpstream(upstreamAbandon);
                 return;
+            }
+            if (preamble != null) {
+                s.write(IoBuffer.wrap(preamble)); // before the relay can write: the upstream reads it first
             }
             relay.onUpstreamConnected();
         });

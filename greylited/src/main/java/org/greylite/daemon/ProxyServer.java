@@ -103,6 +103,10 @@ public final class ProxyServer implements AutoCloseable {
             policy = new org.greylite.connect.DnswlAwarePolicy(cfg.dnswl.lookup(address), policy);
         }
         MinaRelayTransport transport = new MinaRelayTransport(client, connector, cfg.upstream, timers);
+        if (cfg.upstreamProxyProtocol != ProxyProtocolHeader.Version.OFF) {
+            transport.sendFirst(ProxyProtocolHeader.of(cfg.upstreamProxyProtocol, remote,
+                    (InetSocketAddress) client.getLocalAddress()));
+        }
         RelaySession relay = new RelaySession(transport, policy, cfg.relaySettings, info, cfg.events);
         transport.bind(relay);
         return relay;
@@ -203,6 +207,7 @@ public final class ProxyServer implements AutoCloseable {
         private AccessPolicy access = AccessPolicy.ALLOW_ALL;
         private PtrLookup ptrLookup;
         private org.greylite.connect.DnswlLookup dnswl;
+        private ProxyProtocolHeader.Version upstreamProxyProtocol = ProxyProtocolHeader.Version.OFF;
         private RelaySettings relaySettings = RelaySettings.defaults("localhost");
         private Duration idleTimeout = Duration.ofMinutes(5);
         private Duration upstreamTimeout = Duration.ofMinutes(10);
@@ -244,6 +249,12 @@ public final class ProxyServer implements AutoCloseable {
         /** Looks up each client's PTR name for {@code r} rules; null (the default) leaves every name empty. */
         public Builder ptrLookup(PtrLookup p) {
             this.ptrLookup = p;
+            return this;
+        }
+
+        /** Tell the upstream the real client with a PROXY protocol header (v1 or v2); OFF by default. */
+        public Builder upstreamProxyProtocol(ProxyProtocolHeader.Version v) {
+            this.upstreamProxyProtocol = Objects.requireNonNull(v);
             return this;
         }
 

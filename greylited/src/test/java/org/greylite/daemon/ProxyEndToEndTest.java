@@ -319,6 +319,35 @@ class ProxyEndToEndTest {
     }
 
     @Test
+    void theUpstreamCanBeToldTheRealClientWithAProxyProtocolHeader() throws Exception {
+        for (ProxyProtocolHeader.Version v : new ProxyProtocolHeader.Version[] {ProxyProtocolHeader.Version.V1,
+            ProxyProtocolHeader.Version.V2}) {
+            proxy.close();
+            upstream.proxyHeaders.clear();
+            upstream.expectProxyHeader = true;
+            proxy = new ProxyHarness(dir.resolve(v + ".db"), upstream.address(), f -> Suspicion.NONE,
+                    RelaySettings.defaults("proxy.test"), b -> b.upstreamProxyProtocol(v));
+            int clientPort;
+            try (RawClient c = proxy.client().hello()) {
+                clientPort = c.socket().getLocalPort();
+                assertTrue(attempt(c, "a@example.org", "b@example.com").startsWith("451"), "the dialogue goes on as usual");
+            }
+            byte[] header = upstream.proxyHeaders.get(0);
+            int proxyPort = proxy.address().getPort();
+            if (v == ProxyProtocolHeader.Version.V1) {
+                assertEquals("PROXY TCP4 127.0.0.1 127.0.0.1 " + clientPort + " " + proxyPort + "\r\n",
+                        new String(header, StandardCharsets.US_ASCII));
+            } else {
+                assertEquals(28, header.length);
+                assertArrayEquals(ProxyProtocolHeader.V2_SIGNATURE, Arrays.copyOf(header, 12));
+                assertArrayEquals(new byte[] {0x21, 0x11, 0, 12, 127, 0, 0, 1, 127, 0, 0, 1,
+                    (byte) (clientPort >>> 8), (byte) clientPort, (byte) (proxyPort >>> 8), (byte) proxyPort},
+                        Arrays.copyOfRange(header, 12, 28));
+            }
+        }
+    }
+
+    @Test
     void anIdleClientIsDroppedWith421() throws IOException {
         proxy.close();
         proxy = new ProxyHarness(dir.resolve("idle.db"), upstream.address(), f -> Suspicion.NONE,

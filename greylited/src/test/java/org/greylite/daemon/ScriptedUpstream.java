@@ -30,6 +30,9 @@ final class ScriptedUpstream implements AutoCloseable {
             + "250-AUTH PLAIN\r\n250-XCLIENT NAME ADDR HELO\r\n250 ENHANCEDSTATUSCODES";
     volatile String greeting = "220 upstream.test ESMTP scripted";
     volatile boolean stallInData;
+    /** Read a PROXY protocol header (v1 line or v2 binary) before the greeting, as Postfix does when configured. */
+    volatile boolean expectProxyHeader;
+    final List<byte[]> proxyHeaders = new CopyOnWriteArrayList<>();
     volatile int dieAfterCommands = Integer.MAX_VALUE;
 
     private final ServerSocket server;
@@ -66,6 +69,9 @@ final class ScriptedUpstream implements AutoCloseable {
 
     private void serve(Socket s) {
         try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
+            if (expectProxyHeader) {
+                proxyHeaders.add(readProxyHeader(in));
+            }
             write(out, greeting);
             int count = 0;
             String line;
@@ -128,6 +134,30 @@ final class ScriptedUpstream implements AutoCloseable {
         } catch (IOException | InterruptedException e) {
             // the proxy closed the connection: what was received is recorded
         }
+    }
+
+    /** A PROXY header exactly as received: a v1 line through its LF, or v2's 16 bytes and its addresses. */
+    private static byte[] readProxyHeader(InputStream in) throws IOException {
+        byte[] start = in.readNBytes(12);
+        if (start[0] == 'P') {
+            ByteArrayOutputStream b = new ByteArrayOutputStream();
+            b.writeBytes(start);
+            int c;
+            while ((c = in.read()) != -1) {
+                b.write(c);
+                if (c == '\n') {
+                    break;
+                }
+            }
+            return b.toByteArray();
+        }
+        byte[] fixed = in.readNBytes(4);
+        int len = ((fixed[2] & 0xff) << 8) | (fixed[3] & 0xff);
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        b.writeBytes(start);
+        b.writeBytes(fixed);
+        b.writeBytes(in.readNBytes(len));
+        return b.toByteArray();
     }
 
     /** Reads DATA text through CRLF.CRLF, returning it exactly as received; null if the connection ends first. */
