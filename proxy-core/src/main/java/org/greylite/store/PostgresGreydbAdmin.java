@@ -49,11 +49,8 @@ public final class PostgresGreydbAdmin implements GreydbAdmin {
         List<TripletRow> out = new ArrayList<>();
         try (PreparedStatement st = conn.prepareStatement(sql); ResultSet rs = st.executeQuery()) {
             while (rs.next()) {
-                TripletKey key = new TripletKey(rs.getString(1), rs.getString(2), rs.getString(3));
-                long passed = rs.getLong(7);
-                Instant passedAt = rs.wasNull() ? null : Instant.ofEpochSecond(passed);
-                Triplet t = new Triplet(rs.getInt(4), Instant.ofEpochSecond(rs.getLong(5)),
-                        Instant.ofEpochSecond(rs.getLong(6)), passedAt);
+                TripletKey key = GreydbRows.key(rs);
+                Triplet t = GreydbRows.triplet(rs, 4);
                 if (filter.matches(key, t)) {
                     out.add(new TripletRow(key, t));
                 }
@@ -71,9 +68,7 @@ public final class PostgresGreydbAdmin implements GreydbAdmin {
                     "DELETE FROM triplet WHERE client = ? AND sender = ? AND recipient = ?")) {
                 for (TripletRow r : doomed) {
                     PostgresGreylistStore.lock(conn, r.key());
-                    del.setString(1, r.key().client());
-                    del.setString(2, r.key().sender());
-                    del.setString(3, r.key().recipient());
+                    GreydbRows.bind(del, r.key());
                     n += del.executeUpdate();
                 }
             }
@@ -85,14 +80,10 @@ public final class PostgresGreydbAdmin implements GreydbAdmin {
     public List<WhitelistRow> whitelist() {
         return transaction("cannot list the whitelist", conn -> {
             List<WhitelistRow> out = new ArrayList<>();
-            try (PreparedStatement st = conn.prepareStatement(
-                    "SELECT client, source, created, last_seen, expires, comment FROM whitelist ORDER BY source, client");
+            try (PreparedStatement st = conn.prepareStatement(GreydbRows.SELECT_WHITELIST);
                  ResultSet rs = st.executeQuery()) {
                 while (rs.next()) {
-                    long exp = rs.getLong(5);
-                    Instant expires = rs.wasNull() ? null : Instant.ofEpochSecond(exp);
-                    out.add(new WhitelistRow(rs.getString(1), rs.getString(2), Instant.ofEpochSecond(rs.getLong(3)),
-                            Instant.ofEpochSecond(rs.getLong(4)), expires, rs.getString(6)));
+                    out.add(GreydbRows.whitelistRow(rs));
                 }
             }
             return out;
@@ -103,14 +94,10 @@ public final class PostgresGreydbAdmin implements GreydbAdmin {
     public List<ListEntry> blacklist() {
         return transaction("cannot list the blacklist", conn -> {
             List<ListEntry> out = new ArrayList<>();
-            try (PreparedStatement st = conn.prepareStatement(
-                    "SELECT client, created, expires, comment FROM blacklist ORDER BY client");
+            try (PreparedStatement st = conn.prepareStatement(GreydbRows.SELECT_BLACKLIST);
                  ResultSet rs = st.executeQuery()) {
                 while (rs.next()) {
-                    long exp = rs.getLong(3);
-                    Instant expires = rs.wasNull() ? null : Instant.ofEpochSecond(exp);
-                    out.add(new ListEntry(rs.getString(1), true, Instant.ofEpochSecond(rs.getLong(2)), expires,
-                            rs.getString(4)));
+                    out.add(GreydbRows.listEntry(rs));
                 }
             }
             return out;

@@ -97,9 +97,7 @@ public final class PostgresGreylistStore implements GreylistStore {
             Triplet w = update.write();
             if (w != null) {
                 try (PreparedStatement st = conn.prepareStatement(UPSERT_TRIPLET)) {
-                    st.setString(1, key.client());
-                    st.setString(2, key.sender());
-                    st.setString(3, key.recipient());
+                    GreydbRows.bind(st, key);
                     st.setInt(4, w.refusals());
                     st.setLong(5, w.firstSeen().getEpochSecond());
                     st.setLong(6, w.lastSeen().getEpochSecond());
@@ -154,17 +152,9 @@ public final class PostgresGreylistStore implements GreylistStore {
 
     private static Optional<Triplet> read(Connection conn, TripletKey key) throws SQLException {
         try (PreparedStatement st = conn.prepareStatement(SELECT_TRIPLET)) {
-            st.setString(1, key.client());
-            st.setString(2, key.sender());
-            st.setString(3, key.recipient());
+            GreydbRows.bind(st, key);
             try (ResultSet rs = st.executeQuery()) {
-                if (!rs.next()) {
-                    return Optional.empty();
-                }
-                long passed = rs.getLong(4);
-                Instant passedAt = rs.wasNull() ? null : Instant.ofEpochSecond(passed);
-                return Optional.of(new Triplet(rs.getInt(1), Instant.ofEpochSecond(rs.getLong(2)),
-                        Instant.ofEpochSecond(rs.getLong(3)), passedAt));
+                return rs.next() ? Optional.of(GreydbRows.triplet(rs, 1)) : Optional.empty();
             }
         }
     }
@@ -225,10 +215,7 @@ public final class PostgresGreylistStore implements GreylistStore {
                             + " UNION ALL SELECT client, 1, created, expires, comment FROM blacklist");
                  ResultSet rs = st.executeQuery()) {
                 while (rs.next()) {
-                    long expires = rs.getLong(4);
-                    Instant exp = rs.wasNull() ? null : Instant.ofEpochSecond(expires);
-                    out.add(new ListEntry(rs.getString(1), rs.getInt(2) == 1, Instant.ofEpochSecond(rs.getLong(3)), exp,
-                            rs.getString(5)));
+                    out.add(GreydbRows.listEntry(rs));
                 }
             }
             return out;

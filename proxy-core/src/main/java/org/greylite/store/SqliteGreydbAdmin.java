@@ -39,11 +39,8 @@ public final class SqliteGreydbAdmin implements GreydbAdmin {
         List<TripletRow> out = new ArrayList<>();
         try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery(sql)) {
             while (rs.next()) {
-                TripletKey key = new TripletKey(rs.getString(1), rs.getString(2), rs.getString(3));
-                long passed = rs.getLong(7);
-                Instant passedAt = rs.wasNull() ? null : Instant.ofEpochSecond(passed);
-                Triplet t = new Triplet(rs.getInt(4), Instant.ofEpochSecond(rs.getLong(5)),
-                        Instant.ofEpochSecond(rs.getLong(6)), passedAt);
+                TripletKey key = GreydbRows.key(rs);
+                Triplet t = GreydbRows.triplet(rs, 4);
                 if (filter.matches(key, t)) {
                     out.add(new TripletRow(key, t));
                 }
@@ -62,9 +59,7 @@ public final class SqliteGreydbAdmin implements GreydbAdmin {
             return inTransaction(() -> {
                 int n = 0;
                 for (TripletRow r : doomed) {
-                    del.setString(1, r.key().client());
-                    del.setString(2, r.key().sender());
-                    del.setString(3, r.key().recipient());
+                    GreydbRows.bind(del, r.key());
                     n += del.executeUpdate();
                 }
                 return n;
@@ -77,13 +72,9 @@ public final class SqliteGreydbAdmin implements GreydbAdmin {
     @Override
     public List<WhitelistRow> whitelist() {
         List<WhitelistRow> out = new ArrayList<>();
-        try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery(
-                "SELECT client, source, created, last_seen, expires, comment FROM whitelist ORDER BY source, client")) {
+        try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery(GreydbRows.SELECT_WHITELIST)) {
             while (rs.next()) {
-                long exp = rs.getLong(5);
-                Instant expires = rs.wasNull() ? null : Instant.ofEpochSecond(exp);
-                out.add(new WhitelistRow(rs.getString(1), rs.getString(2), Instant.ofEpochSecond(rs.getLong(3)),
-                        Instant.ofEpochSecond(rs.getLong(4)), expires, rs.getString(6)));
+                out.add(GreydbRows.whitelistRow(rs));
             }
             return out;
         } catch (SQLException e) {
@@ -94,12 +85,9 @@ public final class SqliteGreydbAdmin implements GreydbAdmin {
     @Override
     public List<ListEntry> blacklist() {
         List<ListEntry> out = new ArrayList<>();
-        try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery(
-                "SELECT client, created, expires, comment FROM blacklist ORDER BY client")) {
+        try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery(GreydbRows.SELECT_BLACKLIST)) {
             while (rs.next()) {
-                long exp = rs.getLong(3);
-                Instant expires = rs.wasNull() ? null : Instant.ofEpochSecond(exp);
-                out.add(new ListEntry(rs.getString(1), true, Instant.ofEpochSecond(rs.getLong(2)), expires, rs.getString(4)));
+                out.add(GreydbRows.listEntry(rs));
             }
             return out;
         } catch (SQLException e) {

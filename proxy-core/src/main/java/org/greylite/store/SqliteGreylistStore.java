@@ -118,9 +118,7 @@ public final class SqliteGreylistStore implements GreylistStore {
             TripletUpdate<T> update = decision.apply(current);
             Triplet w = update.write();
             if (w != null) {
-                upsertTriplet.setString(1, key.client());
-                upsertTriplet.setString(2, key.sender());
-                upsertTriplet.setString(3, key.recipient());
+                GreydbRows.bind(upsertTriplet, key);
                 upsertTriplet.setInt(4, w.refusals());
                 upsertTriplet.setLong(5, w.firstSeen().getEpochSecond());
                 upsertTriplet.setLong(6, w.lastSeen().getEpochSecond());
@@ -156,17 +154,9 @@ public final class SqliteGreylistStore implements GreylistStore {
     }
 
     private Optional<Triplet> read(TripletKey key) throws SQLException {
-        selectTriplet.setString(1, key.client());
-        selectTriplet.setString(2, key.sender());
-        selectTriplet.setString(3, key.recipient());
+        GreydbRows.bind(selectTriplet, key);
         try (ResultSet rs = selectTriplet.executeQuery()) {
-            if (!rs.next()) {
-                return Optional.empty();
-            }
-            long passed = rs.getLong(4);
-            Instant passedAt = rs.wasNull() ? null : Instant.ofEpochSecond(passed);
-            return Optional.of(new Triplet(rs.getInt(1), Instant.ofEpochSecond(rs.getLong(2)),
-                    Instant.ofEpochSecond(rs.getLong(3)), passedAt));
+            return rs.next() ? Optional.of(GreydbRows.triplet(rs, 1)) : Optional.empty();
         }
     }
 
@@ -175,10 +165,7 @@ public final class SqliteGreylistStore implements GreylistStore {
         try (ResultSet rs = selectAdminEntries.executeQuery()) {
             List<ListEntry> out = new ArrayList<>();
             while (rs.next()) {
-                long expires = rs.getLong(4);
-                Instant exp = rs.wasNull() ? null : Instant.ofEpochSecond(expires);
-                out.add(new ListEntry(rs.getString(1), rs.getInt(2) == 1, Instant.ofEpochSecond(rs.getLong(3)), exp,
-                        rs.getString(5)));
+                out.add(GreydbRows.listEntry(rs));
             }
             return out;
         } catch (SQLException e) {
