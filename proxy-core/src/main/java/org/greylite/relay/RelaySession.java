@@ -719,8 +719,18 @@ public final class RelaySession {
         summaryLogged = true;
         LOG.info("session end client={} ptr={} helo={} rcpt-accepted={} rcpt-refused={} messages={} bytes={} duration={}ms",
                 clientAddress, info.ptrName().isEmpty() ? "-" : info.ptrName(),
-                helo.isEmpty() ? "-" : helo.replaceAll("[^\\x21-\\x7e]", "?"),
+                helo.isEmpty() ? "-" : printable(helo),
                 rcptAccepted, rcptRefused, messages, clientBytes, (System.nanoTime() - startedNanos) / 1_000_000);
+    }
+
+    /** Client text for the log: anything but printable ASCII becomes '?', so it cannot forge a line. */
+    private static String printable(String s) {
+        StringBuilder b = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            b.append(c > 0x20 && c < 0x7f ? c : '?');
+        }
+        return b.toString();
     }
 
     private static String describe(Throwable t) {
