@@ -156,6 +156,12 @@ public final class Greylited implements Callable<Integer> {
                     + "smtpd_upstream_proxy_protocol = haproxy) (default ${DEFAULT-VALUE}).")
     String upstreamProxyProtocol;
 
+    @Option(names = "--upstream-xclient",
+            description = "Tell the upstream the real client (address, confirmed name, HELO) with Postfix's XCLIENT "
+                    + "command at the client's first HELO/EHLO, when the upstream offers it (Postfix: "
+                    + "smtpd_authorized_xclient_hosts must list this host).")
+    boolean upstreamXclient;
+
     @Option(names = "--fail-closed",
             description = "On a greydb error answer 451 instead of accepting the mail (the default fails open).")
     boolean failClosed;
@@ -346,7 +352,12 @@ public final class Greylited implements Callable<Integer> {
                 .idleTimeout(Durations.parse(idleTimeout))
                 .upstreamTimeout(Durations.parse(upstreamTimeout))
                 .connectTimeout(Durations.parse(connectTimeout))
-                .upstreamProxyProtocol(ProxyProtocolHeader.Version.parse(upstreamProxyProtocol));
+                .upstreamProxyProtocol(ProxyProtocolHeader.Version.parse(upstreamProxyProtocol))
+                .upstreamXclient(upstreamXclient);
+        if (upstreamXclient && ptr == null) {
+            log.warn("--upstream-xclient with PTR lookups off: the upstream is told every client's name is"
+                    + " temporarily unknown (NAME=[TEMPUNAVAIL])");
+        }
         if (ioThreads != null) {
             b.ioThreads(ioThreads);
         }

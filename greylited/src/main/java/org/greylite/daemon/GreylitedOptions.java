@@ -59,6 +59,7 @@ final class GreylitedOptions {
             Map.entry("connect-timeout", of(Stage.UPSTREAM)),
             Map.entry("upstream-timeout", of(Stage.UPSTREAM)),
             Map.entry("upstream-proxy-protocol", of(Stage.UPSTREAM)),
+            Map.entry("upstream-xclient", of(Stage.UPSTREAM)),
             Map.entry("demo-mail", of(Stage.UPSTREAM)),
 
             Map.entry("metrics", of(Stage.METRICS)),

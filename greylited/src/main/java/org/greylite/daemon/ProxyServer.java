@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
@@ -32,6 +33,7 @@ import org.greylite.relay.RcptPolicy;
 import org.greylite.relay.RelaySession;
 import org.greylite.relay.RelaySettings;
 import org.greylite.relay.SessionInfo;
+import org.greylite.relay.XclientIntroduction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -96,8 +98,11 @@ public final class ProxyServer implements AutoCloseable {
         cfg.events.clientConnected(address, true);
         SessionInfo info = new SessionInfo(address, "", rule.map(AccessRule::variables).orElse(Map.of()), true);
         RcptPolicy policy = cfg.policy;
-        if (cfg.ptrLookup != null && info.skipReason() == null) {
-            policy = new PtrAwarePolicy(cfg.ptrLookup.lookup(address), policy);
+        // The name is wanted by the suspicion rules, and by the upstream when it is told who the client is.
+        CompletableFuture<String> ptrName = cfg.ptrLookup != null && (info.skipReason() == null || cfg.upstreamXclient)
+                ? cfg.ptrLookup.lookup(address) : null;
+        if (ptrName != null && info.skipReason() == null) {
+            policy = new PtrAwarePolicy(ptrName, policy);
         }
         if (cfg.dnswl != null && info.skipReason() == null) {
             policy = new org.greylite.connect.DnswlAwarePolicy(cfg.dnswl.lookup(address), policy);
@@ -108,6 +113,11 @@ public final class ProxyServer implements AutoCloseable {
                     (InetSocketAddress) client.getLocalAddress()));
         }
         RelaySession relay = new RelaySession(transport, policy, cfg.relaySettings, info, cfg.events);
+        if (cfg.upstreamXclient) {
+            // Without PTR lookups the name is unknown: XCLIENT says so ([TEMPUNAVAIL]) rather than "no name".
+            relay.introduceWithXclient(new XclientIntroduction(
+                    ptrName != null ? ptrName : CompletableFuture.completedFuture(null)));
+        }
         transport.bind(relay);
         return relay;
     }
@@ -208,6 +218,7 @@ public final class ProxyServer implements AutoCloseable {
         private PtrLookup ptrLookup;
         private org.greylite.connect.DnswlLookup dnswl;
         private ProxyProtocolHeader.Version upstreamProxyProtocol = ProxyProtocolHeader.Version.OFF;
+        private boolean upstreamXclient;
         private RelaySettings relaySettings = RelaySettings.defaults("localhost");
         private Duration idleTimeout = Duration.ofMinutes(5);
         private Duration upstreamTimeout = Duration.ofMinutes(10);
@@ -249,6 +260,12 @@ public final class ProxyServer implements AutoCloseable {
         /** Looks up each client's PTR name for {@code r} rules; null (the default) leaves every name empty. */
         public Builder ptrLookup(PtrLookup p) {
             this.ptrLookup = p;
+            return this;
+        }
+
+        /** Tell the upstream the real client with XCLIENT when it offers it (Postfix); off by default. */
+        public Builder upstreamXclient(boolean on) {
+            this.upstreamXclient = on;
             return this;
         }
 

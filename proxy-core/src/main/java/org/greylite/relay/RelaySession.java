@@ -65,14 +65,20 @@ public final class RelaySession {
     private enum Phase { WAITING_GREETING, COMMANDS, DATA, BDAT, DISCARDING_CHUNK, REFUSING_DATA, CLOSED }
 
     /** What a slot's command was, where its reply changes the session. */
-    private enum Kind { GREETING, EHLO, RCPT, RCPT_DEFERRED, DATA, DATA_END, BDAT, AUTH, QUIT, OTHER, LOCAL }
+    private enum Kind {
+        GREETING, EHLO, RCPT, RCPT_DEFERRED, DATA, DATA_END, BDAT, AUTH, QUIT, OTHER, LOCAL,
+        /** The client's first HELO/EHLO, while the proxy introduces it with XCLIENT: the probe, then XCLIENT. */
+        XCLIENT_PROBE, XCLIENT
+    }
 
     /** One reply owed to the client. */
     private static final class Slot {
-        final Kind kind;
+        Kind kind;
         Reply reply;
         boolean closeAfter;
         String recipient; // RCPT_DEFERRED: the recipient to decide at DATA if the upstream accepts it
+        CommandLine greeting; // XCLIENT_PROBE, XCLIENT: the client's HELO or EHLO, sent once the client is introduced
+        Reply probeReply;     // XCLIENT: the reply to the probe, the client's if XCLIENT is refused
 
         Slot(Kind kind) {
             this.kind = kind;
@@ -85,6 +91,8 @@ public final class RelaySession {
     private final SessionInfo info;
     private final RelayEvents events;
     private final String clientAddress;
+    private XclientIntroduction xclient; // null: the upstream is not told who the client is
+    private XclientIntroduction introducing; // the introduction under way
 
     private final ByteQueue inbox = new ByteQueue();
     private final ReplyAssembler upstreamReplies = new ReplyAssembler(MAX_REPLY_LINE);
@@ -134,6 +142,11 @@ public final class RelaySession {
         this.info = info;
         this.events = Objects.requireNonNull(events, "events");
         this.clientAddress = info.client().getHostAddress();
+    }
+
+    /** Tells the upstream who the client is with XCLIENT at its first HELO or EHLO; call before {@link #start()}. */
+    public synchronized void introduceWithXclient(XclientIntroduction introduction) {
+        this.xclient = Objects.requireNonNull(introduction, "introduction");
     }
 
     // ---------------------------------------------------------------- events from the transport
@@ -350,7 +363,11 @@ public final class RelaySession {
             case "HELO":
                 helo = c.args();
                 resetTransaction();
-                forward(c.raw(), c.verb().equals("EHLO") ? Kind.EHLO : Kind.OTHER, false);
+                if (xclient != null) {
+                    introduce(c);
+                } else {
+                    forward(c.raw(), c.verb().equals("EHLO") ? Kind.EHLO : Kind.OTHER, false);
+                }
                 break;
             case "MAIL":
                 resetTransaction();
@@ -393,6 +410,72 @@ public final class RelaySession {
             default:
                 forward(c.raw(), Kind.OTHER, false);
         }
+    }
+
+    /** The client's first HELO or EHLO under XCLIENT: probe the upstream first (see {@link XclientIntroduction}). */
+    private void introduce(CommandLine c) {
+        Slot s = new Slot(Kind.XCLIENT_PROBE);
+        s.greeting = c;
+        introducing = xclient;
+        xclient = null; // once per session
+        forward(isEhlo(c) ? c.raw() : XclientIntroduction.probe(c.args()), s);
+        barrier = s;
+    }
+
+    /**
+     * A reply in the XCLIENT dialogue. Returns the reply to give the client for its HELO/EHLO, with the slot
+     * turned into an ordinary one; or null when the dialogue goes on (the slot waits for the next reply).
+     */
+    private Reply introductionStep(Slot s, Reply r) {
+        if (s.kind == Kind.XCLIENT_PROBE) {
+            if (XclientIntroduction.offeredBy(r)) {
+                s.kind = Kind.XCLIENT;
+                s.probeReply = r;
+                awaitingUpstream.addFirst(s);
+                introducing.clientName().whenComplete((name, failure) -> sendXclient(s, name));
+                return null;
+            }
+            if (r.code() == 250) {
+                XclientIntroduction.notUsed(clientAddress, "the upstream does not offer XCLIENT to this host"
+                        + " (Postfix: list it in smtpd_authorized_xclient_hosts)");
+            }
+            return clientGreeting(s, r);
+        }
+        if (r.code() / 100 == 2) {
+            // Introduced: the upstream greeted the client anew; now the client's own greeting command.
+            s.kind = isEhlo(s.greeting) ? Kind.EHLO : Kind.OTHER;
+            awaitingUpstream.addFirst(s);
+            transport.toUpstream(s.greeting.raw());
+            return null;
+        }
+        XclientIntroduction.notUsed(clientAddress, "the upstream refused XCLIENT: " + r);
+        if (r.code() == 421) {
+            s.kind = Kind.OTHER;
+            return r;
+        }
+        return clientGreeting(s, s.probeReply);
+    }
+
+    /** Without XCLIENT: an EHLO client gets the probe's reply; a HELO client's own HELO is sent now. */
+    private Reply clientGreeting(Slot s, Reply probeReply) {
+        if (isEhlo(s.greeting)) {
+            s.kind = Kind.EHLO;
+            return probeReply;
+        }
+        s.kind = Kind.OTHER;
+        awaitingUpstream.addFirst(s);
+        transport.toUpstream(s.greeting.raw());
+        return null;
+    }
+
+    private synchronized void sendXclient(Slot s, String ptrName) {
+        if (phase != Phase.CLOSED) {
+            transport.toUpstream(XclientIntroduction.command(info.client(), ptrName, helo, isEhlo(s.greeting)));
+        }
+    }
+
+    private static boolean isEhlo(CommandLine c) {
+        return c.verb().equals("EHLO");
     }
 
     private void rcpt(CommandLine c) {
@@ -583,6 +666,12 @@ public final class RelaySession {
             }
             transport.toClient(r.raw());
             return;
+        }
+        if (s.kind == Kind.XCLIENT_PROBE || s.kind == Kind.XCLIENT) {
+            r = introductionStep(s, r);
+            if (r == null) {
+                return;
+            }
         }
         Reply out = r;
         switch (s.kind) {

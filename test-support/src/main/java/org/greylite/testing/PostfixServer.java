@@ -1,0 +1,282 @@
+package org.greylite.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipal;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * A real Postfix (Debian's) as an SMTP server for a test, from a folder of its own: its main.cf and master.cf,
+ * queue and log there, smtpd listeners on loopback and free ports, mail for any domain accepted into its queue
+ * and then discarded. Started with {@code postfix -c DIR start}, stopped with {@code postfix -c DIR stop}.
+ *
+ * <pre>
+ * try (PostfixServer postfix = PostfixServer.in(dir)
+ *         .main("smtpd_authorized_xclient_hosts", "127.0.0.1")
+ *         .listener("plain")
+ *         .listener("proxy", "smtpd_upstream_proxy_protocol=haproxy")
+ *         .start()) {
+ *     int port = postfix.port("plain");
+ * </pre>
+ *
+ * <p>The Postfix master runs as root and its daemons as the {@code postfix} user, so the tests must run as
+ * root (they do under CI). Without Postfix, or not as root, the test is skipped on a developer's machine and
+ * fails under {@code CI=true} ({@link ExternalPrograms}).
+ */
+public final class PostfixServer implements AutoCloseable {
+
+    private final Path dir;
+    private final Path config;
+    private final Map<String, Integer> ports;
+    private final Thread stopAtExit;
+    private boolean stopped;
+
+    private PostfixServer(Path dir, Map<String, Integer> ports) {
+        this.dir = dir;
+        this.config = dir.resolve("conf");
+        this.ports = Map.copyOf(ports);
+        this.stopAtExit = new Thread(this::stopQuietly, "postfix-stop");
+        Runtime.getRuntime().addShutdownHook(stopAtExit);
+    }
+
+    /** A Postfix to be set up in {@code dir}, a folder the test owns. */
+    public static Builder in(Path dir) {
+        return new Builder(dir);
+    }
+
+    /** The port of the smtpd listener of that name. */
+    public int port(String listener) {
+        Integer p = ports.get(listener);
+        if (p == null) {
+            throw new IllegalArgumentException("no listener named " + listener + ": " + ports.keySet());
+        }
+        return p;
+    }
+
+    public InetSocketAddress address(String listener) {
+        return new InetSocketAddress("127.0.0.1", port(listener));
+    }
+
+    /** Postfix's log so far (its maillog_file). */
+    public String log() {
+        try {
+            Path log = dir.resolve("maillog");
+            return Files.exists(log) ? Files.readString(log, StandardCharsets.ISO_8859_1) : "";
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Waits (up to 30 s) for a log line containing {@code text}; fails with the log otherwise. */
+    public void awaitLog(String text) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!log().contains(text)) {
+            if (System.nanoTime() > deadline) {
+                Assertions.fail("Postfix never logged '" + text + "'; its log:\n" + log());
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        stopQuietly();
+        try {
+            Runtime.getRuntime().removeShutdownHook(stopAtExit);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook is running or has run
+        }
+    }
+
+    private synchronized void stopQuietly() {
+        if (!stopped) {
+            stopped = true;
+            try {
+                postfix(config, "stop");
+            } catch (RuntimeException ignored) {
+                // best effort: the folder goes with the test
+            }
+        }
+    }
+
+    private static String postfix(Path config, String command) {
+        try {
+            Process p = new ProcessBuilder(ExternalPrograms.require("postfix").toString(), "-c", config.toString(), command)
+                    .redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                throw new IllegalStateException("postfix " + command + " failed: " + out);
+            }
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Collects main.cf settings, extra files and listeners; {@link #start()} writes them and starts Postfix. */
+    public static final class Builder {
+
+        private final Path dir;
+        private final Map<String, String> main = new LinkedHashMap<>();
+        private final Map<String, String> files = new LinkedHashMap<>();
+        private final Map<String, List<String>> listeners = new LinkedHashMap<>();
+
+        private Builder(Path dir) {
+            this.dir = dir;
+        }
+
+        /** A main.cf setting; {@code $config_directory} names the folder of files added with {@link #file}. */
+        public Builder main(String name, String value) {
+            main.put(name, value);
+            return this;
+        }
+
+        /** A file in the configuration folder (a cidr or hash table, say). */
+        public Builder file(String name, String content) {
+            files.put(name, content);
+            return this;
+        }
+
+        /** An smtpd listener with {@code -o name=value} overrides. */
+        public Builder listener(String name, String... overrides) {
+            listeners.put(name, List.of(overrides));
+            return this;
+        }
+
+        public PostfixServer start() throws IOException, InterruptedException {
+            ExternalPrograms.require("postfix");
+            if (!"root".equals(System.getProperty("user.name"))) {
+                String why = "Postfix's master must start as root, and the tests do not run as root";
+                if (ExternalPrograms.underCi()) {
+                    Assertions.fail(why + "; CI=true, so this is a failure, not a skip");
+                }
+                Assumptions.abort(why);
+            }
+            Path config = Files.createDirectories(dir.resolve("conf"));
+            Path data = Files.createDirectories(dir.resolve("data"));
+            Files.createDirectories(dir.resolve("queue"));
+            // The daemons run as 'postfix': they must reach the folder, and own the data folder.
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+            letOthersThrough(dir.toAbsolutePath().getParent());
+            UserPrincipal postfixUser = dir.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("postfix");
+            Files.setOwner(data, postfixUser);
+
+            Map<String, String> cf = new LinkedHashMap<>();
+            cf.put("compatibility_level", "3.6");
+            cf.put("queue_directory", dir.resolve("queue").toString());
+            cf.put("data_directory", data.toString());
+            cf.put("mail_owner", "postfix");
+            cf.put("setgid_group", "postdrop");
+            cf.put("myhostname", "postfix.test");
+            cf.put("mydomain", "test");
+            cf.put("mydestination", "");
+            cf.put("mynetworks", "");
+            cf.put("inet_interfaces", "127.0.0.1");
+            cf.put("inet_protocols", "ipv4");
+            cf.put("maillog_file", dir.resolve("maillog").toString());
+            cf.put("maillog_file_prefixes", dir.toString());
+            cf.put("alias_maps", "");
+            cf.put("alias_database", "");
+            cf.put("local_recipient_maps", "");
+            // Any domain is accepted, queued and discarded: the test looks at the dialogue and the log.
+            cf.put("relay_domains", "static:all");
+            cf.put("smtpd_relay_restrictions", "reject_unauth_destination");
+            cf.put("default_transport", "discard");
+            cf.put("relay_transport", "discard");
+            cf.put("local_transport", "discard");
+            cf.putAll(main);
+            StringBuilder mainCf = new StringBuilder();
+            cf.forEach((k, v) -> mainCf.append(k).append(" = ").append(v).append('\n'));
+            Files.writeString(config.resolve("main.cf"), mainCf);
+            for (Map.Entry<String, String> f : files.entrySet()) {
+                Files.writeString(config.resolve(f.getKey()), f.getValue());
+            }
+
+            Map<String, Integer> ports = new LinkedHashMap<>();
+            StringBuilder masterCf = new StringBuilder();
+            for (Map.Entry<String, List<String>> l : listeners.entrySet()) {
+                int port = freePort();
+                ports.put(l.getKey(), port);
+                masterCf.append("127.0.0.1:").append(port).append(" inet n - n - - smtpd");
+                for (String o : l.getValue()) {
+                    masterCf.append(" -o ").append(o);
+                }
+                masterCf.append('\n');
+            }
+            for (String service : List.of(
+                    "cleanup unix n - n - 0 cleanup", "qmgr unix n - n 300 1 qmgr", "rewrite unix - - n - - trivial-rewrite",
+                    "bounce unix - - n - 0 bounce", "defer unix - - n - 0 bounce", "trace unix - - n - 0 bounce",
+                    "verify unix - - n - 1 verify", "proxymap unix - - n - - proxymap", "discard unix - - n - - discard",
+                    "anvil unix - - n - 1 anvil", "scache unix - - n - 1 scache", "postlog unix-dgram n - n - 1 postlogd")) {
+                masterCf.append(service).append('\n');
+            }
+            Files.writeString(config.resolve("master.cf"), masterCf);
+
+            PostfixServer server = new PostfixServer(dir, ports);
+            try {
+                try {
+                    postfix(config, "start");
+                } catch (IllegalStateException e) {
+                    // postfix writes to a terminal or the log only
+                    throw new IllegalStateException(e.getMessage() + "\nits log:\n" + server.log(), e);
+                }
+                for (int port : ports.values()) {
+                    awaitListening(port, server);
+                }
+            } catch (RuntimeException | Error e) {
+                server.close();
+                throw e;
+            }
+            return server;
+        }
+
+        /** A test's temporary folders are private (0700): the daemons need to pass through them. */
+        private static void letOthersThrough(Path folder) throws IOException {
+            for (Path p = folder; p != null; p = p.getParent()) {
+                java.util.Set<java.nio.file.attribute.PosixFilePermission> perms = Files.getPosixFilePermissions(p);
+                if (!perms.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_EXECUTE)) {
+                    perms.add(java.nio.file.attribute.PosixFilePermission.OTHERS_EXECUTE);
+                    perms.add(java.nio.file.attribute.PosixFilePermission.GROUP_EXECUTE);
+                    Files.setPosixFilePermissions(p, perms);
+                }
+            }
+        }
+
+        private static void awaitListening(int port, PostfixServer server) throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (true) {
+                try (Socket s = new Socket()) {
+                    s.connect(new InetSocketAddress("127.0.0.1", port), 1000);
+                    return;
+                } catch (IOException notYet) {
+                    if (System.nanoTime() > deadline) {
+                        throw new IllegalStateException("Postfix did not listen on port " + port + "; its log:\n" + server.log());
+                    }
+                    Thread.sleep(100);
+                }
+            }
+        }
+
+        private static int freePort() throws IOException {
+            try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+                return s.getLocalPort();
+            }
+        }
+    }
+}
