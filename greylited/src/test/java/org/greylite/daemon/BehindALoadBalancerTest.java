@@ -267,4 +267,27 @@ class BehindALoadBalancerTest {
             assertTrue(c.reply().startsWith("421 4.4.2"), "a client silent after the header is dropped as usual");
         }
     }
+
+    @Test
+    void theFlagTrustsTheListedPeersOnly() throws Exception {
+        try (GreylitedProcess d = GreylitedProcess.start(dir, upstream.address(), "--accept-proxy-protocol", "127.0.0.1")) {
+            try (RawClient c = new RawClient(d.address(), InetAddress.getByName("127.0.0.1")).send(v1("192.0.2.10")).hello()) {
+                c.command("MAIL FROM:<a@example.org>", 250);
+                c.send("RCPT TO:<b@example.com>\r\n");
+                assertTrue(c.reply().startsWith("451"));
+            }
+            try (RawClient c = new RawClient(d.address(), InetAddress.getByName("127.0.0.2")).send(v1("192.0.2.10"))) {
+                c.expect(220); // not on the list: its header is client input, a command clients may not send
+                assertEquals("550 5.7.1 PROXY is not accepted from clients", c.reply());
+                c.command("EHLO client.example", 250);
+                c.command("MAIL FROM:<a@example.org>", 250);
+                c.send("RCPT TO:<b@example.com>\r\n");
+                assertTrue(c.reply().startsWith("451"));
+            }
+            ProxyEndToEndTest.waitFor(() -> d.logged("reason=first-attempt client=127.0.0.2 "), "the second decision: " + d.log);
+            assertTrue(d.logged("PROXY protocol header required from 127.0.0.1;"), d.log.toString());
+            assertTrue(d.logged("decision verdict=greylist reason=first-attempt client=192.0.2.10 key=192.0.2.0/24 "),
+                    d.log.toString());
+        }
+    }
 }
