@@ -91,6 +91,16 @@ public final class Greylited implements Callable<Integer> {
                     + "wins. Reloaded when it changes and on SIGHUP.")
     Path access;
 
+    @Option(names = "--accept-proxy-protocol", paramLabel = "CIDR", split = "[\\s,]+", splitSynopsisLabel = ",",
+            description = "Behind a load balancer: a connection from these addresses or blocks (e.g. "
+                    + "10.0.0.0/8,192.0.2.7) must begin with a PROXY protocol header, v1 or v2 (HAProxy's send-proxy), "
+                    + "and the client it names is the one greylisted, checked against --access, looked up, logged and "
+                    + "passed upstream; v2 LOCAL (health checks) and v1 UNKNOWN leave the load balancer as the client. "
+                    + "A missing, bad or late (5s) header closes the connection without a reply. From any other "
+                    + "address a header is not believed: the connection is its own client, and a PROXY line gets 550 "
+                    + "like any command a client may not send (default: none).")
+    List<String> acceptProxyProtocol = new java.util.ArrayList<>();
+
     @Option(names = "--dns", paramLabel = "IP[:PORT]", split = "[\\s,]+", splitSynopsisLabel = ",",
             description = "DNS resolver for the clients' PTR names; repeat, or separate by commas or spaces, for "
                     + "more than one (default $DNSCACHEIP, space-separated, else the system's).")
@@ -285,6 +295,7 @@ public final class Greylited implements Callable<Integer> {
         Logger log = LoggerFactory.getLogger(Greylited.class);
         ProxyMetrics metricsRegistry = new ProxyMetrics();
         GreylistSettings greylist = greylistSettings();
+        TrustedProxies loadBalancers = trustedProxies(log);
         RelaySettings relay = new RelaySettings(maxLine, greetDelayMillis(),
                 new Replies(hostname != null ? hostname : localHostName(), greylistReply));
 
@@ -353,7 +364,8 @@ public final class Greylited implements Callable<Integer> {
                 .upstreamTimeout(Durations.parse(upstreamTimeout))
                 .connectTimeout(Durations.parse(connectTimeout))
                 .upstreamProxyProtocol(ProxyProtocolHeader.Version.parse(upstreamProxyProtocol))
-                .upstreamXclient(upstreamXclient);
+                .upstreamXclient(upstreamXclient)
+                .trustedProxies(loadBalancers);
         if (upstreamXclient && ptr == null) {
             log.warn("--upstream-xclient with PTR lookups off: the upstream is told every client's name is"
                     + " temporarily unknown (NAME=[TEMPUNAVAIL])");
@@ -420,6 +432,20 @@ public final class Greylited implements Callable<Integer> {
         if (accessRules != null) {
             accessRules.reload();
         }
+    }
+
+    /** The load balancers whose PROXY headers are believed (--accept-proxy-protocol); none by default. */
+    private TrustedProxies trustedProxies(Logger log) {
+        TrustedProxies t;
+        try {
+            t = TrustedProxies.parse(acceptProxyProtocol);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+        if (!t.isEmpty()) {
+            log.info("PROXY protocol header required from {}; other peers are their own clients", t);
+        }
+        return t;
     }
 
     /** The DNS whitelist lookups, or null when no --dnswl is given. */

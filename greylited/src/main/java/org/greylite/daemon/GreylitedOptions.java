@@ -24,6 +24,7 @@ final class GreylitedOptions {
 
     static final Map<String, OptionInfo> CATALOG = Map.ofEntries(
             Map.entry("listen", of(Stage.CONNECTION)),
+            Map.entry("accept-proxy-protocol", of(Stage.CONNECTION)),
             Map.entry("access", of(Stage.CONNECTION)),
             Map.entry("dns", env(Stage.CONNECTION, "DNSCACHEIP")),
             Map.entry("dnswl", of(Stage.CONNECTION)),

@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 import org.apache.mina.core.buffer.IoBuffer;
+import org.apache.mina.core.service.IoHandler;
 import org.apache.mina.core.service.IoProcessor;
 import org.apache.mina.core.service.SimpleIoProcessorPool;
 import org.apache.mina.core.session.IdleStatus;
@@ -73,7 +74,9 @@ public final class ProxyServer implements AutoCloseable {
         acceptor.setBacklog(b.backlog);
         acceptor.getSessionConfig().setTcpNoDelay(true);
         acceptor.getSessionConfig().setIdleTime(IdleStatus.READER_IDLE, seconds(b.idleTimeout));
-        acceptor.setHandler(new RelayHandlers.Client(this::newRelay));
+        IoHandler clients = new RelayHandlers.Client(this::newRelay);
+        acceptor.setHandler(b.trustedProxies.isEmpty() ? clients
+                : new ProxyHeaderHandler(clients, b.trustedProxies, b.proxyHeaderTimeout, timers));
 
         connector.setConnectTimeoutMillis(b.connectTimeout.toMillis());
         connector.getSessionConfig().setTcpNoDelay(true);
@@ -87,7 +90,8 @@ public final class ProxyServer implements AutoCloseable {
 
     /** The relay for a new client, or null when the access rules deny it (it has been told, and is going). */
     private RelaySession newRelay(IoSession client) {
-        InetSocketAddress remote = (InetSocketAddress) client.getRemoteAddress();
+        ClientEndpoints ends = ClientEndpoints.of(client); // behind a load balancer, what its PROXY header said
+        InetSocketAddress remote = ends.client();
         InetAddress address = remote.getAddress();
         Optional<AccessRule> rule = cfg.access.lookup(address);
         if (rule.isPresent() && !rule.get().allowed()) {
@@ -109,8 +113,7 @@ public final class ProxyServer implements AutoCloseable {
         }
         MinaRelayTransport transport = new MinaRelayTransport(client, connector, cfg.upstream, timers);
         if (cfg.upstreamProxyProtocol != ProxyProtocolHeader.Version.OFF) {
-            transport.sendFirst(ProxyProtocolHeader.of(cfg.upstreamProxyProtocol, remote,
-                    (InetSocketAddress) client.getLocalAddress()));
+            transport.sendFirst(ProxyProtocolHeader.of(cfg.upstreamProxyProtocol, remote, ends.local()));
         }
         RelaySession relay = new RelaySession(transport, policy, cfg.relaySettings, info, cfg.events);
         if (cfg.upstreamXclient) {
@@ -219,6 +222,8 @@ public final class ProxyServer implements AutoCloseable {
         private org.greylite.connect.DnswlLookup dnswl;
         private ProxyProtocolHeader.Version upstreamProxyProtocol = ProxyProtocolHeader.Version.OFF;
         private boolean upstreamXclient;
+        private TrustedProxies trustedProxies = TrustedProxies.NONE;
+        private Duration proxyHeaderTimeout = Duration.ofSeconds(5);
         private RelaySettings relaySettings = RelaySettings.defaults("localhost");
         private Duration idleTimeout = Duration.ofMinutes(5);
         private Duration upstreamTimeout = Duration.ofMinutes(10);
@@ -272,6 +277,21 @@ public final class ProxyServer implements AutoCloseable {
         /** Tell the upstream the real client with a PROXY protocol header (v1 or v2); OFF by default. */
         public Builder upstreamProxyProtocol(ProxyProtocolHeader.Version v) {
             this.upstreamProxyProtocol = Objects.requireNonNull(v);
+            return this;
+        }
+
+        /**
+         * Load balancers in front: a connection from one of them must begin with a PROXY protocol header,
+         * and the client it names is the session's client (default: none, every peer is its own client).
+         */
+        public Builder trustedProxies(TrustedProxies t) {
+            this.trustedProxies = Objects.requireNonNull(t);
+            return this;
+        }
+
+        /** How long a trusted load balancer has to send its whole PROXY header (default 5 s). */
+        public Builder proxyHeaderTimeout(Duration d) {
+            this.proxyHeaderTimeout = positive(d, "PROXY header timeout");
             return this;
         }
 

@@ -206,4 +206,17 @@ class GreylitedCommandTest {
         assertEquals(GreylitedCommand.USAGE, r.status());
         assertFalse(r.err().contains(conf + ":2"), r.err());
     }
+
+    @Test
+    void aBadLoadBalancerAddressIsAUsageErrorNamingTheOption() throws Exception {
+        Path conf = config("upstream = 127.0.0.1:10025", "accept-proxy-protocol = 10.0.0.0/8, lb.example.org");
+        Run r = run(Map.of(), "--config", conf.toString());
+        assertEquals(GreylitedCommand.USAGE, r.status());
+        assertTrue(r.err().startsWith("greylited: " + conf + ":2: --accept-proxy-protocol: 'lb.example.org' is not an IP "
+                + "address or CIDR block"), r.err());
+
+        r = run(Map.of(), "--upstream", "127.0.0.1:10025", "--accept-proxy-protocol", "192.0.2.0/33");
+        assertEquals(GreylitedCommand.USAGE, r.status());
+        assertTrue(r.err().startsWith("--accept-proxy-protocol: bad prefix length in '192.0.2.0/33'"), r.err());
+    }
 }
