@@ -516,7 +516,7 @@ public final class Greylited implements Callable<Integer> {
         try {
             keys = ClientKeys.parse(clientKey);
         } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "--client-key: " + e.getMessage());
+            throw new CommandLine.ParameterException(spec.commandLine(), "--client-key: " + e.getMessage());
         }
         return new GreylistSettings(
                 duration(minDelay, "GREYLITE_MIN_DELAY", GreylistSettings.DEFAULT_MIN_DELAY),
