@@ -1,5 +1,8 @@
 package org.greylite.store;
 
+import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -10,20 +13,63 @@ import java.util.HashSet;
 import java.util.Locale;
 import java.util.Set;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.sqlite.SQLiteConfig;
 
 /**
  * Opens a connection to an SQLite greydb the way every part of greylite needs it: the path checked
  * first (errors name the path and the permission), WAL journal, {@code synchronous=NORMAL}, a busy
- * timeout, and the schema of {@code greydb.sql} applied when a table is missing.
+ * timeout, and the schema of {@code greydb.sql} applied when a table is missing; a missing file is
+ * created race-free, however many processes open it at once.
  */
 final class SqliteGreydb {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SqliteGreydb.class);
 
     private SqliteGreydb() {
     }
 
     static Connection open(Path file, Duration busyTimeout) {
         GreydbFile.prepare(file);
+        createIfMissing(file, busyTimeout);
+        return connect(file, busyTimeout);
+    }
+
+    /**
+     * Creates a missing greydb without a race: the schema goes into a file of this process's own, switched
+     * to WAL and closed, which is then published under the real name with link(2), atomic and failing when
+     * another process published first (its file is then used). Without this, many processes (the wrapper
+     * runs once per connection) creating and converting the same new file at once occasionally failed a
+     * decision (SQLITE_BUSY at BEGIN IMMEDIATE, "no such table"; seen with 50 sessions on a new file). Any
+     * problem here is left to the ordinary open, which reports it.
+     */
+    private static void createIfMissing(Path file, Duration busyTimeout) {
+        if (Files.exists(file)) {
+            return;
+        }
+        Path abs = file.toAbsolutePath();
+        Path own = abs.resolveSibling(abs.getFileName() + ".new-" + ProcessHandle.current().pid()
+                + "-" + Thread.currentThread().getId());
+        try {
+            connect(own, busyTimeout).close();
+            Files.createLink(abs, own);
+        } catch (FileAlreadyExistsException e) {
+            // another process published its greydb first: use that one
+        } catch (IOException | SQLException | RuntimeException e) {
+            LOG.debug("creating {} through {} failed ({}); opening it directly", abs, own, e.toString());
+        } finally {
+            for (String suffix : new String[] {"", "-wal", "-shm", "-journal"}) {
+                try {
+                    Files.deleteIfExists(Path.of(own + suffix));
+                } catch (IOException ignored) {
+                    // a leftover file of our own name, nothing else depends on it
+                }
+            }
+        }
+    }
+
+    private static Connection connect(Path file, Duration busyTimeout) {
         SQLiteConfig config = new SQLiteConfig();
         config.setBusyTimeout((int) Math.min(Integer.MAX_VALUE, busyTimeout.toMillis()));
         config.setJournalMode(SQLiteConfig.JournalMode.WAL);

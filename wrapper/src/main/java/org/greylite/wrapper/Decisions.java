@@ -1,8 +1,6 @@
 package org.greylite.wrapper;
 
 import java.io.IOException;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -206,7 +204,6 @@ final class Decisions implements RcptPolicy {
         if (dbFile == null) {
             return GreylistStores.open(location, new GreydbOptions(busyTimeout, 1, env));
         }
-        createIfMissing();
         StoreException last = null;
         for (int attempt = 0; attempt < OPEN_ATTEMPTS; attempt++) {
             if (attempt > 0) {
@@ -227,38 +224,6 @@ final class Decisions implements RcptPolicy {
             }
         }
         throw last != null ? last : new StoreException("greydb " + dbFile + " cannot be opened: interrupted");
-    }
-
-    /**
-     * Creates a missing greydb without a race: the schema goes into a file of this process's own, switched
-     * to WAL and closed, which is then published under the real name with link(2), atomic and failing when
-     * another process published first (its file is then used). Without this, many processes creating
-     * and converting the same new file at once occasionally failed a decision (SQLITE_BUSY at BEGIN
-     * IMMEDIATE, "no such table"; seen with 50 sessions on a new file). Any problem here is left to the
-     * ordinary open, which reports it.
-     */
-    private void createIfMissing() {
-        if (Files.exists(dbFile)) {
-            return;
-        }
-        Path abs = dbFile.toAbsolutePath();
-        Path own = abs.resolveSibling(abs.getFileName() + ".new-" + ProcessHandle.current().pid());
-        try {
-            SqliteGreylistStore.open(own, busyTimeout).close();
-            Files.createLink(abs, own);
-        } catch (FileAlreadyExistsException e) {
-            // another process published its greydb first: use that one
-        } catch (IOException | RuntimeException e) {
-            LOG.debug("creating {} through {} failed ({}); opening it directly", abs, own, e.toString());
-        } finally {
-            for (String suffix : new String[] {"", "-wal", "-shm", "-journal"}) {
-                try {
-                    Files.deleteIfExists(Path.of(own + suffix));
-                } catch (IOException ignored) {
-                    // a leftover file of our own name, nothing else depends on it
-                }
-            }
-        }
     }
 
     private SuspicionPolicy rules() {
