@@ -30,4 +30,21 @@ public interface RelayTransport {
 
     /** Runs {@code task} after the delay, for the greeting delay. */
     void schedule(long delayMillis, Runnable task);
+
+    /**
+     * Whether this transport can terminate TLS on the client's connection (it has a certificate); only then
+     * does the relay offer STARTTLS. The UCSPI wrapper's pipes cannot, so by default no transport can.
+     */
+    default boolean clientTlsAvailable() {
+        return false;
+    }
+
+    /**
+     * Starts TLS on the client's connection once what was written to it so far (the {@code 220} to STARTTLS)
+     * has been sent in clear, then tells {@link RelaySession#onClientTlsStarted()}. What the client sends
+     * from then on reaches the relay decrypted.
+     */
+    default void startClientTls() {
+        throw new UnsupportedOperationException("this transport cannot start TLS");
+    }
 }
