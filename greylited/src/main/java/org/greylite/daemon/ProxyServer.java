@@ -107,6 +107,12 @@ public final class ProxyServer implements AutoCloseable {
             transport.sendFirst(ProxyProtocolHeader.of(cfg.upstreamProxyProtocol, remote,
                     (InetSocketAddress) client.getLocalAddress()));
         }
+        if (cfg.clientTls != null) {
+            transport.offerTls(cfg.clientTls);
+        }
+        if (cfg.upstreamTls != null) {
+            transport.upstreamStartTls(cfg.upstreamTls, cfg.relaySettings.replies().hostname());
+        }
         RelaySession relay = new RelaySession(transport, policy, cfg.relaySettings, info, cfg.events);
         transport.bind(relay);
         return relay;
@@ -208,6 +214,8 @@ public final class ProxyServer implements AutoCloseable {
         private PtrLookup ptrLookup;
         private org.greylite.connect.DnswlLookup dnswl;
         private ProxyProtocolHeader.Version upstreamProxyProtocol = ProxyProtocolHeader.Version.OFF;
+        private javax.net.ssl.SSLContext clientTls;
+        private org.greylite.daemon.tls.TlsContexts.UpstreamTls upstreamTls;
         private RelaySettings relaySettings = RelaySettings.defaults("localhost");
         private Duration idleTimeout = Duration.ofMinutes(5);
         private Duration upstreamTimeout = Duration.ofMinutes(10);
@@ -255,6 +263,18 @@ public final class ProxyServer implements AutoCloseable {
         /** Tell the upstream the real client with a PROXY protocol header (v1 or v2); OFF by default. */
         public Builder upstreamProxyProtocol(ProxyProtocolHeader.Version v) {
             this.upstreamProxyProtocol = Objects.requireNonNull(v);
+            return this;
+        }
+
+        /** Offer clients STARTTLS with the certificate in {@code context}; null (the default) offers none. */
+        public Builder clientTls(javax.net.ssl.SSLContext context) {
+            this.clientTls = context;
+            return this;
+        }
+
+        /** Put each upstream connection under TLS with STARTTLS before relaying; null (the default) stays in clear. */
+        public Builder upstreamTls(org.greylite.daemon.tls.TlsContexts.UpstreamTls tls) {
+            this.upstreamTls = tls;
             return this;
         }
 

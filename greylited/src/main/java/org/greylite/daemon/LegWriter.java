@@ -1,0 +1,98 @@
+package org.greylite.daemon;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.apache.mina.core.buffer.IoBuffer;
+import org.apache.mina.core.session.IoSession;
+import org.greylite.smtp.ByteQueue;
+
+/**
+ * Writes to one leg of a relay with one write request outstanding at a time: bytes written meanwhile wait here
+ * and leave together, as one request of at most {@link #MAX_REQUEST} bytes, when it has been sent.
+ *
+ * <p>Why not write each piece at once: on a leg under TLS, MINA's SslFilter keeps at most 64 requests waiting for
+ * encryption and fails the next one, which a client pipelining a hundred RCPTs would reach; and a session's
+ * {@code closeOnFlush()} passes the filter by, so a request still waiting inside it would be cut off by the close.
+ * A single request of a few TLS records is encrypted as soon as it is written, so the close comes after it.
+ * Without TLS this only gathers small writes into larger ones.
+ */
+final class LegWriter {
+
+    /** Two TLS records: encrypted at once by the SslFilter, which lets six records wait for the socket. */
+    static final int MAX_REQUEST = 32 * 1024;
+
+    private final IoSession session;
+    private final ByteQueue waiting = new ByteQueue();
+    private final List<Runnable> whenSent = new ArrayList<>();
+    private boolean requestOutstanding;
+    private boolean closeRequested;
+
+    LegWriter(IoSession session) {
+        this.session = session;
+    }
+
+    synchronized void write(byte[] bytes) {
+        if (closeRequested) {
+            return; // the session is closing: nothing more can go out after the close
+        }
+        waiting.append(java.nio.ByteBuffer.wrap(bytes));
+        if (!requestOutstanding) {
+            sendNext();
+        }
+    }
+
+    /** MINA has sent our outstanding request ({@code messageSent}): the next one may go. */
+    void sent() {
+        List<Runnable> run;
+        synchronized (this) {
+            requestOutstanding = false;
+            sendNext();
+            if (requestOutstanding || whenSent.isEmpty()) {
+                return;
+            }
+            run = new ArrayList<>(whenSent);
+            whenSent.clear();
+        }
+        // Outside the lock: the task may call into the relay, whose lock is taken before this one elsewhere.
+        run.forEach(Runnable::run);
+    }
+
+    /**
+     * Runs {@code task} once every byte written so far has been sent: at once if that is already so (on the
+     * caller's thread), else on the I/O thread that learns it, before it reads anything more from the session.
+     */
+    void afterSent(Runnable task) {
+        synchronized (this) {
+            if (requestOutstanding || !waiting.isEmpty()) {
+                whenSent.add(task);
+                return;
+            }
+        }
+        task.run();
+    }
+
+    /** Bytes written and not yet sent: here, and in MINA's queue. */
+    synchronized long backlog() {
+        return waiting.size() + session.getScheduledWriteBytes();
+    }
+
+    /** Closes the session once what was written has been sent. */
+    synchronized void closeOnFlush() {
+        closeRequested = true;
+        if (!requestOutstanding) {
+            session.closeOnFlush();
+        }
+    }
+
+    private void sendNext() {
+        if (waiting.isEmpty()) {
+            if (closeRequested) {
+                session.closeOnFlush();
+            }
+            return;
+        }
+        requestOutstanding = true;
+        session.write(IoBuffer.wrap(waiting.take(Math.min(waiting.size(), MAX_REQUEST))));
+    }
+}
