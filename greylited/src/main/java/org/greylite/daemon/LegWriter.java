@@ -11,15 +11,17 @@ import org.greylite.smtp.ByteQueue;
  * Writes to one leg of a relay with one write request outstanding at a time: bytes written meanwhile wait here
  * and leave together, as one request of at most {@link #MAX_REQUEST} bytes, when it has been sent.
  *
- * <p>Why not write each piece at once: on a leg under TLS, MINA's SslFilter keeps at most 64 requests waiting for
- * encryption and fails the next one, which a client pipelining a hundred RCPTs would reach; and a session's
- * {@code closeOnFlush()} passes the filter by, so a request still waiting inside it would be cut off by the close.
- * A single request of a few TLS records is encrypted as soon as it is written, so the close comes after it.
- * Without TLS this only gathers small writes into larger ones.
+ * <p>Why not hand MINA each piece at once: on a leg under TLS, MINA's SslFilter encrypts a request of several TLS
+ * records only while at most six records wait for the socket; the rest of it, and every request after it, waits
+ * in a queue of at most 64 requests, and the next one fails. Message text forwarded in large reads to an upstream
+ * slower than the client would get there. And a session's {@code closeOnFlush()} passes the filter by, so a
+ * request still queued inside it would be cut off by the close. One request of two records at a time is always
+ * encrypted as soon as it is written, so the close comes after it. Without TLS this only gathers small writes
+ * into larger ones.
  */
 final class LegWriter {
 
-    /** Two TLS records: encrypted at once by the SslFilter, which lets six records wait for the socket. */
+    /** Two TLS records (16 KB each): within the six the SslFilter lets wait for the socket. */
     static final int MAX_REQUEST = 32 * 1024;
 
     private final IoSession session;
