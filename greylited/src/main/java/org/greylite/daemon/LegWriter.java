@@ -35,10 +35,22 @@ final class LegWriter {
     }
 
     synchronized void write(byte[] bytes) {
+        write(bytes, null);
+    }
+
+    /**
+     * Writes {@code bytes}, then runs {@code then} (if not null) on the I/O thread that learns they have been
+     * sent, before it reads anything more from the session. Registered before the bytes go to MINA, so it cannot
+     * miss their sending.
+     */
+    synchronized void write(byte[] bytes, Runnable then) {
         if (closeRequested) {
             return; // the session is closing: nothing more can go out after the close
         }
         waiting.append(java.nio.ByteBuffer.wrap(bytes));
+        if (then != null) {
+            whenSent.add(then);
+        }
         if (!requestOutstanding) {
             sendNext();
         }
@@ -58,20 +70,6 @@ final class LegWriter {
         }
         // Outside the lock: the task may call into the relay, whose lock is taken before this one elsewhere.
         run.forEach(Runnable::run);
-    }
-
-    /**
-     * Runs {@code task} once every byte written so far has been sent: at once if that is already so (on the
-     * caller's thread), else on the I/O thread that learns it, before it reads anything more from the session.
-     */
-    void afterSent(Runnable task) {
-        synchronized (this) {
-            if (requestOutstanding || !waiting.isEmpty()) {
-                whenSent.add(task);
-                return;
-            }
-        }
-        task.run();
     }
 
     /** Bytes written and not yet sent: here, and in MINA's queue. */

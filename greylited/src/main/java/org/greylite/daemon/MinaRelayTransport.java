@@ -149,10 +149,10 @@ final class MinaRelayTransport implements RelayTransport {
     }
 
     @Override
-    public void startClientTls() {
+    public void startClientTls(byte[] ready) {
         // The 220 must leave in clear: the filter goes in once it has been sent, on the client's I/O thread,
         // before anything more is read from the client (its TLS hello can only follow the 220).
-        clientWriter.afterSent(() -> {
+        clientWriter.write(ready, () -> {
             if (!client.isClosing()) {
                 client.getFilterChain().addFirst(TlsFilter.NAME, TlsFilter.towardClient(clientTls));
                 relay.onClientTlsStarted();

@@ -716,13 +716,14 @@ public final class RelaySession {
     private void flush() {
         while (phase != Phase.CLOSED && !slots.isEmpty() && slots.peek().reply != null) {
             Slot s = slots.poll();
-            transport.toClient(s.reply.raw());
+            if (s.startTlsAfter) {
+                transport.startClientTls(s.reply.raw());
+            } else {
+                transport.toClient(s.reply.raw());
+            }
             if (s.closeAfter) {
                 close();
                 return;
-            }
-            if (s.startTlsAfter) {
-                transport.startClientTls();
             }
         }
     }

@@ -40,11 +40,12 @@ public interface RelayTransport {
     }
 
     /**
-     * Starts TLS on the client's connection once what was written to it so far (the {@code 220} to STARTTLS)
-     * has been sent in clear, then tells {@link RelaySession#onClientTlsStarted()}. What the client sends
-     * from then on reaches the relay decrypted.
+     * Writes {@code ready} (the {@code 220} to STARTTLS) to the client in clear and, once it has been sent and
+     * before anything more is read from the client, starts TLS on its connection, then tells
+     * {@link RelaySession#onClientTlsStarted()}. What the client sends from then on reaches the relay decrypted.
+     * One call, so that the client's TLS hello, which follows the 220 at once, cannot be read in between.
      */
-    default void startClientTls() {
+    default void startClientTls(byte[] ready) {
         throw new UnsupportedOperationException("this transport cannot start TLS");
     }
 }

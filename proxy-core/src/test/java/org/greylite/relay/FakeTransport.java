@@ -75,9 +75,10 @@ final class FakeTransport implements RelayTransport {
         return tlsAvailable;
     }
 
-    /** Records the request; the test plays the handshake's end by calling RelaySession.onClientTlsStarted(). */
+    /** Records the reply and the request; the test plays the handshake's end with RelaySession.onClientTlsStarted(). */
     @Override
-    public synchronized void startClientTls() {
+    public synchronized void startClientTls(byte[] ready) {
+        toClient(ready);
         tlsStarts++;
         events.add("start tls");
     }
