@@ -172,6 +172,29 @@ public final class Greylited implements Callable<Integer> {
                     + "smtpd_authorized_xclient_hosts must list this host).")
     boolean upstreamXclient;
 
+    @Option(names = "--upstream-tls", paramLabel = "off|starttls", defaultValue = "off",
+            description = "starttls: on each upstream connection, say EHLO and STARTTLS and start TLS before the client "
+                    + "hears the greeting, so the whole session goes to the upstream encrypted; an upstream that does not "
+                    + "offer STARTTLS, or fails the handshake, gets the client a 421 and a log line (default ${DEFAULT-VALUE}).")
+    String upstreamTls;
+
+    @Option(names = "--upstream-tls-ca", paramLabel = "FILE",
+            description = "With --upstream-tls starttls: CA certificates (PEM) the upstream's certificate must chain to; "
+                    + "it must also name the --upstream host (DNS name or IP address). Without it the upstream's "
+                    + "certificate is not checked: encryption without authentication, as fits a next hop of the same site.")
+    Path upstreamTlsCa;
+
+    @Option(names = "--tls-cert", paramLabel = "FILE",
+            description = "greylited's certificate, PEM, with its chain after it (certbot's fullchain.pem). With --tls-key, "
+                    + "clients are offered STARTTLS, and greylited terminates TLS itself to greylist on the decrypted "
+                    + "envelope; without them STARTTLS is not offered (a client's STARTTLS gets 454).")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE",
+            description = "The certificate's private key, PEM, unencrypted: PKCS#8 (BEGIN PRIVATE KEY) or the "
+                    + "traditional RSA or EC form. Read once at start; restart greylited after renewing.")
+    Path tlsKey;
+
     @Option(names = "--fail-closed",
             description = "On a greydb error answer 451 instead of accepting the mail (the default fails open).")
     boolean failClosed;
@@ -298,6 +321,8 @@ public final class Greylited implements Callable<Integer> {
         TrustedProxies loadBalancers = trustedProxies(log);
         RelaySettings relay = new RelaySettings(maxLine, greetDelayMillis(),
                 new Replies(hostname != null ? hostname : localHostName(), greylistReply));
+        // Before anything is opened: a certificate that cannot be used stops greylited here.
+        TlsSetup tls = TlsSetup.of(tlsCert, tlsKey, upstreamTls, upstreamTlsCa, log);
 
         DemoUpstream demo = null;
         InetSocketAddress upstreamAddress;
@@ -365,7 +390,9 @@ public final class Greylited implements Callable<Integer> {
                 .connectTimeout(Durations.parse(connectTimeout))
                 .upstreamProxyProtocol(ProxyProtocolHeader.Version.parse(upstreamProxyProtocol))
                 .upstreamXclient(upstreamXclient)
-                .trustedProxies(loadBalancers);
+                .trustedProxies(loadBalancers)
+                .clientTls(tls.client())
+                .upstreamTls(tls.upstream());
         if (upstreamXclient && ptr == null) {
             log.warn("--upstream-xclient with PTR lookups off: the upstream is told every client's name is"
                     + " temporarily unknown (NAME=[TEMPUNAVAIL])");

@@ -39,6 +39,9 @@ final class GreylitedOptions {
             Map.entry("greet-delay", env(Stage.GREETING, "GREETDELAY",
                     v -> Long.toString(Environment.greetDelayMillis(Map.of("GREETDELAY", v))))),
 
+            Map.entry("tls-cert", of(Stage.TLS)),
+            Map.entry("tls-key", of(Stage.TLS)),
+
             Map.entry("suspicion", env(Stage.SUSPICION, "SUSPICION")),
             Map.entry("geoip-db", env(Stage.SUSPICION, "GEOIPDB_FILE")),
 
@@ -61,6 +64,8 @@ final class GreylitedOptions {
             Map.entry("upstream-timeout", of(Stage.UPSTREAM)),
             Map.entry("upstream-proxy-protocol", of(Stage.UPSTREAM)),
             Map.entry("upstream-xclient", of(Stage.UPSTREAM)),
+            Map.entry("upstream-tls", of(Stage.UPSTREAM)),
+            Map.entry("upstream-tls-ca", of(Stage.UPSTREAM)),
             Map.entry("demo-mail", of(Stage.UPSTREAM)),
 
             Map.entry("metrics", of(Stage.METRICS)),

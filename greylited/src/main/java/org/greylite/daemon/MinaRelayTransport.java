@@ -4,11 +4,12 @@ import java.net.InetSocketAddress;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
-import org.apache.mina.core.buffer.IoBuffer;
 import org.apache.mina.core.future.ConnectFuture;
 import org.apache.mina.core.service.IoConnector;
 import org.apache.mina.core.session.AttributeKey;
 import org.apache.mina.core.session.IoSession;
+import org.greylite.daemon.tls.TlsContexts;
+import org.greylite.daemon.tls.TlsFilter;
 import org.greylite.relay.RelaySession;
 import org.greylite.relay.RelayTransport;
 
@@ -17,6 +18,10 @@ import org.greylite.relay.RelayTransport;
  * back-pressure both ways: when one leg has more than {@link #HIGH_WATER} bytes queued for writing,
  * reading from the other leg stops until the queue drains below {@link #LOW_WATER}. A slow reader on
  * either side therefore never makes memory grow without bound.
+ *
+ * <p>With a certificate, it terminates TLS on the client's leg when the relay asks (STARTTLS); with
+ * {@code --upstream-tls starttls}, an {@link UpstreamStartTls} puts the upstream's leg under TLS before the
+ * relay hears the greeting. Writes go through a {@link LegWriter} on each leg, which MINA's SslFilter needs.
  */
 final class MinaRelayTransport implements RelayTransport {
 
@@ -27,12 +32,18 @@ final class MinaRelayTransport implements RelayTransport {
     static final long LOW_WATER = 64 * 1024;
 
     private final IoSession client;
+    private final LegWriter clientWriter;
     private final ReadGate clientGate;
     private final IoConnector connector;
     private final InetSocketAddress upstreamAddress;
     private final ScheduledExecutorService timers;
     private byte[] preamble; // sent first on the upstream connection (a PROXY protocol header), or null
+    private javax.net.ssl.SSLContext clientTls; // greylited's certificate, or null: no STARTTLS for clients
+    private TlsContexts.UpstreamTls upstreamTls; // --upstream-tls starttls, or null
+    private String ehloName;
     private RelaySession relay;
+    private volatile UpstreamStartTls upstreamStartTls;
+    private volatile LegWriter upstreamWriter;
     private volatile IoSession upstream;
     private volatile ReadGate upstreamGate;
     private volatile boolean upstreamCloseRequested;
@@ -41,6 +52,7 @@ final class MinaRelayTransport implements RelayTransport {
     MinaRelayTransport(IoSession client, IoConnector connector, InetSocketAddress upstreamAddress,
                        ScheduledExecutorService timers) {
         this.client = client;
+        this.clientWriter = new LegWriter(client);
         this.clientGate = new ReadGate(client);
         this.connector = connector;
         this.upstreamAddress = upstreamAddress;
@@ -50,6 +62,17 @@ final class MinaRelayTransport implements RelayTransport {
     /** Bytes to send on the upstream connection before anything else (a PROXY protocol header). */
     void sendFirst(byte[] bytes) {
         this.preamble = bytes;
+    }
+
+    /** Offer STARTTLS to the client, with greylited's certificate in {@code context}. */
+    void offerTls(javax.net.ssl.SSLContext context) {
+        this.clientTls = context;
+    }
+
+    /** Start TLS on the upstream's connection before the greeting is relayed, saying EHLO as {@code name}. */
+    void upstreamStartTls(TlsContexts.UpstreamTls tls, String name) {
+        this.upstreamTls = tls;
+        this.ehloName = name;
     }
 
     void bind(RelaySession relaySession) {
@@ -64,6 +87,11 @@ final class MinaRelayTransport implements RelayTransport {
             // Runs before any event of the new session: the handler finds the relay already attached.
             session.setAttribute(RELAY, relay);
             session.setAttribute(TRANSPORT, this);
+            upstreamWriter = new LegWriter(session);
+            if (upstreamTls != null) {
+                upstreamStartTls = new UpstreamStartTls(relay, new UpstreamLeg(session), ehloName,
+                        ProxyServer.hostPort(upstreamAddress));
+            }
         });
         future.addListener(f -> {
             ConnectFuture cf = (ConnectFuture) f;
@@ -81,16 +109,61 @@ final class MinaRelayTransport implements RelayTransport {
                 return;
             }
             if (preamble != null) {
-                s.write(IoBuffer.wrap(preamble)); // before the relay can write: the upstream reads it first
+                upstreamWriter.write(preamble); // before the relay or the STARTTLS step can write: read first
             }
             relay.onUpstreamConnected();
         });
     }
 
+    /** Bytes from the upstream: for the STARTTLS step while it runs, then for the relay. */
+    void fromUpstream(java.nio.ByteBuffer bytes) {
+        UpstreamStartTls step = upstreamStartTls;
+        if (step != null && step.active()) {
+            step.onData(bytes);
+        } else {
+            relay.onUpstreamData(bytes);
+        }
+    }
+
+    /** The upstream's TLS handshake has succeeded. */
+    void upstreamSecured() {
+        UpstreamStartTls step = upstreamStartTls;
+        if (step != null) {
+            step.onSecured();
+        }
+    }
+
+    /** The upstream's session failed; true when the STARTTLS step took it (and told the relay). */
+    boolean upstreamFailed(Throwable cause) {
+        UpstreamStartTls step = upstreamStartTls;
+        if (step != null && step.active()) {
+            step.onFailure(cause);
+            return true;
+        }
+        return false;
+    }
+
+    @Override
+    public boolean clientTlsAvailable() {
+        return clientTls != null;
+    }
+
+    @Override
+    public void startClientTls(byte[] ready) {
+        // The 220 must leave in clear: the filter goes in once it has been sent, on the client's I/O thread,
+        // before anything more is read from the client (its TLS hello can only follow the 220).
+        clientWriter.write(ready, () -> {
+            if (!client.isClosing()) {
+                client.getFilterChain().addFirst(TlsFilter.NAME, TlsFilter.towardClient(clientTls));
+                relay.onClientTlsStarted();
+            }
+        });
+    }
+
     @Override
     public void toClient(byte[] bytes) {
-        client.write(IoBuffer.wrap(bytes));
-        if (client.getScheduledWriteBytes() > HIGH_WATER) {
+        clientWriter.write(bytes);
+        if (clientWriter.backlog() > HIGH_WATER) {
             // The client is not reading its replies: stop producing more for it.
             clientGate.set(ReadGate.OWN_BACKLOG, true);
             ReadGate g = upstreamGate;
@@ -102,19 +175,24 @@ final class MinaRelayTransport implements RelayTransport {
 
     @Override
     public void toUpstream(byte[] bytes) {
-        IoSession s = upstream;
-        if (s == null) {
+        LegWriter w = upstreamWriter;
+        if (w == null || upstream == null) {
             throw new IllegalStateException("relay wrote to the upstream before it was connected");
         }
-        s.write(IoBuffer.wrap(bytes));
-        if (s.getScheduledWriteBytes() > HIGH_WATER) {
+        w.write(bytes);
+        if (w.backlog() > HIGH_WATER) {
             clientGate.set(ReadGate.PEER_BACKLOG, true);
         }
     }
 
     /** A write to {@code session} completed: release the other leg once its queue has drained. */
     void written(IoSession session) {
-        if (session.getScheduledWriteBytes() >= LOW_WATER) {
+        LegWriter w = session == client ? clientWriter : upstreamWriter;
+        if (w == null) {
+            return;
+        }
+        w.sent();
+        if (w.backlog() >= LOW_WATER) {
             return;
         }
         if (session == client) {
@@ -130,7 +208,7 @@ final class MinaRelayTransport implements RelayTransport {
 
     @Override
     public void closeClient() {
-        client.closeOnFlush();
+        clientWriter.closeOnFlush();
     }
 
     @Override
@@ -138,11 +216,12 @@ final class MinaRelayTransport implements RelayTransport {
         upstreamAbandon = abandon;
         upstreamCloseRequested = true;
         IoSession s = upstream;
+        LegWriter w = upstreamWriter;
         if (s != null) {
             if (abandon) {
                 s.closeNow();
             } else {
-                s.closeOnFlush();
+                w.closeOnFlush();
             }
         }
     }
@@ -155,5 +234,25 @@ final class MinaRelayTransport implements RelayTransport {
     @Override
     public void schedule(long delayMillis, Runnable task) {
         timers.schedule(task, delayMillis, TimeUnit.MILLISECONDS);
+    }
+
+    /** The upstream's session as the STARTTLS step sees it. */
+    private final class UpstreamLeg implements UpstreamStartTls.Leg {
+        private final IoSession session;
+
+        UpstreamLeg(IoSession session) {
+            this.session = session;
+        }
+
+        @Override
+        public void send(String commandLine) {
+            upstreamWriter.write(UpstreamStartTls.line(commandLine));
+        }
+
+        @Override
+        public void startTls() {
+            session.getFilterChain().addFirst(TlsFilter.NAME, TlsFilter.towardUpstream(upstreamTls,
+                    upstreamAddress.getHostString()));
+        }
     }
 }

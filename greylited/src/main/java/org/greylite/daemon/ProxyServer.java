@@ -115,6 +115,12 @@ public final class ProxyServer implements AutoCloseable {
         if (cfg.upstreamProxyProtocol != ProxyProtocolHeader.Version.OFF) {
             transport.sendFirst(ProxyProtocolHeader.of(cfg.upstreamProxyProtocol, remote, ends.local()));
         }
+        if (cfg.clientTls != null) {
+            transport.offerTls(cfg.clientTls);
+        }
+        if (cfg.upstreamTls != null) {
+            transport.upstreamStartTls(cfg.upstreamTls, cfg.relaySettings.replies().hostname());
+        }
         RelaySession relay = new RelaySession(transport, policy, cfg.relaySettings, info, cfg.events);
         if (cfg.upstreamXclient) {
             // Without PTR lookups the name is unknown: XCLIENT says so ([TEMPUNAVAIL]) rather than "no name".
@@ -224,6 +230,8 @@ public final class ProxyServer implements AutoCloseable {
         private boolean upstreamXclient;
         private TrustedProxies trustedProxies = TrustedProxies.NONE;
         private Duration proxyHeaderTimeout = Duration.ofSeconds(5);
+        private javax.net.ssl.SSLContext clientTls;
+        private org.greylite.daemon.tls.TlsContexts.UpstreamTls upstreamTls;
         private RelaySettings relaySettings = RelaySettings.defaults("localhost");
         private Duration idleTimeout = Duration.ofMinutes(5);
         private Duration upstreamTimeout = Duration.ofMinutes(10);
@@ -292,6 +300,18 @@ public final class ProxyServer implements AutoCloseable {
         /** How long a trusted load balancer has to send its whole PROXY header (default 5 s). */
         public Builder proxyHeaderTimeout(Duration d) {
             this.proxyHeaderTimeout = positive(d, "PROXY header timeout");
+            return this;
+        }
+
+        /** Offer clients STARTTLS with the certificate in {@code context}; null (the default) offers none. */
+        public Builder clientTls(javax.net.ssl.SSLContext context) {
+            this.clientTls = context;
+            return this;
+        }
+
+        /** Put each upstream connection under TLS with STARTTLS before relaying; null (the default) stays in clear. */
+        public Builder upstreamTls(org.greylite.daemon.tls.TlsContexts.UpstreamTls tls) {
+            this.upstreamTls = tls;
             return this;
         }
 

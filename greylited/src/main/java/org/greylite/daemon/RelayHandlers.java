@@ -9,6 +9,8 @@ import org.apache.mina.core.buffer.IoBuffer;
 import org.apache.mina.core.service.IoHandlerAdapter;
 import org.apache.mina.core.session.IdleStatus;
 import org.apache.mina.core.session.IoSession;
+import org.apache.mina.filter.FilterEvent;
+import org.apache.mina.filter.ssl.SslEvent;
 import org.greylite.relay.RelaySession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -84,7 +86,12 @@ final class RelayHandlers {
 
         @Override
         public void exceptionCaught(IoSession session, Throwable cause) {
-            logUnexpected("client", session, cause);
+            if (cause instanceof javax.net.ssl.SSLException) {
+                // A client that cannot agree on TLS with us (old protocols, a certificate it refuses) goes.
+                LOG.info("client {}: TLS failed, connection closed: {}", address(session), cause.getMessage());
+            } else {
+                logUnexpected("client", session, cause);
+            }
             session.closeNow();
         }
     }
@@ -94,9 +101,17 @@ final class RelayHandlers {
 
         @Override
         public void messageReceived(IoSession session, Object message) {
-            RelaySession r = relay(session);
-            if (r != null) {
-                r.onUpstreamData(bytes(message));
+            MinaRelayTransport t = transport(session);
+            if (t != null) {
+                t.fromUpstream(bytes(message));
+            }
+        }
+
+        @Override
+        public void event(IoSession session, FilterEvent event) {
+            MinaRelayTransport t = transport(session);
+            if (t != null && event == SslEvent.SECURED) {
+                t.upstreamSecured();
             }
         }
 
@@ -126,7 +141,10 @@ final class RelayHandlers {
 
         @Override
         public void exceptionCaught(IoSession session, Throwable cause) {
-            logUnexpected("upstream", session, cause);
+            MinaRelayTransport t = transport(session);
+            if (t == null || !t.upstreamFailed(cause)) {
+                logUnexpected("upstream", session, cause);
+            }
             session.closeNow();
         }
     }

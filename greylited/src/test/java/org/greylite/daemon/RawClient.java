@@ -17,9 +17,9 @@ import java.util.List;
 /** An SMTP client on a raw socket: the test controls every byte it sends and sees every byte of the replies. */
 final class RawClient implements AutoCloseable {
 
-    private final Socket socket;
-    private final InputStream in;
-    private final OutputStream out;
+    private Socket socket;
+    private InputStream in;
+    private OutputStream out;
 
     RawClient(InetSocketAddress address) throws IOException {
         this(address, null);
@@ -102,6 +102,23 @@ final class RawClient implements AutoCloseable {
         } catch (IOException e) {
             return true; // reset
         }
+    }
+
+    /**
+     * After the server's 220 to STARTTLS: the TLS handshake on the same connection, with a client that trusts what
+     * {@code context} trusts; from then on every command and reply goes encrypted.
+     */
+    RawClient startTls(javax.net.ssl.SSLContext context) throws IOException {
+        javax.net.ssl.SSLSocket tls = (javax.net.ssl.SSLSocket) context.getSocketFactory().createSocket(socket,
+                socket.getInetAddress().getHostAddress(), socket.getPort(), true);
+        javax.net.ssl.SSLParameters p = tls.getSSLParameters();
+        p.setEndpointIdentificationAlgorithm("HTTPS"); // the server's certificate must name 127.0.0.1
+        tls.setSSLParameters(p);
+        tls.startHandshake();
+        socket = tls;
+        in = tls.getInputStream();
+        out = tls.getOutputStream();
+        return this;
     }
 
     /** Plain session opening: greeting and EHLO. */

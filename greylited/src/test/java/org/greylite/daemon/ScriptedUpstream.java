@@ -163,15 +163,15 @@ final class ScriptedUpstream implements AutoCloseable {
     /** Reads DATA text through CRLF.CRLF, returning it exactly as received; null if the connection ends first. */
     private static byte[] readMessage(InputStream in) throws IOException {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
+        long last5 = 0; // the last five bytes, one per byte of the long: linear in the message size
         int c;
         while ((c = in.read()) != -1) {
             b.write(c);
-            byte[] sofar = b.toByteArray();
-            int n = sofar.length;
-            boolean onlyDot = n == 3 && sofar[0] == '.' && sofar[1] == '\r' && sofar[2] == '\n';
-            if (onlyDot || (n >= 5 && sofar[n - 5] == '\r' && sofar[n - 4] == '\n' && sofar[n - 3] == '.'
-                    && sofar[n - 2] == '\r' && sofar[n - 1] == '\n')) {
-                return sofar;
+            last5 = ((last5 << 8) | c) & 0xFF_FFFF_FFFFL;
+            int n = b.size();
+            boolean onlyDot = n == 3 && (last5 & 0xFF_FFFF) == 0x2E_0D0A;
+            if (onlyDot || (n >= 5 && last5 == 0x0D_0A2E_0D0AL)) {
+                return b.toByteArray();
             }
         }
         return null;

@@ -23,8 +23,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Follows one SMTP dialogue between a client and the upstream server and relays it, byte for byte,
- * except where the proxy must answer itself (SPEC §2): a greylisted RCPT, STARTTLS, XCLIENT and kin,
- * an over-long or garbled command line, an upstream that is gone.
+ * except where the proxy must answer itself (SPEC §2): a greylisted RCPT, STARTTLS ({@link ClientStartTls}),
+ * XCLIENT and kin, an over-long or garbled command line, an upstream that is gone.
  *
  * <p>Transport-agnostic: a {@link RelayTransport} moves the bytes, a {@link RcptPolicy} decides RCPTs.
  * Every method is synchronized, because the client side, the upstream side and the decision thread
@@ -76,6 +76,7 @@ public final class RelaySession {
         Kind kind;
         Reply reply;
         boolean closeAfter;
+        boolean startTlsAfter; // the 220 to STARTTLS: TLS starts on the client's connection once it is sent
         String recipient; // RCPT_DEFERRED: the recipient to decide at DATA if the upstream accepts it
         CommandLine greeting; // XCLIENT_PROBE, XCLIENT: the client's HELO or EHLO, sent once the client is introduced
         Reply probeReply;     // XCLIENT: the reply to the probe, the client's if XCLIENT is refused
@@ -93,6 +94,7 @@ public final class RelaySession {
     private final String clientAddress;
     private XclientIntroduction xclient; // null: the upstream is not told who the client is
     private XclientIntroduction introducing; // the introduction under way
+    private final ClientStartTls clientTls;
 
     private final ByteQueue inbox = new ByteQueue();
     private final ReplyAssembler upstreamReplies = new ReplyAssembler(MAX_REPLY_LINE);
@@ -142,6 +144,7 @@ public final class RelaySession {
         this.info = info;
         this.events = Objects.requireNonNull(events, "events");
         this.clientAddress = info.client().getHostAddress();
+        this.clientTls = new ClientStartTls(transport.clientTlsAvailable());
     }
 
     /** Tells the upstream who the client is with XCLIENT at its first HELO or EHLO; call before {@link #start()}. */
@@ -190,6 +193,9 @@ public final class RelaySession {
             return;
         }
         clientBytes += bytes.remaining();
+        if (clientTls.discardingInput()) {
+            return; // sent in clear after STARTTLS: it must not pass for what the client says under TLS
+        }
         if (phase == Phase.WAITING_GREETING && bytes.hasRemaining()) {
             behaviours.add(Behaviour.GREETDELAY);
         }
@@ -209,6 +215,22 @@ public final class RelaySession {
             failClient(settings.replies().upstreamUnavailable());
             return;
         }
+        pump();
+    }
+
+    /**
+     * TLS now runs on the client's connection. RFC 3207 4.2: what the client said before counts for nothing,
+     * so it must say EHLO again (which goes to the upstream as any EHLO) and start a new transaction.
+     */
+    public synchronized void onClientTlsStarted() {
+        if (phase == Phase.CLOSED) {
+            return;
+        }
+        clientTls.started();
+        helo = "";
+        resetTransaction();
+        authenticated = false;
+        LOG.debug("client {}: TLS started", clientAddress);
         pump();
     }
 
@@ -398,8 +420,8 @@ public final class RelaySession {
                 forward(c.raw(), Kind.QUIT, true);
                 break;
             case "STARTTLS":
-                // Without TLS termination at the proxy, a tunnel would hide the envelope (SPEC §2).
-                local(settings.replies().tlsUnavailable());
+                // Answered here, never tunnelled: a tunnel would hide the envelope (SPEC §2).
+                startTls(c);
                 break;
             case "XCLIENT":
             case "XFORWARD":
@@ -476,6 +498,22 @@ public final class RelaySession {
 
     private static boolean isEhlo(CommandLine c) {
         return c.verb().equals("EHLO");
+    }
+
+    private void startTls(CommandLine c) {
+        Reply refusal = clientTls.refusal(c, settings.replies());
+        if (refusal != null) {
+            local(refusal);
+            return;
+        }
+        // CVE-2011-0411: commands pipelined after STARTTLS were sent in clear; they are thrown away, not run.
+        inbox.clear();
+        clientTls.starting();
+        Slot s = new Slot(Kind.LOCAL);
+        s.reply = settings.replies().readyToStartTls();
+        s.startTlsAfter = true;
+        slots.add(s);
+        flush();
     }
 
     private void rcpt(CommandLine c) {
@@ -679,7 +717,7 @@ public final class RelaySession {
                 phase = Phase.COMMANDS;
                 break;
             case EHLO:
-                out = EHLO_FILTER.filter(r);
+                out = clientTls.advertise(EHLO_FILTER.filter(r));
                 break;
             case RCPT_DEFERRED:
                 if (r.isPositive()) {
@@ -767,7 +805,11 @@ public final class RelaySession {
     private void flush() {
         while (phase != Phase.CLOSED && !slots.isEmpty() && slots.peek().reply != null) {
             Slot s = slots.poll();
-            transport.toClient(s.reply.raw());
+            if (s.startTlsAfter) {
+                transport.startClientTls(s.reply.raw());
+            } else {
+                transport.toClient(s.reply.raw());
+            }
             if (s.closeAfter) {
                 close();
                 return;
@@ -806,10 +848,11 @@ public final class RelaySession {
             return;
         }
         summaryLogged = true;
-        LOG.info("session end client={} ptr={} helo={} rcpt-accepted={} rcpt-refused={} messages={} bytes={} duration={}ms",
+        LOG.info("session end client={} ptr={} helo={} rcpt-accepted={} rcpt-refused={} messages={} bytes={} tls={} duration={}ms",
                 clientAddress, info.ptrName().isEmpty() ? "-" : info.ptrName(),
                 helo.isEmpty() ? "-" : printable(helo),
-                rcptAccepted, rcptRefused, messages, clientBytes, (System.nanoTime() - startedNanos) / 1_000_000);
+                rcptAccepted, rcptRefused, messages, clientBytes, clientTls.active() ? "yes" : "no",
+                (System.nanoTime() - startedNanos) / 1_000_000);
     }
 
     /** Client text for the log: anything but printable ASCII becomes '?', so it cannot forge a line. */

@@ -30,4 +30,22 @@ public interface RelayTransport {
 
     /** Runs {@code task} after the delay, for the greeting delay. */
     void schedule(long delayMillis, Runnable task);
+
+    /**
+     * Whether this transport can terminate TLS on the client's connection (it has a certificate); only then
+     * does the relay offer STARTTLS. The UCSPI wrapper's pipes cannot, so by default no transport can.
+     */
+    default boolean clientTlsAvailable() {
+        return false;
+    }
+
+    /**
+     * Writes {@code ready} (the {@code 220} to STARTTLS) to the client in clear and, once it has been sent and
+     * before anything more is read from the client, starts TLS on its connection, then tells
+     * {@link RelaySession#onClientTlsStarted()}. What the client sends from then on reaches the relay decrypted.
+     * One call, so that the client's TLS hello, which follows the 220 at once, cannot be read in between.
+     */
+    default void startClientTls(byte[] ready) {
+        throw new UnsupportedOperationException("this transport cannot start TLS");
+    }
 }

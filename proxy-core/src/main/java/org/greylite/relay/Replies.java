@@ -65,6 +65,18 @@ public record Replies(String hostname, String greylistTemplate) {
         return Reply.local(454, "4.7.0 TLS not available");
     }
 
+    Reply readyToStartTls() {
+        return Reply.local(220, "2.0.0 Ready to start TLS");
+    }
+
+    Reply tlsAlreadyActive() {
+        return Reply.local(503, "5.5.1 TLS already active");
+    }
+
+    Reply startTlsSyntax() {
+        return Reply.local(501, "5.5.4 STARTTLS takes no parameters");
+    }
+
     Reply notFromClients(String verb) {
         return Reply.local(550, "5.7.1 " + verb + " is not accepted from clients");
     }

@@ -24,6 +24,9 @@ final class FakeTransport implements RelayTransport {
     final List<Boolean> pauses = new ArrayList<>();
     long scheduledDelay = -1;
     Runnable scheduled;
+    /** Whether it can terminate TLS on the client's connection (as a transport with a certificate can). */
+    boolean tlsAvailable;
+    int tlsStarts;
 
     @Override
     public synchronized void connectUpstream() {
@@ -65,6 +68,19 @@ final class FakeTransport implements RelayTransport {
         scheduledDelay = delayMillis;
         scheduled = task;
         events.add("schedule " + delayMillis);
+    }
+
+    @Override
+    public boolean clientTlsAvailable() {
+        return tlsAvailable;
+    }
+
+    /** Records the reply and the request; the test plays the handshake's end with RelaySession.onClientTlsStarted(). */
+    @Override
+    public synchronized void startClientTls(byte[] ready) {
+        toClient(ready);
+        tlsStarts++;
+        events.add("start tls");
     }
 
     /** All bytes written to the client so far. */

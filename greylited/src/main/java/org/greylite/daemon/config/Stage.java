@@ -8,6 +8,9 @@ public enum Stage {
     CONNECTION("Connection", "Accepting clients: where to listen, who may connect, what is looked up about them, "
             + "and the limits every session runs under."),
     GREETING("Greeting", "Before the upstream's greeting reaches the client."),
+    TLS("TLS", "STARTTLS toward clients. greylited terminates TLS itself, so greylisting still sees the decrypted "
+            + "envelope; STARTTLS is never passed through to the upstream (see Upstream for TLS on that side). "
+            + "Input pipelined after STARTTLS is discarded; a second STARTTLS under TLS gets 503 5.5.1."),
     SUSPICION("Suspicion", "Which clients need more refusals than the default (the suspicion file, SPEC section 5)."),
     GREYLISTING("Greylisting", "The decision for each RCPT (SPEC section 3)."),
     STORE("Store", "The greydb, where triplets and the auto-whitelist are kept."),

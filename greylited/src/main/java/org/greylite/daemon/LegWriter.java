@@ -1,0 +1,98 @@
+package org.greylite.daemon;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.apache.mina.core.buffer.IoBuffer;
+import org.apache.mina.core.session.IoSession;
+import org.greylite.smtp.ByteQueue;
+
+/**
+ * Writes to one leg of a relay with one write request outstanding at a time: bytes written meanwhile wait here
+ * and leave together, as one request of at most {@link #MAX_REQUEST} bytes, when it has been sent.
+ *
+ * <p>Why not hand MINA each piece at once: on a leg under TLS, MINA's SslFilter encrypts a request of several TLS
+ * records only while at most six records wait for the socket; the rest of it, and every request after it, waits
+ * in a queue of at most 64 requests, and the next one fails. Message text forwarded in large reads to an upstream
+ * slower than the client would get there. And a session's {@code closeOnFlush()} passes the filter by, so a
+ * request still queued inside it would be cut off by the close. One request of two records at a time is always
+ * encrypted as soon as it is written, so the close comes after it. Without TLS this only gathers small writes
+ * into larger ones.
+ */
+final class LegWriter {
+
+    /** Two TLS records (16 KB each): within the six the SslFilter lets wait for the socket. */
+    static final int MAX_REQUEST = 32 * 1024;
+
+    private final IoSession session;
+    private final ByteQueue waiting = new ByteQueue();
+    private final List<Runnable> whenSent = new ArrayList<>();
+    private boolean requestOutstanding;
+    private boolean closeRequested;
+
+    LegWriter(IoSession session) {
+        this.session = session;
+    }
+
+    synchronized void write(byte[] bytes) {
+        write(bytes, null);
+    }
+
+    /**
+     * Writes {@code bytes}, then runs {@code then} (if not null) on the I/O thread that learns they have been
+     * sent, before it reads anything more from the session. Registered before the bytes go to MINA, so it cannot
+     * miss their sending.
+     */
+    synchronized void write(byte[] bytes, Runnable then) {
+        if (closeRequested) {
+            return; // the session is closing: nothing more can go out after the close
+        }
+        waiting.append(java.nio.ByteBuffer.wrap(bytes));
+        if (then != null) {
+            whenSent.add(then);
+        }
+        if (!requestOutstanding) {
+            sendNext();
+        }
+    }
+
+    /** MINA has sent our outstanding request ({@code messageSent}): the next one may go. */
+    void sent() {
+        List<Runnable> run;
+        synchronized (this) {
+            requestOutstanding = false;
+            sendNext();
+            if (requestOutstanding || whenSent.isEmpty()) {
+                return;
+            }
+            run = new ArrayList<>(whenSent);
+            whenSent.clear();
+        }
+        // Outside the lock: the task may call into the relay, whose lock is taken before this one elsewhere.
+        run.forEach(Runnable::run);
+    }
+
+    /** Bytes written and not yet sent: here, and in MINA's queue. */
+    synchronized long backlog() {
+        return waiting.size() + session.getScheduledWriteBytes();
+    }
+
+    /** Closes the session once what was written has been sent. */
+    synchronized void closeOnFlush() {
+        closeRequested = true;
+        if (!requestOutstanding) {
+            session.closeOnFlush();
+        }
+    }
+
+    private void sendNext() {
+        if (waiting.isEmpty()) {
+            if (closeRequested) {
+                session.closeOnFlush();
+            }
+            return;
+        }
+        requestOutstanding = true;
+        session.write(IoBuffer.wrap(waiting.take(Math.min(waiting.size(), MAX_REQUEST))));
+    }
+}
