@@ -16,8 +16,10 @@ import org.greylite.smtp.ByteQueue;
  * in a queue of at most 64 requests, and the next one fails. Message text forwarded in large reads to an upstream
  * slower than the client would get there. And a session's {@code closeOnFlush()} passes the filter by, so a
  * request still queued inside it would be cut off by the close. One request of two records at a time is always
- * encrypted as soon as it is written, so the close comes after it. Without TLS this only gathers small writes
- * into larger ones.
+ * encrypted as soon as it is written, so the close comes after it.
+ *
+ * <p>A leg that can never be under TLS (no certificate for clients, no {@code --upstream-tls}) needs none of
+ * this: its writes go to MINA at once, without the copy and the lock.
  */
 final class LegWriter {
 
@@ -25,17 +27,24 @@ final class LegWriter {
     static final int MAX_REQUEST = 32 * 1024;
 
     private final IoSession session;
+    private final boolean direct;
     private final ByteQueue waiting = new ByteQueue();
     private final List<Runnable> whenSent = new ArrayList<>();
     private boolean requestOutstanding;
     private boolean closeRequested;
 
-    LegWriter(IoSession session) {
+    /** @param tlsPossible whether TLS may start on this leg; without it every write goes straight to MINA */
+    LegWriter(IoSession session, boolean tlsPossible) {
         this.session = session;
+        this.direct = !tlsPossible;
     }
 
-    synchronized void write(byte[] bytes) {
-        write(bytes, null);
+    void write(byte[] bytes) {
+        if (direct) {
+            session.write(IoBuffer.wrap(bytes));
+        } else {
+            write(bytes, null);
+        }
     }
 
     /**
@@ -44,6 +53,9 @@ final class LegWriter {
      * miss their sending.
      */
     synchronized void write(byte[] bytes, Runnable then) {
+        if (direct) {
+            throw new IllegalStateException("a leg without TLS has no use for a task after a write");
+        }
         if (closeRequested) {
             return; // the session is closing: nothing more can go out after the close
         }
@@ -58,6 +70,9 @@ final class LegWriter {
 
     /** MINA has sent our outstanding request ({@code messageSent}): the next one may go. */
     void sent() {
+        if (direct) {
+            return;
+        }
         List<Runnable> run;
         synchronized (this) {
             requestOutstanding = false;
@@ -73,12 +88,27 @@ final class LegWriter {
     }
 
     /** Bytes written and not yet sent: here, and in MINA's queue. */
-    synchronized long backlog() {
-        return waiting.size() + session.getScheduledWriteBytes();
+    long backlog() {
+        if (direct) {
+            return session.getScheduledWriteBytes();
+        }
+        synchronized (this) {
+            return waiting.size() + session.getScheduledWriteBytes();
+        }
     }
 
     /** Closes the session once what was written has been sent. */
-    synchronized void closeOnFlush() {
+    void closeOnFlush() {
+        if (direct) {
+            session.closeOnFlush();
+            return;
+        }
+        synchronized (this) {
+            closeOnFlushLocked();
+        }
+    }
+
+    private void closeOnFlushLocked() {
         closeRequested = true;
         if (!requestOutstanding) {
             session.closeOnFlush();

@@ -32,7 +32,7 @@ final class MinaRelayTransport implements RelayTransport {
     static final long LOW_WATER = 64 * 1024;
 
     private final IoSession client;
-    private final LegWriter clientWriter;
+    private LegWriter clientWriter;
     private final ReadGate clientGate;
     private final IoConnector connector;
     private final InetSocketAddress upstreamAddress;
@@ -52,7 +52,7 @@ final class MinaRelayTransport implements RelayTransport {
     MinaRelayTransport(IoSession client, IoConnector connector, InetSocketAddress upstreamAddress,
                        ScheduledExecutorService timers) {
         this.client = client;
-        this.clientWriter = new LegWriter(client);
+        this.clientWriter = new LegWriter(client, false);
         this.clientGate = new ReadGate(client);
         this.connector = connector;
         this.upstreamAddress = upstreamAddress;
@@ -67,6 +67,7 @@ final class MinaRelayTransport implements RelayTransport {
     /** Offer STARTTLS to the client, with greylited's certificate in {@code context}. */
     void offerTls(javax.net.ssl.SSLContext context) {
         this.clientTls = context;
+        this.clientWriter = new LegWriter(client, context != null); // before anything is written to the client
     }
 
     /** Start TLS on the upstream's connection before the greeting is relayed, saying EHLO as {@code name}. */
@@ -87,7 +88,7 @@ final class MinaRelayTransport implements RelayTransport {
             // Runs before any event of the new session: the handler finds the relay already attached.
             session.setAttribute(RELAY, relay);
             session.setAttribute(TRANSPORT, this);
-            upstreamWriter = new LegWriter(session);
+            upstreamWriter = new LegWriter(session, upstreamTls != null);
             if (upstreamTls != null) {
                 upstreamStartTls = new UpstreamStartTls(relay, new UpstreamLeg(session), ehloName,
                         ProxyServer.hostPort(upstreamAddress));
