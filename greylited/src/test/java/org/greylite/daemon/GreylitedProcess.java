@@ -6,28 +6,40 @@ import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
-import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** greylited as a separate process, started from this JVM's classpath, with the lines it logs kept. */
+/**
+ * greylited as a separate process, started from this JVM's classpath, with the lines it logs kept.
+ * The one place the greylited tests start it: {@link #start} for the common case, {@link #command} for the rest.
+ */
 final class GreylitedProcess implements AutoCloseable {
 
     private static final Pattern LISTENING = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)");
+    private static final Duration START = Duration.ofSeconds(30);
 
+    /** The process itself: its pid for kill(1), {@code destroyForcibly()} for a kill -9, {@code waitFor} for its end. */
     final Process process;
     final int port;
     /** Every line logged so far, in order. */
-    final Queue<String> log;
+    final List<String> log;
+    private final Thread reader;
 
-    private GreylitedProcess(Process process, int port, Queue<String> log) {
+    private GreylitedProcess(Process process, List<String> log, Thread reader, int port) {
         this.process = process;
-        this.port = port;
         this.log = log;
+        this.reader = reader;
+        this.port = port;
     }
 
     /**
@@ -35,14 +47,96 @@ final class GreylitedProcess implements AutoCloseable {
      * no PTR lookups (tests never ask the system's resolver), and {@code extra} flags; returns once it listens.
      */
     static GreylitedProcess start(Path dir, InetSocketAddress upstream, String... extra) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), Greylited.class.getName(),
-                "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:" + upstream.getPort(),
-                "--db", dir.resolve("greylite.db").toString(), "--ptr-timeout", "0"));
-        cmd.addAll(List.of(extra));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        Queue<String> log = new ConcurrentLinkedQueue<>();
+        return command(upstream).db(dir.resolve("greylite.db")).args(extra).start();
+    }
+
+    /** A greylited command line to fill in: a free loopback port in front of {@code upstream}, no PTR lookups, no --db yet. */
+    static Command command(InetSocketAddress upstream) {
+        return new Command(upstream);
+    }
+
+    /** What a greylited that stopped at start-up said, and its exit status. */
+    record Exit(int status, String output) {
+    }
+
+    /** greylited's arguments and environment, before it runs. */
+    static final class Command {
+        private final List<String> args = new ArrayList<>();
+        private final Set<String> unset = new HashSet<>();
+        private final Map<String, String> env = new HashMap<>();
+
+        private Command(InetSocketAddress upstream) {
+            args(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-cp", System.getProperty("java.class.path"), Greylited.class.getName(),
+                    "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:" + upstream.getPort(), "--ptr-timeout", "0");
+        }
+
+        Command db(Path file) {
+            return db(file.toString());
+        }
+
+        /** {@code --db}: a file or a {@code postgresql://} URL. */
+        Command db(String location) {
+            return args("--db", location);
+        }
+
+        Command args(String... more) {
+            args.addAll(List.of(more));
+            return this;
+        }
+
+        /** Variables this JVM has that greylited must not see (it reads its options from the environment too). */
+        Command withoutEnv(String... names) {
+            unset.addAll(List.of(names));
+            return this;
+        }
+
+        /** Variables greylited gets; they win over {@link #withoutEnv}. */
+        Command env(Map<String, String> variables) {
+            env.putAll(variables);
+            return this;
+        }
+
+        /** Starts greylited and returns once it logged the port it listens on. */
+        GreylitedProcess start() throws Exception {
+            Process p = launch();
+            List<String> log = new CopyOnWriteArrayList<>();
+            Thread reader = readLines(p, log);
+            GreylitedProcess starting = new GreylitedProcess(p, log, reader, 0); // its port is not known yet
+            try {
+                String listening = starting.await(0, l -> LISTENING.matcher(l).find(), START, "'listening on' line");
+                Matcher m = LISTENING.matcher(listening);
+                m.find();
+                return new GreylitedProcess(p, log, reader, Integer.parseInt(m.group(1)));
+            } catch (AssertionError | InterruptedException e) {
+                p.destroyForcibly();
+                throw e;
+            }
+        }
+
+        /** Runs a greylited expected to stop at start-up, to its end; returns what it said and its exit status. */
+        Exit runToExit() throws Exception {
+            Process p = launch();
+            List<String> log = new CopyOnWriteArrayList<>();
+            Thread reader = readLines(p, log);
+            if (!p.waitFor(START.toSeconds(), TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new AssertionError("greylited still runs " + START.toSeconds() + " s after its start: " + log);
+            }
+            reader.join(10_000); // the last lines, written just before it exited
+            return new Exit(p.exitValue(), String.join("\n", log));
+        }
+
+        private Process launch() throws IOException {
+            ProcessBuilder pb = new ProcessBuilder(args).redirectErrorStream(true);
+            pb.environment().keySet().removeAll(unset);
+            pb.environment().putAll(env);
+            return pb.start();
+        }
+    }
+
+    /** Keeps every line {@code p} writes in {@code log}, on a thread of its own that ends with the output. */
+    private static Thread readLines(Process p, List<String> log) {
         Thread reader = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;
@@ -55,21 +149,7 @@ final class GreylitedProcess implements AutoCloseable {
         }, "greylited-log");
         reader.setDaemon(true);
         reader.start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (System.nanoTime() < deadline) {
-            for (String line : log) {
-                Matcher m = LISTENING.matcher(line);
-                if (m.find()) {
-                    return new GreylitedProcess(p, Integer.parseInt(m.group(1)), log);
-                }
-            }
-            if (!p.isAlive()) {
-                throw new AssertionError("greylited exited at start: " + log);
-            }
-            Thread.sleep(50);
-        }
-        p.destroyForcibly();
-        throw new AssertionError("greylited did not start: " + log);
+        return reader;
     }
 
     InetSocketAddress address() {
@@ -80,12 +160,51 @@ final class GreylitedProcess implements AutoCloseable {
         return log.stream().anyMatch(l -> l.contains(text));
     }
 
+    /** The first line containing {@code fragment}, waiting up to {@code bound} for it. */
+    String awaitLine(String fragment, Duration bound) throws InterruptedException {
+        return awaitLine(0, fragment, bound);
+    }
+
+    /** The first line containing {@code fragment} from line {@code from} on (a {@code log.size()} taken earlier). */
+    String awaitLine(int from, String fragment, Duration bound) throws InterruptedException {
+        return await(from, l -> l.contains(fragment), bound, "line with '" + fragment + "'");
+    }
+
+    private String await(int from, Predicate<String> wanted, Duration bound, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + bound.toNanos();
+        while (true) {
+            // Whether the output ended is read before the lines: a line written just before the end is still looked at.
+            boolean ended = !reader.isAlive();
+            List<String> lines = List.copyOf(log);
+            for (String line : lines.subList(Math.min(from, lines.size()), lines.size())) {
+                if (wanted.test(line)) {
+                    return line;
+                }
+            }
+            if (ended) {
+                throw new AssertionError("greylited's output ended with no " + what + ": " + lines);
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("greylited logged no " + what + " within " + bound.toSeconds() + " s: " + lines);
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    /** Sends {@code signal} (TERM, HUP, ...) through kill(1), as an administrator does; returns kill's exit status. */
+    int signal(String signal) throws IOException, InterruptedException {
+        // Not Process.destroy(): that sends SIGTERM but also closes this end of greylited's output.
+        return new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).start().waitFor();
+    }
+
+    /** Stops greylited with SIGTERM, and with SIGKILL if it has not ended 20 s later; returns once it is gone. */
     @Override
     public void close() throws Exception {
-        // SIGTERM through kill(1), as an administrator stops it.
-        new ProcessBuilder("kill", "-TERM", Long.toString(process.pid())).start().waitFor();
+        if (process.isAlive()) {
+            signal("TERM");
+        }
         if (!process.waitFor(20, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
+            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
         }
     }
 }

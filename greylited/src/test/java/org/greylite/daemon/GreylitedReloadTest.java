@@ -3,19 +3,14 @@ package org.greylite.daemon;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -26,19 +21,16 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class GreylitedReloadTest {
 
-    private static final Pattern LISTENING = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)");
-
     @TempDir
     Path dir;
 
     private ScriptedUpstream upstream;
-    private Process process;
-    private final List<String> log = new CopyOnWriteArrayList<>();
+    private GreylitedProcess greylited;
 
     @AfterEach
-    void cleanUp() throws IOException {
-        if (process != null) {
-            process.destroyForcibly();
+    void cleanUp() throws Exception {
+        if (greylited != null) {
+            greylited.close();
         }
         if (upstream != null) {
             upstream.close();
@@ -47,35 +39,9 @@ class GreylitedReloadTest {
 
     private InetSocketAddress start(Path suspicion, Path access) throws Exception {
         upstream = new ScriptedUpstream();
-        process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), Greylited.class.getName(),
-                "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:" + upstream.address().getPort(),
-                "--db", dir.resolve("greylite.db").toString(),
-                "--suspicion", suspicion.toString(), "--access", access.toString(), "--ptr-timeout", "0")
-                .redirectErrorStream(true).start();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                    log.add(line);
-                }
-            } catch (IOException e) {
-                // process gone
-            }
-        });
-        reader.setDaemon(true);
-        reader.start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (System.nanoTime() < deadline && process.isAlive()) {
-            for (String line : log) {
-                Matcher m = LISTENING.matcher(line);
-                if (m.find()) {
-                    return new InetSocketAddress("127.0.0.1", Integer.parseInt(m.group(1)));
-                }
-            }
-            Thread.sleep(20);
-        }
-        throw new AssertionError("greylited did not start: " + log);
+        greylited = GreylitedProcess.start(dir, upstream.address(),
+                "--suspicion", suspicion.toString(), "--access", access.toString());
+        return greylited.address();
     }
 
     private static String rcpt(RawClient c) throws IOException {
@@ -84,8 +50,7 @@ class GreylitedReloadTest {
     }
 
     private void hangUp() throws Exception {
-        // kill(1), not Process.destroy(): that would also close our end of the process's output.
-        assertEquals(0, new ProcessBuilder("kill", "-HUP", Long.toString(process.pid())).start().waitFor());
+        assertEquals(0, greylited.signal("HUP"));
     }
 
     @Test
@@ -100,15 +65,14 @@ class GreylitedReloadTest {
 
             Files.writeString(suspicion, "0 e r:^b@\n");
             Files.writeString(access, "127.0.0.9:deny\n");
-            int logged = log.size();
+            int logged = greylited.log.size();
             hangUp();
-            ProxyEndToEndTest.waitFor(() -> log.stream().skip(logged).anyMatch(l -> l.contains(access + ": reloaded, 1 access rules")),
-                    "the access file is reloaded");
-            List<String> snapshot = List.copyOf(log);
+            greylited.awaitLine(logged, access + ": reloaded, 1 access rules", Duration.ofSeconds(30));
+            List<String> snapshot = List.copyOf(greylited.log);
             List<String> after = snapshot.subList(logged, snapshot.size());
             assertTrue(after.stream().anyMatch(l -> l.contains("SIGHUP: reloading the rule files")), after.toString());
             assertTrue(after.stream().anyMatch(l -> l.contains(suspicion + ": reloaded, 1 rules")), after.toString());
-            assertTrue(process.isAlive(), "SIGHUP does not stop greylited");
+            assertTrue(greylited.process.isAlive(), "SIGHUP does not stop greylited");
 
             assertTrue(rcpt(before).startsWith("250"), "the session open during the reload goes on, under the new rules");
             before.command("QUIT", 221);

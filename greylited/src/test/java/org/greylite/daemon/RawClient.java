@@ -128,6 +128,17 @@ final class RawClient implements AutoCloseable {
         return this;
     }
 
+    /** A whole session from a@example.org to b@example.com through {@code proxy}; returns the reply to RCPT. */
+    static String rcptReply(InetSocketAddress proxy) throws IOException {
+        try (RawClient c = new RawClient(proxy).hello()) {
+            c.command("MAIL FROM:<a@example.org>", 250);
+            c.send("RCPT TO:<b@example.com>\r\n");
+            String reply = c.reply();
+            c.command("QUIT", 221);
+            return reply;
+        }
+    }
+
     void assertReplyIs(String expected) throws IOException {
         assertEquals(expected, reply());
     }
