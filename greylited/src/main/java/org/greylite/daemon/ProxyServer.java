@@ -60,7 +60,7 @@ public final class ProxyServer implements AutoCloseable {
 
     private ProxyServer(Builder b) {
         this.cfg = b;
-        this.processors = new SimpleIoProcessorPool<>(NioProcessor.class, b.ioThreads);
+        this.processors = new SimpleIoProcessorPool<>(SyscallSavingNioProcessor.class, b.ioThreads);
         this.acceptor = new NioSocketAcceptor(processors);
         this.connector = new NioSocketConnector(processors);
         this.timers = Executors.newSingleThreadScheduledExecutor(daemonThreads("greylited-timer"));
