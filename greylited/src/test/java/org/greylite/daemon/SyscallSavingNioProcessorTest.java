@@ -15,9 +15,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.apache.mina.core.buffer.IoBuffer;
 import org.apache.mina.core.service.IoHandlerAdapter;
-import org.apache.mina.core.service.SimpleIoProcessorPool;
 import org.apache.mina.core.session.IoSession;
-import org.apache.mina.transport.socket.nio.NioSession;
 import org.apache.mina.transport.socket.nio.NioSocketAcceptor;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -30,13 +28,13 @@ import org.junit.jupiter.api.Test;
  */
 class SyscallSavingNioProcessorTest {
 
-    private SimpleIoProcessorPool<NioSession> processors;
+    private RelayProcessorPool processors;
     private NioSocketAcceptor acceptor;
     private final CompletableFuture<Long> inputClosed = new CompletableFuture<>();
 
     @BeforeEach
     void start() throws IOException {
-        processors = new SimpleIoProcessorPool<>(SyscallSavingNioProcessor.class, 1);
+        processors = new RelayProcessorPool(1);
         acceptor = new NioSocketAcceptor(processors);
         acceptor.setHandler(new IoHandlerAdapter() {
             @Override
