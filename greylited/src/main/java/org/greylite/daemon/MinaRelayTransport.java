@@ -86,6 +86,7 @@ final class MinaRelayTransport implements RelayTransport {
     public void connectUpstream() {
         ConnectFuture future = connector.connect(upstreamAddress, (session, f) -> {
             // Runs before any event of the new session: the handler finds the relay already attached.
+            RelayProcessorPool.placeWith(session, client); // both legs on one I/O thread
             session.setAttribute(RELAY, relay);
             session.setAttribute(TRANSPORT, this);
             upstreamWriter = new LegWriter(session, upstreamTls != null);

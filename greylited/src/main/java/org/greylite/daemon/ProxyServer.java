@@ -19,10 +19,8 @@ import java.util.function.Function;
 import org.apache.mina.core.buffer.IoBuffer;
 import org.apache.mina.core.service.IoHandler;
 import org.apache.mina.core.service.IoProcessor;
-import org.apache.mina.core.service.SimpleIoProcessorPool;
 import org.apache.mina.core.session.IdleStatus;
 import org.apache.mina.core.session.IoSession;
-import org.apache.mina.transport.socket.nio.NioProcessor;
 import org.apache.mina.transport.socket.nio.NioSession;
 import org.apache.mina.transport.socket.nio.NioSocketAcceptor;
 import org.apache.mina.transport.socket.nio.NioSocketConnector;
@@ -40,8 +38,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The standalone reverse proxy: accepts SMTP clients, connects each to the upstream, and runs a
- * {@link RelaySession} between the two. A few I/O threads (shared by both legs) carry every
- * connection; greylisting decisions run on the {@link RcptPolicy}'s own thread.
+ * {@link RelaySession} between the two. A few I/O threads carry every connection, both legs of a relay on
+ * the same one ({@link RelayProcessorPool}); greylisting decisions run on the {@link RcptPolicy}'s own thread.
  *
  * <p>When a client connects, the access rules decide at once whether it may talk to us (a denied client
  * gets {@code 554 5.7.1} and is disconnected; the upstream never hears of it) and which variables its
@@ -63,7 +61,7 @@ public final class ProxyServer implements AutoCloseable {
 
     private ProxyServer(Builder b) {
         this.cfg = b;
-        this.processors = new SimpleIoProcessorPool<>(NioProcessor.class, b.ioThreads);
+        this.processors = new RelayProcessorPool(b.ioThreads);
         this.acceptor = new NioSocketAcceptor(processors);
         this.connector = new NioSocketConnector(processors);
         this.timers = Executors.newSingleThreadScheduledExecutor(daemonThreads("greylited-timer"));

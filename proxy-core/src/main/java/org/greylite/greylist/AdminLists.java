@@ -28,22 +28,40 @@ final class AdminLists {
     private record Entry(Cidr block, ListEntry row) {
     }
 
+    /** The lists as read at {@code loadedAt}; replaced whole, so readers on other threads need no lock. */
+    private record Snapshot(List<Entry> entries, Instant loadedAt) {
+    }
+
     private final GreylistStore store;
     private final Duration refreshEvery;
-    private List<Entry> entries = List.of();
-    private Instant loadedAt;
+    private volatile Snapshot snapshot;
 
     AdminLists(GreylistStore store, Duration refreshEvery) {
         this.store = store;
         this.refreshEvery = refreshEvery;
     }
 
-    /** Called on the decision thread; throws StoreException when the lists cannot be read. */
+    /** Called on the decision thread; rereads the lists when due; throws StoreException when they cannot be read. */
     synchronized Listing lookup(InetAddress client, Instant now) {
-        if (loadedAt == null || !now.isBefore(loadedAt.plus(refreshEvery)) || now.isBefore(loadedAt)) {
-            entries = load();
-            loadedAt = now;
+        Snapshot s = snapshot;
+        if (due(s, now)) {
+            s = new Snapshot(load(), now);
+            snapshot = s;
         }
+        return listing(s.entries(), client, now);
+    }
+
+    /** From the copy in memory, on any thread without blocking; null when the copy is due for a reread. */
+    Listing lookupLoaded(InetAddress client, Instant now) {
+        Snapshot s = snapshot;
+        return due(s, now) ? null : listing(s.entries(), client, now);
+    }
+
+    private boolean due(Snapshot s, Instant now) {
+        return s == null || !now.isBefore(s.loadedAt().plus(refreshEvery)) || now.isBefore(s.loadedAt());
+    }
+
+    private static Listing listing(List<Entry> entries, InetAddress client, Instant now) {
         int white = -1;
         int black = -1;
         for (Entry e : entries) {

@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The greylisting algorithm of SPEC §3, for one RCPT at a time. Blocking: it reads and writes the
- * greydb, so the network engine calls it off its I/O threads.
+ * greydb, so the network engine calls it off its I/O threads; {@link #decideFromMemory} is the part that
+ * never blocks.
  *
  * <p>N (from the suspicion rules) is how many times a triplet is refused before it may pass. A first
  * attempt is recorded and refused; a retry sooner than min-delay after the last counted refusal is
@@ -42,6 +43,7 @@ public final class Greylister {
     private final DecisionListener listener;
     private final AdminLists adminLists;
     private final KnownSenders knownSenders;
+    private final RecentWhitelist recentlyWhitelisted;
 
     public Greylister(GreylistStore store, SuspicionPolicy suspicion, GreylistSettings settings, Clock clock,
                       DecisionListener listener) {
@@ -62,10 +64,14 @@ public final class Greylister {
         Duration hundredth = settings.whitelistLifetime().dividedBy(100);
         this.renewAfter = hundredth.compareTo(Duration.ofHours(1)) < 0 ? hundredth : Duration.ofHours(1);
         this.adminLists = new AdminLists(store, ADMIN_LIST_REFRESH);
+        this.recentlyWhitelisted = new RecentWhitelist(RECENT_WHITELIST);
     }
 
     /** How stale the in-memory copy of the administrators' white- and blacklists may get. */
     static final Duration ADMIN_LIST_REFRESH = Duration.ofSeconds(5);
+
+    /** How long a client the greydb found on the whitelist is taken as whitelisted without asking again. */
+    static final Duration RECENT_WHITELIST = Duration.ofSeconds(1);
 
     public GreylistSettings settings() {
         return settings;
@@ -78,28 +84,32 @@ public final class Greylister {
         return v;
     }
 
+    /**
+     * Decides from memory alone when that is enough, and tells the listener as {@link #decide} does; returns
+     * null when the greydb must be asked (then call {@link #decide}, off the network threads). Never blocks:
+     * a network thread may call it. It answers what {@link #decide} would, up to the staleness of the copies
+     * in memory: the administrators' lists ({@link #ADMIN_LIST_REFRESH}, as for {@code decide}) and the
+     * clients the greydb said were whitelisted, remembered {@link #RECENT_WHITELIST} (see {@link RecentWhitelist}).
+     */
+    public Verdict decideFromMemory(RcptRequest request) {
+        String key = settings.clientKeys().keyFor(request.client(), request.facts().ptrName());
+        Verdict v = fromMemory(request, key, clock.instant(), false);
+        if (v != null) {
+            listener.decided(request, v);
+        }
+        return v;
+    }
+
     private Verdict evaluate(RcptRequest request) {
         String key = settings.clientKeys().keyFor(request.client(), request.facts().ptrName());
-        if (request.skip() != null) {
-            return Verdict.skipped(key);
-        }
-        if (exempt(request.recipient())) {
-            return new Verdict(Action.ACCEPT, Reason.EXEMPT_RECIPIENT, key, 0, -1, null, 0);
-        }
         Instant now = clock.instant();
         try {
-            switch (adminLists.lookup(request.client(), now)) {
-                case BLACK:
-                    return new Verdict(Action.REJECT, Reason.BLACKLISTED, key, 0, -1, null, 0);
-                case WHITE:
-                    return new Verdict(Action.ACCEPT, Reason.WHITELISTED, key, 0, -1, null, 0);
-                default:
-                    break;
-            }
-            if (knownSenders.match(request.client(), request.facts().ptrName()).isPresent()) {
-                return new Verdict(Action.ACCEPT, Reason.KNOWN_SENDER, key, 0, -1, null, 0);
+            Verdict known = fromMemory(request, key, now, true);
+            if (known != null) {
+                return known;
             }
             if (store.whitelisted(key, now, settings.whitelistLifetime(), renewAfter)) {
+                recentlyWhitelisted.remember(key, now);
                 return new Verdict(Action.ACCEPT, Reason.WHITELISTED, key, 0, -1, null, 0);
             }
             boolean rememberedRetry = rememberedRetryInterval(key, now);
@@ -119,6 +129,42 @@ public final class Greylister {
                     settings.failOpen() ? "accepting the RCPT (fail open)" : "answering 451 (fail closed)", e.getMessage());
             return new Verdict(settings.failOpen() ? Action.ACCEPT : Action.TEMPFAIL, Reason.STORE_ERROR, key, 0, -1, null, 0);
         }
+    }
+
+    /**
+     * The checks of SPEC §3 that need no greydb query, in their order; null when they do not decide. The
+     * administrators' blacklist comes before any whitelist, the recently whitelisted clients included.
+     *
+     * @param mayLoad true on the greydb's thread: reread the administrators' lists when due; false: a copy
+     *                due for a refresh decides nothing (null)
+     */
+    private Verdict fromMemory(RcptRequest request, String key, Instant now, boolean mayLoad) {
+        if (request.skip() != null) {
+            return Verdict.skipped(key);
+        }
+        if (exempt(request.recipient())) {
+            return new Verdict(Action.ACCEPT, Reason.EXEMPT_RECIPIENT, key, 0, -1, null, 0);
+        }
+        AdminLists.Listing listing = mayLoad ? adminLists.lookup(request.client(), now)
+                : adminLists.lookupLoaded(request.client(), now);
+        if (listing == null) {
+            return null;
+        }
+        switch (listing) {
+            case BLACK:
+                return new Verdict(Action.REJECT, Reason.BLACKLISTED, key, 0, -1, null, 0);
+            case WHITE:
+                return new Verdict(Action.ACCEPT, Reason.WHITELISTED, key, 0, -1, null, 0);
+            default:
+                break;
+        }
+        if (knownSenders.match(request.client(), request.facts().ptrName()).isPresent()) {
+            return new Verdict(Action.ACCEPT, Reason.KNOWN_SENDER, key, 0, -1, null, 0);
+        }
+        if (recentlyWhitelisted.contains(key, now)) {
+            return new Verdict(Action.ACCEPT, Reason.WHITELISTED, key, 0, -1, null, 0);
+        }
+        return null;
     }
 
     /** The state change for one attempt: pure, so the store can run it inside its transaction. */

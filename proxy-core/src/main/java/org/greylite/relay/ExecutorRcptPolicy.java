@@ -8,7 +8,12 @@ import org.greylite.greylist.Greylister;
 import org.greylite.greylist.RcptRequest;
 import org.greylite.greylist.Verdict;
 
-/** Runs the blocking {@link Greylister} on an executor (one thread owns the SQLite connection). */
+/**
+ * Runs the blocking {@link Greylister} on an executor (one thread owns the SQLite connection). A RCPT that
+ * memory alone decides (a client the greydb just said was whitelisted, a relay client, an exempt recipient...)
+ * is answered at once on the caller's thread: the hand-over to the executor and back would cost more than
+ * the decision.
+ */
 public final class ExecutorRcptPolicy implements RcptPolicy {
 
     private final Greylister greylister;
@@ -21,6 +26,11 @@ public final class ExecutorRcptPolicy implements RcptPolicy {
 
     @Override
     public void decide(RcptRequest request, Consumer<Verdict> done) {
+        Verdict known = greylister.decideFromMemory(request);
+        if (known != null) {
+            done.accept(known);
+            return;
+        }
         try {
             executor.execute(() -> done.accept(greylister.decide(request)));
         } catch (RejectedExecutionException e) {

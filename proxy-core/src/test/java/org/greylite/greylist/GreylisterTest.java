@@ -667,6 +667,92 @@ class GreylisterTest {
         }
     }
 
+    // ---------------------------------------------------------------- answers from memory (network threads)
+
+    /** A store whose whitelist holds every client, counting the queries. */
+    static final class EverybodyWhitelisted extends FailingStore {
+        int queries;
+
+        EverybodyWhitelisted() {
+            super(false);
+        }
+
+        @Override
+        public boolean whitelisted(String clientKey, Instant now, Duration lifetime, Duration renewAfter) {
+            queries++;
+            return true;
+        }
+    }
+
+    @Test
+    void aClientTheGreydbJustFoundWhitelistedIsAnsweredFromMemoryForASecond() {
+        EverybodyWhitelisted greydb = new EverybodyWhitelisted();
+        Greylister g = new Greylister(greydb, f -> {
+            throw new AssertionError("suspicion evaluated for a whitelisted client");
+        }, GreylistSettings.defaults(), clock, (r, v) -> told.add(v));
+        assertNull(g.decideFromMemory(rcpt("192.0.2.7", "a@x", "b@y")), "nothing known yet: the greydb must be asked");
+        assertTrue(told.isEmpty(), "no answer, nothing logged");
+        assertVerdict(Action.ACCEPT, Reason.WHITELISTED, g.decide(rcpt("192.0.2.7", "a@x", "b@y")));
+        assertEquals(1, greydb.queries);
+
+        later(Duration.ofMillis(999));
+        told.clear();
+        Verdict v = g.decideFromMemory(rcpt("192.0.2.200", "c@x", "d@y")); // another address of the same /24 key
+        assertVerdict(Action.ACCEPT, Reason.WHITELISTED, v);
+        assertEquals("192.0.2.0/24", v.clientKey());
+        assertEquals(List.of(v), told, "logged and counted as any decision");
+        assertEquals(1, greydb.queries, "answered without a query");
+        assertNull(g.decideFromMemory(rcpt("198.51.100.7", "a@x", "b@y")), "another client is not known");
+
+        later(Duration.ofMillis(1));
+        assertNull(g.decideFromMemory(rcpt("192.0.2.7", "a@x", "b@y")), "a second later the greydb is asked again");
+        assertVerdict(Action.ACCEPT, Reason.WHITELISTED, g.decide(rcpt("192.0.2.7", "a@x", "b@y")));
+        assertEquals(2, greydb.queries);
+    }
+
+    @Test
+    void theAdministratorsBlacklistComesBeforeARecentWhitelistHit() throws Exception {
+        Greylister g = greylister(SuspicionPolicy.NONE);
+        execute("INSERT INTO whitelist (client, source, created, last_seen) VALUES ('192.0.2.0/24', 'auto', "
+                + T0.getEpochSecond() + ", " + T0.getEpochSecond() + ")");
+        assertVerdict(Action.ACCEPT, Reason.WHITELISTED, g.decide(rcpt("192.0.2.7", "a@x", "b@y"))); // lists read at T0
+        execute("INSERT INTO blacklist (client, created) VALUES ('192.0.2.7', " + T0.getEpochSecond() + ")");
+
+        later(Greylister.ADMIN_LIST_REFRESH.minusMillis(500));
+        assertVerdict(Action.ACCEPT, Reason.WHITELISTED, g.decide(rcpt("192.0.2.7", "a@x", "b@y")),
+                "the lists in memory are not due yet, for decide as before");
+        assertVerdict(Action.ACCEPT, Reason.WHITELISTED, g.decideFromMemory(rcpt("192.0.2.7", "a@x", "b@y")));
+
+        later(Duration.ofMillis(500));
+        assertNull(g.decideFromMemory(rcpt("192.0.2.7", "a@x", "b@y")),
+                "lists due for a reread: memory decides nothing, though the whitelist hit is 0.5 s old");
+        assertVerdict(Action.REJECT, Reason.BLACKLISTED, g.decide(rcpt("192.0.2.7", "a@x", "b@y")));
+        assertVerdict(Action.REJECT, Reason.BLACKLISTED, g.decideFromMemory(rcpt("192.0.2.7", "a@x", "b@y")),
+                "with the lists reread, the blacklist wins over the remembered whitelist hit");
+        assertVerdict(Action.ACCEPT, Reason.WHITELISTED, g.decideFromMemory(rcpt("192.0.2.8", "a@x", "b@y")),
+                "its neighbours in the whitelisted /24 are not blacklisted");
+    }
+
+    @Test
+    void skipReasonsAndExemptRecipientsAreDecidedFromMemory() {
+        GreylistStore untouchable = new FailingStore(true) {
+            @Override
+            public boolean whitelisted(String clientKey, Instant now, Duration lifetime, Duration renewAfter) {
+                throw new AssertionError("greydb asked");
+            }
+
+            @Override
+            public List<org.greylite.store.ListEntry> adminEntries() {
+                throw new AssertionError("greydb asked");
+            }
+        };
+        Greylister g = new Greylister(untouchable, SuspicionPolicy.NONE, GreylistSettings.defaults(), clock, (r, v) -> told.add(v));
+        assertVerdict(Action.ACCEPT, Reason.SKIPPED, g.decideFromMemory(rcpt("192.0.2.7", "a@x", "b@y", "RELAYCLIENT")));
+        assertVerdict(Action.ACCEPT, Reason.EXEMPT_RECIPIENT, g.decideFromMemory(rcpt("192.0.2.7", "a@x", "postmaster@y")));
+        assertNull(g.decideFromMemory(rcpt("192.0.2.7", "a@x", "b@y")), "the administrators' lists were never read");
+        assertEquals(2, told.size());
+    }
+
     // ---------------------------------------------------------------- durability
 
     @Test

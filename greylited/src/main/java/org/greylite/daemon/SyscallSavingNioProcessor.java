@@ -1,0 +1,116 @@
+package org.greylite.daemon;
+
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.mina.core.buffer.IoBuffer;
+import org.apache.mina.transport.socket.nio.NioProcessor;
+import org.apache.mina.transport.socket.nio.NioSession;
+
+/**
+ * MINA's NIO processor, without the system calls that find nothing to do. Each one runs on a thread of its
+ * own, so that it can tell its own calls from other threads'.
+ *
+ * <p><b>One read per readable socket.</b> For TCP, MINA reads a readable socket again and again until a
+ * read returns nothing, so every SMTP command and every reply costs a second, empty {@code read}. A read
+ * that did not fill the buffer has already taken everything the kernel held; this processor answers the
+ * read that follows it with 0 without asking the kernel. Nothing is lost: the selector is level-triggered,
+ * so bytes that arrive in between (and the end of the stream) make the socket readable at the next select.
+ * The alternative, a per-session "drained" flag, would need a session attribute; MINA hands the same buffer
+ * to the read that follows, so the buffer itself tells the two reads of one round apart from any other.
+ *
+ * <p><b>No wake-up call to itself.</b> MINA wakes the selector up for every write, close and new session,
+ * from whichever thread: a write to an eventfd, and a read to drain it after the next select. When the
+ * processor's own thread asks (a relay answering on the thread that read the command), nobody is asleep:
+ * the work is queued and the loop reaches it after the current step. The request then only makes the next
+ * select a {@code selectNow()}, which is what the wake-up would have made of it, without the two calls.
+ */
+final class SyscallSavingNioProcessor extends NioProcessor {
+
+    /**
+     * The buffer whose last read came back short; the very next read into it is the empty one MINA
+     * asks for. Only the processor's thread reads, one session at a time.
+     */
+    private IoBuffer drained;
+
+    /** The thread that runs this processor's loop, and nothing else. */
+    private volatile Thread ioThread;
+
+    /** The own thread asked for a wake-up: the next select must not block. Only that thread uses it. */
+    private boolean selectNowNext;
+
+    private final ExecutorService executor;
+
+    private SyscallSavingNioProcessor(ThreadPoolExecutor executor) {
+        super(executor);
+        this.executor = executor;
+    }
+
+    /**
+     * A processor on a daemon thread of its own. (While MINA's loop runs on it, MINA names the thread after
+     * the class: {@code SyscallSavingNioProcessor-N}.)
+     */
+    static SyscallSavingNioProcessor onOwnThread() {
+        // One core thread that never times out: MINA restarts its loop on it whenever sessions come back.
+        ThreadPoolExecutor executor = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>());
+        SyscallSavingNioProcessor p = new SyscallSavingNioProcessor(executor);
+        executor.setThreadFactory(r -> {
+            Thread t = new Thread(r, "greylited-io");
+            t.setDaemon(true);
+            p.ioThread = t;
+            return t;
+        });
+        return p;
+    }
+
+    /** True on the thread that runs this processor's loop. */
+    boolean inIoThread() {
+        return Thread.currentThread() == ioThread;
+    }
+
+    /** Disposes of the processor (its sessions are closed) and lets its thread end. */
+    void disposeAndStop() {
+        dispose();
+        executor.shutdown();
+    }
+
+    @Override
+    protected int read(NioSession session, IoBuffer buf) throws Exception {
+        if (buf == drained) {
+            drained = null;
+            return 0;
+        }
+        drained = null;
+        int n = super.read(session, buf);
+        if (n > 0 && buf.hasRemaining()) {
+            drained = buf;
+        }
+        return n;
+    }
+
+    @Override
+    protected void wakeup() {
+        if (inIoThread()) {
+            wakeupCalled.set(true); // as the real wake-up: an empty select that follows is not a spinning selector
+            selectNowNext = true;
+        } else {
+            super.wakeup();
+        }
+    }
+
+    @Override
+    protected int select(long timeout) throws Exception {
+        if (selectNowNext) {
+            selectNowNext = false;
+            selectorLock.readLock().lock();
+            try {
+                return selector.selectNow();
+            } finally {
+                selectorLock.readLock().unlock();
+            }
+        }
+        return super.select(timeout);
+    }
+}

@@ -1,0 +1,107 @@
+package org.greylite.daemon;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.mina.core.buffer.IoBuffer;
+import org.apache.mina.core.service.IoHandlerAdapter;
+import org.apache.mina.core.session.IoSession;
+import org.apache.mina.transport.socket.nio.NioSocketAcceptor;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The processor that skips the empty read after a short one loses no byte and no end of stream: an echo
+ * server on it gives back exactly what a client on a real socket sent, in chunks of every size (short reads,
+ * reads that fill the buffer, bytes that arrive while the processor is busy), and sees the client's FIN.
+ */
+class SyscallSavingNioProcessorTest {
+
+    private RelayProcessorPool processors;
+    private NioSocketAcceptor acceptor;
+    private final CompletableFuture<Long> inputClosed = new CompletableFuture<>();
+
+    @BeforeEach
+    void start() throws IOException {
+        processors = new RelayProcessorPool(1);
+        acceptor = new NioSocketAcceptor(processors);
+        acceptor.setHandler(new IoHandlerAdapter() {
+            @Override
+            public void messageReceived(IoSession session, Object message) {
+                IoBuffer in = (IoBuffer) message;
+                IoBuffer copy = IoBuffer.allocate(in.remaining());
+                copy.put(in).flip();
+                session.write(copy);
+            }
+
+            @Override
+            public void inputClosed(IoSession session) {
+                inputClosed.complete(session.getReadBytes());
+                session.closeOnFlush();
+            }
+        });
+        acceptor.bind(new InetSocketAddress("127.0.0.1", 0));
+    }
+
+    @AfterEach
+    void stop() {
+        acceptor.dispose(true);
+        processors.dispose();
+    }
+
+    @Test
+    void everyByteComesBackInOrderAndTheEndOfStreamIsSeen() throws Exception {
+        Random random = new Random(42);
+        ByteArrayOutputStream sent = new ByteArrayOutputStream();
+        try (Socket s = new Socket()) {
+            s.connect(acceptor.getLocalAddress(), 5000);
+            s.setSoTimeout(10_000);
+            s.setTcpNoDelay(true);
+            CompletableFuture<byte[]> echoed = CompletableFuture.supplyAsync(() -> readAll(s));
+            OutputStream out = s.getOutputStream();
+            for (int i = 0; i < 400; i++) {
+                // Mostly SMTP-sized lines, now and then far more than one read buffer (MINA starts at 2048 bytes).
+                int size = i % 40 == 0 ? 20_000 + random.nextInt(100_000) : 1 + random.nextInt(600);
+                byte[] chunk = new byte[size];
+                random.nextBytes(chunk);
+                out.write(chunk);
+                out.flush();
+                sent.write(chunk);
+                if (i % 7 == 0) {
+                    Thread.sleep(1); // let the processor catch up, so that its reads come back short
+                }
+            }
+            // The last bytes and the FIN together: the end of the stream follows a short read at once.
+            out.write("QUIT\r\n".getBytes());
+            sent.write("QUIT\r\n".getBytes());
+            s.shutdownOutput();
+            assertArrayEquals(sent.toByteArray(), echoed.get(30, TimeUnit.SECONDS));
+            assertEquals(sent.size(), inputClosed.get(10, TimeUnit.SECONDS));
+        }
+    }
+
+    private static byte[] readAll(Socket s) {
+        try {
+            InputStream in = s.getInputStream();
+            ByteArrayOutputStream got = new ByteArrayOutputStream();
+            byte[] buf = new byte[8192];
+            for (int n; (n = in.read(buf)) >= 0; ) {
+                got.write(buf, 0, n);
+            }
+            return got.toByteArray();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}

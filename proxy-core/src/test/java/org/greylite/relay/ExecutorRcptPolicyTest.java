@@ -1,0 +1,58 @@
+package org.greylite.relay;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.InetAddress;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Executor;
+
+import org.greylite.greylist.DecisionListener;
+import org.greylite.greylist.GreylistSettings;
+import org.greylite.greylist.Greylister;
+import org.greylite.greylist.RcptRequest;
+import org.greylite.greylist.Verdict;
+import org.greylite.store.SqliteGreylistStore;
+import org.greylite.suspicion.ClientFacts;
+import org.greylite.suspicion.SuspicionPolicy;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What memory decides is answered on the caller's thread; the rest goes to the executor that owns the greydb. */
+class ExecutorRcptPolicyTest {
+
+    @TempDir
+    java.nio.file.Path dir;
+
+    private static RcptRequest rcpt(String to, String skip) throws Exception {
+        return new RcptRequest(InetAddress.getByName("192.0.2.7"),
+                new ClientFacts("192.0.2.7", "", "mx.example.net", "a@example.net", to, Map.of(), Set.of()), skip);
+    }
+
+    @Test
+    void onlyWhatNeedsTheGreydbGoesToTheExecutor() throws Exception {
+        try (SqliteGreylistStore store = SqliteGreylistStore.open(dir.resolve("greylite.db"), java.time.Duration.ofSeconds(5))) {
+            Greylister greylister = new Greylister(store, SuspicionPolicy.NONE, GreylistSettings.defaults(),
+                    Clock.systemUTC(), DecisionListener.NONE);
+            List<Runnable> handedOver = new ArrayList<>();
+            Executor greydbThread = handedOver::add;
+            ExecutorRcptPolicy policy = new ExecutorRcptPolicy(greylister, greydbThread);
+            List<Verdict> verdicts = new ArrayList<>();
+
+            policy.decide(rcpt("b@example.org", "RELAYCLIENT"), verdicts::add);
+            assertEquals(1, verdicts.size(), "answered before decide returned");
+            assertEquals(Verdict.Reason.SKIPPED, verdicts.get(0).reason());
+            assertTrue(handedOver.isEmpty());
+
+            policy.decide(rcpt("b@example.org", null), verdicts::add);
+            assertEquals(1, verdicts.size(), "a greydb decision is not taken on the caller's thread");
+            assertEquals(1, handedOver.size());
+            handedOver.get(0).run();
+            assertEquals(Verdict.Reason.FIRST_ATTEMPT, verdicts.get(1).reason());
+        }
+    }
+}
