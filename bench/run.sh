@@ -41,6 +41,8 @@
 #   BENCH_PORT_BASE [27600] first loopback port to try; the next free ones are used
 #   BENCH_KEEP [0]          1 keeps the work directory (logs, greydbs, haproxy.cfg)
 #   BENCH_THROUGHPUT_JAVA_OPTS []  extra JVM options for the throughput greylited only (a profiler)
+#   BENCH_SYSCALLS [0]      1: also count each proxy's system calls per message (perf stat on the
+#                           raw_syscalls:sys_enter tracepoint; needs perf and the right to trace the proxy)
 #   JAVA_OPTS, LOGTHRESHOLD are passed to greylited as usual (bin/greylited sets the heap).
 set -euo pipefail
 
@@ -57,6 +59,7 @@ GREET_DELAY=${BENCH_GREET_DELAY:-10000}
 PTR=${BENCH_PTR:-1}
 PORT_BASE=${BENCH_PORT_BASE:-27600}
 KEEP=${BENCH_KEEP:-0}
+SYSCALLS=${BENCH_SYSCALLS:-0}
 RUN_TIMEOUT=300 # seconds: the bound on any single smtp-source run
 
 case "${1:-}" in
@@ -88,6 +91,7 @@ command -v python3 >/dev/null || missing+=(python3)
 command -v sqlite3 >/dev/null || missing+=(sqlite3)
 command -v ss >/dev/null || missing+=(iproute2)
 command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
+[[ $SYSCALLS == 1 ]] && ! command -v perf >/dev/null && missing+=(linux-perf)
 if (( ${#missing[@]} )); then
     die "missing programs; install them with: apt-get install ${missing[*]}"
 fi
@@ -167,6 +171,9 @@ wait_listening() { # PORT PID WHAT: up to 60 s
 
 cpu_ticks() { # utime + stime of a process, all threads, in clock ticks
     awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+ctx_switches() { # voluntary + involuntary context switches of a process's threads (those alive now)
+    cat "/proc/$1/task/"*/status 2>/dev/null | awk '/^(non)?voluntary_ctxt_switches:/ { n += $2 } END { print n + 0 }'
 }
 HZ=$(getconf CLK_TCK)
 
@@ -293,6 +300,8 @@ declare -A PORT_OF=([direct]=$SINK_PORT [haproxy]=$HAPROXY_PORT [greylited]=$GL_
 declare -A PID_OF=([direct]="" [haproxy]=$HAPROXY_PID [greylited]=$GL_PID)
 declare -A RATES=([direct]="" [haproxy]="" [greylited]="")
 declare -A CPUS=([direct]="" [haproxy]="" [greylited]="")
+declare -A SWITCHES=([direct]="" [haproxy]="" [greylited]="")
+declare -A SYSCALL_COUNTS=([direct]="" [haproxy]="" [greylited]="")
 failures=0
 
 say "bench: $ROUNDS round(s) of $MESSAGES messages, $SESSIONS sessions in parallel, one SMTP session per message"
@@ -300,9 +309,21 @@ for (( r = 1; r <= ROUNDS; r++ )); do
     for path in direct haproxy greylited; do
         pid=${PID_OF[$path]}
         proxy0=0; [[ -n $pid ]] && proxy0=$(cpu_ticks "$pid")
+        ctx0=0; [[ -n $pid ]] && ctx0=$(ctx_switches "$pid")
         sink0=$(cpu_ticks "$SINK_PID")
+        perf_pid=""
+        if [[ $SYSCALLS == 1 && -n $pid ]]; then
+            perf stat -x, -e raw_syscalls:sys_enter -p "$pid" -o "$WORK/round$r-$path.perf" >/dev/null 2>&1 &
+            perf_pid=$!
+            sleep 0.5 # perf attaches
+        fi
         read -r count ns rc < <(smtp_source "${PORT_OF[$path]}" "$MESSAGES" "$SESSIONS" "round$r-$path")
+        if [[ -n $perf_pid ]]; then
+            kill -INT "$perf_pid" 2>/dev/null || true
+            wait "$perf_pid" 2>/dev/null || true
+        fi
         proxy1=0; [[ -n $pid ]] && proxy1=$(cpu_ticks "$pid")
+        ctx1=0; [[ -n $pid ]] && ctx1=$(ctx_switches "$pid")
         sink1=$(cpu_ticks "$SINK_PID")
         if (( rc != 0 || count != MESSAGES )); then
             failures=$(( failures + 1 ))
@@ -314,10 +335,21 @@ for (( r = 1; r <= ROUNDS; r++ )); do
         RATES[$path]+="$rate "
         proxy_ms=$(awk -v t=$(( proxy1 - proxy0 )) -v hz="$HZ" -v n="$count" 'BEGIN { printf "%.0f", t / hz * 1000 * 1000 / n }')
         sink_ms=$(awk -v t=$(( sink1 - sink0 )) -v hz="$HZ" -v n="$count" 'BEGIN { printf "%.0f", t / hz * 1000 * 1000 / n }')
-        [[ -n $pid ]] && CPUS[$path]+="$proxy_ms "
-        say "$(printf 'round %d  %-9s %6s msgs/s  %6.2f s  proxy CPU %4s ms/1000 msgs  smtp-sink CPU %4s ms/1000 msgs' \
+        switches=$(awk -v d=$(( ctx1 - ctx0 )) -v n="$count" 'BEGIN { printf "%.2f", d / n }')
+        syscalls=-
+        if [[ -n $perf_pid ]]; then
+            syscalls=$(awk -F, -v n="$count" '/raw_syscalls/ && $1 ~ /^[0-9]+$/ { printf "%.1f", $1 / n }' "$WORK/round$r-$path.perf")
+            [[ -n $syscalls ]] || syscalls=-
+            [[ $syscalls != - ]] && SYSCALL_COUNTS[$path]+="$syscalls "
+        fi
+        if [[ -n $pid ]]; then
+            CPUS[$path]+="$proxy_ms "
+            SWITCHES[$path]+="$switches "
+        fi
+        say "$(printf 'round %d  %-9s %6s msgs/s  %6.2f s  proxy CPU %4s ms/1000 msgs, %s context switches/msg%s  smtp-sink CPU %4s ms/1000 msgs' \
             "$r" "$path" "$rate" "$(awk -v ns="$ns" 'BEGIN { print ns / 1e9 }')" \
-            "$([[ -n $pid ]] && echo "$proxy_ms" || echo -)" "$sink_ms")"
+            "$([[ -n $pid ]] && echo "$proxy_ms" || echo -)" "$([[ -n $pid ]] && echo "$switches" || echo -)" \
+            "$([[ $syscalls != - ]] && echo ", $syscalls syscalls/msg")" "$sink_ms")"
     done
 done
 
@@ -331,6 +363,19 @@ med_greylited=$(median ${RATES[greylited]})
 cpu_haproxy=$(median ${CPUS[haproxy]})
 # shellcheck disable=SC2086
 cpu_greylited=$(median ${CPUS[greylited]})
+median_real() { # like median, for numbers with decimals
+    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+        if (NR == 0) { print "n/a"; exit }
+        if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+# shellcheck disable=SC2086
+ctx_haproxy=$(median_real ${SWITCHES[haproxy]})
+# shellcheck disable=SC2086
+ctx_greylited=$(median_real ${SWITCHES[greylited]})
+# shellcheck disable=SC2086
+sys_haproxy=$(median_real ${SYSCALL_COUNTS[haproxy]})
+# shellcheck disable=SC2086
+sys_greylited=$(median_real ${SYSCALL_COUNTS[greylited]})
 r_hd=$(ratio "$med_haproxy" "$med_direct")
 r_gh=$(ratio "$med_greylited" "$med_haproxy")
 
@@ -420,6 +465,8 @@ echo "load average (1, 5, 15 min) around the throughput runs: $load_start at the
 echo "per round (msgs/s): direct ${RATES[direct]:-none}| haproxy ${RATES[haproxy]:-none}| greylited ${RATES[greylited]:-none}"
 (( failures == 0 )) || echo "FAILED runs: $failures (not counted; see the lines above)"
 echo "proxy CPU (ms per 1000 messages, median): haproxy $cpu_haproxy  greylited $cpu_greylited"
+echo "proxy context switches per message (median): haproxy $ctx_haproxy  greylited $ctx_greylited"
+[[ $SYSCALLS == 1 ]] && echo "proxy system calls per message (median): haproxy $sys_haproxy  greylited $sys_greylited"
 echo "greydb decisions logged (reason=whitelisted): $decisions of $expected_decisions messages$( [[ $decisions == 0 ]] && echo ' (none at this LOGTHRESHOLD)')"
 echo
 echo "throughput (msgs/s, median of $ROUNDS): direct $med_direct  haproxy $med_haproxy  greylited $med_greylited"

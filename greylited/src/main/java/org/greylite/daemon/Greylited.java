@@ -228,7 +228,8 @@ public final class Greylited implements Callable<Integer> {
     String stopGrace;
 
     @Option(names = "--io-threads", paramLabel = "N",
-            description = "Network threads (default: one per core).")
+            description = "Network threads, each carrying both connections of its sessions (default: half the cores, "
+                    + "at least 1).")
     Integer ioThreads;
 
     @Option(names = "--whitelist-file", paramLabel = "FILE", split = "[\\s,]+", splitSynopsisLabel = ",",

@@ -8,13 +8,15 @@ import org.greylite.config.Logging;
 
 /**
  * greylited's logging, set before the first logger exists: the threshold and pid prefix of greylite(8)
- * ({@link Logging}, the same for every program) and the line format. {@code text} is the shared
- * {@code logback.xml}; {@code json} switches logback to {@value #JSON_CONFIG}: one JSON object per line
+ * ({@link Logging}, the same for every program) and the line format. {@code text} is {@value #TEXT_CONFIG},
+ * the lines of the shared {@code logback.xml}; {@code json} is {@value #JSON_CONFIG}: one JSON object per line
  * (logback's own {@code JsonEncoder}), whose {@code formattedMessage} is the same text as the text format's,
- * so the {@code decision ...} and {@code session end ...} lines stay greppable inside it.
+ * so the {@code decision ...} and {@code session end ...} lines stay greppable inside it. Both write stderr a
+ * batch at a time ({@link BatchedStderrAppender}).
  */
 final class LogSetup {
 
+    static final String TEXT_CONFIG = "org/greylite/daemon/logback-text.xml";
     static final String JSON_CONFIG = "org/greylite/daemon/logback-json.xml";
 
     private LogSetup() {
@@ -39,10 +41,10 @@ final class LogSetup {
         Logging.configure(env, threshold);
         if (f.equals("json")) {
             System.setProperty("greylite.log.pid", Boolean.toString(pid));
-            // An administrator's own -Dlogback.configurationFile stays in charge.
-            if (System.getProperty("logback.configurationFile") == null) {
-                System.setProperty("logback.configurationFile", JSON_CONFIG);
-            }
+        }
+        // An administrator's own -Dlogback.configurationFile stays in charge.
+        if (System.getProperty("logback.configurationFile") == null) {
+            System.setProperty("logback.configurationFile", f.equals("json") ? JSON_CONFIG : TEXT_CONFIG);
         }
     }
 }

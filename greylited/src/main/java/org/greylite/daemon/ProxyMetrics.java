@@ -19,7 +19,8 @@ import io.prometheus.metrics.model.snapshots.Unit;
 /**
  * greylited's Prometheus metrics, fed by the events of the server ({@link ServerEvents}), the decisions
  * of the greylisting engine ({@link DecisionListener}) and a timing wrapper around the RCPT policy.
- * Everything here is a lock-free counter update: it runs on I/O threads and the greydb thread.
+ * Everything here is a lock-free counter update: it runs on I/O threads and the greydb thread. Without
+ * exemplars: greylited has no traces to point to, and sampling them costs a timer thread's wake-ups.
  *
  * <p>Label values come from closed sets (verdicts, reasons, failure kinds) so the number of series stays
  * bounded whatever the traffic; the suspicion N, set by the administrator's file, is one label value per
@@ -44,28 +45,28 @@ public final class ProxyMetrics implements ServerEvents, DecisionListener {
     public ProxyMetrics() {
         connections = Counter.builder().name("greylite_connections")
                 .help("Client connections accepted by the listener, by the access rules' decision (allowed, denied)")
-                .labelNames("access").register(registry);
+                .labelNames("access").withoutExemplars().register(registry);
         sessions = Counter.builder().name("greylite_sessions")
                 .help("SMTP sessions relayed (client connections the access rules let in)")
-                .register(registry);
+                .withoutExemplars().register(registry);
         activeSessions = Gauge.builder().name("greylite_sessions_active")
                 .help("SMTP sessions in progress")
-                .register(registry);
+                .withoutExemplars().register(registry);
         rcpts = Counter.builder().name("greylite_rcpt")
                 .help("RCPT decisions, by verdict (accept, greylist, tempfail, reject), reason, and the suspicion N "
                         + "when a suspicion line matched (else none)")
-                .labelNames("verdict", "reason", "suspicion").register(registry);
+                .labelNames("verdict", "reason", "suspicion").withoutExemplars().register(registry);
         storeErrors = Counter.builder().name("greylite_store_errors")
                 .help("greydb failures, by operation (decision: the RCPT was accepted or, with --fail-closed, "
                         + "answered 451; purge: expired rows stay until the next purge)")
-                .labelNames("operation").register(registry);
+                .labelNames("operation").withoutExemplars().register(registry);
         upstreamErrors = Counter.builder().name("greylite_upstream_errors")
                 .help("Sessions the upstream failed (the client got 421), by failure: connect, closed "
                         + "(unexpectedly), timeout, protocol")
-                .labelNames("failure").register(registry);
+                .labelNames("failure").withoutExemplars().register(registry);
         decisionSeconds = Histogram.builder().name("greylite_decision_duration").unit(Unit.SECONDS)
                 .help("Time from a RCPT being read to its verdict, greydb queue included (PTR lookup wait excluded)")
-                .classicOnly().classicUpperBounds(LATENCY_BUCKETS).register(registry);
+                .classicOnly().classicUpperBounds(LATENCY_BUCKETS).withoutExemplars().register(registry);
 
         // Series that exist from the start, so that rate() and alerts see a 0 rather than nothing.
         connections.initLabelValues("allowed");

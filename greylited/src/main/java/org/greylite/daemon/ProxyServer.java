@@ -234,7 +234,7 @@ public final class ProxyServer implements AutoCloseable {
         private Duration idleTimeout = Duration.ofMinutes(5);
         private Duration upstreamTimeout = Duration.ofMinutes(10);
         private Duration connectTimeout = Duration.ofSeconds(10);
-        private int ioThreads = Math.max(1, Runtime.getRuntime().availableProcessors());
+        private int ioThreads = defaultIoThreads();
         private int backlog = 1024;
         private ServerEvents events = ServerEvents.NONE;
 
@@ -339,6 +339,15 @@ public final class ProxyServer implements AutoCloseable {
         public Builder connectTimeout(Duration d) {
             this.connectTimeout = positive(d, "connect timeout");
             return this;
+        }
+
+        /**
+         * Half the cores, at least one. The accepting, connecting and greydb threads need their share, and so
+         * does the mail server behind, usually on the same host; and a thread that finds more work each time it
+         * wakes works less per message (on a busy 2-core host one thread spent 12% less CPU than two).
+         */
+        static int defaultIoThreads() {
+            return Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
         }
 
         public Builder ioThreads(int n) {

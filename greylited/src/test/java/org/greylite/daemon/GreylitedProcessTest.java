@@ -65,6 +65,10 @@ class GreylitedProcessTest {
                 c.command("QUIT", 221);
             }
             assertTrue(d.process.waitFor(10, TimeUnit.SECONDS), "exits once the last session ended");
+            // The log is written in batches: what was logged up to the end reaches stderr all the same.
+            d.awaitLine(" stopped", Duration.ofSeconds(30));
+            assertTrue(d.logged("decision verdict=greylist reason=first-attempt"), d.log.toString());
+            assertTrue(d.log.stream().anyMatch(l -> l.contains("session end ") && l.contains("rcpt-refused=1")), d.log.toString());
         }
     }
 

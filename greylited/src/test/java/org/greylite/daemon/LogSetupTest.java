@@ -51,9 +51,11 @@ class LogSetupTest {
     }
 
     @Test
-    void jsonConfigurationHasTheTextConfigurationsLoggerLevels() throws Exception {
+    void greylitedsConfigurationsHaveTheSharedLoggerLevels() throws Exception {
         assertEquals(loggerLevels("logback.xml"), loggerLevels(LogSetup.JSON_CONFIG),
                 "keep the <logger> lines of " + LogSetup.JSON_CONFIG + " and proxy-core's logback.xml the same");
+        assertEquals(loggerLevels("logback.xml"), loggerLevels(LogSetup.TEXT_CONFIG),
+                "keep the <logger> lines of " + LogSetup.TEXT_CONFIG + " and proxy-core's logback.xml the same");
     }
 
     @Test

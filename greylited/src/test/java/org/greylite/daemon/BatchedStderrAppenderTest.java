@@ -1,0 +1,129 @@
+package org.greylite.daemon;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
+import ch.qos.logback.classic.spi.LoggingEvent;
+
+/** The batching appender writes the console appender's bytes, in order, and holds back nothing that matters. */
+class BatchedStderrAppenderTest {
+
+    private final LoggerContext context = new LoggerContext();
+    private final List<String> writes = new ArrayList<>();
+    private BatchedStderrAppender appender;
+
+    /** Records each write the appender makes, so the test sees the batches. */
+    private final OutputStream recorder = new OutputStream() {
+        @Override
+        public void write(int b) {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public synchronized void write(byte[] b, int off, int len) {
+            writes.add(new String(b, off, len, StandardCharsets.UTF_8));
+        }
+    };
+
+    private BatchedStderrAppender appender(long lingerMillis) {
+        PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+        encoder.setContext(context);
+        encoder.setPattern("%-5level %msg%n");
+        encoder.start();
+        appender = new BatchedStderrAppender();
+        appender.setContext(context);
+        appender.setEncoder(encoder);
+        appender.setLingerMillis(lingerMillis);
+        appender.setOutputStream(recorder);
+        appender.start();
+        return appender;
+    }
+
+    private void log(Level level, String message) {
+        appender.doAppend(new LoggingEvent("x", context.getLogger("greylite.decision"), level, message, null, null));
+    }
+
+    private List<String> writes() {
+        synchronized (recorder) {
+            return List.copyOf(writes);
+        }
+    }
+
+    @AfterEach
+    void stop() {
+        if (appender != null) {
+            appender.stop();
+        }
+    }
+
+    @Test
+    void linesWaitForOneAnotherAndAWarningTakesThemAlongAtOnce() {
+        appender(3_600_000); // an hour: nothing is written for the linger in this test
+        log(Level.INFO, "decision 1");
+        log(Level.INFO, "session end 1");
+        assertEquals(List.of(), writes(), "informational lines wait");
+        log(Level.WARN, "upstream unreachable");
+        assertEquals(List.of("INFO  decision 1\nINFO  session end 1\nWARN  upstream unreachable\n"), writes(),
+                "one write, in order, when a warning comes");
+        log(Level.INFO, "decision 2");
+        appender.stop();
+        assertEquals(List.of("INFO  decision 1\nINFO  session end 1\nWARN  upstream unreachable\n", "INFO  decision 2\n"),
+                writes(), "stopping writes what waits");
+    }
+
+    @Test
+    void aLineIsWrittenWhenTheLingerIsOver() throws Exception {
+        appender(20);
+        log(Level.INFO, "decision 1");
+        log(Level.INFO, "decision 2");
+        while (writes().isEmpty()) {
+            Thread.sleep(5); // the writer thread's turn
+        }
+        assertEquals(List.of("INFO  decision 1\nINFO  decision 2\n"), writes());
+    }
+
+    @Test
+    void manyLinesAreWrittenWithoutWaiting() {
+        appender(3_600_000);
+        String line = "x".repeat(99); // 106 bytes with "INFO  " and the newline
+        int n = BatchedStderrAppender.WRITE_AT / 106 + 1;
+        for (int i = 0; i < n; i++) {
+            log(Level.INFO, line);
+        }
+        assertEquals(1, writes().size(), "written once " + BatchedStderrAppender.WRITE_AT + " bytes gathered");
+        assertEquals(n * 106, writes().get(0).length());
+    }
+
+    @Test
+    void noLingerWritesEachLineAtOnce() {
+        appender(0);
+        log(Level.INFO, "decision 1");
+        log(Level.INFO, "decision 2");
+        assertEquals(List.of("INFO  decision 1\n", "INFO  decision 2\n"), writes());
+    }
+
+    @Test
+    void theLinesAreTheConsoleAppendersBytes() {
+        appender(3_600_000);
+        ByteArrayOutputStream expected = new ByteArrayOutputStream();
+        PatternLayoutEncoder encoder = (PatternLayoutEncoder) appender.getEncoder();
+        for (String m : List.of("décision àccents", "line\twith tab")) {
+            LoggingEvent e = new LoggingEvent("x", context.getLogger("greylite.decision"), Level.INFO, m, null, null);
+            expected.writeBytes(encoder.encode(e));
+            appender.doAppend(e);
+        }
+        appender.stop();
+        assertEquals(List.of(expected.toString(StandardCharsets.UTF_8)), writes());
+    }
+}
