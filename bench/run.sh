@@ -9,8 +9,8 @@
 #      (a) direct to smtp-sink,
 #      (b) through HAProxy in TCP mode,
 #      (c) through greylited, with the client already on greylited's auto-whitelist (it passed
-#          greylisting once before the timed runs), so every RCPT is still a greydb decision (a
-#          whitelist lookup) and every message is delivered.
+#          greylisting once before the timed runs), so every RCPT is still decided (a whitelist hit,
+#          from the greydb or for a second from greylited's memory of its answer) and every message is delivered.
 #    Each path gets an untimed warm-up (greylited a longer one, for the JIT), then ROUNDS timed runs,
 #    interleaved (direct, haproxy, greylited, direct, ...). Messages per second is the count over
 #    the wall time of smtp-source; the median of the rounds is reported, and the ratios
@@ -381,7 +381,7 @@ r_gh=$(ratio "$med_greylited" "$med_haproxy")
 
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
-# Every message was a greydb decision: count them in greylited's decision log (info level).
+# Every message was a decision: count them in greylited's decision log (info level).
 decisions=$(grep -c 'decision verdict=accept reason=whitelisted' "$WORK/greylited.log" || true)
 expected_decisions=$(( WARMUP + ROUNDS * MESSAGES ))
 
