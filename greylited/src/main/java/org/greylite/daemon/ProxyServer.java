@@ -120,6 +120,9 @@ public final class ProxyServer implements AutoCloseable {
             transport.upstreamStartTls(cfg.upstreamTls, cfg.relaySettings.replies().hostname());
         }
         RelaySession relay = new RelaySession(transport, policy, cfg.relaySettings, info, cfg.events);
+        if (ptrName != null) {
+            relay.nameFrom(ptrName);
+        }
         if (cfg.upstreamXclient) {
             // Without PTR lookups the name is unknown: XCLIENT says so ([TEMPUNAVAIL]) rather than "no name".
             relay.introduceWithXclient(new XclientIntroduction(

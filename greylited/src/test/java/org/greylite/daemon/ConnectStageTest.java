@@ -149,6 +149,33 @@ class ConnectStageTest {
     }
 
     @Test
+    void theSessionSummaryNamesTheClientWithItsConfirmedPtrName() throws Exception {
+        Logger relayLog = (Logger) LoggerFactory.getLogger(org.greylite.relay.RelaySession.class);
+        ListAppender<ILoggingEvent> summaries = new ListAppender<>();
+        Level before = relayLog.getLevel();
+        relayLog.setLevel(Level.INFO);
+        summaries.start();
+        relayLog.addAppender(summaries);
+        try {
+            startProxy(ptrLookup(), null);
+            rcptFrom("127.0.0.1");
+            ProxyEndToEndTest.waitFor(() -> summaryLines(summaries).stream().anyMatch(l -> l.startsWith("session end ")),
+                    "the session summary");
+            String summary = summaryLines(summaries).stream().filter(l -> l.startsWith("session end ")).findFirst().orElseThrow();
+            assertTrue(summary.contains(" client=127.0.0.1 ptr=mx.ptr.test "), summary);
+        } finally {
+            relayLog.detachAppender(summaries);
+            relayLog.setLevel(before);
+        }
+    }
+
+    private static List<String> summaryLines(ListAppender<ILoggingEvent> appender) {
+        synchronized (appender) {
+            return appender.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+        }
+    }
+
+    @Test
     void anUnconfirmedOrMissingPtrNameIsTheEmptyName() throws Exception {
         startProxy(ptrLookup(), null);
         assertTrue(rcptFrom("127.0.0.2").startsWith("451"), "liar.ptr.test does not resolve to 127.0.0.2");

@@ -94,6 +94,7 @@ public final class RelaySession {
     private final String clientAddress;
     private XclientIntroduction xclient; // null: the upstream is not told who the client is
     private XclientIntroduction introducing; // the introduction under way
+    private java.util.concurrent.CompletableFuture<String> nameLookup; // null: the name is info.ptrName()
     private final ClientStartTls clientTls;
 
     private final ByteQueue inbox = new ByteQueue();
@@ -150,6 +151,14 @@ public final class RelaySession {
     /** Tells the upstream who the client is with XCLIENT at its first HELO or EHLO; call before {@link #start()}. */
     public synchronized void introduceWithXclient(XclientIntroduction introduction) {
         this.xclient = Objects.requireNonNull(introduction, "introduction");
+    }
+
+    /**
+     * The PTR lookup of a client whose name was not known when the session started: the session summary
+     * names the client with its result, when it has come by then.
+     */
+    public synchronized void nameFrom(java.util.concurrent.CompletableFuture<String> lookup) {
+        this.nameLookup = Objects.requireNonNull(lookup, "lookup");
     }
 
     // ---------------------------------------------------------------- events from the transport
@@ -849,10 +858,18 @@ public final class RelaySession {
         }
         summaryLogged = true;
         LOG.info("session end client={} ptr={} helo={} rcpt-accepted={} rcpt-refused={} messages={} bytes={} tls={} duration={}ms",
-                clientAddress, info.ptrName().isEmpty() ? "-" : info.ptrName(),
+                clientAddress, clientName().isEmpty() ? "-" : clientName(),
                 helo.isEmpty() ? "-" : printable(helo),
                 rcptAccepted, rcptRefused, messages, clientBytes, clientTls.active() ? "yes" : "no",
                 (System.nanoTime() - startedNanos) / 1_000_000);
+    }
+
+    private String clientName() {
+        if (!info.ptrName().isEmpty() || nameLookup == null || !nameLookup.isDone() || nameLookup.isCompletedExceptionally()) {
+            return info.ptrName();
+        }
+        String name = nameLookup.getNow("");
+        return name == null ? "" : name;
     }
 
     /** Client text for the log: anything but printable ASCII becomes '?', so it cannot forge a line. */
