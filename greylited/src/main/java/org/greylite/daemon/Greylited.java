@@ -247,7 +247,7 @@ public final class Greylited implements Callable<Integer> {
 
     @Option(names = "--geoip-db", paramLabel = "FILE",
             description = "GeoIP country database for g lines, legacy .dat or MaxMind .mmdb "
-                    + "(default $GEOIPDB_FILE, else /usr/local/share/GeoIP/GeoIP.dat).")
+                    + "(default $GEOIPDB_FILE, else /usr/local/share/GeoIP/GeoIP.dat); read again on SIGHUP.")
     Path geoipDb;
 
     @Option(names = "--metrics", paramLabel = "HOST:PORT",
@@ -447,7 +447,10 @@ public final class Greylited implements Callable<Integer> {
         return 0;
     }
 
-    /** SIGHUP: read the rule files again. Sessions go on; each RCPT uses the rules in force when it is decided. */
+    /**
+     * SIGHUP: read the rule files again, and the GeoIP database. Sessions go on; each RCPT uses the rules in
+     * force when it is decided.
+     */
     private static void reload(SuspicionPolicy rules, ReloadingAccessRules accessRules, Logger log) {
         if (!(rules instanceof ReloadingSuspicionPolicy) && accessRules == null) {
             log.info("SIGHUP: no suspicion or access file to reload");

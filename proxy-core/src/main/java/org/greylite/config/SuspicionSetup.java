@@ -9,11 +9,12 @@ import org.greylite.suspicion.ReloadingSuspicionPolicy;
 import org.greylite.suspicion.SuspicionPolicy;
 import org.greylite.suspicion.geoip.CountryLocator;
 import org.greylite.suspicion.geoip.GeoIpDatabases;
+import org.greylite.suspicion.geoip.ReopeningCountryLocator;
 import org.slf4j.Logger;
 
 /**
  * Loads the suspicion file (reloaded when it changes) and the GeoIP database its {@code g} lines need
- * ({@code GEOIPDB_FILE}, default {@link GeoIpDatabases#DEFAULT_PATH}). The rules report their own
+ * ({@code GEOIPDB_FILE}, default {@link GeoIpDatabases#DEFAULT_PATH}; both read again on SIGHUP). The rules report their own
  * problems (malformed lines, {@code g} lines without a database) as they load.
  */
 public final class SuspicionSetup {
@@ -45,7 +46,7 @@ public final class SuspicionSetup {
             return CountryLocator.NONE;
         }
         try {
-            return GeoIpDatabases.open(path);
+            return ReopeningCountryLocator.open(path); // read again on SIGHUP
         } catch (IOException e) {
             log.warn("GeoIP database {} cannot be read ({}): g lines will not match", path, e.getMessage());
             return CountryLocator.NONE;

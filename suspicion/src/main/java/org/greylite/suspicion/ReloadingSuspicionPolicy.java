@@ -93,12 +93,13 @@ public final class ReloadingSuspicionPolicy implements SuspicionPolicy {
     }
 
     /**
-     * Reads the file now, changed or not (SIGHUP).
+     * Reads the file now, changed or not, and the GeoIP database its {@code g} lines use (SIGHUP).
      *
      * @return true when the file was read and its rules are now in force; false when it could not be read
      *         and the previous rules stay (a warning has been logged)
      */
     public boolean reload() {
+        geo.reopen();
         synchronized (loadLock) {
             return load(true);
         }

@@ -28,6 +28,16 @@ public interface CountryLocator {
         return true;
     }
 
+    /**
+     * Reads the database file again (SIGHUP), for a locator over a file that may be replaced; keeps the database
+     * in use when the file cannot be read.
+     *
+     * @return false when the file could not be read again (a warning has been logged)
+     */
+    default boolean reopen() {
+        return true;
+    }
+
     /** Names the database for explanations and logs. */
     String description();
 

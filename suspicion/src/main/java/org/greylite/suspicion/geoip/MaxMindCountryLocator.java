@@ -34,9 +34,13 @@ public final class MaxMindCountryLocator implements CountryLocator, Closeable {
         this.ipv6 = reader.getMetadata().getIpVersion() == 6;
     }
 
-    /** Opens (memory-maps) a MaxMind DB file. */
+    /**
+     * Reads a MaxMind DB file into memory. Not memory-mapped: an administrator who copies a new database over
+     * the file in place (rather than renaming a new file over it) would otherwise change, or truncate, the
+     * pages the lookups read; a country database is a few megabytes.
+     */
     public static MaxMindCountryLocator open(Path file) throws IOException {
-        return new MaxMindCountryLocator(file.toString(), new Reader(file.toFile(), new CHMCache()));
+        return new MaxMindCountryLocator(file.toString(), new Reader(file.toFile(), Reader.FileMode.MEMORY, new CHMCache()));
     }
 
     @Override
