@@ -33,12 +33,16 @@ final class ProxyHeaderHandler implements IoHandler {
     private static final Logger LOG = LoggerFactory.getLogger(ProxyHeaderHandler.class);
     private static final AttributeKey AWAITED = new AttributeKey(ProxyHeaderHandler.class, "awaited");
 
+    private final ServerEvents events;
+
     private final IoHandler next;
     private final TrustedProxies trusted;
     private final Duration timeout;
     private final ScheduledExecutorService timers;
 
-    ProxyHeaderHandler(IoHandler next, TrustedProxies trusted, Duration timeout, ScheduledExecutorService timers) {
+    ProxyHeaderHandler(IoHandler next, TrustedProxies trusted, Duration timeout, ScheduledExecutorService timers,
+                       ServerEvents events) {
+        this.events = events;
         this.next = next;
         this.trusted = trusted;
         this.timeout = timeout;
@@ -93,6 +97,7 @@ final class ProxyHeaderHandler implements IoHandler {
             if (awaited.end()) {
                 LOG.warn("load balancer {}: no complete PROXY header within {} ms ({} bytes came), connection closed",
                         awaited.peer, timeout.toMillis(), awaited.reader.bytesRead());
+                events.proxyHeaderRefused("timeout");
                 session.closeNow();
             }
         }, timeout.toMillis(), TimeUnit.MILLISECONDS));
@@ -112,6 +117,7 @@ final class ProxyHeaderHandler implements IoHandler {
         } catch (ProxyHeaderReader.MalformedHeader e) {
             if (awaited.end()) {
                 LOG.warn("load balancer {}: bad PROXY header, connection closed: {}", awaited.peer, e.getMessage());
+                events.proxyHeaderRefused("malformed");
                 session.closeNow();
             }
             return;
@@ -144,6 +150,7 @@ final class ProxyHeaderHandler implements IoHandler {
                 LOG.debug("load balancer {} closed before sending a PROXY header", awaited.peer);
             } else {
                 LOG.info("load balancer {} closed in the middle of a PROXY header ({} bytes came)", awaited.peer, n);
+                events.proxyHeaderRefused("closed");
             }
         }
     }

@@ -35,6 +35,7 @@ public final class ProxyMetrics implements ServerEvents, DecisionListener {
 
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final Counter connections;
+    private final Counter proxyHeaderFailures;
     private final Counter sessions;
     private final Gauge activeSessions;
     private final Counter rcpts;
@@ -46,6 +47,10 @@ public final class ProxyMetrics implements ServerEvents, DecisionListener {
         connections = Counter.builder().name("greylite_connections")
                 .help("Client connections accepted by the listener, by the access rules' decision (allowed, denied)")
                 .labelNames("access").withoutExemplars().register(registry);
+        proxyHeaderFailures = Counter.builder().name("greylite_proxy_header_failures")
+                .help("Connections from a trusted load balancer closed for want of a valid PROXY header, by reason"
+                        + " (malformed, timeout, closed)")
+                .labelNames("reason").withoutExemplars().register(registry);
         sessions = Counter.builder().name("greylite_sessions")
                 .help("SMTP sessions relayed (client connections the access rules let in)")
                 .withoutExemplars().register(registry);
@@ -102,6 +107,11 @@ public final class ProxyMetrics implements ServerEvents, DecisionListener {
     @Override
     public void clientConnected(InetAddress client, boolean allowed) {
         connections.labelValues(allowed ? "allowed" : "denied").inc();
+    }
+
+    @Override
+    public void proxyHeaderRefused(String reason) {
+        proxyHeaderFailures.labelValues(reason).inc();
     }
 
     @Override

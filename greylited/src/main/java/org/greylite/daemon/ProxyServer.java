@@ -74,7 +74,7 @@ public final class ProxyServer implements AutoCloseable {
         acceptor.getSessionConfig().setIdleTime(IdleStatus.READER_IDLE, seconds(b.idleTimeout));
         IoHandler clients = new RelayHandlers.Client(this::newRelay);
         acceptor.setHandler(b.trustedProxies.isEmpty() ? clients
-                : new ProxyHeaderHandler(clients, b.trustedProxies, b.proxyHeaderTimeout, timers));
+                : new ProxyHeaderHandler(clients, b.trustedProxies, b.proxyHeaderTimeout, timers, b.events));
 
         connector.setConnectTimeoutMillis(b.connectTimeout.toMillis());
         connector.getSessionConfig().setTcpNoDelay(true);

@@ -17,4 +17,12 @@ public interface ServerEvents extends RelayEvents {
     /** A client has connected; {@code allowed} is false when the access rules turned it away. */
     default void clientConnected(InetAddress client, boolean allowed) {
     }
+
+    /**
+     * A trusted load balancer's connection was closed before a session began: its PROXY header was malformed
+     * ({@code "malformed"}), did not come in time ({@code "timeout"}), or the connection ended within it
+     * ({@code "closed"}).
+     */
+    default void proxyHeaderRefused(String reason) {
+    }
 }

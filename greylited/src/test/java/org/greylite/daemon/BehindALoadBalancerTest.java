@@ -222,7 +222,13 @@ class BehindALoadBalancerTest {
 
     @Test
     void aTrustedPeerWithoutAGoodHeaderIsClosedWithoutAWord() throws IOException {
-        start("127.0.0.1");
+        List<String> refusals = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        start("127.0.0.1", b -> b.events(new ServerEvents() {
+            @Override
+            public void proxyHeaderRefused(String reason) {
+                refusals.add(reason);
+            }
+        }));
         try (RawClient c = connect("127.0.0.1", "EHLO client.example\r\n".getBytes(StandardCharsets.US_ASCII))) {
             assertTrue(c.closedByServer(), "no greeting, no reply: closed at once");
         }
@@ -236,6 +242,7 @@ class BehindALoadBalancerTest {
             assertTrue(c.closedByServer(), "no header at all: closed at the header timeout");
         }
         assertEquals(0, upstream.connections.get(), "no upstream connection for any of them");
+        assertEquals(List.of("malformed", "malformed", "timeout", "timeout"), refusals, "each counted (a metric)");
         List<String> l = lines();
         assertTrue(l.stream().anyMatch(s -> s.startsWith("load balancer 127.0.0.1: bad PROXY header, connection closed: "
                 + "does not begin with a PROXY header")), l.toString());
