@@ -192,7 +192,7 @@ public final class Greylited implements Callable<Integer> {
 
     @Option(names = "--tls-key", paramLabel = "FILE",
             description = "The certificate's private key, PEM, unencrypted: PKCS#8 (BEGIN PRIVATE KEY) or the "
-                    + "traditional RSA or EC form. Read once at start; restart greylited after renewing.")
+                    + "traditional RSA or EC form. Read at start and again on SIGHUP (new sessions get the renewed certificate).")
     Path tlsKey;
 
     @Option(names = "--fail-closed",
@@ -402,7 +402,7 @@ public final class Greylited implements Callable<Integer> {
             b.ioThreads(ioThreads);
         }
         // Before listening: from then on an administrator may send SIGHUP, which must not stop the JVM.
-        Hangup.onHangup(() -> reload(rules, accessRules, log), log);
+        Hangup.onHangup(() -> reload(rules, accessRules, tls.client(), log), log);
         // Metrics first: a port that cannot be had stops greylited before it takes any client.
         MetricsEndpoint metricsEndpoint = null;
         if (metrics != null) {
@@ -448,20 +448,24 @@ public final class Greylited implements Callable<Integer> {
     }
 
     /**
-     * SIGHUP: read the rule files again, and the GeoIP database. Sessions go on; each RCPT uses the rules in
-     * force when it is decided.
+     * SIGHUP: read the rule files again, the GeoIP database and the TLS certificate. Sessions go on; each RCPT
+     * uses the rules in force when it is decided, each new session the certificate in force when it starts.
      */
-    private static void reload(SuspicionPolicy rules, ReloadingAccessRules accessRules, Logger log) {
-        if (!(rules instanceof ReloadingSuspicionPolicy) && accessRules == null) {
-            log.info("SIGHUP: no suspicion or access file to reload");
+    private static void reload(SuspicionPolicy rules, ReloadingAccessRules accessRules, ServerCertificate certificate,
+                               Logger log) {
+        if (!(rules instanceof ReloadingSuspicionPolicy) && accessRules == null && certificate == null) {
+            log.info("SIGHUP: no suspicion file, access file or certificate to reload");
             return;
         }
-        log.info("SIGHUP: reloading the rule files");
+        log.info("SIGHUP: reloading the rule files{}", certificate != null ? " and the TLS certificate" : "");
         if (rules instanceof ReloadingSuspicionPolicy suspicionRules) {
             suspicionRules.reload();
         }
         if (accessRules != null) {
             accessRules.reload();
+        }
+        if (certificate != null) {
+            certificate.reload(log);
         }
     }
 

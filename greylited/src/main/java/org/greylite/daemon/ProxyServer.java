@@ -114,7 +114,7 @@ public final class ProxyServer implements AutoCloseable {
             transport.sendFirst(ProxyProtocolHeader.of(cfg.upstreamProxyProtocol, remote, ends.local()));
         }
         if (cfg.clientTls != null) {
-            transport.offerTls(cfg.clientTls);
+            transport.offerTls(cfg.clientTls.get()); // the certificate in force now (SIGHUP may renew it)
         }
         if (cfg.upstreamTls != null) {
             transport.upstreamStartTls(cfg.upstreamTls, cfg.relaySettings.replies().hostname());
@@ -231,7 +231,7 @@ public final class ProxyServer implements AutoCloseable {
         private boolean upstreamXclient;
         private TrustedProxies trustedProxies = TrustedProxies.NONE;
         private Duration proxyHeaderTimeout = Duration.ofSeconds(5);
-        private javax.net.ssl.SSLContext clientTls;
+        private java.util.function.Supplier<javax.net.ssl.SSLContext> clientTls;
         private org.greylite.daemon.tls.TlsContexts.UpstreamTls upstreamTls;
         private RelaySettings relaySettings = RelaySettings.defaults("localhost");
         private Duration idleTimeout = Duration.ofMinutes(5);
@@ -306,7 +306,13 @@ public final class ProxyServer implements AutoCloseable {
 
         /** Offer clients STARTTLS with the certificate in {@code context}; null (the default) offers none. */
         public Builder clientTls(javax.net.ssl.SSLContext context) {
-            this.clientTls = context;
+            this.clientTls = context == null ? null : () -> context;
+            return this;
+        }
+
+        /** Offer clients STARTTLS with the certificate {@code certificate} gives when each session starts. */
+        public Builder clientTls(java.util.function.Supplier<javax.net.ssl.SSLContext> certificate) {
+            this.clientTls = certificate;
             return this;
         }
 

@@ -1,23 +1,20 @@
 package org.greylite.daemon;
 
 import java.nio.file.Path;
-import java.security.cert.X509Certificate;
-import java.time.Instant;
 import java.util.Locale;
-
-import javax.net.ssl.SSLContext;
 
 import org.greylite.daemon.tls.TlsContexts;
 import org.slf4j.Logger;
 
 /**
  * The TLS options as greylited uses them: {@code --tls-cert}/{@code --tls-key} toward clients,
- * {@code --upstream-tls}/{@code --upstream-tls-ca} toward the upstream. Read once, at start.
+ * {@code --upstream-tls}/{@code --upstream-tls-ca} toward the upstream. The certificate is read again on SIGHUP;
+ * the upstream's settings are read once, at start.
  *
- * @param client   the context for clients' STARTTLS, or null when no certificate is given
+ * @param client   the certificate for clients' STARTTLS, or null when none is given
  * @param upstream the upstream's TLS, or null when it stays in clear
  */
-record TlsSetup(SSLContext client, TlsContexts.UpstreamTls upstream) {
+record TlsSetup(ServerCertificate client, TlsContexts.UpstreamTls upstream) {
 
     /**
      * Checks and loads the files; logs what is offered.
@@ -29,18 +26,7 @@ record TlsSetup(SSLContext client, TlsContexts.UpstreamTls upstream) {
             throw new IllegalArgumentException("--tls-cert and --tls-key go together: give both to offer STARTTLS, "
                     + "or neither (" + (cert == null ? "--tls-key" : "--tls-cert") + " is set alone)");
         }
-        SSLContext client = null;
-        if (cert != null) {
-            TlsContexts.ServerTls server = TlsContexts.server(cert, key);
-            client = server.context();
-            X509Certificate c = server.certificate();
-            log.info("STARTTLS offered to clients, certificate {} valid until {}", c.getSubjectX500Principal().getName(),
-                    c.getNotAfter().toInstant());
-            if (c.getNotAfter().toInstant().isBefore(Instant.now())) {
-                log.warn("the certificate in {} expired on {}; clients that check it will refuse TLS", cert,
-                        c.getNotAfter().toInstant());
-            }
-        }
+        ServerCertificate client = cert == null ? null : ServerCertificate.load(cert, key, log);
         boolean startTls = switch (upstreamMode.trim().toLowerCase(Locale.ROOT)) {
             case "off" -> false;
             case "starttls" -> true;

@@ -1,10 +1,13 @@
 package org.greylite.daemon;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 
 import org.greylite.daemon.tls.TestCertificates;
@@ -60,6 +63,48 @@ class GreylitedTlsProcessTest {
             }
             String session = d.awaitLine("session end ", Duration.ofSeconds(10));
             assertTrue(session.contains(" tls=yes "), session);
+        }
+    }
+
+    @Test
+    void sighupPutsARenewedCertificateInForceForNewSessions() throws Exception {
+        TestCertificates.Pem renewed = TestCertificates.rsa(dir, "renewed");
+        Path cert = Files.copy(pem.cert(), dir.resolve("live-cert.pem"));
+        Path key = Files.copy(pem.key(), dir.resolve("live-key.pem"));
+        try (GreylitedProcess d = greylited("--tls-cert", cert.toString(), "--tls-key", key.toString()).start()) {
+            assertTrue(startTlsWith(d, pem.trustingContext()), "the first certificate");
+
+            Files.copy(renewed.cert(), cert, StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(renewed.key(), key, StandardCopyOption.REPLACE_EXISTING);
+            int before = d.log.size();
+            assertEquals(0, d.signal("HUP"));
+            d.awaitLine(before, "SIGHUP: reloading the rule files and the TLS certificate", Duration.ofSeconds(10));
+            d.awaitLine(before, "STARTTLS offered to clients", Duration.ofSeconds(10));
+            assertTrue(startTlsWith(d, renewed.trustingContext()), "the renewed certificate, without a restart");
+            assertFalse(startTlsWith(d, pem.trustingContext()), "the old one is gone");
+
+            Files.writeString(cert, "not a certificate");
+            before = d.log.size();
+            assertEquals(0, d.signal("HUP"));
+            d.awaitLine(before, "the TLS certificate cannot be read again", Duration.ofSeconds(10));
+            assertTrue(startTlsWith(d, renewed.trustingContext()), "a broken file leaves the certificate in use");
+        }
+    }
+
+    /** STARTTLS through greylited, trusting only what {@code trust} trusts; false when the handshake fails. */
+    private static boolean startTlsWith(GreylitedProcess d, javax.net.ssl.SSLContext trust) throws IOException {
+        try (RawClient c = new RawClient(d.address())) {
+            c.expect(220);
+            c.command("EHLO client.example", 250);
+            c.command("STARTTLS", 220);
+            try {
+                c.startTls(trust);
+            } catch (javax.net.ssl.SSLException e) {
+                return false;
+            }
+            c.command("EHLO client.example", 250);
+            c.command("QUIT", 221);
+            return true;
         }
     }
 
