@@ -857,8 +857,9 @@ public final class RelaySession {
             return;
         }
         summaryLogged = true;
+        String name = clientName();
         LOG.info("session end client={} ptr={} helo={} rcpt-accepted={} rcpt-refused={} messages={} bytes={} tls={} duration={}ms",
-                clientAddress, clientName().isEmpty() ? "-" : clientName(),
+                clientAddress, name.isEmpty() ? "-" : name,
                 helo.isEmpty() ? "-" : printable(helo),
                 rcptAccepted, rcptRefused, messages, clientBytes, clientTls.active() ? "yes" : "no",
                 (System.nanoTime() - startedNanos) / 1_000_000);

@@ -44,8 +44,9 @@ public interface RelayTransport {
      * before anything more is read from the client, starts TLS on its connection, then tells
      * {@link RelaySession#onClientTlsStarted()}. What the client sends from then on reaches the relay decrypted.
      * One call, so that the client's TLS hello, which follows the 220 at once, cannot be read in between.
+     * The relay calls it only when {@link #clientTlsAvailable()} is true; a transport without TLS never sees it.
      */
     default void startClientTls(byte[] ready) {
-        throw new UnsupportedOperationException("this transport cannot start TLS");
+        throw new IllegalStateException("STARTTLS started although clientTlsAvailable() is false");
     }
 }
