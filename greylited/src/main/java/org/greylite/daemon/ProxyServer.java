@@ -23,7 +23,6 @@ import org.apache.mina.core.session.IdleStatus;
 import org.apache.mina.core.session.IoSession;
 import org.apache.mina.transport.socket.nio.NioSession;
 import org.apache.mina.transport.socket.nio.NioSocketAcceptor;
-import org.apache.mina.transport.socket.nio.NioSocketConnector;
 import org.greylite.connect.AccessPolicy;
 import org.greylite.connect.AccessRule;
 import org.greylite.connect.PtrAwarePolicy;
@@ -55,7 +54,7 @@ public final class ProxyServer implements AutoCloseable {
     private final Builder cfg;
     private final IoProcessor<NioSession> processors;
     private final NioSocketAcceptor acceptor;
-    private final NioSocketConnector connector;
+    private final EagerSocketConnector connector;
     private final ScheduledExecutorService timers;
     private InetSocketAddress bound;
 
@@ -63,7 +62,7 @@ public final class ProxyServer implements AutoCloseable {
         this.cfg = b;
         this.processors = new RelayProcessorPool(b.ioThreads);
         this.acceptor = new NioSocketAcceptor(processors);
-        this.connector = new NioSocketConnector(processors);
+        this.connector = new EagerSocketConnector(processors);
         this.timers = Executors.newSingleThreadScheduledExecutor(daemonThreads("greylited-timer"));
 
         acceptor.setReuseAddress(true);

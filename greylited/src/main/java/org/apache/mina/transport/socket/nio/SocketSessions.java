@@ -1,0 +1,22 @@
+package org.apache.mina.transport.socket.nio;
+
+import java.nio.channels.SocketChannel;
+
+import org.apache.mina.core.service.IoProcessor;
+import org.apache.mina.core.service.IoService;
+
+/**
+ * greylited's one door into MINA's package: its TCP session class is not public, and greylited's own
+ * connector ({@code org.greylite.daemon.EagerSocketConnector}) must create sessions of it, exactly like
+ * MINA's connector does, for the I/O processors to serve them.
+ */
+public final class SocketSessions {
+
+    private SocketSessions() {
+    }
+
+    /** A TCP session of {@code service} on {@code channel}, served by {@code processor}. */
+    public static NioSession newSession(IoService service, IoProcessor<NioSession> processor, SocketChannel channel) {
+        return new NioSocketSession(service, processor, channel);
+    }
+}
