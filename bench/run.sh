@@ -41,6 +41,7 @@
 #   BENCH_PORT_BASE [27600] first loopback port to try; the next free ones are used
 #   BENCH_KEEP [0]          1 keeps the work directory (logs, greydbs, haproxy.cfg)
 #   BENCH_THROUGHPUT_JAVA_OPTS []  extra JVM options for the throughput greylited only (a profiler)
+#   BENCH_GREYLITED_ARGS []  extra options for the throughput greylited (for example --io-threads 2)
 #   BENCH_SYSCALLS [0]      1: also count each proxy's system calls per message (perf stat on the
 #                           raw_syscalls:sys_enter tracepoint; needs perf and the right to trace the proxy)
 #   JAVA_OPTS, LOGTHRESHOLD are passed to greylited as usual (bin/greylited sets the heap).
@@ -172,6 +173,9 @@ wait_listening() { # PORT PID WHAT: up to 60 s
 cpu_ticks() { # utime + stime of a process, all threads, in clock ticks
     awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
 }
+user_ticks() { # utime alone: the part of cpu_ticks spent outside the kernel
+    awk '{ print $14 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
 ctx_switches() { # voluntary + involuntary context switches of a process's threads (those alive now)
     cat "/proc/$1/task/"*/status 2>/dev/null | awk '/^(non)?voluntary_ctxt_switches:/ { n += $2 } END { print n + 0 }'
 }
@@ -269,7 +273,7 @@ wait_listening "$HAPROXY_PORT" "$HAPROXY_PID" haproxy
 # greylited for the throughput runs. --min-delay 0: the retry right after the first refusal passes.
 JAVA_OPTS="${JAVA_OPTS:-}${BENCH_THROUGHPUT_JAVA_OPTS:+ $BENCH_THROUGHPUT_JAVA_OPTS}" \
     "$GREYLITED" --listen "127.0.0.1:$GL_PORT" --upstream "127.0.0.1:$SINK_PORT" --db "$WORK/greylite.db" \
-    --min-delay 0 --idle-timeout 10m "${GL_DNS_ARGS[@]}" >"$WORK/greylited.log" 2>&1 &
+    --min-delay 0 --idle-timeout 10m "${GL_DNS_ARGS[@]}" ${BENCH_GREYLITED_ARGS:-} >"$WORK/greylited.log" 2>&1 &
 GL_PID=$!
 PIDS+=("$GL_PID")
 wait_listening "$GL_PORT" "$GL_PID" greylited
@@ -309,6 +313,7 @@ for (( r = 1; r <= ROUNDS; r++ )); do
     for path in direct haproxy greylited; do
         pid=${PID_OF[$path]}
         proxy0=0; [[ -n $pid ]] && proxy0=$(cpu_ticks "$pid")
+        user0=0; [[ -n $pid ]] && user0=$(user_ticks "$pid")
         ctx0=0; [[ -n $pid ]] && ctx0=$(ctx_switches "$pid")
         sink0=$(cpu_ticks "$SINK_PID")
         perf_pid=""
@@ -323,6 +328,7 @@ for (( r = 1; r <= ROUNDS; r++ )); do
             wait "$perf_pid" 2>/dev/null || true
         fi
         proxy1=0; [[ -n $pid ]] && proxy1=$(cpu_ticks "$pid")
+        user1=0; [[ -n $pid ]] && user1=$(user_ticks "$pid")
         ctx1=0; [[ -n $pid ]] && ctx1=$(ctx_switches "$pid")
         sink1=$(cpu_ticks "$SINK_PID")
         if (( rc != 0 || count != MESSAGES )); then
@@ -334,6 +340,7 @@ for (( r = 1; r <= ROUNDS; r++ )); do
         rate=$(awk -v n="$count" -v ns="$ns" 'BEGIN { printf "%.0f", n / (ns / 1e9) }')
         RATES[$path]+="$rate "
         proxy_ms=$(awk -v t=$(( proxy1 - proxy0 )) -v hz="$HZ" -v n="$count" 'BEGIN { printf "%.0f", t / hz * 1000 * 1000 / n }')
+        user_ms=$(awk -v t=$(( user1 - user0 )) -v hz="$HZ" -v n="$count" 'BEGIN { printf "%.0f", t / hz * 1000 * 1000 / n }')
         sink_ms=$(awk -v t=$(( sink1 - sink0 )) -v hz="$HZ" -v n="$count" 'BEGIN { printf "%.0f", t / hz * 1000 * 1000 / n }')
         switches=$(awk -v d=$(( ctx1 - ctx0 )) -v n="$count" 'BEGIN { printf "%.2f", d / n }')
         syscalls=-
@@ -346,9 +353,10 @@ for (( r = 1; r <= ROUNDS; r++ )); do
             CPUS[$path]+="$proxy_ms "
             SWITCHES[$path]+="$switches "
         fi
-        say "$(printf 'round %d  %-9s %6s msgs/s  %6.2f s  proxy CPU %4s ms/1000 msgs, %s context switches/msg%s  smtp-sink CPU %4s ms/1000 msgs' \
+        say "$(printf 'round %d  %-9s %6s msgs/s  %6.2f s  proxy CPU %4s ms/1000 msgs (user %s), %s context switches/msg%s  smtp-sink CPU %4s ms/1000 msgs' \
             "$r" "$path" "$rate" "$(awk -v ns="$ns" 'BEGIN { print ns / 1e9 }')" \
-            "$([[ -n $pid ]] && echo "$proxy_ms" || echo -)" "$([[ -n $pid ]] && echo "$switches" || echo -)" \
+            "$([[ -n $pid ]] && echo "$proxy_ms" || echo -)" "$([[ -n $pid ]] && echo "$user_ms" || echo -)" \
+            "$([[ -n $pid ]] && echo "$switches" || echo -)" \
             "$([[ $syscalls != - ]] && echo ", $syscalls syscalls/msg")" "$sink_ms")"
     done
 done
@@ -460,7 +468,7 @@ echo
 echo "greylited benchmark  $(date -u +%Y-%m-%dT%H:%MZ)  $(nproc) CPU(s), $(uname -r)"
 echo "settings: smtp-source -s $SESSIONS -m $MESSAGES (one session per message), $ROUNDS round(s) interleaved, warm-up $WARMUP;"
 echo "          smtp-sink -m 2000 backlog 1024; haproxy $(haproxy -v 2>/dev/null | awk 'NR == 1 { print $3 }') mode tcp, maxconn $HAPROXY_MAXCONN;"
-echo "          greylited --min-delay 0, client auto-whitelisted, PTR lookups $ptr_mode${JAVA_OPTS:+, JAVA_OPTS=$JAVA_OPTS}${BENCH_THROUGHPUT_JAVA_OPTS:+, throughput instance also $BENCH_THROUGHPUT_JAVA_OPTS}"
+echo "          greylited --min-delay 0, client auto-whitelisted, PTR lookups $ptr_mode${JAVA_OPTS:+, JAVA_OPTS=$JAVA_OPTS}${BENCH_THROUGHPUT_JAVA_OPTS:+, throughput instance also $BENCH_THROUGHPUT_JAVA_OPTS}${BENCH_GREYLITED_ARGS:+, options $BENCH_GREYLITED_ARGS}"
 echo "load average (1, 5, 15 min) around the throughput runs: $load_start at the start, $load_end at the end"
 echo "per round (msgs/s): direct ${RATES[direct]:-none}| haproxy ${RATES[haproxy]:-none}| greylited ${RATES[greylited]:-none}"
 (( failures == 0 )) || echo "FAILED runs: $failures (not counted; see the lines above)"

@@ -1,10 +1,12 @@
 package org.greylite.daemon;
 
+import java.io.ByteArrayOutputStream;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.util.Arrays;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -18,10 +20,12 @@ import ch.qos.logback.core.encoder.Encoder;
  * greylited's log appender: the lines logback's console appender would write to stderr, the same bytes in
  * the same order, written a batch at a time instead of one {@code write} per line. Under load greylited logs
  * two lines per message (the decision and the session summary), and a write per line cost more than
- * everything else the logging does.
+ * everything else the logging does. The lines are also laid out (time stamp, level, padding, bytes) by the
+ * thread that writes them, not by the I/O thread that logs them: what an event says is fixed when it is
+ * logged (its message with its arguments, its thread, its MDC), only its printing waits.
  *
  * <p>A line waits at most {@link #setLingerMillis linger} (100 ms by default) before it is written, less
- * when {@value #WRITE_AT} bytes have gathered. Warnings and errors are written at once, with whatever waits
+ * when {@value #WRITE_AT} lines have gathered. Warnings and errors are written at once, with whatever waits
  * before them, so a problem is never held back. When the JVM stops (SIGTERM, or any normal exit) the waiting
  * lines are written and every later one is written at once; logback's own stop writes them too. Only a
  * {@code kill -9} (or a crash of the JVM) can lose lines: those of the last {@code linger} at most. The
@@ -35,16 +39,16 @@ import ch.qos.logback.core.encoder.Encoder;
  */
 public final class BatchedStderrAppender extends UnsynchronizedAppenderBase<ILoggingEvent> {
 
-    /** Gathered bytes that are written without waiting any longer. */
-    static final int WRITE_AT = 32 * 1024;
+    /** Gathered lines that are written without waiting any longer. */
+    static final int WRITE_AT = 256;
 
     private Encoder<ILoggingEvent> encoder;
     private long lingerMillis = 100;
     private OutputStream out = new FileOutputStream(FileDescriptor.err);
 
     private final Object lock = new Object();
-    private byte[] pending = new byte[4096];
-    private int pendingLength;
+    private List<ILoggingEvent> pending = new ArrayList<>();
+    private ByteArrayOutputStream batch = new ByteArrayOutputStream(8192);
     private boolean writeScheduled;
     private boolean writeAtOnce; // the JVM is stopping: no more waiting
     private ScheduledExecutorService writer;
@@ -105,11 +109,11 @@ public final class BatchedStderrAppender extends UnsynchronizedAppenderBase<ILog
 
     @Override
     protected void append(ILoggingEvent event) {
-        byte[] line = encoder.encode(event); // outside the lock: logback's encoders are thread-safe
+        event.prepareForDeferredProcessing(); // the message, thread name and MDC of now, for a printing later
         boolean urgent = event.getLevel().isGreaterOrEqual(Level.WARN) || lingerMillis == 0;
         synchronized (lock) {
-            add(line);
-            if (urgent || writeAtOnce || pendingLength >= WRITE_AT) {
+            pending.add(event);
+            if (urgent || writeAtOnce || pending.size() >= WRITE_AT) {
                 writePending();
             } else if (!writeScheduled) {
                 writeScheduled = true;
@@ -133,27 +137,24 @@ public final class BatchedStderrAppender extends UnsynchronizedAppenderBase<ILog
         }
     }
 
-    private void add(byte[] line) {
-        if (pendingLength + line.length > pending.length) {
-            pending = Arrays.copyOf(pending, Math.max(pending.length * 2, pendingLength + line.length));
-        }
-        System.arraycopy(line, 0, pending, pendingLength, line.length);
-        pendingLength += line.length;
-    }
-
     private void writePending() {
-        if (pendingLength == 0) {
+        if (pending.isEmpty()) {
             return;
         }
         try {
-            out.write(pending, 0, pendingLength);
+            for (ILoggingEvent e : pending) {
+                batch.writeBytes(encoder.encode(e));
+            }
+            batch.writeTo(out);
             out.flush();
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
             addError("cannot write the log to stderr", e);
         } finally {
-            pendingLength = 0;
-            if (pending.length > 4 * WRITE_AT) {
-                pending = new byte[4096]; // a burst of long lines (stack traces) does not keep its buffer
+            pending = new ArrayList<>();
+            if (batch.size() > 256 * 1024) {
+                batch = new ByteArrayOutputStream(8192); // a burst of long lines (stack traces) does not keep its buffer
+            } else {
+                batch.reset();
             }
         }
     }

@@ -19,7 +19,14 @@ import ch.qos.logback.classic.spi.LoggingEvent;
 /** The batching appender writes the console appender's bytes, in order, and holds back nothing that matters. */
 class BatchedStderrAppenderTest {
 
-    private final LoggerContext context = new LoggerContext();
+    private final LoggerContext context = newContext();
+
+    /** As slf4j sets it up: with an MDC (an event captures it when it is logged). */
+    private static LoggerContext newContext() {
+        LoggerContext c = new LoggerContext();
+        c.setMDCAdapter(new ch.qos.logback.classic.util.LogbackMDCAdapter());
+        return c;
+    }
     private final List<String> writes = new ArrayList<>();
     private BatchedStderrAppender appender;
 
@@ -87,7 +94,8 @@ class BatchedStderrAppenderTest {
         appender(20);
         log(Level.INFO, "decision 1");
         log(Level.INFO, "decision 2");
-        while (writes().isEmpty()) {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (writes().isEmpty() && System.nanoTime() < deadline) {
             Thread.sleep(5); // the writer thread's turn
         }
         assertEquals(List.of("INFO  decision 1\nINFO  decision 2\n"), writes());
@@ -97,11 +105,11 @@ class BatchedStderrAppenderTest {
     void manyLinesAreWrittenWithoutWaiting() {
         appender(3_600_000);
         String line = "x".repeat(99); // 106 bytes with "INFO  " and the newline
-        int n = BatchedStderrAppender.WRITE_AT / 106 + 1;
+        int n = BatchedStderrAppender.WRITE_AT;
         for (int i = 0; i < n; i++) {
             log(Level.INFO, line);
         }
-        assertEquals(1, writes().size(), "written once " + BatchedStderrAppender.WRITE_AT + " bytes gathered");
+        assertEquals(1, writes().size(), "written once " + BatchedStderrAppender.WRITE_AT + " lines gathered");
         assertEquals(n * 106, writes().get(0).length());
     }
 
@@ -125,5 +133,28 @@ class BatchedStderrAppenderTest {
         }
         appender.stop();
         assertEquals(List.of(expected.toString(StandardCharsets.UTF_8)), writes());
+    }
+
+    @Test
+    void aLinePrintedLaterSaysWhatWasTrueWhenItWasLogged() throws Exception {
+        PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+        encoder.setContext(context);
+        encoder.setPattern("[%thread] %msg%n");
+        encoder.start();
+        appender = new BatchedStderrAppender();
+        appender.setContext(context);
+        appender.setEncoder(encoder);
+        appender.setLingerMillis(3_600_000);
+        appender.setOutputStream(recorder);
+        appender.start();
+        StringBuilder state = new StringBuilder("before");
+        Thread t = new Thread(() -> appender.doAppend(new LoggingEvent("x", context.getLogger("greylite.decision"),
+                Level.INFO, "state {}", null, new Object[] {state})), "greylited-io");
+        t.start();
+        t.join();
+        state.setLength(0);
+        state.append("after"); // changed before the line is printed
+        appender.stop();
+        assertEquals(List.of("[greylited-io] state before\n"), writes());
     }
 }

@@ -3,6 +3,7 @@ package org.greylite.greylist;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * What "the client" means in a triplet and on the auto-whitelist. Big senders retry from another
@@ -22,9 +23,23 @@ public final class ClientKeys {
     /** How a client address becomes a key. */
     public enum Mode { IP, NET, SMART }
 
+    /** Past this many remembered keys, the memory starts again empty (a flood of one-off clients). */
+    static final int MAX_REMEMBERED = 10_000;
+
     private final Mode mode;
     private final int ipv4Prefix;
     private final int ipv6Prefix;
+
+    /**
+     * Keys computed lately, by address and PTR name. A smart key costs microseconds (the dynamic-name test, the
+     * Public Suffix List), a network key an address copy and its printing; and they are asked for at every RCPT,
+     * by the same few busy senders most of the time. A key depends on nothing else, so a remembered one is never
+     * stale.
+     */
+    private final ConcurrentHashMap<NamedAddress, String> remembered = new ConcurrentHashMap<>();
+
+    private record NamedAddress(InetAddress address, String ptrName) {
+    }
 
     public ClientKeys(Mode mode, int ipv4Prefix, int ipv6Prefix) {
         if (ipv4Prefix < 1 || ipv4Prefix > 32 || ipv6Prefix < 1 || ipv6Prefix > 128) {
@@ -64,6 +79,22 @@ public final class ClientKeys {
      * domain in smart mode when the name allows, else as {@link #keyFor(InetAddress)}.
      */
     public String keyFor(InetAddress address, String ptrName) {
+        if (mode == Mode.IP) {
+            return keyFor(address); // as cheap as a look-up
+        }
+        NamedAddress client = new NamedAddress(address, ptrName == null ? "" : ptrName);
+        String key = remembered.get(client);
+        if (key == null) {
+            key = compute(address, client.ptrName());
+            if (remembered.size() >= MAX_REMEMBERED) {
+                remembered.clear();
+            }
+            remembered.put(client, key);
+        }
+        return key;
+    }
+
+    private String compute(InetAddress address, String ptrName) {
         if (mode == Mode.SMART && ptrName != null && !ptrName.isEmpty()) {
             InetAddress a = unmapped(address);
             if (!DynamicNames.looksDynamic(ptrName, a)) {

@@ -72,4 +72,27 @@ class ClientKeysTest {
         assertThrows(IllegalArgumentException.class, () -> new ClientKeys(ClientKeys.Mode.NET, 33, 64));
         assertThrows(IllegalArgumentException.class, () -> new ClientKeys(ClientKeys.Mode.NET, 24, 129));
     }
+
+    @Test
+    void aRememberedKeyIsTheOneForThatAddressAndThatName() throws Exception {
+        ClientKeys k = ClientKeys.smart();
+        InetAddress a = ip("192.0.2.7");
+        for (int i = 0; i < 3; i++) { // asked again: from memory, the same answers
+            assertEquals("google.com", k.keyFor(a, "mail-ot1-f41.google.com"));
+            assertEquals("example.org", k.keyFor(a, "mx.example.org"));
+            assertEquals("192.0.2.0/24", k.keyFor(a, ""));
+            assertEquals("192.0.2.0/24", k.keyFor(a, null));
+            assertEquals("192.0.2.0/24", k.keyFor(a, "192-0-2-7.dsl.example.net"));
+            assertEquals("198.51.100.0/24", k.keyFor(ip("198.51.100.9"), "192-0-2-7.dsl.example.net"));
+        }
+    }
+
+    @Test
+    void theMemoryStartsAgainPastItsBoundAndStillAnswersRight() throws Exception {
+        ClientKeys k = ClientKeys.networks();
+        for (int i = 0; i < ClientKeys.MAX_REMEMBERED + 10; i++) {
+            InetAddress a = InetAddress.getByAddress(new byte[] {10, (byte) (i >> 16), (byte) (i >> 8), (byte) i});
+            assertEquals("10." + ((i >> 16) & 0xff) + "." + ((i >> 8) & 0xff) + ".0/24", k.keyFor(a, "host.example.com"));
+        }
+    }
 }
