@@ -228,8 +228,8 @@ public final class Greylited implements Callable<Integer> {
     String stopGrace;
 
     @Option(names = "--io-threads", paramLabel = "N",
-            description = "Network threads, each carrying both connections of its sessions (default: half the cores, "
-                    + "at least 1).")
+            description = "Network threads, each carrying both connections of its sessions (default: one per core, "
+                    + "as HAProxy's; fewer leave more CPU to a mail server on the same host).")
     Integer ioThreads;
 
     @Option(names = "--whitelist-file", paramLabel = "FILE", split = "[\\s,]+", splitSynopsisLabel = ",",

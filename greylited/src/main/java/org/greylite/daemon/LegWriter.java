@@ -1,10 +1,15 @@
 package org.greylite.daemon;
 
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.List;
 
 import org.apache.mina.core.buffer.IoBuffer;
 import org.apache.mina.core.session.IoSession;
+import org.apache.mina.transport.socket.nio.NioSession;
+import org.apache.mina.transport.socket.nio.SocketSessions;
 import org.greylite.smtp.ByteQueue;
 
 /**
@@ -19,7 +24,11 @@ import org.greylite.smtp.ByteQueue;
  * encrypted as soon as it is written, so the close comes after it.
  *
  * <p>A leg that can never be under TLS (no certificate for clients, no {@code --upstream-tls}) needs none of
- * this: its writes go to MINA at once, without the copy and the lock.
+ * this: its writes go to MINA at once, without the copy and the lock. Better still, on the session's own I/O
+ * thread, with nothing of it waiting in MINA's queue, they go straight to the socket: MINA would only have
+ * queued the bytes, scheduled a flush and made that very {@code write} call a moment later on the same thread,
+ * then reported it through its filter chain. What the socket does not take at once (a reader that lags) goes to
+ * MINA after all, in order, and is counted in the {@linkplain #backlog backlog} as before.
  */
 final class LegWriter {
 
@@ -28,6 +37,9 @@ final class LegWriter {
 
     private final IoSession session;
     private final boolean direct;
+    /** The I/O processor of a direct leg in greylited's pool, whose thread may write to the socket itself; or null. */
+    private final SyscallSavingNioProcessor owner;
+    private final SocketChannel channel;
     private final ByteQueue waiting = new ByteQueue();
     private final List<Runnable> whenSent = new ArrayList<>();
     private boolean requestOutstanding;
@@ -37,14 +49,34 @@ final class LegWriter {
     LegWriter(IoSession session, boolean tlsPossible) {
         this.session = session;
         this.direct = !tlsPossible;
+        SyscallSavingNioProcessor p = direct ? RelayProcessorPool.processorOf(session) : null;
+        this.owner = p != null && session instanceof NioSession ? p : null;
+        this.channel = owner != null ? SocketSessions.channel((NioSession) session) : null;
     }
 
     void write(byte[] bytes) {
-        if (direct) {
-            session.write(IoBuffer.wrap(bytes));
-        } else {
+        if (!direct) {
             write(bytes, null);
+            return;
         }
+        ByteBuffer b = ByteBuffer.wrap(bytes);
+        if (owner != null && owner.inIoThread() && nothingQueued()) {
+            try {
+                channel.write(b);
+            } catch (IOException e) {
+                // Left to MINA: the same write fails there, and the session closes through its usual path.
+            }
+            if (!b.hasRemaining()) {
+                return;
+            }
+        }
+        session.write(IoBuffer.wrap(b));
+    }
+
+    /** Nothing of this session waits in MINA's queue or is being written by it, and it is not closing. */
+    private boolean nothingQueued() {
+        return !session.isClosing() && session.getCurrentWriteRequest() == null
+                && session.getWriteRequestQueue().isEmpty(session);
     }
 
     /**

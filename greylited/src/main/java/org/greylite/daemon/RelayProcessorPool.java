@@ -48,6 +48,14 @@ final class RelayProcessorPool implements IoProcessor<NioSession> {
         }
     }
 
+    /**
+     * The processor {@code session} is on (or will be added to, once {@link #placeWith placed}); null when it is
+     * not in a pool of this kind.
+     */
+    static SyscallSavingNioProcessor processorOf(IoSession session) {
+        return (SyscallSavingNioProcessor) session.getAttribute(PROCESSOR);
+    }
+
     private SyscallSavingNioProcessor processor(NioSession session) {
         SyscallSavingNioProcessor p = (SyscallSavingNioProcessor) session.getAttribute(PROCESSOR);
         if (p == null) {

@@ -418,6 +418,42 @@ class ProxyEndToEndTest {
         }
     }
 
+    @Test
+    void aLargeMessageToAnUpstreamThatReadsLateArrivesWhole() throws Exception {
+        // The proxy's first writes fill the socket; the rest waits in MINA's queue until the upstream reads, and
+        // every later write must queue behind it: the message arrives whole and in order.
+        upstream.readDelayInDataMillis = 1500;
+        pass("a@example.org", "b@example.com");
+        ByteArrayOutputStream m = new ByteArrayOutputStream();
+        java.util.Random random = new java.util.Random(42);
+        byte[] line = new byte[900];
+        for (int i = 0; i < 9000; i++) { // about 8 MB, in lines the client sends one by one
+            for (int j = 0; j < line.length; j++) {
+                line[j] = (byte) ('a' + random.nextInt(26));
+            }
+            if (i % 7 == 0) {
+                line[0] = '.';
+                line[1] = '.'; // a dot-stuffed line
+            }
+            m.writeBytes(line);
+            m.writeBytes(new byte[] {'\r', '\n'});
+        }
+        m.writeBytes(".\r\n".getBytes(StandardCharsets.US_ASCII));
+        byte[] body = m.toByteArray();
+        try (RawClient c = proxy.client().hello()) {
+            c.command("MAIL FROM:<a@example.org>", 250);
+            c.command("RCPT TO:<b@example.com>", 250);
+            c.command("DATA", 354);
+            for (int off = 0; off < body.length; off += 902) {
+                c.send(Arrays.copyOfRange(body, off, Math.min(body.length, off + 902)));
+            }
+            c.expect(250);
+            c.command("QUIT", 221);
+        }
+        assertEquals(1, upstream.messages.size());
+        assertArrayEquals(body, upstream.messages.get(0), "the message must reach the upstream byte for byte");
+    }
+
     static void waitFor(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (!condition.getAsBoolean()) {

@@ -30,6 +30,8 @@ final class ScriptedUpstream implements AutoCloseable {
             + "250-AUTH PLAIN\r\n250-XCLIENT NAME ADDR HELO\r\n250 ENHANCEDSTATUSCODES";
     volatile String greeting = "220 upstream.test ESMTP scripted";
     volatile boolean stallInData;
+    /** After 354, wait this long before reading the message (a slow reader), then read it all. */
+    volatile long readDelayInDataMillis;
     /** Read a PROXY protocol header (v1 line or v2 binary) before the greeting, as Postfix does when configured. */
     volatile boolean expectProxyHeader;
     final List<byte[]> proxyHeaders = new CopyOnWriteArrayList<>();
@@ -68,7 +70,7 @@ final class ScriptedUpstream implements AutoCloseable {
     }
 
     private void serve(Socket s) {
-        try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
+        try (s; InputStream in = new java.io.BufferedInputStream(s.getInputStream()); OutputStream out = s.getOutputStream()) {
             if (expectProxyHeader) {
                 proxyHeaders.add(readProxyHeader(in));
             }
@@ -100,6 +102,7 @@ final class ScriptedUpstream implements AutoCloseable {
                             Thread.sleep(60_000);
                             return;
                         }
+                        Thread.sleep(readDelayInDataMillis);
                         byte[] msg = readMessage(in);
                         if (msg == null) {
                             abandonedMessages.incrementAndGet();

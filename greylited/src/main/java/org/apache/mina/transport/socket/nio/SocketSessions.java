@@ -8,7 +8,8 @@ import org.apache.mina.core.service.IoService;
 /**
  * greylited's one door into MINA's package: its TCP session class is not public, and greylited's own
  * connector ({@code org.greylite.daemon.EagerSocketConnector}) must create sessions of it, exactly like
- * MINA's connector does, for the I/O processors to serve them.
+ * MINA's connector does, for the I/O processors to serve them; and a session's channel is not public either,
+ * which greylited writes to directly from the session's own I/O thread ({@code org.greylite.daemon.LegWriter}).
  */
 public final class SocketSessions {
 
@@ -18,5 +19,10 @@ public final class SocketSessions {
     /** A TCP session of {@code service} on {@code channel}, served by {@code processor}. */
     public static NioSession newSession(IoService service, IoProcessor<NioSession> processor, SocketChannel channel) {
         return new NioSocketSession(service, processor, channel);
+    }
+
+    /** The socket of a TCP session (of {@link #newSession}, or of MINA's own acceptor or connector). */
+    public static SocketChannel channel(NioSession session) {
+        return (SocketChannel) session.getChannel();
     }
 }
