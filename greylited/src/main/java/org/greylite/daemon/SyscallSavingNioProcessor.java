@@ -1,5 +1,10 @@
 package org.greylite.daemon;
 
+import java.io.IOException;
+import java.nio.channels.ByteChannel;
+import java.nio.channels.SelectionKey;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -8,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.mina.core.buffer.IoBuffer;
 import org.apache.mina.transport.socket.nio.NioProcessor;
 import org.apache.mina.transport.socket.nio.NioSession;
+import org.apache.mina.transport.socket.nio.SocketSessions;
 
 /**
  * MINA's NIO processor, without the system calls that find nothing to do. Each one runs on a thread of its
@@ -26,6 +32,13 @@ import org.apache.mina.transport.socket.nio.NioSession;
  * processor's own thread asks (a relay answering on the thread that read the command), nobody is asleep:
  * the work is queued and the loop reaches it after the current step. The request then only makes the next
  * select a {@code selectNow()}, which is what the wake-up would have made of it, without the two calls.
+ *
+ * <p><b>Sockets closed once the selector has let go of them.</b> MINA closes a finished session's socket
+ * right after cancelling its selection key, while the selector still holds it. The JDK cannot close a socket
+ * a selector holds, so it asks for {@code SO_LINGER} and sends a {@code shutdown} to give the peer its
+ * end of stream at once, and leaves the close to the next select: two more calls per socket, four per relayed
+ * message. Here the socket is closed just after that next select, which then does not block: the peer gets
+ * its end of stream a moment later from the {@code close} itself, and no call is made for nothing.
  */
 final class SyscallSavingNioProcessor extends NioProcessor {
 
@@ -42,6 +55,9 @@ final class SyscallSavingNioProcessor extends NioProcessor {
     private boolean selectNowNext;
 
     private final ExecutorService executor;
+
+    /** Sockets of finished sessions whose keys are cancelled: closed after the next select. Own thread only. */
+    private final List<ByteChannel> closeAfterSelect = new ArrayList<>();
 
     private SyscallSavingNioProcessor(ThreadPoolExecutor executor) {
         super(executor);
@@ -102,15 +118,52 @@ final class SyscallSavingNioProcessor extends NioProcessor {
 
     @Override
     protected int select(long timeout) throws Exception {
-        if (selectNowNext) {
-            selectNowNext = false;
-            selectorLock.readLock().lock();
+        try {
+            if (selectNowNext) {
+                selectNowNext = false;
+                selectorLock.readLock().lock();
+                try {
+                    return selector.selectNow();
+                } finally {
+                    selectorLock.readLock().unlock();
+                }
+            }
+            return super.select(timeout);
+        } finally {
+            closeDeregistered(); // the select has removed the cancelled keys from the selector
+        }
+    }
+
+    @Override
+    protected void destroy(NioSession session) throws Exception {
+        SelectionKey key = SocketSessions.selectionKey(session);
+        if (key == null || !inIoThread()) {
+            super.destroy(session);
+            return;
+        }
+        key.cancel();
+        ByteChannel channel = SocketSessions.channel(session);
+        if (channel.isOpen()) {
+            closeAfterSelect.add(channel);
+            wakeupCalled.set(true); // an empty selectNow that follows is not a spinning selector
+            selectNowNext = true;
+        }
+    }
+
+    @Override
+    protected void doDispose() throws Exception {
+        super.doDispose(); // closing the selector lets go of every key
+        closeDeregistered();
+    }
+
+    private void closeDeregistered() {
+        for (ByteChannel channel : closeAfterSelect) {
             try {
-                return selector.selectNow();
-            } finally {
-                selectorLock.readLock().unlock();
+                channel.close();
+            } catch (IOException e) {
+                // Nothing to tell anyone: the session is over, and the descriptor is released all the same.
             }
         }
-        return super.select(timeout);
+        closeAfterSelect.clear();
     }
 }

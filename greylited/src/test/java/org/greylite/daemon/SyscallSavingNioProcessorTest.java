@@ -2,6 +2,7 @@ package org.greylite.daemon;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -25,6 +26,8 @@ import org.junit.jupiter.api.Test;
  * The processor that skips the empty read after a short one loses no byte and no end of stream: an echo
  * server on it gives back exactly what a client on a real socket sent, in chunks of every size (short reads,
  * reads that fill the buffer, bytes that arrive while the processor is busy), and sees the client's FIN.
+ * A session the server closes gives the client its end of stream at once (not at the processor's next
+ * one-second wake-up), and its socket is really closed.
  */
 class SyscallSavingNioProcessorTest {
 
@@ -88,6 +91,52 @@ class SyscallSavingNioProcessorTest {
             s.shutdownOutput();
             assertArrayEquals(sent.toByteArray(), echoed.get(30, TimeUnit.SECONDS));
             assertEquals(sent.size(), inputClosed.get(10, TimeUnit.SECONDS));
+        }
+    }
+
+    @Test
+    void aSessionTheServerClosesEndsAtOnceAndReleasesItsSocket() throws Exception {
+        NioSocketAcceptor closer = new NioSocketAcceptor(processors);
+        closer.setHandler(new IoHandlerAdapter() {
+            @Override
+            public void messageReceived(IoSession session, Object message) {
+                session.write(IoBuffer.wrap("221 bye\r\n".getBytes()));
+                session.closeOnFlush();
+            }
+        });
+        closer.bind(new InetSocketAddress("127.0.0.1", 0));
+        try {
+            talkAndWaitForTheEnd(closer.getLocalAddress()); // the processor's thread and classes are ready
+            long filesBefore = openFiles();
+            int sessions = 200;
+            long start = System.nanoTime();
+            for (int i = 0; i < sessions; i++) {
+                assertEquals("221 bye\r\n", talkAndWaitForTheEnd(closer.getLocalAddress()));
+                // Were the sockets closed only when the processor wakes up by itself (once a second, the
+                // processor having nothing else to do), these sessions would take 200 seconds.
+                long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start);
+                assertTrue(seconds < 60, "the clients waited for their end of stream: " + i + " sessions in " + seconds + " s");
+            }
+            long leaked = openFiles() - filesBefore;
+            assertTrue(leaked < 10, "sockets left open: " + leaked);
+        } finally {
+            closer.dispose(true);
+        }
+    }
+
+    /** Sends a line and reads what comes back until the end of the stream. */
+    private static String talkAndWaitForTheEnd(InetSocketAddress server) throws IOException {
+        try (Socket s = new Socket()) {
+            s.connect(server, 5000);
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write("QUIT\r\n".getBytes());
+            return new String(readAll(s));
+        }
+    }
+
+    private static long openFiles() throws IOException {
+        try (java.util.stream.Stream<java.nio.file.Path> fds = java.nio.file.Files.list(java.nio.file.Path.of("/proc/self/fd"))) {
+            return fds.count();
         }
     }
 
