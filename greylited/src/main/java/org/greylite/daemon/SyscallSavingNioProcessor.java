@@ -27,11 +27,16 @@ import org.apache.mina.transport.socket.nio.SocketSessions;
  * The alternative, a per-session "drained" flag, would need a session attribute; MINA hands the same buffer
  * to the read that follows, so the buffer itself tells the two reads of one round apart from any other.
  *
- * <p><b>No wake-up call to itself.</b> MINA wakes the selector up for every write, close and new session,
- * from whichever thread: a write to an eventfd, and a read to drain it after the next select. When the
- * processor's own thread asks (a relay answering on the thread that read the command), nobody is asleep:
- * the work is queued and the loop reaches it after the current step. The request then only makes the next
- * select a {@code selectNow()}, which is what the wake-up would have made of it, without the two calls.
+ * <p><b>No wake-up call to a thread that is awake.</b> MINA wakes the selector up for every write, close and
+ * new session, from whichever thread: a write to an eventfd, and a read to drain it after the next select.
+ * But MINA's loop takes every kind of queued work (new sessions, writes, closes) at each turn, so only a loop
+ * asleep in a select needs waking. When the processor's own thread asks (a relay answering on the thread that
+ * read the command), nobody is asleep; when another thread asks (the acceptor with a new client, the greydb
+ * thread with a decision) while the loop is busy, the loop will reach the work before it sleeps again. Either
+ * request then only makes the next select a {@code selectNow()}, which is what the wake-up would have made of
+ * it, without the two calls. The eventfd is written only when the loop may be in a blocking select: the loop
+ * says so ({@link #mayBlock}) before it looks for requests ({@link #workQueued}), and a requesting thread
+ * queues its work and says so before it looks at the loop, so one of the two always sees the other.
  *
  * <p><b>Sockets closed once the selector has let go of them.</b> MINA closes a finished session's socket
  * right after cancelling its selection key, while the selector still holds it. The JDK cannot close a socket
@@ -53,6 +58,12 @@ final class SyscallSavingNioProcessor extends NioProcessor {
 
     /** The own thread asked for a wake-up: the next select must not block. Only that thread uses it. */
     private boolean selectNowNext;
+
+    /** The loop is in a select that may block, or about to enter one: another thread must wake it up. */
+    private volatile boolean mayBlock;
+
+    /** Another thread has queued work for the loop since its last select: the next select must not block. */
+    private volatile boolean workQueued;
 
     private final ExecutorService executor;
 
@@ -109,9 +120,11 @@ final class SyscallSavingNioProcessor extends NioProcessor {
     @Override
     protected void wakeup() {
         if (inIoThread()) {
-            wakeupCalled.set(true); // as the real wake-up: an empty select that follows is not a spinning selector
             selectNowNext = true;
-        } else {
+            return;
+        }
+        workQueued = true; // after the work itself was queued (MINA queues, then wakes)
+        if (mayBlock) {
             super.wakeup();
         }
     }
@@ -121,16 +134,29 @@ final class SyscallSavingNioProcessor extends NioProcessor {
         try {
             if (selectNowNext) {
                 selectNowNext = false;
-                selectorLock.readLock().lock();
-                try {
-                    return selector.selectNow();
-                } finally {
-                    selectorLock.readLock().unlock();
-                }
+                return selectNow();
+            }
+            mayBlock = true;
+            if (workQueued) {
+                return selectNow();
             }
             return super.select(timeout);
         } finally {
+            // Work queued from now on is taken after this select or flagged for the next one.
+            mayBlock = false;
+            workQueued = false;
             closeDeregistered(); // the select has removed the cancelled keys from the selector
+        }
+    }
+
+    /** A select that does not block, asked for instead of a wake-up. */
+    private int selectNow() throws IOException {
+        wakeupCalled.set(true); // as after a real wake-up: an empty select here is not a spinning selector
+        selectorLock.readLock().lock();
+        try {
+            return selector.selectNow();
+        } finally {
+            selectorLock.readLock().unlock();
         }
     }
 
@@ -145,7 +171,6 @@ final class SyscallSavingNioProcessor extends NioProcessor {
         ByteChannel channel = SocketSessions.channel(session);
         if (channel.isOpen()) {
             closeAfterSelect.add(channel);
-            wakeupCalled.set(true); // an empty selectNow that follows is not a spinning selector
             selectNowNext = true;
         }
     }

@@ -27,7 +27,8 @@ import org.junit.jupiter.api.Test;
  * server on it gives back exactly what a client on a real socket sent, in chunks of every size (short reads,
  * reads that fill the buffer, bytes that arrive while the processor is busy), and sees the client's FIN.
  * A session the server closes gives the client its end of stream at once (not at the processor's next
- * one-second wake-up), and its socket is really closed.
+ * one-second wake-up), and its socket is really closed. Work another thread hands the processor while it
+ * sleeps in a select (a new session from the acceptor, a reply written by another thread) wakes it up.
  */
 class SyscallSavingNioProcessorTest {
 
@@ -121,6 +122,36 @@ class SyscallSavingNioProcessorTest {
             assertTrue(leaked < 10, "sockets left open: " + leaked);
         } finally {
             closer.dispose(true);
+        }
+    }
+
+    @Test
+    void aReplyWrittenByAnotherThreadWakesTheSleepingProcessor() throws Exception {
+        java.util.concurrent.ScheduledExecutorService other = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        NioSocketAcceptor later = new NioSocketAcceptor(processors);
+        later.setHandler(new IoHandlerAdapter() {
+            @Override
+            public void messageReceived(IoSession session, Object message) {
+                // As the greydb thread answers a RCPT: a moment later, when the processor is asleep again.
+                other.schedule(() -> session.write(IoBuffer.wrap("250 ok\r\n".getBytes())), 5, TimeUnit.MILLISECONDS);
+            }
+        });
+        later.bind(new InetSocketAddress("127.0.0.1", 0));
+        try (Socket s = new Socket()) {
+            s.connect(later.getLocalAddress(), 5000);
+            s.setSoTimeout(10_000);
+            java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream()));
+            long start = System.nanoTime();
+            for (int i = 0; i < 100; i++) {
+                s.getOutputStream().write("RCPT TO:<a@example.org>\r\n".getBytes());
+                assertEquals("250 ok", in.readLine());
+                // A reply that waited for the processor's own wake-up (once a second) would take 100 s in all.
+                long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start);
+                assertTrue(seconds < 40, "replies waited for the processor: " + i + " replies in " + seconds + " s");
+            }
+        } finally {
+            later.dispose(true);
+            other.shutdownNow();
         }
     }
 
