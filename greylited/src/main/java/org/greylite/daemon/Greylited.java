@@ -132,6 +132,11 @@ public final class Greylited implements Callable<Integer> {
                     + "(default $GREYLITE_WHITELIST_LIFETIME, else 36d).")
     String whitelistLifetime;
 
+    @Option(names = "--whitelist-memory", paramLabel = "DURATION",
+            description = "A client the greydb found on the whitelist is answered from memory for this long, "
+                    + "500ms or 2s say, without asking the greydb again (default 1s); 0 asks it at every RCPT.")
+    String whitelistMemory;
+
     @Option(names = "--greet-delay", paramLabel = "MS",
             description = "Hold the greeting this long, without connecting upstream; 0 disables "
                     + "(default: $GREETDELAY if set: its value if a positive integer, else 6000; otherwise 0).")
@@ -557,7 +562,9 @@ public final class Greylited implements Callable<Integer> {
                 duration(minDelay, "GREYLITE_MIN_DELAY", GreylistSettings.DEFAULT_MIN_DELAY),
                 duration(retryWindow, "GREYLITE_RETRY_WINDOW", GreylistSettings.DEFAULT_RETRY_WINDOW),
                 duration(whitelistLifetime, "GREYLITE_WHITELIST_LIFETIME", GreylistSettings.DEFAULT_WHITELIST_LIFETIME),
-                keys, !failClosed);
+                keys, !failClosed)
+                .withWhitelistMemory(whitelistMemory == null ? GreylistSettings.DEFAULT_WHITELIST_MEMORY
+                        : millisOrDuration(whitelistMemory, "--whitelist-memory"));
     }
 
     private Duration duration(String flag, String variable, Duration fallback) {

@@ -48,6 +48,7 @@ final class GreylitedOptions {
             Map.entry("min-delay", env(Stage.GREYLISTING, "GREYLITE_MIN_DELAY")),
             Map.entry("retry-window", env(Stage.GREYLISTING, "GREYLITE_RETRY_WINDOW")),
             Map.entry("whitelist-lifetime", env(Stage.GREYLISTING, "GREYLITE_WHITELIST_LIFETIME")),
+            Map.entry("whitelist-memory", of(Stage.GREYLISTING)),
             Map.entry("client-key", of(Stage.GREYLISTING)),
             Map.entry("greylist-reply", of(Stage.GREYLISTING)),
             Map.entry("whitelist-file", of(Stage.GREYLISTING)),

@@ -219,4 +219,18 @@ class GreylitedCommandTest {
         assertEquals(GreylitedCommand.USAGE, r.status());
         assertTrue(r.err().startsWith("--accept-proxy-protocol: bad prefix length in '192.0.2.0/33'"), r.err());
     }
+
+    @Test
+    void theWhitelistMemoryIsADurationAndZeroTurnsItOff() {
+        Run r = run(Map.of(), "--print-config");
+        assertEquals(java.time.Duration.ofSeconds(1), r.app().greylistSettings().whitelistMemory(), "the default");
+        r = run(Map.of(), "--print-config", "--whitelist-memory", "0");
+        assertEquals(java.time.Duration.ZERO, r.app().greylistSettings().whitelistMemory());
+        r = run(Map.of(), "--print-config", "--whitelist-memory", "250ms");
+        assertEquals(java.time.Duration.ofMillis(250), r.app().greylistSettings().whitelistMemory());
+        Run bad = run(Map.of(), "--print-config", "--whitelist-memory", "soon");
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> bad.app().greylistSettings());
+        assertTrue(e.getMessage().startsWith("--whitelist-memory: "), e.getMessage());
+    }
 }

@@ -110,6 +110,6 @@ public final class Environment {
                 duration(env, "GREYLITE_MIN_DELAY", base.minDelay()),
                 duration(env, "GREYLITE_RETRY_WINDOW", base.retryWindow()),
                 duration(env, "GREYLITE_WHITELIST_LIFETIME", base.whitelistLifetime()),
-                keys, base.failOpen(), base.normalizeSenders(), base.exemptRecipients());
+                keys, base.failOpen(), base.normalizeSenders(), base.exemptRecipients(), base.whitelistMemory());
     }
 }

@@ -15,27 +15,35 @@ import java.util.Objects;
  *                          ({@link SenderNormalizer}), so tagged retries match their first attempt
  * @param exemptRecipients  local parts never greylisted, in any domain (lower case): by default
  *                          postmaster (RFC 5321 4.5.1) and abuse (RFC 2142), which must always reach a human
+ * @param whitelistMemory   how long a client the greydb found on the whitelist is answered from memory without
+ *                          asking again ({@link RecentWhitelist}); zero asks the greydb at every RCPT
  */
 public record GreylistSettings(Duration minDelay, Duration retryWindow, Duration whitelistLifetime,
                                ClientKeys clientKeys, boolean failOpen, boolean normalizeSenders,
-                               java.util.Set<String> exemptRecipients) {
+                               java.util.Set<String> exemptRecipients, Duration whitelistMemory) {
 
     public static final java.util.Set<String> DEFAULT_EXEMPT_RECIPIENTS = java.util.Set.of("postmaster", "abuse");
 
     public GreylistSettings(Duration minDelay, Duration retryWindow, Duration whitelistLifetime,
                             ClientKeys clientKeys, boolean failOpen) {
-        this(minDelay, retryWindow, whitelistLifetime, clientKeys, failOpen, true, DEFAULT_EXEMPT_RECIPIENTS);
+        this(minDelay, retryWindow, whitelistLifetime, clientKeys, failOpen, true, DEFAULT_EXEMPT_RECIPIENTS,
+                DEFAULT_WHITELIST_MEMORY);
     }
 
     public static final Duration DEFAULT_MIN_DELAY = Duration.ofMinutes(5);
     public static final Duration DEFAULT_RETRY_WINDOW = Duration.ofHours(24);
     public static final Duration DEFAULT_WHITELIST_LIFETIME = Duration.ofDays(36);
+    public static final Duration DEFAULT_WHITELIST_MEMORY = Duration.ofSeconds(1);
 
     public GreylistSettings {
         Objects.requireNonNull(minDelay, "minDelay");
         Objects.requireNonNull(retryWindow, "retryWindow");
         Objects.requireNonNull(whitelistLifetime, "whitelistLifetime");
         Objects.requireNonNull(clientKeys, "clientKeys");
+        Objects.requireNonNull(whitelistMemory, "whitelistMemory");
+        if (whitelistMemory.isNegative()) {
+            throw new IllegalArgumentException("whitelist-memory must not be negative: " + Durations.format(whitelistMemory));
+        }
         exemptRecipients = exemptRecipients == null ? java.util.Set.of() : java.util.Set.copyOf(exemptRecipients);
         if (retryWindow.compareTo(minDelay) <= 0) {
             throw new IllegalArgumentException("retry-window (" + Durations.format(retryWindow)
@@ -49,30 +57,35 @@ public record GreylistSettings(Duration minDelay, Duration retryWindow, Duration
     }
 
     public GreylistSettings withMinDelay(Duration d) {
-        return new GreylistSettings(d, retryWindow, whitelistLifetime, clientKeys, failOpen, normalizeSenders, exemptRecipients);
+        return new GreylistSettings(d, retryWindow, whitelistLifetime, clientKeys, failOpen, normalizeSenders, exemptRecipients, whitelistMemory);
     }
 
     public GreylistSettings withRetryWindow(Duration d) {
-        return new GreylistSettings(minDelay, d, whitelistLifetime, clientKeys, failOpen, normalizeSenders, exemptRecipients);
+        return new GreylistSettings(minDelay, d, whitelistLifetime, clientKeys, failOpen, normalizeSenders, exemptRecipients, whitelistMemory);
     }
 
     public GreylistSettings withWhitelistLifetime(Duration d) {
-        return new GreylistSettings(minDelay, retryWindow, d, clientKeys, failOpen, normalizeSenders, exemptRecipients);
+        return new GreylistSettings(minDelay, retryWindow, d, clientKeys, failOpen, normalizeSenders, exemptRecipients, whitelistMemory);
     }
 
     public GreylistSettings withClientKeys(ClientKeys k) {
-        return new GreylistSettings(minDelay, retryWindow, whitelistLifetime, k, failOpen, normalizeSenders, exemptRecipients);
+        return new GreylistSettings(minDelay, retryWindow, whitelistLifetime, k, failOpen, normalizeSenders, exemptRecipients, whitelistMemory);
     }
 
     public GreylistSettings withNormalizeSenders(boolean on) {
-        return new GreylistSettings(minDelay, retryWindow, whitelistLifetime, clientKeys, failOpen, on, exemptRecipients);
+        return new GreylistSettings(minDelay, retryWindow, whitelistLifetime, clientKeys, failOpen, on, exemptRecipients, whitelistMemory);
     }
 
     public GreylistSettings withExemptRecipients(java.util.Set<String> localParts) {
-        return new GreylistSettings(minDelay, retryWindow, whitelistLifetime, clientKeys, failOpen, normalizeSenders, localParts);
+        return new GreylistSettings(minDelay, retryWindow, whitelistLifetime, clientKeys, failOpen, normalizeSenders, localParts, whitelistMemory);
     }
 
     public GreylistSettings withFailOpen(boolean open) {
-        return new GreylistSettings(minDelay, retryWindow, whitelistLifetime, clientKeys, open, normalizeSenders, exemptRecipients);
+        return new GreylistSettings(minDelay, retryWindow, whitelistLifetime, clientKeys, open, normalizeSenders, exemptRecipients, whitelistMemory);
+    }
+
+    public GreylistSettings withWhitelistMemory(Duration d) {
+        return new GreylistSettings(minDelay, retryWindow, whitelistLifetime, clientKeys, failOpen, normalizeSenders,
+                exemptRecipients, d);
     }
 }

@@ -64,14 +64,11 @@ public final class Greylister {
         Duration hundredth = settings.whitelistLifetime().dividedBy(100);
         this.renewAfter = hundredth.compareTo(Duration.ofHours(1)) < 0 ? hundredth : Duration.ofHours(1);
         this.adminLists = new AdminLists(store, ADMIN_LIST_REFRESH);
-        this.recentlyWhitelisted = new RecentWhitelist(RECENT_WHITELIST);
+        this.recentlyWhitelisted = new RecentWhitelist(settings.whitelistMemory());
     }
 
     /** How stale the in-memory copy of the administrators' white- and blacklists may get. */
     static final Duration ADMIN_LIST_REFRESH = Duration.ofSeconds(5);
-
-    /** How long a client the greydb found on the whitelist is taken as whitelisted without asking again. */
-    static final Duration RECENT_WHITELIST = Duration.ofSeconds(1);
 
     public GreylistSettings settings() {
         return settings;
@@ -89,7 +86,7 @@ public final class Greylister {
      * null when the greydb must be asked (then call {@link #decide}, off the network threads). Never blocks:
      * a network thread may call it. It answers what {@link #decide} would, up to the staleness of the copies
      * in memory: the administrators' lists ({@link #ADMIN_LIST_REFRESH}, as for {@code decide}) and the
-     * clients the greydb said were whitelisted, remembered {@link #RECENT_WHITELIST} (see {@link RecentWhitelist}).
+     * clients the greydb said were whitelisted, remembered {@link GreylistSettings#whitelistMemory} (see {@link RecentWhitelist}).
      */
     public Verdict decideFromMemory(RcptRequest request) {
         String key = settings.clientKeys().keyFor(request.client(), request.facts().ptrName());

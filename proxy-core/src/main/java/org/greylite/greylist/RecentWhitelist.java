@@ -33,6 +33,9 @@ final class RecentWhitelist {
 
     /** The greydb has just said, at {@code now}, that {@code key} is on the whitelist. */
     void remember(String key, Instant now) {
+        if (ttl.isZero()) {
+            return; // remembering is off: the greydb is asked at every RCPT
+        }
         if (confirmedAt.size() >= MAX_KEYS) {
             confirmedAt.values().removeIf(at -> !fresh(at, now));
             if (confirmedAt.size() >= MAX_KEYS) {

@@ -711,6 +711,28 @@ class GreylisterTest {
     }
 
     @Test
+    void theMemoryOfWhitelistHitsLastsAsLongAsTheSettingsSayAndZeroTurnsItOff() {
+        EverybodyWhitelisted greydb = new EverybodyWhitelisted();
+        Greylister longer = new Greylister(greydb, SuspicionPolicy.NONE,
+                GreylistSettings.defaults().withWhitelistMemory(Duration.ofSeconds(3)), clock, (r, v) -> told.add(v));
+        assertVerdict(Action.ACCEPT, Reason.WHITELISTED, longer.decide(rcpt("192.0.2.7", "a@x", "b@y")));
+        later(Duration.ofMillis(2999)); // within the administrators' lists' refresh too (5 s)
+        assertVerdict(Action.ACCEPT, Reason.WHITELISTED, longer.decideFromMemory(rcpt("192.0.2.7", "a@x", "b@y")));
+        later(Duration.ofMillis(1));
+        assertNull(longer.decideFromMemory(rcpt("192.0.2.7", "a@x", "b@y")), "three seconds later the greydb is asked again");
+
+        Greylister off = new Greylister(greydb, SuspicionPolicy.NONE,
+                GreylistSettings.defaults().withWhitelistMemory(Duration.ZERO), clock, (r, v) -> told.add(v));
+        int before = greydb.queries;
+        for (int i = 0; i < 3; i++) {
+            assertNull(off.decideFromMemory(rcpt("192.0.2.7", "a@x", "b@y")), "nothing is remembered");
+            assertVerdict(Action.ACCEPT, Reason.WHITELISTED, off.decide(rcpt("192.0.2.7", "a@x", "b@y")));
+        }
+        assertEquals(before + 3, greydb.queries, "the greydb is asked at every RCPT");
+        assertThrows(IllegalArgumentException.class, () -> GreylistSettings.defaults().withWhitelistMemory(Duration.ofSeconds(-1)));
+    }
+
+    @Test
     void theAdministratorsBlacklistComesBeforeARecentWhitelistHit() throws Exception {
         Greylister g = greylister(SuspicionPolicy.NONE);
         execute("INSERT INTO whitelist (client, source, created, last_seen) VALUES ('192.0.2.0/24', 'auto', "
