@@ -15,7 +15,6 @@ import java.util.concurrent.TimeUnit;
 
 import org.apache.mina.core.service.IoHandlerAdapter;
 import org.apache.mina.core.session.IoSession;
-import org.apache.mina.transport.socket.nio.NioSocketAcceptor;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -30,16 +29,15 @@ class LegWriterTest {
     private static final int FIRST = 16 * 1024 * 1024; // more than the kernel's buffers take: the rest is queued
     private static final int READ_BEFORE_SECOND = 256 * 1024;
 
-    private RelayProcessorPool processors;
-    private NioSocketAcceptor acceptor;
+    private LoopbackServers servers;
+    private InetSocketAddress server;
     private final CountDownLatch peerHasRead = new CountDownLatch(1);
     private final CompletableFuture<Void> written = new CompletableFuture<>();
 
     @BeforeEach
     void start() throws IOException {
-        processors = new RelayProcessorPool(1);
-        acceptor = new NioSocketAcceptor(processors);
-        acceptor.setHandler(new IoHandlerAdapter() {
+        servers = new LoopbackServers();
+        server = servers.start(new IoHandlerAdapter() {
             @Override
             public void sessionOpened(IoSession session) {
                 // On the session's I/O thread, which MINA's flushing also needs: while this runs, only what the
@@ -59,20 +57,18 @@ class LegWriterTest {
                 }
             }
         });
-        acceptor.bind(new InetSocketAddress("127.0.0.1", 0));
     }
 
     @AfterEach
     void stop() {
-        acceptor.dispose(true);
-        processors.dispose();
+        servers.close();
     }
 
     @Test
     void aWriteWhileMinasQueueHoldsBytesArrivesAfterThem() throws Exception {
         ByteArrayOutputStream received = new ByteArrayOutputStream();
         try (Socket s = new Socket()) {
-            s.connect(acceptor.getLocalAddress(), 5000);
+            s.connect(server, 5000);
             s.setSoTimeout(20_000);
             InputStream in = s.getInputStream();
             byte[] buf = new byte[64 * 1024];

@@ -17,7 +17,6 @@ import java.util.concurrent.TimeUnit;
 import org.apache.mina.core.buffer.IoBuffer;
 import org.apache.mina.core.service.IoHandlerAdapter;
 import org.apache.mina.core.session.IoSession;
-import org.apache.mina.transport.socket.nio.NioSocketAcceptor;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -32,15 +31,14 @@ import org.junit.jupiter.api.Test;
  */
 class SyscallSavingNioProcessorTest {
 
-    private RelayProcessorPool processors;
-    private NioSocketAcceptor acceptor;
+    private LoopbackServers servers;
+    private InetSocketAddress echo;
     private final CompletableFuture<Long> inputClosed = new CompletableFuture<>();
 
     @BeforeEach
     void start() throws IOException {
-        processors = new RelayProcessorPool(1);
-        acceptor = new NioSocketAcceptor(processors);
-        acceptor.setHandler(new IoHandlerAdapter() {
+        servers = new LoopbackServers();
+        echo = servers.start(new IoHandlerAdapter() {
             @Override
             public void messageReceived(IoSession session, Object message) {
                 IoBuffer in = (IoBuffer) message;
@@ -55,13 +53,11 @@ class SyscallSavingNioProcessorTest {
                 session.closeOnFlush();
             }
         });
-        acceptor.bind(new InetSocketAddress("127.0.0.1", 0));
     }
 
     @AfterEach
     void stop() {
-        acceptor.dispose(true);
-        processors.dispose();
+        servers.close();
     }
 
     @Test
@@ -69,7 +65,7 @@ class SyscallSavingNioProcessorTest {
         Random random = new Random(42);
         ByteArrayOutputStream sent = new ByteArrayOutputStream();
         try (Socket s = new Socket()) {
-            s.connect(acceptor.getLocalAddress(), 5000);
+            s.connect(echo, 5000);
             s.setSoTimeout(10_000);
             s.setTcpNoDelay(true);
             CompletableFuture<byte[]> echoed = CompletableFuture.supplyAsync(() -> readAll(s));
@@ -97,48 +93,40 @@ class SyscallSavingNioProcessorTest {
 
     @Test
     void aSessionTheServerClosesEndsAtOnceAndReleasesItsSocket() throws Exception {
-        NioSocketAcceptor closer = new NioSocketAcceptor(processors);
-        closer.setHandler(new IoHandlerAdapter() {
+        InetSocketAddress closer = servers.start(new IoHandlerAdapter() {
             @Override
             public void messageReceived(IoSession session, Object message) {
                 session.write(IoBuffer.wrap("221 bye\r\n".getBytes()));
                 session.closeOnFlush();
             }
         });
-        closer.bind(new InetSocketAddress("127.0.0.1", 0));
-        try {
-            talkAndWaitForTheEnd(closer.getLocalAddress()); // the processor's thread and classes are ready
-            long filesBefore = openFiles();
-            int sessions = 200;
-            long start = System.nanoTime();
-            for (int i = 0; i < sessions; i++) {
-                assertEquals("221 bye\r\n", talkAndWaitForTheEnd(closer.getLocalAddress()));
-                // Were the sockets closed only when the processor wakes up by itself (once a second, the
-                // processor having nothing else to do), these sessions would take 200 seconds.
-                long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start);
-                assertTrue(seconds < 60, "the clients waited for their end of stream: " + i + " sessions in " + seconds + " s");
-            }
-            long leaked = openFiles() - filesBefore;
-            assertTrue(leaked < 10, "sockets left open: " + leaked);
-        } finally {
-            closer.dispose(true);
+        talkAndWaitForTheEnd(closer); // the processor's thread and classes are ready
+        long filesBefore = openFiles();
+        int sessions = 200;
+        long start = System.nanoTime();
+        for (int i = 0; i < sessions; i++) {
+            assertEquals("221 bye\r\n", talkAndWaitForTheEnd(closer));
+            // Were the sockets closed only when the processor wakes up by itself (once a second, the
+            // processor having nothing else to do), these sessions would take 200 seconds.
+            long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start);
+            assertTrue(seconds < 60, "the clients waited for their end of stream: " + i + " sessions in " + seconds + " s");
         }
+        long leaked = openFiles() - filesBefore;
+        assertTrue(leaked < 10, "sockets left open: " + leaked);
     }
 
     @Test
     void aReplyWrittenByAnotherThreadWakesTheSleepingProcessor() throws Exception {
         java.util.concurrent.ScheduledExecutorService other = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
-        NioSocketAcceptor later = new NioSocketAcceptor(processors);
-        later.setHandler(new IoHandlerAdapter() {
+        InetSocketAddress later = servers.start(new IoHandlerAdapter() {
             @Override
             public void messageReceived(IoSession session, Object message) {
                 // As the greydb thread answers a RCPT: a moment later, when the processor is asleep again.
                 other.schedule(() -> session.write(IoBuffer.wrap("250 ok\r\n".getBytes())), 5, TimeUnit.MILLISECONDS);
             }
         });
-        later.bind(new InetSocketAddress("127.0.0.1", 0));
         try (Socket s = new Socket()) {
-            s.connect(later.getLocalAddress(), 5000);
+            s.connect(later, 5000);
             s.setSoTimeout(10_000);
             java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream()));
             long start = System.nanoTime();
@@ -150,7 +138,6 @@ class SyscallSavingNioProcessorTest {
                 assertTrue(seconds < 40, "replies waited for the processor: " + i + " replies in " + seconds + " s");
             }
         } finally {
-            later.dispose(true);
             other.shutdownNow();
         }
     }

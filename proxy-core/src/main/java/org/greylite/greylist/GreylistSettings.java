@@ -42,7 +42,8 @@ public record GreylistSettings(Duration minDelay, Duration retryWindow, Duration
         Objects.requireNonNull(clientKeys, "clientKeys");
         Objects.requireNonNull(whitelistMemory, "whitelistMemory");
         if (whitelistMemory.isNegative()) {
-            throw new IllegalArgumentException("whitelist-memory must not be negative: " + Durations.format(whitelistMemory));
+            throw new IllegalArgumentException("whitelist-memory must not be negative: "
+                    + Durations.format(whitelistMemory));
         }
         exemptRecipients = exemptRecipients == null ? java.util.Set.of() : java.util.Set.copyOf(exemptRecipients);
         if (retryWindow.compareTo(minDelay) <= 0) {
@@ -57,31 +58,38 @@ public record GreylistSettings(Duration minDelay, Duration retryWindow, Duration
     }
 
     public GreylistSettings withMinDelay(Duration d) {
-        return new GreylistSettings(d, retryWindow, whitelistLifetime, clientKeys, failOpen, normalizeSenders, exemptRecipients, whitelistMemory);
+        return new GreylistSettings(d, retryWindow, whitelistLifetime, clientKeys, failOpen, normalizeSenders,
+                exemptRecipients, whitelistMemory);
     }
 
     public GreylistSettings withRetryWindow(Duration d) {
-        return new GreylistSettings(minDelay, d, whitelistLifetime, clientKeys, failOpen, normalizeSenders, exemptRecipients, whitelistMemory);
+        return new GreylistSettings(minDelay, d, whitelistLifetime, clientKeys, failOpen, normalizeSenders,
+                exemptRecipients, whitelistMemory);
     }
 
     public GreylistSettings withWhitelistLifetime(Duration d) {
-        return new GreylistSettings(minDelay, retryWindow, d, clientKeys, failOpen, normalizeSenders, exemptRecipients, whitelistMemory);
+        return new GreylistSettings(minDelay, retryWindow, d, clientKeys, failOpen, normalizeSenders,
+                exemptRecipients, whitelistMemory);
     }
 
     public GreylistSettings withClientKeys(ClientKeys k) {
-        return new GreylistSettings(minDelay, retryWindow, whitelistLifetime, k, failOpen, normalizeSenders, exemptRecipients, whitelistMemory);
+        return new GreylistSettings(minDelay, retryWindow, whitelistLifetime, k, failOpen, normalizeSenders,
+                exemptRecipients, whitelistMemory);
     }
 
     public GreylistSettings withNormalizeSenders(boolean on) {
-        return new GreylistSettings(minDelay, retryWindow, whitelistLifetime, clientKeys, failOpen, on, exemptRecipients, whitelistMemory);
+        return new GreylistSettings(minDelay, retryWindow, whitelistLifetime, clientKeys, failOpen, on,
+                exemptRecipients, whitelistMemory);
     }
 
     public GreylistSettings withExemptRecipients(java.util.Set<String> localParts) {
-        return new GreylistSettings(minDelay, retryWindow, whitelistLifetime, clientKeys, failOpen, normalizeSenders, localParts, whitelistMemory);
+        return new GreylistSettings(minDelay, retryWindow, whitelistLifetime, clientKeys, failOpen, normalizeSenders,
+                localParts, whitelistMemory);
     }
 
     public GreylistSettings withFailOpen(boolean open) {
-        return new GreylistSettings(minDelay, retryWindow, whitelistLifetime, clientKeys, open, normalizeSenders, exemptRecipients, whitelistMemory);
+        return new GreylistSettings(minDelay, retryWindow, whitelistLifetime, clientKeys, open, normalizeSenders,
+                exemptRecipients, whitelistMemory);
     }
 
     public GreylistSettings withWhitelistMemory(Duration d) {
