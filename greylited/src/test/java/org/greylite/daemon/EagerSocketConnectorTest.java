@@ -92,6 +92,11 @@ class EagerSocketConnectorTest {
                 }
                 ConnectFuture f = connector.connect(at);
                 assertFalse(f.isDone(), "the connection should still be in progress");
+                // MINA names its thread once the thread runs, which may be a moment after connect returns.
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (!connectorThreadStarted() && System.nanoTime() < deadline) {
+                    Thread.sleep(10);
+                }
                 assertTrue(connectorThreadStarted(), "MINA's connector thread takes a connection in progress");
                 // Make room: the retransmitted SYN then gets through and the connector completes the connection.
                 List<Socket> accepted = new ArrayList<>();
