@@ -123,6 +123,23 @@ class WrapperUnderTcpserverTest {
     }
 
     @Test
+    void aBdatToAnUpstreamWithoutChunkingCannotSmuggleARecipientPastGreylisting() throws Exception {
+        Tcpserver t = start(env("GREYLIST", ""));
+        String chunk = "RCPT TO:<victim@example.com>\r\nDATA\r\nsmuggled\r\n.\r\n";
+        try (SmtpClient c = SmtpClient.connect(t.port())) {
+            envelope(c, "sender@example.org");
+            assertGreylisted("rcpt@example.com", c.command("RCPT TO:<rcpt@example.com>"));
+            // One write, as an attacker sends it: the upstream (like qmail-smtpd) offers no CHUNKING.
+            c.send("BDAT " + chunk.length() + " LAST\r\n" + chunk);
+            assertTrue(c.reply().startsWith("502 5.5.1 "));
+            assertEquals("221 fake.example bye", c.command("QUIT"));
+        }
+        t.awaitEnds(1, Duration.ofSeconds(15));
+        assertEquals(List.of("cmd EHLO client.example", "cmd MAIL FROM:<sender@example.org>", "cmd QUIT"), upstreamSaw(),
+                "neither the BDAT nor its chunk reached the upstream");
+    }
+
+    @Test
     void withoutGreylistTheProgramGetsTheConnectionItself() throws Exception {
         Tcpserver t = start(env("FAKESMTPD_EXIT", "7"));
         try (SmtpClient c = SmtpClient.connect(t.port())) {

@@ -113,6 +113,8 @@ public final class RelaySession {
     private boolean inputPaused;
     private boolean upstreamAbandoned;
     private boolean upstreamAnnouncedClose;
+    private boolean upstreamChunking; // the upstream's last EHLO reply offered CHUNKING: it reads BDAT chunks as data
+    private Slot pendingEhlo;         // the client's EHLO whose reply has not come yet
     private long bdatRemaining;
 
     // Envelope of the transaction in progress.
@@ -363,8 +365,27 @@ public final class RelaySession {
             local(settings.replies().lineTooLong());
             return true;
         }
+        if (pendingEhlo != null && startsWith("bdat")) {
+            // Whether the upstream reads a chunk as data depends on what its EHLO reply offers: wait for it.
+            // RFC 2920 3.1 has EHLO end a group of pipelined commands, so a real client never waits here.
+            barrier = pendingEhlo;
+            return false;
+        }
         handleCommand(CommandLine.parse(inbox.take(lf + 1)));
         return true;
+    }
+
+    /** Whether the queued input starts with {@code verb} (lower case) and a space, in any case. */
+    private boolean startsWith(String verb) {
+        if (inbox.size() <= verb.length()) {
+            return false;
+        }
+        for (int i = 0; i < verb.length(); i++) {
+            if ((inbox.get(i) | 0x20) != verb.charAt(i)) {
+                return false;
+            }
+        }
+        return inbox.get(verb.length()) == ' ';
     }
 
     /** AUTH lines and SASL responses carry tokens (Kerberos, say) longer than ordinary commands. */
@@ -372,11 +393,7 @@ public final class RelaySession {
         if (authContinuation) {
             return true;
         }
-        if (inbox.size() < 5) {
-            return false;
-        }
-        return (inbox.get(0) | 0x20) == 'a' && (inbox.get(1) | 0x20) == 'u' && (inbox.get(2) | 0x20) == 't'
-                && (inbox.get(3) | 0x20) == 'h' && inbox.get(4) == ' ';
+        return startsWith("auth");
     }
 
     private void handleCommand(CommandLine c) {
@@ -394,10 +411,15 @@ public final class RelaySession {
             case "HELO":
                 helo = c.args();
                 resetTransaction();
+                upstreamChunking = false; // known again from the EHLO reply (see pendingEhlo)
+                pendingEhlo = null;
                 if (xclient != null) {
                     introduce(c);
+                } else if (isEhlo(c)) {
+                    pendingEhlo = new Slot(Kind.EHLO);
+                    forward(c.raw(), pendingEhlo);
                 } else {
-                    forward(c.raw(), c.verb().equals("EHLO") ? Kind.EHLO : Kind.OTHER, false);
+                    forward(c.raw(), Kind.OTHER, false);
                 }
                 break;
             case "MAIL":
@@ -449,6 +471,9 @@ public final class RelaySession {
         s.greeting = c;
         introducing = xclient;
         xclient = null; // once per session
+        if (isEhlo(c)) {
+            pendingEhlo = s; // the slot that ends up carrying the client's EHLO reply
+        }
         forward(isEhlo(c) ? c.raw() : XclientIntroduction.probe(c.args()), s);
         barrier = s;
     }
@@ -645,6 +670,13 @@ public final class RelaySession {
         }
         long size = Long.parseLong(parts[0]);
         boolean last = parts.length == 2;
+        if (!upstreamChunking) {
+            // An upstream without CHUNKING would refuse the BDAT and read its chunk as commands: RCPTs and a
+            // DATA that no decision has seen. Answered here, and the chunk is skipped as the data it claims to be.
+            local(settings.replies().bdatNotOffered());
+            startChunk(size, Phase.DISCARDING_CHUNK);
+            return;
+        }
         if (transactionRefused) {
             // Null sender, greylisted at an earlier chunk: refuse this one too, and skip its bytes.
             local(settings.replies().forRefusal(new Verdict(Verdict.Action.GREYLIST, Verdict.Reason.FIRST_ATTEMPT,
@@ -726,6 +758,10 @@ public final class RelaySession {
                 phase = Phase.COMMANDS;
                 break;
             case EHLO:
+                if (pendingEhlo == s) { // not an EHLO that a later HELO or EHLO superseded
+                    pendingEhlo = null;
+                    upstreamChunking = EhloReplyFilter.offers(r, "CHUNKING");
+                }
                 out = clientTls.advertise(EHLO_FILTER.filter(r));
                 break;
             case RCPT_DEFERRED:

@@ -85,6 +85,10 @@ public record Replies(String hostname, String greylistTemplate) {
         return Reply.local(501, "5.5.4 malformed BDAT command, closing connection");
     }
 
+    Reply bdatNotOffered() {
+        return Reply.local(502, "5.5.1 BDAT not available: CHUNKING was not offered");
+    }
+
     Reply bareLfEnd() {
         return Reply.local(554, "5.6.0 message refused: a line holding a lone \".\" has a bare LF line ending"
                 + " (RFC 5321 2.3.8), closing connection");

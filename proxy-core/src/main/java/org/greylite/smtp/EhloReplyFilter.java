@@ -46,6 +46,19 @@ public final class EhloReplyFilter {
         return new Reply(reply.code(), kept, raw.toString().getBytes(StandardCharsets.ISO_8859_1));
     }
 
+    /** Whether a positive EHLO reply offers the extension {@code keyword} (upper case). */
+    public static boolean offers(Reply reply, String keyword) {
+        if (reply.code() != 250) {
+            return false;
+        }
+        for (String line : reply.lines().subList(1, reply.lines().size())) {
+            if (keyword(line).equals(keyword)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     static String keyword(String line) {
         int end = 0;
         while (end < line.length() && line.charAt(end) != ' ' && line.charAt(end) != '=') {

@@ -348,6 +348,58 @@ class RelaySessionTest {
         assertTrue(t.clientClosed);
     }
 
+    @Test
+    void aBdatIsAnsweredHereWithItsChunkSkippedWhenTheUpstreamDoesNotOfferChunking() {
+        create(settings(), info(Map.of(), true));
+        session.start();
+        upstream(GREETING);
+        client("EHLO client.example.net\r\n");
+        upstream("250-mx.example.org\r\n250-PIPELINING\r\n250 8BITMIME\r\n");
+        client("MAIL FROM:<a@x>\r\nRCPT TO:<grey@y>\r\n");
+        upstream("250 ok\r\n");
+        t.clear();
+        // The bypass: the chunk holds commands that an upstream refusing the BDAT would read and run.
+        String chunk = "RCPT TO:<victim@example.com>\r\nDATA\r\nsmuggled\r\n.\r\n";
+        client("BDAT " + chunk.length() + " LAST\r\n" + chunk + "NOOP\r\n");
+        assertEquals(List.of(502), t.clientCodes());
+        assertEquals("NOOP\r\n", t.upstreamText(), "nothing of the BDAT reaches the upstream");
+        assertTrue(policy.recipients().stream().noneMatch(r -> r.startsWith("victim")), policy.recipients().toString());
+        upstream("250 ok\r\n");
+        assertEquals(List.of(502, 250), t.clientCodes());
+    }
+
+    @Test
+    void aBdatAfterHeloIsAnsweredHere() {
+        create(settings(), info(Map.of(), true));
+        session.start();
+        upstream(GREETING);
+        client("HELO client.example.net\r\n");
+        upstream("250 mx.example.org\r\n");
+        t.clear();
+        client("BDAT 6\r\nQUIT\r\nNOOP\r\n");
+        assertEquals(List.of(502), t.clientCodes());
+        assertEquals("NOOP\r\n", t.upstreamText());
+    }
+
+    @Test
+    void aBdatPipelinedBehindEhloWaitsForWhatTheEhloReplyOffers() {
+        create(settings(), info(Map.of(), true));
+        session.start();
+        upstream(GREETING);
+        client("EHLO client.example.net\r\nBDAT 6\r\nQUIT\r\n");
+        assertEquals("EHLO client.example.net\r\n", t.upstreamText(), "nothing after EHLO is read before its reply");
+        upstream("250-mx.example.org\r\n250 PIPELINING\r\n");
+        assertEquals("EHLO client.example.net\r\n", t.upstreamText());
+        assertEquals(List.of(220, 250, 502), t.clientCodes());
+
+        create(settings(), info(Map.of(), true));
+        session.start();
+        upstream(GREETING);
+        client("EHLO client.example.net\r\nBDAT 6\r\nQUIT\r\n");
+        upstream(EHLO_REPLY);
+        assertEquals("EHLO client.example.net\r\nBDAT 6\r\nQUIT\r\n", t.upstreamText(), "with CHUNKING it is forwarded");
+    }
+
     // ---------------------------------------------------------------- the null sender
 
     @Test
