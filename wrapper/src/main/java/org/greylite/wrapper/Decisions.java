@@ -240,9 +240,11 @@ final class Decisions implements RcptPolicy {
     }
 
     private Verdict unavailable(RcptRequest request, String why) {
-        LOG.error("greydb failure (sqlite:{}), {}: {}", dbFile.toAbsolutePath(),
+        // The greydb may be a PostgreSQL URL: the location describes either kind (and never holds a password).
+        LOG.error("greydb failure ({}), {}: {}", location.describe(),
                 settings.failOpen() ? "accepting the RCPT (fail open)" : "answering 451 (fail closed)", why);
-        String key = settings.clientKeys().keyFor(request.client());
+        // Keyed as the Greylister keys it, PTR name included, so the log names the same client in both cases.
+        String key = settings.clientKeys().keyFor(request.client(), request.facts().ptrName());
         Verdict v = new Verdict(settings.failOpen() ? Verdict.Action.ACCEPT : Verdict.Action.TEMPFAIL,
                 Verdict.Reason.STORE_ERROR, key, 0, -1, null, 0);
         listener.decided(request, v);
