@@ -86,6 +86,27 @@ class ConfigurationReferenceTest {
     }
 
     @Test
+    void theReadmesEnvironmentTableNamesTheModelsVariablesAndNoOther() throws Exception {
+        String readme = Files.readString(repositoryRoot().resolve("README.md"), StandardCharsets.UTF_8);
+        int start = readme.indexOf("\n## Environment variables\n");
+        assertTrue(start >= 0, "README.md has no '## Environment variables' section");
+        int end = readme.indexOf("\n## ", start + 1);
+        Set<String> inTable = new TreeSet<>();
+        for (String line : readme.substring(start, end).split("\n")) {
+            if (line.startsWith("| `")) {
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("`([A-Z][A-Z0-9_]+)`")
+                        .matcher(line.substring(0, line.indexOf(" | ", 2)));
+                while (m.find()) {
+                    inTable.add(m.group(1));
+                }
+            }
+        }
+        Set<String> model = new TreeSet<>();
+        Settings.ALL.stream().filter(s -> s.variable() != null).forEach(s -> model.add(s.variable()));
+        assertEquals(model, inTable, "README.md's environment table and the settings model disagree");
+    }
+
+    @Test
     void everyDescriptionStatesItsDefaultOnce() {
         for (OptionSpec o : GreylitedCommand.commandLine(new Greylited(Map.of())).getCommandSpec().options()) {
             String d = String.join(" ", o.description());
