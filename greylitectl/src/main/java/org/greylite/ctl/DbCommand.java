@@ -25,7 +25,7 @@ import picocli.CommandLine.ParentCommand;
             DbDeleteCommand.class, DbPurgeCommand.class, DbStatsCommand.class})
 final class DbCommand {
 
-    static final String DEFAULT_DB = "/var/db/greylite/greylite.db";
+    static final String DEFAULT_DB = org.greylite.settings.Settings.DEFAULT_DBFILE;
 
     @ParentCommand
     GreyliteCtl root;
@@ -55,7 +55,8 @@ final class DbCommand {
     String busyTimeout;
 
     GreydbAdmin open() {
-        String where = db != null ? db : root.env().getOrDefault("DBFILE", DEFAULT_DB);
+        String where = db != null ? db : new org.greylite.settings.EnvironmentSettings(root.env(),
+                org.greylite.settings.Program.GREYLITECTL).get(org.greylite.settings.Settings.DB);
         GreydbLocation location;
         try {
             location = GreydbLocation.parse(where);

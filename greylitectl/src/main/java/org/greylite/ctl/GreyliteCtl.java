@@ -63,7 +63,8 @@ public final class GreyliteCtl {
     }
 
     public static void main(String[] args) {
-        org.greylite.config.Logging.configure(System.getenv(), 4); // warnings and errors only, on stderr
+        // warnings and errors only unless LOGTHRESHOLD says otherwise (the model's default for greylitectl), on stderr
+        org.greylite.config.Logging.configure(System.getenv(), org.greylite.settings.Program.GREYLITECTL);
         System.exit(commandLine(System.getenv()).execute(args));
     }
 }

@@ -5,7 +5,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -13,7 +12,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
-import org.greylite.config.Environment;
 import org.greylite.config.SuspicionSetup;
 import org.greylite.connect.AccessPolicy;
 import org.greylite.connect.DnsServers;
@@ -30,12 +28,14 @@ import org.greylite.greylist.Greylister;
 import org.greylite.relay.ExecutorRcptPolicy;
 import org.greylite.relay.RelaySettings;
 import org.greylite.relay.Replies;
+import org.greylite.settings.Settings;
 import org.greylite.store.GreydbLocation;
 import org.greylite.store.GreydbOptions;
 import org.greylite.store.GreylistStore;
 import org.greylite.store.GreylistStores;
 import org.greylite.store.PostgresGreylistStore;
 import org.greylite.store.StoreException;
+
 import org.greylite.suspicion.ReloadingSuspicionPolicy;
 import org.greylite.suspicion.SuspicionPolicy;
 import org.slf4j.Logger;
@@ -49,10 +49,11 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code greylited}: the standalone greylisting proxy. Every setting is a flag, and can be written in the
- * configuration file ({@code --config}); where greylite(8) has an environment variable for it, the variable
- * is read too. Flag, then configuration file, then variable, then built-in default ({@link GreylitedCommand}).
- * Each option's stage and variable are in {@link GreylitedOptions}; {@code docs/configuration.md} is
- * generated from these declarations ({@code --print-reference}).
+ * configuration file ({@code --config}); where the settings model gives it an environment variable, the
+ * variable is read too. Flag, then configuration file, then variable, then the model's default
+ * ({@link GreylitedCommand}). Each setting is declared once, in {@link Settings} (label, description,
+ * default, stage, variable); {@code --help} and {@code docs/configuration.md} ({@code --print-reference})
+ * are written from there.
  */
 @Command(name = "greylited", mixinStandardHelpOptions = true, sortOptions = false,
         version = "greylited 0.1.0",
@@ -63,215 +64,132 @@ import picocli.CommandLine.Spec;
         })
 public final class Greylited implements Callable<Integer> {
 
-    static final String DEFAULT_DB = Environment.DEFAULT_DBFILE;
     static final String DEMO_DB = "greylite-demo.db";
 
-    @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:2525",
-            description = "Address to accept SMTP clients on (default ${DEFAULT-VALUE}).")
+    // Each field below holds the setting its flag names, as picocli converted it; what the setting means, its
+    // label, default and variable are the model's (SettingOptions gives them to picocli).
+
+    @Option(names = "--listen")
     String listen;
 
-    @Option(names = "--upstream", paramLabel = "HOST:PORT",
-            description = "The SMTP server to relay to. Without it, a demo upstream is started.")
+    @Option(names = "--upstream")
     String upstream;
 
-    @Option(names = "--db", paramLabel = "FILE|URL",
-            description = "greydb: an SQLite file, created when new, or a PostgreSQL greydb shared by several MX hosts, "
-                    + "postgresql://USER@HOST[:PORT]/DATABASE (password from $PGPASSWORD or ~/.pgpass; tables created "
-                    + "when missing) (default $DBFILE, else " + DEFAULT_DB
-                    + "; in demo mode ./" + DEMO_DB + ").")
+    @Option(names = "--db")
     String db;
 
-    @Option(names = "--suspicion", paramLabel = "FILE",
-            description = "Suspicion rules file (default $SUSPICION); reloaded when it changes and on SIGHUP.")
+    @Option(names = "--suspicion")
     Path suspicion;
 
-    @Option(names = "--access", paramLabel = "FILE",
-            description = "Access rules in tcprules' text format (e.g. /etc/tcp.smtp): '1.2.3.:allow,RELAYCLIENT=\"\"' "
-                    + "sets variables for a client's session, 'deny' refuses it with 554; the most specific address "
-                    + "wins. Reloaded when it changes and on SIGHUP.")
+    @Option(names = "--access")
     Path access;
 
-    @Option(names = "--accept-proxy-protocol", paramLabel = "CIDR", split = "[\\s,]+", splitSynopsisLabel = ",",
-            description = "Behind a load balancer: a connection from these addresses or blocks (e.g. "
-                    + "10.0.0.0/8,192.0.2.7) must begin with a PROXY protocol header, v1 or v2 (HAProxy's send-proxy), "
-                    + "and the client it names is the one greylisted, checked against --access, looked up, logged and "
-                    + "passed upstream; v2 LOCAL (health checks) and v1 UNKNOWN leave the load balancer as the client. "
-                    + "A missing, bad or late (5s) header closes the connection without a reply. From any other "
-                    + "address a header is not believed: the connection is its own client, and a PROXY line gets 550 "
-                    + "like any command a client may not send (default: none).")
+    @Option(names = "--accept-proxy-protocol", split = "[\\s,]+", splitSynopsisLabel = ",")
     List<String> acceptProxyProtocol = new java.util.ArrayList<>();
 
-    @Option(names = "--dns", paramLabel = "IP[:PORT]", split = "[\\s,]+", splitSynopsisLabel = ",",
-            description = "DNS resolver for the clients' PTR names; repeat, or separate by commas or spaces, for "
-                    + "more than one (default $DNSCACHEIP, space-separated, else the system's).")
+    @Option(names = "--dns", split = "[\\s,]+", splitSynopsisLabel = ",")
     List<String> dns;
 
-    @Option(names = "--dnswl", paramLabel = "ZONE[=THRESHOLD]", split = "[\\s,]+", splitSynopsisLabel = ",",
-            description = "DNS whitelist: a client listed in ZONE with a trust level (the answer's last octet, as "
-                    + "list.dnswl.org encodes it) of at least THRESHOLD (default 0) is not greylisted. Repeatable.")
+    @Option(names = "--dnswl", split = "[\\s,]+", splitSynopsisLabel = ",")
     List<String> dnswl = new java.util.ArrayList<>();
 
-    @Option(names = "--ptr-timeout", paramLabel = "DURATION", defaultValue = "5s",
-            description = "Bound on a client's PTR lookup and its forward confirmation, which run while the session "
-                    + "goes on; a RCPT waits for it at most this long. 0 turns lookups off: r lines then see "
-                    + "every client's name as empty (default ${DEFAULT-VALUE}; 500ms works too).")
+    @Option(names = "--ptr-timeout")
     String ptrTimeout;
 
-    @Option(names = "--min-delay", paramLabel = "DURATION",
-            description = "A retry sooner than this after the last refusal is refused again, uncounted "
-                    + "(default $GREYLITE_MIN_DELAY, else 5m). 0 gives greylite 2.3's count-only behaviour.")
+    @Option(names = "--min-delay")
     String minDelay;
 
-    @Option(names = "--retry-window", paramLabel = "DURATION",
-            description = "A triplet that has not passed is forgotten this long after its first attempt "
-                    + "(default $GREYLITE_RETRY_WINDOW, else 24h).")
+    @Option(names = "--retry-window")
     String retryWindow;
 
-    @Option(names = "--whitelist-lifetime", paramLabel = "DURATION",
-            description = "Passed triplets and auto-whitelisted clients are kept this long after their last delivery "
-                    + "(default $GREYLITE_WHITELIST_LIFETIME, else 36d).")
+    @Option(names = "--whitelist-lifetime")
     String whitelistLifetime;
 
-    @Option(names = "--whitelist-memory", paramLabel = "DURATION",
-            description = "A client the greydb found on the whitelist is answered from memory for this long, "
-                    + "500ms or 2s say, without asking the greydb again (default 1s); 0 asks it at every RCPT.")
+    @Option(names = "--whitelist-memory")
     String whitelistMemory;
 
-    @Option(names = "--greet-delay", paramLabel = "MS",
-            description = "Hold the greeting this long, without connecting upstream; 0 disables "
-                    + "(default: $GREETDELAY if set: its value if a positive integer, else 6000; otherwise 0).")
+    @Option(names = "--greet-delay")
     Long greetDelay;
 
-    @Option(names = "--client-key", paramLabel = "ip|net|smart", defaultValue = "smart",
-            description = "What identifies a client in triplets and on the auto-whitelist: its exact address (ip), "
-                    + "its network, /24 IPv4 or /64 IPv6 (net), or the registrable domain of its confirmed, "
-                    + "not dynamic-looking PTR name, else its network (smart) (default ${DEFAULT-VALUE}).")
+    @Option(names = "--client-key")
     String clientKey;
 
-    @Option(names = "--max-line", paramLabel = "BYTES", defaultValue = "4096",
-            description = "Longest command line accepted; longer ones get 500 5.5.2 (default ${DEFAULT-VALUE}).")
+    @Option(names = "--max-line")
     int maxLine;
 
-    @Option(names = "--idle-timeout", paramLabel = "DURATION", defaultValue = "5m",
-            description = "A client silent this long while the proxy waits for it gets 421 (default ${DEFAULT-VALUE}).")
+    @Option(names = "--idle-timeout")
     String idleTimeout;
 
-    @Option(names = "--upstream-timeout", paramLabel = "DURATION", defaultValue = "10m",
-            description = "An upstream silent this long while a reply is owed is given up; the client gets 421 "
-                    + "(default ${DEFAULT-VALUE}).")
+    @Option(names = "--upstream-timeout")
     String upstreamTimeout;
 
-    @Option(names = "--connect-timeout", paramLabel = "DURATION", defaultValue = "10s",
-            description = "How long to try connecting upstream before the client gets 421 (default ${DEFAULT-VALUE}).")
+    @Option(names = "--connect-timeout")
     String connectTimeout;
 
-    @Option(names = "--upstream-proxy-protocol", paramLabel = "off|v1|v2", defaultValue = "off",
-            description = "Send the upstream a PROXY protocol header (HAProxy's, version 1 text or version 2 binary) "
-                    + "first on each connection, so it sees the real client address (Postfix: "
-                    + "smtpd_upstream_proxy_protocol = haproxy) (default ${DEFAULT-VALUE}).")
+    @Option(names = "--upstream-proxy-protocol")
     String upstreamProxyProtocol;
 
-    @Option(names = "--upstream-xclient",
-            description = "Tell the upstream the real client (address, confirmed name, HELO) with Postfix's XCLIENT "
-                    + "command at the client's first HELO/EHLO, when the upstream offers it (Postfix: "
-                    + "smtpd_authorized_xclient_hosts must list this host).")
+    @Option(names = "--upstream-xclient")
     boolean upstreamXclient;
 
-    @Option(names = "--upstream-tls", paramLabel = "off|starttls", defaultValue = "off",
-            description = "starttls: on each upstream connection, say EHLO and STARTTLS and start TLS before the client "
-                    + "hears the greeting, so the whole session goes to the upstream encrypted; an upstream that does not "
-                    + "offer STARTTLS, or fails the handshake, gets the client a 421 and a log line (default ${DEFAULT-VALUE}).")
+    @Option(names = "--upstream-tls")
     String upstreamTls;
 
-    @Option(names = "--upstream-tls-ca", paramLabel = "FILE",
-            description = "With --upstream-tls starttls: CA certificates (PEM) the upstream's certificate must chain to; "
-                    + "it must also name the --upstream host (DNS name or IP address). Without it the upstream's "
-                    + "certificate is not checked: encryption without authentication, as fits a next hop of the same site.")
+    @Option(names = "--upstream-tls-ca")
     Path upstreamTlsCa;
 
-    @Option(names = "--tls-cert", paramLabel = "FILE",
-            description = "greylited's certificate, PEM, with its chain after it (certbot's fullchain.pem). With --tls-key, "
-                    + "clients are offered STARTTLS, and greylited terminates TLS itself to greylist on the decrypted "
-                    + "envelope; without them STARTTLS is not offered (a client's STARTTLS gets 454).")
+    @Option(names = "--tls-cert")
     Path tlsCert;
 
-    @Option(names = "--tls-key", paramLabel = "FILE",
-            description = "The certificate's private key, PEM, unencrypted: PKCS#8 (BEGIN PRIVATE KEY) or the "
-                    + "traditional RSA or EC form. Read at start and again on SIGHUP (new sessions get the renewed certificate).")
+    @Option(names = "--tls-key")
     Path tlsKey;
 
-    @Option(names = "--fail-closed",
-            description = "On a greydb error answer 451 instead of accepting the mail (the default fails open).")
+    @Option(names = "--fail-closed")
     boolean failClosed;
 
-    @Option(names = "--greylist-reply", paramLabel = "TEXT", defaultValue = Replies.DEFAULT_GREYLIST,
-            description = "Reply to a greylisted RCPT; {rcpt} and {seconds} are replaced; 'disguise' picks an ordinary-looking "
-                    + "temporary failure at random, as greylite did (default '${DEFAULT-VALUE}').")
+    @Option(names = "--greylist-reply")
     String greylistReply;
 
-    @Option(names = "--hostname", paramLabel = "NAME",
-            description = "Name the proxy gives in its own 421 replies (default: the local host name).")
+    @Option(names = "--hostname")
     String hostname;
 
-    @Option(names = "--busy-timeout", paramLabel = "DURATION", defaultValue = "5s",
-            description = "How long a greydb operation may wait: for another process's lock (SQLite); for the server, "
-                    + "a connection or a lock (PostgreSQL), so an RCPT is not held much longer by a greydb that is down "
-                    + "(default ${DEFAULT-VALUE}).")
+    @Option(names = "--busy-timeout")
     String busyTimeout;
 
-    @Option(names = "--db-connections", paramLabel = "N", defaultValue = "8",
-            description = "PostgreSQL greydb: connections in the pool, and RCPTs decided at once (default "
-                    + "${DEFAULT-VALUE}). An SQLite greydb uses one.")
+    @Option(names = "--db-connections")
     int dbConnections;
 
-    @Option(names = "--purge-interval", paramLabel = "DURATION", defaultValue = "10m",
-            description = "How often expired greydb rows are removed (default ${DEFAULT-VALUE}).")
+    @Option(names = "--purge-interval")
     String purgeInterval;
 
-    @Option(names = "--stop-grace", paramLabel = "DURATION", defaultValue = "30s",
-            description = "On SIGTERM, how long sessions in flight may take to finish (default ${DEFAULT-VALUE}).")
+    @Option(names = "--stop-grace")
     String stopGrace;
 
-    @Option(names = "--io-threads", paramLabel = "N",
-            description = "Network threads, each carrying both connections of its sessions (default: one per core, "
-                    + "as HAProxy's; fewer leave more CPU to a mail server on the same host).")
+    @Option(names = "--io-threads")
     Integer ioThreads;
 
-    @Option(names = "--whitelist-file", paramLabel = "FILE", split = "[\\s,]+", splitSynopsisLabel = ",",
-            description = "Known senders that skip greylisting, one 'suffix|regex|cidr VALUE REASON' per line "
-                    + "(repeatable; added to the shipped list of pool senders).")
+    @Option(names = "--whitelist-file", split = "[\\s,]+", splitSynopsisLabel = ",")
     java.util.List<Path> whitelistFiles = new java.util.ArrayList<>();
 
-    @Option(names = "--no-shipped-whitelist",
-            description = "Leave out the shipped list of known pool senders (examples/whitelist/known-senders.whitelist).")
+    @Option(names = "--no-shipped-whitelist")
     boolean noShippedWhitelist;
 
-    @Option(names = "--demo-mail", paramLabel = "DIR", defaultValue = "demo-mail",
-            description = "Demo mode: where the demo upstream saves messages (default ./${DEFAULT-VALUE}).")
+    @Option(names = "--demo-mail")
     Path demoMail;
 
-    @Option(names = "--geoip-db", paramLabel = "FILE",
-            description = "GeoIP country database for g lines, legacy .dat or MaxMind .mmdb "
-                    + "(default $GEOIPDB_FILE, else /usr/local/share/GeoIP/GeoIP.dat); read again on SIGHUP.")
+    @Option(names = "--geoip-db")
     Path geoipDb;
 
-    @Option(names = "--metrics", paramLabel = "HOST:PORT",
-            description = "Serve Prometheus metrics at http://HOST:PORT/metrics: connections, sessions, RCPT "
-                    + "verdicts by reason, greydb and upstream errors, decision latency (default: off).")
+    @Option(names = "--metrics")
     String metrics;
 
-    @Option(names = "--log-format", paramLabel = "text|json", defaultValue = "text",
-            description = "Log lines as text, or as one JSON object each, the text in formattedMessage "
-                    + "(default ${DEFAULT-VALUE}).")
+    @Option(names = "--log-format")
     String logFormat;
 
-    @Option(names = "--log-threshold", paramLabel = "0-7", defaultValue = "6",
-            description = "Least important messages reported, as syslog priorities: 3 errors, 4 warnings, 6 every "
-                    + "decision and session, 7 debug (default $LOGTHRESHOLD, else ${DEFAULT-VALUE}).")
+    @Option(names = "--log-threshold")
     int logThreshold;
 
-    @Option(names = "--log-pid",
-            description = "Start each log line with the process id (default: on when $LOGPID is set).")
+    @Option(names = "--log-pid")
     boolean logPid;
 
     @Option(names = "--config", paramLabel = "FILE",
@@ -314,8 +232,8 @@ public final class Greylited implements Callable<Integer> {
         }
         if (printConfig) {
             LayeredDefaults sources = defaults != null ? defaults
-                    : new LayeredDefaults(spec, GreylitedOptions.CATALOG, ConfigFile.none(), env);
-            EffectiveConfig.print(spec, spec.commandLine().getParseResult(), GreylitedOptions.CATALOG, sources,
+                    : new LayeredDefaults(spec, GreylitedOptions.SETTINGS, ConfigFile.none(), env);
+            EffectiveConfig.print(spec, spec.commandLine().getParseResult(), GreylitedOptions.SETTINGS, sources,
                     spec.commandLine().getOut());
             return 0;
         }
@@ -332,7 +250,8 @@ public final class Greylited implements Callable<Integer> {
 
         DemoUpstream demo = null;
         InetSocketAddress upstreamAddress;
-        String dbWhere = db != null ? db : env.containsKey("DBFILE") ? env.get("DBFILE") : null;
+        // --db (or DBFILE) has no default of picocli's: in demo mode it is a file of the working directory.
+        String dbWhere = db;
         if (upstream == null) {
             demo = new DemoUpstream(demoMail).start();
             upstreamAddress = demo.address();
@@ -345,7 +264,7 @@ public final class Greylited implements Callable<Integer> {
             upstreamAddress = HostPort.parse(upstream, "--upstream");
         }
         if (dbWhere == null) {
-            dbWhere = DEFAULT_DB;
+            dbWhere = Settings.DB.defaultValue();
         }
 
         GreylistStore store;
@@ -354,7 +273,7 @@ public final class Greylited implements Callable<Integer> {
             try {
                 location = GreydbLocation.parse(dbWhere);
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException((db != null ? "--db: " : "DBFILE: ") + e.getMessage());
+                throw new IllegalArgumentException(origin(Settings.DB) + ": " + e.getMessage());
             }
             if (dbConnections < 1) {
                 throw new IllegalArgumentException("--db-connections must be at least 1");
@@ -366,7 +285,7 @@ public final class Greylited implements Callable<Integer> {
             }
             throw e;
         }
-        SuspicionPolicy rules = SuspicionSetup.load(suspicionFile(), envWithGeoIp(), log);
+        SuspicionPolicy rules = SuspicionSetup.load(suspicion, envWithGeoIp(), log);
         ReloadingAccessRules accessRules = access == null ? null : new ReloadingAccessRules(access, Clock.systemUTC());
         PtrLookup ptr = ptrLookup(log);
         org.greylite.greylist.KnownSenders known = org.greylite.greylist.KnownSenders.load(!noShippedWhitelist, whitelistFiles);
@@ -494,25 +413,22 @@ public final class Greylited implements Callable<Integer> {
             return null;
         }
         List<org.greylite.connect.DnswlLookup.Zone> zones = dnswl.stream().map(org.greylite.connect.DnswlLookup.Zone::parse).toList();
-        Duration timeout = millisOrDuration(ptrTimeout, "--ptr-timeout");
+        Duration timeout = value(Settings.PTR_TIMEOUT, ptrTimeout);
         org.greylite.connect.DnswlLookup lookup = org.greylite.connect.DnswlLookup.create(zones, dnsServers(),
                 timeout.isZero() ? Duration.ofSeconds(5) : timeout);
         log.info("{}", lookup);
         return lookup;
     }
 
-    /** --dns, else DNSCACHEIP, else (empty) the system's resolver. */
+    /** --dns (or DNSCACHEIP), else (empty) the system's resolver. */
     private List<java.net.InetSocketAddress> dnsServers() {
-        if (dns != null && !dns.isEmpty()) {
-            return dns.stream().map(d -> DnsServers.parse(d, "--dns")).toList();
-        }
-        String v = env.get("DNSCACHEIP");
-        return v == null || v.isBlank() ? List.of() : DnsServers.parseList(v, "DNSCACHEIP");
+        String from = origin(Settings.DNS);
+        return dns == null ? List.of() : dns.stream().map(d -> DnsServers.parse(d, from)).toList();
     }
 
     /** The PTR lookups, or null when --ptr-timeout is 0. */
     private PtrLookup ptrLookup(Logger log) {
-        Duration timeout = millisOrDuration(ptrTimeout, "--ptr-timeout");
+        Duration timeout = value(Settings.PTR_TIMEOUT, ptrTimeout);
         if (timeout.isZero()) {
             log.info("PTR lookups off (--ptr-timeout 0): r lines see every client's name as empty");
             return null;
@@ -522,21 +438,32 @@ public final class Greylited implements Callable<Integer> {
         return lookup;
     }
 
-    /** A duration as {@link Durations} reads it, or milliseconds written {@code 500ms}. */
-    private static Duration millisOrDuration(String text, String flag) {
-        String t = text.trim().toLowerCase(Locale.ROOT);
+    /**
+     * A setting's value as the model reads it.
+     *
+     * @throws IllegalArgumentException naming where the value came from (the flag, or the variable)
+     */
+    private <T> T value(org.greylite.settings.Setting<T> setting, String text) {
         try {
-            if (t.endsWith("ms")) {
-                String digits = t.substring(0, t.length() - 2);
-                if (!digits.matches("[0-9]{1,9}")) {
-                    throw new IllegalArgumentException("bad duration '" + text + "'");
-                }
-                return Duration.ofMillis(Long.parseLong(digits));
-            }
-            return Durations.parse(t);
+            return setting.parse(text);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(flag + ": " + e.getMessage());
+            throw new IllegalArgumentException(origin(setting) + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The name an error about a setting's value should give: its variable when the value came from there, else
+     * its flag (a value from the configuration file is located by the flag, see {@link GreylitedCommand}).
+     */
+    private String origin(org.greylite.settings.Setting<?> setting) {
+        if (defaults != null && setting.variable() != null) {
+            picocli.CommandLine.Model.OptionSpec o = spec.findOption(setting.flag());
+            if (o != null && defaults.source(o, spec.commandLine().getParseResult()).origin()
+                    == LayeredDefaults.Origin.ENV) {
+                return setting.variable();
+            }
+        }
+        return setting.flag();
     }
 
     private static void purge(Greylister greylister, ProxyMetrics metrics, Logger log) {
@@ -554,32 +481,22 @@ public final class Greylited implements Callable<Integer> {
     GreylistSettings greylistSettings() {
         ClientKeys keys;
         try {
-            keys = ClientKeys.parse(clientKey);
+            keys = Settings.CLIENT_KEY.parse(clientKey);
         } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--client-key: " + e.getMessage());
+            throw new CommandLine.ParameterException(spec.commandLine(), origin(Settings.CLIENT_KEY) + ": "
+                    + e.getMessage());
         }
-        return new GreylistSettings(
-                duration(minDelay, "GREYLITE_MIN_DELAY", GreylistSettings.DEFAULT_MIN_DELAY),
-                duration(retryWindow, "GREYLITE_RETRY_WINDOW", GreylistSettings.DEFAULT_RETRY_WINDOW),
-                duration(whitelistLifetime, "GREYLITE_WHITELIST_LIFETIME", GreylistSettings.DEFAULT_WHITELIST_LIFETIME),
-                keys, !failClosed)
-                .withWhitelistMemory(whitelistMemory == null ? GreylistSettings.DEFAULT_WHITELIST_MEMORY
-                        : millisOrDuration(whitelistMemory, "--whitelist-memory"));
+        return new GreylistSettings(value(Settings.MIN_DELAY, minDelay), value(Settings.RETRY_WINDOW, retryWindow),
+                value(Settings.WHITELIST_LIFETIME, whitelistLifetime), keys, !failClosed)
+                .withWhitelistMemory(value(Settings.WHITELIST_MEMORY, whitelistMemory));
     }
 
-    private Duration duration(String flag, String variable, Duration fallback) {
-        return flag != null ? Durations.parse(flag) : Environment.duration(env, variable, fallback);
-    }
-
-    /** GREETDELAY: set means on; a positive integer value is the delay in ms, anything else the default. */
+    /** The greeting delay in ms; 0: none. */
     long greetDelayMillis() {
-        if (greetDelay != null) {
-            if (greetDelay < 0) {
-                throw new IllegalArgumentException("--greet-delay must be 0 (off) or a number of milliseconds");
-            }
-            return greetDelay;
+        if (greetDelay < 0) {
+            throw new IllegalArgumentException("--greet-delay must be 0 (off) or a number of milliseconds");
         }
-        return Environment.greetDelayMillis(env);
+        return greetDelay;
     }
 
     /** The environment the suspicion rules read, with GEOIPDB_FILE as --geoip-db (or the configuration file) says. */
@@ -592,15 +509,8 @@ public final class Greylited implements Callable<Integer> {
         return e;
     }
 
-    private Path suspicionFile() {
-        return suspicion != null ? suspicion : Environment.suspicionFile(env);
-    }
-
-    private String localHostName() {
-        String h = env.get("HOSTNAME");
-        if (h != null && !h.isBlank()) {
-            return h;
-        }
+    /** --hostname's default (HOSTNAME, when set, came in as --hostname). */
+    private static String localHostName() {
         try {
             return java.net.InetAddress.getLocalHost().getHostName();
         } catch (java.net.UnknownHostException e) {

@@ -49,7 +49,7 @@ final class GreylitedCommand {
         try {
             Path file = LayeredDefaults.configFile(List.of(args), "--config");
             ConfigFile config = file == null ? ConfigFile.none() : ConfigFile.read(file);
-            defaults = new LayeredDefaults(cmd.getCommandSpec(), GreylitedOptions.CATALOG, config, env);
+            defaults = new LayeredDefaults(cmd.getCommandSpec(), GreylitedOptions.SETTINGS, config, env);
         } catch (ConfigException e) {
             err.println("greylited: " + e.getMessage());
             return USAGE;
@@ -76,9 +76,11 @@ final class GreylitedCommand {
         return cmd.execute(args);
     }
 
-    /** The command line over {@code app}, without the configuration layers. */
+    /** The command line over {@code app}, its options as the settings model declares them, without the configuration layers. */
     static CommandLine commandLine(Greylited app) {
-        return new CommandLine(app);
+        CommandLine cmd = new CommandLine(app);
+        GreylitedOptions.SETTINGS.apply(cmd.getCommandSpec());
+        return cmd;
     }
 
     /**
@@ -86,8 +88,8 @@ final class GreylitedCommand {
      * file say on this machine.
      */
     static String referencePage() {
-        return ReferencePage.render(commandLine(new Greylited(Map.of())).getCommandSpec(), GreylitedOptions.CATALOG,
-                GreylitedOptions.ENVIRONMENT, REGENERATE_REFERENCE);
+        return ReferencePage.render(commandLine(new Greylited(Map.of())).getCommandSpec(), GreylitedOptions.SETTINGS,
+                REGENERATE_REFERENCE);
     }
 
     /**

@@ -1,8 +1,6 @@
 package org.greylite.daemon;
 
-import java.util.HashMap;
 import java.util.Locale;
-import java.util.Map;
 
 import org.greylite.config.Logging;
 
@@ -33,12 +31,7 @@ final class LogSetup {
         if (!f.equals("text") && !f.equals("json")) {
             throw new IllegalArgumentException("--log-format must be text or json, not '" + format + "'");
         }
-        Map<String, String> env = new HashMap<>();
-        env.put("LOGTHRESHOLD", Integer.toString(threshold));
-        if (pid) {
-            env.put("LOGPID", "");
-        }
-        Logging.configure(env, threshold);
+        Logging.configure(threshold, pid);
         if (f.equals("json")) {
             System.setProperty("greylite.log.pid", Boolean.toString(pid));
         }

@@ -12,6 +12,8 @@ import java.util.Set;
 import java.util.TreeSet;
 
 import org.greylite.daemon.config.LayeredDefaults;
+import org.greylite.settings.Setting;
+import org.greylite.settings.Settings;
 import org.junit.jupiter.api.Test;
 
 import picocli.CommandLine.Model.OptionSpec;
@@ -68,17 +70,40 @@ class ConfigurationReferenceTest {
     }
 
     @Test
-    void everyOptionHasAStageAndEveryStageEntryAnOption() {
+    void everyOptionIsASettingOfTheModelAndEverySettingWithAFlagAnOption() {
         Set<String> options = new TreeSet<>();
         for (OptionSpec o : GreylitedCommand.commandLine(new Greylited(Map.of())).getCommandSpec().options()) {
             options.add(LayeredDefaults.key(o));
         }
+        Set<String> declared = new TreeSet<>(GreylitedOptions.COMMAND_LINE_ONLY);
+        Settings.ALL.stream().filter(Setting::hasFlag).forEach(s -> declared.add(s.name()));
         Set<String> missing = new TreeSet<>(options);
-        missing.removeAll(GreylitedOptions.CATALOG.keySet());
-        assertEquals(Set.of(), missing, "options without a stage: add them to GreylitedOptions.CATALOG");
-        Set<String> stale = new TreeSet<>(GreylitedOptions.CATALOG.keySet());
+        missing.removeAll(declared);
+        assertEquals(Set.of(), missing, "options that are no setting: declare them in org.greylite.settings.Settings");
+        Set<String> stale = new TreeSet<>(declared);
         stale.removeAll(options);
-        assertEquals(Set.of(), stale, "GreylitedOptions.CATALOG names options greylited does not have");
+        assertEquals(Set.of(), stale, "settings with a flag greylited does not have");
+    }
+
+    @Test
+    void theReadmesEnvironmentTableNamesTheModelsVariablesAndNoOther() throws Exception {
+        String readme = Files.readString(repositoryRoot().resolve("README.md"), StandardCharsets.UTF_8);
+        int start = readme.indexOf("\n## Environment variables\n");
+        assertTrue(start >= 0, "README.md has no '## Environment variables' section");
+        int end = readme.indexOf("\n## ", start + 1);
+        Set<String> inTable = new TreeSet<>();
+        for (String line : readme.substring(start, end).split("\n")) {
+            if (line.startsWith("| `")) {
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("`([A-Z][A-Z0-9_]+)`")
+                        .matcher(line.substring(0, line.indexOf(" | ", 2)));
+                while (m.find()) {
+                    inTable.add(m.group(1));
+                }
+            }
+        }
+        Set<String> model = new TreeSet<>();
+        Settings.ALL.stream().filter(s -> s.variable() != null).forEach(s -> model.add(s.variable()));
+        assertEquals(model, inTable, "README.md's environment table and the settings model disagree");
     }
 
     @Test

@@ -1,115 +1,101 @@
 package org.greylite.config;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 
-import org.greylite.greylist.Durations;
 import org.greylite.greylist.GreylistSettings;
-import org.greylite.relay.RelaySettings;
+import org.greylite.greylist.KnownSenders;
+import org.greylite.settings.EnvironmentSettings;
+import org.greylite.settings.Program;
+import org.greylite.settings.Setting;
+import org.greylite.settings.Settings;
+import org.greylite.store.GreydbLocation;
 
 /**
- * The greylite(8) environment variables (SPEC §4), read the same way by the tcpserver wrapper
- * {@code greylite} and by {@code greylited} (where a flag, when given, wins over the variable).
- * Nothing here looks at the process's own environment: callers pass it in, so tests can too.
+ * The greylite(8) environment variables (SPEC §4) as the tcpserver wrapper reads them: shortcuts over the
+ * settings model ({@link Settings}, read through {@link EnvironmentSettings}), which holds every variable's
+ * name, meaning and default. Nothing here looks at the process's own environment: callers pass it in.
  */
 public final class Environment {
 
     /** greylite(8)'s default greydb, for {@code DBFILE}. */
-    public static final String DEFAULT_DBFILE = "/var/db/greylite/greylite.db";
+    public static final String DEFAULT_DBFILE = Settings.DEFAULT_DBFILE;
 
     private Environment() {
     }
 
+    private static EnvironmentSettings wrapper(Map<String, String> env) {
+        return new EnvironmentSettings(env, Program.GREYLITE);
+    }
+
     /** {@code DBFILE}, or the default greydb path. */
     public static Path dbFile(Map<String, String> env) {
-        String v = env.get("DBFILE");
-        return Path.of(v == null || v.isBlank() ? DEFAULT_DBFILE : v);
+        return Path.of(wrapper(env).get(Settings.DB));
     }
 
     /**
      * {@code DBFILE} as a greydb location: a path (SQLite) or a {@code postgresql://} URL. Not a {@link Path}:
      * that would fold the URL's {@code //}.
      */
-    public static org.greylite.store.GreydbLocation dbLocation(Map<String, String> env) {
-        String v = env.get("DBFILE");
-        return org.greylite.store.GreydbLocation.parse(v == null || v.isBlank() ? DEFAULT_DBFILE : v);
+    public static GreydbLocation dbLocation(Map<String, String> env) {
+        return GreydbLocation.parse(wrapper(env).get(Settings.DB));
     }
 
     /**
      * The known senders that skip greylisting: the shipped list unless {@code GREYLITE_NO_SHIPPED_WHITELIST}
-     * is set, plus the files named (space-separated) in {@code GREYLITE_WHITELIST_FILES}.
+     * says otherwise, plus the files named (space-separated) in {@code GREYLITE_WHITELIST_FILES}.
      */
-    public static org.greylite.greylist.KnownSenders knownSenders(Map<String, String> env) throws java.io.IOException {
-        String files = env.getOrDefault("GREYLITE_WHITELIST_FILES", "").trim();
-        java.util.List<Path> paths = files.isEmpty() ? java.util.List.of()
-                : java.util.Arrays.stream(files.split("\\s+")).map(Path::of).toList();
-        return org.greylite.greylist.KnownSenders.load(!env.containsKey("GREYLITE_NO_SHIPPED_WHITELIST"), paths);
+    public static KnownSenders knownSenders(Map<String, String> env) throws IOException {
+        EnvironmentSettings s = wrapper(env);
+        java.util.List<Path> files = s.get(Settings.WHITELIST_FILE);
+        return KnownSenders.load(!s.get(Settings.NO_SHIPPED_WHITELIST), files == null ? java.util.List.of() : files);
     }
 
     /** {@code SUSPICION}, or null when unset or blank. */
     public static Path suspicionFile(Map<String, String> env) {
-        String v = env.get("SUSPICION");
-        return v == null || v.isBlank() ? null : Path.of(v);
+        return wrapper(env).get(Settings.SUSPICION);
     }
 
     /**
      * {@code GREETDELAY}: unset means no delay; set means on, with its value as the delay in ms when it
-     * is a positive integer and {@link RelaySettings#DEFAULT_GREET_DELAY_MS} otherwise (greylite(8)
-     * treats {@code GREETDELAY=""} as "on, default delay").
+     * is a positive integer and {@link org.greylite.relay.RelaySettings#DEFAULT_GREET_DELAY_MS} otherwise
+     * (greylite(8) treats {@code GREETDELAY=""} as "on, default delay").
      */
     public static long greetDelayMillis(Map<String, String> env) {
-        String v = env.get("GREETDELAY");
-        if (v == null) {
-            return 0;
-        }
-        try {
-            long ms = Long.parseLong(v.trim());
-            return ms > 0 ? ms : RelaySettings.DEFAULT_GREET_DELAY_MS;
-        } catch (NumberFormatException e) {
-            return RelaySettings.DEFAULT_GREET_DELAY_MS;
-        }
+        return wrapper(env).get(Settings.GREET_DELAY);
     }
 
     /**
-     * A duration variable ({@code 300}, {@code 5m}, {@code 24h}, {@code 36d}), or {@code fallback} when
-     * it is unset or blank.
+     * A duration variable ({@code 300}, {@code 5m}, {@code 24h}, {@code 36d}) of the model, or {@code fallback}
+     * when it is unset or blank.
      *
      * @throws IllegalArgumentException naming the variable, when its value is not a duration
      */
     public static Duration duration(Map<String, String> env, String variable, Duration fallback) {
-        String v = env.get(variable);
-        if (v == null || v.isBlank()) {
-            return fallback;
-        }
-        try {
-            return Durations.parse(v);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(variable + ": " + e.getMessage());
-        }
+        Setting<?> setting = Settings.ALL.stream().filter(s -> variable.equals(s.variable())).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException(variable + " is no setting's variable"));
+        EnvironmentSettings s = wrapper(env);
+        return s.isSet(setting) ? (Duration) s.get(setting) : fallback;
     }
 
     /**
-     * {@code base} with the durations of {@code GREYLITE_MIN_DELAY}, {@code GREYLITE_RETRY_WINDOW} and
-     * {@code GREYLITE_WHITELIST_LIFETIME}, and the client identity of {@code GREYLITE_CLIENT_KEY}
-     * ({@code ip}, {@code net} or {@code smart}), applied where they are set.
+     * {@code base} with the decision settings of the environment applied where they are set: the durations of
+     * {@code GREYLITE_MIN_DELAY}, {@code GREYLITE_RETRY_WINDOW} and {@code GREYLITE_WHITELIST_LIFETIME}, the
+     * client identity of {@code GREYLITE_CLIENT_KEY} ({@code ip}, {@code net} or {@code smart}) and
+     * {@code GREYLITE_FAIL_CLOSED}.
      *
      * @throws IllegalArgumentException naming the variable at fault
      */
     public static GreylistSettings greylistSettings(Map<String, String> env, GreylistSettings base) {
-        org.greylite.greylist.ClientKeys keys = base.clientKeys();
-        String k = env.get("GREYLITE_CLIENT_KEY");
-        if (k != null && !k.isBlank()) {
-            try {
-                keys = org.greylite.greylist.ClientKeys.parse(k);
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("GREYLITE_CLIENT_KEY: " + e.getMessage());
-            }
-        }
+        EnvironmentSettings s = wrapper(env);
         return new GreylistSettings(
-                duration(env, "GREYLITE_MIN_DELAY", base.minDelay()),
-                duration(env, "GREYLITE_RETRY_WINDOW", base.retryWindow()),
-                duration(env, "GREYLITE_WHITELIST_LIFETIME", base.whitelistLifetime()),
-                keys, base.failOpen(), base.normalizeSenders(), base.exemptRecipients(), base.whitelistMemory());
+                s.isSet(Settings.MIN_DELAY) ? s.get(Settings.MIN_DELAY) : base.minDelay(),
+                s.isSet(Settings.RETRY_WINDOW) ? s.get(Settings.RETRY_WINDOW) : base.retryWindow(),
+                s.isSet(Settings.WHITELIST_LIFETIME) ? s.get(Settings.WHITELIST_LIFETIME) : base.whitelistLifetime(),
+                s.isSet(Settings.CLIENT_KEY) ? s.get(Settings.CLIENT_KEY) : base.clientKeys(),
+                s.isSet(Settings.FAIL_CLOSED) ? !s.get(Settings.FAIL_CLOSED) : base.failOpen(),
+                base.normalizeSenders(), base.exemptRecipients(), base.whitelistMemory());
     }
 }

@@ -2,6 +2,10 @@ package org.greylite.config;
 
 import java.util.Map;
 
+import org.greylite.settings.EnvironmentSettings;
+import org.greylite.settings.Program;
+import org.greylite.settings.Settings;
+
 /**
  * Sets up logging from the greylite(8) variables before the first logger exists: LOGTHRESHOLD
  * (0 emerg .. 7 debug; messages less important than it are not reported) and LOGPID (each line starts
@@ -9,22 +13,36 @@ import java.util.Map;
  * system properties read by {@code logback.xml} (in this module's resources, shared by every program).
  *
  * <p>Syslog priorities map onto log levels: 0-3 error, 4 warning, 5-6 info (decisions are info), 7 debug.
- * greylited shows decisions by default (threshold 6) because an administrator watching a new
- * installation wants to see them; the tcpserver wrapper keeps greylite(8)'s quieter default (3).
+ * Each program's default threshold is the settings model's: greylited shows decisions (6) because an
+ * administrator watching a new installation wants to see them; the tcpserver wrapper keeps greylite(8)'s
+ * quieter default (3), greylitectl shows warnings (4).
  */
 public final class Logging {
 
     private Logging() {
     }
 
+    /** From {@code program}'s LOGTHRESHOLD and LOGPID, or the model's defaults for it. */
+    public static void configure(Map<String, String> env, Program program) {
+        EnvironmentSettings s = new EnvironmentSettings(env, program);
+        configure(s.get(Settings.LOG_THRESHOLD), s.get(Settings.LOG_PID));
+    }
+
+    /**
+     * From LOGTHRESHOLD (as the model reads it: a single digit 0-7, else {@code defaultThreshold}) and LOGPID
+     * (set: on).
+     */
     public static void configure(Map<String, String> env, int defaultThreshold) {
-        int threshold = defaultThreshold;
-        String t = env.get("LOGTHRESHOLD");
-        if (t != null && t.trim().length() == 1 && t.trim().charAt(0) >= '0' && t.trim().charAt(0) <= '7') {
-            threshold = t.trim().charAt(0) - '0';
-        }
+        // The variables mean the same to every program that reads them; only the default differs.
+        String t = Settings.LOG_THRESHOLD.fromEnvironment(env, Program.GREYLITE);
+        String pid = Settings.LOG_PID.fromEnvironment(env, Program.GREYLITE);
+        configure(t == null ? defaultThreshold : Settings.LOG_THRESHOLD.parse(t),
+                pid != null && Settings.LOG_PID.parse(pid));
+    }
+
+    public static void configure(int threshold, boolean pid) {
         String level = threshold <= 3 ? "ERROR" : threshold == 4 ? "WARN" : threshold <= 6 ? "INFO" : "DEBUG";
         System.setProperty("greylite.log.level", level);
-        System.setProperty("greylite.log.prefix", env.containsKey("LOGPID") ? ProcessHandle.current().pid() + " " : "");
+        System.setProperty("greylite.log.prefix", pid ? ProcessHandle.current().pid() + " " : "");
     }
 }

@@ -48,7 +48,8 @@ final class Decisions implements RcptPolicy {
     private static final Logger LOG = LoggerFactory.getLogger(Decisions.class);
 
     /** Expired rows are removed at most this often, by the first session to end after the interval. */
-    static final Duration PURGE_INTERVAL = Duration.ofMinutes(10);
+    static final Duration PURGE_INTERVAL = org.greylite.settings.Settings.PURGE_INTERVAL.parse(
+            org.greylite.settings.Settings.PURGE_INTERVAL.defaultValue());
     /** Attempts at opening the greydb (see {@link #open()}). */
     private static final int OPEN_ATTEMPTS = 5;
 

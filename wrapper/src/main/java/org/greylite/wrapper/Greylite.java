@@ -42,18 +42,23 @@ import java.util.Map;
  *       A suspicion file that cannot be read is logged and every client gets the default (N = 1).</dd>
  *   <dt>{@code GREETDELAY}</dt><dd>hold the greeting (positive integer: ms; any other value: 6000);
  *       PROGRAM is started only when the delay is over.</dd>
- *   <dt>{@code GREYLITE_MIN_DELAY}, {@code GREYLITE_RETRY_WINDOW}, {@code GREYLITE_WHITELIST_LIFETIME}</dt>
- *       <dd>the durations of SPEC §3 ({@code 300}, {@code 5m}, {@code 24h}, {@code 36d}); defaults 5m, 24h, 36d.
- *       A malformed value refuses every connection with 421 and a line on stderr.</dd>
+ *   <dt>{@code GREYLITE_MIN_DELAY}, {@code GREYLITE_RETRY_WINDOW}, {@code GREYLITE_WHITELIST_LIFETIME},
+ *       {@code GREYLITE_CLIENT_KEY}, {@code GREYLITE_GREYLIST_REPLY}, {@code GREYLITE_FAIL_CLOSED},
+ *       {@code GREYLITE_BUSY_TIMEOUT}, {@code GREYLITE_MAX_LINE}, {@code GREYLITE_IDLE_TIMEOUT},
+ *       {@code GREYLITE_UPSTREAM_TIMEOUT}, {@code GREYLITE_WHITELIST_FILES}, {@code GREYLITE_NO_SHIPPED_WHITELIST}</dt>
+ *       <dd>greylited's settings of the same names, with greylited's defaults: every variable, its meaning and
+ *       default are declared once in {@link org.greylite.settings.Settings} and read through
+ *       {@link org.greylite.settings.EnvironmentSettings}. A malformed value refuses every connection with 421
+ *       and a line on stderr naming the variable.</dd>
  *   <dt>{@code LOGTHRESHOLD}, {@code LOGPID}</dt><dd>logging on stderr, as greylite(8): 0-3 errors only
  *       (the default, 3), 4 warnings, 5-6 also one line per decision, 7 debug; in greylited's line format,
  *       written by a small SLF4J provider of this module ({@link StderrLogging}: logback's start-up would
  *       cost every connection).</dd>
  * </dl>
- * Timeouts are greylited's defaults: a client silent for 5 minutes while greylite waits for it gets
- * {@code 421 4.4.2}; PROGRAM silent for 10 minutes while it owes a reply, or unable to start, or gone
- * mid-session: the client gets {@code 421 4.3.0}. Everything else is the engine's default, as in greylited
- * without flags (clients keyed by their /24 or /64 network, greydb errors failing open). Expired greydb rows are purged at most every
+ * Timeouts are greylited's: a client silent for 5 minutes (GREYLITE_IDLE_TIMEOUT) while greylite waits for it
+ * gets {@code 421 4.4.2}; PROGRAM silent for 10 minutes (GREYLITE_UPSTREAM_TIMEOUT) while it owes a reply, or
+ * unable to start, or gone mid-session: the client gets {@code 421 4.3.0}. Everything else is the engine's
+ * default, as in greylited without flags. Expired greydb rows are purged at most every
  * 10 minutes, by the first greylite process to finish a session after that (tracked as
  * {@code last_purge} in {@code greydb_meta}), never while a client waits for a reply.
  *

@@ -13,13 +13,14 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
-import org.greylite.config.Environment;
 import org.greylite.config.Logging;
 import org.greylite.greylist.GreylistSettings;
 import org.greylite.relay.RelaySession;
 import org.greylite.relay.RelaySettings;
-import org.greylite.relay.Replies;
 import org.greylite.relay.SessionInfo;
+import org.greylite.settings.EnvironmentSettings;
+import org.greylite.settings.Settings;
+import org.greylite.store.GreydbLocation;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,12 +34,6 @@ import org.slf4j.LoggerFactory;
  */
 final class WrapperSession {
 
-    /** A client silent this long while the relay waits for it gets {@code 421 4.4.2} (as greylited's default). */
-    static final long IDLE_TIMEOUT_MS = Duration.ofMinutes(5).toMillis();
-    /** PROGRAM silent this long while it owes a reply: the client gets {@code 421 4.3.0}. */
-    static final long UPSTREAM_TIMEOUT_MS = Duration.ofMinutes(10).toMillis();
-    /** How long a greydb write waits for another process's lock. */
-    static final Duration BUSY_TIMEOUT = Duration.ofSeconds(5);
     /** How long the last replies may take to reach the client once the session is over. */
     static final long CLIENT_FLUSH_MS = 10_000;
 
@@ -62,10 +57,19 @@ final class WrapperSession {
     /** Runs the session to its end; returns the exit status (PROGRAM's). */
     int run() throws InterruptedException {
         String hostname = hostname(env);
-        long greetDelay = Environment.greetDelayMillis(env);
+        // Every setting from the model: the variable where greylite honours one, else greylited's default.
+        EnvironmentSettings settings = new EnvironmentSettings(env, org.greylite.settings.Program.GREYLITE);
         GreylistSettings greylist;
+        RelaySettings relaySettings;
+        Duration idleTimeout;
+        Duration upstreamTimeout;
+        Duration busyTimeout;
         try {
-            greylist = Environment.greylistSettings(env, GreylistSettings.defaults());
+            greylist = settings.greylist();
+            relaySettings = settings.relay(hostname);
+            idleTimeout = settings.get(Settings.IDLE_TIMEOUT);
+            upstreamTimeout = settings.get(Settings.UPSTREAM_TIMEOUT);
+            busyTimeout = settings.get(Settings.BUSY_TIMEOUT);
         } catch (IllegalArgumentException e) {
             // A broken setting refuses every connection, temporarily: mail waits, nothing is lost.
             err.println("greylite: " + e.getMessage() + "; connection refused with 421");
@@ -76,7 +80,7 @@ final class WrapperSession {
 
         Process early = null;
         IOException earlyFailure = null;
-        if (greetDelay == 0) {
+        if (relaySettings.greetDelayMillis() == 0) {
             try {
                 early = Program.startWithPipes(command, env);
             } catch (IOException e) {
@@ -85,7 +89,7 @@ final class WrapperSession {
         }
         StreamRelayTransport transport = null;
         try {
-            Logging.configure(env, 3);
+            Logging.configure(env, org.greylite.settings.Program.GREYLITE);
             Logger log = LoggerFactory.getLogger(Greylite.class);
 
             InetAddress client = ClientAddress.parse(env.get("TCPREMOTEIP"));
@@ -97,15 +101,13 @@ final class WrapperSession {
                 greylisting = false;
             }
             SessionInfo info = new SessionInfo(client, env.get("TCPREMOTEHOST"), env, greylisting);
-            Decisions decisions = new Decisions(Environment.dbLocation(env), BUSY_TIMEOUT, greylist,
-                    Environment.suspicionFile(env), env, clock);
-            RelaySettings settings = new RelaySettings(RelaySettings.DEFAULT_MAX_LINE, greetDelay,
-                    Replies.defaults(hostname));
+            Decisions decisions = new Decisions(GreydbLocation.parse(settings.get(Settings.DB)), busyTimeout, greylist,
+                    settings.get(Settings.SUSPICION), env, clock);
 
             transport = new StreamRelayTransport(command, env, early, earlyFailure, clientIn, clientOut,
-                    IDLE_TIMEOUT_MS, UPSTREAM_TIMEOUT_MS);
+                    idleTimeout.toMillis(), upstreamTimeout.toMillis());
             early = null; // the transport owns it now
-            RelaySession relay = new RelaySession(transport, decisions, settings, info);
+            RelaySession relay = new RelaySession(transport, decisions, relaySettings, info);
             StreamRelayTransport t = transport;
             Thread onTerm = new Thread(t::terminateProgram, "greylite-terminate-program");
             Runtime.getRuntime().addShutdownHook(onTerm);

@@ -4,8 +4,9 @@ import java.io.PrintWriter;
 import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.stream.Collectors;
+
+import org.greylite.settings.Stage;
 
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
@@ -23,7 +24,7 @@ public final class EffectiveConfig {
     private EffectiveConfig() {
     }
 
-    public static void print(CommandSpec spec, ParseResult parsed, Map<String, OptionInfo> catalog,
+    public static void print(CommandSpec spec, ParseResult parsed, SettingOptions settings,
                              LayeredDefaults defaults, PrintWriter out) {
         out.println("# " + spec.name() + ": the settings in effect (a flag beats the configuration file, which beats "
                 + "the environment, which beats the default)");
@@ -33,12 +34,9 @@ public final class EffectiveConfig {
         for (Stage stage : Stage.values()) {
             if (stage.inConfigFile()) {
                 group(stage.title(), spec.options().stream()
-                        .filter(o -> settable(o) && stageOf(o, catalog) == stage).toList(), parsed, defaults, out);
+                        .filter(o -> settable(o) && settings.stage(o) == stage).toList(), parsed, defaults, out);
             }
         }
-        // An option without a stage (the reference test catches those) is still shown, last.
-        group("Other", spec.options().stream().filter(o -> settable(o) && stageOf(o, catalog) == null).toList(),
-                parsed, defaults, out);
         out.flush();
     }
 
@@ -57,12 +55,6 @@ public final class EffectiveConfig {
     /** Options the configuration file can hold (those of {@link Stage#COMMAND}, help and hidden ones are not). */
     static boolean settable(OptionSpec o) {
         return !o.hidden() && !o.usageHelp() && !o.versionHelp();
-    }
-
-    /** The option's stage, or null when the catalog does not know it. */
-    static Stage stageOf(OptionSpec o, Map<String, OptionInfo> catalog) {
-        OptionInfo info = catalog.get(LayeredDefaults.key(o));
-        return info == null ? null : info.stage();
     }
 
     private static String line(OptionSpec o, LayeredDefaults.Source source) {

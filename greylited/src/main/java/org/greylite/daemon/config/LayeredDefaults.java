@@ -7,6 +7,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 
+import org.greylite.settings.Setting;
+
 import picocli.CommandLine.IDefaultValueProvider;
 import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -14,9 +16,9 @@ import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.ParseResult;
 
 /**
- * The defaults of a command's options, in layers: what the configuration file sets, else what the option's
- * environment variable says (only for options that name one in their {@link OptionInfo}), else nothing,
- * and picocli falls back to the option's own default. A flag on the command line beats all three. So:
+ * The defaults of a command's options, in layers: what the configuration file sets, else what the setting's
+ * environment variable says (where the settings model has the command's program honour one), else nothing,
+ * and picocli falls back to the model's default ({@link SettingOptions}). A flag on the command line beats all three. So:
  * flag, then configuration file, then environment variable, then built-in default.
  *
  * <p>Everything is read from picocli's model of the command, not written per option: a new option is in
@@ -39,20 +41,20 @@ public final class LayeredDefaults implements IDefaultValueProvider {
     private record FileValue(String value, String where, String name, String raw) {
     }
 
-    private final Map<String, OptionInfo> catalog;
+    private final SettingOptions settings;
     private final Map<String, String> env;
     private final Map<String, FileValue> fromFile = new HashMap<>();
     private final String fileName;
 
     /**
-     * @param spec    the command, whose options the file may set
-     * @param catalog stage and environment variable per option, by long name without {@code --}
-     * @param file    the configuration file, or {@link ConfigFile#none()}
-     * @param env     the environment
+     * @param spec     the command, whose options the file may set
+     * @param settings the settings behind the command's options
+     * @param file     the configuration file, or {@link ConfigFile#none()}
+     * @param env      the environment
      * @throws ConfigException for a setting the command does not have, or set twice
      */
-    public LayeredDefaults(CommandSpec spec, Map<String, OptionInfo> catalog, ConfigFile file, Map<String, String> env) {
-        this.catalog = Map.copyOf(catalog);
+    public LayeredDefaults(CommandSpec spec, SettingOptions settings, ConfigFile file, Map<String, String> env) {
+        this.settings = settings;
         this.env = Map.copyOf(env);
         this.fileName = file.fileName();
         Map<String, Integer> firstLine = new HashMap<>();
@@ -63,11 +65,11 @@ public final class LayeredDefaults implements IDefaultValueProvider {
                 throw new ConfigException(where + ": unknown setting '" + e.name() + "' (settings are greylited's flags "
                         + "without --; 'greylited --help' lists them)");
             }
-            OptionInfo info = catalog.get(e.name());
-            if (info != null && !info.stage().inConfigFile()) {
+            Setting<?> setting = settings.setting(o);
+            if (setting == null) {
                 throw new ConfigException(where + ": '" + e.name() + "' can only be given on the command line");
             }
-            String value = o.arity().max() == 0 ? bool(e.value(), where, e.name()) : e.value();
+            String value = o.arity().max() == 0 ? bool(setting, e.value(), where) : e.value();
             Integer earlier = firstLine.putIfAbsent(e.name(), e.line());
             if (earlier != null && !joinable(o)) {
                 throw new ConfigException(where + ": '" + e.name() + "' is already set on line " + earlier);
@@ -99,8 +101,9 @@ public final class LayeredDefaults implements IDefaultValueProvider {
         if (f != null) {
             return literal(f.value());
         }
-        String v = fromEnvironment(key);
-        return v == null ? null : literal(o.arity().max() == 0 ? bool(v, envName(key), key) : v);
+        Setting<?> setting = settings.setting(o);
+        String v = fromEnvironment(setting);
+        return v == null ? null : literal(o.arity().max() == 0 ? bool(setting, v, setting.variable()) : v);
     }
 
     /** Where {@code o}'s value came from, after {@code parsed}. */
@@ -113,8 +116,9 @@ public final class LayeredDefaults implements IDefaultValueProvider {
         if (f != null) {
             return new Source(Origin.CONFIG, f.where());
         }
-        if (fromEnvironment(key) != null) {
-            return new Source(Origin.ENV, envName(key));
+        Setting<?> setting = settings.setting(o);
+        if (fromEnvironment(setting) != null) {
+            return new Source(Origin.ENV, setting.variable());
         }
         return new Source(Origin.DEFAULT, null);
     }
@@ -149,18 +153,8 @@ public final class LayeredDefaults implements IDefaultValueProvider {
         return fileName;
     }
 
-    private String fromEnvironment(String key) {
-        OptionInfo info = catalog.get(key);
-        if (info == null || info.environment() == null) {
-            return null;
-        }
-        String raw = env.get(info.environment());
-        return raw == null ? null : info.fromEnvironment().apply(raw);
-    }
-
-    private String envName(String key) {
-        OptionInfo info = catalog.get(key);
-        return info == null ? null : info.environment();
+    private String fromEnvironment(Setting<?> setting) {
+        return setting == null ? null : setting.fromEnvironment(env, settings.program());
     }
 
     /** picocli expands {@code ${...}} in default values; what the administrator wrote is meant literally. */
@@ -168,20 +162,12 @@ public final class LayeredDefaults implements IDefaultValueProvider {
         return v.replace("${", "$${");
     }
 
-    private static String bool(String v, String where, String name) {
-        switch (v.strip().toLowerCase(Locale.ROOT)) {
-            case "true":
-            case "yes":
-            case "on":
-            case "1":
-                return "true";
-            case "false":
-            case "no":
-            case "off":
-            case "0":
-                return "false";
-            default:
-                throw new ConfigException(where + ": " + name + " wants true or false, not '" + v + "'");
+    /** An on/off setting's value as picocli takes it, read as the model reads it. */
+    private static String bool(Setting<?> setting, String v, String where) {
+        try {
+            return String.valueOf(setting.parse(v));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(where + ": " + setting.name() + " " + e.getMessage());
         }
     }
 

@@ -1,7 +1,11 @@
 package org.greylite.daemon.config;
 
 import java.util.List;
-import java.util.Map;
+import java.util.stream.Collectors;
+
+import org.greylite.settings.Setting;
+import org.greylite.settings.Settings;
+import org.greylite.settings.Stage;
 
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
@@ -17,11 +21,12 @@ public final class ReferencePage {
     }
 
     /**
+     * @param settings   the settings behind {@code spec}'s options
      * @param regenerate the command that writes the page, named in its header
-     * @throws IllegalStateException when an option has no stage in {@code catalog}
+     * @throws IllegalStateException when an option is not in the settings model
      */
-    public static String render(CommandSpec spec, Map<String, OptionInfo> catalog, List<EnvironmentOnly> environment,
-                                String regenerate) {
+    public static String render(CommandSpec spec, SettingOptions settings, String regenerate) {
+        List<Setting<?>> environment = Settings.ALL.stream().filter(s -> !s.hasFlag()).toList();
         String name = spec.name();
         StringBuilder b = new StringBuilder();
         b.append("# ").append(name).append(" configuration reference\n\n");
@@ -38,17 +43,18 @@ public final class ReferencePage {
 
         List<OptionSpec> options = spec.options().stream().filter(o -> !o.hidden()).toList();
         for (Stage stage : Stage.values()) {
-            List<OptionSpec> inStage = options.stream().filter(o -> stageOf(o, catalog) == stage).toList();
-            List<EnvironmentOnly> variables = environment.stream().filter(v -> v.stage() == stage).toList();
+            List<OptionSpec> inStage = options.stream().filter(o -> settings.stage(o) == stage).toList();
+            List<Setting<?>> variables = environment.stream().filter(v -> v.stage() == stage).toList();
             if (inStage.isEmpty() && variables.isEmpty()) {
                 continue;
             }
             b.append("\n## ").append(stage.title()).append("\n\n").append(stage.summary()).append("\n\n");
             for (OptionSpec o : inStage) {
-                b.append("- ").append(entry(o, catalog.get(LayeredDefaults.key(o)))).append('\n');
+                b.append("- ").append(entry(o, settings.setting(o))).append('\n');
             }
-            for (EnvironmentOnly v : variables) {
-                b.append("- `$").append(v.name()).append("` (environment only): ").append(v.description()).append('\n');
+            for (Setting<?> v : variables) {
+                b.append("- `$").append(v.variable()).append("` (environment only; ").append(readers(v)).append("): ")
+                        .append(v.description()).append('\n');
             }
         }
 
@@ -67,15 +73,20 @@ public final class ReferencePage {
         b.append("- Options of the \"Command line\" section cannot be set in the file.\n");
         b.append("- `").append(name).append(" --print-config` prints the settings in effect in this format.\n");
 
-        b.append("\n## Environment variables\n\n| variable | setting |\n|---|---|\n");
-        for (OptionSpec o : options) {
-            OptionInfo info = catalog.get(LayeredDefaults.key(o));
-            if (info != null && info.environment() != null) {
-                b.append("| `").append(info.environment()).append("` | `").append(o.longestName()).append("` |\n");
+        b.append("\n## Environment variables\n\n");
+        b.append("`").append(name).append("` reads a setting's variable when neither a flag nor the configuration file "
+                + "sets it. The tcpserver wrapper `greylite` has no flags and no configuration file: it reads the "
+                + "variables marked `greylite` below, each with the meaning and default of the setting it stands for. "
+                + "On/off variables of greylite(8) (`LOGPID`, `GREYLIST`) are on when set, whatever their value; the "
+                + "`GREYLITE_*` ones are on when set, except to `0`, `no`, `false` or `off`.\n\n");
+        b.append("| variable | setting | read by |\n|---|---|---|\n");
+        for (Setting<?> s : Settings.ALL) {
+            if (s.variable() == null || (s.hasFlag() && !shown(options, s))) {
+                continue;
             }
-        }
-        for (EnvironmentOnly v : environment) {
-            b.append("| `").append(v.name()).append("` | none (see ").append(v.stage().title()).append(") |\n");
+            b.append("| `").append(s.variable()).append("` | ")
+                    .append(s.hasFlag() ? "`" + s.flag() + "`" : "none (see " + s.stage().title() + ")")
+                    .append(" | ").append(readers(s)).append(" |\n");
         }
 
         b.append("\n## Files\n\n| setting | default |\n|---|---|\n");
@@ -90,14 +101,14 @@ public final class ReferencePage {
         return b.toString();
     }
 
-    private static String entry(OptionSpec o, OptionInfo info) {
+    private static String entry(OptionSpec o, Setting<?> setting) {
         StringBuilder b = new StringBuilder("`").append(o.longestName());
         if (o.arity().max() > 0) {
             b.append(' ').append(o.paramLabel());
         }
         b.append('`');
-        if (info.environment() != null) {
-            b.append(", `$").append(info.environment()).append('`');
+        if (setting != null && setting.variable() != null) {
+            b.append(", `$").append(setting.variable()).append('`');
         }
         String d = OptionText.defaultText(o);
         if (d != null) {
@@ -106,11 +117,15 @@ public final class ReferencePage {
         return b.append(": ").append(OptionText.sentence(o)).toString();
     }
 
-    private static Stage stageOf(OptionSpec o, Map<String, OptionInfo> catalog) {
-        OptionInfo info = catalog.get(LayeredDefaults.key(o));
-        if (info == null) {
-            throw new IllegalStateException("option " + o.longestName() + " has no stage: add it to the option catalog");
-        }
-        return info.stage();
+    private static boolean shown(List<OptionSpec> options, Setting<?> s) {
+        return options.stream().anyMatch(o -> o.longestName().equals(s.flag()));
+    }
+
+    /** The programs that read the setting's variable, with a program's own default where it differs. */
+    private static String readers(Setting<?> s) {
+        return s.honouredBy().stream().sorted().map(p -> {
+            String own = s.programDefaults().get(p);
+            return p.command() + (own == null ? "" : " (default " + own + ")");
+        }).collect(Collectors.joining(", "));
     }
 }

@@ -1,4 +1,4 @@
-package org.greylite.daemon.config;
+package org.greylite.settings;
 
 /**
  * Where in a connection's life a setting acts: the sections of {@code docs/configuration.md}, in the order

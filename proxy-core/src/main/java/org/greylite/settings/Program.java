@@ -1,0 +1,26 @@
+package org.greylite.settings;
+
+/**
+ * The programs that read settings. A setting's environment variable is honoured only by the programs it
+ * names ({@link Setting#honouredBy()}), so the reference page can say who reads what, and a program asks
+ * the model for its own values rather than keeping a list of its own.
+ */
+public enum Program {
+    /** The standalone proxy: flags, then the configuration file, then the variable, then the default. */
+    GREYLITED("greylited"),
+    /** The greylite(8) tcpserver wrapper: the environment only (SPEC section 4), no flags. */
+    GREYLITE("greylite"),
+    /** The administration tool: its own flags; of the settings, the greydb and logging variables. */
+    GREYLITECTL("greylitectl");
+
+    private final String command;
+
+    Program(String command) {
+        this.command = command;
+    }
+
+    /** The name an administrator types. */
+    public String command() {
+        return command;
+    }
+}

@@ -1,0 +1,95 @@
+package org.greylite.wrapper;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The decision settings the wrapper reads from the settings model, each through a real session: PROGRAM a
+ * real child process, the greydb a real SQLite file.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class WrapperSettingsTest {
+
+    @TempDir
+    Path dir;
+
+    private Map<String, String> env(String... pairs) {
+        Map<String, String> env = new HashMap<>();
+        env.put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
+        env.put("GREYLIST", "");
+        env.put("TCPREMOTEIP", "192.0.2.7");
+        env.put("DBFILE", dir.resolve("greylite.db").toString());
+        for (int i = 0; i < pairs.length; i += 2) {
+            env.put(pairs[i], pairs[i + 1]);
+        }
+        return Map.copyOf(env);
+    }
+
+    @Test
+    void theGreylistReplyComesFromItsVariable() throws Exception {
+        try (Harness h = Harness.start(Harness.smtpd(),
+                env("GREYLITE_GREYLIST_REPLY", "450 4.7.1 <{rcpt}>: come back in {seconds}s"))) {
+            h.reply();
+            h.command("MAIL FROM:<a@example.org>");
+            assertEquals("450 4.7.1 <b@example.com>: come back in 300s", h.command("RCPT TO:<b@example.com>"));
+            assertEquals("221 bye", h.command("QUIT"));
+            assertEquals(0, h.exitStatus());
+        }
+    }
+
+    @Test
+    void failClosedAnswers451WhenTheGreydbCannotBeOpened() throws Exception {
+        Path file = Files.writeString(dir.resolve("not-a-directory"), "x");
+        String db = file.resolve("greylite.db").toString();
+        try (Harness h = Harness.start(Harness.smtpd(), env("DBFILE", db, "GREYLITE_FAIL_CLOSED", ""))) {
+            h.reply();
+            h.command("MAIL FROM:<a@example.org>");
+            assertTrue(h.command("RCPT TO:<b@example.com>").startsWith("451 4.3.0 "), "set (even empty) means on");
+            assertEquals("221 bye", h.command("QUIT"));
+        }
+        try (Harness h = Harness.start(Harness.smtpd(), env("DBFILE", db, "GREYLITE_FAIL_CLOSED", "no"))) {
+            h.reply();
+            h.command("MAIL FROM:<a@example.org>");
+            assertEquals("250 ok", h.command("RCPT TO:<b@example.com>"), "'no' means off: greydb errors fail open");
+            assertEquals("221 bye", h.command("QUIT"));
+        }
+    }
+
+    @Test
+    void theLineLimitComesFromItsVariable() throws Exception {
+        try (Harness h = Harness.start(Harness.smtpd(), env("GREYLITE_MAX_LINE", "600"))) {
+            h.reply();
+            assertTrue(h.command("NOOP " + "x".repeat(700)).startsWith("500 5.5.2"), "over 600 bytes");
+            assertEquals("250 ok", h.command("NOOP " + "x".repeat(500)));
+            assertEquals("221 bye", h.command("QUIT"));
+        }
+    }
+
+    @Test
+    void aBadValueRefusesTheConnectionNamingItsVariable() throws Exception {
+        Path started = dir.resolve("started");
+        try (Harness h = Harness.start(Harness.smtpd(),
+                env("GREYLITE_GREYLIST_REPLY", "250 fine", "STARTED", started.toString()))) {
+            assertTrue(h.reply().startsWith("421 4.3.0 "));
+            assertEquals(Greylite.EXIT_TEMPORARY, h.exitStatus());
+            assertTrue(h.errors().startsWith("greylite: GREYLITE_GREYLIST_REPLY: the greylisting reply must be a 4xx"),
+                    h.errors());
+        }
+        assertFalse(Files.exists(started));
+        try (Harness h = Harness.start(Harness.smtpd(), env("GREYLITE_BUSY_TIMEOUT", "a while"))) {
+            assertTrue(h.reply().startsWith("421 4.3.0 "));
+            assertTrue(h.errors().startsWith("greylite: GREYLITE_BUSY_TIMEOUT: "), h.errors());
+        }
+    }
+}
