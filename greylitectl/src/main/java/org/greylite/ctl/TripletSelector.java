@@ -21,7 +21,7 @@ import org.greylite.store.TripletFilter;
  * <p>The documented regular expressions keep their meaning: a value that is also an address matches the rows
  * its regular expression finds <em>or</em> the row keyed for that address. The alternative, taking every
  * address-shaped value as an exact address only, would have changed what an existing {@code --sender
- * bob@example\\.org} script deletes.
+ * bob@example\.org} script deletes.
  */
 final class TripletSelector {
 
