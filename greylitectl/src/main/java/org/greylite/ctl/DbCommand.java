@@ -3,6 +3,7 @@ package org.greylite.ctl;
 import java.time.Duration;
 import java.time.Instant;
 
+import org.greylite.greylist.ClientKeys;
 import org.greylite.greylist.Durations;
 import org.greylite.greylist.GreylistSettings;
 import org.greylite.store.GreydbAdmin;
@@ -54,6 +55,11 @@ final class DbCommand {
                     + "(default ${DEFAULT-VALUE}).")
     String busyTimeout;
 
+    @Option(names = "--client-key", paramLabel = "ip|net|smart", scope = picocli.CommandLine.ScopeType.INHERIT,
+            description = "As greylited's, so that --client ADDRESS finds the rows keyed by that client's network "
+                    + "(net, smart) or address (ip) (default $GREYLITE_CLIENT_KEY, else smart).")
+    String clientKey;
+
     GreydbAdmin open() {
         String where = db != null ? db : new org.greylite.settings.EnvironmentSettings(root.env(),
                 org.greylite.settings.Program.GREYLITECTL).get(org.greylite.settings.Settings.DB);
@@ -76,6 +82,17 @@ final class DbCommand {
 
     Duration whitelistLifetime() {
         return duration(whitelistLifetime, "GREYLITE_WHITELIST_LIFETIME", GreylistSettings.DEFAULT_WHITELIST_LIFETIME);
+    }
+
+    /** Turns --client, --sender and --recipient into the keys the engine wrote. */
+    TripletSelector selector() {
+        String mode = clientKey != null ? clientKey : root.env().get("GREYLITE_CLIENT_KEY");
+        try {
+            return new TripletSelector(mode == null || mode.isBlank() ? ClientKeys.smart() : ClientKeys.parse(mode));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException((clientKey != null ? "--client-key: " : "GREYLITE_CLIENT_KEY: ")
+                    + e.getMessage());
+        }
     }
 
     Instant now() {

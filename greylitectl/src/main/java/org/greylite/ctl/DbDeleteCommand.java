@@ -2,7 +2,6 @@ package org.greylite.ctl;
 
 import java.util.concurrent.Callable;
 
-import org.greylite.net.Cidr;
 import org.greylite.store.GreydbAdmin;
 import org.greylite.store.TripletFilter;
 
@@ -24,13 +23,17 @@ final class DbDeleteCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--client", paramLabel = "CIDR", description = "Clients in this address or block.")
+    @Option(names = "--client", paramLabel = "ADDRESS|CIDR|DOMAIN",
+            description = "Clients with keys inside this block; for an address also the network it was keyed by "
+                    + "(see --client-key); for a domain the clients keyed by that PTR name.")
     String client;
 
-    @Option(names = "--sender", paramLabel = "RE", description = "Senders matching this regular expression (any case).")
+    @Option(names = "--sender", paramLabel = "RE|ADDRESS", description = "Senders matching this regular expression "
+            + "(any case), or this address as the engine keys it (SRS, BATV, +tags, VERP numbers undone).")
     String sender;
 
-    @Option(names = "--recipient", paramLabel = "RE", description = "Recipients matching this regular expression (any case).")
+    @Option(names = "--recipient", paramLabel = "RE|ADDRESS",
+            description = "Recipients matching this regular expression (any case), or this address.")
     String recipient;
 
     @Option(names = "--pending-only", description = "Leave passed triplets alone.")
@@ -42,8 +45,8 @@ final class DbDeleteCommand implements Callable<Integer> {
             spec.commandLine().getErr().println("greylitectl: say which triplets: --client, --sender and/or --recipient");
             return GreyliteCtl.TROUBLE;
         }
-        TripletFilter filter = new TripletFilter(pendingOnly ? TripletFilter.State.PENDING : TripletFilter.State.ANY,
-                client == null ? null : Cidr.parse(client), DbListCommand.regex(sender), DbListCommand.regex(recipient));
+        TripletFilter filter = db.selector().filter(pendingOnly ? TripletFilter.State.PENDING : TripletFilter.State.ANY,
+                client, sender, recipient);
         try (GreydbAdmin admin = db.open()) {
             int n = admin.deleteTriplets(filter);
             spec.commandLine().getOut().println("deleted " + n + (n == 1 ? " triplet" : " triplets"));

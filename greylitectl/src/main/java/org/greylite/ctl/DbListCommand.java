@@ -5,9 +5,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.regex.Pattern;
 
-import org.greylite.net.Cidr;
 import org.greylite.store.GreydbAdmin;
 import org.greylite.store.ListEntry;
 import org.greylite.store.Triplet;
@@ -46,13 +44,17 @@ final class DbListCommand implements Callable<Integer> {
     @ArgGroup(exclusive = true, multiplicity = "0..1")
     What what = new What();
 
-    @Option(names = "--client", paramLabel = "CIDR", description = "Only clients in this address or block.")
+    @Option(names = "--client", paramLabel = "ADDRESS|CIDR|DOMAIN",
+            description = "Only these clients: keys inside a block; for an address also the network it was keyed by "
+                    + "(see --client-key); for a domain the clients keyed by that PTR name.")
     String client;
 
-    @Option(names = "--sender", paramLabel = "RE", description = "Only senders matching this regular expression (any case).")
+    @Option(names = "--sender", paramLabel = "RE|ADDRESS", description = "Only senders matching this regular "
+            + "expression (any case), or this address as the engine keys it (SRS, BATV, +tags, VERP numbers undone).")
     String sender;
 
-    @Option(names = "--recipient", paramLabel = "RE", description = "Only recipients matching this regular expression (any case).")
+    @Option(names = "--recipient", paramLabel = "RE|ADDRESS",
+            description = "Only recipients matching this regular expression (any case), or this address.")
     String recipient;
 
     @Option(names = "--format", paramLabel = "table|json|csv", defaultValue = "table",
@@ -61,23 +63,22 @@ final class DbListCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Cidr block = client == null ? null : Cidr.parse(client);
+        TripletSelector selector = db.selector();
+        TripletFilter.State state = what.pending ? TripletFilter.State.PENDING
+                : what.passed ? TripletFilter.State.PASSED : TripletFilter.State.ANY;
+        // Parsed before the greydb is opened: a mistyped filter costs no connection.
+        TripletFilter filter = selector.filter(state, client, sender, recipient);
+        TripletSelector.Clients clients = selector.clients(client);
         try (GreydbAdmin admin = db.open()) {
             if (what.whitelist) {
-                printWhitelist(admin.whitelist(), block);
+                printWhitelist(admin.whitelist(), clients);
             } else if (what.blacklist) {
-                printBlacklist(admin.blacklist(), block);
+                printBlacklist(admin.blacklist(), clients);
             } else {
-                TripletFilter.State state = what.pending ? TripletFilter.State.PENDING
-                        : what.passed ? TripletFilter.State.PASSED : TripletFilter.State.ANY;
-                printTriplets(admin.triplets(new TripletFilter(state, block, regex(sender), regex(recipient))));
+                printTriplets(admin.triplets(filter));
             }
         }
         return 0;
-    }
-
-    static Pattern regex(String re) {
-        return re == null ? null : Pattern.compile(re, Pattern.CASE_INSENSITIVE);
     }
 
     private void printTriplets(List<GreydbAdmin.TripletRow> triplets) {
@@ -93,10 +94,10 @@ final class DbListCommand implements Callable<Integer> {
                 "first_seen", "last_seen", "passed_at", "retry_counts_from"), rows);
     }
 
-    private void printWhitelist(List<GreydbAdmin.WhitelistRow> entries, Cidr block) {
+    private void printWhitelist(List<GreydbAdmin.WhitelistRow> entries, TripletSelector.Clients clients) {
         List<List<String>> rows = new ArrayList<>();
         for (GreydbAdmin.WhitelistRow w : entries) {
-            if (block == null || overlaps(block, w.client())) {
+            if (clients == null || clients.covers(w.client())) {
                 Instant expires = w.expires() != null ? w.expires()
                         : "auto".equals(w.source()) ? w.lastSeen().plus(db.whitelistLifetime()) : null;
                 rows.add(Arrays.asList(w.client(), w.source(), time(w.created()), time(w.lastSeen()),
@@ -107,25 +108,15 @@ final class DbListCommand implements Callable<Integer> {
                 List.of("client", "source", "created", "last_seen", "expires", "comment"), rows);
     }
 
-    private void printBlacklist(List<ListEntry> entries, Cidr block) {
+    private void printBlacklist(List<ListEntry> entries, TripletSelector.Clients clients) {
         List<List<String>> rows = new ArrayList<>();
         for (ListEntry e : entries) {
-            if (block == null || overlaps(block, e.client())) {
+            if (clients == null || clients.covers(e.client())) {
                 rows.add(Arrays.asList(e.client(), time(e.created()), e.expires() == null ? null : time(e.expires()),
                         e.comment()));
             }
         }
         RowPrinter.print(spec.commandLine().getOut(), format, List.of("client", "created", "expires", "comment"), rows);
-    }
-
-    /** True when the entry's block lies inside {@code block}, or {@code block} inside it. */
-    private static boolean overlaps(Cidr block, String entry) {
-        try {
-            Cidr e = Cidr.parse(entry);
-            return block.contains(e.firstAddress()) || e.contains(block.firstAddress());
-        } catch (IllegalArgumentException ex) {
-            return false;
-        }
     }
 
     static String time(Instant t) {

@@ -132,6 +132,15 @@ class DbCommandsPostgresTest {
     }
 
     @Test
+    void addressesFromTheLogFindTheRowsTheEngineKeyed() {
+        store = GreylistStores.open(url, new GreydbOptions(Duration.ofSeconds(5), 2, PG.env()));
+        new EngineKeysScenario(
+                keys -> new Greylister(store, SuspicionPolicy.NONE, GreylistSettings.defaults().withClientKeys(keys),
+                        clock, (r, v) -> { }),
+                args -> ctl(args)).run();
+    }
+
+    @Test
     void anUnreachableServerIsOneClearLine() throws Exception {
         int port;
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {

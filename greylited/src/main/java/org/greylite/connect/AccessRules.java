@@ -62,9 +62,17 @@ public final class AccessRules implements AccessPolicy {
      * @param file   the access file as named by the administrator
      * @param line   the 1-based line number
      * @param text   the line as written
-     * @param reason what is wrong and what was done
+     * @param reason    what is wrong and what was done
+     * @param malformed true for a line tcprules would refuse too; false for one it accepts that greylited does
+     *                  not use (a host-name or ident rule, a line shadowed by an earlier one): an existing
+     *                  {@code /etc/tcp.smtp} holds such lines, and they must not stop a reload
      */
-    public record Problem(String file, int line, String text, String reason) {
+    public record Problem(String file, int line, String text, String reason, boolean malformed) {
+
+        public Problem(String file, int line, String text, String reason) {
+            this(file, line, text, reason, true);
+        }
+
         /** {@code file:line: reason}, the form compilers use. */
         @Override
         public String toString() {
@@ -149,10 +157,10 @@ public final class AccessRules implements AccessPolicy {
                     loaded++;
                 } else {
                     problems.add(new Problem(fileName, number, text,
-                            "the same address as line " + shadowedBy + ", which comes first; line never used"));
+                            "the same address as line " + shadowedBy + ", which comes first; line never used", false));
                 }
             } catch (Rejected e) {
-                problems.add(new Problem(fileName, number, text, e.getMessage() + "; line ignored"));
+                problems.add(new Problem(fileName, number, text, e.getMessage() + "; line ignored", e.malformed));
             }
         }
         return new AccessRules(fileName, loaded, problems, rules);
@@ -182,6 +190,11 @@ public final class AccessRules implements AccessPolicy {
         return problems;
     }
 
+    /** The malformed lines among the {@link #problems()}: what keeps a running greylited on its old rules. */
+    public List<Problem> errors() {
+        return problems.stream().filter(Problem::malformed).toList();
+    }
+
     @Override
     public Optional<AccessRule> lookup(InetAddress client) {
         Net address = net(unmapped(client));
@@ -204,9 +217,16 @@ public final class AccessRules implements AccessPolicy {
     /** A line that cannot be loaded; the message says why. */
     private static final class Rejected extends Exception {
         private static final long serialVersionUID = 1L;
+        /** False for a rule tcprules accepts but greylited cannot use. */
+        final boolean malformed;
 
         Rejected(String message) {
+            this(message, true);
+        }
+
+        Rejected(String message, boolean malformed) {
             super(message);
+            this.malformed = malformed;
         }
 
         @Override
@@ -276,10 +296,10 @@ public final class AccessRules implements AccessPolicy {
         }
         if (address.startsWith("=")) {
             throw new Rejected("host-name rules ('" + address + "') are not supported: access is decided before the"
-                    + " PTR name is known");
+                    + " PTR name is known", false);
         }
         if (address.indexOf('@') >= 0) {
-            throw new Rejected("ident rules ('" + address + "') are not supported");
+            throw new Rejected("ident rules ('" + address + "') are not supported", false);
         }
         int slash = address.indexOf('/');
         if (address.indexOf(':') >= 0 || slash >= 0) {

@@ -285,8 +285,10 @@ public final class Greylited implements Callable<Integer> {
             }
             throw e;
         }
-        SuspicionPolicy rules = SuspicionSetup.load(suspicion, envWithGeoIp(), log);
-        ReloadingAccessRules accessRules = access == null ? null : new ReloadingAccessRules(access, Clock.systemUTC());
+        SuspicionPolicy rules = SuspicionSetup.load(suspicion, envWithGeoIp(), log,
+                metricsRegistry::suspicionReloadFailed);
+        ReloadingAccessRules accessRules = access == null ? null
+                : new ReloadingAccessRules(access, Clock.systemUTC(), metricsRegistry::accessReloadFailed);
         PtrLookup ptr = ptrLookup(log);
         org.greylite.greylist.KnownSenders known = org.greylite.greylist.KnownSenders.load(!noShippedWhitelist, whitelistFiles);
         known.problems().forEach(p -> log.warn("known senders: {}", p));

@@ -42,6 +42,7 @@ public final class ProxyMetrics implements ServerEvents, DecisionListener {
     private final Counter storeErrors;
     private final Counter upstreamErrors;
     private final Histogram decisionSeconds;
+    private final Counter reloadFailures;
 
     public ProxyMetrics() {
         connections = Counter.builder().name("greylite_connections")
@@ -73,6 +74,11 @@ public final class ProxyMetrics implements ServerEvents, DecisionListener {
                 .help("Time from a RCPT being read to its verdict, greydb queue included (PTR lookup wait excluded)")
                 .classicOnly().classicUpperBounds(LATENCY_BUCKETS).withoutExemplars().register(registry);
 
+        reloadFailures = Counter.builder().name("greylite_reload_failures")
+                .help("Reloads of a rule file (suspicion, access) that kept the rules loaded before: the file could "
+                        + "not be read or has lines that do not load (logged with file and line)")
+                .labelNames("file").withoutExemplars().register(registry);
+
         // Series that exist from the start, so that rate() and alerts see a 0 rather than nothing.
         connections.initLabelValues("allowed");
         connections.initLabelValues("denied");
@@ -81,6 +87,8 @@ public final class ProxyMetrics implements ServerEvents, DecisionListener {
         for (UpstreamFailure f : UpstreamFailure.values()) {
             upstreamErrors.initLabelValues(f.label());
         }
+        reloadFailures.initLabelValues("suspicion");
+        reloadFailures.initLabelValues("access");
     }
 
     /** The registry the metrics endpoint serves. */
@@ -97,6 +105,16 @@ public final class ProxyMetrics implements ServerEvents, DecisionListener {
                 done.accept(verdict);
             });
         };
+    }
+
+    /** A reload of the suspicion file kept the rules loaded before. */
+    public void suspicionReloadFailed() {
+        reloadFailures.labelValues("suspicion").inc();
+    }
+
+    /** A reload of the access file kept the rules loaded before. */
+    public void accessReloadFailed() {
+        reloadFailures.labelValues("access").inc();
     }
 
     /** The scheduled purge of expired rows failed. */

@@ -13,6 +13,7 @@ import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -170,6 +171,45 @@ class AccessRulesTest {
         Files.writeString(file, ":allow,FROM_RELOAD=\"\"\n");
         assertTrue(r.reload());
         assertEquals(Map.of("FROM_RELOAD", ""), r.lookup(local).orElseThrow().variables());
+    }
+
+    @Test
+    void aReloadWithMalformedLinesKeepsTheRulesInForceWhole(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("tcp.smtp"), "127.0.0.9:deny\n");
+        MutableClock clock = new MutableClock();
+        AtomicInteger failures = new AtomicInteger();
+        ReloadingAccessRules r = new ReloadingAccessRules(file, clock, failures::incrementAndGet);
+        InetAddress denied = InetAddress.getByName("127.0.0.9");
+
+        Files.writeString(file, ":allow\n127.0.0.9:alow\n");
+        assertFalse(r.reload(), "a malformed line: not reloaded");
+        assertFalse(r.lookup(denied).orElseThrow().allowed(), "the old deny stays");
+        assertEquals(1, failures.get());
+        for (int i = 0; i < 3; i++) {
+            clock.now = clock.now.plusMillis(ReloadingAccessRules.CHECK_INTERVAL_MILLIS);
+            r.lookup(denied);
+        }
+        assertEquals(1, failures.get(), "the same broken file is not read again every second");
+
+        // Lines tcprules accepts but greylited does not use are not errors: a shared /etc/tcp.smtp reloads.
+        Files.writeString(file, "=mx.example.org:allow\nuser@127.0.0.9:allow\n:allow\n:deny\n");
+        assertTrue(r.reload());
+        assertTrue(r.lookup(denied).orElseThrow().allowed());
+        assertEquals(3, r.current().problems().size());
+        assertTrue(r.current().errors().isEmpty());
+        assertEquals(1, failures.get());
+
+        Files.delete(file);
+        assertFalse(r.reload());
+        assertEquals(2, failures.get(), "an unreadable file is a failed reload too");
+    }
+
+    @Test
+    void atStartMalformedLinesAreSkipped(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("tcp.smtp"), "127.0.0.9:alow\n127.0.0.8:deny\n");
+        ReloadingAccessRules r = new ReloadingAccessRules(file, new MutableClock());
+        assertFalse(r.lookup(InetAddress.getByName("127.0.0.8")).orElseThrow().allowed());
+        assertEquals(1, r.current().errors().size());
     }
 
     private static final class MutableClock extends Clock {

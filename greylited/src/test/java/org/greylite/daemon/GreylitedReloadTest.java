@@ -6,6 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,10 +41,10 @@ class GreylitedReloadTest {
         }
     }
 
-    private InetSocketAddress start(Path suspicion, Path access) throws Exception {
+    private InetSocketAddress start(Path suspicion, Path access, String... extra) throws Exception {
         upstream = new ScriptedUpstream();
-        greylited = GreylitedProcess.start(dir, upstream.address(),
-                "--suspicion", suspicion.toString(), "--access", access.toString());
+        greylited = GreylitedProcess.command(upstream.address()).db(dir.resolve("greylite.db"))
+                .args("--suspicion", suspicion.toString(), "--access", access.toString()).args(extra).start();
         return greylited.address();
     }
 
@@ -85,6 +89,51 @@ class GreylitedReloadTest {
         }
         try (RawClient denied = new RawClient(proxy, InetAddress.getByName("127.0.0.9"))) {
             assertTrue(denied.reply().startsWith("554 5.7.1 "), "the new access rules are in force");
+        }
+    }
+
+    @Test
+    void sighupWithBrokenFilesKeepsTheOldRulesLogsEachLineAndCountsTheFailure() throws Exception {
+        Path suspicion = Files.writeString(dir.resolve("suspicion"), "0 e r:^b@\n");
+        Path access = Files.writeString(dir.resolve("tcp.smtp"), "127.0.0.9:deny\n");
+        InetSocketAddress proxy = start(suspicion, access, "--metrics", "127.0.0.1:0");
+        String metrics = greylited.awaitLine("metrics on http://", Duration.ofSeconds(5));
+        URI scrape = URI.create(metrics.substring(metrics.indexOf("http://")).strip());
+
+        // One bad line each, among lines that would change the decisions if they loaded.
+        Files.writeString(suspicion, "5 e r:^b@\n9 e r:(unclosed\n");
+        Files.writeString(access, ":allow\n127.0.0.9:alow\n");
+        int logged = greylited.log.size();
+        hangUp();
+        greylited.awaitLine(logged, access + ": not reloaded", Duration.ofSeconds(30));
+        greylited.awaitLine(logged, suspicion + ": not reloaded", Duration.ofSeconds(5));
+        greylited.awaitLine(logged, suspicion + ":2: ", Duration.ofSeconds(5));
+        greylited.awaitLine(logged, access + ":2: ", Duration.ofSeconds(5));
+
+        try (RawClient next = new RawClient(proxy).hello()) {
+            next.command("MAIL FROM:<a@example.org>", 250);
+            assertTrue(rcpt(next).startsWith("250"), "the old N = 0 still decides");
+            next.command("QUIT", 221);
+        }
+        try (RawClient denied = new RawClient(proxy, InetAddress.getByName("127.0.0.9"))) {
+            assertTrue(denied.reply().startsWith("554 5.7.1 "), "the old access rules still deny");
+        }
+        String body = HttpClient.newHttpClient().send(HttpRequest.newBuilder(scrape).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        assertTrue(body.contains("greylite_reload_failures_total{file=\"suspicion\"} 1.0"), body);
+        assertTrue(body.contains("greylite_reload_failures_total{file=\"access\"} 1.0"), body);
+
+        // Fixed: the next SIGHUP loads the files whole.
+        Files.writeString(suspicion, "5 e r:^b@\n");
+        Files.writeString(access, ":allow\n");
+        logged = greylited.log.size();
+        hangUp();
+        greylited.awaitLine(logged, access + ": reloaded, 1 access rules", Duration.ofSeconds(30));
+        greylited.awaitLine(logged, suspicion + ": reloaded, 1 rules", Duration.ofSeconds(5));
+        try (RawClient next = new RawClient(proxy, InetAddress.getByName("127.0.0.9")).hello()) {
+            next.command("MAIL FROM:<z@example.org>", 250); // a new triplet: a@'s passed under N = 0 and stays passed
+            assertTrue(rcpt(next).startsWith("451"), "N = 5 now, and 127.0.0.9 let in");
+            next.command("QUIT", 221);
         }
     }
 }

@@ -75,8 +75,8 @@ class ParallelSessionsTest {
             CountDownLatch go = new CountDownLatch(1);
             List<Future<String>> replies = new ArrayList<>();
             for (int i = 0; i < SESSIONS; i++) {
-                // Distinct domains: local parts that differ only by a number are one sender once
-                // VERP numbers are normalised away.
+                // Distinct domains: local parts that differ only by a whole-number field (sender-1@,
+                // sender-2@) are one sender once VERP numbers are normalised away.
                 String sender = "sender@client" + i + ".example.org";
                 replies.add(pool.submit(() -> {
                     go.await();

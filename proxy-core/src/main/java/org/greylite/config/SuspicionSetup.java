@@ -27,11 +27,20 @@ public final class SuspicionSetup {
      * @throws IOException when the file cannot be read
      */
     public static SuspicionPolicy load(Path file, Map<String, String> env, Logger log) throws IOException {
+        return load(file, env, log, () -> { });
+    }
+
+    /**
+     * As {@link #load(Path, Map, Logger)}, telling {@code reloadFailed} of each reload that kept the rules
+     * loaded before (for a metric).
+     */
+    public static SuspicionPolicy load(Path file, Map<String, String> env, Logger log, Runnable reloadFailed)
+            throws IOException {
         if (file == null) {
             log.info("no suspicion file: every client gets the default (refused once, then auto-whitelisted)");
             return SuspicionPolicy.NONE;
         }
-        ReloadingSuspicionPolicy rules = ReloadingSuspicionPolicy.open(file, geoIp(env, log));
+        ReloadingSuspicionPolicy rules = ReloadingSuspicionPolicy.open(file, geoIp(env, log), reloadFailed);
         log.info("suspicion rules: {} line(s) from {}", rules.current().ruleCount(), file);
         return rules;
     }

@@ -107,8 +107,11 @@ public final class ClientKeys {
         return keyFor(address);
     }
 
-    /** The name's registrable domain by the Public Suffix List, or null (a bare suffix, an odd name). */
-    static String registrableDomain(String name) {
+    /**
+     * The name's registrable domain by the Public Suffix List, or null (a bare suffix, an odd name): the key
+     * of a smart client with that PTR name (greylitectl finds a client's rows by its name with it).
+     */
+    public static String registrableDomain(String name) {
         try {
             com.google.common.net.InternetDomainName d = com.google.common.net.InternetDomainName.from(name);
             return d.isUnderPublicSuffix() ? d.topPrivateDomain().toString() : null;

@@ -12,10 +12,16 @@ import java.util.regex.Pattern;
  *     {@code SRS0=HHH=TT=example.org=alice@forwarder.net} → {@code alice@example.org};</li>
  * <li>BATV ({@code prvs=TAG=user@domain}, also {@code btv1==...==user}): the tag is removed;</li>
  * <li>{@code +extension} local parts ({@code alice+list@example.org} → {@code alice@example.org});</li>
- * <li>VERP-style numbers: every run of digits in the local part becomes {@code #}, as Postgrey does
- *     ({@code bounce-1234-5678@lists.example} → {@code bounce-#-#@lists.example}).</li>
+ * <li>VERP-style numbers: a number standing as a whole field of the local part becomes {@code #}, as
+ *     Postgrey's {@code s/\b\d+\b/#/g} does ({@code bounce-1234-5678@lists.example} →
+ *     {@code bounce-#-#@lists.example}); digits inside a word stay ({@code ops1@}, {@code john1980@},
+ *     {@code user_42@}), since they name a mailbox, not a message.</li>
  * </ul>
  * The result is lower case. The null sender stays empty.
+ *
+ * <p>Greylisting keys made before digits inside words were kept ({@code ops#@}) no longer match: an upgrade
+ * greylists such a pending message once more (README, "Sender normalisation"). The old form cannot be turned
+ * back into the address, so no rewrite of stored rows could do better.
  */
 public final class SenderNormalizer {
 
@@ -27,7 +33,14 @@ public final class SenderNormalizer {
     private static final Pattern PRVS = Pattern.compile("(?i)^prvs=[0-9a-z]+=(.+)$");
     private static final Pattern PRVS_REVERSED = Pattern.compile("(?i)^(.+)=prvs=[0-9a-z]+$");
     private static final Pattern BTV1 = Pattern.compile("(?i)^btv1==[0-9a-z]+==(.+)$");
-    private static final Pattern DIGITS = Pattern.compile("\\d+");
+    /** A BATV tag-val: a key digit, three day digits and six hex digits of hash. */
+    private static final Pattern BATV_TAG = Pattern.compile("^[0-9a-z]{10}");
+    /**
+     * Perl's {@code \b\d+\b} on the bytes Postgrey sees: word characters are ASCII letters, digits and
+     * {@code _}. Spelt out rather than Java's {@code \b}, whose idea of a word character is Unicode's (and
+     * changed in JDK 19): a {@code é1@} local part must key as Postgrey keys it, whatever the JDK.
+     */
+    private static final Pattern WHOLE_NUMBER = Pattern.compile("(?<![A-Za-z0-9_])[0-9]+(?![A-Za-z0-9_])");
 
     private SenderNormalizer() {
     }
@@ -48,18 +61,30 @@ public final class SenderNormalizer {
         }
         String local = s.substring(0, at);
         String domain = s.substring(at + 1);
-        for (Pattern p : new Pattern[] {PRVS, PRVS_REVERSED, BTV1}) {
-            Matcher b = p.matcher(local);
-            if (b.matches()) {
-                local = b.group(1);
-                break;
-            }
-        }
+        local = withoutBatv(local);
         int plus = local.indexOf('+');
         if (plus > 0) {
             local = local.substring(0, plus);
         }
-        local = DIGITS.matcher(local).replaceAll("#");
+        local = WHOLE_NUMBER.matcher(local).replaceAll("#");
         return local + "@" + domain;
+    }
+
+    private static String withoutBatv(String local) {
+        if (local.startsWith("prvs=")) {
+            // prvs=tag=user is the draft's order, but prvs=user=tag is seen too: as Postgrey does, the part
+            // that looks like a tag is dropped, and the draft's order wins when both or neither do.
+            String[] parts = local.split("=", -1);
+            if (parts.length == 3 && BATV_TAG.matcher(parts[2]).find() && !BATV_TAG.matcher(parts[1]).find()) {
+                return parts[1];
+            }
+        }
+        for (Pattern p : new Pattern[] {PRVS, PRVS_REVERSED, BTV1}) {
+            Matcher b = p.matcher(local);
+            if (b.matches()) {
+                return b.group(1);
+            }
+        }
+        return local;
     }
 }

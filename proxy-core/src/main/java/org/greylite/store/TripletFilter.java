@@ -1,22 +1,33 @@
 package org.greylite.store;
 
+import java.util.Set;
 import java.util.regex.Pattern;
 
 import org.greylite.net.Cidr;
 
 /**
- * Which triplets an administrator means. Null parts match everything.
+ * Which triplets an administrator means. Null (or empty) parts match everything.
  *
- * @param state     PENDING, PASSED or ANY
- * @param client    triplets whose client key lies in this block (a network key must lie wholly inside it)
- * @param sender    a regular expression found in the sender (case-insensitive)
- * @param recipient a regular expression found in the recipient (case-insensitive)
+ * @param state      PENDING, PASSED or ANY
+ * @param client     triplets whose client key lies in this block (a network key must lie wholly inside it)
+ * @param sender     a regular expression found in the sender (case-insensitive)
+ * @param recipient  a regular expression found in the recipient (case-insensitive)
+ * @param clientKeys triplets whose client key is one of these, as the engine wrote it (the /24 it keyed an
+ *                   address by, a PTR domain); with {@code client}, a triplet matching either is meant
  */
-public record TripletFilter(State state, Cidr client, Pattern sender, Pattern recipient) {
+public record TripletFilter(State state, Cidr client, Pattern sender, Pattern recipient, Set<String> clientKeys) {
 
     public enum State { PENDING, PASSED, ANY }
 
     public static final TripletFilter ALL = new TripletFilter(State.ANY, null, null, null);
+
+    public TripletFilter {
+        clientKeys = clientKeys == null ? Set.of() : Set.copyOf(clientKeys);
+    }
+
+    public TripletFilter(State state, Cidr client, Pattern sender, Pattern recipient) {
+        this(state, client, sender, recipient, Set.of());
+    }
 
     public boolean matches(TripletKey key, Triplet t) {
         if (state == State.PENDING && t.passed() || state == State.PASSED && !t.passed()) {
@@ -28,7 +39,10 @@ public record TripletFilter(State state, Cidr client, Pattern sender, Pattern re
         if (recipient != null && !recipient.matcher(key.recipient()).find()) {
             return false;
         }
-        return client == null || inside(key.client());
+        if (client == null && clientKeys.isEmpty()) {
+            return true;
+        }
+        return clientKeys.contains(key.client()) || client != null && inside(key.client());
     }
 
     private boolean inside(String clientKey) {

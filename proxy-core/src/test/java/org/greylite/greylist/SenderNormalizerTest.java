@@ -30,6 +30,9 @@ class SenderNormalizerTest {
         same("alice@example.org", "prvs=9876fedcba=alice@example.org");
         same("alice@example.org", "alice=prvs=0123abcdef@example.org");
         same("alice@example.org", "btv1==0123456789a==alice@example.org");
+        // The reversed order Postgrey also accepts: the part that looks like a tag-val goes.
+        same("alice.smith@example.org", "prvs=alice.smith=0123abcdef@example.org");
+        same("alice@example.org", "prvs=alice=0123abcdef@example.org");
     }
 
     @Test
@@ -47,7 +50,18 @@ class SenderNormalizerTest {
         same("bounce-#-#@lists.example", "bounce-1234-5678@lists.example");
         assertEquals(SenderNormalizer.normalize("news-bounce-20261125-4711@lists.example"),
                 SenderNormalizer.normalize("news-bounce-20261126-4712@lists.example"), "two attempts, two VERP numbers");
-        same("user#@example.org", "user2024@example.org");
+        same("#@example.org", "4711@example.org");
+        same("list.#.#@example.org", "list.12.345@example.org");
+    }
+
+    @Test
+    void digitsInsideAWordNameAMailboxAndStay() {
+        // Postgrey's \b\d+\b: only numbers standing as a whole field are VERP numbers.
+        same("ops1@sender.test", "ops1@sender.test");
+        same("john1980@example.org", "John1980@example.org");
+        same("user_42@example.org", "user_42@example.org"); // _ is a word character, as in Perl
+        same("a1b-#@example.org", "a1b-77@example.org");
+        same("#é@example.org", "12é@example.org"); // not an ASCII word character: a boundary, as on Postgrey's bytes
     }
 
     @Test

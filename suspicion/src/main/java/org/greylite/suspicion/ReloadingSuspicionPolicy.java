@@ -23,11 +23,15 @@ import org.slf4j.LoggerFactory;
  * rules replace the old in one volatile write. Parsing happens once per change, never per evaluation, and
  * other threads keep evaluating the old rules meanwhile. {@link #reload()} forces a reload (for SIGHUP).
  *
- * <p>A broken edit never leaves the server without rules: when the file cannot be read (deleted, renamed
- * away, permissions) the last rules that loaded stay in force, and a warning says so (once per distinct
- * failure, not every second). A file that reads but has malformed or unknown lines loads like any
- * suspicion file: those lines are discarded with a warning each, the rest takes effect. To drop all rules,
- * empty the file rather than deleting it.
+ * <p>A broken edit never changes the rules in force: when the file cannot be read (deleted, renamed away,
+ * permissions), or reads but has lines that do not load (malformed, of unknown kind), the last rules that
+ * loaded stay in force whole, as {@code nginx -s reload} keeps its configuration. Each line at fault is logged
+ * with file and line, the failure is reported to the listener given (a metric), and the same broken version of
+ * the file is not read again every second: the next edit or SIGHUP tries again. Loading the good lines and
+ * dropping the bad one was rejected: a rule silently gone is a policy change nobody asked for, and a file
+ * overwritten with garbage would leave no rules at all. At start-up there are no rules to keep, so a file with
+ * bad lines loads without them, with a warning each, as greylite(8) does. To drop all rules, empty the file
+ * rather than deleting it.
  */
 public final class ReloadingSuspicionPolicy implements SuspicionPolicy {
 
@@ -44,6 +48,10 @@ public final class ReloadingSuspicionPolicy implements SuspicionPolicy {
     private volatile Loaded loaded;
     /** The failure last logged, so that a lasting failure is logged once. Guarded by loadLock. */
     private String lastFailure;
+    /** The version of the file last refused for its bad lines, not read again until it changes. Guarded by loadLock. */
+    private Stamp refused;
+    /** Told of each reload that left the previous rules in force. */
+    private final Runnable reloadFailed;
 
     private record Loaded(SuspicionFile rules, Stamp stamp) {
     }
@@ -60,6 +68,18 @@ public final class ReloadingSuspicionPolicy implements SuspicionPolicy {
      * @throws IOException when the file cannot be read now: a server should not start without its rules
      */
     public ReloadingSuspicionPolicy(Path file, CountryLocator geo, Clock clock) throws IOException {
+        this(file, geo, clock, () -> { });
+    }
+
+    /**
+     * Loads {@code file} and follows its changes, telling {@code reloadFailed} of each reload that kept the
+     * previous rules (a file that cannot be read, or with lines that do not load).
+     *
+     * @throws IOException as {@link #ReloadingSuspicionPolicy(Path, CountryLocator, Clock)}
+     */
+    public ReloadingSuspicionPolicy(Path file, CountryLocator geo, Clock clock, Runnable reloadFailed)
+            throws IOException {
+        this.reloadFailed = Objects.requireNonNull(reloadFailed, "reloadFailed");
         this.file = Objects.requireNonNull(file, "file");
         this.geo = geo == null ? CountryLocator.NONE : geo;
         this.clock = Objects.requireNonNull(clock, "clock");
@@ -74,6 +94,12 @@ public final class ReloadingSuspicionPolicy implements SuspicionPolicy {
     /** Loads {@code file} and follows its changes, checking by the system clock. */
     public static ReloadingSuspicionPolicy open(Path file, CountryLocator geo) throws IOException {
         return new ReloadingSuspicionPolicy(file, geo, Clock.systemUTC());
+    }
+
+    /** As {@link #open(Path, CountryLocator)}, telling {@code reloadFailed} of each failed reload. */
+    public static ReloadingSuspicionPolicy open(Path file, CountryLocator geo, Runnable reloadFailed)
+            throws IOException {
+        return new ReloadingSuspicionPolicy(file, geo, Clock.systemUTC(), reloadFailed);
     }
 
     @Override
@@ -95,8 +121,8 @@ public final class ReloadingSuspicionPolicy implements SuspicionPolicy {
     /**
      * Reads the file now, changed or not, and the GeoIP database its {@code g} lines use (SIGHUP).
      *
-     * @return true when the file was read and its rules are now in force; false when it could not be read
-     *         and the previous rules stay (a warning has been logged)
+     * @return true when the file was read and its rules are now in force; false when it could not be read or
+     *         has lines that do not load, and the previous rules stay (the reasons have been logged)
      */
     public boolean reload() {
         geo.reopen();
@@ -125,19 +151,32 @@ public final class ReloadingSuspicionPolicy implements SuspicionPolicy {
         try {
             // stat before reading: an edit landing in between changes the stamp again and is read next time.
             stamp = stamp(file);
-            if (!force && stamp.equals(current.stamp())) {
+            if (!force && (stamp.equals(current.stamp()) || stamp.equals(refused))) {
                 return false;
             }
             rules = SuspicionFile.load(file, geo);
         } catch (IOException e) {
             String failure = describe(e);
-            if (!failure.equals(lastFailure)) {
+            // SIGHUP always answers; a check every second only when the failure is new.
+            if (force || !failure.equals(lastFailure)) {
                 LOG.warn("{}: {}; keeping the {} rules loaded before", file, failure, current.rules().ruleCount());
                 lastFailure = failure;
+                reloadFailed.run();
             }
             return false;
         }
         lastFailure = null;
+        if (!rules.problems().isEmpty()) {
+            refused = stamp;
+            for (Problem problem : rules.problems()) {
+                LOG.warn("{}", problem);
+            }
+            LOG.error("{}: not reloaded: {} line(s) do not load (above); keeping the {} rules loaded before",
+                    file, rules.problems().size(), current.rules().ruleCount());
+            reloadFailed.run();
+            return false;
+        }
+        refused = null;
         loaded = new Loaded(rules, stamp);
         LOG.info("{}: reloaded, {} rules", file, rules.ruleCount());
         report(rules);

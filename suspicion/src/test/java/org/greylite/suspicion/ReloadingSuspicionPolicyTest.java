@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
@@ -177,14 +178,50 @@ class ReloadingSuspicionPolicyTest {
     }
 
     @Test
-    void anEditWithMalformedLinesLoadsTheRestAndWarns() throws IOException {
-        write("5 r dsl");
-        ReloadingSuspicionPolicy policy = new ReloadingSuspicionPolicy(file, null, clock);
+    void anEditWithMalformedLinesKeepsTheOldRulesWhole() throws IOException {
+        write("5 r dsl", "3 r pool");
+        AtomicInteger failures = new AtomicInteger();
+        ReloadingSuspicionPolicy policy = new ReloadingSuspicionPolicy(file, null, clock, failures::incrementAndGet);
         write("# edited", "9 r dsl(", "7 r dsl");
         clock.advance(1_000);
-        assertEquals(7, refusalsFor(policy, "dsl.example"));
+        assertEquals(5, refusalsFor(policy, "dsl.example"), "the old rules decide, not the good lines of the new file");
+        assertEquals(3, refusalsFor(policy, "pool.example"), "no old rule is dropped");
         assertEquals(List.of(file + ":2: invalid regular expression 'dsl(': unmatched ( at offset 3, line discarded"),
                 warnings());
+        assertEquals(1, failures.get());
+        assertTrue(policy.current().problems().isEmpty());
+
+        clock.advance(5_000);
+        refusalsFor(policy, "dsl.example");
+        assertEquals(1, failures.get(), "the same broken file is not read again every second");
+        assertFalse(policy.reload(), "SIGHUP tries again, and fails again");
+        assertEquals(2, failures.get());
+
+        write("7 r dsl");
+        clock.advance(1_000);
+        assertEquals(7, refusalsFor(policy, "dsl.example"), "the fixed file loads");
+        assertEquals(refusalsFor(SuspicionPolicy.NONE, "pool.example"), refusalsFor(policy, "pool.example"),
+                "and replaces the old rules whole: the pool line is gone");
+    }
+
+    @Test
+    void aFileOfGarbageLeavesTheRulesInForce() throws IOException {
+        write("5 r dsl");
+        AtomicInteger failures = new AtomicInteger();
+        ReloadingSuspicionPolicy policy = new ReloadingSuspicionPolicy(file, null, clock, failures::incrementAndGet);
+        write("<html>", "not a rule at all", "}}}");
+        assertFalse(policy.reload());
+        assertEquals(5, refusalsFor(policy, "dsl.example"));
+        assertEquals(1, policy.current().ruleCount());
+        assertEquals(1, failures.get());
+        assertTrue(warnings().stream().anyMatch(w -> w.startsWith(file + ":1: ")), warnings()::toString);
+    }
+
+    @Test
+    void atStartBadLinesAreSkippedAsGreyliteDoes() throws IOException {
+        write("9 r dsl(", "7 r dsl");
+        ReloadingSuspicionPolicy policy = new ReloadingSuspicionPolicy(file, null, clock);
+        assertEquals(7, refusalsFor(policy, "dsl.example"), "no rules to keep yet: the good lines load");
         assertEquals(1, policy.current().problems().size());
     }
 

@@ -1,0 +1,105 @@
+package org.greylite.ctl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Function;
+
+import org.greylite.greylist.ClientKeys;
+import org.greylite.greylist.Greylister;
+import org.greylite.greylist.RcptRequest;
+import org.greylite.suspicion.ClientFacts;
+
+/**
+ * What an administrator copies from the mail log finds the rows the engine keyed for it: the same scenario on
+ * SQLite ({@link DbKeysTest}) and PostgreSQL ({@link DbCommandsPostgresTest}).
+ */
+final class EngineKeysScenario {
+
+    private final Function<ClientKeys, Greylister> engines;
+    private final Function<String[], Ctl.Run> ctl;
+
+    /**
+     * @param engines a greylisting engine over the greydb under test, keying clients as given
+     * @param ctl     runs greylitectl on that greydb
+     */
+    EngineKeysScenario(Function<ClientKeys, Greylister> engines, Function<String[], Ctl.Run> ctl) {
+        this.engines = engines;
+        this.ctl = ctl;
+    }
+
+    void run() {
+        Greylister byNetwork = engines.apply(ClientKeys.networks());
+        decide(byNetwork, "192.0.2.77", "", "ops1@sender.test", "Bob+Tag@Example.com");
+        decide(byNetwork, "192.0.2.78", "", "ops2@sender.test", "bob@example.com");
+        decide(byNetwork, "198.51.100.9", "", "bounce-1234-5678@lists.example", "carol@example.com");
+        decide(byNetwork, "198.51.100.10", "", "", "carol@example.com");
+        decide(engines.apply(ClientKeys.smart()), "203.0.113.5", "mx1.example.co.uk", "news@example.net",
+                "dave@example.com");
+
+        assertEquals(List.of("192.0.2.0/24 <ops1@sender.test> <bob+tag@example.com>"),
+                rows("--sender", "ops1@sender.test"), "the address as the log shows it");
+        assertEquals(rows("--sender", "ops1@sender.test"), rows("--sender", "<OPS1+alerts@Sender.test>"),
+                "brackets, case and a +tag as the engine undoes them");
+        assertEquals(List.of("198.51.100.0/24 <bounce-#-#@lists.example> <carol@example.com>"),
+                rows("--sender", "bounce-1234-5678@lists.example"));
+        assertEquals(rows("--sender", "bounce-1234-5678@lists.example"), rows("--sender", "bounce-99-1@lists.example"),
+                "another attempt's VERP numbers find the same row");
+        assertEquals(List.of("198.51.100.0/24 <> <carol@example.com>"), rows("--sender", "<>"), "the null sender");
+        assertEquals(List.of("192.0.2.0/24 <ops1@sender.test> <bob+tag@example.com>"),
+                rows("--recipient", "Bob+Tag@Example.COM"), "a recipient is keyed lower-cased, its +tag kept");
+        assertEquals(List.of("192.0.2.0/24 <ops1@sender.test> <bob+tag@example.com>",
+                "192.0.2.0/24 <ops2@sender.test> <bob@example.com>"), rows("--sender", "^ops\\d@"),
+                "a regular expression keeps its meaning");
+
+        assertEquals(List.of("192.0.2.0/24 <ops1@sender.test> <bob+tag@example.com>",
+                "192.0.2.0/24 <ops2@sender.test> <bob@example.com>"), rows("--client", "192.0.2.77"),
+                "an address finds its network's rows (smart, the default, keys by network without a PTR domain)");
+        assertEquals(rows("--client", "192.0.2.77"), rows("--client", "192.0.2.200", "--client-key", "net"));
+        assertEquals(List.of(), rows("--client", "192.0.2.77", "--client-key", "ip"),
+                "keyed by exact address, the /24 rows are not that client's");
+        assertEquals(List.of("example.co.uk <news@example.net> <dave@example.com>"),
+                rows("--client", "mx7.example.co.uk"), "a PTR name finds its registrable domain's rows");
+        assertEquals(rows("--client", "mx7.example.co.uk"), rows("--client", "Example.co.uk."));
+
+        Ctl.Run delete = ctl.apply(new String[] {"db", "delete", "--sender", "ops1@sender.test"});
+        assertEquals("deleted 1 triplet\n", delete.out(), delete.toString());
+        assertEquals(List.of(), rows("--sender", "ops1@sender.test"));
+        assertEquals(List.of("192.0.2.0/24 <ops2@sender.test> <bob@example.com>"), rows("--client", "192.0.2.1"),
+                "ops2's row stays");
+        Ctl.Run byClient = ctl.apply(new String[] {"db", "delete", "--client", "203.0.113.5", "--client-key", "net"});
+        assertEquals("deleted 0 triplets\n", byClient.out(), "the smart row is keyed by its domain, not its network");
+        byClient = ctl.apply(new String[] {"db", "delete", "--client", "mx1.example.co.uk"});
+        assertEquals("deleted 1 triplet\n", byClient.out(), byClient.toString());
+
+        Ctl.Run bad = ctl.apply(new String[] {"db", "list", "--client", "192.0.2.0/33"});
+        assertEquals(2, bad.exit(), bad.toString());
+        assertEquals(true, bad.err().startsWith("greylitectl: --client: "), bad.err());
+    }
+
+    /** The rows listed with these filters, as "client sender recipient". */
+    private List<String> rows(String... filters) {
+        String[] args = new String[filters.length + 4];
+        args[0] = "db";
+        args[1] = "list";
+        System.arraycopy(filters, 0, args, 2, filters.length);
+        args[args.length - 2] = "--format";
+        args[args.length - 1] = "csv";
+        Ctl.Run run = ctl.apply(args);
+        assertEquals(0, run.exit(), run.toString());
+        return Arrays.stream(run.out().split("\r\n")).skip(1).filter(l -> !l.isEmpty())
+                .map(l -> String.join(" ", Arrays.asList(l.split(",")).subList(0, 3))).toList();
+    }
+
+    private static void decide(Greylister engine, String ip, String ptr, String from, String to) {
+        try {
+            engine.decide(new RcptRequest(InetAddress.getByName(ip), new ClientFacts(ip, ptr, "h", from, to, null, null),
+                    null));
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
