@@ -44,7 +44,8 @@ public final class ReplyAssembler {
             }
             int lineEnd = lf > lineStart && pending.get(lf - 1) == '\r' ? lf - 1 : lf;
             int len = lineEnd - lineStart;
-            if (len < 3 || !digit(lineStart) || !digit(lineStart + 1) || !digit(lineStart + 2)
+            // RFC 5321 4.2: the first digit is 2 to 5. Anything else is not a reply the relay could act on.
+            if (len < 3 || !firstDigit(lineStart) || !digit(lineStart + 1) || !digit(lineStart + 2)
                     || (len > 3 && pending.get(lineStart + 3) != ' ' && pending.get(lineStart + 3) != '-')) {
                 throw new SmtpProtocolException("not an SMTP reply line: " + printable(lineStart, len));
             }
@@ -61,6 +62,11 @@ public final class ReplyAssembler {
                 sink.accept(reply);
             }
         }
+    }
+
+    private boolean firstDigit(int i) {
+        byte b = pending.get(i);
+        return b >= '2' && b <= '5';
     }
 
     private boolean digit(int i) {

@@ -115,7 +115,7 @@ class ReplyAssemblerTest {
     @Test
     void aLineThatIsNoReplyIsAProtocolError() {
         for (String bad : new String[] {"hello\r\n", "25\r\n", "2x0 ok\r\n", "250x\r\n", "\r\n", "\n", "250-a\r\nfoo\r\n",
-                "250-a\r\n\r\n", " 250 ok\r\n"}) {
+                "250-a\r\n\r\n", " 250 ok\r\n", "666 ok\r\n", "100 continue\r\n", "099 ok\r\n"}) {
             SmtpProtocolException e = assertThrows(SmtpProtocolException.class,
                     () -> feed(new ReplyAssembler(512), bytes(bad)), bad);
             assertTrue(e.getMessage().startsWith("not an SMTP reply line"), e.getMessage());

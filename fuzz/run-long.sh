@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The long fuzzing run: each target for SECONDS (default 3600) under Jazzer's own driver, with a memory bound,
+# its corpus kept in fuzz/target/corpus/TARGET so the next run starts where this one stopped.
+#   fuzz/run-long.sh                      every target, an hour each
+#   fuzz/run-long.sh ReplyAssembler 600   one target (a class name without FuzzTest), ten minutes
+# 'mvn verify' runs each target for 10 s (the short run); a finding is saved as fuzz/target/corpus/crash-*.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${2:-3600}
+mvn -o -q -pl fuzz -am test-compile
+mvn -o -q -pl fuzz dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$PWD/fuzz/target/classpath.txt"
+cp="fuzz/target/test-classes:$(cat fuzz/target/classpath.txt)"
+
+# class:method, one per target (each test class holds one @FuzzTest method).
+targets=$(grep -rl '@FuzzTest' fuzz/src/test/java | while read -r f; do
+    class=$(echo "${f#fuzz/src/test/java/}" | sed 's/\.java$//; s#/#.#g')
+    method=$(grep -A1 '@FuzzTest' "$f" | grep -o 'void [A-Za-z0-9_]*' | cut -d' ' -f2)
+    echo "$class:$method"
+done)
+for t in $targets; do
+    class=${t%%:*}
+    name=$(basename "${class//.//}" FuzzTest)
+    if [ -n "${1:-}" ] && [ "$1" != "$name" ]; then
+        continue
+    fi
+    corpus=fuzz/target/corpus/$name
+    mkdir -p "$corpus"
+    echo "== $name: ${seconds}s"
+    java -Xmx512m -cp "$cp" com.code_intelligence.jazzer.Jazzer --target_class="$class" --target_method="${t#*:}" \
+        --instrumentation_includes='org.greylite.**' -rss_limit_mb=1024 -max_total_time="$seconds" \
+        -artifact_prefix=fuzz/target/corpus/ -print_final_stats=1 "$corpus" 2>&1 | grep -E '^(Done|stat::|==|INFO: Seed)|Exception|crash' || true
+done
