@@ -372,7 +372,7 @@ for c in $CASES; do
 done
 failures=0
 
-log_lines() { wc -l <"$1" 2>/dev/null || echo 0; }
+log_lines() { if [[ -f $1 ]]; then wc -l <"$1"; else echo 0; fi; }
 
 say "bench: $ROUNDS round(s) of $MESSAGES messages, $SESSIONS sessions in parallel, one SMTP session per message"
 for (( r = 1; r <= ROUNDS; r++ )); do
