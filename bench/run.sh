@@ -1,20 +1,29 @@
 #!/usr/bin/env bash
-# bench/run.sh: greylited against HAProxy and against no proxy at all, in one run, on loopback.
+# bench/run.sh: greylited against HAProxy and against no proxy at all, in one run, on loopback, with
+# greylited's PTR lookups answered by a real resolver in four ways.
 #
-#   bench/run.sh            the full run (3 to 5 minutes on a 2-core machine, depending on its load)
-#   bench/run.sh --quick    a smoke test with small counts (under a minute)
+#   bench/run.sh            the full run (10 to 15 minutes on a 2-core machine, depending on its load)
+#   bench/run.sh --quick    a smoke test with small counts (two to three minutes)
 #
 # 1. Throughput. smtp-sink (Postfix's test server) is the upstream; smtp-source (Postfix's test
 #    client) sends MESSAGES messages, one SMTP session per message, SESSIONS sessions in parallel:
 #      (a) direct to smtp-sink,
 #      (b) through HAProxy in TCP mode,
-#      (c) through greylited, with the client already on greylited's auto-whitelist (it passed
-#          greylisting once before the timed runs), so every RCPT is still decided (a whitelist hit,
-#          from the greydb or for a second from greylited's memory of its answer) and every message is delivered.
+#      (c) through greylited, once per DNS case, with the client already on greylited's auto-whitelist
+#          (it passed greylisting once before the timed runs), so every RCPT is still decided (a
+#          whitelist hit, from the greydb or for a second from greylited's memory of its answer) and
+#          every message is delivered. The DNS cases, each a greylited of its own with its own --dns:
+#            confirmed  dnsmasq gives 127.0.0.1 a forward-confirmed name, one-hour TTL
+#            nx-soa     dnsmasq answers NXDOMAIN with an SOA record (negative TTL one hour)
+#            nx-nosoa   dnsmasq answers NXDOMAIN without an SOA record (nothing says how long to keep it)
+#            lossy      nx-nosoa behind tools/lossy_dns.py, which drops DNS_LOSS of the queries (2%)
 #    Each path gets an untimed warm-up (greylited a longer one, for the JIT), then ROUNDS timed runs,
-#    interleaved (direct, haproxy, greylited, direct, ...). Messages per second is the count over
-#    the wall time of smtp-source; the median of the rounds is reported, and the ratios
-#    haproxy/direct and greylited/haproxy (target: greylited >= 0.8 x HAProxy).
+#    interleaved (direct, haproxy, confirmed, nx-soa, ...). Messages per second is the count over
+#    the wall time of smtp-source; the median of the rounds is reported, the ratios haproxy/direct and
+#    greylited/haproxy per case, and the p50, p99 and longest session time of each case (greylited's
+#    "session end ... duration=" lines of the timed runs: every session, from accept to close).
+#    Targets: greylited/haproxy >= 1.0 with a confirmed name, >= 0.9 for nx-soa and nx-nosoa; lossy
+#    within 20% of nx-nosoa and no session of 1 s or more.
 # 2. Idle connections. A fresh greylited with --greet-delay 10000 and an upstream that only counts
 #    the connections it accepts; IDLE_CONNECTIONS clients connect and stay silent for IDLE_HOLD
 #    seconds, inside the greeting delay, then close. Reported: greylited's peak RSS (VmHWM of the
@@ -23,25 +32,27 @@
 # 3. A short report at the end. Logs and the greydbs stay in the work directory when something
 #    failed, or always with BENCH_KEEP=1.
 #
-# Everything listens on and connects to 127.0.0.1 only; greylited's PTR lookups go to a stub DNS
-# responder on loopback (bench/tools/stub_dns.py), never to the system's resolver.
+# Everything listens on and connects to 127.0.0.1 only; greylited's PTR lookups go to dnsmasq
+# instances on loopback (and the lossy proxy), never to the system's resolver.
 #
-# Needs: smtp-source and smtp-sink (Debian package postfix), haproxy, python3, sqlite3, java; and
-# the built jars (mvn -q -B -DskipTests package at the repository root; bin/greylited builds them
+# Needs: smtp-source and smtp-sink (Debian package postfix), haproxy, dnsmasq, python3, sqlite3, java;
+# and the built jars (mvn -q -B -DskipTests package at the repository root; bin/greylited builds them
 # once if they are missing). Installs nothing. Run it as root or as a user whose hard limit on open
 # files (ulimit -Hn) is above IDLE_CONNECTIONS + 1000; the script raises the soft limit itself.
 #
 # Settings (environment variables; defaults in brackets):
-#   BENCH_MESSAGES [50000]  messages per timed run, the same for all three paths
+#   BENCH_MESSAGES [50000]  messages per timed run, the same for all paths
 #   BENCH_SESSIONS [20]     parallel smtp-source sessions
 #   BENCH_ROUNDS [3]        timed rounds; the median is reported
-#   BENCH_WARMUP [20000]    untimed messages through greylited first (the others get a tenth)
+#   BENCH_WARMUP [20000]    untimed messages through each greylited first (the others get a tenth)
 #   BENCH_IDLE_CONNECTIONS [5000], BENCH_IDLE_HOLD [5] (seconds), BENCH_GREET_DELAY [10000] (ms)
-#   BENCH_PTR [1]           1: PTR lookups on, answered by the loopback stub; 0: --ptr-timeout 0
+#   BENCH_PTR [1]           1: PTR lookups on, the DNS cases; 0: one greylited with --ptr-timeout 0
+#   BENCH_CASES [confirmed nx-soa nx-nosoa lossy]  the DNS cases to run (a subset, in this order)
+#   BENCH_DNS_LOSS [0.02]   the share of queries the lossy case drops
 #   BENCH_PORT_BASE [27600] first loopback port to try; the next free ones are used
 #   BENCH_KEEP [0]          1 keeps the work directory (logs, greydbs, haproxy.cfg)
-#   BENCH_THROUGHPUT_JAVA_OPTS []  extra JVM options for the throughput greylited only (a profiler)
-#   BENCH_GREYLITED_ARGS []  extra options for the throughput greylited (for example --io-threads 2)
+#   BENCH_THROUGHPUT_JAVA_OPTS []  extra JVM options for the throughput greylited instances (a profiler)
+#   BENCH_GREYLITED_ARGS []  extra options for the throughput greylited instances (e.g. --io-threads 2)
 #   BENCH_SYSCALLS [0]      1: also count each proxy's system calls per message (perf stat on the
 #                           raw_syscalls:sys_enter tracepoint; needs perf and the right to trace the proxy)
 #   JAVA_OPTS, LOGTHRESHOLD are passed to greylited as usual (bin/greylited sets the heap).
@@ -58,6 +69,8 @@ IDLE_CONNECTIONS=${BENCH_IDLE_CONNECTIONS:-5000}
 IDLE_HOLD=${BENCH_IDLE_HOLD:-5}
 GREET_DELAY=${BENCH_GREET_DELAY:-10000}
 PTR=${BENCH_PTR:-1}
+CASES=${BENCH_CASES:-confirmed nx-soa nx-nosoa lossy}
+DNS_LOSS=${BENCH_DNS_LOSS:-0.02}
 PORT_BASE=${BENCH_PORT_BASE:-27600}
 KEEP=${BENCH_KEEP:-0}
 SYSCALLS=${BENCH_SYSCALLS:-0}
@@ -80,6 +93,12 @@ for v in MESSAGES SESSIONS ROUNDS WARMUP IDLE_CONNECTIONS IDLE_HOLD GREET_DELAY 
 done
 (( ROUNDS >= 1 && ROUNDS <= 15 )) || die "BENCH_ROUNDS must be between 1 and 15"
 (( IDLE_CONNECTIONS >= 1 && IDLE_CONNECTIONS <= 50000 )) || die "BENCH_IDLE_CONNECTIONS must be between 1 and 50000"
+[[ $DNS_LOSS =~ ^(0|0?\.[0-9]+)$ ]] || die "BENCH_DNS_LOSS must be a share below 1 (0.02 for 2%), not '$DNS_LOSS'"
+for c in $CASES; do
+    [[ $c =~ ^(confirmed|nx-soa|nx-nosoa|lossy)$ ]] || die "BENCH_CASES: unknown case '$c' (confirmed nx-soa nx-nosoa lossy)"
+done
+[[ $PTR == 0 ]] && CASES=off
+[[ -n ${CASES// /} ]] || die "BENCH_CASES is empty"
 (( GREET_DELAY >= 4000 )) || die "BENCH_GREET_DELAY must be at least 4000 ms (the clients must be held inside it)"
 (( IDLE_HOLD * 1000 + 2000 < GREET_DELAY )) || die "BENCH_IDLE_HOLD must end at least 2 s before the greeting delay"
 
@@ -89,6 +108,7 @@ missing=()
 command -v smtp-source >/dev/null && command -v smtp-sink >/dev/null || missing+=(postfix)
 command -v haproxy >/dev/null || missing+=(haproxy)
 command -v python3 >/dev/null || missing+=(python3)
+[[ $PTR == 1 ]] && ! command -v dnsmasq >/dev/null && missing+=(dnsmasq-base)
 command -v sqlite3 >/dev/null || missing+=(sqlite3)
 command -v ss >/dev/null || missing+=(iproute2)
 command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
@@ -205,33 +225,61 @@ smtp_source() {
 # ------------------------------------------------------------------------------- ports and servers
 free_port SINK_PORT
 free_port HAPROXY_PORT
-free_port GL_PORT
-free_port DNS_PORT
 free_port IDLE_PORT
 free_port COUNTER_PORT
+declare -A GL_PORT_OF=() DNS_PORT_OF=() GL_PID_OF=() DNS_ARGS_OF=() DNS_WHAT=()
+for c in $CASES; do
+    free_port "GL_PORT_OF[$c]"
+done
+free_port DNSMASQ_CONFIRMED_PORT
+free_port DNSMASQ_SOA_PORT
+free_port DNSMASQ_NOSOA_PORT
+free_port LOSSY_PORT
 
 say "bench: work directory $WORK"
-say "bench: ports: smtp-sink $SINK_PORT, haproxy $HAPROXY_PORT, greylited $GL_PORT, dns $DNS_PORT, idle greylited $IDLE_PORT, counting upstream $COUNTER_PORT"
+say "bench: ports: smtp-sink $SINK_PORT, haproxy $HAPROXY_PORT, greylited $(for c in $CASES; do printf '%s %s ' "$c" "${GL_PORT_OF[$c]}"; done)idle greylited $IDLE_PORT, counting upstream $COUNTER_PORT"
 
-# greylited's PTR lookups: to the loopback stub, or off.
-GL_DNS_ARGS=()
-ptr_mode="off (--ptr-timeout 0)"
-if [[ $PTR == 1 ]] && grep -q -- '--dns=' <<<"$help_text"; then
-    python3 "$BENCH/tools/stub_dns.py" --port "$DNS_PORT" --stats-file "$WORK/dns.stats" --max-seconds 7200 \
-        >"$WORK/stub_dns.log" 2>&1 &
-    DNS_PID=$!
-    PIDS+=("$DNS_PID")
+# greylited's PTR lookups: dnsmasq on loopback, one instance per kind of answer, or off.
+DNSMASQ_COMMON=(--no-daemon --conf-file=/dev/null --pid-file --no-resolv --no-hosts --bind-interfaces
+    --listen-address=127.0.0.1 --log-facility=-)
+start_dnsmasq() { # NAME PORT ARGS...: a dnsmasq answering on 127.0.0.1:PORT
+    local name=$1 port=$2 pid i
+    shift 2
+    dnsmasq "${DNSMASQ_COMMON[@]}" --port="$port" "$@" >"$WORK/dnsmasq-$name.log" 2>&1 &
+    pid=$!
+    PIDS+=("$pid")
     for (( i = 0; i < 100; i++ )); do
-        udp_bound "$DNS_PORT" && break
-        kill -0 "$DNS_PID" 2>/dev/null || die "the stub DNS exited at start: $(cat "$WORK/stub_dns.log")"
+        udp_bound "$port" && return 0
+        kill -0 "$pid" 2>/dev/null || die "dnsmasq ($name) exited at start: $(cat "$WORK/dnsmasq-$name.log")"
         sleep 0.1
     done
-    GL_DNS_ARGS=(--dns "127.0.0.1:$DNS_PORT")
-    ptr_mode="on, answered by a stub DNS on 127.0.0.1:$DNS_PORT"
-elif grep -q -- '--ptr-timeout=' <<<"$help_text"; then
-    GL_DNS_ARGS=(--ptr-timeout 0)
+    die "dnsmasq ($name) is not answering on 127.0.0.1:$port"
+}
+LOSSY_PID=""
+if [[ $PTR == 1 ]]; then
+    grep -q -- '--dns=' <<<"$help_text" || die "this greylited has no --dns option; run with BENCH_PTR=0"
+    # Authoritative for both zones: unknown names get NXDOMAIN, never a query to anywhere else.
+    start_dnsmasq confirmed "$DNSMASQ_CONFIRMED_PORT" --local=/bench.test/ --local=/127.in-addr.arpa/ \
+        --host-record=mx.bench.test,127.0.0.1 --local-ttl=3600
+    start_dnsmasq nx-soa "$DNSMASQ_SOA_PORT" --auth-server=ns.bench.test,lo --auth-zone=bench.test,127.0.0.0/8 \
+        --auth-soa=1,hostmaster.bench.test,1200,120,1209600,3600 --auth-ttl=3600
+    start_dnsmasq nx-nosoa "$DNSMASQ_NOSOA_PORT" --local=/127.in-addr.arpa/
+    python3 "$BENCH/tools/lossy_dns.py" --port "$LOSSY_PORT" --upstream "$DNSMASQ_NOSOA_PORT" --drop "$DNS_LOSS" \
+        --stats-file "$WORK/lossy_dns.stats" --max-seconds 7200 >"$WORK/lossy_dns.log" 2>&1 &
+    LOSSY_PID=$!
+    PIDS+=("$LOSSY_PID")
+    for (( i = 0; i < 100; i++ )); do
+        udp_bound "$LOSSY_PORT" && break
+        kill -0 "$LOSSY_PID" 2>/dev/null || die "the lossy DNS proxy exited at start: $(cat "$WORK/lossy_dns.log")"
+        sleep 0.1
+    done
+    DNS_ARGS_OF=([confirmed]="--dns 127.0.0.1:$DNSMASQ_CONFIRMED_PORT" [nx-soa]="--dns 127.0.0.1:$DNSMASQ_SOA_PORT"
+        [nx-nosoa]="--dns 127.0.0.1:$DNSMASQ_NOSOA_PORT" [lossy]="--dns 127.0.0.1:$LOSSY_PORT")
+    DNS_WHAT=([confirmed]="dnsmasq: mx.bench.test, confirmed, TTL 1h" [nx-soa]="dnsmasq: NXDOMAIN with SOA (1h)"
+        [nx-nosoa]="dnsmasq: NXDOMAIN without SOA" [lossy]="NXDOMAIN without SOA, $DNS_LOSS of queries dropped")
 else
-    ptr_mode="not supported by this build"
+    DNS_ARGS_OF=([off]="--ptr-timeout 0")
+    DNS_WHAT=([off]="PTR lookups off (--ptr-timeout 0)")
 fi
 
 # smtp-sink: -m raises its concurrency limit; as root it must drop privileges (-u).
@@ -246,7 +294,7 @@ wait_listening "$SINK_PORT" "$SINK_PID" smtp-sink
 # connection).
 HAPROXY_MAXCONN=$(( $(ulimit -n) / 2 - 100 ))
 (( HAPROXY_MAXCONN > 4096 )) && HAPROXY_MAXCONN=4096
-cat >"$WORK/haproxy.cfg" <<EOF
+cat >"$WORK/haproxy.cfg" <<HAPROXY
 global
     maxconn $HAPROXY_MAXCONN
 
@@ -263,55 +311,75 @@ frontend smtp_in
 
 backend smtp_sink
     server sink 127.0.0.1:$SINK_PORT maxconn $HAPROXY_MAXCONN
-EOF
+HAPROXY
 haproxy -c -q -f "$WORK/haproxy.cfg" >"$WORK/haproxy-check.log" 2>&1 || die "haproxy rejects $WORK/haproxy.cfg: $(cat "$WORK/haproxy-check.log")"
 haproxy -f "$WORK/haproxy.cfg" -db >"$WORK/haproxy.log" 2>&1 &
 HAPROXY_PID=$!
 PIDS+=("$HAPROXY_PID")
 wait_listening "$HAPROXY_PORT" "$HAPROXY_PID" haproxy
 
-# greylited for the throughput runs. --min-delay 0: the retry right after the first refusal passes.
-JAVA_OPTS="${JAVA_OPTS:-}${BENCH_THROUGHPUT_JAVA_OPTS:+ $BENCH_THROUGHPUT_JAVA_OPTS}" \
-    "$GREYLITED" --listen "127.0.0.1:$GL_PORT" --upstream "127.0.0.1:$SINK_PORT" --db "$WORK/greylite.db" \
-    --min-delay 0 --idle-timeout 10m "${GL_DNS_ARGS[@]}" ${BENCH_GREYLITED_ARGS:-} >"$WORK/greylited.log" 2>&1 &
-GL_PID=$!
-PIDS+=("$GL_PID")
-wait_listening "$GL_PORT" "$GL_PID" greylited
-[[ $(cat "/proc/$GL_PID/comm" 2>/dev/null) == java ]] || say "bench: note: pid $GL_PID is not the JVM itself; RSS and CPU figures may be wrong"
+# One greylited per DNS case. --min-delay 0: the retry right after the first refusal passes.
+for c in $CASES; do
+    # shellcheck disable=SC2086
+    JAVA_OPTS="${JAVA_OPTS:-}${BENCH_THROUGHPUT_JAVA_OPTS:+ $BENCH_THROUGHPUT_JAVA_OPTS}" \
+        "$GREYLITED" --listen "127.0.0.1:${GL_PORT_OF[$c]}" --upstream "127.0.0.1:$SINK_PORT" --db "$WORK/greylite-$c.db" \
+        --min-delay 0 --idle-timeout 10m ${DNS_ARGS_OF[$c]} ${BENCH_GREYLITED_ARGS:-} >"$WORK/greylited-$c.log" 2>&1 &
+    GL_PID_OF[$c]=$!
+    PIDS+=("${GL_PID_OF[$c]}")
+done
+for c in $CASES; do
+    wait_listening "${GL_PORT_OF[$c]}" "${GL_PID_OF[$c]}" "greylited ($c)"
+    [[ $(cat "/proc/${GL_PID_OF[$c]}/comm" 2>/dev/null) == java ]] \
+        || say "bench: note: pid ${GL_PID_OF[$c]} is not the JVM itself; RSS and CPU figures may be wrong"
+done
 
 # ------------------------------------------------------------------------------- whitelisting
-say "bench: making the client pass greylisting once (first attempt refused, retry accepted)"
-timeout 60 smtp-source -m 1 "${SOURCE_ARGS[@]}" "127.0.0.1:$GL_PORT" >"$WORK/first.out" 2>&1 || true
-grep -q '451' "$WORK/first.out" || die "the first attempt was not greylisted: $(cat "$WORK/first.out")"
-timeout 60 smtp-source -m 1 "${SOURCE_ARGS[@]}" "127.0.0.1:$GL_PORT" >"$WORK/second.out" 2>&1 \
-    || die "the retry was not accepted: $(cat "$WORK/second.out")"
-whitelist=$(sqlite3 "$WORK/greylite.db" "select client, source from whitelist" 2>&1)
-grep -q '^127\.0\.0\.' <<<"$whitelist" || die "127.0.0.1 is not on the auto-whitelist; whitelist table: $whitelist"
-say "bench: whitelist: $(tr '\n' ' ' <<<"$whitelist")"
+for c in $CASES; do
+    say "bench: $c: making the client pass greylisting once (first attempt refused, retry accepted)"
+    port=${GL_PORT_OF[$c]}
+    timeout 60 smtp-source -m 1 "${SOURCE_ARGS[@]}" "127.0.0.1:$port" >"$WORK/first-$c.out" 2>&1 || true
+    grep -q '451' "$WORK/first-$c.out" || die "$c: the first attempt was not greylisted: $(cat "$WORK/first-$c.out")"
+    timeout 60 smtp-source -m 1 "${SOURCE_ARGS[@]}" "127.0.0.1:$port" >"$WORK/second-$c.out" 2>&1 \
+        || die "$c: the retry was not accepted: $(cat "$WORK/second-$c.out")"
+    whitelist=$(sqlite3 "$WORK/greylite-$c.db" "select client, source from whitelist" 2>&1)
+    [[ -n $whitelist ]] || die "$c: the client is not on the auto-whitelist; see $WORK/greylited-$c.log"
+    say "bench: $c: whitelist: $(tr '\n' ' ' <<<"$whitelist")"
+done
 
 # ------------------------------------------------------------------------------- throughput
-say "bench: warm-up (untimed): greylited $WARMUP messages, haproxy and direct $(( WARMUP / 10 ))"
-read -r c _ rc < <(smtp_source "$GL_PORT" "$WARMUP" "$SESSIONS" warmup-greylited)
-(( rc == 0 && c == WARMUP )) || die "warm-up through greylited failed (exit $rc, $c of $WARMUP); see $WORK"
-read -r c _ rc < <(smtp_source "$HAPROXY_PORT" $(( WARMUP / 10 + 1 )) "$SESSIONS" warmup-haproxy)
+say "bench: warm-up (untimed): each greylited $WARMUP messages, haproxy and direct $(( WARMUP / 10 ))"
+for c in $CASES; do
+    read -r count _ rc < <(smtp_source "${GL_PORT_OF[$c]}" "$WARMUP" "$SESSIONS" "warmup-$c")
+    (( rc == 0 && count == WARMUP )) || die "warm-up through greylited ($c) failed (exit $rc, $count of $WARMUP); see $WORK"
+done
+read -r count _ rc < <(smtp_source "$HAPROXY_PORT" $(( WARMUP / 10 + 1 )) "$SESSIONS" warmup-haproxy)
 (( rc == 0 )) || die "warm-up through haproxy failed; see $WORK"
-read -r c _ rc < <(smtp_source "$SINK_PORT" $(( WARMUP / 10 + 1 )) "$SESSIONS" warmup-direct)
+read -r count _ rc < <(smtp_source "$SINK_PORT" $(( WARMUP / 10 + 1 )) "$SESSIONS" warmup-direct)
 (( rc == 0 )) || die "warm-up direct failed; see $WORK"
 sleep 1
 
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
-declare -A PORT_OF=([direct]=$SINK_PORT [haproxy]=$HAPROXY_PORT [greylited]=$GL_PORT)
-declare -A PID_OF=([direct]="" [haproxy]=$HAPROXY_PID [greylited]=$GL_PID)
-declare -A RATES=([direct]="" [haproxy]="" [greylited]="")
-declare -A CPUS=([direct]="" [haproxy]="" [greylited]="")
-declare -A SWITCHES=([direct]="" [haproxy]="" [greylited]="")
-declare -A SYSCALL_COUNTS=([direct]="" [haproxy]="" [greylited]="")
+PATHS=(direct haproxy $CASES)
+declare -A PORT_OF=([direct]=$SINK_PORT [haproxy]=$HAPROXY_PORT) PID_OF=([direct]="" [haproxy]=$HAPROXY_PID)
+declare -A RATES=() CPUS=() SWITCHES=() SYSCALL_COUNTS=()
+for path in "${PATHS[@]}"; do
+    RATES[$path]=""; CPUS[$path]=""; SWITCHES[$path]=""; SYSCALL_COUNTS[$path]=""
+done
+for c in $CASES; do
+    PORT_OF[$c]=${GL_PORT_OF[$c]}
+    PID_OF[$c]=${GL_PID_OF[$c]}
+    : >"$WORK/durations-$c.txt"
+done
 failures=0
+
+log_lines() { if [[ -f $1 ]]; then wc -l <"$1"; else echo 0; fi; }
 
 say "bench: $ROUNDS round(s) of $MESSAGES messages, $SESSIONS sessions in parallel, one SMTP session per message"
 for (( r = 1; r <= ROUNDS; r++ )); do
-    for path in direct haproxy greylited; do
+    for path in "${PATHS[@]}"; do
         pid=${PID_OF[$path]}
+        log=$WORK/greylited-$path.log
+        lines0=$(log_lines "$log")
         proxy0=0; [[ -n $pid ]] && proxy0=$(cpu_ticks "$pid")
         user0=0; [[ -n $pid ]] && user0=$(user_ticks "$pid")
         ctx0=0; [[ -n $pid ]] && ctx0=$(ctx_switches "$pid")
@@ -331,6 +399,11 @@ for (( r = 1; r <= ROUNDS; r++ )); do
         user1=0; [[ -n $pid ]] && user1=$(user_ticks "$pid")
         ctx1=0; [[ -n $pid ]] && ctx1=$(ctx_switches "$pid")
         sink1=$(cpu_ticks "$SINK_PID")
+        if [[ -n ${GL_PID_OF[$path]:-} ]]; then
+            sleep 0.5 # greylited writes its log lines in batches, at most 0.1 s late
+            tail -n +$(( lines0 + 1 )) "$log" | sed -n 's/^.*session end .* duration=\([0-9][0-9]*\)ms.*$/\1/p' \
+                >>"$WORK/durations-$path.txt"
+        fi
         if (( rc != 0 || count != MESSAGES )); then
             failures=$(( failures + 1 ))
             say "$(printf 'round %d  %-9s FAILED: exit %s, %s of %s messages (see %s/round%d-%s.err)' \
@@ -361,39 +434,48 @@ for (( r = 1; r <= ROUNDS; r++ )); do
     done
 done
 
-# shellcheck disable=SC2086
-med_direct=$(median ${RATES[direct]})
-# shellcheck disable=SC2086
-med_haproxy=$(median ${RATES[haproxy]})
-# shellcheck disable=SC2086
-med_greylited=$(median ${RATES[greylited]})
-# shellcheck disable=SC2086
-cpu_haproxy=$(median ${CPUS[haproxy]})
-# shellcheck disable=SC2086
-cpu_greylited=$(median ${CPUS[greylited]})
 median_real() { # like median, for numbers with decimals
     printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
         if (NR == 0) { print "n/a"; exit }
         if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
-# shellcheck disable=SC2086
-ctx_haproxy=$(median_real ${SWITCHES[haproxy]})
-# shellcheck disable=SC2086
-ctx_greylited=$(median_real ${SWITCHES[greylited]})
-# shellcheck disable=SC2086
-sys_haproxy=$(median_real ${SYSCALL_COUNTS[haproxy]})
-# shellcheck disable=SC2086
-sys_greylited=$(median_real ${SYSCALL_COUNTS[greylited]})
-r_hd=$(ratio "$med_haproxy" "$med_direct")
-r_gh=$(ratio "$med_greylited" "$med_haproxy")
+percentiles() { # FILE of durations in ms: "p50 p99 max count at-least-1s"
+    sort -n "$1" | awk '{ v[NR] = $1 } END {
+        if (NR == 0) { print "n/a n/a n/a 0 0"; exit }
+        slow = 0; for (i = 1; i <= NR; i++) if (v[i] >= 1000) slow++
+        p50 = v[int((NR - 1) * 0.50) + 1]; p99 = v[int((NR - 1) * 0.99) + 1]
+        print p50, p99, v[NR], NR, slow }'
+}
+declare -A MED=() CPU_MED=() CTX_MED=() SYS_MED=() DECISIONS=() SESSION_TIMES=()
+for path in "${PATHS[@]}"; do
+    # shellcheck disable=SC2086
+    MED[$path]=$(median ${RATES[$path]})
+    # shellcheck disable=SC2086
+    CPU_MED[$path]=$(median ${CPUS[$path]})
+    # shellcheck disable=SC2086
+    CTX_MED[$path]=$(median_real ${SWITCHES[$path]})
+    # shellcheck disable=SC2086
+    SYS_MED[$path]=$(median_real ${SYSCALL_COUNTS[$path]})
+done
+r_hd=$(ratio "${MED[haproxy]}" "${MED[direct]}")
 
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
-# Every message was a decision: count them in greylited's decision log (info level).
-decisions=$(grep -c 'decision verdict=accept reason=whitelisted' "$WORK/greylited.log" || true)
+# Every message was a decision: count them in each greylited's decision log (info level).
 expected_decisions=$(( WARMUP + ROUNDS * MESSAGES ))
-
-stop_pid "$GL_PID"
+for c in $CASES; do
+    DECISIONS[$c]=$(grep -c 'decision verdict=accept reason=whitelisted' "$WORK/greylited-$c.log" || true)
+    SESSION_TIMES[$c]=$(percentiles "$WORK/durations-$c.txt")
+    stop_pid "${GL_PID_OF[$c]}"
+done
+dns_lossy="-"
+if [[ -n $LOSSY_PID ]]; then
+    stop_pid "$LOSSY_PID"
+    dns_lossy=$(cat "$WORK/lossy_dns.stats" 2>/dev/null || echo "?")
+fi
+# The idle test's greylited asks the first case's resolver (it has no client that gets that far).
+first_case=${CASES%% *}
+IDLE_DNS_ARGS=${DNS_ARGS_OF[$first_case]}
 
 # ------------------------------------------------------------------------------- idle connections
 say "bench: idle test: $IDLE_CONNECTIONS silent clients held ${IDLE_HOLD}s inside a ${GREET_DELAY} ms greeting delay"
@@ -403,8 +485,9 @@ COUNTER_PID=$!
 PIDS+=("$COUNTER_PID")
 wait_listening "$COUNTER_PORT" "$COUNTER_PID" "the counting upstream"
 
+# shellcheck disable=SC2086
 "$GREYLITED" --listen "127.0.0.1:$IDLE_PORT" --upstream "127.0.0.1:$COUNTER_PORT" --db "$WORK/idle.db" \
-    --greet-delay "$GREET_DELAY" --idle-timeout 1h "${GL_DNS_ARGS[@]}" >"$WORK/greylited-idle.log" 2>&1 &
+    --greet-delay "$GREET_DELAY" --idle-timeout 1h $IDLE_DNS_ARGS >"$WORK/greylited-idle.log" 2>&1 &
 IDLE_PID=$!
 PIDS+=("$IDLE_PID")
 wait_listening "$IDLE_PORT" "$IDLE_PID" "greylited (idle test)"
@@ -453,39 +536,59 @@ upstream_after=$(cat "$WORK/upstream.count")
 hwm_kb=$(status_kb "$IDLE_PID" VmHWM)
 stop_pid "$IDLE_PID"
 
-dns_queries="-"
-if [[ ${#GL_DNS_ARGS[@]} == 2 ]]; then
-    stop_pid "$DNS_PID"
-    dns_queries=$(cat "$WORK/dns.stats" 2>/dev/null || echo "?")
-fi
-
 # ------------------------------------------------------------------------------- report
 verdict() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN { if (v == "n/a") print "n/a"; else if ((op == ">=" && v >= t) || (op == "<" && v < t)) print "met"; else print "NOT met" }'; }
 idle_ok=1
 [[ $clients_ok == 1 && $upstream_held == 0 && $upstream_after == 0 ]] || idle_ok=0
+declare -A TARGET=([confirmed]=1.0 [nx-soa]=0.9 [nx-nosoa]=0.9)
 
 echo
 echo "greylited benchmark  $(date -u +%Y-%m-%dT%H:%MZ)  $(nproc) CPU(s), $(uname -r)"
 echo "settings: smtp-source -s $SESSIONS -m $MESSAGES (one session per message), $ROUNDS round(s) interleaved, warm-up $WARMUP;"
 echo "          smtp-sink -m 2000 backlog 1024; haproxy $(haproxy -v 2>/dev/null | awk 'NR == 1 { print $3 }') mode tcp, maxconn $HAPROXY_MAXCONN;"
-echo "          greylited --min-delay 0, client auto-whitelisted, PTR lookups $ptr_mode${JAVA_OPTS:+, JAVA_OPTS=$JAVA_OPTS}${BENCH_THROUGHPUT_JAVA_OPTS:+, throughput instance also $BENCH_THROUGHPUT_JAVA_OPTS}${BENCH_GREYLITED_ARGS:+, options $BENCH_GREYLITED_ARGS}"
+echo "          greylited --min-delay 0, client auto-whitelisted${JAVA_OPTS:+, JAVA_OPTS=$JAVA_OPTS}${BENCH_THROUGHPUT_JAVA_OPTS:+, throughput instances also $BENCH_THROUGHPUT_JAVA_OPTS}${BENCH_GREYLITED_ARGS:+, options $BENCH_GREYLITED_ARGS}"
+for c in $CASES; do
+    echo "          $(printf '%-9s' "$c") ${DNS_WHAT[$c]}"
+done
 echo "load average (1, 5, 15 min) around the throughput runs: $load_start at the start, $load_end at the end"
-echo "per round (msgs/s): direct ${RATES[direct]:-none}| haproxy ${RATES[haproxy]:-none}| greylited ${RATES[greylited]:-none}"
+for path in "${PATHS[@]}"; do
+    echo "per round (msgs/s): $(printf '%-9s' "$path") ${RATES[$path]:-none}"
+done
 (( failures == 0 )) || echo "FAILED runs: $failures (not counted; see the lines above)"
-echo "proxy CPU (ms per 1000 messages, median): haproxy $cpu_haproxy  greylited $cpu_greylited"
-echo "proxy context switches per message (median): haproxy $ctx_haproxy  greylited $ctx_greylited"
-[[ $SYSCALLS == 1 ]] && echo "proxy system calls per message (median): haproxy $sys_haproxy  greylited $sys_greylited"
-echo "greydb decisions logged (reason=whitelisted): $decisions of $expected_decisions messages$( [[ $decisions == 0 ]] && echo ' (none at this LOGTHRESHOLD)')"
+for path in haproxy $CASES; do
+    echo "$(printf '%-9s' "$path") proxy CPU ${CPU_MED[$path]} ms per 1000 messages, ${CTX_MED[$path]} context switches per message$([[ $SYSCALLS == 1 ]] && echo ", ${SYS_MED[$path]} system calls per message")"
+done
+for c in $CASES; do
+    echo "$(printf '%-9s' "$c") greydb decisions logged (reason=whitelisted): ${DECISIONS[$c]} of $expected_decisions messages$( [[ ${DECISIONS[$c]} == 0 ]] && echo ' (none at this LOGTHRESHOLD)')"
+done
+[[ -n $LOSSY_PID ]] && echo "lossy DNS proxy: $dns_lossy queries"
 echo
-echo "throughput (msgs/s, median of $ROUNDS): direct $med_direct  haproxy $med_haproxy  greylited $med_greylited"
-echo "ratios: haproxy/direct $r_hd  greylited/haproxy $r_gh (target >= 0.80: $(verdict "$r_gh" 0.8 ">="))"
+echo "throughput (msgs/s, median of $ROUNDS): direct ${MED[direct]}  haproxy ${MED[haproxy]}  (haproxy/direct $r_hd)"
+printf '%-9s %9s %17s %9s %9s %9s %11s  %s\n' case msgs/s greylited/haproxy "p50 ms" "p99 ms" "max ms" "sessions>=1s" target
+for c in $CASES; do
+    read -r p50 p99 pmax n slow <<<"${SESSION_TIMES[$c]}"
+    rgh=$(ratio "${MED[$c]}" "${MED[haproxy]}")
+    case $c in
+        lossy)
+            lossless=${MED[nx-nosoa]:-n/a}
+            rl=$(ratio "${MED[$c]}" "$lossless")
+            target="within 20% of nx-nosoa ($rl of it): $(verdict "$rl" 0.8 ">="); no session >= 1 s: $( [[ $n != 0 && $slow == 0 ]] && echo met || echo "NOT met")" ;;
+        off) target="-" ;;
+        *) target=">= ${TARGET[$c]}: $(verdict "$rgh" "${TARGET[$c]}" ">=")" ;;
+    esac
+    printf '%-9s %9s %17s %9s %9s %9s %11s  %s\n' "$c" "${MED[$c]}" "$rgh" "$p50" "$p99" "$pmax" "$slow of $n" "$target"
+done
 echo "idle: $IDLE_CONNECTIONS connections in greeting delay, greylited peak RSS $(mb "$hwm_kb") MB (target < 256 MB: $(verdict "$(mb "$hwm_kb")" 256 "<")), upstream connections opened: $upstream_held"
 echo "      RSS $(mb "$rss_start_kb") MB before the clients, $(mb "$rss_held_kb") MB while held ($(awk -v a="$rss_held_kb" -v b="$rss_start_kb" -v n="$IDLE_CONNECTIONS" 'BEGIN { printf "%.1f", (a - b) / n }') KB per connection);"
 echo "      while held: greylited had $held_fds open files, $established established client connections, accept queue $accept_queue;"
 echo "      clients: $clients_summary"
-echo "      upstream connections after the delay ran out for the closed sessions: $upstream_after; DNS queries answered by the stub: $dns_queries"
+echo "      upstream connections after the delay ran out for the closed sessions: $upstream_after"
 
-if (( failures == 0 )) && [[ $idle_ok == 1 && $med_greylited != n/a ]]; then
+all_measured=1
+for c in $CASES; do
+    [[ ${MED[$c]} != n/a ]] || all_measured=0
+done
+if (( failures == 0 )) && [[ $idle_ok == 1 && $all_measured == 1 ]]; then
     status=0
 else
     status=1

@@ -85,13 +85,18 @@ public final class DnsServers {
                 + "192.0.2.53:5353, [2001:db8::53]:5353), not '" + text + "'");
     }
 
-    /** A resolver over {@code servers} (the system's when empty) and a description of it for logs. */
-    public record Resolvers(org.xbill.DNS.Resolver resolver, String description) {
+    /**
+     * A resolver over {@code servers} (the system's when empty), a description of it for logs, and the delay
+     * after which it sends a query again.
+     */
+    public record Resolvers(org.xbill.DNS.Resolver resolver, String description, java.time.Duration firstRetry) {
     }
 
     /**
-     * The resolver every connect-time lookup uses: each server tried twice, every try short enough that
-     * {@code rounds} rounds of queries fit in {@code timeout} (a PTR lookup needs two: PTR, then A/AAAA).
+     * The resolver every connect-time lookup uses: a query without an answer is sent again, to the next
+     * server, after a short delay that doubles each time ({@link RetryingResolver}), all within
+     * {@code timeout}; the first delay leaves room for {@code rounds} queries in a row (a PTR lookup needs
+     * two: PTR, then A/AAAA).
      */
     public static Resolvers resolvers(List<InetSocketAddress> servers, java.time.Duration timeout, int rounds) {
         List<InetSocketAddress> use = servers;
@@ -103,26 +108,13 @@ public final class DnsServers {
         if (use.isEmpty()) {
             use = List.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), DNS_PORT));
         }
-        int triesPerServer = 2;
-        java.time.Duration perTry = timeout.dividedBy((long) rounds * triesPerServer * use.size());
-        if (perTry.compareTo(java.time.Duration.ofMillis(100)) < 0) {
-            perTry = java.time.Duration.ofMillis(100);
-        }
-        List<org.xbill.DNS.Resolver> each = new ArrayList<>(use.size());
-        for (InetSocketAddress server : use) {
-            org.xbill.DNS.SimpleResolver simple = new org.xbill.DNS.SimpleResolver(server);
-            simple.setTimeout(perTry);
-            each.add(simple);
-        }
-        org.xbill.DNS.ExtendedResolver resolver = new org.xbill.DNS.ExtendedResolver(each);
-        resolver.setRetries(triesPerServer);
-        resolver.setTimeout(timeout);
+        RetryingResolver resolver = new RetryingResolver(use, timeout, RetryingResolver.firstRetry(timeout, rounds));
         StringBuilder names = new StringBuilder();
         for (InetSocketAddress a : use) {
             String host = a.getAddress().getHostAddress();
             names.append(names.length() == 0 ? "" : " ").append(host.contains(":") ? "[" + host + "]" : host)
                     .append(':').append(a.getPort());
         }
-        return new Resolvers(resolver, names + origin);
+        return new Resolvers(resolver, names + origin, resolver.firstRetry());
     }
 }

@@ -8,10 +8,8 @@ import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -19,25 +17,21 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
-import java.util.stream.Collectors;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xbill.DNS.AAAARecord;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.DClass;
-import org.xbill.DNS.ExtendedResolver;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.PTRRecord;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.Resolver;
-import org.xbill.DNS.ResolverConfig;
 import org.xbill.DNS.ReverseMap;
 import org.xbill.DNS.SOARecord;
 import org.xbill.DNS.Section;
-import org.xbill.DNS.SimpleResolver;
 import org.xbill.DNS.Type;
 
 /**
@@ -49,19 +43,21 @@ import org.xbill.DNS.Type;
  *
  * <p><b>Asynchronous.</b> {@link #lookup} returns at once; the queries go out through dnsjava's
  * non-blocking resolver and no thread waits for them. The whole lookup (PTR, then the forward lookups of up
- * to {@value #MAX_NAMES} PTR names, in parallel) is bounded by one timeout.
+ * to {@value #MAX_NAMES} PTR names, in parallel) is bounded by one timeout. A query without an answer is sent
+ * again after a quarter of a second, then after doubling delays ({@link RetryingResolver}): a lost packet
+ * costs that, not the timeout, to every session waiting for the name.
  *
- * <p><b>Cache.</b> Answers are kept per address for their DNS time to live (the least TTL of the records
- * used; for "no PTR record", the negative TTL of the zone's SOA), at most {@link #MAX_CACHE_TIME}, in a
- * bounded LRU map. Failures (timeouts, SERVFAIL) are not kept: the next connection asks again. Concurrent
- * connections from one address share the lookup in flight.
+ * <p><b>Cache.</b> Answers are kept per address ({@link PtrCache}): for their DNS time to live, at most 10
+ * minutes; an answer without a name at least 30 s, SOA or not; an answer that has just expired is still given
+ * at once for 30 s while it is refreshed in the background. Failures (timeouts, SERVFAIL) are not kept.
+ * Concurrent connections from one address share the lookup in flight.
  */
 public final class PtrLookup {
 
     /** The default bound on a whole lookup. */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
     /** No answer is kept longer than this, whatever its TTL. */
-    public static final Duration MAX_CACHE_TIME = Duration.ofMinutes(10);
+    public static final Duration MAX_CACHE_TIME = PtrCache.MAX_CACHE_TIME;
     /** How many addresses the cache holds. */
     public static final int DEFAULT_CACHE_SIZE = 10_000;
     /** How many names of a multi-PTR address are checked (a client with dozens of names is rare and odd). */
@@ -70,36 +66,15 @@ public final class PtrLookup {
     private static final Logger LOG = LoggerFactory.getLogger(PtrLookup.class);
     private static final long FAILURE_WARNING_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
 
-    /**
-     * The outcome of one lookup; {@code ttlSeconds} below 1 means "do not cache". {@code failed}: the DNS
-     * did not answer (a timeout, SERVFAIL), as opposed to answering that there is no confirmed name.
-     */
-    private record Result(String name, long ttlSeconds, String why, boolean failed) {
-        Result(String name, long ttlSeconds, String why) {
-            this(name, ttlSeconds, why, false);
-        }
-
-        static Result failed(String why) {
-            return new Result("", 0, why, true);
-        }
-    }
-
     /** What the forward lookup of one PTR name said. */
     private record Forward(boolean confirmed, long ttlSeconds, String failure) {
-    }
-
-    private static final class Entry {
-        final CompletableFuture<Result> result = new CompletableFuture<>();
-        /** Guarded by the cache: false while the lookup is in flight. */
-        boolean settled;
-        long expiresAtNanos;
     }
 
     private final Resolver resolver;
     private final Duration timeout;
     private final LongSupplier nanoTime;
     private final String description;
-    private final Map<InetAddress, Entry> cache;
+    private final PtrCache cache;
     private final AtomicLong lastFailureWarning = new AtomicLong();
 
     PtrLookup(Resolver resolver, Duration timeout, int cacheSize, LongSupplier nanoTime, String description) {
@@ -107,14 +82,7 @@ public final class PtrLookup {
         this.timeout = timeout;
         this.nanoTime = nanoTime;
         this.description = description;
-        this.cache = new LinkedHashMap<>(256, 0.75f, true) {
-            private static final long serialVersionUID = 1L;
-
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<InetAddress, Entry> eldest) {
-                return size() > cacheSize;
-            }
-        };
+        this.cache = new PtrCache(cacheSize, nanoTime);
         lastFailureWarning.set(nanoTime.getAsLong() - FAILURE_WARNING_INTERVAL_NANOS);
     }
 
@@ -127,7 +95,8 @@ public final class PtrLookup {
     public static PtrLookup create(List<InetSocketAddress> servers, Duration timeout) {
         DnsServers.Resolvers r = DnsServers.resolvers(servers, timeout, 2); // PTR, then A/AAAA
         return new PtrLookup(r.resolver(), timeout, DEFAULT_CACHE_SIZE, System::nanoTime,
-                "PTR lookups via " + r.description() + ", timeout " + timeout.toMillis() + " ms");
+                "PTR lookups via " + r.description() + ", timeout " + timeout.toMillis() + " ms, resent after "
+                        + r.firstRetry().toMillis() + " ms without an answer");
     }
 
     /**
@@ -136,25 +105,29 @@ public final class PtrLookup {
      */
     public CompletableFuture<String> lookup(InetAddress client) {
         InetAddress address = AccessRules.unmapped(client);
-        Entry entry;
-        boolean start = false;
-        synchronized (cache) {
-            entry = cache.get(address);
-            if (entry == null || entry.settled && nanoTime.getAsLong() - entry.expiresAtNanos >= 0) {
-                entry = new Entry();
-                cache.put(address, entry);
-                start = true;
+        PtrCache.Use use = cache.use(address);
+        PtrCache.Entry entry = use.entry();
+        switch (use.work()) {
+            case RESOLVE -> resolveWithin(address).thenAccept(r -> {
+                cache.settle(address, entry, r);
+                report(address, r);
+            });
+            case REFRESH -> resolveWithin(address).thenAccept(r -> {
+                cache.refreshed(address, entry, r);
+                report(address, r);
+            });
+            case NONE -> {
             }
         }
-        if (start) {
-            Entry e = entry;
-            resolve(address)
-                    .completeOnTimeout(Result.failed("no answer within " + timeout.toMillis() + " ms"),
-                            timeout.toNanos(), TimeUnit.NANOSECONDS)
-                    .exceptionally(t -> Result.failed(describe(t)))
-                    .thenAccept(r -> settle(address, e, r));
-        }
-        return entry.result.thenApply(Result::name);
+        return entry.answer.thenApply(PtrAnswer::name);
+    }
+
+    /** The whole lookup, bounded by the timeout; never completes exceptionally. */
+    private CompletableFuture<PtrAnswer> resolveWithin(InetAddress address) {
+        return resolve(address)
+                .completeOnTimeout(PtrAnswer.failed("no answer within " + timeout.toMillis() + " ms"),
+                        timeout.toNanos(), TimeUnit.NANOSECONDS)
+                .exceptionally(t -> PtrAnswer.failed(describe(t)));
     }
 
     /** Describes the resolver and timeout, for the start-up log. */
@@ -162,23 +135,13 @@ public final class PtrLookup {
         return description;
     }
 
-    private void settle(InetAddress address, Entry entry, Result r) {
-        synchronized (cache) {
-            entry.settled = true;
-            if (r.ttlSeconds() > 0) {
-                long seconds = Math.min(r.ttlSeconds(), MAX_CACHE_TIME.getSeconds());
-                entry.expiresAtNanos = nanoTime.getAsLong() + TimeUnit.SECONDS.toNanos(seconds);
-            } else if (cache.get(address) == entry) {
-                cache.remove(address);
-            }
-        }
+    private void report(InetAddress address, PtrAnswer r) {
         if (LOG.isDebugEnabled()) {
             LOG.debug("PTR {}: {} ({})", address.getHostAddress(), r.name().isEmpty() ? "-" : r.name(), r.why());
         }
         if (r.failed()) {
             warnFailure(address, r.why());
         }
-        entry.result.complete(r);
     }
 
     /** A failing DNS would log a line per connection: say it once a minute. */
@@ -193,14 +156,14 @@ public final class PtrLookup {
 
     // ---------------------------------------------------------------- the queries
 
-    private CompletableFuture<Result> resolve(InetAddress address) {
+    private CompletableFuture<PtrAnswer> resolve(InetAddress address) {
         return query(ReverseMap.fromAddress(address), Type.PTR).thenCompose(response -> {
             int rcode = response.getRcode();
             if (rcode == Rcode.NXDOMAIN) {
-                return CompletableFuture.completedFuture(new Result("", negativeTtl(response), "no PTR record"));
+                return CompletableFuture.completedFuture(new PtrAnswer("", negativeTtl(response), "no PTR record"));
             }
             if (rcode != Rcode.NOERROR) {
-                return CompletableFuture.completedFuture(Result.failed("PTR query: " + Rcode.string(rcode)));
+                return CompletableFuture.completedFuture(PtrAnswer.failed("PTR query: " + Rcode.string(rcode)));
             }
             List<PTRRecord> ptrs = new ArrayList<>();
             for (Record record : response.getSection(Section.ANSWER)) {
@@ -209,7 +172,7 @@ public final class PtrLookup {
                 }
             }
             if (ptrs.isEmpty()) {
-                return CompletableFuture.completedFuture(new Result("", negativeTtl(response), "no PTR record"));
+                return CompletableFuture.completedFuture(new PtrAnswer("", negativeTtl(response), "no PTR record"));
             }
             int type = address instanceof Inet4Address ? Type.A : Type.AAAA;
             List<CompletableFuture<Forward>> forwards = new ArrayList<>(ptrs.size());
@@ -258,7 +221,7 @@ public final class PtrLookup {
         return new Forward(false, any ? ttl : negativeTtl(answer), null);
     }
 
-    private static Result choose(List<PTRRecord> ptrs, List<CompletableFuture<Forward>> forwards) {
+    private static PtrAnswer choose(List<PTRRecord> ptrs, List<CompletableFuture<Forward>> forwards) {
         String failure = null;
         long ttl = Long.MAX_VALUE;
         List<String> names = new ArrayList<>(ptrs.size());
@@ -268,7 +231,7 @@ public final class PtrLookup {
             String name = text(ptr.getTarget());
             names.add(name);
             if (f.confirmed()) {
-                return new Result(name, Math.min(ptr.getTTL(), f.ttlSeconds()), "confirmed");
+                return new PtrAnswer(name, Math.min(ptr.getTTL(), f.ttlSeconds()), "confirmed");
             }
             if (f.failure() != null && failure == null) {
                 failure = "forward lookup of " + name + ": " + f.failure();
@@ -276,9 +239,9 @@ public final class PtrLookup {
             ttl = Math.min(ttl, Math.min(ptr.getTTL(), f.ttlSeconds()));
         }
         if (failure != null) {
-            return Result.failed(failure);
+            return PtrAnswer.failed(failure);
         }
-        return new Result("", ttl, "PTR " + String.join(" ", names) + " does not resolve back to the address");
+        return new PtrAnswer("", ttl, "PTR " + String.join(" ", names) + " does not resolve back to the address");
     }
 
     /** The negative-caching TTL of RFC 2308: the SOA's own TTL or its minimum, whichever is less; none without SOA. */

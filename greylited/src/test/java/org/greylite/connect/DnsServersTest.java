@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
@@ -38,5 +39,20 @@ class DnsServersTest {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DnsServers.parse(bad, "--dns"));
             assertTrue(e.getMessage().startsWith("--dns wants an IP address"), e.getMessage());
         }
+    }
+
+    @Test
+    void aQueryIsResentAfterAQuarterSecondThenAfterDoublingDelaysWithinTheTimeout() throws Exception {
+        DnsServers.Resolvers r = DnsServers.resolvers(List.of(at("127.0.0.1", 53)), Duration.ofSeconds(5), 2);
+        assertEquals(Duration.ofMillis(250), r.firstRetry());
+        assertEquals(List.of(0L, 250L, 750L, 1750L, 3750L), ((RetryingResolver) r.resolver()).schedule());
+    }
+
+    @Test
+    void aShortTimeoutStillLeavesRoomForResends() throws Exception {
+        // --ptr-timeout 500ms: PTR and A must each get at least two resends.
+        DnsServers.Resolvers r = DnsServers.resolvers(List.of(at("127.0.0.1", 53)), Duration.ofMillis(500), 2);
+        assertEquals(Duration.ofMillis(62), r.firstRetry());
+        assertEquals(List.of(0L, 62L, 186L, 434L), ((RetryingResolver) r.resolver()).schedule());
     }
 }

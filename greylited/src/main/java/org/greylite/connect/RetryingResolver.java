@@ -1,0 +1,189 @@
+package org.greylite.connect;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.xbill.DNS.EDNSOption;
+import org.xbill.DNS.Message;
+import org.xbill.DNS.Resolver;
+import org.xbill.DNS.SimpleResolver;
+import org.xbill.DNS.TSIG;
+
+/**
+ * Sends a query again, to the next server, when no answer has come after a short delay, without giving up
+ * on the copies already sent: the first answer to any copy wins. The delays double: with the default 250 ms,
+ * copies go out at 0, 250, 750, 1750, 3750 ms... until the timeout, so one lost UDP packet costs a quarter of
+ * a second instead of the whole timeout.
+ *
+ * <p>Why not dnsjava's {@code ExtendedResolver}: it retries only once a try has timed out, and a try must be
+ * long enough for a slow recursive answer; a lookup that lost its first packet therefore waited a second or
+ * more, and every session of that client waited with it. Here a copy is not abandoned when the next is sent:
+ * an answer that was merely slow still counts. A resolver that is slow rather than lossy gets a few
+ * duplicate queries, which a caching resolver answers from the one recursion already under way.
+ *
+ * <p>A copy waits for its answer until the copy after next is sent (the last one until the timeout), so at
+ * most two sockets are open per query even when the resolver is gone.
+ */
+final class RetryingResolver implements Resolver {
+
+    /** The first resend, when the timeout leaves room for it. */
+    static final Duration FIRST_RETRY = Duration.ofMillis(250);
+    private static final Duration SHORTEST_RETRY = Duration.ofMillis(50);
+
+    private final List<InetSocketAddress> servers;
+    private final AtomicInteger nextServer = new AtomicInteger();
+    private volatile Duration timeout;
+    private final Duration firstRetry;
+    private volatile boolean tcp;
+    private volatile boolean ignoreTruncation;
+
+    /**
+     * @param servers    tried in turn, one copy each, starting with a different one for each query
+     * @param timeout    how long one query may take in all
+     * @param firstRetry the delay before the second copy; each later delay is twice the one before
+     */
+    RetryingResolver(List<InetSocketAddress> servers, Duration timeout, Duration firstRetry) {
+        if (servers.isEmpty()) {
+            throw new IllegalArgumentException("no DNS server");
+        }
+        this.servers = List.copyOf(servers);
+        this.timeout = timeout;
+        this.firstRetry = firstRetry.compareTo(SHORTEST_RETRY) < 0 ? SHORTEST_RETRY : firstRetry;
+    }
+
+    /** The first resend for lookups of {@code rounds} queries in a row bounded by {@code timeout} together. */
+    static Duration firstRetry(Duration timeout, int rounds) {
+        // Leave each round room for at least two resends before the timeout: 0, d, 3d fit in 4d.
+        Duration quarter = Duration.ofMillis(timeout.toMillis() / (4L * Math.max(1, rounds)));
+        return quarter.compareTo(FIRST_RETRY) < 0 ? quarter : FIRST_RETRY;
+    }
+
+    Duration firstRetry() {
+        return firstRetry;
+    }
+
+    /** When each copy is sent, in milliseconds after the first: 0, d, 3d, 7d, ... below the timeout. */
+    List<Long> schedule() {
+        List<Long> at = new ArrayList<>();
+        long total = timeout.toMillis();
+        long delay = firstRetry.toMillis();
+        for (long t = 0; t < total; t += delay, delay *= 2) {
+            at.add(t);
+        }
+        if (at.isEmpty()) {
+            at.add(0L);
+        }
+        return at;
+    }
+
+    @Override
+    public CompletionStage<Message> sendAsync(Message query) {
+        return sendAsync(query, Runnable::run);
+    }
+
+    @Override
+    public CompletionStage<Message> sendAsync(Message query, Executor executor) {
+        CompletableFuture<Message> answer = new CompletableFuture<>();
+        List<Long> at = schedule();
+        long total = timeout.toMillis();
+        int first = Math.floorMod(nextServer.getAndIncrement(), servers.size());
+        Copies copies = new Copies(answer, at.size());
+        for (int i = 0; i < at.size(); i++) {
+            long start = at.get(i);
+            long end = i + 2 < at.size() ? at.get(i + 2) : total;
+            InetSocketAddress server = servers.get((first + i) % servers.size());
+            Runnable send = () -> copies.send(query, server, Duration.ofMillis(Math.max(1, end - start)));
+            if (start == 0) {
+                send.run();
+            } else {
+                CompletableFuture.delayedExecutor(start, TimeUnit.MILLISECONDS, Runnable::run).execute(send);
+            }
+        }
+        return answer.thenApplyAsync(m -> m, executor);
+    }
+
+    /** The copies of one query: the first answer completes it, the last failure fails it. */
+    private final class Copies {
+        private final CompletableFuture<Message> answer;
+        private final AtomicInteger outstanding;
+
+        Copies(CompletableFuture<Message> answer, int count) {
+            this.answer = answer;
+            this.outstanding = new AtomicInteger(count);
+        }
+
+        void send(Message query, InetSocketAddress server, Duration wait) {
+            if (answer.isDone()) {
+                return; // answered already: the later copies are not sent
+            }
+            SimpleResolver simple = new SimpleResolver(server);
+            simple.setTimeout(wait);
+            simple.setTCP(tcp);
+            simple.setIgnoreTruncation(ignoreTruncation);
+            CompletableFuture<Message> sent;
+            try {
+                sent = simple.sendAsync(query).toCompletableFuture();
+            } catch (RuntimeException e) {
+                sent = CompletableFuture.failedFuture(e);
+            }
+            sent.whenComplete((message, failure) -> {
+                if (message != null) {
+                    answer.complete(message);
+                } else if (outstanding.decrementAndGet() == 0) {
+                    answer.completeExceptionally(failure != null ? failure
+                            : new TimeoutException("no answer within " + timeout.toMillis() + " ms"));
+                }
+            });
+        }
+    }
+
+    @Override
+    public void setTimeout(Duration timeout) {
+        this.timeout = timeout;
+    }
+
+    @Override
+    public Duration getTimeout() {
+        return timeout;
+    }
+
+    @Override
+    public void setTCP(boolean flag) {
+        this.tcp = flag;
+    }
+
+    @Override
+    public void setIgnoreTruncation(boolean flag) {
+        this.ignoreTruncation = flag;
+    }
+
+    /** The servers' ports are part of their addresses. */
+    @Override
+    public void setPort(int port) {
+        throw new UnsupportedOperationException("each server's port is given with its address");
+    }
+
+    @Override
+    public void setEDNS(int version, int payloadSize, int flags, List<EDNSOption> options) {
+        throw new UnsupportedOperationException("EDNS options are not used by greylited's lookups");
+    }
+
+    @Override
+    public void setTSIGKey(TSIG key) {
+        throw new UnsupportedOperationException("TSIG is not used by greylited's lookups");
+    }
+
+    @Override
+    public String toString() {
+        return "servers " + servers + ", resent after " + firstRetry.toMillis() + " ms and doubling, within "
+                + timeout.toMillis() + " ms";
+    }
+}
