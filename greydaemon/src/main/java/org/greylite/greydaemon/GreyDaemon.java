@@ -107,11 +107,16 @@ public final class GreyDaemon {
         known.problems().forEach(p -> log.warn("known senders: {}", p));
         GreylistStore store = GreylistStores.open(location, new GreydbOptions(GreydbOptions.DEFAULT_TIMEOUT, 1, env));
         EngineDecisions decisions = new EngineDecisions(store, rules, settings, known, ranges, clock);
+        WalCheckpointer checkpointer = location instanceof GreydbLocation.Sqlite sqlite
+                ? WalCheckpointer.start(sqlite.file()) : null;
         UdpService service;
         try {
-            service = UdpService.start(cl.listen(), decisions, cl.purgeEvery());
+            service = UdpService.start(cl.listen(), decisions, checkpointer, cl.purgeEvery());
         } catch (IOException e) {
             decisions.close();
+            if (checkpointer != null) {
+                checkpointer.close();
+            }
             throw e;
         }
         log.info("started greydaemon on {}:{}: greydb {}, retry after {}, within {}, address known for {}, client key {}{}",
