@@ -17,7 +17,8 @@ public final class Programs {
             "  greylitectl    administration: greydb and suspicion files (greylitectl --help)",
             "  greylite       the greylite(8) UCSPI wrapper, for tcpserver run scripts",
             "  ucspi2socket   UCSPI post-module: ucspi2socket ADDR [PORT]",
-            "  dnsblenv       UCSPI pre-module: dnsblenv PROGRAM [ARG...]");
+            "  dnsblenv       UCSPI pre-module: dnsblenv PROGRAM [ARG...]",
+            "  greydaemon     greydaemon's UDP service for patched qmail-smtpd: greydaemon [flags] IPADDR[:PORT] SAVEFILE");
 
     /** Exit status for a missing or unknown program name. */
     static final int USAGE_ERROR = 2;
@@ -57,6 +58,9 @@ public final class Programs {
                 return -1;
             case "dnsblenv":
                 org.greylite.ucspi.DnsblEnv.main(rest);
+                return -1;
+            case "greydaemon":
+                org.greylite.greydaemon.GreyDaemon.main(rest);
                 return -1;
             case "-h":
             case "--help":

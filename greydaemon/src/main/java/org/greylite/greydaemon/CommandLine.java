@@ -1,0 +1,156 @@
+package org.greylite.greydaemon;
+
+import java.math.BigDecimal;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import org.greylite.net.Cidr;
+
+/**
+ * greydaemon's command line, read as greydaemon's {@code getopts("ds:g:m:t:u:w:")} read it:
+ * {@code greydaemon [-d] [-u USER] [-w FILE] [-s MINUTES] [-t DAYS] [-g HOURS] [-m MINUTES] IPADDR[:PORT] SAVEFILE}.
+ * Flags come before the two operands, may be bundled ({@code -dm5}), and take their value attached or as
+ * the next word. Numbers may have a fraction ({@code -m 0.5}); as in greydaemon, 0 means the default.
+ *
+ * @param debug      {@code -d}: log every decision, skipped ones too
+ * @param user       {@code -u}: the user to run as, or null
+ * @param whitelist  {@code -w}: the file of address ranges never greylisted, or null
+ * @param purgeEvery {@code -s}: greydaemon saved its memory this often; here, how often expired rows are purged
+ * @param knownFor   {@code -t}: how long an address that passed stays known (null: the default)
+ * @param window     {@code -g}: how long a first attempt waits for its retry (null: the default)
+ * @param minDelay   {@code -m}: how soon a retry may pass (null: the default)
+ * @param listen     IPADDR[:PORT], port 1999 by default
+ * @param saveFile   SAVEFILE: the greydb, a path (SQLite) or a {@code postgresql://} URL
+ */
+record CommandLine(boolean debug, String user, Path whitelist, Duration purgeEvery, Duration knownFor,
+                   Duration window, Duration minDelay, InetSocketAddress listen, String saveFile) {
+
+    static final int DEFAULT_PORT = 1999;
+    static final Duration DEFAULT_PURGE_EVERY = Duration.ofMinutes(10);
+
+    static final String USAGE = "usage: greydaemon [-d] [-u USER] [-w FILE] [-s MINUTES] [-t DAYS] [-g HOURS]"
+            + " [-m MINUTES] IPADDR[:PORT] SAVEFILE";
+
+    /** @throws IllegalArgumentException saying what is wrong, for the usage message */
+    static CommandLine parse(List<String> args) {
+        boolean debug = false;
+        String user = null;
+        Path whitelist = null;
+        Duration purge = null;
+        Duration knownFor = null;
+        Duration window = null;
+        Duration minDelay = null;
+        int i = 0;
+        while (i < args.size() && args.get(i).startsWith("-") && args.get(i).length() > 1) {
+            String a = args.get(i++);
+            if (a.equals("--")) {
+                break;
+            }
+            for (int c = 1; c < a.length(); c++) {
+                char flag = a.charAt(c);
+                if (flag == 'd') {
+                    debug = true;
+                    continue;
+                }
+                if ("sgmtuw".indexOf(flag) < 0) {
+                    throw new IllegalArgumentException("unknown flag -" + flag);
+                }
+                String value;
+                if (c + 1 < a.length()) {
+                    value = a.substring(c + 1);
+                } else if (i < args.size()) {
+                    value = args.get(i++);
+                } else {
+                    throw new IllegalArgumentException("-" + flag + " needs a value");
+                }
+                switch (flag) {
+                    case 'u' -> user = value;
+                    case 'w' -> whitelist = Path.of(value);
+                    case 's' -> purge = amount(value, "-s", Duration.ofMinutes(1));
+                    case 't' -> knownFor = amount(value, "-t", Duration.ofDays(1));
+                    case 'g' -> window = amount(value, "-g", Duration.ofHours(1));
+                    default -> minDelay = amount(value, "-m", Duration.ofMinutes(1));
+                }
+                break; // the rest of the word was the value
+            }
+        }
+        List<String> operands = args.subList(i, args.size());
+        if (operands.size() != 2) {
+            throw new IllegalArgumentException(operands.isEmpty() ? "need the IP address to serve on"
+                    : operands.size() == 1 ? "need the name of the save file (the greydb)"
+                    : "too many operands: " + String.join(" ", operands));
+        }
+        return new CommandLine(debug, user, whitelist, purge == null ? DEFAULT_PURGE_EVERY : purge, knownFor,
+                window, minDelay, listen(operands.get(0)), operands.get(1));
+    }
+
+    /**
+     * A count of units, as greydaemon's {@code ($opt_m || 5)*60}: fractions allowed, 0 meaning the default
+     * (returned as null).
+     */
+    private static Duration amount(String value, String flag, Duration unit) {
+        BigDecimal n;
+        try {
+            n = new BigDecimal(value.strip());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(flag + " takes a number, not '" + value + "'");
+        }
+        if (n.signum() < 0) {
+            throw new IllegalArgumentException(flag + " must not be negative: " + value);
+        }
+        if (n.signum() == 0) {
+            return null;
+        }
+        long millis = n.multiply(BigDecimal.valueOf(unit.toMillis())).longValue();
+        if (millis < 1000) {
+            throw new IllegalArgumentException(flag + " " + value + " is shorter than a second");
+        }
+        return Duration.ofSeconds(millis / 1000);
+    }
+
+    /** {@code 127.0.0.1}, {@code 127.0.0.1:1999}, {@code [::1]:1999} or {@code ::1}: an address literal. */
+    static InetSocketAddress listen(String text) {
+        String host = text;
+        String port = null;
+        if (text.startsWith("[")) {
+            int close = text.indexOf(']');
+            if (close < 0) {
+                throw new IllegalArgumentException("no ']' in '" + text + "'");
+            }
+            host = text.substring(1, close);
+            if (close + 1 < text.length()) {
+                if (text.charAt(close + 1) != ':') {
+                    throw new IllegalArgumentException("'" + text + "' is not IPADDR[:PORT]");
+                }
+                port = text.substring(close + 2);
+            }
+        } else if (text.indexOf(':') >= 0 && text.indexOf(':') == text.lastIndexOf(':')) {
+            host = text.substring(0, text.indexOf(':'));
+            port = text.substring(text.indexOf(':') + 1);
+        }
+        InetAddress address;
+        try {
+            if (host.indexOf('/') >= 0) {
+                throw new IllegalArgumentException("a block");
+            }
+            address = Cidr.parse(host).firstAddress();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("'" + host + "' is not an IP address to serve on (e.g. 127.0.0.1:1999)");
+        }
+        int p = DEFAULT_PORT;
+        if (port != null) {
+            try {
+                p = Integer.parseInt(port);
+            } catch (NumberFormatException e) {
+                p = -1;
+            }
+            if (p < 0 || p > 65535) {
+                throw new IllegalArgumentException("'" + port + "' is not a port number (0-65535)");
+            }
+        }
+        return new InetSocketAddress(address, p);
+    }
+}

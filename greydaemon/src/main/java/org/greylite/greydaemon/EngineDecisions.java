@@ -1,0 +1,147 @@
+package org.greylite.greydaemon;
+
+import java.net.InetAddress;
+import java.time.Clock;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+import org.greylite.greylist.DecisionLog;
+import org.greylite.greylist.GreylistSettings;
+import org.greylite.greylist.Greylister;
+import org.greylite.greylist.KnownSenders;
+import org.greylite.greylist.RcptRequest;
+import org.greylite.greylist.SenderNormalizer;
+import org.greylite.greylist.Verdict;
+import org.greylite.store.GreylistStore;
+import org.greylite.store.TripletKey;
+import org.greylite.suspicion.ClientFacts;
+import org.greylite.suspicion.SuspicionPolicy;
+
+/**
+ * greydaemon's answers from the greylisting engine: the one class of this program that speaks the engine's
+ * API ({@link Greylister}, {@link RcptRequest}, {@link ClientFacts}, {@link Verdict}), so that a change of
+ * that API is made here and nowhere else.
+ *
+ * <p>A request carries a whole message (one client, one sender, its recipients); the engine decides one
+ * triplet at a time. The mapping:
+ * <ol>
+ * <li>A client in a {@code -w} range: every recipient is skipped ({@code 1,1}); nothing is written.</li>
+ * <li>The null sender to a VERP-style recipient (a {@code -} and later an {@code =}, greydaemon's test): a
+ *     bounce of mail sent from here, every recipient skipped ({@code 1,4}); nothing is written.</li>
+ * <li>Otherwise each recipient is decided by the engine, in order, each decision committed in the greydb
+ *     before the next (and so before the answer). Per triplet: accepted because the client is on the
+ *     whitelist (it passed within {@code -t} days) {@code 1,2}; accepted otherwise (passed now, a known
+ *     triplet, a known sender, postmaster@...) {@code 1,3}; a first attempt {@code 0,1}, or {@code 0,3} when
+ *     the triplet had an expired row (a stale entry restarted); a retry too soon, or one that needs more
+ *     refusals under the suspicion rules, {@code 0,2}; the administrators' blacklist also {@code 0,2}, the
+ *     only refusal the patched qmail-smtpd can give (it answers every {@code 0,x} with a temporary failure).</li>
+ * <li>The message's answer: if any recipient was refused, the code of the last one refused (greydaemon
+ *     overwrote its answer at each recipient, so the last refusal was the one sent); else {@code 1,2} when
+ *     every recipient was accepted as from a known address, else {@code 1,3}.</li>
+ * </ol>
+ * As with greydaemon, the recipients of a message that is let in are all let in, and a recipient that
+ * passes puts the client on the whitelist, so its other recipients (and later messages) pass too.
+ *
+ * <p>Not thread-safe: one thread, the greydb thread, decides.
+ */
+final class EngineDecisions implements AutoCloseable {
+
+    private final Greylister greylister;
+    private final RowWitness store;
+    private final WhitelistRanges ranges;
+
+    EngineDecisions(GreylistStore greydb, SuspicionPolicy rules, GreylistSettings settings, KnownSenders knownSenders,
+                    WhitelistRanges ranges, Clock clock) {
+        this.store = new RowWitness(greydb);
+        this.ranges = ranges;
+        this.greylister = new Greylister(store, rules, settings, clock, new DecisionLog(), knownSenders);
+    }
+
+    Answer decide(Request r) {
+        String address = r.client().getHostAddress();
+        if (ranges.contains(r.client())) {
+            skipAll(r, address, ranges.describe());
+            return Answer.WHITELISTED_RANGE;
+        }
+        if (r.sender().isEmpty() && r.recipients().stream().anyMatch(EngineDecisions::verpStyle)) {
+            skipAll(r, address, "verp-bounce");
+            return Answer.VERP_BOUNCE;
+        }
+        Answer refused = null;
+        boolean allKnownAddress = true;
+        for (String rcpt : r.recipients()) {
+            store.reset();
+            Verdict v = greylister.decide(new RcptRequest(r.client(), facts(address, r.sender(), rcpt), null));
+            Answer a = answer(v, store.sawRow());
+            if (!a.accepts()) {
+                refused = a;
+            }
+            allKnownAddress &= a == Answer.KNOWN_ADDRESS;
+        }
+        if (refused != null) {
+            return refused;
+        }
+        return allKnownAddress ? Answer.KNOWN_ADDRESS : Answer.PASSED;
+    }
+
+    private static Answer answer(Verdict v, boolean hadRow) {
+        switch (v.action()) {
+            case ACCEPT:
+                return v.reason() == Verdict.Reason.WHITELISTED ? Answer.KNOWN_ADDRESS : Answer.PASSED;
+            case GREYLIST:
+                if (v.reason() == Verdict.Reason.FIRST_ATTEMPT) {
+                    return hadRow ? Answer.STALE : Answer.NEW;
+                }
+                return Answer.TOO_SOON;
+            default: // REJECT (blacklisted), TEMPFAIL (greydb failure with fail-closed): refused, retry later
+                return Answer.TOO_SOON;
+        }
+    }
+
+    /** The engine still sees (and logs, at debug level) each recipient, as skipped. */
+    private void skipAll(Request r, String address, String why) {
+        for (String rcpt : r.recipients()) {
+            greylister.decide(new RcptRequest(r.client(), facts(address, r.sender(), rcpt), why));
+        }
+    }
+
+    /** greydaemon's test for a bounce to a VERP address: a '-' and, after it, an '='. */
+    static boolean verpStyle(String recipient) {
+        int dash = recipient.indexOf('-');
+        return dash >= 0 && recipient.indexOf('=', dash + 1) > 0;
+    }
+
+    /** No PTR name (greydaemon is told none and looks none up), no HELO, no variables. */
+    private static ClientFacts facts(String address, String sender, String recipient) {
+        return new ClientFacts(address, "", "", sender, recipient, Map.of(), Set.of());
+    }
+
+    /** Removes expired greydb rows now. */
+    int purgeExpired() {
+        return greylister.purgeExpired();
+    }
+
+    String describeGreydb() {
+        return store.describe();
+    }
+
+    /**
+     * The greydb key the engine gives this triplet, for rows written outside it (the import of an old save
+     * file): the client key of the settings, the sender normalised as the engine normalises it.
+     */
+    static TripletKey tripletKey(GreylistSettings settings, InetAddress client, String sender, String recipient) {
+        String s = settings.normalizeSenders() ? SenderNormalizer.normalize(sender) : sender.toLowerCase(Locale.ROOT);
+        return new TripletKey(settings.clientKeys().keyFor(client, ""), s, recipient.toLowerCase(Locale.ROOT));
+    }
+
+    /** The client key the engine gives an address, for the whitelist rows of the import. */
+    static String clientKey(GreylistSettings settings, InetAddress client) {
+        return settings.clientKeys().keyFor(client, "");
+    }
+
+    @Override
+    public void close() {
+        store.close();
+    }
+}

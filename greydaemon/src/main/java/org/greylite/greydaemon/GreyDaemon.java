@@ -1,0 +1,183 @@
+package org.greylite.greydaemon;
+
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+
+import org.greylite.config.Environment;
+import org.greylite.config.Logging;
+import org.greylite.config.SuspicionSetup;
+import org.greylite.greylist.ClientKeys;
+import org.greylite.greylist.Durations;
+import org.greylite.greylist.GreylistSettings;
+import org.greylite.greylist.KnownSenders;
+import org.greylite.store.GreydbLocation;
+import org.greylite.store.GreydbOptions;
+import org.greylite.store.GreylistStore;
+import org.greylite.store.GreylistStores;
+import org.greylite.store.StoreException;
+import org.greylite.suspicion.SuspicionPolicy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code greydaemon}: a drop-in for John Levine's UDP greylisting daemon, which the patched qmail-smtpd of
+ * netqmail and indimail asks at DATA, deciding with the greylite engine and keeping its state in a greydb.
+ *
+ * <p>Settings, weakest first: greydaemon's defaults (the exact client address, a retry after 5 minutes
+ * passes, a first attempt waits 12 hours for it, a known address is remembered 7 days), then the greylite
+ * environment ({@code GREYLITE_MIN_DELAY}, {@code GREYLITE_RETRY_WINDOW}, {@code GREYLITE_WHITELIST_LIFETIME},
+ * {@code GREYLITE_CLIENT_KEY}, {@code SUSPICION}, {@code GREYLITE_WHITELIST_FILES}, {@code LOGTHRESHOLD}...),
+ * then the flags {@code -m}, {@code -g}, {@code -t}, which mean what they meant.
+ */
+public final class GreyDaemon {
+
+    /** Exit status for a command line that cannot be used. */
+    static final int USAGE_ERROR = 2;
+    /** Exit status when the service cannot start (address in use, greydb unusable). */
+    static final int START_FAILURE = 1;
+
+    /** greydaemon's own defaults, where greylite's differ. */
+    static final Duration DEFAULT_MIN_DELAY = Duration.ofMinutes(5);
+    static final Duration DEFAULT_WINDOW = Duration.ofHours(12);
+    static final Duration DEFAULT_KNOWN_FOR = Duration.ofDays(7);
+
+    private GreyDaemon() {
+    }
+
+    public static void main(String[] args) {
+        Map<String, String> env = System.getenv();
+        CommandLine cl;
+        try {
+            cl = CommandLine.parse(Arrays.asList(args));
+        } catch (IllegalArgumentException e) {
+            System.err.println("greydaemon: " + e.getMessage() + "\n" + CommandLine.USAGE);
+            System.exit(USAGE_ERROR);
+            return;
+        }
+        configureLogging(env, cl.debug());
+        Logger log = LoggerFactory.getLogger(GreyDaemon.class);
+        UdpService service;
+        try {
+            checkUser(cl.user(), System.getProperty("user.name"));
+            service = start(cl, env, Clock.systemUTC());
+        } catch (IllegalArgumentException | IOException | StoreException e) {
+            log.error("greydaemon: {}", e.getMessage());
+            stopLogging();
+            System.exit(START_FAILURE);
+            return;
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            service.close();
+            log.info("greydaemon stopped");
+            stopLogging();
+        }, "shutdown"));
+        try {
+            service.awaitClosed();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Opens the greydb (importing an old save file first), loads the rules and binds the socket.
+     *
+     * @throws IllegalArgumentException for settings that cannot work, naming the flag, variable or file
+     * @throws IOException for a file that cannot be read or an address that cannot be bound
+     */
+    static UdpService start(CommandLine cl, Map<String, String> env, Clock clock) throws IOException {
+        Logger log = LoggerFactory.getLogger(GreyDaemon.class);
+        GreylistSettings settings = settings(cl, env);
+        WhitelistRanges ranges = cl.whitelist() == null ? WhitelistRanges.NONE : WhitelistRanges.load(cl.whitelist());
+        GreydbLocation location = GreydbLocation.parse(cl.saveFile());
+        if (location instanceof GreydbLocation.Sqlite sqlite) {
+            SaveFileImport.Imported imported = SaveFileImport.importIfSaveFile(sqlite.file(), settings,
+                    GreydbOptions.DEFAULT_TIMEOUT, log);
+            if (imported != null) {
+                log.info("imported greydaemon save file {}: {} known address(es), {} pending triplet(s), {} line(s)"
+                                + " skipped; the text file is kept as {}", sqlite.file(), imported.knownAddresses(),
+                        imported.pendingTriplets(), imported.skippedLines(), imported.backup());
+            }
+        }
+        SuspicionPolicy rules = SuspicionSetup.load(Environment.suspicionFile(env), env, log);
+        KnownSenders known = Environment.knownSenders(env);
+        known.problems().forEach(p -> log.warn("known senders: {}", p));
+        GreylistStore store = GreylistStores.open(location, new GreydbOptions(GreydbOptions.DEFAULT_TIMEOUT, 1, env));
+        EngineDecisions decisions = new EngineDecisions(store, rules, settings, known, ranges, clock);
+        WalCheckpointer checkpointer = location instanceof GreydbLocation.Sqlite sqlite
+                ? WalCheckpointer.start(sqlite.file()) : null;
+        UdpService service;
+        try {
+            service = UdpService.start(cl.listen(), decisions, checkpointer, cl.purgeEvery());
+        } catch (IOException e) {
+            decisions.close();
+            if (checkpointer != null) {
+                checkpointer.close();
+            }
+            throw e;
+        }
+        log.info("started greydaemon on {}:{}: greydb {}, retry after {}, within {}, address known for {}, client key {}{}",
+                cl.listen().getAddress().getHostAddress(), service.localAddress().getPort(), decisions.describeGreydb(),
+                Durations.format(settings.minDelay()), Durations.format(settings.retryWindow()),
+                Durations.format(settings.whitelistLifetime()),
+                settings.clientKeys().mode().name().toLowerCase(java.util.Locale.ROOT),
+                ranges.size() > 0 ? ", " + ranges.size() + " whitelisted range(s)" : "");
+        return service;
+    }
+
+    /** greydaemon's defaults, adjusted by the environment, then by the flags. */
+    static GreylistSettings settings(CommandLine cl, Map<String, String> env) {
+        GreylistSettings base = new GreylistSettings(DEFAULT_MIN_DELAY, DEFAULT_WINDOW, DEFAULT_KNOWN_FOR,
+                ClientKeys.exactAddresses(), true);
+        GreylistSettings s = Environment.greylistSettings(env, base);
+        // All three at once: applied one by one, a longer -m could meet the shorter window it replaces.
+        return new GreylistSettings(orElse(cl.minDelay(), s.minDelay()), orElse(cl.window(), s.retryWindow()),
+                orElse(cl.knownFor(), s.whitelistLifetime()), s.clientKeys(), s.failOpen(), s.normalizeSenders(),
+                s.exemptRecipients(), s.whitelistMemory());
+    }
+
+    private static Duration orElse(Duration flag, Duration otherwise) {
+        return flag != null ? flag : otherwise;
+    }
+
+    /**
+     * {@code -u USER}: Java cannot change its user, so {@code bin/greydaemon}, started as root, switches to
+     * USER before Java starts (see the launcher). Here only the result is checked: a greydaemon that was asked
+     * to run as USER and does not must not go on as root.
+     */
+    static void checkUser(String wanted, String running) {
+        if (wanted != null && !wanted.equals(running)) {
+            throw new IllegalArgumentException("-u " + wanted + ": this process runs as " + running
+                    + "; start greydaemon as root through bin/greydaemon, which switches to " + wanted
+                    + " (setpriv) before Java starts");
+        }
+        if (wanted != null) {
+            LoggerFactory.getLogger(GreyDaemon.class).info("now running as user {}", wanted);
+        }
+    }
+
+    /**
+     * greylite's LOGTHRESHOLD and LOGPID (decisions shown by default, as greydaemon printed every request;
+     * {@code -d} adds the skipped ones), written by greylited's batched stderr writer.
+     */
+    private static void configureLogging(Map<String, String> env, boolean debug) {
+        Map<String, String> e = new HashMap<>(env);
+        if (debug) {
+            e.put("LOGTHRESHOLD", "7");
+        }
+        Logging.configure(e, 6);
+        if (System.getProperty("logback.configurationFile") == null) {
+            System.setProperty("logback.configurationFile", "org/greylite/daemon/logback-text.xml");
+        }
+    }
+
+    /** Writes the log lines still waiting (the batched writer flushes when logback stops). */
+    private static void stopLogging() {
+        if (LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext ctx) {
+            ctx.stop();
+        }
+    }
+}

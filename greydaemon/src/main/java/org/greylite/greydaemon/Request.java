@@ -1,0 +1,101 @@
+package org.greylite.greydaemon;
+
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.greylite.net.Cidr;
+
+/**
+ * One greydaemon request, as the patched qmail-smtpd sends it at DATA:
+ * {@code I<client ip>\0F<sender>\0T<recipient>\0T<recipient>\0...} (each field ends with a NUL, the
+ * sender is empty for the null sender). Spaces are removed from the sender and the recipients, as
+ * greydaemon does.
+ *
+ * @param client     the client's address (a literal: never looked up in the DNS)
+ * @param sender     the envelope sender, empty for the null sender
+ * @param recipients the envelope recipients, at least one, in the order given
+ */
+public record Request(InetAddress client, String sender, List<String> recipients) {
+
+    /** The largest datagram read; greydaemon reads 2048 bytes, a UDP datagram can hold up to this. */
+    public static final int MAX_SIZE = 65_507;
+
+    public Request {
+        recipients = List.copyOf(recipients);
+    }
+
+    /** A request that breaks the protocol: it gets no answer (the client times out and lets the mail in). */
+    public static final class Malformed extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        Malformed(String why) {
+            super(why, null, false, false);
+        }
+    }
+
+    /**
+     * Reads a datagram.
+     *
+     * @throws Malformed saying what is wrong, for the log
+     */
+    public static Request parse(byte[] packet, int length) throws Malformed {
+        List<String> fields = fields(packet, length);
+        if (fields.isEmpty() || !fields.get(0).startsWith("I")) {
+            throw new Malformed("no I field first");
+        }
+        InetAddress client = address(fields.get(0).substring(1));
+        if (fields.size() < 2 || !fields.get(1).startsWith("F")) {
+            throw new Malformed("no F field after the I field");
+        }
+        String sender = withoutSpaces(fields.get(1).substring(1));
+        List<String> recipients = new ArrayList<>(fields.size() - 2);
+        for (String f : fields.subList(2, fields.size())) {
+            if (!f.startsWith("T")) {
+                throw new Malformed("a field after F that is not a T field");
+            }
+            String rcpt = withoutSpaces(f.substring(1));
+            if (rcpt.isEmpty()) {
+                throw new Malformed("an empty T field");
+            }
+            recipients.add(rcpt);
+        }
+        if (recipients.isEmpty()) {
+            // greydaemon would answer 1,3; qmail-smtpd never asks without a recipient, so this is not its request.
+            throw new Malformed("no T field");
+        }
+        return new Request(client, sender, recipients);
+    }
+
+    /** The NUL-terminated fields; a last field without its NUL counts too, empty trailing fields do not. */
+    private static List<String> fields(byte[] packet, int length) {
+        List<String> out = new ArrayList<>();
+        int start = 0;
+        for (int i = 0; i <= length; i++) {
+            if (i == length || packet[i] == 0) {
+                out.add(new String(packet, start, i - start, StandardCharsets.UTF_8));
+                start = i + 1;
+            }
+        }
+        while (!out.isEmpty() && out.get(out.size() - 1).isEmpty()) {
+            out.remove(out.size() - 1);
+        }
+        return out;
+    }
+
+    private static InetAddress address(String text) throws Malformed {
+        if (text.isEmpty() || text.indexOf('/') >= 0) {
+            throw new Malformed("the I field holds no IP address");
+        }
+        try {
+            return Cidr.parse(text).firstAddress(); // a literal only: no DNS query for a name
+        } catch (IllegalArgumentException e) {
+            throw new Malformed("the I field holds no IP address");
+        }
+    }
+
+    private static String withoutSpaces(String s) {
+        return s.indexOf(' ') < 0 ? s : s.replace(" ", "");
+    }
+}

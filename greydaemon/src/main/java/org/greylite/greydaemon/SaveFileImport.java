@@ -1,0 +1,165 @@
+package org.greylite.greydaemon;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.greylite.greylist.GreylistSettings;
+import org.greylite.net.Cidr;
+import org.greylite.store.SqliteGreylistStore;
+import org.greylite.store.TripletKey;
+import org.slf4j.Logger;
+
+/**
+ * Turns an old greydaemon save file into a greydb, so that switching programs forgets no client: greydaemon
+ * wrote its memory to SAVEFILE as text, {@code I TIME IP} for a known address (last passed at TIME) and
+ * {@code G TIME IP FROM TO} for a pending triplet (first seen at TIME; {@code .} for the null sender). When
+ * SAVEFILE holds such a file, a new greydb is written beside it, the text file is renamed
+ * {@code SAVEFILE.greydaemon} (kept as a backup, untouched) and the greydb takes its name.
+ *
+ * <p>Known addresses become auto-whitelist entries, pending triplets pending triplets with one refusal,
+ * each keyed as the engine keys them (so a retry of an imported triplet is recognised). The engine's own
+ * expiry applies from then on. Lines greydaemon itself would have skipped are skipped with a warning naming
+ * them (the backup keeps them). A file whose first line is neither kind is not a save file: the start stops,
+ * and nothing is renamed.
+ */
+final class SaveFileImport {
+
+    static final String BACKUP_SUFFIX = ".greydaemon";
+
+    private static final byte[] SQLITE_MAGIC = "SQLite format 3\0".getBytes(StandardCharsets.US_ASCII);
+    private static final Pattern KNOWN = Pattern.compile("I (\\d+) (\\S+)\\s*");
+    private static final Pattern PENDING = Pattern.compile("G (\\d+) (\\S+) (\\S+) (\\S+)\\s*");
+
+    private SaveFileImport() {
+    }
+
+    /** What an import brought in. */
+    record Imported(int knownAddresses, int pendingTriplets, int skippedLines, Path backup) {
+    }
+
+    /**
+     * Imports SAVEFILE when it is a greydaemon save file; returns null when it is not there, empty, or a greydb.
+     *
+     * @throws IOException naming the path at fault
+     * @throws IllegalArgumentException when the file is neither a greydb nor a save file
+     */
+    static Imported importIfSaveFile(Path file, GreylistSettings settings, Duration busyTimeout, Logger log)
+            throws IOException {
+        if (!Files.isRegularFile(file) || Files.size(file) == 0 || isSqlite(file)) {
+            return null;
+        }
+        List<String> lines = Files.readAllLines(file, StandardCharsets.ISO_8859_1);
+        if (!KNOWN.matcher(lines.get(0)).matches() && !PENDING.matcher(lines.get(0)).matches()) {
+            throw new IllegalArgumentException(file + " is neither a greydb nor a greydaemon save file (line 1 is not"
+                    + " 'I TIME IP' or 'G TIME IP FROM TO'); give another SAVEFILE or move this file away");
+        }
+        Path backup = file.resolveSibling(file.getFileName() + BACKUP_SUFFIX);
+        if (Files.exists(backup)) {
+            throw new IllegalArgumentException(file + " is a greydaemon save file to import, but its backup " + backup
+                    + " already exists; move one of them away");
+        }
+        Path fresh = file.resolveSibling(file.getFileName() + ".importing");
+        removeGreydb(fresh);
+        SqliteGreylistStore.open(fresh, busyTimeout).close(); // the schema, as every program creates it
+        Imported counts;
+        try {
+            counts = write(fresh, file, lines, settings, backup, log);
+        } catch (SQLException e) {
+            removeGreydb(fresh);
+            throw new IOException("cannot write the imported greydb " + fresh + ": " + e.getMessage(), e);
+        }
+        Files.move(file, backup, StandardCopyOption.ATOMIC_MOVE);
+        Files.move(fresh, file, StandardCopyOption.ATOMIC_MOVE);
+        return counts;
+    }
+
+    private static Imported write(Path greydb, Path source, List<String> lines, GreylistSettings settings, Path backup,
+                                  Logger log) throws SQLException {
+        int known = 0;
+        int pending = 0;
+        int skipped = 0;
+        try (Connection conn = DriverManager.getConnection("jdbc:sqlite:" + greydb.toAbsolutePath());
+             Statement control = conn.createStatement();
+             PreparedStatement whitelist = conn.prepareStatement(
+                     "INSERT INTO whitelist (client, source, created, last_seen) VALUES (?, 'auto', ?, ?)"
+                             + " ON CONFLICT (client) DO UPDATE SET last_seen = MAX(last_seen, excluded.last_seen)");
+             PreparedStatement triplet = conn.prepareStatement(
+                     "INSERT INTO triplet (client, sender, recipient, refusals, first_seen, last_seen, passed_at)"
+                             + " VALUES (?, ?, ?, 1, ?, ?, NULL) ON CONFLICT (client, sender, recipient) DO UPDATE SET"
+                             + " first_seen = MIN(first_seen, excluded.first_seen), last_seen = MIN(last_seen, excluded.last_seen)")) {
+            control.execute("BEGIN IMMEDIATE");
+            for (int i = 0; i < lines.size(); i++) {
+                String line = lines.get(i);
+                Matcher k = KNOWN.matcher(line);
+                Matcher g = PENDING.matcher(line);
+                InetAddress ip = null;
+                if (k.matches() && (ip = address(k.group(2))) != null) {
+                    long t = Long.parseLong(k.group(1));
+                    whitelist.setString(1, EngineDecisions.clientKey(settings, ip));
+                    whitelist.setLong(2, t);
+                    whitelist.setLong(3, t);
+                    whitelist.executeUpdate();
+                    known++;
+                } else if (g.matches() && (ip = address(g.group(2))) != null) {
+                    long t = Long.parseLong(g.group(1));
+                    String from = g.group(3).equals(".") ? "" : g.group(3);
+                    TripletKey key = EngineDecisions.tripletKey(settings, ip, from, g.group(4));
+                    triplet.setString(1, key.client());
+                    triplet.setString(2, key.sender());
+                    triplet.setString(3, key.recipient());
+                    triplet.setLong(4, t);
+                    triplet.setLong(5, t);
+                    triplet.executeUpdate();
+                    pending++;
+                } else if (!line.isBlank()) {
+                    log.warn("{}:{}: not an 'I TIME IP' or 'G TIME IP FROM TO' line, not imported (it stays in {})",
+                            source, i + 1, backup);
+                    skipped++;
+                }
+            }
+            control.execute("COMMIT");
+        } catch (NumberFormatException e) {
+            throw new SQLException("a time out of range: " + e.getMessage(), e);
+        }
+        return new Imported(known, pending, skipped, backup);
+    }
+
+    private static InetAddress address(String text) {
+        if (text.indexOf('/') >= 0) {
+            return null;
+        }
+        try {
+            return Cidr.parse(text).firstAddress();
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    private static boolean isSqlite(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            return Arrays.equals(in.readNBytes(SQLITE_MAGIC.length), SQLITE_MAGIC);
+        }
+    }
+
+    /** A greydb file and the WAL files SQLite keeps beside it. */
+    private static void removeGreydb(Path db) throws IOException {
+        for (String suffix : List.of("", "-wal", "-shm", "-journal")) {
+            Files.deleteIfExists(db.resolveSibling(db.getFileName() + suffix));
+        }
+    }
+}

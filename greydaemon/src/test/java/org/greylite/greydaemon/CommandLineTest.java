@@ -1,0 +1,105 @@
+package org.greylite.greydaemon;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import org.greylite.greylist.ClientKeys;
+import org.greylite.greylist.GreylistSettings;
+import org.junit.jupiter.api.Test;
+
+/** greydaemon's command line, as its getopts read it, and the settings it makes with the environment. */
+class CommandLineTest {
+
+    private static CommandLine parse(String... args) {
+        return CommandLine.parse(List.of(args));
+    }
+
+    @Test
+    void defaultsAreGreydaemons() {
+        CommandLine cl = parse("127.0.0.1", "/var/lib/grey/save");
+        assertEquals(1999, cl.listen().getPort());
+        assertEquals("/var/lib/grey/save", cl.saveFile());
+        GreylistSettings s = GreyDaemon.settings(cl, Map.of());
+        assertEquals(Duration.ofMinutes(5), s.minDelay());
+        assertEquals(Duration.ofHours(12), s.retryWindow());
+        assertEquals(Duration.ofDays(7), s.whitelistLifetime());
+        assertEquals(ClientKeys.Mode.IP, s.clientKeys().mode());
+    }
+
+    @Test
+    void flagsAttachedBundledOrSeparate() {
+        CommandLine cl = parse("-dm2", "-g", "6", "-t3", "-s", "1", "-u", "qmaild", "-w", "/etc/white",
+                "10.0.0.1:2000", "postgresql://grey@db/greydb");
+        assertTrue(cl.debug());
+        assertEquals(Duration.ofMinutes(2), cl.minDelay());
+        assertEquals(Duration.ofHours(6), cl.window());
+        assertEquals(Duration.ofDays(3), cl.knownFor());
+        assertEquals(Duration.ofMinutes(1), cl.purgeEvery());
+        assertEquals("qmaild", cl.user());
+        assertEquals(Path.of("/etc/white"), cl.whitelist());
+        assertEquals(2000, cl.listen().getPort());
+        assertEquals("postgresql://grey@db/greydb", cl.saveFile());
+    }
+
+    @Test
+    void fractionsCountAndZeroMeansTheDefaultAsInGreydaemon() {
+        assertEquals(Duration.ofSeconds(30), parse("-m", "0.5", "127.0.0.1", "f").minDelay());
+        assertNull(parse("-m", "0", "127.0.0.1", "f").minDelay());
+        assertEquals(Duration.ofMinutes(5), GreyDaemon.settings(parse("-m", "0", "127.0.0.1", "f"), Map.of()).minDelay());
+    }
+
+    @Test
+    void theEnvironmentAdjustsAndTheFlagsWin() {
+        Map<String, String> env = Map.of("GREYLITE_MIN_DELAY", "1m", "GREYLITE_RETRY_WINDOW", "2d",
+                "GREYLITE_CLIENT_KEY", "net");
+        GreylistSettings s = GreyDaemon.settings(parse("-m", "10", "127.0.0.1", "f"), env);
+        assertEquals(Duration.ofMinutes(10), s.minDelay());
+        assertEquals(Duration.ofDays(2), s.retryWindow());
+        assertEquals(ClientKeys.Mode.NET, s.clientKeys().mode());
+        // -m longer than the default window but shorter than -g: applied together, accepted.
+        assertEquals(Duration.ofHours(13), GreyDaemon.settings(parse("-m", "780", "-g", "24", "127.0.0.1", "f"),
+                Map.of()).minDelay());
+    }
+
+    @Test
+    void addressForms() {
+        assertEquals("[::1]:1999", text(parse("::1", "f")));
+        assertEquals("[::1]:2001", text(parse("[::1]:2001", "f")));
+        assertEquals("127.0.0.1:1999", text(parse("127.0.0.1", "f")));
+    }
+
+    private static String text(CommandLine cl) {
+        String a = cl.listen().getAddress().getHostAddress();
+        return (a.contains(":") ? "[" + (a.equals("0:0:0:0:0:0:0:1") ? "::1" : a) + "]" : a) + ":" + cl.listen().getPort();
+    }
+
+    @Test
+    void mistakesAreNamed() {
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> parse("127.0.0.1")).getMessage()
+                .contains("save file"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> parse("-x", "127.0.0.1", "f")).getMessage()
+                .contains("-x"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> parse("-m", "soon", "127.0.0.1", "f")).getMessage()
+                .contains("-m takes a number"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> parse("mail.example.org", "f")).getMessage()
+                .contains("not an IP address"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> parse("127.0.0.1:70000", "f")).getMessage()
+                .contains("70000"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> parse("-m")).getMessage().contains("-m needs"));
+    }
+
+    @Test
+    void runningAsAnotherUserThanAskedStops() {
+        GreyDaemon.checkUser(null, "root");
+        GreyDaemon.checkUser("qmaild", "qmaild");
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> GreyDaemon.checkUser("qmaild", "root"))
+                .getMessage().contains("bin/greydaemon"));
+    }
+}

@@ -1,0 +1,210 @@
+package org.greylite.greydaemon;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The daemon started in this JVM on a loopback port, asked over real UDP what the patched qmail-smtpd asks,
+ * with a real SQLite greydb; the test moves the daemon's clock.
+ */
+class GreyDaemonTest {
+
+    @TempDir
+    Path dir;
+
+    private final TestClock clock = new TestClock(Instant.parse("2026-12-01T10:00:00Z"));
+    private UdpService service;
+    private QmailSmtpdClient client;
+
+    private Path greydb() {
+        return dir.resolve("greydb");
+    }
+
+    private void start(String... flags) throws IOException {
+        List<String> args = new ArrayList<>(List.of(flags));
+        args.add("127.0.0.1:0");
+        args.add(greydb().toString());
+        service = GreyDaemon.start(CommandLine.parse(args), Map.of("GREYLITE_NO_SHIPPED_WHITELIST", ""), clock);
+        client = new QmailSmtpdClient(service.localAddress());
+    }
+
+    @AfterEach
+    void stop() {
+        if (client != null) {
+            client.close();
+        }
+        if (service != null) {
+            service.close();
+        }
+    }
+
+    @Test
+    void newTooSoonPassedThenKnownAddress() throws Exception {
+        start();
+        assertEquals("0,1", client.ask("198.51.100.7", "alice@example.net", "bob@example.org"));
+        // Committed before the answer was sent: the row is there now.
+        assertEquals(1, count("SELECT COUNT(*) FROM triplet WHERE client = '198.51.100.7'"
+                + " AND sender = 'alice@example.net' AND recipient = 'bob@example.org' AND passed_at IS NULL"));
+        clock.advance(Duration.ofMinutes(4));
+        assertEquals("0,2", client.ask("198.51.100.7", "alice@example.net", "bob@example.org"));
+        clock.advance(Duration.ofMinutes(2)); // 6 minutes after the first attempt: past greydaemon's 5
+        assertEquals("1,3", client.ask("198.51.100.7", "alice@example.net", "bob@example.org"));
+        // The address passed: another sender and recipient from it pass at once.
+        assertEquals("1,2", client.ask("198.51.100.7", "carol@example.com", "dave@example.org", "erin@example.org"));
+        // Exact address keys (greydaemon's): the neighbour is not known.
+        assertEquals("0,1", client.ask("198.51.100.8", "carol@example.com", "dave@example.org"));
+    }
+
+    @Test
+    void aTripletFirstSeenLongerAgoThanTheWindowIsStale() throws Exception {
+        start();
+        assertEquals("0,1", client.ask("198.51.100.9", "a@example.net", "b@example.org"));
+        clock.advance(Duration.ofHours(13)); // greydaemon's window is 12 hours
+        assertEquals("0,3", client.ask("198.51.100.9", "a@example.net", "b@example.org"));
+        clock.advance(Duration.ofMinutes(6));
+        assertEquals("1,3", client.ask("198.51.100.9", "a@example.net", "b@example.org"));
+    }
+
+    @Test
+    void flagsMeanWhatTheyMeantInGreydaemon() throws Exception {
+        start("-m", "10", "-g", "1", "-t", "2");
+        assertEquals("0,1", client.ask("203.0.113.5", "a@example.net", "b@example.org"));
+        clock.advance(Duration.ofMinutes(8));
+        assertEquals("0,2", client.ask("203.0.113.5", "a@example.net", "b@example.org")); // -m 10
+        clock.advance(Duration.ofMinutes(3));
+        assertEquals("1,3", client.ask("203.0.113.5", "a@example.net", "b@example.org"));
+        clock.advance(Duration.ofDays(1));
+        assertEquals("1,2", client.ask("203.0.113.5", "x@example.net", "y@example.org"));
+        clock.advance(Duration.ofDays(3)); // -t 2: unused for longer than two days, the address is forgotten
+        assertEquals("0,1", client.ask("203.0.113.5", "x@example.net", "y@example.org"));
+        clock.advance(Duration.ofMinutes(61)); // -g 1: the next retry is an hour and a minute later
+        assertEquals("0,3", client.ask("203.0.113.5", "x@example.net", "y@example.org"));
+    }
+
+    @Test
+    void aMessageIsRefusedWhenAnyRecipientIsAndTheLastRefusalGivesTheCode() throws Exception {
+        start();
+        assertEquals("0,1", client.ask("192.0.2.20", "a@example.net", "one@example.org"));
+        clock.advance(Duration.ofMinutes(2));
+        assertEquals("0,1", client.ask("192.0.2.20", "a@example.net", "one@example.org", "two@example.org"));
+        clock.advance(Duration.ofMinutes(1));
+        assertEquals("0,2", client.ask("192.0.2.20", "a@example.net", "two@example.org", "one@example.org"));
+        clock.advance(Duration.ofMinutes(3));
+        // one@ passes and puts the address on the whitelist, so two@ (only 4 minutes old) is let in with it.
+        assertEquals("1,3", client.ask("192.0.2.20", "a@example.net", "one@example.org", "two@example.org"));
+        assertEquals("1,2", client.ask("192.0.2.20", "a@example.net", "three@example.org"));
+    }
+
+    @Test
+    void addressesInAWhitelistRangePassWithoutARecord() throws Exception {
+        Path white = dir.resolve("white");
+        Files.writeString(white, "# our other servers\n192.0.2\n10.1    # the office\n198.51.100.64/26\n");
+        start("-w", white.toString());
+        assertEquals("1,1", client.ask("192.0.2.77", "a@example.net", "b@example.org"));
+        assertEquals("1,1", client.ask("10.1.200.3", "a@example.net", "b@example.org"));
+        assertEquals("1,1", client.ask("198.51.100.100", "a@example.net", "b@example.org"));
+        assertEquals("0,1", client.ask("198.51.100.10", "a@example.net", "b@example.org"));
+        assertEquals(1, count("SELECT COUNT(*) FROM triplet"));
+    }
+
+    @Test
+    void aBounceToAVerpAddressPasses() throws Exception {
+        start();
+        assertEquals("1,4", client.ask("203.0.113.9", "", "list-bounces-42=example.net@lists.example.org"));
+        assertEquals(0, count("SELECT COUNT(*) FROM triplet"));
+        // A bounce to an ordinary address is greylisted like any mail; a VERP address with a sender too.
+        assertEquals("0,1", client.ask("203.0.113.9", "", "bob@example.org"));
+        assertEquals("0,1", client.ask("203.0.113.9", "a@example.net", "list-bounces-42=example.net@lists.example.org"));
+    }
+
+    @Test
+    void malformedDatagramsGetNoAnswerAndTheDaemonGoesOn() throws Exception {
+        start();
+        client.timeout(700);
+        List<byte[]> bad = List.of(
+                new byte[0],
+                new byte[] {0, 0, 0},
+                "F a@example.net\0Tb@example.org\0".getBytes(StandardCharsets.UTF_8),          // no I
+                "Imail.example.net\0Fa@example.net\0Tb@example.org\0".getBytes(StandardCharsets.UTF_8), // a name
+                "I192.0.2.1\0Tb@example.org\0".getBytes(StandardCharsets.UTF_8),               // no F
+                "I192.0.2.1\0Fa@example.net\0".getBytes(StandardCharsets.UTF_8),               // no T
+                "I192.0.2.1\0Fa@example.net\0Xb@example.org\0".getBytes(StandardCharsets.UTF_8),
+                "I192.0.2.1/24\0Fa@example.net\0Tb@example.org\0".getBytes(StandardCharsets.UTF_8),
+                new byte[] {(byte) 0xff, (byte) 0xfe, 'I', 0, (byte) 0x80});
+        for (byte[] datagram : bad) {
+            assertNull(client.send(datagram), () -> "answered: " + new String(datagram, StandardCharsets.ISO_8859_1));
+        }
+        client.timeout(10_000);
+        assertEquals("0,1", client.ask("192.0.2.1", "a@example.net", "b@example.org"));
+        assertEquals(1, count("SELECT COUNT(*) FROM triplet"));
+    }
+
+    @Test
+    void spacesAndCaseDoNotMakeANewTriplet() throws Exception {
+        start();
+        assertEquals("0,1", client.ask("192.0.2.30", "Alice@Example.NET", "Bob@Example.org"));
+        clock.advance(Duration.ofMinutes(6));
+        assertEquals("1,3", client.ask("192.0.2.30", "alice@example.net ", "bob@example.org"));
+    }
+
+    @Test
+    void anUnreadableWhitelistStopsTheStartNamingIt() {
+        Path absent = dir.resolve("absent");
+        IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
+                () -> GreyDaemon.start(CommandLine.parse(List.of("-w", absent.toString(), "127.0.0.1:0",
+                        greydb().toString())), Map.of(), clock).close());
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("-w " + absent), e.getMessage());
+    }
+
+    @Test
+    void theLogReachesTheDatabaseFileWithoutWaitingForSqlitesOwnCheckpoint() throws Exception {
+        start();
+        for (int i = 0; i < 50; i++) {
+            assertEquals("0,1", client.ask("192.0.2.40", "s@example.net", "r" + i + "@example.org"));
+        }
+        // The database file alone (without its -wal), copied: it holds the rows once they were checkpointed.
+        // SQLite by itself would wait for 1,000 pages of log; 50 small decisions are far fewer.
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        int rows = -1;
+        while (rows != 50 && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+            Path copy = dir.resolve("copy-" + System.nanoTime());
+            Files.copy(greydb(), copy);
+            try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + copy);
+                 Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM triplet")) {
+                rs.next();
+                rows = rs.getInt(1);
+            }
+        }
+        assertEquals(50, rows);
+    }
+
+    private int count(String sql) throws SQLException {
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + greydb());
+             Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+}

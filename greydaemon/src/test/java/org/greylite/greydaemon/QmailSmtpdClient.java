@@ -1,0 +1,65 @@
+package org.greylite.greydaemon;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Asks greydaemon what the patched qmail-smtpd asks at DATA, byte for byte: a connected UDP socket, the
+ * datagram {@code "I" ip NUL "F" sender NUL} followed by the recipient list it built at each RCPT
+ * ({@code "T" rcpt NUL} per recipient), then a read of at most two bytes with a timeout.
+ */
+final class QmailSmtpdClient implements AutoCloseable {
+
+    private final DatagramSocket socket;
+
+    QmailSmtpdClient(InetSocketAddress daemon) throws IOException {
+        socket = new DatagramSocket();
+        socket.connect(daemon);
+        socket.setSoTimeout(10_000);
+    }
+
+    /** The answer as greydaemon writes it ("0,1"), or null when none came within the timeout. */
+    String ask(String clientIp, String sender, String... recipients) throws IOException {
+        return send(packet(clientIp, sender, recipients));
+    }
+
+    static byte[] packet(String clientIp, String sender, String... recipients) {
+        ByteArrayOutputStream p = new ByteArrayOutputStream();
+        p.writeBytes(("I" + clientIp).getBytes(StandardCharsets.UTF_8));
+        p.write(0);
+        p.writeBytes(("F" + sender).getBytes(StandardCharsets.UTF_8));
+        p.write(0);
+        for (String r : recipients) {
+            p.writeBytes(("T" + r).getBytes(StandardCharsets.UTF_8));
+            p.write(0);
+        }
+        return p.toByteArray();
+    }
+
+    /** Sends raw bytes; the answer ("1,3"), or null when none came within the timeout. */
+    String send(byte[] datagram) throws IOException {
+        socket.send(new DatagramPacket(datagram, datagram.length));
+        byte[] answer = new byte[2];
+        DatagramPacket in = new DatagramPacket(answer, answer.length);
+        try {
+            socket.receive(in);
+        } catch (SocketTimeoutException e) {
+            return null;
+        }
+        return in.getLength() == 2 ? answer[0] + "," + answer[1] : "length " + in.getLength();
+    }
+
+    void timeout(int millis) throws IOException {
+        socket.setSoTimeout(millis);
+    }
+
+    @Override
+    public void close() {
+        socket.close();
+    }
+}

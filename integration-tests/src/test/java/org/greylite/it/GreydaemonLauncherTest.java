@@ -1,0 +1,201 @@
+package org.greylite.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code bin/greydaemon} as a real process, asked over UDP exactly what the patched qmail-smtpd asks at DATA
+ * ({@code I<ip>\0F<from>\0T<rcpt>\0...}, a two-byte answer read back), with {@code bin/greylitectl} on its greydb.
+ */
+@Timeout(180)
+class GreydaemonLauncherTest {
+
+    private static final Pattern STARTED = Pattern.compile("started greydaemon on [0-9.]+:(\\d+)");
+
+    @TempDir
+    Path dir;
+
+    private final List<String> log = new CopyOnWriteArrayList<>();
+    private Process daemon;
+
+    @BeforeAll
+    static void built() {
+        Launchers.requireBuilt();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (daemon != null) {
+            daemon.destroy();
+            if (!daemon.waitFor(20, TimeUnit.SECONDS)) {
+                daemon.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    /** Starts bin/greydaemon; returns the UDP port it serves on. */
+    private int start(Map<String, String> env, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Launchers.bin("greydaemon")));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().putAll(env);
+        daemon = pb.start();
+        BufferedReader r = new BufferedReader(new InputStreamReader(daemon.getInputStream(), StandardCharsets.UTF_8));
+        Thread reader = new Thread(() -> {
+            try {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    log.add(line);
+                }
+            } catch (IOException e) {
+                // the process ended
+            }
+        });
+        reader.setDaemon(true);
+        reader.start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        while (System.nanoTime() < deadline) {
+            for (String line : log) {
+                Matcher m = STARTED.matcher(line);
+                if (m.find()) {
+                    return Integer.parseInt(m.group(1));
+                }
+            }
+            if (!daemon.isAlive()) {
+                break;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("greydaemon did not start: " + String.join("\n", log));
+    }
+
+    @Test
+    void answersAsGreydaemonDidWithItsStateInTheGreydb() throws Exception {
+        Path white = dir.resolve("white");
+        Files.writeString(white, "192.0.2\n");
+        Path greydb = dir.resolve("greydb");
+        // -g 0.001: a first attempt waits 3.6 s for its retry; GREYLITE_MIN_DELAY: a retry after 1 s passes.
+        int port = start(Map.of("GREYLITE_MIN_DELAY", "1s", "GREYLITE_NO_SHIPPED_WHITELIST", ""),
+                "-w", white.toString(), "-g", "0.001", "127.0.0.1:0", greydb.toString());
+        try (DatagramSocket s = connected(port)) {
+            assertEquals("0,1", ask(s, packet("198.51.100.7", "alice@example.net", "bob@example.org")));
+            assertEquals("0,2", ask(s, packet("198.51.100.7", "alice@example.net", "bob@example.org")));
+            Thread.sleep(1500);
+            assertEquals("1,3", ask(s, packet("198.51.100.7", "alice@example.net", "bob@example.org")));
+            assertEquals("1,2", ask(s, packet("198.51.100.7", "carol@example.net", "dave@example.org")));
+            assertEquals("1,1", ask(s, packet("192.0.2.44", "alice@example.net", "bob@example.org")));
+            assertEquals("1,4", ask(s, packet("203.0.113.2", "", "owner-list-7=example.net@lists.example.org")));
+
+            s.setSoTimeout(700);
+            assertNull(ask(s, "garbage without fields".getBytes(StandardCharsets.UTF_8)));
+            assertNull(ask(s, "I192.0.2.1\0Fa@example.net\0".getBytes(StandardCharsets.UTF_8)));
+            s.setSoTimeout(10_000);
+
+            assertEquals("0,1", ask(s, packet("203.0.113.3", "erin@example.net", "frank@example.org", "gina@example.org")));
+            Thread.sleep(4000);
+            assertEquals("0,3", ask(s, packet("203.0.113.3", "erin@example.net", "frank@example.org", "gina@example.org")));
+        }
+        // greylitectl reads the same greydb while the daemon runs.
+        Process ctl = new ProcessBuilder(Launchers.bin("greylitectl"), "db", "list", "--db", greydb.toString())
+                .redirectErrorStream(true).start();
+        String listing = new String(ctl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(ctl.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, ctl.exitValue(), listing);
+        assertTrue(listing.contains("frank@example.org") && listing.contains("203.0.113.3"), listing);
+        assertTrue(log.stream().anyMatch(l -> l.contains("decision verdict=greylist reason=first-attempt client=198.51.100.7")
+                && l.contains("from=<alice@example.net> to=<bob@example.org>")), String.join("\n", log));
+        assertTrue(log.stream().anyMatch(l -> l.contains("malformed request from 127.0.0.1")), String.join("\n", log));
+    }
+
+    @Test
+    void asRootDashUSwitchesToTheUserAndBindsAPrivilegedPort() throws Exception {
+        assumeTrue("root".equals(System.getProperty("user.name")), "-u needs the test to run as root");
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x--x")); // nobody may pass through
+        Path state = Files.createDirectory(dir.resolve("state"));
+        Files.setPosixFilePermissions(state, PosixFilePermissions.fromString("rwxrwxrwx"));
+        int port = freePrivilegedPort();
+        start(Map.of(), "-u", "nobody", "127.0.0.1:" + port, state.resolve("greydb").toString());
+        String status = Files.readString(Path.of("/proc/" + daemon.pid() + "/status"));
+        Matcher uid = Pattern.compile("(?m)^Uid:\\s+(\\d+)\\s+(\\d+)").matcher(status);
+        assertTrue(uid.find(), status);
+        assertEquals("65534", uid.group(1), status);
+        assertEquals("65534", uid.group(2), status);
+        // Only the capability to bind below 1024 is kept.
+        Matcher eff = Pattern.compile("(?m)^CapEff:\\s+([0-9a-f]+)").matcher(status);
+        assertTrue(eff.find(), status);
+        assertEquals(1L << 10, Long.parseLong(eff.group(1), 16), status);
+        try (DatagramSocket s = connected(port)) {
+            assertEquals("0,1", ask(s, packet("198.51.100.9", "a@example.net", "b@example.org")));
+        }
+        assertEquals("nobody", Files.getOwner(state.resolve("greydb")).getName());
+    }
+
+    private static int freePrivilegedPort() {
+        for (int p = 1023; p > 900; p--) {
+            try (DatagramSocket s = new DatagramSocket(new InetSocketAddress("127.0.0.1", p))) {
+                return p;
+            } catch (IOException e) {
+                // in use: try the next
+            }
+        }
+        throw new AssertionError("no free UDP port between 901 and 1023");
+    }
+
+    private static DatagramSocket connected(int port) throws IOException {
+        DatagramSocket s = new DatagramSocket();
+        s.connect(new InetSocketAddress("127.0.0.1", port));
+        s.setSoTimeout(10_000);
+        return s;
+    }
+
+    /** What the patched qmail-smtpd sends: I ip NUL F sender NUL, then T rcpt NUL for each recipient. */
+    private static byte[] packet(String ip, String from, String... to) {
+        ByteArrayOutputStream p = new ByteArrayOutputStream();
+        p.writeBytes(("I" + ip + "\0F" + from + "\0").getBytes(StandardCharsets.UTF_8));
+        for (String t : to) {
+            p.writeBytes(("T" + t + "\0").getBytes(StandardCharsets.UTF_8));
+        }
+        return p.toByteArray();
+    }
+
+    /** The two bytes of the answer as "1,3", or null when none came. */
+    private static String ask(DatagramSocket s, byte[] datagram) throws IOException {
+        s.send(new DatagramPacket(datagram, datagram.length));
+        byte[] a = new byte[2];
+        DatagramPacket in = new DatagramPacket(a, 2);
+        try {
+            s.receive(in);
+        } catch (SocketTimeoutException e) {
+            return null;
+        }
+        return a[0] + "," + a[1];
+    }
+}
