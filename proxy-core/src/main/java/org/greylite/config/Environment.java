@@ -112,4 +112,27 @@ public final class Environment {
                 duration(env, "GREYLITE_WHITELIST_LIFETIME", base.whitelistLifetime()),
                 keys, base.failOpen(), base.normalizeSenders(), base.exemptRecipients(), base.whitelistMemory());
     }
+
+    /**
+     * {@code GREYLITE_JUNK_COMMAND_LIMIT}: the junk commands a session may send before it gets {@code 421};
+     * 0 for no limit; unset or blank, {@link RelaySettings#DEFAULT_JUNK_COMMAND_LIMIT}.
+     *
+     * @throws IllegalArgumentException naming the variable, when its value is not a whole number of 0 or more
+     */
+    public static int junkCommandLimit(Map<String, String> env) {
+        String v = env.get("GREYLITE_JUNK_COMMAND_LIMIT");
+        if (v == null || v.isBlank()) {
+            return RelaySettings.DEFAULT_JUNK_COMMAND_LIMIT;
+        }
+        try {
+            int n = Integer.parseInt(v.strip());
+            if (n >= 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new IllegalArgumentException("GREYLITE_JUNK_COMMAND_LIMIT: '" + v + "' is not a number of commands"
+                + " (0 or more; 0 for no limit)");
+    }
 }

@@ -64,8 +64,10 @@ final class WrapperSession {
         String hostname = hostname(env);
         long greetDelay = Environment.greetDelayMillis(env);
         GreylistSettings greylist;
+        int junkCommandLimit;
         try {
             greylist = Environment.greylistSettings(env, GreylistSettings.defaults());
+            junkCommandLimit = Environment.junkCommandLimit(env);
         } catch (IllegalArgumentException e) {
             // A broken setting refuses every connection, temporarily: mail waits, nothing is lost.
             err.println("greylite: " + e.getMessage() + "; connection refused with 421");
@@ -100,7 +102,7 @@ final class WrapperSession {
             Decisions decisions = new Decisions(Environment.dbLocation(env), BUSY_TIMEOUT, greylist,
                     Environment.suspicionFile(env), env, clock);
             RelaySettings settings = new RelaySettings(RelaySettings.DEFAULT_MAX_LINE, greetDelay,
-                    Replies.defaults(hostname));
+                    Replies.defaults(hostname), junkCommandLimit);
 
             transport = new StreamRelayTransport(command, env, early, earlyFailure, clientIn, clientOut,
                     IDLE_TIMEOUT_MS, UPSTREAM_TIMEOUT_MS);
