@@ -32,6 +32,7 @@ final class MessageStream {
     private final DataEndScanner dataEnd = new DataEndScanner();
     private Mode mode = Mode.NONE;
     private long chunkRemaining;
+    private byte[] heldBack = new byte[0]; // the CR of a trailing "CRLF . CR", until the next byte tells what it is
 
     /** @param abandonUpstream drops the upstream connection at once, so it discards the partial message */
     MessageStream(RelayTransport transport, ReplyQueue queue, Envelope envelope, Replies replies,
@@ -58,6 +59,7 @@ final class MessageStream {
     void dataAccepted() {
         mode = Mode.DATA;
         dataEnd.reset();
+        heldBack = new byte[0];
     }
 
     /** A BDAT chunk of {@code size} bytes follows: for the upstream, or to be skipped when the proxy refused it. */
@@ -90,6 +92,25 @@ final class MessageStream {
         }
     }
 
+    /**
+     * Sends the text on, but for its last {@code hold} bytes: the CR of "CRLF . CR" at the end of what came would
+     * end the message for an upstream that takes a bare CR as a line end, before the next byte shows whether the
+     * client meant the real end (LF) or something else.
+     */
+    private void forward(byte[] text, int hold) {
+        byte[] all = text;
+        if (heldBack.length > 0) {
+            all = new byte[heldBack.length + text.length];
+            System.arraycopy(heldBack, 0, all, 0, heldBack.length);
+            System.arraycopy(text, 0, all, heldBack.length, text.length);
+        }
+        int send = all.length - hold;
+        heldBack = java.util.Arrays.copyOfRange(all, send, all.length);
+        if (send > 0) {
+            transport.toUpstream(send == all.length ? all : java.util.Arrays.copyOf(all, send));
+        }
+    }
+
     private void consumeData(ByteQueue inbox) {
         int len = inbox.size();
         int end = dataEnd.scan(inbox.array(), inbox.head(), len);
@@ -102,12 +123,13 @@ final class MessageStream {
         }
         if (mode == Mode.REFUSING_DATA) {
             inbox.skip(n);
+            heldBack = new byte[0];
             if (end >= 0) {
                 queue.local(replies.ambiguousEnd(), true);
             }
             return;
         }
-        transport.toUpstream(inbox.take(n));
+        forward(inbox.take(n), end < 0 && dataEnd.undecidedDotCr() ? 1 : 0);
         if (end >= 0) {
             mode = Mode.NONE;
             envelope.reset();
