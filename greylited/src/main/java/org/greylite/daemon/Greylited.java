@@ -152,6 +152,12 @@ public final class Greylited implements Callable<Integer> {
             description = "Longest command line accepted; longer ones get 500 5.5.2 (default ${DEFAULT-VALUE}).")
     int maxLine;
 
+    @Option(names = "--junk-command-limit", paramLabel = "N", defaultValue = "100",
+            description = "Junk commands a session may send (NOOP, RSET, VRFY, EXPN, ETRN, HELP, HELO/EHLO, AUTH, "
+                    + "STARTTLS, unknown verbs, lines refused as too long or garbled, MAIL/RCPT without a readable "
+                    + "address) before it gets 421 4.7.0 and is closed; 0: no limit (default ${DEFAULT-VALUE}).")
+    int junkCommandLimit;
+
     @Option(names = "--idle-timeout", paramLabel = "DURATION", defaultValue = "5m",
             description = "A client silent this long while the proxy waits for it gets 421 (default ${DEFAULT-VALUE}).")
     String idleTimeout;
@@ -326,7 +332,7 @@ public final class Greylited implements Callable<Integer> {
         GreylistSettings greylist = greylistSettings();
         TrustedProxies loadBalancers = trustedProxies(log);
         RelaySettings relay = new RelaySettings(maxLine, greetDelayMillis(),
-                new Replies(hostname != null ? hostname : localHostName(), greylistReply));
+                new Replies(hostname != null ? hostname : localHostName(), greylistReply), junkCommandLimit);
         // Before anything is opened: a certificate that cannot be used stops greylited here.
         TlsSetup tls = TlsSetup.of(tlsCert, tlsKey, upstreamTls, upstreamTlsCa, log);
 

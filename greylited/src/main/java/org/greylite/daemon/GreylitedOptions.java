@@ -30,6 +30,7 @@ final class GreylitedOptions {
             Map.entry("dnswl", of(Stage.CONNECTION)),
             Map.entry("ptr-timeout", of(Stage.CONNECTION)),
             Map.entry("max-line", of(Stage.CONNECTION)),
+            Map.entry("junk-command-limit", env(Stage.CONNECTION, "GREYLITE_JUNK_COMMAND_LIMIT")),
             Map.entry("idle-timeout", of(Stage.CONNECTION)),
             Map.entry("hostname", env(Stage.CONNECTION, "HOSTNAME")),
             Map.entry("io-threads", of(Stage.CONNECTION)),

@@ -45,6 +45,9 @@ import java.util.Map;
  *   <dt>{@code GREYLITE_MIN_DELAY}, {@code GREYLITE_RETRY_WINDOW}, {@code GREYLITE_WHITELIST_LIFETIME}</dt>
  *       <dd>the durations of SPEC §3 ({@code 300}, {@code 5m}, {@code 24h}, {@code 36d}); defaults 5m, 24h, 36d.
  *       A malformed value refuses every connection with 421 and a line on stderr.</dd>
+ *   <dt>{@code GREYLITE_JUNK_COMMAND_LIMIT}</dt><dd>the junk commands a session may send (NOOP, RSET, VRFY,
+ *       unknown or refused commands...) before it gets {@code 421 4.7.0} and is closed; default 100, 0 for no
+ *       limit. A malformed value refuses every connection with 421 and a line on stderr.</dd>
  *   <dt>{@code LOGTHRESHOLD}, {@code LOGPID}</dt><dd>logging on stderr, as greylite(8): 0-3 errors only
  *       (the default, 3), 4 warnings, 5-6 also one line per decision, 7 debug; in greylited's line format,
  *       written by a small SLF4J provider of this module ({@link StderrLogging}: logback's start-up would
