@@ -94,7 +94,7 @@ public final class RelaySession {
         this.clientTls = new ClientStartTls(transport.clientTlsAvailable());
         this.decoder = new CommandDecoder(settings.maxLineLength());
         this.summary = new SessionSummary(info);
-        this.queue = new ReplyQueue(transport, new ToClient(), behaviours);
+        this.queue = new ReplyQueue(transport, this::close, behaviours);
         this.stream = new MessageStream(transport, queue, envelope, settings.replies(), this::abandonUpstream,
                 clientAddress);
         this.decisions = new RcptDecisions(policy, info, envelope, behaviours, transport, queue, stream,
@@ -412,23 +412,5 @@ public final class RelaySession {
     private static String describe(Throwable t) {
         String m = t.getMessage();
         return t.getClass().getSimpleName() + (m == null ? "" : ": " + m);
-    }
-
-    /** Where the reply queue writes. */
-    private final class ToClient implements ReplyQueue.Output {
-        @Override
-        public void toClient(byte[] reply) {
-            transport.toClient(reply);
-        }
-
-        @Override
-        public void startClientTls(byte[] ready) {
-            transport.startClientTls(ready);
-        }
-
-        @Override
-        public void closeAfterReply() {
-            close();
-        }
     }
 }

@@ -18,19 +18,8 @@ import org.greylite.suspicion.Behaviour;
  */
 final class ReplyQueue {
 
-    /** What the queue does to the session's connections. */
-    interface Output {
-        void toClient(byte[] reply);
-
-        /** Writes the 220 to STARTTLS, then starts TLS on the client's connection. */
-        void startClientTls(byte[] ready);
-
-        /** A reply with {@code closeAfter} was written: the session ends. */
-        void closeAfterReply();
-    }
-
     private final RelayTransport transport;
-    private final Output output;
+    private final Runnable closeAfterReply;
     private final Set<Behaviour> behaviours;
     private final ArrayDeque<Slot> slots = new ArrayDeque<>();
     private final ArrayDeque<Slot> awaitingUpstream = new ArrayDeque<>();
@@ -38,10 +27,13 @@ final class ReplyQueue {
     private boolean ending;  // a reply that closes the session is queued: nothing after it is interpreted
     private boolean stopped; // the session is over: nothing more is written
 
-    /** @param behaviours the client's behaviours, where a refusal of the proxy's own marks commanderrors */
-    ReplyQueue(RelayTransport transport, Output output, Set<Behaviour> behaviours) {
+    /**
+     * @param closeAfterReply ends the session once a reply that closes it has been written
+     * @param behaviours      the client's behaviours, where a refusal of the proxy's own marks commanderrors
+     */
+    ReplyQueue(RelayTransport transport, Runnable closeAfterReply, Set<Behaviour> behaviours) {
         this.transport = transport;
-        this.output = output;
+        this.closeAfterReply = closeAfterReply;
         this.behaviours = behaviours;
     }
 
@@ -143,13 +135,13 @@ final class ReplyQueue {
         while (!stopped && !slots.isEmpty() && slots.peek().reply != null) {
             Slot s = slots.poll();
             if (s.startTlsAfter) {
-                output.startClientTls(s.reply.raw());
+                transport.startClientTls(s.reply.raw());
             } else {
-                output.toClient(s.reply.raw());
+                transport.toClient(s.reply.raw());
             }
             if (s.closeAfter) {
                 stopped = true;
-                output.closeAfterReply();
+                closeAfterReply.run();
                 return;
             }
         }
