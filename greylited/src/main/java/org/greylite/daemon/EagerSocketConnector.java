@@ -16,7 +16,6 @@ import org.apache.mina.core.service.TransportMetadata;
 import org.apache.mina.transport.socket.DefaultSocketSessionConfig;
 import org.apache.mina.transport.socket.SocketSessionConfig;
 import org.apache.mina.transport.socket.nio.NioSession;
-import org.apache.mina.transport.socket.nio.SocketSessions;
 
 /**
  * MINA's TCP connector, except that a connection the kernel has already established when {@code connect}
@@ -109,7 +108,7 @@ final class EagerSocketConnector extends AbstractPollingIoConnector<NioSession, 
 
     @Override
     protected NioSession newSession(IoProcessor<NioSession> processor, SocketChannel handle) {
-        return SocketSessions.newSession(this, processor, handle);
+        return MinaInternals.newSession(this, processor, handle);
     }
 
     @Override

@@ -117,6 +117,9 @@ public final class Greylited implements Callable<Integer> {
     @Option(names = "--max-line")
     int maxLine;
 
+    @Option(names = "--junk-command-limit")
+    int junkCommandLimit;
+
     @Option(names = "--idle-timeout")
     String idleTimeout;
 
@@ -244,7 +247,7 @@ public final class Greylited implements Callable<Integer> {
         GreylistSettings greylist = greylistSettings();
         TrustedProxies loadBalancers = trustedProxies(log);
         RelaySettings relay = new RelaySettings(maxLine, greetDelayMillis(),
-                new Replies(hostname != null ? hostname : localHostName(), greylistReply));
+                new Replies(hostname != null ? hostname : localHostName(), greylistReply), junkCommandLimit);
         // Before anything is opened: a certificate that cannot be used stops greylited here.
         TlsSetup tls = TlsSetup.of(tlsCert, tlsKey, upstreamTls, upstreamTlsCa, log);
 

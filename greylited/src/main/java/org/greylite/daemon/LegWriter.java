@@ -9,7 +9,6 @@ import java.util.List;
 import org.apache.mina.core.buffer.IoBuffer;
 import org.apache.mina.core.session.IoSession;
 import org.apache.mina.transport.socket.nio.NioSession;
-import org.apache.mina.transport.socket.nio.SocketSessions;
 import org.greylite.smtp.ByteQueue;
 
 /**
@@ -51,7 +50,7 @@ final class LegWriter {
         this.direct = !tlsPossible;
         SyscallSavingNioProcessor p = direct ? RelayProcessorPool.processorOf(session) : null;
         this.owner = p != null && session instanceof NioSession ? p : null;
-        this.channel = owner != null ? SocketSessions.channel((NioSession) session) : null;
+        this.channel = owner != null ? MinaInternals.channel((NioSession) session) : null;
     }
 
     void write(byte[] bytes) {

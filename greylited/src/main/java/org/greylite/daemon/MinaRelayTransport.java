@@ -10,14 +10,15 @@ import org.apache.mina.core.session.AttributeKey;
 import org.apache.mina.core.session.IoSession;
 import org.greylite.daemon.tls.TlsContexts;
 import org.greylite.daemon.tls.TlsFilter;
+import org.greylite.relay.BackPressure;
+import org.greylite.relay.ReadGate;
 import org.greylite.relay.RelaySession;
+import org.greylite.relay.UpstreamStartTls;
 import org.greylite.relay.RelayTransport;
 
 /**
- * Ties a client's MINA session to its upstream session for one {@link RelaySession}, with
- * back-pressure both ways: when one leg has more than {@link #HIGH_WATER} bytes queued for writing,
- * reading from the other leg stops until the queue drains below {@link #LOW_WATER}. A slow reader on
- * either side therefore never makes memory grow without bound.
+ * Ties a client's MINA session to its upstream session for one {@link RelaySession}, with the relay's
+ * {@link BackPressure} both ways: each leg's {@link ReadGate} suspends and resumes reading from its session.
  *
  * <p>With a certificate, it terminates TLS on the client's leg when the relay asks (STARTTLS); with
  * {@code --upstream-tls starttls}, an {@link UpstreamStartTls} puts the upstream's leg under TLS before the
@@ -28,12 +29,10 @@ final class MinaRelayTransport implements RelayTransport {
     static final AttributeKey RELAY = new AttributeKey(MinaRelayTransport.class, "relay");
     static final AttributeKey TRANSPORT = new AttributeKey(MinaRelayTransport.class, "transport");
 
-    static final long HIGH_WATER = 256 * 1024;
-    static final long LOW_WATER = 64 * 1024;
-
     private final IoSession client;
     private LegWriter clientWriter;
     private final ReadGate clientGate;
+    private final BackPressure backPressure;
     private final IoConnector connector;
     private final InetSocketAddress upstreamAddress;
     private final ScheduledExecutorService timers;
@@ -45,7 +44,6 @@ final class MinaRelayTransport implements RelayTransport {
     private volatile UpstreamStartTls upstreamStartTls;
     private volatile LegWriter upstreamWriter;
     private volatile IoSession upstream;
-    private volatile ReadGate upstreamGate;
     private volatile boolean upstreamCloseRequested;
     private volatile boolean upstreamAbandon;
 
@@ -53,7 +51,8 @@ final class MinaRelayTransport implements RelayTransport {
                        ScheduledExecutorService timers) {
         this.client = client;
         this.clientWriter = new LegWriter(client, false);
-        this.clientGate = new ReadGate(client);
+        this.clientGate = new ReadGate(readSwitch(client));
+        this.backPressure = new BackPressure(clientGate);
         this.connector = connector;
         this.upstreamAddress = upstreamAddress;
         this.timers = timers;
@@ -103,7 +102,7 @@ final class MinaRelayTransport implements RelayTransport {
                 return;
             }
             IoSession s = cf.getSession();
-            upstreamGate = new ReadGate(s);
+            backPressure.upstreamGate(new ReadGate(readSwitch(s)));
             upstream = s;
             if (upstreamCloseRequested) {
                 // The client left while we were connecting.
@@ -165,14 +164,7 @@ final class MinaRelayTransport implements RelayTransport {
     @Override
     public void toClient(byte[] bytes) {
         clientWriter.write(bytes);
-        if (clientWriter.backlog() > HIGH_WATER) {
-            // The client is not reading its replies: stop producing more for it.
-            clientGate.set(ReadGate.OWN_BACKLOG, true);
-            ReadGate g = upstreamGate;
-            if (g != null) {
-                g.set(ReadGate.PEER_BACKLOG, true);
-            }
-        }
+        backPressure.clientQueued(clientWriter.backlog());
     }
 
     @Override
@@ -182,9 +174,7 @@ final class MinaRelayTransport implements RelayTransport {
             throw new IllegalStateException("relay wrote to the upstream before it was connected");
         }
         w.write(bytes);
-        if (w.backlog() > HIGH_WATER) {
-            clientGate.set(ReadGate.PEER_BACKLOG, true);
-        }
+        backPressure.upstreamQueued(w.backlog());
     }
 
     /** A write to {@code session} completed: release the other leg once its queue has drained. */
@@ -194,17 +184,10 @@ final class MinaRelayTransport implements RelayTransport {
             return;
         }
         w.sent();
-        if (w.backlog() >= LOW_WATER) {
-            return;
-        }
         if (session == client) {
-            clientGate.set(ReadGate.OWN_BACKLOG, false);
-            ReadGate g = upstreamGate;
-            if (g != null) {
-                g.set(ReadGate.PEER_BACKLOG, false);
-            }
+            backPressure.clientQueued(w.backlog());
         } else {
-            clientGate.set(ReadGate.PEER_BACKLOG, false);
+            backPressure.upstreamQueued(w.backlog());
         }
     }
 
@@ -238,6 +221,21 @@ final class MinaRelayTransport implements RelayTransport {
         timers.schedule(task, delayMillis, TimeUnit.MILLISECONDS);
     }
 
+    /** Reading from {@code session} stops and starts with its gate. */
+    private static ReadGate.Switch readSwitch(IoSession session) {
+        return new ReadGate.Switch() {
+            @Override
+            public void suspend() {
+                session.suspendRead();
+            }
+
+            @Override
+            public void resume() {
+                session.resumeRead();
+            }
+        };
+    }
+
     /** The upstream's session as the STARTTLS step sees it. */
     private final class UpstreamLeg implements UpstreamStartTls.Leg {
         private final IoSession session;
@@ -247,8 +245,8 @@ final class MinaRelayTransport implements RelayTransport {
         }
 
         @Override
-        public void send(String commandLine) {
-            upstreamWriter.write(UpstreamStartTls.line(commandLine));
+        public void send(byte[] bytes) {
+            upstreamWriter.write(bytes);
         }
 
         @Override

@@ -41,6 +41,7 @@ public final class ProxyMetrics implements ServerEvents, DecisionListener {
     private final Counter rcpts;
     private final Counter storeErrors;
     private final Counter upstreamErrors;
+    private final Counter junkLimitReached;
     private final Histogram decisionSeconds;
     private final Counter reloadFailures;
 
@@ -70,6 +71,10 @@ public final class ProxyMetrics implements ServerEvents, DecisionListener {
                 .help("Sessions the upstream failed (the client got 421), by failure: connect, closed "
                         + "(unexpectedly), timeout, protocol")
                 .labelNames("failure").withoutExemplars().register(registry);
+        junkLimitReached = Counter.builder().name("greylite_junk_command_limit")
+                .help("Sessions closed with 421 4.7.0 for sending more junk commands (NOOP, RSET, VRFY, unknown or "
+                        + "refused commands...) than --junk-command-limit")
+                .withoutExemplars().register(registry);
         decisionSeconds = Histogram.builder().name("greylite_decision_duration").unit(Unit.SECONDS)
                 .help("Time from a RCPT being read to its verdict, greydb queue included (PTR lookup wait excluded)")
                 .classicOnly().classicUpperBounds(LATENCY_BUCKETS).withoutExemplars().register(registry);
@@ -146,6 +151,11 @@ public final class ProxyMetrics implements ServerEvents, DecisionListener {
     @Override
     public void upstreamFailed(SessionInfo info, UpstreamFailure failure) {
         upstreamErrors.labelValues(failure.label()).inc();
+    }
+
+    @Override
+    public void tooManyCommands(SessionInfo info) {
+        junkLimitReached.inc();
     }
 
     @Override

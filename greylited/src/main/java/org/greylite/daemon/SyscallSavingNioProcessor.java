@@ -3,6 +3,7 @@ package org.greylite.daemon;
 import java.io.IOException;
 import java.nio.channels.ByteChannel;
 import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -13,7 +14,6 @@ import java.util.concurrent.TimeUnit;
 import org.apache.mina.core.buffer.IoBuffer;
 import org.apache.mina.transport.socket.nio.NioProcessor;
 import org.apache.mina.transport.socket.nio.NioSession;
-import org.apache.mina.transport.socket.nio.SocketSessions;
 
 /**
  * MINA's NIO processor, without the system calls that find nothing to do. Each one runs on a thread of its
@@ -162,13 +162,14 @@ final class SyscallSavingNioProcessor extends NioProcessor {
 
     @Override
     protected void destroy(NioSession session) throws Exception {
-        SelectionKey key = SocketSessions.selectionKey(session);
+        ByteChannel channel = MinaInternals.channel(session);
+        // The session's key in this processor's selector, asked of the channel: MINA keeps its own copy private.
+        SelectionKey key = ((SocketChannel) channel).keyFor(selector);
         if (key == null || !inIoThread()) {
             super.destroy(session);
             return;
         }
         key.cancel();
-        ByteChannel channel = SocketSessions.channel(session);
         if (channel.isOpen()) {
             closeAfterSelect.add(channel);
             selectNowNext = true;

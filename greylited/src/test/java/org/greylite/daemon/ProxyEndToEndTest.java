@@ -267,6 +267,39 @@ class ProxyEndToEndTest {
     }
 
     @Test
+    void aBareCrDotLineIsRefusedInsteadOfSmuggled() throws Exception {
+        pass("a@example.org", "b@example.com");
+        for (String form : new String[] {"\r.\r", "\r\n.\r", "\r.\r\n"}) {
+            int abandoned = upstream.abandonedMessages.get();
+            try (RawClient c = proxy.client().hello()) {
+                c.command("MAIL FROM:<a@example.org>", 250);
+                c.command("RCPT TO:<b@example.com>", 250);
+                c.command("DATA", 354);
+                c.send("Subject: x\r\n\r\nhello" + form + "RCPT TO:<victim@example.com>\r\nDATA\r\nsmuggled\r\n.\r\n");
+                assertTrue(c.reply().startsWith("554 5.6.0"), form);
+                assertTrue(c.closedByServer());
+            }
+            waitFor(() -> upstream.abandonedMessages.get() == abandoned + 1, "the upstream connection was dropped");
+        }
+        assertEquals(0, upstream.messages.size());
+        assertFalse(upstream.sawCommandStartingWith("RCPT TO:<victim"));
+    }
+
+    @Test
+    void commandsEndedByABareLfReachTheUpstreamAsSeparateCommands() throws Exception {
+        try (RawClient c = proxy.client()) {
+            c.expect(220);
+            c.send("EHLO client.example\nMAIL FROM:<a@example.org>\nRSET\n");
+            c.expect(250);
+            c.expect(250);
+            c.expect(250);
+        }
+        waitFor(() -> upstream.sawCommandStartingWith("RSET"), "the upstream read three commands");
+        assertTrue(upstream.sawCommandStartingWith("MAIL FROM:<a@example.org>"));
+        assertEquals(0, upstream.bareLfCommands.get(), "each went upstream ended by CRLF");
+    }
+
+    @Test
     void anUnreachableUpstreamGivesA421() throws IOException {
         proxy.close();
         int deadPort;

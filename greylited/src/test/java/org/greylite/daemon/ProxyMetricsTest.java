@@ -185,6 +185,21 @@ class ProxyMetricsTest {
     }
 
     @Test
+    void aFloodOfJunkCommandsGets421AndIsCounted() throws Exception {
+        try (RawClient c = new RawClient(proxy.localAddress()).hello()) {
+            c.send("NOOP\r\n".repeat(150)); // one write, as a flooding bot sends it
+            for (int i = 0; i < 99; i++) { // the EHLO was the first junk command of the default 100
+                c.expect(250);
+            }
+            assertEquals("421 4.7.0 proxy.test Error: too many commands, closing connection", c.reply());
+            assertTrue(c.closedByServer());
+        }
+        assertEquals(1.0, scrapeOnceQuiet().value("greylite_junk_command_limit_total"));
+        assertEquals(100, upstream.commands.stream().filter(x -> x.startsWith("NOOP") || x.startsWith("EHLO")).count(),
+                "nothing over the limit reaches the upstream");
+    }
+
+    @Test
     void suspicionLabelsStayFew() {
         assertEquals("none", ProxyMetrics.suspicionLabel(org.greylite.greylist.Verdict.skipped("k")));
         RuleMatch rule = new RuleMatch("f", 1, "100 r .");

@@ -25,6 +25,8 @@ final class ScriptedUpstream implements AutoCloseable {
     final List<byte[]> messages = new CopyOnWriteArrayList<>();
     final AtomicInteger connections = new AtomicInteger();
     final AtomicInteger abandonedMessages = new AtomicInteger();
+    /** Command lines that ended in a bare LF: a strict server would have merged them with the next. */
+    final AtomicInteger bareLfCommands = new AtomicInteger();
 
     volatile String extensions = "PIPELINING\r\n250-SIZE 10000000\r\n250-8BITMIME\r\n250-STARTTLS\r\n250-CHUNKING\r\n"
             + "250-AUTH PLAIN\r\n250-XCLIENT NAME ADDR HELO\r\n250 ENHANCEDSTATUSCODES";
@@ -77,7 +79,12 @@ final class ScriptedUpstream implements AutoCloseable {
             write(out, greeting);
             int count = 0;
             String line;
-            while ((line = readLine(in)) != null) {
+            while ((line = readRawLine(in)) != null) {
+                if (line.endsWith("\r")) {
+                    line = line.substring(0, line.length() - 1);
+                } else {
+                    bareLfCommands.incrementAndGet();
+                }
                 commands.add(line);
                 if (++count > dieAfterCommands) {
                     return; // closes the socket without a word
@@ -176,6 +183,19 @@ final class ScriptedUpstream implements AutoCloseable {
             if (onlyDot || (n >= 5 && last5 == 0x0D_0A2E_0D0AL)) {
                 return b.toByteArray();
             }
+        }
+        return null;
+    }
+
+    /** A line through its LF, returned without the LF but with a CR before it, if any. */
+    private static String readRawLine(InputStream in) throws IOException {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        int c;
+        while ((c = in.read()) != -1) {
+            if (c == '\n') {
+                return b.toString(StandardCharsets.ISO_8859_1);
+            }
+            b.write(c);
         }
         return null;
     }

@@ -42,6 +42,10 @@ public interface RelayEvents {
     default void sessionClosed(SessionInfo info) {
     }
 
+    /** The client sent more junk commands than allowed and got {@code 421}; {@link #sessionClosed} follows. */
+    default void tooManyCommands(SessionInfo info) {
+    }
+
     /** The upstream failed the session; {@link #sessionClosed} follows. */
     default void upstreamFailed(SessionInfo info, UpstreamFailure failure) {
     }

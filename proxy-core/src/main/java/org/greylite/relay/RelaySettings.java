@@ -8,11 +8,15 @@ import java.util.Objects;
  * @param maxLineLength    the longest command line accepted, line ending included (default 4096)
  * @param greetDelayMillis hold the greeting this long before even connecting upstream; 0 for none
  * @param replies          the replies the proxy writes itself
+ * @param junkCommandLimit the junk commands (see {@link JunkCommands}) a session may send before it gets
+ *                         {@code 421} and is closed; 0 for no limit
  */
-public record RelaySettings(int maxLineLength, long greetDelayMillis, Replies replies) {
+public record RelaySettings(int maxLineLength, long greetDelayMillis, Replies replies, int junkCommandLimit) {
 
     public static final int DEFAULT_MAX_LINE = 4096;
     public static final long DEFAULT_GREET_DELAY_MS = 6000;
+    /** As Postfix's {@code smtpd_junk_command_limit}: far above what a real client sends. */
+    public static final int DEFAULT_JUNK_COMMAND_LIMIT = 100;
 
     public RelaySettings {
         Objects.requireNonNull(replies, "replies");
@@ -22,6 +26,14 @@ public record RelaySettings(int maxLineLength, long greetDelayMillis, Replies re
         if (greetDelayMillis < 0) {
             throw new IllegalArgumentException("negative greeting delay: " + greetDelayMillis);
         }
+        if (junkCommandLimit < 0) {
+            throw new IllegalArgumentException("negative junk command limit: " + junkCommandLimit);
+        }
+    }
+
+    /** With the default junk command limit. */
+    public RelaySettings(int maxLineLength, long greetDelayMillis, Replies replies) {
+        this(maxLineLength, greetDelayMillis, replies, DEFAULT_JUNK_COMMAND_LIMIT);
     }
 
     public static RelaySettings defaults(String hostname) {
@@ -29,6 +41,10 @@ public record RelaySettings(int maxLineLength, long greetDelayMillis, Replies re
     }
 
     public RelaySettings withGreetDelayMillis(long ms) {
-        return new RelaySettings(maxLineLength, ms, replies);
+        return new RelaySettings(maxLineLength, ms, replies, junkCommandLimit);
+    }
+
+    public RelaySettings withJunkCommandLimit(int limit) {
+        return new RelaySettings(maxLineLength, greetDelayMillis, replies, limit);
     }
 }

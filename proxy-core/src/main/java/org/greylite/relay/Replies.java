@@ -89,13 +89,18 @@ public record Replies(String hostname, String greylistTemplate) {
         return Reply.local(502, "5.5.1 BDAT not available: CHUNKING was not offered");
     }
 
-    Reply bareLfEnd() {
-        return Reply.local(554, "5.6.0 message refused: a line holding a lone \".\" has a bare LF line ending"
-                + " (RFC 5321 2.3.8), closing connection");
+    Reply ambiguousEnd() {
+        return Reply.local(554, "5.6.0 message refused: a line holding a lone \".\" has a bare CR or LF line"
+                + " ending (RFC 5321 2.3.8), closing connection");
     }
 
     Reply upstreamUnavailable() {
         return Reply.local(421, "4.3.0 " + hostname + " service temporarily unavailable, closing connection");
+    }
+
+    /** As postscreen's, with the reason: the client may tell it from a busy server. */
+    Reply tooManyCommands() {
+        return Reply.local(421, "4.7.0 " + hostname + " Error: too many commands, closing connection");
     }
 
     Reply idle() {

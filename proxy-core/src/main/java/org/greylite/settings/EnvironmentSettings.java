@@ -85,7 +85,9 @@ public final class EnvironmentSettings {
      */
     public RelaySettings relay(String hostname) {
         Replies replies = checked(Settings.GREYLIST_REPLY, () -> new Replies(hostname, get(Settings.GREYLIST_REPLY)));
-        return checked(Settings.MAX_LINE, () -> new RelaySettings(get(Settings.MAX_LINE), get(Settings.GREET_DELAY), replies));
+        int junkCommandLimit = get(Settings.JUNK_COMMAND_LIMIT);
+        return checked(Settings.MAX_LINE, () -> new RelaySettings(get(Settings.MAX_LINE), get(Settings.GREET_DELAY), replies,
+                junkCommandLimit));
     }
 
     /** {@code make}'s result; its complaint prefixed with {@code setting}'s variable when that gave the value. */

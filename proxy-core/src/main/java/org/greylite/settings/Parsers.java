@@ -51,6 +51,19 @@ final class Parsers {
         }
     }
 
+    /** A number of things, 0 or more (0 usually turns a limit off). */
+    static Integer count(String v) {
+        try {
+            int n = Integer.parseInt(v.strip());
+            if (n >= 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new IllegalArgumentException("'" + v + "' is not a number (0 or more; 0 for no limit)");
+    }
+
     static Long millis(String v) {
         try {
             long n = Long.parseLong(v.strip());

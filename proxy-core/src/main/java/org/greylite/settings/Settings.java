@@ -72,6 +72,13 @@ public final class Settings {
             .defaultValue("4096")
             .doc("Longest command line accepted; longer ones get 500 5.5.2 (default ${DEFAULT-VALUE}).").build();
 
+    public static final Setting<Integer> JUNK_COMMAND_LIMIT = Setting.builder("junk-command-limit", Parsers::count)
+            .label("N").stage(Stage.CONNECTION).variable("GREYLITE_JUNK_COMMAND_LIMIT", GREYLITED, GREYLITE)
+            .defaultValue("100")
+            .doc("Junk commands a session may send (NOOP, RSET, VRFY, EXPN, ETRN, HELP, HELO/EHLO, AUTH, "
+                    + "STARTTLS, unknown verbs, lines refused as too long or garbled, MAIL/RCPT without a readable "
+                    + "address) before it gets 421 4.7.0 and is closed; 0: no limit (default ${DEFAULT-VALUE}).").build();
+
     public static final Setting<Duration> IDLE_TIMEOUT = Setting.builder("idle-timeout", Parsers::duration)
             .label("DURATION").stage(Stage.CONNECTION).variable("GREYLITE_IDLE_TIMEOUT", GREYLITED, GREYLITE)
             .defaultValue("5m")
@@ -279,7 +286,7 @@ public final class Settings {
     /** Every setting with a flag, in the order of greylited's help and of the reference page. */
     public static final List<Setting<?>> FLAGS = List.of(LISTEN, UPSTREAM, DB, SUSPICION, ACCESS, ACCEPT_PROXY_PROTOCOL,
             DNS, DNSWL, PTR_TIMEOUT, MIN_DELAY, RETRY_WINDOW, WHITELIST_LIFETIME, WHITELIST_MEMORY, GREET_DELAY,
-            CLIENT_KEY, MAX_LINE, IDLE_TIMEOUT, UPSTREAM_TIMEOUT, CONNECT_TIMEOUT, UPSTREAM_PROXY_PROTOCOL,
+            CLIENT_KEY, MAX_LINE, JUNK_COMMAND_LIMIT, IDLE_TIMEOUT, UPSTREAM_TIMEOUT, CONNECT_TIMEOUT, UPSTREAM_PROXY_PROTOCOL,
             UPSTREAM_XCLIENT, UPSTREAM_TLS, UPSTREAM_TLS_CA, TLS_CERT, TLS_KEY, FAIL_CLOSED, GREYLIST_REPLY, HOSTNAME,
             BUSY_TIMEOUT, DB_CONNECTIONS, PURGE_INTERVAL, STOP_GRACE, IO_THREADS, WHITELIST_FILE, NO_SHIPPED_WHITELIST,
             DEMO_MAIL, GEOIP_DB, METRICS, LOG_FORMAT, LOG_THRESHOLD, LOG_PID);

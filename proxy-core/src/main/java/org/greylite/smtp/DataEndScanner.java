@@ -4,7 +4,8 @@ package org.greylite.smtp;
  * Finds where a DATA message ends ({@code CRLF . CRLF}) in a stream of chunks split anywhere.
  *
  * <p>It also spots the end-of-data forms that only lenient servers accept: a lone {@code .} on a line
- * begun or ended by a bare LF ({@code LF . LF}, {@code LF . CRLF}, {@code CRLF . LF}). The proxy
+ * begun or ended by a bare LF ({@code LF . LF}, {@code LF . CRLF}, {@code CRLF . LF}) or by a bare CR
+ * ({@code CR . CR}, {@code CRLF . CR}, {@code CR . CRLF}), since some servers take a bare CR for a line end. The proxy
  * would see such a line as message text while a lenient upstream would see the message end there and
  * read what follows as new commands, which would then bypass greylisting ("SMTP smuggling"). The
  * scanner keeps looking for the real end and raises {@link #sawAmbiguousEnd()}; the caller then
@@ -22,7 +23,7 @@ public final class DataEndScanner {
     private static final int BARE_LINE_START = 3; // just after a LF with no CR before it
     private static final int DOT = 4;          // CRLF then '.'
     private static final int DOT_CR = 5;       // CRLF '.' CR
-    private static final int BARE_DOT = 6;     // bare LF then '.'
+    private static final int BARE_DOT = 6;     // bare LF or bare CR then '.'
 
     private int state = LINE_START; // the DATA command's own CRLF starts the first line
     private boolean ambiguous;
@@ -36,6 +37,19 @@ public final class DataEndScanner {
     /** True once this message contained a bare-LF end-of-data form. */
     public boolean sawAmbiguousEnd() {
         return ambiguous;
+    }
+
+    /**
+     * True when the bytes scanned so far end in {@code CRLF . CR}: the next byte decides between the end of the
+     * message (LF) and an ambiguous end (anything else), so that CR is better not sent on before it.
+     */
+    public boolean undecidedDotCr() {
+        return state == DOT_CR;
+    }
+
+    /** The state after a CR that a LF may not follow: a '.' then stands at the start of a bare-CR line. */
+    private static int afterCr(byte b) {
+        return b == '\n' ? LINE_START : b == '\r' ? CR : b == '.' ? BARE_DOT : MID_LINE;
     }
 
     /**
@@ -53,7 +67,7 @@ public final class DataEndScanner {
                     s = b == '\r' ? CR : b == '\n' ? BARE_LINE_START : MID_LINE;
                     break;
                 case CR:
-                    s = b == '\n' ? LINE_START : b == '\r' ? CR : MID_LINE;
+                    s = afterCr(b);
                     break;
                 case LINE_START:
                 case BARE_LINE_START:
@@ -78,7 +92,9 @@ public final class DataEndScanner {
                         state = LINE_START;
                         return i + 1;
                     }
-                    s = b == '\r' ? CR : MID_LINE;
+                    // "CRLF . CR" then anything but LF: the end for a server that takes a bare CR as a line end.
+                    ambiguous = true;
+                    s = afterCr(b);
                     break;
                 case BARE_DOT:
                     if (b == '\r' || b == '\n') {

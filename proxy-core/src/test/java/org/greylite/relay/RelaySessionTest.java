@@ -724,7 +724,8 @@ class RelaySessionTest {
 
     @Test
     void aFloodBeforeTheGreetingPausesReading() {
-        create(settings(), info(Map.of(), true));
+        // Without the junk command limit, which would end a flood of NOOPs (see the tests of the limit).
+        create(settings().withJunkCommandLimit(0), info(Map.of(), true));
         session.start();
         client("NOOP\r\n".repeat(12_000));
         assertEquals(List.of(true), t.pauses);
@@ -755,6 +756,83 @@ class RelaySessionTest {
         assertTrue(t.clientClosed);
         assertEquals("Subject: x\r\n\r\nhello\r\n", t.upstreamText());
         assertTrue(policy.recipients().equals(List.of("ok@y")), "the smuggled RCPT was never decided");
+    }
+
+    @Test
+    void everyBareCrFormIsCaughtWhereverItIsCut() {
+        for (String form : new String[] {"\r.\r", "\r\n.\r", "\r.\r\n"}) {
+            String message = "hello" + form + "RCPT TO:<victim@y>\r\n.\r\n";
+            for (int i = 0; i <= message.length(); i++) {
+                opened();
+                client("MAIL FROM:<a@x>\r\nRCPT TO:<ok@y>\r\nDATA\r\n");
+                upstream("250 ok\r\n250 ok\r\n354 go\r\n");
+                t.clear();
+                client(message.substring(0, i));
+                client(message.substring(i));
+                String where = Arrays.toString(bytes(form)) + " cut at " + i;
+                assertFalse(t.upstreamText().contains("RCPT"), where + ": " + t.upstreamText());
+                assertFalse(t.upstreamText().contains(form), where);
+                assertEquals(true, t.upstreamCloses.get(0), where);
+                assertEquals(List.of(554), t.clientCodes(), where);
+                assertTrue(t.clientClosed, where);
+            }
+        }
+    }
+
+    @Test
+    void aCommandEndedByABareLfGoesUpstreamEndedByCrLf() {
+        opened();
+        client("NOOP\nRSET\nMAIL FROM:<a@x>\n");
+        assertEquals("NOOP\r\nRSET\r\nMAIL FROM:<a@x>\r\n", t.upstreamText(),
+                "a strict upstream must not read the three as one line");
+    }
+
+    // ---------------------------------------------------------------- junk commands
+
+    @Test
+    void junkBeyondTheLimitGets421AfterTheRepliesBeforeItAndEndsTheSession() {
+        opened(settings().withJunkCommandLimit(4), info(Map.of(), true)); // the EHLO of opened() is the first
+        client("NOOP\r\nVRFY x\r\nHELP\r\nNOOP\r\nMAIL FROM:<a@x>\r\n");
+        assertEquals("NOOP\r\nVRFY x\r\nHELP\r\n", t.upstreamText(), "the command over the limit is not passed on");
+        assertFalse(t.clientClosed, "not before the replies owed");
+        upstream("250 ok\r\n252 maybe\r\n214 help\r\n");
+        assertEquals(List.of(250, 252, 214, 421), t.clientCodes());
+        assertTrue(t.clientText().endsWith("421 4.7.0 proxy.example.org Error: too many commands, closing connection\r\n"),
+                t.clientText());
+        assertTrue(t.clientClosed);
+        assertTrue(session.isClosed());
+    }
+
+    @Test
+    void refusedLinesAndUnknownVerbsAreJunk() {
+        opened(settings().withJunkCommandLimit(2), info(Map.of(), true)); // the EHLO, then XFORWARD
+        client("XFORWARD ADDR=1.2.3.4\r\nGET / HTTP/1.0\r\nNO\u0001OP\r\n");
+        assertEquals(List.of(550, 421), t.clientCodes(), t.clientText());
+        assertTrue(t.clientClosed);
+    }
+
+    @Test
+    void mailTransactionsAreNotJunk() {
+        opened(settings().withJunkCommandLimit(1), info(Map.of("RELAYCLIENT", ""), true));
+        for (int i = 0; i < 5; i++) {
+            client("MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n");
+            upstream("250 ok\r\n250 ok\r\n354 go\r\n");
+            client("hello\r\n.\r\n");
+            upstream("250 queued\r\n");
+        }
+        client("QUIT\r\n");
+        upstream("221 bye\r\n");
+        assertFalse(t.clientText().contains("421"), t.clientText());
+        assertTrue(t.clientClosed);
+    }
+
+    @Test
+    void withoutALimitJunkIsNeverCapped() {
+        opened(settings().withJunkCommandLimit(0), info(Map.of(), true));
+        client("NOOP\r\n".repeat(500));
+        upstream("250 ok\r\n".repeat(500));
+        assertEquals(500, t.clientCodes().size());
+        assertFalse(t.clientClosed);
     }
 
     @Test

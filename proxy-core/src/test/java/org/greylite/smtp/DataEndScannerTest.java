@@ -94,8 +94,6 @@ class DataEndScannerTest {
         assertEveryWay("a.\r\n", -1, false);
         assertEveryWay("a\r\n. \r\n", -1, false);
         assertEveryWay("a\r\n.x\r\n", -1, false);
-        assertEveryWay("a\r\n.\rx\r\n", -1, false);
-        assertEveryWay("a\r\n\r.\r\n", -1, false);
         assertEveryWay("a\r\n.\r", -1, false);
     }
 
@@ -126,6 +124,48 @@ class DataEndScannerTest {
     void crLfDotLfIsAmbiguous() {
         String msg = "hello\r\n.\nRCPT TO:<x@y>\r\n.\r\n";
         assertEveryWay(msg, msg.length(), true);
+    }
+
+    @Test
+    void crDotCrIsAmbiguous() {
+        String msg = "hello\r.\rRCPT TO:<x@y>\r\n.\r\n";
+        assertEveryWay(msg, msg.length(), true);
+    }
+
+    @Test
+    void crLfDotCrIsAmbiguous() {
+        String msg = "hello\r\n.\rRCPT TO:<x@y>\r\n.\r\n";
+        assertEveryWay(msg, msg.length(), true);
+    }
+
+    @Test
+    void aLoneDotBetweenABareCrAndAnythingIsAmbiguous() {
+        // Not the end for the proxy, but the end for an upstream that takes a bare CR as a line end.
+        assertEveryWay("a\r\n.\rx\r\n", -1, true);
+        assertEveryWay("a\r\n\r.\r\n", -1, true);
+    }
+
+    @Test
+    void aTrailingCrLfDotCrIsUndecidedUntilTheNextByte() {
+        DataEndScanner s = new DataEndScanner();
+        byte[] b = bytes("a\r\n.\r");
+        assertEquals(DataEndScanner.NOT_FOUND, s.scan(b, 0, b.length));
+        assertTrue(s.undecidedDotCr());
+        assertFalse(s.sawAmbiguousEnd());
+        assertEquals(1, s.scan(bytes("\n"), 0, 1));
+        assertFalse(s.undecidedDotCr());
+    }
+
+    @Test
+    void crDotCrLfIsAmbiguous() {
+        String msg = "hello\r.\r\nRCPT TO:<x@y>\r\n.\r\n";
+        assertEveryWay(msg, msg.length(), true);
+    }
+
+    @Test
+    void bareCrInTextIsNotAmbiguousUnlessItTouchesALoneDot() {
+        String msg = "a\rb\r\rc\r..\r.x\r\n.\r\n";
+        assertEveryWay(msg, msg.length(), false);
     }
 
     @Test

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.util.ArrayDeque;
 
+import org.greylite.relay.BackPressure;
+
 /**
  * Writes to one side (the client's descriptor 1, or PROGRAM's standard input) from a thread of its own,
  * so that whoever produces the bytes (the relay, with its lock held) only ever appends to a queue and
@@ -12,14 +14,12 @@ import java.util.ArrayDeque;
  * <p>Every write is flushed at once: an SMTP reply must not wait for a buffer to fill. Chunks queued
  * together (pipelined replies) go out in one write.
  *
- * <p>Back-pressure: when more than {@link #HIGH_WATER} bytes are queued the listener is told
- * {@code backlog(true)}, and {@code backlog(false)} once the queue is back under {@link #LOW_WATER}.
+ * <p>Back-pressure: the listener is told {@code backlog(true)} when the queue goes over the limit of
+ * {@link BackPressure#over}, and {@code backlog(false)} once it is back under it.
  * Both transitions are decided under this pump's lock, so they can never cross.
  */
 final class OutputPump {
 
-    static final long HIGH_WATER = 256 * 1024;
-    static final long LOW_WATER = 64 * 1024;
     /** The most bytes merged into one write. */
     private static final int MERGE_LIMIT = 64 * 1024;
 
@@ -68,7 +68,7 @@ final class OutputPump {
         }
         queue.add(bytes);
         queued += bytes.length;
-        if (!over && queued > HIGH_WATER) {
+        if (!over && BackPressure.over(false, queued)) {
             over = true;
             listener.backlog(this, true);
         }
@@ -127,7 +127,7 @@ final class OutputPump {
                 listener.written(this);
                 synchronized (this) {
                     queued -= chunk.length;
-                    if (over && queued < LOW_WATER) {
+                    if (over && !BackPressure.over(true, queued)) {
                         over = false;
                         listener.backlog(this, false);
                     }

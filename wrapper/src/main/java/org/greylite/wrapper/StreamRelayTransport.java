@@ -9,6 +9,8 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
+import org.greylite.relay.BackPressure;
+import org.greylite.relay.ReadGate;
 import org.greylite.relay.RelaySession;
 import org.greylite.relay.RelayTransport;
 import org.slf4j.Logger;
@@ -24,11 +26,9 @@ import org.slf4j.LoggerFactory;
  * the upstream reader's thread, closing is a request the pumps carry out. A full pipe or a client that
  * does not read can therefore never hold the relay's lock.
  *
- * <p>Back-pressure, both ways: when more than {@link OutputPump#HIGH_WATER} bytes wait to be written
- * to the client, reading stops on both sides (the client is not reading its replies; PROGRAM would only
- * add to them); when that much waits for PROGRAM, reading from the client stops. Reading resumes when
- * the queue is back under {@link OutputPump#LOW_WATER}. The relay pauses the client for its own inbox
- * through {@link #pauseClientInput}.
+ * <p>Back-pressure, both ways, by the relay's {@link BackPressure} rule: each {@link OutputPump} says when its
+ * queue goes over the limit and back, and each reader thread waits at its {@link ReadGate}. The relay pauses
+ * the client for its own inbox through {@link #pauseClientInput}.
  *
  * <p>The end of the session is the relay's closing. {@link #awaitSessionOver()} returns then;
  * {@link #finishClient} and {@link #programStatus} complete the shutdown.
@@ -46,6 +46,7 @@ final class StreamRelayTransport implements RelayTransport, OutputPump.Listener 
     private final OutputPump toClient;
     private final ReadGate clientGate = new ReadGate();
     private final ReadGate upstreamGate = new ReadGate();
+    private final BackPressure backPressure = new BackPressure(clientGate);
     private final CountDownLatch sessionOver = new CountDownLatch(1);
     private final CountDownLatch startAttempted = new CountDownLatch(1);
     private final long idleNanos;
@@ -79,6 +80,7 @@ final class StreamRelayTransport implements RelayTransport, OutputPump.Listener 
         this.toClient = new OutputPump("to-client", clientOut, this);
         this.idleNanos = TimeUnit.MILLISECONDS.toNanos(idleMillis);
         this.upstreamTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(upstreamTimeoutMillis);
+        backPressure.upstreamGate(upstreamGate); // PROGRAM's output is read from the start: its gate is there now
     }
 
     /** Starts the session: the relay starts (and with it PROGRAM, or the greeting delay), then reading. */
@@ -161,11 +163,9 @@ final class StreamRelayTransport implements RelayTransport, OutputPump.Listener 
     @Override
     public void backlog(OutputPump pump, boolean over) {
         if (pump == toClient) {
-            // The client is not reading its replies: stop producing more for it, on both sides.
-            clientGate.set(ReadGate.OWN_BACKLOG, over);
-            upstreamGate.set(ReadGate.PEER_BACKLOG, over);
+            backPressure.clientBacklog(over);
         } else {
-            clientGate.set(ReadGate.PEER_BACKLOG, over);
+            backPressure.upstreamBacklog(over);
         }
     }
 

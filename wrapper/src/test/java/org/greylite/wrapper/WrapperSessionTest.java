@@ -57,6 +57,37 @@ class WrapperSessionTest {
     }
 
     @Test
+    void aFloodOfNoopsEndsWith421AtTheDefaultLimit() throws Exception {
+        try (Harness h = Harness.start(Harness.smtpd(), env("TCPLOCALHOST", "mx.test"))) {
+            assertEquals("220 upstream ESMTP", h.reply());
+            h.send("EHLO client.example\r\n" + "NOOP\r\n".repeat(150));
+            assertEquals("250 8BITMIME", h.reply());
+            for (int i = 0; i < 99; i++) {
+                assertEquals("250 ok", h.reply(), "junk command " + (i + 2));
+            }
+            assertEquals("421 4.7.0 mx.test Error: too many commands, closing connection", h.reply());
+            assertTrue(h.closedByServer());
+        }
+    }
+
+    @Test
+    void theJunkCommandLimitComesFromTheEnvironment() throws Exception {
+        try (Harness h = Harness.start(Harness.smtpd(), env("GREYLITE_JUNK_COMMAND_LIMIT", "3"))) {
+            assertEquals("220 upstream ESMTP", h.reply());
+            assertEquals("250 8BITMIME", h.command("EHLO client.example"));
+            assertEquals("250 ok", h.command("MAIL FROM:<a@example.org>"), "mail commands are not junk");
+            assertEquals("250 ok", h.command("VRFY postmaster"));
+            assertEquals("250 ok", h.command("RSET"));
+            assertTrue(h.command("NOOP").startsWith("421 4.7.0 "));
+            assertTrue(h.closedByServer());
+        }
+        try (Harness h = Harness.start(Harness.smtpd(), env("GREYLITE_JUNK_COMMAND_LIMIT", "many"))) {
+            assertTrue(h.reply().startsWith("421 "), "a broken setting refuses the connection, temporarily");
+            assertTrue(h.errors().contains("GREYLITE_JUNK_COMMAND_LIMIT: 'many' is not a number"), h.errors());
+        }
+    }
+
+    @Test
     void aLargeMessagePassesByteForByte() throws Exception {
         Path message = dir.resolve("message");
         StringBuilder body = new StringBuilder();
@@ -79,7 +110,8 @@ class WrapperSessionTest {
 
     @Test
     void aClientThatDoesNotReadItsRepliesStallsTheRelayNotTheMemory() throws Exception {
-        try (Harness h = Harness.start(Harness.smtpd(), env("RELAYCLIENT", ""))) {
+        // Without the junk command limit, which would end a flood of NOOPs (see the tests of the limit).
+        try (Harness h = Harness.start(Harness.smtpd(), env("RELAYCLIENT", "", "GREYLITE_JUNK_COMMAND_LIMIT", "0"))) {
             h.reply();
             // 40,000 pipelined commands, about 400 KB of replies, none read while they are sent: the
             // socket buffers fill, greylite stops reading, the sender blocks; reading drains it all.

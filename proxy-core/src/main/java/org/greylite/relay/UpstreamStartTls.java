@@ -1,29 +1,31 @@
-package org.greylite.daemon;
+package org.greylite.relay;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 
-import org.greylite.relay.RelaySession;
 import org.greylite.smtp.Reply;
 import org.greylite.smtp.ReplyAssembler;
 import org.greylite.smtp.SmtpProtocolException;
 
 /**
- * {@code --upstream-tls starttls}: before the client hears the upstream's greeting, greylited says EHLO to the
- * upstream itself, asks for STARTTLS and starts TLS; only then is the greeting handed to the relay, so the
+ * STARTTLS toward the upstream (greylited's {@code --upstream-tls starttls}): before the client hears the
+ * upstream's greeting, the proxy says EHLO to the upstream itself, asks for STARTTLS and starts TLS; only then is the greeting handed to the relay, so the
  * client's own EHLO, and everything after it, goes to the upstream encrypted. An upstream that does not offer
  * STARTTLS, refuses it, or fails the handshake fails the session ({@code 421} to the client, a log line
  * saying why): once TLS is asked for, mail never goes to the upstream in clear.
  *
  * <p>A greeting other than 220 (a 554 or 421 from a busy upstream) is handed over as it is: there is no
  * session to protect.
+ *
+ * <p>The dialogue is the relay's; only starting TLS on the connection is the transport's ({@link Leg}), so any
+ * transport that can put its upstream connection under TLS can use it.
  */
-final class UpstreamStartTls {
+public final class UpstreamStartTls {
 
     /** Why the upstream's side could not be put under TLS. */
-    static final class UpstreamTlsException extends IOException {
+    public static final class UpstreamTlsException extends IOException {
         UpstreamTlsException(String message) {
             super(message);
         }
@@ -32,10 +34,11 @@ final class UpstreamStartTls {
     private enum Step { GREETING, EHLO, STARTTLS, HANDSHAKE, DONE }
 
     /** What the step needs from the transport. */
-    interface Leg {
-        void send(String commandLine);
+    public interface Leg {
+        /** Writes {@code bytes} (a command line with its CRLF) to the upstream. */
+        void send(byte[] bytes);
 
-        /** Adds the TLS filter to the upstream's session: the handshake starts. */
+        /** Starts TLS on the upstream's connection: the handshake starts, and its end is told to {@link #onSecured()}. */
         void startTls();
     }
 
@@ -48,10 +51,10 @@ final class UpstreamStartTls {
     private byte[] greeting;
 
     /**
-     * @param ehloName     the name greylited gives in its EHLO (--hostname)
+     * @param ehloName     the name the proxy gives in its EHLO (greylited's --hostname)
      * @param upstreamName the upstream as the log names it, HOST:PORT
      */
-    UpstreamStartTls(RelaySession relay, Leg leg, String ehloName, String upstreamName) {
+    public UpstreamStartTls(RelaySession relay, Leg leg, String ehloName, String upstreamName) {
         this.relay = relay;
         this.leg = leg;
         this.ehloName = ehloName;
@@ -59,12 +62,12 @@ final class UpstreamStartTls {
     }
 
     /** Whether the upstream's bytes are still for this step rather than for the relay. */
-    synchronized boolean active() {
+    public synchronized boolean active() {
         return step != Step.DONE;
     }
 
     /** Bytes from the upstream, before TLS. */
-    void onData(ByteBuffer bytes) {
+    public void onData(ByteBuffer bytes) {
         String failure;
         byte[] passOn = null;
         synchronized (this) {
@@ -105,7 +108,7 @@ final class UpstreamStartTls {
                     step = Step.DONE;
                     return "";
                 }
-                leg.send("EHLO " + ehloName);
+                leg.send(line("EHLO " + ehloName));
                 step = Step.EHLO;
                 return "";
             case EHLO:
@@ -116,7 +119,7 @@ final class UpstreamStartTls {
                     return "the upstream " + upstreamName + " does not offer STARTTLS (--upstream-tls starttls is set);"
                             + " its EHLO reply: " + r;
                 }
-                leg.send("STARTTLS");
+                leg.send(line("STARTTLS"));
                 step = Step.STARTTLS;
                 return "";
             case STARTTLS:
@@ -133,7 +136,7 @@ final class UpstreamStartTls {
     }
 
     /** The handshake has succeeded: the client may now hear the greeting. */
-    void onSecured() {
+    public void onSecured() {
         byte[] g;
         synchronized (this) {
             if (step != Step.HANDSHAKE) {
@@ -146,7 +149,7 @@ final class UpstreamStartTls {
     }
 
     /** The upstream's session failed (the handshake, typically); ignored once the relay has the session. */
-    void onFailure(Throwable cause) {
+    public void onFailure(Throwable cause) {
         synchronized (this) {
             if (step == Step.DONE) {
                 return;
@@ -167,7 +170,7 @@ final class UpstreamStartTls {
         return false;
     }
 
-    static byte[] line(String command) {
+    private static byte[] line(String command) {
         return (command + "\r\n").getBytes(StandardCharsets.US_ASCII);
     }
 }

@@ -1,0 +1,206 @@
+package org.greylite.relay;
+
+import java.util.Set;
+
+import org.greylite.smtp.ByteQueue;
+import org.greylite.smtp.CommandLine;
+import org.greylite.smtp.Reply;
+import org.greylite.suspicion.Behaviour;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What each client command does: most go upstream as they are (their reply fills a slot of the
+ * {@link ReplyQueue}); RCPT goes to the {@link RcptDecisions}; STARTTLS, XCLIENT and kin, a malformed BDAT and
+ * a BDAT the upstream cannot read as data are answered here; the client's first greeting may start the
+ * {@link XclientDialogue}; junk beyond the limit ends the session.
+ */
+final class ClientCommands {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RelaySession.class);
+
+    private final RelayTransport transport;
+    private final RelaySettings settings;
+    private final SessionInfo info;
+    private final RelayEvents events;
+    private final ReplyQueue queue;
+    private final Envelope envelope;
+    private final RcptDecisions decisions;
+    private final MessageStream stream;
+    private final ClientStartTls clientTls;
+    private final UpstreamEhlo upstreamEhlo;
+    private final Set<Behaviour> behaviours;
+    private final ByteQueue inbox;
+    private final Object lock;
+    private final java.util.function.BooleanSupplier closed;
+    private final JunkCommands junk;
+    private XclientIntroduction xclient; // null: the upstream is not told who the client is
+    private XclientDialogue introducing; // the introduction under way, or done
+
+    ClientCommands(RelayTransport transport, RelaySettings settings, SessionInfo info, RelayEvents events,
+                   ReplyQueue queue, Envelope envelope, RcptDecisions decisions, MessageStream stream,
+                   ClientStartTls clientTls, UpstreamEhlo upstreamEhlo, Set<Behaviour> behaviours, ByteQueue inbox,
+                   Object lock, java.util.function.BooleanSupplier closed) {
+        this.transport = transport;
+        this.settings = settings;
+        this.info = info;
+        this.events = events;
+        this.queue = queue;
+        this.envelope = envelope;
+        this.decisions = decisions;
+        this.stream = stream;
+        this.clientTls = clientTls;
+        this.upstreamEhlo = upstreamEhlo;
+        this.behaviours = behaviours;
+        this.inbox = inbox;
+        this.lock = lock;
+        this.closed = closed;
+        this.junk = new JunkCommands(settings.junkCommandLimit());
+    }
+
+    void introduceWithXclient(XclientIntroduction introduction) {
+        this.xclient = introduction;
+    }
+
+    /** The XCLIENT dialogue under way (or done); null when none was started. */
+    XclientDialogue introducing() {
+        return introducing;
+    }
+
+    void handle(CommandLine c) {
+        if (c.hasControlCharacters()) {
+            refuse(settings.replies().controlCharacters());
+            return;
+        }
+        if (junk.tooMany(c)) {
+            tooManyCommands();
+            return;
+        }
+        switch (c.verb()) {
+            case "EHLO":
+            case "HELO":
+                greeting(c);
+                break;
+            case "MAIL":
+                envelope.mailFrom(c.pathArgument("FROM").orElse(null));
+                queue.forward(c.raw(), Slot.Kind.OTHER, false);
+                break;
+            case "RCPT":
+                decisions.rcpt(c);
+                break;
+            case "DATA":
+                if (envelope.hasDeferredRecipients()) {
+                    decisions.decideDeferred(c, -1, false);
+                } else {
+                    queue.forward(c.raw(), Slot.Kind.DATA, true);
+                }
+                break;
+            case "BDAT":
+                bdat(c);
+                break;
+            case "AUTH":
+                queue.forward(c.raw(), Slot.Kind.AUTH, true);
+                break;
+            case "RSET":
+                envelope.reset();
+                queue.forward(c.raw(), Slot.Kind.OTHER, false);
+                break;
+            case "QUIT":
+                queue.forward(c.raw(), Slot.Kind.QUIT, true);
+                break;
+            case "STARTTLS":
+                // Answered here, never tunnelled: a tunnel would hide the envelope (SPEC §2).
+                startTls(c);
+                break;
+            case "XCLIENT":
+            case "XFORWARD":
+            case "PROXY":
+                // Only the proxy may tell the upstream who the client is.
+                queue.local(settings.replies().notFromClients(c.verb()));
+                break;
+            default:
+                queue.forward(c.raw(), Slot.Kind.OTHER, false);
+        }
+    }
+
+    /** A line refused before it was read as a command: it counts as junk. */
+    void refuse(Reply r) {
+        if (junk.tooManyRefused()) {
+            tooManyCommands();
+        } else {
+            queue.local(r);
+        }
+    }
+
+    /** One junk command too many: the client is told and the session closes once the replies before are sent. */
+    private void tooManyCommands() {
+        LOG.info("client {} sent more than {} junk commands (NOOP, RSET, VRFY, unknown or refused commands...);"
+                + " closing with 421", info.client().getHostAddress(), settings.junkCommandLimit());
+        behaviours.add(Behaviour.COMMANDERRORS);
+        events.tooManyCommands(info);
+        inbox.clear(); // nothing after it is read
+        queue.local(settings.replies().tooManyCommands(), true);
+    }
+
+    private void greeting(CommandLine c) {
+        envelope.greeted(c.args());
+        upstreamEhlo.greeting();
+        if (xclient != null) {
+            introducing = new XclientDialogue(xclient, transport, queue, info, envelope, lock, closed);
+            xclient = null; // once per session
+            Slot s = introducing.introduce(c);
+            if (XclientDialogue.isEhlo(c)) {
+                upstreamEhlo.sent(s); // the slot that ends up carrying the client's EHLO reply
+            }
+        } else if (XclientDialogue.isEhlo(c)) {
+            Slot s = new Slot(Slot.Kind.EHLO);
+            upstreamEhlo.sent(s);
+            queue.forward(c.raw(), s);
+        } else {
+            queue.forward(c.raw(), Slot.Kind.OTHER, false);
+        }
+    }
+
+    private void startTls(CommandLine c) {
+        Reply refusal = clientTls.refusal(c, settings.replies());
+        if (refusal != null) {
+            queue.local(refusal);
+            return;
+        }
+        // CVE-2011-0411: commands pipelined after STARTTLS were sent in clear; they are thrown away, not run.
+        inbox.clear();
+        clientTls.starting();
+        queue.startTls(settings.replies().readyToStartTls());
+    }
+
+    private void bdat(CommandLine c) {
+        String[] parts = c.args().split("[ \t]+");
+        boolean valid = parts.length >= 1 && parts.length <= 2 && parts[0].matches("\\d{1,18}")
+                && (parts.length == 1 || parts[1].equalsIgnoreCase("LAST"));
+        if (!valid) {
+            // The size tells where the chunk ends; without it the stream cannot be followed.
+            queue.local(settings.replies().badBdat(), true);
+            return;
+        }
+        long size = Long.parseLong(parts[0]);
+        boolean last = parts.length == 2;
+        if (!upstreamEhlo.offersChunking()) {
+            // An upstream without CHUNKING would refuse the BDAT and read its chunk as commands: RCPTs and a
+            // DATA that no decision has seen. Answered here, and the chunk is skipped as the data it claims to be.
+            queue.local(settings.replies().bdatNotOffered());
+            stream.chunk(size, true);
+            return;
+        }
+        if (envelope.transactionRefused()) {
+            decisions.refuseChunk(size);
+        } else if (envelope.hasDeferredRecipients()) {
+            decisions.decideDeferred(c, size, last);
+        } else {
+            queue.forward(c.raw(), last ? Slot.Kind.DATA_END : Slot.Kind.BDAT, false);
+            stream.chunk(size, false);
+        }
+        if (last) {
+            envelope.reset();
+        }
+    }
+}

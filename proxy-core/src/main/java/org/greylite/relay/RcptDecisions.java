@@ -1,0 +1,178 @@
+package org.greylite.relay;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.BooleanSupplier;
+
+import org.greylite.greylist.RcptRequest;
+import org.greylite.greylist.Verdict;
+import org.greylite.smtp.CommandLine;
+import org.greylite.suspicion.Behaviour;
+import org.greylite.suspicion.ClientFacts;
+
+/**
+ * Where a RCPT meets greylisting: the request is built from the session's facts, the {@link RcptPolicy}
+ * decides, and the verdict either lets the command go upstream or answers it here. Every decision the relay
+ * asks for is asked here, and only here.
+ *
+ * <p>A decision is asynchronous (the greydb may be on another thread); while one is pending, client input is
+ * held, so nothing after the RCPT reaches the upstream before the RCPT itself does or is refused.
+ *
+ * <p><b>The null sender.</b> Mail from {@code <>} (bounces, and the probes other servers send to verify an
+ * address before accepting mail from it) is greylisted at DATA, not at RCPT, as Harris proposed: its RCPTs go
+ * to the upstream undecided, so a verification probe ({@code MAIL FROM:<>}, {@code RCPT}, {@code QUIT}) gets
+ * the upstream's real answer; at DATA (or the first BDAT) every recipient the upstream accepted is decided, and
+ * if any is greylisted the DATA gets the greylisting reply and never reaches the upstream.
+ */
+final class RcptDecisions {
+
+    private final RcptPolicy policy;
+    private final SessionInfo info;
+    private final Envelope envelope;
+    private final Set<Behaviour> behaviours;
+    private final RelayTransport transport;
+    private final ReplyQueue queue;
+    private final MessageStream stream;
+    private final Replies replies;
+    private final SessionSummary summary;
+    private final Object lock;
+    private final BooleanSupplier closed;
+    private final Runnable resume;
+    private final String clientAddress;
+    private boolean pending;
+
+    /**
+     * @param lock   the session's lock, taken when a verdict comes back
+     * @param closed whether the session is over by then
+     * @param resume goes on with the client's input once a verdict has been acted on
+     */
+    RcptDecisions(RcptPolicy policy, SessionInfo info, Envelope envelope, Set<Behaviour> behaviours,
+                  RelayTransport transport, ReplyQueue queue, MessageStream stream, Replies replies,
+                  SessionSummary summary, Object lock, BooleanSupplier closed, Runnable resume) {
+        this.policy = policy;
+        this.info = info;
+        this.envelope = envelope;
+        this.behaviours = behaviours;
+        this.transport = transport;
+        this.queue = queue;
+        this.stream = stream;
+        this.replies = replies;
+        this.summary = summary;
+        this.lock = lock;
+        this.closed = closed;
+        this.resume = resume;
+        this.clientAddress = info.client().getHostAddress();
+    }
+
+    /** A decision is under way: client input waits. */
+    boolean pending() {
+        return pending;
+    }
+
+    void rcpt(CommandLine c) {
+        Optional<String> recipient = c.pathArgument("TO");
+        String sender = envelope.sender();
+        if (!info.greylisting() || recipient.isEmpty() || sender == null) {
+            // Nothing to decide: greylisting is off, or the upstream will refuse the command itself.
+            queue.forward(c.raw(), Slot.Kind.OTHER, false);
+            return;
+        }
+        String skip = envelope.isAuthenticated() ? "authenticated" : info.skipReason();
+        if (sender.isEmpty() && skip == null) {
+            // The null sender is decided at DATA: a verification probe gets the upstream's own answer.
+            // A barrier: DATA must not be read before every such RCPT's reply is known.
+            Slot slot = new Slot(Slot.Kind.RCPT_DEFERRED);
+            slot.recipient = recipient.get();
+            queue.forward(c.raw(), slot);
+            queue.barrier(slot);
+            return;
+        }
+        Slot slot = new Slot(Slot.Kind.RCPT);
+        queue.reserve(slot);
+        pending = true;
+        policy.decide(request(recipient.get(), skip), v -> onVerdict(slot, c, recipient.get(), v));
+    }
+
+    private RcptRequest request(String recipient, String skip) {
+        ClientFacts facts = new ClientFacts(clientAddress, info.ptrName(), envelope.helo(), envelope.sender(),
+                recipient, info.variables(), behaviours);
+        return new RcptRequest(info.client(), facts, skip);
+    }
+
+    /**
+     * Null sender: decides every recipient the upstream accepted, one after the other, before DATA (or
+     * a BDAT of {@code bdatSize} bytes) may go on. Any refusal answers the command with it.
+     */
+    void decideDeferred(CommandLine c, long bdatSize, boolean last) {
+        Slot slot = new Slot(bdatSize < 0 ? Slot.Kind.DATA : last ? Slot.Kind.DATA_END : Slot.Kind.BDAT);
+        queue.reserve(slot);
+        pending = true;
+        decideNext(envelope.takeDeferredRecipients(), 0, slot, c, bdatSize);
+    }
+
+    private void decideNext(List<String> recipients, int i, Slot slot, CommandLine c, long bdatSize) {
+        String rcpt = recipients.get(i);
+        policy.decide(request(rcpt, null), v -> onDeferredVerdict(recipients, i, slot, c, bdatSize, rcpt, v));
+    }
+
+    /** Null sender, greylisted at an earlier chunk: this chunk is refused too, and its bytes skipped. */
+    void refuseChunk(long size) {
+        queue.local(replies.forRefusal(new Verdict(Verdict.Action.GREYLIST, Verdict.Reason.FIRST_ATTEMPT,
+                clientAddress, 0, -1, null, 0), "<>"));
+        stream.chunk(size, true);
+    }
+
+    private void onDeferredVerdict(List<String> recipients, int i, Slot slot, CommandLine c, long bdatSize,
+                                   String rcpt, Verdict v) {
+        synchronized (lock) {
+            if (closed.getAsBoolean()) {
+                pending = false;
+                return;
+            }
+            if (v.accepted() && i + 1 < recipients.size()) {
+                decideNext(recipients, i + 1, slot, c, bdatSize);
+                return;
+            }
+            pending = false;
+            if (v.accepted()) {
+                summary.accepted(recipients.size());
+                queue.awaitUpstream(slot);
+                transport.toUpstream(c.raw());
+                if (bdatSize < 0) {
+                    queue.barrier(slot); // as any DATA: what follows depends on the 354
+                } else {
+                    stream.chunk(bdatSize, false);
+                }
+            } else {
+                summary.refused();
+                slot.reply = replies.forRefusal(v, rcpt);
+                if (bdatSize >= 0) {
+                    envelope.refuseTransaction();
+                    stream.chunk(bdatSize, true);
+                }
+                queue.flush();
+            }
+            resume.run();
+        }
+    }
+
+    private void onVerdict(Slot slot, CommandLine c, String recipient, Verdict v) {
+        synchronized (lock) {
+            pending = false;
+            if (closed.getAsBoolean()) {
+                return;
+            }
+            if (v.accepted()) {
+                summary.accepted(1);
+                queue.awaitUpstream(slot);
+                transport.toUpstream(c.raw());
+            } else {
+                summary.refused();
+                slot.reply = replies.forRefusal(v, recipient);
+                queue.flush();
+            }
+            resume.run();
+        }
+    }
+}

@@ -1,0 +1,34 @@
+package org.greylite.relay;
+
+import org.greylite.smtp.CommandLine;
+import org.greylite.smtp.Reply;
+
+/** One reply owed to the client, in the {@link ReplyQueue}; its kind says how the reply changes the session. */
+final class Slot {
+
+    /** What the slot's command was, where its reply changes the session. */
+    enum Kind {
+        GREETING, EHLO, RCPT, RCPT_DEFERRED, DATA, DATA_END, BDAT, AUTH, QUIT, OTHER, LOCAL,
+        /** The client's first HELO/EHLO, while the proxy introduces it with XCLIENT: the probe, then XCLIENT. */
+        XCLIENT_PROBE, XCLIENT
+    }
+
+    Kind kind;
+    Reply reply;
+    boolean closeAfter;
+    boolean startTlsAfter; // the 220 to STARTTLS: TLS starts on the client's connection once it is sent
+    String recipient;      // RCPT_DEFERRED: the recipient to decide at DATA if the upstream accepts it
+    CommandLine greeting;  // XCLIENT_PROBE, XCLIENT: the client's HELO or EHLO, sent once the client is introduced
+    Reply probeReply;      // XCLIENT: the reply to the probe, the client's if XCLIENT is refused
+
+    Slot(Kind kind) {
+        this.kind = kind;
+    }
+
+    static Slot local(Reply reply, boolean closeAfter) {
+        Slot s = new Slot(Kind.LOCAL);
+        s.reply = reply;
+        s.closeAfter = closeAfter;
+        return s;
+    }
+}
