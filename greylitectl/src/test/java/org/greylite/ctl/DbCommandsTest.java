@@ -20,7 +20,8 @@ import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.Greylister;
 import org.greylite.greylist.RcptRequest;
 import org.greylite.greylist.Verdict;
-import org.greylite.store.SqliteGreylistStore;
+import org.greylite.store.GreylistStore;
+import org.greylite.store.GreylistStores;
 import org.greylite.suspicion.ClientFacts;
 import org.greylite.suspicion.SuspicionPolicy;
 import org.greylite.testing.MiniJson;
@@ -40,7 +41,7 @@ class DbCommandsTest {
 
     Path db;
     Map<String, String> env;
-    SqliteGreylistStore store;
+    GreylistStore store;
     Greylister engine;
     Thread writer;
     final AtomicBoolean writing = new AtomicBoolean(true);
@@ -51,7 +52,7 @@ class DbCommandsTest {
     void busyGreydb() throws Exception {
         db = dir.resolve("greylite.db");
         env = Map.of("DBFILE", db.toString());
-        store = SqliteGreylistStore.open(db, Duration.ofSeconds(10));
+        store = GreylistStores.sqlite(db, Duration.ofSeconds(10));
         engine = new Greylister(store, SuspicionPolicy.NONE,
                 GreylistSettings.defaults().withClientKeys(ClientKeys.exactAddresses()), Clock.systemUTC(),
                 (r, v) -> {
@@ -86,7 +87,7 @@ class DbCommandsTest {
 
     private void decide(String ip, String from, String to) {
         try {
-            engine.decide(new RcptRequest(InetAddress.getByName(ip), new ClientFacts(ip, "", "h", from, to, null, null), null));
+            engine.decide(RcptRequest.of(InetAddress.getByName(ip), new ClientFacts(ip, "", "h", from, to, null, null)));
         } catch (java.net.UnknownHostException e) {
             throw new IllegalStateException(e);
         }
@@ -139,8 +140,7 @@ class DbCommandsTest {
         assertTrue(bl.out().contains("198.51.100.0/24") && bl.out().contains("spam run"), bl.out());
 
         Thread.sleep(5100); // the running engine re-reads the lists every few seconds
-        Verdict v = engine.decide(new RcptRequest(InetAddress.getByName("198.51.100.7"),
-                new ClientFacts("198.51.100.7", "", "h", "spam@bulk.example", "x@example.com", null, null), null));
+        Verdict v = engine.decide(RcptRequest.of(InetAddress.getByName("198.51.100.7"), new ClientFacts("198.51.100.7", "", "h", "spam@bulk.example", "x@example.com", null, null)));
         assertEquals(Verdict.Action.REJECT, v.action());
 
         assertEquals(0, ctl("db", "blacklist", "remove", "198.51.100.0/24").exit());

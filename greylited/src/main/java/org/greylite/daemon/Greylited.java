@@ -34,7 +34,6 @@ import org.greylite.store.GreydbLocation;
 import org.greylite.store.GreydbOptions;
 import org.greylite.store.GreylistStore;
 import org.greylite.store.GreylistStores;
-import org.greylite.store.PostgresGreylistStore;
 import org.greylite.store.StoreException;
 import org.greylite.suspicion.ReloadingSuspicionPolicy;
 import org.greylite.suspicion.SuspicionPolicy;
@@ -376,8 +375,8 @@ public final class Greylited implements Callable<Integer> {
                 new DecisionLog().andThen(metricsRegistry), known);
         // SQLite: one thread owns the connection, decisions and the purge never run at once. PostgreSQL: one
         // thread per pooled connection; the store makes concurrent decisions on one triplet take turns.
-        ScheduledExecutorService greydb = store instanceof PostgresGreylistStore
-                ? Executors.newScheduledThreadPool(dbConnections, ProxyServer.daemonThreads("greydb"))
+        ScheduledExecutorService greydb = store.parallelism() > 1
+                ? Executors.newScheduledThreadPool(store.parallelism(), ProxyServer.daemonThreads("greydb"))
                 : Executors.newSingleThreadScheduledExecutor(ProxyServer.daemonThreads("greydb"));
         long purgeSeconds = Durations.parse(purgeInterval).getSeconds();
         greydb.scheduleWithFixedDelay(() -> purge(greylister, metricsRegistry, log), purgeSeconds, purgeSeconds, TimeUnit.SECONDS);

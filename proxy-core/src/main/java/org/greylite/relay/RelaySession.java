@@ -17,7 +17,6 @@ import org.greylite.smtp.Reply;
 import org.greylite.smtp.ReplyAssembler;
 import org.greylite.smtp.SmtpProtocolException;
 import org.greylite.suspicion.Behaviour;
-import org.greylite.suspicion.ClientFacts;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -121,7 +120,7 @@ public final class RelaySession {
     private String helo = "";
     private String sender;           // null: no MAIL FROM yet
     private final java.util.List<String> deferredRecipients = new java.util.ArrayList<>(); // null sender: decided at DATA
-    private boolean transactionRefused; // null sender: a BDAT got the greylisting reply; the rest is refused too
+    private Reply transactionRefusal; // null sender: the refusal a BDAT got; later chunks get it too (null: none)
     private boolean authenticated;
 
     // For the session summary.
@@ -570,19 +569,26 @@ public final class RelaySession {
         Slot slot = new Slot(Kind.RCPT);
         slots.add(slot);
         decisionPending = true;
-        policy.decide(request(recipient.get(), skip), v -> onVerdict(slot, c, recipient.get(), v));
+        request(recipient.get(), r -> policy.decide(r, v -> onVerdict(slot, c, recipient.get(), v)));
     }
 
-    private RcptRequest request(String recipient, String skip) {
-        ClientFacts facts = new ClientFacts(clientAddress, info.ptrName(), helo, sender, recipient,
-                info.variables(), behaviours);
-        return new RcptRequest(info.client(), facts, skip);
+    /**
+     * The request for {@code recipient}: the connection stage's facts (complete, or waited for without
+     * blocking), with what this session learnt (HELO, authentication, behaviours) and the envelope.
+     */
+    private void request(String recipient, java.util.function.Consumer<RcptRequest> then) {
+        String from = sender;
+        String hello = helo;
+        boolean auth = authenticated;
+        java.util.Set<Behaviour> shown = behaviours.isEmpty() ? java.util.Set.of() : EnumSet.copyOf(behaviours);
+        info.whenFactsKnown(auth, facts -> then.accept(
+                facts.withHelo(hello).withBehaviours(shown).withAuthenticated(auth).rcpt(from, recipient)));
     }
 
     private void resetTransaction() {
         sender = null;
         deferredRecipients.clear();
-        transactionRefused = false;
+        transactionRefusal = null;
     }
 
     /**
@@ -600,7 +606,7 @@ public final class RelaySession {
 
     private void decideNext(java.util.List<String> recipients, int i, Slot slot, CommandLine c, long bdatSize) {
         String rcpt = recipients.get(i);
-        policy.decide(request(rcpt, null), v -> onDeferredVerdict(recipients, i, slot, c, bdatSize, rcpt, v));
+        request(rcpt, r -> policy.decide(r, v -> onDeferredVerdict(recipients, i, slot, c, bdatSize, rcpt, v)));
     }
 
     private synchronized void onDeferredVerdict(java.util.List<String> recipients, int i, Slot slot, CommandLine c,
@@ -627,7 +633,7 @@ public final class RelaySession {
             rcptRefused++;
             slot.reply = settings.replies().forRefusal(v, rcpt);
             if (bdatSize >= 0) {
-                transactionRefused = true;
+                transactionRefusal = slot.reply;
                 startChunk(bdatSize, Phase.DISCARDING_CHUNK);
             }
             flush();
@@ -677,10 +683,9 @@ public final class RelaySession {
             startChunk(size, Phase.DISCARDING_CHUNK);
             return;
         }
-        if (transactionRefused) {
-            // Null sender, greylisted at an earlier chunk: refuse this one too, and skip its bytes.
-            local(settings.replies().forRefusal(new Verdict(Verdict.Action.GREYLIST, Verdict.Reason.FIRST_ATTEMPT,
-                    clientAddress, 0, -1, null, 0), "<>"));
+        if (transactionRefusal != null) {
+            // Null sender, refused at an earlier chunk: this one gets the same answer, and its bytes are skipped.
+            local(transactionRefusal);
             startChunk(size, Phase.DISCARDING_CHUNK);
         } else if (!deferredRecipients.isEmpty()) {
             decideDeferred(c, size, last);

@@ -15,8 +15,10 @@ import org.greylite.greylist.DecisionListener;
 import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.Greylister;
 import org.greylite.greylist.RcptRequest;
+import org.greylite.greylist.TestRequests;
 import org.greylite.greylist.Verdict;
-import org.greylite.store.SqliteGreylistStore;
+import org.greylite.store.GreylistStore;
+import org.greylite.store.GreylistStores;
 import org.greylite.suspicion.ClientFacts;
 import org.greylite.suspicion.SuspicionPolicy;
 import org.junit.jupiter.api.Test;
@@ -29,13 +31,12 @@ class ExecutorRcptPolicyTest {
     java.nio.file.Path dir;
 
     private static RcptRequest rcpt(String to, String skip) throws Exception {
-        return new RcptRequest(InetAddress.getByName("192.0.2.7"),
-                new ClientFacts("192.0.2.7", "", "mx.example.net", "a@example.net", to, Map.of(), Set.of()), skip);
+        return TestRequests.request(InetAddress.getByName("192.0.2.7"), new ClientFacts("192.0.2.7", "", "mx.example.net", "a@example.net", to, Map.of(), Set.of()), skip);
     }
 
     @Test
     void onlyWhatNeedsTheGreydbGoesToTheExecutor() throws Exception {
-        try (SqliteGreylistStore store = SqliteGreylistStore.open(dir.resolve("greylite.db"), java.time.Duration.ofSeconds(5))) {
+        try (GreylistStore store = GreylistStores.sqlite(dir.resolve("greylite.db"), java.time.Duration.ofSeconds(5))) {
             Greylister greylister = new Greylister(store, SuspicionPolicy.NONE, GreylistSettings.defaults(),
                     Clock.systemUTC(), DecisionListener.NONE);
             List<Runnable> handedOver = new ArrayList<>();

@@ -58,7 +58,7 @@ abstract class GreydbScenarioTest {
     void open() {
         location = freshGreydb();
         store = GreylistStores.open(location, options());
-        admin = GreydbAdmins.open(location, options());
+        admin = GreylistStores.admin(location, options());
         engine = engine(SuspicionPolicy.NONE);
     }
 
@@ -78,8 +78,7 @@ abstract class GreydbScenarioTest {
     }
 
     static Verdict attempt(Greylister g, String ip, String from, String to) throws Exception {
-        return g.decide(new RcptRequest(InetAddress.getByName(ip),
-                new ClientFacts(ip, "", "helo.example", from, to, Map.of(), Set.of()), null));
+        return g.decide(RcptRequest.of(InetAddress.getByName(ip), new ClientFacts(ip, "", "helo.example", from, to, Map.of(), Set.of())));
     }
 
     Verdict attempt(String ip, String from, String to) throws Exception {

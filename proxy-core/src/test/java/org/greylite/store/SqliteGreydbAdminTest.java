@@ -36,18 +36,18 @@ class SqliteGreydbAdminTest {
     Path dir;
 
     final MutableClock clock = new MutableClock(T0);
-    SqliteGreylistStore store;
+    GreylistStore store;
     Greylister engine;
-    SqliteGreydbAdmin admin;
+    GreydbAdmin admin;
 
     @BeforeEach
     void open() {
         Path db = dir.resolve("greylite.db");
-        store = SqliteGreylistStore.open(db, Duration.ofSeconds(5));
+        store = GreylistStores.sqlite(db, Duration.ofSeconds(5));
         engine = new Greylister(store, SuspicionPolicy.NONE,
                 GreylistSettings.defaults().withClientKeys(org.greylite.greylist.ClientKeys.exactAddresses()), clock,
                 (r, v) -> { });
-        admin = SqliteGreydbAdmin.open(db, Duration.ofSeconds(5));
+        admin = GreylistStores.sqliteAdmin(db, Duration.ofSeconds(5));
     }
 
     @AfterEach
@@ -57,8 +57,7 @@ class SqliteGreydbAdminTest {
     }
 
     private Verdict attempt(String ip, String from, String to) throws Exception {
-        return engine.decide(new RcptRequest(InetAddress.getByName(ip),
-                new ClientFacts(ip, "", "helo", from, to, null, null), null));
+        return engine.decide(RcptRequest.of(InetAddress.getByName(ip), new ClientFacts(ip, "", "helo", from, to, null, null)));
     }
 
     /** 192.0.2.1 passes a@x→b@y after 10 minutes; 192.0.2.2 and 198.51.100.3 stay pending. */
