@@ -378,6 +378,14 @@ public final class Greylited implements Callable<Integer> {
         ScheduledExecutorService greydb = store.parallelism() > 1
                 ? Executors.newScheduledThreadPool(store.parallelism(), ProxyServer.daemonThreads("greydb"))
                 : Executors.newSingleThreadScheduledExecutor(ProxyServer.daemonThreads("greydb"));
+        if (rules instanceof ReloadingSuspicionPolicy followed) {
+            // The file is looked at by a timer of its own, never by a decision: the decision path stays pure and
+            // in memory, and a slow disk or a large file delays no RCPT.
+            ScheduledExecutorService watcher = Executors.newSingleThreadScheduledExecutor(
+                    ProxyServer.daemonThreads("greylited-suspicion"));
+            watcher.scheduleWithFixedDelay(followed::checkForChanges, ReloadingSuspicionPolicy.CHECK_INTERVAL_MILLIS,
+                    ReloadingSuspicionPolicy.CHECK_INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
+        }
         long purgeSeconds = Durations.parse(purgeInterval).getSeconds();
         greydb.scheduleWithFixedDelay(() -> purge(greylister, metricsRegistry, log), purgeSeconds, purgeSeconds, TimeUnit.SECONDS);
 
