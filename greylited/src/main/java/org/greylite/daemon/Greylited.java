@@ -378,14 +378,7 @@ public final class Greylited implements Callable<Integer> {
         ScheduledExecutorService greydb = store.parallelism() > 1
                 ? Executors.newScheduledThreadPool(store.parallelism(), ProxyServer.daemonThreads("greydb"))
                 : Executors.newSingleThreadScheduledExecutor(ProxyServer.daemonThreads("greydb"));
-        if (rules instanceof ReloadingSuspicionPolicy followed) {
-            // The file is looked at by a timer of its own, never by a decision: the decision path stays pure and
-            // in memory, and a slow disk or a large file delays no RCPT.
-            ScheduledExecutorService watcher = Executors.newSingleThreadScheduledExecutor(
-                    ProxyServer.daemonThreads("greylited-suspicion"));
-            watcher.scheduleWithFixedDelay(followed::checkForChanges, ReloadingSuspicionPolicy.CHECK_INTERVAL_MILLIS,
-                    ReloadingSuspicionPolicy.CHECK_INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
-        }
+        followFiles(rules, accessRules);
         long purgeSeconds = Durations.parse(purgeInterval).getSeconds();
         greydb.scheduleWithFixedDelay(() -> purge(greylister, metricsRegistry, log), purgeSeconds, purgeSeconds, TimeUnit.SECONDS);
 
@@ -457,6 +450,27 @@ public final class Greylited implements Callable<Integer> {
         }, "greylited-stop"));
         stopped.await();
         return 0;
+    }
+
+    /**
+     * The suspicion and access files are looked at by a timer of their own, never by a decision or a connection:
+     * those paths stay pure and in memory, and a slow disk or a large file delays no client.
+     */
+    private static void followFiles(SuspicionPolicy rules, ReloadingAccessRules accessRules) {
+        if (!(rules instanceof ReloadingSuspicionPolicy) && accessRules == null) {
+            return;
+        }
+        ScheduledExecutorService watcher = Executors.newSingleThreadScheduledExecutor(
+                ProxyServer.daemonThreads("greylited-files"));
+        watcher.scheduleWithFixedDelay(() -> {
+            if (rules instanceof ReloadingSuspicionPolicy followed) {
+                followed.checkForChanges();
+            }
+            if (accessRules != null) {
+                accessRules.checkForChanges();
+            }
+        }, ReloadingSuspicionPolicy.CHECK_INTERVAL_MILLIS, ReloadingSuspicionPolicy.CHECK_INTERVAL_MILLIS,
+                TimeUnit.MILLISECONDS);
     }
 
     /**
