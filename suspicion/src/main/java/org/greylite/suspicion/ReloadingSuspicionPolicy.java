@@ -78,9 +78,9 @@ public final class ReloadingSuspicionPolicy implements SuspicionPolicy {
         return new ReloadingSuspicionPolicy(file, geo, Clock.systemUTC());
     }
 
-    /** Pure and in memory: the rules in force now decide; the file is not looked at. */
     @Override
     public Suspicion evaluate(ClientFacts facts) {
+        // Pure and in memory: the rules in force decide; the file is looked at by checkForChanges() only.
         return loaded.rules().evaluate(facts);
     }
 
