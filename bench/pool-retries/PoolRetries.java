@@ -77,7 +77,8 @@ public class PoolRetries {
                     clock, (r, v) -> { });
             for (Attempt a : traffic) {
                 clock.now = start.plusSeconds(a.at());
-                Verdict v = g.decide(RcptRequest.of(InetAddress.getByName(a.ip()), new ClientFacts(a.ip(), a.ptr(), "helo", a.from(), a.to(), null, null)));
+                Verdict v = g.decide(new RcptRequest(InetAddress.getByName(a.ip()),
+                        new ClientFacts(a.ip(), a.ptr(), "helo", a.from(), a.to(), null, null), null));
                 if (a.retry() && v.accepted()) {
                     passed++;
                 }

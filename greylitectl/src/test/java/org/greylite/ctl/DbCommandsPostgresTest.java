@@ -71,7 +71,7 @@ class DbCommandsPostgresTest {
     }
 
     private Verdict decide(String ip, String from, String to) throws Exception {
-        return engine.decide(RcptRequest.of(InetAddress.getByName(ip), new ClientFacts(ip, "", "h", from, to, null, null)));
+        return engine.decide(new RcptRequest(InetAddress.getByName(ip), new ClientFacts(ip, "", "h", from, to, null, null), null));
     }
 
     private Ctl.Run ctl(String... args) {

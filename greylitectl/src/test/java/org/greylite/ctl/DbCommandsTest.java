@@ -87,7 +87,7 @@ class DbCommandsTest {
 
     private void decide(String ip, String from, String to) {
         try {
-            engine.decide(RcptRequest.of(InetAddress.getByName(ip), new ClientFacts(ip, "", "h", from, to, null, null)));
+            engine.decide(new RcptRequest(InetAddress.getByName(ip), new ClientFacts(ip, "", "h", from, to, null, null), null));
         } catch (java.net.UnknownHostException e) {
             throw new IllegalStateException(e);
         }
@@ -140,7 +140,8 @@ class DbCommandsTest {
         assertTrue(bl.out().contains("198.51.100.0/24") && bl.out().contains("spam run"), bl.out());
 
         Thread.sleep(5100); // the running engine re-reads the lists every few seconds
-        Verdict v = engine.decide(RcptRequest.of(InetAddress.getByName("198.51.100.7"), new ClientFacts("198.51.100.7", "", "h", "spam@bulk.example", "x@example.com", null, null)));
+        Verdict v = engine.decide(new RcptRequest(InetAddress.getByName("198.51.100.7"),
+                new ClientFacts("198.51.100.7", "", "h", "spam@bulk.example", "x@example.com", null, null), null));
         assertEquals(Verdict.Action.REJECT, v.action());
 
         assertEquals(0, ctl("db", "blacklist", "remove", "198.51.100.0/24").exit());

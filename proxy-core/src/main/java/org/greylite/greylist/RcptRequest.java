@@ -22,12 +22,33 @@ public record RcptRequest(SessionFacts session, String sender, String recipient)
     }
 
     /**
-     * A request from the facts the suspicion rules see, for a client with nothing more known (no DNS
-     * whitelist listing, not authenticated); the skip reason, if any, comes from the variables.
+     * A request described by the facts the suspicion rules see and a reason to skip greylisting, for a caller
+     * that has no {@link SessionFacts} (a tool, a test, a service that is told the client's facts whole).
+     *
+     * @param skip null; "authenticated"; "dnswl:ZONE"; or a variable that skips greylisting ("RELAYCLIENT",
+     *             "WHITELISTED")
+     * @throws IllegalArgumentException when {@code skip} is none of these
      */
-    public static RcptRequest of(InetAddress client, ClientFacts f) {
-        return new SessionFacts(client, f.ptrName(), f.helo(), f.variables(), f.behaviours(), null, false)
-                .rcpt(f.sender(), f.recipient());
+    public RcptRequest(InetAddress client, ClientFacts facts, String skip) {
+        this(session(client, facts, skip), facts.sender(), facts.recipient());
+    }
+
+    private static SessionFacts session(InetAddress client, ClientFacts f, String skip) {
+        SessionFacts s = new SessionFacts(client, f.ptrName(), f.helo(), f.variables(), f.behaviours(), null, false);
+        if (skip == null) {
+            return s;
+        }
+        if (skip.equals("authenticated")) {
+            s = s.withAuthenticated(true);
+        } else if (skip.startsWith("dnswl:")) {
+            s = s.withDnswlZone(skip.substring("dnswl:".length()));
+        } else {
+            s = s.withVariables(java.util.Map.of(skip, ""));
+        }
+        if (!skip.equals(s.skipReason())) {
+            throw new IllegalArgumentException("not a reason to skip greylisting: " + skip);
+        }
+        return s;
     }
 
     public InetAddress client() {

@@ -41,7 +41,8 @@ class DecisionLogTest {
     }
 
     private static RcptRequest request(String helo, String from, String to, String skip) throws Exception {
-        return TestRequests.request(InetAddress.getByName("192.0.2.7"), new ClientFacts("192.0.2.7", "mx.example.net", helo, from, to, Map.of(), EnumSet.noneOf(Behaviour.class)), skip);
+        return new RcptRequest(InetAddress.getByName("192.0.2.7"),
+                new ClientFacts("192.0.2.7", "mx.example.net", helo, from, to, Map.of(), EnumSet.noneOf(Behaviour.class)), skip);
     }
 
     @Test

@@ -83,7 +83,8 @@ class GreylisterTest {
 
     static RcptRequest rcpt(String ip, String from, String to, String skip) {
         try {
-            return TestRequests.request(ip.startsWith("::ffff:") ? ClientKeysTest.mapped(ip.substring(7)) : InetAddress.getByName(ip), new ClientFacts(ip, "", "mx.example.net", from, to, Map.of(), Set.of()), skip);
+            return new RcptRequest(ip.startsWith("::ffff:") ? ClientKeysTest.mapped(ip.substring(7)) : InetAddress.getByName(ip),
+                    new ClientFacts(ip, "", "mx.example.net", from, to, Map.of(), Set.of()), skip);
         } catch (UnknownHostException e) {
             throw new AssertionError(e);
         }
@@ -499,7 +500,7 @@ class GreylisterTest {
 
     private static RcptRequest fromHost(String ip, String ptr, String from, String to) {
         try {
-            return RcptRequest.of(InetAddress.getByName(ip), new ClientFacts(ip, ptr, "helo", from, to, null, null));
+            return new RcptRequest(InetAddress.getByName(ip), new ClientFacts(ip, ptr, "helo", from, to, null, null), null);
         } catch (UnknownHostException e) {
             throw new IllegalStateException(e);
         }

@@ -15,7 +15,6 @@ import org.greylite.greylist.DecisionListener;
 import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.Greylister;
 import org.greylite.greylist.RcptRequest;
-import org.greylite.greylist.TestRequests;
 import org.greylite.greylist.Verdict;
 import org.greylite.store.GreylistStore;
 import org.greylite.store.GreylistStores;
@@ -31,7 +30,8 @@ class ExecutorRcptPolicyTest {
     java.nio.file.Path dir;
 
     private static RcptRequest rcpt(String to, String skip) throws Exception {
-        return TestRequests.request(InetAddress.getByName("192.0.2.7"), new ClientFacts("192.0.2.7", "", "mx.example.net", "a@example.net", to, Map.of(), Set.of()), skip);
+        return new RcptRequest(InetAddress.getByName("192.0.2.7"),
+                new ClientFacts("192.0.2.7", "", "mx.example.net", "a@example.net", to, Map.of(), Set.of()), skip);
     }
 
     @Test

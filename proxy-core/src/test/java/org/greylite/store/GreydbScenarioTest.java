@@ -78,7 +78,8 @@ abstract class GreydbScenarioTest {
     }
 
     static Verdict attempt(Greylister g, String ip, String from, String to) throws Exception {
-        return g.decide(RcptRequest.of(InetAddress.getByName(ip), new ClientFacts(ip, "", "helo.example", from, to, Map.of(), Set.of())));
+        return g.decide(new RcptRequest(InetAddress.getByName(ip),
+                new ClientFacts(ip, "", "helo.example", from, to, Map.of(), Set.of()), null));
     }
 
     Verdict attempt(String ip, String from, String to) throws Exception {

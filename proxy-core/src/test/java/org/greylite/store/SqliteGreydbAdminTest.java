@@ -57,7 +57,8 @@ class SqliteGreydbAdminTest {
     }
 
     private Verdict attempt(String ip, String from, String to) throws Exception {
-        return engine.decide(RcptRequest.of(InetAddress.getByName(ip), new ClientFacts(ip, "", "helo", from, to, null, null)));
+        return engine.decide(new RcptRequest(InetAddress.getByName(ip),
+                new ClientFacts(ip, "", "helo", from, to, null, null), null));
     }
 
     /** 192.0.2.1 passes a@x→b@y after 10 minutes; 192.0.2.2 and 198.51.100.3 stay pending. */

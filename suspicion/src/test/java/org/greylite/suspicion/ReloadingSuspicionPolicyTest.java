@@ -91,8 +91,10 @@ class ReloadingSuspicionPolicyTest {
     }
 
     /** N for a client named {@code ptr}, after the timer's look at the file (as greylited's runs every second). */
-    private static int refusalsFor(ReloadingSuspicionPolicy policy, String ptr) {
-        policy.checkForChanges();
+    private static int refusalsFor(SuspicionPolicy policy, String ptr) {
+        if (policy instanceof ReloadingSuspicionPolicy followed) {
+            followed.checkForChanges();
+        }
         return policy.evaluate(new ClientFacts("192.0.2.1", ptr, "", "", "x@example.net", null, null)).refusals();
     }
 

@@ -26,7 +26,7 @@ class DecisionsPostgresTest {
     static final PostgresServer PG = new PostgresServer();
 
     private static RcptRequest rcpt(String ip, String ptr, String to) throws Exception {
-        return RcptRequest.of(InetAddress.getByName(ip), new ClientFacts(ip, ptr, "h", "a@x.example", to, null, null));
+        return new RcptRequest(InetAddress.getByName(ip), new ClientFacts(ip, ptr, "h", "a@x.example", to, null, null), null);
     }
 
     @Test
