@@ -15,7 +15,8 @@ import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.Greylister;
 import org.greylite.greylist.RcptRequest;
 import org.greylite.greylist.Verdict;
-import org.greylite.store.SqliteGreylistStore;
+import org.greylite.store.GreylistStore;
+import org.greylite.store.GreylistStores;
 import org.greylite.suspicion.ClientFacts;
 import org.greylite.suspicion.SuspicionPolicy;
 
@@ -71,7 +72,7 @@ public class PoolRetries {
         SimClock clock = new SimClock();
         Instant start = clock.now;
         int passed = 0;
-        try (SqliteGreylistStore store = SqliteGreylistStore.open(dir.resolve("greylite.db"), Duration.ofSeconds(5))) {
+        try (GreylistStore store = GreylistStores.sqlite(dir.resolve("greylite.db"), Duration.ofSeconds(5))) {
             Greylister g = new Greylister(store, SuspicionPolicy.NONE, GreylistSettings.defaults().withClientKeys(keys),
                     clock, (r, v) -> { });
             for (Attempt a : traffic) {

@@ -7,7 +7,7 @@ import org.greylite.greylist.ClientKeys;
 import org.greylite.greylist.Durations;
 import org.greylite.greylist.GreylistSettings;
 import org.greylite.store.GreydbAdmin;
-import org.greylite.store.GreydbAdmins;
+import org.greylite.store.GreylistStores;
 import org.greylite.store.GreydbLocation;
 import org.greylite.store.GreydbOptions;
 
@@ -69,7 +69,7 @@ final class DbCommand {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException((db != null ? "--db: " : "DBFILE: ") + e.getMessage());
         }
-        return GreydbAdmins.open(location, new GreydbOptions(Durations.parse(busyTimeout), 1, root.env()));
+        return GreylistStores.admin(location, new GreydbOptions(Durations.parse(busyTimeout), 1, root.env()));
     }
 
     Duration minDelay() {

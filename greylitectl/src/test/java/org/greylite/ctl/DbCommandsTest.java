@@ -20,7 +20,8 @@ import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.Greylister;
 import org.greylite.greylist.RcptRequest;
 import org.greylite.greylist.Verdict;
-import org.greylite.store.SqliteGreylistStore;
+import org.greylite.store.GreylistStore;
+import org.greylite.store.GreylistStores;
 import org.greylite.suspicion.ClientFacts;
 import org.greylite.suspicion.SuspicionPolicy;
 import org.greylite.testing.MiniJson;
@@ -40,7 +41,7 @@ class DbCommandsTest {
 
     Path db;
     Map<String, String> env;
-    SqliteGreylistStore store;
+    GreylistStore store;
     Greylister engine;
     Thread writer;
     final AtomicBoolean writing = new AtomicBoolean(true);
@@ -51,7 +52,7 @@ class DbCommandsTest {
     void busyGreydb() throws Exception {
         db = dir.resolve("greylite.db");
         env = Map.of("DBFILE", db.toString());
-        store = SqliteGreylistStore.open(db, Duration.ofSeconds(10));
+        store = GreylistStores.sqlite(db, Duration.ofSeconds(10));
         engine = new Greylister(store, SuspicionPolicy.NONE,
                 GreylistSettings.defaults().withClientKeys(ClientKeys.exactAddresses()), Clock.systemUTC(),
                 (r, v) -> {

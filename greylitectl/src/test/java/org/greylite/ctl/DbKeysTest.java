@@ -7,7 +7,8 @@ import java.util.Map;
 
 import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.Greylister;
-import org.greylite.store.SqliteGreylistStore;
+import org.greylite.store.GreylistStore;
+import org.greylite.store.GreylistStores;
 import org.greylite.suspicion.SuspicionPolicy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -21,7 +22,7 @@ class DbKeysTest {
     @Test
     void addressesFromTheLogFindTheRowsTheEngineKeyed() {
         Path db = dir.resolve("greylite.db");
-        try (SqliteGreylistStore store = SqliteGreylistStore.open(db, Duration.ofSeconds(10))) {
+        try (GreylistStore store = GreylistStores.sqlite(db, Duration.ofSeconds(10))) {
             new EngineKeysScenario(
                     keys -> new Greylister(store, SuspicionPolicy.NONE, GreylistSettings.defaults().withClientKeys(keys),
                             Clock.systemUTC(), (r, v) -> { }),

@@ -21,9 +21,10 @@ import org.slf4j.LoggerFactory;
  * The access file of a running greylited: follows edits without a restart, the way tcpserver sees a new
  * cdb at its next connection, and reloads on demand ({@link #reload()}, for SIGHUP).
  *
- * <p>Works as the suspicion file's reloader does: at most once per {@link #CHECK_INTERVAL_MILLIS} a
- * connection looks at the file's modification time, size and identity, and a change is read and parsed
- * once, then swapped in with one volatile write. A file that cannot be read leaves the last rules that
+ * <p>Works as the suspicion file's reloader does: a lookup reads the rules in memory only (it runs on an
+ * I/O thread, as a client connects); a timer calls {@link #checkForChanges()}, which at most once per
+ * {@link #CHECK_INTERVAL_MILLIS} looks at the file's modification time, size and identity, and a change is
+ * read and parsed once, then swapped in with one volatile write. A file that cannot be read leaves the last rules that
  * loaded in force, with one warning per distinct failure.
  *
  * <p>A file with malformed lines leaves the last rules in force too, whole: each bad line is logged with file
@@ -85,8 +86,17 @@ public final class ReloadingAccessRules implements AccessPolicy {
         this.nextCheck = new AtomicLong(clock.millis() + CHECK_INTERVAL_MILLIS);
     }
 
+    /** From the rules in memory: the file is not looked at. */
     @Override
     public Optional<AccessRule> lookup(InetAddress client) {
+        return loaded.rules().lookup(client);
+    }
+
+    /**
+     * Reads the file again if it changed since it was last read, at most once per
+     * {@link #CHECK_INTERVAL_MILLIS}: for a timer, off the connection path. Safe from any thread.
+     */
+    public void checkForChanges() {
         long now = clock.millis();
         long due = nextCheck.get();
         if (now >= due && nextCheck.compareAndSet(due, now + CHECK_INTERVAL_MILLIS)) {
@@ -94,7 +104,6 @@ public final class ReloadingAccessRules implements AccessPolicy {
                 load(false);
             }
         }
-        return loaded.rules().lookup(client);
     }
 
     /** The rules in force now. */

@@ -33,7 +33,6 @@ import org.greylite.store.GreydbLocation;
 import org.greylite.store.GreydbOptions;
 import org.greylite.store.GreylistStore;
 import org.greylite.store.GreylistStores;
-import org.greylite.store.PostgresGreylistStore;
 import org.greylite.store.StoreException;
 
 import org.greylite.suspicion.ReloadingSuspicionPolicy;
@@ -300,9 +299,10 @@ public final class Greylited implements Callable<Integer> {
                 new DecisionLog().andThen(metricsRegistry), known);
         // SQLite: one thread owns the connection, decisions and the purge never run at once. PostgreSQL: one
         // thread per pooled connection; the store makes concurrent decisions on one triplet take turns.
-        ScheduledExecutorService greydb = store instanceof PostgresGreylistStore
-                ? Executors.newScheduledThreadPool(dbConnections, ProxyServer.daemonThreads("greydb"))
+        ScheduledExecutorService greydb = store.parallelism() > 1
+                ? Executors.newScheduledThreadPool(store.parallelism(), ProxyServer.daemonThreads("greydb"))
                 : Executors.newSingleThreadScheduledExecutor(ProxyServer.daemonThreads("greydb"));
+        followFiles(rules, accessRules);
         long purgeSeconds = Durations.parse(purgeInterval).getSeconds();
         greydb.scheduleWithFixedDelay(() -> purge(greylister, metricsRegistry, log), purgeSeconds, purgeSeconds, TimeUnit.SECONDS);
 
@@ -374,6 +374,27 @@ public final class Greylited implements Callable<Integer> {
         }, "greylited-stop"));
         stopped.await();
         return 0;
+    }
+
+    /**
+     * The suspicion and access files are looked at by a timer of their own, never by a decision or a connection:
+     * those paths stay pure and in memory, and a slow disk or a large file delays no client.
+     */
+    private static void followFiles(SuspicionPolicy rules, ReloadingAccessRules accessRules) {
+        if (!(rules instanceof ReloadingSuspicionPolicy) && accessRules == null) {
+            return;
+        }
+        ScheduledExecutorService watcher = Executors.newSingleThreadScheduledExecutor(
+                ProxyServer.daemonThreads("greylited-files"));
+        watcher.scheduleWithFixedDelay(() -> {
+            if (rules instanceof ReloadingSuspicionPolicy followed) {
+                followed.checkForChanges();
+            }
+            if (accessRules != null) {
+                accessRules.checkForChanges();
+            }
+        }, ReloadingSuspicionPolicy.CHECK_INTERVAL_MILLIS, ReloadingSuspicionPolicy.CHECK_INTERVAL_MILLIS,
+                TimeUnit.MILLISECONDS);
     }
 
     /**

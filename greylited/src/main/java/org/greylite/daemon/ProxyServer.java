@@ -25,8 +25,9 @@ import org.apache.mina.transport.socket.nio.NioSession;
 import org.apache.mina.transport.socket.nio.NioSocketAcceptor;
 import org.greylite.connect.AccessPolicy;
 import org.greylite.connect.AccessRule;
-import org.greylite.connect.PtrAwarePolicy;
+import org.greylite.connect.ConnectionFacts;
 import org.greylite.connect.PtrLookup;
+import org.greylite.greylist.SessionFacts;
 import org.greylite.relay.RcptPolicy;
 import org.greylite.relay.RelaySession;
 import org.greylite.relay.RelaySettings;
@@ -97,17 +98,18 @@ public final class ProxyServer implements AutoCloseable {
             return null;
         }
         cfg.events.clientConnected(address, true);
-        SessionInfo info = new SessionInfo(address, "", rule.map(AccessRule::variables).orElse(Map.of()), true);
-        RcptPolicy policy = cfg.policy;
+        Map<String, String> variables = rule.map(AccessRule::variables).orElse(Map.of());
+        boolean skipped = SessionFacts.skipReason(variables) != null;
         // The name is wanted by the suspicion rules, and by the upstream when it is told who the client is.
-        CompletableFuture<String> ptrName = cfg.ptrLookup != null && (info.skipReason() == null || cfg.upstreamXclient)
+        CompletableFuture<String> ptrName = cfg.ptrLookup != null && (!skipped || cfg.upstreamXclient)
                 ? cfg.ptrLookup.lookup(address) : null;
-        if (ptrName != null && info.skipReason() == null) {
-            policy = new PtrAwarePolicy(ptrName, policy);
-        }
-        if (cfg.dnswl != null && info.skipReason() == null) {
-            policy = new org.greylite.connect.DnswlAwarePolicy(cfg.dnswl.lookup(address), policy);
-        }
+        // The facts every decision of the session starts from; a relay client skips greylisting, so nothing
+        // is looked up for its decisions.
+        SessionFacts known = SessionFacts.of(address).withVariables(variables);
+        CompletableFuture<SessionFacts> facts = skipped ? CompletableFuture.completedFuture(known)
+                : ConnectionFacts.gather(known, ptrName, cfg.dnswl != null ? cfg.dnswl.lookup(address) : null);
+        SessionInfo info = new SessionInfo(address, "", variables, true, facts);
+        RcptPolicy policy = cfg.policy;
         MinaRelayTransport transport = new MinaRelayTransport(client, connector, cfg.upstream, timers);
         if (cfg.upstreamProxyProtocol != ProxyProtocolHeader.Version.OFF) {
             transport.sendFirst(ProxyProtocolHeader.of(cfg.upstreamProxyProtocol, remote, ends.local()));

@@ -11,14 +11,15 @@ import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.Greylister;
 import org.greylite.relay.ExecutorRcptPolicy;
 import org.greylite.relay.RelaySettings;
-import org.greylite.store.SqliteGreylistStore;
+import org.greylite.store.GreylistStore;
+import org.greylite.store.GreylistStores;
 import org.greylite.suspicion.SuspicionPolicy;
 
 /** A greylited in the test's JVM: real MINA sockets, a real SQLite file, a clock the test moves. */
 final class ProxyHarness implements AutoCloseable {
 
     final MutableClock clock = new MutableClock();
-    final SqliteGreylistStore store;
+    final GreylistStore store;
     final Greylister greylister;
     final ProxyServer server;
     private final ExecutorService greydb = Executors.newSingleThreadExecutor();
@@ -29,7 +30,7 @@ final class ProxyHarness implements AutoCloseable {
 
     ProxyHarness(Path db, InetSocketAddress upstream, SuspicionPolicy suspicion, RelaySettings relay,
                  java.util.function.Consumer<ProxyServer.Builder> tune) {
-        store = SqliteGreylistStore.open(db, Duration.ofSeconds(5));
+        store = GreylistStores.sqlite(db, Duration.ofSeconds(5));
         greylister = new Greylister(store, suspicion, GreylistSettings.defaults(), clock, new DecisionLog());
         ProxyServer.Builder b = ProxyServer.builder()
                 .listen(new InetSocketAddress("127.0.0.1", 0))

@@ -31,7 +31,8 @@ import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.Greylister;
 import org.greylite.relay.ExecutorRcptPolicy;
 import org.greylite.relay.RelaySettings;
-import org.greylite.store.SqliteGreylistStore;
+import org.greylite.store.GreylistStore;
+import org.greylite.store.GreylistStores;
 import org.greylite.suspicion.RuleMatch;
 import org.greylite.suspicion.Suspicion;
 import org.greylite.suspicion.SuspicionPolicy;
@@ -63,7 +64,7 @@ class ProxyMetricsTest {
     private final ProxyMetrics metrics = new ProxyMetrics();
     private final ExecutorService greydb = Executors.newSingleThreadExecutor();
     private ScriptedUpstream upstream;
-    private SqliteGreylistStore store;
+    private GreylistStore store;
     private ProxyServer proxy;
     private ProxyServer proxyToNowhere;
     private MetricsEndpoint endpoint;
@@ -71,7 +72,7 @@ class ProxyMetricsTest {
     @BeforeEach
     void start() throws IOException {
         upstream = new ScriptedUpstream();
-        store = SqliteGreylistStore.open(dir.resolve("greylite.db"), Duration.ofSeconds(5));
+        store = GreylistStores.sqlite(dir.resolve("greylite.db"), Duration.ofSeconds(5));
         Greylister greylister = new Greylister(store, SUSPICION, GreylistSettings.defaults(), clock,
                 new DecisionLog().andThen(metrics));
         proxy = server(upstream.address(), greylister);

@@ -5,26 +5,30 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.Objects;
-import java.util.Optional;
 
-import org.greylite.greylist.Verdict.Action;
-import org.greylite.greylist.Verdict.Reason;
+import org.greylite.store.DecisionQuery;
 import org.greylite.store.GreylistStore;
 import org.greylite.store.StoreException;
-import org.greylite.store.Triplet;
 import org.greylite.store.TripletKey;
-import org.greylite.store.TripletUpdate;
 import org.greylite.suspicion.Behaviour;
 import org.greylite.suspicion.ClientFacts;
 import org.greylite.suspicion.Suspicion;
 import org.greylite.suspicion.SuspicionPolicy;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * The greylisting algorithm of SPEC §3, for one RCPT at a time. Blocking: it reads and writes the
- * greydb, so the network engine calls it off its I/O threads; {@link #decideFromMemory} is the part that
- * never blocks.
+ * The decision engine: the greylisting algorithm of SPEC §3, for one RCPT at a time, the same for every
+ * front door (greylited, the tcpserver wrapper, and any service that can say who the client is). It needs
+ * no SMTP: {@link SessionFacts} and an envelope in ({@link RcptRequest}), a {@link Verdict} out.
+ *
+ * <p>The walk of one decision goes one way: the checks memory answers ({@link #decideFromMemory}: a skip
+ * reason, an exempt recipient, the administrators' lists, known senders, a client just found whitelisted);
+ * then N from the suspicion rules, pure and in memory, before the greydb is touched; then one store call
+ * that reads the whitelist, the remembered behaviours and the triplet and writes the transition in one
+ * transaction ({@link TripletTransition}). A greydb failure becomes {@link #unavailable}, the one place that
+ * decides fail-open or {@code --fail-closed}.
+ *
+ * <p>Blocking: {@link #decide} waits for the greydb, so a network thread calls it through
+ * {@link org.greylite.relay.ExecutorRcptPolicy}; {@link #decideFromMemory} never blocks.
  *
  * <p>N (from the suspicion rules) is how many times a triplet is refused before it may pass. A first
  * attempt is recorded and refused; a retry sooner than min-delay after the last counted refusal is
@@ -32,8 +36,6 @@ import org.slf4j.LoggerFactory;
  * matched no suspicion line goes on the auto-whitelist.
  */
 public final class Greylister {
-
-    private static final Logger LOG = LoggerFactory.getLogger(Greylister.class);
 
     private final GreylistStore store;
     private final SuspicionPolicy suspicion;
@@ -44,6 +46,7 @@ public final class Greylister {
     private final AdminLists adminLists;
     private final KnownSenders knownSenders;
     private final RecentWhitelist recentlyWhitelisted;
+    private final StoreOutageLog outage;
 
     public Greylister(GreylistStore store, SuspicionPolicy suspicion, GreylistSettings settings, Clock clock,
                       DecisionListener listener) {
@@ -65,6 +68,7 @@ public final class Greylister {
         this.renewAfter = hundredth.compareTo(Duration.ofHours(1)) < 0 ? hundredth : Duration.ofHours(1);
         this.adminLists = new AdminLists(store, ADMIN_LIST_REFRESH);
         this.recentlyWhitelisted = new RecentWhitelist(settings.whitelistMemory());
+        this.outage = new StoreOutageLog(clock);
     }
 
     /** How stale the in-memory copy of the administrators' white- and blacklists may get. */
@@ -74,9 +78,17 @@ public final class Greylister {
         return settings;
     }
 
-    /** Decides, records the decision durably, tells the listener, and returns the verdict. */
+    /** Decides, records the decision durably, tells the listener, and returns the verdict. Blocking. */
     public Verdict decide(RcptRequest request) {
-        Verdict v = evaluate(request);
+        return decide(request, System.nanoTime());
+    }
+
+    /**
+     * {@link #decide(RcptRequest)} for a decision asked at {@code askedNanos} ({@link System#nanoTime()}) and
+     * queued since: its waits for the greydb end the busy timeout after that, not after it starts.
+     */
+    public Verdict decide(RcptRequest request, long askedNanos) {
+        Verdict v = evaluate(request, askedNanos);
         listener.decided(request, v);
         return v;
     }
@@ -89,42 +101,67 @@ public final class Greylister {
      * clients the greydb said were whitelisted, remembered {@link GreylistSettings#whitelistMemory} (see {@link RecentWhitelist}).
      */
     public Verdict decideFromMemory(RcptRequest request) {
-        String key = settings.clientKeys().keyFor(request.client(), request.facts().ptrName());
-        Verdict v = fromMemory(request, key, clock.instant(), false);
+        Verdict v = fromMemory(request, clientKey(request), clock.instant(), false);
         if (v != null) {
             listener.decided(request, v);
         }
         return v;
     }
 
-    private Verdict evaluate(RcptRequest request) {
-        String key = settings.clientKeys().keyFor(request.client(), request.facts().ptrName());
+    /**
+     * The verdict for a RCPT the greydb could not decide (it failed, or the decision could not even be queued):
+     * accepted when failing open, {@code 451 4.3.0} with {@code --fail-closed}; keyed as every other verdict of
+     * this engine, PTR name included. Logged once per outage (see {@link StoreOutageLog}), told to the listener.
+     */
+    public Verdict unavailable(RcptRequest request, String why) {
+        outage.failed(store.describe(), why, settings.failOpen());
+        Verdict v = Verdict.storeError(clientKey(request), settings.failOpen());
+        listener.decided(request, v);
+        return v;
+    }
+
+    /**
+     * The verdict for a RCPT that came as the server stops and can no longer be decided: {@code 451 4.3.0}
+     * whatever fail-open says (the client retries, at this server once it is back or at another MX), never a
+     * client left hanging. Told to the listener; no outage is logged, the greydb did not fail.
+     */
+    public Verdict stopping(RcptRequest request) {
+        Verdict v = Verdict.storeError(clientKey(request), false);
+        listener.decided(request, v);
+        return v;
+    }
+
+    /** The client identity triplets and the whitelist are keyed on (see {@link ClientKeys}). */
+    public String clientKey(RcptRequest request) {
+        return settings.clientKeys().keyFor(request.client(), request.session().ptrName());
+    }
+
+    private Verdict evaluate(RcptRequest request, long askedNanos) {
+        String key = clientKey(request);
         Instant now = clock.instant();
         try {
             Verdict known = fromMemory(request, key, now, true);
             if (known != null) {
                 return known;
             }
-            if (store.whitelisted(key, now, settings.whitelistLifetime(), renewAfter)) {
-                recentlyWhitelisted.remember(key, now);
-                return new Verdict(Action.ACCEPT, Reason.WHITELISTED, key, 0, -1, null, 0);
-            }
-            boolean rememberedRetry = rememberedRetryInterval(key, now);
+            // N before the greydb is touched, for both values of the retryinterval behaviour (see TripletTransition).
+            ClientFacts facts = request.facts();
+            Suspicion plain = suspicion.evaluate(facts);
+            Suspicion retrying = facts.behaviours().contains(Behaviour.RETRYINTERVAL)
+                    ? plain : suspicion.evaluate(facts.withBehaviour(Behaviour.RETRYINTERVAL));
             String sender = settings.normalizeSenders() ? SenderNormalizer.normalize(request.sender()) : lower(request.sender());
             TripletKey triplet = new TripletKey(key, sender, lower(request.recipient()));
-            return store.update(triplet, current -> {
-                // The retryinterval behaviour depends on the triplet's row, so suspicion is evaluated
-                // here, inside the transaction (it is pure and takes microseconds).
-                boolean retryingNow = retryingTooSoon(current, now);
-                ClientFacts facts = retryingNow || rememberedRetry
-                        ? request.facts().withBehaviour(Behaviour.RETRYINTERVAL) : request.facts();
-                TripletUpdate<Verdict> update = transition(current, suspicion.evaluate(facts), now, key);
-                return retryingNow ? update.remembering(Behaviour.RETRYINTERVAL.keyword(), now) : update;
-            });
+            TripletTransition transition = new TripletTransition(settings, renewAfter, key, now, plain, retrying);
+            Verdict v = store.decide(new DecisionQuery(triplet, now, settings.whitelistLifetime(), renewAfter, askedNanos),
+                    transition::apply);
+            outage.succeeded(store.describe());
+            if (v.reason() == Verdict.Reason.WHITELISTED) {
+                recentlyWhitelisted.remember(key, now);
+            }
+            return v;
         } catch (StoreException e) {
-            LOG.error("greydb failure ({}), {}: {}", store.describe(),
-                    settings.failOpen() ? "accepting the RCPT (fail open)" : "answering 451 (fail closed)", e.getMessage());
-            return new Verdict(settings.failOpen() ? Action.ACCEPT : Action.TEMPFAIL, Reason.STORE_ERROR, key, 0, -1, null, 0);
+            outage.failed(store.describe(), e.getMessage(), settings.failOpen());
+            return Verdict.storeError(key, settings.failOpen());
         }
     }
 
@@ -140,7 +177,7 @@ public final class Greylister {
             return Verdict.skipped(key);
         }
         if (exempt(request.recipient())) {
-            return new Verdict(Action.ACCEPT, Reason.EXEMPT_RECIPIENT, key, 0, -1, null, 0);
+            return Verdict.exemptRecipient(key);
         }
         AdminLists.Listing listing = mayLoad ? adminLists.lookup(request.client(), now)
                 : adminLists.lookupLoaded(request.client(), now);
@@ -149,78 +186,34 @@ public final class Greylister {
         }
         switch (listing) {
             case BLACK:
-                return new Verdict(Action.REJECT, Reason.BLACKLISTED, key, 0, -1, null, 0);
+                return Verdict.blacklisted(key);
             case WHITE:
-                return new Verdict(Action.ACCEPT, Reason.WHITELISTED, key, 0, -1, null, 0);
+                return Verdict.whitelisted(key);
             default:
                 break;
         }
-        if (knownSenders.match(request.client(), request.facts().ptrName()).isPresent()) {
-            return new Verdict(Action.ACCEPT, Reason.KNOWN_SENDER, key, 0, -1, null, 0);
+        if (knownSenders.match(request.client(), request.session().ptrName()).isPresent()) {
+            return Verdict.knownSender(key);
         }
         if (recentlyWhitelisted.contains(key, now)) {
-            return new Verdict(Action.ACCEPT, Reason.WHITELISTED, key, 0, -1, null, 0);
+            return Verdict.whitelisted(key);
         }
         return null;
-    }
-
-    /** The state change for one attempt: pure, so the store can run it inside its transaction. */
-    TripletUpdate<Verdict> transition(Optional<Triplet> current, Suspicion s, Instant now, String key) {
-        int n = s.refusals();
-        Instant whitelistAt = s.suspicious() ? null : now;
-        Triplet t = current.filter(x -> !expired(x, now)).orElse(null);
-        if (t != null && t.passed()) {
-            Triplet renewed = Duration.between(t.lastSeen(), now).compareTo(renewAfter) >= 0
-                    ? new Triplet(t.refusals(), t.firstSeen(), now, t.passedAt()) : null;
-            return new TripletUpdate<>(renewed, whitelistAt,
-                    new Verdict(Action.ACCEPT, Reason.KNOWN, key, t.refusals() + 1, n, s.rule(), 0));
-        }
-        if (n == 0) {
-            Triplet passed = t == null ? new Triplet(0, now, now, now) : new Triplet(t.refusals(), t.firstSeen(), now, now);
-            return new TripletUpdate<>(passed, whitelistAt,
-                    new Verdict(Action.ACCEPT, Reason.NO_DELAY, key, passed.refusals() + 1, 0, s.rule(), 0));
-        }
-        long minDelay = settings.minDelay().getSeconds();
-        if (t == null) {
-            return new TripletUpdate<>(new Triplet(1, now, now, null), null,
-                    new Verdict(Action.GREYLIST, Reason.FIRST_ATTEMPT, key, 1, n, s.rule(), minDelay));
-        }
-        long since = Duration.between(t.lastSeen(), now).getSeconds();
-        if (since < minDelay) {
-            return new TripletUpdate<>(null, null,
-                    new Verdict(Action.GREYLIST, Reason.EARLY_RETRY, key, t.refusals(), n, s.rule(), minDelay - since));
-        }
-        if (t.refusals() >= n) {
-            return new TripletUpdate<>(new Triplet(t.refusals(), t.firstSeen(), now, now), whitelistAt,
-                    new Verdict(Action.ACCEPT, Reason.PASSED, key, t.refusals() + 1, n, s.rule(), 0));
-        }
-        return new TripletUpdate<>(new Triplet(t.refusals() + 1, t.firstSeen(), now, null), null,
-                new Verdict(Action.GREYLIST, Reason.MORE_ATTEMPTS, key, t.refusals() + 1, n, s.rule(), minDelay));
-    }
-
-    /** A retry of a pending triplet sooner than greylite's schedule allows (SPEC §3). */
-    private boolean retryingTooSoon(Optional<Triplet> current, Instant now) {
-        return current.filter(t -> !t.passed() && !expired(t, now))
-                .map(t -> Duration.between(t.firstSeen(), now).compareTo(RetrySchedule.minimumSinceFirst(t.refusals())) < 0)
-                .orElse(false);
-    }
-
-    /** The client showed retryinterval on an earlier connection, within the retry window. */
-    private boolean rememberedRetryInterval(String key, Instant now) {
-        Instant seen = store.rememberedBehaviours(key).get(Behaviour.RETRYINTERVAL.keyword());
-        return seen != null && seen.plus(settings.retryWindow()).isAfter(now);
-    }
-
-    /** An expired row counts as absent (SPEC §3): rows are deleted later by the scheduled purge. */
-    private boolean expired(Triplet t, Instant now) {
-        return t.passed()
-                ? !t.lastSeen().plus(settings.whitelistLifetime()).isAfter(now)
-                : !t.firstSeen().plus(settings.retryWindow()).isAfter(now);
     }
 
     /** Removes expired rows now; for the scheduled clean-up. */
     public int purgeExpired() {
         return store.purgeExpired(clock.instant(), settings.retryWindow(), settings.whitelistLifetime());
+    }
+
+    /**
+     * Purges when no process has done so for {@code interval} (the wrapper, at the end of a session): of many
+     * processes asking at once, one purges.
+     *
+     * @return the rows removed, or -1 when the round was not this process's
+     */
+    public int purgeIfDue(Duration interval) {
+        return store.claimPurge(clock.instant(), interval) ? purgeExpired() : -1;
     }
 
     /** postmaster@ and abuse@ (by default) must always reach a human: never greylisted, in any domain. */

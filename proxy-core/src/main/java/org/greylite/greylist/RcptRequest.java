@@ -6,41 +6,63 @@ import java.util.Objects;
 import org.greylite.suspicion.ClientFacts;
 
 /**
- * One RCPT to decide on.
+ * One RCPT to decide on: the facts about the client, and the envelope. Made with
+ * {@link SessionFacts#rcpt(String, String)}.
  *
- * @param client  the client's address
- * @param facts   what the suspicion rules may look at (address, PTR, HELO, sender, recipient, variables, behaviours)
- * @param skip    why greylisting does not apply to this session (authenticated, RELAYCLIENT...), or null
+ * @param session   what is known about the client
+ * @param sender    the envelope sender without angle brackets ("" for the null sender)
+ * @param recipient the envelope recipient without angle brackets
  */
-public record RcptRequest(InetAddress client, ClientFacts facts, String skip) {
+public record RcptRequest(SessionFacts session, String sender, String recipient) {
 
     public RcptRequest {
-        Objects.requireNonNull(client, "client");
-        Objects.requireNonNull(facts, "facts");
-    }
-
-    public String sender() {
-        return facts.sender();
-    }
-
-    public String recipient() {
-        return facts.recipient();
+        Objects.requireNonNull(session, "session");
+        sender = sender == null ? "" : sender;
+        recipient = recipient == null ? "" : recipient;
     }
 
     /**
-     * The same request with the client's PTR name filled in: a server that looks the name up while the
-     * session goes on hands it to the decision this way.
+     * A request described by the facts the suspicion rules see and a reason to skip greylisting, for a caller
+     * that has no {@link SessionFacts} (a tool, a test, a service that is told the client's facts whole).
      *
-     * @param ptrName the confirmed PTR name, or the empty string when the client has none
+     * @param skip null; "authenticated"; "dnswl:ZONE"; or a variable that skips greylisting ("RELAYCLIENT",
+     *             "WHITELISTED")
+     * @throws IllegalArgumentException when {@code skip} is none of these
      */
-    public RcptRequest withPtrName(String ptrName) {
-        ClientFacts f = facts;
-        return new RcptRequest(client, new ClientFacts(f.address(), ptrName, f.helo(), f.sender(), f.recipient(),
-                f.variables(), f.behaviours()), skip);
+    public RcptRequest(InetAddress client, ClientFacts facts, String skip) {
+        this(session(client, facts, skip), facts.sender(), facts.recipient());
     }
 
-    /** The same request, skipping greylisting for {@code reason} (a DNS whitelist, say). */
-    public RcptRequest withSkip(String reason) {
-        return new RcptRequest(client, facts, reason);
+    private static SessionFacts session(InetAddress client, ClientFacts f, String skip) {
+        SessionFacts s = new SessionFacts(client, f.ptrName(), f.helo(), f.variables(), f.behaviours(), null, false);
+        if (skip == null) {
+            return s;
+        }
+        if (skip.equals("authenticated")) {
+            s = s.withAuthenticated(true);
+        } else if (skip.startsWith("dnswl:")) {
+            s = s.withDnswlZone(skip.substring("dnswl:".length()));
+        } else {
+            s = s.withVariables(java.util.Map.of(skip, ""));
+        }
+        if (!skip.equals(s.skipReason())) {
+            throw new IllegalArgumentException("not a reason to skip greylisting: " + skip);
+        }
+        return s;
+    }
+
+    public InetAddress client() {
+        return session.address();
+    }
+
+    /** Why greylisting does not apply (authenticated, RELAYCLIENT...), or null. */
+    public String skip() {
+        return session.skipReason();
+    }
+
+    /** What the suspicion rules look at. */
+    public ClientFacts facts() {
+        return new ClientFacts(session.address().getHostAddress(), session.ptrName(), session.helo(), sender, recipient,
+                session.variables(), session.behaviours());
     }
 }

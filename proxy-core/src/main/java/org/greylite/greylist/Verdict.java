@@ -55,8 +55,40 @@ public record Verdict(Action action, Reason reason, String clientKey, int attemp
         }
     }
 
+    // Named factories: the verdicts that look at no triplet. Those that do are made by the engine's transition.
+
+    /** Greylisting does not apply to this RCPT (authenticated, RELAYCLIENT, a DNS whitelist...). */
     public static Verdict skipped(String clientKey) {
-        return new Verdict(Action.ACCEPT, Reason.SKIPPED, clientKey, 0, -1, null, 0);
+        return noTriplet(Action.ACCEPT, Reason.SKIPPED, clientKey);
+    }
+
+    /** postmaster@ and the like: never greylisted. */
+    public static Verdict exemptRecipient(String clientKey) {
+        return noTriplet(Action.ACCEPT, Reason.EXEMPT_RECIPIENT, clientKey);
+    }
+
+    /** On the administrators' blacklist. */
+    public static Verdict blacklisted(String clientKey) {
+        return noTriplet(Action.REJECT, Reason.BLACKLISTED, clientKey);
+    }
+
+    /** On a whitelist (the administrators' or the automatic one). */
+    public static Verdict whitelisted(String clientKey) {
+        return noTriplet(Action.ACCEPT, Reason.WHITELISTED, clientKey);
+    }
+
+    /** A known sender (the shipped list or the administrator's files). */
+    public static Verdict knownSender(String clientKey) {
+        return noTriplet(Action.ACCEPT, Reason.KNOWN_SENDER, clientKey);
+    }
+
+    /** The greydb could not decide: accepted when failing open, else a temporary failure. */
+    public static Verdict storeError(String clientKey, boolean failOpen) {
+        return noTriplet(failOpen ? Action.ACCEPT : Action.TEMPFAIL, Reason.STORE_ERROR, clientKey);
+    }
+
+    private static Verdict noTriplet(Action action, Reason reason, String clientKey) {
+        return new Verdict(action, reason, clientKey, 0, -1, null, 0);
     }
 
     public boolean accepted() {

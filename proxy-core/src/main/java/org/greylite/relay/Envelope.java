@@ -3,6 +3,8 @@ package org.greylite.relay;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.greylite.smtp.Reply;
+
 /**
  * What the client has said about itself and its mail so far: its HELO, whether the upstream authenticated it,
  * and the transaction in progress (the sender, and the null sender's recipients waiting for DATA).
@@ -13,7 +15,7 @@ final class Envelope {
     private boolean authenticated;
     private String sender; // null: no MAIL FROM yet
     private final List<String> deferredRecipients = new ArrayList<>();
-    private boolean transactionRefused;
+    private Reply transactionRefusal; // null sender: the refusal a BDAT got; later chunks get it too (null: none)
 
     /** HELO or EHLO: a new greeting starts over (RFC 5321 4.1.4). */
     void greeted(String name) {
@@ -38,7 +40,7 @@ final class Envelope {
     void reset() {
         sender = null;
         deferredRecipients.clear();
-        transactionRefused = false;
+        transactionRefusal = null;
     }
 
     /** SPEC §2: a session the upstream authenticated (235) is not greylisted. */
@@ -75,12 +77,17 @@ final class Envelope {
         return all;
     }
 
-    /** Null sender: a BDAT got the greylisting reply, so the rest of the transaction is refused too. */
-    void refuseTransaction() {
-        transactionRefused = true;
+    /** Null sender: a BDAT got {@code refusal}, so the rest of the transaction gets it too. */
+    void refuseTransaction(Reply refusal) {
+        transactionRefusal = refusal;
     }
 
     boolean transactionRefused() {
-        return transactionRefused;
+        return transactionRefusal != null;
+    }
+
+    /** The refusal of {@link #refuseTransaction}, or null. */
+    Reply transactionRefusal() {
+        return transactionRefusal;
     }
 }

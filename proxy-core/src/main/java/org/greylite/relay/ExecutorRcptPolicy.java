@@ -9,10 +9,11 @@ import org.greylite.greylist.RcptRequest;
 import org.greylite.greylist.Verdict;
 
 /**
- * Runs the blocking {@link Greylister} on an executor (one thread owns the SQLite connection). A RCPT that
- * memory alone decides (a client the greydb just said was whitelisted, a relay client, an exempt recipient...)
- * is answered at once on the caller's thread: the hand-over to the executor and back would cost more than
- * the decision.
+ * The engine for network threads: runs the blocking {@link Greylister} on an executor (one thread owns the
+ * SQLite connection). A RCPT that memory alone decides (a client the greydb just said was whitelisted, a
+ * relay client, an exempt recipient...) is answered at once on the caller's thread: the hand-over to the
+ * executor and back would cost more than the decision. The time the decision was asked goes with it, so
+ * a decision queued behind a greydb lock waits no longer than the busy timeout from then.
  */
 public final class ExecutorRcptPolicy implements RcptPolicy {
 
@@ -31,12 +32,11 @@ public final class ExecutorRcptPolicy implements RcptPolicy {
             done.accept(known);
             return;
         }
+        long asked = System.nanoTime();
         try {
-            executor.execute(() -> done.accept(greylister.decide(request)));
+            executor.execute(() -> done.accept(greylister.decide(request, asked)));
         } catch (RejectedExecutionException e) {
-            // Shutting down: answer like a greydb failure would, never leave the client hanging.
-            String key = greylister.settings().clientKeys().keyFor(request.client());
-            done.accept(new Verdict(Verdict.Action.TEMPFAIL, Verdict.Reason.STORE_ERROR, key, 0, -1, null, 0));
+            done.accept(greylister.stopping(request));
         }
     }
 }

@@ -1,15 +1,16 @@
 package org.greylite.relay;
 
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 
 import org.greylite.greylist.RcptRequest;
 import org.greylite.greylist.Verdict;
 import org.greylite.smtp.CommandLine;
 import org.greylite.suspicion.Behaviour;
-import org.greylite.suspicion.ClientFacts;
 
 /**
  * Where a RCPT meets greylisting: the request is built from the session's facts, the {@link RcptPolicy}
@@ -39,7 +40,6 @@ final class RcptDecisions {
     private final Object lock;
     private final BooleanSupplier closed;
     private final Runnable resume;
-    private final String clientAddress;
     private boolean pending;
 
     /**
@@ -62,7 +62,6 @@ final class RcptDecisions {
         this.lock = lock;
         this.closed = closed;
         this.resume = resume;
-        this.clientAddress = info.client().getHostAddress();
     }
 
     /** A decision is under way: client input waits. */
@@ -91,13 +90,20 @@ final class RcptDecisions {
         Slot slot = new Slot(Slot.Kind.RCPT);
         queue.reserve(slot);
         pending = true;
-        policy.decide(request(recipient.get(), skip), v -> onVerdict(slot, c, recipient.get(), v));
+        request(recipient.get(), r -> policy.decide(r, v -> onVerdict(slot, c, recipient.get(), v)));
     }
 
-    private RcptRequest request(String recipient, String skip) {
-        ClientFacts facts = new ClientFacts(clientAddress, info.ptrName(), envelope.helo(), envelope.sender(),
-                recipient, info.variables(), behaviours);
-        return new RcptRequest(info.client(), facts, skip);
+    /**
+     * The request for {@code recipient}: the connection stage's facts (complete, or waited for without
+     * blocking), with what this session learnt (HELO, authentication, behaviours) and the envelope.
+     */
+    private void request(String recipient, Consumer<RcptRequest> then) {
+        String from = envelope.sender();
+        String hello = envelope.helo();
+        boolean auth = envelope.isAuthenticated();
+        Set<Behaviour> shown = behaviours.isEmpty() ? Set.of() : EnumSet.copyOf(behaviours);
+        info.whenFactsKnown(auth, facts -> then.accept(
+                facts.withHelo(hello).withBehaviours(shown).withAuthenticated(auth).rcpt(from, recipient)));
     }
 
     /**
@@ -113,13 +119,12 @@ final class RcptDecisions {
 
     private void decideNext(List<String> recipients, int i, Slot slot, CommandLine c, long bdatSize) {
         String rcpt = recipients.get(i);
-        policy.decide(request(rcpt, null), v -> onDeferredVerdict(recipients, i, slot, c, bdatSize, rcpt, v));
+        request(rcpt, r -> policy.decide(r, v -> onDeferredVerdict(recipients, i, slot, c, bdatSize, rcpt, v)));
     }
 
-    /** Null sender, greylisted at an earlier chunk: this chunk is refused too, and its bytes skipped. */
+    /** Null sender, refused at an earlier chunk: this one gets the same answer, and its bytes are skipped. */
     void refuseChunk(long size) {
-        queue.local(replies.forRefusal(new Verdict(Verdict.Action.GREYLIST, Verdict.Reason.FIRST_ATTEMPT,
-                clientAddress, 0, -1, null, 0), "<>"));
+        queue.local(envelope.transactionRefusal());
         stream.chunk(size, true);
     }
 
@@ -148,7 +153,7 @@ final class RcptDecisions {
                 summary.refused();
                 slot.reply = replies.forRefusal(v, rcpt);
                 if (bdatSize >= 0) {
-                    envelope.refuseTransaction();
+                    envelope.refuseTransaction(slot.reply);
                     stream.chunk(bdatSize, true);
                 }
                 queue.flush();

@@ -3,31 +3,59 @@ package org.greylite.relay;
 import java.net.InetAddress;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+
+import org.greylite.greylist.SessionFacts;
 
 /**
- * What is known about a client when its connection starts.
+ * What is known about a client when its connection starts, and what the connection stage is still finding
+ * out about it (its PTR name, a DNS whitelist listing): the facts every decision of the session starts from.
  *
  * @param client      its address
  * @param ptrName     its PTR name, or "" when it has none (or none was looked up)
  * @param variables   environment-style facts (tcprules variables, BLACKLISTED...)
  * @param greylisting false to relay RCPTs without any decision (the wrapper with GREYLIST unset)
+ * @param facts       the connection stage's facts, complete when its lookups are done (never fails)
  */
-public record SessionInfo(InetAddress client, String ptrName, Map<String, String> variables, boolean greylisting) {
+public record SessionInfo(InetAddress client, String ptrName, Map<String, String> variables, boolean greylisting,
+                          CompletableFuture<SessionFacts> facts) {
 
     public SessionInfo {
         Objects.requireNonNull(client, "client");
         ptrName = ptrName == null ? "" : ptrName;
         variables = variables == null ? Map.of() : Map.copyOf(variables);
+        Objects.requireNonNull(facts, "facts");
     }
 
-    /** Why greylisting is skipped for the whole session (SPEC §3 step 1), or null. */
+    /** A client about whom nothing remains to be looked up. */
+    public SessionInfo(InetAddress client, String ptrName, Map<String, String> variables, boolean greylisting) {
+        this(client, ptrName, variables, greylisting, CompletableFuture.completedFuture(
+                SessionFacts.of(client).withPtrName(ptrName).withVariables(variables)));
+    }
+
+    /** The facts known at once, whatever the lookups will add. */
+    public SessionFacts knownNow() {
+        return SessionFacts.of(client).withPtrName(ptrName).withVariables(variables);
+    }
+
+    /** Why greylisting is skipped for the whole session (SPEC §3 step 1), by its variables, or null. */
     public String skipReason() {
-        if (variables.containsKey("RELAYCLIENT")) {
-            return "RELAYCLIENT";
+        return SessionFacts.skipReason(variables);
+    }
+
+    /**
+     * Hands the connection stage's facts to {@code then}: at once when they are complete, else when the
+     * lookups end, on the thread that ends them (nothing blocks; the session waits for its verdict as for any
+     * other). A RCPT that greylisting skips anyway ({@code skipping}) never waits: it gets what is known now.
+     */
+    public void whenFactsKnown(boolean skipping, Consumer<SessionFacts> then) {
+        if (facts.isDone()) {
+            then.accept(facts.isCompletedExceptionally() ? knownNow() : facts.join());
+        } else if (skipping || skipReason() != null) {
+            then.accept(knownNow());
+        } else {
+            facts.whenComplete((f, failure) -> then.accept(f != null ? f : knownNow()));
         }
-        if (variables.containsKey("WHITELISTED")) {
-            return "WHITELISTED";
-        }
-        return null;
     }
 }

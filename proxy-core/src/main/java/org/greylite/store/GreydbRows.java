@@ -49,10 +49,4 @@ final class GreydbRows {
         return new GreydbAdmin.WhitelistRow(rs.getString(1), rs.getString(2), Instant.ofEpochSecond(rs.getLong(3)),
                 Instant.ofEpochSecond(rs.getLong(4)), instant(rs, 5), rs.getString(6));
     }
-
-    /** The whitelist listing, in the layout of {@link #whitelistRow}. */
-    static final String SELECT_WHITELIST =
-            "SELECT client, source, created, last_seen, expires, comment FROM whitelist ORDER BY source, client";
-    /** The blacklist listing, in the layout of {@link #listEntry}. */
-    static final String SELECT_BLACKLIST = "SELECT client, 1, created, expires, comment FROM blacklist ORDER BY client";
 }

@@ -11,16 +11,25 @@ import java.util.function.Function;
  * Where greylisting state lives. The engine owns the algorithm; a store owns atomicity and durability:
  * every method that writes has committed when it returns, so an acknowledged decision survives a crash.
  *
- * <p>Implementations: {@link SqliteGreylistStore} (one host, one file shared by many processes) and
- * {@link PostgresGreylistStore} (one database shared by several MX hosts); {@link GreylistStores#open}
- * picks one from the location an administrator gave.
- * Methods throw {@link StoreException} when the database cannot be used.
+ * <p>One implementation ({@link SqlGreylistStore}) over a {@link GreydbDialect}: an SQLite file shared by
+ * the processes of one host, or a PostgreSQL database shared by several MX hosts; {@link GreylistStores#open}
+ * picks one from the location an administrator gave. Methods throw {@link StoreException} when the database
+ * cannot be used.
  */
 public interface GreylistStore extends AutoCloseable {
 
     /**
-     * Reads the triplet's current row (absent if none) and applies the engine's update, atomically:
-     * no other process or thread changes the row between the read and the write.
+     * One decision, in one transaction: reads the whitelist (renewing a hit when due), and unless the client
+     * is on it the remembered behaviours and the triplet's row; hands them to {@code transition} and writes
+     * what it returns. No other process or thread changes the triplet in between.
+     *
+     * @param transition pure and quick: it runs while the greydb is locked (see the engine's comments)
+     */
+    <T> T decide(DecisionQuery query, Function<StoredState, TripletUpdate<T>> transition);
+
+    /**
+     * Reads the triplet's current row (absent if none) and applies the update, atomically (for tests and
+     * tools; the engine decides with {@link #decide}).
      */
     <T> T update(TripletKey key, Function<Optional<Triplet>, TripletUpdate<T>> decision);
 
@@ -48,6 +57,17 @@ public interface GreylistStore extends AutoCloseable {
      * @return how many rows were removed
      */
     int purgeExpired(Instant now, Duration retryWindow, Duration lifetime);
+
+    /**
+     * Claims the purge round due every {@code interval}, for processes that purge when they end rather than
+     * on a timer (the wrapper): true for exactly one of many processes asking at once. Reads first, without
+     * the write lock, so the many that are not due do not queue for it; a lock held elsewhere for more than a
+     * moment leaves the round to a later process.
+     */
+    boolean claimPurge(Instant now, Duration interval);
+
+    /** How many decisions may usefully run at once (SQLite: one; PostgreSQL: its pool's connections). */
+    int parallelism();
 
     /** Where the data lives, for logs ("sqlite:/var/db/greylite/greylite.db"). */
     String describe();

@@ -1,8 +1,11 @@
 package org.greylite.store;
 
+import java.nio.file.Path;
+import java.time.Duration;
+
 /**
- * Opens the engine's greydb wherever it lives: the one way greylited and the tcpserver wrapper turn
- * {@code --db} / {@code DBFILE} into a {@link GreylistStore}.
+ * Opens the greydb wherever it lives: the one way greylited, the tcpserver wrapper and greylitectl turn
+ * {@code --db} / {@code DBFILE} into a {@link GreylistStore} (the engine's) or a {@link GreydbAdmin}.
  */
 public final class GreylistStores {
 
@@ -17,14 +20,45 @@ public final class GreylistStores {
      * @throws StoreException when the greydb cannot be used (a path without permission, a wrong password)
      */
     public static GreylistStore open(GreydbLocation location, GreydbOptions options) {
-        if (location instanceof GreydbLocation.Postgres pg) {
-            return PostgresGreylistStore.open(pg, options);
-        }
-        return SqliteGreylistStore.open(((GreydbLocation.Sqlite) location).file(), options.timeout());
+        return new SqlGreylistStore(dialect(location, options, false));
     }
 
     /** {@link #open(GreydbLocation, GreydbOptions)} of {@link GreydbLocation#parse(String)}. */
     public static GreylistStore open(String location, GreydbOptions options) {
         return open(GreydbLocation.parse(location), options);
+    }
+
+    /** The SQLite greydb at {@code file}, created when new; waits for another process's lock at most {@code busyTimeout}. */
+    public static GreylistStore sqlite(Path file, Duration busyTimeout) {
+        return new SqlGreylistStore(SqliteDialect.open(file, busyTimeout));
+    }
+
+    /**
+     * Opens the greydb for administration, creating its tables when missing.
+     *
+     * @throws StoreException when it cannot be used; for PostgreSQL also when the server cannot be reached
+     */
+    public static GreydbAdmin admin(GreydbLocation location, GreydbOptions options) {
+        return new SqlGreydbAdmin(dialect(location, options, true));
+    }
+
+    /** The SQLite greydb at {@code file} for administration. */
+    public static GreydbAdmin sqliteAdmin(Path file, Duration busyTimeout) {
+        return new SqlGreydbAdmin(SqliteDialect.open(file, busyTimeout));
+    }
+
+    /**
+     * A greydb that could not be opened at {@code where} (described without a password), failing every
+     * operation with {@code why}: the engine answers over it as over a greydb that fails.
+     */
+    public static GreylistStore unavailable(String where, StoreException why) {
+        return new UnavailableStore(where, why);
+    }
+
+    private static GreydbDialect dialect(GreydbLocation location, GreydbOptions options, boolean requireServer) {
+        if (location instanceof GreydbLocation.Postgres pg) {
+            return new PostgresDialect(PostgresGreydb.open(pg, options, requireServer), options);
+        }
+        return SqliteDialect.open(((GreydbLocation.Sqlite) location).file(), options.timeout());
     }
 }

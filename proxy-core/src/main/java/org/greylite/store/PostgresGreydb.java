@@ -20,8 +20,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A pool of connections to a PostgreSQL greydb, shared by {@link PostgresGreylistStore} and
- * {@link PostgresGreydbAdmin}: every part of greylite connects the same way.
+ * A pool of connections to a PostgreSQL greydb, shared by the engine's store and
+ * the administrators' ({@link PostgresDialect}): every part of greylite connects the same way.
  *
  * <ul>
  * <li>Bounded waits ({@link GreydbOptions#timeout()}): for a pooled connection, for the TCP connect and

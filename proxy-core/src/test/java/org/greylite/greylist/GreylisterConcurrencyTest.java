@@ -20,7 +20,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import org.greylite.greylist.Verdict.Reason;
-import org.greylite.store.SqliteGreylistStore;
+import org.greylite.store.GreylistStore;
+import org.greylite.store.GreylistStores;
 import org.greylite.suspicion.RuleMatch;
 import org.greylite.suspicion.Suspicion;
 import org.greylite.suspicion.SuspicionPolicy;
@@ -44,8 +45,8 @@ class GreylisterConcurrencyTest {
     private List<Verdict> hammer(GreylistSettings settings, SuspicionPolicy policy, MutableClock clock, int attempts)
             throws Exception {
         Path db = dir.resolve("greylite.db");
-        try (SqliteGreylistStore a = SqliteGreylistStore.open(db, Duration.ofSeconds(5));
-             SqliteGreylistStore b = SqliteGreylistStore.open(db, Duration.ofSeconds(5))) {
+        try (GreylistStore a = GreylistStores.sqlite(db, Duration.ofSeconds(5));
+             GreylistStore b = GreylistStores.sqlite(db, Duration.ofSeconds(5))) {
             Greylister[] greylisters = {
                 new Greylister(a, policy, settings, clock, DecisionListener.NONE),
                 new Greylister(b, policy, settings, clock, DecisionListener.NONE),

@@ -16,7 +16,8 @@ import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.Greylister;
 import org.greylite.greylist.RcptRequest;
 import org.greylite.greylist.Verdict;
-import org.greylite.store.SqliteGreylistStore;
+import org.greylite.store.GreylistStore;
+import org.greylite.store.GreylistStores;
 import org.greylite.suspicion.ClientFacts;
 import org.greylite.suspicion.SuspicionPolicy;
 import org.junit.jupiter.api.Test;
@@ -35,7 +36,7 @@ class ExecutorRcptPolicyTest {
 
     @Test
     void onlyWhatNeedsTheGreydbGoesToTheExecutor() throws Exception {
-        try (SqliteGreylistStore store = SqliteGreylistStore.open(dir.resolve("greylite.db"), java.time.Duration.ofSeconds(5))) {
+        try (GreylistStore store = GreylistStores.sqlite(dir.resolve("greylite.db"), java.time.Duration.ofSeconds(5))) {
             Greylister greylister = new Greylister(store, SuspicionPolicy.NONE, GreylistSettings.defaults(),
                     Clock.systemUTC(), DecisionListener.NONE);
             List<Runnable> handedOver = new ArrayList<>();

@@ -22,7 +22,8 @@ import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.Greylister;
 import org.greylite.greylist.MutableClock;
 import org.greylite.greylist.Verdict;
-import org.greylite.store.SqliteGreylistStore;
+import org.greylite.store.GreylistStore;
+import org.greylite.store.GreylistStores;
 import org.greylite.suspicion.SuspicionPolicy;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -37,7 +38,7 @@ class RelayGreylistingTest {
     @TempDir
     Path dir;
 
-    private SqliteGreylistStore store;
+    private GreylistStore store;
     private ExecutorService greydbThread;
     private final MutableClock clock = new MutableClock(Instant.parse("2024-05-01T12:00:00Z"));
     private final List<Verdict> verdicts = new ArrayList<>();
@@ -45,7 +46,7 @@ class RelayGreylistingTest {
 
     @BeforeEach
     void setUp() {
-        store = SqliteGreylistStore.open(dir.resolve("greylite.db"), Duration.ofSeconds(5));
+        store = GreylistStores.sqlite(dir.resolve("greylite.db"), Duration.ofSeconds(5));
         greydbThread = Executors.newSingleThreadExecutor();
         DecisionListener remember = (r, v) -> {
             synchronized (verdicts) {

@@ -17,6 +17,7 @@ import java.util.Set;
 
 import org.greylite.greylist.RcptRequest;
 import org.greylite.greylist.Verdict;
+import org.greylite.smtp.Reply;
 import org.greylite.suspicion.Behaviour;
 import org.greylite.suspicion.ClientFacts;
 import org.junit.jupiter.api.Test;
@@ -449,6 +450,10 @@ class RelaySessionTest {
         upstream("250 ok\r\n");
         assertEquals(List.of(250, 250, 451, 451, 250), t.clientCodes());
         assertEquals("MAIL FROM:<>\r\nRCPT TO:<grey@y>\r\nNOOP\r\n", t.upstreamText());
+        // The later chunk gets the engine's own answer again (its recipient, its delay), not one made up here.
+        List<Reply> replies = t.clientReplies();
+        assertEquals(replies.get(2).lines(), replies.get(3).lines());
+        assertTrue(replies.get(3).lines().get(0).contains("grey@y"), replies.get(3).toString());
     }
 
     // ---------------------------------------------------------------- AUTH

@@ -34,7 +34,7 @@ class GreydbFileTest {
     @Test
     void aMissingFolderIsCreated() {
         Path db = dir.resolve("var/db/greylite/greylite.db");
-        try (SqliteGreylistStore store = SqliteGreylistStore.open(db, Duration.ofSeconds(5))) {
+        try (GreylistStore store = GreylistStores.sqlite(db, Duration.ofSeconds(5))) {
             assertTrue(Files.isRegularFile(db));
             assertTrue(store.describe().endsWith(db.toString()), store.describe());
         }
@@ -48,7 +48,7 @@ class GreydbFileTest {
 
     @Test
     void aDirectoryIsNotAGreydb() {
-        StoreException e = assertThrows(StoreException.class, () -> SqliteGreylistStore.open(dir, Duration.ofSeconds(5)));
+        StoreException e = assertThrows(StoreException.class, () -> GreylistStores.sqlite(dir, Duration.ofSeconds(5)));
         assertContains(e.getMessage(), dir.toString(), "is a directory", "DBFILE");
     }
 
@@ -56,7 +56,7 @@ class GreydbFileTest {
     void aFileInTheWayOfTheFolderIsNamed() throws Exception {
         Path blocker = Files.writeString(dir.resolve("db"), "not a folder");
         Path db = blocker.resolve("greylite.db");
-        StoreException e = assertThrows(StoreException.class, () -> SqliteGreylistStore.open(db, Duration.ofSeconds(5)));
+        StoreException e = assertThrows(StoreException.class, () -> GreylistStores.sqlite(db, Duration.ofSeconds(5)));
         assertContains(e.getMessage(), db.toString(), "cannot be created", "'" + USER + "'", blocker.toString());
     }
 
@@ -67,7 +67,7 @@ class GreydbFileTest {
         Files.setPosixFilePermissions(locked, PosixFilePermissions.fromString("r-xr-xr-x"));
         try {
             Path db = locked.resolve("greylite.db");
-            StoreException e = assertThrows(StoreException.class, () -> SqliteGreylistStore.open(db, Duration.ofSeconds(5)));
+            StoreException e = assertThrows(StoreException.class, () -> GreylistStores.sqlite(db, Duration.ofSeconds(5)));
             assertContains(e.getMessage(), db.toString(), "not writable", "'" + USER + "'", "r-xr-xr-x", "-wal");
         } finally {
             Files.setPosixFilePermissions(locked, PosixFilePermissions.fromString("rwx------"));
@@ -81,7 +81,7 @@ class GreydbFileTest {
         Files.setPosixFilePermissions(locked, PosixFilePermissions.fromString("r-xr-xr-x"));
         try {
             Path db = locked.resolve("sub/greylite.db");
-            StoreException e = assertThrows(StoreException.class, () -> SqliteGreylistStore.open(db, Duration.ofSeconds(5)));
+            StoreException e = assertThrows(StoreException.class, () -> GreylistStores.sqlite(db, Duration.ofSeconds(5)));
             assertContains(e.getMessage(), db.toString(), "cannot be created", "'" + USER + "'", "r-xr-xr-x");
         } finally {
             Files.setPosixFilePermissions(locked, PosixFilePermissions.fromString("rwx------"));
@@ -92,16 +92,16 @@ class GreydbFileTest {
     void aGreydbThatIsNotWritableIsExplained() throws Exception {
         assumeNotRoot();
         Path db = dir.resolve("greylite.db");
-        SqliteGreylistStore.open(db, Duration.ofSeconds(5)).close();
+        GreylistStores.sqlite(db, Duration.ofSeconds(5)).close();
         Files.setPosixFilePermissions(db, PosixFilePermissions.fromString("r--r--r--"));
-        StoreException e = assertThrows(StoreException.class, () -> SqliteGreylistStore.open(db, Duration.ofSeconds(5)));
+        StoreException e = assertThrows(StoreException.class, () -> GreylistStores.sqlite(db, Duration.ofSeconds(5)));
         assertContains(e.getMessage(), db.toString(), "not readable and writable", "'" + USER + "'", "r--r--r--");
     }
 
     @Test
     void aFileThatIsNotADatabaseIsNamed() throws Exception {
         Path db = Files.writeString(dir.resolve("greylite.db"), "this is a text file, not a database, but long enough ".repeat(40));
-        StoreException e = assertThrows(StoreException.class, () -> SqliteGreylistStore.open(db, Duration.ofSeconds(5)));
+        StoreException e = assertThrows(StoreException.class, () -> GreylistStores.sqlite(db, Duration.ofSeconds(5)));
         assertContains(e.getMessage(), db.toString(), "cannot be opened");
     }
 }

@@ -58,7 +58,7 @@ abstract class GreydbScenarioTest {
     void open() {
         location = freshGreydb();
         store = GreylistStores.open(location, options());
-        admin = GreydbAdmins.open(location, options());
+        admin = GreylistStores.admin(location, options());
         engine = engine(SuspicionPolicy.NONE);
     }
 

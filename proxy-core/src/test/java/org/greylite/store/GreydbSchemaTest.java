@@ -45,7 +45,7 @@ class GreydbSchemaTest {
                 }
             }
         }
-        SqliteGreylistStore.open(db, Duration.ofSeconds(1)).close();
+        GreylistStores.sqlite(db, Duration.ofSeconds(1)).close();
         assertEquals(List.copyOf(GreydbSchema.tables()), tables(db));
     }
 
@@ -111,7 +111,7 @@ class GreydbSchemaTest {
             }
         }
 
-        try (SqliteGreylistStore store = SqliteGreylistStore.open(db, Duration.ofSeconds(5))) {
+        try (GreylistStore store = GreylistStores.sqlite(db, Duration.ofSeconds(5))) {
             Instant now = Instant.parse("2024-05-01T12:00:00Z");
             store.update(new TripletKey("192.0.2.0/24", "a@x", "b@y"),
                     t -> new TripletUpdate<>(new Triplet(1, now, now, null), now, t.isPresent()));
@@ -119,7 +119,7 @@ class GreydbSchemaTest {
         }
         // ...and applying it by hand to a greydb in use is harmless.
         assertEquals(0, run(sqlite3.toString(), "-init", SCHEMA.toString(), db.toString(), ".quit"));
-        try (SqliteGreylistStore store = SqliteGreylistStore.open(db, Duration.ofSeconds(5))) {
+        try (GreylistStore store = GreylistStores.sqlite(db, Duration.ofSeconds(5))) {
             Optional<Triplet> kept = store.update(new TripletKey("192.0.2.0/24", "a@x", "b@y"),
                     t -> new TripletUpdate<>(null, null, t));
             assertEquals(1, kept.orElseThrow().refusals());
@@ -129,7 +129,7 @@ class GreydbSchemaTest {
     @Test
     void theStoreCreatesTheSameTables() throws Exception {
         Path db = dir.resolve("auto.db");
-        SqliteGreylistStore.open(db, Duration.ofSeconds(5)).close();
+        GreylistStores.sqlite(db, Duration.ofSeconds(5)).close();
         assertEquals(List.copyOf(GreydbSchema.tables()), tables(db));
     }
 

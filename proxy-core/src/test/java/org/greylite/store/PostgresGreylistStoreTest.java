@@ -157,7 +157,7 @@ class PostgresGreylistStoreTest {
         String url = "postgresql://mx@127.0.0.1:" + port + "/greylite";
         String expected = "postgresql://mx@127.0.0.1:" + port + "/greylite: cannot connect: Connection refused";
 
-        StoreException adminError = assertThrows(StoreException.class, () -> GreydbAdmins.open(url, options(Map.of())));
+        StoreException adminError = assertThrows(StoreException.class, () -> GreylistStores.admin(GreydbLocation.parse(url), options(Map.of())));
         assertEquals(expected, adminError.getMessage(), "greylitectl needs the server");
 
         try (GreylistStore store = GreylistStores.open(url, options(Map.of()))) { // greylited starts anyway

@@ -36,18 +36,18 @@ class SqliteGreydbAdminTest {
     Path dir;
 
     final MutableClock clock = new MutableClock(T0);
-    SqliteGreylistStore store;
+    GreylistStore store;
     Greylister engine;
-    SqliteGreydbAdmin admin;
+    GreydbAdmin admin;
 
     @BeforeEach
     void open() {
         Path db = dir.resolve("greylite.db");
-        store = SqliteGreylistStore.open(db, Duration.ofSeconds(5));
+        store = GreylistStores.sqlite(db, Duration.ofSeconds(5));
         engine = new Greylister(store, SuspicionPolicy.NONE,
                 GreylistSettings.defaults().withClientKeys(org.greylite.greylist.ClientKeys.exactAddresses()), clock,
                 (r, v) -> { });
-        admin = SqliteGreydbAdmin.open(db, Duration.ofSeconds(5));
+        admin = GreylistStores.sqliteAdmin(db, Duration.ofSeconds(5));
     }
 
     @AfterEach

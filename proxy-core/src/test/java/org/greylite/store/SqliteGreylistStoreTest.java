@@ -33,12 +33,12 @@ class SqliteGreylistStoreTest {
     Path dir;
 
     private Path db;
-    private SqliteGreylistStore store;
+    private GreylistStore store;
 
     @BeforeEach
     void open() {
         db = dir.resolve("greylite.db");
-        store = SqliteGreylistStore.open(db, Duration.ofSeconds(5));
+        store = GreylistStores.sqlite(db, Duration.ofSeconds(5));
     }
 
     @AfterEach
@@ -190,7 +190,7 @@ class SqliteGreylistStoreTest {
 
     @Test
     void anUpdateGivesUpAfterTheBusyTimeout() throws Exception {
-        try (SqliteGreylistStore impatient = SqliteGreylistStore.open(db, Duration.ofMillis(100));
+        try (GreylistStore impatient = GreylistStores.sqlite(db, Duration.ofMillis(100));
              Connection other = raw(); Statement st = other.createStatement()) {
             st.execute("BEGIN IMMEDIATE");
             try {

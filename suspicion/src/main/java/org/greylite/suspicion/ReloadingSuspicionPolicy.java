@@ -18,10 +18,12 @@ import org.slf4j.LoggerFactory;
 /**
  * The suspicion file of a long-running server ({@code greylited}): follows edits without a restart.
  *
- * <p>At most once per {@link #CHECK_INTERVAL_MILLIS} an evaluation looks at the file's modification time,
- * size and identity (one {@code stat}); when any changed, the file is read and parsed again and the new
- * rules replace the old in one volatile write. Parsing happens once per change, never per evaluation, and
- * other threads keep evaluating the old rules meanwhile. {@link #reload()} forces a reload (for SIGHUP).
+ * <p>An evaluation only reads the rules in force: it never looks at the file, so the decision path does no
+ * I/O. A timer calls {@link #checkForChanges()}, which at most once per {@link #CHECK_INTERVAL_MILLIS} looks
+ * at the file's modification time, size and identity (one {@code stat}); when any changed, the file is read
+ * and parsed again and the new rules replace the old in one volatile write, while the other threads keep
+ * evaluating the old rules. {@link #reload()} forces a reload (for SIGHUP). (Checking from the evaluation, as
+ * this class once did, put a {@code stat} and now and then a whole parse on a decision's path.)
  *
  * <p>A broken edit never changes the rules in force: when the file cannot be read (deleted, renamed away,
  * permissions), or reads but has lines that do not load (malformed, of unknown kind), the last rules that
@@ -104,7 +106,7 @@ public final class ReloadingSuspicionPolicy implements SuspicionPolicy {
 
     @Override
     public Suspicion evaluate(ClientFacts facts) {
-        checkIfDue();
+        // Pure and in memory: the rules in force decide; the file is looked at by checkForChanges() only.
         return loaded.rules().evaluate(facts);
     }
 
@@ -131,7 +133,11 @@ public final class ReloadingSuspicionPolicy implements SuspicionPolicy {
         }
     }
 
-    private void checkIfDue() {
+    /**
+     * Reads the file again if it changed since it was last read, at most once per
+     * {@link #CHECK_INTERVAL_MILLIS}: for a timer, off the decision path. Safe from any thread.
+     */
+    public void checkForChanges() {
         long now = clock.millis();
         long due = nextCheck.get();
         // One thread wins the check; the others go on with the rules in force.

@@ -91,7 +91,11 @@ class ReloadingSuspicionPolicyTest {
         Files.setLastModifiedTime(file, mtime);
     }
 
+    /** N for a client named {@code ptr}, after the timer's look at the file (as greylited's runs every second). */
     private static int refusalsFor(SuspicionPolicy policy, String ptr) {
+        if (policy instanceof ReloadingSuspicionPolicy followed) {
+            followed.checkForChanges();
+        }
         return policy.evaluate(new ClientFacts("192.0.2.1", ptr, "", "", "x@example.net", null, null)).refusals();
     }
 
@@ -236,6 +240,21 @@ class ReloadingSuspicionPolicyTest {
     @Test
     void refusesToStartWithoutTheFile() {
         assertThrows(NoSuchFileException.class, () -> ReloadingSuspicionPolicy.open(file, null));
+    }
+
+    @Test
+    void anEvaluationNeverLooksAtTheFile() throws Exception {
+        write("5 r dsl");
+        ReloadingSuspicionPolicy policy = new ReloadingSuspicionPolicy(file, null, clock);
+        write("7 r dsl");
+        clock.advance(5_000);
+        ClientFacts dsl = new ClientFacts("192.0.2.1", "dsl.example", "", "", "x@example.net", null, null);
+        assertEquals(5, policy.evaluate(dsl).refusals(), "the decision path reads the rules in memory only");
+        Files.delete(file);
+        assertEquals(5, policy.evaluate(dsl).refusals());
+        write("7 r dsl");
+        policy.checkForChanges();
+        assertEquals(7, policy.evaluate(dsl).refusals(), "the timer's check brings the edit in");
     }
 
     @Test

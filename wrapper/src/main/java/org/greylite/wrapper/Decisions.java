@@ -2,10 +2,6 @@ package org.greylite.wrapper;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
@@ -25,12 +21,10 @@ import org.greylite.store.GreydbLocation;
 import org.greylite.store.GreydbOptions;
 import org.greylite.store.GreylistStore;
 import org.greylite.store.GreylistStores;
-import org.greylite.store.SqliteGreylistStore;
 import org.greylite.store.StoreException;
 import org.greylite.suspicion.SuspicionPolicy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.sqlite.SQLiteConfig;
 
 /**
  * The RCPT decisions of one wrapper process: the {@link Greylister}, run synchronously (one session,
@@ -64,7 +58,6 @@ final class Decisions implements RcptPolicy {
 
     private Greylister greylister;
     private GreylistStore store;
-    private StoreException openFailure;
     private SuspicionPolicy rules;
 
     Decisions(GreydbLocation location, Duration busyTimeout, GreylistSettings settings, Path suspicionFile,
@@ -83,20 +76,16 @@ final class Decisions implements RcptPolicy {
         done.accept(decide(request));
     }
 
+    /** The engine's blocking call, as every front door makes it; the greydb is opened at the first need. */
     synchronized Verdict decide(RcptRequest request) {
-        if (request.skip() != null) {
-            // What the Greylister answers too, without opening the greydb for it.
-            Verdict v = Verdict.skipped(settings.clientKeys().keyFor(request.client(), request.facts().ptrName()));
-            listener.decided(request, v);
-            return v;
-        }
+        // A skipped RCPT never touches the greydb: until one needs it, an engine over none answers, and a
+        // session of relay clients never pays for opening it.
+        Greylister engine = greylister == null && request.skip() != null ? notOpened() : greylister();
         try {
-            return greylister().decide(request);
-        } catch (StoreException e) {
-            return unavailable(request, e.getMessage());
+            return engine.decide(request);
         } catch (RuntimeException e) {
             LOG.error("greylisting failed unexpectedly", e);
-            return unavailable(request, e.toString());
+            return engine.unavailable(request, e.toString());
         }
     }
 
@@ -110,13 +99,11 @@ final class Decisions implements RcptPolicy {
             return;
         }
         try {
-            if (claimPurge()) {
-                int n = greylister.purgeExpired();
-                if (n > 0) {
-                    LOG.info("purge: {} expired greydb row(s) removed", n);
-                }
+            int n = greylister.purgeIfDue(PURGE_INTERVAL);
+            if (n > 0) {
+                LOG.info("purge: {} expired greydb row(s) removed", n);
             }
-        } catch (StoreException | SQLException e) {
+        } catch (StoreException e) {
             LOG.warn("purge of {} failed: {}", dbFile, e.getMessage());
         }
     }
@@ -128,67 +115,31 @@ final class Decisions implements RcptPolicy {
     }
 
     /**
-     * Claims this purge round for this process: greydb_meta's {@code last_purge} (Unix seconds) moves to
-     * now only if it is older than the interval, in one statement, so of many processes ending at once
-     * exactly one wins. It is read first, without a write lock, so that the other sessions, nearly all
-     * of them, do not queue for the lock only to learn that nothing is due. Losing a race for the lock
-     * (SQLITE_BUSY) just means another process is writing: the purge is left to a later session.
+     * The engine, made at the first RCPT that needs the greydb. A greydb that cannot be opened gives an
+     * engine over a store that fails: the RCPTs get the answer of any greydb failure (fail open by default).
      */
-    private boolean claimPurge() throws SQLException {
-        SQLiteConfig config = new SQLiteConfig();
-        config.setBusyTimeout(250);
-        long now = clock.instant().getEpochSecond();
-        long due = now - PURGE_INTERVAL.getSeconds();
-        try (Connection conn = config.createConnection("jdbc:sqlite:" + dbFile.toAbsolutePath())) {
-            try (PreparedStatement read = conn.prepareStatement(
-                    "SELECT CAST(value AS INTEGER) FROM greydb_meta WHERE key = 'last_purge'");
-                 ResultSet rs = read.executeQuery()) {
-                if (rs.next() && rs.getLong(1) > due) {
-                    return false;
-                }
-            }
-            try (PreparedStatement claim = conn.prepareStatement(
-                    "INSERT INTO greydb_meta (key, value) VALUES ('last_purge', ?) ON CONFLICT (key)"
-                            + " DO UPDATE SET value = excluded.value WHERE CAST(greydb_meta.value AS INTEGER) <= ?")) {
-                claim.setString(1, Long.toString(now));
-                claim.setLong(2, due);
-                return claim.executeUpdate() == 1;
-            } catch (SQLException e) {
-                if (e.getMessage() != null && e.getMessage().contains("SQLITE_BUSY")) {
-                    LOG.debug("purge of {} left to another session: {}", dbFile, e.getMessage());
-                    return false;
-                }
-                throw e;
-            }
-        }
-    }
-
     private Greylister greylister() {
         if (greylister != null) {
             return greylister;
         }
-        if (openFailure != null) {
-            throw openFailure;
-        }
         try {
             store = open();
         } catch (StoreException e) {
-            openFailure = e;
-            throw e;
+            // The greydb may be a PostgreSQL URL: the location describes either kind (and never holds a password).
+            store = GreylistStores.unavailable(location.describe(), e);
         }
-        // The rules are read at the first evaluation: an auto-whitelisted client never needs them.
+        // The rules are read at the first evaluation, before the greydb transaction: a skipped RCPT never needs them.
         SuspicionPolicy lazyRules = facts -> rules().evaluate(facts);
         greylister = new Greylister(store, lazyRules, settings, clock, listener, knownSenders());
         return greylister;
     }
 
-    /**
-     * Opens the greydb, trying again a few times within about a second. Under tcpserver many processes
-     * open the file at once; while a new greydb is being created and switched to WAL, SQLite may fail one
-     * of them with a transient I/O error (SQLITE_IOERR_FSTAT was seen with 50 processes on a new file)
-     * that the busy timeout does not cover. A lasting failure (permissions, a full disk) still fails
-     * within that second, and the RCPT is then decided as a store error (fail open by default).
-     */
+    private Greylister notOpened() {
+        StoreException never = new StoreException(location.describe() + ": not opened for a skipped RCPT");
+        return new Greylister(GreylistStores.unavailable(location.describe(), never), SuspicionPolicy.NONE, settings,
+                clock, listener);
+    }
+
     /** The known senders (the shipped list and GREYLITE_WHITELIST_FILES); problems are logged, not fatal. */
     private KnownSenders knownSenders() {
         try {
@@ -201,6 +152,13 @@ final class Decisions implements RcptPolicy {
         }
     }
 
+    /**
+     * Opens the greydb, trying again a few times within about a second. Under tcpserver many processes
+     * open the file at once; while a new greydb is being created and switched to WAL, SQLite may fail one
+     * of them with a transient I/O error (SQLITE_IOERR_FSTAT was seen with 50 processes on a new file)
+     * that the busy timeout does not cover. A lasting failure (permissions, a full disk) still fails
+     * within that second, and the RCPT is then decided as a store error (fail open by default).
+     */
     private GreylistStore open() {
         if (dbFile == null) {
             return GreylistStores.open(location, new GreydbOptions(busyTimeout, 1, env));
@@ -216,7 +174,7 @@ final class Decisions implements RcptPolicy {
                 }
             }
             try {
-                return SqliteGreylistStore.open(dbFile, busyTimeout);
+                return GreylistStores.sqlite(dbFile, busyTimeout);
             } catch (StoreException e) {
                 last = e;
             } catch (RuntimeException | LinkageError e) {
@@ -238,17 +196,5 @@ final class Decisions implements RcptPolicy {
             }
         }
         return rules;
-    }
-
-    private Verdict unavailable(RcptRequest request, String why) {
-        // The greydb may be a PostgreSQL URL: the location describes either kind (and never holds a password).
-        LOG.error("greydb failure ({}), {}: {}", location.describe(),
-                settings.failOpen() ? "accepting the RCPT (fail open)" : "answering 451 (fail closed)", why);
-        // Keyed as the Greylister keys it, PTR name included, so the log names the same client in both cases.
-        String key = settings.clientKeys().keyFor(request.client(), request.facts().ptrName());
-        Verdict v = new Verdict(settings.failOpen() ? Verdict.Action.ACCEPT : Verdict.Action.TEMPFAIL,
-                Verdict.Reason.STORE_ERROR, key, 0, -1, null, 0);
-        listener.decided(request, v);
-        return v;
     }
 }

@@ -1,0 +1,77 @@
+package org.greylite.greylist;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Logs a greydb outage as an administrator wants to read it: one line when it starts (with the error and
+ * what the RCPTs get meanwhile), a count every {@link #SUMMARY_EVERY} while it lasts, and one line when
+ * the greydb answers again. One line per RCPT drowned the log (1,500 lines in 25 seconds) and said
+ * nothing new after the first; the metric of store errors still counts each one.
+ *
+ * <p>Thread-safe; the decision that succeeds pays one volatile read.
+ */
+final class StoreOutageLog {
+
+    static final Duration SUMMARY_EVERY = Duration.ofSeconds(30);
+
+    private static final Logger LOG = LoggerFactory.getLogger(Greylister.class);
+
+    private final Clock clock;
+    private volatile boolean down;
+    private Instant since;
+    private Instant lastSummary;
+    private long total;
+    private long sinceSummary;
+    private String lastError;
+
+    StoreOutageLog(Clock clock) {
+        this.clock = clock;
+    }
+
+    /** A decision failed on the greydb {@code store} with {@code why}. */
+    synchronized void failed(String store, String why, boolean failOpen) {
+        Instant now = clock.instant();
+        total++;
+        sinceSummary++;
+        lastError = why;
+        String answer = failOpen ? "accepting RCPTs (fail open)" : "answering 451 (fail closed)";
+        if (!down) {
+            down = true;
+            since = now;
+            lastSummary = now;
+            LOG.error("greydb failure ({}), {} until it answers: {}", store, answer, why);
+        } else if (!now.isBefore(lastSummary.plus(SUMMARY_EVERY))) {
+            LOG.error("greydb still failing ({}) for {}s: {} RCPT(s) decided as failures in the last {}s, {} in all;"
+                            + " {}; last error: {}", store, seconds(since, now), sinceSummary, seconds(lastSummary, now),
+                    total, answer, why);
+            lastSummary = now;
+            sinceSummary = 0;
+        }
+    }
+
+    /** A decision went through the greydb. */
+    void succeeded(String store) {
+        if (!down) {
+            return;
+        }
+        synchronized (this) {
+            if (!down) {
+                return;
+            }
+            down = false;
+            LOG.warn("greydb answers again ({}) after {}s: {} RCPT(s) were decided as failures; last error: {}", store,
+                    seconds(since, clock.instant()), total, lastError);
+            total = 0;
+            sinceSummary = 0;
+        }
+    }
+
+    private static long seconds(Instant from, Instant to) {
+        return Math.max(0, Duration.between(from, to).getSeconds());
+    }
+}

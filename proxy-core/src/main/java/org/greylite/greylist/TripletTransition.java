@@ -1,0 +1,97 @@
+package org.greylite.greylist;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+
+import org.greylite.greylist.Verdict.Action;
+import org.greylite.greylist.Verdict.Reason;
+import org.greylite.store.StoredState;
+import org.greylite.store.Triplet;
+import org.greylite.store.TripletUpdate;
+import org.greylite.suspicion.Behaviour;
+import org.greylite.suspicion.Suspicion;
+
+/**
+ * The state change of SPEC §3 for one attempt, given what the greydb holds: pure, quick and free of I/O,
+ * since it runs inside the greydb's transaction while the triplet is locked.
+ *
+ * <h2>Why N comes in two versions</h2>
+ * The retryinterval behaviour (a retry sooner than greylite's schedule) depends on the triplet's row, which
+ * is read inside the transaction; N depends on the behaviour. Evaluating the suspicion rules in the
+ * transaction would run them, and whatever reload or lookup they might do, under the greydb's lock. So the
+ * engine evaluates them beforehand for both values of the behaviour (pure, in memory, microseconds), and
+ * the transition picks one. The alternative of reading the row in a first transaction and deciding in a
+ * second would let another process change the row in between.
+ *
+ * @param plain    N without the retryinterval behaviour
+ * @param retrying N with it (the same as {@code plain} when the client shows it already)
+ */
+record TripletTransition(GreylistSettings settings, Duration renewAfter, String key, Instant now,
+                         Suspicion plain, Suspicion retrying) {
+
+    TripletUpdate<Verdict> apply(StoredState state) {
+        if (state.whitelisted()) {
+            return new TripletUpdate<>(null, null, Verdict.whitelisted(key));
+        }
+        boolean retryingNow = retryingTooSoon(state.triplet());
+        Suspicion s = retryingNow || remembered(state.behaviours()) ? retrying : plain;
+        TripletUpdate<Verdict> update = transition(state.triplet(), s);
+        return retryingNow ? update.remembering(Behaviour.RETRYINTERVAL.keyword(), now) : update;
+    }
+
+    /** The state change for one attempt with N from {@code s}. */
+    TripletUpdate<Verdict> transition(Optional<Triplet> current, Suspicion s) {
+        int n = s.refusals();
+        Instant whitelistAt = s.suspicious() ? null : now;
+        Triplet t = current.filter(x -> !expired(x)).orElse(null);
+        if (t != null && t.passed()) {
+            Triplet renewed = Duration.between(t.lastSeen(), now).compareTo(renewAfter) >= 0
+                    ? new Triplet(t.refusals(), t.firstSeen(), now, t.passedAt()) : null;
+            return new TripletUpdate<>(renewed, whitelistAt,
+                    new Verdict(Action.ACCEPT, Reason.KNOWN, key, t.refusals() + 1, n, s.rule(), 0));
+        }
+        if (n == 0) {
+            Triplet passed = t == null ? new Triplet(0, now, now, now) : new Triplet(t.refusals(), t.firstSeen(), now, now);
+            return new TripletUpdate<>(passed, whitelistAt,
+                    new Verdict(Action.ACCEPT, Reason.NO_DELAY, key, passed.refusals() + 1, 0, s.rule(), 0));
+        }
+        long minDelay = settings.minDelay().getSeconds();
+        if (t == null) {
+            return new TripletUpdate<>(new Triplet(1, now, now, null), null,
+                    new Verdict(Action.GREYLIST, Reason.FIRST_ATTEMPT, key, 1, n, s.rule(), minDelay));
+        }
+        long since = Duration.between(t.lastSeen(), now).getSeconds();
+        if (since < minDelay) {
+            return new TripletUpdate<>(null, null,
+                    new Verdict(Action.GREYLIST, Reason.EARLY_RETRY, key, t.refusals(), n, s.rule(), minDelay - since));
+        }
+        if (t.refusals() >= n) {
+            return new TripletUpdate<>(new Triplet(t.refusals(), t.firstSeen(), now, now), whitelistAt,
+                    new Verdict(Action.ACCEPT, Reason.PASSED, key, t.refusals() + 1, n, s.rule(), 0));
+        }
+        return new TripletUpdate<>(new Triplet(t.refusals() + 1, t.firstSeen(), now, null), null,
+                new Verdict(Action.GREYLIST, Reason.MORE_ATTEMPTS, key, t.refusals() + 1, n, s.rule(), minDelay));
+    }
+
+    /** A retry of a pending triplet sooner than greylite's schedule allows (SPEC §3). */
+    private boolean retryingTooSoon(Optional<Triplet> current) {
+        return current.filter(t -> !t.passed() && !expired(t))
+                .map(t -> Duration.between(t.firstSeen(), now).compareTo(RetrySchedule.minimumSinceFirst(t.refusals())) < 0)
+                .orElse(false);
+    }
+
+    /** The client showed retryinterval on an earlier connection, within the retry window. */
+    private boolean remembered(Map<String, Instant> behaviours) {
+        Instant seen = behaviours.get(Behaviour.RETRYINTERVAL.keyword());
+        return seen != null && seen.plus(settings.retryWindow()).isAfter(now);
+    }
+
+    /** An expired row counts as absent (SPEC §3): rows are deleted later by the scheduled purge. */
+    private boolean expired(Triplet t) {
+        return t.passed()
+                ? !t.lastSeen().plus(settings.whitelistLifetime()).isAfter(now)
+                : !t.firstSeen().plus(settings.retryWindow()).isAfter(now);
+    }
+}

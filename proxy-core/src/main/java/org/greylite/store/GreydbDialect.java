@@ -1,0 +1,46 @@
+package org.greylite.store;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+
+/**
+ * What differs between the SQLite and the PostgreSQL greydb, and nothing else: how a transaction is run
+ * (on one connection or a pool, with which lock), how one triplet is locked against a concurrent decision,
+ * and the name of the larger-of-two function in an upsert. The SQL itself is written once, in
+ * {@link GreydbSql}.
+ */
+interface GreydbDialect extends AutoCloseable {
+
+    /** Work done in one transaction on one connection. */
+    interface SqlWork<T> {
+        T run(Connection conn) throws SQLException;
+    }
+
+    /**
+     * Runs {@code work} in one transaction, committed before returning; any failure rolls it back.
+     *
+     * @param what          for the error message ("cannot record the decision for ...")
+     * @param deadlineNanos {@link System#nanoTime()} after which waiting for a lock or a connection is given
+     *                      up: a transaction whose deadline has passed before it starts fails at once
+     * @param writes        true when the work writes: SQLite then takes the write lock before reading
+     * @throws StoreException naming the greydb and the cause
+     */
+    <T> T transaction(String what, long deadlineNanos, boolean writes, SqlWork<T> work);
+
+    /** Makes concurrent decisions on {@code key} take turns until the end of the transaction. */
+    void lockTriplet(Connection conn, TripletKey key) throws SQLException;
+
+    /** The SQL function of the larger of two values ({@code MAX} in SQLite, {@code GREATEST} in PostgreSQL). */
+    String greatest();
+
+    /** How long a transaction may wait for a lock or a connection. */
+    long timeoutNanos();
+
+    /** How many transactions may usefully run at once (SQLite: one writer at a time). */
+    int parallelism();
+
+    String describe();
+
+    @Override
+    void close();
+}

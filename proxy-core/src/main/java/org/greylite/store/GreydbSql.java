@@ -1,0 +1,336 @@
+package org.greylite.store;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Types;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Every statement the programs run on a greydb, written once for SQLite and PostgreSQL: the engine's
+ * reads and writes, the whitelist and its renewal, the purge, and the administrators' queries. Each method
+ * runs inside a transaction its caller opened ({@link GreydbDialect#transaction}); where the two databases
+ * differ, the {@link GreydbDialect} says how.
+ */
+final class GreydbSql {
+
+    private static final Logger LOG = LoggerFactory.getLogger(GreydbSql.class);
+
+    private final GreydbDialect dialect;
+    private final String upsertAutoWhitelist;
+    private final String upsertBehaviour;
+
+    GreydbSql(GreydbDialect dialect) {
+        this.dialect = dialect;
+        this.upsertAutoWhitelist = "INSERT INTO whitelist (client, source, created, last_seen) VALUES (?, 'auto', ?, ?)"
+                + " ON CONFLICT (client) DO UPDATE SET last_seen = " + dialect.greatest()
+                + "(whitelist.last_seen, excluded.last_seen)";
+        this.upsertBehaviour = "INSERT INTO client_behaviour (client, behaviour, last_seen) VALUES (?, ?, ?)"
+                + " ON CONFLICT (client, behaviour) DO UPDATE SET last_seen = " + dialect.greatest()
+                + "(client_behaviour.last_seen, excluded.last_seen)";
+    }
+
+    private static final String TRIPLET_COLUMNS = "client, sender, recipient, refusals, first_seen, last_seen, passed_at";
+
+    Optional<Triplet> triplet(Connection conn, TripletKey key) throws SQLException {
+        try (PreparedStatement st = conn.prepareStatement(
+                "SELECT refusals, first_seen, last_seen, passed_at FROM triplet WHERE client = ? AND sender = ? AND recipient = ?")) {
+            GreydbRows.bind(st, key);
+            try (ResultSet rs = st.executeQuery()) {
+                return rs.next() ? Optional.of(GreydbRows.triplet(rs, 1)) : Optional.empty();
+            }
+        }
+    }
+
+    /** Writes what the engine decided: the triplet's new state, the auto-whitelist entry, a behaviour. */
+    void apply(Connection conn, TripletKey key, TripletUpdate<?> update) throws SQLException {
+        Triplet w = update.write();
+        if (w != null) {
+            try (PreparedStatement st = conn.prepareStatement("INSERT INTO triplet (" + TRIPLET_COLUMNS
+                    + ") VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (client, sender, recipient) DO UPDATE SET"
+                    + " refusals = excluded.refusals, first_seen = excluded.first_seen, last_seen = excluded.last_seen,"
+                    + " passed_at = excluded.passed_at")) {
+                GreydbRows.bind(st, key);
+                st.setInt(4, w.refusals());
+                st.setLong(5, w.firstSeen().getEpochSecond());
+                st.setLong(6, w.lastSeen().getEpochSecond());
+                setInstant(st, 7, w.passedAt());
+                st.executeUpdate();
+            }
+        }
+        if (update.whitelistAt() != null) {
+            long now = update.whitelistAt().getEpochSecond();
+            try (PreparedStatement st = conn.prepareStatement(upsertAutoWhitelist)) {
+                st.setString(1, key.client());
+                st.setLong(2, now);
+                st.setLong(3, now);
+                st.executeUpdate();
+            }
+        }
+        if (update.remember() != null) {
+            try (PreparedStatement st = conn.prepareStatement(upsertBehaviour)) {
+                st.setString(1, key.client());
+                st.setString(2, update.remember().behaviour());
+                st.setLong(3, update.remember().at().getEpochSecond());
+                st.executeUpdate();
+            }
+        }
+    }
+
+    /**
+     * True when the client key is on the whitelist and its entry has not expired at {@code now}; a hit renews
+     * an auto entry older than {@code renewAfter}. A renewal that fails is logged and undone alone (a savepoint):
+     * the entry is valid, failing to extend it only shortens its life.
+     */
+    boolean whitelisted(Connection conn, String clientKey, Instant now, Duration lifetime, Duration renewAfter)
+            throws SQLException {
+        long nowS = now.getEpochSecond();
+        String source;
+        long lastSeen;
+        Instant expires;
+        try (PreparedStatement st = conn.prepareStatement("SELECT source, last_seen, expires FROM whitelist WHERE client = ?")) {
+            st.setString(1, clientKey);
+            try (ResultSet rs = st.executeQuery()) {
+                if (!rs.next()) {
+                    return false;
+                }
+                source = rs.getString(1);
+                lastSeen = rs.getLong(2);
+                expires = GreydbRows.instant(rs, 3);
+            }
+        }
+        if (expires != null && expires.getEpochSecond() <= nowS) {
+            return false;
+        }
+        if (!"auto".equals(source)) {
+            return true;
+        }
+        if (lastSeen + lifetime.getSeconds() <= nowS) {
+            return false;
+        }
+        if (nowS - lastSeen >= renewAfter.getSeconds()) {
+            try (Statement control = conn.createStatement()) {
+                control.execute("SAVEPOINT renewal");
+                try (PreparedStatement st = conn.prepareStatement(
+                        "UPDATE whitelist SET last_seen = ? WHERE client = ? AND last_seen < ?")) {
+                    st.setLong(1, nowS);
+                    st.setString(2, clientKey);
+                    st.setLong(3, nowS);
+                    st.executeUpdate();
+                    control.execute("RELEASE SAVEPOINT renewal");
+                } catch (SQLException e) {
+                    LOG.warn("{}: cannot renew the whitelist entry of {}: {}", dialect.describe(), clientKey, e.getMessage());
+                    control.execute("ROLLBACK TO SAVEPOINT renewal");
+                }
+            }
+        }
+        return true;
+    }
+
+    /** The behaviours remembered for a client key, with when each was last shown. */
+    Map<String, Instant> behaviours(Connection conn, String clientKey) throws SQLException {
+        try (PreparedStatement st = conn.prepareStatement("SELECT behaviour, last_seen FROM client_behaviour WHERE client = ?")) {
+            st.setString(1, clientKey);
+            try (ResultSet rs = st.executeQuery()) {
+                Map<String, Instant> out = new HashMap<>();
+                while (rs.next()) {
+                    out.put(rs.getString(1), Instant.ofEpochSecond(rs.getLong(2)));
+                }
+                return out;
+            }
+        }
+    }
+
+    List<ListEntry> adminEntries(Connection conn) throws SQLException {
+        return listEntries(conn, "SELECT client, 0, created, expires, comment FROM whitelist WHERE source = 'admin'"
+                + " UNION ALL SELECT client, 1, created, expires, comment FROM blacklist");
+    }
+
+    List<ListEntry> blacklist(Connection conn) throws SQLException {
+        return listEntries(conn, "SELECT client, 1, created, expires, comment FROM blacklist ORDER BY client");
+    }
+
+    private static List<ListEntry> listEntries(Connection conn, String sql) throws SQLException {
+        List<ListEntry> out = new ArrayList<>();
+        try (PreparedStatement st = conn.prepareStatement(sql); ResultSet rs = st.executeQuery()) {
+            while (rs.next()) {
+                out.add(GreydbRows.listEntry(rs));
+            }
+        }
+        return out;
+    }
+
+    /** Deletes what has expired at {@code now} (see {@link GreylistStore#purgeExpired}); returns how many rows. */
+    int purge(Connection conn, Instant now, Duration retryWindow, Duration lifetime) throws SQLException {
+        long nowS = now.getEpochSecond();
+        long pendingBefore = nowS - retryWindow.getSeconds();
+        long usedBefore = nowS - lifetime.getSeconds();
+        int n = update(conn, "DELETE FROM triplet WHERE passed_at IS NULL AND first_seen <= ?", pendingBefore);
+        n += update(conn, "DELETE FROM triplet WHERE passed_at IS NOT NULL AND last_seen <= ?", usedBefore);
+        n += update(conn, "DELETE FROM whitelist WHERE (source = 'auto' AND last_seen <= ?) OR (expires IS NOT NULL AND expires <= ?)",
+                usedBefore, nowS);
+        n += update(conn, "DELETE FROM blacklist WHERE expires IS NOT NULL AND expires <= ?", nowS);
+        n += update(conn, "DELETE FROM client_behaviour WHERE last_seen <= ?", pendingBefore);
+        return n;
+    }
+
+    /**
+     * Claims a purge round: greydb_meta's {@code last_purge} (Unix seconds) moves to now only if it is at least
+     * {@code interval} old, in one statement, so of many processes asking at once exactly one wins.
+     */
+    boolean claimPurge(Connection conn, Instant now, Duration interval) throws SQLException {
+        long nowS = now.getEpochSecond();
+        long due = nowS - interval.getSeconds();
+        try (PreparedStatement st = conn.prepareStatement(
+                "INSERT INTO greydb_meta (key, value) VALUES ('last_purge', ?) ON CONFLICT (key)"
+                        + " DO UPDATE SET value = excluded.value WHERE CAST(greydb_meta.value AS INTEGER) <= ?")) {
+            st.setString(1, Long.toString(nowS));
+            st.setLong(2, due);
+            return st.executeUpdate() == 1;
+        }
+    }
+
+    /** When a purge round was last claimed, or null if never. */
+    Instant lastPurge(Connection conn) throws SQLException {
+        try (PreparedStatement st = conn.prepareStatement(
+                "SELECT CAST(value AS BIGINT) FROM greydb_meta WHERE key = 'last_purge'");
+             ResultSet rs = st.executeQuery()) {
+            return rs.next() ? Instant.ofEpochSecond(rs.getLong(1)) : null;
+        }
+    }
+
+    List<GreydbAdmin.TripletRow> triplets(Connection conn, TripletFilter filter) throws SQLException {
+        String sql = "SELECT " + TRIPLET_COLUMNS + " FROM triplet"
+                + (filter.state() == TripletFilter.State.PENDING ? " WHERE passed_at IS NULL"
+                : filter.state() == TripletFilter.State.PASSED ? " WHERE passed_at IS NOT NULL" : "")
+                + " ORDER BY first_seen, client, sender, recipient";
+        List<GreydbAdmin.TripletRow> out = new ArrayList<>();
+        try (PreparedStatement st = conn.prepareStatement(sql); ResultSet rs = st.executeQuery()) {
+            while (rs.next()) {
+                TripletKey key = GreydbRows.key(rs);
+                Triplet t = GreydbRows.triplet(rs, 4);
+                if (filter.matches(key, t)) {
+                    out.add(new GreydbAdmin.TripletRow(key, t));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Deletes these triplets, each under its lock, so a decision in flight on it finishes first. */
+    int deleteTriplets(Connection conn, List<GreydbAdmin.TripletRow> doomed) throws SQLException {
+        int n = 0;
+        try (PreparedStatement del = conn.prepareStatement(
+                "DELETE FROM triplet WHERE client = ? AND sender = ? AND recipient = ?")) {
+            for (GreydbAdmin.TripletRow r : doomed) {
+                dialect.lockTriplet(conn, r.key());
+                GreydbRows.bind(del, r.key());
+                n += del.executeUpdate();
+            }
+        }
+        return n;
+    }
+
+    List<GreydbAdmin.WhitelistRow> whitelistRows(Connection conn) throws SQLException {
+        List<GreydbAdmin.WhitelistRow> out = new ArrayList<>();
+        try (PreparedStatement st = conn.prepareStatement(
+                "SELECT client, source, created, last_seen, expires, comment FROM whitelist ORDER BY source, client");
+             ResultSet rs = st.executeQuery()) {
+            while (rs.next()) {
+                out.add(GreydbRows.whitelistRow(rs));
+            }
+        }
+        return out;
+    }
+
+    void putListEntry(Connection conn, ListEntry e) throws SQLException {
+        String sql = e.black()
+                ? "INSERT INTO blacklist (client, created, expires, comment) VALUES (?, ?, ?, ?)"
+                        + " ON CONFLICT (client) DO UPDATE SET expires = excluded.expires, comment = excluded.comment"
+                : "INSERT INTO whitelist (client, source, created, expires, comment, last_seen) VALUES (?, 'admin', ?, ?, ?, ?)"
+                        + " ON CONFLICT (client) DO UPDATE SET source = 'admin', expires = excluded.expires,"
+                        + " comment = excluded.comment";
+        try (PreparedStatement st = conn.prepareStatement(sql)) {
+            st.setString(1, e.client());
+            st.setLong(2, e.created().getEpochSecond());
+            setInstant(st, 3, e.expires());
+            st.setString(4, e.comment());
+            if (!e.black()) {
+                st.setLong(5, e.created().getEpochSecond());
+            }
+            st.executeUpdate();
+        }
+    }
+
+    boolean removeListEntry(Connection conn, boolean black, String client) throws SQLException {
+        try (PreparedStatement st = conn.prepareStatement(
+                "DELETE FROM " + (black ? "blacklist" : "whitelist") + " WHERE client = ?")) {
+            st.setString(1, client);
+            return st.executeUpdate() > 0;
+        }
+    }
+
+    GreydbAdmin.Stats stats(Connection conn, Instant now, Duration retryWindow, Duration lifetime) throws SQLException {
+        long nowS = now.getEpochSecond();
+        long pendingSince = nowS - retryWindow.getSeconds();
+        long usedSince = nowS - lifetime.getSeconds();
+        long pending = count(conn, "SELECT COUNT(*) FROM triplet WHERE passed_at IS NULL AND first_seen > ?", pendingSince);
+        long passed = count(conn, "SELECT COUNT(*) FROM triplet WHERE passed_at IS NOT NULL AND last_seen > ?", usedSince);
+        long auto = count(conn, "SELECT COUNT(*) FROM whitelist WHERE source = 'auto' AND last_seen > ?", usedSince);
+        long admin = count(conn, "SELECT COUNT(*) FROM whitelist WHERE source <> 'auto' AND (expires IS NULL OR expires > ?)", nowS);
+        long black = count(conn, "SELECT COUNT(*) FROM blacklist WHERE expires IS NULL OR expires > ?", nowS);
+        StatsTally tally = new StatsTally();
+        try (PreparedStatement st = conn.prepareStatement(
+                "SELECT client, refusals, first_seen, passed_at FROM triplet WHERE (passed_at IS NULL AND first_seen > ?)"
+                        + " OR (passed_at IS NOT NULL AND last_seen > ?)")) {
+            st.setLong(1, pendingSince);
+            st.setLong(2, usedSince);
+            try (ResultSet rs = st.executeQuery()) {
+                while (rs.next()) {
+                    long passedSecond = rs.getLong(4);
+                    Long passedAt = rs.wasNull() ? null : passedSecond;
+                    tally.add(rs.getString(1), rs.getInt(2), rs.getLong(3), passedAt);
+                }
+            }
+        }
+        return tally.stats(pending, passed, auto, admin, black);
+    }
+
+    private static long count(Connection conn, String sql, long arg) throws SQLException {
+        try (PreparedStatement st = conn.prepareStatement(sql)) {
+            st.setLong(1, arg);
+            try (ResultSet rs = st.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    private static int update(Connection conn, String sql, long... args) throws SQLException {
+        try (PreparedStatement st = conn.prepareStatement(sql)) {
+            for (int i = 0; i < args.length; i++) {
+                st.setLong(i + 1, args[i]);
+            }
+            return st.executeUpdate();
+        }
+    }
+
+    private static void setInstant(PreparedStatement st, int index, Instant at) throws SQLException {
+        if (at == null) {
+            st.setNull(index, Types.BIGINT);
+        } else {
+            st.setLong(index, at.getEpochSecond());
+        }
+    }
+}

@@ -1,0 +1,83 @@
+package org.greylite.store;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * {@link GreydbAdmin} on either greydb, beside the greylited instances using it: each change is one short
+ * transaction on a connection of its own (WAL lets SQLite read while greylited writes), and deleting a
+ * triplet takes that triplet's lock, so a decision in flight on it finishes before the row goes.
+ */
+final class SqlGreydbAdmin implements GreydbAdmin {
+
+    private final GreydbDialect dialect;
+    private final GreydbSql sql;
+
+    SqlGreydbAdmin(GreydbDialect dialect) {
+        this.dialect = dialect;
+        this.sql = new GreydbSql(dialect);
+    }
+
+    private <T> T read(String what, GreydbDialect.SqlWork<T> work) {
+        return dialect.transaction(what, System.nanoTime() + dialect.timeoutNanos(), false, work);
+    }
+
+    private <T> T write(String what, GreydbDialect.SqlWork<T> work) {
+        return dialect.transaction(what, System.nanoTime() + dialect.timeoutNanos(), true, work);
+    }
+
+    @Override
+    public List<TripletRow> triplets(TripletFilter filter) {
+        return read("cannot list triplets", conn -> sql.triplets(conn, filter));
+    }
+
+    @Override
+    public int deleteTriplets(TripletFilter filter) {
+        List<TripletRow> doomed = triplets(filter);
+        return write("cannot delete triplets", conn -> sql.deleteTriplets(conn, doomed));
+    }
+
+    @Override
+    public List<WhitelistRow> whitelist() {
+        return read("cannot list the whitelist", sql::whitelistRows);
+    }
+
+    @Override
+    public List<ListEntry> blacklist() {
+        return read("cannot list the blacklist", sql::blacklist);
+    }
+
+    @Override
+    public void putListEntry(ListEntry e) {
+        write("cannot add " + e.client() + " to the " + (e.black() ? "blacklist" : "whitelist"), conn -> {
+            sql.putListEntry(conn, e);
+            return null;
+        });
+    }
+
+    @Override
+    public boolean removeListEntry(boolean black, String client) {
+        return write("cannot remove " + client, conn -> sql.removeListEntry(conn, black, client));
+    }
+
+    @Override
+    public int purgeExpired(Instant now, Duration retryWindow, Duration lifetime) {
+        return write("cannot purge", conn -> sql.purge(conn, now, retryWindow, lifetime));
+    }
+
+    @Override
+    public Stats stats(Instant now, Duration retryWindow, Duration lifetime) {
+        return read("cannot compute statistics", conn -> sql.stats(conn, now, retryWindow, lifetime));
+    }
+
+    @Override
+    public String describe() {
+        return dialect.describe();
+    }
+
+    @Override
+    public void close() {
+        dialect.close();
+    }
+}

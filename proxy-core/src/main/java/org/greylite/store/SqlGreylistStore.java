@@ -1,0 +1,112 @@
+package org.greylite.store;
+
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * The greydb of the engine, the same for SQLite and PostgreSQL: the statements are {@link GreydbSql}'s,
+ * the transactions and the locking the {@link GreydbDialect}'s.
+ */
+final class SqlGreylistStore implements GreylistStore {
+
+    /** How long {@link #claimPurge} waits for the write lock: the round is someone else's if it is taken. */
+    private static final long CLAIM_WAIT_NANOS = 250_000_000L;
+
+    private final GreydbDialect dialect;
+    private final GreydbSql sql;
+
+    SqlGreylistStore(GreydbDialect dialect) {
+        this.dialect = dialect;
+        this.sql = new GreydbSql(dialect);
+    }
+
+    @Override
+    public <T> T decide(DecisionQuery q, Function<StoredState, TripletUpdate<T>> transition) {
+        TripletKey key = q.triplet();
+        long deadline = q.askedNanos() + dialect.timeoutNanos();
+        return dialect.transaction("cannot record the decision for " + key, deadline, true, conn -> {
+            if (sql.whitelisted(conn, key.client(), q.now(), q.lifetime(), q.renewAfter())) {
+                return transition.apply(StoredState.WHITELISTED).result();
+            }
+            dialect.lockTriplet(conn, key);
+            StoredState state = new StoredState(false, sql.behaviours(conn, key.client()), sql.triplet(conn, key));
+            TripletUpdate<T> update = transition.apply(state);
+            sql.apply(conn, key, update);
+            return update.result();
+        });
+    }
+
+    @Override
+    public <T> T update(TripletKey key, Function<Optional<Triplet>, TripletUpdate<T>> decision) {
+        return dialect.transaction("cannot record the decision for " + key, fromNow(), true, conn -> {
+            dialect.lockTriplet(conn, key);
+            TripletUpdate<T> update = decision.apply(sql.triplet(conn, key));
+            sql.apply(conn, key, update);
+            return update.result();
+        });
+    }
+
+    @Override
+    public boolean whitelisted(String clientKey, Instant now, Duration lifetime, Duration renewAfter) {
+        return dialect.transaction("cannot read the whitelist", fromNow(), true,
+                conn -> sql.whitelisted(conn, clientKey, now, lifetime, renewAfter));
+    }
+
+    @Override
+    public List<ListEntry> adminEntries() {
+        return dialect.transaction("cannot read the admin white- and blacklists", fromNow(), false, sql::adminEntries);
+    }
+
+    @Override
+    public Map<String, Instant> rememberedBehaviours(String clientKey) {
+        return dialect.transaction("cannot read remembered behaviours", fromNow(), false,
+                conn -> sql.behaviours(conn, clientKey));
+    }
+
+    @Override
+    public int purgeExpired(Instant now, Duration retryWindow, Duration lifetime) {
+        return dialect.transaction("cannot purge expired rows", fromNow(), true,
+                conn -> sql.purge(conn, now, retryWindow, lifetime));
+    }
+
+    @Override
+    public boolean claimPurge(Instant now, Duration interval) {
+        long deadline = System.nanoTime() + Math.min(CLAIM_WAIT_NANOS, dialect.timeoutNanos());
+        Instant last = dialect.transaction("cannot read the last purge", deadline, false, sql::lastPurge);
+        if (last != null && last.isAfter(now.minus(interval))) {
+            return false;
+        }
+        try {
+            return dialect.transaction("cannot claim the purge", deadline, true, conn -> sql.claimPurge(conn, now, interval));
+        } catch (StoreException e) {
+            if (e.getCause() instanceof SQLException s && s.getMessage() != null && s.getMessage().contains("SQLITE_BUSY")) {
+                return false; // another process is writing: the round is left to a later one
+            }
+            throw e;
+        }
+    }
+
+    private long fromNow() {
+        return System.nanoTime() + dialect.timeoutNanos();
+    }
+
+    @Override
+    public int parallelism() {
+        return dialect.parallelism();
+    }
+
+    @Override
+    public String describe() {
+        return dialect.describe();
+    }
+
+    @Override
+    public void close() {
+        dialect.close();
+    }
+}
