@@ -99,10 +99,13 @@ final class EngineDecisions implements AutoCloseable {
         }
     }
 
-    /** The engine still sees (and logs, at debug level) each recipient, as skipped. */
+    /** The engine still sees (and logs, at debug level) each recipient, as skipped: WHITELISTED, with why. */
     private void skipAll(Request r, String address, String why) {
+        // WHITELISTED is how greylite(8) is told a client skips greylisting (tcprules sets it); its value says why.
+        Map<String, String> whitelisted = Map.of("WHITELISTED", why);
         for (String rcpt : r.recipients()) {
-            greylister.decide(new RcptRequest(r.client(), facts(address, r.sender(), rcpt), why));
+            greylister.decide(new RcptRequest(r.client(),
+                    new ClientFacts(address, "", "", r.sender(), rcpt, whitelisted, Set.of()), "WHITELISTED"));
         }
     }
 

@@ -7,7 +7,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 
+import org.greylite.store.DecisionQuery;
 import org.greylite.store.GreylistStore;
+import org.greylite.store.StoredState;
 import org.greylite.store.ListEntry;
 import org.greylite.store.Triplet;
 import org.greylite.store.TripletKey;
@@ -35,9 +37,17 @@ final class RowWitness implements GreylistStore {
         sawRow = false;
     }
 
-    /** True when the last {@link #update} found a row for its triplet, expired or not. */
+    /** True when the last decision found a row for its triplet, expired or not. */
     boolean sawRow() {
         return sawRow;
+    }
+
+    @Override
+    public <T> T decide(DecisionQuery query, Function<StoredState, TripletUpdate<T>> transition) {
+        return store.decide(query, state -> {
+            sawRow = state.triplet().isPresent();
+            return transition.apply(state);
+        });
     }
 
     @Override
@@ -66,6 +76,16 @@ final class RowWitness implements GreylistStore {
     @Override
     public int purgeExpired(Instant now, Duration retryWindow, Duration lifetime) {
         return store.purgeExpired(now, retryWindow, lifetime);
+    }
+
+    @Override
+    public boolean claimPurge(Instant now, Duration interval) {
+        return store.claimPurge(now, interval);
+    }
+
+    @Override
+    public int parallelism() {
+        return store.parallelism();
     }
 
     @Override

@@ -20,7 +20,7 @@ import java.util.regex.Pattern;
 
 import org.greylite.greylist.GreylistSettings;
 import org.greylite.net.Cidr;
-import org.greylite.store.SqliteGreylistStore;
+import org.greylite.store.GreylistStores;
 import org.greylite.store.TripletKey;
 import org.slf4j.Logger;
 
@@ -75,7 +75,7 @@ final class SaveFileImport {
         }
         Path fresh = file.resolveSibling(file.getFileName() + ".importing");
         removeGreydb(fresh);
-        SqliteGreylistStore.open(fresh, busyTimeout).close(); // the schema, as every program creates it
+        GreylistStores.sqlite(fresh, busyTimeout).close(); // the schema, as every program creates it
         Imported counts;
         try {
             counts = write(fresh, file, lines, settings, backup, log);
