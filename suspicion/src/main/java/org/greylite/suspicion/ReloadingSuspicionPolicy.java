@@ -1,66 +1,33 @@
 package org.greylite.suspicion;
 
 import java.io.IOException;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.FileTime;
 import java.time.Clock;
-import java.util.Objects;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.List;
 
+import org.greylite.files.FollowedFile;
 import org.greylite.suspicion.geoip.CountryLocator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The suspicion file of a long-running server ({@code greylited}): follows edits without a restart.
+ * The suspicion file of a long-running server ({@code greylited}): follows edits without a restart, as a
+ * {@link FollowedFile} (a timer looks for changes; a broken edit keeps the rules in force whole, each bad line
+ * logged with file and line and the failure told to the listener; see there for why).
  *
- * <p>An evaluation only reads the rules in force: it never looks at the file, so the decision path does no
- * I/O. A timer calls {@link #checkForChanges()}, which at most once per {@link #CHECK_INTERVAL_MILLIS} looks
- * at the file's modification time, size and identity (one {@code stat}); when any changed, the file is read
- * and parsed again and the new rules replace the old in one volatile write, while the other threads keep
- * evaluating the old rules. {@link #reload()} forces a reload (for SIGHUP). (Checking from the evaluation, as
- * this class once did, put a {@code stat} and now and then a whole parse on a decision's path.)
- *
- * <p>A broken edit never changes the rules in force: when the file cannot be read (deleted, renamed away,
- * permissions), or reads but has lines that do not load (malformed, of unknown kind), the last rules that
- * loaded stay in force whole, as {@code nginx -s reload} keeps its configuration. Each line at fault is logged
- * with file and line, the failure is reported to the listener given (a metric), and the same broken version of
- * the file is not read again every second: the next edit or SIGHUP tries again. Loading the good lines and
- * dropping the bad one was rejected: a rule silently gone is a policy change nobody asked for, and a file
- * overwritten with garbage would leave no rules at all. At start-up there are no rules to keep, so a file with
- * bad lines loads without them, with a warning each, as greylite(8) does. To drop all rules, empty the file
- * rather than deleting it.
+ * <p>An evaluation only reads the rules in force: it never looks at the file, so the decision path does no I/O.
+ * At start-up there are no rules to keep, so a file with bad lines loads without them, with a warning each, as
+ * greylite(8) does. To drop all rules, empty the file rather than deleting it.
  */
 public final class ReloadingSuspicionPolicy implements SuspicionPolicy {
 
     /** The least time between two looks at the file. */
-    public static final long CHECK_INTERVAL_MILLIS = 1000;
+    public static final long CHECK_INTERVAL_MILLIS = FollowedFile.CHECK_INTERVAL_MILLIS;
 
     private static final Logger LOG = LoggerFactory.getLogger(ReloadingSuspicionPolicy.class);
 
-    private final Path file;
     private final CountryLocator geo;
-    private final Clock clock;
-    private final AtomicLong nextCheck;
-    private final Object loadLock = new Object();
-    private volatile Loaded loaded;
-    /** The failure last logged, so that a lasting failure is logged once. Guarded by loadLock. */
-    private String lastFailure;
-    /** The version of the file last refused for its bad lines, not read again until it changes. Guarded by loadLock. */
-    private Stamp refused;
-    /** Told of each reload that left the previous rules in force. */
-    private final Runnable reloadFailed;
-
-    private record Loaded(SuspicionFile rules, Stamp stamp) {
-    }
-
-    /** What a {@code stat} tells: any change means the file must be read again. */
-    private record Stamp(FileTime modified, long size, Object fileKey) {
-    }
+    private final FollowedFile<SuspicionFile> followed;
 
     /**
      * Loads {@code file} and follows its changes.
@@ -81,16 +48,8 @@ public final class ReloadingSuspicionPolicy implements SuspicionPolicy {
      */
     public ReloadingSuspicionPolicy(Path file, CountryLocator geo, Clock clock, Runnable reloadFailed)
             throws IOException {
-        this.reloadFailed = Objects.requireNonNull(reloadFailed, "reloadFailed");
-        this.file = Objects.requireNonNull(file, "file");
         this.geo = geo == null ? CountryLocator.NONE : geo;
-        this.clock = Objects.requireNonNull(clock, "clock");
-        Stamp stamp = stamp(file);
-        SuspicionFile rules = SuspicionFile.load(file, this.geo);
-        LOG.info("{}: loaded, {} rules", file, rules.ruleCount());
-        report(rules);
-        this.loaded = new Loaded(rules, stamp);
-        this.nextCheck = new AtomicLong(clock.millis() + CHECK_INTERVAL_MILLIS);
+        this.followed = new FollowedFile<>(file, new Format(this.geo), clock, reloadFailed, LOG);
     }
 
     /** Loads {@code file} and follows its changes, checking by the system clock. */
@@ -107,17 +66,17 @@ public final class ReloadingSuspicionPolicy implements SuspicionPolicy {
     @Override
     public Suspicion evaluate(ClientFacts facts) {
         // Pure and in memory: the rules in force decide; the file is looked at by checkForChanges() only.
-        return loaded.rules().evaluate(facts);
+        return followed.current().evaluate(facts);
     }
 
     /** The rules in force now (for explanations and statistics); does not look at the file. */
     public SuspicionFile current() {
-        return loaded.rules();
+        return followed.current();
     }
 
     /** The file followed. */
     public Path file() {
-        return file;
+        return followed.file();
     }
 
     /**
@@ -128,9 +87,7 @@ public final class ReloadingSuspicionPolicy implements SuspicionPolicy {
      */
     public boolean reload() {
         geo.reopen();
-        synchronized (loadLock) {
-            return load(true);
-        }
+        return followed.reload();
     }
 
     /**
@@ -138,83 +95,40 @@ public final class ReloadingSuspicionPolicy implements SuspicionPolicy {
      * {@link #CHECK_INTERVAL_MILLIS}: for a timer, off the decision path. Safe from any thread.
      */
     public void checkForChanges() {
-        long now = clock.millis();
-        long due = nextCheck.get();
-        // One thread wins the check; the others go on with the rules in force.
-        if (now < due || !nextCheck.compareAndSet(due, now + CHECK_INTERVAL_MILLIS)) {
-            return;
-        }
-        synchronized (loadLock) {
-            load(false);
-        }
-    }
-
-    /** Reloads if forced or changed; returns whether new rules are in force. Call with loadLock held. */
-    private boolean load(boolean force) {
-        Loaded current = loaded;
-        Stamp stamp;
-        SuspicionFile rules;
-        try {
-            // stat before reading: an edit landing in between changes the stamp again and is read next time.
-            stamp = stamp(file);
-            if (!force && (stamp.equals(current.stamp()) || stamp.equals(refused))) {
-                return false;
-            }
-            rules = SuspicionFile.load(file, geo);
-        } catch (IOException e) {
-            String failure = describe(e);
-            // SIGHUP always answers; a check every second only when the failure is new.
-            if (force || !failure.equals(lastFailure)) {
-                LOG.warn("{}: {}; keeping the {} rules loaded before", file, failure, current.rules().ruleCount());
-                lastFailure = failure;
-                reloadFailed.run();
-            }
-            return false;
-        }
-        lastFailure = null;
-        if (!rules.problems().isEmpty()) {
-            refused = stamp;
-            for (Problem problem : rules.problems()) {
-                LOG.warn("{}", problem);
-            }
-            LOG.error("{}: not reloaded: {} line(s) do not load (above); keeping the {} rules loaded before",
-                    file, rules.problems().size(), current.rules().ruleCount());
-            reloadFailed.run();
-            return false;
-        }
-        refused = null;
-        loaded = new Loaded(rules, stamp);
-        LOG.info("{}: reloaded, {} rules", file, rules.ruleCount());
-        report(rules);
-        return true;
-    }
-
-    private void report(SuspicionFile rules) {
-        for (Problem problem : rules.problems()) {
-            LOG.warn("{}", problem);
-        }
-        if (rules.usesCountries() && geo == CountryLocator.NONE) {
-            LOG.warn("{}: g lines never match: no GeoIP database is configured (GEOIPDB_FILE)", file);
-        }
-    }
-
-    private static Stamp stamp(Path file) throws IOException {
-        BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
-        return new Stamp(attributes.lastModifiedTime(), attributes.size(), attributes.fileKey());
-    }
-
-    private static String describe(IOException e) {
-        if (e instanceof NoSuchFileException) {
-            return "cannot read the file: it does not exist";
-        }
-        if (e instanceof AccessDeniedException) {
-            return "cannot read the file: permission denied";
-        }
-        return "cannot read the file: " + e;
+        followed.checkForChanges();
     }
 
     @Override
     public String toString() {
-        return "reloading " + loaded.rules();
+        return "reloading " + followed.current();
+    }
+
+    /** A suspicion file: every line that does not load keeps a new version out. */
+    private record Format(CountryLocator geo) implements FollowedFile.Format<SuspicionFile> {
+
+        @Override
+        public SuspicionFile read(Path file) throws IOException {
+            return SuspicionFile.load(file, geo);
+        }
+
+        @Override
+        public List<?> errors(SuspicionFile rules) {
+            return rules.problems();
+        }
+
+        @Override
+        public void report(SuspicionFile rules, Logger log) {
+            for (Problem problem : rules.problems()) {
+                log.warn("{}", problem);
+            }
+            if (rules.usesCountries() && geo == CountryLocator.NONE) {
+                log.warn("{}: g lines never match: no GeoIP database is configured (GEOIPDB_FILE)", rules.fileName());
+            }
+        }
+
+        @Override
+        public String describe(SuspicionFile rules) {
+            return rules.ruleCount() + " rules";
+        }
     }
 }
