@@ -34,7 +34,7 @@ final class TestPolicy {
         args.addAll(List.of(extra));
         GreylitePolicy app = new GreylitePolicy(Map.of());
         GreylitePolicy.commandLine(app).parseArgs(args.toArray(String[]::new));
-        return app.open(LoggerFactory.getLogger(TestPolicy.class));
+        return app.open(LoggerFactory.getLogger(GreylitePolicy.class));
     }
 
     static Path socket(Path dir) {
