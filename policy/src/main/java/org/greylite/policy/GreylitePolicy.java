@@ -175,6 +175,11 @@ public final class GreylitePolicy implements Callable<Integer> {
     @Option(names = "--no-shipped-whitelist", description = "Leave out the shipped list of known pool senders.")
     boolean noShippedWhitelist;
 
+    @Option(names = "--metrics", paramLabel = "HOST:PORT",
+            description = "Serve Prometheus metrics at http://HOST:PORT/metrics: requests by protocol_state, RCPT "
+                    + "decisions by verdict and reason, greydb errors, protocol errors, connections, decision time.")
+    String metrics;
+
     @Option(names = "--fail-closed", description = "On a greydb error answer DEFER_IF_PERMIT 4.3.0 (default: DUNNO, fail open).")
     boolean failClosed;
 

@@ -5,11 +5,13 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 
+import org.greylite.greylist.DecisionListener;
 import org.greylite.greylist.DecisionLog;
 import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.Greylister;
@@ -67,11 +69,13 @@ final class PolicyDecisions implements AutoCloseable {
      *                      {@code --auto-whitelist-clients=0}); its triplets still pass one by one
      */
     PolicyDecisions(GreylistStore store, SuspicionPolicy rules, GreylistSettings settings, KnownSenders known,
-                    Clock clock, boolean autoWhitelist) {
+                    Clock clock, boolean autoWhitelist, PolicyMetrics metrics) {
         this.store = store;
         this.clock = clock;
         this.firstSeen = new FirstSeen(store, autoWhitelist);
-        this.greylister = new Greylister(firstSeen, rules, settings, clock, new DecisionLog(), known);
+        DecisionListener counted = (request, v) ->
+                metrics.decided(v.action().name().toLowerCase(Locale.ROOT), v.reason().label());
+        this.greylister = new Greylister(firstSeen, rules, settings, clock, new DecisionLog().andThen(counted), known);
     }
 
     Outcome decide(Query q) {

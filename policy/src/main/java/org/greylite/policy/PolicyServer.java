@@ -184,6 +184,7 @@ final class PolicyServer implements AutoCloseable {
                         ? a.getAddress().getHostAddress() + ":" + a.getPort() : "unix:" + unixSocket;
                 PolicyConnection c = new PolicyConnection(ch, peer);
                 ch.register(selector, SelectionKey.OP_READ, c);
+                service.metrics().connectionOpened();
             }
         } catch (IOException e) {
             // Out of file descriptors, say: the pending client waits in the backlog until the next turn.
@@ -200,6 +201,7 @@ final class PolicyServer implements AutoCloseable {
             readBuffer.flip();
             String problem = c.read(readBuffer);
             if (problem != null) {
+                service.metrics().protocolError();
                 LOG.warn("policy client {} broke the protocol ({}): connection closed after {} answer(s) due",
                         c.peer, problem, c.waiting.size() + (c.deciding ? 1 : 0));
             }
@@ -252,6 +254,9 @@ final class PolicyServer implements AutoCloseable {
     }
 
     private void close(SelectionKey key, PolicyConnection c) {
+        if (!c.closed) {
+            service.metrics().connectionClosed();
+        }
         c.closed = true;
         key.cancel();
         try {

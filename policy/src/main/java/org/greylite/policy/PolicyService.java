@@ -50,15 +50,22 @@ final class PolicyService {
     private final PostgreyWhitelists whitelists;
     private final Answers answers;
     private final Executor decider;
+    private final PolicyMetrics metrics;
 
     /**
      * @param decider where the blocking decisions run: the caller's thread ({@code Runnable::run}) or a pool
      */
-    PolicyService(PolicyDecisions decisions, PostgreyWhitelists whitelists, Answers answers, Executor decider) {
+    PolicyService(PolicyDecisions decisions, PostgreyWhitelists whitelists, Answers answers, Executor decider,
+                  PolicyMetrics metrics) {
         this.decisions = decisions;
         this.whitelists = whitelists;
         this.answers = answers;
         this.decider = decider;
+        this.metrics = metrics;
+    }
+
+    PolicyMetrics metrics() {
+        return metrics;
     }
 
     /**
@@ -75,6 +82,7 @@ final class PolicyService {
         }
         state.startIfNew(request.get("instance"));
         String stage = request.get("protocol_state").toUpperCase(Locale.ROOT);
+        metrics.request(stage);
         boolean nullSender = request.get("sender").isEmpty();
         switch (stage) {
             case "RCPT":
@@ -122,8 +130,10 @@ final class PolicyService {
         }
         decider.execute(() -> {
             String answer;
+            long start = System.nanoTime();
             try {
                 answer = decide(request, state, client, recipients, mayPrepend);
+                metrics.decisionTook(System.nanoTime() - start);
             } catch (RuntimeException e) {
                 LOG.error("policy decision failed unexpectedly, answered DUNNO", e);
                 answer = Answers.DUNNO;

@@ -28,6 +28,8 @@ import org.greylite.store.StoreException;
 import org.greylite.suspicion.SuspicionPolicy;
 import org.slf4j.Logger;
 
+import io.prometheus.metrics.exporter.httpserver.HTTPServer;
+
 /**
  * The service once started from its options: greydb, rules, whitelists, listeners, the scheduled purge. The
  * building blocks are greylited's ({@link GreylistStores}, {@link SuspicionSetup}, {@link Environment},
@@ -41,14 +43,16 @@ final class RunningPolicy implements AutoCloseable {
     private final PolicyDecisions decisions;
     private final ExecutorService pool;
     private final ScheduledExecutorService purge;
+    private final HTTPServer metricsEndpoint;
     private boolean closed;
 
     private RunningPolicy(PolicyServer server, PolicyDecisions decisions, ExecutorService pool,
-                          ScheduledExecutorService purge) {
+                          ScheduledExecutorService purge, HTTPServer metricsEndpoint) {
         this.server = server;
         this.decisions = decisions;
         this.pool = pool;
         this.purge = purge;
+        this.metricsEndpoint = metricsEndpoint;
     }
 
     static RunningPolicy open(GreylitePolicy o, Map<String, String> env, Logger log) throws Exception {
@@ -66,7 +70,15 @@ final class RunningPolicy implements AutoCloseable {
         GreylistStore store = GreylistStores.open(location, new GreydbOptions(Durations.parse(o.busyTimeout), o.dbConnections, env));
         ExecutorService pool = null;
         ScheduledExecutorService purge = null;
+        HTTPServer metricsEndpoint = null;
+        PolicyMetrics metrics = new PolicyMetrics();
         try {
+            // First: a port that cannot be had stops the start before Postfix is answered.
+            if (o.metrics != null) {
+                metricsEndpoint = metrics.serve(PostgreyValues.hostPort("--metrics", o.metrics));
+                log.info("metrics on http://{}:{}/metrics", o.metrics.substring(0, o.metrics.lastIndexOf(':')),
+                        metricsEndpoint.getPort());
+            }
             Map<String, String> ruleEnv = new HashMap<>(env);
             if (o.geoipDb != null) {
                 ruleEnv.put("GEOIPDB_FILE", o.geoipDb.toString());
@@ -84,7 +96,7 @@ final class RunningPolicy implements AutoCloseable {
             log.info("postgrey whitelists: {} line(s) from {} {}", whitelists.size(), clientFiles, recipientFiles);
 
             Clock clock = Clock.systemUTC();
-            PolicyDecisions decisions = new PolicyDecisions(store, rules, settings, known, clock, autoWhitelist);
+            PolicyDecisions decisions = new PolicyDecisions(store, rules, settings, known, clock, autoWhitelist, metrics);
             // SQLite: decided on the I/O thread (see PolicyServer). PostgreSQL: one thread per pooled connection.
             Executor decider = Runnable::run;
             if (store instanceof PostgresGreylistStore) {
@@ -93,7 +105,7 @@ final class RunningPolicy implements AutoCloseable {
             }
             Answers answers = new Answers(o.greylistAction, o.greylistText, o.noHeader ? null : o.header,
                     hostname(o, env), clock);
-            PolicyServer server = new PolicyServer(new PolicyService(decisions, whitelists, answers, decider));
+            PolicyServer server = new PolicyServer(new PolicyService(decisions, whitelists, answers, decider, metrics));
             if (o.inet != null) {
                 server.listenTcp(PostgreyValues.inet(o.inet), o.listenQueueSize);
             }
@@ -103,7 +115,7 @@ final class RunningPolicy implements AutoCloseable {
             server.start();
             purge = Executors.newSingleThreadScheduledExecutor(daemonThreads("purge"));
             long every = Durations.parse(o.purgeInterval).getSeconds();
-            purge.scheduleWithFixedDelay(() -> purge(decisions, log), every, every, TimeUnit.SECONDS);
+            purge.scheduleWithFixedDelay(() -> purge(decisions, metrics, log), every, every, TimeUnit.SECONDS);
             InetSocketAddress tcp = server.tcpAddress();
             log.info("greylite-policy listening on{}{}; greydb {}; min-delay {}, retry-window {}, whitelist-lifetime {}, "
                             + "client key {}, auto-whitelist {}{}",
@@ -112,13 +124,16 @@ final class RunningPolicy implements AutoCloseable {
                     Durations.format(settings.retryWindow()), Durations.format(settings.whitelistLifetime()),
                     settings.clientKeys().mode().name().toLowerCase(java.util.Locale.ROOT), autoWhitelist ? "on" : "off",
                     settings.failOpen() ? "" : ", fail closed");
-            return new RunningPolicy(server, decisions, pool, purge);
+            return new RunningPolicy(server, decisions, pool, purge, metricsEndpoint);
         } catch (Exception | Error e) {
             if (pool != null) {
                 pool.shutdownNow();
             }
             if (purge != null) {
                 purge.shutdownNow();
+            }
+            if (metricsEndpoint != null) {
+                metricsEndpoint.close();
             }
             store.close();
             throw e;
@@ -146,6 +161,14 @@ final class RunningPolicy implements AutoCloseable {
             }
         }
         decisions.close();
+        if (metricsEndpoint != null) {
+            metricsEndpoint.close();
+        }
+    }
+
+    /** The port metrics are served on, or -1 without --metrics. */
+    int metricsPort() {
+        return metricsEndpoint == null ? -1 : metricsEndpoint.getPort();
     }
 
     /** The engine's settings: its defaults, the GREYLITE_* variables, then the flags (postgrey's and its own). */
@@ -239,13 +262,14 @@ final class RunningPolicy implements AutoCloseable {
         }
     }
 
-    private static void purge(PolicyDecisions decisions, Logger log) {
+    private static void purge(PolicyDecisions decisions, PolicyMetrics metrics, Logger log) {
         try {
             int n = decisions.purgeExpired();
             if (n > 0) {
                 log.info("purge: {} expired greydb row(s) removed", n);
             }
         } catch (StoreException e) {
+            metrics.purgeFailed();
             log.error("purge of the greydb failed: {}", e.getMessage());
         }
     }

@@ -147,4 +147,26 @@ class PolicyDecisionsTest {
             assertTrue(c.ask(b).startsWith("PREPEND X-Greylist: delayed "));
         }
     }
+
+    @Test
+    void metricsCountRequestsDecisionsAndProtocolErrors() throws Exception {
+        try (PolicyClient c = start("--metrics=127.0.0.1:0")) {
+            assertTrue(c.ask(PolicyClient.rcpt("192.0.2.100", "a@example.net", "b@example.org")).startsWith("DEFER_IF_PERMIT"));
+            assertEquals("DUNNO", c.ask(at("CONNECT", PolicyClient.rcpt("192.0.2.100", "", ""))));
+        }
+        try (PolicyClient bad = PolicyClient.tcp(policy.tcpAddress())) {
+            bad.send("no equals sign\n\n");
+            assertTrue(bad.closedByServer());
+        }
+        java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + policy.metricsPort() + "/metrics")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        String m = r.body();
+        assertTrue(m.contains("greylite_rcpt_total{reason=\"first-attempt\",verdict=\"greylist\"} 1.0"), m);
+        assertTrue(m.contains("greylite_policy_requests_total{protocol_state=\"RCPT\"} 1.0"), m);
+        assertTrue(m.contains("greylite_policy_requests_total{protocol_state=\"other\"} 1.0"), m);
+        assertTrue(m.contains("greylite_policy_protocol_errors_total 1.0"), m);
+        assertTrue(m.contains("greylite_policy_connections_total 2.0"), m);
+        assertTrue(m.contains("greylite_decision_duration_seconds_count 1"), m);
+    }
 }
