@@ -22,6 +22,7 @@ import ch.qos.logback.core.read.ListAppender;
 class PolicyProtocolTest {
 
     static final String GREYLISTED_300 = "DEFER_IF_PERMIT 4.7.1 Greylisted, please retry in 300 seconds";
+    static final String GREYLISTED_1 = "DEFER_IF_PERMIT 4.7.1 Greylisted, please retry in 1 seconds";
 
     @TempDir
     Path dir;

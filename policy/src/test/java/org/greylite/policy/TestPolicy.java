@@ -20,19 +20,26 @@ final class TestPolicy {
     }
 
     /**
-     * greylite-policy with a greydb in {@code dir}, empty postgrey whitelists (this host's /etc/postgrey must not
+     * greylite-policy with a greydb in {@code dir} (unless {@code extra} has a {@code --db=}), empty postgrey whitelists (this host's /etc/postgrey must not
      * decide), without the shipped known senders, and {@code extra} flags.
      */
     static RunningPolicy start(Path dir, String... extra) throws Exception {
+        return start(dir, Map.of(), extra);
+    }
+
+    /** {@link #start(Path, String...)} with an environment (PGPASSWORD for a PostgreSQL greydb, say). */
+    static RunningPolicy start(Path dir, Map<String, String> env, String... extra) throws Exception {
         Path empty = dir.resolve("empty.whitelist");
         if (!Files.exists(empty)) {
             Files.writeString(empty, "# nothing\n");
         }
         List<String> args = new ArrayList<>(List.of("--inet=127.0.0.1:0", "--unix=" + socket(dir),
-                "--db=" + dir.resolve("greylite.db"), "--whitelist-clients=" + empty,
-                "--whitelist-recipients=" + empty, "--no-shipped-whitelist"));
+                "--whitelist-clients=" + empty, "--whitelist-recipients=" + empty, "--no-shipped-whitelist"));
+        if (java.util.Arrays.stream(extra).noneMatch(a -> a.startsWith("--db="))) {
+            args.add("--db=" + dir.resolve("greylite.db"));
+        }
         args.addAll(List.of(extra));
-        GreylitePolicy app = new GreylitePolicy(Map.of());
+        GreylitePolicy app = new GreylitePolicy(env);
         GreylitePolicy.commandLine(app).parseArgs(args.toArray(String[]::new));
         return app.open(LoggerFactory.getLogger(GreylitePolicy.class));
     }
