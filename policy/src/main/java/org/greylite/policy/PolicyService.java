@@ -187,9 +187,17 @@ final class PolicyService {
         return Answers.DUNNO;
     }
 
-    /** An IP literal, never a DNS lookup; null for anything else. */
+    private static final java.util.regex.Pattern IPV4 = java.util.regex.Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
+
+    /**
+     * An IP literal, never a DNS lookup; null for anything else. Only a dotted quad or text with a colon
+     * reaches {@link InetAddress#getByName}, which parses both without asking DNS (a name such as
+     * {@code deadbeef} or {@code cafe.example} would be looked up).
+     */
     static InetAddress address(String text) {
-        if (text.isEmpty() || !text.chars().allMatch(c -> Character.digit(c, 16) >= 0 || c == '.' || c == ':')) {
+        boolean ipv6 = text.indexOf(':') >= 0
+                && text.chars().allMatch(c -> Character.digit(c, 16) >= 0 || c == '.' || c == ':');
+        if (!ipv6 && !IPV4.matcher(text).matches()) {
             return null;
         }
         try {

@@ -165,7 +165,9 @@ class PolicyProtocolTest {
             Map<String, String> other = new java.util.LinkedHashMap<>(PolicyClient.rcpt("192.0.2.20", "a@example.net", "b@example.org"));
             other.put("request", "something_else");
             assertEquals("DUNNO", c.ask(other));
-            assertEquals("DUNNO", c.ask(PolicyClient.rcpt("mail.example.net", "a@example.net", "b@example.org")));
+            for (String notLiteral : new String[] {"mail.example.net", "deadbeef", "cafe.example", "1.2.3", "unknown", ""}) {
+                assertEquals("DUNNO", c.ask(PolicyClient.rcpt(notLiteral, "a@example.net", "b@example.org")), notLiteral);
+            }
             assertEquals(GREYLISTED_300, c.ask(PolicyClient.rcpt("2001:db8::25", "a@example.net", "b@example.org")));
         }
     }
