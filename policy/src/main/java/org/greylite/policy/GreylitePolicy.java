@@ -206,9 +206,13 @@ public final class GreylitePolicy implements Callable<Integer> {
         System.exit(commandLine(new GreylitePolicy(System.getenv())).execute(args));
     }
 
+    /**
+     * The command line (postgrey writes {@code --delay=300}; picocli reads that and {@code --delay 300} alike).
+     * A mistake an administrator can fix (a bad value, a port taken, a file that cannot be read) is one line
+     * on stderr and exit status 2, which the systemd unit does not restart on; anything else is a stack trace.
+     */
     static CommandLine commandLine(GreylitePolicy app) {
         CommandLine cmd = new CommandLine(app);
-        // postgrey's own options are written --delay=300; picocli reads that and --delay 300 alike.
         cmd.setExecutionExceptionHandler((e, c, parsed) -> {
             if (e instanceof IllegalArgumentException || e instanceof java.io.IOException
                     || e instanceof org.greylite.store.StoreException) {

@@ -68,13 +68,20 @@ final class PolicyServer implements AutoCloseable {
 
     /**
      * Listens on a unix socket; a socket file left by an earlier run is replaced (as postgrey does), any other
-     * file at that path is an error. {@code mode} (postgrey's {@code --socketmode}, 0666 by default) lets
-     * Postfix's smtpd, running as another user, connect.
+     * file at that path is an error, and so is a socket another process still serves (replacing it would take
+     * that service away from Postfix without a word). {@code mode} (postgrey's {@code --socketmode}, 0666 by
+     * default) lets Postfix's smtpd, running as another user, connect.
      */
     PolicyServer listenUnix(Path path, Set<PosixFilePermission> mode, int backlog) throws IOException {
         if (Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             if (Files.isRegularFile(path, java.nio.file.LinkOption.NOFOLLOW_LINKS) || Files.isDirectory(path)) {
                 throw new IOException("cannot listen on unix socket " + path + ": a file that is not a socket is in the way");
+            }
+            try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+                probe.connect(UnixDomainSocketAddress.of(path));
+                throw new IOException("cannot listen on unix socket " + path + ": another process is serving it");
+            } catch (java.net.SocketException leftOver) {
+                // nobody listens: a socket file left by a run that ended
             }
             Files.delete(path);
         }

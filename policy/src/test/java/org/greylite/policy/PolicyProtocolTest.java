@@ -171,4 +171,27 @@ class PolicyProtocolTest {
             assertEquals(GREYLISTED_300, c.ask(PolicyClient.rcpt("2001:db8::25", "a@example.net", "b@example.org")));
         }
     }
+
+    @Test
+    void aSocketAnotherServiceServesIsNotTakenAwayButALeftOverOneIsReplaced() throws Exception {
+        Path elsewhere = dir.resolve("second");
+        java.nio.file.Files.createDirectories(elsewhere);
+        Exception e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+                () -> TestPolicy.start(elsewhere, "--unix=" + TestPolicy.socket(dir)));
+        assertTrue(e.getMessage().contains("another process is serving it"), e.getMessage());
+        try (PolicyClient c = PolicyClient.unix(TestPolicy.socket(dir))) {
+            assertEquals(GREYLISTED_300, c.ask(PolicyClient.rcpt("192.0.2.110", "a@example.net", "b@example.org")));
+        }
+
+        // A socket file whose process is gone (closing a channel leaves the file): replaced.
+        Path stale = elsewhere.resolve("stale.sock");
+        try (java.nio.channels.ServerSocketChannel old = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+            old.bind(java.net.UnixDomainSocketAddress.of(stale));
+        }
+        assertTrue(java.nio.file.Files.exists(stale));
+        try (RunningPolicy second = TestPolicy.start(elsewhere, "--unix=" + stale);
+             PolicyClient c = PolicyClient.unix(stale)) {
+            assertEquals(GREYLISTED_300, c.ask(PolicyClient.rcpt("192.0.2.111", "a@example.net", "b@example.org")));
+        }
+    }
 }

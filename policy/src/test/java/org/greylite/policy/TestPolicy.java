@@ -20,7 +20,7 @@ final class TestPolicy {
     }
 
     /**
-     * greylite-policy with a greydb in {@code dir} (unless {@code extra} has a {@code --db=}), empty postgrey whitelists (this host's /etc/postgrey must not
+     * greylite-policy with a greydb in {@code dir} and a unix socket there (unless {@code extra} has a {@code --db=} or {@code --unix=}), empty postgrey whitelists (this host's /etc/postgrey must not
      * decide), without the shipped known senders, and {@code extra} flags.
      */
     static RunningPolicy start(Path dir, String... extra) throws Exception {
@@ -33,10 +33,13 @@ final class TestPolicy {
         if (!Files.exists(empty)) {
             Files.writeString(empty, "# nothing\n");
         }
-        List<String> args = new ArrayList<>(List.of("--inet=127.0.0.1:0", "--unix=" + socket(dir),
+        List<String> args = new ArrayList<>(List.of("--inet=127.0.0.1:0",
                 "--whitelist-clients=" + empty, "--whitelist-recipients=" + empty, "--no-shipped-whitelist"));
         if (java.util.Arrays.stream(extra).noneMatch(a -> a.startsWith("--db="))) {
             args.add("--db=" + dir.resolve("greylite.db"));
+        }
+        if (java.util.Arrays.stream(extra).noneMatch(a -> a.startsWith("--unix="))) {
+            args.add("--unix=" + socket(dir));
         }
         args.addAll(List.of(extra));
         GreylitePolicy app = new GreylitePolicy(env);
