@@ -66,13 +66,13 @@ public final class GreylitePolicy implements Callable<Integer> {
     String greylistAction;
 
     @Option(names = "--greylist-text", paramLabel = "TEXT", defaultValue = Answers.DEFAULT_TEXT,
-            description = "Text of a greylisted RCPT's answer; %s becomes the seconds to wait, %r the recipient's "
+            description = "Text of a greylisted RCPT's answer; %%s becomes the seconds to wait, %%r the recipient's "
                     + "domain (default '${DEFAULT-VALUE}').")
     String greylistText;
 
     @Option(names = "--x-greylist-header", paramLabel = "TEXT", defaultValue = Answers.DEFAULT_HEADER,
-            description = "Header prepended to a message whose retry passed; %t the delay in seconds, %v the version, "
-                    + "%h the host name, %d the date (default '${DEFAULT-VALUE}').")
+            description = "Header prepended to a message whose retry passed; %%t the delay in seconds, %%v the version, "
+                    + "%%h the host name, %%d the date (default '${DEFAULT-VALUE}').")
     String header;
 
     @Option(names = "--no-x-greylist-header", description = "Prepend no header to a message whose retry passed.")
@@ -109,7 +109,7 @@ public final class GreylitePolicy implements Callable<Integer> {
                     + "no suspicion line at its first pass.")
     Integer autoWhitelistClients;
 
-    @Option(names = "--hostname", paramLabel = "NAME", description = "Host name for the header's %h (default: this host's).")
+    @Option(names = "--hostname", paramLabel = "NAME", description = "Host name for the header's %%h (default: this host's).")
     String hostname;
 
     @Option(names = "--listen-queue-size", paramLabel = "N", defaultValue = "512",

@@ -26,8 +26,8 @@ final class PostgreyValues {
         try {
             return Durations.parse(t);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--retry-window: " + e.getMessage()
-                    + " (postgrey's forms: days, 2, or hours, 6h)");
+            throw new IllegalArgumentException("--retry-window: '" + text + "' is not days (2), hours (6h) or a duration "
+                    + "with a unit (30m, 1d)");
         }
     }
 

@@ -103,4 +103,19 @@ class PostgreyCommandLineTest {
             assertTrue(lines.contains("the greydb is --db"), lines);
         }
     }
+
+    @Test
+    void helpShowsThePercentPlaceholdersWithoutComplaint() {
+        java.io.PrintStream saved = System.err;
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        String usage;
+        System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            usage = GreylitePolicy.commandLine(new GreylitePolicy(Map.of())).getUsageMessage();
+        } finally {
+            System.setErr(saved);
+        }
+        assertEquals("", err.toString(java.nio.charset.StandardCharsets.UTF_8));
+        assertTrue(usage.contains("%s becomes the") && usage.contains("%r the recipient's"), usage);
+    }
 }
