@@ -169,4 +169,43 @@ class PolicyDecisionsTest {
         assertTrue(m.contains("greylite_policy_connections_total 2.0"), m);
         assertTrue(m.contains("greylite_decision_duration_seconds_count 1"), m);
     }
+
+    @Test
+    void theAdministratorsListsCountBlacklistedIsRejectedWhitelistedPasses() throws Exception {
+        try (org.greylite.store.GreydbAdmin admin = org.greylite.store.GreydbAdmins.open(
+                dir.resolve("greylite.db").toString(), org.greylite.store.GreydbOptions.of(java.time.Duration.ofSeconds(5)))) {
+            java.time.Instant now = java.time.Instant.now();
+            admin.putListEntry(new org.greylite.store.ListEntry("198.51.100.0/24", true, now, null, "spam run"));
+            admin.putListEntry(new org.greylite.store.ListEntry("203.0.113.0/24", false, now, null, "partner"));
+        }
+        try (PolicyClient c = start()) {
+            assertEquals("REJECT 5.7.1 Access denied by the administrator's blacklist",
+                    c.ask(PolicyClient.rcpt("198.51.100.9", "a@example.net", "b@example.org")));
+            assertEquals("DUNNO", c.ask(PolicyClient.rcpt("203.0.113.9", "a@example.net", "b@example.org")));
+        }
+    }
+
+    @Test
+    void aGreydbFailureIsDunnoOrWithFailClosedADeferral() throws Exception {
+        try (PolicyClient c = start("--fail-closed")) {
+            assertTrue(c.ask(PolicyClient.rcpt("192.0.2.120", "a@example.net", "b@example.org")).startsWith("DEFER_IF_PERMIT 4.7.1"));
+            breakGreydb();
+            assertEquals("DEFER_IF_PERMIT 4.3.0 Greylisting temporarily unavailable, please retry later",
+                    c.ask(PolicyClient.rcpt("192.0.2.121", "a@example.net", "b@example.org")));
+        }
+        policy.close();
+        java.nio.file.Files.delete(dir.resolve("greylite.db"));
+        try (PolicyClient c = start()) {
+            breakGreydb();
+            assertEquals("DUNNO", c.ask(PolicyClient.rcpt("192.0.2.122", "a@example.net", "b@example.org")), "fail open");
+        }
+    }
+
+    /** Takes the triplet table away under the running service: every decision then fails in the greydb. */
+    private void breakGreydb() throws Exception {
+        try (java.sql.Connection conn = java.sql.DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("greylite.db"));
+             java.sql.Statement st = conn.createStatement()) {
+            st.execute("DROP TABLE triplet");
+        }
+    }
 }
