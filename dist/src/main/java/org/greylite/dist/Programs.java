@@ -13,12 +13,13 @@ public final class Programs {
     static final String USAGE = String.join("\n",
             "usage: java -jar greylite.jar PROGRAM [ARG...]",
             "programs:",
-            "  greylited      the standalone greylisting proxy (greylited --help)",
-            "  greylitectl    administration: greydb and suspicion files (greylitectl --help)",
-            "  greylite       the greylite(8) UCSPI wrapper, for tcpserver run scripts",
-            "  ucspi2socket   UCSPI post-module: ucspi2socket ADDR [PORT]",
-            "  dnsblenv       UCSPI pre-module: dnsblenv PROGRAM [ARG...]",
-            "  greydaemon     greydaemon's UDP service for patched qmail-smtpd: greydaemon [flags] IPADDR[:PORT] SAVEFILE");
+            "  greylited        the standalone greylisting proxy (greylited --help)",
+            "  greylitectl      administration: greydb and suspicion files (greylitectl --help)",
+            "  greylite-policy  Postfix policy service for greylisting, postgrey's drop-in (greylite-policy --help)",
+            "  greylite         the greylite(8) UCSPI wrapper, for tcpserver run scripts",
+            "  ucspi2socket     UCSPI post-module: ucspi2socket ADDR [PORT]",
+            "  dnsblenv         UCSPI pre-module: dnsblenv PROGRAM [ARG...]",
+            "  greydaemon       greydaemon's UDP service for patched qmail-smtpd: greydaemon [flags] IPADDR[:PORT] SAVEFILE");
 
     /** Exit status for a missing or unknown program name. */
     static final int USAGE_ERROR = 2;
@@ -49,6 +50,9 @@ public final class Programs {
                 return -1;
             case "greylitectl":
                 org.greylite.ctl.GreyliteCtl.main(rest);
+                return -1;
+            case "greylite-policy":
+                org.greylite.policy.GreylitePolicy.main(rest);
                 return -1;
             case "greylite":
                 org.greylite.wrapper.Greylite.main(rest);

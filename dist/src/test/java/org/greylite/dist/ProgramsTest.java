@@ -36,7 +36,7 @@ class ProgramsTest {
     void helpListsEveryProgram() {
         assertEquals(0, run("--help"));
         String usage = out.toString(StandardCharsets.UTF_8);
-        for (String p : new String[] {"greylited", "greylitectl", "greylite ", "ucspi2socket", "dnsblenv", "greydaemon"}) {
+        for (String p : new String[] {"greylited", "greylitectl", "greylite-policy", "greylite ", "ucspi2socket", "dnsblenv", "greydaemon"}) {
             assertTrue(usage.contains("  " + p), p + " missing from: " + usage);
         }
     }

@@ -1,0 +1,92 @@
+#!/bin/bash
+# greylite-policy against Debian's postgrey, side by side in one run: both started with the same postgrey
+# flags on loopback, each measured at 1 and at 20 connections (clients holding one connection and sending one
+# request at a time, as Postfix's smtpd does; every request a new triplet, so every decision writes).
+#
+#   bench/policy/run.sh [SECONDS [ROUNDS]]     # default: 15 s per measurement, 2 interleaved rounds
+#
+# Needs: root (postgrey is started with --user=postgrey, as its init script does), postgrey
+# (apt-get install -y postgrey), java, ss (iproute2), and the jars (mvn -q -B -DskipTests package).
+# Both databases live in one folder under /var/tmp, on the same disk. Everything is stopped on exit.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+SECONDS_EACH=${1:-15}
+ROUNDS=${2:-2}
+FLAGS=(--delay=300)            # postgrey's flags, given to both
+PORT_POSTGREY=27720
+PORT_GREYLITE=27721
+
+for p in java postgrey ss; do
+    command -v "$p" >/dev/null || { echo "run.sh: $p is missing (apt-get install -y postgrey iproute2 default-jdk-headless)" >&2; exit 1; }
+done
+[ "$(id -u)" = 0 ] || { echo "run.sh: run as root: postgrey is started as root with --user=postgrey" >&2; exit 1; }
+[ -n "$(ls "$ROOT/dist/target/lib" 2>/dev/null)" ] || { echo "run.sh: build first: mvn -q -B -DskipTests package" >&2; exit 1; }
+
+WORK=$(mktemp -d /var/tmp/policy-bench.XXXXXX)
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
+
+chmod 755 "$WORK"   # postgrey runs as its own user and must reach its folder
+mkdir -p "$WORK/postgrey" "$WORK/classes"
+chown postgrey "$WORK/postgrey"
+javac -d "$WORK/classes" "$HERE/PolicyLoad.java"
+
+postgrey --inet=127.0.0.1:$PORT_POSTGREY "${FLAGS[@]}" --dbdir="$WORK/postgrey" --user=postgrey --group=postgrey \
+    2>"$WORK/postgrey.log" &
+PIDS+=($!)
+"$ROOT/bin/greylite-policy" --inet=127.0.0.1:$PORT_GREYLITE "${FLAGS[@]}" --db "$WORK/greylite.db" \
+    2>"$WORK/greylite-policy.log" &
+PIDS+=($!)
+
+for port in $PORT_POSTGREY $PORT_GREYLITE; do
+    for _ in $(seq 1 300); do
+        ss -ltn "sport = :$port" | grep -q LISTEN && break
+        sleep 0.1
+    done
+    ss -ltn "sport = :$port" | grep -q LISTEN || { echo "run.sh: nothing listens on $port; logs in $WORK" >&2; exit 1; }
+done
+
+load() { java -cp "$WORK/classes" PolicyLoad "127.0.0.1:$1" "$2" "$3" "$4"; }
+
+echo "# $(date -u +%FT%TZ), $(nproc) cores, load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# flags for both: ${FLAGS[*]}; postgrey $(postgrey --version 2>/dev/null | awk '{print $2}'), greylite-policy greydb: $WORK/greylite.db"
+# Untimed warm-up: the JVM compiles its hot paths; postgrey has nothing to warm but gets the same start.
+load $PORT_GREYLITE 20 20 warm-up >/dev/null
+load $PORT_POSTGREY 1 3 warm-up >/dev/null
+
+RESULTS="$WORK/results.txt"
+for round in $(seq 1 "$ROUNDS"); do
+    for conns in 1 20; do
+        load $PORT_POSTGREY "$conns" "$SECONDS_EACH" postgrey | tee -a "$RESULTS"
+        load $PORT_GREYLITE "$conns" "$SECONDS_EACH" greylite-policy | tee -a "$RESULTS"
+    done
+done
+echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# Per number of connections: the median rate and p99 of the rounds, and the ratio of the rates.
+awk '
+    { split($2, cc, "="); split($5, r, "="); split($7, q, "=");
+      sub("/s", "", r[2]); sub("ms", "", q[2]);
+      key = $1 " " cc[2]; n[key]++; rate[key, n[key]] = r[2]; p99[key, n[key]] = q[2]; conns[cc[2]] = 1 }
+    function median(a, key, k,   i, j, t, v) {
+        for (i = 1; i <= k; i++) v[i] = a[key, i];
+        for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (v[j] + 0 < v[i] + 0) { t = v[i]; v[i] = v[j]; v[j] = t }
+        return k % 2 ? v[(k + 1) / 2] : (v[k / 2] + v[k / 2 + 1]) / 2
+    }
+    END {
+        printf "%-12s %18s %14s %22s %20s %8s\n", "connections", "postgrey dec/s", "p99 ms", "greylite-policy dec/s", "p99 ms", "ratio"
+        m = split("1 20", order, " ")
+        for (i = 1; i <= m; i++) {
+            c = order[i]
+            pg = "postgrey " c; gl = "greylite-policy " c
+            a = median(rate, pg, n[pg]); b = median(rate, gl, n[gl])
+            printf "%-12s %18.0f %14.2f %22.0f %20.2f %7.1fx\n", c, a, median(p99, pg, n[pg]), b, median(p99, gl, n[gl]), b / a
+        }
+    }' "$RESULTS"
+echo "# logs and databases: $WORK"

@@ -1,0 +1,111 @@
+package org.greylite.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code bin/greylite-policy} as a program, started with postgrey's flags: it answers on its unix socket,
+ * {@code bin/greylitectl} reads its greydb, and SIGTERM stops it and removes the socket.
+ */
+@Timeout(180)
+class PolicyLauncherTest {
+
+    @TempDir
+    Path dir;
+
+    private Process policy;
+    private final List<String> log = new CopyOnWriteArrayList<>();
+
+    @AfterEach
+    void stop() throws Exception {
+        if (policy != null) {
+            policy.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private void start(Path socket) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(Launchers.bin("greylite-policy"), "--unix=" + socket, "--delay=300",
+                "--dbdir=/var/lib/postgrey", "--db", dir.resolve("greylite.db").toString()).redirectErrorStream(true);
+        pb.environment().remove("DBFILE");
+        policy = pb.start();
+        BufferedReader r = new BufferedReader(new InputStreamReader(policy.getInputStream(), StandardCharsets.UTF_8));
+        Thread reader = new Thread(() -> {
+            try {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    log.add(line);
+                }
+            } catch (IOException e) {
+                // gone
+            }
+        });
+        reader.setDaemon(true);
+        reader.start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (log.stream().noneMatch(l -> l.contains("greylite-policy listening on"))) {
+            assertTrue(policy.isAlive(), "greylite-policy exited: " + log);
+            assertTrue(System.nanoTime() < deadline, "greylite-policy did not start: " + log);
+            Thread.sleep(50);
+        }
+    }
+
+    private static String ask(Path socket, String request) throws IOException {
+        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            ch.connect(UnixDomainSocketAddress.of(socket));
+            ch.write(ByteBuffer.wrap(request.getBytes(StandardCharsets.UTF_8)));
+            ByteBuffer in = ByteBuffer.allocate(1024);
+            while (true) {
+                if (ch.read(in) < 0) {
+                    throw new IOException("closed");
+                }
+                String s = new String(in.array(), 0, in.position(), StandardCharsets.UTF_8);
+                if (s.endsWith("\n\n")) {
+                    return s;
+                }
+            }
+        }
+    }
+
+    @Test
+    void answersOnItsSocketAndGreylitectlReadsItsGreydb() throws Exception {
+        Launchers.requireBuilt();
+        Path socket = dir.resolve("policy.sock");
+        start(socket);
+        assertTrue(log.stream().anyMatch(l -> l.contains("postgrey's --dbdir is accepted and ignored")), log.toString());
+        String answer = ask(socket, "request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=192.0.2.7\n"
+                + "client_name=unknown\nhelo_name=mx.example.net\nsender=a@example.net\nrecipient=b@example.org\n"
+                + "instance=1.2.3\n\n");
+        assertEquals("action=DEFER_IF_PERMIT 4.7.1 Greylisted, please retry in 300 seconds\n\n", answer);
+
+        Process ctl = new ProcessBuilder(Launchers.bin("greylitectl"), "db", "list", "--pending", "--format", "csv",
+                "--db", dir.resolve("greylite.db").toString()).redirectErrorStream(true).start();
+        String out = new String(ctl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(ctl.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, ctl.exitValue(), out);
+        assertTrue(out.contains("192.0.2.0/24") && out.contains("a@example.net") && out.contains("b@example.org"), out);
+
+        policy.destroy(); // SIGTERM
+        assertTrue(policy.waitFor(30, TimeUnit.SECONDS), "greylite-policy did not stop on SIGTERM: " + log);
+        assertFalse(Files.exists(socket), "the unix socket is removed at exit");
+    }
+}

@@ -1,0 +1,60 @@
+package org.greylite.policy;
+
+import java.time.Clock;
+import java.time.ZoneId;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Locale;
+
+/**
+ * The actions the service answers Postfix with. Greylisted: {@code DEFER_IF_PERMIT 4.7.1 Greylisted, please
+ * retry in N seconds}, so that a later restriction that rejects still rejects (postgrey's choice). The pass
+ * that ends a delay: {@code PREPEND X-Greylist: delayed N seconds by greylite-policy ...}, once per message, as
+ * postgrey adds it (or nothing, when the header is switched off). Otherwise {@code DUNNO}. Never {@code OK}:
+ * a pass must leave the later restrictions to run.
+ *
+ * @param greylistAction the action for a greylisted RCPT ({@code --greylist-action})
+ * @param greylistText   its text: {@code %s} becomes the seconds to wait, {@code %r} the recipient's domain;
+ *                       an enhanced status code {@code 4.7.1} goes first unless the text starts with one
+ * @param header         the header of a delayed pass: {@code %t} the delay in seconds, {@code %v} the version,
+ *                       {@code %h} the host name, {@code %d} the date; null for none
+ * @param hostname       for {@code %h}
+ * @param clock          for {@code %d}
+ */
+record Answers(String greylistAction, String greylistText, String header, String hostname, Clock clock) {
+
+    static final String DUNNO = "DUNNO";
+    static final String DEFAULT_ACTION = "DEFER_IF_PERMIT";
+    static final String DEFAULT_TEXT = "Greylisted, please retry in %s seconds";
+    static final String DEFAULT_HEADER = "X-Greylist: delayed %t seconds by greylite-policy-%v at %h; %d";
+    static final String VERSION = "0.1.0";
+
+    /** A greylisted recipient, {@code seconds} before a retry can count. */
+    String greylisted(long seconds, String recipient) {
+        int at = recipient.lastIndexOf('@');
+        String text = greylistText.replace("%s", Long.toString(seconds))
+                .replace("%r", at < 0 ? recipient : recipient.substring(at + 1));
+        return greylistAction + " " + (text.matches("^[245]\\.\\d{1,3}\\.\\d{1,3}(\\s.*)?$") ? text : "4.7.1 " + text);
+    }
+
+    /** The header of the pass that ended a delay of {@code seconds}, or null when switched off. */
+    String delayedHeader(long seconds) {
+        if (header == null) {
+            return null;
+        }
+        String date = DateTimeFormatter.RFC_1123_DATE_TIME.withLocale(Locale.ROOT)
+                .format(ZonedDateTime.now(clock.withZone(ZoneId.systemDefault())));
+        return "PREPEND " + header.replace("%t", Long.toString(seconds)).replace("%v", VERSION)
+                .replace("%h", hostname).replace("%d", date);
+    }
+
+    /** The greydb could not be asked and the administrator chose to fail closed. */
+    static String unavailable() {
+        return "DEFER_IF_PERMIT 4.3.0 Greylisting temporarily unavailable, please retry later";
+    }
+
+    /** The client is on the administrators' blacklist. */
+    static String blacklisted() {
+        return "REJECT 5.7.1 Access denied by the administrator's blacklist";
+    }
+}

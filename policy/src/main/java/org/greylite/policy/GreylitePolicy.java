@@ -1,0 +1,282 @@
+package org.greylite.policy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+import org.greylite.config.Logging;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code greylite-policy}: a Postfix policy delegation server (SMTPD_POLICY_README) on the greylisting engine,
+ * started with postgrey's command line ({@code --inet=10023 --delay=300 ...}) so that it can replace postgrey
+ * by a change of program name. The decisions are the engine's, with its defaults (SPEC §3), not postgrey's:
+ * the greydb, suspicion rules, smart client keys, sender normalisation, known senders, greylitectl.
+ */
+@Command(name = "greylite-policy", mixinStandardHelpOptions = true, sortOptions = false,
+        version = "greylite-policy " + Answers.VERSION,
+        description = {
+            "Postfix policy service for greylisting, a drop-in for postgrey: in main.cf, after "
+                    + "reject_unauth_destination, 'check_policy_service inet:127.0.0.1:10023'.",
+            "Answers DEFER_IF_PERMIT to a greylisted RCPT, PREPEND X-Greylist to the retry that passes, DUNNO "
+                    + "otherwise (never OK: later restrictions still run)."
+        })
+public final class GreylitePolicy implements Callable<Integer> {
+
+    // --- postgrey's flags ---
+
+    @Option(names = {"-i", "--inet"}, paramLabel = "[HOST:]PORT",
+            description = "Listen on TCP; a bare port listens on 127.0.0.1, as postgrey's does.")
+    String inet;
+
+    @Option(names = {"-u", "--unix"}, paramLabel = "PATH", description = "Listen on a unix socket (with --inet, on both).")
+    Path unix;
+
+    @Option(names = "--socketmode", paramLabel = "MODE", defaultValue = "0666",
+            description = "Permissions of the unix socket (default ${DEFAULT-VALUE}, as postgrey's).")
+    String socketMode;
+
+    @Option(names = {"--delay", "--min-delay"}, paramLabel = "SECONDS|DURATION",
+            description = "A retry sooner than this after the last refusal is greylisted again (default "
+                    + "$GREYLITE_MIN_DELAY, else 5m): seconds, or with a unit (5m).")
+    String delay;
+
+    @Option(names = "--max-age", paramLabel = "DAYS",
+            description = "Passed triplets and auto-whitelisted clients are forgotten this many days after their "
+                    + "last delivery (same as --whitelist-lifetime in days).")
+    Integer maxAgeDays;
+
+    @Option(names = "--retry-window", paramLabel = "DAYS|Nh|DURATION",
+            description = "A triplet that has not passed is forgotten this long after its first attempt: days (2), "
+                    + "hours (6h), or a duration with a unit (default $GREYLITE_RETRY_WINDOW, else 24h).")
+    String retryWindow;
+
+    @Option(names = "--greylist-action", paramLabel = "ACTION", defaultValue = Answers.DEFAULT_ACTION,
+            description = "Action for a greylisted RCPT (default ${DEFAULT-VALUE}; DEFER answers at once).")
+    String greylistAction;
+
+    @Option(names = "--greylist-text", paramLabel = "TEXT", defaultValue = Answers.DEFAULT_TEXT,
+            description = "Text of a greylisted RCPT's answer; %%s becomes the seconds to wait, %%r the recipient's "
+                    + "domain (default '${DEFAULT-VALUE}').")
+    String greylistText;
+
+    @Option(names = "--x-greylist-header", paramLabel = "TEXT", defaultValue = Answers.DEFAULT_HEADER,
+            description = "Header prepended to a message whose retry passed; %%t the delay in seconds, %%v the version, "
+                    + "%%h the host name, %%d the date (default '${DEFAULT-VALUE}').")
+    String header;
+
+    @Option(names = "--no-x-greylist-header", description = "Prepend no header to a message whose retry passed.")
+    boolean noHeader;
+
+    @Option(names = "--whitelist-clients", paramLabel = "FILE",
+            description = "postgrey's client whitelist: host names (and their subdomains), /regex/ on the client's "
+                    + "name, addresses and CIDR blocks, partial IPv4 addresses. Repeatable (default: "
+                    + "/etc/postgrey/whitelist_clients and its .local, when they exist).")
+    List<Path> whitelistClients = new ArrayList<>();
+
+    @Option(names = "--whitelist-recipients", paramLabel = "FILE",
+            description = "postgrey's recipient whitelist: user@domain, user@, @domain, a domain (and its "
+                    + "subdomains), /regex/. Repeatable (default: /etc/postgrey/whitelist_recipients and its "
+                    + ".local, when they exist).")
+    List<Path> whitelistRecipients = new ArrayList<>();
+
+    @Option(names = "--lookup-by-subnet", description = "Key clients on their network (--client-key net).")
+    boolean lookupBySubnet;
+
+    @Option(names = "--lookup-by-host", description = "Key clients on their exact address (--client-key ip).")
+    boolean lookupByHost;
+
+    @Option(names = "--ipv4cidr", paramLabel = "N", defaultValue = "24",
+            description = "Prefix of an IPv4 client's network key (default ${DEFAULT-VALUE}).")
+    int ipv4Cidr;
+
+    @Option(names = "--ipv6cidr", paramLabel = "N", defaultValue = "64",
+            description = "Prefix of an IPv6 client's network key (default ${DEFAULT-VALUE}).")
+    int ipv6Cidr;
+
+    @Option(names = "--auto-whitelist-clients", paramLabel = "N", arity = "0..1", fallbackValue = "1",
+            description = "0 puts no client on the auto-whitelist; 1 (the default) whitelists a client that matched "
+                    + "no suspicion line at its first pass.")
+    Integer autoWhitelistClients;
+
+    @Option(names = "--hostname", paramLabel = "NAME", description = "Host name for the header's %%h (default: this host's).")
+    String hostname;
+
+    @Option(names = "--listen-queue-size", paramLabel = "N", defaultValue = "512",
+            description = "Listen backlog of each socket (default ${DEFAULT-VALUE}).")
+    int listenQueueSize;
+
+    @Option(names = {"-v", "--verbose"}, description = "Log debug lines too (whitelisted clients' decisions).")
+    boolean verbose;
+
+    @Option(names = {"-q", "--quiet"}, description = "Log warnings and errors only, no decision lines.")
+    boolean quiet;
+
+    // postgrey's flags that concern its BerkeleyDB and daemon life: accepted, with a warning saying what replaces them.
+    @Option(names = "--dbdir", paramLabel = "DIR", hidden = true)
+    String dbdir;
+    @Option(names = "--pidfile", paramLabel = "FILE", hidden = true)
+    String pidfile;
+    @Option(names = "--user", paramLabel = "USER", hidden = true)
+    String user;
+    @Option(names = "--group", paramLabel = "GROUP", hidden = true)
+    String group;
+    @Option(names = {"--syslog-facility", "--syslogfacility", "--facility"}, paramLabel = "FACILITY", hidden = true)
+    String syslogFacility;
+    @Option(names = {"-d", "--daemonize"}, hidden = true)
+    boolean daemonize;
+    @Option(names = "--privacy", hidden = true)
+    boolean privacy;
+    @Option(names = "--exim", hidden = true)
+    boolean exim;
+
+    // --- the engine's options ---
+
+    @Option(names = "--db", paramLabel = "FILE|URL",
+            description = "greydb: an SQLite file, created when new, or postgresql://USER@HOST[:PORT]/DATABASE "
+                    + "(default $DBFILE, else /var/db/greylite/greylite.db).")
+    String db;
+
+    @Option(names = "--suspicion", paramLabel = "FILE",
+            description = "Suspicion rules file (default $SUSPICION); reloaded when it changes.")
+    Path suspicion;
+
+    @Option(names = "--geoip-db", paramLabel = "FILE", description = "GeoIP database for g lines (default $GEOIPDB_FILE).")
+    Path geoipDb;
+
+    @Option(names = "--client-key", paramLabel = "ip|net|smart",
+            description = "What identifies a client (default $GREYLITE_CLIENT_KEY, else smart: the registrable domain "
+                    + "of Postfix's verified client_name unless it looks dynamic, else the network).")
+    String clientKey;
+
+    @Option(names = "--whitelist-lifetime", paramLabel = "DURATION",
+            description = "Passed triplets and auto-whitelisted clients are kept this long after their last delivery "
+                    + "(default $GREYLITE_WHITELIST_LIFETIME, else 36d).")
+    String whitelistLifetime;
+
+    @Option(names = "--whitelist-memory", paramLabel = "DURATION",
+            description = "A client the greydb found whitelisted is answered from memory this long (default 1s; 0: ask every time).")
+    String whitelistMemory;
+
+    @Option(names = "--whitelist-file", paramLabel = "FILE",
+            description = "Known senders that skip greylisting, 'suffix|regex|cidr VALUE REASON' per line (repeatable).")
+    List<Path> whitelistFiles = new ArrayList<>();
+
+    @Option(names = "--no-shipped-whitelist", description = "Leave out the shipped list of known pool senders.")
+    boolean noShippedWhitelist;
+
+    @Option(names = "--metrics", paramLabel = "HOST:PORT",
+            description = "Serve Prometheus metrics at http://HOST:PORT/metrics: requests by protocol_state, RCPT "
+                    + "decisions by verdict and reason, greydb errors, protocol errors, connections, decision time.")
+    String metrics;
+
+    @Option(names = "--fail-closed", description = "On a greydb error answer DEFER_IF_PERMIT 4.3.0 (default: DUNNO, fail open).")
+    boolean failClosed;
+
+    @Option(names = "--busy-timeout", paramLabel = "DURATION", defaultValue = "5s",
+            description = "How long a greydb operation may wait (default ${DEFAULT-VALUE}).")
+    String busyTimeout;
+
+    @Option(names = "--db-connections", paramLabel = "N", defaultValue = "8",
+            description = "PostgreSQL greydb: connections, and decisions taken at once (default ${DEFAULT-VALUE}).")
+    int dbConnections;
+
+    @Option(names = "--purge-interval", paramLabel = "DURATION", defaultValue = "10m",
+            description = "How often expired greydb rows are removed (default ${DEFAULT-VALUE}).")
+    String purgeInterval;
+
+    private final Map<String, String> env;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+
+    GreylitePolicy(Map<String, String> env) {
+        this.env = env;
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine(new GreylitePolicy(System.getenv())).execute(args));
+    }
+
+    /**
+     * The command line (postgrey writes {@code --delay=300}; picocli reads that and {@code --delay 300} alike).
+     * A mistake an administrator can fix (a bad value, a port taken, a file that cannot be read) is one line
+     * on stderr and exit status 2, which the systemd unit does not restart on; anything else is a stack trace.
+     */
+    static CommandLine commandLine(GreylitePolicy app) {
+        CommandLine cmd = new CommandLine(app);
+        cmd.setExecutionExceptionHandler((e, c, parsed) -> {
+            if (e instanceof IllegalArgumentException || e instanceof java.io.IOException
+                    || e instanceof org.greylite.store.StoreException) {
+                c.getErr().println("greylite-policy: " + e.getMessage());
+                return 2;
+            }
+            throw e;
+        });
+        return cmd;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        configureLogging();
+        Logger log = LoggerFactory.getLogger(GreylitePolicy.class);
+        try (RunningPolicy running = open(log)) {
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                log.info("stopping (signal received)");
+                running.close();
+                stopped.countDown();
+            }, "greylite-policy-stop"));
+            stopped.await();
+        }
+        return 0;
+    }
+
+    /** Opens the greydb and the listeners, and starts serving; for {@link #call()} and the tests. */
+    RunningPolicy open(Logger log) throws Exception {
+        if (inet == null && unix == null) {
+            throw new IllegalArgumentException("--inet=[HOST:]PORT or --unix=PATH must be given (postgrey's --inet=10023, say)");
+        }
+        warnAboutPostgreyOnlyFlags(log);
+        return RunningPolicy.open(this, env, log);
+    }
+
+    private void warnAboutPostgreyOnlyFlags(Logger log) {
+        warnIf(log, dbdir != null, "--dbdir", "the greydb is --db (or DBFILE), an SQLite file or a PostgreSQL URL");
+        warnIf(log, pidfile != null, "--pidfile", "run it under systemd or a supervisor, which track the process");
+        warnIf(log, user != null, "--user", "start it as the user it should run as (systemd's User= or DynamicUser=)");
+        warnIf(log, group != null, "--group", "start it with the group it should run as (systemd's Group=)");
+        warnIf(log, syslogFacility != null, "--syslog-facility", "logs go to stderr, where journald or multilog collect them");
+        warnIf(log, daemonize, "--daemonize", "it stays in the foreground; systemd or a supervisor runs it in the background");
+        warnIf(log, privacy, "--privacy", "the greydb keeps clear-text triplets, so that greylitectl can show them");
+        warnIf(log, exim, "--exim", "only the Postfix policy protocol is spoken");
+    }
+
+    private static void warnIf(Logger log, boolean given, String flag, String instead) {
+        if (given) {
+            log.warn("postgrey's {} is accepted and ignored: {}", flag, instead);
+        }
+    }
+
+    private void configureLogging() {
+        Map<String, String> e = new HashMap<>(env);
+        if (quiet) {
+            e.put("LOGTHRESHOLD", "4");
+        } else if (verbose) {
+            e.put("LOGTHRESHOLD", "7");
+        }
+        Logging.configure(e, 6);
+    }
+
+    /** postgrey's default whitelist files, used when no --whitelist-clients/--whitelist-recipients is given. */
+    static List<Path> existing(Path... files) {
+        return java.util.Arrays.stream(files).filter(Files::isReadable).toList();
+    }
+}

@@ -1,0 +1,82 @@
+package org.greylite.policy;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One client connection (a Postfix smtpd process, usually): its framer, the requests read but not yet
+ * answered, and the answers not yet written. Used by the server's I/O thread only; a decision finishing on
+ * another thread hands its answer back through the server.
+ */
+final class PolicyConnection {
+
+    /** Past this many unsent answer bytes, reading stops until the client reads (it pipelines without reading). */
+    static final int OUTPUT_HIGH_WATER = 64 * 1024;
+
+    final SocketChannel channel;
+    final String peer;
+    final RequestFramer framer = new RequestFramer();
+    final PolicyService.MessageState message = new PolicyService.MessageState();
+    final ArrayDeque<PolicyRequest> waiting = new ArrayDeque<>();
+    private ByteBuffer out = ByteBuffer.allocate(256);
+    /** A request is being decided: the next waits, so that answers go out in the order of the requests. */
+    boolean deciding;
+    /** The protocol was broken, or the client closed its side: no more reading; close once answered. */
+    boolean readingDone;
+    boolean closed;
+
+    PolicyConnection(SocketChannel channel, String peer) {
+        this.channel = channel;
+        this.peer = peer;
+    }
+
+    /** Parses what was read; returns the problem when the client broke the protocol, else null. */
+    String read(ByteBuffer in) {
+        List<PolicyRequest> complete = new ArrayList<>(1);
+        try {
+            framer.feed(in, complete);
+            return null;
+        } catch (RequestFramer.ProtocolException e) {
+            readingDone = true;
+            return e.getMessage();
+        } finally {
+            waiting.addAll(complete);
+        }
+    }
+
+    void answer(String action) {
+        byte[] bytes = ("action=" + action + "\n\n").getBytes(StandardCharsets.UTF_8);
+        if (out.remaining() < bytes.length) {
+            ByteBuffer bigger = ByteBuffer.allocate(Math.max(out.capacity() * 2, out.position() + bytes.length));
+            out.flip();
+            bigger.put(out);
+            out = bigger;
+        }
+        out.put(bytes);
+    }
+
+    /** Writes what the socket takes now; true when nothing is left to write. */
+    boolean flush() throws IOException {
+        if (out.position() == 0) {
+            return true;
+        }
+        out.flip();
+        channel.write(out);
+        out.compact();
+        return out.position() == 0;
+    }
+
+    int unsent() {
+        return out.position();
+    }
+
+    /** Nothing more will be read, nothing is being decided or waiting, and every answer went out. */
+    boolean finished() {
+        return readingDone && !deciding && waiting.isEmpty() && out.position() == 0;
+    }
+}

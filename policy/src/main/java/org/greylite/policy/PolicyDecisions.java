@@ -1,0 +1,205 @@
+package org.greylite.policy;
+
+import java.net.InetAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+
+import org.greylite.greylist.DecisionListener;
+import org.greylite.greylist.DecisionLog;
+import org.greylite.greylist.GreylistSettings;
+import org.greylite.greylist.Greylister;
+import org.greylite.greylist.KnownSenders;
+import org.greylite.greylist.RcptRequest;
+import org.greylite.greylist.Verdict;
+import org.greylite.store.DecisionQuery;
+import org.greylite.store.GreylistStore;
+import org.greylite.store.StoredState;
+import org.greylite.store.ListEntry;
+import org.greylite.store.Triplet;
+import org.greylite.store.TripletKey;
+import org.greylite.store.TripletUpdate;
+import org.greylite.suspicion.ClientFacts;
+import org.greylite.suspicion.SuspicionPolicy;
+
+/**
+ * The one place where the policy service meets the greylisting engine: it builds the {@link Greylister},
+ * turns a {@link Query} into the engine's request and the engine's {@link Verdict} into an {@link Outcome}.
+ * Everything else in this module speaks in queries and outcomes, so a change of the engine's API is a change
+ * of this class alone.
+ *
+ * <p>Blocking: a decision reads and writes the greydb. Thread-safe as the engine is (a PostgreSQL greydb is
+ * decided on several threads; an SQLite one on one).
+ */
+final class PolicyDecisions implements AutoCloseable {
+
+    /** What to decide: one recipient of one message, as Postfix described it. */
+    record Query(InetAddress client, String ptrName, String helo, String sender, String recipient, String skip) {
+    }
+
+    /** What was decided, in the policy service's terms. */
+    record Outcome(Kind kind, long seconds) {
+
+        /** In order of severity: a message with several recipients is answered for its most severe one. */
+        enum Kind {
+            /** Nothing to say: the RCPT goes on to the later restrictions. */
+            PASS,
+            /** The retry that ends a delay passed; {@code seconds} is how long the triplet was delayed. */
+            PASSED_AFTER_DELAY,
+            /** Greylisted; {@code seconds} until a retry can count. */
+            GREYLIST,
+            /** No decision could be taken (greydb failure, fail-closed). */
+            TEMPFAIL,
+            /** The client is on the administrators' blacklist. */
+            REJECT
+        }
+    }
+
+    private final GreylistStore store;
+    private final Greylister greylister;
+    private final Clock clock;
+    private final FirstSeen firstSeen;
+
+    /**
+     * @param autoWhitelist false: no client is put on the auto-whitelist by a pass (postgrey's
+     *                      {@code --auto-whitelist-clients=0}); its triplets still pass one by one
+     */
+    PolicyDecisions(GreylistStore store, SuspicionPolicy rules, GreylistSettings settings, KnownSenders known,
+                    Clock clock, boolean autoWhitelist, PolicyMetrics metrics) {
+        this.store = store;
+        this.clock = clock;
+        this.firstSeen = new FirstSeen(store, autoWhitelist);
+        DecisionListener counted = (request, v) ->
+                metrics.decided(v.action().name().toLowerCase(Locale.ROOT), v.reason().label());
+        this.greylister = new Greylister(firstSeen, rules, settings, clock, new DecisionLog().andThen(counted), known);
+    }
+
+    Outcome decide(Query q) {
+        ClientFacts facts = new ClientFacts(q.client().getHostAddress(), q.ptrName(), q.helo(), q.sender(),
+                q.recipient(), Map.of(), Set.of());
+        Verdict v = greylister.decide(new RcptRequest(q.client(), facts, q.skip()));
+        switch (v.action()) {
+            case GREYLIST:
+                return new Outcome(Outcome.Kind.GREYLIST, v.retryAfterSeconds());
+            case TEMPFAIL:
+                return new Outcome(Outcome.Kind.TEMPFAIL, 0);
+            case REJECT:
+                return new Outcome(Outcome.Kind.REJECT, 0);
+            default:
+                break;
+        }
+        if (v.reason() == Verdict.Reason.PASSED) {
+            Instant first = firstSeen.ofLastUpdate();
+            long delayed = first == null ? 0 : Math.max(0, Duration.between(first, clock.instant()).getSeconds());
+            return new Outcome(Outcome.Kind.PASSED_AFTER_DELAY, delayed);
+        }
+        return new Outcome(Outcome.Kind.PASS, 0);
+    }
+
+    /** Removes expired greydb rows; for the scheduled purge. */
+    int purgeExpired() {
+        return greylister.purgeExpired();
+    }
+
+    String describe() {
+        return store.describe();
+    }
+
+    @Override
+    public void close() {
+        store.close();
+    }
+
+    /**
+     * The greydb as the engine sees it, with two additions of this service. It remembers the first attempt of
+     * the triplet the calling thread just decided: postgrey's {@code X-Greylist: delayed N seconds} header
+     * needs it and the engine's verdict does not carry it (a thread-local, since the engine calls the store on
+     * the deciding thread; the alternative, a second query after the decision, would cost a read per pass and
+     * could see a later attempt's row). And, when asked, it leaves out the auto-whitelisting of a pass.
+     */
+    private static final class FirstSeen implements GreylistStore {
+
+        private final GreylistStore delegate;
+        private final boolean autoWhitelist;
+        private final ThreadLocal<Instant> last = new ThreadLocal<>();
+
+        FirstSeen(GreylistStore delegate, boolean autoWhitelist) {
+            this.delegate = delegate;
+            this.autoWhitelist = autoWhitelist;
+        }
+
+        Instant ofLastUpdate() {
+            return last.get();
+        }
+
+        @Override
+        public <T> T decide(DecisionQuery query, Function<StoredState, TripletUpdate<T>> transition) {
+            last.remove();
+            return delegate.decide(query, state -> {
+                last.set(state.triplet().map(Triplet::firstSeen).orElse(null));
+                return withoutWhitelisting(transition.apply(state));
+            });
+        }
+
+        @Override
+        public <T> T update(TripletKey key, Function<Optional<Triplet>, TripletUpdate<T>> decision) {
+            last.remove();
+            return delegate.update(key, current -> {
+                last.set(current.map(Triplet::firstSeen).orElse(null));
+                return withoutWhitelisting(decision.apply(current));
+            });
+        }
+
+        /** The update as is, or without its auto-whitelisting when the service was asked to leave that out. */
+        private <T> TripletUpdate<T> withoutWhitelisting(TripletUpdate<T> u) {
+            return autoWhitelist || u.whitelistAt() == null ? u
+                    : new TripletUpdate<>(u.write(), null, u.result(), u.remember());
+        }
+
+        @Override
+        public boolean claimPurge(Instant now, Duration interval) {
+            return delegate.claimPurge(now, interval);
+        }
+
+        @Override
+        public int parallelism() {
+            return delegate.parallelism();
+        }
+
+        @Override
+        public boolean whitelisted(String clientKey, Instant now, Duration lifetime, Duration renewAfter) {
+            return delegate.whitelisted(clientKey, now, lifetime, renewAfter);
+        }
+
+        @Override
+        public List<ListEntry> adminEntries() {
+            return delegate.adminEntries();
+        }
+
+        @Override
+        public Map<String, Instant> rememberedBehaviours(String clientKey) {
+            return delegate.rememberedBehaviours(clientKey);
+        }
+
+        @Override
+        public int purgeExpired(Instant now, Duration retryWindow, Duration lifetime) {
+            return delegate.purgeExpired(now, retryWindow, lifetime);
+        }
+
+        @Override
+        public String describe() {
+            return delegate.describe();
+        }
+
+        @Override
+        public void close() {
+            delegate.close();
+        }
+    }
+}

@@ -1,0 +1,111 @@
+package org.greylite.policy;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.Locale;
+
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.exporter.httpserver.HTTPServer;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.Unit;
+
+/**
+ * The policy service's Prometheus metrics, served by {@code --metrics HOST:PORT} at {@code /metrics}. The RCPT
+ * decisions carry greylited's names and labels ({@code greylite_rcpt_total{verdict,reason}},
+ * {@code greylite_store_errors_total}, {@code greylite_decision_duration_seconds}), so one dashboard reads
+ * both programs; what only this service has is named {@code greylite_policy_...}. Labels come from closed
+ * sets: no client address or envelope is ever a label (the decision log has them).
+ */
+final class PolicyMetrics {
+
+    private static final double[] LATENCY_BUCKETS =
+            {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+
+    private final PrometheusRegistry registry = new PrometheusRegistry();
+    private final Counter requests;
+    private final Counter protocolErrors;
+    private final Counter connections;
+    private final Gauge activeConnections;
+    private final Counter rcpts;
+    private final Counter storeErrors;
+    private final Histogram decisionSeconds;
+
+    PolicyMetrics() {
+        requests = Counter.builder().name("greylite_policy_requests")
+                .help("Policy requests, by protocol_state (RCPT, DATA, END-OF-MESSAGE, other)")
+                .labelNames("protocol_state").withoutExemplars().register(registry);
+        protocolErrors = Counter.builder().name("greylite_policy_protocol_errors")
+                .help("Connections closed because the client broke the policy protocol (no '=', over-long, binary)")
+                .withoutExemplars().register(registry);
+        connections = Counter.builder().name("greylite_policy_connections")
+                .help("Policy client connections accepted (Postfix keeps one per smtpd process)")
+                .withoutExemplars().register(registry);
+        activeConnections = Gauge.builder().name("greylite_policy_connections_active")
+                .help("Policy client connections open").withoutExemplars().register(registry);
+        rcpts = Counter.builder().name("greylite_rcpt")
+                .help("RCPT decisions, by verdict (accept, greylist, tempfail, reject) and reason")
+                .labelNames("verdict", "reason").withoutExemplars().register(registry);
+        storeErrors = Counter.builder().name("greylite_store_errors")
+                .help("greydb failures, by operation (decision: answered DUNNO or, with --fail-closed, deferred; "
+                        + "purge: expired rows stay until the next purge)")
+                .labelNames("operation").withoutExemplars().register(registry);
+        decisionSeconds = Histogram.builder().name("greylite_decision_duration").unit(Unit.SECONDS)
+                .help("Time a policy request's decisions took, greydb included")
+                .classicOnly().classicUpperBounds(LATENCY_BUCKETS).withoutExemplars().register(registry);
+        for (String state : new String[] {"RCPT", "DATA", "END-OF-MESSAGE", "other"}) {
+            requests.initLabelValues(state);
+        }
+        storeErrors.initLabelValues("decision");
+        storeErrors.initLabelValues("purge");
+    }
+
+    void request(String protocolState) {
+        String s = protocolState.toUpperCase(Locale.ROOT);
+        requests.labelValues(s.equals("RCPT") || s.equals("DATA") || s.equals("END-OF-MESSAGE") ? s : "other").inc();
+    }
+
+    void protocolError() {
+        protocolErrors.inc();
+    }
+
+    void connectionOpened() {
+        connections.inc();
+        activeConnections.inc();
+    }
+
+    void connectionClosed() {
+        activeConnections.dec();
+    }
+
+    /** One engine decision, by the engine's verdict and reason labels. */
+    void decided(String verdict, String reason) {
+        rcpts.labelValues(verdict, reason).inc();
+        if (reason.equals("store-error")) {
+            storeErrors.labelValues("decision").inc();
+        }
+    }
+
+    void purgeFailed() {
+        storeErrors.labelValues("purge").inc();
+    }
+
+    void decisionTook(long nanos) {
+        decisionSeconds.observe(nanos / 1e9);
+    }
+
+    /**
+     * Serves the metrics on {@code at}; the JDK's HTTP server on its own threads, apart from the policy I/O.
+     *
+     * @throws IOException naming the address, when it cannot be had
+     */
+    HTTPServer serve(InetSocketAddress at) throws IOException {
+        try {
+            return HTTPServer.builder().inetAddress(at.getAddress()).port(at.getPort()).registry(registry).buildAndStart();
+        } catch (IOException e) {
+            throw new IOException("--metrics: cannot serve metrics on " + at.getHostString() + ":" + at.getPort()
+                    + ": " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,275 @@
+package org.greylite.policy;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The listeners, TCP and unix socket, and every client connection on one I/O thread with a selector. Postfix
+ * keeps one connection per smtpd process and sends one request at a time on it, so hundreds of connections
+ * carry little traffic each: one thread reads and writes them all. MINA was not used because it has no unix
+ * sockets, and one small loop serves both kinds alike.
+ *
+ * <p>A decision runs where {@link PolicyService} runs it: with an SQLite greydb on this thread (its one
+ * connection takes decisions one at a time anyway, and a hand-off to another thread and back would cost two
+ * wake-ups per request, more than the decision), with PostgreSQL on a pool; an answer from the pool comes back
+ * through a queue and a selector wake-up.
+ */
+final class PolicyServer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PolicyServer.class);
+
+    private final Selector selector;
+    private final PolicyService service;
+    private final List<ServerSocketChannel> listeners = new ArrayList<>();
+    private final ConcurrentLinkedQueue<Runnable> handedBack = new ConcurrentLinkedQueue<>();
+    private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(64 * 1024);
+    private final Thread thread;
+    private Path unixSocket;
+    private InetSocketAddress tcpAddress;
+    private volatile boolean running = true;
+
+    PolicyServer(PolicyService service) throws IOException {
+        this.service = service;
+        this.selector = Selector.open();
+        this.thread = new Thread(this::loop, "policy-io");
+    }
+
+    /** Listens on a TCP address (port 0: any free port, see {@link #tcpAddress()}). */
+    PolicyServer listenTcp(InetSocketAddress address, int backlog) throws IOException {
+        ServerSocketChannel ch = ServerSocketChannel.open();
+        try {
+            ch.bind(address, backlog);
+        } catch (IOException e) {
+            ch.close();
+            throw new IOException("cannot listen on " + address.getHostString() + ":" + address.getPort() + ": " + e.getMessage(), e);
+        }
+        tcpAddress = (InetSocketAddress) ch.getLocalAddress();
+        register(ch);
+        return this;
+    }
+
+    /**
+     * Listens on a unix socket; a socket file left by an earlier run is replaced (as postgrey does), any other
+     * file at that path is an error, and so is a socket another process still serves (replacing it would take
+     * that service away from Postfix without a word). {@code mode} (postgrey's {@code --socketmode}, 0666 by
+     * default) lets Postfix's smtpd, running as another user, connect.
+     */
+    PolicyServer listenUnix(Path path, Set<PosixFilePermission> mode, int backlog) throws IOException {
+        if (Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            if (Files.isRegularFile(path, java.nio.file.LinkOption.NOFOLLOW_LINKS) || Files.isDirectory(path)) {
+                throw new IOException("cannot listen on unix socket " + path + ": a file that is not a socket is in the way");
+            }
+            try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+                probe.connect(UnixDomainSocketAddress.of(path));
+                throw new IOException("cannot listen on unix socket " + path + ": another process is serving it");
+            } catch (java.net.SocketException leftOver) {
+                // nobody listens: a socket file left by a run that ended
+            }
+            Files.delete(path);
+        }
+        ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        try {
+            ch.bind(UnixDomainSocketAddress.of(path), backlog);
+            Files.setPosixFilePermissions(path, mode);
+        } catch (IOException e) {
+            ch.close();
+            throw new IOException("cannot listen on unix socket " + path + ": " + e.getMessage(), e);
+        }
+        unixSocket = path;
+        register(ch);
+        return this;
+    }
+
+    private void register(ServerSocketChannel ch) throws IOException {
+        ch.configureBlocking(false);
+        ch.register(selector, SelectionKey.OP_ACCEPT);
+        listeners.add(ch);
+    }
+
+    PolicyServer start() {
+        thread.start();
+        return this;
+    }
+
+    /** The TCP listener's address, or null. */
+    InetSocketAddress tcpAddress() {
+        return tcpAddress;
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        selector.wakeup();
+        try {
+            thread.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (unixSocket != null) {
+            try {
+                Files.deleteIfExists(unixSocket);
+            } catch (IOException e) {
+                LOG.warn("unix socket {} cannot be removed: {}", unixSocket, e.getMessage());
+            }
+        }
+    }
+
+    private void loop() {
+        try {
+            while (running) {
+                selector.select();
+                Runnable r;
+                while ((r = handedBack.poll()) != null) {
+                    r.run();
+                }
+                for (SelectionKey key : selector.selectedKeys()) {
+                    if (!key.isValid()) {
+                        continue;
+                    }
+                    if (key.isAcceptable()) {
+                        accept((ServerSocketChannel) key.channel());
+                    } else {
+                        PolicyConnection c = (PolicyConnection) key.attachment();
+                        try {
+                            if (key.isReadable()) {
+                                read(key, c);
+                            }
+                            if (key.isValid() && key.isWritable()) {
+                                progress(key, c);
+                            }
+                        } catch (IOException e) {
+                            LOG.debug("policy client {}: {}", c.peer, e.getMessage());
+                            close(key, c);
+                        }
+                    }
+                }
+                selector.selectedKeys().clear();
+            }
+        } catch (IOException | ClosedSelectorException e) {
+            LOG.error("policy service I/O loop stopped: {}", e.toString());
+        } finally {
+            for (SelectionKey key : selector.keys()) {
+                try {
+                    key.channel().close();
+                } catch (IOException ignored) {
+                    // closing anyway
+                }
+            }
+            try {
+                selector.close();
+            } catch (IOException ignored) {
+                // closing anyway
+            }
+        }
+    }
+
+    private void accept(ServerSocketChannel listener) {
+        try {
+            SocketChannel ch;
+            while ((ch = listener.accept()) != null) {
+                ch.configureBlocking(false);
+                Object remote = ch.getRemoteAddress();
+                String peer = remote instanceof InetSocketAddress a
+                        ? a.getAddress().getHostAddress() + ":" + a.getPort() : "unix:" + unixSocket;
+                PolicyConnection c = new PolicyConnection(ch, peer);
+                ch.register(selector, SelectionKey.OP_READ, c);
+                service.metrics().connectionOpened();
+            }
+        } catch (IOException e) {
+            // Out of file descriptors, say: the pending client waits in the backlog until the next turn.
+            LOG.warn("accepting a policy client failed: {}", e.getMessage());
+        }
+    }
+
+    private void read(SelectionKey key, PolicyConnection c) throws IOException {
+        readBuffer.clear();
+        int n = c.channel.read(readBuffer);
+        if (n < 0) {
+            c.readingDone = true;
+        } else {
+            readBuffer.flip();
+            String problem = c.read(readBuffer);
+            if (problem != null) {
+                service.metrics().protocolError();
+                LOG.warn("policy client {} broke the protocol ({}): connection closed after {} answer(s) due",
+                        c.peer, problem, c.waiting.size() + (c.deciding ? 1 : 0));
+            }
+        }
+        progress(key, c);
+    }
+
+    /** Takes the waiting requests in turn, writes what is answered, and closes a finished connection. */
+    private void progress(SelectionKey key, PolicyConnection c) throws IOException {
+        while (!c.deciding && !c.waiting.isEmpty() && !c.closed) {
+            PolicyRequest request = c.waiting.poll();
+            c.deciding = true;
+            service.handle(request, c.message, action -> answered(key, c, action));
+        }
+        if (c.closed) {
+            return;
+        }
+        boolean flushed = c.flush();
+        if (c.finished()) {
+            close(key, c);
+            return;
+        }
+        int ops = flushed ? 0 : SelectionKey.OP_WRITE;
+        if (!c.readingDone && c.unsent() < PolicyConnection.OUTPUT_HIGH_WATER) {
+            ops |= SelectionKey.OP_READ;
+        }
+        key.interestOps(ops);
+    }
+
+    private void answered(SelectionKey key, PolicyConnection c, String action) {
+        if (Thread.currentThread() == thread) {
+            c.deciding = false;
+            c.answer(action);
+            return; // progress() is on the stack and goes on with the next request
+        }
+        handedBack.add(() -> {
+            c.deciding = false;
+            if (c.closed) {
+                return;
+            }
+            c.answer(action);
+            try {
+                progress(key, c);
+            } catch (IOException e) {
+                LOG.debug("policy client {}: {}", c.peer, e.getMessage());
+                close(key, c);
+            }
+        });
+        selector.wakeup();
+    }
+
+    private void close(SelectionKey key, PolicyConnection c) {
+        if (!c.closed) {
+            service.metrics().connectionClosed();
+        }
+        c.closed = true;
+        key.cancel();
+        try {
+            c.channel.close();
+        } catch (IOException ignored) {
+            // gone anyway
+        }
+    }
+}

@@ -1,0 +1,209 @@
+package org.greylite.policy;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Executor;
+import java.util.function.Consumer;
+
+import org.greylite.policy.PolicyDecisions.Outcome;
+import org.greylite.policy.PolicyDecisions.Query;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the service answers to each policy request: the decision is taken at {@code protocol_state=RCPT}
+ * for a message with a sender, and for the null sender at {@code DATA} (or {@code END-OF-MESSAGE}, when
+ * only the end-of-data restrictions ask) over the recipients its RCPT requests named, as the proxy greylists
+ * the null sender at DATA: an address-verification probe ({@code MAIL FROM:<>}, {@code RCPT}, {@code QUIT})
+ * is never delayed. Every other request gets {@code DUNNO}.
+ *
+ * <p>The client's name is Postfix's {@code client_name}, which Postfix has verified forward and back
+ * ({@code unknown} when it has none): it feeds {@code r} rules and smart client keys. The
+ * unverified {@code reverse_client_name} is not used: a name the client's own DNS chose could claim a
+ * known sender's domain.
+ */
+final class PolicyService {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PolicyService.class);
+
+    /** What the service remembers of one Postfix connection's current message. */
+    static final class MessageState {
+        private String instance = "";
+        private final List<String> nullSenderRecipients = new ArrayList<>();
+        private boolean headerAdded;
+        private boolean decidedAtData;
+
+        private void startIfNew(String newInstance) {
+            if (!newInstance.equals(instance)) {
+                instance = newInstance;
+                nullSenderRecipients.clear();
+                headerAdded = false;
+                decidedAtData = false;
+            }
+        }
+    }
+
+    private final PolicyDecisions decisions;
+    private final PostgreyWhitelists whitelists;
+    private final Answers answers;
+    private final Executor decider;
+    private final PolicyMetrics metrics;
+
+    /**
+     * @param decider where the blocking decisions run: the caller's thread ({@code Runnable::run}) or a pool
+     */
+    PolicyService(PolicyDecisions decisions, PostgreyWhitelists whitelists, Answers answers, Executor decider,
+                  PolicyMetrics metrics) {
+        this.decisions = decisions;
+        this.whitelists = whitelists;
+        this.answers = answers;
+        this.decider = decider;
+        this.metrics = metrics;
+    }
+
+    PolicyMetrics metrics() {
+        return metrics;
+    }
+
+    /**
+     * Answers one request: {@code reply} gets the action (without {@code action=}), on this thread when no
+     * decision was needed or the decider runs here, else on a decider thread. The connection sends its next
+     * request only after the answer, so {@code state} is never used by two threads at once.
+     */
+    void handle(PolicyRequest request, MessageState state, Consumer<String> reply) {
+        if (!"smtpd_access_policy".equals(request.get("request"))) {
+            LOG.warn("policy request of kind '{}' answered DUNNO: only smtpd_access_policy is known",
+                    RequestFramer.shorten(request.get("request")));
+            reply.accept(Answers.DUNNO);
+            return;
+        }
+        state.startIfNew(request.get("instance"));
+        String stage = request.get("protocol_state").toUpperCase(Locale.ROOT);
+        metrics.request(stage);
+        boolean nullSender = request.get("sender").isEmpty();
+        switch (stage) {
+            case "RCPT":
+                if (nullSender) {
+                    // Decided at DATA: a probe that never gets there must get the real answer.
+                    if (!request.get("recipient").isEmpty()) {
+                        state.nullSenderRecipients.add(request.get("recipient"));
+                    }
+                    reply.accept(Answers.DUNNO);
+                    return;
+                }
+                decideLater(request, state, List.of(request.get("recipient")), true, reply);
+                return;
+            case "DATA":
+            case "END-OF-MESSAGE":
+                if (!nullSender || state.decidedAtData) {
+                    reply.accept(Answers.DUNNO);
+                    return;
+                }
+                state.decidedAtData = true;
+                List<String> recipients = new ArrayList<>(state.nullSenderRecipients);
+                if (recipients.isEmpty() && !request.get("recipient").isEmpty()) {
+                    recipients.add(request.get("recipient"));
+                }
+                if (recipients.isEmpty()) {
+                    reply.accept(Answers.DUNNO);
+                    return;
+                }
+                // PREPEND cannot run once the content is in (Postfix refuses it in end-of-data restrictions).
+                decideLater(request, state, recipients, stage.equals("DATA"), reply);
+                return;
+            default:
+                reply.accept(Answers.DUNNO);
+        }
+    }
+
+    private void decideLater(PolicyRequest request, MessageState state, List<String> recipients, boolean mayPrepend,
+                             Consumer<String> reply) {
+        InetAddress client = address(request.get("client_address"));
+        if (client == null) {
+            LOG.warn("policy request without a usable client_address ('{}') answered DUNNO",
+                    RequestFramer.shorten(request.get("client_address")));
+            reply.accept(Answers.DUNNO);
+            return;
+        }
+        decider.execute(() -> {
+            String answer;
+            long start = System.nanoTime();
+            try {
+                answer = decide(request, state, client, recipients, mayPrepend);
+                metrics.decisionTook(System.nanoTime() - start);
+            } catch (RuntimeException e) {
+                LOG.error("policy decision failed unexpectedly, answered DUNNO", e);
+                answer = Answers.DUNNO;
+            }
+            reply.accept(answer);
+        });
+    }
+
+    /**
+     * Blocking: one engine decision per recipient, every recipient decided (so that each is recorded and
+     * its retry counts); a blacklisting, then a greydb failure, then a greylisting decides the answer.
+     */
+    private String decide(PolicyRequest request, MessageState state, InetAddress client, List<String> recipients,
+                          boolean mayPrepend) {
+        String name = request.get("client_name");
+        String ptr = name.equalsIgnoreCase("unknown") ? "" : name.toLowerCase(Locale.ROOT);
+        String clientListed = whitelists.matchClient(client, ptr);
+        Outcome worst = null;
+        String greylistedRecipient = null;
+        long delayed = -1;
+        for (String recipient : recipients) {
+            String recipientListed = clientListed != null ? null : whitelists.matchRecipient(recipient);
+            String skip = clientListed != null ? "whitelist-clients " + clientListed
+                    : recipientListed != null ? "whitelist-recipients " + recipientListed : null;
+            Outcome o = decisions.decide(new Query(client, ptr, request.get("helo_name"), request.get("sender"),
+                    recipient, skip));
+            if (o.kind() == Outcome.Kind.PASSED_AFTER_DELAY) {
+                delayed = Math.max(delayed, o.seconds());
+            } else if (o.kind() != Outcome.Kind.PASS && (worst == null || o.kind().compareTo(worst.kind()) > 0)) {
+                worst = o;
+                greylistedRecipient = recipient;
+            }
+        }
+        if (worst != null) {
+            switch (worst.kind()) {
+                case REJECT:
+                    return Answers.blacklisted();
+                case TEMPFAIL:
+                    return Answers.unavailable();
+                default:
+                    return answers.greylisted(worst.seconds(), greylistedRecipient);
+            }
+        }
+        if (delayed >= 0 && mayPrepend && !state.headerAdded) {
+            String header = answers.delayedHeader(delayed);
+            if (header != null) {
+                state.headerAdded = true;
+                return header;
+            }
+        }
+        return Answers.DUNNO;
+    }
+
+    private static final java.util.regex.Pattern IPV4 = java.util.regex.Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
+
+    /**
+     * An IP literal, never a DNS lookup; null for anything else. Only a dotted quad or text with a colon
+     * reaches {@link InetAddress#getByName}, which parses both without asking DNS (a name such as
+     * {@code deadbeef} or {@code cafe.example} would be looked up).
+     */
+    static InetAddress address(String text) {
+        boolean ipv6 = text.indexOf(':') >= 0
+                && text.chars().allMatch(c -> Character.digit(c, 16) >= 0 || c == '.' || c == ':');
+        if (!ipv6 && !IPV4.matcher(text).matches()) {
+            return null;
+        }
+        try {
+            return InetAddress.getByName(text);
+        } catch (UnknownHostException e) {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,114 @@
+package org.greylite.policy;
+
+import java.net.InetSocketAddress;
+import java.nio.file.attribute.PosixFilePermission;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.Set;
+
+import org.greylite.greylist.Durations;
+
+/** postgrey's ways of writing values, read as postgrey reads them; each error names the flag. */
+final class PostgreyValues {
+
+    private PostgreyValues() {
+    }
+
+    /**
+     * {@code --retry-window}: postgrey's days ({@code 2}) or hours ({@code 6h}); also any duration with a unit
+     * ({@code 30m}, {@code 1d}). A bare number is days, as postgrey reads it, not seconds.
+     */
+    static Duration retryWindow(String text) {
+        String t = text.trim();
+        if (t.matches("\\d{1,6}")) {
+            return Duration.ofDays(Long.parseLong(t));
+        }
+        try {
+            return Durations.parse(t);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--retry-window: '" + text + "' is not days (2), hours (6h) or a duration "
+                    + "with a unit (30m, 1d)");
+        }
+    }
+
+    /** {@code --max-age}: days. */
+    static Duration days(String flag, int days) {
+        if (days < 1) {
+            throw new IllegalArgumentException(flag + " must be at least 1 day, not " + days);
+        }
+        return Duration.ofDays(days);
+    }
+
+    /** {@code --inet}: {@code PORT} (on localhost, as postgrey binds it) or {@code HOST:PORT}, {@code [IPV6]:PORT}. */
+    static InetSocketAddress inet(String text) {
+        String t = text.trim();
+        String host = "127.0.0.1";
+        String port = t;
+        int colon = t.lastIndexOf(':');
+        if (colon >= 0) {
+            host = t.substring(0, colon);
+            port = t.substring(colon + 1);
+            if (host.startsWith("[") && host.endsWith("]")) {
+                host = host.substring(1, host.length() - 1);
+            }
+            if (host.isEmpty() || host.equals("*")) {
+                host = "0.0.0.0";
+            }
+        }
+        int p;
+        try {
+            p = Integer.parseInt(port);
+        } catch (NumberFormatException e) {
+            p = -1;
+        }
+        if (p < 0 || p > 65535) {
+            throw new IllegalArgumentException("--inet: '" + text + "' is not [HOST:]PORT (e.g. 10023 or 127.0.0.1:10023)");
+        }
+        return new InetSocketAddress(host, p);
+    }
+
+    /** {@code HOST:PORT} (or {@code [IPV6]:PORT}) for a flag of greylite's own, such as {@code --metrics}. */
+    static InetSocketAddress hostPort(String flag, String text) {
+        int colon = text.lastIndexOf(':');
+        if (colon <= 0) {
+            throw new IllegalArgumentException(flag + ": '" + text + "' is not HOST:PORT (e.g. 127.0.0.1:9726)");
+        }
+        String host = text.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        try {
+            int port = Integer.parseInt(text.substring(colon + 1));
+            if (port >= 0 && port <= 65535) {
+                return new InetSocketAddress(host, port);
+            }
+        } catch (NumberFormatException e) {
+            // below
+        }
+        throw new IllegalArgumentException(flag + ": '" + text + "' is not HOST:PORT (e.g. 127.0.0.1:9726)");
+    }
+
+    /** {@code --socketmode}: octal, as chmod takes it ({@code 0666}, {@code 660}). */
+    static Set<PosixFilePermission> socketMode(String text) {
+        int mode;
+        try {
+            mode = Integer.parseInt(text.trim(), 8);
+        } catch (NumberFormatException e) {
+            mode = -1;
+        }
+        if (mode < 0 || mode > 0777) {
+            throw new IllegalArgumentException("--socketmode: '" + text + "' is not an octal mode such as 0666");
+        }
+        Set<PosixFilePermission> perms = EnumSet.noneOf(PosixFilePermission.class);
+        PosixFilePermission[] bits = {
+            PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.OTHERS_WRITE, PosixFilePermission.OTHERS_READ,
+            PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.GROUP_WRITE, PosixFilePermission.GROUP_READ,
+            PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_READ};
+        for (int i = 0; i < bits.length; i++) {
+            if ((mode & (1 << i)) != 0) {
+                perms.add(bits[i]);
+            }
+        }
+        return perms;
+    }
+}

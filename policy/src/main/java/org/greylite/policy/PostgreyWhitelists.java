@@ -1,0 +1,198 @@
+package org.greylite.policy;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+import org.greylite.net.Cidr;
+
+/**
+ * postgrey's whitelist files, read in postgrey's formats so that an administrator's files keep working
+ * ({@code --whitelist-clients}, {@code --whitelist-recipients}). {@code #} starts a comment; blank lines are
+ * skipped.
+ * <ul>
+ * <li>Clients: {@code /REGEX/} (found in the client's name, any case); an IPv4 address or block
+ *     ({@code 192.0.2.7}, {@code 192.0.2.0/24}), three or two leading octets ({@code 192.0.2}: its /24;
+ *     {@code 192.0}: its /16), an IPv6 address or block; otherwise a host name, which matches that name and
+ *     every name under it ({@code example.net} matches {@code mx1.example.net}).</li>
+ * <li>Recipients: {@code /REGEX/}; {@code user@domain}, {@code user@} (any domain) and {@code @domain} (any
+ *     user), where {@code user} also matches {@code user+extension}; otherwise a domain, matching that domain
+ *     and its subdomains.</li>
+ * </ul>
+ * A line that cannot be read (a bad regular expression, a bad address) is reported with its file and line
+ * and left out; the others still count.
+ */
+final class PostgreyWhitelists {
+
+    /** One line that matched, for the log: {@code FILE:LINE}. */
+    private interface Entry {
+        String where();
+    }
+
+    private record ClientEntry(String where, Pattern regex, Cidr block, String name) implements Entry {
+        boolean matches(InetAddress address, String clientName) {
+            if (block != null) {
+                return block.contains(address);
+            }
+            if (regex != null) {
+                return regex.matcher(clientName).find();
+            }
+            return clientName.equals(name) || clientName.endsWith("." + name);
+        }
+    }
+
+    private record RecipientEntry(String where, Pattern regex, String user, String domain) implements Entry {
+        boolean matches(String recipient) {
+            if (regex != null) {
+                return regex.matcher(recipient).find();
+            }
+            int at = recipient.lastIndexOf('@');
+            String local = at < 0 ? recipient : recipient.substring(0, at);
+            String dom = at < 0 ? "" : recipient.substring(at + 1);
+            if (user == null) { // a bare domain
+                return dom.equals(domain) || dom.endsWith("." + domain);
+            }
+            boolean userOk = user.isEmpty() || local.equals(user) || local.startsWith(user + "+");
+            return userOk && (domain.isEmpty() || dom.equals(domain));
+        }
+    }
+
+    static final PostgreyWhitelists NONE = new PostgreyWhitelists(List.of(), List.of());
+
+    private final List<ClientEntry> clients;
+    private final List<RecipientEntry> recipients;
+
+    private PostgreyWhitelists(List<ClientEntry> clients, List<RecipientEntry> recipients) {
+        this.clients = List.copyOf(clients);
+        this.recipients = List.copyOf(recipients);
+    }
+
+    /**
+     * Reads the files; each problem goes to {@code problems} as {@code FILE:LINE: what}.
+     *
+     * @throws IOException naming the file, when one cannot be read
+     */
+    static PostgreyWhitelists load(List<Path> clientFiles, List<Path> recipientFiles, Consumer<String> problems)
+            throws IOException {
+        List<ClientEntry> c = new ArrayList<>();
+        for (Path f : clientFiles) {
+            readLines(f, (where, text) -> c.add(clientEntry(where, text)), problems);
+        }
+        List<RecipientEntry> r = new ArrayList<>();
+        for (Path f : recipientFiles) {
+            readLines(f, (where, text) -> r.add(recipientEntry(where, text)), problems);
+        }
+        return new PostgreyWhitelists(c, r);
+    }
+
+    /** The {@code FILE:LINE} of the first client line matching, or null. */
+    String matchClient(InetAddress address, String clientName) {
+        String name = clientName.toLowerCase(Locale.ROOT);
+        for (ClientEntry e : clients) {
+            if (e.matches(address, name)) {
+                return e.where();
+            }
+        }
+        return null;
+    }
+
+    /** The {@code FILE:LINE} of the first recipient line matching, or null. */
+    String matchRecipient(String recipient) {
+        String r = recipient.toLowerCase(Locale.ROOT);
+        for (RecipientEntry e : recipients) {
+            if (e.matches(r)) {
+                return e.where();
+            }
+        }
+        return null;
+    }
+
+    int size() {
+        return clients.size() + recipients.size();
+    }
+
+    private interface LineReader {
+        void read(String where, String text);
+    }
+
+    private static void readLines(Path file, LineReader reader, Consumer<String> problems) throws IOException {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IOException("whitelist " + file + " cannot be read: " + e, e);
+        }
+        for (int i = 0; i < lines.size(); i++) {
+            String text = lines.get(i);
+            int hash = text.indexOf('#');
+            text = (hash < 0 ? text : text.substring(0, hash)).strip();
+            if (text.isEmpty()) {
+                continue;
+            }
+            String where = file + ":" + (i + 1);
+            try {
+                reader.read(where, text);
+            } catch (IllegalArgumentException e) {
+                problems.accept(where + ": " + e.getMessage() + " (line left out)");
+            }
+        }
+    }
+
+    private static final Pattern IPV4 = Pattern.compile("\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}(/\\d{1,2})?");
+    private static final Pattern IPV4_THREE = Pattern.compile("\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}");
+    private static final Pattern IPV4_TWO = Pattern.compile("\\d{1,3}\\.\\d{1,3}");
+
+    private static ClientEntry clientEntry(String where, String text) {
+        if (isRegex(text)) {
+            return new ClientEntry(where, regex(text), null, null);
+        }
+        if (IPV4.matcher(text).matches() || text.indexOf(':') >= 0) {
+            return new ClientEntry(where, null, Cidr.parse(text), null);
+        }
+        if (IPV4_THREE.matcher(text).matches()) {
+            return new ClientEntry(where, null, Cidr.parse(text + ".0/24"), null);
+        }
+        if (IPV4_TWO.matcher(text).matches()) {
+            return new ClientEntry(where, null, Cidr.parse(text + ".0.0/16"), null);
+        }
+        if (text.chars().anyMatch(Character::isWhitespace)) {
+            throw new IllegalArgumentException("'" + text + "' is not a host name, address or /regex/");
+        }
+        return new ClientEntry(where, null, null, text.toLowerCase(Locale.ROOT));
+    }
+
+    private static RecipientEntry recipientEntry(String where, String text) {
+        if (isRegex(text)) {
+            return new RecipientEntry(where, regex(text), null, null);
+        }
+        if (text.chars().anyMatch(Character::isWhitespace)) {
+            throw new IllegalArgumentException("'" + text + "' is not an address, domain or /regex/");
+        }
+        String t = text.toLowerCase(Locale.ROOT);
+        int at = t.indexOf('@');
+        if (at < 0) {
+            return new RecipientEntry(where, null, null, t);
+        }
+        return new RecipientEntry(where, null, t.substring(0, at), t.substring(at + 1));
+    }
+
+    private static boolean isRegex(String text) {
+        return text.length() > 2 && text.startsWith("/") && text.endsWith("/");
+    }
+
+    private static Pattern regex(String text) {
+        try {
+            return Pattern.compile(text.substring(1, text.length() - 1), Pattern.CASE_INSENSITIVE);
+        } catch (PatternSyntaxException e) {
+            throw new IllegalArgumentException("bad regular expression " + text + ": " + e.getDescription());
+        }
+    }
+}

@@ -1,0 +1,121 @@
+package org.greylite.policy;
+
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Cuts one connection's bytes into policy requests: {@code name=value} lines, each ended by a newline, and an
+ * empty line ending the request. Bytes may arrive split anywhere and several requests at once (a client may
+ * pipeline). What breaks the protocol ends the parse for good, with a reason for the log: a line without
+ * {@code =} or with an empty name, a line over {@link #MAX_LINE} bytes, a request over {@link #MAX_REQUEST}
+ * bytes or {@link #MAX_ATTRIBUTES} attributes, a control character or bytes that are not UTF-8.
+ *
+ * <p>Postfix sends about 30 short attributes per request; the limits leave room for long certificate
+ * subjects and SMTPUTF8 addresses while keeping a broken or hostile client from filling the heap.
+ */
+final class RequestFramer {
+
+    static final int MAX_LINE = 8192;
+    static final int MAX_REQUEST = 65536;
+    static final int MAX_ATTRIBUTES = 200;
+
+    /** The protocol was broken: {@link #getMessage()} says how and where, for the log. */
+    static final class ProtocolException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        ProtocolException(String message) {
+            super(message);
+        }
+    }
+
+    private final byte[] line = new byte[MAX_LINE];
+    private int lineLength;
+    private int lineNumber = 1;
+    private int requestBytes;
+    private Map<String, String> attributes = new HashMap<>();
+    private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
+            .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+
+    /**
+     * Consumes all of {@code in}, adding every request it completes to {@code out}.
+     *
+     * @throws ProtocolException at the first byte that breaks the protocol; requests completed before it are in {@code out}
+     */
+    void feed(ByteBuffer in, List<PolicyRequest> out) throws ProtocolException {
+        while (in.hasRemaining()) {
+            byte b = in.get();
+            if (++requestBytes > MAX_REQUEST) {
+                throw new ProtocolException("line " + lineNumber + ": request longer than " + MAX_REQUEST + " bytes");
+            }
+            if (b == '\n') {
+                endOfLine(out);
+                continue;
+            }
+            // A CR is allowed only as the last byte of a line (CRLF from a telnet-like client).
+            if ((b >= 0 && b < 0x20 && b != '\t' && b != '\r') || b == 0x7f) {
+                throw new ProtocolException("line " + lineNumber + ": binary data (byte 0x"
+                        + String.format("%02x", b & 0xff) + ")");
+            }
+            if (lineLength == MAX_LINE) {
+                throw new ProtocolException("line " + lineNumber + ": longer than " + MAX_LINE + " bytes");
+            }
+            line[lineLength++] = b;
+        }
+    }
+
+    private void endOfLine(List<PolicyRequest> out) throws ProtocolException {
+        int n = lineLength;
+        if (n > 0 && line[n - 1] == '\r') {
+            n--;
+        }
+        for (int i = 0; i < n; i++) {
+            if (line[i] == '\r') {
+                throw new ProtocolException("line " + lineNumber + ": binary data (byte 0x0d)");
+            }
+        }
+        lineLength = 0;
+        if (n == 0) {
+            out.add(new PolicyRequest(attributes));
+            attributes = new HashMap<>();
+            requestBytes = 0;
+            lineNumber++;
+            return;
+        }
+        String text;
+        try {
+            CharBuffer chars = utf8.decode(ByteBuffer.wrap(line, 0, n));
+            text = chars.toString();
+        } catch (CharacterCodingException e) {
+            throw new ProtocolException("line " + lineNumber + ": bytes that are not UTF-8");
+        }
+        int eq = text.indexOf('=');
+        if (eq < 0) {
+            throw new ProtocolException("line " + lineNumber + ": no '=' in \"" + shorten(text) + "\"");
+        }
+        if (eq == 0) {
+            throw new ProtocolException("line " + lineNumber + ": attribute without a name in \"" + shorten(text) + "\"");
+        }
+        if (attributes.size() == MAX_ATTRIBUTES) {
+            throw new ProtocolException("line " + lineNumber + ": more than " + MAX_ATTRIBUTES + " attributes in one request");
+        }
+        attributes.put(text.substring(0, eq), text.substring(eq + 1));
+        lineNumber++;
+    }
+
+    /** Client text in a log line: short, and without characters that could forge another line. */
+    static String shorten(String s) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < s.length() && i < 80; i++) {
+            char c = s.charAt(i);
+            b.append(c < ' ' || c == 0x7f ? '?' : c);
+        }
+        return s.length() > 80 ? b + "..." : b.toString();
+    }
+}

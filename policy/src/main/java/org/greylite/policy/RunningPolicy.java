@@ -1,0 +1,284 @@
+package org.greylite.policy;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import org.greylite.config.Environment;
+import org.greylite.config.SuspicionSetup;
+import org.greylite.greylist.ClientKeys;
+import org.greylite.greylist.Durations;
+import org.greylite.greylist.GreylistSettings;
+import org.greylite.greylist.KnownSenders;
+import org.greylite.store.GreydbLocation;
+import org.greylite.store.GreydbOptions;
+import org.greylite.store.GreylistStore;
+import org.greylite.store.GreylistStores;
+import org.greylite.store.StoreException;
+import org.greylite.suspicion.SuspicionPolicy;
+import org.slf4j.Logger;
+
+import io.prometheus.metrics.exporter.httpserver.HTTPServer;
+
+/**
+ * The service once started from its options: greydb, rules, whitelists, listeners, the scheduled purge. The
+ * building blocks are greylited's ({@link GreylistStores}, {@link SuspicionSetup}, {@link Environment},
+ * {@link KnownSenders}), so the two read the same settings the same way.
+ */
+final class RunningPolicy implements AutoCloseable {
+
+    static final Path POSTGREY_CONFIG = Path.of("/etc/postgrey");
+
+    private final PolicyServer server;
+    private final PolicyDecisions decisions;
+    private final ExecutorService pool;
+    private final ScheduledExecutorService purge;
+    private final HTTPServer metricsEndpoint;
+    private boolean closed;
+
+    private RunningPolicy(PolicyServer server, PolicyDecisions decisions, ExecutorService pool,
+                          ScheduledExecutorService purge, HTTPServer metricsEndpoint) {
+        this.server = server;
+        this.decisions = decisions;
+        this.pool = pool;
+        this.purge = purge;
+        this.metricsEndpoint = metricsEndpoint;
+    }
+
+    static RunningPolicy open(GreylitePolicy o, Map<String, String> env, Logger log) throws Exception {
+        GreylistSettings settings = settings(o, env);
+        boolean autoWhitelist = autoWhitelist(o, log);
+        GreydbLocation location;
+        try {
+            location = o.db != null ? GreydbLocation.parse(o.db) : Environment.dbLocation(env);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException((o.db != null ? "--db: " : "DBFILE: ") + e.getMessage());
+        }
+        if (o.dbConnections < 1) {
+            throw new IllegalArgumentException("--db-connections must be at least 1");
+        }
+        GreylistStore store = GreylistStores.open(location, new GreydbOptions(Durations.parse(o.busyTimeout), o.dbConnections, env));
+        ExecutorService pool = null;
+        ScheduledExecutorService purge = null;
+        HTTPServer metricsEndpoint = null;
+        PolicyMetrics metrics = new PolicyMetrics();
+        try {
+            // First: a port that cannot be had stops the start before Postfix is answered.
+            if (o.metrics != null) {
+                metricsEndpoint = metrics.serve(PostgreyValues.hostPort("--metrics", o.metrics));
+                log.info("metrics on http://{}:{}/metrics", o.metrics.substring(0, o.metrics.lastIndexOf(':')),
+                        metricsEndpoint.getPort());
+            }
+            Map<String, String> ruleEnv = new HashMap<>(env);
+            if (o.geoipDb != null) {
+                ruleEnv.put("GEOIPDB_FILE", o.geoipDb.toString());
+            }
+            SuspicionPolicy rules = SuspicionSetup.load(o.suspicion != null ? o.suspicion : Environment.suspicionFile(env),
+                    ruleEnv, log);
+            KnownSenders known = KnownSenders.load(!o.noShippedWhitelist, o.whitelistFiles);
+            known.problems().forEach(p -> log.warn("known senders: {}", p));
+            List<Path> clientFiles = !o.whitelistClients.isEmpty() ? o.whitelistClients : GreylitePolicy.existing(
+                    POSTGREY_CONFIG.resolve("whitelist_clients"), POSTGREY_CONFIG.resolve("whitelist_clients.local"));
+            List<Path> recipientFiles = !o.whitelistRecipients.isEmpty() ? o.whitelistRecipients : GreylitePolicy.existing(
+                    POSTGREY_CONFIG.resolve("whitelist_recipients"), POSTGREY_CONFIG.resolve("whitelist_recipients.local"));
+            PostgreyWhitelists whitelists = PostgreyWhitelists.load(clientFiles, recipientFiles,
+                    p -> log.warn("whitelist: {}", p));
+            log.info("postgrey whitelists: {} line(s) from {} {}", whitelists.size(), clientFiles, recipientFiles);
+
+            Clock clock = Clock.systemUTC();
+            PolicyDecisions decisions = new PolicyDecisions(store, rules, settings, known, clock, autoWhitelist, metrics);
+            // SQLite: decided on the I/O thread (see PolicyServer). PostgreSQL: one thread per pooled connection.
+            Executor decider = Runnable::run;
+            if (store.parallelism() > 1) {
+                pool = Executors.newFixedThreadPool(o.dbConnections, daemonThreads("greydb"));
+                decider = pool;
+            }
+            Answers answers = new Answers(o.greylistAction, o.greylistText, o.noHeader ? null : o.header,
+                    hostname(o, env), clock);
+            PolicyServer server = new PolicyServer(new PolicyService(decisions, whitelists, answers, decider, metrics));
+            if (o.inet != null) {
+                server.listenTcp(PostgreyValues.inet(o.inet), o.listenQueueSize);
+            }
+            if (o.unix != null) {
+                server.listenUnix(o.unix, PostgreyValues.socketMode(o.socketMode), o.listenQueueSize);
+            }
+            server.start();
+            purge = Executors.newSingleThreadScheduledExecutor(daemonThreads("purge"));
+            long every = Durations.parse(o.purgeInterval).getSeconds();
+            purge.scheduleWithFixedDelay(() -> purge(decisions, metrics, log), every, every, TimeUnit.SECONDS);
+            InetSocketAddress tcp = server.tcpAddress();
+            log.info("greylite-policy listening on{}{}; greydb {}; min-delay {}, retry-window {}, whitelist-lifetime {}, "
+                            + "client key {}, auto-whitelist {}{}",
+                    tcp == null ? "" : " " + tcp.getAddress().getHostAddress() + ":" + tcp.getPort(),
+                    o.unix == null ? "" : " unix:" + o.unix, store.describe(), Durations.format(settings.minDelay()),
+                    Durations.format(settings.retryWindow()), Durations.format(settings.whitelistLifetime()),
+                    settings.clientKeys().mode().name().toLowerCase(java.util.Locale.ROOT), autoWhitelist ? "on" : "off",
+                    settings.failOpen() ? "" : ", fail closed");
+            return new RunningPolicy(server, decisions, pool, purge, metricsEndpoint);
+        } catch (Exception | Error e) {
+            if (pool != null) {
+                pool.shutdownNow();
+            }
+            if (purge != null) {
+                purge.shutdownNow();
+            }
+            if (metricsEndpoint != null) {
+                metricsEndpoint.close();
+            }
+            store.close();
+            throw e;
+        }
+    }
+
+    InetSocketAddress tcpAddress() {
+        return server.tcpAddress();
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        server.close();
+        purge.shutdownNow();
+        if (pool != null) {
+            pool.shutdown();
+            try {
+                pool.awaitTermination(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        decisions.close();
+        if (metricsEndpoint != null) {
+            metricsEndpoint.close();
+        }
+    }
+
+    /** The port metrics are served on, or -1 without --metrics. */
+    int metricsPort() {
+        return metricsEndpoint == null ? -1 : metricsEndpoint.getPort();
+    }
+
+    /** The engine's settings: its defaults, the GREYLITE_* variables, then the flags (postgrey's and its own). */
+    static GreylistSettings settings(GreylitePolicy o, Map<String, String> env) {
+        GreylistSettings s = Environment.greylistSettings(env, GreylistSettings.defaults());
+        if (o.delay != null) {
+            s = s.withMinDelay(parse("--delay", o.delay));
+        }
+        if (o.retryWindow != null) {
+            s = s.withRetryWindow(PostgreyValues.retryWindow(o.retryWindow));
+        }
+        if (o.maxAgeDays != null && o.whitelistLifetime != null) {
+            throw new IllegalArgumentException("--max-age (days) and --whitelist-lifetime say the same thing: give one");
+        }
+        if (o.maxAgeDays != null) {
+            s = s.withWhitelistLifetime(PostgreyValues.days("--max-age", o.maxAgeDays));
+        }
+        if (o.whitelistLifetime != null) {
+            s = s.withWhitelistLifetime(parse("--whitelist-lifetime", o.whitelistLifetime));
+        }
+        if (o.whitelistMemory != null) {
+            s = s.withWhitelistMemory(parse("--whitelist-memory", o.whitelistMemory));
+        }
+        return s.withClientKeys(clientKeys(o, s.clientKeys())).withFailOpen(!o.failClosed);
+    }
+
+    private static ClientKeys clientKeys(GreylitePolicy o, ClientKeys fromEnv) {
+        int chosen = (o.clientKey != null ? 1 : 0) + (o.lookupByHost ? 1 : 0) + (o.lookupBySubnet ? 1 : 0);
+        if (chosen > 1) {
+            throw new IllegalArgumentException("--client-key, --lookup-by-host and --lookup-by-subnet each choose the "
+                    + "client key: give one");
+        }
+        ClientKeys.Mode mode = o.lookupByHost ? ClientKeys.Mode.IP : o.lookupBySubnet ? ClientKeys.Mode.NET
+                : o.clientKey != null ? parseKey(o.clientKey).mode() : fromEnv.mode();
+        try {
+            return new ClientKeys(mode, o.ipv4Cidr, o.ipv6Cidr);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--ipv4cidr/--ipv6cidr: " + e.getMessage());
+        }
+    }
+
+    private static ClientKeys parseKey(String text) {
+        try {
+            return ClientKeys.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--client-key: " + e.getMessage());
+        }
+    }
+
+    /**
+     * postgrey's {@code --auto-whitelist-clients=N} counts N passes before whitelisting a client; the engine
+     * whitelists at the first pass of a client that matched no suspicion line, and has no count of passes. 0
+     * turns auto-whitelisting off; a larger N is taken as 1, with a warning, rather than refused, so that
+     * a postgrey command line still starts (refusing would leave Postfix without its policy service).
+     */
+    private static boolean autoWhitelist(GreylitePolicy o, Logger log) {
+        Integer n = o.autoWhitelistClients;
+        if (n == null) {
+            return true;
+        }
+        if (n < 0) {
+            throw new IllegalArgumentException("--auto-whitelist-clients must be 0 (off) or more, not " + n);
+        }
+        if (n > 1) {
+            log.warn("--auto-whitelist-clients={}: a client is auto-whitelisted at its first pass (a client that "
+                    + "matched a suspicion line never is); counting {} passes is not supported", n, n);
+        }
+        return n != 0;
+    }
+
+    private static Duration parse(String flag, String text) {
+        try {
+            return Durations.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(flag + ": " + e.getMessage());
+        }
+    }
+
+    private static String hostname(GreylitePolicy o, Map<String, String> env) {
+        if (o.hostname != null) {
+            return o.hostname;
+        }
+        String h = env.get("HOSTNAME");
+        if (h != null && !h.isBlank()) {
+            return h;
+        }
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.net.UnknownHostException e) {
+            return "localhost";
+        }
+    }
+
+    private static void purge(PolicyDecisions decisions, PolicyMetrics metrics, Logger log) {
+        try {
+            int n = decisions.purgeExpired();
+            if (n > 0) {
+                log.info("purge: {} expired greydb row(s) removed", n);
+            }
+        } catch (StoreException e) {
+            metrics.purgeFailed();
+            log.error("purge of the greydb failed: {}", e.getMessage());
+        }
+    }
+
+    private static java.util.concurrent.ThreadFactory daemonThreads(String name) {
+        java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}

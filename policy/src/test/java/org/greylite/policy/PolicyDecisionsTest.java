@@ -1,0 +1,211 @@
+package org.greylite.policy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What is decided at which protocol_state, and the answers, through the real service, engine and greydb. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class PolicyDecisionsTest {
+
+    @TempDir
+    Path dir;
+
+    private RunningPolicy policy;
+
+    @AfterEach
+    void stop() {
+        if (policy != null) {
+            policy.close();
+        }
+    }
+
+    private PolicyClient start(String... flags) throws Exception {
+        policy = TestPolicy.start(dir, flags);
+        return PolicyClient.tcp(policy.tcpAddress());
+    }
+
+    private static Map<String, String> at(String state, Map<String, String> request) {
+        Map<String, String> r = new LinkedHashMap<>(request);
+        r.put("protocol_state", state);
+        return r;
+    }
+
+    @Test
+    void nullSenderIsDecidedAtDataOverItsRecipients() throws Exception {
+        try (PolicyClient c = start()) {
+            Map<String, String> one = PolicyClient.rcpt("192.0.2.30", "", "one@example.org");
+            Map<String, String> two = new LinkedHashMap<>(PolicyClient.rcpt("192.0.2.30", "", "two@example.org"));
+            two.put("instance", one.get("instance"));
+            assertEquals("DUNNO", c.ask(one));
+            assertEquals("DUNNO", c.ask(two));
+            Map<String, String> data = at("DATA", one);
+            data.put("recipient", "");
+            data.put("recipient_count", "2");
+            assertEquals("DEFER_IF_PERMIT 4.7.1 Greylisted, please retry in 300 seconds", c.ask(data));
+            // END-OF-MESSAGE of a message decided at DATA: nothing more to say.
+            assertEquals("DUNNO", c.ask(at("END-OF-MESSAGE", one)));
+        }
+    }
+
+    @Test
+    void theRetryThatEndsTheDelayGetsTheHeaderOnceThenTheClientIsWhitelisted() throws Exception {
+        try (PolicyClient c = start("--delay=1", "--hostname=mx.example.org")) {
+            Map<String, String> first = PolicyClient.rcpt("192.0.2.40", "a@example.net", "b@example.org");
+            assertTrue(c.ask(first).startsWith("DEFER_IF_PERMIT 4.7.1 Greylisted, please retry in 1 seconds"));
+            Thread.sleep(1_500);
+            String pass = c.ask(first);
+            assertTrue(pass.matches("PREPEND X-Greylist: delayed [1-9]\\d* seconds by greylite-policy-\\S+ at mx\\.example\\.org; .+"), pass);
+            // Another recipient of the same message: one header per message.
+            Map<String, String> second = new LinkedHashMap<>(PolicyClient.rcpt("192.0.2.40", "a@example.net", "c@example.org"));
+            second.put("instance", first.get("instance"));
+            assertEquals("DUNNO", c.ask(second), "whitelisted after its first pass, and no second header");
+            // A later message of the same client: whitelisted, nothing to add.
+            assertEquals("DUNNO", c.ask(PolicyClient.rcpt("192.0.2.41", "x@example.net", "y@example.org")));
+        }
+    }
+
+    @Test
+    void withoutAutoWhitelistEachTripletIsGreylistedAndTheHeaderCanBeSwitchedOff() throws Exception {
+        try (PolicyClient c = start("--delay=1", "--auto-whitelist-clients=0", "--no-x-greylist-header")) {
+            Map<String, String> first = PolicyClient.rcpt("192.0.2.50", "a@example.net", "b@example.org");
+            assertTrue(c.ask(first).startsWith("DEFER_IF_PERMIT"));
+            Thread.sleep(1_500);
+            assertEquals("DUNNO", c.ask(first), "passes, without a header");
+            assertTrue(c.ask(PolicyClient.rcpt("192.0.2.50", "a@example.net", "other@example.org")).startsWith("DEFER_IF_PERMIT"),
+                    "the client was not whitelisted");
+        }
+    }
+
+    @Test
+    void postgreyTextAndActionAreTheAdministrators() throws Exception {
+        try (PolicyClient c = start("--greylist-action=DEFER", "--greylist-text=Come back in %s s, %r is busy")) {
+            assertEquals("DEFER 4.7.1 Come back in 300 s, example.org is busy",
+                    c.ask(PolicyClient.rcpt("192.0.2.60", "a@example.net", "b@example.org")));
+        }
+    }
+
+    @Test
+    void postgreyWhitelistsSkipGreylisting() throws Exception {
+        Path clients = dir.resolve("clients");
+        Path recipients = dir.resolve("recipients");
+        TestPolicy.writeFile(clients, "# postgrey's formats\n198.51.100.0/24\nexample.com\n/^mx[0-9]+\\.pool\\./\n");
+        TestPolicy.writeFile(recipients, "abuse-desk@\n@spamtrap.example\nopen.example\n");
+        try (PolicyClient c = start("--whitelist-clients=" + clients, "--whitelist-recipients=" + recipients)) {
+            assertEquals("DUNNO", c.ask(PolicyClient.rcpt("198.51.100.77", "a@example.net", "b@example.org")));
+            Map<String, String> named = new LinkedHashMap<>(PolicyClient.rcpt("192.0.2.70", "a@example.net", "b@example.org"));
+            named.put("client_name", "out.mail.example.com");
+            assertEquals("DUNNO", c.ask(named));
+            named.put("client_name", "mx12.pool.example.net");
+            assertEquals("DUNNO", c.ask(named));
+            assertEquals("DUNNO", c.ask(PolicyClient.rcpt("192.0.2.71", "a@example.net", "abuse-desk+x@anything.example")));
+            assertEquals("DUNNO", c.ask(PolicyClient.rcpt("192.0.2.71", "a@example.net", "who@spamtrap.example")));
+            assertEquals("DUNNO", c.ask(PolicyClient.rcpt("192.0.2.71", "a@example.net", "who@lists.open.example")));
+            // Not listed: greylisted as usual.
+            named.put("client_name", "mail.example.community");
+            assertTrue(c.ask(named).startsWith("DEFER_IF_PERMIT"));
+            assertTrue(c.ask(PolicyClient.rcpt("192.0.2.72", "a@example.net", "who@notspamtrap.example")).startsWith("DEFER_IF_PERMIT"));
+        }
+    }
+
+    @Test
+    void theGreydbIsTheEnginesOneThatGreylitectlReads() throws Exception {
+        try (PolicyClient c = start()) {
+            c.ask(PolicyClient.rcpt("192.0.2.80", "Tagged+123@Example.NET", "b@example.org"));
+        }
+        policy.close();
+        try (org.greylite.store.GreydbAdmin admin = org.greylite.store.GreylistStores.sqliteAdmin(
+                dir.resolve("greylite.db"), java.time.Duration.ofSeconds(5))) {
+            var rows = admin.triplets(org.greylite.store.TripletFilter.ALL);
+            assertEquals(1, rows.size(), rows.toString());
+            assertEquals("192.0.2.0/24", rows.get(0).key().client());
+            assertEquals("tagged@example.net", rows.get(0).key().sender(), "the engine's sender normalisation");
+            assertEquals(1, rows.get(0).state().refusals());
+        }
+    }
+
+    @Test
+    void smartKeysUsePostfixsVerifiedClientName() throws Exception {
+        try (PolicyClient c = start("--delay=1")) {
+            Map<String, String> a = new LinkedHashMap<>(PolicyClient.rcpt("192.0.2.90", "a@example.net", "b@example.org"));
+            a.put("client_name", "mail-a.sender.example.org");
+            assertTrue(c.ask(a).startsWith("DEFER_IF_PERMIT"));
+            Thread.sleep(1_500);
+            // The retry comes from another address of the same sender, in another network: same client key.
+            Map<String, String> b = new LinkedHashMap<>(PolicyClient.rcpt("203.0.113.90", "a@example.net", "b@example.org"));
+            b.put("client_name", "mail-b.sender.example.org");
+            b.put("instance", "other");
+            assertTrue(c.ask(b).startsWith("PREPEND X-Greylist: delayed "));
+        }
+    }
+
+    @Test
+    void metricsCountRequestsDecisionsAndProtocolErrors() throws Exception {
+        try (PolicyClient c = start("--metrics=127.0.0.1:0")) {
+            assertTrue(c.ask(PolicyClient.rcpt("192.0.2.100", "a@example.net", "b@example.org")).startsWith("DEFER_IF_PERMIT"));
+            assertEquals("DUNNO", c.ask(at("CONNECT", PolicyClient.rcpt("192.0.2.100", "", ""))));
+        }
+        try (PolicyClient bad = PolicyClient.tcp(policy.tcpAddress())) {
+            bad.send("no equals sign\n\n");
+            assertTrue(bad.closedByServer());
+        }
+        java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + policy.metricsPort() + "/metrics")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        String m = r.body();
+        assertTrue(m.contains("greylite_rcpt_total{reason=\"first-attempt\",verdict=\"greylist\"} 1.0"), m);
+        assertTrue(m.contains("greylite_policy_requests_total{protocol_state=\"RCPT\"} 1.0"), m);
+        assertTrue(m.contains("greylite_policy_requests_total{protocol_state=\"other\"} 1.0"), m);
+        assertTrue(m.contains("greylite_policy_protocol_errors_total 1.0"), m);
+        assertTrue(m.contains("greylite_policy_connections_total 2.0"), m);
+        assertTrue(m.contains("greylite_decision_duration_seconds_count 1"), m);
+    }
+
+    @Test
+    void theAdministratorsListsCountBlacklistedIsRejectedWhitelistedPasses() throws Exception {
+        try (org.greylite.store.GreydbAdmin admin = org.greylite.store.GreylistStores.sqliteAdmin(
+                dir.resolve("greylite.db"), java.time.Duration.ofSeconds(5))) {
+            java.time.Instant now = java.time.Instant.now();
+            admin.putListEntry(new org.greylite.store.ListEntry("198.51.100.0/24", true, now, null, "spam run"));
+            admin.putListEntry(new org.greylite.store.ListEntry("203.0.113.0/24", false, now, null, "partner"));
+        }
+        try (PolicyClient c = start()) {
+            assertEquals("REJECT 5.7.1 Access denied by the administrator's blacklist",
+                    c.ask(PolicyClient.rcpt("198.51.100.9", "a@example.net", "b@example.org")));
+            assertEquals("DUNNO", c.ask(PolicyClient.rcpt("203.0.113.9", "a@example.net", "b@example.org")));
+        }
+    }
+
+    @Test
+    void aGreydbFailureIsDunnoOrWithFailClosedADeferral() throws Exception {
+        try (PolicyClient c = start("--fail-closed")) {
+            assertTrue(c.ask(PolicyClient.rcpt("192.0.2.120", "a@example.net", "b@example.org")).startsWith("DEFER_IF_PERMIT 4.7.1"));
+            breakGreydb();
+            assertEquals("DEFER_IF_PERMIT 4.3.0 Greylisting temporarily unavailable, please retry later",
+                    c.ask(PolicyClient.rcpt("192.0.2.121", "a@example.net", "b@example.org")));
+        }
+        policy.close();
+        java.nio.file.Files.delete(dir.resolve("greylite.db"));
+        try (PolicyClient c = start()) {
+            breakGreydb();
+            assertEquals("DUNNO", c.ask(PolicyClient.rcpt("192.0.2.122", "a@example.net", "b@example.org")), "fail open");
+        }
+    }
+
+    /** Takes the triplet table away under the running service: every decision then fails in the greydb. */
+    private void breakGreydb() throws Exception {
+        try (java.sql.Connection conn = java.sql.DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("greylite.db"));
+             java.sql.Statement st = conn.createStatement()) {
+            st.execute("DROP TABLE triplet");
+        }
+    }
+}

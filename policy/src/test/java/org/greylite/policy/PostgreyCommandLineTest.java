@@ -1,0 +1,121 @@
+package org.greylite.policy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.greylite.greylist.ClientKeys;
+import org.greylite.greylist.GreylistSettings;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import picocli.CommandLine;
+
+/** postgrey's command line, read as postgrey reads it; the engine's defaults where postgrey's differ. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class PostgreyCommandLineTest {
+
+    @TempDir
+    Path dir;
+
+    private static GreylitePolicy parse(String... args) {
+        GreylitePolicy app = new GreylitePolicy(Map.of());
+        GreylitePolicy.commandLine(app).parseArgs(args);
+        return app;
+    }
+
+    @Test
+    void debiansDefaultLineGivesTheEnginesDefaults() {
+        GreylitePolicy app = parse("--inet=10023");
+        assertEquals(new InetSocketAddress("127.0.0.1", 10023), PostgreyValues.inet(app.inet));
+        GreylistSettings s = RunningPolicy.settings(app, Map.of());
+        assertEquals(GreylistSettings.DEFAULT_MIN_DELAY, s.minDelay());
+        assertEquals(GreylistSettings.DEFAULT_RETRY_WINDOW, s.retryWindow());
+        assertEquals(GreylistSettings.DEFAULT_WHITELIST_LIFETIME, s.whitelistLifetime());
+        assertEquals(ClientKeys.Mode.SMART, s.clientKeys().mode());
+    }
+
+    @Test
+    void postgreysValuesAreReadInPostgreysUnits() throws Exception {
+        GreylistSettings s = RunningPolicy.settings(parse("--inet=0.0.0.0:10023", "--delay=60", "--max-age=10",
+                "--retry-window=6h", "--lookup-by-host"), Map.of());
+        assertEquals(Duration.ofSeconds(60), s.minDelay());
+        assertEquals(Duration.ofDays(10), s.whitelistLifetime());
+        assertEquals(Duration.ofHours(6), s.retryWindow());
+        assertEquals(ClientKeys.Mode.IP, s.clientKeys().mode());
+        assertEquals(Duration.ofDays(2), RunningPolicy.settings(parse("--inet=1", "--retry-window=2"), Map.of()).retryWindow());
+        assertEquals("192.0.2.128/25", RunningPolicy.settings(parse("--inet=1", "--lookup-by-subnet", "--ipv4cidr=25"), Map.of())
+                .clientKeys().keyFor(java.net.InetAddress.getByName("192.0.2.200")));
+        assertEquals(new InetSocketAddress("::1", 10023), PostgreyValues.inet("[::1]:10023"));
+    }
+
+    @Test
+    void theEnvironmentCountsAndAFlagWins() {
+        Map<String, String> env = Map.of("GREYLITE_MIN_DELAY", "2m", "GREYLITE_CLIENT_KEY", "net");
+        GreylistSettings s = RunningPolicy.settings(parse("--inet=1"), env);
+        assertEquals(Duration.ofMinutes(2), s.minDelay());
+        assertEquals(ClientKeys.Mode.NET, s.clientKeys().mode());
+        assertEquals(Duration.ofSeconds(30), RunningPolicy.settings(parse("--inet=1", "--min-delay", "30s"), env).minDelay());
+    }
+
+    @Test
+    void contradictionsAndBadValuesAreRefusedNamingTheFlag() {
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> RunningPolicy.settings(
+                parse("--inet=1", "--lookup-by-host", "--lookup-by-subnet"), Map.of())).getMessage().contains("--lookup-by-host"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> RunningPolicy.settings(
+                parse("--inet=1", "--max-age=3", "--whitelist-lifetime=3d"), Map.of())).getMessage().contains("--max-age"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> PostgreyValues.retryWindow("two days"))
+                .getMessage().contains("--retry-window"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> PostgreyValues.inet("localhost:port"))
+                .getMessage().contains("--inet"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> PostgreyValues.socketMode("0999"))
+                .getMessage().contains("--socketmode"));
+        assertThrows(CommandLine.UnmatchedArgumentException.class, () -> parse("--inet=1", "--no-such-flag"));
+    }
+
+    @Test
+    void withoutAListenerItSaysWhatToGiveAndExits2() {
+        StringWriter err = new StringWriter();
+        CommandLine cmd = GreylitePolicy.commandLine(new GreylitePolicy(Map.of()));
+        cmd.setErr(new PrintWriter(err, true));
+        assertEquals(2, cmd.execute("--delay=300"));
+        assertTrue(err.toString().contains("--inet=[HOST:]PORT or --unix=PATH must be given"), err.toString());
+    }
+
+    @Test
+    void postgreysDaemonFlagsAreAcceptedWithAWarningSayingWhatReplacesThem() throws Exception {
+        var log = TestPolicy.capture(GreylitePolicy.class);
+        try (RunningPolicy p = TestPolicy.start(dir, "--dbdir=/var/lib/postgrey", "--pidfile=/run/postgrey.pid",
+                "--user=postgrey", "--group=postgrey", "-d", "--syslog-facility=mail")) {
+            String lines = TestPolicy.lines(log);
+            for (String flag : new String[] {"--dbdir", "--pidfile", "--user", "--group", "--daemonize", "--syslog-facility"}) {
+                assertTrue(lines.contains("postgrey's " + flag + " is accepted and ignored: "), flag + " in:\n" + lines);
+            }
+            assertTrue(lines.contains("the greydb is --db"), lines);
+        }
+    }
+
+    @Test
+    void helpShowsThePercentPlaceholdersWithoutComplaint() {
+        java.io.PrintStream saved = System.err;
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        String usage;
+        System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            usage = GreylitePolicy.commandLine(new GreylitePolicy(Map.of())).getUsageMessage();
+        } finally {
+            System.setErr(saved);
+        }
+        assertEquals("", err.toString(java.nio.charset.StandardCharsets.UTF_8));
+        assertTrue(usage.contains("%s becomes the") && usage.contains("%r the recipient's"), usage);
+    }
+}

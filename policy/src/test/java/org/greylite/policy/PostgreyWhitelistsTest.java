@@ -1,0 +1,70 @@
+package org.greylite.policy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** postgrey's whitelist files in their formats, from real files; a bad line is named and left out. */
+class PostgreyWhitelistsTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void clientFormats() throws Exception {
+        Path f = Files.writeString(dir.resolve("clients"), String.join("\n",
+                "# comment", "", "  example.com   # trailing comment", "/^smtp[0-9]+\\.bulk\\./", "192.0.2.7",
+                "198.51.100.0/25", "203.0.113", "10.20", "2001:db8::/32", "/[unclosed/", "two words") + "\n");
+        List<String> problems = new ArrayList<>();
+        PostgreyWhitelists w = PostgreyWhitelists.load(List.of(f), List.of(), problems::add);
+        InetAddress other = InetAddress.getByName("192.0.2.200");
+        assertEquals(f + ":3", w.matchClient(other, "example.com"));
+        assertEquals(f + ":3", w.matchClient(other, "MX1.Example.COM"));
+        assertNull(w.matchClient(other, "notexample.com"));
+        assertEquals(f + ":4", w.matchClient(other, "smtp12.bulk.example.net"));
+        assertEquals(f + ":5", w.matchClient(InetAddress.getByName("192.0.2.7"), ""));
+        assertEquals(f + ":6", w.matchClient(InetAddress.getByName("198.51.100.127"), ""));
+        assertNull(w.matchClient(InetAddress.getByName("198.51.100.128"), ""));
+        assertEquals(f + ":7", w.matchClient(InetAddress.getByName("203.0.113.99"), ""));
+        assertEquals(f + ":8", w.matchClient(InetAddress.getByName("10.20.30.40"), ""));
+        assertEquals(f + ":9", w.matchClient(InetAddress.getByName("2001:db8::25"), ""));
+        assertEquals(2, problems.size(), problems.toString());
+        assertTrue(problems.get(0).startsWith(f + ":10: bad regular expression"), problems.toString());
+        assertTrue(problems.get(1).startsWith(f + ":11: "), problems.toString());
+    }
+
+    @Test
+    void recipientFormats() throws Exception {
+        Path f = Files.writeString(dir.resolve("recipients"),
+                "postmaster@example.org\nabuse@\n@traps.example\nlists.example\n/^bounce-.*@/\n");
+        PostgreyWhitelists w = PostgreyWhitelists.load(List.of(), List.of(f), p -> { });
+        assertEquals(f + ":1", w.matchRecipient("Postmaster+x@Example.org"));
+        assertNull(w.matchRecipient("postmaster@example.com"));
+        assertEquals(f + ":2", w.matchRecipient("abuse@anywhere.example"));
+        assertNull(w.matchRecipient("abusive@anywhere.example"));
+        assertEquals(f + ":3", w.matchRecipient("any@traps.example"));
+        assertNull(w.matchRecipient("any@sub.traps.example"));
+        assertEquals(f + ":4", w.matchRecipient("x@lists.example"));
+        assertEquals(f + ":4", w.matchRecipient("x@eu.lists.example"));
+        assertEquals(f + ":5", w.matchRecipient("bounce-123@example.net"));
+        assertNull(w.matchRecipient("user@example.net"));
+    }
+
+    @Test
+    void anUnreadableFileIsNamed() {
+        Path missing = dir.resolve("nope");
+        IOException e = assertThrows(IOException.class, () -> PostgreyWhitelists.load(List.of(missing), List.of(), p -> { }));
+        assertTrue(e.getMessage().contains(missing.toString()), e.getMessage());
+    }
+}
