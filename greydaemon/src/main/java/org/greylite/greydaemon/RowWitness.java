@@ -1,18 +1,10 @@
 package org.greylite.greydaemon;
 
-import java.time.Duration;
-import java.time.Instant;
-import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.function.Function;
 
-import org.greylite.store.DecisionQuery;
+import org.greylite.store.ForwardingGreylistStore;
 import org.greylite.store.GreylistStore;
-import org.greylite.store.StoredState;
-import org.greylite.store.ListEntry;
 import org.greylite.store.Triplet;
-import org.greylite.store.TripletKey;
 import org.greylite.store.TripletUpdate;
 
 /**
@@ -24,13 +16,12 @@ import org.greylite.store.TripletUpdate;
  *
  * <p>Used by one thread, the greydb thread: {@link #reset} before a decision, {@link #sawRow} after it.
  */
-final class RowWitness implements GreylistStore {
+final class RowWitness extends ForwardingGreylistStore {
 
-    private final GreylistStore store;
     private boolean sawRow;
 
     RowWitness(GreylistStore store) {
-        this.store = store;
+        super(store);
     }
 
     void reset() {
@@ -43,58 +34,8 @@ final class RowWitness implements GreylistStore {
     }
 
     @Override
-    public <T> T decide(DecisionQuery query, Function<StoredState, TripletUpdate<T>> transition) {
-        return store.decide(query, state -> {
-            sawRow = state.triplet().isPresent();
-            return transition.apply(state);
-        });
-    }
-
-    @Override
-    public <T> T update(TripletKey key, Function<Optional<Triplet>, TripletUpdate<T>> decision) {
-        return store.update(key, current -> {
-            sawRow = current.isPresent();
-            return decision.apply(current);
-        });
-    }
-
-    @Override
-    public boolean whitelisted(String clientKey, Instant now, Duration lifetime, Duration renewAfter) {
-        return store.whitelisted(clientKey, now, lifetime, renewAfter);
-    }
-
-    @Override
-    public List<ListEntry> adminEntries() {
-        return store.adminEntries();
-    }
-
-    @Override
-    public Map<String, Instant> rememberedBehaviours(String clientKey) {
-        return store.rememberedBehaviours(clientKey);
-    }
-
-    @Override
-    public int purgeExpired(Instant now, Duration retryWindow, Duration lifetime) {
-        return store.purgeExpired(now, retryWindow, lifetime);
-    }
-
-    @Override
-    public boolean claimPurge(Instant now, Duration interval) {
-        return store.claimPurge(now, interval);
-    }
-
-    @Override
-    public int parallelism() {
-        return store.parallelism();
-    }
-
-    @Override
-    public String describe() {
-        return store.describe();
-    }
-
-    @Override
-    public void close() {
-        store.close();
+    protected <T> TripletUpdate<T> seen(Optional<Triplet> row, TripletUpdate<T> update) {
+        sawRow = row.isPresent();
+        return update;
     }
 }

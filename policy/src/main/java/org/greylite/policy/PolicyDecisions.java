@@ -4,12 +4,10 @@ import java.net.InetAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.function.Function;
 
 import org.greylite.greylist.DecisionListener;
 import org.greylite.greylist.DecisionLog;
@@ -18,12 +16,9 @@ import org.greylite.greylist.Greylister;
 import org.greylite.greylist.KnownSenders;
 import org.greylite.greylist.RcptRequest;
 import org.greylite.greylist.Verdict;
-import org.greylite.store.DecisionQuery;
+import org.greylite.store.ForwardingGreylistStore;
 import org.greylite.store.GreylistStore;
-import org.greylite.store.StoredState;
-import org.greylite.store.ListEntry;
 import org.greylite.store.Triplet;
-import org.greylite.store.TripletKey;
 import org.greylite.store.TripletUpdate;
 import org.greylite.suspicion.ClientFacts;
 import org.greylite.suspicion.SuspicionPolicy;
@@ -123,14 +118,13 @@ final class PolicyDecisions implements AutoCloseable {
      * the deciding thread; the alternative, a second query after the decision, would cost a read per pass and
      * could see a later attempt's row). And, when asked, it leaves out the auto-whitelisting of a pass.
      */
-    private static final class FirstSeen implements GreylistStore {
+    private static final class FirstSeen extends ForwardingGreylistStore {
 
-        private final GreylistStore delegate;
         private final boolean autoWhitelist;
         private final ThreadLocal<Instant> last = new ThreadLocal<>();
 
         FirstSeen(GreylistStore delegate, boolean autoWhitelist) {
-            this.delegate = delegate;
+            super(delegate);
             this.autoWhitelist = autoWhitelist;
         }
 
@@ -139,67 +133,11 @@ final class PolicyDecisions implements AutoCloseable {
         }
 
         @Override
-        public <T> T decide(DecisionQuery query, Function<StoredState, TripletUpdate<T>> transition) {
-            last.remove();
-            return delegate.decide(query, state -> {
-                last.set(state.triplet().map(Triplet::firstSeen).orElse(null));
-                return withoutWhitelisting(transition.apply(state));
-            });
-        }
-
-        @Override
-        public <T> T update(TripletKey key, Function<Optional<Triplet>, TripletUpdate<T>> decision) {
-            last.remove();
-            return delegate.update(key, current -> {
-                last.set(current.map(Triplet::firstSeen).orElse(null));
-                return withoutWhitelisting(decision.apply(current));
-            });
-        }
-
-        /** The update as is, or without its auto-whitelisting when the service was asked to leave that out. */
-        private <T> TripletUpdate<T> withoutWhitelisting(TripletUpdate<T> u) {
+        protected <T> TripletUpdate<T> seen(Optional<Triplet> row, TripletUpdate<T> u) {
+            last.set(row.map(Triplet::firstSeen).orElse(null));
+            // Without its auto-whitelisting when the service was asked to leave that out.
             return autoWhitelist || u.whitelistAt() == null ? u
                     : new TripletUpdate<>(u.write(), null, u.result(), u.remember());
-        }
-
-        @Override
-        public boolean claimPurge(Instant now, Duration interval) {
-            return delegate.claimPurge(now, interval);
-        }
-
-        @Override
-        public int parallelism() {
-            return delegate.parallelism();
-        }
-
-        @Override
-        public boolean whitelisted(String clientKey, Instant now, Duration lifetime, Duration renewAfter) {
-            return delegate.whitelisted(clientKey, now, lifetime, renewAfter);
-        }
-
-        @Override
-        public List<ListEntry> adminEntries() {
-            return delegate.adminEntries();
-        }
-
-        @Override
-        public Map<String, Instant> rememberedBehaviours(String clientKey) {
-            return delegate.rememberedBehaviours(clientKey);
-        }
-
-        @Override
-        public int purgeExpired(Instant now, Duration retryWindow, Duration lifetime) {
-            return delegate.purgeExpired(now, retryWindow, lifetime);
-        }
-
-        @Override
-        public String describe() {
-            return delegate.describe();
-        }
-
-        @Override
-        public void close() {
-            delegate.close();
         }
     }
 }
