@@ -318,12 +318,13 @@ HAPROXY_PID=$!
 PIDS+=("$HAPROXY_PID")
 wait_listening "$HAPROXY_PORT" "$HAPROXY_PID" haproxy
 
-# One greylited per DNS case. --min-delay 0: the retry right after the first refusal passes.
+# One greylited per DNS case. --min-delay 0: the retry right after the first refusal passes. Every client of a
+# bench is 127.0.0.1: the connection limits, meant for the internet's clients, are off.
 for c in $CASES; do
     # shellcheck disable=SC2086
     JAVA_OPTS="${JAVA_OPTS:-}${BENCH_THROUGHPUT_JAVA_OPTS:+ $BENCH_THROUGHPUT_JAVA_OPTS}" \
         "$GREYLITED" --listen "127.0.0.1:${GL_PORT_OF[$c]}" --upstream "127.0.0.1:$SINK_PORT" --db "$WORK/greylite-$c.db" \
-        --min-delay 0 --idle-timeout 10m ${DNS_ARGS_OF[$c]} ${BENCH_GREYLITED_ARGS:-} >"$WORK/greylited-$c.log" 2>&1 &
+        --min-delay 0 --idle-timeout 10m --client-connection-limit 0 --connection-limit 0 ${DNS_ARGS_OF[$c]} ${BENCH_GREYLITED_ARGS:-} >"$WORK/greylited-$c.log" 2>&1 &
     GL_PID_OF[$c]=$!
     PIDS+=("${GL_PID_OF[$c]}")
 done
@@ -487,7 +488,7 @@ wait_listening "$COUNTER_PORT" "$COUNTER_PID" "the counting upstream"
 
 # shellcheck disable=SC2086
 "$GREYLITED" --listen "127.0.0.1:$IDLE_PORT" --upstream "127.0.0.1:$COUNTER_PORT" --db "$WORK/idle.db" \
-    --greet-delay "$GREET_DELAY" --idle-timeout 1h $IDLE_DNS_ARGS >"$WORK/greylited-idle.log" 2>&1 &
+    --greet-delay "$GREET_DELAY" --idle-timeout 1h --client-connection-limit 0 --connection-limit 0 $IDLE_DNS_ARGS >"$WORK/greylited-idle.log" 2>&1 &
 IDLE_PID=$!
 PIDS+=("$IDLE_PID")
 wait_listening "$IDLE_PORT" "$IDLE_PID" "greylited (idle test)"

@@ -122,8 +122,20 @@ public final class Greylited implements Callable<Integer> {
     @Option(names = "--idle-timeout")
     String idleTimeout;
 
+    @Option(names = "--session-deadline")
+    String sessionDeadline;
+
+    @Option(names = "--client-connection-limit")
+    int clientConnectionLimit;
+
+    @Option(names = "--connection-limit")
+    int connectionLimit;
+
     @Option(names = "--upstream-timeout")
     String upstreamTimeout;
+
+    @Option(names = "--greeting-timeout")
+    String greetingTimeout;
 
     @Option(names = "--connect-timeout")
     String connectTimeout;
@@ -246,7 +258,9 @@ public final class Greylited implements Callable<Integer> {
         GreylistSettings greylist = greylistSettings();
         TrustedProxies loadBalancers = trustedProxies(log);
         RelaySettings relay = new RelaySettings(maxLine, greetDelayMillis(),
-                new Replies(hostname != null ? hostname : localHostName(), greylistReply), junkCommandLimit);
+                new Replies(hostname != null ? hostname : localHostName(), greylistReply), junkCommandLimit,
+                value(Settings.SESSION_DEADLINE, sessionDeadline).toMillis(),
+                value(Settings.GREETING_TIMEOUT, greetingTimeout).toMillis());
         // Before anything is opened: a certificate that cannot be used stops greylited here.
         TlsSetup tls = TlsSetup.of(tlsCert, tlsKey, upstreamTls, upstreamTlsCa, log);
 
@@ -317,6 +331,7 @@ public final class Greylited implements Callable<Integer> {
                 .relaySettings(relay)
                 .idleTimeout(Durations.parse(idleTimeout))
                 .upstreamTimeout(Durations.parse(upstreamTimeout))
+                .connectionLimits(connectionLimit, clientConnectionLimit)
                 .connectTimeout(Durations.parse(connectTimeout))
                 .upstreamProxyProtocol(ProxyProtocolHeader.Version.parse(upstreamProxyProtocol))
                 .upstreamXclient(upstreamXclient)

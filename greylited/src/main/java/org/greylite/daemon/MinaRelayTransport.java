@@ -35,7 +35,7 @@ final class MinaRelayTransport implements RelayTransport {
     private final BackPressure backPressure;
     private final IoConnector connector;
     private final InetSocketAddress upstreamAddress;
-    private final ScheduledExecutorService timers;
+    private final ScheduledExecutorService timerThread;
     private byte[] preamble; // sent first on the upstream connection (a PROXY protocol header), or null
     private javax.net.ssl.SSLContext clientTls; // greylited's certificate, or null: no STARTTLS for clients
     private TlsContexts.UpstreamTls upstreamTls; // --upstream-tls starttls, or null
@@ -46,6 +46,7 @@ final class MinaRelayTransport implements RelayTransport {
     private volatile IoSession upstream;
     private volatile boolean upstreamCloseRequested;
     private volatile boolean upstreamAbandon;
+    private final java.util.List<java.util.concurrent.Future<?>> timers = new java.util.ArrayList<>(); // guarded by itself
 
     MinaRelayTransport(IoSession client, IoConnector connector, InetSocketAddress upstreamAddress,
                        ScheduledExecutorService timers) {
@@ -55,7 +56,7 @@ final class MinaRelayTransport implements RelayTransport {
         this.backPressure = new BackPressure(clientGate);
         this.connector = connector;
         this.upstreamAddress = upstreamAddress;
-        this.timers = timers;
+        this.timerThread = timers;
     }
 
     /** Bytes to send on the upstream connection before anything else (a PROXY protocol header). */
@@ -218,7 +219,17 @@ final class MinaRelayTransport implements RelayTransport {
 
     @Override
     public void schedule(long delayMillis, Runnable task) {
-        timers.schedule(task, delayMillis, TimeUnit.MILLISECONDS);
+        synchronized (timers) {
+            timers.add(timerThread.schedule(task, delayMillis, TimeUnit.MILLISECONDS));
+        }
+    }
+
+    /** The client's connection has closed: the session's timers (its deadline...) will not be wanted. */
+    void cancelTimers() {
+        synchronized (timers) {
+            timers.forEach(t -> t.cancel(false));
+            timers.clear();
+        }
     }
 
     /** Reading from {@code session} stops and starts with its gate. */

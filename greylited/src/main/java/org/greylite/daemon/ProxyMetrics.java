@@ -42,6 +42,7 @@ public final class ProxyMetrics implements ServerEvents, DecisionListener {
     private final Counter storeErrors;
     private final Counter upstreamErrors;
     private final Counter junkLimitReached;
+    private final Counter sessionLimits;
     private final Histogram decisionSeconds;
     private final Counter reloadFailures;
 
@@ -75,6 +76,11 @@ public final class ProxyMetrics implements ServerEvents, DecisionListener {
                 .help("Sessions closed with 421 4.7.0 for sending more junk commands (NOOP, RSET, VRFY, unknown or "
                         + "refused commands...) than --junk-command-limit")
                 .withoutExemplars().register(registry);
+        sessionLimits = Counter.builder().name("greylite_session_limit")
+                .help("Sessions refused or ended with 421 by a session limit: client (--client-connection-limit "
+                        + "sessions already open from its address), total (--connection-limit sessions open), "
+                        + "deadline (open longer than --session-deadline)")
+                .labelNames("limit").withoutExemplars().register(registry);
         decisionSeconds = Histogram.builder().name("greylite_decision_duration").unit(Unit.SECONDS)
                 .help("Time from a RCPT being read to its verdict, greydb queue included (PTR lookup wait excluded)")
                 .classicOnly().classicUpperBounds(LATENCY_BUCKETS).withoutExemplars().register(registry);
@@ -91,6 +97,9 @@ public final class ProxyMetrics implements ServerEvents, DecisionListener {
         storeErrors.initLabelValues("purge");
         for (UpstreamFailure f : UpstreamFailure.values()) {
             upstreamErrors.initLabelValues(f.label());
+        }
+        for (String limit : new String[] {"client", "total", "deadline"}) {
+            sessionLimits.initLabelValues(limit);
         }
         reloadFailures.initLabelValues("suspicion");
         reloadFailures.initLabelValues("access");
@@ -156,6 +165,16 @@ public final class ProxyMetrics implements ServerEvents, DecisionListener {
     @Override
     public void tooManyCommands(SessionInfo info) {
         junkLimitReached.inc();
+    }
+
+    @Override
+    public void connectionLimitReached(String limit) {
+        sessionLimits.labelValues(limit).inc();
+    }
+
+    @Override
+    public void sessionDeadlineReached(SessionInfo info) {
+        sessionLimits.labelValues("deadline").inc();
     }
 
     @Override

@@ -82,6 +82,10 @@ final class RelayHandlers {
             if (r != null) {
                 r.onClientClosed();
             }
+            MinaRelayTransport t = transport(session);
+            if (t != null) {
+                t.cancelTimers();
+            }
         }
 
         @Override

@@ -19,6 +19,14 @@ public interface ServerEvents extends RelayEvents {
     }
 
     /**
+     * A client let in by the access rules was turned away with {@code 421} because it already had
+     * {@code --client-connection-limit} sessions open ({@code "client"}), or greylited had {@code --connection-limit}
+     * ({@code "total"}).
+     */
+    default void connectionLimitReached(String limit) {
+    }
+
+    /**
      * A trusted load balancer's connection was closed before a session began: its PROXY header was malformed
      * ({@code "malformed"}), did not come in time ({@code "timeout"}), or the connection ended within it
      * ({@code "closed"}).

@@ -32,6 +32,8 @@ final class ScriptedUpstream implements AutoCloseable {
             + "250-AUTH PLAIN\r\n250-XCLIENT NAME ADDR HELO\r\n250 ENHANCEDSTATUSCODES";
     volatile String greeting = "220 upstream.test ESMTP scripted";
     volatile boolean stallInData;
+    /** Wait this long after the connection before greeting (a server at its process limit, or slow to start). */
+    volatile long greetingDelayMillis;
     /** After 354, wait this long before reading the message (a slow reader), then read it all. */
     volatile long readDelayInDataMillis;
     /** Read a PROXY protocol header (v1 line or v2 binary) before the greeting, as Postfix does when configured. */
@@ -76,6 +78,7 @@ final class ScriptedUpstream implements AutoCloseable {
             if (expectProxyHeader) {
                 proxyHeaders.add(readProxyHeader(in));
             }
+            Thread.sleep(greetingDelayMillis);
             write(out, greeting);
             int count = 0;
             String line;

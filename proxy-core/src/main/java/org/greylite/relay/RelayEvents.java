@@ -46,6 +46,10 @@ public interface RelayEvents {
     default void tooManyCommands(SessionInfo info) {
     }
 
+    /** The session deadline passed and the client got {@code 421}; {@link #sessionClosed} follows. */
+    default void sessionDeadlineReached(SessionInfo info) {
+    }
+
     /** The upstream failed the session; {@link #sessionClosed} follows. */
     default void upstreamFailed(SessionInfo info, UpstreamFailure failure) {
     }

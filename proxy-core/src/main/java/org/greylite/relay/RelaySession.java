@@ -9,7 +9,6 @@ import java.util.concurrent.CompletableFuture;
 import org.greylite.smtp.ByteQueue;
 import org.greylite.smtp.CommandDecoder;
 import org.greylite.smtp.CommandLine;
-import org.greylite.smtp.EhloReplyFilter;
 import org.greylite.smtp.Reply;
 import org.greylite.smtp.ReplyAssembler;
 import org.greylite.smtp.SmtpProtocolException;
@@ -28,8 +27,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>This class takes the events of both connections and hands each to its room: client bytes to the
  * {@link CommandDecoder}, its lines to {@link ClientCommands} (RCPTs on to the {@link RcptDecisions}), message
- * text to the {@link MessageStream}; the upstream's replies, in order, to the {@link ReplyQueue}; what the
- * client said is kept in the {@link Envelope}; the end is told by the {@link SessionSummary}.
+ * text to the {@link MessageStream}; the upstream's replies, in order, to the {@link ReplyQueue}, what they mean
+ * to {@link UpstreamReplies}; what the client said is kept in the {@link Envelope}; the deadline, the greeting's
+ * timeout and the proxy's stop are the {@link SessionLimits}'; the end is told by the {@link SessionSummary}.
  *
  * <p><b>Holding input.</b> Some commands decide how the bytes after them must be read: after DATA they
  * are message text only if the upstream said 354; after AUTH they are a SASL response only if it said
@@ -45,9 +45,6 @@ public final class RelaySession {
     static final int PAUSE_INPUT_BYTES = 64 * 1024;
     /** The longest upstream reply line accepted. */
     private static final int MAX_REPLY_LINE = 64 * 1024;
-    /** Extensions that must not reach the client: the proxy could not follow the session through them. */
-    private static final EhloReplyFilter EHLO_FILTER =
-            new EhloReplyFilter(Set.of("STARTTLS", "XCLIENT", "XFORWARD", "XCLIENTPROXY"));
 
     private enum Phase { WAITING_GREETING, COMMANDS, CLOSED }
 
@@ -69,6 +66,8 @@ public final class RelaySession {
     private final SessionSummary summary;
     private final UpstreamEhlo upstreamEhlo = new UpstreamEhlo();
     private final ClientCommands commands;
+    private final SessionLimits limits;
+    private final UpstreamReplies replies;
 
     private Phase phase = Phase.WAITING_GREETING;
     private boolean pumping;
@@ -101,6 +100,9 @@ public final class RelaySession {
                 settings.replies(), summary, this, this::isClosed, this::pump);
         this.commands = new ClientCommands(transport, settings, info, events, queue, envelope, decisions, stream,
                 clientTls, upstreamEhlo, behaviours, inbox, this, this::isClosed);
+        this.replies = new UpstreamReplies(upstreamEhlo, clientTls, envelope, stream, summary, behaviours);
+        this.limits = new SessionLimits(transport, settings, info, events, this, () -> phase == Phase.WAITING_GREETING,
+                this::betweenTransactions, stream::midMessage, this::isClosed, this::failClient);
     }
 
     /** Tells the upstream who the client is with XCLIENT at its first HELO or EHLO; call before {@link #start()}. */
@@ -122,6 +124,7 @@ public final class RelaySession {
     public synchronized void start() {
         started = true;
         events.sessionOpened(info);
+        limits.started();
         queue.expect(Slot.Kind.GREETING);
         if (settings.greetDelayMillis() > 0) {
             // No upstream connection yet: a tarpitted bot costs the upstream nothing.
@@ -138,7 +141,8 @@ public final class RelaySession {
     }
 
     public synchronized void onUpstreamConnected() {
-        // Nothing to send: the upstream speaks first (its greeting).
+        // Nothing to send: the upstream speaks first (its greeting), within the greeting timeout.
+        limits.upstreamConnected();
     }
 
     public synchronized void onUpstreamConnectFailed(Throwable cause) {
@@ -231,9 +235,13 @@ public final class RelaySession {
         }
     }
 
-    /** The upstream has been silent for its timeout. Only an upstream we are waiting for is given up. */
+    /**
+     * The upstream has been silent for its timeout. Only an upstream we are waiting for is given up, and not for
+     * its greeting when that has a bound of its own.
+     */
     public synchronized void onUpstreamIdle() {
-        if (phase != Phase.CLOSED && queue.upstreamOwesReplies()) {
+        boolean greetingBounded = phase == Phase.WAITING_GREETING && limits.greetingBounded();
+        if (phase != Phase.CLOSED && !greetingBounded && queue.upstreamOwesReplies()) {
             LOG.warn("upstream did not answer in time in the session of client {}", clientAddress);
             events.upstreamFailed(info, RelayEvents.UpstreamFailure.TIMEOUT);
             failClient(settings.replies().upstreamUnavailable());
@@ -242,6 +250,20 @@ public final class RelaySession {
 
     public synchronized boolean isClosed() {
         return phase == Phase.CLOSED;
+    }
+
+    /**
+     * The proxy is stopping: the client is told {@code 421 4.3.2} as soon as nothing is under way, or at once with
+     * {@code now} (the grace period is over), the upstream connection dropped with any partial message.
+     */
+    public synchronized void stop(boolean now) {
+        limits.stop(now);
+    }
+
+    /** Nothing under way that a 421 now would cut short: no transaction, no reply owed, no decision, no message. */
+    private boolean betweenTransactions() {
+        return phase == Phase.WAITING_GREETING || (queue.isEmpty() && !decisions.pending() && !stream.active()
+                && envelope.sender() == null && !authContinuation);
     }
 
     // ---------------------------------------------------------------- client input
@@ -262,6 +284,7 @@ public final class RelaySession {
         } finally {
             pumping = false;
         }
+        limits.afterEvent();
         boolean pause = phase != Phase.CLOSED && inbox.size() >= PAUSE_INPUT_BYTES;
         if (pause != inputPaused) {
             inputPaused = pause;
@@ -329,48 +352,13 @@ public final class RelaySession {
                 return;
             }
         }
-        Reply out = r;
-        switch (s.kind) {
-            case GREETING:
-                phase = Phase.COMMANDS;
-                break;
-            case EHLO:
-                upstreamEhlo.replied(s, r);
-                out = clientTls.advertise(EHLO_FILTER.filter(r));
-                break;
-            case RCPT_DEFERRED:
-                if (r.isPositive()) {
-                    envelope.deferRecipient(s.recipient);
-                }
-                break;
-            case DATA:
-                if (r.code() == 354) {
-                    stream.dataAccepted();
-                }
-                break;
-            case DATA_END:
-                if (r.isPositive()) {
-                    summary.messageDelivered();
-                }
-                break;
-            case AUTH:
-                if (r.code() == 334) {
-                    authContinuation = true;
-                } else if (r.code() == 235) {
-                    envelope.authenticated();
-                }
-                break;
-            case QUIT:
-                s.closeAfter = true;
-                upstreamAnnouncedClose = true;
-                break;
-            default:
-                break;
+        Reply out = replies.apply(s, r);
+        if (s.kind == Slot.Kind.GREETING) {
+            phase = Phase.COMMANDS;
+        } else if (s.kind == Slot.Kind.AUTH && r.code() == 334) {
+            authContinuation = true;
         }
-        if (r.isPermanentFailure() && s.kind != Slot.Kind.GREETING) {
-            behaviours.add(Behaviour.COMMANDERRORS);
-        }
-        if (r.code() == 421) {
+        if (s.kind == Slot.Kind.QUIT || r.code() == 421) {
             upstreamAnnouncedClose = true;
             s.closeAfter = true;
         }

@@ -10,13 +10,22 @@ import java.util.Objects;
  * @param replies          the replies the proxy writes itself
  * @param junkCommandLimit the junk commands (see {@link JunkCommands}) a session may send before it gets
  *                         {@code 421} and is closed; 0 for no limit
+ * @param sessionDeadlineMillis how long a session may last in all, however busy the client keeps it, before
+ *                         it gets {@code 421} and is closed (see {@link SessionLimits}); 0 for no deadline
+ * @param greetingTimeoutMillis how long the upstream may take to greet once connected before the client gets
+ *                         {@code 421}, whatever the upstream timeout for its other replies; 0 for no bound of its own
  */
-public record RelaySettings(int maxLineLength, long greetDelayMillis, Replies replies, int junkCommandLimit) {
+public record RelaySettings(int maxLineLength, long greetDelayMillis, Replies replies, int junkCommandLimit,
+                            long sessionDeadlineMillis, long greetingTimeoutMillis) {
 
     public static final int DEFAULT_MAX_LINE = 4096;
     public static final long DEFAULT_GREET_DELAY_MS = 6000;
     /** As Postfix's {@code smtpd_junk_command_limit}: far above what a real client sends. */
     public static final int DEFAULT_JUNK_COMMAND_LIMIT = 100;
+    /** As Exchange's receive connector ({@code ConnectionTimeout}): far longer than a real session takes. */
+    public static final long DEFAULT_SESSION_DEADLINE_MS = 10 * 60_000;
+    /** RFC 5321 4.5.3.2.1: the initial 220 message, 5 minutes. */
+    public static final long DEFAULT_GREETING_TIMEOUT_MS = 5 * 60_000;
 
     public RelaySettings {
         Objects.requireNonNull(replies, "replies");
@@ -29,9 +38,19 @@ public record RelaySettings(int maxLineLength, long greetDelayMillis, Replies re
         if (junkCommandLimit < 0) {
             throw new IllegalArgumentException("negative junk command limit: " + junkCommandLimit);
         }
+        if (sessionDeadlineMillis < 0 || greetingTimeoutMillis < 0) {
+            throw new IllegalArgumentException("negative session deadline or greeting timeout: "
+                    + sessionDeadlineMillis + ", " + greetingTimeoutMillis);
+        }
     }
 
-    /** With the default junk command limit. */
+    /** With the default session deadline and greeting timeout. */
+    public RelaySettings(int maxLineLength, long greetDelayMillis, Replies replies, int junkCommandLimit) {
+        this(maxLineLength, greetDelayMillis, replies, junkCommandLimit, DEFAULT_SESSION_DEADLINE_MS,
+                DEFAULT_GREETING_TIMEOUT_MS);
+    }
+
+    /** With the default junk command limit, session deadline and greeting timeout. */
     public RelaySettings(int maxLineLength, long greetDelayMillis, Replies replies) {
         this(maxLineLength, greetDelayMillis, replies, DEFAULT_JUNK_COMMAND_LIMIT);
     }
@@ -41,10 +60,20 @@ public record RelaySettings(int maxLineLength, long greetDelayMillis, Replies re
     }
 
     public RelaySettings withGreetDelayMillis(long ms) {
-        return new RelaySettings(maxLineLength, ms, replies, junkCommandLimit);
+        return new RelaySettings(maxLineLength, ms, replies, junkCommandLimit, sessionDeadlineMillis,
+                greetingTimeoutMillis);
     }
 
     public RelaySettings withJunkCommandLimit(int limit) {
-        return new RelaySettings(maxLineLength, greetDelayMillis, replies, limit);
+        return new RelaySettings(maxLineLength, greetDelayMillis, replies, limit, sessionDeadlineMillis,
+                greetingTimeoutMillis);
+    }
+
+    public RelaySettings withSessionDeadlineMillis(long ms) {
+        return new RelaySettings(maxLineLength, greetDelayMillis, replies, junkCommandLimit, ms, greetingTimeoutMillis);
+    }
+
+    public RelaySettings withGreetingTimeoutMillis(long ms) {
+        return new RelaySettings(maxLineLength, greetDelayMillis, replies, junkCommandLimit, sessionDeadlineMillis, ms);
     }
 }

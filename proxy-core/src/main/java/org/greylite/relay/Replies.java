@@ -103,6 +103,27 @@ public record Replies(String hostname, String greylistTemplate) {
         return Reply.local(421, "4.7.0 " + hostname + " Error: too many commands, closing connection");
     }
 
+    /** The session deadline has passed (see {@link SessionLimits}). */
+    Reply sessionTooLong() {
+        return Reply.local(421, "4.7.0 " + hostname + " Error: session too long, closing connection");
+    }
+
+    /** The proxy is stopping (SIGTERM): RFC 5321 3.8 has a server going down say 421 first. */
+    Reply shuttingDown() {
+        return Reply.local(421, "4.3.2 " + hostname + " service shutting down, closing connection");
+    }
+
+    /** As Postfix's smtpd_client_connection_count_limit says it: the client may retry once it has fewer open. */
+    public Reply tooManyConnectionsFrom(String clientAddress) {
+        return Reply.local(421, "4.7.0 " + hostname + " Error: too many connections from " + printable(clientAddress)
+                + ", closing connection");
+    }
+
+    /** Every session the proxy may carry is taken: as postscreen's "all server ports are busy". */
+    public Reply allSessionsBusy() {
+        return Reply.local(421, "4.3.2 " + hostname + " Error: all server ports are busy, closing connection");
+    }
+
     Reply idle() {
         return Reply.local(421, "4.4.2 " + hostname + " idle timeout, closing connection");
     }

@@ -78,16 +78,19 @@ public final class EnvironmentSettings {
     }
 
     /**
-     * The relay's settings: the longest command line, the greeting delay, and the replies (the greylisting
-     * reply, and {@code hostname} in the proxy's own 421s).
+     * The relay's settings: the longest command line, the greeting delay, the junk command limit, the session
+     * deadline, the greeting timeout, and the replies (the greylisting reply, and {@code hostname} in the proxy's
+     * own 421s).
      *
      * @throws IllegalArgumentException naming the variable at fault
      */
     public RelaySettings relay(String hostname) {
         Replies replies = checked(Settings.GREYLIST_REPLY, () -> new Replies(hostname, get(Settings.GREYLIST_REPLY)));
         int junkCommandLimit = get(Settings.JUNK_COMMAND_LIMIT);
+        long sessionDeadline = get(Settings.SESSION_DEADLINE).toMillis();
+        long greetingTimeout = get(Settings.GREETING_TIMEOUT).toMillis();
         return checked(Settings.MAX_LINE, () -> new RelaySettings(get(Settings.MAX_LINE), get(Settings.GREET_DELAY), replies,
-                junkCommandLimit));
+                junkCommandLimit, sessionDeadline, greetingTimeout));
     }
 
     /** {@code make}'s result; its complaint prefixed with {@code setting}'s variable when that gave the value. */

@@ -84,6 +84,24 @@ public final class Settings {
             .defaultValue("5m")
             .doc("A client silent this long while the proxy waits for it gets 421 (default ${DEFAULT-VALUE}).").build();
 
+    public static final Setting<Duration> SESSION_DEADLINE = Setting.builder("session-deadline", Parsers::duration)
+            .label("DURATION").stage(Stage.CONNECTION).variable("GREYLITE_SESSION_DEADLINE", GREYLITED, GREYLITE)
+            .defaultValue("10m")
+            .doc("How long a session may last in all, however busy the client keeps it (one byte a second is never "
+                    + "idle), before it gets 421 4.7.0 and is closed; mid-message the upstream connection is dropped "
+                    + "so the upstream discards the partial message; 0: no deadline (default ${DEFAULT-VALUE}).").build();
+
+    public static final Setting<Integer> CLIENT_CONNECTION_LIMIT = Setting.builder("client-connection-limit", Parsers::count)
+            .label("N").stage(Stage.CONNECTION).defaultValue("50")
+            .doc("Sessions one client address may have open at once; one more gets 421 4.7.0 before the upstream "
+                    + "is connected (Postfix's smtpd_client_connection_count_limit); 0: no limit "
+                    + "(default ${DEFAULT-VALUE}).").build();
+
+    public static final Setting<Integer> CONNECTION_LIMIT = Setting.builder("connection-limit", Parsers::count)
+            .label("N").stage(Stage.CONNECTION).defaultValue("1000")
+            .doc("Sessions open at once in all; one more gets 421 4.3.2 before the upstream is connected. Each "
+                    + "session takes two file descriptors; 0: no limit (default ${DEFAULT-VALUE}).").build();
+
     public static final Setting<String> HOSTNAME = Setting.builder("hostname", Parsers::text)
             .label("NAME").stage(Stage.CONNECTION).variable("HOSTNAME", GREYLITED)
             .doc("Name the proxy gives in its own 421 replies (default: the local host name).").build();
@@ -95,7 +113,9 @@ public final class Settings {
 
     public static final Setting<Duration> STOP_GRACE = Setting.builder("stop-grace", Parsers::duration)
             .label("DURATION").stage(Stage.CONNECTION).defaultValue("30s")
-            .doc("On SIGTERM, how long sessions in flight may take to finish (default ${DEFAULT-VALUE}).").build();
+            .doc("On SIGTERM, how long sessions in a transaction may take to finish; sessions with nothing under "
+                    + "way are told 421 4.3.2 at once, the others when their transaction ends, or when the grace "
+                    + "period does (default ${DEFAULT-VALUE}).").build();
 
     // ---- Greeting
 
@@ -229,6 +249,13 @@ public final class Settings {
             .doc("An upstream silent this long while a reply is owed is given up; the client gets 421 "
                     + "(default ${DEFAULT-VALUE}).").build();
 
+    public static final Setting<Duration> GREETING_TIMEOUT = Setting.builder("greeting-timeout", Parsers::duration)
+            .label("DURATION").stage(Stage.UPSTREAM).variable("GREYLITE_GREETING_TIMEOUT", GREYLITED, GREYLITE)
+            .defaultValue("5m")
+            .doc("How long the upstream may take to greet once connected (RFC 5321 4.5.3.2.1), its STARTTLS "
+                    + "dialogue included with --upstream-tls; the client then gets 421. --upstream-timeout bounds "
+                    + "the other replies; 0: --upstream-timeout bounds the greeting too (default ${DEFAULT-VALUE}).").build();
+
     public static final Setting<String> UPSTREAM_PROXY_PROTOCOL = Setting.builder("upstream-proxy-protocol", Parsers::text)
             .label("off|v1|v2").stage(Stage.UPSTREAM).defaultValue("off")
             .doc("Send the upstream a PROXY protocol header (HAProxy's, version 1 text or version 2 binary) "
@@ -286,7 +313,8 @@ public final class Settings {
     /** Every setting with a flag, in the order of greylited's help and of the reference page. */
     public static final List<Setting<?>> FLAGS = List.of(LISTEN, UPSTREAM, DB, SUSPICION, ACCESS, ACCEPT_PROXY_PROTOCOL,
             DNS, DNSWL, PTR_TIMEOUT, MIN_DELAY, RETRY_WINDOW, WHITELIST_LIFETIME, WHITELIST_MEMORY, GREET_DELAY,
-            CLIENT_KEY, MAX_LINE, JUNK_COMMAND_LIMIT, IDLE_TIMEOUT, UPSTREAM_TIMEOUT, CONNECT_TIMEOUT, UPSTREAM_PROXY_PROTOCOL,
+            CLIENT_KEY, MAX_LINE, JUNK_COMMAND_LIMIT, IDLE_TIMEOUT, SESSION_DEADLINE, CLIENT_CONNECTION_LIMIT,
+            CONNECTION_LIMIT, UPSTREAM_TIMEOUT, GREETING_TIMEOUT, CONNECT_TIMEOUT, UPSTREAM_PROXY_PROTOCOL,
             UPSTREAM_XCLIENT, UPSTREAM_TLS, UPSTREAM_TLS_CA, TLS_CERT, TLS_KEY, FAIL_CLOSED, GREYLIST_REPLY, HOSTNAME,
             BUSY_TIMEOUT, DB_CONNECTIONS, PURGE_INTERVAL, STOP_GRACE, IO_THREADS, WHITELIST_FILE, NO_SHIPPED_WHITELIST,
             DEMO_MAIL, GEOIP_DB, METRICS, LOG_FORMAT, LOG_THRESHOLD, LOG_PID);

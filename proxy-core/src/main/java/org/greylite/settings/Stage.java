@@ -18,7 +18,8 @@ public enum Stage {
     METRICS("Metrics", "Prometheus' text format at /metrics: `greylite_connections_total{access}`, "
             + "`greylite_sessions_total`, `greylite_sessions_active`, `greylite_rcpt_total{verdict,reason,suspicion}`, "
             + "`greylite_store_errors_total{operation}`, `greylite_upstream_errors_total{failure}`, "
-            + "`greylite_proxy_header_failures_total{reason}`, `greylite_reload_failures_total{file}`, `greylite_junk_command_limit_total` and the "
+            + "`greylite_proxy_header_failures_total{reason}`, `greylite_reload_failures_total{file}`, `greylite_junk_command_limit_total`, "
+            + "`greylite_session_limit_total{limit}` and the "
             + "histogram "
             + "`greylite_decision_duration_seconds`. Labels take a few fixed values each; no client address or "
             + "envelope is ever one."),

@@ -73,7 +73,21 @@ class RelayEventsTest {
         events.clear();
         start();
         session.onUpstreamConnected();
-        session.onUpstreamIdle();
+        session.onUpstreamData(bytes("220 mx ESMTP\r\n"));
+        session.onClientData(bytes("NOOP\r\n"));
+        session.onUpstreamIdle(); // a reply is owed
+        assertEquals(List.of("opened 192.0.2.7", "upstream timeout", "closed"), events);
+
+        events.clear();
+        FakeTransport transport = new FakeTransport();
+        session = new RelaySession(transport, new FakePolicy(), RelaySettings.defaults("proxy.test"),
+                new SessionInfo(InetAddress.getByName("192.0.2.7"), "", Map.of(), true), recorder);
+        session.start();
+        session.onUpstreamConnected();
+        session.onUpstreamIdle(); // the greeting has a bound of its own: the upstream timeout does not apply
+        assertEquals(List.of("opened 192.0.2.7"), events);
+        assertEquals(RelaySettings.DEFAULT_GREETING_TIMEOUT_MS, transport.scheduledDelay);
+        transport.scheduled.run(); // the greeting timeout
         assertEquals(List.of("opened 192.0.2.7", "upstream timeout", "closed"), events);
 
         events.clear();

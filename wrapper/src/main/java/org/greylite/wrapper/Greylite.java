@@ -45,7 +45,8 @@ import java.util.Map;
  *   <dt>{@code GREYLITE_MIN_DELAY}, {@code GREYLITE_RETRY_WINDOW}, {@code GREYLITE_WHITELIST_LIFETIME},
  *       {@code GREYLITE_CLIENT_KEY}, {@code GREYLITE_GREYLIST_REPLY}, {@code GREYLITE_FAIL_CLOSED},
  *       {@code GREYLITE_BUSY_TIMEOUT}, {@code GREYLITE_MAX_LINE}, {@code GREYLITE_IDLE_TIMEOUT},
- *       {@code GREYLITE_UPSTREAM_TIMEOUT}, {@code GREYLITE_JUNK_COMMAND_LIMIT}, {@code GREYLITE_WHITELIST_FILES}, {@code GREYLITE_NO_SHIPPED_WHITELIST}</dt>
+ *       {@code GREYLITE_UPSTREAM_TIMEOUT}, {@code GREYLITE_GREETING_TIMEOUT}, {@code GREYLITE_SESSION_DEADLINE},
+ *       {@code GREYLITE_JUNK_COMMAND_LIMIT}, {@code GREYLITE_WHITELIST_FILES}, {@code GREYLITE_NO_SHIPPED_WHITELIST}</dt>
  *       <dd>greylited's settings of the same names, with greylited's defaults: every variable, its meaning and
  *       default are declared once in {@link org.greylite.settings.Settings} and read through
  *       {@link org.greylite.settings.EnvironmentSettings}. A malformed value refuses every connection with 421
@@ -57,7 +58,10 @@ import java.util.Map;
  * </dl>
  * Timeouts are greylited's: a client silent for 5 minutes (GREYLITE_IDLE_TIMEOUT) while greylite waits for it
  * gets {@code 421 4.4.2}; PROGRAM silent for 10 minutes (GREYLITE_UPSTREAM_TIMEOUT) while it owes a reply, or
- * unable to start, or gone mid-session: the client gets {@code 421 4.3.0}. Everything else is the engine's
+ * 5 minutes (GREYLITE_GREETING_TIMEOUT) before its greeting, or unable to start, or gone mid-session: the client
+ * gets {@code 421 4.3.0}. A session still open after 10 minutes (GREYLITE_SESSION_DEADLINE) gets
+ * {@code 421 4.7.0}; mid-message PROGRAM is killed, so it delivers no part of it. The cap on concurrent sessions is
+ * tcpserver's ({@code -c}), since each connection is a process of its own that knows nothing of the others. Everything else is the engine's
  * default, as in greylited without flags. Expired greydb rows are purged at most every
  * 10 minutes, by the first greylite process to finish a session after that (tracked as
  * {@code last_purge} in {@code greydb_meta}), never while a client waits for a reply.

@@ -1,0 +1,76 @@
+package org.greylite.relay;
+
+import java.util.Set;
+
+import org.greylite.smtp.EhloReplyFilter;
+import org.greylite.smtp.Reply;
+import org.greylite.suspicion.Behaviour;
+
+/**
+ * What the upstream's reply to a command means for the rooms it concerns, beyond reaching the client: an EHLO
+ * reply says which extensions the upstream offers (and is filtered before the client sees it), a 354 makes the
+ * next bytes message text, a positive reply to the end of a message is a delivery, a 235 an authenticated
+ * session, a 5xx the {@code commanderrors} behaviour. What it means for the session's own reading (the greeting
+ * begins the commands, a 334 makes the next line a SASL response, a 221 or 421 ends it) stays in
+ * {@link RelaySession}.
+ */
+final class UpstreamReplies {
+
+    /** Extensions that must not reach the client: the proxy could not follow the session through them. */
+    private static final EhloReplyFilter EHLO_FILTER =
+            new EhloReplyFilter(Set.of("STARTTLS", "XCLIENT", "XFORWARD", "XCLIENTPROXY"));
+
+    private final UpstreamEhlo upstreamEhlo;
+    private final ClientStartTls clientTls;
+    private final Envelope envelope;
+    private final MessageStream stream;
+    private final SessionSummary summary;
+    private final Set<Behaviour> behaviours;
+
+    UpstreamReplies(UpstreamEhlo upstreamEhlo, ClientStartTls clientTls, Envelope envelope, MessageStream stream,
+                    SessionSummary summary, Set<Behaviour> behaviours) {
+        this.upstreamEhlo = upstreamEhlo;
+        this.clientTls = clientTls;
+        this.envelope = envelope;
+        this.stream = stream;
+        this.summary = summary;
+        this.behaviours = behaviours;
+    }
+
+    /** Tells the rooms what {@code r}, the reply to {@code s}'s command, means; returns the reply for the client. */
+    Reply apply(Slot s, Reply r) {
+        Reply out = r;
+        switch (s.kind) {
+            case EHLO -> {
+                upstreamEhlo.replied(s, r);
+                out = clientTls.advertise(EHLO_FILTER.filter(r));
+            }
+            case RCPT_DEFERRED -> {
+                if (r.isPositive()) {
+                    envelope.deferRecipient(s.recipient);
+                }
+            }
+            case DATA -> {
+                if (r.code() == 354) {
+                    stream.dataAccepted();
+                }
+            }
+            case DATA_END -> {
+                if (r.isPositive()) {
+                    summary.messageDelivered();
+                }
+            }
+            case AUTH -> {
+                if (r.code() == 235) {
+                    envelope.authenticated();
+                }
+            }
+            default -> {
+            }
+        }
+        if (r.isPermanentFailure() && s.kind != Slot.Kind.GREETING) {
+            behaviours.add(Behaviour.COMMANDERRORS);
+        }
+        return out;
+    }
+}
