@@ -104,6 +104,9 @@ public final class Greylited implements Callable<Integer> {
     @Option(names = "--whitelist-lifetime")
     String whitelistLifetime;
 
+    @Option(names = "--max-pending")
+    int maxPending;
+
     @Option(names = "--whitelist-memory")
     String whitelistMemory;
 
@@ -514,7 +517,8 @@ public final class Greylited implements Callable<Integer> {
         }
         return new GreylistSettings(value(Settings.MIN_DELAY, minDelay), value(Settings.RETRY_WINDOW, retryWindow),
                 value(Settings.WHITELIST_LIFETIME, whitelistLifetime), keys, !failClosed)
-                .withWhitelistMemory(value(Settings.WHITELIST_MEMORY, whitelistMemory));
+                .withWhitelistMemory(value(Settings.WHITELIST_MEMORY, whitelistMemory))
+                .withMaxPending(maxPending);
     }
 
     /** The greeting delay in ms; 0: none. */
