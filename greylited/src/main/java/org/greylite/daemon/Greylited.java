@@ -308,6 +308,8 @@ public final class Greylited implements Callable<Integer> {
         followFiles(rules, accessRules);
         long purgeSeconds = Durations.parse(purgeInterval).getSeconds();
         greydb.scheduleWithFixedDelay(() -> purge(greylister, metricsRegistry, log), purgeSeconds, purgeSeconds, TimeUnit.SECONDS);
+        greydb.scheduleWithFixedDelay(new GreydbFileCheck(store, metricsRegistry, log), GreydbFileCheck.INTERVAL_SECONDS,
+                GreydbFileCheck.INTERVAL_SECONDS, TimeUnit.SECONDS);
 
         ProxyServer.Builder b = ProxyServer.builder()
                 .listen(HostPort.parse(listen, "--listen"))

@@ -107,6 +107,11 @@ final class SqlGreylistStore implements GreylistStore {
     }
 
     @Override
+    public String reopenIfReplaced() {
+        return dialect.reopenIfReplaced();
+    }
+
+    @Override
     public int parallelism() {
         return dialect.parallelism();
     }
