@@ -14,12 +14,15 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 import org.greylite.greylist.Verdict.Action;
 import org.greylite.greylist.Verdict.Reason;
 import org.greylite.store.GreylistStore;
 import org.greylite.store.GreylistStores;
+import org.greylite.store.StoredState;
+import org.greylite.store.Triplet;
 import org.greylite.suspicion.ClientFacts;
 import org.greylite.suspicion.Suspicion;
 import org.greylite.suspicion.SuspicionPolicy;
@@ -139,5 +142,28 @@ class PendingCapTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> GreylistSettings.defaults().withMaxPending(-1));
         assertEquals("max-pending must be 0 (no cap) or more: -1", e.getMessage());
+    }
+
+    @Test
+    void theCountIsAskedOnlyForANewTriplet() {
+        Instant now = T0.plus(Duration.ofHours(1));
+        TripletTransition t = new TripletTransition(GreylistSettings.defaults().withMaxPending(7), Duration.ofHours(1),
+                "192.0.2.0/24", now, Suspicion.NONE, Suspicion.NONE);
+        List<String> asked = new ArrayList<>();
+        StoredState.PendingCount counting = (after, limit) -> {
+            asked.add(after + " " + limit);
+            return 0;
+        };
+        Triplet pending = new Triplet(1, T0, T0, null);
+        Triplet passed = new Triplet(1, T0, T0, T0);
+        t.apply(new StoredState(true, Map.of(), Optional.empty(), counting));
+        t.apply(new StoredState(false, Map.of(), Optional.of(pending), counting));
+        t.apply(new StoredState(false, Map.of(), Optional.of(passed), counting));
+        assertEquals(List.of(), asked, "a whitelisted client, a retry and a known triplet need no count");
+
+        t.apply(new StoredState(false, Map.of(), Optional.empty(), counting));
+        t.apply(new StoredState(false, Map.of(), Optional.of(new Triplet(1, T0.minus(Duration.ofDays(2)), T0, null)), counting));
+        String window = now.minus(GreylistSettings.DEFAULT_RETRY_WINDOW) + " 7";
+        assertEquals(List.of(window, window), asked, "no row, or an expired one: counted within the window, up to the cap");
     }
 }
