@@ -104,6 +104,9 @@ public final class Greylited implements Callable<Integer> {
     @Option(names = "--whitelist-lifetime")
     String whitelistLifetime;
 
+    @Option(names = "--max-pending")
+    int maxPending;
+
     @Option(names = "--whitelist-memory")
     String whitelistMemory;
 
@@ -319,6 +322,8 @@ public final class Greylited implements Callable<Integer> {
         followFiles(rules, accessRules);
         long purgeSeconds = Durations.parse(purgeInterval).getSeconds();
         greydb.scheduleWithFixedDelay(() -> purge(greylister, metricsRegistry, log), purgeSeconds, purgeSeconds, TimeUnit.SECONDS);
+        greydb.scheduleWithFixedDelay(new GreydbFileCheck(store, metricsRegistry, log), GreydbFileCheck.INTERVAL_SECONDS,
+                GreydbFileCheck.INTERVAL_SECONDS, TimeUnit.SECONDS);
 
         ProxyServer.Builder b = ProxyServer.builder()
                 .listen(HostPort.parse(listen, "--listen"))
@@ -529,7 +534,8 @@ public final class Greylited implements Callable<Integer> {
         }
         return new GreylistSettings(value(Settings.MIN_DELAY, minDelay), value(Settings.RETRY_WINDOW, retryWindow),
                 value(Settings.WHITELIST_LIFETIME, whitelistLifetime), keys, !failClosed)
-                .withWhitelistMemory(value(Settings.WHITELIST_MEMORY, whitelistMemory));
+                .withWhitelistMemory(value(Settings.WHITELIST_MEMORY, whitelistMemory))
+                .withMaxPending(maxPending);
     }
 
     /** The greeting delay in ms; 0: none. */

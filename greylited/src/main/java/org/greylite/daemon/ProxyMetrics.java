@@ -45,6 +45,7 @@ public final class ProxyMetrics implements ServerEvents, DecisionListener {
     private final Counter sessionLimits;
     private final Histogram decisionSeconds;
     private final Counter reloadFailures;
+    private final Counter greydbFileReplaced;
 
     public ProxyMetrics() {
         connections = Counter.builder().name("greylite_connections")
@@ -89,6 +90,10 @@ public final class ProxyMetrics implements ServerEvents, DecisionListener {
                 .help("Reloads of a rule file (suspicion, access) that kept the rules loaded before: the file could "
                         + "not be read or has lines that do not load (logged with file and line)")
                 .labelNames("file").withoutExemplars().register(registry);
+        greydbFileReplaced = Counter.builder().name("greylite_greydb_file_replaced")
+                .help("Times the SQLite greydb file was found deleted or replaced while in use, and the greydb at its "
+                        + "path opened instead (the rows of the old file are lost)")
+                .withoutExemplars().register(registry);
 
         // Series that exist from the start, so that rate() and alerts see a 0 rather than nothing.
         connections.initLabelValues("allowed");
@@ -129,6 +134,11 @@ public final class ProxyMetrics implements ServerEvents, DecisionListener {
     /** A reload of the access file kept the rules loaded before. */
     public void accessReloadFailed() {
         reloadFailures.labelValues("access").inc();
+    }
+
+    /** The greydb file in use was deleted or replaced, and the one at its path opened. */
+    public void greydbFileReplaced() {
+        greydbFileReplaced.inc();
     }
 
     /** The scheduled purge of expired rows failed. */

@@ -17,23 +17,27 @@ import java.util.Objects;
  *                          postmaster (RFC 5321 4.5.1) and abuse (RFC 2142), which must always reach a human
  * @param whitelistMemory   how long a client the greydb found on the whitelist is answered from memory without
  *                          asking again ({@link RecentWhitelist}); zero asks the greydb at every RCPT
+ * @param maxPending        the pending triplets one client key may have within the retry window: a first attempt
+ *                          beyond them is refused without being recorded ({@link TripletTransition}); 0: no cap
  */
 public record GreylistSettings(Duration minDelay, Duration retryWindow, Duration whitelistLifetime,
                                ClientKeys clientKeys, boolean failOpen, boolean normalizeSenders,
-                               java.util.Set<String> exemptRecipients, Duration whitelistMemory) {
+                               java.util.Set<String> exemptRecipients, Duration whitelistMemory,
+                               int maxPending) {
 
     public static final java.util.Set<String> DEFAULT_EXEMPT_RECIPIENTS = java.util.Set.of("postmaster", "abuse");
 
     public GreylistSettings(Duration minDelay, Duration retryWindow, Duration whitelistLifetime,
                             ClientKeys clientKeys, boolean failOpen) {
         this(minDelay, retryWindow, whitelistLifetime, clientKeys, failOpen, true, DEFAULT_EXEMPT_RECIPIENTS,
-                DEFAULT_WHITELIST_MEMORY);
+                DEFAULT_WHITELIST_MEMORY, DEFAULT_MAX_PENDING);
     }
 
     public static final Duration DEFAULT_MIN_DELAY = Duration.ofMinutes(5);
     public static final Duration DEFAULT_RETRY_WINDOW = Duration.ofHours(24);
     public static final Duration DEFAULT_WHITELIST_LIFETIME = Duration.ofDays(36);
     public static final Duration DEFAULT_WHITELIST_MEMORY = Duration.ofSeconds(1);
+    public static final int DEFAULT_MAX_PENDING = 1000;
 
     public GreylistSettings {
         Objects.requireNonNull(minDelay, "minDelay");
@@ -44,6 +48,9 @@ public record GreylistSettings(Duration minDelay, Duration retryWindow, Duration
         if (whitelistMemory.isNegative()) {
             throw new IllegalArgumentException("whitelist-memory must not be negative: "
                     + Durations.format(whitelistMemory));
+        }
+        if (maxPending < 0) {
+            throw new IllegalArgumentException("max-pending must be 0 (no cap) or more: " + maxPending);
         }
         exemptRecipients = exemptRecipients == null ? java.util.Set.of() : java.util.Set.copyOf(exemptRecipients);
         if (retryWindow.compareTo(minDelay) <= 0) {
@@ -59,41 +66,46 @@ public record GreylistSettings(Duration minDelay, Duration retryWindow, Duration
 
     public GreylistSettings withMinDelay(Duration d) {
         return new GreylistSettings(d, retryWindow, whitelistLifetime, clientKeys, failOpen, normalizeSenders,
-                exemptRecipients, whitelistMemory);
+                exemptRecipients, whitelistMemory, maxPending);
     }
 
     public GreylistSettings withRetryWindow(Duration d) {
         return new GreylistSettings(minDelay, d, whitelistLifetime, clientKeys, failOpen, normalizeSenders,
-                exemptRecipients, whitelistMemory);
+                exemptRecipients, whitelistMemory, maxPending);
     }
 
     public GreylistSettings withWhitelistLifetime(Duration d) {
         return new GreylistSettings(minDelay, retryWindow, d, clientKeys, failOpen, normalizeSenders,
-                exemptRecipients, whitelistMemory);
+                exemptRecipients, whitelistMemory, maxPending);
     }
 
     public GreylistSettings withClientKeys(ClientKeys k) {
         return new GreylistSettings(minDelay, retryWindow, whitelistLifetime, k, failOpen, normalizeSenders,
-                exemptRecipients, whitelistMemory);
+                exemptRecipients, whitelistMemory, maxPending);
     }
 
     public GreylistSettings withNormalizeSenders(boolean on) {
         return new GreylistSettings(minDelay, retryWindow, whitelistLifetime, clientKeys, failOpen, on,
-                exemptRecipients, whitelistMemory);
+                exemptRecipients, whitelistMemory, maxPending);
     }
 
     public GreylistSettings withExemptRecipients(java.util.Set<String> localParts) {
         return new GreylistSettings(minDelay, retryWindow, whitelistLifetime, clientKeys, failOpen, normalizeSenders,
-                localParts, whitelistMemory);
+                localParts, whitelistMemory, maxPending);
     }
 
     public GreylistSettings withFailOpen(boolean open) {
         return new GreylistSettings(minDelay, retryWindow, whitelistLifetime, clientKeys, open, normalizeSenders,
-                exemptRecipients, whitelistMemory);
+                exemptRecipients, whitelistMemory, maxPending);
     }
 
     public GreylistSettings withWhitelistMemory(Duration d) {
         return new GreylistSettings(minDelay, retryWindow, whitelistLifetime, clientKeys, failOpen, normalizeSenders,
-                exemptRecipients, d);
+                exemptRecipients, d, maxPending);
+    }
+
+    public GreylistSettings withMaxPending(int cap) {
+        return new GreylistSettings(minDelay, retryWindow, whitelistLifetime, clientKeys, failOpen, normalizeSenders,
+                exemptRecipients, whitelistMemory, cap);
     }
 }

@@ -14,8 +14,10 @@ import org.greylite.suspicion.Behaviour;
 import org.greylite.suspicion.Suspicion;
 
 /**
- * The state change of SPEC §3 for one attempt, given what the greydb holds: pure, quick and free of I/O,
- * since it runs inside the greydb's transaction while the triplet is locked.
+ * The state change of SPEC §3 for one attempt, given what the greydb holds: quick and free of I/O of its own,
+ * since it runs inside the greydb's transaction while the triplet is locked. Its one further question, the client
+ * key's count of pending triplets, goes to the greydb through the state, in that transaction, and only for a new
+ * triplet: counting for every RCPT would cost a query the decisions of known clients never need.
  *
  * <h2>Why N comes in two versions</h2>
  * The retryinterval behaviour (a retry sooner than greylite's schedule) depends on the triplet's row, which
@@ -37,12 +39,12 @@ record TripletTransition(GreylistSettings settings, Duration renewAfter, String 
         }
         boolean retryingNow = retryingTooSoon(state.triplet());
         Suspicion s = retryingNow || remembered(state.behaviours()) ? retrying : plain;
-        TripletUpdate<Verdict> update = transition(state.triplet(), s);
+        TripletUpdate<Verdict> update = transition(state.triplet(), s, state.pending());
         return retryingNow ? update.remembering(Behaviour.RETRYINTERVAL.keyword(), now) : update;
     }
 
-    /** The state change for one attempt with N from {@code s}. */
-    TripletUpdate<Verdict> transition(Optional<Triplet> current, Suspicion s) {
+    /** The state change for one attempt with N from {@code s}; {@code pending} is asked only for a new triplet. */
+    TripletUpdate<Verdict> transition(Optional<Triplet> current, Suspicion s, StoredState.PendingCount pending) {
         int n = s.refusals();
         Instant whitelistAt = s.suspicious() ? null : now;
         Triplet t = current.filter(x -> !expired(x)).orElse(null);
@@ -59,6 +61,9 @@ record TripletTransition(GreylistSettings settings, Duration renewAfter, String 
         }
         long minDelay = settings.minDelay().getSeconds();
         if (t == null) {
+            if (overPendingCap(pending)) {
+                return new TripletUpdate<>(null, null, Verdict.tooManyPending(key, n, s.rule(), minDelay));
+            }
             return new TripletUpdate<>(new Triplet(1, now, now, null), null,
                     new Verdict(Action.GREYLIST, Reason.FIRST_ATTEMPT, key, 1, n, s.rule(), minDelay));
         }
@@ -73,6 +78,17 @@ record TripletTransition(GreylistSettings settings, Duration renewAfter, String 
         }
         return new TripletUpdate<>(new Triplet(t.refusals() + 1, t.firstSeen(), now, null), null,
                 new Verdict(Action.GREYLIST, Reason.MORE_ATTEMPTS, key, t.refusals() + 1, n, s.rule(), minDelay));
+    }
+
+    /**
+     * The client key has as many pending triplets as {@link GreylistSettings#maxPending} allows. Refusing the new
+     * one temporarily without writing it bounds what one client can put in the greydb; a real bulk sender is
+     * slowed, not lost: its retries pass as its earlier triplets pass, and its first pass puts it on the
+     * auto-whitelist. Refusing for good (5xx) was rejected, since the cap can be reached by legitimate mail.
+     */
+    private boolean overPendingCap(StoredState.PendingCount pending) {
+        int cap = settings.maxPending();
+        return cap > 0 && pending.upTo(now.minus(settings.retryWindow()), cap) >= cap;
     }
 
     /** A retry of a pending triplet sooner than greylite's schedule allows (SPEC §3). */

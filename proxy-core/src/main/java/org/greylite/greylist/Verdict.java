@@ -42,6 +42,7 @@ public record Verdict(Action action, Reason reason, String clientKey, int attemp
         FIRST_ATTEMPT("first-attempt"),
         EARLY_RETRY("early-retry"),
         MORE_ATTEMPTS("more-attempts-needed"),
+        TOO_MANY_PENDING("too-many-pending"),
         STORE_ERROR("store-error");
 
         private final String label;
@@ -85,6 +86,14 @@ public record Verdict(Action action, Reason reason, String clientKey, int attemp
     /** The greydb could not decide: accepted when failing open, else a temporary failure. */
     public static Verdict storeError(String clientKey, boolean failOpen) {
         return noTriplet(failOpen ? Action.ACCEPT : Action.TEMPFAIL, Reason.STORE_ERROR, clientKey);
+    }
+
+    /**
+     * A first attempt of a client key that has {@link GreylistSettings#maxPending} triplets pending already:
+     * greylisted like any first attempt, but not recorded, so its retry is a first attempt again.
+     */
+    public static Verdict tooManyPending(String clientKey, int refusals, RuleMatch rule, long retryAfterSeconds) {
+        return new Verdict(Action.GREYLIST, Reason.TOO_MANY_PENDING, clientKey, 1, refusals, rule, retryAfterSeconds);
     }
 
     private static Verdict noTriplet(Action action, Reason reason, String clientKey) {

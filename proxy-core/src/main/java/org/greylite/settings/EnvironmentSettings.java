@@ -68,13 +68,15 @@ public final class EnvironmentSettings {
     }
 
     /**
-     * The decision settings: the durations of SPEC section 3, the client key and fail-open/closed.
+     * The decision settings: the durations of SPEC section 3, the client key, fail-open/closed and
+     * the cap on pending triplets.
      *
      * @throws IllegalArgumentException naming the variable at fault
      */
     public GreylistSettings greylist() {
         return new GreylistSettings(get(Settings.MIN_DELAY), get(Settings.RETRY_WINDOW),
-                get(Settings.WHITELIST_LIFETIME), get(Settings.CLIENT_KEY), !get(Settings.FAIL_CLOSED));
+                get(Settings.WHITELIST_LIFETIME), get(Settings.CLIENT_KEY), !get(Settings.FAIL_CLOSED))
+                .withMaxPending(get(Settings.MAX_PENDING));
     }
 
     /**

@@ -170,6 +170,13 @@ public final class Settings {
             .doc("Passed triplets and auto-whitelisted clients are kept this long after their last delivery "
                     + "(default ${DEFAULT-VALUE}).").build();
 
+    public static final Setting<Integer> MAX_PENDING = Setting.builder("max-pending", Parsers::count)
+            .label("N").stage(Stage.GREYLISTING).variable("GREYLITE_MAX_PENDING", GREYLITED, GREYLITE)
+            .defaultValue("1000")
+            .doc("Pending triplets one client key may have within the retry window: a new triplet beyond them "
+                    + "is greylisted without being recorded (reason too-many-pending), so a client cannot fill "
+                    + "the greydb; 0: no cap (default ${DEFAULT-VALUE}).").build();
+
     public static final Setting<Duration> WHITELIST_MEMORY = Setting.builder("whitelist-memory", Parsers::millisOrDuration)
             .label("DURATION").stage(Stage.GREYLISTING).defaultValue("1s")
             .doc("A client the greydb found on the whitelist is answered from memory for this long, "
@@ -312,7 +319,7 @@ public final class Settings {
 
     /** Every setting with a flag, in the order of greylited's help and of the reference page. */
     public static final List<Setting<?>> FLAGS = List.of(LISTEN, UPSTREAM, DB, SUSPICION, ACCESS, ACCEPT_PROXY_PROTOCOL,
-            DNS, DNSWL, PTR_TIMEOUT, MIN_DELAY, RETRY_WINDOW, WHITELIST_LIFETIME, WHITELIST_MEMORY, GREET_DELAY,
+            DNS, DNSWL, PTR_TIMEOUT, MIN_DELAY, RETRY_WINDOW, WHITELIST_LIFETIME, MAX_PENDING, WHITELIST_MEMORY, GREET_DELAY,
             CLIENT_KEY, MAX_LINE, JUNK_COMMAND_LIMIT, IDLE_TIMEOUT, SESSION_DEADLINE, CLIENT_CONNECTION_LIMIT,
             CONNECTION_LIMIT, UPSTREAM_TIMEOUT, GREETING_TIMEOUT, CONNECT_TIMEOUT, UPSTREAM_PROXY_PROTOCOL,
             UPSTREAM_XCLIENT, UPSTREAM_TLS, UPSTREAM_TLS_CA, TLS_CERT, TLS_KEY, FAIL_CLOSED, GREYLIST_REPLY, HOSTNAME,

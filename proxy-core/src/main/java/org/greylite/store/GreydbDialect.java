@@ -27,6 +27,14 @@ interface GreydbDialect extends AutoCloseable {
      */
     <T> T transaction(String what, long deadlineNanos, boolean writes, SqlWork<T> work);
 
+    /**
+     * Checks that the database this dialect has open is still the one its location names, and if not, opens what
+     * is there now (see {@link GreylistStore#reopenIfReplaced}); a server database is always the one named.
+     */
+    default String reopenIfReplaced() {
+        return null;
+    }
+
     /** Makes concurrent decisions on {@code key} take turns until the end of the transaction. */
     void lockTriplet(Connection conn, TripletKey key) throws SQLException;
 

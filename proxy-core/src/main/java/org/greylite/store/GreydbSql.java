@@ -53,6 +53,24 @@ final class GreydbSql {
         }
     }
 
+    /**
+     * How many triplets of {@code client} are pending and were first seen after {@code after}, counted up to
+     * {@code limit}: the primary key starts with the client, so this reads an index range, and the LIMIT keeps
+     * a client holding many more rows from costing more than the cap.
+     */
+    int pendingTriplets(Connection conn, String client, Instant after, int limit) throws SQLException {
+        try (PreparedStatement st = conn.prepareStatement("SELECT COUNT(*) FROM (SELECT 1 FROM triplet WHERE client = ?"
+                + " AND passed_at IS NULL AND first_seen > ? LIMIT ?) AS pending")) {
+            st.setString(1, client);
+            st.setLong(2, after.getEpochSecond());
+            st.setInt(3, limit);
+            try (ResultSet rs = st.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
+    }
+
     /** Writes what the engine decided: the triplet's new state, the auto-whitelist entry, a behaviour. */
     void apply(Connection conn, TripletKey key, TripletUpdate<?> update) throws SQLException {
         Triplet w = update.write();

@@ -66,6 +66,18 @@ public interface GreylistStore extends AutoCloseable {
      */
     boolean claimPurge(Instant now, Duration interval);
 
+    /**
+     * Checks that the greydb in use is still the one at its location: an SQLite file deleted or replaced while
+     * open would otherwise go on receiving the decisions no other process sees. If it is not, the store opens
+     * (and if need be creates) the greydb at the location, and returns what happened, for an administrator;
+     * null when nothing changed. Quick (one stat), so a timer can call it often.
+     *
+     * @throws StoreException when the greydb at the location cannot be opened (it is tried again at the next call)
+     */
+    default String reopenIfReplaced() {
+        return null;
+    }
+
     /** How many decisions may usefully run at once (SQLite: one; PostgreSQL: its pool's connections). */
     int parallelism();
 

@@ -34,11 +34,22 @@ final class SqlGreylistStore implements GreylistStore {
                 return transition.apply(StoredState.WHITELISTED).result();
             }
             dialect.lockTriplet(conn, key);
-            StoredState state = new StoredState(false, sql.behaviours(conn, key.client()), sql.triplet(conn, key));
+            StoredState state = new StoredState(false, sql.behaviours(conn, key.client()), sql.triplet(conn, key),
+                    (after, limit) -> pending(conn, key.client(), after, limit));
             TripletUpdate<T> update = transition.apply(state);
             sql.apply(conn, key, update);
             return update.result();
         });
+    }
+
+    /** The count the transition may ask for inside the decision's transaction ({@link StoredState.PendingCount}). */
+    private int pending(java.sql.Connection conn, String client, Instant after, int limit) {
+        try {
+            return sql.pendingTriplets(conn, client, after, limit);
+        } catch (SQLException e) {
+            throw new StoreException(dialect.describe() + ": cannot count the pending triplets of " + client + ": "
+                    + e.getMessage(), e);
+        }
     }
 
     @Override
@@ -93,6 +104,11 @@ final class SqlGreylistStore implements GreylistStore {
 
     private long fromNow() {
         return System.nanoTime() + dialect.timeoutNanos();
+    }
+
+    @Override
+    public String reopenIfReplaced() {
+        return dialect.reopenIfReplaced();
     }
 
     @Override

@@ -1,6 +1,10 @@
 package org.greylite.store;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -26,6 +30,15 @@ import org.slf4j.LoggerFactory;
  * transaction carries a deadline set when its decision was asked; SQLite waits only for what is left of it,
  * and one started past it fails at once. Every RCPT is then answered within about the busy timeout.
  *
+ * <h2>Why a deleted file is reopened at its path</h2>
+ * An open SQLite connection keeps working on a file deleted under it, unseen by every other process: greylitectl
+ * would create a second greydb at the path, and the two would disagree until a restart lost the deleted one's
+ * rows. {@link #reopenIfReplaced} notices (the file at the path is gone, or is another file) and moves this
+ * connection to what is at the path now, creating it if need be. The deleted file's rows are lost either way;
+ * failing closed until a restart was rejected, since it would refuse mail for as long as nobody restarts and
+ * end on the same empty greydb. The old connection is closed before the new one opens: closing it later would
+ * remove the journal files at the path, which by then are the new greydb's.
+ *
  * <p>One connection, used by one thread at a time (the methods are synchronized).
  */
 final class SqliteDialect implements GreydbDialect {
@@ -35,17 +48,63 @@ final class SqliteDialect implements GreydbDialect {
     private static final long SLACK_MILLIS = 50;
 
     private final Path file;
-    private final Connection conn;
-    private final Statement control;
+    private final Duration busyTimeout;
     private final long timeoutNanos;
+    /** The open greydb; null after its file was deleted and a new one could not be opened at the path yet. */
+    private Connection conn;
+    private Statement control;
+    /** The identity (device and inode) of the file {@link #conn} has open. */
+    private Object fileKey;
     private long busyTimeoutMillis;
 
     private SqliteDialect(Path file, Connection conn, Duration busyTimeout) throws SQLException {
         this.file = file;
-        this.conn = conn;
-        this.control = conn.createStatement();
+        this.busyTimeout = busyTimeout;
         this.timeoutNanos = busyTimeout.toNanos();
+        use(conn);
+    }
+
+    private void use(Connection c) throws SQLException {
+        this.conn = c;
+        this.control = c.createStatement();
         this.busyTimeoutMillis = busyTimeout.toMillis();
+        this.fileKey = fileKeyAtPath();
+    }
+
+    /** The identity of the file now at the path, or null when there is none. */
+    private Object fileKeyAtPath() {
+        try {
+            return Files.readAttributes(file, BasicFileAttributes.class).fileKey();
+        } catch (NoSuchFileException e) {
+            return null;
+        } catch (IOException e) {
+            throw new StoreException(describe() + ": cannot look at the greydb file: " + e, e);
+        }
+    }
+
+    @Override
+    public synchronized String reopenIfReplaced() {
+        Object now = fileKeyAtPath();
+        if (conn != null && now != null && now.equals(fileKey)) {
+            return null;
+        }
+        String what = conn == null ? "the greydb file " + file + " was missing and is open again"
+                : now == null ? "the greydb file " + file + " was deleted while in use: the rows it held are lost;"
+                        + " a new, empty greydb is created at that path"
+                : "the greydb file " + file + " was replaced while in use: the rows of the old file are lost;"
+                        + " the file now at that path is used";
+        close();
+        conn = null;
+        try {
+            if (fileKeyAtPath() == null) {
+                removeLeftovers();
+            }
+            use(SqliteGreydb.open(file, busyTimeout));
+        } catch (SQLException | StoreException e) {
+            conn = null;
+            throw new StoreException(what + ", but it cannot be opened: " + e.getMessage(), e);
+        }
+        return what;
     }
 
     /**
@@ -67,8 +126,30 @@ final class SqliteDialect implements GreydbDialect {
         }
     }
 
+    /**
+     * Removes the journal files a deleted greydb left at the path. SQLite does not checkpoint or remove the WAL
+     * of a file that was deleted while open, and a new greydb created at the path would replay that WAL as its
+     * own: the deleted file's last pages written into the new one.
+     */
+    private void removeLeftovers() throws SQLException {
+        for (String suffix : new String[] {"-wal", "-shm"}) {
+            Path leftover = Path.of(file + suffix);
+            try {
+                if (Files.deleteIfExists(leftover)) {
+                    LOG.warn("{}: removed {}, left by the deleted greydb file", describe(), leftover);
+                }
+            } catch (IOException e) {
+                throw new SQLException("cannot remove " + leftover + ", left by the deleted greydb file: " + e, e);
+            }
+        }
+    }
+
     @Override
     public synchronized <T> T transaction(String what, long deadlineNanos, boolean writes, SqlWork<T> work) {
+        if (conn == null) {
+            throw new StoreException(describe() + ": " + what + ": the greydb file was deleted and no new one could be"
+                    + " opened at its path yet");
+        }
         long left = TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime());
         if (left <= 0) {
             throw new StoreException(describe() + ": " + what + ": no time left within the busy timeout of "
@@ -139,6 +220,9 @@ final class SqliteDialect implements GreydbDialect {
 
     @Override
     public synchronized void close() {
+        if (conn == null) {
+            return;
+        }
         try {
             conn.close();
         } catch (SQLException e) {

@@ -636,10 +636,12 @@ class GreylisterTest {
                             Function<org.greylite.store.StoredState, TripletUpdate<T>> transition) {
             String client = q.triplet().client();
             if (whitelisted(client, q.now(), q.lifetime(), q.renewAfter())) {
-                return transition.apply(new org.greylite.store.StoredState(true, Map.of(), Optional.empty())).result();
+                return transition.apply(new org.greylite.store.StoredState(true, Map.of(), Optional.empty(),
+                        org.greylite.store.StoredState.NONE_PENDING)).result();
             }
             Map<String, Instant> behaviours = rememberedBehaviours(client);
-            return update(q.triplet(), row -> transition.apply(new org.greylite.store.StoredState(false, behaviours, row)));
+            return update(q.triplet(), row -> transition.apply(new org.greylite.store.StoredState(false, behaviours, row,
+                    org.greylite.store.StoredState.NONE_PENDING)));
         }
 
         @Override

@@ -50,6 +50,7 @@ class SettingsTest {
         assertEquals(engine.retryWindow(), model.retryWindow());
         assertEquals(engine.whitelistLifetime(), model.whitelistLifetime());
         assertEquals(engine.failOpen(), model.failOpen());
+        assertEquals(engine.maxPending(), model.maxPending());
         assertEquals(engine.whitelistMemory(), none.get(Settings.WHITELIST_MEMORY));
         InetAddress client = InetAddress.getByName("192.0.2.7");
         assertEquals(engine.clientKeys().keyFor(client, "mail-1.example.net"),
@@ -84,6 +85,17 @@ class SettingsTest {
         assertFalse(wrapper.get(Settings.NO_SHIPPED_WHITELIST), "...except to 0, no, false or off");
         assertEquals(Duration.ofMinutes(5), wrapper.get(Settings.MIN_DELAY), "blank means unset");
         assertFalse(wrapper.greylist().failOpen());
+    }
+
+    @Test
+    void thePendingCapReachesTheEngineFromItsVariable() {
+        assertEquals(25, new EnvironmentSettings(Map.of("GREYLITE_MAX_PENDING", "25"), Program.GREYLITE)
+                .greylist().maxPending());
+        assertEquals(0, org.greylite.config.Environment.greylistSettings(Map.of("GREYLITE_MAX_PENDING", "0"),
+                GreylistSettings.defaults()).maxPending(), "the policy service and greydaemon read it too");
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> new EnvironmentSettings(
+                Map.of("GREYLITE_MAX_PENDING", "lots"), Program.GREYLITE).greylist()).getMessage()
+                .startsWith("GREYLITE_MAX_PENDING: 'lots' is not a number"));
     }
 
     @Test

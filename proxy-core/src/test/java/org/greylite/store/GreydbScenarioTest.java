@@ -147,6 +147,23 @@ abstract class GreydbScenarioTest {
     }
 
     @Test
+    void aClientKeyAtItsPendingCapGetsNoNewTriplet() throws Exception {
+        Greylister capped = new Greylister(store, SuspicionPolicy.NONE, GreylistSettings.defaults()
+                .withClientKeys(ClientKeys.exactAddresses()).withMaxPending(2), clock, (r, v) -> { });
+        attempt(capped, "192.0.2.1", "a@x", "b@y");
+        attempt(capped, "192.0.2.1", "a@x", "c@y");
+        attempt("192.0.2.1", "old@x", "d@y"); // pending, but first seen a whole retry window ago
+        clock.advance(WINDOW);
+        attempt(capped, "192.0.2.1", "a@x", "b@y");
+        attempt(capped, "192.0.2.1", "a@x", "c@y");
+        Verdict over = attempt(capped, "192.0.2.1", "a@x", "e@y");
+        assertEquals(Action.GREYLIST, over.action());
+        assertEquals(Reason.TOO_MANY_PENDING, over.reason());
+        assertEquals(3, admin.triplets(TripletFilter.ALL).size(), "the refused triplet was not written");
+        assertEquals(Reason.FIRST_ATTEMPT, attempt(capped, "192.0.2.2", "a@x", "e@y").reason());
+    }
+
+    @Test
     void theStoreUpdatesAndRemembersBehaviours() {
         TripletKey key = new TripletKey("192.0.2.0/24", "a@x", "b@y");
         assertEquals(Optional.empty(), store.update(key, t -> new TripletUpdate<>(null, null, t)));

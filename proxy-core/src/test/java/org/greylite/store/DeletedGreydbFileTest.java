@@ -1,0 +1,96 @@
+package org.greylite.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** An SQLite greydb deleted or replaced while a store has it open: noticed, said, and the path used again. */
+class DeletedGreydbFileTest {
+
+    private static final Instant T0 = Instant.parse("2024-05-01T12:00:00Z");
+
+    @TempDir
+    Path dir;
+
+    private Path db;
+    private GreylistStore store;
+
+    @BeforeEach
+    void open() {
+        db = dir.resolve("greylite.db");
+        store = GreylistStores.sqlite(db, Duration.ofSeconds(5));
+    }
+
+    @AfterEach
+    void close() {
+        store.close();
+    }
+
+    private void write(String recipient) {
+        store.update(new TripletKey("192.0.2.0/24", "a@x", recipient),
+                t -> new TripletUpdate<>(new Triplet(1, T0, T0, null), null, "ok"));
+    }
+
+    /** The recipients of the triplets in the file at {@code file}, as another process reads them. */
+    private static String recipients(Path file) throws Exception {
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT group_concat(recipient) FROM (SELECT recipient FROM triplet ORDER BY 1)")) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
+    @Test
+    void anUntouchedFileIsLeftAlone() throws Exception {
+        write("b@y");
+        assertNull(store.reopenIfReplaced());
+        write("c@y");
+        assertEquals("b@y,c@y", recipients(db));
+    }
+
+    @Test
+    void aDeletedFileIsRecreatedAtItsPathAndTheNextDecisionsLandThere() throws Exception {
+        write("b@y");
+        Files.delete(db);
+        String said = store.reopenIfReplaced();
+        assertTrue(said.contains(db.toString()) && said.contains("deleted") && said.contains("rows it held are lost"), said);
+        assertTrue(Files.exists(db), "a new greydb at the path");
+        write("c@y");
+        assertEquals("c@y", recipients(db), "what the store writes now, every other process sees");
+        assertNull(store.reopenIfReplaced(), "said once");
+    }
+
+    @Test
+    void aReplacedFileIsTheOneUsedFromThenOn() throws Exception {
+        write("b@y");
+        Path other = dir.resolve("restored.db");
+        GreylistStores.sqlite(other, Duration.ofSeconds(5)).close();
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + other); Statement st = c.createStatement()) {
+            st.execute("INSERT INTO triplet (client, sender, recipient, refusals, first_seen, last_seen)"
+                    + " VALUES ('198.51.100.0/24', 'r@x', 'restored@y', 1, 0, 0)");
+        }
+        // Restored as SQLite asks: the old file's journal removed with it, or it would be replayed into this one.
+        Files.deleteIfExists(Path.of(db + "-wal"));
+        Files.deleteIfExists(Path.of(db + "-shm"));
+        Files.move(other, db, StandardCopyOption.REPLACE_EXISTING);
+        String said = store.reopenIfReplaced();
+        assertTrue(said.contains("replaced"), said);
+        write("c@y");
+        assertEquals("c@y,restored@y", recipients(db));
+    }
+}
