@@ -66,6 +66,7 @@ public final class RelaySession {
     private final ReplyQueue queue;
     private final MessageStream stream;
     private final RcptDecisions decisions;
+    private final EnvelopeReplay replay;
     private final SessionSummary summary;
     private final UpstreamEhlo upstreamEhlo = new UpstreamEhlo();
     private final ClientCommands commands;
@@ -98,9 +99,11 @@ public final class RelaySession {
         this.stream = new MessageStream(transport, queue, envelope, settings.replies(), this::abandonUpstream,
                 clientAddress);
         this.decisions = new RcptDecisions(policy, info, envelope, behaviours, transport, queue, stream,
-                settings.replies(), summary, this, this::isClosed, this::pump);
-        this.commands = new ClientCommands(transport, settings, info, events, queue, envelope, decisions, stream,
-                clientTls, upstreamEhlo, behaviours, inbox, this, this::isClosed);
+                settings, events, summary, this, this::isClosed, this::pump);
+        this.replay = new EnvelopeReplay(transport, queue, stream, envelope, settings.replies(), this::pump,
+                clientAddress);
+        this.commands = new ClientCommands(transport, settings, info, events, queue, envelope, decisions, replay,
+                stream, clientTls, upstreamEhlo, behaviours, inbox, this, this::isClosed);
     }
 
     /** Tells the upstream who the client is with XCLIENT at its first HELO or EHLO; call before {@link #start()}. */
@@ -225,7 +228,7 @@ public final class RelaySession {
 
     /** The client has been silent for the idle timeout. Only a client we are waiting for is dropped. */
     public synchronized void onClientIdle() {
-        if (phase != Phase.CLOSED && queue.isEmpty() && !decisions.pending()) {
+        if (phase != Phase.CLOSED && queue.isEmpty() && !decisions.pending() && !replay.running()) {
             LOG.info("client {} idle too long, dropped", clientAddress);
             failClient(settings.replies().idle());
         }
@@ -270,7 +273,7 @@ public final class RelaySession {
     }
 
     private boolean blocked() {
-        return decisions.pending() || queue.holdsInput();
+        return decisions.pending() || replay.running() || queue.holdsInput();
     }
 
     /** Handles one complete command line; false when the queue holds no complete line yet. */
@@ -323,6 +326,14 @@ public final class RelaySession {
             transport.toClient(r.raw());
             return;
         }
+        if (s.kind == Slot.Kind.REPLAY) {
+            replay.answered(r);
+            return;
+        }
+        if (s.kind == Slot.Kind.RCPT_VERIFY && r.isPositive()) {
+            decisions.upstreamAccepted(s, r); // the reply waits for the decision
+            return;
+        }
         if (s.kind == Slot.Kind.XCLIENT_PROBE || s.kind == Slot.Kind.XCLIENT) {
             r = commands.introducing().step(s, r);
             if (r == null) {
@@ -342,6 +353,14 @@ public final class RelaySession {
                 if (r.isPositive()) {
                     envelope.deferRecipient(s.recipient);
                 }
+                break;
+            case RCPT:
+                if (r.isPositive()) {
+                    envelope.recipientAtUpstream(s.transaction, s.rcpt.raw());
+                }
+                break;
+            case RCPT_VERIFY:
+                decisions.upstreamRefused(s, r); // passed on unchanged; it counts as a command error only if repeated
                 break;
             case DATA:
                 if (r.code() == 354) {
@@ -367,7 +386,7 @@ public final class RelaySession {
             default:
                 break;
         }
-        if (r.isPermanentFailure() && s.kind != Slot.Kind.GREETING) {
+        if (r.isPermanentFailure() && s.kind != Slot.Kind.GREETING && s.kind != Slot.Kind.RCPT_VERIFY) {
             behaviours.add(Behaviour.COMMANDERRORS);
         }
         if (r.code() == 421) {

@@ -4,6 +4,7 @@ import java.util.Map;
 import java.util.Objects;
 
 import org.greylite.greylist.GreylistSettings;
+import org.greylite.relay.RcptOrder;
 import org.greylite.relay.RelaySettings;
 import org.greylite.relay.Replies;
 
@@ -78,16 +79,17 @@ public final class EnvironmentSettings {
     }
 
     /**
-     * The relay's settings: the longest command line, the greeting delay, and the replies (the greylisting
-     * reply, and {@code hostname} in the proxy's own 421s).
+     * The relay's settings: the longest command line, the greeting delay, the replies (the greylisting
+     * reply, and {@code hostname} in the proxy's own 421s), the junk command limit and the RCPT order.
      *
      * @throws IllegalArgumentException naming the variable at fault
      */
     public RelaySettings relay(String hostname) {
         Replies replies = checked(Settings.GREYLIST_REPLY, () -> new Replies(hostname, get(Settings.GREYLIST_REPLY)));
         int junkCommandLimit = get(Settings.JUNK_COMMAND_LIMIT);
+        RcptOrder order = get(Settings.RCPT_ORDER);
         return checked(Settings.MAX_LINE, () -> new RelaySettings(get(Settings.MAX_LINE), get(Settings.GREET_DELAY), replies,
-                junkCommandLimit));
+                junkCommandLimit, order));
     }
 
     /** {@code make}'s result; its complaint prefixed with {@code setting}'s variable when that gave the value. */
