@@ -136,18 +136,26 @@ final class RcptDecisions {
     }
 
     /**
-     * Upstream-first: the upstream accepted the recipient of {@code slot}; now it is decided, and {@code accepted},
-     * the upstream's reply, reaches the client only if greylisting lets it pass.
+     * The upstream's reply {@code r} to the RCPT of {@code slot}. A recipient it accepted joins the upstream's
+     * envelope; in the upstream-first order it is decided first, and then true: the reply waits for the verdict,
+     * reaching the client only if greylisting lets the recipient pass. False: the caller passes {@code r} on
+     * (a refusal goes back unchanged, decided by nobody and written nowhere).
      */
-    void upstreamAccepted(Slot slot, Reply accepted) {
-        policy.decide(slot.request, v -> onDecidedAfterUpstream(slot, accepted, v));
+    boolean upstreamReplied(Slot slot, Reply r) {
+        if (slot.kind == Slot.Kind.RCPT && r.isPositive()) {
+            envelope.recipientAtUpstream(slot.transaction, slot.rcpt.raw());
+        } else if (slot.kind == Slot.Kind.RCPT_VERIFY) {
+            if (r.isPositive()) {
+                policy.decide(slot.request, v -> onDecidedAfterUpstream(slot, r, v));
+                return true;
+            }
+            upstreamRefused(slot, r);
+        }
+        return false;
     }
 
-    /**
-     * Upstream-first: the upstream refused the recipient of {@code slot}; its reply goes back unchanged (the
-     * caller writes it) and nothing is decided or written.
-     */
-    void upstreamRefused(Slot slot, Reply refusal) {
+    /** Upstream-first: a refusal counts as a command error only if repeated (the first is most often a typo). */
+    private void upstreamRefused(Slot slot, Reply refusal) {
         pending = false;
         if (++upstreamRefusals > 1) {
             behaviours.add(Behaviour.COMMANDERRORS);

@@ -330,9 +330,8 @@ public final class RelaySession {
             replay.answered(r);
             return;
         }
-        if (s.kind == Slot.Kind.RCPT_VERIFY && r.isPositive()) {
-            decisions.upstreamAccepted(s, r); // the reply waits for the decision
-            return;
+        if (decisions.upstreamReplied(s, r)) {
+            return; // upstream-first: an accepted recipient's reply waits for its decision
         }
         if (s.kind == Slot.Kind.XCLIENT_PROBE || s.kind == Slot.Kind.XCLIENT) {
             r = commands.introducing().step(s, r);
@@ -353,14 +352,6 @@ public final class RelaySession {
                 if (r.isPositive()) {
                     envelope.deferRecipient(s.recipient);
                 }
-                break;
-            case RCPT:
-                if (r.isPositive()) {
-                    envelope.recipientAtUpstream(s.transaction, s.rcpt.raw());
-                }
-                break;
-            case RCPT_VERIFY:
-                decisions.upstreamRefused(s, r); // passed on unchanged; it counts as a command error only if repeated
                 break;
             case DATA:
                 if (r.code() == 354) {
