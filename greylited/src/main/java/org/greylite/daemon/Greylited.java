@@ -26,6 +26,7 @@ import org.greylite.greylist.Durations;
 import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.Greylister;
 import org.greylite.relay.ExecutorRcptPolicy;
+import org.greylite.relay.RcptOrder;
 import org.greylite.relay.RelaySettings;
 import org.greylite.relay.Replies;
 import org.greylite.settings.Settings;
@@ -115,6 +116,9 @@ public final class Greylited implements Callable<Integer> {
 
     @Option(names = "--client-key")
     String clientKey;
+
+    @Option(names = "--rcpt-order")
+    String rcptOrder;
 
     @Option(names = "--max-line")
     int maxLine;
@@ -263,7 +267,7 @@ public final class Greylited implements Callable<Integer> {
         RelaySettings relay = new RelaySettings(maxLine, greetDelayMillis(),
                 new Replies(hostname != null ? hostname : localHostName(), greylistReply), junkCommandLimit,
                 value(Settings.SESSION_DEADLINE, sessionDeadline).toMillis(),
-                value(Settings.GREETING_TIMEOUT, greetingTimeout).toMillis());
+                value(Settings.GREETING_TIMEOUT, greetingTimeout).toMillis(), rcptOrder());
         // Before anything is opened: a certificate that cannot be used stops greylited here.
         TlsSetup tls = TlsSetup.of(tlsCert, tlsKey, upstreamTls, upstreamTlsCa, log);
 
@@ -359,9 +363,11 @@ public final class Greylited implements Callable<Integer> {
             log.info("metrics on {}", metricsEndpoint.url());
         }
         ProxyServer server = b.build().start();
-        log.info("greydb {}; min-delay {}, retry-window {}, whitelist-lifetime {}, client key {}, greeting delay {} ms{}",
+        log.info("greydb {}; min-delay {}, retry-window {}, whitelist-lifetime {}, client key {}, rcpt order {},"
+                + " greeting delay {} ms{}",
                 store.describe(), Durations.format(greylist.minDelay()), Durations.format(greylist.retryWindow()),
-                Durations.format(greylist.whitelistLifetime()), clientKey, relay.greetDelayMillis(),
+                Durations.format(greylist.whitelistLifetime()), clientKey, relay.rcptOrder().label(),
+                relay.greetDelayMillis(),
                 greylist.failOpen() ? "" : ", fail closed");
         if (demo != null) {
             InetSocketAddress at = server.localAddress();
@@ -536,6 +542,16 @@ public final class Greylited implements Callable<Integer> {
                 value(Settings.WHITELIST_LIFETIME, whitelistLifetime), keys, !failClosed)
                 .withWhitelistMemory(value(Settings.WHITELIST_MEMORY, whitelistMemory))
                 .withMaxPending(maxPending);
+    }
+
+    /** The RCPT order; a bad value is a usage error naming where it was given. */
+    RcptOrder rcptOrder() {
+        try {
+            return Settings.RCPT_ORDER.parse(rcptOrder);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), origin(Settings.RCPT_ORDER) + ": "
+                    + e.getMessage());
+        }
     }
 
     /** The greeting delay in ms; 0: none. */

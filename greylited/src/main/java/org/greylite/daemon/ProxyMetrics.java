@@ -39,6 +39,7 @@ public final class ProxyMetrics implements ServerEvents, DecisionListener {
     private final Counter sessions;
     private final Gauge activeSessions;
     private final Counter rcpts;
+    private final Counter upstreamRcptRefusals;
     private final Counter storeErrors;
     private final Counter upstreamErrors;
     private final Counter junkLimitReached;
@@ -65,6 +66,11 @@ public final class ProxyMetrics implements ServerEvents, DecisionListener {
                 .help("RCPT decisions, by verdict (accept, greylist, tempfail, reject), reason, and the suspicion N "
                         + "when a suspicion line matched (else none)")
                 .labelNames("verdict", "reason", "suspicion").withoutExemplars().register(registry);
+        upstreamRcptRefusals = Counter.builder().name("greylite_rcpt_upstream_refused")
+                .help("RCPTs the upstream refused before greylisting was asked (--rcpt-order upstream-first), by "
+                        + "the class of its reply (4xx, 5xx): passed on unchanged, nothing written in the greydb; "
+                        + "greylisting's own refusals are in greylite_rcpt")
+                .labelNames("class").withoutExemplars().register(registry);
         storeErrors = Counter.builder().name("greylite_store_errors")
                 .help("greydb failures, by operation (decision: the RCPT was accepted or, with --fail-closed, "
                         + "answered 451; purge: expired rows stay until the next purge)")
@@ -106,6 +112,8 @@ public final class ProxyMetrics implements ServerEvents, DecisionListener {
         for (String limit : new String[] {"client", "total", "deadline"}) {
             sessionLimits.initLabelValues(limit);
         }
+        upstreamRcptRefusals.initLabelValues("4xx");
+        upstreamRcptRefusals.initLabelValues("5xx");
         reloadFailures.initLabelValues("suspicion");
         reloadFailures.initLabelValues("access");
     }
@@ -115,14 +123,22 @@ public final class ProxyMetrics implements ServerEvents, DecisionListener {
         return registry;
     }
 
-    /** {@code policy}, with the time each decision takes recorded. */
+    /** {@code policy}, with the time each decision takes recorded (the screening before the upstream is not timed). */
     public RcptPolicy timed(RcptPolicy policy) {
-        return (request, done) -> {
-            long start = System.nanoTime();
-            policy.decide(request, verdict -> {
-                decisionSeconds.observe((System.nanoTime() - start) / (double) TimeUnit.SECONDS.toNanos(1));
-                done.accept(verdict);
-            });
+        return new RcptPolicy() {
+            @Override
+            public void decide(RcptRequest request, java.util.function.Consumer<Verdict> done) {
+                long start = System.nanoTime();
+                policy.decide(request, verdict -> {
+                    decisionSeconds.observe((System.nanoTime() - start) / (double) TimeUnit.SECONDS.toNanos(1));
+                    done.accept(verdict);
+                });
+            }
+
+            @Override
+            public void screen(RcptRequest request, java.util.function.Consumer<Verdict> done) {
+                policy.screen(request, done);
+            }
         };
     }
 
@@ -170,6 +186,11 @@ public final class ProxyMetrics implements ServerEvents, DecisionListener {
     @Override
     public void upstreamFailed(SessionInfo info, UpstreamFailure failure) {
         upstreamErrors.labelValues(failure.label()).inc();
+    }
+
+    @Override
+    public void recipientRefusedUpstream(SessionInfo info, int code) {
+        upstreamRcptRefusals.labelValues(code / 100 + "xx").inc();
     }
 
     @Override

@@ -67,13 +67,14 @@ class ProxyMetricsTest {
     private GreylistStore store;
     private ProxyServer proxy;
     private ProxyServer proxyToNowhere;
+    private Greylister greylister;
     private MetricsEndpoint endpoint;
 
     @BeforeEach
     void start() throws IOException {
         upstream = new ScriptedUpstream();
         store = GreylistStores.sqlite(dir.resolve("greylite.db"), Duration.ofSeconds(5));
-        Greylister greylister = new Greylister(store, SUSPICION, GreylistSettings.defaults(), clock,
+        greylister = new Greylister(store, SUSPICION, GreylistSettings.defaults(), clock,
                 new DecisionLog().andThen(metrics));
         proxy = server(upstream.address(), greylister);
         // Nothing listens on this port: every session of this proxy fails to connect upstream.
@@ -86,13 +87,17 @@ class ProxyMetricsTest {
     }
 
     private ProxyServer server(InetSocketAddress to, Greylister greylister) {
+        return server(to, greylister, RelaySettings.defaults("proxy.test"));
+    }
+
+    private ProxyServer server(InetSocketAddress to, Greylister greylister, RelaySettings relay) {
         return ProxyServer.builder()
                 .listen(new InetSocketAddress("127.0.0.1", 0))
                 .upstream(to)
                 .policy(metrics.timed(new ExecutorRcptPolicy(greylister, greydb)))
                 .access(ACCESS)
                 .events(metrics)
-                .relaySettings(RelaySettings.defaults("proxy.test"))
+                .relaySettings(relay)
                 .ioThreads(2)
                 .build().start();
     }
@@ -198,6 +203,25 @@ class ProxyMetricsTest {
         assertEquals(1.0, scrapeOnceQuiet().value("greylite_junk_command_limit_total"));
         assertEquals(100, upstream.commands.stream().filter(x -> x.startsWith("NOOP") || x.startsWith("EHLO")).count(),
                 "nothing over the limit reaches the upstream");
+    }
+
+    @Test
+    void upstreamRefusalsAreCountedApartFromGreylistingsRefusals() throws Exception {
+        ProxyServer upstreamFirst = server(upstream.address(), greylister,
+                RelaySettings.defaults("proxy.test").withRcptOrder(org.greylite.relay.RcptOrder.UPSTREAM_FIRST));
+        try (RawClient c = new RawClient(upstreamFirst.localAddress()).hello()) {
+            c.command("MAIL FROM:<a@example.org>", 250);
+            c.command("RCPT TO:<reject-me@example.com>", 550);
+            c.command("RCPT TO:<b@example.com>", 451);
+            c.command("QUIT", 221);
+        } finally {
+            upstreamFirst.stop(Duration.ofSeconds(5));
+        }
+        Scrape s = scrapeOnceQuiet();
+        assertEquals(1.0, s.value("greylite_rcpt_upstream_refused_total", "class", "5xx"));
+        assertEquals(0.0, s.value("greylite_rcpt_upstream_refused_total", "class", "4xx"));
+        assertEquals(1.0, s.rcpt("greylist", "first-attempt", "none"), "only the recipient the upstream accepted");
+        assertEquals(1.0, s.value("greylite_decision_duration_seconds_count"), "one decision, for that recipient");
     }
 
     @Test

@@ -37,6 +37,21 @@ public final class DecisionLog implements DecisionListener {
         }
     }
 
+    /**
+     * The line for a recipient the upstream refused before greylisting was asked (the relay's upstream-first
+     * order): {@code verdict=upstream-refused reason=upstream-CODE}, never a greylisting verdict, so the log tells
+     * the upstream's refusals from greylisting's. No key, attempt or rule: no triplet was looked at.
+     */
+    public static void refusedUpstream(RcptRequest request, int code) {
+        if (!LOG.isInfoEnabled()) {
+            return;
+        }
+        ClientFacts f = request.facts();
+        LOG.info("decision verdict=upstream-refused reason=upstream-" + code + " client=" + f.address() + " key=-"
+                + " ptr=" + orDash(f.ptrName()) + " helo=" + orDash(clean(f.helo()))
+                + " from=<" + clean(f.sender()) + "> to=<" + clean(f.recipient()) + "> rule=-");
+    }
+
     private static String orDash(String s) {
         return s == null || s.isEmpty() ? "-" : s;
     }

@@ -109,6 +109,32 @@ public final class Greylister {
     }
 
     /**
+     * What the engine answers before any triplet is looked at, for a front door that asks the upstream about a
+     * recipient before greylisting it (the relay's upstream-first order): a reason to skip, an exempt recipient,
+     * the administrators' lists, a known sender, a client the greydb just said was whitelisted. Null when only
+     * the triplet can decide; then nothing is recorded or told, and {@link #decide} follows once the upstream
+     * accepted the recipient. Told to the listener otherwise, as {@link #decide} does.
+     *
+     * <p>Blocking, as {@link #decide}: the administrators' lists are reread here when due, since a blacklisted
+     * client's RCPT must not reach the upstream; asking only {@link #decideFromMemory} would let it through
+     * whenever the copy in memory is due for a reread. When the lists cannot be read, the answer is null: the
+     * decision after the upstream's answer meets the same failure and decides it as any greydb failure.
+     */
+    public Verdict screen(RcptRequest request) {
+        String key = clientKey(request);
+        Verdict v;
+        try {
+            v = fromMemory(request, key, clock.instant(), true);
+        } catch (StoreException e) {
+            return null;
+        }
+        if (v != null) {
+            listener.decided(request, v);
+        }
+        return v;
+    }
+
+    /**
      * The verdict for a RCPT the greydb could not decide (it failed, or the decision could not even be queued):
      * accepted when failing open, {@code 451 4.3.0} with {@code --fail-closed}; keyed as every other verdict of
      * this engine, PTR name included. Logged once per outage (see {@link StoreOutageLog}), told to the listener.

@@ -26,6 +26,7 @@ final class ClientCommands {
     private final ReplyQueue queue;
     private final Envelope envelope;
     private final RcptDecisions decisions;
+    private final EnvelopeReplay replay;
     private final MessageStream stream;
     private final ClientStartTls clientTls;
     private final UpstreamEhlo upstreamEhlo;
@@ -38,7 +39,8 @@ final class ClientCommands {
     private XclientDialogue introducing; // the introduction under way, or done
 
     ClientCommands(RelayTransport transport, RelaySettings settings, SessionInfo info, RelayEvents events,
-                   ReplyQueue queue, Envelope envelope, RcptDecisions decisions, MessageStream stream,
+                   ReplyQueue queue, Envelope envelope, RcptDecisions decisions, EnvelopeReplay replay,
+                   MessageStream stream,
                    ClientStartTls clientTls, UpstreamEhlo upstreamEhlo, Set<Behaviour> behaviours, ByteQueue inbox,
                    Object lock, java.util.function.BooleanSupplier closed) {
         this.transport = transport;
@@ -48,6 +50,7 @@ final class ClientCommands {
         this.queue = queue;
         this.envelope = envelope;
         this.decisions = decisions;
+        this.replay = replay;
         this.stream = stream;
         this.clientTls = clientTls;
         this.upstreamEhlo = upstreamEhlo;
@@ -82,7 +85,7 @@ final class ClientCommands {
                 greeting(c);
                 break;
             case "MAIL":
-                envelope.mailFrom(c.pathArgument("FROM").orElse(null));
+                envelope.mailFrom(c.pathArgument("FROM").orElse(null), c.raw());
                 queue.forward(c.raw(), Slot.Kind.OTHER, false);
                 break;
             case "RCPT":
@@ -91,6 +94,8 @@ final class ClientCommands {
             case "DATA":
                 if (envelope.hasDeferredRecipients()) {
                     decisions.decideDeferred(c, -1, false);
+                } else if (envelope.recipientWithdrawn()) {
+                    replay.before(c, -1, false);
                 } else {
                     queue.forward(c.raw(), Slot.Kind.DATA, true);
                 }
@@ -195,6 +200,8 @@ final class ClientCommands {
             decisions.refuseChunk(size);
         } else if (envelope.hasDeferredRecipients()) {
             decisions.decideDeferred(c, size, last);
+        } else if (envelope.recipientWithdrawn()) {
+            replay.before(c, size, last);
         } else {
             queue.forward(c.raw(), last ? Slot.Kind.DATA_END : Slot.Kind.BDAT, false);
             stream.chunk(size, false);

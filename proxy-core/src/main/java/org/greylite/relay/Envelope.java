@@ -8,6 +8,11 @@ import org.greylite.smtp.Reply;
 /**
  * What the client has said about itself and its mail so far: its HELO, whether the upstream authenticated it,
  * and the transaction in progress (the sender, and the null sender's recipients waiting for DATA).
+ *
+ * <p>It also keeps what the upstream holds of the transaction, for the upstream-first order: the MAIL FROM line,
+ * the RCPT lines the upstream accepted and greylisting let pass, and whether a recipient the upstream accepted
+ * was then greylisted, so that the upstream's envelope must be made again before the message (see
+ * {@link EnvelopeReplay}).
  */
 final class Envelope {
 
@@ -16,6 +21,10 @@ final class Envelope {
     private String sender; // null: no MAIL FROM yet
     private final List<String> deferredRecipients = new ArrayList<>();
     private Reply transactionRefusal; // null sender: the refusal a BDAT got; later chunks get it too (null: none)
+    private byte[] mailLine; // the MAIL FROM command as the client sent it, parameters included (null: none)
+    private final List<byte[]> recipientsAtUpstream = new ArrayList<>();
+    private boolean recipientWithdrawn; // the upstream holds a recipient that greylisting refused
+    private int transaction; // counts transactions, so that a late reply cannot touch the next one
 
     /** HELO or EHLO: a new greeting starts over (RFC 5321 4.1.4). */
     void greeted(String name) {
@@ -30,10 +39,14 @@ final class Envelope {
         reset();
     }
 
-    /** MAIL FROM: a new transaction; {@code address} is null when the command's syntax is unusable. */
-    void mailFrom(String address) {
+    /**
+     * MAIL FROM: a new transaction; {@code address} is null when the command's syntax is unusable, {@code line}
+     * the command as sent, to be sent again if the upstream's envelope must be made again.
+     */
+    void mailFrom(String address, byte[] line) {
         reset();
         sender = address;
+        mailLine = line;
     }
 
     /** RSET, a finished message, the last chunk: the transaction is over. */
@@ -41,6 +54,49 @@ final class Envelope {
         sender = null;
         deferredRecipients.clear();
         transactionRefusal = null;
+        mailLine = null;
+        recipientsAtUpstream.clear();
+        recipientWithdrawn = false;
+        transaction++;
+    }
+
+    /** The transaction in progress, to be named when a reply about it comes later. */
+    int transaction() {
+        return transaction;
+    }
+
+    /** The upstream accepted {@code rcptLine} in {@code ofTransaction}, and greylisting let it pass. */
+    void recipientAtUpstream(int ofTransaction, byte[] rcptLine) {
+        if (ofTransaction == transaction) {
+            recipientsAtUpstream.add(rcptLine);
+        }
+    }
+
+    /** The upstream accepted a recipient of {@code ofTransaction} that greylisting refused: it must leave. */
+    void withdrawRecipient(int ofTransaction) {
+        if (ofTransaction == transaction) {
+            recipientWithdrawn = true;
+        }
+    }
+
+    /** Whether the upstream's envelope holds a recipient the client was told is refused. */
+    boolean recipientWithdrawn() {
+        return recipientWithdrawn;
+    }
+
+    /** The MAIL FROM line of this transaction, or null. */
+    byte[] mailLine() {
+        return mailLine;
+    }
+
+    /** The RCPT lines the upstream's envelope must hold, in the client's order. */
+    List<byte[]> recipientsAtUpstream() {
+        return List.copyOf(recipientsAtUpstream);
+    }
+
+    /** The upstream's envelope is being made again: nothing is withdrawn any more. */
+    void replayed() {
+        recipientWithdrawn = false;
     }
 
     /** SPEC §2: a session the upstream authenticated (235) is not greylisted. */

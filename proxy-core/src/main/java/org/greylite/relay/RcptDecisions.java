@@ -7,9 +7,11 @@ import java.util.Set;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
+import org.greylite.greylist.DecisionLog;
 import org.greylite.greylist.RcptRequest;
 import org.greylite.greylist.Verdict;
 import org.greylite.smtp.CommandLine;
+import org.greylite.smtp.Reply;
 import org.greylite.suspicion.Behaviour;
 
 /**
@@ -25,6 +27,16 @@ import org.greylite.suspicion.Behaviour;
  * to the upstream undecided, so a verification probe ({@code MAIL FROM:<>}, {@code RCPT}, {@code QUIT}) gets
  * the upstream's real answer; at DATA (or the first BDAT) every recipient the upstream accepted is decided, and
  * if any is greylisted the DATA gets the greylisting reply and never reaches the upstream.
+ *
+ * <p><b>The upstream-first order</b> ({@link RcptOrder#UPSTREAM_FIRST}). The engine is asked first only what
+ * needs no triplet ({@link RcptPolicy#screen}: a skip, an exempt recipient, the administrators' lists, a known
+ * sender), so a blacklisted client's RCPT never reaches the upstream. Otherwise the RCPT goes upstream, and its
+ * refusal goes back unchanged, decided by nobody and written nowhere; only a recipient the upstream accepted is
+ * decided. If it must wait, the client gets the greylisting reply and the recipient must leave the upstream's
+ * envelope before the message ({@link EnvelopeReplay}). Client input waits from the RCPT until its fate is
+ * known, as for any decision: the upstream's envelope is then always the one the relay believes it is.
+ * A second upstream refusal in a session marks the client with {@code commanderrors} (a dictionary attack
+ * guesses many addresses); the first is forgiven, being most often a sender's typo.
  */
 final class RcptDecisions {
 
@@ -40,7 +52,10 @@ final class RcptDecisions {
     private final Object lock;
     private final BooleanSupplier closed;
     private final Runnable resume;
+    private final RcptOrder order;
+    private final RelayEvents events;
     private boolean pending;
+    private int upstreamRefusals;
 
     /**
      * @param lock   the session's lock, taken when a verdict comes back
@@ -48,8 +63,8 @@ final class RcptDecisions {
      * @param resume goes on with the client's input once a verdict has been acted on
      */
     RcptDecisions(RcptPolicy policy, SessionInfo info, Envelope envelope, Set<Behaviour> behaviours,
-                  RelayTransport transport, ReplyQueue queue, MessageStream stream, Replies replies,
-                  SessionSummary summary, Object lock, BooleanSupplier closed, Runnable resume) {
+                  RelayTransport transport, ReplyQueue queue, MessageStream stream, RelaySettings settings,
+                  RelayEvents events, SessionSummary summary, Object lock, BooleanSupplier closed, Runnable resume) {
         this.policy = policy;
         this.info = info;
         this.envelope = envelope;
@@ -57,7 +72,9 @@ final class RcptDecisions {
         this.transport = transport;
         this.queue = queue;
         this.stream = stream;
-        this.replies = replies;
+        this.replies = settings.replies();
+        this.order = settings.rcptOrder();
+        this.events = events;
         this.summary = summary;
         this.lock = lock;
         this.closed = closed;
@@ -88,9 +105,83 @@ final class RcptDecisions {
             return;
         }
         Slot slot = new Slot(Slot.Kind.RCPT);
+        slot.rcpt = c;
+        slot.transaction = envelope.transaction();
         queue.reserve(slot);
         pending = true;
-        request(recipient.get(), r -> policy.decide(r, v -> onVerdict(slot, c, recipient.get(), v)));
+        if (order == RcptOrder.UPSTREAM_FIRST) {
+            request(recipient.get(), r -> policy.screen(r, v -> onScreened(slot, r, v)));
+        } else {
+            request(recipient.get(), r -> policy.decide(r, v -> onVerdict(slot, c, recipient.get(), v)));
+        }
+    }
+
+    /** Upstream-first: a verdict that needed no triplet is acted on as any; without one the RCPT goes upstream. */
+    private void onScreened(Slot slot, RcptRequest request, Verdict v) {
+        if (v != null) {
+            onVerdict(slot, slot.rcpt, request.recipient(), v);
+            return;
+        }
+        synchronized (lock) {
+            if (closed.getAsBoolean()) {
+                pending = false;
+                return;
+            }
+            slot.kind = Slot.Kind.RCPT_VERIFY;
+            slot.request = request;
+            queue.awaitUpstream(slot);
+            transport.toUpstream(slot.rcpt.raw());
+            // Input stays held until the verdict: nothing may follow the RCPT upstream before its fate is known.
+        }
+    }
+
+    /**
+     * The upstream's reply {@code r} to the RCPT of {@code slot}. A recipient it accepted joins the upstream's
+     * envelope; in the upstream-first order it is decided first, and then true: the reply waits for the verdict,
+     * reaching the client only if greylisting lets the recipient pass. False: the caller passes {@code r} on
+     * (a refusal goes back unchanged, decided by nobody and written nowhere).
+     */
+    boolean upstreamReplied(Slot slot, Reply r) {
+        if (slot.kind == Slot.Kind.RCPT && r.isPositive()) {
+            envelope.recipientAtUpstream(slot.transaction, slot.rcpt.raw());
+        } else if (slot.kind == Slot.Kind.RCPT_VERIFY) {
+            if (r.isPositive()) {
+                policy.decide(slot.request, v -> onDecidedAfterUpstream(slot, r, v));
+                return true;
+            }
+            upstreamRefused(slot, r);
+        }
+        return false;
+    }
+
+    /** Upstream-first: a refusal counts as a command error only if repeated (the first is most often a typo). */
+    private void upstreamRefused(Slot slot, Reply refusal) {
+        pending = false;
+        if (++upstreamRefusals > 1) {
+            behaviours.add(Behaviour.COMMANDERRORS);
+        }
+        DecisionLog.refusedUpstream(slot.request, refusal.code());
+        events.recipientRefusedUpstream(info, refusal.code());
+    }
+
+    private void onDecidedAfterUpstream(Slot slot, Reply accepted, Verdict v) {
+        synchronized (lock) {
+            pending = false;
+            if (closed.getAsBoolean()) {
+                return;
+            }
+            if (v.accepted()) {
+                summary.accepted(1);
+                envelope.recipientAtUpstream(slot.transaction, slot.rcpt.raw());
+                slot.reply = accepted;
+            } else {
+                summary.refused();
+                envelope.withdrawRecipient(slot.transaction);
+                slot.reply = replies.forRefusal(v, slot.request.recipient());
+            }
+            queue.flush();
+            resume.run();
+        }
     }
 
     /**
@@ -172,6 +263,10 @@ final class RcptDecisions {
                 summary.accepted(1);
                 queue.awaitUpstream(slot);
                 transport.toUpstream(c.raw());
+                if (order == RcptOrder.UPSTREAM_FIRST) {
+                    // The upstream's envelope may have to be made again at DATA: it must know this recipient by then.
+                    queue.barrier(slot);
+                }
             } else {
                 summary.refused();
                 slot.reply = replies.forRefusal(v, recipient);

@@ -50,6 +50,13 @@ public interface RelayEvents {
     default void sessionDeadlineReached(SessionInfo info) {
     }
 
+    /**
+     * Upstream-first order: the upstream refused a recipient before greylisting was asked, with {@code code}
+     * (4xx or 5xx), which went back to the client unchanged; nothing was written in the greydb.
+     */
+    default void recipientRefusedUpstream(SessionInfo info, int code) {
+    }
+
     /** The upstream failed the session; {@link #sessionClosed} follows. */
     default void upstreamFailed(SessionInfo info, UpstreamFailure failure) {
     }

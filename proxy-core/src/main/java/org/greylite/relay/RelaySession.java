@@ -63,6 +63,7 @@ public final class RelaySession {
     private final ReplyQueue queue;
     private final MessageStream stream;
     private final RcptDecisions decisions;
+    private final EnvelopeReplay replay;
     private final SessionSummary summary;
     private final UpstreamEhlo upstreamEhlo = new UpstreamEhlo();
     private final ClientCommands commands;
@@ -97,9 +98,11 @@ public final class RelaySession {
         this.stream = new MessageStream(transport, queue, envelope, settings.replies(), this::abandonUpstream,
                 clientAddress);
         this.decisions = new RcptDecisions(policy, info, envelope, behaviours, transport, queue, stream,
-                settings.replies(), summary, this, this::isClosed, this::pump);
-        this.commands = new ClientCommands(transport, settings, info, events, queue, envelope, decisions, stream,
-                clientTls, upstreamEhlo, behaviours, inbox, this, this::isClosed);
+                settings, events, summary, this, this::isClosed, this::pump);
+        this.replay = new EnvelopeReplay(transport, queue, stream, envelope, settings.replies(), this::pump,
+                clientAddress);
+        this.commands = new ClientCommands(transport, settings, info, events, queue, envelope, decisions, replay,
+                stream, clientTls, upstreamEhlo, behaviours, inbox, this, this::isClosed);
         this.replies = new UpstreamReplies(upstreamEhlo, clientTls, envelope, stream, summary, behaviours);
         this.limits = new SessionLimits(transport, settings, info, events, this, () -> phase == Phase.WAITING_GREETING,
                 this::betweenTransactions, stream::midMessage, this::isClosed, this::failClient);
@@ -229,7 +232,7 @@ public final class RelaySession {
 
     /** The client has been silent for the idle timeout. Only a client we are waiting for is dropped. */
     public synchronized void onClientIdle() {
-        if (phase != Phase.CLOSED && queue.isEmpty() && !decisions.pending()) {
+        if (phase != Phase.CLOSED && queue.isEmpty() && !decisions.pending() && !replay.running()) {
             LOG.info("client {} idle too long, dropped", clientAddress);
             failClient(settings.replies().idle());
         }
@@ -262,7 +265,7 @@ public final class RelaySession {
 
     /** Nothing under way that a 421 now would cut short: no transaction, no reply owed, no decision, no message. */
     private boolean betweenTransactions() {
-        return phase == Phase.WAITING_GREETING || (queue.isEmpty() && !decisions.pending() && !stream.active()
+        return phase == Phase.WAITING_GREETING || (queue.isEmpty() && !decisions.pending() && !replay.running() && !stream.active()
                 && envelope.sender() == null && !authContinuation);
     }
 
@@ -293,7 +296,7 @@ public final class RelaySession {
     }
 
     private boolean blocked() {
-        return decisions.pending() || queue.holdsInput();
+        return decisions.pending() || replay.running() || queue.holdsInput();
     }
 
     /** Handles one complete command line; false when the queue holds no complete line yet. */
@@ -345,6 +348,13 @@ public final class RelaySession {
             }
             transport.toClient(r.raw());
             return;
+        }
+        if (s.kind == Slot.Kind.REPLAY) {
+            replay.answered(r);
+            return;
+        }
+        if (decisions.upstreamReplied(s, r)) {
+            return; // upstream-first: an accepted recipient's reply waits for its decision
         }
         if (s.kind == Slot.Kind.XCLIENT_PROBE || s.kind == Slot.Kind.XCLIENT) {
             r = commands.introducing().step(s, r);

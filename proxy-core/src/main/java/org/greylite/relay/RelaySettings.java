@@ -14,9 +14,10 @@ import java.util.Objects;
  *                         it gets {@code 421} and is closed (see {@link SessionLimits}); 0 for no deadline
  * @param greetingTimeoutMillis how long the upstream may take to greet once connected before the client gets
  *                         {@code 421}, whatever the upstream timeout for its other replies; 0 for no bound of its own
+ * @param rcptOrder        whether a RCPT is decided before it goes upstream, or after the upstream accepted it
  */
 public record RelaySettings(int maxLineLength, long greetDelayMillis, Replies replies, int junkCommandLimit,
-                            long sessionDeadlineMillis, long greetingTimeoutMillis) {
+                            long sessionDeadlineMillis, long greetingTimeoutMillis, RcptOrder rcptOrder) {
 
     public static final int DEFAULT_MAX_LINE = 4096;
     public static final long DEFAULT_GREET_DELAY_MS = 6000;
@@ -29,6 +30,7 @@ public record RelaySettings(int maxLineLength, long greetDelayMillis, Replies re
 
     public RelaySettings {
         Objects.requireNonNull(replies, "replies");
+        Objects.requireNonNull(rcptOrder, "rcptOrder");
         if (maxLineLength < 512) {
             throw new IllegalArgumentException("the line limit must be at least 512 bytes (RFC 5321 4.5.3.1.4): " + maxLineLength);
         }
@@ -44,13 +46,13 @@ public record RelaySettings(int maxLineLength, long greetDelayMillis, Replies re
         }
     }
 
-    /** With the default session deadline and greeting timeout. */
+    /** With the default session deadline and greeting timeout, in the default RCPT order (greylisting first). */
     public RelaySettings(int maxLineLength, long greetDelayMillis, Replies replies, int junkCommandLimit) {
         this(maxLineLength, greetDelayMillis, replies, junkCommandLimit, DEFAULT_SESSION_DEADLINE_MS,
-                DEFAULT_GREETING_TIMEOUT_MS);
+                DEFAULT_GREETING_TIMEOUT_MS, RcptOrder.GREYLIST_FIRST);
     }
 
-    /** With the default junk command limit, session deadline and greeting timeout. */
+    /** With the default junk command limit, session deadline, greeting timeout and RCPT order. */
     public RelaySettings(int maxLineLength, long greetDelayMillis, Replies replies) {
         this(maxLineLength, greetDelayMillis, replies, DEFAULT_JUNK_COMMAND_LIMIT);
     }
@@ -61,19 +63,26 @@ public record RelaySettings(int maxLineLength, long greetDelayMillis, Replies re
 
     public RelaySettings withGreetDelayMillis(long ms) {
         return new RelaySettings(maxLineLength, ms, replies, junkCommandLimit, sessionDeadlineMillis,
-                greetingTimeoutMillis);
+                greetingTimeoutMillis, rcptOrder);
     }
 
     public RelaySettings withJunkCommandLimit(int limit) {
         return new RelaySettings(maxLineLength, greetDelayMillis, replies, limit, sessionDeadlineMillis,
-                greetingTimeoutMillis);
+                greetingTimeoutMillis, rcptOrder);
     }
 
     public RelaySettings withSessionDeadlineMillis(long ms) {
-        return new RelaySettings(maxLineLength, greetDelayMillis, replies, junkCommandLimit, ms, greetingTimeoutMillis);
+        return new RelaySettings(maxLineLength, greetDelayMillis, replies, junkCommandLimit, ms, greetingTimeoutMillis,
+                rcptOrder);
     }
 
     public RelaySettings withGreetingTimeoutMillis(long ms) {
-        return new RelaySettings(maxLineLength, greetDelayMillis, replies, junkCommandLimit, sessionDeadlineMillis, ms);
+        return new RelaySettings(maxLineLength, greetDelayMillis, replies, junkCommandLimit, sessionDeadlineMillis, ms,
+                rcptOrder);
+    }
+
+    public RelaySettings withRcptOrder(RcptOrder order) {
+        return new RelaySettings(maxLineLength, greetDelayMillis, replies, junkCommandLimit, sessionDeadlineMillis,
+                greetingTimeoutMillis, order);
     }
 }

@@ -94,6 +94,17 @@ public record Replies(String hostname, String greylistTemplate) {
                 + " ending (RFC 5321 2.3.8), closing connection");
     }
 
+    /** As Postfix says it: DATA when every recipient was refused (RFC 5321 3.3). */
+    Reply noValidRecipients() {
+        return Reply.local(554, "5.5.1 No valid recipients");
+    }
+
+    /** The upstream refused a command of the envelope it had accepted a moment ago: the client must try again. */
+    Reply envelopeNotRemade() {
+        return Reply.local(421, "4.3.0 " + hostname + " the server changed its answer to the envelope, try again later,"
+                + " closing connection");
+    }
+
     Reply upstreamUnavailable() {
         return Reply.local(421, "4.3.0 " + hostname + " service temporarily unavailable, closing connection");
     }

@@ -54,6 +54,12 @@ final class ReplyQueue {
         awaitingUpstream.add(s);
     }
 
+    /** Sends {@code raw}, a command of the proxy's own, upstream: its reply fills {@code s}, never written to the client. */
+    void forwardOwn(byte[] raw, Slot s) {
+        transport.toUpstream(raw);
+        awaitingUpstream.add(s);
+    }
+
     /** A slot for a reply the upstream will send without a command of its own (its greeting, a message's end). */
     Slot expect(Slot.Kind kind) {
         Slot s = new Slot(kind);
@@ -103,6 +109,14 @@ final class ReplyQueue {
         }
         ending |= closeAfter;
         slots.add(Slot.local(r, closeAfter));
+        flush();
+    }
+
+    /** {@code s}, reserved earlier, gets a reply that ends the session once sent; nothing after it is interpreted. */
+    void closeWith(Slot s, Reply r) {
+        ending = true;
+        s.reply = r;
+        s.closeAfter = true;
         flush();
     }
 

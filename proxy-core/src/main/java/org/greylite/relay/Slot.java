@@ -1,5 +1,6 @@
 package org.greylite.relay;
 
+import org.greylite.greylist.RcptRequest;
 import org.greylite.smtp.CommandLine;
 import org.greylite.smtp.Reply;
 
@@ -9,6 +10,10 @@ final class Slot {
     /** What the slot's command was, where its reply changes the session. */
     enum Kind {
         GREETING, EHLO, RCPT, RCPT_DEFERRED, DATA, DATA_END, BDAT, AUTH, QUIT, OTHER, LOCAL,
+        /** Upstream-first: a RCPT forwarded before its decision, which follows the upstream's acceptance. */
+        RCPT_VERIFY,
+        /** A command of the proxy's own remaking the upstream's envelope: its reply is for the proxy only. */
+        REPLAY,
         /** The client's first HELO/EHLO, while the proxy introduces it with XCLIENT: the probe, then XCLIENT. */
         XCLIENT_PROBE, XCLIENT
     }
@@ -20,6 +25,9 @@ final class Slot {
     String recipient;      // RCPT_DEFERRED: the recipient to decide at DATA if the upstream accepts it
     CommandLine greeting;  // XCLIENT_PROBE, XCLIENT: the client's HELO or EHLO, sent once the client is introduced
     Reply probeReply;      // XCLIENT: the reply to the probe, the client's if XCLIENT is refused
+    CommandLine rcpt;      // RCPT, RCPT_VERIFY: the command, kept for the upstream's envelope
+    RcptRequest request;   // RCPT_VERIFY: the request to decide once the upstream accepted the recipient
+    int transaction;       // RCPT, RCPT_VERIFY: the envelope's transaction the command belongs to
 
     Slot(Kind kind) {
         this.kind = kind;

@@ -68,7 +68,8 @@ final class UpstreamReplies {
             default -> {
             }
         }
-        if (r.isPermanentFailure() && s.kind != Slot.Kind.GREETING) {
+        // Upstream-first: a refused recipient counts only when repeated (RcptDecisions decides that).
+        if (r.isPermanentFailure() && s.kind != Slot.Kind.GREETING && s.kind != Slot.Kind.RCPT_VERIFY) {
             behaviours.add(Behaviour.COMMANDERRORS);
         }
         return out;

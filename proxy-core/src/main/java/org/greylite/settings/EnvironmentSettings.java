@@ -4,6 +4,7 @@ import java.util.Map;
 import java.util.Objects;
 
 import org.greylite.greylist.GreylistSettings;
+import org.greylite.relay.RcptOrder;
 import org.greylite.relay.RelaySettings;
 import org.greylite.relay.Replies;
 
@@ -80,9 +81,9 @@ public final class EnvironmentSettings {
     }
 
     /**
-     * The relay's settings: the longest command line, the greeting delay, the junk command limit, the session
-     * deadline, the greeting timeout, and the replies (the greylisting reply, and {@code hostname} in the proxy's
-     * own 421s).
+ * The relay's settings: the longest command line, the greeting delay, the junk command limit, the session
+     * deadline, the greeting timeout, the RCPT order, and the replies (the greylisting reply, and {@code hostname}
+     * in the proxy's own 421s).
      *
      * @throws IllegalArgumentException naming the variable at fault
      */
@@ -91,8 +92,9 @@ public final class EnvironmentSettings {
         int junkCommandLimit = get(Settings.JUNK_COMMAND_LIMIT);
         long sessionDeadline = get(Settings.SESSION_DEADLINE).toMillis();
         long greetingTimeout = get(Settings.GREETING_TIMEOUT).toMillis();
+        RcptOrder order = get(Settings.RCPT_ORDER);
         return checked(Settings.MAX_LINE, () -> new RelaySettings(get(Settings.MAX_LINE), get(Settings.GREET_DELAY), replies,
-                junkCommandLimit, sessionDeadline, greetingTimeout));
+                junkCommandLimit, sessionDeadline, greetingTimeout, order));
     }
 
     /** {@code make}'s result; its complaint prefixed with {@code setting}'s variable when that gave the value. */

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 
 import org.greylite.greylist.ClientKeys;
+import org.greylite.relay.RcptOrder;
 import org.greylite.relay.Replies;
 
 /**
@@ -190,6 +191,15 @@ public final class Settings {
                     + "its network, /24 IPv4 or /64 IPv6 (net), or the registrable domain of its confirmed, "
                     + "not dynamic-looking PTR name, else its network (smart) (default ${DEFAULT-VALUE}).").build();
 
+    public static final Setting<RcptOrder> RCPT_ORDER = Setting.builder("rcpt-order", RcptOrder::parse)
+            .label("greylist-first|upstream-first").stage(Stage.GREYLISTING)
+            .variable("GREYLITE_RCPT_ORDER", GREYLITED, GREYLITE).defaultValue("greylist-first")
+            .doc("Who hears a RCPT first. greylist-first: the greylisting decision, and a greylisted RCPT never "
+                    + "reaches the upstream. upstream-first: the upstream, whose refusal goes back unchanged and "
+                    + "writes nothing in the greydb; only a recipient it accepted is greylisted, and one that must "
+                    + "wait leaves the upstream's envelope before DATA (RSET, the same MAIL FROM, the recipients "
+                    + "still accepted) (default ${DEFAULT-VALUE}).").build();
+
     public static final Setting<String> GREYLIST_REPLY = Setting.builder("greylist-reply", Parsers::text)
             .label("TEXT").stage(Stage.GREYLISTING).variable("GREYLITE_GREYLIST_REPLY", GREYLITED, GREYLITE)
             .defaultValue(Replies.DEFAULT_GREYLIST)
@@ -320,7 +330,7 @@ public final class Settings {
     /** Every setting with a flag, in the order of greylited's help and of the reference page. */
     public static final List<Setting<?>> FLAGS = List.of(LISTEN, UPSTREAM, DB, SUSPICION, ACCESS, ACCEPT_PROXY_PROTOCOL,
             DNS, DNSWL, PTR_TIMEOUT, MIN_DELAY, RETRY_WINDOW, WHITELIST_LIFETIME, MAX_PENDING, WHITELIST_MEMORY, GREET_DELAY,
-            CLIENT_KEY, MAX_LINE, JUNK_COMMAND_LIMIT, IDLE_TIMEOUT, SESSION_DEADLINE, CLIENT_CONNECTION_LIMIT,
+            CLIENT_KEY, RCPT_ORDER, MAX_LINE, JUNK_COMMAND_LIMIT, IDLE_TIMEOUT, SESSION_DEADLINE, CLIENT_CONNECTION_LIMIT,
             CONNECTION_LIMIT, UPSTREAM_TIMEOUT, GREETING_TIMEOUT, CONNECT_TIMEOUT, UPSTREAM_PROXY_PROTOCOL,
             UPSTREAM_XCLIENT, UPSTREAM_TLS, UPSTREAM_TLS_CA, TLS_CERT, TLS_KEY, FAIL_CLOSED, GREYLIST_REPLY, HOSTNAME,
             BUSY_TIMEOUT, DB_CONNECTIONS, PURGE_INTERVAL, STOP_GRACE, IO_THREADS, WHITELIST_FILE, NO_SHIPPED_WHITELIST,

@@ -9,8 +9,10 @@ import org.greylite.greylist.RcptRequest;
 import org.greylite.greylist.Verdict;
 
 /**
- * Greylists recipients whose local part starts with "grey", accepts the others. Answers at once, or,
- * when {@link #defer} is set, when the test calls {@link #completeNext()}.
+ * Greylists recipients whose local part starts with "grey", refuses those starting with "black" as the
+ * administrators' blacklist would, accepts the others. Answers at once, or, when {@link #defer} is set, when the
+ * test calls {@link #completeNext()}. Screening (the upstream-first order) answers at once: a skip and the
+ * blacklist need no triplet, the rest is left to {@link #decide}.
  */
 final class FakePolicy implements RcptPolicy {
 
@@ -18,6 +20,7 @@ final class FakePolicy implements RcptPolicy {
     }
 
     final List<RcptRequest> requests = new ArrayList<>();
+    final List<RcptRequest> screened = new ArrayList<>();
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
     boolean defer;
 
@@ -29,6 +32,13 @@ final class FakePolicy implements RcptPolicy {
         } else {
             done.accept(verdictFor(request));
         }
+    }
+
+    @Override
+    public synchronized void screen(RcptRequest request, Consumer<Verdict> done) {
+        screened.add(request);
+        Verdict v = verdictFor(request);
+        done.accept(v.reason() == Verdict.Reason.SKIPPED || v.reason() == Verdict.Reason.BLACKLISTED ? v : null);
     }
 
     /** Hands the oldest outstanding decision its verdict. */
@@ -54,6 +64,9 @@ final class FakePolicy implements RcptPolicy {
     static Verdict verdictFor(RcptRequest r) {
         if (r.skip() != null) {
             return Verdict.skipped("192.0.2.0/24");
+        }
+        if (r.recipient().startsWith("black")) {
+            return Verdict.blacklisted("192.0.2.0/24");
         }
         if (r.recipient().startsWith("grey")) {
             return new Verdict(Verdict.Action.GREYLIST, Verdict.Reason.FIRST_ATTEMPT, "192.0.2.0/24", 1, 1, null, 300);

@@ -244,8 +244,17 @@ class RelaySessionTest {
     @Test
     void aTemporaryFailureOfTheDecisionIsA451() {
         t = new FakeTransport();
-        RcptPolicy failing = (r, done) -> done.accept(
-                new Verdict(Verdict.Action.TEMPFAIL, Verdict.Reason.STORE_ERROR, "192.0.2.0/24", 0, -1, null, 0));
+        RcptPolicy failing = new RcptPolicy() {
+            @Override
+            public void decide(RcptRequest r, java.util.function.Consumer<Verdict> done) {
+                done.accept(new Verdict(Verdict.Action.TEMPFAIL, Verdict.Reason.STORE_ERROR, "192.0.2.0/24", 0, -1, null, 0));
+            }
+
+            @Override
+            public void screen(RcptRequest r, java.util.function.Consumer<Verdict> done) {
+                done.accept(null);
+            }
+        };
         session = new RelaySession(t, failing, settings(), info(Map.of(), true));
         session.start();
         upstream(GREETING);

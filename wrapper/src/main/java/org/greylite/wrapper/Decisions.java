@@ -76,6 +76,22 @@ final class Decisions implements RcptPolicy {
         done.accept(decide(request));
     }
 
+    @Override
+    public void screen(RcptRequest request, Consumer<Verdict> done) {
+        done.accept(screen(request));
+    }
+
+    /** What the engine answers before the triplet (GREYLITE_RCPT_ORDER=upstream-first); null: ask the upstream. */
+    synchronized Verdict screen(RcptRequest request) {
+        Greylister engine = greylister == null && request.skip() != null ? notOpened() : greylister();
+        try {
+            return engine.screen(request);
+        } catch (RuntimeException e) {
+            LOG.error("greylisting failed unexpectedly", e);
+            return engine.unavailable(request, e.toString());
+        }
+    }
+
     /** The engine's blocking call, as every front door makes it; the greydb is opened at the first need. */
     synchronized Verdict decide(RcptRequest request) {
         // A skipped RCPT never touches the greydb: until one needs it, an engine over none answers, and a

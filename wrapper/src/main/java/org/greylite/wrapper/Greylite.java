@@ -46,7 +46,7 @@ import java.util.Map;
  *       {@code GREYLITE_CLIENT_KEY}, {@code GREYLITE_GREYLIST_REPLY}, {@code GREYLITE_FAIL_CLOSED},
  *       {@code GREYLITE_BUSY_TIMEOUT}, {@code GREYLITE_MAX_LINE}, {@code GREYLITE_IDLE_TIMEOUT},
  *       {@code GREYLITE_UPSTREAM_TIMEOUT}, {@code GREYLITE_GREETING_TIMEOUT}, {@code GREYLITE_SESSION_DEADLINE},
- *       {@code GREYLITE_JUNK_COMMAND_LIMIT}, {@code GREYLITE_WHITELIST_FILES}, {@code GREYLITE_NO_SHIPPED_WHITELIST}</dt>
+ *       {@code GREYLITE_JUNK_COMMAND_LIMIT}, {@code GREYLITE_RCPT_ORDER}, {@code GREYLITE_WHITELIST_FILES}, {@code GREYLITE_NO_SHIPPED_WHITELIST}</dt>
  *       <dd>greylited's settings of the same names, with greylited's defaults: every variable, its meaning and
  *       default are declared once in {@link org.greylite.settings.Settings} and read through
  *       {@link org.greylite.settings.EnvironmentSettings}. A malformed value refuses every connection with 421

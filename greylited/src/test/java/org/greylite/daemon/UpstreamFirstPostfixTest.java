@@ -1,0 +1,101 @@
+package org.greylite.daemon;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.greylite.relay.RcptOrder;
+import org.greylite.relay.RelaySettings;
+import org.greylite.suspicion.SuspicionPolicy;
+import org.greylite.testing.PostfixServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * greylited with --rcpt-order upstream-first in front of a real Postfix that refuses unknown recipients with
+ * {@code reject_unlisted_recipient} (its relay recipient table knows pass@ and grey@) and offers PIPELINING and
+ * CHUNKING. Postfix queues each message and discards it, logging one line per recipient it was for.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class UpstreamFirstPostfixTest {
+
+    private static final Pattern QUEUED_FOR = Pattern.compile("to=<([^>]*)>, relay=none.*status=sent");
+
+    @TempDir
+    static Path dir;
+    private static PostfixServer postfix;
+
+    @BeforeAll
+    static void startPostfix() throws Exception {
+        postfix = PostfixServer.in(dir.resolve("postfix"))
+                .main("relay_recipient_maps", "inline:{" + MixedEnvelope.PASS + "=ok, " + MixedEnvelope.GREY + "=ok}")
+                .main("smtpd_recipient_restrictions", "reject_unlisted_recipient")
+                .listener("plain")
+                .start();
+    }
+
+    @AfterAll
+    static void stopPostfix() {
+        if (postfix != null) {
+            postfix.close();
+        }
+    }
+
+    /** The recipients Postfix delivered (discarded) messages to, in its log's order. */
+    private static List<String> delivered() {
+        Matcher m = QUEUED_FOR.matcher(postfix.log());
+        return m.results().map(r -> r.group(1)).toList();
+    }
+
+    private void mixedEnvelope(String name, String client, boolean pipelined, boolean bdat) throws Exception {
+        InetAddress from = InetAddress.getByName(client);
+        int before = delivered().size();
+        try (ProxyHarness proxy = new ProxyHarness(dir.resolve(name + ".db"), postfix.address("plain"),
+                SuspicionPolicy.NONE, RelaySettings.defaults("proxy.test").withRcptOrder(RcptOrder.UPSTREAM_FIRST),
+                b -> { })) {
+            MixedEnvelope.makePassKnown(proxy, from);
+            List<String> replies = MixedEnvelope.send(proxy.address(), from, pipelined, bdat);
+            assertTrue(replies.get(2).contains("User unknown in relay recipient table"), "Postfix's words: " + replies);
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (delivered().size() == before && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        Thread.sleep(300); // a second recipient's line, had there been one, comes with the first
+        assertEquals(List.of(MixedEnvelope.PASS), delivered().subList(before, delivered().size()),
+                name + ": the message reached only pass@; Postfix's log:\n" + postfix.log());
+        MixedEnvelope.assertNoRowForTheUnknownRecipient(dir.resolve(name + ".db"));
+    }
+
+    @Test
+    void oneCommandAtATimeWithData() throws Exception {
+        mixedEnvelope("data", "127.2.0.1", false, false);
+    }
+
+    @Test
+    void pipelinedWithData() throws Exception {
+        mixedEnvelope("pipelined-data", "127.2.1.1", true, false);
+    }
+
+    @Test
+    void oneCommandAtATimeWithBdat() throws Exception {
+        mixedEnvelope("bdat", "127.2.2.1", false, true);
+    }
+
+    @Test
+    void pipelinedWithBdat() throws Exception {
+        mixedEnvelope("pipelined-bdat", "127.2.3.1", true, true);
+        assertFalse(postfix.log().contains("to=<" + MixedEnvelope.GREY + ">, relay=none"),
+                "no message ever went to the greylisted recipient");
+    }
+}
