@@ -8,9 +8,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
 import org.greylite.config.SuspicionSetup;
 import org.greylite.connect.AccessPolicy;
@@ -21,11 +18,8 @@ import org.greylite.daemon.config.ConfigFile;
 import org.greylite.daemon.config.EffectiveConfig;
 import org.greylite.daemon.config.LayeredDefaults;
 import org.greylite.greylist.ClientKeys;
-import org.greylite.greylist.DecisionLog;
 import org.greylite.greylist.Durations;
 import org.greylite.greylist.GreylistSettings;
-import org.greylite.greylist.Greylister;
-import org.greylite.relay.ExecutorRcptPolicy;
 import org.greylite.relay.RcptOrder;
 import org.greylite.relay.RelaySettings;
 import org.greylite.relay.Replies;
@@ -36,7 +30,6 @@ import org.greylite.store.GreylistStore;
 import org.greylite.store.GreylistStores;
 import org.greylite.store.StoreException;
 
-import org.greylite.suspicion.ReloadingSuspicionPolicy;
 import org.greylite.suspicion.SuspicionPolicy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -316,23 +309,13 @@ public final class Greylited implements Callable<Integer> {
         org.greylite.greylist.KnownSenders known = org.greylite.greylist.KnownSenders.load(!noShippedWhitelist, whitelistFiles);
         known.problems().forEach(p -> log.warn("known senders: {}", p));
         log.info("known senders: {} entries{}", known.size(), noShippedWhitelist ? "" : " (shipped list included)");
-        Greylister greylister = new Greylister(store, rules, greylist, Clock.systemUTC(),
-                new DecisionLog().andThen(metricsRegistry), known);
-        // SQLite: one thread owns the connection, decisions and the purge never run at once. PostgreSQL: one
-        // thread per pooled connection; the store makes concurrent decisions on one triplet take turns.
-        ScheduledExecutorService greydb = store.parallelism() > 1
-                ? Executors.newScheduledThreadPool(store.parallelism(), ProxyServer.daemonThreads("greydb"))
-                : Executors.newSingleThreadScheduledExecutor(ProxyServer.daemonThreads("greydb"));
-        followFiles(rules, accessRules);
-        long purgeSeconds = Durations.parse(purgeInterval).getSeconds();
-        greydb.scheduleWithFixedDelay(() -> purge(greylister, metricsRegistry, log), purgeSeconds, purgeSeconds, TimeUnit.SECONDS);
-        greydb.scheduleWithFixedDelay(new GreydbFileCheck(store, metricsRegistry, log), GreydbFileCheck.INTERVAL_SECONDS,
-                GreydbFileCheck.INTERVAL_SECONDS, TimeUnit.SECONDS);
+        RunningEngine engine = new RunningEngine(store, rules, accessRules, greylist, known, metricsRegistry,
+                Durations.parse(purgeInterval), log);
 
         ProxyServer.Builder b = ProxyServer.builder()
                 .listen(HostPort.parse(listen, "--listen"))
                 .upstream(upstreamAddress)
-                .policy(metricsRegistry.timed(new ExecutorRcptPolicy(greylister, greydb)))
+                .policy(engine.policy(metricsRegistry))
                 .events(metricsRegistry)
                 .access(accessRules != null ? accessRules : AccessPolicy.ALLOW_ALL)
                 .ptrLookup(ptr)
@@ -355,7 +338,7 @@ public final class Greylited implements Callable<Integer> {
             b.ioThreads(ioThreads);
         }
         // Before listening: from then on an administrator may send SIGHUP, which must not stop the JVM.
-        Hangup.onHangup(() -> reload(rules, accessRules, tls.client(), log), log);
+        Hangup.onHangup(() -> engine.reload(tls.client()), log);
         // Metrics first: a port that cannot be had stops greylited before it takes any client.
         MetricsEndpoint metricsEndpoint = null;
         if (metrics != null) {
@@ -365,7 +348,7 @@ public final class Greylited implements Callable<Integer> {
         ProxyServer server = b.build().start();
         log.info("greydb {}; min-delay {}, retry-window {}, whitelist-lifetime {}, client key {}, rcpt order {},"
                 + " greeting delay {} ms{}",
-                store.describe(), Durations.format(greylist.minDelay()), Durations.format(greylist.retryWindow()),
+                engine.describe(), Durations.format(greylist.minDelay()), Durations.format(greylist.retryWindow()),
                 Durations.format(greylist.whitelistLifetime()), clientKey, relay.rcptOrder().label(),
                 relay.greetDelayMillis(),
                 greylist.failOpen() ? "" : ", fail closed");
@@ -382,13 +365,7 @@ public final class Greylited implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("stopping (signal received)");
             server.stop(grace);
-            greydb.shutdown();
-            try {
-                greydb.awaitTermination(5, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            store.close();
+            engine.close();
             if (metricsToStop != null) {
                 metricsToStop.close();
             }
@@ -400,49 +377,6 @@ public final class Greylited implements Callable<Integer> {
         }, "greylited-stop"));
         stopped.await();
         return 0;
-    }
-
-    /**
-     * The suspicion and access files are looked at by a timer of their own, never by a decision or a connection:
-     * those paths stay pure and in memory, and a slow disk or a large file delays no client.
-     */
-    private static void followFiles(SuspicionPolicy rules, ReloadingAccessRules accessRules) {
-        if (!(rules instanceof ReloadingSuspicionPolicy) && accessRules == null) {
-            return;
-        }
-        ScheduledExecutorService watcher = Executors.newSingleThreadScheduledExecutor(
-                ProxyServer.daemonThreads("greylited-files"));
-        watcher.scheduleWithFixedDelay(() -> {
-            if (rules instanceof ReloadingSuspicionPolicy followed) {
-                followed.checkForChanges();
-            }
-            if (accessRules != null) {
-                accessRules.checkForChanges();
-            }
-        }, ReloadingSuspicionPolicy.CHECK_INTERVAL_MILLIS, ReloadingSuspicionPolicy.CHECK_INTERVAL_MILLIS,
-                TimeUnit.MILLISECONDS);
-    }
-
-    /**
-     * SIGHUP: read the rule files again, the GeoIP database and the TLS certificate. Sessions go on; each RCPT
-     * uses the rules in force when it is decided, each new session the certificate in force when it starts.
-     */
-    private static void reload(SuspicionPolicy rules, ReloadingAccessRules accessRules, ServerCertificate certificate,
-                               Logger log) {
-        if (!(rules instanceof ReloadingSuspicionPolicy) && accessRules == null && certificate == null) {
-            log.info("SIGHUP: no suspicion file, access file or certificate to reload");
-            return;
-        }
-        log.info("SIGHUP: reloading the rule files{}", certificate != null ? " and the TLS certificate" : "");
-        if (rules instanceof ReloadingSuspicionPolicy suspicionRules) {
-            suspicionRules.reload();
-        }
-        if (accessRules != null) {
-            accessRules.reload();
-        }
-        if (certificate != null) {
-            certificate.reload(log);
-        }
     }
 
     /** The load balancers whose PROXY headers are believed (--accept-proxy-protocol); none by default. */
@@ -516,18 +450,6 @@ public final class Greylited implements Callable<Integer> {
             }
         }
         return setting.flag();
-    }
-
-    private static void purge(Greylister greylister, ProxyMetrics metrics, Logger log) {
-        try {
-            int n = greylister.purgeExpired();
-            if (n > 0) {
-                log.info("purge: {} expired greydb row(s) removed", n);
-            }
-        } catch (StoreException e) {
-            metrics.purgeFailed();
-            log.error("purge failed: {}", e.getMessage());
-        }
     }
 
     GreylistSettings greylistSettings() {

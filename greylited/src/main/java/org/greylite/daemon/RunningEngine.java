@@ -1,0 +1,139 @@
+package org.greylite.daemon;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import org.greylite.connect.ReloadingAccessRules;
+import org.greylite.greylist.DecisionLog;
+import org.greylite.greylist.GreylistSettings;
+import org.greylite.greylist.Greylister;
+import org.greylite.greylist.KnownSenders;
+import org.greylite.relay.ExecutorRcptPolicy;
+import org.greylite.relay.RcptPolicy;
+import org.greylite.store.GreylistStore;
+import org.greylite.store.StoreException;
+import org.greylite.suspicion.ReloadingSuspicionPolicy;
+import org.greylite.suspicion.SuspicionPolicy;
+import org.slf4j.Logger;
+
+/**
+ * The decision engine of a running greylited and what keeps it current: the greydb and the thread(s) that own
+ * it, the timers that purge it and check its file, the timer that follows the suspicion and access files, and
+ * what SIGHUP reads again. {@link Greylited} reads the settings and builds the server; this class runs the
+ * engine the server asks.
+ */
+final class RunningEngine implements AutoCloseable {
+
+    private final GreylistStore store;
+    private final Greylister greylister;
+    private final ScheduledExecutorService greydb;
+    private final SuspicionPolicy rules;
+    private final ReloadingAccessRules accessRules; // null: no access file
+    private final Logger log;
+
+    /**
+     * Starts the engine over {@code store}, with its purge every {@code purgeInterval}.
+     *
+     * @param accessRules the access file followed, or null
+     */
+    RunningEngine(GreylistStore store, SuspicionPolicy rules, ReloadingAccessRules accessRules, GreylistSettings settings,
+                  KnownSenders known, ProxyMetrics metrics, Duration purgeInterval, Logger log) {
+        this.store = store;
+        this.rules = rules;
+        this.accessRules = accessRules;
+        this.log = log;
+        this.greylister = new Greylister(store, rules, settings, Clock.systemUTC(), new DecisionLog().andThen(metrics),
+                known);
+        // SQLite: one thread owns the connection, decisions and the purge never run at once. PostgreSQL: one
+        // thread per pooled connection; the store makes concurrent decisions on one triplet take turns.
+        this.greydb = store.parallelism() > 1
+                ? Executors.newScheduledThreadPool(store.parallelism(), ProxyServer.daemonThreads("greydb"))
+                : Executors.newSingleThreadScheduledExecutor(ProxyServer.daemonThreads("greydb"));
+        followFiles();
+        long purgeSeconds = purgeInterval.getSeconds();
+        greydb.scheduleWithFixedDelay(() -> purge(metrics), purgeSeconds, purgeSeconds, TimeUnit.SECONDS);
+        greydb.scheduleWithFixedDelay(new GreydbFileCheck(store, metrics, log), GreydbFileCheck.INTERVAL_SECONDS,
+                GreydbFileCheck.INTERVAL_SECONDS, TimeUnit.SECONDS);
+    }
+
+    /** The RCPT policy of the network threads: answers from memory on their thread, else on the greydb's. */
+    RcptPolicy policy(ProxyMetrics metrics) {
+        return metrics.timed(new ExecutorRcptPolicy(greylister, greydb));
+    }
+
+    /**
+     * SIGHUP: read the rule files again, the GeoIP database and the TLS certificate. Sessions go on; each RCPT
+     * uses the rules in force when it is decided, each new session the certificate in force when it starts.
+     *
+     * @param certificate greylited's TLS certificate, or null
+     */
+    void reload(ServerCertificate certificate) {
+        if (!(rules instanceof ReloadingSuspicionPolicy) && accessRules == null && certificate == null) {
+            log.info("SIGHUP: no suspicion file, access file or certificate to reload");
+            return;
+        }
+        log.info("SIGHUP: reloading the rule files{}", certificate != null ? " and the TLS certificate" : "");
+        if (rules instanceof ReloadingSuspicionPolicy suspicionRules) {
+            suspicionRules.reload();
+        }
+        if (accessRules != null) {
+            accessRules.reload();
+        }
+        if (certificate != null) {
+            certificate.reload(log);
+        }
+    }
+
+    /** Where the greydb is, for the log. */
+    String describe() {
+        return store.describe();
+    }
+
+    /** Lets the decisions under way finish (5 s at most), then closes the greydb. */
+    @Override
+    public void close() {
+        greydb.shutdown();
+        try {
+            greydb.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        store.close();
+    }
+
+    /**
+     * The suspicion and access files are looked at by a timer of their own, never by a decision or a connection:
+     * those paths stay pure and in memory, and a slow disk or a large file delays no client.
+     */
+    private void followFiles() {
+        if (!(rules instanceof ReloadingSuspicionPolicy) && accessRules == null) {
+            return;
+        }
+        ScheduledExecutorService watcher = Executors.newSingleThreadScheduledExecutor(
+                ProxyServer.daemonThreads("greylited-files"));
+        watcher.scheduleWithFixedDelay(() -> {
+            if (rules instanceof ReloadingSuspicionPolicy followed) {
+                followed.checkForChanges();
+            }
+            if (accessRules != null) {
+                accessRules.checkForChanges();
+            }
+        }, ReloadingSuspicionPolicy.CHECK_INTERVAL_MILLIS, ReloadingSuspicionPolicy.CHECK_INTERVAL_MILLIS,
+                TimeUnit.MILLISECONDS);
+    }
+
+    private void purge(ProxyMetrics metrics) {
+        try {
+            int n = greylister.purgeExpired();
+            if (n > 0) {
+                log.info("purge: {} expired greydb row(s) removed", n);
+            }
+        } catch (StoreException e) {
+            metrics.purgeFailed();
+            log.error("purge failed: {}", e.getMessage());
+        }
+    }
+}
