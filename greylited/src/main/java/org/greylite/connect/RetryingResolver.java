@@ -38,12 +38,18 @@ final class RetryingResolver implements Resolver {
     static final Duration FIRST_RETRY = Duration.ofMillis(250);
     private static final Duration SHORTEST_RETRY = Duration.ofMillis(50);
 
-    private final List<InetSocketAddress> servers;
+    private volatile List<InetSocketAddress> servers;
     private final AtomicInteger nextServer = new AtomicInteger();
     private volatile Duration timeout;
     private final Duration firstRetry;
     private volatile boolean tcp;
     private volatile boolean ignoreTruncation;
+    private volatile Edns edns; // null: SimpleResolver's own default
+    private volatile TSIG tsig;  // null: queries are not signed
+
+    /** The EDNS parameters asked for, given to every copy's resolver. */
+    private record Edns(int version, int payloadSize, int flags, List<EDNSOption> options) {
+    }
 
     /**
      * @param servers    tried in turn, one copy each, starting with a different one for each query
@@ -94,12 +100,13 @@ final class RetryingResolver implements Resolver {
         CompletableFuture<Message> answer = new CompletableFuture<>();
         List<Long> at = schedule();
         long total = timeout.toMillis();
-        int first = Math.floorMod(nextServer.getAndIncrement(), servers.size());
+        List<InetSocketAddress> to = servers; // one list for all the copies, whatever setPort does meanwhile
+        int first = Math.floorMod(nextServer.getAndIncrement(), to.size());
         Copies copies = new Copies(answer, at.size());
         for (int i = 0; i < at.size(); i++) {
             long start = at.get(i);
             long end = i + 2 < at.size() ? at.get(i + 2) : total;
-            InetSocketAddress server = servers.get((first + i) % servers.size());
+            InetSocketAddress server = to.get((first + i) % to.size());
             Runnable send = () -> copies.send(query, server, Duration.ofMillis(Math.max(1, end - start)));
             if (start == 0) {
                 send.run();
@@ -128,6 +135,11 @@ final class RetryingResolver implements Resolver {
             simple.setTimeout(wait);
             simple.setTCP(tcp);
             simple.setIgnoreTruncation(ignoreTruncation);
+            Edns asked = edns;
+            if (asked != null) {
+                simple.setEDNS(asked.version(), asked.payloadSize(), asked.flags(), asked.options());
+            }
+            simple.setTSIGKey(tsig);
             CompletableFuture<Message> sent;
             try {
                 sent = simple.sendAsync(query).toCompletableFuture();
@@ -165,20 +177,20 @@ final class RetryingResolver implements Resolver {
         this.ignoreTruncation = flag;
     }
 
-    /** The servers' ports are part of their addresses. */
+    /** Every server is asked on {@code port} from now on (a port given with an address is replaced). */
     @Override
     public void setPort(int port) {
-        throw new UnsupportedOperationException("each server's port is given with its address");
+        servers = servers.stream().map(a -> new InetSocketAddress(a.getAddress(), port)).toList();
     }
 
     @Override
     public void setEDNS(int version, int payloadSize, int flags, List<EDNSOption> options) {
-        throw new UnsupportedOperationException("EDNS options are not used by greylited's lookups");
+        this.edns = new Edns(version, payloadSize, flags, options == null ? List.of() : List.copyOf(options));
     }
 
     @Override
     public void setTSIGKey(TSIG key) {
-        throw new UnsupportedOperationException("TSIG is not used by greylited's lookups");
+        this.tsig = key;
     }
 
     @Override

@@ -1,0 +1,60 @@
+package org.greylite.connect;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.xbill.DNS.ARecord;
+import org.xbill.DNS.DClass;
+import org.xbill.DNS.Message;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.Rcode;
+import org.xbill.DNS.Record;
+import org.xbill.DNS.Section;
+import org.xbill.DNS.Type;
+
+/**
+ * The settings dnsjava's Resolver interface offers reach every copy of a query, against a real dnsmasq on loopback:
+ * the port given later, the EDNS parameters.
+ */
+class RetryingResolverTest {
+
+    private static Message ask(RetryingResolver r) throws Exception {
+        Message query = Message.newQuery(Record.newRecord(Name.fromString("mx.ptr.test."), Type.A, DClass.IN));
+        return r.sendAsync(query).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void setPortSendsEveryCopyToThatPort() throws Exception {
+        try (Dnsmasq dns = Dnsmasq.start()) {
+            // Given with a port nothing answers on; setPort moves it to dnsmasq's.
+            InetSocketAddress wrongPort = new InetSocketAddress(dns.address().getAddress(), Dnsmasq.freePort());
+            RetryingResolver r = new RetryingResolver(List.of(wrongPort), Duration.ofSeconds(5), Duration.ofMillis(250));
+            r.setPort(dns.address().getPort());
+            Message answer = ask(r);
+            assertEquals(Rcode.NOERROR, answer.getRcode());
+            assertEquals("127.0.0.1", ((ARecord) answer.getSection(Section.ANSWER).get(0)).getAddress().getHostAddress());
+            assertTrue(r.toString().contains(":" + dns.address().getPort()), r.toString());
+        }
+    }
+
+    @Test
+    void ednsParametersGoWithTheQuery() throws Exception {
+        try (Dnsmasq dns = Dnsmasq.start()) {
+            RetryingResolver r = new RetryingResolver(List.of(dns.address()), Duration.ofSeconds(5), Duration.ofMillis(250));
+            r.setEDNS(0, 1232, 0, List.of());
+            Message answer = ask(r);
+            assertEquals(Rcode.NOERROR, answer.getRcode());
+            assertNotNull(answer.getOPT(), "the server answered an EDNS query with its own OPT record");
+
+            r.setEDNS(-1, 0, 0, List.of()); // dnsjava's way of saying: no EDNS
+            assertEquals(null, ask(r).getOPT(), "without EDNS the server sends no OPT record");
+        }
+    }
+}
