@@ -5,10 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.BufferedReader;
+import java.time.Duration;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
@@ -20,7 +19,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -43,7 +41,7 @@ class GreydaemonLauncherTest {
     @TempDir
     Path dir;
 
-    private final List<String> log = new CopyOnWriteArrayList<>();
+    private ProgramOutput output;
     private Process daemon;
 
     @BeforeAll
@@ -68,33 +66,8 @@ class GreydaemonLauncherTest {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().putAll(env);
         daemon = pb.start();
-        BufferedReader r = new BufferedReader(new InputStreamReader(daemon.getInputStream(), StandardCharsets.UTF_8));
-        Thread reader = new Thread(() -> {
-            try {
-                String line;
-                while ((line = r.readLine()) != null) {
-                    log.add(line);
-                }
-            } catch (IOException e) {
-                // the process ended
-            }
-        });
-        reader.setDaemon(true);
-        reader.start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-        while (System.nanoTime() < deadline) {
-            for (String line : log) {
-                Matcher m = STARTED.matcher(line);
-                if (m.find()) {
-                    return Integer.parseInt(m.group(1));
-                }
-            }
-            if (!daemon.isAlive()) {
-                break;
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError("greydaemon did not start: " + String.join("\n", log));
+        output = new ProgramOutput(daemon, "greydaemon");
+        return Integer.parseInt(output.await(STARTED, Duration.ofSeconds(90)).group(1));
     }
 
     @Test
@@ -132,9 +105,9 @@ class GreydaemonLauncherTest {
         assertTrue(ctl.waitFor(60, TimeUnit.SECONDS));
         assertEquals(0, ctl.exitValue(), listing);
         assertTrue(listing.contains("frank@example.org") && listing.contains("203.0.113.3"), listing);
-        assertTrue(log.stream().anyMatch(l -> l.contains("decision verdict=greylist reason=first-attempt client=198.51.100.7")
-                && l.contains("from=<alice@example.net> to=<bob@example.org>")), String.join("\n", log));
-        assertTrue(log.stream().anyMatch(l -> l.contains("malformed request from 127.0.0.1")), String.join("\n", log));
+        assertTrue(output.lines().stream().anyMatch(l -> l.contains("decision verdict=greylist reason=first-attempt client=198.51.100.7")
+                && l.contains("from=<alice@example.net> to=<bob@example.org>")), String.join("\n", output.lines()));
+        assertTrue(output.lines().stream().anyMatch(l -> l.contains("malformed request from 127.0.0.1")), String.join("\n", output.lines()));
     }
 
     @Test

@@ -4,9 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
+import java.time.Duration;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -16,7 +15,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.AfterEach;
@@ -37,7 +35,7 @@ class GreylitectlBesideGreylitedTest {
     @TempDir
     Path dir;
 
-    private final List<String> log = new CopyOnWriteArrayList<>();
+    private ProgramOutput output;
     private Process greylited;
     private SMTPServer upstream;
 
@@ -73,31 +71,8 @@ class GreylitectlBesideGreylitedTest {
                 "--min-delay", "0", "--ptr-timeout", "0", "--client-key", "ip").redirectErrorStream(true);
         pb.environment().remove("DBFILE");
         greylited = pb.start();
-        BufferedReader r = new BufferedReader(new InputStreamReader(greylited.getInputStream(), StandardCharsets.UTF_8));
-        Thread reader = new Thread(() -> {
-            try {
-                String line;
-                while ((line = r.readLine()) != null) {
-                    log.add(line);
-                }
-            } catch (IOException e) {
-                // greylited gone
-            }
-        });
-        reader.setDaemon(true);
-        reader.start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline) {
-            for (String line : log) {
-                Matcher m = LISTENING.matcher(line);
-                if (m.find()) {
-                    return Integer.parseInt(m.group(1));
-                }
-            }
-            assertTrue(greylited.isAlive(), "greylited exited: " + log);
-            Thread.sleep(50);
-        }
-        throw new AssertionError("greylited did not start: " + log);
+        output = new ProgramOutput(greylited, "greylited");
+        return Integer.parseInt(output.await(LISTENING, Duration.ofSeconds(60)).group(1));
     }
 
     /** One session from {@code from}: MAIL, RCPT; returns the RCPT reply. */
@@ -168,7 +143,7 @@ class GreylitectlBesideGreylitedTest {
         }
         assertTrue(sessions.get() > 20, "traffic ran: " + sessions.get());
         assertEquals(List.of(), oddReplies, "no client saw anything but a greylisting or an acceptance");
-        assertFalse(log.stream().anyMatch(l -> l.contains("store-error") || l.contains("greydb failure")),
-                "no decision failed while greylitectl worked: " + log.stream().filter(l -> l.contains("ERROR")).toList());
+        assertFalse(output.lines().stream().anyMatch(l -> l.contains("store-error") || l.contains("greydb failure")),
+                "no decision failed while greylitectl worked: " + output.lines().stream().filter(l -> l.contains("ERROR")).toList());
     }
 }

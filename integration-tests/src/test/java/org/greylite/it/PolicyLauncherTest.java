@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
+import java.util.regex.Pattern;
+import java.time.Duration;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -14,8 +14,6 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterEach;
@@ -34,7 +32,7 @@ class PolicyLauncherTest {
     Path dir;
 
     private Process policy;
-    private final List<String> log = new CopyOnWriteArrayList<>();
+    private ProgramOutput output;
 
     @AfterEach
     void stop() throws Exception {
@@ -48,25 +46,8 @@ class PolicyLauncherTest {
                 "--dbdir=/var/lib/postgrey", "--db", dir.resolve("greylite.db").toString()).redirectErrorStream(true);
         pb.environment().remove("DBFILE");
         policy = pb.start();
-        BufferedReader r = new BufferedReader(new InputStreamReader(policy.getInputStream(), StandardCharsets.UTF_8));
-        Thread reader = new Thread(() -> {
-            try {
-                String line;
-                while ((line = r.readLine()) != null) {
-                    log.add(line);
-                }
-            } catch (IOException e) {
-                // gone
-            }
-        });
-        reader.setDaemon(true);
-        reader.start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (log.stream().noneMatch(l -> l.contains("greylite-policy listening on"))) {
-            assertTrue(policy.isAlive(), "greylite-policy exited: " + log);
-            assertTrue(System.nanoTime() < deadline, "greylite-policy did not start: " + log);
-            Thread.sleep(50);
-        }
+        output = new ProgramOutput(policy, "greylite-policy");
+        output.await(Pattern.compile("greylite-policy listening on"), Duration.ofSeconds(60));
     }
 
     private static String ask(Path socket, String request) throws IOException {
@@ -91,7 +72,7 @@ class PolicyLauncherTest {
         Launchers.requireBuilt();
         Path socket = dir.resolve("policy.sock");
         start(socket);
-        assertTrue(log.stream().anyMatch(l -> l.contains("postgrey's --dbdir is accepted and ignored")), log.toString());
+        assertTrue(output.lines().stream().anyMatch(l -> l.contains("postgrey's --dbdir is accepted and ignored")), output.lines().toString());
         String answer = ask(socket, "request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=192.0.2.7\n"
                 + "client_name=unknown\nhelo_name=mx.example.net\nsender=a@example.net\nrecipient=b@example.org\n"
                 + "instance=1.2.3\n\n");
@@ -105,7 +86,7 @@ class PolicyLauncherTest {
         assertTrue(out.contains("192.0.2.0/24") && out.contains("a@example.net") && out.contains("b@example.org"), out);
 
         policy.destroy(); // SIGTERM
-        assertTrue(policy.waitFor(30, TimeUnit.SECONDS), "greylite-policy did not stop on SIGTERM: " + log);
+        assertTrue(policy.waitFor(30, TimeUnit.SECONDS), "greylite-policy did not stop on SIGTERM: " + output.lines());
         assertFalse(Files.exists(socket), "the unix socket is removed at exit");
     }
 }
