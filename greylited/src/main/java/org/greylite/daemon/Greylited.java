@@ -2,25 +2,26 @@ package org.greylite.daemon;
 
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
 import org.greylite.config.SuspicionSetup;
 import org.greylite.connect.AccessPolicy;
-import org.greylite.connect.DnsServers;
+import org.greylite.connect.ConnectStage;
 import org.greylite.connect.PtrLookup;
 import org.greylite.connect.ReloadingAccessRules;
+import org.greylite.connect.TrustedProxies;
+import org.greylite.daemon.config.CommandLineSettings;
 import org.greylite.daemon.config.ConfigFile;
 import org.greylite.daemon.config.EffectiveConfig;
 import org.greylite.daemon.config.LayeredDefaults;
-import org.greylite.greylist.ClientKeys;
 import org.greylite.greylist.Durations;
 import org.greylite.greylist.GreylistSettings;
-import org.greylite.relay.RcptOrder;
+import org.greylite.greylist.KnownSenders;
 import org.greylite.relay.RelaySettings;
 import org.greylite.relay.Replies;
 import org.greylite.settings.Settings;
@@ -29,7 +30,6 @@ import org.greylite.store.GreydbOptions;
 import org.greylite.store.GreylistStore;
 import org.greylite.store.GreylistStores;
 import org.greylite.store.StoreException;
-
 import org.greylite.suspicion.SuspicionPolicy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,8 +45,9 @@ import picocli.CommandLine.Spec;
  * configuration file ({@code --config}); where the settings model gives it an environment variable, the
  * variable is read too. Flag, then configuration file, then variable, then the model's default
  * ({@link GreylitedCommand}). Each setting is declared once, in {@link Settings} (label, description,
- * default, stage, variable); {@code --help} and {@code docs/configuration.md} ({@code --print-reference})
- * are written from there.
+ * default, stage, variable), and its option is made from there ({@link GreylitedOptions}), as are
+ * {@code --help} and {@code docs/configuration.md} ({@code --print-reference}); only the options that are no
+ * setting are declared here. This class reads the settings and builds the server from them.
  */
 @Command(name = "greylited", mixinStandardHelpOptions = true, sortOptions = false,
         version = "greylited 0.1.0",
@@ -58,153 +59,6 @@ import picocli.CommandLine.Spec;
 public final class Greylited implements Callable<Integer> {
 
     static final String DEMO_DB = "greylite-demo.db";
-
-    // Each field below holds the setting its flag names, as picocli converted it; what the setting means, its
-    // label, default and variable are the model's (SettingOptions gives them to picocli).
-
-    @Option(names = "--listen")
-    String listen;
-
-    @Option(names = "--upstream")
-    String upstream;
-
-    @Option(names = "--db")
-    String db;
-
-    @Option(names = "--suspicion")
-    Path suspicion;
-
-    @Option(names = "--access")
-    Path access;
-
-    @Option(names = "--accept-proxy-protocol", split = "[\\s,]+", splitSynopsisLabel = ",")
-    List<String> acceptProxyProtocol = new java.util.ArrayList<>();
-
-    @Option(names = "--dns", split = "[\\s,]+", splitSynopsisLabel = ",")
-    List<String> dns;
-
-    @Option(names = "--dnswl", split = "[\\s,]+", splitSynopsisLabel = ",")
-    List<String> dnswl = new java.util.ArrayList<>();
-
-    @Option(names = "--ptr-timeout")
-    String ptrTimeout;
-
-    @Option(names = "--min-delay")
-    String minDelay;
-
-    @Option(names = "--retry-window")
-    String retryWindow;
-
-    @Option(names = "--whitelist-lifetime")
-    String whitelistLifetime;
-
-    @Option(names = "--max-pending")
-    int maxPending;
-
-    @Option(names = "--whitelist-memory")
-    String whitelistMemory;
-
-    @Option(names = "--greet-delay")
-    Long greetDelay;
-
-    @Option(names = "--client-key")
-    String clientKey;
-
-    @Option(names = "--rcpt-order")
-    String rcptOrder;
-
-    @Option(names = "--max-line")
-    int maxLine;
-
-    @Option(names = "--junk-command-limit")
-    int junkCommandLimit;
-
-    @Option(names = "--idle-timeout")
-    String idleTimeout;
-
-    @Option(names = "--session-deadline")
-    String sessionDeadline;
-
-    @Option(names = "--client-connection-limit")
-    int clientConnectionLimit;
-
-    @Option(names = "--connection-limit")
-    int connectionLimit;
-
-    @Option(names = "--upstream-timeout")
-    String upstreamTimeout;
-
-    @Option(names = "--greeting-timeout")
-    String greetingTimeout;
-
-    @Option(names = "--connect-timeout")
-    String connectTimeout;
-
-    @Option(names = "--upstream-proxy-protocol")
-    String upstreamProxyProtocol;
-
-    @Option(names = "--upstream-xclient")
-    boolean upstreamXclient;
-
-    @Option(names = "--upstream-tls")
-    String upstreamTls;
-
-    @Option(names = "--upstream-tls-ca")
-    Path upstreamTlsCa;
-
-    @Option(names = "--tls-cert")
-    Path tlsCert;
-
-    @Option(names = "--tls-key")
-    Path tlsKey;
-
-    @Option(names = "--fail-closed")
-    boolean failClosed;
-
-    @Option(names = "--greylist-reply")
-    String greylistReply;
-
-    @Option(names = "--hostname")
-    String hostname;
-
-    @Option(names = "--busy-timeout")
-    String busyTimeout;
-
-    @Option(names = "--db-connections")
-    int dbConnections;
-
-    @Option(names = "--purge-interval")
-    String purgeInterval;
-
-    @Option(names = "--stop-grace")
-    String stopGrace;
-
-    @Option(names = "--io-threads")
-    Integer ioThreads;
-
-    @Option(names = "--whitelist-file", split = "[\\s,]+", splitSynopsisLabel = ",")
-    java.util.List<Path> whitelistFiles = new java.util.ArrayList<>();
-
-    @Option(names = "--no-shipped-whitelist")
-    boolean noShippedWhitelist;
-
-    @Option(names = "--demo-mail")
-    Path demoMail;
-
-    @Option(names = "--geoip-db")
-    Path geoipDb;
-
-    @Option(names = "--metrics")
-    String metrics;
-
-    @Option(names = "--log-format")
-    String logFormat;
-
-    @Option(names = "--log-threshold")
-    int logThreshold;
-
-    @Option(names = "--log-pid")
-    boolean logPid;
 
     @Option(names = "--config", paramLabel = "FILE",
             description = "Read settings from FILE: 'name = value' lines, names being these flags' long names "
@@ -252,24 +106,35 @@ public final class Greylited implements Callable<Integer> {
             return 0;
         }
         // Before the first logger: the level, pid prefix and format come from the settings.
-        LogSetup.configure(logThreshold, logPid, logFormat);
+        CommandLineSettings settings = settings();
+        LogSetup.configure(settings.get(Settings.LOG_THRESHOLD), settings.get(Settings.LOG_PID),
+                settings.get(Settings.LOG_FORMAT));
         Logger log = LoggerFactory.getLogger(Greylited.class);
         ProxyMetrics metricsRegistry = new ProxyMetrics();
         GreylistSettings greylist = greylistSettings();
-        TrustedProxies loadBalancers = trustedProxies(log);
-        RelaySettings relay = new RelaySettings(maxLine, greetDelayMillis(),
-                new Replies(hostname != null ? hostname : localHostName(), greylistReply), junkCommandLimit,
-                value(Settings.SESSION_DEADLINE, sessionDeadline).toMillis(),
-                value(Settings.GREETING_TIMEOUT, greetingTimeout).toMillis(), rcptOrder());
+        ConnectStage connect = new ConnectStage(settings, log);
+        TrustedProxies loadBalancers;
+        try {
+            loadBalancers = connect.trustedProxies();
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+        String hostname = settings.get(Settings.HOSTNAME);
+        RelaySettings relay = new RelaySettings(settings.get(Settings.MAX_LINE), greetDelayMillis(),
+                new Replies(hostname != null ? hostname : localHostName(), settings.get(Settings.GREYLIST_REPLY)),
+                settings.get(Settings.JUNK_COMMAND_LIMIT), settings.get(Settings.SESSION_DEADLINE).toMillis(),
+                settings.get(Settings.GREETING_TIMEOUT).toMillis(), settings.usage(Settings.RCPT_ORDER));
         // Before anything is opened: a certificate that cannot be used stops greylited here.
-        TlsSetup tls = TlsSetup.of(tlsCert, tlsKey, upstreamTls, upstreamTlsCa, log);
+        TlsSetup tls = TlsSetup.of(settings.get(Settings.TLS_CERT), settings.get(Settings.TLS_KEY),
+                settings.get(Settings.UPSTREAM_TLS), settings.get(Settings.UPSTREAM_TLS_CA), log);
 
         DemoUpstream demo = null;
         InetSocketAddress upstreamAddress;
         // --db (or DBFILE) has no default of picocli's: in demo mode it is a file of the working directory.
-        String dbWhere = db;
+        String dbWhere = settings.get(Settings.DB);
+        String upstream = settings.get(Settings.UPSTREAM);
         if (upstream == null) {
-            demo = new DemoUpstream(demoMail).start();
+            demo = new DemoUpstream(settings.get(Settings.DEMO_MAIL)).start();
             upstreamAddress = demo.address();
             if (dbWhere == null) {
                 dbWhere = DEMO_DB;
@@ -289,43 +154,47 @@ public final class Greylited implements Callable<Integer> {
             try {
                 location = GreydbLocation.parse(dbWhere);
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(origin(Settings.DB) + ": " + e.getMessage());
+                throw new IllegalArgumentException(settings.origin(Settings.DB) + ": " + e.getMessage());
             }
+            int dbConnections = settings.get(Settings.DB_CONNECTIONS);
             if (dbConnections < 1) {
                 throw new IllegalArgumentException("--db-connections must be at least 1");
             }
-            store = GreylistStores.open(location, new GreydbOptions(Durations.parse(busyTimeout), dbConnections, env));
+            store = GreylistStores.open(location,
+                    new GreydbOptions(settings.get(Settings.BUSY_TIMEOUT), dbConnections, env));
         } catch (StoreException | IllegalArgumentException e) {
             if (demo != null) {
                 demo.close();
             }
             throw e;
         }
-        SuspicionPolicy rules = SuspicionSetup.load(suspicion, envWithGeoIp(), log,
+        SuspicionPolicy rules = SuspicionSetup.load(settings.get(Settings.SUSPICION), envWithGeoIp(settings), log,
                 metricsRegistry::suspicionReloadFailed);
-        ReloadingAccessRules accessRules = access == null ? null
-                : new ReloadingAccessRules(access, Clock.systemUTC(), metricsRegistry::accessReloadFailed);
-        PtrLookup ptr = ptrLookup(log);
-        org.greylite.greylist.KnownSenders known = org.greylite.greylist.KnownSenders.load(!noShippedWhitelist, whitelistFiles);
+        ReloadingAccessRules accessRules = connect.accessRules(metricsRegistry::accessReloadFailed);
+        PtrLookup ptr = connect.ptrLookup();
+        boolean noShippedWhitelist = settings.get(Settings.NO_SHIPPED_WHITELIST);
+        KnownSenders known = KnownSenders.load(!noShippedWhitelist,
+                Objects.requireNonNullElse(settings.get(Settings.WHITELIST_FILE), List.of()));
         known.problems().forEach(p -> log.warn("known senders: {}", p));
         log.info("known senders: {} entries{}", known.size(), noShippedWhitelist ? "" : " (shipped list included)");
         RunningEngine engine = new RunningEngine(store, rules, accessRules, greylist, known, metricsRegistry,
-                Durations.parse(purgeInterval), log);
+                settings.get(Settings.PURGE_INTERVAL), log);
 
+        boolean upstreamXclient = settings.get(Settings.UPSTREAM_XCLIENT);
         ProxyServer.Builder b = ProxyServer.builder()
-                .listen(HostPort.parse(listen, "--listen"))
+                .listen(HostPort.parse(settings.get(Settings.LISTEN), "--listen"))
                 .upstream(upstreamAddress)
                 .policy(engine.policy(metricsRegistry))
                 .events(metricsRegistry)
                 .access(accessRules != null ? accessRules : AccessPolicy.ALLOW_ALL)
                 .ptrLookup(ptr)
-                .dnswl(dnswlLookup(log))
+                .dnswl(connect.dnswlLookup())
                 .relaySettings(relay)
-                .idleTimeout(Durations.parse(idleTimeout))
-                .upstreamTimeout(Durations.parse(upstreamTimeout))
-                .connectionLimits(connectionLimit, clientConnectionLimit)
-                .connectTimeout(Durations.parse(connectTimeout))
-                .upstreamProxyProtocol(ProxyProtocolHeader.Version.parse(upstreamProxyProtocol))
+                .idleTimeout(settings.get(Settings.IDLE_TIMEOUT))
+                .upstreamTimeout(settings.get(Settings.UPSTREAM_TIMEOUT))
+                .connectionLimits(settings.get(Settings.CONNECTION_LIMIT), settings.get(Settings.CLIENT_CONNECTION_LIMIT))
+                .connectTimeout(settings.get(Settings.CONNECT_TIMEOUT))
+                .upstreamProxyProtocol(ProxyProtocolHeader.Version.parse(settings.get(Settings.UPSTREAM_PROXY_PROTOCOL)))
                 .upstreamXclient(upstreamXclient)
                 .trustedProxies(loadBalancers)
                 .clientTls(tls.client())
@@ -334,6 +203,7 @@ public final class Greylited implements Callable<Integer> {
             log.warn("--upstream-xclient with PTR lookups off: the upstream is told every client's name is"
                     + " temporarily unknown (NAME=[TEMPUNAVAIL])");
         }
+        Integer ioThreads = settings.get(Settings.IO_THREADS);
         if (ioThreads != null) {
             b.ioThreads(ioThreads);
         }
@@ -341,6 +211,7 @@ public final class Greylited implements Callable<Integer> {
         Hangup.onHangup(() -> engine.reload(tls.client()), log);
         // Metrics first: a port that cannot be had stops greylited before it takes any client.
         MetricsEndpoint metricsEndpoint = null;
+        String metrics = settings.get(Settings.METRICS);
         if (metrics != null) {
             metricsEndpoint = MetricsEndpoint.start(HostPort.parse(metrics, "--metrics"), metricsRegistry.registry());
             log.info("metrics on {}", metricsEndpoint.url());
@@ -349,9 +220,8 @@ public final class Greylited implements Callable<Integer> {
         log.info("greydb {}; min-delay {}, retry-window {}, whitelist-lifetime {}, client key {}, rcpt order {},"
                 + " greeting delay {} ms{}",
                 engine.describe(), Durations.format(greylist.minDelay()), Durations.format(greylist.retryWindow()),
-                Durations.format(greylist.whitelistLifetime()), clientKey, relay.rcptOrder().label(),
-                relay.greetDelayMillis(),
-                greylist.failOpen() ? "" : ", fail closed");
+                Durations.format(greylist.whitelistLifetime()), settings.held(Settings.CLIENT_KEY),
+                relay.rcptOrder().label(), relay.greetDelayMillis(), greylist.failOpen() ? "" : ", fail closed");
         if (demo != null) {
             InetSocketAddress at = server.localAddress();
             log.info("try it: swaks --server {} --port {} --from you@example.org --to someone@example.com "
@@ -359,7 +229,7 @@ public final class Greylited implements Callable<Integer> {
                     at.getAddress().getHostAddress(), at.getPort(), Durations.format(greylist.minDelay()), demo.folder());
         }
 
-        Duration grace = Durations.parse(stopGrace);
+        Duration grace = settings.get(Settings.STOP_GRACE);
         DemoUpstream demoToStop = demo;
         MetricsEndpoint metricsToStop = metricsEndpoint;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -379,105 +249,23 @@ public final class Greylited implements Callable<Integer> {
         return 0;
     }
 
-    /** The load balancers whose PROXY headers are believed (--accept-proxy-protocol); none by default. */
-    private TrustedProxies trustedProxies(Logger log) {
-        TrustedProxies t;
-        try {
-            t = TrustedProxies.parse(acceptProxyProtocol);
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
-        }
-        if (!t.isEmpty()) {
-            log.info("PROXY protocol header required from {}; other peers are their own clients", t);
-        }
-        return t;
-    }
-
-    /** The DNS whitelist lookups, or null when no --dnswl is given. */
-    private org.greylite.connect.DnswlLookup dnswlLookup(Logger log) {
-        if (dnswl.isEmpty()) {
-            return null;
-        }
-        List<org.greylite.connect.DnswlLookup.Zone> zones = dnswl.stream().map(org.greylite.connect.DnswlLookup.Zone::parse).toList();
-        Duration timeout = value(Settings.PTR_TIMEOUT, ptrTimeout);
-        org.greylite.connect.DnswlLookup lookup = org.greylite.connect.DnswlLookup.create(zones, dnsServers(),
-                timeout.isZero() ? Duration.ofSeconds(5) : timeout);
-        log.info("{}", lookup);
-        return lookup;
-    }
-
-    /** --dns (or DNSCACHEIP), else (empty) the system's resolver. */
-    private List<java.net.InetSocketAddress> dnsServers() {
-        String from = origin(Settings.DNS);
-        return dns == null ? List.of() : dns.stream().map(d -> DnsServers.parse(d, from)).toList();
-    }
-
-    /** The PTR lookups, or null when --ptr-timeout is 0. */
-    private PtrLookup ptrLookup(Logger log) {
-        Duration timeout = value(Settings.PTR_TIMEOUT, ptrTimeout);
-        if (timeout.isZero()) {
-            log.info("PTR lookups off (--ptr-timeout 0): r lines see every client's name as empty");
-            return null;
-        }
-        PtrLookup lookup = PtrLookup.create(dnsServers(), timeout);
-        log.info("{}", lookup.describe());
-        return lookup;
-    }
-
-    /**
-     * A setting's value as the model reads it.
-     *
-     * @throws IllegalArgumentException naming where the value came from (the flag, or the variable)
-     */
-    private <T> T value(org.greylite.settings.Setting<T> setting, String text) {
-        try {
-            return setting.parse(text);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(origin(setting) + ": " + e.getMessage(), e);
-        }
-    }
-
-    /**
-     * The name an error about a setting's value should give: its variable when the value came from there, else
-     * its flag (a value from the configuration file is located by the flag, see {@link GreylitedCommand}).
-     */
-    private String origin(org.greylite.settings.Setting<?> setting) {
-        if (defaults != null && setting.variable() != null) {
-            picocli.CommandLine.Model.OptionSpec o = spec.findOption(setting.flag());
-            if (o != null && defaults.source(o, spec.commandLine().getParseResult()).origin()
-                    == LayeredDefaults.Origin.ENV) {
-                return setting.variable();
-            }
-        }
-        return setting.flag();
+    /** The settings' values as the command line, the configuration file and the environment give them. */
+    CommandLineSettings settings() {
+        return new CommandLineSettings(spec, defaults);
     }
 
     GreylistSettings greylistSettings() {
-        ClientKeys keys;
-        try {
-            keys = Settings.CLIENT_KEY.parse(clientKey);
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), origin(Settings.CLIENT_KEY) + ": "
-                    + e.getMessage());
-        }
-        return new GreylistSettings(value(Settings.MIN_DELAY, minDelay), value(Settings.RETRY_WINDOW, retryWindow),
-                value(Settings.WHITELIST_LIFETIME, whitelistLifetime), keys, !failClosed)
-                .withWhitelistMemory(value(Settings.WHITELIST_MEMORY, whitelistMemory))
-                .withMaxPending(maxPending);
-    }
-
-    /** The RCPT order; a bad value is a usage error naming where it was given. */
-    RcptOrder rcptOrder() {
-        try {
-            return Settings.RCPT_ORDER.parse(rcptOrder);
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), origin(Settings.RCPT_ORDER) + ": "
-                    + e.getMessage());
-        }
+        CommandLineSettings settings = settings();
+        return new GreylistSettings(settings.get(Settings.MIN_DELAY), settings.get(Settings.RETRY_WINDOW),
+                settings.get(Settings.WHITELIST_LIFETIME), settings.usage(Settings.CLIENT_KEY),
+                !settings.get(Settings.FAIL_CLOSED))
+                .withWhitelistMemory(settings.get(Settings.WHITELIST_MEMORY))
+                .withMaxPending(settings.get(Settings.MAX_PENDING));
     }
 
     /** The greeting delay in ms; 0: none. */
     long greetDelayMillis() {
+        long greetDelay = settings().get(Settings.GREET_DELAY);
         if (greetDelay < 0) {
             throw new IllegalArgumentException("--greet-delay must be 0 (off) or a number of milliseconds");
         }
@@ -485,7 +273,8 @@ public final class Greylited implements Callable<Integer> {
     }
 
     /** The environment the suspicion rules read, with GEOIPDB_FILE as --geoip-db (or the configuration file) says. */
-    private Map<String, String> envWithGeoIp() {
+    private Map<String, String> envWithGeoIp(CommandLineSettings settings) {
+        Path geoipDb = settings.get(Settings.GEOIP_DB);
         if (geoipDb == null) {
             return env;
         }

@@ -79,7 +79,7 @@ final class GreylitedCommand {
     /** The command line over {@code app}, its options as the settings model declares them, without the configuration layers. */
     static CommandLine commandLine(Greylited app) {
         CommandLine cmd = new CommandLine(app);
-        GreylitedOptions.SETTINGS.apply(cmd.getCommandSpec());
+        GreylitedOptions.SETTINGS.addTo(cmd.getCommandSpec());
         return cmd;
     }
 

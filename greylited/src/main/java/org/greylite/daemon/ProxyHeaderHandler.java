@@ -13,6 +13,7 @@ import org.apache.mina.core.session.AttributeKey;
 import org.apache.mina.core.session.IdleStatus;
 import org.apache.mina.core.session.IoSession;
 import org.apache.mina.filter.FilterEvent;
+import org.greylite.connect.TrustedProxies;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

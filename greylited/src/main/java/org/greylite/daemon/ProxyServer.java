@@ -26,6 +26,7 @@ import org.apache.mina.transport.socket.nio.NioSocketAcceptor;
 import org.greylite.connect.AccessPolicy;
 import org.greylite.connect.AccessRule;
 import org.greylite.connect.ConnectionFacts;
+import org.greylite.connect.TrustedProxies;
 import org.greylite.connect.PtrLookup;
 import org.greylite.greylist.SessionFacts;
 import org.greylite.relay.RcptPolicy;

@@ -17,6 +17,7 @@ import java.util.function.Consumer;
 import org.greylite.connect.AccessRules;
 import org.greylite.connect.Dnsmasq;
 import org.greylite.connect.DnswlLookup;
+import org.greylite.connect.TrustedProxies;
 import org.greylite.connect.PtrLookup;
 import org.greylite.relay.RelaySettings;
 import org.greylite.suspicion.Suspicion;

@@ -15,6 +15,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.greylite.daemon.config.ConfigFile;
+import org.greylite.settings.Settings;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -78,17 +79,17 @@ class GreylitedCommandTest {
 
         // The fields hold the layered values...
         Greylited app = r.app();
-        assertEquals("127.0.0.1:10025", app.upstream);
-        assertEquals("7m", app.minDelay);
-        assertEquals("2h", app.retryWindow);
-        assertEquals("10d", app.whitelistLifetime);
-        assertEquals(6000, app.maxLine);
-        assertTrue(app.failClosed);
-        assertEquals(6000L, app.greetDelay);
-        assertEquals(List.of("192.0.2.1", "192.0.2.2"), app.dns);
-        assertTrue(app.logPid);
-        assertEquals(6, app.logThreshold);
-        assertEquals("5m", app.idleTimeout);
+        assertEquals("127.0.0.1:10025", app.settings().held(Settings.UPSTREAM));
+        assertEquals("7m", app.settings().held(Settings.MIN_DELAY));
+        assertEquals("2h", app.settings().held(Settings.RETRY_WINDOW));
+        assertEquals("10d", app.settings().held(Settings.WHITELIST_LIFETIME));
+        assertEquals(6000, app.settings().held(Settings.MAX_LINE));
+        assertTrue((boolean) app.settings().held(Settings.FAIL_CLOSED));
+        assertEquals(6000L, app.settings().held(Settings.GREET_DELAY));
+        assertEquals(List.of("192.0.2.1", "192.0.2.2"), app.settings().held(Settings.DNS));
+        assertTrue((boolean) app.settings().held(Settings.LOG_PID));
+        assertEquals(6, app.settings().held(Settings.LOG_THRESHOLD));
+        assertEquals("5m", app.settings().held(Settings.IDLE_TIMEOUT));
 
         // ...and --print-config says where each came from.
         Map<String, String[]> s = r.settings();
@@ -133,8 +134,8 @@ class GreylitedCommandTest {
         for (String name : a.keySet()) {
             assertEquals(a.get(name)[0], b.get(name)[0], name);
         }
-        assertEquals("451 4.7.1 <{rcpt}>: wait #2 ${x}", second.app().greylistReply, "values are literal, not expanded");
-        assertEquals("/srv/greylite/greylite.db", second.app().db.toString());
+        assertEquals("451 4.7.1 <{rcpt}>: wait #2 ${x}", second.app().settings().held(Settings.GREYLIST_REPLY), "values are literal, not expanded");
+        assertEquals("/srv/greylite/greylite.db", second.app().settings().held(Settings.DB).toString());
         assertTrue(b.get("db")[1].startsWith("config " + saved + ":"), b.get("db")[1]);
     }
 

@@ -55,9 +55,9 @@ class OneSettingsModelTest {
         String reply = "450 4.7.1 <{rcpt}>: later";
         Map<String, String> replyEnv = Map.of("GREYLITE_GREYLIST_REPLY", reply, "GREYLITE_MAX_LINE", "1000");
         Greylited fromVariable = parsed(replyEnv);
-        assertEquals(reply, parsed(Map.of(), "--greylist-reply", reply).greylistReply);
-        assertEquals(reply, fromVariable.greylistReply);
-        assertEquals(1000, fromVariable.maxLine);
+        assertEquals(reply, parsed(Map.of(), "--greylist-reply", reply).settings().held(Settings.GREYLIST_REPLY));
+        assertEquals(reply, fromVariable.settings().held(Settings.GREYLIST_REPLY));
+        assertEquals(1000, fromVariable.settings().held(Settings.MAX_LINE));
         assertEquals(reply, new EnvironmentSettings(replyEnv, Program.GREYLITE).relay("mx").replies().greylistTemplate());
         assertEquals(1000, new EnvironmentSettings(replyEnv, Program.GREYLITE).relay("mx").maxLineLength());
     }
@@ -76,13 +76,13 @@ class OneSettingsModelTest {
                 inWrapper.clientKeys().keyFor(client, "mail-7.example.net"));
 
         EnvironmentSettings w = new EnvironmentSettings(Map.of(), Program.GREYLITE);
-        assertEquals(app.maxLine, (int) w.get(Settings.MAX_LINE));
-        assertEquals(app.greylistReply, w.get(Settings.GREYLIST_REPLY));
+        assertEquals(app.settings().held(Settings.MAX_LINE), (int) w.get(Settings.MAX_LINE));
+        assertEquals(app.settings().held(Settings.GREYLIST_REPLY), w.get(Settings.GREYLIST_REPLY));
         assertEquals(app.greetDelayMillis(), (long) w.get(Settings.GREET_DELAY));
-        assertEquals(Settings.IDLE_TIMEOUT.parse(app.idleTimeout), w.get(Settings.IDLE_TIMEOUT));
-        assertEquals(Settings.UPSTREAM_TIMEOUT.parse(app.upstreamTimeout), w.get(Settings.UPSTREAM_TIMEOUT));
-        assertEquals(Settings.BUSY_TIMEOUT.parse(app.busyTimeout), w.get(Settings.BUSY_TIMEOUT));
-        assertEquals(app.noShippedWhitelist, w.get(Settings.NO_SHIPPED_WHITELIST));
+        assertEquals(Settings.IDLE_TIMEOUT.parse((String) app.settings().held(Settings.IDLE_TIMEOUT)), w.get(Settings.IDLE_TIMEOUT));
+        assertEquals(Settings.UPSTREAM_TIMEOUT.parse((String) app.settings().held(Settings.UPSTREAM_TIMEOUT)), w.get(Settings.UPSTREAM_TIMEOUT));
+        assertEquals(Settings.BUSY_TIMEOUT.parse((String) app.settings().held(Settings.BUSY_TIMEOUT)), w.get(Settings.BUSY_TIMEOUT));
+        assertEquals(app.settings().held(Settings.NO_SHIPPED_WHITELIST), w.get(Settings.NO_SHIPPED_WHITELIST));
     }
 
     @Test

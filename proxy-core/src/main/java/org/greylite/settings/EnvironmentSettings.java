@@ -13,7 +13,7 @@ import org.greylite.relay.Replies;
  * from its variable when the program honours it, else the model's default for that program. Nothing
  * here looks at the process's own environment: callers pass it in, so tests can too.
  */
-public final class EnvironmentSettings {
+public final class EnvironmentSettings implements SettingValues {
 
     private final Map<String, String> env;
     private final Program program;
@@ -46,6 +46,7 @@ public final class EnvironmentSettings {
      *
      * @throws IllegalArgumentException naming the variable, when its value is not one of the setting's
      */
+    @Override
     public <T> T get(Setting<T> setting) {
         String text = text(setting);
         if (text == null) {
@@ -54,9 +55,14 @@ public final class EnvironmentSettings {
         try {
             return setting.parse(text);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException((isSet(setting) ? setting.variable() : setting.name() + " (default)")
-                    + ": " + e.getMessage(), e);
+            throw new IllegalArgumentException(origin(setting) + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The variable when it gave the value, else the setting's name and "(default)". */
+    @Override
+    public String origin(Setting<?> setting) {
+        return isSet(setting) ? setting.variable() : setting.name() + " (default)";
     }
 
     /** The value of the setting named {@code name} (see {@link Settings#byName}). */

@@ -2,6 +2,7 @@ package org.greylite.daemon.config;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 import org.greylite.settings.Program;
@@ -13,29 +14,38 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 
 /**
- * A command's options as the settings model declares them. The command's {@code @Option} fields name a
- * setting and say how its value is held (a field's type, a list's separators); everything an administrator
- * reads (parameter label, description, default) comes from the model ({@link Settings}), so greylited's
- * help, its configuration file, {@code --print-config}, the reference page and the wrapper's environment
- * cannot tell different stories.
+ * A command's options, made from the settings model: one option for each setting with a flag, its name,
+ * label, description and default the model's ({@link Settings}), so greylited's help, its configuration
+ * file, {@code --print-config}, the reference page and the wrapper's environment cannot tell different
+ * stories. The command declares only what is no setting ({@code --config}, {@code --help}...).
  *
- * <p>Why rebuild picocli's options rather than declare them in code from the model: the annotated fields
- * keep the program's code as it reads best ({@code app.minDelay}), and picocli keeps binding values to them;
- * only the text moves.
+ * <p>Why generated rather than an annotated field per setting: such a field repeated the model's name and
+ * said nothing the model does not, and a setting added to the model had to be added there too. What the
+ * model cannot say, how picocli holds a value, the command says for the few settings not held as text
+ * ({@link #SettingOptions}); values are read back through {@link CommandLineSettings}.
  */
 public final class SettingOptions {
 
+    /** Items of a list setting, given once with commas or spaces, or by repeating the flag. */
+    private static final String LIST_SEPARATORS = "[\\s,]+";
+
     private final Program program;
     private final Set<String> commandLineOnly;
+    private final Map<String, Class<?>> heldAs;
 
     /**
      * @param program         whose defaults and variables apply
      * @param commandLineOnly options that are no setting ({@code --config}, {@code --help}...): stage
      *                        {@link Stage#COMMAND}, kept as declared
+     * @param heldAs          how picocli holds the settings whose value is not text: {@code Integer.class},
+     *                        {@code Long.class} (converted, a bad number refused when the command line is
+     *                        parsed), {@code List.class} (texts split at commas and spaces); an on/off
+     *                        setting (one without a label) is a flag
      */
-    public SettingOptions(Program program, Set<String> commandLineOnly) {
+    public SettingOptions(Program program, Set<String> commandLineOnly, Map<String, Class<?>> heldAs) {
         this.program = program;
         this.commandLineOnly = Set.copyOf(commandLineOnly);
+        this.heldAs = Map.copyOf(heldAs);
     }
 
     public Program program() {
@@ -43,32 +53,42 @@ public final class SettingOptions {
     }
 
     /**
-     * Gives each of {@code spec}'s options named after a setting the model's label, description and default,
-     * in place, keeping the options' order.
+     * Adds to {@code spec} an option for each setting with a flag, in the model's order, before the options
+     * the command declared itself.
      *
-     * @throws IllegalStateException for an option that is neither a setting nor command-line-only
+     * @throws IllegalStateException for a declared option that is not command-line-only
      */
-    public void apply(CommandSpec spec) {
-        List<OptionSpec> options = new ArrayList<>(spec.options());
-        for (OptionSpec o : options) {
+    public void addTo(CommandSpec spec) {
+        List<OptionSpec> declared = new ArrayList<>(spec.options());
+        for (OptionSpec o : declared) {
             spec.remove(o);
         }
-        for (OptionSpec o : options) {
-            Setting<?> s = setting(o);
-            if (s == null) {
-                spec.addOption(o);
-                continue;
-            }
-            OptionSpec.Builder b = OptionSpec.builder(o).description(s.description());
-            if (s.label() != null) {
-                b.paramLabel(s.label());
-            }
-            // An on/off flag is off unless given: its default is picocli's, stated "off" on the reference page.
-            if (o.arity().max() > 0) {
-                b.defaultValue(s.defaultValue(program));
-            }
-            spec.addOption(b.build());
+        for (Setting<?> s : Settings.FLAGS) {
+            spec.addOption(option(s));
         }
+        for (OptionSpec o : declared) {
+            if (setting(o) != null) {
+                throw new IllegalStateException("option --" + LayeredDefaults.key(o) + " is declared by the command "
+                        + "and by the settings model: the model's is the one");
+            }
+            spec.addOption(o);
+        }
+    }
+
+    private OptionSpec option(Setting<?> s) {
+        OptionSpec.Builder b = OptionSpec.builder(s.flag()).description(s.description());
+        if (s.label() == null) {
+            // An on/off flag is off unless given: its default is picocli's, stated "off" on the reference page.
+            return b.type(boolean.class).initialValue(false).build();
+        }
+        b.paramLabel(s.label()).defaultValue(s.defaultValue(program));
+        Class<?> held = heldAs.getOrDefault(s.name(), String.class);
+        if (held == List.class) {
+            b.type(List.class).auxiliaryTypes(String.class).splitRegex(LIST_SEPARATORS).splitRegexSynopsisLabel(",");
+        } else {
+            b.type(held);
+        }
+        return b.build();
     }
 
     /**

@@ -1,4 +1,4 @@
-package org.greylite.daemon;
+package org.greylite.connect;
 
 import java.net.InetAddress;
 import java.util.ArrayList;
