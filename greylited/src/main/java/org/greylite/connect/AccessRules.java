@@ -1,10 +1,7 @@
 package org.greylite.connect;
 
 import java.io.IOException;
-import java.net.Inet4Address;
-import java.net.Inet6Address;
 import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
@@ -18,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
-import java.util.regex.Pattern;
 
 /**
  * A parsed access file: the text format of tcprules(1), which an existing qmail installation already has
@@ -80,33 +76,15 @@ public final class AccessRules implements AccessPolicy {
         }
     }
 
-    /** A network: the address bits (IPv4 in the low 32 bits of {@code lo}) masked to its prefix length. */
-    private record Net(boolean v6, long hi, long lo, int length) {
-
-        Net masked() {
-            if (!v6) {
-                long mask = length == 0 ? 0 : (0xFFFF_FFFFL << (32 - length)) & 0xFFFF_FFFFL;
-                return new Net(false, 0, lo & mask, length);
-            }
-            if (length <= 64) {
-                return new Net(true, length == 0 ? 0 : hi & (-1L << (64 - length)), 0, length);
-            }
-            return new Net(true, hi, lo & (-1L << (128 - length)), length);
-        }
-    }
-
-    private static final Pattern OCTET = Pattern.compile("0|[1-9][0-9]{0,2}");
-    private static final Pattern IPV6_TEXT = Pattern.compile("[0-9A-Fa-f:.]{2,45}");
-
     private final String fileName;
     private final int ruleCount;
     private final List<Problem> problems;
     /** Rules by masked network; prefix lengths present, longest first, per family. */
-    private final Map<Net, AccessRule> rules;
+    private final Map<AccessNet, AccessRule> rules;
     private final int[] v4Lengths;
     private final int[] v6Lengths;
 
-    private AccessRules(String fileName, int ruleCount, List<Problem> problems, Map<Net, AccessRule> rules) {
+    private AccessRules(String fileName, int ruleCount, List<Problem> problems, Map<AccessNet, AccessRule> rules) {
         this.fileName = fileName;
         this.ruleCount = ruleCount;
         this.problems = List.copyOf(problems);
@@ -115,7 +93,7 @@ public final class AccessRules implements AccessPolicy {
         this.v6Lengths = lengths(rules, true);
     }
 
-    private static int[] lengths(Map<Net, AccessRule> rules, boolean v6) {
+    private static int[] lengths(Map<AccessNet, AccessRule> rules, boolean v6) {
         TreeSet<Integer> set = new TreeSet<>();
         rules.keySet().stream().filter(n -> n.v6() == v6).forEach(n -> set.add(n.length()));
         return set.descendingSet().stream().mapToInt(Integer::intValue).toArray();
@@ -128,8 +106,8 @@ public final class AccessRules implements AccessPolicy {
      * @param lines    the file's lines, without line terminators
      */
     public static AccessRules parse(String fileName, List<String> lines) {
-        Map<Net, AccessRule> rules = new HashMap<>();
-        Map<Net, Integer> firstLine = new HashMap<>();
+        Map<AccessNet, AccessRule> rules = new HashMap<>();
+        Map<AccessNet, Integer> firstLine = new HashMap<>();
         List<Problem> problems = new ArrayList<>();
         int loaded = 0;
         int number = 0;
@@ -141,11 +119,11 @@ public final class AccessRules implements AccessPolicy {
             }
             try {
                 int colon = instructionColon(text);
-                List<Net> nets = addresses(text.substring(0, colon));
+                List<AccessNet> nets = AccessAddresses.parse(text.substring(0, colon));
                 AccessRule rule = instructions(fileName, number, text, text.substring(colon + 1));
                 boolean used = false;
                 int shadowedBy = 0;
-                for (Net net : nets) {
+                for (AccessNet net : nets) {
                     if (rules.putIfAbsent(net, rule) == null) {
                         firstLine.put(net, number);
                         used = true;
@@ -159,7 +137,7 @@ public final class AccessRules implements AccessPolicy {
                     problems.add(new Problem(fileName, number, text,
                             "the same address as line " + shadowedBy + ", which comes first; line never used", false));
                 }
-            } catch (Rejected e) {
+            } catch (RejectedLine e) {
                 problems.add(new Problem(fileName, number, text, e.getMessage() + "; line ignored", e.malformed));
             }
         }
@@ -197,9 +175,9 @@ public final class AccessRules implements AccessPolicy {
 
     @Override
     public Optional<AccessRule> lookup(InetAddress client) {
-        Net address = net(unmapped(client));
+        AccessNet address = AccessNet.of(client);
         for (int length : address.v6() ? v6Lengths : v4Lengths) {
-            AccessRule rule = rules.get(new Net(address.v6(), address.hi(), address.lo(), length).masked());
+            AccessRule rule = rules.get(address.prefix(length));
             if (rule != null) {
                 return Optional.of(rule);
             }
@@ -214,27 +192,6 @@ public final class AccessRules implements AccessPolicy {
 
     // ---------------------------------------------------------------- parsing
 
-    /** A line that cannot be loaded; the message says why. */
-    private static final class Rejected extends Exception {
-        private static final long serialVersionUID = 1L;
-        /** False for a rule tcprules accepts but greylited cannot use. */
-        final boolean malformed;
-
-        Rejected(String message) {
-            this(message, true);
-        }
-
-        Rejected(String message, boolean malformed) {
-            super(message);
-            this.malformed = malformed;
-        }
-
-        @Override
-        public synchronized Throwable fillInStackTrace() {
-            return this;
-        }
-    }
-
     private static String stripTrailingBlanks(String s) {
         int end = s.length();
         while (end > 0 && (s.charAt(end - 1) == ' ' || s.charAt(end - 1) == '\t' || s.charAt(end - 1) == '\r')) {
@@ -244,12 +201,12 @@ public final class AccessRules implements AccessPolicy {
     }
 
     /** The colon that ends the address: the first one followed by {@code allow} or {@code deny}, as tcprules reads it. */
-    private static int instructionColon(String text) throws Rejected {
+    private static int instructionColon(String text) throws RejectedLine {
         int from = 0;
         while (true) {
             int colon = text.indexOf(':', from);
             if (colon < 0) {
-                throw new Rejected("no ':allow' or ':deny' after the address");
+                throw new RejectedLine("no ':allow' or ':deny' after the address");
             }
             if (text.startsWith("allow", colon + 1) || text.startsWith("deny", colon + 1)) {
                 return colon;
@@ -258,182 +215,34 @@ public final class AccessRules implements AccessPolicy {
         }
     }
 
-    private static AccessRule instructions(String file, int line, String text, String instructions) throws Rejected {
+    private static AccessRule instructions(String file, int line, String text, String instructions) throws RejectedLine {
         boolean allow = instructions.startsWith("allow");
         int i = allow ? 5 : 4;
         Map<String, String> variables = new LinkedHashMap<>();
         while (i < instructions.length()) {
             if (instructions.charAt(i) != ',') {
-                throw new Rejected("expected ',NAME=\"VALUE\"' after '" + instructions.substring(0, i) + "', found '"
+                throw new RejectedLine("expected ',NAME=\"VALUE\"' after '" + instructions.substring(0, i) + "', found '"
                         + instructions.substring(i) + "'");
             }
             int equals = instructions.indexOf('=', i);
             if (equals < 0) {
-                throw new Rejected("variable without '=' in '" + instructions.substring(i) + "'");
+                throw new RejectedLine("variable without '=' in '" + instructions.substring(i) + "'");
             }
             String name = instructions.substring(i + 1, equals);
             if (name.isEmpty()) {
-                throw new Rejected("variable without a name in '" + instructions.substring(i) + "'");
+                throw new RejectedLine("variable without a name in '" + instructions.substring(i) + "'");
             }
             if (equals + 1 >= instructions.length()) {
-                throw new Rejected("variable " + name + " has no quoted value (write " + name + "=\"\" for an empty one)");
+                throw new RejectedLine("variable " + name + " has no quoted value (write " + name + "=\"\" for an empty one)");
             }
             char quote = instructions.charAt(equals + 1);
             int close = instructions.indexOf(quote, equals + 2);
             if (close < 0) {
-                throw new Rejected("the value of " + name + " has no closing " + quote);
+                throw new RejectedLine("the value of " + name + " has no closing " + quote);
             }
             variables.putIfAbsent(name, instructions.substring(equals + 2, close));
             i = close + 1;
         }
         return new AccessRule(file, line, text, allow, variables);
-    }
-
-    /** The networks an address field stands for. */
-    private static List<Net> addresses(String address) throws Rejected {
-        if (address.isEmpty()) {
-            return List.of(new Net(false, 0, 0, 0), new Net(true, 0, 0, 0));
-        }
-        if (address.startsWith("=")) {
-            throw new Rejected("host-name rules ('" + address + "') are not supported: access is decided before the"
-                    + " PTR name is known", false);
-        }
-        if (address.indexOf('@') >= 0) {
-            throw new Rejected("ident rules ('" + address + "') are not supported", false);
-        }
-        int slash = address.indexOf('/');
-        if (address.indexOf(':') >= 0 || slash >= 0) {
-            return List.of(cidr(address, slash));
-        }
-        return dotted(address);
-    }
-
-    /** tcprules' IPv4 forms: {@code 1.2.3.4}, {@code 1.2.3.}, with at most one range {@code A-B} in a component. */
-    private static List<Net> dotted(String address) throws Rejected {
-        boolean prefix = address.endsWith(".");
-        String[] parts = (prefix ? address.substring(0, address.length() - 1) : address).split("\\.", -1);
-        if (prefix ? parts.length > 3 : parts.length != 4) {
-            throw new Rejected(prefix
-                    ? "'" + address + "' has four components and a final dot: it would never match"
-                    : "'" + address + "' is neither an IPv4 address nor a prefix ending with a dot (e.g. '1.2.3.')");
-        }
-        int rangeAt = -1;
-        int bottom = 0;
-        int top = 0;
-        long fixed = 0;
-        for (int p = 0; p < parts.length; p++) {
-            String part = parts[p];
-            int dash = part.indexOf('-');
-            if (dash >= 0) {
-                if (rangeAt >= 0) {
-                    throw new Rejected("'" + address + "' has more than one range");
-                }
-                rangeAt = p;
-                bottom = octet(part.substring(0, dash), address);
-                top = octet(part.substring(dash + 1), address);
-                if (bottom > top) {
-                    throw new Rejected("the range " + part + " in '" + address + "' is empty");
-                }
-            } else {
-                fixed |= (long) octet(part, address) << (24 - 8 * p);
-            }
-        }
-        int length = 8 * parts.length;
-        if (rangeAt < 0) {
-            return List.of(new Net(false, 0, fixed, length));
-        }
-        List<Net> nets = new ArrayList<>(top - bottom + 1);
-        for (int v = bottom; v <= top; v++) {
-            nets.add(new Net(false, 0, fixed | (long) v << (24 - 8 * rangeAt), length));
-        }
-        return nets;
-    }
-
-    private static int octet(String text, String address) throws Rejected {
-        if (!OCTET.matcher(text).matches() || Integer.parseInt(text) > 255) {
-            throw new Rejected("'" + text + "' in '" + address + "' is not a number from 0 to 255 (without leading zeros)");
-        }
-        return Integer.parseInt(text);
-    }
-
-    /** The extension: an IPv6 address, or CIDR ({@code ADDRESS/LENGTH}) for either family. */
-    private static Net cidr(String text, int slash) throws Rejected {
-        String addressText = slash >= 0 ? text.substring(0, slash) : text;
-        InetAddress address = literal(addressText);
-        if (address == null) {
-            throw new Rejected("'" + addressText + "' is not an IP address");
-        }
-        boolean mapped = address instanceof Inet4Address && addressText.indexOf(':') >= 0;
-        int max = address instanceof Inet4Address ? 32 : 128;
-        int length = max;
-        if (slash >= 0) {
-            String n = text.substring(slash + 1);
-            if (!n.matches("[0-9]{1,3}")) {
-                throw new Rejected("bad prefix length in '" + text + "'");
-            }
-            length = Integer.parseInt(n) - (mapped ? 96 : 0);
-            if (length < 0 || length > max) {
-                throw new Rejected("prefix length out of range in '" + text + "'");
-            }
-        }
-        Net net = net(address);
-        return new Net(net.v6(), net.hi(), net.lo(), length).masked();
-    }
-
-    /** An IP literal, never a DNS lookup: text that is not a literal gives null. */
-    private static InetAddress literal(String text) {
-        boolean v4 = text.indexOf(':') < 0;
-        if (v4) {
-            String[] parts = text.split("\\.", -1);
-            if (parts.length != 4) {
-                return null;
-            }
-            for (String part : parts) {
-                if (!OCTET.matcher(part).matches() || Integer.parseInt(part) > 255) {
-                    return null;
-                }
-            }
-        } else if (!IPV6_TEXT.matcher(text).matches()) {
-            return null;
-        }
-        try {
-            return InetAddress.getByName(text);
-        } catch (UnknownHostException e) {
-            return null;
-        }
-    }
-
-    /** An IPv4-mapped IPv6 address as the IPv4 address it carries (tcpserver compares those as IPv4 too). */
-    static InetAddress unmapped(InetAddress a) {
-        if (a instanceof Inet6Address) {
-            byte[] b = a.getAddress();
-            for (int i = 0; i < 10; i++) {
-                if (b[i] != 0) {
-                    return a;
-                }
-            }
-            if (b[10] == (byte) 0xff && b[11] == (byte) 0xff) {
-                try {
-                    return InetAddress.getByAddress(new byte[] {b[12], b[13], b[14], b[15]});
-                } catch (UnknownHostException e) {
-                    throw new AssertionError(e);
-                }
-            }
-        }
-        return a;
-    }
-
-    private static Net net(InetAddress a) {
-        byte[] b = a.getAddress();
-        if (b.length == 4) {
-            return new Net(false, 0, ((b[0] & 0xffL) << 24) | ((b[1] & 0xffL) << 16) | ((b[2] & 0xffL) << 8) | (b[3] & 0xffL), 32);
-        }
-        long hi = 0;
-        long lo = 0;
-        for (int i = 0; i < 8; i++) {
-            hi = (hi << 8) | (b[i] & 0xffL);
-            lo = (lo << 8) | (b[i + 8] & 0xffL);
-        }
-        return new Net(true, hi, lo, 128);
     }
 }

@@ -34,6 +34,8 @@ import org.xbill.DNS.SOARecord;
 import org.xbill.DNS.Section;
 import org.xbill.DNS.Type;
 
+import org.greylite.net.Ipv4Mapped;
+
 /**
  * The client's PTR name for {@code r} suspicion rules, as tcpserver's {@code TCPREMOTEHOST} would give it,
  * but only when the name is forward-confirmed (FCrDNS): the name's A records (AAAA for an IPv6 client)
@@ -104,7 +106,7 @@ public final class PtrLookup {
      * or the DNS did not answer in time. Never completes exceptionally.
      */
     public CompletableFuture<String> lookup(InetAddress client) {
-        InetAddress address = AccessRules.unmapped(client);
+        InetAddress address = Ipv4Mapped.unwrap(client);
         PtrCache.Use use = cache.use(address);
         PtrCache.Entry entry = use.entry();
         switch (use.work()) {
@@ -214,7 +216,7 @@ public final class PtrLookup {
             }
             any = true;
             ttl = Math.min(ttl, record.getTTL());
-            if (Arrays.equals(AccessRules.unmapped(a).getAddress(), wanted)) {
+            if (Arrays.equals(Ipv4Mapped.unwrap(a).getAddress(), wanted)) {
                 return new Forward(true, record.getTTL(), null);
             }
         }

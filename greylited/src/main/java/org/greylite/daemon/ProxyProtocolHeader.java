@@ -7,6 +7,8 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 
+import org.greylite.net.Ipv4Mapped;
+
 /**
  * The PROXY protocol header (HAProxy's specification, versions 1 and 2) greylited sends first on an
  * upstream connection, so that the SMTP server behind it sees the real client instead of 127.0.0.1
@@ -39,8 +41,8 @@ public final class ProxyProtocolHeader {
      * {@code UNKNOWN} (v1) or LOCAL (v2): the specification's way of saying "no address".
      */
     public static byte[] of(Version version, InetSocketAddress client, InetSocketAddress local) {
-        InetAddress src = unmapped(client.getAddress());
-        InetAddress dst = unmapped(local.getAddress());
+        InetAddress src = Ipv4Mapped.unwrap(client.getAddress());
+        InetAddress dst = Ipv4Mapped.unwrap(local.getAddress());
         boolean sameFamily = (src instanceof Inet4Address) == (dst instanceof Inet4Address);
         switch (version) {
             case V1:
@@ -76,23 +78,5 @@ public final class ProxyProtocolHeader {
             default:
                 return null;
         }
-    }
-
-    private static InetAddress unmapped(InetAddress a) {
-        byte[] b = a.getAddress();
-        if (b.length == 16 && b[10] == (byte) 0xff && b[11] == (byte) 0xff) {
-            boolean zeros = true;
-            for (int i = 0; i < 10; i++) {
-                zeros &= b[i] == 0;
-            }
-            if (zeros) {
-                try {
-                    return InetAddress.getByAddress(new byte[] {b[12], b[13], b[14], b[15]});
-                } catch (java.net.UnknownHostException e) {
-                    throw new IllegalStateException(e);
-                }
-            }
-        }
-        return a;
     }
 }

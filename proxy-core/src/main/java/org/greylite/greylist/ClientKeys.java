@@ -5,6 +5,8 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.concurrent.ConcurrentHashMap;
 
+import org.greylite.net.Ipv4Mapped;
+
 /**
  * What "the client" means in a triplet and on the auto-whitelist. Big senders retry from another
  * address of a pool; keyed on the exact address, such a message is greylisted again at every retry.
@@ -96,7 +98,7 @@ public final class ClientKeys {
 
     private String compute(InetAddress address, String ptrName) {
         if (mode == Mode.SMART && ptrName != null && !ptrName.isEmpty()) {
-            InetAddress a = unmapped(address);
+            InetAddress a = Ipv4Mapped.unwrap(address);
             if (!DynamicNames.looksDynamic(ptrName, a)) {
                 String domain = registrableDomain(ptrName);
                 if (domain != null) {
@@ -130,7 +132,7 @@ public final class ClientKeys {
 
     /** The key, e.g. {@code 192.0.2.7}, {@code 192.0.2.0/24} or {@code 2001:db8:0:1:0:0:0:0/64}. */
     public String keyFor(InetAddress address) {
-        InetAddress a = unmapped(address);
+        InetAddress a = Ipv4Mapped.unwrap(address);
         boolean v4 = a instanceof Inet4Address;
         int prefix = mode == Mode.IP ? (v4 ? 32 : 128) : (v4 ? ipv4Prefix : ipv6Prefix); // SMART falls back to NET
         if (prefix == (v4 ? 32 : 128)) {
@@ -145,24 +147,5 @@ public final class ClientKeys {
         } catch (UnknownHostException e) {
             throw new IllegalStateException(e); // cannot happen: the length is right
         }
-    }
-
-    /** An IPv4-mapped IPv6 address (::ffff:192.0.2.1, as dual-stack sockets report) is its IPv4 address. */
-    static InetAddress unmapped(InetAddress a) {
-        byte[] b = a.getAddress();
-        if (b.length == 16) {
-            boolean mapped = b[10] == (byte) 0xff && b[11] == (byte) 0xff;
-            for (int i = 0; i < 10 && mapped; i++) {
-                mapped = b[i] == 0;
-            }
-            if (mapped) {
-                try {
-                    return InetAddress.getByAddress(new byte[] {b[12], b[13], b[14], b[15]});
-                } catch (UnknownHostException e) {
-                    throw new IllegalStateException(e);
-                }
-            }
-        }
-        return a;
     }
 }

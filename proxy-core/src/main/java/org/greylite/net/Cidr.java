@@ -44,12 +44,12 @@ public final class Cidr {
     }
 
     public static Cidr of(InetAddress address) {
-        byte[] b = unmapped(address.getAddress());
+        byte[] b = Ipv4Mapped.unwrap(address.getAddress());
         return new Cidr(b, b.length * 8);
     }
 
     public boolean contains(InetAddress address) {
-        byte[] a = unmapped(address.getAddress());
+        byte[] a = Ipv4Mapped.unwrap(address.getAddress());
         return a.length == network.length && Arrays.equals(mask(a, prefix), network);
     }
 
@@ -105,20 +105,6 @@ public final class Cidr {
         return out;
     }
 
-    /** IPv4-mapped IPv6 (::ffff:192.0.2.1) counts as IPv4. */
-    private static byte[] unmapped(byte[] b) {
-        if (b.length == 16) {
-            boolean mapped = b[10] == (byte) 0xff && b[11] == (byte) 0xff;
-            for (int i = 0; i < 10 && mapped; i++) {
-                mapped = b[i] == 0;
-            }
-            if (mapped) {
-                return new byte[] {b[12], b[13], b[14], b[15]};
-            }
-        }
-        return b;
-    }
-
     /** The bytes of an IPv4 or IPv6 literal, or null; never a DNS lookup. */
     private static byte[] literal(String s) {
         if (s.isEmpty()) {
@@ -138,7 +124,7 @@ public final class Cidr {
             }
         }
         try {
-            return unmapped(InetAddress.getByName(s).getAddress()); // a literal: no lookup happens
+            return Ipv4Mapped.unwrap(InetAddress.getByName(s).getAddress()); // a literal: no lookup happens
         } catch (UnknownHostException e) {
             return null;
         }

@@ -1,0 +1,140 @@
+package org.greylite.connect;
+
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * The address field of an access file line ({@link AccessRules}): tcprules' IPv4 forms ({@code 1.2.3.4},
+ * {@code 1.2.3.}, one range {@code 1.2.3.37-53}), the empty field for every client, and beyond tcprules an
+ * IPv6 address and CIDR for either family. Apart from the rest of the line because it is the part with
+ * grammar of its own; the instructions after the colon are a list of variables.
+ */
+final class AccessAddresses {
+
+    private static final Pattern OCTET = Pattern.compile("0|[1-9][0-9]{0,2}");
+    private static final Pattern IPV6_TEXT = Pattern.compile("[0-9A-Fa-f:.]{2,45}");
+
+    private AccessAddresses() {
+    }
+
+    /**
+     * The networks an address field stands for.
+     *
+     * @throws RejectedLine for a field that is no address, or one greylited cannot use (host names, idents)
+     */
+    static List<AccessNet> parse(String address) throws RejectedLine {
+        if (address.isEmpty()) {
+            return List.of(new AccessNet(false, 0, 0, 0), new AccessNet(true, 0, 0, 0));
+        }
+        if (address.startsWith("=")) {
+            throw new RejectedLine("host-name rules ('" + address + "') are not supported: access is decided before the"
+                    + " PTR name is known", false);
+        }
+        if (address.indexOf('@') >= 0) {
+            throw new RejectedLine("ident rules ('" + address + "') are not supported", false);
+        }
+        int slash = address.indexOf('/');
+        if (address.indexOf(':') >= 0 || slash >= 0) {
+            return List.of(cidr(address, slash));
+        }
+        return dotted(address);
+    }
+
+    /** tcprules' IPv4 forms: {@code 1.2.3.4}, {@code 1.2.3.}, with at most one range {@code A-B} in a component. */
+    private static List<AccessNet> dotted(String address) throws RejectedLine {
+        boolean prefix = address.endsWith(".");
+        String[] parts = (prefix ? address.substring(0, address.length() - 1) : address).split("\\.", -1);
+        if (prefix ? parts.length > 3 : parts.length != 4) {
+            throw new RejectedLine(prefix
+                    ? "'" + address + "' has four components and a final dot: it would never match"
+                    : "'" + address + "' is neither an IPv4 address nor a prefix ending with a dot (e.g. '1.2.3.')");
+        }
+        int rangeAt = -1;
+        int bottom = 0;
+        int top = 0;
+        long fixed = 0;
+        for (int p = 0; p < parts.length; p++) {
+            String part = parts[p];
+            int dash = part.indexOf('-');
+            if (dash >= 0) {
+                if (rangeAt >= 0) {
+                    throw new RejectedLine("'" + address + "' has more than one range");
+                }
+                rangeAt = p;
+                bottom = octet(part.substring(0, dash), address);
+                top = octet(part.substring(dash + 1), address);
+                if (bottom > top) {
+                    throw new RejectedLine("the range " + part + " in '" + address + "' is empty");
+                }
+            } else {
+                fixed |= (long) octet(part, address) << (24 - 8 * p);
+            }
+        }
+        int length = 8 * parts.length;
+        if (rangeAt < 0) {
+            return List.of(new AccessNet(false, 0, fixed, length));
+        }
+        List<AccessNet> nets = new ArrayList<>(top - bottom + 1);
+        for (int v = bottom; v <= top; v++) {
+            nets.add(new AccessNet(false, 0, fixed | (long) v << (24 - 8 * rangeAt), length));
+        }
+        return nets;
+    }
+
+    private static int octet(String text, String address) throws RejectedLine {
+        if (!OCTET.matcher(text).matches() || Integer.parseInt(text) > 255) {
+            throw new RejectedLine("'" + text + "' in '" + address + "' is not a number from 0 to 255 (without leading zeros)");
+        }
+        return Integer.parseInt(text);
+    }
+
+    /** The extension: an IPv6 address, or CIDR ({@code ADDRESS/LENGTH}) for either family. */
+    private static AccessNet cidr(String text, int slash) throws RejectedLine {
+        String addressText = slash >= 0 ? text.substring(0, slash) : text;
+        InetAddress address = literal(addressText);
+        if (address == null) {
+            throw new RejectedLine("'" + addressText + "' is not an IP address");
+        }
+        boolean mapped = address instanceof Inet4Address && addressText.indexOf(':') >= 0;
+        int max = address instanceof Inet4Address ? 32 : 128;
+        int length = max;
+        if (slash >= 0) {
+            String n = text.substring(slash + 1);
+            if (!n.matches("[0-9]{1,3}")) {
+                throw new RejectedLine("bad prefix length in '" + text + "'");
+            }
+            length = Integer.parseInt(n) - (mapped ? 96 : 0);
+            if (length < 0 || length > max) {
+                throw new RejectedLine("prefix length out of range in '" + text + "'");
+            }
+        }
+        return AccessNet.of(address).prefix(length);
+    }
+
+    /** An IP literal, never a DNS lookup: text that is not a literal gives null. */
+    private static InetAddress literal(String text) {
+        boolean v4 = text.indexOf(':') < 0;
+        if (v4) {
+            String[] parts = text.split("\\.", -1);
+            if (parts.length != 4) {
+                return null;
+            }
+            for (String part : parts) {
+                if (!OCTET.matcher(part).matches() || Integer.parseInt(part) > 255) {
+                    return null;
+                }
+            }
+        } else if (!IPV6_TEXT.matcher(text).matches()) {
+            return null;
+        }
+        try {
+            return InetAddress.getByName(text);
+        } catch (UnknownHostException e) {
+            return null;
+        }
+    }
+}
