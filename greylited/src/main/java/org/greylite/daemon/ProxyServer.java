@@ -2,21 +2,15 @@ package org.greylite.daemon;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
-import org.apache.mina.core.buffer.IoBuffer;
 import org.apache.mina.core.service.IoHandler;
 import org.apache.mina.core.service.IoProcessor;
 import org.apache.mina.core.session.IdleStatus;
@@ -24,16 +18,11 @@ import org.apache.mina.core.session.IoSession;
 import org.apache.mina.transport.socket.nio.NioSession;
 import org.apache.mina.transport.socket.nio.NioSocketAcceptor;
 import org.greylite.connect.AccessPolicy;
-import org.greylite.connect.AccessRule;
-import org.greylite.connect.ConnectionFacts;
 import org.greylite.connect.TrustedProxies;
 import org.greylite.connect.PtrLookup;
-import org.greylite.greylist.SessionFacts;
 import org.greylite.relay.RcptPolicy;
 import org.greylite.relay.RelaySession;
 import org.greylite.relay.RelaySettings;
-import org.greylite.relay.SessionInfo;
-import org.greylite.relay.XclientIntroduction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,9 +31,7 @@ import org.slf4j.LoggerFactory;
  * {@link RelaySession} between the two. A few I/O threads carry every connection, both legs of a relay on
  * the same one ({@link RelayProcessorPool}); greylisting decisions run on the {@link RcptPolicy}'s own thread.
  *
- * <p>When a client connects, the access rules decide at once whether it may talk to us (a denied client
- * gets {@code 554 5.7.1} and is disconnected; the upstream never hears of it) and which variables its
- * session gets; its PTR lookup starts in the background, and its RCPTs wait for it only if it is not done.
+ * <p>What happens when a client connects (access rules, limits, lookups, the relay) is {@link SessionStarter}'s.
  *
  * <p>Built with {@link #builder()}; {@link #start()} binds, {@link #stop(Duration)} stops accepting and
  * lets sessions in flight finish within a bound.
@@ -75,7 +62,7 @@ public final class ProxyServer implements AutoCloseable {
         acceptor.setBacklog(b.backlog);
         acceptor.getSessionConfig().setTcpNoDelay(true);
         acceptor.getSessionConfig().setIdleTime(IdleStatus.READER_IDLE, seconds(b.idleTimeout));
-        IoHandler clients = new RelayHandlers.Client(this::newRelay);
+        IoHandler clients = new RelayHandlers.Client(new SessionStarter(b, limits, connector, timers)::start);
         acceptor.setHandler(b.trustedProxies.isEmpty() ? clients
                 : new ProxyHeaderHandler(clients, b.trustedProxies, b.proxyHeaderTimeout, timers, b.events));
 
@@ -89,56 +76,6 @@ public final class ProxyServer implements AutoCloseable {
         return new Builder();
     }
 
-    /** The relay for a new client, or null when the access rules deny it (it has been told, and is going). */
-    private RelaySession newRelay(IoSession client) {
-        ClientEndpoints ends = ClientEndpoints.of(client); // behind a load balancer, what its PROXY header said
-        InetSocketAddress remote = ends.client();
-        InetAddress address = remote.getAddress();
-        Optional<AccessRule> rule = cfg.access.lookup(address);
-        if (rule.isPresent() && !rule.get().allowed()) {
-            cfg.events.clientConnected(address, false);
-            deny(client, address, rule.get());
-            return null;
-        }
-        cfg.events.clientConnected(address, true);
-        if (!limits.admit(client, address)) {
-            return null; // told 421, and going
-        }
-        Map<String, String> variables = rule.map(AccessRule::variables).orElse(Map.of());
-        boolean skipped = SessionFacts.skipReason(variables) != null;
-        // The name is wanted by the suspicion rules, and by the upstream when it is told who the client is.
-        CompletableFuture<String> ptrName = cfg.ptrLookup != null && (!skipped || cfg.upstreamXclient)
-                ? cfg.ptrLookup.lookup(address) : null;
-        // The facts every decision of the session starts from; a relay client skips greylisting, so nothing
-        // is looked up for its decisions.
-        SessionFacts known = SessionFacts.of(address).withVariables(variables);
-        CompletableFuture<SessionFacts> facts = skipped ? CompletableFuture.completedFuture(known)
-                : ConnectionFacts.gather(known, ptrName, cfg.dnswl != null ? cfg.dnswl.lookup(address) : null);
-        SessionInfo info = new SessionInfo(address, "", variables, true, facts);
-        RcptPolicy policy = cfg.policy;
-        MinaRelayTransport transport = new MinaRelayTransport(client, connector, cfg.upstream, timers);
-        if (cfg.upstreamProxyProtocol != ProxyProtocolHeader.Version.OFF) {
-            transport.sendFirst(ProxyProtocolHeader.of(cfg.upstreamProxyProtocol, remote, ends.local()));
-        }
-        if (cfg.clientTls != null) {
-            transport.offerTls(cfg.clientTls.get()); // the certificate in force now (SIGHUP may renew it)
-        }
-        if (cfg.upstreamTls != null) {
-            transport.upstreamStartTls(cfg.upstreamTls, cfg.relaySettings.replies().hostname());
-        }
-        RelaySession relay = new RelaySession(transport, policy, cfg.relaySettings, info, cfg.events);
-        if (ptrName != null) {
-            relay.nameFrom(ptrName);
-        }
-        if (cfg.upstreamXclient) {
-            // Without PTR lookups the name is unknown: XCLIENT says so ([TEMPUNAVAIL]) rather than "no name".
-            relay.introduceWithXclient(new XclientIntroduction(
-                    ptrName != null ? ptrName : CompletableFuture.completedFuture(null)));
-        }
-        transport.bind(relay);
-        return relay;
-    }
-
     /**
      * The timer thread of the sessions' deadlines and delays. A session that ends cancels its timers, and a
      * cancelled timer leaves the queue at once: otherwise each ended session's deadline would stay queued for
@@ -149,18 +86,6 @@ public final class ProxyServer implements AutoCloseable {
                 new java.util.concurrent.ScheduledThreadPoolExecutor(1, daemonThreads("greylited-timer"));
         t.setRemoveOnCancelPolicy(true);
         return t;
-    }
-
-    /**
-     * A denied client gets a 554 greeting and the connection closes at once. tcpserver would close without a
-     * word; the reply tells a legitimate sender's administrator why. RFC 5321 (3.1) would have the server
-     * wait for QUIT after a 554 greeting; keeping a refused client's connection open serves no one.
-     */
-    private void deny(IoSession client, InetAddress address, AccessRule rule) {
-        LOG.info("access denied to client {} by {}", address.getHostAddress(), rule);
-        String reply = "554 5.7.1 " + cfg.relaySettings.replies().hostname() + " access denied, closing connection\r\n";
-        client.write(IoBuffer.wrap(reply.getBytes(StandardCharsets.US_ASCII)));
-        client.closeOnFlush();
     }
 
     /** Binds the listening socket. */
@@ -225,27 +150,28 @@ public final class ProxyServer implements AutoCloseable {
 
     /** Validating builder: every setting has a sensible default but the upstream and the policy. */
     public static final class Builder {
-        private InetSocketAddress listen = new InetSocketAddress("127.0.0.1", 2525);
-        private InetSocketAddress upstream;
-        private RcptPolicy policy;
-        private AccessPolicy access = AccessPolicy.ALLOW_ALL;
-        private PtrLookup ptrLookup;
-        private org.greylite.connect.DnswlLookup dnswl;
-        private ProxyProtocolHeader.Version upstreamProxyProtocol = ProxyProtocolHeader.Version.OFF;
-        private boolean upstreamXclient;
-        private TrustedProxies trustedProxies = TrustedProxies.NONE;
-        private Duration proxyHeaderTimeout = Duration.ofSeconds(5);
-        private java.util.function.Supplier<javax.net.ssl.SSLContext> clientTls;
-        private org.greylite.daemon.tls.TlsContexts.UpstreamTls upstreamTls;
-        private RelaySettings relaySettings = RelaySettings.defaults("localhost");
-        private Duration idleTimeout = Duration.ofMinutes(5);
-        private Duration upstreamTimeout = Duration.ofMinutes(10);
-        private Duration connectTimeout = Duration.ofSeconds(10);
-        private int ioThreads = defaultIoThreads();
-        private int backlog = 1024;
-        private int connectionLimit;
-        private int clientConnectionLimit;
-        private ServerEvents events = ServerEvents.NONE;
+        // Package-private: SessionStarter reads the settings of a new session from here.
+        InetSocketAddress listen = new InetSocketAddress("127.0.0.1", 2525);
+        InetSocketAddress upstream;
+        RcptPolicy policy;
+        AccessPolicy access = AccessPolicy.ALLOW_ALL;
+        PtrLookup ptrLookup;
+        org.greylite.connect.DnswlLookup dnswl;
+        ProxyProtocolHeader.Version upstreamProxyProtocol = ProxyProtocolHeader.Version.OFF;
+        boolean upstreamXclient;
+        TrustedProxies trustedProxies = TrustedProxies.NONE;
+        Duration proxyHeaderTimeout = Duration.ofSeconds(5);
+        java.util.function.Supplier<javax.net.ssl.SSLContext> clientTls;
+        org.greylite.daemon.tls.TlsContexts.UpstreamTls upstreamTls;
+        RelaySettings relaySettings = RelaySettings.defaults("localhost");
+        Duration idleTimeout = Duration.ofMinutes(5);
+        Duration upstreamTimeout = Duration.ofMinutes(10);
+        Duration connectTimeout = Duration.ofSeconds(10);
+        int ioThreads = defaultIoThreads();
+        int backlog = 1024;
+        int connectionLimit;
+        int clientConnectionLimit;
+        ServerEvents events = ServerEvents.NONE;
 
         private Builder() {
         }
