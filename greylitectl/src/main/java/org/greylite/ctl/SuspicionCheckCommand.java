@@ -1,13 +1,10 @@
 package org.greylite.ctl;
 
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
-import org.greylite.suspicion.Problem;
 import org.greylite.suspicion.SuspicionFile;
-import org.greylite.suspicion.geoip.CountryLocator;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -37,19 +34,10 @@ final class SuspicionCheckCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        StringBuilder why = new StringBuilder();
-        CountryLocator geo = GeoIp.open(parent.root.env(), why);
-        SuspicionFile rules;
-        try {
-            rules = SuspicionFile.load(file, geo);
-        } catch (IOException e) {
-            err.println("greylitectl: " + file + ": cannot read: " + FileErrors.describe(e));
+        SuspicionFile rules = parent.load(file, err, out::println);
+        if (rules == null) {
             return GreyliteCtl.TROUBLE;
         }
-        for (Problem problem : rules.problems()) {
-            out.println(problem);
-        }
-        GeoIp.warnIfUnusable(rules, geo, why.toString(), err);
         int n = rules.ruleCount();
         if (rules.problems().isEmpty()) {
             out.println(n + (n == 1 ? " rule" : " rules") + ", no problems");

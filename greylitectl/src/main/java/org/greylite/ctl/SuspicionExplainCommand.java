@@ -1,6 +1,5 @@
 package org.greylite.ctl;
 
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -19,10 +18,8 @@ import java.util.stream.Collectors;
 import org.greylite.suspicion.Behaviour;
 import org.greylite.suspicion.ClientFacts;
 import org.greylite.suspicion.Explanation;
-import org.greylite.suspicion.Problem;
 import org.greylite.suspicion.Suspicion;
 import org.greylite.suspicion.SuspicionFile;
-import org.greylite.suspicion.geoip.CountryLocator;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -96,19 +93,10 @@ final class SuspicionExplainCommand implements Callable<Integer> {
         ClientFacts facts = facts();
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        StringBuilder why = new StringBuilder();
-        CountryLocator geo = GeoIp.open(parent.root.env(), why);
-        SuspicionFile rules;
-        try {
-            rules = SuspicionFile.load(file, geo);
-        } catch (IOException e) {
-            err.println("greylitectl: " + file + ": cannot read: " + FileErrors.describe(e));
+        SuspicionFile rules = parent.load(file, err, p -> err.println("warning: " + p));
+        if (rules == null) {
             return GreyliteCtl.TROUBLE;
         }
-        for (Problem problem : rules.problems()) {
-            err.println("warning: " + problem);
-        }
-        GeoIp.warnIfUnusable(rules, geo, why.toString(), err);
 
         Explanation explanation = rules.explain(facts);
         Suspicion result = explanation.result();
