@@ -2,7 +2,6 @@ package org.greylite.it;
 
 import static java.nio.charset.StandardCharsets.US_ASCII;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -10,6 +9,8 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+
+import org.greylite.testing.SmtpLines;
 
 /** A plain SMTP client for the tests: one command, one reply, nothing hidden. */
 final class SmtpClient implements AutoCloseable {
@@ -45,15 +46,7 @@ final class SmtpClient implements AutoCloseable {
 
     /** Reads one reply, all its lines; returns the last line ("250 ok"), or "EOF" when the connection closed. */
     String reply() throws IOException {
-        while (true) {
-            String line = line();
-            if (line == null) {
-                return "EOF";
-            }
-            if (line.length() < 4 || line.charAt(3) != '-') {
-                return line;
-            }
-        }
+        return SmtpLines.reply(in);
     }
 
     /** Sends a command line (CRLF added) and returns the reply's last line. */
@@ -83,16 +76,7 @@ final class SmtpClient implements AutoCloseable {
     }
 
     private String line() throws IOException {
-        ByteArrayOutputStream b = new ByteArrayOutputStream();
-        int c;
-        while ((c = in.read()) >= 0) {
-            if (c == '\n') {
-                String s = b.toString(US_ASCII);
-                return s.endsWith("\r") ? s.substring(0, s.length() - 1) : s;
-            }
-            b.write(c);
-        }
-        return null;
+        return SmtpLines.line(in);
     }
 
     @Override

@@ -16,6 +16,8 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import org.greylite.testing.SmtpLines;
+
 /**
  * A {@link WrapperSession} in this JVM, its client end on a loopback connection (as tcpserver would hand
  * it over, minus the process), PROGRAM a real child process.
@@ -96,15 +98,7 @@ final class Harness implements AutoCloseable {
 
     /** One reply, all its lines; returns the last line, or "EOF". */
     String reply() throws IOException {
-        while (true) {
-            String line = line();
-            if (line == null) {
-                return "EOF";
-            }
-            if (line.length() < 4 || line.charAt(3) != '-') {
-                return line;
-            }
-        }
+        return SmtpLines.reply(in);
     }
 
     String command(String line) throws IOException {
@@ -126,16 +120,7 @@ final class Harness implements AutoCloseable {
     }
 
     String line() throws IOException {
-        ByteArrayOutputStream b = new ByteArrayOutputStream();
-        int c;
-        while ((c = in.read()) >= 0) {
-            if (c == '\n') {
-                String s = b.toString(US_ASCII);
-                return s.endsWith("\r") ? s.substring(0, s.length() - 1) : s;
-            }
-            b.write(c);
-        }
-        return null;
+        return SmtpLines.line(in);
     }
 
     /** Hangs up, then waits for the session to end: it must not outlive the test (nor its temporary folder). */
