@@ -136,7 +136,7 @@ public final class GreyDaemon {
         // All three at once: applied one by one, a longer -m could meet the shorter window it replaces.
         return new GreylistSettings(orElse(cl.minDelay(), s.minDelay()), orElse(cl.window(), s.retryWindow()),
                 orElse(cl.knownFor(), s.whitelistLifetime()), s.clientKeys(), s.failOpen(), s.normalizeSenders(),
-                s.exemptRecipients(), s.whitelistMemory(), s.maxPending());
+                s.exemptRecipients(), s.whitelistMemory(), s.maxPending(), s.autoWhitelistPasses());
     }
 
     private static Duration orElse(Duration flag, Duration otherwise) {

@@ -101,6 +101,9 @@ public final class Greylited implements Callable<Integer> {
     @Option(names = "--max-pending")
     int maxPending;
 
+    @Option(names = "--auto-whitelist-clients")
+    int autoWhitelistClients;
+
     @Option(names = "--whitelist-memory")
     String whitelistMemory;
 
@@ -463,7 +466,7 @@ public final class Greylited implements Callable<Integer> {
         return new GreylistSettings(value(Settings.MIN_DELAY, minDelay), value(Settings.RETRY_WINDOW, retryWindow),
                 value(Settings.WHITELIST_LIFETIME, whitelistLifetime), keys, !failClosed)
                 .withWhitelistMemory(value(Settings.WHITELIST_MEMORY, whitelistMemory))
-                .withMaxPending(maxPending);
+                .withMaxPending(maxPending).withAutoWhitelistPasses(autoWhitelistClients);
     }
 
     /** The RCPT order; a bad value is a usage error naming where it was given. */

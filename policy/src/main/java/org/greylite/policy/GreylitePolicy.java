@@ -105,8 +105,9 @@ public final class GreylitePolicy implements Callable<Integer> {
     int ipv6Cidr;
 
     @Option(names = "--auto-whitelist-clients", paramLabel = "N", arity = "0..1", fallbackValue = "1",
-            description = "0 puts no client on the auto-whitelist; 1 (the default) whitelists a client that matched "
-                    + "no suspicion line at its first pass.")
+            description = "A client goes on the auto-whitelist once N of its triplets have passed (default "
+                    + "$GREYLITE_AUTO_WHITELIST_CLIENTS, else 1: at its first pass); 0: never. A client that matched a "
+                    + "suspicion line never does.")
     Integer autoWhitelistClients;
 
     @Option(names = "--hostname", paramLabel = "NAME", description = "Host name for the header's %%h (default: this host's).")

@@ -56,7 +56,6 @@ final class RunningPolicy implements AutoCloseable {
 
     static RunningPolicy open(GreylitePolicy o, Map<String, String> env, Logger log) throws Exception {
         GreylistSettings settings = settings(o, env);
-        boolean autoWhitelist = autoWhitelist(o, log);
         GreydbLocation location;
         try {
             location = o.db != null ? GreydbLocation.parse(o.db) : Environment.dbLocation(env);
@@ -95,7 +94,7 @@ final class RunningPolicy implements AutoCloseable {
             log.info("postgrey whitelists: {} line(s) from {} {}", whitelists.size(), clientFiles, recipientFiles);
 
             Clock clock = Clock.systemUTC();
-            PolicyDecisions decisions = new PolicyDecisions(store, rules, settings, known, clock, autoWhitelist, metrics);
+            PolicyDecisions decisions = new PolicyDecisions(store, rules, settings, known, clock, metrics);
             // SQLite: decided on the I/O thread (see PolicyServer). PostgreSQL: one thread per pooled connection.
             Executor decider = Runnable::run;
             if (store.parallelism() > 1) {
@@ -121,7 +120,7 @@ final class RunningPolicy implements AutoCloseable {
                     tcp == null ? "" : " " + tcp.getAddress().getHostAddress() + ":" + tcp.getPort(),
                     o.unix == null ? "" : " unix:" + o.unix, store.describe(), Durations.format(settings.minDelay()),
                     Durations.format(settings.retryWindow()), Durations.format(settings.whitelistLifetime()),
-                    settings.clientKeys().mode().name().toLowerCase(java.util.Locale.ROOT), autoWhitelist ? "on" : "off",
+                    settings.clientKeys().mode().name().toLowerCase(java.util.Locale.ROOT), autoWhitelist(settings),
                     settings.failOpen() ? "" : ", fail closed");
             return new RunningPolicy(server, decisions, pool, purge, metricsEndpoint);
         } catch (Exception | Error e) {
@@ -191,7 +190,20 @@ final class RunningPolicy implements AutoCloseable {
         if (o.whitelistMemory != null) {
             s = s.withWhitelistMemory(parse("--whitelist-memory", o.whitelistMemory));
         }
+        if (o.autoWhitelistClients != null) {
+            if (o.autoWhitelistClients < 0) {
+                throw new IllegalArgumentException("--auto-whitelist-clients must be 0 (off) or more, not "
+                        + o.autoWhitelistClients);
+            }
+            s = s.withAutoWhitelistPasses(o.autoWhitelistClients);
+        }
         return s.withClientKeys(clientKeys(o, s.clientKeys())).withFailOpen(!o.failClosed);
+    }
+
+    /** For the start's log line: when a client goes on the auto-whitelist. */
+    private static String autoWhitelist(GreylistSettings s) {
+        int n = s.autoWhitelistPasses();
+        return n == 0 ? "off" : n == 1 ? "at the first pass" : "after " + n + " passed triplets";
     }
 
     private static ClientKeys clientKeys(GreylitePolicy o, ClientKeys fromEnv) {
@@ -215,27 +227,6 @@ final class RunningPolicy implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--client-key: " + e.getMessage());
         }
-    }
-
-    /**
-     * postgrey's {@code --auto-whitelist-clients=N} counts N passes before whitelisting a client; the engine
-     * whitelists at the first pass of a client that matched no suspicion line, and has no count of passes. 0
-     * turns auto-whitelisting off; a larger N is taken as 1, with a warning, rather than refused, so that
-     * a postgrey command line still starts (refusing would leave Postfix without its policy service).
-     */
-    private static boolean autoWhitelist(GreylitePolicy o, Logger log) {
-        Integer n = o.autoWhitelistClients;
-        if (n == null) {
-            return true;
-        }
-        if (n < 0) {
-            throw new IllegalArgumentException("--auto-whitelist-clients must be 0 (off) or more, not " + n);
-        }
-        if (n > 1) {
-            log.warn("--auto-whitelist-clients={}: a client is auto-whitelisted at its first pass (a client that "
-                    + "matched a suspicion line never is); counting {} passes is not supported", n, n);
-        }
-        return n != 0;
     }
 
     private static Duration parse(String flag, String text) {

@@ -87,6 +87,34 @@ class PolicyDecisionsTest {
     }
 
     @Test
+    void autoWhitelistClientsThreeWhitelistsAtTheThirdPassedTriplet() throws Exception {
+        try (PolicyClient c = start("--delay=1", "--client-key=ip", "--auto-whitelist-clients=3")) {
+            assertWhitelistedAtTheThirdPass(c, "192.0.2.55");
+        }
+    }
+
+    /**
+     * postgrey's {@code --auto-whitelist-clients=3}: the client's first two passed triplets leave it greylisted
+     * for a new one, the third puts it on the auto-whitelist. For the SQLite and the PostgreSQL greydb.
+     */
+    static void assertWhitelistedAtTheThirdPass(PolicyClient c, String client) throws Exception {
+        for (int i = 1; i <= 3; i++) {
+            assertTrue(c.ask(PolicyClient.rcpt(client, "a@example.net", "r" + i + "@example.org")).startsWith("DEFER_IF_PERMIT"));
+        }
+        Thread.sleep(1_500);
+        for (int i = 1; i <= 3; i++) {
+            String pass = c.ask(PolicyClient.rcpt(client, "a@example.net", "r" + i + "@example.org"));
+            assertTrue(pass.startsWith("PREPEND X-Greylist: delayed "), "retry " + i + ": " + pass);
+            String fresh = c.ask(PolicyClient.rcpt(client, "a@example.net", "new" + i + "@example.org"));
+            if (i < 3) {
+                assertTrue(fresh.startsWith("DEFER_IF_PERMIT"), i + " passed triplet(s) of 3 do not whitelist: " + fresh);
+            } else {
+                assertEquals("DUNNO", fresh, "the third passed triplet whitelists the client");
+            }
+        }
+    }
+
+    @Test
     void postgreyTextAndActionAreTheAdministrators() throws Exception {
         try (PolicyClient c = start("--greylist-action=DEFER", "--greylist-text=Come back in %s s, %r is busy")) {
             assertEquals("DEFER 4.7.1 Come back in 300 s, example.org is busy",

@@ -84,7 +84,8 @@ public final class Environment {
      * {@code base} with the decision settings of the environment applied where they are set: the durations of
      * {@code GREYLITE_MIN_DELAY}, {@code GREYLITE_RETRY_WINDOW} and {@code GREYLITE_WHITELIST_LIFETIME}, the
      * client identity of {@code GREYLITE_CLIENT_KEY} ({@code ip}, {@code net} or {@code smart}) and
-     * {@code GREYLITE_FAIL_CLOSED}, and the cap on pending triplets of {@code GREYLITE_MAX_PENDING}.
+     * {@code GREYLITE_FAIL_CLOSED}, the cap on pending triplets of {@code GREYLITE_MAX_PENDING}, and the passes
+     * that earn the auto-whitelist of {@code GREYLITE_AUTO_WHITELIST_CLIENTS}.
      *
      * @throws IllegalArgumentException naming the variable at fault
      */
@@ -97,6 +98,7 @@ public final class Environment {
                 s.isSet(Settings.CLIENT_KEY) ? s.get(Settings.CLIENT_KEY) : base.clientKeys(),
                 s.isSet(Settings.FAIL_CLOSED) ? !s.get(Settings.FAIL_CLOSED) : base.failOpen(),
                 base.normalizeSenders(), base.exemptRecipients(), base.whitelistMemory(),
-                s.isSet(Settings.MAX_PENDING) ? s.get(Settings.MAX_PENDING) : base.maxPending());
+                s.isSet(Settings.MAX_PENDING) ? s.get(Settings.MAX_PENDING) : base.maxPending(),
+                s.isSet(Settings.AUTO_WHITELIST_CLIENTS) ? s.get(Settings.AUTO_WHITELIST_CLIENTS) : base.autoWhitelistPasses());
     }
 }

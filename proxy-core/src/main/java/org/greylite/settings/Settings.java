@@ -178,6 +178,14 @@ public final class Settings {
                     + "is greylisted without being recorded (reason too-many-pending), so a client cannot fill "
                     + "the greydb; 0: no cap (default ${DEFAULT-VALUE}).").build();
 
+    public static final Setting<Integer> AUTO_WHITELIST_CLIENTS = Setting.builder("auto-whitelist-clients", Parsers::count)
+            .label("N").stage(Stage.GREYLISTING).variable("GREYLITE_AUTO_WHITELIST_CLIENTS", GREYLITED, GREYLITE)
+            .defaultValue("1")
+            .doc("Passed triplets a client key needs before it goes on the auto-whitelist, as postgrey's option of "
+                    + "that name counts a client's successful retries: distinct triplets still remembered, so one "
+                    + "message retried counts once; a client that matched a suspicion line never goes on it; 0: no "
+                    + "auto-whitelisting (default ${DEFAULT-VALUE}: at its first pass).").build();
+
     public static final Setting<Duration> WHITELIST_MEMORY = Setting.builder("whitelist-memory", Parsers::millisOrDuration)
             .label("DURATION").stage(Stage.GREYLISTING).defaultValue("1s")
             .doc("A client the greydb found on the whitelist is answered from memory for this long, "
@@ -329,7 +337,8 @@ public final class Settings {
 
     /** Every setting with a flag, in the order of greylited's help and of the reference page. */
     public static final List<Setting<?>> FLAGS = List.of(LISTEN, UPSTREAM, DB, SUSPICION, ACCESS, ACCEPT_PROXY_PROTOCOL,
-            DNS, DNSWL, PTR_TIMEOUT, MIN_DELAY, RETRY_WINDOW, WHITELIST_LIFETIME, MAX_PENDING, WHITELIST_MEMORY, GREET_DELAY,
+            DNS, DNSWL, PTR_TIMEOUT, MIN_DELAY, RETRY_WINDOW, WHITELIST_LIFETIME, MAX_PENDING, AUTO_WHITELIST_CLIENTS, WHITELIST_MEMORY,
+            GREET_DELAY,
             CLIENT_KEY, RCPT_ORDER, MAX_LINE, JUNK_COMMAND_LIMIT, IDLE_TIMEOUT, SESSION_DEADLINE, CLIENT_CONNECTION_LIMIT,
             CONNECTION_LIMIT, UPSTREAM_TIMEOUT, GREETING_TIMEOUT, CONNECT_TIMEOUT, UPSTREAM_PROXY_PROTOCOL,
             UPSTREAM_XCLIENT, UPSTREAM_TLS, UPSTREAM_TLS_CA, TLS_CERT, TLS_KEY, FAIL_CLOSED, GREYLIST_REPLY, HOSTNAME,
