@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
+import org.greylite.config.Hangup;
 import org.greylite.config.SuspicionSetup;
 import org.greylite.connect.AccessPolicy;
 import org.greylite.connect.DnsServers;

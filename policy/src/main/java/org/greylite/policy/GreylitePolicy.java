@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
+import org.greylite.config.Hangup;
 import org.greylite.config.Logging;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -80,14 +81,14 @@ public final class GreylitePolicy implements Callable<Integer> {
 
     @Option(names = "--whitelist-clients", paramLabel = "FILE",
             description = "postgrey's client whitelist: host names (and their subdomains), /regex/ on the client's "
-                    + "name, addresses and CIDR blocks, partial IPv4 addresses. Repeatable (default: "
+                    + "name, addresses and CIDR blocks, partial IPv4 addresses. Repeatable; read again on SIGHUP (default: "
                     + "/etc/postgrey/whitelist_clients and its .local, when they exist).")
     List<Path> whitelistClients = new ArrayList<>();
 
     @Option(names = "--whitelist-recipients", paramLabel = "FILE",
             description = "postgrey's recipient whitelist: user@domain, user@, @domain, a domain (and its "
-                    + "subdomains), /regex/. Repeatable (default: /etc/postgrey/whitelist_recipients and its "
-                    + ".local, when they exist).")
+                    + "subdomains), /regex/. Repeatable; read again on SIGHUP (default: "
+                    + "/etc/postgrey/whitelist_recipients and its .local, when they exist).")
     List<Path> whitelistRecipients = new ArrayList<>();
 
     @Option(names = "--lookup-by-subnet", description = "Key clients on their network (--client-key net).")
@@ -149,7 +150,7 @@ public final class GreylitePolicy implements Callable<Integer> {
     String db;
 
     @Option(names = "--suspicion", paramLabel = "FILE",
-            description = "Suspicion rules file (default $SUSPICION); reloaded when it changes.")
+            description = "Suspicion rules file (default $SUSPICION); reloaded when it changes and on SIGHUP.")
     Path suspicion;
 
     @Option(names = "--geoip-db", paramLabel = "FILE", description = "GeoIP database for g lines (default $GEOIPDB_FILE).")
@@ -230,6 +231,8 @@ public final class GreylitePolicy implements Callable<Integer> {
         configureLogging();
         Logger log = LoggerFactory.getLogger(GreylitePolicy.class);
         try (RunningPolicy running = open(log)) {
+            // Without a handler the JVM takes SIGHUP as a request to stop; here it reloads, as greylited's does.
+            Hangup.onHangup(running::reload, log);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 log.info("stopping (signal received)");
                 running.close();

@@ -43,10 +43,12 @@ final class RunningPolicy implements AutoCloseable {
     private final ExecutorService pool;
     private final ScheduledExecutorService purge;
     private final HTTPServer metricsEndpoint;
+    private final PolicyRuleFiles files;
     private boolean closed;
 
     private RunningPolicy(PolicyServer server, PolicyDecisions decisions, ExecutorService pool,
-                          ScheduledExecutorService purge, HTTPServer metricsEndpoint) {
+                          ScheduledExecutorService purge, HTTPServer metricsEndpoint, PolicyRuleFiles files) {
+        this.files = files;
         this.server = server;
         this.decisions = decisions;
         this.pool = pool;
@@ -69,6 +71,7 @@ final class RunningPolicy implements AutoCloseable {
         ExecutorService pool = null;
         ScheduledExecutorService purge = null;
         HTTPServer metricsEndpoint = null;
+        PolicyRuleFiles files = null;
         PolicyMetrics metrics = new PolicyMetrics();
         try {
             // First: a port that cannot be had stops the start before Postfix is answered.
@@ -89,9 +92,7 @@ final class RunningPolicy implements AutoCloseable {
                     POSTGREY_CONFIG.resolve("whitelist_clients"), POSTGREY_CONFIG.resolve("whitelist_clients.local"));
             List<Path> recipientFiles = !o.whitelistRecipients.isEmpty() ? o.whitelistRecipients : GreylitePolicy.existing(
                     POSTGREY_CONFIG.resolve("whitelist_recipients"), POSTGREY_CONFIG.resolve("whitelist_recipients.local"));
-            PostgreyWhitelists whitelists = PostgreyWhitelists.load(clientFiles, recipientFiles,
-                    p -> log.warn("whitelist: {}", p));
-            log.info("postgrey whitelists: {} line(s) from {} {}", whitelists.size(), clientFiles, recipientFiles);
+            files = new PolicyRuleFiles(rules, clientFiles, recipientFiles, log);
 
             Clock clock = Clock.systemUTC();
             PolicyDecisions decisions = new PolicyDecisions(store, rules, settings, known, clock, metrics);
@@ -103,7 +104,7 @@ final class RunningPolicy implements AutoCloseable {
             }
             Answers answers = new Answers(o.greylistAction, o.greylistText, o.noHeader ? null : o.header,
                     hostname(o, env), clock);
-            PolicyServer server = new PolicyServer(new PolicyService(decisions, whitelists, answers, decider, metrics));
+            PolicyServer server = new PolicyServer(new PolicyService(decisions, files, answers, decider, metrics));
             if (o.inet != null) {
                 server.listenTcp(PostgreyValues.inet(o.inet), o.listenQueueSize);
             }
@@ -122,8 +123,11 @@ final class RunningPolicy implements AutoCloseable {
                     Durations.format(settings.retryWindow()), Durations.format(settings.whitelistLifetime()),
                     settings.clientKeys().mode().name().toLowerCase(java.util.Locale.ROOT), autoWhitelist(settings),
                     settings.failOpen() ? "" : ", fail closed");
-            return new RunningPolicy(server, decisions, pool, purge, metricsEndpoint);
+            return new RunningPolicy(server, decisions, pool, purge, metricsEndpoint, files);
         } catch (Exception | Error e) {
+            if (files != null) {
+                files.close();
+            }
             if (pool != null) {
                 pool.shutdownNow();
             }
@@ -138,6 +142,11 @@ final class RunningPolicy implements AutoCloseable {
         }
     }
 
+    /** SIGHUP: the rule files read again (see {@link PolicyRuleFiles}). */
+    void reload() {
+        files.reload();
+    }
+
     InetSocketAddress tcpAddress() {
         return server.tcpAddress();
     }
@@ -149,6 +158,7 @@ final class RunningPolicy implements AutoCloseable {
         }
         closed = true;
         server.close();
+        files.close();
         purge.shutdownNow();
         if (pool != null) {
             pool.shutdown();
