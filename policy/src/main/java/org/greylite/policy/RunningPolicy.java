@@ -14,6 +14,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 import org.greylite.config.Environment;
+import org.greylite.config.GreydbFileCheck;
 import org.greylite.config.SuspicionSetup;
 import org.greylite.greylist.ClientKeys;
 import org.greylite.greylist.Durations;
@@ -115,6 +116,10 @@ final class RunningPolicy implements AutoCloseable {
             purge = Executors.newSingleThreadScheduledExecutor(daemonThreads("purge"));
             long every = Durations.parse(o.purgeInterval).getSeconds();
             purge.scheduleWithFixedDelay(() -> purge(decisions, metrics, log), every, every, TimeUnit.SECONDS);
+            // The store's methods take turns (SQLite's are synchronized), so the look at the file may run here, as
+            // the purge does, between two decisions of the I/O thread.
+            purge.scheduleWithFixedDelay(new GreydbFileCheck(store, metrics::greydbFileReplaced, log),
+                    GreydbFileCheck.INTERVAL_SECONDS, GreydbFileCheck.INTERVAL_SECONDS, TimeUnit.SECONDS);
             InetSocketAddress tcp = server.tcpAddress();
             log.info("greylite-policy listening on{}{}; greydb {}; min-delay {}, retry-window {}, whitelist-lifetime {}, "
                             + "client key {}, auto-whitelist {}{}",
