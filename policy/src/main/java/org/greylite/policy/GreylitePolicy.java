@@ -167,7 +167,7 @@ public final class GreylitePolicy implements Callable<Integer> {
     String whitelistLifetime;
 
     @Option(names = "--whitelist-memory", paramLabel = "DURATION",
-            description = "A client the greydb found whitelisted is answered from memory this long (default 1s; 0: ask every time).")
+            description = "A client the greydb found whitelisted is answered from memory this long (default ${DEFAULT-VALUE}; 0: ask every time).")
     String whitelistMemory;
 
     @Option(names = "--whitelist-file", paramLabel = "FILE",
@@ -179,23 +179,30 @@ public final class GreylitePolicy implements Callable<Integer> {
 
     @Option(names = "--metrics", paramLabel = "HOST:PORT",
             description = "Serve Prometheus metrics at http://HOST:PORT/metrics: requests by protocol_state, RCPT "
-                    + "decisions by verdict and reason, greydb errors, protocol errors, connections, decision time.")
+                    + "decisions by verdict and reason, greydb errors, protocol errors, connections, decision time "
+                    + "(default: $GREYLITE_METRICS, else off).")
     String metrics;
 
     @Option(names = "--fail-closed", description = "On a greydb error answer DEFER_IF_PERMIT 4.3.0 (default: DUNNO, fail open).")
     boolean failClosed;
 
-    @Option(names = "--busy-timeout", paramLabel = "DURATION", defaultValue = "5s",
+    // These defaults are the settings model's, with its variables ($GREYLITE_BUSY_TIMEOUT...): see ModelDefaults.
+    @Option(names = "--busy-timeout", paramLabel = "DURATION",
             description = "How long a greydb operation may wait (default ${DEFAULT-VALUE}).")
     String busyTimeout;
 
-    @Option(names = "--db-connections", paramLabel = "N", defaultValue = "8",
+    @Option(names = "--db-connections", paramLabel = "N",
             description = "PostgreSQL greydb: connections, and decisions taken at once (default ${DEFAULT-VALUE}).")
     int dbConnections;
 
-    @Option(names = "--purge-interval", paramLabel = "DURATION", defaultValue = "10m",
+    @Option(names = "--purge-interval", paramLabel = "DURATION",
             description = "How often expired greydb rows are removed (default ${DEFAULT-VALUE}).")
     String purgeInterval;
+
+    @Option(names = "--max-pending", paramLabel = "N",
+            description = "Pending triplets one client key may have; a new one beyond them is greylisted unrecorded "
+                    + "(default ${DEFAULT-VALUE}; 0: no cap).")
+    int maxPending;
 
     private final Map<String, String> env;
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -215,6 +222,7 @@ public final class GreylitePolicy implements Callable<Integer> {
      */
     static CommandLine commandLine(GreylitePolicy app) {
         CommandLine cmd = new CommandLine(app);
+        cmd.setDefaultValueProvider(new ModelDefaults(app.env));
         cmd.setExecutionExceptionHandler((e, c, parsed) -> {
             if (e instanceof IllegalArgumentException || e instanceof java.io.IOException
                     || e instanceof org.greylite.store.StoreException) {

@@ -13,13 +13,15 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
-import org.greylite.config.Environment;
 import org.greylite.config.GreydbFileCheck;
 import org.greylite.config.SuspicionSetup;
 import org.greylite.greylist.ClientKeys;
 import org.greylite.greylist.Durations;
 import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.KnownSenders;
+import org.greylite.settings.EnvironmentSettings;
+import org.greylite.settings.Program;
+import org.greylite.settings.Settings;
 import org.greylite.store.GreydbLocation;
 import org.greylite.store.GreydbOptions;
 import org.greylite.store.GreylistStore;
@@ -58,17 +60,26 @@ final class RunningPolicy implements AutoCloseable {
     }
 
     static RunningPolicy open(GreylitePolicy o, Map<String, String> env, Logger log) throws Exception {
-        GreylistSettings settings = settings(o, env);
+        // The engine's settings as the model declares them for this program: its variables, then its defaults;
+        // a flag, where given, wins over both.
+        EnvironmentSettings model = new EnvironmentSettings(env, Program.POLICY);
+        GreylistSettings settings = settings(o, model);
         GreydbLocation location;
         try {
-            location = o.db != null ? GreydbLocation.parse(o.db) : Environment.dbLocation(env);
+            location = GreydbLocation.parse(o.db != null ? o.db : model.get(Settings.DB));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException((o.db != null ? "--db: " : "DBFILE: ") + e.getMessage());
         }
-        if (o.dbConnections < 1) {
+        // --busy-timeout, --db-connections, --purge-interval, --metrics: the flag, else the variable, else the
+        // model's default, as ModelDefaults gave them to the options.
+        int dbConnections = o.dbConnections;
+        if (dbConnections < 1) {
             throw new IllegalArgumentException("--db-connections must be at least 1");
         }
-        GreylistStore store = GreylistStores.open(location, new GreydbOptions(Durations.parse(o.busyTimeout), o.dbConnections, env));
+        Duration busyTimeout = parse("--busy-timeout", o.busyTimeout);
+        Duration purgeInterval = parse("--purge-interval", o.purgeInterval);
+        String metricsAt = o.metrics;
+        GreylistStore store = GreylistStores.open(location, new GreydbOptions(busyTimeout, dbConnections, env));
         ExecutorService pool = null;
         ScheduledExecutorService purge = null;
         HTTPServer metricsEndpoint = null;
@@ -76,18 +87,20 @@ final class RunningPolicy implements AutoCloseable {
         PolicyMetrics metrics = new PolicyMetrics();
         try {
             // First: a port that cannot be had stops the start before Postfix is answered.
-            if (o.metrics != null) {
-                metricsEndpoint = metrics.serve(PostgreyValues.hostPort("--metrics", o.metrics));
-                log.info("metrics on http://{}:{}/metrics", o.metrics.substring(0, o.metrics.lastIndexOf(':')),
+            if (metricsAt != null) {
+                metricsEndpoint = metrics.serve(PostgreyValues.hostPort("--metrics", metricsAt));
+                log.info("metrics on http://{}:{}/metrics", metricsAt.substring(0, metricsAt.lastIndexOf(':')),
                         metricsEndpoint.getPort());
             }
             Map<String, String> ruleEnv = new HashMap<>(env);
             if (o.geoipDb != null) {
                 ruleEnv.put("GEOIPDB_FILE", o.geoipDb.toString());
             }
-            SuspicionPolicy rules = SuspicionSetup.load(o.suspicion != null ? o.suspicion : Environment.suspicionFile(env),
+            SuspicionPolicy rules = SuspicionSetup.load(o.suspicion != null ? o.suspicion : model.get(Settings.SUSPICION),
                     ruleEnv, log);
-            KnownSenders known = KnownSenders.load(!o.noShippedWhitelist, o.whitelistFiles);
+            List<Path> knownFiles = !o.whitelistFiles.isEmpty() ? o.whitelistFiles : model.get(Settings.WHITELIST_FILE);
+            KnownSenders known = KnownSenders.load(!(o.noShippedWhitelist || model.get(Settings.NO_SHIPPED_WHITELIST)),
+                    knownFiles == null ? List.of() : knownFiles);
             known.problems().forEach(p -> log.warn("known senders: {}", p));
             List<Path> clientFiles = !o.whitelistClients.isEmpty() ? o.whitelistClients : GreylitePolicy.existing(
                     POSTGREY_CONFIG.resolve("whitelist_clients"), POSTGREY_CONFIG.resolve("whitelist_clients.local"));
@@ -100,7 +113,7 @@ final class RunningPolicy implements AutoCloseable {
             // SQLite: decided on the I/O thread (see PolicyServer). PostgreSQL: one thread per pooled connection.
             Executor decider = Runnable::run;
             if (store.parallelism() > 1) {
-                pool = Executors.newFixedThreadPool(o.dbConnections, daemonThreads("greydb"));
+                pool = Executors.newFixedThreadPool(dbConnections, daemonThreads("greydb"));
                 decider = pool;
             }
             Answers answers = new Answers(o.greylistAction, o.greylistText, o.noHeader ? null : o.header,
@@ -114,7 +127,7 @@ final class RunningPolicy implements AutoCloseable {
             }
             server.start();
             purge = Executors.newSingleThreadScheduledExecutor(daemonThreads("purge"));
-            long every = Durations.parse(o.purgeInterval).getSeconds();
+            long every = purgeInterval.getSeconds();
             purge.scheduleWithFixedDelay(() -> purge(decisions, metrics, log), every, every, TimeUnit.SECONDS);
             // The store's methods take turns (SQLite's are synchronized), so the look at the file may run here, as
             // the purge does, between two decisions of the I/O thread.
@@ -184,9 +197,17 @@ final class RunningPolicy implements AutoCloseable {
         return metricsEndpoint == null ? -1 : metricsEndpoint.getPort();
     }
 
-    /** The engine's settings: its defaults, the GREYLITE_* variables, then the flags (postgrey's and its own). */
+    /** {@link #settings(GreylitePolicy, EnvironmentSettings)} with {@code env} read as greylite-policy reads it. */
     static GreylistSettings settings(GreylitePolicy o, Map<String, String> env) {
-        GreylistSettings s = Environment.greylistSettings(env, GreylistSettings.defaults());
+        return settings(o, new EnvironmentSettings(env, Program.POLICY));
+    }
+
+    /**
+     * The engine's settings: the model's defaults and the GREYLITE_* variables for greylite-policy, then the flags
+     * (postgrey's and the engine's own).
+     */
+    static GreylistSettings settings(GreylitePolicy o, EnvironmentSettings model) {
+        GreylistSettings s = model.greylist();
         if (o.delay != null) {
             s = s.withMinDelay(parse("--delay", o.delay));
         }
@@ -202,9 +223,11 @@ final class RunningPolicy implements AutoCloseable {
         if (o.whitelistLifetime != null) {
             s = s.withWhitelistLifetime(parse("--whitelist-lifetime", o.whitelistLifetime));
         }
-        if (o.whitelistMemory != null) {
-            s = s.withWhitelistMemory(parse("--whitelist-memory", o.whitelistMemory));
+        s = s.withWhitelistMemory(parse("--whitelist-memory", o.whitelistMemory));
+        if (o.maxPending < 0) {
+            throw new IllegalArgumentException("--max-pending must be 0 (no cap) or more, not " + o.maxPending);
         }
+        s = s.withMaxPending(o.maxPending);
         if (o.autoWhitelistClients != null) {
             if (o.autoWhitelistClients < 0) {
                 throw new IllegalArgumentException("--auto-whitelist-clients must be 0 (off) or more, not "
@@ -212,7 +235,9 @@ final class RunningPolicy implements AutoCloseable {
             }
             s = s.withAutoWhitelistPasses(o.autoWhitelistClients);
         }
-        return s.withClientKeys(clientKeys(o, s.clientKeys())).withFailOpen(!o.failClosed);
+        s = s.withClientKeys(clientKeys(o, s.clientKeys()));
+        // The flag can only close: without it, GREYLITE_FAIL_CLOSED (read by the model) decides.
+        return o.failClosed ? s.withFailOpen(false) : s;
     }
 
     /** For the start's log line: when a client goes on the auto-whitelist. */

@@ -68,6 +68,30 @@ class PostgreyCommandLineTest {
     }
 
     @Test
+    void theModelsVariablesReachEveryEngineSettingAndItsDefaultsTheRest() {
+        Map<String, String> env = Map.of("GREYLITE_FAIL_CLOSED", "1", "GREYLITE_AUTO_WHITELIST_CLIENTS", "3",
+                "GREYLITE_MAX_PENDING", "7", "GREYLITE_BUSY_TIMEOUT", "2s", "GREYLITE_METRICS", "127.0.0.1:9799");
+        GreylitePolicy app = new GreylitePolicy(env);
+        GreylitePolicy.commandLine(app).parseArgs("--inet=1");
+        GreylistSettings s = RunningPolicy.settings(app, env);
+        assertEquals(false, s.failOpen(), "GREYLITE_FAIL_CLOSED closes without the flag");
+        assertEquals(3, s.autoWhitelistPasses());
+        assertEquals(7, s.maxPending());
+        assertEquals("2s", app.busyTimeout);
+        assertEquals("127.0.0.1:9799", app.metrics);
+        assertEquals(8, app.dbConnections, "the model's default");
+        assertEquals("10m", app.purgeInterval, "the model's default");
+
+        GreylitePolicy flags = new GreylitePolicy(env);
+        GreylitePolicy.commandLine(flags).parseArgs("--inet=1", "--auto-whitelist-clients=2", "--max-pending=9",
+                "--busy-timeout=1s");
+        GreylistSettings f = RunningPolicy.settings(flags, env);
+        assertEquals(2, f.autoWhitelistPasses(), "a flag wins over the variable");
+        assertEquals(9, f.maxPending());
+        assertEquals("1s", flags.busyTimeout);
+    }
+
+    @Test
     void contradictionsAndBadValuesAreRefusedNamingTheFlag() {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> RunningPolicy.settings(
                 parse("--inet=1", "--lookup-by-host", "--lookup-by-subnet"), Map.of())).getMessage().contains("--lookup-by-host"));

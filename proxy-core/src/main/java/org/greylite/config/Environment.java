@@ -48,7 +48,12 @@ public final class Environment {
      * says otherwise, plus the files named (space-separated) in {@code GREYLITE_WHITELIST_FILES}.
      */
     public static KnownSenders knownSenders(Map<String, String> env) throws IOException {
-        EnvironmentSettings s = wrapper(env);
+        return knownSenders(env, Program.GREYLITE);
+    }
+
+    /** {@link #knownSenders(Map)} as {@code program} reads the variables. */
+    public static KnownSenders knownSenders(Map<String, String> env, Program program) throws IOException {
+        EnvironmentSettings s = new EnvironmentSettings(env, program);
         java.util.List<Path> files = s.get(Settings.WHITELIST_FILE);
         return KnownSenders.load(!s.get(Settings.NO_SHIPPED_WHITELIST), files == null ? java.util.List.of() : files);
     }
