@@ -11,12 +11,16 @@ import java.util.concurrent.CountDownLatch;
 
 import org.greylite.config.Hangup;
 import org.greylite.config.Logging;
+import org.greylite.daemon.config.ConfigFile;
+import org.greylite.daemon.config.LayeredDefaults;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code greylite-policy}: a Postfix policy delegation server (SMTPD_POLICY_README) on the greylisting engine,
@@ -47,9 +51,8 @@ public final class GreylitePolicy implements Callable<Integer> {
             description = "Permissions of the unix socket (default ${DEFAULT-VALUE}, as postgrey's).")
     String socketMode;
 
-    @Option(names = {"--delay", "--min-delay"}, paramLabel = "SECONDS|DURATION",
-            description = "A retry sooner than this after the last refusal is greylisted again (default "
-                    + "$GREYLITE_MIN_DELAY, else 5m): seconds, or with a unit (5m).")
+    /** postgrey's --delay (seconds) is the model's --min-delay, whose durations take bare seconds too. */
+    @Option(names = {"--delay", "--min-delay"})
     String delay;
 
     @Option(names = "--max-age", paramLabel = "DAYS",
@@ -105,11 +108,9 @@ public final class GreylitePolicy implements Callable<Integer> {
             description = "Prefix of an IPv6 client's network key (default ${DEFAULT-VALUE}).")
     int ipv6Cidr;
 
-    @Option(names = "--auto-whitelist-clients", paramLabel = "N", arity = "0..1", fallbackValue = "1",
-            description = "A client goes on the auto-whitelist once N of its triplets have passed (default "
-                    + "$GREYLITE_AUTO_WHITELIST_CLIENTS, else 1: at its first pass); 0: never. A client that matched a "
-                    + "suspicion line never does.")
-    Integer autoWhitelistClients;
+    /** postgrey's option, and the model's setting of the same name and meaning; bare, it means 1, as in postgrey. */
+    @Option(names = "--auto-whitelist-clients", arity = "0..1", fallbackValue = "1")
+    int autoWhitelistClients;
 
     @Option(names = "--hostname", paramLabel = "NAME", description = "Host name for the header's %%h (default: this host's).")
     String hostname;
@@ -142,67 +143,53 @@ public final class GreylitePolicy implements Callable<Integer> {
     @Option(names = "--exim", hidden = true)
     boolean exim;
 
-    // --- the engine's options ---
+    // --- the engine's options: settings of the model (org.greylite.settings.Settings), which gives their label,
+    // description and default (PolicyOptions); the value is the flag, else the setting's variable, else the default.
 
-    @Option(names = "--db", paramLabel = "FILE|URL",
-            description = "greydb: an SQLite file, created when new, or postgresql://USER@HOST[:PORT]/DATABASE "
-                    + "(default $DBFILE, else /var/db/greylite/greylite.db).")
+    @Option(names = "--db")
     String db;
 
-    @Option(names = "--suspicion", paramLabel = "FILE",
-            description = "Suspicion rules file (default $SUSPICION); reloaded when it changes and on SIGHUP.")
+    @Option(names = "--suspicion")
     Path suspicion;
 
-    @Option(names = "--geoip-db", paramLabel = "FILE", description = "GeoIP database for g lines (default $GEOIPDB_FILE).")
+    @Option(names = "--geoip-db")
     Path geoipDb;
 
-    @Option(names = "--client-key", paramLabel = "ip|net|smart",
-            description = "What identifies a client (default $GREYLITE_CLIENT_KEY, else smart: the registrable domain "
-                    + "of Postfix's verified client_name unless it looks dynamic, else the network).")
+    @Option(names = "--client-key")
     String clientKey;
 
-    @Option(names = "--whitelist-lifetime", paramLabel = "DURATION",
-            description = "Passed triplets and auto-whitelisted clients are kept this long after their last delivery "
-                    + "(default $GREYLITE_WHITELIST_LIFETIME, else 36d).")
+    @Option(names = "--whitelist-lifetime")
     String whitelistLifetime;
 
-    @Option(names = "--whitelist-memory", paramLabel = "DURATION",
-            description = "A client the greydb found whitelisted is answered from memory this long (default ${DEFAULT-VALUE}; 0: ask every time).")
+    @Option(names = "--max-pending")
+    int maxPending;
+
+    @Option(names = "--whitelist-memory")
     String whitelistMemory;
 
-    @Option(names = "--whitelist-file", paramLabel = "FILE",
-            description = "Known senders that skip greylisting, 'suffix|regex|cidr VALUE REASON' per line (repeatable).")
+    @Option(names = "--whitelist-file", split = "[\\s,]+", splitSynopsisLabel = ",")
     List<Path> whitelistFiles = new ArrayList<>();
 
-    @Option(names = "--no-shipped-whitelist", description = "Leave out the shipped list of known pool senders.")
+    @Option(names = "--no-shipped-whitelist")
     boolean noShippedWhitelist;
 
-    @Option(names = "--metrics", paramLabel = "HOST:PORT",
-            description = "Serve Prometheus metrics at http://HOST:PORT/metrics: requests by protocol_state, RCPT "
-                    + "decisions by verdict and reason, greydb errors, protocol errors, connections, decision time "
-                    + "(default: $GREYLITE_METRICS, else off).")
+    @Option(names = "--metrics")
     String metrics;
 
-    @Option(names = "--fail-closed", description = "On a greydb error answer DEFER_IF_PERMIT 4.3.0 (default: DUNNO, fail open).")
+    @Option(names = "--fail-closed")
     boolean failClosed;
 
-    // These defaults are the settings model's, with its variables ($GREYLITE_BUSY_TIMEOUT...): see ModelDefaults.
-    @Option(names = "--busy-timeout", paramLabel = "DURATION",
-            description = "How long a greydb operation may wait (default ${DEFAULT-VALUE}).")
+    @Option(names = "--busy-timeout")
     String busyTimeout;
 
-    @Option(names = "--db-connections", paramLabel = "N",
-            description = "PostgreSQL greydb: connections, and decisions taken at once (default ${DEFAULT-VALUE}).")
+    @Option(names = "--db-connections")
     int dbConnections;
 
-    @Option(names = "--purge-interval", paramLabel = "DURATION",
-            description = "How often expired greydb rows are removed (default ${DEFAULT-VALUE}).")
+    @Option(names = "--purge-interval")
     String purgeInterval;
 
-    @Option(names = "--max-pending", paramLabel = "N",
-            description = "Pending triplets one client key may have; a new one beyond them is greylisted unrecorded "
-                    + "(default ${DEFAULT-VALUE}; 0: no cap).")
-    int maxPending;
+    @Spec
+    CommandSpec spec;
 
     private final Map<String, String> env;
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -222,7 +209,9 @@ public final class GreylitePolicy implements Callable<Integer> {
      */
     static CommandLine commandLine(GreylitePolicy app) {
         CommandLine cmd = new CommandLine(app);
-        cmd.setDefaultValueProvider(new ModelDefaults(app.env));
+        PolicyOptions.SETTINGS.apply(cmd.getCommandSpec());
+        cmd.setDefaultValueProvider(new LayeredDefaults(cmd.getCommandSpec(), PolicyOptions.SETTINGS, ConfigFile.none(),
+                app.env));
         cmd.setExecutionExceptionHandler((e, c, parsed) -> {
             if (e instanceof IllegalArgumentException || e instanceof java.io.IOException
                     || e instanceof org.greylite.store.StoreException) {
@@ -249,6 +238,11 @@ public final class GreylitePolicy implements Callable<Integer> {
             stopped.await();
         }
         return 0;
+    }
+
+    /** Whether {@code option} was on the command line (rather than its value coming from a variable or default). */
+    boolean given(String option) {
+        return spec.commandLine().getParseResult().hasMatchedOption(option);
     }
 
     /** Opens the greydb and the listeners, and starts serving; for {@link #call()} and the tests. */

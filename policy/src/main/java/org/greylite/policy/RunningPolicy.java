@@ -60,18 +60,14 @@ final class RunningPolicy implements AutoCloseable {
     }
 
     static RunningPolicy open(GreylitePolicy o, Map<String, String> env, Logger log) throws Exception {
-        // The engine's settings as the model declares them for this program: its variables, then its defaults;
-        // a flag, where given, wins over both.
-        EnvironmentSettings model = new EnvironmentSettings(env, Program.POLICY);
-        GreylistSettings settings = settings(o, model);
+        // The engine's options hold the flag, else the setting's variable, else the model's default (PolicyOptions).
+        GreylistSettings settings = settings(o, env);
         GreydbLocation location;
         try {
-            location = GreydbLocation.parse(o.db != null ? o.db : model.get(Settings.DB));
+            location = GreydbLocation.parse(o.db);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException((o.db != null ? "--db: " : "DBFILE: ") + e.getMessage());
+            throw new IllegalArgumentException((o.given("--db") ? "--db: " : "DBFILE: ") + e.getMessage());
         }
-        // --busy-timeout, --db-connections, --purge-interval, --metrics: the flag, else the variable, else the
-        // model's default, as ModelDefaults gave them to the options.
         int dbConnections = o.dbConnections;
         if (dbConnections < 1) {
             throw new IllegalArgumentException("--db-connections must be at least 1");
@@ -96,11 +92,9 @@ final class RunningPolicy implements AutoCloseable {
             if (o.geoipDb != null) {
                 ruleEnv.put("GEOIPDB_FILE", o.geoipDb.toString());
             }
-            SuspicionPolicy rules = SuspicionSetup.load(o.suspicion != null ? o.suspicion : model.get(Settings.SUSPICION),
+            SuspicionPolicy rules = SuspicionSetup.load(o.suspicion,
                     ruleEnv, log);
-            List<Path> knownFiles = !o.whitelistFiles.isEmpty() ? o.whitelistFiles : model.get(Settings.WHITELIST_FILE);
-            KnownSenders known = KnownSenders.load(!(o.noShippedWhitelist || model.get(Settings.NO_SHIPPED_WHITELIST)),
-                    knownFiles == null ? List.of() : knownFiles);
+            KnownSenders known = KnownSenders.load(!o.noShippedWhitelist, o.whitelistFiles);
             known.problems().forEach(p -> log.warn("known senders: {}", p));
             List<Path> clientFiles = !o.whitelistClients.isEmpty() ? o.whitelistClients : GreylitePolicy.existing(
                     POSTGREY_CONFIG.resolve("whitelist_clients"), POSTGREY_CONFIG.resolve("whitelist_clients.local"));
@@ -197,47 +191,30 @@ final class RunningPolicy implements AutoCloseable {
         return metricsEndpoint == null ? -1 : metricsEndpoint.getPort();
     }
 
-    /** {@link #settings(GreylitePolicy, EnvironmentSettings)} with {@code env} read as greylite-policy reads it. */
-    static GreylistSettings settings(GreylitePolicy o, Map<String, String> env) {
-        return settings(o, new EnvironmentSettings(env, Program.POLICY));
-    }
-
     /**
-     * The engine's settings: the model's defaults and the GREYLITE_* variables for greylite-policy, then the flags
-     * (postgrey's and the engine's own).
+     * The engine's settings from the options, which hold the flag, else the variable, else the model's default;
+     * postgrey's flags, given, take the place of the engine's (read in postgrey's units). {@code env} is the one the
+     * options were read with: postgrey's {@code --retry-window} has no default of its own, so without it the
+     * model's setting is read from there.
      */
-    static GreylistSettings settings(GreylitePolicy o, EnvironmentSettings model) {
-        GreylistSettings s = model.greylist();
-        if (o.delay != null) {
-            s = s.withMinDelay(parse("--delay", o.delay));
-        }
-        if (o.retryWindow != null) {
-            s = s.withRetryWindow(PostgreyValues.retryWindow(o.retryWindow));
-        }
-        if (o.maxAgeDays != null && o.whitelistLifetime != null) {
+    static GreylistSettings settings(GreylitePolicy o, Map<String, String> env) {
+        Duration retryWindow = o.retryWindow != null ? PostgreyValues.retryWindow(o.retryWindow)
+                : new EnvironmentSettings(env, Program.POLICY).get(Settings.RETRY_WINDOW);
+        if (o.maxAgeDays != null && o.given("--whitelist-lifetime")) {
             throw new IllegalArgumentException("--max-age (days) and --whitelist-lifetime say the same thing: give one");
         }
-        if (o.maxAgeDays != null) {
-            s = s.withWhitelistLifetime(PostgreyValues.days("--max-age", o.maxAgeDays));
-        }
-        if (o.whitelistLifetime != null) {
-            s = s.withWhitelistLifetime(parse("--whitelist-lifetime", o.whitelistLifetime));
-        }
-        s = s.withWhitelistMemory(parse("--whitelist-memory", o.whitelistMemory));
+        Duration lifetime = o.maxAgeDays != null ? PostgreyValues.days("--max-age", o.maxAgeDays)
+                : parse("--whitelist-lifetime", o.whitelistLifetime);
         if (o.maxPending < 0) {
             throw new IllegalArgumentException("--max-pending must be 0 (no cap) or more, not " + o.maxPending);
         }
-        s = s.withMaxPending(o.maxPending);
-        if (o.autoWhitelistClients != null) {
-            if (o.autoWhitelistClients < 0) {
-                throw new IllegalArgumentException("--auto-whitelist-clients must be 0 (off) or more, not "
-                        + o.autoWhitelistClients);
-            }
-            s = s.withAutoWhitelistPasses(o.autoWhitelistClients);
+        if (o.autoWhitelistClients < 0) {
+            throw new IllegalArgumentException("--auto-whitelist-clients must be 0 (off) or more, not "
+                    + o.autoWhitelistClients);
         }
-        s = s.withClientKeys(clientKeys(o, s.clientKeys()));
-        // The flag can only close: without it, GREYLITE_FAIL_CLOSED (read by the model) decides.
-        return o.failClosed ? s.withFailOpen(false) : s;
+        return new GreylistSettings(parse("--delay", o.delay), retryWindow, lifetime, clientKeys(o), !o.failClosed)
+                .withWhitelistMemory(parse("--whitelist-memory", o.whitelistMemory))
+                .withMaxPending(o.maxPending).withAutoWhitelistPasses(o.autoWhitelistClients);
     }
 
     /** For the start's log line: when a client goes on the auto-whitelist. */
@@ -246,14 +223,14 @@ final class RunningPolicy implements AutoCloseable {
         return n == 0 ? "off" : n == 1 ? "at the first pass" : "after " + n + " passed triplets";
     }
 
-    private static ClientKeys clientKeys(GreylitePolicy o, ClientKeys fromEnv) {
-        int chosen = (o.clientKey != null ? 1 : 0) + (o.lookupByHost ? 1 : 0) + (o.lookupBySubnet ? 1 : 0);
+    private static ClientKeys clientKeys(GreylitePolicy o) {
+        int chosen = (o.given("--client-key") ? 1 : 0) + (o.lookupByHost ? 1 : 0) + (o.lookupBySubnet ? 1 : 0);
         if (chosen > 1) {
             throw new IllegalArgumentException("--client-key, --lookup-by-host and --lookup-by-subnet each choose the "
                     + "client key: give one");
         }
         ClientKeys.Mode mode = o.lookupByHost ? ClientKeys.Mode.IP : o.lookupBySubnet ? ClientKeys.Mode.NET
-                : o.clientKey != null ? parseKey(o.clientKey).mode() : fromEnv.mode();
+                : parseKey(o.clientKey).mode();
         try {
             return new ClientKeys(mode, o.ipv4Cidr, o.ipv6Cidr);
         } catch (IllegalArgumentException e) {

@@ -258,7 +258,8 @@ public final class Settings {
     public static final Setting<Boolean> FAIL_CLOSED = Setting.builder("fail-closed", Parsers::onOff)
             .stage(Stage.STORE).variable("GREYLITE_FAIL_CLOSED", Parsers::switchOn, GREYLITED, GREYLITE, POLICY, GREYDAEMON)
             .defaultValue("false")
-            .doc("On a greydb error answer 451 instead of accepting the mail (the default fails open).").build();
+            .doc("On a greydb error refuse for now instead of accepting the mail (the default fails open): greylited "
+                    + "and greylite answer 451, greylite-policy DEFER_IF_PERMIT 4.3.0, greydaemon 0,2.").build();
 
     // ---- Upstream
 
