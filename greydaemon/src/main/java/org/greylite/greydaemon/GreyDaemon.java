@@ -1,6 +1,7 @@
 package org.greylite.greydaemon;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
@@ -10,10 +11,12 @@ import java.util.Map;
 import org.greylite.config.Environment;
 import org.greylite.config.Logging;
 import org.greylite.config.SuspicionSetup;
-import org.greylite.greylist.ClientKeys;
 import org.greylite.greylist.Durations;
 import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.KnownSenders;
+import org.greylite.settings.EnvironmentSettings;
+import org.greylite.settings.Program;
+import org.greylite.settings.Settings;
 import org.greylite.store.GreydbLocation;
 import org.greylite.store.GreydbOptions;
 import org.greylite.store.GreylistStore;
@@ -23,13 +26,15 @@ import org.greylite.suspicion.SuspicionPolicy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.prometheus.metrics.exporter.httpserver.HTTPServer;
+
 /**
  * {@code greydaemon}: a drop-in for John Levine's UDP greylisting daemon, which the patched qmail-smtpd of
  * netqmail and indimail asks at DATA, deciding with the greylite engine and keeping its state in a greydb.
  *
  * <p>Settings, weakest first: greydaemon's defaults (the exact client address, a retry after 5 minutes
- * passes, a first attempt waits 12 hours for it, a known address is remembered 7 days), then the greylite
- * environment ({@code GREYLITE_MIN_DELAY}, {@code GREYLITE_RETRY_WINDOW}, {@code GREYLITE_WHITELIST_LIFETIME},
+ * passes, a first attempt waits 12 hours for it, a known address is remembered 7 days: the settings model's
+ * defaults for {@link Program#GREYDAEMON}), then the greylite environment ({@code GREYLITE_MIN_DELAY}, {@code GREYLITE_RETRY_WINDOW}, {@code GREYLITE_WHITELIST_LIFETIME},
  * {@code GREYLITE_CLIENT_KEY}, {@code SUSPICION}, {@code GREYLITE_WHITELIST_FILES}, {@code LOGTHRESHOLD}...),
  * then the flags {@code -m}, {@code -g}, {@code -t}, which mean what they meant.
  */
@@ -39,11 +44,6 @@ public final class GreyDaemon {
     static final int USAGE_ERROR = 2;
     /** Exit status when the service cannot start (address in use, greydb unusable). */
     static final int START_FAILURE = 1;
-
-    /** greydaemon's own defaults, where greylite's differ. */
-    static final Duration DEFAULT_MIN_DELAY = Duration.ofMinutes(5);
-    static final Duration DEFAULT_WINDOW = Duration.ofHours(12);
-    static final Duration DEFAULT_KNOWN_FOR = Duration.ofDays(7);
 
     private GreyDaemon() {
     }
@@ -60,7 +60,7 @@ public final class GreyDaemon {
         }
         configureLogging(env, cl.debug());
         Logger log = LoggerFactory.getLogger(GreyDaemon.class);
-        UdpService service;
+        RunningGreydaemon service;
         try {
             checkUser(cl.user(), System.getProperty("user.name"));
             service = start(cl, env, Clock.systemUTC());
@@ -88,31 +88,41 @@ public final class GreyDaemon {
      * @throws IllegalArgumentException for settings that cannot work, naming the flag, variable or file
      * @throws IOException for a file that cannot be read or an address that cannot be bound
      */
-    static UdpService start(CommandLine cl, Map<String, String> env, Clock clock) throws IOException {
+    static RunningGreydaemon start(CommandLine cl, Map<String, String> env, Clock clock) throws IOException {
         Logger log = LoggerFactory.getLogger(GreyDaemon.class);
+        EnvironmentSettings model = new EnvironmentSettings(env, Program.GREYDAEMON);
         GreylistSettings settings = settings(cl, env);
+        Duration busyTimeout = model.get(Settings.BUSY_TIMEOUT);
         WhitelistRanges ranges = cl.whitelist() == null ? WhitelistRanges.NONE : WhitelistRanges.load(cl.whitelist());
         GreydbLocation location = GreydbLocation.parse(cl.saveFile());
         if (location instanceof GreydbLocation.Sqlite sqlite) {
             SaveFileImport.Imported imported = SaveFileImport.importIfSaveFile(sqlite.file(), settings,
-                    GreydbOptions.DEFAULT_TIMEOUT, log);
+                    busyTimeout, log);
             if (imported != null) {
                 log.info("imported greydaemon save file {}: {} known address(es), {} pending triplet(s), {} line(s)"
                                 + " skipped; the text file is kept as {}", sqlite.file(), imported.knownAddresses(),
                         imported.pendingTriplets(), imported.skippedLines(), imported.backup());
             }
         }
-        SuspicionPolicy rules = SuspicionSetup.load(Environment.suspicionFile(env), env, log);
-        KnownSenders known = Environment.knownSenders(env);
+        SuspicionPolicy rules = SuspicionSetup.load(model.get(Settings.SUSPICION), env, log);
+        KnownSenders known = Environment.knownSenders(env, Program.GREYDAEMON);
         known.problems().forEach(p -> log.warn("known senders: {}", p));
-        GreylistStore store = GreylistStores.open(location, new GreydbOptions(GreydbOptions.DEFAULT_TIMEOUT, 1, env));
+        GreydaemonMetrics metrics = new GreydaemonMetrics();
+        String metricsAt = model.get(Settings.METRICS);
+        // First: an address that cannot be had stops the start before the greydb is opened.
+        HTTPServer metricsEndpoint = metricsAt == null ? null : metrics.serve(metricsAddress(metricsAt));
+        GreylistStore store = RunningGreydaemon.counted(
+                GreylistStores.open(location, new GreydbOptions(busyTimeout, 1, env)), metrics);
         EngineDecisions decisions = new EngineDecisions(store, rules, settings, known, ranges, clock);
         WalCheckpointer checkpointer = location instanceof GreydbLocation.Sqlite sqlite
                 ? WalCheckpointer.start(sqlite.file()) : null;
         UdpService service;
         try {
-            service = UdpService.start(cl.listen(), decisions, checkpointer, cl.purgeEvery());
+            service = UdpService.start(cl.listen(), decisions, checkpointer, cl.purgeEvery(), metrics);
         } catch (IOException e) {
+            if (metricsEndpoint != null) {
+                metricsEndpoint.close();
+            }
             decisions.close();
             if (checkpointer != null) {
                 checkpointer.close();
@@ -125,18 +135,41 @@ public final class GreyDaemon {
                 Durations.format(settings.whitelistLifetime()),
                 settings.clientKeys().mode().name().toLowerCase(java.util.Locale.ROOT),
                 ranges.size() > 0 ? ", " + ranges.size() + " whitelisted range(s)" : "");
-        return service;
+        if (metricsEndpoint != null) {
+            log.info("metrics on http://{}:{}/metrics", metricsAt.substring(0, metricsAt.lastIndexOf(':')),
+                    metricsEndpoint.getPort());
+        }
+        return new RunningGreydaemon(service, store, metrics, metricsEndpoint, log);
     }
 
-    /** greydaemon's defaults, adjusted by the environment, then by the flags. */
+    /** {@code GREYLITE_METRICS}: HOST:PORT, or [IPV6]:PORT. */
+    static InetSocketAddress metricsAddress(String text) {
+        int colon = text.lastIndexOf(':');
+        String host = colon > 0 ? text.substring(0, colon) : "";
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        try {
+            int port = Integer.parseInt(text.substring(colon + 1));
+            if (!host.isEmpty() && port >= 0 && port <= 65535) {
+                return new InetSocketAddress(host, port);
+            }
+        } catch (NumberFormatException e) {
+            // below
+        }
+        throw new IllegalArgumentException("GREYLITE_METRICS: '" + text + "' is not HOST:PORT (e.g. 127.0.0.1:9727)");
+    }
+
+    /**
+     * greydaemon's defaults (the settings model's for {@link Program#GREYDAEMON}: the exact address, 5 minutes,
+     * 12 hours, 7 days), adjusted by the environment, then by the flags.
+     */
     static GreylistSettings settings(CommandLine cl, Map<String, String> env) {
-        GreylistSettings base = new GreylistSettings(DEFAULT_MIN_DELAY, DEFAULT_WINDOW, DEFAULT_KNOWN_FOR,
-                ClientKeys.exactAddresses(), true);
-        GreylistSettings s = Environment.greylistSettings(env, base);
+        GreylistSettings s = new EnvironmentSettings(env, Program.GREYDAEMON).greylist();
         // All three at once: applied one by one, a longer -m could meet the shorter window it replaces.
         return new GreylistSettings(orElse(cl.minDelay(), s.minDelay()), orElse(cl.window(), s.retryWindow()),
                 orElse(cl.knownFor(), s.whitelistLifetime()), s.clientKeys(), s.failOpen(), s.normalizeSenders(),
-                s.exemptRecipients(), s.whitelistMemory(), s.maxPending());
+                s.exemptRecipients(), s.whitelistMemory(), s.maxPending(), s.autoWhitelistPasses());
     }
 
     private static Duration orElse(Duration flag, Duration otherwise) {

@@ -37,13 +37,15 @@ final class UdpService implements AutoCloseable {
     private final DatagramChannel channel;
     private final EngineDecisions decisions;
     private final WalCheckpointer checkpointer; // or null
+    private final GreydaemonMetrics metrics;
     private final ScheduledExecutorService purges;
     private final Thread server;
     private volatile boolean closing;
 
     private UdpService(DatagramChannel channel, EngineDecisions decisions, WalCheckpointer checkpointer,
-                       Duration purgeEvery) {
+                       Duration purgeEvery, GreydaemonMetrics metrics) {
         this.channel = channel;
+        this.metrics = metrics;
         this.decisions = decisions;
         this.checkpointer = checkpointer;
         this.purges = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -62,7 +64,7 @@ final class UdpService implements AutoCloseable {
      * @throws IOException naming the address when it cannot be bound
      */
     static UdpService start(InetSocketAddress listen, EngineDecisions decisions, WalCheckpointer checkpointer,
-                            Duration purgeEvery) throws IOException {
+                            Duration purgeEvery, GreydaemonMetrics metrics) throws IOException {
         DatagramChannel ch = DatagramChannel.open(listen.getAddress() instanceof java.net.Inet6Address
                 ? java.net.StandardProtocolFamily.INET6 : java.net.StandardProtocolFamily.INET);
         try {
@@ -74,7 +76,7 @@ final class UdpService implements AutoCloseable {
             throw new IOException("cannot bind UDP " + listen.getAddress().getHostAddress() + ":" + listen.getPort()
                     + ": " + e.getMessage(), e);
         }
-        UdpService s = new UdpService(ch, decisions, checkpointer, purgeEvery);
+        UdpService s = new UdpService(ch, decisions, checkpointer, purgeEvery, metrics);
         s.server.start();
         return s;
     }
@@ -109,6 +111,7 @@ final class UdpService implements AutoCloseable {
                 request = Request.parse(bytes, length);
             } catch (Request.Malformed e) {
                 LOG.warn("malformed request from {} ({} bytes): {}; not answered", describe(from), length, e.getMessage());
+                metrics.malformed();
                 continue;
             }
             Answer a;
@@ -117,8 +120,10 @@ final class UdpService implements AutoCloseable {
             } catch (RuntimeException e) {
                 LOG.error("deciding the request from {} failed, not answered (the client lets the mail in): {}",
                         describe(from), e.toString());
+                metrics.undecided();
                 continue;
             }
+            metrics.answered(a);
             try {
                 reply.clear();
                 reply.put(a.bytes()).flip();
@@ -138,6 +143,7 @@ final class UdpService implements AutoCloseable {
                 LOG.info("purge: {} expired greydb row(s) removed", n);
             }
         } catch (StoreException e) {
+            metrics.purgeFailed();
             LOG.error("purge failed: {}", e.getMessage());
         } catch (RuntimeException e) {
             LOG.error("purge failed unexpectedly: {}", e.toString());

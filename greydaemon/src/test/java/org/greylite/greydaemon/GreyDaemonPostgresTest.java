@@ -24,8 +24,8 @@ class GreyDaemonPostgresTest {
         env.put("GREYLITE_NO_SHIPPED_WHITELIST", "");
         String url = PG.url(PG.createDatabase());
         TestClock clock = new TestClock(Instant.parse("2026-12-01T10:00:00Z"));
-        try (UdpService mx1 = GreyDaemon.start(CommandLine.parse(List.of("127.0.0.1:0", url)), env, clock);
-             UdpService mx2 = GreyDaemon.start(CommandLine.parse(List.of("127.0.0.1:0", url)), env, clock);
+        try (RunningGreydaemon mx1 = GreyDaemon.start(CommandLine.parse(List.of("127.0.0.1:0", url)), env, clock);
+             RunningGreydaemon mx2 = GreyDaemon.start(CommandLine.parse(List.of("127.0.0.1:0", url)), env, clock);
              QmailSmtpdClient one = new QmailSmtpdClient(mx1.localAddress());
              QmailSmtpdClient two = new QmailSmtpdClient(mx2.localAddress())) {
             assertEquals("0,1", one.ask("198.51.100.7", "alice@example.net", "bob@example.org"));

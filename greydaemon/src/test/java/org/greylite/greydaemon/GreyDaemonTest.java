@@ -32,7 +32,7 @@ class GreyDaemonTest {
     Path dir;
 
     private final TestClock clock = new TestClock(Instant.parse("2026-12-01T10:00:00Z"));
-    private UdpService service;
+    private RunningGreydaemon service;
     private QmailSmtpdClient client;
 
     private Path greydb() {

@@ -26,7 +26,7 @@ class SaveFileImportTest {
     private final Instant now = Instant.parse("2026-12-01T10:00:00Z");
     private final TestClock clock = new TestClock(now);
 
-    private UdpService start(Path saveFile) throws Exception {
+    private RunningGreydaemon start(Path saveFile) throws Exception {
         return GreyDaemon.start(CommandLine.parse(List.of("127.0.0.1:0", saveFile.toString())),
                 Map.of("GREYLITE_NO_SHIPPED_WHITELIST", ""), clock);
     }
@@ -43,7 +43,7 @@ class SaveFileImportTest {
         Files.writeString(save, text, StandardCharsets.ISO_8859_1);
         byte[] before = Files.readAllBytes(save);
 
-        try (UdpService service = start(save);
+        try (RunningGreydaemon service = start(save);
              QmailSmtpdClient client = new QmailSmtpdClient(service.localAddress())) {
             Path backup = dir.resolve("greydaemon.save" + SaveFileImport.BACKUP_SUFFIX);
             assertArrayEquals(before, Files.readAllBytes(backup), "the save file is kept as it was");
@@ -59,7 +59,7 @@ class SaveFileImportTest {
             assertEquals("1,3", client.ask("198.51.100.5", "carol@example.net", "dave@example.org"));
         }
         // Started again on the greydb it made: nothing imported twice, the backup untouched.
-        try (UdpService again = start(save);
+        try (RunningGreydaemon again = start(save);
              QmailSmtpdClient client = new QmailSmtpdClient(again.localAddress())) {
             assertEquals("1,2", client.ask("198.51.100.3", "z@example.net", "w@example.org"));
         }

@@ -9,6 +9,7 @@ import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
+import org.greylite.config.Hangup;
 import org.greylite.config.SuspicionSetup;
 import org.greylite.connect.AccessPolicy;
 import org.greylite.connect.ConnectStage;
@@ -260,7 +261,8 @@ public final class Greylited implements Callable<Integer> {
                 settings.get(Settings.WHITELIST_LIFETIME), settings.usage(Settings.CLIENT_KEY),
                 !settings.get(Settings.FAIL_CLOSED))
                 .withWhitelistMemory(settings.get(Settings.WHITELIST_MEMORY))
-                .withMaxPending(settings.get(Settings.MAX_PENDING));
+                .withMaxPending(settings.get(Settings.MAX_PENDING))
+                .withAutoWhitelistPasses(settings.get(Settings.AUTO_WHITELIST_CLIENTS));
     }
 
     /** The greeting delay in ms; 0: none. */

@@ -30,7 +30,8 @@ final class GreylitedOptions {
      * greylited starts, an error naming the flag or the variable it came from.
      */
     private static final Map<String, Class<?>> HELD_AS = Map.ofEntries(
-            entry("max-pending", Integer.class), entry("max-line", Integer.class),
+            entry("max-pending", Integer.class), entry("auto-whitelist-clients", Integer.class),
+            entry("max-line", Integer.class),
             entry("junk-command-limit", Integer.class), entry("client-connection-limit", Integer.class),
             entry("connection-limit", Integer.class), entry("db-connections", Integer.class),
             entry("io-threads", Integer.class), entry("log-threshold", Integer.class), entry("greet-delay", Long.class),

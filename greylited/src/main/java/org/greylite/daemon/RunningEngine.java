@@ -6,6 +6,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
+import org.greylite.config.GreydbFileCheck;
 import org.greylite.connect.ReloadingAccessRules;
 import org.greylite.greylist.DecisionLog;
 import org.greylite.greylist.GreylistSettings;
@@ -55,7 +56,7 @@ final class RunningEngine implements AutoCloseable {
         followFiles();
         long purgeSeconds = purgeInterval.getSeconds();
         greydb.scheduleWithFixedDelay(() -> purge(metrics), purgeSeconds, purgeSeconds, TimeUnit.SECONDS);
-        greydb.scheduleWithFixedDelay(new GreydbFileCheck(store, metrics, log), GreydbFileCheck.INTERVAL_SECONDS,
+        greydb.scheduleWithFixedDelay(new GreydbFileCheck(store, metrics::greydbFileReplaced, log), GreydbFileCheck.INTERVAL_SECONDS,
                 GreydbFileCheck.INTERVAL_SECONDS, TimeUnit.SECONDS);
     }
 

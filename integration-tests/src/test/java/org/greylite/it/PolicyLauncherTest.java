@@ -41,9 +41,11 @@ class PolicyLauncherTest {
         }
     }
 
-    private void start(Path socket) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder(Launchers.bin("greylite-policy"), "--unix=" + socket, "--delay=300",
-                "--dbdir=/var/lib/postgrey", "--db", dir.resolve("greylite.db").toString()).redirectErrorStream(true);
+    private void start(Path socket, String... extra) throws Exception {
+        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(Launchers.bin("greylite-policy"),
+                "--unix=" + socket, "--delay=300", "--dbdir=/var/lib/postgrey", "--db", dir.resolve("greylite.db").toString()));
+        cmd.addAll(java.util.List.of(extra));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().remove("DBFILE");
         policy = pb.start();
         output = new ProgramOutput(policy, "greylite-policy");
@@ -88,5 +90,61 @@ class PolicyLauncherTest {
         policy.destroy(); // SIGTERM
         assertTrue(policy.waitFor(30, TimeUnit.SECONDS), "greylite-policy did not stop on SIGTERM: " + output.lines());
         assertFalse(Files.exists(socket), "the unix socket is removed at exit");
+    }
+
+    private static String rcpt(String client, String recipient) {
+        return "request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=" + client + "\nclient_name=unknown\n"
+                + "helo_name=mx.example.net\nsender=a@example.net\nrecipient=" + recipient + "\ninstance=" + client
+                + recipient + "\n\n";
+    }
+
+    private void hangup() throws Exception {
+        Process kill = new ProcessBuilder("kill", "-HUP", Long.toString(policy.pid())).start();
+        assertTrue(kill.waitFor(10, TimeUnit.SECONDS));
+        assertEquals(0, kill.exitValue());
+    }
+
+    /** The log lines from {@code from} on that contain {@code text}, waited for. */
+    private void awaitLine(int from, String text) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            java.util.List<String> lines = output.lines();
+            for (int i = from; i < lines.size(); i++) {
+                if (lines.get(i).contains(text)) {
+                    return;
+                }
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("no line with '" + text + "' after line " + from + ":\n" + String.join("\n", output.lines()));
+    }
+
+    @Test
+    void sighupReloadsTheWhitelistFilesAndKeepsTheOldOnesWhenTheNewHaveErrors() throws Exception {
+        Launchers.requireBuilt();
+        Path socket = dir.resolve("policy.sock");
+        Path clients = dir.resolve("whitelist_clients");
+        Path recipients = dir.resolve("whitelist_recipients");
+        Files.writeString(clients, "198.51.100.0/24\n");
+        Files.writeString(recipients, "# none\n");
+        start(socket, "--whitelist-clients=" + clients, "--whitelist-recipients=" + recipients);
+        String greylisted = "action=DEFER_IF_PERMIT 4.7.1 Greylisted, please retry in 300 seconds\n\n";
+        assertEquals(greylisted, ask(socket, rcpt("192.0.2.8", "b@example.org")));
+
+        Files.writeString(clients, "198.51.100.0/24\n192.0.2.8\n");
+        int before = output.lines().size();
+        hangup();
+        awaitLine(before, "SIGHUP: postgrey whitelists: 2 line(s)");
+        assertTrue(policy.isAlive(), "SIGHUP stopped greylite-policy: " + output.lines());
+        assertEquals("action=DUNNO\n\n", ask(socket, rcpt("192.0.2.8", "c@example.org")), "the new line is in force");
+
+        Files.writeString(clients, "/unclosed(group/\n");
+        before = output.lines().size();
+        hangup();
+        awaitLine(before, "stay in force until they are fixed");
+        assertTrue(output.lines().stream().anyMatch(l -> l.contains(clients + ":1")), "the bad line is named: " + output.lines());
+        assertEquals("action=DUNNO\n\n", ask(socket, rcpt("192.0.2.8", "d@example.org")), "the old lines stay in force");
+        assertEquals(greylisted, ask(socket, rcpt("203.0.113.9", "b@example.org")));
+        assertTrue(policy.isAlive());
     }
 }

@@ -9,13 +9,18 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
+import org.greylite.config.Hangup;
 import org.greylite.config.Logging;
+import org.greylite.daemon.config.ConfigFile;
+import org.greylite.daemon.config.LayeredDefaults;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code greylite-policy}: a Postfix policy delegation server (SMTPD_POLICY_README) on the greylisting engine,
@@ -46,9 +51,8 @@ public final class GreylitePolicy implements Callable<Integer> {
             description = "Permissions of the unix socket (default ${DEFAULT-VALUE}, as postgrey's).")
     String socketMode;
 
-    @Option(names = {"--delay", "--min-delay"}, paramLabel = "SECONDS|DURATION",
-            description = "A retry sooner than this after the last refusal is greylisted again (default "
-                    + "$GREYLITE_MIN_DELAY, else 5m): seconds, or with a unit (5m).")
+    /** postgrey's --delay (seconds) is the model's --min-delay, whose durations take bare seconds too. */
+    @Option(names = {"--delay", "--min-delay"})
     String delay;
 
     @Option(names = "--max-age", paramLabel = "DAYS",
@@ -80,14 +84,14 @@ public final class GreylitePolicy implements Callable<Integer> {
 
     @Option(names = "--whitelist-clients", paramLabel = "FILE",
             description = "postgrey's client whitelist: host names (and their subdomains), /regex/ on the client's "
-                    + "name, addresses and CIDR blocks, partial IPv4 addresses. Repeatable (default: "
+                    + "name, addresses and CIDR blocks, partial IPv4 addresses. Repeatable; read again on SIGHUP (default: "
                     + "/etc/postgrey/whitelist_clients and its .local, when they exist).")
     List<Path> whitelistClients = new ArrayList<>();
 
     @Option(names = "--whitelist-recipients", paramLabel = "FILE",
             description = "postgrey's recipient whitelist: user@domain, user@, @domain, a domain (and its "
-                    + "subdomains), /regex/. Repeatable (default: /etc/postgrey/whitelist_recipients and its "
-                    + ".local, when they exist).")
+                    + "subdomains), /regex/. Repeatable; read again on SIGHUP (default: "
+                    + "/etc/postgrey/whitelist_recipients and its .local, when they exist).")
     List<Path> whitelistRecipients = new ArrayList<>();
 
     @Option(names = "--lookup-by-subnet", description = "Key clients on their network (--client-key net).")
@@ -104,10 +108,9 @@ public final class GreylitePolicy implements Callable<Integer> {
             description = "Prefix of an IPv6 client's network key (default ${DEFAULT-VALUE}).")
     int ipv6Cidr;
 
-    @Option(names = "--auto-whitelist-clients", paramLabel = "N", arity = "0..1", fallbackValue = "1",
-            description = "0 puts no client on the auto-whitelist; 1 (the default) whitelists a client that matched "
-                    + "no suspicion line at its first pass.")
-    Integer autoWhitelistClients;
+    /** postgrey's option, and the model's setting of the same name and meaning; bare, it means 1, as in postgrey. */
+    @Option(names = "--auto-whitelist-clients", arity = "0..1", fallbackValue = "1")
+    int autoWhitelistClients;
 
     @Option(names = "--hostname", paramLabel = "NAME", description = "Host name for the header's %%h (default: this host's).")
     String hostname;
@@ -140,60 +143,53 @@ public final class GreylitePolicy implements Callable<Integer> {
     @Option(names = "--exim", hidden = true)
     boolean exim;
 
-    // --- the engine's options ---
+    // --- the engine's options: settings of the model (org.greylite.settings.Settings), which gives their label,
+    // description and default (PolicyOptions); the value is the flag, else the setting's variable, else the default.
 
-    @Option(names = "--db", paramLabel = "FILE|URL",
-            description = "greydb: an SQLite file, created when new, or postgresql://USER@HOST[:PORT]/DATABASE "
-                    + "(default $DBFILE, else /var/db/greylite/greylite.db).")
+    @Option(names = "--db")
     String db;
 
-    @Option(names = "--suspicion", paramLabel = "FILE",
-            description = "Suspicion rules file (default $SUSPICION); reloaded when it changes.")
+    @Option(names = "--suspicion")
     Path suspicion;
 
-    @Option(names = "--geoip-db", paramLabel = "FILE", description = "GeoIP database for g lines (default $GEOIPDB_FILE).")
+    @Option(names = "--geoip-db")
     Path geoipDb;
 
-    @Option(names = "--client-key", paramLabel = "ip|net|smart",
-            description = "What identifies a client (default $GREYLITE_CLIENT_KEY, else smart: the registrable domain "
-                    + "of Postfix's verified client_name unless it looks dynamic, else the network).")
+    @Option(names = "--client-key")
     String clientKey;
 
-    @Option(names = "--whitelist-lifetime", paramLabel = "DURATION",
-            description = "Passed triplets and auto-whitelisted clients are kept this long after their last delivery "
-                    + "(default $GREYLITE_WHITELIST_LIFETIME, else 36d).")
+    @Option(names = "--whitelist-lifetime")
     String whitelistLifetime;
 
-    @Option(names = "--whitelist-memory", paramLabel = "DURATION",
-            description = "A client the greydb found whitelisted is answered from memory this long (default 1s; 0: ask every time).")
+    @Option(names = "--max-pending")
+    int maxPending;
+
+    @Option(names = "--whitelist-memory")
     String whitelistMemory;
 
-    @Option(names = "--whitelist-file", paramLabel = "FILE",
-            description = "Known senders that skip greylisting, 'suffix|regex|cidr VALUE REASON' per line (repeatable).")
+    @Option(names = "--whitelist-file", split = "[\\s,]+", splitSynopsisLabel = ",")
     List<Path> whitelistFiles = new ArrayList<>();
 
-    @Option(names = "--no-shipped-whitelist", description = "Leave out the shipped list of known pool senders.")
+    @Option(names = "--no-shipped-whitelist")
     boolean noShippedWhitelist;
 
-    @Option(names = "--metrics", paramLabel = "HOST:PORT",
-            description = "Serve Prometheus metrics at http://HOST:PORT/metrics: requests by protocol_state, RCPT "
-                    + "decisions by verdict and reason, greydb errors, protocol errors, connections, decision time.")
+    @Option(names = "--metrics")
     String metrics;
 
-    @Option(names = "--fail-closed", description = "On a greydb error answer DEFER_IF_PERMIT 4.3.0 (default: DUNNO, fail open).")
+    @Option(names = "--fail-closed")
     boolean failClosed;
 
-    @Option(names = "--busy-timeout", paramLabel = "DURATION", defaultValue = "5s",
-            description = "How long a greydb operation may wait (default ${DEFAULT-VALUE}).")
+    @Option(names = "--busy-timeout")
     String busyTimeout;
 
-    @Option(names = "--db-connections", paramLabel = "N", defaultValue = "8",
-            description = "PostgreSQL greydb: connections, and decisions taken at once (default ${DEFAULT-VALUE}).")
+    @Option(names = "--db-connections")
     int dbConnections;
 
-    @Option(names = "--purge-interval", paramLabel = "DURATION", defaultValue = "10m",
-            description = "How often expired greydb rows are removed (default ${DEFAULT-VALUE}).")
+    @Option(names = "--purge-interval")
     String purgeInterval;
+
+    @Spec
+    CommandSpec spec;
 
     private final Map<String, String> env;
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -213,6 +209,9 @@ public final class GreylitePolicy implements Callable<Integer> {
      */
     static CommandLine commandLine(GreylitePolicy app) {
         CommandLine cmd = new CommandLine(app);
+        PolicyOptions.SETTINGS.apply(cmd.getCommandSpec());
+        cmd.setDefaultValueProvider(new LayeredDefaults(cmd.getCommandSpec(), PolicyOptions.SETTINGS, ConfigFile.none(),
+                app.env));
         cmd.setExecutionExceptionHandler((e, c, parsed) -> {
             if (e instanceof IllegalArgumentException || e instanceof java.io.IOException
                     || e instanceof org.greylite.store.StoreException) {
@@ -229,6 +228,8 @@ public final class GreylitePolicy implements Callable<Integer> {
         configureLogging();
         Logger log = LoggerFactory.getLogger(GreylitePolicy.class);
         try (RunningPolicy running = open(log)) {
+            // Without a handler the JVM takes SIGHUP as a request to stop; here it reloads, as greylited's does.
+            Hangup.onHangup(running::reload, log);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 log.info("stopping (signal received)");
                 running.close();
@@ -237,6 +238,11 @@ public final class GreylitePolicy implements Callable<Integer> {
             stopped.await();
         }
         return 0;
+    }
+
+    /** Whether {@code option} was on the command line (rather than its value coming from a variable or default). */
+    boolean given(String option) {
+        return spec.commandLine().getParseResult().hasMatchedOption(option);
     }
 
     /** Opens the greydb and the listeners, and starts serving; for {@link #call()} and the tests. */

@@ -61,15 +61,11 @@ final class PolicyDecisions implements AutoCloseable {
     private final Clock clock;
     private final FirstSeen firstSeen;
 
-    /**
-     * @param autoWhitelist false: no client is put on the auto-whitelist by a pass (postgrey's
-     *                      {@code --auto-whitelist-clients=0}); its triplets still pass one by one
-     */
     PolicyDecisions(GreylistStore store, SuspicionPolicy rules, GreylistSettings settings, KnownSenders known,
-                    Clock clock, boolean autoWhitelist, PolicyMetrics metrics) {
+                    Clock clock, PolicyMetrics metrics) {
         this.store = store;
         this.clock = clock;
-        this.firstSeen = new FirstSeen(store, autoWhitelist);
+        this.firstSeen = new FirstSeen(store);
         DecisionListener counted = (request, v) ->
                 metrics.decided(v.action().name().toLowerCase(Locale.ROOT), v.reason().label());
         this.greylister = new Greylister(firstSeen, rules, settings, clock, new DecisionLog().andThen(counted), known);
@@ -112,20 +108,18 @@ final class PolicyDecisions implements AutoCloseable {
     }
 
     /**
-     * The greydb as the engine sees it, with two additions of this service. It remembers the first attempt of
+     * The greydb as the engine sees it, with one addition of this service: it remembers the first attempt of
      * the triplet the calling thread just decided: postgrey's {@code X-Greylist: delayed N seconds} header
      * needs it and the engine's verdict does not carry it (a thread-local, since the engine calls the store on
      * the deciding thread; the alternative, a second query after the decision, would cost a read per pass and
-     * could see a later attempt's row). And, when asked, it leaves out the auto-whitelisting of a pass.
+     * could see a later attempt's row).
      */
     private static final class FirstSeen extends ForwardingGreylistStore {
 
-        private final boolean autoWhitelist;
         private final ThreadLocal<Instant> last = new ThreadLocal<>();
 
-        FirstSeen(GreylistStore delegate, boolean autoWhitelist) {
+        FirstSeen(GreylistStore delegate) {
             super(delegate);
-            this.autoWhitelist = autoWhitelist;
         }
 
         Instant ofLastUpdate() {
@@ -135,9 +129,7 @@ final class PolicyDecisions implements AutoCloseable {
         @Override
         protected <T> TripletUpdate<T> seen(Optional<Triplet> row, TripletUpdate<T> u) {
             last.set(row.map(Triplet::firstSeen).orElse(null));
-            // Without its auto-whitelisting when the service was asked to leave that out.
-            return autoWhitelist || u.whitelistAt() == null ? u
-                    : new TripletUpdate<>(u.write(), null, u.result(), u.remember());
+            return u;
         }
     }
 }

@@ -31,6 +31,7 @@ final class PolicyMetrics {
     private final Counter rcpts;
     private final Counter storeErrors;
     private final Histogram decisionSeconds;
+    private final Counter greydbFileReplaced;
 
     PolicyMetrics() {
         requests = Counter.builder().name("greylite_policy_requests")
@@ -54,6 +55,10 @@ final class PolicyMetrics {
         decisionSeconds = Histogram.builder().name("greylite_decision_duration").unit(Unit.SECONDS)
                 .help("Time a policy request's decisions took, greydb included")
                 .classicOnly().classicUpperBounds(LATENCY_BUCKETS).withoutExemplars().register(registry);
+        greydbFileReplaced = Counter.builder().name("greylite_greydb_file_replaced")
+                .help("Times the SQLite greydb file was found deleted or replaced while in use, and the greydb at its "
+                        + "path opened instead (the rows of the old file are lost)")
+                .withoutExemplars().register(registry);
         for (String state : new String[] {"RCPT", "DATA", "END-OF-MESSAGE", "other"}) {
             requests.initLabelValues(state);
         }
@@ -85,6 +90,10 @@ final class PolicyMetrics {
         if (reason.equals("store-error")) {
             storeErrors.labelValues("decision").inc();
         }
+    }
+
+    void greydbFileReplaced() {
+        greydbFileReplaced.inc();
     }
 
     void purgeFailed() {

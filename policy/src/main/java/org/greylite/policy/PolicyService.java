@@ -47,15 +47,16 @@ final class PolicyService {
     }
 
     private final PolicyDecisions decisions;
-    private final PostgreyWhitelists whitelists;
+    private final java.util.function.Supplier<PostgreyWhitelists> whitelists;
     private final Answers answers;
     private final Executor decider;
     private final PolicyMetrics metrics;
 
     /**
-     * @param decider where the blocking decisions run: the caller's thread ({@code Runnable::run}) or a pool
+     * @param whitelists the postgrey whitelists in force (SIGHUP replaces them)
+     * @param decider    where the blocking decisions run: the caller's thread ({@code Runnable::run}) or a pool
      */
-    PolicyService(PolicyDecisions decisions, PostgreyWhitelists whitelists, Answers answers, Executor decider,
+    PolicyService(PolicyDecisions decisions, java.util.function.Supplier<PostgreyWhitelists> whitelists, Answers answers, Executor decider,
                   PolicyMetrics metrics) {
         this.decisions = decisions;
         this.whitelists = whitelists;
@@ -150,6 +151,7 @@ final class PolicyService {
                           boolean mayPrepend) {
         String name = request.get("client_name");
         String ptr = name.equalsIgnoreCase("unknown") ? "" : name.toLowerCase(Locale.ROOT);
+        PostgreyWhitelists whitelists = this.whitelists.get(); // one version for the whole request
         String clientListed = whitelists.matchClient(client, ptr);
         Outcome worst = null;
         String greylistedRecipient = null;

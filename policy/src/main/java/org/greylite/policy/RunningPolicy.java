@@ -13,12 +13,15 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
-import org.greylite.config.Environment;
+import org.greylite.config.GreydbFileCheck;
 import org.greylite.config.SuspicionSetup;
 import org.greylite.greylist.ClientKeys;
 import org.greylite.greylist.Durations;
 import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.KnownSenders;
+import org.greylite.settings.EnvironmentSettings;
+import org.greylite.settings.Program;
+import org.greylite.settings.Settings;
 import org.greylite.store.GreydbLocation;
 import org.greylite.store.GreydbOptions;
 import org.greylite.store.GreylistStore;
@@ -43,10 +46,12 @@ final class RunningPolicy implements AutoCloseable {
     private final ExecutorService pool;
     private final ScheduledExecutorService purge;
     private final HTTPServer metricsEndpoint;
+    private final PolicyRuleFiles files;
     private boolean closed;
 
     private RunningPolicy(PolicyServer server, PolicyDecisions decisions, ExecutorService pool,
-                          ScheduledExecutorService purge, HTTPServer metricsEndpoint) {
+                          ScheduledExecutorService purge, HTTPServer metricsEndpoint, PolicyRuleFiles files) {
+        this.files = files;
         this.server = server;
         this.decisions = decisions;
         this.pool = pool;
@@ -55,34 +60,39 @@ final class RunningPolicy implements AutoCloseable {
     }
 
     static RunningPolicy open(GreylitePolicy o, Map<String, String> env, Logger log) throws Exception {
+        // The engine's options hold the flag, else the setting's variable, else the model's default (PolicyOptions).
         GreylistSettings settings = settings(o, env);
-        boolean autoWhitelist = autoWhitelist(o, log);
         GreydbLocation location;
         try {
-            location = o.db != null ? GreydbLocation.parse(o.db) : Environment.dbLocation(env);
+            location = GreydbLocation.parse(o.db);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException((o.db != null ? "--db: " : "DBFILE: ") + e.getMessage());
+            throw new IllegalArgumentException((o.given("--db") ? "--db: " : "DBFILE: ") + e.getMessage());
         }
-        if (o.dbConnections < 1) {
+        int dbConnections = o.dbConnections;
+        if (dbConnections < 1) {
             throw new IllegalArgumentException("--db-connections must be at least 1");
         }
-        GreylistStore store = GreylistStores.open(location, new GreydbOptions(Durations.parse(o.busyTimeout), o.dbConnections, env));
+        Duration busyTimeout = parse("--busy-timeout", o.busyTimeout);
+        Duration purgeInterval = parse("--purge-interval", o.purgeInterval);
+        String metricsAt = o.metrics;
+        GreylistStore store = GreylistStores.open(location, new GreydbOptions(busyTimeout, dbConnections, env));
         ExecutorService pool = null;
         ScheduledExecutorService purge = null;
         HTTPServer metricsEndpoint = null;
+        PolicyRuleFiles files = null;
         PolicyMetrics metrics = new PolicyMetrics();
         try {
             // First: a port that cannot be had stops the start before Postfix is answered.
-            if (o.metrics != null) {
-                metricsEndpoint = metrics.serve(PostgreyValues.hostPort("--metrics", o.metrics));
-                log.info("metrics on http://{}:{}/metrics", o.metrics.substring(0, o.metrics.lastIndexOf(':')),
+            if (metricsAt != null) {
+                metricsEndpoint = metrics.serve(PostgreyValues.hostPort("--metrics", metricsAt));
+                log.info("metrics on http://{}:{}/metrics", metricsAt.substring(0, metricsAt.lastIndexOf(':')),
                         metricsEndpoint.getPort());
             }
             Map<String, String> ruleEnv = new HashMap<>(env);
             if (o.geoipDb != null) {
                 ruleEnv.put("GEOIPDB_FILE", o.geoipDb.toString());
             }
-            SuspicionPolicy rules = SuspicionSetup.load(o.suspicion != null ? o.suspicion : Environment.suspicionFile(env),
+            SuspicionPolicy rules = SuspicionSetup.load(o.suspicion,
                     ruleEnv, log);
             KnownSenders known = KnownSenders.load(!o.noShippedWhitelist, o.whitelistFiles);
             known.problems().forEach(p -> log.warn("known senders: {}", p));
@@ -90,21 +100,19 @@ final class RunningPolicy implements AutoCloseable {
                     POSTGREY_CONFIG.resolve("whitelist_clients"), POSTGREY_CONFIG.resolve("whitelist_clients.local"));
             List<Path> recipientFiles = !o.whitelistRecipients.isEmpty() ? o.whitelistRecipients : GreylitePolicy.existing(
                     POSTGREY_CONFIG.resolve("whitelist_recipients"), POSTGREY_CONFIG.resolve("whitelist_recipients.local"));
-            PostgreyWhitelists whitelists = PostgreyWhitelists.load(clientFiles, recipientFiles,
-                    p -> log.warn("whitelist: {}", p));
-            log.info("postgrey whitelists: {} line(s) from {} {}", whitelists.size(), clientFiles, recipientFiles);
+            files = new PolicyRuleFiles(rules, clientFiles, recipientFiles, log);
 
             Clock clock = Clock.systemUTC();
-            PolicyDecisions decisions = new PolicyDecisions(store, rules, settings, known, clock, autoWhitelist, metrics);
+            PolicyDecisions decisions = new PolicyDecisions(store, rules, settings, known, clock, metrics);
             // SQLite: decided on the I/O thread (see PolicyServer). PostgreSQL: one thread per pooled connection.
             Executor decider = Runnable::run;
             if (store.parallelism() > 1) {
-                pool = Executors.newFixedThreadPool(o.dbConnections, daemonThreads("greydb"));
+                pool = Executors.newFixedThreadPool(dbConnections, daemonThreads("greydb"));
                 decider = pool;
             }
             Answers answers = new Answers(o.greylistAction, o.greylistText, o.noHeader ? null : o.header,
                     hostname(o, env), clock);
-            PolicyServer server = new PolicyServer(new PolicyService(decisions, whitelists, answers, decider, metrics));
+            PolicyServer server = new PolicyServer(new PolicyService(decisions, files, answers, decider, metrics));
             if (o.inet != null) {
                 server.listenTcp(PostgreyValues.inet(o.inet), o.listenQueueSize);
             }
@@ -113,18 +121,25 @@ final class RunningPolicy implements AutoCloseable {
             }
             server.start();
             purge = Executors.newSingleThreadScheduledExecutor(daemonThreads("purge"));
-            long every = Durations.parse(o.purgeInterval).getSeconds();
+            long every = purgeInterval.getSeconds();
             purge.scheduleWithFixedDelay(() -> purge(decisions, metrics, log), every, every, TimeUnit.SECONDS);
+            // The store's methods take turns (SQLite's are synchronized), so the look at the file may run here, as
+            // the purge does, between two decisions of the I/O thread.
+            purge.scheduleWithFixedDelay(new GreydbFileCheck(store, metrics::greydbFileReplaced, log),
+                    GreydbFileCheck.INTERVAL_SECONDS, GreydbFileCheck.INTERVAL_SECONDS, TimeUnit.SECONDS);
             InetSocketAddress tcp = server.tcpAddress();
             log.info("greylite-policy listening on{}{}; greydb {}; min-delay {}, retry-window {}, whitelist-lifetime {}, "
                             + "client key {}, auto-whitelist {}{}",
                     tcp == null ? "" : " " + tcp.getAddress().getHostAddress() + ":" + tcp.getPort(),
                     o.unix == null ? "" : " unix:" + o.unix, store.describe(), Durations.format(settings.minDelay()),
                     Durations.format(settings.retryWindow()), Durations.format(settings.whitelistLifetime()),
-                    settings.clientKeys().mode().name().toLowerCase(java.util.Locale.ROOT), autoWhitelist ? "on" : "off",
+                    settings.clientKeys().mode().name().toLowerCase(java.util.Locale.ROOT), autoWhitelist(settings),
                     settings.failOpen() ? "" : ", fail closed");
-            return new RunningPolicy(server, decisions, pool, purge, metricsEndpoint);
+            return new RunningPolicy(server, decisions, pool, purge, metricsEndpoint, files);
         } catch (Exception | Error e) {
+            if (files != null) {
+                files.close();
+            }
             if (pool != null) {
                 pool.shutdownNow();
             }
@@ -139,6 +154,11 @@ final class RunningPolicy implements AutoCloseable {
         }
     }
 
+    /** SIGHUP: the rule files read again (see {@link PolicyRuleFiles}). */
+    void reload() {
+        files.reload();
+    }
+
     InetSocketAddress tcpAddress() {
         return server.tcpAddress();
     }
@@ -150,6 +170,7 @@ final class RunningPolicy implements AutoCloseable {
         }
         closed = true;
         server.close();
+        files.close();
         purge.shutdownNow();
         if (pool != null) {
             pool.shutdown();
@@ -170,38 +191,46 @@ final class RunningPolicy implements AutoCloseable {
         return metricsEndpoint == null ? -1 : metricsEndpoint.getPort();
     }
 
-    /** The engine's settings: its defaults, the GREYLITE_* variables, then the flags (postgrey's and its own). */
+    /**
+     * The engine's settings from the options, which hold the flag, else the variable, else the model's default;
+     * postgrey's flags, given, take the place of the engine's (read in postgrey's units). {@code env} is the one the
+     * options were read with: postgrey's {@code --retry-window} has no default of its own, so without it the
+     * model's setting is read from there.
+     */
     static GreylistSettings settings(GreylitePolicy o, Map<String, String> env) {
-        GreylistSettings s = Environment.greylistSettings(env, GreylistSettings.defaults());
-        if (o.delay != null) {
-            s = s.withMinDelay(parse("--delay", o.delay));
-        }
-        if (o.retryWindow != null) {
-            s = s.withRetryWindow(PostgreyValues.retryWindow(o.retryWindow));
-        }
-        if (o.maxAgeDays != null && o.whitelistLifetime != null) {
+        Duration retryWindow = o.retryWindow != null ? PostgreyValues.retryWindow(o.retryWindow)
+                : new EnvironmentSettings(env, Program.POLICY).get(Settings.RETRY_WINDOW);
+        if (o.maxAgeDays != null && o.given("--whitelist-lifetime")) {
             throw new IllegalArgumentException("--max-age (days) and --whitelist-lifetime say the same thing: give one");
         }
-        if (o.maxAgeDays != null) {
-            s = s.withWhitelistLifetime(PostgreyValues.days("--max-age", o.maxAgeDays));
+        Duration lifetime = o.maxAgeDays != null ? PostgreyValues.days("--max-age", o.maxAgeDays)
+                : parse("--whitelist-lifetime", o.whitelistLifetime);
+        if (o.maxPending < 0) {
+            throw new IllegalArgumentException("--max-pending must be 0 (no cap) or more, not " + o.maxPending);
         }
-        if (o.whitelistLifetime != null) {
-            s = s.withWhitelistLifetime(parse("--whitelist-lifetime", o.whitelistLifetime));
+        if (o.autoWhitelistClients < 0) {
+            throw new IllegalArgumentException("--auto-whitelist-clients must be 0 (off) or more, not "
+                    + o.autoWhitelistClients);
         }
-        if (o.whitelistMemory != null) {
-            s = s.withWhitelistMemory(parse("--whitelist-memory", o.whitelistMemory));
-        }
-        return s.withClientKeys(clientKeys(o, s.clientKeys())).withFailOpen(!o.failClosed);
+        return new GreylistSettings(parse("--delay", o.delay), retryWindow, lifetime, clientKeys(o), !o.failClosed)
+                .withWhitelistMemory(parse("--whitelist-memory", o.whitelistMemory))
+                .withMaxPending(o.maxPending).withAutoWhitelistPasses(o.autoWhitelistClients);
     }
 
-    private static ClientKeys clientKeys(GreylitePolicy o, ClientKeys fromEnv) {
-        int chosen = (o.clientKey != null ? 1 : 0) + (o.lookupByHost ? 1 : 0) + (o.lookupBySubnet ? 1 : 0);
+    /** For the start's log line: when a client goes on the auto-whitelist. */
+    private static String autoWhitelist(GreylistSettings s) {
+        int n = s.autoWhitelistPasses();
+        return n == 0 ? "off" : n == 1 ? "at the first pass" : "after " + n + " passed triplets";
+    }
+
+    private static ClientKeys clientKeys(GreylitePolicy o) {
+        int chosen = (o.given("--client-key") ? 1 : 0) + (o.lookupByHost ? 1 : 0) + (o.lookupBySubnet ? 1 : 0);
         if (chosen > 1) {
             throw new IllegalArgumentException("--client-key, --lookup-by-host and --lookup-by-subnet each choose the "
                     + "client key: give one");
         }
         ClientKeys.Mode mode = o.lookupByHost ? ClientKeys.Mode.IP : o.lookupBySubnet ? ClientKeys.Mode.NET
-                : o.clientKey != null ? parseKey(o.clientKey).mode() : fromEnv.mode();
+                : parseKey(o.clientKey).mode();
         try {
             return new ClientKeys(mode, o.ipv4Cidr, o.ipv6Cidr);
         } catch (IllegalArgumentException e) {
@@ -215,27 +244,6 @@ final class RunningPolicy implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--client-key: " + e.getMessage());
         }
-    }
-
-    /**
-     * postgrey's {@code --auto-whitelist-clients=N} counts N passes before whitelisting a client; the engine
-     * whitelists at the first pass of a client that matched no suspicion line, and has no count of passes. 0
-     * turns auto-whitelisting off; a larger N is taken as 1, with a warning, rather than refused, so that
-     * a postgrey command line still starts (refusing would leave Postfix without its policy service).
-     */
-    private static boolean autoWhitelist(GreylitePolicy o, Logger log) {
-        Integer n = o.autoWhitelistClients;
-        if (n == null) {
-            return true;
-        }
-        if (n < 0) {
-            throw new IllegalArgumentException("--auto-whitelist-clients must be 0 (off) or more, not " + n);
-        }
-        if (n > 1) {
-            log.warn("--auto-whitelist-clients={}: a client is auto-whitelisted at its first pass (a client that "
-                    + "matched a suspicion line never is); counting {} passes is not supported", n, n);
-        }
-        return n != 0;
     }
 
     private static Duration parse(String flag, String text) {

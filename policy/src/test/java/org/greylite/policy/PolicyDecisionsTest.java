@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -83,6 +84,34 @@ class PolicyDecisionsTest {
             assertEquals("DUNNO", c.ask(first), "passes, without a header");
             assertTrue(c.ask(PolicyClient.rcpt("192.0.2.50", "a@example.net", "other@example.org")).startsWith("DEFER_IF_PERMIT"),
                     "the client was not whitelisted");
+        }
+    }
+
+    @Test
+    void autoWhitelistClientsThreeWhitelistsAtTheThirdPassedTriplet() throws Exception {
+        try (PolicyClient c = start("--delay=1", "--client-key=ip", "--auto-whitelist-clients=3")) {
+            assertWhitelistedAtTheThirdPass(c, "192.0.2.55");
+        }
+    }
+
+    /**
+     * postgrey's {@code --auto-whitelist-clients=3}: the client's first two passed triplets leave it greylisted
+     * for a new one, the third puts it on the auto-whitelist. For the SQLite and the PostgreSQL greydb.
+     */
+    static void assertWhitelistedAtTheThirdPass(PolicyClient c, String client) throws Exception {
+        for (int i = 1; i <= 3; i++) {
+            assertTrue(c.ask(PolicyClient.rcpt(client, "a@example.net", "r" + i + "@example.org")).startsWith("DEFER_IF_PERMIT"));
+        }
+        Thread.sleep(1_500);
+        for (int i = 1; i <= 3; i++) {
+            String pass = c.ask(PolicyClient.rcpt(client, "a@example.net", "r" + i + "@example.org"));
+            assertTrue(pass.startsWith("PREPEND X-Greylist: delayed "), "retry " + i + ": " + pass);
+            String fresh = c.ask(PolicyClient.rcpt(client, "a@example.net", "new" + i + "@example.org"));
+            if (i < 3) {
+                assertTrue(fresh.startsWith("DEFER_IF_PERMIT"), i + " passed triplet(s) of 3 do not whitelist: " + fresh);
+            } else {
+                assertEquals("DUNNO", fresh, "the third passed triplet whitelists the client");
+            }
         }
     }
 
@@ -168,6 +197,41 @@ class PolicyDecisionsTest {
         assertTrue(m.contains("greylite_policy_protocol_errors_total 1.0"), m);
         assertTrue(m.contains("greylite_policy_connections_total 2.0"), m);
         assertTrue(m.contains("greylite_decision_duration_seconds_count 1"), m);
+    }
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void aDeletedGreydbIsNoticedCountedAndRecreatedAtItsPath() throws Exception {
+        var log = TestPolicy.capture(GreylitePolicy.class);
+        Path db = dir.resolve("greylite.db");
+        try (PolicyClient c = start("--metrics=127.0.0.1:0")) {
+            assertTrue(c.ask(PolicyClient.rcpt("192.0.2.110", "a@example.net", "before@example.org")).startsWith("DEFER_IF_PERMIT"));
+            java.nio.file.Files.delete(db);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!TestPolicy.lines(log).contains("was deleted while in use") && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            String lines = TestPolicy.lines(log);
+            assertTrue(lines.contains("was deleted while in use") && lines.contains(db.toString())
+                    && lines.contains("decisions go to"), lines);
+            assertTrue(log.list.stream().anyMatch(e -> e.getLevel() == ch.qos.logback.classic.Level.ERROR
+                    && e.getFormattedMessage().contains("was deleted while in use")), "an ERROR line");
+            assertTrue(java.nio.file.Files.exists(db), "a new greydb at the path");
+            assertTrue(c.ask(PolicyClient.rcpt("192.0.2.110", "a@example.net", "after@example.org")).startsWith("DEFER_IF_PERMIT"));
+        }
+        try (org.greylite.store.GreydbAdmin admin = org.greylite.store.GreylistStores.sqliteAdmin(db,
+                java.time.Duration.ofSeconds(5))) {
+            List<String> recipients = admin.triplets(org.greylite.store.TripletFilter.ALL).stream()
+                    .map(r -> r.key().recipient()).toList();
+            assertEquals(List.of("after@example.org"), recipients, "the decision after the check is in the file at the path");
+        }
+        assertTrue(metrics().contains("greylite_greydb_file_replaced_total 1.0"), metrics());
+    }
+
+    private String metrics() throws Exception {
+        return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + policy.metricsPort() + "/metrics")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
     }
 
     @Test

@@ -78,4 +78,15 @@ class PolicyPostgresTest {
             }
         }
     }
+
+    @Test
+    void autoWhitelistClientsThreeCountsPassedTripletsInPostgres() throws Exception {
+        String db = PG.createDatabase();
+        try (RunningPolicy policy = TestPolicy.start(dir, PG.env(), "--db=" + PG.url(db), "--client-key=ip",
+                "--delay=1", "--auto-whitelist-clients=3");
+             PolicyClient c = PolicyClient.tcp(policy.tcpAddress())) {
+            PolicyDecisionsTest.assertWhitelistedAtTheThirdPass(c, "192.0.2.99");
+        }
+        assertEquals("192.0.2.99", PG.psql(db, "SELECT client FROM whitelist WHERE source = 'auto'").strip());
+    }
 }

@@ -9,6 +9,7 @@ import java.io.StringWriter;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -28,7 +29,12 @@ class PostgreyCommandLineTest {
     Path dir;
 
     private static GreylitePolicy parse(String... args) {
-        GreylitePolicy app = new GreylitePolicy(Map.of());
+        return parse(Map.of(), args);
+    }
+
+    /** The command line read as greylite-policy reads it, with {@code env} as its environment. */
+    private static GreylitePolicy parse(Map<String, String> env, String... args) {
+        GreylitePolicy app = new GreylitePolicy(env);
         GreylitePolicy.commandLine(app).parseArgs(args);
         return app;
     }
@@ -61,10 +67,39 @@ class PostgreyCommandLineTest {
     @Test
     void theEnvironmentCountsAndAFlagWins() {
         Map<String, String> env = Map.of("GREYLITE_MIN_DELAY", "2m", "GREYLITE_CLIENT_KEY", "net");
-        GreylistSettings s = RunningPolicy.settings(parse("--inet=1"), env);
+        GreylistSettings s = RunningPolicy.settings(parse(env, "--inet=1"), env);
         assertEquals(Duration.ofMinutes(2), s.minDelay());
         assertEquals(ClientKeys.Mode.NET, s.clientKeys().mode());
-        assertEquals(Duration.ofSeconds(30), RunningPolicy.settings(parse("--inet=1", "--min-delay", "30s"), env).minDelay());
+        assertEquals(Duration.ofSeconds(30), RunningPolicy.settings(parse(env, "--inet=1", "--min-delay", "30s"), env).minDelay());
+        assertEquals(ClientKeys.Mode.IP, RunningPolicy.settings(parse(env, "--inet=1", "--lookup-by-host"), env)
+                .clientKeys().mode(), "postgrey's flag wins over GREYLITE_CLIENT_KEY without a contradiction");
+        assertEquals(Duration.ofDays(3), RunningPolicy.settings(parse(Map.of("GREYLITE_WHITELIST_LIFETIME", "9d"),
+                "--inet=1", "--max-age=3"), Map.of("GREYLITE_WHITELIST_LIFETIME", "9d")).whitelistLifetime(),
+                "--max-age wins over the variable without a contradiction");
+    }
+
+    @Test
+    void theModelsVariablesReachEveryEngineSettingAndItsDefaultsTheRest() {
+        Map<String, String> env = Map.of("GREYLITE_FAIL_CLOSED", "1", "GREYLITE_AUTO_WHITELIST_CLIENTS", "3",
+                "GREYLITE_MAX_PENDING", "7", "GREYLITE_BUSY_TIMEOUT", "2s", "GREYLITE_METRICS", "127.0.0.1:9799");
+        GreylitePolicy app = new GreylitePolicy(env);
+        GreylitePolicy.commandLine(app).parseArgs("--inet=1");
+        GreylistSettings s = RunningPolicy.settings(app, env);
+        assertEquals(false, s.failOpen(), "GREYLITE_FAIL_CLOSED closes without the flag");
+        assertEquals(3, s.autoWhitelistPasses());
+        assertEquals(7, s.maxPending());
+        assertEquals("2s", app.busyTimeout);
+        assertEquals("127.0.0.1:9799", app.metrics);
+        assertEquals(8, app.dbConnections, "the model's default");
+        assertEquals("10m", app.purgeInterval, "the model's default");
+
+        GreylitePolicy flags = new GreylitePolicy(env);
+        GreylitePolicy.commandLine(flags).parseArgs("--inet=1", "--auto-whitelist-clients=2", "--max-pending=9",
+                "--busy-timeout=1s");
+        GreylistSettings f = RunningPolicy.settings(flags, env);
+        assertEquals(2, f.autoWhitelistPasses(), "a flag wins over the variable");
+        assertEquals(9, f.maxPending());
+        assertEquals("1s", flags.busyTimeout);
     }
 
     @Test
@@ -117,5 +152,24 @@ class PostgreyCommandLineTest {
         }
         assertEquals("", err.toString(java.nio.charset.StandardCharsets.UTF_8));
         assertTrue(usage.contains("%s becomes the") && usage.contains("%r the recipient's"), usage);
+    }
+
+    @Test
+    void theEnginesOptionsAreTheModelsSettingsWithTheirTextAndDefaults() {
+        picocli.CommandLine cmd = GreylitePolicy.commandLine(new GreylitePolicy(Map.of()));
+        for (String name : List.of("db", "suspicion", "geoip-db", "client-key", "min-delay", "whitelist-lifetime",
+                "max-pending", "auto-whitelist-clients", "whitelist-memory", "whitelist-file", "no-shipped-whitelist",
+                "metrics", "fail-closed", "busy-timeout", "db-connections", "purge-interval")) {
+            picocli.CommandLine.Model.OptionSpec o = cmd.getCommandSpec().findOption("--" + name);
+            org.greylite.settings.Setting<?> s = org.greylite.settings.Settings.byName(name);
+            String declared = s.defaultValue(org.greylite.settings.Program.POLICY);
+            assertEquals(s.description().replace("${DEFAULT-VALUE}", String.valueOf(declared)),
+                    String.join(" ", o.description()), name + "'s text is the model's");
+            if (o.arity().max() > 0) {
+                assertEquals(s.defaultValue(org.greylite.settings.Program.POLICY), o.defaultValue(), name);
+            }
+        }
+        picocli.CommandLine.Model.OptionSpec retry = cmd.getCommandSpec().findOption("--retry-window");
+        assertTrue(String.join(" ", retry.description()).contains("days (2)"), "postgrey's --retry-window keeps its text");
     }
 }

@@ -48,7 +48,12 @@ public final class Environment {
      * says otherwise, plus the files named (space-separated) in {@code GREYLITE_WHITELIST_FILES}.
      */
     public static KnownSenders knownSenders(Map<String, String> env) throws IOException {
-        EnvironmentSettings s = wrapper(env);
+        return knownSenders(env, Program.GREYLITE);
+    }
+
+    /** {@link #knownSenders(Map)} as {@code program} reads the variables. */
+    public static KnownSenders knownSenders(Map<String, String> env, Program program) throws IOException {
+        EnvironmentSettings s = new EnvironmentSettings(env, program);
         java.util.List<Path> files = s.get(Settings.WHITELIST_FILE);
         return KnownSenders.load(!s.get(Settings.NO_SHIPPED_WHITELIST), files == null ? java.util.List.of() : files);
     }
@@ -84,7 +89,8 @@ public final class Environment {
      * {@code base} with the decision settings of the environment applied where they are set: the durations of
      * {@code GREYLITE_MIN_DELAY}, {@code GREYLITE_RETRY_WINDOW} and {@code GREYLITE_WHITELIST_LIFETIME}, the
      * client identity of {@code GREYLITE_CLIENT_KEY} ({@code ip}, {@code net} or {@code smart}) and
-     * {@code GREYLITE_FAIL_CLOSED}, and the cap on pending triplets of {@code GREYLITE_MAX_PENDING}.
+     * {@code GREYLITE_FAIL_CLOSED}, the cap on pending triplets of {@code GREYLITE_MAX_PENDING}, and the passes
+     * that earn the auto-whitelist of {@code GREYLITE_AUTO_WHITELIST_CLIENTS}.
      *
      * @throws IllegalArgumentException naming the variable at fault
      */
@@ -97,6 +103,7 @@ public final class Environment {
                 s.isSet(Settings.CLIENT_KEY) ? s.get(Settings.CLIENT_KEY) : base.clientKeys(),
                 s.isSet(Settings.FAIL_CLOSED) ? !s.get(Settings.FAIL_CLOSED) : base.failOpen(),
                 base.normalizeSenders(), base.exemptRecipients(), base.whitelistMemory(),
-                s.isSet(Settings.MAX_PENDING) ? s.get(Settings.MAX_PENDING) : base.maxPending());
+                s.isSet(Settings.MAX_PENDING) ? s.get(Settings.MAX_PENDING) : base.maxPending(),
+                s.isSet(Settings.AUTO_WHITELIST_CLIENTS) ? s.get(Settings.AUTO_WHITELIST_CLIENTS) : base.autoWhitelistPasses());
     }
 }

@@ -19,18 +19,21 @@ import java.util.Objects;
  *                          asking again ({@link RecentWhitelist}); zero asks the greydb at every RCPT
  * @param maxPending        the pending triplets one client key may have within the retry window: a first attempt
  *                          beyond them is refused without being recorded ({@link TripletTransition}); 0: no cap
+ * @param autoWhitelistPasses the passed triplets a client key needs before it goes on the auto-whitelist
+ *                          (postgrey's {@code --auto-whitelist-clients=N}): 1, the default, at its first pass;
+ *                          0 never
  */
 public record GreylistSettings(Duration minDelay, Duration retryWindow, Duration whitelistLifetime,
                                ClientKeys clientKeys, boolean failOpen, boolean normalizeSenders,
                                java.util.Set<String> exemptRecipients, Duration whitelistMemory,
-                               int maxPending) {
+                               int maxPending, int autoWhitelistPasses) {
 
     public static final java.util.Set<String> DEFAULT_EXEMPT_RECIPIENTS = java.util.Set.of("postmaster", "abuse");
 
     public GreylistSettings(Duration minDelay, Duration retryWindow, Duration whitelistLifetime,
                             ClientKeys clientKeys, boolean failOpen) {
         this(minDelay, retryWindow, whitelistLifetime, clientKeys, failOpen, true, DEFAULT_EXEMPT_RECIPIENTS,
-                DEFAULT_WHITELIST_MEMORY, DEFAULT_MAX_PENDING);
+                DEFAULT_WHITELIST_MEMORY, DEFAULT_MAX_PENDING, DEFAULT_AUTO_WHITELIST_PASSES);
     }
 
     public static final Duration DEFAULT_MIN_DELAY = Duration.ofMinutes(5);
@@ -38,6 +41,7 @@ public record GreylistSettings(Duration minDelay, Duration retryWindow, Duration
     public static final Duration DEFAULT_WHITELIST_LIFETIME = Duration.ofDays(36);
     public static final Duration DEFAULT_WHITELIST_MEMORY = Duration.ofSeconds(1);
     public static final int DEFAULT_MAX_PENDING = 1000;
+    public static final int DEFAULT_AUTO_WHITELIST_PASSES = 1;
 
     public GreylistSettings {
         Objects.requireNonNull(minDelay, "minDelay");
@@ -51,6 +55,9 @@ public record GreylistSettings(Duration minDelay, Duration retryWindow, Duration
         }
         if (maxPending < 0) {
             throw new IllegalArgumentException("max-pending must be 0 (no cap) or more: " + maxPending);
+        }
+        if (autoWhitelistPasses < 0) {
+            throw new IllegalArgumentException("auto-whitelist-clients must be 0 (off) or more: " + autoWhitelistPasses);
         }
         exemptRecipients = exemptRecipients == null ? java.util.Set.of() : java.util.Set.copyOf(exemptRecipients);
         if (retryWindow.compareTo(minDelay) <= 0) {
@@ -66,46 +73,51 @@ public record GreylistSettings(Duration minDelay, Duration retryWindow, Duration
 
     public GreylistSettings withMinDelay(Duration d) {
         return new GreylistSettings(d, retryWindow, whitelistLifetime, clientKeys, failOpen, normalizeSenders,
-                exemptRecipients, whitelistMemory, maxPending);
+                exemptRecipients, whitelistMemory, maxPending, autoWhitelistPasses);
     }
 
     public GreylistSettings withRetryWindow(Duration d) {
         return new GreylistSettings(minDelay, d, whitelistLifetime, clientKeys, failOpen, normalizeSenders,
-                exemptRecipients, whitelistMemory, maxPending);
+                exemptRecipients, whitelistMemory, maxPending, autoWhitelistPasses);
     }
 
     public GreylistSettings withWhitelistLifetime(Duration d) {
         return new GreylistSettings(minDelay, retryWindow, d, clientKeys, failOpen, normalizeSenders,
-                exemptRecipients, whitelistMemory, maxPending);
+                exemptRecipients, whitelistMemory, maxPending, autoWhitelistPasses);
     }
 
     public GreylistSettings withClientKeys(ClientKeys k) {
         return new GreylistSettings(minDelay, retryWindow, whitelistLifetime, k, failOpen, normalizeSenders,
-                exemptRecipients, whitelistMemory, maxPending);
+                exemptRecipients, whitelistMemory, maxPending, autoWhitelistPasses);
     }
 
     public GreylistSettings withNormalizeSenders(boolean on) {
         return new GreylistSettings(minDelay, retryWindow, whitelistLifetime, clientKeys, failOpen, on,
-                exemptRecipients, whitelistMemory, maxPending);
+                exemptRecipients, whitelistMemory, maxPending, autoWhitelistPasses);
     }
 
     public GreylistSettings withExemptRecipients(java.util.Set<String> localParts) {
         return new GreylistSettings(minDelay, retryWindow, whitelistLifetime, clientKeys, failOpen, normalizeSenders,
-                localParts, whitelistMemory, maxPending);
+                localParts, whitelistMemory, maxPending, autoWhitelistPasses);
     }
 
     public GreylistSettings withFailOpen(boolean open) {
         return new GreylistSettings(minDelay, retryWindow, whitelistLifetime, clientKeys, open, normalizeSenders,
-                exemptRecipients, whitelistMemory, maxPending);
+                exemptRecipients, whitelistMemory, maxPending, autoWhitelistPasses);
     }
 
     public GreylistSettings withWhitelistMemory(Duration d) {
         return new GreylistSettings(minDelay, retryWindow, whitelistLifetime, clientKeys, failOpen, normalizeSenders,
-                exemptRecipients, d, maxPending);
+                exemptRecipients, d, maxPending, autoWhitelistPasses);
     }
 
     public GreylistSettings withMaxPending(int cap) {
         return new GreylistSettings(minDelay, retryWindow, whitelistLifetime, clientKeys, failOpen, normalizeSenders,
-                exemptRecipients, whitelistMemory, cap);
+                exemptRecipients, whitelistMemory, cap, autoWhitelistPasses);
+    }
+
+    public GreylistSettings withAutoWhitelistPasses(int n) {
+        return new GreylistSettings(minDelay, retryWindow, whitelistLifetime, clientKeys, failOpen, normalizeSenders,
+                exemptRecipients, whitelistMemory, maxPending, n);
     }
 }

@@ -39,25 +39,29 @@ record TripletTransition(GreylistSettings settings, Duration renewAfter, String 
         }
         boolean retryingNow = retryingTooSoon(state.triplet());
         Suspicion s = retryingNow || remembered(state.behaviours()) ? retrying : plain;
-        TripletUpdate<Verdict> update = transition(state.triplet(), s, state.pending());
+        TripletUpdate<Verdict> update = transition(state.triplet(), s, state.pending(), state.passed());
         return retryingNow ? update.remembering(Behaviour.RETRYINTERVAL.keyword(), now) : update;
     }
 
-    /** The state change for one attempt with N from {@code s}; {@code pending} is asked only for a new triplet. */
-    TripletUpdate<Verdict> transition(Optional<Triplet> current, Suspicion s, StoredState.PendingCount pending) {
+    /**
+     * The state change for one attempt with N from {@code s}; {@code pending} is asked only for a new triplet,
+     * {@code passed} only at a pass that could whitelist the client after more than one pass.
+     */
+    TripletUpdate<Verdict> transition(Optional<Triplet> current, Suspicion s, StoredState.PendingCount pending,
+                                      StoredState.PassedCount passed) {
         int n = s.refusals();
-        Instant whitelistAt = s.suspicious() ? null : now;
+        Instant whitelistAt = s.suspicious() || settings.autoWhitelistPasses() == 0 ? null : now;
         Triplet t = current.filter(x -> !expired(x)).orElse(null);
         if (t != null && t.passed()) {
             Triplet renewed = Duration.between(t.lastSeen(), now).compareTo(renewAfter) >= 0
                     ? new Triplet(t.refusals(), t.firstSeen(), now, t.passedAt()) : null;
-            return new TripletUpdate<>(renewed, whitelistAt,
+            return new TripletUpdate<>(renewed, earned(whitelistAt, passed, 0),
                     new Verdict(Action.ACCEPT, Reason.KNOWN, key, t.refusals() + 1, n, s.rule(), 0));
         }
         if (n == 0) {
-            Triplet passed = t == null ? new Triplet(0, now, now, now) : new Triplet(t.refusals(), t.firstSeen(), now, now);
-            return new TripletUpdate<>(passed, whitelistAt,
-                    new Verdict(Action.ACCEPT, Reason.NO_DELAY, key, passed.refusals() + 1, 0, s.rule(), 0));
+            Triplet passing = t == null ? new Triplet(0, now, now, now) : new Triplet(t.refusals(), t.firstSeen(), now, now);
+            return new TripletUpdate<>(passing, earned(whitelistAt, passed, 1),
+                    new Verdict(Action.ACCEPT, Reason.NO_DELAY, key, passing.refusals() + 1, 0, s.rule(), 0));
         }
         long minDelay = settings.minDelay().getSeconds();
         if (t == null) {
@@ -73,11 +77,27 @@ record TripletTransition(GreylistSettings settings, Duration renewAfter, String 
                     new Verdict(Action.GREYLIST, Reason.EARLY_RETRY, key, t.refusals(), n, s.rule(), minDelay - since));
         }
         if (t.refusals() >= n) {
-            return new TripletUpdate<>(new Triplet(t.refusals(), t.firstSeen(), now, now), whitelistAt,
+            return new TripletUpdate<>(new Triplet(t.refusals(), t.firstSeen(), now, now), earned(whitelistAt, passed, 1),
                     new Verdict(Action.ACCEPT, Reason.PASSED, key, t.refusals() + 1, n, s.rule(), 0));
         }
         return new TripletUpdate<>(new Triplet(t.refusals() + 1, t.firstSeen(), now, null), null,
                 new Verdict(Action.GREYLIST, Reason.MORE_ATTEMPTS, key, t.refusals() + 1, n, s.rule(), minDelay));
+    }
+
+    /**
+     * {@code at} when the client key has earned the auto-whitelist, else null. With the default of one pass, at
+     * every pass, without a query. With N passes (postgrey's {@code --auto-whitelist-clients=N}), when the
+     * passed triplets of the key, {@code passingNow} (1 or 0) of them not yet written, number N: distinct
+     * triplets that passed and are still remembered, so one triplet retried N times earns nothing, and a pass
+     * that has expired no longer counts.
+     */
+    private Instant earned(Instant at, StoredState.PassedCount passed, int passingNow) {
+        int needed = settings.autoWhitelistPasses();
+        if (at == null || needed <= 1) {
+            return at;
+        }
+        int before = needed - passingNow;
+        return passed.upTo(now.minus(settings.whitelistLifetime()), before) >= before ? at : null;
     }
 
     /**

@@ -75,15 +75,15 @@ public final class EnvironmentSettings implements SettingValues {
     }
 
     /**
-     * The decision settings: the durations of SPEC section 3, the client key, fail-open/closed and
-     * the cap on pending triplets.
+     * The decision settings: the durations of SPEC section 3, the client key, fail-open/closed, the cap on
+     * pending triplets and the passes that earn the auto-whitelist.
      *
      * @throws IllegalArgumentException naming the variable at fault
      */
     public GreylistSettings greylist() {
         return new GreylistSettings(get(Settings.MIN_DELAY), get(Settings.RETRY_WINDOW),
                 get(Settings.WHITELIST_LIFETIME), get(Settings.CLIENT_KEY), !get(Settings.FAIL_CLOSED))
-                .withMaxPending(get(Settings.MAX_PENDING));
+                .withMaxPending(get(Settings.MAX_PENDING)).withAutoWhitelistPasses(get(Settings.AUTO_WHITELIST_CLIENTS));
     }
 
     /**

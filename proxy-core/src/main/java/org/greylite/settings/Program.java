@@ -11,7 +11,17 @@ public enum Program {
     /** The greylite(8) tcpserver wrapper: the environment only (SPEC section 4), no flags. */
     GREYLITE("greylite"),
     /** The administration tool: its own flags; of the settings, the greydb and logging variables. */
-    GREYLITECTL("greylitectl");
+    GREYLITECTL("greylitectl"),
+    /**
+     * The Postfix policy service: postgrey's flags and the engine's, then the decision variables, then the
+     * default.
+     */
+    POLICY("greylite-policy"),
+    /**
+     * The greydaemon drop-in: greydaemon's own flags ({@code -m -g -t -s -w}, which win), then the decision
+     * variables, then greydaemon's defaults where they differ from the engine's.
+     */
+    GREYDAEMON("greydaemon");
 
     private final String command;
 

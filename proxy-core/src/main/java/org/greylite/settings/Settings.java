@@ -2,7 +2,9 @@ package org.greylite.settings;
 
 import static org.greylite.settings.Program.GREYLITE;
 import static org.greylite.settings.Program.GREYLITECTL;
+import static org.greylite.settings.Program.GREYDAEMON;
 import static org.greylite.settings.Program.GREYLITED;
+import static org.greylite.settings.Program.POLICY;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -143,40 +145,48 @@ public final class Settings {
     // ---- Suspicion
 
     public static final Setting<Path> SUSPICION = Setting.builder("suspicion", Parsers::path)
-            .label("FILE").stage(Stage.SUSPICION).variable("SUSPICION", GREYLITED, GREYLITE)
+            .label("FILE").stage(Stage.SUSPICION).variable("SUSPICION", GREYLITED, GREYLITE, POLICY, GREYDAEMON)
             .doc("Suspicion rules file (default $SUSPICION); reloaded when it changes and on SIGHUP.").build();
 
     public static final Setting<Path> GEOIP_DB = Setting.builder("geoip-db", Parsers::path)
-            .label("FILE").stage(Stage.SUSPICION).variable("GEOIPDB_FILE", GREYLITED, GREYLITE)
+            .label("FILE").stage(Stage.SUSPICION).variable("GEOIPDB_FILE", GREYLITED, GREYLITE, POLICY, GREYDAEMON)
             .doc("GeoIP country database for g lines, legacy .dat or MaxMind .mmdb "
                     + "(default $GEOIPDB_FILE, else /usr/local/share/GeoIP/GeoIP.dat); read again on SIGHUP.").build();
 
     // ---- Greylisting
 
     public static final Setting<Duration> MIN_DELAY = Setting.builder("min-delay", Parsers::duration)
-            .label("DURATION").stage(Stage.GREYLISTING).variable("GREYLITE_MIN_DELAY", GREYLITED, GREYLITE)
+            .label("DURATION").stage(Stage.GREYLISTING).variable("GREYLITE_MIN_DELAY", GREYLITED, GREYLITE, POLICY, GREYDAEMON)
             .defaultValue("5m")
             .doc("A retry sooner than this after the last refusal is refused again, uncounted "
                     + "(default ${DEFAULT-VALUE}). 0 gives greylite 2.3's count-only behaviour.").build();
 
     public static final Setting<Duration> RETRY_WINDOW = Setting.builder("retry-window", Parsers::duration)
-            .label("DURATION").stage(Stage.GREYLISTING).variable("GREYLITE_RETRY_WINDOW", GREYLITED, GREYLITE)
-            .defaultValue("24h")
+            .label("DURATION").stage(Stage.GREYLISTING).variable("GREYLITE_RETRY_WINDOW", GREYLITED, GREYLITE, POLICY, GREYDAEMON)
+            .defaultValue("24h").defaultFor(GREYDAEMON, "12h")
             .doc("A triplet that has not passed is forgotten this long after its first attempt "
                     + "(default ${DEFAULT-VALUE}).").build();
 
     public static final Setting<Duration> WHITELIST_LIFETIME = Setting.builder("whitelist-lifetime", Parsers::duration)
-            .label("DURATION").stage(Stage.GREYLISTING).variable("GREYLITE_WHITELIST_LIFETIME", GREYLITED, GREYLITE)
-            .defaultValue("36d")
+            .label("DURATION").stage(Stage.GREYLISTING).variable("GREYLITE_WHITELIST_LIFETIME", GREYLITED, GREYLITE, POLICY, GREYDAEMON)
+            .defaultValue("36d").defaultFor(GREYDAEMON, "7d")
             .doc("Passed triplets and auto-whitelisted clients are kept this long after their last delivery "
                     + "(default ${DEFAULT-VALUE}).").build();
 
     public static final Setting<Integer> MAX_PENDING = Setting.builder("max-pending", Parsers::count)
-            .label("N").stage(Stage.GREYLISTING).variable("GREYLITE_MAX_PENDING", GREYLITED, GREYLITE)
+            .label("N").stage(Stage.GREYLISTING).variable("GREYLITE_MAX_PENDING", GREYLITED, GREYLITE, POLICY, GREYDAEMON)
             .defaultValue("1000")
             .doc("Pending triplets one client key may have within the retry window: a new triplet beyond them "
                     + "is greylisted without being recorded (reason too-many-pending), so a client cannot fill "
                     + "the greydb; 0: no cap (default ${DEFAULT-VALUE}).").build();
+
+    public static final Setting<Integer> AUTO_WHITELIST_CLIENTS = Setting.builder("auto-whitelist-clients", Parsers::count)
+            .label("N").stage(Stage.GREYLISTING).variable("GREYLITE_AUTO_WHITELIST_CLIENTS", GREYLITED, GREYLITE, POLICY, GREYDAEMON)
+            .defaultValue("1")
+            .doc("Passed triplets a client key needs before it goes on the auto-whitelist, as postgrey's option of "
+                    + "that name counts a client's successful retries: distinct triplets still remembered, so one "
+                    + "message retried counts once; a client that matched a suspicion line never goes on it; 0: no "
+                    + "auto-whitelisting (default ${DEFAULT-VALUE}: at its first pass).").build();
 
     public static final Setting<Duration> WHITELIST_MEMORY = Setting.builder("whitelist-memory", Parsers::millisOrDuration)
             .label("DURATION").stage(Stage.GREYLISTING).defaultValue("1s")
@@ -185,8 +195,8 @@ public final class Settings {
                     + "every RCPT.").build();
 
     public static final Setting<ClientKeys> CLIENT_KEY = Setting.builder("client-key", ClientKeys::parse)
-            .label("ip|net|smart").stage(Stage.GREYLISTING).variable("GREYLITE_CLIENT_KEY", GREYLITED, GREYLITE)
-            .defaultValue("smart")
+            .label("ip|net|smart").stage(Stage.GREYLISTING).variable("GREYLITE_CLIENT_KEY", GREYLITED, GREYLITE, POLICY, GREYDAEMON)
+            .defaultValue("smart").defaultFor(GREYDAEMON, "ip")
             .doc("What identifies a client in triplets and on the auto-whitelist: its exact address (ip), "
                     + "its network, /24 IPv4 or /64 IPv6 (net), or the registrable domain of its confirmed, "
                     + "not dynamic-looking PTR name, else its network (smart) (default ${DEFAULT-VALUE}).").build();
@@ -207,12 +217,12 @@ public final class Settings {
                     + "temporary failure at random, as greylite did (default '${DEFAULT-VALUE}').").build();
 
     public static final Setting<List<Path>> WHITELIST_FILE = Setting.builder("whitelist-file", Parsers::paths)
-            .label("FILE").stage(Stage.GREYLISTING).variable("GREYLITE_WHITELIST_FILES", GREYLITED, GREYLITE)
+            .label("FILE").stage(Stage.GREYLISTING).variable("GREYLITE_WHITELIST_FILES", GREYLITED, GREYLITE, POLICY, GREYDAEMON)
             .doc("Known senders that skip greylisting, one 'suffix|regex|cidr VALUE REASON' per line "
                     + "(repeatable; added to the shipped list of pool senders).").build();
 
     public static final Setting<Boolean> NO_SHIPPED_WHITELIST = Setting.builder("no-shipped-whitelist", Parsers::onOff)
-            .stage(Stage.GREYLISTING).variable("GREYLITE_NO_SHIPPED_WHITELIST", Parsers::switchOn, GREYLITED, GREYLITE)
+            .stage(Stage.GREYLISTING).variable("GREYLITE_NO_SHIPPED_WHITELIST", Parsers::switchOn, GREYLITED, GREYLITE, POLICY, GREYDAEMON)
             .defaultValue("false")
             .doc("Leave out the shipped list of known pool senders (examples/whitelist/known-senders.whitelist).").build();
 
@@ -222,7 +232,7 @@ public final class Settings {
     public static final String DEFAULT_DBFILE = "/var/db/greylite/greylite.db";
 
     public static final Setting<String> DB = Setting.builder("db", Parsers::text)
-            .label("FILE|URL").stage(Stage.STORE).variable("DBFILE", GREYLITED, GREYLITE, GREYLITECTL)
+            .label("FILE|URL").stage(Stage.STORE).variable("DBFILE", GREYLITED, GREYLITE, GREYLITECTL, POLICY)
             .defaultValue(DEFAULT_DBFILE).computedBy(GREYLITED)
             .doc("greydb: an SQLite file, created when new, or a PostgreSQL greydb shared by several MX hosts, "
                     + "postgresql://USER@HOST[:PORT]/DATABASE (password from $PGPASSWORD or ~/.pgpass; tables created "
@@ -230,7 +240,7 @@ public final class Settings {
                     + "./greylite-demo.db).").build();
 
     public static final Setting<Duration> BUSY_TIMEOUT = Setting.builder("busy-timeout", Parsers::duration)
-            .label("DURATION").stage(Stage.STORE).variable("GREYLITE_BUSY_TIMEOUT", GREYLITED, GREYLITE)
+            .label("DURATION").stage(Stage.STORE).variable("GREYLITE_BUSY_TIMEOUT", GREYLITED, GREYLITE, POLICY, GREYDAEMON)
             .defaultValue("5s")
             .doc("How long a greydb operation may wait: for another process's lock (SQLite); for the server, "
                     + "a connection or a lock (PostgreSQL), so an RCPT is not held much longer by a greydb that is down "
@@ -246,9 +256,10 @@ public final class Settings {
             .doc("How often expired greydb rows are removed (default ${DEFAULT-VALUE}).").build();
 
     public static final Setting<Boolean> FAIL_CLOSED = Setting.builder("fail-closed", Parsers::onOff)
-            .stage(Stage.STORE).variable("GREYLITE_FAIL_CLOSED", Parsers::switchOn, GREYLITED, GREYLITE)
+            .stage(Stage.STORE).variable("GREYLITE_FAIL_CLOSED", Parsers::switchOn, GREYLITED, GREYLITE, POLICY, GREYDAEMON)
             .defaultValue("false")
-            .doc("On a greydb error answer 451 instead of accepting the mail (the default fails open).").build();
+            .doc("On a greydb error refuse for now instead of accepting the mail (the default fails open): greylited "
+                    + "and greylite answer 451, greylite-policy DEFER_IF_PERMIT 4.3.0, greydaemon 0,2.").build();
 
     // ---- Upstream
 
@@ -306,9 +317,10 @@ public final class Settings {
     // ---- Metrics
 
     public static final Setting<String> METRICS = Setting.builder("metrics", Parsers::text)
-            .label("HOST:PORT").stage(Stage.METRICS)
+            .label("HOST:PORT").stage(Stage.METRICS).variable("GREYLITE_METRICS", GREYLITED, POLICY, GREYDAEMON)
             .doc("Serve Prometheus metrics at http://HOST:PORT/metrics: connections, sessions, RCPT "
-                    + "verdicts by reason, greydb and upstream errors, decision latency (default: off).").build();
+                    + "verdicts by reason, greydb and upstream errors, decision latency; greylite-policy and greydaemon "
+                    + "their own requests and answers (default $GREYLITE_METRICS, else off).").build();
 
     // ---- Logging
 
@@ -318,18 +330,19 @@ public final class Settings {
                     + "(default ${DEFAULT-VALUE}).").build();
 
     public static final Setting<Integer> LOG_THRESHOLD = Setting.builder("log-threshold", Integer::valueOf)
-            .label("0-7").stage(Stage.LOGGING).variable("LOGTHRESHOLD", Parsers::logThreshold, GREYLITED, GREYLITE, GREYLITECTL)
+            .label("0-7").stage(Stage.LOGGING).variable("LOGTHRESHOLD", Parsers::logThreshold, GREYLITED, GREYLITE, GREYLITECTL, POLICY, GREYDAEMON)
             .defaultValue("6").defaultFor(GREYLITE, "3").defaultFor(GREYLITECTL, "4")
             .doc("Least important messages reported, as syslog priorities: 3 errors, 4 warnings, 6 every "
                     + "decision and session, 7 debug (default $LOGTHRESHOLD, else ${DEFAULT-VALUE}).").build();
 
     public static final Setting<Boolean> LOG_PID = Setting.builder("log-pid", Parsers::onOff)
-            .stage(Stage.LOGGING).variable("LOGPID", Parsers::set, GREYLITED, GREYLITE, GREYLITECTL).defaultValue("false")
+            .stage(Stage.LOGGING).variable("LOGPID", Parsers::set, GREYLITED, GREYLITE, GREYLITECTL, POLICY, GREYDAEMON).defaultValue("false")
             .doc("Start each log line with the process id (default: on when $LOGPID is set).").build();
 
     /** Every setting with a flag, in the order of greylited's help and of the reference page. */
     public static final List<Setting<?>> FLAGS = List.of(LISTEN, UPSTREAM, DB, SUSPICION, ACCESS, ACCEPT_PROXY_PROTOCOL,
-            DNS, DNSWL, PTR_TIMEOUT, MIN_DELAY, RETRY_WINDOW, WHITELIST_LIFETIME, MAX_PENDING, WHITELIST_MEMORY, GREET_DELAY,
+            DNS, DNSWL, PTR_TIMEOUT, MIN_DELAY, RETRY_WINDOW, WHITELIST_LIFETIME, MAX_PENDING, AUTO_WHITELIST_CLIENTS, WHITELIST_MEMORY,
+            GREET_DELAY,
             CLIENT_KEY, RCPT_ORDER, MAX_LINE, JUNK_COMMAND_LIMIT, IDLE_TIMEOUT, SESSION_DEADLINE, CLIENT_CONNECTION_LIMIT,
             CONNECTION_LIMIT, UPSTREAM_TIMEOUT, GREETING_TIMEOUT, CONNECT_TIMEOUT, UPSTREAM_PROXY_PROTOCOL,
             UPSTREAM_XCLIENT, UPSTREAM_TLS, UPSTREAM_TLS_CA, TLS_CERT, TLS_KEY, FAIL_CLOSED, GREYLIST_REPLY, HOSTNAME,

@@ -2,7 +2,9 @@ package org.greylite.settings;
 
 import static org.greylite.settings.Program.GREYLITE;
 import static org.greylite.settings.Program.GREYLITECTL;
+import static org.greylite.settings.Program.GREYDAEMON;
 import static org.greylite.settings.Program.GREYLITED;
+import static org.greylite.settings.Program.POLICY;
 
 import java.util.List;
 
@@ -43,12 +45,12 @@ public final class Variables {
             .build();
 
     public static final Setting<String> PGPASSWORD = Setting.builder("PGPASSWORD", Parsers::text).variableOnly()
-            .stage(Stage.STORE).variable("PGPASSWORD", GREYLITED, GREYLITE, GREYLITECTL)
+            .stage(Stage.STORE).variable("PGPASSWORD", GREYLITED, GREYLITE, GREYLITECTL, POLICY, GREYDAEMON)
             .doc("Password of a PostgreSQL greydb (a password in the --db URL is refused: command lines are "
                     + "visible in ps).").build();
 
     public static final Setting<String> PGPASSFILE = Setting.builder("PGPASSFILE", Parsers::text).variableOnly()
-            .stage(Stage.STORE).variable("PGPASSFILE", GREYLITED, GREYLITE, GREYLITECTL)
+            .stage(Stage.STORE).variable("PGPASSFILE", GREYLITED, GREYLITE, GREYLITECTL, POLICY, GREYDAEMON)
             .doc("File of PostgreSQL passwords, lines host:port:database:user:password, mode 0600, read when "
                     + "PGPASSWORD is not set (default ~/.pgpass).").build();
 

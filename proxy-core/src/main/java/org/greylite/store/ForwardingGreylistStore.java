@@ -67,6 +67,12 @@ public abstract class ForwardingGreylistStore implements GreylistStore {
         return delegate.claimPurge(now, interval);
     }
 
+    /** Forwarded, so that a program's look at its greydb file reaches the store under its wrappers. */
+    @Override
+    public String reopenIfReplaced() {
+        return delegate.reopenIfReplaced();
+    }
+
     @Override
     public int parallelism() {
         return delegate.parallelism();

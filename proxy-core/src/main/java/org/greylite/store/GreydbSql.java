@@ -71,6 +71,26 @@ final class GreydbSql {
         }
     }
 
+    /**
+     * How many triplets of {@code client} have passed and were last used after {@code after}, counted up to
+     * {@code limit}: the same index range as {@link #pendingTriplets}, for auto-whitelisting after N passes.
+     * Counting the rows the greydb keeps anyway was chosen over a per-client counter column: no schema change,
+     * no migration of existing greydbs, and a pass that expires stops counting by itself, as postgrey's count of
+     * a client's successful retries forgets old ones.
+     */
+    int passedTriplets(Connection conn, String client, Instant after, int limit) throws SQLException {
+        try (PreparedStatement st = conn.prepareStatement("SELECT COUNT(*) FROM (SELECT 1 FROM triplet WHERE client = ?"
+                + " AND passed_at IS NOT NULL AND last_seen > ? LIMIT ?) AS passed")) {
+            st.setString(1, client);
+            st.setLong(2, after.getEpochSecond());
+            st.setInt(3, limit);
+            try (ResultSet rs = st.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
+    }
+
     /** Writes what the engine decided: the triplet's new state, the auto-whitelist entry, a behaviour. */
     void apply(Connection conn, TripletKey key, TripletUpdate<?> update) throws SQLException {
         Triplet w = update.write();

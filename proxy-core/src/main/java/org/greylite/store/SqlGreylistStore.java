@@ -35,7 +35,8 @@ final class SqlGreylistStore implements GreylistStore {
             }
             dialect.lockTriplet(conn, key);
             StoredState state = new StoredState(false, sql.behaviours(conn, key.client()), sql.triplet(conn, key),
-                    (after, limit) -> pending(conn, key.client(), after, limit));
+                    (after, limit) -> pending(conn, key.client(), after, limit),
+                    (after, limit) -> passed(conn, key.client(), after, limit));
             TripletUpdate<T> update = transition.apply(state);
             sql.apply(conn, key, update);
             return update.result();
@@ -48,6 +49,16 @@ final class SqlGreylistStore implements GreylistStore {
             return sql.pendingTriplets(conn, client, after, limit);
         } catch (SQLException e) {
             throw new StoreException(dialect.describe() + ": cannot count the pending triplets of " + client + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** The count of passed triplets the transition may ask for ({@link StoredState.PassedCount}). */
+    private int passed(java.sql.Connection conn, String client, Instant after, int limit) {
+        try {
+            return sql.passedTriplets(conn, client, after, limit);
+        } catch (SQLException e) {
+            throw new StoreException(dialect.describe() + ": cannot count the passed triplets of " + client + ": "
                     + e.getMessage(), e);
         }
     }

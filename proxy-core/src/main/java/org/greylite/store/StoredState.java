@@ -13,9 +13,10 @@ import java.util.Optional;
  *                    ones included until the purge removes them)
  * @param triplet     the triplet's row, absent when there is none
  * @param pending     counts the client key's pending triplets, in the same transaction, when the engine asks
+ * @param passed      counts the client key's passed triplets, in the same transaction, when the engine asks
  */
 public record StoredState(boolean whitelisted, Map<String, Instant> behaviours, Optional<Triplet> triplet,
-                          PendingCount pending) {
+                          PendingCount pending, PassedCount passed) {
 
     /**
      * The pending triplets of the decision's client key, counted in its transaction. A query rather than a
@@ -33,12 +34,38 @@ public record StoredState(boolean whitelisted, Map<String, Instant> behaviours, 
         int upTo(Instant firstSeenAfter, int limit);
     }
 
+    /**
+     * The passed triplets of the decision's client key, counted in its transaction, for auto-whitelisting after N
+     * passes. Asked only at a pass and only when N is more than one: counting for every pass of the default (one
+     * pass) would cost a query that decides nothing.
+     */
+    @FunctionalInterface
+    public interface PassedCount {
+        /**
+         * How many triplets of the client key have passed and were last used after {@code lastSeenAfter},
+         * counting no further than {@code limit}.
+         *
+         * @throws StoreException when the greydb cannot answer (the decision's transaction then fails)
+         */
+        int upTo(Instant lastSeenAfter, int limit);
+    }
+
     /** For a state that was not read from a greydb table of triplets: a count that finds none. */
     public static final PendingCount NONE_PENDING = (after, limit) -> 0;
+
+    /** For a state that was not read from a greydb table of triplets: a count that finds none. */
+    public static final PassedCount NONE_PASSED = (after, limit) -> 0;
 
     public StoredState {
         behaviours = Map.copyOf(behaviours);
         Objects.requireNonNull(pending, "pending");
+        Objects.requireNonNull(passed, "passed");
+    }
+
+    /** A state whose client key has no passed triplet to count (tests, and stores that keep no such count). */
+    public StoredState(boolean whitelisted, Map<String, Instant> behaviours, Optional<Triplet> triplet,
+                       PendingCount pending) {
+        this(whitelisted, behaviours, triplet, pending, NONE_PASSED);
     }
 
     static final StoredState WHITELISTED = new StoredState(true, Map.of(), Optional.empty(), NONE_PENDING);

@@ -95,6 +95,42 @@ abstract class GreydbScenarioTest {
         assertTrue(attempt("192.0.2.1", "a@x.example", "b@y.example").accepted());
     }
 
+    /** The triplet a@x→{@code rcpt} from 192.0.2.1, refused once and then passing 10 minutes later. */
+    Verdict passAfterDelay(Greylister g, String rcpt) throws Exception {
+        assertEquals(Reason.FIRST_ATTEMPT, attempt(g, "192.0.2.1", "a@x.example", rcpt).reason());
+        clock.advance(Duration.ofMinutes(10));
+        return attempt(g, "192.0.2.1", "a@x.example", rcpt);
+    }
+
+    @Test
+    void autoWhitelistAfterThreePassesNeedsThreeDistinctPassedTriplets() throws Exception {
+        Greylister three = new Greylister(store, SuspicionPolicy.NONE, GreylistSettings.defaults()
+                .withClientKeys(ClientKeys.exactAddresses()).withAutoWhitelistPasses(3), clock, (r, v) -> { });
+        assertEquals(Reason.PASSED, passAfterDelay(three, "one@y.example").reason());
+        assertEquals(Reason.KNOWN, attempt(three, "192.0.2.1", "a@x.example", "one@y.example").reason(),
+                "the same triplet again is known, and counts no second pass");
+        assertEquals(Reason.FIRST_ATTEMPT, attempt(three, "192.0.2.1", "a@x.example", "new@y.example").reason(),
+                "one passed triplet of three: not whitelisted");
+        assertEquals(Reason.PASSED, passAfterDelay(three, "two@y.example").reason());
+        assertEquals(Reason.FIRST_ATTEMPT, attempt(three, "192.0.2.1", "a@x.example", "other@y.example").reason(),
+                "two passed triplets of three: not whitelisted");
+        assertTrue(admin.whitelist().isEmpty(), "no whitelist row before the third pass");
+        assertEquals(Reason.PASSED, passAfterDelay(three, "three@y.example").reason());
+        assertEquals(Reason.WHITELISTED, attempt(three, "192.0.2.1", "someone@else.example", "c@y.example").reason(),
+                "the third passed triplet puts the client on the auto-whitelist");
+    }
+
+    @Test
+    void autoWhitelistOffLetsEachTripletPassAlone() throws Exception {
+        Greylister off = new Greylister(store, SuspicionPolicy.NONE, GreylistSettings.defaults()
+                .withClientKeys(ClientKeys.exactAddresses()).withAutoWhitelistPasses(0), clock, (r, v) -> { });
+        for (String rcpt : List.of("one@y.example", "two@y.example", "three@y.example")) {
+            assertEquals(Reason.PASSED, passAfterDelay(off, rcpt).reason());
+        }
+        assertEquals(Reason.FIRST_ATTEMPT, attempt(off, "192.0.2.1", "a@x.example", "four@y.example").reason(),
+                "with 0 no number of passes whitelists");
+    }
+
     @Test
     void firstAttemptEarlyRetryPassThenWhitelist() throws Exception {
         Verdict first = attempt("192.0.2.1", "A@X.example", "b@y.example");

@@ -78,7 +78,10 @@ public final class ReferencePage {
                 + "sets it. The tcpserver wrapper `greylite` has no flags and no configuration file: it reads the "
                 + "variables marked `greylite` below, each with the meaning and default of the setting it stands for. "
                 + "On/off variables of greylite(8) (`LOGPID`, `GREYLIST`) are on when set, whatever their value; the "
-                + "`GREYLITE_*` ones are on when set, except to `0`, `no`, `false` or `off`.\n\n");
+                + "`GREYLITE_*` ones are on when set, except to `0`, `no`, `false` or `off`. The decision services "
+                + "`greylite-policy` and `greydaemon` read the variables marked with their names where their own "
+                + "flags leave a setting unset (greydaemon's `-m`, `-g`, `-t` win over the variables), with the "
+                + "defaults shown, greydaemon's own where it has one.\n\n");
         b.append("| variable | setting | read by |\n|---|---|---|\n");
         for (Setting<?> s : Settings.ALL) {
             if (s.variable() == null || (s.hasFlag() && !shown(options, s))) {

@@ -75,6 +75,34 @@ public final class SettingOptions {
         }
     }
 
+    /**
+     * Completes the options a command declared itself as annotated fields (greylite-policy, which takes only
+     * the engine's settings beside postgrey's own flags): a declared option that names a setting gets the
+     * model's description, label and default, so it cannot tell a story of its own.
+     */
+    public void apply(CommandSpec spec) {
+        List<OptionSpec> declared = new ArrayList<>(spec.options());
+        for (OptionSpec o : declared) {
+            spec.remove(o);
+        }
+        for (OptionSpec o : declared) {
+            Setting<?> s = setting(o);
+            if (s == null) {
+                spec.addOption(o);
+                continue;
+            }
+            OptionSpec.Builder b = OptionSpec.builder(o).description(s.description());
+            if (s.label() != null) {
+                b.paramLabel(s.label());
+            }
+            // An on/off flag is off unless given: its default is picocli's, stated "off" on the reference page.
+            if (o.arity().max() > 0) {
+                b.defaultValue(s.defaultValue(program));
+            }
+            spec.addOption(b.build());
+        }
+    }
+
     private OptionSpec option(Setting<?> s) {
         OptionSpec.Builder b = OptionSpec.builder(s.flag()).description(s.description());
         if (s.label() == null) {

@@ -1,4 +1,4 @@
-package org.greylite.daemon;
+package org.greylite.config;
 
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
@@ -8,13 +8,14 @@ import org.slf4j.Logger;
 /**
  * Runs an action when the process gets SIGHUP, the daemon convention for "read your files again"
  * ({@code kill -HUP}, {@code svc -h}). Replaces the JVM's default, which treats SIGHUP as a request to stop.
+ * Shared by the long-running programs (greylited, greylite-policy).
  *
  * <p>Java has no public signal API; {@code sun.misc.Signal} (module {@code jdk.unsupported}) is the one
  * every JDK carries. It is reached by reflection rather than named in the code, so that the build stays free
  * of "internal proprietary API" warnings and a JVM without it (or one run with {@code -Xrs}) starts anyway,
  * only without SIGHUP.
  */
-final class Hangup {
+public final class Hangup {
 
     private Hangup() {
     }
@@ -25,7 +26,7 @@ final class Hangup {
      *
      * @return whether the handler is in place (a warning is logged when not)
      */
-    static boolean onHangup(Runnable action, Logger log) {
+    public static boolean onHangup(Runnable action, Logger log) {
         try {
             Class<?> signalClass = Class.forName("sun.misc.Signal");
             Class<?> handlerClass = Class.forName("sun.misc.SignalHandler");

@@ -1,0 +1,92 @@
+package org.greylite.greydaemon;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+import org.greylite.config.GreydbFileCheck;
+import org.greylite.store.DecisionQuery;
+import org.greylite.store.ForwardingGreylistStore;
+import org.greylite.store.GreylistStore;
+import org.greylite.store.StoreException;
+import org.greylite.store.StoredState;
+import org.greylite.store.TripletUpdate;
+import org.slf4j.Logger;
+
+import io.prometheus.metrics.exporter.httpserver.HTTPServer;
+
+/**
+ * A started greydaemon: the UDP service, and beside it what greylited and greylite-policy also run: the look at
+ * the greydb file every {@link GreydbFileCheck#INTERVAL_SECONDS} (a file deleted or replaced under the daemon is
+ * recreated and used, with an ERROR line and a metric) and the metrics endpoint, when asked for.
+ */
+final class RunningGreydaemon implements AutoCloseable {
+
+    private final UdpService service;
+    private final ScheduledExecutorService fileCheck;
+    private final HTTPServer metricsEndpoint; // null: no GREYLITE_METRICS
+
+    RunningGreydaemon(UdpService service, GreylistStore store, GreydaemonMetrics metrics, HTTPServer metricsEndpoint,
+                      Logger log) {
+        this.service = service;
+        this.metricsEndpoint = metricsEndpoint;
+        // A thread of its own rather than the UDP thread's turn: the store's methods take turns (SQLite's are
+        // synchronized), so the one stat runs between two decisions, as the purge does.
+        this.fileCheck = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "greydb-file-check");
+            t.setDaemon(true);
+            return t;
+        });
+        fileCheck.scheduleWithFixedDelay(new GreydbFileCheck(store, metrics::greydbFileReplaced, log),
+                GreydbFileCheck.INTERVAL_SECONDS, GreydbFileCheck.INTERVAL_SECONDS, TimeUnit.SECONDS);
+    }
+
+    /**
+     * {@code store} with its failed decisions counted: the engine turns a greydb failure into a verdict (fail
+     * open, or closed), so the failure is seen here, where it is thrown, rather than guessed from the answer.
+     */
+    static GreylistStore counted(GreylistStore store, GreydaemonMetrics metrics) {
+        return new ForwardingGreylistStore(store) {
+            @Override
+            public <T> T decide(DecisionQuery query, Function<StoredState, TripletUpdate<T>> transition) {
+                try {
+                    return super.decide(query, transition);
+                } catch (StoreException e) {
+                    metrics.decisionFailed();
+                    throw e;
+                }
+            }
+        };
+    }
+
+    InetSocketAddress localAddress() throws IOException {
+        return service.localAddress();
+    }
+
+    /** The port metrics are served on, or -1 without GREYLITE_METRICS. */
+    int metricsPort() {
+        return metricsEndpoint == null ? -1 : metricsEndpoint.getPort();
+    }
+
+    void awaitClosed() throws InterruptedException {
+        service.awaitClosed();
+    }
+
+    /** Stops the file check first, so that it never looks at a greydb being closed, then the service. */
+    @Override
+    public void close() {
+        fileCheck.shutdownNow();
+        try {
+            fileCheck.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        service.close();
+        if (metricsEndpoint != null) {
+            metricsEndpoint.close();
+        }
+    }
+}

@@ -1,0 +1,128 @@
+package org.greylite.greydaemon;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+
+/**
+ * What runs beside greydaemon's UDP service, as in greylited and greylite-policy: the metrics endpoint
+ * ({@code GREYLITE_METRICS}), read over HTTP after real datagrams, and the look at the greydb file, which
+ * notices the file deleted under the daemon.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class GreydaemonRunningTest {
+
+    @TempDir
+    Path dir;
+
+    private final TestClock clock = new TestClock(Instant.parse("2026-12-01T10:00:00Z"));
+    private RunningGreydaemon daemon;
+    private QmailSmtpdClient client;
+
+    private void start() throws Exception {
+        daemon = GreyDaemon.start(CommandLine.parse(List.of("127.0.0.1:0", dir.resolve("greydb").toString())),
+                Map.of("GREYLITE_NO_SHIPPED_WHITELIST", "", "GREYLITE_METRICS", "127.0.0.1:0"), clock);
+        client = new QmailSmtpdClient(daemon.localAddress());
+    }
+
+    @AfterEach
+    void stop() {
+        if (client != null) {
+            client.close();
+        }
+        if (daemon != null) {
+            daemon.close();
+        }
+    }
+
+    private String metrics() throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + daemon.metricsPort() + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    @Test
+    void metricsCountAnswersByCodeAndMalformedDatagrams() throws Exception {
+        start();
+        assertEquals("0,1", client.ask("198.51.100.7", "alice@example.net", "bob@example.org"));
+        clock.advance(Duration.ofMinutes(1));
+        assertEquals("0,2", client.ask("198.51.100.7", "alice@example.net", "bob@example.org"));
+        assertEquals("0,1", client.ask("198.51.100.8", "alice@example.net", "bob@example.org"));
+        client.timeout(1_000);
+        assertNull(client.send("Fno-ip-first\0Tx@example.org\0".getBytes(StandardCharsets.ISO_8859_1)));
+        String m = metrics();
+        assertTrue(m.contains("greylite_greydaemon_answers_total{answer=\"new\",code=\"0,1\"} 2.0"), m);
+        assertTrue(m.contains("greylite_greydaemon_answers_total{answer=\"too-soon\",code=\"0,2\"} 1.0"), m);
+        assertTrue(m.contains("greylite_greydaemon_answers_total{answer=\"passed\",code=\"1,3\"} 0.0"), m);
+        assertTrue(m.contains("greylite_greydaemon_malformed_requests_total 1.0"), m);
+        assertTrue(m.contains("greylite_store_errors_total{operation=\"decision\"} 0.0"), m);
+        assertTrue(m.contains("greylite_greydb_file_replaced_total 0.0"), m);
+    }
+
+    @Test
+    void aDeletedGreydbIsNoticedCountedAndRecreatedAtItsPath() throws Exception {
+        Logger logger = (Logger) LoggerFactory.getLogger(GreyDaemon.class);
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        log.start();
+        logger.addAppender(log);
+        try {
+            start();
+            Path db = dir.resolve("greydb");
+            assertEquals("0,1", client.ask("198.51.100.7", "alice@example.net", "before@example.org"));
+            Files.delete(db);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (errors(log).isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            String line = String.join("\n", errors(log));
+            assertTrue(line.contains("was deleted while in use") && line.contains(db.toString()), line);
+            assertTrue(Files.exists(db), "a new greydb at the path");
+            assertEquals("0,1", client.ask("198.51.100.7", "alice@example.net", "after@example.org"));
+            try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db); Statement st = c.createStatement();
+                 ResultSet rs = st.executeQuery("SELECT recipient FROM triplet")) {
+                List<String> recipients = new ArrayList<>();
+                while (rs.next()) {
+                    recipients.add(rs.getString(1));
+                }
+                assertEquals(List.of("after@example.org"), recipients, "the decision after the check is in the new file");
+            }
+            assertTrue(metrics().contains("greylite_greydb_file_replaced_total 1.0"), metrics());
+        } finally {
+            logger.detachAppender(log);
+        }
+    }
+
+    private static List<String> errors(ListAppender<ILoggingEvent> log) {
+        return new ArrayList<>(log.list).stream().filter(e -> e.getLevel() == Level.ERROR)
+                .map(ILoggingEvent::getFormattedMessage).toList();
+    }
+}

@@ -1,0 +1,96 @@
+package org.greylite.policy;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+import org.greylite.suspicion.ReloadingSuspicionPolicy;
+import org.greylite.suspicion.SuspicionPolicy;
+import org.slf4j.Logger;
+
+/**
+ * The rule files a running greylite-policy follows, as greylited follows its own: the suspicion file, read again
+ * when it changes (a timer of its own, never a decision) and on SIGHUP; postgrey's whitelist files, read again on
+ * SIGHUP, as postgrey reads them. Whatever is read last that loads stays in force: a suspicion file with a bad
+ * line keeps its earlier rules ({@link org.greylite.files.FollowedFile}), and so do the whitelists when a file
+ * cannot be read or has a line that does not load. Dropping only the bad line was rejected for the whitelists
+ * too: a client silently greylisted again, or a spam trap silently let through, is a change nobody asked for.
+ */
+final class PolicyRuleFiles implements Supplier<PostgreyWhitelists>, AutoCloseable {
+
+    private final SuspicionPolicy rules;
+    private final List<Path> clientFiles;
+    private final List<Path> recipientFiles;
+    private final Logger log;
+    private final ScheduledExecutorService follower; // null: no suspicion file to follow
+    private volatile PostgreyWhitelists whitelists;
+
+    /**
+     * Reads the whitelists (a line that does not load is left out with a warning: at start there is nothing
+     * earlier to keep) and starts following the suspicion file.
+     *
+     * @throws IOException naming the file, when a whitelist cannot be read
+     */
+    PolicyRuleFiles(SuspicionPolicy rules, List<Path> clientFiles, List<Path> recipientFiles, Logger log)
+            throws IOException {
+        this.rules = rules;
+        this.clientFiles = List.copyOf(clientFiles);
+        this.recipientFiles = List.copyOf(recipientFiles);
+        this.log = log;
+        this.whitelists = PostgreyWhitelists.load(clientFiles, recipientFiles, p -> log.warn("whitelist: {}", p));
+        log.info("postgrey whitelists: {} line(s) from {} {}", whitelists.size(), clientFiles, recipientFiles);
+        if (rules instanceof ReloadingSuspicionPolicy followed) {
+            follower = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "greylite-policy-files");
+                t.setDaemon(true);
+                return t;
+            });
+            follower.scheduleWithFixedDelay(followed::checkForChanges, ReloadingSuspicionPolicy.CHECK_INTERVAL_MILLIS,
+                    ReloadingSuspicionPolicy.CHECK_INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
+        } else {
+            follower = null;
+        }
+    }
+
+    /** The whitelists in force. */
+    @Override
+    public PostgreyWhitelists get() {
+        return whitelists;
+    }
+
+    /** SIGHUP: the suspicion file and the whitelists, read again; each keeps what is in force if it does not load. */
+    void reload() {
+        log.info("SIGHUP: reloading the rule files");
+        if (rules instanceof ReloadingSuspicionPolicy followed) {
+            followed.reload();
+        }
+        List<String> problems = new ArrayList<>();
+        PostgreyWhitelists read;
+        try {
+            read = PostgreyWhitelists.load(clientFiles, recipientFiles, problems::add);
+        } catch (IOException e) {
+            log.error("SIGHUP: {}; the whitelists loaded before stay in force", e.getMessage());
+            return;
+        }
+        if (!problems.isEmpty()) {
+            problems.forEach(p -> log.error("SIGHUP: whitelist: {}", p));
+            log.error("SIGHUP: the postgrey whitelists have {} line(s) that do not load; the {} line(s) loaded before "
+                    + "stay in force until they are fixed", problems.size(), whitelists.size());
+            return;
+        }
+        whitelists = read;
+        log.info("SIGHUP: postgrey whitelists: {} line(s) from {} {}", read.size(), clientFiles, recipientFiles);
+    }
+
+    @Override
+    public void close() {
+        if (follower != null) {
+            follower.shutdownNow();
+        }
+    }
+}
