@@ -39,7 +39,8 @@ import org.slf4j.LoggerFactory;
  * of a batch waits for its answer behind the others.
  *
  * <p>The socket is non-blocking, with a selector to wait on when none is waiting: a receive that finds nothing
- * is how the thread knows the batch is complete, which a blocking socket cannot tell.
+ * is how the thread knows the batch is complete, which a blocking socket cannot tell. Polling the socket for up
+ * to 100 µs before sleeping, to spare the wake-up, was tried and gained nothing beyond the runs' noise.
  *
  * <p>The greydb's write-ahead log is copied into the database file by a {@link WalCheckpointer} of its own.
  *
