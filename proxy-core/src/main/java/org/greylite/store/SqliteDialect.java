@@ -74,8 +74,12 @@ final class SqliteDialect implements GreydbDialect {
     private long busyTimeoutMillis;
     /** The connection's statements kept prepared (see the class comment), by their text. */
     private Map<String, Kept> kept = new HashMap<>();
-    /** True while a {@link #batch} holds a transaction open: the transactions run inside it join it. */
+    /** True while a {@link #batch} runs: the transactions run inside it join its one transaction. */
     private boolean inBatch;
+    /** Whether the batch's transaction has begun (at its first use), its description and its deadline. */
+    private boolean batchBegun;
+    private String batchWhat;
+    private long batchDeadlineNanos;
 
     private SqliteDialect(Path file, Connection conn, Duration busyTimeout) throws SQLException {
         this.file = file;
@@ -167,7 +171,11 @@ final class SqliteDialect implements GreydbDialect {
 
     @Override
     public synchronized <T> T transaction(String what, long deadlineNanos, boolean writes, SqlWork<T> work) {
-        if (inBatch) { // the batch began the transaction and commits it
+        if (inBatch) { // the batch's transaction, begun at its first use and committed by the batch
+            if (!batchBegun) {
+                begin(batchWhat, batchDeadlineNanos, true);
+                batchBegun = true;
+            }
             try {
                 return work.run(conn);
             } catch (SQLException e) {
@@ -188,22 +196,32 @@ final class SqliteDialect implements GreydbDialect {
         }
     }
 
+    /**
+     * Runs {@code work} with its transactions joined in one. The transaction begins at the first of them, not
+     * before: a batch that memory alone decides (greydaemon's {@code -w} ranges) takes no lock and writes nothing.
+     */
     @Override
     public synchronized <T> T batch(String what, long deadlineNanos, Supplier<T> work) {
         if (inBatch) {
             return work.get();
         }
-        begin(what, deadlineNanos, true);
         inBatch = true;
+        batchBegun = false;
+        batchWhat = what;
+        batchDeadlineNanos = deadlineNanos;
         try {
             T result = work.get();
-            run("COMMIT");
+            if (batchBegun) {
+                run("COMMIT");
+            }
             return result;
         } catch (SQLException e) {
             rollback();
             throw failure(what, e);
         } catch (RuntimeException e) {
-            rollback();
+            if (batchBegun) {
+                rollback();
+            }
             throw e;
         } finally {
             inBatch = false;

@@ -112,6 +112,16 @@ class SqliteBatchTest {
     }
 
     @Test
+    void aBatchThatNeverUsesTheGreydbTakesNoLock() throws Exception {
+        try (Connection other = DriverManager.getConnection("jdbc:sqlite:" + db); Statement st = other.createStatement()) {
+            // Another process writes: a batch that began a transaction would fail after the busy timeout.
+            st.execute("BEGIN IMMEDIATE");
+            assertEquals("from memory", store.inOneTransaction(System.nanoTime(), () -> "from memory"));
+            st.execute("ROLLBACK");
+        }
+    }
+
+    @Test
     void aBatchInsideABatchJoinsIt() throws Exception {
         store.inOneTransaction(System.nanoTime(), () -> store.inOneTransaction(System.nanoTime(), () -> refuse(FIRST)));
         assertEquals(1, committedRows());
