@@ -64,11 +64,6 @@ final class EngineDecisions implements AutoCloseable {
         this.greylister = new Greylister(store, rules, settings, clock, new DecisionLog(), knownSenders);
     }
 
-    /** One request: {@link #decideAll} of one. */
-    Answer decide(Request r) {
-        return decideAll(List.of(r), System.nanoTime()).get(0);
-    }
-
     /**
      * The answers to {@code requests}, in their order, decided as one after the other would be, every decision
      * committed in the greydb when this returns (in one transaction where the greydb allows it).

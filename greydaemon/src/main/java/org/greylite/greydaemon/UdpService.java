@@ -29,8 +29,8 @@ import org.slf4j.LoggerFactory;
  * arrive meanwhile wait in the socket's receive buffer (1 MB asked for), as they waited for greydaemon.
  *
  * <h2>Why the waiting requests are decided together</h2>
- * A decision's commit (the write lock, the log's write, and their system calls) cost more than the decision.
- * So the thread takes every datagram already waiting, up to {@link #MAX_BATCH}, and decides them in one
+ * A decision's commit (the write lock, the write-ahead log's write, and their system calls) cost more than the
+ * decision. So the thread takes every datagram already waiting, up to {@link #MAX_BATCH}, and decides them in one
  * greydb transaction ({@link EngineDecisions#decideAll}): one commit for all, before any of them is answered,
  * so each answer is still durable when it is sent. They are decided in the order they came, each seeing the
  * writes of those before it, so the answers are those of one request after another. Waiting a moment for more
