@@ -2,6 +2,8 @@ package org.greylite.greydaemon;
 
 import java.net.InetAddress;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -43,6 +45,10 @@ import org.greylite.suspicion.SuspicionPolicy;
  * As with greydaemon, the recipients of a message that is let in are all let in, and a recipient that
  * passes puts the client on the whitelist, so its other recipients (and later messages) pass too.
  *
+ * <p>The requests that were waiting together are decided together ({@link #decideAll}): all their recipients in
+ * one call of the engine, so in one greydb transaction, in the order they came, with the answers one request
+ * after another would have had.
+ *
  * <p>Not thread-safe: one thread, the greydb thread, decides.
  */
 final class EngineDecisions implements AutoCloseable {
@@ -58,22 +64,48 @@ final class EngineDecisions implements AutoCloseable {
         this.greylister = new Greylister(store, rules, settings, clock, new DecisionLog(), knownSenders);
     }
 
-    Answer decide(Request r) {
-        String address = r.client().getHostAddress();
-        if (ranges.contains(r.client())) {
-            skipAll(r, address, ranges.describe());
-            return Answer.WHITELISTED_RANGE;
+    /**
+     * The answers to {@code requests}, in their order, decided as one after the other would be, every decision
+     * committed in the greydb when this returns (in one transaction where the greydb allows it).
+     *
+     * @param askedNanos {@link System#nanoTime()} when the oldest of them came
+     */
+    List<Answer> decideAll(List<Request> requests, long askedNanos) {
+        Answer[] fixed = new Answer[requests.size()];
+        List<RcptRequest> rcpts = new ArrayList<>();
+        for (int i = 0; i < fixed.length; i++) {
+            Request r = requests.get(i);
+            String address = r.client().getHostAddress();
+            if (ranges.contains(r.client())) {
+                fixed[i] = Answer.WHITELISTED_RANGE;
+                skipAll(r, address, ranges.describe(), rcpts);
+            } else if (r.sender().isEmpty() && r.recipients().stream().anyMatch(EngineDecisions::verpStyle)) {
+                fixed[i] = Answer.VERP_BOUNCE;
+                skipAll(r, address, "verp-bounce", rcpts);
+            } else {
+                for (String rcpt : r.recipients()) {
+                    rcpts.add(new RcptRequest(r.client(), facts(address, r.sender(), rcpt), null));
+                }
+            }
         }
-        if (r.sender().isEmpty() && r.recipients().stream().anyMatch(EngineDecisions::verpStyle)) {
-            skipAll(r, address, "verp-bounce");
-            return Answer.VERP_BOUNCE;
+        store.reset();
+        List<Verdict> verdicts = greylister.decideAll(rcpts, askedNanos);
+        List<Answer> answers = new ArrayList<>(fixed.length);
+        int next = 0;
+        for (int i = 0; i < fixed.length; i++) {
+            int n = requests.get(i).recipients().size();
+            answers.add(fixed[i] != null ? fixed[i] : message(verdicts.subList(next, next + n)));
+            next += n;
         }
+        return answers;
+    }
+
+    /** A message's answer from its recipients' verdicts (rule 4 above). */
+    private Answer message(List<Verdict> verdicts) {
         Answer refused = null;
         boolean allKnownAddress = true;
-        for (String rcpt : r.recipients()) {
-            store.reset();
-            Verdict v = greylister.decide(new RcptRequest(r.client(), facts(address, r.sender(), rcpt), null));
-            Answer a = answer(v, store.sawRow());
+        for (Verdict v : verdicts) {
+            Answer a = answer(v, store.sawRow(v));
             if (!a.accepts()) {
                 refused = a;
             }
@@ -100,11 +132,11 @@ final class EngineDecisions implements AutoCloseable {
     }
 
     /** The engine still sees (and logs, at debug level) each recipient, as skipped: WHITELISTED, with why. */
-    private void skipAll(Request r, String address, String why) {
+    private static void skipAll(Request r, String address, String why, List<RcptRequest> into) {
         // WHITELISTED is how greylite(8) is told a client skips greylisting (tcprules sets it); its value says why.
         Map<String, String> whitelisted = Map.of("WHITELISTED", why);
         for (String rcpt : r.recipients()) {
-            greylister.decide(new RcptRequest(r.client(),
+            into.add(new RcptRequest(r.client(),
                     new ClientFacts(address, "", "", r.sender(), rcpt, whitelisted, Set.of()), "WHITELISTED"));
         }
     }

@@ -43,7 +43,17 @@ final class QmailSmtpdClient implements AutoCloseable {
 
     /** Sends raw bytes; the answer ("1,3"), or null when none came within the timeout. */
     String send(byte[] datagram) throws IOException {
+        sendOnly(datagram);
+        return answer();
+    }
+
+    /** Sends raw bytes without waiting for the answer (several clients asking at once). */
+    void sendOnly(byte[] datagram) throws IOException {
         socket.send(new DatagramPacket(datagram, datagram.length));
+    }
+
+    /** The answer to what was sent ("1,3"), or null when none came within the timeout. */
+    String answer() throws IOException {
         byte[] answer = new byte[2];
         DatagramPacket in = new DatagramPacket(answer, answer.length);
         try {

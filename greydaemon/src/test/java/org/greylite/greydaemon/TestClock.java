@@ -19,6 +19,10 @@ final class TestClock extends Clock {
         now = now.plus(d);
     }
 
+    void set(Instant instant) {
+        now = instant;
+    }
+
     @Override
     public Instant instant() {
         return now;

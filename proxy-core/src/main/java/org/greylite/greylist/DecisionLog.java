@@ -58,11 +58,24 @@ public final class DecisionLog implements DecisionListener {
 
     /** Client-supplied text goes into the log: no spaces or control characters that could forge a line. */
     private static String clean(String s) {
+        if (s.length() <= 256 && isClean(s)) {
+            return s; // the usual case: no copy made (three per decision otherwise)
+        }
         StringBuilder b = new StringBuilder(s.length());
         for (int i = 0; i < s.length() && i < 256; i++) {
             char c = s.charAt(i);
             b.append(c <= ' ' || c == 0x7f ? '?' : c);
         }
         return b.toString();
+    }
+
+    private static boolean isClean(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c <= ' ' || c == 0x7f) {
+                return false;
+            }
+        }
+        return true;
     }
 }

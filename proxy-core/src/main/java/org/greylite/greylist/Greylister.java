@@ -3,6 +3,8 @@ package org.greylite.greylist;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 
@@ -94,6 +96,56 @@ public final class Greylister {
     }
 
     /**
+     * Decides {@code requests} in their order, as {@link #decide} would one after the other, in one greydb
+     * transaction where the greydb can ({@link GreylistStore#inOneTransaction}): each sees the writes of those
+     * before it (two requests for one triplet included), and all are committed before this returns. The
+     * listener is told once the transaction has committed, in order. Blocking.
+     *
+     * <p>When the greydb fails, no decision of the batch was recorded: each request gets what memory alone
+     * decides (a skip reason, an exempt recipient, the administrators' lists as last read...) and otherwise the
+     * greydb-failure verdict ({@link #unavailable}'s, fail open or closed), as a decision alone would.
+     *
+     * @param askedNanos {@link System#nanoTime()} when the oldest request was asked (see {@link #decide(RcptRequest, long)})
+     */
+    public List<Verdict> decideAll(List<RcptRequest> requests, long askedNanos) {
+        List<Consulted> consulted;
+        try {
+            consulted = store.inOneTransaction(askedNanos, () -> {
+                List<Consulted> out = new ArrayList<>(requests.size());
+                for (RcptRequest r : requests) {
+                    out.add(consult(r, clientKey(r), clock.instant(), askedNanos));
+                }
+                return out;
+            });
+        } catch (StoreException e) {
+            return failedBatch(requests, e.getMessage());
+        }
+        List<Verdict> verdicts = new ArrayList<>(consulted.size());
+        for (int i = 0; i < consulted.size(); i++) {
+            Consulted c = consulted.get(i);
+            committed(c);
+            listener.decided(requests.get(i), c.verdict());
+            verdicts.add(c.verdict());
+        }
+        return verdicts;
+    }
+
+    private List<Verdict> failedBatch(List<RcptRequest> requests, String why) {
+        List<Verdict> verdicts = new ArrayList<>(requests.size());
+        for (RcptRequest r : requests) {
+            String key = clientKey(r);
+            Verdict v = fromMemory(r, key, clock.instant(), false);
+            if (v == null) {
+                outage.failed(store.describe(), why, settings.failOpen());
+                v = Verdict.storeError(key, settings.failOpen());
+            }
+            listener.decided(r, v);
+            verdicts.add(v);
+        }
+        return verdicts;
+    }
+
+    /**
      * Decides from memory alone when that is enough, and tells the listener as {@link #decide} does; returns
      * null when the greydb must be asked (then call {@link #decide}, off the network threads). Never blocks:
      * a network thread may call it. It answers what {@link #decide} would, up to the staleness of the copies
@@ -164,30 +216,55 @@ public final class Greylister {
 
     private Verdict evaluate(RcptRequest request, long askedNanos) {
         String key = clientKey(request);
-        Instant now = clock.instant();
         try {
-            Verdict known = fromMemory(request, key, now, true);
-            if (known != null) {
-                return known;
-            }
-            // N before the greydb is touched, for both values of the retryinterval behaviour (see TripletTransition).
-            ClientFacts facts = request.facts();
-            Suspicion plain = suspicion.evaluate(facts);
-            Suspicion retrying = facts.behaviours().contains(Behaviour.RETRYINTERVAL)
-                    ? plain : suspicion.evaluate(facts.withBehaviour(Behaviour.RETRYINTERVAL));
-            String sender = settings.normalizeSenders() ? SenderNormalizer.normalize(request.sender()) : lower(request.sender());
-            TripletKey triplet = new TripletKey(key, sender, lower(request.recipient()));
-            TripletTransition transition = new TripletTransition(settings, renewAfter, key, now, plain, retrying);
-            Verdict v = store.decide(new DecisionQuery(triplet, now, settings.whitelistLifetime(), renewAfter, askedNanos),
-                    transition::apply);
-            outage.succeeded(store.describe());
-            if (v.reason() == Verdict.Reason.WHITELISTED) {
-                recentlyWhitelisted.remember(key, now);
-            }
-            return v;
+            Consulted c = consult(request, key, clock.instant(), askedNanos);
+            committed(c);
+            return c.verdict();
         } catch (StoreException e) {
             outage.failed(store.describe(), e.getMessage(), settings.failOpen());
             return Verdict.storeError(key, settings.failOpen());
+        }
+    }
+
+    /**
+     * A verdict, and whether the greydb decided it ({@code stored}), with the key and time it was decided for:
+     * what {@link #committed} needs once the greydb's transaction has committed.
+     */
+    private record Consulted(Verdict verdict, boolean stored, String key, Instant now) {
+    }
+
+    /**
+     * Memory first, then the greydb. What the greydb said is remembered only once committed ({@link #committed}):
+     * inside a batch ({@link #decideAll}) the transaction may still roll back.
+     *
+     * @throws StoreException when the greydb fails
+     */
+    private Consulted consult(RcptRequest request, String key, Instant now, long askedNanos) {
+        Verdict known = fromMemory(request, key, now, true);
+        if (known != null) {
+            return new Consulted(known, false, key, now);
+        }
+        // N before the greydb is touched, for both values of the retryinterval behaviour (see TripletTransition).
+        ClientFacts facts = request.facts();
+        Suspicion plain = suspicion.evaluate(facts);
+        Suspicion retrying = facts.behaviours().contains(Behaviour.RETRYINTERVAL)
+                ? plain : suspicion.evaluate(facts.withBehaviour(Behaviour.RETRYINTERVAL));
+        String sender = settings.normalizeSenders() ? SenderNormalizer.normalize(request.sender()) : lower(request.sender());
+        TripletKey triplet = new TripletKey(key, sender, lower(request.recipient()));
+        TripletTransition transition = new TripletTransition(settings, renewAfter, key, now, plain, retrying);
+        Verdict v = store.decide(new DecisionQuery(triplet, now, settings.whitelistLifetime(), renewAfter, askedNanos),
+                transition::apply);
+        return new Consulted(v, true, key, now);
+    }
+
+    /** After the commit: the greydb answered (an outage is over), and a client it found whitelisted is remembered. */
+    private void committed(Consulted c) {
+        if (!c.stored()) {
+            return;
+        }
+        outage.succeeded(store.describe());
+        if (c.verdict().reason() == Verdict.Reason.WHITELISTED) {
+            recentlyWhitelisted.remember(c.key(), c.now());
         }
     }
 

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * A greydb that hands every call to another, with one place to look at a decision from inside its transaction:
@@ -35,6 +36,11 @@ public abstract class ForwardingGreylistStore implements GreylistStore {
     @Override
     public <T> T decide(DecisionQuery query, Function<StoredState, TripletUpdate<T>> transition) {
         return delegate.decide(query, state -> seen(state.triplet(), transition.apply(state)));
+    }
+
+    @Override
+    public <T> T inOneTransaction(long askedNanos, Supplier<T> work) {
+        return delegate.inOneTransaction(askedNanos, work);
     }
 
     @Override

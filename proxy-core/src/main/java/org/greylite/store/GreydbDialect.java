@@ -1,7 +1,9 @@
 package org.greylite.store;
 
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.util.function.Supplier;
 
 /**
  * What differs between the SQLite and the PostgreSQL greydb, and nothing else: how a transaction is run
@@ -26,6 +28,46 @@ interface GreydbDialect extends AutoCloseable {
      * @throws StoreException naming the greydb and the cause
      */
     <T> T transaction(String what, long deadlineNanos, boolean writes, SqlWork<T> work);
+
+    /**
+     * Runs {@code work}, whose transactions ({@link #transaction}) all join one where the dialect can: the
+     * writes of all are committed together when it returns, none of them if it throws. A dialect that cannot
+     * (the default) runs each transaction on its own, committed as it ends.
+     *
+     * @param deadlineNanos as for {@link #transaction}: the shared transaction's wait for the lock ends there
+     * @throws StoreException when the shared transaction cannot start or commit
+     */
+    default <T> T batch(String what, long deadlineNanos, Supplier<T> work) {
+        return work.get();
+    }
+
+    /**
+     * A prepared statement of the decision path, for {@code try (Prepared p = dialect.prepare(conn, sql))}.
+     * By default prepared anew and closed after use; a dialect whose one connection lives long keeps it
+     * prepared (SQLite: preparing costs more than running these statements).
+     */
+    default Prepared prepare(Connection conn, String sql) throws SQLException {
+        PreparedStatement st = conn.prepareStatement(sql);
+        return new Prepared() {
+            @Override
+            public PreparedStatement statement() {
+                return st;
+            }
+
+            @Override
+            public void close() throws SQLException {
+                st.close();
+            }
+        };
+    }
+
+    /** A statement lent by {@link #prepare}: closing it gives it back (closes it, or keeps it prepared). */
+    interface Prepared extends AutoCloseable {
+        PreparedStatement statement();
+
+        @Override
+        void close() throws SQLException;
+    }
 
     /**
      * Checks that the database this dialect has open is still the one its location names, and if not, opens what

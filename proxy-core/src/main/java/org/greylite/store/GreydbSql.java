@@ -44,8 +44,9 @@ final class GreydbSql {
     private static final String TRIPLET_COLUMNS = "client, sender, recipient, refusals, first_seen, last_seen, passed_at";
 
     Optional<Triplet> triplet(Connection conn, TripletKey key) throws SQLException {
-        try (PreparedStatement st = conn.prepareStatement(
+        try (GreydbDialect.Prepared p = dialect.prepare(conn,
                 "SELECT refusals, first_seen, last_seen, passed_at FROM triplet WHERE client = ? AND sender = ? AND recipient = ?")) {
+            PreparedStatement st = p.statement();
             GreydbRows.bind(st, key);
             try (ResultSet rs = st.executeQuery()) {
                 return rs.next() ? Optional.of(GreydbRows.triplet(rs, 1)) : Optional.empty();
@@ -59,8 +60,9 @@ final class GreydbSql {
      * a client holding many more rows from costing more than the cap.
      */
     int pendingTriplets(Connection conn, String client, Instant after, int limit) throws SQLException {
-        try (PreparedStatement st = conn.prepareStatement("SELECT COUNT(*) FROM (SELECT 1 FROM triplet WHERE client = ?"
+        try (GreydbDialect.Prepared p = dialect.prepare(conn, "SELECT COUNT(*) FROM (SELECT 1 FROM triplet WHERE client = ?"
                 + " AND passed_at IS NULL AND first_seen > ? LIMIT ?) AS pending")) {
+            PreparedStatement st = p.statement();
             st.setString(1, client);
             st.setLong(2, after.getEpochSecond());
             st.setInt(3, limit);
@@ -79,8 +81,9 @@ final class GreydbSql {
      * a client's successful retries forgets old ones.
      */
     int passedTriplets(Connection conn, String client, Instant after, int limit) throws SQLException {
-        try (PreparedStatement st = conn.prepareStatement("SELECT COUNT(*) FROM (SELECT 1 FROM triplet WHERE client = ?"
+        try (GreydbDialect.Prepared p = dialect.prepare(conn, "SELECT COUNT(*) FROM (SELECT 1 FROM triplet WHERE client = ?"
                 + " AND passed_at IS NOT NULL AND last_seen > ? LIMIT ?) AS passed")) {
+            PreparedStatement st = p.statement();
             st.setString(1, client);
             st.setLong(2, after.getEpochSecond());
             st.setInt(3, limit);
@@ -95,10 +98,11 @@ final class GreydbSql {
     void apply(Connection conn, TripletKey key, TripletUpdate<?> update) throws SQLException {
         Triplet w = update.write();
         if (w != null) {
-            try (PreparedStatement st = conn.prepareStatement("INSERT INTO triplet (" + TRIPLET_COLUMNS
+            try (GreydbDialect.Prepared p = dialect.prepare(conn, "INSERT INTO triplet (" + TRIPLET_COLUMNS
                     + ") VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (client, sender, recipient) DO UPDATE SET"
                     + " refusals = excluded.refusals, first_seen = excluded.first_seen, last_seen = excluded.last_seen,"
                     + " passed_at = excluded.passed_at")) {
+                PreparedStatement st = p.statement();
                 GreydbRows.bind(st, key);
                 st.setInt(4, w.refusals());
                 st.setLong(5, w.firstSeen().getEpochSecond());
@@ -109,7 +113,8 @@ final class GreydbSql {
         }
         if (update.whitelistAt() != null) {
             long now = update.whitelistAt().getEpochSecond();
-            try (PreparedStatement st = conn.prepareStatement(upsertAutoWhitelist)) {
+            try (GreydbDialect.Prepared p = dialect.prepare(conn, upsertAutoWhitelist)) {
+                PreparedStatement st = p.statement();
                 st.setString(1, key.client());
                 st.setLong(2, now);
                 st.setLong(3, now);
@@ -117,7 +122,8 @@ final class GreydbSql {
             }
         }
         if (update.remember() != null) {
-            try (PreparedStatement st = conn.prepareStatement(upsertBehaviour)) {
+            try (GreydbDialect.Prepared p = dialect.prepare(conn, upsertBehaviour)) {
+                PreparedStatement st = p.statement();
                 st.setString(1, key.client());
                 st.setString(2, update.remember().behaviour());
                 st.setLong(3, update.remember().at().getEpochSecond());
@@ -137,7 +143,8 @@ final class GreydbSql {
         String source;
         long lastSeen;
         Instant expires;
-        try (PreparedStatement st = conn.prepareStatement("SELECT source, last_seen, expires FROM whitelist WHERE client = ?")) {
+        try (GreydbDialect.Prepared p = dialect.prepare(conn, "SELECT source, last_seen, expires FROM whitelist WHERE client = ?")) {
+            PreparedStatement st = p.statement();
             st.setString(1, clientKey);
             try (ResultSet rs = st.executeQuery()) {
                 if (!rs.next()) {
@@ -160,8 +167,9 @@ final class GreydbSql {
         if (nowS - lastSeen >= renewAfter.getSeconds()) {
             try (Statement control = conn.createStatement()) {
                 control.execute("SAVEPOINT renewal");
-                try (PreparedStatement st = conn.prepareStatement(
+                try (GreydbDialect.Prepared p = dialect.prepare(conn,
                         "UPDATE whitelist SET last_seen = ? WHERE client = ? AND last_seen < ?")) {
+                    PreparedStatement st = p.statement();
                     st.setLong(1, nowS);
                     st.setString(2, clientKey);
                     st.setLong(3, nowS);
@@ -178,7 +186,8 @@ final class GreydbSql {
 
     /** The behaviours remembered for a client key, with when each was last shown. */
     Map<String, Instant> behaviours(Connection conn, String clientKey) throws SQLException {
-        try (PreparedStatement st = conn.prepareStatement("SELECT behaviour, last_seen FROM client_behaviour WHERE client = ?")) {
+        try (GreydbDialect.Prepared p = dialect.prepare(conn, "SELECT behaviour, last_seen FROM client_behaviour WHERE client = ?")) {
+            PreparedStatement st = p.statement();
             st.setString(1, clientKey);
             try (ResultSet rs = st.executeQuery()) {
                 Map<String, Instant> out = new HashMap<>();

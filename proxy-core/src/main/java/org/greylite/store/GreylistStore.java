@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Where greylisting state lives. The engine owns the algorithm; a store owns atomicity and durability:
@@ -26,6 +27,25 @@ public interface GreylistStore extends AutoCloseable {
      * @param transition pure and quick: it runs while the greydb is locked (see the engine's comments)
      */
     <T> T decide(DecisionQuery query, Function<StoredState, TripletUpdate<T>> transition);
+
+    /**
+     * Runs {@code work}, whose decisions ({@link #decide}) and reads join one transaction where the greydb can:
+     * one write lock and one commit for all, committed when it returns, none of its writes if it throws. Each
+     * decision still sees the writes of those before it, as if each had committed alone. For a service with
+     * several decisions waiting at once (greydaemon's datagrams): their commits, the dearest part of a decision
+     * in SQLite, become one.
+     *
+     * <p>SQLite joins them. PostgreSQL does not (the default: each decision commits on its own as {@code work}
+     * runs): a batch would hold the advisory locks of all its triplets until its commit, and two hosts batching
+     * the same triplets in another order would deadlock; and PostgreSQL's pool already decides in parallel.
+     *
+     * @param askedNanos {@link System#nanoTime()} when the oldest of the decisions was asked: the wait for the
+     *                   shared transaction's lock ends the busy timeout after it
+     * @throws StoreException when the shared transaction cannot start or commit, or a decision in it fails
+     */
+    default <T> T inOneTransaction(long askedNanos, Supplier<T> work) {
+        return work.get();
+    }
 
     /**
      * Reads the triplet's current row (absent if none) and applies the update, atomically (for tests and

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * The greydb of the engine, the same for SQLite and PostgreSQL: the statements are {@link GreydbSql}'s,
@@ -41,6 +42,11 @@ final class SqlGreylistStore implements GreylistStore {
             sql.apply(conn, key, update);
             return update.result();
         });
+    }
+
+    @Override
+    public <T> T inOneTransaction(long askedNanos, Supplier<T> work) {
+        return dialect.batch("cannot record the decisions", askedNanos + dialect.timeoutNanos(), work);
     }
 
     /** The count the transition may ask for inside the decision's transaction ({@link StoredState.PendingCount}). */

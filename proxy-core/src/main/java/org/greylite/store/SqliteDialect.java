@@ -6,10 +6,14 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,6 +43,18 @@ import org.slf4j.LoggerFactory;
  * end on the same empty greydb. The old connection is closed before the new one opens: closing it later would
  * remove the journal files at the path, which by then are the new greydb's.
  *
+ * <h2>Why statements are kept prepared</h2>
+ * Preparing a statement (parsing and planning it, and the driver's bookkeeping) cost more than running it: a
+ * decision's few statements and its {@code BEGIN IMMEDIATE}/{@code COMMIT} were prepared anew each time. The one
+ * connection lives as long as the dialect, so the statements of the decision path ({@link #prepare}) and the
+ * transaction's own are prepared once per connection and kept until it closes.
+ *
+ * <h2>Why a batch is one transaction</h2>
+ * A service that has several decisions waiting (greydaemon's datagrams) runs them in one {@link #batch}: one
+ * write lock, one commit, one write of the log for all, where each alone paid for its own. Their transactions
+ * join the batch's, in the order they run, so each sees the writes of those before it exactly as if each had
+ * committed; the batch commits before any of them is answered, and a failure leaves none of them written.
+ *
  * <p>One connection, used by one thread at a time (the methods are synchronized).
  */
 final class SqliteDialect implements GreydbDialect {
@@ -56,6 +72,14 @@ final class SqliteDialect implements GreydbDialect {
     /** The identity (device and inode) of the file {@link #conn} has open. */
     private Object fileKey;
     private long busyTimeoutMillis;
+    /** The connection's statements kept prepared (see the class comment), by their text. */
+    private Map<String, Kept> kept = new HashMap<>();
+    /** True while a {@link #batch} runs: the transactions run inside it join its one transaction. */
+    private boolean inBatch;
+    /** Whether the batch's transaction has begun (at its first use), its description and its deadline. */
+    private boolean batchBegun;
+    private String batchWhat;
+    private long batchDeadlineNanos;
 
     private SqliteDialect(Path file, Connection conn, Duration busyTimeout) throws SQLException {
         this.file = file;
@@ -67,6 +91,7 @@ final class SqliteDialect implements GreydbDialect {
     private void use(Connection c) throws SQLException {
         this.conn = c;
         this.control = c.createStatement();
+        this.kept = new HashMap<>();
         this.busyTimeoutMillis = busyTimeout.toMillis();
         this.fileKey = fileKeyAtPath();
     }
@@ -146,6 +171,65 @@ final class SqliteDialect implements GreydbDialect {
 
     @Override
     public synchronized <T> T transaction(String what, long deadlineNanos, boolean writes, SqlWork<T> work) {
+        if (inBatch) { // the batch's transaction, begun at its first use and committed by the batch
+            if (!batchBegun) {
+                begin(batchWhat, batchDeadlineNanos, true);
+                batchBegun = true;
+            }
+            try {
+                return work.run(conn);
+            } catch (SQLException e) {
+                throw failure(what, e);
+            }
+        }
+        begin(what, deadlineNanos, writes);
+        try {
+            T result = work.run(conn);
+            run("COMMIT");
+            return result;
+        } catch (SQLException e) {
+            rollback();
+            throw failure(what, e);
+        } catch (RuntimeException e) {
+            rollback();
+            throw e;
+        }
+    }
+
+    /**
+     * Runs {@code work} with its transactions joined in one. The transaction begins at the first of them, not
+     * before: a batch that memory alone decides (greydaemon's {@code -w} ranges) takes no lock and writes nothing.
+     */
+    @Override
+    public synchronized <T> T batch(String what, long deadlineNanos, Supplier<T> work) {
+        if (inBatch) {
+            return work.get();
+        }
+        inBatch = true;
+        batchBegun = false;
+        batchWhat = what;
+        batchDeadlineNanos = deadlineNanos;
+        try {
+            T result = work.get();
+            if (batchBegun) {
+                run("COMMIT");
+            }
+            return result;
+        } catch (SQLException e) {
+            rollback();
+            throw failure(what, e);
+        } catch (RuntimeException e) {
+            if (batchBegun) {
+                rollback();
+            }
+            throw e;
+        } finally {
+            inBatch = false;
+        }
+    }
+
+    /** Begins a transaction, waiting for the lock until the deadline at the latest. */
+    private void begin(String what, long deadlineNanos, boolean writes) {
         if (conn == null) {
             throw new StoreException(describe() + ": " + what + ": the greydb file was deleted and no new one could be"
                     + " opened at its path yet");
@@ -157,20 +241,36 @@ final class SqliteDialect implements GreydbDialect {
         }
         try {
             waitAtMost(left);
-            control.execute(writes ? "BEGIN IMMEDIATE" : "BEGIN");
+            run(writes ? "BEGIN IMMEDIATE" : "BEGIN");
         } catch (SQLException e) {
             throw failure("cannot start a transaction", e);
         }
-        try {
-            T result = work.run(conn);
-            control.execute("COMMIT");
-            return result;
-        } catch (SQLException e) {
-            rollback();
-            throw failure(what, e);
-        } catch (RuntimeException e) {
-            rollback();
-            throw e;
+    }
+
+    /** Runs one of the transaction's own statements, kept prepared. */
+    private void run(String sql) throws SQLException {
+        kept(sql).statement().execute();
+    }
+
+    @Override
+    public Prepared prepare(Connection c, String sql) throws SQLException {
+        return c == conn ? kept(sql) : GreydbDialect.super.prepare(c, sql);
+    }
+
+    private Kept kept(String sql) throws SQLException {
+        Kept k = kept.get(sql);
+        if (k == null) {
+            k = new Kept(conn.prepareStatement(sql));
+            kept.put(sql, k);
+        }
+        return k;
+    }
+
+    /** A statement kept prepared: given back, it stays so (its parameters are all set again at each use). */
+    private record Kept(PreparedStatement statement) implements Prepared {
+        @Override
+        public void close() {
+            // kept for the next use; closed with the connection
         }
     }
 
@@ -183,7 +283,7 @@ final class SqliteDialect implements GreydbDialect {
 
     private void rollback() {
         try {
-            control.execute("ROLLBACK");
+            run("ROLLBACK");
         } catch (SQLException ignored) {
             // no transaction was open (BEGIN failed): nothing to undo
         }

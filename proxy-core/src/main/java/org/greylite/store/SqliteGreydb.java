@@ -74,6 +74,9 @@ final class SqliteGreydb {
         config.setBusyTimeout((int) Math.min(Integer.MAX_VALUE, busyTimeout.toMillis()));
         config.setJournalMode(SQLiteConfig.JournalMode.WAL);
         config.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);
+        // The driver otherwise runs a statement of its own ("SELECT last_insert_rowid()", prepared anew) after
+        // every INSERT, for JDBC's generated keys: the greydb's tables have no row ids, and nothing reads them.
+        config.setGetGeneratedKeys(false);
         try {
             Connection conn = config.createConnection("jdbc:sqlite:" + file.toAbsolutePath());
             try {

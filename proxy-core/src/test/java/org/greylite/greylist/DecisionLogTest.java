@@ -67,6 +67,16 @@ class DecisionLogTest {
     }
 
     @Test
+    void clientTextIsCutAt256CharactersWhetherOrNotItNeededCleaning() throws Exception {
+        Verdict v = new Verdict(Verdict.Action.ACCEPT, Verdict.Reason.PASSED, "192.0.2.0/24", 2, 1, null, 0);
+        String longClean = "a".repeat(300) + "@x";
+        String longDirty = "b c".repeat(100) + "@x";
+        new DecisionLog().decided(request("h", longClean, longDirty, null), v);
+        String line = lines.list.get(0).getFormattedMessage();
+        assertTrue(line.contains(" from=<" + "a".repeat(256) + "> to=<" + "b?c".repeat(85) + "b> "), line);
+    }
+
+    @Test
     void skippedDecisionsAreDebugOnly() throws Exception {
         new DecisionLog().decided(request("h", "a@x", "b@y", "authenticated"), Verdict.skipped("192.0.2.0/24"));
         assertTrue(lines.list.isEmpty());
