@@ -42,6 +42,8 @@ class IoThreadAcceptorTest {
     /** Per session id: the thread its session was made on (accepted, attributes set up), and the one reading it. */
     private final Map<Long, String> madeOn = new ConcurrentHashMap<>();
     private final Map<Long, String> readOn = new ConcurrentHashMap<>();
+    /** The capacity of each buffer a read filled, in order. */
+    private final List<Integer> readBuffers = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     @BeforeEach
     void start() throws IOException {
@@ -118,6 +120,29 @@ class IoThreadAcceptorTest {
         }
     }
 
+    @Test
+    void commandsAreReadIntoSmallBuffersAndBulkIntoGrowingOnes() throws Exception {
+        byte[] bulk = new byte[200_000];
+        new java.util.Random(7).nextBytes(bulk);
+        try (Socket s = connect(acceptor.getLocalAddress())) {
+            assertEquals("EHLO client.example", echo(s, "EHLO client.example"));
+            assertEquals(SyscallSavingNioProcessor.FIRST_READ_BUFFER_BYTES, readBuffers.get(0));
+
+            java.util.concurrent.CompletableFuture<byte[]> back = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return s.getInputStream().readNBytes(bulk.length);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            s.getOutputStream().write(bulk);
+            s.getOutputStream().flush();
+            org.junit.jupiter.api.Assertions.assertArrayEquals(bulk, back.get(30, TimeUnit.SECONDS));
+        }
+        int largest = readBuffers.stream().mapToInt(Integer::intValue).max().orElseThrow();
+        assertTrue(largest >= 32 * 1024, "the read buffer grew to " + largest + " bytes only: " + readBuffers);
+    }
+
     private IoThreadAcceptor echoServer() {
         IoThreadAcceptor a = new IoThreadAcceptor(pool);
         a.setReuseAddress(true);
@@ -134,6 +159,7 @@ class IoThreadAcceptorTest {
             public void messageReceived(IoSession session, Object message) {
                 readOn.put(session.getId(), Thread.currentThread().getName());
                 IoBuffer in = (IoBuffer) message;
+                readBuffers.add(in.capacity());
                 IoBuffer copy = IoBuffer.allocate(in.remaining());
                 copy.put(in).flip();
                 session.write(copy);
