@@ -50,7 +50,8 @@ final class MinaInternals {
             CHANNEL = lookup.unreflect(m).asType(MethodType.methodType(ByteChannel.class, NioSession.class));
             Method start = AbstractPollingIoProcessor.class.getDeclaredMethod("startupProcessor");
             start.setAccessible(true);
-            START_LOOP = lookup.unreflect(start).asType(MethodType.methodType(void.class, AbstractPollingIoProcessor.class));
+            START_LOOP = lookup.unreflect(start)
+                    .asType(MethodType.methodType(void.class, AbstractPollingIoProcessor.class));
         } catch (ReflectiveOperationException | RuntimeException e) {
             throw new IllegalStateException("this version of Apache MINA (" + NioSession.class.getPackage()
                     .getImplementationVersion() + ") no longer has " + SOCKET_SESSION + "(IoService, IoProcessor, "
