@@ -40,7 +40,6 @@ final class EagerSocketConnector extends AbstractPollingIoConnector<NioSession, 
     EagerSocketConnector(IoProcessor<NioSession> processor) {
         super(new DefaultSocketSessionConfig(), processor);
         ((DefaultSocketSessionConfig) getSessionConfig()).init(this);
-        getSessionConfig().setReadBufferSize(SyscallSavingNioProcessor.FIRST_READ_BUFFER_BYTES);
     }
 
     @Override

@@ -37,7 +37,6 @@ final class IoThreadAcceptor extends NioSocketAcceptor {
     IoThreadAcceptor(RelayProcessorPool pool) {
         super(pool);
         this.pool = pool;
-        getSessionConfig().setReadBufferSize(SyscallSavingNioProcessor.FIRST_READ_BUFFER_BYTES);
     }
 
     /** Runs on the acceptor's thread when binding: the socket is made as MINA makes it, but watched elsewhere. */

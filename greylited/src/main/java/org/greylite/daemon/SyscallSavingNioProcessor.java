@@ -62,16 +62,6 @@ import org.apache.mina.transport.socket.nio.NioSession;
 final class SyscallSavingNioProcessor extends NioProcessor {
 
     /**
-     * The read buffer a new session starts with (greylited's acceptor and connector set it). MINA allocates a
-     * fresh buffer of the session's current size for every read and hands it up; its default, 2048 bytes, is
-     * eight times an SMTP command or an ordinary reply, and made MINA's read buffers the largest share of the
-     * memory allocated per relayed message (31 KB per message in all with 2048, 20 KB with 256). MINA doubles
-     * the size after a read that fills the buffer (up to 64 KB) and halves it after small ones, so message text
-     * still arrives in large reads.
-     */
-    static final int FIRST_READ_BUFFER_BYTES = 256;
-
-    /**
      * The buffer whose last read came back short; the very next read into it is the empty one MINA
      * asks for. Only the processor's thread reads, one session at a time.
      */
