@@ -8,17 +8,20 @@ import java.lang.reflect.Method;
 import java.nio.channels.ByteChannel;
 import java.nio.channels.SocketChannel;
 
+import org.apache.mina.core.polling.AbstractPollingIoProcessor;
 import org.apache.mina.core.service.IoProcessor;
 import org.apache.mina.core.service.IoService;
 import org.apache.mina.transport.socket.nio.NioSession;
 
 /**
- * The two things greylited needs of Apache MINA that MINA does not make public, reached by reflection here
+ * The three things greylited needs of Apache MINA that MINA does not make public, reached by reflection here
  * and nowhere else: a new TCP session ({@code NioSocketSession} is package-private), which greylited's own
- * connector ({@link EagerSocketConnector}) creates exactly as MINA's connector does, so that the I/O
- * processors serve it; and a session's socket ({@code NioSession.getChannel()} is package-private), which
- * greylited writes to directly from the session's own I/O thread ({@link LegWriter}) and closes itself once
- * the selector has let go of it ({@link SyscallSavingNioProcessor}).
+ * connector ({@link EagerSocketConnector}) and acceptor ({@link IoThreadAcceptor}) create exactly as MINA's
+ * do, so that the I/O processors serve it; a session's socket ({@code NioSession.getChannel()} is
+ * package-private), which greylited writes to directly from the session's own I/O thread ({@link LegWriter})
+ * and closes itself once the selector has let go of it ({@link SyscallSavingNioProcessor}); and the start of
+ * a processor's loop ({@code AbstractPollingIoProcessor.startupProcessor()} is private; MINA starts it only
+ * for a new session), which must run for an I/O thread to accept the first client on its listening socket.
  *
  * <p>Why reflection: MINA offers no supported way to either (a subclass of {@code NioSession} outside its
  * package cannot implement the package-private {@code getChannel()}), and the alternative, a class of ours
@@ -32,6 +35,7 @@ final class MinaInternals {
     private static final String SOCKET_SESSION = "org.apache.mina.transport.socket.nio.NioSocketSession";
     private static final MethodHandle NEW_SESSION;
     private static final MethodHandle CHANNEL;
+    private static final MethodHandle START_LOOP;
 
     static {
         try {
@@ -44,10 +48,15 @@ final class MinaInternals {
             Method m = NioSession.class.getDeclaredMethod("getChannel");
             m.setAccessible(true);
             CHANNEL = lookup.unreflect(m).asType(MethodType.methodType(ByteChannel.class, NioSession.class));
+            Method start = AbstractPollingIoProcessor.class.getDeclaredMethod("startupProcessor");
+            start.setAccessible(true);
+            START_LOOP = lookup.unreflect(start)
+                    .asType(MethodType.methodType(void.class, AbstractPollingIoProcessor.class));
         } catch (ReflectiveOperationException | RuntimeException e) {
             throw new IllegalStateException("this version of Apache MINA (" + NioSession.class.getPackage()
                     .getImplementationVersion() + ") no longer has " + SOCKET_SESSION + "(IoService, IoProcessor, "
-                    + "SocketChannel) or NioSession.getChannel(), which greylited uses: " + e, e);
+                    + "SocketChannel), NioSession.getChannel() or AbstractPollingIoProcessor.startupProcessor(), which"
+                    + " greylited uses: " + e, e);
         }
     }
 
@@ -58,6 +67,17 @@ final class MinaInternals {
     static NioSession newSession(IoService service, IoProcessor<NioSession> processor, SocketChannel channel) {
         try {
             return (NioSession) NEW_SESSION.invokeExact(service, processor, channel);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Starts {@code processor}'s loop on its thread if it is not running (and wakes it up if it is). */
+    static void startLoop(AbstractPollingIoProcessor<?> processor) {
+        try {
+            START_LOOP.invokeExact(processor);
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable e) {

@@ -50,8 +50,9 @@ public final class ProxyServer implements AutoCloseable {
 
     private ProxyServer(Builder b) {
         this.cfg = b;
-        this.processors = new RelayProcessorPool(b.ioThreads);
-        this.acceptor = new NioSocketAcceptor(processors);
+        RelayProcessorPool pool = new RelayProcessorPool(b.ioThreads);
+        this.processors = pool;
+        this.acceptor = new IoThreadAcceptor(pool); // clients accepted on the I/O threads, no hand-off
         this.connector = new EagerSocketConnector(processors);
         this.timers = sessionTimers();
         this.limits = new ConnectionLimits(b.connectionLimit, b.clientConnectionLimit, b.relaySettings.replies(), b.events);

@@ -1,5 +1,6 @@
 package org.greylite.daemon;
 
+import java.nio.channels.ServerSocketChannel;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.apache.mina.core.service.IoProcessor;
@@ -17,10 +18,22 @@ import org.apache.mina.transport.socket.nio.NioSession;
  * session, before it is added, is {@linkplain #placeWith placed} on the client's: the relay then runs on one
  * thread from the command read to the command forwarded, and its writes need no wake-up at all
  * ({@link SyscallSavingNioProcessor}).
+ *
+ * <p>A client accepted by an I/O thread itself ({@link IoThreadAcceptor}) stays on that thread, with no hand-off,
+ * unless the thread already carries more than the least busy one (by a relay or two): then it goes there. Every
+ * thread watches the listening socket, so the one that is free first takes the next client. A client accepted
+ * elsewhere (MINA's own acceptor thread) goes to the next thread in turn.
  */
 final class RelayProcessorPool implements IoProcessor<NioSession> {
 
     private static final AttributeKey PROCESSOR = new AttributeKey(RelayProcessorPool.class, "processor");
+
+    /**
+     * How many more selection keys than the least busy thread an accepting thread may carry and still keep its
+     * new client: two relays' worth (a relay is two sessions), so that most clients stay where they were
+     * accepted while no thread takes on much more than its share.
+     */
+    private static final int BALANCE_SLACK = 4;
 
     private final SyscallSavingNioProcessor[] processors;
     private final AtomicInteger next = new AtomicInteger();
@@ -62,13 +75,45 @@ final class RelayProcessorPool implements IoProcessor<NioSession> {
             if (disposing) {
                 throw new IllegalStateException("the I/O threads are stopping");
             }
-            p = processors[Math.floorMod(next.getAndIncrement(), processors.length)];
+            p = place();
             Object earlier = session.setAttributeIfAbsent(PROCESSOR, p);
             if (earlier != null) {
                 p = (SyscallSavingNioProcessor) earlier;
             }
         }
         return p;
+    }
+
+    /** The thread for a new session that nothing has placed: see the class comment. */
+    private SyscallSavingNioProcessor place() {
+        SyscallSavingNioProcessor own = null;
+        SyscallSavingNioProcessor least = null;
+        for (SyscallSavingNioProcessor p : processors) {
+            if (p.inIoThread()) {
+                own = p;
+            }
+            if (least == null || p.load() < least.load()) {
+                least = p;
+            }
+        }
+        if (own == null) {
+            return processors[Math.floorMod(next.getAndIncrement(), processors.length)];
+        }
+        return own.load() <= least.load() + BALANCE_SLACK ? own : least;
+    }
+
+    /** Every I/O thread accepts {@code channel}'s clients with {@code acceptor} from now on. */
+    void listen(ServerSocketChannel channel, SyscallSavingNioProcessor.Acceptor acceptor) {
+        for (SyscallSavingNioProcessor p : processors) {
+            p.listen(channel, acceptor);
+        }
+    }
+
+    /** A listening socket was closed: every I/O thread lets go of it now. */
+    void listenerClosed() {
+        for (SyscallSavingNioProcessor p : processors) {
+            p.listenerClosed();
+        }
     }
 
     @Override

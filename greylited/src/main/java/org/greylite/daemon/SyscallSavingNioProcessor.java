@@ -3,9 +3,16 @@ package org.greylite.daemon;
 import java.io.IOException;
 import java.nio.channels.ByteChannel;
 import java.nio.channels.SelectionKey;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -44,6 +51,13 @@ import org.apache.mina.transport.socket.nio.NioSession;
  * end of stream at once, and leaves the close to the next select: two more calls per socket, four per relayed
  * message. Here the socket is closed just after that next select, which then does not block: the peer gets
  * its end of stream a moment later from the {@code close} itself, and no call is made for nothing.
+ *
+ * <p><b>Clients accepted on this thread.</b> A listening socket handed to {@link #listen} is watched by this
+ * processor's own selector, and a client waiting on it is accepted here, between sessions' reads, rather than
+ * by MINA's acceptor thread: that thread would wake for every client and hand it over (a context switch on
+ * each side). Its selection key carries a {@link Listener} rather than a session; the iterators MINA's loop
+ * asks for ({@link #selectedSessions}, {@link #allSessions}) leave such keys out, the first after having the
+ * listener accept.
  */
 final class SyscallSavingNioProcessor extends NioProcessor {
 
@@ -69,6 +83,15 @@ final class SyscallSavingNioProcessor extends NioProcessor {
 
     /** Sockets of finished sessions whose keys are cancelled: closed after the next select. Own thread only. */
     private final List<ByteChannel> closeAfterSelect = new ArrayList<>();
+
+    /** Listening sockets handed over by other threads, registered by the loop before its next select. */
+    private final Queue<Listener> newListeners = new ConcurrentLinkedQueue<>();
+
+    /** Listeners whose accepting failed (no file descriptor left), with the time to try again. Own thread only. */
+    private final Map<Listener, Long> pausedListeners = new HashMap<>();
+
+    /** How long a listener rests after a failed accept (MINA's acceptor sleeps 50 ms; the loop cannot sleep). */
+    static final long ACCEPT_PAUSE_MILLIS = 1000;
 
     private SyscallSavingNioProcessor(ThreadPoolExecutor executor) {
         super(executor);
@@ -103,6 +126,157 @@ final class SyscallSavingNioProcessor extends NioProcessor {
         executor.shutdown();
     }
 
+    /**
+     * Accepts {@code channel}'s clients on this processor's thread with {@code acceptor} from now on (any thread
+     * may ask). Closing the channel ends it; {@link #listenerClosed} then lets the selector go of it at once.
+     */
+    void listen(ServerSocketChannel channel, Acceptor acceptor) {
+        newListeners.add(new Listener(channel, acceptor));
+        MinaInternals.startLoop(this); // with no session yet, MINA's loop is not running: it must, to accept
+    }
+
+    /** A listening socket was closed: the selector lets go of it at its next select, which must come now. */
+    void listenerClosed() {
+        wakeup();
+    }
+
+    /** The keys in this processor's selector (sessions and listening sockets): how busy its thread is. */
+    int load() {
+        return selector.keys().size();
+    }
+
+    /** Accepts one client waiting on a listening socket, on the I/O thread. */
+    interface Acceptor {
+        /** False when accepting failed for want of resources: the listener then rests a while. */
+        boolean acceptOne(ServerSocketChannel channel);
+    }
+
+    /** A listening socket and what accepts its clients: the attachment of its selection key. */
+    static final class Listener {
+        final ServerSocketChannel channel;
+        final Acceptor acceptor;
+
+        Listener(ServerSocketChannel channel, Acceptor acceptor) {
+            this.channel = channel;
+            this.acceptor = acceptor;
+        }
+    }
+
+    @Override
+    protected Iterator<NioSession> selectedSessions() {
+        return sessionsOf(selector.selectedKeys().iterator(), true);
+    }
+
+    @Override
+    protected Iterator<NioSession> allSessions() {
+        selectorLock.readLock().lock();
+        try {
+            return sessionsOf(selector.keys().iterator(), false);
+        } finally {
+            selectorLock.readLock().unlock();
+        }
+    }
+
+    /**
+     * The sessions of {@code keys}, listening sockets left out; with {@code accept} (the selected keys), a
+     * listening socket passed over has its waiting client accepted, and leaves the selected set as MINA's
+     * loop removes a session's key once handled.
+     */
+    private Iterator<NioSession> sessionsOf(Iterator<SelectionKey> keys, boolean accept) {
+        return new Iterator<>() {
+            private NioSession next;
+
+            @Override
+            public boolean hasNext() {
+                while (next == null && keys.hasNext()) {
+                    SelectionKey key = keys.next();
+                    Object attachment = key.attachment();
+                    if (attachment instanceof NioSession) {
+                        next = (NioSession) attachment;
+                    } else if (accept) {
+                        keys.remove();
+                        if (key.isValid()) {
+                            accept(key, (Listener) attachment);
+                        }
+                    }
+                }
+                return next != null;
+            }
+
+            @Override
+            public NioSession next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException();
+                }
+                NioSession n = next;
+                next = null;
+                return n;
+            }
+
+            @Override
+            public void remove() {
+                keys.remove(); // MINA removes right after next(): the underlying iterator is still at that key
+            }
+        };
+    }
+
+    private void accept(SelectionKey key, Listener listener) {
+        if (!listener.acceptor.acceptOne(listener.channel)) {
+            key.interestOps(0);
+            pausedListeners.put(listener, System.currentTimeMillis() + ACCEPT_PAUSE_MILLIS);
+        }
+    }
+
+    /** Registers the listening sockets handed over, resumes rested ones, drops all when the processor stops. */
+    private void updateListeners() throws IOException {
+        for (Listener l; (l = newListeners.poll()) != null; ) {
+            if (l.channel.isOpen()) {
+                l.channel.register(selector, SelectionKey.OP_ACCEPT, l);
+            }
+        }
+        if (!pausedListeners.isEmpty()) {
+            long now = System.currentTimeMillis();
+            pausedListeners.entrySet().removeIf(e -> {
+                if (e.getValue() > now) {
+                    return false;
+                }
+                SelectionKey key = e.getKey().channel.keyFor(selector);
+                if (key != null && key.isValid()) {
+                    key.interestOps(SelectionKey.OP_ACCEPT);
+                }
+                return true;
+            });
+        }
+        if (isDisposing()) {
+            // MINA's loop ends only once the selector holds no key: a listening socket must not keep it going.
+            for (SelectionKey key : selector.keys()) {
+                if (key.attachment() instanceof Listener) {
+                    key.cancel();
+                }
+            }
+        }
+    }
+
+    /**
+     * MINA replaces a selector that spins (the old epoll bug) by registering every key's channel on a new one,
+     * taking each attachment for a session: the listening sockets leave the old selector first and join the new
+     * one after.
+     */
+    @Override
+    protected void registerNewSelector() throws IOException {
+        List<Listener> listening = new ArrayList<>();
+        for (SelectionKey key : selector.keys()) {
+            if (key.attachment() instanceof Listener) {
+                listening.add((Listener) key.attachment());
+                key.cancel();
+            }
+        }
+        selector.selectNow(); // the cancelled keys leave the selector
+        closeDeregistered();
+        super.registerNewSelector();
+        newListeners.addAll(listening);
+    }
+
     @Override
     protected int read(NioSession session, IoBuffer buf) throws Exception {
         if (buf == drained) {
@@ -131,6 +305,7 @@ final class SyscallSavingNioProcessor extends NioProcessor {
 
     @Override
     protected int select(long timeout) throws Exception {
+        updateListeners();
         try {
             if (selectNowNext) {
                 selectNowNext = false;

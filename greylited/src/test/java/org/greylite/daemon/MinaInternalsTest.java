@@ -41,4 +41,21 @@ class MinaInternalsTest {
             service.dispose();
         }
     }
+
+    @Test
+    void startingAProcessorsLoopRunsItOnTheProcessorsExecutor() throws Exception {
+        java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.ExecutorService thread = java.util.concurrent.Executors.newSingleThreadExecutor();
+        NioProcessor processor = new NioProcessor(loop -> {
+            started.countDown();
+            thread.execute(loop);
+        });
+        try {
+            MinaInternals.startLoop(processor);
+            assertTrue(started.await(10, java.util.concurrent.TimeUnit.SECONDS), "the loop was not started");
+        } finally {
+            processor.dispose();
+            thread.shutdown();
+        }
+    }
 }

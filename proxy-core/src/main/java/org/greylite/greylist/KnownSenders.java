@@ -37,6 +37,14 @@ public final class KnownSenders {
     }
 
     private record Suffix(String suffix, Entry entry) {
+        /**
+         * The name itself, or a name below it: whole labels only. Compared in place, because this runs at every
+         * RCPT for every suffix of the list (a "." + suffix here made a string each time).
+         */
+        boolean matches(String name) {
+            int dot = name.length() - suffix.length() - 1;
+            return name.endsWith(suffix) && (dot == -1 || dot >= 0 && name.charAt(dot) == '.');
+        }
     }
 
     private record Regex(Pattern pattern, Entry entry) {
@@ -127,7 +135,7 @@ public final class KnownSenders {
         }
         String name = confirmedPtr.toLowerCase(Locale.ROOT);
         for (Suffix s : suffixes) {
-            if (name.equals(s.suffix()) || name.endsWith("." + s.suffix())) {
+            if (s.matches(name)) {
                 return Optional.of(s.entry());
             }
         }

@@ -29,6 +29,9 @@ class KnownSendersTest {
         assertEquals("suffix", shipped.match(ip("209.85.220.41"), "mail-sor-f41.google.com").orElseThrow().kind());
         assertTrue(shipped.match(ip("54.240.48.108"), "a48-108.smtp-out.amazonses.com").isPresent());
         assertFalse(shipped.match(ip("203.0.113.7"), "evilgoogle.com").isPresent(), "whole labels only");
+        assertTrue(shipped.match(ip("209.85.220.41"), "Google.COM").isPresent(), "the suffix itself, in any case");
+        assertFalse(shipped.match(ip("203.0.113.7"), "com").isPresent(), "a name shorter than the suffix");
+        assertFalse(shipped.match(ip("203.0.113.7"), "google.com.evil.example").isPresent(), "at the end only");
         assertFalse(shipped.match(ip("209.85.220.41"), "").isPresent(), "no confirmed name, no name match");
     }
 
