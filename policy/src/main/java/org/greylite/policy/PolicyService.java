@@ -192,6 +192,10 @@ final class PolicyService {
             String skip = dnswlZone != null ? "dnswl:" + dnswlZone
                     : clientListed != null ? "whitelist-clients " + clientListed
                     : recipientListed != null ? "whitelist-recipients " + recipientListed : null;
+            if (skip != null && dnswlZone == null && LOG.isDebugEnabled()) {
+                // The decision line says WHITELISTED; which file and line said so is here.
+                LOG.debug("client {} to <{}> on postgrey's {}", client.getHostAddress(), recipient, skip);
+            }
             Outcome o = decisions.decide(new Query(client, ptr, request.get("helo_name"), request.get("sender"),
                     recipient, skip));
             if (o.kind() == Outcome.Kind.PASSED_AFTER_DELAY) {
