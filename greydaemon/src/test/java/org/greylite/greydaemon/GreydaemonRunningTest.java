@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import org.greylite.testing.Sqlite3Lock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -49,8 +50,15 @@ class GreydaemonRunningTest {
     private QmailSmtpdClient client;
 
     private void start() throws Exception {
-        daemon = GreyDaemon.start(CommandLine.parse(List.of("127.0.0.1:0", dir.resolve("greydb").toString())),
-                Map.of("GREYLITE_NO_SHIPPED_WHITELIST", "", "GREYLITE_METRICS", "127.0.0.1:0"), clock);
+        start(Map.of());
+    }
+
+    /** greydaemon on a free port, metrics on another, with {@code more} in its environment. */
+    private void start(Map<String, String> more) throws Exception {
+        Map<String, String> env = new java.util.HashMap<>(more);
+        env.put("GREYLITE_NO_SHIPPED_WHITELIST", "");
+        env.put("GREYLITE_METRICS", "127.0.0.1:0");
+        daemon = GreyDaemon.start(CommandLine.parse(List.of("127.0.0.1:0", dir.resolve("greydb").toString())), env, clock);
         client = new QmailSmtpdClient(daemon.localAddress());
     }
 
@@ -119,6 +127,36 @@ class GreydaemonRunningTest {
         } finally {
             logger.detachAppender(log);
         }
+    }
+
+    /**
+     * A real greydb failure: the real sqlite3 holds the greydb's write lock longer than the busy timeout (1s), so
+     * the decision fails with SQLITE_BUSY. It is counted, and answered as greydaemon's fail-open answer: {@code 1,3},
+     * let in (the patched qmail-smtpd accepts). Once the lock is gone, decisions are written again.
+     */
+    @Test
+    void aLockedGreydbIsCountedAndFailsOpen() throws Exception {
+        start(Map.of("GREYLITE_BUSY_TIMEOUT", "1s"));
+        try (Sqlite3Lock lock = Sqlite3Lock.hold(dir.resolve("greydb"))) {
+            assertEquals("1,3", client.ask("198.51.100.7", "alice@example.net", "bob@example.org"));
+            assertTrue(lock.held(), "the lock was held all along");
+        }
+        String m = metrics();
+        assertTrue(m.contains("greylite_store_errors_total{operation=\"decision\"} 1.0"), m);
+        assertTrue(m.contains("greylite_greydaemon_answers_total{answer=\"passed\",code=\"1,3\"} 1.0"), m);
+        assertEquals("0,1", client.ask("198.51.100.7", "alice@example.net", "bob@example.org"),
+                "the failed decision wrote nothing; the greydb is written again");
+    }
+
+    /** With GREYLITE_FAIL_CLOSED the same failure is answered {@code 0,2}: qmail-smtpd says to come back later. */
+    @Test
+    void aLockedGreydbFailsClosedWhenAsked() throws Exception {
+        start(Map.of("GREYLITE_BUSY_TIMEOUT", "1s", "GREYLITE_FAIL_CLOSED", "1"));
+        try (Sqlite3Lock lock = Sqlite3Lock.hold(dir.resolve("greydb"))) {
+            assertEquals("0,2", client.ask("198.51.100.7", "alice@example.net", "bob@example.org"));
+            assertTrue(lock.held(), "the lock was held all along");
+        }
+        assertTrue(metrics().contains("greylite_store_errors_total{operation=\"decision\"} 1.0"), metrics());
     }
 
     private static List<String> errors(ListAppender<ILoggingEvent> log) {

@@ -68,13 +68,25 @@ public final class ConnectStage {
 
     /** The DNS whitelist lookups, bounded as PTR lookups are, or null when no --dnswl is given. */
     public DnswlLookup dnswlLookup() {
+        if (orEmpty(settings.get(Settings.DNSWL)).isEmpty()) {
+            return null;
+        }
+        Duration timeout = settings.get(Settings.PTR_TIMEOUT);
+        return dnswlLookup(timeout.isZero() ? DNSWL_TIMEOUT_WITHOUT_PTR : timeout);
+    }
+
+    /**
+     * The DNS whitelist lookups of {@code --dnswl} through the resolvers of {@code --dns}, each bounded by
+     * {@code timeout}, or null when no --dnswl is given: for a program that reads these two settings but
+     * looks up no PTR names (greylite-policy), so has no --ptr-timeout to bound them by.
+     */
+    public DnswlLookup dnswlLookup(Duration timeout) {
         List<String> zones = orEmpty(settings.get(Settings.DNSWL));
         if (zones.isEmpty()) {
             return null;
         }
-        Duration timeout = settings.get(Settings.PTR_TIMEOUT);
         DnswlLookup lookup = DnswlLookup.create(zones.stream().map(DnswlLookup.Zone::parse).toList(), dnsServers(),
-                timeout.isZero() ? DNSWL_TIMEOUT_WITHOUT_PTR : timeout);
+                timeout);
         log.info("{}", lookup);
         return lookup;
     }

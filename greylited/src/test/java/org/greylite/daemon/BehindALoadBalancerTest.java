@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 import org.greylite.connect.AccessRules;
-import org.greylite.connect.Dnsmasq;
+import org.greylite.testing.Dnsmasq;
 import org.greylite.connect.DnswlLookup;
 import org.greylite.connect.TrustedProxies;
 import org.greylite.connect.PtrLookup;

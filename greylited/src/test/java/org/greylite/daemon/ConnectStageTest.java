@@ -15,7 +15,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import org.greylite.connect.AccessRules;
-import org.greylite.connect.Dnsmasq;
+import org.greylite.testing.Dnsmasq;
 import org.greylite.connect.PtrLookup;
 import org.greylite.relay.RelaySettings;
 import org.greylite.suspicion.SuspicionFile;

@@ -1,13 +1,8 @@
 package org.greylite.daemon;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -27,7 +22,7 @@ import org.greylite.relay.RelaySettings;
 import org.greylite.store.GreylistStore;
 import org.greylite.store.GreylistStores;
 import org.greylite.suspicion.SuspicionPolicy;
-import org.greylite.testing.ExternalPrograms;
+import org.greylite.testing.Sqlite3Lock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -47,11 +42,10 @@ class GreydbLockWaitTest {
 
     @Test
     void tenRcptsQueuedBehindALockedGreydbAreAllAnsweredWithinTheBusyTimeout() throws Exception {
-        ExternalPrograms.require("sqlite3");
         Path db = dir.resolve("greylite.db");
         ExecutorService greydb = Executors.newSingleThreadExecutor();
         ExecutorService clients = Executors.newFixedThreadPool(CLIENTS);
-        Process locker = null;
+        Sqlite3Lock locker = null;
         try (ScriptedUpstream upstream = new ScriptedUpstream();
              GreylistStore store = GreylistStores.sqlite(db, BUSY_TIMEOUT)) {
             Greylister engine = new Greylister(store, SuspicionPolicy.NONE, GreylistSettings.defaults(),
@@ -64,7 +58,7 @@ class GreydbLockWaitTest {
                     .ioThreads(2)
                     .build().start();
             try {
-                locker = lock(db);
+                locker = Sqlite3Lock.hold(db);
                 CountDownLatch ready = new CountDownLatch(CLIENTS);
                 List<Future<Long>> waits = new ArrayList<>();
                 for (int i = 0; i < CLIENTS; i++) {
@@ -89,29 +83,16 @@ class GreydbLockWaitTest {
                 // Waiting in turn, the tenth would have been answered after ten busy timeouts (20 s).
                 assertTrue(slowest < BUSY_TIMEOUT.toMillis() + 4000,
                         "the slowest of " + CLIENTS + " RCPTs took " + slowest + " ms");
-                assertTrue(locker.isAlive(), "the lock was held all along");
+                assertTrue(locker.held(), "the lock was held all along");
             } finally {
                 server.stop(Duration.ZERO);
             }
         } finally {
             if (locker != null) {
-                locker.destroy();
-                locker.waitFor(10, TimeUnit.SECONDS);
+                locker.close();
             }
             greydb.shutdownNow();
             clients.shutdownNow();
         }
-    }
-
-    /** The real sqlite3 takes the greydb's write lock and holds it until it is stopped. */
-    private static Process lock(Path db) throws Exception {
-        Process p = new ProcessBuilder("sqlite3", db.toString()).redirectErrorStream(true).start();
-        OutputStream in = p.getOutputStream();
-        in.write("BEGIN EXCLUSIVE;\nINSERT INTO greydb_meta (key, value) VALUES ('held', '1');\nSELECT 'locked';\n"
-                .getBytes(StandardCharsets.US_ASCII));
-        in.flush();
-        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.US_ASCII));
-        assertEquals("locked", out.readLine(), "sqlite3 holds the lock");
-        return p;
     }
 }

@@ -338,7 +338,7 @@ class ProxyEndToEndTest {
     @Test
     void aClientOnADnsWhitelistIsNotGreylisted() throws Exception {
         proxy.close();
-        try (org.greylite.connect.Dnsmasq dns = org.greylite.connect.Dnsmasq.start()) {
+        try (org.greylite.testing.Dnsmasq dns = org.greylite.testing.Dnsmasq.start()) {
             org.greylite.connect.DnswlLookup wl = org.greylite.connect.DnswlLookup.create(
                     java.util.List.of(org.greylite.connect.DnswlLookup.Zone.parse("wl.test=1")),
                     java.util.List.of(dns.address()), Duration.ofSeconds(2));

@@ -11,8 +11,10 @@ import java.util.concurrent.CountDownLatch;
 
 import org.greylite.config.Hangup;
 import org.greylite.config.Logging;
+import org.greylite.daemon.config.CommandLineSettings;
 import org.greylite.daemon.config.ConfigFile;
 import org.greylite.daemon.config.LayeredDefaults;
+import org.greylite.settings.SettingValues;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -167,6 +169,12 @@ public final class GreylitePolicy implements Callable<Integer> {
     @Option(names = "--whitelist-memory")
     String whitelistMemory;
 
+    @Option(names = "--dnswl", split = "[\\s,]+", splitSynopsisLabel = ",")
+    List<String> dnswl = new ArrayList<>();
+
+    @Option(names = "--dns", split = "[\\s,]+", splitSynopsisLabel = ",")
+    List<String> dns = new ArrayList<>();
+
     @Option(names = "--whitelist-file", split = "[\\s,]+", splitSynopsisLabel = ",")
     List<Path> whitelistFiles = new ArrayList<>();
 
@@ -192,6 +200,8 @@ public final class GreylitePolicy implements Callable<Integer> {
     CommandSpec spec;
 
     private final Map<String, String> env;
+    /** Where the engine's options got their values (flag, variable, default); set by {@link #commandLine}. */
+    private LayeredDefaults defaults;
     private final CountDownLatch stopped = new CountDownLatch(1);
 
     GreylitePolicy(Map<String, String> env) {
@@ -210,8 +220,8 @@ public final class GreylitePolicy implements Callable<Integer> {
     static CommandLine commandLine(GreylitePolicy app) {
         CommandLine cmd = new CommandLine(app);
         PolicyOptions.SETTINGS.apply(cmd.getCommandSpec());
-        cmd.setDefaultValueProvider(new LayeredDefaults(cmd.getCommandSpec(), PolicyOptions.SETTINGS, ConfigFile.none(),
-                app.env));
+        app.defaults = new LayeredDefaults(cmd.getCommandSpec(), PolicyOptions.SETTINGS, ConfigFile.none(), app.env);
+        cmd.setDefaultValueProvider(app.defaults);
         cmd.setExecutionExceptionHandler((e, c, parsed) -> {
             if (e instanceof IllegalArgumentException || e instanceof java.io.IOException
                     || e instanceof org.greylite.store.StoreException) {
@@ -243,6 +253,14 @@ public final class GreylitePolicy implements Callable<Integer> {
     /** Whether {@code option} was on the command line (rather than its value coming from a variable or default). */
     boolean given(String option) {
         return spec.commandLine().getParseResult().hasMatchedOption(option);
+    }
+
+    /**
+     * The engine's settings as the model reads them from the parsed options, for the stages built from settings
+     * ({@link org.greylite.connect.ConnectStage}); an error about a value names its flag or its variable.
+     */
+    SettingValues settingValues() {
+        return new CommandLineSettings(spec, defaults);
     }
 
     /** Opens the greydb and the listeners, and starts serving; for {@link #call()} and the tests. */

@@ -34,7 +34,12 @@ import org.greylite.suspicion.SuspicionPolicy;
  */
 final class PolicyDecisions implements AutoCloseable {
 
-    /** What to decide: one recipient of one message, as Postfix described it. */
+    /**
+     * What to decide: one recipient of one message, as Postfix described it.
+     *
+     * @param skip why greylisting does not apply, or null: {@code dnswl:ZONE}, or a postgrey whitelist's
+     *             {@code whitelist-clients FILE:LINE} or {@code whitelist-recipients FILE:LINE}
+     */
     record Query(InetAddress client, String ptrName, String helo, String sender, String recipient, String skip) {
     }
 
@@ -72,9 +77,14 @@ final class PolicyDecisions implements AutoCloseable {
     }
 
     Outcome decide(Query q) {
+        // The engine knows the reasons to skip that greylite(8) is told (RELAYCLIENT, WHITELISTED, a DNSWL zone), not
+        // postgrey's files: a postgrey whitelisting is told as tcprules would tell it, WHITELISTED (PolicyService logs
+        // the file and line). Passed through as it was, the engine refused it as no reason to skip, and the request
+        // was answered DUNNO by the error handler, uncounted, with an ERROR line per whitelisted RCPT.
+        boolean postgreyList = q.skip() != null && q.skip().startsWith("whitelist-");
         ClientFacts facts = new ClientFacts(q.client().getHostAddress(), q.ptrName(), q.helo(), q.sender(),
                 q.recipient(), Map.of(), Set.of());
-        Verdict v = greylister.decide(new RcptRequest(q.client(), facts, q.skip()));
+        Verdict v = greylister.decide(new RcptRequest(q.client(), facts, postgreyList ? "WHITELISTED" : q.skip()));
         switch (v.action()) {
             case GREYLIST:
                 return new Outcome(Outcome.Kind.GREYLIST, v.retryAfterSeconds());

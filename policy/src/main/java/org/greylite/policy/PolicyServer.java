@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * <p>A decision runs where {@link PolicyService} runs it: with an SQLite greydb on this thread (its one
  * connection takes decisions one at a time anyway, and a hand-off to another thread and back would cost two
  * wake-ups per request, more than the decision), with PostgreSQL on a pool; an answer from the pool comes back
- * through a queue and a selector wake-up.
+ * through a queue and a selector wake-up. A decision that waited for a DNS whitelist lookup comes back the same
+ * way before it is decided ({@link #onIoThread}).
  */
 final class PolicyServer implements AutoCloseable {
 
@@ -45,6 +47,10 @@ final class PolicyServer implements AutoCloseable {
     private Path unixSocket;
     private InetSocketAddress tcpAddress;
     private volatile boolean running = true;
+    /** The connection whose {@link #progress} is on the I/O thread's stack, or null (I/O thread only). */
+    private PolicyConnection progressing;
+    /** Runs a task on the I/O thread, at its next turn. */
+    private final Executor onIoThread = this::handBack;
 
     PolicyServer(PolicyService service) throws IOException {
         this.service = service;
@@ -218,10 +224,16 @@ final class PolicyServer implements AutoCloseable {
 
     /** Takes the waiting requests in turn, writes what is answered, and closes a finished connection. */
     private void progress(SelectionKey key, PolicyConnection c) throws IOException {
-        while (!c.deciding && !c.waiting.isEmpty() && !c.closed) {
-            PolicyRequest request = c.waiting.poll();
-            c.deciding = true;
-            service.handle(request, c.message, action -> answered(key, c, action));
+        PolicyConnection outer = progressing;
+        progressing = c;
+        try {
+            while (!c.deciding && !c.waiting.isEmpty() && !c.closed) {
+                PolicyRequest request = c.waiting.poll();
+                c.deciding = true;
+                service.handle(request, c.message, onIoThread, action -> answered(key, c, action));
+            }
+        } finally {
+            progressing = outer;
         }
         if (c.closed) {
             return;
@@ -239,12 +251,15 @@ final class PolicyServer implements AutoCloseable {
     }
 
     private void answered(SelectionKey key, PolicyConnection c, String action) {
-        if (Thread.currentThread() == thread) {
+        boolean here = Thread.currentThread() == thread;
+        if (here && progressing == c) {
             c.deciding = false;
             c.answer(action);
             return; // progress() is on the stack and goes on with the next request
         }
-        handedBack.add(() -> {
+        // From a decider thread; or on the I/O thread when a task handed back (after a DNS whitelist lookup)
+        // decided, with nothing on the stack to write the answer and take the next request.
+        Runnable send = () -> {
             c.deciding = false;
             if (c.closed) {
                 return;
@@ -256,7 +271,16 @@ final class PolicyServer implements AutoCloseable {
                 LOG.debug("policy client {}: {}", c.peer, e.getMessage());
                 close(key, c);
             }
-        });
+        };
+        if (here) {
+            send.run();
+        } else {
+            onIoThread.execute(send);
+        }
+    }
+
+    private void handBack(Runnable task) {
+        handedBack.add(task);
         selector.wakeup();
     }
 

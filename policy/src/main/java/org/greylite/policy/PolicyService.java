@@ -5,9 +5,12 @@ import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 
+import org.greylite.connect.DnswlLookup;
 import org.greylite.policy.PolicyDecisions.Outcome;
 import org.greylite.policy.PolicyDecisions.Query;
 import org.slf4j.Logger;
@@ -24,6 +27,12 @@ import org.slf4j.LoggerFactory;
  * ({@code unknown} when it has none): it feeds {@code r} rules and smart client keys. The
  * unverified {@code reverse_client_name} is not used: a name the client's own DNS chose could claim a
  * known sender's domain.
+ *
+ * <p>With {@code --dnswl}, a client listed on a DNS whitelist skips greylisting ({@code dnswl:ZONE}, as in
+ * greylited). The lookup is greylited's ({@link DnswlLookup}: asynchronous, cached per address for the
+ * record's TTL, a failure or timeout no listing); the decision waits for it without holding a thread, and
+ * resumes on the I/O thread, from where it goes to the decider as any other. The I/O thread goes on serving
+ * the other connections meanwhile; this connection's next request waits, as it waits for any decision.
  */
 final class PolicyService {
 
@@ -51,18 +60,21 @@ final class PolicyService {
     private final Answers answers;
     private final Executor decider;
     private final PolicyMetrics metrics;
+    private final DnswlLookup dnswl;
 
     /**
      * @param whitelists the postgrey whitelists in force (SIGHUP replaces them)
      * @param decider    where the blocking decisions run: the caller's thread ({@code Runnable::run}) or a pool
+     * @param dnswl      the DNS whitelists of {@code --dnswl}, or null without
      */
     PolicyService(PolicyDecisions decisions, java.util.function.Supplier<PostgreyWhitelists> whitelists, Answers answers, Executor decider,
-                  PolicyMetrics metrics) {
+                  PolicyMetrics metrics, DnswlLookup dnswl) {
         this.decisions = decisions;
         this.whitelists = whitelists;
         this.answers = answers;
         this.decider = decider;
         this.metrics = metrics;
+        this.dnswl = dnswl;
     }
 
     PolicyMetrics metrics() {
@@ -71,10 +83,13 @@ final class PolicyService {
 
     /**
      * Answers one request: {@code reply} gets the action (without {@code action=}), on this thread when no
-     * decision was needed or the decider runs here, else on a decider thread. The connection sends its next
-     * request only after the answer, so {@code state} is never used by two threads at once.
+     * decision was needed or the decider runs here, else on a decider thread or, after a DNS whitelist lookup
+     * that did not answer at once, on {@code ioThread}. The connection sends its next request only after the
+     * answer, so {@code state} is never used by two threads at once.
+     *
+     * @param ioThread runs a task on the thread that calls this method, later (the server's I/O thread)
      */
-    void handle(PolicyRequest request, MessageState state, Consumer<String> reply) {
+    void handle(PolicyRequest request, MessageState state, Executor ioThread, Consumer<String> reply) {
         if (!"smtpd_access_policy".equals(request.get("request"))) {
             LOG.warn("policy request of kind '{}' answered DUNNO: only smtpd_access_policy is known",
                     RequestFramer.shorten(request.get("request")));
@@ -95,7 +110,7 @@ final class PolicyService {
                     reply.accept(Answers.DUNNO);
                     return;
                 }
-                decideLater(request, state, List.of(request.get("recipient")), true, reply);
+                decideLater(request, state, List.of(request.get("recipient")), true, ioThread, reply);
                 return;
             case "DATA":
             case "END-OF-MESSAGE":
@@ -113,7 +128,7 @@ final class PolicyService {
                     return;
                 }
                 // PREPEND cannot run once the content is in (Postfix refuses it in end-of-data restrictions).
-                decideLater(request, state, recipients, stage.equals("DATA"), reply);
+                decideLater(request, state, recipients, stage.equals("DATA"), ioThread, reply);
                 return;
             default:
                 reply.accept(Answers.DUNNO);
@@ -121,7 +136,7 @@ final class PolicyService {
     }
 
     private void decideLater(PolicyRequest request, MessageState state, List<String> recipients, boolean mayPrepend,
-                             Consumer<String> reply) {
+                             Executor ioThread, Consumer<String> reply) {
         InetAddress client = address(request.get("client_address"));
         if (client == null) {
             LOG.warn("policy request without a usable client_address ('{}') answered DUNNO",
@@ -129,11 +144,25 @@ final class PolicyService {
             reply.accept(Answers.DUNNO);
             return;
         }
+        CompletableFuture<Optional<String>> listing = dnswl == null ? NOT_LISTED : dnswl.lookup(client);
+        if (listing.isDone()) {
+            // No DNSWL, or its answer cached: decided at once, with no hand-off.
+            decideOn(request, state, client, recipients, mayPrepend, listing.getNow(Optional.empty()), reply);
+            return;
+        }
+        // The lookup completes on a DNS thread, which must not wait for the greydb (other lookups complete there)
+        // nor decide on an SQLite greydb whose decisions belong to the I/O thread: back to the I/O thread first.
+        listing.whenComplete((zone, failure) -> ioThread.execute(() -> decideOn(request, state, client, recipients,
+                mayPrepend, zone == null ? Optional.empty() : zone, reply)));
+    }
+
+    private void decideOn(PolicyRequest request, MessageState state, InetAddress client, List<String> recipients,
+                          boolean mayPrepend, Optional<String> dnswlZone, Consumer<String> reply) {
         decider.execute(() -> {
             String answer;
             long start = System.nanoTime();
             try {
-                answer = decide(request, state, client, recipients, mayPrepend);
+                answer = decide(request, state, client, recipients, mayPrepend, dnswlZone.orElse(null));
                 metrics.decisionTook(System.nanoTime() - start);
             } catch (RuntimeException e) {
                 LOG.error("policy decision failed unexpectedly, answered DUNNO", e);
@@ -146,9 +175,11 @@ final class PolicyService {
     /**
      * Blocking: one engine decision per recipient, every recipient decided (so that each is recorded and
      * its retry counts); a blacklisting, then a greydb failure, then a greylisting decides the answer.
+     *
+     * @param dnswlZone the DNS whitelist that lists the client, or null
      */
     private String decide(PolicyRequest request, MessageState state, InetAddress client, List<String> recipients,
-                          boolean mayPrepend) {
+                          boolean mayPrepend, String dnswlZone) {
         String name = request.get("client_name");
         String ptr = name.equalsIgnoreCase("unknown") ? "" : name.toLowerCase(Locale.ROOT);
         PostgreyWhitelists whitelists = this.whitelists.get(); // one version for the whole request
@@ -158,8 +189,13 @@ final class PolicyService {
         long delayed = -1;
         for (String recipient : recipients) {
             String recipientListed = clientListed != null ? null : whitelists.matchRecipient(recipient);
-            String skip = clientListed != null ? "whitelist-clients " + clientListed
+            String skip = dnswlZone != null ? "dnswl:" + dnswlZone
+                    : clientListed != null ? "whitelist-clients " + clientListed
                     : recipientListed != null ? "whitelist-recipients " + recipientListed : null;
+            if (skip != null && dnswlZone == null && LOG.isDebugEnabled()) {
+                // The decision line says WHITELISTED; which file and line said so is here.
+                LOG.debug("client {} to <{}> on postgrey's {}", client.getHostAddress(), recipient, skip);
+            }
             Outcome o = decisions.decide(new Query(client, ptr, request.get("helo_name"), request.get("sender"),
                     recipient, skip));
             if (o.kind() == Outcome.Kind.PASSED_AFTER_DELAY) {
@@ -188,6 +224,8 @@ final class PolicyService {
         }
         return Answers.DUNNO;
     }
+
+    private static final CompletableFuture<Optional<String>> NOT_LISTED = CompletableFuture.completedFuture(Optional.empty());
 
     private static final java.util.regex.Pattern IPV4 = java.util.regex.Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
 

@@ -14,6 +14,9 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 import org.greylite.config.GreydbFileCheck;
+import org.greylite.connect.ConnectStage;
+import org.greylite.connect.DnswlLookup;
+import org.greylite.connect.PtrLookup;
 import org.greylite.config.SuspicionSetup;
 import org.greylite.greylist.ClientKeys;
 import org.greylite.greylist.Durations;
@@ -40,6 +43,14 @@ import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 final class RunningPolicy implements AutoCloseable {
 
     static final Path POSTGREY_CONFIG = Path.of("/etc/postgrey");
+
+    /**
+     * The bound on a DNS whitelist lookup: greylited's with its default --ptr-timeout. The service looks up no
+     * PTR names (Postfix hands over the verified client_name), so it has no --ptr-timeout to take it from; and
+     * a listed client's RCPT waits for the answer, so it must stay far below Postfix's own
+     * smtpd_policy_service_timeout (100s).
+     */
+    static final Duration DNSWL_TIMEOUT = PtrLookup.DEFAULT_TIMEOUT;
 
     private final PolicyServer server;
     private final PolicyDecisions decisions;
@@ -102,6 +113,8 @@ final class RunningPolicy implements AutoCloseable {
                     POSTGREY_CONFIG.resolve("whitelist_recipients"), POSTGREY_CONFIG.resolve("whitelist_recipients.local"));
             files = new PolicyRuleFiles(rules, clientFiles, recipientFiles, log);
 
+            DnswlLookup dnswl = new ConnectStage(o.settingValues(), log).dnswlLookup(DNSWL_TIMEOUT);
+
             Clock clock = Clock.systemUTC();
             PolicyDecisions decisions = new PolicyDecisions(store, rules, settings, known, clock, metrics);
             // SQLite: decided on the I/O thread (see PolicyServer). PostgreSQL: one thread per pooled connection.
@@ -112,7 +125,7 @@ final class RunningPolicy implements AutoCloseable {
             }
             Answers answers = new Answers(o.greylistAction, o.greylistText, o.noHeader ? null : o.header,
                     hostname(o, env), clock);
-            PolicyServer server = new PolicyServer(new PolicyService(decisions, files, answers, decider, metrics));
+            PolicyServer server = new PolicyServer(new PolicyService(decisions, files, answers, decider, metrics, dnswl));
             if (o.inet != null) {
                 server.listenTcp(PostgreyValues.inet(o.inet), o.listenQueueSize);
             }

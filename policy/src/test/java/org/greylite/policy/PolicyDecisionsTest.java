@@ -3,6 +3,10 @@ package org.greylite.policy;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,6 +17,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 
 /** What is decided at which protocol_state, and the answers, through the real service, engine and greydb. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -129,7 +138,9 @@ class PolicyDecisionsTest {
         Path recipients = dir.resolve("recipients");
         TestPolicy.writeFile(clients, "# postgrey's formats\n198.51.100.0/24\nexample.com\n/^mx[0-9]+\\.pool\\./\n");
         TestPolicy.writeFile(recipients, "abuse-desk@\n@spamtrap.example\nopen.example\n");
-        try (PolicyClient c = start("--whitelist-clients=" + clients, "--whitelist-recipients=" + recipients)) {
+        ListAppender<ILoggingEvent> errors = TestPolicy.capture(PolicyService.class);
+        try (PolicyClient c = start("--whitelist-clients=" + clients, "--whitelist-recipients=" + recipients,
+                "--metrics=127.0.0.1:0")) {
             assertEquals("DUNNO", c.ask(PolicyClient.rcpt("198.51.100.77", "a@example.net", "b@example.org")));
             Map<String, String> named = new LinkedHashMap<>(PolicyClient.rcpt("192.0.2.70", "a@example.net", "b@example.org"));
             named.put("client_name", "out.mail.example.com");
@@ -143,7 +154,15 @@ class PolicyDecisionsTest {
             named.put("client_name", "mail.example.community");
             assertTrue(c.ask(named).startsWith("DEFER_IF_PERMIT"));
             assertTrue(c.ask(PolicyClient.rcpt("192.0.2.72", "a@example.net", "who@notspamtrap.example")).startsWith("DEFER_IF_PERMIT"));
+        } finally {
+            ((Logger) LoggerFactory.getLogger(PolicyService.class)).detachAppender(errors);
         }
+        // Decided as skipped by the engine, not answered DUNNO by the error handler.
+        assertEquals("", TestPolicy.lines(errors));
+        String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + policy.metricsPort() + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        assertTrue(metrics.contains("greylite_rcpt_total{reason=\"skipped\",verdict=\"accept\"} 6.0"), metrics);
     }
 
     @Test
@@ -189,7 +208,7 @@ class PolicyDecisionsTest {
         }
         java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
                 java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + policy.metricsPort() + "/metrics")).build(),
-                java.net.http.HttpResponse.BodyHandlers.ofString());
+                HttpResponse.BodyHandlers.ofString());
         String m = r.body();
         assertTrue(m.contains("greylite_rcpt_total{reason=\"first-attempt\",verdict=\"greylist\"} 1.0"), m);
         assertTrue(m.contains("greylite_policy_requests_total{protocol_state=\"RCPT\"} 1.0"), m);
@@ -229,9 +248,9 @@ class PolicyDecisionsTest {
     }
 
     private String metrics() throws Exception {
-        return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
-                java.net.URI.create("http://127.0.0.1:" + policy.metricsPort() + "/metrics")).build(),
-                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + policy.metricsPort() + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
     }
 
     @Test

@@ -55,8 +55,8 @@ public final class Settings {
                     + "wins. Reloaded when it changes and on SIGHUP.").build();
 
     public static final Setting<List<String>> DNS = Setting.builder("dns", Parsers::list)
-            .label("IP[:PORT]").stage(Stage.CONNECTION).variable("DNSCACHEIP", GREYLITED)
-            .doc("DNS resolver for the clients' PTR names; repeat, or separate by commas or spaces, for "
+            .label("IP[:PORT]").stage(Stage.CONNECTION).variable("DNSCACHEIP", GREYLITED, POLICY)
+            .doc("DNS resolver for the clients' PTR names and DNS whitelist lookups; repeat, or separate by commas or spaces, for "
                     + "more than one (default $DNSCACHEIP, space-separated, else the system's).").build();
 
     public static final Setting<List<String>> DNSWL = Setting.builder("dnswl", Parsers::list)

@@ -1,4 +1,4 @@
-package org.greylite.connect;
+package org.greylite.testing;
 
 import java.io.IOException;
 import java.net.DatagramSocket;
@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import org.greylite.testing.ExternalPrograms;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;

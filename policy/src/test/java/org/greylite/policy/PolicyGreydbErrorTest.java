@@ -1,0 +1,84 @@
+package org.greylite.policy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+import org.greylite.testing.Sqlite3Lock;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A real greydb failure: the real sqlite3 holds the greydb's write lock longer than the busy timeout, so a
+ * decision fails with SQLITE_BUSY. The failure is counted on the metrics endpoint and answered as configured:
+ * {@code DUNNO} (fail open: the restrictions after the policy service decide), or with {@code --fail-closed}
+ * {@code DEFER_IF_PERMIT 4.3.0}. The service keeps serving, and decides again once the lock is gone.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class PolicyGreydbErrorTest {
+
+    @TempDir
+    Path dir;
+
+    private RunningPolicy policy;
+
+    @AfterEach
+    void stop() {
+        if (policy != null) {
+            policy.close();
+        }
+    }
+
+    private PolicyClient start(String... flags) throws Exception {
+        String[] all = new String[flags.length + 2];
+        all[0] = "--busy-timeout=1s";
+        all[1] = "--metrics=127.0.0.1:0";
+        System.arraycopy(flags, 0, all, 2, flags.length);
+        policy = TestPolicy.start(dir, all);
+        return PolicyClient.tcp(policy.tcpAddress());
+    }
+
+    private String metrics() throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + policy.metricsPort() + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    @Test
+    void aLockedGreydbIsCountedAndAnsweredDunno() throws Exception {
+        try (PolicyClient c = start()) {
+            try (Sqlite3Lock lock = Sqlite3Lock.hold(dir.resolve("greylite.db"))) {
+                assertEquals("DUNNO", c.ask(PolicyClient.rcpt("192.0.2.7", "a@example.net", "b@example.org")));
+                assertTrue(lock.held(), "the lock was held all along");
+            }
+            String m = metrics();
+            assertTrue(m.contains("greylite_store_errors_total{operation=\"decision\"} 1.0"), m);
+            assertTrue(m.contains("greylite_rcpt_total{reason=\"store-error\",verdict=\"accept\"} 1.0"), m);
+            assertEquals(PolicyProtocolTest.GREYLISTED_300,
+                    c.ask(PolicyClient.rcpt("192.0.2.7", "a@example.net", "b@example.org")),
+                    "on the same connection, the greydb written again once the lock is gone");
+        }
+    }
+
+    @Test
+    void withFailClosedALockedGreydbDefers() throws Exception {
+        try (PolicyClient c = start("--fail-closed")) {
+            try (Sqlite3Lock lock = Sqlite3Lock.hold(dir.resolve("greylite.db"))) {
+                assertEquals("DEFER_IF_PERMIT 4.3.0 Greylisting temporarily unavailable, please retry later",
+                        c.ask(PolicyClient.rcpt("192.0.2.7", "a@example.net", "b@example.org")));
+                assertTrue(lock.held(), "the lock was held all along");
+            }
+            String m = metrics();
+            assertTrue(m.contains("greylite_store_errors_total{operation=\"decision\"} 1.0"), m);
+            assertTrue(m.contains("greylite_rcpt_total{reason=\"store-error\",verdict=\"tempfail\"} 1.0"), m);
+        }
+    }
+}
