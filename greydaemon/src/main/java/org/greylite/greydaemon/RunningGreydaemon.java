@@ -6,6 +6,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 import org.greylite.config.GreydbFileCheck;
 import org.greylite.store.DecisionQuery;
@@ -47,16 +48,39 @@ final class RunningGreydaemon implements AutoCloseable {
     /**
      * {@code store} with its failed decisions counted: the engine turns a greydb failure into a verdict (fail
      * open, or closed), so the failure is seen here, where it is thrown, rather than guessed from the answer.
+     * Requests that came together are decided in one transaction, which can fail at its start or its commit
+     * as well as in a decision: such a batch counts once, whether or not a decision inside it saw the failure
+     * first. Only the one greydb thread decides, so the batch flag needs no lock.
      */
     static GreylistStore counted(GreylistStore store, GreydaemonMetrics metrics) {
         return new ForwardingGreylistStore(store) {
+            private boolean inBatch;
+
             @Override
             public <T> T decide(DecisionQuery query, Function<StoredState, TripletUpdate<T>> transition) {
                 try {
                     return super.decide(query, transition);
                 } catch (StoreException e) {
+                    if (!inBatch) {
+                        metrics.decisionFailed();
+                    }
+                    throw e;
+                }
+            }
+
+            @Override
+            public <T> T inOneTransaction(long askedNanos, Supplier<T> work) {
+                if (inBatch) {
+                    return super.inOneTransaction(askedNanos, work);
+                }
+                inBatch = true;
+                try {
+                    return super.inOneTransaction(askedNanos, work);
+                } catch (StoreException e) {
                     metrics.decisionFailed();
                     throw e;
+                } finally {
+                    inBatch = false;
                 }
             }
         };
