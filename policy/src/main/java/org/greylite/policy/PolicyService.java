@@ -174,13 +174,15 @@ final class PolicyService {
     private CompletableFuture<String> clientName(PolicyRequest request, InetAddress client) {
         if (request.has("client_name")) {
             String given = request.get("client_name");
-            return CompletableFuture.completedFuture(given.equalsIgnoreCase("unknown") ? "" : given.toLowerCase(Locale.ROOT));
+            return CompletableFuture.completedFuture(
+                    given.equalsIgnoreCase("unknown") ? "" : given.toLowerCase(Locale.ROOT));
         }
         return ptr == null ? NO_NAME : ptr.lookup(client);
     }
 
     private void decideOn(PolicyRequest request, MessageState state, InetAddress client, String ptrName,
-                          List<String> recipients, boolean mayPrepend, Optional<String> dnswlZone, Consumer<String> reply) {
+                          List<String> recipients, boolean mayPrepend, Optional<String> dnswlZone,
+                          Consumer<String> reply) {
         decider.execute(() -> {
             String answer;
             long start = System.nanoTime();

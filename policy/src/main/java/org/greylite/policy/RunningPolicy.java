@@ -120,7 +120,8 @@ final class RunningPolicy implements AutoCloseable {
             }
             Answers answers = new Answers(o.greylistAction, o.greylistText, o.noHeader ? null : o.header,
                     hostname(o, env), clock);
-            PolicyServer server = new PolicyServer(new PolicyService(decisions, files, answers, decider, metrics, dnswl, ptr));
+            PolicyServer server = new PolicyServer(
+                    new PolicyService(decisions, files, answers, decider, metrics, dnswl, ptr));
             if (o.inet != null) {
                 server.listenTcp(PostgreyValues.inet(o.inet), o.listenQueueSize);
             }
