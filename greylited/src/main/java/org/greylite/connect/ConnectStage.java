@@ -58,7 +58,9 @@ public final class ConnectStage {
     public PtrLookup ptrLookup() {
         Duration timeout = settings.get(Settings.PTR_TIMEOUT);
         if (timeout.isZero()) {
-            log.info("PTR lookups off (--ptr-timeout 0): r lines see every client's name as empty");
+            // greylite-policy still has the names Postfix hands over: "every client's name" would tell it wrong.
+            log.info("PTR lookups off (--ptr-timeout 0): no name is looked up; r lines see the empty name where "
+                    + "none is given");
             return null;
         }
         PtrLookup lookup = PtrLookup.create(dnsServers(), timeout);
@@ -68,25 +70,13 @@ public final class ConnectStage {
 
     /** The DNS whitelist lookups, bounded as PTR lookups are, or null when no --dnswl is given. */
     public DnswlLookup dnswlLookup() {
-        if (orEmpty(settings.get(Settings.DNSWL)).isEmpty()) {
-            return null;
-        }
-        Duration timeout = settings.get(Settings.PTR_TIMEOUT);
-        return dnswlLookup(timeout.isZero() ? DNSWL_TIMEOUT_WITHOUT_PTR : timeout);
-    }
-
-    /**
-     * The DNS whitelist lookups of {@code --dnswl} through the resolvers of {@code --dns}, each bounded by
-     * {@code timeout}, or null when no --dnswl is given: for a program that reads these two settings but
-     * looks up no PTR names (greylite-policy), so has no --ptr-timeout to bound them by.
-     */
-    public DnswlLookup dnswlLookup(Duration timeout) {
         List<String> zones = orEmpty(settings.get(Settings.DNSWL));
         if (zones.isEmpty()) {
             return null;
         }
+        Duration timeout = settings.get(Settings.PTR_TIMEOUT);
         DnswlLookup lookup = DnswlLookup.create(zones.stream().map(DnswlLookup.Zone::parse).toList(), dnsServers(),
-                timeout);
+                timeout.isZero() ? DNSWL_TIMEOUT_WITHOUT_PTR : timeout);
         log.info("{}", lookup);
         return lookup;
     }

@@ -175,6 +175,10 @@ public final class GreylitePolicy implements Callable<Integer> {
     @Option(names = "--dns", split = "[\\s,]+", splitSynopsisLabel = ",")
     List<String> dns = new ArrayList<>();
 
+    /** Bounds the PTR lookup of a client whose request carries no client_name, and the DNSWL lookups. */
+    @Option(names = "--ptr-timeout")
+    String ptrTimeout;
+
     @Option(names = "--whitelist-file", split = "[\\s,]+", splitSynopsisLabel = ",")
     List<Path> whitelistFiles = new ArrayList<>();
 

@@ -11,6 +11,7 @@ import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 
 import org.greylite.connect.DnswlLookup;
+import org.greylite.connect.PtrLookup;
 import org.greylite.policy.PolicyDecisions.Outcome;
 import org.greylite.policy.PolicyDecisions.Query;
 import org.slf4j.Logger;
@@ -26,13 +27,16 @@ import org.slf4j.LoggerFactory;
  * <p>The client's name is Postfix's {@code client_name}, which Postfix has verified forward and back
  * ({@code unknown} when it has none): it feeds {@code r} rules and smart client keys. The
  * unverified {@code reverse_client_name} is not used: a name the client's own DNS chose could claim a
- * known sender's domain.
+ * known sender's domain. A request without {@code client_name} (an older Postfix, another MTA speaking the
+ * protocol) has the name looked up as greylited looks it up ({@link PtrLookup}: forward-confirmed, cached);
+ * {@code unknown} is not looked up again, since it is Postfix's own verified answer.
  *
  * <p>With {@code --dnswl}, a client listed on a DNS whitelist skips greylisting ({@code dnswl:ZONE}, as in
- * greylited). The lookup is greylited's ({@link DnswlLookup}: asynchronous, cached per address for the
- * record's TTL, a failure or timeout no listing); the decision waits for it without holding a thread, and
- * resumes on the I/O thread, from where it goes to the decider as any other. The I/O thread goes on serving
- * the other connections meanwhile; this connection's next request waits, as it waits for any decision.
+ * greylited). The lookups are greylited's ({@link DnswlLookup}, {@link PtrLookup}: asynchronous, cached per
+ * address for the record's TTL, a failure or timeout no listing or no name); the decision waits for both
+ * without holding a thread, and resumes on the I/O thread, from where it goes to the decider as any other. The
+ * I/O thread goes on serving the other connections meanwhile; this connection's next request waits, as it waits
+ * for any decision.
  */
 final class PolicyService {
 
@@ -61,20 +65,23 @@ final class PolicyService {
     private final Executor decider;
     private final PolicyMetrics metrics;
     private final DnswlLookup dnswl;
+    private final PtrLookup ptr;
 
     /**
      * @param whitelists the postgrey whitelists in force (SIGHUP replaces them)
      * @param decider    where the blocking decisions run: the caller's thread ({@code Runnable::run}) or a pool
      * @param dnswl      the DNS whitelists of {@code --dnswl}, or null without
+     * @param ptr        the PTR lookups for requests without {@code client_name}, or null ({@code --ptr-timeout 0})
      */
     PolicyService(PolicyDecisions decisions, java.util.function.Supplier<PostgreyWhitelists> whitelists, Answers answers, Executor decider,
-                  PolicyMetrics metrics, DnswlLookup dnswl) {
+                  PolicyMetrics metrics, DnswlLookup dnswl, PtrLookup ptr) {
         this.decisions = decisions;
         this.whitelists = whitelists;
         this.answers = answers;
         this.decider = decider;
         this.metrics = metrics;
         this.dnswl = dnswl;
+        this.ptr = ptr;
     }
 
     PolicyMetrics metrics() {
@@ -83,8 +90,8 @@ final class PolicyService {
 
     /**
      * Answers one request: {@code reply} gets the action (without {@code action=}), on this thread when no
-     * decision was needed or the decider runs here, else on a decider thread or, after a DNS whitelist lookup
-     * that did not answer at once, on {@code ioThread}. The connection sends its next request only after the
+     * decision was needed or the decider runs here, else on a decider thread or, after a DNS whitelist or PTR
+     * lookup that did not answer at once, on {@code ioThread}. The connection sends its next request only after the
      * answer, so {@code state} is never used by two threads at once.
      *
      * @param ioThread runs a task on the thread that calls this method, later (the server's I/O thread)
@@ -144,25 +151,43 @@ final class PolicyService {
             reply.accept(Answers.DUNNO);
             return;
         }
-        CompletableFuture<Optional<String>> listing = dnswl == null ? NOT_LISTED : dnswl.lookup(client);
-        if (listing.isDone()) {
-            // No DNSWL, or its answer cached: decided at once, with no hand-off.
-            decideOn(request, state, client, recipients, mayPrepend, listing.getNow(Optional.empty()), reply);
+        CompletableFuture<Optional<String>> listing = dnswl == null ? NOT_LISTED
+                : dnswl.lookup(client).exceptionally(failure -> Optional.empty());
+        CompletableFuture<String> name = clientName(request, client);
+        if (listing.isDone() && name.isDone()) {
+            // No lookup, or the answers cached: decided at once, with no hand-off.
+            decideOn(request, state, client, name.join(), recipients, mayPrepend, listing.join(), reply);
             return;
         }
-        // The lookup completes on a DNS thread, which must not wait for the greydb (other lookups complete there)
-        // nor decide on an SQLite greydb whose decisions belong to the I/O thread: back to the I/O thread first.
-        listing.whenComplete((zone, failure) -> ioThread.execute(() -> decideOn(request, state, client, recipients,
-                mayPrepend, zone == null ? Optional.empty() : zone, reply)));
+        // The lookups complete on a DNS thread, which must not wait for the greydb (other lookups complete there)
+        // nor decide on an SQLite greydb whose decisions belong to the I/O thread: back to the I/O thread first,
+        // once both have answered (each is bounded by --ptr-timeout and never fails).
+        CompletableFuture.allOf(listing, name).whenComplete((done, failure) -> ioThread.execute(() -> decideOn(request,
+                state, client, name.join(), recipients, mayPrepend, listing.join(), reply)));
     }
 
-    private void decideOn(PolicyRequest request, MessageState state, InetAddress client, List<String> recipients,
-                          boolean mayPrepend, Optional<String> dnswlZone, Consumer<String> reply) {
+    /**
+     * The client's name for {@code r} rules and smart keys, lower case, empty for none: Postfix's {@code client_name}
+     * when the request has one ({@code unknown}: none, Postfix's verified answer, not asked again), else the
+     * forward-confirmed PTR name looked up here.
+     */
+    private CompletableFuture<String> clientName(PolicyRequest request, InetAddress client) {
+        if (request.has("client_name")) {
+            String given = request.get("client_name");
+            return CompletableFuture.completedFuture(
+                    given.equalsIgnoreCase("unknown") ? "" : given.toLowerCase(Locale.ROOT));
+        }
+        return ptr == null ? NO_NAME : ptr.lookup(client);
+    }
+
+    private void decideOn(PolicyRequest request, MessageState state, InetAddress client, String ptrName,
+                          List<String> recipients, boolean mayPrepend, Optional<String> dnswlZone,
+                          Consumer<String> reply) {
         decider.execute(() -> {
             String answer;
             long start = System.nanoTime();
             try {
-                answer = decide(request, state, client, recipients, mayPrepend, dnswlZone.orElse(null));
+                answer = decide(request, state, client, ptrName, recipients, mayPrepend, dnswlZone.orElse(null));
                 metrics.decisionTook(System.nanoTime() - start);
             } catch (RuntimeException e) {
                 LOG.error("policy decision failed unexpectedly, answered DUNNO", e);
@@ -176,12 +201,11 @@ final class PolicyService {
      * Blocking: one engine decision per recipient, every recipient decided (so that each is recorded and
      * its retry counts); a blacklisting, then a greydb failure, then a greylisting decides the answer.
      *
+     * @param ptr       the client's name, empty for none (see {@link #clientName})
      * @param dnswlZone the DNS whitelist that lists the client, or null
      */
-    private String decide(PolicyRequest request, MessageState state, InetAddress client, List<String> recipients,
-                          boolean mayPrepend, String dnswlZone) {
-        String name = request.get("client_name");
-        String ptr = name.equalsIgnoreCase("unknown") ? "" : name.toLowerCase(Locale.ROOT);
+    private String decide(PolicyRequest request, MessageState state, InetAddress client, String ptr,
+                          List<String> recipients, boolean mayPrepend, String dnswlZone) {
         PostgreyWhitelists whitelists = this.whitelists.get(); // one version for the whole request
         String clientListed = whitelists.matchClient(client, ptr);
         Outcome worst = null;
@@ -226,6 +250,7 @@ final class PolicyService {
     }
 
     private static final CompletableFuture<Optional<String>> NOT_LISTED = CompletableFuture.completedFuture(Optional.empty());
+    private static final CompletableFuture<String> NO_NAME = CompletableFuture.completedFuture("");
 
     private static final java.util.regex.Pattern IPV4 = java.util.regex.Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
 

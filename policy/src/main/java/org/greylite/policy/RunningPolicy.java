@@ -44,14 +44,6 @@ final class RunningPolicy implements AutoCloseable {
 
     static final Path POSTGREY_CONFIG = Path.of("/etc/postgrey");
 
-    /**
-     * The bound on a DNS whitelist lookup: greylited's with its default --ptr-timeout. The service looks up no
-     * PTR names (Postfix hands over the verified client_name), so it has no --ptr-timeout to take it from; and
-     * a listed client's RCPT waits for the answer, so it must stay far below Postfix's own
-     * smtpd_policy_service_timeout (100s).
-     */
-    static final Duration DNSWL_TIMEOUT = PtrLookup.DEFAULT_TIMEOUT;
-
     private final PolicyServer server;
     private final PolicyDecisions decisions;
     private final ExecutorService pool;
@@ -113,7 +105,10 @@ final class RunningPolicy implements AutoCloseable {
                     POSTGREY_CONFIG.resolve("whitelist_recipients"), POSTGREY_CONFIG.resolve("whitelist_recipients.local"));
             files = new PolicyRuleFiles(rules, clientFiles, recipientFiles, log);
 
-            DnswlLookup dnswl = new ConnectStage(o.settingValues(), log).dnswlLookup(DNSWL_TIMEOUT);
+            // greylited's lookups, bounded by --ptr-timeout: the PTR name only for a request without client_name.
+            ConnectStage connect = new ConnectStage(o.settingValues(), log);
+            DnswlLookup dnswl = connect.dnswlLookup();
+            PtrLookup ptr = connect.ptrLookup();
 
             Clock clock = Clock.systemUTC();
             PolicyDecisions decisions = new PolicyDecisions(store, rules, settings, known, clock, metrics);
@@ -125,7 +120,8 @@ final class RunningPolicy implements AutoCloseable {
             }
             Answers answers = new Answers(o.greylistAction, o.greylistText, o.noHeader ? null : o.header,
                     hostname(o, env), clock);
-            PolicyServer server = new PolicyServer(new PolicyService(decisions, files, answers, decider, metrics, dnswl));
+            PolicyServer server = new PolicyServer(
+                    new PolicyService(decisions, files, answers, decider, metrics, dnswl, ptr));
             if (o.inet != null) {
                 server.listenTcp(PostgreyValues.inet(o.inet), o.listenQueueSize);
             }

@@ -159,7 +159,7 @@ class PostgreyCommandLineTest {
         picocli.CommandLine cmd = GreylitePolicy.commandLine(new GreylitePolicy(Map.of()));
         for (String name : List.of("db", "suspicion", "geoip-db", "client-key", "min-delay", "whitelist-lifetime",
                 "max-pending", "auto-whitelist-clients", "whitelist-memory", "whitelist-file", "no-shipped-whitelist",
-                "metrics", "fail-closed", "busy-timeout", "db-connections", "purge-interval")) {
+                "metrics", "fail-closed", "busy-timeout", "db-connections", "purge-interval", "ptr-timeout")) {
             picocli.CommandLine.Model.OptionSpec o = cmd.getCommandSpec().findOption("--" + name);
             org.greylite.settings.Setting<?> s = org.greylite.settings.Settings.byName(name);
             String declared = s.defaultValue(org.greylite.settings.Program.POLICY);

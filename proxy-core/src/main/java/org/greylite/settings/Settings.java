@@ -68,7 +68,8 @@ public final class Settings {
             .label("DURATION").stage(Stage.CONNECTION).defaultValue("5s")
             .doc("Bound on a client's PTR lookup and its forward confirmation, which run while the session "
                     + "goes on; a RCPT waits for it at most this long. 0 turns lookups off: r lines then see "
-                    + "every client's name as empty (default ${DEFAULT-VALUE}; 500ms works too).").build();
+                    + "the client's name as empty, unless Postfix's request to greylite-policy names it (default "
+                    + "${DEFAULT-VALUE}; 500ms works too).").build();
 
     public static final Setting<Integer> MAX_LINE = Setting.builder("max-line", Parsers::positiveInt)
             .label("BYTES").stage(Stage.CONNECTION).variable("GREYLITE_MAX_LINE", GREYLITED, GREYLITE)
