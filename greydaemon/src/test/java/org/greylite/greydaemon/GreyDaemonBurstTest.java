@@ -8,7 +8,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -18,6 +17,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
+import org.greylite.testing.GreydbDump;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -119,22 +119,7 @@ class GreyDaemonBurstTest {
     }
 
     private static String rows(Path greydb) throws SQLException {
-        StringBuilder out = new StringBuilder();
-        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + greydb); Statement st = c.createStatement()) {
-            for (String sql : new String[] {
-                    "SELECT client, sender, recipient, refusals, first_seen, last_seen, passed_at FROM triplet ORDER BY 1, 2, 3",
-                    "SELECT client, source, last_seen FROM whitelist ORDER BY 1"}) {
-                try (ResultSet rs = st.executeQuery(sql)) {
-                    while (rs.next()) {
-                        for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
-                            out.append(rs.getString(i)).append(' ');
-                        }
-                        out.append('\n');
-                    }
-                }
-            }
-        }
-        return out.toString();
+        return GreydbDump.of(greydb);
     }
 
     @Test

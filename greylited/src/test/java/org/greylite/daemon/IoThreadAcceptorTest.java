@@ -5,12 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -143,25 +140,10 @@ class IoThreadAcceptorTest {
     }
 
     private static Socket connect(InetSocketAddress address) throws IOException {
-        Socket s = new Socket();
-        s.connect(address, 5000);
-        s.setSoTimeout(10_000);
-        return s;
+        return LineEcho.connect(address);
     }
 
-    /** Sends one line and reads it back. */
     private static String echo(Socket s, String line) throws IOException {
-        OutputStream out = s.getOutputStream();
-        out.write((line + "\n").getBytes(StandardCharsets.US_ASCII));
-        out.flush();
-        InputStream in = s.getInputStream();
-        StringBuilder b = new StringBuilder();
-        for (int c; (c = in.read()) != '\n'; ) {
-            if (c < 0) {
-                throw new IOException("closed after " + b);
-            }
-            b.append((char) c);
-        }
-        return b.toString();
+        return LineEcho.echo(s, line);
     }
 }

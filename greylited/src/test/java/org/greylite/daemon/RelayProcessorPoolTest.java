@@ -3,11 +3,8 @@ package org.greylite.daemon;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -153,26 +150,12 @@ class RelayProcessorPoolTest {
     }
 
     private Socket connect() throws IOException {
-        Socket s = new Socket();
-        s.connect(acceptor.getLocalAddress(), 5000);
-        s.setSoTimeout(10_000);
-        return s;
+        return LineEcho.connect((InetSocketAddress) acceptor.getLocalAddress());
     }
 
     /** Sends one line and reads it back through the proxy and the echo server. */
     private static String echo(Socket s, String line) throws IOException {
-        OutputStream out = s.getOutputStream();
-        out.write((line + "\n").getBytes(StandardCharsets.US_ASCII));
-        out.flush();
-        InputStream in = s.getInputStream();
-        StringBuilder b = new StringBuilder();
-        for (int c; (c = in.read()) != '\n'; ) {
-            if (c < 0) {
-                throw new IOException("closed after " + b);
-            }
-            b.append((char) c);
-        }
-        return b.toString();
+        return LineEcho.echo(s, line);
     }
 
     private static IoBuffer copy(IoBuffer in) {

@@ -25,6 +25,7 @@ import org.greylite.store.StoreException;
 import org.greylite.store.StoredState;
 import org.greylite.store.TripletUpdate;
 import org.greylite.suspicion.SuspicionPolicy;
+import org.greylite.testing.GreydbDump;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -56,23 +57,8 @@ class GreylisterBatchTest {
         clock.advance(Duration.ofMinutes(6));
     }
 
-    private static String rows(Path db) throws SQLException {
-        StringBuilder out = new StringBuilder();
-        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db); Statement st = c.createStatement()) {
-            for (String sql : new String[] {
-                    "SELECT client, sender, recipient, refusals, first_seen, last_seen, passed_at FROM triplet ORDER BY 1, 2, 3",
-                    "SELECT client, source, last_seen FROM whitelist ORDER BY 1"}) {
-                try (ResultSet rs = st.executeQuery(sql)) {
-                    while (rs.next()) {
-                        for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
-                            out.append(rs.getString(i)).append(' ');
-                        }
-                        out.append('\n');
-                    }
-                }
-            }
-        }
-        return out.toString();
+    private static String rows(Path greydb) throws SQLException {
+        return GreydbDump.of(greydb);
     }
 
     @Test
