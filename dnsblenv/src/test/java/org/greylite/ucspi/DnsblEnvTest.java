@@ -8,9 +8,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 import java.io.File;
 import java.io.IOException;
 import java.net.DatagramSocket;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,20 +19,14 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-import org.greylite.testing.ExternalPrograms;
+import org.greylite.testing.Dnsmasq;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.slf4j.LoggerFactory;
-import org.xbill.DNS.DClass;
 import org.xbill.DNS.Message;
-import org.xbill.DNS.Name;
-import org.xbill.DNS.Rcode;
-import org.xbill.DNS.Record;
-import org.xbill.DNS.SimpleResolver;
-import org.xbill.DNS.Type;
 
 /**
  * dnsblenv as a real child process, asking a real DNS server: Debian's dnsmasq on loopback, serving
@@ -48,47 +39,27 @@ class DnsblEnvTest {
     private static final String V6_NIBBLES = "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2";
     private static final String PRINT = "printf '%s|%s\\n' \"${BLACKLISTED-unset}\" \"${HIT-unset}\"";
 
-    private static Process dnsmasq;
+    private static Dnsmasq dnsmasq;
     private static int dnsPort;
 
     @BeforeAll
     static void startDnsmasq() throws Exception {
-        Path program = ExternalPrograms.require("dnsmasq");
-        // The port is free when probed, not necessarily when dnsmasq binds it: try a few.
-        for (int attempt = 0; attempt < 5 && dnsmasq == null; attempt++) {
-            int port = freePort();
-            Process process = new ProcessBuilder(program.toString(),
-                    "--no-daemon", "--conf-file=/dev/null", "--pid-file",
-                    "--no-resolv", "--no-hosts", "--bind-interfaces", "--listen-address=127.0.0.1",
-                    "--port=" + port, "--cache-size=0",
-                    // Answer for these names only; --local keeps the rest of each zone NXDOMAIN
-                    // instead of forwarding. Any other zone gets REFUSED: there is no upstream.
-                    "--local=/bl1.test/", "--local=/bl2.test/",
-                    "--address=/2.0.0.127.bl2.test/127.0.0.2",
-                    "--address=/4.0.0.127.bl1.test/127.0.0.4",
-                    "--address=/4.0.0.127.bl2.test/127.0.0.2",
-                    "--address=/5.0.0.127.bl1.test/93.184.216.34",
-                    "--address=/" + V6_NIBBLES + ".bl2.test/127.0.0.3")
-                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            if (answers(port)) {
-                dnsmasq = process;
-                dnsPort = port;
-            } else {
-                process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-            }
-        }
-        if (dnsmasq == null) {
-            fail("dnsmasq did not start");
-        }
+        // Answer for these names only; --local keeps the rest of each zone NXDOMAIN instead of forwarding. Any
+        // other zone gets REFUSED: there is no upstream.
+        dnsmasq = Dnsmasq.serving("2.0.0.127.bl2.test.", List.of(
+                "--local=/bl1.test/", "--local=/bl2.test/",
+                "--address=/2.0.0.127.bl2.test/127.0.0.2",
+                "--address=/4.0.0.127.bl1.test/127.0.0.4",
+                "--address=/4.0.0.127.bl2.test/127.0.0.2",
+                "--address=/5.0.0.127.bl1.test/93.184.216.34",
+                "--address=/" + V6_NIBBLES + ".bl2.test/127.0.0.3"));
+        dnsPort = dnsmasq.port();
     }
 
     @AfterAll
-    static void stopDnsmasq() throws Exception {
+    static void stopDnsmasq() {
         if (dnsmasq != null) {
-            dnsmasq.destroy();
-            if (!dnsmasq.waitFor(5, TimeUnit.SECONDS)) {
-                dnsmasq.destroyForcibly();
-            }
+            dnsmasq.close();
         }
     }
 
@@ -183,7 +154,7 @@ class DnsblEnvTest {
     @Test
     void noDnsServerAtAllIsAFailureNotAListing() throws Exception {
         Map<String, String> env = env("127.0.0.2", "bl2.test");
-        env.put("DNSCACHEIP", "127.0.0.1:" + freePort());
+        env.put("DNSCACHEIP", "127.0.0.1:" + Dnsmasq.freePort());
         env.put("DNSBL_TIMEOUT", "1000");
         Result r = dnsblenv(env, "sh", "-c", PRINT);
         assertEquals("unset|unset\n", r.stdout);
@@ -324,7 +295,7 @@ class DnsblEnvTest {
 
     /** A UDP port that takes queries and never answers (a DNS server that hangs). */
     private static int blackHole() throws IOException {
-        DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        DatagramSocket socket = Dnsmasq.blackHole();
         synchronized (BLACK_HOLES) {
             BLACK_HOLES.add(socket);
         }
@@ -337,29 +308,5 @@ class DnsblEnvTest {
             BLACK_HOLES.forEach(DatagramSocket::close);
             BLACK_HOLES.clear();
         }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return probe.getLocalPort();
-        }
-    }
-
-    /** True once the server at {@code port} answers a query for a listed name (within ~5 s). */
-    private static boolean answers(int port) throws Exception {
-        SimpleResolver resolver = new SimpleResolver(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
-        resolver.setTimeout(Duration.ofMillis(200));
-        Message query = Message.newQuery(Record.newRecord(Name.fromString("2.0.0.127.bl2.test."), Type.A, DClass.IN));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (System.nanoTime() < deadline) {
-            try {
-                if (resolver.send(query).getRcode() == Rcode.NOERROR) {
-                    return true;
-                }
-            } catch (IOException notYet) {
-                Thread.sleep(50);
-            }
-        }
-        return false;
     }
 }

@@ -45,8 +45,28 @@ public final class Dnsmasq implements AutoCloseable {
         this.port = port;
     }
 
-    /** Starts dnsmasq (skips the test, or fails it under CI, when dnsmasq is not installed). */
+    /** Starts dnsmasq with the zones above (skips the test, or fails it under CI, when dnsmasq is not installed). */
     public static Dnsmasq start() throws Exception {
+        return serving("mx.ptr.test.", List.of("--local-ttl=" + TTL_SECONDS,
+                // Authoritative for these: unknown names get NXDOMAIN instead of REFUSED.
+                "--local=/ptr.test/", "--local=/0.0.127.in-addr.arpa/",
+                "--host-record=mx.ptr.test,127.0.0.1",
+                "--ptr-record=2.0.0.127.in-addr.arpa,liar.ptr.test",
+                "--host-record=liar.ptr.test,127.0.0.99",
+                "--ptr-record=4.0.0.127.in-addr.arpa,Mixed.Case.PTR.test",
+                "--address=/mixed.case.ptr.test/127.0.0.4",
+                "--ptr-record=5.0.0.127.in-addr.arpa,nowhere.ptr.test",
+                "--local=/wl.test/", "--address=/1.0.0.127.wl.test/127.0.10.2",
+                "--local=/low.test/", "--address=/1.0.0.127.low.test/127.0.10.0"));
+    }
+
+    /**
+     * Starts dnsmasq on a free loopback port with only the {@code records} given (dnsmasq options such as
+     * {@code --local=/zone/} and {@code --address=/name/address}), no cache, no upstream and no hosts file;
+     * returns once it answers an A query for {@code probeName} (a name the records answer). Skips the test, or
+     * fails it under CI, when dnsmasq is not installed.
+     */
+    public static Dnsmasq serving(String probeName, List<String> records) throws Exception {
         Path program = ExternalPrograms.require("dnsmasq");
         // A port free when probed may be taken before dnsmasq binds it: try a few.
         for (int attempt = 0; attempt < 5; attempt++) {
@@ -54,25 +74,21 @@ public final class Dnsmasq implements AutoCloseable {
             List<String> command = new ArrayList<>(List.of(program.toString(),
                     "--no-daemon", "--conf-file=/dev/null", "--pid-file",
                     "--no-resolv", "--no-hosts", "--bind-interfaces", "--listen-address=127.0.0.1",
-                    "--port=" + port, "--cache-size=0", "--local-ttl=" + TTL_SECONDS,
-                    // Authoritative for these: unknown names get NXDOMAIN instead of REFUSED.
-                    "--local=/ptr.test/", "--local=/0.0.127.in-addr.arpa/",
-                    "--host-record=mx.ptr.test,127.0.0.1",
-                    "--ptr-record=2.0.0.127.in-addr.arpa,liar.ptr.test",
-                    "--host-record=liar.ptr.test,127.0.0.99",
-                    "--ptr-record=4.0.0.127.in-addr.arpa,Mixed.Case.PTR.test",
-                    "--address=/mixed.case.ptr.test/127.0.0.4",
-                    "--ptr-record=5.0.0.127.in-addr.arpa,nowhere.ptr.test",
-                    "--local=/wl.test/", "--address=/1.0.0.127.wl.test/127.0.10.2",
-                    "--local=/low.test/", "--address=/1.0.0.127.low.test/127.0.10.0"));
+                    "--port=" + port, "--cache-size=0"));
+            command.addAll(records);
             Process process = new ProcessBuilder(command)
                     .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            if (answers(port)) {
+            if (answers(port, probeName)) {
                 return new Dnsmasq(process, port);
             }
             process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
         }
         throw new AssertionError("dnsmasq did not start");
+    }
+
+    /** The port dnsmasq answers on, 127.0.0.1. */
+    public int port() {
+        return port;
     }
 
     public InetSocketAddress address() {
@@ -103,11 +119,11 @@ public final class Dnsmasq implements AutoCloseable {
         return new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
     }
 
-    /** True once the server at {@code port} answers (within ~5 s). */
-    private static boolean answers(int port) throws Exception {
+    /** True once the server at {@code port} answers an A query for {@code name} (within ~5 s). */
+    private static boolean answers(int port, String name) throws Exception {
         SimpleResolver resolver = new SimpleResolver(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
         resolver.setTimeout(Duration.ofMillis(200));
-        Message query = Message.newQuery(Record.newRecord(Name.fromString("mx.ptr.test."), Type.A, DClass.IN));
+        Message query = Message.newQuery(Record.newRecord(Name.fromString(name), Type.A, DClass.IN));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         while (System.nanoTime() < deadline) {
             try {
