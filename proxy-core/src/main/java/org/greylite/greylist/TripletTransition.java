@@ -38,7 +38,9 @@ record TripletTransition(GreylistSettings settings, Duration renewAfter, String 
             return new TripletUpdate<>(null, null, Verdict.whitelisted(key));
         }
         boolean retryingNow = retryingTooSoon(state.triplet());
-        Suspicion s = retryingNow || remembered(state.behaviours()) ? retrying : plain;
+        // The remembered behaviours are read only when they can change N: without a rule on retryinterval (the
+        // default) both versions are the same, and the query would decide nothing.
+        Suspicion s = retryingNow || !retrying.equals(plain) && remembered(state.behaviours().read()) ? retrying : plain;
         TripletUpdate<Verdict> update = transition(state.triplet(), s, state.pending(), state.passed());
         return retryingNow ? update.remembering(Behaviour.RETRYINTERVAL.keyword(), now) : update;
     }

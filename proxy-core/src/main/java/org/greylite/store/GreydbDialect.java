@@ -21,13 +21,20 @@ interface GreydbDialect extends AutoCloseable {
     /**
      * Runs {@code work} in one transaction, committed before returning; any failure rolls it back.
      *
-     * @param what          for the error message ("cannot record the decision for ...")
+     * @param what          for the error message ("cannot record the decision for ..."), made only when it is
+     *                      needed: a decision's names its triplet, and making it for every decision that succeeds
+     *                      was a measurable part of the decision's time
      * @param deadlineNanos {@link System#nanoTime()} after which waiting for a lock or a connection is given
      *                      up: a transaction whose deadline has passed before it starts fails at once
      * @param writes        true when the work writes: SQLite then takes the write lock before reading
      * @throws StoreException naming the greydb and the cause
      */
-    <T> T transaction(String what, long deadlineNanos, boolean writes, SqlWork<T> work);
+    <T> T transaction(Supplier<String> what, long deadlineNanos, boolean writes, SqlWork<T> work);
+
+    /** {@link #transaction(Supplier, long, boolean, SqlWork)} with a fixed description. */
+    default <T> T transaction(String what, long deadlineNanos, boolean writes, SqlWork<T> work) {
+        return transaction(() -> what, deadlineNanos, writes, work);
+    }
 
     /**
      * Runs {@code work}, whose transactions ({@link #transaction}) all join one where the dialect can: the

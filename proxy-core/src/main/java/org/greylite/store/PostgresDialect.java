@@ -8,6 +8,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * The greydb in PostgreSQL (schema: {@code greydb-postgresql.sql}), shared by several MX hosts: a sender
@@ -54,11 +55,11 @@ final class PostgresDialect implements GreydbDialect {
     }
 
     @Override
-    public <T> T transaction(String what, long deadlineNanos, boolean writes, SqlWork<T> work) {
+    public <T> T transaction(Supplier<String> what, long deadlineNanos, boolean writes, SqlWork<T> work) {
         if (deadlineNanos - System.nanoTime() <= 0) {
             // Queued behind the other decisions for longer than a wait may last: answered now, as the
             // SQLite greydb does, rather than holding a connection for a reply that is overdue.
-            throw new StoreException(describe() + ": " + what + ": no time left within the busy timeout of "
+            throw new StoreException(describe() + ": " + what.get() + ": no time left within the busy timeout of "
                     + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms (all connections busy)");
         }
         for (int attempt = 1; ; attempt++) {
@@ -85,7 +86,7 @@ final class PostgresDialect implements GreydbDialect {
                 if (attempt == 1 && !committing && PostgresGreydb.brokenConnection(e)) {
                     continue;
                 }
-                throw db.failure(what, e);
+                throw db.failure(what.get(), e);
             }
         }
     }

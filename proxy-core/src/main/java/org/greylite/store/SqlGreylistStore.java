@@ -30,12 +30,12 @@ final class SqlGreylistStore implements GreylistStore {
     public <T> T decide(DecisionQuery q, Function<StoredState, TripletUpdate<T>> transition) {
         TripletKey key = q.triplet();
         long deadline = q.askedNanos() + dialect.timeoutNanos();
-        return dialect.transaction("cannot record the decision for " + key, deadline, true, conn -> {
+        return dialect.transaction(() -> "cannot record the decision for " + key, deadline, true, conn -> {
             if (sql.whitelisted(conn, key.client(), q.now(), q.lifetime(), q.renewAfter())) {
                 return transition.apply(StoredState.WHITELISTED).result();
             }
             dialect.lockTriplet(conn, key);
-            StoredState state = new StoredState(false, sql.behaviours(conn, key.client()), sql.triplet(conn, key),
+            StoredState state = new StoredState(false, () -> behaviours(conn, key.client()), sql.triplet(conn, key),
                     (after, limit) -> pending(conn, key.client(), after, limit),
                     (after, limit) -> passed(conn, key.client(), after, limit));
             TripletUpdate<T> update = transition.apply(state);
@@ -47,6 +47,16 @@ final class SqlGreylistStore implements GreylistStore {
     @Override
     public <T> T inOneTransaction(long askedNanos, Supplier<T> work) {
         return dialect.batch("cannot record the decisions", askedNanos + dialect.timeoutNanos(), work);
+    }
+
+    /** The remembered behaviours the transition may ask for ({@link StoredState.RememberedBehaviours}). */
+    private Map<String, Instant> behaviours(java.sql.Connection conn, String client) {
+        try {
+            return sql.behaviours(conn, client);
+        } catch (SQLException e) {
+            throw new StoreException(dialect.describe() + ": cannot read the remembered behaviours of " + client + ": "
+                    + e.getMessage(), e);
+        }
     }
 
     /** The count the transition may ask for inside the decision's transaction ({@link StoredState.PendingCount}). */
@@ -71,7 +81,7 @@ final class SqlGreylistStore implements GreylistStore {
 
     @Override
     public <T> T update(TripletKey key, Function<Optional<Triplet>, TripletUpdate<T>> decision) {
-        return dialect.transaction("cannot record the decision for " + key, fromNow(), true, conn -> {
+        return dialect.transaction(() -> "cannot record the decision for " + key, fromNow(), true, conn -> {
             dialect.lockTriplet(conn, key);
             TripletUpdate<T> update = decision.apply(sql.triplet(conn, key));
             sql.apply(conn, key, update);

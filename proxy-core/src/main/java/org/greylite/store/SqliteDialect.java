@@ -170,16 +170,16 @@ final class SqliteDialect implements GreydbDialect {
     }
 
     @Override
-    public synchronized <T> T transaction(String what, long deadlineNanos, boolean writes, SqlWork<T> work) {
+    public synchronized <T> T transaction(Supplier<String> what, long deadlineNanos, boolean writes, SqlWork<T> work) {
         if (inBatch) { // the batch's transaction, begun at its first use and committed by the batch
             if (!batchBegun) {
-                begin(batchWhat, batchDeadlineNanos, true);
+                begin(() -> batchWhat, batchDeadlineNanos, true);
                 batchBegun = true;
             }
             try {
                 return work.run(conn);
             } catch (SQLException e) {
-                throw failure(what, e);
+                throw failure(what.get(), e);
             }
         }
         begin(what, deadlineNanos, writes);
@@ -189,7 +189,7 @@ final class SqliteDialect implements GreydbDialect {
             return result;
         } catch (SQLException e) {
             rollback();
-            throw failure(what, e);
+            throw failure(what.get(), e);
         } catch (RuntimeException e) {
             rollback();
             throw e;
@@ -229,14 +229,14 @@ final class SqliteDialect implements GreydbDialect {
     }
 
     /** Begins a transaction, waiting for the lock until the deadline at the latest. */
-    private void begin(String what, long deadlineNanos, boolean writes) {
+    private void begin(Supplier<String> what, long deadlineNanos, boolean writes) {
         if (conn == null) {
-            throw new StoreException(describe() + ": " + what + ": the greydb file was deleted and no new one could be"
+            throw new StoreException(describe() + ": " + what.get() + ": the greydb file was deleted and no new one could be"
                     + " opened at its path yet");
         }
         long left = TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime());
         if (left <= 0) {
-            throw new StoreException(describe() + ": " + what + ": no time left within the busy timeout of "
+            throw new StoreException(describe() + ": " + what.get() + ": no time left within the busy timeout of "
                     + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms (queued behind a greydb lock)");
         }
         try {

@@ -9,14 +9,29 @@ import java.util.Optional;
  * What the greydb holds for one decision, read inside its transaction.
  *
  * @param whitelisted true when the client key is on the whitelist (then nothing else was read)
- * @param behaviours  the behaviours remembered for the client key, with when each was last shown (expired
- *                    ones included until the purge removes them)
+ * @param behaviours  reads the behaviours remembered for the client key, in the same transaction, when the
+ *                    engine asks
  * @param triplet     the triplet's row, absent when there is none
  * @param pending     counts the client key's pending triplets, in the same transaction, when the engine asks
  * @param passed      counts the client key's passed triplets, in the same transaction, when the engine asks
  */
-public record StoredState(boolean whitelisted, Map<String, Instant> behaviours, Optional<Triplet> triplet,
+public record StoredState(boolean whitelisted, RememberedBehaviours behaviours, Optional<Triplet> triplet,
                           PendingCount pending, PassedCount passed) {
+
+    /**
+     * The behaviours remembered for the decision's client key, read in its transaction. A query rather than a map
+     * read beforehand: they matter only when the suspicion rules give the retryinterval behaviour another N, and
+     * without such a rule (the default) reading them cost a query per decision that decided nothing.
+     */
+    @FunctionalInterface
+    public interface RememberedBehaviours {
+        /**
+         * The behaviours with when each was last shown (expired ones included until the purge removes them).
+         *
+         * @throws StoreException when the greydb cannot answer (the decision's transaction then fails)
+         */
+        Map<String, Instant> read();
+    }
 
     /**
      * The pending triplets of the decision's client key, counted in its transaction. A query rather than a
@@ -57,7 +72,7 @@ public record StoredState(boolean whitelisted, Map<String, Instant> behaviours, 
     public static final PassedCount NONE_PASSED = (after, limit) -> 0;
 
     public StoredState {
-        behaviours = Map.copyOf(behaviours);
+        Objects.requireNonNull(behaviours, "behaviours");
         Objects.requireNonNull(pending, "pending");
         Objects.requireNonNull(passed, "passed");
     }
@@ -65,7 +80,12 @@ public record StoredState(boolean whitelisted, Map<String, Instant> behaviours, 
     /** A state whose client key has no passed triplet to count (tests, and stores that keep no such count). */
     public StoredState(boolean whitelisted, Map<String, Instant> behaviours, Optional<Triplet> triplet,
                        PendingCount pending) {
-        this(whitelisted, behaviours, triplet, pending, NONE_PASSED);
+        this(whitelisted, fixed(behaviours), triplet, pending, NONE_PASSED);
+    }
+
+    private static RememberedBehaviours fixed(Map<String, Instant> behaviours) {
+        Map<String, Instant> copy = Map.copyOf(behaviours);
+        return () -> copy;
     }
 
     static final StoredState WHITELISTED = new StoredState(true, Map.of(), Optional.empty(), NONE_PENDING);
