@@ -87,6 +87,13 @@ interface GreydbDialect extends AutoCloseable {
     /** Makes concurrent decisions on {@code key} take turns until the end of the transaction. */
     void lockTriplet(Connection conn, TripletKey key) throws SQLException;
 
+    /**
+     * Whether {@link #lockTriplet} takes a lock of its own, so that the triplet must be read after it: when it
+     * does not (SQLite's transaction holds the whole file from its start), the whitelist row and the triplet are
+     * read in one statement.
+     */
+    boolean locksTriplets();
+
     /** The SQL function of the larger of two values ({@code MAX} in SQLite, {@code GREATEST} in PostgreSQL). */
     String greatest();
 

@@ -100,6 +100,11 @@ final class PostgresDialect implements GreydbDialect {
         }
     }
 
+    @Override
+    public boolean locksTriplets() {
+        return true;
+    }
+
     /** The first 64 bits of SHA-256(client NUL sender NUL recipient). */
     static long lockId(TripletKey key) {
         try {

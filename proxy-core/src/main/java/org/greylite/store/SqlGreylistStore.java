@@ -31,11 +31,21 @@ final class SqlGreylistStore implements GreylistStore {
         TripletKey key = q.triplet();
         long deadline = q.askedNanos() + dialect.timeoutNanos();
         return dialect.transaction(() -> "cannot record the decision for " + key, deadline, true, conn -> {
-            if (sql.whitelisted(conn, key.client(), q.now(), q.lifetime(), q.renewAfter())) {
-                return transition.apply(StoredState.WHITELISTED).result();
+            Optional<Triplet> triplet;
+            if (dialect.locksTriplets()) {
+                if (sql.whitelisted(conn, key.client(), q.now(), q.lifetime(), q.renewAfter())) {
+                    return transition.apply(StoredState.WHITELISTED).result();
+                }
+                dialect.lockTriplet(conn, key);
+                triplet = sql.triplet(conn, key);
+            } else {
+                GreydbSql.ClientRows rows = sql.whitelistAndTriplet(conn, key);
+                if (sql.whitelisted(conn, key.client(), rows.whitelist(), q.now(), q.lifetime(), q.renewAfter())) {
+                    return transition.apply(StoredState.WHITELISTED).result();
+                }
+                triplet = rows.triplet();
             }
-            dialect.lockTriplet(conn, key);
-            StoredState state = new StoredState(false, () -> behaviours(conn, key.client()), sql.triplet(conn, key),
+            StoredState state = new StoredState(false, () -> behaviours(conn, key.client()), triplet,
                     (after, limit) -> pending(conn, key.client(), after, limit),
                     (after, limit) -> passed(conn, key.client(), after, limit));
             TripletUpdate<T> update = transition.apply(state);

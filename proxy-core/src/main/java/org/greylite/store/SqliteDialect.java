@@ -299,6 +299,11 @@ final class SqliteDialect implements GreydbDialect {
     }
 
     @Override
+    public boolean locksTriplets() {
+        return false;
+    }
+
+    @Override
     public String greatest() {
         return "MAX";
     }
