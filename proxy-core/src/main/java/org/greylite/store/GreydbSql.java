@@ -60,17 +60,8 @@ final class GreydbSql {
      * a client holding many more rows from costing more than the cap.
      */
     int pendingTriplets(Connection conn, String client, Instant after, int limit) throws SQLException {
-        try (GreydbDialect.Prepared p = dialect.prepare(conn, "SELECT COUNT(*) FROM (SELECT 1 FROM triplet WHERE client = ?"
-                + " AND passed_at IS NULL AND first_seen > ? LIMIT ?) AS pending")) {
-            PreparedStatement st = p.statement();
-            st.setString(1, client);
-            st.setLong(2, after.getEpochSecond());
-            st.setInt(3, limit);
-            try (ResultSet rs = st.executeQuery()) {
-                rs.next();
-                return rs.getInt(1);
-            }
-        }
+        return countUpTo(conn, "SELECT COUNT(*) FROM (SELECT 1 FROM triplet WHERE client = ?"
+                + " AND passed_at IS NULL AND first_seen > ? LIMIT ?) AS pending", client, after, limit);
     }
 
     /**
@@ -81,8 +72,13 @@ final class GreydbSql {
      * a client's successful retries forgets old ones.
      */
     int passedTriplets(Connection conn, String client, Instant after, int limit) throws SQLException {
-        try (GreydbDialect.Prepared p = dialect.prepare(conn, "SELECT COUNT(*) FROM (SELECT 1 FROM triplet WHERE client = ?"
-                + " AND passed_at IS NOT NULL AND last_seen > ? LIMIT ?) AS passed")) {
+        return countUpTo(conn, "SELECT COUNT(*) FROM (SELECT 1 FROM triplet WHERE client = ?"
+                + " AND passed_at IS NOT NULL AND last_seen > ? LIMIT ?) AS passed", client, after, limit);
+    }
+
+    /** Runs a count of {@link #pendingTriplets}'s form: parameters client, a time in seconds, the limit. */
+    private int countUpTo(Connection conn, String sql, String client, Instant after, int limit) throws SQLException {
+        try (GreydbDialect.Prepared p = dialect.prepare(conn, sql)) {
             PreparedStatement st = p.statement();
             st.setString(1, client);
             st.setLong(2, after.getEpochSecond());
@@ -199,19 +195,16 @@ final class GreydbSql {
             return false;
         }
         long nowS = now.getEpochSecond();
-        String source = row.source();
-        long lastSeen = row.lastSeen();
-        Instant expires = row.expires();
-        if (expires != null && expires.getEpochSecond() <= nowS) {
+        if (row.expires() != null && row.expires().getEpochSecond() <= nowS) {
             return false;
         }
-        if (!"auto".equals(source)) {
+        if (!"auto".equals(row.source())) {
             return true;
         }
-        if (lastSeen + lifetime.getSeconds() <= nowS) {
+        if (row.lastSeen() + lifetime.getSeconds() <= nowS) {
             return false;
         }
-        if (nowS - lastSeen >= renewAfter.getSeconds()) {
+        if (nowS - row.lastSeen() >= renewAfter.getSeconds()) {
             try (Statement control = conn.createStatement()) {
                 control.execute("SAVEPOINT renewal");
                 try (GreydbDialect.Prepared p = dialect.prepare(conn,
