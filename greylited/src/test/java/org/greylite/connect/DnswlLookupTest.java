@@ -13,26 +13,15 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 import org.greylite.testing.Dnsmasq;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.greylite.testing.DnsmasqPerClass;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** DNS whitelist lookups against a real DNS server (dnsmasq) on loopback. */
 class DnswlLookupTest {
 
-    static Dnsmasq dns;
-
-    @BeforeAll
-    static void start() throws Exception {
-        dns = Dnsmasq.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (dns != null) {
-            dns.close();
-        }
-    }
+    @RegisterExtension
+    static final DnsmasqPerClass dns = new DnsmasqPerClass();
 
     private static Optional<String> lookup(String ip, String... zones) throws Exception {
         DnswlLookup l = DnswlLookup.create(List.of(zones).stream().map(DnswlLookup.Zone::parse).toList(),

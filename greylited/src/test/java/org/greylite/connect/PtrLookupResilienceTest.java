@@ -16,12 +16,12 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 
 import org.greylite.testing.Dnsmasq;
-import org.junit.jupiter.api.AfterAll;
+import org.greylite.testing.DnsmasqPerClass;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * PTR lookups when the DNS loses queries, and the cache rules that spare queries: a real dnsmasq on loopback
@@ -32,20 +32,9 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class PtrLookupResilienceTest {
 
-    private static Dnsmasq dns;
+    @RegisterExtension
+    static final DnsmasqPerClass dns = new DnsmasqPerClass();
     private DroppingDnsProxy proxy;
-
-    @BeforeAll
-    static void startDns() throws Exception {
-        dns = Dnsmasq.start();
-    }
-
-    @AfterAll
-    static void stopDns() {
-        if (dns != null) {
-            dns.close();
-        }
-    }
 
     @BeforeEach
     void startProxy() throws Exception {

@@ -17,10 +17,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.greylite.testing.Dnsmasq;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.greylite.testing.DnsmasqPerClass;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.xbill.DNS.EDNSOption;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Resolver;
@@ -31,19 +31,8 @@ import org.xbill.DNS.TSIG;
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class PtrLookupTest {
 
-    private static Dnsmasq dns;
-
-    @BeforeAll
-    static void startDns() throws Exception {
-        dns = Dnsmasq.start();
-    }
-
-    @AfterAll
-    static void stopDns() throws Exception {
-        if (dns != null) {
-            dns.close();
-        }
-    }
+    @RegisterExtension
+    static final DnsmasqPerClass dns = new DnsmasqPerClass();
 
     private static String name(PtrLookup lookup, String address) throws Exception {
         return lookup.lookup(InetAddress.getByName(address)).get(10, TimeUnit.SECONDS);

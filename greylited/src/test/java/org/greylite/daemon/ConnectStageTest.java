@@ -15,17 +15,17 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import org.greylite.connect.AccessRules;
-import org.greylite.testing.Dnsmasq;
 import org.greylite.connect.PtrLookup;
 import org.greylite.relay.RelaySettings;
 import org.greylite.suspicion.SuspicionFile;
 import org.greylite.suspicion.geoip.CountryLocator;
-import org.junit.jupiter.api.AfterAll;
+import org.greylite.testing.Dnsmasq;
+import org.greylite.testing.DnsmasqPerClass;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
@@ -49,7 +49,8 @@ class ConnectStageTest {
             "3 r ^$",
             "");
 
-    private static Dnsmasq dns;
+    @RegisterExtension
+    static final DnsmasqPerClass dns = new DnsmasqPerClass();
 
     @TempDir
     Path dir;
@@ -62,18 +63,6 @@ class ConnectStageTest {
     private final Logger decisions = (Logger) LoggerFactory.getLogger("greylite.decision");
     private final ListAppender<ILoggingEvent> log = new ListAppender<>();
     private Level levelBefore;
-
-    @BeforeAll
-    static void startDns() throws Exception {
-        dns = Dnsmasq.start();
-    }
-
-    @AfterAll
-    static void stopDns() throws Exception {
-        if (dns != null) {
-            dns.close();
-        }
-    }
 
     @BeforeEach
     void setUp() throws IOException {

@@ -14,11 +14,11 @@ import java.util.concurrent.TimeUnit;
 
 import org.greylite.connect.PtrLookup;
 import org.greylite.testing.Dnsmasq;
-import org.junit.jupiter.api.AfterAll;
+import org.greylite.testing.DnsmasqPerClass;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
@@ -35,7 +35,8 @@ import ch.qos.logback.core.read.ListAppender;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class PolicyDnswlTest {
 
-    private static Dnsmasq dns;
+    @RegisterExtension
+    static final DnsmasqPerClass dns = new DnsmasqPerClass();
 
     @TempDir
     Path dir;
@@ -43,18 +44,6 @@ class PolicyDnswlTest {
     private RunningPolicy policy;
     private Logger decisionLog;
     private ListAppender<ILoggingEvent> decisions;
-
-    @BeforeAll
-    static void startDns() throws Exception {
-        dns = Dnsmasq.start();
-    }
-
-    @AfterAll
-    static void stopDns() {
-        if (dns != null) {
-            dns.close();
-        }
-    }
 
     @AfterEach
     void stop() {

@@ -9,12 +9,11 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import org.greylite.connect.PtrLookup;
-import org.greylite.testing.Dnsmasq;
-import org.junit.jupiter.api.AfterAll;
+import org.greylite.testing.DnsmasqPerClass;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
@@ -36,25 +35,14 @@ class PolicyPtrTest {
     /** N = 0 for the confirmed name: its first attempt passes, where any other client is greylisted. */
     private static final String RULE = "0 r ^mx\\.ptr\\.test$";
 
-    private static Dnsmasq dns;
+    @RegisterExtension
+    static final DnsmasqPerClass dns = new DnsmasqPerClass();
 
     @TempDir
     Path dir;
 
     private RunningPolicy policy;
     private final Map<Logger, ListAppender<ILoggingEvent>> captured = new java.util.LinkedHashMap<>();
-
-    @BeforeAll
-    static void startDns() throws Exception {
-        dns = Dnsmasq.start();
-    }
-
-    @AfterAll
-    static void stopDns() {
-        if (dns != null) {
-            dns.close();
-        }
-    }
 
     @AfterEach
     void stop() {
