@@ -4,12 +4,17 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.regex.Pattern;
 
 /**
  * An address block, {@code 192.0.2.0/24} or {@code 2001:db8::/32}; a bare address is a block of one.
  * Parsing never does DNS: text that is not an IP literal is refused.
  */
 public final class Cidr {
+
+    // Compiled once: greydaemon parses the client address of every request through here.
+    private static final Pattern IPV6_CHARACTERS = Pattern.compile("[0-9A-Fa-f:.]+");
+    private static final Pattern DOTTED_QUAD = Pattern.compile("\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}");
 
     private final byte[] network;
     private final int prefix;
@@ -111,10 +116,10 @@ public final class Cidr {
             return null;
         }
         if (s.indexOf(':') >= 0) {
-            if (!s.matches("[0-9A-Fa-f:.]+")) {
+            if (!IPV6_CHARACTERS.matcher(s).matches()) {
                 return null;
             }
-        } else if (!s.matches("\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}")) {
+        } else if (!DOTTED_QUAD.matcher(s).matches()) {
             return null;
         } else {
             for (String part : s.split("\\.")) {

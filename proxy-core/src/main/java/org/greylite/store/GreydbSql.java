@@ -156,31 +156,41 @@ final class GreydbSql {
         }
     }
 
-    /** The whitelist row and the triplet of a decision, read together (see {@link #whitelistAndTriplet}). */
-    record ClientRows(WhitelistRow whitelist, Optional<Triplet> triplet) {
+    /**
+     * The whitelist row and the triplet of a decision, read together (see {@link #whitelistAndTriplet}), and
+     * whether the client key has any triplet at all: when it has none, its counts of pending and of passed
+     * triplets are 0 without being asked.
+     */
+    record ClientRows(WhitelistRow whitelist, Optional<Triplet> triplet, boolean clientHasTriplets) {
     }
 
     /**
-     * The client key's whitelist row and the triplet, in one statement where the dialect needs no lock on the
-     * triplet between the two reads ({@link GreydbDialect#locksTriplets}): one read spared per decision, each
-     * costing more in the driver's calls than in the database.
+     * The client key's whitelist row, the triplet, and whether the client key has any triplet, in one statement
+     * where the dialect needs no lock on the triplet between the reads ({@link GreydbDialect#locksTriplets}).
+     * Each statement costs more in the driver's calls than in the database: the joined read spares the triplet's
+     * own, and the existence test (the first entry of the key's range, found or not in one index seek) spares a
+     * new client's count of pending triplets, which the engine asks for at every first attempt (measured through
+     * the driver: the read and the count 11-12 µs, the read with the test 4 µs; about 1 µs more where the client
+     * has triplets and the count still runs).
      */
     ClientRows whitelistAndTriplet(Connection conn, TripletKey key) throws SQLException {
         try (GreydbDialect.Prepared p = dialect.prepare(conn, "SELECT w.source, w.last_seen, w.expires,"
-                + " t.refusals, t.first_seen, t.last_seen, t.passed_at FROM (SELECT 1) AS one"
+                + " t.refusals, t.first_seen, t.last_seen, t.passed_at,"
+                + " EXISTS (SELECT 1 FROM triplet WHERE client = ?) FROM (SELECT 1) AS one"
                 + " LEFT JOIN whitelist AS w ON w.client = ?"
                 + " LEFT JOIN triplet AS t ON t.client = ? AND t.sender = ? AND t.recipient = ?")) {
             PreparedStatement st = p.statement();
             st.setString(1, key.client());
             st.setString(2, key.client());
-            st.setString(3, key.sender());
-            st.setString(4, key.recipient());
+            st.setString(3, key.client());
+            st.setString(4, key.sender());
+            st.setString(5, key.recipient());
             try (ResultSet rs = st.executeQuery()) {
                 rs.next(); // one row always, from (SELECT 1)
                 WhitelistRow w = WhitelistRow.read(rs, 1);
                 rs.getObject(4);
                 Optional<Triplet> t = rs.wasNull() ? Optional.empty() : Optional.of(GreydbRows.triplet(rs, 4));
-                return new ClientRows(w, t);
+                return new ClientRows(w, t, rs.getInt(8) != 0);
             }
         }
     }

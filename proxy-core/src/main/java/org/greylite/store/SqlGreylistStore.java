@@ -32,6 +32,7 @@ final class SqlGreylistStore implements GreylistStore {
         long deadline = q.askedNanos() + dialect.timeoutNanos();
         return dialect.transaction(() -> "cannot record the decision for " + key, deadline, true, conn -> {
             Optional<Triplet> triplet;
+            boolean clientHasTriplets = true; // not asked on PostgreSQL: its counts always run
             if (dialect.locksTriplets()) {
                 if (sql.whitelisted(conn, key.client(), q.now(), q.lifetime(), q.renewAfter())) {
                     return transition.apply(StoredState.WHITELISTED).result();
@@ -44,10 +45,12 @@ final class SqlGreylistStore implements GreylistStore {
                     return transition.apply(StoredState.WHITELISTED).result();
                 }
                 triplet = rows.triplet();
+                clientHasTriplets = rows.clientHasTriplets();
             }
+            boolean count = clientHasTriplets; // a client key without triplets has none pending and none passed
             StoredState state = new StoredState(false, () -> behaviours(conn, key.client()), triplet,
-                    (after, limit) -> pending(conn, key.client(), after, limit),
-                    (after, limit) -> passed(conn, key.client(), after, limit));
+                    (after, limit) -> count ? pending(conn, key.client(), after, limit) : 0,
+                    (after, limit) -> count ? passed(conn, key.client(), after, limit) : 0);
             TripletUpdate<T> update = transition.apply(state);
             sql.apply(conn, key, update);
             return update.result();
