@@ -11,6 +11,7 @@ import java.util.Objects;
 import org.greylite.store.DecisionQuery;
 import org.greylite.store.GreylistStore;
 import org.greylite.store.StoreException;
+import org.greylite.store.StoredState;
 import org.greylite.store.TripletKey;
 import org.greylite.suspicion.Behaviour;
 import org.greylite.suspicion.ClientFacts;
@@ -49,6 +50,7 @@ public final class Greylister {
     private final KnownSenders knownSenders;
     private final RecentWhitelist recentlyWhitelisted;
     private final StoreOutageLog outage;
+    private final PendingEstimates pendingEstimates = new PendingEstimates();
 
     public Greylister(GreylistStore store, SuspicionPolicy suspicion, GreylistSettings settings, Clock clock,
                       DecisionListener listener) {
@@ -253,7 +255,13 @@ public final class Greylister {
         TripletKey triplet = new TripletKey(key, sender, lower(request.recipient()));
         TripletTransition transition = new TripletTransition(settings, renewAfter, key, now, plain, retrying);
         Verdict v = store.decide(new DecisionQuery(triplet, now, settings.whitelistLifetime(), renewAfter, askedNanos),
-                transition::apply);
+                state -> transition.apply(new StoredState(state.whitelisted(), state.behaviours(), state.triplet(),
+                        pendingEstimates.around(key, now, state.pending()), state.passed())));
+        if (v.action() == Verdict.Action.GREYLIST && v.reason() == Verdict.Reason.FIRST_ATTEMPT) {
+            // Counted at once, not at the commit: the next decision of a batch must see it (a rollback only
+            // leaves the estimate one too high, which brings the next exact count sooner).
+            pendingEstimates.recorded(key);
+        }
         return new Consulted(v, true, key, now);
     }
 

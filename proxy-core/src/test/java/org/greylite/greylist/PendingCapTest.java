@@ -166,4 +166,59 @@ class PendingCapTest {
         String window = now.minus(GreylistSettings.DEFAULT_RETRY_WINDOW) + " 7";
         assertEquals(List.of(window, window), asked, "no row, or an expired one: counted within the window, up to the cap");
     }
+    @Test
+    void anotherProcesssNewTripletsCountOnceTheEstimateIsTenSecondsOld() throws Exception {
+        Greylister here = engine(3, SuspicionPolicy.NONE);
+        assertEquals(Reason.FIRST_ATTEMPT, attempt(here, "192.0.2.7", "r1@example.org").reason());
+        try (GreylistStore otherStore = GreylistStores.sqlite(db, Duration.ofSeconds(5))) {
+            // Another process on the same greydb file (a second greylited, the wrapper's processes).
+            Greylister there = new Greylister(otherStore, SuspicionPolicy.NONE,
+                    GreylistSettings.defaults().withMaxPending(3), clock, (r, v) -> { });
+            assertEquals(Reason.FIRST_ATTEMPT, attempt(there, "192.0.2.8", "r2@example.org").reason());
+            assertEquals(Reason.FIRST_ATTEMPT, attempt(there, "192.0.2.8", "r3@example.org").reason());
+        }
+        assertEquals(3, triplets("client = '192.0.2.0/24'"));
+
+        assertEquals(Reason.FIRST_ATTEMPT, attempt(here, "192.0.2.7", "r4@example.org").reason(),
+                "within the freshness this process goes by its own count (its one triplet) and lets a fourth in: one over");
+        clock.advance(PendingEstimates.FRESH.plusSeconds(1));
+        assertEquals(Reason.TOO_MANY_PENDING, attempt(here, "192.0.2.7", "r5@example.org").reason(),
+                "past it, the greydb is counted again and the other process's triplets count");
+        assertEquals(4, triplets("client = '192.0.2.0/24'"));
+    }
+
+    @Test
+    void theEstimateSparesTheCountWhileFreshAndBelowTheCap() {
+        PendingEstimates estimates = new PendingEstimates();
+        List<Integer> counted = new ArrayList<>();
+        int[] inGreydb = {5};
+        StoredState.PendingCount greydb = (after, limit) -> {
+            counted.add(inGreydb[0]);
+            return Math.min(inGreydb[0], limit);
+        };
+        Instant after = T0.minus(GreylistSettings.DEFAULT_RETRY_WINDOW);
+        assertEquals(5, estimates.around("k", T0, greydb).upTo(after, 8));
+        estimates.recorded("k");
+        inGreydb[0] = 6;
+        assertEquals(6, estimates.around("k", T0.plusSeconds(3), greydb).upTo(after, 8), "its own new triplet counted");
+        assertEquals(List.of(5), counted, "and the greydb counted once");
+
+        estimates.recorded("k");
+        estimates.recorded("k");
+        inGreydb[0] = 8;
+        assertEquals(8, estimates.around("k", T0.plusSeconds(4), greydb).upTo(after, 8),
+                "at the cap, always counted in the greydb");
+        assertEquals(List.of(5, 8), counted);
+        assertEquals(8, estimates.around("k", T0.plusSeconds(5), greydb).upTo(after, 8));
+        assertEquals(List.of(5, 8, 8), counted, "a refusal for the cap is never an estimate");
+
+        inGreydb[0] = 2; // some passed or left the window
+        assertEquals(2, estimates.around("k", T0.plusSeconds(5), greydb).upTo(after, 8));
+        assertEquals(2, estimates.around("k", T0.plusSeconds(15), greydb).upTo(after, 8));
+        assertEquals(2, estimates.around("k", T0.plusSeconds(16), greydb).upTo(after, 8));
+        assertEquals(List.of(5, 8, 8, 2, 2), counted, "counted again once the count is more than ten seconds old");
+
+        estimates.recorded("unknown");
+        assertEquals(1, estimates.size(), "a key never counted is not kept");
+    }
 }
