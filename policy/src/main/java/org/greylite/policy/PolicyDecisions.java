@@ -103,6 +103,19 @@ final class PolicyDecisions implements AutoCloseable {
         return new Outcome(Outcome.Kind.PASS, 0);
     }
 
+    /**
+     * Runs {@code work} with the decisions it makes in one greydb transaction, committed when it returns (see
+     * {@link DecisionTurn}).
+     *
+     * @throws org.greylite.store.StoreException when the transaction cannot be committed (nothing of it is)
+     */
+    void inOneTransaction(long askedNanos, Runnable work) {
+        store.inOneTransaction(askedNanos, () -> {
+            work.run();
+            return null;
+        });
+    }
+
     /** Removes expired greydb rows; for the scheduled purge. */
     int purgeExpired() {
         return greylister.purgeExpired();

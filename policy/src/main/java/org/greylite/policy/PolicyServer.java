@@ -30,8 +30,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A decision runs where {@link PolicyService} runs it: with an SQLite greydb on this thread (its one
  * connection takes decisions one at a time anyway, and a hand-off to another thread and back would cost two
- * wake-ups per request, more than the decision), with PostgreSQL on a pool; an answer from the pool comes back
- * through a queue and a selector wake-up. A decision that waited for a DNS whitelist lookup comes back the same
+ * wake-ups per request, more than the decision), gathered over a turn of the loop and decided in one transaction
+ * at its end ({@link DecisionTurn}); with PostgreSQL on a pool; an answer from the pool comes back through a
+ * queue and a selector wake-up. A decision that waited for a DNS whitelist lookup comes back the same
  * way before it is decided ({@link #onIoThread}).
  */
 final class PolicyServer implements AutoCloseable {
@@ -40,6 +41,7 @@ final class PolicyServer implements AutoCloseable {
 
     private final Selector selector;
     private final PolicyService service;
+    private final DecisionTurn turn; // or null: decisions run where the service runs them, answered at once
     private final List<ServerSocketChannel> listeners = new ArrayList<>();
     private final ConcurrentLinkedQueue<Runnable> handedBack = new ConcurrentLinkedQueue<>();
     private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(64 * 1024);
@@ -53,7 +55,13 @@ final class PolicyServer implements AutoCloseable {
     private final Executor onIoThread = this::handBack;
 
     PolicyServer(PolicyService service) throws IOException {
+        this(service, null);
+    }
+
+    /** @param turn where the service's decisions are gathered for one transaction per turn, or null (see {@link DecisionTurn}) */
+    PolicyServer(PolicyService service, DecisionTurn turn) throws IOException {
         this.service = service;
+        this.turn = turn;
         this.selector = Selector.open();
         this.thread = new Thread(this::loop, "policy-io");
     }
@@ -141,7 +149,11 @@ final class PolicyServer implements AutoCloseable {
     private void loop() {
         try {
             while (running) {
-                selector.select();
+                if (turn != null && turn.pending()) {
+                    selector.selectNow(); // decisions wait for this turn's end: no sleeping before it
+                } else {
+                    selector.select();
+                }
                 Runnable r;
                 while ((r = handedBack.poll()) != null) {
                     r.run();
@@ -168,6 +180,9 @@ final class PolicyServer implements AutoCloseable {
                     }
                 }
                 selector.selectedKeys().clear();
+                if (turn != null) {
+                    turn.finish();
+                }
             }
         } catch (IOException | ClosedSelectorException e) {
             LOG.error("policy service I/O loop stopped: {}", e.toString());
@@ -252,7 +267,8 @@ final class PolicyServer implements AutoCloseable {
 
     private void answered(SelectionKey key, PolicyConnection c, String action) {
         boolean here = Thread.currentThread() == thread;
-        if (here && progressing == c) {
+        boolean held = here && turn != null && turn.holdsAnswers();
+        if (here && progressing == c && !held) {
             c.deciding = false;
             c.answer(action);
             return; // progress() is on the stack and goes on with the next request
@@ -272,7 +288,9 @@ final class PolicyServer implements AutoCloseable {
                 close(key, c);
             }
         };
-        if (here) {
+        if (held) {
+            turn.afterCommit(send); // decided in this turn's transaction: answered once it has committed
+        } else if (here) {
             send.run();
         } else {
             onIoThread.execute(send);

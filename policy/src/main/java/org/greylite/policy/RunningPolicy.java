@@ -113,15 +113,19 @@ final class RunningPolicy implements AutoCloseable {
             Clock clock = Clock.systemUTC();
             PolicyDecisions decisions = new PolicyDecisions(store, rules, settings, known, clock, metrics);
             // SQLite: decided on the I/O thread (see PolicyServer). PostgreSQL: one thread per pooled connection.
-            Executor decider = Runnable::run;
+            Executor decider;
+            DecisionTurn turn = null;
             if (store.parallelism() > 1) {
                 pool = Executors.newFixedThreadPool(dbConnections, daemonThreads("greydb"));
                 decider = pool;
+            } else {
+                turn = new DecisionTurn(decisions);
+                decider = turn;
             }
             Answers answers = new Answers(o.greylistAction, o.greylistText, o.noHeader ? null : o.header,
                     hostname(o, env), clock);
             PolicyServer server = new PolicyServer(
-                    new PolicyService(decisions, files, answers, decider, metrics, dnswl, ptr));
+                    new PolicyService(decisions, files, answers, decider, metrics, dnswl, ptr), turn);
             if (o.inet != null) {
                 server.listenTcp(PostgreyValues.inet(o.inet), o.listenQueueSize);
             }
