@@ -98,9 +98,15 @@ public final class PolicyLoad {
         return sorted.length == 0 ? 0 : sorted[Math.min(sorted.length - 1, (int) (p * sorted.length))] / 1e6;
     }
 
-    /** smtpd's RCPT request; a new client (a 10.x.y.z address), sender and recipient each time. */
+    /**
+     * smtpd's RCPT request; a new client (a 10.x.y.z address), sender and recipient each time. Each run starts its
+     * addresses at its own place in 10.0.0.0/8: under the smart client key (a /24 without a PTR name) a network
+     * gets 256 new triplets a run, and runs on one greydb would otherwise pile theirs onto the same networks until
+     * they reach the pending cap (1,000 by default), where new triplets are refused without a write.
+     */
     private static String request(long k, String run) {
-        String client = "10." + ((k >> 16) & 255) + "." + ((k >> 8) & 255) + "." + (k & 255);
+        long a = (k + ((long) (run.hashCode() & 0x7fffffff) % 64) * 262_144L) & 0xffffff;
+        String client = "10." + ((a >> 16) & 255) + "." + ((a >> 8) & 255) + "." + (a & 255);
         return "request=smtpd_access_policy\nprotocol_state=RCPT\nprotocol_name=ESMTP\n"
                 + "client_address=" + client + "\nclient_name=unknown\nreverse_client_name=unknown\n"
                 + "helo_name=bench.example\nsender=s" + k + "@" + run + ".sender.example\n"

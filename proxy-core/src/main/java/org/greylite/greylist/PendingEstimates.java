@@ -20,13 +20,14 @@ import org.greylite.store.StoredState;
  *
  * <h2>What is kept, and how far it can be off</h2>
  * Per client key, the count last read from the greydb, when, and the new triplets this process has recorded for
- * the key since. While that is below the cap and the count is at most {@link #FRESH} old, it stands for the
- * count; otherwise the greydb is counted again. So a refusal for the cap is always counted in the greydb, and a
- * key this process alone writes never passes the cap. What the estimate does not see are the new triplets that
+ * the key since. While the count is at most {@link #FRESH} old, that stands for it; then the greydb is counted
+ * again. So a key this process alone writes never passes the cap, and a key found at the cap is refused for
+ * those seconds without being counted again at each new triplet (the case that costs most: a sender at the cap
+ * has the most triplets to count, and keeps sending). What the estimate does not see: the new triplets that
  * other processes sharing the greydb (another MX on PostgreSQL, the wrapper's processes on one SQLite file)
- * recorded for the key in those seconds: the key can exceed the cap by that many, for at most {@link #FRESH}.
- * It never sees fewer pending triplets than there are for its own writes; triplets that pass or leave the retry
- * window meanwhile make it count too many, which only brings the next exact count sooner.
+ * recorded for the key in those seconds, so the key can exceed the cap by that many; and the triplets that
+ * passed or left the retry window meanwhile, so a key at the cap can stay refused up to {@link #FRESH} after it
+ * has room again (a temporary refusal: the sender retries).
  *
  * <p>Thread-safe: with PostgreSQL, decisions run on several threads.
  */
@@ -54,8 +55,8 @@ final class PendingEstimates {
     StoredState.PendingCount around(String key, Instant now, StoredState.PendingCount greydb) {
         return (after, limit) -> {
             Estimate e = byKey.get(key);
-            if (e != null && e.count() < limit && !e.counted().plus(FRESH).isBefore(now)) {
-                return e.count();
+            if (e != null && !e.counted().plus(FRESH).isBefore(now)) {
+                return Math.min(e.count(), limit);
             }
             int counted = greydb.upTo(after, limit);
             remember(key, new Estimate(counted, now), now);
