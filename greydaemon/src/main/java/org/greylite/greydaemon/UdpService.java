@@ -16,6 +16,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
+import org.greylite.net.IdleSpin;
 import org.greylite.store.StoreException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -64,7 +65,10 @@ final class UdpService implements AutoCloseable {
     private final GreydaemonMetrics metrics;
     private final ScheduledExecutorService purges;
     private final Thread server;
-    private final IdleSpin idleSpin = IdleSpin.fromProperty();
+    /** The JVM property that sets {@link IdleSpin}'s window in microseconds (0: never look), for benchmarks. */
+    static final String SPIN_PROPERTY = "greylite.greydaemon.spin-micros";
+
+    private final IdleSpin idleSpin = IdleSpin.fromProperty(SPIN_PROPERTY);
     private volatile boolean closing;
 
     private UdpService(DatagramChannel channel, Selector selector, EngineDecisions decisions, WalCheckpointer checkpointer,

@@ -19,6 +19,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 
+import org.greylite.net.IdleSpin;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,6 +43,10 @@ final class PolicyServer implements AutoCloseable {
     private final Selector selector;
     private final PolicyService service;
     private final DecisionTurn turn; // or null: decisions run where the service runs them, answered at once
+    /** The JVM property that sets {@link IdleSpin}'s window in microseconds (0: never look), for benchmarks. */
+    static final String SPIN_PROPERTY = "greylite.policy.spin-micros";
+    /** Looks at the sockets for a moment after answering before sleeping, while requests come close together. */
+    private final IdleSpin idleSpin = IdleSpin.fromProperty(SPIN_PROPERTY);
     private final List<ServerSocketChannel> listeners = new ArrayList<>();
     private final ConcurrentLinkedQueue<Runnable> handedBack = new ConcurrentLinkedQueue<>();
     private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(64 * 1024);
@@ -151,8 +156,11 @@ final class PolicyServer implements AutoCloseable {
             while (running) {
                 if (turn != null && turn.pending()) {
                     selector.selectNow(); // decisions wait for this turn's end: no sleeping before it
-                } else {
+                } else if (!idleSpin.lookBriefly(this::readyNow)) {
                     selector.select();
+                }
+                if (!selector.selectedKeys().isEmpty()) {
+                    idleSpin.requestCame(System.nanoTime());
                 }
                 Runnable r;
                 while ((r = handedBack.poll()) != null) {
@@ -179,9 +187,13 @@ final class PolicyServer implements AutoCloseable {
                         }
                     }
                 }
+                boolean served = !selector.selectedKeys().isEmpty();
                 selector.selectedKeys().clear();
                 if (turn != null) {
                     turn.finish();
+                }
+                if (served) {
+                    idleSpin.answered(System.nanoTime());
                 }
             }
         } catch (IOException | ClosedSelectorException e) {
@@ -199,6 +211,19 @@ final class PolicyServer implements AutoCloseable {
             } catch (IOException ignored) {
                 // closing anyway
             }
+        }
+    }
+
+    /**
+     * Whether a socket is ready or a task was handed back, asked without sleeping; what is ready stays selected for
+     * the loop. The selectNow clears a wake-up asked before it, so the queue is looked at after it: a task handed
+     * back later wakes the select that follows.
+     */
+    private boolean readyNow() {
+        try {
+            return selector.selectNow() > 0 || !handedBack.isEmpty() || !running;
+        } catch (IOException e) {
+            return true; // the select that follows reports it
         }
     }
 

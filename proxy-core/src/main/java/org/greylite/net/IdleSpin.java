@@ -1,14 +1,14 @@
-package org.greylite.greydaemon;
+package org.greylite.net;
 
 import java.util.function.BooleanSupplier;
 
 /**
- * Whether the greydb thread, having answered and finding no request waiting, looks at its socket again for a
- * moment before it goes to sleep, and for how long.
+ * Whether a server thread whose clients each send a request and wait for its answer (greydaemon's, asked by the
+ * patched qmail-smtpd; the Postfix policy service's, asked by smtpd), having answered and finding no request
+ * waiting, looks at its sockets again for a moment before it goes to sleep, and for how long.
  *
  * <h2>Why</h2>
- * A patched qmail-smtpd sends its request and waits for the answer, so a busy daemon's next request comes a few
- * tens of microseconds after an answer. Going to sleep in {@code select} in between costs more than the
+ * Such a client sends its next request a few tens of microseconds after its answer. Going to sleep in {@code select} in between costs more than the
  * decision itself: the kernel parks the thread, and the next datagram must wake it (on a virtual machine, an
  * idle virtual CPU woken by an interrupt). Measured on a 2-core virtual machine with one client: a bare UDP
  * server answering at once made 14,500 round trips a second sleeping between requests, 43,000 looking again
@@ -23,37 +23,36 @@ import java.util.function.BooleanSupplier;
  * the window. Looking for longer was rejected: a request that comes later than this is rarely the next of a
  * qmail-smtpd waiting for its answer, so the CPU would be spent for nothing.
  *
- * <p>The JVM property {@value #PROPERTY} sets the window in microseconds (0: never look), for benchmarks.
+ * <p>A JVM property named by each server sets the window in microseconds (0: never look), for benchmarks.
  *
- * <p>Not thread-safe: the greydb thread alone uses it.
+ * <p>Not thread-safe: the server's one thread uses it.
  */
-final class IdleSpin {
+public final class IdleSpin {
 
     /** How long after an answer the thread may look for the next request, in microseconds. */
-    static final long DEFAULT_WINDOW_MICROS = 100;
-    static final String PROPERTY = "greylite.greydaemon.spin-micros";
+    public static final long DEFAULT_WINDOW_MICROS = 100;
 
     private final long windowNanos;
     /** {@link System#nanoTime()} when the last batch was answered; 0 before the first. */
     private long answeredAt;
     private boolean looking;
 
-    IdleSpin(long windowMicros) {
+    public IdleSpin(long windowMicros) {
         this.windowNanos = Math.max(0, windowMicros) * 1000;
     }
 
-    /** The window of {@value #PROPERTY}, or the default. */
-    static IdleSpin fromProperty() {
-        return new IdleSpin(Long.getLong(PROPERTY, DEFAULT_WINDOW_MICROS));
+    /** The window the JVM property {@code property} sets, or the default. */
+    public static IdleSpin fromProperty(String property) {
+        return new IdleSpin(Long.getLong(property, DEFAULT_WINDOW_MICROS));
     }
 
     /** A batch has been answered at {@code now}. */
-    void answered(long now) {
+    public void answered(long now) {
         answeredAt = now;
     }
 
     /** The first request of a batch came at {@code now}: looking would have found it if it came within the window. */
-    void requestCame(long now) {
+    public void requestCame(long now) {
         looking = answeredAt != 0 && now - answeredAt < windowNanos;
     }
 
@@ -62,7 +61,7 @@ final class IdleSpin {
      * answer has passed (false: the thread should sleep, and looking stops until requests come close together again).
      * Returns false at once when the thread is not looking.
      */
-    boolean lookBriefly(BooleanSupplier waiting) {
+    public boolean lookBriefly(BooleanSupplier waiting) {
         if (!looking) {
             return false;
         }
