@@ -179,7 +179,8 @@ public final class Settings {
             .defaultValue("1000")
             .doc("Pending triplets one client key may have within the retry window: a new triplet beyond them "
                     + "is greylisted without being recorded (reason too-many-pending), so a client cannot fill "
-                    + "the greydb; 0: no cap (default ${DEFAULT-VALUE}).").build();
+                    + "the greydb. Counted in the greydb at most every 10 s per key, this process's own new triplets "
+                    + "added in between; 0: no cap (default ${DEFAULT-VALUE}).").build();
 
     public static final Setting<Integer> AUTO_WHITELIST_CLIENTS = Setting.builder("auto-whitelist-clients", Parsers::count)
             .label("N").stage(Stage.GREYLISTING).variable("GREYLITE_AUTO_WHITELIST_CLIENTS", GREYLITED, GREYLITE, POLICY, GREYDAEMON)
