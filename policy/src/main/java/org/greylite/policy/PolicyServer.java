@@ -40,11 +40,12 @@ final class PolicyServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(PolicyServer.class);
 
+    /** The JVM property that sets {@link IdleSpin}'s window in microseconds (0: never look), for benchmarks. */
+    static final String SPIN_PROPERTY = "greylite.policy.spin-micros";
+
     private final Selector selector;
     private final PolicyService service;
     private final DecisionTurn turn; // or null: decisions run where the service runs them, answered at once
-    /** The JVM property that sets {@link IdleSpin}'s window in microseconds (0: never look), for benchmarks. */
-    static final String SPIN_PROPERTY = "greylite.policy.spin-micros";
     /** Looks at the sockets for a moment after answering before sleeping, while requests come close together. */
     private final IdleSpin idleSpin = IdleSpin.fromProperty(SPIN_PROPERTY);
     private final List<ServerSocketChannel> listeners = new ArrayList<>();
