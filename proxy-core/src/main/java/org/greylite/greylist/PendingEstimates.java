@@ -55,13 +55,18 @@ final class PendingEstimates {
     StoredState.PendingCount around(String key, Instant now, StoredState.PendingCount greydb) {
         return (after, limit) -> {
             Estimate e = byKey.get(key);
-            if (e != null && !e.counted().plus(FRESH).isBefore(now)) {
+            if (e != null && fresh(e, now)) {
                 return Math.min(e.count(), limit);
             }
             int counted = greydb.upTo(after, limit);
             remember(key, new Estimate(counted, now), now);
             return counted;
         };
+    }
+
+    /** Counted at most {@link #FRESH} before {@code now}, and not after it (a clock set back does not extend it). */
+    private static boolean fresh(Estimate e, Instant now) {
+        return !e.counted().isAfter(now) && !e.counted().plus(FRESH).isBefore(now);
     }
 
     /** This process has recorded a new pending triplet for {@code key} (or restarted an expired one). */

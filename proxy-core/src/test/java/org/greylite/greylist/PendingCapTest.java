@@ -219,6 +219,10 @@ class PendingCapTest {
         assertEquals(2, estimates.around("k", T0.plusSeconds(22), greydb).upTo(after, 8));
         assertEquals(List.of(5, 2, 2), counted, "counted again once the count is more than ten seconds old");
 
+        assertEquals(2, estimates.around("k", T0.plusSeconds(12), greydb).upTo(after, 8),
+                "a clock set back: the count is not taken for fresh");
+        assertEquals(List.of(5, 2, 2, 2), counted);
+
         estimates.recorded("unknown");
         assertEquals(1, estimates.size(), "a key never counted is not kept");
     }
