@@ -5,6 +5,7 @@ import java.time.ZoneId;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
+import java.util.regex.Pattern;
 
 /**
  * The actions the service answers Postfix with. Greylisted: {@code DEFER_IF_PERMIT 4.7.1 Greylisted, please
@@ -29,12 +30,15 @@ record Answers(String greylistAction, String greylistText, String header, String
     static final String DEFAULT_HEADER = "X-Greylist: delayed %t seconds by greylite-policy-%v at %h; %d";
     static final String VERSION = "0.1.0";
 
+    /** A text that starts with its own enhanced status code (RFC 3463); compiled once, used at every greylisting. */
+    private static final Pattern ENHANCED_STATUS = Pattern.compile("^[245]\\.\\d{1,3}\\.\\d{1,3}(\\s.*)?$");
+
     /** A greylisted recipient, {@code seconds} before a retry can count. */
     String greylisted(long seconds, String recipient) {
         int at = recipient.lastIndexOf('@');
         String text = greylistText.replace("%s", Long.toString(seconds))
                 .replace("%r", at < 0 ? recipient : recipient.substring(at + 1));
-        return greylistAction + " " + (text.matches("^[245]\\.\\d{1,3}\\.\\d{1,3}(\\s.*)?$") ? text : "4.7.1 " + text);
+        return greylistAction + " " + (ENHANCED_STATUS.matcher(text).matches() ? text : "4.7.1 " + text);
     }
 
     /** The header of the pass that ended a delay of {@code seconds}, or null when switched off. */

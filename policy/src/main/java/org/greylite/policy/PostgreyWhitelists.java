@@ -37,15 +37,37 @@ final class PostgreyWhitelists {
         String where();
     }
 
-    private record ClientEntry(String where, Pattern regex, Cidr block, String name) implements Entry {
+    /**
+     * One line of a client whitelist: an address block, a /regex/ or a host name. Matched at every request against
+     * every line, so nothing is made per request that can be made at load: the name's {@code .name} suffix, and
+     * whether the regex finds anything in an empty name (a client without one, which most spam is).
+     */
+    private record ClientEntry(String where, Pattern regex, Cidr block, String name, String dotName,
+                               boolean regexMatchesNoName) implements Entry {
+
+        static ClientEntry block(String where, Cidr block) {
+            return new ClientEntry(where, null, block, null, null, false);
+        }
+
+        static ClientEntry regex(String where, Pattern regex) {
+            return new ClientEntry(where, regex, null, null, null, regex.matcher("").find());
+        }
+
+        static ClientEntry name(String where, String name) {
+            return new ClientEntry(where, null, null, name, "." + name, false);
+        }
+
         boolean matches(InetAddress address, String clientName) {
             if (block != null) {
                 return block.contains(address);
             }
+            if (clientName.isEmpty()) {
+                return regexMatchesNoName;
+            }
             if (regex != null) {
                 return regex.matcher(clientName).find();
             }
-            return clientName.equals(name) || clientName.endsWith("." + name);
+            return clientName.equals(name) || clientName.endsWith(dotName);
         }
     }
 
@@ -152,21 +174,21 @@ final class PostgreyWhitelists {
 
     private static ClientEntry clientEntry(String where, String text) {
         if (isRegex(text)) {
-            return new ClientEntry(where, regex(text), null, null);
+            return ClientEntry.regex(where, regex(text));
         }
         if (IPV4.matcher(text).matches() || text.indexOf(':') >= 0) {
-            return new ClientEntry(where, null, Cidr.parse(text), null);
+            return ClientEntry.block(where, Cidr.parse(text));
         }
         if (IPV4_THREE.matcher(text).matches()) {
-            return new ClientEntry(where, null, Cidr.parse(text + ".0/24"), null);
+            return ClientEntry.block(where, Cidr.parse(text + ".0/24"));
         }
         if (IPV4_TWO.matcher(text).matches()) {
-            return new ClientEntry(where, null, Cidr.parse(text + ".0.0/16"), null);
+            return ClientEntry.block(where, Cidr.parse(text + ".0.0/16"));
         }
         if (text.chars().anyMatch(Character::isWhitespace)) {
             throw new IllegalArgumentException("'" + text + "' is not a host name, address or /regex/");
         }
-        return new ClientEntry(where, null, null, text.toLowerCase(Locale.ROOT));
+        return ClientEntry.name(where, text.toLowerCase(Locale.ROOT));
     }
 
     private static RecipientEntry recipientEntry(String where, String text) {

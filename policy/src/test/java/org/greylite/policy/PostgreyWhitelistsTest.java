@@ -45,6 +45,18 @@ class PostgreyWhitelistsTest {
     }
 
     @Test
+    void aClientWithoutANameMatchesNoHostNameButTheRegexesThatMatchNothing() throws Exception {
+        Path f = Files.writeString(dir.resolve("clients"), "example.com\n/^unknown$/\n/^$/\n");
+        PostgreyWhitelists w = PostgreyWhitelists.load(List.of(f), List.of(), p -> { });
+        InetAddress a = InetAddress.getByName("192.0.2.200");
+        assertEquals(f + ":3", w.matchClient(a, ""), "/^$/ finds the empty name; the host name and /^unknown$/ do not");
+        PostgreyWhitelists names = PostgreyWhitelists.load(List.of(Files.writeString(dir.resolve("names"),
+                "example.com\n/bulk/\n")), List.of(), p -> { });
+        assertNull(names.matchClient(a, ""));
+        assertEquals(dir.resolve("names") + ":2", names.matchClient(a, "bulk.example.net"));
+    }
+
+    @Test
     void recipientFormats() throws Exception {
         Path f = Files.writeString(dir.resolve("recipients"),
                 "postmaster@example.org\nabuse@\n@traps.example\nlists.example\n/^bounce-.*@/\n");
