@@ -31,26 +31,23 @@ final class SqlGreylistStore implements GreylistStore {
         TripletKey key = q.triplet();
         long deadline = q.askedNanos() + dialect.timeoutNanos();
         return dialect.transaction(() -> "cannot record the decision for " + key, deadline, true, conn -> {
-            Optional<Triplet> triplet;
-            boolean clientHasTriplets = true; // not asked on PostgreSQL: its counts always run
+            GreydbSql.ClientRows rows;
             if (dialect.locksTriplets()) {
                 if (sql.whitelisted(conn, key.client(), q.now(), q.lifetime(), q.renewAfter())) {
                     return transition.apply(StoredState.WHITELISTED).result();
                 }
                 dialect.lockTriplet(conn, key);
-                triplet = sql.triplet(conn, key);
+                rows = new GreydbSql.ClientRows(null, sql.triplet(conn, key), true); // triplets not asked: counted
             } else {
-                GreydbSql.ClientRows rows = sql.whitelistAndTriplet(conn, key);
+                rows = sql.whitelistAndTriplet(conn, key);
                 if (sql.whitelisted(conn, key.client(), rows.whitelist(), q.now(), q.lifetime(), q.renewAfter())) {
                     return transition.apply(StoredState.WHITELISTED).result();
                 }
-                triplet = rows.triplet();
-                clientHasTriplets = rows.clientHasTriplets();
             }
-            boolean count = clientHasTriplets; // a client key without triplets has none pending and none passed
-            StoredState state = new StoredState(false, () -> behaviours(conn, key.client()), triplet,
-                    (after, limit) -> count ? pending(conn, key.client(), after, limit) : 0,
-                    (after, limit) -> count ? passed(conn, key.client(), after, limit) : 0);
+            // A client key without triplets has none pending and none passed: its counts need no query.
+            StoredState state = new StoredState(false, () -> behaviours(conn, key.client()), rows.triplet(),
+                    (after, limit) -> rows.clientHasTriplets() ? pending(conn, key.client(), after, limit) : 0,
+                    (after, limit) -> rows.clientHasTriplets() ? passed(conn, key.client(), after, limit) : 0);
             TripletUpdate<T> update = transition.apply(state);
             sql.apply(conn, key, update);
             return update.result();
