@@ -112,7 +112,8 @@ final class RunningPolicy implements AutoCloseable {
 
             Clock clock = Clock.systemUTC();
             PolicyDecisions decisions = new PolicyDecisions(store, rules, settings, known, clock, metrics);
-            // SQLite: decided on the I/O thread (see PolicyServer). PostgreSQL: one thread per pooled connection.
+            // SQLite: decided on the I/O thread, one transaction per turn of its loop (DecisionTurn). PostgreSQL: one
+            // thread per pooled connection.
             Executor decider;
             DecisionTurn turn = null;
             if (store.parallelism() > 1) {
