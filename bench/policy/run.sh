@@ -5,6 +5,10 @@
 #
 #   bench/policy/run.sh [SECONDS [ROUNDS]]     # default: 15 s per measurement, 2 interleaved rounds
 #
+# Then, at 1 connection, the floor: bench/policy/FloorServer.java, a server that only answers DUNNO after a set
+# time of busy work per request (0, 20 and 40 us), never sleeping between requests. It shows what a round trip
+# costs on this machine whatever the server, and what each microsecond spent before the answer costs.
+#
 # Needs: root (postgrey is started with --user=postgrey, as its init script does), postgrey
 # (apt-get install -y postgrey), java, ss (iproute2), and the jars (mvn -q -B -DskipTests package).
 # Both databases live in one folder under /var/tmp, on the same disk. Everything is stopped on exit.
@@ -17,6 +21,8 @@ ROUNDS=${2:-2}
 FLAGS=(--delay=300)            # postgrey's flags, given to both
 PORT_POSTGREY=27720
 PORT_GREYLITE=27721
+PORT_FLOOR=27722
+FLOOR_WORK=(0 20 40)             # microseconds of work per request for the floor server
 
 for p in java postgrey ss; do
     command -v "$p" >/dev/null || { echo "run.sh: $p is missing (apt-get install -y postgrey iproute2 default-jdk-headless)" >&2; exit 1; }
@@ -35,7 +41,7 @@ trap cleanup EXIT INT TERM
 chmod 755 "$WORK"   # postgrey runs as its own user and must reach its folder
 mkdir -p "$WORK/postgrey" "$WORK/classes"
 chown postgrey "$WORK/postgrey"
-javac -d "$WORK/classes" "$HERE/PolicyLoad.java"
+javac -d "$WORK/classes" "$HERE/PolicyLoad.java" "$HERE/FloorServer.java"
 
 postgrey --inet=127.0.0.1:$PORT_POSTGREY "${FLAGS[@]}" --dbdir="$WORK/postgrey" --user=postgrey --group=postgrey \
     2>"$WORK/postgrey.log" &
@@ -67,6 +73,16 @@ for round in $(seq 1 "$ROUNDS"); do
         load $PORT_GREYLITE "$conns" "$SECONDS_EACH" greylite-policy | tee -a "$RESULTS"
     done
 done
+
+# The floor at 1 connection: one floor server at a time, each as long as a measurement above.
+FLOORS="$WORK/floor.txt"
+for work in "${FLOOR_WORK[@]}"; do
+    java -cp "$WORK/classes" FloorServer $PORT_FLOOR "$work" 2>"$WORK/floor.log" &
+    floor_pid=$!
+    for _ in $(seq 1 100); do ss -ltn "sport = :$PORT_FLOOR" | grep -q LISTEN && break; sleep 0.1; done
+    load $PORT_FLOOR 1 "$SECONDS_EACH" "floor-${work}us" | tee -a "$FLOORS"
+    kill $floor_pid; wait $floor_pid 2>/dev/null || true
+done
 echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # Per number of connections: the median rate and p99 of the rounds, and the ratio of the rates.
@@ -89,4 +105,7 @@ awk '
             printf "%-12s %18.0f %14.2f %22.0f %20.2f %7.1fx\n", c, a, median(p99, pg, n[pg]), b, median(p99, gl, n[gl]), b / a
         }
     }' "$RESULTS"
+awk -v pg="$(awk '$1 == "postgrey" && $2 == "conns=1" { split($5, r, "="); sub("/s", "", r[2]); t += r[2]; n++ } END { print t / n }' "$RESULTS")" '
+    { split($5, r, "="); sub("/s", "", r[2]); w = $1; sub("floor-", "", w); line = line sprintf("  %s of work: %s/s", w, r[2]) }
+    END { printf "floor at 1 connection (a server that only answers):%s; 10x postgrey (its mean) would be %.0f/s\n", line, 10 * pg }' "$FLOORS"
 echo "# logs and databases: $WORK"
