@@ -20,13 +20,16 @@ import ch.qos.logback.core.encoder.Encoder;
  * greylited's log appender: the lines logback's console appender would write to stderr, the same bytes in
  * the same order, written a batch at a time instead of one {@code write} per line. Under load greylited logs
  * two lines per message (the decision and the session summary), and a write per line cost more than
- * everything else the logging does. The lines are also laid out (time stamp, level, padding, bytes) by the
- * thread that writes them, not by the I/O thread that logs them: what an event says is fixed when it is
- * logged (its message with its arguments, its thread, its MDC), only its printing waits.
+ * everything else the logging does. The lines are also laid out (time stamp, level, padding, bytes) and
+ * written by the appender's own thread, not by the I/O thread that logs them: what an event says is fixed
+ * when it is logged (its message with its arguments, its thread, its MDC), only its printing waits.
  *
  * <p>A line waits at most {@link #setLingerMillis linger} (100 ms by default) before it is written, less
- * when {@value #WRITE_AT} lines have gathered. Warnings and errors are written at once, with whatever waits
- * before them, so a problem is never held back. When the JVM stops (SIGTERM, or any normal exit) the waiting
+ * when {@value #WRITE_AT} lines have gathered: the appender's thread is then asked to write them at once.
+ * Should it fall behind (stderr a pipe that a slow reader empties), the thread that logs writes them itself
+ * once {@value #WRITE_INLINE_AT} lines wait, so that waiting lines cannot fill the memory. Warnings and errors
+ * are written at once by the thread that logs them, with whatever waits before them, so a problem is never
+ * held back. When the JVM stops (SIGTERM, or any normal exit) the waiting
  * lines are written and every later one is written at once; logback's own stop writes them too. Only a
  * {@code kill -9} (or a crash of the JVM) can lose lines: those of the last {@code linger} at most. The
  * greydb's decisions are not concerned: each is committed before its reply is sent, whatever its log line.
@@ -39,17 +42,22 @@ import ch.qos.logback.core.encoder.Encoder;
  */
 public final class BatchedStderrAppender extends UnsynchronizedAppenderBase<ILoggingEvent> {
 
-    /** Gathered lines that are written without waiting any longer. */
+    /** Gathered lines that the appender's thread writes without waiting any longer. */
     static final int WRITE_AT = 256;
+
+    /** Gathered lines that the logging thread writes itself: the appender's thread has fallen behind. */
+    static final int WRITE_INLINE_AT = 4 * WRITE_AT;
 
     private Encoder<ILoggingEvent> encoder;
     private long lingerMillis = 100;
     private OutputStream out = new FileOutputStream(FileDescriptor.err);
 
-    private final Object lock = new Object();
+    private final Object lock = new Object(); // guards pending and the flags
     private List<ILoggingEvent> pending = new ArrayList<>();
+    private final Object writing = new Object(); // held while a batch is laid out and written; guards batch
     private ByteArrayOutputStream batch = new ByteArrayOutputStream(8192);
     private boolean writeScheduled;
+    private boolean writeAsked; // the appender's thread has been asked to write a full batch now
     private boolean writeAtOnce; // the JVM is stopping: no more waiting
     private ScheduledExecutorService writer;
     private Thread shutdownHook;
@@ -111,50 +119,78 @@ public final class BatchedStderrAppender extends UnsynchronizedAppenderBase<ILog
     protected void append(ILoggingEvent event) {
         event.prepareForDeferredProcessing(); // the message, thread name and MDC of now, for a printing later
         boolean urgent = event.getLevel().isGreaterOrEqual(Level.WARN) || lingerMillis == 0;
+        boolean writeHere;
         synchronized (lock) {
             pending.add(event);
-            if (urgent || writeAtOnce || pending.size() >= WRITE_AT) {
-                writePending();
+            writeHere = urgent || writeAtOnce || pending.size() >= WRITE_INLINE_AT;
+            if (writeHere) {
+                // written below, outside the lock
+            } else if (pending.size() >= WRITE_AT) {
+                if (!writeAsked) {
+                    writeAsked = true;
+                    writer.execute(this::writeAsked);
+                }
             } else if (!writeScheduled) {
                 writeScheduled = true;
                 writer.schedule(this::writeScheduled, lingerMillis, TimeUnit.MILLISECONDS);
             }
+        }
+        if (writeHere) {
+            writeWaiting();
         }
     }
 
     private void writeScheduled() {
         synchronized (lock) {
             writeScheduled = false;
-            writePending();
         }
+        writeWaiting();
+    }
+
+    private void writeAsked() {
+        synchronized (lock) {
+            writeAsked = false;
+        }
+        writeWaiting();
     }
 
     /** Writes what waits, and every later line at once. */
     private void writeAllFromNowOn() {
         synchronized (lock) {
             writeAtOnce = true;
-            writePending();
         }
+        writeWaiting();
     }
 
-    private void writePending() {
-        if (pending.isEmpty()) {
-            return;
-        }
-        try {
-            for (ILoggingEvent e : pending) {
-                batch.writeBytes(encoder.encode(e));
+    /**
+     * Takes every waiting line and writes them. The lines are laid out and written holding only {@link #writing},
+     * so a thread that logs meanwhile is not kept waiting; and since one thread at a time takes and writes, the
+     * batches reach stderr in the order their lines were logged.
+     */
+    private void writeWaiting() {
+        synchronized (writing) {
+            List<ILoggingEvent> lines;
+            synchronized (lock) {
+                if (pending.isEmpty()) {
+                    return;
+                }
+                lines = pending;
+                pending = new ArrayList<>();
             }
-            batch.writeTo(out);
-            out.flush();
-        } catch (IOException | RuntimeException e) {
-            addError("cannot write the log to stderr", e);
-        } finally {
-            pending = new ArrayList<>();
-            if (batch.size() > 256 * 1024) {
-                batch = new ByteArrayOutputStream(8192); // a burst of long lines (stack traces) does not keep its buffer
-            } else {
-                batch.reset();
+            try {
+                for (ILoggingEvent e : lines) {
+                    batch.writeBytes(encoder.encode(e));
+                }
+                batch.writeTo(out);
+                out.flush();
+            } catch (IOException | RuntimeException e) {
+                addError("cannot write the log to stderr", e);
+            } finally {
+                if (batch.size() > 256 * 1024) {
+                    batch = new ByteArrayOutputStream(8192); // a burst of long lines (stack traces) does not keep its buffer
+                } else {
+                    batch.reset();
+                }
             }
         }
     }

@@ -1,6 +1,7 @@
 package org.greylite.daemon;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
@@ -28,6 +29,8 @@ class BatchedStderrAppenderTest {
         return c;
     }
     private final List<String> writes = new ArrayList<>();
+    private final List<String> writers = new ArrayList<>(); // the thread that made each write
+    private volatile long writeMillis; // how long each write takes: a pipe its reader empties slowly
     private BatchedStderrAppender appender;
 
     /** Records each write the appender makes, so the test sees the batches. */
@@ -40,6 +43,14 @@ class BatchedStderrAppenderTest {
         @Override
         public synchronized void write(byte[] b, int off, int len) {
             writes.add(new String(b, off, len, StandardCharsets.UTF_8));
+            writers.add(Thread.currentThread().getName());
+            if (writeMillis > 0) {
+                try {
+                    Thread.sleep(writeMillis);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
         }
     };
 
@@ -102,15 +113,60 @@ class BatchedStderrAppenderTest {
     }
 
     @Test
-    void manyLinesAreWrittenWithoutWaiting() {
+    void manyLinesAreWrittenWithoutWaitingByTheAppendersThread() throws Exception {
         appender(3_600_000);
         String line = "x".repeat(99); // 106 bytes with "INFO  " and the newline
         int n = BatchedStderrAppender.WRITE_AT;
         for (int i = 0; i < n; i++) {
             log(Level.INFO, line);
         }
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (writes().isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(5); // the writer thread's turn, long before the linger of an hour
+        }
         assertEquals(1, writes().size(), "written once " + BatchedStderrAppender.WRITE_AT + " lines gathered");
         assertEquals(n * 106, writes().get(0).length());
+        synchronized (recorder) {
+            assertEquals(List.of("greylited-log"), writers, "laid out and written by the appender's thread, not the logging one");
+        }
+    }
+
+    @Test
+    void linesOfManyThreadsKeepTheirOrderAndNoneIsLostWhileStderrIsSlow() throws Exception {
+        appender(3_600_000);
+        writeMillis = 2; // every write waits: the appender's thread falls behind and the logging threads write too
+        int threads = 4;
+        int perThread = 3 * BatchedStderrAppender.WRITE_INLINE_AT;
+        List<Thread> loggers = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int me = t;
+            loggers.add(new Thread(() -> {
+                for (int i = 0; i < perThread; i++) {
+                    log(Level.INFO, "t" + me + " " + i);
+                }
+            }, "logger-" + t));
+        }
+        loggers.forEach(Thread::start);
+        for (Thread t : loggers) {
+            t.join();
+        }
+        appender.stop();
+        int[] next = new int[threads];
+        int lines = 0;
+        for (String write : writes()) {
+            for (String l : write.split("\n")) {
+                String[] f = l.substring("INFO  t".length()).split(" ");
+                int t = Integer.parseInt(f[0]);
+                assertEquals(next[t], Integer.parseInt(f[1]), "thread " + t + "'s lines in the order it logged them");
+                next[t]++;
+                lines++;
+            }
+        }
+        assertEquals(threads * perThread, lines, "every line written once");
+        synchronized (recorder) {
+            assertTrue(writers.stream().anyMatch(w -> w.startsWith("logger-")),
+                    "with the appender's thread behind, the logging threads wrote too: " + writers);
+        }
     }
 
     @Test
