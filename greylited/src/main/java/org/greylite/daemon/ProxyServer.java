@@ -71,6 +71,12 @@ public final class ProxyServer implements AutoCloseable {
         connector.getSessionConfig().setTcpNoDelay(true);
         connector.getSessionConfig().setIdleTime(IdleStatus.READER_IDLE, seconds(b.upstreamTimeout));
         connector.setHandler(new RelayHandlers.Upstream());
+        // MINA counts every read and write of every session into its service's statistics, under one lock that
+        // both I/O threads take at each event; nothing here reads those statistics (greylited's metrics count
+        // their own), so the lock would only pass between the cores. Each session's own counters, which its
+        // idle timeout goes by, are kept as they are.
+        acceptor.getStatistics().getConfig().setStatisticsCalcEnabled(false);
+        connector.getStatistics().getConfig().setStatisticsCalcEnabled(false);
     }
 
     public static Builder builder() {
