@@ -139,7 +139,7 @@ public final class GreyDaemon {
             log.info("metrics on http://{}:{}/metrics", metricsAt.substring(0, metricsAt.lastIndexOf(':')),
                     metricsEndpoint.getPort());
         }
-        return new RunningGreydaemon(service, store, metrics, metricsEndpoint, log);
+        return new RunningGreydaemon(service, store, metrics, metricsEndpoint, checkpointer, log);
     }
 
     /** {@code GREYLITE_METRICS}: HOST:PORT, or [IPV6]:PORT. */

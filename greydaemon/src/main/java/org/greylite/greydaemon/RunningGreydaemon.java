@@ -30,8 +30,9 @@ final class RunningGreydaemon implements AutoCloseable {
     private final ScheduledExecutorService fileCheck;
     private final HTTPServer metricsEndpoint; // null: no GREYLITE_METRICS
 
+    /** @param checkpointer the SQLite greydb's background checkpoints, or null */
     RunningGreydaemon(UdpService service, GreylistStore store, GreydaemonMetrics metrics, HTTPServer metricsEndpoint,
-                      Logger log) {
+                      WalCheckpointer checkpointer, Logger log) {
         this.service = service;
         this.metricsEndpoint = metricsEndpoint;
         // A thread of its own rather than the UDP thread's turn: the store's methods take turns (SQLite's are
@@ -41,8 +42,17 @@ final class RunningGreydaemon implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        fileCheck.scheduleWithFixedDelay(new GreydbFileCheck(store, metrics::greydbFileReplaced, log),
-                GreydbFileCheck.INTERVAL_SECONDS, GreydbFileCheck.INTERVAL_SECONDS, TimeUnit.SECONDS);
+        GreydbFileCheck check = new GreydbFileCheck(store, metrics::greydbFileReplaced, log);
+        // The checkpoint connection lets go of a file that went before the store makes the new one at the path.
+        Runnable beforeCheck = checkpointer == null ? () -> { } : checkpointer::dropIfStale;
+        fileCheck.scheduleWithFixedDelay(() -> {
+            try {
+                beforeCheck.run();
+            } catch (RuntimeException e) {
+                log.warn("greydb checkpoint connection: {}", e.toString()); // the timer must go on
+            }
+            check.run();
+        }, GreydbFileCheck.INTERVAL_SECONDS, GreydbFileCheck.INTERVAL_SECONDS, TimeUnit.SECONDS);
     }
 
     /**

@@ -1,8 +1,11 @@
 package org.greylite.greydaemon;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.concurrent.Executors;
@@ -11,6 +14,8 @@ import java.util.concurrent.TimeUnit;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteOpenMode;
 
 /**
  * Copies an SQLite greydb's write-ahead log into the database file from a thread of its own, every
@@ -21,6 +26,15 @@ import org.slf4j.LoggerFactory;
  * connection takes no lock a decision needs; the log's next writer starts it over from the beginning.
  * Durability is unchanged: each decision is in the log, and the log on disk, as before. (Changing the store's
  * own connection to checkpoint less often was the alternative; it is the engine's, shared by every program.)
+ *
+ * <h2>Why it follows the file at its path</h2>
+ * When the greydb file is deleted or replaced while the daemon runs, the store moves to the file now at the path
+ * ({@link org.greylite.config.GreydbFileCheck}). A checkpoint connection left on the old file is one more
+ * connection of this process to an unlinked database whose journal files bear the new greydb's names: in a test
+ * run under load, a decision the new greydb had committed and answered was then missing from it. So before each checkpoint the connection is checked against the file at the path, closed when
+ * that is another file or none (SQLite neither checkpoints nor removes the journal of a database that has
+ * moved when it closes), and opened again on the file at the path, never creating one: the store creates the
+ * new greydb. {@link #dropIfStale} does the same at once, for the file check to call before the store moves.
  */
 final class WalCheckpointer implements AutoCloseable {
 
@@ -28,12 +42,16 @@ final class WalCheckpointer implements AutoCloseable {
 
     static final long EVERY_MILLIS = 200;
 
-    private final Connection conn;
+    private final Path file;
     private final ScheduledExecutorService timer;
-    private volatile boolean warned;
+    private Connection conn; // null between a file that went and the next one at the path
+    private Object connFile; // the identity of the file conn is on
+    private boolean warned;
 
-    private WalCheckpointer(Connection conn) {
+    private WalCheckpointer(Path file, Connection conn, Object connFile) {
+        this.file = file;
         this.conn = conn;
+        this.connFile = connFile;
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "wal-checkpoint");
             t.setDaemon(true);
@@ -44,23 +62,103 @@ final class WalCheckpointer implements AutoCloseable {
 
     /** Starts checkpointing the greydb at {@code file}, or returns null (logged) when it cannot be opened. */
     static WalCheckpointer start(Path file) {
+        Path abs = file.toAbsolutePath();
         try {
-            return new WalCheckpointer(DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath()));
-        } catch (SQLException e) {
+            Object identity = identityAt(abs);
+            Connection c = identity == null ? null : openExisting(abs);
+            if (c == null) {
+                throw new SQLException("no file at that path");
+            }
+            return new WalCheckpointer(abs, c, identity);
+        } catch (SQLException | IOException e) {
             LOG.warn("greydb {}: no background checkpoints ({}); SQLite checkpoints in the commits", file, e.getMessage());
             return null;
         }
     }
 
-    private void checkpoint() {
-        try (Statement st = conn.createStatement()) {
-            st.execute("PRAGMA wal_checkpoint(PASSIVE)");
+    synchronized void checkpoint() {
+        try {
+            if (!onFileAtPath()) {
+                return;
+            }
+            try (Statement st = conn.createStatement()) {
+                st.execute("PRAGMA wal_checkpoint(PASSIVE)");
+            }
             warned = false;
-        } catch (SQLException e) {
+        } catch (SQLException | IOException e) {
             if (!warned) { // once per run of failures, not every 200 ms
                 LOG.warn("greydb background checkpoint failed: {}", e.getMessage());
                 warned = true;
             }
+        }
+    }
+
+    /** Closes the connection at once if the file at the path is no longer the one it is on. */
+    synchronized void dropIfStale() {
+        try {
+            if (conn != null && !identityEquals(identityAt(file))) {
+                closeConnection();
+            }
+        } catch (IOException e) {
+            closeConnection(); // cannot tell: the next checkpoint opens again what is there
+        }
+    }
+
+    /** The identity of the file the connection is on, or null when it has none (for tests). */
+    synchronized Object fileInUse() {
+        return conn == null ? null : connFile;
+    }
+
+    /** Whether the connection is on the file now at the path, opening it there if need be. */
+    private boolean onFileAtPath() throws SQLException, IOException {
+        Object now = identityAt(file);
+        if (conn != null && identityEquals(now)) {
+            return true;
+        }
+        closeConnection();
+        if (now == null) {
+            return false; // deleted, and the store has not made the new one yet
+        }
+        Connection c = openExisting(file);
+        if (!now.equals(identityAt(file))) { // replaced again while opening
+            c.close();
+            return false;
+        }
+        conn = c;
+        connFile = now;
+        return true;
+    }
+
+    private boolean identityEquals(Object now) {
+        return now != null && now.equals(connFile);
+    }
+
+    private void closeConnection() {
+        if (conn == null) {
+            return;
+        }
+        try {
+            conn.close();
+        } catch (SQLException e) {
+            LOG.warn("closing the checkpoint connection: {}", e.getMessage());
+        }
+        conn = null;
+        connFile = null;
+    }
+
+    /** A connection to the greydb at {@code path} that never creates it: a missing file is an error. */
+    private static Connection openExisting(Path path) throws SQLException {
+        SQLiteConfig config = new SQLiteConfig();
+        config.resetOpenMode(SQLiteOpenMode.CREATE);
+        return config.createConnection("jdbc:sqlite:" + path);
+    }
+
+    /** The identity of the file at {@code path} (device and inode), or null when there is none. */
+    private static Object identityAt(Path path) throws IOException {
+        try {
+            return Files.readAttributes(path, BasicFileAttributes.class).fileKey();
+        } catch (NoSuchFileException e) {
+            return null;
         }
     }
 
@@ -69,11 +167,11 @@ final class WalCheckpointer implements AutoCloseable {
         timer.shutdownNow();
         try {
             timer.awaitTermination(5, TimeUnit.SECONDS);
-            conn.close();
-        } catch (SQLException e) {
-            LOG.warn("closing the checkpoint connection: {}", e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        synchronized (this) {
+            closeConnection();
         }
     }
 }

@@ -1,0 +1,139 @@
+package org.greylite.greydaemon;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.function.BooleanSupplier;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.sqlite.SQLiteConfig;
+
+/**
+ * The background checkpoints follow the greydb file at its path, on real SQLite files: a deleted file is let go
+ * of and never recreated by the checkpointer, the new file at the path is checkpointed, and what the new file's
+ * writer committed stays in it.
+ */
+class WalCheckpointerTest {
+
+    @TempDir
+    Path dir;
+
+    private WalCheckpointer checkpointer;
+
+    @AfterEach
+    void stop() {
+        if (checkpointer != null) {
+            checkpointer.close();
+        }
+    }
+
+    /** A writer's connection as the store opens one: WAL journal, synchronous=NORMAL. */
+    private static Connection writer(Path file) throws Exception {
+        SQLiteConfig config = new SQLiteConfig();
+        config.setJournalMode(SQLiteConfig.JournalMode.WAL);
+        config.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);
+        Connection c = config.createConnection("jdbc:sqlite:" + file);
+        try (Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE IF NOT EXISTS triplet (recipient TEXT PRIMARY KEY) WITHOUT ROWID");
+        }
+        return c;
+    }
+
+    private static void insert(Connection c, String recipient) throws Exception {
+        try (Statement st = c.createStatement()) {
+            st.execute("INSERT INTO triplet VALUES ('" + recipient + "')");
+        }
+    }
+
+    private static Object identity(Path file) throws Exception {
+        return Files.readAttributes(file, BasicFileAttributes.class).fileKey();
+    }
+
+    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertTrue(condition.getAsBoolean(), what);
+    }
+
+    private static int rows(Path file, String recipient) throws Exception {
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
+             Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT count(*) FROM triplet WHERE recipient = '" + recipient + "'")) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+
+    @Test
+    void aDeletedGreydbIsLetGoOfNotRecreatedAndTheNewOneIsFollowed() throws Exception {
+        Path db = dir.resolve("greydb");
+        Connection old = writer(db);
+        insert(old, "before@example.org");
+        checkpointer = WalCheckpointer.start(db);
+        assertNotNull(checkpointer);
+        assertEquals(identity(db), checkpointer.fileInUse());
+
+        Files.delete(db);
+        await(() -> checkpointer.fileInUse() == null, "the connection to the deleted file is closed at a checkpoint");
+        Thread.sleep(3 * WalCheckpointer.EVERY_MILLIS);
+        assertFalse(Files.exists(db), "the checkpointer does not create a greydb at the path: the store does");
+
+        // The store's move, as SqliteDialect.reopenIfReplaced makes it.
+        old.close();
+        Files.deleteIfExists(Path.of(db + "-wal"));
+        Files.deleteIfExists(Path.of(db + "-shm"));
+        try (Connection now = writer(db)) {
+            Object newFile = identity(db);
+            await(() -> newFile.equals(checkpointer.fileInUse()), "the checkpoints go to the new file at the path");
+            insert(now, "after@example.org");
+            for (int i = 0; i < 5; i++) {
+                checkpointer.checkpoint();
+                assertEquals(1, rows(db, "after@example.org"), "a committed row stays in the new greydb");
+            }
+        }
+        // With every connection closed, what the log held is in the file itself.
+        Files.deleteIfExists(Path.of(db + "-wal"));
+        assertEquals(1, rows(db, "after@example.org"), "the row was checkpointed into the new file");
+    }
+
+    @Test
+    void theFileCheckLetsGoOfAReplacedFileAtOnce() throws Exception {
+        Path db = dir.resolve("greydb");
+        try (Connection first = writer(db)) {
+            insert(first, "a@example.org");
+        }
+        checkpointer = WalCheckpointer.start(db);
+        assertNotNull(checkpointer);
+        Path other = dir.resolve("other");
+        try (Connection c = writer(other)) {
+            insert(c, "b@example.org");
+        }
+        Files.move(other, db, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        checkpointer.dropIfStale();
+        Object inUse = checkpointer.fileInUse();
+        assertTrue(inUse == null || inUse.equals(identity(db)), "not on the replaced file any more: " + inUse);
+        checkpointer.checkpoint();
+        assertEquals(identity(db), checkpointer.fileInUse());
+        assertEquals(1, rows(db, "b@example.org"));
+    }
+
+    @Test
+    void noFileNoCheckpointer() {
+        assertNull(WalCheckpointer.start(dir.resolve("missing")));
+        assertFalse(Files.exists(dir.resolve("missing")), "nothing created");
+    }
+}
