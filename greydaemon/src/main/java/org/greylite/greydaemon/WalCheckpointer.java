@@ -31,10 +31,11 @@ import org.sqlite.SQLiteOpenMode;
  * When the greydb file is deleted or replaced while the daemon runs, the store moves to the file now at the path
  * ({@link org.greylite.config.GreydbFileCheck}). A checkpoint connection left on the old file is one more
  * connection of this process to an unlinked database whose journal files bear the new greydb's names: in a test
- * run under load, a decision the new greydb had committed and answered was then missing from it. So before each checkpoint the connection is checked against the file at the path, closed when
- * that is another file or none (SQLite neither checkpoints nor removes the journal of a database that has
- * moved when it closes), and opened again on the file at the path, never creating one: the store creates the
- * new greydb. {@link #dropIfStale} does the same at once, for the file check to call before the store moves.
+ * run under load, a decision the new greydb had committed and answered was then missing from it. So before each
+ * checkpoint the connection is checked against the file at the path, closed when that is another file or none
+ * (SQLite neither checkpoints nor removes the journal of a database that has moved when it closes), and opened
+ * again on the file at the path, never creating one: the store creates the new greydb. {@link #dropIfStale} does
+ * the same at once, for the file check to call before the store moves.
  */
 final class WalCheckpointer implements AutoCloseable {
 
@@ -65,15 +66,14 @@ final class WalCheckpointer implements AutoCloseable {
         Path abs = file.toAbsolutePath();
         try {
             Object identity = identityAt(abs);
-            Connection c = identity == null ? null : openExisting(abs);
-            if (c == null) {
-                throw new SQLException("no file at that path");
+            if (identity != null) {
+                return new WalCheckpointer(abs, openExisting(abs), identity);
             }
-            return new WalCheckpointer(abs, c, identity);
+            LOG.warn("greydb {}: no background checkpoints (no file at that path); SQLite checkpoints in the commits", file);
         } catch (SQLException | IOException e) {
             LOG.warn("greydb {}: no background checkpoints ({}); SQLite checkpoints in the commits", file, e.getMessage());
-            return null;
         }
+        return null;
     }
 
     synchronized void checkpoint() {

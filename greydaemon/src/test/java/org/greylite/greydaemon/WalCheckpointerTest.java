@@ -105,7 +105,8 @@ class WalCheckpointerTest {
                 assertEquals(1, rows(db, "after@example.org"), "a committed row stays in the new greydb");
             }
         }
-        // With every connection closed, what the log held is in the file itself.
+        // The writer gone and its log removed (the checkpointer's connection still open, so nothing checkpointed
+        // at the writer's close), the row can only come from the file itself: the checkpoints copied it there.
         Files.deleteIfExists(Path.of(db + "-wal"));
         assertEquals(1, rows(db, "after@example.org"), "the row was checkpointed into the new file");
     }
