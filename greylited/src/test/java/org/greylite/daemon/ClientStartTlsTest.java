@@ -118,12 +118,30 @@ class ClientStartTlsTest {
             c.expect(220);
             c.startTls(pem.trustingContext());
             c.command("EHLO client.example", 250);
-            c.command("RCPT TO:<b@example.com>", 250); // the scripted upstream accepts any RCPT
+            // With no sender there is nothing to decide by: the proxy refuses the RCPT itself.
+            assertEquals("503 5.5.1 Error: need MAIL command", c.command("RCPT TO:<b@example.com>", 503));
             c.command("QUIT", 221);
         }
         assertFalse(upstream.sawCommandStartingWith("MAIL FROM:<injected"), upstream.commands.toString());
-        assertTrue(upstream.sawCommandStartingWith("RCPT TO:<b@example.com>"),
-                "with no sender there is nothing to greylist: the RCPT goes to the upstream, which refuses it");
+        assertFalse(upstream.sawCommandStartingWith("RCPT TO:"), upstream.commands.toString());
+    }
+
+    @Test
+    void startTlsInsideATransactionIsRefusedSoTheSenderGivenInClearCannotServeRecipientsUnderTls()
+            throws IOException {
+        try (RawClient c = proxy.client()) {
+            c.expect(220);
+            c.command("EHLO client.example", 250);
+            c.command("MAIL FROM:<clear@example.org>", 250);
+            assertEquals("503 5.5.1 Error: MAIL transaction in progress", c.command("STARTTLS", 503));
+            c.command("RSET", 250);
+            c.command("STARTTLS", 220);
+            c.startTls(pem.trustingContext());
+            c.command("EHLO client.example", 250);
+            c.command("RCPT TO:<victim@example.com>", 503);
+            c.command("QUIT", 221);
+        }
+        assertFalse(upstream.sawCommandStartingWith("RCPT TO:"), upstream.commands.toString());
     }
 
     @Test

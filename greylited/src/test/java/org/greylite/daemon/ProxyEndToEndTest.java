@@ -70,6 +70,22 @@ class ProxyEndToEndTest {
     }
 
     @Test
+    void addressesTheProxyCannotReadNeverReachALenientUpstreamUndecided() throws IOException {
+        // The scripted upstream takes any MAIL and RCPT, as qmail-smtpd takes "RCPT TO:<a" and "MAIL FROM <a>".
+        try (RawClient c = proxy.client().hello()) {
+            assertEquals("501 5.1.7 Bad sender address syntax", c.command("MAIL FROM:<spam@example.org", 501));
+            assertEquals("503 5.5.1 Error: need MAIL command", c.command("RCPT TO:<b@example.com>", 503));
+            c.command("MAIL FROM:<a@example.org>", 250);
+            for (String unreadable : new String[] {"RCPT TO:<b@example.com", "RCPT <b@example.com>", "RCPT TO:"}) {
+                assertEquals("501 5.1.3 Bad recipient address syntax", c.command(unreadable, 501));
+            }
+            c.command("QUIT", 221);
+        }
+        assertFalse(upstream.sawCommandStartingWith("MAIL FROM:<spam"), upstream.commands.toString());
+        assertFalse(upstream.sawCommandStartingWith("RCPT"), upstream.commands.toString());
+    }
+
+    @Test
     void earlyRetryIsRefusedAndARetryAfterTheDelayDeliversTheMessageByteForByte() throws IOException {
         try (RawClient c = proxy.client().hello()) {
             assertTrue(attempt(c, "a@example.org", "b@example.com").startsWith("451"));

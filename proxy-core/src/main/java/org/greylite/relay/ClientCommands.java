@@ -85,11 +85,10 @@ final class ClientCommands {
                 greeting(c);
                 break;
             case "MAIL":
-                envelope.mailFrom(c.pathArgument("FROM").orElse(null), c.raw());
-                queue.forward(c.raw(), Slot.Kind.OTHER, false);
+                mail(c);
                 break;
             case "RCPT":
-                decisions.rcpt(c);
+                rcpt(c);
                 break;
             case "DATA":
                 if (envelope.hasDeferredRecipients()) {
@@ -166,8 +165,49 @@ final class ClientCommands {
         }
     }
 
+    /**
+     * A MAIL FROM whose address the proxy cannot read would leave the session without a sender to decide its
+     * recipients by, while a lenient upstream (qmail-smtpd takes {@code MAIL FROM:<a} and {@code MAIL <a>}) starts
+     * a transaction: such a line is refused here whenever recipients are to be decided.
+     */
+    private void mail(CommandLine c) {
+        String address = c.pathArgument("FROM").orElse(null);
+        if (address == null && decisions.decidesRecipients()) {
+            refuse(settings.replies().badSender());
+            return;
+        }
+        envelope.mailFrom(address, c.raw());
+        Slot s = new Slot(Slot.Kind.MAIL);
+        s.transaction = envelope.transaction();
+        queue.forward(c.raw(), s);
+    }
+
+    /**
+     * Every RCPT the upstream may take must have been decided (SPEC §2). A recipient the proxy cannot read, or a
+     * RCPT with no sender the upstream took, cannot be decided; a lenient upstream might still take it (qmail-smtpd
+     * reads {@code RCPT <a>} and {@code RCPT TO:<a}), so it is refused here rather than sent on undecided.
+     */
+    private void rcpt(CommandLine c) {
+        if (decisions.decidesRecipients()) {
+            if (c.pathArgument("TO").isEmpty()) {
+                refuse(settings.replies().badRecipient());
+                return;
+            }
+            if (envelope.sender() == null) {
+                refuse(settings.replies().needMail());
+                return;
+            }
+        }
+        decisions.rcpt(c);
+    }
+
     private void startTls(CommandLine c) {
         Reply refusal = clientTls.refusal(c, settings.replies());
+        if (refusal == null && envelope.sender() != null) {
+            // The proxy would forget the sender (RFC 3207 4.2) while the upstream, behind the proxy's own TLS,
+            // kept its transaction: recipients given under TLS would then reach a transaction nobody decided for.
+            refusal = settings.replies().transactionInProgress();
+        }
         if (refusal != null) {
             queue.local(refusal);
             return;

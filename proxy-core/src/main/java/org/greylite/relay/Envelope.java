@@ -49,6 +49,17 @@ final class Envelope {
         mailLine = line;
     }
 
+    /**
+     * The upstream refused the MAIL FROM that began {@code ofTransaction} (a bad sender, a nested MAIL): it holds
+     * no transaction of that sender, so neither may the proxy, or a later RCPT would be decided for a sender the
+     * upstream never took.
+     */
+    void mailRefused(int ofTransaction) {
+        if (ofTransaction == transaction) {
+            reset();
+        }
+    }
+
     /** RSET, a finished message, the last chunk: the transaction is over. */
     void reset() {
         sender = null;

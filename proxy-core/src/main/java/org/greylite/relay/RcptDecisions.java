@@ -86,11 +86,16 @@ final class RcptDecisions {
         return pending;
     }
 
+    /** Whether this session's recipients are greylisted: not when greylisting is off, skipped, or authenticated. */
+    boolean decidesRecipients() {
+        return info.greylisting() && !envelope.isAuthenticated() && info.skipReason() == null;
+    }
+
     void rcpt(CommandLine c) {
         Optional<String> recipient = c.pathArgument("TO");
         String sender = envelope.sender();
         if (!info.greylisting() || recipient.isEmpty() || sender == null) {
-            // Nothing to decide: greylisting is off, or the upstream will refuse the command itself.
+            // Nothing to decide: greylisting is off (ClientCommands refuses what cannot be decided when it is on).
             queue.forward(c.raw(), Slot.Kind.OTHER, false);
             return;
         }
@@ -199,18 +204,37 @@ final class RcptDecisions {
 
     /**
      * Null sender: decides every recipient the upstream accepted, one after the other, before DATA (or
-     * a BDAT of {@code bdatSize} bytes) may go on. Any refusal answers the command with it.
+     * a BDAT of {@code bdatSize} bytes) may go on. Every recipient is decided even after one is refused, so
+     * that each triplet's first attempt is recorded now and one retry can pass them all; the command is
+     * answered with the first refusal, if any.
      */
     void decideDeferred(CommandLine c, long bdatSize, boolean last) {
         Slot slot = new Slot(bdatSize < 0 ? Slot.Kind.DATA : last ? Slot.Kind.DATA_END : Slot.Kind.BDAT);
         queue.reserve(slot);
         pending = true;
-        decideNext(envelope.takeDeferredRecipients(), 0, slot, c, bdatSize);
+        decideNext(new DeferredRound(envelope.takeDeferredRecipients(), slot, c, bdatSize), 0);
     }
 
-    private void decideNext(List<String> recipients, int i, Slot slot, CommandLine c, long bdatSize) {
-        String rcpt = recipients.get(i);
-        request(rcpt, r -> policy.decide(r, v -> onDeferredVerdict(recipients, i, slot, c, bdatSize, rcpt, v)));
+    /** One DATA's (or BDAT's) decisions of the null sender's recipients, and the first refusal among them. */
+    private static final class DeferredRound {
+        final List<String> recipients;
+        final Slot slot;
+        final CommandLine command;
+        final long bdatSize;
+        Verdict refusal; // the first refused recipient's verdict, or null
+        String refused;
+
+        DeferredRound(List<String> recipients, Slot slot, CommandLine command, long bdatSize) {
+            this.recipients = recipients;
+            this.slot = slot;
+            this.command = command;
+            this.bdatSize = bdatSize;
+        }
+    }
+
+    private void decideNext(DeferredRound round, int i) {
+        String rcpt = round.recipients.get(i);
+        request(rcpt, r -> policy.decide(r, v -> onDeferredVerdict(round, i, rcpt, v)));
     }
 
     /** Null sender, refused at an earlier chunk: this one gets the same answer, and its bytes are skipped. */
@@ -219,22 +243,27 @@ final class RcptDecisions {
         stream.chunk(size, true);
     }
 
-    private void onDeferredVerdict(List<String> recipients, int i, Slot slot, CommandLine c, long bdatSize,
-                                   String rcpt, Verdict v) {
+    private void onDeferredVerdict(DeferredRound round, int i, String rcpt, Verdict v) {
         synchronized (lock) {
             if (closed.getAsBoolean()) {
                 pending = false;
                 return;
             }
-            if (v.accepted() && i + 1 < recipients.size()) {
-                decideNext(recipients, i + 1, slot, c, bdatSize);
+            if (!v.accepted() && round.refusal == null) {
+                round.refusal = v;
+                round.refused = rcpt;
+            }
+            if (i + 1 < round.recipients.size()) {
+                decideNext(round, i + 1);
                 return;
             }
             pending = false;
-            if (v.accepted()) {
-                summary.accepted(recipients.size());
+            Slot slot = round.slot;
+            long bdatSize = round.bdatSize;
+            if (round.refusal == null) {
+                summary.accepted(round.recipients.size());
                 queue.awaitUpstream(slot);
-                transport.toUpstream(c.raw());
+                transport.toUpstream(round.command.raw());
                 if (bdatSize < 0) {
                     queue.barrier(slot); // as any DATA: what follows depends on the 354
                 } else {
@@ -242,7 +271,7 @@ final class RcptDecisions {
                 }
             } else {
                 summary.refused();
-                slot.reply = replies.forRefusal(v, rcpt);
+                slot.reply = replies.forRefusal(round.refusal, round.refused);
                 if (bdatSize >= 0) {
                     envelope.refuseTransaction(slot.reply);
                     stream.chunk(bdatSize, true);

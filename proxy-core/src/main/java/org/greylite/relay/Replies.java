@@ -81,6 +81,26 @@ public record Replies(String hostname, String greylistTemplate) {
         return Reply.local(550, "5.7.1 " + verb + " is not accepted from clients");
     }
 
+    /** As Postfix says it: a MAIL FROM whose address cannot be read is not sent on (see ClientCommands). */
+    Reply badSender() {
+        return Reply.local(501, "5.1.7 Bad sender address syntax");
+    }
+
+    /** As Postfix says it: a RCPT TO whose address cannot be read is not sent on (see ClientCommands). */
+    Reply badRecipient() {
+        return Reply.local(501, "5.1.3 Bad recipient address syntax");
+    }
+
+    /** As Postfix says it: RCPT before a MAIL FROM the upstream took. */
+    Reply needMail() {
+        return Reply.local(503, "5.5.1 Error: need MAIL command");
+    }
+
+    /** As Postfix says it: STARTTLS inside a transaction (RFC 3207 4.2 would make the proxy forget the sender). */
+    Reply transactionInProgress() {
+        return Reply.local(503, "5.5.1 Error: MAIL transaction in progress");
+    }
+
     Reply badBdat() {
         return Reply.local(501, "5.5.4 malformed BDAT command, closing connection");
     }

@@ -9,7 +9,7 @@ final class Slot {
 
     /** What the slot's command was, where its reply changes the session. */
     enum Kind {
-        GREETING, EHLO, RCPT, RCPT_DEFERRED, DATA, DATA_END, BDAT, AUTH, QUIT, OTHER, LOCAL,
+        GREETING, EHLO, MAIL, RCPT, RCPT_DEFERRED, DATA, DATA_END, BDAT, AUTH, QUIT, OTHER, LOCAL,
         /** Upstream-first: a RCPT forwarded before its decision, which follows the upstream's acceptance. */
         RCPT_VERIFY,
         /** A command of the proxy's own remaking the upstream's envelope: its reply is for the proxy only. */
@@ -27,7 +27,7 @@ final class Slot {
     Reply probeReply;      // XCLIENT: the reply to the probe, the client's if XCLIENT is refused
     CommandLine rcpt;      // RCPT, RCPT_VERIFY: the command, kept for the upstream's envelope
     RcptRequest request;   // RCPT_VERIFY: the request to decide once the upstream accepted the recipient
-    int transaction;       // RCPT, RCPT_VERIFY: the envelope's transaction the command belongs to
+    int transaction;       // MAIL, RCPT, RCPT_VERIFY: the envelope's transaction the command belongs to
 
     Slot(Kind kind) {
         this.kind = kind;

@@ -45,6 +45,11 @@ final class UpstreamReplies {
                 upstreamEhlo.replied(s, r);
                 out = clientTls.advertise(EHLO_FILTER.filter(r));
             }
+            case MAIL -> {
+                if (!r.isPositive()) {
+                    envelope.mailRefused(s.transaction);
+                }
+            }
             case RCPT_DEFERRED -> {
                 if (r.isPositive()) {
                     envelope.deferRecipient(s.recipient);

@@ -210,10 +210,47 @@ class RelaySessionTest {
     }
 
     @Test
-    void aRcptWithoutMailOrWithGarbageIsLeftToTheUpstream() {
+    void aRcptWithoutMailOrWithAnUnreadableAddressIsRefusedHereNeverSentUndecided() {
         opened();
-        client("RCPT TO:<grey@y>\r\nMAIL FROM:<a@x>\r\nRCPT TO <grey@y>\r\n");
-        assertEquals("RCPT TO:<grey@y>\r\nMAIL FROM:<a@x>\r\nRCPT TO <grey@y>\r\n", t.upstreamText());
+        // qmail-smtpd would take the last four (it reads neither "TO:" nor the closing bracket strictly).
+        client("RCPT TO:<grey@y>\r\nMAIL FROM:<a@x>\r\nRCPT TO <grey@y>\r\nRCPT <grey@y>\r\n"
+                + "RCPT TO:<grey@y\r\nRCPT TO:\r\nDATA\r\n");
+        assertEquals("MAIL FROM:<a@x>\r\nDATA\r\n", t.upstreamText());
+        assertTrue(policy.requests.isEmpty());
+        upstream("250 2.1.0 ok\r\n554 5.5.1 No valid recipients\r\n");
+        assertEquals(List.of(503, 250, 501, 501, 501, 501, 554), t.clientCodes());
+        assertTrue(t.clientText().startsWith("503 5.5.1 Error: need MAIL command\r\n"), t.clientText());
+        assertTrue(t.clientText().contains("501 5.1.3 Bad recipient address syntax\r\n"), t.clientText());
+    }
+
+    @Test
+    void aMailFromWithAnUnreadableAddressIsRefusedHereAndItsRecipientsWithIt() {
+        opened();
+        client("MAIL FROM:<spam@x\r\nRCPT TO:<grey@y>\r\nMAIL FROM <spam@x>\r\nRCPT TO:<grey@y>\r\n");
+        assertEquals("", t.upstreamText(), "neither MAIL started a transaction upstream, so no RCPT may go there");
+        assertTrue(policy.requests.isEmpty());
+        assertEquals(List.of(501, 503, 501, 503), t.clientCodes());
+        assertTrue(t.clientText().startsWith("501 5.1.7 Bad sender address syntax\r\n"), t.clientText());
+    }
+
+    @Test
+    void aMailFromTheUpstreamRefusedLeavesNoSenderToDecideFor() {
+        opened();
+        client("MAIL FROM:<a@x>\r\n");
+        upstream("250 2.1.0 ok\r\n");
+        client("MAIL FROM:<b@x>\r\n");
+        upstream("503 5.5.1 Error: nested MAIL command\r\n");
+        client("RCPT TO:<grey@y>\r\n");
+        assertTrue(policy.requests.isEmpty(), "the proxy no longer knows which sender the upstream holds");
+        assertEquals("MAIL FROM:<a@x>\r\nMAIL FROM:<b@x>\r\n", t.upstreamText());
+        assertEquals(List.of(250, 503, 503), t.clientCodes());
+    }
+
+    @Test
+    void unreadableAddressesAreTheUpstreamsToJudgeWhenNothingIsGreylisted() {
+        opened(settings(), info(Map.of("RELAYCLIENT", ""), true));
+        client("MAIL FROM:<a@x\r\nRCPT TO <b@y>\r\n");
+        assertEquals("MAIL FROM:<a@x\r\nRCPT TO <b@y>\r\n", t.upstreamText());
         assertTrue(policy.requests.isEmpty());
     }
 
@@ -221,8 +258,10 @@ class RelaySessionTest {
     void rsetAndAFinishedMessageEndTheTransaction() {
         opened();
         client("MAIL FROM:<a@x>\r\nRSET\r\nRCPT TO:<grey@y>\r\n");
-        assertTrue(policy.requests.isEmpty(), "after RSET there is no sender: the upstream answers 503 itself");
-        assertEquals("MAIL FROM:<a@x>\r\nRSET\r\nRCPT TO:<grey@y>\r\n", t.upstreamText());
+        assertTrue(policy.requests.isEmpty(), "after RSET there is no sender");
+        assertEquals("MAIL FROM:<a@x>\r\nRSET\r\n", t.upstreamText());
+        upstream("250 ok\r\n250 ok\r\n");
+        assertEquals(List.of(250, 250, 503), t.clientCodes());
     }
 
     @Test
@@ -331,10 +370,10 @@ class RelaySessionTest {
             opened();
             client(input.substring(0, i));
             client(input.substring(i));
-            assertEquals(input, t.upstreamText(), "cut at " + i);
-            // After BDAT LAST the transaction is over: the last RCPT has no sender and is the upstream's to refuse.
+            // After BDAT LAST the transaction is over: the last RCPT has no sender and is refused here.
+            assertEquals(input.substring(0, input.lastIndexOf("RCPT")), t.upstreamText(), "cut at " + i);
             assertEquals(List.of("ok@y"), policy.recipients(), "cut at " + i);
-            upstream("250 ok\r\n250 ok\r\n250 chunk\r\n250 queued\r\n503 5.5.1 MAIL first\r\n");
+            upstream("250 ok\r\n250 ok\r\n250 chunk\r\n250 queued\r\n");
             assertEquals(List.of(250, 250, 250, 250, 503), t.clientCodes(), "cut at " + i);
         }
     }
@@ -434,6 +473,22 @@ class RelaySessionTest {
         assertEquals(List.of(250, 250, 550, 250, 451), t.clientCodes());
         assertEquals("", policy.requests.get(0).sender());
         assertFalse(t.upstreamText().contains("DATA"), "the DATA never reached the upstream: " + t.upstreamText());
+    }
+
+    @Test
+    void atDataEveryNullSenderRecipientIsDecidedEvenAfterARefusal() {
+        opened();
+        // Each recipient's first attempt must be recorded now, or every extra recipient would cost one more retry.
+        // (Each RCPT of the null sender waits for its reply before the next command is read.)
+        client("MAIL FROM:<>\r\nRCPT TO:<grey@y>\r\nRCPT TO:<grey2@y>\r\nRCPT TO:<ok@y>\r\nDATA\r\n");
+        upstream("250 ok\r\n");
+        upstream("250 ok\r\n");
+        upstream("250 ok\r\n");
+        upstream("250 ok\r\n");
+        assertEquals(List.of("grey@y", "grey2@y", "ok@y"), policy.recipients());
+        assertEquals(List.of(250, 250, 250, 250, 451), t.clientCodes());
+        assertTrue(t.clientText().endsWith(GREYLISTED), "the first refusal answers the DATA: " + t.clientText());
+        assertFalse(t.upstreamText().contains("DATA"), t.upstreamText());
     }
 
     @Test

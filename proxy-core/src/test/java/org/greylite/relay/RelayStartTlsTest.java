@@ -76,20 +76,27 @@ class RelayStartTlsTest {
         opened(true);
         client("MAIL FROM:<a@x>\r\n");
         upstream("250 2.1.0 ok\r\n");
+        // Inside a transaction STARTTLS is refused: the proxy would forget the sender, the upstream would not.
         client("STARTTLS\r\n");
-        assertEquals(List.of("upstream: MAIL FROM:<a@x>\r\n", "client: 250 2.1.0 ok\r\n", "client: " + READY, "start tls"),
-                t.events, "STARTTLS is not forwarded; TLS starts right after the 220");
+        assertEquals(List.of("upstream: MAIL FROM:<a@x>\r\n", "client: 250 2.1.0 ok\r\n",
+                "client: 503 5.5.1 Error: MAIL transaction in progress\r\n"), t.events);
+        client("RSET\r\n");
+        upstream("250 2.0.0 ok\r\n");
+        t.clear();
+        client("STARTTLS\r\n");
+        assertEquals(List.of("client: " + READY, "start tls"), t.events,
+                "STARTTLS is not forwarded; TLS starts right after the 220");
         session.onClientTlsStarted();
 
-        // RFC 3207: the sender given before TLS is forgotten; a RCPT without a new MAIL is not decided.
+        // RFC 3207: what was said before TLS is forgotten; a RCPT without a new MAIL is refused, not decided.
         client("EHLO client.example.net\r\n");
         upstream(EHLO_REPLY);
         assertTrue(t.clientText().endsWith("250-mx.example.org\r\n250-PIPELINING\r\n250 8BITMIME\r\n"),
                 "no STARTTLS offered under TLS: " + t.clientText());
         client("RCPT TO:<grey@y>\r\n");
-        assertTrue(t.upstreamText().endsWith("RCPT TO:<grey@y>\r\n"));
+        assertTrue(t.upstreamText().endsWith("EHLO client.example.net\r\n"), t.upstreamText());
+        assertTrue(t.clientText().endsWith("503 5.5.1 Error: need MAIL command\r\n"), t.clientText());
         assertEquals(0, policy.requests.size());
-        upstream("503 5.5.1 need MAIL first\r\n");
 
         client("MAIL FROM:<a@x>\r\nRCPT TO:<grey@y>\r\n");
         upstream("250 2.1.0 ok\r\n");
