@@ -34,6 +34,46 @@ record CommandLine(boolean debug, String user, Path whitelist, Duration purgeEve
     static final String USAGE = "usage: greydaemon [-d] [-u USER] [-w FILE] [-s MINUTES] [-t DAYS] [-g HOURS]"
             + " [-m MINUTES] IPADDR[:PORT] SAVEFILE";
 
+    /** What {@code --version} prints, as greylitectl, greylited and greylite-policy print theirs. */
+    static final String VERSION = "greydaemon 0.1.0";
+
+    /** What {@code --help} prints: the usage, then what each flag and operand means. */
+    static final String HELP = USAGE + "\n"
+            + "  -d             log every decision, the skipped ones too (LOGTHRESHOLD=7)\n"
+            + "  -u USER        run as USER (bin/greydaemon, started as root, switches to it before Java starts)\n"
+            + "  -w FILE        address ranges never greylisted, answered 1,1 (192.0.2.0/24, 192.0.2.7, 192.0.2)\n"
+            + "  -s MINUTES     how often expired rows are purged (10)\n"
+            + "  -t DAYS        how long an address that passed stays known after its last message (7)\n"
+            + "  -g HOURS       how long a first attempt waits for its retry (12)\n"
+            + "  -m MINUTES     how soon after the first attempt a retry may pass (5)\n"
+            + "  IPADDR[:PORT]  the address to serve on (port 1999)\n"
+            + "  SAVEFILE       the greydb: a path (SQLite; an old greydaemon save file there is imported) or a\n"
+            + "                 postgresql:// URL\n"
+            + "  --help         print this and exit\n"
+            + "  --version      print the version and exit\n"
+            + "Fractions are allowed and 0 means the default, as in greydaemon. The greylite environment adjusts the"
+            + " rest\n(GREYLITE_MIN_DELAY, SUSPICION, GREYLITE_FAIL_CLOSED...): see README.md, \"greydaemon drop-in\".";
+
+    /**
+     * {@link #HELP} or {@link #VERSION} when {@code --help} or {@code --version} is among the flags, else null.
+     * greydaemon's getopts knew no long option, so neither word can mean anything else there; they are looked
+     * for before the command line is read, so that a request for help is not refused for a missing operand.
+     */
+    static String helpOrVersion(List<String> args) {
+        for (String a : args) {
+            if (a.equals("--help")) {
+                return HELP;
+            }
+            if (a.equals("--version")) {
+                return VERSION;
+            }
+            if (a.equals("--") || !a.startsWith("-") || a.length() == 1) {
+                return null; // the operands begin: an operand named --help is an operand
+            }
+        }
+        return null;
+    }
+
     /** @throws IllegalArgumentException saying what is wrong, for the usage message */
     static CommandLine parse(List<String> args) {
         boolean debug = false;

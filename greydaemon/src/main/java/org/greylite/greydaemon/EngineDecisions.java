@@ -61,7 +61,9 @@ final class EngineDecisions implements AutoCloseable {
                     WhitelistRanges ranges, Clock clock) {
         this.store = new RowWitness(greydb);
         this.ranges = ranges;
-        this.greylister = new Greylister(store, rules, settings, clock, new DecisionLog(), knownSenders);
+        // A greydb failure when failing closed is answered as a retry too soon (answer() below): the log says so.
+        this.greylister = new Greylister(store, rules, settings, clock, new DecisionLog(), knownSenders,
+                Answer.TOO_SOON.toString());
     }
 
     /**

@@ -50,6 +50,12 @@ public final class GreyDaemon {
 
     public static void main(String[] args) {
         Map<String, String> env = System.getenv();
+        String helpOrVersion = CommandLine.helpOrVersion(Arrays.asList(args));
+        if (helpOrVersion != null) {
+            System.out.println(helpOrVersion);
+            return; // nothing started yet: the JVM exits with 0
+
+        }
         CommandLine cl;
         try {
             cl = CommandLine.parse(Arrays.asList(args));

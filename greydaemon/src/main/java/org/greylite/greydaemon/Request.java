@@ -13,9 +13,13 @@ import org.greylite.net.Cidr;
  * sender is empty for the null sender). Spaces are removed from the sender and the recipients, as
  * greydaemon does.
  *
+ * <p>A recipient may be empty: stock qmail-smtpd accepts {@code RCPT TO:<>} and puts {@code T\0} in its list,
+ * and greydaemon decided that recipient like any other. Refusing the request as malformed left it
+ * unanswered, so qmail-smtpd timed out and accepted the message: one empty RCPT was a way past greylisting.
+ *
  * @param client     the client's address (a literal: never looked up in the DNS)
  * @param sender     the envelope sender, empty for the null sender
- * @param recipients the envelope recipients, at least one, in the order given
+ * @param recipients the envelope recipients, at least one, in the order given; one may be empty
  */
 public record Request(InetAddress client, String sender, List<String> recipients) {
 
@@ -55,11 +59,7 @@ public record Request(InetAddress client, String sender, List<String> recipients
             if (!f.startsWith("T")) {
                 throw new Malformed("a field after F that is not a T field");
             }
-            String rcpt = withoutSpaces(f.substring(1));
-            if (rcpt.isEmpty()) {
-                throw new Malformed("an empty T field");
-            }
-            recipients.add(rcpt);
+            recipients.add(withoutSpaces(f.substring(1))); // empty for RCPT TO:<>: a recipient all the same
         }
         if (recipients.isEmpty()) {
             // greydaemon would answer 1,3; qmail-smtpd never asks without a recipient, so this is not its request.

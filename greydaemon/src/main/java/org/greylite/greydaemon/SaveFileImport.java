@@ -2,7 +2,6 @@ package org.greylite.greydaemon;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,35 +14,29 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import org.greylite.greylist.GreylistSettings;
-import org.greylite.net.Cidr;
 import org.greylite.store.GreylistStores;
 import org.greylite.store.TripletKey;
 import org.slf4j.Logger;
 
 /**
  * Turns an old greydaemon save file into a greydb, so that switching programs forgets no client: greydaemon
- * wrote its memory to SAVEFILE as text, {@code I TIME IP} for a known address (last passed at TIME) and
- * {@code G TIME IP FROM TO} for a pending triplet (first seen at TIME; {@code .} for the null sender). When
- * SAVEFILE holds such a file, a new greydb is written beside it, the text file is renamed
- * {@code SAVEFILE.greydaemon} (kept as a backup, untouched) and the greydb takes its name.
+ * wrote its memory to SAVEFILE as text ({@link SaveFileLines}). When SAVEFILE holds such a file, a new greydb
+ * is written beside it, the text file is renamed {@code SAVEFILE.greydaemon} (kept as a backup, untouched)
+ * and the greydb takes its name.
  *
  * <p>Known addresses become auto-whitelist entries, pending triplets pending triplets with one refusal,
  * each keyed as the engine keys them (so a retry of an imported triplet is recognised). The engine's own
  * expiry applies from then on. Lines greydaemon itself would have skipped are skipped with a warning naming
- * them (the backup keeps them). A file whose first line is neither kind is not a save file: the start stops,
- * and nothing is renamed.
+ * them (the backup keeps them), wherever they are in the file. A file that is not a save file (see
+ * {@link SaveFileLines#notASaveFile}) stops the start, and nothing is renamed.
  */
 final class SaveFileImport {
 
     static final String BACKUP_SUFFIX = ".greydaemon";
 
     private static final byte[] SQLITE_MAGIC = "SQLite format 3\0".getBytes(StandardCharsets.US_ASCII);
-    private static final Pattern KNOWN = Pattern.compile("I (\\d+) (\\S+)\\s*");
-    private static final Pattern PENDING = Pattern.compile("G (\\d+) (\\S+) (\\S+) (\\S+)\\s*");
 
     private SaveFileImport() {
     }
@@ -63,11 +56,13 @@ final class SaveFileImport {
         if (!Files.isRegularFile(file) || Files.size(file) == 0 || isSqlite(file)) {
             return null;
         }
-        List<String> lines = Files.readAllLines(file, StandardCharsets.ISO_8859_1);
-        if (!KNOWN.matcher(lines.get(0)).matches() && !PENDING.matcher(lines.get(0)).matches()) {
-            throw new IllegalArgumentException(file + " is neither a greydb nor a greydaemon save file (line 1 is not"
-                    + " 'I TIME IP' or 'G TIME IP FROM TO'); give another SAVEFILE or move this file away");
+        String text = new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1);
+        String notASaveFile = SaveFileLines.notASaveFile(text);
+        if (notASaveFile != null) {
+            throw new IllegalArgumentException(file + " is neither a greydb nor a greydaemon save file (" + notASaveFile
+                    + "); give another SAVEFILE or move this file away");
         }
+        List<String> lines = text.lines().toList();
         Path backup = file.resolveSibling(file.getFileName() + BACKUP_SUFFIX);
         if (Files.exists(backup)) {
             throw new IllegalArgumentException(file + " is a greydaemon save file to import, but its backup " + backup
@@ -105,25 +100,20 @@ final class SaveFileImport {
             control.execute("BEGIN IMMEDIATE");
             for (int i = 0; i < lines.size(); i++) {
                 String line = lines.get(i);
-                Matcher k = KNOWN.matcher(line);
-                Matcher g = PENDING.matcher(line);
-                InetAddress ip = null;
-                if (k.matches() && (ip = address(k.group(2))) != null) {
-                    long t = Long.parseLong(k.group(1));
-                    whitelist.setString(1, EngineDecisions.clientKey(settings, ip));
-                    whitelist.setLong(2, t);
-                    whitelist.setLong(3, t);
+                SaveFileLines.Entry entry = SaveFileLines.entry(line);
+                if (entry instanceof SaveFileLines.Known k) {
+                    whitelist.setString(1, EngineDecisions.clientKey(settings, k.client()));
+                    whitelist.setLong(2, k.time());
+                    whitelist.setLong(3, k.time());
                     whitelist.executeUpdate();
                     known++;
-                } else if (g.matches() && (ip = address(g.group(2))) != null) {
-                    long t = Long.parseLong(g.group(1));
-                    String from = g.group(3).equals(".") ? "" : g.group(3);
-                    TripletKey key = EngineDecisions.tripletKey(settings, ip, from, g.group(4));
+                } else if (entry instanceof SaveFileLines.Pending g) {
+                    TripletKey key = EngineDecisions.tripletKey(settings, g.client(), g.sender(), g.recipient());
                     triplet.setString(1, key.client());
                     triplet.setString(2, key.sender());
                     triplet.setString(3, key.recipient());
-                    triplet.setLong(4, t);
-                    triplet.setLong(5, t);
+                    triplet.setLong(4, g.time());
+                    triplet.setLong(5, g.time());
                     triplet.executeUpdate();
                     pending++;
                 } else if (!line.isBlank()) {
@@ -133,21 +123,8 @@ final class SaveFileImport {
                 }
             }
             control.execute("COMMIT");
-        } catch (NumberFormatException e) {
-            throw new SQLException("a time out of range: " + e.getMessage(), e);
         }
         return new Imported(known, pending, skipped, backup);
-    }
-
-    private static InetAddress address(String text) {
-        if (text.indexOf('/') >= 0) {
-            return null;
-        }
-        try {
-            return Cidr.parse(text).firstAddress();
-        } catch (IllegalArgumentException e) {
-            return null;
-        }
     }
 
     private static boolean isSqlite(Path file) throws IOException {

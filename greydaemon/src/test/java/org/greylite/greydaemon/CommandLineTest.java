@@ -5,10 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import org.greylite.greylist.ClientKeys;
 import org.greylite.greylist.GreylistSettings;
@@ -93,6 +95,36 @@ class CommandLineTest {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> parse("127.0.0.1:70000", "f")).getMessage()
                 .contains("70000"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> parse("-m")).getMessage().contains("-m needs"));
+    }
+
+    /** greydaemon run as a program, as its launcher runs it: exit status, then what it wrote on stdout and stderr. */
+    private static List<String> run(String... args) throws Exception {
+        List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-cp", System.getProperty("java.class.path"), GreyDaemon.class.getName()));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).start();
+        p.getOutputStream().close();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "greydaemon " + String.join(" ", args) + " did not exit");
+        return List.of(Integer.toString(p.exitValue()),
+                new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8),
+                new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void helpAndVersionAreAnsweredWithExitZero() throws Exception {
+        List<String> help = run("--help");
+        assertEquals("0", help.get(0), help.toString());
+        assertTrue(help.get(1).startsWith(CommandLine.USAGE + "\n"), help.get(1));
+        assertTrue(help.get(1).contains("  -m MINUTES "), help.get(1));
+        assertEquals("", help.get(2));
+
+        List<String> version = run("--version");
+        assertEquals(List.of("0", "greydaemon 0.1.0" + System.lineSeparator(), ""), version);
+        // Among the flags too; a mistake is still a usage error.
+        assertEquals("0", run("-d", "--help").get(0));
+        List<String> unknown = run("-x", "127.0.0.1", "save");
+        assertEquals("2", unknown.get(0));
+        assertTrue(unknown.get(2).contains("unknown flag -x\n" + CommandLine.USAGE), unknown.get(2));
     }
 
     @Test

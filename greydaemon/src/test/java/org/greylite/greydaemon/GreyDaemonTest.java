@@ -159,6 +159,23 @@ class GreyDaemonTest {
     }
 
     @Test
+    void anEmptyRecipientIsARecipientLikeAnyOther() throws Exception {
+        start();
+        // Stock qmail-smtpd accepts RCPT TO:<> and lists it as "T" and a NUL: the datagram exactly as it sends it.
+        byte[] datagram = "I198.18.20.1\0Fspammer@x.net\0Treal@y.org\0T\0".getBytes(StandardCharsets.US_ASCII);
+        assertEquals("0,1", client.send(datagram));
+        assertEquals(1, count("SELECT COUNT(*) FROM triplet WHERE client = '198.18.20.1' AND sender = 'spammer@x.net'"
+                + " AND recipient = '' AND passed_at IS NULL"));
+        assertEquals(2, count("SELECT COUNT(*) FROM triplet WHERE client = '198.18.20.1'"));
+        clock.advance(Duration.ofMinutes(4));
+        assertEquals("0,2", client.send(datagram));
+        clock.advance(Duration.ofMinutes(2));
+        assertEquals("1,3", client.send(datagram));
+        // The empty recipient alone, from a new client: greylisted as well.
+        assertEquals("0,1", client.ask("198.18.20.2", "spammer@x.net", ""));
+    }
+
+    @Test
     void spacesAndCaseDoNotMakeANewTriplet() throws Exception {
         start();
         assertEquals("0,1", client.ask("192.0.2.30", "Alice@Example.NET", "Bob@Example.org"));

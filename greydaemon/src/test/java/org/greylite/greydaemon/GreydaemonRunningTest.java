@@ -148,15 +148,30 @@ class GreydaemonRunningTest {
                 "the failed decision wrote nothing; the greydb is written again");
     }
 
-    /** With GREYLITE_FAIL_CLOSED the same failure is answered {@code 0,2}: qmail-smtpd says to come back later. */
+    /**
+     * With GREYLITE_FAIL_CLOSED the same failure is answered {@code 0,2}: qmail-smtpd says to come back later. The
+     * log names that answer, not the 451 of the SMTP proxies.
+     */
     @Test
     void aLockedGreydbFailsClosedWhenAsked() throws Exception {
-        start(Map.of("GREYLITE_BUSY_TIMEOUT", "1s", "GREYLITE_FAIL_CLOSED", "1"));
-        try (Sqlite3Lock lock = Sqlite3Lock.hold(dir.resolve("greydb"))) {
-            assertEquals("0,2", client.ask("198.51.100.7", "alice@example.net", "bob@example.org"));
-            assertTrue(lock.held(), "the lock was held all along");
+        Logger engine = (Logger) LoggerFactory.getLogger(org.greylite.greylist.Greylister.class);
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        log.start();
+        engine.addAppender(log);
+        try {
+            start(Map.of("GREYLITE_BUSY_TIMEOUT", "1s", "GREYLITE_FAIL_CLOSED", "1"));
+            try (Sqlite3Lock lock = Sqlite3Lock.hold(dir.resolve("greydb"))) {
+                assertEquals("0,2", client.ask("198.51.100.7", "alice@example.net", "bob@example.org"));
+                assertTrue(lock.held(), "the lock was held all along");
+            }
+        } finally {
+            engine.detachAppender(log);
         }
         assertTrue(metrics().contains("greylite_store_errors_total{operation=\"decision\"} 1.0"), metrics());
+        List<String> errors = errors(log);
+        assertEquals(1, errors.size(), errors.toString());
+        assertTrue(errors.get(0).startsWith("greydb failure (sqlite:"), errors.get(0));
+        assertTrue(errors.get(0).contains(", answering 0,2 (fail closed) until it answers: "), errors.get(0));
     }
 
     private static List<String> errors(ListAppender<ILoggingEvent> log) {

@@ -11,11 +11,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 
 /** An old greydaemon save file at SAVEFILE: imported into a new greydb, kept as a backup. */
 class SaveFileImportTest {
@@ -64,6 +70,99 @@ class SaveFileImportTest {
             assertEquals("1,2", client.ask("198.51.100.3", "z@example.net", "w@example.org"));
         }
         assertArrayEquals(before, Files.readAllBytes(dir.resolve("greydaemon.save" + SaveFileImport.BACKUP_SUFFIX)));
+    }
+
+    /** Starts on {@code saveFile}, then closes; the lines logged meanwhile. */
+    private List<String> startAndStop(Path saveFile) throws Exception {
+        Logger logger = (Logger) LoggerFactory.getLogger(GreyDaemon.class);
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        log.start();
+        logger.addAppender(log);
+        try {
+            start(saveFile).close();
+        } finally {
+            logger.detachAppender(log);
+        }
+        List<String> lines = new ArrayList<>();
+        log.list.forEach(e -> lines.add(e.getLevel() + " " + e.getFormattedMessage()));
+        return lines;
+    }
+
+    @Test
+    void linesGreydaemonWouldSkipAreSkippedOnTheFirstLineToo() throws Exception {
+        Path save = dir.resolve("save");
+        long t = now.getEpochSecond();
+        String text = "I " + (t - 60) + " 192.0.2.2 extra\n"
+                + "I notatime 192.0.2.3\n"
+                + "I " + (t - 86_400) + " 192.0.2.10\n"
+                + "G " + (t - 30) + " 192.0.2.4 a@example.net b@example.org more\n"
+                + "I 99999999999999999999999 192.0.2.5\n";
+        Files.writeString(save, text, StandardCharsets.ISO_8859_1);
+
+        List<String> logged = startAndStop(save);
+        for (int line : new int[] {1, 2, 4, 5}) {
+            assertTrue(logged.contains("WARN " + save + ":" + line + ": not an 'I TIME IP' or 'G TIME IP FROM TO' line,"
+                    + " not imported (it stays in " + save + SaveFileImport.BACKUP_SUFFIX + ")"), logged::toString);
+        }
+        assertTrue(logged.stream().anyMatch(l -> l.contains("1 known address(es), 0 pending triplet(s), 4 line(s)"
+                + " skipped")), logged::toString);
+        assertEquals(text, Files.readString(dir.resolve("save" + SaveFileImport.BACKUP_SUFFIX),
+                StandardCharsets.ISO_8859_1));
+        try (RunningGreydaemon service = start(save);
+             QmailSmtpdClient client = new QmailSmtpdClient(service.localAddress())) {
+            assertEquals("1,2", client.ask("192.0.2.10", "x@example.net", "y@example.org"));
+            assertEquals("0,1", client.ask("192.0.2.2", "x@example.net", "y@example.org"), "a skipped line");
+        }
+    }
+
+    @Test
+    void aPendingTripletWithTheEmptyRecipientIsImportedAsOne() throws Exception {
+        // As greydaemon writes the triplet of a message that listed RCPT TO:<>: nothing after the sender's space.
+        Path save = dir.resolve("save");
+        long t = now.getEpochSecond();
+        Files.writeString(save, "G " + (t - 600) + " 203.0.113.50 alice@example.net \n"
+                + "G " + (t - 60) + " 203.0.113.51 . \n", StandardCharsets.ISO_8859_1);
+        try (RunningGreydaemon service = start(save);
+             QmailSmtpdClient client = new QmailSmtpdClient(service.localAddress())) {
+            assertEquals("1,3", client.send("I203.0.113.50\0Falice@example.net\0T\0".getBytes(StandardCharsets.US_ASCII)));
+            assertEquals("0,2", client.ask("203.0.113.51", "", ""), "the null sender to the empty recipient, a minute old");
+        }
+    }
+
+    @Test
+    void aFileOfSaveFileLinesNoneReadableIsStillASaveFile() throws Exception {
+        Path save = dir.resolve("save");
+        Files.writeString(save, "I notatime 192.0.2.3\n\nG soon 192.0.2.4 a@example.net b@example.org\n");
+        List<String> logged = startAndStop(save);
+        assertTrue(logged.stream().anyMatch(l -> l.contains("0 known address(es), 0 pending triplet(s), 2 line(s)"
+                + " skipped")), logged::toString);
+        assertTrue(Files.exists(dir.resolve("save" + SaveFileImport.BACKUP_SUFFIX)));
+    }
+
+    @Test
+    void aBinaryFileIsNoSaveFile() throws Exception {
+        Path gz = dir.resolve("save");
+        // A gzip header, then a line that alone would look like a save file's.
+        byte[] bytes = "\u001f\u008b\u0008\u0000\u0000\u0000\u0000\u0000\nI 1764583200 192.0.2.10\n"
+                .getBytes(StandardCharsets.ISO_8859_1);
+        Files.write(gz, bytes);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> start(gz).close());
+        assertTrue(e.getMessage().contains(gz + " is neither a greydb nor a greydaemon save file (it holds binary data)"),
+                e.getMessage());
+        assertArrayEquals(bytes, Files.readAllBytes(gz));
+        assertFalse(Files.exists(dir.resolve("save" + SaveFileImport.BACKUP_SUFFIX)));
+    }
+
+    @Test
+    void aTextFileOfAnotherKindIsNoSaveFile() throws Exception {
+        Path conf = dir.resolve("save");
+        String text = "# greylisting\nIPADDR 127.0.0.1\nI think so\n";
+        Files.writeString(conf, text);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> start(conf).close());
+        assertTrue(e.getMessage().contains("(no line among its first 3 is 'I TIME IP' or 'G TIME IP FROM TO')"),
+                e.getMessage());
+        assertEquals(text, Files.readString(conf));
+        assertFalse(Files.exists(dir.resolve("save" + SaveFileImport.BACKUP_SUFFIX)));
     }
 
     @Test

@@ -73,7 +73,8 @@ final class PolicyDecisions implements AutoCloseable {
         this.firstSeen = new FirstSeen(store);
         DecisionListener counted = (request, v) ->
                 metrics.decided(v.action().name().toLowerCase(Locale.ROOT), v.reason().label());
-        this.greylister = new Greylister(firstSeen, rules, settings, clock, new DecisionLog().andThen(counted), known);
+        this.greylister = new Greylister(firstSeen, rules, settings, clock, new DecisionLog().andThen(counted), known,
+                "action=DEFER_IF_PERMIT");
     }
 
     Outcome decide(Query q) {

@@ -8,13 +8,22 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import org.greylite.greylist.Greylister;
 import org.greylite.testing.Sqlite3Lock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 
 /**
  * A real greydb failure: the real sqlite3 holds the greydb's write lock longer than the busy timeout, so a
@@ -68,8 +77,13 @@ class PolicyGreydbErrorTest {
         }
     }
 
+    /** The log names the answer Postfix gets, not the 451 of the SMTP proxies. */
     @Test
     void withFailClosedALockedGreydbDefers() throws Exception {
+        Logger engine = (Logger) LoggerFactory.getLogger(Greylister.class);
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        log.start();
+        engine.addAppender(log);
         try (PolicyClient c = start("--fail-closed")) {
             try (Sqlite3Lock lock = Sqlite3Lock.hold(dir.resolve("greylite.db"))) {
                 assertEquals("DEFER_IF_PERMIT 4.3.0 Greylisting temporarily unavailable, please retry later",
@@ -79,6 +93,13 @@ class PolicyGreydbErrorTest {
             String m = metrics();
             assertTrue(m.contains("greylite_store_errors_total{operation=\"decision\"} 1.0"), m);
             assertTrue(m.contains("greylite_rcpt_total{reason=\"store-error\",verdict=\"tempfail\"} 1.0"), m);
+        } finally {
+            engine.detachAppender(log);
         }
+        List<String> errors = new ArrayList<>(log.list).stream().filter(e -> e.getLevel() == Level.ERROR)
+                .map(ILoggingEvent::getFormattedMessage).toList();
+        assertEquals(1, errors.size(), errors.toString());
+        assertTrue(errors.get(0).contains(", answering action=DEFER_IF_PERMIT (fail closed) until it answers: "),
+                errors.get(0));
     }
 }

@@ -60,6 +60,17 @@ public final class Greylister {
     /** @param knownSenders clients that skip greylisting (the shipped list and the administrator's files) */
     public Greylister(GreylistStore store, SuspicionPolicy suspicion, GreylistSettings settings, Clock clock,
                       DecisionListener listener, KnownSenders knownSenders) {
+        this(store, suspicion, settings, clock, listener, knownSenders, "451");
+    }
+
+    /**
+     * @param knownSenders clients that skip greylisting (the shipped list and the administrator's files)
+     * @param refusal      how this program writes its refusal when it fails closed, for the log of a greydb outage:
+     *                     {@code 451} (the SMTP proxies, the default), {@code action=DEFER_IF_PERMIT} (the policy
+     *                     service), {@code 0,2} (greydaemon)
+     */
+    public Greylister(GreylistStore store, SuspicionPolicy suspicion, GreylistSettings settings, Clock clock,
+                      DecisionListener listener, KnownSenders knownSenders, String refusal) {
         this.knownSenders = Objects.requireNonNull(knownSenders, "knownSenders");
         this.store = Objects.requireNonNull(store, "store");
         this.suspicion = Objects.requireNonNull(suspicion, "suspicion");
@@ -72,7 +83,7 @@ public final class Greylister {
         this.renewAfter = hundredth.compareTo(Duration.ofHours(1)) < 0 ? hundredth : Duration.ofHours(1);
         this.adminLists = new AdminLists(store, ADMIN_LIST_REFRESH);
         this.recentlyWhitelisted = new RecentWhitelist(settings.whitelistMemory());
-        this.outage = new StoreOutageLog(clock);
+        this.outage = new StoreOutageLog(clock, Objects.requireNonNull(refusal, "refusal"));
     }
 
     /** How stale the in-memory copy of the administrators' white- and blacklists may get. */

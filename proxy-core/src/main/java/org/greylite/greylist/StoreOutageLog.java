@@ -22,6 +22,7 @@ final class StoreOutageLog {
     private static final Logger LOG = LoggerFactory.getLogger(Greylister.class);
 
     private final Clock clock;
+    private final String failClosedAnswer;
     private volatile boolean down;
     private Instant since;
     private Instant lastSummary;
@@ -29,8 +30,13 @@ final class StoreOutageLog {
     private long sinceSummary;
     private String lastError;
 
-    StoreOutageLog(Clock clock) {
+    /**
+     * @param refusal how the program writes its refusal when it fails closed ({@code 451}, {@code 0,2}...): the
+     *                log names the answer the client gets, which differs between the programs sharing this engine
+     */
+    StoreOutageLog(Clock clock, String refusal) {
         this.clock = clock;
+        this.failClosedAnswer = "answering " + refusal + " (fail closed)";
     }
 
     /** A decision failed on the greydb {@code store} with {@code why}. */
@@ -39,7 +45,7 @@ final class StoreOutageLog {
         total++;
         sinceSummary++;
         lastError = why;
-        String answer = failOpen ? "accepting RCPTs (fail open)" : "answering 451 (fail closed)";
+        String answer = failOpen ? "accepting RCPTs (fail open)" : failClosedAnswer;
         if (!down) {
             down = true;
             since = now;

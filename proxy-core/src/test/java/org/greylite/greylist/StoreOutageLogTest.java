@@ -102,4 +102,33 @@ class StoreOutageLogTest {
             assertEquals(List.of(), logged(), "nothing more while it works");
         }
     }
+
+    /**
+     * Failing closed, the first line names the refusal the client gets: {@code 451} from the SMTP proxies (the
+     * default), and what another program says instead when it tells the engine (greydaemon's {@code 0,2}).
+     */
+    @Test
+    void failingClosedTheLineNamesTheProgramsRefusal() throws Exception {
+        Path db = dir.resolve("greylite.db");
+        GreylistSettings closed = GreylistSettings.defaults().withFailOpen(false);
+        try (GreylistStore store = GreylistStores.sqlite(db, Duration.ofMillis(50));
+             Connection other = DriverManager.getConnection("jdbc:sqlite:" + db)) {
+            Greylister smtp = new Greylister(store, SuspicionPolicy.NONE, closed, clock, (r, v) -> { });
+            Greylister udp = new Greylister(store, SuspicionPolicy.NONE, closed, clock, (r, v) -> { },
+                    KnownSenders.NONE, "0,2");
+            smtp.decide(GreylisterTest.rcpt("192.0.2.1", "a@x", "b@y")); // loads the administrators' lists
+            udp.decide(GreylisterTest.rcpt("192.0.2.1", "a@x", "c@y"));
+            logged();
+            Statement lock = other.createStatement();
+            lock.execute("BEGIN IMMEDIATE");
+
+            assertEquals(Reason.STORE_ERROR, smtp.decide(GreylisterTest.rcpt("192.0.2.7", "a@x", "d@y")).reason());
+            assertEquals(Reason.STORE_ERROR, udp.decide(GreylisterTest.rcpt("192.0.2.7", "a@x", "e@y")).reason());
+            List<String> start = logged();
+            assertEquals(2, start.size(), start.toString());
+            assertTrue(start.get(0).contains(", answering 451 (fail closed) until it answers: "), start.get(0));
+            assertTrue(start.get(1).contains(", answering 0,2 (fail closed) until it answers: "), start.get(1));
+            lock.execute("ROLLBACK");
+        }
+    }
 }
