@@ -127,22 +127,31 @@ public final class GreylitePolicy implements Callable<Integer> {
     @Option(names = {"-q", "--quiet"}, description = "Log warnings and errors only, no decision lines.")
     boolean quiet;
 
-    // postgrey's flags that concern its BerkeleyDB and daemon life: accepted, with a warning saying what replaces them.
-    @Option(names = "--dbdir", paramLabel = "DIR", hidden = true)
+    // postgrey's flags that concern its BerkeleyDB and daemon life: accepted, with a warning saying what replaces
+    // them. Hidden from the option list, whose flags all act; --help lists them in a section of their own
+    // (PostgreyOnlyHelp), and their description is the warning's "what replaces it".
+    @Option(names = "--dbdir", paramLabel = "DIR", hidden = true,
+            description = "the greydb is --db (or DBFILE), an SQLite file or a PostgreSQL URL")
     String dbdir;
-    @Option(names = "--pidfile", paramLabel = "FILE", hidden = true)
+    @Option(names = "--pidfile", paramLabel = "FILE", hidden = true,
+            description = "run it under systemd or a supervisor, which track the process")
     String pidfile;
-    @Option(names = "--user", paramLabel = "USER", hidden = true)
+    @Option(names = "--user", paramLabel = "USER", hidden = true,
+            description = "start it as the user it should run as (systemd's User= or DynamicUser=)")
     String user;
-    @Option(names = "--group", paramLabel = "GROUP", hidden = true)
+    @Option(names = "--group", paramLabel = "GROUP", hidden = true,
+            description = "start it with the group it should run as (systemd's Group=)")
     String group;
-    @Option(names = {"--syslog-facility", "--syslogfacility", "--facility"}, paramLabel = "FACILITY", hidden = true)
+    @Option(names = {"--syslog-facility", "--syslogfacility", "--facility"}, paramLabel = "FACILITY", hidden = true,
+            description = "logs go to stderr, where journald or multilog collect them")
     String syslogFacility;
-    @Option(names = {"-d", "--daemonize"}, hidden = true)
+    @Option(names = {"-d", "--daemonize"}, hidden = true,
+            description = "it stays in the foreground; systemd or a supervisor runs it in the background")
     boolean daemonize;
-    @Option(names = "--privacy", hidden = true)
+    @Option(names = "--privacy", hidden = true,
+            description = "the greydb keeps clear-text triplets, so that greylitectl can show them")
     boolean privacy;
-    @Option(names = "--exim", hidden = true)
+    @Option(names = "--exim", hidden = true, description = "only the Postfix policy protocol is spoken")
     boolean exim;
 
     // --- the engine's options: settings of the model (org.greylite.settings.Settings), which gives their label,
@@ -226,6 +235,7 @@ public final class GreylitePolicy implements Callable<Integer> {
         PolicyOptions.SETTINGS.apply(cmd.getCommandSpec());
         app.defaults = new LayeredDefaults(cmd.getCommandSpec(), PolicyOptions.SETTINGS, ConfigFile.none(), app.env);
         cmd.setDefaultValueProvider(app.defaults);
+        PostgreyOnlyHelp.addTo(cmd);
         cmd.setExecutionExceptionHandler((e, c, parsed) -> {
             if (e instanceof IllegalArgumentException || e instanceof java.io.IOException
                     || e instanceof org.greylite.store.StoreException) {
@@ -277,19 +287,20 @@ public final class GreylitePolicy implements Callable<Integer> {
     }
 
     private void warnAboutPostgreyOnlyFlags(Logger log) {
-        warnIf(log, dbdir != null, "--dbdir", "the greydb is --db (or DBFILE), an SQLite file or a PostgreSQL URL");
-        warnIf(log, pidfile != null, "--pidfile", "run it under systemd or a supervisor, which track the process");
-        warnIf(log, user != null, "--user", "start it as the user it should run as (systemd's User= or DynamicUser=)");
-        warnIf(log, group != null, "--group", "start it with the group it should run as (systemd's Group=)");
-        warnIf(log, syslogFacility != null, "--syslog-facility", "logs go to stderr, where journald or multilog collect them");
-        warnIf(log, daemonize, "--daemonize", "it stays in the foreground; systemd or a supervisor runs it in the background");
-        warnIf(log, privacy, "--privacy", "the greydb keeps clear-text triplets, so that greylitectl can show them");
-        warnIf(log, exim, "--exim", "only the Postfix policy protocol is spoken");
+        warnIf(log, dbdir != null, "--dbdir");
+        warnIf(log, pidfile != null, "--pidfile");
+        warnIf(log, user != null, "--user");
+        warnIf(log, group != null, "--group");
+        warnIf(log, syslogFacility != null, "--syslog-facility");
+        warnIf(log, daemonize, "--daemonize");
+        warnIf(log, privacy, "--privacy");
+        warnIf(log, exim, "--exim");
     }
 
-    private static void warnIf(Logger log, boolean given, String flag, String instead) {
+    private void warnIf(Logger log, boolean given, String flag) {
         if (given) {
-            log.warn("postgrey's {} is accepted and ignored: {}", flag, instead);
+            log.warn("postgrey's {} is accepted and ignored: {}", flag,
+                    String.join(" ", spec.findOption(flag).description()));
         }
     }
 

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One client connection (a Postfix smtpd process, usually): its framer, the requests read but not yet
@@ -18,10 +19,13 @@ final class PolicyConnection {
     /** Past this many unsent answer bytes, reading stops until the client reads (it pipelines without reading). */
     static final int OUTPUT_HIGH_WATER = 64 * 1024;
 
+    private static final AtomicLong COUNT = new AtomicLong();
+
     final SocketChannel channel;
     final String peer;
     final RequestFramer framer = new RequestFramer();
-    final PolicyService.MessageState message = new PolicyService.MessageState();
+    /** Unique in the process: what a request without Postfix's {@code instance} is remembered under. */
+    final String name;
     final ArrayDeque<PolicyRequest> waiting = new ArrayDeque<>();
     private ByteBuffer out = ByteBuffer.allocate(256);
     /** A request is being decided: the next waits, so that answers go out in the order of the requests. */
@@ -33,6 +37,7 @@ final class PolicyConnection {
     PolicyConnection(SocketChannel channel, String peer) {
         this.channel = channel;
         this.peer = peer;
+        this.name = peer + " #" + COUNT.incrementAndGet();
     }
 
     /** Parses what was read; returns the problem when the client broke the protocol, else null. */

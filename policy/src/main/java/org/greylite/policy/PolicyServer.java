@@ -271,7 +271,7 @@ final class PolicyServer implements AutoCloseable {
             while (!c.deciding && !c.waiting.isEmpty() && !c.closed) {
                 PolicyRequest request = c.waiting.poll();
                 c.deciding = true;
-                service.handle(request, c.message, onIoThread, action -> answered(key, c, action));
+                service.handle(request, c.name, onIoThread, action -> answered(key, c, action));
             }
         } finally {
             progressing = outer;

@@ -20,9 +20,9 @@ import org.slf4j.LoggerFactory;
 /**
  * What the service answers to each policy request: the decision is taken at {@code protocol_state=RCPT}
  * for a message with a sender, and for the null sender at {@code DATA} (or {@code END-OF-MESSAGE}, when
- * only the end-of-data restrictions ask) over the recipients its RCPT requests named, as the proxy greylists
- * the null sender at DATA: an address-verification probe ({@code MAIL FROM:<>}, {@code RCPT}, {@code QUIT})
- * is never delayed. Every other request gets {@code DUNNO}.
+ * only the end-of-data restrictions ask) over the recipients its RCPT requests named, on whichever connection
+ * ({@link MessageMemory}), as the proxy greylists the null sender at DATA: an address-verification probe
+ * ({@code MAIL FROM:<>}, {@code RCPT}, {@code QUIT}) is never delayed. Every other request gets {@code DUNNO}.
  *
  * <p>The client's name is Postfix's {@code client_name}, which Postfix has verified forward and back
  * ({@code unknown} when it has none): it feeds {@code r} rules and smart client keys. The
@@ -42,23 +42,6 @@ final class PolicyService {
 
     private static final Logger LOG = LoggerFactory.getLogger(PolicyService.class);
 
-    /** What the service remembers of one Postfix connection's current message. */
-    static final class MessageState {
-        private String instance = "";
-        private final List<String> nullSenderRecipients = new ArrayList<>();
-        private boolean headerAdded;
-        private boolean decidedAtData;
-
-        private void startIfNew(String newInstance) {
-            if (!newInstance.equals(instance)) {
-                instance = newInstance;
-                nullSenderRecipients.clear();
-                headerAdded = false;
-                decidedAtData = false;
-            }
-        }
-    }
-
     private final PolicyDecisions decisions;
     private final java.util.function.Supplier<PostgreyWhitelists> whitelists;
     private final Answers answers;
@@ -66,15 +49,17 @@ final class PolicyService {
     private final PolicyMetrics metrics;
     private final DnswlLookup dnswl;
     private final PtrLookup ptr;
+    private final MessageMemory messages;
 
     /**
      * @param whitelists the postgrey whitelists in force (SIGHUP replaces them)
      * @param decider    where the blocking decisions run: the caller's thread ({@code Runnable::run}) or a pool
      * @param dnswl      the DNS whitelists of {@code --dnswl}, or null without
      * @param ptr        the PTR lookups for requests without {@code client_name}, or null ({@code --ptr-timeout 0})
+     * @param messages   what is remembered of each message between its requests, over all connections
      */
     PolicyService(PolicyDecisions decisions, java.util.function.Supplier<PostgreyWhitelists> whitelists, Answers answers, Executor decider,
-                  PolicyMetrics metrics, DnswlLookup dnswl, PtrLookup ptr) {
+                  PolicyMetrics metrics, DnswlLookup dnswl, PtrLookup ptr, MessageMemory messages) {
         this.decisions = decisions;
         this.whitelists = whitelists;
         this.answers = answers;
@@ -82,6 +67,7 @@ final class PolicyService {
         this.metrics = metrics;
         this.dnswl = dnswl;
         this.ptr = ptr;
+        this.messages = messages;
     }
 
     PolicyMetrics metrics() {
@@ -91,19 +77,20 @@ final class PolicyService {
     /**
      * Answers one request: {@code reply} gets the action (without {@code action=}), on this thread when no
      * decision was needed or the decider runs here, else on a decider thread or, after a DNS whitelist or PTR
-     * lookup that did not answer at once, on {@code ioThread}. The connection sends its next request only after the
-     * answer, so {@code state} is never used by two threads at once.
+     * lookup that did not answer at once, on {@code ioThread}.
      *
-     * @param ioThread runs a task on the thread that calls this method, later (the server's I/O thread)
+     * @param connection the name of the connection the request came on, unique in the process: the message's key when
+     *                   the request has no {@code instance} (see {@link MessageMemory})
+     * @param ioThread   runs a task on the thread that calls this method, later (the server's I/O thread)
      */
-    void handle(PolicyRequest request, MessageState state, Executor ioThread, Consumer<String> reply) {
+    void handle(PolicyRequest request, String connection, Executor ioThread, Consumer<String> reply) {
         if (!"smtpd_access_policy".equals(request.get("request"))) {
             LOG.warn("policy request of kind '{}' answered DUNNO: only smtpd_access_policy is known",
                     RequestFramer.shorten(request.get("request")));
             reply.accept(Answers.DUNNO);
             return;
         }
-        state.startIfNew(request.get("instance"));
+        String message = MessageMemory.key(request, connection);
         String stage = request.get("protocol_state").toUpperCase(Locale.ROOT);
         metrics.request(stage);
         boolean nullSender = request.get("sender").isEmpty();
@@ -112,21 +99,23 @@ final class PolicyService {
                 if (nullSender) {
                     // Decided at DATA: a probe that never gets there must get the real answer.
                     if (!request.get("recipient").isEmpty()) {
-                        state.nullSenderRecipients.add(request.get("recipient"));
+                        messages.addNullSenderRecipient(message, request.get("recipient"));
                     }
                     reply.accept(Answers.DUNNO);
                     return;
                 }
-                decideLater(request, state, List.of(request.get("recipient")), true, ioThread, reply);
+                decideLater(request, message, List.of(request.get("recipient")), true, ioThread, reply);
                 return;
             case "DATA":
             case "END-OF-MESSAGE":
-                if (!nullSender || state.decidedAtData) {
+                List<String> named = nullSender ? messages.takeForDataDecision(message) : null;
+                if (named == null) {
+                    // A sender's message was decided at RCPT; a null sender's at DATA, before this END-OF-MESSAGE.
                     reply.accept(Answers.DUNNO);
                     return;
                 }
-                state.decidedAtData = true;
-                List<String> recipients = new ArrayList<>(state.nullSenderRecipients);
+                List<String> recipients = new ArrayList<>(named);
+                // With one recipient Postfix names it in the DATA request too: enough without the RCPT requests.
                 if (recipients.isEmpty() && !request.get("recipient").isEmpty()) {
                     recipients.add(request.get("recipient"));
                 }
@@ -135,14 +124,14 @@ final class PolicyService {
                     return;
                 }
                 // PREPEND cannot run once the content is in (Postfix refuses it in end-of-data restrictions).
-                decideLater(request, state, recipients, stage.equals("DATA"), ioThread, reply);
+                decideLater(request, message, recipients, stage.equals("DATA"), ioThread, reply);
                 return;
             default:
                 reply.accept(Answers.DUNNO);
         }
     }
 
-    private void decideLater(PolicyRequest request, MessageState state, List<String> recipients, boolean mayPrepend,
+    private void decideLater(PolicyRequest request, String message, List<String> recipients, boolean mayPrepend,
                              Executor ioThread, Consumer<String> reply) {
         InetAddress client = address(request.get("client_address"));
         if (client == null) {
@@ -156,14 +145,14 @@ final class PolicyService {
         CompletableFuture<String> name = clientName(request, client);
         if (listing.isDone() && name.isDone()) {
             // No lookup, or the answers cached: decided at once, with no hand-off.
-            decideOn(request, state, client, name.join(), recipients, mayPrepend, listing.join(), reply);
+            decideOn(request, message, client, name.join(), recipients, mayPrepend, listing.join(), reply);
             return;
         }
         // The lookups complete on a DNS thread, which must not wait for the greydb (other lookups complete there)
         // nor decide on an SQLite greydb whose decisions belong to the I/O thread: back to the I/O thread first,
         // once both have answered (each is bounded by --ptr-timeout and never fails).
         CompletableFuture.allOf(listing, name).whenComplete((done, failure) -> ioThread.execute(() -> decideOn(request,
-                state, client, name.join(), recipients, mayPrepend, listing.join(), reply)));
+                message, client, name.join(), recipients, mayPrepend, listing.join(), reply)));
     }
 
     /**
@@ -180,14 +169,14 @@ final class PolicyService {
         return ptr == null ? NO_NAME : ptr.lookup(client);
     }
 
-    private void decideOn(PolicyRequest request, MessageState state, InetAddress client, String ptrName,
+    private void decideOn(PolicyRequest request, String message, InetAddress client, String ptrName,
                           List<String> recipients, boolean mayPrepend, Optional<String> dnswlZone,
                           Consumer<String> reply) {
         decider.execute(() -> {
             String answer;
             long start = System.nanoTime();
             try {
-                answer = decide(request, state, client, ptrName, recipients, mayPrepend, dnswlZone.orElse(null));
+                answer = decide(request, message, client, ptrName, recipients, mayPrepend, dnswlZone.orElse(null));
                 metrics.decisionTook(System.nanoTime() - start);
             } catch (RuntimeException e) {
                 LOG.error("policy decision failed unexpectedly, answered DUNNO", e);
@@ -204,7 +193,7 @@ final class PolicyService {
      * @param ptr       the client's name, empty for none (see {@link #clientName})
      * @param dnswlZone the DNS whitelist that lists the client, or null
      */
-    private String decide(PolicyRequest request, MessageState state, InetAddress client, String ptr,
+    private String decide(PolicyRequest request, String message, InetAddress client, String ptr,
                           List<String> recipients, boolean mayPrepend, String dnswlZone) {
         PostgreyWhitelists whitelists = this.whitelists.get(); // one version for the whole request
         String clientListed = whitelists.matchClient(client, ptr);
@@ -239,10 +228,9 @@ final class PolicyService {
                     return answers.greylisted(worst.seconds(), greylistedRecipient);
             }
         }
-        if (delayed >= 0 && mayPrepend && !state.headerAdded) {
+        if (delayed >= 0 && mayPrepend) {
             String header = answers.delayedHeader(delayed);
-            if (header != null) {
-                state.headerAdded = true;
+            if (header != null && messages.claimHeader(message)) {
                 return header;
             }
         }

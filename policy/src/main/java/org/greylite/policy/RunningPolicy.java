@@ -126,7 +126,7 @@ final class RunningPolicy implements AutoCloseable {
             Answers answers = new Answers(o.greylistAction, o.greylistText, o.noHeader ? null : o.header,
                     hostname(o, env), clock);
             PolicyServer server = new PolicyServer(
-                    new PolicyService(decisions, files, answers, decider, metrics, dnswl, ptr), turn);
+                    new PolicyService(decisions, files, answers, decider, metrics, dnswl, ptr, new MessageMemory(clock)), turn);
             if (o.inet != null) {
                 server.listenTcp(PostgreyValues.inet(o.inet), o.listenQueueSize);
             }

@@ -67,6 +67,39 @@ class PolicyDecisionsTest {
         }
     }
 
+    /**
+     * Postfix opens a new policy connection mid-session (smtpd_policy_service_max_ttl, _request_limit, the service
+     * restarted): the DATA request of a bounce to two recipients, which names none of them, must still be decided
+     * over the recipients the RCPT requests on the earlier connection named.
+     */
+    @Test
+    void nullSenderIsDecidedAtDataOverRecipientsNamedOnAnEarlierConnection() throws Exception {
+        Map<String, String> one = PolicyClient.rcpt("192.0.2.31", "", "one@example.org");
+        Map<String, String> two = new LinkedHashMap<>(PolicyClient.rcpt("192.0.2.31", "", "two@example.org"));
+        two.put("instance", one.get("instance"));
+        try (PolicyClient c = start()) {
+            assertEquals("DUNNO", c.ask(one));
+            assertEquals("DUNNO", c.ask(two));
+        }
+        Map<String, String> data = at("DATA", one);
+        data.put("recipient", "");
+        data.put("recipient_count", "2");
+        try (PolicyClient c = PolicyClient.tcp(policy.tcpAddress())) {
+            assertEquals("DEFER_IF_PERMIT 4.7.1 Greylisted, please retry in 300 seconds", c.ask(data));
+        }
+        // END-OF-MESSAGE, on yet another connection: the message was decided at DATA.
+        try (PolicyClient c = PolicyClient.tcp(policy.tcpAddress())) {
+            assertEquals("DUNNO", c.ask(at("END-OF-MESSAGE", data)));
+        }
+        policy.close();
+        try (org.greylite.store.GreydbAdmin admin = org.greylite.store.GreylistStores.sqliteAdmin(
+                dir.resolve("greylite.db"), java.time.Duration.ofSeconds(5))) {
+            List<String> recipients = admin.triplets(org.greylite.store.TripletFilter.ALL).stream()
+                    .map(r -> r.key().recipient()).sorted().toList();
+            assertEquals(List.of("one@example.org", "two@example.org"), recipients, "both recipients decided once");
+        }
+    }
+
     @Test
     void theRetryThatEndsTheDelayGetsTheHeaderOnceThenTheClientIsWhitelisted() throws Exception {
         try (PolicyClient c = start("--delay=1", "--hostname=mx.example.org")) {

@@ -155,6 +155,30 @@ class PostgreyCommandLineTest {
     }
 
     @Test
+    void helpListsPostgreysIgnoredFlagsInASectionOfTheirOwnWithWhatReplacesEach() {
+        String usage = GreylitePolicy.commandLine(new GreylitePolicy(Map.of())).getUsageMessage(CommandLine.Help.Ansi.OFF)
+                .replaceAll("\\s+", " ");
+        String heading = "postgrey's flags, accepted for compatibility and ignored with a warning, each with what"
+                + " replaces it:";
+        int section = usage.indexOf(heading);
+        assertTrue(section > usage.indexOf("--inet=[HOST:]PORT Listen on TCP"), "a section after the option list:\n" + usage);
+        String listed = usage.substring(section);
+        for (String flag : new String[] {"--dbdir=DIR", "--pidfile=FILE", "--user=USER", "--group=GROUP", "--facility",
+                "--syslogfacility", "--syslog-facility=FACILITY", "-d, --daemonize", "--privacy", "--exim"}) {
+            assertTrue(listed.contains(flag), flag + " in:\n" + listed);
+        }
+        for (String name : new String[] {"--dbdir", "--pidfile", "--user", "--group", "--syslog-facility", "--daemonize",
+                "--privacy", "--exim"}) {
+            assertTrue(usage.indexOf(name) > section, name + " is not in the option list of the flags that act");
+        }
+        for (String instead : new String[] {"the greydb is --db", "systemd or a supervisor", "systemd's User=",
+                "systemd's Group=", "journald or multilog", "stays in the foreground", "clear-text triplets",
+                "only the Postfix policy protocol"}) {
+            assertTrue(listed.contains(instead), instead + " in:\n" + listed);
+        }
+    }
+
+    @Test
     void theEnginesOptionsAreTheModelsSettingsWithTheirTextAndDefaults() {
         picocli.CommandLine cmd = GreylitePolicy.commandLine(new GreylitePolicy(Map.of()));
         for (String name : List.of("db", "suspicion", "geoip-db", "client-key", "min-delay", "whitelist-lifetime",

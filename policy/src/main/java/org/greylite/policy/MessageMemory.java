@@ -1,0 +1,139 @@
+package org.greylite.policy;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the service remembers of a Postfix message between its policy requests: the null sender's recipients
+ * until its DATA (or END-OF-MESSAGE) is decided, whether that was decided, and whether the message has had its
+ * {@code X-Greylist} header. Keyed by Postfix's {@code instance} attribute, which names one message of one smtpd
+ * session, and shared by all connections.
+ *
+ * <h2>Why not per connection</h2>
+ * Postfix opens a new policy connection in the middle of a session when the old one reached
+ * {@code smtpd_policy_service_max_ttl} or {@code _request_limit}, or the service was restarted. The DATA request
+ * of a message to several recipients names none of them: kept per connection, the recipients of a bounce named on
+ * the old connection were lost, and the bounce was let through undecided.
+ *
+ * <h2>Bounds</h2>
+ * A message is forgotten {@link #MAX_IDLE} after its last request (twice Postfix's default
+ * {@code smtpd_timeout}, the longest a client may be silent between two commands; an address-verification probe,
+ * which never reaches DATA, leaves its message here until then), and the least recently asked-about message is
+ * forgotten when {@link #MAX_MESSAGES} are remembered. Only the null sender's messages and those given the header
+ * are remembered at all, so the count stays far below the cap unless something is wrong; a message forgotten for
+ * the cap with recipients still undecided is said in a warning, since its DATA will then find none to decide.
+ *
+ * <p>A request without {@code instance} (another MTA speaking the protocol) cannot be told from the next message;
+ * its messages are remembered under its connection, as all were before.
+ *
+ * <p>Synchronized: the I/O thread asks, and with PostgreSQL a decider thread claims the header.
+ */
+final class MessageMemory {
+
+    private static final Logger LOG = LoggerFactory.getLogger(MessageMemory.class);
+
+    static final Duration MAX_IDLE = Duration.ofMinutes(10);
+    static final int MAX_MESSAGES = 10_000;
+
+    private static final class Message {
+        final List<String> nullSenderRecipients = new ArrayList<>();
+        boolean decidedAtData;
+        boolean headerAdded;
+        Instant lastRequest;
+    }
+
+    private final Clock clock;
+    private final int maxMessages;
+    /** In access order: the least recently asked-about message first, where the sweep and the cap look. */
+    private final LinkedHashMap<String, Message> messages = new LinkedHashMap<>(64, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Message> eldest) {
+            if (size() <= maxMessages) {
+                return false;
+            }
+            if (!eldest.getValue().nullSenderRecipients.isEmpty()) {
+                LOG.warn("{} Postfix messages remembered: {}, whose null sender's recipients were not decided yet, "
+                        + "forgotten", maxMessages, eldest.getKey());
+            }
+            return true;
+        }
+    };
+
+    MessageMemory(Clock clock) {
+        this(clock, MAX_MESSAGES);
+    }
+
+    MessageMemory(Clock clock, int maxMessages) {
+        this.clock = clock;
+        this.maxMessages = maxMessages;
+    }
+
+    /** The key of the request's message: its instance, or without one its connection's name. */
+    static String key(PolicyRequest request, String connection) {
+        String instance = request.get("instance");
+        return instance.isEmpty() ? "connection " + connection : "instance " + instance;
+    }
+
+    /** A recipient of the null sender, to be decided at its DATA. */
+    synchronized void addNullSenderRecipient(String key, String recipient) {
+        message(key).nullSenderRecipients.add(recipient);
+    }
+
+    /**
+     * For the null sender's DATA or END-OF-MESSAGE: the recipients its RCPT requests named, now to be decided,
+     * and the message marked decided (its recipients forgotten); null when it was decided already.
+     */
+    synchronized List<String> takeForDataDecision(String key) {
+        Message m = message(key);
+        if (m.decidedAtData) {
+            return null;
+        }
+        m.decidedAtData = true;
+        List<String> recipients = List.copyOf(m.nullSenderRecipients);
+        m.nullSenderRecipients.clear();
+        return recipients;
+    }
+
+    /** Whether the message may have the {@code X-Greylist} header, which it may once: true the first time only. */
+    synchronized boolean claimHeader(String key) {
+        Message m = message(key);
+        if (m.headerAdded) {
+            return false;
+        }
+        m.headerAdded = true;
+        return true;
+    }
+
+    synchronized int size() {
+        forgetIdle(clock.instant());
+        return messages.size();
+    }
+
+    private Message message(String key) {
+        Instant now = clock.instant();
+        forgetIdle(now);
+        Message m = messages.computeIfAbsent(key, k -> new Message());
+        m.lastRequest = now;
+        return m;
+    }
+
+    /** Drops the messages idle for longer than {@link #MAX_IDLE}: they are at the head, in access order. */
+    private void forgetIdle(Instant now) {
+        Instant limit = now.minus(MAX_IDLE);
+        for (Iterator<Message> i = messages.values().iterator(); i.hasNext(); ) {
+            if (i.next().lastRequest.isAfter(limit)) {
+                return;
+            }
+            i.remove();
+        }
+    }
+}

@@ -1,0 +1,98 @@
+package org.greylite.policy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+/** The bounds of what is remembered of Postfix's messages between their requests: an age limit and a count. */
+class MessageMemoryTest {
+
+    /** A clock the test moves. */
+    private static final class SteppedClock extends Clock {
+        private Instant now = Instant.parse("2024-05-01T10:00:00Z");
+
+        void advance(Duration d) {
+            now = now.plus(d);
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
+    }
+
+    @Test
+    void theRecipientsAreDecidedOnceThenTheMessageSaysSo() {
+        MessageMemory memory = new MessageMemory(new SteppedClock());
+        memory.addNullSenderRecipient("instance a", "one@example.org");
+        memory.addNullSenderRecipient("instance a", "two@example.org");
+        assertEquals(List.of("one@example.org", "two@example.org"), memory.takeForDataDecision("instance a"));
+        assertNull(memory.takeForDataDecision("instance a"), "END-OF-MESSAGE after DATA: decided already");
+        assertEquals(List.of(), memory.takeForDataDecision("instance b"), "a message no RCPT request named");
+    }
+
+    @Test
+    void theHeaderIsGivenOncePerMessage() {
+        MessageMemory memory = new MessageMemory(new SteppedClock());
+        assertTrue(memory.claimHeader("instance a"));
+        assertFalse(memory.claimHeader("instance a"));
+        assertTrue(memory.claimHeader("instance b"));
+    }
+
+    @Test
+    void aMessageIsForgottenTenMinutesAfterItsLastRequest() {
+        SteppedClock clock = new SteppedClock();
+        MessageMemory memory = new MessageMemory(clock);
+        memory.addNullSenderRecipient("instance probe", "one@example.org");
+        memory.addNullSenderRecipient("instance slow", "one@example.org");
+        clock.advance(Duration.ofMinutes(9));
+        memory.addNullSenderRecipient("instance slow", "two@example.org"); // a request keeps it
+        clock.advance(Duration.ofMinutes(2));
+        assertEquals(1, memory.size(), "the probe that never reached DATA is forgotten");
+        assertEquals(List.of("one@example.org", "two@example.org"), memory.takeForDataDecision("instance slow"));
+        clock.advance(MessageMemory.MAX_IDLE);
+        assertEquals(0, memory.size());
+    }
+
+    @Test
+    void pastTheCapTheLeastRecentlyAskedAboutIsForgotten() {
+        MessageMemory memory = new MessageMemory(new SteppedClock(), 3);
+        for (String m : new String[] {"a", "b", "c"}) {
+            memory.addNullSenderRecipient("instance " + m, m + "@example.org");
+        }
+        memory.addNullSenderRecipient("instance a", "a2@example.org"); // a asked about last: b is the eldest now
+        memory.addNullSenderRecipient("instance d", "d@example.org");
+        assertEquals(3, memory.size());
+        assertEquals(List.of(), memory.takeForDataDecision("instance b"), "b forgotten");
+        assertEquals(List.of("a@example.org", "a2@example.org"), memory.takeForDataDecision("instance a"));
+    }
+
+    @Test
+    void aRequestWithoutInstanceIsRememberedUnderItsConnection() {
+        PolicyRequest without = new PolicyRequest(Map.of("protocol_state", "RCPT"));
+        PolicyRequest with = new PolicyRequest(Map.of("instance", "1a2b.3c"));
+        assertEquals("connection 127.0.0.1:4000 #7", MessageMemory.key(without, "127.0.0.1:4000 #7"));
+        assertEquals("instance 1a2b.3c", MessageMemory.key(with, "127.0.0.1:4000 #7"));
+    }
+}
