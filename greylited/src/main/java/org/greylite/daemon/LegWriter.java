@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.apache.mina.core.buffer.IoBuffer;
+import org.apache.mina.core.session.AbstractIoSession;
 import org.apache.mina.core.session.IoSession;
 import org.apache.mina.transport.socket.nio.NioSession;
 import org.greylite.smtp.ByteQueue;
@@ -61,7 +62,13 @@ final class LegWriter {
         ByteBuffer b = ByteBuffer.wrap(bytes);
         if (owner != null && owner.inIoThread() && nothingQueued()) {
             try {
-                channel.write(b);
+                int n = channel.write(b);
+                if (n > 0 && session instanceof AbstractIoSession s) {
+                    // What MINA's own write would record: the idle timeouts run from the last byte either way, so a
+                    // client given its reply now (after a slow upstream, a greeting delay) has a whole timeout.
+                    s.increaseScheduledWriteBytes(n);
+                    s.increaseWrittenBytes(n, System.currentTimeMillis());
+                }
             } catch (IOException e) {
                 // Left to MINA: the same write fails there, and the session closes through its usual path.
             }

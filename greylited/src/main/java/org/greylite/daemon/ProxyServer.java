@@ -62,14 +62,17 @@ public final class ProxyServer implements AutoCloseable {
         acceptor.setCloseOnDeactivation(false);
         acceptor.setBacklog(b.backlog);
         acceptor.getSessionConfig().setTcpNoDelay(true);
-        acceptor.getSessionConfig().setIdleTime(IdleStatus.READER_IDLE, seconds(b.idleTimeout));
+        // Idle counts from the last byte either way: a client waiting for a slow reply (or for the greeting delay)
+        // gets the whole timeout once the reply is written, not what is left of it since it last spoke.
+        acceptor.getSessionConfig().setIdleTime(IdleStatus.BOTH_IDLE, seconds(b.idleTimeout));
         IoHandler clients = new RelayHandlers.Client(new SessionStarter(b, limits, connector, timers)::start);
         acceptor.setHandler(b.trustedProxies.isEmpty() ? clients
                 : new ProxyHeaderHandler(clients, b.trustedProxies, b.proxyHeaderTimeout, timers, b.events));
 
         connector.setConnectTimeoutMillis(b.connectTimeout.toMillis());
         connector.getSessionConfig().setTcpNoDelay(true);
-        connector.getSessionConfig().setIdleTime(IdleStatus.READER_IDLE, seconds(b.upstreamTimeout));
+        // Likewise the upstream's timeout runs from the last command (or message byte) it was sent.
+        connector.getSessionConfig().setIdleTime(IdleStatus.BOTH_IDLE, seconds(b.upstreamTimeout));
         connector.setHandler(new RelayHandlers.Upstream());
         // MINA counts every read and write of every session into its service's statistics, under one lock that
         // both I/O threads take at each event; nothing here reads those statistics (greylited's metrics count

@@ -408,6 +408,22 @@ class ProxyEndToEndTest {
     }
 
     @Test
+    void theIdleTimeoutRunsFromTheProxysLastReplyNotFromTheClientsLastCommand() throws Exception {
+        proxy.close();
+        // A greeting delay longer than the idle timeout: the client, silent while it waits, is not idle.
+        proxy = new ProxyHarness(dir.resolve("idle-wait.db"), upstream.address(), f -> Suspicion.NONE,
+                RelaySettings.defaults("proxy.test").withGreetDelayMillis(3000), b -> b.idleTimeout(Duration.ofSeconds(2)));
+        try (RawClient c = proxy.client()) {
+            c.expect(220);
+            long greeted = System.nanoTime();
+            assertTrue(c.reply().startsWith("421 4.4.2"), "then idle");
+            long afterGreeting = (System.nanoTime() - greeted) / 1_000_000;
+            // Counted from the client's last byte (none: from the connection) it came 1 s after the greeting.
+            assertTrue(afterGreeting >= 1500, "the 421 came " + afterGreeting + " ms after the greeting");
+        }
+    }
+
+    @Test
     void theGreetingDelayOpensNoUpstreamConnectionAndMarksEarlyTalkers() throws Exception {
         proxy.close();
         RuleMatch rule = new RuleMatch("test.suspicion", 3, "100 b greetdelay");
