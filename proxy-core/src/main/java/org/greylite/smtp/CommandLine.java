@@ -1,5 +1,8 @@
 package org.greylite.smtp;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Optional;
@@ -57,10 +60,32 @@ public record CommandLine(byte[] raw, String verb, String args) {
         a = a.substring(keyword.length() + 1).trim();
         if (a.startsWith("<")) {
             int close = a.indexOf('>');
-            return close < 0 ? Optional.empty() : Optional.of(a.substring(1, close));
+            return close < 0 ? Optional.empty() : Optional.of(utf8IfValid(a.substring(1, close)));
         }
         int sp = a.indexOf(' ');
         String bare = sp < 0 ? a : a.substring(0, sp);
-        return bare.isEmpty() ? Optional.empty() : Optional.of(bare);
+        return bare.isEmpty() ? Optional.empty() : Optional.of(utf8IfValid(bare));
+    }
+
+    /**
+     * An address of an SMTPUTF8 message (RFC 6531) is UTF-8: read as such, it is stored, logged and found by
+     * greylitectl as the administrator writes it. The line was read byte for byte (ISO-8859-1, one char a byte);
+     * bytes that are not valid UTF-8 stay as they came.
+     */
+    private static String utf8IfValid(String latin1) {
+        boolean ascii = true;
+        for (int i = 0; i < latin1.length() && ascii; i++) {
+            ascii = latin1.charAt(i) < 0x80;
+        }
+        if (ascii) {
+            return latin1;
+        }
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(latin1.getBytes(StandardCharsets.ISO_8859_1))).toString();
+        } catch (CharacterCodingException e) {
+            return latin1;
+        }
     }
 }

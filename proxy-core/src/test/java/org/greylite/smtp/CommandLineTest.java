@@ -81,4 +81,16 @@ class CommandLineTest {
         assertFalse(line("NOOP\r\n").hasControlCharacters());
         assertFalse(line("NOOP\n").hasControlCharacters(), "LF-only ending");
     }
+
+    @Test
+    void anSmtputf8AddressIsReadAsUtf8AndOtherEightBitBytesStayAsTheyCame() {
+        byte[] utf8 = "MAIL FROM:<j\u00f6s@b\u00fccher.example> SMTPUTF8\r\n".getBytes(StandardCharsets.UTF_8);
+        assertEquals(Optional.of("j\u00f6s@b\u00fccher.example"), CommandLine.parse(utf8).pathArgument("FROM"));
+        byte[] cjk = "RCPT TO:<\u7528\u6237@\u4f8b\u5b50.example>\r\n".getBytes(StandardCharsets.UTF_8);
+        assertEquals(Optional.of("\u7528\u6237@\u4f8b\u5b50.example"), CommandLine.parse(cjk).pathArgument("TO"));
+        byte[] latin1 = "RCPT TO:<j\u00f6s@b.example>\r\n".getBytes(StandardCharsets.ISO_8859_1);
+        assertEquals(Optional.of("j\u00f6s@b.example"), CommandLine.parse(latin1).pathArgument("TO"),
+                "not UTF-8: one char a byte, as before");
+        assertArrayEquals(utf8, CommandLine.parse(utf8).raw(), "the line itself goes on unchanged");
+    }
 }
