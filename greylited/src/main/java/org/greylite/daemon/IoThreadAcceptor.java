@@ -50,11 +50,7 @@ final class IoThreadAcceptor extends NioSocketAcceptor {
             if (receiveBuffer > 0) {
                 channel.setOption(StandardSocketOptions.SO_RCVBUF, receiveBuffer); // inherited by accepted sockets
             }
-            try {
-                channel.bind(localAddress, getBacklog());
-            } catch (IOException e) {
-                throw new IOException("cannot listen on " + localAddress + ": " + e.getMessage(), e);
-            }
+            channel.bind(localAddress, getBacklog()); // ProxyServer says which address could not be had
             pool.listen(channel, this::acceptOne);
             return channel;
         } catch (Exception e) {

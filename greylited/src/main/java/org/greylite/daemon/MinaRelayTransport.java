@@ -99,7 +99,12 @@ final class MinaRelayTransport implements RelayTransport {
             ConnectFuture cf = (ConnectFuture) f;
             if (!cf.isConnected()) {
                 Throwable cause = cf.getException();
-                relay.onUpstreamConnectFailed(cause != null ? cause : new java.io.IOException("connect failed"));
+                // The log line names the upstream: "Connection refused" alone does not say which server.
+                String why = cause == null || cause.getMessage() == null ? "connect failed" : cause.getMessage();
+                java.net.ConnectException named = new java.net.ConnectException(
+                        ProxyServer.hostPort(upstreamAddress) + ": " + why);
+                named.initCause(cause);
+                relay.onUpstreamConnectFailed(named);
                 return;
             }
             IoSession s = cf.getSession();

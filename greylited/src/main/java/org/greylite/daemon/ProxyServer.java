@@ -103,7 +103,7 @@ public final class ProxyServer implements AutoCloseable {
         try {
             acceptor.bind(cfg.listen);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot listen on " + cfg.listen + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot listen on " + hostPort(cfg.listen) + ": " + e.getMessage(), e);
         }
         bound = (InetSocketAddress) acceptor.getLocalAddress();
         LOG.info("listening on {}, relaying to {}", hostPort(bound), hostPort(cfg.upstream));

@@ -80,6 +80,12 @@ final class GreylitedProcess implements AutoCloseable {
             return args("--db", location);
         }
 
+        /** {@code --listen}: where to listen, instead of a free port on 127.0.0.1. */
+        Command listen(String hostPort) {
+            args.set(args.indexOf("--listen") + 1, hostPort);
+            return this;
+        }
+
         Command args(String... more) {
             args.addAll(List.of(more));
             return this;

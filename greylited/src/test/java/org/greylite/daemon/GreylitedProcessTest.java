@@ -74,6 +74,34 @@ class GreylitedProcessTest {
     }
 
     @Test
+    void aPortInUseIsNamedOnceWithTheReason() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            String where = "127.0.0.1:" + taken.getLocalPort();
+            GreylitedProcess.Exit exit = GreylitedProcess.command(upstream.address()).listen(where)
+                    .db(dir.resolve("g.db")).runToExit();
+            String out = exit.output();
+            assertTrue(out.contains("cannot listen on " + where + ": Address already in use"), out);
+            assertEquals(1, out.split("cannot listen", -1).length - 1, "said once: " + out);
+        }
+    }
+
+    @Test
+    void anUnreachableUpstreamIsNamedInTheLogLine() throws Exception {
+        int deadPort;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            deadPort = s.getLocalPort();
+        }
+        try (GreylitedProcess p = GreylitedProcess.start(dir, new java.net.InetSocketAddress("127.0.0.1", deadPort));
+             java.net.Socket c = new java.net.Socket("127.0.0.1", p.port)) {
+            String reply = new java.io.BufferedReader(new java.io.InputStreamReader(c.getInputStream(),
+                    java.nio.charset.StandardCharsets.US_ASCII)).readLine();
+            assertTrue(reply.startsWith("421 "), reply);
+            String line = p.awaitLine("upstream unreachable", Duration.ofSeconds(10));
+            assertTrue(line.contains("127.0.0.1:" + deadPort + ": Connection refused"), line);
+        }
+    }
+
+    @Test
     void anUnusableDbFileIsNamedWithTheReason() throws Exception {
         Path notADir = Files.writeString(dir.resolve("plain-file"), "x");
         Path db = notADir.resolve("greylite.db");
