@@ -51,6 +51,16 @@ final class Parsers {
         }
     }
 
+    /** The longest command line: RFC 5321 4.5.3.1.4 has servers take lines of 512 bytes. */
+    static Integer lineLimit(String v) {
+        Integer n = positiveInt(v);
+        if (n < 512) {
+            throw new IllegalArgumentException("'" + v + "' is below 512 bytes, the line length RFC 5321 4.5.3.1.4"
+                    + " has servers accept");
+        }
+        return n;
+    }
+
     /** A number of things, 0 or more (0 usually turns a limit off). */
     static Integer count(String v) {
         try {

@@ -71,7 +71,7 @@ public final class Settings {
                     + "the client's name as empty, unless Postfix's request to greylite-policy names it (default "
                     + "${DEFAULT-VALUE}; 500ms works too).").build();
 
-    public static final Setting<Integer> MAX_LINE = Setting.builder("max-line", Parsers::positiveInt)
+    public static final Setting<Integer> MAX_LINE = Setting.builder("max-line", Parsers::lineLimit)
             .label("BYTES").stage(Stage.CONNECTION).variable("GREYLITE_MAX_LINE", GREYLITED, GREYLITE)
             .defaultValue("4096")
             .doc("Longest command line accepted; longer ones get 500 5.5.2 (default ${DEFAULT-VALUE}).").build();

@@ -37,17 +37,18 @@ class IdleSpinTest {
         long t = System.nanoTime();
         spin.answered(t);
         spin.requestCame(t + 1_000);
-        spin.answered(System.nanoTime());
-        long before = System.nanoTime();
+        long answeredAt = System.nanoTime();
+        spin.answered(answeredAt);
         assertFalse(spin.lookBriefly(() -> false), "nothing came in the window");
-        assertTrue(System.nanoTime() - before >= 1_000_000, "it looked until the window had passed");
+        assertTrue(System.nanoTime() - answeredAt >= 2_000_000, "it looked until the window had passed");
         AtomicInteger asked = new AtomicInteger();
         spin.answered(System.nanoTime());
         assertFalse(spin.lookBriefly(() -> asked.incrementAndGet() > 0), "after an empty look it sleeps at once");
         assertEquals(0, asked.get());
 
         long u = System.nanoTime();
-        spin.requestCame(u); // a request right after the last answer: looking resumes
+        spin.answered(u);
+        spin.requestCame(u + 1_000); // a request right after the last answer: looking resumes
         spin.answered(System.nanoTime());
         assertTrue(spin.lookBriefly(() -> true));
     }

@@ -105,7 +105,7 @@ class SettingsTest {
         assertTrue(assertThrows(IllegalArgumentException.class, s::greylist).getMessage()
                 .startsWith("GREYLITE_RETRY_WINDOW: bad duration 'soon'"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> s.relay("mx")).getMessage()
-                .startsWith("GREYLITE_MAX_LINE: the line limit must be at least 512 bytes"));
+                .startsWith("GREYLITE_MAX_LINE: '100' is below 512 bytes"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> s.get("client-key")).getMessage()
                 .startsWith("GREYLITE_CLIENT_KEY: "));
     }

@@ -115,6 +115,17 @@ public final class SettingOptions {
             b.type(List.class).auxiliaryTypes(String.class).splitRegex(LIST_SEPARATORS).splitRegexSynopsisLabel(",");
         } else {
             b.type(held);
+            if (held != String.class) {
+                // picocli's own conversion would take any number: the setting's parser also checks its range,
+                // so that a bad value is a usage error naming its flag (and its FILE:LINE when it came from there).
+                b.converters(text -> {
+                    try {
+                        return s.parse(text);
+                    } catch (IllegalArgumentException e) {
+                        throw new picocli.CommandLine.TypeConversionException(e.getMessage());
+                    }
+                });
+            }
         }
         return b.build();
     }
