@@ -37,7 +37,8 @@ import java.util.Map;
  *       greylite looks up its A records (AAAA for an IPv6 client) and they must include TCPREMOTEIP, since
  *       tcpserver without {@code -p} passes on whatever the PTR record says. A name that is not confirmed, or
  *       whose lookup takes over 5 s, leaves the client without a name (logged at info). The lookup starts with
- *       the session and only the first RCPT waits for it; a session that skips greylisting does none.</dd>
+ *       the session and only the first RCPT waits for it; a session that skips greylisting does none. Names are
+ *       compared in lower case.</dd>
  *   <dt>{@code DNSCACHEIP}</dt><dd>the resolvers for that lookup, space-separated {@code IP} or {@code IP:PORT}
  *       (the djbdns convention); unset: the system's ({@code /etc/resolv.conf}).</dd>
  *   <dt>{@code RELAYCLIENT}, {@code WHITELISTED}</dt><dd>either set: no greylisting (the greydb is not opened).</dd>

@@ -117,6 +117,13 @@ class ConfirmedNameTest {
     }
 
     @Test
+    void rLinesSeeTheNameInLowerCase() throws Exception {
+        Path rules = Files.writeString(dir.resolve("suspicion"), "0 r \\.example\\.com$\n");
+        assertEquals("250 ok", firstRcpt(env("TCPREMOTEHOST", "MX.EXAMPLE.COM", "SUSPICION", rules.toString())),
+                "tcpserver passes the name as the PTR record spells it; DNS names ignore case");
+    }
+
+    @Test
     void withoutAConfirmedNameTheClientHasTheEmptyName() throws Exception {
         Path rules = Files.writeString(dir.resolve("suspicion"), "0 r ^$\n");
         assertEquals("250 ok", firstRcpt(env("TCPREMOTEHOST", "liar.example.com", "SUSPICION", rules.toString())));
@@ -134,8 +141,8 @@ class ConfirmedNameTest {
     }
 
     @Test
-    void theNameIsComparedWithoutItsFinalDot() {
-        assertEquals("mx.example.com", ConfirmedName.normalize(" mx.example.com. "));
+    void theNameIsComparedInLowerCaseWithoutItsFinalDot() {
+        assertEquals("mx.example.com", ConfirmedName.normalize(" MX.Example.COM. "));
         assertEquals("", ConfirmedName.normalize(null));
         assertEquals("", ConfirmedName.normalize(""));
     }
