@@ -60,7 +60,8 @@ import java.util.Map;
  *       {@link org.greylite.settings.EnvironmentSettings}. A malformed value refuses every connection with 421
  *       and a line on stderr naming the variable.</dd>
  *   <dt>{@code LOGTHRESHOLD}, {@code LOGPID}</dt><dd>logging on stderr, as greylite(8): 0-3 errors only
- *       (the default, 3), 4 warnings, 5-6 also one line per decision, 7 debug; in greylited's line format,
+ *       (the default, 3), 4 warnings, 5-6 also one line per decision, 7 debug (any other value is ignored,
+ *       with a line saying so; the connection goes on); in greylited's line format,
  *       written by a small SLF4J provider of this module ({@link StderrLogging}: logback's start-up would
  *       cost every connection).</dd>
  * </dl>

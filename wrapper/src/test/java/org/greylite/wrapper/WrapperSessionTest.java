@@ -278,6 +278,26 @@ class WrapperSessionTest {
                 log);
     }
 
+    @Test
+    void aMalformedLogThresholdIsReportedAndTheSessionGoesOn() throws Exception {
+        for (String bad : new String[] {"9", "abc", "-1", "8"}) {
+            String log = loggedDuring(() -> {
+                try (Harness h = Harness.start(Harness.smtpd(), env("LOGTHRESHOLD", bad))) {
+                    assertEquals("220 upstream ESMTP", h.reply(), "a log setting refuses no connection");
+                    assertEquals("221 bye", h.command("QUIT"));
+                }
+            });
+            assertTrue(log.contains("LOGTHRESHOLD '" + bad + "' ignored: not a priority 0-7 (0 emerg .. 7 debug); "
+                    + "the threshold is 3"), log);
+        }
+        assertFalse(loggedDuring(() -> {
+            try (Harness h = Harness.start(Harness.smtpd(), env("LOGTHRESHOLD", "6"))) {
+                assertEquals("220 upstream ESMTP", h.reply());
+                assertEquals("221 bye", h.command("QUIT"));
+            }
+        }).contains("LOGTHRESHOLD"), "a good value says nothing");
+    }
+
     /** What the session logged (the test's SLF4J provider writes to System.err) while {@code session} ran. */
     private static String loggedDuring(ThrowingRunnable session) throws Exception {
         java.io.PrintStream saved = System.err;
