@@ -5,6 +5,7 @@ import java.util.Map;
 import org.greylite.settings.EnvironmentSettings;
 import org.greylite.settings.Program;
 import org.greylite.settings.Settings;
+import org.slf4j.LoggerFactory;
 
 /**
  * Sets up logging from the greylite(8) variables before the first logger exists: LOGTHRESHOLD
@@ -25,7 +26,9 @@ public final class Logging {
     /** From {@code program}'s LOGTHRESHOLD and LOGPID, or the model's defaults for it. */
     public static void configure(Map<String, String> env, Program program) {
         EnvironmentSettings s = new EnvironmentSettings(env, program);
-        configure(s.get(Settings.LOG_THRESHOLD), s.get(Settings.LOG_PID));
+        int threshold = s.get(Settings.LOG_THRESHOLD);
+        configure(threshold, s.get(Settings.LOG_PID));
+        reportMalformedThreshold(env, program, threshold);
     }
 
     /**
@@ -36,8 +39,35 @@ public final class Logging {
         // The variables mean the same to every program that reads them; only the default differs.
         String t = Settings.LOG_THRESHOLD.fromEnvironment(env, Program.GREYLITE);
         String pid = Settings.LOG_PID.fromEnvironment(env, Program.GREYLITE);
-        configure(t == null ? defaultThreshold : Settings.LOG_THRESHOLD.parse(t),
-                pid != null && Settings.LOG_PID.parse(pid));
+        int threshold = t == null ? defaultThreshold : Settings.LOG_THRESHOLD.parse(t);
+        configure(threshold, pid != null && Settings.LOG_PID.parse(pid));
+        reportMalformedThreshold(env, Program.GREYLITE, threshold);
+    }
+
+    /**
+     * A LOGTHRESHOLD that is not a single digit 0-7 is ignored, as greylite(8) ignores it; but not silently: an
+     * administrator who wrote 9 or "debug" would otherwise wonder why nothing changed. The connection is not
+     * refused for a log setting. The line is an error, not a warning, because at the threshold then in force
+     * (3 for the wrapper) a warning would not be shown, which is the silence this is about.
+     */
+    private static void reportMalformedThreshold(Map<String, String> env, Program program, int used) {
+        String raw = env.get("LOGTHRESHOLD");
+        if (raw == null || raw.isBlank() || Settings.LOG_THRESHOLD.fromEnvironment(env, program) != null) {
+            return; // unset, blank (as unset), or a good value
+        }
+        LoggerFactory.getLogger(Logging.class).error(
+                "LOGTHRESHOLD '{}' ignored: not a priority 0-7 (0 emerg .. 7 debug); the threshold is {}",
+                printable(raw), used);
+    }
+
+    /** The value as the log may show it: it comes from the environment, and must not forge a line. */
+    private static String printable(String s) {
+        StringBuilder b = new StringBuilder(Math.min(s.length(), 40));
+        for (int i = 0; i < s.length() && i < 40; i++) {
+            char c = s.charAt(i);
+            b.append(c >= 0x20 && c < 0x7f ? c : '?');
+        }
+        return b.toString();
     }
 
     public static void configure(int threshold, boolean pid) {

@@ -17,8 +17,8 @@ import org.greylite.net.Ipv4Mapped;
  *     ({@code mail-ot1-f41.google.com} becomes {@code google.com}, by the Public Suffix List), unless the
  *     name looks dynamic ({@link DynamicNames}); otherwise the network, as {@code net}.</li>
  * </ul>
- * The PTR name handed in must be forward-confirmed: greylited's lookup confirms it; under tcpserver,
- * TCPREMOTEHOST is what tcpserver found (use its {@code -p} option to have it confirmed).
+ * The PTR name handed in must be forward-confirmed: greylited's lookup confirms it; under tcpserver the
+ * wrapper checks TCPREMOTEHOST against its forward records before handing it in.
  */
 public final class ClientKeys {
 

@@ -55,7 +55,7 @@ public final class Settings {
                     + "wins. Reloaded when it changes and on SIGHUP.").build();
 
     public static final Setting<List<String>> DNS = Setting.builder("dns", Parsers::list)
-            .label("IP[:PORT]").stage(Stage.CONNECTION).variable("DNSCACHEIP", GREYLITED, POLICY)
+            .label("IP[:PORT]").stage(Stage.CONNECTION).variable("DNSCACHEIP", GREYLITED, POLICY, GREYLITE)
             .doc("DNS resolver for the clients' PTR names and DNS whitelist lookups; repeat, or separate by commas or spaces, for "
                     + "more than one (default $DNSCACHEIP, space-separated, else the system's).").build();
 

@@ -37,7 +37,8 @@ public final class Variables {
 
     public static final Setting<String> TCPREMOTEHOST = Setting.builder("TCPREMOTEHOST", Parsers::text).variableOnly()
             .stage(Stage.CONNECTION).variable("TCPREMOTEHOST", GREYLITE)
-            .doc("Set by tcpserver: the client's PTR name, for r lines and the client key.").build();
+            .doc("Set by tcpserver: the client's PTR name, for r lines, known senders and the client key; used only "
+                    + "when its A/AAAA records include TCPREMOTEIP (looked up through $DNSCACHEIP), in lower case.").build();
 
     public static final Setting<String> TCPLOCALHOST = Setting.builder("TCPLOCALHOST", Parsers::text).variableOnly()
             .stage(Stage.CONNECTION).variable("TCPLOCALHOST", GREYLITE)

@@ -69,7 +69,7 @@ class SettingsTest {
     void aVariableCountsOnlyForTheProgramsThatHonourIt() {
         Map<String, String> env = Map.of("DNSCACHEIP", "192.0.2.53", "GREYLITE_LOG_FORMAT", "json");
         assertEquals(java.util.List.of("192.0.2.53"), new EnvironmentSettings(env, Program.GREYLITED).get(Settings.DNS));
-        assertNull(new EnvironmentSettings(env, Program.GREYLITE).get(Settings.DNS), "the wrapper does no DNS");
+        assertNull(new EnvironmentSettings(env, Program.GREYLITECTL).get(Settings.DNS), "greylitectl does no DNS");
         assertEquals("text", new EnvironmentSettings(env, Program.GREYLITE).get(Settings.LOG_FORMAT));
     }
 

@@ -126,6 +126,9 @@ public final class CdsTraining {
             env.put("GREYLITE_MIN_DELAY", "0");
             env.put("TCPREMOTEIP", "192.0.2.1");
             env.put("TCPREMOTEHOST", "mx.training.example");
+            // The name is checked against its forward records (ConfirmedName): a resolver nobody listens on
+            // fails the check at once, offline too, and the check's classes still go into the archive.
+            env.put("DNSCACHEIP", "127.0.0.1:1");
             env.put("TCPLOCALHOST", "training.example");
             ClientAddress.parse("2001:db8::1");
 

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 import org.greylite.config.Environment;
+import org.greylite.config.FileErrors;
 import org.greylite.config.SuspicionSetup;
 import org.greylite.greylist.DecisionListener;
 import org.greylite.greylist.DecisionLog;
@@ -207,7 +208,7 @@ final class Decisions implements RcptPolicy {
                 rules = SuspicionSetup.load(suspicionFile, env, LOG);
             } catch (IOException e) {
                 LOG.error("suspicion file {} cannot be read ({}): every client gets the default (refused once)",
-                        suspicionFile, e.getMessage());
+                        suspicionFile, FileErrors.describe(suspicionFile, e));
                 rules = SuspicionPolicy.NONE;
             }
         }

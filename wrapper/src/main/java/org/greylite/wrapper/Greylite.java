@@ -18,7 +18,7 @@ import java.util.Map;
  * front of any SMTP server (greylite(8)'s reverse-proxy mode). There are no options: the environment
  * controls everything (SPEC §4).
  * <pre>
- *   tcpserver -v -R -x /etc/tcp.smtp.cdb 0 25 env GREYLIST="" greylite /var/qmail/bin/qmail-smtpd
+ *   tcpserver -v -R -p -x /etc/tcp.smtp.cdb 0 25 env GREYLIST="" greylite /var/qmail/bin/qmail-smtpd
  * </pre>
  *
  * <h2>With GREYLIST unset</h2>
@@ -32,7 +32,15 @@ import java.util.Map;
  * (SPEC §2, §3). It reads:
  * <dl>
  *   <dt>{@code TCPREMOTEIP}, {@code TCPREMOTEHOST}</dt><dd>the client and its PTR name (tcpserver sets
- *       them). Without a valid TCPREMOTEIP the session is relayed without greylisting, and an error is logged.</dd>
+ *       them). Without a valid TCPREMOTEIP the session is relayed without greylisting, and an error is logged.
+ *       The name counts ({@code r} lines, known senders, the {@code smart} client key) only when forward-confirmed:
+ *       greylite looks up its A records (AAAA for an IPv6 client) and they must include TCPREMOTEIP, since
+ *       tcpserver without {@code -p} passes on whatever the PTR record says. A name that is not confirmed, or
+ *       whose lookup takes over 5 s, leaves the client without a name (logged at info). The lookup starts with
+ *       the session and only the first RCPT waits for it; a session that skips greylisting does none. Names are
+ *       compared in lower case.</dd>
+ *   <dt>{@code DNSCACHEIP}</dt><dd>the resolvers for that lookup, space-separated {@code IP} or {@code IP:PORT}
+ *       (the djbdns convention); unset: the system's ({@code /etc/resolv.conf}).</dd>
  *   <dt>{@code RELAYCLIENT}, {@code WHITELISTED}</dt><dd>either set: no greylisting (the greydb is not opened).</dd>
  *   <dt>{@code DBFILE}</dt><dd>the greydb (default {@code /var/db/greylite/greylite.db}), opened at the first
  *       RCPT that needs it and shared by every greylite process of the site (WAL, 5 s busy timeout); a missing
@@ -52,7 +60,8 @@ import java.util.Map;
  *       {@link org.greylite.settings.EnvironmentSettings}. A malformed value refuses every connection with 421
  *       and a line on stderr naming the variable.</dd>
  *   <dt>{@code LOGTHRESHOLD}, {@code LOGPID}</dt><dd>logging on stderr, as greylite(8): 0-3 errors only
- *       (the default, 3), 4 warnings, 5-6 also one line per decision, 7 debug; in greylited's line format,
+ *       (the default, 3), 4 warnings, 5-6 also one line per decision, 7 debug (any other value is ignored,
+ *       with a line saying so; the connection goes on); in greylited's line format,
  *       written by a small SLF4J provider of this module ({@link StderrLogging}: logback's start-up would
  *       cost every connection).</dd>
  * </dl>

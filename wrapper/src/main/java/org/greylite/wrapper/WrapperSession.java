@@ -12,9 +12,11 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 import org.greylite.config.Logging;
 import org.greylite.greylist.GreylistSettings;
+import org.greylite.greylist.SessionFacts;
 import org.greylite.relay.RelaySession;
 import org.greylite.relay.RelaySettings;
 import org.greylite.relay.SessionInfo;
@@ -100,7 +102,10 @@ final class WrapperSession {
                 client = InetAddress.getByAddress(new byte[4]);
                 greylisting = false;
             }
-            SessionInfo info = new SessionInfo(client, env.get("TCPREMOTEHOST"), env, greylisting);
+            CompletableFuture<String> name = clientName(client, greylisting);
+            // The name is not known at once: decisions wait for the check, the session-end line takes it when done.
+            SessionFacts known = SessionFacts.of(client).withVariables(env);
+            SessionInfo info = new SessionInfo(client, "", env, greylisting, name.thenApply(known::withPtrName));
             Decisions decisions = new Decisions(GreydbLocation.parse(settings.get(Settings.DB)), busyTimeout, greylist,
                     settings.get(Settings.SUSPICION), env, clock);
 
@@ -108,6 +113,7 @@ final class WrapperSession {
                     idleTimeout.toMillis(), upstreamTimeout.toMillis());
             early = null; // the transport owns it now
             RelaySession relay = new RelaySession(transport, decisions, relaySettings, info);
+            relay.nameFrom(name);
             StreamRelayTransport t = transport;
             Thread onTerm = new Thread(t::terminateProgram, "greylite-terminate-program");
             Runtime.getRuntime().addShutdownHook(onTerm);
@@ -136,6 +142,18 @@ final class WrapperSession {
                 early.destroy();
             }
         }
+    }
+
+    /**
+     * TCPREMOTEHOST once its forward records confirm it (see {@link ConfirmedName}), or "". Only a session that
+     * greylists needs the name: a relay client (RELAYCLIENT, WHITELISTED) is never looked up.
+     */
+    private CompletableFuture<String> clientName(InetAddress client, boolean greylisting) {
+        String claimed = ConfirmedName.normalize(env.get("TCPREMOTEHOST"));
+        if (!greylisting || claimed.isEmpty() || SessionFacts.skipReason(env) != null) {
+            return CompletableFuture.completedFuture("");
+        }
+        return ConfirmedName.confirm(claimed, client, env.get("DNSCACHEIP"), ConfirmedName.TIMEOUT);
     }
 
     private void refuse(String hostname) {

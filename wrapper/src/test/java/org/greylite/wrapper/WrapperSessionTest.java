@@ -261,4 +261,57 @@ class WrapperSessionTest {
             h.command("QUIT");
         }
     }
+
+    @Test
+    void aSuspicionFileThatCannotBeReadIsReportedWithTheReason() throws Exception {
+        Path missing = dir.resolve("nosuch.susp");
+        String log = loggedDuring(() -> {
+            try (Harness h = Harness.start(Harness.smtpd(), env("SUSPICION", missing.toString()))) {
+                assertEquals("220 upstream ESMTP", h.reply());
+                assertEquals("250 8BITMIME", h.command("EHLO client.example"));
+                assertEquals("250 ok", h.command("MAIL FROM:<a@example.org>"));
+                assertTrue(h.command("RCPT TO:<b@example.com>").startsWith("451 4.7.1"), "the default: refused once");
+                assertEquals("221 bye", h.command("QUIT"));
+            }
+        });
+        assertTrue(log.contains("suspicion file " + missing + " cannot be read (no such file): every client gets the default"),
+                log);
+    }
+
+    @Test
+    void aMalformedLogThresholdIsReportedAndTheSessionGoesOn() throws Exception {
+        for (String bad : new String[] {"9", "abc", "-1", "8"}) {
+            String log = loggedDuring(() -> {
+                try (Harness h = Harness.start(Harness.smtpd(), env("LOGTHRESHOLD", bad))) {
+                    assertEquals("220 upstream ESMTP", h.reply(), "a log setting refuses no connection");
+                    assertEquals("221 bye", h.command("QUIT"));
+                }
+            });
+            assertTrue(log.contains("LOGTHRESHOLD '" + bad + "' ignored: not a priority 0-7 (0 emerg .. 7 debug); "
+                    + "the threshold is 3"), log);
+        }
+        assertFalse(loggedDuring(() -> {
+            try (Harness h = Harness.start(Harness.smtpd(), env("LOGTHRESHOLD", "6"))) {
+                assertEquals("220 upstream ESMTP", h.reply());
+                assertEquals("221 bye", h.command("QUIT"));
+            }
+        }).contains("LOGTHRESHOLD"), "a good value says nothing");
+    }
+
+    /** What the session logged (the test's SLF4J provider writes to System.err) while {@code session} ran. */
+    private static String loggedDuring(ThrowingRunnable session) throws Exception {
+        java.io.PrintStream saved = System.err;
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(b, true, StandardCharsets.UTF_8));
+        try {
+            session.run();
+        } finally {
+            System.setErr(saved);
+        }
+        return b.toString(StandardCharsets.UTF_8);
+    }
+
+    private interface ThrowingRunnable {
+        void run() throws Exception;
+    }
 }

@@ -1,0 +1,144 @@
+package org.greylite.wrapper;
+
+import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import org.greylite.net.Ipv4Mapped;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xbill.DNS.AAAARecord;
+import org.xbill.DNS.ARecord;
+import org.xbill.DNS.DClass;
+import org.xbill.DNS.ExtendedResolver;
+import org.xbill.DNS.Message;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.Rcode;
+import org.xbill.DNS.Record;
+import org.xbill.DNS.Resolver;
+import org.xbill.DNS.ResolverConfig;
+import org.xbill.DNS.Section;
+import org.xbill.DNS.SimpleResolver;
+import org.xbill.DNS.Type;
+
+/**
+ * The client's name as the engine may trust it: tcpserver's {@code TCPREMOTEHOST}, but only once its forward
+ * records agree, that is once the name's A records (AAAA for an IPv6 client) include {@code TCPREMOTEIP}.
+ *
+ * <p>tcpserver puts the PTR answer in TCPREMOTEHOST unchecked unless it runs with {@code -p}, and anyone can
+ * write any name into the PTR records of their own addresses. The engine treats the name as forward-confirmed
+ * (the known-senders list, the {@code smart} client key, {@code r} lines), so an unchecked
+ * {@code x.google.com} would skip greylisting. The check is done here rather than trusting the run script to
+ * say {@code -p}: a missing option must not open that door. A name that does not resolve back, or whose lookup
+ * fails or takes longer than {@link #TIMEOUT}, gives the session no name at all, as tcpserver -p would.
+ *
+ * <p>The lookup runs on a thread of its own, started with the session, so the greeting never waits for the
+ * DNS; the first RCPT that needs a decision waits for its answer.
+ */
+final class ConfirmedName {
+
+    /** The bound on the whole check; an answer later than this counts as no confirmation. */
+    static final Duration TIMEOUT = Duration.ofSeconds(5);
+
+    private static final Logger LOG = LoggerFactory.getLogger(ConfirmedName.class);
+
+    private ConfirmedName() {
+    }
+
+    /**
+     * TCPREMOTEHOST as a name to compare: lower case (DNS names ignore case, and so must {@code r} lines and the
+     * known-senders list), without a final dot; "" when it is unset or blank.
+     */
+    static String normalize(String tcpremotehost) {
+        if (tcpremotehost == null) {
+            return "";
+        }
+        String n = tcpremotehost.strip().toLowerCase(Locale.ROOT);
+        return n.endsWith(".") ? n.substring(0, n.length() - 1) : n;
+    }
+
+    /**
+     * Starts checking {@code name} against {@code client} through the resolvers of {@code dnscacheip} (the
+     * system's when it names none). Completes with {@code name} when confirmed, else with "", within
+     * {@code timeout}; never exceptionally.
+     */
+    static CompletableFuture<String> confirm(String name, InetAddress client, String dnscacheip, Duration timeout) {
+        CompletableFuture<Boolean> confirmed = new CompletableFuture<>();
+        // Even making the resolver reads files (resolv.conf) and loads dnsjava: none of it on the session's thread.
+        Thread lookup = new Thread(() -> {
+            try {
+                confirmed.complete(resolvesTo(name, client, resolver(dnscacheip, timeout)));
+            } catch (IOException | RuntimeException e) {
+                confirmed.completeExceptionally(e);
+            }
+        }, "greylite-confirm-name");
+        lookup.setDaemon(true);
+        lookup.start();
+        return confirmed.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).handle((ok, failure) -> {
+            String address = client.getHostAddress();
+            if (Boolean.TRUE.equals(ok)) {
+                LOG.debug("client {}: TCPREMOTEHOST {} confirmed by its forward records", address, name);
+                return name;
+            }
+            String why = failure == null ? "its " + (client instanceof Inet4Address ? "A" : "AAAA")
+                    + " records do not include the address" : "no answer: " + describe(failure, timeout);
+            LOG.info("client {}: TCPREMOTEHOST {} not confirmed ({}); the session has no name", address, name, why);
+            return "";
+        });
+    }
+
+    private static boolean resolvesTo(String name, InetAddress client, Resolver resolver) throws IOException {
+        InetAddress wanted = Ipv4Mapped.unwrap(client);
+        int type = wanted instanceof Inet4Address ? Type.A : Type.AAAA;
+        Message answer = resolver.send(Message.newQuery(
+                Record.newRecord(Name.fromString(name, Name.root), type, DClass.IN)));
+        if (answer.getRcode() != Rcode.NOERROR) {
+            return false;
+        }
+        for (Record r : answer.getSection(Section.ANSWER)) {
+            InetAddress a = r instanceof ARecord ar ? ar.getAddress() : r instanceof AAAARecord aaaa ? aaaa.getAddress() : null;
+            if (a != null && Arrays.equals(Ipv4Mapped.unwrap(a).getAddress(), wanted.getAddress())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static Resolver resolver(String dnscacheip, Duration timeout) {
+        List<InetSocketAddress> servers = DnsCacheIp.servers(dnscacheip, LOG::warn);
+        if (servers.isEmpty()) {
+            servers = ResolverConfig.getCurrentConfig().servers();
+        }
+        List<Resolver> each = new ArrayList<>(servers.size());
+        for (InetSocketAddress s : servers) {
+            SimpleResolver r = new SimpleResolver(s);
+            // Room for a second try (the next server, or the same one again) within the bound.
+            r.setTimeout(timeout.dividedBy(2));
+            each.add(r);
+        }
+        if (each.isEmpty()) {
+            each.add(new SimpleResolver(new InetSocketAddress(InetAddress.getLoopbackAddress(), DnsCacheIp.DNS_PORT)));
+        }
+        ExtendedResolver resolver = new ExtendedResolver(each);
+        resolver.setTimeout(timeout);
+        return resolver;
+    }
+
+    private static String describe(Throwable failure, Duration timeout) {
+        Throwable t = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        if (t instanceof TimeoutException) {
+            return "none within " + timeout.toMillis() + " ms";
+        }
+        return t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName();
+    }
+}
