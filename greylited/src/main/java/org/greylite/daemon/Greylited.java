@@ -1,5 +1,6 @@
 package org.greylite.daemon;
 
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -9,6 +10,7 @@ import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
+import org.greylite.config.FileErrors;
 import org.greylite.config.Hangup;
 import org.greylite.config.SuspicionSetup;
 import org.greylite.connect.AccessPolicy;
@@ -25,6 +27,7 @@ import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.KnownSenders;
 import org.greylite.relay.RelaySettings;
 import org.greylite.relay.Replies;
+import org.greylite.settings.Setting;
 import org.greylite.settings.Settings;
 import org.greylite.store.GreydbLocation;
 import org.greylite.store.GreydbOptions;
@@ -169,9 +172,19 @@ public final class Greylited implements Callable<Integer> {
             }
             throw e;
         }
-        SuspicionPolicy rules = SuspicionSetup.load(settings.get(Settings.SUSPICION), envWithGeoIp(settings), log,
-                metricsRegistry::suspicionReloadFailed);
-        ReloadingAccessRules accessRules = connect.accessRules(metricsRegistry::accessReloadFailed);
+        SuspicionPolicy rules;
+        ReloadingAccessRules accessRules;
+        try {
+            rules = SuspicionSetup.load(settings.get(Settings.SUSPICION), envWithGeoIp(settings), log,
+                    metricsRegistry::suspicionReloadFailed);
+        } catch (IOException e) {
+            throw unreadable(settings, Settings.SUSPICION, e);
+        }
+        try {
+            accessRules = connect.accessRules(metricsRegistry::accessReloadFailed);
+        } catch (IOException e) {
+            throw unreadable(settings, Settings.ACCESS, e);
+        }
         PtrLookup ptr = connect.ptrLookup();
         boolean noShippedWhitelist = settings.get(Settings.NO_SHIPPED_WHITELIST);
         KnownSenders known = KnownSenders.load(!noShippedWhitelist,
@@ -251,6 +264,14 @@ public final class Greylited implements Callable<Integer> {
     }
 
     /** The settings' values as the command line, the configuration file and the environment give them. */
+    /** A file a setting names cannot be read: the flag (or variable), the path and why, for the administrator. */
+    private static IllegalArgumentException unreadable(CommandLineSettings settings, Setting<Path> setting,
+                                                       IOException e) {
+        Path file = settings.get(setting);
+        return new IllegalArgumentException(settings.origin(setting) + ": " + file + " cannot be read ("
+                + FileErrors.describe(file, e) + ")", e);
+    }
+
     CommandLineSettings settings() {
         return new CommandLineSettings(spec, defaults);
     }

@@ -186,13 +186,20 @@ class GreylitedCommandTest {
         Path conf = config("# limits", "max-line = lots");
         Run r = run(Map.of(), "--config", conf.toString(), "--print-config");
         assertEquals(GreylitedCommand.USAGE, r.status());
-        assertEquals("greylited: " + conf + ":2: Invalid value for option '--max-line': 'lots' is not an int",
+        assertEquals("greylited: " + conf + ":2: Invalid value for option '--max-line': 'lots' is not a number",
                 r.err().strip());
+
+        // A number out of the setting's range is found as early, by the setting's own parser.
+        conf = config("# limits", "max-line = 100");
+        r = run(Map.of(), "--config", conf.toString(), "--print-config");
+        assertEquals(GreylitedCommand.USAGE, r.status());
+        assertEquals("greylited: " + conf + ":2: Invalid value for option '--max-line': '100' is below 512 bytes,"
+                + " the line length RFC 5321 4.5.3.1.4 has servers accept", r.err().strip());
 
         // The same mistake on the command line is the command line's: picocli's message and the usage.
         r = run(Map.of(), "--max-line", "lots", "--print-config");
         assertEquals(GreylitedCommand.USAGE, r.status());
-        assertTrue(r.err().startsWith("Invalid value for option '--max-line': 'lots' is not an int"), r.err());
+        assertTrue(r.err().startsWith("Invalid value for option '--max-line': 'lots' is not a number"), r.err());
         assertTrue(r.err().contains("Usage: greylited"), r.err());
 
         // A value checked when greylited starts.

@@ -102,6 +102,17 @@ class GreylitedProcessTest {
     }
 
     @Test
+    void aRuleFileThatCannotBeReadIsNamedWithItsFlagAndTheReason() throws Exception {
+        Path missing = dir.resolve("no-such.suspicion");
+        String out = GreylitedProcess.command(upstream.address()).db(dir.resolve("g.db"))
+                .args("--suspicion", missing.toString()).runToExit().output();
+        assertTrue(out.contains("--suspicion: " + missing + " cannot be read (no such file)"), out);
+        out = GreylitedProcess.command(upstream.address()).db(dir.resolve("g.db"))
+                .args("--access", dir.toString()).runToExit().output();
+        assertTrue(out.contains("--access: " + dir + " cannot be read (is a directory)"), out);
+    }
+
+    @Test
     void anUnusableDbFileIsNamedWithTheReason() throws Exception {
         Path notADir = Files.writeString(dir.resolve("plain-file"), "x");
         Path db = notADir.resolve("greylite.db");
