@@ -107,7 +107,7 @@ public final class Greylited implements Callable<Integer> {
                     : new LayeredDefaults(spec, GreylitedOptions.SETTINGS, ConfigFile.none(), env);
             EffectiveConfig.print(spec, spec.commandLine().getParseResult(), GreylitedOptions.SETTINGS, sources,
                     spec.commandLine().getOut());
-            return 0;
+            return checkValues();
         }
         // Before the first logger: the level, pid prefix and format come from the settings.
         CommandLineSettings settings = settings();
@@ -264,6 +264,29 @@ public final class Greylited implements Callable<Integer> {
     }
 
     /** The settings' values as the command line, the configuration file and the environment give them. */
+    /**
+     * --print-config: every value read as greylited would read it at start, so that a configuration the listing
+     * shows is one greylited would run with. The first bad one is reported (the listing says where each value
+     * came from), with exit status 2.
+     */
+    private int checkValues() {
+        CommandLineSettings settings = settings();
+        try {
+            for (CommandLine.Model.OptionSpec o : spec.options()) {
+                Setting<?> setting = EffectiveConfig.settable(o) ? GreylitedOptions.SETTINGS.setting(o) : null;
+                if (setting != null) {
+                    settings.get(setting);
+                }
+            }
+            greylistSettings(); // what depends on several values (retry-window against min-delay...)
+        } catch (IllegalArgumentException e) {
+            spec.commandLine().getErr().println("greylited: " + e.getMessage());
+            spec.commandLine().getErr().flush();
+            return GreylitedCommand.USAGE;
+        }
+        return 0;
+    }
+
     /** A file a setting names cannot be read: the flag (or variable), the path and why, for the administrator. */
     private static IllegalArgumentException unreadable(CommandLineSettings settings, Setting<Path> setting,
                                                        IOException e) {

@@ -59,6 +59,21 @@ class GreylitedCommandTest {
     }
 
     @Test
+    void printConfigReadsEveryValueAsTheStartWouldAndReportsTheFirstBadOne() throws Exception {
+        Run r = run(Map.of(), "--print-config", "--min-delay", "5x");
+        assertEquals(GreylitedCommand.USAGE, r.status(), r.err());
+        assertEquals("greylited: --min-delay: bad unit 'x' in duration '5x'; use s, m, h, d or w", r.err().strip());
+        assertTrue(r.out().contains("min-delay = 5x"), "the listing still shows what was given: " + r.out());
+
+        Path conf = config("retry-window = 1m");
+        r = run(Map.of(), "--config", conf.toString(), "--print-config");
+        assertEquals(GreylitedCommand.USAGE, r.status());
+        assertTrue(r.err().contains("must be longer than min-delay"), r.err());
+
+        assertEquals(0, run(Map.of(), "--print-config", "--min-delay", "5m").status());
+    }
+
+    @Test
     void flagBeatsConfigFileBeatsEnvironmentBeatsDefault() throws Exception {
         Path conf = config(
                 "# a service's settings",

@@ -53,7 +53,7 @@ public final class EffectiveConfig {
     }
 
     /** Options the configuration file can hold (those of {@link Stage#COMMAND}, help and hidden ones are not). */
-    static boolean settable(OptionSpec o) {
+    public static boolean settable(OptionSpec o) {
         return !o.hidden() && !o.usageHelp() && !o.versionHelp();
     }
 
