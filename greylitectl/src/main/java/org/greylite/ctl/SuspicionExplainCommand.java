@@ -18,6 +18,7 @@ import java.util.stream.Collectors;
 import org.greylite.suspicion.Behaviour;
 import org.greylite.suspicion.ClientFacts;
 import org.greylite.suspicion.Explanation;
+import org.greylite.suspicion.LineExplanation;
 import org.greylite.suspicion.Suspicion;
 import org.greylite.suspicion.SuspicionFile;
 
@@ -38,7 +39,8 @@ import picocli.CommandLine.Spec;
         description = "Shows, line by line, how FILE decides for the client described by the options: which line "
                 + "matches, the N it gives (the number of refusals before the mail may pass), and why the lines above "
                 + "it did not match. With --json, prints one object: {\"line\": L, \"attempts\": N, \"rule\": "
-                + "\"...\"} (line and rule are null when no line matches and the default applies). GeoIP database "
+                + "\"...\", \"suspicious\": true|false, \"lines\": [{\"line\", \"rule\", \"outcome\", \"reason\"}...]} (line and "
+                + "rule are null when no line matches and the default applies; lines are those tried, in order). GeoIP database "
                 + "for g lines: $GEOIPDB_FILE, else /usr/local/share/GeoIP/GeoIP.dat.",
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {"0:explained", "2:FILE cannot be read, or bad usage"})
@@ -101,15 +103,33 @@ final class SuspicionExplainCommand implements Callable<Integer> {
         Explanation explanation = rules.explain(facts);
         Suspicion result = explanation.result();
         if (json) {
-            out.println("{\"line\": " + (result.rule() == null ? "null" : Integer.toString(result.rule().line()))
-                    + ", \"attempts\": " + result.refusals()
-                    + ", \"rule\": " + Json.string(result.rule() == null ? null : result.rule().text()) + "}");
+            out.println(json(explanation));
         } else {
             out.println(describe(facts));
             out.print(explanation.format());
         }
         out.flush();
         return 0;
+    }
+
+    /** The explanation as one object: the verdict, then every line tried with what it said and why. */
+    private static String json(Explanation explanation) {
+        Suspicion result = explanation.result();
+        StringBuilder b = new StringBuilder();
+        b.append("{\"line\": ").append(result.rule() == null ? "null" : Integer.toString(result.rule().line()))
+                .append(", \"attempts\": ").append(result.refusals())
+                .append(", \"rule\": ").append(Json.string(result.rule() == null ? null : result.rule().text()))
+                .append(", \"suspicious\": ").append(result.suspicious())
+                .append(", \"lines\": [");
+        String separator = "";
+        for (LineExplanation l : explanation.lines()) {
+            b.append(separator).append("{\"line\": ").append(l.line().line())
+                    .append(", \"rule\": ").append(Json.string(l.line().text()))
+                    .append(", \"outcome\": ").append(Json.string(l.outcome().words()))
+                    .append(", \"reason\": ").append(Json.string(l.reason())).append('}');
+            separator = ", ";
+        }
+        return b.append("]}").toString();
     }
 
     private ClientFacts facts() {

@@ -74,17 +74,36 @@ class SuspicionExplainCommandTest {
     @Test
     void jsonGivesTheLineTheNumberAndTheRule() {
         Map<String, Object> hit = MiniJson.object(explain("--ip", "192.0.2.7", "--ptr", "a.dsl.example", "--json").out());
-        assertEquals(Map.of("line", 2L, "attempts", 5L, "rule", "5 r \\.dsl\\."), hit);
+        assertEquals(Map.of("line", 2L, "attempts", 5L, "rule", "5 r \\.dsl\\."), verdict(hit));
+        assertEquals(true, hit.get("suspicious"));
 
         Map<String, Object> none = MiniJson.object(explain("--ip", "192.0.2.7", "--json").out());
         Map<String, Object> expected = new HashMap<>();
         expected.put("line", null);
         expected.put("attempts", 1L);
         expected.put("rule", null);
-        assertEquals(expected, none);
+        assertEquals(expected, verdict(none));
+        assertEquals(false, none.get("suspicious"));
 
         Map<String, Object> variable = MiniJson.object(explain("--ip", "192.0.2.7", "--var", "SUSPECT=9", "--json").out());
-        assertEquals(Map.of("line", 4L, "attempts", 9L, "rule", "1 v SUSPECT"), variable, "the variable's value is N");
+        assertEquals(Map.of("line", 4L, "attempts", 9L, "rule", "1 v SUSPECT"), verdict(variable),
+                "the variable's value is N");
+        List<?> tried = (List<?>) variable.get("lines");
+        assertEquals(3, tried.size(), "the lines up to the one that decided: " + tried);
+        Map<?, ?> first = (Map<?, ?>) tried.get(0);
+        assertEquals(2L, first.get("line"));
+        assertEquals("no match", first.get("outcome"));
+        assertTrue(first.get("reason") instanceof String r && !r.isEmpty(), "why it did not match: " + first);
+        assertEquals("match", ((Map<?, ?>) tried.get(2)).get("outcome"));
+    }
+
+    /** The verdict's three fields of an explain --json object. */
+    private static Map<String, Object> verdict(Map<String, Object> json) {
+        Map<String, Object> v = new HashMap<>();
+        for (String k : List.of("line", "attempts", "rule")) {
+            v.put(k, json.get(k));
+        }
+        return v;
     }
 
     @Test
@@ -94,7 +113,7 @@ class SuspicionExplainCommandTest {
         Ctl.Run r = explain("--ip", "192.0.2.7", "--ptr", "\"quoted\\\u00e9.example", "--json");
         assertEquals(0, r.exit(), r.toString());
         assertTrue(r.out().contains("\\t") && r.out().contains("\\\"quoted\\\\\\\\"), r.out());
-        assertEquals(Map.of("line", 1L, "attempts", 7L, "rule", line), MiniJson.object(r.out()));
+        assertEquals(Map.of("line", 1L, "attempts", 7L, "rule", line), verdict(MiniJson.object(r.out())));
     }
 
     @Test
@@ -118,7 +137,8 @@ class SuspicionExplainCommandTest {
         Files.writeString(rules, "4 g US\n");
         Map<String, String> env = Map.of("GEOIPDB_FILE", DEBIAN_GEOIP.toString());
         Ctl.Run us = Ctl.run(env, "suspicion", "explain", rules.toString(), "--ip", "8.8.8.8", "--json");
-        assertEquals(Map.of("line", 1L, "attempts", 4L, "rule", "4 g US"), MiniJson.object(us.out()), us.toString());
+        assertEquals(Map.of("line", 1L, "attempts", 4L, "rule", "4 g US"), verdict(MiniJson.object(us.out())),
+                us.toString());
         assertEquals("", us.err());
 
         Ctl.Run without = Ctl.run(ENV, "suspicion", "explain", rules.toString(), "--ip", "8.8.8.8");
@@ -131,7 +151,7 @@ class SuspicionExplainCommandTest {
         Files.writeString(rules, "3 x unknown\n2 v A\n");
         Ctl.Run r = explain("--ip", "192.0.2.7", "--var", "A", "--json");
         assertEquals(0, r.exit());
-        assertEquals(Map.of("line", 2L, "attempts", 2L, "rule", "2 v A"), MiniJson.object(r.out()));
+        assertEquals(Map.of("line", 2L, "attempts", 2L, "rule", "2 v A"), verdict(MiniJson.object(r.out())));
         assertEquals("warning: " + rules + ":1: unknown kind 'x', line ignored\n", r.err());
     }
 
