@@ -114,6 +114,8 @@ public final class Greylited implements Callable<Integer> {
         LogSetup.configure(settings.get(Settings.LOG_THRESHOLD), settings.get(Settings.LOG_PID),
                 settings.get(Settings.LOG_FORMAT));
         Logger log = LoggerFactory.getLogger(Greylited.class);
+        org.greylite.config.Logging.reportMalformedThreshold(env, org.greylite.settings.Program.GREYLITED,
+                settings.get(Settings.LOG_THRESHOLD));
         ProxyMetrics metricsRegistry = new ProxyMetrics();
         GreylistSettings greylist = greylistSettings();
         ConnectStage connect = new ConnectStage(settings, log);

@@ -113,6 +113,15 @@ class GreylitedProcessTest {
     }
 
     @Test
+    void aMalformedLogThresholdIsIgnoredAsGreyliteDidButSaidSo() throws Exception {
+        try (GreylitedProcess p = GreylitedProcess.command(upstream.address()).db(dir.resolve("g.db"))
+                .env(java.util.Map.of("LOGTHRESHOLD", "debug")).start()) {
+            String line = p.awaitLine("LOGTHRESHOLD", Duration.ofSeconds(10));
+            assertTrue(line.contains("LOGTHRESHOLD 'debug' ignored") && line.contains("the threshold is 6"), line);
+        }
+    }
+
+    @Test
     void anUnusableDbFileIsNamedWithTheReason() throws Exception {
         Path notADir = Files.writeString(dir.resolve("plain-file"), "x");
         Path db = notADir.resolve("greylite.db");

@@ -50,7 +50,7 @@ public final class Logging {
      * refused for a log setting. The line is an error, not a warning, because at the threshold then in force
      * (3 for the wrapper) a warning would not be shown, which is the silence this is about.
      */
-    private static void reportMalformedThreshold(Map<String, String> env, Program program, int used) {
+    public static void reportMalformedThreshold(Map<String, String> env, Program program, int used) {
         String raw = env.get("LOGTHRESHOLD");
         if (raw == null || raw.isBlank() || Settings.LOG_THRESHOLD.fromEnvironment(env, program) != null) {
             return; // unset, blank (as unset), or a good value
