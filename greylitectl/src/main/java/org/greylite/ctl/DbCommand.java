@@ -1,11 +1,9 @@
 package org.greylite.ctl;
 
-import java.time.Duration;
 import java.time.Instant;
 
 import org.greylite.greylist.ClientKeys;
 import org.greylite.greylist.Durations;
-import org.greylite.greylist.GreylistSettings;
 import org.greylite.store.GreydbAdmin;
 import org.greylite.store.GreylistStores;
 import org.greylite.store.GreydbLocation;
@@ -38,15 +36,17 @@ final class DbCommand {
 
     @Option(names = "--min-delay", paramLabel = "DURATION", scope = picocli.CommandLine.ScopeType.INHERIT,
             description = "As greylited's, to tell when a pending triplet's retry counts "
-                    + "(default $GREYLITE_MIN_DELAY, else 5m).")
+                    + "(default $GREYLITE_MIN_DELAY, else the greydb's, else 5m).")
     String minDelay;
 
     @Option(names = "--retry-window", paramLabel = "DURATION", scope = picocli.CommandLine.ScopeType.INHERIT,
-            description = "As greylited's, for what counts as expired (default $GREYLITE_RETRY_WINDOW, else 24h).")
+            description = "As greylited's, for what counts as expired (default $GREYLITE_RETRY_WINDOW, else the one "
+                    + "the program writing the greydb recorded in it, else 24h).")
     String retryWindow;
 
     @Option(names = "--whitelist-lifetime", paramLabel = "DURATION", scope = picocli.CommandLine.ScopeType.INHERIT,
-            description = "As greylited's, for what counts as expired (default $GREYLITE_WHITELIST_LIFETIME, else 36d).")
+            description = "As greylited's, for what counts as expired (default $GREYLITE_WHITELIST_LIFETIME, else the "
+                    + "one the program writing the greydb recorded in it, else 36d).")
     String whitelistLifetime;
 
     @Option(names = "--busy-timeout", paramLabel = "DURATION", defaultValue = "10s",
@@ -72,16 +72,12 @@ final class DbCommand {
         return GreylistStores.admin(location, new GreydbOptions(Durations.parse(busyTimeout), 1, root.env()));
     }
 
-    Duration minDelay() {
-        return duration(minDelay, "GREYLITE_MIN_DELAY", GreylistSettings.DEFAULT_MIN_DELAY);
-    }
-
-    Duration retryWindow() {
-        return duration(retryWindow, "GREYLITE_RETRY_WINDOW", GreylistSettings.DEFAULT_RETRY_WINDOW);
-    }
-
-    Duration whitelistLifetime() {
-        return duration(whitelistLifetime, "GREYLITE_WHITELIST_LIFETIME", GreylistSettings.DEFAULT_WHITELIST_LIFETIME);
+    /**
+     * The lifetimes to judge this greydb by: flag, else environment, else what the program writing it recorded,
+     * else the default (see {@link Lifetimes}).
+     */
+    Lifetimes lifetimes(GreydbAdmin admin) {
+        return Lifetimes.resolve(minDelay, retryWindow, whitelistLifetime, root.env(), admin);
     }
 
     /** Turns --client, --sender and --recipient into the keys the engine wrote. */
@@ -99,8 +95,4 @@ final class DbCommand {
         return root.clock().instant();
     }
 
-    private Duration duration(String flag, String variable, Duration fallback) {
-        String v = flag != null ? flag : root.env().get(variable);
-        return v == null || v.isBlank() ? fallback : Durations.parse(v);
-    }
 }

@@ -1,5 +1,6 @@
 package org.greylite.ctl;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -71,35 +72,37 @@ final class DbListCommand implements Callable<Integer> {
         TripletSelector.Clients clients = selector.clients(client);
         try (GreydbAdmin admin = db.open()) {
             if (what.whitelist) {
-                printWhitelist(admin.whitelist(), clients);
+                printWhitelist(admin.whitelist(), clients, db.lifetimes(admin).whitelistLifetime().duration());
             } else if (what.blacklist) {
                 printBlacklist(admin.blacklist(), clients);
             } else {
-                printTriplets(admin.triplets(filter));
+                printTriplets(admin.triplets(filter), db.lifetimes(admin).minDelay().duration());
             }
         }
         return 0;
     }
 
-    private void printTriplets(List<GreydbAdmin.TripletRow> triplets) {
+    private void printTriplets(List<GreydbAdmin.TripletRow> triplets, Duration minDelay) {
         List<List<String>> rows = new ArrayList<>();
         for (GreydbAdmin.TripletRow r : triplets) {
             Triplet t = r.state();
             rows.add(Arrays.asList(r.key().client(), "<" + r.key().sender() + ">", "<" + r.key().recipient() + ">",
                     t.passed() ? "passed" : "pending", Integer.toString(t.refusals()), time(t.firstSeen()), time(t.lastSeen()),
                     t.passedAt() == null ? null : time(t.passedAt()),
-                    t.passed() ? null : time(t.lastSeen().plus(db.minDelay()))));
+                    // The engine records a refusal rounded up to the second, so this is when it counts the retry.
+                    t.passed() ? null : time(t.lastSeen().plus(minDelay))));
         }
         RowPrinter.print(spec.commandLine().getOut(), format, List.of("client", "sender", "recipient", "state", "refusals",
                 "first_seen", "last_seen", "passed_at", "retry_counts_from"), rows);
     }
 
-    private void printWhitelist(List<GreydbAdmin.WhitelistRow> entries, TripletSelector.Clients clients) {
+    private void printWhitelist(List<GreydbAdmin.WhitelistRow> entries, TripletSelector.Clients clients,
+                                Duration lifetime) {
         List<List<String>> rows = new ArrayList<>();
         for (GreydbAdmin.WhitelistRow w : entries) {
             if (clients == null || clients.covers(w.client())) {
                 Instant expires = w.expires() != null ? w.expires()
-                        : "auto".equals(w.source()) ? w.lastSeen().plus(db.whitelistLifetime()) : null;
+                        : "auto".equals(w.source()) ? w.lastSeen().plus(lifetime) : null;
                 rows.add(Arrays.asList(w.client(), w.source(), time(w.created()), time(w.lastSeen()),
                         expires == null ? null : time(expires), w.comment()));
             }

@@ -11,7 +11,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code greylitectl db purge}: what greylited's scheduled clean-up does, now. */
 @Command(name = "purge", mixinStandardHelpOptions = true,
-        description = "Remove expired rows now (greylited does it on its own every --purge-interval) and print how many.")
+        description = "Remove expired rows now (greylited does it on its own every --purge-interval) and print how many, "
+                + "with the lifetimes used and where each came from (flag, environment, greydb, default).")
 final class DbPurgeCommand implements Callable<Integer> {
 
     @ParentCommand
@@ -23,8 +24,10 @@ final class DbPurgeCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         try (GreydbAdmin admin = db.open()) {
-            int n = admin.purgeExpired(db.now(), db.retryWindow(), db.whitelistLifetime());
-            spec.commandLine().getOut().println("purged " + n + (n == 1 ? " expired row" : " expired rows"));
+            Lifetimes lifetimes = db.lifetimes(admin);
+            int n = admin.purgeExpired(db.now(), lifetimes.retryWindow().duration(), lifetimes.whitelistLifetime().duration());
+            spec.commandLine().getOut().println("purged " + n + (n == 1 ? " expired row" : " expired rows")
+                    + " (" + lifetimes.expiry() + ")");
         }
         return 0;
     }

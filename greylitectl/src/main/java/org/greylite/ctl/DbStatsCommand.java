@@ -16,7 +16,8 @@ import picocli.CommandLine.Spec;
 /** {@code greylitectl db stats}: what the greydb says about the mail greylisted lately. */
 @Command(name = "stats", mixinStandardHelpOptions = true,
         description = "Triplets pending and passed, whitelist and blacklist sizes, pass rate, the median and 95th "
-                + "percentile of the time from first attempt to pass, and the 10 client networks refused most.")
+                + "percentile of the time from first attempt to pass, the 10 client networks refused most, and the lifetimes "
+                + "these were judged by, each with where it came from (flag, environment, greydb, default).")
 final class DbStatsCommand implements Callable<Integer> {
 
     @ParentCommand
@@ -32,14 +33,16 @@ final class DbStatsCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         GreydbAdmin.Stats s;
+        Lifetimes lifetimes;
         try (GreydbAdmin admin = db.open()) {
-            s = admin.stats(db.now(), db.retryWindow(), db.whitelistLifetime());
+            lifetimes = db.lifetimes(admin);
+            s = admin.stats(db.now(), lifetimes.retryWindow().duration(), lifetimes.whitelistLifetime().duration());
         }
         PrintWriter out = spec.commandLine().getOut();
         if ("json".equalsIgnoreCase(format)) {
-            out.println(json(s));
+            out.println(json(s, lifetimes));
         } else if ("text".equalsIgnoreCase(format)) {
-            text(out, s);
+            text(out, s, lifetimes);
         } else {
             spec.commandLine().getErr().println("greylitectl: --format must be text or json");
             return GreyliteCtl.TROUBLE;
@@ -48,7 +51,7 @@ final class DbStatsCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static void text(PrintWriter out, GreydbAdmin.Stats s) {
+    private static void text(PrintWriter out, GreydbAdmin.Stats s, Lifetimes l) {
         out.printf("triplets pending      %d%n", s.pending());
         out.printf("triplets passed       %d%n", s.passed());
         out.printf("pass rate             %.1f%%%n", 100 * s.passRate());
@@ -63,13 +66,18 @@ final class DbStatsCommand implements Callable<Integer> {
         for (GreydbAdmin.NetworkRefusals n : s.topRefused()) {
             out.printf("  %-40s %d%n", n.network(), n.refusals());
         }
+        // Which lifetimes the counts above were judged by, and where each came from: the greydb's record is the
+        // program's that last started on it, which may not be the one an administrator has in mind.
+        out.printf("min delay             %s%n", l.minDelay());
+        out.printf("retry window          %s%n", l.retryWindow());
+        out.printf("whitelist lifetime    %s%n", l.whitelistLifetime());
     }
 
     private static String d(Duration d) {
         return d == null ? "-" : Durations.format(d);
     }
 
-    private static String json(GreydbAdmin.Stats s) {
+    private static String json(GreydbAdmin.Stats s, Lifetimes l) {
         StringBuilder top = new StringBuilder("[");
         for (int i = 0; i < s.topRefused().size(); i++) {
             GreydbAdmin.NetworkRefusals n = s.topRefused().get(i);
@@ -83,7 +91,13 @@ final class DbStatsCommand implements Callable<Integer> {
                 + ", \"blacklist\": " + s.blacklist()
                 + ", \"median_seconds_to_pass\": " + seconds(s.medianTimeToPass())
                 + ", \"p95_seconds_to_pass\": " + seconds(s.p95TimeToPass())
-                + ", \"top_refused\": " + top + "}";
+                + ", \"top_refused\": " + top
+                + ", \"lifetimes\": {" + json("min_delay", l.minDelay()) + ", " + json("retry_window", l.retryWindow())
+                + ", " + json("whitelist_lifetime", l.whitelistLifetime()) + "}}";
+    }
+
+    private static String json(String name, Lifetimes.Value v) {
+        return "\"" + name + "\": {\"seconds\": " + v.duration().getSeconds() + ", \"source\": " + Json.string(v.source()) + "}";
     }
 
     private static String seconds(Duration d) {

@@ -132,6 +132,26 @@ class DbCommandsPostgresTest {
     }
 
     @Test
+    void purgeUsesTheLifetimesTheEngineRecordedInTheSharedGreydb() throws Exception {
+        store = GreylistStores.open(url, new GreydbOptions(Duration.ofSeconds(5), 2, PG.env()));
+        GreylistSettings longer = GreylistSettings.defaults().withClientKeys(ClientKeys.exactAddresses())
+                .withRetryWindow(Duration.ofHours(48)).withWhitelistLifetime(Duration.ofDays(60));
+        engine = new Greylister(store, SuspicionPolicy.NONE, longer, Clock.fixed(T0, ZoneOffset.UTC), (r, v) -> { });
+        decide("192.0.2.1", "a@x.example", "b@y.example");
+
+        Ctl.Run purge = Ctl.run(env, Clock.fixed(T0.plus(Duration.ofHours(30)), ZoneOffset.UTC), "db", "purge");
+        assertEquals("purged 0 expired rows (retry window 2d (greydb), whitelist lifetime 60d (greydb))\n", purge.out(),
+                purge.toString());
+        assertEquals("1", PG.psql(url.substring(url.lastIndexOf('/') + 1), "SELECT COUNT(*) FROM triplet").trim());
+        Ctl.Run stats = Ctl.run(env, Clock.fixed(T0.plus(Duration.ofHours(30)), ZoneOffset.UTC), "db", "stats");
+        assertTrue(stats.out().contains("min delay             5m (greydb)\n"), stats.out());
+
+        engineAt(T0); // a host started later with the defaults: the last to start wins
+        purge = Ctl.run(env, Clock.fixed(T0.plus(Duration.ofHours(30)), ZoneOffset.UTC), "db", "purge");
+        assertEquals("purged 1 expired row (retry window 1d (greydb), whitelist lifetime 36d (greydb))\n", purge.out());
+    }
+
+    @Test
     void addressesFromTheLogFindTheRowsTheEngineKeyed() {
         store = GreylistStores.open(url, new GreydbOptions(Duration.ofSeconds(5), 2, PG.env()));
         new EngineKeysScenario(

@@ -168,7 +168,7 @@ class DbCommandsTest {
         Instant later = Instant.now().plus(Duration.ofDays(2));
         Ctl.Run purge = Ctl.run(env, Clock.fixed(later, ZoneOffset.UTC), "db", "purge");
         assertEquals(0, purge.exit(), purge.toString());
-        assertTrue(purge.out().matches("purged \\d+ expired rows?\\n"), purge.out());
+        assertTrue(purge.out().matches("purged \\d+ expired rows? \\(retry window 1d \\(greydb\\), whitelist lifetime 36d \\(greydb\\)\\)\\n"), purge.out());
 
         decide("192.0.2.50", "a@x.example", "b@y.example");
         Ctl.Run stats = ctl("db", "stats", "--format", "json");

@@ -78,7 +78,7 @@ class PolicyLauncherTest {
         String answer = ask(socket, "request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=192.0.2.7\n"
                 + "client_name=unknown\nhelo_name=mx.example.net\nsender=a@example.net\nrecipient=b@example.org\n"
                 + "instance=1.2.3\n\n");
-        assertEquals("action=DEFER_IF_PERMIT 4.7.1 Greylisted, please retry in 300 seconds\n\n", answer);
+        assertEquals("action=DEFER_IF_PERMIT 4.7.1 Greylisted, please retry in 301 seconds\n\n", answer);
 
         Process ctl = new ProcessBuilder(Launchers.bin("greylitectl"), "db", "list", "--pending", "--format", "csv",
                 "--db", dir.resolve("greylite.db").toString()).redirectErrorStream(true).start();
@@ -128,7 +128,7 @@ class PolicyLauncherTest {
         Files.writeString(clients, "198.51.100.0/24\n");
         Files.writeString(recipients, "# none\n");
         start(socket, "--whitelist-clients=" + clients, "--whitelist-recipients=" + recipients);
-        String greylisted = "action=DEFER_IF_PERMIT 4.7.1 Greylisted, please retry in 300 seconds\n\n";
+        String greylisted = "action=DEFER_IF_PERMIT 4.7.1 Greylisted, please retry in 301 seconds\n\n";
         assertEquals(greylisted, ask(socket, rcpt("192.0.2.8", "b@example.org")));
 
         Files.writeString(clients, "198.51.100.0/24\n192.0.2.8\n");

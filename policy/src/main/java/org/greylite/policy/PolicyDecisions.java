@@ -98,6 +98,8 @@ final class PolicyDecisions implements AutoCloseable {
         }
         if (v.reason() == Verdict.Reason.PASSED) {
             Instant first = firstSeen.ofLastUpdate();
+            // The first attempt is recorded rounded up to the second (RecordedTimes) and the seconds are cut off
+            // here: the figure is never more than the real delay, and never less than the min-delay the retry waited.
             long delayed = first == null ? 0 : Math.max(0, Duration.between(first, clock.instant()).getSeconds());
             return new Outcome(Outcome.Kind.PASSED_AFTER_DELAY, delayed);
         }

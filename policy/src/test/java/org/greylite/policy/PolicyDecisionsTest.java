@@ -61,7 +61,7 @@ class PolicyDecisionsTest {
             Map<String, String> data = at("DATA", one);
             data.put("recipient", "");
             data.put("recipient_count", "2");
-            assertEquals("DEFER_IF_PERMIT 4.7.1 Greylisted, please retry in 300 seconds", c.ask(data));
+            assertEquals("DEFER_IF_PERMIT 4.7.1 Greylisted, please retry in 301 seconds", c.ask(data));
             // END-OF-MESSAGE of a message decided at DATA: nothing more to say.
             assertEquals("DUNNO", c.ask(at("END-OF-MESSAGE", one)));
         }
@@ -85,7 +85,7 @@ class PolicyDecisionsTest {
         data.put("recipient", "");
         data.put("recipient_count", "2");
         try (PolicyClient c = PolicyClient.tcp(policy.tcpAddress())) {
-            assertEquals("DEFER_IF_PERMIT 4.7.1 Greylisted, please retry in 300 seconds", c.ask(data));
+            assertEquals("DEFER_IF_PERMIT 4.7.1 Greylisted, please retry in 301 seconds", c.ask(data));
         }
         // END-OF-MESSAGE, on yet another connection: the message was decided at DATA.
         try (PolicyClient c = PolicyClient.tcp(policy.tcpAddress())) {
@@ -104,8 +104,8 @@ class PolicyDecisionsTest {
     void theRetryThatEndsTheDelayGetsTheHeaderOnceThenTheClientIsWhitelisted() throws Exception {
         try (PolicyClient c = start("--delay=1", "--hostname=mx.example.org")) {
             Map<String, String> first = PolicyClient.rcpt("192.0.2.40", "a@example.net", "b@example.org");
-            assertTrue(c.ask(first).startsWith("DEFER_IF_PERMIT 4.7.1 Greylisted, please retry in 1 seconds"));
-            Thread.sleep(1_500);
+            assertTrue(c.ask(first).startsWith("DEFER_IF_PERMIT 4.7.1 Greylisted, please retry in 2 seconds"));
+            Thread.sleep(2_500);
             String pass = c.ask(first);
             assertTrue(pass.matches("PREPEND X-Greylist: delayed [1-9]\\d* seconds by greylite-policy-\\S+ at mx\\.example\\.org; .+"), pass);
             // Another recipient of the same message: one header per message.
@@ -122,7 +122,7 @@ class PolicyDecisionsTest {
         try (PolicyClient c = start("--delay=1", "--auto-whitelist-clients=0", "--no-x-greylist-header")) {
             Map<String, String> first = PolicyClient.rcpt("192.0.2.50", "a@example.net", "b@example.org");
             assertTrue(c.ask(first).startsWith("DEFER_IF_PERMIT"));
-            Thread.sleep(1_500);
+            Thread.sleep(2_500);
             assertEquals("DUNNO", c.ask(first), "passes, without a header");
             assertTrue(c.ask(PolicyClient.rcpt("192.0.2.50", "a@example.net", "other@example.org")).startsWith("DEFER_IF_PERMIT"),
                     "the client was not whitelisted");
@@ -144,7 +144,7 @@ class PolicyDecisionsTest {
         for (int i = 1; i <= 3; i++) {
             assertTrue(c.ask(PolicyClient.rcpt(client, "a@example.net", "r" + i + "@example.org")).startsWith("DEFER_IF_PERMIT"));
         }
-        Thread.sleep(1_500);
+        Thread.sleep(2_500);
         for (int i = 1; i <= 3; i++) {
             String pass = c.ask(PolicyClient.rcpt(client, "a@example.net", "r" + i + "@example.org"));
             assertTrue(pass.startsWith("PREPEND X-Greylist: delayed "), "retry " + i + ": " + pass);
@@ -160,7 +160,7 @@ class PolicyDecisionsTest {
     @Test
     void postgreyTextAndActionAreTheAdministrators() throws Exception {
         try (PolicyClient c = start("--greylist-action=DEFER", "--greylist-text=Come back in %s s, %r is busy")) {
-            assertEquals("DEFER 4.7.1 Come back in 300 s, example.org is busy",
+            assertEquals("DEFER 4.7.1 Come back in 301 s, example.org is busy",
                     c.ask(PolicyClient.rcpt("192.0.2.60", "a@example.net", "b@example.org")));
         }
     }
@@ -220,7 +220,7 @@ class PolicyDecisionsTest {
             Map<String, String> a = new LinkedHashMap<>(PolicyClient.rcpt("192.0.2.90", "a@example.net", "b@example.org"));
             a.put("client_name", "mail-a.sender.example.org");
             assertTrue(c.ask(a).startsWith("DEFER_IF_PERMIT"));
-            Thread.sleep(1_500);
+            Thread.sleep(2_500);
             // The retry comes from another address of the same sender, in another network: same client key.
             Map<String, String> b = new LinkedHashMap<>(PolicyClient.rcpt("203.0.113.90", "a@example.net", "b@example.org"));
             b.put("client_name", "mail-b.sender.example.org");

@@ -78,7 +78,7 @@ class PolicyDnswlTest {
             assertEquals("DUNNO", c.ask(PolicyClient.rcpt("127.0.0.1", "a@example.net", "b@example.org")));
             // Cached now: decided at once, same answer.
             assertEquals("DUNNO", c.ask(PolicyClient.rcpt("127.0.0.1", "a@example.net", "c@example.org")));
-            assertEquals(PolicyProtocolTest.GREYLISTED_300,
+            assertEquals(PolicyProtocolTest.GREYLISTED_301,
                     c.ask(PolicyClient.rcpt("127.0.0.9", "a@example.net", "b@example.org")));
         }
         String log = TestPolicy.lines(decisions);
@@ -95,7 +95,7 @@ class PolicyDnswlTest {
     void aListingBelowTheThresholdIsNoneAndTheResolverComesFromDnscacheip() throws Exception {
         Map<String, String> env = Map.of("DNSCACHEIP", "127.0.0.1:" + dns.address().getPort());
         try (PolicyClient c = start(env, "--dnswl=wl.test=3")) {
-            assertEquals(PolicyProtocolTest.GREYLISTED_300,
+            assertEquals(PolicyProtocolTest.GREYLISTED_301,
                     c.ask(PolicyClient.rcpt("127.0.0.1", "a@example.net", "b@example.org")), "trust 2 is below 3");
         }
         policy.close();
@@ -117,7 +117,7 @@ class PolicyDnswlTest {
             // The I/O thread is not held by the lookup in flight.
             assertEquals("DUNNO", other.ask(connect));
             long asked = System.nanoTime();
-            assertEquals(PolicyProtocolTest.GREYLISTED_300, waiting.readAnswer(), "no answer is no listing");
+            assertEquals(PolicyProtocolTest.GREYLISTED_301, waiting.readAnswer(), "no answer is no listing");
             long waited = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - asked);
             assertTrue(waited < PtrLookup.DEFAULT_TIMEOUT.getSeconds() + 20, "bounded by the lookup's timeout: " + waited);
         }

@@ -71,7 +71,7 @@ class PolicyGreydbErrorTest {
             String m = metrics();
             assertTrue(m.contains("greylite_store_errors_total{operation=\"decision\"} 1.0"), m);
             assertTrue(m.contains("greylite_rcpt_total{reason=\"store-error\",verdict=\"accept\"} 1.0"), m);
-            assertEquals(PolicyProtocolTest.GREYLISTED_300,
+            assertEquals(PolicyProtocolTest.GREYLISTED_301,
                     c.ask(PolicyClient.rcpt("192.0.2.7", "a@example.net", "b@example.org")),
                     "on the same connection, the greydb written again once the lock is gone");
         }

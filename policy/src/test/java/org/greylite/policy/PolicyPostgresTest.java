@@ -61,7 +61,7 @@ class PolicyPostgresTest {
                 }
                 for (Future<List<String>> f : answers) {
                     for (String a : f.get()) {
-                        assertEquals(PolicyProtocolTest.GREYLISTED_1, a);
+                        assertEquals(PolicyProtocolTest.GREYLISTED_2, a);
                     }
                 }
             } finally {
@@ -70,7 +70,7 @@ class PolicyPostgresTest {
             assertEquals(String.valueOf(connections * perConnection),
                     PG.psql(db, "SELECT count(*) FROM triplet WHERE refusals = 1").strip());
 
-            Thread.sleep(1_500);
+            Thread.sleep(2_500);
             try (PolicyClient c = PolicyClient.tcp(policy.tcpAddress())) {
                 Map<String, String> retry = PolicyClient.rcpt("192.0.2.1", "s@example.net", "r0@example.org");
                 String pass = c.ask(retry);

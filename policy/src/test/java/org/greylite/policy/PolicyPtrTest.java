@@ -108,7 +108,7 @@ class PolicyPtrTest {
         ListAppender<ILoggingEvent> lookups = debugOf(PtrLookup.class.getName());
         ListAppender<ILoggingEvent> decisions = debugOf("greylite.decision");
         try (PolicyClient c = start()) {
-            assertEquals(PolicyProtocolTest.GREYLISTED_300, c.ask(rcpt("unknown", "b@example.org")));
+            assertEquals(PolicyProtocolTest.GREYLISTED_301, c.ask(rcpt("unknown", "b@example.org")));
         }
         String log = TestPolicy.lines(decisions);
         assertTrue(log.contains("decision verdict=greylist reason=first-attempt client=127.0.0.1 key=127.0.0.0/24 ptr=- "),
@@ -122,7 +122,7 @@ class PolicyPtrTest {
         ListAppender<ILoggingEvent> lookups = debugOf(PtrLookup.class.getName());
         ListAppender<ILoggingEvent> decisions = debugOf("greylite.decision");
         try (PolicyClient c = start()) {
-            assertEquals(PolicyProtocolTest.GREYLISTED_300, c.ask(rcpt("Relay.Example.COM", "b@example.org")),
+            assertEquals(PolicyProtocolTest.GREYLISTED_301, c.ask(rcpt("Relay.Example.COM", "b@example.org")),
                     "the name Postfix verified, not the PTR name, meets the r rule");
         }
         String log = TestPolicy.lines(decisions);
@@ -146,7 +146,7 @@ class PolicyPtrTest {
         ListAppender<ILoggingEvent> lookups = debugOf(PtrLookup.class.getName());
         ListAppender<ILoggingEvent> decisions = debugOf("greylite.decision");
         try (PolicyClient c = start("--ptr-timeout=0")) {
-            assertEquals(PolicyProtocolTest.GREYLISTED_300, c.ask(rcpt(null, "b@example.org")));
+            assertEquals(PolicyProtocolTest.GREYLISTED_301, c.ask(rcpt(null, "b@example.org")));
         }
         assertTrue(TestPolicy.lines(decisions).contains(" client=127.0.0.1 key=127.0.0.0/24 ptr=- "),
                 TestPolicy.lines(decisions));

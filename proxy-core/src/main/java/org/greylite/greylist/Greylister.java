@@ -9,6 +9,7 @@ import java.util.Locale;
 import java.util.Objects;
 
 import org.greylite.store.DecisionQuery;
+import org.greylite.store.GreydbLifetimes;
 import org.greylite.store.GreylistStore;
 import org.greylite.store.StoreException;
 import org.greylite.store.StoredState;
@@ -39,6 +40,8 @@ import org.greylite.suspicion.SuspicionPolicy;
  * matched no suspicion line goes on the auto-whitelist.
  */
 public final class Greylister {
+
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Greylister.class);
 
     private final GreylistStore store;
     private final SuspicionPolicy suspicion;
@@ -84,6 +87,27 @@ public final class Greylister {
         this.adminLists = new AdminLists(store, ADMIN_LIST_REFRESH);
         this.recentlyWhitelisted = new RecentWhitelist(settings.whitelistMemory());
         this.outage = new StoreOutageLog(clock, Objects.requireNonNull(refusal, "refusal"));
+        recordLifetimes();
+    }
+
+    /** Whether this engine's lifetimes are in the greydb; when not, the next purge tries again. */
+    private volatile boolean lifetimesRecorded;
+
+    /**
+     * Records this engine's lifetimes in the greydb, for greylitectl (see {@link GreydbLifetimes}). Here, where every
+     * program's engine starts on its greydb (greylited, the wrapper, greylite-policy, greydaemon), so none can forget
+     * it; several programs with different lifetimes on one greydb: the last to start wins. A greydb that cannot be
+     * read or written now costs no decision: it is logged, and the scheduled purge, off the RCPT path, tries again.
+     */
+    private void recordLifetimes() {
+        try {
+            store.recordLifetimes(new GreydbLifetimes(settings.minDelay(), settings.retryWindow(),
+                    settings.whitelistLifetime()));
+            lifetimesRecorded = true;
+        } catch (RuntimeException e) {
+            LOG.warn("{}: cannot record the lifetimes for greylitectl (it uses its own until they are): {}",
+                    store.describe(), e.getMessage());
+        }
     }
 
     /** How stale the in-memory copy of the administrators' white- and blacklists may get. */
@@ -325,6 +349,9 @@ public final class Greylister {
 
     /** Removes expired rows now; for the scheduled clean-up. */
     public int purgeExpired() {
+        if (!lifetimesRecorded) {
+            recordLifetimes();
+        }
         return store.purgeExpired(clock.instant(), settings.retryWindow(), settings.whitelistLifetime());
     }
 

@@ -65,25 +65,28 @@ record TripletTransition(GreylistSettings settings, Duration renewAfter, String 
             return new TripletUpdate<>(passing, earned(whitelistAt, passed, 1),
                     new Verdict(Action.ACCEPT, Reason.NO_DELAY, key, passing.refusals() + 1, 0, s.rule(), 0));
         }
-        long minDelay = settings.minDelay().getSeconds();
+        // A counted refusal is recorded rounded up to the second and a retry measured from it at the clock's
+        // precision, so that no retry counts before min-delay has passed (see RecordedTimes).
+        Instant refusedAt = RecordedTimes.refusalAt(now);
+        long retryAfter = RecordedTimes.secondsUntil(RecordedTimes.retryCountsFrom(refusedAt, settings.minDelay()), now);
         if (t == null) {
             if (overPendingCap(pending)) {
-                return new TripletUpdate<>(null, null, Verdict.tooManyPending(key, n, s.rule(), minDelay));
+                return new TripletUpdate<>(null, null, Verdict.tooManyPending(key, n, s.rule(), retryAfter));
             }
-            return new TripletUpdate<>(new Triplet(1, now, now, null), null,
-                    new Verdict(Action.GREYLIST, Reason.FIRST_ATTEMPT, key, 1, n, s.rule(), minDelay));
+            return new TripletUpdate<>(new Triplet(1, refusedAt, refusedAt, null), null,
+                    new Verdict(Action.GREYLIST, Reason.FIRST_ATTEMPT, key, 1, n, s.rule(), retryAfter));
         }
-        long since = Duration.between(t.lastSeen(), now).getSeconds();
-        if (since < minDelay) {
-            return new TripletUpdate<>(null, null,
-                    new Verdict(Action.GREYLIST, Reason.EARLY_RETRY, key, t.refusals(), n, s.rule(), minDelay - since));
+        Instant countsFrom = RecordedTimes.retryCountsFrom(t.lastSeen(), settings.minDelay());
+        if (now.isBefore(countsFrom)) {
+            return new TripletUpdate<>(null, null, new Verdict(Action.GREYLIST, Reason.EARLY_RETRY, key, t.refusals(), n,
+                    s.rule(), RecordedTimes.secondsUntil(countsFrom, now)));
         }
         if (t.refusals() >= n) {
             return new TripletUpdate<>(new Triplet(t.refusals(), t.firstSeen(), now, now), earned(whitelistAt, passed, 1),
                     new Verdict(Action.ACCEPT, Reason.PASSED, key, t.refusals() + 1, n, s.rule(), 0));
         }
-        return new TripletUpdate<>(new Triplet(t.refusals() + 1, t.firstSeen(), now, null), null,
-                new Verdict(Action.GREYLIST, Reason.MORE_ATTEMPTS, key, t.refusals() + 1, n, s.rule(), minDelay));
+        return new TripletUpdate<>(new Triplet(t.refusals() + 1, t.firstSeen(), refusedAt, null), null,
+                new Verdict(Action.GREYLIST, Reason.MORE_ATTEMPTS, key, t.refusals() + 1, n, s.rule(), retryAfter));
     }
 
     /**

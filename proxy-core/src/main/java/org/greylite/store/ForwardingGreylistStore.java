@@ -80,6 +80,11 @@ public abstract class ForwardingGreylistStore implements GreylistStore {
     }
 
     @Override
+    public void recordLifetimes(GreydbLifetimes lifetimes) {
+        delegate.recordLifetimes(lifetimes);
+    }
+
+    @Override
     public int parallelism() {
         return delegate.parallelism();
     }

@@ -53,6 +53,9 @@ public interface GreydbAdmin extends AutoCloseable {
 
     Stats stats(Instant now, Duration retryWindow, Duration lifetime);
 
+    /** The lifetimes the last engine started on this greydb recorded; null for each it did not. */
+    GreydbLifetimes recordedLifetimes();
+
     String describe();
 
     @Override

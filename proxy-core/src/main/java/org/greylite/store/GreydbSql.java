@@ -307,6 +307,36 @@ final class GreydbSql {
         }
     }
 
+    /** The lifetimes recorded by the last engine that started on this greydb ({@link GreydbLifetimes}). */
+    GreydbLifetimes lifetimes(Connection conn) throws SQLException {
+        Map<String, String> rows = new HashMap<>();
+        try (PreparedStatement st = conn.prepareStatement("SELECT key, value FROM greydb_meta WHERE key IN (?, ?, ?)")) {
+            st.setString(1, GreydbLifetimes.MIN_DELAY);
+            st.setString(2, GreydbLifetimes.RETRY_WINDOW);
+            st.setString(3, GreydbLifetimes.WHITELIST_LIFETIME);
+            try (ResultSet rs = st.executeQuery()) {
+                while (rs.next()) {
+                    rows.put(rs.getString(1), rs.getString(2));
+                }
+            }
+        }
+        return GreydbLifetimes.of(rows);
+    }
+
+    /** Records {@code lifetimes}, each row written only where its value differs; returns how many were. */
+    int recordLifetimes(Connection conn, GreydbLifetimes lifetimes) throws SQLException {
+        int n = 0;
+        try (PreparedStatement st = conn.prepareStatement("INSERT INTO greydb_meta (key, value) VALUES (?, ?)"
+                + " ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE greydb_meta.value <> excluded.value")) {
+            for (Map.Entry<String, String> row : lifetimes.rows().entrySet()) {
+                st.setString(1, row.getKey());
+                st.setString(2, row.getValue());
+                n += st.executeUpdate();
+            }
+        }
+        return n;
+    }
+
     List<GreydbAdmin.TripletRow> triplets(Connection conn, TripletFilter filter) throws SQLException {
         String sql = "SELECT " + TRIPLET_COLUMNS + " FROM triplet"
                 + (filter.state() == TripletFilter.State.PENDING ? " WHERE passed_at IS NULL"

@@ -98,6 +98,16 @@ public interface GreylistStore extends AutoCloseable {
         return null;
     }
 
+    /**
+     * Records the lifetimes the engine works with in the greydb, for greylitectl ({@link GreydbLifetimes}): read
+     * first, written only where a value differs, so that the many processes of one configuration (a wrapper process
+     * per connection) do not each take the write lock. A store that keeps no such record does nothing.
+     *
+     * @throws StoreException when the greydb cannot be read or written
+     */
+    default void recordLifetimes(GreydbLifetimes lifetimes) {
+    }
+
     /** How many decisions may usefully run at once (SQLite: one; PostgreSQL: its pool's connections). */
     int parallelism();
 

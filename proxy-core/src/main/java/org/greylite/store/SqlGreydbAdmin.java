@@ -72,6 +72,11 @@ final class SqlGreydbAdmin implements GreydbAdmin {
     }
 
     @Override
+    public GreydbLifetimes recordedLifetimes() {
+        return read("cannot read the recorded lifetimes", sql::lifetimes);
+    }
+
+    @Override
     public String describe() {
         return dialect.describe();
     }

@@ -139,6 +139,14 @@ final class SqlGreylistStore implements GreylistStore {
         }
     }
 
+    @Override
+    public void recordLifetimes(GreydbLifetimes lifetimes) {
+        GreydbLifetimes recorded = dialect.transaction("cannot read the recorded lifetimes", fromNow(), false, sql::lifetimes);
+        if (!recorded.equals(lifetimes)) {
+            dialect.transaction("cannot record the lifetimes", fromNow(), true, conn -> sql.recordLifetimes(conn, lifetimes));
+        }
+    }
+
     private long fromNow() {
         return System.nanoTime() + dialect.timeoutNanos();
     }

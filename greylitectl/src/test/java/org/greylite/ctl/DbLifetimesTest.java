@@ -1,0 +1,158 @@
+package org.greylite.ctl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Map;
+
+import org.greylite.greylist.ClientKeys;
+import org.greylite.greylist.GreylistSettings;
+import org.greylite.greylist.Greylister;
+import org.greylite.greylist.RcptRequest;
+import org.greylite.greylist.Verdict;
+import org.greylite.store.GreylistStore;
+import org.greylite.store.GreylistStores;
+import org.greylite.suspicion.ClientFacts;
+import org.greylite.suspicion.SuspicionPolicy;
+import org.greylite.testing.MiniJson;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * greylitectl judges a greydb by the lifetimes of the program that writes it, as that program's engine recorded
+ * them, not by its own defaults: a greydaemon started with {@code -g 48 -t 60} keeps a pending triplet 48 hours
+ * and a whitelist entry 60 days, and {@code db purge} must not delete them sooner.
+ */
+class DbLifetimesTest {
+
+    static final Instant T0 = Instant.parse("2026-03-01T10:00:00Z");
+    static final GreylistSettings LONG = GreylistSettings.defaults().withClientKeys(ClientKeys.exactAddresses())
+            .withRetryWindow(Duration.ofHours(48)).withWhitelistLifetime(Duration.ofDays(60));
+
+    @TempDir
+    Path dir;
+
+    Path db;
+    Map<String, String> env;
+    GreylistStore store;
+
+    @BeforeEach
+    void open() {
+        db = dir.resolve("greylite.db");
+        env = Map.of("DBFILE", db.toString());
+        store = GreylistStores.sqlite(db, Duration.ofSeconds(5));
+    }
+
+    @AfterEach
+    void close() {
+        store.close();
+    }
+
+    private Greylister engine(GreylistSettings settings, Instant now) {
+        return new Greylister(store, SuspicionPolicy.NONE, settings, Clock.fixed(now, ZoneOffset.UTC), (r, v) -> { });
+    }
+
+    private static Verdict decide(Greylister engine, String ip, String from, String to) throws Exception {
+        return engine.decide(new RcptRequest(InetAddress.getByName(ip), new ClientFacts(ip, "", "h", from, to, null, null), null));
+    }
+
+    /** A whitelist entry (and its passed triplet) 40 days old and a triplet pending for 30 hours, at T0 + 40 days. */
+    private Instant rowsTheDefaultsWouldPurge(GreylistSettings settings) throws Exception {
+        decide(engine(settings, T0), "192.0.2.1", "a@x.example", "b@y.example");
+        assertEquals(Verdict.Reason.PASSED,
+                decide(engine(settings, T0.plus(Duration.ofMinutes(10))), "192.0.2.1", "a@x.example", "b@y.example").reason());
+        Instant now = T0.plus(Duration.ofDays(40)).plus(Duration.ofMinutes(10));
+        decide(engine(settings, now.minus(Duration.ofHours(30))), "198.51.100.7", "c@x.example", "d@y.example");
+        return now;
+    }
+
+    private Ctl.Run ctl(Map<String, String> env, Instant now, String... args) {
+        return Ctl.run(env, Clock.fixed(now, ZoneOffset.UTC), args);
+    }
+
+    private long count(String sql) throws Exception {
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
+             Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    @Test
+    void purgeKeepsWhatTheWritingProgramsLifetimesKeep() throws Exception {
+        Instant now = rowsTheDefaultsWouldPurge(LONG);
+
+        Ctl.Run purge = ctl(env, now, "db", "purge");
+        assertEquals(0, purge.exit(), purge.toString());
+        assertEquals("purged 0 expired rows (retry window 2d (greydb), whitelist lifetime 60d (greydb))\n", purge.out());
+        assertEquals(2, count("SELECT COUNT(*) FROM triplet"), "the passed and the pending triplet");
+        assertEquals(1, count("SELECT COUNT(*) FROM whitelist"));
+
+        Ctl.Run whitelist = ctl(env, now, "db", "list", "--whitelist", "--format", "json");
+        assertEquals("2026-04-30T10:10:00Z", ((Map<?, ?>) ((java.util.List<?>) MiniJson.parse(whitelist.out())).get(0)).get("expires"),
+                "60 days after its last use, as the engine counts it");
+
+        Ctl.Run stats = ctl(env, now, "db", "stats");
+        assertEquals(1, count("SELECT COUNT(*) FROM triplet WHERE passed_at IS NULL"));
+        assertTrue(stats.out().contains("triplets pending      1\n"), stats.out());
+        assertTrue(stats.out().contains("retry window          2d (greydb)\n"), stats.out());
+        assertTrue(stats.out().contains("whitelist lifetime    60d (greydb)\n"), stats.out());
+        assertTrue(stats.out().contains("min delay             5m (greydb)\n"), stats.out());
+    }
+
+    @Test
+    void aFlagOrTheEnvironmentStillDecides() throws Exception {
+        Instant now = rowsTheDefaultsWouldPurge(LONG);
+
+        Ctl.Run stats = ctl(Map.of("DBFILE", db.toString(), "GREYLITE_WHITELIST_LIFETIME", "50d"), now,
+                "db", "stats", "--format", "json");
+        Map<?, ?> lifetimes = (Map<?, ?>) MiniJson.object(stats.out()).get("lifetimes");
+        assertEquals(Map.of("seconds", 50L * 86400, "source", "$GREYLITE_WHITELIST_LIFETIME"),
+                normalized(lifetimes.get("whitelist_lifetime")));
+        assertEquals(Map.of("seconds", 48L * 3600, "source", "greydb"), normalized(lifetimes.get("retry_window")));
+
+        Ctl.Run purge = ctl(env, now, "db", "purge", "--retry-window", "24h");
+        assertEquals("purged 1 expired row (retry window 1d (--retry-window), whitelist lifetime 60d (greydb))\n",
+                purge.out());
+        assertEquals(0, count("SELECT COUNT(*) FROM triplet WHERE passed_at IS NULL"), "the flag's 24 hours");
+        assertEquals(1, count("SELECT COUNT(*) FROM whitelist"));
+
+        Ctl.Run all = ctl(Map.of("DBFILE", db.toString(), "GREYLITE_WHITELIST_LIFETIME", "36d"), now, "db", "purge");
+        assertEquals("purged 2 expired rows (retry window 2d (greydb), whitelist lifetime 36d ($GREYLITE_WHITELIST_LIFETIME))\n",
+                all.out());
+    }
+
+    @Test
+    void theLastEngineToStartOnTheGreydbWins() throws Exception {
+        Instant now = rowsTheDefaultsWouldPurge(LONG);
+        engine(GreylistSettings.defaults(), now); // started with the defaults: its lifetimes replace the others
+
+        Ctl.Run purge = ctl(env, now, "db", "purge");
+        assertEquals("purged 3 expired rows (retry window 1d (greydb), whitelist lifetime 36d (greydb))\n", purge.out(),
+                "the pending triplet, the passed one and the whitelist entry");
+    }
+
+    @Test
+    void aGreydbNoEngineRecordedIsJudgedByTheDefaults() throws Exception {
+        Ctl.Run stats = ctl(Map.of("DBFILE", dir.resolve("new.db").toString()), T0, "db", "stats");
+        assertTrue(stats.out().contains("retry window          1d (default)\n"), stats.out());
+        assertTrue(stats.out().contains("whitelist lifetime    36d (default)\n"), stats.out());
+    }
+
+    private static Map<String, Object> normalized(Object o) {
+        Map<?, ?> m = (Map<?, ?>) o;
+        return Map.of("seconds", ((Number) m.get("seconds")).longValue(), "source", m.get("source"));
+    }
+}
