@@ -148,7 +148,12 @@ public final class Greylited implements Callable<Integer> {
             log.info("demo mode: no --upstream given, so a demo upstream on {} accepts all mail and saves each "
                     + "message in {}", ProxyServer.hostPort(upstreamAddress), demo.folder());
         } else {
-            upstreamAddress = HostPort.parse(upstream, "--upstream");
+            upstreamAddress = HostPort.parse(upstream, settings.origin(Settings.UPSTREAM));
+            if (upstreamAddress.getPort() == 0) {
+                // Port 0 means "any free port" to listen on; nothing can be reached there.
+                throw new IllegalArgumentException(settings.origin(Settings.UPSTREAM) + ": port 0 cannot be connected to: '"
+                        + upstream + "'");
+            }
         }
         if (dbWhere == null) {
             dbWhere = Settings.DB.defaultValue();
@@ -198,7 +203,7 @@ public final class Greylited implements Callable<Integer> {
 
         boolean upstreamXclient = settings.get(Settings.UPSTREAM_XCLIENT);
         ProxyServer.Builder b = ProxyServer.builder()
-                .listen(HostPort.parse(settings.get(Settings.LISTEN), "--listen"))
+                .listen(HostPort.parse(settings.get(Settings.LISTEN), settings.origin(Settings.LISTEN)))
                 .upstream(upstreamAddress)
                 .policy(engine.policy(metricsRegistry))
                 .events(metricsRegistry)
@@ -229,7 +234,8 @@ public final class Greylited implements Callable<Integer> {
         MetricsEndpoint metricsEndpoint = null;
         String metrics = settings.get(Settings.METRICS);
         if (metrics != null) {
-            metricsEndpoint = MetricsEndpoint.start(HostPort.parse(metrics, "--metrics"), metricsRegistry.registry());
+            metricsEndpoint = MetricsEndpoint.start(HostPort.parse(metrics, settings.origin(Settings.METRICS)),
+                    metricsRegistry.registry());
             log.info("metrics on {}", metricsEndpoint.url());
         }
         ProxyServer server = b.build().start();

@@ -122,6 +122,16 @@ class GreylitedProcessTest {
     }
 
     @Test
+    void anAddressErrorNamesWhereTheValueCameFrom() throws Exception {
+        GreylitedProcess.Exit exit = GreylitedProcess.command(upstream.address()).db(dir.resolve("g.db"))
+                .env(java.util.Map.of("GREYLITE_METRICS", "xyz")).runToExit();
+        assertTrue(exit.output().contains("GREYLITE_METRICS wants HOST:PORT"), exit.output());
+        exit = GreylitedProcess.command(new java.net.InetSocketAddress("127.0.0.1", 0)).db(dir.resolve("g.db"))
+                .runToExit();
+        assertTrue(exit.output().contains("--upstream: port 0 cannot be connected to"), exit.output());
+    }
+
+    @Test
     void anUnusableDbFileIsNamedWithTheReason() throws Exception {
         Path notADir = Files.writeString(dir.resolve("plain-file"), "x");
         Path db = notADir.resolve("greylite.db");
