@@ -50,7 +50,8 @@ public final class SuspicionSetup {
         Path path = v == null || v.isBlank() ? GeoIpDatabases.DEFAULT_PATH : Path.of(v);
         if (!Files.exists(path)) {
             if (v != null) {
-                log.warn("GEOIPDB_FILE {} does not exist: g lines will not match", path);
+                log.warn("GeoIP database {} does not exist (GEOIPDB_FILE, or greylited's --geoip-db): g lines will "
+                        + "not match", path);
             }
             return CountryLocator.NONE;
         }
