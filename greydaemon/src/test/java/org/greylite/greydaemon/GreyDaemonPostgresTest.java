@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.greylite.testing.MutableClock;
 import org.greylite.testing.PostgresServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -23,7 +24,7 @@ class GreyDaemonPostgresTest {
         Map<String, String> env = new HashMap<>(PG.env());
         env.put("GREYLITE_NO_SHIPPED_WHITELIST", "");
         String url = PG.url(PG.createDatabase());
-        TestClock clock = new TestClock(Instant.parse("2026-12-01T10:00:00Z"));
+        MutableClock clock = new MutableClock(Instant.parse("2026-12-01T10:00:00Z"));
         try (RunningGreydaemon mx1 = GreyDaemon.start(CommandLine.parse(List.of("127.0.0.1:0", url)), env, clock);
              RunningGreydaemon mx2 = GreyDaemon.start(CommandLine.parse(List.of("127.0.0.1:0", url)), env, clock);
              QmailSmtpdClient one = new QmailSmtpdClient(mx1.localAddress());

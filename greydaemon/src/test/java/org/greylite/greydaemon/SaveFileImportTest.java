@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import org.greylite.testing.MutableClock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
@@ -30,7 +31,7 @@ class SaveFileImportTest {
     Path dir;
 
     private final Instant now = Instant.parse("2026-12-01T10:00:00Z");
-    private final TestClock clock = new TestClock(now);
+    private final MutableClock clock = new MutableClock(now);
 
     private RunningGreydaemon start(Path saveFile) throws Exception {
         return GreyDaemon.start(CommandLine.parse(List.of("127.0.0.1:0", saveFile.toString())),

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 
+import org.greylite.net.DnsServers;
 import org.greylite.settings.SettingValues;
 import org.greylite.settings.Settings;
 import org.slf4j.Logger;

@@ -18,6 +18,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
+import org.greylite.net.DnsServers;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xbill.DNS.AAAARecord;
@@ -46,7 +47,7 @@ import org.greylite.net.Ipv4Mapped;
  * <p><b>Asynchronous.</b> {@link #lookup} returns at once; the queries go out through dnsjava's
  * non-blocking resolver and no thread waits for them. The whole lookup (PTR, then the forward lookups of up
  * to {@value #MAX_NAMES} PTR names, in parallel) is bounded by one timeout. A query without an answer is sent
- * again after a quarter of a second, then after doubling delays ({@link RetryingResolver}): a lost packet
+ * again after a quarter of a second, then after doubling delays ({@link org.greylite.net.RetryingResolver}): a lost packet
  * costs that, not the timeout, to every session waiting for the name.
  *
  * <p><b>Cache.</b> Answers are kept per address ({@link PtrCache}): for their DNS time to live, at most 10

@@ -7,14 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
-import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import org.greylite.testing.MutableClock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -163,7 +161,7 @@ class AccessRulesTest {
         Files.writeString(file, "127.:deny\n# longer, so that the size changes too\n");
         r.checkForChanges();
         assertTrue(r.lookup(local).orElseThrow().allowed(), "not looked at again within the check interval");
-        clock.now = clock.now.plusMillis(ReloadingAccessRules.CHECK_INTERVAL_MILLIS);
+        clock.advance(java.time.Duration.ofMillis(ReloadingAccessRules.CHECK_INTERVAL_MILLIS));
         assertTrue(r.lookup(local).orElseThrow().allowed(), "a lookup alone never looks at the file");
         r.checkForChanges();
         assertFalse(r.lookup(local).orElseThrow().allowed(), "the edit is seen at the timer's next check");
@@ -189,7 +187,7 @@ class AccessRulesTest {
         assertFalse(r.lookup(denied).orElseThrow().allowed(), "the old deny stays");
         assertEquals(1, failures.get());
         for (int i = 0; i < 3; i++) {
-            clock.now = clock.now.plusMillis(ReloadingAccessRules.CHECK_INTERVAL_MILLIS);
+            clock.advance(java.time.Duration.ofMillis(ReloadingAccessRules.CHECK_INTERVAL_MILLIS));
             r.lookup(denied);
         }
         assertEquals(1, failures.get(), "the same broken file is not read again every second");
@@ -213,24 +211,5 @@ class AccessRulesTest {
         ReloadingAccessRules r = new ReloadingAccessRules(file, new MutableClock());
         assertFalse(r.lookup(InetAddress.getByName("127.0.0.8")).orElseThrow().allowed());
         assertEquals(1, r.current().errors().size());
-    }
-
-    private static final class MutableClock extends Clock {
-        Instant now = Instant.parse("2025-01-01T00:00:00Z");
-
-        @Override
-        public java.time.ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
     }
 }

@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 
+import org.greylite.net.DnsServers;
 import org.greylite.testing.Dnsmasq;
 import org.greylite.testing.DnsmasqPerClass;
 import org.junit.jupiter.api.AfterEach;

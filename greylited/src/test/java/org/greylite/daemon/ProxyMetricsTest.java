@@ -24,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.greylite.testing.MutableClock;
 import org.greylite.connect.AccessPolicy;
 import org.greylite.connect.AccessRule;
 import org.greylite.greylist.DecisionLog;

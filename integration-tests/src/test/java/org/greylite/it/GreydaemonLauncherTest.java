@@ -75,15 +75,14 @@ class GreydaemonLauncherTest {
         Path white = dir.resolve("white");
         Files.writeString(white, "192.0.2\n");
         Path greydb = dir.resolve("greydb");
-        // -g 0.002: a first attempt waits 7.2 s for its retry; GREYLITE_MIN_DELAY: a retry after 2 s passes. The
-        // greydb keeps whole seconds, so a retry a moment after the first attempt may count as up to 1 s later:
-        // the minimum delay is 2 s for the immediate retry to be too soon whenever in its second the first came.
+        // -g 0.002: a first attempt waits 7.2 s for its retry; GREYLITE_MIN_DELAY: a retry 2 s after the refusal
+        // passes, which the greydb's whole seconds (the refusal recorded rounded up) make up to 3 s.
         int port = start(Map.of("GREYLITE_MIN_DELAY", "2s", "GREYLITE_NO_SHIPPED_WHITELIST", ""),
                 "-w", white.toString(), "-g", "0.002", "127.0.0.1:0", greydb.toString());
         try (DatagramSocket s = connected(port)) {
             assertEquals("0,1", ask(s, packet("198.51.100.7", "alice@example.net", "bob@example.org")));
             assertEquals("0,2", ask(s, packet("198.51.100.7", "alice@example.net", "bob@example.org")));
-            Thread.sleep(2500);
+            Thread.sleep(3200);
             assertEquals("1,3", ask(s, packet("198.51.100.7", "alice@example.net", "bob@example.org")));
             assertEquals("1,2", ask(s, packet("198.51.100.7", "carol@example.net", "dave@example.org")));
             assertEquals("1,1", ask(s, packet("192.0.2.44", "alice@example.net", "bob@example.org")));

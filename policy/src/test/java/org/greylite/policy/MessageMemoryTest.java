@@ -5,46 +5,20 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 
+import org.greylite.testing.MutableClock;
 import org.junit.jupiter.api.Test;
 
 /** The bounds of what is remembered of Postfix's messages between their requests: an age limit and a count. */
 class MessageMemoryTest {
 
-    /** A clock the test moves. */
-    private static final class SteppedClock extends Clock {
-        private Instant now = Instant.parse("2024-05-01T10:00:00Z");
-
-        void advance(Duration d) {
-            now = now.plus(d);
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-    }
-
     @Test
     void theRecipientsAreDecidedOnceThenTheMessageSaysSo() {
-        MessageMemory memory = new MessageMemory(new SteppedClock());
+        MessageMemory memory = new MessageMemory(new MutableClock(Instant.parse("2024-05-01T10:00:00Z")));
         memory.addNullSenderRecipient("instance a", "one@example.org");
         memory.addNullSenderRecipient("instance a", "two@example.org");
         assertEquals(List.of("one@example.org", "two@example.org"), memory.takeForDataDecision("instance a"));
@@ -54,7 +28,7 @@ class MessageMemoryTest {
 
     @Test
     void theHeaderIsGivenOncePerMessage() {
-        MessageMemory memory = new MessageMemory(new SteppedClock());
+        MessageMemory memory = new MessageMemory(new MutableClock(Instant.parse("2024-05-01T10:00:00Z")));
         assertTrue(memory.claimHeader("instance a"));
         assertFalse(memory.claimHeader("instance a"));
         assertTrue(memory.claimHeader("instance b"));
@@ -62,7 +36,7 @@ class MessageMemoryTest {
 
     @Test
     void aMessageIsForgottenTenMinutesAfterItsLastRequest() {
-        SteppedClock clock = new SteppedClock();
+        MutableClock clock = new MutableClock(Instant.parse("2024-05-01T10:00:00Z"));
         MessageMemory memory = new MessageMemory(clock);
         memory.addNullSenderRecipient("instance probe", "one@example.org");
         memory.addNullSenderRecipient("instance slow", "one@example.org");
@@ -77,7 +51,7 @@ class MessageMemoryTest {
 
     @Test
     void pastTheCapTheLeastRecentlyAskedAboutIsForgotten() {
-        MessageMemory memory = new MessageMemory(new SteppedClock(), 3);
+        MessageMemory memory = new MessageMemory(new MutableClock(Instant.parse("2024-05-01T10:00:00Z")), 3);
         for (String m : new String[] {"a", "b", "c"}) {
             memory.addNullSenderRecipient("instance " + m, m + "@example.org");
         }

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
 
+import org.greylite.testing.MutableClock;
 import org.greylite.greylist.Verdict.Action;
 import org.greylite.greylist.Verdict.Reason;
 import org.greylite.store.DecisionQuery;

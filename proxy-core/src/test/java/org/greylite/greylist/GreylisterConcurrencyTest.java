@@ -19,6 +19,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
+import org.greylite.testing.MutableClock;
 import org.greylite.greylist.Verdict.Reason;
 import org.greylite.store.GreylistStore;
 import org.greylite.store.GreylistStores;

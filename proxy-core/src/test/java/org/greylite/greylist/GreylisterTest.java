@@ -23,6 +23,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 
+import org.greylite.testing.MutableClock;
 import org.greylite.greylist.Verdict.Action;
 import org.greylite.greylist.Verdict.Reason;
 import org.greylite.store.GreylistStore;

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 
+import org.greylite.testing.MutableClock;
 import org.greylite.greylist.Verdict.Reason;
 import org.greylite.store.GreylistStore;
 import org.greylite.store.GreylistStores;

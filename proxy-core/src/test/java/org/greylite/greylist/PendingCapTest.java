@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
+import org.greylite.testing.MutableClock;
 import org.greylite.greylist.Verdict.Action;
 import org.greylite.greylist.Verdict.Reason;
 import org.greylite.store.GreylistStore;

@@ -15,6 +15,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
+import org.greylite.testing.MutableClock;
 import org.greylite.greylist.Verdict.Reason;
 import org.greylite.store.GreydbOptions;
 import org.greylite.store.GreylistStore;

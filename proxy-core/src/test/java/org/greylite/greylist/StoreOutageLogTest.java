@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.greylite.testing.MutableClock;
 import org.greylite.greylist.Verdict.Reason;
 import org.greylite.store.GreylistStore;
 import org.greylite.store.GreylistStores;

@@ -20,7 +20,7 @@ import java.util.function.Supplier;
 import org.greylite.greylist.DecisionListener;
 import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.Greylister;
-import org.greylite.greylist.MutableClock;
+import org.greylite.testing.MutableClock;
 import org.greylite.greylist.Verdict;
 import org.greylite.store.GreylistStore;
 import org.greylite.store.GreylistStores;

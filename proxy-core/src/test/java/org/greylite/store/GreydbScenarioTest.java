@@ -16,7 +16,7 @@ import java.util.Set;
 import org.greylite.greylist.ClientKeys;
 import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.Greylister;
-import org.greylite.greylist.MutableClock;
+import org.greylite.testing.MutableClock;
 import org.greylite.greylist.RcptRequest;
 import org.greylite.greylist.Verdict;
 import org.greylite.greylist.Verdict.Action;

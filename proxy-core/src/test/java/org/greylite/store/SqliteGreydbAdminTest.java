@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
 
 import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.Greylister;
-import org.greylite.greylist.MutableClock;
+import org.greylite.testing.MutableClock;
 import org.greylite.greylist.RcptRequest;
 import org.greylite.greylist.Verdict;
 import org.greylite.net.Cidr;

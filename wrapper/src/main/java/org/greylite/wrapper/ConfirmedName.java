@@ -3,32 +3,27 @@ package org.greylite.wrapper;
 import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
+import org.greylite.net.DnsServers;
 import org.greylite.net.Ipv4Mapped;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xbill.DNS.AAAARecord;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.DClass;
-import org.xbill.DNS.ExtendedResolver;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.Resolver;
-import org.xbill.DNS.ResolverConfig;
 import org.xbill.DNS.Section;
-import org.xbill.DNS.SimpleResolver;
 import org.xbill.DNS.Type;
 
 /**
@@ -114,24 +109,12 @@ final class ConfirmedName {
         return false;
     }
 
+    /**
+     * greylited's resolver: a query without an answer is sent again, to the next server, after a short delay
+     * that doubles, all within {@code timeout}; so one lost packet costs a quarter of a second, not the bound.
+     */
     private static Resolver resolver(String dnscacheip, Duration timeout) {
-        List<InetSocketAddress> servers = DnsCacheIp.servers(dnscacheip, LOG::warn);
-        if (servers.isEmpty()) {
-            servers = ResolverConfig.getCurrentConfig().servers();
-        }
-        List<Resolver> each = new ArrayList<>(servers.size());
-        for (InetSocketAddress s : servers) {
-            SimpleResolver r = new SimpleResolver(s);
-            // Room for a second try (the next server, or the same one again) within the bound.
-            r.setTimeout(timeout.dividedBy(2));
-            each.add(r);
-        }
-        if (each.isEmpty()) {
-            each.add(new SimpleResolver(new InetSocketAddress(InetAddress.getLoopbackAddress(), DnsCacheIp.DNS_PORT)));
-        }
-        ExtendedResolver resolver = new ExtendedResolver(each);
-        resolver.setTimeout(timeout);
-        return resolver;
+        return DnsServers.resolvers(DnsCacheIp.servers(dnscacheip, LOG::warn), timeout, 1).resolver();
     }
 
     private static String describe(Throwable failure, Duration timeout) {

@@ -1,4 +1,4 @@
-package org.greylite.connect;
+package org.greylite.net;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

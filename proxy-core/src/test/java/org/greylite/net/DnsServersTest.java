@@ -1,4 +1,4 @@
-package org.greylite.connect;
+package org.greylite.net;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

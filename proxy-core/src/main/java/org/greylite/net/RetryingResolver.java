@@ -1,4 +1,4 @@
-package org.greylite.connect;
+package org.greylite.net;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;

@@ -1,4 +1,4 @@
-package org.greylite.greylist;
+package org.greylite.testing;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -11,6 +11,11 @@ public final class MutableClock extends Clock {
 
     private volatile Instant now;
     private final ZoneId zone;
+
+    /** Starting at a fixed instant (2026-01-01T00:00:00Z), so that runs do not depend on the day. */
+    public MutableClock() {
+        this(Instant.parse("2026-01-01T00:00:00Z"));
+    }
 
     public MutableClock(Instant start) {
         this(start, ZoneOffset.UTC);
