@@ -48,8 +48,10 @@ public record Replies(String hostname, String greylistTemplate) {
         }
         String template = greylistTemplate.equals(DISGUISE)
                 ? DISGUISES[java.util.concurrent.ThreadLocalRandom.current().nextInt(DISGUISES.length)] : greylistTemplate;
+        long seconds = v.retryAfterSeconds();
         String text = template.replace("{rcpt}", printable(recipient))
-                .replace("{seconds}", Long.toString(v.retryAfterSeconds()));
+                .replace("{seconds} seconds", seconds == 1 ? "1 second" : "{seconds} seconds") // the default's words
+                .replace("{seconds}", Long.toString(seconds));
         return Reply.local(Integer.parseInt(text.substring(0, 3)), text.substring(4));
     }
 

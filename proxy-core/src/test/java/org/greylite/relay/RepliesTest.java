@@ -25,6 +25,13 @@ class RepliesTest {
     }
 
     @Test
+    void oneSecondIsSaidInTheSingular() {
+        Verdict soon = new Verdict(Verdict.Action.GREYLIST, Verdict.Reason.EARLY_RETRY, "192.0.2.0/24", 1, 1, null, 1);
+        assertEquals("451 4.7.1 <b@y>: greylisted, please retry in 1 second\r\n",
+                raw(Replies.defaults("mx").forRefusal(soon, "b@y")));
+    }
+
+    @Test
     void aCustomTemplateMayNameTheRecipientAndTheWait() {
         Replies r = new Replies("mx", "450 4.2.0 <{rcpt}> try again in {seconds} s");
         assertEquals("450 4.2.0 <b@y> try again in 300 s\r\n", raw(r.forRefusal(GREYLISTED, "b@y")));
