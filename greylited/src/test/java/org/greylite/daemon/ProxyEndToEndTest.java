@@ -86,6 +86,22 @@ class ProxyEndToEndTest {
     }
 
     @Test
+    void noSecondTryInTheSameSessionReachesARecipientGreylistingRefused() throws IOException {
+        try (RawClient c = proxy.client().hello()) {
+            c.command("MAIL FROM:<>", 250);
+            c.command("RCPT TO:<b@example.com>", 250); // the null sender is decided at DATA
+            assertTrue(c.command("DATA", 451).startsWith("451 4.7.1 <b@example.com>"));
+            c.command("DATA", 451); // the upstream still holds the recipient: decided again, not sent on
+            assertEquals("503 5.5.1 Error: nested MAIL command", c.command("MAIL FROM:<other@example.org>", 503));
+            c.command("EHLO client.example", 250); // ends the transaction, at the upstream too
+            c.command("QUIT", 221);
+        }
+        assertFalse(upstream.sawCommandStartingWith("DATA"), upstream.commands.toString());
+        assertFalse(upstream.sawCommandStartingWith("MAIL FROM:<other"), upstream.commands.toString());
+        assertTrue(upstream.sawCommandStartingWith("RSET"), upstream.commands.toString());
+    }
+
+    @Test
     void earlyRetryIsRefusedAndARetryAfterTheDelayDeliversTheMessageByteForByte() throws IOException {
         try (RawClient c = proxy.client().hello()) {
             assertTrue(attempt(c, "a@example.org", "b@example.com").startsWith("451"));

@@ -27,6 +27,7 @@ final class ClientCommands {
     private final Envelope envelope;
     private final RcptDecisions decisions;
     private final EnvelopeReplay replay;
+    private final UpstreamReset upstreamReset;
     private final MessageStream stream;
     private final ClientStartTls clientTls;
     private final UpstreamEhlo upstreamEhlo;
@@ -40,7 +41,7 @@ final class ClientCommands {
 
     ClientCommands(RelayTransport transport, RelaySettings settings, SessionInfo info, RelayEvents events,
                    ReplyQueue queue, Envelope envelope, RcptDecisions decisions, EnvelopeReplay replay,
-                   MessageStream stream,
+                   UpstreamReset upstreamReset, MessageStream stream,
                    ClientStartTls clientTls, UpstreamEhlo upstreamEhlo, Set<Behaviour> behaviours, ByteQueue inbox,
                    Object lock, java.util.function.BooleanSupplier closed) {
         this.transport = transport;
@@ -51,6 +52,7 @@ final class ClientCommands {
         this.envelope = envelope;
         this.decisions = decisions;
         this.replay = replay;
+        this.upstreamReset = upstreamReset;
         this.stream = stream;
         this.clientTls = clientTls;
         this.upstreamEhlo = upstreamEhlo;
@@ -91,7 +93,9 @@ final class ClientCommands {
                 rcpt(c);
                 break;
             case "DATA":
-                if (envelope.hasDeferredRecipients()) {
+                if (envelope.transactionRefused()) {
+                    queue.local(envelope.transactionRefusal()); // refused at a chunk: DATA may not go round it
+                } else if (envelope.hasDeferredRecipients()) {
                     decisions.decideDeferred(c, -1, false);
                 } else if (envelope.recipientWithdrawn()) {
                     replay.before(c, -1, false);
@@ -147,6 +151,11 @@ final class ClientCommands {
     }
 
     private void greeting(CommandLine c) {
+        if (envelope.sender() != null && decisions.decidesRecipients()) {
+            // A new greeting ends the transaction (RFC 5321 4.1.4), here at once; an upstream that refuses the
+            // EHLO (Postfix, to a bare one) would keep it, with recipients the proxy no longer knows of.
+            upstreamReset.now();
+        }
         envelope.greeted(c.args());
         upstreamEhlo.greeting();
         if (xclient != null) {
@@ -174,6 +183,13 @@ final class ClientCommands {
         String address = c.pathArgument("FROM").orElse(null);
         if (address == null && decisions.decidesRecipients()) {
             refuse(settings.replies().badSender());
+            return;
+        }
+        if (envelope.sender() != null && decisions.decidesRecipients()) {
+            // RFC 5321 3.3: no MAIL inside a transaction. An upstream that refuses it (Postfix) keeps the first
+            // sender while the proxy would decide the next RCPTs for the second; one that takes it (qmail) starts
+            // over. Refused here, both keep the transaction the proxy decides for.
+            refuse(settings.replies().nestedMail());
             return;
         }
         envelope.mailFrom(address, c.raw());
@@ -237,17 +253,20 @@ final class ClientCommands {
             return;
         }
         if (envelope.transactionRefused()) {
-            decisions.refuseChunk(size);
+            decisions.refuseChunk(size, last);
         } else if (envelope.hasDeferredRecipients()) {
-            decisions.decideDeferred(c, size, last);
+            decisions.decideDeferred(c, size, last); // ends the transaction itself, with the verdict
         } else if (envelope.recipientWithdrawn()) {
             replay.before(c, size, last);
+            if (last) {
+                envelope.reset();
+            }
         } else {
             queue.forward(c.raw(), last ? Slot.Kind.DATA_END : Slot.Kind.BDAT, false);
             stream.chunk(size, false);
-        }
-        if (last) {
-            envelope.reset();
+            if (last) {
+                envelope.reset();
+            }
         }
     }
 }

@@ -137,11 +137,17 @@ final class Envelope {
         return !deferredRecipients.isEmpty();
     }
 
-    /** The recipients waiting for DATA, handed out once. */
-    List<String> takeDeferredRecipients() {
-        List<String> all = List.copyOf(deferredRecipients);
+    /**
+     * The recipients waiting for DATA. They stay until they pass: a DATA refused here never reached the upstream,
+     * which still holds them, so the client's next DATA must be decided over them again.
+     */
+    List<String> deferredRecipients() {
+        return List.copyOf(deferredRecipients);
+    }
+
+    /** Every deferred recipient passed: the DATA goes upstream, and later chunks of the message need no decision. */
+    void deferredRecipientsPassed() {
         deferredRecipients.clear();
-        return all;
     }
 
     /** Null sender: a BDAT got {@code refusal}, so the rest of the transaction gets it too. */

@@ -54,6 +54,7 @@ final class RcptDecisions {
     private final Runnable resume;
     private final RcptOrder order;
     private final RelayEvents events;
+    private final UpstreamReset upstreamReset;
     private boolean pending;
     private int upstreamRefusals;
 
@@ -64,7 +65,8 @@ final class RcptDecisions {
      */
     RcptDecisions(RcptPolicy policy, SessionInfo info, Envelope envelope, Set<Behaviour> behaviours,
                   RelayTransport transport, ReplyQueue queue, MessageStream stream, RelaySettings settings,
-                  RelayEvents events, SessionSummary summary, Object lock, BooleanSupplier closed, Runnable resume) {
+                  RelayEvents events, SessionSummary summary, UpstreamReset upstreamReset, Object lock,
+                  BooleanSupplier closed, Runnable resume) {
         this.policy = policy;
         this.info = info;
         this.envelope = envelope;
@@ -76,6 +78,7 @@ final class RcptDecisions {
         this.order = settings.rcptOrder();
         this.events = events;
         this.summary = summary;
+        this.upstreamReset = upstreamReset;
         this.lock = lock;
         this.closed = closed;
         this.resume = resume;
@@ -212,7 +215,7 @@ final class RcptDecisions {
         Slot slot = new Slot(bdatSize < 0 ? Slot.Kind.DATA : last ? Slot.Kind.DATA_END : Slot.Kind.BDAT);
         queue.reserve(slot);
         pending = true;
-        decideNext(new DeferredRound(envelope.takeDeferredRecipients(), slot, c, bdatSize), 0);
+        decideNext(new DeferredRound(envelope.deferredRecipients(), slot, c, bdatSize, last), 0);
     }
 
     /** One DATA's (or BDAT's) decisions of the null sender's recipients, and the first refusal among them. */
@@ -221,14 +224,16 @@ final class RcptDecisions {
         final Slot slot;
         final CommandLine command;
         final long bdatSize;
+        final boolean last;
         Verdict refusal; // the first refused recipient's verdict, or null
         String refused;
 
-        DeferredRound(List<String> recipients, Slot slot, CommandLine command, long bdatSize) {
+        DeferredRound(List<String> recipients, Slot slot, CommandLine command, long bdatSize, boolean last) {
             this.recipients = recipients;
             this.slot = slot;
             this.command = command;
             this.bdatSize = bdatSize;
+            this.last = last;
         }
     }
 
@@ -237,10 +242,16 @@ final class RcptDecisions {
         request(rcpt, r -> policy.decide(r, v -> onDeferredVerdict(round, i, rcpt, v)));
     }
 
-    /** Null sender, refused at an earlier chunk: this one gets the same answer, and its bytes are skipped. */
-    void refuseChunk(long size) {
+    /**
+     * Null sender, refused at an earlier chunk: this one gets the same answer, and its bytes are skipped. A refused
+     * last chunk ends the transaction here and, with an RSET, at the upstream, which never saw its LAST.
+     */
+    void refuseChunk(long size, boolean last) {
         queue.local(envelope.transactionRefusal());
         stream.chunk(size, true);
+        if (last) {
+            upstreamReset.now();
+        }
     }
 
     private void onDeferredVerdict(DeferredRound round, int i, String rcpt, Verdict v) {
@@ -262,19 +273,27 @@ final class RcptDecisions {
             long bdatSize = round.bdatSize;
             if (round.refusal == null) {
                 summary.accepted(round.recipients.size());
+                envelope.deferredRecipientsPassed();
                 queue.awaitUpstream(slot);
                 transport.toUpstream(round.command.raw());
                 if (bdatSize < 0) {
                     queue.barrier(slot); // as any DATA: what follows depends on the 354
                 } else {
                     stream.chunk(bdatSize, false);
+                    if (round.last) {
+                        envelope.reset(); // the upstream's transaction ends with this chunk
+                    }
                 }
             } else {
                 summary.refused();
                 slot.reply = replies.forRefusal(round.refusal, round.refused);
                 if (bdatSize >= 0) {
-                    envelope.refuseTransaction(slot.reply);
                     stream.chunk(bdatSize, true);
+                    if (round.last) {
+                        upstreamReset.now(); // the upstream never saw the LAST that would have ended it
+                    } else {
+                        envelope.refuseTransaction(slot.reply);
+                    }
                 }
                 queue.flush();
             }

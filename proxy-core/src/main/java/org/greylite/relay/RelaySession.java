@@ -97,12 +97,13 @@ public final class RelaySession {
         this.queue = new ReplyQueue(transport, this::close, behaviours);
         this.stream = new MessageStream(transport, queue, envelope, settings.replies(), this::abandonUpstream,
                 clientAddress);
+        UpstreamReset upstreamReset = new UpstreamReset(queue, envelope);
         this.decisions = new RcptDecisions(policy, info, envelope, behaviours, transport, queue, stream,
-                settings, events, summary, this, this::isClosed, this::pump);
+                settings, events, summary, upstreamReset, this, this::isClosed, this::pump);
         this.replay = new EnvelopeReplay(transport, queue, stream, envelope, settings.replies(), this::pump,
                 clientAddress);
         this.commands = new ClientCommands(transport, settings, info, events, queue, envelope, decisions, replay,
-                stream, clientTls, upstreamEhlo, behaviours, inbox, this, this::isClosed);
+                upstreamReset, stream, clientTls, upstreamEhlo, behaviours, inbox, this, this::isClosed);
         this.replies = new UpstreamReplies(upstreamEhlo, clientTls, envelope, stream, summary, behaviours);
         this.limits = new SessionLimits(transport, settings, info, events, this, () -> phase == Phase.WAITING_GREETING,
                 this::betweenTransactions, stream::midMessage, this::isClosed, this::failClient);
@@ -351,6 +352,14 @@ public final class RelaySession {
         }
         if (s.kind == Slot.Kind.REPLAY) {
             replay.answered(r);
+            return;
+        }
+        if (s.kind == Slot.Kind.RESET) {
+            if (!r.isPositive()) {
+                // Which transaction the upstream holds now cannot be known: nothing more may go to it.
+                LOG.warn("upstream refused RSET in the session of client {} ({}); closing with 421", clientAddress, r);
+                failClient(settings.replies().upstreamUnavailable());
+            }
             return;
         }
         if (decisions.upstreamReplied(s, r)) {

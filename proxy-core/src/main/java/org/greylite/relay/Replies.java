@@ -98,6 +98,11 @@ public record Replies(String hostname, String greylistTemplate) {
         return Reply.local(503, "5.5.1 Error: need MAIL command");
     }
 
+    /** As Postfix says it: MAIL FROM inside a transaction (see ClientCommands). */
+    Reply nestedMail() {
+        return Reply.local(503, "5.5.1 Error: nested MAIL command");
+    }
+
     /** As Postfix says it: STARTTLS inside a transaction (RFC 3207 4.2 would make the proxy forget the sender). */
     Reply transactionInProgress() {
         return Reply.local(503, "5.5.1 Error: MAIL transaction in progress");

@@ -14,6 +14,11 @@ final class Slot {
         RCPT_VERIFY,
         /** A command of the proxy's own remaking the upstream's envelope: its reply is for the proxy only. */
         REPLAY,
+        /**
+         * An RSET of the proxy's own, ending a transaction the upstream holds and the proxy has let go of (see
+         * {@link UpstreamReset}): its reply is for the proxy only.
+         */
+        RESET,
         /** The client's first HELO/EHLO, while the proxy introduces it with XCLIENT: the probe, then XCLIENT. */
         XCLIENT_PROBE, XCLIENT
     }

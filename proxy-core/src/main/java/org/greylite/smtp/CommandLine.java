@@ -59,12 +59,31 @@ public record CommandLine(byte[] raw, String verb, String args) {
         }
         a = a.substring(keyword.length() + 1).trim();
         if (a.startsWith("<")) {
-            int close = a.indexOf('>');
+            int close = closingBracket(a);
             return close < 0 ? Optional.empty() : Optional.of(utf8IfValid(a.substring(1, close)));
         }
         int sp = a.indexOf(' ');
         String bare = sp < 0 ? a : a.substring(0, sp);
         return bare.isEmpty() ? Optional.empty() : Optional.of(utf8IfValid(bare));
+    }
+
+    /**
+     * Where the path that {@code a} opens with '<' ends: the first '>' outside a quoted local part
+     * ({@code <"a>b"@example.org>}, RFC 5321 4.1.2), a backslash in quotes escaping the next character; -1 when none.
+     */
+    private static int closingBracket(String a) {
+        boolean quoted = false;
+        for (int i = 1; i < a.length(); i++) {
+            char ch = a.charAt(i);
+            if (quoted && ch == '\\') {
+                i++;
+            } else if (ch == '"') {
+                quoted = !quoted;
+            } else if (ch == '>' && !quoted) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /**

@@ -236,14 +236,77 @@ class RelaySessionTest {
     @Test
     void aMailFromTheUpstreamRefusedLeavesNoSenderToDecideFor() {
         opened();
-        client("MAIL FROM:<a@x>\r\n");
-        upstream("250 2.1.0 ok\r\n");
         client("MAIL FROM:<b@x>\r\n");
-        upstream("503 5.5.1 Error: nested MAIL command\r\n");
+        upstream("550 5.1.0 <b@x>: sender rejected\r\n");
         client("RCPT TO:<grey@y>\r\n");
-        assertTrue(policy.requests.isEmpty(), "the proxy no longer knows which sender the upstream holds");
-        assertEquals("MAIL FROM:<a@x>\r\nMAIL FROM:<b@x>\r\n", t.upstreamText());
-        assertEquals(List.of(250, 503, 503), t.clientCodes());
+        assertTrue(policy.requests.isEmpty(), "the upstream holds no transaction, so neither does the proxy");
+        assertEquals("MAIL FROM:<b@x>\r\n", t.upstreamText());
+        assertEquals(List.of(550, 503), t.clientCodes());
+    }
+
+    @Test
+    void aMailInsideATransactionIsRefusedHereSoTheRecipientsAreDecidedForTheSenderTheUpstreamHolds() {
+        opened();
+        client("MAIL FROM:<evil@x>\r\nMAIL FROM:<trusted@x>\r\nRCPT TO:<ok@y>\r\n");
+        assertEquals("MAIL FROM:<evil@x>\r\nRCPT TO:<ok@y>\r\n", t.upstreamText());
+        assertEquals("evil@x", policy.requests.get(0).sender());
+        upstream("250 2.1.0 ok\r\n250 2.1.5 ok\r\n");
+        assertEquals(List.of(250, 503, 250), t.clientCodes());
+        assertTrue(t.clientText().contains("503 5.5.1 Error: nested MAIL command\r\n"), t.clientText());
+    }
+
+    @Test
+    void aGreetingInsideATransactionEndsItAtTheUpstreamFirstWhateverTheUpstreamSaysToTheGreeting() {
+        opened();
+        client("MAIL FROM:<a@x>\r\nRCPT TO:<ok@y>\r\n");
+        upstream("250 ok\r\n250 ok\r\n");
+        client("EHLO\r\n");
+        assertEquals("MAIL FROM:<a@x>\r\nRCPT TO:<ok@y>\r\nRSET\r\nEHLO\r\n", t.upstreamText());
+        upstream("250 2.0.0 ok\r\n501 5.5.4 Syntax: EHLO hostname\r\n"); // Postfix keeps its transaction
+        assertEquals(List.of(250, 250, 501), t.clientCodes(), "the proxy's RSET is answered to the proxy only");
+        client("RCPT TO:<grey@y>\r\n");
+        assertEquals(List.of(250, 250, 501, 503), t.clientCodes());
+        assertEquals(List.of("ok@y"), policy.recipients());
+    }
+
+    @Test
+    void aNullSenderDataRefusedHereIsDecidedAgainAtTheNextDataNeverSentOn() {
+        opened();
+        client("MAIL FROM:<>\r\nRCPT TO:<grey@y>\r\n");
+        upstream("250 ok\r\n");
+        upstream("250 ok\r\n");
+        client("DATA\r\n");
+        client("DATA\r\n");
+        assertEquals(List.of("grey@y", "grey@y"), policy.recipients(), "the upstream still holds the recipient");
+        assertEquals(List.of(250, 250, 451, 451), t.clientCodes());
+        assertFalse(t.upstreamText().contains("DATA"), t.upstreamText());
+    }
+
+    @Test
+    void aRefusedLastChunkEndsTheTransactionAtTheUpstreamToo() {
+        opened();
+        client("MAIL FROM:<>\r\nRCPT TO:<grey@y>\r\n");
+        upstream("250 ok\r\n");
+        upstream("250 ok\r\n");
+        client("BDAT 3 LAST\r\nabc");
+        assertEquals("MAIL FROM:<>\r\nRCPT TO:<grey@y>\r\nRSET\r\n", t.upstreamText(),
+                "the upstream never saw the LAST that would have ended its transaction");
+        upstream("250 2.0.0 ok\r\n");
+        client("DATA\r\n");
+        assertTrue(t.upstreamText().endsWith("RSET\r\nDATA\r\n"), t.upstreamText());
+        upstream("503 5.5.1 Error: need RCPT command\r\n");
+        assertEquals(List.of(250, 250, 451, 503), t.clientCodes());
+    }
+
+    @Test
+    void dataAfterARefusedChunkGetsTheSameRefusal() {
+        opened();
+        client("MAIL FROM:<>\r\nRCPT TO:<grey@y>\r\n");
+        upstream("250 ok\r\n");
+        upstream("250 ok\r\n");
+        client("BDAT 3\r\nabcDATA\r\n");
+        assertEquals(List.of(250, 250, 451, 451), t.clientCodes());
+        assertFalse(t.upstreamText().contains("DATA") || t.upstreamText().contains("BDAT"), t.upstreamText());
     }
 
     @Test
@@ -511,9 +574,10 @@ class RelaySessionTest {
         client("MAIL FROM:<>\r\nRCPT TO:<grey@y>\r\n");
         upstream("250 ok\r\n250 ok\r\n");
         client("BDAT 5\r\nhelloBDAT 3 LAST\r\nbyeNOOP\r\n");
-        upstream("250 ok\r\n");
+        upstream("250 reset\r\n250 ok\r\n");
         assertEquals(List.of(250, 250, 451, 451, 250), t.clientCodes());
-        assertEquals("MAIL FROM:<>\r\nRCPT TO:<grey@y>\r\nNOOP\r\n", t.upstreamText());
+        // The refused LAST ends the transaction at the upstream too, which never saw it.
+        assertEquals("MAIL FROM:<>\r\nRCPT TO:<grey@y>\r\nRSET\r\nNOOP\r\n", t.upstreamText());
         // The later chunk gets the engine's own answer again (its recipient, its delay), not one made up here.
         List<Reply> replies = t.clientReplies();
         assertEquals(replies.get(2).lines(), replies.get(3).lines());

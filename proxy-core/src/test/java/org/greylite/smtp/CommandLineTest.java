@@ -93,4 +93,14 @@ class CommandLineTest {
                 "not UTF-8: one char a byte, as before");
         assertArrayEquals(utf8, CommandLine.parse(utf8).raw(), "the line itself goes on unchanged");
     }
+
+    @Test
+    void aQuotedLocalPartMayHoldAClosingBracket() {
+        assertEquals(Optional.of("\"a>b\"@victim.example"), line("RCPT TO:<\"a>b\"@victim.example>\r\n").pathArgument("TO"));
+        assertEquals(Optional.of("\"x@partner.example>\"@victim.example"),
+                line("RCPT TO:<\"x@partner.example>\"@victim.example> NOTIFY=NEVER\r\n").pathArgument("TO"));
+        assertEquals(Optional.of("\"a\\\">b\"@x"), line("RCPT TO:<\"a\\\">b\"@x>\r\n").pathArgument("TO"),
+                "an escaped quote does not end the quoted part");
+        assertEquals(Optional.empty(), line("RCPT TO:<\"a>b@x>\r\n").pathArgument("TO"), "an unclosed quote");
+    }
 }
