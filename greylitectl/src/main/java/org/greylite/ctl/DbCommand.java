@@ -60,16 +60,32 @@ final class DbCommand {
                     + "(net, smart) or address (ip) (default $GREYLITE_CLIENT_KEY, else smart).")
     String clientKey;
 
+    /** The greydb, made where there is none yet: for {@code db init} only. */
+    GreydbAdmin create() {
+        return GreylistStores.admin(location(), new GreydbOptions(Durations.parse(busyTimeout), 1, root.env()));
+    }
+
+    /**
+     * The greydb, which must be there already: a command that reads or edits one must not make a new one where a
+     * path was mistyped (a blacklist entry would go where no program looks) or add tables to another database.
+     * Checked for SQLite files; a PostgreSQL greydb's tables are made by {@code db init} or the programs.
+     */
     GreydbAdmin open() {
+        GreydbLocation location = location();
+        if (location instanceof GreydbLocation.Sqlite sqlite) {
+            ExistingGreydb.check(sqlite.file());
+        }
+        return GreylistStores.admin(location, new GreydbOptions(Durations.parse(busyTimeout), 1, root.env()));
+    }
+
+    private GreydbLocation location() {
         String where = db != null ? db : new org.greylite.settings.EnvironmentSettings(root.env(),
                 org.greylite.settings.Program.GREYLITECTL).get(org.greylite.settings.Settings.DB);
-        GreydbLocation location;
         try {
-            location = GreydbLocation.parse(where);
+            return GreydbLocation.parse(where);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException((db != null ? "--db: " : "DBFILE: ") + e.getMessage());
         }
-        return GreylistStores.admin(location, new GreydbOptions(Durations.parse(busyTimeout), 1, root.env()));
     }
 
     /**

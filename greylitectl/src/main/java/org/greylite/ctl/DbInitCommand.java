@@ -27,7 +27,7 @@ final class DbInitCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        try (GreydbAdmin admin = db.open()) {
+        try (GreydbAdmin admin = db.create()) {
             spec.commandLine().getOut().println(admin.describe() + ": ready (tables " + String.join(", ", GreydbSchema.tables()) + ")");
         }
         return 0;

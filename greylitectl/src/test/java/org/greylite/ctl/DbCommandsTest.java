@@ -107,6 +107,29 @@ class DbCommandsTest {
     }
 
     @Test
+    void onlyInitMakesAGreydbTheOtherCommandsRefuseAMistypedPathOrAnotherDatabase() throws Exception {
+        Path typo = dir.resolve("typo").resolve("greylite.bd");
+        Ctl.Run add = Ctl.run(Map.of(), "db", "blacklist", "add", "203.0.113.9", "--db", typo.toString());
+        assertEquals(2, add.exit(), add.toString());
+        assertTrue(add.err().contains(typo + ": no greydb there"), add.err());
+        assertFalse(java.nio.file.Files.exists(typo.getParent()), "nothing made at the mistyped path");
+
+        Path foreign = dir.resolve("foreign.db");
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + foreign);
+             java.sql.Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE accounts (id INTEGER PRIMARY KEY, name TEXT)");
+        }
+        Ctl.Run stats = Ctl.run(Map.of(), "db", "stats", "--db", foreign.toString());
+        assertEquals(2, stats.exit(), stats.toString());
+        assertTrue(stats.err().contains("not a greydb"), stats.err());
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + foreign);
+             java.sql.ResultSet r = c.createStatement().executeQuery(
+                     "SELECT count(*) FROM sqlite_master WHERE type = 'table'")) {
+            assertEquals(1, r.getInt(1), "no greydb table added to another program's database");
+        }
+    }
+
+    @Test
     void listFiltersAndFormats() {
         Ctl.Run table = ctl("db", "list", "--pending", "--client", "198.51.100.0/24");
         assertEquals(0, table.exit(), table.toString());

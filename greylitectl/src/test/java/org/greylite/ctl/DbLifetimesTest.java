@@ -146,7 +146,9 @@ class DbLifetimesTest {
 
     @Test
     void aGreydbNoEngineRecordedIsJudgedByTheDefaults() throws Exception {
-        Ctl.Run stats = ctl(Map.of("DBFILE", dir.resolve("new.db").toString()), T0, "db", "stats");
+        Map<String, String> env = Map.of("DBFILE", dir.resolve("new.db").toString());
+        assertEquals(0, ctl(env, T0, "db", "init").exit());
+        Ctl.Run stats = ctl(env, T0, "db", "stats");
         assertTrue(stats.out().contains("retry window          1d (default)\n"), stats.out());
         assertTrue(stats.out().contains("whitelist lifetime    36d (default)\n"), stats.out());
     }

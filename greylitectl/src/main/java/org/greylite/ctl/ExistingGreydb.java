@@ -1,0 +1,47 @@
+package org.greylite.ctl;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteOpenMode;
+
+/**
+ * Whether an SQLite file is a greydb already, looked at without changing it (read-only, nothing created): the
+ * commands other than {@code db init} refuse a missing file, or a database without the greydb's tables, rather
+ * than make one.
+ */
+final class ExistingGreydb {
+
+    private ExistingGreydb() {
+    }
+
+    /** @throws IllegalArgumentException saying what is at {@code file} and what to run instead */
+    static void check(Path file) {
+        if (!Files.exists(file)) {
+            throw new IllegalArgumentException(file + ": no greydb there (greylitectl db init makes one; the programs"
+                    + " make theirs at their first decision)");
+        }
+        if (Files.isDirectory(file) || !Files.isReadable(file)) {
+            return; // the store's own open says why, with the owner and mode
+        }
+        SQLiteConfig config = new SQLiteConfig();
+        config.setReadOnly(true);
+        config.resetOpenMode(SQLiteOpenMode.CREATE);
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file, config.toProperties());
+             Statement s = c.createStatement();
+             ResultSet r = s.executeQuery("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'triplet'")) {
+            if (!r.next()) {
+                throw new IllegalArgumentException(file + ": an SQLite database, but not a greydb (it has no triplet"
+                        + " table; greylitectl db init adds the greydb's tables)");
+            }
+        } catch (SQLException e) {
+            // Not a database at all, or locked: the store's own open reports it as it always has.
+        }
+    }
+}
