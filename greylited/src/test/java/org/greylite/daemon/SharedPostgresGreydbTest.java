@@ -136,6 +136,19 @@ class SharedPostgresGreydbTest {
                     mx2.rcpt("c@example.org", "d@example.com"), "fail closed");
             Duration took = Duration.ofNanos(System.nanoTime() - start);
             assertTrue(took.compareTo(DB_TIMEOUT.multipliedBy(4).plusSeconds(4)) < 0, "no RCPT hangs: " + took);
+            // Known to be down: answered at once, none of them made to wait to find out whether it is back.
+            start = System.nanoTime();
+            for (int i = 0; i < 5; i++) {
+                assertEquals("250 2.1.5 ok", mx1.rcpt("g" + i + "@example.org", "d@example.com"));
+            }
+            took = Duration.ofNanos(System.nanoTime() - start);
+            assertTrue(took.compareTo(DB_TIMEOUT) < 0, "five RCPTs while the database is known down took " + took);
+            // Still so once a whole timeout has passed: the server is probed in the background, not by an RCPT.
+            Thread.sleep(DB_TIMEOUT.plusSeconds(1).toMillis());
+            start = System.nanoTime();
+            assertEquals("250 2.1.5 ok", mx1.rcpt("h@example.org", "d@example.com"));
+            took = Duration.ofNanos(System.nanoTime() - start);
+            assertTrue(took.compareTo(DB_TIMEOUT.dividedBy(2)) < 0, "an RCPT a timeout later took " + took);
         } finally {
             PG.start();
         }

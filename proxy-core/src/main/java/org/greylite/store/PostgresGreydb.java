@@ -51,7 +51,6 @@ final class PostgresGreydb implements AutoCloseable {
     private final AtomicBoolean down = new AtomicBoolean();
     private final AtomicBoolean probing = new AtomicBoolean();
     private volatile String lastDown;
-    private volatile long lastProbe = System.nanoTime();
     private volatile boolean schemaReady;
 
     private PostgresGreydb(GreydbLocation.Postgres location, HikariDataSource pool, long timeoutMillis) {
@@ -127,28 +126,20 @@ final class PostgresGreydb implements AutoCloseable {
     /**
      * A connection from the pool, in a fresh transaction; the schema is checked on the first one.
      *
-     * <p>While the server is known to be down, one caller at a time waits for a connection (a probe), and
-     * not before a timeout has passed since the last probe; the others fail at once with the last error. Otherwise every RCPT would wait
-     * the whole timeout, the decision threads would fall behind, and RCPTs would queue far longer.
+     * <p>While the server is known to be down every caller fails at once with the last error, and a thread of
+     * its own waits for the server instead ({@link #probeUntilReachable}). Otherwise every RCPT would wait the
+     * whole timeout, the decision threads would fall behind, and RCPTs would queue far longer; and an RCPT chosen
+     * to find out whether the server is back would still wait the whole timeout every so often.
      */
     Connection connection() {
-        boolean probe = false;
         if (down.get()) {
-            if (System.nanoTime() - lastProbe < timeoutMillis * 1_000_000L || !probing.compareAndSet(false, true)) {
-                throw new StoreException(lastDown);
-            }
-            probe = true;
+            throw new StoreException(lastDown);
         }
         Connection conn;
         try {
             conn = pool.getConnection();
         } catch (SQLException e) {
             throw failure("cannot connect", e);
-        } finally {
-            if (probe) {
-                lastProbe = System.nanoTime();
-                probing.set(false);
-            }
         }
         if (!schemaReady) {
             try {
@@ -197,6 +188,40 @@ final class PostgresGreydb implements AutoCloseable {
         schemaReady = true;
     }
 
+    /** How long the probe rests between tries that failed at once (a refused connection). */
+    private static final long PROBE_PAUSE_MILLIS = 1000;
+
+    /**
+     * While the server is down, asks the pool for a connection again and again on a thread of its own, each try
+     * bounded by the pool's timeout, until one comes ({@link #reachable}) or the greydb is closed.
+     */
+    private void probeUntilReachable() {
+        if (!probing.compareAndSet(false, true)) {
+            return;
+        }
+        Thread probe = new Thread(() -> {
+            try {
+                while (down.get() && !pool.isClosed()) {
+                    try (Connection c = pool.getConnection()) {
+                        reachable();
+                    } catch (SQLException e) {
+                        failure("cannot connect", e); // keeps the error RCPTs are answered with current
+                        Thread.sleep(PROBE_PAUSE_MILLIS);
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                probing.set(false);
+            }
+            if (down.get() && !pool.isClosed()) {
+                probeUntilReachable(); // lost again between the last look and the end of this probe
+            }
+        }, "greydb-probe");
+        probe.setDaemon(true);
+        probe.start();
+    }
+
     /** Notes that a transaction went through (logged when the server had been lost). */
     void reachable() {
         if (down.compareAndSet(true, false)) {
@@ -214,8 +239,8 @@ final class PostgresGreydb implements AutoCloseable {
             message = describe() + ": cannot connect: " + connectionCause(e);
             lastDown = message;
             if (down.compareAndSet(false, true)) {
-                lastProbe = System.nanoTime();
-                LOG.warn("{}; the pool keeps trying", message);
+                LOG.warn("{}; trying again in the background, RCPTs are answered at once meanwhile", message);
+                probeUntilReachable();
             }
         } else {
             // The pool wraps what the server said (a wrong password, a missing database): show the server's words.
