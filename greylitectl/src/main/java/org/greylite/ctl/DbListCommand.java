@@ -76,18 +76,26 @@ final class DbListCommand implements Callable<Integer> {
             } else if (what.blacklist) {
                 printBlacklist(admin.blacklist(), clients);
             } else {
-                printTriplets(admin.triplets(filter), db.lifetimes(admin).minDelay().duration());
+                Lifetimes lifetimes = db.lifetimes(admin);
+                printTriplets(admin.triplets(filter), lifetimes.minDelay().duration(),
+                        lifetimes.retryWindow().duration(), lifetimes.whitelistLifetime().duration());
             }
         }
         return 0;
     }
 
-    private void printTriplets(List<GreydbAdmin.TripletRow> triplets, Duration minDelay) {
+    private void printTriplets(List<GreydbAdmin.TripletRow> triplets, Duration minDelay, Duration retryWindow,
+                               Duration whitelistLifetime) {
+        Instant now = db.now();
         List<List<String>> rows = new ArrayList<>();
         for (GreydbAdmin.TripletRow r : triplets) {
             Triplet t = r.state();
+            // As the engine judges it (SPEC §3.7): an expired row counts as absent, and the next purge removes it.
+            boolean expired = t.passed() ? !t.lastSeen().plus(whitelistLifetime).isAfter(now)
+                    : !t.firstSeen().plus(retryWindow).isAfter(now);
             rows.add(Arrays.asList(r.key().client(), "<" + r.key().sender() + ">", "<" + r.key().recipient() + ">",
-                    t.passed() ? "passed" : "pending", Integer.toString(t.refusals()), time(t.firstSeen()), time(t.lastSeen()),
+                    expired ? "expired" : t.passed() ? "passed" : "pending", Integer.toString(t.refusals()),
+                    time(t.firstSeen()), time(t.lastSeen()),
                     t.passedAt() == null ? null : time(t.passedAt()),
                     // The engine records a refusal rounded up to the second, so this is when it counts the retry.
                     t.passed() ? null : time(t.lastSeen().plus(minDelay))));

@@ -204,4 +204,15 @@ class DbCommandsTest {
         assertTrue(text.out().contains("triplets pending") && text.out().contains("most refused client networks:"), text.out());
         assertFalse(text.out().contains("null"));
     }
+
+    @Test
+    void listSaysWhichRowsHaveExpired() {
+        decide("192.0.2.51", "c@x.example", "d@y.example");
+        Ctl.Run now = ctl("db", "list", "--client", "192.0.2.51", "--format", "csv");
+        assertTrue(now.out().contains(",pending,"), now.out());
+        Instant later = Instant.now().plus(Duration.ofDays(2)); // past the retry window of 1d
+        Ctl.Run then = Ctl.run(env, Clock.fixed(later, ZoneOffset.UTC), "db", "list", "--client", "192.0.2.51",
+                "--format", "csv");
+        assertTrue(then.out().contains(",expired,"), "counted as absent, as the engine counts it: " + then.out());
+    }
 }
