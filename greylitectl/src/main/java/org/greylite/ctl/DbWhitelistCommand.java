@@ -2,6 +2,7 @@ package org.greylite.ctl;
 
 import java.io.PrintWriter;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.Callable;
 
 import org.greylite.greylist.Durations;
@@ -54,20 +55,64 @@ class DbWhitelistCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         String list = black() ? "blacklist" : "whitelist";
         Cidr block = Cidr.parse(client);
+        java.time.Duration lasting = until == null ? null : Durations.parse(until);
+        if (lasting != null && (lasting.isZero() || lasting.isNegative())) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--until wants a duration longer than 0 (7d, 12h...), not '" + until + "'");
+        }
         try (GreydbAdmin admin = db.open()) {
             if (action == Action.add) {
                 Instant now = db.now();
-                Instant expires = until == null ? null : now.plus(Durations.parse(until));
-                admin.putListEntry(new ListEntry(block.toString(), black(), now, expires, comment));
-                out.println("added " + block + " to the " + list + (expires == null ? "" : " until " + expires));
+                // Said again without --comment or --until, an entry keeps those it has: only what is given changes.
+                ListEntry before = entry(admin, block.toString());
+                Instant expires = lasting != null ? now.plus(lasting) : before == null ? null : before.expires();
+                String why = comment != null ? comment : before == null ? null : before.comment();
+                admin.putListEntry(new ListEntry(block.toString(), black(), now, expires, why));
+                out.println((before == null ? "added " + block + " to the " : "updated " + block + " on the ") + list
+                        + (expires == null ? "" : " until " + expires));
                 return 0;
             }
             if (admin.removeListEntry(black(), block.toString())) {
                 out.println("removed " + block + " from the " + list);
                 return 0;
             }
-            spec.commandLine().getErr().println("greylitectl: " + block + " is not on the " + list);
+            List<String> covering = covering(admin, block);
+            spec.commandLine().getErr().println("greylitectl: " + block + " is not on the " + list
+                    + (covering.isEmpty() ? "" : " itself; it is covered by " + String.join(", ", covering)
+                    + ": remove that to end it"));
             return GreyliteCtl.PROBLEMS;
+        }
+    }
+
+    /** The entry for exactly {@code client} on this list, or null (an earned whitelist entry has no comment or end). */
+    private ListEntry entry(GreydbAdmin admin, String client) {
+        if (black()) {
+            return admin.blacklist().stream().filter(e -> e.client().equals(client)).findFirst().orElse(null);
+        }
+        return admin.whitelist().stream().filter(w -> w.client().equals(client) && "admin".equals(w.source()))
+                .map(w -> new ListEntry(w.client(), false, w.created(), w.expires(), w.comment()))
+                .findFirst().orElse(null);
+    }
+
+    /** The entries of this list (earned ones too) whose blocks hold {@code block}'s first address. */
+    private List<String> covering(GreydbAdmin admin, Cidr block) {
+        List<String> found = new java.util.ArrayList<>();
+        if (black()) {
+            admin.blacklist().forEach(e -> addIfCovers(found, e.client(), e.client(), block));
+        } else {
+            admin.whitelist().forEach(w -> addIfCovers(found, w.client(), w.client() + " (" + w.source() + ")", block));
+        }
+        return found;
+    }
+
+    private static void addIfCovers(List<String> found, String entry, String shown, Cidr block) {
+        try {
+            Cidr c = Cidr.parse(entry);
+            if (c.prefix() <= block.prefix() && c.contains(block.firstAddress())) {
+                found.add(shown);
+            }
+        } catch (IllegalArgumentException notABlock) {
+            // an earned entry keyed by a domain (the smart key): no address inside it
         }
     }
 }

@@ -215,4 +215,21 @@ class DbCommandsTest {
                 "--format", "csv");
         assertTrue(then.out().contains(",expired,"), "counted as absent, as the engine counts it: " + then.out());
     }
+
+    @Test
+    void addingAgainChangesOnlyWhatIsGivenAndRemoveNamesACoveringBlock() {
+        assertEquals(0, ctl("db", "whitelist", "add", "192.0.2.77", "--comment", "partner", "--until", "1d").exit());
+        Ctl.Run again = ctl("db", "whitelist", "add", "192.0.2.77");
+        assertEquals(0, again.exit(), again.toString());
+        assertTrue(again.out().startsWith("updated 192.0.2.77 on the whitelist until "), again.out());
+        Ctl.Run listed = ctl("db", "list", "--whitelist", "--client", "192.0.2.77", "--format", "csv");
+        assertTrue(listed.out().contains("partner"), "the comment is kept: " + listed.out());
+
+        assertEquals(2, ctl("db", "whitelist", "add", "192.0.2.78", "--until", "0").exit(), "an entry over at once");
+
+        assertEquals(0, ctl("db", "blacklist", "add", "198.18.0.0/16").exit());
+        Ctl.Run remove = ctl("db", "blacklist", "remove", "198.18.4.5");
+        assertEquals(1, remove.exit(), remove.toString());
+        assertTrue(remove.err().contains("is not on the blacklist itself; it is covered by 198.18.0.0/16"), remove.err());
+    }
 }
