@@ -47,8 +47,21 @@ final class RowPrinter {
         out.println(b.toString().stripTrailing());
     }
 
+    /**
+     * A table cell: "-" for none; a control character (a newline, a tab, a terminal escape in a comment someone
+     * typed) shown as '?', so that each row stays one line and the terminal shows what is there. CSV and JSON
+     * quote them instead.
+     */
     private static String cell(String v) {
-        return v == null ? "-" : v;
+        if (v == null) {
+            return "-";
+        }
+        StringBuilder b = new StringBuilder(v.length());
+        for (int i = 0; i < v.length(); i++) {
+            char ch = v.charAt(i);
+            b.append(ch < 0x20 || ch == 0x7f ? '?' : ch);
+        }
+        return b.toString();
     }
 
     private static void json(PrintWriter out, List<String> columns, List<List<String>> rows) {

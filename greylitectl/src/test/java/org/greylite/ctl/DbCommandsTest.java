@@ -232,4 +232,12 @@ class DbCommandsTest {
         assertEquals(1, remove.exit(), remove.toString());
         assertTrue(remove.err().contains("is not on the blacklist itself; it is covered by 198.18.0.0/16"), remove.err());
     }
+
+    @Test
+    void aTableRowStaysOneLineWhateverItsCommentHolds() {
+        assertEquals(0, ctl("db", "blacklist", "add", "192.0.2.99", "--comment", "line1\nline2\t\u001b[31mred").exit());
+        Ctl.Run table = ctl("db", "list", "--blacklist");
+        String row = table.out().lines().filter(l -> l.startsWith("192.0.2.99")).findFirst().orElseThrow();
+        assertTrue(row.endsWith("line1?line2??[31mred"), row);
+    }
 }
