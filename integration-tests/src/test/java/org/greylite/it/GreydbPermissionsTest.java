@@ -48,7 +48,7 @@ class GreydbPermissionsTest {
     void greylitectlNamesAFolderItCannotWriteIn() throws Exception {
         Path locked = lockedFolder();
         Path db = locked.resolve("greylite.db");
-        Result r = run(Launchers.bin("greylitectl"), "db", "stats", "--db", db.toString());
+        Result r = run(Launchers.bin("greylitectl"), "db", "init", "--db", db.toString());
         assertEquals(2, r.status, r.output);
         assertMentions(r.output, db.toString(), "not writable", "'" + user + "'", "r-xr-xr-x", "-wal");
     }
@@ -56,7 +56,7 @@ class GreydbPermissionsTest {
     @Test
     void greylitectlNamesAFolderItCannotCreate() throws Exception {
         Path db = lockedFolder().resolve("sub/greylite.db");
-        Result r = run(Launchers.bin("greylitectl"), "db", "stats", "--db", db.toString());
+        Result r = run(Launchers.bin("greylitectl"), "db", "init", "--db", db.toString());
         assertEquals(2, r.status, r.output);
         assertMentions(r.output, db.toString(), "cannot be created", "'" + user + "'", "r-xr-xr-x");
     }
@@ -66,7 +66,7 @@ class GreydbPermissionsTest {
         Path state = Files.createDirectory(dir.resolve("state"));
         Files.setPosixFilePermissions(state, PosixFilePermissions.fromString("rwxrwxrwx"));
         Path db = state.resolve("greylite.db");
-        Result made = run(Launchers.bin("greylitectl"), "db", "stats", "--db", db.toString());
+        Result made = run(Launchers.bin("greylitectl"), "db", "init", "--db", db.toString());
         assertEquals(0, made.status, made.output);
         Files.setPosixFilePermissions(db, PosixFilePermissions.fromString("r--r--r--"));
         Result r = run(Launchers.bin("greylited"), "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:9",
