@@ -101,7 +101,7 @@ final class DbListCommand implements Callable<Integer> {
                     t.passed() ? null : time(t.lastSeen().plus(minDelay))));
         }
         RowPrinter.print(spec.commandLine().getOut(), format, List.of("client", "sender", "recipient", "state", "refusals",
-                "first_seen", "last_seen", "passed_at", "retry_counts_from"), rows);
+                "first_seen", "last_seen", "passed_at", "retry_counts_from"), rows, java.util.Set.of("refusals"));
     }
 
     private void printWhitelist(List<GreydbAdmin.WhitelistRow> entries, TripletSelector.Clients clients,

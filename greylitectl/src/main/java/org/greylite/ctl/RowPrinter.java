@@ -2,6 +2,7 @@ package org.greylite.ctl;
 
 import java.io.PrintWriter;
 import java.util.List;
+import java.util.Set;
 
 /** Prints rows of named columns as an aligned table, JSON (an array of objects) or CSV (RFC 4180). */
 final class RowPrinter {
@@ -13,8 +14,14 @@ final class RowPrinter {
 
     /** {@code null} cells print as "-" in a table, empty in CSV, null in JSON. */
     static void print(PrintWriter out, Format format, List<String> columns, List<List<String>> rows) {
+        print(out, format, columns, rows, Set.of());
+    }
+
+    /** As {@link #print(PrintWriter, Format, List, List)}; the {@code counts} columns are JSON numbers. */
+    static void print(PrintWriter out, Format format, List<String> columns, List<List<String>> rows,
+                      Set<String> counts) {
         switch (format) {
-            case JSON -> json(out, columns, rows);
+            case JSON -> json(out, columns, rows, counts);
             case CSV -> csv(out, columns, rows);
             default -> table(out, columns, rows);
         }
@@ -64,12 +71,15 @@ final class RowPrinter {
         return b.toString();
     }
 
-    private static void json(PrintWriter out, List<String> columns, List<List<String>> rows) {
+    private static void json(PrintWriter out, List<String> columns, List<List<String>> rows, Set<String> counts) {
         out.println("[");
         for (int i = 0; i < rows.size(); i++) {
             StringBuilder b = new StringBuilder("  {");
             for (int c = 0; c < columns.size(); c++) {
-                b.append(c == 0 ? "" : ", ").append(Json.string(columns.get(c))).append(": ").append(Json.string(rows.get(i).get(c)));
+                String v = rows.get(i).get(c);
+                boolean number = v != null && counts.contains(columns.get(c)) && v.matches("\\d{1,18}");
+                b.append(c == 0 ? "" : ", ").append(Json.string(columns.get(c))).append(": ")
+                        .append(number ? v : Json.string(v));
             }
             out.println(b.append(i == rows.size() - 1 ? "}" : "},"));
         }

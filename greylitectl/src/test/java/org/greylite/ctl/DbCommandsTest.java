@@ -148,6 +148,7 @@ class DbCommandsTest {
         assertTrue(parsed instanceof List<?> l && l.size() == 1, json.out());
         assertEquals("<alice@example.org>", ((Map<?, ?>) ((List<?>) parsed).get(0)).get("sender"));
         assertEquals(null, ((Map<?, ?>) ((List<?>) parsed).get(0)).get("passed_at"));
+        assertEquals(1L, ((Map<?, ?>) ((List<?>) parsed).get(0)).get("refusals"), "a count is a JSON number");
     }
 
     @Test
