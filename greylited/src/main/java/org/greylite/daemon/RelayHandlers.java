@@ -68,6 +68,21 @@ final class RelayHandlers {
             }
         }
 
+        /**
+         * The client shut down its sending side: what it sent is still answered (MINA would close the session at
+         * once). Reading stops, or the selector would report the end of input again and again.
+         */
+        @Override
+        public void inputClosed(IoSession session) {
+            session.suspendRead();
+            RelaySession r = relay(session);
+            if (r != null) {
+                r.onClientInputEnded();
+            } else {
+                session.closeNow();
+            }
+        }
+
         @Override
         public void sessionIdle(IoSession session, IdleStatus status) {
             RelaySession r = relay(session);

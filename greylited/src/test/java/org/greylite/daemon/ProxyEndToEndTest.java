@@ -102,6 +102,25 @@ class ProxyEndToEndTest {
     }
 
     @Test
+    void aClientThatHalfClosesAfterItsCommandsGetsEveryReplyThenTheEnd() throws IOException {
+        try (RawClient c = proxy.client().hello()) {
+            c.send("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.com>\r\nNOOP\r\nQUIT\r\n");
+            c.socket().shutdownOutput(); // as a script may: all it has to say is said
+            assertTrue(c.reply().startsWith("250"), "MAIL");
+            assertTrue(c.reply().startsWith("451 4.7.1 <b@example.com>"), "RCPT, decided");
+            assertTrue(c.reply().startsWith("250"), "NOOP");
+            assertTrue(c.reply().startsWith("221"), "QUIT");
+            assertTrue(c.closedByServer());
+        }
+        try (RawClient c = proxy.client().hello()) {
+            c.send("NOOP\r\n");
+            c.socket().shutdownOutput(); // no QUIT: answered all the same, then the session ends
+            assertTrue(c.reply().startsWith("250"), "NOOP");
+            assertTrue(c.closedByServer());
+        }
+    }
+
+    @Test
     void earlyRetryIsRefusedAndARetryAfterTheDelayDeliversTheMessageByteForByte() throws IOException {
         try (RawClient c = proxy.client().hello()) {
             assertTrue(attempt(c, "a@example.org", "b@example.com").startsWith("451"));

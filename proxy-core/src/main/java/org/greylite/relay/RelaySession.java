@@ -72,6 +72,7 @@ public final class RelaySession {
 
     private Phase phase = Phase.WAITING_GREETING;
     private boolean pumping;
+    private boolean inputEnded; // the client half-closed: answer what it sent, then end
     private boolean authContinuation; // the next line is a SASL response, not a command
     private boolean inputPaused;
     private boolean upstreamAbandoned;
@@ -218,6 +219,39 @@ public final class RelaySession {
         ended();
     }
 
+    /**
+     * The client has shut down its sending side (a half-close) and will send nothing more. What it sent before is
+     * still answered, as Postfix answers every command it read before the end of input, and the session then ends;
+     * in the middle of a message it is a client that vanished (the partial message is dropped).
+     */
+    public synchronized void onClientInputEnded() {
+        if (phase == Phase.CLOSED || inputEnded) {
+            return;
+        }
+        if (phase != Phase.COMMANDS) {
+            onClientClosed(); // nothing it sent can be answered before the upstream's greeting
+            return;
+        }
+        inputEnded = true;
+        pump();
+    }
+
+    /** After the end of the client's input: once every command it sent has been answered, the session ends. */
+    private void closeWhenInputAnswered() {
+        if (!inputEnded || phase != Phase.COMMANDS || blocked()) {
+            return;
+        }
+        if (stream.midMessage() && inbox.isEmpty()) {
+            onClientClosed(); // the message was cut off: the client vanished in the middle of it
+            return;
+        }
+        // What is left is at most a last line without its line ending: no command, nothing to answer.
+        boolean commandsLeft = !inbox.isEmpty() && (stream.active() || inbox.indexOf((byte) '\n', 0) >= 0);
+        if (queue.isEmpty() && !commandsLeft) {
+            close();
+        }
+    }
+
     public synchronized void onUpstreamClosed() {
         if (phase == Phase.CLOSED || upstreamAbandoned) {
             return;
@@ -289,6 +323,7 @@ public final class RelaySession {
             pumping = false;
         }
         limits.afterEvent();
+        closeWhenInputAnswered();
         boolean pause = phase != Phase.CLOSED && inbox.size() >= PAUSE_INPUT_BYTES;
         if (pause != inputPaused) {
             inputPaused = pause;
