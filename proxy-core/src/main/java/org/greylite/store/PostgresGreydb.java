@@ -63,7 +63,7 @@ final class PostgresGreydb implements AutoCloseable {
      * Makes the pool and tries the server once, applying the schema if needed.
      *
      * @param requireServer true: a server that cannot be reached is an error (greylitectl); false: it is
-     *                      logged and the pool keeps trying (greylited starts and fails open meanwhile)
+     *                      logged and tried again in the background (greylited starts and fails open meanwhile)
      * @throws StoreException when the server refuses us (password, database, privileges), or cannot be
      *                        reached and {@code requireServer}
      */
@@ -239,7 +239,7 @@ final class PostgresGreydb implements AutoCloseable {
             message = describe() + ": cannot connect: " + connectionCause(e);
             lastDown = message;
             if (down.compareAndSet(false, true)) {
-                LOG.warn("{}; trying again in the background, RCPTs are answered at once meanwhile", message);
+                LOG.warn("{}; tried again in the background until it answers", message);
                 probeUntilReachable();
             }
         } else {
