@@ -18,6 +18,8 @@ import org.greylite.suspicion.Behaviour;
 import org.greylite.suspicion.ClientFacts;
 import org.greylite.suspicion.Suspicion;
 import org.greylite.suspicion.SuspicionPolicy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The decision engine: the greylisting algorithm of SPEC §3, for one RCPT at a time, the same for every
@@ -41,9 +43,11 @@ import org.greylite.suspicion.SuspicionPolicy;
  */
 public final class Greylister {
 
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Greylister.class);
+    private static final Logger LOG = LoggerFactory.getLogger(Greylister.class);
 
     private final GreylistStore store;
+    /** Whether this engine's lifetimes are in the greydb; when not, the next purge tries again. */
+    private volatile boolean lifetimesRecorded;
     private final SuspicionPolicy suspicion;
     private final GreylistSettings settings;
     private final Clock clock;
@@ -89,9 +93,6 @@ public final class Greylister {
         this.outage = new StoreOutageLog(clock, Objects.requireNonNull(refusal, "refusal"));
         recordLifetimes();
     }
-
-    /** Whether this engine's lifetimes are in the greydb; when not, the next purge tries again. */
-    private volatile boolean lifetimesRecorded;
 
     /**
      * Records this engine's lifetimes in the greydb, for greylitectl (see {@link GreydbLifetimes}). Here, where every

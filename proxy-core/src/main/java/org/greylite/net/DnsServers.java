@@ -60,10 +60,28 @@ public final class DnsServers {
 
     /** Parses a space-separated list, as in djbdns' {@code DNSCACHEIP}. */
     public static List<InetSocketAddress> parseList(String text, String what) {
+        return parseList(text, what, e -> {
+            throw e;
+        });
+    }
+
+    /**
+     * As {@link #parseList(String, String)}, a bad entry going to {@code bad} (which may throw it) instead of
+     * ending the list; null reads as none.
+     */
+    public static List<InetSocketAddress> parseList(String text, String what,
+                                                    java.util.function.Consumer<IllegalArgumentException> bad) {
         List<InetSocketAddress> servers = new ArrayList<>();
+        if (text == null) {
+            return servers;
+        }
         for (String entry : text.trim().split("\\s+")) {
             if (!entry.isEmpty()) {
-                servers.add(parse(entry, what));
+                try {
+                    servers.add(parse(entry, what));
+                } catch (IllegalArgumentException e) {
+                    bad.accept(e);
+                }
             }
         }
         return servers;

@@ -1,5 +1,6 @@
 package org.greylite.relay;
 
+import java.util.Optional;
 import java.util.Set;
 
 import org.greylite.smtp.ByteQueue;
@@ -204,8 +205,9 @@ final class ClientCommands {
      * reads {@code RCPT <a>} and {@code RCPT TO:<a}), so it is refused here rather than sent on undecided.
      */
     private void rcpt(CommandLine c) {
+        Optional<String> recipient = c.pathArgument("TO"); // read once: it is decided on as read here
         if (decisions.decidesRecipients()) {
-            if (c.pathArgument("TO").isEmpty()) {
+            if (recipient.isEmpty()) {
                 refuse(settings.replies().badRecipient());
                 return;
             }
@@ -214,7 +216,7 @@ final class ClientCommands {
                 return;
             }
         }
-        decisions.rcpt(c);
+        decisions.rcpt(c, recipient);
     }
 
     private void startTls(CommandLine c) {

@@ -94,8 +94,8 @@ final class RcptDecisions {
         return info.greylisting() && !envelope.isAuthenticated() && info.skipReason() == null;
     }
 
-    void rcpt(CommandLine c) {
-        Optional<String> recipient = c.pathArgument("TO");
+    /** {@code recipient}: the command's address as {@link CommandLine#pathArgument} read it, absent if unreadable. */
+    void rcpt(CommandLine c, Optional<String> recipient) {
         String sender = envelope.sender();
         if (!info.greylisting() || recipient.isEmpty() || sender == null) {
             // Nothing to decide: greylisting is off (ClientCommands refuses what cannot be decided when it is on).

@@ -3,8 +3,10 @@ package org.greylite.wrapper;
 import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -112,9 +114,13 @@ final class ConfirmedName {
     /**
      * greylited's resolver: a query without an answer is sent again, to the next server, after a short delay
      * that doubles, all within {@code timeout}; so one lost packet costs a quarter of a second, not the bound.
+     * The servers of {@code DNSCACHEIP}, the system's when it names none; a bad entry is logged and skipped
+     * rather than refusing the connection: the check only ever takes a name away, so a typo must not stop the mail.
      */
     private static Resolver resolver(String dnscacheip, Duration timeout) {
-        return DnsServers.resolvers(DnsCacheIp.servers(dnscacheip, LOG::warn), timeout, 1).resolver();
+        List<InetSocketAddress> servers = DnsServers.parseList(dnscacheip, "DNSCACHEIP",
+                e -> LOG.warn("{}; ignored", e.getMessage()));
+        return DnsServers.resolvers(servers, timeout, 1).resolver();
     }
 
     private static String describe(Throwable failure, Duration timeout) {

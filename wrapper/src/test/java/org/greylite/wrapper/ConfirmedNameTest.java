@@ -13,7 +13,6 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -53,18 +52,7 @@ class ConfirmedNameTest {
     Path dir;
 
     private Map<String, String> env(String... pairs) {
-        Map<String, String> env = new HashMap<>();
-        env.put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
-        env.put("GREYLIST", "");
-        env.put("TCPREMOTEIP", "127.0.0.1");
-        env.put("DNSCACHEIP", "127.0.0.1:" + dns.port());
-        env.put("DBFILE", dir.resolve("greylite.db").toString());
-        env.put("GREYLITE_MIN_DELAY", "0");
-        env.put("GREYLITE_NO_SHIPPED_WHITELIST", "");
-        for (int i = 0; i < pairs.length; i += 2) {
-            env.put(pairs[i], pairs[i + 1]);
-        }
-        return Map.copyOf(env);
+        return Harness.env(dir.resolve("greylite.db"), Harness.pairs(new String[] {"TCPREMOTEIP", "127.0.0.1", "DNSCACHEIP", "127.0.0.1:" + dns.port(), "GREYLITE_MIN_DELAY", "0", "GREYLITE_NO_SHIPPED_WHITELIST", ""}, pairs));
     }
 
     /** The reply to the first RCPT of a session with {@code env}. */

@@ -10,7 +10,9 @@ import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.file.Path;
 import java.time.Clock;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -57,6 +59,29 @@ final class Harness implements AutoCloseable {
         this.status = status;
         this.errors = errors;
         client.setSoTimeout(20_000);
+    }
+
+    /**
+     * A session's environment as tcpserver gives it, with GREYLIST set and the greydb at {@code greydb}: client
+     * 192.0.2.7, then {@code pairs} (NAME, VALUE, ...), which may replace any of these.
+     */
+    static Map<String, String> env(Path greydb, String... pairs) {
+        Map<String, String> env = new HashMap<>();
+        env.put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
+        env.put("GREYLIST", "");
+        env.put("TCPREMOTEIP", "192.0.2.7");
+        env.put("DBFILE", greydb.toString());
+        for (int i = 0; i < pairs.length; i += 2) {
+            env.put(pairs[i], pairs[i + 1]);
+        }
+        return Map.copyOf(env);
+    }
+
+    /** {@code first}, then {@code then}: a test's own variables before those a call adds. */
+    static String[] pairs(String[] first, String... then) {
+        String[] all = java.util.Arrays.copyOf(first, first.length + then.length);
+        System.arraycopy(then, 0, all, first.length, then.length);
+        return all;
     }
 
     static Harness start(List<String> program, Map<String, String> env) throws IOException {

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -25,16 +24,7 @@ class WrapperSessionLimitsTest {
     Path dir;
 
     private Map<String, String> env(String... pairs) {
-        Map<String, String> env = new HashMap<>();
-        env.put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
-        env.put("GREYLIST", "");
-        env.put("TCPREMOTEIP", "192.0.2.7");
-        env.put("TCPLOCALHOST", "mx.test");
-        env.put("DBFILE", dir.resolve("greylite.db").toString());
-        for (int i = 0; i < pairs.length; i += 2) {
-            env.put(pairs[i], pairs[i + 1]);
-        }
-        return Map.copyOf(env);
+        return Harness.env(dir.resolve("greylite.db"), Harness.pairs(new String[] {"TCPLOCALHOST", "mx.test"}, pairs));
     }
 
     @Test
