@@ -1,12 +1,21 @@
 package org.greylite.ctl;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import picocli.CommandLine;
 
-/** Runs greylitectl in-process, as its main would, with the output captured. */
+/** Runs greylitectl in-process, as its main would, with the output captured; or its real main in a JVM of its own. */
 final class Ctl {
 
     /** What one run printed and returned. */
@@ -14,6 +23,14 @@ final class Ctl {
         @Override
         public String toString() {
             return "exit " + exit + "\n--- out\n" + out + "--- err\n" + err;
+        }
+    }
+
+    /** What a run of the real main printed and returned, and how long it took, JVM start included. */
+    record MainRun(Run run, Duration took) {
+        @Override
+        public String toString() {
+            return run + "--- took " + took.toMillis() + " ms\n";
         }
     }
 
@@ -32,5 +49,45 @@ final class Ctl {
         cmd.setErr(new PrintWriter(err, true));
         int exit = cmd.execute(args);
         return new Run(exit, out.toString(), err.toString());
+    }
+
+    /**
+     * Runs {@link GreyliteCtl#main} in a new JVM, as bin/greylitectl does, with {@code env} as its whole environment
+     * (and PATH): its exit status, and everything it wrote to stdout and stderr, log lines included, which an
+     * in-process run does not catch.
+     */
+    static MainRun main(Map<String, String> env, String... args) {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), GreyliteCtl.class.getName()));
+        command.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command);
+        pb.environment().keySet().retainAll(List.of("PATH"));
+        pb.environment().putAll(env);
+        long start = System.nanoTime();
+        try {
+            Process p = pb.start();
+            p.getOutputStream().close();
+            CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> readAll(p.getInputStream()));
+            CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> readAll(p.getErrorStream()));
+            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new AssertionError("greylitectl " + String.join(" ", args) + " did not end within 60 s");
+            }
+            Duration took = Duration.ofNanos(System.nanoTime() - start);
+            return new MainRun(new Run(p.exitValue(), out.join(), err.join()), took);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
+        }
+    }
+
+    private static String readAll(java.io.InputStream in) {
+        try (in) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 }

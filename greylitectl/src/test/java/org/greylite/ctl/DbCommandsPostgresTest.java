@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -160,17 +159,33 @@ class DbCommandsPostgresTest {
                 args -> ctl(args)).run();
     }
 
+    // A server that cannot be reached at all: DbUnreachablePostgresTest. Here the server answers, and says no.
+
     @Test
-    void anUnreachableServerIsOneClearLine() throws Exception {
-        int port;
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = s.getLocalPort();
-        }
-        Ctl.Run run = Ctl.run(Map.of(), "db", "stats", "--db", "postgresql://mx@127.0.0.1:" + port + "/greylite",
-                "--busy-timeout", "1s");
-        assertEquals(2, run.exit(), run.toString());
-        assertEquals("greylitectl: postgresql://mx@127.0.0.1:" + port + "/greylite: cannot connect: Connection refused\n",
-                run.err());
+    void aDatabaseThatDoesNotExistIsOneClearLineAtOnce() {
+        String url = PG.url("nosuchdb");
+
+        Ctl.MainRun run = Ctl.main(PG.env(), "db", "stats", "--db", url);
+
+        assertEquals(2, run.run().exit(), run.toString());
+        assertEquals("greylitectl: " + url + ": cannot connect: FATAL: database \"nosuchdb\" does not exist\n",
+                run.run().err(), "the whole of stderr: " + run);
+        assertTrue(run.took().compareTo(DbUnreachablePostgresTest.PROMPT) < 0, run.toString());
+    }
+
+    @Test
+    void aWrongPasswordIsOneClearLineAtOnce() {
+        String url = PG.url(PG.createDatabase());
+
+        Ctl.MainRun run = Ctl.main(Map.of("PGPASSWORD", "not-the-password-42"), "db", "list", "--db", url);
+
+        assertEquals(2, run.run().exit(), run.toString());
+        String err = run.run().err();
+        assertTrue(err.startsWith("greylitectl: " + url + ": cannot connect: ")
+                && err.contains("password authentication failed for user \"" + PostgresServer.USER + "\"")
+                && err.contains("PGPASSWORD") && err.lines().count() == 1, "the whole of stderr: " + run);
+        assertTrue(!err.contains("not-the-password-42"), "the password is never shown: " + err);
+        assertTrue(run.took().compareTo(DbUnreachablePostgresTest.PROMPT) < 0, run.toString());
     }
 
     @Test

@@ -10,7 +10,8 @@ import java.util.Objects;
  * @param timeout     how long one greydb operation may wait. SQLite: the busy timeout (another process's
  *                    lock). PostgreSQL: for a connection from the pool or to the server, for a lock, and for
  *                    a statement; a socket read waits one second more. So an RCPT is never held much longer
- *                    than this by a greydb that is down, slow or cut off.
+ *                    than this by a greydb that is down, slow or cut off. An administrator's command connects
+ *                    within a few seconds at most (greylitectl: see {@code GreylistStores.admin}).
  * @param connections PostgreSQL: connections in the pool (SQLite uses one)
  * @param env         the environment to read {@code PGPASSWORD}, {@code PGPASSFILE} and {@code HOME} from
  */

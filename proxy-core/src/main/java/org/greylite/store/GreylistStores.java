@@ -20,7 +20,7 @@ public final class GreylistStores {
      * @throws StoreException when the greydb cannot be used (a path without permission, a wrong password)
      */
     public static GreylistStore open(GreydbLocation location, GreydbOptions options) {
-        return new SqlGreylistStore(dialect(location, options, false));
+        return new SqlGreylistStore(dialect(location, options, PostgresUse.SERVICE));
     }
 
     /** {@link #open(GreydbLocation, GreydbOptions)} of {@link GreydbLocation#parse(String)}. */
@@ -34,12 +34,14 @@ public final class GreylistStores {
     }
 
     /**
-     * Opens the greydb for administration, creating its tables when missing.
+     * Opens the greydb for administration (a command run once), creating its tables when missing. A PostgreSQL
+     * server is tried once, straight away: a refusal fails at once, a server that does not answer within a few
+     * seconds fails then, and nothing is logged or tried again in the background.
      *
      * @throws StoreException when it cannot be used; for PostgreSQL also when the server cannot be reached
      */
     public static GreydbAdmin admin(GreydbLocation location, GreydbOptions options) {
-        return new SqlGreydbAdmin(dialect(location, options, true));
+        return new SqlGreydbAdmin(dialect(location, options, PostgresUse.COMMAND));
     }
 
     /** The SQLite greydb at {@code file} for administration. */
@@ -55,9 +57,9 @@ public final class GreylistStores {
         return new UnavailableStore(where, why);
     }
 
-    private static GreydbDialect dialect(GreydbLocation location, GreydbOptions options, boolean requireServer) {
+    private static GreydbDialect dialect(GreydbLocation location, GreydbOptions options, PostgresUse use) {
         if (location instanceof GreydbLocation.Postgres pg) {
-            return new PostgresDialect(PostgresGreydb.open(pg, options, requireServer), options);
+            return new PostgresDialect(PostgresGreydb.open(pg, options, use), options);
         }
         return SqliteDialect.open(((GreydbLocation.Sqlite) location).file(), options.timeout());
     }

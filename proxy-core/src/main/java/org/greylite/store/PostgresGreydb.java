@@ -5,12 +5,15 @@ import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
 import java.sql.Statement;
 import java.util.HashSet;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -25,7 +28,8 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  * <li>Bounded waits ({@link GreydbOptions#timeout()}): for a pooled connection, for the TCP connect and
- * the login, for locks ({@code lock_timeout}) and statements ({@code statement_timeout}); socket reads
+ * the login (a command's: {@value PostgresUse#COMMAND_CONNECT_SECONDS} s at most; the URL's
+ * {@code connectTimeout} and {@code loginTimeout} win), for locks ({@code lock_timeout}) and statements ({@code statement_timeout}); socket reads
  * one second more, so the server's own timeout normally fires first and the connection stays usable. A
  * host that died inside a transaction releases its locks within a few timeouts
  * ({@code idle_in_transaction_session_timeout}), not when TCP notices.
@@ -33,7 +37,9 @@ import org.slf4j.LoggerFactory;
  * <li>The server may be down when we start and may go away at any time: the pool does not fail at
  * start-up and replaces broken connections by itself, so service resumes when the server returns.
  * Errors become {@link StoreException}s that name the greydb and the cause ("cannot connect:
- * Connection refused"); losing and regaining the server is logged once each way.
+ * Connection refused"); losing and regaining the server is logged once each way. That is for the programs
+ * that run for long ({@link PostgresUse#SERVICE}); a command ({@link PostgresUse#COMMAND}) tries the server
+ * once, within a short connect timeout, and its error is the command's answer.
  * <li>The schema of {@code greydb-postgresql.sql} is applied when a table is missing, at the first
  * connection that works.
  * </ul>
@@ -48,28 +54,58 @@ final class PostgresGreydb implements AutoCloseable {
     private final GreydbLocation.Postgres location;
     private final HikariDataSource pool;
     private final long timeoutMillis;
+    private final ConnectTimeouts connectTimeouts;
+    private final PostgresUse use;
     private final AtomicBoolean down = new AtomicBoolean();
     private final AtomicBoolean probing = new AtomicBoolean();
     private volatile String lastDown;
     private volatile boolean schemaReady;
 
-    private PostgresGreydb(GreydbLocation.Postgres location, HikariDataSource pool, long timeoutMillis) {
+    private PostgresGreydb(GreydbLocation.Postgres location, HikariDataSource pool, long timeoutMillis,
+            ConnectTimeouts connectTimeouts, PostgresUse use) {
         this.location = location;
         this.pool = pool;
         this.timeoutMillis = timeoutMillis;
+        this.connectTimeouts = connectTimeouts;
+        this.use = use;
+    }
+
+    /**
+     * How long connecting may take, in seconds (0: no limit), as the JDBC driver's {@code connectTimeout} (the
+     * TCP connect) and {@code loginTimeout} (the whole connection attempt, TLS and login included); the URL's
+     * parameters of those names win, as every driver parameter given there does.
+     */
+    private record ConnectTimeouts(int connectSeconds, int loginSeconds) {
+
+        static ConnectTimeouts of(GreydbLocation.Postgres location, int defaultSeconds) {
+            int connect = seconds(location, "connectTimeout", defaultSeconds);
+            return new ConnectTimeouts(connect, seconds(location, "loginTimeout", connect));
+        }
+
+        /** The URL's value when it is a number of seconds (anything else is the driver's to report), else {@code dflt}. */
+        private static int seconds(GreydbLocation.Postgres location, String parameter, int dflt) {
+            String value = location.parameters().get(parameter);
+            try {
+                return value == null ? dflt : Math.max(0, Integer.parseInt(value.trim()));
+            } catch (NumberFormatException e) {
+                return dflt;
+            }
+        }
     }
 
     /**
      * Makes the pool and tries the server once, applying the schema if needed.
      *
-     * @param requireServer true: a server that cannot be reached is an error (greylitectl); false: it is
-     *                      logged and tried again in the background (greylited starts and fails open meanwhile)
+     * @param use {@link PostgresUse#COMMAND}: the server is tried straight away, and one that cannot be reached
+     *            is an error (greylitectl); {@link PostgresUse#SERVICE}: it is logged and tried again in the
+     *            background (greylited starts and fails open meanwhile)
      * @throws StoreException when the server refuses us (password, database, privileges), or cannot be
-     *                        reached and {@code requireServer}
+     *                        reached and {@code use} is a command
      */
-    static PostgresGreydb open(GreydbLocation.Postgres location, GreydbOptions options, boolean requireServer) {
+    static PostgresGreydb open(GreydbLocation.Postgres location, GreydbOptions options, PostgresUse use) {
         long ms = Math.max(250, options.timeout().toMillis());
         int seconds = (int) Math.max(1, (ms + 999) / 1000);
+        ConnectTimeouts connectTimeouts = ConnectTimeouts.of(location, use.connectSeconds(seconds));
         HikariConfig c = new HikariConfig();
         c.setPoolName("greydb");
         c.setJdbcUrl(location.jdbcUrl());
@@ -79,15 +115,16 @@ final class PostgresGreydb implements AutoCloseable {
             c.setPassword(password);
         }
         c.setMaximumPoolSize(options.connections());
-        c.setMinimumIdle(Math.min(options.connections(), 2));
+        // A command takes a connection when it needs one; a service keeps some ready for the next RCPTs.
+        c.setMinimumIdle(use == PostgresUse.COMMAND ? 0 : Math.min(options.connections(), 2));
         c.setAutoCommit(false);
         c.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
         c.setConnectionTimeout(ms);
         c.setValidationTimeout(Math.max(250, Math.min(ms, 2000)));
         c.setInitializationFailTimeout(-1); // start even when the server is down; errors come per operation
         c.addDataSourceProperty("ApplicationName", "greylite");
-        c.addDataSourceProperty("connectTimeout", seconds);
-        c.addDataSourceProperty("loginTimeout", seconds);
+        c.addDataSourceProperty("connectTimeout", connectTimeouts.connectSeconds());
+        c.addDataSourceProperty("loginTimeout", connectTimeouts.loginSeconds());
         c.addDataSourceProperty("socketTimeout", seconds + 1);
         c.addDataSourceProperty("tcpKeepAlive", true);
         String serverSettings = "-c lock_timeout=" + ms + " -c statement_timeout=" + ms
@@ -106,11 +143,16 @@ final class PostgresGreydb implements AutoCloseable {
         } catch (RuntimeException e) {
             throw new StoreException(location.describe() + ": " + e.getMessage(), e);
         }
-        PostgresGreydb db = new PostgresGreydb(location, pool, ms);
-        try (Connection conn = db.connection()) {
-            conn.commit();
+        PostgresGreydb db = new PostgresGreydb(location, pool, ms, connectTimeouts, use);
+        try {
+            if (use == PostgresUse.COMMAND) {
+                db.connectOnce();
+            }
+            try (Connection conn = db.connection()) {
+                conn.commit();
+            }
         } catch (StoreException e) {
-            if (requireServer || !db.unreachable(e.getCause())) {
+            if (!use.retriesInBackground() || !db.unreachable(e.getCause())) {
                 db.close();
                 throw e;
             }
@@ -121,6 +163,30 @@ final class PostgresGreydb implements AutoCloseable {
             throw db.failure("cannot start", e);
         }
         return db;
+    }
+
+    /**
+     * One connection straight from the driver, past the pool, closed at once. The pool cannot tell "refused"
+     * from "not yet": asked for a connection, it tries again and again until its own timeout (the busy timeout)
+     * has passed, so a command would wait all of it to report a server that refused at the first try. Here a
+     * refusal, a wrong password or a missing database fails at once, and a server that does not answer after
+     * the connect timeout.
+     *
+     * @throws StoreException saying which server and why, as {@link #failure} words it
+     */
+    private void connectOnce() {
+        Properties properties = new Properties();
+        // As the pool's own connections are made: every driver property, the user and the password.
+        pool.getDataSourceProperties().forEach((k, v) -> properties.setProperty(k.toString(), v.toString()));
+        properties.setProperty("user", pool.getUsername());
+        if (pool.getPassword() != null) {
+            properties.setProperty("password", pool.getPassword());
+        }
+        try {
+            DriverManager.getConnection(pool.getJdbcUrl(), properties).close();
+        } catch (SQLException e) {
+            throw failure("cannot connect", e);
+        }
     }
 
     /**
@@ -237,10 +303,12 @@ final class PostgresGreydb implements AutoCloseable {
         String message;
         if (unreachable(e)) {
             message = describe() + ": cannot connect: " + connectionCause(e);
-            lastDown = message;
-            if (down.compareAndSet(false, true)) {
-                LOG.warn("{}; tried again in the background until it answers", message);
-                probeUntilReachable();
+            if (use.retriesInBackground()) {
+                lastDown = message;
+                if (down.compareAndSet(false, true)) {
+                    LOG.warn("{}; tried again in the background until it answers", message);
+                    probeUntilReachable();
+                }
             }
         } else {
             // The pool wraps what the server said (a wrong password, a missing database): show the server's words.
@@ -298,8 +366,12 @@ final class PostgresGreydb implements AutoCloseable {
         return false;
     }
 
-    /** The innermost message worth showing: "Connection refused", "connect timed out"... */
+    /** The innermost message worth showing: "Connection refused", "timed out after 3 s"... */
     private String connectionCause(Throwable t) {
+        String timedOut = connectTimedOut(t);
+        if (timedOut != null) {
+            return timedOut;
+        }
         String best = null;
         for (Throwable c = t; c != null; c = c.getCause()) {
             if (c instanceof java.io.IOException) {
@@ -316,6 +388,25 @@ final class PostgresGreydb implements AutoCloseable {
                     : "no answer within " + timeoutMillis + " ms";
         }
         return best;
+    }
+
+    /**
+     * "timed out after 3 s" when {@code t} is a connection attempt that ran out of time, else null: the TCP
+     * connect (a host that is off, a firewall that drops) or the whole attempt (a server that takes the
+     * connection and says nothing). The driver's own words ("The connection attempt failed.") say neither.
+     */
+    private String connectTimedOut(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            String m = c.getMessage() == null ? "" : c.getMessage().toLowerCase(Locale.ROOT);
+            if (c instanceof SocketTimeoutException && m.contains("connect timed out")) {
+                return "timed out after " + connectTimeouts.connectSeconds() + " s";
+            }
+            if (c instanceof SQLException s && "08001".equals(s.getSQLState()) && s.getCause() == null
+                    && m.contains("timed out")) {
+                return "timed out after " + connectTimeouts.loginSeconds() + " s"; // the driver's loginTimeout
+            }
+        }
+        return null;
     }
 
     String describe() {
