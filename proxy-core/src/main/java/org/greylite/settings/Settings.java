@@ -154,7 +154,10 @@ public final class Settings {
     public static final Setting<Path> GEOIP_DB = Setting.builder("geoip-db", Parsers::path)
             .label("FILE").stage(Stage.SUSPICION).variable("GEOIPDB_FILE", GREYLITED, GREYLITE, POLICY, GREYDAEMON)
             .doc("GeoIP country database for g lines, legacy .dat or MaxMind .mmdb "
-                    + "(default $GEOIPDB_FILE, else /usr/local/share/GeoIP/GeoIP.dat); read again on SIGHUP.").build();
+                    + "(default $GEOIPDB_FILE, else /usr/local/share/GeoIP/GeoIP.dat); read again on SIGHUP. A file "
+                    + "that is neither (a legacy .dat needs its structure marker, a trie that fits its size and "
+                    + "countries for a few well-known addresses) is named in a warning, and g lines never match.")
+            .build();
 
     // ---- Greylisting
 
