@@ -113,6 +113,22 @@ class GreylitedProcessTest {
     }
 
     @Test
+    void aGeoIpFileThatIsNoCountryDatabaseIsNamedWithItsFlagAndWhatIsWrong() throws Exception {
+        byte[] random = new byte[100_000];
+        new java.util.Random(7).nextBytes(random);
+        java.util.Arrays.fill(random, random.length - 23, random.length, (byte) 0x42); // no marker by chance
+        Path geoIp = Files.write(dir.resolve("GeoIP.dat"), random);
+        Path rules = Files.writeString(dir.resolve("suspicion"), "6 g CN\n");
+        try (GreylitedProcess p = start("--suspicion", rules.toString(), "--geoip-db", geoIp.toString())) {
+            String line = p.awaitLine("GeoIP database", Duration.ofSeconds(10));
+            assertTrue(line.contains("WARN") && line.contains("GeoIP database " + geoIp
+                    + " (--geoip-db, or GEOIPDB_FILE) cannot be used: not a GeoIP legacy country database:"
+                    + " no structure marker") && line.endsWith("; g lines will not match"), line);
+            assertTrue(RawClient.rcptReply(p.address()).startsWith("451"), "greylited serves all the same");
+        }
+    }
+
+    @Test
     void aMalformedLogThresholdIsIgnoredAsGreyliteDidButSaidSo() throws Exception {
         try (GreylitedProcess p = GreylitedProcess.command(upstream.address()).db(dir.resolve("g.db"))
                 .env(java.util.Map.of("LOGTHRESHOLD", "debug")).start()) {

@@ -93,11 +93,23 @@ final class ScriptedUpstream implements AutoCloseable {
                     return; // closes the socket without a word
                 }
                 String verb = line.split(" ", 2)[0].toUpperCase();
+                boolean noArgument = line.substring(verb.length()).isBlank();
                 switch (verb) {
                     case "EHLO":
-                        write(out, "250-upstream.test\r\n250-" + extensions);
+                        // A greeting without a name is refused, as Postfix refuses it.
+                        write(out, noArgument ? "501 Syntax: EHLO hostname"
+                                : "250-upstream.test\r\n250-" + extensions);
+                        break;
+                    case "XCLIENT":
+                        write(out, greeting); // Postfix greets the introduced client anew
                         break;
                     case "HELO":
+                        if (noArgument) {
+                            write(out, "501 Syntax: HELO hostname");
+                            break;
+                        }
+                        write(out, "250 2.0.0 ok");
+                        break;
                     case "MAIL":
                     case "RSET":
                     case "NOOP":

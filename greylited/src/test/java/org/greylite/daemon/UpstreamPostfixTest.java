@@ -67,8 +67,18 @@ class UpstreamPostfixTest {
 
     /** One delivery attempt from {@code from}; returns the RCPT reply and finishes the message when it is accepted. */
     private static String attempt(ProxyHarness proxy, InetAddress from, String rcpt) throws IOException {
+        return attempt(proxy, from, null, rcpt);
+    }
+
+    /** The same, the client first greeting with {@code bareGreeting} (HELO or EHLO without a name), if not null. */
+    private static String attempt(ProxyHarness proxy, InetAddress from, String bareGreeting, String rcpt)
+            throws IOException {
         try (RawClient c = new RawClient(proxy.address(), from)) {
             c.expect(220);
+            if (bareGreeting != null) {
+                assertEquals("501 Syntax: " + bareGreeting + " hostname", c.command(bareGreeting, 501),
+                        "Postfix's own answer");
+            }
             String ehlo = c.command("EHLO sender.example", 250);
             assertFalse(ehlo.contains("XCLIENT"), "the client never sees XCLIENT offered: " + ehlo);
             c.command("MAIL FROM:<someone@sender.example>", 250);
@@ -101,6 +111,20 @@ class UpstreamPostfixTest {
         postfix.awaitLog("client=unknown[127.1.0.3]");
         assertTrue(postfix.log().contains("from unknown[127.0.0.2]: 554 5.7.1")
                 && postfix.log().contains("helo=<sender.example>"), "Postfix logged the client and its HELO: " + postfix.log());
+    }
+
+    @Test
+    void aClientGreetingWithoutANameGetsPostfixsAnswerAndIsIntroducedAllTheSame() throws Exception {
+        for (String bare : new String[] {"HELO", "EHLO"}) {
+            try (ProxyHarness proxy = proxy("xclient-bare-" + bare, "plain", b -> b.upstreamXclient(true))) {
+                String rcpt = bare.toLowerCase(java.util.Locale.ROOT) + "@example.net";
+                assertTrue(attempt(proxy, REFUSED, bare, rcpt).startsWith("451 4.7.1"), "greylisted first");
+                proxy.clock.advance(Duration.ofSeconds(301));
+                String refused = attempt(proxy, REFUSED, bare, rcpt);
+                assertTrue(refused.startsWith("554") && refused.contains("real client 127.0.0.2 seen"),
+                        "after a bare " + bare + ", Postfix was told the real client: " + refused);
+            }
+        }
     }
 
     @Test

@@ -19,6 +19,9 @@ import org.slf4j.Logger;
  */
 public final class SuspicionSetup {
 
+    /** Where the database's path comes from, for the administrator: every program reads the one or the other. */
+    private static final String GEOIP_SETTING = "--geoip-db, or GEOIPDB_FILE";
+
     private SuspicionSetup() {
     }
 
@@ -45,20 +48,24 @@ public final class SuspicionSetup {
         return rules;
     }
 
+    /**
+     * The database, or none when it is missing or unusable: the rules still load, as with a bad .mmdb or any other
+     * unreadable file, and their g lines never match; a warning names the setting, the file and what is wrong.
+     */
     private static CountryLocator geoIp(Map<String, String> env, Logger log) {
         String v = env.get("GEOIPDB_FILE");
         Path path = v == null || v.isBlank() ? GeoIpDatabases.DEFAULT_PATH : Path.of(v);
         if (!Files.exists(path)) {
             if (v != null) {
-                log.warn("GeoIP database {} does not exist (GEOIPDB_FILE, or greylited's --geoip-db): g lines will "
-                        + "not match", path);
+                log.warn("GeoIP database {} does not exist ({}): g lines will not match", path, GEOIP_SETTING);
             }
             return CountryLocator.NONE;
         }
         try {
             return ReopeningCountryLocator.open(path); // read again on SIGHUP
         } catch (IOException e) {
-            log.warn("GeoIP database {} cannot be read ({}): g lines will not match", path, e.getMessage());
+            log.warn("GeoIP database {} ({}) cannot be used: {}; g lines will not match", path, GEOIP_SETTING,
+                    FileErrors.describe(path, e));
             return CountryLocator.NONE;
         }
     }

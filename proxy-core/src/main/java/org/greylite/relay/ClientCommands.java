@@ -160,7 +160,8 @@ final class ClientCommands {
         envelope.greeted(c.args());
         upstreamEhlo.greeting();
         if (xclient != null) {
-            introducing = new XclientDialogue(xclient, transport, queue, info, envelope, lock, closed);
+            introducing = new XclientDialogue(xclient, transport, queue, info, envelope, lock, closed,
+                    settings.replies().hostname());
             xclient = null; // once per session
             Slot s = introducing.introduce(c);
             if (XclientDialogue.isEhlo(c)) {

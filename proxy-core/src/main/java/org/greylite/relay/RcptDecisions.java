@@ -97,8 +97,15 @@ final class RcptDecisions {
     /** {@code recipient}: the command's address as {@link CommandLine#pathArgument} read it, absent if unreadable. */
     void rcpt(CommandLine c, Optional<String> recipient) {
         String sender = envelope.sender();
-        if (!info.greylisting() || recipient.isEmpty() || sender == null) {
-            // Nothing to decide: greylisting is off (ClientCommands refuses what cannot be decided when it is on).
+        if (recipient.isEmpty() || sender == null) {
+            // Nothing to decide (ClientCommands refuses what cannot be decided when recipients are decided).
+            queue.forward(c.raw(), Slot.Kind.OTHER, false);
+            return;
+        }
+        if (!info.greylisting()) {
+            // Greylisting is off for the session (the wrapper without a usable TCPREMOTEIP): the recipient passes
+            // undecided, and the session line counts it as passed, as it counts a relay client's.
+            summary.accepted(1);
             queue.forward(c.raw(), Slot.Kind.OTHER, false);
             return;
         }

@@ -15,7 +15,7 @@ import org.greylite.greylist.SessionFacts;
  * @param client      its address
  * @param ptrName     its PTR name, or "" when it has none (or none was looked up)
  * @param variables   environment-style facts (tcprules variables, BLACKLISTED...)
- * @param greylisting false to relay RCPTs without any decision (the wrapper with GREYLIST unset)
+ * @param greylisting false to relay RCPTs without any decision (the wrapper without a usable TCPREMOTEIP)
  * @param facts       the connection stage's facts, complete when its lookups are done (never fails)
  */
 public record SessionInfo(InetAddress client, String ptrName, Map<String, String> variables, boolean greylisting,

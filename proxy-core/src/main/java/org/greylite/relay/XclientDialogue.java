@@ -9,6 +9,10 @@ import org.greylite.smtp.Reply;
  * The proxy's side of the XCLIENT dialogue (see {@link XclientIntroduction}), at the client's first HELO or
  * EHLO: probe the upstream with EHLO, send XCLIENT if it is offered, then the client's own greeting command;
  * whatever happens, the client gets exactly one reply to its HELO or EHLO.
+ *
+ * <p>A client that greets without a name (a bare {@code HELO} or {@code EHLO}) is probed with the proxy's own
+ * name: an {@code EHLO} with an empty name would be refused (Postfix: 501) and the client never introduced. Its
+ * own bare command still follows, so it gets the upstream's answer to it, as without the proxy.
  */
 final class XclientDialogue {
 
@@ -20,13 +24,15 @@ final class XclientDialogue {
     private final Object lock;
     private final BooleanSupplier closed;
     private final String clientAddress;
+    private final String proxyName;
 
     /**
-     * @param lock   the session's lock, held when the client's name arrives from another thread
-     * @param closed whether the session is over by then
+     * @param lock      the session's lock, held when the client's name arrives from another thread
+     * @param closed    whether the session is over by then
+     * @param proxyName the name the proxy greets with when the client gave none (greylited's --hostname)
      */
     XclientDialogue(XclientIntroduction introduction, RelayTransport transport, ReplyQueue queue, SessionInfo info,
-                    Envelope envelope, Object lock, BooleanSupplier closed) {
+                    Envelope envelope, Object lock, BooleanSupplier closed, String proxyName) {
         this.introduction = introduction;
         this.transport = transport;
         this.queue = queue;
@@ -35,13 +41,14 @@ final class XclientDialogue {
         this.lock = lock;
         this.closed = closed;
         this.clientAddress = info.client().getHostAddress();
+        this.proxyName = proxyName;
     }
 
     /** Starts with the client's HELO or EHLO; returns its slot, which ends up carrying the client's reply. */
     Slot introduce(CommandLine c) {
         Slot s = new Slot(Slot.Kind.XCLIENT_PROBE);
         s.greeting = c;
-        queue.forward(isEhlo(c) ? c.raw() : XclientIntroduction.probe(c.args()), s);
+        queue.forward(probe(c), s);
         queue.barrier(s);
         return s;
     }
@@ -67,9 +74,7 @@ final class XclientDialogue {
         }
         if (r.code() / 100 == 2) {
             // Introduced: the upstream greeted the client anew; now the client's own greeting command.
-            s.kind = isEhlo(s.greeting) ? Slot.Kind.EHLO : Slot.Kind.OTHER;
-            queue.awaitAgain(s);
-            transport.toUpstream(s.greeting.raw());
+            sendClientGreeting(s);
             return null;
         }
         XclientIntroduction.notUsed(clientAddress, "the upstream refused XCLIENT: " + r);
@@ -80,16 +85,39 @@ final class XclientDialogue {
         return clientGreeting(s, s.probeReply);
     }
 
-    /** Without XCLIENT: an EHLO client gets the probe's reply; a HELO client's own HELO is sent now. */
+    /**
+     * Without XCLIENT: a client whose own EHLO was the probe gets the probe's reply, as does any client when the
+     * upstream is closing (421); any other client's own greeting command is sent now.
+     */
     private Reply clientGreeting(Slot s, Reply probeReply) {
-        if (isEhlo(s.greeting)) {
+        if (probedWithItsOwnCommand(s.greeting)) {
             s.kind = Slot.Kind.EHLO;
             return probeReply;
         }
-        s.kind = Slot.Kind.OTHER;
+        if (probeReply.code() == 421) {
+            s.kind = Slot.Kind.OTHER;
+            return probeReply;
+        }
+        sendClientGreeting(s);
+        return null;
+    }
+
+    private void sendClientGreeting(Slot s) {
+        s.kind = isEhlo(s.greeting) ? Slot.Kind.EHLO : Slot.Kind.OTHER;
         queue.awaitAgain(s);
         transport.toUpstream(s.greeting.raw());
-        return null;
+    }
+
+    /** An EHLO naming the client serves as the probe itself; a HELO is turned into one; no name, the proxy's. */
+    private byte[] probe(CommandLine c) {
+        if (c.args().isEmpty()) {
+            return XclientIntroduction.probe(proxyName);
+        }
+        return isEhlo(c) ? c.raw() : XclientIntroduction.probe(c.args());
+    }
+
+    private static boolean probedWithItsOwnCommand(CommandLine c) {
+        return isEhlo(c) && !c.args().isEmpty();
     }
 
     private void sendXclient(Slot s, String ptrName) {

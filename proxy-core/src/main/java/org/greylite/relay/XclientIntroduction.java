@@ -17,11 +17,11 @@ import org.slf4j.LoggerFactory;
  * access rules, logs and Received headers name the client instead of the proxy.
  *
  * <p>The dialogue, driven by {@link RelaySession} at the client's first HELO or EHLO: the proxy sends the
- * upstream {@code EHLO <the client's name>}; if the reply offers XCLIENT, the proxy sends
- * {@code XCLIENT ADDR=.. NAME=.. HELO=.. PROTO=..}; the upstream answers with a new greeting (220) and now
- * believes it talks to the client; the client's own HELO or EHLO follows, and only its reply reaches the
- * client. An upstream that does not offer XCLIENT, or refuses it, simply sees the proxy, as without this
- * option; a warning in the log says so.
+ * upstream {@code EHLO <the client's name>} (its own name when the client gave none); if the reply offers
+ * XCLIENT, the proxy sends {@code XCLIENT ADDR=.. NAME=.. HELO=.. PROTO=..}; the upstream answers with a new
+ * greeting (220) and now believes it talks to the client; the client's own HELO or EHLO follows, and only
+ * its reply reaches the client. An upstream that does not offer XCLIENT, or refuses it, simply sees the proxy,
+ * as without this option; a warning in the log says so.
  */
 public final class XclientIntroduction {
 
@@ -74,21 +74,29 @@ public final class XclientIntroduction {
      * The command line for a client.
      *
      * @param name  its confirmed name, "" for none, null when the lookup failed
-     * @param helo  the argument of its HELO or EHLO; left out when empty or too long for the upstream
+     * @param helo  the argument of its HELO or EHLO: {@code [UNAVAILABLE]} when empty, as the probe carried the
+     *              proxy's name, which Postfix would otherwise keep as the client's; left out when too long for
+     *              the upstream (the probe carried it)
      * @param esmtp true when it said EHLO
      */
     static byte[] command(InetAddress client, String name, String helo, boolean esmtp) {
         StringBuilder b = new StringBuilder("XCLIENT ADDR=").append(address(client));
         b.append(" NAME=").append(name == null ? "[TEMPUNAVAIL]" : name.isEmpty() ? "[UNAVAILABLE]" : xtext(name));
         String heloValue = xtext(helo.strip());
-        if (!heloValue.isEmpty() && heloValue.length() <= MAX_VALUE) {
+        if (heloValue.isEmpty()) {
+            b.append(" HELO=[UNAVAILABLE]");
+        } else if (heloValue.length() <= MAX_VALUE) {
             b.append(" HELO=").append(heloValue);
         }
         b.append(" PROTO=").append(esmtp ? "ESMTP" : "SMTP").append("\r\n");
         return b.toString().getBytes(StandardCharsets.ISO_8859_1);
     }
 
-    /** The probe the proxy sends in place of the client's first greeting command, to learn whether XCLIENT is offered. */
+    /**
+     * The probe the proxy sends in place of the client's first greeting command, to learn whether XCLIENT is offered.
+     *
+     * @param helo the client's name, or the proxy's own when the client gave none; never empty
+     */
     static byte[] probe(String helo) {
         return ("EHLO " + helo.strip() + "\r\n").getBytes(StandardCharsets.ISO_8859_1);
     }

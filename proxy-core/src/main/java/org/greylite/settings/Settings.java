@@ -108,7 +108,9 @@ public final class Settings {
 
     public static final Setting<String> HOSTNAME = Setting.builder("hostname", Parsers::text)
             .label("NAME").stage(Stage.CONNECTION).variable("HOSTNAME", GREYLITED)
-            .doc("Name the proxy gives in its own 421 replies (default: the local host name).").build();
+            .doc("Name the proxy gives in its own 421 replies, and in the EHLO it says to the upstream on its own "
+                    + "account (--upstream-tls starttls; --upstream-xclient, for a client that greets without a "
+                    + "name) (default: the local host name).").build();
 
     public static final Setting<Integer> IO_THREADS = Setting.builder("io-threads", Parsers::positiveInt)
             .label("N").stage(Stage.CONNECTION)
@@ -152,7 +154,10 @@ public final class Settings {
     public static final Setting<Path> GEOIP_DB = Setting.builder("geoip-db", Parsers::path)
             .label("FILE").stage(Stage.SUSPICION).variable("GEOIPDB_FILE", GREYLITED, GREYLITE, POLICY, GREYDAEMON)
             .doc("GeoIP country database for g lines, legacy .dat or MaxMind .mmdb "
-                    + "(default $GEOIPDB_FILE, else /usr/local/share/GeoIP/GeoIP.dat); read again on SIGHUP.").build();
+                    + "(default $GEOIPDB_FILE, else /usr/local/share/GeoIP/GeoIP.dat); read again on SIGHUP. A file "
+                    + "that is neither (a legacy .dat needs its structure marker, a trie that fits its size and "
+                    + "countries for a few well-known addresses) is named in a warning, and g lines never match.")
+            .build();
 
     // ---- Greylisting
 
@@ -296,7 +301,9 @@ public final class Settings {
             .stage(Stage.UPSTREAM).defaultValue("false")
             .doc("Tell the upstream the real client (address, confirmed name, HELO) with Postfix's XCLIENT "
                     + "command at the client's first HELO/EHLO, when the upstream offers it (Postfix: "
-                    + "smtpd_authorized_xclient_hosts must list this host).").build();
+                    + "smtpd_authorized_xclient_hosts must list this host). A client that greets without a name "
+                    + "is introduced as having none (HELO=[UNAVAILABLE]) and gets the upstream's own answer to "
+                    + "its greeting.").build();
 
     public static final Setting<String> UPSTREAM_TLS = Setting.builder("upstream-tls", Parsers::text)
             .label("off|starttls").stage(Stage.UPSTREAM).defaultValue("off")

@@ -33,7 +33,8 @@ public final class Variables {
     public static final Setting<String> TCPREMOTEIP = Setting.builder("TCPREMOTEIP", Parsers::text).variableOnly()
             .stage(Stage.CONNECTION).variable("TCPREMOTEIP", GREYLITE)
             .doc("Set by tcpserver: the client's address; without a valid one the session is relayed without "
-                    + "greylisting, and an error is logged.").build();
+                    + "greylisting, and an error is logged (its session end line names client 0.0.0.0 and counts "
+                    + "the recipients it passed on as accepted, as a relay client's does).").build();
 
     public static final Setting<String> TCPREMOTEHOST = Setting.builder("TCPREMOTEHOST", Parsers::text).variableOnly()
             .stage(Stage.CONNECTION).variable("TCPREMOTEHOST", GREYLITE)

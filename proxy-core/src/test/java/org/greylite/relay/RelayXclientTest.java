@@ -111,6 +111,63 @@ class RelayXclientTest {
     }
 
     @Test
+    void aBareHeloIsProbedWithTheProxysNameAndItselfAnsweredByTheUpstream() throws Exception {
+        ptrName.complete("");
+        start("192.0.2.7");
+        client("HELO\r\n");
+        assertEquals("EHLO proxy.example.org\r\n", t.upstreamText(), "never an EHLO with an empty name");
+        upstream(EHLO_WITH_XCLIENT);
+        assertTrue(t.upstreamText().endsWith("XCLIENT ADDR=192.0.2.7 NAME=[UNAVAILABLE] HELO=[UNAVAILABLE] PROTO=SMTP\r\n"),
+                "the proxy's name is not the client's: " + t.upstreamText());
+        upstream("220 mx.example.org ESMTP\r\n");
+        assertTrue(t.upstreamText().endsWith("PROTO=SMTP\r\nHELO\r\n"), t.upstreamText());
+        upstream("501 Syntax: HELO hostname\r\n");
+        assertEquals("501 Syntax: HELO hostname\r\n", t.clientText(), "the upstream's answer to the client's HELO");
+        t.clear();
+        client("HELO old.example\r\n");
+        assertEquals("HELO old.example\r\n", t.upstreamText(), "introduced already: the next greeting goes as it is");
+    }
+
+    @Test
+    void aBareEhloIsProbedWithTheProxysNameAndItselfAnsweredByTheUpstream() throws Exception {
+        ptrName.complete("client.example.net");
+        start("192.0.2.7");
+        client("EHLO\r\n");
+        assertEquals("EHLO proxy.example.org\r\n", t.upstreamText());
+        upstream(EHLO_WITH_XCLIENT);
+        upstream("220 mx.example.org ESMTP\r\n");
+        assertTrue(t.upstreamText().endsWith(
+                "XCLIENT ADDR=192.0.2.7 NAME=client.example.net HELO=[UNAVAILABLE] PROTO=ESMTP\r\nEHLO\r\n"),
+                t.upstreamText());
+        assertEquals("", t.clientText(), "the probe's reply is not the client's");
+        upstream("501 Syntax: EHLO hostname\r\n");
+        assertEquals("501 Syntax: EHLO hostname\r\n", t.clientText());
+    }
+
+    @Test
+    void aBareEhloBehindAnUpstreamWithoutXclientGetsItsOwnAnswer() throws Exception {
+        ptrName.complete("");
+        start("192.0.2.7");
+        client("EHLO\r\n");
+        upstream(EHLO_PLAIN);
+        assertEquals("EHLO proxy.example.org\r\nEHLO\r\n", t.upstreamText());
+        assertEquals("", t.clientText(), "not the reply to the proxy's EHLO");
+        upstream("501 Syntax: EHLO hostname\r\n");
+        assertEquals("501 Syntax: EHLO hostname\r\n", t.clientText());
+    }
+
+    @Test
+    void aBareGreetingToAClosingUpstreamGetsIts421() throws Exception {
+        ptrName.complete("");
+        start("192.0.2.7");
+        client("HELO\r\n");
+        upstream("421 4.3.2 mx.example.org service shutting down\r\n");
+        assertEquals("EHLO proxy.example.org\r\n", t.upstreamText(), "nothing more to an upstream that is closing");
+        assertEquals("421 4.3.2 mx.example.org service shutting down\r\n", t.clientText());
+        assertTrue(t.clientClosed);
+    }
+
+    @Test
     void anUpstreamWithoutXclientGetsTheClientAsIs() throws Exception {
         ptrName.complete("");
         start("192.0.2.7");
@@ -174,6 +231,9 @@ class RelayXclientTest {
         assertEquals("XCLIENT ADDR=IPV6:2001:db8:0:0:0:0:0:1 NAME=h.example HELO=a+2Bb+3Dc PROTO=ESMTP\r\n",
                 new String(XclientIntroduction.command(InetAddress.getByName("2001:db8::1"), "h.example", "a+b=c", true),
                         StandardCharsets.ISO_8859_1));
+        assertEquals("XCLIENT ADDR=192.0.2.1 NAME=[UNAVAILABLE] HELO=[UNAVAILABLE] PROTO=SMTP\r\n",
+                new String(XclientIntroduction.command(InetAddress.getByName("192.0.2.1"), "", "", false),
+                        StandardCharsets.ISO_8859_1), "no HELO name, said so: the upstream must not keep the probe's");
         assertEquals("XCLIENT ADDR=192.0.2.1 NAME=[UNAVAILABLE] PROTO=SMTP\r\n",
                 new String(XclientIntroduction.command(InetAddress.getByName("192.0.2.1"), "", "x".repeat(300), false),
                         StandardCharsets.ISO_8859_1), "a HELO name too long for the upstream is left out");

@@ -11,9 +11,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import org.greylite.relay.RelaySession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 
 /**
  * The wrapper's session: the relay between a client connection and PROGRAM behind pipes, with real
@@ -230,6 +237,48 @@ class WrapperSessionTest {
             assertEquals(0, h.exitStatus());
         }
         assertFalse(Files.exists(dir.resolve("greylite.db")));
+    }
+
+    @Test
+    void withoutAValidClientAddressTheSessionLineCountsTheRecipientsPassedOnAsARelayClientsDoes() throws Exception {
+        List<String> lines = sessionLinesDuring(() -> {
+            for (String[] pairs : new String[][] {{"TCPREMOTEIP", "not-an-ip"}, {"RELAYCLIENT", ""}}) {
+                try (Harness h = Harness.start(Harness.smtpd(), env(pairs))) {
+                    h.reply();
+                    h.command("EHLO client.example");
+                    h.command("MAIL FROM:<a@example.org>");
+                    assertEquals("250 ok", h.command("RCPT TO:<b@example.com>"));
+                    assertEquals("250 ok", h.command("RCPT TO:<c@example.com>"));
+                    assertEquals("221 bye", h.command("QUIT"));
+                    assertEquals(0, h.exitStatus());
+                }
+            }
+        });
+        assertEquals(2, lines.size(), lines.toString());
+        assertTrue(lines.get(0).startsWith("session end client=0.0.0.0 ")
+                && lines.get(0).contains(" rcpt-accepted=2 rcpt-refused=0 messages=0 "), "a bad TCPREMOTEIP: " + lines.get(0));
+        assertTrue(lines.get(1).startsWith("session end client=192.0.2.7 ")
+                && lines.get(1).contains(" rcpt-accepted=2 rcpt-refused=0 messages=0 "), "RELAYCLIENT: " + lines.get(1));
+    }
+
+    /** The {@code session end} lines logged while {@code sessions} ran, each session over by the time it returns. */
+    private static List<String> sessionLinesDuring(ThrowingRunnable sessions) throws Exception {
+        Logger relayLog = (Logger) LoggerFactory.getLogger(RelaySession.class);
+        ListAppender<ILoggingEvent> appender = new ListAppender<>();
+        Level before = relayLog.getLevel();
+        relayLog.setLevel(Level.INFO);
+        appender.start();
+        relayLog.addAppender(appender);
+        try {
+            sessions.run();
+        } finally {
+            relayLog.detachAppender(appender);
+            relayLog.setLevel(before);
+        }
+        synchronized (appender) {
+            return appender.list.stream().map(ILoggingEvent::getFormattedMessage)
+                    .filter(l -> l.startsWith("session end ")).toList();
+        }
     }
 
     @Test

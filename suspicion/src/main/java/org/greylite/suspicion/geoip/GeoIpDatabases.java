@@ -13,9 +13,9 @@ import java.util.Locale;
  * Opens the database {@code GEOIPDB_FILE} names, whichever of the two formats it is.
  *
  * <p>The content decides: a MaxMind DB carries the marker {@code \xAB\xCD\xEFMaxMind.com} before its
- * metadata, near the end of the file; anything else is read as a legacy GeoIP {@code .dat}. The extension
- * only guards against a mix-up: a file named {@code .mmdb} without the marker is refused rather than
- * misread as legacy.
+ * metadata, near the end of the file; anything else is read as a legacy GeoIP {@code .dat}, and refused when
+ * it is not one (see {@link LegacyGeoIpDat}). The extension only guards against a mix-up: a file named
+ * {@code .mmdb} without the marker is refused rather than misread as legacy.
  */
 public final class GeoIpDatabases {
 
@@ -36,7 +36,8 @@ public final class GeoIpDatabases {
      * Opens {@code file} as a legacy GeoIP Country database or a MaxMind DB.
      *
      * @throws java.nio.file.NoSuchFileException when the file does not exist
-     * @throws IOException when it cannot be read or is neither format
+     * @throws IOException when it cannot be read or is neither format (a format error's message does not name the
+     *                     file: the caller does)
      */
     public static CountryLocator open(Path file) throws IOException {
         boolean mmdb = hasMaxMindMarker(file);
@@ -45,7 +46,7 @@ public final class GeoIpDatabases {
             return MaxMindCountryLocator.open(file);
         }
         if (name.endsWith(".mmdb")) {
-            throw new IOException(file + ": named .mmdb but has no MaxMind DB metadata marker");
+            throw new IOException("named .mmdb but has no MaxMind DB metadata marker");
         }
         return LegacyGeoIpDat.open(file);
     }

@@ -1,7 +1,6 @@
 package org.greylite.suspicion.geoip;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,17 +12,21 @@ import java.util.Optional;
  * greylite used and Debian still ships in {@code geoip-database}.
  *
  * <p>The format: a binary trie over the address bits, most significant first. Node {@code k} sits at byte
- * {@code k * 2 * recordLength} and holds two little-endian records of {@code recordLength} bytes, for bit
- * 0 and bit 1. A record below the database segment is the next node; a record at or above it is a leaf,
- * whose value minus the segment is an index into the country table ({@link #COUNTRY_CODES}; index 0,
- * {@code --}, is "unknown"). The last bytes of the file describe the database: within the final
- * {@value #STRUCTURE_INFO_MAX_SIZE} bytes, three 0xFF bytes followed by the database type (from 106 on,
- * 105 is subtracted). A file without that marker is a Country edition, as the C library assumes. Before the
- * marker, after three zero bytes, an ASCII line describes the build.
+ * {@code k * 6} and holds two little-endian records of 3 bytes, for bit 0 and bit 1. A record below the
+ * database segment is the next node; a record at or above it is a leaf, whose value minus the segment is an
+ * index into the country table ({@link #COUNTRY_CODES}; index 0, {@code --}, is "unknown"). The last bytes of
+ * the file describe the database: within the final {@value LegacyDatLayout#STRUCTURE_INFO_MAX_SIZE} bytes,
+ * three 0xFF bytes followed by the database type (from 106 on, 105 is subtracted). Before the marker, after
+ * three zero bytes, an ASCII line describes the build.
  *
  * <p>Only Country editions are accepted: IPv4 (type 1), IPv6 (type 12) and their "large" variants (17, 18).
  * The IPv6 editions place IPv4 addresses at {@code ::a.b.c.d}, where this reader looks them up. The whole
  * file is read into memory, so a later update of the file on disk does not disturb lookups.
+ *
+ * <p>The format has no header: a file is taken for a Country database only when its layout says so
+ * ({@link LegacyDatLayout}: the structure marker, which the C library does not insist on, and a whole trie whose
+ * records all lead somewhere) and when a few addresses whose country every build knows reach a country. Anything
+ * else is refused with the reason, rather than read as a database that gives wrong countries.
  */
 public final class LegacyGeoIpDat implements CountryLocator {
 
@@ -32,13 +35,13 @@ public final class LegacyGeoIpDat implements CountryLocator {
     /** The first leaf value of the "large" Country editions. */
     public static final int LARGE_COUNTRY_BEGIN = 16515072;
 
-    static final int STRUCTURE_INFO_MAX_SIZE = 20;
-    static final int DATABASE_INFO_MAX_SIZE = 100;
-    static final int COUNTRY_EDITION = 1;
-    static final int COUNTRY_EDITION_V6 = 12;
-    static final int LARGE_COUNTRY_EDITION = 17;
-    static final int LARGE_COUNTRY_EDITION_V6 = 18;
-    private static final int STANDARD_RECORD_LENGTH = 3;
+    /**
+     * Addresses of long-lived institutions (Google's resolver, the RIPE NCC, the University of Tokyo; WIDE and
+     * Google in IPv6) that every Country build places in a country: a file that leads none of them to one is not
+     * a Country database.
+     */
+    private static final List<String> WELL_KNOWN = List.of("8.8.8.8", "193.0.6.139", "133.11.0.1");
+    private static final List<String> WELL_KNOWN_V6 = List.of("2001:4860:4860::8888", "2001:200::1");
 
     /** The country table of the legacy C library, in its order: the leaf's index is a position in it. */
     static final String[] COUNTRY_CODES = (
@@ -57,28 +60,19 @@ public final class LegacyGeoIpDat implements CountryLocator {
 
     private final String name;
     private final byte[] data;
-    private final int type;
     private final int segment;
-    private final int recordLength;
     private final boolean ipv6;
     private final String info;
 
     private LegacyGeoIpDat(String name, byte[] data) throws IOException {
         this.name = name;
         this.data = data;
-        if (data.length < 2 * STANDARD_RECORD_LENGTH) {
-            throw new IOException(name + ": too short for a GeoIP database (" + data.length + " bytes)");
-        }
-        this.type = databaseType(data);
-        switch (type) {
-            case COUNTRY_EDITION, COUNTRY_EDITION_V6 -> this.segment = COUNTRY_BEGIN;
-            case LARGE_COUNTRY_EDITION, LARGE_COUNTRY_EDITION_V6 -> this.segment = LARGE_COUNTRY_BEGIN;
-            default -> throw new IOException(name + ": legacy GeoIP database of type " + type
-                    + ", not a Country edition; only Country editions give countries");
-        }
-        this.recordLength = STANDARD_RECORD_LENGTH;
-        this.ipv6 = type == COUNTRY_EDITION_V6 || type == LARGE_COUNTRY_EDITION_V6;
-        this.info = databaseInfo(data);
+        LegacyDatLayout layout = LegacyDatLayout.of(data);
+        this.segment = layout.segment();
+        this.ipv6 = layout.type() == LegacyDatLayout.COUNTRY_EDITION_V6
+                || layout.type() == LegacyDatLayout.LARGE_COUNTRY_EDITION_V6;
+        this.info = layout.info();
+        checkWellKnownAddresses();
     }
 
     /** Reads a legacy GeoIP Country database. */
@@ -86,7 +80,7 @@ public final class LegacyGeoIpDat implements CountryLocator {
         return new LegacyGeoIpDat(file.toString(), Files.readAllBytes(file));
     }
 
-    /** A database from bytes already in memory; {@code name} is for messages. */
+    /** A database from bytes already in memory; {@code name} is for its description. */
     static LegacyGeoIpDat fromBytes(String name, byte[] data) throws IOException {
         return new LegacyGeoIpDat(name, data.clone());
     }
@@ -146,20 +140,40 @@ public final class LegacyGeoIpDat implements CountryLocator {
         return bytes.length == 4 ? bytes : null;
     }
 
+    /** Each well-known address reaches a leaf, and one at least a country (see {@link #WELL_KNOWN}). */
+    private void checkWellKnownAddresses() throws IOException {
+        List<String> probes = new ArrayList<>(WELL_KNOWN);
+        if (ipv6) {
+            probes.addAll(WELL_KNOWN_V6);
+        }
+        boolean placed = false;
+        for (String address : probes) {
+            int leaf = seek(key(address));
+            if (leaf < 0) {
+                throw new IOException(LegacyDatLayout.NOT_A_COUNTRY_DATABASE + ": the lookup of " + address
+                        + " goes round its trie without reaching a country");
+            }
+            placed |= leaf > segment; // index 0 is "--", unknown
+        }
+        if (!placed) {
+            throw new IOException(LegacyDatLayout.NOT_A_COUNTRY_DATABASE + ": it places none of "
+                    + String.join(", ", probes) + " in a country");
+        }
+    }
+
     /** Walks the trie; returns the leaf value, or -1 if the file is corrupt. */
     private int seek(byte[] key) {
         int bits = key.length * 8;
         long node = 0;
-        int nodeSize = 2 * recordLength;
         for (int i = 0; i < bits; i++) {
-            long base = node * nodeSize;
-            if (base + nodeSize > data.length) {
+            long base = node * LegacyDatLayout.NODE_SIZE;
+            if (base + LegacyDatLayout.NODE_SIZE > data.length) {
                 return -1;
             }
             int bit = (key[i >> 3] >> (7 - (i & 7))) & 1;
-            int p = (int) base + bit * recordLength;
+            int p = (int) base + bit * LegacyDatLayout.RECORD_LENGTH;
             int x = 0;
-            for (int b = recordLength - 1; b >= 0; b--) {
+            for (int b = LegacyDatLayout.RECORD_LENGTH - 1; b >= 0; b--) {
                 x = (x << 8) | (data[p + b] & 0xff);
             }
             if (x >= segment) {
@@ -168,40 +182,6 @@ public final class LegacyGeoIpDat implements CountryLocator {
             node = x;
         }
         return -1; // a well-formed trie ends in a leaf within the address's bits
-    }
-
-    private static int databaseType(byte[] data) {
-        for (int i = 0; i < STRUCTURE_INFO_MAX_SIZE; i++) {
-            int p = data.length - 3 - i;
-            if (p < 0) {
-                break;
-            }
-            if ((data[p] & 0xff) == 0xff && (data[p + 1] & 0xff) == 0xff && (data[p + 2] & 0xff) == 0xff) {
-                if (p + 3 >= data.length) {
-                    break;
-                }
-                int type = data[p + 3] & 0xff;
-                return type >= 106 ? type - 105 : type;
-            }
-        }
-        return COUNTRY_EDITION;
-    }
-
-    private static String databaseInfo(byte[] data) {
-        for (int i = 0; i < DATABASE_INFO_MAX_SIZE; i++) {
-            int p = data.length - 3 - i;
-            if (p < 0) {
-                break;
-            }
-            if (data[p] == 0 && data[p + 1] == 0 && data[p + 2] == 0) {
-                int end = p + 3;
-                while (end < data.length && data[end] >= 0x20 && data[end] < 0x7f) {
-                    end++;
-                }
-                return new String(data, p + 3, end - p - 3, StandardCharsets.US_ASCII).trim();
-            }
-        }
-        return "";
     }
 
     private static List<Optional<String>> answers() {

@@ -8,10 +8,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Optional;
+import java.util.Random;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -141,14 +145,91 @@ class LegacyGeoIpDatTest {
         assertThrows(IOException.class, () -> LegacyGeoIpDat.fromBytes("short", new byte[3]));
     }
 
-    @Test
-    void aCorruptTrieGivesNoCountry() throws IOException {
+    /** The message of a file refused as {@code bytes}. */
+    private static String refusal(byte[] bytes) {
+        return assertThrows(IOException.class, () -> LegacyGeoIpDat.fromBytes("bad", bytes)).getMessage();
+    }
+
+    /** Random bytes, with no 0xFF bytes in their last 23 (so that no structure marker appears by chance). */
+    private static byte[] randomBytes(int size) {
+        byte[] b = new byte[size];
+        new Random(2024).nextBytes(b);
+        for (int i = Math.max(0, size - 23); i < size; i++) {
+            b[i] = (byte) (b[i] == (byte) 0xff ? 0x7f : b[i]);
+        }
+        return b;
+    }
+
+    private static byte[] concat(byte[]... parts) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        record(out, 1000); // a node far beyond the end of the file
-        record(out, 1000);
-        out.writeBytes(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, 1});
-        LegacyGeoIpDat db = LegacyGeoIpDat.fromBytes("corrupt", out.toByteArray());
-        assertEquals(Optional.empty(), db.countryOf("1.2.3.4"));
+        for (byte[] p : parts) {
+            out.writeBytes(p);
+        }
+        return out.toByteArray();
+    }
+
+    private static final byte[] MARKER_COUNTRY = {(byte) 0xff, (byte) 0xff, (byte) 0xff, 1};
+
+    @Test
+    void aRandomFileNamedDatIsRefusedForWantOfTheStructureMarker(@TempDir Path dir) throws IOException {
+        Path file = Files.write(dir.resolve("GeoIP.dat"), randomBytes(200_000));
+        IOException e = assertThrows(IOException.class, () -> GeoIpDatabases.open(file));
+        assertEquals("not a GeoIP legacy country database: no structure marker (three 0xFF bytes and the database"
+                + " type within its last 20 bytes)", e.getMessage());
+        assertTrue(refusal(new byte[3]).contains("no structure marker"));
+        assertTrue(refusal(new byte[64]).contains("no structure marker"), "a file of zeros is no database either");
+    }
+
+    @Test
+    void aSizeThatIsNotWholeNodesIsRefused() {
+        assertEquals("not a GeoIP legacy country database: its size does not fit its record layout (the 1000 bytes"
+                + " before its structure marker are not a whole number of 6-byte trie nodes)",
+                refusal(concat(randomBytes(1000), MARKER_COUNTRY)));
+        byte[] tiny = tinyDatabase(1, LegacyGeoIpDat.COUNTRY_BEGIN);
+        byte[] oneByteMore = concat(new byte[] {0}, tiny);
+        assertTrue(refusal(oneByteMore).contains("the 13 bytes before its build line are not a whole number"),
+                refusal(oneByteMore));
+        assertTrue(refusal(MARKER_COUNTRY).contains("the 0 bytes before its structure marker"), "no trie at all");
+    }
+
+    @Test
+    void recordsThatLeadNowhereAreRefused() {
+        // Random records of whole nodes: most point far beyond the file.
+        assertTrue(refusal(concat(randomBytes(996), MARKER_COUNTRY)).matches(
+                "not a GeoIP legacy country database: node \\d+ points to node \\d+, but the file has 166 nodes"),
+                refusal(concat(randomBytes(996), MARKER_COUNTRY)));
+        ByteArrayOutputStream loop = new ByteArrayOutputStream();
+        record(loop, 1);
+        record(loop, LegacyGeoIpDat.COUNTRY_BEGIN + index("DE"));
+        record(loop, 0); // back to the root
+        record(loop, LegacyGeoIpDat.COUNTRY_BEGIN + index("IT"));
+        loop.writeBytes(MARKER_COUNTRY);
+        assertEquals("not a GeoIP legacy country database: node 1 points back to the first node",
+                refusal(loop.toByteArray()));
+        ByteArrayOutputStream beyondTheTable = new ByteArrayOutputStream();
+        record(beyondTheTable, LegacyGeoIpDat.LARGE_COUNTRY_BEGIN + 300);
+        record(beyondTheTable, LegacyGeoIpDat.LARGE_COUNTRY_BEGIN + index("DE"));
+        beyondTheTable.writeBytes(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, 17});
+        assertEquals("not a GeoIP legacy country database: node 0 holds country index 300, beyond the 256 countries"
+                + " of the table", refusal(beyondTheTable.toByteArray()));
+    }
+
+    @Test
+    void aTrieThatPlacesNoWellKnownAddressInACountryIsRefused() {
+        ByteArrayOutputStream unknown = new ByteArrayOutputStream();
+        record(unknown, LegacyGeoIpDat.COUNTRY_BEGIN); // "--" for every address
+        record(unknown, LegacyGeoIpDat.COUNTRY_BEGIN);
+        unknown.writeBytes(MARKER_COUNTRY);
+        assertEquals("not a GeoIP legacy country database: it places none of 8.8.8.8, 193.0.6.139, 133.11.0.1 in a"
+                + " country", refusal(unknown.toByteArray()));
+        ByteArrayOutputStream selfLoop = new ByteArrayOutputStream();
+        record(selfLoop, 1);
+        record(selfLoop, LegacyGeoIpDat.COUNTRY_BEGIN + index("DE"));
+        record(selfLoop, 1); // node 1 leads to itself: 0... addresses never reach a leaf
+        record(selfLoop, 1);
+        selfLoop.writeBytes(MARKER_COUNTRY);
+        assertEquals("not a GeoIP legacy country database: the lookup of 8.8.8.8 goes round its trie without"
+                + " reaching a country", refusal(selfLoop.toByteArray()));
     }
 
     @Test

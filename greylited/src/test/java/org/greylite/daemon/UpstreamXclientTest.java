@@ -1,0 +1,93 @@
+package org.greylite.daemon;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+import org.greylite.relay.RelaySettings;
+import org.greylite.suspicion.SuspicionPolicy;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * greylited with --upstream-xclient, seen from a client on a real socket, with a recording upstream that offers
+ * XCLIENT and answers as Postfix does: the exact commands the upstream gets when the client is introduced.
+ * (UpstreamPostfixTest has a real Postfix act on the introduction.)
+ */
+class UpstreamXclientTest {
+
+    @TempDir
+    Path dir;
+
+    ScriptedUpstream upstream;
+    ProxyHarness proxy;
+
+    @BeforeEach
+    void start() throws IOException {
+        upstream = new ScriptedUpstream();
+        proxy = new ProxyHarness(dir.resolve("greylite.db"), upstream.address(), SuspicionPolicy.NONE,
+                RelaySettings.defaults("proxy.test"), b -> b.upstreamXclient(true));
+    }
+
+    @AfterEach
+    void stop() throws IOException {
+        proxy.close();
+        upstream.close();
+    }
+
+    @Test
+    void aClientNamedInItsEhloIsIntroducedUnderThatName() throws IOException {
+        try (RawClient c = proxy.client()) {
+            c.expect(220);
+            c.command("EHLO client.example", 250);
+            c.command("QUIT", 221);
+        }
+        assertEquals(List.of("EHLO client.example",
+                "XCLIENT ADDR=127.0.0.1 NAME=[TEMPUNAVAIL] HELO=client.example PROTO=ESMTP",
+                "EHLO client.example", "QUIT"), upstream.commands);
+    }
+
+    @Test
+    void aBareHeloGetsTheUpstreamsAnswerAfterTheIntroduction() throws IOException {
+        try (RawClient c = proxy.client()) {
+            c.expect(220);
+            assertEquals("501 Syntax: HELO hostname", c.command("HELO", 501));
+            c.command("HELO client.example", 250);
+            c.command("QUIT", 221);
+        }
+        assertEquals(List.of("EHLO proxy.test",
+                "XCLIENT ADDR=127.0.0.1 NAME=[TEMPUNAVAIL] HELO=[UNAVAILABLE] PROTO=SMTP",
+                "HELO", "HELO client.example", "QUIT"), upstream.commands);
+    }
+
+    @Test
+    void aBareEhloGetsTheUpstreamsAnswerAfterTheIntroduction() throws IOException {
+        try (RawClient c = proxy.client()) {
+            c.expect(220);
+            assertEquals("501 Syntax: EHLO hostname", c.command("EHLO ", 501));
+            c.command("EHLO client.example", 250);
+            c.command("QUIT", 221);
+        }
+        assertEquals(List.of("EHLO proxy.test",
+                "XCLIENT ADDR=127.0.0.1 NAME=[TEMPUNAVAIL] HELO=[UNAVAILABLE] PROTO=ESMTP",
+                "EHLO ", "EHLO client.example", "QUIT"), upstream.commands);
+    }
+
+    @Test
+    void withoutXclientOfferedABareEhloStillGetsTheUpstreamsOwnAnswer() throws IOException {
+        upstream.extensions = "PIPELINING\r\n250 8BITMIME";
+        try (RawClient c = proxy.client()) {
+            c.expect(220);
+            assertEquals("501 Syntax: EHLO hostname", c.command("EHLO", 501),
+                    "not the upstream's 250 to the proxy's own EHLO");
+            c.command("QUIT", 221);
+        }
+        assertEquals(List.of("EHLO proxy.test", "EHLO", "QUIT"), upstream.commands);
+        assertFalse(upstream.sawCommandStartingWith("XCLIENT"));
+    }
+}
