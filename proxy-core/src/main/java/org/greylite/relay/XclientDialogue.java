@@ -2,6 +2,7 @@ package org.greylite.relay;
 
 import java.util.function.BooleanSupplier;
 
+import org.greylite.net.AddressText;
 import org.greylite.smtp.CommandLine;
 import org.greylite.smtp.Reply;
 
@@ -34,7 +35,7 @@ final class XclientDialogue {
         this.envelope = envelope;
         this.lock = lock;
         this.closed = closed;
-        this.clientAddress = info.client().getHostAddress();
+        this.clientAddress = AddressText.of(info.client());
     }
 
     /** Starts with the client's HELO or EHLO; returns its slot, which ends up carrying the client's reply. */
