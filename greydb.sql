@@ -8,7 +8,7 @@ PRAGMA journal_mode = WAL;
 
 -- One row per (client, sender, recipient) triplet seen.
 CREATE TABLE IF NOT EXISTS triplet (
-    client     TEXT    NOT NULL,  -- client key: the address (192.0.2.7) or its network (192.0.2.0/24)
+    client     TEXT    NOT NULL,  -- client key: the address (192.0.2.7, 2001:db8::1) or its network (192.0.2.0/24)
     sender     TEXT    NOT NULL,  -- envelope sender, lower case; '' for the null sender <>
     recipient  TEXT    NOT NULL,  -- envelope recipient, lower case
     refusals   INTEGER NOT NULL,  -- refusals counted so far
@@ -44,6 +44,9 @@ CREATE TABLE IF NOT EXISTS client_behaviour (
     PRIMARY KEY (client, behaviour)
 ) WITHOUT ROWID;
 
+-- Facts about the greydb: schema_version, last_purge, the lifetimes the last engine started with, and
+-- client_key_text (rfc5952) once the IPv6 client keys an older version wrote in full (2001:db8:0:0:0:0:0:1)
+-- are rewritten in RFC 5952 text (2001:db8::1), the text the programs key by.
 CREATE TABLE IF NOT EXISTS greydb_meta (
     key   TEXT NOT NULL PRIMARY KEY,
     value TEXT NOT NULL

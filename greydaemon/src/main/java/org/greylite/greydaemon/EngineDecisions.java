@@ -15,6 +15,7 @@ import org.greylite.greylist.KnownSenders;
 import org.greylite.greylist.RcptRequest;
 import org.greylite.greylist.SenderNormalizer;
 import org.greylite.greylist.Verdict;
+import org.greylite.net.AddressText;
 import org.greylite.store.GreylistStore;
 import org.greylite.store.TripletKey;
 import org.greylite.suspicion.ClientFacts;
@@ -77,7 +78,7 @@ final class EngineDecisions implements AutoCloseable {
         List<RcptRequest> rcpts = new ArrayList<>();
         for (int i = 0; i < fixed.length; i++) {
             Request r = requests.get(i);
-            String address = r.client().getHostAddress();
+            String address = AddressText.of(r.client());
             if (ranges.contains(r.client())) {
                 fixed[i] = Answer.WHITELISTED_RANGE;
                 skipAll(r, address, ranges.describe(), rcpts);

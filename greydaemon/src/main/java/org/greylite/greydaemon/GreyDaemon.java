@@ -14,6 +14,7 @@ import org.greylite.config.SuspicionSetup;
 import org.greylite.greylist.Durations;
 import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.KnownSenders;
+import org.greylite.net.AddressText;
 import org.greylite.settings.EnvironmentSettings;
 import org.greylite.settings.Program;
 import org.greylite.settings.Settings;
@@ -136,7 +137,7 @@ public final class GreyDaemon {
             throw e;
         }
         log.info("started greydaemon on {}:{}: greydb {}, retry after {}, within {}, address known for {}, client key {}{}",
-                cl.listen().getAddress().getHostAddress(), service.localAddress().getPort(), decisions.describeGreydb(),
+                AddressText.of(cl.listen().getAddress()), service.localAddress().getPort(), decisions.describeGreydb(),
                 Durations.format(settings.minDelay()), Durations.format(settings.retryWindow()),
                 Durations.format(settings.whitelistLifetime()),
                 settings.clientKeys().mode().name().toLowerCase(java.util.Locale.ROOT),

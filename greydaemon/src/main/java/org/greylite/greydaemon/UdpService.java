@@ -16,6 +16,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
+import org.greylite.net.AddressText;
 import org.greylite.net.IdleSpin;
 import org.greylite.store.StoreException;
 import org.slf4j.Logger;
@@ -103,7 +104,7 @@ final class UdpService implements AutoCloseable {
             ch.bind(listen);
         } catch (IOException e) {
             ch.close();
-            throw new IOException("cannot bind UDP " + listen.getAddress().getHostAddress() + ":" + listen.getPort()
+            throw new IOException("cannot bind UDP " + AddressText.of(listen.getAddress()) + ":" + listen.getPort()
                     + ": " + e.getMessage(), e);
         }
         Selector selector;
@@ -113,7 +114,7 @@ final class UdpService implements AutoCloseable {
             ch.register(selector, SelectionKey.OP_READ);
         } catch (IOException e) {
             ch.close();
-            throw new IOException("cannot wait for UDP datagrams on " + listen.getAddress().getHostAddress() + ":"
+            throw new IOException("cannot wait for UDP datagrams on " + AddressText.of(listen.getAddress()) + ":"
                     + listen.getPort() + ": " + e.getMessage(), e);
         }
         UdpService s = new UdpService(ch, selector, decisions, checkpointer, purgeEvery, metrics);
@@ -251,7 +252,7 @@ final class UdpService implements AutoCloseable {
     }
 
     private static String describe(SocketAddress a) {
-        return a instanceof InetSocketAddress i ? i.getAddress().getHostAddress() + ":" + i.getPort() : String.valueOf(a);
+        return a instanceof InetSocketAddress i ? AddressText.of(i.getAddress()) + ":" + i.getPort() : String.valueOf(a);
     }
 
     /** Stops serving, then closes the greydb once a decision under way is committed. */

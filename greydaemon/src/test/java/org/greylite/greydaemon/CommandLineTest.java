@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.greylite.greylist.ClientKeys;
 import org.greylite.greylist.GreylistSettings;
+import org.greylite.net.AddressText;
 import org.junit.jupiter.api.Test;
 
 /** greydaemon's command line, as its getopts read it, and the settings it makes with the environment. */
@@ -78,8 +79,8 @@ class CommandLineTest {
     }
 
     private static String text(CommandLine cl) {
-        String a = cl.listen().getAddress().getHostAddress();
-        return (a.contains(":") ? "[" + (a.equals("0:0:0:0:0:0:0:1") ? "::1" : a) + "]" : a) + ":" + cl.listen().getPort();
+        String a = AddressText.of(cl.listen().getAddress());
+        return (a.contains(":") ? "[" + a + "]" : a) + ":" + cl.listen().getPort();
     }
 
     @Test

@@ -15,6 +15,7 @@ import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
+import org.greylite.net.Cidr;
 import org.greylite.suspicion.Behaviour;
 import org.greylite.suspicion.ClientFacts;
 import org.greylite.suspicion.Explanation;
@@ -133,10 +134,10 @@ final class SuspicionExplainCommand implements Callable<Integer> {
     }
 
     private ClientFacts facts() {
-        String address = ip.trim();
-        if (!isIpLiteral(address)) {
+        if (!isIpLiteral(ip.trim())) {
             throw new ParameterException(spec.commandLine(), "--ip wants an IPv4 or IPv6 address, not '" + ip + "'");
         }
+        String address = Cidr.canonical(ip.trim()); // as the engine shows it to the rules: 2001:db8::1, however typed
         Map<String, String> vars = new LinkedHashMap<>();
         for (String v : variables) {
             int equals = v.indexOf('=');

@@ -39,6 +39,8 @@ final class EngineKeysScenario {
         decide(byNetwork, "198.51.100.10", "", "", "carol@example.com");
         decide(engines.apply(ClientKeys.smart()), "203.0.113.5", "mx1.example.co.uk", "news@example.net",
                 "dave@example.com");
+        decide(byNetwork, "2001:db8::1", "", "v6@sender.test", "erin@example.com");
+        decide(engines.apply(ClientKeys.exactAddresses()), "2001:db8:1::25", "", "v6@sender.test", "frank@example.com");
 
         assertEquals(List.of("192.0.2.0/24 <ops1@sender.test> <bob+tag@example.com>"),
                 rows("--sender", "ops1@sender.test"), "the address as the log shows it");
@@ -65,6 +67,8 @@ final class EngineKeysScenario {
                 rows("--client", "mx7.example.co.uk"), "a PTR name finds its registrable domain's rows");
         assertEquals(rows("--client", "mx7.example.co.uk"), rows("--client", "Example.co.uk."));
 
+        ipv6(ctl);
+
         Ctl.Run delete = ctl.apply(new String[] {"db", "delete", "--sender", "ops1@sender.test"});
         assertEquals("deleted 1 triplet\n", delete.out(), delete.toString());
         assertEquals(List.of(), rows("--sender", "ops1@sender.test"));
@@ -78,6 +82,25 @@ final class EngineKeysScenario {
         Ctl.Run bad = ctl.apply(new String[] {"db", "list", "--client", "192.0.2.0/33"});
         assertEquals(2, bad.exit(), bad.toString());
         assertEquals(true, bad.err().startsWith("greylitectl: --client: "), bad.err());
+    }
+
+    /** IPv6 clients are keyed, listed and found in RFC 5952's text, as mail logs show them, whichever text is typed. */
+    private void ipv6(Function<String[], Ctl.Run> ctl) {
+        assertEquals(List.of("2001:db8::/64 <v6@sender.test> <erin@example.com>"), rows("--client", "2001:db8::1"),
+                "the address as the log shows it finds its /64, keyed in the same text");
+        assertEquals(rows("--client", "2001:db8::1"), rows("--client", "2001:DB8:0:0:0:0:0:1"), "or written in full");
+        assertEquals(List.of("2001:db8:1::25 <v6@sender.test> <frank@example.com>"),
+                rows("--client", "2001:db8:1:0:0:0:0:25", "--client-key", "ip"));
+        assertEquals(List.of("2001:db8:1::25 <v6@sender.test> <frank@example.com>",
+                "2001:db8::/64 <v6@sender.test> <erin@example.com>"),
+                rows("--client", "2001:0DB8::/32").stream().sorted().toList(), "a block, in any text");
+
+        Ctl.Run add = ctl.apply(new String[] {"db", "whitelist", "add", "2001:DB8:0:0:0:0:0:0/32"});
+        assertEquals("added 2001:db8::/32 to the whitelist\n", add.out(), add.toString());
+        Ctl.Run listed = ctl.apply(new String[] {"db", "list", "--whitelist", "--client", "2001:db8::7", "--format", "csv"});
+        assertEquals(true, listed.out().contains("\r\n2001:db8::/32,admin,"), listed.toString());
+        Ctl.Run removed = ctl.apply(new String[] {"db", "whitelist", "remove", "2001:db8:0::/32"});
+        assertEquals("removed 2001:db8::/32 from the whitelist\n", removed.out(), removed.toString());
     }
 
     /** The rows listed with these filters, as "client sender recipient". */

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
+import org.greylite.net.AddressText;
 import org.greylite.net.DnsServers;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.DClass;
@@ -86,7 +87,7 @@ public final class DnswlLookup {
 
     /** The first zone (in the order given) that lists the client at or above its threshold; never fails. */
     public CompletableFuture<Optional<String>> lookup(InetAddress client) {
-        String key = client.getHostAddress();
+        String key = AddressText.of(client);
         synchronized (cache) {
             Cached c = cache.get(key);
             if (c != null && c.expiresNanos() - System.nanoTime() > 0) {

@@ -18,6 +18,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
+import org.greylite.net.AddressText;
 import org.greylite.net.DnsServers;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -140,7 +141,7 @@ public final class PtrLookup {
 
     private void report(InetAddress address, PtrAnswer r) {
         if (LOG.isDebugEnabled()) {
-            LOG.debug("PTR {}: {} ({})", address.getHostAddress(), r.name().isEmpty() ? "-" : r.name(), r.why());
+            LOG.debug("PTR {}: {} ({})", AddressText.of(address), r.name().isEmpty() ? "-" : r.name(), r.why());
         }
         if (r.failed()) {
             warnFailure(address, r.why());
@@ -153,7 +154,7 @@ public final class PtrLookup {
         long last = lastFailureWarning.get();
         if (now - last >= FAILURE_WARNING_INTERVAL_NANOS && lastFailureWarning.compareAndSet(last, now)) {
             LOG.warn("PTR lookups fail (client {}: {}); such clients get the empty name; {}",
-                    address.getHostAddress(), why, description);
+                    AddressText.of(address), why, description);
         }
     }
 

@@ -6,6 +6,7 @@ import java.util.Map;
 
 import org.apache.mina.core.buffer.IoBuffer;
 import org.apache.mina.core.session.IoSession;
+import org.greylite.net.AddressText;
 import org.greylite.relay.Replies;
 import org.greylite.smtp.Reply;
 import org.slf4j.Logger;
@@ -72,11 +73,11 @@ final class ConnectionLimits {
             client.getCloseFuture().addListener(f -> release(address));
             return true;
         }
-        LOG.info("client {} refused with 421: {}", address.getHostAddress(), over == Limit.CLIENT
+        LOG.info("client {} refused with 421: {}", AddressText.of(address), over == Limit.CLIENT
                 ? perClient + " sessions already open from its address (--client-connection-limit)"
                 : total + " sessions open in all (--connection-limit)");
         events.connectionLimitReached(over.label);
-        Reply reply = over == Limit.CLIENT ? replies.tooManyConnectionsFrom(address.getHostAddress())
+        Reply reply = over == Limit.CLIENT ? replies.tooManyConnectionsFrom(AddressText.of(address))
                 : replies.allSessionsBusy();
         client.write(IoBuffer.wrap(reply.raw()));
         client.closeOnFlush();
@@ -101,7 +102,7 @@ final class ConnectionLimits {
     synchronized void release(InetAddress client) {
         Integer mine = open.get(client);
         if (mine == null) {
-            throw new IllegalStateException("released a session never admitted: " + client.getHostAddress());
+            throw new IllegalStateException("released a session never admitted: " + AddressText.of(client));
         }
         if (mine == 1) {
             open.remove(client);

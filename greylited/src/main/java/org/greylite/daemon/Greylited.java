@@ -25,6 +25,7 @@ import org.greylite.daemon.config.LayeredDefaults;
 import org.greylite.greylist.Durations;
 import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.KnownSenders;
+import org.greylite.net.AddressText;
 import org.greylite.relay.RelaySettings;
 import org.greylite.relay.Replies;
 import org.greylite.settings.Setting;
@@ -248,7 +249,7 @@ public final class Greylited implements Callable<Integer> {
             InetSocketAddress at = server.localAddress();
             log.info("try it: swaks --server {} --port {} --from you@example.org --to someone@example.com "
                     + "(the first attempt is greylisted; run it again after {} to see it delivered into {})",
-                    at.getAddress().getHostAddress(), at.getPort(), Durations.format(greylist.minDelay()), demo.folder());
+                    AddressText.of(at.getAddress()), at.getPort(), Durations.format(greylist.minDelay()), demo.folder());
         }
 
         Duration grace = settings.get(Settings.STOP_GRACE);

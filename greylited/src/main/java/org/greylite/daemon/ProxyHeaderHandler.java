@@ -14,6 +14,7 @@ import org.apache.mina.core.session.IdleStatus;
 import org.apache.mina.core.session.IoSession;
 import org.apache.mina.filter.FilterEvent;
 import org.greylite.connect.TrustedProxies;
+import org.greylite.net.AddressText;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -92,7 +93,7 @@ final class ProxyHeaderHandler implements IoHandler {
             next.sessionOpened(session);
             return;
         }
-        Awaited awaited = new Awaited(peer(session).getAddress().getHostAddress());
+        Awaited awaited = new Awaited(AddressText.of(peer(session).getAddress()));
         session.setAttribute(AWAITED, awaited);
         awaited.deadline(timers.schedule(() -> {
             if (awaited.end()) {
@@ -131,7 +132,7 @@ final class ProxyHeaderHandler implements IoHandler {
             new ClientEndpoints(header.source(), header.destination()).attachTo(session);
         }
         LOG.debug("load balancer {}: {} header, client {}", awaited.peer, header.form(),
-                ClientEndpoints.of(session).client().getAddress().getHostAddress());
+                AddressText.of(ClientEndpoints.of(session).client().getAddress()));
         next.sessionOpened(session);
         if (in.hasRemaining() && !session.isClosing()) {
             // The client's first bytes came with the header (possible, though it ought to wait for the greeting).

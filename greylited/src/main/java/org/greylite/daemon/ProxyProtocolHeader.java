@@ -7,6 +7,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 
+import org.greylite.net.AddressText;
 import org.greylite.net.Ipv4Mapped;
 
 /**
@@ -49,8 +50,10 @@ public final class ProxyProtocolHeader {
                 if (!sameFamily) {
                     return "PROXY UNKNOWN\r\n".getBytes(StandardCharsets.US_ASCII);
                 }
-                return ("PROXY " + (src instanceof Inet4Address ? "TCP4 " : "TCP6 ") + src.getHostAddress() + " "
-                        + dst.getHostAddress() + " " + client.getPort() + " " + local.getPort() + "\r\n")
+                // RFC 5952 text, as the receiving server logs it; without a scope (fe80::1%eth0), which the
+                // specification's address fields have no room for.
+                return ("PROXY " + (src instanceof Inet4Address ? "TCP4 " : "TCP6 ") + AddressText.of(src.getAddress())
+                        + " " + AddressText.of(dst.getAddress()) + " " + client.getPort() + " " + local.getPort() + "\r\n")
                         .getBytes(StandardCharsets.US_ASCII);
             case V2:
                 ByteArrayOutputStream b = new ByteArrayOutputStream();

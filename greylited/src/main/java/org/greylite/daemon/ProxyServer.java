@@ -20,6 +20,7 @@ import org.apache.mina.transport.socket.nio.NioSocketAcceptor;
 import org.greylite.connect.AccessPolicy;
 import org.greylite.connect.TrustedProxies;
 import org.greylite.connect.PtrLookup;
+import org.greylite.net.AddressText;
 import org.greylite.relay.RcptPolicy;
 import org.greylite.relay.RelaySession;
 import org.greylite.relay.RelaySettings;
@@ -145,7 +146,7 @@ public final class ProxyServer implements AutoCloseable {
     }
 
     static String hostPort(InetSocketAddress a) {
-        String host = a.getAddress() != null ? a.getAddress().getHostAddress() : a.getHostString();
+        String host = a.getAddress() != null ? AddressText.of(a.getAddress()) : a.getHostString();
         return (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort();
     }
 

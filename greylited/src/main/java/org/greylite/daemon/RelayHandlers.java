@@ -11,6 +11,7 @@ import org.apache.mina.core.session.IdleStatus;
 import org.apache.mina.core.session.IoSession;
 import org.apache.mina.filter.FilterEvent;
 import org.apache.mina.filter.ssl.SslEvent;
+import org.greylite.net.AddressText;
 import org.greylite.relay.RelaySession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -179,6 +180,6 @@ final class RelayHandlers {
 
     private static String address(IoSession s) {
         return s.getRemoteAddress() instanceof InetSocketAddress
-                ? ((InetSocketAddress) s.getRemoteAddress()).getAddress().getHostAddress() : String.valueOf(s.getRemoteAddress());
+                ? AddressText.of(((InetSocketAddress) s.getRemoteAddress()).getAddress()) : String.valueOf(s.getRemoteAddress());
     }
 }

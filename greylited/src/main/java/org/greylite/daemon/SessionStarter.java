@@ -13,6 +13,7 @@ import org.apache.mina.core.session.IoSession;
 import org.greylite.connect.AccessRule;
 import org.greylite.connect.ConnectionFacts;
 import org.greylite.greylist.SessionFacts;
+import org.greylite.net.AddressText;
 import org.greylite.relay.RcptPolicy;
 import org.greylite.relay.RelaySession;
 import org.greylite.relay.SessionInfo;
@@ -101,7 +102,7 @@ final class SessionStarter {
      * wait for QUIT after a 554 greeting; keeping a refused client's connection open serves no one.
      */
     private void deny(IoSession client, InetAddress address, AccessRule rule) {
-        LOG.info("access denied to client {} by {}", address.getHostAddress(), rule);
+        LOG.info("access denied to client {} by {}", AddressText.of(address), rule);
         String reply = "554 5.7.1 " + cfg.relaySettings.replies().hostname() + " access denied, closing connection\r\n";
         client.write(IoBuffer.wrap(reply.getBytes(StandardCharsets.US_ASCII)));
         client.closeOnFlush();

@@ -21,7 +21,7 @@ class ProxyProtocolHeaderTest {
     void version1NamesBothEndsInText() {
         assertEquals("PROXY TCP4 192.0.2.7 198.51.100.1 40000 25\r\n", new String(ProxyProtocolHeader.of(
                 ProxyProtocolHeader.Version.V1, at("192.0.2.7", 40000), at("198.51.100.1", 25)), StandardCharsets.US_ASCII));
-        assertEquals("PROXY TCP6 2001:db8:0:0:0:0:0:7 2001:db8:0:0:0:0:0:1 40000 25\r\n", new String(ProxyProtocolHeader.of(
+        assertEquals("PROXY TCP6 2001:db8::7 2001:db8::1 40000 25\r\n", new String(ProxyProtocolHeader.of(
                 ProxyProtocolHeader.Version.V1, at("2001:db8::7", 40000), at("2001:db8::1", 25)), StandardCharsets.US_ASCII));
         assertEquals("PROXY UNKNOWN\r\n", new String(ProxyProtocolHeader.of(
                 ProxyProtocolHeader.Version.V1, at("192.0.2.7", 40000), at("2001:db8::1", 25)), StandardCharsets.US_ASCII));

@@ -16,6 +16,7 @@ import org.greylite.greylist.Greylister;
 import org.greylite.greylist.KnownSenders;
 import org.greylite.greylist.RcptRequest;
 import org.greylite.greylist.Verdict;
+import org.greylite.net.AddressText;
 import org.greylite.store.ForwardingGreylistStore;
 import org.greylite.store.GreylistStore;
 import org.greylite.store.Triplet;
@@ -83,7 +84,7 @@ final class PolicyDecisions implements AutoCloseable {
         // the file and line). Passed through as it was, the engine refused it as no reason to skip, and the request
         // was answered DUNNO by the error handler, uncounted, with an ERROR line per whitelisted RCPT.
         boolean postgreyList = q.skip() != null && q.skip().startsWith("whitelist-");
-        ClientFacts facts = new ClientFacts(q.client().getHostAddress(), q.ptrName(), q.helo(), q.sender(),
+        ClientFacts facts = new ClientFacts(AddressText.of(q.client()), q.ptrName(), q.helo(), q.sender(),
                 q.recipient(), Map.of(), Set.of());
         Verdict v = greylister.decide(new RcptRequest(q.client(), facts, postgreyList ? "WHITELISTED" : q.skip()));
         switch (v.action()) {

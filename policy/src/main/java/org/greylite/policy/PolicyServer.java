@@ -19,6 +19,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 
+import org.greylite.net.AddressText;
 import org.greylite.net.IdleSpin;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -235,7 +236,7 @@ final class PolicyServer implements AutoCloseable {
                 ch.configureBlocking(false);
                 Object remote = ch.getRemoteAddress();
                 String peer = remote instanceof InetSocketAddress a
-                        ? a.getAddress().getHostAddress() + ":" + a.getPort() : "unix:" + unixSocket;
+                        ? AddressText.of(a.getAddress()) + ":" + a.getPort() : "unix:" + unixSocket;
                 PolicyConnection c = new PolicyConnection(ch, peer);
                 ch.register(selector, SelectionKey.OP_READ, c);
                 service.metrics().connectionOpened();

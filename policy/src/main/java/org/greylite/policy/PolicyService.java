@@ -12,6 +12,7 @@ import java.util.function.Consumer;
 
 import org.greylite.connect.DnswlLookup;
 import org.greylite.connect.PtrLookup;
+import org.greylite.net.AddressText;
 import org.greylite.policy.PolicyDecisions.Outcome;
 import org.greylite.policy.PolicyDecisions.Query;
 import org.slf4j.Logger;
@@ -207,7 +208,7 @@ final class PolicyService {
                     : recipientListed != null ? "whitelist-recipients " + recipientListed : null;
             if (skip != null && dnswlZone == null && LOG.isDebugEnabled()) {
                 // The decision line says WHITELISTED; which file and line said so is here.
-                LOG.debug("client {} to <{}> on postgrey's {}", client.getHostAddress(), recipient, skip);
+                LOG.debug("client {} to <{}> on postgrey's {}", AddressText.of(client), recipient, skip);
             }
             Outcome o = decisions.decide(new Query(client, ptr, request.get("helo_name"), request.get("sender"),
                     recipient, skip));

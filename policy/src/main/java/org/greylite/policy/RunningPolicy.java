@@ -22,6 +22,7 @@ import org.greylite.greylist.ClientKeys;
 import org.greylite.greylist.Durations;
 import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.KnownSenders;
+import org.greylite.net.AddressText;
 import org.greylite.settings.EnvironmentSettings;
 import org.greylite.settings.Program;
 import org.greylite.settings.Settings;
@@ -144,7 +145,7 @@ final class RunningPolicy implements AutoCloseable {
             InetSocketAddress tcp = server.tcpAddress();
             log.info("greylite-policy listening on{}{}; greydb {}; min-delay {}, retry-window {}, whitelist-lifetime {}, "
                             + "client key {}, auto-whitelist {}{}",
-                    tcp == null ? "" : " " + tcp.getAddress().getHostAddress() + ":" + tcp.getPort(),
+                    tcp == null ? "" : " " + AddressText.of(tcp.getAddress()) + ":" + tcp.getPort(),
                     o.unix == null ? "" : " unix:" + o.unix, store.describe(), Durations.format(settings.minDelay()),
                     Durations.format(settings.retryWindow()), Durations.format(settings.whitelistLifetime()),
                     settings.clientKeys().mode().name().toLowerCase(java.util.Locale.ROOT), autoWhitelist(settings),

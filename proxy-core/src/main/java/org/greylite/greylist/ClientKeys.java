@@ -2,9 +2,9 @@ package org.greylite.greylist;
 
 import java.net.Inet4Address;
 import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.util.concurrent.ConcurrentHashMap;
 
+import org.greylite.net.AddressText;
 import org.greylite.net.Ipv4Mapped;
 
 /**
@@ -130,22 +130,21 @@ public final class ClientKeys {
         return mode;
     }
 
-    /** The key, e.g. {@code 192.0.2.7}, {@code 192.0.2.0/24} or {@code 2001:db8:0:1:0:0:0:0/64}. */
+    /**
+     * The key, e.g. {@code 192.0.2.7}, {@code 192.0.2.0/24} or {@code 2001:db8:0:1::/64}: the address in the text
+     * of {@link AddressText}, as the mail log shows it, so an administrator can find a client's rows by it.
+     */
     public String keyFor(InetAddress address) {
         InetAddress a = Ipv4Mapped.unwrap(address);
         boolean v4 = a instanceof Inet4Address;
         int prefix = mode == Mode.IP ? (v4 ? 32 : 128) : (v4 ? ipv4Prefix : ipv6Prefix); // SMART falls back to NET
         if (prefix == (v4 ? 32 : 128)) {
-            return a.getHostAddress();
+            return AddressText.of(a);
         }
         byte[] bytes = a.getAddress();
         for (int bit = prefix; bit < bytes.length * 8; bit++) {
             bytes[bit / 8] &= (byte) ~(0x80 >>> (bit % 8));
         }
-        try {
-            return InetAddress.getByAddress(bytes).getHostAddress() + "/" + prefix;
-        } catch (UnknownHostException e) {
-            throw new IllegalStateException(e); // cannot happen: the length is right
-        }
+        return AddressText.of(bytes) + "/" + prefix;
     }
 }

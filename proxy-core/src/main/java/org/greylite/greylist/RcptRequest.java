@@ -3,6 +3,7 @@ package org.greylite.greylist;
 import java.net.InetAddress;
 import java.util.Objects;
 
+import org.greylite.net.AddressText;
 import org.greylite.suspicion.ClientFacts;
 
 /**
@@ -62,7 +63,7 @@ public record RcptRequest(SessionFacts session, String sender, String recipient)
 
     /** What the suspicion rules look at. */
     public ClientFacts facts() {
-        return new ClientFacts(session.address().getHostAddress(), session.ptrName(), session.helo(), sender, recipient,
+        return new ClientFacts(AddressText.of(session.address()), session.ptrName(), session.helo(), sender, recipient,
                 session.variables(), session.behaviours());
     }
 }

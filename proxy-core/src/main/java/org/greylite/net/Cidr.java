@@ -48,6 +48,20 @@ public final class Cidr {
         return new Cidr(mask(bytes, prefix), prefix);
     }
 
+    /**
+     * An address ({@code 2001:DB8:0:0:0:0:0:1}, {@code fe80:0:0:0:0:0:0:1%eth0}) or block
+     * ({@code 2001:db8:0:1:0:0:0:0/64}) in the text {@link #toString()} gives it; other text (a domain) as it is.
+     * For text written by an older version, or by hand, that is to be compared with what this version writes.
+     */
+    public static String canonical(String text) {
+        int zone = text.indexOf('%');
+        try {
+            return zone < 0 ? parse(text).toString() : parse(text.substring(0, zone)) + text.substring(zone);
+        } catch (IllegalArgumentException e) {
+            return text;
+        }
+    }
+
     public static Cidr of(InetAddress address) {
         byte[] b = Ipv4Mapped.unwrap(address.getAddress());
         return new Cidr(b, b.length * 8);
@@ -81,15 +95,11 @@ public final class Cidr {
         return network.length == 4;
     }
 
-    /** Canonical text: the address alone for a single host, else network/prefix. */
+    /** Canonical text ({@link AddressText}): the address alone for a single host, else network/prefix. */
     @Override
     public String toString() {
-        try {
-            String a = InetAddress.getByAddress(network).getHostAddress();
-            return prefix == network.length * 8 ? a : a + "/" + prefix;
-        } catch (UnknownHostException e) {
-            throw new IllegalStateException(e);
-        }
+        String a = AddressText.of(network);
+        return prefix == network.length * 8 ? a : a + "/" + prefix;
     }
 
     @Override

@@ -129,7 +129,7 @@ public final class DnsServers {
         RetryingResolver resolver = new RetryingResolver(use, timeout, RetryingResolver.firstRetry(timeout, rounds));
         StringBuilder names = new StringBuilder();
         for (InetSocketAddress a : use) {
-            String host = a.getAddress().getHostAddress();
+            String host = AddressText.of(a.getAddress());
             names.append(names.length() == 0 ? "" : " ").append(host.contains(":") ? "[" + host + "]" : host)
                     .append(':').append(a.getPort());
         }

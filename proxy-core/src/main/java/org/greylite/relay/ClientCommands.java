@@ -3,6 +3,7 @@ package org.greylite.relay;
 import java.util.Optional;
 import java.util.Set;
 
+import org.greylite.net.AddressText;
 import org.greylite.smtp.ByteQueue;
 import org.greylite.smtp.CommandLine;
 import org.greylite.smtp.Reply;
@@ -144,7 +145,7 @@ final class ClientCommands {
     /** One junk command too many: the client is told and the session closes once the replies before are sent. */
     private void tooManyCommands() {
         LOG.info("client {} sent more than {} junk commands (NOOP, RSET, VRFY, unknown or refused commands...);"
-                + " closing with 421", info.client().getHostAddress(), settings.junkCommandLimit());
+                + " closing with 421", AddressText.of(info.client()), settings.junkCommandLimit());
         behaviours.add(Behaviour.COMMANDERRORS);
         events.tooManyCommands(info);
         inbox.clear(); // nothing after it is read

@@ -6,6 +6,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
+import org.greylite.net.AddressText;
 import org.greylite.smtp.ByteQueue;
 import org.greylite.smtp.CommandDecoder;
 import org.greylite.smtp.CommandLine;
@@ -91,7 +92,7 @@ public final class RelaySession {
         this.settings = settings;
         this.info = info;
         this.events = Objects.requireNonNull(events, "events");
-        this.clientAddress = info.client().getHostAddress();
+        this.clientAddress = AddressText.of(info.client());
         this.clientTls = new ClientStartTls(transport.clientTlsAvailable());
         this.decoder = new CommandDecoder(settings.maxLineLength());
         this.summary = new SessionSummary(info);

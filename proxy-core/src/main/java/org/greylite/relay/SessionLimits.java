@@ -3,6 +3,7 @@ package org.greylite.relay;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
+import org.greylite.net.AddressText;
 import org.greylite.smtp.Reply;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -135,6 +136,6 @@ final class SessionLimits {
     }
 
     private String address() {
-        return info.client().getHostAddress();
+        return AddressText.of(info.client());
     }
 }

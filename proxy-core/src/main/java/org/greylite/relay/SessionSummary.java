@@ -3,6 +3,7 @@ package org.greylite.relay;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 
+import org.greylite.net.AddressText;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,7 +57,7 @@ final class SessionSummary {
         logged = true;
         String name = clientName();
         LOG.info("session end client={} ptr={} helo={} rcpt-accepted={} rcpt-refused={} messages={} bytes={} tls={} duration={}ms",
-                info.client().getHostAddress(), name.isEmpty() ? "-" : name,
+                AddressText.of(info.client()), name.isEmpty() ? "-" : name,
                 helo.isEmpty() ? "-" : printable(helo),
                 rcptAccepted, rcptRefused, messages, clientBytes, tls ? "yes" : "no",
                 (System.nanoTime() - startedNanos) / 1_000_000);

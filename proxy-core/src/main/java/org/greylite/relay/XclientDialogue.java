@@ -2,6 +2,7 @@ package org.greylite.relay;
 
 import java.util.function.BooleanSupplier;
 
+import org.greylite.net.AddressText;
 import org.greylite.smtp.CommandLine;
 import org.greylite.smtp.Reply;
 
@@ -40,7 +41,7 @@ final class XclientDialogue {
         this.envelope = envelope;
         this.lock = lock;
         this.closed = closed;
-        this.clientAddress = info.client().getHostAddress();
+        this.clientAddress = AddressText.of(info.client());
         this.proxyName = proxyName;
     }
 

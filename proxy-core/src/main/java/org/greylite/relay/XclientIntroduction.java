@@ -8,6 +8,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import org.greylite.net.AddressText;
 import org.greylite.smtp.Reply;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -101,13 +102,10 @@ public final class XclientIntroduction {
         return ("EHLO " + helo.strip() + "\r\n").getBytes(StandardCharsets.ISO_8859_1);
     }
 
+    /** Postfix's form: {@code IPV6:} and the address without its scope; RFC 5952 text, as Postfix logs it. */
     private static String address(InetAddress a) {
-        if (a instanceof Inet6Address) {
-            String text = a.getHostAddress();
-            int scope = text.indexOf('%');
-            return "IPV6:" + (scope < 0 ? text : text.substring(0, scope));
-        }
-        return a.getHostAddress();
+        String text = AddressText.of(a.getAddress());
+        return a instanceof Inet6Address ? "IPV6:" + text : text;
     }
 
     /** RFC 3461 xtext: '+', '=' and anything outside printable ASCII are written as +XX. */

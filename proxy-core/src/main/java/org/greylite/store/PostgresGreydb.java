@@ -41,14 +41,18 @@ import org.slf4j.LoggerFactory;
  * that run for long ({@link PostgresUse#SERVICE}); a command ({@link PostgresUse#COMMAND}) tries the server
  * once, within a short connect timeout, and its error is the command's answer.
  * <li>The schema of {@code greydb-postgresql.sql} is applied when a table is missing, at the first
- * connection that works.
+ * connection that works; then the IPv6 client keys an older version wrote are rewritten, once
+ * ({@link Ipv6KeyMigration}).
  * </ul>
  */
 final class PostgresGreydb implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(PostgresGreydb.class);
 
-    /** Key of the advisory lock that serialises schema creation between hosts starting together. */
+    /**
+     * Key of the advisory lock that serialises schema creation, and the rewrite of old keys, between hosts starting
+     * together.
+     */
     private static final long SCHEMA_LOCK = 0x6772_6579_6462_0001L; // "greydb" + 1
 
     private final GreydbLocation.Postgres location;
@@ -216,7 +220,7 @@ final class PostgresGreydb implements AutoCloseable {
                 } catch (SQLException ignored) {
                     // already failing
                 }
-                throw e instanceof SQLException s ? failure("cannot create the greydb tables", s) : (RuntimeException) e;
+                throw e instanceof SQLException s ? failure("cannot prepare the greydb's tables", s) : (RuntimeException) e;
             }
         }
         return conn;
@@ -250,8 +254,32 @@ final class PostgresGreydb implements AutoCloseable {
                     throw e;
                 }
             }
+            rewriteOldIpv6Keys(conn, st);
         }
         schemaReady = true;
+    }
+
+    /**
+     * Runs {@link Ipv6KeyMigration} unless it is done already (one read, the usual case), under the advisory lock
+     * schema creation takes, so that of several hosts starting on an older greydb at once one rewrites it and the
+     * others find it done.
+     */
+    private void rewriteOldIpv6Keys(Connection conn, Statement st) throws SQLException {
+        boolean done = Ipv6KeyMigration.done(conn);
+        conn.commit();
+        if (done) {
+            return;
+        }
+        Ipv6KeyMigration.Result result;
+        try {
+            st.execute("SELECT pg_advisory_xact_lock(" + SCHEMA_LOCK + ")");
+            result = Ipv6KeyMigration.run(conn);
+            conn.commit();
+        } catch (SQLException | RuntimeException e) {
+            conn.rollback();
+            throw e;
+        }
+        Ipv6KeyMigration.report(describe(), result);
     }
 
     /** How long the probe rests between tries that failed at once (a refused connection). */

@@ -21,7 +21,8 @@ import org.sqlite.SQLiteConfig;
  * Opens a connection to an SQLite greydb the way every part of greylite needs it: the path checked
  * first (errors name the path and the permission), WAL journal, {@code synchronous=NORMAL}, a busy
  * timeout, and the schema of {@code greydb.sql} applied when a table is missing; a missing file is
- * created race-free, however many processes open it at once.
+ * created race-free, however many processes open it at once. A greydb an older version wrote gets its IPv6
+ * client keys rewritten once ({@link Ipv6KeyMigration}).
  */
 final class SqliteGreydb {
 
@@ -81,6 +82,7 @@ final class SqliteGreydb {
             Connection conn = config.createConnection("jdbc:sqlite:" + file.toAbsolutePath());
             try {
                 ensureSchema(conn);
+                rewriteOldIpv6Keys(conn, file);
                 return conn;
             } catch (SQLException | RuntimeException e) {
                 conn.close();
@@ -89,6 +91,28 @@ final class SqliteGreydb {
         } catch (SQLException e) {
             throw new StoreException("greydb " + file.toAbsolutePath() + " cannot be opened: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Runs {@link Ipv6KeyMigration} unless it is done already (one read, the usual case), under the write lock, so
+     * that of the processes opening an older greydb at once one rewrites it and the others find it done.
+     */
+    private static void rewriteOldIpv6Keys(Connection conn, Path file) throws SQLException {
+        if (Ipv6KeyMigration.done(conn)) {
+            return;
+        }
+        Ipv6KeyMigration.Result done;
+        try (Statement st = conn.createStatement()) {
+            st.execute("BEGIN IMMEDIATE");
+            try {
+                done = Ipv6KeyMigration.run(conn);
+                st.execute("COMMIT");
+            } catch (SQLException | RuntimeException e) {
+                st.execute("ROLLBACK");
+                throw e;
+            }
+        }
+        Ipv6KeyMigration.report("sqlite:" + file.toAbsolutePath(), done);
     }
 
     private static void ensureSchema(Connection conn) throws SQLException {

@@ -42,7 +42,17 @@ public record TripletFilter(State state, Cidr client, Pattern sender, Pattern re
         if (client == null && clientKeys.isEmpty()) {
             return true;
         }
-        return clientKeys.contains(key.client()) || client != null && inside(key.client());
+        return named(key.client()) || client != null && inside(key.client());
+    }
+
+    /**
+     * Whether the key is one of {@link #clientKeys}, also when an older version wrote its address in another text
+     * ({@code 2001:db8:0:0:0:0:0:1} for {@code 2001:db8::1}): a greydb is rewritten when a program of this version
+     * first opens it ({@link Ipv6KeyMigration}), but one still written by an older program may hold both.
+     */
+    private boolean named(String clientKey) {
+        return clientKeys.contains(clientKey)
+                || clientKey.indexOf(':') >= 0 && clientKeys.contains(Cidr.canonical(clientKey));
     }
 
     private boolean inside(String clientKey) {

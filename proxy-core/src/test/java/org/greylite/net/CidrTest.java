@@ -51,8 +51,20 @@ class CidrTest {
     @Test
     void widening() {
         assertEquals("192.0.2.0/24", Cidr.parse("192.0.2.7").widenTo(24).toString());
-        assertEquals("2001:db8:0:1:0:0:0:0/64", Cidr.parse("2001:db8:0:1::5").widenTo(64).toString());
+        assertEquals("2001:db8:0:1::/64", Cidr.parse("2001:db8:0:1::5").widenTo(64).toString());
         assertEquals("10.0.0.0/8", Cidr.parse("10.0.0.0/8").widenTo(24).toString(), "never narrower");
+    }
+
+    @Test
+    void canonicalTextOfTextWrittenAnotherWay() {
+        assertEquals("2001:db8::/32", Cidr.parse("2001:DB8:0:0:0:0:0:0/32").toString());
+        assertEquals("2001:db8::1", Cidr.canonical("2001:db8:0:0:0:0:0:1"), "Java's full text, as older versions wrote keys");
+        assertEquals("2001:db8:0:1::/64", Cidr.canonical("2001:db8:0:1:0:0:0:0/64"));
+        assertEquals("2001:db8::1", Cidr.canonical("2001:DB8::1"));
+        assertEquals("fe80::1%eth0", Cidr.canonical("fe80:0:0:0:0:0:0:1%eth0"), "the scope kept");
+        assertEquals("192.0.2.0/24", Cidr.canonical("192.0.2.0/24"));
+        assertEquals("google.com", Cidr.canonical("google.com"), "a domain key as it is");
+        assertEquals("2001:db8::zz", Cidr.canonical("2001:db8::zz"), "nonsense as it is");
     }
 
     @Test

@@ -228,7 +228,7 @@ class RelayXclientTest {
 
     @Test
     void commandLineEncodesAddressesAndValues() throws Exception {
-        assertEquals("XCLIENT ADDR=IPV6:2001:db8:0:0:0:0:0:1 NAME=h.example HELO=a+2Bb+3Dc PROTO=ESMTP\r\n",
+        assertEquals("XCLIENT ADDR=IPV6:2001:db8::1 NAME=h.example HELO=a+2Bb+3Dc PROTO=ESMTP\r\n",
                 new String(XclientIntroduction.command(InetAddress.getByName("2001:db8::1"), "h.example", "a+b=c", true),
                         StandardCharsets.ISO_8859_1));
         assertEquals("XCLIENT ADDR=192.0.2.1 NAME=[UNAVAILABLE] HELO=[UNAVAILABLE] PROTO=SMTP\r\n",

@@ -13,6 +13,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
+import org.greylite.net.AddressText;
 import org.greylite.net.DnsServers;
 import org.greylite.net.Ipv4Mapped;
 import org.slf4j.Logger;
@@ -82,7 +83,7 @@ final class ConfirmedName {
         lookup.setDaemon(true);
         lookup.start();
         return confirmed.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).handle((ok, failure) -> {
-            String address = client.getHostAddress();
+            String address = AddressText.of(client);
             if (Boolean.TRUE.equals(ok)) {
                 LOG.debug("client {}: TCPREMOTEHOST {} confirmed by its forward records", address, name);
                 return name;
