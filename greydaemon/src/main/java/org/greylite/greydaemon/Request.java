@@ -1,11 +1,11 @@
 package org.greylite.greydaemon;
 
 import java.net.InetAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
 import org.greylite.net.Cidr;
+import org.greylite.text.ClientText;
 
 /**
  * One greydaemon request, as the patched qmail-smtpd sends it at DATA:
@@ -68,13 +68,17 @@ public record Request(InetAddress client, String sender, List<String> recipients
         return new Request(client, sender, recipients);
     }
 
-    /** The NUL-terminated fields; a last field without its NUL counts too, empty trailing fields do not. */
+    /**
+     * The NUL-terminated fields; a last field without its NUL counts too, empty trailing fields do not. Each is
+     * read as every program reads client text ({@link ClientText#fromBytes}): a sender that is not UTF-8 is keyed
+     * as greylited and the wrapper key it, not as replacement characters that would make different senders one.
+     */
     private static List<String> fields(byte[] packet, int length) {
         List<String> out = new ArrayList<>();
         int start = 0;
         for (int i = 0; i <= length; i++) {
             if (i == length || packet[i] == 0) {
-                out.add(new String(packet, start, i - start, StandardCharsets.UTF_8));
+                out.add(ClientText.fromBytes(packet, start, i - start));
                 start = i + 1;
             }
         }

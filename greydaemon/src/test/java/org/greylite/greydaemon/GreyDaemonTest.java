@@ -116,6 +116,21 @@ class GreyDaemonTest {
     }
 
     @Test
+    void aSenderThatIsNotUtf8IsKeyedACharacterAByteAsGreylitedKeysIt() throws Exception {
+        start();
+        // qmail-smtpd passes the envelope's bytes on: two ISO-8859-1 senders, different in one byte.
+        assertEquals("0,1", client.send(latin1Packet("192.0.2.30", "b\u00e4r@example.net", "one@example.org")));
+        assertEquals("0,1", client.send(latin1Packet("192.0.2.30", "b\u00f6r@example.net", "one@example.org")),
+                "another sender, so a new triplet: not a retry of the first");
+        assertEquals(1, count("SELECT COUNT(*) FROM triplet WHERE sender = 'b\u00e4r@example.net'"));
+        assertEquals(1, count("SELECT COUNT(*) FROM triplet WHERE sender = 'b\u00f6r@example.net'"));
+    }
+
+    private static byte[] latin1Packet(String clientIp, String sender, String recipient) {
+        return ("I" + clientIp + "\0F" + sender + "\0T" + recipient + "\0").getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    @Test
     void addressesInAWhitelistRangePassWithoutARecord() throws Exception {
         Path white = dir.resolve("white");
         Files.writeString(white, "# our other servers\n192.0.2\n10.1    # the office\n198.51.100.64/26\n");

@@ -6,6 +6,7 @@ import java.util.concurrent.Callable;
 
 import org.greylite.greylist.Durations;
 import org.greylite.store.GreydbAdmin;
+import org.greylite.text.ClientText;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -64,7 +65,7 @@ final class DbStatsCommand implements Callable<Integer> {
             out.println("  (none)");
         }
         for (GreydbAdmin.NetworkRefusals n : s.topRefused()) {
-            out.printf("  %-40s %d%n", n.network(), n.refusals());
+            out.printf("  %-40s %d%n", ClientText.printable(n.network()), n.refusals()); // a key may be a PTR's domain
         }
         // Which lifetimes the counts above were judged by, and where each came from: the greydb's record is the
         // program's that last started on it, which may not be the one an administrator has in mind.

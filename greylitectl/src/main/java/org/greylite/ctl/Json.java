@@ -1,5 +1,7 @@
 package org.greylite.ctl;
 
+import org.greylite.text.ClientText;
+
 /** Just enough JSON to print flat objects: strings escaped per RFC 8259. */
 final class Json {
 
@@ -23,8 +25,10 @@ final class Json {
                 case '\b' -> b.append("\\b");
                 case '\f' -> b.append("\\f");
                 default -> {
-                    // Control characters must be escaped; U+2028/U+2029 too, for readers that treat JSON as JavaScript.
-                    if (c < 0x20 || c == 0x7f || c == '\u2028' || c == '\u2029') {
+                    // Control characters must be escaped; U+2028/U+2029 too, for readers that treat JSON as JavaScript;
+                    // and every other character that must not reach a terminal as it is (C1, bidi overrides), so the
+                    // output is safe to look at and still holds the text exactly.
+                    if (ClientText.unsafe(c)) {
                         b.append(String.format("\\u%04x", (int) c));
                     } else {
                         b.append(c);

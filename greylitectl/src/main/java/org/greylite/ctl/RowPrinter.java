@@ -4,7 +4,13 @@ import java.io.PrintWriter;
 import java.util.List;
 import java.util.Set;
 
-/** Prints rows of named columns as an aligned table, JSON (an array of objects) or CSV (RFC 4180). */
+import org.greylite.text.ClientText;
+
+/**
+ * Prints rows of named columns as an aligned table, JSON (an array of objects) or CSV (RFC 4180). Cells may hold
+ * text from outside (a sender, a recipient, a name a client gave); each format shows it safely (see
+ * {@link ClientText}): the table and CSV with '?' for what a terminal must not get, JSON with escapes.
+ */
 final class RowPrinter {
 
     enum Format { TABLE, JSON, CSV }
@@ -55,20 +61,12 @@ final class RowPrinter {
     }
 
     /**
-     * A table cell: "-" for none; a control character (a newline, a tab, a terminal escape in a comment someone
-     * typed) shown as '?', so that each row stays one line and the terminal shows what is there. CSV and JSON
-     * quote them instead.
+     * A table cell: "-" for none; text as {@link ClientText#printable} shows it, so that each row stays one line
+     * and the terminal shows what is there: a control character (a newline, a tab, a terminal escape in a comment
+     * someone typed or in a sender a client made up), a line separator or a bidirectional override is a '?'.
      */
     private static String cell(String v) {
-        if (v == null) {
-            return "-";
-        }
-        StringBuilder b = new StringBuilder(v.length());
-        for (int i = 0; i < v.length(); i++) {
-            char ch = v.charAt(i);
-            b.append(ch < 0x20 || ch == 0x7f ? '?' : ch);
-        }
-        return b.toString();
+        return v == null ? "-" : ClientText.printable(v);
     }
 
     private static void json(PrintWriter out, List<String> columns, List<List<String>> rows, Set<String> counts) {
@@ -96,7 +94,7 @@ final class RowPrinter {
     private static String csvLine(List<String> cells) {
         StringBuilder b = new StringBuilder();
         for (int c = 0; c < cells.size(); c++) {
-            String v = cells.get(c) == null ? "" : cells.get(c);
+            String v = cells.get(c) == null ? "" : csvText(cells.get(c));
             if (c > 0) {
                 b.append(',');
             }
@@ -107,5 +105,24 @@ final class RowPrinter {
             }
         }
         return b.append("\r\n").toString();
+    }
+
+    /**
+     * A CSV field's text: line breaks and tabs stay (RFC 4180 quotes them, and a spreadsheet keeps them), every
+     * other character {@link ClientText#unsafe} is a '?', as in the table. CSV has no escape that would keep them
+     * and still show safely where the file is read (a terminal, a pager); JSON keeps them, escaped.
+     */
+    private static String csvText(String v) {
+        StringBuilder b = null;
+        for (int i = 0; i < v.length(); i++) {
+            char ch = v.charAt(i);
+            if (ch != '\r' && ch != '\n' && ch != '\t' && ClientText.unsafe(ch)) {
+                if (b == null) {
+                    b = new StringBuilder(v);
+                }
+                b.setCharAt(i, '?');
+            }
+        }
+        return b == null ? v : b.toString();
     }
 }

@@ -22,6 +22,7 @@ import org.greylite.suspicion.Explanation;
 import org.greylite.suspicion.LineExplanation;
 import org.greylite.suspicion.Suspicion;
 import org.greylite.suspicion.SuspicionFile;
+import org.greylite.text.ClientText;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -106,8 +107,9 @@ final class SuspicionExplainCommand implements Callable<Integer> {
         if (json) {
             out.println(json(explanation));
         } else {
-            out.println(describe(facts));
-            out.print(explanation.format());
+            // The facts come from the command line, often pasted from a log: shown as any text from outside.
+            out.println(ClientText.printable(describe(facts)));
+            explanation.format().lines().forEach(l -> out.println(ClientText.printable(l)));
         }
         out.flush();
         return 0;

@@ -1,6 +1,7 @@
 package org.greylite.ctl;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -8,6 +9,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 import org.greylite.testing.ExternalPrograms;
 import org.greylite.testing.MiniJson;
@@ -20,6 +22,9 @@ import org.junit.jupiter.api.io.TempDir;
 class SuspicionExplainCommandTest {
 
     private static final Map<String, String> ENV = Map.of("GEOIPDB_FILE", "/nonexistent/GeoIP.dat");
+    /** Characters no output may hold as they are: controls (C0, DEL, C1), line separators, bidi formatting. */
+    private static final Pattern UNSAFE =
+            Pattern.compile("[\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]");
     private static final Path DEBIAN_GEOIP = Path.of("/usr/share/GeoIP/GeoIP.dat");
 
     @TempDir
@@ -153,6 +158,25 @@ class SuspicionExplainCommandTest {
         assertEquals(0, r.exit());
         assertEquals(Map.of("line", 2L, "attempts", 2L, "rule", "2 v A"), verdict(MiniJson.object(r.out())));
         assertEquals("warning: " + rules + ":1: unknown kind 'x', line ignored\n", r.err());
+    }
+
+    @Test
+    void aHeloPastedWithControlsOrABidiOverrideIsShownSafelyAndJsonKeepsItExactly() {
+        String helo = "mx\u202e\u0085\u001b[2J.example";
+        Ctl.Run r = explain("--ip", "192.0.2.7", "--helo", helo);
+        assertEquals(0, r.exit(), r.toString());
+        for (String line : r.out().lines().toList()) {
+            assertFalse(UNSAFE.matcher(line).find(),
+                    "printed as it is: " + line.chars().mapToObj(c -> String.format("%04x", c)).toList());
+        }
+        List<String> lines = r.out().lines().toList();
+        assertTrue(lines.get(0).contains(", HELO mx???[2J.example, "), lines.get(0));
+        assertTrue(lines.get(2).contains("'mx???[2J.example'"), "quoted in the e line's reason: " + lines.get(2));
+
+        Ctl.Run json = explain("--ip", "192.0.2.7", "--helo", helo, "--json");
+        assertFalse(UNSAFE.matcher(json.out().replace("\n", "")).find(), json.out());
+        List<?> tried = (List<?>) MiniJson.object(json.out()).get("lines");
+        assertTrue(((Map<?, ?>) tried.get(1)).get("reason").toString().contains("'" + helo + "'"), json.out());
     }
 
     @Test

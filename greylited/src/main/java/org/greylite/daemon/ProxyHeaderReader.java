@@ -7,6 +7,8 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
+import org.greylite.text.ClientText;
+
 /**
  * Reads the PROXY protocol header (HAProxy's specification, version 1 text or version 2 binary, told
  * apart by the first byte) that a load balancer sends first on each connection, one chunk of input at a
@@ -216,9 +218,8 @@ final class ProxyHeaderReader {
         }
     }
 
-    /** Text quoted in a log line, with anything but printable ASCII shown as '?'. */
+    /** Text quoted in a log line, shown as any text from outside is (a bad byte was read as U+FFFD). */
     private static String printable(String s) {
-        String cut = s.length() > 60 ? s.substring(0, 60) + "..." : s;
-        return cut.replaceAll("[^\\x20-\\x7e]", "?");
+        return ClientText.printable(s, 60);
     }
 }

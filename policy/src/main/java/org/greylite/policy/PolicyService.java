@@ -15,6 +15,7 @@ import org.greylite.connect.PtrLookup;
 import org.greylite.net.AddressText;
 import org.greylite.policy.PolicyDecisions.Outcome;
 import org.greylite.policy.PolicyDecisions.Query;
+import org.greylite.text.ClientText;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -208,7 +209,7 @@ final class PolicyService {
                     : recipientListed != null ? "whitelist-recipients " + recipientListed : null;
             if (skip != null && dnswlZone == null && LOG.isDebugEnabled()) {
                 // The decision line says WHITELISTED; which file and line said so is here.
-                LOG.debug("client {} to <{}> on postgrey's {}", AddressText.of(client), recipient, skip);
+                LOG.debug("client {} to <{}> on postgrey's {}", AddressText.of(client), ClientText.field(recipient), skip);
             }
             Outcome o = decisions.decide(new Query(client, ptr, request.get("helo_name"), request.get("sender"),
                     recipient, skip));

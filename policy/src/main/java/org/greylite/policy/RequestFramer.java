@@ -10,6 +10,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.greylite.text.ClientText;
+
 /**
  * Cuts one connection's bytes into policy requests: {@code name=value} lines, each ended by a newline, and an
  * empty line ending the request. Bytes may arrive split anywhere and several requests at once (a client may
@@ -111,11 +113,6 @@ final class RequestFramer {
 
     /** Client text in a log line: short, and without characters that could forge another line. */
     static String shorten(String s) {
-        StringBuilder b = new StringBuilder();
-        for (int i = 0; i < s.length() && i < 80; i++) {
-            char c = s.charAt(i);
-            b.append(c < ' ' || c == 0x7f ? '?' : c);
-        }
-        return s.length() > 80 ? b + "..." : b.toString();
+        return ClientText.printable(s, 80);
     }
 }

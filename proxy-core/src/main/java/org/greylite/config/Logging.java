@@ -5,6 +5,7 @@ import java.util.Map;
 import org.greylite.settings.EnvironmentSettings;
 import org.greylite.settings.Program;
 import org.greylite.settings.Settings;
+import org.greylite.text.ClientText;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -62,12 +63,7 @@ public final class Logging {
 
     /** The value as the log may show it: it comes from the environment, and must not forge a line. */
     private static String printable(String s) {
-        StringBuilder b = new StringBuilder(Math.min(s.length(), 40));
-        for (int i = 0; i < s.length() && i < 40; i++) {
-            char c = s.charAt(i);
-            b.append(c >= 0x20 && c < 0x7f ? c : '?');
-        }
-        return b.toString();
+        return ClientText.printable(s, 40);
     }
 
     public static void configure(int threshold, boolean pid) {

@@ -1,6 +1,7 @@
 package org.greylite.greylist;
 
 import org.greylite.suspicion.ClientFacts;
+import org.greylite.text.ClientText;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,9 +25,9 @@ public final class DecisionLog implements DecisionListener {
         String line = "decision verdict=" + v.action().name().toLowerCase(java.util.Locale.ROOT)
                 + " reason=" + v.reason().label()
                 + (skipped ? "(" + request.skip() + ")" : "")
-                + " client=" + f.address() + " key=" + v.clientKey()
-                + " ptr=" + orDash(f.ptrName()) + " helo=" + orDash(clean(f.helo()))
-                + " from=<" + clean(f.sender()) + "> to=<" + clean(f.recipient()) + ">"
+                + " client=" + f.address() + " key=" + shown(v.clientKey())
+                + " ptr=" + shown(f.ptrName()) + " helo=" + shown(f.helo())
+                + " from=<" + ClientText.field(f.sender()) + "> to=<" + ClientText.field(f.recipient()) + ">"
                 + (v.refusals() >= 0 ? " attempt=" + v.attempt() + " refusals=" + v.refusals() : "")
                 + (v.retryAfterSeconds() > 0 ? " retry-after=" + v.retryAfterSeconds() + "s" : "")
                 + " rule=" + (v.rule() == null ? "-" : v.rule().file() + ":" + v.rule().line() + " \"" + v.rule().text() + "\"");
@@ -48,34 +49,15 @@ public final class DecisionLog implements DecisionListener {
         }
         ClientFacts f = request.facts();
         LOG.info("decision verdict=upstream-refused reason=upstream-" + code + " client=" + f.address() + " key=-"
-                + " ptr=" + orDash(f.ptrName()) + " helo=" + orDash(clean(f.helo()))
-                + " from=<" + clean(f.sender()) + "> to=<" + clean(f.recipient()) + "> rule=-");
+                + " ptr=" + shown(f.ptrName()) + " helo=" + shown(f.helo())
+                + " from=<" + ClientText.field(f.sender()) + "> to=<" + ClientText.field(f.recipient()) + "> rule=-");
     }
 
-    private static String orDash(String s) {
-        return s == null || s.isEmpty() ? "-" : s;
-    }
-
-    /** Client-supplied text goes into the log: no spaces or control characters that could forge a line. */
-    private static String clean(String s) {
-        if (s.length() <= 256 && isClean(s)) {
-            return s; // the usual case: no copy made (three per decision otherwise)
-        }
-        StringBuilder b = new StringBuilder(s.length());
-        for (int i = 0; i < s.length() && i < 256; i++) {
-            char c = s.charAt(i);
-            b.append(c <= ' ' || c == 0x7f ? '?' : c);
-        }
-        return b.toString();
-    }
-
-    private static boolean isClean(String s) {
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c <= ' ' || c == 0x7f) {
-                return false;
-            }
-        }
-        return true;
+    /**
+     * A field's value as {@link ClientText#field} shows it, "-" for none. Every value that comes from outside goes
+     * through here, the PTR name and the key made from it too: a client must not be able to write a field.
+     */
+    private static String shown(String s) {
+        return s == null || s.isEmpty() ? "-" : ClientText.field(s);
     }
 }

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.greylite.smtp.Reply;
+import org.greylite.text.ClientText;
 
 /**
  * What the client has said about itself and its mail so far: its HELO, whether the upstream authenticated it,
@@ -16,7 +17,8 @@ import org.greylite.smtp.Reply;
  */
 final class Envelope {
 
-    private String helo = "";
+    private String helo = ""; // as sent, a character a byte: XCLIENT passes these bytes on
+    private String heloText = ""; // as read (ClientText): what the rules match and the log lines show
     private boolean authenticated;
     private String sender; // null: no MAIL FROM yet
     private final List<String> deferredRecipients = new ArrayList<>();
@@ -26,15 +28,21 @@ final class Envelope {
     private boolean recipientWithdrawn; // the upstream holds a recipient that greylisting refused
     private int transaction; // counts transactions, so that a late reply cannot touch the next one
 
-    /** HELO or EHLO: a new greeting starts over (RFC 5321 4.1.4). */
+    /**
+     * HELO or EHLO: a new greeting starts over (RFC 5321 4.1.4). {@code name} is the argument as sent, a character
+     * a byte; it is read once here, as every client text is ({@link ClientText#fromOctets}), so that the decision
+     * and the session line show the same name.
+     */
     void greeted(String name) {
         helo = name;
+        heloText = ClientText.fromOctets(name);
         reset();
     }
 
     /** RFC 3207 4.2: after STARTTLS what the client said before counts for nothing. */
     void forget() {
         helo = "";
+        heloText = "";
         authenticated = false;
         reset();
     }
@@ -115,8 +123,14 @@ final class Envelope {
         authenticated = true;
     }
 
+    /** The HELO/EHLO argument as sent, a character a byte ("" for none): to pass on to the upstream. */
     String helo() {
         return helo;
+    }
+
+    /** The HELO/EHLO argument as text ("" for none): for the suspicion rules and the log lines. */
+    String heloText() {
+        return heloText;
     }
 
     boolean isAuthenticated() {

@@ -205,7 +205,7 @@ final class RcptDecisions {
      */
     private void request(String recipient, Consumer<RcptRequest> then) {
         String from = envelope.sender();
-        String hello = envelope.helo();
+        String hello = envelope.heloText();
         boolean auth = envelope.isAuthenticated();
         Set<Behaviour> shown = behaviours.isEmpty() ? Set.of() : EnumSet.copyOf(behaviours);
         info.whenFactsKnown(auth, facts -> then.accept(

@@ -449,7 +449,7 @@ public final class RelaySession {
             ended = true;
             events.sessionClosed(info);
         }
-        summary.log(envelope.helo(), clientTls.active());
+        summary.log(envelope.heloText(), clientTls.active());
     }
 
     private static String describe(Throwable t) {

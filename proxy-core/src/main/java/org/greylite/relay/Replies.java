@@ -4,6 +4,7 @@ import java.util.Objects;
 
 import org.greylite.greylist.Verdict;
 import org.greylite.smtp.Reply;
+import org.greylite.text.ClientText;
 
 /**
  * The replies the proxy writes itself. The greylisting reply is configurable: its text may use
@@ -166,12 +167,8 @@ public record Replies(String hostname, String greylistTemplate) {
         return Reply.local(421, "4.4.2 " + hostname + " idle timeout, closing connection");
     }
 
+    /** A reply goes out in ASCII ({@link Reply#local}): what is not ASCII becomes '?' there. */
     private static String printable(String s) {
-        StringBuilder b = new StringBuilder(s.length());
-        for (int i = 0; i < s.length() && i < 256; i++) {
-            char c = s.charAt(i);
-            b.append(c < 0x20 || c == 0x7f ? '?' : c);
-        }
-        return b.toString();
+        return ClientText.printable(s, ClientText.FIELD_LENGTH);
     }
 }

@@ -4,6 +4,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 
 import org.greylite.net.AddressText;
+import org.greylite.text.ClientText;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,7 +50,7 @@ final class SessionSummary {
         rcptRefused++;
     }
 
-    /** Logs the line, the first time only. */
+    /** Logs the line, the first time only; {@code helo} as read ({@code Envelope#heloText}). */
     void log(String helo, boolean tls) {
         if (logged || !LOG.isInfoEnabled()) {
             return;
@@ -57,8 +58,8 @@ final class SessionSummary {
         logged = true;
         String name = clientName();
         LOG.info("session end client={} ptr={} helo={} rcpt-accepted={} rcpt-refused={} messages={} bytes={} tls={} duration={}ms",
-                AddressText.of(info.client()), name.isEmpty() ? "-" : name,
-                helo.isEmpty() ? "-" : printable(helo),
+                AddressText.of(info.client()), name.isEmpty() ? "-" : ClientText.field(name),
+                helo.isEmpty() ? "-" : ClientText.field(helo),
                 rcptAccepted, rcptRefused, messages, clientBytes, tls ? "yes" : "no",
                 (System.nanoTime() - startedNanos) / 1_000_000);
     }
@@ -69,15 +70,5 @@ final class SessionSummary {
         }
         String name = nameLookup.getNow("");
         return name == null ? "" : name;
-    }
-
-    /** Client text for the log: anything but printable ASCII becomes '?', so it cannot forge a line. */
-    private static String printable(String s) {
-        StringBuilder b = new StringBuilder(s.length());
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            b.append(c > 0x20 && c < 0x7f ? c : '?');
-        }
-        return b.toString();
     }
 }

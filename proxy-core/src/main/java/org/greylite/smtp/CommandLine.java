@@ -1,11 +1,10 @@
 package org.greylite.smtp;
 
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Optional;
+
+import org.greylite.text.ClientText;
 
 /**
  * One command line from the client: its exact bytes (forwarded unchanged) and its parsed parts.
@@ -46,7 +45,9 @@ public record CommandLine(byte[] raw, String verb, String args) {
     /**
      * The address of {@code MAIL FROM:<a>} or {@code RCPT TO:<a>}: the part between the angle
      * brackets (lenient: a space after the colon and a missing bracket pair are accepted), without
-     * ESMTP parameters. Empty for the null sender {@code <>}; absent when the syntax is unusable.
+     * ESMTP parameters. Empty for the null sender {@code <>}; absent when the syntax is unusable. Read as
+     * {@link ClientText#fromOctets} reads client text: an SMTPUTF8 address (RFC 6531) as the UTF-8 it is, so that it
+     * is stored, logged and found by greylitectl as the administrator writes it.
      *
      * @param keyword "FROM" or "TO"
      */
@@ -60,11 +61,11 @@ public record CommandLine(byte[] raw, String verb, String args) {
         a = a.substring(keyword.length() + 1).trim();
         if (a.startsWith("<")) {
             int close = closingBracket(a);
-            return close < 0 ? Optional.empty() : Optional.of(utf8IfValid(a.substring(1, close)));
+            return close < 0 ? Optional.empty() : Optional.of(ClientText.fromOctets(a.substring(1, close)));
         }
         int sp = a.indexOf(' ');
         String bare = sp < 0 ? a : a.substring(0, sp);
-        return bare.isEmpty() ? Optional.empty() : Optional.of(utf8IfValid(bare));
+        return bare.isEmpty() ? Optional.empty() : Optional.of(ClientText.fromOctets(bare));
     }
 
     /**
@@ -84,27 +85,5 @@ public record CommandLine(byte[] raw, String verb, String args) {
             }
         }
         return -1;
-    }
-
-    /**
-     * An address of an SMTPUTF8 message (RFC 6531) is UTF-8: read as such, it is stored, logged and found by
-     * greylitectl as the administrator writes it. The line was read byte for byte (ISO-8859-1, one char a byte);
-     * bytes that are not valid UTF-8 stay as they came.
-     */
-    private static String utf8IfValid(String latin1) {
-        boolean ascii = true;
-        for (int i = 0; i < latin1.length() && ascii; i++) {
-            ascii = latin1.charAt(i) < 0x80;
-        }
-        if (ascii) {
-            return latin1;
-        }
-        try {
-            return StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(latin1.getBytes(StandardCharsets.ISO_8859_1))).toString();
-        } catch (CharacterCodingException e) {
-            return latin1;
-        }
     }
 }

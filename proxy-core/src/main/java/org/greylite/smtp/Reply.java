@@ -3,6 +3,8 @@ package org.greylite.smtp;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
+import org.greylite.text.ClientText;
+
 /**
  * One SMTP reply as the server sent it: its code, its text lines, and the exact bytes.
  *
@@ -30,8 +32,9 @@ public record Reply(int code, List<String> lines, byte[] raw) {
         return new Reply(code, List.of(text), line.getBytes(StandardCharsets.US_ASCII));
     }
 
+    /** For a log line: an upstream's text may repeat what a client sent, so it is shown as client text is. */
     @Override
     public String toString() {
-        return code + " " + String.join(" / ", lines);
+        return code + " " + ClientText.printable(ClientText.fromOctets(String.join(" / ", lines)));
     }
 }

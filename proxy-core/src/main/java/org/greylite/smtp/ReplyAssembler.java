@@ -6,6 +6,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 
+import org.greylite.text.ClientText;
+
 /**
  * Turns the bytes a server sends into whole replies, however the bytes were split: mid-line,
  * mid-CRLF, or a multi-line {@code 250-} reply cut anywhere. Lines end with LF (CR optional).
@@ -83,7 +85,6 @@ public final class ReplyAssembler {
     }
 
     private String printable(int from, int len) {
-        String s = text(from, Math.min(len, 60));
-        return s.replaceAll("[^\\x20-\\x7e]", "?");
+        return ClientText.printable(ClientText.fromOctets(text(from, Math.min(len, 60))));
     }
 }

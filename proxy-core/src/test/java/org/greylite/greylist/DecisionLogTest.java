@@ -73,7 +73,7 @@ class DecisionLogTest {
         String longDirty = "b c".repeat(100) + "@x";
         new DecisionLog().decided(request("h", longClean, longDirty, null), v);
         String line = lines.list.get(0).getFormattedMessage();
-        assertTrue(line.contains(" from=<" + "a".repeat(256) + "> to=<" + "b?c".repeat(85) + "b> "), line);
+        assertTrue(line.contains(" from=<" + "a".repeat(256) + "...> to=<" + "b?c".repeat(85) + "b...> "), line);
     }
 
     @Test

@@ -16,6 +16,7 @@ import java.util.concurrent.TimeoutException;
 import org.greylite.net.AddressText;
 import org.greylite.net.DnsServers;
 import org.greylite.net.Ipv4Mapped;
+import org.greylite.text.ClientText;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xbill.DNS.AAAARecord;
@@ -85,12 +86,13 @@ final class ConfirmedName {
         return confirmed.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).handle((ok, failure) -> {
             String address = AddressText.of(client);
             if (Boolean.TRUE.equals(ok)) {
-                LOG.debug("client {}: TCPREMOTEHOST {} confirmed by its forward records", address, name);
+                LOG.debug("client {}: TCPREMOTEHOST {} confirmed by its forward records", address, ClientText.field(name));
                 return name;
             }
             String why = failure == null ? "its " + (client instanceof Inet4Address ? "A" : "AAAA")
                     + " records do not include the address" : "no answer: " + describe(failure, timeout);
-            LOG.info("client {}: TCPREMOTEHOST {} not confirmed ({}); the session has no name", address, name, why);
+            LOG.info("client {}: TCPREMOTEHOST {} not confirmed ({}); the session has no name", address,
+                    ClientText.field(name), why);
             return "";
         });
     }

@@ -23,6 +23,7 @@ import org.greylite.relay.SessionInfo;
 import org.greylite.settings.EnvironmentSettings;
 import org.greylite.settings.Settings;
 import org.greylite.store.GreydbLocation;
+import org.greylite.text.ClientText;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -98,7 +99,8 @@ final class WrapperSession {
             boolean greylisting = true;
             if (client == null) {
                 log.error("TCPREMOTEIP is {}: not run by tcpserver? This connection is relayed without greylisting",
-                        env.containsKey("TCPREMOTEIP") ? "'" + env.get("TCPREMOTEIP") + "', not an IP address" : "not set");
+                        env.containsKey("TCPREMOTEIP") ? "'" + ClientText.printable(env.get("TCPREMOTEIP"), 60)
+                                + "', not an IP address" : "not set");
                 client = InetAddress.getByAddress(new byte[4]);
                 greylisting = false;
             }

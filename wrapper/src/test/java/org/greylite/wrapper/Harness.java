@@ -132,7 +132,12 @@ final class Harness implements AutoCloseable {
     }
 
     void send(String raw) throws IOException {
-        out.write(raw.getBytes(US_ASCII));
+        send(raw.getBytes(US_ASCII));
+    }
+
+    /** Sends bytes as they are: 8-bit text a client may send, valid UTF-8 or not. */
+    void send(byte[] raw) throws IOException {
+        out.write(raw);
         out.flush();
     }
 

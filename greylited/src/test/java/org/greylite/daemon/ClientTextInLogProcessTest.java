@@ -1,0 +1,105 @@
+package org.greylite.daemon;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What greylited, a real process, writes on stderr about a client: text the client made up cannot start a line,
+ * fake a field or turn a line around, and a name reads the same in the decision and the session line.
+ */
+class ClientTextInLogProcessTest {
+
+    /** Characters no log line may hold: controls (C0, DEL, C1), line separators, bidirectional formatting. */
+    private static final Pattern UNSAFE =
+            Pattern.compile("[\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]");
+
+    @TempDir
+    Path dir;
+
+    ScriptedUpstream upstream;
+
+    @BeforeEach
+    void upstream() throws IOException {
+        upstream = new ScriptedUpstream();
+    }
+
+    @AfterEach
+    void cleanUp() throws IOException {
+        upstream.close();
+    }
+
+    private static byte[] line(Object... parts) {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        for (Object p : parts) {
+            b.writeBytes(p instanceof byte[] bytes ? bytes : ((String) p).getBytes(StandardCharsets.UTF_8));
+        }
+        b.writeBytes(new byte[] {'\r', '\n'});
+        return b.toByteArray();
+    }
+
+    @Test
+    void controlsSeparatorsAndBidiOverridesAClientSendsReachNoLogLineAndTheHeloReadsAlikeInBoth() throws Exception {
+        try (GreylitedProcess d = GreylitedProcess.start(dir, upstream.address())) {
+            try (RawClient c = new RawClient(d.address())) {
+                c.expect(220);
+                // UTF-8: an accented letter, RIGHT-TO-LEFT OVERRIDE, LINE SEPARATOR, NEL (U+0085, C1).
+                c.send(line("EHLO caf\u00e9\u202egro.elpmaxe\u2028x\u0085y")).expect(250);
+                // Not UTF-8, so a character a byte: 0x9b is the C1 CSI that terminals take for ESC [, 0x85 NEL.
+                c.send(line("MAIL FROM:<a", new byte[] {(byte) 0x9b}, "2J", new byte[] {(byte) 0x85}, "b@example.org>"))
+                        .expect(250);
+                // UTF-8: RIGHT-TO-LEFT ISOLATE, a no-break space and a space-like separator in an address.
+                c.send(line("RCPT TO:<\u2067rcpt\u00a0x\u3000y@example.com>"));
+                assertTrue(c.reply().startsWith("451 "));
+                c.command("QUIT", 221);
+            }
+            String decision = d.awaitLine("decision verdict=greylist ", Duration.ofSeconds(10));
+            String session = d.awaitLine("session end ", Duration.ofSeconds(10));
+
+            String helo = "caf\u00e9?gro.elpmaxe?x?y";
+            assertTrue(decision.contains(" helo=" + helo + " from=<a?2J?b@example.org> to=<?rcpt?x?y@example.com> "),
+                    decision);
+            assertTrue(session.contains(" helo=" + helo + " rcpt-accepted=0 rcpt-refused=1 "),
+                    "the same name as in the decision line: " + session);
+            for (String l : d.log) {
+                assertFalse(UNSAFE.matcher(l).find(), "a character no log line may hold: " + escaped(l));
+            }
+        }
+    }
+
+    /** {@code s} with everything but printable ASCII as {@code \\uXXXX}, for a readable failure. */
+    static String escaped(String s) {
+        StringBuilder b = new StringBuilder();
+        s.chars().forEach(c -> b.append(c >= 0x20 && c < 0x7f ? String.valueOf((char) c) : String.format("\\u%04x", c)));
+        return b.toString();
+    }
+
+    @Test
+    void aHeloThatIsNotUtf8IsOneCharacterAByteInBothLines() throws Exception {
+        try (GreylitedProcess d = GreylitedProcess.start(dir, upstream.address())) {
+            try (RawClient c = new RawClient(d.address())) {
+                c.expect(220);
+                c.send(line("HELO mx.b", new byte[] {(byte) 0xe4}, "r.example")).expect(250); // ISO-8859-1 "bär"
+                c.command("MAIL FROM:<a@example.org>", 250);
+                c.send(line("RCPT TO:<b@example.com>"));
+                assertTrue(c.reply().startsWith("451 "));
+                c.command("QUIT", 221);
+            }
+            String decision = d.awaitLine("decision verdict=greylist ", Duration.ofSeconds(10));
+            String session = d.awaitLine("session end ", Duration.ofSeconds(10));
+            assertTrue(decision.contains(" helo=mx.b\u00e4r.example "), decision);
+            assertTrue(session.contains(" helo=mx.b\u00e4r.example "), session);
+        }
+    }
+}

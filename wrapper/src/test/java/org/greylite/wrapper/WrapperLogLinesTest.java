@@ -1,0 +1,111 @@
+package org.greylite.wrapper;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+
+import org.greylite.relay.RelaySession;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+
+/**
+ * The wrapper's decision and session lines, for a client on a real connection, PROGRAM a real child process and a
+ * real greydb: text the client made up is shown safely and alike in both lines.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class WrapperLogLinesTest {
+
+    /** Characters no log line may hold: controls (C0, DEL, C1), line separators, bidirectional formatting. */
+    private static final Pattern UNSAFE =
+            Pattern.compile("[\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]");
+
+    @TempDir
+    Path dir;
+
+    private final ListAppender<ILoggingEvent> lines = new ListAppender<>();
+    private final List<Logger> loggers = List.of((Logger) LoggerFactory.getLogger("greylite.decision"),
+            (Logger) LoggerFactory.getLogger(RelaySession.class));
+    private final List<Level> levels = new java.util.ArrayList<>();
+
+    @BeforeEach
+    void capture() {
+        lines.start();
+        for (Logger l : loggers) {
+            levels.add(l.getLevel());
+            l.setLevel(Level.INFO);
+            l.addAppender(lines);
+        }
+    }
+
+    @AfterEach
+    void release() {
+        for (int i = 0; i < loggers.size(); i++) {
+            loggers.get(i).detachAppender(lines);
+            loggers.get(i).setLevel(levels.get(i));
+        }
+    }
+
+    private Map<String, String> env() {
+        return Harness.env(dir.resolve("greylite.db"), "GREYLITE_MIN_DELAY", "0");
+    }
+
+    private List<String> logged(String prefix) {
+        synchronized (lines) {
+            return lines.list.stream().map(ILoggingEvent::getFormattedMessage).filter(l -> l.startsWith(prefix)).toList();
+        }
+    }
+
+    private static byte[] line(Object... parts) {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        for (Object p : parts) {
+            b.writeBytes(p instanceof byte[] bytes ? bytes : ((String) p).getBytes(StandardCharsets.UTF_8));
+        }
+        b.writeBytes(new byte[] {'\r', '\n'});
+        return b.toByteArray();
+    }
+
+    @Test
+    void controlsSeparatorsAndBidiOverridesAClientSendsReachNoLogLineAndTheHeloReadsAlikeInBoth() throws Exception {
+        try (Harness h = Harness.start(Harness.smtpd(), env())) {
+            assertEquals("220 upstream ESMTP", h.reply());
+            h.send(line("EHLO caf\u00e9\u202egro.elpmaxe\u2028x\u0085y"));
+            assertEquals("250 8BITMIME", h.reply());
+            h.send(line("MAIL FROM:<a", new byte[] {(byte) 0x9b}, "2J", new byte[] {(byte) 0x85}, "b@example.org>"));
+            assertEquals("250 ok", h.reply());
+            h.send(line("RCPT TO:<\u2067rcpt\u00a0x\u3000y@example.com>"));
+            assertTrue(h.reply().startsWith("451 "));
+            assertEquals("221 bye", h.command("QUIT"));
+            assertEquals(0, h.exitStatus());
+        }
+        String helo = "caf\u00e9?gro.elpmaxe?x?y";
+        List<String> decisions = logged("decision ");
+        assertEquals(1, decisions.size(), decisions.toString());
+        assertTrue(decisions.get(0).contains(" helo=" + helo + " from=<a?2J?b@example.org> to=<?rcpt?x?y@example.com> "),
+                decisions.get(0));
+        List<String> sessions = logged("session end ");
+        assertEquals(1, sessions.size(), sessions.toString());
+        assertTrue(sessions.get(0).contains(" helo=" + helo + " rcpt-accepted=0 rcpt-refused=1 "), sessions.get(0));
+        for (String l : logged("")) {
+            assertFalse(UNSAFE.matcher(l).find(), "a character no log line may hold: " + l.chars()
+                    .mapToObj(c -> c >= 0x20 && c < 0x7f ? String.valueOf((char) c) : String.format("\\u%04x", c))
+                    .reduce("", String::concat));
+        }
+    }
+}
