@@ -222,6 +222,6 @@ public final class ProxyMetrics implements ServerEvents, DecisionListener {
         if (v.rule() == null) {
             return "none";
         }
-        return v.refusals() >= 10 ? "10+" : Integer.toString(Math.max(0, v.refusals()));
+        return v.refusalsNeeded() >= 10 ? "10+" : Integer.toString(Math.max(0, v.refusalsNeeded()));
     }
 }

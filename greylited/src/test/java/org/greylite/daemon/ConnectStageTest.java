@@ -134,7 +134,7 @@ class ConnectStageTest {
         assertTrue(rcptFrom("127.0.0.1").startsWith("250"), "N = 0 for mx.ptr.test: accepted at once");
         String line = onlyDecision();
         assertTrue(line.contains(" client=127.0.0.1 ") && line.contains(" ptr=mx.ptr.test "), line);
-        assertTrue(line.endsWith(" refusals=0" + rule(2, "0 r ^mx\\.ptr\\.test$")), line);
+        assertTrue(line.endsWith(" refusals-needed=0" + rule(2, "0 r ^mx\\.ptr\\.test$")), line);
     }
 
     @Test
@@ -172,7 +172,7 @@ class ConnectStageTest {
         List<String> lines = decisionLines();
         assertEquals(2, lines.size(), lines.toString());
         for (String line : lines) {
-            assertTrue(line.contains(" ptr=- ") && line.contains(" refusals=3 ") && line.endsWith(rule(4, "3 r ^$")), line);
+            assertTrue(line.contains(" ptr=- ") && line.contains(" refusals-needed=3 ") && line.endsWith(rule(4, "3 r ^$")), line);
         }
     }
 
@@ -219,7 +219,7 @@ class ConnectStageTest {
 
         assertTrue(rcptFrom("127.0.0.8").startsWith("451"));
         String line = onlyDecision();
-        assertTrue(line.contains(" refusals=7 ") && line.endsWith(rule(3, "1 v SUSPECT")),
+        assertTrue(line.contains(" refusals-needed=7 ") && line.endsWith(rule(3, "1 v SUSPECT")),
                 "the v rule sees the variable, whose value is N: " + line);
     }
 }

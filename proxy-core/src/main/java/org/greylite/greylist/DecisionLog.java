@@ -8,8 +8,10 @@ import org.slf4j.LoggerFactory;
 /**
  * One log line per RCPT decision, greppable by key=value:
  * <pre>decision verdict=greylist reason=first-attempt client=192.0.2.7 key=192.0.2.0/24 ptr=mx.example.net
- *   helo=mx.example.net from=&lt;a@example.net&gt; to=&lt;b@example.org&gt; attempt=1 refusals=1 rule=-</pre>
- * Skipped RCPTs (relay clients, authenticated sessions) are logged at debug level only.
+ *   helo=mx.example.net from=&lt;a@example.net&gt; to=&lt;b@example.org&gt; attempt=1 refusals-needed=1 rule=-</pre>
+ * {@code attempt} is this attempt's number ({@link Verdict#attempt}), {@code refusals-needed} the N the triplet
+ * must be refused before it passes ({@link Verdict#refusalsNeeded}); both are left out when no triplet was looked
+ * at. Skipped RCPTs (relay clients, authenticated sessions) are logged at debug level only.
  */
 public final class DecisionLog implements DecisionListener {
 
@@ -28,7 +30,7 @@ public final class DecisionLog implements DecisionListener {
                 + " client=" + f.address() + " key=" + shown(v.clientKey())
                 + " ptr=" + shown(f.ptrName()) + " helo=" + shown(f.helo())
                 + " from=<" + ClientText.field(f.sender()) + "> to=<" + ClientText.field(f.recipient()) + ">"
-                + (v.refusals() >= 0 ? " attempt=" + v.attempt() + " refusals=" + v.refusals() : "")
+                + (v.refusalsNeeded() >= 0 ? " attempt=" + v.attempt() + " refusals-needed=" + v.refusalsNeeded() : "")
                 + (v.retryAfterSeconds() > 0 ? " retry-after=" + v.retryAfterSeconds() + "s" : "")
                 + " rule=" + (v.rule() == null ? "-" : v.rule().file() + ":" + v.rule().line() + " \"" + v.rule().text() + "\"");
         if (skipped) {

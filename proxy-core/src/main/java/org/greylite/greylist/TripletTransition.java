@@ -78,8 +78,9 @@ record TripletTransition(GreylistSettings settings, Duration renewAfter, String 
         }
         Instant countsFrom = RecordedTimes.retryCountsFrom(t.lastSeen(), settings.minDelay());
         if (now.isBefore(countsFrom)) {
-            return new TripletUpdate<>(null, null, new Verdict(Action.GREYLIST, Reason.EARLY_RETRY, key, t.refusals(), n,
-                    s.rule(), RecordedTimes.secondsUntil(countsFrom, now)));
+            // Not counted: the attempt's number is the one the next counted attempt will have too.
+            return new TripletUpdate<>(null, null, new Verdict(Action.GREYLIST, Reason.EARLY_RETRY, key, t.refusals() + 1,
+                    n, s.rule(), RecordedTimes.secondsUntil(countsFrom, now)));
         }
         if (t.refusals() >= n) {
             return new TripletUpdate<>(new Triplet(t.refusals(), t.firstSeen(), now, now), earned(whitelistAt, passed, 1),

@@ -9,12 +9,15 @@ import org.greylite.suspicion.RuleMatch;
  * @param action    what to do with the RCPT
  * @param reason    why
  * @param clientKey the client identity used (address or network)
- * @param attempt   which attempt of this triplet this was (1 = first), 0 when no triplet was looked at
- * @param refusals  N: the refusals this triplet needs before passing, -1 when no triplet was looked at
+ * @param attempt   this attempt's number, counting it: the refusals the greydb counted for the triplet before it,
+ *                  plus one (1 = first). An early retry is not counted, so the attempt after it has the same number;
+ *                  a triplet that has passed keeps the number it passed at. 0 when no triplet was looked at
+ * @param refusalsNeeded N: how many times the triplet is refused before it may pass (SPEC 3), so it passes at
+ *                  attempt N + 1; -1 when no triplet was looked at
  * @param rule      the suspicion line that set N, or null
  * @param retryAfterSeconds for a refusal: seconds until a retry can count, else 0
  */
-public record Verdict(Action action, Reason reason, String clientKey, int attempt, int refusals,
+public record Verdict(Action action, Reason reason, String clientKey, int attempt, int refusalsNeeded,
                       RuleMatch rule, long retryAfterSeconds) {
 
     /** What happens to the RCPT. */
@@ -92,8 +95,9 @@ public record Verdict(Action action, Reason reason, String clientKey, int attemp
      * A first attempt of a client key that has {@link GreylistSettings#maxPending} triplets pending already:
      * greylisted like any first attempt, but not recorded, so its retry is a first attempt again.
      */
-    public static Verdict tooManyPending(String clientKey, int refusals, RuleMatch rule, long retryAfterSeconds) {
-        return new Verdict(Action.GREYLIST, Reason.TOO_MANY_PENDING, clientKey, 1, refusals, rule, retryAfterSeconds);
+    public static Verdict tooManyPending(String clientKey, int refusalsNeeded, RuleMatch rule, long retryAfterSeconds) {
+        return new Verdict(Action.GREYLIST, Reason.TOO_MANY_PENDING, clientKey, 1, refusalsNeeded, rule,
+                retryAfterSeconds);
     }
 
     private static Verdict noTriplet(Action action, Reason reason, String clientKey) {

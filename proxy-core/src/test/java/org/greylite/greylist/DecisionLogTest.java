@@ -52,7 +52,7 @@ class DecisionLogTest {
         new DecisionLog().decided(request("mx.example.net", "a@example.net", "b@example.org", null), v);
         assertEquals(1, lines.list.size());
         assertEquals("decision verdict=greylist reason=first-attempt client=192.0.2.7 key=192.0.2.0/24 ptr=mx.example.net"
-                + " helo=mx.example.net from=<a@example.net> to=<b@example.org> attempt=1 refusals=2 retry-after=300s"
+                + " helo=mx.example.net from=<a@example.net> to=<b@example.org> attempt=1 refusals-needed=2 retry-after=300s"
                 + " rule=/etc/suspicion:7 \"2 r ^$\"", lines.list.get(0).getFormattedMessage());
         assertEquals(Level.INFO, lines.list.get(0).getLevel());
     }

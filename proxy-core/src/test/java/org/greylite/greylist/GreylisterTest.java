@@ -142,7 +142,7 @@ class GreylisterTest {
         assertVerdict(Action.GREYLIST, Reason.FIRST_ATTEMPT, v);
         assertEquals("192.0.2.0/24", v.clientKey());
         assertEquals(1, v.attempt());
-        assertEquals(1, v.refusals());
+        assertEquals(1, v.refusalsNeeded());
         assertEquals(300, v.retryAfterSeconds());
         assertNull(v.rule());
         assertEquals(List.of(v), told, "the listener hears of the decision");
@@ -194,7 +194,7 @@ class GreylisterTest {
         Verdict second = g.decide(r);
         assertVerdict(Action.GREYLIST, Reason.MORE_ATTEMPTS, second);
         assertEquals(2, second.attempt());
-        assertEquals(2, second.refusals());
+        assertEquals(2, second.refusalsNeeded());
         assertSame(RULE, second.rule());
         assertEquals(2, count("SELECT refusals FROM triplet"));
 
@@ -211,7 +211,7 @@ class GreylisterTest {
         Greylister g = greylister(f -> new Suspicion(0, RULE));
         Verdict v = g.decide(rcpt("192.0.2.7", "a@example.net", "b@example.org"));
         assertVerdict(Action.ACCEPT, Reason.NO_DELAY, v);
-        assertEquals(0, v.refusals());
+        assertEquals(0, v.refusalsNeeded());
         assertEquals(1, count("SELECT COUNT(*) FROM triplet WHERE passed_at IS NOT NULL AND refusals = 0"));
         assertEquals(0, count("SELECT COUNT(*) FROM whitelist"), "a rule matched: suspicious even with N = 0");
         assertVerdict(Action.ACCEPT, Reason.KNOWN, g.decide(rcpt("192.0.2.7", "a@example.net", "b@example.org")));
@@ -589,7 +589,7 @@ class GreylisterTest {
         clock.advance(Duration.ofSeconds(10)); // n = 1 refusal: a retry needs 20 s
         Verdict fast = g.decide(rcpt("192.0.2.7", "bot@x", "a@y"));
         assertEquals(TRAP, fast.rule());
-        assertEquals(100, fast.refusals());
+        assertEquals(100, fast.refusalsNeeded());
 
         // Another triplet of the same client, an hour later, on another connection: still trapped.
         clock.advance(Duration.ofHours(1));

@@ -48,7 +48,7 @@ class RememberedBehavioursTest {
 
         assertEquals(List.of(), reads, "the same N either way: no read");
         assertEquals(Verdict.Reason.FIRST_ATTEMPT, first.reason());
-        assertEquals(2, first.refusals());
+        assertEquals(2, first.refusalsNeeded());
         assertEquals(Verdict.Reason.MORE_ATTEMPTS, retry.reason());
     }
 
@@ -63,8 +63,8 @@ class RememberedBehavioursTest {
         Verdict forgotten = transition(now, plain, retrying).apply(state(Optional.empty(), Map.of())).result();
 
         assertEquals(List.of(KEY, KEY), reads);
-        assertEquals(3, remembered.refusals(), "a client remembered retrying too soon gets the rules' N for it");
-        assertEquals(1, forgotten.refusals());
+        assertEquals(3, remembered.refusalsNeeded(), "a client remembered retrying too soon gets the rules' N for it");
+        assertEquals(1, forgotten.refusalsNeeded());
     }
 
     @Test
@@ -76,6 +76,6 @@ class RememberedBehavioursTest {
                 .apply(state(Optional.of(new Triplet(1, T0, T0, null)), Map.of())).result();
 
         assertEquals(List.of(), reads, "the retrying N applies whatever was remembered");
-        assertEquals(3, v.refusals());
+        assertEquals(3, v.refusalsNeeded());
     }
 }

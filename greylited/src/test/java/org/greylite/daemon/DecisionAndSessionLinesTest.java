@@ -1,0 +1,102 @@
+package org.greylite.daemon;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import org.greylite.relay.RelaySession;
+import org.greylite.relay.RelaySettings;
+import org.greylite.suspicion.RuleMatch;
+import org.greylite.suspicion.Suspicion;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+
+/**
+ * What the decision lines count, for clients on real sockets through a greylited in this JVM (a clock the test
+ * moves): the attempt's number and the N it needs.
+ */
+class DecisionAndSessionLinesTest {
+
+    @TempDir
+    Path dir;
+
+    ScriptedUpstream upstream;
+    ProxyHarness proxy;
+    private final ListAppender<ILoggingEvent> lines = new ListAppender<>();
+    private final List<Logger> loggers = List.of((Logger) LoggerFactory.getLogger("greylite.decision"),
+            (Logger) LoggerFactory.getLogger(RelaySession.class));
+    private final List<Level> levels = new java.util.ArrayList<>();
+
+    @BeforeEach
+    void start() throws IOException {
+        lines.start();
+        for (Logger l : loggers) {
+            levels.add(l.getLevel());
+            l.setLevel(Level.INFO);
+            l.addAppender(lines);
+        }
+        upstream = new ScriptedUpstream();
+        // A suspicious client (a line matched, N = 1) is never auto-whitelisted: each triplet has its own fate.
+        RuleMatch rule = new RuleMatch("test.suspicion", 1, "1 v SUSPECT");
+        proxy = new ProxyHarness(dir.resolve("greylite.db"), upstream.address(), f -> new Suspicion(1, rule),
+                RelaySettings.defaults("proxy.test"), b -> { });
+    }
+
+    @AfterEach
+    void stop() throws IOException {
+        proxy.close();
+        upstream.close();
+        for (int i = 0; i < loggers.size(); i++) {
+            loggers.get(i).detachAppender(lines);
+            loggers.get(i).setLevel(levels.get(i));
+        }
+    }
+
+    private List<String> logged(String prefix) {
+        synchronized (lines) {
+            return lines.list.stream().map(ILoggingEvent::getFormattedMessage).filter(l -> l.startsWith(prefix)).toList();
+        }
+    }
+
+    private String rcpt(String from, String to) throws IOException {
+        try (RawClient c = proxy.client().hello()) {
+            c.command("MAIL FROM:<" + from + ">", 250);
+            c.send("RCPT TO:<" + to + ">\r\n");
+            String reply = c.reply();
+            c.command("QUIT", 221);
+            return reply;
+        }
+    }
+
+    @Test
+    void anEarlyRetryIsTheNextAttemptAndTheLineNamesTheRefusalsNeeded() throws Exception {
+        assertTrue(rcpt("a@example.org", "b@example.com").startsWith("451"));
+        proxy.clock.advance(Duration.ofSeconds(60));
+        assertTrue(rcpt("a@example.org", "b@example.com").startsWith("451"), "within min-delay: not counted");
+        proxy.clock.advance(Duration.ofSeconds(241));
+        assertTrue(rcpt("a@example.org", "b@example.com").startsWith("250"));
+
+        List<String> decisions = logged("decision ");
+        assertEquals(3, decisions.size(), decisions.toString());
+        assertTrue(decisions.get(0).contains(" reason=first-attempt ")
+                && decisions.get(0).contains(" attempt=1 refusals-needed=1 retry-after=300s "), decisions.get(0));
+        assertTrue(decisions.get(1).contains(" reason=early-retry ")
+                && decisions.get(1).contains(" attempt=2 refusals-needed=1 retry-after=240s "),
+                "the second attempt, not counted: " + decisions.get(1));
+        assertTrue(decisions.get(2).contains(" reason=passed ")
+                && decisions.get(2).contains(" attempt=2 refusals-needed=1 rule="),
+                "the counted second attempt passes: " + decisions.get(2));
+    }
+}
