@@ -24,8 +24,9 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 
 /**
- * What the decision lines count, for clients on real sockets through a greylited in this JVM (a clock the test
- * moves): the attempt's number and the N it needs.
+ * What the decision and session lines count, for clients on real sockets through a greylited in this JVM (a
+ * clock the test moves): the attempt's number and the N it needs, and the recipients of a null sender, decided
+ * together at DATA, each counted in the session line.
  */
 class DecisionAndSessionLinesTest {
 
@@ -70,6 +71,12 @@ class DecisionAndSessionLinesTest {
         }
     }
 
+    /** The session line of the {@code n}th session (1 = first), once it is logged. */
+    private String sessionLine(int n) throws InterruptedException {
+        ProxyEndToEndTest.waitFor(() -> logged("session end ").size() >= n, "session line " + n);
+        return logged("session end ").get(n - 1);
+    }
+
     private String rcpt(String from, String to) throws IOException {
         try (RawClient c = proxy.client().hello()) {
             c.command("MAIL FROM:<" + from + ">", 250);
@@ -98,5 +105,40 @@ class DecisionAndSessionLinesTest {
         assertTrue(decisions.get(2).contains(" reason=passed ")
                 && decisions.get(2).contains(" attempt=2 refusals-needed=1 rule="),
                 "the counted second attempt passes: " + decisions.get(2));
+    }
+
+    /** A null sender's transaction to {@code recipients}; returns the reply to DATA, the message sent if 354. */
+    private String nullSenderTo(String... recipients) throws IOException {
+        try (RawClient c = proxy.client().hello()) {
+            c.command("MAIL FROM:<>", 250);
+            for (String r : recipients) {
+                c.command("RCPT TO:<" + r + ">", 250); // decided at DATA
+            }
+            c.send("DATA\r\n");
+            String reply = c.reply();
+            if (reply.startsWith("354")) {
+                c.send("Subject: bounce\r\n\r\nReturned.\r\n.\r\n");
+                c.expect(250);
+            }
+            c.command("QUIT", 221);
+            return reply;
+        }
+    }
+
+    @Test
+    void theNullSendersRecipientsDecidedAtDataCountOnceEachInTheSessionLine() throws Exception {
+        assertTrue(nullSenderTo("a@example.com", "b@example.com").startsWith("451 4.7.1 <a@example.com>"));
+        assertTrue(sessionLine(1).contains(" rcpt-accepted=0 rcpt-refused=2 messages=0 "),
+                "two recipients greylisted, one DATA refused: " + sessionLine(1));
+
+        proxy.clock.advance(Duration.ofMinutes(6));
+        assertTrue(nullSenderTo("a@example.com", "b@example.com", "c@example.com").startsWith("451 4.7.1 <c@example.com>"));
+        assertTrue(sessionLine(2).contains(" rcpt-accepted=2 rcpt-refused=1 messages=0 "),
+                "a and b pass, c waits and holds the message back: " + sessionLine(2));
+
+        proxy.clock.advance(Duration.ofMinutes(6));
+        assertTrue(nullSenderTo("a@example.com", "b@example.com", "c@example.com").startsWith("354"));
+        assertTrue(sessionLine(3).contains(" rcpt-accepted=3 rcpt-refused=0 messages=1 "), sessionLine(3));
+        assertEquals(8, logged("decision ").size(), "one decision line per recipient decided: " + logged("decision "));
     }
 }

@@ -190,7 +190,7 @@ final class RcptDecisions {
                 envelope.recipientAtUpstream(slot.transaction, slot.rcpt.raw());
                 slot.reply = accepted;
             } else {
-                summary.refused();
+                summary.refused(1);
                 envelope.withdrawRecipient(slot.transaction);
                 slot.reply = replies.forRefusal(v, slot.request.recipient());
             }
@@ -234,6 +234,8 @@ final class RcptDecisions {
         final boolean last;
         Verdict refusal; // the first refused recipient's verdict, or null
         String refused;
+        int passing; // recipients decided so far that greylisting lets pass
+        int waiting; // and those it refused: each counts in the session line, though DATA gets one reply
 
         DeferredRound(List<String> recipients, Slot slot, CommandLine command, long bdatSize, boolean last) {
             this.recipients = recipients;
@@ -267,9 +269,14 @@ final class RcptDecisions {
                 pending = false;
                 return;
             }
-            if (!v.accepted() && round.refusal == null) {
-                round.refusal = v;
-                round.refused = rcpt;
+            if (v.accepted()) {
+                round.passing++;
+            } else {
+                round.waiting++;
+                if (round.refusal == null) {
+                    round.refusal = v;
+                    round.refused = rcpt;
+                }
             }
             if (i + 1 < round.recipients.size()) {
                 decideNext(round, i + 1);
@@ -278,8 +285,11 @@ final class RcptDecisions {
             pending = false;
             Slot slot = round.slot;
             long bdatSize = round.bdatSize;
+            // Each recipient by its own verdict: one that passed counts as accepted even when another's refusal
+            // holds the message back (messages= says whether it went), as in a session of any other sender.
+            summary.accepted(round.passing);
+            summary.refused(round.waiting);
             if (round.refusal == null) {
-                summary.accepted(round.recipients.size());
                 envelope.deferredRecipientsPassed();
                 queue.awaitUpstream(slot);
                 transport.toUpstream(round.command.raw());
@@ -292,7 +302,6 @@ final class RcptDecisions {
                     }
                 }
             } else {
-                summary.refused();
                 slot.reply = replies.forRefusal(round.refusal, round.refused);
                 if (bdatSize >= 0) {
                     stream.chunk(bdatSize, true);
@@ -323,7 +332,7 @@ final class RcptDecisions {
                     queue.barrier(slot);
                 }
             } else {
-                summary.refused();
+                summary.refused(1);
                 slot.reply = replies.forRefusal(v, recipient);
                 queue.flush();
             }

@@ -42,12 +42,14 @@ final class SessionSummary {
         messages++;
     }
 
+    /** Recipients greylisting let pass (or, greylisting off, passed on undecided): each decision counts once. */
     void accepted(int recipients) {
         rcptAccepted += recipients;
     }
 
-    void refused() {
-        rcptRefused++;
+    /** Recipients greylisting refused: each decision counts once, however many share the one reply (DATA's). */
+    void refused(int recipients) {
+        rcptRefused += recipients;
     }
 
     /** Logs the line, the first time only; {@code helo} as read ({@code Envelope#heloText}). */

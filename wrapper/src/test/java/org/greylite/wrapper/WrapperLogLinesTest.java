@@ -27,7 +27,8 @@ import ch.qos.logback.core.read.ListAppender;
 
 /**
  * The wrapper's decision and session lines, for a client on a real connection, PROGRAM a real child process and a
- * real greydb: text the client made up is shown safely and alike in both lines.
+ * real greydb: text the client made up is shown safely and alike in both lines, and the null sender's recipients,
+ * decided at DATA, are each counted.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class WrapperLogLinesTest {
@@ -107,5 +108,34 @@ class WrapperLogLinesTest {
                     .mapToObj(c -> c >= 0x20 && c < 0x7f ? String.valueOf((char) c) : String.format("\\u%04x", c))
                     .reduce("", String::concat));
         }
+    }
+
+    /** A null sender's transaction to two recipients; returns the reply to DATA, the message sent if 354. */
+    private String bounceToTwo() throws Exception {
+        try (Harness h = Harness.start(Harness.smtpd(), env())) {
+            assertEquals("220 upstream ESMTP", h.reply());
+            assertEquals("250 8BITMIME", h.command("EHLO client.example"));
+            assertEquals("250 ok", h.command("MAIL FROM:<>"));
+            assertEquals("250 ok", h.command("RCPT TO:<a@example.com>"), "decided at DATA");
+            assertEquals("250 ok", h.command("RCPT TO:<b@example.com>"));
+            String data = h.command("DATA");
+            if (data.startsWith("354")) {
+                assertEquals("250 queued", h.command("Subject: bounce\r\n\r\nReturned.\r\n."));
+            }
+            assertEquals("221 bye", h.command("QUIT"));
+            assertEquals(0, h.exitStatus());
+            return data;
+        }
+    }
+
+    @Test
+    void theNullSendersRecipientsDecidedAtDataCountOnceEachInTheSessionLine() throws Exception {
+        assertTrue(bounceToTwo().startsWith("451 4.7.1 <a@example.com>"));
+        assertTrue(bounceToTwo().startsWith("354"), "the retry passes (min delay 0, N = 1)");
+        List<String> sessions = logged("session end ");
+        assertEquals(2, sessions.size(), sessions.toString());
+        assertTrue(sessions.get(0).contains(" rcpt-accepted=0 rcpt-refused=2 messages=0 "),
+                "two recipients greylisted, one DATA refused: " + sessions.get(0));
+        assertTrue(sessions.get(1).contains(" rcpt-accepted=2 rcpt-refused=0 messages=1 "), sessions.get(1));
     }
 }
