@@ -1,10 +1,12 @@
 package org.greylite.daemon;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,7 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What greylited, a real process, writes on stderr about a client: text the client made up cannot start a line,
- * fake a field or turn a line around, and a name reads the same in the decision and the session line.
+ * fake a field or turn a line around, a name reads the same in the decision and the session line, and an IPv6
+ * address is written as mail logs write it.
  */
 class ClientTextInLogProcessTest {
 
@@ -100,6 +103,26 @@ class ClientTextInLogProcessTest {
             String session = d.awaitLine("session end ", Duration.ofSeconds(10));
             assertTrue(decision.contains(" helo=mx.b\u00e4r.example "), decision);
             assertTrue(session.contains(" helo=mx.b\u00e4r.example "), session);
+        }
+    }
+
+    @Test
+    void onIpv6TheStartUpAndSessionLinesWriteAddressesAsRfc5952Does() throws Exception {
+        try (GreylitedProcess d = GreylitedProcess.command(upstream.address()).db(dir.resolve("greylite.db"))
+                .listen("[::1]:0").start()) {
+            String listening = d.awaitLine("listening on ", Duration.ofSeconds(1));
+            assertTrue(listening.contains("listening on [::1]:" + d.port + ", relaying to 127.0.0.1:"), listening);
+            try (RawClient c = new RawClient(d.address(), InetAddress.getByName("::1")).hello()) {
+                c.command("MAIL FROM:<a@example.org>", 250);
+                c.send(line("RCPT TO:<b@example.com>"));
+                assertTrue(c.reply().startsWith("451 "));
+                c.command("QUIT", 221);
+            }
+            String decision = d.awaitLine("decision verdict=greylist ", Duration.ofSeconds(10));
+            assertTrue(decision.contains(" client=::1 key=::/64 "), decision);
+            String session = d.awaitLine("session end ", Duration.ofSeconds(10));
+            assertTrue(session.contains("session end client=::1 ptr=- helo=client.example "), session);
+            assertEquals(-1, String.join("\n", d.log).indexOf("0:0:0:0:0:0:0:1"), String.join("\n", d.log));
         }
     }
 }

@@ -25,20 +25,23 @@ import java.util.regex.Pattern;
  */
 final class GreylitedProcess implements AutoCloseable {
 
-    private static final Pattern LISTENING = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)");
+    /** The start-up line, on IPv4 or IPv6 loopback (RFC 5952 text, in brackets before the port). */
+    private static final Pattern LISTENING = Pattern.compile("listening on (127\\.0\\.0\\.1|\\[::1\\]):(\\d+)");
     private static final Duration START = Duration.ofSeconds(30);
 
     /** The process itself: its pid for kill(1), {@code destroyForcibly()} for a kill -9, {@code waitFor} for its end. */
     final Process process;
     final int port;
+    private final String host;
     /** Every line logged so far, in order. */
     final List<String> log;
     private final Thread reader;
 
-    private GreylitedProcess(Process process, List<String> log, Thread reader, int port) {
+    private GreylitedProcess(Process process, List<String> log, Thread reader, String host, int port) {
         this.process = process;
         this.log = log;
         this.reader = reader;
+        this.host = host;
         this.port = port;
     }
 
@@ -108,12 +111,13 @@ final class GreylitedProcess implements AutoCloseable {
             Process p = launch();
             List<String> log = new CopyOnWriteArrayList<>();
             Thread reader = readLines(p, log);
-            GreylitedProcess starting = new GreylitedProcess(p, log, reader, 0); // its port is not known yet
+            GreylitedProcess starting = new GreylitedProcess(p, log, reader, null, 0); // its port is not known yet
             try {
                 String listening = starting.await(0, l -> LISTENING.matcher(l).find(), START, "'listening on' line");
                 Matcher m = LISTENING.matcher(listening);
                 m.find();
-                return new GreylitedProcess(p, log, reader, Integer.parseInt(m.group(1)));
+                String host = m.group(1).startsWith("[") ? "::1" : m.group(1);
+                return new GreylitedProcess(p, log, reader, host, Integer.parseInt(m.group(2)));
             } catch (AssertionError | InterruptedException e) {
                 p.destroyForcibly();
                 throw e;
@@ -159,7 +163,7 @@ final class GreylitedProcess implements AutoCloseable {
     }
 
     InetSocketAddress address() {
-        return new InetSocketAddress("127.0.0.1", port);
+        return new InetSocketAddress(host, port);
     }
 
     boolean logged(String text) {
