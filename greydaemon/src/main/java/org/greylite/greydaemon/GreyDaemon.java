@@ -1,7 +1,9 @@
 package org.greylite.greydaemon;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
@@ -9,6 +11,8 @@ import java.util.HashMap;
 import java.util.Map;
 
 import org.greylite.config.Environment;
+import org.greylite.config.ExitStatus;
+import org.greylite.config.FileErrors;
 import org.greylite.config.Logging;
 import org.greylite.config.SuspicionSetup;
 import org.greylite.greylist.Durations;
@@ -41,10 +45,8 @@ import io.prometheus.metrics.exporter.httpserver.HTTPServer;
  */
 public final class GreyDaemon {
 
-    /** Exit status for a command line that cannot be used. */
-    static final int USAGE_ERROR = 2;
-    /** Exit status when the service cannot start (address in use, greydb unusable). */
-    static final int START_FAILURE = 1;
+    /** Exit status for a command line, or a variable or a file it names, that cannot be used. */
+    static final int USAGE_ERROR = ExitStatus.CONFIGURATION;
 
     private GreyDaemon() {
     }
@@ -71,10 +73,11 @@ public final class GreyDaemon {
         try {
             checkUser(cl.user(), System.getProperty("user.name"));
             service = start(cl, env, Clock.systemUTC());
-        } catch (IllegalArgumentException | IOException | StoreException e) {
+        } catch (IllegalArgumentException | IOException | UncheckedIOException | StoreException e) {
+            // A bad value (2) or a start that failed for now, an address taken or the greydb (111): ExitStatus.
             log.error("greydaemon: {}", e.getMessage());
             stopLogging();
-            System.exit(START_FAILURE);
+            System.exit(ExitStatus.of(e));
             return;
         }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -90,10 +93,13 @@ public final class GreyDaemon {
     }
 
     /**
-     * Opens the greydb (importing an old save file first), loads the rules and binds the socket.
+     * Opens the greydb (importing an old save file first), loads the rules and binds the socket. The settings and
+     * the files they name are read first: a mistake there is said before anything is opened.
      *
-     * @throws IllegalArgumentException for settings that cannot work, naming the flag, variable or file
-     * @throws IOException for a file that cannot be read or an address that cannot be bound
+     * @throws IllegalArgumentException for settings that cannot work, or a file they name that cannot be read,
+     *                                  naming the flag, variable or file
+     * @throws IOException for an address that cannot be bound (or a save file that cannot be imported)
+     * @throws StoreException for a greydb that cannot be opened
      */
     static RunningGreydaemon start(CommandLine cl, Map<String, String> env, Clock clock) throws IOException {
         Logger log = LoggerFactory.getLogger(GreyDaemon.class);
@@ -102,6 +108,17 @@ public final class GreyDaemon {
         Duration busyTimeout = model.get(Settings.BUSY_TIMEOUT);
         WhitelistRanges ranges = cl.whitelist() == null ? WhitelistRanges.NONE : WhitelistRanges.load(cl.whitelist());
         GreydbLocation location = GreydbLocation.parse(cl.saveFile());
+        String metricsAt = model.get(Settings.METRICS);
+        InetSocketAddress metricsAddress = metricsAt == null ? null : metricsAddress(metricsAt);
+        Path suspicionFile = model.get(Settings.SUSPICION);
+        SuspicionPolicy rules;
+        try {
+            rules = SuspicionSetup.load(suspicionFile, env, log);
+        } catch (IOException e) {
+            throw FileErrors.unreadable(model.origin(Settings.SUSPICION), suspicionFile, e);
+        }
+        KnownSenders known = Environment.knownSenders(env, Program.GREYDAEMON);
+        known.problems().forEach(p -> log.warn("known senders: {}", p));
         if (location instanceof GreydbLocation.Sqlite sqlite) {
             SaveFileImport.Imported imported = SaveFileImport.importIfSaveFile(sqlite.file(), settings,
                     busyTimeout, log);
@@ -111,13 +128,9 @@ public final class GreyDaemon {
                         imported.pendingTriplets(), imported.skippedLines(), imported.backup());
             }
         }
-        SuspicionPolicy rules = SuspicionSetup.load(model.get(Settings.SUSPICION), env, log);
-        KnownSenders known = Environment.knownSenders(env, Program.GREYDAEMON);
-        known.problems().forEach(p -> log.warn("known senders: {}", p));
         GreydaemonMetrics metrics = new GreydaemonMetrics();
-        String metricsAt = model.get(Settings.METRICS);
         // First: an address that cannot be had stops the start before the greydb is opened.
-        HTTPServer metricsEndpoint = metricsAt == null ? null : metrics.serve(metricsAddress(metricsAt));
+        HTTPServer metricsEndpoint = metricsAddress == null ? null : metrics.serve(metricsAddress);
         GreylistStore store = RunningGreydaemon.counted(
                 GreylistStores.open(location, new GreydbOptions(busyTimeout, 1, env)), metrics);
         EngineDecisions decisions = new EngineDecisions(store, rules, settings, known, ranges, clock);
@@ -151,6 +164,10 @@ public final class GreyDaemon {
 
     /** {@code GREYLITE_METRICS}: HOST:PORT, or [IPV6]:PORT. */
     static InetSocketAddress metricsAddress(String text) {
+        if (text.strip().matches("[0-9]+")) {
+            throw new IllegalArgumentException("GREYLITE_METRICS: '" + text + "' is not HOST:PORT, the host included"
+                    + " (e.g. 127.0.0.1:" + text.strip() + " or [::1]:" + text.strip() + ")");
+        }
         int colon = text.lastIndexOf(':');
         String host = colon > 0 ? text.substring(0, colon) : "";
         if (host.startsWith("[") && host.endsWith("]")) {

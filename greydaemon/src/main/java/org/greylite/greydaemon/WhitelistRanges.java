@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.greylite.config.FileErrors;
 import org.greylite.net.Cidr;
 
 /**
@@ -36,15 +37,15 @@ final class WhitelistRanges {
     }
 
     /**
-     * @throws IOException naming the file when it cannot be read
-     * @throws IllegalArgumentException naming the file and line of a range that cannot be read
+     * @throws IllegalArgumentException naming -w, the file and why when it cannot be read, or the file and line of
+     *                                  a range that cannot be read: either is the configuration's mistake
      */
-    static WhitelistRanges load(Path file) throws IOException {
+    static WhitelistRanges load(Path file) {
         List<String> lines;
         try {
             lines = Files.readAllLines(file, StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new IOException("-w " + file + " cannot be read: " + e, e);
+            throw FileErrors.unreadable("-w", file, e);
         }
         List<Cidr> ranges = new ArrayList<>();
         for (int i = 0; i < lines.size(); i++) {

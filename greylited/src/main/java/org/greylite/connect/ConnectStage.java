@@ -26,9 +26,15 @@ public final class ConnectStage {
     private final SettingValues settings;
     private final Logger log;
 
+    /**
+     * @throws IllegalArgumentException for a --dns server that is no IP address, even with no lookup to use it:
+     *                                  a mistake in the configuration is said when it is made, not when a later
+     *                                  change turns the lookups on
+     */
     public ConnectStage(SettingValues settings, Logger log) {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.log = Objects.requireNonNull(log, "log");
+        dnsServers();
     }
 
     /**

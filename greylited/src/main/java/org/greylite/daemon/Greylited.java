@@ -110,8 +110,11 @@ public final class Greylited implements Callable<Integer> {
                     spec.commandLine().getOut());
             return checkValues();
         }
-        // Before the first logger: the level, pid prefix and format come from the settings.
+        // Every value read once, before the first logger and before anything is opened: a bad one is the
+        // configuration's mistake, said alone (exit status 2), not after the start's log lines.
         CommandLineSettings settings = settings();
+        readEverySetting(settings);
+        // Before the first logger: the level, pid prefix and format come from the settings.
         LogSetup.configure(settings.get(Settings.LOG_THRESHOLD), settings.get(Settings.LOG_PID),
                 settings.get(Settings.LOG_FORMAT));
         Logger log = LoggerFactory.getLogger(Greylited.class);
@@ -128,12 +131,16 @@ public final class Greylited implements Callable<Integer> {
         }
         String hostname = settings.get(Settings.HOSTNAME);
         RelaySettings relay = new RelaySettings(settings.get(Settings.MAX_LINE), greetDelayMillis(),
-                new Replies(hostname != null ? hostname : localHostName(), settings.get(Settings.GREYLIST_REPLY)),
+                replies(settings, hostname != null ? hostname : localHostName()),
                 settings.get(Settings.JUNK_COMMAND_LIMIT), settings.get(Settings.SESSION_DEADLINE).toMillis(),
                 settings.get(Settings.GREETING_TIMEOUT).toMillis(), settings.usage(Settings.RCPT_ORDER));
         // Before anything is opened: a certificate that cannot be used stops greylited here.
         TlsSetup tls = TlsSetup.of(settings.get(Settings.TLS_CERT), settings.get(Settings.TLS_KEY),
                 settings.get(Settings.UPSTREAM_TLS), settings.get(Settings.UPSTREAM_TLS_CA), log);
+        // The addresses too: a mistake in one is the configuration's, found before the greydb is opened.
+        InetSocketAddress listen = HostPort.parse(settings.get(Settings.LISTEN), settings.origin(Settings.LISTEN));
+        String metrics = settings.get(Settings.METRICS);
+        InetSocketAddress metricsAddress = metrics == null ? null : HostPort.parse(metrics, settings.origin(Settings.METRICS));
 
         DemoUpstream demo = null;
         InetSocketAddress upstreamAddress;
@@ -195,8 +202,13 @@ public final class Greylited implements Callable<Integer> {
         }
         PtrLookup ptr = connect.ptrLookup();
         boolean noShippedWhitelist = settings.get(Settings.NO_SHIPPED_WHITELIST);
-        KnownSenders known = KnownSenders.load(!noShippedWhitelist,
-                Objects.requireNonNullElse(settings.get(Settings.WHITELIST_FILE), List.of()));
+        KnownSenders known;
+        try {
+            known = KnownSenders.load(!noShippedWhitelist,
+                    Objects.requireNonNullElse(settings.get(Settings.WHITELIST_FILE), List.of()));
+        } catch (KnownSenders.UnreadableFile e) {
+            throw FileErrors.unreadable(settings.origin(Settings.WHITELIST_FILE), e.file(), e.reason());
+        }
         known.problems().forEach(p -> log.warn("known senders: {}", p));
         log.info("known senders: {} entries{}", known.size(), noShippedWhitelist ? "" : " (shipped list included)");
         RunningEngine engine = new RunningEngine(store, rules, accessRules, greylist, known, metricsRegistry,
@@ -204,7 +216,7 @@ public final class Greylited implements Callable<Integer> {
 
         boolean upstreamXclient = settings.get(Settings.UPSTREAM_XCLIENT);
         ProxyServer.Builder b = ProxyServer.builder()
-                .listen(HostPort.parse(settings.get(Settings.LISTEN), settings.origin(Settings.LISTEN)))
+                .listen(listen)
                 .upstream(upstreamAddress)
                 .policy(engine.policy(metricsRegistry))
                 .events(metricsRegistry)
@@ -233,10 +245,8 @@ public final class Greylited implements Callable<Integer> {
         Hangup.onHangup(() -> engine.reload(tls.client()), log);
         // Metrics first: a port that cannot be had stops greylited before it takes any client.
         MetricsEndpoint metricsEndpoint = null;
-        String metrics = settings.get(Settings.METRICS);
-        if (metrics != null) {
-            metricsEndpoint = MetricsEndpoint.start(HostPort.parse(metrics, settings.origin(Settings.METRICS)),
-                    metricsRegistry.registry());
+        if (metricsAddress != null) {
+            metricsEndpoint = MetricsEndpoint.start(metricsAddress, metricsRegistry.registry());
             log.info("metrics on {}", metricsEndpoint.url());
         }
         ProxyServer server = b.build().start();
@@ -272,21 +282,14 @@ public final class Greylited implements Callable<Integer> {
         return 0;
     }
 
-    /** The settings' values as the command line, the configuration file and the environment give them. */
     /**
      * --print-config: every value read as greylited would read it at start, so that a configuration the listing
      * shows is one greylited would run with. The first bad one is reported (the listing says where each value
      * came from), with exit status 2.
      */
     private int checkValues() {
-        CommandLineSettings settings = settings();
         try {
-            for (CommandLine.Model.OptionSpec o : spec.options()) {
-                Setting<?> setting = EffectiveConfig.settable(o) ? GreylitedOptions.SETTINGS.setting(o) : null;
-                if (setting != null) {
-                    settings.get(setting);
-                }
-            }
+            readEverySetting(settings());
             greylistSettings(); // what depends on several values (retry-window against min-delay...)
         } catch (IllegalArgumentException e) {
             spec.commandLine().getErr().println("greylited: " + e.getMessage());
@@ -296,14 +299,36 @@ public final class Greylited implements Callable<Integer> {
         return 0;
     }
 
+    /**
+     * Reads each setting's value as the model parses it.
+     *
+     * @throws IllegalArgumentException for the first that cannot be used, naming its flag or variable
+     */
+    private void readEverySetting(CommandLineSettings settings) {
+        for (CommandLine.Model.OptionSpec o : spec.options()) {
+            Setting<?> setting = EffectiveConfig.settable(o) ? GreylitedOptions.SETTINGS.setting(o) : null;
+            if (setting != null) {
+                settings.get(setting);
+            }
+        }
+    }
+
     /** A file a setting names cannot be read: the flag (or variable), the path and why, for the administrator. */
     private static IllegalArgumentException unreadable(CommandLineSettings settings, Setting<Path> setting,
                                                        IOException e) {
-        Path file = settings.get(setting);
-        return new IllegalArgumentException(settings.origin(setting) + ": " + file + " cannot be read ("
-                + FileErrors.describe(file, e) + ")", e);
+        return FileErrors.unreadable(settings.origin(setting), settings.get(setting), e);
     }
 
+    /** The replies, the greylisting one as --greylist-reply (or its variable) says, a bad one named by its origin. */
+    private static Replies replies(CommandLineSettings settings, String hostname) {
+        try {
+            return new Replies(hostname, settings.get(Settings.GREYLIST_REPLY));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(settings.origin(Settings.GREYLIST_REPLY) + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The settings' values as the command line, the configuration file and the environment give them. */
     CommandLineSettings settings() {
         return new CommandLineSettings(spec, defaults);
     }

@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
+import org.greylite.config.ExitStatus;
 import org.greylite.daemon.config.ConfigException;
 import org.greylite.daemon.config.ConfigFile;
 import org.greylite.daemon.config.LayeredDefaults;
@@ -27,8 +28,8 @@ import picocli.CommandLine.Model.OptionSpec;
  */
 final class GreylitedCommand {
 
-    static final int USAGE = 2;
-    static final int CANNOT_START = 111;
+    static final int USAGE = ExitStatus.CONFIGURATION;
+    static final int CANNOT_START = ExitStatus.CANNOT_START;
 
     /** How docs/configuration.md is made; written into its header. */
     static final String REGENERATE_REFERENCE = "bin/greylited --print-reference > docs/configuration.md";
@@ -67,11 +68,12 @@ final class GreylitedCommand {
             return USAGE;
         });
         cmd.setExecutionExceptionHandler((ex, line, parsed) -> {
-            // Configuration and start-up errors are for the administrator: one clear line, no stack trace.
+            // Configuration and start-up errors are for the administrator: one clear line, no stack trace. A bad
+            // value (IllegalArgumentException) is the configuration's, anything else the start's (ExitStatus).
             String message = ex.getMessage() != null ? ex.getMessage() : ex.toString();
             String where = fromFile(null, message, defaults, args);
             err.println("greylited: " + (where == null ? "" : where) + message);
-            return CANNOT_START;
+            return ExitStatus.of(ex);
         });
         return cmd.execute(args);
     }

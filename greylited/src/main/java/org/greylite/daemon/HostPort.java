@@ -1,6 +1,8 @@
 package org.greylite.daemon;
 
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 
 /** Parses {@code HOST:PORT}, {@code [IPv6]:PORT}, for the command line. */
 final class HostPort {
@@ -8,8 +10,17 @@ final class HostPort {
     private HostPort() {
     }
 
+    /**
+     * @throws IllegalArgumentException naming {@code flag}, for text that is no address
+     * @throws UncheckedIOException     for a host name that does not resolve (yet: DNS may not be up at boot)
+     */
     static InetSocketAddress parse(String text, String flag) {
         String t = text.trim();
+        if (t.matches("[0-9]+")) {
+            // A bare port, as postgrey's --inet takes one: here the address is part of the choice.
+            throw new IllegalArgumentException(flag + " wants HOST:PORT, the host included (e.g. 127.0.0.1:" + t
+                    + " or [::1]:" + t + "), not '" + text + "'");
+        }
         int colon = t.lastIndexOf(':');
         if (colon <= 0 || colon == t.length() - 1) {
             throw new IllegalArgumentException(flag + " wants HOST:PORT (e.g. 127.0.0.1:2525 or [::1]:25), not '" + text + "'");
@@ -31,7 +42,7 @@ final class HostPort {
         }
         InetSocketAddress a = new InetSocketAddress(host, port);
         if (a.isUnresolved()) {
-            throw new IllegalArgumentException(flag + ": cannot resolve host '" + host + "'");
+            throw new UncheckedIOException(flag + ": cannot resolve host '" + host + "'", new UnknownHostException(host));
         }
         return a;
     }

@@ -89,6 +89,16 @@ final class GreylitedProcess implements AutoCloseable {
             return this;
         }
 
+        /** Leaves out one of the flags this class gives ({@code --listen}, say), and its value. */
+        Command without(String flag) {
+            int at = args.indexOf(flag);
+            if (at < 0) {
+                throw new IllegalArgumentException(flag + " is not on the command line: " + args);
+            }
+            args.subList(at, at + 2).clear();
+            return this;
+        }
+
         Command args(String... more) {
             args.addAll(List.of(more));
             return this;

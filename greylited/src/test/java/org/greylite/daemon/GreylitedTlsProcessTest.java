@@ -125,19 +125,19 @@ class GreylitedTlsProcessTest {
     @Test
     void tlsFilesThatCannotServeStopTheStartNamingTheFileAndTheProblem() throws Exception {
         Path missing = dir.resolve("missing-key.pem");
-        String out = failedStart(GreylitedCommand.CANNOT_START, "--tls-cert", pem.cert().toString(), "--tls-key", missing.toString());
+        String out = failedStart(GreylitedCommand.USAGE, "--tls-cert", pem.cert().toString(), "--tls-key", missing.toString());
         assertTrue(out.contains("greylited: --tls-key: " + missing + " does not exist"), out);
 
-        out = failedStart(GreylitedCommand.CANNOT_START, "--tls-cert", pem.cert().toString());
+        out = failedStart(GreylitedCommand.USAGE, "--tls-cert", pem.cert().toString());
         assertTrue(out.contains("--tls-cert and --tls-key go together"), out);
 
-        out = failedStart(GreylitedCommand.CANNOT_START, "--tls-cert", pem.key().toString(), "--tls-key", pem.key().toString());
+        out = failedStart(GreylitedCommand.USAGE, "--tls-cert", pem.key().toString(), "--tls-key", pem.key().toString());
         assertTrue(out.contains("--tls-cert: " + pem.key() + " holds no certificate"), out);
 
-        out = failedStart(GreylitedCommand.CANNOT_START, "--upstream-tls", "always");
+        out = failedStart(GreylitedCommand.USAGE, "--upstream-tls", "always");
         assertTrue(out.contains("--upstream-tls wants off or starttls, not 'always'"), out);
 
-        out = failedStart(GreylitedCommand.CANNOT_START, "--upstream-tls-ca", pem.cert().toString());
+        out = failedStart(GreylitedCommand.USAGE, "--upstream-tls-ca", pem.cert().toString());
         assertTrue(out.contains("--upstream-tls-ca is only used with --upstream-tls starttls"), out);
     }
 }

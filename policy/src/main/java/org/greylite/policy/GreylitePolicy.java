@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
+import org.greylite.config.ExitStatus;
 import org.greylite.config.Hangup;
 import org.greylite.config.Logging;
 import org.greylite.daemon.config.CommandLineSettings;
@@ -227,8 +228,10 @@ public final class GreylitePolicy implements Callable<Integer> {
 
     /**
      * The command line (postgrey writes {@code --delay=300}; picocli reads that and {@code --delay 300} alike).
-     * A mistake an administrator can fix (a bad value, a port taken, a file that cannot be read) is one line
-     * on stderr and exit status 2, which the systemd unit does not restart on; anything else is a stack trace.
+     * A start that fails is one line on stderr, with greylited's exit statuses ({@link ExitStatus}): 2 for a
+     * mistake in the flags or variables (a bad value, a file that cannot be read), which the systemd unit does not
+     * restart on; 111 when it cannot start now (a port taken, a greydb that cannot be opened), which it retries.
+     * An unforeseen error has its stack trace too.
      */
     static CommandLine commandLine(GreylitePolicy app) {
         CommandLine cmd = new CommandLine(app);
@@ -237,12 +240,12 @@ public final class GreylitePolicy implements Callable<Integer> {
         cmd.setDefaultValueProvider(app.defaults);
         PostgreyOnlyHelp.addTo(cmd);
         cmd.setExecutionExceptionHandler((e, c, parsed) -> {
-            if (e instanceof IllegalArgumentException || e instanceof java.io.IOException
-                    || e instanceof org.greylite.store.StoreException) {
-                c.getErr().println("greylite-policy: " + e.getMessage());
-                return 2;
+            c.getErr().println("greylite-policy: " + (e.getMessage() != null ? e.getMessage() : e.toString()));
+            if (!ExitStatus.foreseen(e)) {
+                e.printStackTrace(c.getErr());
             }
-            throw e;
+            c.getErr().flush();
+            return ExitStatus.of(e);
         });
         return cmd;
     }

@@ -69,6 +69,11 @@ final class PostgreyValues {
 
     /** {@code HOST:PORT} (or {@code [IPV6]:PORT}) for a flag of greylite's own, such as {@code --metrics}. */
     static InetSocketAddress hostPort(String flag, String text) {
+        if (text.strip().matches("[0-9]+")) {
+            // Not --inet's bare port: greylite's own flags, as greylited's, name the address too.
+            throw new IllegalArgumentException(flag + ": '" + text + "' is not HOST:PORT, the host included (e.g. "
+                    + "127.0.0.1:" + text.strip() + " or [::1]:" + text.strip() + ")");
+        }
         int colon = text.lastIndexOf(':');
         if (colon <= 0) {
             throw new IllegalArgumentException(flag + ": '" + text + "' is not HOST:PORT (e.g. 127.0.0.1:9726)");

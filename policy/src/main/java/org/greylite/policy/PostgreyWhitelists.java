@@ -12,6 +12,7 @@ import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
+import org.greylite.config.FileErrors;
 import org.greylite.net.Cidr;
 
 /**
@@ -106,11 +107,11 @@ final class PostgreyWhitelists {
             throws IOException {
         List<ClientEntry> c = new ArrayList<>();
         for (Path f : clientFiles) {
-            readLines(f, (where, text) -> c.add(clientEntry(where, text)), problems);
+            readLines(f, "--whitelist-clients", (where, text) -> c.add(clientEntry(where, text)), problems);
         }
         List<RecipientEntry> r = new ArrayList<>();
         for (Path f : recipientFiles) {
-            readLines(f, (where, text) -> r.add(recipientEntry(where, text)), problems);
+            readLines(f, "--whitelist-recipients", (where, text) -> r.add(recipientEntry(where, text)), problems);
         }
         return new PostgreyWhitelists(c, r);
     }
@@ -145,12 +146,14 @@ final class PostgreyWhitelists {
         void read(String where, String text);
     }
 
-    private static void readLines(Path file, LineReader reader, Consumer<String> problems) throws IOException {
+    /** @param flag the flag that names such files, for the message when {@code file} cannot be read */
+    private static void readLines(Path file, String flag, LineReader reader, Consumer<String> problems)
+            throws IOException {
         List<String> lines;
         try {
             lines = Files.readAllLines(file, StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new IOException("whitelist " + file + " cannot be read: " + e, e);
+            throw new IOException(flag + ": " + file + " cannot be read (" + FileErrors.describe(file, e) + ")", e);
         }
         for (int i = 0; i < lines.size(); i++) {
             String text = lines.get(i);

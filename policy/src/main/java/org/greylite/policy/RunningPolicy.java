@@ -1,5 +1,6 @@
 package org.greylite.policy;
 
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -13,6 +14,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
+import org.greylite.config.FileErrors;
 import org.greylite.config.GreydbFileCheck;
 import org.greylite.connect.ConnectStage;
 import org.greylite.connect.DnswlLookup;
@@ -25,6 +27,7 @@ import org.greylite.greylist.KnownSenders;
 import org.greylite.net.AddressText;
 import org.greylite.settings.EnvironmentSettings;
 import org.greylite.settings.Program;
+import org.greylite.settings.SettingValues;
 import org.greylite.settings.Settings;
 import org.greylite.store.GreydbLocation;
 import org.greylite.store.GreydbOptions;
@@ -76,9 +79,12 @@ final class RunningPolicy implements AutoCloseable {
         if (dbConnections < 1) {
             throw new IllegalArgumentException("--db-connections must be at least 1");
         }
-        Duration busyTimeout = parse("--busy-timeout", o.busyTimeout);
-        Duration purgeInterval = parse("--purge-interval", o.purgeInterval);
+        SettingValues values = o.settingValues();
+        Duration busyTimeout = values.get(Settings.BUSY_TIMEOUT);
+        Duration purgeInterval = values.get(Settings.PURGE_INTERVAL);
         String metricsAt = o.metrics;
+        // Before the greydb is opened: a mistake in the address is the configuration's, not the start's.
+        InetSocketAddress metricsAddress = metricsAt == null ? null : PostgreyValues.hostPort("--metrics", metricsAt);
         GreylistStore store = GreylistStores.open(location, new GreydbOptions(busyTimeout, dbConnections, env));
         ExecutorService pool = null;
         ScheduledExecutorService purge = null;
@@ -87,8 +93,8 @@ final class RunningPolicy implements AutoCloseable {
         PolicyMetrics metrics = new PolicyMetrics();
         try {
             // First: a port that cannot be had stops the start before Postfix is answered.
-            if (metricsAt != null) {
-                metricsEndpoint = metrics.serve(PostgreyValues.hostPort("--metrics", metricsAt));
+            if (metricsAddress != null) {
+                metricsEndpoint = metrics.serve(metricsAddress);
                 log.info("metrics on http://{}:{}/metrics", metricsAt.substring(0, metricsAt.lastIndexOf(':')),
                         metricsEndpoint.getPort());
             }
@@ -96,15 +102,29 @@ final class RunningPolicy implements AutoCloseable {
             if (o.geoipDb != null) {
                 ruleEnv.put("GEOIPDB_FILE", o.geoipDb.toString());
             }
-            SuspicionPolicy rules = SuspicionSetup.load(o.suspicion,
-                    ruleEnv, log);
-            KnownSenders known = KnownSenders.load(!o.noShippedWhitelist, o.whitelistFiles);
+            SuspicionPolicy rules;
+            try {
+                rules = SuspicionSetup.load(o.suspicion, ruleEnv, log);
+            } catch (IOException e) {
+                throw FileErrors.unreadable(values.origin(Settings.SUSPICION), o.suspicion, e);
+            }
+            KnownSenders known;
+            try {
+                known = KnownSenders.load(!o.noShippedWhitelist, o.whitelistFiles);
+            } catch (KnownSenders.UnreadableFile e) {
+                throw FileErrors.unreadable(values.origin(Settings.WHITELIST_FILE), e.file(), e.reason());
+            }
             known.problems().forEach(p -> log.warn("known senders: {}", p));
             List<Path> clientFiles = !o.whitelistClients.isEmpty() ? o.whitelistClients : GreylitePolicy.existing(
                     POSTGREY_CONFIG.resolve("whitelist_clients"), POSTGREY_CONFIG.resolve("whitelist_clients.local"));
             List<Path> recipientFiles = !o.whitelistRecipients.isEmpty() ? o.whitelistRecipients : GreylitePolicy.existing(
                     POSTGREY_CONFIG.resolve("whitelist_recipients"), POSTGREY_CONFIG.resolve("whitelist_recipients.local"));
-            files = new PolicyRuleFiles(rules, clientFiles, recipientFiles, log);
+            try {
+                files = new PolicyRuleFiles(rules, clientFiles, recipientFiles, log);
+            } catch (IOException e) {
+                // A whitelist named by a flag (postgrey's defaults are used only when readable): the flag's mistake.
+                throw new IllegalArgumentException(e.getMessage(), e);
+            }
 
             // greylited's lookups, bounded by --ptr-timeout: the PTR name only for a request without client_name.
             ConnectStage connect = new ConnectStage(o.settingValues(), log);

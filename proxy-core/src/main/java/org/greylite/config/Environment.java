@@ -51,11 +51,20 @@ public final class Environment {
         return knownSenders(env, Program.GREYLITE);
     }
 
-    /** {@link #knownSenders(Map)} as {@code program} reads the variables. */
+    /**
+     * {@link #knownSenders(Map)} as {@code program} reads the variables.
+     *
+     * @throws IllegalArgumentException naming the variable, the file and why, for a file that cannot be read
+     * @throws IOException              when the shipped list is missing from the jar
+     */
     public static KnownSenders knownSenders(Map<String, String> env, Program program) throws IOException {
         EnvironmentSettings s = new EnvironmentSettings(env, program);
         java.util.List<Path> files = s.get(Settings.WHITELIST_FILE);
-        return KnownSenders.load(!s.get(Settings.NO_SHIPPED_WHITELIST), files == null ? java.util.List.of() : files);
+        try {
+            return KnownSenders.load(!s.get(Settings.NO_SHIPPED_WHITELIST), files == null ? java.util.List.of() : files);
+        } catch (KnownSenders.UnreadableFile e) {
+            throw FileErrors.unreadable(Settings.WHITELIST_FILE.variable(), e.file(), e.reason());
+        }
     }
 
     /** {@code SUSPICION}, or null when unset or blank. */

@@ -29,4 +29,15 @@ public final class FileErrors {
         }
         return e.getMessage() != null ? e.getMessage() : e.toString();
     }
+
+    /**
+     * A file a setting names cannot be read: a mistake in the configuration (nothing at that path, a directory,
+     * or a file the program's user may not read), as "{@code ORIGIN: FILE cannot be read (REASON)}". An
+     * {@link IllegalArgumentException}, so that the program stops as for any other bad value ({@link ExitStatus}).
+     *
+     * @param origin the flag or variable that named the file
+     */
+    public static IllegalArgumentException unreadable(String origin, Path file, IOException e) {
+        return new IllegalArgumentException(origin + ": " + file + " cannot be read (" + describe(file, e) + ")", e);
+    }
 }

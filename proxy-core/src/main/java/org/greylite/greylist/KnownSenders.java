@@ -64,7 +64,35 @@ public final class KnownSenders {
     private KnownSenders() {
     }
 
-    /** The shipped list (from the jar) and the files given, in that order; {@code shipped} false leaves ours out. */
+    /**
+     * A file of known senders that cannot be read, and which: the JDK's own exception may not say
+     * ({@code Files.readString} on a directory names none), and the caller names the setting that gave it.
+     */
+    public static final class UnreadableFile extends IOException {
+        private static final long serialVersionUID = 1L;
+        private final transient Path file;
+
+        UnreadableFile(Path file, IOException cause) {
+            super(file + ": " + cause.getMessage(), cause);
+            this.file = file;
+        }
+
+        public Path file() {
+            return file;
+        }
+
+        /** What the system said. */
+        public IOException reason() {
+            return (IOException) getCause();
+        }
+    }
+
+    /**
+     * The shipped list (from the jar) and the files given, in that order; {@code shipped} false leaves ours out.
+     *
+     * @throws UnreadableFile for a file given that cannot be read
+     * @throws IOException    when the shipped list is missing from the jar
+     */
     public static KnownSenders load(boolean shipped, List<Path> files) throws IOException {
         KnownSenders k = new KnownSenders();
         if (shipped) {
@@ -76,7 +104,13 @@ public final class KnownSenders {
             }
         }
         for (Path f : files) {
-            k.parse(f.toString(), Files.readString(f, StandardCharsets.UTF_8));
+            String text;
+            try {
+                text = Files.readString(f, StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new UnreadableFile(f, e);
+            }
+            k.parse(f.toString(), text);
         }
         return k;
     }

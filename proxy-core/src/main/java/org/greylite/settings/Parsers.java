@@ -26,6 +26,16 @@ final class Parsers {
         return Durations.parse(v);
     }
 
+    /** A duration where 0 would mean nothing sensible (a timeout, a period): a second or more. */
+    static Duration positiveDuration(String v) {
+        Duration d = Durations.parse(v);
+        if (d.isZero()) {
+            throw new IllegalArgumentException("must be 1s or more: seconds (300) or a number with a unit (30s, 5m, 1h),"
+                    + " not '" + v + "'");
+        }
+        return d;
+    }
+
     /** A duration as {@link Durations} reads it, or milliseconds written {@code 500ms}. */
     static Duration millisOrDuration(String text) {
         String t = text.trim().toLowerCase(Locale.ROOT);
@@ -61,8 +71,18 @@ final class Parsers {
         return n;
     }
 
-    /** A number of things, 0 or more (0 usually turns a limit off). */
-    static Integer count(String v) {
+    /** A limit on a number of things, 0 or more, 0 for none. */
+    static Integer limit(String v) {
+        return count(v, "0 for no limit");
+    }
+
+    /** The passed triplets that earn the auto-whitelist, 0 or more, 0 for never. */
+    static Integer passes(String v) {
+        return count(v, "0 turns auto-whitelisting off");
+    }
+
+    /** A number of things, 0 or more; {@code zero} says what 0 means for this setting. */
+    private static Integer count(String v, String zero) {
         try {
             int n = Integer.parseInt(v.strip());
             if (n >= 0) {
@@ -71,7 +91,7 @@ final class Parsers {
         } catch (NumberFormatException e) {
             // said below
         }
-        throw new IllegalArgumentException("'" + v + "' is not a number (0 or more; 0 for no limit)");
+        throw new IllegalArgumentException("'" + v + "' is not a number (0 or more; " + zero + ")");
     }
 
     static Long millis(String v) {

@@ -76,14 +76,14 @@ public final class Settings {
             .defaultValue("4096")
             .doc("Longest command line accepted; longer ones get 500 5.5.2 (default ${DEFAULT-VALUE}).").build();
 
-    public static final Setting<Integer> JUNK_COMMAND_LIMIT = Setting.builder("junk-command-limit", Parsers::count)
+    public static final Setting<Integer> JUNK_COMMAND_LIMIT = Setting.builder("junk-command-limit", Parsers::limit)
             .label("N").stage(Stage.CONNECTION).variable("GREYLITE_JUNK_COMMAND_LIMIT", GREYLITED, GREYLITE)
             .defaultValue("100")
             .doc("Junk commands a session may send (NOOP, RSET, VRFY, EXPN, ETRN, HELP, HELO/EHLO, AUTH, "
                     + "STARTTLS, unknown verbs, lines refused as too long or garbled, MAIL/RCPT without a readable "
                     + "address) before it gets 421 4.7.0 and is closed; 0: no limit (default ${DEFAULT-VALUE}).").build();
 
-    public static final Setting<Duration> IDLE_TIMEOUT = Setting.builder("idle-timeout", Parsers::duration)
+    public static final Setting<Duration> IDLE_TIMEOUT = Setting.builder("idle-timeout", Parsers::positiveDuration)
             .label("DURATION").stage(Stage.CONNECTION).variable("GREYLITE_IDLE_TIMEOUT", GREYLITED, GREYLITE)
             .defaultValue("5m")
             .doc("A client silent this long while the proxy waits for it gets 421 (default ${DEFAULT-VALUE}).").build();
@@ -95,13 +95,13 @@ public final class Settings {
                     + "idle), before it gets 421 4.7.0 and is closed; mid-message the upstream connection is dropped "
                     + "so the upstream discards the partial message; 0: no deadline (default ${DEFAULT-VALUE}).").build();
 
-    public static final Setting<Integer> CLIENT_CONNECTION_LIMIT = Setting.builder("client-connection-limit", Parsers::count)
+    public static final Setting<Integer> CLIENT_CONNECTION_LIMIT = Setting.builder("client-connection-limit", Parsers::limit)
             .label("N").stage(Stage.CONNECTION).defaultValue("50")
             .doc("Sessions one client address may have open at once; one more gets 421 4.7.0 before the upstream "
                     + "is connected (Postfix's smtpd_client_connection_count_limit); 0: no limit "
                     + "(default ${DEFAULT-VALUE}).").build();
 
-    public static final Setting<Integer> CONNECTION_LIMIT = Setting.builder("connection-limit", Parsers::count)
+    public static final Setting<Integer> CONNECTION_LIMIT = Setting.builder("connection-limit", Parsers::limit)
             .label("N").stage(Stage.CONNECTION).defaultValue("1000")
             .doc("Sessions open at once in all; one more gets 421 4.3.2 before the upstream is connected. Each "
                     + "session takes two file descriptors; 0: no limit (default ${DEFAULT-VALUE}).").build();
@@ -179,7 +179,7 @@ public final class Settings {
             .doc("Passed triplets and auto-whitelisted clients are kept this long after their last delivery "
                     + "(default ${DEFAULT-VALUE}).").build();
 
-    public static final Setting<Integer> MAX_PENDING = Setting.builder("max-pending", Parsers::count)
+    public static final Setting<Integer> MAX_PENDING = Setting.builder("max-pending", Parsers::limit)
             .label("N").stage(Stage.GREYLISTING).variable("GREYLITE_MAX_PENDING", GREYLITED, GREYLITE, POLICY, GREYDAEMON)
             .defaultValue("1000")
             .doc("Pending triplets one client key may have within the retry window: a new triplet beyond them "
@@ -187,7 +187,7 @@ public final class Settings {
                     + "the greydb. Counted in the greydb at most every 10 s per key, this process's own new triplets "
                     + "added in between; 0: no cap (default ${DEFAULT-VALUE}).").build();
 
-    public static final Setting<Integer> AUTO_WHITELIST_CLIENTS = Setting.builder("auto-whitelist-clients", Parsers::count)
+    public static final Setting<Integer> AUTO_WHITELIST_CLIENTS = Setting.builder("auto-whitelist-clients", Parsers::passes)
             .label("N").stage(Stage.GREYLISTING).variable("GREYLITE_AUTO_WHITELIST_CLIENTS", GREYLITED, GREYLITE, POLICY, GREYDAEMON)
             .defaultValue("1")
             .doc("Passed triplets a client key needs before it goes on the auto-whitelist, as postgrey's option of "
@@ -246,7 +246,7 @@ public final class Settings {
                     + "when missing) (default $DBFILE, else " + DEFAULT_DBFILE + "; greylited in demo mode "
                     + "./greylite-demo.db).").build();
 
-    public static final Setting<Duration> BUSY_TIMEOUT = Setting.builder("busy-timeout", Parsers::duration)
+    public static final Setting<Duration> BUSY_TIMEOUT = Setting.builder("busy-timeout", Parsers::positiveDuration)
             .label("DURATION").stage(Stage.STORE).variable("GREYLITE_BUSY_TIMEOUT", GREYLITED, GREYLITE, POLICY, GREYDAEMON)
             .defaultValue("5s")
             .doc("How long a greydb operation may wait: for another process's lock (SQLite); for the server, "
@@ -258,7 +258,7 @@ public final class Settings {
             .doc("PostgreSQL greydb: connections in the pool, and RCPTs decided at once (default "
                     + "${DEFAULT-VALUE}). An SQLite greydb uses one.").build();
 
-    public static final Setting<Duration> PURGE_INTERVAL = Setting.builder("purge-interval", Parsers::duration)
+    public static final Setting<Duration> PURGE_INTERVAL = Setting.builder("purge-interval", Parsers::positiveDuration)
             .label("DURATION").stage(Stage.STORE).defaultValue("10m")
             .doc("How often expired greydb rows are removed (default ${DEFAULT-VALUE}).").build();
 
@@ -274,11 +274,11 @@ public final class Settings {
             .label("HOST:PORT").stage(Stage.UPSTREAM)
             .doc("The SMTP server to relay to. Without it, a demo upstream is started.").build();
 
-    public static final Setting<Duration> CONNECT_TIMEOUT = Setting.builder("connect-timeout", Parsers::duration)
+    public static final Setting<Duration> CONNECT_TIMEOUT = Setting.builder("connect-timeout", Parsers::positiveDuration)
             .label("DURATION").stage(Stage.UPSTREAM).defaultValue("10s")
             .doc("How long to try connecting upstream before the client gets 421 (default ${DEFAULT-VALUE}).").build();
 
-    public static final Setting<Duration> UPSTREAM_TIMEOUT = Setting.builder("upstream-timeout", Parsers::duration)
+    public static final Setting<Duration> UPSTREAM_TIMEOUT = Setting.builder("upstream-timeout", Parsers::positiveDuration)
             .label("DURATION").stage(Stage.UPSTREAM).variable("GREYLITE_UPSTREAM_TIMEOUT", GREYLITED, GREYLITE)
             .defaultValue("10m")
             .doc("An upstream silent this long while a reply is owed is given up; the client gets 421 "

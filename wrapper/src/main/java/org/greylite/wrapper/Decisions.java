@@ -163,8 +163,9 @@ final class Decisions implements RcptPolicy {
             KnownSenders k = Environment.knownSenders(env);
             k.problems().forEach(p -> LOG.warn("known senders: {}", p));
             return k;
-        } catch (IOException e) {
-            LOG.error("known senders cannot be read: {}", e.getMessage());
+        } catch (IOException | IllegalArgumentException e) {
+            // IllegalArgumentException: a file of GREYLITE_WHITELIST_FILES that cannot be read, said with its reason
+            LOG.error("known senders not loaded: {}", e.getMessage());
             return KnownSenders.NONE;
         }
     }

@@ -1,0 +1,102 @@
+package org.greylite.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The bin/ launchers end with the programs' exit statuses, which the systemd units and daemontools act on: 2 for
+ * a configuration that cannot be used (not restarted by the units), 111 for a start that failed for now (a port
+ * taken: retried). The launchers exec Java, so the program's status is theirs; bin/greydaemon's own check of
+ * {@code -u USER} says 2 for a user that does not exist, as greydaemon says for any other mistake in its flags.
+ */
+@Timeout(180)
+class LauncherExitStatusTest {
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void built() {
+        Launchers.requireBuilt();
+    }
+
+    private record Exit(int status, List<String> lines) {
+        boolean said(String text) {
+            return lines.stream().anyMatch(l -> l.contains(text));
+        }
+    }
+
+    private static Exit run(String program, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Launchers.bin(program)));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(90, TimeUnit.SECONDS), program + " still runs: " + out);
+        return new Exit(p.exitValue(), out.lines().toList());
+    }
+
+    @Test
+    void greylitedSaysTwoForAConfigurationLineAndOneHundredElevenForAPortTaken() throws Exception {
+        Path conf = Files.writeString(dir.resolve("greylited.conf"), "metrics = 9725\n");
+        Exit bad = run("greylited", "--config", conf.toString(), "--upstream", "127.0.0.1:9",
+                "--db", dir.resolve("greylite.db").toString());
+        assertEquals(2, bad.status(), String.join("\n", bad.lines()));
+        assertTrue(bad.said(conf + ":1: --metrics wants HOST:PORT, the host included (e.g. 127.0.0.1:9725"), bad.lines().toString());
+
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Exit busy = run("greylited", "--listen", "127.0.0.1:" + taken.getLocalPort(), "--upstream", "127.0.0.1:9",
+                    "--db", dir.resolve("greylite.db").toString(), "--ptr-timeout", "0");
+            assertEquals(111, busy.status(), String.join("\n", busy.lines()));
+            assertTrue(busy.said("cannot listen on 127.0.0.1:" + taken.getLocalPort() + ": Address already in use"),
+                    busy.lines().toString());
+        }
+    }
+
+    @Test
+    void greylitePolicySaysOneHundredElevenForAPortTaken() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Exit busy = run("greylite-policy", "--inet=127.0.0.1:" + taken.getLocalPort(),
+                    "--db=" + dir.resolve("greylite.db"));
+            assertEquals(111, busy.status(), String.join("\n", busy.lines()));
+            assertTrue(busy.said("greylite-policy: cannot listen on 127.0.0.1:" + taken.getLocalPort()), busy.lines().toString());
+        }
+    }
+
+    @Test
+    void greydaemonSaysOneHundredElevenForItsPortTakenAndTwoForAMissingFile() throws Exception {
+        try (DatagramSocket taken = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            Exit busy = run("greydaemon", "127.0.0.1:" + taken.getLocalPort(), dir.resolve("greydb").toString());
+            assertEquals(111, busy.status(), String.join("\n", busy.lines()));
+            assertTrue(busy.said("cannot bind UDP 127.0.0.1:" + taken.getLocalPort()), busy.lines().toString());
+        }
+        Exit bad = run("greydaemon", "-w", dir.resolve("missing").toString(), "127.0.0.1:0", dir.resolve("greydb").toString());
+        assertEquals(2, bad.status(), String.join("\n", bad.lines()));
+        assertTrue(bad.said("-w: " + dir.resolve("missing") + " cannot be read (no such file)"), bad.lines().toString());
+    }
+
+    @Test
+    void greydaemonAsRootSaysTwoForAUserThatDoesNotExist() throws Exception {
+        assumeTrue("root".equals(System.getProperty("user.name")), "bin/greydaemon checks -u USER when started as root");
+        Exit bad = run("greydaemon", "-u", "no-such-user-here", "127.0.0.1:0", dir.resolve("greydb").toString());
+        assertEquals(2, bad.status(), String.join("\n", bad.lines()));
+        assertEquals(List.of("greydaemon: -u no-such-user-here: no such user"), bad.lines());
+    }
+}

@@ -1,0 +1,95 @@
+package org.greylite.policy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * How greylite-policy ends when it cannot start, as the real program does it, with greylited's exit statuses:
+ * 2 for a flag, or a file it names, that cannot be used (the systemd unit does not restart on it), said in one
+ * line naming the flag, the value and what is expected; 111 when it cannot start now (a port taken, a greydb
+ * that cannot be opened), which systemd retries.
+ */
+class PolicyExitStatusTest {
+
+    /**
+     * @param args   the flags after {@code --db}; {@code {dir}} and {@code {taken}} (a port in use) are filled in
+     * @param status the exit status expected
+     * @param line   how the line saying why starts
+     */
+    record Case(List<String> args, int status, String line) {
+        @Override
+        public String toString() {
+            return String.join(" ", args);
+        }
+    }
+
+    private static Case of(int status, String line, String... args) {
+        return new Case(List.of(args), status, line);
+    }
+
+    static Stream<Case> cases() {
+        String positive = "must be 1s or more: seconds (300) or a number with a unit (30s, 5m, 1h), not '0'";
+        return Stream.of(
+                of(2, "greylite-policy: --purge-interval: " + positive, "--inet=127.0.0.1:0", "--purge-interval=0"),
+                of(2, "greylite-policy: --busy-timeout: " + positive, "--inet=127.0.0.1:0", "--busy-timeout=0"),
+                of(2, "greylite-policy: --metrics: '9726' is not HOST:PORT, the host included (e.g. 127.0.0.1:9726 or "
+                        + "[::1]:9726)", "--inet=127.0.0.1:0", "--metrics=9726"),
+                of(2, "greylite-policy: --suspicion: {dir}/missing.suspicion cannot be read (no such file)",
+                        "--inet=127.0.0.1:0", "--suspicion={dir}/missing.suspicion"),
+                of(2, "greylite-policy: --whitelist-file: {dir}/missing.whitelist cannot be read (no such file)",
+                        "--inet=127.0.0.1:0", "--whitelist-file={dir}/missing.whitelist"),
+                of(2, "greylite-policy: --whitelist-clients: {dir}/missing_clients cannot be read (no such file)",
+                        "--inet=127.0.0.1:0", "--whitelist-clients={dir}/missing_clients"),
+                of(111, "greylite-policy: cannot listen on 127.0.0.1:{taken}: Address already in use",
+                        "--inet=127.0.0.1:{taken}"),
+                of(111, "greylite-policy: --metrics: cannot serve metrics on 127.0.0.1:{taken}: Address already in use",
+                        "--inet=127.0.0.1:0", "--metrics=127.0.0.1:{taken}"),
+                of(111, "greylite-policy: greydb {dir}/plain-file/greylite.db: ", "--inet=127.0.0.1:0",
+                        "--db={dir}/plain-file/greylite.db"));
+    }
+
+    @TempDir
+    Path dir;
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void aStartThatFailsSaysWhyInOneLineWithTheExitStatusForIt(Case c) throws Exception {
+        Files.writeString(dir.resolve("plain-file"), "not a directory\n");
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                    .toString(), "-cp", System.getProperty("java.class.path"), GreylitePolicy.class.getName()));
+            if (c.args().stream().noneMatch(a -> a.startsWith("--db="))) {
+                command.add("--db=" + dir.resolve("greylite.db"));
+            }
+            c.args().forEach(a -> command.add(filled(a, taken)));
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            p.getOutputStream().close();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS), "still running: " + out);
+
+            assertEquals(c.status(), p.exitValue(), out);
+            String expected = filled(c.line(), taken);
+            assertEquals(1, out.lines().filter(l -> l.startsWith(expected)).count(), "said once: " + expected + "\n" + out);
+            assertFalse(out.contains("java.") || out.contains("\tat "), "no Java class or stack trace shown: " + out);
+        }
+    }
+
+    private String filled(String text, ServerSocket taken) {
+        return text.replace("{dir}", dir.toString()).replace("{taken}", Integer.toString(taken.getLocalPort()));
+    }
+}
