@@ -1,6 +1,7 @@
 package org.greylite.daemon;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,6 +26,7 @@ import org.greylite.daemon.config.LayeredDefaults;
 import org.greylite.greylist.Durations;
 import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.KnownSenders;
+import org.greylite.metrics.MetricsEndpoint;
 import org.greylite.net.AddressText;
 import org.greylite.relay.RelaySettings;
 import org.greylite.relay.Replies;
@@ -235,8 +237,12 @@ public final class Greylited implements Callable<Integer> {
         MetricsEndpoint metricsEndpoint = null;
         String metrics = settings.get(Settings.METRICS);
         if (metrics != null) {
-            metricsEndpoint = MetricsEndpoint.start(HostPort.parse(metrics, settings.origin(Settings.METRICS)),
-                    metricsRegistry.registry());
+            try {
+                metricsEndpoint = MetricsEndpoint.start(HostPort.parse(metrics, settings.origin(Settings.METRICS)),
+                        metricsRegistry.registry());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e.getMessage(), e); // said as a listener that cannot be had is said
+            }
             log.info("metrics on {}", metricsEndpoint.url());
         }
         ProxyServer server = b.build().start();

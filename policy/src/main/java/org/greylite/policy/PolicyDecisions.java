@@ -4,7 +4,6 @@ import java.net.InetAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -72,8 +71,7 @@ final class PolicyDecisions implements AutoCloseable {
         this.store = store;
         this.clock = clock;
         this.firstSeen = new FirstSeen(store);
-        DecisionListener counted = (request, v) ->
-                metrics.decided(v.action().name().toLowerCase(Locale.ROOT), v.reason().label());
+        DecisionListener counted = (request, v) -> metrics.decided(v);
         this.greylister = new Greylister(firstSeen, rules, settings, clock, new DecisionLog().andThen(counted), known,
                 "action=DEFER_IF_PERMIT");
     }
