@@ -18,6 +18,7 @@ import org.greylite.config.SuspicionSetup;
 import org.greylite.greylist.Durations;
 import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.KnownSenders;
+import org.greylite.metrics.MetricsEndpoint;
 import org.greylite.net.AddressText;
 import org.greylite.settings.EnvironmentSettings;
 import org.greylite.settings.Program;
@@ -30,8 +31,6 @@ import org.greylite.store.StoreException;
 import org.greylite.suspicion.SuspicionPolicy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
-import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 
 /**
  * {@code greydaemon}: a drop-in for John Levine's UDP greylisting daemon, which the patched qmail-smtpd of
@@ -130,7 +129,14 @@ public final class GreyDaemon {
         }
         GreydaemonMetrics metrics = new GreydaemonMetrics();
         // First: an address that cannot be had stops the start before the greydb is opened.
-        HTTPServer metricsEndpoint = metricsAddress == null ? null : metrics.serve(metricsAddress);
+        MetricsEndpoint metricsEndpoint = null;
+        if (metricsAddress != null) {
+            try {
+                metricsEndpoint = MetricsEndpoint.start(metricsAddress, metrics.registry());
+            } catch (IOException e) {
+                throw new IOException("GREYLITE_METRICS: " + e.getMessage(), e);
+            }
+        }
         GreylistStore store = RunningGreydaemon.counted(
                 GreylistStores.open(location, new GreydbOptions(busyTimeout, 1, env)), metrics);
         EngineDecisions decisions = new EngineDecisions(store, rules, settings, known, ranges, clock);
@@ -156,8 +162,7 @@ public final class GreyDaemon {
                 settings.clientKeys().mode().name().toLowerCase(java.util.Locale.ROOT),
                 ranges.size() > 0 ? ", " + ranges.size() + " whitelisted range(s)" : "");
         if (metricsEndpoint != null) {
-            log.info("metrics on http://{}:{}/metrics", metricsAt.substring(0, metricsAt.lastIndexOf(':')),
-                    metricsEndpoint.getPort());
+            log.info("metrics on {}", metricsEndpoint.url());
         }
         return new RunningGreydaemon(service, store, metrics, metricsEndpoint, checkpointer, log);
     }

@@ -1,11 +1,8 @@
 package org.greylite.greydaemon;
 
-import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.util.Locale;
 
 import io.prometheus.metrics.core.metrics.Counter;
-import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
 /**
@@ -79,17 +76,8 @@ final class GreydaemonMetrics {
         greydbFileReplaced.inc();
     }
 
-    /**
-     * Serves the metrics on {@code at}, on the JDK's HTTP server threads, apart from the UDP thread.
-     *
-     * @throws IOException naming the variable and the address, when it cannot be had
-     */
-    HTTPServer serve(InetSocketAddress at) throws IOException {
-        try {
-            return HTTPServer.builder().inetAddress(at.getAddress()).port(at.getPort()).registry(registry).buildAndStart();
-        } catch (IOException e) {
-            throw new IOException("GREYLITE_METRICS: cannot serve metrics on " + at.getHostString() + ":" + at.getPort()
-                    + ": " + e.getMessage(), e);
-        }
+    /** The registry the metrics endpoint serves. */
+    PrometheusRegistry registry() {
+        return registry;
     }
 }

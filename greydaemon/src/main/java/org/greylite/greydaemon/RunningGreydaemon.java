@@ -9,6 +9,7 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 
 import org.greylite.config.GreydbFileCheck;
+import org.greylite.metrics.MetricsEndpoint;
 import org.greylite.store.DecisionQuery;
 import org.greylite.store.ForwardingGreylistStore;
 import org.greylite.store.GreylistStore;
@@ -16,8 +17,6 @@ import org.greylite.store.StoreException;
 import org.greylite.store.StoredState;
 import org.greylite.store.TripletUpdate;
 import org.slf4j.Logger;
-
-import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 
 /**
  * A started greydaemon: the UDP service, and beside it what greylited and greylite-policy also run: the look at
@@ -28,11 +27,11 @@ final class RunningGreydaemon implements AutoCloseable {
 
     private final UdpService service;
     private final ScheduledExecutorService fileCheck;
-    private final HTTPServer metricsEndpoint; // null: no GREYLITE_METRICS
+    private final MetricsEndpoint metricsEndpoint; // null: no GREYLITE_METRICS
 
     /** @param checkpointer the SQLite greydb's background checkpoints, or null */
-    RunningGreydaemon(UdpService service, GreylistStore store, GreydaemonMetrics metrics, HTTPServer metricsEndpoint,
-                      WalCheckpointer checkpointer, Logger log) {
+    RunningGreydaemon(UdpService service, GreylistStore store, GreydaemonMetrics metrics,
+                      MetricsEndpoint metricsEndpoint, WalCheckpointer checkpointer, Logger log) {
         this.service = service;
         this.metricsEndpoint = metricsEndpoint;
         // A thread of its own rather than the UDP thread's turn: the store's methods take turns (SQLite's are
@@ -102,7 +101,7 @@ final class RunningGreydaemon implements AutoCloseable {
 
     /** The port metrics are served on, or -1 without GREYLITE_METRICS. */
     int metricsPort() {
-        return metricsEndpoint == null ? -1 : metricsEndpoint.getPort();
+        return metricsEndpoint == null ? -1 : metricsEndpoint.port();
     }
 
     void awaitClosed() throws InterruptedException {

@@ -1,6 +1,7 @@
 package org.greylite.daemon;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,6 +26,7 @@ import org.greylite.daemon.config.LayeredDefaults;
 import org.greylite.greylist.Durations;
 import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.KnownSenders;
+import org.greylite.metrics.MetricsEndpoint;
 import org.greylite.net.AddressText;
 import org.greylite.relay.RelaySettings;
 import org.greylite.relay.Replies;

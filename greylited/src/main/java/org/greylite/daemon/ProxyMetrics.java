@@ -1,7 +1,8 @@
 package org.greylite.daemon;
 
 import java.net.InetAddress;
-import java.util.Locale;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import org.greylite.greylist.DecisionListener;
@@ -69,7 +70,7 @@ public final class ProxyMetrics implements ServerEvents, DecisionListener {
         upstreamRcptRefusals = Counter.builder().name("greylite_rcpt_upstream_refused")
                 .help("RCPTs the upstream refused before greylisting was asked (--rcpt-order upstream-first), by "
                         + "the class of its reply (4xx, 5xx): passed on unchanged, nothing written in the greydb; "
-                        + "greylisting's own refusals are in greylite_rcpt")
+                        + "greylisting's own refusals are in greylite_rcpt_total")
                 .labelNames("class").withoutExemplars().register(registry);
         storeErrors = Counter.builder().name("greylite_store_errors")
                 .help("greydb failures, by operation (decision: the RCPT was accepted or, with --fail-closed, "
@@ -101,9 +102,20 @@ public final class ProxyMetrics implements ServerEvents, DecisionListener {
                         + "path opened instead (the rows of the old file are lost)")
                 .withoutExemplars().register(registry);
 
-        // Series that exist from the start, so that rate() and alerts see a 0 rather than nothing.
+        // Series that exist from the start, so that rate() and alerts see a 0 rather than nothing: a series born
+        // at its first event has no earlier sample, and that first increase is lost to rate() and increase().
         connections.initLabelValues("allowed");
         connections.initLabelValues("denied");
+        for (String reason : new String[] {"malformed", "timeout", "closed"}) {
+            proxyHeaderFailures.initLabelValues(reason);
+        }
+        for (Verdict.Reason reason : Verdict.Reason.values()) {
+            for (Verdict.Action action : reason.actions()) {
+                for (String suspicion : suspicionLabels(reason)) {
+                    rcpts.initLabelValues(action.label(), reason.label(), suspicion);
+                }
+            }
+        }
         storeErrors.initLabelValues("decision");
         storeErrors.initLabelValues("purge");
         for (UpstreamFailure f : UpstreamFailure.values()) {
@@ -210,11 +222,35 @@ public final class ProxyMetrics implements ServerEvents, DecisionListener {
 
     @Override
     public void decided(RcptRequest request, Verdict verdict) {
-        rcpts.labelValues(verdict.action().name().toLowerCase(Locale.ROOT), verdict.reason().label(),
+        rcpts.labelValues(verdict.action().label(), verdict.reason().label(),
                 suspicionLabel(verdict)).inc();
         if (verdict.reason() == Verdict.Reason.STORE_ERROR) {
             storeErrors.labelValues("decision").inc();
         }
+    }
+
+    /**
+     * The suspicion labels a reason's verdicts can have. A verdict decided without a triplet has {@code none}; one
+     * decided by a triplet has the N of the matching line, or {@code none} when no line matched (N is then 1). N = 0
+     * is seen only where a triplet passes at once ({@code no-delay-rule}, never without a line) or had passed
+     * before ({@code known-triplet}); the refusals, and the pass after them, have N of 1 or more.
+     */
+    static List<String> suspicionLabels(Verdict.Reason reason) {
+        if (!reason.carriesN()) {
+            return List.of("none");
+        }
+        if (reason == Verdict.Reason.NO_DELAY) {
+            return List.of("0");
+        }
+        List<String> labels = new ArrayList<>(List.of("none"));
+        if (reason == Verdict.Reason.KNOWN) {
+            labels.add("0");
+        }
+        for (int n = 1; n <= 9; n++) {
+            labels.add(Integer.toString(n));
+        }
+        labels.add("10+");
+        return labels;
     }
 
     /** N when a suspicion line set it, in a bounded set of values. */

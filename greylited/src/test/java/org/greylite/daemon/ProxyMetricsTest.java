@@ -30,6 +30,7 @@ import org.greylite.connect.AccessRule;
 import org.greylite.greylist.DecisionLog;
 import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.Greylister;
+import org.greylite.metrics.MetricsEndpoint;
 import org.greylite.relay.ExecutorRcptPolicy;
 import org.greylite.relay.RelaySettings;
 import org.greylite.store.GreylistStore;

@@ -18,6 +18,7 @@ import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.greylite.metrics.MetricsEndpoint;
 import org.greylite.relay.RelaySettings;
 import org.greylite.suspicion.SuspicionPolicy;
 import org.junit.jupiter.api.AfterEach;

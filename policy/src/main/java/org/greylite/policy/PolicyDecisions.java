@@ -4,7 +4,6 @@ import java.net.InetAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -72,8 +71,7 @@ final class PolicyDecisions implements AutoCloseable {
         this.store = store;
         this.clock = clock;
         this.firstSeen = new FirstSeen(store);
-        DecisionListener counted = (request, v) ->
-                metrics.decided(v.action().name().toLowerCase(Locale.ROOT), v.reason().label());
+        DecisionListener counted = (request, v) -> metrics.decided(v);
         this.greylister = new Greylister(firstSeen, rules, settings, clock, new DecisionLog().andThen(counted), known,
                 "action=DEFER_IF_PERMIT");
     }
@@ -99,12 +97,31 @@ final class PolicyDecisions implements AutoCloseable {
         }
         if (v.reason() == Verdict.Reason.PASSED) {
             Instant first = firstSeen.ofLastUpdate();
-            // The first attempt is recorded rounded up to the second (RecordedTimes) and the seconds are cut off
-            // here: the figure is never more than the real delay, and never less than the min-delay the retry waited.
-            long delayed = first == null ? 0 : Math.max(0, Duration.between(first, clock.instant()).getSeconds());
-            return new Outcome(Outcome.Kind.PASSED_AFTER_DELAY, delayed);
+            return new Outcome(Outcome.Kind.PASSED_AFTER_DELAY, first == null ? 0 : delayedSeconds(first, clock.instant()));
         }
         return new Outcome(Outcome.Kind.PASS, 0);
+    }
+
+    /**
+     * The N of postgrey's {@code X-Greylist: delayed N seconds}: the time since the triplet's first attempt, correct
+     * to the second (the real delay D rounded down or up, never further off), as postgrey's clock of whole seconds
+     * gives it ({@code time()} at the pass minus {@code time()} at the first attempt).
+     *
+     * <p>The greydb has the first attempt rounded <em>up</em> to the whole second ({@link
+     * org.greylite.greylist.RecordedTimes}: so that no retry counts before min-delay), so the real first attempt lies
+     * in the second before {@code recordedFirst}, and D between {@code now - recordedFirst} and one second more.
+     * Rounding {@code now - recordedFirst} up gives a figure within a second of D either way, and never less than the
+     * min-delay the retry had to wait (it counted only that long after the recorded time). Cutting it off, as was
+     * done before, under-reported by up to two seconds: a first attempt at x.1 s, recorded as x+1, and the pass at
+     * x+3.9 s were said to be 2 seconds apart for a delay of 3.8. (A row written by a version that cut the first
+     * attempt off instead may be said a second longer, once.)
+     */
+    static long delayedSeconds(Instant recordedFirst, Instant now) {
+        Duration since = Duration.between(recordedFirst, now);
+        if (since.isNegative()) {
+            return 0;
+        }
+        return since.getSeconds() + (since.getNano() > 0 ? 1 : 0);
     }
 
     /**

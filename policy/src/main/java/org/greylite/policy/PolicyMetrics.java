@@ -1,13 +1,12 @@
 package org.greylite.policy;
 
-import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.util.Locale;
+
+import org.greylite.greylist.Verdict;
 
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.Histogram;
-import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.Unit;
 
@@ -62,6 +61,12 @@ final class PolicyMetrics {
         for (String state : new String[] {"RCPT", "DATA", "END-OF-MESSAGE", "other"}) {
             requests.initLabelValues(state);
         }
+        // Every verdict and reason the engine can give, at 0 from the start: rate() needs a sample before the first event.
+        for (Verdict.Reason reason : Verdict.Reason.values()) {
+            for (Verdict.Action action : reason.actions()) {
+                rcpts.initLabelValues(action.label(), reason.label());
+            }
+        }
         storeErrors.initLabelValues("decision");
         storeErrors.initLabelValues("purge");
     }
@@ -85,9 +90,9 @@ final class PolicyMetrics {
     }
 
     /** One engine decision, by the engine's verdict and reason labels. */
-    void decided(String verdict, String reason) {
-        rcpts.labelValues(verdict, reason).inc();
-        if (reason.equals("store-error")) {
+    void decided(Verdict v) {
+        rcpts.labelValues(v.action().label(), v.reason().label()).inc();
+        if (v.reason() == Verdict.Reason.STORE_ERROR) {
             storeErrors.labelValues("decision").inc();
         }
     }
@@ -104,17 +109,8 @@ final class PolicyMetrics {
         decisionSeconds.observe(nanos / 1e9);
     }
 
-    /**
-     * Serves the metrics on {@code at}; the JDK's HTTP server on its own threads, apart from the policy I/O.
-     *
-     * @throws IOException naming the address, when it cannot be had
-     */
-    HTTPServer serve(InetSocketAddress at) throws IOException {
-        try {
-            return HTTPServer.builder().inetAddress(at.getAddress()).port(at.getPort()).registry(registry).buildAndStart();
-        } catch (IOException e) {
-            throw new IOException("--metrics: cannot serve metrics on " + at.getHostString() + ":" + at.getPort()
-                    + ": " + e.getMessage(), e);
-        }
+    /** The registry the metrics endpoint serves. */
+    PrometheusRegistry registry() {
+        return registry;
     }
 }

@@ -24,6 +24,7 @@ import org.greylite.greylist.ClientKeys;
 import org.greylite.greylist.Durations;
 import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.KnownSenders;
+import org.greylite.metrics.MetricsEndpoint;
 import org.greylite.net.AddressText;
 import org.greylite.settings.EnvironmentSettings;
 import org.greylite.settings.Program;
@@ -36,8 +37,6 @@ import org.greylite.store.GreylistStores;
 import org.greylite.store.StoreException;
 import org.greylite.suspicion.SuspicionPolicy;
 import org.slf4j.Logger;
-
-import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 
 /**
  * The service once started from its options: greydb, rules, whitelists, listeners, the scheduled purge. The
@@ -52,12 +51,12 @@ final class RunningPolicy implements AutoCloseable {
     private final PolicyDecisions decisions;
     private final ExecutorService pool;
     private final ScheduledExecutorService purge;
-    private final HTTPServer metricsEndpoint;
+    private final MetricsEndpoint metricsEndpoint;
     private final PolicyRuleFiles files;
     private boolean closed;
 
     private RunningPolicy(PolicyServer server, PolicyDecisions decisions, ExecutorService pool,
-                          ScheduledExecutorService purge, HTTPServer metricsEndpoint, PolicyRuleFiles files) {
+                          ScheduledExecutorService purge, MetricsEndpoint metricsEndpoint, PolicyRuleFiles files) {
         this.files = files;
         this.server = server;
         this.decisions = decisions;
@@ -88,15 +87,19 @@ final class RunningPolicy implements AutoCloseable {
         GreylistStore store = GreylistStores.open(location, new GreydbOptions(busyTimeout, dbConnections, env));
         ExecutorService pool = null;
         ScheduledExecutorService purge = null;
-        HTTPServer metricsEndpoint = null;
+        MetricsEndpoint metricsEndpoint = null;
         PolicyRuleFiles files = null;
         PolicyMetrics metrics = new PolicyMetrics();
         try {
             // First: a port that cannot be had stops the start before Postfix is answered.
             if (metricsAddress != null) {
-                metricsEndpoint = metrics.serve(metricsAddress);
-                log.info("metrics on http://{}:{}/metrics", metricsAt.substring(0, metricsAt.lastIndexOf(':')),
-                        metricsEndpoint.getPort());
+                try {
+                    metricsEndpoint = MetricsEndpoint.start(metricsAddress,
+                            metrics.registry());
+                } catch (IOException e) {
+                    throw new IOException("--metrics: " + e.getMessage(), e);
+                }
+                log.info("metrics on {}", metricsEndpoint.url());
             }
             Map<String, String> ruleEnv = new HashMap<>(env);
             if (o.geoipDb != null) {
@@ -223,7 +226,7 @@ final class RunningPolicy implements AutoCloseable {
 
     /** The port metrics are served on, or -1 without --metrics. */
     int metricsPort() {
-        return metricsEndpoint == null ? -1 : metricsEndpoint.getPort();
+        return metricsEndpoint == null ? -1 : metricsEndpoint.port();
     }
 
     /**

@@ -297,6 +297,8 @@ class PolicyDecisionsTest {
         try (PolicyClient c = start()) {
             assertEquals("REJECT 5.7.1 Access denied by the administrator's blacklist",
                     c.ask(PolicyClient.rcpt("198.51.100.9", "a@example.net", "b@example.org")));
+            assertEquals("DUNNO", c.ask(PolicyClient.rcpt("198.51.100.9", "a@example.net", "postmaster@example.org")),
+                    "postmaster@ is never refused, not even to a blacklisted client");
             assertEquals("DUNNO", c.ask(PolicyClient.rcpt("203.0.113.9", "a@example.net", "b@example.org")));
         }
     }

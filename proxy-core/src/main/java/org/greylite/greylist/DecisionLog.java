@@ -24,7 +24,7 @@ public final class DecisionLog implements DecisionListener {
             return;
         }
         ClientFacts f = request.facts();
-        String line = "decision verdict=" + v.action().name().toLowerCase(java.util.Locale.ROOT)
+        String line = "decision verdict=" + v.action().label()
                 + " reason=" + v.reason().label()
                 + (skipped ? "(" + request.skip() + ")" : "")
                 + " client=" + f.address() + " key=" + shown(v.clientKey())

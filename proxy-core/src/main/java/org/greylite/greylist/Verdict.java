@@ -1,5 +1,10 @@
 package org.greylite.greylist;
 
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.Locale;
+import java.util.Set;
+
 import org.greylite.suspicion.RuleMatch;
 
 /**
@@ -29,33 +34,66 @@ public record Verdict(Action action, Reason reason, String clientKey, int attemp
         /** Answer a temporary failure because the decision could not be taken (greydb down, fail-closed). */
         TEMPFAIL,
         /** Refuse for good: the client is on the administrators' blacklist. */
-        REJECT
+        REJECT;
+
+        /** The name logs and metrics give it: {@code accept}, {@code greylist}, {@code tempfail}, {@code reject}. */
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
     }
 
-    /** Why; the names appear in logs and metrics. */
+    /**
+     * Why; the names appear in logs and metrics. Each reason comes with the actions it can have, and says whether its
+     * verdicts carry the suspicion N of a triplet: a metric can then show every pair from the start, at 0, and a
+     * verdict made with a pair that is not listed here is refused when it is made, so the list stays true.
+     */
     public enum Reason {
-        SKIPPED("skipped"),
-        EXEMPT_RECIPIENT("exempt-recipient"),
-        BLACKLISTED("blacklisted"),
-        WHITELISTED("whitelisted"),
-        KNOWN_SENDER("known-sender"),
-        PASSED("passed"),
-        KNOWN("known-triplet"),
-        NO_DELAY("no-delay-rule"),
-        FIRST_ATTEMPT("first-attempt"),
-        EARLY_RETRY("early-retry"),
-        MORE_ATTEMPTS("more-attempts-needed"),
-        TOO_MANY_PENDING("too-many-pending"),
-        STORE_ERROR("store-error");
+        SKIPPED("skipped", false, Action.ACCEPT),
+        EXEMPT_RECIPIENT("exempt-recipient", false, Action.ACCEPT),
+        BLACKLISTED("blacklisted", false, Action.REJECT),
+        WHITELISTED("whitelisted", false, Action.ACCEPT),
+        KNOWN_SENDER("known-sender", false, Action.ACCEPT),
+        PASSED("passed", true, Action.ACCEPT),
+        KNOWN("known-triplet", true, Action.ACCEPT),
+        NO_DELAY("no-delay-rule", true, Action.ACCEPT),
+        FIRST_ATTEMPT("first-attempt", true, Action.GREYLIST),
+        EARLY_RETRY("early-retry", true, Action.GREYLIST),
+        MORE_ATTEMPTS("more-attempts-needed", true, Action.GREYLIST),
+        TOO_MANY_PENDING("too-many-pending", true, Action.GREYLIST),
+        /**
+         * Accepted when failing open, a temporary failure with --fail-closed (and for a RCPT that came as the server
+         * stops).
+         */
+        STORE_ERROR("store-error", false, Action.ACCEPT, Action.TEMPFAIL);
 
         private final String label;
+        private final boolean carriesN;
+        private final Set<Action> actions;
 
-        Reason(String label) {
+        Reason(String label, boolean carriesN, Action first, Action... more) {
             this.label = label;
+            this.carriesN = carriesN;
+            this.actions = Collections.unmodifiableSet(EnumSet.of(first, more));
         }
 
         public String label() {
             return label;
+        }
+
+        /** The actions a verdict for this reason can have. */
+        public Set<Action> actions() {
+            return actions;
+        }
+
+        /** True when its verdicts were decided by a triplet, with N from the suspicion rules (else N is -1). */
+        public boolean carriesN() {
+            return carriesN;
+        }
+    }
+
+    public Verdict {
+        if (!reason.actions().contains(action)) {
+            throw new IllegalArgumentException("a verdict for " + reason.label() + " cannot be " + action.label());
         }
     }
 

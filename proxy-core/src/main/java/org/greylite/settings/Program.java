@@ -10,7 +10,11 @@ public enum Program {
     GREYLITED("greylited"),
     /** The greylite(8) tcpserver wrapper: the environment only (SPEC section 4), no flags. */
     GREYLITE("greylite"),
-    /** The administration tool: its own flags; of the settings, the greydb and logging variables. */
+    /**
+     * The administration tool: its own flags, then the variables of the greydb, logging, and those its commands
+     * share with the engine (the lifetimes, the client key, the GeoIP database); the lifetimes the greydb recorded
+     * come before the defaults.
+     */
     GREYLITECTL("greylitectl"),
     /**
      * The Postfix policy service: postgrey's flags and the engine's, then the decision variables, then the

@@ -152,7 +152,7 @@ public final class Settings {
             .doc("Suspicion rules file (default $SUSPICION); reloaded when it changes and on SIGHUP.").build();
 
     public static final Setting<Path> GEOIP_DB = Setting.builder("geoip-db", Parsers::path)
-            .label("FILE").stage(Stage.SUSPICION).variable("GEOIPDB_FILE", GREYLITED, GREYLITE, POLICY, GREYDAEMON)
+            .label("FILE").stage(Stage.SUSPICION).variable("GEOIPDB_FILE", GREYLITED, GREYLITE, GREYLITECTL, POLICY, GREYDAEMON)
             .doc("GeoIP country database for g lines, legacy .dat or MaxMind .mmdb "
                     + "(default $GEOIPDB_FILE, else /usr/local/share/GeoIP/GeoIP.dat); read again on SIGHUP. A file "
                     + "that is neither (a legacy .dat needs its structure marker, a trie that fits its size and "
@@ -162,20 +162,20 @@ public final class Settings {
     // ---- Greylisting
 
     public static final Setting<Duration> MIN_DELAY = Setting.builder("min-delay", Parsers::duration)
-            .label("DURATION").stage(Stage.GREYLISTING).variable("GREYLITE_MIN_DELAY", GREYLITED, GREYLITE, POLICY, GREYDAEMON)
-            .defaultValue("5m")
+            .label("DURATION").stage(Stage.GREYLISTING).variable("GREYLITE_MIN_DELAY", GREYLITED, GREYLITE, GREYLITECTL, POLICY, GREYDAEMON)
+            .defaultValue("5m").computedBy(GREYLITECTL)
             .doc("A retry sooner than this after the last refusal is refused again, uncounted "
                     + "(default ${DEFAULT-VALUE}). 0 gives greylite 2.3's count-only behaviour.").build();
 
     public static final Setting<Duration> RETRY_WINDOW = Setting.builder("retry-window", Parsers::duration)
-            .label("DURATION").stage(Stage.GREYLISTING).variable("GREYLITE_RETRY_WINDOW", GREYLITED, GREYLITE, POLICY, GREYDAEMON)
-            .defaultValue("24h").defaultFor(GREYDAEMON, "12h")
+            .label("DURATION").stage(Stage.GREYLISTING).variable("GREYLITE_RETRY_WINDOW", GREYLITED, GREYLITE, GREYLITECTL, POLICY, GREYDAEMON)
+            .defaultValue("24h").defaultFor(GREYDAEMON, "12h").computedBy(GREYLITECTL)
             .doc("A triplet that has not passed is forgotten this long after its first attempt "
                     + "(default ${DEFAULT-VALUE}).").build();
 
     public static final Setting<Duration> WHITELIST_LIFETIME = Setting.builder("whitelist-lifetime", Parsers::duration)
-            .label("DURATION").stage(Stage.GREYLISTING).variable("GREYLITE_WHITELIST_LIFETIME", GREYLITED, GREYLITE, POLICY, GREYDAEMON)
-            .defaultValue("36d").defaultFor(GREYDAEMON, "7d")
+            .label("DURATION").stage(Stage.GREYLISTING).variable("GREYLITE_WHITELIST_LIFETIME", GREYLITED, GREYLITE, GREYLITECTL, POLICY, GREYDAEMON)
+            .defaultValue("36d").defaultFor(GREYDAEMON, "7d").computedBy(GREYLITECTL)
             .doc("Passed triplets and auto-whitelisted clients are kept this long after their last delivery "
                     + "(default ${DEFAULT-VALUE}).").build();
 
@@ -202,7 +202,7 @@ public final class Settings {
                     + "every RCPT.").build();
 
     public static final Setting<ClientKeys> CLIENT_KEY = Setting.builder("client-key", ClientKeys::parse)
-            .label("ip|net|smart").stage(Stage.GREYLISTING).variable("GREYLITE_CLIENT_KEY", GREYLITED, GREYLITE, POLICY, GREYDAEMON)
+            .label("ip|net|smart").stage(Stage.GREYLISTING).variable("GREYLITE_CLIENT_KEY", GREYLITED, GREYLITE, GREYLITECTL, POLICY, GREYDAEMON)
             .defaultValue("smart").defaultFor(GREYDAEMON, "ip")
             .doc("What identifies a client in triplets and on the auto-whitelist: its exact address (ip), "
                     + "its network, /24 IPv4 or /64 IPv6 (net), or the registrable domain of its confirmed, "

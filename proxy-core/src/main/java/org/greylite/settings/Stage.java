@@ -15,13 +15,14 @@ public enum Stage {
     GREYLISTING("Greylisting", "The decision for each RCPT (SPEC section 3)."),
     STORE("Store", "The greydb, where triplets and the auto-whitelist are kept."),
     UPSTREAM("Upstream", "The SMTP server mail is relayed to."),
-    METRICS("Metrics", "Prometheus' text format at /metrics: `greylite_connections_total{access}`, "
-            + "`greylite_sessions_total`, `greylite_sessions_active`, `greylite_rcpt_total{verdict,reason,suspicion}`, "
+    METRICS("Metrics", "Prometheus' text format at /metrics (GET or HEAD; any other path is 404, any other method "
+            + "405): `greylite_connections_total{access}`, `greylite_sessions_total`, `greylite_sessions_active`, "
+            + "`greylite_rcpt_total{verdict,reason,suspicion}`, `greylite_rcpt_upstream_refused_total{class}`, "
             + "`greylite_store_errors_total{operation}`, `greylite_upstream_errors_total{failure}`, "
-            + "`greylite_proxy_header_failures_total{reason}`, `greylite_reload_failures_total{file}`, `greylite_junk_command_limit_total`, "
-            + "`greylite_session_limit_total{limit}` and the "
-            + "histogram "
-            + "`greylite_decision_duration_seconds`. Labels take a few fixed values each; no client address or "
+            + "`greylite_proxy_header_failures_total{reason}`, `greylite_reload_failures_total{file}`, "
+            + "`greylite_junk_command_limit_total`, `greylite_session_limit_total{limit}`, "
+            + "`greylite_greydb_file_replaced_total` and the histogram `greylite_decision_duration_seconds`. Labels "
+            + "take a few fixed values each, every one of them shown from the start (at 0); no client address or "
             + "envelope is ever one."),
     LOGGING("Logging", "Log lines go to stderr: one per RCPT decision, one per session."),
     COMMAND("Command line", "Options for the command itself; they cannot be set in the configuration file.");

@@ -81,7 +81,9 @@ public final class ReferencePage {
                 + "`GREYLITE_*` ones are on when set, except to `0`, `no`, `false` or `off`. The decision services "
                 + "`greylite-policy` and `greydaemon` read the variables marked with their names where their own "
                 + "flags leave a setting unset (greydaemon's `-m`, `-g`, `-t` win over the variables), with the "
-                + "defaults shown, greydaemon's own where it has one.\n\n");
+                + "defaults shown, greydaemon's own where it has one. `greylitectl` reads those marked with its name "
+                + "where its flags leave them unset; for the lifetimes, the values the greydb recorded come before "
+                + "the defaults.\n\n");
         b.append("| variable | setting | read by |\n|---|---|---|\n");
         for (Setting<?> s : Settings.ALL) {
             if (s.variable() == null || (s.hasFlag() && !shown(options, s))) {

@@ -1,0 +1,106 @@
+package org.greylite.daemon;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.greylite.testing.MetricsHttp;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The metrics endpoint of a started greylited process, over real HTTP: the metrics at {@code /metrics} alone, every
+ * documented series there from the start (at 0, before any client came), and each family named in the docs.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class GreylitedMetricsEndpointTest {
+
+    private static final Pattern PORT = Pattern.compile("metrics on http://127\\.0\\.0\\.1:(\\d+)/metrics");
+
+    @TempDir
+    Path dir;
+
+    private ScriptedUpstream upstream;
+    private GreylitedProcess greylited;
+
+    @AfterEach
+    void cleanUp() throws Exception {
+        if (greylited != null) {
+            greylited.close();
+        }
+        if (upstream != null) {
+            upstream.close();
+        }
+    }
+
+    private int start() throws Exception {
+        upstream = new ScriptedUpstream();
+        greylited = GreylitedProcess.start(dir, upstream.address(), "--metrics", "127.0.0.1:0");
+        Matcher m = PORT.matcher(greylited.awaitLine("metrics on http://", Duration.ofSeconds(5)));
+        assertTrue(m.find(), greylited.log.toString());
+        return Integer.parseInt(m.group(1));
+    }
+
+    @Test
+    void onlyGetAndHeadOfTheMetricsPathAreAnswered() throws Exception {
+        MetricsHttp.assertServesMetricsAtTheirPathOnly(start());
+    }
+
+    @Test
+    void everyDocumentedSeriesIsThereAtZeroBeforeTheFirstEvent() throws Exception {
+        String m = MetricsHttp.scrape(start());
+        // RCPT decisions: every verdict with its reasons, and the suspicion N each can carry.
+        for (String series : new String[] {
+            "greylite_rcpt_total{reason=\"first-attempt\",suspicion=\"none\",verdict=\"greylist\"} 0.0",
+            "greylite_rcpt_total{reason=\"first-attempt\",suspicion=\"3\",verdict=\"greylist\"} 0.0",
+            "greylite_rcpt_total{reason=\"more-attempts-needed\",suspicion=\"10+\",verdict=\"greylist\"} 0.0",
+            "greylite_rcpt_total{reason=\"early-retry\",suspicion=\"none\",verdict=\"greylist\"} 0.0",
+            "greylite_rcpt_total{reason=\"too-many-pending\",suspicion=\"1\",verdict=\"greylist\"} 0.0",
+            "greylite_rcpt_total{reason=\"passed\",suspicion=\"none\",verdict=\"accept\"} 0.0",
+            "greylite_rcpt_total{reason=\"known-triplet\",suspicion=\"0\",verdict=\"accept\"} 0.0",
+            "greylite_rcpt_total{reason=\"no-delay-rule\",suspicion=\"0\",verdict=\"accept\"} 0.0",
+            "greylite_rcpt_total{reason=\"whitelisted\",suspicion=\"none\",verdict=\"accept\"} 0.0",
+            "greylite_rcpt_total{reason=\"known-sender\",suspicion=\"none\",verdict=\"accept\"} 0.0",
+            "greylite_rcpt_total{reason=\"skipped\",suspicion=\"none\",verdict=\"accept\"} 0.0",
+            "greylite_rcpt_total{reason=\"exempt-recipient\",suspicion=\"none\",verdict=\"accept\"} 0.0",
+            "greylite_rcpt_total{reason=\"blacklisted\",suspicion=\"none\",verdict=\"reject\"} 0.0",
+            "greylite_rcpt_total{reason=\"store-error\",suspicion=\"none\",verdict=\"accept\"} 0.0",
+            "greylite_rcpt_total{reason=\"store-error\",suspicion=\"none\",verdict=\"tempfail\"} 0.0",
+            "greylite_proxy_header_failures_total{reason=\"malformed\"} 0.0",
+            "greylite_proxy_header_failures_total{reason=\"timeout\"} 0.0",
+            "greylite_proxy_header_failures_total{reason=\"closed\"} 0.0",
+            "greylite_rcpt_upstream_refused_total{class=\"4xx\"} 0.0",
+            "greylite_junk_command_limit_total 0.0",
+            "greylite_greydb_file_replaced_total 0.0"}) {
+            assertTrue(m.contains("\n" + series + "\n"), series + " missing from:\n" + m);
+        }
+        // No pair the engine cannot give: a greylisting refusal has N of 1 or more, and N = 0 always has a line.
+        assertTrue(!m.contains("reason=\"first-attempt\",suspicion=\"0\""), m);
+        assertTrue(!m.contains("reason=\"no-delay-rule\",suspicion=\"none\""), m);
+        assertTrue(!m.contains("reason=\"passed\",suspicion=\"none\",verdict=\"greylist\""), m);
+        assertEquals(75, m.lines().filter(l -> l.startsWith("greylite_rcpt_total{")).count(),
+                "7 verdict and reason pairs without N, 68 with the N each can carry");
+    }
+
+    @Test
+    void helpTextsNameTheSeriesAsQueriedAndTheDocsNameEveryFamily() throws Exception {
+        String m = MetricsHttp.scrape(start());
+        assertTrue(m.contains("greylisting's own refusals are in greylite_rcpt_total\n"), m);
+        Set<String> names = MetricsHttp.queriedNames(m);
+        assertTrue(names.contains("greylite_rcpt_total") && names.contains("greylite_decision_duration_seconds"), names.toString());
+        Path root = MetricsHttp.repositoryRoot();
+        MetricsHttp.assertDocumented(names, root.resolve("README.md"));
+        MetricsHttp.assertDocumented(names, root.resolve("docs").resolve("configuration.md"));
+        assertEquals("/metrics", URI.create(greylited.awaitLine("metrics on http://", Duration.ofSeconds(1))
+                .replaceAll(".*metrics on ", "")).getPath());
+    }
+}
