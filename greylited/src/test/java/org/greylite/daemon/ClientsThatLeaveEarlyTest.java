@@ -68,16 +68,26 @@ class ClientsThatLeaveEarlyTest {
     }
 
     private void start(InetSocketAddress to, Consumer<ProxyServer.Builder> more) {
-        proxy = new ProxyHarness(dir.resolve("greylite.db"), to, SuspicionPolicy.NONE,
-                RelaySettings.defaults("proxy.test"), b -> {
-                    b.connectionLimits(LIMIT, 0).events(metrics);
-                    more.accept(b);
-                });
+        start(to, RelaySettings.defaults("proxy.test"), more);
+    }
+
+    private void start(InetSocketAddress to, RelaySettings relay, Consumer<ProxyServer.Builder> more) {
+        proxy = new ProxyHarness(dir.resolve("greylite.db"), to, SuspicionPolicy.NONE, relay, b -> {
+            b.connectionLimits(LIMIT, 0).events(metrics);
+            more.accept(b);
+        });
     }
 
     @Test
     void clientsLeavingBeforeTheGreetingFreeTheirPlaces() throws Exception {
         start(upstream.address(), b -> { });
+        leaveThenServe(null);
+    }
+
+    @Test
+    void clientsLeavingDuringTheGreetingDelayFreeTheirPlaces() throws Exception {
+        // The tarpit's own harvest: bots that give up before the greeting they were made to wait for.
+        start(upstream.address(), RelaySettings.defaults("proxy.test").withGreetDelayMillis(GREETING_DELAY_MS), b -> { });
         leaveThenServe(null);
     }
 
