@@ -69,6 +69,11 @@ final class SmtpClient implements AutoCloseable {
         }
     }
 
+    /** Shuts down the sending side (a half-close): the server reads the end of input, the replies still come. */
+    void endInput() throws IOException {
+        socket.shutdownOutput();
+    }
+
     /** Hangs up at once: a reset, as a client that crashed or lost its network would leave. */
     void abort() throws IOException {
         socket.setSoLinger(true, 0);

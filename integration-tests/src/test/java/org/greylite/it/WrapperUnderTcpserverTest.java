@@ -144,6 +144,28 @@ class WrapperUnderTcpserverTest {
     }
 
     @Test
+    void aClientThatHalfClosesAfterItsWholeDialogueGetsEveryReplyAndTheMessageIsDelivered() throws Exception {
+        Tcpserver t = start(env("GREYLIST", "", "RELAYCLIENT", ""));
+        try (SmtpClient c = SmtpClient.connect(t.port())) {
+            assertTrue(c.reply().startsWith("220 "));
+            // All of it at once, as a script sends it, then the end of its input: it still reads the replies.
+            c.send("EHLO client.example\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n"
+                    + "Subject: half-closed\r\n\r\nbody\r\n.\r\nQUIT\r\n");
+            c.endInput();
+            assertEquals("250 8BITMIME", c.reply());
+            assertEquals("250 ok", c.reply());
+            assertEquals("250 ok", c.reply());
+            assertEquals("354 go ahead", c.reply());
+            assertEquals("250 ok queued", c.reply());
+            assertEquals("221 fake.example bye", c.reply());
+            assertTrue(c.closedByServer());
+        }
+        assertEquals(List.of(0), t.awaitEnds(1, Duration.ofSeconds(15)), "greylite exits, with PROGRAM's status");
+        assertEquals(List.of("cmd EHLO client.example", "cmd MAIL FROM:<a@example.org>", "cmd RCPT TO:<b@example.com>",
+                "cmd DATA", "message 3 lines", "cmd QUIT"), upstreamSaw());
+    }
+
+    @Test
     void withoutGreylistTheProgramGetsTheConnectionItself() throws Exception {
         Tcpserver t = start(env("FAKESMTPD_EXIT", "7"));
         try (SmtpClient c = SmtpClient.connect(t.port())) {

@@ -125,6 +125,11 @@ final class PolicyClient implements AutoCloseable {
         return answer.substring("action=".length());
     }
 
+    /** Shuts down the sending side (a half-close): the service reads the end of input; answers can still come. */
+    void endInput() throws IOException {
+        channel.shutdownOutput();
+    }
+
     /** True when the server closed the connection (end of stream); false when it sent more. */
     boolean closedByServer() throws IOException {
         return in.read() < 0;

@@ -209,6 +209,15 @@ public final class RelaySession {
         if (phase == Phase.CLOSED) {
             return;
         }
+        clientGone();
+    }
+
+    /**
+     * Ends the session of a client that will say nothing more and is owed nothing more. Its connection is closed
+     * here too: after an end of input it is only half-closed, and left so it would hold its socket (and greylited's
+     * place under the connection limits) for good, with the session already over.
+     */
+    private void clientGone() {
         boolean midMessage = stream.midMessage();
         if (midMessage) {
             LOG.info("client {} vanished in the middle of a message; the upstream connection is dropped so it"
@@ -216,6 +225,7 @@ public final class RelaySession {
         }
         phase = Phase.CLOSED;
         queue.stop();
+        transport.closeClient();
         transport.closeUpstream(midMessage);
         ended();
     }
@@ -230,7 +240,7 @@ public final class RelaySession {
             return;
         }
         if (phase != Phase.COMMANDS) {
-            onClientClosed(); // nothing it sent can be answered before the upstream's greeting
+            clientGone(); // nothing it sent can be answered before the upstream's greeting
             return;
         }
         inputEnded = true;
@@ -243,7 +253,7 @@ public final class RelaySession {
             return;
         }
         if (stream.midMessage() && inbox.isEmpty()) {
-            onClientClosed(); // the message was cut off: the client vanished in the middle of it
+            clientGone(); // the message was cut off: the client vanished in the middle of it
             return;
         }
         // What is left is at most a last line without its line ending: no command, nothing to answer.

@@ -315,10 +315,15 @@ final class StreamRelayTransport implements RelayTransport, OutputPump.Listener 
      * Reads one side until its end. Client input is no longer read once the session is over; PROGRAM's
      * output is read (and discarded by the relay) to its end, so that PROGRAM never blocks on a full pipe
      * while it finishes.
+     *
+     * <p>The end of the client's input is not the end of the client: one that shuts down its sending side after
+     * its last command (a script, a pipelining client) still reads the replies, so the relay answers what it sent
+     * before it ends the session. Only a read that fails (a reset) means the client is gone.
      */
     private void readLoop(InputStream in, boolean client) {
         ReadGate gate = client ? clientGate : upstreamGate;
         byte[] buffer = new byte[CHUNK];
+        boolean broken = false;
         try {
             while (true) {
                 gate.awaitOpen();
@@ -342,13 +347,15 @@ final class StreamRelayTransport implements RelayTransport, OutputPump.Listener 
                 sessionEvent();
             }
         } catch (IOException e) {
-            // A reset or a broken pipe ends this side like an end of file.
+            broken = true; // a reset or a broken pipe: nothing more can be read, nor, from a client, written
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return;
         }
-        if (client) {
+        if (client && broken) {
             relay.onClientClosed();
+        } else if (client) {
+            relay.onClientInputEnded();
         } else {
             relay.onUpstreamClosed();
         }
