@@ -22,6 +22,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.greylite.connect.TrustedProxies;
+import org.greylite.metrics.MetricsEndpoint;
 import org.greylite.relay.RelaySettings;
 import org.greylite.suspicion.SuspicionPolicy;
 import org.junit.jupiter.api.AfterEach;
