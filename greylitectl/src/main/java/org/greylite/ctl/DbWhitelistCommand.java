@@ -2,6 +2,7 @@ package org.greylite.ctl;
 
 import java.io.PrintWriter;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -65,7 +66,9 @@ class DbWhitelistCommand implements Callable<Integer> {
                 Instant now = db.now();
                 // Said again without --comment or --until, an entry keeps those it has: only what is given changes.
                 ListEntry before = entry(admin, block.toString());
-                Instant expires = lasting != null ? now.plus(lasting) : before == null ? null : before.expires();
+                // The greydb keeps whole seconds: the end said here is the one db list shows, not a finer one.
+                Instant expires = lasting != null ? now.plus(lasting).truncatedTo(ChronoUnit.SECONDS)
+                        : before == null ? null : before.expires();
                 String why = comment != null ? comment : before == null ? null : before.comment();
                 admin.putListEntry(new ListEntry(block.toString(), black(), now, expires, why));
                 out.println((before == null ? "added " + block + " to the " : "updated " + block + " on the ") + list

@@ -160,6 +160,9 @@ class DbCommandsTest {
 
         Ctl.Run wl = ctl("db", "list", "--whitelist", "--format", "csv");
         assertTrue(wl.out().contains("203.0.113.0/24,admin,") && wl.out().contains("\"partner, via ticket 12\""), wl.toString());
+        String until = add.out().strip().substring("added 203.0.113.0/24 to the whitelist until ".length());
+        assertTrue(until.matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ"), "whole seconds, as stored: " + until);
+        assertTrue(wl.out().contains("," + until + ",\"partner"), "the end it said is the one listed: " + wl.out());
         Ctl.Run bl = ctl("db", "list", "--blacklist");
         assertTrue(bl.out().contains("198.51.100.0/24") && bl.out().contains("spam run"), bl.out());
 
