@@ -9,6 +9,12 @@
 #
 # Needs what bench/run.sh needs (smtp-source, smtp-sink, haproxy, dnsmasq, java) and the built jars.
 set -euo pipefail
+# It takes no arguments (FLOOR_* variables set it up): help, or a word it does not know, starts nothing.
+case "${1:-}" in
+    "") ;;
+    -h|--help) sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) echo "usage: [FLOOR_ROUNDS=N] [FLOOR_MESSAGES=N] bench/java-floor.sh  (--help for more)" >&2; exit 2 ;;
+esac
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 ROUNDS=${FLOOR_ROUNDS:-3}
 MESSAGES=${FLOOR_MESSAGES:-20000}

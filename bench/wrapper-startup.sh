@@ -20,6 +20,15 @@
 # Needs: tcpserver (Debian: ucspi-tcp), a JDK; builds the jars if they are missing.
 # Environment: WARMUP (default 3), CONCURRENCY for the /tmp check (default 4).
 set -eu
+# Asked for help, or given what is not a count, say how to run it rather than start measuring.
+case "${1:-}" in
+    -h|--help) sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+esac
+for n in "$@"; do
+    case "$n" in
+        ''|*[!0-9]*) echo "usage: bench/wrapper-startup.sh [RUNS [TMPCHECK]]  (counts; --help for more)" >&2; exit 2 ;;
+    esac
+done
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 runs=${1:-30}

@@ -9,6 +9,12 @@
 #
 # Needs: java, perl (for the side by side), sqlite3; the jars (mvn -q -B -DskipTests package).
 set -eu
+# It takes no arguments (the environment sets it up): help, or a word it does not know, starts nothing.
+case "${1:-}" in
+    "") ;;
+    -h|--help) sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) echo "usage: [GREYDAEMON_PL=FILE] [BENCH_SECONDS=N] bench/greydaemon/run.sh  (--help for more)" >&2; exit 2 ;;
+esac
 HERE=$(cd "$(dirname "$0")" && pwd)
 HOME_DIR=$(cd "$HERE/../.." && pwd)
 SECONDS_TIMED=${BENCH_SECONDS:-10}

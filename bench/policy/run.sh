@@ -13,6 +13,15 @@
 # (apt-get install -y postgrey), java, ss (iproute2), and the jars (mvn -q -B -DskipTests package).
 # Both databases live in one folder under /var/tmp, on the same disk. Everything is stopped on exit.
 set -euo pipefail
+# Asked for help, or given what is not a count, say how to run it rather than start postgrey and the service.
+case "${1:-}" in
+    -h|--help) sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+esac
+for n in "$@"; do
+    case "$n" in
+        ''|*[!0-9]*) echo "usage: bench/policy/run.sh [SECONDS [ROUNDS]]  (counts; --help for more)" >&2; exit 2 ;;
+    esac
+done
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
