@@ -71,6 +71,25 @@ class LauncherExitStatusTest {
     }
 
     @Test
+    void theWrapperSaysWhyProgramCannotRunEvenWhenTheClientIsAlreadyGone() throws Exception {
+        // The client's side at its end from the start: greylite has no one to answer and exits at once; the
+        // administrator's line must come out before it does (it was lost in a race with the exit).
+        for (int i = 0; i < 3; i++) {
+            ProcessBuilder pb = new ProcessBuilder(Launchers.bin("greylite"), "/nonexistent/qmail-smtpd")
+                    .redirectErrorStream(true);
+            pb.environment().put("GREYLIST", "");
+            pb.environment().put("TCPREMOTEIP", "192.0.2.7");
+            pb.environment().put("DBFILE", dir.resolve("greylite.db").toString());
+            Process p = pb.start();
+            p.getOutputStream().close();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(90, TimeUnit.SECONDS), "greylite still runs: " + out);
+            assertEquals(111, p.exitValue(), out);
+            assertTrue(out.contains(" ERROR cannot run /nonexistent/qmail-smtpd: No such file or directory"), out);
+        }
+    }
+
+    @Test
     void greylitePolicySaysOneHundredElevenForAPortTaken() throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             Exit busy = run("greylite-policy", "--inet=127.0.0.1:" + taken.getLocalPort(),

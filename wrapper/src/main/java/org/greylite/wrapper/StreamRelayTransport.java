@@ -251,8 +251,9 @@ final class StreamRelayTransport implements RelayTransport, OutputPump.Listener 
             synchronized (this) {
                 startFailure = e;
             }
-            startAttempted.countDown();
+            // Said before the count-down: a client already gone lets greylite exit as soon as it is counted down.
             LOG.error("{}", e.getMessage());
+            startAttempted.countDown();
             relay.onUpstreamConnectFailed(e);
             sessionEvent();
             return;
