@@ -31,7 +31,7 @@ import java.net.UnknownHostException;
  * <p>Exit codes, after qmail's convention:
  * <ul>
  *   <li>0: the session ended (the server closed its side);</li>
- *   <li>100: usage error (wrong arguments, a port that is not 1-65535);</li>
+ *   <li>100: usage error (wrong arguments, an option such as {@code --help}, a port that is not 1-65535);</li>
  *   <li>111: temporary failure: the address cannot be resolved, the connection is refused or
  *       times out, or the connection broke mid-session (reset, client gone).</li>
  * </ul>
@@ -59,7 +59,8 @@ public final class Ucspi2Socket {
     }
 
     static int run(String[] args) {
-        if (args.length < 1 || args.length > 2 || args[0].isEmpty()) {
+        // No host name starts with '-': "--help" or a misplaced option is a mistake to say, not a host to look up.
+        if (args.length < 1 || args.length > 2 || args[0].isEmpty() || args[0].startsWith("-")) {
             return usage("usage: ucspi2socket ADDR [PORT]");
         }
         String host = stripBrackets(args[0]);

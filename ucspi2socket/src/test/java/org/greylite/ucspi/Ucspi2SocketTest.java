@@ -198,7 +198,7 @@ class Ucspi2SocketTest {
     @Test
     void usageErrors() throws Exception {
         for (String[] args : new String[][] {{}, {"127.0.0.1", "25", "extra"}, {"127.0.0.1", "smtp"},
-                {"127.0.0.1", "70000"}, {"127.0.0.1", "0"}}) {
+                {"127.0.0.1", "70000"}, {"127.0.0.1", "0"}, {"--help"}, {"-h"}, {"-v", "127.0.0.1"}}) {
             Process child = ucspi2socket(args);
             child.getOutputStream().close();
             assertEquals(100, exitCode(child), String.join(" ", args));
