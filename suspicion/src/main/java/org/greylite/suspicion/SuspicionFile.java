@@ -65,7 +65,7 @@ public final class SuspicionFile implements SuspicionPolicy {
 
     /**
      * Reads and parses a suspicion file. Bytes that are not UTF-8 (a Latin-1 comment, say) are replaced,
-     * not fatal.
+     * not fatal; a UTF-8 byte order mark at the start (Notepad writes one) is not part of the first line.
      *
      * @param geo as for {@link #parse}
      */
@@ -83,6 +83,11 @@ public final class SuspicionFile implements SuspicionPolicy {
                 .onMalformedInput(CodingErrorAction.REPLACE)
                 .onUnmappableCharacter(CodingErrorAction.REPLACE);
         String text = utf8.decode(ByteBuffer.wrap(Files.readAllBytes(file))).toString();
+        // Kept, the mark made the first line's number unreadable: that line was dropped at start-up, and every
+        // reload of the file was refused for it.
+        if (text.startsWith("\uFEFF")) {
+            text = text.substring(1);
+        }
         return text.lines().toList();
     }
 

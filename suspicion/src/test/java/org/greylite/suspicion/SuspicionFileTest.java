@@ -346,6 +346,20 @@ class SuspicionFileTest {
     }
 
     @Test
+    void aByteOrderMarkBeforeTheFirstLineIsNotPartOfIt(@TempDir Path dir) throws IOException {
+        Path path = dir.resolve("suspicion");
+        byte[] bom = {(byte) 0xef, (byte) 0xbb, (byte) 0xbf};
+        byte[] text = "5 r dsl\r\n7 v BLACKLISTED\r\n".getBytes(StandardCharsets.UTF_8);
+        byte[] written = new byte[bom.length + text.length];
+        System.arraycopy(bom, 0, written, 0, bom.length);
+        System.arraycopy(text, 0, written, bom.length, text.length);
+        Files.write(path, written);
+        SuspicionFile file = SuspicionFile.load(path, null);
+        assertTrue(file.problems().isEmpty(), file.problems()::toString);
+        assertEquals(new RuleMatch(path.toString(), 1, "5 r dsl"), file.evaluate(client().ptr("dsl.example").facts()).rule());
+    }
+
+    @Test
     void explainsEveryLineUpToTheDecidingOne() {
         SuspicionFile file = rules(
                 "0 r \\.google\\.com$",
