@@ -66,7 +66,8 @@ final class SuspicionExplainCommand implements Callable<Integer> {
     String ip;
 
     @Option(names = "--ptr", paramLabel = "NAME",
-            description = "The client's confirmed PTR name, for r lines (default: none, the empty name).")
+            description = "The client's confirmed PTR name, for r lines, compared as the programs compare it: in "
+                    + "lower case, without a final dot (default: none, the empty name).")
     String ptr = "";
 
     @Option(names = "--helo", paramLabel = "NAME", description = "The HELO/EHLO name, for e lines' h: patterns.")
@@ -158,7 +159,16 @@ final class SuspicionExplainCommand implements Callable<Integer> {
             }
             shown.add(b.get());
         }
-        return new ClientFacts(address, ptr.trim(), helo.trim(), unbracket(from), unbracket(to), vars, shown);
+        return new ClientFacts(address, ptrName(ptr), helo.trim(), unbracket(from), unbracket(to), vars, shown);
+    }
+
+    /**
+     * The name as greylited, greylite and greylite-policy hand it to the rules: lower case, no final dot. Taken as
+     * typed, a name pasted from dig ({@code Host.DSL.Example.NET.}) missed {@code r} lines the engine matches.
+     */
+    private static String ptrName(String given) {
+        String name = given.strip().toLowerCase(Locale.ROOT);
+        return name.endsWith(".") ? name.substring(0, name.length() - 1) : name;
     }
 
     /** Addresses may be written as in SMTP, {@code <a@example.org>}; the rules see them without brackets. */

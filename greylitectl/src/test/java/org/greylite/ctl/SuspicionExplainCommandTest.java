@@ -70,6 +70,17 @@ class SuspicionExplainCommandTest {
     }
 
     @Test
+    void aPtrNameIsComparedAsTheProgramsCompareIt() {
+        // dig and mail logs show names with capitals or a final dot; greylited, greylite and greylite-policy hand
+        // the rules the name in lower case, without the dot, and explain must decide as they do.
+        Ctl.Run r = explain("--ip", "192.0.2.7", "--ptr", "Host-7.DSL.Example.NET.");
+        assertEquals(0, r.exit(), r.toString());
+        assertTrue(r.out().startsWith("client 192.0.2.7, PTR host-7.dsl.example.net, "), r.out());
+        assertTrue(r.out().endsWith("verdict: N = 5, suspicious (never auto-whitelisted), decided by " + rules + ":2\n"),
+                r.out());
+    }
+
+    @Test
     void withoutAMatchTheDefaultApplies() {
         Ctl.Run r = explain("--ip", "2001:db8::25", "--ptr", "mx.example.net");
         assertEquals(0, r.exit(), r.toString());
