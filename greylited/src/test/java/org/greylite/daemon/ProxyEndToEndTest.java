@@ -15,10 +15,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.List;
 
 import org.greylite.relay.RelaySettings;
 import org.greylite.suspicion.RuleMatch;
 import org.greylite.suspicion.Suspicion;
+import org.greylite.suspicion.SuspicionFile;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -177,6 +179,28 @@ class ProxyEndToEndTest {
         proxy.clock.advance(Duration.ofMinutes(6));
         try (RawClient c = proxy.client().hello()) {
             assertTrue(attempt(c, from, to).startsWith("250"));
+        }
+    }
+
+    @Test
+    void aHeloTooLongForASuspicionPatternStillGetsItsRcptAnswered() throws IOException {
+        proxy.close();
+        // Searched for in a HELO of 1,990 labels (within the line limit), the repeated group ran the regular
+        // expression engine out of stack on the decision's thread: the RCPT was never answered, nothing was logged.
+        SuspicionFile rules = SuspicionFile.parse("test.suspicion",
+                List.of("7 e h:^([a-z0-9-]+\\.)+[a-z]+$", "3 e s:@example\\.org$"), null);
+        proxy = new ProxyHarness(dir.resolve("long-helo.db"), upstream.address(), rules,
+                RelaySettings.defaults("proxy.test"), b -> { });
+        for (int attempt = 1; attempt <= 2; attempt++) {
+            try (RawClient c = proxy.client()) {
+                c.expect(220);
+                c.command("EHLO " + "a.".repeat(1990) + "com", 250);
+                c.command("MAIL FROM:<a@example.org>", 250);
+                // The line that cannot be evaluated is passed over; the next one gives N = 3, so the retry is
+                // refused again.
+                assertTrue(c.command("RCPT TO:<b@example.com>", 451).startsWith("451 4.7.1 <b@example.com>"));
+            }
+            proxy.clock.advance(Duration.ofMinutes(6));
         }
     }
 

@@ -65,21 +65,35 @@ final class EnvelopeRule implements Rule {
     @Override
     public LineOutcome test(Evaluation client) {
         ClientFacts facts = client.facts();
+        boolean evaluable = true;
         for (FieldPattern p : patterns) {
-            if (p.matches(facts)) {
-                return LineOutcome.MATCHED;
+            try {
+                if (p.matches(facts)) {
+                    return LineOutcome.MATCHED;
+                }
+            } catch (EreMatcher.TextTooLong e) {
+                evaluable = false; // another pattern may still match
             }
         }
-        return LineOutcome.NOT_MATCHED;
+        return evaluable ? LineOutcome.NOT_MATCHED : LineOutcome.NOT_EVALUABLE;
     }
 
     @Override
     public String explain(Evaluation client) {
         ClientFacts facts = client.facts();
+        String unevaluable = null;
         for (FieldPattern p : patterns) {
-            if (p.matches(facts)) {
-                return p.field().label + " " + Quoting.quote(p.field().valueOf(facts)) + " matches " + p;
+            try {
+                if (p.matches(facts)) {
+                    return p.field().label + " " + Quoting.quote(p.field().valueOf(facts)) + " matches " + p;
+                }
+            } catch (EreMatcher.TextTooLong e) {
+                unevaluable = unevaluable != null ? unevaluable : p + " cannot be evaluated on the " + p.field().label
+                        + ": " + e.getMessage();
             }
+        }
+        if (unevaluable != null) {
+            return unevaluable;
         }
         StringBuilder out = new StringBuilder(patterns.length == 1 ? "the pattern does not match" : "no pattern matches");
         String sep = " (";

@@ -8,7 +8,8 @@ public enum LineOutcome {
     NOT_MATCHED,
     /**
      * The line could not be evaluated for this client (a {@code g} line without a GeoIP database able to
-     * place the address): it does not match, with or without {@code !}, and the next line is tried.
+     * place the address; a regular expression the engine cannot search for in a very long HELO or address): it
+     * does not match, with or without {@code !}, and the next line is tried.
      */
     NOT_EVALUABLE;
 

@@ -16,14 +16,22 @@ final class PtrNameRule implements Rule {
 
     @Override
     public LineOutcome test(Evaluation client) {
-        return regex.find(client.facts().ptrName()) ? LineOutcome.MATCHED : LineOutcome.NOT_MATCHED;
+        try {
+            return regex.find(client.facts().ptrName()) ? LineOutcome.MATCHED : LineOutcome.NOT_MATCHED;
+        } catch (EreMatcher.TextTooLong e) {
+            return LineOutcome.NOT_EVALUABLE;
+        }
     }
 
     @Override
     public String explain(Evaluation client) {
         String ptr = client.facts().ptrName();
         String name = ptr.isEmpty() ? "no PTR name (the empty name)" : "PTR name " + Quoting.quote(ptr);
-        boolean matched = regex.find(ptr);
-        return name + (matched ? " matches " : " does not match ") + "/" + regex.source() + "/";
+        try {
+            boolean matched = regex.find(ptr);
+            return name + (matched ? " matches " : " does not match ") + "/" + regex.source() + "/";
+        } catch (EreMatcher.TextTooLong e) {
+            return "/" + regex.source() + "/ cannot be evaluated on the " + name + ": " + e.getMessage();
+        }
     }
 }

@@ -39,7 +39,11 @@
  *   <li>{@code b KEYWORD...}: {@code greetdelay}, {@code retryinterval}, {@code commanderrors}; matches
  *       when the client showed any of them (see {@link org.greylite.suspicion.Behaviour}).</li>
  * </ul>
- * A line of unknown kind is ignored; a malformed line (bad NUMBER, missing rule, invalid regular expression,
+ * Java's regular expression engine recurses once per repetition of a group, so an expression such as
+ * {@code ^([a-z0-9-]+\.)+[a-z]+$} can run out of stack on a text of some thousands of characters (a HELO within the
+ * line limit): that pattern cannot be evaluated for that client, like a {@code g} line without a database; an
+ * {@code e} line's other patterns are still tried.
+ * <p>A line of unknown kind is ignored; a malformed line (bad NUMBER, missing rule, invalid regular expression,
  * unknown keyword, bad country code, an {@code e} item without {@code r:}/{@code s:}/{@code h:}, a variable
  * name with {@code =}) is discarded. Either way a {@link org.greylite.suspicion.Problem} names the file, line
  * and reason, and the rest of the file loads.

@@ -360,6 +360,26 @@ class SuspicionFileTest {
     }
 
     @Test
+    void aTextTooLongForTheRegexEngineMakesThePatternUnevaluableNotAnError() {
+        // A HELO of 1,990 labels fits in the 4,096-byte command line; searched for with a repeated group, it ran
+        // Java's engine out of stack, and the error reached the caller (greylited's RCPT then hung unanswered).
+        String helo = "a.".repeat(1990) + "com";
+        SuspicionFile file = rules(
+                "7 e h:^([a-z0-9-]+\\.)+[a-z]+$",
+                "6 e ! h:^([a-z0-9-]+\\.)+[a-z]+$",
+                "5 e h:^([a-z0-9-]+\\.)+[a-z]+$ s:@example\\.org$",
+                "4 r ^([a-z0-9-]+\\.)+[a-z]+$");
+        assertTrue(file.problems().isEmpty(), file.problems()::toString);
+        assertEquals("5@3", verdict(file, client().helo(helo)), "another pattern of the line still matches");
+        assertEquals("1@0", verdict(file, client().helo(helo).sender("a@example.net").ptr(helo)),
+                "no line can be evaluated, and ! does not make one match");
+        Explanation why = file.explain(client().helo(helo).sender("a@example.net").ptr(helo).facts());
+        assertEquals(LineOutcome.NOT_EVALUABLE, why.lines().get(0).outcome());
+        assertTrue(why.lines().get(0).reason().contains("ran out of stack"), why.lines().get(0).reason());
+        assertEquals(LineOutcome.NOT_EVALUABLE, why.lines().get(3).outcome());
+    }
+
+    @Test
     void explainsEveryLineUpToTheDecidingOne() {
         SuspicionFile file = rules(
                 "0 r \\.google\\.com$",
