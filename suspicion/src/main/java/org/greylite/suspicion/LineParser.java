@@ -147,6 +147,11 @@ final class LineParser {
         } catch (PatternSyntaxException e) {
             throw new Rejected("invalid regular expression '" + shownAs + "': " + e.getDescription()
                     + (e.getIndex() >= 0 ? " at offset " + e.getIndex() : "") + ", line discarded");
+        } catch (StackOverflowError e) {
+            // Thousands of nested groups: the parsers recurse per group. Let through, the error stopped greylitectl
+            // with a stack trace, and greylited at start-up or on its reload timer.
+            throw new Rejected("invalid regular expression of " + shownAs.length()
+                    + " characters: groups nested too deeply, line discarded");
         }
     }
 

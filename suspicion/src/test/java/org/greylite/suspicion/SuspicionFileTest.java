@@ -327,6 +327,17 @@ class SuspicionFileTest {
     }
 
     @Test
+    void groupsNestedTooDeeplyAreAMalformedLineNotAnError() {
+        String nested = "(".repeat(5000) + "a" + ")".repeat(5000);
+        SuspicionFile file = rules("5 r " + nested, "6 e h:" + nested, "4 r dsl");
+        assertEquals(List.of(
+                "suspicion:1: invalid regular expression of 10001 characters: groups nested too deeply, line discarded",
+                "suspicion:2: invalid regular expression of 10003 characters: groups nested too deeply, line discarded"),
+                file.problems().stream().map(p -> p.file() + ":" + p.line() + ": " + p.reason()).toList());
+        assertEquals("4@3", verdict(file, client().ptr("dsl.example")));
+    }
+
+    @Test
     void anInvalidEnvelopeRegexIsReported() {
         SuspicionFile file = rules("5 e s:ok h:[z-a]");
         assertEquals("suspicion:1: invalid regular expression 'h:[z-a]': invalid range z-a: the end comes "
