@@ -140,7 +140,7 @@ final class EngineDecisions implements AutoCloseable {
         Map<String, String> whitelisted = Map.of("WHITELISTED", why);
         for (String rcpt : r.recipients()) {
             into.add(new RcptRequest(r.client(),
-                    new ClientFacts(address, "", "", r.sender(), rcpt, whitelisted, Set.of()), "WHITELISTED"));
+                    ClientFacts.withoutNames(address, r.sender(), rcpt, whitelisted, Set.of()), "WHITELISTED"));
         }
     }
 
@@ -152,7 +152,7 @@ final class EngineDecisions implements AutoCloseable {
 
     /** No PTR name (greydaemon is told none and looks none up), no HELO, no variables. */
     private static ClientFacts facts(String address, String sender, String recipient) {
-        return new ClientFacts(address, "", "", sender, recipient, Map.of(), Set.of());
+        return ClientFacts.withoutNames(address, sender, recipient, Map.of(), Set.of());
     }
 
     /** Removes expired greydb rows now. */

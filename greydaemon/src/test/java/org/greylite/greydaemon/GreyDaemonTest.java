@@ -41,10 +41,16 @@ class GreyDaemonTest {
     }
 
     private void start(String... flags) throws IOException {
+        startWith(Map.of(), flags);
+    }
+
+    private void startWith(Map<String, String> variables, String... flags) throws IOException {
         List<String> args = new ArrayList<>(List.of(flags));
         args.add("127.0.0.1:0");
         args.add(greydb().toString());
-        service = GreyDaemon.start(CommandLine.parse(args), Map.of("GREYLITE_NO_SHIPPED_WHITELIST", ""), clock);
+        Map<String, String> env = new java.util.HashMap<>(variables);
+        env.put("GREYLITE_NO_SHIPPED_WHITELIST", "");
+        service = GreyDaemon.start(CommandLine.parse(args), env, clock);
         client = new QmailSmtpdClient(service.localAddress());
     }
 
@@ -73,6 +79,24 @@ class GreyDaemonTest {
         assertEquals("1,2", client.ask("198.51.100.7", "carol@example.com", "dave@example.org", "erin@example.org"));
         // Exact address keys (greydaemon's): the neighbour is not known.
         assertEquals("0,1", client.ask("198.51.100.8", "carol@example.com", "dave@example.org"));
+    }
+
+    @Test
+    void linesOnThePtrNameOrHeloCannotBeEvaluatedHereAndDoNotMatchWhileSenderLinesDo() throws Exception {
+        // greydaemon is told neither: "r ^$" and "e h:^$" must not take every client for one without a name
+        // (SPEC §5: a line that cannot be evaluated does not match, negated or not).
+        Path rules = java.nio.file.Files.writeString(dir.resolve("suspicion"),
+                "3 r ^$\n3 r !\\.example\\.\n3 e h:^$\n4 e s:^bulk@\n");
+        startWith(Map.of("SUSPICION", rules.toString()));
+        assertEquals("0,1", client.ask("198.51.100.20", "alice@example.net", "bob@example.org"));
+        clock.advance(Duration.ofMinutes(6));
+        assertEquals("1,3", client.ask("198.51.100.20", "alice@example.net", "bob@example.org"), "passed at the retry");
+        assertEquals("1,2", client.ask("198.51.100.20", "carol@example.com", "dave@example.org"),
+                "and auto-whitelisted, as a client no line holds suspicious");
+        // A sender line still holds: four attempts, and no auto-whitelisting.
+        assertEquals("0,1", client.ask("198.51.100.21", "bulk@example.net", "bob@example.org"));
+        clock.advance(Duration.ofMinutes(6));
+        assertEquals("0,2", client.ask("198.51.100.21", "bulk@example.net", "bob@example.org"));
     }
 
     @Test

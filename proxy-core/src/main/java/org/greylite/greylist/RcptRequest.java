@@ -35,7 +35,8 @@ public record RcptRequest(SessionFacts session, String sender, String recipient)
     }
 
     private static SessionFacts session(InetAddress client, ClientFacts f, String skip) {
-        SessionFacts s = new SessionFacts(client, f.ptrName(), f.helo(), f.variables(), f.behaviours(), null, false);
+        SessionFacts s = new SessionFacts(client, f.ptrName(), f.helo(), f.variables(), f.behaviours(), null, false,
+                f.namesKnown());
         if (skip == null) {
             return s;
         }
@@ -64,6 +65,6 @@ public record RcptRequest(SessionFacts session, String sender, String recipient)
     /** What the suspicion rules look at. */
     public ClientFacts facts() {
         return new ClientFacts(AddressText.of(session.address()), session.ptrName(), session.helo(), sender, recipient,
-                session.variables(), session.behaviours());
+                session.variables(), session.behaviours(), session.namesKnown());
     }
 }

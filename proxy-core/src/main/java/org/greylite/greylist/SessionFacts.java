@@ -21,9 +21,12 @@ import org.greylite.suspicion.Behaviour;
  * @param behaviours    behaviours the client showed in this session (greetdelay, commanderrors)
  * @param dnswlZone     the DNS whitelist that lists the client (its zone), or null
  * @param authenticated the client authenticated at the upstream
+ * @param namesKnown    whether the program is told the PTR name and HELO at all (greydaemon is not: its rules
+ *                      cannot evaluate {@code r} lines and {@code e h:} patterns, see {@link ClientFacts})
  */
 public record SessionFacts(InetAddress address, String ptrName, String helo, Map<String, String> variables,
-                           Set<Behaviour> behaviours, String dnswlZone, boolean authenticated) {
+                           Set<Behaviour> behaviours, String dnswlZone, boolean authenticated,
+                           boolean namesKnown) {
 
     public SessionFacts {
         Objects.requireNonNull(address, "address");
@@ -35,32 +38,32 @@ public record SessionFacts(InetAddress address, String ptrName, String helo, Map
 
     /** A client of which only the address is known yet. */
     public static SessionFacts of(InetAddress address) {
-        return new SessionFacts(address, "", "", Map.of(), Set.of(), null, false);
+        return new SessionFacts(address, "", "", Map.of(), Set.of(), null, false, true);
     }
 
     public SessionFacts withPtrName(String name) {
-        return new SessionFacts(address, name, helo, variables, behaviours, dnswlZone, authenticated);
+        return new SessionFacts(address, name, helo, variables, behaviours, dnswlZone, authenticated, namesKnown);
     }
 
     public SessionFacts withHelo(String h) {
-        return new SessionFacts(address, ptrName, h, variables, behaviours, dnswlZone, authenticated);
+        return new SessionFacts(address, ptrName, h, variables, behaviours, dnswlZone, authenticated, namesKnown);
     }
 
     public SessionFacts withVariables(Map<String, String> v) {
-        return new SessionFacts(address, ptrName, helo, v, behaviours, dnswlZone, authenticated);
+        return new SessionFacts(address, ptrName, helo, v, behaviours, dnswlZone, authenticated, namesKnown);
     }
 
     public SessionFacts withBehaviours(Set<Behaviour> b) {
-        return new SessionFacts(address, ptrName, helo, variables, b, dnswlZone, authenticated);
+        return new SessionFacts(address, ptrName, helo, variables, b, dnswlZone, authenticated, namesKnown);
     }
 
     /** @param zone the DNS whitelist zone that lists the client, or null */
     public SessionFacts withDnswlZone(String zone) {
-        return new SessionFacts(address, ptrName, helo, variables, behaviours, zone, authenticated);
+        return new SessionFacts(address, ptrName, helo, variables, behaviours, zone, authenticated, namesKnown);
     }
 
     public SessionFacts withAuthenticated(boolean a) {
-        return new SessionFacts(address, ptrName, helo, variables, behaviours, dnswlZone, a);
+        return new SessionFacts(address, ptrName, helo, variables, behaviours, dnswlZone, a, namesKnown);
     }
 
     /**

@@ -16,9 +16,24 @@ import java.util.Set;
  * @param recipient the envelope recipient without angle brackets
  * @param variables environment-style variables (tcprules, dnsblenv's BLACKLISTED, ...) that are set
  * @param behaviours behaviours the client showed
+ * @param namesKnown whether the PTR name and the HELO are known at all: greydaemon's requests carry neither,
+ *                   and there {@code r} lines and {@code e h:} patterns cannot be evaluated (SPEC §5: such a
+ *                   line does not match) rather than see the empty name of a client without one
  */
 public record ClientFacts(String address, String ptrName, String helo, String sender, String recipient,
-                          Map<String, String> variables, Set<Behaviour> behaviours) {
+                          Map<String, String> variables, Set<Behaviour> behaviours, boolean namesKnown) {
+
+    /** Facts with the PTR name and HELO known (the empty string when the client has none). */
+    public ClientFacts(String address, String ptrName, String helo, String sender, String recipient,
+                       Map<String, String> variables, Set<Behaviour> behaviours) {
+        this(address, ptrName, helo, sender, recipient, variables, behaviours, true);
+    }
+
+    /** Facts of a program that is told neither the client's PTR name nor its HELO (greydaemon). */
+    public static ClientFacts withoutNames(String address, String sender, String recipient,
+                                           Map<String, String> variables, Set<Behaviour> behaviours) {
+        return new ClientFacts(address, "", "", sender, recipient, variables, behaviours, false);
+    }
 
     public ClientFacts {
         Objects.requireNonNull(address, "address");
@@ -38,6 +53,6 @@ public record ClientFacts(String address, String ptrName, String helo, String se
         }
         EnumSet<Behaviour> more = EnumSet.of(b);
         more.addAll(behaviours);
-        return new ClientFacts(address, ptrName, helo, sender, recipient, variables, more);
+        return new ClientFacts(address, ptrName, helo, sender, recipient, variables, more, namesKnown);
     }
 }

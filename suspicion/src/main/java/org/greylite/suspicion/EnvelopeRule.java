@@ -34,6 +34,11 @@ final class EnvelopeRule implements Rule {
             return value.apply(facts);
         }
 
+        /** Whether the program knows this field at all (greydaemon is told no HELO). */
+        boolean knownIn(ClientFacts facts) {
+            return this != HELO || facts.namesKnown();
+        }
+
         static Field ofPrefix(char prefix) {
             for (Field f : values()) {
                 if (f.prefix == prefix) {
@@ -67,6 +72,10 @@ final class EnvelopeRule implements Rule {
         ClientFacts facts = client.facts();
         boolean evaluable = true;
         for (FieldPattern p : patterns) {
+            if (!p.field().knownIn(facts)) {
+                evaluable = false; // another pattern may still match
+                continue;
+            }
             try {
                 if (p.matches(facts)) {
                     return LineOutcome.MATCHED;
@@ -83,6 +92,11 @@ final class EnvelopeRule implements Rule {
         ClientFacts facts = client.facts();
         String unevaluable = null;
         for (FieldPattern p : patterns) {
+            if (!p.field().knownIn(facts)) {
+                unevaluable = unevaluable != null ? unevaluable : p + " cannot be evaluated: the " + p.field().label
+                        + " is not known here (greydaemon is told none)";
+                continue;
+            }
             try {
                 if (p.matches(facts)) {
                     return p.field().label + " " + Quoting.quote(p.field().valueOf(facts)) + " matches " + p;

@@ -16,6 +16,9 @@ final class PtrNameRule implements Rule {
 
     @Override
     public LineOutcome test(Evaluation client) {
+        if (!client.facts().namesKnown()) {
+            return LineOutcome.NOT_EVALUABLE;
+        }
         try {
             return regex.find(client.facts().ptrName()) ? LineOutcome.MATCHED : LineOutcome.NOT_MATCHED;
         } catch (EreMatcher.TextTooLong e) {
@@ -25,6 +28,9 @@ final class PtrNameRule implements Rule {
 
     @Override
     public String explain(Evaluation client) {
+        if (!client.facts().namesKnown()) {
+            return "cannot be evaluated: the client's PTR name is not known here (greydaemon is told none)";
+        }
         String ptr = client.facts().ptrName();
         String name = ptr.isEmpty() ? "no PTR name (the empty name)" : "PTR name " + Quoting.quote(ptr);
         try {
