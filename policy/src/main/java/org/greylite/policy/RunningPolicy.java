@@ -155,7 +155,7 @@ final class RunningPolicy implements AutoCloseable {
                 server.listenTcp(PostgreyValues.inet(o.inet), o.listenQueueSize);
             }
             if (o.unix != null) {
-                server.listenUnix(o.unix, PostgreyValues.socketMode(o.socketMode), o.listenQueueSize);
+                server.listenUnix(PostgreyValues.unixSocket(o.unix), PostgreyValues.socketMode(o.socketMode), o.listenQueueSize);
             }
             server.start();
             purge = Executors.newSingleThreadScheduledExecutor(daemonThreads("purge"));

@@ -53,4 +53,19 @@ class PolicyProcessTest {
             assertFalse(Files.exists(socket), "the unix socket is removed at exit");
         }
     }
+
+    /** The longest path that binds, 106 bytes, is taken (a longer one is refused, see PolicyExitStatusTest). */
+    @Test
+    void aUnixSocketPathOfTheLongestLengthTheKernelBindsWorks() throws Exception {
+        String prefix = dir.resolve("s").toString();
+        Path socket = Path.of(prefix + "x".repeat(PostgreyValues.UNIX_PATH_MAX - prefix.length()));
+        assertEquals(106, socket.toString().length());
+        try (PolicyProcess p = PolicyProcess.start(dir, "--unix=" + socket)) {
+            p.awaitLine("greylite-policy listening on unix:" + socket + ";", Duration.ofSeconds(60));
+            try (PolicyClient c = PolicyClient.unix(socket)) {
+                assertEquals("DEFER_IF_PERMIT 4.7.1 Greylisted, please retry in 301 seconds",
+                        c.ask(PolicyClient.rcpt("192.0.2.7", "a@example.net", "b@example.org")));
+            }
+        }
+    }
 }
