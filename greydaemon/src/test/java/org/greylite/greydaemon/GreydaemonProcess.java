@@ -28,11 +28,17 @@ final class GreydaemonProcess implements AutoCloseable {
 
     /** Starts greydaemon with {@code args}, without the shipped known senders. */
     static GreydaemonProcess start(String... args) throws IOException {
+        return start(java.util.Map.of(), args);
+    }
+
+    /** {@link #start(String...)} with {@code env} added to the environment. */
+    static GreydaemonProcess start(java.util.Map<String, String> env, String... args) throws IOException {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", mainClassPath(), GreyDaemon.class.getName()));
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
         pb.environment().put("GREYLITE_NO_SHIPPED_WHITELIST", "1");
+        pb.environment().putAll(env);
         Process p = pb.start();
         p.getOutputStream().close();
         return new GreydaemonProcess(p);
@@ -84,6 +90,11 @@ final class GreydaemonProcess implements AutoCloseable {
         synchronized (lines) {
             return String.join("\n", lines);
         }
+    }
+
+    /** The exit status once it ends by itself within {@code within}, or -1 if it is still running then. */
+    int awaitExit(Duration within) throws InterruptedException {
+        return process.waitFor(within.toMillis(), TimeUnit.MILLISECONDS) ? process.exitValue() : -1;
     }
 
     /** SIGTERM, as systemd stops it; the exit status, or -1 if it was still running after {@code within}. */
