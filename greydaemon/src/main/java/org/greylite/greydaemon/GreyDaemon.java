@@ -155,8 +155,9 @@ public final class GreyDaemon {
             }
             throw e;
         }
-        log.info("started greydaemon on {}:{}: greydb {}, retry after {}, within {}, address known for {}, client key {}{}",
-                AddressText.of(cl.listen().getAddress()), service.localAddress().getPort(), decisions.describeGreydb(),
+        log.info("started greydaemon on {}: greydb {}, retry after {}, within {}, address known for {}, client key {}{}",
+                AddressText.withPort(new InetSocketAddress(cl.listen().getAddress(), service.localAddress().getPort())),
+                decisions.describeGreydb(),
                 Durations.format(settings.minDelay()), Durations.format(settings.retryWindow()),
                 Durations.format(settings.whitelistLifetime()),
                 settings.clientKeys().mode().name().toLowerCase(java.util.Locale.ROOT),

@@ -104,8 +104,7 @@ final class UdpService implements AutoCloseable {
             ch.bind(listen);
         } catch (IOException e) {
             ch.close();
-            throw new IOException("cannot bind UDP " + AddressText.of(listen.getAddress()) + ":" + listen.getPort()
-                    + ": " + e.getMessage(), e);
+            throw new IOException("cannot bind UDP " + AddressText.withPort(listen) + ": " + e.getMessage(), e);
         }
         Selector selector;
         try {
@@ -114,8 +113,7 @@ final class UdpService implements AutoCloseable {
             ch.register(selector, SelectionKey.OP_READ);
         } catch (IOException e) {
             ch.close();
-            throw new IOException("cannot wait for UDP datagrams on " + AddressText.of(listen.getAddress()) + ":"
-                    + listen.getPort() + ": " + e.getMessage(), e);
+            throw new IOException("cannot wait for UDP datagrams on " + AddressText.withPort(listen) + ": " + e.getMessage(), e);
         }
         UdpService s = new UdpService(ch, selector, decisions, checkpointer, purgeEvery, metrics);
         s.server.start();
@@ -252,7 +250,7 @@ final class UdpService implements AutoCloseable {
     }
 
     private static String describe(SocketAddress a) {
-        return a instanceof InetSocketAddress i ? AddressText.of(i.getAddress()) + ":" + i.getPort() : String.valueOf(a);
+        return a instanceof InetSocketAddress i ? AddressText.withPort(i) : String.valueOf(a);
     }
 
     /** Stops serving, then closes the greydb once a decision under way is committed. */

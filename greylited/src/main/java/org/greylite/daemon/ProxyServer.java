@@ -146,8 +146,7 @@ public final class ProxyServer implements AutoCloseable {
     }
 
     static String hostPort(InetSocketAddress a) {
-        String host = a.getAddress() != null ? AddressText.of(a.getAddress()) : a.getHostString();
-        return (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort();
+        return AddressText.withPort(a);
     }
 
     static ThreadFactory daemonThreads(String name) {

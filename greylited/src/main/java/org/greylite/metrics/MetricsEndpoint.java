@@ -140,8 +140,7 @@ public final class MetricsEndpoint implements AutoCloseable {
     }
 
     private static String hostPort(InetSocketAddress a) {
-        String host = a.getAddress() != null ? AddressText.of(a.getAddress()) : a.getHostString();
-        return (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort();
+        return AddressText.withPort(a);
     }
 
     @Override

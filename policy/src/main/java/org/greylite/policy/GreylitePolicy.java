@@ -44,7 +44,8 @@ public final class GreylitePolicy implements Callable<Integer> {
     // --- postgrey's flags ---
 
     @Option(names = {"-i", "--inet"}, paramLabel = "[HOST:]PORT",
-            description = "Listen on TCP; a bare port listens on 127.0.0.1, as postgrey's does.")
+            description = "Listen on TCP; a bare port listens on 127.0.0.1, as postgrey's does; an IPv6 address in "
+                    + "brackets ([::1]:10023).")
     String inet;
 
     @Option(names = {"-u", "--unix"}, paramLabel = "PATH", description = "Listen on a unix socket (with --inet, on both).")

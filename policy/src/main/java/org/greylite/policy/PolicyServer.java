@@ -80,7 +80,7 @@ final class PolicyServer implements AutoCloseable {
             ch.bind(address, backlog);
         } catch (IOException e) {
             ch.close();
-            throw new IOException("cannot listen on " + address.getHostString() + ":" + address.getPort() + ": " + e.getMessage(), e);
+            throw new IOException("cannot listen on " + AddressText.withPort(address) + ": " + e.getMessage(), e);
         }
         tcpAddress = (InetSocketAddress) ch.getLocalAddress();
         register(ch);
@@ -236,7 +236,7 @@ final class PolicyServer implements AutoCloseable {
                 ch.configureBlocking(false);
                 Object remote = ch.getRemoteAddress();
                 String peer = remote instanceof InetSocketAddress a
-                        ? AddressText.of(a.getAddress()) + ":" + a.getPort() : "unix:" + unixSocket;
+                        ? AddressText.withPort(a) : "unix:" + unixSocket;
                 PolicyConnection c = new PolicyConnection(ch, peer);
                 ch.register(selector, SelectionKey.OP_READ, c);
                 service.metrics().connectionOpened();

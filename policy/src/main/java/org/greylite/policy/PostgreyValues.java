@@ -1,6 +1,8 @@
 package org.greylite.policy;
 
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.util.EnumSet;
@@ -39,7 +41,15 @@ final class PostgreyValues {
         return Duration.ofDays(days);
     }
 
-    /** {@code --inet}: {@code PORT} (on localhost, as postgrey binds it) or {@code HOST:PORT}, {@code [IPV6]:PORT}. */
+    /**
+     * {@code --inet}: {@code PORT} (on localhost, as postgrey binds it) or {@code HOST:PORT}, {@code [IPV6]:PORT}.
+     * An IPv6 address must be in brackets: {@code ::1:10023} is also the address {@code ::1:10023}, and which was
+     * meant cannot be told.
+     *
+     * @throws IllegalArgumentException for text that is no {@code [HOST:]PORT}
+     * @throws UncheckedIOException     for a host name that does not resolve (yet: DNS may not be up at boot), as
+     *                                  greylited's {@code --listen}
+     */
     static InetSocketAddress inet(String text) {
         String t = text.trim();
         String host = "127.0.0.1";
@@ -50,6 +60,9 @@ final class PostgreyValues {
             port = t.substring(colon + 1);
             if (host.startsWith("[") && host.endsWith("]")) {
                 host = host.substring(1, host.length() - 1);
+            } else if (host.indexOf(':') >= 0) {
+                throw new IllegalArgumentException("--inet: write an IPv6 address in brackets, e.g. [::1]:10023, not '"
+                        + text + "'");
             }
             if (host.isEmpty() || host.equals("*")) {
                 host = "0.0.0.0";
@@ -64,7 +77,31 @@ final class PostgreyValues {
         if (p < 0 || p > 65535) {
             throw new IllegalArgumentException("--inet: '" + text + "' is not [HOST:]PORT (e.g. 10023 or 127.0.0.1:10023)");
         }
-        return new InetSocketAddress(host, p);
+        InetSocketAddress address = new InetSocketAddress(host, p);
+        if (address.isUnresolved()) {
+            String why = "--inet: cannot resolve host '" + host + "'";
+            throw new UncheckedIOException(why, new UnknownHostException(why));
+        }
+        return address;
+    }
+
+    /**
+     * The longest unix socket path that can be bound: Linux's {@code sun_path} holds 108 bytes, and the JDK takes
+     * at most 106 of them (107 fails as "Unix domain path too long", measured).
+     */
+    static final int UNIX_PATH_MAX = 106;
+
+    /**
+     * {@code --unix}: a path the kernel can bind. A longer one can never work, so it is a mistake in the flag
+     * (exit 2), said before anything is bound rather than as the JDK's "Unix domain path too long".
+     */
+    static java.nio.file.Path unixSocket(java.nio.file.Path path) {
+        int bytes = path.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        if (bytes > UNIX_PATH_MAX) {
+            throw new IllegalArgumentException("--unix: " + path + " is " + bytes + " bytes long; a unix socket's path "
+                    + "holds at most " + UNIX_PATH_MAX + " (e.g. /run/greylite-policy/socket)");
+        }
+        return path;
     }
 
     /** {@code HOST:PORT} (or {@code [IPV6]:PORT}) for a flag of greylite's own, such as {@code --metrics}. */

@@ -155,7 +155,7 @@ final class RunningPolicy implements AutoCloseable {
                 server.listenTcp(PostgreyValues.inet(o.inet), o.listenQueueSize);
             }
             if (o.unix != null) {
-                server.listenUnix(o.unix, PostgreyValues.socketMode(o.socketMode), o.listenQueueSize);
+                server.listenUnix(PostgreyValues.unixSocket(o.unix), PostgreyValues.socketMode(o.socketMode), o.listenQueueSize);
             }
             server.start();
             purge = Executors.newSingleThreadScheduledExecutor(daemonThreads("purge"));
@@ -168,7 +168,7 @@ final class RunningPolicy implements AutoCloseable {
             InetSocketAddress tcp = server.tcpAddress();
             log.info("greylite-policy listening on{}{}; greydb {}; min-delay {}, retry-window {}, whitelist-lifetime {}, "
                             + "client key {}, auto-whitelist {}{}",
-                    tcp == null ? "" : " " + AddressText.of(tcp.getAddress()) + ":" + tcp.getPort(),
+                    tcp == null ? "" : " " + AddressText.withPort(tcp),
                     o.unix == null ? "" : " unix:" + o.unix, store.describe(), Durations.format(settings.minDelay()),
                     Durations.format(settings.retryWindow()), Durations.format(settings.whitelistLifetime()),
                     settings.clientKeys().mode().name().toLowerCase(java.util.Locale.ROOT), autoWhitelist(settings),

@@ -2,6 +2,7 @@ package org.greylite.net;
 
 import java.net.Inet6Address;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 
 /**
  * An address as people and mail logs write it: the dotted quad for IPv4, RFC 5952's text for IPv6
@@ -33,6 +34,17 @@ public final class AddressText {
             }
         }
         return text;
+    }
+
+    /**
+     * An address and port as a log line or an error shows where a program listens or who connected:
+     * {@code 127.0.0.1:10023}, {@code [::1]:10023}. The brackets are not decoration: {@code ::1:10023} reads as
+     * the address {@code ::1:10023} (RFC 5952 section 6), and the port is lost. An unresolved address shows its
+     * host as given.
+     */
+    public static String withPort(InetSocketAddress address) {
+        String host = address.getAddress() != null ? of(address.getAddress()) : address.getHostString();
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + address.getPort();
     }
 
     /**

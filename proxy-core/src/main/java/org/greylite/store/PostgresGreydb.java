@@ -347,10 +347,11 @@ final class PostgresGreydb implements AutoCloseable {
                 }
             }
             String state = server.getSQLState() == null ? "" : server.getSQLState();
-            if (state.startsWith("28")) {
-                message = describe() + ": cannot connect: " + server.getMessage()
+            String said = server.getMessage() == null ? "" : server.getMessage();
+            if (state.startsWith("28") || state.equals(CONNECTION_REJECTED) && said.contains("password")) {
+                message = describe() + ": cannot connect: " + said
                         + " (the password comes from PGPASSWORD, or from ~/.pgpass or the file named by PGPASSFILE)";
-            } else if (state.equals("3D000")) {
+            } else if (state.equals("3D000") || state.equals(CONNECTION_REJECTED)) {
                 message = describe() + ": cannot connect: " + server.getMessage();
             } else {
                 message = describe() + ": " + what + ": " + server.getMessage();
@@ -374,6 +375,14 @@ final class PostgresGreydb implements AutoCloseable {
                 || state.equals("08006"));
     }
 
+    /**
+     * The driver's state when it will not go on with what the server asked for at login: a password when none
+     * was given (no PGPASSWORD, no line in the password file), an authentication method it does not speak, SSL
+     * the server does not offer. Only the administrator can change that, as a wrong password: it is not the
+     * server being down, which a service starts without and waits for (started so, it failed open for ever).
+     */
+    private static final String CONNECTION_REJECTED = "08004";
+
     /** True when {@code t} says the server cannot be reached (rather than that it refused something). */
     boolean unreachable(Throwable t) {
         for (Throwable c = t; c != null; c = c.getCause()) {
@@ -383,7 +392,8 @@ final class PostgresGreydb implements AutoCloseable {
             }
             if (c instanceof SQLException s) {
                 String state = s.getSQLState();
-                if (state != null && (state.startsWith("08") || state.startsWith("57P") || state.equals("53300"))) {
+                if (state != null && !state.equals(CONNECTION_REJECTED)
+                        && (state.startsWith("08") || state.startsWith("57P") || state.equals("53300"))) {
                     return true;
                 }
                 if (state == null && s instanceof SQLTransientConnectionException) {

@@ -74,6 +74,16 @@ class AddressTextTest {
     }
 
     @Test
+    void withAPortAnIpv6AddressIsInBrackets() throws Exception {
+        assertEquals("[::1]:10023", AddressText.withPort(new java.net.InetSocketAddress(InetAddress.getByName("::1"), 10023)));
+        assertEquals("[2001:db8::1]:1999", AddressText.withPort(
+                new java.net.InetSocketAddress(InetAddress.getByName("2001:db8:0:0:0:0:0:1"), 1999)));
+        assertEquals("192.0.2.1:25", AddressText.withPort(new java.net.InetSocketAddress(InetAddress.getByName("192.0.2.1"), 25)));
+        assertEquals("mx.example.invalid:25", AddressText.withPort(
+                java.net.InetSocketAddress.createUnresolved("mx.example.invalid", 25)));
+    }
+
+    @Test
     void onlyAddressLengthsAreTaken() {
         assertThrows(IllegalArgumentException.class, () -> AddressText.of(new byte[5]));
     }

@@ -1,0 +1,51 @@
+package org.greylite.greydaemon;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** greydaemon as an administrator runs it: a real process, read on its stderr, asked over real UDP. */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class GreydaemonProcessTest {
+
+    @TempDir
+    Path dir;
+
+    /**
+     * The start-up line and the line about a malformed request write an IPv6 address with its port as RFC 5952
+     * does, {@code [::1]:1999}: {@code ::1:1999} is an address of its own, and the port cannot be read off it. The
+     * port the start-up line names is the one that answers.
+     */
+    @Test
+    void onIpv6TheLinesWriteAddressesWithPortsInBrackets() throws Exception {
+        try (GreydaemonProcess d = GreydaemonProcess.start("[::1]:0", dir.resolve("greydb").toString())) {
+            String line = d.awaitLine("started greydaemon on", Duration.ofSeconds(60));
+            Matcher m = Pattern.compile("started greydaemon on \\[::1\\]:(\\d+): greydb ").matcher(line);
+            assertTrue(m.find(), line);
+            try (QmailSmtpdClient c = new QmailSmtpdClient(
+                    new InetSocketAddress(InetAddress.getByName("::1"), Integer.parseInt(m.group(1))))) {
+                assertEquals("0,1", c.ask("2001:db8::7", "a@example.net", "b@example.org"));
+                c.timeout(1_000);
+                assertNull(c.send("Fno-ip-first\0Tx@example.org\0".getBytes(StandardCharsets.ISO_8859_1)));
+            }
+            String malformed = d.awaitLine("malformed request from", Duration.ofSeconds(10));
+            assertTrue(Pattern.compile("malformed request from \\[::1\\]:\\d+ ").matcher(malformed).find(), malformed);
+            assertFalse(d.output().contains("0:0:0:0:0:0:0:1"), "no Java full text: " + d.output());
+            assertEquals(143, d.terminate(Duration.ofSeconds(10)), "SIGTERM stops it at once: " + d.output());
+        }
+    }
+}

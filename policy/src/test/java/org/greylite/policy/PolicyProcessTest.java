@@ -1,0 +1,71 @@
+package org.greylite.policy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * greylite-policy as an administrator runs it: a real process, read on its stderr, asked over its real sockets,
+ * stopped by SIGTERM.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class PolicyProcessTest {
+
+    @TempDir
+    Path dir;
+
+    /**
+     * The start-up line names an IPv6 address as RFC 5952 writes one with a port, {@code [::1]:10023}: without the
+     * brackets, {@code ::1:10023} is an address of its own and the port cannot be read off it. The port it names is
+     * the one that answers, over IPv6.
+     */
+    @Test
+    void onIpv6TheStartUpLineWritesTheAddressInBracketsAndItAnswersThere() throws Exception {
+        Path socket = dir.resolve("policy.sock");
+        try (PolicyProcess p = PolicyProcess.start(dir, "--inet=[::1]:0", "--unix=" + socket)) {
+            String line = p.awaitLine("greylite-policy listening on", Duration.ofSeconds(60));
+            Matcher m = Pattern.compile("greylite-policy listening on \\[::1\\]:(\\d+) unix:" + Pattern.quote(socket.toString())
+                    + "; greydb ").matcher(line);
+            assertTrue(m.find(), line);
+            int port = Integer.parseInt(m.group(1));
+            try (PolicyClient c = PolicyClient.tcp(new InetSocketAddress(InetAddress.getByName("::1"), port))) {
+                assertEquals("DEFER_IF_PERMIT 4.7.1 Greylisted, please retry in 301 seconds",
+                        c.ask(PolicyClient.rcpt("2001:db8::7", "a@example.net", "b@example.org")));
+            }
+            assertTrue(p.awaitLine("decision verdict=greylist", Duration.ofSeconds(10)).contains(" client=2001:db8::7 "),
+                    p.output());
+            assertFalse(p.output().contains("0:0:0:0:0:0:0:1"), "no Java full text: " + p.output());
+
+            assertEquals(143, p.terminate(Duration.ofSeconds(10)), "SIGTERM stops it at once, as a clean stop: " + p.output());
+            assertFalse(Files.exists(socket), "the unix socket is removed at exit");
+        }
+    }
+
+    /** The longest path that binds, 106 bytes, is taken (a longer one is refused, see PolicyExitStatusTest). */
+    @Test
+    void aUnixSocketPathOfTheLongestLengthTheKernelBindsWorks() throws Exception {
+        String prefix = dir.resolve("s").toString();
+        Path socket = Path.of(prefix + "x".repeat(PostgreyValues.UNIX_PATH_MAX - prefix.length()));
+        assertEquals(106, socket.toString().length());
+        try (PolicyProcess p = PolicyProcess.start(dir, "--unix=" + socket)) {
+            p.awaitLine("greylite-policy listening on unix:" + socket + ";", Duration.ofSeconds(60));
+            try (PolicyClient c = PolicyClient.unix(socket)) {
+                assertEquals("DEFER_IF_PERMIT 4.7.1 Greylisted, please retry in 301 seconds",
+                        c.ask(PolicyClient.rcpt("192.0.2.7", "a@example.net", "b@example.org")));
+            }
+        }
+    }
+}
