@@ -116,11 +116,17 @@ final class RunningEngine implements AutoCloseable {
         ScheduledExecutorService watcher = Executors.newSingleThreadScheduledExecutor(
                 ProxyServer.daemonThreads("greylited-files"));
         watcher.scheduleWithFixedDelay(() -> {
-            if (rules instanceof ReloadingSuspicionPolicy followed) {
-                followed.checkForChanges();
-            }
-            if (accessRules != null) {
-                accessRules.checkForChanges();
+            // Nothing may escape: an exception ends a scheduled task for good, and no edit of either file would
+            // ever be read again. The rules in force stay; the next look tries again.
+            try {
+                if (rules instanceof ReloadingSuspicionPolicy followed) {
+                    followed.checkForChanges();
+                }
+                if (accessRules != null) {
+                    accessRules.checkForChanges();
+                }
+            } catch (RuntimeException | StackOverflowError e) {
+                log.error("cannot look at the suspicion or access file; the rules in force stay: {}", e.toString());
             }
         }, ReloadingSuspicionPolicy.CHECK_INTERVAL_MILLIS, ReloadingSuspicionPolicy.CHECK_INTERVAL_MILLIS,
                 TimeUnit.MILLISECONDS);
