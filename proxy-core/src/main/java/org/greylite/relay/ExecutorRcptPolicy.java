@@ -3,10 +3,13 @@ package org.greylite.relay;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 import org.greylite.greylist.Greylister;
 import org.greylite.greylist.RcptRequest;
 import org.greylite.greylist.Verdict;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The engine for network threads: runs the blocking {@link Greylister} on an executor (one thread owns the
@@ -16,6 +19,8 @@ import org.greylite.greylist.Verdict;
  * a decision queued behind a greydb lock waits no longer than the busy timeout from then.
  */
 public final class ExecutorRcptPolicy implements RcptPolicy {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ExecutorRcptPolicy.class);
 
     private final Greylister greylister;
     private final Executor executor;
@@ -34,7 +39,7 @@ public final class ExecutorRcptPolicy implements RcptPolicy {
         }
         long asked = System.nanoTime();
         try {
-            executor.execute(() -> done.accept(greylister.decide(request, asked)));
+            executor.execute(() -> done.accept(guarded(request, () -> greylister.decide(request, asked))));
         } catch (RejectedExecutionException e) {
             done.accept(greylister.stopping(request));
         }
@@ -53,9 +58,23 @@ public final class ExecutorRcptPolicy implements RcptPolicy {
             return;
         }
         try {
-            executor.execute(() -> done.accept(greylister.screen(request)));
+            executor.execute(() -> done.accept(guarded(request, () -> greylister.screen(request))));
         } catch (RejectedExecutionException e) {
             done.accept(greylister.stopping(request));
+        }
+    }
+
+    /**
+     * A decision that fails in a way nothing foresaw (a defect, a regular expression too deep for the stack) still
+     * answers the RCPT, with the {@code 451 4.3.0} of a server that cannot decide now: the client is never left
+     * waiting, and the error is logged with its trace for the administrator to report.
+     */
+    private Verdict guarded(RcptRequest request, Supplier<Verdict> decision) {
+        try {
+            return decision.get();
+        } catch (RuntimeException | StackOverflowError e) {
+            LOG.error("cannot decide the RCPT to <{}>; answered 451 4.3.0", request.recipient(), e);
+            return greylister.stopping(request);
         }
     }
 }

@@ -56,4 +56,22 @@ class ExecutorRcptPolicyTest {
             assertEquals(Verdict.Reason.FIRST_ATTEMPT, verdicts.get(1).reason());
         }
     }
+
+    @Test
+    void aDecisionThatFailsUnforeseenIsStillAnsweredWithATemporaryRefusal() throws Exception {
+        try (GreylistStore store = GreylistStores.sqlite(dir.resolve("greylite.db"), java.time.Duration.ofSeconds(5))) {
+            // As a pattern too deep for the regex engine's stack did: the rules themselves fail.
+            SuspicionPolicy failing = facts -> {
+                throw new StackOverflowError();
+            };
+            Greylister greylister = new Greylister(store, failing, GreylistSettings.defaults(), Clock.systemUTC(),
+                    DecisionListener.NONE);
+            ExecutorRcptPolicy policy = new ExecutorRcptPolicy(greylister, Runnable::run);
+            List<Verdict> verdicts = new ArrayList<>();
+            policy.decide(rcpt("b@example.org", null), verdicts::add);
+            assertEquals(1, verdicts.size(), "answered");
+            assertEquals(Verdict.Reason.STORE_ERROR, verdicts.get(0).reason());
+            assertTrue(!verdicts.get(0).accepted(), verdicts.get(0).toString());
+        }
+    }
 }
