@@ -112,8 +112,12 @@ public final class GreylitePolicy implements Callable<Integer> {
             description = "Prefix of an IPv6 client's network key (default ${DEFAULT-VALUE}).")
     int ipv6Cidr;
 
-    /** postgrey's option, and the model's setting of the same name and meaning; bare, it means 1, as in postgrey. */
-    @Option(names = "--auto-whitelist-clients", arity = "0..1", fallbackValue = "1")
+    /**
+     * postgrey's option, and the model's setting of the same name and meaning. Bare, it means 5, as postgrey 1.37's
+     * code takes it (its --help says "after first successful delivery", its code gives 5): a POSTGREY_OPTS line
+     * copied over keeps its behaviour. Absent, the engine's default (1) holds.
+     */
+    @Option(names = "--auto-whitelist-clients", arity = "0..1", fallbackValue = "5")
     int autoWhitelistClients;
 
     @Option(names = "--hostname", paramLabel = "NAME", description = "Host name for the header's %%h (default: this host's).")

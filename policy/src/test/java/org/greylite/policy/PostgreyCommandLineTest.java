@@ -100,6 +100,10 @@ class PostgreyCommandLineTest {
         assertEquals(2, f.autoWhitelistPasses(), "a flag wins over the variable");
         assertEquals(9, f.maxPending());
         assertEquals("1s", flags.busyTimeout);
+
+        // Bare, as in a POSTGREY_OPTS line copied over: postgrey's 5 passes; absent, the engine's first pass.
+        assertEquals(5, RunningPolicy.settings(parse("--inet=1", "--auto-whitelist-clients"), Map.of()).autoWhitelistPasses());
+        assertEquals(1, RunningPolicy.settings(parse("--inet=1"), Map.of()).autoWhitelistPasses());
     }
 
     @Test
