@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import org.greylite.testing.JavaProgram;
 import org.greylite.testing.PostgresServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -43,7 +44,7 @@ class GreydaemonPostgresStartTest {
     }
 
     private void stopsWithOneLine(Map<String, String> env, String says) throws Exception {
-        try (GreydaemonProcess d = GreydaemonProcess.start(env, "127.0.0.1:0", PG.url(PG.createDatabase()))) {
+        try (JavaProgram d = GreydaemonProcess.start(env, "127.0.0.1:0", PG.url(PG.createDatabase()))) {
             assertEquals(111, d.awaitExit(Duration.ofSeconds(60)), d.output());
             String out = d.output();
             assertEquals(1, out.lines().filter(l -> l.contains("ERROR greydaemon: postgresql://") && l.contains(says)).count(),

@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.greylite.testing.JavaProgram;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,7 +33,7 @@ class GreydaemonProcessTest {
      */
     @Test
     void onIpv6TheLinesWriteAddressesWithPortsInBrackets() throws Exception {
-        try (GreydaemonProcess d = GreydaemonProcess.start("[::1]:0", dir.resolve("greydb").toString())) {
+        try (JavaProgram d = GreydaemonProcess.start("[::1]:0", dir.resolve("greydb").toString())) {
             String line = d.awaitLine("started greydaemon on", Duration.ofSeconds(60));
             Matcher m = Pattern.compile("started greydaemon on \\[::1\\]:(\\d+): greydb ").matcher(line);
             assertTrue(m.find(), line);

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
+import org.greylite.testing.JavaProgram;
 import org.greylite.testing.PostfixServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -33,7 +34,7 @@ class PolicyPostfixUnixSocketTest {
                 .start()) {
             Path socketDir = Files.createDirectories(postfixDir.resolve("queue").resolve("greylite-policy"));
             Path socket = socketDir.resolve("socket");
-            try (PolicyProcess policy = PolicyProcess.start(dir, "--unix=" + socket)) {
+            try (JavaProgram policy = PolicyProcess.start(dir, "--unix=" + socket)) {
                 policy.awaitLine("greylite-policy listening on unix:" + socket, Duration.ofSeconds(60));
                 try (SmtpDialogue c = new SmtpDialogue(postfix.address("smtp"), "127.0.0.1")) {
                     c.reply();

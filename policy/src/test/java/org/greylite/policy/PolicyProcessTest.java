@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.greylite.testing.JavaProgram;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,7 +36,7 @@ class PolicyProcessTest {
     @Test
     void onIpv6TheStartUpLineWritesTheAddressInBracketsAndItAnswersThere() throws Exception {
         Path socket = dir.resolve("policy.sock");
-        try (PolicyProcess p = PolicyProcess.start(dir, "--inet=[::1]:0", "--unix=" + socket)) {
+        try (JavaProgram p = PolicyProcess.start(dir, "--inet=[::1]:0", "--unix=" + socket)) {
             String line = p.awaitLine("greylite-policy listening on", Duration.ofSeconds(60));
             Matcher m = Pattern.compile("greylite-policy listening on \\[::1\\]:(\\d+) unix:" + Pattern.quote(socket.toString())
                     + "; greydb ").matcher(line);
@@ -60,7 +61,7 @@ class PolicyProcessTest {
         String prefix = dir.resolve("s").toString();
         Path socket = Path.of(prefix + "x".repeat(PostgreyValues.UNIX_PATH_MAX - prefix.length()));
         assertEquals(106, socket.toString().length());
-        try (PolicyProcess p = PolicyProcess.start(dir, "--unix=" + socket)) {
+        try (JavaProgram p = PolicyProcess.start(dir, "--unix=" + socket)) {
             p.awaitLine("greylite-policy listening on unix:" + socket + ";", Duration.ofSeconds(60));
             try (PolicyClient c = PolicyClient.unix(socket)) {
                 assertEquals("DEFER_IF_PERMIT 4.7.1 Greylisted, please retry in 301 seconds",
