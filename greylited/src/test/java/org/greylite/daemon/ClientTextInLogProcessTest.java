@@ -4,14 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.regex.Pattern;
 
+import org.greylite.testing.SmtpLines;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -43,27 +42,18 @@ class ClientTextInLogProcessTest {
         upstream.close();
     }
 
-    private static byte[] line(Object... parts) {
-        ByteArrayOutputStream b = new ByteArrayOutputStream();
-        for (Object p : parts) {
-            b.writeBytes(p instanceof byte[] bytes ? bytes : ((String) p).getBytes(StandardCharsets.UTF_8));
-        }
-        b.writeBytes(new byte[] {'\r', '\n'});
-        return b.toByteArray();
-    }
-
     @Test
     void controlsSeparatorsAndBidiOverridesAClientSendsReachNoLogLineAndTheHeloReadsAlikeInBoth() throws Exception {
         try (GreylitedProcess d = GreylitedProcess.start(dir, upstream.address())) {
             try (RawClient c = new RawClient(d.address())) {
                 c.expect(220);
                 // UTF-8: an accented letter, RIGHT-TO-LEFT OVERRIDE, LINE SEPARATOR, NEL (U+0085, C1).
-                c.send(line("EHLO caf\u00e9\u202egro.elpmaxe\u2028x\u0085y")).expect(250);
+                c.send(SmtpLines.command("EHLO caf\u00e9\u202egro.elpmaxe\u2028x\u0085y")).expect(250);
                 // Not UTF-8, so a character a byte: 0x9b is the C1 CSI that terminals take for ESC [, 0x85 NEL.
-                c.send(line("MAIL FROM:<a", new byte[] {(byte) 0x9b}, "2J", new byte[] {(byte) 0x85}, "b@example.org>"))
+                c.send(SmtpLines.command("MAIL FROM:<a", new byte[] {(byte) 0x9b}, "2J", new byte[] {(byte) 0x85}, "b@example.org>"))
                         .expect(250);
                 // UTF-8: RIGHT-TO-LEFT ISOLATE, a no-break space and a space-like separator in an address.
-                c.send(line("RCPT TO:<\u2067rcpt\u00a0x\u3000y@example.com>"));
+                c.send(SmtpLines.command("RCPT TO:<\u2067rcpt\u00a0x\u3000y@example.com>"));
                 assertTrue(c.reply().startsWith("451 "));
                 c.command("QUIT", 221);
             }
@@ -93,9 +83,9 @@ class ClientTextInLogProcessTest {
         try (GreylitedProcess d = GreylitedProcess.start(dir, upstream.address())) {
             try (RawClient c = new RawClient(d.address())) {
                 c.expect(220);
-                c.send(line("HELO mx.b", new byte[] {(byte) 0xe4}, "r.example")).expect(250); // ISO-8859-1 "bär"
+                c.send(SmtpLines.command("HELO mx.b", new byte[] {(byte) 0xe4}, "r.example")).expect(250); // ISO-8859-1 "bär"
                 c.command("MAIL FROM:<a@example.org>", 250);
-                c.send(line("RCPT TO:<b@example.com>"));
+                c.send(SmtpLines.command("RCPT TO:<b@example.com>"));
                 assertTrue(c.reply().startsWith("451 "));
                 c.command("QUIT", 221);
             }
@@ -114,7 +104,7 @@ class ClientTextInLogProcessTest {
             assertTrue(listening.contains("listening on [::1]:" + d.port + ", relaying to 127.0.0.1:"), listening);
             try (RawClient c = new RawClient(d.address(), InetAddress.getByName("::1")).hello()) {
                 c.command("MAIL FROM:<a@example.org>", 250);
-                c.send(line("RCPT TO:<b@example.com>"));
+                c.send(SmtpLines.command("RCPT TO:<b@example.com>"));
                 assertTrue(c.reply().startsWith("451 "));
                 c.command("QUIT", 221);
             }

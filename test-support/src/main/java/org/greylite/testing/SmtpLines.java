@@ -5,6 +5,7 @@ import static java.nio.charset.StandardCharsets.US_ASCII;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 
 /**
  * An SMTP server's replies read from a stream, byte by byte so that nothing after the reply is consumed
@@ -14,6 +15,19 @@ import java.io.InputStream;
 public final class SmtpLines {
 
     private SmtpLines() {
+    }
+
+    /**
+     * A command line as a client sends it: {@code parts} (text as UTF-8, or raw bytes a client may send, valid
+     * UTF-8 or not) followed by CRLF.
+     */
+    public static byte[] command(Object... parts) {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        for (Object p : parts) {
+            b.writeBytes(p instanceof byte[] bytes ? bytes : ((String) p).getBytes(StandardCharsets.UTF_8));
+        }
+        b.writeBytes(new byte[] {'\r', '\n'});
+        return b.toByteArray();
     }
 
     /** The last line of the next reply ("250 ok"), all its lines read; "EOF" when the stream ended first. */

@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -13,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 import org.greylite.relay.RelaySession;
+import org.greylite.testing.SmtpLines;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -73,24 +72,15 @@ class WrapperLogLinesTest {
         }
     }
 
-    private static byte[] line(Object... parts) {
-        ByteArrayOutputStream b = new ByteArrayOutputStream();
-        for (Object p : parts) {
-            b.writeBytes(p instanceof byte[] bytes ? bytes : ((String) p).getBytes(StandardCharsets.UTF_8));
-        }
-        b.writeBytes(new byte[] {'\r', '\n'});
-        return b.toByteArray();
-    }
-
     @Test
     void controlsSeparatorsAndBidiOverridesAClientSendsReachNoLogLineAndTheHeloReadsAlikeInBoth() throws Exception {
         try (Harness h = Harness.start(Harness.smtpd(), env())) {
             assertEquals("220 upstream ESMTP", h.reply());
-            h.send(line("EHLO caf\u00e9\u202egro.elpmaxe\u2028x\u0085y"));
+            h.send(SmtpLines.command("EHLO caf\u00e9\u202egro.elpmaxe\u2028x\u0085y"));
             assertEquals("250 8BITMIME", h.reply());
-            h.send(line("MAIL FROM:<a", new byte[] {(byte) 0x9b}, "2J", new byte[] {(byte) 0x85}, "b@example.org>"));
+            h.send(SmtpLines.command("MAIL FROM:<a", new byte[] {(byte) 0x9b}, "2J", new byte[] {(byte) 0x85}, "b@example.org>"));
             assertEquals("250 ok", h.reply());
-            h.send(line("RCPT TO:<\u2067rcpt\u00a0x\u3000y@example.com>"));
+            h.send(SmtpLines.command("RCPT TO:<\u2067rcpt\u00a0x\u3000y@example.com>"));
             assertTrue(h.reply().startsWith("451 "));
             assertEquals("221 bye", h.command("QUIT"));
             assertEquals(0, h.exitStatus());
