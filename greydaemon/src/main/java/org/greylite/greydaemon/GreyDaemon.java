@@ -19,6 +19,7 @@ import org.greylite.greylist.Durations;
 import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.KnownSenders;
 import org.greylite.metrics.MetricsEndpoint;
+import org.greylite.net.HostPortValue;
 import org.greylite.net.AddressText;
 import org.greylite.settings.EnvironmentSettings;
 import org.greylite.settings.Program;
@@ -108,7 +109,7 @@ public final class GreyDaemon {
         WhitelistRanges ranges = cl.whitelist() == null ? WhitelistRanges.NONE : WhitelistRanges.load(cl.whitelist());
         GreydbLocation location = GreydbLocation.parse(cl.saveFile());
         String metricsAt = model.get(Settings.METRICS);
-        InetSocketAddress metricsAddress = metricsAt == null ? null : metricsAddress(metricsAt);
+        InetSocketAddress metricsAddress = metricsAt == null ? null : HostPortValue.parse("GREYLITE_METRICS", metricsAt, 9727);
         Path suspicionFile = model.get(Settings.SUSPICION);
         SuspicionPolicy rules;
         try {
@@ -168,27 +169,6 @@ public final class GreyDaemon {
         return new RunningGreydaemon(service, store, metrics, metricsEndpoint, checkpointer, log);
     }
 
-    /** {@code GREYLITE_METRICS}: HOST:PORT, or [IPV6]:PORT. */
-    static InetSocketAddress metricsAddress(String text) {
-        if (text.strip().matches("[0-9]+")) {
-            throw new IllegalArgumentException("GREYLITE_METRICS: '" + text + "' is not HOST:PORT, the host included"
-                    + " (e.g. 127.0.0.1:" + text.strip() + " or [::1]:" + text.strip() + ")");
-        }
-        int colon = text.lastIndexOf(':');
-        String host = colon > 0 ? text.substring(0, colon) : "";
-        if (host.startsWith("[") && host.endsWith("]")) {
-            host = host.substring(1, host.length() - 1);
-        }
-        try {
-            int port = Integer.parseInt(text.substring(colon + 1));
-            if (!host.isEmpty() && port >= 0 && port <= 65535) {
-                return new InetSocketAddress(host, port);
-            }
-        } catch (NumberFormatException e) {
-            // below
-        }
-        throw new IllegalArgumentException("GREYLITE_METRICS: '" + text + "' is not HOST:PORT (e.g. 127.0.0.1:9727)");
-    }
 
     /**
      * greydaemon's defaults (the settings model's for {@link Program#GREYDAEMON}: the exact address, 5 minutes,

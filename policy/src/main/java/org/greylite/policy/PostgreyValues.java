@@ -104,32 +104,6 @@ final class PostgreyValues {
         return path;
     }
 
-    /** {@code HOST:PORT} (or {@code [IPV6]:PORT}) for a flag of greylite's own, such as {@code --metrics}. */
-    static InetSocketAddress hostPort(String flag, String text) {
-        if (text.strip().matches("[0-9]+")) {
-            // Not --inet's bare port: greylite's own flags, as greylited's, name the address too.
-            throw new IllegalArgumentException(flag + ": '" + text + "' is not HOST:PORT, the host included (e.g. "
-                    + "127.0.0.1:" + text.strip() + " or [::1]:" + text.strip() + ")");
-        }
-        int colon = text.lastIndexOf(':');
-        if (colon <= 0) {
-            throw new IllegalArgumentException(flag + ": '" + text + "' is not HOST:PORT (e.g. 127.0.0.1:9726)");
-        }
-        String host = text.substring(0, colon);
-        if (host.startsWith("[") && host.endsWith("]")) {
-            host = host.substring(1, host.length() - 1);
-        }
-        try {
-            int port = Integer.parseInt(text.substring(colon + 1));
-            if (port >= 0 && port <= 65535) {
-                return new InetSocketAddress(host, port);
-            }
-        } catch (NumberFormatException e) {
-            // below
-        }
-        throw new IllegalArgumentException(flag + ": '" + text + "' is not HOST:PORT (e.g. 127.0.0.1:9726)");
-    }
-
     /** {@code --socketmode}: octal, as chmod takes it ({@code 0666}, {@code 660}). */
     static Set<PosixFilePermission> socketMode(String text) {
         int mode;

@@ -25,6 +25,7 @@ import org.greylite.greylist.Durations;
 import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.KnownSenders;
 import org.greylite.metrics.MetricsEndpoint;
+import org.greylite.net.HostPortValue;
 import org.greylite.net.AddressText;
 import org.greylite.settings.EnvironmentSettings;
 import org.greylite.settings.Program;
@@ -83,7 +84,7 @@ final class RunningPolicy implements AutoCloseable {
         Duration purgeInterval = values.get(Settings.PURGE_INTERVAL);
         String metricsAt = o.metrics;
         // Before the greydb is opened: a mistake in the address is the configuration's, not the start's.
-        InetSocketAddress metricsAddress = metricsAt == null ? null : PostgreyValues.hostPort("--metrics", metricsAt);
+        InetSocketAddress metricsAddress = metricsAt == null ? null : HostPortValue.parse("--metrics", metricsAt, 9726);
         GreylistStore store = GreylistStores.open(location, new GreydbOptions(busyTimeout, dbConnections, env));
         ExecutorService pool = null;
         ScheduledExecutorService purge = null;
