@@ -134,7 +134,12 @@ final class EngineDecisions implements AutoCloseable {
         }
     }
 
-    /** The engine still sees (and logs, at debug level) each recipient, as skipped: WHITELISTED, with why. */
+    /**
+     * The engine still sees (and logs, at debug level) each recipient, as skipped, with why: {@code
+     * reason=skipped(WHITELISTED=-w:FILE)} for an address in a {@code -w} range, {@code
+     * reason=skipped(WHITELISTED=verp-bounce)} for a bounce to a VERP address, so that {@code -d} tells the two
+     * answers (1,1 and 1,4) apart.
+     */
     private static void skipAll(Request r, String address, String why, List<RcptRequest> into) {
         // WHITELISTED is how greylite(8) is told a client skips greylisting (tcprules sets it); its value says why.
         Map<String, String> whitelisted = Map.of("WHITELISTED", why);

@@ -105,8 +105,8 @@ final class WhitelistRanges {
         return ranges.size();
     }
 
-    /** For the decision log: {@code -w /etc/greylist/white}. */
+    /** For the decision log, one word as its fields are: {@code -w:/etc/greylist/white}. */
     String describe() {
-        return file == null ? "-w" : "-w " + file;
+        return file == null ? "-w" : "-w:" + file;
     }
 }

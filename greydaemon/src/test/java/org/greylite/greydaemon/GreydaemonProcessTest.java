@@ -49,4 +49,29 @@ class GreydaemonProcessTest {
             assertEquals(143, d.terminate(Duration.ofSeconds(10)), "SIGTERM stops it at once: " + d.output());
         }
     }
+
+    /**
+     * {@code -d} logs the decisions that skip greylisting with what skipped them: an address in a {@code -w} range
+     * (answer 1,1) and a bounce to a VERP address (1,4) are told apart, and neither is written to the greydb.
+     */
+    @Test
+    void debugLinesTellAWhitelistedRangeFromAVerpBounce() throws Exception {
+        Path white = dir.resolve("white");
+        java.nio.file.Files.writeString(white, "192.0.2.0/24\n");
+        try (JavaProgram d = GreydaemonProcess.start("-d", "-w", white.toString(), "127.0.0.1:0",
+                dir.resolve("greydb").toString())) {
+            String line = d.awaitLine("started greydaemon on", Duration.ofSeconds(60));
+            Matcher m = Pattern.compile("started greydaemon on 127\\.0\\.0\\.1:(\\d+)").matcher(line);
+            assertTrue(m.find(), line);
+            try (QmailSmtpdClient c = new QmailSmtpdClient(
+                    new InetSocketAddress(InetAddress.getLoopbackAddress(), Integer.parseInt(m.group(1))))) {
+                assertEquals("1,1", c.ask("192.0.2.9", "a@example.net", "b@example.org"), d::output);
+                assertEquals("1,4", c.ask("198.51.100.4", "", "list-bounces=example.org@example.net"));
+            }
+            String range = d.awaitLine("client=192.0.2.9", Duration.ofSeconds(10));
+            assertTrue(range.contains("decision verdict=accept reason=skipped(WHITELISTED=-w:" + white + ") "), range);
+            String verp = d.awaitLine("client=198.51.100.4", Duration.ofSeconds(10));
+            assertTrue(verp.contains("decision verdict=accept reason=skipped(WHITELISTED=verp-bounce) "), verp);
+        }
+    }
 }

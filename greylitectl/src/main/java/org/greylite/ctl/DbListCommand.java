@@ -98,7 +98,8 @@ final class DbListCommand implements Callable<Integer> {
                     time(t.firstSeen()), time(t.lastSeen()),
                     t.passedAt() == null ? null : time(t.passedAt()),
                     // The engine records a refusal rounded up to the second, so this is when it counts the retry.
-                    t.passed() ? null : time(t.lastSeen().plus(minDelay))));
+                    // An expired row has no next attempt: the engine would start a new triplet.
+                    t.passed() || expired ? null : time(t.lastSeen().plus(minDelay))));
         }
         RowPrinter.print(spec.commandLine().getOut(), format, List.of("client", "sender", "recipient", "state", "refusals",
                 "first_seen", "last_seen", "passed_at", "retry_counts_from"), rows, java.util.Set.of("refusals"));

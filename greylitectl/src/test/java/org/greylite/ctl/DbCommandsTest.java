@@ -218,6 +218,10 @@ class DbCommandsTest {
         Ctl.Run then = Ctl.run(env, Clock.fixed(later, ZoneOffset.UTC), "db", "list", "--client", "192.0.2.51",
                 "--format", "csv");
         assertTrue(then.out().contains(",expired,"), "counted as absent, as the engine counts it: " + then.out());
+        String pendingRow = now.out().lines().filter(l -> l.contains(",pending,")).findFirst().orElseThrow();
+        assertTrue(pendingRow.matches(".*,\\d{4}-\\d\\d-\\d\\dT[^,]+Z"), "a pending row says when its retry counts: " + pendingRow);
+        String expiredRow = then.out().lines().filter(l -> l.contains(",expired,")).findFirst().orElseThrow();
+        assertTrue(expiredRow.endsWith(","), "an expired row has no retry to count: " + expiredRow);
     }
 
     @Test

@@ -26,7 +26,7 @@ public final class DecisionLog implements DecisionListener {
         ClientFacts f = request.facts();
         String line = "decision verdict=" + v.action().label()
                 + " reason=" + v.reason().label()
-                + (skipped ? "(" + request.skip() + ")" : "")
+                + (skipped ? "(" + skipLabel(request.skip(), f) + ")" : "")
                 + " client=" + f.address() + " key=" + shown(v.clientKey())
                 + " ptr=" + shown(f.ptrName()) + " helo=" + shown(f.helo())
                 + " from=<" + ClientText.field(f.sender()) + "> to=<" + ClientText.field(f.recipient()) + ">"
@@ -38,6 +38,15 @@ public final class DecisionLog implements DecisionListener {
         } else {
             LOG.info(line);
         }
+    }
+
+    /**
+     * Why greylisting was skipped; a variable's value when it has one, which says why it was set
+     * ({@code WHITELISTED=verp-bounce} from greydaemon, a tcprules comment value).
+     */
+    private static String skipLabel(String skip, ClientFacts f) {
+        String value = f.variables().get(skip);
+        return value == null || value.isEmpty() ? skip : skip + "=" + ClientText.field(value);
     }
 
     /**

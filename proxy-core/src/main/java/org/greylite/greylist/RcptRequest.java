@@ -44,8 +44,12 @@ public record RcptRequest(SessionFacts session, String sender, String recipient)
             s = s.withAuthenticated(true);
         } else if (skip.startsWith("dnswl:")) {
             s = s.withDnswlZone(skip.substring("dnswl:".length()));
-        } else {
-            s = s.withVariables(java.util.Map.of(skip, ""));
+        } else if (!f.variables().containsKey(skip)) {
+            // Added to the client's variables, not in their place: the others, and a value that says why the
+            // variable is set (greydaemon's WHITELISTED=verp-bounce), stay for the decision log.
+            java.util.Map<String, String> withSkip = new java.util.HashMap<>(f.variables());
+            withSkip.put(skip, "");
+            s = s.withVariables(withSkip);
         }
         if (!skip.equals(s.skipReason())) {
             throw new IllegalArgumentException("not a reason to skip greylisting: " + skip);

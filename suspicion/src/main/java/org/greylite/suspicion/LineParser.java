@@ -70,7 +70,21 @@ final class LineParser {
             throw new Rejected("missing rule after '" + kind + (negated ? " !" : "") + "', line discarded");
         }
         RuleMatch source = new RuleMatch(fileName, lineNumber, line);
-        return Optional.of(new SuspicionLine(source, number, negated, rule(kind.charAt(0), rule)));
+        try {
+            return Optional.of(new SuspicionLine(source, number, negated, rule(kind.charAt(0), rule)));
+        } catch (Rejected e) {
+            throw commentHint(rule, e);
+        }
+    }
+
+    /**
+     * A word of a rule that starts with {@code #} is most likely a comment written after the rule, which the
+     * language does not have: the reason says so, or the administrator hunts for a bad country code in "# Italy".
+     */
+    private static Rejected commentHint(String rule, Rejected e) {
+        return words(rule).stream().anyMatch(w -> w.startsWith("#"))
+                ? new Rejected(e.getMessage() + " (a '#' after a rule starts no comment: put comments on lines of their own)")
+                : e;
     }
 
     private Rule rule(char kind, String rule) throws Rejected {

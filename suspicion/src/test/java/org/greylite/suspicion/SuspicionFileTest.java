@@ -326,6 +326,23 @@ class SuspicionFileTest {
         assertEquals("4@17", verdict(file, client().ptr("dsl.example")));
     }
 
+    /** The language has no comments after a rule: a line that breaks on one says so, not only what broke. */
+    @Test
+    void aCommentAfterARuleIsNamedInTheReason() {
+        SuspicionFile file = SuspicionFile.parse("suspicion", List.of(
+                "5 g IT # Italy",
+                "3 b greetdelay #slow",
+                "2 e s:^$ # bounces"), null);
+        assertEquals(List.of(
+                "suspicion:1: bad country code '#' (two letters, such as IT or DE), line discarded"
+                        + " (a '#' after a rule starts no comment: put comments on lines of their own)",
+                "suspicion:2: unknown behaviour '#slow' (greetdelay, retryinterval or commanderrors), line discarded"
+                        + " (a '#' after a rule starts no comment: put comments on lines of their own)",
+                "suspicion:3: pattern '#' must start with r:, s: or h:, line discarded"
+                        + " (a '#' after a rule starts no comment: put comments on lines of their own)"),
+                file.problems().stream().map(Problem::toString).toList());
+    }
+
     @Test
     void groupsNestedTooDeeplyAreAMalformedLineNotAnError() {
         String nested = "(".repeat(5000) + "a" + ")".repeat(5000);
