@@ -142,7 +142,10 @@ final class RetryingResolver implements Resolver {
             simple.setTSIGKey(tsig);
             CompletableFuture<Message> sent;
             try {
-                sent = simple.sendAsync(query).toCompletableFuture();
+                // Completed on dnsjava's own I/O thread. Without an executor, dnsjava goes through the JDK's
+                // default async pool, which on a machine of two cores or fewer is a new thread per task: a thread
+                // started and ended for every DNS answer, most of the CPU a new client's PTR lookup cost.
+                sent = simple.sendAsync(query, Runnable::run).toCompletableFuture();
             } catch (RuntimeException e) {
                 sent = CompletableFuture.failedFuture(e);
             }

@@ -31,6 +31,31 @@ class RetryingResolverTest {
         return r.sendAsync(query).toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
 
+    /**
+     * An answer is handed on by dnsjava's own I/O thread, one thread for all of them. Left to the JDK's default
+     * async pool, it went to a thread started for each answer on a machine of two cores (the pool's fallback
+     * there), which cost a greylited more CPU per new client than the rest of its session.
+     */
+    @Test
+    void answersAreHandedOnByOneThreadNotANewThreadEach() throws Exception {
+        try (Dnsmasq dns = Dnsmasq.start()) {
+            RetryingResolver r = new RetryingResolver(List.of(dns.address()), Duration.ofSeconds(5), Duration.ofMillis(250));
+            java.util.Set<Thread> handedOnBy = java.util.concurrent.ConcurrentHashMap.newKeySet();
+            java.util.concurrent.Executor recording = task -> {
+                handedOnBy.add(Thread.currentThread());
+                task.run();
+            };
+            for (int i = 0; i < 20; i++) {
+                Message query = Message.newQuery(Record.newRecord(Name.fromString("mx.ptr.test."), Type.A, DClass.IN));
+                assertEquals(Rcode.NOERROR, r.sendAsync(query, recording).toCompletableFuture().get(10, TimeUnit.SECONDS).getRcode());
+            }
+            handedOnBy.remove(Thread.currentThread()); // an answer that came before the send returned
+            assertEquals(1, handedOnBy.size(), "threads: " + handedOnBy);
+            String name = handedOnBy.iterator().next().getName();
+            assertTrue(!name.startsWith("ForkJoinPool"), "not the common pool: " + name);
+        }
+    }
+
     @Test
     void setPortSendsEveryCopyToThatPort() throws Exception {
         try (Dnsmasq dns = Dnsmasq.start()) {
