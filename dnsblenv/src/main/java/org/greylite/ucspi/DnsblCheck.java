@@ -109,7 +109,8 @@ final class DnsblCheck {
         }
         Message query = Message.newQuery(Record.newRecord(name, Type.A, DClass.IN));
         try {
-            return resolver.sendAsync(query).toCompletableFuture()
+            // Handed on by dnsjava's thread: the JDK's default async pool starts a thread per answer on 2 cores.
+            return resolver.sendAsync(query, Runnable::run).toCompletableFuture()
                     .thenApply(response -> interpret(zone, response));
         } catch (RuntimeException e) {
             return CompletableFuture.completedFuture(new Failed(describe(e)));
