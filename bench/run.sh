@@ -24,6 +24,12 @@
 #    "session end ... duration=" lines of the timed runs: every session, from accept to close).
 #    Targets: greylited/haproxy >= 1.0 with a confirmed name, >= 0.9 for nx-soa and nx-nosoa; lossy
 #    within 20% of nx-nosoa and no session of 1 s or more.
+# 1b. Cold clients (BENCH_COLD=1, the default): the same paths driven by tools/ColdClients.java, whose every
+#    session comes from a loopback address never used before (127.64.0.0/10, whitelisted in each greydb with
+#    greylitectl), so each starts with an empty PTR cache and a real query (two with a confirmed name, whose
+#    names dnsmasq makes up for the whole block): the first connection of each new client on a mail host. The
+#    lossy case then loses real queries. Reported: msgs/s, greylited/haproxy, greylited's CPU per message and
+#    the session times the client saw (connect to the reply to QUIT).
 # 2. Idle connections. A fresh greylited with --greet-delay 10000 and an upstream that only counts
 #    the connections it accepts; IDLE_CONNECTIONS clients connect and stay silent for IDLE_HOLD
 #    seconds, inside the greeting delay, then close. Reported: greylited's peak RSS (VmHWM of the
@@ -49,6 +55,8 @@
 #   BENCH_PTR [1]           1: PTR lookups on, the DNS cases; 0: one greylited with --ptr-timeout 0
 #   BENCH_CASES [confirmed nx-soa nx-nosoa lossy]  the DNS cases to run (a subset, in this order)
 #   BENCH_DNS_LOSS [0.02]   the share of queries the lossy case drops
+#   BENCH_COLD [1]          1: also the cold-clients runs (1b); 0: not
+#   BENCH_COLD_MESSAGES [20000], BENCH_COLD_WARMUP [5000]  sessions per cold run, and untimed ones per path first
 #   BENCH_PORT_BASE [27600] first loopback port to try; the next free ones are used
 #   BENCH_KEEP [0]          1 keeps the work directory (logs, greydbs, haproxy.cfg)
 #   BENCH_THROUGHPUT_JAVA_OPTS []  extra JVM options for the throughput greylited instances (a profiler)
@@ -74,11 +82,15 @@ DNS_LOSS=${BENCH_DNS_LOSS:-0.02}
 PORT_BASE=${BENCH_PORT_BASE:-27600}
 KEEP=${BENCH_KEEP:-0}
 SYSCALLS=${BENCH_SYSCALLS:-0}
+COLD=${BENCH_COLD:-1}
+COLD_MESSAGES=${BENCH_COLD_MESSAGES:-20000}
+COLD_WARMUP=${BENCH_COLD_WARMUP:-5000}
 RUN_TIMEOUT=300 # seconds: the bound on any single smtp-source run
 
 case "${1:-}" in
     --quick)
         MESSAGES=${BENCH_MESSAGES:-5000}; ROUNDS=${BENCH_ROUNDS:-1}; WARMUP=${BENCH_WARMUP:-5000}
+        COLD_MESSAGES=${BENCH_COLD_MESSAGES:-2000}; COLD_WARMUP=${BENCH_COLD_WARMUP:-1000}
         IDLE_CONNECTIONS=${BENCH_IDLE_CONNECTIONS:-1000}; IDLE_HOLD=${BENCH_IDLE_HOLD:-2} ;;
     "") ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -88,7 +100,7 @@ esac
 say() { printf '%s\n' "$*" >&2; }
 die() { say "bench: $*"; exit 1; }
 
-for v in MESSAGES SESSIONS ROUNDS WARMUP IDLE_CONNECTIONS IDLE_HOLD GREET_DELAY PORT_BASE; do
+for v in MESSAGES SESSIONS ROUNDS WARMUP IDLE_CONNECTIONS IDLE_HOLD GREET_DELAY PORT_BASE COLD_MESSAGES COLD_WARMUP; do
     [[ ${!v} =~ ^[0-9]+$ ]] || die "BENCH_$v must be a whole number, not '${!v}'"
 done
 (( ROUNDS >= 1 && ROUNDS <= 15 )) || die "BENCH_ROUNDS must be between 1 and 15"
@@ -260,7 +272,7 @@ if [[ $PTR == 1 ]]; then
     grep -q -- '--dns=' <<<"$help_text" || die "this greylited has no --dns option; run with BENCH_PTR=0"
     # Authoritative for both zones: unknown names get NXDOMAIN, never a query to anywhere else.
     start_dnsmasq confirmed "$DNSMASQ_CONFIRMED_PORT" --local=/bench.test/ --local=/127.in-addr.arpa/ \
-        --host-record=mx.bench.test,127.0.0.1 --local-ttl=3600
+        --host-record=mx.bench.test,127.0.0.1 --synth-domain=bench.test,127.64.0.0/10,cold- --local-ttl=3600
     start_dnsmasq nx-soa "$DNSMASQ_SOA_PORT" --auth-server=ns.bench.test,lo --auth-zone=bench.test,127.0.0.0/8 \
         --auth-soa=1,hostmaster.bench.test,1200,120,1209600,3600 --auth-ttl=3600
     start_dnsmasq nx-nosoa "$DNSMASQ_NOSOA_PORT" --local=/127.in-addr.arpa/
@@ -435,6 +447,73 @@ for (( r = 1; r <= ROUNDS; r++ )); do
     done
 done
 
+# ------------------------------------------------------------------------------- cold clients
+# Every session from a loopback address never seen before (tools/ColdClients.java binds each to its own address
+# in 127.64.0.0/10): greylited starts each with an empty PTR cache and a real query to its resolver, as it does
+# for each new client on a mail host. The block is on each greydb's whitelist (greylitectl), so every message is
+# delivered and every RCPT still decided. HAProxy and direct delivery get the same client for the ratios.
+declare -A COLD_RATES=() COLD_CPUS=()
+COLD_PATHS=()
+if [[ $COLD == 1 && $PTR == 1 ]]; then
+    mkdir -p "$WORK/classes"
+    javac -d "$WORK/classes" "$BENCH/tools/ColdClients.java" || die "cannot compile tools/ColdClients.java"
+    cold_index=0
+    cold() { # PORT COUNT LOGNAME: sets COLD_RESULT to "delivered failures elapsed_ns"; durations in $WORK/LOGNAME.ms
+        local out
+        out=$(timeout "$RUN_TIMEOUT" java -cp "$WORK/classes" ColdClients "127.0.0.1:$1" "$2" "$SESSIONS" "$cold_index" \
+            "$WORK/$3.ms" 2>"$WORK/$3.err") || true
+        cold_index=$(( cold_index + $2 )) # the next run's clients are new again
+        COLD_RESULT=${out:-0 $2 0}
+    }
+    for c in $CASES; do
+        "$ROOT/bin/greylitectl" db whitelist add 127.64.0.0/10 --db "$WORK/greylite-$c.db" --comment "bench: cold clients" \
+            >"$WORK/cold-whitelist-$c.log" 2>&1 || die "$c: greylitectl could not whitelist 127.64.0.0/10: $(cat "$WORK/cold-whitelist-$c.log")"
+        for (( i = 0; i < 60; i++ )); do # greylited rereads the administrators' lists within seconds
+            cold "${GL_PORT_OF[$c]}" 1 "cold-check-$c"
+            read -r ok _ _ <<<"$COLD_RESULT"
+            (( ok == 1 )) && break
+            sleep 0.5
+        done
+        (( ok == 1 )) || die "$c: a cold client is still greylisted 30 s after 127.64.0.0/10 was whitelisted; see $WORK"
+    done
+    COLD_PATHS=(direct haproxy $CASES)
+    say "bench: cold clients: warm-up (untimed), $COLD_WARMUP sessions per path, each from a new address"
+    for path in "${COLD_PATHS[@]}"; do
+        cold "${PORT_OF[$path]}" "$COLD_WARMUP" "cold-warmup-$path"
+        read -r ok bad _ <<<"$COLD_RESULT"
+        (( bad == 0 )) || die "cold warm-up through $path: $bad of $COLD_WARMUP sessions failed; see $WORK/cold-warmup-$path.err"
+    done
+    for path in "${COLD_PATHS[@]}"; do
+        COLD_RATES[$path]=""; COLD_CPUS[$path]=""
+        : >"$WORK/cold-durations-$path.txt"
+    done
+    say "bench: cold clients: $ROUNDS round(s) of $COLD_MESSAGES sessions, $SESSIONS in parallel"
+    for (( r = 1; r <= ROUNDS; r++ )); do
+        for path in "${COLD_PATHS[@]}"; do
+            pid=${PID_OF[$path]}
+            proxy0=0; [[ -n $pid ]] && proxy0=$(cpu_ticks "$pid")
+            cold "${PORT_OF[$path]}" "$COLD_MESSAGES" "cold-round$r-$path"
+            read -r ok bad ns <<<"$COLD_RESULT"
+            proxy1=0; [[ -n $pid ]] && proxy1=$(cpu_ticks "$pid")
+            cat "$WORK/cold-round$r-$path.ms" >>"$WORK/cold-durations-$path.txt" 2>/dev/null || true
+            if (( bad != 0 || ok != COLD_MESSAGES )); then
+                failures=$(( failures + 1 ))
+                say "$(printf 'cold %d  %-9s FAILED: %s of %s sessions failed (see %s/cold-round%d-%s.err)' \
+                    "$r" "$path" "$bad" "$COLD_MESSAGES" "$WORK" "$r" "$path")"
+                continue
+            fi
+            rate=$(awk -v n="$ok" -v ns="$ns" 'BEGIN { printf "%.0f", n / (ns / 1e9) }')
+            COLD_RATES[$path]+="$rate "
+            proxy_ms=-
+            if [[ -n $pid ]]; then
+                proxy_ms=$(awk -v t=$(( proxy1 - proxy0 )) -v hz="$HZ" -v n="$ok" 'BEGIN { printf "%.0f", t / hz * 1000 * 1000 / n }')
+                COLD_CPUS[$path]+="$proxy_ms "
+            fi
+            say "$(printf 'cold %d  %-9s %6s msgs/s  proxy CPU %4s ms/1000 msgs' "$r" "$path" "$rate" "$proxy_ms")"
+        done
+    done
+fi
+
 median_real() { # like median, for numbers with decimals
     printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
         if (NR == 0) { print "n/a"; exit }
@@ -465,7 +544,7 @@ load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 # Every message was a decision: count them in each greylited's decision log (info level).
 expected_decisions=$(( WARMUP + ROUNDS * MESSAGES ))
 for c in $CASES; do
-    DECISIONS[$c]=$(grep -c 'decision verdict=accept reason=whitelisted' "$WORK/greylited-$c.log" || true)
+    DECISIONS[$c]=$(grep -c 'decision verdict=accept reason=whitelisted client=127\.0\.0\.1 ' "$WORK/greylited-$c.log" || true)
     SESSION_TIMES[$c]=$(percentiles "$WORK/durations-$c.txt")
     stop_pid "${GL_PID_OF[$c]}"
 done
@@ -579,6 +658,31 @@ for c in $CASES; do
     esac
     printf '%-9s %9s %17s %9s %9s %9s %11s  %s\n' "$c" "${MED[$c]}" "$rgh" "$p50" "$p99" "$pmax" "$slow of $n" "$target"
 done
+if (( ${#COLD_PATHS[@]} )); then
+    declare -A COLD_MED=()
+    for path in "${COLD_PATHS[@]}"; do
+        # shellcheck disable=SC2086
+        COLD_MED[$path]=$(median ${COLD_RATES[$path]})
+    done
+    echo
+    echo "cold clients (tools/ColdClients.java, every session from a new address, so a PTR query each; msgs/s, median of"
+    echo "$ROUNDS): direct ${COLD_MED[direct]}  haproxy ${COLD_MED[haproxy]}; session times as the client saw them, connect to QUIT"
+    printf '%-9s %9s %17s %13s %9s %9s %9s %11s  %s\n' case msgs/s greylited/haproxy "CPU/1000 msgs" "p50 ms" "p99 ms" "max ms" "sessions>=1s" "lossy: within 20% of nx-nosoa, none >= 1 s"
+    for c in $CASES; do
+        read -r p50 p99 pmax n slow <<<"$(percentiles "$WORK/cold-durations-$c.txt")"
+        # shellcheck disable=SC2086
+        cpu=$(median ${COLD_CPUS[$c]})
+        target=-
+        if [[ $c == lossy ]]; then
+            rl=$(ratio "${COLD_MED[$c]}" "${COLD_MED[nx-nosoa]:-n/a}")
+            target="$rl of it: $(verdict "$rl" 0.8 ">="); $( [[ $n != 0 && $slow == 0 ]] && echo met || echo "NOT met")"
+        fi
+        printf '%-9s %9s %17s %10s ms %9s %9s %9s %11s  %s\n' "$c" "${COLD_MED[$c]}" "$(ratio "${COLD_MED[$c]}" "${COLD_MED[haproxy]}")" \
+            "$cpu" "$p50" "$p99" "$pmax" "$slow of $n" "$target"
+    done
+    # shellcheck disable=SC2086
+    echo "haproxy   CPU $(median ${COLD_CPUS[haproxy]}) ms per 1000 cold messages"
+fi
 echo "idle: $IDLE_CONNECTIONS connections in greeting delay, greylited peak RSS $(mb "$hwm_kb") MB (target < 256 MB: $(verdict "$(mb "$hwm_kb")" 256 "<")), upstream connections opened: $upstream_held"
 echo "      RSS $(mb "$rss_start_kb") MB before the clients, $(mb "$rss_held_kb") MB while held ($(awk -v a="$rss_held_kb" -v b="$rss_start_kb" -v n="$IDLE_CONNECTIONS" 'BEGIN { printf "%.1f", (a - b) / n }') KB per connection);"
 echo "      while held: greylited had $held_fds open files, $established established client connections, accept queue $accept_queue;"
