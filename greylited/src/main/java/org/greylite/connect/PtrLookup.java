@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
 import org.greylite.net.AddressText;
+import org.greylite.net.CoarseTimer;
 import org.greylite.net.DnsServers;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -128,10 +129,12 @@ public final class PtrLookup {
 
     /** The whole lookup, bounded by the timeout; never completes exceptionally. */
     private CompletableFuture<PtrAnswer> resolveWithin(InetAddress address) {
-        return resolve(address)
-                .completeOnTimeout(PtrAnswer.failed("no answer within " + timeout.toMillis() + " ms"),
-                        timeout.toNanos(), TimeUnit.NANOSECONDS)
-                .exceptionally(t -> PtrAnswer.failed(describe(t)));
+        CompletableFuture<PtrAnswer> lookup = resolve(address);
+        // The coarse timer rather than completeOnTimeout, whose JDK timer thread woke for nearly every lookup.
+        CoarseTimer.Task timer = CoarseTimer.DNS.schedule(
+                () -> lookup.complete(PtrAnswer.failed("no answer within " + timeout.toMillis() + " ms")), timeout);
+        lookup.whenComplete((answer, failure) -> timer.cancel());
+        return lookup.exceptionally(t -> PtrAnswer.failed(describe(t)));
     }
 
     /** Describes the resolver and timeout, for the start-up log. */

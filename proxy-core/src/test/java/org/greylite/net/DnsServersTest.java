@@ -42,10 +42,10 @@ class DnsServersTest {
     }
 
     @Test
-    void aQueryIsResentAfterAQuarterSecondThenAfterDoublingDelaysWithinTheTimeout() throws Exception {
+    void aQueryIsResentEveryQuarterSecondThreeTimesThenAfterDoublingDelaysWithinTheTimeout() throws Exception {
         DnsServers.Resolvers r = DnsServers.resolvers(List.of(at("127.0.0.1", 53)), Duration.ofSeconds(5), 2);
         assertEquals(Duration.ofMillis(250), r.firstRetry());
-        assertEquals(List.of(0L, 250L, 750L, 1750L, 3750L), ((RetryingResolver) r.resolver()).schedule());
+        assertEquals(List.of(0L, 250L, 500L, 750L, 1500L, 3000L), ((RetryingResolver) r.resolver()).schedule());
     }
 
     @Test
@@ -53,6 +53,6 @@ class DnsServersTest {
         // --ptr-timeout 500ms: PTR and A must each get at least two resends.
         DnsServers.Resolvers r = DnsServers.resolvers(List.of(at("127.0.0.1", 53)), Duration.ofMillis(500), 2);
         assertEquals(Duration.ofMillis(62), r.firstRetry());
-        assertEquals(List.of(0L, 62L, 186L, 434L), ((RetryingResolver) r.resolver()).schedule());
+        assertEquals(List.of(0L, 62L, 124L, 186L, 372L), ((RetryingResolver) r.resolver()).schedule());
     }
 }
