@@ -2,7 +2,7 @@
 # bench/run.sh: greylited against HAProxy and against no proxy at all, in one run, on loopback, with
 # greylited's PTR lookups answered by a real resolver in four ways.
 #
-#   bench/run.sh            the full run (10 to 15 minutes on a 2-core machine, depending on its load)
+#   bench/run.sh            the full run (15 to 20 minutes on a 2-core machine, depending on its load)
 #   bench/run.sh --quick    a smoke test with small counts (two to three minutes)
 #
 # 1. Throughput. smtp-sink (Postfix's test server) is the upstream; smtp-source (Postfix's test
