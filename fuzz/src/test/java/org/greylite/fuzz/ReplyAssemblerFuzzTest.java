@@ -21,7 +21,7 @@ class ReplyAssemblerFuzzTest {
 
     private static final int MAX_LINE = 512;
 
-    @FuzzTest(maxDuration = "10s")
+    @FuzzTest(maxDuration = "6s")
     void repliesAreTheInputsBytesInOrder(FuzzedDataProvider data) {
         int[] cuts = data.consumeInts(8);
         byte[] input = data.consumeRemainingAsBytes();

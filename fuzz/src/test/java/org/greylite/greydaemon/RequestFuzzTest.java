@@ -13,7 +13,7 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
  */
 class RequestFuzzTest {
 
-    @FuzzTest(maxDuration = "10s")
+    @FuzzTest(maxDuration = "6s")
     void aRequestOrMalformed(byte[] datagram) {
         try {
             Request r = Request.parse(datagram, datagram.length);

@@ -40,7 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class ClientsThatLeaveEarlyTest {
 
-    private static final int LIMIT = 20;
+    private static final int LIMIT = 8; // small: the test must exceed it three times over, one client at a time
     private static final int CLIENTS = 3 * LIMIT;
     /** The upstream's greeting comes this long after its connection: the clients leave before it, or about then. */
     private static final long GREETING_DELAY_MS = 150;
