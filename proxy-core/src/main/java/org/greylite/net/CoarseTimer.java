@@ -48,11 +48,10 @@ public final class CoarseTimer {
     private final PriorityQueue<Task> tasks = new PriorityQueue<>((a, b) -> Long.compare(a.dueNanos, b.dueNanos));
     private final AtomicLong wakeUps = new AtomicLong();
     private boolean waiting; // guarded by this: the thread sleeps until a task is added
-    private final Thread thread;
 
     CoarseTimer(Duration tick, String threadName) {
         this.tickNanos = tick.toNanos();
-        this.thread = new Thread(this::run, threadName);
+        Thread thread = new Thread(this::run, threadName);
         thread.setDaemon(true);
         thread.start();
     }
