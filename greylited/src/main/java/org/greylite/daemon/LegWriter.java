@@ -23,6 +23,13 @@ import org.greylite.smtp.ByteQueue;
  * request still queued inside it would be cut off by the close. One request of two records at a time is always
  * encrypted as soon as it is written, so the close comes after it.
  *
+ * <p>On such a leg, too, only the session's I/O thread hands MINA anything: what another thread writes (a
+ * decision's reply, a timer's 421) waits here and is sent at the thread's next turn. MINA's SslFilter encrypts
+ * under a lock but passes the records on after letting it go, so records encrypted by two threads can reach the
+ * socket in the other order; under TLS 1.3 a record out of order cannot be decrypted ("Tag mismatch"), and the
+ * peer ends the session. With one thread, the order in which they were encrypted is the order they leave in.
+ * (The handshake's own work runs on that thread too: {@link org.greylite.daemon.tls.InlineTaskEngine}.)
+ *
  * <p>A leg that can never be under TLS (no certificate for clients, no {@code --upstream-tls}) needs none of
  * this: its writes go to MINA at once, without the copy and the lock. Better still, on the session's own I/O
  * thread, with nothing of it waiting in MINA's queue, they go straight to the socket: MINA would only have
@@ -37,21 +44,26 @@ final class LegWriter {
 
     private final IoSession session;
     private final boolean direct;
-    /** The I/O processor of a direct leg in greylited's pool, whose thread may write to the socket itself; or null. */
+    /**
+     * The I/O processor of the session in greylited's pool, or null: on a direct leg its thread may write to the
+     * socket itself; on a leg that may be under TLS, only its thread hands MINA the bytes.
+     */
     private final SyscallSavingNioProcessor owner;
     private final SocketChannel channel;
     private final ByteQueue waiting = new ByteQueue();
     private final List<Runnable> whenSent = new ArrayList<>();
     private boolean requestOutstanding;
     private boolean closeRequested;
+    /** A turn of the I/O thread has been asked for to send what waits ({@link #sendOnOwnThread}). */
+    private boolean sendQueued;
 
     /** @param tlsPossible whether TLS may start on this leg; without it every write goes straight to MINA */
     LegWriter(IoSession session, boolean tlsPossible) {
         this.session = session;
         this.direct = !tlsPossible;
-        SyscallSavingNioProcessor p = direct ? RelayProcessorPool.processorOf(session) : null;
+        SyscallSavingNioProcessor p = RelayProcessorPool.processorOf(session);
         this.owner = p != null && session instanceof NioSession ? p : null;
-        this.channel = owner != null ? MinaInternals.channel((NioSession) session) : null;
+        this.channel = direct && owner != null ? MinaInternals.channel((NioSession) session) : null;
     }
 
     void write(byte[] bytes) {
@@ -101,6 +113,25 @@ final class LegWriter {
         if (then != null) {
             whenSent.add(then);
         }
+        sendWhenFree();
+    }
+
+    /** Sends what waits, if no request is outstanding: at once on the session's I/O thread, else at its next turn. */
+    private void sendWhenFree() {
+        if (requestOutstanding) {
+            return;
+        }
+        if (owner == null || owner.inIoThread()) {
+            sendNext();
+        } else if (!sendQueued) {
+            sendQueued = true;
+            owner.execute(this::sendOnOwnThread);
+        }
+    }
+
+    /** The I/O thread's turn asked for by {@link #sendWhenFree}. */
+    private synchronized void sendOnOwnThread() {
+        sendQueued = false;
         if (!requestOutstanding) {
             sendNext();
         }
@@ -148,9 +179,7 @@ final class LegWriter {
 
     private void closeOnFlushLocked() {
         closeRequested = true;
-        if (!requestOutstanding) {
-            session.closeOnFlush();
-        }
+        sendWhenFree(); // with nothing waiting, that is the close
     }
 
     private void sendNext() {

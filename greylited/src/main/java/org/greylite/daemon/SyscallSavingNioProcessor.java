@@ -21,6 +21,8 @@ import java.util.concurrent.TimeUnit;
 import org.apache.mina.core.buffer.IoBuffer;
 import org.apache.mina.transport.socket.nio.NioProcessor;
 import org.apache.mina.transport.socket.nio.NioSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * MINA's NIO processor, without the system calls that find nothing to do. Each one runs on a thread of its
@@ -58,8 +60,14 @@ import org.apache.mina.transport.socket.nio.NioSession;
  * each side). Its selection key carries a {@link Listener} rather than a session; the iterators MINA's loop
  * asks for ({@link #selectedSessions}, {@link #allSessions}) leave such keys out, the first after having the
  * listener accept.
+ *
+ * <p><b>Work handed to the thread.</b> {@link #execute} runs a task on this thread, at its next turn: what must
+ * happen on the thread that owns a session (a write to a leg under TLS, see {@link LegWriter}) is queued here by
+ * other threads, with the same wake-up rule as their writes.
  */
 final class SyscallSavingNioProcessor extends NioProcessor {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SyscallSavingNioProcessor.class);
 
     /**
      * The buffer whose last read came back short; the very next read into it is the empty one MINA
@@ -83,6 +91,9 @@ final class SyscallSavingNioProcessor extends NioProcessor {
 
     /** Sockets of finished sessions whose keys are cancelled: closed after the next select. Own thread only. */
     private final List<ByteChannel> closeAfterSelect = new ArrayList<>();
+
+    /** Tasks handed over by other threads ({@link #execute}), run by the loop before its next select. */
+    private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
 
     /** Listening sockets handed over by other threads, registered by the loop before its next select. */
     private final Queue<Listener> newListeners = new ConcurrentLinkedQueue<>();
@@ -118,6 +129,15 @@ final class SyscallSavingNioProcessor extends NioProcessor {
     /** True on the thread that runs this processor's loop. */
     boolean inIoThread() {
         return Thread.currentThread() == ioThread;
+    }
+
+    /**
+     * Runs {@code task} on this processor's thread, at its next turn (any thread may ask; tasks run in the order
+     * asked). Only while the processor has sessions: a task for a session runs before that session's next events.
+     */
+    void execute(Runnable task) {
+        tasks.add(task);
+        wakeup(); // from this thread: the next select does not block; from another: as for a queued write
     }
 
     /** Disposes of the processor (its sessions are closed) and lets its thread end. */
@@ -306,6 +326,7 @@ final class SyscallSavingNioProcessor extends NioProcessor {
     @Override
     protected int select(long timeout) throws Exception {
         updateListeners();
+        runTasks();
         try {
             if (selectNowNext) {
                 selectNowNext = false;
@@ -321,6 +342,17 @@ final class SyscallSavingNioProcessor extends NioProcessor {
             mayBlock = false;
             workQueued = false;
             closeDeregistered(); // the select has removed the cancelled keys from the selector
+        }
+    }
+
+    /** Runs the tasks other threads handed over; one that fails is logged, and the others still run. */
+    private void runTasks() {
+        for (Runnable t; (t = tasks.poll()) != null; ) {
+            try {
+                t.run();
+            } catch (RuntimeException e) {
+                LOG.error("a task on the I/O thread failed", e);
+            }
         }
     }
 

@@ -13,7 +13,9 @@ import org.apache.mina.filter.ssl.SslFilter;
  * MINA's {@link SslFilter} with the engine made here: MINA names the peer by
  * {@link InetSocketAddress#getHostName()}, which looks each client's address up in the DNS, on an I/O
  * thread; this names it by the address as text, or by the host the administrator wrote (the upstream).
- * Added to a session that is already open, it starts at once: a client-side filter sends its hello.
+ * Added to a session that is already open, it starts at once: a client-side filter sends its hello. The engine
+ * runs the handshake's tasks itself ({@link InlineTaskEngine}), on the session's thread, rather than on MINA's
+ * pool, so that one session's records are encrypted and passed on by one thread, in order.
  */
 public final class TlsFilter extends SslFilter {
 
@@ -50,6 +52,6 @@ public final class TlsFilter extends SslFilter {
             p.setEndpointIdentificationAlgorithm("HTTPS"); // RFC 2818 name rules, IP addresses included
             engine.setSSLParameters(p);
         }
-        return engine;
+        return new InlineTaskEngine(engine);
     }
 }
