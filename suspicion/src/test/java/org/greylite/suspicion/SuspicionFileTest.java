@@ -354,6 +354,22 @@ class SuspicionFileTest {
         assertEquals("4@3", verdict(file, client().ptr("dsl.example")));
     }
 
+    /**
+     * The JDK compiles a long literal in time growing with its square (200,000 characters took most of a minute):
+     * a longer expression than a rule may have is refused before it is compiled.
+     */
+    @Test
+    void anOverlongExpressionIsAMalformedLine() {
+        String literal = "a".repeat(200_000);
+        SuspicionFile file = rules("5 r " + literal, "6 e s:" + literal, "7 r " + "b".repeat(LineParser.MAX_EXPRESSION), "4 r dsl");
+        assertEquals(List.of(
+                "suspicion:1: regular expression of 200000 characters, more than the 16384 a rule may have, line discarded",
+                "suspicion:2: regular expression of 200000 characters, more than the 16384 a rule may have, line discarded"),
+                file.problems().stream().map(p -> p.file() + ":" + p.line() + ": " + p.reason()).toList());
+        assertEquals("7@3", verdict(file, client().ptr("b".repeat(LineParser.MAX_EXPRESSION) + ".example")));
+        assertEquals("4@4", verdict(file, client().ptr("dsl.example")));
+    }
+
     @Test
     void anInvalidEnvelopeRegexIsReported() {
         SuspicionFile file = rules("5 e s:ok h:[z-a]");
