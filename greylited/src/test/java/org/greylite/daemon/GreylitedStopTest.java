@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
+import org.greylite.daemon.tls.TestCertificates;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -45,10 +46,12 @@ class GreylitedStopTest {
     }
 
     /** greylited with the grace period given; RELAYCLIENT for 127.0.0.1, so its RCPTs pass at once. */
-    private void start(String grace) throws Exception {
+    private void start(String grace, String... more) throws Exception {
         Path access = Files.writeString(dir.resolve("tcp.smtp"), "127.0.0.1:allow,RELAYCLIENT=\"\"\n");
-        greylited = GreylitedProcess.start(dir, upstream.address(), "--hostname", "mx.test", "--access",
-                access.toString(), "--stop-grace", grace);
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("--hostname", "mx.test", "--access",
+                access.toString(), "--stop-grace", grace));
+        args.addAll(java.util.List.of(more));
+        greylited = GreylitedProcess.start(dir, upstream.address(), args.toArray(String[]::new));
     }
 
     private RawClient client() throws IOException {
@@ -87,6 +90,35 @@ class GreylitedStopTest {
         }
         assertTrue(greylited.process.waitFor(30, TimeUnit.SECONDS), "greylited ended once its sessions had");
         assertEquals(2, upstream.messages.size(), "both messages delivered whole");
+    }
+
+    /**
+     * With a certificate every client's leg may go under TLS, and what other threads write to such a leg is sent
+     * by its I/O thread: the 421 the stopping server writes still reaches a session in clear and one under TLS.
+     */
+    @Test
+    void sessionsThatMayUseTlsAreToldToo() throws Exception {
+        TestCertificates.Pem pem = TestCertificates.rsa(dir, "mx");
+        start("60s", "--tls-cert", pem.cert().toString(), "--tls-key", pem.key().toString());
+        try (RawClient clear = client().hello(); RawClient encrypted = client().hello()) {
+            encrypted.command("STARTTLS", 220);
+            encrypted.startTls(pem.trustingContext());
+            encrypted.command("EHLO client.example", 250);
+            encrypted.command("MAIL FROM:<a@example.org>", 250);
+
+            assertEquals(0, greylited.signal("TERM"));
+            assertEquals(SHUTTING_DOWN, clear.reply(), "the idle session in clear is told at once");
+            assertTrue(clear.closedByServer());
+            assertTrue(silentFor(encrypted, 500), "the session in a transaction is not cut");
+            encrypted.command("RCPT TO:<b@example.com>", 250);
+            encrypted.command("DATA", 354);
+            encrypted.send("Subject: under TLS\r\n\r\nstill delivered\r\n.\r\n");
+            encrypted.expect(250);
+            assertEquals(SHUTTING_DOWN, encrypted.reply(), "told under TLS once its transaction ended");
+            assertTrue(encrypted.closedByServer());
+        }
+        assertTrue(greylited.process.waitFor(30, TimeUnit.SECONDS), "greylited ended once its sessions had");
+        assertEquals(1, upstream.messages.size());
     }
 
     @Test
