@@ -213,7 +213,17 @@ final class PostgreyWhitelists {
         return text.length() > 2 && text.startsWith("/") && text.endsWith("/");
     }
 
+    /**
+     * The longest /regex/ a whitelist line may have, as a suspicion rule's: Java compiles a long literal in time
+     * growing with the square of its length (one of 200,000 characters took most of a minute).
+     */
+    static final int MAX_REGEX = 16 * 1024;
+
     private static Pattern regex(String text) {
+        if (text.length() - 2 > MAX_REGEX) {
+            throw new IllegalArgumentException("regular expression of " + (text.length() - 2) + " characters, more than the "
+                    + MAX_REGEX + " a line may have");
+        }
         try {
             return Pattern.compile(text.substring(1, text.length() - 1), Pattern.CASE_INSENSITIVE);
         } catch (PatternSyntaxException e) {

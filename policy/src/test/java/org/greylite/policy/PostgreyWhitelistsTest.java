@@ -45,6 +45,16 @@ class PostgreyWhitelistsTest {
     }
 
     @Test
+    void anOverlongRegexIsALineLeftOut() throws Exception {
+        Path f = Files.writeString(dir.resolve("clients"), "/" + "a".repeat(200_000) + "/\nexample.com\n");
+        List<String> problems = new ArrayList<>();
+        PostgreyWhitelists w = PostgreyWhitelists.load(List.of(f), List.of(), problems::add);
+        assertEquals(List.of(f + ":1: regular expression of 200000 characters, more than the 16384 a line may have"
+                + " (line left out)"), problems);
+        assertEquals(f + ":2", w.matchClient(InetAddress.getByName("192.0.2.200"), "mx.example.com"));
+    }
+
+    @Test
     void aClientWithoutANameMatchesNoHostNameButTheRegexesThatMatchNothing() throws Exception {
         Path f = Files.writeString(dir.resolve("clients"), "example.com\n/^unknown$/\n/^$/\n");
         PostgreyWhitelists w = PostgreyWhitelists.load(List.of(f), List.of(), p -> { });
