@@ -75,13 +75,8 @@ class GreylitedStopTest {
             assertTrue(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0) < 10, "not at the end of the grace period");
             assertTrue(idle.closedByServer());
 
-            assertTrue(silentFor(inTransaction, 500), "a session in a transaction is not cut");
-            inTransaction.command("RCPT TO:<c@example.com>", 250);
-            inTransaction.command("DATA", 354);
-            inTransaction.send("Subject: after the signal\r\n\r\nstill delivered\r\n.\r\n");
-            inTransaction.expect(250);
-            assertEquals(SHUTTING_DOWN, inTransaction.reply(), "told as soon as its transaction ended");
-            assertTrue(inTransaction.closedByServer());
+            finishesItsTransactionThenIsTold(inTransaction, "RCPT TO:<c@example.com>",
+                    "Subject: after the signal\r\n\r\nstill delivered\r\n.\r\n");
 
             inMessage.send("the second half\r\n.\r\n");
             inMessage.expect(250);
@@ -109,13 +104,8 @@ class GreylitedStopTest {
             assertEquals(0, greylited.signal("TERM"));
             assertEquals(SHUTTING_DOWN, clear.reply(), "the idle session in clear is told at once");
             assertTrue(clear.closedByServer());
-            assertTrue(silentFor(encrypted, 500), "the session in a transaction is not cut");
-            encrypted.command("RCPT TO:<b@example.com>", 250);
-            encrypted.command("DATA", 354);
-            encrypted.send("Subject: under TLS\r\n\r\nstill delivered\r\n.\r\n");
-            encrypted.expect(250);
-            assertEquals(SHUTTING_DOWN, encrypted.reply(), "told under TLS once its transaction ended");
-            assertTrue(encrypted.closedByServer());
+            finishesItsTransactionThenIsTold(encrypted, "RCPT TO:<b@example.com>",
+                    "Subject: under TLS\r\n\r\nstill delivered\r\n.\r\n");
         }
         assertTrue(greylited.process.waitFor(30, TimeUnit.SECONDS), "greylited ended once its sessions had");
         assertEquals(1, upstream.messages.size());
@@ -139,6 +129,20 @@ class GreylitedStopTest {
         }
         assertEquals(1, upstream.abandonedMessages.get(), "the upstream saw its connection end mid-message");
         assertEquals(0, upstream.messages.size(), "no part of the message was delivered");
+    }
+
+    /**
+     * A session in a transaction when the server was told to stop: not cut, it sends its RCPT and message, which
+     * is accepted, and is told 421 then, and closed.
+     */
+    private static void finishesItsTransactionThenIsTold(RawClient c, String rcpt, String message) throws IOException {
+        assertTrue(silentFor(c, 500), "a session in a transaction is not cut");
+        c.command(rcpt, 250);
+        c.command("DATA", 354);
+        c.send(message);
+        c.expect(250);
+        assertEquals(SHUTTING_DOWN, c.reply(), "told as soon as its transaction ended");
+        assertTrue(c.closedByServer());
     }
 
     /** Whether the server sends nothing for {@code millis}. */

@@ -14,6 +14,7 @@ import java.util.regex.PatternSyntaxException;
 
 import org.greylite.config.FileErrors;
 import org.greylite.net.Cidr;
+import org.greylite.suspicion.SuspicionFile;
 
 /**
  * postgrey's whitelist files, read in postgrey's formats so that an administrator's files keep working
@@ -213,16 +214,11 @@ final class PostgreyWhitelists {
         return text.length() > 2 && text.startsWith("/") && text.endsWith("/");
     }
 
-    /**
-     * The longest /regex/ a whitelist line may have, as a suspicion rule's: Java compiles a long literal in time
-     * growing with the square of its length (one of 200,000 characters took most of a minute).
-     */
-    static final int MAX_REGEX = 16 * 1024;
-
     private static Pattern regex(String text) {
-        if (text.length() - 2 > MAX_REGEX) {
+        // As long as a suspicion rule's at most: Java takes time growing with the square of a long literal to compile.
+        if (text.length() - 2 > SuspicionFile.MAX_EXPRESSION) {
             throw new IllegalArgumentException("regular expression of " + (text.length() - 2) + " characters, more than the "
-                    + MAX_REGEX + " a line may have");
+                    + SuspicionFile.MAX_EXPRESSION + " a line may have");
         }
         try {
             return Pattern.compile(text.substring(1, text.length() - 1), Pattern.CASE_INSENSITIVE);

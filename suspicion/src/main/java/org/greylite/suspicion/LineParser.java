@@ -155,17 +155,10 @@ final class LineParser {
         return new BehaviourRule(behaviours);
     }
 
-    /**
-     * The longest regular expression a rule may have. Far beyond any host name or address pattern; the JDK's
-     * regular expressions take time growing with the square of a long literal's length to compile (200,000
-     * characters took the best part of a minute, holding up greylitectl, and greylited's start or reload).
-     */
-    static final int MAX_EXPRESSION = 16 * 1024;
-
     private static EreMatcher regex(String ere, boolean ignoreCase, String shownAs) throws Rejected {
-        if (ere.length() > MAX_EXPRESSION) {
+        if (ere.length() > SuspicionFile.MAX_EXPRESSION) {
             throw new Rejected("regular expression of " + ere.length() + " characters, more than the "
-                    + MAX_EXPRESSION + " a rule may have, line discarded");
+                    + SuspicionFile.MAX_EXPRESSION + " a rule may have, line discarded");
         }
         try {
             return EreMatcher.compile(ere, ignoreCase);

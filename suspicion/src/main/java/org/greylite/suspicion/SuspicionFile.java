@@ -25,6 +25,14 @@ import org.greylite.suspicion.geoip.CountryLocator;
  */
 public final class SuspicionFile implements SuspicionPolicy {
 
+    /**
+     * The longest regular expression a rule may have; a longer one is a bad line, refused before it is compiled.
+     * Far beyond any host name or address pattern; Java compiles a long literal in time growing with the square of
+     * its length (200,000 characters took the best part of a minute, holding up greylitectl, and greylited's start
+     * or reload). Other files of patterns an administrator writes (greylite-policy's whitelists) keep to it too.
+     */
+    public static final int MAX_EXPRESSION = 16 * 1024;
+
     private final String fileName;
     private final CountryLocator geo;
     private final SuspicionLine[] lines;

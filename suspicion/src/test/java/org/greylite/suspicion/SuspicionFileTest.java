@@ -361,12 +361,12 @@ class SuspicionFileTest {
     @Test
     void anOverlongExpressionIsAMalformedLine() {
         String literal = "a".repeat(200_000);
-        SuspicionFile file = rules("5 r " + literal, "6 e s:" + literal, "7 r " + "b".repeat(LineParser.MAX_EXPRESSION), "4 r dsl");
+        SuspicionFile file = rules("5 r " + literal, "6 e s:" + literal, "7 r " + "b".repeat(SuspicionFile.MAX_EXPRESSION), "4 r dsl");
         assertEquals(List.of(
                 "suspicion:1: regular expression of 200000 characters, more than the 16384 a rule may have, line discarded",
                 "suspicion:2: regular expression of 200000 characters, more than the 16384 a rule may have, line discarded"),
                 file.problems().stream().map(p -> p.file() + ":" + p.line() + ": " + p.reason()).toList());
-        assertEquals("7@3", verdict(file, client().ptr("b".repeat(LineParser.MAX_EXPRESSION) + ".example")));
+        assertEquals("7@3", verdict(file, client().ptr("b".repeat(SuspicionFile.MAX_EXPRESSION) + ".example")));
         assertEquals("4@4", verdict(file, client().ptr("dsl.example")));
     }
 
