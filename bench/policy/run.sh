@@ -7,7 +7,9 @@
 #
 # Then, at 1 connection, the floor: bench/policy/FloorServer.java, a server that only answers DUNNO after a set
 # time of busy work per request (0, 20 and 40 us), never sleeping between requests. It shows what a round trip
-# costs on this machine whatever the server, and what each microsecond spent before the answer costs.
+# costs on this machine whatever the server, and what each microsecond spent before the answer costs. Last, the
+# same server doing nothing but one committed SQLite insert of the request's triplet per request (WAL,
+# synchronous=NORMAL, as the greydb): the most any decision that is durable in an SQLite greydb can reach.
 #
 # Needs: root (postgrey is started with --user=postgrey, as its init script does), postgrey
 # (apt-get install -y postgrey), java, ss (iproute2), and the jars (mvn -q -B -DskipTests package).
@@ -31,7 +33,7 @@ FLAGS=(--delay=300)            # postgrey's flags, given to both
 PORT_POSTGREY=27720
 PORT_GREYLITE=27721
 PORT_FLOOR=27722
-FLOOR_WORK=(0 20 40)             # microseconds of work per request for the floor server
+FLOOR_WORK=(0 20 40 sqlite)      # microseconds of work per request for the floor server, or a committed insert
 
 for p in java postgrey ss; do
     command -v "$p" >/dev/null || { echo "run.sh: $p is missing (apt-get install -y postgrey iproute2 default-jdk-headless)" >&2; exit 1; }
@@ -86,10 +88,17 @@ done
 # The floor at 1 connection: one floor server at a time, each as long as a measurement above.
 FLOORS="$WORK/floor.txt"
 for work in "${FLOOR_WORK[@]}"; do
-    java -cp "$WORK/classes" FloorServer $PORT_FLOOR "$work" 2>"$WORK/floor.log" &
+    arg=$work
+    [ "$work" = sqlite ] && arg="sqlite:$WORK/floor.db"
+    java -cp "$WORK/classes:$(ls "$ROOT"/dist/target/lib/sqlite-jdbc-*.jar)" FloorServer $PORT_FLOOR "$arg" 2>"$WORK/floor.log" &
     floor_pid=$!
     for _ in $(seq 1 100); do ss -ltn "sport = :$PORT_FLOOR" | grep -q LISTEN && break; sleep 0.1; done
-    load $PORT_FLOOR 1 "$SECONDS_EACH" "floor-${work}us" | tee -a "$FLOORS"
+    label="floor-${work}us"
+    if [ "$work" = sqlite ]; then
+        label=floor-sqlite-insert
+        load $PORT_FLOOR 1 5 warm-up >/dev/null   # the JDBC driver's Java code compiled first, as the service's is
+    fi
+    load $PORT_FLOOR 1 "$SECONDS_EACH" "$label" | tee -a "$FLOORS"
     kill $floor_pid; wait $floor_pid 2>/dev/null || true
 done
 echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -115,6 +124,7 @@ awk '
         }
     }' "$RESULTS"
 awk -v pg="$(awk '$1 == "postgrey" && $2 == "conns=1" { split($5, r, "="); sub("/s", "", r[2]); t += r[2]; n++ } END { print t / n }' "$RESULTS")" '
-    { split($5, r, "="); sub("/s", "", r[2]); w = $1; sub("floor-", "", w); line = line sprintf("  %s of work: %s/s", w, r[2]) }
-    END { printf "floor at 1 connection (a server that only answers):%s; 10x postgrey (its mean) would be %.0f/s\n", line, 10 * pg }' "$FLOORS"
+    { split($5, r, "="); sub("/s", "", r[2]); w = $1; sub("floor-", "", w)
+      line = line (w == "sqlite-insert" ? sprintf("  a committed SQLite insert: %s/s", r[2]) : sprintf("  %s of work: %s/s", w, r[2])) }
+    END { printf "floor at 1 connection (a server that only answers, then one that only inserts):%s; 10x postgrey (its mean) would be %.0f/s\n", line, 10 * pg }' "$FLOORS"
 echo "# logs and databases: $WORK"
