@@ -77,9 +77,17 @@ final class RequestFramer {
         if (n > 0 && line[n - 1] == '\r') {
             n--;
         }
+        boolean ascii = true;
+        int eq = -1;
         for (int i = 0; i < n; i++) {
-            if (line[i] == '\r') {
+            byte b = line[i];
+            if (b == '\r') {
                 throw new ProtocolException("line " + lineNumber + ": binary data (byte 0x0d)");
+            }
+            if (b < 0) {
+                ascii = false;
+            } else if (b == '=' && eq < 0) {
+                eq = i;
             }
         }
         lineLength = 0;
@@ -90,24 +98,34 @@ final class RequestFramer {
             lineNumber++;
             return;
         }
-        String text;
-        try {
-            CharBuffer chars = utf8.decode(ByteBuffer.wrap(line, 0, n));
-            text = chars.toString();
-        } catch (CharacterCodingException e) {
-            throw new ProtocolException("line " + lineNumber + ": bytes that are not UTF-8");
-        }
-        int eq = text.indexOf('=');
-        if (eq < 0) {
-            throw new ProtocolException("line " + lineNumber + ": no '=' in \"" + shorten(text) + "\"");
-        }
-        if (eq == 0) {
-            throw new ProtocolException("line " + lineNumber + ": attribute without a name in \"" + shorten(text) + "\"");
+        String name;
+        String value;
+        if (ascii && eq > 0) {
+            // Postfix's attributes are ASCII but for SMTPUTF8 addresses: made without a decoder, the cheap way.
+            name = new String(line, 0, eq, StandardCharsets.ISO_8859_1);
+            value = new String(line, eq + 1, n - eq - 1, StandardCharsets.ISO_8859_1);
+        } else {
+            String text;
+            try {
+                CharBuffer chars = utf8.decode(ByteBuffer.wrap(line, 0, n));
+                text = chars.toString();
+            } catch (CharacterCodingException e) {
+                throw new ProtocolException("line " + lineNumber + ": bytes that are not UTF-8");
+            }
+            int at = text.indexOf('=');
+            if (at < 0) {
+                throw new ProtocolException("line " + lineNumber + ": no '=' in \"" + shorten(text) + "\"");
+            }
+            if (at == 0) {
+                throw new ProtocolException("line " + lineNumber + ": attribute without a name in \"" + shorten(text) + "\"");
+            }
+            name = text.substring(0, at);
+            value = text.substring(at + 1);
         }
         if (attributes.size() == MAX_ATTRIBUTES) {
             throw new ProtocolException("line " + lineNumber + ": more than " + MAX_ATTRIBUTES + " attributes in one request");
         }
-        attributes.put(text.substring(0, eq), text.substring(eq + 1));
+        attributes.put(name, value);
         lineNumber++;
     }
 
