@@ -2,7 +2,6 @@ package org.greylite.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -10,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
 
+import org.greylite.testing.UnprivilegedJava;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
@@ -36,11 +36,32 @@ class FileErrorsTest {
         assertEquals("is a directory", whyNot(dir));
     }
 
+    /** Root reads any file: as root, the file is read by an unprivileged user instead ({@link UnprivilegedJava}). */
     @Test
-    void aFileThisUserMayNotRead() throws IOException {
-        assumeFalse("root".equals(System.getProperty("user.name")), "root reads any file");
+    void aFileThisUserMayNotRead() throws Exception {
         Path file = Files.writeString(dir.resolve("secret.susp"), "1 r ^$\n");
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("-w-------"));
-        assertEquals("permission denied", whyNot(file));
+        if (!UnprivilegedJava.root()) {
+            assertEquals("permission denied", whyNot(file));
+            return;
+        }
+        UnprivilegedJava.reachable(dir);
+        UnprivilegedJava.Result r = UnprivilegedJava.run(LoadAsThisUser.class, file.toString());
+        assertEquals(0, r.exitStatus(), r.output());
+        assertEquals("permission denied", r.output().strip());
+    }
+
+    /** Loads the suspicion file named by its argument: prints why it cannot and exits 0, or exits 1 if it loaded. */
+    static final class LoadAsThisUser {
+        public static void main(String[] args) {
+            Path file = Path.of(args[0]);
+            try {
+                SuspicionSetup.load(file, Map.of(), LoggerFactory.getLogger(LoadAsThisUser.class));
+                System.out.println("loaded " + file);
+                System.exit(1);
+            } catch (IOException e) {
+                System.out.println(FileErrors.describe(file, e));
+            }
+        }
     }
 }

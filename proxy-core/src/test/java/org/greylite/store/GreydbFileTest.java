@@ -1,14 +1,15 @@
 package org.greylite.store;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 
+import org.greylite.testing.UnprivilegedJava;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,9 +21,35 @@ class GreydbFileTest {
 
     private static final String USER = System.getProperty("user.name");
 
-    /** Permission checks do not apply to root: those tests can only run as another user. */
-    private static void assumeNotRoot() {
-        assumeFalse("root".equals(USER), "running as root, where file permissions are not enforced");
+    /**
+     * Why opening {@code db} fails, as the user who is refused: this JVM's, or {@value UnprivilegedJava#USER}
+     * when this JVM is root (root is denied nothing, so the permission checks would not be met), together with
+     * that user's name as the message gives it.
+     */
+    private Refusal refusal(Path db) throws Exception {
+        if (!UnprivilegedJava.root()) {
+            StoreException e = assertThrows(StoreException.class, () -> GreylistStores.sqlite(db, Duration.ofSeconds(5)));
+            return new Refusal(e.getMessage(), USER);
+        }
+        UnprivilegedJava.reachable(dir);
+        UnprivilegedJava.Result r = UnprivilegedJava.run(OpenAsThisUser.class, db.toString());
+        assertEquals(0, r.exitStatus(), r.output());
+        return new Refusal(r.output(), UnprivilegedJava.USER);
+    }
+
+    private record Refusal(String message, String user) {
+    }
+
+    /** Opens the greydb named by its argument: prints why it cannot and exits 0, or exits 1 if it opened. */
+    static final class OpenAsThisUser {
+        public static void main(String[] args) {
+            try (GreylistStore store = GreylistStores.sqlite(Path.of(args[0]), Duration.ofSeconds(5))) {
+                System.out.println("opened " + store.describe());
+                System.exit(1);
+            } catch (StoreException e) {
+                System.out.println(e.getMessage());
+            }
+        }
     }
 
     private static void assertContains(String message, String... parts) {
@@ -62,13 +89,12 @@ class GreydbFileTest {
 
     @Test
     void aFolderThatIsNotWritableIsExplained() throws Exception {
-        assumeNotRoot();
         Path locked = Files.createDirectory(dir.resolve("locked"));
         Files.setPosixFilePermissions(locked, PosixFilePermissions.fromString("r-xr-xr-x"));
         try {
             Path db = locked.resolve("greylite.db");
-            StoreException e = assertThrows(StoreException.class, () -> GreylistStores.sqlite(db, Duration.ofSeconds(5)));
-            assertContains(e.getMessage(), db.toString(), "not writable", "'" + USER + "'", "r-xr-xr-x", "-wal");
+            Refusal r = refusal(db);
+            assertContains(r.message(), db.toString(), "not writable", "'" + r.user() + "'", "r-xr-xr-x", "-wal");
         } finally {
             Files.setPosixFilePermissions(locked, PosixFilePermissions.fromString("rwx------"));
         }
@@ -76,13 +102,12 @@ class GreydbFileTest {
 
     @Test
     void aFolderThatCannotBeCreatedIsExplained() throws Exception {
-        assumeNotRoot();
         Path locked = Files.createDirectory(dir.resolve("locked"));
         Files.setPosixFilePermissions(locked, PosixFilePermissions.fromString("r-xr-xr-x"));
         try {
             Path db = locked.resolve("sub/greylite.db");
-            StoreException e = assertThrows(StoreException.class, () -> GreylistStores.sqlite(db, Duration.ofSeconds(5)));
-            assertContains(e.getMessage(), db.toString(), "cannot be created", "'" + USER + "'", "r-xr-xr-x");
+            Refusal r = refusal(db);
+            assertContains(r.message(), db.toString(), "cannot be created", "'" + r.user() + "'", "r-xr-xr-x");
         } finally {
             Files.setPosixFilePermissions(locked, PosixFilePermissions.fromString("rwx------"));
         }
@@ -90,12 +115,13 @@ class GreydbFileTest {
 
     @Test
     void aGreydbThatIsNotWritableIsExplained() throws Exception {
-        assumeNotRoot();
         Path db = dir.resolve("greylite.db");
         GreylistStores.sqlite(db, Duration.ofSeconds(5)).close();
         Files.setPosixFilePermissions(db, PosixFilePermissions.fromString("r--r--r--"));
-        StoreException e = assertThrows(StoreException.class, () -> GreylistStores.sqlite(db, Duration.ofSeconds(5)));
-        assertContains(e.getMessage(), db.toString(), "not readable and writable", "'" + USER + "'", "r--r--r--");
+        // The folder open to every user, so that the file's own mode is what refuses, whoever is refused.
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
+        Refusal r = refusal(db);
+        assertContains(r.message(), db.toString(), "not readable and writable", "'" + r.user() + "'", "r--r--r--");
     }
 
     @Test
