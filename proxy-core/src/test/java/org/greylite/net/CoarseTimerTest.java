@@ -37,15 +37,17 @@ class CoarseTimerTest {
         CoarseTimer timer = new CoarseTimer(Duration.ofMillis(10), "test-timer");
         List<String> ran = java.util.Collections.synchronizedList(new ArrayList<>());
         CountDownLatch last = new CountDownLatch(1);
+        // Seconds apart, so that a stalled test thread neither swaps the two nor lets the cancelled task fire
+        // before it is cancelled; the cancelled one is due before the last, which the test waits for.
         timer.schedule(() -> {
-            ran.add("300");
+            ran.add("2500");
             last.countDown();
-        }, Duration.ofMillis(300));
-        timer.schedule(() -> ran.add("100"), Duration.ofMillis(100));
-        CoarseTimer.Task cancelled = timer.schedule(() -> ran.add("cancelled"), Duration.ofMillis(50));
+        }, Duration.ofMillis(2500));
+        timer.schedule(() -> ran.add("500"), Duration.ofMillis(500));
+        CoarseTimer.Task cancelled = timer.schedule(() -> ran.add("cancelled"), Duration.ofMillis(2000));
         cancelled.cancel();
         assertTrue(last.await(10, TimeUnit.SECONDS));
-        assertEquals(List.of("100", "300"), ran);
+        assertEquals(List.of("500", "2500"), ran);
     }
 
     @Test

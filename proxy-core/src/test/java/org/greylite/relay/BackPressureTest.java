@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.Test;
 
@@ -72,15 +74,26 @@ class BackPressureTest {
         ReadGate gate = new ReadGate();
         gate.set(ReadGate.OWN_BACKLOG, true);
         assertFalse(gate.isOpen());
+        CountDownLatch started = new CountDownLatch(1);
+        AtomicReference<Thread> readerThread = new AtomicReference<>();
         CompletableFuture<Void> reader = CompletableFuture.runAsync(() -> {
+            readerThread.set(Thread.currentThread());
+            started.countDown();
             try {
                 gate.awaitOpen();
             } catch (InterruptedException e) {
                 throw new IllegalStateException(e);
             }
         });
-        Thread.sleep(100);
+        // the reader has reached the gate and is parked in it, not merely not scheduled yet
+        assertTrue(started.await(10, TimeUnit.SECONDS), "the reader started");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (readerThread.get().getState() != Thread.State.WAITING && !reader.isDone()
+                && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
         assertFalse(reader.isDone(), "held");
+        assertEquals(Thread.State.WAITING, readerThread.get().getState(), "waiting at the gate");
         gate.set(ReadGate.OWN_BACKLOG, false);
         reader.get(10, TimeUnit.SECONDS);
         assertTrue(gate.isOpen());

@@ -18,7 +18,8 @@ final class FakeTransport implements RelayTransport {
     private final ByteArrayOutputStream client = new ByteArrayOutputStream();
     private final ByteArrayOutputStream upstream = new ByteArrayOutputStream();
     int connects;
-    boolean clientClosed;
+    /** Volatile: a test may poll it while the session runs on another thread. */
+    volatile boolean clientClosed;
     /** The abandon flag of each closeUpstream call. */
     final List<Boolean> upstreamCloses = new ArrayList<>();
     final List<Boolean> pauses = new ArrayList<>();

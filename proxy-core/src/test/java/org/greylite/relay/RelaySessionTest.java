@@ -172,14 +172,18 @@ class RelaySessionTest {
         assertEquals("MAIL FROM:<a@x>\r\n", t.upstreamText(), "the next RCPT waits for its own decision");
         assertEquals(1, policy.outstanding());
 
-        client("NOOP\r\n"); // more input while a decision is outstanding is queued too
+        // More input while a decision is outstanding is queued too. After the DATA it is message text: a RCPT
+        // line, so that reading it as a command would show (the policy asked, the line held back).
+        client("RCPT TO:<grey2@y>\r\n");
         assertEquals("MAIL FROM:<a@x>\r\n", t.upstreamText());
 
         policy.completeNext(); // ok@y: accepted
         assertEquals("MAIL FROM:<a@x>\r\nRCPT TO:<ok@y>\r\nDATA\r\n", t.upstreamText());
         upstream("250 ok\r\n354 go\r\n");
         assertEquals(List.of(250, 451, 250, 354), t.clientCodes());
-        assertEquals(List.of("grey@y", "ok@y"), policy.recipients(), "NOOP was read as message text after 354");
+        assertEquals("MAIL FROM:<a@x>\r\nRCPT TO:<ok@y>\r\nDATA\r\nRCPT TO:<grey2@y>\r\n", t.upstreamText(),
+                "the queued line went to the upstream as message text after the 354");
+        assertEquals(List.of("grey@y", "ok@y"), policy.recipients(), "the queued line was not read as a command");
     }
 
     @Test

@@ -3,6 +3,8 @@ package org.greylite.store;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.InetAddress;
@@ -217,13 +219,10 @@ abstract class GreydbScenarioTest {
     void anUpdateThatThrowsWritesNothing() {
         TripletKey key = new TripletKey("192.0.2.7", "a@x", "b@y");
         RuntimeException boom = new IllegalStateException("boom");
-        try {
-            store.update(key, t -> {
-                throw boom;
-            });
-        } catch (IllegalStateException e) {
-            assertEquals(boom, e);
-        }
+        IllegalStateException thrown = assertThrows(IllegalStateException.class, () -> store.update(key, t -> {
+            throw boom;
+        }));
+        assertSame(boom, thrown, "the decision's own exception reaches the caller");
         assertEquals(Optional.empty(), store.update(key, t -> new TripletUpdate<>(null, null, t)));
     }
 

@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterEach;
@@ -179,7 +180,13 @@ class SqliteGreylistStoreTest {
         try (Connection other = raw(); Statement st = other.createStatement()) {
             st.execute("BEGIN IMMEDIATE");
             st.execute("INSERT INTO triplet VALUES ('192.0.2.0/24', 'a@x', 'b@y', 7, 0, 0, NULL)");
-            CompletableFuture<Optional<Triplet>> waiting = CompletableFuture.supplyAsync(() -> read(KEY));
+            CountDownLatch started = new CountDownLatch(1);
+            CompletableFuture<Optional<Triplet>> waiting = CompletableFuture.supplyAsync(() -> {
+                started.countDown();
+                return read(KEY);
+            });
+            // the update has begun before the pause is counted, so "not done" means it is waiting for the lock
+            assertTrue(started.await(10, TimeUnit.SECONDS), "the update started");
             Thread.sleep(300);
             assertFalse(waiting.isDone(), "the update must wait for the other writer");
             st.execute("COMMIT");
@@ -194,9 +201,13 @@ class SqliteGreylistStoreTest {
              Connection other = raw(); Statement st = other.createStatement()) {
             st.execute("BEGIN IMMEDIATE");
             try {
+                long start = System.nanoTime();
                 StoreException e = assertThrows(StoreException.class,
                         () -> impatient.update(KEY, t -> new TripletUpdate<>(new Triplet(1, T0, T0, null), null, null)));
+                long elapsed = System.nanoTime() - start;
                 assertTrue(e.getMessage().contains("cannot start a transaction"), e.getMessage());
+                // it waited for the lock before giving up, not failed at the first refusal
+                assertTrue(elapsed >= TimeUnit.MILLISECONDS.toNanos(80), "gave up after only " + elapsed / 1_000_000 + " ms");
             } finally {
                 st.execute("ROLLBACK");
             }

@@ -85,9 +85,27 @@ final class Harness implements AutoCloseable {
     }
 
     static Harness start(List<String> program, Map<String, String> env) throws IOException {
+        return start(program, env, 0);
+    }
+
+    /**
+     * As {@link #start(List, Map)}, with the send and receive buffers of both ends of the connection fixed at
+     * {@code socketBuffer} bytes (0: the kernel's, which grow as they are used): what the connection can hold
+     * is then known, and a test can tell it from what the session holds.
+     */
+    static Harness start(List<String> program, Map<String, String> env, int socketBuffer) throws IOException {
         try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            Socket client = new Socket(listener.getInetAddress(), listener.getLocalPort());
+            Socket client = new Socket();
+            if (socketBuffer > 0) {
+                listener.setReceiveBufferSize(socketBuffer); // taken over by the accepted connection
+                client.setSendBufferSize(socketBuffer);
+                client.setReceiveBufferSize(socketBuffer);
+            }
+            client.connect(listener.getLocalSocketAddress());
             Socket server = listener.accept();
+            if (socketBuffer > 0) {
+                server.setSendBufferSize(socketBuffer);
+            }
             ByteArrayOutputStream errors = new ByteArrayOutputStream();
             PrintStream err = new PrintStream(errors, true, US_ASCII);
             WrapperSession session = new WrapperSession(program, env, server.getInputStream(),

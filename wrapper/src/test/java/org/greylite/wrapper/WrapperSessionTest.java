@@ -2,14 +2,18 @@ package org.greylite.wrapper;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.greylite.relay.RelaySession;
 import org.junit.jupiter.api.Test;
@@ -107,34 +111,59 @@ class WrapperSessionTest {
 
     @Test
     void aClientThatDoesNotReadItsRepliesStallsTheRelayNotTheMemory() throws Exception {
-        // Without the junk command limit, which would end a flood of NOOPs (see the tests of the limit).
-        try (Harness h = Harness.start(Harness.smtpd(), env("RELAYCLIENT", "", "GREYLITE_JUNK_COMMAND_LIMIT", "0"))) {
-            h.reply();
-            // 40,000 pipelined commands, about 400 KB of replies, none read while they are sent: the
-            // socket buffers fill, greylite stops reading, the sender blocks; reading drains it all.
-            int n = 40_000;
+        // PROGRAM answers every line at once: sed, as the shell server reads a byte at a time and would take
+        // long over so many commands. QUIT ends it.
+        List<String> quick = List.of("sh", "-c", "CR=$(printf '\\r'); printf '220 upstream ESMTP\\r\\n'; "
+                + "exec sed -e \"/^[Qq][Uu][Ii][Tt]/{s/.*/221 bye$CR/;q;}\" -e \"s/.*/250 ok$CR/\"");
+        // Without the junk command limit, which would end a flood of NOOPs (see the tests of the limit). The
+        // connection's buffers are fixed at 64 KB, so that what it holds is known.
+        try (Harness h = Harness.start(quick, env("RELAYCLIENT", "", "GREYLITE_JUNK_COMMAND_LIMIT", "0"),
+                64 * 1024)) {
+            assertEquals("220 upstream ESMTP", h.reply());
+            // 1,000,000 pipelined commands (6 MB), 8 MB of replies, none read while they are sent: the
+            // connection's buffers fill, greylite stops reading, the sender blocks; reading drains it all.
+            int n = 1_000_000;
+            AtomicLong sent = new AtomicLong();
+            AtomicReference<Exception> failure = new AtomicReference<>();
             Thread sender = new Thread(() -> {
                 try {
-                    StringBuilder batch = new StringBuilder();
-                    for (int i = 0; i < n; i++) {
-                        batch.append("NOOP\r\n");
-                        if (batch.length() > 8192) {
-                            h.send(batch.toString());
-                            batch.setLength(0);
-                        }
+                    String batch = "NOOP\r\n".repeat(1000);
+                    for (int i = 0; i < n; i += 1000) {
+                        h.send(batch);
+                        sent.addAndGet(1000);
                     }
-                    h.send(batch + "QUIT\r\n");
+                    h.send("QUIT\r\n");
                 } catch (Exception e) {
-                    throw new RuntimeException(e);
+                    failure.set(e);
                 }
-            });
+            }, "sender");
+            sender.setDaemon(true);
             sender.start();
-            Thread.sleep(500);
-            for (int i = 0; i < n; i++) {
-                assertEquals("250 ok", h.reply());
-            }
-            assertEquals("221 bye", h.reply());
+            // Wait until the sender has been stuck for a whole second, however long filling the buffers takes
+            // on a busy machine.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            long before;
+            long after;
+            do {
+                before = sent.get();
+                Thread.sleep(1000);
+                after = sent.get();
+            } while (before != after && System.nanoTime() < deadline);
+            assertTrue(sender.isAlive() && before == after && after < n,
+                    "the sender must be held up by back-pressure; commands sent: " + after);
+            // The connection (4 x 128 KB at most, the kernel doubling what was asked), the pipes to PROGRAM and
+            // back (64 KB each), and the session's queues up to their high-water marks (256 KB each way, and
+            // a chunk read or being written): about 1.5 MB, commands and replies together. 3 MB of commands
+            // could only be held by a session that does not stop reading.
+            assertTrue(after * 6 < 3_000_000, "commands taken in while the client read nothing: " + after);
+
+            byte[] replies = h.in.readAllBytes(); // the session closes the connection after QUIT
+            byte[] expected = ("250 ok\r\n".repeat(n) + "221 bye\r\n").getBytes(StandardCharsets.US_ASCII);
+            assertEquals(-1, Arrays.mismatch(expected, replies),
+                    "every reply in order, then the end; " + replies.length + " bytes read of " + expected.length);
             sender.join(10_000);
+            assertFalse(sender.isAlive(), "the sender got everything out once the replies were read");
+            assertNull(failure.get());
             assertEquals(0, h.exitStatus());
         }
     }
@@ -142,13 +171,14 @@ class WrapperSessionTest {
     @Test
     void withAGreetingDelayProgramStartsOnlyWhenTheDelayIsOver() throws Exception {
         Path started = dir.resolve("started");
+        long t0 = System.nanoTime(); // before the session starts: the delay is counted from its start, later
         try (Harness h = Harness.start(Harness.smtpd(), env("GREETDELAY", "700", "STARTED", started.toString()))) {
             Thread.sleep(300);
             assertFalse(Files.exists(started), "PROGRAM must not run during the delay");
-            long t0 = System.nanoTime();
             assertEquals("220 upstream ESMTP", h.reply());
             assertTrue(Files.exists(started));
-            assertTrue(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0) >= 200);
+            long elapsed = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            assertTrue(elapsed >= 700, "the greeting came " + elapsed + " ms after the session started");
             assertEquals("221 bye", h.command("QUIT"));
             assertEquals(0, h.exitStatus());
         }
