@@ -23,6 +23,11 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.slf4j.LoggerFactory;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 
 /**
  * PTR lookups when the DNS loses queries, and the cache rules that spare queries: a real dnsmasq on loopback
@@ -36,14 +41,19 @@ class PtrLookupResilienceTest {
     @RegisterExtension
     static final DnsmasqPerClass dns = new DnsmasqPerClass();
     private DroppingDnsProxy proxy;
+    /** What the lookups log: a failed lookup says so when it is over. */
+    private final ListAppender<ILoggingEvent> ptrLog = new ListAppender<>();
 
     @BeforeEach
     void startProxy() throws Exception {
         proxy = DroppingDnsProxy.start(dns.address());
+        ptrLog.start();
+        ((Logger) LoggerFactory.getLogger(PtrLookup.class)).addAppender(ptrLog);
     }
 
     @AfterEach
     void stopProxy() throws Exception {
+        ((Logger) LoggerFactory.getLogger(PtrLookup.class)).detachAppender(ptrLog);
         proxy.close();
     }
 
@@ -79,11 +89,12 @@ class PtrLookupResilienceTest {
     }
 
     /**
-     * Three lost copies in a row (at 2% loss, one lookup in 125,000) cost well under a second: the copies go out at
-     * 0, 250, 500 and 750 ms, where doubling delays (0, 250, 750, 1750 ms) kept the session 1.75 s.
+     * Three lost copies in a row (at 2% loss, one lookup in 125,000) cost three quarters of a second: the copies go
+     * out at 0, 250, 500 and 750 ms, where doubling delays (0, 250, 750, 1750 ms) kept the session 1.75 s. The
+     * bound lies just below 1.75 s, which doubling delays cannot beat; the rest is room for a loaded machine.
      */
     @Test
-    void threeLostCopiesInARowCostLessThanASecond() throws Exception {
+    void threeLostCopiesInARowCostLessThanDoublingDelaysWould() throws Exception {
         proxy.dropFirst(3);
         PtrLookup lookup = PtrLookup.create(List.of(proxy.address()), Duration.ofSeconds(10));
         long start = System.nanoTime();
@@ -91,7 +102,7 @@ class PtrLookupResilienceTest {
         long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
         assertEquals(3, proxy.dropped());
         assertEquals(4, proxy.received(), "the fourth copy was answered");
-        assertTrue(ms >= 700 && ms < 1500, "answered after " + ms + " ms; the fourth copy goes out at 750 ms");
+        assertTrue(ms >= 700 && ms < 1700, "answered after " + ms + " ms; the fourth copy goes out at 750 ms");
     }
 
     @Test
@@ -153,8 +164,9 @@ class PtrLookupResilienceTest {
         assertTrue(stale.isDone(), "a stale answer does not wait for its refresh");
         assertEquals("mx.ptr.test", stale.join());
         await(() -> proxy.received() >= 3, "the refresh was sent");
-        // The refresh fails (1 s timeout); the stale answer stays in use, within its window.
-        Thread.sleep(1500);
+        // The refresh fails (1 s timeout), and says so once it is over; the stale answer stays in use, within its
+        // window.
+        await(() -> failures() == 1, "the refresh failed");
         assertEquals("mx.ptr.test", lookup.lookup(ip("127.0.0.1")).getNow("not at once"));
 
         // Past the window, the lookup waits for the DNS again: silent, so no name.
@@ -175,5 +187,13 @@ class PtrLookupResilienceTest {
         assertEquals("mx.ptr.test", lookup.lookup(ip("127.0.0.1")).getNow("not at once"));
         Thread.sleep(200);
         assertEquals(asked + 2, proxy.received(), "the refreshed answer is fresh: no further query");
+    }
+
+    /** The warnings that PTR lookups fail (one a minute at most, by the lookup's clock). */
+    private long failures() {
+        synchronized (ptrLog) {
+            return ptrLog.list.stream().filter(e -> e.getFormattedMessage().startsWith("PTR lookups fail (client 127.0.0.1: "))
+                    .count();
+        }
     }
 }

@@ -10,8 +10,11 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -24,6 +27,9 @@ import org.junit.jupiter.api.io.TempDir;
 /** SIGHUP in a real greylited process: the rule files are read again, the process and its sessions go on. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class GreylitedReloadTest {
+
+    /** The length of every version of the rule files here, so that an edit leaves a file's size as it was. */
+    private static final int SIZE = 64;
 
     @TempDir
     Path dir;
@@ -53,22 +59,45 @@ class GreylitedReloadTest {
         return c.reply();
     }
 
+    /** {@code rules} and a comment line that fills the file up to {@link #SIZE} bytes. */
+    private static String padded(String rules) {
+        return rules + "#" + " ".repeat(SIZE - rules.length() - 2) + "\n";
+    }
+
+    private Path ruleFile(String name, String rules) throws IOException {
+        return Files.writeString(dir.resolve(name), padded(rules), StandardCharsets.US_ASCII);
+    }
+
+    /**
+     * Rewrites {@code file} in place with its size and modification time kept: greylited also looks at its rule
+     * files by itself every second and reloads one whose stat changed, and logs the same lines as for SIGHUP. With
+     * the stat unchanged only SIGHUP can load the new version, and a reload failure is counted once. (The stat
+     * differs only between the write and the restored time, a few microseconds against a look every second.)
+     */
+    private static void editUnseen(Path file, String rules) throws IOException {
+        FileTime modified = Files.getLastModifiedTime(file);
+        byte[] bytes = padded(rules).getBytes(StandardCharsets.US_ASCII);
+        assertEquals(Files.size(file), bytes.length);
+        Files.write(file, bytes, StandardOpenOption.WRITE); // same inode, never shorter on the way
+        Files.setLastModifiedTime(file, modified);
+    }
+
     private void hangUp() throws Exception {
         assertEquals(0, greylited.signal("HUP"));
     }
 
     @Test
     void sighupReloadsBothRuleFilesWhileSessionsGoOn() throws Exception {
-        Path suspicion = Files.writeString(dir.resolve("suspicion"), "5 e r:^b@\n");
-        Path access = Files.writeString(dir.resolve("tcp.smtp"), "# everyone welcome\n");
+        Path suspicion = ruleFile("suspicion", "5 e r:^b@\n");
+        Path access = ruleFile("tcp.smtp", "# everyone welcome\n");
         InetSocketAddress proxy = start(suspicion, access);
 
         try (RawClient before = new RawClient(proxy).hello()) {
             before.command("MAIL FROM:<a@example.org>", 250);
             assertTrue(rcpt(before).startsWith("451"), "N = 5 before the reload");
 
-            Files.writeString(suspicion, "0 e r:^b@\n");
-            Files.writeString(access, "127.0.0.9:deny\n");
+            editUnseen(suspicion, "0 e r:^b@\n");
+            editUnseen(access, "127.0.0.9:deny\n");
             int logged = greylited.log.size();
             hangUp();
             greylited.awaitLine(logged, access + ": reloaded, 1 access rules", Duration.ofSeconds(30));
@@ -94,15 +123,15 @@ class GreylitedReloadTest {
 
     @Test
     void sighupWithBrokenFilesKeepsTheOldRulesLogsEachLineAndCountsTheFailure() throws Exception {
-        Path suspicion = Files.writeString(dir.resolve("suspicion"), "0 e r:^b@\n");
-        Path access = Files.writeString(dir.resolve("tcp.smtp"), "127.0.0.9:deny\n");
+        Path suspicion = ruleFile("suspicion", "0 e r:^b@\n");
+        Path access = ruleFile("tcp.smtp", "127.0.0.9:deny\n");
         InetSocketAddress proxy = start(suspicion, access, "--metrics", "127.0.0.1:0");
         String metrics = greylited.awaitLine("metrics on http://", Duration.ofSeconds(5));
         URI scrape = URI.create(metrics.substring(metrics.indexOf("http://")).strip());
 
         // One bad line each, among lines that would change the decisions if they loaded.
-        Files.writeString(suspicion, "5 e r:^b@\n9 e r:(unclosed\n");
-        Files.writeString(access, ":allow\n127.0.0.9:alow\n");
+        editUnseen(suspicion, "5 e r:^b@\n9 e r:(unclosed\n");
+        editUnseen(access, ":allow\n127.0.0.9:alow\n");
         int logged = greylited.log.size();
         hangUp();
         greylited.awaitLine(logged, access + ": not reloaded", Duration.ofSeconds(30));
@@ -124,8 +153,8 @@ class GreylitedReloadTest {
         assertTrue(body.contains("greylite_reload_failures_total{file=\"access\"} 1.0"), body);
 
         // Fixed: the next SIGHUP loads the files whole.
-        Files.writeString(suspicion, "5 e r:^b@\n");
-        Files.writeString(access, ":allow\n");
+        editUnseen(suspicion, "5 e r:^b@\n");
+        editUnseen(access, ":allow\n");
         logged = greylited.log.size();
         hangUp();
         greylited.awaitLine(logged, access + ": reloaded, 1 access rules", Duration.ofSeconds(30));

@@ -3,6 +3,7 @@ package org.greylite.daemon;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -16,6 +17,8 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.greylite.relay.RelaySettings;
 import org.greylite.suspicion.RuleMatch;
@@ -486,8 +489,9 @@ class ProxyEndToEndTest {
     void theGreetingDelayOpensNoUpstreamConnectionAndMarksEarlyTalkers() throws Exception {
         proxy.close();
         RuleMatch rule = new RuleMatch("test.suspicion", 3, "100 b greetdelay");
+        // An unmarked client is not greylisted at all: a 451 can only come from the mark.
         proxy = new ProxyHarness(dir.resolve("greet.db"), upstream.address(),
-                f -> f.behaviours().contains(org.greylite.suspicion.Behaviour.GREETDELAY) ? new Suspicion(100, rule) : Suspicion.NONE,
+                f -> f.behaviours().contains(org.greylite.suspicion.Behaviour.GREETDELAY) ? new Suspicion(100, rule) : new Suspicion(0, null),
                 RelaySettings.defaults("proxy.test").withGreetDelayMillis(1500), b -> { });
         try (RawClient early = proxy.client(); RawClient polite = proxy.client()) {
             early.send("EHLO impatient.example\r\n");
@@ -499,7 +503,11 @@ class ProxyEndToEndTest {
             assertEquals(2, upstream.connections.get());
             early.command("MAIL FROM:<bot@example.net>", 250);
             early.send("RCPT TO:<b@example.com>\r\n");
-            assertTrue(early.reply().startsWith("451"));
+            assertTrue(early.reply().startsWith("451"), "the early talker is marked");
+            // Second, as its pass auto-whitelists 127.0.0.1, the early talker's address too.
+            polite.command("MAIL FROM:<person@example.net>", 250);
+            polite.send("RCPT TO:<b@example.com>\r\n");
+            assertTrue(polite.reply().startsWith("250"), "the client that waited for the greeting is not");
         }
     }
 
@@ -512,17 +520,20 @@ class ProxyEndToEndTest {
             c.command("RCPT TO:<b@example.com>", 250);
             c.command("DATA", 354);
             c.socket().setSendBufferSize(64 * 1024);
-            long[] sent = {0};
+            AtomicLong sent = new AtomicLong();
+            // A write that fails (a proxy that resets the client) also stops the count: it must not pass for
+            // back-pressure. The socket is closed at the end of the test, after this has been looked at.
+            AtomicReference<IOException> failed = new AtomicReference<>();
             Thread writer = new Thread(() -> {
                 byte[] chunk = new byte[64 * 1024];
                 Arrays.fill(chunk, (byte) 'a');
                 try {
                     for (int i = 0; i < 1600; i++) { // 100 MB if nothing held it back
                         c.send(chunk);
-                        sent[0] += chunk.length;
+                        sent.addAndGet(chunk.length);
                     }
                 } catch (IOException e) {
-                    // closed at the end of the test
+                    failed.set(e);
                 }
             });
             writer.setDaemon(true);
@@ -533,10 +544,12 @@ class ProxyEndToEndTest {
             long a;
             long b;
             do {
-                a = sent[0];
+                a = sent.get();
                 Thread.sleep(1000);
-                b = sent[0];
+                b = sent.get();
             } while (a != b && b < 32L * 1024 * 1024 && System.nanoTime() < deadline);
+            assertNull(failed.get(), "the proxy must keep the connection while it holds the client back");
+            assertTrue(writer.isAlive(), "the writer is still blocked in a write");
             assertEquals(a, b, "the client's writes must be blocked by back-pressure");
             assertTrue(b < 32L * 1024 * 1024, "only socket buffers and the high-water mark may hold data: " + b);
         }

@@ -30,6 +30,7 @@ import org.greylite.connect.AccessRule;
 import org.greylite.greylist.DecisionLog;
 import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.Greylister;
+import org.greylite.greylist.KnownSenders;
 import org.greylite.metrics.MetricsEndpoint;
 import org.greylite.relay.ExecutorRcptPolicy;
 import org.greylite.relay.RelaySettings;
@@ -43,6 +44,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
  * The metrics endpoint, scraped over HTTP after known traffic through a real proxy: every counter must
@@ -185,11 +187,26 @@ class ProxyMetricsTest {
             c.command("RCPT TO:<e@example.com>", 250);
             c.command("QUIT", 221);
         }
-        metrics.purgeFailed();
         s = scrapeOnceQuiet();
         assertEquals(1.0, s.value("greylite_store_errors_total", "operation", "decision"));
-        assertEquals(1.0, s.value("greylite_store_errors_total", "operation", "purge"));
+        assertEquals(0.0, s.value("greylite_store_errors_total", "operation", "purge"));
         assertEquals(1.0, s.rcpt("accept", "store-error", "none"));
+
+        // 8. greylited's scheduled purge, every second over the same broken greydb: each failure is counted, and
+        // one does not end the schedule (an exception out of a scheduled task would).
+        RunningEngine engine = new RunningEngine(store, SUSPICION, null, GreylistSettings.defaults(), KnownSenders.NONE,
+                metrics, Duration.ofSeconds(1), LoggerFactory.getLogger(ProxyMetricsTest.class));
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            double purges = 0;
+            while (purges < 2 && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+                purges = scrape().value("greylite_store_errors_total", "operation", "purge");
+            }
+            assertTrue(purges >= 2, "failed purges counted: " + purges);
+        } finally {
+            engine.close();
+        }
     }
 
     @Test
