@@ -73,21 +73,26 @@ class DecisionTurnTest {
             }
             // All written before any answer is read, so that the service finds several waiting in one turn.
             for (int i = 0; i < clients.size(); i++) {
-                String to = i == 11 ? "r0@example.org" : "r" + i + "@example.org"; // the last repeats the first
                 clients.get(i).send(PolicyClient.request(PolicyClient.rcpt("192.0.2." + (i == 11 ? 0 : i),
-                        "a@example.net", to)));
+                        "a@example.net", recipient(i))));
             }
             for (int i = 0; i < clients.size(); i++) {
                 String answer = clients.get(i).readAnswer();
                 assertTrue(answer.startsWith("DEFER_IF_PERMIT 4.7.1 Greylisted, please retry in "), i + ": " + answer);
+                // Read by a connection of the test's own, which sees committed rows only.
+                assertEquals(1, rows("recipient = '" + recipient(i) + "'"), i + ": its triplet committed by the time its answer came");
             }
         } finally {
             for (PolicyClient c : clients) {
                 c.close();
             }
         }
-        assertEquals(11, rows("1"), "every triplet committed by the time its answer came; the repeat wrote none");
-        assertEquals(1, rows("recipient = 'r0@example.org'"));
+        assertEquals(11, rows("1"), "the repeat wrote no row of its own");
+    }
+
+    /** Client {@code i}'s recipient: the last client repeats the first's triplet. */
+    private static String recipient(int i) {
+        return i == 11 ? "r0@example.org" : "r" + i + "@example.org";
     }
 
     /** A greydb whose batches fail at the end, after their work, as a commit that fails would: nothing is kept. */

@@ -2,7 +2,7 @@ package org.greylite.policy;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
+import java.io.PushbackInputStream;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
@@ -22,11 +22,11 @@ import java.util.Map;
 final class PolicyClient implements AutoCloseable {
 
     private final SocketChannel channel;
-    private final InputStream in;
+    private final PushbackInputStream in;
 
     private PolicyClient(SocketChannel channel) throws IOException {
         this.channel = channel;
-        this.in = Channels.newInputStream(channel);
+        this.in = new PushbackInputStream(Channels.newInputStream(channel), 1);
     }
 
     static PolicyClient tcp(InetSocketAddress address) throws IOException {
@@ -128,6 +128,28 @@ final class PolicyClient implements AutoCloseable {
     /** Shuts down the sending side (a half-close): the service reads the end of input; answers can still come. */
     void endInput() throws IOException {
         channel.shutdownOutput();
+    }
+
+    /**
+     * Whether the server has sent something (or closed the connection) that is not read yet, looked at without
+     * waiting; what is there stays to be read.
+     */
+    boolean hasInput() throws IOException {
+        if (in.available() > 0) {
+            return true; // a byte looked at before
+        }
+        ByteBuffer one = ByteBuffer.allocate(1);
+        int n;
+        channel.configureBlocking(false);
+        try {
+            n = channel.read(one);
+        } finally {
+            channel.configureBlocking(true);
+        }
+        if (n > 0) {
+            in.unread(one.get(0));
+        }
+        return n != 0;
     }
 
     /** True when the server closed the connection (end of stream); false when it sent more. */

@@ -93,6 +93,27 @@ class PolicyClientsThatLeaveTest {
                     c.ask(PolicyClient.rcpt("198.51.100.1", "a@example.net", "b@example.org")), "the service still serves");
         }
         awaitNoConnectionOpen();
+        // Each triplet was asked twice, by a client that left and by one that stayed: one of the two was its first
+        // attempt and the other an early retry, which it is only if the first was decided and recorded. A request of
+        // a client that left and was dropped would make the second a first attempt too. The half-sent requests are
+        // neither; the last request is a first attempt.
+        String m = metrics();
+        assertEquals(CLIENTS + 1.0, rcpts(m, "first-attempt"), m);
+        assertEquals((double) CLIENTS, rcpts(m, "early-retry"), m);
+    }
+
+    private String metrics() throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + policy.metricsPort() + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    /** greylite_rcpt_total of greylisted RCPTs for {@code reason} in the scraped {@code metrics}. */
+    private static double rcpts(String metrics, String reason) {
+        Matcher m = Pattern.compile("(?m)^greylite_rcpt_total\\{reason=\"" + reason + "\",verdict=\"greylist\"\\} (\\S+)$")
+                .matcher(metrics);
+        assertTrue(m.find(), "no greylite_rcpt_total for " + reason);
+        return Double.parseDouble(m.group(1));
     }
 
     private void awaitNoConnectionOpen() throws Exception {
@@ -106,9 +127,7 @@ class PolicyClientsThatLeaveTest {
 
     /** greylite_policy_connections_active, scraped over HTTP. */
     private double openConnections() throws Exception {
-        String body = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                URI.create("http://127.0.0.1:" + policy.metricsPort() + "/metrics")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
+        String body = metrics();
         Matcher m = Pattern.compile("(?m)^greylite_policy_connections_active (\\S+)$").matcher(body);
         assertTrue(m.find(), "no greylite_policy_connections_active in:\n" + body);
         return Double.parseDouble(m.group(1));

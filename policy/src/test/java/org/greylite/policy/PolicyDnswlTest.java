@@ -1,8 +1,10 @@
 package org.greylite.policy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -112,10 +114,17 @@ class PolicyDnswlTest {
              PolicyClient waiting = start(Map.of(), "--dnswl=wl.test", "--dns=127.0.0.1:" + hole.getLocalPort());
              PolicyClient other = PolicyClient.tcp(policy.tcpAddress())) {
             waiting.send(PolicyClient.request(PolicyClient.rcpt("127.0.0.1", "a@example.net", "b@example.org")));
+            // Its lookup is in flight once the query reaches the silent server: the other request comes after that,
+            // not in the same turn of the I/O loop (the time-out guards against a hang only).
+            hole.setSoTimeout(30_000);
+            hole.receive(new DatagramPacket(new byte[512], 512));
             Map<String, String> connect = new java.util.LinkedHashMap<>(PolicyClient.rcpt("127.0.0.1", "", ""));
             connect.put("protocol_state", "CONNECT");
-            // The I/O thread is not held by the lookup in flight.
+            // The I/O thread is not held by the lookup in flight: the other connection is answered while the first
+            // still waits, as it must until the lookup's timeout. An I/O thread that waited for the lookup would
+            // have written the first connection's answer before it read the other's request.
             assertEquals("DUNNO", other.ask(connect));
+            assertFalse(waiting.hasInput(), "the waiting connection was answered first: the I/O thread waited for its lookup");
             long asked = System.nanoTime();
             assertEquals(PolicyProtocolTest.GREYLISTED_301, waiting.readAnswer(), "no answer is no listing");
             long waited = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - asked);
