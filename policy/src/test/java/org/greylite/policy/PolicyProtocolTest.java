@@ -80,6 +80,8 @@ class PolicyProtocolTest {
             String again = c.ask(PolicyClient.rcpt("192.0.2.7", "a@example.net", "b@example.org"));
             assertTrue(again.startsWith("DEFER_IF_PERMIT 4.7.1 Greylisted, please retry in "), again);
         }
+        assertEquals(1.0, greylisted("first-attempt"));
+        assertEquals(1.0, greylisted("early-retry"), "the second ask was the same triplet's early retry");
     }
 
     @Test
