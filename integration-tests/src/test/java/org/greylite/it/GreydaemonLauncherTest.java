@@ -98,11 +98,10 @@ class GreydaemonLauncherTest {
             assertEquals("0,3", ask(s, packet("203.0.113.3", "erin@example.net", "frank@example.org", "gina@example.org")));
         }
         // greylitectl reads the same greydb while the daemon runs.
-        Process ctl = new ProcessBuilder(Launchers.bin("greylitectl"), "db", "list", "--db", greydb.toString())
-                .redirectErrorStream(true).start();
-        String listing = new String(ctl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(ctl.waitFor(60, TimeUnit.SECONDS));
-        assertEquals(0, ctl.exitValue(), listing);
+        Launchers.Ended ctl = Launchers.runToEnd(new ProcessBuilder(Launchers.bin("greylitectl"), "db", "list", "--db",
+                greydb.toString()), dir, "greylitectl", 60);
+        String listing = ctl.out();
+        assertEquals(0, ctl.status(), listing);
         assertTrue(listing.contains("frank@example.org") && listing.contains("203.0.113.3"), listing);
         assertTrue(output.lines().stream().anyMatch(l -> l.contains("decision verdict=greylist reason=first-attempt client=198.51.100.7")
                 && l.contains("from=<alice@example.net> to=<bob@example.org>")), String.join("\n", output.lines()));
