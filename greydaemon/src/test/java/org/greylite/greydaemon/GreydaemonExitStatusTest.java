@@ -83,12 +83,19 @@ class GreydaemonExitStatusTest {
             List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
                     .toString(), "-cp", System.getProperty("java.class.path"), GreyDaemon.class.getName()));
             c.args().forEach(a -> command.add(fill.in(a)));
-            ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+            // Into a file, not a pipe read to its end: a program that starts when it should not must fail the
+            // case, not hang it.
+            Path output = dir.resolve("output");
+            ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile());
             c.env().forEach((k, v) -> pb.environment().put(k, fill.in(v)));
             Process p = pb.start();
             p.getOutputStream().close();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertTrue(p.waitFor(60, TimeUnit.SECONDS), "still running: " + out);
+            boolean ended = p.waitFor(60, TimeUnit.SECONDS);
+            if (!ended) {
+                p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+            String out = Files.readString(output, StandardCharsets.UTF_8);
+            assertTrue(ended, "still running: " + out);
 
             assertEquals(c.status(), p.exitValue(), out);
             String expected = "ERROR greydaemon: " + fill.in(c.says());

@@ -165,7 +165,8 @@ class DbCommandsPostgresTest {
     void aDatabaseThatDoesNotExistIsOneClearLineAtOnce() {
         String url = PG.url("nosuchdb");
 
-        Ctl.MainRun run = Ctl.main(PG.env(), "db", "stats", "--db", url);
+        Ctl.MainRun run = Ctl.main(PG.env(), "db", "stats", "--db", url, "--busy-timeout",
+                DbUnreachablePostgresTest.LONG_BUSY_TIMEOUT);
 
         assertEquals(2, run.run().exit(), run.toString());
         assertEquals("greylitectl: " + url + ": cannot connect: FATAL: database \"nosuchdb\" does not exist\n",
@@ -177,7 +178,8 @@ class DbCommandsPostgresTest {
     void aWrongPasswordIsOneClearLineAtOnce() {
         String url = PG.url(PG.createDatabase());
 
-        Ctl.MainRun run = Ctl.main(Map.of("PGPASSWORD", "not-the-password-42"), "db", "list", "--db", url);
+        Ctl.MainRun run = Ctl.main(Map.of("PGPASSWORD", "not-the-password-42"), "db", "list", "--db", url,
+                "--busy-timeout", DbUnreachablePostgresTest.LONG_BUSY_TIMEOUT);
 
         assertEquals(2, run.run().exit(), run.toString());
         String err = run.run().err();

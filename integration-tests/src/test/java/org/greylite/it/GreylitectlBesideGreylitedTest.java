@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.time.Duration;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -56,10 +55,8 @@ class GreylitectlBesideGreylitedTest {
         List<String> cmd = new ArrayList<>(List.of(Launchers.bin("greylitectl")));
         cmd.addAll(List.of(args));
         cmd.addAll(List.of("--db", dir.resolve("greylite.db").toString()));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-        return new Run(p.exitValue(), out);
+        Launchers.Ended ended = Launchers.runToEnd(new ProcessBuilder(cmd), dir, "greylitectl", 60);
+        return new Run(ended.status(), ended.out());
     }
 
     private int startGreylited() throws Exception {

@@ -80,11 +80,10 @@ class PolicyLauncherTest {
                 + "instance=1.2.3\n\n");
         assertEquals("action=DEFER_IF_PERMIT 4.7.1 Greylisted, please retry in 301 seconds\n\n", answer);
 
-        Process ctl = new ProcessBuilder(Launchers.bin("greylitectl"), "db", "list", "--pending", "--format", "csv",
-                "--db", dir.resolve("greylite.db").toString()).redirectErrorStream(true).start();
-        String out = new String(ctl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(ctl.waitFor(60, TimeUnit.SECONDS));
-        assertEquals(0, ctl.exitValue(), out);
+        Launchers.Ended ctl = Launchers.runToEnd(new ProcessBuilder(Launchers.bin("greylitectl"), "db", "list",
+                "--pending", "--format", "csv", "--db", dir.resolve("greylite.db").toString()), dir, "greylitectl", 60);
+        String out = ctl.out();
+        assertEquals(0, ctl.status(), out);
         assertTrue(out.contains("192.0.2.0/24") && out.contains("a@example.net") && out.contains("b@example.org"), out);
 
         policy.destroy(); // SIGTERM

@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -13,6 +14,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,16 +25,21 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
+import org.greylite.testing.ExternalPrograms;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Runs ucspi2socket as a real child process with piped stdin/stdout against a real server socket.
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class Ucspi2SocketTest {
+
+    @TempDir
+    Path dir;
 
     private final List<Process> processes = new ArrayList<>();
     private final List<AutoCloseable> closeables = new ArrayList<>();
@@ -84,7 +91,7 @@ class Ucspi2SocketTest {
         try {
             server = listen(InetAddress.getByName("::1"));
         } catch (IOException e) {
-            Assumptions.abort("no IPv6 loopback here: " + e.getMessage());
+            skipOrFailUnderCi("no IPv6 loopback here: " + e.getMessage());
             return;
         }
         executor.submit(() -> {
@@ -96,11 +103,31 @@ class Ucspi2SocketTest {
         Process child = ucspi2socket("[::1]", port(server));
         assertEquals("220 v6\r\n", new String(child.getInputStream().readAllBytes(), US_ASCII));
         assertEquals(0, exitCode(child));
+
+        // No port: 25, which nothing here listens on, and which the one line names.
+        if (answers(new InetSocketAddress(InetAddress.getByName("::1"), Ucspi2Socket.DEFAULT_PORT))) {
+            skipOrFailUnderCi("a server listens on [::1]:25 here, so a refused connection cannot show the port used");
+        }
+        Process noPort = ucspi2socket("[::1]");
+        noPort.getOutputStream().close();
+        assertEquals(111, exitCode(noPort));
+        assertEquals("ucspi2socket: cannot connect to [::1]:25: Connection refused\n",
+                new String(noPort.getErrorStream().readAllBytes(), US_ASCII));
+        assertEquals(0, noPort.getInputStream().readAllBytes().length, "nothing on stdout");
     }
 
     @Test
     void hostNameIsResolvedAndEachAddressTried() throws Exception {
-        // "localhost" may resolve to ::1 first; the server listens on 127.0.0.1 only.
+        // A name with two addresses, ::1 first, from a hosts file of the test's own (the JDK's
+        // jdk.net.hosts.file), so that the order is not the machine's: many a /etc/hosts gives localhost no ::1,
+        // and Java lists IPv4 addresses first unless told otherwise. The server listens on 127.0.0.1 only, so the
+        // connection is made only if the address after the refused one is tried.
+        Path hosts = Files.writeString(dir.resolve("hosts"), "::1 smtp.test\n127.0.0.1 smtp.test\n");
+        List<String> resolver = List.of("-Djava.net.preferIPv6Addresses=true", "-Djdk.net.hosts.file=" + hosts);
+        String first = firstAddress(resolver, "smtp.test");
+        if (!first.equals("0:0:0:0:0:0:0:1")) {
+            skipOrFailUnderCi("smtp.test resolves to " + first + " first, not ::1: no refused address is tried first");
+        }
         ServerSocket server = listen(InetAddress.getByName("127.0.0.1"));
         executor.submit(() -> {
             try (Socket s = server.accept()) {
@@ -108,7 +135,7 @@ class Ucspi2SocketTest {
             }
             return null;
         });
-        Process child = ucspi2socket("localhost", port(server));
+        Process child = ucspi2socket(resolver, "smtp.test", Integer.toString(port(server)));
         assertEquals("220 by name\r\n", new String(child.getInputStream().readAllBytes(), US_ASCII));
         assertEquals(0, exitCode(child));
     }
@@ -227,10 +254,16 @@ class Ucspi2SocketTest {
     }
 
     static List<String> javaCommand(String... args) throws Exception {
+        return javaCommand(List.of(), args);
+    }
+
+    /** The command running ucspi2socket, with {@code jvmOptions} (as JAVA_OPTS gives the launcher's). */
+    static List<String> javaCommand(List<String> jvmOptions, String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
-                "-cp", classes().toString(), Ucspi2Socket.class.getName()));
+                "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto"));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", classes().toString(), Ucspi2Socket.class.getName()));
         command.addAll(List.of(args));
         return command;
     }
@@ -240,9 +273,55 @@ class Ucspi2SocketTest {
     }
 
     private Process ucspi2socket(String... args) throws Exception {
-        Process process = new ProcessBuilder(javaCommand(args)).start();
+        return ucspi2socket(List.of(), args);
+    }
+
+    private Process ucspi2socket(List<String> jvmOptions, String... args) throws Exception {
+        Process process = new ProcessBuilder(javaCommand(jvmOptions, args)).start();
         processes.add(process);
         return process;
+    }
+
+    /**
+     * The first address {@code name} resolves to in a JVM started with {@code jvmOptions}: the resolver's
+     * settings are read once, when a JVM starts, so this JVM's cannot be changed to ask it here.
+     */
+    private static String firstAddress(List<String> jvmOptions, String name) throws Exception {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString()));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", Path.of(FirstAddress.class.getProtectionDomain().getCodeSource().getLocation()
+                .toURI()).toString(), FirstAddress.class.getName(), name));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), US_ASCII).strip();
+        assertEquals(0, exitCode(p), out);
+        return out;
+    }
+
+    /** Prints the first address its argument resolves to. */
+    static final class FirstAddress {
+        public static void main(String[] args) throws IOException {
+            System.out.println(InetAddress.getAllByName(args[0])[0].getHostAddress());
+        }
+    }
+
+    /** Skips the test on a developer's machine; under CI ({@code CI=true}) the machine is set up for it: fails. */
+    private static void skipOrFailUnderCi(String why) {
+        if (ExternalPrograms.underCi()) {
+            fail(why + "; CI=true, so this is a failure, not a skip");
+        }
+        Assumptions.abort(why);
+    }
+
+    /** Whether a connection to {@code address} is taken (something listens there). */
+    private static boolean answers(InetSocketAddress address) {
+        try (Socket s = new Socket()) {
+            s.connect(address, 5_000);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private ServerSocket listen(InetAddress address) throws IOException {
