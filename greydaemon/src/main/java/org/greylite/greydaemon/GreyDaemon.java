@@ -13,6 +13,7 @@ import java.util.Map;
 import org.greylite.config.Environment;
 import org.greylite.config.ExitStatus;
 import org.greylite.config.FileErrors;
+import org.greylite.config.Hangup;
 import org.greylite.config.Logging;
 import org.greylite.config.SuspicionSetup;
 import org.greylite.greylist.Durations;
@@ -80,6 +81,8 @@ public final class GreyDaemon {
             System.exit(ExitStatus.of(e));
             return;
         }
+        // Without a handler the JVM takes SIGHUP as a request to stop; here it reloads, as greylited's does.
+        Hangup.onHangup(service::reload, log);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             service.close();
             log.info("greydaemon stopped");
@@ -166,7 +169,7 @@ public final class GreyDaemon {
         if (metricsEndpoint != null) {
             log.info("metrics on {}", metricsEndpoint.url());
         }
-        return new RunningGreydaemon(service, store, metrics, metricsEndpoint, checkpointer, log);
+        return new RunningGreydaemon(service, rules, store, metrics, metricsEndpoint, checkpointer, log);
     }
 
 

@@ -16,6 +16,8 @@ import org.greylite.store.GreylistStore;
 import org.greylite.store.StoreException;
 import org.greylite.store.StoredState;
 import org.greylite.store.TripletUpdate;
+import org.greylite.suspicion.ReloadingSuspicionPolicy;
+import org.greylite.suspicion.SuspicionPolicy;
 import org.slf4j.Logger;
 
 /**
@@ -26,13 +28,20 @@ import org.slf4j.Logger;
 final class RunningGreydaemon implements AutoCloseable {
 
     private final UdpService service;
+    private final SuspicionPolicy rules;
+    private final Logger log;
     private final ScheduledExecutorService fileCheck;
     private final MetricsEndpoint metricsEndpoint; // null: no GREYLITE_METRICS
 
-    /** @param checkpointer the SQLite greydb's background checkpoints, or null */
-    RunningGreydaemon(UdpService service, GreylistStore store, GreydaemonMetrics metrics,
+    /**
+     * @param rules        the suspicion rules the decisions use (read again by {@link #reload})
+     * @param checkpointer the SQLite greydb's background checkpoints, or null
+     */
+    RunningGreydaemon(UdpService service, SuspicionPolicy rules, GreylistStore store, GreydaemonMetrics metrics,
                       MetricsEndpoint metricsEndpoint, WalCheckpointer checkpointer, Logger log) {
         this.service = service;
+        this.rules = rules;
+        this.log = log;
         this.metricsEndpoint = metricsEndpoint;
         // A thread of its own rather than the UDP thread's turn: the store's methods take turns (SQLite's are
         // synchronized), so the one stat runs between two decisions, as the purge does.
@@ -52,6 +61,21 @@ final class RunningGreydaemon implements AutoCloseable {
             }
             check.run();
         }, GreydbFileCheck.INTERVAL_SECONDS, GreydbFileCheck.INTERVAL_SECONDS, TimeUnit.SECONDS);
+    }
+
+    /**
+     * SIGHUP ({@code svc -h}, {@code kill -HUP}): the suspicion file read now, changed or not, with the GeoIP
+     * database its {@code g} lines use, as greylited and greylite-policy do. A file with lines that do not load
+     * leaves the rules loaded before in force (the reasons are logged). greydaemon's {@code -w} ranges are read
+     * at start only, as greydaemon read them.
+     */
+    void reload() {
+        if (!(rules instanceof ReloadingSuspicionPolicy followed)) {
+            log.info("SIGHUP: no suspicion file to reload");
+            return;
+        }
+        log.info("SIGHUP: reloading the suspicion file");
+        followed.reload();
     }
 
     /**

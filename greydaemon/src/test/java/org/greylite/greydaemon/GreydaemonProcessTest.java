@@ -74,4 +74,38 @@ class GreydaemonProcessTest {
             assertTrue(verp.contains("decision verdict=accept reason=skipped(WHITELISTED=verp-bounce) "), verp);
         }
     }
+
+    /**
+     * SIGHUP ({@code svc -h}) reads the suspicion file again, and greydaemon goes on: the JVM's default would
+     * stop it. The file is rewritten with its size and modification time kept, so that the look at its changes
+     * every second cannot be what loads it: only the signal can.
+     */
+    @Test
+    void sighupReadsTheSuspicionFileAgainAndGreydaemonGoesOn() throws Exception {
+        Path suspicion = dir.resolve("suspicion");
+        java.nio.file.Files.writeString(suspicion, "0 e r:^one@\n");
+        try (JavaProgram d = GreydaemonProcess.start(java.util.Map.of("SUSPICION", suspicion.toString()),
+                "127.0.0.1:0", dir.resolve("greydb").toString())) {
+            String line = d.awaitLine("started greydaemon on", Duration.ofSeconds(60));
+            Matcher m = Pattern.compile("started greydaemon on 127\\.0\\.0\\.1:(\\d+)").matcher(line);
+            assertTrue(m.find(), line);
+            try (QmailSmtpdClient c = new QmailSmtpdClient(
+                    new InetSocketAddress(InetAddress.getLoopbackAddress(), Integer.parseInt(m.group(1))))) {
+                assertEquals("1,3", c.ask("192.0.2.1", "a@example.net", "one@example.org"), "N = 0 for one@");
+                assertEquals("0,1", c.ask("192.0.2.2", "a@example.net", "two@example.org"), "two@ is greylisted");
+
+                java.nio.file.attribute.FileTime modified = java.nio.file.Files.getLastModifiedTime(suspicion);
+                java.nio.file.Files.write(suspicion, "0 e r:^two@\n".getBytes(StandardCharsets.US_ASCII),
+                        java.nio.file.StandardOpenOption.WRITE); // the same length, over the old bytes
+                java.nio.file.Files.setLastModifiedTime(suspicion, modified);
+                assertEquals(0, d.signal("HUP"));
+                d.awaitLine("SIGHUP: reloading the suspicion file", Duration.ofSeconds(10));
+                d.awaitLine(suspicion + ": reloaded, 1 rules", Duration.ofSeconds(10));
+                assertTrue(d.alive(), "SIGHUP does not stop greydaemon: " + d.output());
+
+                assertEquals("1,3", c.ask("192.0.2.3", "a@example.net", "two@example.org"), "N = 0 for two@ now");
+                assertEquals("0,1", c.ask("192.0.2.4", "a@example.net", "one@example.org"), "one@ is greylisted now");
+            }
+        }
+    }
 }

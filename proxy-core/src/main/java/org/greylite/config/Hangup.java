@@ -8,7 +8,7 @@ import org.slf4j.Logger;
 /**
  * Runs an action when the process gets SIGHUP, the daemon convention for "read your files again"
  * ({@code kill -HUP}, {@code svc -h}). Replaces the JVM's default, which treats SIGHUP as a request to stop.
- * Shared by the long-running programs (greylited, greylite-policy).
+ * Shared by the long-running programs (greylited, greylite-policy, greydaemon).
  *
  * <p>Java has no public signal API; {@code sun.misc.Signal} (module {@code jdk.unsupported}) is the one
  * every JDK carries. It is reached by reflection rather than named in the code, so that the build stays free

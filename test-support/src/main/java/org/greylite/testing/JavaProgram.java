@@ -101,6 +101,16 @@ public final class JavaProgram implements AutoCloseable {
         return process.waitFor(within.toMillis(), TimeUnit.MILLISECONDS) ? process.exitValue() : -1;
     }
 
+    /** Sends {@code signal} ({@code HUP}, say) with kill(1); returns kill's exit status. */
+    public int signal(String signal) throws IOException, InterruptedException {
+        return new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).start().waitFor();
+    }
+
+    /** Whether the process still runs. */
+    public boolean alive() {
+        return process.isAlive();
+    }
+
     /** SIGTERM, as systemd stops it; the exit status, or -1 if it was still running after {@code within}. */
     public int terminate(Duration within) throws InterruptedException {
         process.destroy();
