@@ -152,6 +152,13 @@ public final class Greylited implements Callable<Integer> {
         if (upstream == null) {
             demo = new DemoUpstream(settings.get(Settings.DEMO_MAIL)).start();
             upstreamAddress = demo.address();
+            // The demo's triplets go to a greydb of its own unless --db (or the configuration file) names one: a
+            // DBFILE left in the shell from a tcpserver setup must not receive them.
+            if (dbWhere != null && Settings.DB.variable().equals(settings.origin(Settings.DB))) {
+                log.warn("demo mode: {} is set but not used, so that the demo's triplets stay out of that greydb;"
+                        + " the demo keeps its greydb in {} (give --db to choose another)", Settings.DB.variable(), DEMO_DB);
+                dbWhere = null;
+            }
             if (dbWhere == null) {
                 dbWhere = DEMO_DB;
             }

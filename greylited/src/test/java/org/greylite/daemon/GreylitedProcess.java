@@ -65,6 +65,7 @@ final class GreylitedProcess implements AutoCloseable {
     /** greylited's arguments and environment, before it runs. */
     static final class Command {
         private final List<String> args = new ArrayList<>();
+        private Path workingDirectory; // null: this JVM's
         private final Set<String> unset = new HashSet<>();
         private final Map<String, String> env = new HashMap<>();
 
@@ -110,6 +111,12 @@ final class GreylitedProcess implements AutoCloseable {
             return this;
         }
 
+        /** Runs greylited in {@code folder} (where a relative path, the demo's greydb say, lands). */
+        Command in(Path folder) {
+            workingDirectory = folder;
+            return this;
+        }
+
         /** Variables greylited gets; they win over {@link #withoutEnv}. */
         Command env(Map<String, String> variables) {
             env.putAll(variables);
@@ -151,6 +158,9 @@ final class GreylitedProcess implements AutoCloseable {
             ProcessBuilder pb = new ProcessBuilder(args).redirectErrorStream(true);
             pb.environment().keySet().removeAll(unset);
             pb.environment().putAll(env);
+            if (workingDirectory != null) {
+                pb.directory(workingDirectory.toFile());
+            }
             return pb.start();
         }
     }

@@ -37,6 +37,22 @@ class GreylitedProcessTest {
         return GreylitedProcess.start(dir, upstream.address(), extra);
     }
 
+    /**
+     * The demo (no upstream given) keeps its triplets in a greydb of its own: a DBFILE left in the shell from a
+     * tcpserver setup is not written to, and the log says so.
+     */
+    @Test
+    void theDemoLeavesTheGreydbOfDbfileAlone() throws Exception {
+        Path production = dir.resolve("production.db");
+        try (GreylitedProcess demo = GreylitedProcess.command(upstream.address()).without("--upstream").in(dir)
+                .env(java.util.Map.of("DBFILE", production.toString())).start()) {
+            assertTrue(RawClient.rcptReply(demo.address()).startsWith("451"), "the demo greylists");
+            assertTrue(demo.logged("demo mode: DBFILE is set but not used"), String.join("\n", demo.log));
+        }
+        assertTrue(Files.isRegularFile(dir.resolve("greylite-demo.db")), "the demo's own greydb");
+        assertTrue(Files.notExists(production), "nothing written where DBFILE points");
+    }
+
     @Test
     void anAcknowledgedRefusalSurvivesKillMinus9() throws Exception {
         try (GreylitedProcess first = start("--min-delay", "0")) {
