@@ -24,6 +24,7 @@ import org.greylite.relay.RelaySettings;
 import org.greylite.suspicion.RuleMatch;
 import org.greylite.suspicion.Suspicion;
 import org.greylite.suspicion.SuspicionFile;
+import org.greylite.testing.Stall;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -538,19 +539,11 @@ class ProxyEndToEndTest {
             });
             writer.setDaemon(true);
             writer.start();
-            // The kernel's socket buffers take a while to fill (they grow as they go): wait until the
-            // writer has been stuck for a whole second, however long filling them takes on a busy machine.
-            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
-            long a;
-            long b;
-            do {
-                a = sent.get();
-                Thread.sleep(1000);
-                b = sent.get();
-            } while (a != b && b < 32L * 1024 * 1024 && System.nanoTime() < deadline);
+            Stall.Seen seen = Stall.await(sent::get, 32L * 1024 * 1024, Duration.ofSeconds(20));
+            long b = seen.count();
             assertNull(failed.get(), "the proxy must keep the connection while it holds the client back");
             assertTrue(writer.isAlive(), "the writer is still blocked in a write");
-            assertEquals(a, b, "the client's writes must be blocked by back-pressure");
+            assertTrue(seen.stuck(), "the client's writes must be blocked by back-pressure");
             assertTrue(b < 32L * 1024 * 1024, "only socket buffers and the high-water mark may hold data: " + b);
         }
     }

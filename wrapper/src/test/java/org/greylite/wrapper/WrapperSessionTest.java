@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -16,6 +17,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.greylite.relay.RelaySession;
+import org.greylite.testing.Stall;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -139,17 +141,9 @@ class WrapperSessionTest {
             }, "sender");
             sender.setDaemon(true);
             sender.start();
-            // Wait until the sender has been stuck for a whole second, however long filling the buffers takes
-            // on a busy machine.
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            long before;
-            long after;
-            do {
-                before = sent.get();
-                Thread.sleep(1000);
-                after = sent.get();
-            } while (before != after && System.nanoTime() < deadline);
-            assertTrue(sender.isAlive() && before == after && after < n,
+            Stall.Seen seen = Stall.await(sent::get, n, Duration.ofSeconds(20));
+            long after = seen.count();
+            assertTrue(sender.isAlive() && seen.stuck() && after < n,
                     "the sender must be held up by back-pressure; commands sent: " + after);
             // The connection (4 x 128 KB at most, the kernel doubling what was asked), the pipes to PROGRAM and
             // back (64 KB each), and the session's queues up to their high-water marks (256 KB each way, and
