@@ -107,6 +107,22 @@ class PostfixExampleTest {
         assertTrue(relay.startsWith("554 5.7.1 ") && relay.contains("Relay access denied"), relay);
         assertTrue(rcpt(postfix.address("mx"), "postmaster@" + DOMAIN).startsWith("250 "),
                 "a recipient of your domain is no relaying");
+        // Postfix skips white space before a command: " RCPT" is a RCPT to it, and must not pass greylited undecided.
+        assertTrue(rcpt(postfix.address("mx"), "postmaster@" + DOMAIN, " RCPT").startsWith("250 "),
+                "Postfix takes a RCPT with white space before it");
+        assertEquals("500 5.5.2 syntax error: command line begins with white space",
+                rcpt(greylited.address(), "someone@" + DOMAIN, " RCPT").strip());
+    }
+
+    /** A RCPT line written as {@code verb} (" RCPT", with white space before it, say) from 127.0.0.1: its reply. */
+    private static String rcpt(InetSocketAddress at, String rcpt, String verb) throws IOException {
+        try (RawClient c = new RawClient(at, InetAddress.getByName("127.0.0.1"))) {
+            c.expect(220);
+            c.command("EHLO client.example", 250);
+            c.command("MAIL FROM:<you@example.org>", 250);
+            c.send(verb + " TO:<" + rcpt + ">\r\n");
+            return c.reply();
+        }
     }
 
     @Test

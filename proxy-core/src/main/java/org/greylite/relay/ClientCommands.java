@@ -79,6 +79,12 @@ final class ClientCommands {
             refuse(settings.replies().controlCharacters());
             return;
         }
+        if (c.beginsWithWhiteSpace()) {
+            // Postfix skips white space before a command, so " RCPT TO:<x>" forwarded as an unknown line would be
+            // a RCPT the upstream takes and greylisting never sees (and " XCLIENT" one only the proxy may send).
+            refuse(settings.replies().leadingWhiteSpace());
+            return;
+        }
         if (junk.tooMany(c)) {
             tooManyCommands();
             return;

@@ -64,6 +64,10 @@ public record Replies(String hostname, String greylistTemplate) {
         return Reply.local(500, "5.5.2 syntax error: control characters in command");
     }
 
+    Reply leadingWhiteSpace() {
+        return Reply.local(500, "5.5.2 syntax error: command line begins with white space");
+    }
+
     Reply tlsUnavailable() {
         return Reply.local(454, "4.7.0 TLS not available");
     }

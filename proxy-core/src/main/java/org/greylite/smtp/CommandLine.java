@@ -30,6 +30,14 @@ public record CommandLine(byte[] raw, String verb, String args) {
         return new CommandLine(raw, verb, text.substring(sp).trim());
     }
 
+    /**
+     * True when the line begins with a space or a TAB (before any command word). Some servers skip such white space
+     * and run the command that follows, so the line must not pass as an unknown command.
+     */
+    public boolean beginsWithWhiteSpace() {
+        return raw.length > 0 && (raw[0] == ' ' || raw[0] == '\t');
+    }
+
     /** True when the line holds bytes no SMTP command may contain (NUL and other controls but TAB). */
     public boolean hasControlCharacters() {
         for (int i = 0; i < raw.length; i++) {

@@ -689,6 +689,24 @@ class RelaySessionTest {
         assertTrue(t.clientText().startsWith("500 5.5.2 syntax error: control characters in command\r\n"));
     }
 
+    /**
+     * Postfix skips white space before a command word: " RCPT TO:<x>" forwarded as an unknown line would be a
+     * RCPT the upstream takes undecided, " XCLIENT" one only the proxy may send. Refused here, never forwarded.
+     */
+    @Test
+    void aCommandLineBeginningWithWhiteSpaceIsRefusedNotForwarded() {
+        opened();
+        client("MAIL FROM:<a@x>\r\n");
+        upstream("250 ok\r\n");
+        client(" RCPT TO:<grey@y>\r\n\tRCPT TO:<grey@y>\r\n XCLIENT ADDR=127.0.0.1\r\nDATA\r\n");
+        assertEquals("MAIL FROM:<a@x>\r\nDATA\r\n", t.upstreamText(),
+                "the refused lines never reach the upstream (DATA does, where no recipient makes it fail)");
+        assertEquals(List.of(), policy.recipients(), "no decision was asked for a line that is no command");
+        assertTrue(t.clientText().contains("500 5.5.2 syntax error: command line begins with white space\r\n"
+                + "500 5.5.2 syntax error: command line begins with white space\r\n"
+                + "500 5.5.2 syntax error: command line begins with white space\r\n"), t.clientText());
+    }
+
     @Test
     void startTlsGets454AndIsNotAdvertised() {
         opened();
