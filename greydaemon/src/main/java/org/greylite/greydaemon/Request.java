@@ -23,8 +23,20 @@ import org.greylite.text.ClientText;
  */
 public record Request(InetAddress client, String sender, List<String> recipients) {
 
-    /** The largest datagram read; greydaemon reads 2048 bytes, a UDP datagram can hold up to this. */
+    /**
+     * The largest datagram read; greydaemon reads 2048 bytes, a UDP datagram over IPv4 can hold up to this. One
+     * over IPv6 can hold a few bytes more: such a datagram is read one byte longer than this, so that it is seen
+     * to be cut, and is malformed rather than decided without the end of its last recipient.
+     */
     public static final int MAX_SIZE = 65_507;
+
+    /**
+     * The most recipients a request may list. qmail-smtpd sends no more than its own limits let through, and
+     * greydaemon's 2048-byte packets held far fewer; a datagram of MAX_SIZE bytes can list some 32,000 empty
+     * ones, each one more decision and log line on the one thread that answers every client, so that a few such
+     * datagrams held back every other answer for minutes (and every qmail-smtpd, timing out, let its mail in).
+     */
+    public static final int MAX_RECIPIENTS = 1000;
 
     public Request {
         recipients = List.copyOf(recipients);
@@ -45,6 +57,9 @@ public record Request(InetAddress client, String sender, List<String> recipients
      * @throws Malformed saying what is wrong, for the log
      */
     public static Request parse(byte[] packet, int length) throws Malformed {
+        if (length > MAX_SIZE) {
+            throw new Malformed("longer than the " + MAX_SIZE + " bytes read whole");
+        }
         List<String> fields = fields(packet, length);
         if (fields.isEmpty() || !fields.get(0).startsWith("I")) {
             throw new Malformed("no I field first");
@@ -54,6 +69,10 @@ public record Request(InetAddress client, String sender, List<String> recipients
             throw new Malformed("no F field after the I field");
         }
         String sender = withoutSpaces(fields.get(1).substring(1));
+        if (fields.size() - 2 > MAX_RECIPIENTS) {
+            throw new Malformed((fields.size() - 2) + " fields after F, more than the " + MAX_RECIPIENTS
+                    + " recipients a request may list");
+        }
         List<String> recipients = new ArrayList<>(fields.size() - 2);
         for (String f : fields.subList(2, fields.size())) {
             if (!f.startsWith("T")) {

@@ -6,6 +6,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.greylite.net.Cidr;
+import org.greylite.text.ClientText;
 
 /**
  * greydaemon's text save file, read line by line: what a line says, and whether a file is one at all.
@@ -43,7 +44,10 @@ final class SaveFileLines {
     record Pending(long time, InetAddress client, String sender, String recipient) implements Entry {
     }
 
-    /** The entry on {@code line}, or null for a line greydaemon would have skipped (or a blank one). */
+    /**
+     * The entry on {@code line} (read as ISO-8859-1), or null for a line greydaemon would have skipped (or a blank
+     * one).
+     */
     static Entry entry(String line) {
         Matcher k = KNOWN.matcher(line);
         if (k.matches()) {
@@ -55,8 +59,11 @@ final class SaveFileLines {
         if (g.matches()) {
             Long t = time(g.group(1));
             InetAddress ip = address(g.group(2));
-            String from = g.group(3).equals(".") ? "" : g.group(3);
-            String to = g.group(4) == null ? "" : g.group(4);
+            // The file is read a character a byte; a live request's fields are UTF-8 when they are valid UTF-8
+            // (Request), so the saved sender and recipient are decoded the same way, or a triplet with a UTF-8
+            // sender would be keyed apart from its retry.
+            String from = g.group(3).equals(".") ? "" : ClientText.fromOctets(g.group(3));
+            String to = g.group(4) == null ? "" : ClientText.fromOctets(g.group(4));
             return t == null || ip == null ? null : new Pending(t, ip, from, to);
         }
         return null;

@@ -32,12 +32,13 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Why the waiting requests are decided together</h2>
  * A decision's commit (the write lock, the write-ahead log's write, and their system calls) cost more than the
- * decision. So the thread takes every datagram already waiting, up to {@link #MAX_BATCH}, and decides them in one
+ * decision. So the thread takes every datagram already waiting, up to {@link #MAX_BATCH} (fewer when they list
+ * {@link #MAX_BATCH_RECIPIENTS} recipients together), and decides them in one
  * greydb transaction ({@link EngineDecisions#decideAll}): one commit for all, before any of them is answered,
  * so each answer is still durable when it is sent. They are decided in the order they came, each seeing the
  * writes of those before it, so the answers are those of one request after another. Waiting a moment for more
  * requests to gather was rejected: with one client it would only add that moment to every answer; the batch
- * forms by itself when requests come faster than they are decided. {@link #MAX_BATCH} bounds how long the first
+ * forms by itself when requests come faster than they are decided. The two limits bound how long the first
  * of a batch waits for its answer behind the others.
  *
  * <p>The socket is non-blocking, with a selector to wait on when none is waiting: a receive that finds nothing
@@ -58,6 +59,13 @@ final class UdpService implements AutoCloseable {
 
     /** The most requests decided in one greydb transaction (see the class comment). */
     static final int MAX_BATCH = 64;
+
+    /**
+     * Once the requests taken list this many recipients together, the batch is complete: a batch is as long as
+     * its decisions, and 64 requests of {@link Request#MAX_RECIPIENTS} each would keep the first waiting behind
+     * 64,000 of them.
+     */
+    static final int MAX_BATCH_RECIPIENTS = Request.MAX_RECIPIENTS;
 
     private final DatagramChannel channel;
     private final Selector selector;
@@ -132,8 +140,9 @@ final class UdpService implements AutoCloseable {
         List<SocketAddress> senders = new ArrayList<>(MAX_BATCH);
         while (!closing) {
             long askedNanos = System.nanoTime();
+            int recipients = 0;
             try {
-                while (requests.size() < MAX_BATCH) {
+                while (requests.size() < MAX_BATCH && recipients < MAX_BATCH_RECIPIENTS) {
                     buf.clear();
                     SocketAddress from = channel.receive(buf);
                     if (from == null) {
@@ -142,12 +151,14 @@ final class UdpService implements AutoCloseable {
                     if (requests.isEmpty()) {
                         idleSpin.requestCame(System.nanoTime());
                     }
-                    int length = buf.position();
+                    int length = buf.position(); // MAX_SIZE + 1 for a datagram cut by the read: malformed
                     buf.flip();
                     buf.get(bytes, 0, length);
                     try {
-                        requests.add(Request.parse(bytes, length));
+                        Request r = Request.parse(bytes, length);
+                        requests.add(r);
                         senders.add(from);
+                        recipients += r.recipients().size();
                     } catch (Request.Malformed e) {
                         LOG.warn("malformed request from {} ({} bytes): {}; not answered", describe(from), length, e.getMessage());
                         metrics.malformed();

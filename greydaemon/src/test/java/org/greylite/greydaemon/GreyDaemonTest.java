@@ -3,6 +3,7 @@ package org.greylite.greydaemon;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -45,8 +46,12 @@ class GreyDaemonTest {
     }
 
     private void startWith(Map<String, String> variables, String... flags) throws IOException {
+        startOn("127.0.0.1:0", variables, flags);
+    }
+
+    private void startOn(String listen, Map<String, String> variables, String... flags) throws IOException {
         List<String> args = new ArrayList<>(List.of(flags));
-        args.add("127.0.0.1:0");
+        args.add(listen);
         args.add(greydb().toString());
         Map<String, String> env = new java.util.HashMap<>(variables);
         env.put("GREYLITE_NO_SHIPPED_WHITELIST", "");
@@ -196,6 +201,62 @@ class GreyDaemonTest {
         client.timeout(10_000);
         assertEquals("0,1", client.ask("192.0.2.1", "a@example.net", "b@example.org"));
         assertEquals(1, count("SELECT COUNT(*) FROM triplet"));
+    }
+
+    /** A request from 192.0.2.1 by the null sender to {@code n} empty recipients, as qmail-smtpd would send it. */
+    private static byte[] emptyRecipients(int n) {
+        ByteArrayOutputStream p = new ByteArrayOutputStream();
+        p.writeBytes("I192.0.2.1\0F\0".getBytes(StandardCharsets.US_ASCII));
+        for (int i = 0; i < n; i++) {
+            p.writeBytes("T\0".getBytes(StandardCharsets.US_ASCII));
+        }
+        return p.toByteArray();
+    }
+
+    @Test
+    void aRequestListingMoreRecipientsThanTheLimitIsMalformedAndHoldsNoOtherBack() throws Exception {
+        start();
+        // The largest datagram UDP carries over IPv4, filled with empty recipients: some 32,000 of them.
+        byte[] flood = emptyRecipients((Request.MAX_SIZE - "I192.0.2.1\0F\0".length()) / 2);
+        assertEquals(Request.MAX_SIZE, flood.length);
+        try (QmailSmtpdClient attacker = new QmailSmtpdClient(service.localAddress())) {
+            attacker.sendOnly(flood);
+            assertEquals("0,1", client.ask("192.0.2.2", "a@example.net", "b@example.org"));
+            // The flood came first: decided, it would have been answered before the request after it was.
+            attacker.timeout(700);
+            assertNull(attacker.answer(), "the request past the recipient limit was answered");
+            assertEquals(0, count("SELECT COUNT(*) FROM triplet WHERE client = '192.0.2.1'"));
+
+            // At the limit, a request is decided as any other: its one triplet is new at the first recipient and
+            // a retry too soon at the others, the last of which gives the answer.
+            attacker.timeout(10_000);
+            assertEquals("0,2", attacker.send(emptyRecipients(Request.MAX_RECIPIENTS)));
+            assertEquals(1, count("SELECT COUNT(*) FROM triplet WHERE client = '192.0.2.1'"));
+            attacker.timeout(700);
+            assertNull(attacker.send(emptyRecipients(Request.MAX_RECIPIENTS + 1)));
+        }
+    }
+
+    @Test
+    void aDatagramLongerThanTheLargestReadIsMalformedNotDecidedCut() throws Exception {
+        startOn("[::1]:0", Map.of("GREYLITE_NO_SHIPPED_WHITELIST", ""));
+        client.close();
+        client = new QmailSmtpdClient(service.localAddress());
+        // Over IPv6 a datagram may hold up to 65,527 bytes; read into MAX_SIZE + 1, a longer one is cut.
+        for (int size : new int[] {Request.MAX_SIZE + 1, 65_527}) {
+            String head = "I192.0.2.3\0Fa@example.net\0T";
+            String recipient = "x".repeat(size - head.length() - "@example.org\0".length()) + "@example.org";
+            byte[] datagram = (head + recipient + "\0").getBytes(StandardCharsets.US_ASCII);
+            assertEquals(size, datagram.length);
+            client.timeout(700);
+            assertNull(client.send(datagram), () -> "answered a datagram of " + size + " bytes");
+        }
+        assertEquals(0, count("SELECT COUNT(*) FROM triplet"));
+        // MAX_SIZE bytes are read whole, and decided.
+        String head = "I192.0.2.3\0Fa@example.net\0T";
+        String recipient = "x".repeat(Request.MAX_SIZE - head.length() - "@example.org\0".length()) + "@example.org";
+        client.timeout(10_000);
+        assertEquals("0,1", client.send((head + recipient + "\0").getBytes(StandardCharsets.US_ASCII)));
     }
 
     @Test

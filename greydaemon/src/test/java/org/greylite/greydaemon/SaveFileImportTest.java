@@ -131,6 +131,21 @@ class SaveFileImportTest {
     }
 
     @Test
+    void aPendingTripletWithAUtf8SenderIsKeyedAsItsRetryIs() throws Exception {
+        // greydaemon wrote the sender's bytes as qmail-smtpd sent them: UTF-8 here (an SMTPUTF8 client).
+        Path save = dir.resolve("save");
+        long t = now.getEpochSecond();
+        byte[] line = ("G " + (t - 600) + " 203.0.113.60 j\u00f6rg@b\u00fccher.example r\u00e9sum\u00e9@example.org\n")
+                .getBytes(StandardCharsets.UTF_8);
+        Files.write(save, line);
+        try (RunningGreydaemon service = start(save);
+             QmailSmtpdClient client = new QmailSmtpdClient(service.localAddress())) {
+            // The retry, ten minutes after the first attempt: found, so it passes (a new triplet would get 0,1).
+            assertEquals("1,3", client.ask("203.0.113.60", "j\u00f6rg@b\u00fccher.example", "r\u00e9sum\u00e9@example.org"));
+        }
+    }
+
+    @Test
     void aFileOfSaveFileLinesNoneReadableIsStillASaveFile() throws Exception {
         Path save = dir.resolve("save");
         Files.writeString(save, "I notatime 192.0.2.3\n\nG soon 192.0.2.4 a@example.net b@example.org\n");

@@ -23,7 +23,10 @@ final class ExistingGreydb {
 
     /** @throws IllegalArgumentException saying what is at {@code file} and what to run instead */
     static void check(Path file) {
-        if (!Files.exists(file)) {
+        // notExists, not !exists: in a folder this user cannot search, whether the file is there cannot be told
+        // (both say false), and "no greydb there" would send the administrator to make one; the store's open
+        // then says what is wrong, naming the path and its permissions.
+        if (Files.notExists(file)) {
             throw new IllegalArgumentException(file + ": no greydb there (greylitectl db init makes one; the programs"
                     + " make theirs at their first decision)");
         }

@@ -1,0 +1,52 @@
+package org.greylite.ctl;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.Map;
+
+import org.greylite.store.GreylistStores;
+import org.greylite.testing.UnprivilegedJava;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A greydb that is there but cannot be reached: greylitectl says why, not that there is none. */
+class ExistingGreydbTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aGreydbInAFolderThatCannotBeSearchedIsNotReportedMissing() throws Exception {
+        Path folder = Files.createDirectory(dir.resolve("private"));
+        Path db = folder.resolve("greylite.db");
+        GreylistStores.sqlite(db, Duration.ofSeconds(5)).close();
+        String output;
+        if (UnprivilegedJava.root()) {
+            // Root searches any folder: the check is made by another user, for whom this root-owned folder is shut.
+            Files.setPosixFilePermissions(folder, PosixFilePermissions.fromString("rwx------"));
+            UnprivilegedJava.reachable(dir);
+            UnprivilegedJava.Result r = UnprivilegedJava.run(GreyliteCtl.class, "db", "stats", "--db", db.toString());
+            assertNotEquals(0, r.exitStatus(), r.output());
+            output = r.output();
+            assertTrue(output.contains("mode rwx------"), output); // the store's open names the permission at fault
+        } else {
+            // The folder's owner without the right to search it (x) cannot tell whether the file is there either.
+            Files.setPosixFilePermissions(folder, PosixFilePermissions.fromString("rw-------"));
+            try {
+                Ctl.Run r = Ctl.run(Map.of(), "db", "stats", "--db", db.toString());
+                assertNotEquals(0, r.exit(), r.toString());
+                output = r.out() + r.err();
+            } finally {
+                Files.setPosixFilePermissions(folder, PosixFilePermissions.fromString("rwx------"));
+            }
+        }
+        assertFalse(output.contains("no greydb there"), output);
+        assertTrue(output.contains(folder.toString()), output);
+    }
+}
