@@ -236,6 +236,8 @@ final class RcptDecisions {
         String refused;
         int passing; // recipients decided so far that greylisting lets pass
         int waiting; // and those it refused: each counts in the session line, though DATA gets one reply
+        int next = -1; // the recipient to ask about next, or -1 (see decideNext)
+        boolean asking; // decideNext's loop is on the stack
 
         DeferredRound(List<String> recipients, Slot slot, CommandLine command, long bdatSize, boolean last) {
             this.recipients = recipients;
@@ -246,9 +248,31 @@ final class RcptDecisions {
         }
     }
 
+    /**
+     * Asks about recipient {@code i}. A verdict may come back at once, on this thread (facts known, a recipient
+     * memory decides, such as {@code postmaster@}), and asks about the next recipient from inside this call: then
+     * the loop below takes it, rather than a call deeper in the stack for each recipient. A null sender with
+     * thousands of recipients would otherwise overflow the I/O thread's stack, and an Error there stops that thread's
+     * every session. A verdict that comes later, from another thread, starts the loop again.
+     */
     private void decideNext(DeferredRound round, int i) {
-        String rcpt = round.recipients.get(i);
-        request(rcpt, r -> policy.decide(r, v -> onDeferredVerdict(round, i, rcpt, v)));
+        synchronized (lock) {
+            round.next = i;
+            if (round.asking) {
+                return; // a verdict given at once, inside the loop below: the loop asks next
+            }
+            round.asking = true;
+            try {
+                while (round.next >= 0) {
+                    int at = round.next;
+                    round.next = -1;
+                    String rcpt = round.recipients.get(at);
+                    request(rcpt, r -> policy.decide(r, v -> onDeferredVerdict(round, at, rcpt, v)));
+                }
+            } finally {
+                round.asking = false;
+            }
+        }
     }
 
     /**

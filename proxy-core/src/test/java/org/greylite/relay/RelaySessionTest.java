@@ -558,6 +558,25 @@ class RelaySessionTest {
         assertFalse(t.upstreamText().contains("DATA"), t.upstreamText());
     }
 
+    /**
+     * Verdicts that come back at once (a recipient memory, postmaster@ say) ask about the next recipient in a loop,
+     * not a call deeper in the stack each: 20,000 recipients would overflow the I/O thread's stack otherwise.
+     */
+    @Test
+    void aNullSenderMessageWithManyRecipientsDecidedAtOnceReachesData() {
+        opened();
+        int n = 20_000;
+        client("MAIL FROM:<>\r\n");
+        upstream("250 ok\r\n");
+        for (int i = 0; i < n; i++) {
+            client("RCPT TO:<ok" + i + "@y>\r\n");
+            upstream("250 ok\r\n");
+        }
+        client("DATA\r\n");
+        assertEquals(n, policy.recipients().size(), "every recipient decided at DATA");
+        assertTrue(t.upstreamText().endsWith("DATA\r\n"), "all passed: the DATA goes on");
+    }
+
     @Test
     void aNullSenderMessageWhoseRecipientsPassGoesOnToData() {
         opened();
