@@ -8,6 +8,7 @@ import org.apache.mina.core.future.ConnectFuture;
 import org.apache.mina.core.service.IoConnector;
 import org.apache.mina.core.session.AttributeKey;
 import org.apache.mina.core.session.IoSession;
+import org.apache.mina.filter.ssl.SslFilter;
 import org.greylite.daemon.tls.TlsContexts;
 import org.greylite.daemon.tls.TlsFilter;
 import org.greylite.relay.BackPressure;
@@ -199,6 +200,12 @@ final class MinaRelayTransport implements RelayTransport {
 
     @Override
     public void closeClient() {
+        if (client.getFilterChain().contains(TlsFilter.NAME) && client.getAttribute(SslFilter.SSL_SECURED) == null) {
+            // STARTTLS answered and no handshake finished: a reply cannot be encrypted yet, and a write waiting for
+            // the handshake would hold the close (and the connection's place) for ever. The connection just ends.
+            client.closeNow();
+            return;
+        }
         clientWriter.closeOnFlush();
     }
 

@@ -171,6 +171,25 @@ class ClientStartTlsTest {
         assertFalse(upstream.sawCommandStartingWith("EHLO this"));
     }
 
+    /**
+     * A client that goes silent after STARTTLS's 220, before any handshake, is disconnected at the idle timeout:
+     * the 421 cannot be encrypted, and waiting to send it held the connection (and its place) for ever.
+     */
+    @Test
+    void aClientSilentAfterStartTlsIsDisconnectedAtTheIdleTimeout() throws Exception {
+        proxy.close();
+        proxy = new ProxyHarness(dir.resolve("greylite.db"), upstream.address(), SuspicionPolicy.NONE,
+                RelaySettings.defaults("proxy.test"), b -> b.clientTls(TlsContexts.server(pem.cert(), pem.key()).context())
+                        .idleTimeout(Duration.ofSeconds(1)));
+        try (RawClient c = proxy.client()) {
+            c.expect(220);
+            c.command("STARTTLS", 220);
+            c.socket().setSoTimeout(30_000);
+            assertEquals(-1, c.socket().getInputStream().read(), "the connection ends, no byte sent in clear");
+        }
+        ProxyEndToEndTest.waitFor(() -> proxy.server.activeSessions() == 0, "the session ended");
+    }
+
     @Test
     void aClientThatDoesNotTrustTheCertificateCannotBeFooled() throws Exception {
         TestCertificates.Pem other = TestCertificates.rsa(dir, "other");
