@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
  * with its parameters, the recipients still accepted. Then the DATA or BDAT goes upstream; with no recipient
  * left it is answered {@code 554 5.5.1 No valid recipients} here and the upstream never sees a message (the
  * RSET and MAIL FROM still go, so the upstream's transaction is the one the client believes in: a sender and no
- * recipient).
+ * recipient; after a {@code BDAT ... LAST}, which ends the transaction, the RSET alone).
  *
  * <p>One command at a time, each after the reply to the one before, whatever the upstream offers: it may not
  * offer PIPELINING, and a replay is rare (a greylisted recipient among accepted ones). Client input waits
@@ -70,7 +70,11 @@ final class EnvelopeReplay {
         recipientsLeft = !kept.isEmpty();
         toSend = new ArrayDeque<>();
         toSend.add(RSET);
-        toSend.add(envelope.mailLine());
+        // A LAST chunk with no recipient left ends the transaction: the upstream gets the RSET alone, so that
+        // neither side holds one and the client's next MAIL is not a nested one there.
+        if (recipientsLeft || bdatSize < 0 || !last) {
+            toSend.add(envelope.mailLine());
+        }
         toSend.addAll(kept);
         envelope.replayed();
         if (!recipientsLeft && bdatSize >= 0) {

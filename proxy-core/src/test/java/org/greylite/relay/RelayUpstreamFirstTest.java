@@ -134,6 +134,23 @@ class RelayUpstreamFirstTest {
                 + "250 noop\r\n", t.clientText());
     }
 
+    /**
+     * A single {@code BDAT ... LAST} with no recipient left ends the transaction for the client: the upstream gets
+     * the RSET alone, so the client's next MAIL is not a nested MAIL there (a 503 that could bounce that message).
+     */
+    @Test
+    void aLastChunkWithNoRecipientLeftLeavesNoTransactionAtTheUpstream() {
+        opened();
+        client("MAIL FROM:<a@x>\r\nRCPT TO:<grey@y>\r\nBDAT 5 LAST\r\nhello");
+        upstream("250 ok\r\n250 grey ok\r\n250 reset\r\n");
+        assertEquals("MAIL FROM:<a@x>\r\nRCPT TO:<grey@y>\r\nRSET\r\n", t.upstreamText(),
+                "no MAIL FROM replayed for a transaction that has ended, and no chunk");
+        client("MAIL FROM:<b@x>\r\n");
+        upstream("250 ok\r\n");
+        assertEquals("MAIL FROM:<a@x>\r\nRCPT TO:<grey@y>\r\nRSET\r\nMAIL FROM:<b@x>\r\n", t.upstreamText());
+        assertEquals("250 ok\r\n" + GREYLISTED + "554 5.5.1 No valid recipients\r\n250 ok\r\n", t.clientText());
+    }
+
     @Test
     void anEnvelopeTheUpstreamNoLongerAcceptsEndsTheSessionRatherThanLoseARecipient() {
         opened();
