@@ -149,6 +149,7 @@ class PolicyProtocolTest {
     @Test
     void badRequestsCloseThatConnectionWithALogLineAndTheServiceGoesOn() throws Exception {
         ListAppender<ILoggingEvent> log = TestPolicy.capture(PolicyServer.class);
+        ListAppender<ILoggingEvent> answered = TestPolicy.capture(PolicyService.class);
         String good = PolicyClient.request(PolicyClient.rcpt("203.0.113.5", "a@example.net", "b@example.org"));
         String[][] cases = {
             {"request=smtpd_access_policy\nthis line has no equals sign\n\n", "no '='"},
@@ -156,8 +157,10 @@ class PolicyProtocolTest {
             {"request=smtpd_access_policy\nsender=a\u0000b@example.net\n\n", "binary data"},
             {"request=smtpd_access_policy\n" + "name=value\n".repeat(RequestFramer.MAX_REQUEST / 11 + 10) + "\n", "request longer than"},
             {"=value\n\n", "without a name"},
+            {"\n".repeat(1000), "empty request"},
         };
         for (String[] bad : cases) {
+            int before = log.list.size();
             try (PolicyClient c = tcp()) {
                 // A good request first, pipelined with the bad one: it is still answered, then the connection closes.
                 c.send(good + bad[0]);
@@ -165,7 +168,10 @@ class PolicyProtocolTest {
                 assertTrue(c.closedByServer(), "connection not closed after: " + bad[1]);
             }
             assertTrue(TestPolicy.lines(log).contains(bad[1]), "no log line saying '" + bad[1] + "' in:\n" + TestPolicy.lines(log));
+            // One line per connection, however many bad requests it sent (a thousand empty ones, say).
+            assertEquals(before + 1, log.list.size(), bad[1] + ":\n" + TestPolicy.lines(log));
         }
+        assertEquals("", TestPolicy.lines(answered), "a bad request is not answered, nor logged as a request");
         try (PolicyClient c = tcp()) {
             c.send(new byte[] {(byte) 0xff, (byte) 0xfe, '=', 'x', '\n', '\n'});
             assertTrue(c.closedByServer());
