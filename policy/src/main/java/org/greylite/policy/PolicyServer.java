@@ -60,6 +60,8 @@ final class PolicyServer implements AutoCloseable {
     private PolicyConnection progressing;
     /** Runs a task on the I/O thread, at its next turn. */
     private final Executor onIoThread = this::handBack;
+    /** The most requests any connection had waiting, for the tests of {@link PolicyConnection#MAX_QUEUED}. */
+    private volatile int mostWaiting;
 
     PolicyServer(PolicyService service) throws IOException {
         this(service, null);
@@ -248,28 +250,49 @@ final class PolicyServer implements AutoCloseable {
     }
 
     private void read(SelectionKey key, PolicyConnection c) throws IOException {
+        if (!c.mayRead()) {
+            return; // selected as readable before a task handed back in this turn stopped its reading
+        }
         readBuffer.clear();
         int n = c.channel.read(readBuffer);
         if (n < 0) {
             c.readingDone = true;
         } else {
             readBuffer.flip();
-            String problem = c.read(readBuffer);
-            if (problem != null) {
-                service.metrics().protocolError();
-                LOG.warn("policy client {} broke the protocol ({}): connection closed after {} answer(s) due",
-                        c.peer, problem, c.waiting.size() + (c.deciding ? 1 : 0));
-            }
+            parsed(c, c.read(readBuffer));
         }
         progress(key, c);
     }
 
-    /** Takes the waiting requests in turn, writes what is answered, and closes a finished connection. */
+    private void parsed(PolicyConnection c, String problem) {
+        if (c.waiting.size() > mostWaiting) {
+            mostWaiting = c.waiting.size();
+        }
+        if (problem != null) {
+            service.metrics().protocolError();
+            LOG.warn("policy client {} broke the protocol ({}): connection closed after {} answer(s) due",
+                    c.peer, problem, c.waiting.size() + (c.deciding ? 1 : 0));
+        }
+    }
+
+    /** The most requests one connection had waiting at once since the start (see {@link PolicyConnection#MAX_QUEUED}). */
+    int mostWaiting() {
+        return mostWaiting;
+    }
+
+    /**
+     * Takes the waiting requests in turn (parsing more of what was held back as the queue drains), writes what is
+     * answered, and closes a finished connection.
+     */
     private void progress(SelectionKey key, PolicyConnection c) throws IOException {
         PolicyConnection outer = progressing;
         progressing = c;
         try {
-            while (!c.deciding && !c.waiting.isEmpty() && !c.closed) {
+            while (!c.closed) {
+                parsed(c, c.readHeld());
+                if (c.deciding || c.waiting.isEmpty()) {
+                    break;
+                }
                 PolicyRequest request = c.waiting.poll();
                 c.deciding = true;
                 service.handle(request, c.name, onIoThread, action -> answered(key, c, action));
@@ -286,7 +309,7 @@ final class PolicyServer implements AutoCloseable {
             return;
         }
         int ops = flushed ? 0 : SelectionKey.OP_WRITE;
-        if (!c.readingDone && c.unsent() < PolicyConnection.OUTPUT_HIGH_WATER) {
+        if (c.mayRead()) {
             ops |= SelectionKey.OP_READ;
         }
         key.interestOps(ops);

@@ -51,7 +51,17 @@ final class RequestFramer {
      * @throws ProtocolException at the first byte that breaks the protocol; requests completed before it are in {@code out}
      */
     void feed(ByteBuffer in, List<PolicyRequest> out) throws ProtocolException {
-        while (in.hasRemaining()) {
+        feed(in, out, Integer.MAX_VALUE);
+    }
+
+    /**
+     * Consumes {@code in} until {@code out} holds {@code max} requests; the bytes after the last request completed
+     * stay in {@code in}, for a later call.
+     *
+     * @throws ProtocolException at the first byte that breaks the protocol; requests completed before it are in {@code out}
+     */
+    void feed(ByteBuffer in, List<PolicyRequest> out, int max) throws ProtocolException {
+        while (in.hasRemaining() && out.size() < max) {
             byte b = in.get();
             if (++requestBytes > MAX_REQUEST) {
                 throw new ProtocolException("line " + lineNumber + ": request longer than " + MAX_REQUEST + " bytes");

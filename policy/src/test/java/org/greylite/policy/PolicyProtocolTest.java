@@ -117,6 +117,37 @@ class PolicyProtocolTest {
     }
 
     @Test
+    void aClientPipeliningThousandsOfRequestsHasThemAnsweredInOrderWhileFewWait() throws Exception {
+        int requests = 2000;
+        StringBuilder all = new StringBuilder();
+        for (int i = 0; i < requests; i++) {
+            all.append(PolicyClient.request(PolicyClient.rcpt("192.0.2.30", "a@example.net", "b@d" + i + ".example.org")));
+        }
+        // The answer names the recipient's domain, so that each answer shows which request it is for.
+        java.nio.file.Files.createDirectories(dir.resolve("named"));
+        try (RunningPolicy named = TestPolicy.start(dir.resolve("named"), "--unix=" + dir.resolve("named.sock"),
+                "--greylist-text=for %r");
+             PolicyClient c = PolicyClient.tcp(named.tcpAddress())) {
+            // Written in one go from another thread: the write blocks while the service reads no more, and goes
+            // on as the answers are read here.
+            java.util.concurrent.CompletableFuture<Void> written = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                try {
+                    c.send(all.toString());
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            for (int i = 0; i < requests; i++) {
+                assertEquals("DEFER_IF_PERMIT 4.7.1 for d" + i + ".example.org", c.readAnswer(), "answer " + i);
+            }
+            written.get(30, TimeUnit.SECONDS);
+            int most = named.mostWaiting();
+            assertTrue(most > 1, "the requests never queued up: " + most);
+            assertTrue(most <= PolicyConnection.MAX_QUEUED, most + " requests waited at once");
+        }
+    }
+
+    @Test
     void requestSplitAcrossWritesIsOneRequest() throws Exception {
         byte[] whole = PolicyClient.request(PolicyClient.rcpt("192.0.2.10", "a@example.net", "b@example.org"))
                 .getBytes(StandardCharsets.UTF_8);
