@@ -19,6 +19,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 
+import org.greylite.config.FileErrors;
 import org.greylite.net.AddressText;
 import org.greylite.net.IdleSpin;
 import org.slf4j.Logger;
@@ -100,13 +101,26 @@ final class PolicyServer implements AutoCloseable {
             if (Files.isRegularFile(path, java.nio.file.LinkOption.NOFOLLOW_LINKS) || Files.isDirectory(path)) {
                 throw new IOException("cannot listen on unix socket " + path + ": a file that is not a socket is in the way");
             }
+            boolean served;
             try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
                 probe.connect(UnixDomainSocketAddress.of(path));
-                throw new IOException("cannot listen on unix socket " + path + ": another process is serving it");
-            } catch (java.net.SocketException leftOver) {
-                // nobody listens: a socket file left by a run that ended
+                served = true;
+            } catch (java.net.ConnectException refused) {
+                served = false; // nobody listens: a socket file left by a run that ended
+            } catch (IOException e) {
+                // Permission denied, say: the socket of another user's service, which may well be running.
+                throw new IOException("cannot listen on unix socket " + path
+                        + ": cannot tell whether another process serves it (" + FileErrors.describe(path, e) + ")", e);
             }
-            Files.delete(path);
+            if (served) {
+                throw new IOException("cannot listen on unix socket " + path + ": another process is serving it");
+            }
+            try {
+                Files.delete(path);
+            } catch (IOException e) {
+                throw new IOException("cannot listen on unix socket " + path + ": the socket file left by a run that "
+                        + "ended cannot be removed (" + FileErrors.describe(path, e) + ")", e);
+            }
         }
         ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         try {
@@ -114,7 +128,7 @@ final class PolicyServer implements AutoCloseable {
             Files.setPosixFilePermissions(path, mode);
         } catch (IOException e) {
             ch.close();
-            throw new IOException("cannot listen on unix socket " + path + ": " + e.getMessage(), e);
+            throw new IOException("cannot listen on unix socket " + path + ": " + FileErrors.describe(path, e), e);
         }
         unixSocket = path;
         register(ch);
