@@ -16,8 +16,9 @@ import org.greylite.text.ClientText;
  * Cuts one connection's bytes into policy requests: {@code name=value} lines, each ended by a newline, and an
  * empty line ending the request. Bytes may arrive split anywhere and several requests at once (a client may
  * pipeline). What breaks the protocol ends the parse for good, with a reason for the log: a line without
- * {@code =} or with an empty name, a request without attributes (an empty line alone), a line over {@link #MAX_LINE} bytes, a request over {@link #MAX_REQUEST}
- * bytes or {@link #MAX_ATTRIBUTES} attributes, a control character or bytes that are not UTF-8.
+ * {@code =} or with an empty name, a request without attributes (an empty line alone), a line over
+ * {@link #MAX_LINE} bytes, a request over {@link #MAX_REQUEST} bytes or {@link #MAX_ATTRIBUTES} attributes, a
+ * control character or bytes that are not UTF-8.
  *
  * <p>Postfix sends about 30 short attributes per request; the limits leave room for long certificate
  * subjects and SMTPUTF8 addresses while keeping a broken or hostile client from filling the heap.
