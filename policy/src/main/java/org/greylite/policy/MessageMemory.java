@@ -3,9 +3,9 @@ package org.greylite.policy;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 
@@ -31,6 +31,7 @@ import org.slf4j.LoggerFactory;
  * forgotten when {@link #MAX_MESSAGES} are remembered. Only the null sender's messages and those given the header
  * are remembered at all, so the count stays far below the cap unless something is wrong; a message forgotten for
  * the cap with recipients still undecided is said in a warning, since its DATA will then find none to decide.
+ * A message keeps at most {@link #MAX_RECIPIENTS} of the null sender's recipients, each once.
  *
  * <p>A request without {@code instance} (another MTA speaking the protocol) cannot be told from the next message;
  * its messages are remembered under its connection, as all were before.
@@ -43,9 +44,17 @@ final class MessageMemory {
 
     static final Duration MAX_IDLE = Duration.ofMinutes(10);
     static final int MAX_MESSAGES = 10_000;
+    /**
+     * The null sender's recipients kept for one message: Postfix's default {@code smtpd_recipient_limit}. Each is
+     * answered DUNNO at once and all are decided in one go at DATA, so without a cap a client could have one
+     * message hold, and its DATA decide, any number of them.
+     */
+    static final int MAX_RECIPIENTS = 1000;
 
     private static final class Message {
-        final List<String> nullSenderRecipients = new ArrayList<>();
+        /** In the order named, each once: a recipient named again is decided once. */
+        final LinkedHashSet<String> nullSenderRecipients = new LinkedHashSet<>();
+        boolean recipientsCapped;
         boolean decidedAtData;
         boolean headerAdded;
         Instant lastRequest;
@@ -83,9 +92,19 @@ final class MessageMemory {
         return instance.isEmpty() ? "connection " + connection : "instance " + instance;
     }
 
-    /** A recipient of the null sender, to be decided at its DATA. */
+    /**
+     * A recipient of the null sender, to be decided at its DATA; past {@link #MAX_RECIPIENTS} left out, with one
+     * warning for the message.
+     */
     synchronized void addNullSenderRecipient(String key, String recipient) {
-        message(key).nullSenderRecipients.add(recipient);
+        Message m = message(key);
+        if (m.nullSenderRecipients.size() < MAX_RECIPIENTS) {
+            m.nullSenderRecipients.add(recipient);
+        } else if (!m.nullSenderRecipients.contains(recipient) && !m.recipientsCapped) {
+            m.recipientsCapped = true;
+            LOG.warn("{}: the null sender named more than {} recipients; those past the first {} are not decided at "
+                    + "its DATA", RequestFramer.shorten(key), MAX_RECIPIENTS, MAX_RECIPIENTS);
+        }
     }
 
     /**

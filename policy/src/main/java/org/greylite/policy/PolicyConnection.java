@@ -18,6 +18,12 @@ final class PolicyConnection {
 
     /** Past this many unsent answer bytes, reading stops until the client reads (it pipelines without reading). */
     static final int OUTPUT_HIGH_WATER = 64 * 1024;
+    /**
+     * At most this many requests wait, read but not yet taken to be decided; past it, reading stops until they are
+     * taken. Requests are decided one at a time per connection, so a client that pipelines (and reads its answers)
+     * would otherwise have them pile up without end.
+     */
+    static final int MAX_QUEUED = 32;
 
     private static final AtomicLong COUNT = new AtomicLong();
 
@@ -28,6 +34,8 @@ final class PolicyConnection {
     final String name;
     final ArrayDeque<PolicyRequest> waiting = new ArrayDeque<>();
     private ByteBuffer out = ByteBuffer.allocate(256);
+    /** Bytes read after the queue filled up (at most one read's worth), parsed as it drains; null when none. */
+    private ByteBuffer held;
     /** A request is being decided: the next waits, so that answers go out in the order of the requests. */
     boolean deciding;
     /** The protocol was broken, or the client closed its side: no more reading; close once answered. */
@@ -40,18 +48,37 @@ final class PolicyConnection {
         this.name = peer + " #" + COUNT.incrementAndGet();
     }
 
-    /** Parses what was read; returns the problem when the client broke the protocol, else null. */
+    /**
+     * Parses what was read until {@link #MAX_QUEUED} requests wait, holding the rest; returns the problem when the
+     * client broke the protocol, else null.
+     */
     String read(ByteBuffer in) {
         List<PolicyRequest> complete = new ArrayList<>(1);
         try {
-            framer.feed(in, complete);
+            framer.feed(in, complete, MAX_QUEUED - waiting.size());
+            if (!in.hasRemaining()) {
+                held = null;
+            } else if (in != held) {
+                held = ByteBuffer.allocate(in.remaining()).put(in).flip(); // the read buffer is the next client's
+            }
             return null;
         } catch (RequestFramer.ProtocolException e) {
             readingDone = true;
+            held = null;
             return e.getMessage();
         } finally {
             waiting.addAll(complete);
         }
+    }
+
+    /** Parses the bytes held back as far as the queue has room; returns the problem as {@link #read} does. */
+    String readHeld() {
+        return held == null || waiting.size() >= MAX_QUEUED ? null : read(held);
+    }
+
+    /** Whether to read more: not at the end, nothing held back, room in the queue, and the answers being read. */
+    boolean mayRead() {
+        return !readingDone && held == null && waiting.size() < MAX_QUEUED && out.position() < OUTPUT_HIGH_WATER;
     }
 
     void answer(String action) {
@@ -76,12 +103,8 @@ final class PolicyConnection {
         return out.position() == 0;
     }
 
-    int unsent() {
-        return out.position();
-    }
-
     /** Nothing more will be read, nothing is being decided or waiting, and every answer went out. */
     boolean finished() {
-        return readingDone && !deciding && waiting.isEmpty() && out.position() == 0;
+        return readingDone && held == null && !deciding && waiting.isEmpty() && out.position() == 0;
     }
 }

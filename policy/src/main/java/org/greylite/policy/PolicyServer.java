@@ -19,6 +19,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 
+import org.greylite.config.FileErrors;
 import org.greylite.net.AddressText;
 import org.greylite.net.IdleSpin;
 import org.slf4j.Logger;
@@ -60,6 +61,8 @@ final class PolicyServer implements AutoCloseable {
     private PolicyConnection progressing;
     /** Runs a task on the I/O thread, at its next turn. */
     private final Executor onIoThread = this::handBack;
+    /** The most requests any connection had waiting, for the tests of {@link PolicyConnection#MAX_QUEUED}. */
+    private volatile int mostWaiting;
 
     PolicyServer(PolicyService service) throws IOException {
         this(service, null);
@@ -98,13 +101,26 @@ final class PolicyServer implements AutoCloseable {
             if (Files.isRegularFile(path, java.nio.file.LinkOption.NOFOLLOW_LINKS) || Files.isDirectory(path)) {
                 throw new IOException("cannot listen on unix socket " + path + ": a file that is not a socket is in the way");
             }
+            boolean served;
             try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
                 probe.connect(UnixDomainSocketAddress.of(path));
-                throw new IOException("cannot listen on unix socket " + path + ": another process is serving it");
-            } catch (java.net.SocketException leftOver) {
-                // nobody listens: a socket file left by a run that ended
+                served = true;
+            } catch (java.net.ConnectException refused) {
+                served = false; // nobody listens: a socket file left by a run that ended
+            } catch (IOException e) {
+                // Permission denied, say: the socket of another user's service, which may well be running.
+                throw new IOException("cannot listen on unix socket " + path
+                        + ": cannot tell whether another process serves it (" + FileErrors.describe(path, e) + ")", e);
             }
-            Files.delete(path);
+            if (served) {
+                throw new IOException("cannot listen on unix socket " + path + ": another process is serving it");
+            }
+            try {
+                Files.delete(path);
+            } catch (IOException e) {
+                throw new IOException("cannot listen on unix socket " + path + ": the socket file left by a run that "
+                        + "ended cannot be removed (" + FileErrors.describe(path, e) + ")", e);
+            }
         }
         ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         try {
@@ -112,7 +128,7 @@ final class PolicyServer implements AutoCloseable {
             Files.setPosixFilePermissions(path, mode);
         } catch (IOException e) {
             ch.close();
-            throw new IOException("cannot listen on unix socket " + path + ": " + e.getMessage(), e);
+            throw new IOException("cannot listen on unix socket " + path + ": " + FileErrors.describe(path, e), e);
         }
         unixSocket = path;
         register(ch);
@@ -248,28 +264,49 @@ final class PolicyServer implements AutoCloseable {
     }
 
     private void read(SelectionKey key, PolicyConnection c) throws IOException {
+        if (!c.mayRead()) {
+            return; // selected as readable before a task handed back in this turn stopped its reading
+        }
         readBuffer.clear();
         int n = c.channel.read(readBuffer);
         if (n < 0) {
             c.readingDone = true;
         } else {
             readBuffer.flip();
-            String problem = c.read(readBuffer);
-            if (problem != null) {
-                service.metrics().protocolError();
-                LOG.warn("policy client {} broke the protocol ({}): connection closed after {} answer(s) due",
-                        c.peer, problem, c.waiting.size() + (c.deciding ? 1 : 0));
-            }
+            parsed(c, c.read(readBuffer));
         }
         progress(key, c);
     }
 
-    /** Takes the waiting requests in turn, writes what is answered, and closes a finished connection. */
+    private void parsed(PolicyConnection c, String problem) {
+        if (c.waiting.size() > mostWaiting) {
+            mostWaiting = c.waiting.size();
+        }
+        if (problem != null) {
+            service.metrics().protocolError();
+            LOG.warn("policy client {} broke the protocol ({}): connection closed after {} answer(s) due",
+                    c.peer, problem, c.waiting.size() + (c.deciding ? 1 : 0));
+        }
+    }
+
+    /** The most requests one connection had waiting at once since the start (see {@link PolicyConnection#MAX_QUEUED}). */
+    int mostWaiting() {
+        return mostWaiting;
+    }
+
+    /**
+     * Takes the waiting requests in turn (parsing more of what was held back as the queue drains), writes what is
+     * answered, and closes a finished connection.
+     */
     private void progress(SelectionKey key, PolicyConnection c) throws IOException {
         PolicyConnection outer = progressing;
         progressing = c;
         try {
-            while (!c.deciding && !c.waiting.isEmpty() && !c.closed) {
+            while (!c.closed) {
+                parsed(c, c.readHeld());
+                if (c.deciding || c.waiting.isEmpty()) {
+                    break;
+                }
                 PolicyRequest request = c.waiting.poll();
                 c.deciding = true;
                 service.handle(request, c.name, onIoThread, action -> answered(key, c, action));
@@ -286,7 +323,7 @@ final class PolicyServer implements AutoCloseable {
             return;
         }
         int ops = flushed ? 0 : SelectionKey.OP_WRITE;
-        if (!c.readingDone && c.unsent() < PolicyConnection.OUTPUT_HIGH_WATER) {
+        if (c.mayRead()) {
             ops |= SelectionKey.OP_READ;
         }
         key.interestOps(ops);

@@ -16,8 +16,9 @@ import org.greylite.text.ClientText;
  * Cuts one connection's bytes into policy requests: {@code name=value} lines, each ended by a newline, and an
  * empty line ending the request. Bytes may arrive split anywhere and several requests at once (a client may
  * pipeline). What breaks the protocol ends the parse for good, with a reason for the log: a line without
- * {@code =} or with an empty name, a line over {@link #MAX_LINE} bytes, a request over {@link #MAX_REQUEST}
- * bytes or {@link #MAX_ATTRIBUTES} attributes, a control character or bytes that are not UTF-8.
+ * {@code =} or with an empty name, a request without attributes (an empty line alone), a line over
+ * {@link #MAX_LINE} bytes, a request over {@link #MAX_REQUEST} bytes or {@link #MAX_ATTRIBUTES} attributes, a
+ * control character or bytes that are not UTF-8.
  *
  * <p>Postfix sends about 30 short attributes per request; the limits leave room for long certificate
  * subjects and SMTPUTF8 addresses while keeping a broken or hostile client from filling the heap.
@@ -51,7 +52,17 @@ final class RequestFramer {
      * @throws ProtocolException at the first byte that breaks the protocol; requests completed before it are in {@code out}
      */
     void feed(ByteBuffer in, List<PolicyRequest> out) throws ProtocolException {
-        while (in.hasRemaining()) {
+        feed(in, out, Integer.MAX_VALUE);
+    }
+
+    /**
+     * Consumes {@code in} until {@code out} holds {@code max} requests; the bytes after the last request completed
+     * stay in {@code in}, for a later call.
+     *
+     * @throws ProtocolException at the first byte that breaks the protocol; requests completed before it are in {@code out}
+     */
+    void feed(ByteBuffer in, List<PolicyRequest> out, int max) throws ProtocolException {
+        while (in.hasRemaining() && out.size() < max) {
             byte b = in.get();
             if (++requestBytes > MAX_REQUEST) {
                 throw new ProtocolException("line " + lineNumber + ": request longer than " + MAX_REQUEST + " bytes");
@@ -92,6 +103,10 @@ final class RequestFramer {
         }
         lineLength = 0;
         if (n == 0) {
+            if (attributes.isEmpty()) {
+                // Postfix never sends one; answered, each would cost a warning, and a stream of newlines one per byte.
+                throw new ProtocolException("line " + lineNumber + ": empty request (no attributes)");
+            }
             out.add(new PolicyRequest(attributes));
             attributes = new HashMap<>();
             requestBytes = 0;

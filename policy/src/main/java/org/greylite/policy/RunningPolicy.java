@@ -202,6 +202,11 @@ final class RunningPolicy implements AutoCloseable {
         return server.tcpAddress();
     }
 
+    /** The most requests one connection had waiting to be decided at once (see {@link PolicyConnection#MAX_QUEUED}). */
+    int mostWaiting() {
+        return server.mostWaiting();
+    }
+
     @Override
     public synchronized void close() {
         if (closed) {

@@ -7,11 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 import org.greylite.testing.MutableClock;
 import org.junit.jupiter.api.Test;
+
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 
 /** The bounds of what is remembered of Postfix's messages between their requests: an age limit and a count. */
 class MessageMemoryTest {
@@ -24,6 +28,30 @@ class MessageMemoryTest {
         assertEquals(List.of("one@example.org", "two@example.org"), memory.takeForDataDecision("instance a"));
         assertNull(memory.takeForDataDecision("instance a"), "END-OF-MESSAGE after DATA: decided already");
         assertEquals(List.of(), memory.takeForDataDecision("instance b"), "a message no RCPT request named");
+    }
+
+    @Test
+    void aMessageKeepsEachRecipientOnceAndAtMostPostfixsRecipientLimit() {
+        ListAppender<ILoggingEvent> log = TestPolicy.capture(MessageMemory.class);
+        MessageMemory memory = new MessageMemory(new MutableClock(Instant.parse("2024-05-01T10:00:00Z")));
+        memory.addNullSenderRecipient("instance a", "one@example.org");
+        memory.addNullSenderRecipient("instance a", "one@example.org");
+        memory.addNullSenderRecipient("instance a", "two@example.org");
+        assertEquals(List.of("one@example.org", "two@example.org"), memory.takeForDataDecision("instance a"),
+                "a recipient named twice is decided once");
+
+        List<String> named = new ArrayList<>();
+        for (int i = 0; i < MessageMemory.MAX_RECIPIENTS + 500; i++) {
+            named.add("r" + i + "@example.org");
+            memory.addNullSenderRecipient("instance b", "r" + i + "@example.org");
+        }
+        memory.addNullSenderRecipient("instance b", "r0@example.org"); // named again at the cap: no warning of its own
+        List<String> decided = memory.takeForDataDecision("instance b");
+        assertEquals(MessageMemory.MAX_RECIPIENTS, decided.size());
+        assertEquals(named.subList(0, MessageMemory.MAX_RECIPIENTS), decided, "the first ones named");
+        String lines = TestPolicy.lines(log);
+        assertEquals(1, log.list.size(), "one warning for the message:\n" + lines);
+        assertTrue(lines.contains("instance b") && lines.contains("more than 1000 recipients"), lines);
     }
 
     @Test

@@ -117,6 +117,37 @@ class PolicyProtocolTest {
     }
 
     @Test
+    void aClientPipeliningThousandsOfRequestsHasThemAnsweredInOrderWhileFewWait() throws Exception {
+        int requests = 2000;
+        StringBuilder all = new StringBuilder();
+        for (int i = 0; i < requests; i++) {
+            all.append(PolicyClient.request(PolicyClient.rcpt("192.0.2.30", "a@example.net", "b@d" + i + ".example.org")));
+        }
+        // The answer names the recipient's domain, so that each answer shows which request it is for.
+        java.nio.file.Files.createDirectories(dir.resolve("named"));
+        try (RunningPolicy named = TestPolicy.start(dir.resolve("named"), "--unix=" + dir.resolve("named.sock"),
+                "--greylist-text=for %r");
+             PolicyClient c = PolicyClient.tcp(named.tcpAddress())) {
+            // Written in one go from another thread: the write blocks while the service reads no more, and goes
+            // on as the answers are read here.
+            java.util.concurrent.CompletableFuture<Void> written = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                try {
+                    c.send(all.toString());
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            for (int i = 0; i < requests; i++) {
+                assertEquals("DEFER_IF_PERMIT 4.7.1 for d" + i + ".example.org", c.readAnswer(), "answer " + i);
+            }
+            written.get(30, TimeUnit.SECONDS);
+            int most = named.mostWaiting();
+            assertTrue(most > 1, "the requests never queued up: " + most);
+            assertTrue(most <= PolicyConnection.MAX_QUEUED, most + " requests waited at once");
+        }
+    }
+
+    @Test
     void requestSplitAcrossWritesIsOneRequest() throws Exception {
         byte[] whole = PolicyClient.request(PolicyClient.rcpt("192.0.2.10", "a@example.net", "b@example.org"))
                 .getBytes(StandardCharsets.UTF_8);
@@ -149,6 +180,7 @@ class PolicyProtocolTest {
     @Test
     void badRequestsCloseThatConnectionWithALogLineAndTheServiceGoesOn() throws Exception {
         ListAppender<ILoggingEvent> log = TestPolicy.capture(PolicyServer.class);
+        ListAppender<ILoggingEvent> answered = TestPolicy.capture(PolicyService.class);
         String good = PolicyClient.request(PolicyClient.rcpt("203.0.113.5", "a@example.net", "b@example.org"));
         String[][] cases = {
             {"request=smtpd_access_policy\nthis line has no equals sign\n\n", "no '='"},
@@ -156,8 +188,10 @@ class PolicyProtocolTest {
             {"request=smtpd_access_policy\nsender=a\u0000b@example.net\n\n", "binary data"},
             {"request=smtpd_access_policy\n" + "name=value\n".repeat(RequestFramer.MAX_REQUEST / 11 + 10) + "\n", "request longer than"},
             {"=value\n\n", "without a name"},
+            {"\n".repeat(1000), "empty request"},
         };
         for (String[] bad : cases) {
+            int before = log.list.size();
             try (PolicyClient c = tcp()) {
                 // A good request first, pipelined with the bad one: it is still answered, then the connection closes.
                 c.send(good + bad[0]);
@@ -165,18 +199,23 @@ class PolicyProtocolTest {
                 assertTrue(c.closedByServer(), "connection not closed after: " + bad[1]);
             }
             assertTrue(TestPolicy.lines(log).contains(bad[1]), "no log line saying '" + bad[1] + "' in:\n" + TestPolicy.lines(log));
+            // One line per connection, however many bad requests it sent (a thousand empty ones, say).
+            assertEquals(before + 1, log.list.size(), bad[1] + ":\n" + TestPolicy.lines(log));
         }
+        assertEquals("", TestPolicy.lines(answered), "a bad request is not answered, nor logged as a request");
         try (PolicyClient c = tcp()) {
             c.send(new byte[] {(byte) 0xff, (byte) 0xfe, '=', 'x', '\n', '\n'});
             assertTrue(c.closedByServer());
         }
         assertTrue(TestPolicy.lines(log).contains("not UTF-8"), TestPolicy.lines(log));
-        // The service still serves, on both listeners.
+        // The service still serves, on both listeners. The clients are in other /24s than the one above: with smart
+        // client keys one in the same /24 asks about the same triplet, and is told less than 301 seconds once a second
+        // has gone by since the first good request.
         try (PolicyClient c = tcp()) {
-            assertEquals(GREYLISTED_301, c.ask(PolicyClient.rcpt("203.0.113.6", "a@example.net", "b@example.org")));
+            assertEquals(GREYLISTED_301, c.ask(PolicyClient.rcpt("198.51.100.6", "a@example.net", "b@example.org")));
         }
         try (PolicyClient c = PolicyClient.unix(TestPolicy.socket(dir))) {
-            assertEquals(GREYLISTED_301, c.ask(PolicyClient.rcpt("203.0.113.7", "a@example.net", "b@example.org")));
+            assertEquals(GREYLISTED_301, c.ask(PolicyClient.rcpt("192.0.2.57", "a@example.net", "b@example.org")));
         }
     }
 
