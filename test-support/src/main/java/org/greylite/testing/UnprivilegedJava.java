@@ -79,6 +79,8 @@ public final class UnprivilegedJava {
                     .redirectOutput(out.toFile()).start();
             p.getOutputStream().close();
             if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                // runuser's child, the JVM, runs as another user: it is killed too, not left behind.
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
                 p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
                 Assertions.fail(mainClass.getName() + " as " + USER + " did not end within 60 s:\n" + Files.readString(out));
             }
