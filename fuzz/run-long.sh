@@ -3,7 +3,7 @@
 # its corpus kept in fuzz/target/corpus/TARGET so the next run starts where this one stopped.
 #   fuzz/run-long.sh                      every target, an hour each
 #   fuzz/run-long.sh ReplyAssembler 600   one target (a class name without FuzzTest), ten minutes
-# 'mvn verify' runs each target for 6 s (the short run); a finding is saved as fuzz/target/corpus/crash-*.
+# 'mvn verify' runs each target for 3 s (the short run); a finding is saved as fuzz/target/corpus/crash-*.
 set -euo pipefail
 # Help, or SECONDS that is not a count, before anything is compiled.
 case "${1:-}" in

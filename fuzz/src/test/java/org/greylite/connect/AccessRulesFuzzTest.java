@@ -16,7 +16,7 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
  */
 class AccessRulesFuzzTest {
 
-    @FuzzTest(maxDuration = "6s")
+    @FuzzTest(maxDuration = "3s")
     void everyLineIsARuleOrAProblem(FuzzedDataProvider data) throws UnknownHostException {
         byte[] address = data.consumeBoolean() ? data.consumeBytes(4) : data.consumeBytes(16);
         String text = data.consumeRemainingAsString();

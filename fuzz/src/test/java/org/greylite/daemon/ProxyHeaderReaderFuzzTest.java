@@ -16,7 +16,7 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
  */
 class ProxyHeaderReaderFuzzTest {
 
-    @FuzzTest(maxDuration = "6s")
+    @FuzzTest(maxDuration = "3s")
     void aHeaderOrARefusalNeverMore(FuzzedDataProvider data) {
         int[] cuts = data.consumeInts(6);
         byte[] input = data.consumeRemainingAsBytes();

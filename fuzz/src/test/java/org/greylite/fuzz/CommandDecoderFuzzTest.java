@@ -23,7 +23,7 @@ class CommandDecoderFuzzTest {
 
     private static final int MAX_LINE = 64;
 
-    @FuzzTest(maxDuration = "6s")
+    @FuzzTest(maxDuration = "3s")
     void theSameLinesHoweverTheInputIsCut(FuzzedDataProvider data) {
         int[] cuts = data.consumeInts(8);
         byte[] input = data.consumeRemainingAsBytes();

@@ -16,7 +16,7 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
  */
 class CommandLineFuzzTest {
 
-    @FuzzTest(maxDuration = "6s")
+    @FuzzTest(maxDuration = "3s")
     void anyLineParses(byte[] line) {
         CommandLine c = CommandLine.parse(line);
         assertArrayEquals(line, c.raw());

@@ -14,7 +14,7 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
  */
 class DataEndScannerFuzzTest {
 
-    @FuzzTest(maxDuration = "6s")
+    @FuzzTest(maxDuration = "3s")
     void theEndIsFoundWhereverThePiecesAreCut(FuzzedDataProvider data) {
         int[] cuts = data.consumeInts(8);
         byte[] input = data.consumeRemainingAsBytes();

@@ -21,7 +21,7 @@ class ReplyAssemblerFuzzTest {
 
     private static final int MAX_LINE = 512;
 
-    @FuzzTest(maxDuration = "6s")
+    @FuzzTest(maxDuration = "3s")
     void repliesAreTheInputsBytesInOrder(FuzzedDataProvider data) {
         int[] cuts = data.consumeInts(8);
         byte[] input = data.consumeRemainingAsBytes();

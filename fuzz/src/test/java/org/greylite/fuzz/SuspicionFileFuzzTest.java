@@ -29,7 +29,7 @@ class SuspicionFileFuzzTest {
      */
     private static final int SHORT = 12;
 
-    @FuzzTest(maxDuration = "6s")
+    @FuzzTest(maxDuration = "3s")
     void anyFileLoadsAndEvaluates(FuzzedDataProvider data) {
         String ptr = data.consumeString(SHORT);
         String helo = data.consumeString(SHORT);

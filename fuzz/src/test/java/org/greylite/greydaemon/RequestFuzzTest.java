@@ -13,7 +13,7 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
  */
 class RequestFuzzTest {
 
-    @FuzzTest(maxDuration = "6s")
+    @FuzzTest(maxDuration = "3s")
     void aRequestOrMalformed(byte[] datagram) {
         try {
             Request r = Request.parse(datagram, datagram.length);

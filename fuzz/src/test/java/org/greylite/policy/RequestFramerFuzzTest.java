@@ -18,7 +18,7 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
  */
 class RequestFramerFuzzTest {
 
-    @FuzzTest(maxDuration = "6s")
+    @FuzzTest(maxDuration = "3s")
     void theSameRequestsHoweverTheInputIsCut(FuzzedDataProvider data) {
         int[] cuts = data.consumeInts(8);
         byte[] input = data.consumeRemainingAsBytes();
