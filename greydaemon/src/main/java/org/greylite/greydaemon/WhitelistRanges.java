@@ -12,6 +12,7 @@ import java.util.regex.Pattern;
 
 import org.greylite.config.FileErrors;
 import org.greylite.net.Cidr;
+import org.greylite.text.ClientText;
 
 /**
  * The address ranges of greydaemon's {@code -w FILE}, whose clients are never greylisted (answer {@code 1,1}).
@@ -43,7 +44,8 @@ final class WhitelistRanges {
     static WhitelistRanges load(Path file) {
         List<String> lines;
         try {
-            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+            // A byte at a time, never refused (greydaemon read bytes): a Latin-1 comment must not stop the start.
+            lines = Files.readAllLines(file, StandardCharsets.ISO_8859_1).stream().map(ClientText::fromOctets).toList();
         } catch (IOException e) {
             throw FileErrors.unreadable("-w", file, e);
         }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -36,6 +37,15 @@ class WhitelistRangesTest {
             "2001:db9::1"}) {
             assertFalse(w.contains(InetAddress.getByName(out)), out);
         }
+    }
+
+    /** greydaemon read bytes: a Latin-1 comment (not UTF-8) does not stop the start, and the ranges load. */
+    @Test
+    void aFileWithBytesThatAreNotUtf8Loads() throws Exception {
+        Path f = dir.resolve("white-latin1");
+        Files.write(f, "# r\u00e9seau de l'\u00e9cole\n192.0.2.0/24\n".getBytes(StandardCharsets.ISO_8859_1));
+        WhitelistRanges w = WhitelistRanges.load(f);
+        assertEquals(1, w.size());
     }
 
     @Test

@@ -15,6 +15,7 @@ import java.util.regex.PatternSyntaxException;
 import org.greylite.config.FileErrors;
 import org.greylite.net.Cidr;
 import org.greylite.suspicion.SuspicionFile;
+import org.greylite.text.ClientText;
 
 /**
  * postgrey's whitelist files, read in postgrey's formats so that an administrator's files keep working
@@ -152,7 +153,9 @@ final class PostgreyWhitelists {
             throws IOException {
         List<String> lines;
         try {
-            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+            // A byte at a time, never refused (postgrey reads bytes too): a Latin-1 comment must not stop the start.
+            // Each line is then UTF-8 when it is valid UTF-8, as a client's text is taken.
+            lines = Files.readAllLines(file, StandardCharsets.ISO_8859_1).stream().map(ClientText::fromOctets).toList();
         } catch (IOException e) {
             throw new IOException(flag + ": " + file + " cannot be read (" + FileErrors.describe(file, e) + ")", e);
         }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -42,6 +43,23 @@ class PostgreyWhitelistsTest {
         assertEquals(2, problems.size(), problems.toString());
         assertTrue(problems.get(0).startsWith(f + ":10: bad regular expression"), problems.toString());
         assertTrue(problems.get(1).startsWith(f + ":11: "), problems.toString());
+    }
+
+    /**
+     * postgrey reads bytes: a Latin-1 comment (not UTF-8) in a whitelist does not stop the start, and a UTF-8
+     * recipient line is read as UTF-8.
+     */
+    @Test
+    void aFileWithBytesThatAreNotUtf8Loads() throws Exception {
+        Path clients = dir.resolve("clients-latin1");
+        Files.write(clients, "# r\u00e9seau de l'\u00e9cole\nexample.com\n".getBytes(StandardCharsets.ISO_8859_1));
+        Path recipients = dir.resolve("recipients-utf8");
+        Files.write(recipients, "j\u00f6rg@\n".getBytes(StandardCharsets.UTF_8));
+        List<String> problems = new ArrayList<>();
+        PostgreyWhitelists w = PostgreyWhitelists.load(List.of(clients), List.of(recipients), problems::add);
+        assertEquals(List.of(), problems);
+        assertEquals(clients + ":2", w.matchClient(InetAddress.getByName("192.0.2.1"), "mx.example.com"));
+        assertEquals(recipients + ":1", w.matchRecipient("j\u00f6rg@example.org"));
     }
 
     @Test
