@@ -221,7 +221,9 @@ final class UdpService implements AutoCloseable {
         List<Answer> answers;
         try {
             answers = decisions.decideAll(requests, askedNanos); // committed in the greydb when it returns
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | StackOverflowError | LinkageError e) {
+            // A defect, a rule too deep for the stack, a class a package upgrade took away under the running
+            // daemon: this batch goes unanswered, and the thread that serves every client goes on.
             LOG.error("deciding {} request(s) failed, none answered (their clients let the mail in): {}",
                     requests.size(), e.toString());
             for (int i = 0; i < requests.size(); i++) {

@@ -8,8 +8,13 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import org.greylite.testing.OpenFileLimit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -172,5 +177,84 @@ class GreylitedProcessTest {
         assertEquals(111, exit.status(), out);
         assertTrue(out.contains("greylite.db") && out.contains(notADir.toString()), out);
         assertTrue(out.contains("cannot be created"), out);
+    }
+
+    /**
+     * With no file descriptor left, the accept of a waiting client fails and the client stays in the kernel's
+     * queue, ready again at once: greylited rests the listener for a second after each failure instead of trying
+     * in a loop that burns the I/O thread and writes a warning at every turn, relays its sessions meanwhile, and
+     * takes the waiting client once there is room. The open-file limit is lowered on the running process, with
+     * prlimit(1), to the descriptors it holds (a new descriptor needs a number below the limit), then raised.
+     */
+    @Test
+    void outOfFileDescriptorsTheListenerRestsAndTakesTheWaitingClientOnceSomeAreFree() throws Exception {
+        try (GreylitedProcess d = start("--min-delay", "0")) {
+            // Both verdicts once before the limit: in this test the process loads its classes from folders, a file
+            // opened per class, where the installed program has its jars open from the start.
+            assertTrue(RawClient.rcptReply(d.address()).startsWith("451"));
+            assertTrue(RawClient.rcptReply(d.address()).startsWith("250"));
+            try (RawClient relayed = new RawClient(d.address()).hello()) {
+                OpenFileLimit files = OpenFileLimit.of(d.process.pid());
+                int limit = files.leaveNoRoom();
+
+                RawClient waiting = null;
+                List<RawClient> others = new ArrayList<>();
+                try {
+                    // A client is waiting when it hears nothing: one taken hears the upstream's 220, or a 421 when
+                    // the upstream's connection found no descriptor left.
+                    while (waiting == null) {
+                        assertTrue(others.size() < 20, "no client left waiting:\n" + String.join("\n", d.log));
+                        RawClient next = new RawClient(d.address());
+                        if (hearsNothingFor(next, Duration.ofMillis(500))) {
+                            waiting = next;
+                        } else {
+                            others.add(next);
+                        }
+                    }
+                    d.awaitLine("cannot accept a client", Duration.ofSeconds(10));
+                    // Two and a half seconds of a full descriptor table: a warning per second of rest, not per turn,
+                    // from each I/O thread (one per core), since each watches the listening socket.
+                    Thread.sleep(2500);
+                    long warnings = d.log.stream().filter(l -> l.contains("cannot accept a client")).count();
+                    int ioThreads = Runtime.getRuntime().availableProcessors();
+                    assertTrue(warnings <= 4L * ioThreads, warnings + " warnings in 2.5 s:\n" + String.join("\n", d.log));
+
+                    relayed.command("MAIL FROM:<a@example.org>", 250); // the session taken before goes on meanwhile
+                    // Room again: the limit raised (a closed session frees two descriptors, but the JVM may take
+                    // one of them first, and the waiting client needs two, its own and its upstream's).
+                    files.set(limit + 16);
+                    waiting.socket().setSoTimeout(10_000);
+                    try {
+                        waiting.expect(220); // taken at the end of a rest, its upstream connected
+                        waiting.command("EHLO client.example", 250);
+                        waiting.command("MAIL FROM:<a@example.org>", 250);
+                        waiting.send("RCPT TO:<b@example.com>\r\n");
+                        assertTrue(waiting.reply().startsWith("250"), "the client passed before");
+                    } catch (IOException | AssertionError e) {
+                        throw new AssertionError("the waiting client: " + e + "\n" + String.join("\n", d.log), e);
+                    }
+                } finally {
+                    for (RawClient c : others) {
+                        c.close();
+                    }
+                    if (waiting != null) {
+                        waiting.close();
+                    }
+                }
+            }
+        }
+    }
+
+    /** Whether {@code client} receives nothing (no byte, no end of stream) for {@code time}. */
+    private static boolean hearsNothingFor(RawClient client, Duration time) throws IOException {
+        client.socket().setSoTimeout((int) time.toMillis());
+        try {
+            client.socket().getInputStream().read();
+            return false;
+        } catch (java.net.SocketTimeoutException nothing) {
+            return true;
+        } catch (IOException reset) {
+            return false;
+        }
     }
 }

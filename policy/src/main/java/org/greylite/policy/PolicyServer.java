@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 
 import org.greylite.config.FileErrors;
 import org.greylite.net.AddressText;
@@ -63,6 +64,16 @@ final class PolicyServer implements AutoCloseable {
     private final Executor onIoThread = this::handBack;
     /** The most requests any connection had waiting, for the tests of {@link PolicyConnection#MAX_QUEUED}. */
     private volatile int mostWaiting;
+    /**
+     * Whether the listeners rest after a failed accept, and until when ({@link System#nanoTime()}). A client the
+     * kernel has queued stays there when the accept fails (no file descriptor left, say), so the selector would
+     * report it again at once: the loop would spin and log without end.
+     */
+    private boolean listenersResting;
+    private long listenersRestUntil;
+
+    /** How long the listeners rest after a failed accept, as greylited's do. */
+    static final long ACCEPT_PAUSE_MILLIS = 1000;
 
     PolicyServer(PolicyService service) throws IOException {
         this(service, null);
@@ -175,7 +186,14 @@ final class PolicyServer implements AutoCloseable {
                 if (turn != null && turn.pending()) {
                     selector.selectNow(); // decisions wait for this turn's end: no sleeping before it
                 } else if (!idleSpin.lookBriefly(this::readyNow)) {
-                    selector.select();
+                    if (!listenersResting) {
+                        selector.select();
+                    } else {
+                        selector.select(Math.max(1, (listenersRestUntil - System.nanoTime()) / 1_000_000));
+                    }
+                }
+                if (listenersResting && System.nanoTime() - listenersRestUntil >= 0) {
+                    listen(true);
                 }
                 if (!selector.selectedKeys().isEmpty()) {
                     idleSpin.requestCame(System.nanoTime());
@@ -258,8 +276,23 @@ final class PolicyServer implements AutoCloseable {
                 service.metrics().connectionOpened();
             }
         } catch (IOException e) {
-            // Out of file descriptors, say: the pending client waits in the backlog until the next turn.
-            LOG.warn("accepting a policy client failed: {}", e.getMessage());
+            // Out of file descriptors, say: the pending client waits in the kernel's queue while the listeners rest.
+            LOG.warn("accepting a policy client failed: {}; trying again in {} ms (if no file descriptor is left, raise"
+                    + " the open-file limit: ulimit -n, or LimitNOFILE= in the systemd unit)", e.getMessage(),
+                    ACCEPT_PAUSE_MILLIS);
+            listen(false);
+        }
+    }
+
+    /** Stops or resumes taking new clients on every listener; the connections already taken go on meanwhile. */
+    private void listen(boolean take) {
+        listenersResting = !take;
+        listenersRestUntil = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ACCEPT_PAUSE_MILLIS);
+        for (ServerSocketChannel listener : listeners) {
+            SelectionKey key = listener.keyFor(selector);
+            if (key != null && key.isValid()) {
+                key.interestOps(take ? SelectionKey.OP_ACCEPT : 0);
+            }
         }
     }
 

@@ -180,7 +180,9 @@ final class PolicyService {
             try {
                 answer = decide(request, message, client, ptrName, recipients, mayPrepend, dnswlZone.orElse(null));
                 metrics.decisionTook(System.nanoTime() - start);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | StackOverflowError | LinkageError e) {
+                // A defect, a rule too deep for the stack, a class a package upgrade took away under the running
+                // service: this request is answered, and the I/O thread that may have run it goes on.
                 LOG.error("policy decision failed unexpectedly, answered DUNNO", e);
                 answer = Answers.DUNNO;
             }

@@ -14,6 +14,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.greylite.testing.JavaProgram;
+import org.greylite.testing.OpenFileLimit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -66,6 +67,48 @@ class PolicyProcessTest {
             try (PolicyClient c = PolicyClient.unix(socket)) {
                 assertEquals("DEFER_IF_PERMIT 4.7.1 Greylisted, please retry in 301 seconds",
                         c.ask(PolicyClient.rcpt("192.0.2.7", "a@example.net", "b@example.org")));
+            }
+        }
+    }
+
+    /**
+     * With no file descriptor left, the accept of a waiting client fails and the client stays in the kernel's
+     * queue, ready again at once: the service rests its listener for a second after each failure instead of trying
+     * in a loop that burns a core and writes a warning at every turn, serves its connections meanwhile, and takes
+     * the waiting client once a descriptor is free. The open-file limit is lowered on the running process, with
+     * prlimit(1), to the descriptors it holds (a new descriptor needs a number below the limit).
+     */
+    @Test
+    void outOfFileDescriptorsTheListenerRestsAndTakesTheWaitingClientOnceOneIsFree() throws Exception {
+        try (JavaProgram p = PolicyProcess.start(dir, "--inet=127.0.0.1:0")) {
+            String line = p.awaitLine("greylite-policy listening on", Duration.ofSeconds(60));
+            Matcher m = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)").matcher(line);
+            assertTrue(m.find(), line);
+            InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), Integer.parseInt(m.group(1)));
+            String deferred = "DEFER_IF_PERMIT 4.7.1 Greylisted, please retry in 301 seconds";
+            String deferredAgain = "DEFER_IF_PERMIT 4.7.1 Greylisted, please retry in ";
+            try (PolicyClient served = PolicyClient.tcp(address)) {
+                // Both kinds of answer asked once before the limit: in this test the process loads its classes from
+                // folders, a file opened per class, where the installed program has its jars open from the start.
+                assertEquals(deferred, served.ask(PolicyClient.rcpt("192.0.2.7", "a@example.net", "b@example.org")));
+                assertTrue(served.ask(PolicyClient.rcpt("192.0.2.6", "a@example.net", "b@example.org"))
+                        .startsWith(deferredAgain));
+                OpenFileLimit.of(p.pid()).leaveNoRoom();
+
+                try (PolicyClient waiting = PolicyClient.tcp(address)) {
+                    p.awaitLine("accepting a policy client failed", Duration.ofSeconds(10));
+                    // Two and a half seconds of a full descriptor table: a warning per second of rest, not per turn.
+                    Thread.sleep(2500);
+                    long warnings = p.output().lines().filter(l -> l.contains("accepting a policy client failed")).count();
+                    assertTrue(warnings <= 4, warnings + " warnings in 2.5 s:\n" + p.output());
+                    assertTrue(p.output().contains("raise the open-file limit"), p.output());
+
+                    assertTrue(served.ask(PolicyClient.rcpt("192.0.2.8", "a@example.net", "b@example.org")).startsWith(deferredAgain),
+                            "the connections already taken are served meanwhile:\n" + p.output());
+                    served.close(); // its descriptor is freed when the service reads the end of the connection
+                    assertTrue(waiting.ask(PolicyClient.rcpt("192.0.2.9", "a@example.net", "b@example.org")).startsWith(deferredAgain),
+                            "the waiting client is taken at the end of a rest:\n" + p.output());
+                }
             }
         }
     }

@@ -65,14 +65,15 @@ public final class ExecutorRcptPolicy implements RcptPolicy {
     }
 
     /**
-     * A decision that fails in a way nothing foresaw (a defect, a regular expression too deep for the stack) still
+     * A decision that fails in a way nothing foresaw (a defect, a regular expression too deep for the stack, a
+     * class that cannot be loaded because a package upgrade replaced the jars under the running program) still
      * answers the RCPT, with the {@code 451 4.3.0} of a server that cannot decide now: the client is never left
      * waiting, and the error is logged with its trace for the administrator to report.
      */
     private Verdict guarded(RcptRequest request, Supplier<Verdict> decision) {
         try {
             return decision.get();
-        } catch (RuntimeException | StackOverflowError e) {
+        } catch (RuntimeException | StackOverflowError | LinkageError e) {
             LOG.error("cannot decide the RCPT to <{}>; answered 451 4.3.0", request.recipient(), e);
             return greylister.stopping(request);
         }

@@ -190,7 +190,9 @@ final class SqliteDialect implements GreydbDialect {
         } catch (SQLException e) {
             rollback();
             throw failure(what.get(), e);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+            // An Error too (a class that cannot be loaded, a stack too deep): a transaction left open would keep
+            // the greydb's write lock from every other program, and fail each BEGIN after it.
             rollback();
             throw e;
         }
@@ -218,7 +220,7 @@ final class SqliteDialect implements GreydbDialect {
         } catch (SQLException e) {
             rollback();
             throw failure(what, e);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             if (batchBegun) {
                 rollback();
             }

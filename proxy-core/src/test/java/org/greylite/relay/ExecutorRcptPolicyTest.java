@@ -21,6 +21,8 @@ import org.greylite.store.GreylistStores;
 import org.greylite.suspicion.ClientFacts;
 import org.greylite.suspicion.SuspicionPolicy;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /** What memory decides is answered on the caller's thread; the rest goes to the executor that owns the greydb. */
@@ -57,12 +59,20 @@ class ExecutorRcptPolicyTest {
         }
     }
 
-    @Test
-    void aDecisionThatFailsUnforeseenIsStillAnsweredWithATemporaryRefusal() throws Exception {
+    /**
+     * As a pattern too deep for the regex engine's stack did, and as a class does that cannot be loaded once a
+     * package upgrade has replaced the jars under the running program: the rules themselves fail.
+     */
+    @ParameterizedTest
+    @ValueSource(classes = {StackOverflowError.class, NoClassDefFoundError.class, IllegalStateException.class})
+    void aDecisionThatFailsUnforeseenIsStillAnsweredWithATemporaryRefusal(Class<? extends Throwable> kind) throws Exception {
+        Throwable thrown = kind.getConstructor(String.class).newInstance("unforeseen");
         try (GreylistStore store = GreylistStores.sqlite(dir.resolve("greylite.db"), java.time.Duration.ofSeconds(5))) {
-            // As a pattern too deep for the regex engine's stack did: the rules themselves fail.
             SuspicionPolicy failing = facts -> {
-                throw new StackOverflowError();
+                if (thrown instanceof Error e) {
+                    throw e;
+                }
+                throw (RuntimeException) thrown;
             };
             Greylister greylister = new Greylister(store, failing, GreylistSettings.defaults(), Clock.systemUTC(),
                     DecisionListener.NONE);

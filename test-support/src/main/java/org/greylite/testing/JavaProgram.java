@@ -106,6 +106,11 @@ public final class JavaProgram implements AutoCloseable {
         return new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).start().waitFor();
     }
 
+    /** The process id, for what a test asks of the kernel about the process ({@code /proc}, prlimit(1)). */
+    public long pid() {
+        return process.pid();
+    }
+
     /** Whether the process still runs. */
     public boolean alive() {
         return process.isAlive();
