@@ -223,6 +223,11 @@ final class ClientCommands {
                 refuse(settings.replies().needMail());
                 return;
             }
+            if (!envelope.takeRecipient()) {
+                // RFC 5321 4.5.3.1.10: a client told 452 sends the other recipients in a later transaction.
+                refuse(settings.replies().tooManyRecipients());
+                return;
+            }
         }
         decisions.rcpt(c, recipient);
     }

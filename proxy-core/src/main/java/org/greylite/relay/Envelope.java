@@ -27,6 +27,16 @@ final class Envelope {
     private final List<byte[]> recipientsAtUpstream = new ArrayList<>();
     private boolean recipientWithdrawn; // the upstream holds a recipient that greylisting refused
     private int transaction; // counts transactions, so that a late reply cannot touch the next one
+    private int recipientsGiven; // RCPTs of this transaction taken to be decided
+
+    /**
+     * The most RCPTs of one transaction the proxy decides, as Postfix's {@code smtpd_recipient_limit}; RFC 5321
+     * 4.5.3.1.8 asks a server to take at least 100. Each costs a decision and a greydb write, and the recipients the
+     * upstream took are kept for the transaction (to make its envelope again, and a null sender's to decide at
+     * DATA): an upstream without a limit of its own (qmail-smtpd) would otherwise let one client fill the proxy's
+     * memory with a single transaction.
+     */
+    static final int MAX_RECIPIENTS = 1000;
 
     /**
      * HELO or EHLO: a new greeting starts over (RFC 5321 4.1.4). {@code name} is the argument as sent, a character
@@ -76,7 +86,17 @@ final class Envelope {
         mailLine = null;
         recipientsAtUpstream.clear();
         recipientWithdrawn = false;
+        recipientsGiven = 0;
         transaction++;
+    }
+
+    /** Counts a RCPT of this transaction to be decided; false when it is one over {@link #MAX_RECIPIENTS}. */
+    boolean takeRecipient() {
+        if (recipientsGiven >= MAX_RECIPIENTS) {
+            return false;
+        }
+        recipientsGiven++;
+        return true;
     }
 
     /** The transaction in progress, to be named when a reply about it comes later. */

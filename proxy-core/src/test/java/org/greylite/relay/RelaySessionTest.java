@@ -227,6 +227,34 @@ class RelaySessionTest {
         assertTrue(t.clientText().contains("501 5.1.3 Bad recipient address syntax\r\n"), t.clientText());
     }
 
+    /**
+     * As Postfix's smtpd_recipient_limit: the 1,001st RCPT of a transaction gets 452 here, never sent on nor decided
+     * (an upstream without a limit would let one transaction fill the proxy's memory); the next transaction counts
+     * again.
+     */
+    @Test
+    void aRcptOverTheLimitOfATransactionGets452HereAndTheNextTransactionCountsAgain() {
+        opened();
+        StringBuilder rcpts = new StringBuilder("MAIL FROM:<a@x>\r\n");
+        for (int i = 0; i <= Envelope.MAX_RECIPIENTS; i++) {
+            rcpts.append("RCPT TO:<r").append(i).append("@y>\r\n");
+        }
+        client(rcpts.toString());
+        assertEquals(Envelope.MAX_RECIPIENTS, policy.requests.size());
+        assertEquals(Envelope.MAX_RECIPIENTS, t.upstreamText().split("RCPT TO:", -1).length - 1);
+        assertFalse(t.upstreamText().contains("<r" + Envelope.MAX_RECIPIENTS + "@y>"));
+        upstream("250 2.1.0 ok\r\n" + "250 2.1.5 ok\r\n".repeat(Envelope.MAX_RECIPIENTS));
+        List<Integer> codes = t.clientCodes();
+        assertEquals(Envelope.MAX_RECIPIENTS + 2, codes.size());
+        assertEquals(452, codes.get(codes.size() - 1));
+        assertTrue(t.clientText().endsWith("452 4.5.3 Error: too many recipients\r\n"), t.clientText());
+
+        t.clear();
+        client("RSET\r\nMAIL FROM:<a@x>\r\nRCPT TO:<again@y>\r\n");
+        assertEquals("RSET\r\nMAIL FROM:<a@x>\r\nRCPT TO:<again@y>\r\n", t.upstreamText());
+        assertEquals(Envelope.MAX_RECIPIENTS + 1, policy.requests.size());
+    }
+
     @Test
     void aMailFromWithAnUnreadableAddressIsRefusedHereAndItsRecipientsWithIt() {
         opened();
@@ -560,18 +588,20 @@ class RelaySessionTest {
 
     /**
      * Verdicts that come back at once (a recipient memory, postmaster@ say) ask about the next recipient in a loop,
-     * not a call deeper in the stack each: 20,000 recipients would overflow the I/O thread's stack otherwise.
+     * not a call deeper in the stack each: the most recipients a transaction may have, all decided at DATA.
      */
     @Test
     void aNullSenderMessageWithManyRecipientsDecidedAtOnceReachesData() {
         opened();
-        int n = 20_000;
+        int n = Envelope.MAX_RECIPIENTS;
         client("MAIL FROM:<>\r\n");
         upstream("250 ok\r\n");
         for (int i = 0; i < n; i++) {
             client("RCPT TO:<ok" + i + "@y>\r\n");
             upstream("250 ok\r\n");
         }
+        client("RCPT TO:<one-more@y>\r\n");
+        assertTrue(t.clientText().endsWith("452 4.5.3 Error: too many recipients\r\n"), "over the limit");
         client("DATA\r\n");
         assertEquals(n, policy.recipients().size(), "every recipient decided at DATA");
         assertTrue(t.upstreamText().endsWith("DATA\r\n"), "all passed: the DATA goes on");
