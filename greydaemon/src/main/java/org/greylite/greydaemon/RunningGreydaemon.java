@@ -9,6 +9,7 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 
 import org.greylite.config.GreydbFileCheck;
+import org.greylite.config.TimerTasks;
 import org.greylite.metrics.MetricsEndpoint;
 import org.greylite.store.DecisionQuery;
 import org.greylite.store.ForwardingGreylistStore;
@@ -53,14 +54,14 @@ final class RunningGreydaemon implements AutoCloseable {
         GreydbFileCheck check = new GreydbFileCheck(store, metrics::greydbFileReplaced, log);
         // The checkpoint connection lets go of a file that went before the store makes the new one at the path.
         Runnable beforeCheck = checkpointer == null ? () -> { } : checkpointer::dropIfStale;
-        fileCheck.scheduleWithFixedDelay(() -> {
+        fileCheck.scheduleWithFixedDelay(TimerTasks.outliving("the greydb file check", log, () -> {
             try {
                 beforeCheck.run();
             } catch (RuntimeException e) {
-                log.warn("greydb checkpoint connection: {}", e.toString()); // the timer must go on
+                log.warn("greydb checkpoint connection: {}", e.toString()); // the file check still runs
             }
             check.run();
-        }, GreydbFileCheck.INTERVAL_SECONDS, GreydbFileCheck.INTERVAL_SECONDS, TimeUnit.SECONDS);
+        }), GreydbFileCheck.INTERVAL_SECONDS, GreydbFileCheck.INTERVAL_SECONDS, TimeUnit.SECONDS);
     }
 
     /**

@@ -16,6 +16,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
+import org.greylite.config.TimerTasks;
 import org.greylite.net.AddressText;
 import org.greylite.net.IdleSpin;
 import org.greylite.store.StoreException;
@@ -93,7 +94,8 @@ final class UdpService implements AutoCloseable {
             return t;
         });
         long every = Math.max(1, purgeEvery.getSeconds());
-        purges.scheduleWithFixedDelay(this::purge, every, every, TimeUnit.SECONDS);
+        purges.scheduleWithFixedDelay(TimerTasks.outliving("the greydb purge", LOG, this::purge), every, every,
+                TimeUnit.SECONDS);
         this.server = new Thread(this::serve, "greydb");
     }
 
@@ -257,8 +259,6 @@ final class UdpService implements AutoCloseable {
         } catch (StoreException e) {
             metrics.purgeFailed();
             LOG.error("purge failed: {}", e.getMessage());
-        } catch (RuntimeException e) {
-            LOG.error("purge failed unexpectedly: {}", e.toString());
         }
     }
 

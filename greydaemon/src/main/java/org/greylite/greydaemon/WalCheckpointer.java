@@ -12,6 +12,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
+import org.greylite.config.TimerTasks;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sqlite.SQLiteConfig;
@@ -58,7 +59,8 @@ final class WalCheckpointer implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        timer.scheduleWithFixedDelay(this::checkpoint, EVERY_MILLIS, EVERY_MILLIS, TimeUnit.MILLISECONDS);
+        timer.scheduleWithFixedDelay(TimerTasks.outliving("the background checkpoint", LOG, this::checkpoint),
+                EVERY_MILLIS, EVERY_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     /** Starts checkpointing the greydb at {@code file}, or returns null (logged) when it cannot be opened. */

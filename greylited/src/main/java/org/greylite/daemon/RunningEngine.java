@@ -7,6 +7,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 import org.greylite.config.GreydbFileCheck;
+import org.greylite.config.TimerTasks;
 import org.greylite.connect.ReloadingAccessRules;
 import org.greylite.greylist.DecisionLog;
 import org.greylite.greylist.GreylistSettings;
@@ -55,8 +56,10 @@ final class RunningEngine implements AutoCloseable {
                 : Executors.newSingleThreadScheduledExecutor(ProxyServer.daemonThreads("greydb"));
         followFiles();
         long purgeSeconds = purgeInterval.getSeconds();
-        greydb.scheduleWithFixedDelay(() -> purge(metrics), purgeSeconds, purgeSeconds, TimeUnit.SECONDS);
-        greydb.scheduleWithFixedDelay(new GreydbFileCheck(store, metrics::greydbFileReplaced, log), GreydbFileCheck.INTERVAL_SECONDS,
+        greydb.scheduleWithFixedDelay(TimerTasks.outliving("the greydb purge", log, () -> purge(metrics)),
+                purgeSeconds, purgeSeconds, TimeUnit.SECONDS);
+        greydb.scheduleWithFixedDelay(TimerTasks.outliving("the greydb file check", log,
+                new GreydbFileCheck(store, metrics::greydbFileReplaced, log)), GreydbFileCheck.INTERVAL_SECONDS,
                 GreydbFileCheck.INTERVAL_SECONDS, TimeUnit.SECONDS);
     }
 
@@ -115,20 +118,15 @@ final class RunningEngine implements AutoCloseable {
         }
         ScheduledExecutorService watcher = Executors.newSingleThreadScheduledExecutor(
                 ProxyServer.daemonThreads("greylited-files"));
-        watcher.scheduleWithFixedDelay(() -> {
-            // Nothing may escape: an exception ends a scheduled task for good, and no edit of either file would
-            // ever be read again. The rules in force stay; the next look tries again.
-            try {
-                if (rules instanceof ReloadingSuspicionPolicy followed) {
-                    followed.checkForChanges();
-                }
-                if (accessRules != null) {
-                    accessRules.checkForChanges();
-                }
-            } catch (RuntimeException | StackOverflowError e) {
-                log.error("cannot look at the suspicion or access file; the rules in force stay: {}", e.toString());
+        // The rules in force stay when a look fails; the next look tries again.
+        watcher.scheduleWithFixedDelay(TimerTasks.outliving("the look at the suspicion and access files", log, () -> {
+            if (rules instanceof ReloadingSuspicionPolicy followed) {
+                followed.checkForChanges();
             }
-        }, ReloadingSuspicionPolicy.CHECK_INTERVAL_MILLIS, ReloadingSuspicionPolicy.CHECK_INTERVAL_MILLIS,
+            if (accessRules != null) {
+                accessRules.checkForChanges();
+            }
+        }), ReloadingSuspicionPolicy.CHECK_INTERVAL_MILLIS, ReloadingSuspicionPolicy.CHECK_INTERVAL_MILLIS,
                 TimeUnit.MILLISECONDS);
     }
 

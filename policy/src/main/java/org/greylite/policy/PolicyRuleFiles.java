@@ -9,6 +9,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
+import org.greylite.config.TimerTasks;
 import org.greylite.suspicion.ReloadingSuspicionPolicy;
 import org.greylite.suspicion.SuspicionPolicy;
 import org.slf4j.Logger;
@@ -50,7 +51,8 @@ final class PolicyRuleFiles implements Supplier<PostgreyWhitelists>, AutoCloseab
                 t.setDaemon(true);
                 return t;
             });
-            follower.scheduleWithFixedDelay(followed::checkForChanges, ReloadingSuspicionPolicy.CHECK_INTERVAL_MILLIS,
+            follower.scheduleWithFixedDelay(TimerTasks.outliving("the look at the suspicion file", log,
+                    followed::checkForChanges), ReloadingSuspicionPolicy.CHECK_INTERVAL_MILLIS,
                     ReloadingSuspicionPolicy.CHECK_INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
         } else {
             follower = null;

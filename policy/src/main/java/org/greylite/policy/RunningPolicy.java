@@ -20,6 +20,7 @@ import org.greylite.connect.ConnectStage;
 import org.greylite.connect.DnswlLookup;
 import org.greylite.connect.PtrLookup;
 import org.greylite.config.SuspicionSetup;
+import org.greylite.config.TimerTasks;
 import org.greylite.greylist.ClientKeys;
 import org.greylite.greylist.Durations;
 import org.greylite.greylist.GreylistSettings;
@@ -161,10 +162,12 @@ final class RunningPolicy implements AutoCloseable {
             server.start();
             purge = Executors.newSingleThreadScheduledExecutor(daemonThreads("purge"));
             long every = purgeInterval.getSeconds();
-            purge.scheduleWithFixedDelay(() -> purge(decisions, metrics, log), every, every, TimeUnit.SECONDS);
+            purge.scheduleWithFixedDelay(TimerTasks.outliving("the greydb purge", log,
+                    () -> purge(decisions, metrics, log)), every, every, TimeUnit.SECONDS);
             // The store's methods take turns (SQLite's are synchronized), so the look at the file may run here, as
             // the purge does, between two decisions of the I/O thread.
-            purge.scheduleWithFixedDelay(new GreydbFileCheck(store, metrics::greydbFileReplaced, log),
+            purge.scheduleWithFixedDelay(TimerTasks.outliving("the greydb file check", log,
+                            new GreydbFileCheck(store, metrics::greydbFileReplaced, log)),
                     GreydbFileCheck.INTERVAL_SECONDS, GreydbFileCheck.INTERVAL_SECONDS, TimeUnit.SECONDS);
             InetSocketAddress tcp = server.tcpAddress();
             log.info("greylite-policy listening on{}{}; greydb {}; min-delay {}, retry-window {}, whitelist-lifetime {}, "
