@@ -7,7 +7,6 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicReference;
 
 import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.KnownSenders;
@@ -15,6 +14,7 @@ import org.greylite.store.GreylistStore;
 import org.greylite.store.GreylistStores;
 import org.greylite.suspicion.Suspicion;
 import org.greylite.suspicion.SuspicionPolicy;
+import org.greylite.testing.ThrowOnce;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,15 +33,9 @@ class UnforeseenFailureTest {
     @ParameterizedTest
     @ValueSource(classes = {NoClassDefFoundError.class, StackOverflowError.class, IllegalStateException.class})
     void theFailedBatchIsUnansweredAndTheNextOneIsAnswered(Class<? extends Throwable> kind) throws Exception {
-        AtomicReference<Throwable> next = new AtomicReference<>(kind.getConstructor(String.class).newInstance("unforeseen"));
+        ThrowOnce failure = ThrowOnce.of(kind);
         SuspicionPolicy failingOnce = facts -> {
-            Throwable t = next.getAndSet(null);
-            if (t instanceof Error e) {
-                throw e;
-            }
-            if (t != null) {
-                throw (RuntimeException) t;
-            }
+            failure.now();
             return Suspicion.NONE;
         };
         GreylistStore store = GreylistStores.sqlite(dir.resolve("greydb"), Duration.ofSeconds(5));

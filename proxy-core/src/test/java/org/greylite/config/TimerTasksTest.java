@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -11,6 +12,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import org.greylite.testing.ThrowOnce;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
@@ -25,29 +27,26 @@ class TimerTasksTest {
         timer.shutdownNow();
     }
 
-    /** Fails at its first run (with {@code failure}), counts the runs after it. */
-    private static Runnable failingFirst(Throwable failure, AtomicInteger runs, CountDownLatch second) {
+    /** Fails at its first run, counts the runs after it. */
+    private static Runnable failingFirst(ThrowOnce failure, AtomicInteger runs, CountDownLatch second) {
         return () -> {
-            if (runs.getAndIncrement() == 0) {
-                if (failure instanceof Error e) {
-                    throw e;
-                }
-                throw (RuntimeException) failure;
-            }
+            runs.incrementAndGet();
+            failure.now();
             second.countDown();
         };
     }
 
     @Test
     void aTaskThatFailsUnforeseenRunsAgainAtItsNextTurn() throws Exception {
-        for (Throwable failure : new Throwable[] {new IllegalStateException("unforeseen"),
-                new NoClassDefFoundError("org/example/Replaced"), new StackOverflowError()}) {
+        for (Class<? extends Throwable> kind : List.of(IllegalStateException.class, NoClassDefFoundError.class,
+                StackOverflowError.class)) {
+            ThrowOnce failure = ThrowOnce.of(kind);
             AtomicInteger runs = new AtomicInteger();
             CountDownLatch second = new CountDownLatch(1);
             ScheduledFuture<?> f = timer.scheduleWithFixedDelay(TimerTasks.outliving("the test's task",
                     LoggerFactory.getLogger(TimerTasksTest.class), failingFirst(failure, runs, second)),
                     0, 10, TimeUnit.MILLISECONDS);
-            assertTrue(second.await(10, TimeUnit.SECONDS), failure + ": run again after its failure");
+            assertTrue(second.await(10, TimeUnit.SECONDS), kind + ": run again after its failure");
             f.cancel(false);
         }
     }
@@ -58,7 +57,7 @@ class TimerTasksTest {
         AtomicInteger runs = new AtomicInteger();
         CountDownLatch second = new CountDownLatch(1);
         ScheduledFuture<?> f = timer.scheduleWithFixedDelay(
-                failingFirst(new IllegalStateException("unforeseen"), runs, second), 0, 10, TimeUnit.MILLISECONDS);
+                failingFirst(ThrowOnce.of(IllegalStateException.class), runs, second), 0, 10, TimeUnit.MILLISECONDS);
         assertFalse(second.await(500, TimeUnit.MILLISECONDS), "50 turns went by without a second run");
         assertEquals(1, runs.get());
         assertTrue(f.isDone(), "the schedule ended");

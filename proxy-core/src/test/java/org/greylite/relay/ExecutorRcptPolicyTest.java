@@ -20,6 +20,7 @@ import org.greylite.store.GreylistStore;
 import org.greylite.store.GreylistStores;
 import org.greylite.suspicion.ClientFacts;
 import org.greylite.suspicion.SuspicionPolicy;
+import org.greylite.testing.ThrowOnce;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -66,13 +67,11 @@ class ExecutorRcptPolicyTest {
     @ParameterizedTest
     @ValueSource(classes = {StackOverflowError.class, NoClassDefFoundError.class, IllegalStateException.class})
     void aDecisionThatFailsUnforeseenIsStillAnsweredWithATemporaryRefusal(Class<? extends Throwable> kind) throws Exception {
-        Throwable thrown = kind.getConstructor(String.class).newInstance("unforeseen");
+        ThrowOnce failure = ThrowOnce.of(kind);
         try (GreylistStore store = GreylistStores.sqlite(dir.resolve("greylite.db"), java.time.Duration.ofSeconds(5))) {
             SuspicionPolicy failing = facts -> {
-                if (thrown instanceof Error e) {
-                    throw e;
-                }
-                throw (RuntimeException) thrown;
+                failure.now();
+                throw new AssertionError("asked once only");
             };
             Greylister greylister = new Greylister(store, failing, GreylistSettings.defaults(), Clock.systemUTC(),
                     DecisionListener.NONE);
