@@ -6,6 +6,7 @@ import java.net.StandardSocketOptions;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.apache.mina.transport.socket.nio.NioSession;
 import org.apache.mina.transport.socket.nio.NioSocketAcceptor;
@@ -24,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * settings and the managed sessions stay MINA's: only where the listening socket is selected changes, so the
  * acceptor's thread still runs, asleep, to bind and unbind.
  *
- * <p>A failed accept (most often no file descriptor left) is logged and the listening socket rests for
+ * <p>A failed accept (most often no file descriptor left) is logged (once for all the threads, which fail
+ * together) and the listening socket rests for
  * {@link SyscallSavingNioProcessor#ACCEPT_PAUSE_MILLIS} on that thread, which meanwhile serves its sessions:
  * MINA's acceptor sleeps 50 ms instead, which an I/O thread must not.
  */
@@ -33,6 +35,11 @@ final class IoThreadAcceptor extends NioSocketAcceptor {
     private static final Logger LOG = LoggerFactory.getLogger(IoThreadAcceptor.class);
 
     private final RelayProcessorPool pool;
+    /**
+     * When a failed accept was last said ({@link System#nanoTime()}): every I/O thread watches the listening socket
+     * and rests it on its own, so without this one warning a second would come from each.
+     */
+    private final AtomicLong lastAcceptWarning = new AtomicLong(System.nanoTime() - TimeUnit.HOURS.toNanos(1));
 
     IoThreadAcceptor(RelayProcessorPool pool) {
         super(pool);
@@ -81,9 +88,14 @@ final class IoThreadAcceptor extends NioSocketAcceptor {
         try {
             channel = listening.accept();
         } catch (IOException e) {
-            LOG.warn("cannot accept a client on {}: {}; trying again in {} ms (if no file descriptor is left, raise"
-                    + " the open-file limit: ulimit -n, or LimitNOFILE= in the systemd unit)", address(listening),
-                    e.getMessage(), SyscallSavingNioProcessor.ACCEPT_PAUSE_MILLIS);
+            long now = System.nanoTime();
+            long last = lastAcceptWarning.get();
+            if (now - last >= TimeUnit.MILLISECONDS.toNanos(SyscallSavingNioProcessor.ACCEPT_PAUSE_MILLIS / 2)
+                    && lastAcceptWarning.compareAndSet(last, now)) {
+                LOG.warn("cannot accept a client on {}: {}; trying again in {} ms (if no file descriptor is left,"
+                        + " raise the open-file limit: ulimit -n, or LimitNOFILE= in the systemd unit)",
+                        address(listening), e.getMessage(), SyscallSavingNioProcessor.ACCEPT_PAUSE_MILLIS);
+            }
             return false;
         }
         if (channel == null) {
