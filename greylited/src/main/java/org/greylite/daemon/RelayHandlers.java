@@ -36,6 +36,21 @@ final class RelayHandlers {
         return ((IoBuffer) message).buf();
     }
 
+    /**
+     * Runs a relay event on the I/O thread. An Error that MINA's filter chain lets through ends the thread's loop,
+     * and every session of the thread would then wait for ever, new clients too; the two a relay may meet (a stack
+     * too deep; a class that cannot be loaded because a package upgrade replaced the jars under the running server)
+     * become the failure of this session alone, which MINA hands to {@code exceptionCaught}: logged with its trace,
+     * the session closed.
+     */
+    private static void onThisSessionOnly(Runnable event) {
+        try {
+            event.run();
+        } catch (StackOverflowError | LinkageError e) {
+            throw new IllegalStateException("relay event failed: " + e, e);
+        }
+    }
+
     /** The client leg: creates the relay when a client connects (none for a client the access rules deny). */
     static final class Client extends IoHandlerAdapter {
 
@@ -47,17 +62,19 @@ final class RelayHandlers {
 
         @Override
         public void sessionOpened(IoSession session) {
-            RelaySession r = relayFactory.apply(session);
-            if (r != null) {
-                r.start();
-            }
+            onThisSessionOnly(() -> {
+                RelaySession r = relayFactory.apply(session);
+                if (r != null) {
+                    r.start();
+                }
+            });
         }
 
         @Override
         public void messageReceived(IoSession session, Object message) {
             RelaySession r = relay(session);
             if (r != null) {
-                r.onClientData(bytes(message));
+                onThisSessionOnly(() -> r.onClientData(bytes(message)));
             }
         }
 
@@ -78,7 +95,7 @@ final class RelayHandlers {
             session.suspendRead();
             RelaySession r = relay(session);
             if (r != null) {
-                r.onClientInputEnded();
+                onThisSessionOnly(r::onClientInputEnded);
             } else {
                 session.closeNow();
             }
@@ -88,19 +105,22 @@ final class RelayHandlers {
         public void sessionIdle(IoSession session, IdleStatus status) {
             RelaySession r = relay(session);
             if (r != null) {
-                r.onClientIdle();
+                onThisSessionOnly(r::onClientIdle);
             }
         }
 
         @Override
         public void sessionClosed(IoSession session) {
             RelaySession r = relay(session);
-            if (r != null) {
-                r.onClientClosed();
-            }
             MinaRelayTransport t = transport(session);
-            if (t != null) {
-                t.cancelTimers();
+            try {
+                if (r != null) {
+                    onThisSessionOnly(r::onClientClosed);
+                }
+            } finally {
+                if (t != null) {
+                    t.cancelTimers();
+                }
             }
         }
 
@@ -123,7 +143,7 @@ final class RelayHandlers {
         public void messageReceived(IoSession session, Object message) {
             MinaRelayTransport t = transport(session);
             if (t != null) {
-                t.fromUpstream(bytes(message));
+                onThisSessionOnly(() -> t.fromUpstream(bytes(message)));
             }
         }
 
@@ -131,7 +151,7 @@ final class RelayHandlers {
         public void event(IoSession session, FilterEvent event) {
             MinaRelayTransport t = transport(session);
             if (t != null && event == SslEvent.SECURED) {
-                t.upstreamSecured();
+                onThisSessionOnly(t::upstreamSecured);
             }
         }
 
@@ -147,7 +167,7 @@ final class RelayHandlers {
         public void sessionIdle(IoSession session, IdleStatus status) {
             RelaySession r = relay(session);
             if (r != null) {
-                r.onUpstreamIdle();
+                onThisSessionOnly(r::onUpstreamIdle);
             }
         }
 
@@ -155,7 +175,7 @@ final class RelayHandlers {
         public void sessionClosed(IoSession session) {
             RelaySession r = relay(session);
             if (r != null) {
-                r.onUpstreamClosed();
+                onThisSessionOnly(r::onUpstreamClosed);
             }
         }
 

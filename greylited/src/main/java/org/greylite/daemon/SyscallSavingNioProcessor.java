@@ -350,7 +350,8 @@ final class SyscallSavingNioProcessor extends NioProcessor {
         for (Runnable t; (t = tasks.poll()) != null; ) {
             try {
                 t.run();
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | StackOverflowError | LinkageError e) {
+                // An Error out of here would end the thread's loop, and every session it serves with it.
                 LOG.error("a task on the I/O thread failed", e);
             }
         }
