@@ -220,6 +220,11 @@ final class PolicyServer implements AutoCloseable {
                         } catch (IOException e) {
                             LOG.debug("policy client {}: {}", c.peer, e.getMessage());
                             close(key, c);
+                        } catch (RuntimeException | StackOverflowError | LinkageError e) {
+                            // A defect, or a class a package upgrade took away: this connection goes (Postfix
+                            // answers its message 451 and asks again on a new one), and the loop serving every
+                            // other connection goes on, where it would have ended with the service still running.
+                            closeAfterFailure(key, c, e);
                         }
                     }
                 }
@@ -383,6 +388,8 @@ final class PolicyServer implements AutoCloseable {
             } catch (IOException e) {
                 LOG.debug("policy client {}: {}", c.peer, e.getMessage());
                 close(key, c);
+            } catch (RuntimeException | StackOverflowError | LinkageError e) {
+                closeAfterFailure(key, c, e); // as in the loop: the loop that runs this task goes on
             }
         };
         if (held) {
@@ -392,6 +399,17 @@ final class PolicyServer implements AutoCloseable {
         } else {
             onIoThread.execute(send);
         }
+    }
+
+    /** An unforeseen failure on {@code c}: logged with its trace, the answers already due sent if they can be, closed. */
+    private void closeAfterFailure(SelectionKey key, PolicyConnection c, Throwable failure) {
+        LOG.error("policy client {}: unexpected failure, connection closed", c.peer, failure);
+        try {
+            c.flush();
+        } catch (IOException gone) {
+            // closed below anyway
+        }
+        close(key, c);
     }
 
     private void handBack(Runnable task) {
