@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.greylite.net.Cidr;
+import org.greylite.smtp.RecipientLimit;
 import org.greylite.text.ClientText;
 
 /**
@@ -36,7 +37,7 @@ public record Request(InetAddress client, String sender, List<String> recipients
      * ones, each one more decision and log line on the one thread that answers every client, so that a few such
      * datagrams held back every other answer for minutes (and every qmail-smtpd, timing out, let its mail in).
      */
-    public static final int MAX_RECIPIENTS = 1000;
+    public static final int MAX_RECIPIENTS = RecipientLimit.PER_MESSAGE;
 
     public Request {
         recipients = List.copyOf(recipients);

@@ -2,8 +2,6 @@ package org.greylite.greydaemon;
 
 import java.io.IOException;
 import java.net.InetAddress;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,8 +42,7 @@ final class WhitelistRanges {
     static WhitelistRanges load(Path file) {
         List<String> lines;
         try {
-            // A byte at a time, never refused (greydaemon read bytes): a Latin-1 comment must not stop the start.
-            lines = Files.readAllLines(file, StandardCharsets.ISO_8859_1).stream().map(ClientText::fromOctets).toList();
+            lines = ClientText.readLines(file); // as greydaemon read it: bytes
         } catch (IOException e) {
             throw FileErrors.unreadable("-w", file, e);
         }

@@ -10,6 +10,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import org.apache.mina.transport.socket.nio.NioSession;
 import org.apache.mina.transport.socket.nio.NioSocketAcceptor;
+import org.greylite.net.AcceptFailure;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,7 +28,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A failed accept (most often no file descriptor left) is logged (once for all the threads, which fail
  * together) and the listening socket rests for
- * {@link SyscallSavingNioProcessor#ACCEPT_PAUSE_MILLIS} on that thread, which meanwhile serves its sessions:
+ * {@link AcceptFailure#PAUSE_MILLIS} on that thread, which meanwhile serves its sessions:
  * MINA's acceptor sleeps 50 ms instead, which an I/O thread must not.
  */
 final class IoThreadAcceptor extends NioSocketAcceptor {
@@ -90,11 +91,9 @@ final class IoThreadAcceptor extends NioSocketAcceptor {
         } catch (IOException e) {
             long now = System.nanoTime();
             long last = lastAcceptWarning.get();
-            if (now - last >= TimeUnit.MILLISECONDS.toNanos(SyscallSavingNioProcessor.ACCEPT_PAUSE_MILLIS / 2)
+            if (now - last >= TimeUnit.MILLISECONDS.toNanos(AcceptFailure.PAUSE_MILLIS / 2)
                     && lastAcceptWarning.compareAndSet(last, now)) {
-                LOG.warn("cannot accept a client on {}: {}; trying again in {} ms (if no file descriptor is left,"
-                        + " raise the open-file limit: ulimit -n, or LimitNOFILE= in the systemd unit)",
-                        address(listening), e.getMessage(), SyscallSavingNioProcessor.ACCEPT_PAUSE_MILLIS);
+                LOG.warn("cannot accept a client on {}: {}; " + AcceptFailure.ADVICE, address(listening), e.getMessage());
             }
             return false;
         }

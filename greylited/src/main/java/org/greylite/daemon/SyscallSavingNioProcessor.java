@@ -21,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.mina.core.buffer.IoBuffer;
 import org.apache.mina.transport.socket.nio.NioProcessor;
 import org.apache.mina.transport.socket.nio.NioSession;
+import org.greylite.net.AcceptFailure;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -100,9 +101,6 @@ final class SyscallSavingNioProcessor extends NioProcessor {
 
     /** Listeners whose accepting failed (no file descriptor left), with the time to try again. Own thread only. */
     private final Map<Listener, Long> pausedListeners = new HashMap<>();
-
-    /** How long a listener rests after a failed accept (MINA's acceptor sleeps 50 ms; the loop cannot sleep). */
-    static final long ACCEPT_PAUSE_MILLIS = 1000;
 
     private SyscallSavingNioProcessor(ThreadPoolExecutor executor) {
         super(executor);
@@ -243,7 +241,7 @@ final class SyscallSavingNioProcessor extends NioProcessor {
     private void accept(SelectionKey key, Listener listener) {
         if (!listener.acceptor.acceptOne(listener.channel)) {
             key.interestOps(0);
-            pausedListeners.put(listener, System.currentTimeMillis() + ACCEPT_PAUSE_MILLIS);
+            pausedListeners.put(listener, System.currentTimeMillis() + AcceptFailure.PAUSE_MILLIS);
         }
     }
 

@@ -9,6 +9,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 
+import org.greylite.smtp.RecipientLimit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,11 +46,11 @@ final class MessageMemory {
     static final Duration MAX_IDLE = Duration.ofMinutes(10);
     static final int MAX_MESSAGES = 10_000;
     /**
-     * The null sender's recipients kept for one message: Postfix's default {@code smtpd_recipient_limit}. Each is
-     * answered DUNNO at once and all are decided in one go at DATA, so without a cap a client could have one
-     * message hold, and its DATA decide, any number of them.
+     * The null sender's recipients kept for one message ({@link RecipientLimit}). Each is answered DUNNO at once
+     * and all are decided in one go at DATA, so without a cap a client could have one message hold, and its DATA
+     * decide, any number of them.
      */
-    static final int MAX_RECIPIENTS = 1000;
+    static final int MAX_RECIPIENTS = RecipientLimit.PER_MESSAGE;
 
     private static final class Message {
         /** In the order named, each once: a recipient named again is decided once. */

@@ -21,6 +21,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
 import org.greylite.config.FileErrors;
+import org.greylite.net.AcceptFailure;
 import org.greylite.net.AddressText;
 import org.greylite.net.IdleSpin;
 import org.slf4j.Logger;
@@ -71,9 +72,6 @@ final class PolicyServer implements AutoCloseable {
      */
     private boolean listenersResting;
     private long listenersRestUntil;
-
-    /** How long the listeners rest after a failed accept, as greylited's do. */
-    static final long ACCEPT_PAUSE_MILLIS = 1000;
 
     PolicyServer(PolicyService service) throws IOException {
         this(service, null);
@@ -282,9 +280,7 @@ final class PolicyServer implements AutoCloseable {
             }
         } catch (IOException e) {
             // Out of file descriptors, say: the pending client waits in the kernel's queue while the listeners rest.
-            LOG.warn("accepting a policy client failed: {}; trying again in {} ms (if no file descriptor is left, raise"
-                    + " the open-file limit: ulimit -n, or LimitNOFILE= in the systemd unit)", e.getMessage(),
-                    ACCEPT_PAUSE_MILLIS);
+            LOG.warn("accepting a policy client failed: {}; " + AcceptFailure.ADVICE, e.getMessage());
             listen(false);
         }
     }
@@ -292,7 +288,7 @@ final class PolicyServer implements AutoCloseable {
     /** Stops or resumes taking new clients on every listener; the connections already taken go on meanwhile. */
     private void listen(boolean take) {
         listenersResting = !take;
-        listenersRestUntil = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ACCEPT_PAUSE_MILLIS);
+        listenersRestUntil = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(AcceptFailure.PAUSE_MILLIS);
         for (ServerSocketChannel listener : listeners) {
             SelectionKey key = listener.keyFor(selector);
             if (key != null && key.isValid()) {

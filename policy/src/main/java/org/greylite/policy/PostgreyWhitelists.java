@@ -2,8 +2,6 @@ package org.greylite.policy;
 
 import java.io.IOException;
 import java.net.InetAddress;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -153,9 +151,7 @@ final class PostgreyWhitelists {
             throws IOException {
         List<String> lines;
         try {
-            // A byte at a time, never refused (postgrey reads bytes too): a Latin-1 comment must not stop the start.
-            // Each line is then UTF-8 when it is valid UTF-8, as a client's text is taken.
-            lines = Files.readAllLines(file, StandardCharsets.ISO_8859_1).stream().map(ClientText::fromOctets).toList();
+            lines = ClientText.readLines(file); // as postgrey reads them: bytes
         } catch (IOException e) {
             throw new IOException(flag + ": " + file + " cannot be read (" + FileErrors.describe(file, e) + ")", e);
         }

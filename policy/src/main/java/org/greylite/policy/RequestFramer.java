@@ -62,13 +62,19 @@ final class RequestFramer {
      * @throws ProtocolException at the first byte that breaks the protocol; requests completed before it are in {@code out}
      */
     void feed(ByteBuffer in, List<PolicyRequest> out, int max) throws ProtocolException {
-        while (in.hasRemaining() && out.size() < max) {
+        if (out.size() >= max) {
+            return;
+        }
+        while (in.hasRemaining()) {
             byte b = in.get();
             if (++requestBytes > MAX_REQUEST) {
                 throw new ProtocolException("line " + lineNumber + ": request longer than " + MAX_REQUEST + " bytes");
             }
             if (b == '\n') {
                 endOfLine(out);
+                if (out.size() >= max) {
+                    return; // asked at each line's end, where a request can complete, not at every byte
+                }
                 continue;
             }
             // A CR is allowed only as the last byte of a line (CRLF from a telnet-like client).

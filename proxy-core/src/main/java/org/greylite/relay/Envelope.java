@@ -3,6 +3,7 @@ package org.greylite.relay;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.greylite.smtp.RecipientLimit;
 import org.greylite.smtp.Reply;
 import org.greylite.text.ClientText;
 
@@ -30,13 +31,12 @@ final class Envelope {
     private int recipientsGiven; // RCPTs of this transaction taken to be decided
 
     /**
-     * The most RCPTs of one transaction the proxy decides, as Postfix's {@code smtpd_recipient_limit}; RFC 5321
-     * 4.5.3.1.8 asks a server to take at least 100. Each costs a decision and a greydb write, and the recipients the
-     * upstream took are kept for the transaction (to make its envelope again, and a null sender's to decide at
-     * DATA): an upstream without a limit of its own (qmail-smtpd) would otherwise let one client fill the proxy's
-     * memory with a single transaction.
+     * The most RCPTs of one transaction the proxy decides ({@link RecipientLimit}): the recipients the upstream took
+     * are kept for the transaction (to make its envelope again, and a null sender's to decide at DATA), and an
+     * upstream without a limit of its own (qmail-smtpd) would otherwise let one client fill the proxy's memory with
+     * a single transaction.
      */
-    static final int MAX_RECIPIENTS = 1000;
+    static final int MAX_RECIPIENTS = RecipientLimit.PER_MESSAGE;
 
     /**
      * HELO or EHLO: a new greeting starts over (RFC 5321 4.1.4). {@code name} is the argument as sent, a character

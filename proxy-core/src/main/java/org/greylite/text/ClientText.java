@@ -1,9 +1,13 @@
 package org.greylite.text;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 
 /**
  * Text that came from outside (an SMTP client's HELO and envelope, an upstream's reply, a policy request, a PTR
@@ -65,6 +69,15 @@ public final class ClientText {
             }
         }
         return octets;
+    }
+
+    /**
+     * The lines of an administrator's file that the program replaced read as bytes (postgrey's whitelists,
+     * greydaemon's {@code -w}): a byte at a time, never refused, so that a Latin-1 comment cannot stop the start;
+     * each line then UTF-8 when it is valid UTF-8, as a client's text is taken ({@link #fromOctets}).
+     */
+    public static List<String> readLines(Path file) throws IOException {
+        return Files.readAllLines(file, StandardCharsets.ISO_8859_1).stream().map(ClientText::fromOctets).toList();
     }
 
     /** A character that must not reach a log line or a terminal as it is (see the class comment). */
