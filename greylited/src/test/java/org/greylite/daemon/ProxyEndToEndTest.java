@@ -82,7 +82,10 @@ class ProxyEndToEndTest {
             assertEquals("501 5.1.7 Bad sender address syntax", c.command("MAIL FROM:<spam@example.org", 501));
             assertEquals("503 5.5.1 Error: need MAIL command", c.command("RCPT TO:<b@example.com>", 503));
             c.command("MAIL FROM:<a@example.org>", 250);
-            for (String unreadable : new String[] {"RCPT TO:<b@example.com", "RCPT <b@example.com>", "RCPT TO:"}) {
+            for (String unreadable : new String[] {"RCPT TO:<b@example.com", "RCPT <b@example.com>", "RCPT TO:",
+                    // read by qmail-smtpd as RCPTs to b@example.com, by Postfix the comment one too
+                    "RCPT TO:postmaster <b@example.com>", "RCPT TO:abuse@example.com <b@example.com>",
+                    "RCPT TO:<(>)b@example.com>", "RCPT TO:<postmaster@x\\>b@example.com>"}) {
                 assertEquals("501 5.1.3 Bad recipient address syntax", c.command(unreadable, 501));
             }
             c.command("QUIT", 221);

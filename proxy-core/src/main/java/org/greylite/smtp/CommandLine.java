@@ -57,6 +57,14 @@ public record CommandLine(byte[] raw, String verb, String args) {
      * {@link ClientText#fromOctets} reads client text: an SMTPUTF8 address (RFC 6531) as the UTF-8 it is, so that it
      * is stored, logged and found by greylitectl as the administrator writes it.
      *
+     * <p>Absent too when an upstream could read another address from the line than this one: the address decided
+     * must be the one delivered. qmail-smtpd takes what follows the first {@code <} anywhere on the line ({@code
+     * RCPT TO:postmaster <victim@example.com>} is a RCPT to the victim) and a backslash as an escape anywhere;
+     * Postfix drops RFC 822 comments ({@code <(>)victim@example.com>} is a RCPT to the victim). So a path without
+     * brackets may contain none of {@code <>()"\} and no {@code <} may follow it; a path in brackets may hold no
+     * {@code <}, {@code (}, {@code )} or backslash outside a quoted local part, and ends the line or is followed
+     * by white space (its ESMTP parameters). RFC 5321 allows none of these in a path; no real client sends them.
+     *
      * @param keyword "FROM" or "TO"
      */
     public Optional<String> pathArgument(String keyword) {
@@ -69,16 +77,39 @@ public record CommandLine(byte[] raw, String verb, String args) {
         a = a.substring(keyword.length() + 1).trim();
         if (a.startsWith("<")) {
             int close = closingBracket(a);
-            return close < 0 ? Optional.empty() : Optional.of(ClientText.fromOctets(a.substring(1, close)));
+            if (close < 0 || (close + 1 < a.length() && !isWhiteSpace(a.charAt(close + 1)))) {
+                return Optional.empty();
+            }
+            return Optional.of(ClientText.fromOctets(a.substring(1, close)));
         }
-        int sp = a.indexOf(' ');
-        String bare = sp < 0 ? a : a.substring(0, sp);
-        return bare.isEmpty() ? Optional.empty() : Optional.of(ClientText.fromOctets(bare));
+        int end = 0;
+        while (end < a.length() && !isWhiteSpace(a.charAt(end))) {
+            end++;
+        }
+        String bare = a.substring(0, end);
+        if (bare.isEmpty() || a.indexOf('<') >= 0 || containsAny(bare, ">()\"\\")) {
+            return Optional.empty();
+        }
+        return Optional.of(ClientText.fromOctets(bare));
+    }
+
+    private static boolean isWhiteSpace(char ch) {
+        return ch == ' ' || ch == '\t';
+    }
+
+    private static boolean containsAny(String s, String chars) {
+        for (int i = 0; i < s.length(); i++) {
+            if (chars.indexOf(s.charAt(i)) >= 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
      * Where the path that {@code a} opens with '<' ends: the first '>' outside a quoted local part
-     * ({@code <"a>b"@example.org>}, RFC 5321 4.1.2), a backslash in quotes escaping the next character; -1 when none.
+     * ({@code <"a>b"@example.org>}, RFC 5321 4.1.2), a backslash in quotes escaping the next character; -1 when none,
+     * or when a character upstreams read differently (see {@link #pathArgument}) comes before it outside quotes.
      */
     private static int closingBracket(String a) {
         boolean quoted = false;
@@ -88,8 +119,10 @@ public record CommandLine(byte[] raw, String verb, String args) {
                 i++;
             } else if (ch == '"') {
                 quoted = !quoted;
-            } else if (ch == '>' && !quoted) {
+            } else if (!quoted && ch == '>') {
                 return i;
+            } else if (!quoted && (ch == '<' || ch == '(' || ch == ')' || ch == '\\')) {
+                return -1;
             }
         }
         return -1;

@@ -103,4 +103,31 @@ class CommandLineTest {
                 "an escaped quote does not end the quoted part");
         assertEquals(Optional.empty(), line("RCPT TO:<\"a>b@x>\r\n").pathArgument("TO"), "an unclosed quote");
     }
+    @Test
+    void aLineAnUpstreamCouldReadAnotherAddressFromIsRefused() {
+        // qmail-smtpd reads what follows the first '<' of the line: these are RCPTs to the victim there.
+        assertEquals(Optional.empty(), line("RCPT TO:postmaster <victim@example.com>\r\n").pathArgument("TO"));
+        assertEquals(Optional.empty(), line("RCPT TO:abuse@example.com <victim@example.com>\r\n").pathArgument("TO"));
+        assertEquals(Optional.empty(), line("RCPT TO:postmaster NOTIFY=<victim@example.com>\r\n").pathArgument("TO"));
+        assertEquals(Optional.empty(), line("MAIL FROM:a@example.org <b@example.org>\r\n").pathArgument("FROM"));
+        // Postfix drops RFC 822 comments: a RCPT to ceo@example.com there, to "(" here.
+        assertEquals(Optional.empty(), line("RCPT TO:<(>)ceo@example.com>\r\n").pathArgument("TO"));
+        assertEquals(Optional.empty(), line("RCPT TO:<postmaster@(>)victim@example.com>\r\n").pathArgument("TO"));
+        assertEquals(Optional.empty(), line("RCPT TO:<victim@example.com (x)>\r\n").pathArgument("TO"));
+        assertEquals(Optional.empty(), line("RCPT TO:postmaster(x)@example.com\r\n").pathArgument("TO"));
+        // qmail-smtpd takes a backslash as an escape anywhere: "postmaster@x>victim@example.com" there.
+        assertEquals(Optional.empty(), line("RCPT TO:<postmaster@x\\>victim@example.com>\r\n").pathArgument("TO"));
+        assertEquals(Optional.empty(), line("RCPT TO:postmaster\\@x\r\n").pathArgument("TO"));
+        assertEquals(Optional.empty(), line("RCPT TO:<<victim@example.com>>\r\n").pathArgument("TO"));
+        assertEquals(Optional.empty(), line("RCPT TO:\"postmaster\"@example.com\r\n").pathArgument("TO"));
+        // Text glued to the closing bracket is no parameter: an upstream may read it as part of the address.
+        assertEquals(Optional.empty(), line("RCPT TO:<postmaster>victim@example.com\r\n").pathArgument("TO"));
+        // What real clients send still reads.
+        assertEquals(Optional.of("\"a(b)\"@example.com"), line("RCPT TO:<\"a(b)\"@example.com>\r\n").pathArgument("TO"),
+                "in quotes, parentheses are the local part's");
+        assertEquals(Optional.of("@relay.example:b@example.com"),
+                line("RCPT TO:<@relay.example:b@example.com>\r\n").pathArgument("TO"), "a source route");
+        assertEquals(Optional.of("b@example.com"),
+                line("RCPT TO:<b@example.com>\tNOTIFY=SUCCESS,FAILURE ORCPT=rfc822;b@example.com\r\n").pathArgument("TO"));
+    }
 }
