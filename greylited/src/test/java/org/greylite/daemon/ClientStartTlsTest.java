@@ -145,6 +145,23 @@ class ClientStartTlsTest {
     }
 
     @Test
+    void underTlsAMailBeforeANewGreetingIsRefusedThoughTheUpstreamStillHoldsTheOldOne() throws IOException {
+        try (RawClient c = proxy.client()) {
+            c.expect(220);
+            c.command("EHLO client.example", 250);
+            c.command("STARTTLS", 220);
+            c.startTls(pem.trustingContext());
+            // RFC 3207 4.2: the greeting given in clear counts for nothing under TLS.
+            assertEquals("503 5.5.1 Error: send HELO/EHLO first", c.command("MAIL FROM:<notls@example.org>", 503));
+            c.command("HELO client.example", 250);
+            c.command("MAIL FROM:<tls@example.org>", 250);
+            c.command("QUIT", 221);
+        }
+        assertFalse(upstream.sawCommandStartingWith("MAIL FROM:<notls"), upstream.commands.toString());
+        assertTrue(upstream.sawCommandStartingWith("MAIL FROM:<tls@"), upstream.commands.toString());
+    }
+
+    @Test
     void startTlsUnderTlsGets503() throws IOException {
         try (RawClient c = encrypted()) {
             assertEquals("503 5.5.1 TLS already active", c.command("STARTTLS", 503));

@@ -189,6 +189,10 @@ final class ClientCommands {
      * a transaction: such a line is refused here whenever recipients are to be decided.
      */
     private void mail(CommandLine c) {
+        if (envelope.mustGreetAgain()) {
+            queue.local(settings.replies().greetAgain());
+            return;
+        }
         String address = c.pathArgument("FROM").orElse(null);
         if (address == null && decisions.decidesRecipients()) {
             refuse(settings.replies().badSender());

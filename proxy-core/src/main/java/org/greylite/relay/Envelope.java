@@ -21,6 +21,7 @@ final class Envelope {
     private String helo = ""; // as sent, a character a byte: XCLIENT passes these bytes on
     private String heloText = ""; // as read (ClientText): what the rules match and the log lines show
     private boolean authenticated;
+    private boolean mustGreetAgain; // STARTTLS made the client's greeting count for nothing, and none came since
     private String sender; // null: no MAIL FROM yet
     private final List<String> deferredRecipients = new ArrayList<>();
     private Reply transactionRefusal; // null sender: the refusal a BDAT got; later chunks get it too (null: none)
@@ -46,6 +47,7 @@ final class Envelope {
     void greeted(String name) {
         helo = name;
         heloText = ClientText.fromOctets(name);
+        mustGreetAgain = false;
         reset();
     }
 
@@ -54,7 +56,17 @@ final class Envelope {
         helo = "";
         heloText = "";
         authenticated = false;
+        mustGreetAgain = true;
         reset();
+    }
+
+    /**
+     * True after STARTTLS until the client greets again. The upstream never saw the STARTTLS (the proxy answers it)
+     * and still holds the greeting from before, so it would take a MAIL the client may not send yet (RFC 3207 4.2):
+     * the proxy refuses it, as Postfix does.
+     */
+    boolean mustGreetAgain() {
+        return mustGreetAgain;
     }
 
     /**

@@ -103,6 +103,11 @@ public record Replies(String hostname, String greylistTemplate) {
         return Reply.local(503, "5.5.1 Error: need MAIL command");
     }
 
+    /** MAIL after STARTTLS without a new greeting (Postfix's words). */
+    Reply greetAgain() {
+        return Reply.local(503, "5.5.1 Error: send HELO/EHLO first");
+    }
+
     /** As Postfix says it: a RCPT over {@link Envelope#MAX_RECIPIENTS} in one transaction. */
     Reply tooManyRecipients() {
         return Reply.local(452, "4.5.3 Error: too many recipients");
