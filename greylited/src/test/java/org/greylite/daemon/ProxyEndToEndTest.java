@@ -130,6 +130,20 @@ class ProxyEndToEndTest {
     }
 
     @Test
+    void commandsSentBeforeTheGreetingByAClientThatThenHalfClosesAreAnsweredAfterIt() throws IOException {
+        upstream.greetingDelayMillis = 300; // the client's commands and its end of input come first
+        try (RawClient c = proxy.client()) {
+            c.send("EHLO client.example\r\nNOOP\r\nQUIT\r\n");
+            c.socket().shutdownOutput();
+            c.expect(220);
+            c.expect(250);
+            c.expect(250);
+            c.expect(221);
+            assertTrue(c.closedByServer());
+        }
+    }
+
+    @Test
     void earlyRetryIsRefusedAndARetryAfterTheDelayDeliversTheMessageByteForByte() throws IOException {
         try (RawClient c = proxy.client().hello()) {
             assertTrue(attempt(c, "a@example.org", "b@example.com").startsWith("451"));

@@ -233,14 +233,16 @@ public final class RelaySession {
     /**
      * The client has shut down its sending side (a half-close) and will send nothing more. What it sent before is
      * still answered, as Postfix answers every command it read before the end of input, and the session then ends;
-     * in the middle of a message it is a client that vanished (the partial message is dropped).
+     * in the middle of a message it is a client that vanished (the partial message is dropped). Before the
+     * upstream's greeting, commands the client sent all the same are answered after it (a script's {@code printf
+     * 'EHLO ...\r\nQUIT\r\n' | nc}); a client that sent nothing is owed nothing and is gone at once.
      */
     public synchronized void onClientInputEnded() {
         if (phase == Phase.CLOSED || inputEnded) {
             return;
         }
-        if (phase != Phase.COMMANDS) {
-            clientGone(); // nothing it sent can be answered before the upstream's greeting
+        if (phase != Phase.COMMANDS && inbox.isEmpty()) {
+            clientGone();
             return;
         }
         inputEnded = true;
