@@ -171,6 +171,28 @@ class GreyDaemonTest {
         assertEquals(1, count("SELECT COUNT(*) FROM triplet"));
     }
 
+    /**
+     * A -w file greydaemon loaded, in the forms administrators wrote (tcprules' trailing dot and star, a name
+     * before the address, punctuation, a UTF-8 byte order mark): the daemon starts and answers 1,1 for each range
+     * greydaemon read from it, and greylists what greydaemon did not read (the second address of a list, the end
+     * of a dash range).
+     */
+    @Test
+    void aWhitelistFileGreydaemonLoadedStartsTheDaemonWithItsRanges() throws Exception {
+        Path white = dir.resolve("white");
+        Files.write(white, ("\uFEFF10.0.8.7\n192.0.2.\n203.0.113.*\n198.51.100.:allow\nmx1 10.0.0.7\n"
+                + "10.0.1.7,10.0.1.8\n10.0.2.7;\n\"10.0.3.7\"\n10.4.0.0/24,\n+10.0.5.7\n10.0.6.7.5\n"
+                + "10.0.7.1-10.0.7.9\n").getBytes(StandardCharsets.UTF_8));
+        start("-w", white.toString());
+        for (String in : new String[] {"10.0.8.7", "192.0.2.77", "203.0.113.1", "198.51.100.99", "10.0.0.7",
+            "10.0.1.7", "10.0.2.7", "10.0.3.7", "10.4.0.200", "10.0.5.7", "10.0.6.7", "10.0.7.1"}) {
+            assertEquals("1,1", client.ask(in, "a@example.net", "b@example.org"), in);
+        }
+        assertEquals("0,1", client.ask("10.0.1.8", "a@example.net", "b@example.org"));
+        assertEquals("0,1", client.ask("10.0.7.5", "a@example.net", "b@example.org"));
+        assertEquals(2, count("SELECT COUNT(*) FROM triplet"));
+    }
+
     @Test
     void aBounceToAVerpAddressPasses() throws Exception {
         start();

@@ -1,0 +1,142 @@
+package org.greylite.greydaemon;
+
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.greylite.net.Cidr;
+
+/**
+ * One line of greydaemon's {@code -w} file, read as greydaemon's {@code addrange} read it, so that every file
+ * greydaemon loaded loads here with the same ranges. greydaemon did not take the line's first word: it looked
+ * anywhere in the line for the first of these patterns that matches at all, in this order, and took its leftmost
+ * match: an address with a prefix length ({@code 192.0.2.0/24}), four numbers with dots (a /32), three (a /24),
+ * two (a /16), one number (a /8). So {@code 192.0.2.} and {@code 203.0.113.*} (tcprules' forms) are the /24,
+ * {@code mx1 192.0.2.7} and {@code "192.0.2.7";} the address, {@code 192.0.2.7,192.0.2.8} the first address only.
+ * Only a line without a digit made greydaemon stop ("bad range"); so it does here.
+ *
+ * <p>Where greydaemon was plainly wrong, the range the line names is read instead, and the administrator is
+ * warned of the difference:
+ * <ul>
+ * <li>it kept the address bits past the prefix length ({@code 192.0.2.7/24} was filed under 192.0.2.7 and then
+ *     matched at most that one address, often nothing): here the /24 the line names;</li>
+ * <li>a number over 255 wrapped around ({@code 300.1.2.3} was 44.1.2.3), and a prefix length over 32 matched
+ *     a single address at most: here such a line names no range, is skipped and is warned about;</li>
+ * <li>its first pattern wanted two characters before the {@code /}, so {@code 2/16} fell to the last pattern,
+ *     the /8 of 2: here the /16 written;</li>
+ * <li>two lines naming one network address with different lengths: greydaemon kept only the last; here both
+ *     (see {@link WhitelistRanges}).</li>
+ * </ul>
+ * A line whose text around the range holds more digits or letters joined to it ({@code 1.2.3.4.5},
+ * {@code 192.0.2.1-192.0.2.9}, {@code mx1 10}) is read as greydaemon read it, with a warning that only that
+ * range is taken: the line may say more than greydaemon ever read from it.
+ *
+ * <p>IPv6, which greydaemon did not know (it read {@code 2001:db8::/32} as the /8 of 209, 2001 wrapped), is read
+ * when the line's first word is an IPv6 address or block.
+ */
+final class WhitelistLine {
+
+    /** greydaemon's patterns, in its order, each with the prefix length it gives (-1: the one written). */
+    private static final List<Pattern> PATTERNS = List.of(
+            // greydaemon's first pattern wanted two characters before the '/', so 2/16 was its /8: one will do here.
+            Pattern.compile("(\\d[0-9.]*)/(\\d+)"),
+            Pattern.compile("\\d+\\.\\d+\\.\\d+\\.\\d+"),
+            Pattern.compile("\\d+\\.\\d+\\.\\d+"),
+            Pattern.compile("\\d+\\.\\d+"),
+            Pattern.compile("\\d+"));
+    private static final int[] LENGTHS = {-1, 32, 24, 16, 8};
+
+    private static final Pattern DIGIT = Pattern.compile("\\d");
+    /** What is trimmed off the first word before it is tried as IPv6: quotes, commas, a leading '+'. */
+    private static final Pattern NOT_IPV6 = Pattern.compile("^[^0-9A-Fa-f:]+|[^0-9A-Fa-f:./]+$");
+
+    private WhitelistLine() {
+    }
+
+    /**
+     * What a line says.
+     *
+     * @param range   the range to load, or null when the line names none that can be used (skipped)
+     * @param warning what the administrator should know about the line, or null
+     */
+    record Read(Cidr range, String warning) {
+    }
+
+    /**
+     * Reads a line, its comment and surrounding blanks already removed, not empty.
+     *
+     * @throws IllegalArgumentException when the line holds no digit at all, where greydaemon stopped
+     */
+    static Read read(String text) {
+        Read v6 = ipv6(text);
+        if (v6 != null) {
+            return v6;
+        }
+        for (int i = 0; i < PATTERNS.size(); i++) {
+            Matcher m = PATTERNS.get(i).matcher(text);
+            if (m.find()) {
+                String dotted = LENGTHS[i] < 0 ? m.group(1) : m.group();
+                String length = LENGTHS[i] < 0 ? m.group(2) : Integer.toString(LENGTHS[i]);
+                return range(text, m.start(), m.end(), dotted, length);
+            }
+        }
+        throw new IllegalArgumentException("'" + text + "' holds no address range (192.0.2.0/24, 192.0.2.7,"
+                + " 192.0.2, 10.1)");
+    }
+
+    private static Read ipv6(String text) {
+        String word = NOT_IPV6.matcher(text.split("\\s+", 2)[0]).replaceAll("");
+        if (word.indexOf(':') < 0 || word.indexOf(':') == word.lastIndexOf(':')) {
+            return null; // an IPv6 address has two colons at least; 198.51.100.:allow has one
+        }
+        try {
+            Cidr c = Cidr.parse(word);
+            return c.isIpv4() ? null : new Read(c, null);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    /** The range the match names, as greydaemon packed it: its numbers the first octets, zeros after them. */
+    private static Read range(String text, int start, int end, String dotted, String lengthText) {
+        String found = text.substring(start, end);
+        // Perl's split drops the empty fields at the end (192.0.2. is three) and packs an empty field as 0.
+        String[] parts = dotted.replaceAll("\\.+$", "").split("\\.");
+        long[] octets = new long[4];
+        for (int i = 0; i < 4 && i < parts.length; i++) {
+            octets[i] = parts[i].isEmpty() ? 0 : number(parts[i]);
+            if (octets[i] > 255) {
+                return new Read(null, "'" + found + "' has a number over 255; greydaemon wrapped it around to"
+                        + " another address; not loaded");
+            }
+        }
+        long length = number(lengthText);
+        if (length > 32) {
+            return new Read(null, "'" + found + "' has a prefix length over 32; not loaded");
+        }
+        String address = octets[0] + "." + octets[1] + "." + octets[2] + "." + octets[3];
+        Cidr range = Cidr.parse(address + "/" + length);
+        String warning = null;
+        if (!range.firstAddress().getHostAddress().equals(address)) {
+            warning = "'" + found + "' has address bits past its /" + length + "; read as " + range + ", the block"
+                    + " it names (greydaemon, keeping those bits, matched at most part of it)";
+        } else if (moreAround(text, start, end)) {
+            warning = "only " + range + " is read from this line, as greydaemon read it; the rest is ignored";
+        }
+        return new Read(range, warning);
+    }
+
+    /** Digits elsewhere on the line, or a letter or digit joined to the match: the line may mean more. */
+    private static boolean moreAround(String text, int start, int end) {
+        String before = text.substring(0, start);
+        String after = text.substring(end);
+        return DIGIT.matcher(before).find() || DIGIT.matcher(after).find()
+                || start > 0 && Character.isLetterOrDigit(text.charAt(start - 1))
+                || end < text.length() && Character.isLetter(text.charAt(end));
+    }
+
+    /** A run of digits, saturated: a number too long for a long is over any limit all the same. */
+    private static long number(String digits) {
+        return digits.length() > 12 ? Long.MAX_VALUE : Long.parseLong(digits);
+    }
+}
