@@ -31,7 +31,10 @@ import org.greylite.suspicion.SuspicionPolicy;
  * <ol>
  * <li>A client in a {@code -w} range: every recipient is skipped ({@code 1,1}); nothing is written.</li>
  * <li>The null sender to a VERP-style recipient (a {@code -} and later an {@code =}, greydaemon's test): a
- *     bounce of mail sent from here, every recipient skipped ({@code 1,4}); nothing is written.</li>
+ *     bounce of mail sent from here, every recipient skipped ({@code 1,4}); nothing is written. Unless the
+ *     administrators' blacklist holds the client: then its recipients go to the engine as in the next rule,
+ *     which refuses them ({@code 0,2}), so that a blacklisted client cannot get its mail in by making it look
+ *     like a bounce.</li>
  * <li>Otherwise each recipient is decided by the engine, in order, each decision committed in the greydb
  *     before the next (and so before the answer). Per triplet: accepted because the client is on the
  *     whitelist (it passed within {@code -t} days) {@code 1,2}; accepted otherwise (passed now, a known
@@ -57,14 +60,17 @@ final class EngineDecisions implements AutoCloseable {
     private final Greylister greylister;
     private final RowWitness store;
     private final WhitelistRanges ranges;
+    private final ClientScreen screen;
 
     EngineDecisions(GreylistStore greydb, SuspicionPolicy rules, GreylistSettings settings, KnownSenders knownSenders,
                     WhitelistRanges ranges, Clock clock) {
         this.store = new RowWitness(greydb);
         this.ranges = ranges;
+        this.screen = new ClientScreen(new DecisionLog(), greydb, settings, clock);
         // A greydb failure when failing closed is answered as a retry too soon (answer() below): the log says so.
-        this.greylister = new Greylister(store, rules, settings, clock, new DecisionLog(), knownSenders,
+        this.greylister = new Greylister(store, rules, settings, clock, screen, knownSenders,
                 Answer.TOO_SOON.toString());
+        screen.use(greylister);
     }
 
     /**
@@ -82,7 +88,8 @@ final class EngineDecisions implements AutoCloseable {
             if (ranges.contains(r.client())) {
                 fixed[i] = Answer.WHITELISTED_RANGE;
                 skipAll(r, address, ranges.describe(), rcpts);
-            } else if (r.sender().isEmpty() && r.recipients().stream().anyMatch(EngineDecisions::verpStyle)) {
+            } else if (r.sender().isEmpty() && r.recipients().stream().anyMatch(EngineDecisions::verpStyle)
+                    && !screen.blacklisted(r.client())) {
                 fixed[i] = Answer.VERP_BOUNCE;
                 skipAll(r, address, "verp-bounce", rcpts);
             } else {
@@ -101,6 +108,30 @@ final class EngineDecisions implements AutoCloseable {
             next += n;
         }
         return answers;
+    }
+
+    /**
+     * The answer to a request whose I field was read but that lists no recipient to decide, as greydaemon answered
+     * it: from the client alone, for an address in a {@code -w} range ({@code 1,1}) or a known one ({@code 1,2}),
+     * whatever the rest of the request was (greydaemon looked at the client before the other fields); otherwise
+     * {@code 1,3} for a request that lists no {@code T} field at all (a message with nothing to greylist), and
+     * no answer (null) for one that is malformed after its I field. The administrators' blacklist answers
+     * {@code 0,2} before a known address does, as it does for a triplet. Nothing is written.
+     *
+     * @param listsNone true when the request is well formed and only lists no recipient
+     */
+    Answer withoutRecipients(InetAddress client, boolean listsNone) {
+        if (ranges.contains(client)) {
+            return Answer.WHITELISTED_RANGE;
+        }
+        switch (screen.of(client)) {
+            case BLACKLISTED:
+                return Answer.TOO_SOON;
+            case KNOWN:
+                return Answer.KNOWN_ADDRESS;
+            default:
+                return listsNone ? Answer.PASSED : null;
+        }
     }
 
     /** A message's answer from its recipients' verdicts (rule 4 above). */

@@ -12,7 +12,7 @@ import org.greylite.text.ClientText;
  * One greydaemon request, as the patched qmail-smtpd sends it at DATA:
  * {@code I<client ip>\0F<sender>\0T<recipient>\0T<recipient>\0...} (each field ends with a NUL, the
  * sender is empty for the null sender). Spaces are removed from the sender and the recipients, as
- * greydaemon does.
+ * greydaemon does, and the sender {@code .} is the null sender, as in greydaemon.
  *
  * <p>A recipient may be empty: stock qmail-smtpd accepts {@code RCPT TO:<>} and puts {@code T\0} in its list,
  * and greydaemon decided that recipient like any other. Refusing the request as malformed left it
@@ -43,12 +43,37 @@ public record Request(InetAddress client, String sender, List<String> recipients
         recipients = List.copyOf(recipients);
     }
 
-    /** A request that breaks the protocol: it gets no answer (the client times out and lets the mail in). */
+    /**
+     * A request that lists no recipient to decide: one that breaks the protocol, or one that lists no {@code T}
+     * field. greydaemon looked at the client before it read the other fields, and answered an address it knew
+     * whatever followed; so does {@link EngineDecisions#withoutRecipients}, given the client when the I field was
+     * read. Otherwise a request that breaks the protocol gets no answer (the client times out and lets the mail
+     * in), and one that only lists no recipient {@code 1,3}, as greydaemon answered both.
+     */
     public static final class Malformed extends Exception {
         private static final long serialVersionUID = 1L;
 
+        private final transient InetAddress client;
+        private final boolean listsNone;
+
         Malformed(String why) {
+            this(why, null, false);
+        }
+
+        private Malformed(String why, InetAddress client, boolean listsNone) {
             super(why, null, false, false);
+            this.client = client;
+            this.listsNone = listsNone;
+        }
+
+        /** The client the I field names, or null when the request cannot be read that far. */
+        public InetAddress client() {
+            return client;
+        }
+
+        /** True when the request is well formed and only lists no {@code T} field: a message with nothing to greylist. */
+        public boolean listsNone() {
+            return listsNone;
         }
     }
 
@@ -67,9 +92,14 @@ public record Request(InetAddress client, String sender, List<String> recipients
         }
         InetAddress client = address(fields.get(0).substring(1));
         if (fields.size() < 2 || !fields.get(1).startsWith("F")) {
-            throw new Malformed("no F field after the I field");
+            throw new Malformed("no F field after the I field", client, false);
         }
         String sender = withoutSpaces(fields.get(1).substring(1));
+        if (sender.equals(".")) {
+            // greydaemon wrote the null sender as "." (its save file's FROM cannot be empty) and read a "." sender
+            // as the null sender: "F." and "F" were one triplet, and "F." to a VERP address a bounce. So here.
+            sender = "";
+        }
         if (fields.size() - 2 > MAX_RECIPIENTS) {
             throw new Malformed((fields.size() - 2) + " fields after F, more than the " + MAX_RECIPIENTS
                     + " recipients a request may list");
@@ -77,13 +107,13 @@ public record Request(InetAddress client, String sender, List<String> recipients
         List<String> recipients = new ArrayList<>(fields.size() - 2);
         for (String f : fields.subList(2, fields.size())) {
             if (!f.startsWith("T")) {
-                throw new Malformed("a field after F that is not a T field");
+                throw new Malformed("a field after F that is not a T field", client, false);
             }
             recipients.add(withoutSpaces(f.substring(1))); // empty for RCPT TO:<>: a recipient all the same
         }
         if (recipients.isEmpty()) {
-            // greydaemon would answer 1,3; qmail-smtpd never asks without a recipient, so this is not its request.
-            throw new Malformed("no T field");
+            // qmail-smtpd never asks without a recipient; greydaemon answered such a request all the same.
+            throw new Malformed("no T field", client, true);
         }
         return new Request(client, sender, recipients);
     }

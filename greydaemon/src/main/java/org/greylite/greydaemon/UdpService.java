@@ -162,8 +162,11 @@ final class UdpService implements AutoCloseable {
                         senders.add(from);
                         recipients += r.recipients().size();
                     } catch (Request.Malformed e) {
-                        LOG.warn("malformed request from {} ({} bytes): {}; not answered", describe(from), length, e.getMessage());
-                        metrics.malformed();
+                        if (!answeredWithoutRecipients(e, from, reply)) {
+                            LOG.warn("malformed request from {} ({} bytes): {}; not answered", describe(from), length,
+                                    e.getMessage());
+                            metrics.malformed();
+                        }
                     }
                 }
             } catch (ClosedChannelException e) {
@@ -216,6 +219,41 @@ final class UdpService implements AutoCloseable {
             LOG.error("waiting for UDP datagrams failed, going on: {}", e.getMessage());
             return true;
         }
+    }
+
+    /**
+     * Answers at once a request that lists no recipient, when greydaemon answered it
+     * ({@link EngineDecisions#withoutRecipients}); false when it gets no answer. It writes nothing in the greydb, so
+     * it needs no place in a batch.
+     */
+    private boolean answeredWithoutRecipients(Request.Malformed e, SocketAddress from, ByteBuffer reply)
+            throws IOException {
+        if (e.client() == null) {
+            return false;
+        }
+        Answer a;
+        try {
+            a = decisions.withoutRecipients(e.client(), e.listsNone());
+        } catch (RuntimeException failure) {
+            LOG.error("deciding a request without recipients failed, not answered: {}", failure.toString());
+            metrics.undecided();
+            return true;
+        }
+        if (a == null) {
+            return false;
+        }
+        LOG.debug("request from {} without recipients ({}): answered {}", describe(from), e.getMessage(), a);
+        metrics.answered(a);
+        try {
+            reply.clear();
+            reply.put(a.bytes()).flip();
+            channel.send(reply, from);
+        } catch (ClosedChannelException closed) {
+            throw closed;
+        } catch (IOException failure) {
+            LOG.warn("cannot send the answer {} to {}: {}", a, describe(from), failure.getMessage());
+        }
+        return true;
     }
 
     /** Decides the batch and sends its answers; false when the socket was closed meanwhile. */

@@ -19,6 +19,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import org.greylite.store.GreydbAdmin;
+import org.greylite.store.GreylistStores;
+import org.greylite.store.ListEntry;
 import org.greylite.testing.MutableClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -203,6 +206,73 @@ class GreyDaemonTest {
         assertEquals("0,1", client.ask("203.0.113.9", "a@example.net", "list-bounces-42=example.net@lists.example.org"));
     }
 
+    /**
+     * The administrators' blacklist (greylitectl db blacklist add) wins over the VERP skip: a blacklisted client's
+     * null-sender message to a VERP-looking recipient is refused, alone or with other recipients; other clients'
+     * bounces still pass unrecorded, and the -w ranges stay ahead of everything.
+     */
+    @Test
+    void aBlacklistedClientsBounceToAVerpAddressIsRefused() throws Exception {
+        blacklist("10.31.0.0/24", "192.0.2.0/24");
+        Path white = Files.writeString(dir.resolve("white"), "192.0.2.0/24\n");
+        start("-w", white.toString());
+        assertEquals("0,2", client.ask("10.31.0.5", "", "user-x=y@example.org"));
+        assertEquals("0,2", client.ask("10.31.0.5", "", "user@example.org", "user-x=y@example.org"));
+        assertEquals("0,2", client.ask("10.31.0.5", ".", "user-x=y@example.org"));
+        assertEquals("1,4", client.ask("10.31.1.5", "", "user-x=y@example.org"));
+        assertEquals("1,1", client.ask("192.0.2.9", "", "user-x=y@example.org"));
+        assertEquals(0, count("SELECT COUNT(*) FROM triplet"));
+    }
+
+    /** greydaemon read the sender "." as the null sender: one triplet with "", and a bounce to a VERP address. */
+    @Test
+    void theSenderDotIsTheNullSender() throws Exception {
+        start();
+        assertEquals("1,4", client.ask("203.0.113.9", ".", "list-bounces-42=example.net@lists.example.org"));
+        assertEquals("0,1", client.ask("203.0.113.10", "", "bob@example.org"));
+        clock.advance(Duration.ofMinutes(6));
+        assertEquals("1,3", client.ask("203.0.113.10", ".", "bob@example.org"), "the retry of the same triplet");
+        assertEquals(1, count("SELECT COUNT(*) FROM triplet WHERE sender = ''"));
+    }
+
+    /**
+     * A request that lists no recipient is answered as greydaemon answered it: from the client alone for a -w
+     * range (1,1) or a known address (1,2), whatever else the request holds; 1,3 for a well-formed one from any
+     * other client (nothing to greylist); none for a malformed one from a client not known. Nothing is written.
+     */
+    @Test
+    void aRequestWithoutRecipientsIsAnsweredAsGreydaemonAnsweredIt() throws Exception {
+        blacklist("10.31.0.0/24");
+        Path white = Files.writeString(dir.resolve("white"), "10.1\n");
+        start("-w", white.toString());
+        assertEquals("1,3", client.send(bytes("I192.0.2.1\0Fa@example.net\0")));
+        assertEquals("1,1", client.send(bytes("I10.1.2.3\0")));
+        assertEquals("1,1", client.send(bytes("I10.1.2.3\0Fa@example.net\0Xjunk\0")));
+        assertEquals("0,2", client.send(bytes("I10.31.0.5\0Fa@example.net\0")));
+        assertEquals("0,1", client.ask("198.51.100.7", "alice@example.net", "bob@example.org"));
+        clock.advance(Duration.ofMinutes(6));
+        assertEquals("1,3", client.ask("198.51.100.7", "alice@example.net", "bob@example.org"));
+        assertEquals("1,2", client.send(bytes("I198.51.100.7\0Fa@example.net\0")));
+        assertEquals("1,2", client.send(bytes("I198.51.100.7\0")));
+        client.timeout(700);
+        assertNull(client.send(bytes("I192.0.2.1\0")), "malformed, from a client not known");
+        assertNull(client.send(bytes("I192.0.2.1\0Fa@example.net\0Xjunk\0")));
+        assertEquals(1, count("SELECT COUNT(*) FROM triplet"));
+    }
+
+    private static byte[] bytes(String datagram) {
+        return datagram.getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    /** Blacklists the blocks in the greydb, as greylitectl db blacklist add does, before the daemon starts. */
+    private void blacklist(String... blocks) {
+        try (GreydbAdmin admin = GreylistStores.sqliteAdmin(greydb(), Duration.ofSeconds(5))) {
+            for (String b : blocks) {
+                admin.putListEntry(new ListEntry(b, true, clock.instant(), null, "test"));
+            }
+        }
+    }
+
     @Test
     void malformedDatagramsGetNoAnswerAndTheDaemonGoesOn() throws Exception {
         start();
@@ -213,7 +283,6 @@ class GreyDaemonTest {
                 "F a@example.net\0Tb@example.org\0".getBytes(StandardCharsets.UTF_8),          // no I
                 "Imail.example.net\0Fa@example.net\0Tb@example.org\0".getBytes(StandardCharsets.UTF_8), // a name
                 "I192.0.2.1\0Tb@example.org\0".getBytes(StandardCharsets.UTF_8),               // no F
-                "I192.0.2.1\0Fa@example.net\0".getBytes(StandardCharsets.UTF_8),               // no T
                 "I192.0.2.1\0Fa@example.net\0Xb@example.org\0".getBytes(StandardCharsets.UTF_8),
                 "I192.0.2.1/24\0Fa@example.net\0Tb@example.org\0".getBytes(StandardCharsets.UTF_8),
                 new byte[] {(byte) 0xff, (byte) 0xfe, 'I', 0, (byte) 0x80});
