@@ -1,11 +1,15 @@
 package org.greylite.greydaemon;
 
 import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.greylite.net.Cidr;
 
@@ -13,7 +17,7 @@ import org.greylite.net.Cidr;
  * greydaemon's command line, read as greydaemon's {@code getopts("ds:g:m:t:u:w:")} read it:
  * {@code greydaemon [-d] [-u USER] [-w FILE] [-s MINUTES] [-t DAYS] [-g HOURS] [-m MINUTES] IPADDR[:PORT] SAVEFILE}.
  * Flags come before the two operands, may be bundled ({@code -dm5}), and take their value attached or as
- * the next word. Numbers may have a fraction ({@code -m 0.5}); as in greydaemon, 0 means the default.
+ * the next word. Each number is read as greydaemon's {@code ($opt_m || 5)*60} read it ({@link #amount}).
  *
  * @param debug      {@code -d}: log every decision, skipped ones too
  * @param user       {@code -u}: the user to run as, or null
@@ -24,9 +28,20 @@ import org.greylite.net.Cidr;
  * @param minDelay   {@code -m}: how soon a retry may pass (null: the default)
  * @param listen     IPADDR[:PORT], port 1999 by default
  * @param saveFile   SAVEFILE: the greydb, a path (SQLite) or a {@code postgresql://} URL
+ * @param warnings   what greydaemon read from a value without saying so (the text after a number), for the log
  */
 record CommandLine(boolean debug, String user, Path whitelist, Duration purgeEvery, Duration knownFor,
-                   Duration window, Duration minDelay, InetSocketAddress listen, String saveFile) {
+                   Duration window, Duration minDelay, InetSocketAddress listen, String saveFile,
+                   List<String> warnings) {
+
+    /**
+     * The number at the start of a value, as Perl reads a string as a number: blanks, a sign, digits with a
+     * fraction, an exponent. What follows it is ignored, as Perl ignores it.
+     */
+    private static final Pattern PERL_NUMBER = Pattern.compile("\\s*([+-]?(?:\\d+\\.?\\d*|\\.\\d+)(?:[eE][+-]?\\d+)?)");
+
+    /** Longer than any setting can mean (some 300 years), and short enough for the clock's arithmetic. */
+    private static final BigDecimal LONGEST_SECONDS = BigDecimal.valueOf(10_000_000_000L);
 
     static final int DEFAULT_PORT = 1999;
     static final Duration DEFAULT_PURGE_EVERY = Duration.ofMinutes(10);
@@ -51,8 +66,9 @@ record CommandLine(boolean debug, String user, Path whitelist, Duration purgeEve
             + "                 postgresql:// URL\n"
             + "  --help         print this and exit\n"
             + "  --version      print the version and exit\n"
-            + "Fractions are allowed and 0 means the default, as in greydaemon. The greylite environment adjusts the"
-            + " rest\n(GREYLITE_MIN_DELAY, SUSPICION, GREYLITE_FAIL_CLOSED...): see README.md, \"greydaemon drop-in\".";
+            + "Fractions are allowed; 0 (written so) means the default, 0.0 zero, as in greydaemon. The greylite"
+            + " environment\nadjusts the rest (GREYLITE_MIN_DELAY, SUSPICION, GREYLITE_FAIL_CLOSED...): see README.md,"
+            + " \"greydaemon drop-in\".";
 
     /**
      * {@link #HELP} or {@link #VERSION} when {@code --help} or {@code --version} is among the flags, else null.
@@ -83,6 +99,7 @@ record CommandLine(boolean debug, String user, Path whitelist, Duration purgeEve
         Duration knownFor = null;
         Duration window = null;
         Duration minDelay = null;
+        List<String> warnings = new ArrayList<>();
         int i = 0;
         while (i < args.size() && args.get(i).startsWith("-") && args.get(i).length() > 1) {
             String a = args.get(i++);
@@ -109,10 +126,10 @@ record CommandLine(boolean debug, String user, Path whitelist, Duration purgeEve
                 switch (flag) {
                     case 'u' -> user = value;
                     case 'w' -> whitelist = Path.of(value);
-                    case 's' -> purge = amount(value, "-s", Duration.ofMinutes(1));
-                    case 't' -> knownFor = amount(value, "-t", Duration.ofDays(1));
-                    case 'g' -> window = amount(value, "-g", Duration.ofHours(1));
-                    default -> minDelay = amount(value, "-m", Duration.ofMinutes(1));
+                    case 's' -> purge = amount(value, "-s", Duration.ofMinutes(1), warnings);
+                    case 't' -> knownFor = amount(value, "-t", Duration.ofDays(1), warnings);
+                    case 'g' -> window = amount(value, "-g", Duration.ofHours(1), warnings);
+                    default -> minDelay = amount(value, "-m", Duration.ofMinutes(1), warnings);
                 }
                 break; // the rest of the word was the value
             }
@@ -124,31 +141,39 @@ record CommandLine(boolean debug, String user, Path whitelist, Duration purgeEve
                     : "too many operands: " + String.join(" ", operands));
         }
         return new CommandLine(debug, user, whitelist, purge == null ? DEFAULT_PURGE_EVERY : purge, knownFor,
-                window, minDelay, listen(operands.get(0)), operands.get(1));
+                window, minDelay, listen(operands.get(0)), operands.get(1), List.copyOf(warnings));
     }
 
     /**
-     * A count of units, as greydaemon's {@code ($opt_m || 5)*60}: fractions allowed, 0 meaning the default
-     * (returned as null).
+     * A count of units, read as greydaemon's {@code ($opt_m || 5)*60} read it. Only the strings Perl holds false,
+     * {@code ""} and {@code "0"}, fall back to the default (returned as null); {@code 0.0}, {@code 00} or
+     * {@code 0e0} are true strings worth 0, so zero. Perl reads the number at the start of the value and ignores
+     * the rest ({@code 5m} is 5): so here, with a warning. Fractions count, rounded up to the second: greydaemon
+     * compared whole seconds with them ({@code now - first < 0.06} holds only when the difference is 0, so
+     * {@code -m 0.001} waited a second). A value with no number at all, which Perl read as 0 without a word, or a
+     * negative one, is refused: neither can be what was meant, and 0 for {@code -g} would let no retry pass.
      */
-    private static Duration amount(String value, String flag, Duration unit) {
-        BigDecimal n;
-        try {
-            n = new BigDecimal(value.strip());
-        } catch (NumberFormatException e) {
+    private static Duration amount(String value, String flag, Duration unit, List<String> warnings) {
+        if (value.isEmpty() || value.equals("0")) {
+            return null;
+        }
+        Matcher m = PERL_NUMBER.matcher(value);
+        if (!m.lookingAt()) {
             throw new IllegalArgumentException(flag + " takes a number, not '" + value + "'");
         }
+        BigDecimal n = new BigDecimal(m.group(1).startsWith("+") ? m.group(1).substring(1) : m.group(1));
         if (n.signum() < 0) {
             throw new IllegalArgumentException(flag + " must not be negative: " + value);
         }
-        if (n.signum() == 0) {
-            return null;
+        if (!value.substring(m.end()).isBlank()) {
+            warnings.add(flag + " '" + value + "' is read as " + m.group(1).strip() + ", as greydaemon read it;"
+                    + " the rest is ignored");
         }
-        long millis = n.multiply(BigDecimal.valueOf(unit.toMillis())).longValue();
-        if (millis < 1000) {
-            throw new IllegalArgumentException(flag + " " + value + " is shorter than a second");
+        BigDecimal seconds = n.multiply(BigDecimal.valueOf(unit.getSeconds())).setScale(0, RoundingMode.CEILING);
+        if (seconds.compareTo(LONGEST_SECONDS) > 0) {
+            throw new IllegalArgumentException(flag + " " + value + " is longer than any setting can mean");
         }
-        return Duration.ofSeconds(millis / 1000);
+        return Duration.ofSeconds(seconds.longValueExact());
     }
 
     /** {@code 127.0.0.1}, {@code 127.0.0.1:1999}, {@code [::1]:1999} or {@code ::1}: an address literal. */

@@ -107,6 +107,7 @@ public final class GreyDaemon {
     static RunningGreydaemon start(CommandLine cl, Map<String, String> env, Clock clock) throws IOException {
         Logger log = LoggerFactory.getLogger(GreyDaemon.class);
         EnvironmentSettings model = new EnvironmentSettings(env, Program.GREYDAEMON);
+        cl.warnings().forEach(w -> log.warn("greydaemon: {}", w));
         GreylistSettings settings = settings(cl, env);
         Duration busyTimeout = model.get(Settings.BUSY_TIMEOUT);
         WhitelistRanges ranges = cl.whitelist() == null ? WhitelistRanges.NONE : WhitelistRanges.load(cl.whitelist());

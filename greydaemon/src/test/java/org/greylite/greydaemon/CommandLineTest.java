@@ -58,6 +58,37 @@ class CommandLineTest {
         assertEquals(Duration.ofMinutes(5), GreyDaemon.settings(parse("-m", "0", "127.0.0.1", "f"), Map.of()).minDelay());
     }
 
+    /**
+     * greydaemon's {@code ($opt_m || 5)*60}: only "" and "0" are false in Perl and fall back to the default; "0.0",
+     * "00" and " 0" are true strings worth 0. The number at the start of a value counts, the rest is ignored (with
+     * a warning); a fraction of a second counts as the whole second greydaemon's comparison of whole seconds made it.
+     */
+    @Test
+    void valuesAreReadAsGreydaemonsPerlReadThem() {
+        assertNull(parse("-m", "", "127.0.0.1", "f").minDelay());
+        assertEquals(CommandLine.DEFAULT_PURGE_EVERY, parse("-s", "0", "127.0.0.1", "f").purgeEvery());
+        for (String zero : new String[] {"0.0", "00", " 0", "0e0", "+0", ".0"}) {
+            assertEquals(Duration.ZERO, parse("-m", zero, "127.0.0.1", "f").minDelay(), zero);
+        }
+        assertEquals(Duration.ZERO, parse("-t", "0.0", "127.0.0.1", "f").knownFor());
+        assertEquals(Duration.ZERO, parse("-s", "00", "127.0.0.1", "f").purgeEvery());
+        assertEquals(Duration.ofSeconds(4), parse("-g", "0.001", "127.0.0.1", "f").window(), "3.6 s, whole seconds");
+        assertEquals(Duration.ofSeconds(1), parse("-m", "0.001", "127.0.0.1", "f").minDelay());
+        assertEquals(Duration.ofMinutes(15), parse("-m", "1.5e1", "127.0.0.1", "f").minDelay());
+        CommandLine cl = parse("-m", "5m", "-g", "12 hours", "127.0.0.1", "f");
+        assertEquals(Duration.ofMinutes(5), cl.minDelay());
+        assertEquals(Duration.ofHours(12), cl.window());
+        assertEquals(List.of("-m '5m' is read as 5, as greydaemon read it; the rest is ignored",
+                "-g '12 hours' is read as 12, as greydaemon read it; the rest is ignored"), cl.warnings());
+        assertTrue(parse("-m", "5", "127.0.0.1", "f").warnings().isEmpty());
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> parse("-m", "-1", "127.0.0.1", "f"))
+                .getMessage().contains("must not be negative"));
+        // -m 0.0 with a window of seconds: greydaemon's zero minutes, so the window is longer than it.
+        GreylistSettings s = GreyDaemon.settings(parse("-m", "0.0", "-g", "0.001", "127.0.0.1", "f"), Map.of());
+        assertEquals(Duration.ZERO, s.minDelay());
+        assertEquals(Duration.ofSeconds(4), s.retryWindow());
+    }
+
     @Test
     void theEnvironmentAdjustsAndTheFlagsWin() {
         Map<String, String> env = Map.of("GREYLITE_MIN_DELAY", "1m", "GREYLITE_RETRY_WINDOW", "2d",

@@ -133,6 +133,18 @@ class GreyDaemonTest {
         assertEquals("0,3", client.ask("203.0.113.5", "x@example.net", "y@example.org"));
     }
 
+    /** -m 0.0 is zero minutes, as in greydaemon (a true string in Perl), not the default: -g 0.001 then starts. */
+    @Test
+    void zeroWrittenWithADotIsZeroMinutes() throws Exception {
+        start("-m", "0.0", "-g", "0.001");
+        assertEquals("0,1", client.ask("203.0.113.6", "a@example.net", "b@example.org"));
+        clock.advance(Duration.ofSeconds(2));
+        assertEquals("1,3", client.ask("203.0.113.6", "a@example.net", "b@example.org"));
+        assertEquals("0,1", client.ask("203.0.113.7", "a@example.net", "b@example.org"));
+        clock.advance(Duration.ofSeconds(5)); // past the 4 seconds of -g 0.001 (3.6 s)
+        assertEquals("0,3", client.ask("203.0.113.7", "a@example.net", "b@example.org"));
+    }
+
     @Test
     void aMessageIsRefusedWhenAnyRecipientIsAndTheLastRefusalGivesTheCode() throws Exception {
         start();
