@@ -11,7 +11,8 @@ import org.greylite.text.ClientText;
 /**
  * greydaemon's text save file, read line by line: what a line says, and whether a file is one at all.
  * greydaemon wrote {@code I TIME IP} for a known address (last passed at TIME) and {@code G TIME IP FROM TO}
- * for a pending triplet (first seen at TIME; {@code .} for the null sender).
+ * for a pending triplet (first seen at TIME; {@code .} for the null sender). Like greydaemon, a line is read
+ * whatever follows its last field ({@code I TIME IP note}, {@code G TIME IP FROM TO extra}).
  *
  * <p>A {@code G} line may end after the sender ({@code G TIME IP FROM}, usually with the space before the
  * missing recipient left in): greydaemon writes the empty recipient that way, from a request that listed
@@ -24,8 +25,11 @@ final class SaveFileLines {
     /** How many lines, blank ones aside, decide whether a file is a save file, as {@code file(1)} reads a head. */
     static final int HEAD = 100;
 
-    private static final Pattern KNOWN = Pattern.compile("I (\\d+) (\\S+)\\s*");
-    private static final Pattern PENDING = Pattern.compile("G (\\d+) (\\S+) (\\S+)(?: (\\S+))?\\s*");
+    // greydaemon's patterns are not anchored at the end: what follows the address of an I line, or the recipient
+    // of a G line, after a blank, is ignored, as greydaemon ignored it. A G line's recipient follows its sender
+    // after one space (greydaemon's "(\\S+) (\\S+)"); a line whose sender is followed by blanks only has none.
+    private static final Pattern KNOWN = Pattern.compile("I (\\d+) (\\S+)(?:\\s.*)?");
+    private static final Pattern PENDING = Pattern.compile("G (\\d+) (\\S+) (\\S+)(?: (\\S+)(?:\\s.*)?|\\s*)");
     /** The look of a save file's line, read or not: a kind, then at least a time and an address. */
     private static final Pattern SHAPE = Pattern.compile("[IG] \\S+ \\S+.*");
 

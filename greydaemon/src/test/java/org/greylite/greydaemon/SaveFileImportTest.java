@@ -73,6 +73,23 @@ class SaveFileImportTest {
         assertArrayEquals(before, Files.readAllBytes(dir.resolve("greydaemon.save" + SaveFileImport.BACKUP_SUFFIX)));
     }
 
+    /** greydaemon's patterns are not anchored at the end: a line with more after its fields is read as it read it. */
+    @Test
+    void linesWithMoreAfterTheirFieldsAreImportedAsGreydaemonReadThem() throws Exception {
+        Path save = dir.resolve("greydaemon.save");
+        long t = now.getEpochSecond();
+        Files.writeString(save, "I " + (t - 86_400) + " 192.0.2.10 trailing\n"
+                + "G " + (t - 600) + " 198.51.100.3 alice@example.net bob@example.org extra\n"
+                + "G " + (t - 600) + " 198.51.100.6 alice@example.net  bob@example.org\n", StandardCharsets.ISO_8859_1);
+        try (RunningGreydaemon service = start(save);
+             QmailSmtpdClient client = new QmailSmtpdClient(service.localAddress())) {
+            assertEquals("1,2", client.ask("192.0.2.10", "x@example.net", "y@example.org"));
+            assertEquals("1,3", client.ask("198.51.100.3", "alice@example.net", "bob@example.org"));
+            // Two spaces before the recipient: greydaemon's "(\\S+) (\\S+)" did not match, and skipped the line.
+            assertEquals("0,1", client.ask("198.51.100.6", "alice@example.net", "bob@example.org"));
+        }
+    }
+
     /** Starts on {@code saveFile}, then closes; the lines logged meanwhile. */
     private List<String> startAndStop(Path saveFile) throws Exception {
         Logger logger = (Logger) LoggerFactory.getLogger(GreyDaemon.class);
@@ -93,26 +110,27 @@ class SaveFileImportTest {
     void linesGreydaemonWouldSkipAreSkippedOnTheFirstLineToo() throws Exception {
         Path save = dir.resolve("save");
         long t = now.getEpochSecond();
-        String text = "I " + (t - 60) + " 192.0.2.2 extra\n"
-                + "I notatime 192.0.2.3\n"
+        String text = "I notatime 192.0.2.3\n"
+                + "I " + (t - 60) + " 192.0.2.2 extra\n"
                 + "I " + (t - 86_400) + " 192.0.2.10\n"
-                + "G " + (t - 30) + " 192.0.2.4 a@example.net b@example.org more\n"
+                + "G " + (t - 30) + " 192.0.2.4 a@example.net  b@example.org\n"
                 + "I 99999999999999999999999 192.0.2.5\n";
         Files.writeString(save, text, StandardCharsets.ISO_8859_1);
 
         List<String> logged = startAndStop(save);
-        for (int line : new int[] {1, 2, 4, 5}) {
+        for (int line : new int[] {1, 4, 5}) {
             assertTrue(logged.contains("WARN " + save + ":" + line + ": not an 'I TIME IP' or 'G TIME IP FROM TO' line,"
                     + " not imported (it stays in " + save + SaveFileImport.BACKUP_SUFFIX + ")"), logged::toString);
         }
-        assertTrue(logged.stream().anyMatch(l -> l.contains("1 known address(es), 0 pending triplet(s), 4 line(s)"
+        assertTrue(logged.stream().anyMatch(l -> l.contains("2 known address(es), 0 pending triplet(s), 3 line(s)"
                 + " skipped")), logged::toString);
         assertEquals(text, Files.readString(dir.resolve("save" + SaveFileImport.BACKUP_SUFFIX),
                 StandardCharsets.ISO_8859_1));
         try (RunningGreydaemon service = start(save);
              QmailSmtpdClient client = new QmailSmtpdClient(service.localAddress())) {
             assertEquals("1,2", client.ask("192.0.2.10", "x@example.net", "y@example.org"));
-            assertEquals("0,1", client.ask("192.0.2.2", "x@example.net", "y@example.org"), "a skipped line");
+            assertEquals("0,1", client.ask("192.0.2.3", "x@example.net", "y@example.org"), "a skipped line");
+            assertEquals("1,2", client.ask("192.0.2.2", "x@example.net", "y@example.org"), "more after the address");
         }
     }
 
