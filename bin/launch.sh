@@ -1,11 +1,13 @@
 # Shared by the bin/ launchers; sourced, not run.
-# Usage (from a launcher):  . "$(dirname "$0")/launch.sh"; launch MAIN.CLASS "$@"
+# Usage (from a launcher):  GREYLITE_BIN=the launcher's real folder; . "$GREYLITE_BIN/launch.sh"; launch MAIN.CLASS "$@"
+# GREYLITE_BIN is the folder of the launcher with its symlinks resolved: from a symlink's own folder
+# neither this file nor the jars would be found.
 #
 # The programs run from the jars Maven puts in dist/target/lib. When they are missing
 # (a fresh clone) the launcher builds them once, quietly, with tests skipped.
 # JAVA_OPTS adds JVM options; GREYLITE_JAVA picks the java binary.
 
-GREYLITE_HOME=$(cd "$(dirname "$0")/.." && pwd)
+GREYLITE_HOME=$(cd "$GREYLITE_BIN/.." && pwd)
 GREYLITE_LIB="$GREYLITE_HOME/dist/target/lib"
 
 greylite_build_if_missing() {
