@@ -2,7 +2,6 @@ package org.greylite.policy;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -24,7 +23,9 @@ import org.slf4j.LoggerFactory;
  * for a message with a sender, and for the null sender at {@code DATA} (or {@code END-OF-MESSAGE}, when
  * only the end-of-data restrictions ask) over the recipients its RCPT requests named, on whichever connection
  * ({@link MessageMemory}), as the proxy greylists the null sender at DATA: an address-verification probe
- * ({@code MAIL FROM:<>}, {@code RCPT}, {@code QUIT}) is never delayed. Every other request gets {@code DUNNO}.
+ * ({@code MAIL FROM:<>}, {@code RCPT}, {@code QUIT}) is never delayed. A null sender whose RCPT requests the
+ * service never saw (an earlier restriction let the client through) is not decided at DATA. Every other request
+ * gets {@code DUNNO}.
  *
  * <p>The client's name is Postfix's {@code client_name}, which Postfix has verified forward and back
  * ({@code unknown} when it has none): it feeds {@code r} rules and smart client keys. The
@@ -110,18 +111,13 @@ final class PolicyService {
                 return;
             case "DATA":
             case "END-OF-MESSAGE":
-                List<String> named = nullSender ? messages.takeForDataDecision(message) : null;
-                if (named == null) {
-                    // A sender's message was decided at RCPT; a null sender's at DATA, before this END-OF-MESSAGE.
-                    reply.accept(Answers.DUNNO);
-                    return;
-                }
-                List<String> recipients = new ArrayList<>(named);
-                // With one recipient Postfix names it in the DATA request too: enough without the RCPT requests.
-                if (recipients.isEmpty() && !request.get("recipient").isEmpty()) {
-                    recipients.add(request.get("recipient"));
-                }
-                if (recipients.isEmpty()) {
+                List<String> recipients = nullSender ? messages.takeForDataDecision(message) : null;
+                // A sender's message was decided at RCPT; a null sender's at DATA, before this END-OF-MESSAGE. One
+                // whose RCPT requests named no recipient is not decided either, even when this request names one
+                // (Postfix fills in the recipient of a message that has exactly one): a client that
+                // permit_mynetworks or permit_sasl_authenticated let through before check_policy_service at RCPT
+                // was never asked about at RCPT, and must not be greylisted at DATA for want of those requests.
+                if (recipients == null || recipients.isEmpty()) {
                     reply.accept(Answers.DUNNO);
                     return;
                 }

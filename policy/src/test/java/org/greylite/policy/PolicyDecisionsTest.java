@@ -91,12 +91,41 @@ class PolicyDecisionsTest {
         try (PolicyClient c = PolicyClient.tcp(policy.tcpAddress())) {
             assertEquals("DUNNO", c.ask(at("END-OF-MESSAGE", data)));
         }
+        assertEquals(List.of("one@example.org", "two@example.org"), recipientsInTheGreydb(), "both recipients decided once");
+    }
+
+    /**
+     * A client that permit_mynetworks or permit_sasl_authenticated let through before check_policy_service at RCPT,
+     * while smtpd_data_restrictions asks the service: its RCPT requests never came, and the DATA request of a
+     * bounce to one recipient names that recipient (Postfix fills it in when there is exactly one). That must not
+     * make the bounce decided, nor greylisted, at DATA.
+     */
+    @Test
+    void nullSenderWhoseRcptRequestsWereNotSeenIsNotDecidedAtData() throws Exception {
+        Map<String, String> data = at("DATA", PolicyClient.rcpt("192.0.2.32", "", "one@example.org"));
+        data.put("recipient_count", "1");
+        try (PolicyClient c = start()) {
+            assertEquals("DUNNO", c.ask(data));
+            assertEquals("DUNNO", c.ask(at("END-OF-MESSAGE", data)));
+            // The same at END-OF-MESSAGE alone, for another message (only the end-of-data restrictions ask).
+            Map<String, String> end = at("END-OF-MESSAGE", PolicyClient.rcpt("192.0.2.33", "", "two@example.org"));
+            end.put("recipient_count", "1");
+            assertEquals("DUNNO", c.ask(end));
+        }
+        assertEquals(List.of(), recipientsInTheGreydb(), "nothing decided");
+    }
+
+    /** The recipients of the greydb's triplets, sorted; stops the service first, so that all is committed. */
+    private List<String> recipientsInTheGreydb() throws Exception {
+        return inTheGreydb(org.greylite.store.TripletKey::recipient);
+    }
+
+    private List<String> inTheGreydb(java.util.function.Function<org.greylite.store.TripletKey, String> field) throws Exception {
         policy.close();
         try (org.greylite.store.GreydbAdmin admin = org.greylite.store.GreylistStores.sqliteAdmin(
                 dir.resolve("greylite.db"), java.time.Duration.ofSeconds(5))) {
-            List<String> recipients = admin.triplets(org.greylite.store.TripletFilter.ALL).stream()
-                    .map(r -> r.key().recipient()).sorted().toList();
-            assertEquals(List.of("one@example.org", "two@example.org"), recipients, "both recipients decided once");
+            return admin.triplets(org.greylite.store.TripletFilter.ALL).stream()
+                    .map(r -> field.apply(r.key())).sorted().toList();
         }
     }
 
