@@ -99,11 +99,17 @@ final class PolicyService {
         boolean nullSender = request.get("sender").isEmpty();
         switch (stage) {
             case "RCPT":
+                if (request.get("recipient").isEmpty()) {
+                    // Postfix always names it at RCPT: without one there is no triplet to decide, only a broken
+                    // client to tell the administrator about. postgrey answers DUNNO too ("attribute missing").
+                    LOG.warn("policy request at RCPT from {} without a recipient answered DUNNO",
+                            RequestFramer.shorten(request.get("client_address")));
+                    reply.accept(Answers.DUNNO);
+                    return;
+                }
                 if (nullSender) {
                     // Decided at DATA: a probe that never gets there must get the real answer.
-                    if (!request.get("recipient").isEmpty()) {
-                        messages.addNullSenderRecipient(message, request.get("recipient"));
-                    }
+                    messages.addNullSenderRecipient(message, request.get("recipient"));
                     reply.accept(Answers.DUNNO);
                     return;
                 }

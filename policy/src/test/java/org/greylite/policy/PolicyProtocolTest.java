@@ -99,6 +99,24 @@ class PolicyProtocolTest {
         }
     }
 
+    /** postgrey answers DUNNO when an attribute it needs is missing; a request at RCPT without a recipient is one. */
+    @Test
+    void aRcptRequestWithoutARecipientIsDunnoAndSaidInTheLog() throws Exception {
+        ListAppender<ILoggingEvent> log = TestPolicy.capture(PolicyService.class);
+        try (PolicyClient c = tcp()) {
+            Map<String, String> missing = new java.util.LinkedHashMap<>(PolicyClient.rcpt("192.0.2.11", "a@example.net", "b@example.org"));
+            missing.remove("recipient");
+            assertEquals("DUNNO", c.ask(missing));
+            assertEquals("DUNNO", c.ask(PolicyClient.rcpt("192.0.2.11", "a@example.net", "")));
+            assertEquals("DUNNO", c.ask(PolicyClient.rcpt("192.0.2.11", "", "")), "the null sender too");
+        }
+        assertEquals(0, triplets(""), "nothing recorded");
+        assertEquals(0.0, greylisted("first-attempt"));
+        String lines = TestPolicy.lines(log);
+        assertEquals(3, lines.lines().filter(l -> l.equals("policy request at RCPT from 192.0.2.11 without a recipient "
+                + "answered DUNNO")).count(), lines);
+    }
+
     @Test
     void pipelinedRequestsAreAnsweredInOrder() throws Exception {
         Map<String, String> connect = new java.util.LinkedHashMap<>(PolicyClient.rcpt("192.0.2.9", "", ""));
