@@ -1,10 +1,6 @@
 package org.greylite.policy;
 
 import java.nio.ByteBuffer;
-import java.nio.CharBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CharsetDecoder;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.List;
@@ -18,7 +14,12 @@ import org.greylite.text.ClientText;
  * pipeline). What breaks the protocol ends the parse for good, with a reason for the log: a line without
  * {@code =} or with an empty name, a request without attributes (an empty line alone), a line over
  * {@link #MAX_LINE} bytes, a request over {@link #MAX_REQUEST} bytes or {@link #MAX_ATTRIBUTES} attributes, a
- * control character or bytes that are not UTF-8.
+ * control character (NUL among them).
+ *
+ * <p>A value is read as the project reads all client text ({@link ClientText#fromBytes}): UTF-8 when it is valid
+ * UTF-8, else a character a byte. Postfix passes the client's 8-bit envelope and HELO bytes on as they came when
+ * {@code smtputf8_enable=no}: refused, such a request closed the connection unanswered, and Postfix deferred the
+ * mail with its {@code smtpd_policy_service_default_action} at every retry, for good.
  *
  * <p>Postfix sends about 30 short attributes per request; the limits leave room for long certificate
  * subjects and SMTPUTF8 addresses while keeping a broken or hostile client from filling the heap.
@@ -43,8 +44,6 @@ final class RequestFramer {
     private int lineNumber = 1;
     private int requestBytes;
     private Map<String, String> attributes = new HashMap<>();
-    private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
-            .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
 
     /**
      * Consumes all of {@code in}, adding every request it completes to {@code out}.
@@ -122,17 +121,11 @@ final class RequestFramer {
         String name;
         String value;
         if (ascii && eq > 0) {
-            // Postfix's attributes are ASCII but for SMTPUTF8 addresses: made without a decoder, the cheap way.
+            // Postfix's attributes are ASCII but for 8-bit addresses and names: made without a decoder, the cheap way.
             name = new String(line, 0, eq, StandardCharsets.ISO_8859_1);
             value = new String(line, eq + 1, n - eq - 1, StandardCharsets.ISO_8859_1);
         } else {
-            String text;
-            try {
-                CharBuffer chars = utf8.decode(ByteBuffer.wrap(line, 0, n));
-                text = chars.toString();
-            } catch (CharacterCodingException e) {
-                throw new ProtocolException("line " + lineNumber + ": bytes that are not UTF-8");
-            }
+            String text = ClientText.fromBytes(line, 0, n);
             int at = text.indexOf('=');
             if (at < 0) {
                 throw new ProtocolException("line " + lineNumber + ": no '=' in \"" + shorten(text) + "\"");

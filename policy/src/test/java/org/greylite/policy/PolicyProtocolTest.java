@@ -221,11 +221,6 @@ class PolicyProtocolTest {
             assertEquals(before + 1, log.list.size(), bad[1] + ":\n" + TestPolicy.lines(log));
         }
         assertEquals("", TestPolicy.lines(answered), "a bad request is not answered, nor logged as a request");
-        try (PolicyClient c = tcp()) {
-            c.send(new byte[] {(byte) 0xff, (byte) 0xfe, '=', 'x', '\n', '\n'});
-            assertTrue(c.closedByServer());
-        }
-        assertTrue(TestPolicy.lines(log).contains("not UTF-8"), TestPolicy.lines(log));
         // The service still serves, on both listeners. The clients are in other /24s than the one above: with smart
         // client keys one in the same /24 asks about the same triplet, and is told less than 301 seconds once a second
         // has gone by since the first good request.
@@ -235,6 +230,38 @@ class PolicyProtocolTest {
         try (PolicyClient c = PolicyClient.unix(TestPolicy.socket(dir))) {
             assertEquals(GREYLISTED_301, c.ask(PolicyClient.rcpt("192.0.2.57", "a@example.net", "b@example.org")));
         }
+    }
+
+    /**
+     * With {@code smtputf8_enable=no} Postfix passes a client's 8-bit envelope and HELO bytes on as they came: such a
+     * request is decided as any other, its values read as all client text is (UTF-8 when valid, else a character a
+     * byte), and the connection goes on.
+     */
+    @Test
+    void valuesWithBytesThatAreNotUtf8AreReadByteForByteAndDecided() throws Exception {
+        ListAppender<ILoggingEvent> log = TestPolicy.capture(PolicyServer.class);
+        Map<String, String> latin1 = PolicyClient.rcpt("192.0.2.12", "caf\u00e9@example.net", "b@example.org");
+        latin1.put("helo_name", "\u00e9cole.example.net");
+        byte[] request = PolicyClient.request(latin1).getBytes(StandardCharsets.ISO_8859_1);
+        assertTrue(new String(request, StandardCharsets.ISO_8859_1).contains("sender=caf\u00e9@"), "one byte 0xe9");
+        try (PolicyClient c = tcp()) {
+            c.send(request);
+            assertEquals(GREYLISTED_301, c.readAnswer());
+            c.send(request);
+            assertTrue(c.readAnswer().startsWith("DEFER_IF_PERMIT 4.7.1 Greylisted, please retry in "));
+            // UTF-8, on the same connection: read as UTF-8.
+            assertEquals(GREYLISTED_301, c.ask(PolicyClient.rcpt("192.0.2.12", "j\u00f6rg@example.net", "b@example.org")));
+        }
+        assertEquals(2, triplets("b@example.org"));
+        assertEquals(1.0, greylisted("early-retry"), "the 8-bit sender's retry is the same triplet");
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("greylite.db"));
+             ResultSet rs = c.createStatement().executeQuery("SELECT sender FROM triplet ORDER BY sender")) {
+            rs.next();
+            assertEquals("caf\u00e9@example.net", rs.getString(1));
+            rs.next();
+            assertEquals("j\u00f6rg@example.net", rs.getString(1));
+        }
+        assertEquals("", TestPolicy.lines(log), "no protocol error");
     }
 
     @Test
