@@ -70,17 +70,19 @@ public final class GreylitePolicy implements Callable<Integer> {
     String retryWindow;
 
     @Option(names = "--greylist-action", paramLabel = "ACTION", defaultValue = Answers.DEFAULT_ACTION,
-            description = "Action for a greylisted RCPT (default ${DEFAULT-VALUE}; DEFER answers at once).")
+            description = "Action for a greylisted RCPT (default ${DEFAULT-VALUE}, also when given empty, as in "
+                    + "postgrey; DEFER answers at once).")
     String greylistAction;
 
     @Option(names = "--greylist-text", paramLabel = "TEXT", defaultValue = Answers.DEFAULT_TEXT,
             description = "Text of a greylisted RCPT's answer; %%s becomes the seconds to wait, %%r the recipient's "
-                    + "domain (default '${DEFAULT-VALUE}').")
+                    + "domain (default '${DEFAULT-VALUE}', also when given empty).")
     String greylistText;
 
     @Option(names = "--x-greylist-header", paramLabel = "TEXT", defaultValue = Answers.DEFAULT_HEADER,
             description = "Header prepended to a message whose retry passed; %%t the delay in seconds, %%v the version, "
-                    + "%%h the host name, %%d the date (default '${DEFAULT-VALUE}').")
+                    + "%%h the host name, %%d the date (default '${DEFAULT-VALUE}', also when given empty; no header: "
+                    + "--no-x-greylist-header).")
     String header;
 
     @Option(names = "--no-x-greylist-header", description = "Prepend no header to a message whose retry passed.")

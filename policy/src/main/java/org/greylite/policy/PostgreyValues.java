@@ -33,6 +33,15 @@ final class PostgreyValues {
         }
     }
 
+    /**
+     * {@code --greylist-action}, {@code --greylist-text}, {@code --x-greylist-header}: an empty (or blank) value gives
+     * the default, as postgrey's {@code $opt{...} || DEFAULT} gives it. Taken as it is, it made answers Postfix
+     * cannot use: {@code action= 4.7.1 ...}, a text that is one space, {@code PREPEND} with no header.
+     */
+    static String orDefault(String value, String defaultValue) {
+        return value == null || value.isBlank() ? defaultValue : value;
+    }
+
     /** {@code --max-age}: days. */
     static Duration days(String flag, int days) {
         if (days < 1) {

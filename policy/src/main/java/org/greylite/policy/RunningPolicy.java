@@ -149,8 +149,9 @@ final class RunningPolicy implements AutoCloseable {
                 turn = new DecisionTurn(decisions);
                 decider = turn;
             }
-            Answers answers = new Answers(o.greylistAction, o.greylistText, o.noHeader ? null : o.header,
-                    hostname(o, env), clock);
+            Answers answers = new Answers(PostgreyValues.orDefault(o.greylistAction, Answers.DEFAULT_ACTION),
+                    PostgreyValues.orDefault(o.greylistText, Answers.DEFAULT_TEXT),
+                    o.noHeader ? null : PostgreyValues.orDefault(o.header, Answers.DEFAULT_HEADER), hostname(o, env), clock);
             PolicyServer server = new PolicyServer(
                     new PolicyService(decisions, files, answers, decider, metrics, dnswl, ptr, new MessageMemory(clock)), turn);
             if (o.inet != null) {

@@ -146,6 +146,19 @@ class PolicyDecisionsTest {
         }
     }
 
+    /** postgrey takes an empty --greylist-action, --greylist-text or --x-greylist-header for its default: so do we. */
+    @Test
+    void emptyAnswerFlagsGiveTheDefaults() throws Exception {
+        try (PolicyClient c = start("--delay=1", "--hostname=mx.example.org", "--greylist-action=", "--greylist-text=",
+                "--x-greylist-header=")) {
+            Map<String, String> first = PolicyClient.rcpt("192.0.2.42", "a@example.net", "b@example.org");
+            assertEquals("DEFER_IF_PERMIT 4.7.1 Greylisted, please retry in 2 seconds", c.ask(first));
+            Thread.sleep(2_500);
+            String pass = c.ask(first);
+            assertTrue(pass.matches("PREPEND X-Greylist: delayed [1-9]\\d* seconds by greylite-policy-\\S+ at mx\\.example\\.org; .+"), pass);
+        }
+    }
+
     @Test
     void withoutAutoWhitelistEachTripletIsGreylistedAndTheHeaderCanBeSwitchedOff() throws Exception {
         try (PolicyClient c = start("--delay=1", "--auto-whitelist-clients=0", "--no-x-greylist-header")) {
