@@ -246,6 +246,7 @@ public final class GreylitePolicy implements Callable<Integer> {
         app.defaults = new LayeredDefaults(cmd.getCommandSpec(), PolicyOptions.SETTINGS, ConfigFile.none(), app.env);
         cmd.setDefaultValueProvider(app.defaults);
         PostgreyOnlyHelp.addTo(cmd);
+        cmd.setParameterExceptionHandler(new BadCommandLine());
         cmd.setExecutionExceptionHandler((e, c, parsed) -> {
             c.getErr().println("greylite-policy: " + (e.getMessage() != null ? e.getMessage() : e.toString()));
             if (!ExitStatus.foreseen(e)) {

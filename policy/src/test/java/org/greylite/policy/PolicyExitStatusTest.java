@@ -76,29 +76,66 @@ class PolicyExitStatusTest {
     void aStartThatFailsSaysWhyInOneLineWithTheExitStatusForIt(Case c) throws Exception {
         Files.writeString(dir.resolve("plain-file"), "not a directory\n");
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                    .toString(), "-cp", System.getProperty("java.class.path"), GreylitePolicy.class.getName()));
+            List<String> args = new ArrayList<>();
             if (c.args().stream().noneMatch(a -> a.startsWith("--db="))) {
-                command.add("--db=" + dir.resolve("greylite.db"));
+                args.add("--db=" + dir.resolve("greylite.db"));
             }
-            c.args().forEach(a -> command.add(filled(a, taken)));
-            // Into a file, not a pipe read to its end: a program that starts when it should not must fail the
-            // case, not hang it.
-            Path output = dir.resolve("output");
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
-            p.getOutputStream().close();
-            boolean ended = p.waitFor(60, TimeUnit.SECONDS);
-            if (!ended) {
-                p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            }
-            String out = Files.readString(output, StandardCharsets.UTF_8);
-            assertTrue(ended, "still running: " + out);
+            c.args().forEach(a -> args.add(filled(a, taken)));
+            Ended ended = run(args);
 
-            assertEquals(c.status(), p.exitValue(), out);
+            assertEquals(c.status(), ended.status(), ended.output());
             String expected = filled(c.line(), taken);
-            assertEquals(1, out.lines().filter(l -> l.startsWith(expected)).count(), "said once: " + expected + "\n" + out);
-            assertFalse(out.contains("java.") || out.contains("\tat "), "no Java class or stack trace shown: " + out);
+            assertEquals(1, ended.output().lines().filter(l -> l.startsWith(expected)).count(),
+                    "said once: " + expected + "\n" + ended.output());
+            assertFalse(ended.output().contains("java.") || ended.output().contains("\tat "),
+                    "no Java class or stack trace shown: " + ended.output());
         }
+    }
+
+    /**
+     * An unknown flag, or a value that is not of the flag's type: the error and where the options are listed, not the
+     * whole usage after it, in which the error scrolled out of sight; exit 2, as for any other bad flag.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("badFlags")
+    void aBadFlagIsTheErrorAndWhereTheOptionsAreListedNotTheWholeUsage(String flag, String error) throws Exception {
+        Ended ended = run(List.of("--db=" + dir.resolve("greylite.db"), "--inet=127.0.0.1:0", flag));
+        assertEquals(2, ended.status(), ended.output());
+        List<String> lines = ended.output().lines().toList();
+        assertEquals("greylite-policy: " + error, lines.get(0), ended.output());
+        assertEquals("greylite-policy --help lists the options.", lines.get(lines.size() - 1), ended.output());
+        assertTrue(lines.size() <= 3, "the error, picocli's suggestion if any, where the options are listed:\n"
+                + ended.output());
+    }
+
+    static Stream<org.junit.jupiter.params.provider.Arguments> badFlags() {
+        return Stream.of(
+                org.junit.jupiter.params.provider.Arguments.of("--no-such-flag", "Unknown option: '--no-such-flag'"),
+                org.junit.jupiter.params.provider.Arguments.of("--lookup-by-hots", "Unknown option: '--lookup-by-hots'"),
+                org.junit.jupiter.params.provider.Arguments.of("--max-age=two",
+                        "Invalid value for option '--max-age': 'two' is not an int"));
+    }
+
+    private record Ended(int status, String output) {
+    }
+
+    /** Runs the real program with {@code args}; its exit status and what it wrote on stdout and stderr. */
+    private Ended run(List<String> args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-cp", System.getProperty("java.class.path"), GreylitePolicy.class.getName()));
+        command.addAll(args);
+        // Into a file, not a pipe read to its end: a program that starts when it should not must fail the
+        // case, not hang it.
+        Path output = dir.resolve("output");
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+        p.getOutputStream().close();
+        boolean ended = p.waitFor(60, TimeUnit.SECONDS);
+        if (!ended) {
+            p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+        String out = Files.readString(output, StandardCharsets.UTF_8);
+        assertTrue(ended, "still running: " + out);
+        return new Ended(p.exitValue(), out);
     }
 
     private String filled(String text, ServerSocket taken) {
