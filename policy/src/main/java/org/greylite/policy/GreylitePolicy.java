@@ -1,6 +1,5 @@
 package org.greylite.policy;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -90,14 +89,16 @@ public final class GreylitePolicy implements Callable<Integer> {
 
     @Option(names = "--whitelist-clients", paramLabel = "FILE",
             description = "postgrey's client whitelist: host names (and their subdomains), /regex/ on the client's "
-                    + "name, addresses and CIDR blocks, partial IPv4 addresses. Repeatable; read again on SIGHUP (default: "
+                    + "name, addresses and CIDR blocks, partial IPv4 addresses. Repeatable; read again on SIGHUP; a file "
+                    + "that does not exist is empty, with a warning but for a *.local file (default: "
                     + "/etc/postgrey/whitelist_clients and its .local, when they exist).")
     List<Path> whitelistClients = new ArrayList<>();
 
     @Option(names = "--whitelist-recipients", paramLabel = "FILE",
             description = "postgrey's recipient whitelist: user@domain, user@, @domain, a domain (and its "
-                    + "subdomains), /regex/. Repeatable; read again on SIGHUP (default: "
-                    + "/etc/postgrey/whitelist_recipients and its .local, when they exist).")
+                    + "subdomains), /regex/. Repeatable; read again on SIGHUP; a file that does not exist is empty, with a "
+                    + "warning but for a *.local file (default: /etc/postgrey/whitelist_recipients and its .local, when "
+                    + "they exist).")
     List<Path> whitelistRecipients = new ArrayList<>();
 
     @Option(names = "--lookup-by-subnet", description = "Key clients on their network (--client-key net).")
@@ -332,10 +333,5 @@ public final class GreylitePolicy implements Callable<Integer> {
         if (System.getProperty("logback.configurationFile") == null) {
             System.setProperty("logback.configurationFile", "org/greylite/daemon/logback-text.xml");
         }
-    }
-
-    /** postgrey's default whitelist files, used when no --whitelist-clients/--whitelist-recipients is given. */
-    static List<Path> existing(Path... files) {
-        return java.util.Arrays.stream(files).filter(Files::isReadable).toList();
     }
 }

@@ -1,7 +1,6 @@
 package org.greylite.policy;
 
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executors;
@@ -21,12 +20,19 @@ import org.slf4j.Logger;
  * line keeps its earlier rules ({@link org.greylite.files.FollowedFile}), and so do the whitelists when a file
  * cannot be read or has a line that does not load. Dropping only the bad line was rejected for the whitelists
  * too: a client silently greylisted again, or a spam trap silently let through, is a change nobody asked for.
+ *
+ * <p>A whitelist file that does not exist is not one that cannot be read: it is read as empty, with a warning
+ * naming it (none for a {@code *.local} file, nor for postgrey's own files when none is named; see
+ * {@link WhitelistFile}), at the start and at each SIGHUP, as postgrey reads it. Debian's postgrey configuration
+ * names files an administrator may never have made; refusing to start for one stopped a migration for nothing.
+ * A file that exists but cannot be read (permissions, a directory) still stops the start: that is a mistake to
+ * fix, not a list the administrator left empty.
  */
 final class PolicyRuleFiles implements Supplier<PostgreyWhitelists>, AutoCloseable {
 
     private final SuspicionPolicy rules;
-    private final List<Path> clientFiles;
-    private final List<Path> recipientFiles;
+    private final List<WhitelistFile> clientFiles;
+    private final List<WhitelistFile> recipientFiles;
     private final Logger log;
     private final ScheduledExecutorService follower; // null: no suspicion file to follow
     private volatile PostgreyWhitelists whitelists;
@@ -35,15 +41,16 @@ final class PolicyRuleFiles implements Supplier<PostgreyWhitelists>, AutoCloseab
      * Reads the whitelists (a line that does not load is left out with a warning: at start there is nothing
      * earlier to keep) and starts following the suspicion file.
      *
-     * @throws IOException naming the file, when a whitelist cannot be read
+     * @throws IOException naming the file, when a whitelist exists but cannot be read
      */
-    PolicyRuleFiles(SuspicionPolicy rules, List<Path> clientFiles, List<Path> recipientFiles, Logger log)
-            throws IOException {
+    PolicyRuleFiles(SuspicionPolicy rules, List<WhitelistFile> clientFiles, List<WhitelistFile> recipientFiles,
+                    Logger log) throws IOException {
         this.rules = rules;
         this.clientFiles = List.copyOf(clientFiles);
         this.recipientFiles = List.copyOf(recipientFiles);
         this.log = log;
-        this.whitelists = PostgreyWhitelists.load(clientFiles, recipientFiles, p -> log.warn("whitelist: {}", p));
+        this.whitelists = PostgreyWhitelists.load(clientFiles, recipientFiles, p -> log.warn("whitelist: {}", p),
+                m -> log.warn("whitelist: {}", m));
         log.info("postgrey whitelists: {} line(s) from {} {}", whitelists.size(), clientFiles, recipientFiles);
         if (rules instanceof ReloadingSuspicionPolicy followed) {
             follower = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -74,7 +81,8 @@ final class PolicyRuleFiles implements Supplier<PostgreyWhitelists>, AutoCloseab
         List<String> problems = new ArrayList<>();
         PostgreyWhitelists read;
         try {
-            read = PostgreyWhitelists.load(clientFiles, recipientFiles, problems::add);
+            read = PostgreyWhitelists.load(clientFiles, recipientFiles, problems::add,
+                    m -> log.warn("SIGHUP: whitelist: {}", m));
         } catch (IOException e) {
             log.error("SIGHUP: {}; the whitelists loaded before stay in force", e.getMessage());
             return;

@@ -2,6 +2,7 @@ package org.greylite.policy;
 
 import java.io.IOException;
 import java.net.InetAddress;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -99,19 +100,20 @@ final class PostgreyWhitelists {
     }
 
     /**
-     * Reads the files; each problem goes to {@code problems} as {@code FILE:LINE: what}.
+     * Reads the files; each problem goes to {@code problems} as {@code FILE:LINE: what}. A file that does not exist
+     * is read as empty, and said in {@code missing} when {@link WhitelistFile#warnIfMissing}.
      *
-     * @throws IOException naming the file, when one cannot be read
+     * @throws IOException naming the file, when one exists but cannot be read
      */
-    static PostgreyWhitelists load(List<Path> clientFiles, List<Path> recipientFiles, Consumer<String> problems)
-            throws IOException {
+    static PostgreyWhitelists load(List<WhitelistFile> clientFiles, List<WhitelistFile> recipientFiles,
+                                   Consumer<String> problems, Consumer<String> missing) throws IOException {
         List<ClientEntry> c = new ArrayList<>();
-        for (Path f : clientFiles) {
-            readLines(f, "--whitelist-clients", (where, text) -> c.add(clientEntry(where, text)), problems);
+        for (WhitelistFile f : clientFiles) {
+            readLines(f, "--whitelist-clients", (where, text) -> c.add(clientEntry(where, text)), problems, missing);
         }
         List<RecipientEntry> r = new ArrayList<>();
-        for (Path f : recipientFiles) {
-            readLines(f, "--whitelist-recipients", (where, text) -> r.add(recipientEntry(where, text)), problems);
+        for (WhitelistFile f : recipientFiles) {
+            readLines(f, "--whitelist-recipients", (where, text) -> r.add(recipientEntry(where, text)), problems, missing);
         }
         return new PostgreyWhitelists(c, r);
     }
@@ -147,11 +149,17 @@ final class PostgreyWhitelists {
     }
 
     /** @param flag the flag that names such files, for the message when {@code file} cannot be read */
-    private static void readLines(Path file, String flag, LineReader reader, Consumer<String> problems)
-            throws IOException {
+    private static void readLines(WhitelistFile whitelist, String flag, LineReader reader, Consumer<String> problems,
+                                  Consumer<String> missing) throws IOException {
+        Path file = whitelist.path();
         List<String> lines;
         try {
             lines = ClientText.readLines(file); // as postgrey reads them: bytes
+        } catch (NoSuchFileException e) {
+            if (whitelist.warnIfMissing()) {
+                missing.accept(flag + ": " + file + " does not exist; read as empty until it does (SIGHUP reads it)");
+            }
+            return;
         } catch (IOException e) {
             throw new IOException(flag + ": " + file + " cannot be read (" + FileErrors.describe(file, e) + ")", e);
         }

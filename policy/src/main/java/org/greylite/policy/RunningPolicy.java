@@ -120,14 +120,11 @@ final class RunningPolicy implements AutoCloseable {
                 throw FileErrors.unreadable(values.origin(Settings.WHITELIST_FILE), e.file(), e.reason());
             }
             known.problems().forEach(p -> log.warn("known senders: {}", p));
-            List<Path> clientFiles = !o.whitelistClients.isEmpty() ? o.whitelistClients : GreylitePolicy.existing(
-                    POSTGREY_CONFIG.resolve("whitelist_clients"), POSTGREY_CONFIG.resolve("whitelist_clients.local"));
-            List<Path> recipientFiles = !o.whitelistRecipients.isEmpty() ? o.whitelistRecipients : GreylitePolicy.existing(
-                    POSTGREY_CONFIG.resolve("whitelist_recipients"), POSTGREY_CONFIG.resolve("whitelist_recipients.local"));
             try {
-                files = new PolicyRuleFiles(rules, clientFiles, recipientFiles, log);
+                files = new PolicyRuleFiles(rules, whitelistFiles(o.whitelistClients, "whitelist_clients"),
+                        whitelistFiles(o.whitelistRecipients, "whitelist_recipients"), log);
             } catch (IOException e) {
-                // A whitelist named by a flag (postgrey's defaults are used only when readable): the flag's mistake.
+                // A whitelist that exists and cannot be read: the configuration's mistake, not one a restart fixes.
                 throw new IllegalArgumentException(e.getMessage(), e);
             }
 
@@ -195,6 +192,18 @@ final class RunningPolicy implements AutoCloseable {
             store.close();
             throw e;
         }
+    }
+
+    /**
+     * The files of {@code --whitelist-clients} or {@code --whitelist-recipients}, else postgrey's own: {@code NAME}
+     * and {@code NAME.local} in /etc/postgrey, as postgrey reads them.
+     */
+    private static List<WhitelistFile> whitelistFiles(List<Path> named, String postgreyName) {
+        if (!named.isEmpty()) {
+            return named.stream().map(WhitelistFile::named).toList();
+        }
+        return List.of(WhitelistFile.postgreyDefault(POSTGREY_CONFIG.resolve(postgreyName)),
+                WhitelistFile.postgreyDefault(POSTGREY_CONFIG.resolve(postgreyName + ".local")));
     }
 
     /** SIGHUP: the rule files read again (see {@link PolicyRuleFiles}). */

@@ -53,8 +53,9 @@ class PolicyExitStatusTest {
                         "--inet=127.0.0.1:0", "--suspicion={dir}/missing.suspicion"),
                 of(2, "greylite-policy: --whitelist-file: {dir}/missing.whitelist cannot be read (no such file)",
                         "--inet=127.0.0.1:0", "--whitelist-file={dir}/missing.whitelist"),
-                of(2, "greylite-policy: --whitelist-clients: {dir}/missing_clients cannot be read (no such file)",
-                        "--inet=127.0.0.1:0", "--whitelist-clients={dir}/missing_clients"),
+                // One that does not exist is read as empty (PolicyProcessTest); one that exists and cannot be read stops.
+                of(2, "greylite-policy: --whitelist-clients: {dir}/a-directory cannot be read (is a directory)",
+                        "--inet=127.0.0.1:0", "--whitelist-clients={dir}/a-directory"),
                 of(2, "greylite-policy: --inet: write an IPv6 address in brackets, e.g. [::1]:10023, not '::1:10023'",
                         "--inet=::1:10023"),
                 of(2, "greylite-policy: --unix: {dir}/" + "s".repeat(120) + ".sock is ", "--unix={dir}/" + "s".repeat(120)
@@ -75,6 +76,7 @@ class PolicyExitStatusTest {
     @MethodSource("cases")
     void aStartThatFailsSaysWhyInOneLineWithTheExitStatusForIt(Case c) throws Exception {
         Files.writeString(dir.resolve("plain-file"), "not a directory\n");
+        Files.createDirectories(dir.resolve("a-directory"));
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             List<String> args = new ArrayList<>();
             if (c.args().stream().noneMatch(a -> a.startsWith("--db="))) {

@@ -56,6 +56,43 @@ class PolicyProcessTest {
         }
     }
 
+    /**
+     * A whitelist file that does not exist stops nothing, as in postgrey: a warning names it (none for a {@code .local}
+     * file, which Debian's configuration names whether or not it was made), it is read as empty, and SIGHUP reads it
+     * once it is there.
+     */
+    @Test
+    void aWhitelistFileThatDoesNotExistIsEmptyWithAWarningAndSighupReadsItOnceItIsThere() throws Exception {
+        Path clients = dir.resolve("whitelist_clients");
+        Path local = dir.resolve("whitelist_clients.local");
+        Path recipients = dir.resolve("no-such-dir/whitelist_recipients");
+        try (JavaProgram p = PolicyProcess.start(dir, "--inet=127.0.0.1:0", "--whitelist-clients=" + clients,
+                "--whitelist-clients=" + local, "--whitelist-recipients=" + recipients)) {
+            String line = p.awaitLine("greylite-policy listening on", Duration.ofSeconds(60));
+            Matcher m = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)").matcher(line);
+            assertTrue(m.find(), line);
+            InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), Integer.parseInt(m.group(1)));
+            String out = p.output();
+            assertTrue(out.contains("whitelist: --whitelist-clients: " + clients + " does not exist; read as empty"), out);
+            assertTrue(out.contains("whitelist: --whitelist-recipients: " + recipients + " does not exist"), out);
+            assertFalse(out.contains(local.toString() + " does not exist"), "nothing said of the .local file: " + out);
+            try (PolicyClient c = PolicyClient.tcp(address)) {
+                assertEquals("DEFER_IF_PERMIT 4.7.1 Greylisted, please retry in 301 seconds",
+                        c.ask(PolicyClient.rcpt("192.0.2.7", "a@example.net", "b@example.org")));
+            }
+
+            Files.writeString(clients, "192.0.2.0/24\n");
+            Files.writeString(local, "198.51.100.7\n");
+            assertEquals(0, p.signal("HUP"));
+            p.awaitLine("SIGHUP: postgrey whitelists: 2 line(s)", Duration.ofSeconds(10));
+            try (PolicyClient c = PolicyClient.tcp(address)) {
+                assertEquals("DUNNO", c.ask(PolicyClient.rcpt("192.0.2.8", "a@example.net", "c@example.org")));
+                assertEquals("DUNNO", c.ask(PolicyClient.rcpt("198.51.100.7", "a@example.net", "c@example.org")));
+            }
+            assertTrue(p.alive());
+        }
+    }
+
     /** The longest path that binds, 106 bytes, is taken (a longer one is refused, see PolicyExitStatusTest). */
     @Test
     void aUnixSocketPathOfTheLongestLengthTheKernelBindsWorks() throws Exception {

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,7 +29,7 @@ class PostgreyWhitelistsTest {
                 "# comment", "", "  example.com   # trailing comment", "/^smtp[0-9]+\\.bulk\\./", "192.0.2.7",
                 "198.51.100.0/25", "203.0.113", "10.20", "2001:db8::/32", "/[unclosed/", "two words") + "\n");
         List<String> problems = new ArrayList<>();
-        PostgreyWhitelists w = PostgreyWhitelists.load(List.of(f), List.of(), problems::add);
+        PostgreyWhitelists w = load(List.of(f), List.of(), problems::add);
         InetAddress other = InetAddress.getByName("192.0.2.200");
         assertEquals(f + ":3", w.matchClient(other, "example.com"));
         assertEquals(f + ":3", w.matchClient(other, "MX1.Example.COM"));
@@ -56,7 +57,7 @@ class PostgreyWhitelistsTest {
         Path recipients = dir.resolve("recipients-utf8");
         Files.write(recipients, "j\u00f6rg@\n".getBytes(StandardCharsets.UTF_8));
         List<String> problems = new ArrayList<>();
-        PostgreyWhitelists w = PostgreyWhitelists.load(List.of(clients), List.of(recipients), problems::add);
+        PostgreyWhitelists w = load(List.of(clients), List.of(recipients), problems::add);
         assertEquals(List.of(), problems);
         assertEquals(clients + ":2", w.matchClient(InetAddress.getByName("192.0.2.1"), "mx.example.com"));
         assertEquals(recipients + ":1", w.matchRecipient("j\u00f6rg@example.org"));
@@ -66,7 +67,7 @@ class PostgreyWhitelistsTest {
     void anOverlongRegexIsALineLeftOut() throws Exception {
         Path f = Files.writeString(dir.resolve("clients"), "/" + "a".repeat(200_000) + "/\nexample.com\n");
         List<String> problems = new ArrayList<>();
-        PostgreyWhitelists w = PostgreyWhitelists.load(List.of(f), List.of(), problems::add);
+        PostgreyWhitelists w = load(List.of(f), List.of(), problems::add);
         assertEquals(List.of(f + ":1: regular expression of 200000 characters, more than the 16384 a line may have"
                 + " (line left out)"), problems);
         assertEquals(f + ":2", w.matchClient(InetAddress.getByName("192.0.2.200"), "mx.example.com"));
@@ -75,10 +76,10 @@ class PostgreyWhitelistsTest {
     @Test
     void aClientWithoutANameMatchesNoHostNameButTheRegexesThatMatchNothing() throws Exception {
         Path f = Files.writeString(dir.resolve("clients"), "example.com\n/^unknown$/\n/^$/\n");
-        PostgreyWhitelists w = PostgreyWhitelists.load(List.of(f), List.of(), p -> { });
+        PostgreyWhitelists w = load(List.of(f), List.of(), p -> { });
         InetAddress a = InetAddress.getByName("192.0.2.200");
         assertEquals(f + ":3", w.matchClient(a, ""), "/^$/ finds the empty name; the host name and /^unknown$/ do not");
-        PostgreyWhitelists names = PostgreyWhitelists.load(List.of(Files.writeString(dir.resolve("names"),
+        PostgreyWhitelists names = load(List.of(Files.writeString(dir.resolve("names"),
                 "example.com\n/bulk/\n")), List.of(), p -> { });
         assertNull(names.matchClient(a, ""));
         assertEquals(dir.resolve("names") + ":2", names.matchClient(a, "bulk.example.net"));
@@ -88,7 +89,7 @@ class PostgreyWhitelistsTest {
     void recipientFormats() throws Exception {
         Path f = Files.writeString(dir.resolve("recipients"),
                 "postmaster@example.org\nabuse@\n@traps.example\nlists.example\n/^bounce-.*@/\n");
-        PostgreyWhitelists w = PostgreyWhitelists.load(List.of(), List.of(f), p -> { });
+        PostgreyWhitelists w = load(List.of(), List.of(f), p -> { });
         assertEquals(f + ":1", w.matchRecipient("Postmaster+x@Example.org"));
         assertNull(w.matchRecipient("postmaster@example.com"));
         assertEquals(f + ":2", w.matchRecipient("abuse@anywhere.example"));
@@ -102,9 +103,31 @@ class PostgreyWhitelistsTest {
     }
 
     @Test
-    void anUnreadableFileIsNamed() {
-        Path missing = dir.resolve("nope");
-        IOException e = assertThrows(IOException.class, () -> PostgreyWhitelists.load(List.of(missing), List.of(), p -> { }));
-        assertTrue(e.getMessage().contains(missing.toString()), e.getMessage());
+    void aFileThatCannotBeReadIsNamed() throws Exception {
+        Path directory = Files.createDirectories(dir.resolve("a-directory"));
+        IOException e = assertThrows(IOException.class, () -> load(List.of(directory), List.of(), p -> { }));
+        assertEquals("--whitelist-clients: " + directory + " cannot be read (is a directory)", e.getMessage());
+    }
+
+    /** As postgrey: a file that does not exist is empty, said unless it is a .local file or one of postgrey's own. */
+    @Test
+    void aFileThatDoesNotExistIsEmptyAndSaidUnlessItIsALocalOrADefaultOne() throws Exception {
+        Path present = Files.writeString(dir.resolve("recipients"), "example.org\n");
+        List<String> missing = new ArrayList<>();
+        PostgreyWhitelists w = PostgreyWhitelists.load(
+                List.of(WhitelistFile.named(dir.resolve("clients")), WhitelistFile.named(dir.resolve("clients.local")),
+                        WhitelistFile.postgreyDefault(dir.resolve("whitelist_clients"))),
+                List.of(WhitelistFile.named(present)), p -> { }, missing::add);
+        assertEquals(List.of("--whitelist-clients: " + dir.resolve("clients") + " does not exist; read as empty until it "
+                + "does (SIGHUP reads it)"), missing);
+        assertEquals(1, w.size());
+    }
+
+    /** The files named by the flags, as the service reads them; a missing one fails the test. */
+    private static PostgreyWhitelists load(List<Path> clients, List<Path> recipients, Consumer<String> problems)
+            throws IOException {
+        return PostgreyWhitelists.load(clients.stream().map(WhitelistFile::named).toList(),
+                recipients.stream().map(WhitelistFile::named).toList(), problems,
+                m -> { throw new AssertionError(m); });
     }
 }
