@@ -123,6 +123,10 @@ public final class GreylitePolicy implements Callable<Integer> {
     @Option(names = "--auto-whitelist-clients", arity = "0..1", fallbackValue = "5")
     int autoWhitelistClients;
 
+    @Option(names = "--exim", description = "Close each connection after its answer, as postgrey's --exim does: Exim's "
+            + "readsocket asks one query per connection and reads the answer until the connection closes.")
+    boolean exim;
+
     @Option(names = "--hostname", paramLabel = "NAME", description = "Host name for the header's %%h (default: this host's).")
     String hostname;
 
@@ -160,8 +164,6 @@ public final class GreylitePolicy implements Callable<Integer> {
     @Option(names = "--privacy", hidden = true,
             description = "the greydb keeps clear-text triplets, so that greylitectl can show them")
     boolean privacy;
-    @Option(names = "--exim", hidden = true, description = "only the Postfix policy protocol is spoken")
-    boolean exim;
 
     // --- the engine's options: settings of the model (org.greylite.settings.Settings), which gives their label,
     // description and default (PolicyOptions); the value is the flag, else the setting's variable, else the default.
@@ -306,7 +308,6 @@ public final class GreylitePolicy implements Callable<Integer> {
         warnIf(log, syslogFacility != null, "--syslog-facility");
         warnIf(log, daemonize, "--daemonize");
         warnIf(log, privacy, "--privacy");
-        warnIf(log, exim, "--exim");
     }
 
     private void warnIf(Logger log, boolean given, String flag) {

@@ -41,11 +41,15 @@ final class PolicyConnection {
     /** The protocol was broken, or the client closed its side: no more reading; close once answered. */
     boolean readingDone;
     boolean closed;
+    /** postgrey's {@code --exim}: the connection ends with its first answer. */
+    private final boolean oneAnswer;
 
-    PolicyConnection(SocketChannel channel, String peer) {
+    /** @param oneAnswer whether to close the connection once its first answer is sent ({@code --exim}) */
+    PolicyConnection(SocketChannel channel, String peer, boolean oneAnswer) {
         this.channel = channel;
         this.peer = peer;
         this.name = peer + " #" + COUNT.incrementAndGet();
+        this.oneAnswer = oneAnswer;
     }
 
     /**
@@ -90,6 +94,13 @@ final class PolicyConnection {
             out = bigger;
         }
         out.put(bytes);
+        if (oneAnswer) {
+            // Exim's readsocket reads its answer until the connection closes, and opens a new one for each query:
+            // nothing more is read, and whatever else was sent is left unanswered, as postgrey's --exim leaves it.
+            readingDone = true;
+            waiting.clear();
+            held = null;
+        }
     }
 
     /** Writes what the socket takes now; true when nothing is left to write. */

@@ -72,6 +72,8 @@ final class PolicyServer implements AutoCloseable {
      */
     private boolean listenersResting;
     private long listenersRestUntil;
+    /** postgrey's {@code --exim}: each connection is closed once answered (see {@link #oneAnswerPerConnection}). */
+    private boolean oneAnswerPerConnection;
 
     PolicyServer(PolicyService service) throws IOException {
         this(service, null);
@@ -148,6 +150,16 @@ final class PolicyServer implements AutoCloseable {
         ch.configureBlocking(false);
         ch.register(selector, SelectionKey.OP_ACCEPT);
         listeners.add(ch);
+    }
+
+    /**
+     * postgrey's {@code --exim}: each connection is closed after its first answer, for Exim's {@code readsocket},
+     * which sends one query per connection and takes the end of the connection for the end of the answer. Before
+     * {@link #start()}.
+     */
+    PolicyServer oneAnswerPerConnection() {
+        oneAnswerPerConnection = true;
+        return this;
     }
 
     PolicyServer start() {
@@ -274,7 +286,7 @@ final class PolicyServer implements AutoCloseable {
                 Object remote = ch.getRemoteAddress();
                 String peer = remote instanceof InetSocketAddress a
                         ? AddressText.withPort(a) : "unix:" + unixSocket;
-                PolicyConnection c = new PolicyConnection(ch, peer);
+                PolicyConnection c = new PolicyConnection(ch, peer, oneAnswerPerConnection);
                 ch.register(selector, SelectionKey.OP_READ, c);
                 service.metrics().connectionOpened();
             }

@@ -151,6 +151,9 @@ final class RunningPolicy implements AutoCloseable {
                     o.noHeader ? null : PostgreyValues.orDefault(o.header, Answers.DEFAULT_HEADER), hostname(o, env), clock);
             PolicyServer server = new PolicyServer(
                     new PolicyService(decisions, files, answers, decider, metrics, dnswl, ptr, new MessageMemory(clock)), turn);
+            if (o.exim) {
+                server.oneAnswerPerConnection();
+            }
             if (o.inet != null) {
                 server.listenTcp(PostgreyValues.inet(o.inet), o.listenQueueSize);
             }

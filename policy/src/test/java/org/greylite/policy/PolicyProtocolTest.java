@@ -165,6 +165,34 @@ class PolicyProtocolTest {
         }
     }
 
+    /**
+     * postgrey's --exim: Exim's readsocket asks one query per connection and reads the answer until the connection
+     * closes, so each connection is closed once answered (what else it sent is left unanswered, as postgrey leaves
+     * it). Without the flag a connection serves many requests (the other tests).
+     */
+    @Test
+    void withEximEachConnectionIsClosedAfterItsAnswer() throws Exception {
+        Path eximDir = java.nio.file.Files.createDirectories(dir.resolve("exim"));
+        Path socket = dir.resolve("exim.sock");
+        try (RunningPolicy exim = TestPolicy.start(eximDir, "--exim", "--unix=" + socket)) {
+            try (PolicyClient c = PolicyClient.tcp(exim.tcpAddress())) {
+                c.send(PolicyClient.request(PolicyClient.rcpt("192.0.2.13", "a@example.net", "b@example.org"))
+                        + PolicyClient.request(PolicyClient.rcpt("192.0.2.13", "a@example.net", "c@example.org")));
+                assertEquals(GREYLISTED_301, c.readAnswer());
+                assertTrue(c.closedByServer(), "closed after the first answer");
+            }
+            try (PolicyClient c = PolicyClient.unix(socket)) {
+                assertEquals(GREYLISTED_301, c.ask(PolicyClient.rcpt("192.0.2.14", "a@example.net", "b@example.org")));
+                assertTrue(c.closedByServer(), "closed after its answer, on the unix socket too");
+            }
+            try (PolicyClient c = PolicyClient.tcp(exim.tcpAddress())) {
+                assertTrue(c.ask(PolicyClient.rcpt("192.0.2.13", "a@example.net", "b@example.org"))
+                        .startsWith("DEFER_IF_PERMIT 4.7.1 Greylisted, please retry in "), "the next query, on a new connection");
+                assertTrue(c.closedByServer());
+            }
+        }
+    }
+
     @Test
     void requestSplitAcrossWritesIsOneRequest() throws Exception {
         byte[] whole = PolicyClient.request(PolicyClient.rcpt("192.0.2.10", "a@example.net", "b@example.org"))

@@ -168,18 +168,19 @@ class PostgreyCommandLineTest {
         assertTrue(section > usage.indexOf("--inet=[HOST:]PORT Listen on TCP"), "a section after the option list:\n" + usage);
         String listed = usage.substring(section);
         for (String flag : new String[] {"--dbdir=DIR", "--pidfile=FILE", "--user=USER", "--group=GROUP", "--facility",
-                "--syslogfacility", "--syslog-facility=FACILITY", "-d, --daemonize", "--privacy", "--exim"}) {
+                "--syslogfacility", "--syslog-facility=FACILITY", "-d, --daemonize", "--privacy"}) {
             assertTrue(listed.contains(flag), flag + " in:\n" + listed);
         }
         for (String name : new String[] {"--dbdir", "--pidfile", "--user", "--group", "--syslog-facility", "--daemonize",
-                "--privacy", "--exim"}) {
+                "--privacy"}) {
             assertTrue(usage.indexOf(name) > section, name + " is not in the option list of the flags that act");
         }
         for (String instead : new String[] {"the greydb is --db", "systemd or a supervisor", "systemd's User=",
-                "systemd's Group=", "journald or multilog", "stays in the foreground", "clear-text triplets",
-                "only the Postfix policy protocol"}) {
+                "systemd's Group=", "journald or multilog", "stays in the foreground", "clear-text triplets"}) {
             assertTrue(listed.contains(instead), instead + " in:\n" + listed);
         }
+        int exim = usage.indexOf("--exim Close each connection after its answer");
+        assertTrue(exim > 0 && exim < section, "--exim acts, and is in the option list:\n" + usage);
     }
 
     @Test
