@@ -101,7 +101,8 @@ public final class GreylitePolicy implements Callable<Integer> {
                     + "they exist).")
     List<Path> whitelistRecipients = new ArrayList<>();
 
-    @Option(names = "--lookup-by-subnet", description = "Key clients on their network (--client-key net).")
+    @Option(names = "--lookup-by-subnet", description = "Key clients on their network (--client-key net); "
+            + "--lookup-by-host wins over it, as in postgrey.")
     boolean lookupBySubnet;
 
     @Option(names = "--lookup-by-host", description = "Key clients on their exact address (--client-key ip).")
@@ -248,6 +249,9 @@ public final class GreylitePolicy implements Callable<Integer> {
         PolicyOptions.SETTINGS.apply(cmd.getCommandSpec());
         app.defaults = new LayeredDefaults(cmd.getCommandSpec(), PolicyOptions.SETTINGS, ConfigFile.none(), app.env);
         cmd.setDefaultValueProvider(app.defaults);
+        // A flag given twice takes its last value, as postgrey's Getopt::Long takes it: an init script's flags and
+        // /etc/default/postgrey's POSTGREY_OPTS often both name --delay or --inet, and postgrey started with them.
+        cmd.setOverwrittenOptionsAllowed(true);
         PostgreyOnlyHelp.addTo(cmd);
         cmd.setParameterExceptionHandler(new BadCommandLine());
         cmd.setExecutionExceptionHandler((e, c, parsed) -> {

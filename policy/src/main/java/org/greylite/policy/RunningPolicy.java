@@ -284,11 +284,11 @@ final class RunningPolicy implements AutoCloseable {
     }
 
     private static ClientKeys clientKeys(GreylitePolicy o) {
-        int chosen = (o.given("--client-key") ? 1 : 0) + (o.lookupByHost ? 1 : 0) + (o.lookupBySubnet ? 1 : 0);
-        if (chosen > 1) {
-            throw new IllegalArgumentException("--client-key, --lookup-by-host and --lookup-by-subnet each choose the "
-                    + "client key: give one");
+        if (o.given("--client-key") && (o.lookupByHost || o.lookupBySubnet)) {
+            throw new IllegalArgumentException("--client-key and postgrey's --lookup-by-host/--lookup-by-subnet each "
+                    + "choose the client key: give one");
         }
+        // postgrey takes both of its own flags, and --lookup-by-host wins: --lookup-by-subnet is its default.
         ClientKeys.Mode mode = o.lookupByHost ? ClientKeys.Mode.IP : o.lookupBySubnet ? ClientKeys.Mode.NET
                 : parseKey(o.clientKey).mode();
         try {

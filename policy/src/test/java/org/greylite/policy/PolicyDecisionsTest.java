@@ -115,9 +115,28 @@ class PolicyDecisionsTest {
         assertEquals(List.of(), recipientsInTheGreydb(), "nothing decided");
     }
 
+    /**
+     * A flag given twice takes its last value, as in postgrey (an init script's flags and POSTGREY_OPTS both name
+     * one); postgrey's --lookup-by-host and --lookup-by-subnet together are taken too, the host winning.
+     */
+    @Test
+    void aFlagGivenTwiceTakesTheLastValueAndLookupByHostWinsOverLookupBySubnet() throws Exception {
+        try (PolicyClient c = start("--delay=600", "--delay=1", "--lookup-by-subnet", "--lookup-by-host")) {
+            assertEquals("DEFER_IF_PERMIT 4.7.1 Greylisted, please retry in 2 seconds",
+                    c.ask(PolicyClient.rcpt("192.0.2.60", "a@example.net", "b@example.org")));
+            assertTrue(c.ask(PolicyClient.rcpt("192.0.2.61", "a@example.net", "b@example.org")).startsWith("DEFER_IF_PERMIT"));
+        }
+        assertEquals(List.of("192.0.2.60", "192.0.2.61"), clientsInTheGreydb(), "a triplet per address");
+    }
+
     /** The recipients of the greydb's triplets, sorted; stops the service first, so that all is committed. */
     private List<String> recipientsInTheGreydb() throws Exception {
         return inTheGreydb(org.greylite.store.TripletKey::recipient);
+    }
+
+    /** The client keys of the greydb's triplets, sorted; stops the service first. */
+    private List<String> clientsInTheGreydb() throws Exception {
+        return inTheGreydb(org.greylite.store.TripletKey::client);
     }
 
     private List<String> inTheGreydb(java.util.function.Function<org.greylite.store.TripletKey, String> field) throws Exception {

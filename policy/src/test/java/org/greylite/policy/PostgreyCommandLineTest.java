@@ -109,7 +109,7 @@ class PostgreyCommandLineTest {
     @Test
     void contradictionsAndBadValuesAreRefusedNamingTheFlag() {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> RunningPolicy.settings(
-                parse("--inet=1", "--lookup-by-host", "--lookup-by-subnet"), Map.of())).getMessage().contains("--lookup-by-host"));
+                parse("--inet=1", "--client-key=ip", "--lookup-by-subnet"), Map.of())).getMessage().contains("--client-key"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> RunningPolicy.settings(
                 parse("--inet=1", "--max-age=3", "--whitelist-lifetime=3d"), Map.of())).getMessage().contains("--max-age"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> PostgreyValues.retryWindow("two days"))
