@@ -102,13 +102,23 @@ final class PostgreyValues {
 
     /**
      * {@code --unix}: a path the kernel can bind. A longer one can never work, so it is a mistake in the flag
-     * (exit 2), said before anything is bound rather than as the JDK's "Unix domain path too long".
+     * (exit 2), said before anything is bound rather than as the JDK's "Unix domain path too long". So is a path
+     * where a file that is not a socket lies (a regular file, a directory): the service never removes one, and
+     * retrying cannot make it go away (it exited 111, and systemd restarted it without end).
      */
     static java.nio.file.Path unixSocket(java.nio.file.Path path) {
         int bytes = path.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
         if (bytes > UNIX_PATH_MAX) {
             throw new IllegalArgumentException("--unix: " + path + " is " + bytes + " bytes long; a unix socket's path "
                     + "holds at most " + UNIX_PATH_MAX + " (e.g. /run/greylite-policy/socket)");
+        }
+        if (java.nio.file.Files.isDirectory(path)) {
+            throw new IllegalArgumentException("--unix: " + path + " is a directory; give the path of the socket in it "
+                    + "(e.g. " + path.resolve("socket") + ")");
+        }
+        if (java.nio.file.Files.isRegularFile(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            throw new IllegalArgumentException("--unix: " + path + " is a regular file, not a socket; remove it or give "
+                    + "another path");
         }
         return path;
     }

@@ -60,6 +60,10 @@ class PolicyExitStatusTest {
                         "--inet=::1:10023"),
                 of(2, "greylite-policy: --unix: {dir}/" + "s".repeat(120) + ".sock is ", "--unix={dir}/" + "s".repeat(120)
                         + ".sock"),
+                of(2, "greylite-policy: --unix: {dir}/plain-file is a regular file, not a socket; remove it or give "
+                        + "another path", "--unix={dir}/plain-file"),
+                of(2, "greylite-policy: --unix: {dir}/a-directory is a directory; give the path of the socket in it "
+                        + "(e.g. {dir}/a-directory/socket)", "--unix={dir}/a-directory"),
                 of(111, "greylite-policy: cannot listen on 127.0.0.1:{taken}: Address already in use",
                         "--inet=127.0.0.1:{taken}"),
                 of(111, "greylite-policy: --inet: cannot resolve host 'mx.example.invalid'", "--inet=mx.example.invalid:0"),
