@@ -65,7 +65,8 @@ public final class GreylitePolicy implements Callable<Integer> {
 
     @Option(names = "--retry-window", paramLabel = "DAYS|Nh|DURATION",
             description = "A triplet that has not passed is forgotten this long after its first attempt: days (2), "
-                    + "hours (6h), or a duration with a unit (default $GREYLITE_RETRY_WINDOW, else 24h).")
+                    + "hours (6h), or a duration with a unit (30m); a bare number is days however long, as in postgrey "
+                    + "(default $GREYLITE_RETRY_WINDOW, else 24h).")
     String retryWindow;
 
     @Option(names = "--greylist-action", paramLabel = "ACTION", defaultValue = Answers.DEFAULT_ACTION,

@@ -18,16 +18,19 @@ final class PostgreyValues {
 
     /**
      * {@code --retry-window}: postgrey's days ({@code 2}) or hours ({@code 6h}); also any duration with a unit
-     * ({@code 30m}, {@code 1d}). A bare number is days, as postgrey reads it, not seconds.
+     * ({@code 30m}, {@code 1d}). A bare number is days, however many digits it has, as postgrey reads it, never
+     * seconds: the engine's reading of a bare number (seconds) took over past six digits, so that {@code 999999}
+     * was days and {@code 1000000} eleven days' worth of seconds.
      */
     static Duration retryWindow(String text) {
         String t = text.trim();
-        if (t.matches("\\d{1,6}")) {
-            return Duration.ofDays(Long.parseLong(t));
-        }
+        boolean days = !t.isEmpty() && t.chars().allMatch(c -> c >= '0' && c <= '9');
         try {
-            return Durations.parse(t);
+            return Durations.parse(days ? t + "d" : t);
         } catch (IllegalArgumentException e) {
+            if (days) {
+                throw new IllegalArgumentException("--retry-window: " + t + " days is too long");
+            }
             throw new IllegalArgumentException("--retry-window: '" + text + "' is not days (2), hours (6h) or a duration "
                     + "with a unit (30m, 1d)");
         }

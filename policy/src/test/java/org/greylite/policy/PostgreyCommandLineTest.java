@@ -64,6 +64,27 @@ class PostgreyCommandLineTest {
         assertEquals(new InetSocketAddress("::1", 10023), PostgreyValues.inet("[::1]:10023"));
     }
 
+    /**
+     * postgrey's --retry-window is days, or hours with h, however many digits: 1000000 is days as 999999 is, not
+     * seconds. Read back from the greydb, where the service records the lifetimes it starts with.
+     */
+    @Test
+    void aBareRetryWindowIsDaysHoweverManyDigitsItHas() throws Exception {
+        for (String days : new String[] {"999999", "1000000", "12345678"}) {
+            Path d = java.nio.file.Files.createDirectories(dir.resolve(days));
+            TestPolicy.start(d, "--retry-window=" + days).close();
+            try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + d.resolve("greylite.db"));
+                 java.sql.ResultSet rs = c.createStatement().executeQuery(
+                         "SELECT value FROM greydb_meta WHERE key = 'retry_window'")) {
+                assertTrue(rs.next());
+                assertEquals(Long.parseLong(days) * 86_400, Long.parseLong(rs.getString(1)), days);
+            }
+        }
+        assertEquals(Duration.ofHours(6), RunningPolicy.settings(parse("--inet=1", "--retry-window=6H"), Map.of()).retryWindow());
+        assertEquals("--retry-window: 99999999999999999999 days is too long", assertThrows(IllegalArgumentException.class,
+                () -> PostgreyValues.retryWindow("99999999999999999999")).getMessage());
+    }
+
     @Test
     void theEnvironmentCountsAndAFlagWins() {
         Map<String, String> env = Map.of("GREYLITE_MIN_DELAY", "2m", "GREYLITE_CLIENT_KEY", "net");
