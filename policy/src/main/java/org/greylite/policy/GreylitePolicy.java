@@ -118,9 +118,11 @@ public final class GreylitePolicy implements Callable<Integer> {
     int ipv6Cidr;
 
     /**
-     * postgrey's option, and the model's setting of the same name and meaning. Bare, it means 5, as postgrey 1.37's
-     * code takes it (its --help says "after first successful delivery", its code gives 5): a POSTGREY_OPTS line
-     * copied over keeps its behaviour. Absent, the engine's default (1) holds.
+     * postgrey's option, and the model's setting of the same name. Bare, it means 5, the number postgrey 1.37's code
+     * takes for it (its --help says "after first successful delivery", its code gives 5). Absent, the engine's
+     * default (1) holds. The count is the engine's, not postgrey's: N distinct triplets of the client key (smart,
+     * /24 or address) passed and still remembered, at any pace; postgrey counts at most one pass an hour and keys
+     * its auto-whitelist on the exact client address, so the same N whitelists sooner here, and a whole network.
      */
     @Option(names = "--auto-whitelist-clients", arity = "0..1", fallbackValue = "5")
     int autoWhitelistClients;
