@@ -8,20 +8,28 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 
+import org.greylite.store.GreylistStores;
 import org.sqlite.SQLiteConfig;
 import org.sqlite.SQLiteOpenMode;
 
 /**
- * Whether an SQLite file is a greydb already, looked at without changing it (read-only, nothing created): the
- * commands other than {@code db init} refuse a missing file, or a database without the greydb's tables, rather
- * than make one.
+ * Whether an SQLite file is a greydb already, looked at without changing it: the commands other than
+ * {@code db init} refuse a missing file, or a database without the greydb's tables, rather than make one.
+ *
+ * <p>Even a read-only look makes SQLite create the {@code -wal} and {@code -shm} files of a WAL database, owned by
+ * the user who runs greylitectl; left beside a greydb the programs write as another user, they stop every write
+ * (SQLITE_READONLY). So the user's access is checked first, as the store's open checks it, and a command that is
+ * refused opens nothing.
  */
 final class ExistingGreydb {
 
     private ExistingGreydb() {
     }
 
-    /** @throws IllegalArgumentException saying what is at {@code file} and what to run instead */
+    /**
+     * @throws IllegalArgumentException saying what is at {@code file} and what to run instead
+     * @throws org.greylite.store.StoreException when this user may not use it (before anything is opened)
+     */
     static void check(Path file) {
         // notExists, not !exists: in a folder this user cannot search, whether the file is there cannot be told
         // (both say false), and "no greydb there" would send the administrator to make one; the store's open
@@ -30,9 +38,10 @@ final class ExistingGreydb {
             throw new IllegalArgumentException(file + ": no greydb there (greylitectl db init makes one; the programs"
                     + " make theirs at their first decision)");
         }
-        if (Files.isDirectory(file) || !Files.isReadable(file)) {
-            return; // the store's own open says why, with the owner and mode
+        if (Files.isDirectory(file)) {
+            return; // the store's own open says why
         }
+        GreylistStores.checkSqliteAccess(file); // names the file at fault, its owner and mode
         SQLiteConfig config = new SQLiteConfig();
         config.setReadOnly(true);
         config.resetOpenMode(SQLiteOpenMode.CREATE);

@@ -49,4 +49,31 @@ class ExistingGreydbTest {
         assertFalse(output.contains("no greydb there"), output);
         assertTrue(output.contains(folder.toString()), output);
     }
+
+    /**
+     * A command run by a user who may not write the greydb is refused before SQLite opens it: even a read-only open
+     * of a WAL database creates its -wal and -shm files, owned by that user, and those stop every write of the
+     * programs that own the greydb.
+     */
+    @Test
+    void aRefusedCommandLeavesNoWalOrShmFilesBehind() throws Exception {
+        Path db = dir.resolve("greylite.db");
+        GreylistStores.sqlite(db, Duration.ofSeconds(5)).close();
+        Files.setPosixFilePermissions(db, PosixFilePermissions.fromString("r--r--r--"));
+        // The folder open to every user, as a setgid group folder is to its group: only the file's mode refuses.
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
+        String output;
+        if (UnprivilegedJava.root()) {
+            UnprivilegedJava.Result r = UnprivilegedJava.run(GreyliteCtl.class, "db", "stats", "--db", db.toString());
+            assertNotEquals(0, r.exitStatus(), r.output());
+            output = r.output();
+        } else {
+            Ctl.Run r = Ctl.run(Map.of(), "db", "stats", "--db", db.toString());
+            assertNotEquals(0, r.exit(), r.toString());
+            output = r.out() + r.err();
+        }
+        assertTrue(output.contains("not readable and writable") && output.contains("r--r--r--"), output);
+        assertFalse(Files.exists(Path.of(db + "-wal")), "-wal left behind; " + output);
+        assertFalse(Files.exists(Path.of(db + "-shm")), "-shm left behind; " + output);
+    }
 }

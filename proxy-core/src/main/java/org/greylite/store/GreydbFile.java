@@ -10,6 +10,10 @@ import java.nio.file.attribute.PosixFilePermissions;
  * Checks, before SQLite gets to fail obscurely, that a greydb path can be used, and makes its folder
  * when it is missing (the greydb is created on first use: no manual step). Failures name the path,
  * the user and the permission at fault.
+ *
+ * <p>The {@code -wal} and {@code -shm} files beside the greydb are checked too: SQLite opens them on every
+ * connection, and one left behind by a program run as another user (it takes that user as owner) makes every
+ * write of the programs fail with SQLITE_READONLY, a message that names neither the file nor its owner.
  */
 final class GreydbFile {
 
@@ -35,7 +39,17 @@ final class GreydbFile {
                         + "; create it and give user '" + user() + "' write permission on it");
             }
         }
-        if (!Files.isWritable(dir)) {
+        checkAccess(abs);
+    }
+
+    /**
+     * Checks, without creating or opening anything, that this user may read and write an existing greydb: its
+     * folder, the file, and the {@code -wal} and {@code -shm} files if they are there.
+     */
+    static void checkAccess(Path file) {
+        Path abs = file.toAbsolutePath();
+        Path dir = abs.getParent();
+        if (Files.isDirectory(dir) && !Files.isWritable(dir)) {
             throw new StoreException("greydb " + abs + ": directory " + dir + " is not writable by user '" + user()
                     + "' (" + describe(dir) + "); SQLite creates the -wal and -shm files beside the database, so user '"
                     + user() + "' needs write permission on the directory");
@@ -43,6 +57,15 @@ final class GreydbFile {
         if (Files.exists(abs) && (!Files.isWritable(abs) || !Files.isReadable(abs))) {
             throw new StoreException("greydb " + abs + " is not readable and writable by user '" + user() + "' ("
                     + describe(abs) + ")");
+        }
+        for (String suffix : new String[] {"-wal", "-shm"}) {
+            Path beside = Path.of(abs + suffix);
+            if (Files.exists(beside) && (!Files.isWritable(beside) || !Files.isReadable(beside))) {
+                throw new StoreException("greydb " + abs + ": " + beside + " is not readable and writable by user '"
+                        + user() + "' (" + describe(beside) + "); SQLite needs it for every change to the greydb. A"
+                        + " program run as another user probably left it: give it to user '" + user() + "' (chown "
+                        + user() + " " + beside + "), and run greylitectl as the user the programs run as");
+            }
         }
     }
 

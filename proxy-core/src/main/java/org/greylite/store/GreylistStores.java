@@ -28,6 +28,17 @@ public final class GreylistStores {
         return open(GreydbLocation.parse(location), options);
     }
 
+    /**
+     * Checks that this user may use the SQLite greydb at {@code file} (its folder, the file, its {@code -wal} and
+     * {@code -shm} files), without opening it: for a command that must look into an existing greydb and should
+     * leave nothing behind when it is refused.
+     *
+     * @throws StoreException naming the file at fault, its owner and mode, and the user refused
+     */
+    public static void checkSqliteAccess(Path file) {
+        GreydbFile.checkAccess(file);
+    }
+
     /** The SQLite greydb at {@code file}, created when new; waits for another process's lock at most {@code busyTimeout}. */
     public static GreylistStore sqlite(Path file, Duration busyTimeout) {
         return new SqlGreylistStore(SqliteDialect.open(file, busyTimeout));

@@ -124,6 +124,23 @@ class GreydbFileTest {
         assertContains(r.message(), db.toString(), "not readable and writable", "'" + r.user() + "'", "r--r--r--");
     }
 
+    /**
+     * A -shm (or -wal) file another user left beside the greydb makes every write fail with SQLITE_READONLY; the
+     * refusal names that file, its owner and mode, and what to do, as it does for the greydb itself.
+     */
+    @Test
+    void aShmFileThatIsNotWritableIsNamedWithItsOwnerAndMode() throws Exception {
+        Path db = dir.resolve("greylite.db");
+        GreylistStores.sqlite(db, Duration.ofSeconds(5)).close();
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
+        Files.setPosixFilePermissions(db, PosixFilePermissions.fromString("rw-rw-rw-"));
+        Path shm = Files.write(Path.of(db + "-shm"), new byte[0]);
+        Files.setPosixFilePermissions(shm, PosixFilePermissions.fromString(UnprivilegedJava.root() ? "rw-r--r--" : "r--r--r--"));
+        Refusal r = refusal(db);
+        assertContains(r.message(), shm.toString(), "not readable and writable", "'" + r.user() + "'",
+                "owned by " + USER, UnprivilegedJava.root() ? "rw-r--r--" : "r--r--r--", "chown " + r.user());
+    }
+
     @Test
     void aFileThatIsNotADatabaseIsNamed() throws Exception {
         Path db = Files.writeString(dir.resolve("greylite.db"), "this is a text file, not a database, but long enough ".repeat(40));
