@@ -63,7 +63,7 @@ final class DbCommand {
 
     /** The greydb, made where there is none yet: for {@code db init} only. */
     GreydbAdmin create() {
-        return GreylistStores.admin(location(), new GreydbOptions(Durations.parse(busyTimeout), 1, root.env()));
+        return GreylistStores.admin(location(), new GreydbOptions(busyTimeout(), 1, root.env()));
     }
 
     /**
@@ -76,7 +76,15 @@ final class DbCommand {
         if (location instanceof GreydbLocation.Sqlite sqlite) {
             ExistingGreydb.check(sqlite.file());
         }
-        return GreylistStores.admin(location, new GreydbOptions(Durations.parse(busyTimeout), 1, root.env()));
+        return GreylistStores.admin(location, new GreydbOptions(busyTimeout(), 1, root.env()));
+    }
+
+    private java.time.Duration busyTimeout() {
+        try {
+            return Durations.parse(busyTimeout);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--busy-timeout: " + e.getMessage());
+        }
     }
 
     private GreydbLocation location() {
@@ -100,6 +108,10 @@ final class DbCommand {
     /** Turns --client, --sender and --recipient into the keys the engine wrote. */
     TripletSelector selector() {
         String mode = clientKey != null ? clientKey : root.env().get("GREYLITE_CLIENT_KEY");
+        if (clientKey != null && clientKey.isBlank()) {
+            // A blank variable counts as unset, as for the programs; a blank flag is a mistake, not "smart".
+            throw new IllegalArgumentException("--client-key: empty value; give ip, net or smart");
+        }
         try {
             return new TripletSelector(mode == null || mode.isBlank() ? ClientKeys.smart() : ClientKeys.parse(mode));
         } catch (IllegalArgumentException e) {

@@ -47,6 +47,7 @@ final class TripletSelector {
         if (value == null) {
             return null;
         }
+        refuseEmpty("--sender", value, "a regular expression or an address ('<>' for the null sender)");
         if (value.strip().equals("<>")) {
             return Pattern.compile("^$"); // the null sender, as the log writes it
         }
@@ -64,6 +65,7 @@ final class TripletSelector {
         if (value == null) {
             return null;
         }
+        refuseEmpty("--recipient", value, "a regular expression or an address");
         var address = ADDRESS.matcher(value.strip());
         if (!address.matches()) {
             return regex("--recipient", value);
@@ -80,6 +82,7 @@ final class TripletSelector {
         if (value == null) {
             return null;
         }
+        refuseEmpty("--client", value, "an address, a CIDR block or the domain of a client keyed by its PTR name");
         String v = value.strip();
         if (!looksLikeAddress(v) && NAME.matcher(v).matches()) {
             String name = v.toLowerCase(Locale.ROOT).replaceFirst("\\.$", "");
@@ -120,6 +123,17 @@ final class TripletSelector {
             } catch (IllegalArgumentException ex) {
                 return false; // a domain key, not named
             }
+        }
+    }
+
+    /**
+     * An empty filter is refused rather than taken as a regular expression: an empty pattern is found in every
+     * sender, so {@code db delete --sender "$UNSET_VARIABLE"} would delete every triplet, past the "say which
+     * triplets" guard. A pattern meant to match everything can be written out ({@code .}).
+     */
+    private static void refuseEmpty(String option, String value, String wanted) {
+        if (value.isBlank()) {
+            throw new IllegalArgumentException(option + ": empty value; give " + wanted);
         }
     }
 
