@@ -62,9 +62,24 @@ public final class GreyliteCtl {
         return cmd;
     }
 
+    /** The encoding picocli itself would write standard output in. */
+    private static java.nio.charset.Charset stdoutCharset() {
+        String name = System.getProperty("sun.stdout.encoding");
+        try {
+            return name == null ? java.nio.charset.Charset.defaultCharset() : java.nio.charset.Charset.forName(name);
+        } catch (IllegalArgumentException e) {
+            return java.nio.charset.Charset.defaultCharset();
+        }
+    }
+
     public static void main(String[] args) {
         // warnings and errors only unless LOGTHRESHOLD says otherwise (the model's default for greylitectl), on stderr
         org.greylite.config.Logging.configure(System.getenv(), org.greylite.settings.Program.GREYLITECTL);
-        System.exit(commandLine(System.getenv()).execute(args));
+        // Straight to file descriptor 1, not through System.out, which hides write errors.
+        CheckedOutput out = new CheckedOutput(new java.io.FileOutputStream(java.io.FileDescriptor.out), stdoutCharset());
+        CommandLine cmd = commandLine(System.getenv());
+        cmd.setOut(out.writer());
+        int status = cmd.execute(args);
+        System.exit(out.exitStatus(status, cmd.getErr()));
     }
 }

@@ -57,12 +57,23 @@ final class Ctl {
      * in-process run does not catch.
      */
     static MainRun main(Map<String, String> env, String... args) {
+        return main(env, null, args);
+    }
+
+    /**
+     * As {@link #main(Map, String...)}, its standard output going to {@code stdout} ({@code /dev/full}, say); the
+     * run's {@code out} is then empty.
+     */
+    static MainRun main(Map<String, String> env, java.io.File stdout, String... args) {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), GreyliteCtl.class.getName()));
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command);
         pb.environment().keySet().retainAll(List.of("PATH"));
         pb.environment().putAll(env);
+        if (stdout != null) {
+            pb.redirectOutput(stdout);
+        }
         long start = System.nanoTime();
         try {
             Process p = pb.start();
