@@ -122,7 +122,7 @@ public final class GreyDaemon {
             throw FileErrors.unreadable(model.origin(Settings.SUSPICION), suspicionFile, e);
         }
         KnownSenders known = Environment.knownSenders(env, Program.GREYDAEMON);
-        known.problems().forEach(p -> log.warn("known senders: {}", p));
+        known.problems().forEach(p -> log.error("known senders: {}", p)); // a line left out of the admin's file
         if (location instanceof GreydbLocation.Sqlite sqlite) {
             SaveFileImport.Imported imported = SaveFileImport.importIfSaveFile(sqlite.file(), settings,
                     busyTimeout, log);

@@ -218,7 +218,7 @@ public final class Greylited implements Callable<Integer> {
         } catch (KnownSenders.UnreadableFile e) {
             throw FileErrors.unreadable(settings.origin(Settings.WHITELIST_FILE), e.file(), e.reason());
         }
-        known.problems().forEach(p -> log.warn("known senders: {}", p));
+        known.problems().forEach(p -> log.error("known senders: {}", p)); // a line left out of the admin's file
         log.info("known senders: {} entries{}", known.size(), noShippedWhitelist ? "" : " (shipped list included)");
         RunningEngine engine = new RunningEngine(store, rules, accessRules, greylist, known, metricsRegistry,
                 settings.get(Settings.PURGE_INTERVAL), log);

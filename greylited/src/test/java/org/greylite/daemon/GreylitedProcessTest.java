@@ -142,10 +142,14 @@ class GreylitedProcessTest {
         Path rules = Files.writeString(dir.resolve("suspicion"), "6 g CN\n");
         try (GreylitedProcess p = start("--suspicion", rules.toString(), "--geoip-db", geoIp.toString())) {
             String line = p.awaitLine("GeoIP database", Duration.ofSeconds(10));
-            assertTrue(line.contains("WARN") && line.contains("GeoIP database " + geoIp
+            assertTrue(line.contains("ERROR") && line.contains("GeoIP database " + geoIp
                     + " (--geoip-db, or GEOIPDB_FILE) cannot be used: not a GeoIP legacy country database:"
                     + " no structure marker") && line.endsWith("; g lines will not match"), line);
             assertTrue(RawClient.rcptReply(p.address()).startsWith("451"), "greylited serves all the same");
+            // Not "none is configured": one is, and cannot be used.
+            String gLines = p.awaitLine("g lines never match", Duration.ofSeconds(10));
+            assertTrue(gLines.contains("the GeoIP database configured (--geoip-db, or GEOIPDB_FILE), " + geoIp
+                    + ", cannot be used: not a GeoIP legacy country database"), gLines);
         }
     }
 

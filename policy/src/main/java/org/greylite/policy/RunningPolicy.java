@@ -119,7 +119,7 @@ final class RunningPolicy implements AutoCloseable {
             } catch (KnownSenders.UnreadableFile e) {
                 throw FileErrors.unreadable(values.origin(Settings.WHITELIST_FILE), e.file(), e.reason());
             }
-            known.problems().forEach(p -> log.warn("known senders: {}", p));
+            known.problems().forEach(p -> log.error("known senders: {}", p)); // a line left out of the admin's file
             try {
                 files = new PolicyRuleFiles(rules, whitelistFiles(o.whitelistClients, "whitelist_clients"),
                         whitelistFiles(o.whitelistRecipients, "whitelist_recipients"), log);

@@ -43,29 +43,41 @@ public final class SuspicionSetup {
             log.info("no suspicion file: every client gets the default (refused once, then auto-whitelisted)");
             return SuspicionPolicy.NONE;
         }
-        ReloadingSuspicionPolicy rules = ReloadingSuspicionPolicy.open(file, geoIp(env, log), reloadFailed);
+        StringBuilder whyNoGeo = new StringBuilder();
+        CountryLocator geo = geoIp(env, log, whyNoGeo);
+        ReloadingSuspicionPolicy rules = ReloadingSuspicionPolicy.open(file, geo, whyNoGeo.toString(), reloadFailed);
         log.info("suspicion rules: {} line(s) from {}", rules.current().ruleCount(), file);
         return rules;
     }
 
     /**
      * The database, or none when it is missing or unusable: the rules still load, as with a bad .mmdb or any other
-     * unreadable file, and their g lines never match; a warning names the setting, the file and what is wrong.
+     * unreadable file, and their g lines never match; an error names the setting, the file and what is wrong (an
+     * error, not a warning: the wrapper's default LOGTHRESHOLD shows errors only, and a database the administrator
+     * named but that is not used is a configuration error). {@code whyNone} gets the reason, for the rules' own
+     * error about their g lines.
      */
-    private static CountryLocator geoIp(Map<String, String> env, Logger log) {
+    private static CountryLocator geoIp(Map<String, String> env, Logger log, StringBuilder whyNone) {
         String v = env.get("GEOIPDB_FILE");
         Path path = v == null || v.isBlank() ? GeoIpDatabases.DEFAULT_PATH : Path.of(v);
         if (!Files.exists(path)) {
             if (v != null) {
-                log.warn("GeoIP database {} does not exist ({}): g lines will not match", path, GEOIP_SETTING);
+                log.error("GeoIP database {} does not exist ({}): g lines will not match", path, GEOIP_SETTING);
+                whyNone.append("the GeoIP database configured (").append(GEOIP_SETTING).append("), ").append(path)
+                        .append(", does not exist");
+            } else {
+                whyNone.append("no GeoIP database is configured (").append(GEOIP_SETTING).append("), and the default, ")
+                        .append(path).append(", does not exist");
             }
             return CountryLocator.NONE;
         }
         try {
             return ReopeningCountryLocator.open(path); // read again on SIGHUP
         } catch (IOException e) {
-            log.warn("GeoIP database {} ({}) cannot be used: {}; g lines will not match", path, GEOIP_SETTING,
-                    FileErrors.describe(path, e));
+            String why = FileErrors.describe(path, e);
+            log.error("GeoIP database {} ({}) cannot be used: {}; g lines will not match", path, GEOIP_SETTING, why);
+            whyNone.append("the GeoIP database configured (").append(GEOIP_SETTING).append("), ").append(path)
+                    .append(", cannot be used: ").append(why);
             return CountryLocator.NONE;
         }
     }

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 
 import org.greylite.net.Cidr;
 
@@ -151,7 +152,11 @@ public final class KnownSenders {
                     default:
                         problems.add(where + ": unknown kind '" + parts[0] + "' (suffix, regex or cidr)");
                 }
-            } catch (IllegalArgumentException ex) { // PatternSyntaxException too
+            } catch (PatternSyntaxException ex) {
+                // Java's own text ("Unclosed group near index 1") does not say it is about a regular expression.
+                problems.add(where + ": '" + e.value() + "' is not a regular expression: " + ex.getDescription()
+                        + "; line ignored");
+            } catch (IllegalArgumentException ex) {
                 problems.add(where + ": " + ex.getMessage().split("\n")[0]);
             }
         }

@@ -26,6 +26,9 @@ public final class ReloadingSuspicionPolicy implements SuspicionPolicy {
 
     private static final Logger LOG = LoggerFactory.getLogger(ReloadingSuspicionPolicy.class);
 
+    /** Why g lines never match when no database was given at all. */
+    private static final String NOT_CONFIGURED = "no GeoIP database is configured (GEOIPDB_FILE)";
+
     private final CountryLocator geo;
     private final FollowedFile<SuspicionFile> followed;
 
@@ -48,8 +51,18 @@ public final class ReloadingSuspicionPolicy implements SuspicionPolicy {
      */
     public ReloadingSuspicionPolicy(Path file, CountryLocator geo, Clock clock, Runnable reloadFailed)
             throws IOException {
+        this(file, geo, NOT_CONFIGURED, clock, reloadFailed);
+    }
+
+    /**
+     * As {@link #ReloadingSuspicionPolicy(Path, CountryLocator, Clock, Runnable)}; {@code whyNoGeo} says why
+     * {@code geo} is {@link CountryLocator#NONE} ("the GeoIP database configured, X, cannot be used"), for the
+     * error that the file's g lines never match: a database that is configured but unusable is not "none configured".
+     */
+    public ReloadingSuspicionPolicy(Path file, CountryLocator geo, String whyNoGeo, Clock clock, Runnable reloadFailed)
+            throws IOException {
         this.geo = geo == null ? CountryLocator.NONE : geo;
-        this.followed = new FollowedFile<>(file, new Format(this.geo), clock, reloadFailed, LOG);
+        this.followed = new FollowedFile<>(file, new Format(this.geo, whyNoGeo), clock, reloadFailed, LOG);
     }
 
     /** Loads {@code file} and follows its changes, checking by the system clock. */
@@ -61,6 +74,15 @@ public final class ReloadingSuspicionPolicy implements SuspicionPolicy {
     public static ReloadingSuspicionPolicy open(Path file, CountryLocator geo, Runnable reloadFailed)
             throws IOException {
         return new ReloadingSuspicionPolicy(file, geo, Clock.systemUTC(), reloadFailed);
+    }
+
+    /**
+     * As {@link #open(Path, CountryLocator, Runnable)}; {@code whyNoGeo} says why {@code geo} is
+     * {@link CountryLocator#NONE}, when it is.
+     */
+    public static ReloadingSuspicionPolicy open(Path file, CountryLocator geo, String whyNoGeo, Runnable reloadFailed)
+            throws IOException {
+        return new ReloadingSuspicionPolicy(file, geo, whyNoGeo, Clock.systemUTC(), reloadFailed);
     }
 
     @Override
@@ -103,8 +125,12 @@ public final class ReloadingSuspicionPolicy implements SuspicionPolicy {
         return "reloading " + followed.current();
     }
 
-    /** A suspicion file: every line that does not load keeps a new version out. */
-    private record Format(CountryLocator geo) implements FollowedFile.Format<SuspicionFile> {
+    /**
+     * A suspicion file: every line that does not load keeps a new version out. Lines left out are errors, not
+     * warnings: the administrator's file says something that is not done, and the wrapper's default LOGTHRESHOLD (3,
+     * as greylite(8)'s) shows errors only; SPEC §5 wants them reported with file name and line number.
+     */
+    private record Format(CountryLocator geo, String whyNoGeo) implements FollowedFile.Format<SuspicionFile> {
 
         @Override
         public SuspicionFile read(Path file) throws IOException {
@@ -119,10 +145,10 @@ public final class ReloadingSuspicionPolicy implements SuspicionPolicy {
         @Override
         public void report(SuspicionFile rules, Logger log) {
             for (Problem problem : rules.problems()) {
-                log.warn("{}", problem);
+                log.error("{}", problem);
             }
             if (rules.usesCountries() && geo == CountryLocator.NONE) {
-                log.warn("{}: g lines never match: no GeoIP database is configured (GEOIPDB_FILE)", rules.fileName());
+                log.error("{}: g lines never match: {}", rules.fileName(), whyNoGeo);
             }
         }
 

@@ -100,9 +100,18 @@ class ReloadingSuspicionPolicyTest {
     }
 
     private List<String> warnings() {
+        return logged(Level.WARN);
+    }
+
+    /** Lines that do not load are errors: the wrapper's default threshold (3) shows errors only. */
+    private List<String> errors() {
+        return logged(Level.ERROR);
+    }
+
+    private List<String> logged(Level level) {
         List<String> out = new ArrayList<>();
         for (ILoggingEvent e : log.list) {
-            if (e.getLevel() == Level.WARN) {
+            if (e.getLevel() == level) {
                 out.add(e.getFormattedMessage());
             }
         }
@@ -190,8 +199,9 @@ class ReloadingSuspicionPolicyTest {
         clock.advance(1_000);
         assertEquals(5, refusalsFor(policy, "dsl.example"), "the old rules decide, not the good lines of the new file");
         assertEquals(3, refusalsFor(policy, "pool.example"), "no old rule is dropped");
-        assertEquals(List.of(file + ":2: invalid regular expression 'dsl(': unmatched ( at offset 3, line discarded"),
-                warnings());
+        assertEquals(file + ":2: invalid regular expression 'dsl(': unmatched ( at offset 3, line discarded",
+                errors().get(0));
+        assertTrue(warnings().isEmpty(), warnings()::toString);
         assertEquals(1, failures.get());
         assertTrue(policy.current().problems().isEmpty());
 
@@ -218,7 +228,7 @@ class ReloadingSuspicionPolicyTest {
         assertEquals(5, refusalsFor(policy, "dsl.example"));
         assertEquals(1, policy.current().ruleCount());
         assertEquals(1, failures.get());
-        assertTrue(warnings().stream().anyMatch(w -> w.startsWith(file + ":1: ")), warnings()::toString);
+        assertTrue(errors().stream().anyMatch(w -> w.startsWith(file + ":1: ")), errors()::toString);
     }
 
     @Test
@@ -230,11 +240,11 @@ class ReloadingSuspicionPolicyTest {
     }
 
     @Test
-    void warnsWhenCountryLinesCannotMatch() throws IOException {
+    void saysWhenCountryLinesCannotMatch() throws IOException {
         write("5 g CN");
         new ReloadingSuspicionPolicy(file, null, clock);
         assertEquals(List.of(file + ": g lines never match: no GeoIP database is configured (GEOIPDB_FILE)"),
-                warnings());
+                errors());
     }
 
     @Test

@@ -122,7 +122,7 @@ final class ConfirmedName {
      */
     private static Resolver resolver(String dnscacheip, Duration timeout) {
         List<InetSocketAddress> servers = DnsServers.parseList(dnscacheip, "DNSCACHEIP",
-                e -> LOG.warn("{}; ignored", e.getMessage()));
+                e -> LOG.error("{}; ignored", e.getMessage())); // an error: the default threshold shows errors only
         return DnsServers.resolvers(servers, timeout, 1).resolver();
     }
 

@@ -161,7 +161,8 @@ final class Decisions implements RcptPolicy {
     private KnownSenders knownSenders() {
         try {
             KnownSenders k = Environment.knownSenders(env);
-            k.problems().forEach(p -> LOG.warn("known senders: {}", p));
+            // Errors: a line left out of the administrator's file is not done, and the default threshold shows errors only.
+            k.problems().forEach(p -> LOG.error("known senders: {}", p));
             return k;
         } catch (IOException | IllegalArgumentException e) {
             // IllegalArgumentException: a file of GREYLITE_WHITELIST_FILES that cannot be read, said with its reason
