@@ -60,7 +60,14 @@ final class GreylitedCommand {
 
         IParameterExceptionHandler usage = cmd.getParameterExceptionHandler();
         cmd.setParameterExceptionHandler((ex, arguments) -> {
-            String where = fromFile(ex.getArgSpec() instanceof OptionSpec o ? o : null, ex.getMessage(), defaults, args);
+            OptionSpec option = ex.getArgSpec() instanceof OptionSpec o ? o : null;
+            String variable = fromEnvironment(option, defaults, args);
+            if (variable != null) {
+                // The administrator set the variable, not the flag: name it, and no usage, which is about flags.
+                err.println("greylited: " + variable + ": " + withoutFlag(ex.getMessage(), option));
+                return USAGE;
+            }
+            String where = fromFile(option, ex.getMessage(), defaults, args);
             if (where == null) {
                 return usage.handleParseException(ex, arguments);
             }
@@ -118,6 +125,21 @@ final class GreylitedCommand {
             return null;
         }
         return where + ": " + (message != null && message.contains("--" + name) ? "" : name + ": ");
+    }
+
+    /** The variable {@code option}'s bad value came from (not given as a flag, nor in the file), or null. */
+    private static String fromEnvironment(OptionSpec option, LayeredDefaults defaults, String[] args) {
+        if (option == null || onCommandLine(args, LayeredDefaults.key(option))) {
+            return null;
+        }
+        LayeredDefaults.Source s = defaults.source(option, null);
+        return s.origin() == LayeredDefaults.Origin.ENV ? s.detail() : null;
+    }
+
+    /** picocli's "Invalid value for option '--max-pending': '-1' is not..." without the flag it did not come from. */
+    private static String withoutFlag(String message, OptionSpec option) {
+        String prefix = "Invalid value for option '" + option.longestName() + "': ";
+        return message != null && message.startsWith(prefix) ? message.substring(prefix.length()) : message;
     }
 
     private static boolean onCommandLine(String[] args, String name) {

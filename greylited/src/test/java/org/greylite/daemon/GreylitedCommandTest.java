@@ -256,4 +256,17 @@ class GreylitedCommandTest {
                 () -> bad.app().greylistSettings());
         assertTrue(e.getMessage().startsWith("--whitelist-memory: "), e.getMessage());
     }
+
+    /** A bad value from a variable names the variable the administrator set, not the flag, and dumps no usage. */
+    @Test
+    void aBadValueFromTheEnvironmentNamesTheVariable() {
+        Run r = run(Map.of("GREYLITE_MAX_PENDING", "-1"), "--upstream", "127.0.0.1:9", "--print-config");
+        assertEquals(GreylitedCommand.USAGE, r.status(), r.err());
+        assertEquals("greylited: GREYLITE_MAX_PENDING: '-1' is not a number (0 or more; 0 for no limit)", r.err().strip());
+
+        Run flag = run(Map.of("GREYLITE_MAX_PENDING", "5"), "--upstream", "127.0.0.1:9", "--max-pending", "-1",
+                "--print-config");
+        assertEquals(GreylitedCommand.USAGE, flag.status(), flag.err());
+        assertTrue(flag.err().contains("'--max-pending'") && !flag.err().contains("GREYLITE_MAX_PENDING"), flag.err());
+    }
 }
