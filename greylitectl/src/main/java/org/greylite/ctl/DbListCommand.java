@@ -64,6 +64,13 @@ final class DbListCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if ((what.whitelist || what.blacklist) && (sender != null || recipient != null)) {
+            // Ignoring them would list entries the administrator did not ask for, as if they matched.
+            spec.commandLine().getErr().println("greylitectl: " + (sender != null ? "--sender" : "--recipient")
+                    + " filters triplets; the " + (what.whitelist ? "whitelist" : "blacklist")
+                    + " holds clients only (--client filters it)");
+            return GreyliteCtl.TROUBLE;
+        }
         TripletSelector selector = db.selector();
         TripletFilter.State state = what.pending ? TripletFilter.State.PENDING
                 : what.passed ? TripletFilter.State.PASSED : TripletFilter.State.ANY;
@@ -91,15 +98,17 @@ final class DbListCommand implements Callable<Integer> {
         for (GreydbAdmin.TripletRow r : triplets) {
             Triplet t = r.state();
             // As the engine judges it (SPEC §3.7): an expired row counts as absent, and the next purge removes it.
-            boolean expired = t.passed() ? !t.lastSeen().plus(whitelistLifetime).isAfter(now)
-                    : !t.firstSeen().plus(retryWindow).isAfter(now);
+            boolean expired = t.passed() ? !plus(t.lastSeen(), whitelistLifetime).isAfter(now)
+                    : !plus(t.firstSeen(), retryWindow).isAfter(now);
+            warnIfOutOfRange("triplet " + r.key().client() + " <" + r.key().sender() + "> <" + r.key().recipient() + ">",
+                    List.of("first_seen", "last_seen", "passed_at"), t.firstSeen(), t.lastSeen(), t.passedAt());
             rows.add(Arrays.asList(r.key().client(), "<" + r.key().sender() + ">", "<" + r.key().recipient() + ">",
                     expired ? "expired" : t.passed() ? "passed" : "pending", Integer.toString(t.refusals()),
                     time(t.firstSeen()), time(t.lastSeen()),
                     t.passedAt() == null ? null : time(t.passedAt()),
                     // The engine records a refusal rounded up to the second, so this is when it counts the retry.
                     // An expired row has no next attempt: the engine would start a new triplet.
-                    t.passed() || expired ? null : time(t.lastSeen().plus(minDelay))));
+                    t.passed() || expired ? null : time(plus(t.lastSeen(), minDelay))));
         }
         RowPrinter.print(spec.commandLine().getOut(), format, List.of("client", "sender", "recipient", "state", "refusals",
                 "first_seen", "last_seen", "passed_at", "retry_counts_from"), rows, java.util.Set.of("refusals"));
@@ -111,7 +120,9 @@ final class DbListCommand implements Callable<Integer> {
         for (GreydbAdmin.WhitelistRow w : entries) {
             if (clients == null || clients.covers(w.client())) {
                 Instant expires = w.expires() != null ? w.expires()
-                        : "auto".equals(w.source()) ? w.lastSeen().plus(lifetime) : null;
+                        : "auto".equals(w.source()) ? plus(w.lastSeen(), lifetime) : null;
+                warnIfOutOfRange("whitelist entry " + w.client(), List.of("created", "last_seen", "expires"),
+                        w.created(), w.lastSeen(), w.expires());
                 rows.add(Arrays.asList(w.client(), w.source(), time(w.created()), time(w.lastSeen()),
                         expires == null ? null : time(expires), w.comment()));
             }
@@ -124,6 +135,7 @@ final class DbListCommand implements Callable<Integer> {
         List<List<String>> rows = new ArrayList<>();
         for (ListEntry e : entries) {
             if (clients == null || clients.covers(e.client())) {
+                warnIfOutOfRange("blacklist entry " + e.client(), List.of("created", "expires"), e.created(), e.expires());
                 rows.add(Arrays.asList(e.client(), time(e.created()), e.expires() == null ? null : time(e.expires()),
                         e.comment()));
             }
@@ -131,7 +143,41 @@ final class DbListCommand implements Callable<Integer> {
         RowPrinter.print(spec.commandLine().getOut(), format, List.of("client", "created", "expires", "comment"), rows);
     }
 
+    /**
+     * A time as the list shows it. A greydb value beyond what a time can hold (written by hand, or damaged) is read as
+     * {@link Instant#MIN} or {@link Instant#MAX} and shown as {@value #OUT_OF_RANGE}, with a warning naming the row:
+     * before, one such row made every {@code db list} fail with a message naming neither the row nor the column.
+     */
     static String time(Instant t) {
-        return t.toString();
+        return outOfRange(t) ? OUT_OF_RANGE : t.toString();
+    }
+
+    static final String OUT_OF_RANGE = "out-of-range";
+
+    private static boolean outOfRange(Instant t) {
+        return Instant.MAX.equals(t) || Instant.MIN.equals(t);
+    }
+
+    /** {@code t + d}, or {@link Instant#MAX} (shown as out of range) past the end of time. */
+    private static Instant plus(Instant t, Duration d) {
+        try {
+            return t.plus(d);
+        } catch (java.time.DateTimeException | ArithmeticException e) {
+            return Instant.MAX;
+        }
+    }
+
+    private void warnIfOutOfRange(String row, List<String> columns, Instant... times) {
+        List<String> bad = new ArrayList<>();
+        for (int i = 0; i < times.length; i++) {
+            if (times[i] != null && outOfRange(times[i])) {
+                bad.add(columns.get(i));
+            }
+        }
+        if (!bad.isEmpty()) {
+            spec.commandLine().getErr().println("greylitectl: warning: " + org.greylite.text.ClientText.printable(row)
+                    + ": " + String.join(", ", bad) + " out of range in the greydb, shown as " + OUT_OF_RANGE
+                    + "; db delete (or remove) takes the row away");
+        }
     }
 }

@@ -44,7 +44,8 @@ class DbWhitelistCommand implements Callable<Integer> {
     @Option(names = "--comment", paramLabel = "TEXT", description = "Why (kept with the entry).")
     String comment;
 
-    @Option(names = "--until", paramLabel = "DURATION", description = "The entry ends after this long (e.g. 7d); default never.")
+    @Option(names = "--until", paramLabel = "DURATION", description = "The entry ends after this long (e.g. 7d; at most 36500d); default never, also when an "
+                    + "entry is added again.")
     String until;
 
     boolean black() {
@@ -56,23 +57,21 @@ class DbWhitelistCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         String list = black() ? "blacklist" : "whitelist";
         Cidr block = Cidr.parse(client);
-        java.time.Duration lasting = until == null ? null : Durations.parse(until);
-        if (lasting != null && (lasting.isZero() || lasting.isNegative())) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                    "--until wants a duration longer than 0 (7d, 12h...), not '" + until + "'");
-        }
+        java.time.Duration lasting = until == null ? null : until();
         try (GreydbAdmin admin = db.open()) {
             if (action == Action.add) {
                 Instant now = db.now();
-                // Said again without --comment or --until, an entry keeps those it has: only what is given changes.
+                // Said again, an entry gets the end given now: none without --until, as the help says ("default
+                // never"); it kept its old end before, so an entry once added for 1h could not be made permanent
+                // without removing it. Its comment stays unless --comment gives another.
                 ListEntry before = entry(admin, block.toString());
                 // The greydb keeps whole seconds: the end said here is the one db list shows, not a finer one.
-                Instant expires = lasting != null ? now.plus(lasting).truncatedTo(ChronoUnit.SECONDS)
-                        : before == null ? null : before.expires();
+                Instant expires = lasting != null ? now.plus(lasting).truncatedTo(ChronoUnit.SECONDS) : null;
                 String why = comment != null ? comment : before == null ? null : before.comment();
                 admin.putListEntry(new ListEntry(block.toString(), black(), now, expires, why));
-                out.println((before == null ? "added " + block + " to the " : "updated " + block + " on the ") + list
-                        + (expires == null ? "" : " until " + expires));
+                out.println(before == null
+                        ? "added " + block + " to the " + list + (expires == null ? "" : " until " + expires)
+                        : "updated " + block + " on the " + list + ": " + endChange(before.expires(), expires));
                 return 0;
             }
             if (admin.removeListEntry(black(), block.toString())) {
@@ -85,6 +84,36 @@ class DbWhitelistCommand implements Callable<Integer> {
                     + ": remove that to end it"));
             return GreyliteCtl.PROBLEMS;
         }
+    }
+
+    /** The longest --until taken: an end further off is a typing mistake, and beyond what time values can hold. */
+    static final java.time.Duration LONGEST = java.time.Duration.ofDays(36500);
+
+    private java.time.Duration until() {
+        java.time.Duration lasting;
+        try {
+            lasting = Durations.parse(until);
+        } catch (IllegalArgumentException e) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--until: " + e.getMessage());
+        }
+        if (lasting.isZero() || lasting.isNegative()) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--until wants a duration longer than 0 (7d, 12h...), not '" + until + "'");
+        }
+        if (lasting.compareTo(LONGEST) > 0) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--until '" + until
+                    + "' is too far off: at most " + Durations.format(LONGEST) + " (100 years); without --until the"
+                    + " entry never ends");
+        }
+        return lasting;
+    }
+
+    /** What became of an entry's end, for the administrator who changed it. */
+    private static String endChange(Instant before, Instant after) {
+        if (after == null) {
+            return before == null ? "no end, as before" : "no end now (it was to end " + before + ")";
+        }
+        return "until " + after + (before == null ? " (it had no end)" : " (it was to end " + before + ")");
     }
 
     /** The entry for exactly {@code client} on this list, or null (an earned whitelist entry has no comment or end). */

@@ -225,11 +225,11 @@ class DbCommandsTest {
     }
 
     @Test
-    void addingAgainChangesOnlyWhatIsGivenAndRemoveNamesACoveringBlock() {
+    void addingAgainKeepsTheCommentAndRemoveNamesACoveringBlock() {
         assertEquals(0, ctl("db", "whitelist", "add", "192.0.2.77", "--comment", "partner", "--until", "1d").exit());
         Ctl.Run again = ctl("db", "whitelist", "add", "192.0.2.77");
         assertEquals(0, again.exit(), again.toString());
-        assertTrue(again.out().startsWith("updated 192.0.2.77 on the whitelist until "), again.out());
+        assertTrue(again.out().startsWith("updated 192.0.2.77 on the whitelist: no end now "), again.out());
         Ctl.Run listed = ctl("db", "list", "--whitelist", "--client", "192.0.2.77", "--format", "csv");
         assertTrue(listed.out().contains("partner"), "the comment is kept: " + listed.out());
 

@@ -4,6 +4,9 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 /**
  * The lifetimes an engine works with, as it records them in the greydb's {@code greydb_meta} table, so that
  * greylitectl, started without them, judges expiry (and when a retry counts) as the program writing the greydb
@@ -18,6 +21,8 @@ import java.util.Map;
  * {@link #WHITELIST_LIFETIME}. Read back, a value that is absent or unreadable is null.
  */
 public record GreydbLifetimes(Duration minDelay, Duration retryWindow, Duration whitelistLifetime) {
+
+    private static final Logger LOG = LoggerFactory.getLogger(GreydbLifetimes.class);
 
     public static final String MIN_DELAY = "min_delay";
     public static final String RETRY_WINDOW = "retry_window";
@@ -35,10 +40,10 @@ public record GreydbLifetimes(Duration minDelay, Duration retryWindow, Duration 
         return out;
     }
 
-    /** Read back from {@code greydb_meta}'s rows. */
+    /** Read back from {@code greydb_meta}'s rows; a value that cannot be read is warned about, naming its key. */
     static GreydbLifetimes of(Map<String, String> rows) {
-        return new GreydbLifetimes(seconds(rows.get(MIN_DELAY)), seconds(rows.get(RETRY_WINDOW)),
-                seconds(rows.get(WHITELIST_LIFETIME)));
+        return new GreydbLifetimes(seconds(MIN_DELAY, rows.get(MIN_DELAY)), seconds(RETRY_WINDOW, rows.get(RETRY_WINDOW)),
+                seconds(WHITELIST_LIFETIME, rows.get(WHITELIST_LIFETIME)));
     }
 
     private static void put(Map<String, String> out, String key, Duration d) {
@@ -47,15 +52,21 @@ public record GreydbLifetimes(Duration minDelay, Duration retryWindow, Duration 
         }
     }
 
-    private static Duration seconds(String value) {
+    private static Duration seconds(String key, String value) {
         if (value == null) {
             return null;
         }
         try {
             long s = Long.parseLong(value.trim());
-            return s < 0 ? null : Duration.ofSeconds(s);
+            if (s >= 0) {
+                return Duration.ofSeconds(s);
+            }
         } catch (NumberFormatException e) {
-            return null; // written by hand, say: better the defaults than a refusal to purge
+            // below
         }
+        // Written by hand, say: better the defaults than a refusal to purge, but not silently, or "(default)" in
+        // greylitectl's report would hide that the greydb holds something else.
+        LOG.warn("greydb_meta: {} is '{}', not a number of seconds 0 or more; ignored, as if not recorded", key, value);
+        return null;
     }
 }

@@ -346,7 +346,7 @@ final class GreydbSql {
         try (PreparedStatement st = conn.prepareStatement(sql); ResultSet rs = st.executeQuery()) {
             while (rs.next()) {
                 TripletKey key = GreydbRows.key(rs);
-                Triplet t = GreydbRows.triplet(rs, 4);
+                Triplet t = GreydbRows.tripletAsStored(rs, 4);
                 if (filter.matches(key, t)) {
                     out.add(new GreydbAdmin.TripletRow(key, t));
                 }

@@ -1,0 +1,118 @@
+package org.greylite.ctl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Map;
+
+import org.greylite.store.GreylistStores;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What greylitectl makes of an administrator's slips and of a greydb edited by hand: each is said in words that
+ * name the option, the row or the key, never as a raw Java message, and nothing is silently done otherwise than
+ * asked.
+ */
+class AdministratorMistakesTest {
+
+    @TempDir
+    Path dir;
+
+    Path db;
+    Map<String, String> env;
+
+    @BeforeEach
+    void greydb() {
+        db = dir.resolve("greylite.db");
+        env = Map.of("DBFILE", db.toString());
+        GreylistStores.sqlite(db, Duration.ofSeconds(5)).close();
+    }
+
+    private Ctl.Run ctl(String... args) {
+        return Ctl.run(env, args);
+    }
+
+    private void sql(String statement) throws Exception {
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db); Statement s = c.createStatement()) {
+            s.execute(statement);
+        }
+    }
+
+    @Test
+    void addingAgainWithoutUntilMakesTheEntryPermanentAsTheHelpSays() {
+        for (String list : new String[] {"whitelist", "blacklist"}) {
+            assertEquals(0, ctl("db", list, "add", "192.0.2.77", "--until", "1h", "--comment", "trial").exit());
+            Ctl.Run again = ctl("db", list, "add", "192.0.2.77");
+            assertEquals(0, again.exit(), again.toString());
+            assertTrue(again.out().startsWith("updated 192.0.2.77 on the " + list + ": no end now (it was to end "),
+                    again.out());
+            Ctl.Run listed = ctl("db", "list", "--" + list, "--client", "192.0.2.77", "--format", "csv");
+            String row = listed.out().lines().filter(l -> l.startsWith("192.0.2.77,")).findFirst().orElseThrow();
+            assertTrue(row.endsWith(",,trial"), "no end, the comment kept: " + row);
+
+            Ctl.Run limited = ctl("db", list, "add", "192.0.2.77", "--until", "2d");
+            assertTrue(limited.out().matches("updated 192\\.0\\.2\\.77 on the " + list + ": until \\S+ \\(it had no end\\)\\n"),
+                    limited.out());
+        }
+    }
+
+    @Test
+    void anUntilTooFarOffIsRefusedInWords() {
+        for (String until : new String[] {"106751991167300d", "2562047788015d", "36501d", "99999999999999999999"}) {
+            Ctl.Run r = ctl("db", "whitelist", "add", "192.0.2.8", "--until", until);
+            assertEquals(2, r.exit(), until + ": " + r);
+            assertTrue(r.err().contains("--until"), until + ": " + r);
+            assertFalse(r.err().contains("overflow") || r.err().contains("Instant"), until + ": " + r);
+        }
+        assertEquals(0, ctl("db", "whitelist", "add", "192.0.2.8", "--until", "36500d").exit());
+    }
+
+    @Test
+    void aRowWithATimeOutOfRangeIsListedMarkedAndNamedAndCanBeDeleted() throws Exception {
+        sql("INSERT INTO triplet (client, sender, recipient, refusals, first_seen, last_seen, passed_at) VALUES"
+                + " ('192.0.2.5', 'a@example.org', 'b@example.com', 1, 1700000000, 9000000000000000000, NULL),"
+                + " ('192.0.2.6', 'c@example.org', 'd@example.com', 1, 1700000000, 1700000000, NULL)");
+        sql("INSERT INTO blacklist (client, created, expires, comment) VALUES ('198.51.100.0/24', 1700000000,"
+                + " -9000000000000000000, 'by hand')");
+        Ctl.Run list = ctl("db", "list", "--format", "csv");
+        assertEquals(0, list.exit(), list.toString());
+        assertTrue(list.out().lines().anyMatch(l -> l.startsWith("192.0.2.5,") && l.contains(",out-of-range,")), list.out());
+        assertTrue(list.out().lines().anyMatch(l -> l.startsWith("192.0.2.6,")), "the other rows are listed: " + list.out());
+        assertTrue(list.err().contains("triplet 192.0.2.5 <a@example.org> <b@example.com>: last_seen out of range"),
+                list.err());
+        Ctl.Run black = ctl("db", "list", "--blacklist");
+        assertEquals(0, black.exit(), black.toString());
+        assertTrue(black.err().contains("blacklist entry 198.51.100.0/24: expires out of range"), black.err());
+
+        Ctl.Run del = ctl("db", "delete", "--client", "192.0.2.5");
+        assertEquals("deleted 1 triplet\n", del.out(), del.toString());
+    }
+
+    @Test
+    void tripletFiltersWithAListOfClientsAreRefused() {
+        for (String list : new String[] {"--whitelist", "--blacklist"}) {
+            Ctl.Run r = ctl("db", "list", list, "--sender", "x");
+            assertEquals(2, r.exit(), r.toString());
+            assertTrue(r.err().contains("--sender filters triplets"), r.toString());
+            r = ctl("db", "list", list, "--recipient", "x");
+            assertEquals(2, r.exit(), r.toString());
+        }
+    }
+
+    @Test
+    void anUnreadableLifetimeInTheGreydbIsNamed() throws Exception {
+        sql("INSERT INTO greydb_meta (key, value) VALUES ('retry_window', 'abc')");
+        // The warning is a log line of the greydb code: the real main, as bin/greylitectl runs it, shows it.
+        Ctl.MainRun run = Ctl.main(env, "db", "stats");
+        assertEquals(0, run.run().exit(), run.toString());
+        assertTrue(run.run().err().contains("greydb_meta: retry_window is 'abc'"), run.toString());
+    }
+}
