@@ -227,14 +227,14 @@ final class UdpService implements AutoCloseable {
      * it needs no place in a batch.
      */
     private boolean answeredWithoutRecipients(Request.Malformed e, SocketAddress from, ByteBuffer reply)
-            throws IOException {
+            throws ClosedChannelException {
         if (e.client() == null) {
             return false;
         }
         Answer a;
         try {
             a = decisions.withoutRecipients(e.client(), e.listsNone());
-        } catch (RuntimeException failure) {
+        } catch (RuntimeException | StackOverflowError | LinkageError failure) { // as in answer(), below
             LOG.error("deciding a request without recipients failed, not answered: {}", failure.toString());
             metrics.undecided();
             return true;
@@ -243,16 +243,7 @@ final class UdpService implements AutoCloseable {
             return false;
         }
         LOG.debug("request from {} without recipients ({}): answered {}", describe(from), e.getMessage(), a);
-        metrics.answered(a);
-        try {
-            reply.clear();
-            reply.put(a.bytes()).flip();
-            channel.send(reply, from);
-        } catch (ClosedChannelException closed) {
-            throw closed;
-        } catch (IOException failure) {
-            LOG.warn("cannot send the answer {} to {}: {}", a, describe(from), failure.getMessage());
-        }
+        send(a, from, reply);
         return true;
     }
 
@@ -271,21 +262,28 @@ final class UdpService implements AutoCloseable {
             }
             return true;
         }
-        for (int i = 0; i < answers.size(); i++) {
-            Answer a = answers.get(i);
-            SocketAddress to = senders.get(i);
-            metrics.answered(a);
-            try {
-                reply.clear();
-                reply.put(a.bytes()).flip();
-                channel.send(reply, to);
-            } catch (ClosedChannelException e) {
-                return false;
-            } catch (IOException e) {
-                LOG.warn("cannot send the answer {} to {}: {}", a, describe(to), e.getMessage());
+        try {
+            for (int i = 0; i < answers.size(); i++) {
+                send(answers.get(i), senders.get(i), reply);
             }
+        } catch (ClosedChannelException e) {
+            return false;
         }
         return true;
+    }
+
+    /** Sends {@code a} to {@code to}; a failure other than the socket's closing is logged and the rest go on. */
+    private void send(Answer a, SocketAddress to, ByteBuffer reply) throws ClosedChannelException {
+        metrics.answered(a);
+        try {
+            reply.clear();
+            reply.put(a.bytes()).flip();
+            channel.send(reply, to);
+        } catch (ClosedChannelException e) {
+            throw e;
+        } catch (IOException e) {
+            LOG.warn("cannot send the answer {} to {}: {}", a, describe(to), e.getMessage());
+        }
     }
 
     private void purge() {

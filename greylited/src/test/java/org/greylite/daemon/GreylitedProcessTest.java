@@ -199,7 +199,7 @@ class GreylitedProcessTest {
             assertTrue(RawClient.rcptReply(d.address()).startsWith("250"));
             try (RawClient relayed = new RawClient(d.address()).hello()) {
                 OpenFileLimit files = OpenFileLimit.of(d.process.pid());
-                int limit = files.leaveNoRoom();
+                files.leaveNoRoom();
 
                 RawClient waiting = null;
                 List<RawClient> others = new ArrayList<>();
@@ -225,7 +225,7 @@ class GreylitedProcessTest {
                     relayed.command("MAIL FROM:<a@example.org>", 250); // the session taken before goes on meanwhile
                     // Room again: the limit raised (a closed session frees two descriptors, but the JVM may take
                     // one of them first, and the waiting client needs two, its own and its upstream's).
-                    files.set(limit + 16);
+                    files.leaveRoomFor(16);
                     waiting.socket().setSoTimeout(10_000);
                     try {
                         waiting.expect(220); // taken at the end of a rest, its upstream connected

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.SortedSet;
+import java.util.TreeSet;
 
 /**
  * The open-file limit of a running process, set from outside with prlimit(1), for the tests of a service that runs
@@ -26,31 +28,47 @@ public final class OpenFileLimit {
     }
 
     /**
-     * The highest descriptor number the process holds, once two looks 200 ms apart agree: a finished connection's
-     * socket may be closed a turn of an I/O loop after it ends.
+     * The descriptor numbers the process holds, once two looks 200 ms apart agree: a finished connection's socket may
+     * be closed a turn of an I/O loop after it ends.
      */
-    public int highestDescriptorOnceSettled() throws IOException, InterruptedException {
+    private SortedSet<Integer> descriptorsOnceSettled() throws IOException, InterruptedException {
         Path fds = Path.of("/proc", Long.toString(pid), "fd");
-        int before = -1;
+        SortedSet<Integer> before = null;
         for (int i = 0; i < 50; i++) {
-            int highest;
+            SortedSet<Integer> now = new TreeSet<>();
             try (var list = Files.list(fds)) {
-                highest = list.mapToInt(f -> Integer.parseInt(f.getFileName().toString())).max().orElseThrow();
+                list.forEach(f -> now.add(Integer.parseInt(f.getFileName().toString())));
             }
-            if (highest == before) {
-                return highest;
+            if (now.equals(before)) {
+                return now;
             }
-            before = highest;
+            before = now;
             Thread.sleep(200);
         }
         throw new AssertionError("the descriptors of process " + pid + " never settled");
     }
 
-    /** Leaves no room for a new descriptor; returns the limit set. */
+    /**
+     * Leaves no room for a new descriptor: the limit is set to the lowest number free, which a new descriptor would
+     * take. (One above the highest held is not enough: a descriptor closed below it leaves a number free under the
+     * limit, and a service that closes each connection it cannot serve then takes the next on that one number.)
+     * Returns the limit set.
+     */
     public int leaveNoRoom() throws IOException, InterruptedException {
-        int limit = highestDescriptorOnceSettled() + 1;
-        set(limit);
-        return limit;
+        int lowestFree = 0;
+        for (int fd : descriptorsOnceSettled()) {
+            if (fd != lowestFree) {
+                break;
+            }
+            lowestFree++;
+        }
+        set(lowestFree);
+        return lowestFree;
+    }
+
+    /** Leaves room for at least {@code descriptors} new ones: the limit is set that far above the highest held. */
+    public void leaveRoomFor(int descriptors) throws IOException, InterruptedException {
+        set(descriptorsOnceSettled().last() + 1 + descriptors);
     }
 
     /** Sets the soft limit to {@code limit}. */
