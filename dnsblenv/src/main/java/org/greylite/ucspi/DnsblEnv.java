@@ -34,7 +34,8 @@ import java.util.function.Consumer;
  *   <dt>{@code DNSBL_VARNAME}</dt>
  *   <dd>the variable to set instead of {@code BLACKLISTED}.</dd>
  *   <dt>{@code DNSBL_TIMEOUT}</dt>
- *   <dd>milliseconds the whole check may take (default {@value #DEFAULT_TIMEOUT_MS}). The zones are
+ *   <dd>milliseconds the whole check may take (default {@value #DEFAULT_TIMEOUT_MS}, at most
+ *       {@value #MAX_TIMEOUT_MS}). The zones are
  *       asked in parallel, so this is both the time per lookup and the total.</dd>
  *   <dt>{@code DNSCACHEIP}</dt>
  *   <dd>the resolver(s), the djbdns convention: one or more IP addresses separated by spaces,
@@ -68,6 +69,9 @@ public final class DnsblEnv {
     static final int EXIT_USAGE = 100;
     static final int EXIT_TEMPORARY = 111;
     static final int DEFAULT_TIMEOUT_MS = 2000;
+
+    /** The longest check: five minutes, what RFC 5321 4.5.3.2.1 gives a client to wait for the greeting. */
+    static final int MAX_TIMEOUT_MS = 300_000;
     static final String DEFAULT_VARNAME = "BLACKLISTED";
 
     private static final String NAME = "dnsblenv";
@@ -158,6 +162,12 @@ public final class DnsblEnv {
         }
         try {
             long ms = Long.parseLong(value.trim());
+            if (ms > MAX_TIMEOUT_MS) {
+                // Beyond what any client waits for the greeting; and far beyond, the deadline's arithmetic overflows.
+                log.accept("DNSBL_TIMEOUT: '" + value.trim() + "' is more than " + MAX_TIMEOUT_MS
+                        + " ms, longer than a client waits for the greeting; using " + MAX_TIMEOUT_MS);
+                return MAX_TIMEOUT_MS;
+            }
             if (ms > 0) {
                 return ms;
             }

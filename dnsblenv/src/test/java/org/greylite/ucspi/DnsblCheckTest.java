@@ -75,6 +75,9 @@ class DnsblCheckTest {
         assertEquals(2000, DnsblEnv.timeoutMs("2s", log::add));
         assertEquals(2000, DnsblEnv.timeoutMs("0", log::add));
         assertEquals(2, log.size());
+        assertEquals(300_000, DnsblEnv.timeoutMs("9300000000000", log::add), "capped, not left to overflow");
+        assertEquals("DNSBL_TIMEOUT: '9300000000000' is more than 300000 ms, longer than a client waits for the"
+                + " greeting; using 300000", log.get(2));
     }
 
     @Test

@@ -154,6 +154,16 @@ class DnsblEnvTest {
     }
 
     @Test
+    void aTimeoutTooLongToReckonWithIsCappedAndTheProgramRuns() throws Exception {
+        Map<String, String> env = env("127.0.0.2", "bl2.test");
+        env.put("DNSBL_TIMEOUT", "9300000000000"); // a typo: as nanoseconds it overflows a long
+        Result r = dnsblenv(env, "sh", "-c", PRINT);
+        assertEquals("bl2.test|unset\n", r.stdout);
+        assertEquals(0, r.status);
+        assertTrue(r.stderr.startsWith("dnsblenv: DNSBL_TIMEOUT: '9300000000000' is more than 300000 ms"), r.stderr);
+    }
+
+    @Test
     void noDnsServerAtAllIsAFailureNotAListing() throws Exception {
         Map<String, String> env = env("127.0.0.2", "bl2.test");
         env.put("DNSCACHEIP", "127.0.0.1:" + Dnsmasq.freePort());
