@@ -35,7 +35,8 @@ final class Relay {
      * caller's thread copies server → client; when it ends the session is over, and the other thread,
      * which may be blocked reading a client that sends nothing more, is simply abandoned.
      *
-     * @throws IOException when the server connection breaks or the client can no longer be written
+     * @throws ClientGone when the client can no longer be written
+     * @throws IOException when the server connection breaks
      */
     void run() throws IOException {
         Thread upstream = new Thread(this::clientToServer, "client-to-server");
@@ -47,9 +48,27 @@ final class Relay {
             InputStream in = server.getInputStream();
             int n;
             while ((n = in.read(buffer)) >= 0) {
-                out.write(buffer, 0, n);
+                writeClient(out, buffer, n);
             }
             out.flush();
+        }
+    }
+
+    /**
+     * The client's side of a failure, told apart from the server's: an administrator reading "connection to the
+     * server broke" looks at the server, when it was the client that left.
+     */
+    static final class ClientGone extends IOException {
+        ClientGone(IOException cause) {
+            super(cause.getMessage(), cause);
+        }
+    }
+
+    private static void writeClient(OutputStream out, byte[] buffer, int n) throws ClientGone {
+        try {
+            out.write(buffer, 0, n);
+        } catch (IOException e) {
+            throw new ClientGone(e);
         }
     }
 

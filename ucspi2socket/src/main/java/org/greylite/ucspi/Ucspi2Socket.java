@@ -89,6 +89,9 @@ public final class Ucspi2Socket {
         try {
             relay.run();
             return EXIT_OK;
+        } catch (Relay.ClientGone e) {
+            warn("the client went away while " + target + " was still sending: " + describe(e));
+            return EXIT_TEMPORARY;
         } catch (IOException e) {
             warn("connection to " + target + " broke: " + describe(e));
             return EXIT_TEMPORARY;

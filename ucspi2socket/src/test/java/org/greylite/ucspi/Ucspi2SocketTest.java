@@ -212,6 +212,29 @@ class Ucspi2SocketTest {
     }
 
     @Test
+    void aClientThatGoesAwayIsNotBlamedOnTheServer() throws Exception {
+        ServerSocket server = listen(InetAddress.getLoopbackAddress());
+        executor.submit(() -> {
+            try (Socket s = server.accept()) {
+                byte[] chunk = new byte[8192];
+                while (true) {
+                    s.getOutputStream().write(chunk); // a server that keeps sending
+                }
+            } catch (IOException e) {
+                return null; // ucspi2socket has gone
+            }
+        });
+        Process child = ucspi2socket("127.0.0.1", port(server));
+        child.getInputStream().readNBytes(5000);
+        child.getInputStream().close(); // the client leaves: the next write to it fails
+        assertEquals(111, exitCode(child));
+        String stderr = new String(child.getErrorStream().readAllBytes(), US_ASCII);
+        assertTrue(stderr.startsWith("ucspi2socket: the client went away while 127.0.0.1:" + port(server)
+                + " was still sending: "), stderr);
+        child.getOutputStream().close();
+    }
+
+    @Test
     void refusedConnectionIsATemporaryFailureWithOneLine() throws Exception {
         int port = freePort();
         Process child = ucspi2socket("127.0.0.1", port);
