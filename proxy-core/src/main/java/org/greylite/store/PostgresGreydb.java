@@ -115,9 +115,9 @@ final class PostgresGreydb implements AutoCloseable {
         c.setJdbcUrl(location.jdbcUrl());
         c.setUsername(location.user());
         String password = PgPassword.lookup(location, options.env());
-        if (password != null) {
-            c.setPassword(password);
-        }
+        // Never null: given none, the driver reads PGPASSFILE or ~/.pgpass itself, without the mode check libpq
+        // makes, and would use a password file that group or others may read, which the lookup just refused.
+        c.setPassword(password == null ? "" : password);
         c.setMaximumPoolSize(options.connections());
         // A command takes a connection when it needs one; a service keeps some ready for the next RCPTs.
         c.setMinimumIdle(use == PostgresUse.COMMAND ? 0 : Math.min(options.connections(), 2));

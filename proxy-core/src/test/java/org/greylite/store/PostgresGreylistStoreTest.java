@@ -131,6 +131,24 @@ class PostgresGreylistStoreTest {
     }
 
     @Test
+    void aPasswordFileOthersMayReadIsNotUsedByTheDriverEither() throws Exception {
+        String database = PG.createDatabase();
+        Path pgpass = dir.resolve("pgpass");
+        Files.writeString(pgpass, "127.0.0.1:" + PG.port() + ":" + database + ":" + PostgresServer.USER + ":" + PG.password() + "\n");
+        Files.setPosixFilePermissions(pgpass, PosixFilePermissions.fromString("rw-r--r--"));
+        // Where the driver looks for a password file of its own when given no password (as it would find PGPASSFILE).
+        String before = System.setProperty("org.postgresql.pgpassfile", pgpass.toString()) == null ? null : "";
+        try {
+            StoreException e = assertThrows(StoreException.class, () -> GreylistStores.open(PG.url(database),
+                    options(Map.of("PGPASSFILE", pgpass.toString(), "HOME", dir.toString()))));
+            assertTrue(e.getMessage().contains("cannot connect"), e.getMessage());
+        } finally {
+            System.clearProperty("org.postgresql.pgpassfile");
+        }
+        assertTrue(before == null, "nothing had set the driver's property before this test");
+    }
+
+    @Test
     void aWrongPasswordIsAnErrorAtOnceAndSaysWhereThePasswordComesFrom() {
         String url = PG.url(PG.createDatabase());
         StoreException e = assertThrows(StoreException.class,
