@@ -106,8 +106,8 @@ public final class Greylister {
                     settings.whitelistLifetime()));
             lifetimesRecorded = true;
         } catch (RuntimeException e) {
-            LOG.warn("{}: cannot record the lifetimes for greylitectl (it uses its own until they are): {}",
-                    store.describe(), e.getMessage());
+            LOG.warn("{}: cannot record the lifetimes for greylitectl (it uses its own until they are; tried again"
+                    + " at the next purge): {}", store.describe(), e.getMessage());
         }
     }
 
