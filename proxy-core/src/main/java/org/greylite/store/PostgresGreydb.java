@@ -60,13 +60,15 @@ final class PostgresGreydb implements AutoCloseable {
     private final long timeoutMillis;
     private final ConnectTimeouts connectTimeouts;
     private final PostgresUse use;
+    private final boolean passwordFound; // false: none in PGPASSWORD or a password file, and the driver is given ""
     private final AtomicBoolean down = new AtomicBoolean();
     private final AtomicBoolean probing = new AtomicBoolean();
     private volatile String lastDown;
     private volatile boolean schemaReady;
 
     private PostgresGreydb(GreydbLocation.Postgres location, HikariDataSource pool, long timeoutMillis,
-            ConnectTimeouts connectTimeouts, PostgresUse use) {
+            ConnectTimeouts connectTimeouts, PostgresUse use, boolean passwordFound) {
+        this.passwordFound = passwordFound;
         this.location = location;
         this.pool = pool;
         this.timeoutMillis = timeoutMillis;
@@ -147,7 +149,7 @@ final class PostgresGreydb implements AutoCloseable {
         } catch (RuntimeException e) {
             throw new StoreException(location.describe() + ": " + e.getMessage(), e);
         }
-        PostgresGreydb db = new PostgresGreydb(location, pool, ms, connectTimeouts, use);
+        PostgresGreydb db = new PostgresGreydb(location, pool, ms, connectTimeouts, use, password != null);
         try {
             if (use == PostgresUse.COMMAND) {
                 db.connectOnce();
@@ -349,6 +351,10 @@ final class PostgresGreydb implements AutoCloseable {
             String state = server.getSQLState() == null ? "" : server.getSQLState();
             String said = server.getMessage() == null ? "" : server.getMessage();
             if (state.startsWith("28") || state.equals(CONNECTION_REJECTED) && said.contains("password")) {
+                if (!passwordFound && said.contains("password")) {
+                    // The driver's words are about the empty password it was given in place of none.
+                    said = "the server asks for a password, but no password was provided";
+                }
                 message = describe() + ": cannot connect: " + said
                         + " (the password comes from PGPASSWORD, or from ~/.pgpass or the file named by PGPASSFILE)";
             } else if (state.equals("3D000") || state.equals(CONNECTION_REJECTED)) {
