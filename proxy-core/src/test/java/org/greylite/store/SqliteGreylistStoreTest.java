@@ -196,6 +196,29 @@ class SqliteGreylistStoreTest {
     }
 
     @Test
+    void aPurgeRoundWhoseMomentRanOutBeforeTheClaimIsLeftToALaterProcess() throws Exception {
+        // A busy host (fifty sessions ending at once): reading when the last purge was takes the whole moment a
+        // claim may wait. The round is a later process's; it is no failure to log.
+        SqliteDialect real = SqliteDialect.open(db, Duration.ofSeconds(5));
+        GreydbDialect slowRead = (GreydbDialect) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {GreydbDialect.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("transaction") && args[0] instanceof String what
+                            && what.equals("cannot read the last purge")) {
+                        Thread.sleep(400);
+                    }
+                    try {
+                        return method.invoke(real, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        try (GreylistStore slow = new SqlGreylistStore(slowRead)) {
+            assertFalse(slow.claimPurge(T0, Duration.ofMinutes(10)), "not this process's round, and no exception");
+        }
+        assertTrue(store.claimPurge(T0, Duration.ofMinutes(10)), "the round is still there for the next process");
+    }
+
+    @Test
     void anUpdateGivesUpAfterTheBusyTimeout() throws Exception {
         try (GreylistStore impatient = GreylistStores.sqlite(db, Duration.ofMillis(100));
              Connection other = raw(); Statement st = other.createStatement()) {
