@@ -23,7 +23,7 @@ public record CommandLine(byte[] raw, String verb, String args) {
         }
         String text = new String(raw, 0, end, StandardCharsets.ISO_8859_1);
         int sp = 0;
-        while (sp < text.length() && text.charAt(sp) != ' ' && text.charAt(sp) != '\t') {
+        while (sp < text.length() && !isWhiteSpace(text.charAt(sp))) {
             sp++;
         }
         String verb = text.substring(0, sp).toUpperCase(Locale.ROOT);
