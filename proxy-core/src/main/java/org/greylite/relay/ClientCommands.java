@@ -118,8 +118,10 @@ final class ClientCommands {
                 queue.forward(c.raw(), Slot.Kind.AUTH, true);
                 break;
             case "RSET":
-                envelope.reset();
-                queue.forward(c.raw(), Slot.Kind.OTHER, false);
+                // The transaction ends at the upstream's 250 (UpstreamReplies), and input waits for it: an RSET the
+                // upstream refuses (Postfix's 501 to "RSET now", qmail-smtpd's 502 to "RSET<TAB>") leaves it holding
+                // the recipients, and a proxy that had let go of them would send the next DATA on undecided.
+                queue.forward(c.raw(), Slot.Kind.RSET, true);
                 break;
             case "QUIT":
                 queue.forward(c.raw(), Slot.Kind.QUIT, true);

@@ -10,6 +10,8 @@ final class Slot {
     /** What the slot's command was, where its reply changes the session. */
     enum Kind {
         GREETING, EHLO, MAIL, RCPT, RCPT_DEFERRED, DATA, DATA_END, BDAT, AUTH, QUIT, OTHER, LOCAL,
+        /** The client's RSET: the transaction ends when the upstream accepts it, not when it is sent. */
+        RSET,
         /** Upstream-first: a RCPT forwarded before its decision, which follows the upstream's acceptance. */
         RCPT_VERIFY,
         /** A command of the proxy's own remaking the upstream's envelope: its reply is for the proxy only. */

@@ -9,8 +9,8 @@ import org.greylite.suspicion.Behaviour;
 /**
  * What the upstream's reply to a command means for the rooms it concerns, beyond reaching the client: an EHLO
  * reply says which extensions the upstream offers (and is filtered before the client sees it), a 354 makes the
- * next bytes message text, a positive reply to the end of a message is a delivery, a 235 an authenticated
- * session, a 5xx the {@code commanderrors} behaviour. What it means for the session's own reading (the greeting
+ * next bytes message text, a positive reply to RSET ends the transaction, a positive reply to the end of a message
+ * is a delivery, a 235 an authenticated session, a 5xx the {@code commanderrors} behaviour. What it means for the session's own reading (the greeting
  * begins the commands, a 334 makes the next line a SASL response, a 221 or 421 ends it) stays in
  * {@link RelaySession}.
  */
@@ -48,6 +48,11 @@ final class UpstreamReplies {
             case MAIL -> {
                 if (!r.isPositive()) {
                     envelope.mailRefused(s.transaction);
+                }
+            }
+            case RSET -> {
+                if (r.isPositive()) {
+                    envelope.reset();
                 }
             }
             case RCPT_DEFERRED -> {

@@ -251,6 +251,8 @@ class RelaySessionTest {
 
         t.clear();
         client("RSET\r\nMAIL FROM:<a@x>\r\nRCPT TO:<again@y>\r\n");
+        assertEquals("RSET\r\n", t.upstreamText(), "the transaction ends at the upstream's reply to RSET");
+        upstream("250 2.0.0 ok\r\n");
         assertEquals("RSET\r\nMAIL FROM:<a@x>\r\nRCPT TO:<again@y>\r\n", t.upstreamText());
         assertEquals(Envelope.MAX_RECIPIENTS + 1, policy.requests.size());
     }
@@ -987,6 +989,7 @@ class RelaySessionTest {
     void aCommandEndedByABareLfGoesUpstreamEndedByCrLf() {
         opened();
         client("NOOP\nRSET\nMAIL FROM:<a@x>\n");
+        upstream("250 2.0.0 ok\r\n250 2.0.0 ok\r\n"); // the MAIL waits for the RSET's reply
         assertEquals("NOOP\r\nRSET\r\nMAIL FROM:<a@x>\r\n", t.upstreamText(),
                 "a strict upstream must not read the three as one line");
     }
