@@ -4,6 +4,7 @@ import java.util.Optional;
 import java.util.Set;
 
 import org.greylite.net.AddressText;
+import org.greylite.smtp.BdatCommand;
 import org.greylite.smtp.ByteQueue;
 import org.greylite.smtp.CommandLine;
 import org.greylite.smtp.Reply;
@@ -256,16 +257,14 @@ final class ClientCommands {
     }
 
     private void bdat(CommandLine c) {
-        String[] parts = c.args().split("[ \t]+");
-        boolean valid = parts.length >= 1 && parts.length <= 2 && parts[0].matches("\\d{1,18}")
-                && (parts.length == 1 || parts[1].equalsIgnoreCase("LAST"));
-        if (!valid) {
-            // The size tells where the chunk ends; without it the stream cannot be followed.
+        BdatCommand bdat = BdatCommand.parse(c);
+        if (bdat == null) {
+            // The size tells where the chunk ends; without one the upstream reads alike the stream cannot be followed.
             queue.local(settings.replies().badBdat(), true);
             return;
         }
-        long size = Long.parseLong(parts[0]);
-        boolean last = parts.length == 2;
+        long size = bdat.size();
+        boolean last = bdat.last();
         if (!upstreamEhlo.offersChunking()) {
             // An upstream without CHUNKING would refuse the BDAT and read its chunk as commands: RCPTs and a
             // DATA that no decision has seen. Answered here, and the chunk is skipped as the data it claims to be.
