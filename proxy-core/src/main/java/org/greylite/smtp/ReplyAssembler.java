@@ -14,6 +14,14 @@ import org.greylite.text.ClientText;
  */
 public final class ReplyAssembler {
 
+    /**
+     * The most bytes one reply may take, all its lines together. Lines are bounded each, but a server that sends
+     * {@code 250-} lines without end was kept whole in memory: one upstream took greylited's heap and every session
+     * with it. A real reply is far shorter (an EHLO reply of 20 extensions is under 1 KB; RFC 5321 4.5.3.1.5 bounds a
+     * line to 512 octets).
+     */
+    public static final int MAX_REPLY_BYTES = 64 * 1024;
+
     private final ByteQueue pending = new ByteQueue();
     private final int maxLine;
     private final List<String> lines = new ArrayList<>();
@@ -56,6 +64,10 @@ public final class ReplyAssembler {
             lines.add(len > 4 ? text(lineStart + 4, len - 4) : "");
             replyBytes = lf + 1;
             boolean last = len == 3 || pending.get(lineStart + 3) == ' ';
+            if (!last && replyBytes > MAX_REPLY_BYTES) {
+                throw new SmtpProtocolException("reply longer than " + MAX_REPLY_BYTES + " bytes (" + lines.size()
+                        + " lines and more to come)");
+            }
             if (last) {
                 byte[] raw = pending.take(replyBytes);
                 Reply reply = new Reply(code, lines, raw);
