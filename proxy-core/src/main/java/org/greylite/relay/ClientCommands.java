@@ -45,8 +45,8 @@ final class ClientCommands {
     ClientCommands(RelayTransport transport, RelaySettings settings, SessionInfo info, RelayEvents events,
                    ReplyQueue queue, Envelope envelope, RcptDecisions decisions, EnvelopeReplay replay,
                    UpstreamReset upstreamReset, MessageStream stream,
-                   ClientStartTls clientTls, UpstreamEhlo upstreamEhlo, Set<Behaviour> behaviours, ByteQueue inbox,
-                   Object lock, java.util.function.BooleanSupplier closed) {
+                   ClientStartTls clientTls, UpstreamEhlo upstreamEhlo, Set<Behaviour> behaviours, JunkCommands junk,
+                   ByteQueue inbox, Object lock, java.util.function.BooleanSupplier closed) {
         this.transport = transport;
         this.settings = settings;
         this.info = info;
@@ -63,7 +63,7 @@ final class ClientCommands {
         this.inbox = inbox;
         this.lock = lock;
         this.closed = closed;
-        this.junk = new JunkCommands(settings.junkCommandLimit());
+        this.junk = junk;
     }
 
     void introduceWithXclient(XclientIntroduction introduction) {

@@ -39,6 +39,16 @@ final class JunkCommands {
         return countOne();
     }
 
+    /**
+     * A message was delivered: the junk before it is forgiven, as Postfix's smtpd forgives it. A sender reusing its
+     * connection says RSET before each further message (Postfix's smtp client, to find out whether a cached
+     * connection still works; KumoMTA between any two), and a count that never went down cut it off at its 101st
+     * message.
+     */
+    void messageDelivered() {
+        count = 0;
+    }
+
     private boolean countOne() {
         count++;
         return limit > 0 && count > limit;

@@ -104,9 +104,10 @@ public final class RelaySession {
                 settings, events, summary, upstreamReset, this, this::isClosed, this::pump);
         this.replay = new EnvelopeReplay(transport, queue, stream, envelope, settings.replies(), this::pump,
                 clientAddress);
+        JunkCommands junk = new JunkCommands(settings.junkCommandLimit());
         this.commands = new ClientCommands(transport, settings, info, events, queue, envelope, decisions, replay,
-                upstreamReset, stream, clientTls, upstreamEhlo, behaviours, inbox, this, this::isClosed);
-        this.replies = new UpstreamReplies(upstreamEhlo, clientTls, envelope, stream, summary, behaviours);
+                upstreamReset, stream, clientTls, upstreamEhlo, behaviours, junk, inbox, this, this::isClosed);
+        this.replies = new UpstreamReplies(upstreamEhlo, clientTls, envelope, stream, summary, behaviours, junk);
         this.limits = new SessionLimits(transport, settings, info, events, this, () -> phase == Phase.WAITING_GREETING,
                 this::betweenTransactions, stream::midMessage, this::isClosed, this::failClient);
     }

@@ -10,9 +10,9 @@ import org.greylite.suspicion.Behaviour;
  * What the upstream's reply to a command means for the rooms it concerns, beyond reaching the client: an EHLO
  * reply says which extensions the upstream offers (and is filtered before the client sees it), a 354 makes the
  * next bytes message text, a positive reply to RSET ends the transaction, a positive reply to the end of a message
- * is a delivery, a 235 an authenticated session, a 5xx the {@code commanderrors} behaviour. What it means for the session's own reading (the greeting
- * begins the commands, a 334 makes the next line a SASL response, a 221 or 421 ends it) stays in
- * {@link RelaySession}.
+ * is a delivery (which forgives the junk commands before it), a 235 an authenticated session, a 5xx the {@code
+ * commanderrors} behaviour. What it means for the session's own reading (the greeting begins the commands, a 334
+ * makes the next line a SASL response, a 221 or 421 ends it) stays in {@link RelaySession}.
  */
 final class UpstreamReplies {
 
@@ -26,15 +26,17 @@ final class UpstreamReplies {
     private final MessageStream stream;
     private final SessionSummary summary;
     private final Set<Behaviour> behaviours;
+    private final JunkCommands junk;
 
     UpstreamReplies(UpstreamEhlo upstreamEhlo, ClientStartTls clientTls, Envelope envelope, MessageStream stream,
-                    SessionSummary summary, Set<Behaviour> behaviours) {
+                    SessionSummary summary, Set<Behaviour> behaviours, JunkCommands junk) {
         this.upstreamEhlo = upstreamEhlo;
         this.clientTls = clientTls;
         this.envelope = envelope;
         this.stream = stream;
         this.summary = summary;
         this.behaviours = behaviours;
+        this.junk = junk;
     }
 
     /** Tells the rooms what {@code r}, the reply to {@code s}'s command, means; returns the reply for the client. */
@@ -68,6 +70,7 @@ final class UpstreamReplies {
             case DATA_END -> {
                 if (r.isPositive()) {
                     summary.messageDelivered();
+                    junk.messageDelivered();
                 }
             }
             case AUTH -> {
