@@ -5,11 +5,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Optional;
 
 /**
  * Checks, before SQLite gets to fail obscurely, that a greydb path can be used, and makes its folder
  * when it is missing (the greydb is created on first use: no manual step). Failures name the path,
- * the user and the permission at fault.
+ * the user and the permission at fault, or the read-only mount.
  *
  * <p>The {@code -wal} and {@code -shm} files beside the greydb are checked too: SQLite opens them on every
  * connection, and one left behind by a program run as another user (it takes that user as owner) makes every
@@ -34,6 +35,11 @@ final class GreydbFile {
                 while (existing != null && !Files.exists(existing)) {
                     existing = existing.getParent();
                 }
+                Optional<String> readOnly = ReadOnlyMount.of(existing);
+                if (readOnly.isPresent()) {
+                    throw new StoreException("greydb " + abs + ": directory " + dir + " does not exist and cannot be"
+                            + " created: " + readOnly.get());
+                }
                 throw new StoreException("greydb " + abs + ": directory " + dir + " does not exist and cannot be created ("
                         + e.getClass().getSimpleName() + "); " + describe(existing)
                         + "; create it and give user '" + user() + "' write permission on it");
@@ -50,6 +56,11 @@ final class GreydbFile {
         Path abs = file.toAbsolutePath();
         Path dir = abs.getParent();
         if (Files.isDirectory(dir) && !Files.isWritable(dir)) {
+            Optional<String> readOnly = ReadOnlyMount.of(dir);
+            if (readOnly.isPresent()) {
+                throw new StoreException("greydb " + abs + ": SQLite writes the database and creates the -wal and -shm"
+                        + " files beside it, but " + readOnly.get());
+            }
             throw new StoreException("greydb " + abs + ": directory " + dir + " is not writable by user '" + user()
                     + "' (" + describe(dir) + "); SQLite creates the -wal and -shm files beside the database, so user '"
                     + user() + "' needs write permission on the directory");
