@@ -19,6 +19,12 @@ public final class GreydbFileCheck implements Runnable {
     private final GreylistStore store;
     private final Runnable replaced;
     private final Logger log;
+    /**
+     * Why the file at the path could not be opened at the last look, or null. A look every 5 s would otherwise
+     * repeat the same ERROR line for as long as the file stays unusable (a file that is no SQLite database put
+     * there, a folder that became unwritable): the outage itself is counted by the engine's own log.
+     */
+    private String failing;
 
     /** @param replaced told each time the file was found replaced (the programs' greylite_greydb_file_replaced_total) */
     public GreydbFileCheck(GreylistStore store, Runnable replaced, Logger log) {
@@ -31,13 +37,20 @@ public final class GreydbFileCheck implements Runnable {
     public void run() {
         try {
             String what = store.reopenIfReplaced();
+            failing = null;
             if (what != null) {
                 replaced.run();
                 log.error("{}; decisions go to {} from now on", what, store.describe());
             }
         } catch (StoreException e) {
-            log.error("{}; decisions get the greydb-error answer until it can be opened (tried every {} s)",
-                    e.getMessage(), INTERVAL_SECONDS);
+            String why = e.getCause() != null ? String.valueOf(e.getCause().getMessage()) : e.getMessage();
+            if (why.equals(failing)) {
+                log.debug("{}", e.getMessage());
+                return;
+            }
+            failing = why;
+            log.error("{}; decisions get the greydb-error answer until it can be opened (tried every {} s, said again"
+                    + " when it opens or fails otherwise)", e.getMessage(), INTERVAL_SECONDS);
         } catch (RuntimeException e) {
             // A failed look must not end the timer: the next one may succeed.
             log.error("greydb file check failed: {}", e.toString());

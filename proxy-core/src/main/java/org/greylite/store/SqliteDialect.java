@@ -113,7 +113,8 @@ final class SqliteDialect implements GreydbDialect {
         if (conn != null && now != null && now.equals(fileKey)) {
             return null;
         }
-        String what = conn == null ? "the greydb file " + file + " was missing and is open again"
+        boolean wasOpen = conn != null;
+        String what = !wasOpen ? "the greydb file " + file + ", which could not be opened, is open again"
                 : now == null ? "the greydb file " + file + " was deleted while in use: the rows it held are lost;"
                         + " a new, empty greydb is created at that path"
                 : "the greydb file " + file + " was replaced while in use: the rows of the old file are lost;"
@@ -127,7 +128,9 @@ final class SqliteDialect implements GreydbDialect {
             use(SqliteGreydb.open(file, busyTimeout));
         } catch (SQLException | StoreException e) {
             conn = null;
-            throw new StoreException(what + ", but it cannot be opened: " + e.getMessage(), e);
+            // The cause is kept as it is in both messages: GreydbFileCheck says a failure that goes on only once.
+            throw new StoreException((wasOpen ? what + ", but it cannot be opened: "
+                    : "the greydb file " + file + " still cannot be opened: ") + e.getMessage(), e);
         }
         return what;
     }
@@ -233,8 +236,8 @@ final class SqliteDialect implements GreydbDialect {
     /** Begins a transaction, waiting for the lock until the deadline at the latest. */
     private void begin(Supplier<String> what, long deadlineNanos, boolean writes) {
         if (conn == null) {
-            throw new StoreException(describe() + ": " + what.get() + ": the greydb file was deleted and no new one could be"
-                    + " opened at its path yet");
+            throw new StoreException(describe() + ": " + what.get() + ": the greydb file was deleted or replaced, and the"
+                    + " file at its path cannot be opened yet (the ERROR line of the file check says why)");
         }
         long left = TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime());
         if (left <= 0) {
