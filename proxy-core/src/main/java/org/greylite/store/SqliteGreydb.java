@@ -82,6 +82,7 @@ final class SqliteGreydb {
             Connection conn = config.createConnection("jdbc:sqlite:" + file.toAbsolutePath());
             try {
                 ensureSchema(conn);
+                GreydbColumns.check(conn);
                 rewriteOldIpv6Keys(conn, file);
                 return conn;
             } catch (SQLException | RuntimeException e) {

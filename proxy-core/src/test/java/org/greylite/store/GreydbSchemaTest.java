@@ -92,6 +92,27 @@ class GreydbSchemaTest {
         }
     }
 
+    /**
+     * A greydb made by hand from a schema that is not greydb.sql (a column left out or renamed) is refused when it
+     * is opened, naming the table and the column: opened, every decision failed on it and every mail passed
+     * ungreylisted (fail open), and greylitectl's commands failed one by one with "no such column".
+     */
+    @Test
+    void aTableWithoutAColumnOfTheSchemaIsNamedWhenTheGreydbIsOpened() throws Exception {
+        Path sqlite3 = ExternalPrograms.require("sqlite3");
+        Path other = dir.resolve("other.sql");
+        Files.writeString(other, schema().replace("    comment    TEXT\n) WITHOUT ROWID;\n\n-- Clients whose mail is refused",
+                "    note       TEXT\n) WITHOUT ROWID;\n\n-- Clients whose mail is refused")
+                + "INSERT INTO greydb_meta (key, value) VALUES ('client_key_text', 'rfc5952');\n");
+        Path db = dir.resolve("by-hand.db");
+        assertEquals(0, run(sqlite3.toString(), "-init", other.toString(), db.toString(), ".quit"));
+
+        StoreException e = org.junit.jupiter.api.Assertions.assertThrows(StoreException.class,
+                () -> GreylistStores.sqlite(db, Duration.ofSeconds(1)).close());
+        assertTrue(e.getMessage().contains(db.toString()) && e.getMessage().contains("whitelist")
+                && e.getMessage().contains("comment") && e.getMessage().contains("greydb.sql"), e.getMessage());
+    }
+
     /** {@code sqlite3 -init greydb.sql FILE .quit}, as the schema's header and SPEC §6 promise. */
     @Test
     void theSqlite3ProgramCreatesAGreydbTheStoreAccepts() throws Exception {
