@@ -140,14 +140,21 @@ final class UdpService implements AutoCloseable {
         ByteBuffer reply = ByteBuffer.allocateDirect(2);
         List<Request> requests = new ArrayList<>(MAX_BATCH);
         List<SocketAddress> senders = new ArrayList<>(MAX_BATCH);
+        // No datagram waiting in the socket came before this moment: set when a receive finds the socket empty,
+        // and when a wait for a datagram ends (it came during the wait). A batch's busy timeout counts from it,
+        // not from when the batch is read: the datagrams read after a batch that waited for another process's
+        // lock waited in the socket as long, and a second full busy timeout answered them only after the
+        // patched qmail-smtpd (3 s) had given up on them.
+        long noneWaitingBefore = System.nanoTime();
         while (!closing) {
-            long askedNanos = System.nanoTime();
+            long askedNanos = noneWaitingBefore;
             int recipients = 0;
             try {
                 while (requests.size() < MAX_BATCH && recipients < MAX_BATCH_RECIPIENTS) {
                     buf.clear();
                     SocketAddress from = channel.receive(buf);
                     if (from == null) {
+                        noneWaitingBefore = System.nanoTime();
                         break; // none waiting: the batch is complete
                     }
                     if (requests.isEmpty()) {
@@ -179,11 +186,13 @@ final class UdpService implements AutoCloseable {
             }
             if (requests.isEmpty()) {
                 if (idleSpin.lookBriefly(this::datagramWaiting)) {
+                    noneWaitingBefore = System.nanoTime();
                     continue;
                 }
                 if (!await()) {
                     return;
                 }
+                noneWaitingBefore = System.nanoTime();
                 continue;
             }
             if (!answer(requests, senders, askedNanos, reply)) {
