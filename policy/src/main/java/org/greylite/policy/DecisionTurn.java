@@ -34,17 +34,27 @@ final class DecisionTurn implements Executor {
     private final List<Runnable> gathered = new ArrayList<>();
     private final List<Runnable> answers = new ArrayList<>();
     private long firstGatheredNanos;
+    /** The earliest the requests this turn reads can have come (see {@link #requestsCameSince}). */
+    private long cameSinceNanos = System.nanoTime();
     private boolean deciding;
 
     DecisionTurn(PolicyDecisions decisions) {
         this.decisions = decisions;
     }
 
+    /**
+     * Says when the requests of the turn that begins can have come at the earliest: the turn's busy timeout counts
+     * from then, as the engine's does from when a decision was asked.
+     */
+    void requestsCameSince(long nanos) {
+        cameSinceNanos = nanos;
+    }
+
     /** Gathers a decision (it calls its reply when done) for the end of this turn. */
     @Override
     public void execute(Runnable decision) {
         if (gathered.isEmpty()) {
-            firstGatheredNanos = System.nanoTime();
+            firstGatheredNanos = cameSinceNanos;
         }
         gathered.add(decision);
     }

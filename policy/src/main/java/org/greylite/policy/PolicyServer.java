@@ -192,16 +192,28 @@ final class PolicyServer implements AutoCloseable {
 
     private void loop() {
         try {
+            long lastLookNanos = System.nanoTime();
             while (running) {
+                boolean slept = false;
                 if (turn != null && turn.pending()) {
                     selector.selectNow(); // decisions wait for this turn's end: no sleeping before it
-                } else if (!idleSpin.lookBriefly(this::readyNow)) {
+                } else if (!idleSpin.lookBriefly(this::readyNow) && !readyNow()) {
+                    // (Asked once more without sleeping: what is ready before the sleep came before it.)
                     if (!listenersResting) {
                         selector.select();
                     } else {
                         selector.select(Math.max(1, (listenersRestUntil - System.nanoTime()) / 1_000_000));
                     }
+                    slept = true;
                 }
+                long now = System.nanoTime();
+                if (turn != null) {
+                    // What is ready now came after the last look at the sockets, or, when a sleep ended, as it
+                    // ended. Requests that came while the turn before waited for another process's lock waited
+                    // as long in their sockets: their busy timeout counts from their coming, not from this read.
+                    turn.requestsCameSince(slept ? now : lastLookNanos);
+                }
+                lastLookNanos = now;
                 if (listenersResting && System.nanoTime() - listenersRestUntil >= 0) {
                     listen(true);
                 }

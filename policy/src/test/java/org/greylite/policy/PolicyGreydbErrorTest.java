@@ -77,6 +77,31 @@ class PolicyGreydbErrorTest {
         }
     }
 
+    /**
+     * A request that comes while another connection's decision waits for the lock waited in its socket meanwhile:
+     * it is answered within a busy timeout of its coming (here 2 s), not after a second busy timeout counted from
+     * when the I/O thread, free again, read it.
+     */
+    @Test
+    void aRequestThatCameDuringAWaitForTheLockIsAnsweredWithinTheBusyTimeoutOfItsComing() throws Exception {
+        policy = TestPolicy.start(dir, "--busy-timeout=2s");
+        try (PolicyClient first = PolicyClient.tcp(policy.tcpAddress());
+             PolicyClient second = PolicyClient.tcp(policy.tcpAddress())) {
+            assertEquals(PolicyProtocolTest.GREYLISTED_301,
+                    first.ask(PolicyClient.rcpt("192.0.2.7", "a@example.net", "b@example.org")), "both connected");
+            try (Sqlite3Lock lock = Sqlite3Lock.hold(dir.resolve("greylite.db"))) {
+                first.send(PolicyClient.request(PolicyClient.rcpt("192.0.2.8", "c@example.net", "b@example.org")));
+                Thread.sleep(300); // the first decision is waiting for the lock
+                long sent = System.nanoTime();
+                assertEquals("DUNNO", second.ask(PolicyClient.rcpt("192.0.2.9", "d@example.net", "b@example.org")));
+                long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sent);
+                assertTrue(tookMillis < 2_600, "answered " + tookMillis + " ms after it was sent");
+                assertEquals("DUNNO", first.readAnswer());
+                assertTrue(lock.held(), "the lock was held all along");
+            }
+        }
+    }
+
     /** The log names the answer Postfix gets, not the 451 of the SMTP proxies. */
     @Test
     void withFailClosedALockedGreydbDefers() throws Exception {
