@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
+import org.greylite.greylist.DecisionListener;
 import org.greylite.greylist.DecisionLog;
 import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.Greylister;
@@ -64,9 +65,15 @@ final class EngineDecisions implements AutoCloseable {
 
     EngineDecisions(GreylistStore greydb, SuspicionPolicy rules, GreylistSettings settings, KnownSenders knownSenders,
                     WhitelistRanges ranges, Clock clock) {
+        this(greydb, rules, settings, knownSenders, ranges, clock, DecisionListener.NONE);
+    }
+
+    /** @param counted told of every decision the log is told of (the metrics) */
+    EngineDecisions(GreylistStore greydb, SuspicionPolicy rules, GreylistSettings settings, KnownSenders knownSenders,
+                    WhitelistRanges ranges, Clock clock, DecisionListener counted) {
         this.store = new RowWitness(greydb);
         this.ranges = ranges;
-        this.screen = new ClientScreen(new DecisionLog(), greydb, settings, clock);
+        this.screen = new ClientScreen(new DecisionLog().andThen(counted), greydb, settings, clock);
         // A greydb failure when failing closed is answered as a retry too soon (answer() below): the log says so.
         this.greylister = new Greylister(store, rules, settings, clock, screen, knownSenders,
                 Answer.TOO_SOON.toString());

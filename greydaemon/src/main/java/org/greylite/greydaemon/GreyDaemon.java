@@ -142,9 +142,8 @@ public final class GreyDaemon {
                 throw new IOException("GREYLITE_METRICS: " + e.getMessage(), e);
             }
         }
-        GreylistStore store = RunningGreydaemon.counted(
-                GreylistStores.open(location, new GreydbOptions(busyTimeout, 1, env)), metrics);
-        EngineDecisions decisions = new EngineDecisions(store, rules, settings, known, ranges, clock);
+        GreylistStore store = GreylistStores.open(location, new GreydbOptions(busyTimeout, 1, env));
+        EngineDecisions decisions = new EngineDecisions(store, rules, settings, known, ranges, clock, metrics);
         WalCheckpointer checkpointer = location instanceof GreydbLocation.Sqlite sqlite
                 ? WalCheckpointer.start(sqlite.file()) : null;
         UdpService service;

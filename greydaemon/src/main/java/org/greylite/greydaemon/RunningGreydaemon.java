@@ -5,18 +5,11 @@ import java.net.InetSocketAddress;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
-import java.util.function.Supplier;
 
 import org.greylite.config.GreydbFileCheck;
 import org.greylite.config.TimerTasks;
 import org.greylite.metrics.MetricsEndpoint;
-import org.greylite.store.DecisionQuery;
-import org.greylite.store.ForwardingGreylistStore;
 import org.greylite.store.GreylistStore;
-import org.greylite.store.StoreException;
-import org.greylite.store.StoredState;
-import org.greylite.store.TripletUpdate;
 import org.greylite.suspicion.ReloadingSuspicionPolicy;
 import org.greylite.suspicion.SuspicionPolicy;
 import org.slf4j.Logger;
@@ -77,47 +70,6 @@ final class RunningGreydaemon implements AutoCloseable {
         }
         log.info("SIGHUP: reloading the suspicion file");
         followed.reload();
-    }
-
-    /**
-     * {@code store} with its failed decisions counted: the engine turns a greydb failure into a verdict (fail
-     * open, or closed), so the failure is seen here, where it is thrown, rather than guessed from the answer.
-     * Requests that came together are decided in one transaction, which can fail at its start or its commit
-     * as well as in a decision: such a batch counts once, whether or not a decision inside it saw the failure
-     * first. Only the one greydb thread decides, so the batch flag needs no lock.
-     */
-    static GreylistStore counted(GreylistStore store, GreydaemonMetrics metrics) {
-        return new ForwardingGreylistStore(store) {
-            private boolean inBatch;
-
-            @Override
-            public <T> T decide(DecisionQuery query, Function<StoredState, TripletUpdate<T>> transition) {
-                try {
-                    return super.decide(query, transition);
-                } catch (StoreException e) {
-                    if (!inBatch) {
-                        metrics.decisionFailed();
-                    }
-                    throw e;
-                }
-            }
-
-            @Override
-            public <T> T inOneTransaction(long askedNanos, Supplier<T> work) {
-                if (inBatch) {
-                    return super.inOneTransaction(askedNanos, work);
-                }
-                inBatch = true;
-                try {
-                    return super.inOneTransaction(askedNanos, work);
-                } catch (StoreException e) {
-                    metrics.decisionFailed();
-                    throw e;
-                } finally {
-                    inBatch = false;
-                }
-            }
-        };
     }
 
     InetSocketAddress localAddress() throws IOException {

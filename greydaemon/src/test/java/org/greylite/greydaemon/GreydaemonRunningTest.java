@@ -150,6 +150,23 @@ class GreydaemonRunningTest {
     }
 
     /**
+     * {@code greylite_store_errors_total{operation="decision"}} counts the recipients the failure decided, as
+     * greylited's and greylite-policy's of the same name count theirs (one per RCPT, every one in the decision
+     * log): a request for three recipients is three, not one for the batch it was in.
+     */
+    @Test
+    void aLockedGreydbCountsEachRecipientItDecided() throws Exception {
+        start(Map.of("GREYLITE_BUSY_TIMEOUT", "1s"));
+        try (Sqlite3Lock lock = Sqlite3Lock.hold(dir.resolve("greydb"))) {
+            assertEquals("1,3", client.ask("198.51.100.7", "alice@example.net", "bob@example.org",
+                    "carol@example.org", "dave@example.org"));
+            assertTrue(lock.held(), "the lock was held all along");
+        }
+        String m = metrics();
+        assertTrue(m.contains("greylite_store_errors_total{operation=\"decision\"} 3.0"), m);
+    }
+
+    /**
      * A request that comes while a batch waits for another process's lock waited in the socket meanwhile: its
      * busy timeout counts from then, not from when the batch's failure let the daemon read it, so it is answered
      * within a busy timeout of its coming (here 2 s), not after a second one. The patched qmail-smtpd waits 3 s
