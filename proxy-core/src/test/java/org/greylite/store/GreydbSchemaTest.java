@@ -113,6 +113,29 @@ class GreydbSchemaTest {
                 && e.getMessage().contains("comment") && e.getMessage().contains("greydb.sql"), e.getMessage());
     }
 
+    /**
+     * A triplet table made by hand without greydb.sql's primary key is refused when the greydb is opened: every
+     * write of a decision is an upsert on that key, so every decision failed on it and every mail passed
+     * ungreylisted (fail open), with an error that said only "SQL error or missing database".
+     */
+    @Test
+    void aTableWithoutThePrimaryKeyOfTheSchemaIsNamedWhenTheGreydbIsOpened() throws Exception {
+        Path sqlite3 = ExternalPrograms.require("sqlite3");
+        Path other = dir.resolve("other.sql");
+        String noKey = schema().replace("    PRIMARY KEY (client, sender, recipient)\n) WITHOUT ROWID;",
+                "    note       TEXT\n);");
+        assertFalse(noKey.equals(schema()), "the schema still has the triplet's key as this test expects");
+        Files.writeString(other, noKey);
+        Path db = dir.resolve("by-hand.db");
+        assertEquals(0, run(sqlite3.toString(), "-init", other.toString(), db.toString(), ".quit"));
+
+        StoreException e = org.junit.jupiter.api.Assertions.assertThrows(StoreException.class,
+                () -> GreylistStores.sqlite(db, Duration.ofSeconds(1)).close());
+        assertTrue(e.getMessage().contains(db.toString()) && e.getMessage().contains("triplet")
+                && e.getMessage().contains("primary key") && e.getMessage().contains("client, sender, recipient"),
+                e.getMessage());
+    }
+
     /** {@code sqlite3 -init greydb.sql FILE .quit}, as the schema's header and SPEC §6 promise. */
     @Test
     void theSqlite3ProgramCreatesAGreydbTheStoreAccepts() throws Exception {
