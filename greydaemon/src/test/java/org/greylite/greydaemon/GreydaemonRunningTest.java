@@ -190,6 +190,25 @@ class GreydaemonRunningTest {
     }
 
     /**
+     * Without GREYLITE_BUSY_TIMEOUT, greydaemon waits for a lock at most 2 s, not greylited's 5 s: the patched
+     * qmail-smtpd waits 3 s for an answer (indimail's GREYTIMEOUT), so a fail-closed {@code 0,2} given after a
+     * longer wait came to nobody, and the client did as it does on a timeout instead.
+     */
+    @Test
+    void aLockedGreydbIsAnsweredWithinTheQmailSmtpdWaitByDefault() throws Exception {
+        start(Map.of("GREYLITE_FAIL_CLOSED", "1"));
+        client.timeout(3_000);
+        try (Sqlite3Lock lock = Sqlite3Lock.hold(dir.resolve("greydb"))) {
+            long sent = System.nanoTime();
+            assertEquals("0,2", client.ask("198.51.100.7", "alice@example.net", "bob@example.org"),
+                    "answered within the 3 s qmail-smtpd waits");
+            long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sent);
+            assertTrue(tookMillis >= 1_500, "the lock was waited for: " + tookMillis + " ms");
+            assertTrue(lock.held(), "the lock was held all along");
+        }
+    }
+
+    /**
      * With GREYLITE_FAIL_CLOSED the same failure is answered {@code 0,2}: qmail-smtpd says to come back later. The
      * log names that answer, not the 451 of the SMTP proxies.
      */

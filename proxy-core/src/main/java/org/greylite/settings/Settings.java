@@ -249,6 +249,9 @@ public final class Settings {
     public static final Setting<Duration> BUSY_TIMEOUT = Setting.builder("busy-timeout", Parsers::positiveDuration)
             .label("DURATION").stage(Stage.STORE).variable("GREYLITE_BUSY_TIMEOUT", GREYLITED, GREYLITE, POLICY, GREYDAEMON)
             .defaultValue("5s")
+            // greydaemon's client, the patched qmail-smtpd, waits 3 s for an answer (GREYTIMEOUT): an answer given
+            // after a longer wait for a lock comes to nobody, a fail-closed 0,2 included.
+            .defaultFor(GREYDAEMON, "2s")
             .doc("How long a greydb operation may wait: for another process's lock (SQLite); for the server, "
                     + "a connection or a lock (PostgreSQL), so an RCPT is not held much longer by a greydb that is down "
                     + "(default ${DEFAULT-VALUE}).").build();
