@@ -78,6 +78,18 @@ class SuspicionCheckCommandTest {
     }
 
     @Test
+    void aCommentAfterAnRLineIsAProblemNotAPartOfTheExpression() throws Exception {
+        // Loaded as the expression 'dsl  # dial-up pools', the line never matched a client of a DSL pool.
+        Path f = file("5 r dsl  # dial-up pools", "3 r [a-z]#[0-9]", "2 r ^$");
+        Ctl.Run r = Ctl.run(ENV, "suspicion", "check", f.toString());
+        assertEquals(1, r.exit(), r.toString());
+        assertEquals(f + ":1: the regular expression 'dsl  # dial-up pools' has a blank followed by '#', which no host"
+                + " name holds, line discarded (a '#' after a rule starts no comment: put comments on lines of their own)\n",
+                r.out());
+        assertEquals(f + ": 1 line does not load; 2 rules are in force\n", r.err());
+    }
+
+    @Test
     void helpListsTheCommands() {
         Ctl.Run r = Ctl.run(ENV, "--help");
         assertEquals(0, r.exit());

@@ -89,13 +89,30 @@ final class LineParser {
 
     private Rule rule(char kind, String rule) throws Rejected {
         return switch (kind) {
-            case 'r' -> new PtrNameRule(regex(rule, false, rule));
+            case 'r' -> new PtrNameRule(regex(withoutComment(rule), false, rule));
             case 'v' -> variables(words(rule));
             case 'e' -> envelope(words(rule));
             case 'g' -> countries(words(rule));
             case 'b' -> behaviours(words(rule));
             default -> throw new IllegalStateException("kind checked above: " + kind);
         };
+    }
+
+    /**
+     * An {@code r} line's expression is the rest of the line, so {@code 5 r dsl  # dial-up pools} used to load as the
+     * expression {@code dsl  # dial-up pools}: no host name holds a blank, so the line silently never matched, and
+     * {@code suspicion check} called the file clean. The other kinds already refuse such a word ({@link #commentHint});
+     * here a blank followed by {@code #} is refused the same way. Reading it as a comment instead was rejected: the
+     * language has none after a rule (greylite(8) read the whole rest of the line), and the kinds must agree.
+     */
+    private static String withoutComment(String ere) throws Rejected {
+        for (int i = 1; i < ere.length(); i++) {
+            if (ere.charAt(i) == '#' && isBlank(ere.charAt(i - 1))) {
+                throw new Rejected("the regular expression '" + ere + "' has a blank followed by '#', which no host"
+                        + " name holds, line discarded");
+            }
+        }
+        return ere;
     }
 
     private static VariableRule variables(List<String> names) throws Rejected {
