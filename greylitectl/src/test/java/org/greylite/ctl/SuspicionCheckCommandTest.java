@@ -90,6 +90,26 @@ class SuspicionCheckCommandTest {
     }
 
     @Test
+    void aFileSavedAsUtf16IsReadAsItsEditorWroteIt() throws Exception {
+        // Windows Notepad's "Unicode" and PowerShell 5's '>' write UTF-16 with a byte order mark. Read as UTF-8,
+        // every line was a "bad number" of NULs and replacement characters, and no rule was in force.
+        for (java.nio.charset.Charset utf16 : List.of(java.nio.charset.StandardCharsets.UTF_16LE,
+                java.nio.charset.StandardCharsets.UTF_16BE)) {
+            Path f = Files.write(dir.resolve("suspicion-" + utf16.name()),
+                    "\uFEFF# pools\r\n5 r dsl\r\n3 v BLACKLISTED\r\n".getBytes(utf16));
+            Ctl.Run check = Ctl.run(ENV, "suspicion", "check", f.toString());
+            assertEquals(0, check.exit(), utf16 + ": " + check);
+            assertEquals("2 rules, no problems\n", check.out(), utf16.name());
+
+            Ctl.Run explain = Ctl.run(ENV, "suspicion", "explain", f.toString(), "--ip", "192.0.2.7",
+                    "--ptr", "host-1.dsl.example", "--json");
+            assertEquals(0, explain.exit(), explain.toString());
+            assertTrue(explain.out().startsWith("{\"line\": 2, \"attempts\": 5, \"rule\": \"5 r dsl\""),
+                    utf16 + ": " + explain.out());
+        }
+    }
+
+    @Test
     void helpListsTheCommands() {
         Ctl.Run r = Ctl.run(ENV, "--help");
         assertEquals(0, r.exit());

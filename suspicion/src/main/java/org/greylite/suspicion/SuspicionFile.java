@@ -73,7 +73,8 @@ public final class SuspicionFile implements SuspicionPolicy {
 
     /**
      * Reads and parses a suspicion file. Bytes that are not UTF-8 (a Latin-1 comment, say) are replaced,
-     * not fatal; a UTF-8 byte order mark at the start (Notepad writes one) is not part of the first line.
+     * not fatal; a UTF-8 byte order mark at the start (Notepad writes one) is not part of the first line, and a
+     * file that starts with a UTF-16 byte order mark is read as UTF-16.
      *
      * @param geo as for {@link #parse}
      */
@@ -87,16 +88,27 @@ public final class SuspicionFile implements SuspicionPolicy {
     }
 
     static List<String> readLines(Path file) throws IOException {
-        CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
+        byte[] bytes = Files.readAllBytes(file);
+        CharsetDecoder decoder = (isUtf16(bytes) ? StandardCharsets.UTF_16 : StandardCharsets.UTF_8).newDecoder()
                 .onMalformedInput(CodingErrorAction.REPLACE)
                 .onUnmappableCharacter(CodingErrorAction.REPLACE);
-        String text = utf8.decode(ByteBuffer.wrap(Files.readAllBytes(file))).toString();
+        String text = decoder.decode(ByteBuffer.wrap(bytes)).toString();
         // Kept, the mark made the first line's number unreadable: that line was dropped at start-up, and every
         // reload of the file was refused for it.
         if (text.startsWith("\uFEFF")) {
             text = text.substring(1);
         }
         return text.lines().toList();
+    }
+
+    /**
+     * Whether the file starts with a UTF-16 byte order mark: what Windows Notepad's "Unicode" and PowerShell 5's
+     * {@code >} write. Read as UTF-8, every other byte was a NUL and every line was discarded as a "bad number" full of
+     * replacement characters, which told the administrator nothing; Java's UTF-16 decoder reads the mark and drops it.
+     */
+    private static boolean isUtf16(byte[] bytes) {
+        return bytes.length >= 2 && ((bytes[0] == (byte) 0xFF && bytes[1] == (byte) 0xFE)
+                || (bytes[0] == (byte) 0xFE && bytes[1] == (byte) 0xFF));
     }
 
     /** The file's name as given. */
