@@ -110,6 +110,24 @@ class SuspicionCheckCommandTest {
     }
 
     @Test
+    void aCharacterThatLooksLikeABlankIsNamedWhereItGluesTwoFieldsTogether() throws Exception {
+        // Quoted as they were, these read "bad number '3 r'" and "bad number '3'": a blank seemed to be there.
+        Path f = file("3\u00a0r dsl", "\u200b3 r dsl", "3 r\u000cdsl", "2 v BLACKLISTED");
+        Ctl.Run r = Ctl.run(ENV, "suspicion", "check", f.toString());
+        assertEquals(1, r.exit(), r.toString());
+        assertEquals(List.of(
+                f + ":1: bad number '3\\u00a0r' (a count of refusals, 0 or more), line discarded"
+                        + " (the line holds U+00A0 NO-BREAK SPACE, which is not a space or a tab: fields are separated by"
+                        + " spaces and tabs only)",
+                f + ":2: bad number '\\u200b3' (a count of refusals, 0 or more), line discarded"
+                        + " (the line holds U+200B ZERO WIDTH SPACE, which is not a space or a tab: fields are separated"
+                        + " by spaces and tabs only)",
+                f + ":3: unknown kind 'r\\u000cdsl', line ignored"
+                        + " (the line holds U+000C FORM FEED (FF), which is not a space or a tab: fields are separated"
+                        + " by spaces and tabs only)"), r.out().lines().toList());
+    }
+
+    @Test
     void helpListsTheCommands() {
         Ctl.Run r = Ctl.run(ENV, "--help");
         assertEquals(0, r.exit());

@@ -39,6 +39,15 @@ final class LineParser {
     /** Parses a line; returns empty for comments and blank lines; throws for lines that are not loaded. */
     Optional<SuspicionLine> parse(int lineNumber, String text) throws Rejected {
         String line = asWritten(text);
+        try {
+            return parseWritten(lineNumber, line);
+        } catch (Rejected e) {
+            // A no-break space quoted as it is looks like the blank the parser did not see.
+            throw new Rejected(UnseenCharacters.reason(e.getMessage(), line));
+        }
+    }
+
+    private Optional<SuspicionLine> parseWritten(int lineNumber, String line) throws Rejected {
         int i = skipBlanks(line, 0);
         if (i == line.length() || line.charAt(i) == '#') {
             return Optional.empty();
