@@ -128,6 +128,21 @@ class SuspicionCheckCommandTest {
     }
 
     @Test
+    void aVariableWrittenAsInTheShellIsAProblem() throws Exception {
+        // Loaded as names no program sets, these lines never matched a listed client, and the file was called clean.
+        Path f = file("5 v $BLACKLISTED", "5 v ${BLACKLISTED}", "5 v \"BLACKLISTED\"", "5 v RBL 'BLACKLISTED'",
+                "5 v BLACKLISTED");
+        Ctl.Run r = Ctl.run(ENV, "suspicion", "check", f.toString());
+        assertEquals(1, r.exit(), r.toString());
+        String why = " (write the name only, without '$' or quotes, as in 3 v BLACKLISTED), line discarded";
+        assertEquals(List.of(f + ":1: invalid variable name '$BLACKLISTED'" + why,
+                f + ":2: invalid variable name '${BLACKLISTED}'" + why,
+                f + ":3: invalid variable name '\"BLACKLISTED\"'" + why,
+                f + ":4: invalid variable name ''BLACKLISTED''" + why), r.out().lines().toList());
+        assertEquals(f + ": 4 lines do not load; 1 rule is in force\n", r.err());
+    }
+
+    @Test
     void helpListsTheCommands() {
         Ctl.Run r = Ctl.run(ENV, "--help");
         assertEquals(0, r.exit());

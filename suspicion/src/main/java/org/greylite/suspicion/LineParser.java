@@ -129,6 +129,12 @@ final class LineParser {
             if (name.indexOf('=') >= 0) {
                 throw new Rejected("invalid variable name '" + name + "' (write the name only, without '='), line discarded");
             }
+            // Shell habits: '$BLACKLISTED' or '"BLACKLISTED"' loaded as a name no program sets, so the line never
+            // matched and the file was called clean.
+            if (name.startsWith("$") || name.indexOf('"') >= 0 || name.indexOf('\'') >= 0) {
+                throw new Rejected("invalid variable name '" + name + "' (write the name only, without '$' or quotes, as"
+                        + " in 3 v BLACKLISTED), line discarded");
+            }
         }
         return new VariableRule(names);
     }
