@@ -53,6 +53,17 @@ class SuspicionExplainCommandTest {
     }
 
     @Test
+    void aNegatedVariableLineDoesNotClaimTheNOfTheVariable() throws Exception {
+        // The reason said "N = 5 instead of the line's number" of a line that did not match, above a verdict of N = 1.
+        rules = Files.writeString(dir.resolve("negated"), "3 v ! SUSPICION_N\n");
+        Ctl.Run r = explain("--ip", "192.0.2.7", "--var", "SUSPICION_N=5");
+        assertEquals(0, r.exit(), r.toString());
+        assertEquals(List.of("client 192.0.2.7, PTR none, HELO none, from <>, to <>, variables SUSPICION_N=5, behaviours none",
+                rules + ":1: no match: SUSPICION_N is set to '5'; ! inverts that  [3 v ! SUSPICION_N]",
+                "verdict: no line matched: N = 1, not suspicious (may be auto-whitelisted)"), r.out().lines().toList());
+    }
+
+    @Test
     void showsTheDecidingLineAndWhyTheLinesAboveItDidNotMatch() {
         Ctl.Run r = explain("--ip", "192.0.2.7", "--ptr", "host-7.pool.example.net", "--helo", "mx.example.net",
                 "--from", "<a@example.org>", "--to", "b@example.com", "--behaviour", "greetdelay");

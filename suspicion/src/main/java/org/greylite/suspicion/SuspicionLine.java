@@ -42,7 +42,8 @@ final class SuspicionLine {
     }
 
     LineExplanation explain(Evaluation client, LineOutcome outcome) {
-        String reason = rule.explain(client);
+        String reason = negated && rule instanceof VariableRule variables
+                ? variables.explain(client, false) : rule.explain(client);
         if (negated) {
             reason += outcome == LineOutcome.NOT_EVALUABLE ? "; ! does not change that" : "; ! inverts that";
         }

@@ -31,13 +31,21 @@ final class VariableRule implements Rule {
 
     @Override
     public String explain(Evaluation client) {
+        return explain(client, true);
+    }
+
+    /**
+     * As {@link #explain(Evaluation)}; {@code valueCounts} false for a negated line, whose N is always its NUMBER: there
+     * "N = 5 instead of the line's number" was said of a line that did not match, beside a verdict of another N.
+     */
+    String explain(Evaluation client, boolean valueCounts) {
         ClientFacts facts = client.facts();
         String name = firstSet(facts);
         if (name == null) {
             return (names.length == 1 ? names[0] + " is not set" : "none of " + String.join(" ", names) + " is set");
         }
         String value = facts.variables().get(name);
-        int n = positiveInteger(value);
+        int n = valueCounts ? positiveInteger(value) : -1;
         return name + " is set to " + Quoting.quote(value)
                 + (n > 0 ? ", a positive integer: N = " + n + " instead of the line's number" : "");
     }
