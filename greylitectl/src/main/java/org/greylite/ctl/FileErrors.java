@@ -14,6 +14,9 @@ final class FileErrors {
         if (e instanceof NoSuchFileException) {
             return "no such file";
         }
+        if (e instanceof AccessDeniedException denied && denied.getFile() != null) {
+            return org.greylite.config.PermissionDenied.describe(java.nio.file.Path.of(denied.getFile()));
+        }
         if (e instanceof AccessDeniedException) {
             return "permission denied";
         }

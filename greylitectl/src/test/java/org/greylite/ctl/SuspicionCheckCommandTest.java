@@ -5,9 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 
+import org.greylite.testing.UnprivilegedJava;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -65,6 +68,20 @@ class SuspicionCheckCommandTest {
         assertEquals(2, r.exit(), r.toString());
         assertEquals("", r.out());
         assertEquals("greylitectl: " + missing + ": cannot read: no such file\n", r.err());
+    }
+
+    /** Root reads any file: as root, greylitectl runs as an unprivileged user instead ({@link UnprivilegedJava}). */
+    @Test
+    void aFileThisUserMayNotReadIsSaidWithItsOwnerAndMode() throws Exception {
+        Assumptions.assumeTrue(UnprivilegedJava.root(), "made by another user than this one");
+        Path f = file("5 r dsl");
+        Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-------"));
+        UnprivilegedJava.reachable(dir);
+        UnprivilegedJava.Result r = UnprivilegedJava.run(GreyliteCtl.class, "suspicion", "check", f.toString());
+        assertEquals(2, r.exitStatus(), r.output());
+        // "cannot read: permission denied" left the administrator to find the user and what keeps it out.
+        assertEquals("greylitectl: " + f + ": cannot read: permission denied: " + f + " is owned by root:root with mode"
+                + " rw-------, and this program runs as user '" + UnprivilegedJava.USER + "'", r.output().strip());
     }
 
     @Test

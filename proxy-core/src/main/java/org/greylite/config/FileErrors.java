@@ -16,13 +16,16 @@ public final class FileErrors {
     private FileErrors() {
     }
 
-    /** "no such file", "permission denied", "is a directory", else the system's own message. */
+    /**
+     * "no such file", "permission denied" with what denies it ({@link PermissionDenied}), "is a directory", else the
+     * system's own message.
+     */
     public static String describe(Path file, IOException e) {
         if (e instanceof NoSuchFileException) {
             return "no such file";
         }
         if (e instanceof AccessDeniedException) {
-            return "permission denied";
+            return file != null ? PermissionDenied.describe(file) : "permission denied";
         }
         if (file != null && Files.isDirectory(file)) {
             return "is a directory";

@@ -2,6 +2,7 @@ package org.greylite.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -10,6 +11,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
 
 import org.greylite.testing.UnprivilegedJava;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
@@ -42,13 +44,28 @@ class FileErrorsTest {
         Path file = Files.writeString(dir.resolve("secret.susp"), "1 r ^$\n");
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("-w-------"));
         if (!UnprivilegedJava.root()) {
-            assertEquals("permission denied", whyNot(file));
+            assertTrue(whyNot(file).startsWith("permission denied: " + file + " is owned by "), whyNot(file));
             return;
         }
         UnprivilegedJava.reachable(dir);
         UnprivilegedJava.Result r = UnprivilegedJava.run(LoadAsThisUser.class, file.toString());
         assertEquals(0, r.exitStatus(), r.output());
-        assertEquals("permission denied", r.output().strip());
+        // "permission denied" alone left the administrator to find the user and what keeps it out.
+        assertEquals("permission denied: " + file + " is owned by root:root with mode -w-------, and this program runs"
+                + " as user '" + UnprivilegedJava.USER + "'", r.output().strip());
+    }
+
+    @Test
+    void aDirectoryOnTheWayThisUserMayNotEnter() throws Exception {
+        Assumptions.assumeTrue(UnprivilegedJava.root(), "made by another user than this one");
+        Path locked = Files.createDirectory(dir.resolve("locked"), PosixFilePermissions.asFileAttribute(
+                PosixFilePermissions.fromString("rwx------")));
+        Path file = Files.writeString(locked.resolve("rules.susp"), "1 r ^$\n");
+        UnprivilegedJava.reachable(dir);
+        UnprivilegedJava.Result r = UnprivilegedJava.run(LoadAsThisUser.class, file.toString());
+        assertEquals(0, r.exitStatus(), r.output());
+        assertEquals("permission denied: directory " + locked + " (owned by root:root, mode rwx------) cannot be entered"
+                + " by user '" + UnprivilegedJava.USER + "'", r.output().strip());
     }
 
     /** Loads the suspicion file named by its argument: prints why it cannot and exits 0, or exits 1 if it loaded. */
