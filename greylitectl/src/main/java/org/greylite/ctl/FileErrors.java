@@ -15,7 +15,7 @@ final class FileErrors {
             return "no such file";
         }
         if (e instanceof AccessDeniedException denied && denied.getFile() != null) {
-            return org.greylite.config.PermissionDenied.describe(java.nio.file.Path.of(denied.getFile()));
+            return org.greylite.files.PermissionDenied.describe(java.nio.file.Path.of(denied.getFile()));
         }
         if (e instanceof AccessDeniedException) {
             return "permission denied";

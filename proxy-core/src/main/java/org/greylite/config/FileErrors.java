@@ -6,6 +6,8 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
+import org.greylite.files.PermissionDenied;
+
 /**
  * Why a file cannot be read, in an administrator's words. The JDK's messages do not always say it:
  * {@link NoSuchFileException} and {@link AccessDeniedException} carry only the path, so a log line built from

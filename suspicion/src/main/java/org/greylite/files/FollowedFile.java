@@ -179,12 +179,12 @@ public final class FollowedFile<T> {
         return new Stamp(attributes.lastModifiedTime(), attributes.size(), attributes.fileKey());
     }
 
-    private static String describe(IOException e) {
+    private String describe(IOException e) {
         if (e instanceof NoSuchFileException) {
             return "cannot read the file: it does not exist";
         }
         if (e instanceof AccessDeniedException) {
-            return "cannot read the file: permission denied";
+            return "cannot read the file: " + PermissionDenied.describe(file);
         }
         return "cannot read the file: " + e;
     }

@@ -26,7 +26,9 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import org.greylite.testing.UnprivilegedJava;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -188,6 +190,39 @@ class ReloadingSuspicionPolicyTest {
         assertEquals(5, refusalsFor(policy, "dsl.example"));
         assertEquals(1, warnings().size());
         assertTrue(warnings().get(0).contains("cannot read the file"), warnings()::toString);
+    }
+
+    /**
+     * An edit that leaves the file unreadable by greylited's user (an editor writing a new file with its own owner and
+     * mode) was said as "permission denied" only. Root reads any file, so the follower runs as another user, who owns the
+     * file and takes its own read permission away ({@link UnprivilegedJava}).
+     */
+    @Test
+    void aReloadDeniedByPermissionsSaysTheOwnerModeAndUser() throws Exception {
+        Assumptions.assumeTrue(UnprivilegedJava.root(), "needs another user than this one");
+        write("5 r dsl");
+        Files.setOwner(file, file.getFileSystem().getUserPrincipalLookupService()
+                .lookupPrincipalByName(UnprivilegedJava.USER));
+        UnprivilegedJava.reachable(file.getParent());
+        UnprivilegedJava.Result r = UnprivilegedJava.run(ReloadAfterLosingPermission.class, file.toString());
+        assertEquals(0, r.exitStatus(), r.output());
+        assertTrue(r.output().contains(file + ": cannot read the file: permission denied: " + file + " is owned by "
+                + UnprivilegedJava.USER + ":"), r.output());
+        assertTrue(r.output().contains(" with mode ---------, and this program runs as user '" + UnprivilegedJava.USER
+                + "'; keeping the 1 rules loaded before"), r.output());
+    }
+
+    /** Follows the file named by its argument, makes it unreadable, reloads: exit 0 when the rules stayed. */
+    static final class ReloadAfterLosingPermission {
+        public static void main(String[] args) throws Exception {
+            Path file = Path.of(args[0]);
+            ReloadingSuspicionPolicy policy = ReloadingSuspicionPolicy.open(file, null);
+            Files.setPosixFilePermissions(file, java.util.Set.of());
+            boolean reloaded = policy.reload();
+            int n = policy.evaluate(new ClientFacts("192.0.2.1", "dsl.example", "", "", "x@example.net", null, null))
+                    .refusals();
+            System.exit(!reloaded && n == 5 ? 0 : 1);
+        }
     }
 
     @Test

@@ -1,4 +1,4 @@
-package org.greylite.config;
+package org.greylite.files;
 
 import java.io.IOException;
 import java.nio.file.Files;
