@@ -41,8 +41,10 @@ import picocli.CommandLine.Spec;
         description = "Shows, line by line, how FILE decides for the client described by the options: which line "
                 + "matches, the N it gives (the number of refusals before the mail may pass), and why the lines above "
                 + "it did not match. With --json, prints one object: {\"line\": L, \"attempts\": N, \"rule\": "
-                + "\"...\", \"suspicious\": true|false, \"lines\": [{\"line\", \"rule\", \"outcome\", \"reason\"}...]} (line and "
-                + "rule are null when no line matches and the default applies; lines are those tried, in order). GeoIP database "
+                + "\"...\", \"suspicious\": true|false, \"skipped\": null|\"...\", \"lines\": [{\"line\", \"rule\", \"outcome\", \"reason\"}...]} "
+                + "(line and rule are null when no line matches and the default applies; lines are those tried, in order). "
+                + "A client greylisting skips (--var RELAYCLIENT or WHITELISTED, a recipient postmaster@ or abuse@) is "
+                + "accepted at once: N = 0, and skipped says why. GeoIP database "
                 + "for g lines: $GEOIPDB_FILE, else /usr/local/share/GeoIP/GeoIP.dat.",
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {"0:explained", "2:FILE cannot be read, or bad usage"})
@@ -103,8 +105,21 @@ final class SuspicionExplainCommand implements Callable<Integer> {
             return GreyliteCtl.TROUBLE;
         }
 
+        String skipped = GreylistingSkip.reason(facts);
+        if (skipped != null) {
+            // The engine accepts at once and never reads the file for this RCPT: the file's N would be no refusal at all.
+            if (json) {
+                out.println("{\"line\": null, \"attempts\": 0, \"rule\": null, \"suspicious\": false, \"skipped\": "
+                        + Json.string(skipped) + ", \"lines\": []}");
+            } else {
+                out.println(ClientText.printable(describe(facts)));
+                out.println(ClientText.printable("verdict: not greylisted: " + skipped
+                        + ", so the mail is accepted at once (N = 0) and the suspicion file is not consulted"));
+            }
+            out.flush();
+            return 0;
+        }
         Explanation explanation = rules.explain(facts);
-        Suspicion result = explanation.result();
         if (json) {
             out.println(json(explanation));
         } else {
@@ -124,6 +139,7 @@ final class SuspicionExplainCommand implements Callable<Integer> {
                 .append(", \"attempts\": ").append(result.refusals())
                 .append(", \"rule\": ").append(Json.string(result.rule() == null ? null : result.rule().text()))
                 .append(", \"suspicious\": ").append(result.suspicious())
+                .append(", \"skipped\": null")
                 .append(", \"lines\": [");
         String separator = "";
         for (LineExplanation l : explanation.lines()) {

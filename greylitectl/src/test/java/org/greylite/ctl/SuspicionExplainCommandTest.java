@@ -53,6 +53,36 @@ class SuspicionExplainCommandTest {
     }
 
     @Test
+    void aClientGreylistingSkipsIsAcceptedAtOnceWhateverTheFileSays() throws Exception {
+        // The engine accepts these at once without reading the file; explain gave the file's N = 5 for them.
+        rules = Files.writeString(dir.resolve("everyone"), "5 r ^$\n");
+        Ctl.Run relay = explain("--ip", "192.0.2.7", "--var", "RELAYCLIENT", "--to", "b@example.com");
+        assertEquals(0, relay.exit(), relay.toString());
+        assertEquals(List.of("client 192.0.2.7, PTR none, HELO none, from <>, to <b@example.com>, variables RELAYCLIENT=,"
+                        + " behaviours none",
+                "verdict: not greylisted: RELAYCLIENT is set, so the mail is accepted at once (N = 0) and the suspicion"
+                        + " file is not consulted"), relay.out().lines().toList());
+
+        Ctl.Run whitelisted = explain("--ip", "192.0.2.7", "--var", "WHITELISTED=tcprules", "--json");
+        Map<String, Object> json = MiniJson.object(whitelisted.out());
+        Map<String, Object> acceptedAtOnce = new HashMap<>();
+        acceptedAtOnce.put("line", null);
+        acceptedAtOnce.put("attempts", 0L);
+        acceptedAtOnce.put("rule", null);
+        assertEquals(acceptedAtOnce, verdict(json), whitelisted.out());
+        assertEquals("WHITELISTED is set", json.get("skipped"));
+
+        Ctl.Run postmaster = explain("--ip", "192.0.2.7", "--to", "<PostMaster@example.com>", "--json");
+        Map<String, Object> exempt = MiniJson.object(postmaster.out());
+        assertEquals(0L, exempt.get("attempts"), postmaster.out());
+        assertEquals("the recipient postmaster@ is never greylisted", exempt.get("skipped"));
+
+        Map<String, Object> decided = MiniJson.object(explain("--ip", "192.0.2.7", "--to", "b@example.com", "--json").out());
+        assertEquals(5L, decided.get("attempts"));
+        assertTrue(decided.containsKey("skipped") && decided.get("skipped") == null, decided::toString);
+    }
+
+    @Test
     void aNegatedVariableLineDoesNotClaimTheNOfTheVariable() throws Exception {
         // The reason said "N = 5 instead of the line's number" of a line that did not match, above a verdict of N = 1.
         rules = Files.writeString(dir.resolve("negated"), "3 v ! SUSPICION_N\n");
