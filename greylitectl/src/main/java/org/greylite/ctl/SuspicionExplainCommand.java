@@ -1,5 +1,6 @@
 package org.greylite.ctl;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -15,6 +16,8 @@ import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
+import org.greylite.config.Environment;
+import org.greylite.greylist.KnownSenders;
 import org.greylite.net.Cidr;
 import org.greylite.suspicion.Behaviour;
 import org.greylite.suspicion.ClientFacts;
@@ -43,8 +46,8 @@ import picocli.CommandLine.Spec;
                 + "it did not match. With --json, prints one object: {\"line\": L, \"attempts\": N, \"rule\": "
                 + "\"...\", \"suspicious\": true|false, \"skipped\": null|\"...\", \"lines\": [{\"line\", \"rule\", \"outcome\", \"reason\"}...]} "
                 + "(line and rule are null when no line matches and the default applies; lines are those tried, in order). "
-                + "A client greylisting skips (--var RELAYCLIENT or WHITELISTED, a recipient postmaster@ or abuse@) is "
-                + "accepted at once: N = 0, and skipped says why. GeoIP database "
+                + "A client greylisting skips (--var RELAYCLIENT or WHITELISTED, a recipient postmaster@ or abuse@, a "
+                + "known sender by --ip or --ptr: the shipped list and $GREYLITE_WHITELIST_FILES) is accepted at once: N = 0, and skipped says why. GeoIP database "
                 + "for g lines: $GEOIPDB_FILE, else /usr/local/share/GeoIP/GeoIP.dat.",
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {"0:explained", "2:FILE cannot be read, or bad usage"})
@@ -105,7 +108,7 @@ final class SuspicionExplainCommand implements Callable<Integer> {
             return GreyliteCtl.TROUBLE;
         }
 
-        String skipped = GreylistingSkip.reason(facts);
+        String skipped = GreylistingSkip.reason(facts, knownSenders(err));
         if (skipped != null) {
             // The engine accepts at once and never reads the file for this RCPT: the file's N would be no refusal at all.
             if (json) {
@@ -129,6 +132,22 @@ final class SuspicionExplainCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /**
+     * The known senders the wrapper loads from the same environment (the shipped list unless
+     * GREYLITE_NO_SHIPPED_WHITELIST, and GREYLITE_WHITELIST_FILES); as there, a list that cannot be read is said and
+     * left out.
+     */
+    private KnownSenders knownSenders(PrintWriter err) {
+        try {
+            KnownSenders known = Environment.knownSenders(parent.root.env(), org.greylite.settings.Program.GREYLITE);
+            known.problems().forEach(p -> err.println("warning: known senders: " + p));
+            return known;
+        } catch (IOException | IllegalArgumentException e) {
+            err.println("warning: known senders not loaded: " + e.getMessage());
+            return KnownSenders.NONE;
+        }
     }
 
     /** The explanation as one object: the verdict, then every line tried with what it said and why. */

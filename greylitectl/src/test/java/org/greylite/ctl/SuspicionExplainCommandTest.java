@@ -83,6 +83,24 @@ class SuspicionExplainCommandTest {
     }
 
     @Test
+    void aKnownSenderIsAcceptedAtOnceAsTheProgramsAcceptIt() throws Exception {
+        // The wrapper lets a confirmed mail-sor-f41.google.com through at once (the shipped known-senders list);
+        // explain gave it the N of '5 r google'.
+        rules = Files.writeString(dir.resolve("pools"), "5 r google\n");
+        Ctl.Run r = explain("--ip", "192.0.2.7", "--ptr", "Mail-Sor-F41.Google.com.", "--to", "b@example.com", "--json");
+        Map<String, Object> json = MiniJson.object(r.out());
+        assertEquals(0L, json.get("attempts"), r.out());
+        assertTrue(String.valueOf(json.get("skipped")).startsWith(
+                "the client is a known sender (suffix google.com, (shipped) known-senders.whitelist:"), r.out());
+
+        Map<String, String> withoutShipped = new HashMap<>(ENV);
+        withoutShipped.put("GREYLITE_NO_SHIPPED_WHITELIST", "1");
+        Ctl.Run own = Ctl.run(withoutShipped, "suspicion", "explain", rules.toString(), "--ip", "192.0.2.7",
+                "--ptr", "mail-sor-f41.google.com", "--json");
+        assertEquals(5L, MiniJson.object(own.out()).get("attempts"), own.out());
+    }
+
+    @Test
     void aNegatedVariableLineDoesNotClaimTheNOfTheVariable() throws Exception {
         // The reason said "N = 5 instead of the line's number" of a line that did not match, above a verdict of N = 1.
         rules = Files.writeString(dir.resolve("negated"), "3 v ! SUSPICION_N\n");
