@@ -79,7 +79,7 @@ public final class GreyliteCtl {
         CheckedOutput out = new CheckedOutput(new java.io.FileOutputStream(java.io.FileDescriptor.out), stdoutCharset());
         CommandLine cmd = commandLine(System.getenv());
         cmd.setOut(out.writer());
-        int status = cmd.execute(args);
+        int status = cmd.execute(CommandArguments.asTyped(args));
         System.exit(out.exitStatus(status, cmd.getErr()));
     }
 }

@@ -100,6 +100,30 @@ class SuspicionExplainCommandTest {
         assertEquals(5L, MiniJson.object(own.out()).get("attempts"), own.out());
     }
 
+    /**
+     * Under the C locale (cron, a service unit) the JVM decoded the arguments as ASCII: --from jös@bücher.example was
+     * j??s@b??cher.example, the s: pattern the engine matches (it reads the client's bytes as UTF-8) did not match, and
+     * explain said N = 1 for a client the wrapper refuses 5 times. A real process, since the locale is the JVM's.
+     */
+    @Test
+    void anInternationalAddressTypedUnderTheCLocaleIsReadAsTyped() throws Exception {
+        Assumptions.assumeTrue("UTF-8".equals(System.getProperty("sun.jnu.encoding")),
+                "this JVM must pass the bytes of the arguments as UTF-8");
+        rules = Files.writeString(dir.resolve("utf8"), "5 e s:^jös@\n");
+        try (org.greylite.testing.JavaProgram ctl = org.greylite.testing.JavaProgram.start(GreyliteCtl.class,
+                List.of("suspicion", "explain", rules.toString(), "--ip", "192.0.2.7", "--from", "jös@bücher.example",
+                        "--json"),
+                env -> {
+                    env.keySet().removeIf(k -> k.equals("LANG") || k.startsWith("LC_"));
+                    env.put("LC_ALL", "C");
+                    env.put("GEOIPDB_FILE", "/nonexistent/GeoIP.dat");
+                })) {
+            assertEquals(0, ctl.awaitExit(java.time.Duration.ofSeconds(30)), ctl.output());
+            String json = ctl.output().lines().filter(l -> l.startsWith("{")).findFirst().orElse(ctl.output());
+            assertEquals(5L, MiniJson.object(json).get("attempts"), json);
+        }
+    }
+
     @Test
     void aNegatedVariableLineDoesNotClaimTheNOfTheVariable() throws Exception {
         // The reason said "N = 5 instead of the line's number" of a line that did not match, above a verdict of N = 1.
