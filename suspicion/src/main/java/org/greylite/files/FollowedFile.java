@@ -176,6 +176,9 @@ public final class FollowedFile<T> {
 
     private static Stamp stamp(Path file) throws IOException {
         BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
+        if (attributes.isOther()) {
+            NamedPipe.refuse(file); // stat first, then the read: a pipe would hold the read until a writer came
+        }
         return new Stamp(attributes.lastModifiedTime(), attributes.size(), attributes.fileKey());
     }
 
@@ -185,6 +188,9 @@ public final class FollowedFile<T> {
         }
         if (e instanceof AccessDeniedException) {
             return "cannot read the file: " + PermissionDenied.describe(file);
+        }
+        if (e instanceof NamedPipe) {
+            return "cannot read the file: " + e.getMessage();
         }
         return "cannot read the file: " + e;
     }

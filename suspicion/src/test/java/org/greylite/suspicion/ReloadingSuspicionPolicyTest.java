@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -223,6 +224,32 @@ class ReloadingSuspicionPolicyTest {
                     .refusals();
             System.exit(!reloaded && n == 5 ? 0 : 1);
         }
+    }
+
+    /** A named pipe at the path: opening it waits for a writer, which held the start and the reload timer forever. */
+    @Test
+    void aNamedPipeIsRefusedAtStartAndAtReloadWithoutWaitingForAWriter() throws Exception {
+        Path pipe = dir.resolve("pipe");
+        mkfifo(pipe);
+        IOException atStart = assertTimeoutPreemptively(java.time.Duration.ofSeconds(5),
+                () -> assertThrows(IOException.class, () -> ReloadingSuspicionPolicy.open(pipe, null)));
+        assertEquals("it is a named pipe (FIFO), not a file: reading it would wait for a writer", atStart.getMessage());
+
+        write("5 r dsl");
+        ReloadingSuspicionPolicy policy = new ReloadingSuspicionPolicy(file, null, clock);
+        Files.delete(file);
+        mkfifo(file);
+        clock.advance(1_000);
+        assertEquals(5, (int) assertTimeoutPreemptively(java.time.Duration.ofSeconds(5),
+                () -> refusalsFor(policy, "dsl.example")));
+        assertEquals(List.of(file + ": cannot read the file: it is a named pipe (FIFO), not a file: reading it would wait"
+                + " for a writer; keeping the 1 rules loaded before"), warnings());
+    }
+
+    private static void mkfifo(Path path) throws Exception {
+        Process p = new ProcessBuilder(org.greylite.testing.ExternalPrograms.require("mkfifo").toString(), path.toString())
+                .redirectErrorStream(true).start();
+        assertEquals(0, p.waitFor(), "mkfifo " + path);
     }
 
     @Test
