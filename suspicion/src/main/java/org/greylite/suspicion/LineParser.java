@@ -98,7 +98,7 @@ final class LineParser {
 
     private Rule rule(char kind, String rule) throws Rejected {
         return switch (kind) {
-            case 'r' -> new PtrNameRule(regex(withoutComment(rule), false, rule));
+            case 'r' -> new PtrNameRule(regex(refusingComment(rule), false, rule));
             case 'v' -> variables(words(rule));
             case 'e' -> envelope(words(rule));
             case 'g' -> countries(words(rule));
@@ -113,8 +113,10 @@ final class LineParser {
      * {@code suspicion check} called the file clean. The other kinds already refuse such a word ({@link #commentHint});
      * here a blank followed by {@code #} is refused the same way. Reading it as a comment instead was rejected: the
      * language has none after a rule (greylite(8) read the whole rest of the line), and the kinds must agree.
+     *
+     * @return {@code ere} itself, which holds no blank followed by {@code #}
      */
-    private static String withoutComment(String ere) throws Rejected {
+    private static String refusingComment(String ere) throws Rejected {
         for (int i = 1; i < ere.length(); i++) {
             if (ere.charAt(i) == '#' && isBlank(ere.charAt(i - 1))) {
                 throw new Rejected("the regular expression '" + ere + "' has a blank followed by '#', which no host"
