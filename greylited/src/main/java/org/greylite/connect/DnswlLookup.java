@@ -28,7 +28,8 @@ import org.xbill.DNS.Type;
  * DNS whitelists ({@code greylited --dnswl ZONE[=THRESHOLD]}): a client listed in a zone at or above its
  * trust threshold is not greylisted. The answer's last octet is the trust level, as list.dnswl.org encodes
  * it (127.0.X.0 none, .1 low, .2 medium, .3 high); the threshold defaults to 0, any listing. Answers outside
- * 127.0.0.0/8 are not listings (a resolver's error page, say). Lookups start when the client connects, run
+ * 127.0.0.0/8 are not listings (a resolver's error page, say), nor are the lists' refusals within it
+ * ({@link DnswlAnswer}). Lookups start when the client connects, run
  * asynchronously, and are cached per address for the record's TTL, at most 10 minutes. A DNS failure or
  * timeout is not a listing.
  */
@@ -117,7 +118,7 @@ public final class DnswlLookup {
         });
     }
 
-    /** The listing's TTL when an A record in 127/8 has a last octet at or above {@code threshold}, else -1. */
+    /** The listing's TTL when an A record is a listing at or above {@code threshold} ({@link DnswlAnswer}), else -1. */
     private CompletableFuture<Long> query(String name, int threshold) {
         try {
             Message q = Message.newQuery(Record.newRecord(Name.fromString(name), Type.A, DClass.IN));
@@ -126,11 +127,8 @@ public final class DnswlLookup {
                     return -1L;
                 }
                 for (Record r : response.getSection(Section.ANSWER)) {
-                    if (r instanceof ARecord a) {
-                        byte[] b = a.getAddress().getAddress();
-                        if ((b[0] & 0xff) == 127 && (b[3] & 0xff) >= threshold) {
-                            return r.getTTL();
-                        }
+                    if (r instanceof ARecord a && DnswlAnswer.lists(a.getAddress().getAddress(), threshold)) {
+                        return r.getTTL();
                     }
                 }
                 return -1L;

@@ -51,6 +51,27 @@ class DnswlLookupTest {
     }
 
     @Test
+    void aListsRefusalToAnswerIsNoListing() throws Exception {
+        // dnswl.org answers 127.0.0.255 to a resolver over its query limit, Spamhaus-style lists 127.255.255.x to one
+        // they do not serve: read as trust levels 255 and 254, every client of that resolver skipped greylisting.
+        try (Dnsmasq refusing = Dnsmasq.serving("1.0.0.127.trusted.test.", List.of(
+                "--local=/trusted.test/", "--address=/1.0.0.127.trusted.test/127.0.10.3",
+                "--local=/blocked.test/", "--address=/1.0.0.127.blocked.test/127.0.0.255",
+                "--local=/refused.test/", "--address=/1.0.0.127.refused.test/127.255.255.254"))) {
+            assertEquals(Optional.of("trusted.test"), lookupVia(refusing, "trusted.test=3"), "a real listing still counts");
+            assertEquals(Optional.empty(), lookupVia(refusing, "blocked.test"), "dnswl.org's query-limit answer");
+            assertEquals(Optional.empty(), lookupVia(refusing, "blocked.test=3"));
+            assertEquals(Optional.empty(), lookupVia(refusing, "refused.test"), "an answer from 127.255.255.0/24");
+        }
+    }
+
+    private static Optional<String> lookupVia(Dnsmasq server, String zone) throws Exception {
+        DnswlLookup l = DnswlLookup.create(List.of(DnswlLookup.Zone.parse(zone)), List.of(server.address()),
+                Duration.ofSeconds(2));
+        return l.lookup(InetAddress.getByName("127.0.0.1")).get(5, TimeUnit.SECONDS);
+    }
+
+    @Test
     void zonesParse() {
         assertEquals(new DnswlLookup.Zone("list.dnswl.org", 2), DnswlLookup.Zone.parse("list.dnswl.org.=2"));
         assertThrows(IllegalArgumentException.class, () -> DnswlLookup.Zone.parse("list.dnswl.org=high"));
