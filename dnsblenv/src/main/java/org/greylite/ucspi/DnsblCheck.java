@@ -121,7 +121,10 @@ final class DnsblCheck {
      * The meaning of a DNSBL response. Only A records in 127.0.0.0/8 are listings (RFC 5782 §2.1):
      * anything else is a list that is broken, expired or parked, and blocking the world on it would
      * be worse than missing a listing. Within 127/8, 127.255.255.0/24 is excluded too: Spamhaus uses
-     * it for "you may not query" errors (e.g. 127.255.255.254 through a public resolver).
+     * it for "you may not query" errors (e.g. 127.255.255.254 through a public resolver). So is 127.0.0.255,
+     * dnswl.org's answer to a resolver over its query limit: a DNS whitelist looked up through dnsblenv
+     * ({@code DNSBL=list.dnswl.org DNSBL_VARNAME=DNSWL} with a {@code 0 v DNSWL} suspicion line, as the examples
+     * do) otherwise set the variable for every client of that resolver, and none was greylisted.
      */
     static Answer interpret(String zone, Message response) {
         int rcode = response.getRcode();
@@ -150,7 +153,8 @@ final class DnsblCheck {
     static boolean isListingCode(InetAddress address) {
         byte[] b = address.getAddress();
         return address instanceof Inet4Address && (b[0] & 0xff) == 127
-                && !((b[1] & 0xff) == 255 && (b[2] & 0xff) == 255);
+                && !((b[1] & 0xff) == 255 && (b[2] & 0xff) == 255)
+                && !((b[1] & 0xff) == 0 && (b[2] & 0xff) == 0 && (b[3] & 0xff) == 255);
     }
 
     private static Answer await(CompletableFuture<Answer> answer, long deadline) {

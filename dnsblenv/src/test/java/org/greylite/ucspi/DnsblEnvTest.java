@@ -52,6 +52,7 @@ class DnsblEnvTest {
                 "--address=/4.0.0.127.bl1.test/127.0.0.4",
                 "--address=/4.0.0.127.bl2.test/127.0.0.2",
                 "--address=/5.0.0.127.bl1.test/93.184.216.34",
+                "--local=/wl.test/", "--address=/6.0.0.127.wl.test/127.0.0.255",
                 "--address=/" + V6_NIBBLES + ".bl2.test/127.0.0.3"));
         dnsPort = dnsmasq.port();
     }
@@ -129,6 +130,18 @@ class DnsblEnvTest {
         assertEquals("bl2.test|unset\n",
                 dnsblenv(env("::ffff:127.0.0.2", "bl2.test"), "sh", "-c", PRINT).stdout,
                 "an IPv4-mapped address is looked up as IPv4");
+    }
+
+    @Test
+    void aDnsWhitelistsQueryLimitAnswerIsNoListing() throws Exception {
+        // dnswl.org answers 127.0.0.255 to a resolver over its query limit: as a listing, the examples' DNSWL
+        // variable (with '0 v DNSWL') was set for every client of that resolver.
+        Map<String, String> env = env("127.0.0.6", "wl.test");
+        env.put("DNSBL_VARNAME", "HIT");
+        Result r = dnsblenv(env, "sh", "-c", PRINT);
+        assertEquals("unset|unset\n", r.stdout);
+        assertEquals("dnsblenv: 127.0.0.6 lookup in wl.test failed: answered 127.0.0.255, which is no listing code\n",
+                r.stderr);
     }
 
     @Test
