@@ -226,6 +226,27 @@ class ProxyEndToEndTest {
     }
 
     @Test
+    void aTripletLetThroughAtOnceByASuspicionLineNeverWhitelistsTheClient() throws IOException {
+        proxy.close();
+        // small-office.suspicion's line: a partner's mail passes at once, and the client stays suspicious.
+        SuspicionFile rules = SuspicionFile.parse("test.suspicion", List.of("0 e s:@accountant\\.example$"), null);
+        proxy = new ProxyHarness(dir.resolve("no-delay.db"), upstream.address(), rules,
+                RelaySettings.defaults("proxy.test"), b -> { });
+        try (RawClient c = proxy.client().hello()) {
+            assertTrue(attempt(c, "x@accountant.example", "boss@example.com").startsWith("250"), "N = 0");
+        }
+        // The same triplet, as the sender normalisation keys it, from a sender the line does not match.
+        try (RawClient c = proxy.client().hello()) {
+            assertTrue(attempt(c, "SRS0=abcd=AB=accountant.example=x@other.example", "boss@example.com").startsWith("250"),
+                    "the triplet passed already");
+        }
+        try (RawClient c = proxy.client().hello()) {
+            assertTrue(attempt(c, "spam@other.example", "anyone@example.com").startsWith("451 4.7.1 <anyone@example.com>"),
+                    "a client that never waited is not on the auto-whitelist");
+        }
+    }
+
+    @Test
     void pipelinedRepliesComeInCommandOrderWhoeverWroteThem() throws IOException {
         proxy.close();
         // A suspicious client is never whitelisted, so a passed triplet does not open the door for others.

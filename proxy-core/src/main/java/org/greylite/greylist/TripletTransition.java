@@ -57,7 +57,13 @@ record TripletTransition(GreylistSettings settings, Duration renewAfter, String 
         if (t != null && t.passed()) {
             Triplet renewed = Duration.between(t.lastSeen(), now).compareTo(renewAfter) >= 0
                     ? new Triplet(t.refusals(), t.firstSeen(), now, t.passedAt()) : null;
-            return new TripletUpdate<>(renewed, earned(whitelistAt, passed, 0),
+            // A triplet never refused passed at once, by a suspicion line of N = 0: a suspicious pass, which earns
+            // nothing (SPEC §3.6), and its reuse by a client that no line matches now shows no retry either. A
+            // line on something outside the triplet (the raw sender: SRS0=..=accountant.example=x@other.example
+            // is keyed as x@accountant.example, the HELO, a behaviour) was otherwise matched once and avoided the
+            // next time, and the client was on the auto-whitelist two connections later, having waited for nothing.
+            Instant reuseWhitelistAt = t.refusals() > 0 ? whitelistAt : null;
+            return new TripletUpdate<>(renewed, earned(reuseWhitelistAt, passed, 0),
                     new Verdict(Action.ACCEPT, Reason.KNOWN, key, t.refusals() + 1, n, s.rule(), 0));
         }
         if (n == 0) {
