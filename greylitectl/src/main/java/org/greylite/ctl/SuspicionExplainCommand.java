@@ -141,7 +141,7 @@ final class SuspicionExplainCommand implements Callable<Integer> {
      */
     private KnownSenders knownSenders(PrintWriter err) {
         try {
-            KnownSenders known = Environment.knownSenders(parent.root.env(), org.greylite.settings.Program.GREYLITE);
+            KnownSenders known = Environment.knownSenders(parent.root.env(), org.greylite.settings.Program.GREYLITECTL);
             known.problems().forEach(p -> err.println("warning: known senders: " + p));
             return known;
         } catch (IOException | IllegalArgumentException e) {

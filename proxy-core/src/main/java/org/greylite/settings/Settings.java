@@ -224,12 +224,12 @@ public final class Settings {
                     + "temporary failure at random, as greylite did (default '${DEFAULT-VALUE}').").build();
 
     public static final Setting<List<Path>> WHITELIST_FILE = Setting.builder("whitelist-file", Parsers::paths)
-            .label("FILE").stage(Stage.GREYLISTING).variable("GREYLITE_WHITELIST_FILES", GREYLITED, GREYLITE, POLICY, GREYDAEMON)
+            .label("FILE").stage(Stage.GREYLISTING).variable("GREYLITE_WHITELIST_FILES", GREYLITED, GREYLITE, GREYLITECTL, POLICY, GREYDAEMON)
             .doc("Known senders that skip greylisting, one 'suffix|regex|cidr VALUE REASON' per line "
                     + "(repeatable; added to the shipped list of pool senders).").build();
 
     public static final Setting<Boolean> NO_SHIPPED_WHITELIST = Setting.builder("no-shipped-whitelist", Parsers::onOff)
-            .stage(Stage.GREYLISTING).variable("GREYLITE_NO_SHIPPED_WHITELIST", Parsers::switchOn, GREYLITED, GREYLITE, POLICY, GREYDAEMON)
+            .stage(Stage.GREYLISTING).variable("GREYLITE_NO_SHIPPED_WHITELIST", Parsers::switchOn, GREYLITED, GREYLITE, GREYLITECTL, POLICY, GREYDAEMON)
             .defaultValue("false")
             .doc("Leave out the shipped list of known pool senders (examples/whitelist/known-senders.whitelist).").build();
 
