@@ -5,7 +5,7 @@
 #
 # The programs run from the jars Maven puts in dist/target/lib. When they are missing
 # (a fresh clone) the launcher builds them once, quietly, with tests skipped.
-# JAVA_OPTS adds JVM options; GREYLITE_JAVA picks the java binary.
+# JAVA_OPTS adds JVM options; GREYLITE_JAVA picks the java binary (else the first java on PATH).
 
 GREYLITE_HOME=$(cd "$GREYLITE_BIN/.." && pwd)
 GREYLITE_LIB="$GREYLITE_HOME/dist/target/lib"
@@ -20,10 +20,55 @@ greylite_build_if_missing() {
     fi
 }
 
+# The programs are compiled for Java 17. An older java fails on the first class with an
+# UnsupportedClassVersionError that names class file versions, not the Java it needs, and no java at all
+# gives the shell's "java: not found": both are said here in words, with what to do, before anything runs.
+# The version is read from the JDK's release file (JAVA_VERSION="17.0.15"), beside bin/java once its
+# symlinks (/usr/bin/java, the alternatives) are followed: no JVM is started for it, which bin/greylite,
+# one JVM per connection, could not afford. Only a java without that file is asked with -version.
+# Sets GREYLITE_JAVA_BIN, the java the launcher execs. (Every fork counts on bin/greylite's path: the version
+# is read into a variable, not through a command substitution, and the read stops at its line.)
+greylite_java_version() {
+    release=$(readlink -f "$1" 2>/dev/null) || release=$1
+    release=${release%/*}/../release
+    version=
+    if [ -r "$release" ]; then
+        while IFS= read -r line; do
+            case $line in JAVA_VERSION=*) version=${line#JAVA_VERSION=}; break ;; esac
+        done < "$release"
+    else
+        version=$("$1" -version 2>&1)
+        version=${version#*version }
+        version=${version%%[[:space:]]*}
+    fi
+    version=${version#\"}
+    version=${version%%\"*}
+}
+
+greylite_find_java() {
+    GREYLITE_JAVA_BIN=$(command -v "${GREYLITE_JAVA:-java}") || {
+        if [ -n "${GREYLITE_JAVA:-}" ]; then
+            echo "$(basename "$0"): GREYLITE_JAVA=$GREYLITE_JAVA is not a program that can be run; greylite needs Java 17 or later" >&2
+        else
+            echo "$(basename "$0"): no java on PATH; greylite needs Java 17 or later: install a JDK 17+ or set GREYLITE_JAVA to its bin/java" >&2
+        fi
+        exit 111
+    }
+    greylite_java_version "$GREYLITE_JAVA_BIN"
+    # 1.8.0_402 is Java 8; 11.0.2, 17, 21-ea are 11, 17, 21.
+    major=${version#1.}
+    major=${major%%[!0-9]*}
+    if [ -n "$major" ] && [ "$major" -lt 17 ]; then
+        echo "$(basename "$0"): $GREYLITE_JAVA_BIN is Java $version; greylite needs Java 17 or later: put a newer java first on PATH or set GREYLITE_JAVA to it" >&2
+        exit 111
+    fi
+}
+
 launch() {
     main=$1
     shift
+    greylite_find_java
     greylite_build_if_missing
     # shellcheck disable=SC2086
-    exec "${GREYLITE_JAVA:-java}" ${GREYLITE_DEFAULT_JAVA_OPTS:-} ${JAVA_OPTS:-} -cp "$GREYLITE_LIB/*" "$main" "$@"
+    exec "$GREYLITE_JAVA_BIN" ${GREYLITE_DEFAULT_JAVA_OPTS:-} ${JAVA_OPTS:-} -cp "$GREYLITE_LIB/*" "$main" "$@"
 }
