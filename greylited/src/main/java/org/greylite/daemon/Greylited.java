@@ -266,9 +266,13 @@ public final class Greylited implements Callable<Integer> {
                 relay.rcptOrder().label(), relay.greetDelayMillis(), greylist.failOpen() ? "" : ", fail closed");
         if (demo != null) {
             InetSocketAddress at = server.localAddress();
+            // The refusal is recorded at the next whole second, so a retry min-delay later may still be early by
+            // up to a second (the reply's "retry in N seconds" says so): the hint names the wait that always works.
+            Duration wait = greylist.minDelay().isZero() ? Duration.ZERO
+                    : Duration.ofSeconds(greylist.minDelay().toSeconds() + 1);
             log.info("try it: swaks --server {} --port {} --from you@example.org --to someone@example.com "
                     + "(the first attempt is greylisted; run it again after {} to see it delivered into {})",
-                    AddressText.of(at.getAddress()), at.getPort(), Durations.format(greylist.minDelay()), demo.folder());
+                    AddressText.of(at.getAddress()), at.getPort(), Durations.format(wait), demo.folder());
         }
 
         Duration grace = settings.get(Settings.STOP_GRACE);

@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.greylite.testing.OpenFileLimit;
 import org.junit.jupiter.api.AfterEach;
@@ -56,6 +58,25 @@ class GreylitedProcessTest {
         }
         assertTrue(Files.isRegularFile(dir.resolve("greylite-demo.db")), "the demo's own greydb");
         assertTrue(Files.notExists(production), "nothing written where DBFILE points");
+    }
+
+    /**
+     * The demo's "try it" line says how long to wait before running swaks again. A refusal is recorded at the next
+     * whole second, so the reply asks for up to a second more than min-delay; a hint naming min-delay itself sent
+     * the newcomer back a little early, to a second 451.
+     */
+    @Test
+    void theDemoHintWaitsAsLongAsTheGreylistingReplyAsks() throws Exception {
+        try (GreylitedProcess demo = GreylitedProcess.command(upstream.address()).without("--upstream").in(dir)
+                .args("--min-delay", "2s").withoutEnv("DBFILE").start()) {
+            Matcher asked = Pattern.compile("retry in (\\d+) second").matcher(RawClient.rcptReply(demo.address()));
+            assertTrue(asked.find(), "a greylisting reply");
+            String hint = demo.awaitLine("try it:", Duration.ofSeconds(10));
+            Matcher named = Pattern.compile("run it again after (\\d+)s").matcher(hint);
+            assertTrue(named.find(), hint);
+            assertTrue(Integer.parseInt(named.group(1)) >= Integer.parseInt(asked.group(1)),
+                    "the reply asks " + asked.group(1) + " s, the hint: " + hint);
+        }
     }
 
     @Test
