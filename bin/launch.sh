@@ -12,6 +12,17 @@ GREYLITE_LIB="$GREYLITE_HOME/dist/target/lib"
 
 greylite_build_if_missing() {
     if [ ! -d "$GREYLITE_LIB" ] || [ -z "$(ls "$GREYLITE_LIB" 2>/dev/null)" ]; then
+        # Said before Maven is tried: without it, or as a user who cannot write the folder (a packager's
+        # checkout run by the mail user, say), the build can only fail, and its own messages ("mvn: not found",
+        # a local repository it cannot create) do not say that the jars are simply not built yet.
+        if ! command -v mvn >/dev/null 2>&1; then
+            echo "$(basename "$0"): the jars are not built (nothing in $GREYLITE_LIB) and Maven (mvn) is not on PATH: install Maven, or run 'mvn -DskipTests package' in $GREYLITE_HOME where it is" >&2
+            exit 111
+        fi
+        if [ ! -w "$GREYLITE_HOME" ]; then
+            echo "$(basename "$0"): the jars are not built (nothing in $GREYLITE_LIB) and $GREYLITE_HOME is not writable by this user: run 'mvn -DskipTests package' there as its owner" >&2
+            exit 111
+        fi
         echo "$(basename "$0"): first run, building the jars with Maven (once)..." >&2
         (cd "$GREYLITE_HOME" && mvn -q -B -DskipTests package) >&2 || {
             echo "$(basename "$0"): build failed; run 'mvn -DskipTests package' in $GREYLITE_HOME to see why" >&2

@@ -15,8 +15,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The bin/ launchers say in words that greylite needs Java 17 when the java they find is older or absent,
- * instead of leaving the administrator an UnsupportedClassVersionError ("class file version 61.0") or the
+ * The bin/ launchers say in words what keeps them from starting: the jars not built with no Maven to build
+ * them, and a java older than 17 or none (that greylite needs Java 17), instead of leaving the administrator an UnsupportedClassVersionError ("class file version 61.0") or the
  * shell's "java: not found". The too-old java here is a script that answers -version as Java 11 does (it has
  * no JDK release file beside it) and, if run further, fails as Java 11 fails on our classes.
  */
@@ -76,6 +76,27 @@ class LauncherJavaCheckTest {
             assertTrue(ended.out().contains(program + ": " + java + " is Java 11.0.2; greylite needs Java 17 or later"),
                     ended.out());
         }
+    }
+
+    /**
+     * A checkout whose jars are not built, on a machine without Maven: the launcher says that, instead of the
+     * shell's "mvn: not found" followed by "build failed; run mvn ... to see why".
+     */
+    @Test
+    void unbuiltJarsWithoutMavenAreSaidAsSuch() throws Exception {
+        Path home = Files.createDirectories(dir.resolve("checkout/bin"));
+        for (String file : List.of("launch.sh", "greylitectl")) {
+            Files.copy(Launchers.HOME.resolve("bin").resolve(file), home.resolve(file));
+        }
+        Path bin = pathWithoutJava();
+        Files.createSymbolicLink(bin.resolve("java"), Path.of(System.getProperty("java.home"), "bin", "java"));
+        ProcessBuilder pb = new ProcessBuilder(home.resolve("greylitectl").toString(), "--help");
+        pb.environment().remove("GREYLITE_JAVA");
+        pb.environment().put("PATH", bin.toString());
+        Launchers.Ended ended = Launchers.runToEnd(pb, dir, "greylitectl", 30);
+        assertEquals(111, ended.status(), ended.out());
+        assertTrue(ended.out().contains("greylitectl: the jars are not built (nothing in " + dir.resolve("checkout")
+                + "/dist/target/lib) and Maven (mvn) is not on PATH"), ended.out());
     }
 
     @Test
