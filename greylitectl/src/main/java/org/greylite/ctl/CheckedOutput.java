@@ -16,6 +16,9 @@ import java.nio.charset.Charset;
  */
 final class CheckedOutput extends FilterOutputStream {
 
+    /** The message of the IOException a write to a pipe whose reader has gone raises (EPIPE). */
+    private static final String BROKEN_PIPE = "Broken pipe";
+
     private final PrintWriter writer;
     private IOException failure;
 
@@ -70,6 +73,11 @@ final class CheckedOutput extends FilterOutputStream {
             return commandStatus;
         }
         String why = failure == null || failure.getMessage() == null ? "write error" : failure.getMessage();
+        if (why.equals(BROKEN_PIPE)) {
+            // The reader left on purpose ("greylitectl db list | head"): a line about it on the terminal is noise,
+            // as the tools killed by SIGPIPE there say nothing. The status still tells a script the output stopped.
+            return GreyliteCtl.TROUBLE;
+        }
         err.println("greylitectl: the standard output could not be written (" + why + "); what was written is incomplete");
         err.flush();
         return GreyliteCtl.TROUBLE;
