@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import org.greylite.config.FileErrors;
 import org.subethamail.smtp.server.SMTPServer;
 
 /**
@@ -26,7 +27,9 @@ final class DemoUpstream implements AutoCloseable {
         try {
             Files.createDirectories(this.folder);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot create the demo mail folder " + this.folder + ": " + e.getMessage(), e);
+            // The JDK's message here is the path alone (AccessDeniedException, FileAlreadyExistsException): say why.
+            throw new UncheckedIOException("cannot create the demo mail folder " + this.folder + " ("
+                    + FileErrors.describe(this.folder, e) + "): run the demo from a folder you can write", e);
         }
         this.server = SMTPServer.port(0)
                 .bindAddress(InetAddress.getLoopbackAddress())

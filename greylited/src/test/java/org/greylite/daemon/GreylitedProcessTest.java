@@ -79,6 +79,20 @@ class GreylitedProcessTest {
         }
     }
 
+    /**
+     * A demo started where its mail folder cannot be made says why, not the folder's path a second time (the JDK's
+     * message for a file in the way, or a folder it may not write, is the path alone).
+     */
+    @Test
+    void aDemoThatCannotMakeItsMailFolderSaysWhy() throws Exception {
+        Files.writeString(dir.resolve("demo-mail"), "not a folder\n");
+        GreylitedProcess.Exit exit = GreylitedProcess.command(upstream.address()).without("--upstream").in(dir)
+                .withoutEnv("DBFILE").runToExit();
+        assertTrue(exit.output().contains("cannot create the demo mail folder " + dir.resolve("demo-mail")
+                + " (a file that is not a directory is in the way): run the demo from a folder you can write"),
+                exit.output());
+    }
+
     @Test
     void anAcknowledgedRefusalSurvivesKillMinus9() throws Exception {
         try (GreylitedProcess first = start("--min-delay", "0")) {

@@ -2,6 +2,7 @@ package org.greylite.config;
 
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -19,12 +20,16 @@ public final class FileErrors {
     }
 
     /**
-     * "no such file", "permission denied" with what denies it ({@link PermissionDenied}), "is a directory", else the
-     * system's own message.
+     * "no such file", "permission denied" with what denies it ({@link PermissionDenied}), "is a directory", "a file
+     * that is not a directory is in the way" (a folder to be created where a file is: its exception, too, carries
+     * only the path), else the system's own message.
      */
     public static String describe(Path file, IOException e) {
         if (e instanceof NoSuchFileException) {
             return "no such file";
+        }
+        if (e instanceof FileAlreadyExistsException) {
+            return "a file that is not a directory is in the way";
         }
         if (e instanceof AccessDeniedException) {
             return file != null ? PermissionDenied.describe(file) : "permission denied";
