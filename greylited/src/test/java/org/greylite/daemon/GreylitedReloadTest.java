@@ -165,4 +165,29 @@ class GreylitedReloadTest {
             next.command("QUIT", 221);
         }
     }
+
+    /**
+     * A reload that finds its file gone or turned into a directory keeps the old rules just as one with a bad line
+     * does, and the administrator who sent the SIGHUP must hear it with LOGTHRESHOLD=3 too (greylite's quieter
+     * default, which shows errors only), with the reason in words. The level is checked on the line itself: at
+     * threshold 3 the start-up lines this test waits for would not be written.
+     */
+    @Test
+    void sighupThatCannotReadAFileSaysSoAtTheErrorThreshold() throws Exception {
+        Path suspicion = ruleFile("suspicion", "0 e r:^b@\n");
+        Path access = ruleFile("tcp.smtp", ":allow\n");
+        start(suspicion, access);
+
+        Files.delete(suspicion);
+        Files.delete(access);
+        Files.createDirectory(access);
+        int logged = greylited.log.size();
+        hangUp();
+        String gone = greylited.awaitLine(logged, suspicion + ": cannot read the file: it does not exist; keeping the 1 rules",
+                Duration.ofSeconds(30));
+        assertTrue(gone.contains(" ERROR "), gone);
+        String directory = greylited.awaitLine(logged, access + ": cannot read the file: it is a directory; keeping the 1 access rules",
+                Duration.ofSeconds(5));
+        assertTrue(directory.contains(" ERROR "), directory);
+    }
 }

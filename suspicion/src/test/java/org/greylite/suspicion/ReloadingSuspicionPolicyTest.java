@@ -173,7 +173,7 @@ class ReloadingSuspicionPolicyTest {
             assertEquals(5, refusalsFor(policy, "dsl.example"));
         }
         assertEquals(List.of(file + ": cannot read the file: it does not exist; keeping the 1 rules loaded before"),
-                warnings(), "one warning for a lasting failure, not one a second");
+                errors(), "one error for a lasting failure, not one a second");
         assertFalse(policy.reload());
 
         write("8 r dsl");
@@ -189,8 +189,8 @@ class ReloadingSuspicionPolicyTest {
         Files.createDirectory(file); // stat works, reading does not
         clock.advance(1_000);
         assertEquals(5, refusalsFor(policy, "dsl.example"));
-        assertEquals(1, warnings().size());
-        assertTrue(warnings().get(0).contains("cannot read the file"), warnings()::toString);
+        assertEquals(List.of(file + ": cannot read the file: it is a directory; keeping the 1 rules loaded before"),
+                errors());
     }
 
     /**
@@ -243,7 +243,7 @@ class ReloadingSuspicionPolicyTest {
         assertEquals(5, (int) assertTimeoutPreemptively(java.time.Duration.ofSeconds(5),
                 () -> refusalsFor(policy, "dsl.example")));
         assertEquals(List.of(file + ": cannot read the file: it is a named pipe (FIFO), not a file: reading it would wait"
-                + " for a writer; keeping the 1 rules loaded before"), warnings());
+                + " for a writer; keeping the 1 rules loaded before"), errors());
     }
 
     private static void mkfifo(Path path) throws Exception {
