@@ -6,7 +6,9 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.greylite.net.AddressText;
@@ -19,9 +21,9 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
 /**
  * The metrics endpoint of greylited, greylite-policy and greydaemon: Prometheus' text format at
- * {@code GET http://HOST:PORT/metrics} (and {@code HEAD}), on the JDK's HTTP server with two daemon threads of its
- * own, apart from the SMTP, policy and UDP threads. Every other path is answered 404, every other method 405 with
- * {@code Allow: GET, HEAD}.
+ * {@code GET http://HOST:PORT/metrics} (and {@code HEAD}), on the JDK's HTTP server with daemon threads of its
+ * own (made as requests come, see {@link #threads()}), apart from the SMTP, policy and UDP threads. Every other path
+ * is answered 404, every other method 405 with {@code Allow: GET, HEAD}.
  *
  * <p>The Prometheus library's own server was used before: it answered 200 to every path and method (its page of
  * help at {@code /} and at any path it did not know, the metrics at any path beginning with {@code /metrics}), so a
@@ -34,6 +36,9 @@ public final class MetricsEndpoint implements AutoCloseable {
     public static final String PATH = "/metrics";
 
     private static final String ALLOW = "GET, HEAD";
+
+    /** Requests read or answered at once; beyond them requests wait their turn. */
+    private static final int MAX_THREADS = 32;
 
     static {
         // The JDK server's own limits on reading a request and writing a response (seconds), which are off unless
@@ -65,7 +70,7 @@ public final class MetricsEndpoint implements AutoCloseable {
         } catch (IOException e) {
             throw new IOException("cannot serve metrics on " + hostPort(at) + ": " + e.getMessage(), e);
         }
-        ExecutorService threads = Executors.newFixedThreadPool(2, daemonThreads());
+        ExecutorService threads = threads();
         MetricsEndpoint endpoint = new MetricsEndpoint(server, threads, registry);
         // One context for every path, so that the paths not served are answered here, not by the JDK's prefix match.
         server.createContext("/", endpoint::handle);
@@ -113,6 +118,19 @@ public final class MetricsEndpoint implements AutoCloseable {
         while (body.read(buffer) >= 0) {
             // discarded: no request to this endpoint has a body worth reading
         }
+    }
+
+    /**
+     * The JDK server reads each request's headers on a thread of this pool, so a client that sends half a request
+     * holds a thread until maxReqTime. With a fixed pool of two, two such clients (a stalled scraper, a port probe)
+     * kept every scrape waiting; here threads are made as requests come, up to {@link #MAX_THREADS}, and end after
+     * 30 s idle, so a scrape every 15 s keeps two or three of them alive, as before.
+     */
+    private static ExecutorService threads() {
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(MAX_THREADS, MAX_THREADS, 30, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), daemonThreads());
+        pool.allowCoreThreadTimeOut(true);
+        return pool;
     }
 
     private static java.util.concurrent.ThreadFactory daemonThreads() {

@@ -55,6 +55,35 @@ class GreylitedMetricsEndpointTest {
         MetricsHttp.assertServesMetricsAtTheirPathOnly(start());
     }
 
+    /**
+     * The JDK server reads a request's headers on a thread of its pool: clients that send half a request (a stalled
+     * scraper, a probe, anyone who can reach the port) held both threads of a pool of two, and every scrape waited
+     * for them, up to the 60 s limit on reading a request, so Prometheus saw greylited down.
+     */
+    @Test
+    void clientsThatSendHalfARequestDoNotHoldUpTheScrape() throws Exception {
+        int port = start();
+        java.util.List<java.net.Socket> stalled = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 4; i++) {
+                java.net.Socket s = new java.net.Socket("127.0.0.1", port);
+                s.getOutputStream().write("GET /metrics HTTP/1.1\r\nHost: x\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                s.getOutputStream().flush();
+                stalled.add(s);
+            }
+            Thread.sleep(200); // the server has taken them up
+            var response = java.net.http.HttpClient.newHttpClient().send(
+                    java.net.http.HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+                            .timeout(Duration.ofSeconds(3)).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, response.statusCode());
+        } finally {
+            for (java.net.Socket s : stalled) {
+                s.close();
+            }
+        }
+    }
+
     @Test
     void everyDocumentedSeriesIsThereAtZeroBeforeTheFirstEvent() throws Exception {
         String m = MetricsHttp.scrape(start());
