@@ -11,7 +11,8 @@ import org.slf4j.LoggerFactory;
 /**
  * A GeoIP database file that can be read again while the rules use it: {@link #reopen()} (SIGHUP) swaps in the
  * file as it is now, so a database updated in place (geoipupdate, a new Debian package) takes effect without a
- * restart. A file that cannot be read leaves the database in use, with a warning.
+ * restart. A file that cannot be read leaves the database in use, logged as an error: a configuration an
+ * administrator must mend, shown at LOGTHRESHOLD=3 as a suspicion file that cannot be read is.
  *
  * <p>The database replaced is not closed: a lookup running on another thread may still be reading it; the
  * garbage collector releases it once the last one is done.
@@ -40,7 +41,7 @@ public final class ReopeningCountryLocator implements CountryLocator {
             LOG.info("GeoIP database {} read again: {}", file, current.description());
             return true;
         } catch (IOException | RuntimeException e) {
-            LOG.warn("GeoIP database {} cannot be read again ({}); the one read before stays in use", file, e.getMessage());
+            LOG.error("GeoIP database {} cannot be read again ({}); the one read before stays in use", file, e.getMessage());
             return false;
         }
     }

@@ -12,6 +12,12 @@ import java.util.Map;
 import java.util.Optional;
 
 import org.greylite.suspicion.ClientFacts;
+import org.slf4j.LoggerFactory;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import org.greylite.suspicion.ReloadingSuspicionPolicy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -49,6 +55,30 @@ class ReopeningCountryLocatorTest {
         Files.writeString(file, "not a database");
         assertFalse(geo.reopen(), "an unreadable file is refused");
         assertEquals(Optional.of("FR"), geo.countryOf("81.2.69.1"), "and the database read before stays in use");
+    }
+
+    /**
+     * A database that cannot be read again is a configuration an administrator must mend: it is logged as an
+     * error, which shows at LOGTHRESHOLD=3 (the wrapper's default), as a suspicion file that cannot be read does.
+     */
+    @Test
+    void aDatabaseThatCannotBeReadAgainIsLoggedAsAnError() throws IOException {
+        Path file = dir.resolve("GeoIP2-Country.mmdb");
+        install(database("GB"), file);
+        ReopeningCountryLocator geo = ReopeningCountryLocator.open(file);
+        Logger logger = (Logger) LoggerFactory.getLogger(ReopeningCountryLocator.class);
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        log.start();
+        logger.addAppender(log);
+        try {
+            Files.delete(file);
+            assertFalse(geo.reopen());
+        } finally {
+            logger.detachAppender(log);
+        }
+        assertEquals(1, log.list.size(), log.list.toString());
+        assertEquals(Level.ERROR, log.list.get(0).getLevel());
+        assertTrue(log.list.get(0).getFormattedMessage().contains(file.toString()), log.list.get(0).getFormattedMessage());
     }
 
     @Test
