@@ -25,6 +25,8 @@ final class GreydbColumns {
     /** The columns of each table of greydb.sql, read from a database made in memory by the schema itself. */
     private static volatile Map<String, Set<String>> expected;
     private static volatile Map<String, List<String>> expectedKeys;
+    /** greydb.sql's CREATE TABLE statements by table, normalized (see {@link #madeBySchema}). */
+    private static volatile Map<String, String> declared;
 
     private GreydbColumns() {
     }
@@ -33,6 +35,9 @@ final class GreydbColumns {
      * @throws SQLException naming each table of the schema that lacks columns, and those columns
      */
     static void check(Connection conn) throws SQLException {
+        if (madeBySchema(conn)) {
+            return;
+        }
         Map<String, Set<String>> found = columns(conn);
         StringBuilder missing = new StringBuilder();
         for (Map.Entry<String, Set<String>> table : expected().entrySet()) {
@@ -63,6 +68,80 @@ final class GreydbColumns {
                     + " declares them, or move the file away and let the programs make a new greydb (its rows cannot"
                     + " be used as they are)");
         }
+    }
+
+    /**
+     * Whether every table of greydb.sql is there as greydb.sql declares it, from the text SQLite keeps of each
+     * table's CREATE statement, without its comments and with its white space made single (the programs apply the
+     * schema without comments, {@code sqlite3 -init greydb.sql} with them). The usual case, and one read: the
+     * wrapper opens the greydb in every session, and the full check below makes a database in memory from the
+     * schema first, milliseconds a connection would pay at its first RCPT. Any other text (an older greydb whose
+     * table gained a column since, a greydb made by hand) gets the full check.
+     */
+    static boolean madeBySchema(Connection conn) throws SQLException {
+        Map<String, String> stored = new TreeMap<>();
+        try (Statement st = conn.createStatement();
+             ResultSet rs = st.executeQuery("SELECT name, sql FROM sqlite_master WHERE type = 'table'")) {
+            while (rs.next()) {
+                stored.put(rs.getString(1).toLowerCase(Locale.ROOT), rs.getString(2));
+            }
+        }
+        Map<String, String> declared = declared();
+        for (Map.Entry<String, String> table : declared.entrySet()) {
+            String sql = stored.get(table.getKey());
+            if (sql == null || !table.getValue().equals(normalized(sql))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** greydb.sql's CREATE TABLE statements by table, normalized as SQLite keeps them (no IF NOT EXISTS). */
+    private static Map<String, String> declared() {
+        Map<String, String> d = declared;
+        if (d == null) {
+            d = new TreeMap<>();
+            String prefix = "CREATE TABLE IF NOT EXISTS ";
+            for (String create : GreydbSchema.statements()) {
+                if (create.startsWith(prefix)) {
+                    String rest = create.substring(prefix.length());
+                    int end = 0;
+                    while (end < rest.length() && (Character.isLetterOrDigit(rest.charAt(end)) || rest.charAt(end) == '_')) {
+                        end++;
+                    }
+                    d.put(rest.substring(0, end).toLowerCase(Locale.ROOT), normalized("CREATE TABLE " + rest));
+                }
+            }
+            declared = d;
+        }
+        return d;
+    }
+
+    /**
+     * {@code sql} without {@code --} comments (greydb.sql holds none in its strings), each run of white space one
+     * space, none just inside a parenthesis, trimmed.
+     */
+    static String normalized(String sql) {
+        StringBuilder out = new StringBuilder(sql.length());
+        boolean space = false;
+        for (int i = 0; i < sql.length(); i++) {
+            char c = sql.charAt(i);
+            if (c == '-' && i + 1 < sql.length() && sql.charAt(i + 1) == '-') {
+                while (i < sql.length() && sql.charAt(i) != '\n') {
+                    i++;
+                }
+                space = true;
+            } else if (Character.isWhitespace(c)) {
+                space = true;
+            } else {
+                if (space && out.length() > 0 && out.charAt(out.length() - 1) != '(' && c != ')') {
+                    out.append(' ');
+                }
+                space = false;
+                out.append(c);
+            }
+        }
+        return out.toString();
     }
 
     /** The primary key of each table of greydb.sql, in the schema's order. */

@@ -16,8 +16,17 @@ public final class GreydbSchema {
     private GreydbSchema() {
     }
 
+    /** Read once per process: every open of a greydb asks for them (the wrapper opens one in each session). */
+    private static volatile List<String> statements;
+    private static volatile java.util.Set<String> tables;
+
     public static List<String> statements() {
-        return load("greydb.sql");
+        List<String> s = statements;
+        if (s == null) {
+            s = List.copyOf(load("greydb.sql"));
+            statements = s;
+        }
+        return s;
     }
 
     /** The statements of {@code greydb-postgresql.sql}: the same tables, in PostgreSQL's types. */
@@ -38,6 +47,15 @@ public final class GreydbSchema {
 
     /** The tables the schema creates (from its {@code CREATE TABLE IF NOT EXISTS} statements). */
     public static java.util.Set<String> tables() {
+        java.util.Set<String> t = tables;
+        if (t == null) {
+            t = java.util.Collections.unmodifiableSet(readTables());
+            tables = t;
+        }
+        return t;
+    }
+
+    private static java.util.Set<String> readTables() {
         java.util.Set<String> names = new java.util.TreeSet<>();
         java.util.regex.Pattern create = java.util.regex.Pattern.compile(
                 "(?is)^CREATE\\s+TABLE\\s+IF\\s+NOT\\s+EXISTS\\s+(\\w+).*");

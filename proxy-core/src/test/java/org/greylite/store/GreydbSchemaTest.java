@@ -170,6 +170,33 @@ class GreydbSchemaTest {
         }
     }
 
+    /**
+     * The column check reads its answer from the text SQLite keeps of each CREATE statement when that is
+     * greydb.sql's, made by the programs or by {@code sqlite3 -init greydb.sql} (with the schema's comments): the
+     * wrapper opens the greydb in every session, and the full check costs a database made in memory first. A
+     * table declared otherwise is left to the full check.
+     */
+    @Test
+    void aGreydbMadeFromTheSchemaIsKnownFromItsStatements() throws Exception {
+        Path byProgram = dir.resolve("auto.db");
+        GreylistStores.sqlite(byProgram, Duration.ofSeconds(5)).close();
+        Path bySqlite3 = dir.resolve("by-hand.db");
+        assertEquals(0, run(ExternalPrograms.require("sqlite3").toString(), "-init", SCHEMA.toString(),
+                bySqlite3.toString(), ".quit"));
+        Path other = dir.resolve("other.db");
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + other); Statement st = c.createStatement()) {
+            for (String sql : GreydbSchema.statements()) {
+                st.execute(sql.replace("comment    TEXT", "comment    TEXT, note TEXT"));
+            }
+        }
+        for (Path db : List.of(byProgram, bySqlite3, other)) {
+            try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db)) {
+                assertEquals(db != other, GreydbColumns.madeBySchema(c), db.toString());
+                GreydbColumns.check(c); // a column more is no column less: accepted by the full check
+            }
+        }
+    }
+
     @Test
     void theStoreCreatesTheSameTables() throws Exception {
         Path db = dir.resolve("auto.db");
