@@ -6,6 +6,10 @@ import java.util.Locale;
 /** Parses the durations administrators write: seconds ({@code 300}) or with a unit ({@code 5m}, {@code 24h}, {@code 36d}). */
 public final class Durations {
 
+    /** Every unit {@link #parse} accepts, as error messages name them: an admin who tried another needs the list. */
+    private static final String HOW_TO_WRITE = "write whole seconds (300) or a number with a unit s, m, h, d or w"
+            + " (30s, 5m, 24h, 36d, 2w)";
+
     private Durations() {
     }
 
@@ -13,7 +17,7 @@ public final class Durations {
     public static Duration parse(String text) {
         String t = text == null ? "" : text.trim().toLowerCase(Locale.ROOT);
         if (t.isEmpty()) {
-            throw new IllegalArgumentException("empty duration; write seconds (300) or a number with a unit (5m, 24h, 36d)");
+            throw new IllegalArgumentException("empty duration; " + HOW_TO_WRITE);
         }
         char unit = t.charAt(t.length() - 1);
         String digits = Character.isDigit(unit) ? t : t.substring(0, t.length() - 1);
@@ -21,7 +25,7 @@ public final class Durations {
         try {
             n = Long.parseLong(digits);
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("bad duration '" + text + "'; write seconds (300) or a number with a unit s, m, h, d (5m, 24h, 36d)");
+            throw new IllegalArgumentException("bad duration '" + text + "'; " + HOW_TO_WRITE);
         }
         if (n < 0) {
             throw new IllegalArgumentException("negative duration '" + text + "'");
