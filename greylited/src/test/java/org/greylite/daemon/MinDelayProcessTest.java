@@ -1,5 +1,6 @@
 package org.greylite.daemon;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -36,5 +37,18 @@ class MinDelayProcessTest {
                 .env(Map.of("GREYLITE_MIN_DELAY", "500ms")).runToExit();
         assertTrue(exit.output().contains("GREYLITE_MIN_DELAY: bad duration '500ms'; write whole seconds (300) or a"
                 + " number with a unit s, m, h, d or w"), exit.output());
+    }
+
+    /**
+     * With --min-delay 0 only the count matters: a retry counts at once, so the refusal has no wait to name, and
+     * "please retry in 0 seconds" must not be said; it asks for a retry later, and the retry passes.
+     */
+    @Test
+    void withoutAMinDelayTheRefusalAsksForARetryLater() throws Exception {
+        try (GreylitedProcess p = GreylitedProcess.command(upstream.address()).db(dir.resolve("g.db"))
+                .args("--min-delay", "0").start()) {
+            assertEquals("451 4.7.1 <b@example.com>: greylisted, please retry later", RawClient.rcptReply(p.address()));
+            assertTrue(RawClient.rcptReply(p.address()).startsWith("250"), "the retry counts at once");
+        }
     }
 }

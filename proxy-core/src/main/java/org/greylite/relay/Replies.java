@@ -50,8 +50,13 @@ public record Replies(String hostname, String greylistTemplate) {
         String template = greylistTemplate.equals(DISGUISE)
                 ? DISGUISES[java.util.concurrent.ThreadLocalRandom.current().nextInt(DISGUISES.length)] : greylistTemplate;
         long seconds = v.retryAfterSeconds();
-        String text = template.replace("{rcpt}", printable(recipient))
-                .replace("{seconds} seconds", seconds == 1 ? "1 second" : "{seconds} seconds") // the default's words
+        String text = template.replace("{rcpt}", printable(recipient));
+        if (seconds == 0) {
+            // Only with --min-delay 0, where a retry counts at once: "retry in 0 seconds" reads like a joke or a bug
+            // to the sender's administrator, and "later" is what every client does with a 451 anyway.
+            text = text.replace(" in {seconds} seconds", " later");
+        }
+        text = text.replace("{seconds} seconds", seconds == 1 ? "1 second" : "{seconds} seconds") // the default's words
                 .replace("{seconds}", Long.toString(seconds));
         return Reply.local(Integer.parseInt(text.substring(0, 3)), text.substring(4));
     }
