@@ -62,14 +62,21 @@ public final class GreyliteCtl {
         return cmd;
     }
 
-    /** The encoding picocli itself would write standard output in. */
+    /**
+     * The encoding picocli itself would write standard output in, but UTF-8 where that is ASCII: under the C locale
+     * (cron, a service unit) the greydb's and the suspicion file's UTF-8 text (an international address, a pattern)
+     * came out as '?', in JSON too, which RFC 8259 has in UTF-8; the arguments are read as UTF-8 there already
+     * ({@link CommandArguments}). Java 18 and later write UTF-8 by default anyway.
+     */
     private static java.nio.charset.Charset stdoutCharset() {
         String name = System.getProperty("sun.stdout.encoding");
+        java.nio.charset.Charset cs;
         try {
-            return name == null ? java.nio.charset.Charset.defaultCharset() : java.nio.charset.Charset.forName(name);
+            cs = name == null ? java.nio.charset.Charset.defaultCharset() : java.nio.charset.Charset.forName(name);
         } catch (IllegalArgumentException e) {
-            return java.nio.charset.Charset.defaultCharset();
+            cs = java.nio.charset.Charset.defaultCharset();
         }
+        return java.nio.charset.StandardCharsets.US_ASCII.equals(cs) ? java.nio.charset.StandardCharsets.UTF_8 : cs;
     }
 
     public static void main(String[] args) {

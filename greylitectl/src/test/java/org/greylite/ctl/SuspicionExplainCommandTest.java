@@ -121,6 +121,9 @@ class SuspicionExplainCommandTest {
             assertEquals(0, ctl.awaitExit(java.time.Duration.ofSeconds(30)), ctl.output());
             String json = ctl.output().lines().filter(l -> l.startsWith("{")).findFirst().orElse(ctl.output());
             assertEquals(5L, MiniJson.object(json).get("attempts"), json);
+            // JSON is UTF-8 (RFC 8259): under the C locale the output's charset was ASCII, and the sender came out
+            // as j?s@b?cher.example.
+            assertTrue(json.contains("jös@bücher.example"), json);
         }
     }
 
