@@ -3,9 +3,9 @@ package org.greylite.store;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFileAttributes;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Optional;
+
+import org.greylite.files.FileOwner;
 
 /**
  * Checks, before SQLite gets to fail obscurely, that a greydb path can be used, and makes its folder
@@ -84,13 +84,8 @@ final class GreydbFile {
         if (p == null) {
             return "no parent exists";
         }
-        try {
-            PosixFileAttributes a = Files.readAttributes(p, PosixFileAttributes.class);
-            return p + " is owned by " + a.owner().getName() + ":" + a.group().getName()
-                    + " with mode " + PosixFilePermissions.toString(a.permissions());
-        } catch (IOException | UnsupportedOperationException e) {
-            return p + " cannot be inspected";
-        }
+        return FileOwner.of(p).map(o -> p + " is owned by " + o.owner() + ":" + o.group() + " with mode " + o.mode())
+                .orElse(p + " cannot be inspected");
     }
 
     private static String user() {

@@ -1,10 +1,7 @@
 package org.greylite.files;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFileAttributes;
-import java.nio.file.attribute.PosixFilePermissions;
 
 /**
  * What stands between the program's user and a file it was denied: a directory on the way that the user cannot enter,
@@ -43,12 +40,6 @@ public final class PermissionDenied {
 
     /** "owned by U:G, mode rwxr-x---", or "" when they cannot be read. */
     private static String attributes(Path p) {
-        try {
-            PosixFileAttributes a = Files.readAttributes(p, PosixFileAttributes.class);
-            return "owned by " + a.owner().getName() + ":" + a.group().getName() + ", mode "
-                    + PosixFilePermissions.toString(a.permissions());
-        } catch (IOException | UnsupportedOperationException e) {
-            return "";
-        }
+        return FileOwner.of(p).map(o -> "owned by " + o.owner() + ":" + o.group() + ", mode " + o.mode()).orElse("");
     }
 }
