@@ -33,10 +33,10 @@ final class GreylistingSkip {
             return variable + " is set";
         }
         String recipient = facts.recipient();
-        int at = recipient.lastIndexOf('@');
-        String local = (at < 0 ? recipient : recipient.substring(0, at)).toLowerCase(Locale.ROOT);
-        if (!recipient.isEmpty() && GreylistSettings.DEFAULT_EXEMPT_RECIPIENTS.contains(local)) {
-            return "the recipient " + local + "@ is never greylisted";
+        if (GreylistSettings.defaults().exemptRecipient(recipient)) {
+            int at = recipient.lastIndexOf('@');
+            return "the recipient " + (at < 0 ? recipient : recipient.substring(0, at)).toLowerCase(Locale.ROOT)
+                    + "@ is never greylisted";
         }
         Optional<KnownSenders.Entry> entry = known.match(address(facts.address()), facts.ptrName());
         if (entry.isPresent()) {

@@ -71,6 +71,16 @@ public record GreylistSettings(Duration minDelay, Duration retryWindow, Duration
                 ClientKeys.smart(), true);
     }
 
+    /** postmaster@ and abuse@ (by default) must always reach a human: never greylisted, in any domain. */
+    public boolean exemptRecipient(String recipient) {
+        if (exemptRecipients.isEmpty()) {
+            return false;
+        }
+        int at = recipient.lastIndexOf('@');
+        String local = (at < 0 ? recipient : recipient.substring(0, at)).toLowerCase(java.util.Locale.ROOT);
+        return exemptRecipients.contains(local);
+    }
+
     public GreylistSettings withMinDelay(Duration d) {
         return new GreylistSettings(d, retryWindow, whitelistLifetime, clientKeys, failOpen, normalizeSenders,
                 exemptRecipients, whitelistMemory, maxPending, autoWhitelistPasses);

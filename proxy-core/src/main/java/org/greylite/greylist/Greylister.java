@@ -323,7 +323,7 @@ public final class Greylister {
         if (request.skip() != null) {
             return Verdict.skipped(key);
         }
-        if (exempt(request.recipient())) {
+        if (settings.exemptRecipient(request.recipient())) {
             return Verdict.exemptRecipient(key);
         }
         AdminLists.Listing listing = mayLoad ? adminLists.lookup(request.client(), now)
@@ -364,16 +364,6 @@ public final class Greylister {
      */
     public int purgeIfDue(Duration interval) {
         return store.claimPurge(clock.instant(), interval) ? purgeExpired() : -1;
-    }
-
-    /** postmaster@ and abuse@ (by default) must always reach a human: never greylisted, in any domain. */
-    private boolean exempt(String recipient) {
-        if (settings.exemptRecipients().isEmpty()) {
-            return false;
-        }
-        int at = recipient.lastIndexOf('@');
-        String local = (at < 0 ? recipient : recipient.substring(0, at)).toLowerCase(Locale.ROOT);
-        return settings.exemptRecipients().contains(local);
     }
 
     private static String lower(String address) {
