@@ -79,5 +79,32 @@ for clients in 1 4; do
     fi
 done
 echo "greydb rows (committed decisions, warm-up included): $(sqlite3 "$WORK/greydb" 'SELECT COUNT(*) FROM triplet')"
+
+# What a committed SQLite write costs here without Java, JDBC or any engine: the sqlite3 program inserting
+# 20,000 triplets into a table keyed as the greydb's (WAL, synchronous=NORMAL, as the greydb is opened), each
+# in a BEGIN IMMEDIATE ... COMMIT of its own, then the same inserts in one transaction. The difference is the
+# transaction alone; perl's whole decision, sockets included, is its server CPU per decision above.
+sqlite_floor() { # FILE-STEM ONE-TRANSACTION(0|1): microseconds per insert
+    awk -v one="$2" 'BEGIN {
+        print "PRAGMA journal_mode=WAL;"; print "PRAGMA synchronous=NORMAL;"
+        print "CREATE TABLE triplet (client TEXT NOT NULL, sender TEXT NOT NULL, recipient TEXT NOT NULL," \
+              " refusals INTEGER NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, passed_at INTEGER," \
+              " PRIMARY KEY (client, sender, recipient)) WITHOUT ROWID;"
+        if (one) print "BEGIN IMMEDIATE;"
+        for (i = 0; i < 20000; i++) {
+            insert = sprintf("INSERT INTO triplet VALUES (\"10.%d.%d.%d\", \"s%d@example.com\", \"r%d@example.net\"," \
+                             " 1, 1700000000, 1700000000, NULL);", int(i / 65536) % 256, int(i / 256) % 256, i % 256, i, i)
+            print one ? insert : "BEGIN IMMEDIATE; " insert " COMMIT;"
+        }
+        if (one) print "COMMIT;"
+    }' >"$1.sql"
+    start=$(date +%s%N)
+    sqlite3 "$1.db" <"$1.sql" >/dev/null
+    echo $(( ($(date +%s%N) - start) / 20000000 ))
+}
+each=$(sqlite_floor "$WORK/floor-each" 0)
+together=$(sqlite_floor "$WORK/floor-one" 1)
+echo "sqlite3, no Java: ${each} us per insert committed alone, ${together} us per insert in one transaction:" \
+     "$((each - together)) us per transaction"
 echo "machine after: $(uptime | sed 's/.*load average/load average/')"
 echo "logs: $WORK"
