@@ -271,6 +271,53 @@ class WrapperUnderTcpserverTest {
         assertTrue(upstreamSaw().stream().noneMatch(l -> l.startsWith("message")), String.valueOf(upstreamSaw()));
     }
 
+    /** The process tcpserver started for the connection it reported last (bin/greylite execs java in it). */
+    private static ProcessHandle sessionProcess(Tcpserver t) throws InterruptedException {
+        String line = t.awaitLine(l -> l.startsWith("tcpserver: pid "), Duration.ofSeconds(5));
+        assertTrue(line != null, "tcpserver reported no connection");
+        long pid = Long.parseLong(line.split(" ")[2]);
+        return ProcessHandle.of(pid).orElseThrow();
+    }
+
+    @Test
+    void aWrapperToldToStopBetweenTransactionsTellsItsClient421() throws Exception {
+        // SIGTERM reaches every session's greylite when the service stops (systemd signals the whole group).
+        Tcpserver t = start(env("GREYLIST", "", "RELAYCLIENT", "", "LOGTHRESHOLD", "6"));
+        try (SmtpClient c = SmtpClient.connect(t.port())) {
+            envelope(c, "a@example.org");
+            assertEquals("250 ok", c.command("RCPT TO:<b@example.com>"));
+            assertEquals("250 ok", c.command("RSET"));
+            sessionProcess(t).destroy();
+            String reply = c.reply();
+            assertTrue(reply.startsWith("421 4.3.2 ") && reply.endsWith(" service shutting down, closing connection"),
+                    reply);
+            assertTrue(c.closedByServer());
+        }
+        t.awaitEnds(1, Duration.ofSeconds(15));
+        assertTrue(t.awaitLine(l -> l.contains("session end client=127.0.0.1"), Duration.ofSeconds(5)) != null,
+                String.join("\n", t.log()));
+        assertTrue(t.chainLog().stream().noneMatch(l -> l.contains("upstream closed")), String.join("\n", t.log()));
+    }
+
+    @Test
+    void aWrapperToldToStopInTheMiddleOfAMessageTellsItsClient421AndDeliversNothing() throws Exception {
+        Tcpserver t = start(env("GREYLIST", "", "RELAYCLIENT", ""));
+        try (SmtpClient c = SmtpClient.connect(t.port())) {
+            envelope(c, "a@example.org");
+            assertEquals("250 ok", c.command("RCPT TO:<b@example.com>"));
+            assertEquals("354 go ahead", c.command("DATA"));
+            c.send("Subject: half a message\r\n\r\nthe first line\r\n");
+            Thread.sleep(200);
+            sessionProcess(t).destroy();
+            String reply = c.reply();
+            assertTrue(reply.startsWith("421 4.3.2 "), reply);
+            assertTrue(c.closedByServer());
+        }
+        t.awaitEnds(1, Duration.ofSeconds(15));
+        assertTrue(upstreamSaw().contains("cmd DATA"));
+        assertTrue(upstreamSaw().stream().noneMatch(l -> l.startsWith("message")), String.valueOf(upstreamSaw()));
+    }
+
     @Test
     void aClientLeavingAtTheGreetingEndsTheSession() throws Exception {
         Tcpserver t = start(env("GREYLIST", ""));

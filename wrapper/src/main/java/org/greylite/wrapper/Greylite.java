@@ -82,7 +82,8 @@ import java.util.Map;
  * never completes a partial message. greylite exits with PROGRAM's status (128 plus the signal number when
  * a signal ended it, including one greylite sent); 111 when PROGRAM cannot be started (the client gets
  * 421) or the configuration is broken; 100 for a usage error (no PROGRAM: greylite has no SMTP server of
- * its own to fall back on). On SIGTERM greylite passes SIGTERM on to PROGRAM.
+ * its own to fall back on). On SIGTERM greylite tells the client {@code 421 4.3.2 HOST service shutting
+ * down, closing connection} (a message under way is dropped, never completed) and passes SIGTERM on to PROGRAM.
  *
  * <p>Nothing but SMTP is ever written to descriptor 1: {@code System.out} is pointed at stderr before
  * anything else runs.

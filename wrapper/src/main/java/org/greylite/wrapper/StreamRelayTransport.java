@@ -51,7 +51,7 @@ final class StreamRelayTransport implements RelayTransport, OutputPump.Listener 
     private final CountDownLatch startAttempted = new CountDownLatch(1);
     private final long idleNanos;
     private final long upstreamTimeoutNanos;
-    private RelaySession relay;
+    private volatile RelaySession relay; // volatile: read by the shutdown hook's thread (see stop)
 
     private volatile long clientActivity = System.nanoTime();
     private volatile long upstreamActivity = System.nanoTime();
@@ -222,6 +222,29 @@ final class StreamRelayTransport implements RelayTransport, OutputPump.Listener 
         }
         closeUpstream(false); // a no-op when the relay already asked; never undoes an abandon
         return Program.await(p, graceMillis);
+    }
+
+    /**
+     * greylite itself is told to stop (SIGTERM: an administrator's kill, or a service manager stopping tcpserver's
+     * whole group, which signals every session at once). The client is told {@code 421 4.3.2 HOST service shutting
+     * down}, as greylited tells its own: before, the connection was cut without a word, or by chance with the
+     * {@code 421 4.3.0} and the log line of a broken upstream once PROGRAM, terminated first, was seen gone. There is
+     * no time to let a transaction finish, so a message under way is dropped with PROGRAM, never completed. The
+     * reply gets at most {@code flushMillis} to leave; then PROGRAM is terminated if the relay has not done so.
+     */
+    void stop(long flushMillis) {
+        RelaySession r = relay;
+        if (r != null) {
+            r.stop(false); // nothing under way: closes at once, and says so only at debug level
+            r.stop(true);  // a transaction under way: closes it now all the same
+            sessionEvent();
+            try {
+                toClient.awaitFinished(flushMillis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        terminateProgram();
     }
 
     /** On greylite's own termination: PROGRAM must not outlive it unnoticed. */

@@ -39,6 +39,8 @@ final class WrapperSession {
 
     /** How long the last replies may take to reach the client once the session is over. */
     static final long CLIENT_FLUSH_MS = 10_000;
+    /** How long the 421 of a greylite told to stop (SIGTERM) may take to reach the client before it exits. */
+    static final long STOP_FLUSH_MS = 2_000;
 
     private final List<String> command;
     private final Map<String, String> env;
@@ -117,7 +119,7 @@ final class WrapperSession {
             RelaySession relay = new RelaySession(transport, decisions, relaySettings, info);
             relay.nameFrom(name);
             StreamRelayTransport t = transport;
-            Thread onTerm = new Thread(t::terminateProgram, "greylite-terminate-program");
+            Thread onTerm = new Thread(() -> t.stop(STOP_FLUSH_MS), "greylite-stop-session");
             Runtime.getRuntime().addShutdownHook(onTerm);
             transport.start(relay);
 
