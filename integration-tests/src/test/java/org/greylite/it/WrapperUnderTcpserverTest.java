@@ -271,6 +271,23 @@ class WrapperUnderTcpserverTest {
         assertTrue(upstreamSaw().stream().noneMatch(l -> l.startsWith("message")), String.valueOf(upstreamSaw()));
     }
 
+    @Test
+    void theClientSeesTheConnectionEndAfterTheLastReplyNotOnlyOnceProgramHasExited() throws Exception {
+        // A PROGRAM that takes its time to exit after its 221 (one flushing a log, say): greylite waits for it, the
+        // client must not wait with it for the end of the connection.
+        Tcpserver t = start(env("GREYLIST", ""), "sh", "-c",
+                "printf '220 slow.example ESMTP\\r\\n'; read line; printf '221 bye\\r\\n'; exec sleep 4 <&- >&-");
+        try (SmtpClient c = SmtpClient.connect(t.port())) {
+            assertTrue(c.reply().startsWith("220 "));
+            assertEquals("221 bye", c.command("QUIT"));
+            long start = System.nanoTime();
+            assertTrue(c.closedByServer());
+            long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertTrue(waited < 2000, "the connection ended " + waited + " ms after the 221");
+        }
+        assertEquals(List.of(0), t.awaitEnds(1, Duration.ofSeconds(15)), "greylite still exits with PROGRAM's status");
+    }
+
     /** The process tcpserver started for the connection it reported last (bin/greylite execs java in it). */
     private static ProcessHandle sessionProcess(Tcpserver t) throws InterruptedException {
         String line = t.awaitLine(l -> l.startsWith("tcpserver: pid "), Duration.ofSeconds(5));

@@ -77,7 +77,8 @@ import java.util.Map;
  *
  * <h2>End of the session, exit status</h2>
  * When the session is over (QUIT answered, either side gone, a 421), greylite writes the last replies,
- * closes descriptor 1, closes PROGRAM's input and waits for PROGRAM: 10 s, then SIGTERM, then after 2 s
+ * ends the connection (descriptor 1 closed, the socket shut down for sending, so the client sees the end at once
+ * whatever PROGRAM still does), closes PROGRAM's input and waits for PROGRAM: 10 s, then SIGTERM, then after 2 s
  * SIGKILL. When the client vanishes in the middle of a message, PROGRAM gets SIGTERM at once, so that it
  * never completes a partial message. greylite exits with PROGRAM's status (128 plus the signal number when
  * a signal ended it, including one greylite sent); 111 when PROGRAM cannot be started (the client gets
@@ -132,7 +133,7 @@ public final class Greylite {
         }
         try {
             return new WrapperSession(command, env, new FileInputStream(FileDescriptor.in),
-                    new FileOutputStream(FileDescriptor.out), err, Clock.systemUTC()).run();
+                    new FileOutputStream(FileDescriptor.out), err, Clock.systemUTC(), ClientConnectionEnd.inherited()).run();
         } catch (InterruptedException e) {
             return EXIT_TEMPORARY;
         }

@@ -48,15 +48,26 @@ final class WrapperSession {
     private final OutputStream clientOut;
     private final PrintStream err;
     private final Clock clock;
+    private final Runnable endClientConnection;
 
     WrapperSession(List<String> command, Map<String, String> env, InputStream clientIn, OutputStream clientOut,
                    PrintStream err, Clock clock) {
+        this(command, env, clientIn, clientOut, err, clock, () -> { });
+    }
+
+    /**
+     * @param endClientConnection ends the connection for the client once its last reply is written, while greylite
+     *                            still waits for PROGRAM (see {@link ClientConnectionEnd})
+     */
+    WrapperSession(List<String> command, Map<String, String> env, InputStream clientIn, OutputStream clientOut,
+                   PrintStream err, Clock clock, Runnable endClientConnection) {
         this.command = List.copyOf(command);
         this.env = env;
         this.clientIn = clientIn;
         this.clientOut = clientOut;
         this.err = err;
         this.clock = clock;
+        this.endClientConnection = endClientConnection;
     }
 
     /** Runs the session to its end; returns the exit status (PROGRAM's). */
@@ -125,6 +136,7 @@ final class WrapperSession {
 
             transport.awaitSessionOver();
             transport.finishClient(CLIENT_FLUSH_MS);
+            endClientConnection.run(); // the client sees the end now, not once PROGRAM has exited
             int status = transport.programStatus(Program.EXIT_GRACE_MS);
             decisions.purgeIfDue();
             decisions.close();
