@@ -17,17 +17,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
+import org.greylite.net.DnsServers;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.DClass;
-import org.xbill.DNS.ExtendedResolver;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.Resolver;
-import org.xbill.DNS.ResolverConfig;
 import org.xbill.DNS.Section;
-import org.xbill.DNS.SimpleResolver;
 import org.xbill.DNS.TextParseException;
 import org.xbill.DNS.Type;
 
@@ -59,9 +57,6 @@ final class DnsblCheck {
     }
 
     private static final int DNS_PORT = 53;
-    /** Each server gets this many tries before the next one is asked. */
-    private static final int TRIES_PER_SERVER = 2;
-    private static final Duration MIN_TRY_TIMEOUT = Duration.ofMillis(100);
 
     private final Resolver resolver;
     private final Duration timeout;
@@ -198,32 +193,15 @@ final class DnsblCheck {
      * the system's servers when it names none.
      *
      * <p>{@code DNSCACHEIP} holds one or more addresses separated by spaces, as in djbdns; beyond
-     * djbdns, each may carry a port: {@code 192.0.2.53:5353}, {@code [2001:db8::53]:5353}. Servers
-     * are asked in order, each {@value #TRIES_PER_SERVER} times, every try limited to a share of
-     * {@code timeout} so that all of them fit in it.
+     * djbdns, each may carry a port: {@code 192.0.2.53:5353}, {@code [2001:db8::53]:5353}. A query
+     * without an answer is sent again, to the next server, after a short delay (a quarter of
+     * {@code timeout}, at most 250 ms, then doubling), the copies already sent still awaited: greylited's
+     * resolver ({@link DnsServers#resolvers}). dnsjava's {@code ExtendedResolver}, used before, gave each
+     * server a share of {@code timeout} but noticed a try's timeout only at its next whole second, so
+     * silent servers first in the list took the whole check, and a listing the next server had was missed.
      */
     static Resolver resolver(String dnscacheip, Duration timeout, Consumer<String> log) {
-        List<InetSocketAddress> servers = servers(dnscacheip, log);
-        if (servers.isEmpty()) {
-            servers = ResolverConfig.getCurrentConfig().servers();
-        }
-        if (servers.isEmpty()) {
-            servers = List.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), DNS_PORT));
-        }
-        Duration perTry = timeout.dividedBy((long) TRIES_PER_SERVER * servers.size());
-        if (perTry.compareTo(MIN_TRY_TIMEOUT) < 0) {
-            perTry = MIN_TRY_TIMEOUT;
-        }
-        List<Resolver> resolvers = new ArrayList<>(servers.size());
-        for (InetSocketAddress server : servers) {
-            SimpleResolver simple = new SimpleResolver(server);
-            simple.setTimeout(perTry);
-            resolvers.add(simple);
-        }
-        ExtendedResolver resolver = new ExtendedResolver(resolvers);
-        resolver.setRetries(TRIES_PER_SERVER);
-        resolver.setTimeout(timeout);
-        return resolver;
+        return DnsServers.resolvers(servers(dnscacheip, log), timeout, 1).resolver();
     }
 
     /** The servers named in a {@code DNSCACHEIP} value; bad entries are logged and skipped. */

@@ -190,6 +190,17 @@ class DnsblEnvTest {
     }
 
     @Test
+    void twoSilentServersStillLeaveTimeForTheThird() throws Exception {
+        // Each server's share of the 2 s is a third; dnsjava noticed a try's timeout only at its next second,
+        // so the two silent servers took the whole check and the listing was missed.
+        Map<String, String> env = env("127.0.0.2", "bl2.test");
+        env.put("DNSCACHEIP", "127.0.0.1:" + blackHole() + " 127.0.0.1:" + blackHole() + " 127.0.0.1:" + dnsPort);
+        env.put("DNSBL_TIMEOUT", "2000");
+        Result r = dnsblenv(env, "sh", "-c", PRINT);
+        assertEquals("bl2.test|unset\n", r.stdout, r.stderr);
+    }
+
+    @Test
     void aSilentFirstServerFallsOverToTheNext() throws Exception {
         Map<String, String> env = env("127.0.0.2", "bl2.test");
         env.put("DNSCACHEIP", "127.0.0.1:" + blackHole() + " 127.0.0.1:" + dnsPort);
@@ -298,7 +309,8 @@ class DnsblEnvTest {
     /** This module's classes, dnsjava and slf4j-api (its own class path), plus logback if asked. */
     private static String classPath(boolean withLogback) throws Exception {
         Set<String> entries = new LinkedHashSet<>();
-        List<Class<?>> classes = new ArrayList<>(List.of(DnsblEnv.class, Message.class, LoggerFactory.class));
+        List<Class<?>> classes = new ArrayList<>(List.of(DnsblEnv.class, Message.class, LoggerFactory.class,
+                org.greylite.net.DnsServers.class));
         if (withLogback) {
             classes.add(ch.qos.logback.classic.Logger.class);
             classes.add(ch.qos.logback.core.Appender.class);
