@@ -90,7 +90,7 @@ final class ConfirmedName {
                 return name;
             }
             String why = failure == null ? "its " + (client instanceof Inet4Address ? "A" : "AAAA")
-                    + " records do not include the address" : "no answer: " + describe(failure, timeout);
+                    + " records do not include the address" : describe(failure, timeout);
             LOG.info("client {}: TCPREMOTEHOST {} not confirmed ({}); the session has no name", address,
                     ClientText.field(name), why);
             return "";
@@ -102,8 +102,13 @@ final class ConfirmedName {
         int type = wanted instanceof Inet4Address ? Type.A : Type.AAAA;
         Message answer = resolver.send(Message.newQuery(
                 Record.newRecord(Name.fromString(name, Name.root), type, DClass.IN)));
-        if (answer.getRcode() != Rcode.NOERROR) {
-            return false;
+        int rcode = answer.getRcode();
+        if (rcode == Rcode.NXDOMAIN) {
+            return false; // the name has no records at all: none of them is the address
+        }
+        if (rcode != Rcode.NOERROR) {
+            // SERVFAIL, REFUSED: nothing was learnt about the name, which the log must not read as a mismatch
+            throw new IOException("the resolver answered " + Rcode.string(rcode));
         }
         for (Record r : answer.getSection(Section.ANSWER)) {
             InetAddress a = r instanceof ARecord ar ? ar.getAddress() : r instanceof AAAARecord aaaa ? aaaa.getAddress() : null;
@@ -129,8 +134,8 @@ final class ConfirmedName {
     private static String describe(Throwable failure, Duration timeout) {
         Throwable t = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
         if (t instanceof TimeoutException) {
-            return "none within " + timeout.toMillis() + " ms";
+            return "no answer within " + timeout.toMillis() + " ms";
         }
-        return t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName();
+        return "the lookup failed: " + (t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName());
     }
 }

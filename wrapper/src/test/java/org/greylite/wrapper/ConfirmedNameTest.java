@@ -3,6 +3,8 @@ package org.greylite.wrapper;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.nio.file.Files;
@@ -13,6 +15,7 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -23,6 +26,16 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+import org.xbill.DNS.Flags;
+import org.xbill.DNS.Message;
+import org.xbill.DNS.Rcode;
+import org.xbill.DNS.Section;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 
 /**
  * TCPREMOTEHOST counts as the client's name only when its forward records include TCPREMOTEIP: checked against
@@ -125,6 +138,50 @@ class ConfirmedNameTest {
                     "127.0.0.1:" + silent.getLocalPort(), Duration.ofMillis(500)).get(10, TimeUnit.SECONDS);
             assertEquals("", name);
             assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(3), "bounded by the timeout");
+        }
+    }
+
+    @Test
+    void aResolverThatFailsIsSaidToHaveFailedNotToHaveDeniedTheName() throws Exception {
+        ListAppender<ILoggingEvent> lines = new ListAppender<>();
+        Logger logger = (Logger) LoggerFactory.getLogger(ConfirmedName.class);
+        Level level = logger.getLevel();
+        lines.start();
+        logger.setLevel(Level.INFO);
+        logger.addAppender(lines);
+        try (DatagramSocket failing = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+            Thread server = new Thread(() -> answerServfail(failing), "servfail");
+            server.setDaemon(true);
+            server.start();
+            String name = ConfirmedName.confirm("mx.example.com", InetAddress.getByName("127.0.0.1"),
+                    "127.0.0.1:" + failing.getLocalPort(), Duration.ofSeconds(2)).get(10, TimeUnit.SECONDS);
+            assertEquals("", name, "a failed lookup confirms nothing");
+        } finally {
+            logger.detachAppender(lines);
+            logger.setLevel(level);
+        }
+        List<String> said = lines.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+        assertEquals(List.of("client 127.0.0.1: TCPREMOTEHOST mx.example.com not confirmed (the lookup failed: the"
+                + " resolver answered SERVFAIL); the session has no name"), said);
+    }
+
+    /** A DNS server that answers every query SERVFAIL. */
+    private static void answerServfail(DatagramSocket socket) {
+        byte[] buffer = new byte[512];
+        try {
+            while (true) {
+                DatagramPacket packet = new DatagramPacket(buffer, buffer.length);
+                socket.receive(packet);
+                Message query = new Message(Arrays.copyOf(packet.getData(), packet.getLength()));
+                Message answer = new Message(query.getHeader().getID());
+                answer.getHeader().setFlag(Flags.QR);
+                answer.getHeader().setRcode(Rcode.SERVFAIL);
+                answer.addRecord(query.getQuestion(), Section.QUESTION);
+                byte[] wire = answer.toWire();
+                socket.send(new DatagramPacket(wire, wire.length, packet.getSocketAddress()));
+            }
+        } catch (IOException e) {
+            // the socket was closed: the test is over
         }
     }
 
