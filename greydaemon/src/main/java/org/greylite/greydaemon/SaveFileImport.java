@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 
+import org.greylite.config.FileErrors;
 import org.greylite.greylist.GreylistSettings;
 import org.greylite.store.GreylistStores;
 import org.greylite.store.TripletKey;
@@ -53,10 +54,20 @@ final class SaveFileImport {
      */
     static Imported importIfSaveFile(Path file, GreylistSettings settings, Duration busyTimeout, Logger log)
             throws IOException {
-        if (!Files.isRegularFile(file) || Files.size(file) == 0 || isSqlite(file)) {
+        if (!Files.isRegularFile(file)) {
             return null;
         }
-        String text = new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1);
+        String text;
+        try {
+            if (Files.size(file) == 0 || isSqlite(file)) {
+                return null;
+            }
+            text = new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1);
+        } catch (IOException e) {
+            // The JDK's AccessDeniedException says only the path: the start stopped with "greydaemon: SAVEFILE" and
+            // nothing else. Under -u the file an old greydaemon left may belong to root.
+            throw new IOException("SAVEFILE " + file + " cannot be read (" + FileErrors.describe(file, e) + ")", e);
+        }
         String notASaveFile = SaveFileLines.notASaveFile(text);
         if (notASaveFile != null) {
             throw new IllegalArgumentException(file + " is neither a greydb nor a greydaemon save file (" + notASaveFile

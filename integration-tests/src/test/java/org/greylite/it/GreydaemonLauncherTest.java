@@ -141,6 +141,36 @@ class GreydaemonLauncherTest {
         assertEquals("nobody", Files.getOwner(state.resolve("greydb")).getName());
     }
 
+    /**
+     * A save file USER may not read (an old greydaemon run as root left it so) stops the start, saying which file and
+     * what keeps USER out of it. Before, the line said only the path: "greydaemon: /var/lib/greydaemon/save".
+     */
+    @Test
+    void asRootDashUWithASaveFileTheUserCannotReadSaysWhy() throws Exception {
+        if (!"root".equals(System.getProperty("user.name"))) {
+            String why = "-u needs the test to run as root, and the tests do not run as root";
+            if (ExternalPrograms.underCi()) {
+                fail(why + "; CI=true, so this is a failure, not a skip");
+            }
+            abort(why);
+        }
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x--x")); // nobody may pass through
+        Path state = Files.createDirectory(dir.resolve("state"));
+        Files.setPosixFilePermissions(state, PosixFilePermissions.fromString("rwxrwxrwx"));
+        Path save = state.resolve("save");
+        Files.writeString(save, "G 1796400000 198.51.100.3 alice@example.net bob@example.org\n");
+        Files.setPosixFilePermissions(save, PosixFilePermissions.fromString("rw-------"));
+
+        Launchers.Ended ended = Launchers.runToEnd(new ProcessBuilder(Launchers.bin("greydaemon"), "-u", "nobody",
+                "127.0.0.1:0", save.toString()), dir, "greydaemon", 60);
+
+        assertEquals(111, ended.status(), ended.out());
+        assertTrue(ended.out().contains("ERROR greydaemon: SAVEFILE " + save + " cannot be read (permission denied: "
+                + save + " is owned by root:root with mode rw-------, and this program runs as user 'nobody')"),
+                ended.out());
+        assertTrue(Files.exists(save) && !Files.exists(state.resolve("save.importing")), "nothing moved or left");
+    }
+
     private static int freePrivilegedPort() {
         for (int p = 1023; p > 900; p--) {
             try (DatagramSocket s = new DatagramSocket(new InetSocketAddress("127.0.0.1", p))) {
