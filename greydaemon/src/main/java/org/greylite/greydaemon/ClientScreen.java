@@ -73,12 +73,6 @@ final class ClientScreen implements DecisionListener {
         }
     }
 
-    /** Whether the administrators' blacklist holds the client; false when its lists cannot be read. */
-    boolean blacklisted(InetAddress client) {
-        Verdict v = screen(client);
-        return v != null && v.reason() == Verdict.Reason.BLACKLISTED;
-    }
-
     private Verdict screen(InetAddress client) {
         // The empty sender and recipient: no exempt recipient (postmaster@) can answer in the lists' place.
         RcptRequest r = new RcptRequest(client, ClientFacts.withoutNames(AddressText.of(client), "", "", Map.of(),

@@ -35,7 +35,9 @@ import org.greylite.suspicion.SuspicionPolicy;
  *     bounce of mail sent from here, every recipient skipped ({@code 1,4}); nothing is written. Unless the
  *     administrators' blacklist holds the client: then its recipients go to the engine as in the next rule,
  *     which refuses them ({@code 0,2}), so that a blacklisted client cannot get its mail in by making it look
- *     like a bounce.</li>
+ *     like a bounce. Or unless the address is known: greydaemon looked at the client first and answered a known
+ *     one {@code 1,2} whatever it sent, renewing it; so its recipients go to the engine too, which answers them
+ *     as known and renews the entry, and a client whose only mail for a while was bounces stays known.</li>
  * <li>Otherwise each recipient is decided by the engine, in order, each decision committed in the greydb
  *     before the next (and so before the answer). Per triplet: accepted because the client is on the
  *     whitelist (it passed within {@code -t} days) {@code 1,2}; accepted otherwise (passed now, a known
@@ -96,7 +98,7 @@ final class EngineDecisions implements AutoCloseable {
                 fixed[i] = Answer.WHITELISTED_RANGE;
                 skipAll(r, address, ranges.describe(), rcpts);
             } else if (r.sender().isEmpty() && r.recipients().stream().anyMatch(EngineDecisions::verpStyle)
-                    && !screen.blacklisted(r.client())) {
+                    && screen.of(r.client()) == ClientScreen.Standing.OTHER) {
                 fixed[i] = Answer.VERP_BOUNCE;
                 skipAll(r, address, "verp-bounce", rcpts);
             } else {

@@ -236,6 +236,25 @@ class GreyDaemonTest {
         assertEquals(0, count("SELECT COUNT(*) FROM triplet"));
     }
 
+    /**
+     * greydaemon looked at the client before the rest of the request: a known address is answered 1,2 whatever the
+     * message is, a bounce to a VERP address too, and each of its messages renews it. A known address whose only
+     * mail for a week was bounces stayed known; here it was forgotten and its next message greylisted.
+     */
+    @Test
+    void aKnownAddressIsAnsweredAsKnownForABounceToAVerpAddressAndStaysKnown() throws Exception {
+        start();
+        assertEquals("0,1", client.ask("198.51.100.7", "alice@example.net", "bob@example.org"));
+        clock.advance(Duration.ofMinutes(6));
+        assertEquals("1,3", client.ask("198.51.100.7", "alice@example.net", "bob@example.org"));
+        clock.advance(Duration.ofDays(5));
+        assertEquals("1,2", client.ask("198.51.100.7", "", "list-bounces-42=example.net@lists.example.org"));
+        clock.advance(Duration.ofDays(4));
+        assertEquals("1,2", client.ask("198.51.100.7", "carol@example.net", "dave@example.org"),
+                "known 4 days after its last message, 9 after its pass (-t 7)");
+        assertEquals(0, count("SELECT COUNT(*) FROM triplet WHERE sender = ''"));
+    }
+
     /** greydaemon read the sender "." as the null sender: one triplet with "", and a bounce to a VERP address. */
     @Test
     void theSenderDotIsTheNullSender() throws Exception {
