@@ -145,6 +145,22 @@ class GreyDaemonTest {
         assertEquals("0,3", client.ask("203.0.113.7", "a@example.net", "b@example.org"));
     }
 
+    /**
+     * With -m 0.0 a retry in the second of its refusal passes; the refusal is recorded rounded up to the next second,
+     * so the pass was recorded a second before the first attempt, and greylitectl showed the triplet passing before
+     * it was first seen and a "time to pass" of -1s.
+     */
+    @Test
+    void aRetryPassingInTheSecondOfItsRefusalIsNotRecordedBeforeIt() throws Exception {
+        clock.set(Instant.parse("2026-12-01T10:00:00.300Z"));
+        start("-m", "0.0");
+        assertEquals("0,1", client.ask("203.0.113.6", "a@example.net", "b@example.org"));
+        clock.advance(Duration.ofMillis(200));
+        assertEquals("1,3", client.ask("203.0.113.6", "a@example.net", "b@example.org"));
+        assertEquals(1, count("SELECT COUNT(*) FROM triplet WHERE passed_at IS NOT NULL"));
+        assertEquals(0, count("SELECT COUNT(*) FROM triplet WHERE passed_at < first_seen OR last_seen < first_seen"));
+    }
+
     @Test
     void aMessageIsRefusedWhenAnyRecipientIsAndTheLastRefusalGivesTheCode() throws Exception {
         start();

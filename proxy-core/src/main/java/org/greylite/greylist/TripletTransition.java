@@ -89,7 +89,10 @@ record TripletTransition(GreylistSettings settings, Duration renewAfter, String 
                     n, s.rule(), RecordedTimes.secondsUntil(countsFrom, now)));
         }
         if (t.refusals() >= n) {
-            return new TripletUpdate<>(new Triplet(t.refusals(), t.firstSeen(), now, now), earned(whitelistAt, passed, 1),
+            // Without a min-delay a retry may pass in the second its refusal was recorded in, rounded up: the pass is
+            // recorded then, not before it (greylitectl showed a negative time to pass, passed before first seen).
+            Instant passedAt = now.isBefore(t.lastSeen()) ? t.lastSeen() : now;
+            return new TripletUpdate<>(new Triplet(t.refusals(), t.firstSeen(), passedAt, passedAt), earned(whitelistAt, passed, 1),
                     new Verdict(Action.ACCEPT, Reason.PASSED, key, t.refusals() + 1, n, s.rule(), 0));
         }
         return new TripletUpdate<>(new Triplet(t.refusals() + 1, t.firstSeen(), refusedAt, null), null,
