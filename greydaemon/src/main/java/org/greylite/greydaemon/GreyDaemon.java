@@ -34,6 +34,8 @@ import org.greylite.suspicion.SuspicionPolicy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import com.sun.security.auth.module.UnixSystem;
+
 /**
  * {@code greydaemon}: a drop-in for John Levine's UDP greylisting daemon, which the patched qmail-smtpd of
  * netqmail and indimail asks at DATA, deciding with the greylite engine and keeping its state in a greydb.
@@ -72,7 +74,7 @@ public final class GreyDaemon {
         Logger log = LoggerFactory.getLogger(GreyDaemon.class);
         RunningGreydaemon service;
         try {
-            checkUser(cl.user(), System.getProperty("user.name"));
+            checkUser(cl.user(), System.getProperty("user.name"), new UnixSystem().getUid());
             service = start(cl, env, Clock.systemUTC());
         } catch (IllegalArgumentException | IOException | UncheckedIOException | StoreException e) {
             // A bad value (2) or a start that failed for now, an address taken or the greydb (111): ExitStatus.
@@ -194,14 +196,18 @@ public final class GreyDaemon {
      * USER before Java starts (see the launcher). Here only the result is checked: a greydaemon that was asked
      * to run as USER and does not must not go on as root.
      */
-    static void checkUser(String wanted, String running) {
-        if (wanted != null && !wanted.equals(running)) {
+    static void checkUser(String wanted, String running, long runningUid) {
+        // A number is a user id: bin/greydaemon's id(1) and setpriv(1) take one, and switched to it. Compared with the
+        // name alone it never matched, and the start stopped telling the administrator to do what had been done.
+        boolean same = wanted != null && (wanted.equals(running)
+                || wanted.matches("[0-9]{1,10}") && Long.parseLong(wanted) == runningUid);
+        if (wanted != null && !same) {
             throw new IllegalArgumentException("-u " + wanted + ": this process runs as " + running
                     + "; start greydaemon as root through bin/greydaemon, which switches to " + wanted
                     + " (setpriv) before Java starts");
         }
         if (wanted != null) {
-            LoggerFactory.getLogger(GreyDaemon.class).info("now running as user {}", wanted);
+            LoggerFactory.getLogger(GreyDaemon.class).info("now running as user {} ({})", running, runningUid);
         }
     }
 

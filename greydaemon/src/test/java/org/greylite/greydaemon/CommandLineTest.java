@@ -161,9 +161,10 @@ class CommandLineTest {
 
     @Test
     void runningAsAnotherUserThanAskedStops() {
-        GreyDaemon.checkUser(null, "root");
-        GreyDaemon.checkUser("qmaild", "qmaild");
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> GreyDaemon.checkUser("qmaild", "root"))
+        GreyDaemon.checkUser(null, "root", 0);
+        GreyDaemon.checkUser("qmaild", "qmaild", 1002);
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> GreyDaemon.checkUser("qmaild", "root", 0))
                 .getMessage().contains("bin/greydaemon"));
+        assertThrows(IllegalArgumentException.class, () -> GreyDaemon.checkUser("1002", "root", 0));
     }
 }

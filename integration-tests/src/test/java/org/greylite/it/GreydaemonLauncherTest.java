@@ -142,6 +142,30 @@ class GreydaemonLauncherTest {
     }
 
     /**
+     * -u takes a user id as well as a name, as the id(1) and setpriv(1) of the launcher do. Before, the launcher switched
+     * to the id and Java, comparing the id with the user's name, stopped with a line telling the administrator to start
+     * it as root through bin/greydaemon, which was what had been done.
+     */
+    @Test
+    void asRootDashUTakesAUserId() throws Exception {
+        if (!"root".equals(System.getProperty("user.name"))) {
+            String why = "-u needs the test to run as root, and the tests do not run as root";
+            if (ExternalPrograms.underCi()) {
+                fail(why + "; CI=true, so this is a failure, not a skip");
+            }
+            abort(why);
+        }
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x--x")); // nobody may pass through
+        Path state = Files.createDirectory(dir.resolve("state"));
+        Files.setPosixFilePermissions(state, PosixFilePermissions.fromString("rwxrwxrwx"));
+        int port = start(Map.of(), "-u", "65534", "127.0.0.1:0", state.resolve("greydb").toString());
+        try (DatagramSocket s = connected(port)) {
+            assertEquals("0,1", ask(s, packet("198.51.100.9", "a@example.net", "b@example.org")));
+        }
+        assertEquals("nobody", Files.getOwner(state.resolve("greydb")).getName());
+    }
+
+    /**
      * A save file USER may not read (an old greydaemon run as root left it so) stops the start, saying which file and
      * what keeps USER out of it. Before, the line said only the path: "greydaemon: /var/lib/greydaemon/save".
      */
