@@ -24,6 +24,7 @@ import org.greylite.net.HostPortValue;
 import org.greylite.net.AddressText;
 import org.greylite.settings.EnvironmentSettings;
 import org.greylite.settings.Program;
+import org.greylite.settings.Setting;
 import org.greylite.settings.Settings;
 import org.greylite.store.GreydbLocation;
 import org.greylite.store.GreydbOptions;
@@ -178,13 +179,37 @@ public final class GreyDaemon {
     /**
      * greydaemon's defaults (the settings model's for {@link Program#GREYDAEMON}: the exact address, 5 minutes,
      * 12 hours, 7 days), adjusted by the environment, then by the flags.
+     *
+     * <p>The three durations are chosen first, each from its flag, else its variable, else the default, and only the
+     * result is checked (a retry window longer than the delay). Checking the environment's values before the flags
+     * replaced them refused {@code GREYLITE_MIN_DELAY=13h} with {@code -g 24}, a window of 24 hours, for being longer
+     * than the default window of 12 hours that {@code -g} had replaced; and the refusal named the engine's settings,
+     * not the flag or variable that gave the value.
      */
     static GreylistSettings settings(CommandLine cl, Map<String, String> env) {
-        GreylistSettings s = new EnvironmentSettings(env, Program.GREYDAEMON).greylist();
-        // All three at once: applied one by one, a longer -m could meet the shorter window it replaces.
-        return new GreylistSettings(orElse(cl.minDelay(), s.minDelay()), orElse(cl.window(), s.retryWindow()),
-                orElse(cl.knownFor(), s.whitelistLifetime()), s.clientKeys(), s.failOpen(), s.normalizeSenders(),
-                s.exemptRecipients(), s.whitelistMemory(), s.maxPending(), s.autoWhitelistPasses());
+        EnvironmentSettings model = new EnvironmentSettings(env, Program.GREYDAEMON);
+        Duration minDelay = orElse(cl.minDelay(), model.get(Settings.MIN_DELAY));
+        Duration window = orElse(cl.window(), model.get(Settings.RETRY_WINDOW));
+        Duration knownFor = orElse(cl.knownFor(), model.get(Settings.WHITELIST_LIFETIME));
+        if (window.compareTo(minDelay) <= 0) {
+            throw new IllegalArgumentException(origin("-g", cl.window(), model, Settings.RETRY_WINDOW) + " ("
+                    + Durations.format(window) + ") must be longer than " + origin("-m", cl.minDelay(), model,
+                    Settings.MIN_DELAY) + " (" + Durations.format(minDelay) + "), or no retry could ever pass");
+        }
+        // The rest as every program reads it, with the three durations chosen here in their variables' place.
+        Map<String, String> chosen = new HashMap<>(env);
+        chosen.put(Settings.MIN_DELAY.variable(), minDelay.getSeconds() + "s");
+        chosen.put(Settings.RETRY_WINDOW.variable(), window.getSeconds() + "s");
+        chosen.put(Settings.WHITELIST_LIFETIME.variable(), knownFor.getSeconds() + "s");
+        return new EnvironmentSettings(chosen, Program.GREYDAEMON).greylist();
+    }
+
+    /** What gave a duration: its flag, else its variable, else greydaemon's default for the flag. */
+    private static String origin(String flag, Duration fromFlag, EnvironmentSettings model, Setting<Duration> setting) {
+        if (fromFlag != null) {
+            return flag;
+        }
+        return model.isSet(setting) ? setting.variable() : "the default of " + flag;
     }
 
     private static Duration orElse(Duration flag, Duration otherwise) {

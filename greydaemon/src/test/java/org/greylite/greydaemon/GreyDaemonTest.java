@@ -133,6 +133,20 @@ class GreyDaemonTest {
         assertEquals("0,3", client.ask("203.0.113.5", "x@example.net", "y@example.org"));
     }
 
+    /**
+     * A variable and a flag make the durations together: GREYLITE_MIN_DELAY=13h with -g 24 is a 13-hour delay in a
+     * 24-hour window. It was refused at start for being longer than the default window of 12 hours that -g replaced.
+     */
+    @Test
+    void aDelayFromTheEnvironmentIsCheckedAgainstTheWindowOfTheFlag() throws Exception {
+        startWith(Map.of("GREYLITE_MIN_DELAY", "13h"), "-g", "24");
+        assertEquals("0,1", client.ask("203.0.113.6", "a@example.net", "b@example.org"));
+        clock.advance(Duration.ofHours(12));
+        assertEquals("0,2", client.ask("203.0.113.6", "a@example.net", "b@example.org"));
+        clock.advance(Duration.ofHours(2));
+        assertEquals("1,3", client.ask("203.0.113.6", "a@example.net", "b@example.org"));
+    }
+
     /** -m 0.0 is zero minutes, as in greydaemon (a true string in Perl), not the default: -g 0.001 then starts. */
     @Test
     void zeroWrittenWithADotIsZeroMinutes() throws Exception {

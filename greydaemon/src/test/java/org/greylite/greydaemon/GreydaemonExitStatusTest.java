@@ -63,6 +63,12 @@ class GreydaemonExitStatusTest {
                         + " number (0 or more; 0 turns auto-whitelisting off)", listen, db),
                 of(Map.of("GREYLITE_BUSY_TIMEOUT", "0"), 2, "GREYLITE_BUSY_TIMEOUT: must be 1s or more: seconds (300)"
                         + " or a number with a unit (30s, 5m, 1h), not '0'", listen, db),
+                of(Map.of(), 2, "-g (1h) must be longer than -m (2h), or no retry could ever pass", "-m", "120", "-g",
+                        "1", listen, db),
+                of(Map.of("GREYLITE_RETRY_WINDOW", "1h"), 2, "GREYLITE_RETRY_WINDOW (1h) must be longer than -m (2h), or"
+                        + " no retry could ever pass", "-m", "120", listen, db),
+                of(Map.of("GREYLITE_MIN_DELAY", "13h"), 2, "the default of -g (12h) must be longer than"
+                        + " GREYLITE_MIN_DELAY (13h), or no retry could ever pass", listen, db),
                 of(Map.of(), 111, "cannot bind UDP 127.0.0.1:{udp}: Address already in use", "127.0.0.1:{udp}", db),
                 of(Map.of("GREYLITE_METRICS", "127.0.0.1:{tcp}"), 111,
                         "GREYLITE_METRICS: cannot serve metrics on 127.0.0.1:{tcp}: Address already in use", listen, db),
