@@ -3,6 +3,7 @@ package org.greylite.greydaemon;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -127,6 +128,12 @@ public final class GreyDaemon {
         KnownSenders known = Environment.knownSenders(env, Program.GREYDAEMON);
         known.problems().forEach(p -> log.error("known senders: {}", p)); // a line left out of the admin's file
         if (location instanceof GreydbLocation.Sqlite sqlite) {
+            if (Files.isDirectory(sqlite.file())) {
+                // Said here, naming the operand: the greydb's own check names DBFILE and --db, which greydaemon has
+                // not. A mistake in the command line (exit 2), which no restart mends.
+                throw new IllegalArgumentException("SAVEFILE " + sqlite.file() + " is a directory; give the path of a"
+                        + " file, e.g. " + sqlite.file().resolve("save"));
+            }
             SaveFileImport.Imported imported = SaveFileImport.importIfSaveFile(sqlite.file(), settings,
                     busyTimeout, log);
             if (imported != null) {

@@ -69,6 +69,8 @@ class GreydaemonExitStatusTest {
                         + " no retry could ever pass", "-m", "120", listen, db),
                 of(Map.of("GREYLITE_MIN_DELAY", "13h"), 2, "the default of -g (12h) must be longer than"
                         + " GREYLITE_MIN_DELAY (13h), or no retry could ever pass", listen, db),
+                of(Map.of(), 2, "SAVEFILE {dir} is a directory; give the path of a file, e.g. {dir}/save", listen,
+                        "{dir}"),
                 of(Map.of(), 111, "cannot bind UDP 127.0.0.1:{udp}: Address already in use", "127.0.0.1:{udp}", db),
                 of(Map.of("GREYLITE_METRICS", "127.0.0.1:{tcp}"), 111,
                         "GREYLITE_METRICS: cannot serve metrics on 127.0.0.1:{tcp}: Address already in use", listen, db),
