@@ -19,7 +19,8 @@ import org.greylite.net.Cidr;
  * warned of the difference:
  * <ul>
  * <li>it kept the address bits past the prefix length ({@code 192.0.2.7/24} was filed under 192.0.2.7 and then
- *     matched at most that one address, often nothing): here the /24 the line names;</li>
+ *     matched at most that one address, often nothing): here the /24 the line names; but a prefix shorter than
+ *     {@link #WIDEST_WIDENED} is not widened ({@code 192.0.2.7/0} would be every client): the line is skipped;</li>
  * <li>a number over 255 wrapped around ({@code 300.1.2.3} was 44.1.2.3), and a prefix length over 32 matched
  *     a single address at most: here such a line names no range, is skipped and is warned about;</li>
  * <li>its first pattern wanted two characters before the {@code /}, so {@code 2/16} fell to the last pattern,
@@ -47,6 +48,13 @@ final class WhitelistLine {
     private static final int[] LENGTHS = {-1, 32, 24, 16, 8};
 
     private static final Pattern DIGIT = Pattern.compile("\\d");
+
+    /**
+     * The shortest prefix a line with address bits past it is widened to ({@code 10.1.2.3/8} is the /8). Below it the
+     * line names no range: a block of half the Internet or all of it is not what {@code 192.0.2.7/0} was meant to say.
+     */
+    static final int WIDEST_WIDENED = 8;
+
     /** What is trimmed off the first word before it is tried as IPv6: quotes, commas, a leading '+'. */
     private static final Pattern NOT_IPV6 = Pattern.compile("^[^0-9A-Fa-f:]+|[^0-9A-Fa-f:./]+$");
 
@@ -117,7 +125,16 @@ final class WhitelistLine {
         String address = octets[0] + "." + octets[1] + "." + octets[2] + "." + octets[3];
         Cidr range = Cidr.parse(address + "/" + length);
         String warning = null;
-        if (!range.firstAddress().getHostAddress().equals(address)) {
+        boolean hostBits = !range.firstAddress().getHostAddress().equals(address);
+        if (hostBits && length < WIDEST_WIDENED) {
+            // 192.0.2.7/0 read as its block would be every address: one slip of the keyboard and no client greylisted,
+            // where greydaemon, keeping the address bits, let at most that one address through. A block that wide is
+            // loaded only when written as one (0.0.0.0/0, 128.0.0.0/1).
+            return new Read(null, "'" + found + "' has address bits past its /" + length + ", and its block " + range
+                    + " is wider than a /" + WIDEST_WIDENED + "; not loaded (greydaemon matched at most " + address
+                    + " with it; write " + range + " if that block is meant)");
+        }
+        if (hostBits) {
             warning = "'" + found + "' has address bits past its /" + length + "; read as " + range + ", the block"
                     + " it names (greydaemon, keeping those bits, matched at most part of it)";
         } else if (moreAround(text, start, end)) {

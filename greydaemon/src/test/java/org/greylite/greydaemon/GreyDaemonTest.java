@@ -238,6 +238,26 @@ class GreyDaemonTest {
         assertEquals(2, count("SELECT COUNT(*) FROM triplet"));
     }
 
+    /**
+     * A -w line with address bits past a very short prefix is not widened to its block: 192.0.2.7/0 read as 0.0.0.0/0
+     * let every client through ungreylisted, where greydaemon let at most 192.0.2.7 through with it. Written as a
+     * block, a wide range still loads.
+     */
+    @Test
+    void aWhitelistLineWithAddressBitsPastAVeryShortPrefixWhitelistsNobody() throws Exception {
+        Path white = Files.writeString(dir.resolve("white"), "192.0.2.7/0\n10.1.2.3/4\n172.16.5.5/8\n");
+        start("-w", white.toString());
+        assertEquals("0,1", client.ask("198.51.100.1", "a@example.net", "b@example.org"));
+        assertEquals("0,1", client.ask("1.2.3.4", "a@example.net", "b@example.org"));
+        assertEquals("1,1", client.ask("172.1.2.3", "a@example.net", "b@example.org"), "a /8 is still widened");
+        service.close();
+        service = null;
+        client.close();
+        Files.writeString(white, "128.0.0.0/1\n");
+        start("-w", white.toString());
+        assertEquals("1,1", client.ask("198.51.100.1", "a@example.net", "b@example.org"));
+    }
+
     @Test
     void aBounceToAVerpAddressPasses() throws Exception {
         start();
