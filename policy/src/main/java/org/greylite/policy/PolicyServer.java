@@ -87,13 +87,15 @@ final class PolicyServer implements AutoCloseable {
         this.thread = new Thread(this::loop, "policy-io");
     }
 
-    /** Listens on a TCP address (port 0: any free port, see {@link #tcpAddress()}). */
+    /**
+     * Listens on a TCP address (port 0: any free port, see {@link #tcpAddress()}), on the family it names
+     * ({@link InetListener}).
+     */
     PolicyServer listenTcp(InetSocketAddress address, int backlog) throws IOException {
-        ServerSocketChannel ch = ServerSocketChannel.open();
+        ServerSocketChannel ch;
         try {
-            ch.bind(address, backlog);
+            ch = InetListener.open(address, backlog);
         } catch (IOException e) {
-            ch.close();
             throw new IOException("cannot listen on " + AddressText.withPort(address) + ": " + e.getMessage(), e);
         }
         tcpAddress = (InetSocketAddress) ch.getLocalAddress();

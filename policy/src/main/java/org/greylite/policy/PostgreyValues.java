@@ -77,7 +77,7 @@ final class PostgreyValues {
                         + text + "'");
             }
             if (host.isEmpty() || host.equals("*")) {
-                host = "0.0.0.0";
+                host = "::"; // every address, IPv6 too, as postgrey binds it; 0.0.0.0 is IPv4's alone (InetListener)
             }
         }
         int p;
