@@ -32,7 +32,9 @@ import org.slf4j.LoggerFactory;
  * forgotten when {@link #MAX_MESSAGES} are remembered. Only the null sender's messages and those given the header
  * are remembered at all, so the count stays far below the cap unless something is wrong; a message forgotten for
  * the cap with recipients still undecided is said in a warning, since its DATA will then find none to decide.
- * A message keeps at most {@link #MAX_RECIPIENTS} of the null sender's recipients, each once.
+ * A message keeps at most {@link #MAX_RECIPIENTS} of the null sender's recipients, each once, and all messages
+ * together at most {@link #MAX_RECIPIENT_BYTES} of them: past that, the least recently asked-about messages are
+ * forgotten as for the count (see {@link #MAX_RECIPIENT_BYTES} for why).
  *
  * <p>A request without {@code instance} (another MTA speaking the protocol) cannot be told from the next message;
  * its messages are remembered under its connection, as all were before.
@@ -52,10 +54,25 @@ final class MessageMemory {
      */
     static final int MAX_RECIPIENTS = RecipientLimit.PER_MESSAGE;
 
+    /**
+     * The heap the null sender's recipients of all messages may take together, as {@link #cost} counts it. The two
+     * caps above allowed ten million of them, and a recipient may be as long as a request line: a client holding
+     * a few hundred messages' RCPTs of 2,000-byte addresses (what Postfix passes on) filled the launcher's 256 MiB
+     * heap in seconds, the I/O thread died of it, and the process stayed up serving nobody. 32 MiB is over a
+     * hundred thousand ordinary addresses, far more than the bounces and notifications a server has between RCPT
+     * and DATA, and well inside the heap.
+     */
+    static final long MAX_RECIPIENT_BYTES = 32L * 1024 * 1024;
+
+    /** A warning about messages forgotten for {@link #MAX_RECIPIENT_BYTES} at most this often, not one per request. */
+    private static final Duration BUDGET_WARNING_EVERY = Duration.ofMinutes(1);
+
     private static final class Message {
         /** In the order named, each once: a recipient named again is decided once. */
         final LinkedHashSet<String> nullSenderRecipients = new LinkedHashSet<>();
         boolean recipientsCapped;
+        /** The {@link #cost} of {@link #nullSenderRecipients}. */
+        long recipientBytes;
         boolean decidedAtData;
         boolean headerAdded;
         Instant lastRequest;
@@ -63,6 +80,10 @@ final class MessageMemory {
 
     private final Clock clock;
     private final int maxMessages;
+    /** The {@link #cost} of every message's null sender's recipients. */
+    private long recipientBytes;
+    private Instant lastBudgetWarning;
+    private int forgottenForBudget;
     /** In access order: the least recently asked-about message first, where the sweep and the cap look. */
     private final LinkedHashMap<String, Message> messages = new LinkedHashMap<>(64, 0.75f, true) {
         @Override
@@ -70,6 +91,7 @@ final class MessageMemory {
             if (size() <= maxMessages) {
                 return false;
             }
+            recipientBytes -= eldest.getValue().recipientBytes;
             if (!eldest.getValue().nullSenderRecipients.isEmpty()) {
                 LOG.warn("{} Postfix messages remembered: {}, whose null sender's recipients were not decided yet, "
                         + "forgotten", maxMessages, eldest.getKey());
@@ -100,7 +122,11 @@ final class MessageMemory {
     synchronized void addNullSenderRecipient(String key, String recipient) {
         Message m = message(key);
         if (m.nullSenderRecipients.size() < MAX_RECIPIENTS) {
-            m.nullSenderRecipients.add(recipient);
+            if (m.nullSenderRecipients.add(recipient)) {
+                m.recipientBytes += cost(recipient);
+                recipientBytes += cost(recipient);
+                keepWithinBudget(key);
+            }
         } else if (!m.nullSenderRecipients.contains(recipient) && !m.recipientsCapped) {
             m.recipientsCapped = true;
             LOG.warn("{}: the null sender named more than {} recipients; those past the first {} are not decided at "
@@ -120,6 +146,8 @@ final class MessageMemory {
         m.decidedAtData = true;
         List<String> recipients = List.copyOf(m.nullSenderRecipients);
         m.nullSenderRecipients.clear();
+        recipientBytes -= m.recipientBytes;
+        m.recipientBytes = 0;
         return recipients;
     }
 
@@ -131,6 +159,11 @@ final class MessageMemory {
         }
         m.headerAdded = true;
         return true;
+    }
+
+    /** The {@link #cost} of the recipients remembered, over all messages. */
+    synchronized long recipientBytes() {
+        return recipientBytes;
     }
 
     synchronized int size() {
@@ -150,10 +183,50 @@ final class MessageMemory {
     private void forgetIdle(Instant now) {
         Instant limit = now.minus(MAX_IDLE);
         for (Iterator<Message> i = messages.values().iterator(); i.hasNext(); ) {
-            if (i.next().lastRequest.isAfter(limit)) {
+            Message m = i.next();
+            if (m.lastRequest.isAfter(limit)) {
                 return;
+            }
+            recipientBytes -= m.recipientBytes;
+            i.remove();
+        }
+    }
+
+    /**
+     * Forgets the least recently asked-about messages but {@code keep} (the one just added to, asked about last)
+     * while the recipients take more than {@link #MAX_RECIPIENT_BYTES}; one message alone stays within it
+     * ({@link #MAX_RECIPIENTS} of the longest line). Their DATA will find no recipient to decide, as after the count
+     * cap: said in a warning, at most once a minute, since a client that floods would have one per request.
+     */
+    private void keepWithinBudget(String keep) {
+        for (Iterator<Map.Entry<String, Message>> i = messages.entrySet().iterator();
+             recipientBytes > MAX_RECIPIENT_BYTES && i.hasNext(); ) {
+            Map.Entry<String, Message> eldest = i.next();
+            if (eldest.getKey().equals(keep)) {
+                continue;
+            }
+            recipientBytes -= eldest.getValue().recipientBytes;
+            if (!eldest.getValue().nullSenderRecipients.isEmpty()) {
+                forgottenForBudget++;
             }
             i.remove();
         }
+        Instant now = clock.instant();
+        if (forgottenForBudget > 0 && (lastBudgetWarning == null
+                || !now.isBefore(lastBudgetWarning.plus(BUDGET_WARNING_EVERY)))) {
+            LOG.warn("the null sender's recipients remembered reached {} MiB: {} message(s) whose recipients were not "
+                    + "decided yet forgotten, the least recently asked about", MAX_RECIPIENT_BYTES >> 20, forgottenForBudget);
+            lastBudgetWarning = now;
+            forgottenForBudget = 0;
+        }
+    }
+
+    /**
+     * What a remembered recipient is taken to hold of the heap: two bytes a character (a Java string holds one a
+     * character when it can, two otherwise) and about a hundred for the string, its array and the set's entry. The
+     * overhead counts: without it, a flood of one-character addresses would be cheap by this count and not in memory.
+     */
+    static long cost(String recipient) {
+        return 2L * recipient.length() + 100;
     }
 }

@@ -90,6 +90,32 @@ class MessageMemoryTest {
         assertEquals(List.of("a@example.org", "a2@example.org"), memory.takeForDataDecision("instance a"));
     }
 
+    /**
+     * The recipients of all messages together are bounded in bytes, not only in count: 40 messages of 1,000
+     * recipients of 1,000 characters (Postfix passes on addresses of 2,000) were all kept, and a few hundred such
+     * filled the service's heap. Past the bound the least recently asked-about messages go, with one warning; the
+     * message being named stays whole.
+     */
+    @Test
+    void theRecipientsOfAllMessagesTakeBoundedMemory() {
+        ListAppender<ILoggingEvent> log = TestPolicy.capture(MessageMemory.class);
+        MessageMemory memory = new MessageMemory(new MutableClock(Instant.parse("2024-05-01T10:00:00Z")));
+        memory.addNullSenderRecipient("instance bounce", "bounced@example.org");
+        String padding = "x".repeat(1000);
+        for (int m = 0; m < 40; m++) {
+            for (int r = 0; r < MessageMemory.MAX_RECIPIENTS; r++) {
+                memory.addNullSenderRecipient("instance flood" + m, padding + m + "-" + r + "@example.org");
+            }
+        }
+        assertTrue(memory.recipientBytes() <= MessageMemory.MAX_RECIPIENT_BYTES, memory.recipientBytes() + " bytes");
+        assertEquals(List.of(), memory.takeForDataDecision("instance bounce"), "the eldest message is forgotten");
+        assertEquals(MessageMemory.MAX_RECIPIENTS, memory.takeForDataDecision("instance flood39").size(),
+                "the last one named is whole");
+        String lines = TestPolicy.lines(log);
+        assertEquals(1, log.list.size(), "one warning, not one per request:\n" + lines);
+        assertTrue(lines.contains("reached 32 MiB"), lines);
+    }
+
     @Test
     void aRequestWithoutInstanceIsRememberedUnderItsConnection() {
         PolicyRequest without = new PolicyRequest(Map.of("protocol_state", "RCPT"));
