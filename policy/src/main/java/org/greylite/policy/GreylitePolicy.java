@@ -272,15 +272,29 @@ public final class GreylitePolicy implements Callable<Integer> {
     public Integer call() throws Exception {
         configureLogging();
         Logger log = LoggerFactory.getLogger(GreylitePolicy.class);
+        java.util.concurrent.atomic.AtomicBoolean failed = new java.util.concurrent.atomic.AtomicBoolean();
         try (RunningPolicy running = open(log)) {
             // Without a handler the JVM takes SIGHUP as a request to stop; here it reloads, as greylited's does.
             Hangup.onHangup(running::reload, log);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                log.info("stopping (signal received)");
+                if (!failed.get()) { // else the exit that follows the failure, said already
+                    log.info("stopping (signal received)");
+                }
                 running.close();
                 stopped.countDown();
             }, "greylite-policy-stop"));
+            // A service that no longer answers must not stay up looking healthy: it ends, and its supervisor (the
+            // systemd unit's Restart=on-failure) starts it again.
+            running.servingFailed().thenRun(() -> {
+                failed.set(true);
+                stopped.countDown();
+            });
             stopped.await();
+        }
+        if (failed.get()) {
+            log.error("the policy service stopped answering; exiting with status {} so that it is started again",
+                    ExitStatus.CANNOT_START);
+            return ExitStatus.CANNOT_START;
         }
         return 0;
     }

@@ -59,6 +59,8 @@ final class PolicyServer implements AutoCloseable {
     private Path unixSocket;
     private InetSocketAddress tcpAddress;
     private volatile boolean running = true;
+    /** Told of a failure that ended the I/O loop while the service was to go on ({@link #whenLoopFails}). */
+    private volatile java.util.function.Consumer<Throwable> loopFailed = failure -> { };
     /** The connection whose {@link #progress} is on the I/O thread's stack, or null (I/O thread only). */
     private PolicyConnection progressing;
     /** Runs a task on the I/O thread, at its next turn. */
@@ -164,6 +166,17 @@ final class PolicyServer implements AutoCloseable {
         return this;
     }
 
+    /**
+     * What to do when the I/O loop ends by a failure rather than by {@link #close()} (an OutOfMemoryError, a
+     * selector that fails): the listeners and connections are closed by then, and the service answers nobody, so
+     * the program must end for its supervisor to start it again. Without this, the process ran on serving nothing:
+     * systemd saw nothing wrong and Postfix deferred all mail with its policy service default action.
+     */
+    PolicyServer whenLoopFails(java.util.function.Consumer<Throwable> action) {
+        loopFailed = action;
+        return this;
+    }
+
     PolicyServer start() {
         thread.start();
         return this;
@@ -193,6 +206,7 @@ final class PolicyServer implements AutoCloseable {
     }
 
     private void loop() {
+        Throwable failure = null;
         try {
             long lastLookNanos = System.nanoTime();
             while (running) {
@@ -262,7 +276,12 @@ final class PolicyServer implements AutoCloseable {
                 }
             }
         } catch (IOException | ClosedSelectorException e) {
+            failure = e;
             LOG.error("policy service I/O loop stopped: {}", e.toString());
+        } catch (RuntimeException | Error e) {
+            // What the per-connection guards do not take (an OutOfMemoryError, say): said once, and the program ends.
+            failure = e;
+            LOG.error("policy service I/O loop stopped", e);
         } finally {
             for (SelectionKey key : selector.keys()) {
                 try {
@@ -275,6 +294,9 @@ final class PolicyServer implements AutoCloseable {
                 selector.close();
             } catch (IOException ignored) {
                 // closing anyway
+            }
+            if (failure != null && running) {
+                loopFailed.accept(failure);
             }
         }
     }

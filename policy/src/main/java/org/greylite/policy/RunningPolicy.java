@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -50,6 +51,7 @@ final class RunningPolicy implements AutoCloseable {
     static final Path POSTGREY_CONFIG = Path.of("/etc/postgrey");
 
     private final PolicyServer server;
+    private final CompletableFuture<Throwable> servingFailed;
     private final PolicyDecisions decisions;
     private final ExecutorService pool;
     private final ScheduledExecutorService purge;
@@ -58,7 +60,9 @@ final class RunningPolicy implements AutoCloseable {
     private boolean closed;
 
     private RunningPolicy(PolicyServer server, PolicyDecisions decisions, ExecutorService pool,
-                          ScheduledExecutorService purge, MetricsEndpoint metricsEndpoint, PolicyRuleFiles files) {
+                          ScheduledExecutorService purge, MetricsEndpoint metricsEndpoint, PolicyRuleFiles files,
+                          CompletableFuture<Throwable> servingFailed) {
+        this.servingFailed = servingFailed;
         this.files = files;
         this.server = server;
         this.decisions = decisions;
@@ -92,6 +96,7 @@ final class RunningPolicy implements AutoCloseable {
         MetricsEndpoint metricsEndpoint = null;
         PolicyRuleFiles files = null;
         PolicyMetrics metrics = new PolicyMetrics();
+        CompletableFuture<Throwable> servingFailed = new CompletableFuture<>();
         try {
             // First: a port that cannot be had stops the start before Postfix is answered.
             if (metricsAddress != null) {
@@ -154,6 +159,7 @@ final class RunningPolicy implements AutoCloseable {
             if (o.exim) {
                 server.oneAnswerPerConnection();
             }
+            server.whenLoopFails(servingFailed::complete);
             if (o.inet != null) {
                 server.listenTcp(PostgreyValues.inet(o.inet), o.listenQueueSize);
             }
@@ -178,7 +184,7 @@ final class RunningPolicy implements AutoCloseable {
                     Durations.format(settings.retryWindow()), Durations.format(settings.whitelistLifetime()),
                     settings.clientKeys().mode().name().toLowerCase(java.util.Locale.ROOT), autoWhitelist(settings),
                     settings.failOpen() ? "" : ", fail closed");
-            return new RunningPolicy(server, decisions, pool, purge, metricsEndpoint, files);
+            return new RunningPolicy(server, decisions, pool, purge, metricsEndpoint, files, servingFailed);
         } catch (Exception | Error e) {
             if (files != null) {
                 files.close();
@@ -207,6 +213,14 @@ final class RunningPolicy implements AutoCloseable {
         }
         return List.of(WhitelistFile.postgreyDefault(POSTGREY_CONFIG.resolve(postgreyName)),
                 WhitelistFile.postgreyDefault(POSTGREY_CONFIG.resolve(postgreyName + ".local")));
+    }
+
+    /**
+     * Completes with the failure that stopped the service answering (its I/O loop ended, see
+     * {@link PolicyServer#whenLoopFails}); never completes while it serves.
+     */
+    CompletableFuture<Throwable> servingFailed() {
+        return servingFailed;
     }
 
     /** SIGHUP: the rule files read again (see {@link PolicyRuleFiles}). */

@@ -1,6 +1,7 @@
 package org.greylite.policy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -8,6 +9,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -149,5 +151,38 @@ class UnforeseenFailureTest {
         } finally {
             deciders.shutdownNow();
         }
+    }
+
+    /**
+     * A failure that ends the I/O loop itself (an OutOfMemoryError out of a decision it ran, which no guard takes:
+     * nothing can be trusted to go on after one) is told to the program, which then ends for its supervisor to start
+     * it again (GreylitePolicy exits 111). The loop used to end with the listeners closed and say nothing more: the
+     * process ran on, answering nobody.
+     */
+    @Test
+    void aFailureThatEndsTheIoLoopIsToldSoThatTheProgramEnds() throws Exception {
+        ThrowOnce failure = ThrowOnce.of(OutOfMemoryError.class);
+        SuspicionPolicy failingOnce = facts -> {
+            failure.now();
+            return Suspicion.NONE;
+        };
+        CompletableFuture<Throwable> told = new CompletableFuture<>();
+        PolicyServer s = serve(failingOnce, null).whenLoopFails(told::complete);
+        try (PolicyClient client = PolicyClient.tcp(s.tcpAddress())) {
+            client.send(PolicyClient.request(PolicyClient.rcpt("192.0.2.7", "a@example.net", "b@example.org")));
+            assertTrue(client.closedByServer(), "its connection goes with the loop");
+        }
+        assertTrue(told.get(10, TimeUnit.SECONDS) instanceof OutOfMemoryError);
+    }
+
+    /** A stop is no failure: nothing is told. */
+    @Test
+    void aStopIsNotToldAsAFailure() throws Exception {
+        CompletableFuture<Throwable> told = new CompletableFuture<>();
+        serve(SuspicionPolicy.NONE, null).whenLoopFails(told::complete);
+        server.close();
+        server = null;
+        Thread.sleep(200);
+        assertFalse(told.isDone());
     }
 }
