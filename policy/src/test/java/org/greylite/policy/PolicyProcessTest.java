@@ -93,6 +93,20 @@ class PolicyProcessTest {
         }
     }
 
+    /**
+     * The start-up lines say what the service does: with auto-whitelisting turned off, none of them claims that a
+     * client is auto-whitelisted (the line about the missing suspicion file said every client would be).
+     */
+    @Test
+    void withAutoWhitelistingOffNoStartUpLineSaysClientsAreAutoWhitelisted() throws Exception {
+        try (JavaProgram p = PolicyProcess.start(dir, "--inet=127.0.0.1:0", "--auto-whitelist-clients=0")) {
+            String line = p.awaitLine("greylite-policy listening on", Duration.ofSeconds(60));
+            assertTrue(line.contains("auto-whitelist off"), line);
+            assertTrue(p.output().contains("no suspicion file"), p.output());
+            assertFalse(p.output().contains("auto-whitelisted"), p.output());
+        }
+    }
+
     /** The longest path that binds, 106 bytes, is taken (a longer one is refused, see PolicyExitStatusTest). */
     @Test
     void aUnixSocketPathOfTheLongestLengthTheKernelBindsWorks() throws Exception {

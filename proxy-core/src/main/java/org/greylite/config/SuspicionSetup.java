@@ -40,7 +40,9 @@ public final class SuspicionSetup {
     public static SuspicionPolicy load(Path file, Map<String, String> env, Logger log, Runnable reloadFailed)
             throws IOException {
         if (file == null) {
-            log.info("no suspicion file: every client gets the default (refused once, then auto-whitelisted)");
+            // Not "then auto-whitelisted": whether and when a client is, is the program's setting, said in its own
+            // start-up line (greylite-policy --auto-whitelist-clients=0 turns it off).
+            log.info("no suspicion file: no client is suspicious, and a new triplet is refused once");
             return SuspicionPolicy.NONE;
         }
         StringBuilder whyNoGeo = new StringBuilder();
