@@ -83,6 +83,9 @@ final class MessageMemory {
     /** The {@link #cost} of every message's null sender's recipients. */
     private long recipientBytes;
     private Instant lastBudgetWarning;
+    /** Whether a request has come at DATA or END-OF-MESSAGE since the start ({@link #askedAtData}). */
+    private boolean askedAtData;
+    private boolean warnedNeverAskedAtData;
     private int forgottenForBudget;
     /** In access order: the least recently asked-about message first, where the sweep and the cap look. */
     private final LinkedHashMap<String, Message> messages = new LinkedHashMap<>(64, 0.75f, true) {
@@ -179,13 +182,36 @@ final class MessageMemory {
         return m;
     }
 
-    /** Drops the messages idle for longer than {@link #MAX_IDLE}: they are at the head, in access order. */
+    /**
+     * A request at DATA or END-OF-MESSAGE came, for any message: Postfix asks the service there, so the null sender's
+     * recipients are decided (see {@link #forgetIdle}).
+     */
+    synchronized void askedAtData() {
+        askedAtData = true;
+    }
+
+    /**
+     * Drops the messages idle for longer than {@link #MAX_IDLE}: they are at the head, in access order.
+     *
+     * <p>One whose null sender's recipients were never decided is what a probe leaves, and also what every bounce
+     * leaves where main.cf asks the service at RCPT only, as a postgrey site's does: its null sender is then never
+     * greylisted, and nothing else would say so. Once any request has come at DATA, Postfix asks there; before that, the
+     * first such message forgotten gets a warning saying what to add.
+     */
     private void forgetIdle(Instant now) {
         Instant limit = now.minus(MAX_IDLE);
-        for (Iterator<Message> i = messages.values().iterator(); i.hasNext(); ) {
-            Message m = i.next();
+        for (Iterator<Map.Entry<String, Message>> i = messages.entrySet().iterator(); i.hasNext(); ) {
+            Map.Entry<String, Message> e = i.next();
+            Message m = e.getValue();
             if (m.lastRequest.isAfter(limit)) {
                 return;
+            }
+            if (!askedAtData && !warnedNeverAskedAtData && !m.nullSenderRecipients.isEmpty()) {
+                warnedNeverAskedAtData = true;
+                LOG.warn("{}: its null sender's recipients were left to be decided at DATA, but no request at DATA has "
+                        + "come since the start: unless main.cf has check_policy_service in smtpd_data_restrictions "
+                        + "(examples/postfix-policy/main.cf.snippet), mail from the null sender is never greylisted",
+                        RequestFramer.shorten(e.getKey()));
             }
             recipientBytes -= m.recipientBytes;
             i.remove();

@@ -117,6 +117,7 @@ final class PolicyService {
                 return;
             case "DATA":
             case "END-OF-MESSAGE":
+                messages.askedAtData();
                 List<String> recipients = nullSender ? messages.takeForDataDecision(message) : null;
                 // A sender's message was decided at RCPT; a null sender's at DATA, before this END-OF-MESSAGE. One
                 // whose RCPT requests named no recipient is not decided either, even when this request names one

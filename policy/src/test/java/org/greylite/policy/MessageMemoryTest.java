@@ -77,6 +77,37 @@ class MessageMemoryTest {
         assertEquals(0, memory.size());
     }
 
+    /**
+     * Where main.cf asks the service at RCPT only, as a postgrey site's does, the null sender's recipients wait for a
+     * DATA request that never comes, and its mail is never greylisted: the first such message forgotten says so, once.
+     */
+    @Test
+    void aNullSendersMessageForgottenBeforeAnyDataRequestCameSaysWhatMainCfLacks() {
+        ListAppender<ILoggingEvent> log = TestPolicy.capture(MessageMemory.class);
+        MutableClock clock = new MutableClock(Instant.parse("2024-05-01T10:00:00Z"));
+        MessageMemory memory = new MessageMemory(clock);
+        memory.addNullSenderRecipient("instance bounce1", "one@example.org");
+        memory.addNullSenderRecipient("instance bounce2", "two@example.org");
+        clock.advance(MessageMemory.MAX_IDLE.plusSeconds(1));
+        assertEquals(0, memory.size());
+        String lines = TestPolicy.lines(log);
+        assertEquals(1, log.list.size(), "once:\n" + lines);
+        assertTrue(lines.contains("smtpd_data_restrictions") && lines.contains("instance bounce1"), lines);
+    }
+
+    /** Once a request has come at DATA, Postfix asks there: a probe's message forgotten says nothing. */
+    @Test
+    void aProbeForgottenAfterADataRequestCameSaysNothing() {
+        ListAppender<ILoggingEvent> log = TestPolicy.capture(MessageMemory.class);
+        MutableClock clock = new MutableClock(Instant.parse("2024-05-01T10:00:00Z"));
+        MessageMemory memory = new MessageMemory(clock);
+        memory.askedAtData();
+        memory.addNullSenderRecipient("instance probe", "one@example.org");
+        clock.advance(MessageMemory.MAX_IDLE.plusSeconds(1));
+        assertEquals(0, memory.size());
+        assertEquals(List.of(), log.list);
+    }
+
     @Test
     void pastTheCapTheLeastRecentlyAskedAboutIsForgotten() {
         MessageMemory memory = new MessageMemory(new MutableClock(Instant.parse("2024-05-01T10:00:00Z")), 3);
