@@ -106,8 +106,9 @@ final class PostgreyValues {
     /**
      * {@code --unix}: a path the kernel can bind. A longer one can never work, so it is a mistake in the flag
      * (exit 2), said before anything is bound rather than as the JDK's "Unix domain path too long". So is a path
-     * where a file that is not a socket lies (a regular file, a directory): the service never removes one, and
-     * retrying cannot make it go away (it exited 111, and systemd restarted it without end).
+     * in a directory that does not exist, and one where a file that is not a socket lies (a regular file, a
+     * directory): the service makes no directory and removes no such file, and retrying cannot make either go away
+     * (it exited 111, and systemd restarted it without end).
      */
     static java.nio.file.Path unixSocket(java.nio.file.Path path) {
         int bytes = path.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
@@ -118,6 +119,13 @@ final class PostgreyValues {
         if (java.nio.file.Files.isDirectory(path)) {
             throw new IllegalArgumentException("--unix: " + path + " is a directory; give the path of the socket in it "
                     + "(e.g. " + path.resolve("socket") + ")");
+        }
+        // Said as what it is, where the bind said "No such file or directory" of a socket it was to make, and exited
+        // 111: systemd restarted it every few seconds for good, since the directory does not come by waiting.
+        java.nio.file.Path dir = path.toAbsolutePath().getParent();
+        if (dir != null && java.nio.file.Files.notExists(dir)) {
+            throw new IllegalArgumentException("--unix: the directory " + dir + " of " + path + " does not exist; make it "
+                    + "first (e.g. install -d -o USER -g postfix -m 0750 " + dir + ")");
         }
         if (java.nio.file.Files.isRegularFile(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             throw new IllegalArgumentException("--unix: " + path + " is a regular file, not a socket; remove it or give "

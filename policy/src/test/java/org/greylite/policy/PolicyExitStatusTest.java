@@ -64,6 +64,8 @@ class PolicyExitStatusTest {
                         + "another path", "--unix={dir}/plain-file"),
                 of(2, "greylite-policy: --unix: {dir}/a-directory is a directory; give the path of the socket in it "
                         + "(e.g. {dir}/a-directory/socket)", "--unix={dir}/a-directory"),
+                of(2, "greylite-policy: --unix: the directory {dir}/no-such-dir of {dir}/no-such-dir/socket does not "
+                        + "exist; make it first", "--unix={dir}/no-such-dir/socket"),
                 of(111, "greylite-policy: cannot listen on 127.0.0.1:{taken}: Address already in use",
                         "--inet=127.0.0.1:{taken}"),
                 of(111, "greylite-policy: --inet: cannot resolve host 'mx.example.invalid'", "--inet=mx.example.invalid:0"),
