@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * which never reaches DATA, leaves its message here until then), and the least recently asked-about message is
  * forgotten when {@link #MAX_MESSAGES} are remembered. Only the null sender's messages and those given the header
  * are remembered at all, so the count stays far below the cap unless something is wrong; a message forgotten for
- * the cap with recipients still undecided is said in a warning, since its DATA will then find none to decide.
+ * the cap with recipients still undecided is said in a warning (at most one a minute, with the count), since its
+ * DATA will then find none to decide.
  * A message keeps at most {@link #MAX_RECIPIENTS} of the null sender's recipients, each once, and all messages
  * together at most {@link #MAX_RECIPIENT_BYTES} of them: past that, the least recently asked-about messages are
  * forgotten as for the count (see {@link #MAX_RECIPIENT_BYTES} for why).
@@ -64,8 +65,11 @@ final class MessageMemory {
      */
     static final long MAX_RECIPIENT_BYTES = 32L * 1024 * 1024;
 
-    /** A warning about messages forgotten for {@link #MAX_RECIPIENT_BYTES} at most this often, not one per request. */
-    private static final Duration BUDGET_WARNING_EVERY = Duration.ofMinutes(1);
+    /**
+     * A warning about messages forgotten undecided, for the count or for {@link #MAX_RECIPIENT_BYTES}, at most this
+     * often: a client that floods would otherwise have one per request written to the log.
+     */
+    private static final Duration FORGOTTEN_WARNING_EVERY = Duration.ofMinutes(1);
 
     private static final class Message {
         /** In the order named, each once: a recipient named again is decided once. */
@@ -83,6 +87,9 @@ final class MessageMemory {
     /** The {@link #cost} of every message's null sender's recipients. */
     private long recipientBytes;
     private Instant lastBudgetWarning;
+    private Instant lastCountWarning;
+    private int forgottenForCount;
+    private String lastForgottenForCount;
     /** Whether a request has come at DATA or END-OF-MESSAGE since the start ({@link #askedAtData}). */
     private boolean askedAtData;
     private boolean warnedNeverAskedAtData;
@@ -96,8 +103,8 @@ final class MessageMemory {
             }
             recipientBytes -= eldest.getValue().recipientBytes;
             if (!eldest.getValue().nullSenderRecipients.isEmpty()) {
-                LOG.warn("{} Postfix messages remembered: {}, whose null sender's recipients were not decided yet, "
-                        + "forgotten", maxMessages, eldest.getKey());
+                forgottenForCount++; // said by warnForgottenForCount, at most once a minute
+                lastForgottenForCount = eldest.getKey();
             }
             return true;
         }
@@ -179,6 +186,7 @@ final class MessageMemory {
         forgetIdle(now);
         Message m = messages.computeIfAbsent(key, k -> new Message());
         m.lastRequest = now;
+        warnForgottenForCount(now);
         return m;
     }
 
@@ -239,11 +247,23 @@ final class MessageMemory {
         }
         Instant now = clock.instant();
         if (forgottenForBudget > 0 && (lastBudgetWarning == null
-                || !now.isBefore(lastBudgetWarning.plus(BUDGET_WARNING_EVERY)))) {
+                || !now.isBefore(lastBudgetWarning.plus(FORGOTTEN_WARNING_EVERY)))) {
             LOG.warn("the null sender's recipients remembered reached {} MiB: {} message(s) whose recipients were not "
                     + "decided yet forgotten, the least recently asked about", MAX_RECIPIENT_BYTES >> 20, forgottenForBudget);
             lastBudgetWarning = now;
             forgottenForBudget = 0;
+        }
+    }
+
+    /** The warning for messages forgotten undecided at the count cap, at most once a minute (see the cap's). */
+    private void warnForgottenForCount(Instant now) {
+        if (forgottenForCount > 0 && (lastCountWarning == null
+                || !now.isBefore(lastCountWarning.plus(FORGOTTEN_WARNING_EVERY)))) {
+            LOG.warn("{} Postfix messages remembered: {} message(s) whose null sender's recipients were not decided yet "
+                    + "forgotten, the least recently asked about, the last {}", maxMessages, forgottenForCount,
+                    RequestFramer.shorten(lastForgottenForCount));
+            lastCountWarning = now;
+            forgottenForCount = 0;
         }
     }
 

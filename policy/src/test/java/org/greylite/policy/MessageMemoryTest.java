@@ -147,6 +147,27 @@ class MessageMemoryTest {
         assertTrue(lines.contains("reached 32 MiB"), lines);
     }
 
+    /**
+     * A client naming a new null-sender message at every request, past the cap, had each one forget another with a
+     * warning of its own: a line in the log per request. One a minute now, with the count.
+     */
+    @Test
+    void messagesForgottenForTheCapAreSaidOnceAMinuteNotOncePerRequest() {
+        ListAppender<ILoggingEvent> log = TestPolicy.capture(MessageMemory.class);
+        MutableClock clock = new MutableClock(Instant.parse("2024-05-01T10:00:00Z"));
+        MessageMemory memory = new MessageMemory(clock, 3);
+        memory.askedAtData();
+        for (int m = 0; m < 100; m++) {
+            memory.addNullSenderRecipient("instance flood" + m, "r@example.org");
+        }
+        assertEquals(1, log.list.size(), TestPolicy.lines(log));
+        clock.advance(Duration.ofMinutes(1));
+        memory.addNullSenderRecipient("instance late", "r@example.org");
+        String lines = TestPolicy.lines(log);
+        assertEquals(2, log.list.size(), lines);
+        assertTrue(lines.contains("3 Postfix messages remembered: 97 message(s)"), lines);
+    }
+
     @Test
     void aRequestWithoutInstanceIsRememberedUnderItsConnection() {
         PolicyRequest without = new PolicyRequest(Map.of("protocol_state", "RCPT"));
