@@ -551,6 +551,25 @@ class ProxyEndToEndTest {
     }
 
     @Test
+    void withoutAGreetingDelayNobodyIsMarkedForTalkingBeforeASlowUpstreamGreets() throws Exception {
+        proxy.close();
+        RuleMatch rule = new RuleMatch("test.suspicion", 3, "100 b greetdelay");
+        // An unmarked client is not greylisted at all: a 451 could only come from the mark.
+        proxy = new ProxyHarness(dir.resolve("no-delay.db"), upstream.address(),
+                f -> f.behaviours().contains(org.greylite.suspicion.Behaviour.GREETDELAY) ? new Suspicion(100, rule) : new Suspicion(0, null),
+                RelaySettings.defaults("proxy.test"), b -> { });
+        upstream.greetingDelayMillis = 500; // at its process limit, say: the client's EHLO comes before its 220
+        try (RawClient c = proxy.client()) {
+            c.send("EHLO impatient.example\r\n");
+            c.expect(220);
+            c.expect(250);
+            c.command("MAIL FROM:<bot@example.net>", 250);
+            c.send("RCPT TO:<b@example.com>\r\n");
+            assertTrue(c.reply().startsWith("250"), "no greeting delay, no greetdelay behaviour (README)");
+        }
+    }
+
+    @Test
     void aClientThatDoesNotReadCannotMakeTheProxyBuffer() throws Exception {
         upstream.stallInData = true; // the upstream stops reading after 354
         pass("a@example.org", "b@example.com");

@@ -169,7 +169,10 @@ public final class RelaySession {
         if (clientTls.discardingInput()) {
             return; // sent in clear after STARTTLS: it must not pass for what the client says under TLS
         }
-        if (phase == Phase.WAITING_GREETING && bytes.hasRemaining()) {
+        if (phase == Phase.WAITING_GREETING && bytes.hasRemaining() && settings.greetDelayMillis() > 0) {
+            // Only the greeting delay watches for early talkers (SPEC §2). Without it the wait is the upstream's (at
+            // its process limit, or the upstream TLS handshake before the greeting), not a test the administrator
+            // set: a client marked there would be made suspicious, and never auto-whitelisted, by chance.
             behaviours.add(Behaviour.GREETDELAY);
         }
         inbox.append(bytes);
