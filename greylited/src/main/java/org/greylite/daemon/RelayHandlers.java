@@ -125,6 +125,14 @@ final class RelayHandlers {
         }
 
         @Override
+        public void event(IoSession session, FilterEvent event) {
+            RelaySession r = relay(session);
+            if (r != null && event == SslEvent.SECURED) {
+                onThisSessionOnly(r::onClientTlsSecured);
+            }
+        }
+
+        @Override
         public void exceptionCaught(IoSession session, Throwable cause) {
             if (cause instanceof javax.net.ssl.SSLException) {
                 // A client that cannot agree on TLS with us (old protocols, a certificate it refuses) goes.

@@ -67,6 +67,23 @@ class GreylitedTlsProcessTest {
     }
 
     @Test
+    void aSessionWhoseHandshakeFailedIsNotLoggedAsUnderTls() throws Exception {
+        try (GreylitedProcess d = greylited("--tls-cert", pem.cert().toString(), "--tls-key", pem.key().toString()).start()) {
+            try (RawClient c = new RawClient(d.address())) {
+                c.expect(220);
+                c.command("EHLO client.example", 250);
+                c.command("STARTTLS", 220);
+                c.send("EHLO this is not a TLS hello\r\n"); // a client that never speaks TLS
+                while (c.socket().getInputStream().read() != -1) {
+                    // until greylited closes the connection
+                }
+            }
+            String session = d.awaitLine("session end ", Duration.ofSeconds(10));
+            assertTrue(session.contains(" tls=no "), session);
+        }
+    }
+
+    @Test
     void sighupPutsARenewedCertificateInForceForNewSessions() throws Exception {
         TestCertificates.Pem renewed = TestCertificates.rsa(dir, "renewed");
         Path cert = Files.copy(pem.cert(), dir.resolve("live-cert.pem"));

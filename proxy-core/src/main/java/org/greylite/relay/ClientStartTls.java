@@ -23,6 +23,7 @@ final class ClientStartTls {
 
     private final boolean available;
     private State state = State.PLAIN;
+    private boolean secured; // the handshake finished: the session is under TLS
 
     ClientStartTls(boolean available) {
         this.available = available;
@@ -72,5 +73,19 @@ final class ClientStartTls {
 
     boolean active() {
         return state == State.ACTIVE;
+    }
+
+    /** The client's handshake has finished. */
+    void secured() {
+        secured = true;
+    }
+
+    /**
+     * Whether the session went on under TLS, as its end line says: TLS is {@link #active()} from the 220 on, while
+     * the handshake may still fail (a client that cannot agree on TLS, a scanner that sends clear text), and such a
+     * session never was under TLS.
+     */
+    boolean wasSecured() {
+        return secured;
     }
 }

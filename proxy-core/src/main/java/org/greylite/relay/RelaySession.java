@@ -208,6 +208,11 @@ public final class RelaySession {
         pump();
     }
 
+    /** The client's TLS handshake has finished: the session is under TLS (said in its end line). */
+    public synchronized void onClientTlsSecured() {
+        clientTls.secured();
+    }
+
     /** The client is gone. A message it was sending is abandoned, so the upstream never delivers a part. */
     public synchronized void onClientClosed() {
         if (phase == Phase.CLOSED) {
@@ -465,7 +470,7 @@ public final class RelaySession {
             ended = true;
             events.sessionClosed(info);
         }
-        summary.log(envelope.heloText(), clientTls.active());
+        summary.log(envelope.heloText(), clientTls.wasSecured());
     }
 
     private static String describe(Throwable t) {
