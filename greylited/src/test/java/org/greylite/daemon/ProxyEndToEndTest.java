@@ -509,6 +509,25 @@ class ProxyEndToEndTest {
     }
 
     @Test
+    void aClientSilentInTheMiddleOfAChunkIsDroppedAsIdleNotBlamedOnTheUpstream() throws IOException {
+        proxy.close();
+        proxy = new ProxyHarness(dir.resolve("idle-chunk.db"), upstream.address(), f -> Suspicion.NONE,
+                RelaySettings.defaults("proxy.test"),
+                b -> b.idleTimeout(Duration.ofSeconds(1)).upstreamTimeout(Duration.ofSeconds(3)));
+        try (RawClient c = proxy.client().hello()) {
+            c.command("MAIL FROM:<a@example.org>", 250);
+            c.command("RCPT TO:<postmaster@example.com>", 250);
+            c.send("BDAT 100 LAST\r\n0123456789"); // 90 bytes short, and then nothing
+            long sent = System.nanoTime();
+            String reply = c.reply();
+            long waited = (System.nanoTime() - sent) / 1_000_000;
+            // The upstream owes no reply before the chunk is whole: the one the session waits for is the client.
+            assertTrue(reply.startsWith("421 4.4.2"), reply);
+            assertTrue(waited < 2500, "dropped at the idle timeout, not the upstream's: " + waited + " ms");
+        }
+    }
+
+    @Test
     void theIdleTimeoutRunsFromTheProxysLastReplyNotFromTheClientsLastCommand() throws Exception {
         proxy.close();
         // A greeting delay longer than the idle timeout: the client, silent while it waits, is not idle.

@@ -50,6 +50,14 @@ final class MessageStream {
         return mode != Mode.NONE;
     }
 
+    /**
+     * Whether the rest of a BDAT chunk going upstream is still to come from the client: the upstream owes the chunk's
+     * reply only once it is whole, so until then it is the client the session waits for.
+     */
+    boolean chunkComing() {
+        return mode == Mode.CHUNK;
+    }
+
     /** Whether a message is on its way to the upstream: the client leaving now must abandon it. */
     boolean midMessage() {
         return mode == Mode.DATA || mode == Mode.CHUNK;

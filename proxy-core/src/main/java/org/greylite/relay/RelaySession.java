@@ -287,9 +287,14 @@ public final class RelaySession {
         failClient(settings.replies().upstreamUnavailable());
     }
 
-    /** The client has been silent for the idle timeout. Only a client we are waiting for is dropped. */
+    /**
+     * The client has been silent for the idle timeout. Only a client we are waiting for is dropped: one that owes
+     * nothing a reply is pending for, or the message text (a chunk's reply is pending, but only the client can
+     * bring it about).
+     */
     public synchronized void onClientIdle() {
-        if (phase != Phase.CLOSED && queue.isEmpty() && !decisions.pending() && !replay.running()) {
+        boolean waitingForClient = queue.isEmpty() || stream.active();
+        if (phase != Phase.CLOSED && waitingForClient && !decisions.pending() && !replay.running()) {
             LOG.info("client {} idle too long, dropped", clientAddress);
             failClient(settings.replies().idle());
         }
@@ -301,7 +306,10 @@ public final class RelaySession {
      */
     public synchronized void onUpstreamIdle() {
         boolean greetingBounded = phase == Phase.WAITING_GREETING && limits.greetingBounded();
-        if (phase != Phase.CLOSED && !greetingBounded && queue.upstreamOwesReplies()) {
+        // A BDAT's reply is not owed before its chunk is whole: a client silent in the middle of one is no
+        // upstream failure (it was logged and counted as one, and the client told 421 4.3.0).
+        boolean owes = stream.chunkComing() ? queue.upstreamOwesEarlierReplies() : queue.upstreamOwesReplies();
+        if (phase != Phase.CLOSED && !greetingBounded && owes) {
             LOG.warn("upstream did not answer in time in the session of client {}", clientAddress);
             events.upstreamFailed(info, RelayEvents.UpstreamFailure.TIMEOUT);
             failClient(settings.replies().upstreamUnavailable());

@@ -92,6 +92,11 @@ final class ReplyQueue {
         return !awaitingUpstream.isEmpty();
     }
 
+    /** Whether the upstream owes a reply besides the last one asked for (a chunk's, while the chunk is coming). */
+    boolean upstreamOwesEarlierReplies() {
+        return awaitingUpstream.size() > 1;
+    }
+
     /** Nothing is owed to the client. */
     boolean isEmpty() {
         return slots.isEmpty();
