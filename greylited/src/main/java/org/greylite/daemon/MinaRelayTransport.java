@@ -225,6 +225,11 @@ final class MinaRelayTransport implements RelayTransport {
     }
 
     @Override
+    public boolean upstreamNotTaking() {
+        return backPressure.upstreamBacklogged();
+    }
+
+    @Override
     public void pauseClientInput(boolean paused) {
         clientGate.set(ReadGate.RELAY_QUEUE, paused);
     }

@@ -625,6 +625,39 @@ class ProxyEndToEndTest {
     }
 
     @Test
+    void anUpstreamThatStopsReadingAMessageIsTheOneBlamedNotTheClientItHoldsBack() throws Exception {
+        proxy.close();
+        proxy = new ProxyHarness(dir.resolve("stalled.db"), upstream.address(), f -> Suspicion.NONE,
+                RelaySettings.defaults("proxy.test"),
+                b -> b.idleTimeout(Duration.ofSeconds(1)).upstreamTimeout(Duration.ofSeconds(3)));
+        upstream.stallInData = true; // a content filter that hangs, a full disk: the upstream stops reading
+        try (RawClient c = proxy.client().hello()) {
+            c.command("MAIL FROM:<a@example.org>", 250);
+            c.command("RCPT TO:<postmaster@example.com>", 250);
+            c.command("DATA", 354);
+            Thread writer = new Thread(() -> {
+                byte[] chunk = new byte[64 * 1024];
+                Arrays.fill(chunk, (byte) 'a');
+                try {
+                    for (int i = 0; i < 1600; i++) { // far more than the buffers on the way hold
+                        c.send(chunk);
+                    }
+                } catch (IOException e) {
+                    // the proxy closed the connection: the reply says why
+                }
+            });
+            writer.setDaemon(true);
+            writer.start();
+            long start = System.nanoTime();
+            String reply = c.reply();
+            long waited = (System.nanoTime() - start) / 1_000_000;
+            // The client was sending all along, held back by the proxy: not idle. The upstream timeout ends it.
+            assertTrue(reply.startsWith("421 4.3.0"), reply);
+            assertTrue(waited >= 2500, "at the upstream's timeout, not the client's idle one: " + waited + " ms");
+        }
+    }
+
+    @Test
     void aLargeMessageToAnUpstreamThatReadsLateArrivesWhole() throws Exception {
         // The proxy's first writes fill the socket; the rest waits in MINA's queue until the upstream reads, and
         // every later write must queue behind it: the message arrives whole and in order.

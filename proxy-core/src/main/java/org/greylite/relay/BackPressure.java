@@ -52,6 +52,11 @@ public final class BackPressure {
         }
     }
 
+    /** Whether the upstream's queue is over the limit: it is not taking what it is sent, and the client waits for it. */
+    public synchronized boolean upstreamBacklogged() {
+        return upstreamOver;
+    }
+
     /** The client's queue went over the limit (true) or back under it (false). */
     public synchronized void clientBacklog(boolean over) {
         clientOver = over;

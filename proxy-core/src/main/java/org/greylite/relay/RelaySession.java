@@ -293,7 +293,8 @@ public final class RelaySession {
      * bring it about).
      */
     public synchronized void onClientIdle() {
-        boolean waitingForClient = queue.isEmpty() || stream.active();
+        // A client held back because the upstream does not take what it sent is not idle: the upstream is.
+        boolean waitingForClient = (queue.isEmpty() || stream.active()) && !transport.upstreamNotTaking();
         if (phase != Phase.CLOSED && waitingForClient && !decisions.pending() && !replay.running()) {
             LOG.info("client {} idle too long, dropped", clientAddress);
             failClient(settings.replies().idle());
@@ -309,8 +310,11 @@ public final class RelaySession {
         // A BDAT's reply is not owed before its chunk is whole: a client silent in the middle of one is no
         // upstream failure (it was logged and counted as one, and the client told 421 4.3.0).
         boolean owes = stream.chunkComing() ? queue.upstreamOwesEarlierReplies() : queue.upstreamOwesReplies();
-        if (phase != Phase.CLOSED && !greetingBounded && owes) {
-            LOG.warn("upstream did not answer in time in the session of client {}", clientAddress);
+        // Nor is a reply all it may owe: an upstream that stopped reading a message has failed the session too.
+        boolean notTaking = transport.upstreamNotTaking();
+        if (phase != Phase.CLOSED && !greetingBounded && (owes || notTaking)) {
+            LOG.warn("upstream did not {} in time in the session of client {}", notTaking ? "read what it was sent"
+                    : "answer", clientAddress);
             events.upstreamFailed(info, RelayEvents.UpstreamFailure.TIMEOUT);
             failClient(settings.replies().upstreamUnavailable());
         }

@@ -28,6 +28,14 @@ public interface RelayTransport {
     /** Stops (true) or resumes (false) reading from the client, because the relay holds enough unread input. */
     void pauseClientInput(boolean paused);
 
+    /**
+     * Whether the upstream is not taking the bytes sent to it (its queue is over the {@link BackPressure} mark), so
+     * that reading from the client is held for it: a client silent meanwhile is not idle, the wait is the upstream's.
+     */
+    default boolean upstreamNotTaking() {
+        return false;
+    }
+
     /** Runs {@code task} after the delay, for the greeting delay. */
     void schedule(long delayMillis, Runnable task);
 

@@ -139,6 +139,11 @@ final class StreamRelayTransport implements RelayTransport, OutputPump.Listener 
     }
 
     @Override
+    public boolean upstreamNotTaking() {
+        return backPressure.upstreamBacklogged();
+    }
+
+    @Override
     public void pauseClientInput(boolean paused) {
         clientGate.set(ReadGate.RELAY_QUEUE, paused);
     }
