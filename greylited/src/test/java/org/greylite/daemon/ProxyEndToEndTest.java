@@ -625,6 +625,28 @@ class ProxyEndToEndTest {
     }
 
     @Test
+    void aRcptAfterAChunkCannotMakeTheProxyThrowAwayTheChunksAlreadyAccepted() throws IOException {
+        proxy.close();
+        proxy = new ProxyHarness(dir.resolve("rcpt-after-bdat.db"), upstream.address(), f -> Suspicion.NONE,
+                RelaySettings.defaults("proxy.test").withRcptOrder(org.greylite.relay.RcptOrder.UPSTREAM_FIRST), b -> { });
+        // The scripted upstream takes a RCPT between chunks (Postfix refuses it, "503 5.5.1 Error: RCPT after BDAT").
+        try (RawClient c = proxy.client().hello()) {
+            c.command("MAIL FROM:<a@example.org>", 250);
+            c.command("RCPT TO:<postmaster@example.com>", 250);
+            c.send("BDAT 11\r\nfirst part\n");
+            c.expect(250);
+            // Greylisted after the upstream took it, it would have to leave the upstream's envelope: remade with
+            // RSET, which would drop the first chunk, and the message delivered without it.
+            assertEquals("503 5.5.1 Error: RCPT after BDAT", c.command("RCPT TO:<b@example.com>", 503));
+            c.send("BDAT 11 LAST\r\nlast  part\n");
+            c.expect(250);
+            c.command("QUIT", 221);
+        }
+        assertFalse(upstream.sawCommandStartingWith("RSET"), upstream.commands.toString());
+        assertFalse(upstream.sawCommandStartingWith("RCPT TO:<b@"), upstream.commands.toString());
+    }
+
+    @Test
     void anUpstreamThatStopsReadingAMessageIsTheOneBlamedNotTheClientItHoldsBack() throws Exception {
         proxy.close();
         proxy = new ProxyHarness(dir.resolve("stalled.db"), upstream.address(), f -> Suspicion.NONE,

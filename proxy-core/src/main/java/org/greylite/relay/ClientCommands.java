@@ -230,6 +230,13 @@ final class ClientCommands {
                 refuse(settings.replies().needMail());
                 return;
             }
+            if (envelope.chunked()) {
+                // The upstream holds chunks of the message the client was told it took. A recipient greylisting
+                // refused after the upstream took it (upstream-first) could leave its envelope only with an RSET,
+                // which would drop those chunks: the message would go out without its beginning.
+                refuse(settings.replies().rcptAfterBdat());
+                return;
+            }
             if (!envelope.takeRecipient()) {
                 // RFC 5321 4.5.3.1.10: a client told 452 sends the other recipients in a later transaction.
                 refuse(settings.replies().tooManyRecipients());
@@ -271,6 +278,9 @@ final class ClientCommands {
             queue.local(settings.replies().bdatNotOffered());
             stream.chunk(size, true);
             return;
+        }
+        if (envelope.sender() != null) {
+            envelope.chunkCame(); // a LAST chunk ends the transaction below, and this with it
         }
         if (envelope.transactionRefused()) {
             decisions.refuseChunk(size, last);

@@ -30,6 +30,7 @@ final class Envelope {
     private boolean recipientWithdrawn; // the upstream holds a recipient that greylisting refused
     private int transaction; // counts transactions, so that a late reply cannot touch the next one
     private int recipientsGiven; // RCPTs of this transaction taken to be decided
+    private boolean chunked; // a BDAT of this transaction has come: its envelope is closed
 
     /**
      * The most RCPTs of one transaction the proxy decides ({@link RecipientLimit}): the recipients the upstream took
@@ -99,7 +100,18 @@ final class Envelope {
         recipientsAtUpstream.clear();
         recipientWithdrawn = false;
         recipientsGiven = 0;
+        chunked = false;
         transaction++;
+    }
+
+    /** A BDAT of this transaction has come: the message has begun, and the envelope may no longer change. */
+    void chunkCame() {
+        chunked = true;
+    }
+
+    /** Whether the message of this transaction has begun with a BDAT. */
+    boolean chunked() {
+        return chunked;
     }
 
     /** Counts a RCPT of this transaction to be decided; false when it is one over {@link #MAX_RECIPIENTS}. */

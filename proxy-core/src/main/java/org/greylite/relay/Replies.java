@@ -123,6 +123,11 @@ public record Replies(String hostname, String greylistTemplate) {
         return Reply.local(503, "5.5.1 Error: nested MAIL command");
     }
 
+    /** A RCPT between the chunks of a message (Postfix's words; RFC 3030 has the envelope come first). */
+    Reply rcptAfterBdat() {
+        return Reply.local(503, "5.5.1 Error: RCPT after BDAT");
+    }
+
     /** As Postfix says it: STARTTLS inside a transaction (RFC 3207 4.2 would make the proxy forget the sender). */
     Reply transactionInProgress() {
         return Reply.local(503, "5.5.1 Error: MAIL transaction in progress");
