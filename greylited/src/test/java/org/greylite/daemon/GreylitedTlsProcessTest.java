@@ -83,6 +83,60 @@ class GreylitedTlsProcessTest {
         }
     }
 
+    /**
+     * A handshake costs greylited a signature on the session's I/O thread; a client renegotiating (TLS 1.2) in a
+     * loop would have it sign for as long as it likes, at no cost of its own (CVE-2011-1473), holding up every
+     * session of that thread. Postfix refuses such renegotiation too.
+     */
+    @Test
+    void aClientCannotRenegotiate() throws Exception {
+        try (GreylitedProcess d = greylited("--tls-cert", pem.cert().toString(), "--tls-key", pem.key().toString()).start();
+             RawClient c = new RawClient(d.address())) {
+            c.expect(220);
+            c.command("EHLO client.example", 250);
+            c.command("STARTTLS", 220);
+            javax.net.ssl.SSLSocket tls = (javax.net.ssl.SSLSocket) pem.trustingContext().getSocketFactory()
+                    .createSocket(c.socket(), "127.0.0.1", c.socket().getPort(), true);
+            tls.setEnabledProtocols(new String[] {"TLSv1.2"}); // TLS 1.3 has no renegotiation
+            tls.setSoTimeout(5000);
+            tls.startHandshake();
+            java.io.InputStream in = tls.getInputStream();
+            java.io.OutputStream out = tls.getOutputStream();
+            out.write("EHLO client.example\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            out.flush();
+            String ehlo = readReply(in);
+            assertTrue(ehlo.startsWith("250"), ehlo);
+            String afterRenegotiation;
+            try {
+                tls.startHandshake(); // a renegotiation: a new ClientHello on the established session
+                out.write("NOOP\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                out.flush();
+                afterRenegotiation = readReply(in);
+            } catch (IOException refused) {
+                afterRenegotiation = "refused: " + refused;
+            }
+            assertFalse(afterRenegotiation.startsWith("250"), "the renegotiation went through: " + afterRenegotiation);
+        }
+    }
+
+    /** One reply's text, every line of it; "" at the end of the stream. */
+    private static String readReply(java.io.InputStream in) throws IOException {
+        StringBuilder reply = new StringBuilder();
+        StringBuilder line = new StringBuilder();
+        int b;
+        while ((b = in.read()) != -1) {
+            line.append((char) b);
+            if (b == '\n') {
+                reply.append(line);
+                if (line.length() >= 4 && line.charAt(3) == ' ') {
+                    break;
+                }
+                line.setLength(0);
+            }
+        }
+        return reply.toString();
+    }
+
     @Test
     void sighupPutsARenewedCertificateInForceForNewSessions() throws Exception {
         TestCertificates.Pem renewed = TestCertificates.rsa(dir, "renewed");

@@ -43,6 +43,7 @@ public final class TlsContexts {
      * @throws IllegalArgumentException naming the option and file when a file cannot be used
      */
     public static ServerTls server(Path certFile, Path keyFile) {
+        ClientRenegotiation.refuse();
         List<X509Certificate> chain = PemFiles.certificates(certFile, "--tls-cert");
         PrivateKey key = PemFiles.privateKey(keyFile, "--tls-key");
         for (int i = 0; i + 1 < chain.size(); i++) {
