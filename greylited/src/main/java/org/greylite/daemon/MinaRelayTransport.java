@@ -206,6 +206,12 @@ final class MinaRelayTransport implements RelayTransport {
             client.closeNow();
             return;
         }
+        if (backPressure.clientBacklogged()) {
+            // A client that does not read would never let the replies waiting for it be flushed: its connection
+            // would outlive the session, holding a descriptor and those replies, outside every connection limit.
+            client.closeNow();
+            return;
+        }
         clientWriter.closeOnFlush();
     }
 
@@ -227,6 +233,11 @@ final class MinaRelayTransport implements RelayTransport {
     @Override
     public boolean upstreamNotTaking() {
         return backPressure.upstreamBacklogged();
+    }
+
+    @Override
+    public boolean clientNotTaking() {
+        return backPressure.clientBacklogged();
     }
 
     @Override

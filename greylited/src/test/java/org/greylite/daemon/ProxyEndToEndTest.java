@@ -646,6 +646,45 @@ class ProxyEndToEndTest {
         assertFalse(upstream.sawCommandStartingWith("RCPT TO:<b@"), upstream.commands.toString());
     }
 
+    /** A client that sends commands (EHLO here, with long replies: no junk limit) and never reads the replies. */
+    private static Thread floodWithoutReading(java.net.Socket s) {
+        Thread writer = new Thread(() -> {
+            byte[] noops = "EHLO client.example\r\n".repeat(1000).getBytes(StandardCharsets.US_ASCII);
+            try {
+                for (int i = 0; i < 40; i++) { // replies of some 8 MB: more than the buffers on the way hold
+                    s.getOutputStream().write(noops);
+                }
+            } catch (IOException e) {
+                // the proxy closed the connection
+            }
+        });
+        writer.setDaemon(true);
+        writer.start();
+        return writer;
+    }
+
+    @Test
+    void theConnectionOfAClientThatDoesNotReadEndsWithItsSession() throws Exception {
+        proxy.close();
+        proxy = new ProxyHarness(dir.resolve("no-reader.db"), upstream.address(), f -> Suspicion.NONE,
+                RelaySettings.defaults("proxy.test").withJunkCommandLimit(0),
+                b -> b.idleTimeout(Duration.ofSeconds(1)).upstreamTimeout(Duration.ofSeconds(2)));
+        try (java.net.Socket s = new java.net.Socket()) {
+            s.setReceiveBufferSize(4096);
+            s.connect(proxy.address());
+            waitFor(() -> proxy.server.activeSessions() == 1, "the session began");
+            floodWithoutReading(s);
+            long start = System.nanoTime();
+            // The replies it does not read would wait for it for ever: the session ends, and the connection with it,
+            // or it holds a descriptor and the replies queued for it past every connection limit.
+            while (proxy.server.activeSessions() > 0 && System.nanoTime() - start < 10_000_000_000L) {
+                Thread.sleep(20);
+            }
+            long took = (System.nanoTime() - start) / 1_000_000;
+            assertEquals(0, proxy.server.activeSessions(), "still open after " + took + " ms");
+        }
+    }
+
     @Test
     void anUpstreamThatStopsReadingAMessageIsTheOneBlamedNotTheClientItHoldsBack() throws Exception {
         proxy.close();

@@ -52,6 +52,11 @@ public final class BackPressure {
         }
     }
 
+    /** Whether the client's queue is over the limit: it is not reading its replies, and the upstream waits for it. */
+    public synchronized boolean clientBacklogged() {
+        return clientOver;
+    }
+
     /** Whether the upstream's queue is over the limit: it is not taking what it is sent, and the client waits for it. */
     public synchronized boolean upstreamBacklogged() {
         return upstreamOver;

@@ -293,6 +293,12 @@ public final class RelaySession {
      * bring it about).
      */
     public synchronized void onClientIdle() {
+        if (phase != Phase.CLOSED && transport.clientNotTaking()) {
+            // Replies are owed, but the client does not read them: the wait is the client's, not the upstream's.
+            LOG.info("client {} does not read its replies, dropped", clientAddress);
+            failClient(settings.replies().idle());
+            return;
+        }
         // A client held back because the upstream does not take what it sent is not idle: the upstream is.
         boolean waitingForClient = (queue.isEmpty() || stream.active()) && !transport.upstreamNotTaking();
         if (phase != Phase.CLOSED && waitingForClient && !decisions.pending() && !replay.running()) {
@@ -306,6 +312,9 @@ public final class RelaySession {
      * its greeting when that has a bound of its own.
      */
     public synchronized void onUpstreamIdle() {
+        if (transport.clientNotTaking()) {
+            return; // its replies are not read because the client does not read its own: the client's idle timeout
+        }
         boolean greetingBounded = phase == Phase.WAITING_GREETING && limits.greetingBounded();
         // A BDAT's reply is not owed before its chunk is whole: a client silent in the middle of one is no
         // upstream failure (it was logged and counted as one, and the client told 421 4.3.0).

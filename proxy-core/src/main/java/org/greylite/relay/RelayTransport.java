@@ -36,6 +36,14 @@ public interface RelayTransport {
         return false;
     }
 
+    /**
+     * Whether the client is not reading what it is sent (its queue is over the {@link BackPressure} mark), so that
+     * reading from the upstream is held for it: an upstream silent meanwhile has not failed, the client has.
+     */
+    default boolean clientNotTaking() {
+        return false;
+    }
+
     /** Runs {@code task} after the delay, for the greeting delay. */
     void schedule(long delayMillis, Runnable task);
 

@@ -144,6 +144,11 @@ final class StreamRelayTransport implements RelayTransport, OutputPump.Listener 
     }
 
     @Override
+    public boolean clientNotTaking() {
+        return backPressure.clientBacklogged();
+    }
+
+    @Override
     public void pauseClientInput(boolean paused) {
         clientGate.set(ReadGate.RELAY_QUEUE, paused);
     }
