@@ -1,9 +1,13 @@
 package org.greylite.store;
 
+import java.io.FileNotFoundException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
+import java.security.cert.CertificateException;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -357,7 +361,7 @@ final class PostgresGreydb implements AutoCloseable {
                 }
                 message = describe() + ": cannot connect: " + said
                         + " (the password comes from PGPASSWORD, or from ~/.pgpass or the file named by PGPASSFILE)";
-            } else if (state.equals("3D000") || state.equals(CONNECTION_REJECTED)) {
+            } else if (state.equals("3D000") || state.equals(CONNECTION_REJECTED) || serverNotVerified(e)) {
                 message = describe() + ": cannot connect: " + server.getMessage();
             } else {
                 message = describe() + ": " + what + ": " + server.getMessage();
@@ -391,6 +395,9 @@ final class PostgresGreydb implements AutoCloseable {
 
     /** True when {@code t} says the server cannot be reached (rather than that it refused something). */
     boolean unreachable(Throwable t) {
+        if (serverNotVerified(t)) {
+            return false;
+        }
         for (Throwable c = t; c != null; c = c.getCause()) {
             if (c instanceof ConnectException || c instanceof NoRouteToHostException || c instanceof UnknownHostException
                     || c instanceof SocketTimeoutException) {
@@ -405,6 +412,28 @@ final class PostgresGreydb implements AutoCloseable {
                 if (state == null && s instanceof SQLTransientConnectionException) {
                     return true;
                 }
+            }
+        }
+        return false;
+    }
+
+    /**
+     * True when {@code t} says the server answered but TLS could not check it, as {@code sslmode=verify-ca} or
+     * {@code verify-full} asks: the CA file ({@code sslrootcert}, else {@code ~/.postgresql/root.crt}) or another
+     * file the URL names missing or unreadable, a certificate no CA of the file signed, a certificate for another
+     * host name. The driver gives these the state of a broken connection (08006), but only the administrator can
+     * change them, as a wrong password: a service that started without the greydb on one of them, to wait for a
+     * server that "answers again", failed open for as long as it ran.
+     */
+    static boolean serverNotVerified(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof CertificateException || c instanceof FileNotFoundException
+                    || c instanceof NoSuchFileException || c instanceof AccessDeniedException) {
+                return true;
+            }
+            if (c instanceof SQLException && c.getMessage() != null
+                    && c.getMessage().contains("could not be verified by hostnameverifier")) {
+                return true;
             }
         }
         return false;

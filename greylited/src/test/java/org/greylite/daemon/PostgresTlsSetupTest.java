@@ -1,0 +1,160 @@
+package org.greylite.daemon;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+
+import org.greylite.daemon.tls.PemFiles;
+import org.greylite.testing.ExternalPrograms;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A {@code postgresql://...?sslmode=verify-full} greydb whose server cannot be verified: the CA file missing,
+ * a certificate from another CA, a certificate for another name. Only the administrator can fix that, as a wrong
+ * password: greylited stops at start with one line and exit status 111, instead of starting as if the server
+ * were down and letting every mail through ungreylisted for as long as it runs. The server here is PostgreSQL's
+ * side of the TLS start (an {@code S} to the SSLRequest, then the handshake), which is all the driver reaches.
+ */
+@Timeout(120)
+class PostgresTlsSetupTest {
+
+    @TempDir
+    Path dir;
+
+    private ServerSocket listener;
+    private SSLContext tls; // null: answer S, then no handshake
+    private final List<Socket> accepted = new ArrayList<>();
+
+    @BeforeEach
+    void listen() throws IOException {
+        listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        Thread t = new Thread(this::serve, "fake-postgres");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    @AfterEach
+    void close() throws IOException {
+        listener.close();
+        synchronized (accepted) {
+            for (Socket s : accepted) {
+                s.close();
+            }
+        }
+    }
+
+    private void serve() {
+        while (!listener.isClosed()) {
+            try {
+                Socket s = listener.accept();
+                synchronized (accepted) {
+                    accepted.add(s);
+                }
+                new DataInputStream(s.getInputStream()).readFully(new byte[8]); // the SSLRequest
+                s.getOutputStream().write('S');
+                s.getOutputStream().flush();
+                SSLContext context = tls;
+                if (context != null) {
+                    SSLSocket ssl = (SSLSocket) context.getSocketFactory().createSocket(s, null, s.getPort(), true);
+                    ssl.setUseClientMode(false);
+                    try {
+                        ssl.startHandshake();
+                    } catch (IOException refusedByTheClient) {
+                        ssl.close();
+                    }
+                }
+            } catch (IOException e) {
+                // closed at the end of the test, or a client that left
+            }
+        }
+    }
+
+    private void openssl(String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(ExternalPrograms.require("openssl").toString()));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0, "openssl: " + out);
+    }
+
+    /** A self-signed certificate NAME.crt (key NAME.key) for {@code subject}, with the SAN {@code san}. */
+    private Path selfSigned(String name, String subject, String san) throws Exception {
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", name + ".key", "-out", name + ".crt",
+                "-subj", "/CN=" + subject, "-addext", "subjectAltName=" + san, "-days", "2");
+        return dir.resolve(name + ".crt");
+    }
+
+    /** The fake server presents NAME.crt in its handshake. */
+    private void present(String name) throws Exception {
+        KeyStore ks = KeyStore.getInstance("PKCS12");
+        ks.load(null, null);
+        ks.setKeyEntry("server", PemFiles.privateKey(dir.resolve(name + ".key"), "key"), new char[0],
+                PemFiles.certificates(dir.resolve(name + ".crt"), "cert").toArray(Certificate[]::new));
+        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(ks, new char[0]);
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(kmf.getKeyManagers(), null, null);
+        tls = context;
+    }
+
+    private GreylitedProcess.Exit greylited(Path rootCert) throws Exception {
+        String url = "postgresql://mx@127.0.0.1:" + listener.getLocalPort() + "/greylite?sslmode=verify-full&sslrootcert="
+                + rootCert;
+        try (ServerSocket upstream = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return GreylitedProcess.command((java.net.InetSocketAddress) upstream.getLocalSocketAddress())
+                    .args("--busy-timeout", "2s", "--db", url)
+                    .withoutEnv("DBFILE", "PGPASSWORD").env(Map.of("PGPASSWORD", "secret"))
+                    .runToExit();
+        }
+    }
+
+    private static void stoppedSaying(GreylitedProcess.Exit exit, String says) {
+        String out = exit.output();
+        assertEquals(111, exit.status(), out);
+        assertTrue(out.lines().anyMatch(l -> l.contains("/greylite: cannot connect: ") && l.contains(says)), out);
+        assertFalse(out.contains("starting anyway") || out.contains("listening on"), out);
+    }
+
+    @Test
+    void aCaFileThatDoesNotExistStopsTheStart() throws Exception {
+        Path missing = dir.resolve("no-such-ca.crt");
+        stoppedSaying(greylited(missing), missing.toString());
+    }
+
+    @Test
+    void aServerCertificateFromAnotherCaStopsTheStart() throws Exception {
+        selfSigned("server", "127.0.0.1", "IP:127.0.0.1");
+        present("server");
+        Path otherCa = selfSigned("other", "other CA", "DNS:ca.example.test");
+        stoppedSaying(greylited(otherCa), "SSL error");
+    }
+
+    @Test
+    void aServerCertificateForAnotherNameStopsTheStart() throws Exception {
+        Path cert = selfSigned("server", "db.example.test", "DNS:db.example.test");
+        present("server");
+        stoppedSaying(greylited(cert), "could not be verified");
+    }
+}
