@@ -249,6 +249,22 @@ class SuspicionExplainCommandTest {
     }
 
     @Test
+    void aGeoIpDatabaseThatCannotBeUsedIsNamedWithItsReasonNotSaidToBeUnconfigured() throws Exception {
+        // GEOIPDB_FILE was set, to a file that does not exist: the warning said so, and every g line's reason said
+        // "no GeoIP database is configured", sending the administrator to set what was set.
+        Files.writeString(rules, "4 g ! IT\n");
+        Ctl.Run missing = Ctl.run(ENV, "suspicion", "explain", rules.toString(), "--ip", "8.8.8.8");
+        assertTrue(missing.out().contains(rules + ":1: cannot evaluate: no GeoIP database: /nonexistent/GeoIP.dat does"
+                + " not exist (GEOIPDB_FILE), so g lines cannot be evaluated; ! does not change that"), missing.out());
+
+        Map<String, String> notGeoIp = Map.of("GEOIPDB_FILE", rules.toString());
+        Ctl.Run unreadable = Ctl.run(notGeoIp, "suspicion", "explain", rules.toString(), "--ip", "8.8.8.8");
+        assertTrue(unreadable.out().contains(rules + ":1: cannot evaluate: the GeoIP database " + rules + " cannot be read: "),
+                unreadable.out());
+        assertFalse(unreadable.out().contains("configured"), unreadable.out());
+    }
+
+    @Test
     void problemsInTheFileAreWarnings() throws Exception {
         Files.writeString(rules, "3 x unknown\n2 v A\n");
         Ctl.Run r = explain("--ip", "192.0.2.7", "--var", "A", "--json");

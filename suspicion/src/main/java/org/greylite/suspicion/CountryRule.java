@@ -47,6 +47,9 @@ final class CountryRule implements Rule {
         if (geo == CountryLocator.NONE) {
             return "no GeoIP database is configured, so g lines cannot be evaluated";
         }
+        if (!geo.available()) {
+            return geo.description() + ", so g lines cannot be evaluated";
+        }
         if (!client.countryCovered()) {
             return geo.description() + " cannot place " + address;
         }

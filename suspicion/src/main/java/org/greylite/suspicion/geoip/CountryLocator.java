@@ -41,6 +41,44 @@ public interface CountryLocator {
     /** Names the database for explanations and logs. */
     String description();
 
+    /** False when there is no database to ask ({@link #NONE}, {@link #unusable}): {@code g} lines cannot be evaluated. */
+    default boolean available() {
+        return true;
+    }
+
+    /**
+     * No database, for the reason given ({@code why}: a file that does not exist, one that is no GeoIP database),
+     * which explanations give in place of "none configured": the administrator did configure one.
+     */
+    static CountryLocator unusable(String why) {
+        return new CountryLocator() {
+            @Override
+            public Optional<String> countryOf(String address) {
+                return Optional.empty();
+            }
+
+            @Override
+            public boolean covers(String address) {
+                return false;
+            }
+
+            @Override
+            public boolean available() {
+                return false;
+            }
+
+            @Override
+            public String description() {
+                return why;
+            }
+
+            @Override
+            public String toString() {
+                return why;
+            }
+        };
+    }
+
     /** No database configured: {@code g} lines cannot be evaluated for any client. */
     CountryLocator NONE = new CountryLocator() {
         @Override
@@ -50,6 +88,11 @@ public interface CountryLocator {
 
         @Override
         public boolean covers(String address) {
+            return false;
+        }
+
+        @Override
+        public boolean available() {
             return false;
         }
 
