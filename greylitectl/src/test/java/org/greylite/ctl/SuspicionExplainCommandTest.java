@@ -293,6 +293,24 @@ class SuspicionExplainCommandTest {
     }
 
     @Test
+    void anAddressWithSmtpParametersAfterItIsRefusedNotMatchedAsTyped() throws Exception {
+        // A MAIL FROM pasted with its parameters was taken whole: s:@spam\.example$ did not match
+        // "<x@spam.example> SIZE=100", and explain said N = 1 for a sender the engine refuses twice.
+        Ctl.Run mail = explain("--ip", "192.0.2.7", "--from", "<x@spam.example> SIZE=100");
+        assertEquals(2, mail.exit(), mail.toString());
+        assertTrue(mail.err().contains("--from takes the address alone, not '<x@spam.example> SIZE=100'"), mail.err());
+        Ctl.Run rcpt = explain("--ip", "192.0.2.7", "--to", "b@example.com NOTIFY=NEVER");
+        assertEquals(2, rcpt.exit(), rcpt.toString());
+        assertTrue(rcpt.err().contains("--to takes the address alone"), rcpt.err());
+
+        // A space inside a quoted local part is part of the address.
+        Files.writeString(rules, "2 e s:^\"john.doe\"@spam\\.example$\n");
+        Ctl.Run quoted = explain("--ip", "192.0.2.7", "--from", "<\"john doe\"@spam.example>", "--json");
+        assertEquals(0, quoted.exit(), quoted.toString());
+        assertEquals(2L, MiniJson.object(quoted.out()).get("attempts"), quoted.out());
+    }
+
+    @Test
     void badOptionsAreTrouble() {
         Ctl.Run name = explain("--ip", "mail.example");
         assertEquals(2, name.exit());
