@@ -6,7 +6,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import org.greylite.config.FileErrors;
 import org.subethamail.smtp.server.SMTPServer;
@@ -20,12 +19,13 @@ final class DemoUpstream implements AutoCloseable {
 
     private final SMTPServer server;
     private final Path folder;
-    private final AtomicInteger count = new AtomicInteger();
+    private final DemoMailFolder mail;
 
     DemoUpstream(Path folder) {
         this.folder = folder.toAbsolutePath();
         try {
             Files.createDirectories(this.folder);
+            this.mail = new DemoMailFolder(this.folder);
         } catch (IOException e) {
             // The JDK's message here is the path alone (AccessDeniedException, FileAlreadyExistsException): say why.
             throw new UncheckedIOException("cannot create the demo mail folder " + this.folder + " ("
@@ -41,10 +41,8 @@ final class DemoUpstream implements AutoCloseable {
     }
 
     private void save(String to, byte[] data) {
-        String safe = to.replaceAll("[^A-Za-z0-9@._-]", "_");
-        Path file = folder.resolve(String.format("%05d-%s.eml", count.incrementAndGet(), safe));
         try {
-            Files.write(file, data);
+            mail.save(to, data);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
