@@ -21,6 +21,14 @@ import java.util.regex.Pattern;
  */
 final class DemoMailFolder {
 
+    /**
+     * The most of a recipient's address a file's name keeps. File systems take names of 255 bytes at most, and an
+     * address can be longer (a client's RCPT may be up to the line limit); beyond that the JDK refused the file and
+     * the client's message got 554 with the JDK's text. The number keeps names apart, so 200 characters are plenty to
+     * tell the administrator whose message it is.
+     */
+    private static final int MAX_NAME_CHARS = 200;
+
     /** A saved message's name: its number first. */
     private static final Pattern NUMBERED = Pattern.compile("(\\d+)-.*\\.eml");
 
@@ -36,6 +44,9 @@ final class DemoMailFolder {
     /** Saves one message for {@code to} in a file of its own; returns that file. */
     Path save(String to, byte[] data) throws IOException {
         String safe = to.replaceAll("[^A-Za-z0-9@._-]", "_");
+        if (safe.length() > MAX_NAME_CHARS) {
+            safe = safe.substring(0, MAX_NAME_CHARS); // ASCII only by now: a char is a byte
+        }
         while (true) {
             Path file = folder.resolve(String.format("%05d-%s.eml", last.incrementAndGet(), safe));
             try {

@@ -31,6 +31,18 @@ class DemoUpstreamTest {
         assertEquals(List.of("Subject: first run", "Subject: second run"), firstLines(folder));
     }
 
+    /**
+     * A recipient's address is part of the file's name, and an address longer than a file name may be (255 bytes
+     * here) had its message refused with 554 and the JDK's "File name too long" in the reply.
+     */
+    @Test
+    void aRecipientLongerThanAFileNameMayBeIsSavedAllTheSame() throws Exception {
+        Path folder = dir.resolve("demo-mail");
+        deliver(folder, "x".repeat(300) + "@example.com", "Subject: long");
+
+        assertEquals(List.of("Subject: long"), firstLines(folder));
+    }
+
     private static void deliver(Path folder, String rcpt, String text) throws IOException {
         try (DemoUpstream demo = new DemoUpstream(folder).start();
                 RawClient c = new RawClient(demo.address()).hello()) {
