@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Optional;
 
+import org.greylite.files.UnreadableFile;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,7 +41,11 @@ public final class ReopeningCountryLocator implements CountryLocator {
             current = GeoIpDatabases.open(file);
             LOG.info("GeoIP database {} read again: {}", file, current.description());
             return true;
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException e) {
+            LOG.error("GeoIP database {} cannot be read again ({}); the one read before stays in use", file,
+                    UnreadableFile.reason(file, e));
+            return false;
+        } catch (RuntimeException e) {
             LOG.error("GeoIP database {} cannot be read again ({}); the one read before stays in use", file, e.getMessage());
             return false;
         }

@@ -81,6 +81,33 @@ class ReopeningCountryLocatorTest {
         assertTrue(log.list.get(0).getFormattedMessage().contains(file.toString()), log.list.get(0).getFormattedMessage());
     }
 
+    /**
+     * The reason is said in words: the JDK's exception for a file gone carries the path alone, and the line read
+     * "cannot be read again (/var/lib/GeoIP/GeoIP.dat)", the path a second time where the reason should be.
+     */
+    @Test
+    void aDatabaseGoneIsSaidToBeGone() throws IOException {
+        Path file = dir.resolve("GeoIP2-Country.mmdb");
+        install(database("GB"), file);
+        ReopeningCountryLocator geo = ReopeningCountryLocator.open(file);
+        Logger logger = (Logger) LoggerFactory.getLogger(ReopeningCountryLocator.class);
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        log.start();
+        logger.addAppender(log);
+        try {
+            Files.delete(file);
+            assertFalse(geo.reopen());
+            Files.createDirectory(file);
+            assertFalse(geo.reopen());
+        } finally {
+            logger.detachAppender(log);
+        }
+        assertEquals("GeoIP database " + file + " cannot be read again (it does not exist); the one read before "
+                + "stays in use", log.list.get(0).getFormattedMessage());
+        assertEquals("GeoIP database " + file + " cannot be read again (it is a directory); the one read before "
+                + "stays in use", log.list.get(1).getFormattedMessage());
+    }
+
     @Test
     void reloadingTheRulesReadsTheDatabaseAgain() throws IOException {
         Path file = dir.resolve("GeoIP2-Country.mmdb");
