@@ -144,6 +144,9 @@ public final class FollowedFile<T> {
             // stat before reading: an edit landing in between changes the stamp again and is read next time.
             stamp = stamp(file);
             if (!force && (stamp.equals(current.stamp()) || stamp.equals(refused))) {
+                // A version already judged is back (a file moved away and back): whatever kept it from being read is
+                // over, so the next failure is news and must be logged and counted, even one like the last.
+                lastFailure = null;
                 return false;
             }
             contents = format.read(file);

@@ -181,6 +181,30 @@ class ReloadingSuspicionPolicyTest {
         assertEquals(8, refusalsFor(policy, "dsl.example"));
     }
 
+    /**
+     * A file moved away and back (mv, the same file as before: same inode, time and size) came back unnoticed, as
+     * it should; but the failure was still remembered as the one last logged, so when the file went away again
+     * nothing was logged nor counted in the metric, and the rules in force no longer followed the file unsaid.
+     */
+    @Test
+    void aFileGoneAgainAfterItCameBackIsSaidAgain() throws IOException {
+        write("5 r dsl");
+        AtomicInteger failures = new AtomicInteger();
+        ReloadingSuspicionPolicy policy = new ReloadingSuspicionPolicy(file, null, clock, failures::incrementAndGet);
+        Path aside = dir.resolve("suspicion.aside");
+        for (int i = 0; i < 2; i++) {
+            Files.move(file, aside);
+            clock.advance(1_000);
+            assertEquals(5, refusalsFor(policy, "dsl.example"));
+            Files.move(aside, file);
+            clock.advance(1_000);
+            assertEquals(5, refusalsFor(policy, "dsl.example"));
+        }
+        String gone = file + ": cannot read the file: it does not exist; keeping the 1 rules loaded before";
+        assertEquals(List.of(gone, gone), errors(), "each time the file went away");
+        assertEquals(2, failures.get());
+    }
+
     @Test
     void keepsTheLastGoodRulesWhenTheFileCannotBeRead() throws IOException {
         write("5 r dsl");
