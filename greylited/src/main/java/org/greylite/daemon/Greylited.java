@@ -143,6 +143,7 @@ public final class Greylited implements Callable<Integer> {
         InetSocketAddress listen = HostPort.parse(settings.get(Settings.LISTEN), settings.origin(Settings.LISTEN));
         String metrics = settings.get(Settings.METRICS);
         InetSocketAddress metricsAddress = metrics == null ? null : HostPort.parse(metrics, settings.origin(Settings.METRICS));
+        SharedPort.refuse(settings.origin(Settings.LISTEN), listen, settings.origin(Settings.METRICS), metricsAddress);
 
         DemoUpstream demo = null;
         InetSocketAddress upstreamAddress;

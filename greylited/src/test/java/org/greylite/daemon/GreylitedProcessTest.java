@@ -1,6 +1,7 @@
 package org.greylite.daemon;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -138,6 +139,27 @@ class GreylitedProcessTest {
             String out = exit.output();
             assertTrue(out.contains("cannot listen on " + where + ": Address already in use"), out);
             assertEquals(1, out.split("cannot listen", -1).length - 1, "said once: " + out);
+        }
+    }
+
+    /**
+     * --metrics on greylited's own --listen address: the metrics took the port, and the listener was then refused it
+     * with "Address already in use" and exit status 111, as if another program held the port for a while, so a
+     * service manager restarted greylited for ever. It is a mistake of the configuration: status 2, said as such.
+     */
+    @Test
+    void metricsOnTheListeningAddressIsAConfigurationMistake() throws Exception {
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        for (String metrics : new String[] {"127.0.0.1:" + port, "0.0.0.0:" + port}) {
+            GreylitedProcess.Exit exit = GreylitedProcess.command(upstream.address()).listen("127.0.0.1:" + port)
+                    .db(dir.resolve("g.db")).args("--metrics", metrics).runToExit();
+            assertEquals(2, exit.status(), exit.output());
+            assertTrue(exit.output().contains("greylited: --metrics (" + metrics + ") and --listen (127.0.0.1:" + port
+                    + ") take the same port"), exit.output());
+            assertFalse(exit.output().contains("Address already in use"), exit.output());
         }
     }
 
