@@ -172,6 +172,8 @@ public final class Greylited implements Callable<Integer> {
                 throw new IllegalArgumentException(settings.origin(Settings.UPSTREAM) + ": port 0 cannot be connected to: '"
                         + upstream + "'");
             }
+            RelayToItself.refuse(settings.origin(Settings.LISTEN), listen, settings.origin(Settings.UPSTREAM),
+                    upstreamAddress);
         }
         if (dbWhere == null) {
             dbWhere = Settings.DB.defaultValue();

@@ -163,6 +163,26 @@ class GreylitedProcessTest {
         }
     }
 
+    /**
+     * --upstream naming greylited's own --listen address: every client's session connected to greylited again, each
+     * of those once more, until the client connection limit answered the innermost with 421 "too many connections
+     * from 127.0.0.1"; a mistake of the configuration, now refused at the start.
+     */
+    @Test
+    void anUpstreamThatIsGreylitedItselfIsAConfigurationMistake() throws Exception {
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        for (String listen : new String[] {"127.0.0.1:" + port, "0.0.0.0:" + port}) {
+            GreylitedProcess.Exit exit = GreylitedProcess.command(new java.net.InetSocketAddress("127.0.0.1", port))
+                    .listen(listen).db(dir.resolve("g.db")).runToExit();
+            assertEquals(2, exit.status(), exit.output());
+            assertTrue(exit.output().contains("greylited: --upstream (127.0.0.1:" + port + ") is greylited's own --listen ("
+                    + listen + "): it would relay every session to itself"), exit.output());
+        }
+    }
+
     @Test
     void anUnreachableUpstreamIsNamedInTheLogLine() throws Exception {
         int deadPort;
