@@ -116,6 +116,7 @@ public final class Greylited implements Callable<Integer> {
         // configuration's mistake, said alone (exit status 2), not after the start's log lines.
         CommandLineSettings settings = settings();
         readEverySetting(settings);
+        checkStartValues(settings);
         // Before the first logger: the level, pid prefix and format come from the settings.
         LogSetup.configure(settings.get(Settings.LOG_THRESHOLD), settings.get(Settings.LOG_PID),
                 settings.get(Settings.LOG_FORMAT));
@@ -143,7 +144,6 @@ public final class Greylited implements Callable<Integer> {
         InetSocketAddress listen = HostPort.parse(settings.get(Settings.LISTEN), settings.origin(Settings.LISTEN));
         String metrics = settings.get(Settings.METRICS);
         InetSocketAddress metricsAddress = metrics == null ? null : HostPort.parse(metrics, settings.origin(Settings.METRICS));
-        SharedPort.refuse(settings.origin(Settings.LISTEN), listen, settings.origin(Settings.METRICS), metricsAddress);
 
         DemoUpstream demo = null;
         InetSocketAddress upstreamAddress;
@@ -166,14 +166,7 @@ public final class Greylited implements Callable<Integer> {
             log.info("demo mode: no --upstream given, so a demo upstream on {} accepts all mail and saves each "
                     + "message in {}", ProxyServer.hostPort(upstreamAddress), demo.folder());
         } else {
-            upstreamAddress = HostPort.parse(upstream, settings.origin(Settings.UPSTREAM));
-            if (upstreamAddress.getPort() == 0) {
-                // Port 0 means "any free port" to listen on; nothing can be reached there.
-                throw new IllegalArgumentException(settings.origin(Settings.UPSTREAM) + ": port 0 cannot be connected to: '"
-                        + upstream + "'");
-            }
-            RelayToItself.refuse(settings.origin(Settings.LISTEN), listen, settings.origin(Settings.UPSTREAM),
-                    upstreamAddress);
+            upstreamAddress = HostPort.parse(upstream, settings.origin(Settings.UPSTREAM)); // checked before
         }
         if (dbWhere == null) {
             dbWhere = Settings.DB.defaultValue();
@@ -305,7 +298,9 @@ public final class Greylited implements Callable<Integer> {
      */
     private int checkValues() {
         try {
-            readEverySetting(settings());
+            CommandLineSettings settings = settings();
+            readEverySetting(settings);
+            checkStartValues(settings);
             greylistSettings(); // what depends on several values (retry-window against min-delay...)
         } catch (IllegalArgumentException e) {
             spec.commandLine().getErr().println("greylited: " + e.getMessage());
@@ -313,6 +308,43 @@ public final class Greylited implements Callable<Integer> {
             return GreylitedCommand.USAGE;
         }
         return 0;
+    }
+
+    /**
+     * What the start checks of the values before it opens anything, made for --print-config too: it printed a value
+     * greylited then refused to start with (a --log-threshold of 8, a --greylist-reply of 250, an --upstream that is
+     * greylited itself...) and said nothing, with exit status 0. Files are not read here.
+     *
+     * @throws IllegalArgumentException for the first value that cannot be used, naming its flag or variable
+     */
+    private void checkStartValues(CommandLineSettings settings) {
+        LogSetup.check(settings.get(Settings.LOG_THRESHOLD), settings.get(Settings.LOG_FORMAT));
+        try {
+            TrustedProxies.parse(Objects.requireNonNullElse(settings.get(Settings.ACCEPT_PROXY_PROTOCOL), List.of()));
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage()); // as the start says it
+        }
+        String hostname = settings.get(Settings.HOSTNAME);
+        replies(settings, hostname != null ? hostname : localHostName());
+        ProxyProtocolHeader.Version.parse(settings.get(Settings.UPSTREAM_PROXY_PROTOCOL));
+        TlsSetup.check(settings.get(Settings.TLS_CERT), settings.get(Settings.TLS_KEY),
+                settings.get(Settings.UPSTREAM_TLS), settings.get(Settings.UPSTREAM_TLS_CA));
+        InetSocketAddress listen = HostPort.parse(settings.get(Settings.LISTEN), settings.origin(Settings.LISTEN));
+        String metrics = settings.get(Settings.METRICS);
+        if (metrics != null) {
+            SharedPort.refuse(settings.origin(Settings.LISTEN), listen, settings.origin(Settings.METRICS),
+                    HostPort.parse(metrics, settings.origin(Settings.METRICS)));
+        }
+        String upstream = settings.get(Settings.UPSTREAM);
+        if (upstream != null) {
+            InetSocketAddress to = HostPort.parse(upstream, settings.origin(Settings.UPSTREAM));
+            if (to.getPort() == 0) {
+                // Port 0 means "any free port" to listen on; nothing can be reached there.
+                throw new IllegalArgumentException(settings.origin(Settings.UPSTREAM) + ": port 0 cannot be connected to: '"
+                        + upstream + "'");
+            }
+            RelayToItself.refuse(settings.origin(Settings.LISTEN), listen, settings.origin(Settings.UPSTREAM), to);
+        }
     }
 
     /**

@@ -21,9 +21,11 @@ final class LogSetup {
     }
 
     /**
+     * The format's name, once the values are found usable (for --print-config too, which configures nothing).
+     *
      * @throws IllegalArgumentException for a threshold outside 0-7 or an unknown format
      */
-    static void configure(int threshold, boolean pid, String format) {
+    static String check(int threshold, String format) {
         if (threshold < 0 || threshold > 7) {
             throw new IllegalArgumentException("--log-threshold must be 0 (emergencies only) to 7 (debug), not " + threshold);
         }
@@ -31,6 +33,14 @@ final class LogSetup {
         if (!f.equals("text") && !f.equals("json")) {
             throw new IllegalArgumentException("--log-format must be text or json, not '" + format + "'");
         }
+        return f;
+    }
+
+    /**
+     * @throws IllegalArgumentException for a threshold outside 0-7 or an unknown format
+     */
+    static void configure(int threshold, boolean pid, String format) {
+        String f = check(threshold, format);
         Logging.configure(threshold, pid);
         if (f.equals("json")) {
             System.setProperty("greylite.log.pid", Boolean.toString(pid));

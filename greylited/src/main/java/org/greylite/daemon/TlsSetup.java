@@ -17,25 +17,36 @@ import org.slf4j.Logger;
 record TlsSetup(ServerCertificate client, TlsContexts.UpstreamTls upstream) {
 
     /**
-     * Checks and loads the files; logs what is offered.
+     * The settings' values, without reading the files they name (for --print-config too): true when the upstream
+     * connections start TLS.
      *
-     * @throws IllegalArgumentException naming the option (and file) at fault
+     * @throws IllegalArgumentException naming the setting at fault
      */
-    static TlsSetup of(Path cert, Path key, String upstreamMode, Path upstreamCa, Logger log) {
+    static boolean check(Path cert, Path key, String upstreamMode, Path upstreamCa) {
         if ((cert == null) != (key == null)) {
             throw new IllegalArgumentException("--tls-cert and --tls-key go together: give both to offer STARTTLS, "
                     + "or neither (" + (cert == null ? "--tls-key" : "--tls-cert") + " is set alone)");
         }
-        ServerCertificate client = cert == null ? null : ServerCertificate.load(cert, key, log);
         boolean startTls = switch (upstreamMode.trim().toLowerCase(Locale.ROOT)) {
             case "off" -> false;
             case "starttls" -> true;
             default -> throw new IllegalArgumentException("--upstream-tls wants off or starttls, not '" + upstreamMode + "'");
         };
+        if (!startTls && upstreamCa != null) {
+            throw new IllegalArgumentException("--upstream-tls-ca is only used with --upstream-tls starttls");
+        }
+        return startTls;
+    }
+
+    /**
+     * Checks and loads the files; logs what is offered.
+     *
+     * @throws IllegalArgumentException naming the option (and file) at fault
+     */
+    static TlsSetup of(Path cert, Path key, String upstreamMode, Path upstreamCa, Logger log) {
+        boolean startTls = check(cert, key, upstreamMode, upstreamCa);
+        ServerCertificate client = cert == null ? null : ServerCertificate.load(cert, key, log);
         if (!startTls) {
-            if (upstreamCa != null) {
-                throw new IllegalArgumentException("--upstream-tls-ca is only used with --upstream-tls starttls");
-            }
             return new TlsSetup(client, null);
         }
         TlsContexts.UpstreamTls upstream = TlsContexts.upstream(upstreamCa);

@@ -73,6 +73,27 @@ class GreylitedCommandTest {
         assertEquals(0, run(Map.of(), "--print-config", "--min-delay", "5m").status());
     }
 
+    /**
+     * Values the start checks beyond their own parsing (a range, a reply's code, addresses against each other) were
+     * printed by --print-config with exit status 0, and then refused by the start: a check before a restart passed
+     * a configuration that would not start.
+     */
+    @Test
+    void printConfigRefusesWhatTheStartWouldRefuse() throws Exception {
+        List<List<String>> bad = List.of(List.of("--log-threshold", "8"), List.of("--log-format", "xml"),
+                List.of("--greylist-reply", "250 2.1.5 Ok"), List.of("--upstream", "127.0.0.1:0"),
+                List.of("--upstream-tls", "maybe"), List.of("--upstream-proxy-protocol", "v3"),
+                List.of("--listen", "127.0.0.1:2525", "--metrics", "127.0.0.1:2525"),
+                List.of("--listen", "127.0.0.1:2525", "--upstream", "127.0.0.1:2525"));
+        for (List<String> values : bad) {
+            List<String> args = new java.util.ArrayList<>(values);
+            args.add("--print-config");
+            Run r = run(Map.of(), args.toArray(String[]::new));
+            assertEquals(GreylitedCommand.USAGE, r.status(), values + ": " + r.err());
+            assertTrue(r.err().startsWith("greylited: " + values.get(values.size() - 2)), values + ": " + r.err());
+        }
+    }
+
     @Test
     void flagBeatsConfigFileBeatsEnvironmentBeatsDefault() throws Exception {
         Path conf = config(
