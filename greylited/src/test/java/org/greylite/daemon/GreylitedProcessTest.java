@@ -108,6 +108,29 @@ class GreylitedProcessTest {
         }
     }
 
+    /**
+     * A client gone in the middle of a message is what the proxy handles by dropping the upstream connection, and
+     * the demo upstream, seeing its connection dropped mid-message, logged a WARN "Exception during SMTP transaction"
+     * with a stack trace of fifteen lines into greylited's log, as if something had broken.
+     */
+    @Test
+    void aMessageDroppedMidwayLeavesNoStackTraceFromTheDemoUpstream() throws Exception {
+        try (GreylitedProcess demo = GreylitedProcess.command(upstream.address()).without("--upstream").in(dir).start()) {
+            try (RawClient c = new RawClient(demo.address()).hello()) {
+                c.command("MAIL FROM:<a@example.org>", 250);
+                c.command("RCPT TO:<postmaster@example.com>", 250);
+                c.command("DATA", 354);
+                c.send("Subject: cut short\r\n\r\npartial");
+            }
+            demo.awaitLine("vanished in the middle of a message", Duration.ofSeconds(10));
+            demo.signal("TERM");
+            assertTrue(demo.process.waitFor(20, TimeUnit.SECONDS), "stops");
+            demo.awaitLine(" stopped", Duration.ofSeconds(10));
+            assertFalse(demo.log.stream().anyMatch(l -> l.contains("Exception") || l.startsWith("\tat ")),
+                    String.join("\n", demo.log));
+        }
+    }
+
     @Test
     void sigtermLetsTheTransactionInFlightFinishAndRefusesNewConnections() throws Exception {
         try (GreylitedProcess d = start("--stop-grace", "20s")) {
