@@ -121,6 +121,9 @@ public final class Greylited implements Callable<Integer> {
         LogSetup.configure(settings.get(Settings.LOG_THRESHOLD), settings.get(Settings.LOG_PID),
                 settings.get(Settings.LOG_FORMAT));
         Logger log = LoggerFactory.getLogger(Greylited.class);
+        // As soon as a logger may be made: from here on SIGHUP must not stop the JVM, as its default would.
+        StartingHangup hangup = new StartingHangup(log);
+        Hangup.onHangup(hangup, log);
         org.greylite.config.Logging.reportMalformedThreshold(env, org.greylite.settings.Program.GREYLITED,
                 settings.get(Settings.LOG_THRESHOLD));
         ProxyMetrics metricsRegistry = new ProxyMetrics();
@@ -246,8 +249,8 @@ public final class Greylited implements Callable<Integer> {
         if (ioThreads != null) {
             b.ioThreads(ioThreads);
         }
-        // Before listening: from then on an administrator may send SIGHUP, which must not stop the JVM.
-        Hangup.onHangup(() -> engine.reload(tls.client()), log);
+        // Before listening: the files are read, so a SIGHUP from now on reads them again.
+        hangup.reloadWith(() -> engine.reload(tls.client()));
         // Metrics first: a port that cannot be had stops greylited before it takes any client.
         MetricsEndpoint metricsEndpoint = null;
         if (metricsAddress != null) {

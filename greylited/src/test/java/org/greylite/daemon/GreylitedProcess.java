@@ -125,11 +125,27 @@ final class GreylitedProcess implements AutoCloseable {
 
         /** Starts greylited and returns once it logged the port it listens on. */
         GreylitedProcess start() throws Exception {
+            return start(null);
+        }
+
+        /**
+         * Starts greylited, sends it {@code signal} (HUP, say) through kill(1) as soon as it logs its first line,
+         * in the middle of its start, and returns once it logged the port it listens on.
+         */
+        GreylitedProcess startSignalledAtFirstLine(String signal) throws Exception {
+            return start(signal);
+        }
+
+        private GreylitedProcess start(String earlySignal) throws Exception {
             Process p = launch();
             List<String> log = new CopyOnWriteArrayList<>();
             Thread reader = readLines(p, log);
             GreylitedProcess starting = new GreylitedProcess(p, log, reader, null, 0); // its port is not known yet
             try {
+                if (earlySignal != null) {
+                    starting.await(0, l -> true, START, "first line");
+                    starting.signal(earlySignal);
+                }
                 String listening = starting.await(0, l -> LISTENING.matcher(l).find(), START, "'listening on' line");
                 Matcher m = LISTENING.matcher(listening);
                 m.find();

@@ -131,6 +131,28 @@ class GreylitedProcessTest {
         }
     }
 
+    /**
+     * A SIGHUP while greylited starts (a certbot hook or logrotate, a reload right after a restart): the handler that
+     * turns SIGHUP into a reload was installed only once everything was read, and before it the JVM's default stopped
+     * greylited with status 129.
+     */
+    @Test
+    void aSighupWhileStartingDoesNotStopIt() throws Exception {
+        // A start that takes a while reading its files: a long suspicion file. Its first line, an error, is
+        // written at once, not in the next batch.
+        StringBuilder rules = new StringBuilder();
+        for (int i = 0; i < 100_000; i++) {
+            rules.append("5 e s:^sender").append(i).append("@\n");
+        }
+        Path suspicion = Files.writeString(dir.resolve("suspicion"), rules);
+        try (GreylitedProcess d = GreylitedProcess.command(upstream.address()).db(dir.resolve("g.db"))
+                .args("--suspicion", suspicion.toString()).env(java.util.Map.of("LOGTHRESHOLD", "loud"))
+                .startSignalledAtFirstLine("HUP")) {
+            assertTrue(RawClient.rcptReply(d.address()).startsWith("451"), "it serves");
+            assertTrue(d.process.isAlive(), String.join("\n", d.log));
+        }
+    }
+
     @Test
     void sigtermLetsTheTransactionInFlightFinishAndRefusesNewConnections() throws Exception {
         try (GreylitedProcess d = start("--stop-grace", "20s")) {
