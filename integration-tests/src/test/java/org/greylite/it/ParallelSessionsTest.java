@@ -80,7 +80,7 @@ class ParallelSessionsTest {
                 String sender = "sender@client" + i + ".example.org";
                 replies.add(pool.submit(() -> {
                     go.await();
-                    try (SmtpClient c = SmtpClient.connect(tcpserver.port())) {
+                    try (SmtpClient c = SmtpClient.connect(tcpserver.port()).patience(80_000)) {
                         c.reply();
                         c.command("HELO client.example");
                         c.command("MAIL FROM:<" + sender + ">");

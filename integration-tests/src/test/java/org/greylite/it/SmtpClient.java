@@ -44,6 +44,15 @@ final class SmtpClient implements AutoCloseable {
         return new SmtpClient(s);
     }
 
+    /**
+     * Waits up to {@code millis} for each reply from now on (30 s by default): for a burst of sessions that
+     * each start a JVM, whose greetings on a loaded 2-core machine come as slowly as the burst's CPU allows.
+     */
+    SmtpClient patience(int millis) throws IOException {
+        socket.setSoTimeout(millis);
+        return this;
+    }
+
     /** Reads one reply, all its lines; returns the last line ("250 ok"), or "EOF" when the connection closed. */
     String reply() throws IOException {
         return SmtpLines.reply(in);
