@@ -197,6 +197,25 @@ class DbCommandsPostgresTest {
         assertTrue(run.err().contains("PGPASSWORD") && !run.err().contains("secret"), run.err());
     }
 
+    @Test
+    void aUserNameWithAColonWrittenAsInAUrlIsAUserNotAPassword() {
+        // libpq's URLs write a colon that belongs to the user name as %3A; only a colon written as such starts
+        // a password. Site roles named after a host and port ("mx1:25") are written so.
+        PG.psql("postgres", "CREATE ROLE \"mx1:25@edge\" LOGIN PASSWORD 'colon-role-pw'");
+        String db = PG.createDatabase();
+        PG.psql("postgres", "ALTER DATABASE " + db + " OWNER TO \"mx1:25@edge\"");
+        String url = "postgresql://mx1%3A25%40edge@" + PG.host() + ":" + PG.port() + "/" + db;
+
+        Ctl.Run init = Ctl.run(Map.of("PGPASSWORD", "colon-role-pw"), "db", "init", "--db", url);
+
+        assertEquals(0, init.exit(), init.toString());
+        assertEquals(url + ": ready (tables blacklist, client_behaviour, greydb_meta, triplet, whitelist)\n", init.out(),
+                "the greydb is named as it was given, the user's colon still %3A: " + init);
+        Ctl.Run add = Ctl.run(Map.of("PGPASSWORD", "colon-role-pw"), "db", "blacklist", "add", "192.0.2.7", "--db", url);
+        assertEquals(0, add.exit(), add.toString());
+        assertEquals("192.0.2.7", PG.psql(db, "SELECT client FROM blacklist"));
+    }
+
     private static Object normalise(Object topRefused) {
         return ((List<?>) topRefused).stream().map(o -> {
             Map<?, ?> m = (Map<?, ?>) o;

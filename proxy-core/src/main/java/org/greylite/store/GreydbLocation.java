@@ -87,7 +87,24 @@ public sealed interface GreydbLocation permits GreydbLocation.Sqlite, GreydbLoca
 
         @Override
         public String describe() {
-            return "postgresql://" + user + "@" + host + ":" + port + "/" + database;
+            return "postgresql://" + urlText(user) + "@" + host + ":" + port + "/" + urlText(database);
+        }
+
+        /**
+         * A user or database name as it is written in a URL: the characters that would read as the URL's own
+         * separators percent-encoded, so that a user {@code we:ird} is not shown as the user {@code we} with a
+         * password, and the text can be given back to {@code --db}. Other names are shown as they are.
+         */
+        private static String urlText(String name) {
+            StringBuilder out = new StringBuilder(name.length());
+            for (char c : name.toCharArray()) {
+                if ("%:@/?#[] ".indexOf(c) >= 0) {
+                    out.append('%').append(String.format(Locale.ROOT, "%02X", (int) c));
+                } else {
+                    out.append(c);
+                }
+            }
+            return out.toString();
         }
 
         /** The URL the JDBC driver gets, without user, password or parameters (they go as properties). */
@@ -120,10 +137,13 @@ public sealed interface GreydbLocation permits GreydbLocation.Sqlite, GreydbLoca
                 throw new IllegalArgumentException("greydb URL '" + redact(text) + "': bad port " + uri.getPort());
             }
             Map<String, String> params = query(uri.getRawQuery(), text);
-            String user = uri.getUserInfo();
-            if (user != null && user.contains(":")) {
+            // The password's colon is the one written as such: a user name may hold a colon of its own, written
+            // %3A as in any URL (libpq reads it so), and the decoded text cannot tell the two apart.
+            String rawUser = uri.getRawUserInfo();
+            if (rawUser != null && rawUser.contains(":")) {
                 throw passwordRefused(text);
             }
+            String user = uri.getUserInfo();
             String queryUser = params.remove("user");
             if (user == null || user.isEmpty()) {
                 user = queryUser;
