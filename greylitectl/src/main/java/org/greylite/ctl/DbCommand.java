@@ -69,14 +69,15 @@ final class DbCommand {
     /**
      * The greydb, which must be there already: a command that reads or edits one must not make a new one where a
      * path was mistyped (a blacklist entry would go where no program looks) or add tables to another database.
-     * Checked for SQLite files; a PostgreSQL greydb's tables are made by {@code db init} or the programs.
+     * An SQLite file is checked before it is opened (opening makes one); a PostgreSQL database is refused by the
+     * store when it has no triplet table, where it used to be given the greydb's tables.
      */
     GreydbAdmin open() {
         GreydbLocation location = location();
         if (location instanceof GreydbLocation.Sqlite sqlite) {
             ExistingGreydb.check(sqlite.file());
         }
-        return GreylistStores.admin(location, new GreydbOptions(busyTimeout(), 1, root.env()));
+        return GreylistStores.existingAdmin(location, new GreydbOptions(busyTimeout(), 1, root.env()));
     }
 
     private java.time.Duration busyTimeout() {

@@ -122,6 +122,7 @@ class DbCommandsPostgresTest {
 
     @Test
     void changesByHandReachTheEngines() throws Exception {
+        assertEquals(0, ctl("db", "init").exit());
         assertEquals(0, ctl("db", "blacklist", "add", "203.0.113.0/24", "--comment", "spam run").exit());
         engineAt(T0);
         assertEquals(Verdict.Action.REJECT, decide("203.0.113.9", "a@x", "b@y").action());
@@ -195,6 +196,29 @@ class DbCommandsPostgresTest {
         Ctl.Run run = Ctl.run(Map.of(), "db", "list", "--db", "postgresql://mx:secret@127.0.0.1/greylite");
         assertEquals(2, run.exit(), run.toString());
         assertTrue(run.err().contains("PGPASSWORD") && !run.err().contains("secret"), run.err());
+    }
+
+    @Test
+    void aDatabaseWithoutTheGreydbIsRefusedNotGivenItsTables() {
+        // The database a URL without a path names is the user's own: one forgotten path, and an entry would go to a
+        // database no program reads. As for an SQLite file, only db init makes a greydb.
+        String url = PG.url(PG.createDatabase());
+        for (String[] command : new String[][] {{"db", "blacklist", "add", "192.0.2.7"}, {"db", "list"},
+            {"db", "stats"}, {"db", "purge"}, {"db", "delete", "--client", "192.0.2.7"}}) {
+            List<String> args = new java.util.ArrayList<>(List.of(command));
+            args.addAll(List.of("--db", url));
+
+            Ctl.Run run = Ctl.run(PG.env(), args.toArray(String[]::new));
+
+            assertEquals(2, run.exit(), run.toString());
+            assertEquals("greylitectl: " + url + ": a PostgreSQL database, but not a greydb (it has no triplet table in"
+                    + " schema public; greylitectl db init adds the greydb's tables)\n", run.err(), run.toString());
+            assertEquals("", PG.psql(url.substring(url.lastIndexOf('/') + 1),
+                    "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"), "no table made");
+        }
+        Ctl.Run init = Ctl.run(PG.env(), "db", "init", "--db", url);
+        assertEquals(0, init.exit(), init.toString());
+        assertEquals(0, Ctl.run(PG.env(), "db", "blacklist", "add", "192.0.2.7", "--db", url).exit());
     }
 
     @Test

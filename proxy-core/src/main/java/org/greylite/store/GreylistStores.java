@@ -55,6 +55,17 @@ public final class GreylistStores {
         return new SqlGreydbAdmin(dialect(location, options, PostgresUse.COMMAND));
     }
 
+    /**
+     * As {@link #admin}, for a command that reads or edits a greydb that must exist already: a PostgreSQL database
+     * without the greydb's tables is refused instead of given them (an SQLite file is the caller's to check before
+     * it is opened, since opening one makes it).
+     *
+     * @throws StoreException also when the database holds no greydb, saying so
+     */
+    public static GreydbAdmin existingAdmin(GreydbLocation location, GreydbOptions options) {
+        return new SqlGreydbAdmin(dialect(location, options, PostgresUse.EXISTING_GREYDB_COMMAND));
+    }
+
     /** The SQLite greydb at {@code file} for administration. */
     public static GreydbAdmin sqliteAdmin(Path file, Duration busyTimeout) {
         return new SqlGreydbAdmin(SqliteDialect.open(file, busyTimeout));

@@ -126,7 +126,7 @@ final class PostgresGreydb implements AutoCloseable {
         c.setPassword(password == null ? "" : password);
         c.setMaximumPoolSize(options.connections());
         // A command takes a connection when it needs one; a service keeps some ready for the next RCPTs.
-        c.setMinimumIdle(use == PostgresUse.COMMAND ? 0 : Math.min(options.connections(), 2));
+        c.setMinimumIdle(use.retriesInBackground() ? Math.min(options.connections(), 2) : 0);
         c.setAutoCommit(false);
         c.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
         c.setConnectionTimeout(ms);
@@ -155,7 +155,7 @@ final class PostgresGreydb implements AutoCloseable {
         }
         PostgresGreydb db = new PostgresGreydb(location, pool, ms, connectTimeouts, use, password != null);
         try {
-            if (use == PostgresUse.COMMAND) {
+            if (!use.retriesInBackground()) {
                 db.connectOnce();
             }
             try (Connection conn = db.connection()) {
@@ -245,6 +245,10 @@ final class PostgresGreydb implements AutoCloseable {
                 }
             }
             conn.commit();
+            if (!use.createsTables() && !existing.contains("triplet")) {
+                throw new StoreException(describe() + ": a PostgreSQL database, but not a greydb (it has no triplet"
+                        + " table in schema " + currentSchema(st) + "; greylitectl db init adds the greydb's tables)");
+            }
             if (!existing.containsAll(GreydbSchema.tables())) {
                 // Several hosts may start on a new database at once; concurrent CREATE TABLE IF NOT EXISTS
                 // can still collide in the catalogue, so they take turns. DDL is transactional here.
@@ -263,6 +267,15 @@ final class PostgresGreydb implements AutoCloseable {
             rewriteOldIpv6Keys(conn, st);
         }
         schemaReady = true;
+    }
+
+    /** The schema tables are looked for and made in (the first of the role's search_path that exists). */
+    private static String currentSchema(Statement st) throws SQLException {
+        try (ResultSet rs = st.executeQuery("SELECT current_schema()")) {
+            String schema = rs.next() ? rs.getString(1) : null;
+            st.getConnection().commit();
+            return schema == null ? "(none: the search_path names no schema that exists)" : schema;
+        }
     }
 
     /**

@@ -18,7 +18,15 @@ enum PostgresUse {
      * outage is the command's error, in one line. Nothing is logged, nothing is tried again in the background:
      * the command is about to end, and its user is waiting for it.
      */
-    COMMAND;
+    COMMAND,
+
+    /**
+     * A command that reads or edits a greydb that must be there already (every greylitectl command but
+     * {@code db init}), as {@link #COMMAND} otherwise: a database without the greydb's {@code triplet} table is
+     * refused, not given the tables. A mistyped or forgotten database name (the user's own database, say) must
+     * not receive a blacklist entry where no program looks; SQLite files are checked so before they are opened.
+     */
+    EXISTING_GREYDB_COMMAND;
 
     /**
      * The longest a command waits for the server to take the connection and log it in. A PostgreSQL server
@@ -30,11 +38,16 @@ enum PostgresUse {
 
     /** The connect (and login) timeout, unless the URL gives one: the busy timeout, capped for a command. */
     int connectSeconds(int busySeconds) {
-        return this == COMMAND ? Math.min(busySeconds, COMMAND_CONNECT_SECONDS) : busySeconds;
+        return this == SERVICE ? busySeconds : Math.min(busySeconds, COMMAND_CONNECT_SECONDS);
     }
 
     /** Whether a program keeps trying a lost server in the background (and logs the loss and the return). */
     boolean retriesInBackground() {
         return this == SERVICE;
+    }
+
+    /** Whether a database without the greydb's tables is given them, rather than refused. */
+    boolean createsTables() {
+        return this != EXISTING_GREYDB_COMMAND;
     }
 }
