@@ -78,6 +78,36 @@ class GreylitedPostgresProcessTest {
     }
 
     @Test
+    void aRoleThatMayOnlyReadTheGreydbStopsTheStart() throws Exception {
+        // A role given SELECT only (a monitoring role's credentials in the wrong file): greylited started, and every
+        // RCPT failed to write its decision and passed ungreylisted.
+        String db = PG.createDatabase();
+        String url = PG.url(db);
+        try (GreylitedProcess owner = greylited(PG.env(), "--db", url).start()) {
+            assertTrue(RawClient.rcptReply(owner.address()).startsWith("451"), "the tables are there, made by their owner");
+        }
+        PG.psql("postgres", "CREATE ROLE reader LOGIN PASSWORD 'reader-pw'");
+        PG.psql(db, "GRANT SELECT ON ALL TABLES IN SCHEMA public TO reader");
+        String readerUrl = "postgresql://reader@" + PG.host() + ":" + PG.port() + "/" + db;
+
+        GreylitedProcess.Exit exit = greylited(Map.of("PGPASSWORD", "reader-pw"), "--db", readerUrl).runToExit();
+
+        String out = exit.output();
+        assertEquals(111, exit.status(), out);
+        assertTrue(out.contains(readerUrl + ": role reader may not write the greydb (no INSERT, UPDATE, DELETE on"
+                + " blacklist, client_behaviour, greydb_meta, triplet, whitelist); every RCPT would be decided as a greydb"
+                + " failure."), out);
+        assertTrue(out.contains("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO \"reader\""), out);
+        assertFalse(out.contains("listening on"), out);
+
+        PG.psql(db, "GRANT INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO reader");
+        PG.psql(db, "REVOKE DELETE ON triplet FROM reader");
+        exit = greylited(Map.of("PGPASSWORD", "reader-pw"), "--db", readerUrl).runToExit();
+        assertEquals(111, exit.status(), exit.output());
+        assertTrue(exit.output().contains(": role reader may not write the greydb (no DELETE on triplet); "), exit.output());
+    }
+
+    @Test
     void aPasswordOnTheCommandLineIsRefusedWithoutRepeatingIt() throws Exception {
         GreylitedProcess.Exit exit = greylited(Map.of(), "--db", "postgresql://mx:hunter2@127.0.0.1/greylite").runToExit();
         String out = exit.output();

@@ -15,6 +15,7 @@ import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
 import java.sql.Statement;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
@@ -265,8 +266,30 @@ final class PostgresGreydb implements AutoCloseable {
                 }
             }
             rewriteOldIpv6Keys(conn, st);
+            if (use.retriesInBackground()) {
+                refuseRoleThatCannotWrite(conn);
+            }
         }
         schemaReady = true;
+    }
+
+    /**
+     * Refuses a program that decides when its role may not write the greydb: it would fail open at every RCPT.
+     *
+     * @throws StoreException naming the role, what it lacks and the grant that ends it
+     */
+    private void refuseRoleThatCannotWrite(Connection conn) throws SQLException {
+        List<String> lacking = PostgresPrivileges.missing(conn, GreydbSchema.tables());
+        if (!lacking.isEmpty()) {
+            String schema;
+            try (Statement st = conn.createStatement()) {
+                schema = currentSchema(st);
+            }
+            throw new StoreException(describe() + ": role " + location.user() + " may not write the greydb (no "
+                    + String.join("; no ", lacking) + "); every RCPT would be decided as a greydb failure. As the tables'"
+                    + " owner: GRANT " + String.join(", ", PostgresPrivileges.NEEDED) + " ON ALL TABLES IN SCHEMA "
+                    + schema + " TO \"" + location.user().replace("\"", "\"\"") + "\"");
+        }
     }
 
     /** The schema tables are looked for and made in (the first of the role's search_path that exists). */
