@@ -222,6 +222,23 @@ class DbCommandsPostgresTest {
     }
 
     @Test
+    void aTableMadeByHandWithoutAColumnIsNamedWithWhatItLacks() {
+        String db = PG.createDatabase();
+        PG.psql(db, "CREATE TABLE triplet (client TEXT NOT NULL, sender TEXT NOT NULL, refusals INTEGER NOT NULL,"
+                + " first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL, passed_at BIGINT,"
+                + " PRIMARY KEY (client, sender))");
+        String url = PG.url(db);
+
+        Ctl.Run run = Ctl.run(PG.env(), "db", "list", "--db", url);
+
+        assertEquals(2, run.exit(), run.toString());
+        assertEquals("greylitectl: " + url + ": table triplet has no column recipient; table triplet has the primary key"
+                + " (client, sender) where greydb.sql's is (client, sender, recipient): the greydb was not made by"
+                + " greydb-postgresql.sql. Make the tables as it declares them, or drop them (their rows cannot be used"
+                + " as they are) and let the programs make them\n", run.err(), "one line, naming the table: " + run);
+    }
+
+    @Test
     void aUserNameWithAColonWrittenAsInAUrlIsAUserNotAPassword() {
         // libpq's URLs write a colon that belongs to the user name as %3A; only a colon written as such starts
         // a password. Site roles named after a host and port ("mx1:25") are written so.

@@ -108,6 +108,23 @@ class GreylitedPostgresProcessTest {
     }
 
     @Test
+    void aTripletTableMadeByHandWithoutItsPrimaryKeyStopsTheStart() throws Exception {
+        // A table restored without its constraints: every decision's upsert failed on it, and every mail passed.
+        String db = PG.createDatabase();
+        PG.psql(db, "CREATE TABLE triplet (client TEXT NOT NULL, sender TEXT NOT NULL, recipient TEXT NOT NULL,"
+                + " refusals INTEGER NOT NULL, first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL, passed_at BIGINT)");
+        String url = PG.url(db);
+
+        GreylitedProcess.Exit exit = greylited(PG.env(), "--db", url).runToExit();
+
+        String out = exit.output();
+        assertEquals(111, exit.status(), out);
+        assertTrue(out.contains(url + ": table triplet has no primary key where greydb.sql's is (client, sender,"
+                + " recipient): the greydb was not made by greydb-postgresql.sql."), out);
+        assertFalse(out.contains("listening on"), out);
+    }
+
+    @Test
     void aPasswordOnTheCommandLineIsRefusedWithoutRepeatingIt() throws Exception {
         GreylitedProcess.Exit exit = greylited(Map.of(), "--db", "postgresql://mx:hunter2@127.0.0.1/greylite").runToExit();
         String out = exit.output();

@@ -38,7 +38,21 @@ final class GreydbColumns {
         if (madeBySchema(conn)) {
             return;
         }
-        Map<String, Set<String>> found = columns(conn);
+        String missing = lacking(columns(conn), keys(conn));
+        if (!missing.isEmpty()) {
+            throw new SQLException(missing + ": the greydb was not made by greydb.sql. Make the tables as greydb.sql"
+                    + " declares them, or move the file away and let the programs make a new greydb (its rows cannot"
+                    + " be used as they are)");
+        }
+    }
+
+    /**
+     * What the tables {@code found} (columns by table, in lower case) and their primary keys ({@code foundKeys}, in
+     * key order) lack of greydb.sql's, as {@code "table triplet has no column recipient; table whitelist has no
+     * primary key where greydb.sql's is (client)"}; empty when nothing. A table that is not there lacks nothing:
+     * the schema creates it. Shared by SQLite and PostgreSQL, whose greydbs have the same columns and keys.
+     */
+    static String lacking(Map<String, Set<String>> found, Map<String, List<String>> foundKeys) throws SQLException {
         StringBuilder missing = new StringBuilder();
         for (Map.Entry<String, Set<String>> table : expected().entrySet()) {
             Set<String> has = found.get(table.getKey());
@@ -53,7 +67,6 @@ final class GreydbColumns {
             }
         }
         // The writes are upserts (ON CONFLICT on the primary key): a table without greydb.sql's key fails them all.
-        Map<String, List<String>> foundKeys = keys(conn);
         for (Map.Entry<String, List<String>> key : expectedKeys().entrySet()) {
             List<String> has = foundKeys.getOrDefault(key.getKey(), List.of());
             if (found.containsKey(key.getKey()) && !has.equals(key.getValue())) {
@@ -63,11 +76,7 @@ final class GreydbColumns {
                         .append(")");
             }
         }
-        if (missing.length() > 0) {
-            throw new SQLException(missing + ": the greydb was not made by greydb.sql. Make the tables as greydb.sql"
-                    + " declares them, or move the file away and let the programs make a new greydb (its rows cannot"
-                    + " be used as they are)");
-        }
+        return missing.toString();
     }
 
     /**

@@ -265,12 +265,27 @@ final class PostgresGreydb implements AutoCloseable {
                     throw e;
                 }
             }
+            refuseTablesNotMadeBySchema(conn);
             rewriteOldIpv6Keys(conn, st);
             if (use.retriesInBackground()) {
                 refuseRoleThatCannotWrite(conn);
             }
         }
         schemaReady = true;
+    }
+
+    /**
+     * Refuses tables without the columns or primary key of greydb-postgresql.sql: every decision would fail on them.
+     *
+     * @throws StoreException naming each table and what it lacks
+     */
+    private void refuseTablesNotMadeBySchema(Connection conn) throws SQLException {
+        String lacking = PostgresColumns.lacking(conn, GreydbSchema.tables());
+        if (!lacking.isEmpty()) {
+            throw new StoreException(describe() + ": " + lacking + ": the greydb was not made by"
+                    + " greydb-postgresql.sql. Make the tables as it declares them, or drop them (their rows cannot be"
+                    + " used as they are) and let the programs make them");
+        }
     }
 
     /**
