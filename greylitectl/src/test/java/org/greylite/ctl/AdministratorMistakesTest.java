@@ -47,6 +47,20 @@ class AdministratorMistakesTest {
     }
 
     @Test
+    void aGreydbLockedByAnotherProcessIsSaidSoNotAsABrokenFile() throws Exception {
+        // SQLite's words alone, "The database file is locked", read as a damaged file, and said nothing of the wait.
+        try (org.greylite.testing.Sqlite3Lock lock = org.greylite.testing.Sqlite3Lock.hold(db)) {
+            Ctl.Run run = ctl("db", "blacklist", "add", "192.0.2.9", "--busy-timeout", "1s");
+
+            assertEquals(2, run.exit(), run.toString());
+            assertTrue(run.err().matches("(?s)greylitectl: sqlite:" + java.util.regex.Pattern.quote(db.toString())
+                    + ": cannot add 192\\.0\\.2\\.9 to the blacklist: the greydb stayed locked by another process for"
+                    + " the (9\\d\\d|1000) ms this could wait \\(the busy timeout\\): .*SQLITE_BUSY.*"), run.err());
+            assertTrue(lock.held());
+        }
+    }
+
+    @Test
     void addingAgainWithoutUntilMakesTheEntryPermanentAsTheHelpSays() {
         for (String list : new String[] {"whitelist", "blacklist"}) {
             assertEquals(0, ctl("db", list, "add", "192.0.2.77", "--until", "1h", "--comment", "trial").exit());

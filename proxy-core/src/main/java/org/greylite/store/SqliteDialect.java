@@ -248,6 +248,13 @@ final class SqliteDialect implements GreydbDialect {
             waitAtMost(left);
             run(writes ? "BEGIN IMMEDIATE" : "BEGIN");
         } catch (SQLException e) {
+            if (e.getMessage() != null && e.getMessage().contains("SQLITE_BUSY")) {
+                // SQLite's own words ("The database file is locked") say neither that it waited nor for whom: an
+                // administrator read them as a broken file. The lock is another process's (a greylitectl command, an
+                // sqlite3 shell or a backup with a transaction open), held longer than this could wait.
+                throw new StoreException(describe() + ": " + what.get() + ": the greydb stayed locked by another"
+                        + " process for the " + left + " ms this could wait (the busy timeout): " + e.getMessage(), e);
+            }
             throw failure("cannot start a transaction", e);
         }
     }
