@@ -158,8 +158,15 @@ final class DbListCommand implements Callable<Integer> {
         return Instant.MAX.equals(t) || Instant.MIN.equals(t);
     }
 
-    /** {@code t + d}, or {@link Instant#MAX} (shown as out of range) past the end of time. */
+    /**
+     * {@code t + d}, or {@link Instant#MAX} (shown as out of range) past the end of time; a {@code t} out of range
+     * stays so: {@link Instant#MIN} plus five minutes is a time Java holds, and was shown as a date a billion years
+     * back.
+     */
     private static Instant plus(Instant t, Duration d) {
+        if (outOfRange(t)) {
+            return t;
+        }
         try {
             return t.plus(d);
         } catch (java.time.DateTimeException | ArithmeticException e) {

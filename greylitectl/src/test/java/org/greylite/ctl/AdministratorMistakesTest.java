@@ -111,6 +111,26 @@ class AdministratorMistakesTest {
     }
 
     @Test
+    void aTimeComputedFromATimeOutOfRangeIsOutOfRangeToo() throws Exception {
+        // A last use far before any time Java holds: the retry's time and an earned entry's end were that time plus a
+        // duration, printed as dates a billion years back ("-1000000000-01-01T00:05:00Z").
+        long now = java.time.Instant.now().getEpochSecond();
+        sql("INSERT INTO triplet (client, sender, recipient, refusals, first_seen, last_seen, passed_at) VALUES"
+                + " ('192.0.2.5', 'a@example.org', 'b@example.com', 1, " + now + ", -9000000000000000000, NULL)");
+        sql("INSERT INTO whitelist (client, source, created, last_seen, expires, comment) VALUES"
+                + " ('192.0.2.0/24', 'auto', " + now + ", -9000000000000000000, NULL, NULL)");
+
+        Ctl.Run list = ctl("db", "list", "--format", "csv");
+        assertEquals(0, list.exit(), list.toString());
+        assertTrue(list.out().lines().anyMatch(l -> l.startsWith("192.0.2.5,")
+                && l.endsWith(",out-of-range,,out-of-range")), "last_seen and the retry's time: " + list.out());
+        Ctl.Run white = ctl("db", "list", "--whitelist", "--format", "csv");
+        assertTrue(white.out().lines().anyMatch(l -> l.startsWith("192.0.2.0/24,auto,")
+                && l.endsWith(",out-of-range,out-of-range,")), "last_seen and the end it gives: " + white.out());
+        assertFalse((list.out() + white.out()).contains("-1000000000"), list.out() + white.out());
+    }
+
+    @Test
     void tripletFiltersWithAListOfClientsAreRefused() {
         for (String list : new String[] {"--whitelist", "--blacklist"}) {
             Ctl.Run r = ctl("db", "list", list, "--sender", "x");
