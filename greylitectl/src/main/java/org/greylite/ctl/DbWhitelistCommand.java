@@ -56,7 +56,7 @@ class DbWhitelistCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         String list = black() ? "blacklist" : "whitelist";
-        Cidr block = Cidr.parse(client);
+        Cidr block = action == Action.add ? ListBlock.toAdd(client) : Cidr.parse(client);
         java.time.Duration lasting = until == null ? null : until();
         try (GreydbAdmin admin = db.open()) {
             if (action == Action.add) {

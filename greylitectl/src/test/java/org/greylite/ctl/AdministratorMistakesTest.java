@@ -131,6 +131,26 @@ class AdministratorMistakesTest {
     }
 
     @Test
+    void anAddressPastAVeryShortPrefixIsNotTakenForEveryClient() {
+        // 192.0.2.7/0 was added as 0.0.0.0/0: no client greylisted any more (or, on the blacklist, every RCPT 554).
+        for (String list : new String[] {"whitelist", "blacklist"}) {
+            for (String slip : new String[] {"192.0.2.7/0", "10.1.2.3/4", "2001:db8::5/3"}) {
+                Ctl.Run r = ctl("db", list, "add", slip);
+                assertEquals(2, r.exit(), r.toString());
+                assertTrue(r.err().startsWith("greylitectl: '" + slip + "' has address bits past its /"), r.err());
+                assertTrue(r.err().contains("; nothing added (write "), r.err());
+            }
+            Ctl.Run listed = ctl("db", "list", "--" + list);
+            assertEquals(1, listed.out().lines().count(), "nothing added: " + listed.out());
+
+            assertEquals("added 10.0.0.0/8 to the " + list + "\n", ctl("db", list, "add", "10.1.2.3/8").out(),
+                    "a /8 is still the address's block");
+            assertEquals("added 0.0.0.0/0 to the " + list + "\n", ctl("db", list, "add", "0.0.0.0/0").out(),
+                    "written as a block, it is meant");
+        }
+    }
+
+    @Test
     void tripletFiltersWithAListOfClientsAreRefused() {
         for (String list : new String[] {"--whitelist", "--blacklist"}) {
             Ctl.Run r = ctl("db", "list", list, "--sender", "x");
