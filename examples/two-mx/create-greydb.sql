@@ -12,7 +12,8 @@ CREATE ROLE greylite LOGIN;
 CREATE DATABASE greylite OWNER greylite;
 
 -- The tables (greydb-postgresql.sql at the top of the source tree) are created by the first greylited
--- or greylitectl that connects, as the owner. To create them now instead, from any MX host:
+-- (or greylite-policy, greydaemon) that connects, as the owner; greylitectl makes them only with db init.
+-- To create them now instead, from any MX host:
 --   greylitectl db init --db postgresql://greylite@db.example.net/greylite
 -- If the MX hosts should connect as a role that may not create tables, create them as the owner
 -- (as above), then:
