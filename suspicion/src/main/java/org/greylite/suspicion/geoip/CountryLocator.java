@@ -80,30 +80,5 @@ public interface CountryLocator {
     }
 
     /** No database configured: {@code g} lines cannot be evaluated for any client. */
-    CountryLocator NONE = new CountryLocator() {
-        @Override
-        public Optional<String> countryOf(String address) {
-            return Optional.empty();
-        }
-
-        @Override
-        public boolean covers(String address) {
-            return false;
-        }
-
-        @Override
-        public boolean available() {
-            return false;
-        }
-
-        @Override
-        public String description() {
-            return "no GeoIP database";
-        }
-
-        @Override
-        public String toString() {
-            return description();
-        }
-    };
+    CountryLocator NONE = unusable("no GeoIP database");
 }
