@@ -1,9 +1,7 @@
 package org.greylite.files;
 
 import java.io.IOException;
-import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
@@ -188,18 +186,6 @@ public final class FollowedFile<T> {
     }
 
     private String describe(IOException e) {
-        if (e instanceof NoSuchFileException) {
-            return "cannot read the file: it does not exist";
-        }
-        if (e instanceof AccessDeniedException) {
-            return "cannot read the file: " + PermissionDenied.describe(file);
-        }
-        if (e instanceof NamedPipe) {
-            return "cannot read the file: " + e.getMessage();
-        }
-        if (Files.isDirectory(file)) {
-            return "cannot read the file: it is a directory"; // said in words, not as the IOException's class and text
-        }
-        return "cannot read the file: " + e;
+        return "cannot read the file: " + UnreadableFile.reason(file, e);
     }
 }

@@ -7,7 +7,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
 /**
- * Why a file a server reads again (on SIGHUP, say) could not be read, in an administrator's words. The JDK's
+ * Why a file a server reads again (a rule file that changed, a GeoIP database on SIGHUP) could not be read, in an
+ * administrator's words, for {@link FollowedFile} and the GeoIP locator alike. The JDK's
  * exceptions for the commonest cases, {@link NoSuchFileException} and {@link AccessDeniedException}, carry the
  * path alone, so a line built from their message names the file twice and the reason never.
  */
@@ -16,7 +17,7 @@ public final class UnreadableFile {
     private UnreadableFile() {
     }
 
-    /** "it does not exist", what denies the permission ({@link PermissionDenied}), "it is a directory", else the system's words. */
+    /** "it does not exist", what denies the permission ({@link PermissionDenied}), "it is a directory", else the exception's own words (a {@link NamedPipe}'s say). */
     public static String reason(Path file, IOException e) {
         if (e instanceof NoSuchFileException) {
             return "it does not exist";
