@@ -1,5 +1,6 @@
 package org.greylite.suspicion;
 
+import java.util.BitSet;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
@@ -10,11 +11,11 @@ import java.util.regex.PatternSyntaxException;
  * <p>The two dialects look alike but read many strings differently, so the expression is parsed as ERE
  * and rebuilt for Java, every literal escaped:
  * <ul>
- *   <li>A backslash makes the next character literal, whatever it is: {@code \.} is a dot, and
- *       {@code \d}, {@code \w}, {@code \b}, {@code \Q} or {@code \1} are just the letters and digits
- *       {@code d}, {@code w}, {@code b}, {@code Q}, {@code 1}. POSIX EREs have neither Java's escapes nor
- *       GNU's extensions ({@code \w \s \b \< \>}, back-references): a rule written for glibc's word
- *       boundaries should say {@code (^|[.-])dsl([.-]|$)} instead.</li>
+ *   <li>A backslash makes the next character literal: {@code \.} is a dot, and {@code \d} or {@code \Q} are
+ *       just the letters {@code d} and {@code Q}, as glibc reads them (Java's escapes mean nothing here). The
+ *       GNU extensions glibc gives a meaning, which greylite 2.3 rule files written on Linux use, mean what they
+ *       mean there ({@link GnuEscape}): {@code \w \W \s \S}, the word anchors {@code \b \B \< \>}, the
+ *       buffer anchors {@code \` \'}, and the back-references {@code \1} to {@code \9}.</li>
  *   <li>Bracket expressions follow POSIX: a {@code ]} first (after an optional {@code ^}) is literal, a
  *       backslash inside brackets is literal, {@code -} first or last is literal, the classes
  *       {@code [:alpha:]}, {@code [:digit:]}, {@code [:alnum:]}, {@code [:upper:]}, {@code [:lower:]},
@@ -79,7 +80,9 @@ public final class PosixEre {
 
     /** Parses and translates, also working out the literal text any match must contain. */
     static Translation parse(String ere) {
-        return new Translator(ere).run();
+        Translator plain = new Translator(ere, false);
+        Translation translation = plain.run();
+        return plain.backReferences ? new Translator(ere, true).run() : translation;
     }
 
     /**
@@ -110,9 +113,15 @@ public final class PosixEre {
     /** Recursive-descent parser over the ERE grammar, writing the Java expression as it goes. */
     private static final class Translator {
         private final String ere;
+        private final boolean capturing;
         private final StringBuilder out = new StringBuilder();
         private int pos;
         private int depth;
+
+        // Groups capture only when a back-reference needs them: capturing costs time at every match.
+        private int groups;
+        private final BitSet closedGroups = new BitSet();
+        private boolean backReferences;
 
         // Bookkeeping for the required literal, kept for top-level pieces only.
         private boolean topLevelAlternation;
@@ -126,8 +135,9 @@ public final class PosixEre {
         private boolean trailingDollar;
         private final StringBuilder wholeLiteral = new StringBuilder();
 
-        Translator(String ere) {
+        Translator(String ere, boolean capturing) {
             this.ere = ere;
+            this.capturing = capturing;
         }
 
         Translation run() {
@@ -202,9 +212,19 @@ public final class PosixEre {
                         throw error("trailing backslash", pos);
                     }
                     pos++;
-                    literal = ere.codePointAt(pos);
-                    pos += Character.charCount(literal);
-                    appendLiteral(out, literal);
+                    int escaped = ere.codePointAt(pos);
+                    GnuEscape gnu = GnuEscape.of(escaped);
+                    if (gnu != null) {
+                        pos++;
+                        out.append(gnu.java());
+                        repeatable = !gnu.anchor();
+                    } else if (escaped >= '1' && escaped <= '9') {
+                        backReference(escaped - '0');
+                    } else {
+                        literal = escaped;
+                        pos += Character.charCount(literal);
+                        appendLiteral(out, literal);
+                    }
                 }
                 case '*', '+', '?', '{' -> throw error("'" + (char) c + "' has nothing to repeat", pos);
                 default -> {
@@ -286,9 +306,10 @@ public final class PosixEre {
 
         private void group() {
             int open = pos;
+            int number = ++groups;
             pos++;
             depth++;
-            out.append("(?:");
+            out.append(capturing ? "(" : "(?:");
             alternation();
             if (pos >= ere.length()) {
                 throw error("unmatched (", open);
@@ -296,6 +317,21 @@ public final class PosixEre {
             pos++; // the ')'
             depth--;
             out.append(')');
+            closedGroups.set(number);
+        }
+
+        /**
+         * {@code \1} to {@code \9} at pos: the text group n matched, as glibc reads them (greylite 2.3 ran there).
+         * Only one digit counts, as in glibc ({@code \10} is group 1 and a 0), so it is wrapped for Java, which would
+         * read the following digit as part of the number. A group not closed before it is refused, as glibc does.
+         */
+        private void backReference(int n) {
+            if (!closedGroups.get(n)) {
+                throw error("back-reference \\" + n + " to a group that is not closed before it", pos - 1);
+            }
+            pos++;
+            backReferences = true;
+            out.append("(?:\\").append(n).append(')');
         }
 
         /** Parses {@code {m}}, {@code {m,}} or {@code {m,n}} at pos; returns {m, n} with n = -1 for no upper bound. */

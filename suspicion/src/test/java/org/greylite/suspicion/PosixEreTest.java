@@ -14,8 +14,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The ERE translation. Expected results were checked against glibc's {@code regcomp(REG_EXTENDED)} and
- * {@code regexec}, except where the translation deliberately follows POSIX rather than GNU extensions
- * (back-references, {@code \b}, {@code \<}: see {@link #gnuExtensionsAreLiteral}).
+ * {@code regexec} in the C locale, GNU extensions included ({@link #gnuEscapesMeanWhatGlibcReads}).
  */
 class PosixEreTest {
 
@@ -75,7 +74,7 @@ class PosixEreTest {
         // Java escapes mean nothing: a backslash makes the next character literal
         "\\d                    :: 5                         :: false",
         "\\d                    :: d                         :: true",
-        "\\w                    :: w                         :: true",
+        "\\k                    :: k                         :: true",
         "\\.                    :: x                         :: false",
         "\\.                    :: .                         :: true",
         "\\Qa.b\\E              :: Qa.bE                     :: true",
@@ -127,20 +126,64 @@ class PosixEreTest {
         assertTrue(!finds("^b", "a\nb"));
     }
 
+    @ParameterizedTest(name = "/{0}/ on ''{1}'' -> {2}")
+    @CsvSource(delimiterString = " :: ", value = {
+        "\\bdsl\\b               :: x.dsl.example             :: true",
+        "\\bdsl\\b               :: bdslb                     :: false",
+        "\\bdsl                  :: adsl.example              :: false",
+        "\\Bdsl                  :: adsl.example              :: true",
+        "\\Bdsl                  :: x.dsl.example             :: false",
+        "\\<dyn\\>               :: x-dyn-1.example           :: true",
+        "\\<dyn\\>               :: <dyn>                     :: true",
+        "\\<dyn\\>               :: dyn_1.example             :: false",
+        "\\<                     :: ''                        :: false",
+        "\\B                     :: ''                        :: true",
+        "^\\w+$                  :: host_1                    :: true",
+        "^\\w+$                  :: host-1                    :: false",
+        "\\w                     :: w                         :: true",
+        "\\w                     :: é                         :: false",
+        "\\W                     :: _                         :: false",
+        "\\W                     :: .                         :: true",
+        "a\\sb                   :: a\tb                     :: true",
+        "a\\sb                   :: asb                       :: false",
+        "a\\Sb                   :: a.b                       :: true",
+        "a\\Sb                   :: a b                       :: false",
+        "\\`a                    :: a                         :: true",
+        "(a)\\1                  :: aa                        :: true",
+        "(a)\\1                  :: a1                        :: false",
+        "([ab])\\1               :: ab                        :: false",
+        "([ab])\\1               :: bb                        :: true",
+        "(a)\\1{2}               :: aa                        :: false",
+        "(a)\\1{2}               :: aaa                       :: true",
+        "(a*)\\1x                :: x                         :: true",
+        // one digit only: \10 is group 1 and a 0
+        "(a)(b)(c)(d)(e)(f)(g)(h)(i)(j)\\10 :: abcdefghija0 :: true",
+    })
+    void gnuEscapesMeanWhatGlibcReads(String ere, String text, boolean expected) {
+        assertEquals(expected, finds(ere, text), () -> ere + " -> " + PosixEre.translate(ere));
+        assertEquals(expected, EreMatcher.compile(ere, false).find(text), () -> ere + " (with the shortcuts)");
+    }
+
     @Test
-    void gnuExtensionsAreLiteral() {
-        // glibc reads these as back-reference, word boundary, start of word; POSIX leaves them undefined
-        // and portable greylite rule files cannot rely on them. Here the backslash quotes the character.
-        assertTrue(finds("\\1", "1"));
-        assertTrue(finds("(a)\\1", "a1"));
-        assertTrue(finds("\\bdsl", "bdsl"));
-        assertTrue(!finds("\\bdsl", "dsl"));
-        assertTrue(finds("\\<", "<"));
+    void theEndOfTextAnchorIsGlibcs() {
+        assertTrue(finds("b\\'", "ab"));
+        assertTrue(!finds("a\\'", "ab"));
+    }
+
+    @Test
+    void backReferencesIgnoreCaseWhenTheExpressionDoes() {
+        assertTrue(findsIgnoringCase("(a)\\1", "aA"));
+        assertTrue(!finds("(a)\\1", "aA"));
     }
 
     @ParameterizedTest(name = "/{0}/ is refused")
     @CsvSource(delimiterString = " :: ", quoteCharacter = '"', value = {
         "(?i)abc       :: '?' has nothing to repeat",
+        "\\<*dsl       :: '*' has nothing to repeat",
+        "x\\b+         :: '+' has nothing to repeat",
+        "\\1           :: back-reference \\1 to a group that is not closed before it",
+        "(a\\1)        :: back-reference \\1 to a group that is not closed before it",
+        "(a)\\2        :: back-reference \\2 to a group that is not closed before it",
         "*abc          :: '*' has nothing to repeat",
         "a|*b          :: '*' has nothing to repeat",
         "^*            :: '*' has nothing to repeat",

@@ -156,6 +156,26 @@ class SuspicionFileTest {
         assertEquals("6@3", verdict(file, client().ptr("DSL.example")));
     }
 
+    /** A greylite 2.3 file written on Linux: glibc's regcomp gave these escapes their GNU meanings. */
+    @Test
+    void gnuEscapesMeanWhatTheyMeantToGreyliteOnGlibc(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("suspicion");
+        Files.writeString(file, String.join("\n",
+                "5 r \\<(dsl|dyn)\\>",
+                "6 r ^\\w+-pool\\.",
+                "7 r ([0-9]+)-\\1\\.",
+                "8 e h:\\bunknown\\b",
+                ""), StandardCharsets.UTF_8);
+        SuspicionFile rules = SuspicionFile.load(file, null);
+        assertEquals(List.of(), rules.problems());
+        assertEquals("5@1", verdict(rules, client().ptr("host-7.dsl.isp.example")));
+        assertEquals("1@0", verdict(rules, client().ptr("vdsl7.isp.example")), "not a word of its own");
+        assertEquals("6@2", verdict(rules, client().ptr("cust_81-pool.isp.example")));
+        assertEquals("7@3", verdict(rules, client().ptr("host-12-12.isp.example")));
+        assertEquals("1@0", verdict(rules, client().ptr("host-12-13.isp.example")));
+        assertEquals("8@4", verdict(rules, client().ptr("mx.example").helo("Unknown.localdomain")));
+    }
+
     @Test
     void theEmptyPtrNameIsStillEvaluated() {
         SuspicionFile file = rules("4 r ! \\.", "5 r dsl");
