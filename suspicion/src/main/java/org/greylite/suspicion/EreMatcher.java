@@ -50,6 +50,11 @@ final class EreMatcher {
         return new EreMatcher(ere, ignoreCase, PosixEre.parse(ere));
     }
 
+    /** Text every match contains (empty when none is known). */
+    String requiredLiteral() {
+        return required;
+    }
+
     /** The expression as written in the suspicion file. */
     String source() {
         return source;

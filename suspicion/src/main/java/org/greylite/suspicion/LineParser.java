@@ -153,9 +153,28 @@ final class LineParser {
             if (regex.isEmpty()) {
                 throw new Rejected("empty regular expression in '" + item + "', line discarded");
             }
-            patterns.add(new EnvelopeRule.FieldPattern(field, regex(regex, true, item)));
+            EreMatcher matcher = regex(regex, true, item);
+            if (field != EnvelopeRule.Field.HELO) {
+                refusingAngleBrackets(item, matcher);
+            }
+            patterns.add(new EnvelopeRule.FieldPattern(field, matcher));
         }
         return new EnvelopeRule(patterns);
+    }
+
+    /**
+     * The sender and recipient are matched without their angle brackets, as SPEC §5 and greylite hand them over, so a
+     * pattern that needs a {@code <} or {@code >} in every match can never match: {@code s:^<>$}, written for bounces as
+     * they appear in {@code MAIL FROM:<>}, loaded cleanly and never caught one (the null sender is the empty sender,
+     * {@code s:^$}). No address holds a bracket outside a quoted local part, which no rule is written for.
+     */
+    private static void refusingAngleBrackets(String item, EreMatcher matcher) throws Rejected {
+        String required = matcher.requiredLiteral();
+        if (required.indexOf('<') >= 0 || required.indexOf('>') >= 0) {
+            throw new Rejected("pattern '" + item + "' needs a '<' or '>', which the " + (item.charAt(0) == 's'
+                    ? "sender" : "recipient") + " never holds: addresses are matched without their angle brackets"
+                    + " (the null sender is the empty sender: s:^$), line discarded");
+        }
     }
 
     private static CountryRule countries(List<String> codes) throws Rejected {

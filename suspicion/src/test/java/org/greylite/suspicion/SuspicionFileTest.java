@@ -176,6 +176,25 @@ class SuspicionFileTest {
         assertEquals("8@4", verdict(rules, client().ptr("mx.example").helo("Unknown.localdomain")));
     }
 
+    /** The envelope addresses are matched without their brackets: a pattern that needs one could never match. */
+    @Test
+    void anAddressPatternNeedingAnAngleBracketIsRefused() {
+        SuspicionFile file = rules(
+                "5 e s:^<>$",
+                "4 e r:<postmaster@example\\.com>",
+                "3 e s:^$ h:<x>",
+                "2 e s:\\<bob@");
+        assertEquals(List.of(
+                "suspicion:1: pattern 's:^<>$' needs a '<' or '>', which the sender never holds: addresses are matched"
+                        + " without their angle brackets (the null sender is the empty sender: s:^$), line discarded",
+                "suspicion:2: pattern 'r:<postmaster@example\\.com>' needs a '<' or '>', which the recipient never"
+                        + " holds: addresses are matched without their angle brackets (the null sender is the empty"
+                        + " sender: s:^$), line discarded"),
+                file.problems().stream().map(Problem::toString).toList());
+        assertEquals("3@3", verdict(file, client().sender("")));
+        assertEquals("2@4", verdict(file, client().sender("bob@example.org")));
+    }
+
     @Test
     void theEmptyPtrNameIsStillEvaluated() {
         SuspicionFile file = rules("4 r ! \\.", "5 r dsl");
