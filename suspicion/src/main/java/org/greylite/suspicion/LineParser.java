@@ -133,6 +133,11 @@ final class LineParser {
             }
             // Shell habits: '$BLACKLISTED' or '"BLACKLISTED"' loaded as a name no program sets, so the line never
             // matched and the file was called clean.
+            // 'BLACKLISTED,RBL' loaded as one name no program sets: the line never matched, and the file was called clean.
+            if (name.indexOf(',') >= 0) {
+                throw new Rejected("invalid variable name '" + name + "' (separate the names with spaces, as in"
+                        + " 3 v BLACKLISTED RBLSMTPD), line discarded");
+            }
             if (name.startsWith("$") || name.indexOf('"') >= 0 || name.indexOf('\'') >= 0) {
                 throw new Rejected("invalid variable name '" + name + "' (write the name only, without '$' or quotes, as"
                         + " in 3 v BLACKLISTED), line discarded");

@@ -46,7 +46,7 @@
  * <p>A line of unknown kind is ignored; a malformed line (bad NUMBER, missing rule, invalid regular expression,
  * unknown keyword, bad country code, an {@code e} item without {@code r:}/{@code s:}/{@code h:}, an {@code r:} or {@code s:} pattern that needs a
  * {@code <} or {@code >}, which the addresses, matched without their brackets, never hold, a variable
- * name with {@code =}, quotes or a leading {@code $}, a word starting with {@code #} or an {@code r} expression with a blank followed by {@code #}:
+ * name with {@code =}, a comma, quotes or a leading {@code $}, a word starting with {@code #} or an {@code r} expression with a blank followed by {@code #}:
  * a comment after the rule) is discarded. Either way a {@link org.greylite.suspicion.Problem} names the file, line
  * and reason, and the rest of the file loads.
  */

@@ -196,6 +196,15 @@ class SuspicionFileTest {
     }
 
     @Test
+    void variableNamesSeparatedByCommasAreRefused() {
+        SuspicionFile file = rules("5 v BLACKLISTED,RBLSMTPD", "4 v BLACKLISTED RBLSMTPD");
+        assertEquals(List.of("suspicion:1: invalid variable name 'BLACKLISTED,RBLSMTPD' (separate the names with spaces,"
+                + " as in 3 v BLACKLISTED RBLSMTPD), line discarded"),
+                file.problems().stream().map(Problem::toString).toList());
+        assertEquals("4@2", verdict(file, client().set("RBLSMTPD", "")));
+    }
+
+    @Test
     void theEmptyPtrNameIsStillEvaluated() {
         SuspicionFile file = rules("4 r ! \\.", "5 r dsl");
         assertEquals("4@1", verdict(file, client().ptr("")));
