@@ -7,7 +7,8 @@ import java.util.regex.Pattern;
 /**
  * Tells whether a PTR name looks like one given to an end-user pool (a home router, a dial-up line)
  * rather than a mail server: it spells out three or more of the address's octets in a row (either
- * order) or the address in hex, or it holds a word providers use for such pools. Two octets are not
+ * order) or the address in hex (for IPv6, its /64: {@link Ipv6Spelling}), or it holds a word providers use for such
+ * pools. Two octets are not
  * enough: big senders' outbound names carry them ({@code a48-108.smtp-out.amazonses.com}), and those
  * are exactly the pools a domain identity is for. Such a name says nothing about who sends, so it must not become a client identity.
  * The shipped suspicion examples use the same words in their {@code r} rules.
@@ -33,7 +34,7 @@ public final class DynamicNames {
         }
         byte[] b = address.getAddress();
         if (b.length != 4) {
-            return false; // IPv6 pools rarely spell the address; the words above still apply
+            return Ipv6Spelling.spellsNetwork(name, b);
         }
         int o1 = b[0] & 0xff;
         int o2 = b[1] & 0xff;

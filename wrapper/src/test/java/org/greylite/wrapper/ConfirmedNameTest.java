@@ -51,7 +51,9 @@ class ConfirmedNameTest {
     static void startDns() throws Exception {
         // Under example.com, a registrable domain by the Public Suffix List, so that the smart key can be a domain.
         dns = Dnsmasq.serving("mx.example.com.", List.of("--local=/example.com/",
-                "--host-record=mx.example.com,127.0.0.1", "--host-record=liar.example.com,127.0.0.99"));
+                "--host-record=mx.example.com,127.0.0.1", "--host-record=liar.example.com,127.0.0.99",
+                "--host-record=2001-db8-1-2--5.v6.example.com,2001:db8:1:2::5",
+                "--host-record=20010db8000900090000000000000006.example.com,2001:db8:9:9::6"));
     }
 
     @AfterAll
@@ -115,6 +117,17 @@ class ConfirmedNameTest {
         assertEquals(List.of("127.0.0.0/24"), clientKeys());
         assertTrue(firstRcpt(env("TCPREMOTEHOST", "mx.example.com")).startsWith("451 "), "a new client key");
         assertEquals(List.of("127.0.0.0/24", "example.com"), clientKeys().stream().sorted().toList());
+    }
+
+    @Test
+    void anIpv6NameThatSpellsTheAddressKeysTheClientOnItsNetwork() throws Exception {
+        // Such names are a pool's (sslip.io's, a provider's for its customers): keyed on example.com, an address of
+        // another network passed on the triplet the first one was refused on, and a pass would whitelist them all.
+        String reply = firstRcpt(env("TCPREMOTEIP", "2001:db8:1:2::5", "TCPREMOTEHOST", "2001-db8-1-2--5.v6.example.com"));
+        assertTrue(reply.startsWith("451 "), reply);
+        reply = firstRcpt(env("TCPREMOTEIP", "2001:db8:9:9::6", "TCPREMOTEHOST", "20010db8000900090000000000000006.example.com"));
+        assertTrue(reply.startsWith("451 "), reply);
+        assertEquals(List.of("2001:db8:1:2::/64", "2001:db8:9:9::/64"), clientKeys().stream().sorted().toList());
     }
 
     @Test
