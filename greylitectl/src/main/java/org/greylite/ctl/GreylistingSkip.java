@@ -2,11 +2,11 @@ package org.greylite.ctl;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import java.util.Locale;
 import java.util.Optional;
 
 import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.KnownSenders;
+import org.greylite.greylist.RecipientLocalPart;
 import org.greylite.greylist.SessionFacts;
 import org.greylite.suspicion.ClientFacts;
 
@@ -34,9 +34,7 @@ final class GreylistingSkip {
         }
         String recipient = facts.recipient();
         if (GreylistSettings.defaults().exemptRecipient(recipient)) {
-            int at = recipient.lastIndexOf('@');
-            return "the recipient " + (at < 0 ? recipient : recipient.substring(0, at)).toLowerCase(Locale.ROOT)
-                    + "@ is never greylisted";
+            return "the recipient " + RecipientLocalPart.of(recipient) + "@ is never greylisted";
         }
         Optional<KnownSenders.Entry> entry = known.match(address(facts.address()), facts.ptrName());
         if (entry.isPresent()) {

@@ -76,6 +76,21 @@ class ProxyEndToEndTest {
     }
 
     @Test
+    void thePostmasterQuotedOrBehindASourceRouteIsTheSameMailboxAndNotGreylisted() throws IOException {
+        // RFC 5321 4.1.2 and C: the upstream delivers these to postmaster@example.com, who must always be reachable.
+        try (RawClient c = proxy.client().hello()) {
+            for (String postmaster : new String[] {"\"postmaster\"@example.com", "\"post\\master\"@example.com",
+                    "@relay.example:postmaster@example.com", "@a.example,@b.example:\"Abuse\"@example.com"}) {
+                assertEquals("250 2.1.5 ok", attempt(c, "a@example.org", postmaster), postmaster);
+                c.command("RSET", 250);
+            }
+            // A quoted @ stays in the local part: this is not the postmaster of example.com.
+            assertTrue(attempt(c, "a@example.org", "\"postmaster@victim.example\"@example.com").startsWith("451 4.7.1"));
+            c.command("QUIT", 221);
+        }
+    }
+
+    @Test
     void addressesTheProxyCannotReadNeverReachALenientUpstreamUndecided() throws IOException {
         // The scripted upstream takes any MAIL and RCPT, as qmail-smtpd takes "RCPT TO:<a" and "MAIL FROM <a>".
         try (RawClient c = proxy.client().hello()) {

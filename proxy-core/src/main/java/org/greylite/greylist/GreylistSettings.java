@@ -76,9 +76,7 @@ public record GreylistSettings(Duration minDelay, Duration retryWindow, Duration
         if (exemptRecipients.isEmpty()) {
             return false;
         }
-        int at = recipient.lastIndexOf('@');
-        String local = (at < 0 ? recipient : recipient.substring(0, at)).toLowerCase(java.util.Locale.ROOT);
-        return exemptRecipients.contains(local);
+        return exemptRecipients.contains(RecipientLocalPart.of(recipient));
     }
 
     public GreylistSettings withMinDelay(Duration d) {
