@@ -5,6 +5,7 @@ import java.net.InetAddress;
 import java.util.concurrent.ConcurrentHashMap;
 
 import org.greylite.net.AddressText;
+import org.greylite.net.EmbeddedIpv4;
 import org.greylite.net.Ipv4Mapped;
 
 /**
@@ -142,6 +143,15 @@ public final class ClientKeys {
             return AddressText.of(a);
         }
         byte[] bytes = a.getAddress();
+        byte[] carried = v4 ? null : EmbeddedIpv4.of(bytes);
+        if (carried != null) {
+            // NAT64 and Teredo: the /64 is shared by hosts of every network; the host's own network is its IPv4 one.
+            bytes = carried;
+            prefix = ipv4Prefix;
+            if (prefix == 32) {
+                return AddressText.of(bytes);
+            }
+        }
         for (int bit = prefix; bit < bytes.length * 8; bit++) {
             bytes[bit / 8] &= (byte) ~(0x80 >>> (bit % 8));
         }
