@@ -370,6 +370,36 @@ class GreylitedProcessTest {
         }
     }
 
+    /**
+     * A client taken with the last descriptor, whose upstream connection then finds none: the upstream was never
+     * asked, so the line says the descriptors ran out here, with what to raise, not "upstream unreachable", which
+     * sent the administrator to a server that was fine (and counted it as the upstream's connect failure).
+     */
+    @Test
+    void anUpstreamConnectionWithoutADescriptorIsNotBlamedOnTheUpstream() throws Exception {
+        try (GreylitedProcess d = start("--min-delay", "0")) {
+            assertTrue(RawClient.rcptReply(d.address()).startsWith("451")); // classes loaded before the limit
+            OpenFileLimit files = OpenFileLimit.of(d.process.pid());
+            files.set(files.leaveNoRoom() + 1); // room for a client's socket, none for its upstream's
+            String heard = null;
+            try {
+                for (int i = 0; i < 10 && heard == null; i++) {
+                    try (RawClient c = new RawClient(d.address())) {
+                        c.socket().setSoTimeout(3000);
+                        heard = c.reply();
+                    } catch (java.net.SocketTimeoutException stillQueued) {
+                        // the JVM took the free number first: this client waits in the queue; try another
+                    }
+                }
+            } finally {
+                files.leaveRoomFor(16);
+            }
+            assertTrue(heard != null && heard.startsWith("421"), heard + "\n" + String.join("\n", d.log));
+            d.awaitLine("no file descriptor left here", Duration.ofSeconds(5));
+            assertFalse(d.logged("upstream unreachable"), String.join("\n", d.log));
+        }
+    }
+
     /** Whether {@code client} receives nothing (no byte, no end of stream) for {@code time}. */
     private static boolean hearsNothingFor(RawClient client, Duration time) throws IOException {
         client.socket().setSoTimeout((int) time.toMillis());

@@ -156,8 +156,15 @@ public final class RelaySession {
         if (phase == Phase.CLOSED) {
             return;
         }
-        LOG.warn("upstream unreachable for client {}: {}", clientAddress, describe(cause));
-        events.upstreamFailed(info, RelayEvents.UpstreamFailure.CONNECT);
+        if (noDescriptorLeft(cause)) {
+            // The upstream was never asked: the proxy itself could not open a socket. Said as an upstream
+            // failure, and counted as one, it sent the administrator to look at a server that was fine.
+            LOG.warn("cannot connect to the upstream for client {}: no file descriptor left here ({}); raise the"
+                    + " open-file limit: ulimit -n, or LimitNOFILE= in the systemd unit", clientAddress, describe(cause));
+        } else {
+            LOG.warn("upstream unreachable for client {}: {}", clientAddress, describe(cause));
+            events.upstreamFailed(info, RelayEvents.UpstreamFailure.CONNECT);
+        }
         failClient(settings.replies().upstreamUnavailable());
     }
 
@@ -492,6 +499,23 @@ public final class RelaySession {
             events.sessionClosed(info);
         }
         summary.log(envelope.heloText(), clientTls.wasSecured());
+    }
+
+    /**
+     * Whether connecting failed for want of a descriptor of our own (EMFILE, or ENFILE for the whole system), which
+     * the JDK reports only in the message. Here rather than in a class of its own: with the descriptor table full,
+     * loading a class from a folder of classes would fail too.
+     */
+    private static boolean noDescriptorLeft(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t.getMessage() != null && t.getMessage().contains("Too many open files")) {
+                return true;
+            }
+            if (t.getCause() == t) {
+                break;
+            }
+        }
+        return false;
     }
 
     private static String describe(Throwable t) {
