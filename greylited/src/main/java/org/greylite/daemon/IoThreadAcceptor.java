@@ -47,9 +47,24 @@ final class IoThreadAcceptor extends NioSocketAcceptor {
         this.pool = pool;
     }
 
-    /** Runs on the acceptor's thread when binding: the socket is made as MINA makes it, but watched elsewhere. */
+    /**
+     * Runs on the acceptor's thread when binding: the socket is made as MINA makes it, but watched elsewhere.
+     *
+     * <p>An Error is handed back as an IOException: MINA fails the bind with an Exception only, and an Error ends its
+     * acceptor thread with the bind still waiting for an answer, so greylited neither listened nor exited. The JDK
+     * meets one here when no file descriptor is left (the first socket loads a native library, which takes one:
+     * UnsatisfiedLinkError), an open-file limit just too low to start with.
+     */
     @Override
     protected ServerSocketChannel open(SocketAddress localAddress) throws Exception {
+        try {
+            return openListening(localAddress);
+        } catch (LinkageError e) {
+            throw new IOException(e.getMessage(), e);
+        }
+    }
+
+    private ServerSocketChannel openListening(SocketAddress localAddress) throws Exception {
         ServerSocketChannel channel = ServerSocketChannel.open();
         try {
             channel.configureBlocking(false);
