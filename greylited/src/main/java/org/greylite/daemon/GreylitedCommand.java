@@ -77,12 +77,30 @@ final class GreylitedCommand {
         cmd.setExecutionExceptionHandler((ex, line, parsed) -> {
             // Configuration and start-up errors are for the administrator: one clear line, no stack trace. A bad
             // value (IllegalArgumentException) is the configuration's, anything else the start's (ExitStatus).
-            String message = ex.getMessage() != null ? ex.getMessage() : ex.toString();
+            String message = withDescriptorAdvice(ex, ex.getMessage() != null ? ex.getMessage() : ex.toString());
             String where = fromFile(null, message, defaults, args);
             err.println("greylited: " + (where == null ? "" : where) + message);
             return ExitStatus.of(ex);
         });
         return cmd.execute(args);
+    }
+
+    /**
+     * {@code message}, and, when the start failed for want of a file descriptor, that and what to raise. MINA words
+     * such a failure in its own terms ("Failed to open a selector.", "Failed to initialize."), the JDK's "Too many open
+     * files" only in the cause: the line read as a defect, and a service manager restarted greylited for ever under
+     * the same limit. Here, not in a class of its own: with no descriptor left, loading one could fail too.
+     */
+    static String withDescriptorAdvice(Throwable failure, String message) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            String m = t.getMessage();
+            if (m != null && m.contains("Too many open files")) {
+                String why = message.contains(m) ? "" : " (" + m + ")";
+                return message + why + "; no file descriptor was left: raise the open-file limit (ulimit -n, or"
+                        + " LimitNOFILE= in the systemd unit)";
+            }
+        }
+        return message;
     }
 
     /** The command line over {@code app}, its options as the settings model declares them, without the configuration layers. */
