@@ -400,6 +400,50 @@ class GreylitedProcessTest {
         }
     }
 
+    /**
+     * The disk under the greydb full: RCPTs pass ungreylisted (fail open) while it lasts, and once there is room again
+     * they are greylisted as before, without a restart. After SQLITE_FULL the transaction was left open, holding the
+     * greydb's write lock, and every decision failed ("statement is not executing") until greylited was restarted.
+     * A small tmpfs is the full disk, so this needs root.
+     */
+    @Test
+    void aFullDiskUnderTheGreydbFailsOpenAndEndsWhenThereIsRoomAgain() throws Exception {
+        if (!"root".equals(System.getProperty("user.name"))) {
+            String why = "mounting a small file system for the greydb needs root, and the tests do not run as root";
+            if (org.greylite.testing.ExternalPrograms.underCi()) {
+                org.junit.jupiter.api.Assertions.fail(why + "; CI=true, so this is a failure, not a skip");
+            }
+            org.junit.jupiter.api.Assumptions.abort(why);
+        }
+        Path small = Files.createDirectory(dir.resolve("small"));
+        runToEnd("mount", "-t", "tmpfs", "-o", "size=300k", "tmpfs", small.toString());
+        try (GreylitedProcess d = GreylitedProcess.command(upstream.address()).db(small.resolve("greylite.db"))
+                .args("--min-delay", "0").start()) {
+            Path fill = small.resolve("fill");
+            try (var out = Files.newOutputStream(fill)) {
+                byte[] block = new byte[4096];
+                while (true) {
+                    out.write(block);
+                }
+            } catch (IOException full) {
+                // no room left
+            }
+            String whileFull = RawClient.rcptReply(d.address());
+            assertTrue(whileFull.startsWith("250"), "fail open: " + whileFull + "\n" + String.join("\n", d.log));
+            Files.delete(fill);
+            String after = RawClient.rcptReply(d.address());
+            assertTrue(after.startsWith("451"), "greylisted again: " + after + "\n" + String.join("\n", d.log));
+        } finally {
+            runToEnd("umount", small.toString());
+        }
+    }
+
+    private static void runToEnd(String... command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String said = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), String.join(" ", command) + ": " + said);
+    }
+
     /** Whether {@code client} receives nothing (no byte, no end of stream) for {@code time}. */
     private static boolean hearsNothingFor(RawClient client, Duration time) throws IOException {
         client.socket().setSoTimeout((int) time.toMillis());

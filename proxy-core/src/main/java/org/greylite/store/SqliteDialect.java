@@ -296,9 +296,31 @@ final class SqliteDialect implements GreydbDialect {
     private void rollback() {
         try {
             run("ROLLBACK");
-        } catch (SQLException ignored) {
-            // no transaction was open (BEGIN failed): nothing to undo
+        } catch (SQLException e) {
+            // No transaction was open (BEGIN failed): nothing to undo. Or the kept statements are what failed: after
+            // SQLITE_FULL (a full disk) the kept ROLLBACK and BEGIN answered "statement is not executing" from then on,
+            // the transaction stayed open holding the greydb's write lock from every other program, and every
+            // decision failed until a restart, long after the disk had room again. They are dropped, prepared afresh
+            // at their next use, and the transaction is rolled back by a statement that is not kept.
+            dropKept();
+            try {
+                control.execute("ROLLBACK");
+            } catch (SQLException none) {
+                // no transaction was open
+            }
         }
+    }
+
+    /** Closes the kept statements, so that each is prepared again at its next use. */
+    private void dropKept() {
+        for (Kept k : kept.values()) {
+            try {
+                k.statement().close();
+            } catch (SQLException ignored) {
+                // being let go of
+            }
+        }
+        kept = new HashMap<>();
     }
 
     private StoreException failure(String what, SQLException e) {
