@@ -416,7 +416,12 @@ class GreylitedProcessTest {
             org.junit.jupiter.api.Assumptions.abort(why);
         }
         Path small = Files.createDirectory(dir.resolve("small"));
-        runToEnd("mount", "-t", "tmpfs", "-o", "size=300k", "tmpfs", small.toString());
+        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=300k", "tmpfs", small.toString())
+                .redirectErrorStream(true).start();
+        String said = new String(mount.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        // A container may give root no right to mount (no CAP_SYS_ADMIN): that is the machine's limit, not a
+        // program missing, so the test is skipped there, under CI too, saying why.
+        org.junit.jupiter.api.Assumptions.assumeTrue(mount.waitFor() == 0, "cannot mount a small tmpfs here: " + said);
         try (GreylitedProcess d = GreylitedProcess.command(upstream.address()).db(small.resolve("greylite.db"))
                 .args("--min-delay", "0").start()) {
             Path fill = small.resolve("fill");
