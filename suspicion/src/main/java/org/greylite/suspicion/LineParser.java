@@ -188,7 +188,12 @@ final class LineParser {
             if (!isCountryCode(code)) {
                 throw new Rejected("bad country code '" + code + "' (two letters, such as IT or DE), line discarded");
             }
-            upper.add(code.toUpperCase(Locale.ROOT));
+            String upperCode = code.toUpperCase(Locale.ROOT);
+            Optional<String> unknown = CountryCodes.problem(upperCode);
+            if (unknown.isPresent()) {
+                throw new Rejected(unknown.get() + ", line discarded");
+            }
+            upper.add(upperCode);
         }
         return new CountryRule(upper);
     }

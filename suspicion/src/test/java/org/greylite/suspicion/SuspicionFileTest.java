@@ -374,6 +374,26 @@ class SuspicionFileTest {
         assertEquals("4@17", verdict(file, client().ptr("dsl.example")));
     }
 
+    /**
+     * A code no GeoIP database gives would load and never match: {@code g UK} for British clients, who are in GB.
+     * Such a line is refused, naming the right code where the mistake is a usual one; former codes, which a legacy
+     * database still gives, and the databases' pseudo-countries load.
+     */
+    @Test
+    void aCountryCodeNoGeoIpDatabaseGivesIsRefused() {
+        SuspicionFile file = SuspicionFile.parse("suspicion", List.of(
+                "5 g UK",
+                "5 g IT XX",
+                "5 g el",
+                "5 g gb yu an a1 o1 ap eu xk ss"), null);
+        assertEquals(List.of(
+                "suspicion:1: 'UK' is no country code a GeoIP database gives: write GB, line discarded",
+                "suspicion:2: 'XX' is no country code a GeoIP database gives (ISO 3166-1, such as IT or DE), line discarded",
+                "suspicion:3: 'EL' is no country code a GeoIP database gives: write GR, line discarded"),
+                file.problems().stream().map(Problem::toString).toList());
+        assertEquals(1, file.ruleCount());
+    }
+
     /** The language has no comments after a rule: a line that breaks on one says so, not only what broke. */
     @Test
     void aCommentAfterARuleIsNamedInTheReason() {
