@@ -101,6 +101,19 @@ class SuspicionExplainCommandTest {
     }
 
     /**
+     * A greylite 2.3 line with capital letters: greylite compiled r lines with REG_ICASE, and the name the rules see is
+     * in lower case, so '5 r DSL' matched nothing here and explain, like the programs, said N = 1.
+     */
+    @Test
+    void aGreyliteLineWithCapitalsMatchesThePtrNameWhateverItsCase() throws Exception {
+        rules = Files.writeString(dir.resolve("greylite-patterns.conf"), "5 r \\.(A?DSL|Dial(in|up))[0-9]*\\.\n");
+        Ctl.Run r = explain("--ip", "192.0.2.7", "--ptr", "Pool-7.DSL.Example.NET", "--json");
+        assertEquals(5L, MiniJson.object(r.out()).get("attempts"), r.out());
+        Ctl.Run lower = explain("--ip", "192.0.2.7", "--ptr", "host.dialup3.example.net", "--json");
+        assertEquals(5L, MiniJson.object(lower.out()).get("attempts"), lower.out());
+    }
+
+    /**
      * Under the C locale (cron, a service unit) the JVM decoded the arguments as ASCII: --from jös@bücher.example was
      * j??s@b??cher.example, the s: pattern the engine matches (it reads the client's bytes as UTF-8) did not match, and
      * explain said N = 1 for a client the wrapper refuses 5 times. A real process, since the locale is the JVM's.

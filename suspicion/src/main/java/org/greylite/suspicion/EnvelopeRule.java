@@ -7,9 +7,9 @@ import java.util.function.Function;
  * {@code e}: space-separated {@code r:REGEX} (recipient), {@code s:REGEX} (sender) and {@code h:REGEX}
  * (HELO/EHLO name); holds when any pattern matches its field.
  *
- * <p>These patterns ignore case (ASCII letters), unlike {@code r} lines: mail addresses compare
- * case-insensitively (SPEC §3) and so do HELO host names, so {@code s:@example\.com$} must catch
- * {@code Bob@EXAMPLE.com}. The sender is empty for the null sender ({@code s:^$} matches bounces); each
+ * <p>These patterns ignore case (ASCII letters), as {@code r} lines do, where greylite 2.3 matched them
+ * case-sensitively: mail addresses compare case-insensitively (SPEC §3) and so do HELO host names, so
+ * {@code s:@example\.com$} must catch {@code Bob@EXAMPLE.com}. The sender is empty for the null sender ({@code s:^$} matches bounces); each
  * regular expression ends at the next space, so write a space inside one as {@code [[:space:]]}.
  */
 final class EnvelopeRule implements Rule {

@@ -98,7 +98,7 @@ final class LineParser {
 
     private Rule rule(char kind, String rule) throws Rejected {
         return switch (kind) {
-            case 'r' -> new PtrNameRule(regex(refusingComment(rule), false, rule));
+            case 'r' -> new PtrNameRule(regex(refusingComment(rule), true, rule));
             case 'v' -> variables(words(rule));
             case 'e' -> envelope(words(rule));
             case 'g' -> countries(words(rule));

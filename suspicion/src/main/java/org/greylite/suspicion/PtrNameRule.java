@@ -2,9 +2,9 @@ package org.greylite.suspicion;
 
 /**
  * {@code r}: an extended regular expression searched for in the client's PTR name. A client without a PTR
- * name has the empty name, which is tested too ({@code ^$} catches exactly those clients). Case-sensitive,
- * as greylite's {@code regcomp(REG_EXTENDED)}: write {@code [Dd][Ss][Ll]} or lower case (resolvers hand
- * back names as published, almost always lower case).
+ * name has the empty name, which is tested too ({@code ^$} catches exactly those clients). Case is ignored,
+ * as greylite 2.3's {@code regcomp(REG_EXTENDED | REG_ICASE)} ignored it: the programs hand the rules the name
+ * in lower case, so a case-sensitive {@code DSL} carried over from a greylite file would never match.
  */
 final class PtrNameRule implements Rule {
 

@@ -21,8 +21,8 @@
  *   <li>{@code !}: inverts the rule. It may stand alone or touch the kind or the rule ({@code g ! IT},
  *       {@code g! IT}, {@code g !IT}).</li>
  *   <li>{@code r REGEX}: a POSIX extended regular expression (the rest of the line) searched for in the
- *       client's PTR name, case-sensitively as greylite's {@code regcomp(REG_EXTENDED)}. A client without a
- *       PTR name has the empty name, which is tested like any other ({@code r ^$} catches it). See
+ *       client's PTR name, ignoring case as greylite's {@code regcomp(REG_EXTENDED | REG_ICASE)}. A client
+ *       without a PTR name has the empty name, which is tested like any other ({@code r ^$} catches it). See
  *       {@link org.greylite.suspicion.PosixEre} for how expressions are read.</li>
  *   <li>{@code v NAME...}: matches when any named variable is set, even to the empty string. If the first
  *       listed variable that is set holds a positive integer (digits only), that integer is N instead of

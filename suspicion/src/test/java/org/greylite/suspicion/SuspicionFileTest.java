@@ -152,8 +152,24 @@ class SuspicionFileTest {
         assertEquals("3@1", verdict(file, client().ptr("")));
         assertEquals("3@1", verdict(file, client().ptr(null)));
         assertEquals("5@2", verdict(file, client().ptr("host-1-2-3.isp.example")));
-        assertEquals("1@0", verdict(file, client().ptr("dsl.example")), "r lines are case-sensitive");
         assertEquals("6@3", verdict(file, client().ptr("DSL.example")));
+    }
+
+    /**
+     * greylite 2.3 compiled r lines with {@code REG_EXTENDED | REG_ICASE}, and the programs hand the rules the PTR name
+     * in lower case: a line with a capital letter, carried over from greylite, matched nothing at all.
+     */
+    @Test
+    void ptrNameRulesIgnoreCaseAsGreyliteDid(@TempDir Path dir) throws Exception {
+        Path path = Files.writeString(dir.resolve("greylite-patterns.conf"),
+                "5 r \\.(A?DSL|Dial(in|up))[0-9]*\\.\n4 r ^MAIL\\.\n3 r [[:upper:]]\n");
+        SuspicionFile file = SuspicionFile.load(path, GEO);
+        assertTrue(file.problems().isEmpty(), file.problems()::toString);
+        assertEquals("5@1", verdict(file, client().ptr("pool-7.adsl.example.net")));
+        assertEquals("5@1", verdict(file, client().ptr("host.dialup3.example.net")));
+        assertEquals("4@2", verdict(file, client().ptr("mail.example.org")));
+        assertEquals("3@3", verdict(file, client().ptr("mx.example.org")), "classes fold too, as in glibc");
+        assertEquals("1@0", verdict(file, client().ptr("")));
     }
 
     /** A greylite 2.3 file written on Linux: glibc's regcomp gave these escapes their GNU meanings. */
