@@ -259,6 +259,14 @@ class SuspicionExplainCommandTest {
         Ctl.Run without = Ctl.run(ENV, "suspicion", "explain", rules.toString(), "--ip", "8.8.8.8");
         assertTrue(without.out().contains(rules + ":1: cannot evaluate: "), without.out());
         assertTrue(without.err().contains("g lines cannot be evaluated"), without.err());
+
+        // A relay of the site on a private network is in no country: "g ! IT" does not make it suspicious.
+        Files.writeString(rules, "4 g ! IT\n");
+        Ctl.Run relay = Ctl.run(env, "suspicion", "explain", rules.toString(), "--ip", "10.1.2.3");
+        assertTrue(relay.out().contains(rules + ":1: cannot evaluate: address '10.1.2.3' is in no country "),
+                relay.out());
+        assertEquals(1L, MiniJson.object(Ctl.run(env, "suspicion", "explain", rules.toString(), "--ip", "10.1.2.3",
+                "--json").out()).get("attempts"), "no line matched: one refusal, as for a client no line suspects");
     }
 
     @Test

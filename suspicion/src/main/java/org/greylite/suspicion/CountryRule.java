@@ -9,10 +9,13 @@ import org.greylite.suspicion.geoip.CountryLocator;
  * {@code g}: space-separated two-letter country codes; holds when the GeoIP database places the client's
  * address in one of them.
  *
- * <p>Without a database that can place the address (none configured, or an IPv4-only database and an IPv6
- * client) the line cannot be evaluated: it does not match, and {@code !} does not make it match. An
- * address the database covers but does not know is in no country: the line does not match, so with
- * {@code !} it does.
+ * <p>When the database gives the address no country, the line cannot be evaluated: it does not match, and
+ * {@code !} does not make it match (SPEC §5). That is so without a database (none configured, or an
+ * IPv4-only database and an IPv6 client), and for an address the database holds no country for: private
+ * ranges such as 10.0.0.0/8, addresses allocated after the database was made. Reading such an address as
+ * "in no country", so that {@code g ! IT} matched it, made the administrator's own relays on a private
+ * network suspicious (never auto-whitelisted) with greylite 2.3's sample line, where greylite itself
+ * skipped the line for them.
  */
 final class CountryRule implements Rule {
 
@@ -24,11 +27,11 @@ final class CountryRule implements Rule {
 
     @Override
     public LineOutcome test(Evaluation client) {
-        if (!client.countryCovered()) {
+        Optional<String> country = client.country();
+        if (country.isEmpty()) {
             return LineOutcome.NOT_EVALUABLE;
         }
-        Optional<String> country = client.country();
-        return country.isPresent() && listed(country.get()) ? LineOutcome.MATCHED : LineOutcome.NOT_MATCHED;
+        return listed(country.get()) ? LineOutcome.MATCHED : LineOutcome.NOT_MATCHED;
     }
 
     private boolean listed(String country) {
@@ -56,7 +59,8 @@ final class CountryRule implements Rule {
         Optional<String> country = client.country();
         String list = String.join(" ", codes);
         if (country.isEmpty()) {
-            return address + " is in no known country (" + geo.description() + "), so not in " + list;
+            return address + " is in no country " + geo.description() + " knows, so g lines cannot be evaluated"
+                    + " for it";
         }
         return address + " is in " + country.get() + (listed(country.get()) ? ", listed in " : ", not in ") + list;
     }

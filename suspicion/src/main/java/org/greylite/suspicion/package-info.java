@@ -32,10 +32,10 @@
  *       ({@code h:}). These ignore case (ASCII letters), because addresses compare case-insensitively (SPEC
  *       §3) and so do host names. Each pattern ends at the next blank.</li>
  *   <li>{@code g CC...}: two-letter country codes (any case; the legacy pseudo-countries A1, A2, O1, AP, EU
- *       too; a code no GeoIP database gives, such as UK, is refused: see {@code CountryCodes}); matches when the GeoIP database places the client's address in one of them. An address the
- *       database does not know is in no country: the line does not match, and with {@code !} it does.
- *       Without a database that can place the address at all (none configured, or an IPv4-only database
- *       and an IPv6 client) the line cannot be evaluated: it does not match, with or without {@code !}.</li>
+ *       too; a code no GeoIP database gives, such as UK, is refused: see {@code CountryCodes}); matches when
+ *       the GeoIP database places the client's address in one of them. When it gives the address no country
+ *       (no database, an IPv4-only one and an IPv6 client, a private or newly allocated address) the line
+ *       cannot be evaluated: it does not match, with or without {@code !}.</li>
  *   <li>{@code b KEYWORD...}: {@code greetdelay}, {@code retryinterval}, {@code commanderrors}; matches
  *       when the client showed any of them (see {@link org.greylite.suspicion.Behaviour}).</li>
  * </ul>

@@ -290,8 +290,9 @@ class SuspicionFileTest {
         assertEquals("6@1", verdict(file, client().address("218.1.1.1")));
         assertEquals("2@2", verdict(file, client().address("212.27.48.10")), "France is not Italy");
         assertEquals("1@0", verdict(file, client().address("151.1.1.1")));
-        assertEquals("2@2", verdict(file, client().address("192.0.2.1")),
-                "an address the database does not know is in no country, so ! matches");
+        assertEquals("1@0", verdict(file, client().address("192.0.2.1")),
+                "an address the database places in no country cannot be evaluated: ! does not match it");
+        assertEquals("1@0", verdict(file, client().address("10.1.2.3")), "nor a private address, a relay of the site");
     }
 
     @Test
