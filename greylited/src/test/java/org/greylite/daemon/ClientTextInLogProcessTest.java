@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.regex.Pattern;
 
 import org.greylite.testing.SmtpLines;
+import org.greylite.testing.Sqlite3Lock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -65,6 +66,34 @@ class ClientTextInLogProcessTest {
                     decision);
             assertTrue(session.contains(" helo=" + helo + " rcpt-accepted=0 rcpt-refused=1 "),
                     "the same name as in the decision line: " + session);
+            for (String l : d.log) {
+                assertFalse(UNSAFE.matcher(l).find(), "a character no log line may hold: " + escaped(l));
+            }
+        }
+    }
+
+    /**
+     * The ERROR line of a greydb failure names the triplet it could not record: with the client's text shown as in
+     * the decision line. It held the sender and recipient exactly as sent, so a client could write a C1 escape, a line
+     * separator or a right-to-left override into the very line an administrator reads when something is wrong.
+     */
+    @Test
+    void theGreydbFailureLineShowsTheTripletAsTheDecisionLineDoes() throws Exception {
+        Path db = dir.resolve("greylite.db");
+        try (GreylitedProcess d = GreylitedProcess.command(upstream.address()).db(db)
+                .args("--busy-timeout", "1s").start();
+             Sqlite3Lock lock = Sqlite3Lock.hold(db)) {
+            try (RawClient c = new RawClient(d.address())) {
+                c.expect(220);
+                c.command("EHLO client.example", 250);
+                // UTF-8: RIGHT-TO-LEFT OVERRIDE, the C1 CSI (U+009B), LINE SEPARATOR and a space.
+                c.send(SmtpLines.command("MAIL FROM:<\u202egro.elpmaxe@a\u009b2J\u2028fake line>")).expect(250);
+                c.command("RCPT TO:<b@example.com>", 250); // fail open: the greydb is locked
+                c.command("QUIT", 221);
+            }
+            String failure = d.awaitLine("cannot record the decision for ", Duration.ofSeconds(10));
+            assertTrue(failure.contains(" for client=127.0.0.0/24 from=<?gro.elpmaxe@a?2j?fake?line> to=<b@example.com>: "), escaped(failure));
+            d.awaitLine("decision verdict=accept reason=store-error ", Duration.ofSeconds(10));
             for (String l : d.log) {
                 assertFalse(UNSAFE.matcher(l).find(), "a character no log line may hold: " + escaped(l));
             }
