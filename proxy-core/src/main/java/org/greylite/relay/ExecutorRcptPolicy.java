@@ -8,6 +8,7 @@ import java.util.function.Supplier;
 import org.greylite.greylist.Greylister;
 import org.greylite.greylist.RcptRequest;
 import org.greylite.greylist.Verdict;
+import org.greylite.text.ClientText;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,13 +69,14 @@ public final class ExecutorRcptPolicy implements RcptPolicy {
      * A decision that fails in a way nothing foresaw (a defect, a regular expression too deep for the stack, a
      * class that cannot be loaded because a package upgrade replaced the jars under the running program) still
      * answers the RCPT, with the {@code 451 4.3.0} of a server that cannot decide now: the client is never left
-     * waiting, and the error is logged with its trace for the administrator to report.
+     * waiting, and the error is logged with its trace for the administrator to report, the recipient shown as the
+     * decision line shows it: it is the client's text, which may hold controls.
      */
     private Verdict guarded(RcptRequest request, Supplier<Verdict> decision) {
         try {
             return decision.get();
         } catch (RuntimeException | StackOverflowError | LinkageError e) {
-            LOG.error("cannot decide the RCPT to <{}>; answered 451 4.3.0", request.recipient(), e);
+            LOG.error("cannot decide the RCPT to <{}>; answered 451 4.3.0", ClientText.field(request.recipient()), e);
             return greylister.stopping(request);
         }
     }

@@ -25,6 +25,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 
 /** What memory decides is answered on the caller's thread; the rest goes to the executor that owns the greydb. */
 class ExecutorRcptPolicyTest {
@@ -82,5 +87,33 @@ class ExecutorRcptPolicyTest {
             assertEquals(Verdict.Reason.STORE_ERROR, verdicts.get(0).reason());
             assertTrue(!verdicts.get(0).accepted(), verdicts.get(0).toString());
         }
+    }
+
+    /**
+     * The ERROR line of a decision that failed unforeseen names the recipient as every log line shows a client's text:
+     * it held the recipient exactly as sent, so a client could write a C1 escape, a line separator or a right-to-left
+     * override into it.
+     */
+    @Test
+    void theLineOfAnUnforeseenFailureShowsTheRecipientAsTheDecisionLineDoes() throws Exception {
+        Logger log = (Logger) LoggerFactory.getLogger(ExecutorRcptPolicy.class);
+        ListAppender<ILoggingEvent> lines = new ListAppender<>();
+        lines.start();
+        log.addAppender(lines);
+        try (GreylistStore store = GreylistStores.sqlite(dir.resolve("greylite.db"), java.time.Duration.ofSeconds(5))) {
+            SuspicionPolicy failing = facts -> {
+                throw new IllegalStateException("a defect");
+            };
+            Greylister greylister = new Greylister(store, failing, GreylistSettings.defaults(), Clock.systemUTC(),
+                    DecisionListener.NONE);
+            ExecutorRcptPolicy policy = new ExecutorRcptPolicy(greylister, Runnable::run);
+            // RIGHT-TO-LEFT OVERRIDE, the C1 CSI (U+009B), LINE SEPARATOR and a space.
+            policy.decide(rcpt("\u202egro.elpmaxe@b\u009b2J\u2028fake line", null), verdict -> { });
+        } finally {
+            log.detachAppender(lines);
+        }
+        assertEquals(1, lines.list.size(), lines.list.toString());
+        String line = lines.list.get(0).getFormattedMessage();
+        assertEquals("cannot decide the RCPT to <?gro.elpmaxe@b?2J?fake?line>; answered 451 4.3.0", line);
     }
 }
