@@ -11,6 +11,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.apache.mina.transport.socket.nio.NioSession;
 import org.apache.mina.transport.socket.nio.NioSocketAcceptor;
 import org.greylite.net.AcceptFailure;
+import org.greylite.net.InetListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,7 +66,7 @@ final class IoThreadAcceptor extends NioSocketAcceptor {
     }
 
     private ServerSocketChannel openListening(SocketAddress localAddress) throws Exception {
-        ServerSocketChannel channel = ServerSocketChannel.open();
+        ServerSocketChannel channel = InetListener.unbound(localAddress); // 0.0.0.0: IPv4 clients alone
         try {
             channel.configureBlocking(false);
             channel.setOption(StandardSocketOptions.SO_REUSEADDR, isReuseAddress());
@@ -73,7 +74,7 @@ final class IoThreadAcceptor extends NioSocketAcceptor {
             if (receiveBuffer > 0) {
                 channel.setOption(StandardSocketOptions.SO_RCVBUF, receiveBuffer); // inherited by accepted sockets
             }
-            channel.bind(localAddress, getBacklog()); // ProxyServer says which address could not be had
+            channel.bind(InetListener.bindAddress(localAddress), getBacklog()); // ProxyServer names an address not had
             pool.listen(channel, this::acceptOne);
             return channel;
         } catch (Exception e) {

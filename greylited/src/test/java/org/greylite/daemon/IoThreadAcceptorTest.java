@@ -115,6 +115,34 @@ class IoThreadAcceptorTest {
         }
     }
 
+    /**
+     * {@code --listen 0.0.0.0:25} takes IPv4 clients alone, as every MTA binds it: the JDK's default socket bound it as
+     * {@code ::}, so greylited took mail on IPv6 too, a side the administrator may not have firewalled or meant to
+     * serve. {@code [::]} takes both.
+     */
+    @Test
+    void theIpv4WildcardTakesIpv4ClientsAloneAndTheIpv6OneBoth() throws Exception {
+        IoThreadAcceptor ipv4 = echoServer();
+        ipv4.bind(new InetSocketAddress("0.0.0.0", 0));
+        int port = ipv4.getLocalAddress().getPort();
+        try (Socket s = connect(new InetSocketAddress("127.0.0.1", port))) {
+            assertEquals("v4", echo(s, "v4"));
+        }
+        assertThrows(ConnectException.class, () -> connect(new InetSocketAddress("::1", port)).close(),
+                "0.0.0.0 must not take IPv6 clients");
+        ipv4.dispose(true);
+
+        IoThreadAcceptor both = echoServer();
+        both.bind(new InetSocketAddress("::", 0));
+        int bothPort = both.getLocalAddress().getPort();
+        for (String host : new String[] {"127.0.0.1", "::1"}) {
+            try (Socket s = connect(new InetSocketAddress(host, bothPort))) {
+                assertEquals(host, echo(s, host));
+            }
+        }
+        both.dispose(true);
+    }
+
     private IoThreadAcceptor echoServer() {
         IoThreadAcceptor a = new IoThreadAcceptor(pool);
         a.setReuseAddress(true);

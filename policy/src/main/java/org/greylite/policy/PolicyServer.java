@@ -24,6 +24,7 @@ import org.greylite.config.FileErrors;
 import org.greylite.net.AcceptFailure;
 import org.greylite.net.AddressText;
 import org.greylite.net.IdleSpin;
+import org.greylite.net.InetListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -36,7 +36,8 @@ public final class Settings {
 
     public static final Setting<String> LISTEN = Setting.builder("listen", Parsers::text)
             .label("HOST:PORT").stage(Stage.CONNECTION).defaultValue("127.0.0.1:2525")
-            .doc("Address to accept SMTP clients on (default ${DEFAULT-VALUE}).").build();
+            .doc("Address to accept SMTP clients on: 0.0.0.0:25 takes IPv4 clients alone, [::]:25 those of both "
+                    + "families (default ${DEFAULT-VALUE}).").build();
 
     public static final Setting<List<String>> ACCEPT_PROXY_PROTOCOL = Setting.builder("accept-proxy-protocol", Parsers::list)
             .label("CIDR").stage(Stage.CONNECTION)
