@@ -16,6 +16,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
+import org.greylite.config.RepeatedWarning;
 import org.greylite.config.TimerTasks;
 import org.greylite.net.AddressText;
 import org.greylite.net.IdleSpin;
@@ -73,6 +74,8 @@ final class UdpService implements AutoCloseable {
     private final EngineDecisions decisions;
     private final WalCheckpointer checkpointer; // or null
     private final GreydaemonMetrics metrics;
+    /** Anyone who can send a datagram can send a malformed one: a flood of them is one line a minute. */
+    private final RepeatedWarning malformedWarning = new RepeatedWarning();
     private final ScheduledExecutorService purges;
     private final Thread server;
     /** The JVM property that sets {@link IdleSpin}'s window in microseconds (0: never look), for benchmarks. */
@@ -170,8 +173,11 @@ final class UdpService implements AutoCloseable {
                         recipients += r.recipients().size();
                     } catch (Request.Malformed e) {
                         if (!answeredWithoutRecipients(e, from, reply)) {
-                            LOG.warn("malformed request from {} ({} bytes): {}; not answered", describe(from), length,
-                                    e.getMessage());
+                            long skipped = malformedWarning.admit();
+                            if (skipped >= 0) {
+                                LOG.warn("malformed request from {} ({} bytes): {}; not answered{}", describe(from),
+                                        length, e.getMessage(), RepeatedWarning.more(skipped));
+                            }
                             metrics.malformed();
                         }
                     }

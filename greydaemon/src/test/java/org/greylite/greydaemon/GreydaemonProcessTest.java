@@ -51,6 +51,34 @@ class GreydaemonProcessTest {
     }
 
     /**
+     * Anyone who can send greydaemon a datagram can send a malformed one: a flood of them wrote a warning each, as
+     * fast as they came (a disk filled, every other line buried). The first is logged, the rest of the minute only
+     * counted: in the metrics, and in the next such line.
+     */
+    @Test
+    void aFloodOfMalformedDatagramsIsOneWarningAMinute() throws Exception {
+        try (JavaProgram d = GreydaemonProcess.start("127.0.0.1:0", dir.resolve("greydb").toString())) {
+            String line = d.awaitLine("started greydaemon on", Duration.ofSeconds(60));
+            Matcher m = Pattern.compile("started greydaemon on 127\\.0\\.0\\.1:(\\d+)").matcher(line);
+            assertTrue(m.find(), line);
+            try (QmailSmtpdClient c = new QmailSmtpdClient(
+                    new InetSocketAddress(InetAddress.getLoopbackAddress(), Integer.parseInt(m.group(1))))) {
+                c.timeout(200);
+                for (int i = 0; i < 20; i++) {
+                    assertNull(c.send(("Fno-ip-first-" + i + "\0Tx@example.org\0").getBytes(StandardCharsets.ISO_8859_1)));
+                }
+                c.timeout(10_000);
+                // Datagrams from one socket are read in order: once this is answered, all twenty were read.
+                assertEquals("0,1", c.ask("192.0.2.9", "a@example.net", "b@example.org"), d::output);
+            }
+            d.awaitLine("malformed request from", Duration.ofSeconds(10));
+            assertEquals(143, d.terminate(Duration.ofSeconds(10)), d::output);
+            long warnings = d.output().lines().filter(l -> l.contains("malformed request from")).count();
+            assertEquals(1, warnings, d::output);
+        }
+    }
+
+    /**
      * {@code -d} logs the decisions that skip greylisting with what skipped them: an address in a {@code -w} range
      * (answer 1,1) and a bounce to a VERP address (1,4) are told apart, and neither is written to the greydb.
      */

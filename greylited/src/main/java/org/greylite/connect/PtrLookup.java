@@ -13,11 +13,10 @@ import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
+import org.greylite.config.RepeatedWarning;
 import org.greylite.net.AddressText;
 import org.greylite.net.CoarseTimer;
 import org.greylite.net.DnsServers;
@@ -69,7 +68,6 @@ public final class PtrLookup {
     static final int MAX_NAMES = 3;
 
     private static final Logger LOG = LoggerFactory.getLogger(PtrLookup.class);
-    private static final long FAILURE_WARNING_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
 
     /** What the forward lookup of one PTR name said. */
     private record Forward(boolean confirmed, long ttlSeconds, String failure) {
@@ -80,7 +78,7 @@ public final class PtrLookup {
     private final LongSupplier nanoTime;
     private final String description;
     private final PtrCache cache;
-    private final AtomicLong lastFailureWarning = new AtomicLong();
+    private final RepeatedWarning failureWarning;
 
     PtrLookup(Resolver resolver, Duration timeout, int cacheSize, LongSupplier nanoTime, String description) {
         this.resolver = resolver;
@@ -88,7 +86,7 @@ public final class PtrLookup {
         this.nanoTime = nanoTime;
         this.description = description;
         this.cache = new PtrCache(cacheSize, nanoTime);
-        lastFailureWarning.set(nanoTime.getAsLong() - FAILURE_WARNING_INTERVAL_NANOS);
+        this.failureWarning = new RepeatedWarning(nanoTime);
     }
 
     /**
@@ -153,11 +151,10 @@ public final class PtrLookup {
 
     /** A failing DNS would log a line per connection: say it once a minute. */
     private void warnFailure(InetAddress address, String why) {
-        long now = nanoTime.getAsLong();
-        long last = lastFailureWarning.get();
-        if (now - last >= FAILURE_WARNING_INTERVAL_NANOS && lastFailureWarning.compareAndSet(last, now)) {
-            LOG.warn("PTR lookups fail (client {}: {}); such clients get the empty name; {}",
-                    AddressText.of(address), why, description);
+        long skipped = failureWarning.admit();
+        if (skipped >= 0) {
+            LOG.warn("PTR lookups fail (client {}: {}); such clients get the empty name; {}{}",
+                    AddressText.of(address), why, description, RepeatedWarning.more(skipped));
         }
     }
 
