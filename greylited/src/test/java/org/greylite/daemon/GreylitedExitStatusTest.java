@@ -67,6 +67,8 @@ class GreylitedExitStatusTest {
                         + "[2001:db8::53]:5353), not 'not-an-ip'"),
                 file("greylist-reply = 250 ok {rcpt}", "--greylist-reply: the greylisting reply must be a 4xx code and a "
                         + "text on one line: '250 ok {rcpt}'"),
+                file("greylist-reply = 421 4.7.1 come back later", "--greylist-reply: the greylisting reply must not be "
+                        + "a 421, which says the connection closes (RFC 5321); use 450 or 451: '421 4.7.1 come back later'"),
                 file("suspicion = {dir}/missing.suspicion",
                         "--suspicion: {dir}/missing.suspicion cannot be read (no such file)"),
                 file("log-threshold = 9", "--log-threshold must be 0 (emergencies only) to 7 (debug), not 9"),

@@ -34,6 +34,12 @@ public record Replies(String hostname, String greylistTemplate) {
             throw new IllegalArgumentException("the greylisting reply must be a 4xx code and a text on one line: '"
                     + greylistTemplate + "'");
         }
+        if (greylistTemplate.startsWith("421")) {
+            // RFC 5321 4.2.2: a 421 says the server closes the connection, and the session goes on after the
+            // greylisting reply: a client waits for the close, or drops its other recipients of the message.
+            throw new IllegalArgumentException("the greylisting reply must not be a 421, which says the connection "
+                    + "closes (RFC 5321); use 450 or 451: '" + greylistTemplate + "'");
+        }
     }
 
     public static Replies defaults(String hostname) {
