@@ -1,6 +1,8 @@
 package org.greylite.testing;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -10,18 +12,22 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 
 /**
- * A real Postfix (Debian's) as an SMTP server for a test, from a folder of its own: its main.cf and master.cf,
- * queue and log there, smtpd listeners on loopback and free ports, mail for any domain accepted into its queue
- * and then discarded. Started with {@code postfix -c DIR start}, stopped with {@code postfix -c DIR stop}.
+ * A real Postfix (Debian's) for a test, from a folder of its own: its main.cf and master.cf, queue and log
+ * there, smtpd listeners on loopback and free ports, mail for any domain accepted into its queue and then
+ * discarded, or written to a folder ({@link Builder#deliverInto}), or sent on by its smtp client when the
+ * test sets the transports ({@code relay_transport = smtp:[127.0.0.1]:PORT}; the smtp, tlsmgr and scache
+ * services are there). Started with {@code postfix -c DIR start}, stopped with {@code postfix -c DIR stop}.
  *
  * <pre>
  * try (PostfixServer postfix = PostfixServer.in(dir)
@@ -41,13 +47,15 @@ public final class PostfixServer implements AutoCloseable {
     private final Path dir;
     private final Path config;
     private final Map<String, Integer> ports;
+    private final Path delivered; // null: mail is discarded
     private final Thread stopAtExit;
     private boolean stopped;
 
-    private PostfixServer(Path dir, Map<String, Integer> ports) {
+    private PostfixServer(Path dir, Map<String, Integer> ports, Path delivered) {
         this.dir = dir;
         this.config = dir.resolve("conf");
         this.ports = Map.copyOf(ports);
+        this.delivered = delivered;
         this.stopAtExit = new Thread(this::stopQuietly, "postfix-stop");
         Runtime.getRuntime().addShutdownHook(stopAtExit);
     }
@@ -91,6 +99,97 @@ public final class PostfixServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Hands a message to the listener of that name as a client would: EHLO, MAIL FROM (with SMTPUTF8 when an
+     * address is not ASCII), the RCPTs, DATA and the text (its lines ended with CRLF and dot-stuffed here).
+     * Fails unless every reply is a success; returns the queue id Postfix gave it.
+     */
+    public String submit(String listener, String from, List<String> to, String message) throws IOException {
+        try (Socket s = new Socket()) {
+            s.connect(address(listener), 10_000);
+            s.setSoTimeout(30_000);
+            InputStream in = s.getInputStream();
+            OutputStream out = s.getOutputStream();
+            expect(in, "220", "greeting");
+            boolean utf8 = !StandardCharsets.US_ASCII.newEncoder().canEncode(from + String.join("", to));
+            command(in, out, "250", "EHLO submitter.test");
+            command(in, out, "250", "MAIL FROM:<" + from + ">" + (utf8 ? " SMTPUTF8" : ""));
+            for (String rcpt : to) {
+                command(in, out, "250", "RCPT TO:<" + rcpt + ">");
+            }
+            command(in, out, "354", "DATA");
+            String text = message.replace("\r\n", "\n").replace("\n", "\r\n");
+            if (!text.endsWith("\r\n")) {
+                text += "\r\n";
+            }
+            text = (text.startsWith(".") ? "." : "") + text.replace("\r\n.", "\r\n..");
+            out.write(text.getBytes(StandardCharsets.UTF_8));
+            String queued = command(in, out, "250", ".");
+            command(in, out, "221", "QUIT");
+            return queued.replaceFirst(".*queued as ", "").trim();
+        }
+    }
+
+    private static String command(InputStream in, OutputStream out, String code, String line) throws IOException {
+        out.write(SmtpLines.command(line));
+        out.flush();
+        return expect(in, code, line);
+    }
+
+    private static String expect(InputStream in, String code, String after) throws IOException {
+        String reply = SmtpLines.reply(in);
+        if (!reply.startsWith(code)) {
+            Assertions.fail("Postfix answered '" + reply + "' to " + after);
+        }
+        return reply;
+    }
+
+    /**
+     * Each message delivered so far to {@code recipient} (with {@link Builder#deliverInto}), in the order they were
+     * delivered, as the pipe(8) delivery wrote it: lines ended by LF, this Postfix's Received header first.
+     */
+    public List<String> delivered(String recipient) {
+        if (delivered == null) {
+            throw new IllegalStateException("this Postfix discards its mail: see Builder.deliverInto");
+        }
+        String prefix = java.util.HexFormat.of().formatHex(recipient.getBytes(StandardCharsets.UTF_8)) + ".";
+        try (Stream<Path> files = Files.list(delivered)) {
+            List<String> messages = new ArrayList<>();
+            for (Path f : files.filter(f -> f.getFileName().toString().startsWith(prefix))
+                    .sorted(java.util.Comparator.comparing(PostfixServer::modified)).toList()) {
+                messages.add(Files.readString(f, StandardCharsets.UTF_8));
+            }
+            return messages;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static java.nio.file.attribute.FileTime modified(Path file) {
+        try {
+            return Files.getLastModifiedTime(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Waits (up to 30 s) for a message delivered to {@code recipient} and returns the first; fails with the log otherwise. */
+    public String awaitDelivered(String recipient) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (delivered(recipient).isEmpty()) {
+            if (System.nanoTime() > deadline) {
+                Assertions.fail("no mail for " + recipient + " was delivered; Postfix's log:\n" + log());
+            }
+            Thread.sleep(100);
+        }
+        return delivered(recipient).get(0);
+    }
+
+    /** What {@code postqueue -p} lists: the messages still queued, with the reason each waits. */
+    public String queue() {
+        return postfixCommand("postqueue", "-c", config.toString(), "-p");
+    }
+
     @Override
     public synchronized void close() {
         stopQuietly();
@@ -113,12 +212,17 @@ public final class PostfixServer implements AutoCloseable {
     }
 
     private static String postfix(Path config, String command) {
+        return postfixCommand("postfix", "-c", config.toString(), command);
+    }
+
+    private static String postfixCommand(String program, String... args) {
         try {
-            Process p = new ProcessBuilder(ExternalPrograms.require("postfix").toString(), "-c", config.toString(), command)
-                    .redirectErrorStream(true).start();
+            List<String> command = new ArrayList<>(List.of(ExternalPrograms.require(program).toString()));
+            command.addAll(List.of(args));
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                throw new IllegalStateException("postfix " + command + " failed: " + out);
+                throw new IllegalStateException(String.join(" ", command) + " failed: " + out);
             }
             return out;
         } catch (IOException e) {
@@ -136,6 +240,7 @@ public final class PostfixServer implements AutoCloseable {
         private final Map<String, String> main = new LinkedHashMap<>();
         private final Map<String, String> files = new LinkedHashMap<>();
         private final Map<String, List<String>> listeners = new LinkedHashMap<>();
+        private Path deliverInto;
 
         private Builder(Path dir) {
             this.dir = dir;
@@ -156,6 +261,15 @@ public final class PostfixServer implements AutoCloseable {
         /** An smtpd listener with {@code -o name=value} overrides. */
         public Builder listener(String name, String... overrides) {
             listeners.put(name, List.of(overrides));
+            return this;
+        }
+
+        /**
+         * Mail for any domain is delivered, one file per recipient, into {@code folder} (made here, writable by
+         * the delivery's user) by a pipe(8) transport, instead of discarded: {@link #delivered} reads it back.
+         */
+        public Builder deliverInto(Path folder) {
+            this.deliverInto = folder;
             return this;
         }
 
@@ -200,6 +314,24 @@ public final class PostfixServer implements AutoCloseable {
             cf.put("default_transport", "discard");
             cf.put("relay_transport", "discard");
             cf.put("local_transport", "discard");
+            String deliveryService = "";
+            if (deliverInto != null) {
+                // pipe(8) runs the script as 'nobody' for each recipient; the file is named after the recipient's
+                // bytes in hex (an address may not be ASCII, and the JVM's file names follow its locale), and the queue id;
+                // it is written under a hidden name first, so that a reader never sees half a message.
+                Files.createDirectories(deliverInto);
+                Files.setPosixFilePermissions(deliverInto, PosixFilePermissions.fromString("rwxrwxrwx"));
+                letOthersThrough(deliverInto.toAbsolutePath().getParent());
+                Path script = config.resolve("deliver.sh");
+                Files.writeString(script, "#!/bin/sh\nrcpt=$(printf %s \"$2\" | od -An -tx1 | tr -d ' \\n')\n"
+                        + "cd '" + deliverInto.toAbsolutePath() + "' && cat > \".$rcpt.$1\" && exec mv \".$rcpt.$1\" \"$rcpt.$1\"\n");
+                Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
+                Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rwxr-xr-x"));
+                cf.put("default_transport", "deliver");
+                cf.put("relay_transport", "deliver");
+                cf.put("deliver_destination_recipient_limit", "1");
+                deliveryService = "deliver unix - n n - - pipe user=nobody argv=" + script + " ${queue_id} ${recipient}";
+            }
             cf.putAll(main);
             StringBuilder mainCf = new StringBuilder();
             cf.forEach((k, v) -> mainCf.append(k).append(" = ").append(v).append('\n'));
@@ -223,12 +355,14 @@ public final class PostfixServer implements AutoCloseable {
                     "cleanup unix n - n - 0 cleanup", "qmgr unix n - n 300 1 qmgr", "rewrite unix - - n - - trivial-rewrite",
                     "bounce unix - - n - 0 bounce", "defer unix - - n - 0 bounce", "trace unix - - n - 0 bounce",
                     "verify unix - - n - 1 verify", "proxymap unix - - n - - proxymap", "discard unix - - n - - discard",
-                    "anvil unix - - n - 1 anvil", "scache unix - - n - 1 scache", "postlog unix-dgram n - n - 1 postlogd")) {
+                    "anvil unix - - n - 1 anvil", "scache unix - - n - 1 scache", "postlog unix-dgram n - n - 1 postlogd",
+                    "smtp unix - - n - - smtp", "tlsmgr unix - - n 1000? 1 tlsmgr", "error unix - - n - - error",
+                    "retry unix - - n - - error", "showq unix n - n - - showq", "flush unix n - n 1000? 0 flush", deliveryService)) {
                 masterCf.append(service).append('\n');
             }
             Files.writeString(config.resolve("master.cf"), masterCf);
 
-            PostfixServer server = new PostfixServer(dir, ports);
+            PostfixServer server = new PostfixServer(dir, ports, deliverInto);
             try {
                 try {
                     postfix(config, "start");

@@ -1,0 +1,259 @@
+package org.greylite.daemon;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.greylite.daemon.tls.TestCertificates;
+import org.greylite.testing.PostfixServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A real Postfix as the sending client, its queue delivering through greylited to a real Postfix upstream, as
+ * an MX host's mail comes in: refused with greylited's {@code 451} at the first attempt, kept in Postfix's queue
+ * (never bounced), retried by its queue manager and delivered byte for byte. Postfix's retries are shortened
+ * (a queue run every second, a back-off of 2 to 3 s) and greylited's {@code --min-delay} is 2s, so a message passes
+ * a few seconds after its first attempt. The suspicion file matches every client without a PTR name, 127.0.0.1
+ * here, so the sending Postfix never goes on the auto-whitelist: each new triplet is greylisted once, whatever
+ * ran before it.
+ *
+ * <p>Three greylited in front of the same upstream, chosen by the recipient's domain (the sending Postfix's
+ * transport map): {@code dest.example} through a plain one, {@code tls.example} through one with a certificate
+ * (the sending Postfix has {@code smtp_tls_security_level = may}), {@code down.example} through one whose upstream
+ * does not listen. The sending Postfix caches its connections ({@code smtp_connection_cache_destinations}), as a
+ * busy sender does, so a retry may come on a connection that was refused before.
+ */
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
+class PostfixClientTest {
+
+    private static final String SUSPICIOUS_WITHOUT_PTR = "1 r ^$\n";
+
+    @TempDir
+    static Path dir;
+    private static PostfixServer upstream;
+    private static GreylitedProcess plain;
+    private static GreylitedProcess tls;
+    private static GreylitedProcess noUpstream;
+    private static PostfixServer sender;
+
+    @BeforeAll
+    static void start() throws Exception {
+        upstream = PostfixServer.in(dir.resolve("upstream"))
+                // not the sender's name: Postfix's smtp client refuses a server that greets with its own name
+                .main("myhostname", "upstream.test")
+                .main("smtpd_recipient_restrictions",
+                        "check_recipient_access inline:{{unknown@dest.example=REJECT no such user}}")
+                .deliverInto(dir.resolve("delivered"))
+                .listener("smtp")
+                .start();
+        Path suspicion = Files.writeString(dir.resolve("suspicion"), SUSPICIOUS_WITHOUT_PTR);
+        TestCertificates.Pem pem = TestCertificates.rsa(dir, "greylited");
+        String[] common = {"--min-delay", "2s", "--suspicion", suspicion.toString(), "--hostname", "mx.test"};
+        plain = GreylitedProcess.start(Files.createDirectories(dir.resolve("plain")), upstream.address("smtp"), common);
+        tls = GreylitedProcess.command(upstream.address("smtp")).db(dir.resolve("tls.db")).args(common)
+                .args("--tls-cert", pem.cert().toString(), "--tls-key", pem.key().toString()).start();
+        noUpstream = GreylitedProcess.start(Files.createDirectories(dir.resolve("down")),
+                new InetSocketAddress("127.0.0.1", portNobodyListensOn()), common);
+        sender = PostfixServer.in(dir.resolve("sender"))
+                .main("myhostname", "sender.test")
+                .main("relay_transport", "smtp:[127.0.0.1]:" + plain.port)
+                .main("transport_maps", "inline:{{tls.example=smtp:[127.0.0.1]:" + tls.port + "},"
+                        + "{down.example=smtp:[127.0.0.1]:" + noUpstream.port + "}}")
+                // A deferred message is due 2 s later, never at the queue run just after its deferral: one that
+                // the delivery agent has not let go of yet would be skipped ("still being delivered") for a minute.
+                .main("queue_run_delay", "1s")
+                .main("minimal_backoff_time", "2s")
+                .main("maximal_backoff_time", "3s")
+                .main("smtp_tls_security_level", "may")
+                .main("smtp_tls_loglevel", "1")
+                .main("smtp_connection_cache_destinations", "static:all")
+                .main("smtp_connection_cache_time_limit", "10s")
+                .listener("submission")
+                .start();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        for (AutoCloseable c : new AutoCloseable[] {sender, plain, tls, noUpstream, upstream}) {
+            if (c != null) {
+                c.close();
+            }
+        }
+    }
+
+    private static int portNobodyListensOn() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** A message as a mail program writes it: every header Postfix would otherwise add is there already. */
+    private static String message(String from, String to, String subject, String body) {
+        return "From: " + from + "\n"
+                + "To: " + to + "\n"
+                + "Subject: " + subject + "\n"
+                + "Message-ID: <" + subject.replace(' ', '-') + "@sender.example>\n"
+                + "Date: Sat, 05 Dec 2026 07:00:00 +0000\n"
+                + "MIME-Version: 1.0\n"
+                + "Content-Type: text/plain; charset=UTF-8\n"
+                + "Content-Transfer-Encoding: 8bit\n"
+                + "\n"
+                + body;
+    }
+
+    /**
+     * The message as delivered, less the Received headers the two Postfix instances put on top (the upstream's,
+     * then the sender's): the only lines a relay may add. greylited adds none.
+     */
+    private static String withoutTwoReceivedHeaders(String delivered) {
+        String rest = delivered;
+        for (int i = 0; i < 2; i++) {
+            assertTrue(rest.startsWith("Received: "), "a Received header on top: " + delivered);
+            rest = rest.substring(rest.indexOf('\n') + 1);
+            while (rest.startsWith("\t") || rest.startsWith(" ")) {
+                rest = rest.substring(rest.indexOf('\n') + 1);
+            }
+        }
+        return rest;
+    }
+
+    /** The sending Postfix's log lines about {@code recipient}'s delivery (its smtp client's lines). */
+    private static List<String> deliveryLines(String recipient) {
+        // Postfix logs an address's bytes as they are (UTF-8), and PostfixServer reads its log one byte a character.
+        String logged = new String(recipient.getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1);
+        return sender.log().lines().filter(l -> l.contains("postfix/smtp[") && l.contains(" to=<" + logged + ">,"))
+                .toList();
+    }
+
+    private static void assertGreylistedThenSent(String recipient, String inReplyTo) {
+        List<String> lines = deliveryLines(recipient);
+        assertTrue(lines.size() >= 2, "a deferral, then the delivery: " + lines);
+        assertTrue(lines.get(0).contains("status=deferred (host 127.0.0.1[127.0.0.1] said: 451 4.7.1 <")
+                && lines.get(0).contains(">: greylisted, please retry in ")
+                && lines.get(0).endsWith("(in reply to " + inReplyTo + " command))"),
+                "the first attempt is deferred with greylited's reply, which Postfix logs as it came: " + lines.get(0));
+        assertTrue(lines.get(lines.size() - 1).contains("status=sent (250 2.0.0 Ok: queued as "), lines.toString());
+        assertFalse(lines.stream().anyMatch(l -> l.contains("status=bounced")), lines.toString());
+    }
+
+    @Test
+    void theFirstAttemptIsDeferredAndTheRetryDeliveredByteForByte() throws Exception {
+        String text = message("Alice <alice@sender.example>", "Bob <bob@dest.example>", "first message",
+                "Hello Bob,\n"
+                + ".a line that begins with a dot\n"
+                + "..and one with two\n"
+                + ".\n"
+                + "Grüße aus Köln, 8-bit as it was written \u2014 \uD83D\uDCE8\n"
+                + "  indented, and trailing spaces   \n"
+                + "\n"
+                + "The end.\n");
+        String id = sender.submit("submission", "alice@sender.example",
+                List.of("postmaster@dest.example", "bob@dest.example", "carol@other.example"), text);
+
+        String toBob = upstream.awaitDelivered("bob@dest.example");
+        String toCarol = upstream.awaitDelivered("carol@other.example");
+        String toPostmaster = upstream.awaitDelivered("postmaster@dest.example");
+        sender.awaitLog(id + ": removed");
+        for (String delivered : List.of(toBob, toCarol, toPostmaster)) {
+            assertEquals(text, withoutTwoReceivedHeaders(delivered));
+        }
+        assertGreylistedThenSent("bob@dest.example", "RCPT TO");
+        assertGreylistedThenSent("carol@other.example", "RCPT TO");
+        List<String> postmaster = deliveryLines("postmaster@dest.example");
+        assertEquals(1, postmaster.size(), "postmaster@ is never greylisted: delivered at the first attempt, "
+                + "the other recipients left for later: " + postmaster);
+        assertTrue(postmaster.get(0).contains("status=sent"), postmaster.get(0));
+        assertTrue(plain.logged("verdict=greylist reason=first-attempt client=127.0.0.1")
+                && plain.logged("helo=sender.test from=<alice@sender.example> to=<bob@dest.example>"), "greylited's decision");
+    }
+
+    @Test
+    void internationalisedAddressesAndTextPassAsTheyCame() throws Exception {
+        String text = message("Jörg <jörg@bücher.example>", "<zoë@dest.example>", "smtputf8 message",
+                "Grüße, Zoë.\n.\n");
+        String id = sender.submit("submission", "jörg@bücher.example", List.of("zoë@dest.example"), text);
+
+        assertEquals(text, withoutTwoReceivedHeaders(upstream.awaitDelivered("zoë@dest.example")));
+        sender.awaitLog(id + ": removed");
+        assertGreylistedThenSent("zoë@dest.example", "RCPT TO");
+        assertTrue(plain.logged("from=<jörg@bücher.example> to=<zoë@dest.example>"), "the addresses as written");
+    }
+
+    @Test
+    void aBounceFromPostfixItselfIsGreylistedAtDataThenDelivered() throws Exception {
+        sender.submit("submission", "dave@sender.example", List.of("unknown@dest.example"),
+                message("<dave@sender.example>", "<unknown@dest.example>", "to nobody", "Is anybody there?\n"));
+
+        String bounce = upstream.awaitDelivered("dave@sender.example");
+        assertTrue(bounce.contains("Undelivered Mail Returned to Sender")
+                && bounce.contains("<unknown@dest.example>: host 127.0.0.1[127.0.0.1] said: 554 5.7.1"), bounce);
+        assertGreylistedThenSent("dave@sender.example", "DATA");
+        assertTrue(plain.logged("verdict=greylist reason=first-attempt client=127.0.0.1")
+                && plain.logged("from=<> to=<dave@sender.example>"), "the null sender's recipient decided at DATA");
+    }
+
+    @Test
+    void throughStartTlsThePipelinedDialogueIsGreylistedAndDelivered() throws Exception {
+        String text = message("<erin@sender.example>", "<frank@tls.example>", "under tls", "Sealed.\n");
+        String id = sender.submit("submission", "erin@sender.example", List.of("frank@tls.example"), text);
+
+        assertEquals(text, withoutTwoReceivedHeaders(upstream.awaitDelivered("frank@tls.example")));
+        sender.awaitLog(id + ": removed");
+        assertGreylistedThenSent("frank@tls.example", "RCPT TO");
+        assertTrue(sender.log().contains("TLS connection established to 127.0.0.1[127.0.0.1]:" + tls.port), sender.log());
+        assertTrue(tls.logged("tls=yes"), "greylited's session end line says so");
+    }
+
+    @Test
+    void retriesOnACachedConnectionAreDecidedAsOnANewOne() throws Exception {
+        List<String> recipients = List.of("r1@dest.example", "r2@dest.example", "r3@dest.example");
+        for (String r : recipients) {
+            sender.submit("submission", "grace@sender.example", List.of(r),
+                    message("<grace@sender.example>", "<" + r + ">", "reused " + r.charAt(1), "One of three.\n"));
+        }
+        for (String r : recipients) {
+            upstream.awaitDelivered(r);
+            sender.awaitLog("to=<" + r + ">, relay=127.0.0.1[127.0.0.1]:" + plain.port + ", ");
+        }
+        for (String r : recipients) {
+            assertGreylistedThenSent(r, "RCPT TO");
+        }
+        assertTrue(recipients.stream().flatMap(r -> deliveryLines(r).stream()).anyMatch(l -> l.contains(", conn_use=")),
+                "Postfix used a connection again (conn_use=N in its log): " + sender.log());
+    }
+
+    @Test
+    void anUnreachableUpstreamDefersTheMailWithA421AndNothingBounces() throws Exception {
+        String id = sender.submit("submission", "heidi@sender.example", List.of("ivan@down.example"),
+                message("<heidi@sender.example>", "<ivan@down.example>", "nowhere", "Wait for it.\n"));
+
+        String refused = "to=<ivan@down.example>, relay=127.0.0.1[127.0.0.1]:" + noUpstream.port;
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (deliveryLines("ivan@down.example").size() < 2 && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        List<String> lines = deliveryLines("ivan@down.example");
+        assertTrue(lines.size() >= 2, "tried again: " + sender.log());
+        for (String l : lines) {
+            assertTrue(l.contains(refused) && l.contains("status=deferred (host 127.0.0.1[127.0.0.1] refused to talk to me: "
+                    + "421 4.3.0 mx.test service temporarily unavailable, closing connection)"), l);
+        }
+        assertTrue(sender.queue().contains(id), "still queued: " + sender.queue());
+        assertTrue(noUpstream.logged("upstream unreachable for client 127.0.0.1"), "greylited says why");
+    }
+}
