@@ -1,0 +1,133 @@
+package org.greylite.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.greylite.testing.PostfixServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A real Postfix as the sending client of the wrapper under the real tcpserver:
+ * {@code Postfix (smtp) -> tcpserver -> greylite -> ucspi2socket -> Postfix (smtpd)}. Its queue retries within
+ * seconds (a queue run every second, a back-off of 2 to 3 s) and {@code GREYLITE_MIN_DELAY} is 2s, so a message
+ * passes a few seconds after its first attempt. The suspicion file matches every client without a PTR name
+ * (127.0.0.1 here), so the sender never goes on the auto-whitelist: each new triplet is greylisted once.
+ */
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
+class PostfixClientUnderTcpserverTest {
+
+    @TempDir
+    static Path dir;
+    private static PostfixServer upstream;
+    private static Tcpserver wrapper;
+    private static PostfixServer sender;
+
+    @BeforeAll
+    static void start() throws Exception {
+        upstream = PostfixServer.in(dir.resolve("upstream"))
+                // not the sender's name: Postfix's smtp client refuses a server that greets with its own name
+                .main("myhostname", "upstream.test")
+                .main("smtpd_recipient_restrictions",
+                        "check_recipient_access inline:{{unknown@dest.example=REJECT no such user}}")
+                .deliverInto(dir.resolve("delivered"))
+                .listener("smtp")
+                .start();
+        Path suspicion = Files.writeString(dir.resolve("suspicion"), "1 r ^$\n");
+        Map<String, String> env = Map.of("GREYLIST", "", "DBFILE", dir.resolve("greylite.db").toString(),
+                "GREYLITE_MIN_DELAY", "2s", "SUSPICION", suspicion.toString(), "LOGTHRESHOLD", "6");
+        wrapper = Tcpserver.start(chain(upstream.port("smtp")), env);
+        sender = PostfixServer.in(dir.resolve("sender"))
+                .main("myhostname", "sender.test")
+                .main("relay_transport", "smtp:[127.0.0.1]:" + wrapper.port())
+                // A deferred message is due 2 s later, never at the queue run just after its deferral: one that
+                // the delivery agent has not let go of yet would be skipped ("still being delivered") for a minute.
+                .main("queue_run_delay", "1s")
+                .main("minimal_backoff_time", "2s")
+                .main("maximal_backoff_time", "3s")
+                .main("smtp_connection_cache_destinations", "static:all")
+                .listener("submission")
+                .start();
+    }
+
+    private static List<String> chain(int upstreamPort) {
+        return List.of(Launchers.bin("greylite"), Launchers.bin("ucspi2socket"), "127.0.0.1", Integer.toString(upstreamPort));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        for (AutoCloseable c : new AutoCloseable[] {sender, wrapper, upstream}) {
+            if (c != null) {
+                c.close();
+            }
+        }
+    }
+
+    /** The sending Postfix's smtp client lines about {@code recipient}'s delivery. */
+    private static List<String> deliveryLines(String recipient) {
+        return sender.log().lines().filter(l -> l.contains("postfix/smtp[") && l.contains(" to=<" + recipient + ">,"))
+                .toList();
+    }
+
+    private static void assertGreylistedThenSent(String recipient, String inReplyTo) {
+        List<String> lines = deliveryLines(recipient);
+        assertTrue(lines.size() >= 2, "a deferral, then the delivery: " + lines);
+        assertTrue(lines.get(0).contains("status=deferred (host 127.0.0.1[127.0.0.1] said: 451 4.7.1 <")
+                && lines.get(0).contains(">: greylisted, please retry in ")
+                && lines.get(0).endsWith("(in reply to " + inReplyTo + " command))"), lines.get(0));
+        assertTrue(lines.get(lines.size() - 1).contains("status=sent (250 2.0.0 Ok: queued as "), lines.toString());
+        assertFalse(lines.stream().anyMatch(l -> l.contains("status=bounced")), lines.toString());
+    }
+
+    /** The message as delivered, less the Received headers of the upstream and of the sender. */
+    private static String withoutTwoReceivedHeaders(String delivered) {
+        String rest = delivered;
+        for (int i = 0; i < 2; i++) {
+            assertTrue(rest.startsWith("Received: "), "a Received header on top: " + delivered);
+            rest = rest.substring(rest.indexOf('\n') + 1);
+            while (rest.startsWith("\t") || rest.startsWith(" ")) {
+                rest = rest.substring(rest.indexOf('\n') + 1);
+            }
+        }
+        return rest;
+    }
+
+    @Test
+    void theFirstAttemptIsDeferredTheRetryDeliveredByteForByteAndABounceWaitsForData() throws Exception {
+        String text = "From: Alice <alice@sender.example>\n"
+                + "To: Bob <bob@dest.example>\n"
+                + "Subject: through the wrapper\n"
+                + "Message-ID: <wrapper@sender.example>\n"
+                + "Date: Sat, 05 Dec 2026 07:00:00 +0000\n"
+                + "MIME-Version: 1.0\n"
+                + "Content-Type: text/plain; charset=UTF-8\n"
+                + "Content-Transfer-Encoding: 8bit\n"
+                + "\n"
+                + "Hello Bob,\n.\n..two dots\nGrüße \u2014 8-bit.\n";
+        String id = sender.submit("submission", "alice@sender.example",
+                List.of("postmaster@dest.example", "bob@dest.example", "unknown@dest.example"), text);
+
+        assertEquals(text, withoutTwoReceivedHeaders(upstream.awaitDelivered("bob@dest.example")));
+        assertEquals(text, withoutTwoReceivedHeaders(upstream.awaitDelivered("postmaster@dest.example")));
+        String bounce = upstream.awaitDelivered("alice@sender.example");
+        assertTrue(bounce.contains("<unknown@dest.example>: host 127.0.0.1[127.0.0.1] said: 554 5.7.1"), bounce);
+        sender.awaitLog(id + ": removed");
+
+        assertGreylistedThenSent("bob@dest.example", "RCPT TO");
+        assertEquals(1, deliveryLines("postmaster@dest.example").size(), "postmaster@ at the first attempt");
+        assertGreylistedThenSent("alice@sender.example", "DATA");
+        assertTrue(wrapper.awaitLine(l -> l.contains("verdict=greylist reason=first-attempt")
+                && l.contains("from=<> to=<alice@sender.example>"), Duration.ofSeconds(5)) != null, "the bounce decided at DATA");
+    }
+}
