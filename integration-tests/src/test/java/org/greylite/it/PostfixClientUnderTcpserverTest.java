@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  * seconds (a queue run every second, a back-off of 2 to 3 s) and {@code GREYLITE_MIN_DELAY} is 2s, so a message
  * passes a few seconds after its first attempt. The suspicion file matches every client without a PTR name
  * (127.0.0.1 here), so the sender never goes on the auto-whitelist: each new triplet is greylisted once.
+ * Mail for {@code down.example} goes through a second tcpserver whose ucspi2socket finds nothing listening.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class PostfixClientUnderTcpserverTest {
@@ -32,6 +34,7 @@ class PostfixClientUnderTcpserverTest {
     static Path dir;
     private static PostfixServer upstream;
     private static Tcpserver wrapper;
+    private static Tcpserver noUpstream;
     private static PostfixServer sender;
 
     @BeforeAll
@@ -48,9 +51,11 @@ class PostfixClientUnderTcpserverTest {
         Map<String, String> env = Map.of("GREYLIST", "", "DBFILE", dir.resolve("greylite.db").toString(),
                 "GREYLITE_MIN_DELAY", "2s", "SUSPICION", suspicion.toString(), "LOGTHRESHOLD", "6");
         wrapper = Tcpserver.start(chain(upstream.port("smtp")), env);
+        noUpstream = Tcpserver.start(chain(Tcpserver.freePort()), env);
         sender = PostfixServer.in(dir.resolve("sender"))
                 .main("myhostname", "sender.test")
                 .main("relay_transport", "smtp:[127.0.0.1]:" + wrapper.port())
+                .main("transport_maps", "inline:{{down.example=smtp:[127.0.0.1]:" + noUpstream.port() + "}}")
                 // A deferred message is due 2 s later, never at the queue run just after its deferral: one that
                 // the delivery agent has not let go of yet would be skipped ("still being delivered") for a minute.
                 .main("queue_run_delay", "1s")
@@ -67,7 +72,7 @@ class PostfixClientUnderTcpserverTest {
 
     @AfterAll
     static void stop() throws Exception {
-        for (AutoCloseable c : new AutoCloseable[] {sender, wrapper, upstream}) {
+        for (AutoCloseable c : new AutoCloseable[] {sender, wrapper, noUpstream, upstream}) {
             if (c != null) {
                 c.close();
             }
@@ -129,5 +134,25 @@ class PostfixClientUnderTcpserverTest {
         assertGreylistedThenSent("alice@sender.example", "DATA");
         assertTrue(wrapper.awaitLine(l -> l.contains("verdict=greylist reason=first-attempt")
                 && l.contains("from=<> to=<alice@sender.example>"), Duration.ofSeconds(5)) != null, "the bounce decided at DATA");
+    }
+
+    @Test
+    void anUnreachableUpstreamDefersTheMailWithA421NamingThisHost() throws Exception {
+        String id = sender.submit("submission", "heidi@sender.example", List.of("ivan@down.example"),
+                "Subject: nowhere\n\nWait for it.\n");
+
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (deliveryLines("ivan@down.example").size() < 2 && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        List<String> lines = deliveryLines("ivan@down.example");
+        assertTrue(lines.size() >= 2, "tried again: " + sender.log());
+        // tcpserver -l0 (the tests' and many run scripts' choice) sets TCPLOCALHOST=0, which names no host
+        String host = Files.readString(Path.of("/proc/sys/kernel/hostname"), StandardCharsets.US_ASCII).trim();
+        for (String l : lines) {
+            assertTrue(l.contains("status=deferred (host 127.0.0.1[127.0.0.1] refused to talk to me: 421 4.3.0 "
+                    + host + " service temporarily unavailable, closing connection)"), l);
+        }
+        assertTrue(sender.queue().contains(id), "still queued: " + sender.queue());
     }
 }

@@ -43,7 +43,8 @@ public final class Variables {
 
     public static final Setting<String> TCPLOCALHOST = Setting.builder("TCPLOCALHOST", Parsers::text).variableOnly()
             .stage(Stage.CONNECTION).variable("TCPLOCALHOST", GREYLITE)
-            .doc("Set by tcpserver: the name in the wrapper's own 421 replies (default: the kernel's host name).")
+            .doc("Set by tcpserver: the name in the wrapper's own 421 replies (default, and when it is 0, as "
+                    + "tcpserver -l0 sets it: the kernel's host name).")
             .build();
 
     public static final Setting<String> PGPASSWORD = Setting.builder("PGPASSWORD", Parsers::text).variableOnly()

@@ -183,10 +183,15 @@ final class WrapperSession {
         }
     }
 
-    /** The name in the proxy's own 421 replies: tcpserver's TCPLOCALHOST, else the kernel's host name. */
+    /**
+     * The name in the proxy's own 421 replies: tcpserver's TCPLOCALHOST, else the kernel's host name. A
+     * TCPLOCALHOST of {@code 0} names no host: it is what {@code tcpserver -l0} sets, tcpserver's own suggestion
+     * for skipping the DNS lookup of the local name, and a client's log would otherwise read
+     * {@code 421 4.3.0 0 service temporarily unavailable}.
+     */
     static String hostname(Map<String, String> env) {
         String h = env.get("TCPLOCALHOST");
-        if (h != null && !h.isBlank()) {
+        if (h != null && !h.isBlank() && !h.trim().equals("0")) {
             return h.trim();
         }
         try {

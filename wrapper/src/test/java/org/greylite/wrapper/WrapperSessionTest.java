@@ -74,6 +74,18 @@ class WrapperSessionTest {
     }
 
     @Test
+    void tcpserversLocalNameZeroNamesNoHostInThe421() throws Exception {
+        String kernel = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/kernel/hostname")).trim();
+        try (Harness h = Harness.start(Harness.smtpd(),
+                env("TCPLOCALHOST", "0", "GREYLITE_JUNK_COMMAND_LIMIT", "1"))) {
+            assertEquals("220 upstream ESMTP", h.reply());
+            assertEquals("250 8BITMIME", h.command("EHLO client.example"));
+            assertEquals("421 4.7.0 " + kernel + " Error: too many commands, closing connection", h.command("NOOP"),
+                    "tcpserver -l0 sets TCPLOCALHOST=0: the kernel's host name stands in, as without the variable");
+        }
+    }
+
+    @Test
     void theJunkCommandLimitComesFromTheEnvironment() throws Exception {
         try (Harness h = Harness.start(Harness.smtpd(), env("GREYLITE_JUNK_COMMAND_LIMIT", "3"))) {
             assertEquals("220 upstream ESMTP", h.reply());
