@@ -32,11 +32,12 @@ import org.junit.jupiter.api.io.TempDir;
  * here, so the sending Postfix never goes on the auto-whitelist: each new triplet is greylisted once, whatever
  * ran before it.
  *
- * <p>Three greylited in front of the same upstream, chosen by the recipient's domain (the sending Postfix's
+ * <p>Four greylited in front of the same upstream, chosen by the recipient's domain (the sending Postfix's
  * transport map): {@code dest.example} through a plain one, {@code tls.example} through one with a certificate
  * (the sending Postfix has {@code smtp_tls_security_level = may}), {@code down.example} through one whose upstream
- * does not listen. The sending Postfix caches its connections ({@code smtp_connection_cache_destinations}), as a
- * busy sender does, so a retry may come on a connection that was refused before.
+ * does not listen, {@code first.example} through one that asks the upstream first ({@code --rcpt-order
+ * upstream-first}). The sending Postfix caches its connections ({@code smtp_connection_cache_destinations}), as
+ * a busy sender does, so a retry may come on a connection that was refused before.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class PostfixClientTest {
@@ -49,6 +50,7 @@ class PostfixClientTest {
     private static GreylitedProcess plain;
     private static GreylitedProcess tls;
     private static GreylitedProcess noUpstream;
+    private static GreylitedProcess upstreamFirst;
     private static PostfixServer sender;
 
     @BeforeAll
@@ -57,7 +59,8 @@ class PostfixClientTest {
                 // not the sender's name: Postfix's smtp client refuses a server that greets with its own name
                 .main("myhostname", "upstream.test")
                 .main("smtpd_recipient_restrictions",
-                        "check_recipient_access inline:{{unknown@dest.example=REJECT no such user}}")
+                        "check_recipient_access inline:{{unknown@dest.example=REJECT no such user},"
+                                + "{unknown@first.example=REJECT no such user}}")
                 .deliverInto(dir.resolve("delivered"))
                 .listener("smtp")
                 .start();
@@ -69,11 +72,14 @@ class PostfixClientTest {
                 .args("--tls-cert", pem.cert().toString(), "--tls-key", pem.key().toString()).start();
         noUpstream = GreylitedProcess.start(Files.createDirectories(dir.resolve("down")),
                 new InetSocketAddress("127.0.0.1", portNobodyListensOn()), common);
+        upstreamFirst = GreylitedProcess.command(upstream.address("smtp")).db(dir.resolve("first.db")).args(common)
+                .args("--rcpt-order", "upstream-first").start();
         sender = PostfixServer.in(dir.resolve("sender"))
                 .main("myhostname", "sender.test")
                 .main("relay_transport", "smtp:[127.0.0.1]:" + plain.port)
                 .main("transport_maps", "inline:{{tls.example=smtp:[127.0.0.1]:" + tls.port + "},"
-                        + "{down.example=smtp:[127.0.0.1]:" + noUpstream.port + "}}")
+                        + "{down.example=smtp:[127.0.0.1]:" + noUpstream.port + "},"
+                        + "{first.example=smtp:[127.0.0.1]:" + upstreamFirst.port + "}}")
                 // A deferred message is due 2 s later, never at the queue run just after its deferral: one that
                 // the delivery agent has not let go of yet would be skipped ("still being delivered") for a minute.
                 .main("queue_run_delay", "1s")
@@ -89,7 +95,7 @@ class PostfixClientTest {
 
     @AfterAll
     static void stop() throws Exception {
-        for (AutoCloseable c : new AutoCloseable[] {sender, plain, tls, noUpstream, upstream}) {
+        for (AutoCloseable c : new AutoCloseable[] {sender, plain, tls, noUpstream, upstreamFirst, upstream}) {
             if (c != null) {
                 c.close();
             }
@@ -235,6 +241,28 @@ class PostfixClientTest {
         }
         assertTrue(recipients.stream().flatMap(r -> deliveryLines(r).stream()).anyMatch(l -> l.contains(", conn_use=")),
                 "Postfix used a connection again (conn_use=N in its log): " + sender.log());
+    }
+
+    @Test
+    void inTheUpstreamFirstOrderTheUpstreamsRefusalComesAtTheFirstAttemptAndTheRestOnce() throws Exception {
+        String text = message("<judy@sender.example>", "<kim@first.example>", "upstream first", "Asked first.\n");
+        String id = sender.submit("submission", "judy@sender.example",
+                List.of("postmaster@first.example", "kim@first.example", "unknown@first.example"), text);
+
+        assertEquals(text, withoutTwoReceivedHeaders(upstream.awaitDelivered("kim@first.example")));
+        assertEquals(text, withoutTwoReceivedHeaders(upstream.awaitDelivered("postmaster@first.example")));
+        sender.awaitLog(id + ": removed");
+        assertGreylistedThenSent("kim@first.example", "RCPT TO");
+        List<String> unknown = deliveryLines("unknown@first.example");
+        assertEquals(1, unknown.size(), "the upstream's own refusal, at the first attempt: " + unknown);
+        assertTrue(unknown.get(0).contains("status=bounced (host 127.0.0.1[127.0.0.1] said: 554 5.7.1 "
+                + "<unknown@first.example>: Recipient address rejected: no such user (in reply to RCPT TO command))"), unknown.get(0));
+        List<String> postmaster = deliveryLines("postmaster@first.example");
+        assertEquals(1, postmaster.size(), postmaster.toString());
+        assertTrue(postmaster.get(0).contains("status=sent"), postmaster.get(0));
+        assertEquals(1, upstream.delivered("kim@first.example").size(), "the envelope made again without the "
+                + "greylisted recipient delivered nothing twice");
+        assertEquals(1, upstream.delivered("postmaster@first.example").size());
     }
 
     @Test
