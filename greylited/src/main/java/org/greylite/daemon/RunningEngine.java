@@ -32,6 +32,7 @@ final class RunningEngine implements AutoCloseable {
     private final GreylistStore store;
     private final Greylister greylister;
     private final ScheduledExecutorService greydb;
+    private final ScheduledExecutorService purges;
     private final SuspicionPolicy rules;
     private final ReloadingAccessRules accessRules; // null: no access file
     private final Logger log;
@@ -49,14 +50,18 @@ final class RunningEngine implements AutoCloseable {
         this.log = log;
         this.greylister = new Greylister(store, rules, settings, Clock.systemUTC(), new DecisionLog().andThen(metrics),
                 known);
-        // SQLite: one thread owns the connection, decisions and the purge never run at once. PostgreSQL: one
-        // thread per pooled connection; the store makes concurrent decisions on one triplet take turns.
+        // SQLite: one thread decides on the connection. PostgreSQL: one thread per pooled connection; the store
+        // makes concurrent decisions on one triplet take turns.
         this.greydb = store.parallelism() > 1
                 ? Executors.newScheduledThreadPool(store.parallelism(), ProxyServer.daemonThreads("greydb"))
                 : Executors.newSingleThreadScheduledExecutor(ProxyServer.daemonThreads("greydb"));
+        // The purge has a thread of its own: on a large greydb it takes seconds, in short transactions that the
+        // decisions come between (the store's lock on the SQLite connection). On the deciding thread it held every
+        // RCPT queued behind it past the busy timeout, and the mail passed ungreylisted.
+        this.purges = Executors.newSingleThreadScheduledExecutor(ProxyServer.daemonThreads("greydb-purge"));
         followFiles();
         long purgeSeconds = purgeInterval.getSeconds();
-        greydb.scheduleWithFixedDelay(TimerTasks.outliving("the greydb purge", log, () -> purge(metrics)),
+        purges.scheduleWithFixedDelay(TimerTasks.outliving("the greydb purge", log, () -> purge(metrics)),
                 purgeSeconds, purgeSeconds, TimeUnit.SECONDS);
         greydb.scheduleWithFixedDelay(TimerTasks.outliving("the greydb file check", log,
                 new GreydbFileCheck(store, metrics::greydbFileReplaced, log)), GreydbFileCheck.INTERVAL_SECONDS,
@@ -99,8 +104,10 @@ final class RunningEngine implements AutoCloseable {
     /** Lets the decisions under way finish (5 s at most), then closes the greydb. */
     @Override
     public void close() {
+        purges.shutdownNow(); // a purge under way stops after its transaction: the next round finishes it
         greydb.shutdown();
         try {
+            purges.awaitTermination(5, TimeUnit.SECONDS);
             greydb.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -268,18 +268,80 @@ final class GreydbSql {
         return out;
     }
 
-    /** Deletes what has expired at {@code now} (see {@link GreylistStore#purgeExpired}); returns how many rows. */
-    int purge(Connection conn, Instant now, Duration retryWindow, Duration lifetime) throws SQLException {
-        long nowS = now.getEpochSecond();
-        long pendingBefore = nowS - retryWindow.getSeconds();
-        long usedBefore = nowS - lifetime.getSeconds();
-        int n = update(conn, "DELETE FROM triplet WHERE passed_at IS NULL AND first_seen <= ?", pendingBefore);
-        n += update(conn, "DELETE FROM triplet WHERE passed_at IS NOT NULL AND last_seen <= ?", usedBefore);
-        n += update(conn, "DELETE FROM whitelist WHERE (source = 'auto' AND last_seen <= ?) OR (expires IS NOT NULL AND expires <= ?)",
-                usedBefore, nowS);
-        n += update(conn, "DELETE FROM blacklist WHERE expires IS NOT NULL AND expires <= ?", nowS);
-        n += update(conn, "DELETE FROM client_behaviour WHERE last_seen <= ?", pendingBefore);
-        return n;
+    /**
+     * A stretch of a table the purge looked at: it ends at the key {@code end} (null: at the end of the table), and
+     * {@code expired} says whether any of its rows has expired.
+     */
+    record PurgeChunk(List<String> end, boolean expired) {
+    }
+
+    /**
+     * Looks at the next {@code limit} rows of {@code table} after the key {@code after} (null: from the first), in
+     * the order of the primary key: a range of its index, however large the table. Only reads, and SQLite or
+     * PostgreSQL reads the rows itself: only the stretch's last key and whether anything in it expired come back
+     * (fetching each row's key through the driver cost three times the CPU of the deletes).
+     */
+    PurgeChunk expiredChunk(Connection conn, ExpiringTable table, List<String> after, int limit) throws SQLException {
+        List<String> end = null;
+        try (PreparedStatement st = conn.prepareStatement("SELECT " + String.join(", ", table.key()) + " FROM " + table.name()
+                + (after == null ? "" : " WHERE " + table.keyRow() + " > " + table.keyParameters())
+                + " ORDER BY " + String.join(", ", table.key()) + " LIMIT 1 OFFSET ?")) {
+            int i = bind(st, 1, after);
+            st.setInt(i, limit - 1);
+            try (ResultSet rs = st.executeQuery()) {
+                if (rs.next()) {
+                    end = new ArrayList<>(table.key().size());
+                    for (int c = 1; c <= table.key().size(); c++) {
+                        end.add(rs.getString(c));
+                    }
+                }
+            }
+        }
+        try (PreparedStatement st = conn.prepareStatement(
+                "SELECT EXISTS (SELECT 1 FROM " + table.name() + " WHERE " + within(table, after, end) + ")")) {
+            bind(st, bind(st, bind(st, 1, after), end), table.arguments());
+            try (ResultSet rs = st.executeQuery()) {
+                rs.next();
+                return new PurgeChunk(end, rs.getBoolean(1));
+            }
+        }
+    }
+
+    /**
+     * Deletes the rows of {@code table} that have expired with keys after {@code after} up to {@code end} (null: from
+     * the first, to the last), each judged again here: a row used again since {@link #expiredChunk} looked stays.
+     */
+    int deleteExpired(Connection conn, ExpiringTable table, List<String> after, List<String> end) throws SQLException {
+        try (PreparedStatement st = conn.prepareStatement("DELETE FROM " + table.name() + " WHERE " + within(table, after, end))) {
+            bind(st, bind(st, bind(st, 1, after), end), table.arguments());
+            return st.executeUpdate();
+        }
+    }
+
+    /** The condition of an expired row between two keys; its parameters: {@code after}'s, {@code end}'s, the table's. */
+    private static String within(ExpiringTable table, List<String> after, List<String> end) {
+        return (after == null ? "" : table.keyRow() + " > " + table.keyParameters() + " AND ")
+                + (end == null ? "" : table.keyRow() + " <= " + table.keyParameters() + " AND ")
+                + "(" + table.expired() + ")";
+    }
+
+    /** Sets {@code values} from parameter {@code first} on (none when null); returns the next parameter's index. */
+    private static int bind(PreparedStatement st, int first, List<String> values) throws SQLException {
+        int i = first;
+        if (values != null) {
+            for (String v : values) {
+                st.setString(i++, v);
+            }
+        }
+        return i;
+    }
+
+    private static int bind(PreparedStatement st, int first, long... values) throws SQLException {
+        int i = first;
+        for (long v : values) {
+            st.setLong(i++, v);
+        }
+        return i;
     }
 
     /**

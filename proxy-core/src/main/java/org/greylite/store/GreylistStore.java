@@ -72,7 +72,9 @@ public interface GreylistStore extends AutoCloseable {
     /**
      * Deletes what has expired at {@code now}: pending triplets older than {@code retryWindow} since
      * their first attempt, passed triplets and auto-whitelist entries unused for {@code lifetime},
-     * remembered behaviours not shown for {@code retryWindow}.
+     * remembered behaviours not shown for {@code retryWindow}. In short transactions, pausing between them, so that
+     * decisions (this process's on other threads, and other processes') are made meanwhile: it takes a while on a
+     * large greydb, and belongs on a thread of its own, not on the one that decides.
      *
      * @return how many rows were removed
      */

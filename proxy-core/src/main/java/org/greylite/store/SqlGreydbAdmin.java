@@ -63,7 +63,7 @@ final class SqlGreydbAdmin implements GreydbAdmin {
 
     @Override
     public int purgeExpired(Instant now, Duration retryWindow, Duration lifetime) {
-        return write("cannot purge", conn -> sql.purge(conn, now, retryWindow, lifetime));
+        return new ExpiredRowsPurge(dialect, sql).run(now, retryWindow, lifetime);
     }
 
     @Override

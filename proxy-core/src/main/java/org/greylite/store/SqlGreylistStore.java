@@ -118,8 +118,7 @@ final class SqlGreylistStore implements GreylistStore {
 
     @Override
     public int purgeExpired(Instant now, Duration retryWindow, Duration lifetime) {
-        return dialect.transaction("cannot purge expired rows", fromNow(), true,
-                conn -> sql.purge(conn, now, retryWindow, lifetime));
+        return new ExpiredRowsPurge(dialect, sql).run(now, retryWindow, lifetime);
     }
 
     @Override
