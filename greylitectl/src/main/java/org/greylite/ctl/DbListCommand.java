@@ -84,34 +84,40 @@ final class DbListCommand implements Callable<Integer> {
                 printBlacklist(admin.blacklist(), clients);
             } else {
                 Lifetimes lifetimes = db.lifetimes(admin);
-                printTriplets(admin.triplets(filter), lifetimes.minDelay().duration(),
-                        lifetimes.retryWindow().duration(), lifetimes.whitelistLifetime().duration());
+                printTriplets(admin, filter, lifetimes.minDelay().duration(), lifetimes.retryWindow().duration(),
+                        lifetimes.whitelistLifetime().duration());
             }
         }
         return 0;
     }
 
-    private void printTriplets(List<GreydbAdmin.TripletRow> triplets, Duration minDelay, Duration retryWindow,
+    /** The triplets, kept in a {@link RowSpool} while the greydb is read, printed once it is no longer. */
+    private void printTriplets(GreydbAdmin admin, TripletFilter filter, Duration minDelay, Duration retryWindow,
                                Duration whitelistLifetime) {
+        List<String> columns = List.of("client", "sender", "recipient", "state", "refusals", "first_seen", "last_seen",
+                "passed_at", "retry_counts_from");
         Instant now = db.now();
-        List<List<String>> rows = new ArrayList<>();
-        for (GreydbAdmin.TripletRow r : triplets) {
-            Triplet t = r.state();
-            // As the engine judges it (SPEC §3.7): an expired row counts as absent, and the next purge removes it.
-            boolean expired = t.passed() ? !plus(t.lastSeen(), whitelistLifetime).isAfter(now)
-                    : !plus(t.firstSeen(), retryWindow).isAfter(now);
-            warnIfOutOfRange("triplet " + r.key().client() + " <" + r.key().sender() + "> <" + r.key().recipient() + ">",
-                    List.of("first_seen", "last_seen", "passed_at"), t.firstSeen(), t.lastSeen(), t.passedAt());
-            rows.add(Arrays.asList(r.key().client(), "<" + r.key().sender() + ">", "<" + r.key().recipient() + ">",
-                    expired ? "expired" : t.passed() ? "passed" : "pending", Integer.toString(t.refusals()),
-                    time(t.firstSeen()), time(t.lastSeen()),
-                    t.passedAt() == null ? null : time(t.passedAt()),
-                    // The engine records a refusal rounded up to the second, so this is when it counts the retry.
-                    // An expired row has no next attempt: the engine would start a new triplet.
-                    t.passed() || expired ? null : time(plus(t.lastSeen(), minDelay))));
+        try (RowSpool rows = new RowSpool(columns.size())) {
+            admin.eachTriplet(filter, r -> rows.add(tripletRow(r, now, minDelay, retryWindow, whitelistLifetime)));
+            RowPrinter.print(spec.commandLine().getOut(), format, columns, rows, java.util.Set.of("refusals"));
         }
-        RowPrinter.print(spec.commandLine().getOut(), format, List.of("client", "sender", "recipient", "state", "refusals",
-                "first_seen", "last_seen", "passed_at", "retry_counts_from"), rows, java.util.Set.of("refusals"));
+    }
+
+    private List<String> tripletRow(GreydbAdmin.TripletRow r, Instant now, Duration minDelay, Duration retryWindow,
+                                    Duration whitelistLifetime) {
+        Triplet t = r.state();
+        // As the engine judges it (SPEC §3.7): an expired row counts as absent, and the next purge removes it.
+        boolean expired = t.passed() ? !plus(t.lastSeen(), whitelistLifetime).isAfter(now)
+                : !plus(t.firstSeen(), retryWindow).isAfter(now);
+        warnIfOutOfRange("triplet " + r.key().client() + " <" + r.key().sender() + "> <" + r.key().recipient() + ">",
+                List.of("first_seen", "last_seen", "passed_at"), t.firstSeen(), t.lastSeen(), t.passedAt());
+        return Arrays.asList(r.key().client(), "<" + r.key().sender() + ">", "<" + r.key().recipient() + ">",
+                expired ? "expired" : t.passed() ? "passed" : "pending", Integer.toString(t.refusals()),
+                time(t.firstSeen()), time(t.lastSeen()),
+                t.passedAt() == null ? null : time(t.passedAt()),
+                // The engine records a refusal rounded up to the second, so this is when it counts the retry.
+                // An expired row has no next attempt: the engine would start a new triplet.
+                t.passed() || expired ? null : time(plus(t.lastSeen(), minDelay)));
     }
 
     private void printWhitelist(List<GreydbAdmin.WhitelistRow> entries, TripletSelector.Clients clients,

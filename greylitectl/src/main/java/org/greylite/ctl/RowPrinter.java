@@ -19,12 +19,12 @@ final class RowPrinter {
     }
 
     /** {@code null} cells print as "-" in a table, empty in CSV, null in JSON. */
-    static void print(PrintWriter out, Format format, List<String> columns, List<List<String>> rows) {
+    static void print(PrintWriter out, Format format, List<String> columns, Iterable<List<String>> rows) {
         print(out, format, columns, rows, Set.of());
     }
 
     /** As {@link #print(PrintWriter, Format, List, List)}; the {@code counts} columns are JSON numbers. */
-    static void print(PrintWriter out, Format format, List<String> columns, List<List<String>> rows,
+    static void print(PrintWriter out, Format format, List<String> columns, Iterable<List<String>> rows,
                       Set<String> counts) {
         switch (format) {
             case JSON -> json(out, columns, rows, counts);
@@ -34,7 +34,8 @@ final class RowPrinter {
         out.flush();
     }
 
-    private static void table(PrintWriter out, List<String> columns, List<List<String>> rows) {
+    /** Reads the rows twice: once for the columns' widths, once to print them. */
+    private static void table(PrintWriter out, List<String> columns, Iterable<List<String>> rows) {
         int[] width = new int[columns.size()];
         for (int c = 0; c < width.length; c++) {
             width[c] = columns.get(c).length();
@@ -69,22 +70,29 @@ final class RowPrinter {
         return v == null ? "-" : ClientText.printable(v);
     }
 
-    private static void json(PrintWriter out, List<String> columns, List<List<String>> rows, Set<String> counts) {
+    private static void json(PrintWriter out, List<String> columns, Iterable<List<String>> rows, Set<String> counts) {
         out.println("[");
-        for (int i = 0; i < rows.size(); i++) {
+        String before = null; // the object before, printed with its comma once another follows
+        for (List<String> row : rows) {
+            if (before != null) {
+                out.println(before + ",");
+            }
             StringBuilder b = new StringBuilder("  {");
             for (int c = 0; c < columns.size(); c++) {
-                String v = rows.get(i).get(c);
+                String v = row.get(c);
                 boolean number = v != null && counts.contains(columns.get(c)) && v.matches("\\d{1,18}");
                 b.append(c == 0 ? "" : ", ").append(Json.string(columns.get(c))).append(": ")
                         .append(number ? v : Json.string(v));
             }
-            out.println(b.append(i == rows.size() - 1 ? "}" : "},"));
+            before = b.append("}").toString();
+        }
+        if (before != null) {
+            out.println(before);
         }
         out.println("]");
     }
 
-    private static void csv(PrintWriter out, List<String> columns, List<List<String>> rows) {
+    private static void csv(PrintWriter out, List<String> columns, Iterable<List<String>> rows) {
         out.print(csvLine(columns));
         for (List<String> r : rows) {
             out.print(csvLine(r));

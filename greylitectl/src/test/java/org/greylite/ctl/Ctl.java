@@ -65,8 +65,14 @@ final class Ctl {
      * run's {@code out} is then empty.
      */
     static MainRun main(Map<String, String> env, java.io.File stdout, String... args) {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), GreyliteCtl.class.getName()));
+        return main(List.of(), env, stdout, args);
+    }
+
+    /** As {@link #main(Map, java.io.File, String...)}, the JVM started with {@code jvmOptions} ({@code -Xmx32m}, say). */
+    static MainRun main(List<String> jvmOptions, Map<String, String> env, java.io.File stdout, String... args) {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), GreyliteCtl.class.getName()));
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command);
         pb.environment().keySet().retainAll(List.of("PATH"));

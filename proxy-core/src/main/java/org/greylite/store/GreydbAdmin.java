@@ -35,6 +35,13 @@ public interface GreydbAdmin extends AutoCloseable {
 
     List<TripletRow> triplets(TripletFilter filter);
 
+    /**
+     * Hands each triplet {@code filter} matches to {@code each}, oldest first, as it is read: the rows are never all
+     * in memory. All of them are read in one read transaction, so {@code each} should be quick (write the row to a
+     * file, not to a reader who may stop reading): a long transaction keeps an SQLite greydb's log from being reset.
+     */
+    void eachTriplet(TripletFilter filter, java.util.function.Consumer<TripletRow> each);
+
     /** Deletes the matching triplets (the next attempt starts over); returns how many. */
     int deleteTriplets(TripletFilter filter);
 

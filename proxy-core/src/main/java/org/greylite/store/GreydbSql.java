@@ -399,22 +399,25 @@ final class GreydbSql {
         return n;
     }
 
-    List<GreydbAdmin.TripletRow> triplets(Connection conn, TripletFilter filter) throws SQLException {
+    /** Hands the triplets {@code filter} matches to {@code each}, oldest first, as they are read. */
+    void triplets(Connection conn, TripletFilter filter, java.util.function.Consumer<GreydbAdmin.TripletRow> each)
+            throws SQLException {
         String sql = "SELECT " + TRIPLET_COLUMNS + " FROM triplet"
                 + (filter.state() == TripletFilter.State.PENDING ? " WHERE passed_at IS NULL"
                 : filter.state() == TripletFilter.State.PASSED ? " WHERE passed_at IS NOT NULL" : "")
                 + " ORDER BY first_seen, client, sender, recipient";
-        List<GreydbAdmin.TripletRow> out = new ArrayList<>();
-        try (PreparedStatement st = conn.prepareStatement(sql); ResultSet rs = st.executeQuery()) {
-            while (rs.next()) {
-                TripletKey key = GreydbRows.key(rs);
-                Triplet t = GreydbRows.tripletAsStored(rs, 4);
-                if (filter.matches(key, t)) {
-                    out.add(new GreydbAdmin.TripletRow(key, t));
+        try (PreparedStatement st = conn.prepareStatement(sql)) {
+            st.setFetchSize(1000); // PostgreSQL's driver otherwise reads the whole result into memory first
+            try (ResultSet rs = st.executeQuery()) {
+                while (rs.next()) {
+                    TripletKey key = GreydbRows.key(rs);
+                    Triplet t = GreydbRows.tripletAsStored(rs, 4);
+                    if (filter.matches(key, t)) {
+                        each.accept(new GreydbAdmin.TripletRow(key, t));
+                    }
                 }
             }
         }
-        return out;
     }
 
     /** Deletes these triplets, each under its lock, so a decision in flight on it finishes first. */

@@ -29,7 +29,17 @@ final class SqlGreydbAdmin implements GreydbAdmin {
 
     @Override
     public List<TripletRow> triplets(TripletFilter filter) {
-        return read("cannot list triplets", conn -> sql.triplets(conn, filter));
+        List<TripletRow> out = new java.util.ArrayList<>();
+        eachTriplet(filter, out::add);
+        return out;
+    }
+
+    @Override
+    public void eachTriplet(TripletFilter filter, java.util.function.Consumer<TripletRow> each) {
+        read("cannot list triplets", conn -> {
+            sql.triplets(conn, filter, each);
+            return null;
+        });
     }
 
     @Override
