@@ -3,7 +3,6 @@ package org.greylite.store;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Removes a greydb's expired rows in short transactions, each table walked in the order of its primary key,
@@ -26,10 +25,8 @@ import java.util.concurrent.TimeUnit;
  * a row used since it was read stays.
  *
  * <h2>Why it pauses</h2>
- * After each delete the purge waits as long as it held the lock. A process waiting for the lock (SQLite's busy
- * handler looks again after 1, 2, 5... and then every 100 ms) would otherwise keep finding the purge's next
- * transaction, begun the moment the last one ended, and wait out its busy timeout all the same; in the purging
- * process, the decisions waiting for the connection take it in the pause.
+ * After each delete the purge waits as long as it held the lock ({@link LockTurns}), so that the decisions waiting
+ * for the lock take it in between.
  */
 final class ExpiredRowsPurge {
 
@@ -72,7 +69,7 @@ final class ExpiredRowsPurge {
                 long start = System.nanoTime();
                 removed += dialect.transaction(() -> "cannot purge expired rows of the " + table.name() + " table",
                         deadline(), true, conn -> sql.deleteExpired(conn, table, from, chunk.end()));
-                if (!pause(System.nanoTime() - start)) {
+                if (!LockTurns.giveWay(System.nanoTime() - start)) {
                     return removed;
                 }
             }
@@ -85,16 +82,5 @@ final class ExpiredRowsPurge {
 
     private long deadline() {
         return System.nanoTime() + dialect.timeoutNanos();
-    }
-
-    /** Waits {@code nanos}; false when interrupted (the thread stays so). */
-    private static boolean pause(long nanos) {
-        try {
-            TimeUnit.NANOSECONDS.sleep(nanos);
-            return true;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
     }
 }

@@ -159,6 +159,37 @@ class SqliteLargePurgeTest {
     }
 
     @Test
+    void greylitectlsDeleteOfManyTripletsLetsDecisionsIn() throws Exception {
+        // 'db delete --recipient ^p': the 30,000 pending triplets, deleted in short transactions too.
+        TripletFilter pending = new TripletFilter(TripletFilter.State.ANY, null, null, java.util.regex.Pattern.compile("^p"));
+        try (GreydbAdmin admin = GreylistStores.sqliteAdmin(db, Duration.ofSeconds(5)); Connection reader = raw()) {
+            List<Long> seen = new ArrayList<>();
+            CompletableFuture<Integer> delete = null;
+            int decisions = 0;
+            while (delete == null || !delete.isDone()) {
+                TripletKey key = new TripletKey("192.0.2.0/24", "s@example.net", "new" + decisions + "@example.org");
+                seen.add(store.update(key, row -> {
+                    try {
+                        return new TripletUpdate<>(new Triplet(1, NOW, NOW, null), null,
+                                count(reader, "SELECT COUNT(*) FROM triplet WHERE recipient LIKE 'p%'"));
+                    } catch (SQLException e) {
+                        throw new IllegalStateException(e);
+                    }
+                }));
+                decisions++;
+                Thread.sleep(2);
+                if (delete == null) {
+                    delete = CompletableFuture.supplyAsync(() -> admin.deleteTriplets(pending));
+                }
+            }
+            assertEquals(EXPIRED_PENDING, delete.get(60, TimeUnit.SECONDS));
+            assertTrue(seen.stream().anyMatch(left -> left > 0 && left < EXPIRED_PENDING),
+                    "a decision got in between two of the delete's transactions: " + seen);
+            assertEquals(EXPIRED_PASSED + LIVE + decisions, count(reader, "SELECT COUNT(*) FROM triplet"));
+        }
+    }
+
+    @Test
     void aRowInUseAgainStays() throws Exception {
         // A triplet of the expired range that passed again is judged by its new times and stays.
         TripletKey renewed = new TripletKey("203.0.7.0/24", "s@example.net", "d7@example.org");
