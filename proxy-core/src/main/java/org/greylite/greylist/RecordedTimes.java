@@ -32,6 +32,20 @@ public final class RecordedTimes {
     }
 
     /**
+     * The latest time a row may hold at {@code now}: a refusal is recorded rounded up, so up to the next whole second.
+     * A later one was written by no clock that agrees with this one: this clock stepped back (NTP correcting a host
+     * that started with its clock ahead, a virtual machine restored from a snapshot, a date set by hand), or another
+     * MX host sharing the greydb runs ahead. How long ago that attempt really was cannot be told, so it is taken as
+     * now: measured from the time held, a retry was refused for as long as the step (a year ahead: "retry in
+     * 31536000 seconds", with the row kept as long) and took a negative age for a retry sooner than greylite's
+     * schedule, the retryinterval behaviour that makes the client suspicious. Taken as now, the retry waits min-delay
+     * from now at most, and a mail server retrying once more loses nothing else.
+     */
+    public static Instant latestAt(Instant now) {
+        return refusalAt(now);
+    }
+
+    /**
      * When a retry after the counted refusal recorded at {@code lastRefusal} counts. Without a min-delay, at once:
      * {@code --min-delay 0} means that only the count matters (greylite 2.3), and the rounding up must not make a
      * retry within the same second wait.

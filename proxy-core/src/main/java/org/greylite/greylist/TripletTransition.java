@@ -53,9 +53,13 @@ record TripletTransition(GreylistSettings settings, Duration renewAfter, String 
                                       StoredState.PassedCount passed) {
         int n = s.refusals();
         Instant whitelistAt = s.suspicious() || settings.autoWhitelistPasses() == 0 ? null : now;
-        Triplet t = current.filter(x -> !expired(x)).orElse(null);
+        Triplet held = current.filter(x -> !expired(x)).orElse(null);
+        // Times later than the clock are taken as now (see RecordedTimes.latestAt), and the row is written back so
+        // brought back: left as it was, an uncounted retry would be measured from now again at every attempt.
+        Triplet t = held == null ? null : held.notAfter(RecordedTimes.latestAt(now));
+        Triplet broughtBack = t != held ? t : null;
         if (t != null && t.passed()) {
-            Triplet renewed = Duration.between(t.lastSeen(), now).compareTo(renewAfter) >= 0
+            Triplet renewed = broughtBack != null || Duration.between(t.lastSeen(), now).compareTo(renewAfter) >= 0
                     ? new Triplet(t.refusals(), t.firstSeen(), now, t.passedAt()) : null;
             // A triplet never refused passed at once, by a suspicion line of N = 0: a suspicious pass, which earns
             // nothing (SPEC §3.6), and its reuse by a client that no line matches now shows no retry either. A
@@ -85,7 +89,7 @@ record TripletTransition(GreylistSettings settings, Duration renewAfter, String 
         Instant countsFrom = RecordedTimes.retryCountsFrom(t.lastSeen(), settings.minDelay());
         if (now.isBefore(countsFrom)) {
             // Not counted: the attempt's number is the one the next counted attempt will have too.
-            return new TripletUpdate<>(null, null, new Verdict(Action.GREYLIST, Reason.EARLY_RETRY, key, t.refusals() + 1,
+            return new TripletUpdate<>(broughtBack, null, new Verdict(Action.GREYLIST, Reason.EARLY_RETRY, key, t.refusals() + 1,
                     n, s.rule(), RecordedTimes.secondsUntil(countsFrom, now)));
         }
         if (t.refusals() >= n) {
@@ -126,9 +130,13 @@ record TripletTransition(GreylistSettings settings, Duration renewAfter, String 
         return cap > 0 && pending.upTo(now.minus(settings.retryWindow()), cap) >= cap;
     }
 
-    /** A retry of a pending triplet sooner than greylite's schedule allows (SPEC §3). */
+    /**
+     * A retry of a pending triplet sooner than greylite's schedule allows (SPEC §3). Not when the first attempt is
+     * held later than the clock allows: how long ago it was cannot be told (see RecordedTimes.latestAt), and a
+     * behaviour that makes the client suspicious is not to be inferred from a clock that stepped back.
+     */
     private boolean retryingTooSoon(Optional<Triplet> current) {
-        return current.filter(t -> !t.passed() && !expired(t))
+        return current.filter(t -> !t.passed() && !expired(t) && !t.firstSeen().isAfter(RecordedTimes.latestAt(now)))
                 .map(t -> Duration.between(t.firstSeen(), now).compareTo(RetrySchedule.minimumSinceFirst(t.refusals())) < 0)
                 .orElse(false);
     }
