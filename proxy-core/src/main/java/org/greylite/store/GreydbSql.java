@@ -346,16 +346,22 @@ final class GreydbSql {
 
     /**
      * Claims a purge round: greydb_meta's {@code last_purge} (Unix seconds) moves to now only if it is at least
-     * {@code interval} old, in one statement, so of many processes asking at once exactly one wins.
+     * {@code interval} old, in one statement, so of many processes asking at once exactly one wins. A round
+     * recorded more than {@code interval} ahead of now is due as well: it was claimed by a clock that has since
+     * stepped back (NTP correcting a host started ahead), and waiting for the clock to reach it stopped every
+     * purge for as long as the step, years for a host that started in the wrong year, while the greydb grew.
      */
     boolean claimPurge(Connection conn, Instant now, Duration interval) throws SQLException {
         long nowS = now.getEpochSecond();
         long due = nowS - interval.getSeconds();
+        long ahead = nowS + interval.getSeconds();
         try (PreparedStatement st = conn.prepareStatement(
                 "INSERT INTO greydb_meta (key, value) VALUES ('last_purge', ?) ON CONFLICT (key)"
-                        + " DO UPDATE SET value = excluded.value WHERE CAST(greydb_meta.value AS INTEGER) <= ?")) {
+                        + " DO UPDATE SET value = excluded.value WHERE CAST(greydb_meta.value AS BIGINT) <= ?"
+                        + " OR CAST(greydb_meta.value AS BIGINT) > ?")) {
             st.setString(1, Long.toString(nowS));
             st.setLong(2, due);
+            st.setLong(3, ahead);
             return st.executeUpdate() == 1;
         }
     }

@@ -126,7 +126,7 @@ final class SqlGreylistStore implements GreylistStore {
         long deadline = System.nanoTime() + Math.min(CLAIM_WAIT_NANOS, dialect.timeoutNanos());
         try {
             Instant last = dialect.transaction("cannot read the last purge", deadline, false, sql::lastPurge);
-            if (last != null && last.isAfter(now.minus(interval))) {
+            if (last != null && last.isAfter(now.minus(interval)) && !last.isAfter(now.plus(interval))) {
                 return false;
             }
             return dialect.transaction("cannot claim the purge", deadline, true, conn -> sql.claimPurge(conn, now, interval));
