@@ -74,6 +74,20 @@ class GreylitedCommandTest {
     }
 
     /**
+     * A duration past what the time arithmetic can count was taken: a whitelist lifetime of 999999999999999999 s
+     * made every retry of a passed triplet fail with 451 4.3.0, a busy timeout or session deadline that long
+     * stopped the start with "long overflow", naming nothing.
+     */
+    @Test
+    void aDurationPastAHundredYearsIsRefusedByName() {
+        for (String flag : List.of("--whitelist-lifetime", "--retry-window", "--busy-timeout", "--session-deadline")) {
+            Run r = run(Map.of(), "--print-config", flag, "999999999999999999");
+            assertEquals(GreylitedCommand.USAGE, r.status(), flag + ": " + r.err());
+            assertTrue(r.err().contains("greylited: " + flag + ": duration '999999999999999999' is too long"), r.err());
+        }
+    }
+
+    /**
      * Values the start checks beyond their own parsing (a range, a reply's code, addresses against each other) were
      * printed by --print-config with exit status 0, and then refused by the start: a check before a restart passed
      * a configuration that would not start.

@@ -65,12 +65,12 @@ class PostgreyCommandLineTest {
     }
 
     /**
-     * postgrey's --retry-window is days, or hours with h, however many digits: 1000000 is days as 999999 is, not
-     * seconds. Read back from the greydb, where the service records the lifetimes it starts with.
+     * postgrey's --retry-window is days, or hours with h, however many digits: 10000 is days as 9999 is, not
+     * seconds, and 1000000 days too long, not seconds. Read back from the greydb, where the service records the lifetimes it starts with.
      */
     @Test
     void aBareRetryWindowIsDaysHoweverManyDigitsItHas() throws Exception {
-        for (String days : new String[] {"999999", "1000000", "12345678"}) {
+        for (String days : new String[] {"9999", "10000", "36500"}) {
             Path d = java.nio.file.Files.createDirectories(dir.resolve(days));
             TestPolicy.start(d, "--retry-window=" + days).close();
             try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + d.resolve("greylite.db"));
@@ -83,6 +83,9 @@ class PostgreyCommandLineTest {
         assertEquals(Duration.ofHours(6), RunningPolicy.settings(parse("--inet=1", "--retry-window=6H"), Map.of()).retryWindow());
         assertEquals("--retry-window: 99999999999999999999 days is too long", assertThrows(IllegalArgumentException.class,
                 () -> PostgreyValues.retryWindow("99999999999999999999")).getMessage());
+        // past the longest duration of any setting (100 years): refused as days, never taken as seconds
+        assertEquals("--retry-window: 1000000 days is too long", assertThrows(IllegalArgumentException.class,
+                () -> PostgreyValues.retryWindow("1000000")).getMessage());
     }
 
     @Test

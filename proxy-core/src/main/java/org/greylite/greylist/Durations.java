@@ -10,6 +10,15 @@ public final class Durations {
     private static final String HOW_TO_WRITE = "write whole seconds (300) or a number with a unit s, m, h, d or w"
             + " (30s, 5m, 24h, 36d, 2w)";
 
+    /**
+     * The longest duration any setting takes: 100 years, more than any lifetime, window or timeout means. Past it
+     * the programs' time arithmetic overflows, not at the start but where the duration is used: a whitelist lifetime
+     * of 999999999999999999 s went past the last instant Java can count at the first retry of a passed triplet,
+     * which every time was answered "451 4.3.0 greylisting is temporarily unavailable", and a busy timeout in
+     * nanoseconds stopped the start with "long overflow", naming nothing.
+     */
+    static final Duration LONGEST = Duration.ofDays(36500);
+
     private Durations() {
     }
 
@@ -30,26 +39,36 @@ public final class Durations {
         if (n < 0) {
             throw new IllegalArgumentException("negative duration '" + text + "'");
         }
+        Duration d;
         try {
-            switch (unit) {
-                case 's':
-                    return Duration.ofSeconds(n);
-                case 'm':
-                    return Duration.ofMinutes(n);
-                case 'h':
-                    return Duration.ofHours(n);
-                case 'd':
-                    return Duration.ofDays(n);
-                case 'w':
-                    return Duration.ofDays(Math.multiplyExact(7, n));
-                default:
-                    if (Character.isDigit(unit)) {
-                        return Duration.ofSeconds(n);
-                    }
-                    throw new IllegalArgumentException("bad unit '" + unit + "' in duration '" + text + "'; use s, m, h, d or w");
-            }
+            d = inUnit(n, unit, text);
         } catch (ArithmeticException e) {
-            throw new IllegalArgumentException("duration '" + text + "' is too long");
+            d = null;
+        }
+        if (d == null || d.compareTo(LONGEST) > 0) {
+            throw new IllegalArgumentException("duration '" + text + "' is too long; the longest is " + format(LONGEST)
+                    + " (100 years)");
+        }
+        return d;
+    }
+
+    private static Duration inUnit(long n, char unit, String text) {
+        switch (unit) {
+            case 's':
+                return Duration.ofSeconds(n);
+            case 'm':
+                return Duration.ofMinutes(n);
+            case 'h':
+                return Duration.ofHours(n);
+            case 'd':
+                return Duration.ofDays(n);
+            case 'w':
+                return Duration.ofDays(Math.multiplyExact(7, n));
+            default:
+                if (Character.isDigit(unit)) {
+                    return Duration.ofSeconds(n);
+                }
+                throw new IllegalArgumentException("bad unit '" + unit + "' in duration '" + text + "'; use s, m, h, d or w");
         }
     }
 

@@ -44,6 +44,15 @@ class DurationsTest {
         assertMessage("2635249153387078803w", "too long"); // 7 * n wraps around to 5
     }
 
+    @Test
+    void aDurationBeyondAHundredYearsIsTooLong() {
+        assertEquals(Duration.ofDays(36500), Durations.parse("36500d"));
+        assertEquals(Duration.ofDays(36500), Durations.parse("5214w").plusDays(2));
+        assertMessage("36501d", "too long; the longest is 36500d (100 years)");
+        assertMessage("999999999999999999", "too long");
+        assertMessage("9999999999999s", "too long");
+    }
+
     private static void assertMessage(String text, String expected) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Durations.parse(text), text);
         assertTrue(e.getMessage().contains(expected), "'" + text + "': " + e.getMessage());

@@ -39,7 +39,7 @@ public final class ReferencePage {
                 + "the **configuration file**, else the **environment variable**, else the **default**. `")
                 .append(name).append(" --print-config` shows the value in effect for each and where it came from.\n\n");
         b.append("Durations are seconds (`300`) or a number with a unit `s`, `m`, `h`, `d` or `w` "
-                + "(`5m`, `24h`, `36d`).\n");
+                + "(`5m`, `24h`, `36d`), at most 100 years (`36500d`).\n");
 
         List<OptionSpec> options = spec.options().stream().filter(o -> !o.hidden()).toList();
         for (Stage stage : Stage.values()) {
