@@ -112,8 +112,11 @@ public final class FollowedFile<T> {
     public void checkForChanges() {
         long now = clock.millis();
         long due = nextCheck.get();
+        // A look due more than an interval ahead was planned by a clock since stepped back (NTP correcting a host
+        // that started ahead): it is due now, or an edit went unseen until the clock came back to it, hours or years.
+        boolean steppedBack = due - now > CHECK_INTERVAL_MILLIS;
         // One thread wins the check; the others go on with the contents in force.
-        if (now < due || !nextCheck.compareAndSet(due, now + CHECK_INTERVAL_MILLIS)) {
+        if (now < due && !steppedBack || !nextCheck.compareAndSet(due, now + CHECK_INTERVAL_MILLIS)) {
             return;
         }
         synchronized (loadLock) {

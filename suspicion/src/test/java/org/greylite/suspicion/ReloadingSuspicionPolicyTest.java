@@ -135,6 +135,20 @@ class ReloadingSuspicionPolicyTest {
         assertEquals(file, policy.file());
     }
 
+    /**
+     * The clock stepped back an hour (NTP correcting a host that started ahead) after the last look: the next look
+     * was put off until the clock came back to it, and an edit made meanwhile went unseen for that hour.
+     */
+    @Test
+    void followsEditsAfterTheClockSteppedBack() throws IOException {
+        write("5 r dsl");
+        ReloadingSuspicionPolicy policy = new ReloadingSuspicionPolicy(file, null, clock);
+        clock.advance(-3_600_000);
+        write("7 r dsl");
+        clock.advance(1_000);
+        assertEquals(7, refusalsFor(policy, "dsl.example"), "seen a second after the edit, not an hour");
+    }
+
     @Test
     void doesNotReadTheFileWhenNothingChanged() throws IOException {
         write("5 r dsl");
