@@ -42,6 +42,9 @@ final class StoreOutageLog {
     /** A decision failed on the greydb {@code store} with {@code why}. */
     synchronized void failed(String store, String why, boolean failOpen) {
         Instant now = clock.instant();
+        if (down && now.isBefore(lastSummary)) {
+            followStepBack(now);
+        }
         total++;
         sinceSummary++;
         lastError = why;
@@ -75,6 +78,17 @@ final class StoreOutageLog {
             total = 0;
             sinceSummary = 0;
         }
+    }
+
+    /**
+     * The clock stepped back since the last line (NTP correcting a host that started ahead): the outage's times move
+     * back with it, as if it stepped now. Left as they were, the next count waited until the clock came back to the
+     * last one, and the log said nothing of the outage for as long as the step, an hour or years.
+     */
+    private void followStepBack(Instant now) {
+        Duration step = Duration.between(now, lastSummary);
+        lastSummary = now;
+        since = since.minus(step);
     }
 
     private static long seconds(Instant from, Instant to) {

@@ -105,6 +105,34 @@ class StoreOutageLogTest {
     }
 
     /**
+     * The clock stepped back an hour during an outage (NTP correcting a host that started ahead): the count was put
+     * off until the clock came back to the last one, and the log said nothing of the outage for that hour.
+     */
+    @Test
+    void theCountGoesOnAfterTheClockSteppedBack() throws Exception {
+        Path db = dir.resolve("greylite.db");
+        try (GreylistStore store = GreylistStores.sqlite(db, Duration.ofMillis(50));
+             Connection other = DriverManager.getConnection("jdbc:sqlite:" + db)) {
+            Greylister g = new Greylister(store, SuspicionPolicy.NONE, GreylistSettings.defaults(), clock, (r, v) -> { });
+            g.decide(GreylisterTest.rcpt("192.0.2.1", "a@x", "b@y")); // loads the administrators' lists
+            Statement lock = other.createStatement();
+            lock.execute("BEGIN IMMEDIATE");
+            assertEquals(Reason.STORE_ERROR, g.decide(GreylisterTest.rcpt("192.0.2.7", "a@x", "c@y")).reason());
+            assertEquals(1, logged().size());
+
+            clock.advance(Duration.ofHours(-1));
+            g.decide(GreylisterTest.rcpt("192.0.2.7", "a@x", "d@y"));
+            clock.advance(StoreOutageLog.SUMMARY_EVERY);
+            g.decide(GreylisterTest.rcpt("192.0.2.7", "a@x", "e@y"));
+            List<String> summary = logged();
+            assertEquals(1, summary.size(), "a count " + StoreOutageLog.SUMMARY_EVERY + " after the step: " + summary);
+            assertTrue(summary.get(0).startsWith("ERROR greydb still failing (sqlite:"), summary.get(0));
+            assertTrue(summary.get(0).contains("3 in all"), summary.get(0));
+            lock.execute("ROLLBACK");
+        }
+    }
+
+    /**
      * Failing closed, the first line names the refusal the client gets: {@code 451} from the SMTP proxies (the
      * default), and what another program says instead when it tells the engine (greydaemon's {@code 0,2}).
      */
