@@ -99,7 +99,7 @@ final class SyscallSavingNioProcessor extends NioProcessor {
     /** Listening sockets handed over by other threads, registered by the loop before its next select. */
     private final Queue<Listener> newListeners = new ConcurrentLinkedQueue<>();
 
-    /** Listeners whose accepting failed (no file descriptor left), with the time to try again. Own thread only. */
+    /** Listeners whose accepting failed (no file descriptor left), with the nanoTime to try again. Own thread only. */
     private final Map<Listener, Long> pausedListeners = new HashMap<>();
 
     private SyscallSavingNioProcessor(ThreadPoolExecutor executor) {
@@ -241,7 +241,8 @@ final class SyscallSavingNioProcessor extends NioProcessor {
     private void accept(SelectionKey key, Listener listener) {
         if (!listener.acceptor.acceptOne(listener.channel)) {
             key.interestOps(0);
-            pausedListeners.put(listener, System.currentTimeMillis() + AcceptFailure.PAUSE_MILLIS);
+            // The monotonic clock: a wall clock stepped back during the pause kept the port unserved for the step.
+            pausedListeners.put(listener, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(AcceptFailure.PAUSE_MILLIS));
         }
     }
 
@@ -253,9 +254,9 @@ final class SyscallSavingNioProcessor extends NioProcessor {
             }
         }
         if (!pausedListeners.isEmpty()) {
-            long now = System.currentTimeMillis();
+            long now = System.nanoTime();
             pausedListeners.entrySet().removeIf(e -> {
-                if (e.getValue() > now) {
+                if (e.getValue() - now > 0) {
                     return false;
                 }
                 SelectionKey key = e.getKey().channel.keyFor(selector);
