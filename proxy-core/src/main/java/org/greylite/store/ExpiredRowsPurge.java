@@ -4,6 +4,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 /**
  * Removes a greydb's expired rows in short transactions, each table walked in the order of its primary key,
  * {@link #CHUNK_ROWS} rows at a time.
@@ -24,11 +27,20 @@ import java.util.List;
  * writers), and the lock is taken only where there is something to delete; the DELETE judges each row again, so
  * a row used since it was read stays.
  *
+ * <h2>Times ahead of the clock</h2>
+ * The walk also brings back to now the times more than {@link ExpiringTable#AHEAD_TOLERANCE} ahead of the clock (see
+ * there why), in the same short transactions: an UPDATE of its own over a whole table would hold the lock as long as
+ * the DELETE did. The engine already takes such a time as now when an attempt comes back to the row
+ * (RecordedTimes); this is for the rows none comes back to. An administrator's end dates ({@code expires}) are meant
+ * to be ahead and are left alone.
+ *
  * <h2>Why it pauses</h2>
  * After each delete the purge waits as long as it held the lock ({@link LockTurns}), so that the decisions waiting
  * for the lock take it in between.
  */
 final class ExpiredRowsPurge {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ExpiredRowsPurge.class);
 
     /** Rows looked at per transaction: a stretch of 1,000, 650 of them expired, took 1 ms to delete here. */
     static final int CHUNK_ROWS = 1000;
@@ -60,24 +72,38 @@ final class ExpiredRowsPurge {
 
     private int purge(ExpiringTable table) {
         int removed = 0;
+        int broughtBack = 0;
         List<String> after = null;
         while (true) {
             List<String> from = after;
             GreydbSql.PurgeChunk chunk = dialect.transaction(() -> "cannot read the " + table.name() + " table to purge it",
                     deadline(), false, conn -> sql.expiredChunk(conn, table, from, CHUNK_ROWS));
-            if (chunk.expired()) {
+            if (chunk.expired() || chunk.ahead()) {
                 long start = System.nanoTime();
-                removed += dialect.transaction(() -> "cannot purge expired rows of the " + table.name() + " table",
-                        deadline(), true, conn -> sql.deleteExpired(conn, table, from, chunk.end()));
+                int[] changed = new int[2]; // rows brought back, rows deleted
+                dialect.transaction(() -> "cannot purge expired rows of the " + table.name() + " table",
+                        deadline(), true, conn -> {
+                            changed[0] = chunk.ahead() ? sql.bringBackTimesAhead(conn, table, from, chunk.end()) : 0;
+                            changed[1] = chunk.expired() ? sql.deleteExpired(conn, table, from, chunk.end()) : 0;
+                            return null;
+                        });
+                broughtBack += changed[0];
+                removed += changed[1];
                 if (!LockTurns.giveWay(System.nanoTime() - start)) {
-                    return removed;
+                    break;
                 }
             }
             if (chunk.end() == null) {
-                return removed;
+                break;
             }
             after = chunk.end();
         }
+        if (broughtBack > 0) {
+            LOG.warn("greydb: {} {} row(s) held a time more than {} h later than the clock (the clock stepped back, or"
+                    + " another host sharing the greydb runs ahead); their times are now the present, from which their"
+                    + " lifetimes run", broughtBack, table.name(), ExpiringTable.AHEAD_TOLERANCE.toHours());
+        }
+        return removed;
     }
 
     private long deadline() {

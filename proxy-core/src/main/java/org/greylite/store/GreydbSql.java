@@ -272,14 +272,18 @@ final class GreydbSql {
      * A stretch of a table the purge looked at: it ends at the key {@code end} (null: at the end of the table), and
      * {@code expired} says whether any of its rows has expired.
      */
-    record PurgeChunk(List<String> end, boolean expired) {
+    /**
+     * A stretch of a table the purge looked at: its last key (null when it reaches the table's end), and whether a
+     * row in it has expired, or holds a time too far ahead ({@link ExpiringTable#AHEAD_TOLERANCE}).
+     */
+    record PurgeChunk(List<String> end, boolean expired, boolean ahead) {
     }
 
     /**
      * Looks at the next {@code limit} rows of {@code table} after the key {@code after} (null: from the first), in
      * the order of the primary key: a range of its index, however large the table. Only reads, and SQLite or
-     * PostgreSQL reads the rows itself: only the stretch's last key and whether anything in it expired come back
-     * (fetching each row's key through the driver cost three times the CPU of the deletes).
+     * PostgreSQL reads the rows itself: only the stretch's last key and what it holds come back (fetching each row's
+     * key through the driver cost three times the CPU of the deletes).
      */
     PurgeChunk expiredChunk(Connection conn, ExpiringTable table, List<String> after, int limit) throws SQLException {
         List<String> end = null;
@@ -297,12 +301,15 @@ final class GreydbSql {
                 }
             }
         }
+        String range = range(table, after, end);
         try (PreparedStatement st = conn.prepareStatement(
-                "SELECT EXISTS (SELECT 1 FROM " + table.name() + " WHERE " + within(table, after, end) + ")")) {
-            bind(st, bind(st, bind(st, 1, after), end), table.arguments());
+                "SELECT EXISTS (SELECT 1 FROM " + table.name() + " WHERE " + range + "(" + table.expired() + ")),"
+                        + " EXISTS (SELECT 1 FROM " + table.name() + " WHERE " + range + "(" + table.ahead() + "))")) {
+            int i = bind(st, bind(st, bind(st, 1, after), end), table.arguments());
+            bind(st, bind(st, bind(st, i, after), end), table.aheadArguments());
             try (ResultSet rs = st.executeQuery()) {
                 rs.next();
-                return new PurgeChunk(end, rs.getBoolean(1));
+                return new PurgeChunk(end, rs.getBoolean(1), rs.getBoolean(2));
             }
         }
     }
@@ -312,17 +319,30 @@ final class GreydbSql {
      * the first, to the last), each judged again here: a row used again since {@link #expiredChunk} looked stays.
      */
     int deleteExpired(Connection conn, ExpiringTable table, List<String> after, List<String> end) throws SQLException {
-        try (PreparedStatement st = conn.prepareStatement("DELETE FROM " + table.name() + " WHERE " + within(table, after, end))) {
+        try (PreparedStatement st = conn.prepareStatement(
+                "DELETE FROM " + table.name() + " WHERE " + range(table, after, end) + "(" + table.expired() + ")")) {
             bind(st, bind(st, bind(st, 1, after), end), table.arguments());
             return st.executeUpdate();
         }
     }
 
-    /** The condition of an expired row between two keys; its parameters: {@code after}'s, {@code end}'s, the table's. */
-    private static String within(ExpiringTable table, List<String> after, List<String> end) {
+    /**
+     * Brings the times of {@code table} more than {@link ExpiringTable#AHEAD_TOLERANCE} ahead back to the purge's
+     * now, in the rows with keys after {@code after} up to {@code end}; returns how many rows changed.
+     */
+    int bringBackTimesAhead(Connection conn, ExpiringTable table, List<String> after, List<String> end) throws SQLException {
+        try (PreparedStatement st = conn.prepareStatement("UPDATE " + table.name() + " SET " + table.bringBack()
+                + " WHERE " + range(table, after, end) + "(" + table.ahead() + ")")) {
+            int i = bind(st, 1, table.bringBackArguments());
+            bind(st, bind(st, bind(st, i, after), end), table.aheadArguments());
+            return st.executeUpdate();
+        }
+    }
+
+    /** The condition of a row between two keys, ending in AND (empty for the whole table); its parameters: the keys'. */
+    private static String range(ExpiringTable table, List<String> after, List<String> end) {
         return (after == null ? "" : table.keyRow() + " > " + table.keyParameters() + " AND ")
-                + (end == null ? "" : table.keyRow() + " <= " + table.keyParameters() + " AND ")
-                + "(" + table.expired() + ")";
+                + (end == null ? "" : table.keyRow() + " <= " + table.keyParameters() + " AND ");
     }
 
     /** Sets {@code values} from parameter {@code first} on (none when null); returns the next parameter's index. */

@@ -102,6 +102,33 @@ class ClockStepTest {
         assertEquals(0, count("SELECT COUNT(*) FROM triplet WHERE first_seen >= " + ahead));
     }
 
+    @Test
+    void rowsWrittenYearsAheadLiveTheirLifetimesFromThePurgeAfterTheCorrection() throws Exception {
+        long ahead = Instant.parse("2030-01-01T00:00:00Z").getEpochSecond();
+        execute("INSERT INTO whitelist (client, source, created, last_seen) VALUES ('198.51.100.0/24', 'auto', "
+                + ahead + ", " + ahead + ")");
+        execute("INSERT INTO client_behaviour (client, behaviour, last_seen) VALUES ('192.0.2.0/24', 'retryinterval', "
+                + ahead + ")");
+        execute("INSERT INTO triplet (client, sender, recipient, refusals, first_seen, last_seen) VALUES"
+                + " ('203.0.113.0/24', 'x@example.net', 'y@example.org', 1, " + ahead + ", " + ahead + ")");
+        long expires = Instant.parse("2031-01-01T00:00:00Z").getEpochSecond();
+        execute("INSERT INTO blacklist (client, created, expires) VALUES ('233.252.0.0/24', " + ahead + ", " + expires + ")");
+
+        engine.purgeExpired();
+        assertEquals(0, count("SELECT COUNT(*) FROM triplet WHERE first_seen > " + T0.getEpochSecond()));
+        assertEquals(expires, count("SELECT expires FROM blacklist"), "an administrator's expiry date is meant to be ahead");
+
+        clock.advance(GreylistSettings.DEFAULT_RETRY_WINDOW.plusSeconds(1));
+        engine.purgeExpired();
+        assertNull(attempt().rule(), "the retryinterval remembered is forgotten a retry window after the correction");
+        assertEquals(0, count("SELECT COUNT(*) FROM triplet WHERE client = '203.0.113.0/24'"));
+
+        clock.advance(GreylistSettings.DEFAULT_WHITELIST_LIFETIME);
+        engine.purgeExpired();
+        assertEquals(0, count("SELECT COUNT(*) FROM whitelist"), "the auto-whitelist entry expires a lifetime later");
+        assertEquals(1, count("SELECT COUNT(*) FROM blacklist"));
+    }
+
     private long count(String sql) throws SQLException {
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
              Statement st = c.createStatement();

@@ -306,6 +306,20 @@ abstract class GreydbScenarioTest {
     }
 
     @Test
+    void rowsWrittenByAClockYearsAheadExpireTheirLifetimeAfterThePurgeThatSeesThem() {
+        Instant ahead = T0.plus(Duration.ofDays(5 * 365));
+        store.update(new TripletKey("192.0.2.2", "x@y", "z@w"),
+                t -> new TripletUpdate<>(new Triplet(1, ahead, ahead, null), null, null).remembering("retryinterval", ahead));
+        store.update(new TripletKey("192.0.2.3", "x@y", "z@w"),
+                t -> new TripletUpdate<>(new Triplet(1, ahead, ahead, ahead), ahead, null));
+        assertEquals(0, store.purgeExpired(clock.instant(), WINDOW, LIFETIME));
+        clock.advance(WINDOW);
+        assertEquals(2, store.purgeExpired(clock.instant(), WINDOW, LIFETIME), "the pending triplet and the behaviour");
+        clock.advance(LIFETIME);
+        assertEquals(2, store.purgeExpired(clock.instant(), WINDOW, LIFETIME), "the passed triplet and its whitelist entry");
+    }
+
+    @Test
     void decisionsSurviveReopening() throws Exception {
         attempt("192.0.2.1", "a@x", "b@y");
         store.close();
