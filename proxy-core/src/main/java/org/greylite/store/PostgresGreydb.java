@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * <ul>
  * <li>Bounded waits ({@link GreydbOptions#timeout()}): for a pooled connection, for the TCP connect and
  * the login (a command's: {@value PostgresUse#COMMAND_CONNECT_SECONDS} s at most; the URL's
- * {@code connectTimeout} and {@code loginTimeout} win), for locks ({@code lock_timeout}) and statements ({@code statement_timeout}); socket reads
+ * {@code connectTimeout} and {@code loginTimeout} win), for locks ({@code lock_timeout}) and statements
+ * ({@code statement_timeout}, both set on each new connection: {@link PostgresSessionSettings}); socket reads
  * one second more, so the server's own timeout normally fires first and the connection stays usable. A
  * host that died inside a transaction releases its locks within a few timeouts
  * ({@code idle_in_transaction_session_timeout}), not when TCP notices.
@@ -138,16 +139,14 @@ final class PostgresGreydb implements AutoCloseable {
         c.addDataSourceProperty("loginTimeout", connectTimeouts.loginSeconds());
         c.addDataSourceProperty("socketTimeout", seconds + 1);
         c.addDataSourceProperty("tcpKeepAlive", true);
-        String serverSettings = "-c lock_timeout=" + ms + " -c statement_timeout=" + ms
-                + " -c idle_in_transaction_session_timeout=" + Math.max(10_000, 3 * ms);
         for (Map.Entry<String, String> p : location.parameters().entrySet()) {
-            if (p.getKey().equals("options")) {
-                serverSettings = serverSettings + " " + p.getValue(); // the administrator's settings come last and win
-            } else {
-                c.addDataSourceProperty(p.getKey(), p.getValue());
-            }
+            c.addDataSourceProperty(p.getKey(), p.getValue());
         }
-        c.addDataSourceProperty("options", serverSettings);
+        String settings = PostgresSessionSettings.sql(ms, location.parameters().get("options"));
+        if (!settings.isEmpty()) {
+            c.setConnectionInitSql(settings);
+            c.setIsolateInternalQueries(true); // committed on its own, or the first decision's rollback would undo it
+        }
         HikariDataSource pool;
         try {
             pool = new HikariDataSource(c);

@@ -200,6 +200,14 @@ public final class PostgresServer implements BeforeAllCallback, AfterAllCallback
         return password;
     }
 
+    /**
+     * The user the server runs as when the tests run as root, else null (the server runs as the tests' user): a
+     * daemon put beside it ({@link PgBouncer}) runs as that user too.
+     */
+    public String runAs() {
+        return runAs;
+    }
+
     /** The environment a client needs besides the URL: {@code PGPASSWORD}. */
     public Map<String, String> env() {
         return Map.of("PGPASSWORD", password);

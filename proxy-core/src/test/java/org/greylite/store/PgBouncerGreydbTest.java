@@ -1,0 +1,88 @@
+package org.greylite.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+
+import org.greylite.testing.PgBouncer;
+import org.greylite.testing.PostgresServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * A PostgreSQL greydb reached through PgBouncer, in session and in transaction pooling, beside the same greydb
+ * reached directly: the connections get the server settings that bound every wait, whichever way they come.
+ */
+@Timeout(60)
+class PgBouncerGreydbTest {
+
+    @RegisterExtension
+    static final PostgresServer PG = new PostgresServer();
+
+    static PgBouncer session;
+
+    @BeforeAll
+    static void startBouncers() throws Exception {
+        session = PgBouncer.start(PG, PgBouncer.Mode.SESSION);
+    }
+
+    @AfterAll
+    static void stopBouncers() {
+        for (PgBouncer bouncer : new PgBouncer[] {session}) {
+            if (bouncer != null) {
+                bouncer.close();
+            }
+        }
+    }
+
+    static final TripletKey KEY = new TripletKey("192.0.2.1", "a@x.example", "b@y.example");
+
+    static GreydbOptions options(Duration busyTimeout) {
+        return new GreydbOptions(busyTimeout, 2, PG.env());
+    }
+
+    @Test
+    void aTableLockedLongerThanTheBusyTimeoutIsReportedByTheServerThroughPgBouncer() throws Exception {
+        String database = PG.createDatabase();
+        aTableLockedLongerThanTheBusyTimeoutIsReportedByTheServer(database, session.url(database));
+    }
+
+    @Test
+    void aTableLockedLongerThanTheBusyTimeoutIsReportedByTheServer() throws Exception {
+        String database = PG.createDatabase();
+        aTableLockedLongerThanTheBusyTimeoutIsReportedByTheServer(database, PG.url(database));
+    }
+
+    /**
+     * The server's lock_timeout or statement_timeout ends the wait (the connection stays usable), not the driver's
+     * socket timeout a second later, which only fires when the connection did not get the settings.
+     */
+    private static void aTableLockedLongerThanTheBusyTimeoutIsReportedByTheServer(String database, String url)
+            throws Exception {
+        try (GreylistStore store = GreylistStores.open(url, options(Duration.ofSeconds(1)));
+                Connection dba = DriverManager.getConnection(PG.jdbcUrl(database), PostgresServer.USER, PG.password())) {
+            Triplet pending = new Triplet(1, Instant.EPOCH, Instant.EPOCH, null);
+            store.update(KEY, t -> new TripletUpdate<>(pending, null, null));
+            dba.setAutoCommit(false);
+            try (Statement st = dba.createStatement()) {
+                st.execute("LOCK TABLE triplet IN ACCESS EXCLUSIVE MODE");
+                StoreException e = assertThrows(StoreException.class,
+                        () -> store.update(KEY, t -> new TripletUpdate<>(null, null, t)));
+                assertTrue(e.getMessage().contains("canceling statement due to"), e.getMessage());
+            } finally {
+                dba.rollback();
+            }
+            assertEquals(Optional.of(pending), store.update(KEY, t -> new TripletUpdate<>(null, null, t)));
+        }
+    }
+}
