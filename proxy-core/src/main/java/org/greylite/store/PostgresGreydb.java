@@ -413,11 +413,30 @@ final class PostgresGreydb implements AutoCloseable {
                         + " (the password comes from PGPASSWORD, or from ~/.pgpass or the file named by PGPASSFILE)";
             } else if (state.equals("3D000") || state.equals(CONNECTION_REJECTED) || serverNotVerified(e)) {
                 message = describe() + ": cannot connect: " + server.getMessage();
+            } else if (driverStatementLost(state, said)) {
+                message = describe() + ": " + what + ": " + said + TRANSACTION_POOLING;
             } else {
                 message = describe() + ": " + what + ": " + server.getMessage();
             }
         }
         return new StoreException(message, e);
+    }
+
+    /**
+     * What to do when the JDBC driver's own prepared statements went missing, or appeared twice, on the server: the
+     * driver names them S_1, S_2... once a statement has run a few times on a connection, and keeps using them on it,
+     * but a pooler in transaction mode gives each transaction whichever server connection is free.
+     */
+    private static final String TRANSACTION_POOLING = " (the JDBC driver's prepared statements do not survive from one"
+            + " transaction to the next: a pooler in transaction mode, such as PgBouncer's pool_mode = transaction,"
+            + " between greylite and PostgreSQL? Add prepareThreshold=0 to the URL)";
+
+    /**
+     * True for "prepared statement "S_1" does not exist" (26000) and "... already exists" (42P05) about a statement of
+     * the driver's: greylite never prepares one by name itself.
+     */
+    private static boolean driverStatementLost(String state, String said) {
+        return (state.equals("26000") || state.equals("42P05")) && said.contains("prepared statement \"S_");
     }
 
     /**

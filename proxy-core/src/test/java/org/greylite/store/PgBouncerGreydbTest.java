@@ -30,15 +30,18 @@ class PgBouncerGreydbTest {
     static final PostgresServer PG = new PostgresServer();
 
     static PgBouncer session;
+    /** One server connection for all its clients: each client's transactions run on the one its neighbour used. */
+    static PgBouncer transaction;
 
     @BeforeAll
     static void startBouncers() throws Exception {
         session = PgBouncer.start(PG, PgBouncer.Mode.SESSION);
+        transaction = PgBouncer.start(PG, PgBouncer.Mode.TRANSACTION, 1);
     }
 
     @AfterAll
     static void stopBouncers() {
-        for (PgBouncer bouncer : new PgBouncer[] {session}) {
+        for (PgBouncer bouncer : new PgBouncer[] {session, transaction}) {
             if (bouncer != null) {
                 bouncer.close();
             }
@@ -49,6 +52,38 @@ class PgBouncerGreydbTest {
 
     static GreydbOptions options(Duration busyTimeout) {
         return new GreydbOptions(busyTimeout, 2, PG.env());
+    }
+
+    /**
+     * Two MX hosts through transaction pooling: the JDBC driver prepares a statement it runs often (S_1...) on the
+     * server connection of the moment and expects it there later. The error says what to add to the URL, and with it
+     * every decision goes through and counts.
+     */
+    @Test
+    void transactionPoolingWithoutPrepareThresholdZeroIsNamedAndWithItDecisionsCount() {
+        String database = PG.createDatabase();
+        StoreException e = assertThrows(StoreException.class, () -> twoHostsCountTheSameTriplet(transaction.url(database)));
+        assertTrue(e.getMessage().contains("Add prepareThreshold=0 to the URL"), e.getMessage());
+
+        assertEquals(20, twoHostsCountTheSameTriplet(transaction.url(PG.createDatabase()) + "?prepareThreshold=0"));
+    }
+
+    /** Two stores on {@code url} add one refusal each to one triplet, ten times; returns the count they reach. */
+    private static int twoHostsCountTheSameTriplet(String url) {
+        try (GreylistStore a = GreylistStores.open(url, options(Duration.ofSeconds(5)));
+                GreylistStore b = GreylistStores.open(url, options(Duration.ofSeconds(5)))) {
+            int refusals = 0;
+            for (int i = 0; i < 10; i++) {
+                for (GreylistStore host : new GreylistStore[] {a, b}) {
+                    refusals = host.update(KEY, t -> {
+                        Triplet next = new Triplet(t.map(Triplet::refusals).orElse(0) + 1, Instant.EPOCH, Instant.EPOCH,
+                                null);
+                        return new TripletUpdate<>(next, null, next.refusals());
+                    });
+                }
+            }
+            return refusals;
+        }
     }
 
     @Test
@@ -69,7 +104,7 @@ class PgBouncerGreydbTest {
      */
     private static void aTableLockedLongerThanTheBusyTimeoutIsReportedByTheServer(String database, String url)
             throws Exception {
-        try (GreylistStore store = GreylistStores.open(url, options(Duration.ofSeconds(1)));
+        try (GreylistStore store = GreylistStores.open(url, options(Duration.ofSeconds(3)));
                 Connection dba = DriverManager.getConnection(PG.jdbcUrl(database), PostgresServer.USER, PG.password())) {
             Triplet pending = new Triplet(1, Instant.EPOCH, Instant.EPOCH, null);
             store.update(KEY, t -> new TripletUpdate<>(pending, null, null));

@@ -53,6 +53,15 @@ public final class PgBouncer implements AutoCloseable {
 
     /** Starts PgBouncer before {@code server} (which must be running) and waits until it takes connections. */
     public static PgBouncer start(PostgresServer server, Mode mode) throws IOException, InterruptedException {
+        return start(server, mode, 4);
+    }
+
+    /**
+     * Starts PgBouncer before {@code server}, keeping at most {@code serverConnections} connections to it for each
+     * database ({@code default_pool_size}), and waits until it takes connections.
+     */
+    public static PgBouncer start(PostgresServer server, Mode mode, int serverConnections)
+            throws IOException, InterruptedException {
         Path pgbouncer = ExternalPrograms.require("pgbouncer");
         Path base = Files.createTempDirectory("greylite-pgbouncer");
         int port;
@@ -72,7 +81,7 @@ public final class PgBouncer implements AutoCloseable {
                 "auth_type = scram-sha-256",
                 "auth_file = " + users,
                 "pool_mode = " + mode.name().toLowerCase(Locale.ROOT),
-                "default_pool_size = 4",
+                "default_pool_size = " + serverConnections,
                 "max_client_conn = 100",
                 "logfile = " + base.resolve("pgbouncer.log"),
                 "pidfile = " + base.resolve("pgbouncer.pid"),
