@@ -47,7 +47,8 @@ import org.slf4j.LoggerFactory;
  * that run for long ({@link PostgresUse#SERVICE}); a command ({@link PostgresUse#COMMAND}) tries the server
  * once, within a short connect timeout, and its error is the command's answer.
  * <li>The schema of {@code greydb-postgresql.sql} is applied when a table is missing, at the first
- * connection that works; then the IPv6 client keys an older version wrote are rewritten, once
+ * connection that works, and again after a statement found a table missing (the database was dropped and made
+ * anew while we ran); then the IPv6 client keys an older version wrote are rewritten, once
  * ({@link Ipv6KeyMigration}).
  * </ul>
  */
@@ -404,6 +405,12 @@ final class PostgresGreydb implements AutoCloseable {
             }
             String state = server.getSQLState() == null ? "" : server.getSQLState();
             String said = server.getMessage() == null ? "" : server.getMessage();
+            if (state.equals(UNDEFINED_TABLE)) {
+                // The tables were there when this greydb was opened, and are gone: the database was dropped and made
+                // anew, or restored without them. Looked for again at the next connection, and made, as at start;
+                // otherwise every RCPT would be a greydb failure until the program is restarted.
+                schemaReady = false;
+            }
             if (state.startsWith("28") || state.equals(CONNECTION_REJECTED) && said.contains("password")) {
                 if (!passwordFound && said.contains("password")) {
                     // The driver's words are about the empty password it was given in place of none.
@@ -453,6 +460,9 @@ final class PostgresGreydb implements AutoCloseable {
         return state != null && (state.equals("57P01") || state.equals("57P02") || state.equals("08003")
                 || state.equals("08006"));
     }
+
+    /** The server's state for "relation ... does not exist". */
+    private static final String UNDEFINED_TABLE = "42P01";
 
     /**
      * The driver's state when it will not go on with what the server asked for at login: a password when none
