@@ -418,7 +418,8 @@ final class PostgresGreydb implements AutoCloseable {
                 }
                 message = describe() + ": cannot connect: " + said
                         + " (the password comes from PGPASSWORD, or from ~/.pgpass or the file named by PGPASSFILE)";
-            } else if (state.equals("3D000") || state.equals(CONNECTION_REJECTED) || serverNotVerified(e)) {
+            } else if (state.equals("3D000") || state.equals(CONNECTION_REJECTED) || serverNotVerified(e)
+                    || poolerRefused(e)) {
                 message = describe() + ": cannot connect: " + server.getMessage();
             } else if (driverStatementLost(state, said)) {
                 message = describe() + ": " + what + ": " + said + TRANSACTION_POOLING;
@@ -474,7 +475,7 @@ final class PostgresGreydb implements AutoCloseable {
 
     /** True when {@code t} says the server cannot be reached (rather than that it refused something). */
     boolean unreachable(Throwable t) {
-        if (serverNotVerified(t)) {
+        if (serverNotVerified(t) || poolerRefused(t)) {
             return false;
         }
         for (Throwable c = t; c != null; c = c.getCause()) {
@@ -512,6 +513,27 @@ final class PostgresGreydb implements AutoCloseable {
             }
             if (c instanceof SQLException && c.getMessage() != null
                     && c.getMessage().contains("could not be verified by hostnameverifier")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * What PgBouncer says, with the state of a protocol violation (08P01), to a client it will never let in: a
+     * database or a user its configuration does not name, a startup parameter it does not take. It gives the same
+     * state to "pgbouncer cannot connect to server" and "query_wait_timeout", which are the server down; these are
+     * the administrator's to change, as a missing database is when PostgreSQL is reached directly: a service started
+     * on one waited for ever, failing open at every RCPT.
+     */
+    private static final List<String> POOLER_REFUSALS = List.of("no such database", "no such user",
+            "unsupported startup parameter");
+
+    /** True when {@code t} is PgBouncer refusing us for good ({@link #POOLER_REFUSALS}). */
+    static boolean poolerRefused(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof SQLException s && "08P01".equals(s.getSQLState()) && s.getMessage() != null
+                    && POOLER_REFUSALS.stream().anyMatch(s.getMessage()::contains)) {
                 return true;
             }
         }

@@ -86,6 +86,21 @@ class PgBouncerGreydbTest {
         }
     }
 
+    /**
+     * A database name PgBouncer does not serve (mistyped in the URL, or missing from pgbouncer.ini) is no server
+     * down: a service stops at start saying so, as for a database missing on a server reached directly, instead of
+     * starting to wait for it and failing open at every RCPT meanwhile.
+     */
+    @Test
+    void aDatabasePgBouncerDoesNotServeStopsAServiceAtStart() throws Exception {
+        try (PgBouncer one = PgBouncer.serving(PG, PgBouncer.Mode.SESSION, "greydb")) {
+            StoreException e = assertThrows(StoreException.class,
+                    () -> GreylistStores.open(one.url("greydbb"), options(Duration.ofSeconds(3))).close());
+            assertTrue(e.getMessage().endsWith(":" + one.port() + "/greydbb: cannot connect: FATAL: no such database: greydbb"),
+                    e.getMessage());
+        }
+    }
+
     @Test
     void aTableLockedLongerThanTheBusyTimeoutIsReportedByTheServerThroughPgBouncer() throws Exception {
         String database = PG.createDatabase();

@@ -62,6 +62,20 @@ public final class PgBouncer implements AutoCloseable {
      */
     public static PgBouncer start(PostgresServer server, Mode mode, int serverConnections)
             throws IOException, InterruptedException {
+        return start(server, mode, serverConnections, "*");
+    }
+
+    /**
+     * Starts PgBouncer before {@code server}, serving the one database {@code database} (PgBouncer answers a client
+     * asking for another one "no such database"), and waits until it takes connections.
+     */
+    public static PgBouncer serving(PostgresServer server, Mode mode, String database)
+            throws IOException, InterruptedException {
+        return start(server, mode, 4, database);
+    }
+
+    private static PgBouncer start(PostgresServer server, Mode mode, int serverConnections, String databases)
+            throws IOException, InterruptedException {
         Path pgbouncer = ExternalPrograms.require("pgbouncer");
         Path base = Files.createTempDirectory("greylite-pgbouncer");
         int port;
@@ -73,7 +87,7 @@ public final class PgBouncer implements AutoCloseable {
         Path ini = base.resolve("pgbouncer.ini");
         Files.writeString(ini, String.join("\n",
                 "[databases]",
-                "* = host=" + server.host() + " port=" + server.port(),
+                databases + " = host=" + server.host() + " port=" + server.port(),
                 "[pgbouncer]",
                 "listen_addr = 127.0.0.1",
                 "listen_port = " + port,
