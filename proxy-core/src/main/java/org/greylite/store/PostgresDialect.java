@@ -34,7 +34,7 @@ import java.util.function.Supplier;
  * sharing the lock practically impossible (it would only wait, never decide wrongly).
  *
  * <p>A connection found broken before the commit (the server restarted since it was pooled) is replaced
- * and the transaction run again, so the work may run twice; the engine's part of it is pure, and only the
+ * and the transaction run again, as many times as the pool holds connections, so the work may run more than once; the engine's part of it is pure, and only the
  * second run's writes are committed.
  *
  * <p>The scheduled purge deletes without the lock: it only removes rows the engine treats as absent
@@ -80,10 +80,13 @@ final class PostgresDialect implements GreydbDialect {
                     throw e;
                 }
             } catch (SQLException e) {
-                // A pooled connection the server has since closed (it restarted) fails at once, before
-                // anything was written: one more try, on a fresh connection. Not when the commit itself
-                // failed: it may have gone through, and the decision must not count twice.
-                if (attempt == 1 && !committing && PostgresGreydb.brokenConnection(e)) {
+                // A pooled connection the server has since closed (it restarted, or its sessions were
+                // terminated) fails at once, before anything was written, and leaves the pool: another try, on
+                // the next one. After a restart every pooled connection may be such, and the pool only checks
+                // one that has been idle for a while, so as many tries as it holds connections, and one for a
+                // new connection. Not when the commit itself failed: it may have gone through, and the decision
+                // must not count twice.
+                if (attempt <= connections && !committing && PostgresGreydb.brokenConnection(e)) {
                     continue;
                 }
                 throw db.failure(what.get(), e);
