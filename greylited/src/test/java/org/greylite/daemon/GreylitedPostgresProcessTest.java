@@ -108,6 +108,26 @@ class GreylitedPostgresProcessTest {
     }
 
     @Test
+    void aDatabaseWhoseTransactionsAreReadOnlyStopsTheStart() throws Exception {
+        // default_transaction_read_only on (or a hot standby named in --db, where every transaction is read-only):
+        // the role's grants were all there, greylited started, and every RCPT failed to write and passed.
+        String db = PG.createDatabase();
+        String url = PG.url(db);
+        try (GreylitedProcess owner = greylited(PG.env(), "--db", url).start()) {
+            assertTrue(RawClient.rcptReply(owner.address()).startsWith("451"), "the tables are there");
+        }
+        PG.psql("postgres", "ALTER DATABASE " + db + " SET default_transaction_read_only = on");
+
+        GreylitedProcess.Exit exit = greylited(PG.env(), "--db", url).runToExit();
+
+        String out = exit.output();
+        assertEquals(111, exit.status(), out);
+        assertTrue(out.contains(url + ": transactions are read-only for role "), out);
+        assertTrue(out.contains("default_transaction_read_only is on"), out);
+        assertFalse(out.contains("listening on"), out);
+    }
+
+    @Test
     void aTripletTableMadeByHandWithoutItsPrimaryKeyStopsTheStart() throws Exception {
         // A table restored without its constraints: every decision's upsert failed on it, and every mail passed.
         String db = PG.createDatabase();

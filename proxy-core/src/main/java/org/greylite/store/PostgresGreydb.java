@@ -294,6 +294,7 @@ final class PostgresGreydb implements AutoCloseable {
      * @throws StoreException naming the role, what it lacks and the grant that ends it
      */
     private void refuseRoleThatCannotWrite(Connection conn) throws SQLException {
+        refuseReadOnlyServer(conn);
         List<String> lacking = PostgresPrivileges.missing(conn, GreydbSchema.tables());
         if (!lacking.isEmpty()) {
             String schema;
@@ -304,6 +305,36 @@ final class PostgresGreydb implements AutoCloseable {
                     + String.join("; no ", lacking) + "); every RCPT would be decided as a greydb failure. As the tables'"
                     + " owner: GRANT " + String.join(", ", PostgresPrivileges.NEEDED) + " ON ALL TABLES IN SCHEMA "
                     + schema + " TO \"" + location.user().replace("\"", "\"\"") + "\"");
+        }
+    }
+
+    /**
+     * Refuses a program that decides when every transaction of its session is read-only: a hot standby (a replica,
+     * or the old primary after a failover, named in {@code --db}), or {@code default_transaction_read_only} set on
+     * the server, the database or the role. The role's grants say nothing of this, and the program started and
+     * failed open at every RCPT ("cannot execute INSERT in a read-only transaction").
+     *
+     * @throws StoreException saying which of the two it is and what to do
+     */
+    private void refuseReadOnlyServer(Connection conn) throws SQLException {
+        boolean readOnly;
+        boolean standby;
+        try (Statement st = conn.createStatement();
+             ResultSet rs = st.executeQuery("SELECT current_setting('transaction_read_only') = 'on', pg_is_in_recovery()")) {
+            rs.next();
+            readOnly = rs.getBoolean(1);
+            standby = rs.getBoolean(2);
+        }
+        conn.commit();
+        if (standby) {
+            throw new StoreException(describe() + ": the server is a standby (in recovery, read-only); every RCPT"
+                    + " would be decided as a greydb failure. Name the primary in --db");
+        }
+        if (readOnly) {
+            throw new StoreException(describe() + ": transactions are read-only for role " + location.user()
+                    + " (default_transaction_read_only is on, for the server, the database or the role); every RCPT would"
+                    + " be decided as a greydb failure. Turn it off for the greydb: ALTER DATABASE ... SET"
+                    + " default_transaction_read_only = off, or ALTER ROLE");
         }
     }
 
