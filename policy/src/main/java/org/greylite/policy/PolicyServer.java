@@ -21,7 +21,6 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
 import org.greylite.config.FileErrors;
-import org.greylite.config.RepeatedWarning;
 import org.greylite.net.AcceptFailure;
 import org.greylite.net.AddressText;
 import org.greylite.net.IdleSpin;
@@ -69,8 +68,6 @@ final class PolicyServer implements AutoCloseable {
     private final Executor onIoThread = this::handBack;
     /** The most requests any connection had waiting, for the tests of {@link PolicyConnection#MAX_QUEUED}. */
     private volatile int mostWaiting;
-    /** Any client can break the protocol: connections that do, in a flood, are one line a minute. */
-    private final RepeatedWarning protocolWarning = new RepeatedWarning();
     /**
      * Whether the listeners rest after a failed accept, and until when ({@link System#nanoTime()}). A client the
      * kernel has queued stays there when the accept fails (no file descriptor left, say), so the selector would
@@ -370,11 +367,8 @@ final class PolicyServer implements AutoCloseable {
         }
         if (problem != null) {
             service.metrics().protocolError();
-            long skipped = protocolWarning.admit();
-            if (skipped >= 0) {
-                LOG.warn("policy client {} broke the protocol ({}): connection closed after {} answer(s) due{}",
-                        c.peer, problem, c.waiting.size() + (c.deciding ? 1 : 0), RepeatedWarning.more(skipped));
-            }
+            LOG.warn("policy client {} broke the protocol ({}): connection closed after {} answer(s) due",
+                    c.peer, problem, c.waiting.size() + (c.deciding ? 1 : 0));
         }
     }
 

@@ -290,28 +290,6 @@ class PolicyDecisionsTest {
         }
     }
 
-    /**
-     * Any client can break the protocol: a flood of such connections wrote a warning each. The first is logged, the
-     * others of the minute are counted (metrics, and the next such line).
-     */
-    @Test
-    void aFloodOfConnectionsBreakingTheProtocolIsOneWarningAMinute() throws Exception {
-        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
-                TestPolicy.capture(PolicyServer.class);
-        try (PolicyClient c = start("--metrics=127.0.0.1:0")) {
-            for (int i = 0; i < 10; i++) {
-                try (PolicyClient bad = PolicyClient.tcp(policy.tcpAddress())) {
-                    bad.send("no equals sign " + i + "\n\n");
-                    assertTrue(bad.closedByServer());
-                }
-            }
-            assertTrue(c.ask(PolicyClient.rcpt("192.0.2.101", "a@example.net", "b@example.org")).startsWith("DEFER_IF_PERMIT"),
-                    "the service goes on");
-        }
-        long warnings = log.list.stream().filter(e -> e.getFormattedMessage().contains("broke the protocol")).count();
-        assertEquals(1, warnings, () -> log.list.toString());
-    }
-
     @Test
     void metricsCountRequestsDecisionsAndProtocolErrors() throws Exception {
         try (PolicyClient c = start("--metrics=127.0.0.1:0")) {
