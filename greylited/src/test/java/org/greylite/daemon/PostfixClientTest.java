@@ -80,11 +80,7 @@ class PostfixClientTest {
                 .main("transport_maps", "inline:{{tls.example=smtp:[127.0.0.1]:" + tls.port + "},"
                         + "{down.example=smtp:[127.0.0.1]:" + noUpstream.port + "},"
                         + "{first.example=smtp:[127.0.0.1]:" + upstreamFirst.port + "}}")
-                // A deferred message is due 2 s later, never at the queue run just after its deferral: one that
-                // the delivery agent has not let go of yet would be skipped ("still being delivered") for a minute.
-                .main("queue_run_delay", "1s")
-                .main("minimal_backoff_time", "2s")
-                .main("maximal_backoff_time", "3s")
+                .retryingWithinSeconds()
                 .main("smtp_tls_security_level", "may")
                 .main("smtp_tls_loglevel", "1")
                 .main("smtp_connection_cache_destinations", "static:all")

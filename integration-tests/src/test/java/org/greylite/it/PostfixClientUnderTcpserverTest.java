@@ -56,11 +56,7 @@ class PostfixClientUnderTcpserverTest {
                 .main("myhostname", "sender.test")
                 .main("relay_transport", "smtp:[127.0.0.1]:" + wrapper.port())
                 .main("transport_maps", "inline:{{down.example=smtp:[127.0.0.1]:" + noUpstream.port() + "}}")
-                // A deferred message is due 2 s later, never at the queue run just after its deferral: one that
-                // the delivery agent has not let go of yet would be skipped ("still being delivered") for a minute.
-                .main("queue_run_delay", "1s")
-                .main("minimal_backoff_time", "2s")
-                .main("maximal_backoff_time", "3s")
+                .retryingWithinSeconds()
                 .main("smtp_connection_cache_destinations", "static:all")
                 .listener("submission")
                 .start();
