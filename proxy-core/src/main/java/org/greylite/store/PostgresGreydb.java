@@ -156,9 +156,9 @@ final class PostgresGreydb implements AutoCloseable {
         }
         PostgresGreydb db = new PostgresGreydb(location, pool, ms, connectTimeouts, use, password != null);
         try {
-            if (!use.retriesInBackground()) {
-                db.connectOnce();
-            }
+            // Past the pool first, a service too: it waits for a server that does not answer (yet), but not for
+            // one that refused us, which the pool would try again and again for the whole timeout.
+            db.connectOnce();
             try (Connection conn = db.connection()) {
                 conn.commit();
             }
@@ -179,9 +179,9 @@ final class PostgresGreydb implements AutoCloseable {
     /**
      * One connection straight from the driver, past the pool, closed at once. The pool cannot tell "refused"
      * from "not yet": asked for a connection, it tries again and again until its own timeout (the busy timeout)
-     * has passed, so a command would wait all of it to report a server that refused at the first try. Here a
-     * refusal, a wrong password or a missing database fails at once, and a server that does not answer after
-     * the connect timeout.
+     * has passed, so a command, or a service starting, would wait all of it to report a server that refused at
+     * the first try. Here a refusal, a wrong password or a missing database fails at once, and a server that
+     * does not answer after the connect timeout.
      *
      * @throws StoreException saying which server and why, as {@link #failure} words it
      */

@@ -151,8 +151,11 @@ class PostgresGreylistStoreTest {
     @Test
     void aWrongPasswordIsAnErrorAtOnceAndSaysWhereThePasswordComesFrom() {
         String url = PG.url(PG.createDatabase());
+        long start = System.nanoTime();
         StoreException e = assertThrows(StoreException.class,
                 () -> GreylistStores.open(url, options(Map.of("PGPASSWORD", "wrong", "HOME", dir.toString()))));
+        // Not after the pool's timeout (the busy timeout), trying the refused password again and again.
+        assertTrue(Duration.ofNanos(System.nanoTime() - start).compareTo(TIMEOUT) < 0, "refused at the first try");
         assertTrue(e.getMessage().startsWith(GreydbLocation.parse(url).describe() + ": cannot connect: "), e.getMessage());
         assertTrue(e.getMessage().contains("password authentication failed") && e.getMessage().contains("PGPASSWORD"),
                 e.getMessage());
@@ -161,8 +164,10 @@ class PostgresGreylistStoreTest {
 
     @Test
     void aMissingDatabaseIsAnErrorAtOnce() {
+        long start = System.nanoTime();
         StoreException e = assertThrows(StoreException.class,
                 () -> GreylistStores.open(PG.url("nosuchdb"), options(PG.env())));
+        assertTrue(Duration.ofNanos(System.nanoTime() - start).compareTo(TIMEOUT) < 0, "refused at the first try");
         assertTrue(e.getMessage().contains("nosuchdb") && e.getMessage().contains("does not exist"), e.getMessage());
     }
 
