@@ -33,9 +33,10 @@ import java.util.function.Supplier;
  * it does not depend on PostgreSQL's internal {@code hashtext}, and 64 bits make an unrelated triplet
  * sharing the lock practically impossible (it would only wait, never decide wrongly).
  *
- * <p>A connection found broken before the commit (the server restarted since it was pooled) is replaced
- * and the transaction run again, as many times as the pool holds connections, so the work may run more than once; the engine's part of it is pure, and only the
- * second run's writes are committed.
+ * <p>A connection found broken before the commit (the server restarted since it was pooled) is replaced and the
+ * transaction run again, as many times as the pool holds connections; one that leads to a server refusing writes (a
+ * failover since it was pooled) is replaced, with all the others, and the transaction run once more. So the work may
+ * run more than once; the engine's part of it is pure, and only the last run's writes are committed.
  *
  * <p>The scheduled purge deletes without the lock: it only removes rows the engine treats as absent
  * anyway. The administrators' deletions take the lock of each triplet they delete.
@@ -62,6 +63,7 @@ final class PostgresDialect implements GreydbDialect {
             throw new StoreException(describe() + ": " + what.get() + ": no time left within the busy timeout of "
                     + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms (all connections busy)");
         }
+        boolean newConnectionsTried = false;
         for (int attempt = 1; ; attempt++) {
             boolean committing = false;
             try (Connection conn = db.connection()) {
@@ -87,6 +89,13 @@ final class PostgresDialect implements GreydbDialect {
                 // new connection. Not when the commit itself failed: it may have gone through, and the decision
                 // must not count twice.
                 if (attempt <= connections && !committing && PostgresGreydb.brokenConnection(e)) {
+                    continue;
+                }
+                // A write refused as read-only fails before anything is written, as a cut connection does: the
+                // pooled connections lead to a server that is no longer the primary (a failover), and a new
+                // connection may reach the one that is. Once: if the new one is read-only too, so is the server.
+                if (!newConnectionsTried && !committing && db.dropReadOnlyConnections(e)) {
+                    newConnectionsTried = true;
                     continue;
                 }
                 throw db.failure(what.get(), e);

@@ -41,7 +41,9 @@ import org.slf4j.LoggerFactory;
  * ({@code idle_in_transaction_session_timeout}), not when TCP notices.
  * <li>Read committed, autocommit off: each operation is one explicit transaction.
  * <li>The server may be down when we start and may go away at any time: the pool does not fail at
- * start-up and replaces broken connections by itself, so service resumes when the server returns.
+ * start-up and replaces broken connections by itself, so service resumes when the server returns. A server that
+ * turned read-only under the pool (a failover: {@link PostgresReadOnly}) has the pool's connections dropped, and is
+ * treated as down while new ones land on a read-only server too.
  * Errors become {@link StoreException}s that name the greydb and the cause ("cannot connect:
  * Connection refused"); losing and regaining the server is logged once each way. That is for the programs
  * that run for long ({@link PostgresUse#SERVICE}); a command ({@link PostgresUse#COMMAND}) tries the server
@@ -70,7 +72,9 @@ final class PostgresGreydb implements AutoCloseable {
     private final boolean passwordFound; // false: none in PGPASSWORD or a password file, and the driver is given ""
     private final AtomicBoolean down = new AtomicBoolean();
     private final AtomicBoolean probing = new AtomicBoolean();
+    private final AtomicBoolean droppedReadOnly = new AtomicBoolean(); // logged, until a transaction commits again
     private volatile String lastDown;
+    private volatile boolean downReadOnly; // down because every new connection is read-only, not unreachable
     private volatile boolean schemaReady;
 
     private PostgresGreydb(GreydbLocation.Postgres location, HikariDataSource pool, long timeoutMillis,
@@ -375,7 +379,8 @@ final class PostgresGreydb implements AutoCloseable {
 
     /**
      * While the server is down, asks the pool for a connection again and again on a thread of its own, each try
-     * bounded by the pool's timeout, until one comes ({@link #reachable}) or the greydb is closed.
+     * bounded by the pool's timeout, until one comes that may write ({@link #reachable}) or the greydb is closed. A
+     * connection to a read-only server is dropped, so that the next try is a new one.
      */
     private void probeUntilReachable() {
         if (!probing.compareAndSet(false, true)) {
@@ -385,7 +390,12 @@ final class PostgresGreydb implements AutoCloseable {
             try {
                 while (down.get() && !pool.isClosed()) {
                     try (Connection c = pool.getConnection()) {
-                        reachable();
+                        if (PostgresReadOnly.writable(c)) {
+                            reachable();
+                        } else {
+                            pool.evictConnection(c);
+                            Thread.sleep(PROBE_PAUSE_MILLIS);
+                        }
                     } catch (SQLException e) {
                         failure("cannot connect", e); // keeps the error RCPTs are answered with current
                         Thread.sleep(PROBE_PAUSE_MILLIS);
@@ -406,9 +416,33 @@ final class PostgresGreydb implements AutoCloseable {
 
     /** Notes that a transaction went through (logged when the server had been lost). */
     void reachable() {
-        if (down.compareAndSet(true, false)) {
-            LOG.warn("{}: the server answers again", describe());
+        if (droppedReadOnly.get()) {
+            droppedReadOnly.set(false); // read first: every transaction comes here, and a write is dearer
         }
+        if (down.compareAndSet(true, false)) {
+            LOG.warn(downReadOnly ? "{}: a new connection may write again" : "{}: the server answers again", describe());
+        }
+    }
+
+    /**
+     * When {@code e} is a write refused as read-only ({@link PostgresReadOnly}): drops every connection of the pool
+     * (idle ones now, those in use when they are given back), since they were opened on the same server, and logs
+     * that once. The caller tries again on a new connection; nothing was written.
+     *
+     * @return whether {@code e} was such a refusal
+     */
+    boolean dropReadOnlyConnections(SQLException e) {
+        if (!PostgresReadOnly.refusedWrite(e)) {
+            return false;
+        }
+        if (pool.getHikariPoolMXBean() != null) {
+            pool.getHikariPoolMXBean().softEvictConnections();
+        }
+        if (use.retriesInBackground() && droppedReadOnly.compareAndSet(false, true)) {
+            LOG.warn("{}: a pooled connection's server refuses writes ({}){}; the pool's connections are closed and"
+                    + " new ones made", describe(), serverWords(e), PostgresReadOnly.WHY);
+        }
+        return true;
     }
 
     /**
@@ -421,19 +455,28 @@ final class PostgresGreydb implements AutoCloseable {
             message = describe() + ": cannot connect: " + connectionCause(e);
             if (use.retriesInBackground()) {
                 lastDown = message;
+                downReadOnly = false;
                 if (down.compareAndSet(false, true)) {
                     LOG.warn("{}; tried again in the background until it answers", message);
                     probeUntilReachable();
                 }
             }
-        } else {
-            // The pool wraps what the server said (a wrong password, a missing database): show the server's words.
-            SQLException server = e;
-            for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
-                if (c instanceof SQLException s) {
-                    server = s;
+        } else if (PostgresReadOnly.refusedWrite(e)) {
+            message = describe() + ": " + what + ": " + serverWords(e) + PostgresReadOnly.WHY;
+            if (use.retriesInBackground()) {
+                // New connections landed on a read-only server too: as a server down, the RCPTs fail at once and
+                // a thread of its own tries new connections, rather than each RCPT making one.
+                message = describe() + ": the server refuses writes on new connections too: " + serverWords(e)
+                        + PostgresReadOnly.WHY;
+                lastDown = message;
+                downReadOnly = true;
+                if (down.compareAndSet(false, true)) {
+                    LOG.warn("{}; new connections tried in the background until one may write", message);
+                    probeUntilReachable();
                 }
             }
+        } else {
+            SQLException server = innermost(e);
             String state = server.getSQLState() == null ? "" : server.getSQLState();
             String said = server.getMessage() == null ? "" : server.getMessage();
             if (state.equals(UNDEFINED_TABLE)) {
@@ -459,6 +502,21 @@ final class PostgresGreydb implements AutoCloseable {
             }
         }
         return new StoreException(message, e);
+    }
+
+    /** The pool wraps what the server said (a wrong password, a missing database): the server's own error. */
+    private static SQLException innermost(SQLException e) {
+        SQLException server = e;
+        for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
+            if (c instanceof SQLException s) {
+                server = s;
+            }
+        }
+        return server;
+    }
+
+    private static String serverWords(SQLException e) {
+        return String.valueOf(innermost(e).getMessage());
     }
 
     /**
