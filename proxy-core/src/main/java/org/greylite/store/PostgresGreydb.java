@@ -35,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * <li>Bounded waits ({@link GreydbOptions#timeout()}): for a pooled connection, for the TCP connect and
  * the login (a command's: {@value PostgresUse#COMMAND_CONNECT_SECONDS} s at most; the URL's
  * {@code connectTimeout} and {@code loginTimeout} win), for locks ({@code lock_timeout}) and statements
- * ({@code statement_timeout}, both set on each new connection: {@link PostgresSessionSettings}); socket reads
+ * ({@code statement_timeout}, both set on each new connection unless a DBA's are stricter:
+ * {@link PostgresSessionSettings}); socket reads
  * one second more, so the server's own timeout normally fires first and the connection stays usable. A
  * host that died inside a transaction releases its locks within a few timeouts
  * ({@code idle_in_transaction_session_timeout}), not when TCP notices.
