@@ -6,11 +6,14 @@ import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.stream.Collectors;
 
 /**
  * Where the greydb lives, as an administrator writes it in {@code --db} or {@code DBFILE}: a file path
@@ -18,8 +21,13 @@ import java.util.Objects;
  *
  * <p>Accepted URL forms: {@code postgresql://USER@HOST[:PORT]/DATABASE[?PARAM=VALUE&...]} (libpq's,
  * also spelled {@code postgres://}) and {@code jdbc:postgresql://HOST[:PORT]/DATABASE?user=USER}. The
- * port defaults to 5432, the user to the login name, the database to the user (as psql does). Other
- * parameters are handed to the PostgreSQL JDBC driver ({@code sslmode=verify-full}...). A password in
+ * port defaults to 5432, the user to the login name, the database to the user (as psql does). Several
+ * servers may be named, {@code HOST1[:PORT1],HOST2[:PORT2]}, as both libpq and the JDBC driver take them (the
+ * driver tries them in order; with {@code targetServerType=primary} it takes the one that may write, which is how a
+ * program follows a failover). Other
+ * parameters are handed to the PostgreSQL JDBC driver ({@code sslmode=verify-full}...); libpq's
+ * {@code target_session_attrs}, which the driver does not know and would ignore, is given to it as its
+ * {@code targetServerType}. A password in
  * the URL is refused: command lines are visible to every local user in {@code ps}; it comes from
  * {@code PGPASSWORD} or the password file ({@code PGPASSFILE}, else {@code ~/.pgpass}).
  */
@@ -65,29 +73,66 @@ public sealed interface GreydbLocation permits GreydbLocation.Sqlite, GreydbLoca
         }
     }
 
-    /**
-     * A PostgreSQL database.
-     *
-     * @param parameters further JDBC driver properties from the URL's query, in order
-     */
-    record Postgres(String host, int port, String database, String user, Map<String, String> parameters)
-            implements GreydbLocation {
+    /** One server of a PostgreSQL URL: a host name or address ({@code [::1]} for IPv6) and a port. */
+    record Server(String host, int port) {
 
-        public static final int DEFAULT_PORT = 5432;
-
-        public Postgres {
+        public Server {
             Objects.requireNonNull(host, "host");
-            Objects.requireNonNull(database, "database");
-            Objects.requireNonNull(user, "user");
-            parameters = Collections.unmodifiableMap(new LinkedHashMap<>(parameters));
             if (port < 1 || port > 65535) {
                 throw new IllegalArgumentException("bad port " + port);
             }
         }
 
         @Override
+        public String toString() {
+            return host + ":" + port;
+        }
+    }
+
+    /**
+     * A PostgreSQL database.
+     *
+     * @param servers    where it is served, in the order the driver tries them: one, or a primary and its standbys
+     * @param parameters further JDBC driver properties from the URL's query, in order
+     */
+    record Postgres(List<Server> servers, String database, String user, Map<String, String> parameters)
+            implements GreydbLocation {
+
+        public static final int DEFAULT_PORT = 5432;
+
+        public Postgres {
+            servers = List.copyOf(servers);
+            if (servers.isEmpty()) {
+                throw new IllegalArgumentException("no server");
+            }
+            Objects.requireNonNull(database, "database");
+            Objects.requireNonNull(user, "user");
+            parameters = Collections.unmodifiableMap(new LinkedHashMap<>(parameters));
+        }
+
+        /** A database on one server. */
+        public Postgres(String host, int port, String database, String user, Map<String, String> parameters) {
+            this(List.of(new Server(host, port)), database, user, parameters);
+        }
+
+        /** The first server's host: the only one, unless the URL names several. */
+        public String host() {
+            return servers.get(0).host();
+        }
+
+        /** The first server's port. */
+        public int port() {
+            return servers.get(0).port();
+        }
+
+        @Override
         public String describe() {
-            return "postgresql://" + urlText(user) + "@" + host + ":" + port + "/" + urlText(database);
+            return "postgresql://" + urlText(user) + "@" + hostList() + "/" + urlText(database);
+        }
+
+        /** {@code HOST:PORT}, or {@code HOST1:PORT1,HOST2:PORT2} for several servers, as both URL forms write them. */
+        private String hostList() {
+            return servers.stream().map(Server::toString).collect(Collectors.joining(","));
         }
 
         /**
@@ -109,7 +154,7 @@ public sealed interface GreydbLocation permits GreydbLocation.Sqlite, GreydbLoca
 
         /** The URL the JDBC driver gets, without user, password or parameters (they go as properties). */
         public String jdbcUrl() {
-            return "jdbc:postgresql://" + host + ":" + port + "/" + URLEncoder.encode(database, StandardCharsets.UTF_8);
+            return "jdbc:postgresql://" + hostList() + "/" + URLEncoder.encode(database, StandardCharsets.UTF_8);
         }
 
         static Postgres parseUrl(String text) {
@@ -123,6 +168,17 @@ public sealed interface GreydbLocation permits GreydbLocation.Sqlite, GreydbLoca
                 throw new IllegalArgumentException("greydb URL '" + redact(text)
                         + "' must name a host: postgresql://USER@HOST[:PORT]/DATABASE");
             }
+            List<Server> servers = new ArrayList<>();
+            int end = authorityEnd(rest);
+            int at = rest.lastIndexOf('@', end - 1);
+            String hosts = rest.substring(Math.max(2, at + 1), end);
+            if (hosts.contains(",")) {
+                // java.net.URI takes one host; the list is read here, and the rest of the URL with one in its place.
+                for (String one : hosts.split(",", -1)) {
+                    servers.add(server(one, text));
+                }
+                rest = rest.substring(0, Math.max(2, at + 1)) + "localhost" + rest.substring(end);
+            }
             URI uri;
             try {
                 uri = new URI("postgresql:" + rest);
@@ -130,13 +186,17 @@ public sealed interface GreydbLocation permits GreydbLocation.Sqlite, GreydbLoca
                 throw new IllegalArgumentException("bad greydb URL '" + redact(text) + "': " + e.getReason());
             }
             if (uri.getHost() == null) {
-                throw new IllegalArgumentException("greydb URL '" + redact(text) + "' must name one host: "
-                        + "postgresql://USER@HOST[:PORT]/DATABASE");
+                throw new IllegalArgumentException("greydb URL '" + redact(text) + "' must name a host: "
+                        + "postgresql://USER@HOST[:PORT]/DATABASE, or HOST1[:PORT1],HOST2[:PORT2]");
             }
             if (uri.getPort() > 65535) {
                 throw new IllegalArgumentException("greydb URL '" + redact(text) + "': bad port " + uri.getPort());
             }
+            if (servers.isEmpty()) {
+                servers.add(new Server(uri.getHost(), uri.getPort() < 0 ? DEFAULT_PORT : uri.getPort()));
+            }
             Map<String, String> params = query(uri.getRawQuery(), text);
+            TargetSessionAttrs.translate(params, redact(text));
             // The password's colon is the one written as such: a user name may hold a colon of its own, written
             // %3A as in any URL (libpq reads it so), and the decoded text cannot tell the two apart.
             String rawUser = uri.getRawUserInfo();
@@ -160,7 +220,35 @@ public sealed interface GreydbLocation permits GreydbLocation.Sqlite, GreydbLoca
             if (database.isEmpty()) {
                 database = queryDb != null && !queryDb.isEmpty() ? queryDb : user;
             }
-            return new Postgres(uri.getHost(), uri.getPort() < 0 ? DEFAULT_PORT : uri.getPort(), database, user, params);
+            return new Postgres(servers, database, user, params);
+        }
+
+        /** Where the authority of {@code rest} ({@code //USER@HOSTS...}) ends: at the path, the query or the end. */
+        private static int authorityEnd(String rest) {
+            int end = rest.length();
+            for (char c : new char[] {'/', '?', '#'}) {
+                int i = rest.indexOf(c, 2);
+                if (i >= 0 && i < end) {
+                    end = i;
+                }
+            }
+            return end;
+        }
+
+        /** One {@code HOST[:PORT]} of a list. */
+        private static Server server(String one, String text) {
+            URI uri;
+            try {
+                uri = one.isEmpty() ? null : new URI("postgresql://" + one);
+            } catch (URISyntaxException e) {
+                uri = null;
+            }
+            if (uri == null || uri.getHost() == null || uri.getRawUserInfo() != null || !uri.getRawPath().isEmpty()
+                    || uri.getPort() > 65535) {
+                throw new IllegalArgumentException("greydb URL '" + redact(text) + "': bad server '" + one
+                        + "' in the list (HOST1[:PORT1],HOST2[:PORT2]...)");
+            }
+            return new Server(uri.getHost(), uri.getPort() < 0 ? DEFAULT_PORT : uri.getPort());
         }
 
         private static Map<String, String> query(String raw, String text) {

@@ -68,9 +68,23 @@ final class PgPassword {
         return home == null ? null : Path.of(home, ".pgpass");
     }
 
-    /** The password of the first line matching {@code db}, or null. */
+    /**
+     * The password of the first line matching {@code db}, or null. For a URL that names several servers, the first
+     * server's line, else the next's: the driver gives all of them one password (libpq looks one up for each), as
+     * a primary and its standbys share their roles.
+     */
     static String match(List<String> lines, GreydbLocation.Postgres db) {
-        String[] want = {db.host(), Integer.toString(db.port()), db.database(), db.user()};
+        for (GreydbLocation.Server server : db.servers()) {
+            String pw = match(lines, server, db);
+            if (pw != null) {
+                return pw;
+            }
+        }
+        return null;
+    }
+
+    private static String match(List<String> lines, GreydbLocation.Server server, GreydbLocation.Postgres db) {
+        String[] want = {server.host(), Integer.toString(server.port()), db.database(), db.user()};
         for (String line : lines) {
             if (line.isBlank() || line.startsWith("#")) {
                 continue;

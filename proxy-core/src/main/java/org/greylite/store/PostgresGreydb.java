@@ -333,7 +333,8 @@ final class PostgresGreydb implements AutoCloseable {
         conn.commit();
         if (standby) {
             throw new StoreException(describe() + ": the server is a standby (in recovery, read-only); every RCPT"
-                    + " would be decided as a greydb failure. Name the primary in --db");
+                    + " would be decided as a greydb failure. Name the primary in --db, or every server with"
+                    + " targetServerType=primary");
         }
         if (readOnly) {
             throw new StoreException(describe() + ": transactions are read-only for role " + location.user()

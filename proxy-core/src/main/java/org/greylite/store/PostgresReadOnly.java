@@ -21,8 +21,9 @@ final class PostgresReadOnly {
     static final String STATE = "25006";
 
     /** What the administrator reads after the server's words, in the log and in a command's error. */
-    static final String WHY = " (a hot standby: after a failover, --db still leads to the old primary; or"
-            + " default_transaction_read_only is on for the server, the database or the role)";
+    static final String WHY = " (a hot standby: after a failover, --db still leads to the old primary; name every"
+            + " server there with targetServerType=primary. Or default_transaction_read_only is on for the server, the"
+            + " database or the role)";
 
     private PostgresReadOnly() {
     }

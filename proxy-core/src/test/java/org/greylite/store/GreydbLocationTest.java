@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
@@ -41,6 +42,29 @@ class GreydbLocationTest {
         assertEquals("mx@corp", pg("postgresql://mx%40corp@db/greylite").user(), "percent-escapes are decoded");
     }
 
+    /**
+     * A primary and its standbys, as libpq and the JDBC driver take them, with libpq's target_session_attrs given to
+     * the driver in its own words (it knows no such property, and would try the first server whatever it is).
+     */
+    @Test
+    void severalServers() {
+        GreydbLocation.Postgres p = pg("postgresql://mx@db1.example.net,db2.example.net:5433,[::1]/greylite"
+                + "?target_session_attrs=read-write&sslmode=verify-full");
+        assertEquals(List.of(new GreydbLocation.Server("db1.example.net", 5432),
+                new GreydbLocation.Server("db2.example.net", 5433), new GreydbLocation.Server("[::1]", 5432)), p.servers());
+        assertEquals(Map.of("targetServerType", "primary", "sslmode", "verify-full"), p.parameters());
+        assertEquals("postgresql://mx@db1.example.net:5432,db2.example.net:5433,[::1]:5432/greylite", p.describe());
+        assertEquals("jdbc:postgresql://db1.example.net:5432,db2.example.net:5433,[::1]:5432/greylite", p.jdbcUrl());
+        assertEquals("mx", p.user());
+
+        GreydbLocation.Postgres j = pg("jdbc:postgresql://db1:6000,db2:6001/greylite?user=mx&targetServerType=primary");
+        assertEquals(new GreydbLocation.Postgres(List.of(new GreydbLocation.Server("db1", 6000),
+                new GreydbLocation.Server("db2", 6001)), "greylite", "mx", Map.of("targetServerType", "primary")), j);
+        assertEquals("secondary", pg("postgresql://mx@a,b/g?target_session_attrs=standby").parameters()
+                .get("targetServerType"));
+        assertEquals(Map.of(), pg("postgresql://mx@a,b/g").parameters(), "the driver's default: the first that answers");
+    }
+
     @Test
     void jdbcUrls() {
         GreydbLocation.Postgres p = pg("jdbc:postgresql://db:6000/greylite?user=mx&sslmode=verify-full");
@@ -65,8 +89,10 @@ class GreydbLocationTest {
 
     @Test
     void malformedUrlsSayWhatIsExpected() {
-        for (String url : new String[] {"postgresql:greylite", "postgresql://", "postgresql://a,b/greylite",
-            "postgresql://mx@db:99999/greylite", "jdbc:mysql://db/greylite"}) {
+        for (String url : new String[] {"postgresql:greylite", "postgresql://", "postgresql://a,/greylite",
+            "postgresql://mx@a,b:99999/greylite", "postgresql://mx@db:99999/greylite",
+            "jdbc:mysql://db/greylite", "postgresql://mx@db/greylite?target_session_attrs=writable",
+            "postgresql://mx@db/greylite?target_session_attrs=primary&targetServerType=primary"}) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> GreydbLocation.parse(url), url);
             assertTrue(e.getMessage().contains("greydb"), e.getMessage());
         }

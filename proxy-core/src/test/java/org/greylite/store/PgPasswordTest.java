@@ -30,6 +30,16 @@ class PgPasswordTest {
     }
 
     @Test
+    void severalServersTakeTheFirstServersLineElseTheNexts() {
+        GreydbLocation.Postgres two = GreydbLocation.Postgres.class.cast(
+                GreydbLocation.parse("postgresql://mx@db1.example.net,db2.example.net:5433/greylite"));
+        assertEquals("second", PgPassword.match(List.of("db2.example.net:5433:greylite:mx:second"), two));
+        assertEquals("first", PgPassword.match(List.of("db2.example.net:5433:greylite:mx:second",
+                "db1.example.net:5432:greylite:mx:first"), two));
+        assertNull(PgPassword.match(List.of("db2.example.net:5432:greylite:mx:x"), two));
+    }
+
+    @Test
     void pgpasswordThenPgpassfileThenHome() throws Exception {
         Path file = dir.resolve("pgpass");
         Files.writeString(file, "*:*:greylite:mx:fromfile\n");
