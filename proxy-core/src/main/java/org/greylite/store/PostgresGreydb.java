@@ -395,6 +395,7 @@ final class PostgresGreydb implements AutoCloseable {
                         if (PostgresReadOnly.writable(c)) {
                             reachable();
                         } else {
+                            answersReadOnly();
                             pool.evictConnection(c);
                             Thread.sleep(PROBE_PAUSE_MILLIS);
                         }
@@ -414,6 +415,20 @@ final class PostgresGreydb implements AutoCloseable {
         }, "greydb-probe");
         probe.setDaemon(true);
         probe.start();
+    }
+
+    /**
+     * Notes that the probe reached a server that refuses writes: the error RCPTs are answered with, and the log once,
+     * say so. Otherwise a server that came back read-only (the old primary restarted as a standby, still the one
+     * named) went on being reported as "cannot connect", the error of when it was down.
+     */
+    private void answersReadOnly() {
+        lastDown = describe() + ": the server answers but refuses writes (transaction_read_only is on)"
+                + PostgresReadOnly.WHY;
+        if (!downReadOnly) {
+            downReadOnly = true;
+            LOG.warn("{}; new connections tried in the background until one may write", lastDown);
+        }
     }
 
     /** Notes that a transaction went through (logged when the server had been lost). */

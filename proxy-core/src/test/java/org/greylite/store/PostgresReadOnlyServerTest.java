@@ -84,6 +84,63 @@ class PostgresReadOnlyServerTest {
         assertEquals("2", PG.psql(database, "SELECT count(*) FROM triplet"));
     }
 
+    /**
+     * The server down, and back read-only (the old primary restarted as a standby, still the one named in --db): the
+     * RCPTs' error and the log say it refuses writes, not that it cannot be reached, and the program recovers when it
+     * may write again.
+     */
+    @Test
+    void aServerThatComesBackReadOnlyIsSaidToRefuseWrites() throws Exception {
+        String database = PG.createDatabase();
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        log.start();
+        Logger logger = (Logger) LoggerFactory.getLogger(PostgresGreydb.class);
+        logger.addAppender(log);
+        try (GreylistStore store = GreylistStores.open(PG.url(database), new GreydbOptions(Duration.ofSeconds(5), 2,
+                PG.env()))) {
+            store.update(key(0), t -> new TripletUpdate<>(PENDING, null, null));
+            PG.psql("postgres", "ALTER DATABASE " + database + " SET default_transaction_read_only = on");
+            PG.stop();
+            try {
+                assertTrue(failure(store).contains("cannot connect"));
+            } finally {
+                PG.start();
+            }
+            String error = "";
+            for (int i = 0; i < 100 && !error.contains("refuses writes"); i++) {
+                Thread.sleep(100);
+                error = failure(store);
+            }
+            assertTrue(error.contains("the server answers but refuses writes"), error);
+            assertEquals(List.of("cannot connect", "the server answers but refuses writes"), lines(log),
+                    lines(log).toString());
+
+            PG.psql("postgres", "ALTER DATABASE " + database + " RESET default_transaction_read_only");
+            boolean written = false;
+            for (int i = 0; i < 50 && !written; i++) {
+                try {
+                    store.update(key(1), t -> new TripletUpdate<>(PENDING, null, null));
+                    written = true;
+                } catch (StoreException e) {
+                    Thread.sleep(100);
+                }
+            }
+            assertTrue(written, lines(log).toString());
+        } finally {
+            logger.detachAppender(log);
+        }
+    }
+
+    /** The error of a decision that must fail. */
+    static String failure(GreylistStore store) {
+        try {
+            store.update(key(9), t -> new TripletUpdate<>(PENDING, null, null));
+            return "(written)";
+        } catch (StoreException e) {
+            return e.getMessage();
+        }
+    }
+
     /** What the greydb logged, each line without the URL before it nor the explanation after. */
     static List<String> lines(ListAppender<ILoggingEvent> log) {
         return log.list.stream().map(e -> e.getFormattedMessage().replaceFirst("^[^ ]*: ", "")
