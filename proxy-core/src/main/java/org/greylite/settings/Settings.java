@@ -243,7 +243,8 @@ public final class Settings {
             .label("FILE|URL").stage(Stage.STORE).variable("DBFILE", GREYLITED, GREYLITE, GREYLITECTL, POLICY)
             .defaultValue(DEFAULT_DBFILE).computedBy(GREYLITED)
             .doc("greydb: an SQLite file, created when new, or a PostgreSQL greydb shared by several MX hosts, "
-                    + "postgresql://USER@HOST[:PORT]/DATABASE (password from $PGPASSWORD or ~/.pgpass; tables created "
+                    + "postgresql://USER@HOST[:PORT]/DATABASE, or a primary and its standbys, "
+                    + "postgresql://USER@HOST1[:PORT],HOST2[:PORT]/DATABASE?targetServerType=primary (password from $PGPASSWORD or ~/.pgpass; tables created "
                     + "when missing) (default $DBFILE, else " + DEFAULT_DBFILE + "; greylited in demo mode "
                     + "./greylite-demo.db).").build();
 
