@@ -186,7 +186,7 @@ final class PostgresGreydb implements AutoCloseable {
      * from "not yet": asked for a connection, it tries again and again until its own timeout (the busy timeout)
      * has passed, so a command, or a service starting, would wait all of it to report a server that refused at
      * the first try. Here a refusal, a wrong password or a missing database fails at once, and a server that
-     * does not answer after the connect timeout.
+     * does not answer after the connect timeout; a service leaves that last case to the pool.
      *
      * @throws StoreException saying which server and why, as {@link #failure} words it
      */
@@ -201,6 +201,11 @@ final class PostgresGreydb implements AutoCloseable {
         try {
             DriverManager.getConnection(pool.getJdbcUrl(), properties).close();
         } catch (SQLException e) {
+            if (use.retriesInBackground() && unreachable(e)) {
+                // Not an answer yet (a connection refused, or slow: a first TLS handshake in a JVM just started on a
+                // busy host can outlast the connect timeout): the pool's attempts, for its whole timeout, decide.
+                return;
+            }
             throw failure("cannot connect", e);
         }
     }
