@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 
 import org.greylite.config.ExitStatus;
+import org.greylite.daemon.config.BadCommandLine;
 import org.greylite.daemon.config.ConfigException;
 import org.greylite.daemon.config.ConfigFile;
 import org.greylite.daemon.config.LayeredDefaults;
@@ -58,7 +59,7 @@ final class GreylitedCommand {
         cmd.setDefaultValueProvider(defaults);
         app.defaults = defaults;
 
-        IParameterExceptionHandler usage = cmd.getParameterExceptionHandler();
+        IParameterExceptionHandler badFlag = new BadCommandLine("greylited");
         cmd.setParameterExceptionHandler((ex, arguments) -> {
             OptionSpec option = ex.getArgSpec() instanceof OptionSpec o ? o : null;
             String variable = fromEnvironment(option, defaults, args);
@@ -69,7 +70,7 @@ final class GreylitedCommand {
             }
             String where = fromFile(option, ex.getMessage(), defaults, args);
             if (where == null) {
-                return usage.handleParseException(ex, arguments);
+                return badFlag.handleParseException(ex, arguments);
             }
             err.println("greylited: " + where + ex.getMessage());
             return USAGE;

@@ -81,8 +81,8 @@ class GreylitedExitStatusTest {
                 flags(2, "greylited: --metrics wants HOST:PORT, the host included (e.g. 127.0.0.1:39773 or "
                         + "[::1]:39773), not '39773'", "--metrics", "39773"),
                 // 0 is no auto-whitelisting at all, not "no limit".
-                flags(2, "Invalid value for option '--auto-whitelist-clients': '-1' is not a number (0 or more; "
-                        + "0 turns auto-whitelisting off)", "--auto-whitelist-clients", "-1"),
+                flags(2, "greylited: Invalid value for option '--auto-whitelist-clients': '-1' is not a number "
+                        + "(0 or more; 0 turns auto-whitelisting off)", "--auto-whitelist-clients", "-1"),
                 // Cannot start now: 111, retried.
                 flags(111, "greylited: cannot serve metrics on 127.0.0.1:{taken}: Address already in use",
                         "--metrics", "127.0.0.1:{taken}"),
@@ -118,6 +118,39 @@ class GreylitedExitStatusTest {
                 assertTrue(out.lines().noneMatch(l -> l.contains("listening on")), "it never listened: " + out);
             }
         }
+    }
+
+    /**
+     * An unknown flag, a value the flag's type refuses, or one refused once the flags are read: the error, picocli's
+     * suggestion if it has one, and where the options are listed, as greylite-policy says it. picocli's own handler
+     * followed the error with the whole usage, some 280 lines, in which the one line that mattered scrolled out of
+     * sight (and out of journald's short view of a unit that would not start).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("badFlags")
+    void aBadFlagIsTheErrorAndWhereTheOptionsAreListedNotTheWholeUsage(String flag, String value, String error)
+            throws Exception {
+        GreylitedProcess.Exit exit = GreylitedProcess.command(UPSTREAM).db(dir.resolve("greylite.db"))
+                .args(value == null ? new String[] {flag} : new String[] {flag, value}).runToExit();
+        String out = exit.output();
+        assertEquals(2, exit.status(), out);
+        List<String> lines = out.lines().filter(l -> !l.contains(" INFO ")).toList();
+        assertEquals("greylited: " + error, lines.get(0), out);
+        assertEquals("greylited --help lists the options.", lines.get(lines.size() - 1), out);
+        assertTrue(lines.size() <= 3, "the error, picocli's suggestion if any, where the options are listed:\n" + out);
+    }
+
+    static Stream<org.junit.jupiter.params.provider.Arguments> badFlags() {
+        return Stream.of(
+                org.junit.jupiter.params.provider.Arguments.of("--no-such-flag", null,
+                        "Unknown option: '--no-such-flag'"),
+                org.junit.jupiter.params.provider.Arguments.of("--max-line", "100", "Invalid value for option "
+                        + "'--max-line': '100' is below 512 bytes, the line length RFC 5321 4.5.3.1.4 has servers "
+                        + "accept"),
+                org.junit.jupiter.params.provider.Arguments.of("--max-pending", "-1", "Invalid value for option "
+                        + "'--max-pending': '-1' is not a number (0 or more; 0 for no limit)"),
+                org.junit.jupiter.params.provider.Arguments.of("--accept-proxy-protocol", "192.0.2.7/99",
+                        "--accept-proxy-protocol: bad prefix length in '192.0.2.7/99' (0-32)"));
     }
 
     private String filled(String text, Path conf, ServerSocket taken) {

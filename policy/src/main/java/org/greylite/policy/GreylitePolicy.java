@@ -11,6 +11,7 @@ import java.util.concurrent.CountDownLatch;
 import org.greylite.config.ExitStatus;
 import org.greylite.config.Hangup;
 import org.greylite.config.Logging;
+import org.greylite.daemon.config.BadCommandLine;
 import org.greylite.daemon.config.CommandLineSettings;
 import org.greylite.daemon.config.ConfigFile;
 import org.greylite.daemon.config.LayeredDefaults;
@@ -256,7 +257,7 @@ public final class GreylitePolicy implements Callable<Integer> {
         // /etc/default/postgrey's POSTGREY_OPTS often both name --delay or --inet, and postgrey started with them.
         cmd.setOverwrittenOptionsAllowed(true);
         PostgreyOnlyHelp.addTo(cmd);
-        cmd.setParameterExceptionHandler(new BadCommandLine());
+        cmd.setParameterExceptionHandler(new BadCommandLine("greylite-policy"));
         cmd.setExecutionExceptionHandler((e, c, parsed) -> {
             c.getErr().println("greylite-policy: " + (e.getMessage() != null ? e.getMessage() : e.toString()));
             if (!ExitStatus.foreseen(e)) {

@@ -57,8 +57,8 @@ public final class CommandLineSettings implements SettingValues {
     }
 
     /**
-     * The value, a bad one being a mistake in how greylited was called (exit status 2, with the usage) rather
-     * than a failure to start.
+     * The value, a bad one being a mistake in how greylited was called (exit status 2, and a line saying where the
+     * options are listed) rather than a failure to start.
      *
      * @throws CommandLine.ParameterException naming where the value came from
      */
