@@ -3,7 +3,6 @@ package org.greylite.daemon;
 import java.io.PrintWriter;
 import java.nio.charset.Charset;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -59,18 +58,12 @@ final class GreylitedCommand {
         cmd.setDefaultValueProvider(defaults);
         app.defaults = defaults;
 
-        IParameterExceptionHandler badFlag = new BadCommandLine("greylited");
+        IParameterExceptionHandler badFlag = new BadCommandLine("greylited", defaults);
         cmd.setParameterExceptionHandler((ex, arguments) -> {
             OptionSpec option = ex.getArgSpec() instanceof OptionSpec o ? o : null;
-            String variable = fromEnvironment(option, defaults, args);
-            if (variable != null) {
-                // The administrator set the variable, not the flag: name it, and no usage, which is about flags.
-                err.println("greylited: " + variable + ": " + withoutFlag(ex.getMessage(), option));
-                return USAGE;
-            }
             String where = fromFile(option, ex.getMessage(), defaults, args);
             if (where == null) {
-                return badFlag.handleParseException(ex, arguments);
+                return badFlag.handleParseException(ex, arguments); // a flag's value, or a variable's
             }
             err.println("greylited: " + where + ex.getMessage());
             return USAGE;
@@ -140,29 +133,9 @@ final class GreylitedCommand {
                 where = l.where();
             }
         }
-        if (where == null || onCommandLine(args, name)) {
+        if (where == null || BadCommandLine.onCommandLine(args, name)) {
             return null;
         }
         return where + ": " + (message != null && message.contains("--" + name) ? "" : name + ": ");
-    }
-
-    /** The variable {@code option}'s bad value came from (not given as a flag, nor in the file), or null. */
-    private static String fromEnvironment(OptionSpec option, LayeredDefaults defaults, String[] args) {
-        if (option == null || onCommandLine(args, LayeredDefaults.key(option))) {
-            return null;
-        }
-        LayeredDefaults.Source s = defaults.source(option, null);
-        return s.origin() == LayeredDefaults.Origin.ENV ? s.detail() : null;
-    }
-
-    /** picocli's "Invalid value for option '--max-pending': '-1' is not..." without the flag it did not come from. */
-    private static String withoutFlag(String message, OptionSpec option) {
-        String prefix = "Invalid value for option '" + option.longestName() + "': ";
-        return message != null && message.startsWith(prefix) ? message.substring(prefix.length()) : message;
-    }
-
-    private static boolean onCommandLine(String[] args, String name) {
-        return Arrays.stream(args).takeWhile(a -> !a.equals("--"))
-                .anyMatch(a -> a.equals("--" + name) || a.startsWith("--" + name + "="));
     }
 }

@@ -257,7 +257,7 @@ public final class GreylitePolicy implements Callable<Integer> {
         // /etc/default/postgrey's POSTGREY_OPTS often both name --delay or --inet, and postgrey started with them.
         cmd.setOverwrittenOptionsAllowed(true);
         PostgreyOnlyHelp.addTo(cmd);
-        cmd.setParameterExceptionHandler(new BadCommandLine("greylite-policy"));
+        cmd.setParameterExceptionHandler(new BadCommandLine("greylite-policy", app.defaults));
         cmd.setExecutionExceptionHandler((e, c, parsed) -> {
             c.getErr().println("greylite-policy: " + (e.getMessage() != null ? e.getMessage() : e.toString()));
             if (!ExitStatus.foreseen(e)) {

@@ -31,6 +31,7 @@ import org.greylite.net.HostPortValue;
 import org.greylite.net.AddressText;
 import org.greylite.settings.EnvironmentSettings;
 import org.greylite.settings.Program;
+import org.greylite.settings.Setting;
 import org.greylite.settings.SettingValues;
 import org.greylite.settings.Settings;
 import org.greylite.store.GreydbLocation;
@@ -80,16 +81,14 @@ final class RunningPolicy implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException((o.given("--db") ? "--db: " : "DBFILE: ") + e.getMessage());
         }
-        int dbConnections = o.dbConnections;
-        if (dbConnections < 1) {
-            throw new IllegalArgumentException("--db-connections must be at least 1");
-        }
+        int dbConnections = o.dbConnections; // at least 1: the setting's parser refused less on the command line
         SettingValues values = o.settingValues();
         Duration busyTimeout = values.get(Settings.BUSY_TIMEOUT);
         Duration purgeInterval = values.get(Settings.PURGE_INTERVAL);
         String metricsAt = o.metrics;
         // Before the greydb is opened: a mistake in the address is the configuration's, not the start's.
-        InetSocketAddress metricsAddress = metricsAt == null ? null : HostPortValue.parse("--metrics", metricsAt, 9726);
+        InetSocketAddress metricsAddress = metricsAt == null ? null
+                : HostPortValue.parse(where(o, Settings.METRICS, "--metrics"), metricsAt, 9726);
         GreylistStore store = GreylistStores.open(location, new GreydbOptions(busyTimeout, dbConnections, env));
         ExecutorService pool = null;
         ScheduledExecutorService purge = null;
@@ -104,7 +103,7 @@ final class RunningPolicy implements AutoCloseable {
                     metricsEndpoint = MetricsEndpoint.start(metricsAddress,
                             metrics.registry());
                 } catch (IOException e) {
-                    throw new IOException("--metrics: " + e.getMessage(), e);
+                    throw new IOException(where(o, Settings.METRICS, "--metrics") + ": " + e.getMessage(), e);
                 }
                 log.info("metrics on {}", metricsEndpoint.url());
             }
@@ -278,17 +277,22 @@ final class RunningPolicy implements AutoCloseable {
             throw new IllegalArgumentException("--max-age (days) and --whitelist-lifetime say the same thing: give one");
         }
         Duration lifetime = o.maxAgeDays != null ? PostgreyValues.days("--max-age", o.maxAgeDays)
-                : parse("--whitelist-lifetime", o.whitelistLifetime);
-        if (o.maxPending < 0) {
-            throw new IllegalArgumentException("--max-pending must be 0 (no cap) or more, not " + o.maxPending);
-        }
-        if (o.autoWhitelistClients < 0) {
-            throw new IllegalArgumentException("--auto-whitelist-clients must be 0 (off) or more, not "
-                    + o.autoWhitelistClients);
-        }
-        return new GreylistSettings(parse("--delay", o.delay), retryWindow, lifetime, clientKeys(o), !o.failClosed)
-                .withWhitelistMemory(parse("--whitelist-memory", o.whitelistMemory))
+                : parse(where(o, Settings.WHITELIST_LIFETIME, "--whitelist-lifetime"), o.whitelistLifetime);
+        // --max-pending and --auto-whitelist-clients were checked by their settings' parsers on the command line.
+        return new GreylistSettings(parse(where(o, Settings.MIN_DELAY, "--delay"), o.delay), retryWindow, lifetime,
+                clientKeys(o), !o.failClosed)
+                .withWhitelistMemory(parse(where(o, Settings.WHITELIST_MEMORY, "--whitelist-memory"),
+                        o.whitelistMemory))
                 .withMaxPending(o.maxPending).withAutoWhitelistPasses(o.autoWhitelistClients);
+    }
+
+    /**
+     * What a bad value is said under: {@code flag} when it was given (postgrey's {@code --delay} as it was typed),
+     * else where the value came from, the setting's variable as greylited and greydaemon name it (the flag, which
+     * nobody gave, sent the administrator looking for it on the command line).
+     */
+    private static String where(GreylitePolicy o, Setting<?> setting, String flag) {
+        return o.given(flag) ? flag : o.settingValues().origin(setting);
     }
 
     /** For the start's log line: when a client goes on the auto-whitelist. */
@@ -304,7 +308,7 @@ final class RunningPolicy implements AutoCloseable {
         }
         // postgrey takes both of its own flags, and --lookup-by-host wins: --lookup-by-subnet is its default.
         ClientKeys.Mode mode = o.lookupByHost ? ClientKeys.Mode.IP : o.lookupBySubnet ? ClientKeys.Mode.NET
-                : parseKey(o.clientKey).mode();
+                : parseKey(where(o, Settings.CLIENT_KEY, "--client-key"), o.clientKey).mode();
         try {
             return new ClientKeys(mode, o.ipv4Cidr, o.ipv6Cidr);
         } catch (IllegalArgumentException e) {
@@ -312,19 +316,19 @@ final class RunningPolicy implements AutoCloseable {
         }
     }
 
-    private static ClientKeys parseKey(String text) {
+    private static ClientKeys parseKey(String where, String text) {
         try {
             return ClientKeys.parse(text);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--client-key: " + e.getMessage());
+            throw new IllegalArgumentException(where + ": " + e.getMessage());
         }
     }
 
-    private static Duration parse(String flag, String text) {
+    private static Duration parse(String where, String text) {
         try {
             return Durations.parse(text);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(flag + ": " + e.getMessage());
+            throw new IllegalArgumentException(where + ": " + e.getMessage());
         }
     }
 

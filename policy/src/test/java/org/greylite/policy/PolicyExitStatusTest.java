@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -124,18 +125,56 @@ class PolicyExitStatusTest {
                         "Invalid value for option '--max-age': 'two' is not an int"));
     }
 
+    /**
+     * A bad value the administrator put in a variable (the unit's Environment=, /etc/default/greylite-policy) is said
+     * under the variable's name, as greylited and greydaemon say it: the flag, which nobody gave, sent the
+     * administrator looking for it on a command line where it is not.
+     */
+    @ParameterizedTest(name = "{0}={1}")
+    @MethodSource("badVariables")
+    void aBadValueFromAVariableIsSaidUnderTheVariablesName(String variable, String value, String error)
+            throws Exception {
+        Ended ended = run(List.of("--db=" + dir.resolve("greylite.db"), "--inet=127.0.0.1:0"), Map.of(variable, value));
+        assertEquals(2, ended.status(), ended.output());
+        List<String> lines = ended.output().lines().filter(l -> !l.contains(" INFO ")).toList();
+        assertEquals(List.of("greylite-policy: " + variable + ": " + error), lines, ended.output());
+    }
+
+    static Stream<org.junit.jupiter.params.provider.Arguments> badVariables() {
+        String duration = "bad duration 'soon'; write whole seconds (300) or a number with a unit s, m, h, d or w "
+                + "(30s, 5m, 24h, 36d, 2w)";
+        return Stream.of(
+                org.junit.jupiter.params.provider.Arguments.of("GREYLITE_MIN_DELAY", "soon", duration),
+                org.junit.jupiter.params.provider.Arguments.of("GREYLITE_WHITELIST_LIFETIME", "soon", duration),
+                org.junit.jupiter.params.provider.Arguments.of("GREYLITE_CLIENT_KEY", "street",
+                        "the client key must be 'ip', 'net' or 'smart', not 'street'"),
+                org.junit.jupiter.params.provider.Arguments.of("GREYLITE_MAX_PENDING", "-1",
+                        "'-1' is not a number (0 or more; 0 for no limit)"),
+                org.junit.jupiter.params.provider.Arguments.of("GREYLITE_AUTO_WHITELIST_CLIENTS", "many",
+                        "'many' is not a number (0 or more; 0 turns auto-whitelisting off)"),
+                org.junit.jupiter.params.provider.Arguments.of("GREYLITE_METRICS", "9726",
+                        "'9726' is not HOST:PORT, the host included (e.g. 127.0.0.1:9726 or [::1]:9726)"));
+    }
+
     private record Ended(int status, String output) {
     }
 
     /** Runs the real program with {@code args}; its exit status and what it wrote on stdout and stderr. */
     private Ended run(List<String> args) throws Exception {
+        return run(args, Map.of());
+    }
+
+    /** Runs the real program with {@code args} and {@code variables} added to its environment. */
+    private Ended run(List<String> args, Map<String, String> variables) throws Exception {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
                 .toString(), "-cp", System.getProperty("java.class.path"), GreylitePolicy.class.getName()));
         command.addAll(args);
         // Into a file, not a pipe read to its end: a program that starts when it should not must fail the
         // case, not hang it.
         Path output = dir.resolve("output");
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile());
+        builder.environment().putAll(variables);
+        Process p = builder.start();
         p.getOutputStream().close();
         boolean ended = p.waitFor(60, TimeUnit.SECONDS);
         if (!ended) {

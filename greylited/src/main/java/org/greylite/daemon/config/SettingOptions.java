@@ -26,6 +26,9 @@ import picocli.CommandLine.Model.OptionSpec;
  */
 public final class SettingOptions {
 
+    /** The types of a declared option that {@link #apply} has the setting's parser convert. */
+    private static final Set<Class<?>> NUMBERS = Set.of(int.class, Integer.class, long.class, Long.class);
+
     /** Items of a list setting, given once with commas or spaces, or by repeating the flag. */
     private static final String LIST_SEPARATORS = "[\\s,]+";
 
@@ -99,6 +102,11 @@ public final class SettingOptions {
             if (o.arity().max() > 0) {
                 b.defaultValue(s.defaultValue(program));
             }
+            if (NUMBERS.contains(o.type()) && o.arity().max() > 0) {
+                // A number declared as an int field: the setting's parser, not picocli's, so that its range is
+                // checked (greylite-policy's --max-pending -1 was taken) and said in the setting's words.
+                parsedByTheSetting(b, s);
+            }
             spec.addOption(b.build());
         }
     }
@@ -116,18 +124,24 @@ public final class SettingOptions {
         } else {
             b.type(held);
             if (held != String.class) {
-                // picocli's own conversion would take any number: the setting's parser also checks its range,
-                // so that a bad value is a usage error naming its flag (and its FILE:LINE when it came from there).
-                b.converters(text -> {
-                    try {
-                        return s.parse(text);
-                    } catch (IllegalArgumentException e) {
-                        throw new picocli.CommandLine.TypeConversionException(e.getMessage());
-                    }
-                });
+                parsedByTheSetting(b, s);
             }
         }
         return b.build();
+    }
+
+    /**
+     * picocli's own conversion would take any number: the setting's parser also checks its range, so that a bad
+     * value is a usage error naming its flag (its FILE:LINE, or its variable, when it came from there).
+     */
+    private static void parsedByTheSetting(OptionSpec.Builder b, Setting<?> s) {
+        b.converters(text -> {
+            try {
+                return s.parse(text);
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.TypeConversionException(e.getMessage());
+            }
+        });
     }
 
     /**
