@@ -24,8 +24,9 @@ final class DbDeleteCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Option(names = "--client", paramLabel = "ADDRESS|CIDR|DOMAIN",
-            description = "Clients with keys inside this block; for an address also the network it was keyed by "
-                    + "(see --client-key); for a domain the clients keyed by that PTR name.")
+            description = "Clients with keys inside this block; for an address also the networks that hold "
+                    + "it, whatever their prefix (not with --client-key ip); for a domain the clients keyed by that "
+                    + "PTR name.")
     String client;
 
     @Option(names = "--sender", paramLabel = "RE|ADDRESS", description = "Senders matching this regular expression "

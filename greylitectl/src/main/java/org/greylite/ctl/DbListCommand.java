@@ -46,8 +46,9 @@ final class DbListCommand implements Callable<Integer> {
     What what = new What();
 
     @Option(names = "--client", paramLabel = "ADDRESS|CIDR|DOMAIN",
-            description = "Only these clients: keys inside a block; for an address also the network it was keyed by "
-                    + "(see --client-key); for a domain the clients keyed by that PTR name.")
+            description = "Only these clients: keys inside a block; for an address also the networks that hold "
+                    + "it, whatever their prefix (not with --client-key ip); for a domain the clients keyed by that "
+                    + "PTR name.")
     String client;
 
     @Option(names = "--sender", paramLabel = "RE|ADDRESS", description = "Only senders matching this regular "

@@ -1,5 +1,6 @@
 package org.greylite.ctl;
 
+import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.util.LinkedHashSet;
 import java.util.Locale;
@@ -10,6 +11,7 @@ import java.util.regex.PatternSyntaxException;
 import org.greylite.greylist.ClientKeys;
 import org.greylite.greylist.SenderNormalizer;
 import org.greylite.net.Cidr;
+import org.greylite.net.Ipv4Mapped;
 import org.greylite.store.TripletFilter;
 
 /**
@@ -103,7 +105,31 @@ final class TripletSelector {
         }
         boolean oneAddress = block.prefix() == (block.isIpv4() ? 32 : 128);
         InetAddress address = block.firstAddress();
-        return new Clients(block, oneAddress ? Set.of(clientKeys.keyFor(address)) : Set.of());
+        return new Clients(block, oneAddress ? keysFor(address) : Set.of());
+    }
+
+    /**
+     * The keys an engine may have given {@code address}: the one of greylitectl's client-key mode and, unless that
+     * is the exact address ({@code ip}), the network of every prefix around it. A program keying by network need not
+     * use greylitectl's /24 and /64: greylite-policy takes postgrey's {@code --ipv4cidr} and {@code --ipv6cidr}, and
+     * its /16 rows went unfound by the address from the log, while the administrators' lists, matched by containment,
+     * showed their entries. Telling greylitectl the prefixes was the alternative rejected: one more setting to keep
+     * in step, for keys the greydb already writes in full.
+     */
+    private Set<String> keysFor(InetAddress address) {
+        Set<String> keys = new LinkedHashSet<>();
+        keys.add(clientKeys.keyFor(address));
+        if (clientKeys.mode() != ClientKeys.Mode.IP) {
+            for (int v4 = 1; v4 <= 32; v4++) { // an IPv6 address of NAT64 or Teredo is keyed on its IPv4 network
+                keys.add(new ClientKeys(ClientKeys.Mode.NET, v4, 64).keyFor(address));
+            }
+            if (!(Ipv4Mapped.unwrap(address) instanceof Inet4Address)) {
+                for (int v6 = 1; v6 <= 128; v6++) {
+                    keys.add(new ClientKeys(ClientKeys.Mode.NET, 24, v6).keyFor(address));
+                }
+            }
+        }
+        return keys;
     }
 
     /** What {@code --client} selects: keys inside {@code block} (if any), and the keys named. */

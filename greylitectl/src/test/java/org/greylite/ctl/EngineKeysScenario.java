@@ -66,6 +66,7 @@ final class EngineKeysScenario {
         assertEquals(List.of("example.co.uk <news@example.net> <dave@example.com>"),
                 rows("--client", "mx7.example.co.uk"), "a PTR name finds its registrable domain's rows");
         assertEquals(rows("--client", "mx7.example.co.uk"), rows("--client", "Example.co.uk."));
+        otherPrefixes();
 
         ipv6(ctl);
 
@@ -82,6 +83,24 @@ final class EngineKeysScenario {
         Ctl.Run bad = ctl.apply(new String[] {"db", "list", "--client", "192.0.2.0/33"});
         assertEquals(2, bad.exit(), bad.toString());
         assertEquals(true, bad.err().startsWith("greylitectl: --client: "), bad.err());
+    }
+
+    /**
+     * A network key of another prefix than greylitectl's /24 and /64 (greylite-policy's postgrey flags --ipv4cidr=16
+     * --ipv6cidr=48 say): the address from the log still finds it, as it finds the white- and blacklist entries
+     * that hold it, without greylitectl being told the prefixes.
+     */
+    private void otherPrefixes() {
+        Greylister wide = engines.apply(new ClientKeys(ClientKeys.Mode.NET, 16, 48));
+        decide(wide, "10.20.30.40", "", "wide@sender.test", "gina@example.com");
+        decide(wide, "3fff:0:5:6::9", "", "wide@sender.test", "hal@example.com");
+        assertEquals(List.of("10.20.0.0/16 <wide@sender.test> <gina@example.com>"), rows("--client", "10.20.99.1"),
+                "the /16 the address lies in");
+        assertEquals(List.of("3fff:0:5::/48 <wide@sender.test> <hal@example.com>"), rows("--client", "3fff:0:5:77::1"),
+                "the /48 the address lies in");
+        assertEquals(List.of(), rows("--client", "10.20.99.1", "--client-key", "ip"),
+                "keyed by exact address, the /16 row is not that client's");
+        assertEquals(List.of(), rows("--client", "10.20.30.0/24"), "a block finds the keys inside it, as before");
     }
 
     /** IPv6 clients are keyed, listed and found in RFC 5952's text, as mail logs show them, whichever text is typed. */
