@@ -13,7 +13,6 @@ import java.util.function.Function;
 
 import org.apache.mina.core.service.IoHandler;
 import org.apache.mina.core.service.IoProcessor;
-import org.apache.mina.core.session.IdleStatus;
 import org.apache.mina.core.session.IoSession;
 import org.apache.mina.transport.socket.nio.NioSession;
 import org.apache.mina.transport.socket.nio.NioSocketAcceptor;
@@ -64,21 +63,20 @@ public final class ProxyServer implements AutoCloseable {
         acceptor.setBacklog(b.backlog);
         acceptor.getSessionConfig().setTcpNoDelay(true);
         // Idle counts from the last byte either way: a client waiting for a slow reply (or for the greeting delay)
-        // gets the whole timeout once the reply is written, not what is left of it since it last spoke.
-        acceptor.getSessionConfig().setIdleTime(IdleStatus.BOTH_IDLE, seconds(b.idleTimeout));
-        IoHandler clients = new RelayHandlers.Client(new SessionStarter(b, limits, connector, timers)::start);
+        // gets the whole timeout once the reply is written, not what is left of it since it last spoke. It is
+        // measured by the I/O threads on the monotonic clock (IdleWatch); MINA's idle time, on the wall clock, stays off.
+        IoHandler clients = new RelayHandlers.Client(new SessionStarter(b, limits, connector, timers)::start, b.idleTimeout);
         acceptor.setHandler(b.trustedProxies.isEmpty() ? clients
                 : new ProxyHeaderHandler(clients, b.trustedProxies, b.proxyHeaderTimeout, timers, b.events));
 
         connector.setConnectTimeoutMillis(b.connectTimeout.toMillis());
         connector.getSessionConfig().setTcpNoDelay(true);
         // Likewise the upstream's timeout runs from the last command (or message byte) it was sent.
-        connector.getSessionConfig().setIdleTime(IdleStatus.BOTH_IDLE, seconds(b.upstreamTimeout));
-        connector.setHandler(new RelayHandlers.Upstream());
+        connector.setHandler(new RelayHandlers.Upstream(b.upstreamTimeout));
         // MINA counts every read and write of every session into its service's statistics, under one lock that
         // both I/O threads take at each event; nothing here reads those statistics (greylited's metrics count
-        // their own), so the lock would only pass between the cores. Each session's own counters, which its
-        // idle timeout goes by, are kept as they are.
+        // their own), so the lock would only pass between the cores. Each session's own counts of bytes, which
+        // its idle timeout goes by, are kept as they are.
         acceptor.getStatistics().getConfig().setStatisticsCalcEnabled(false);
         connector.getStatistics().getConfig().setStatisticsCalcEnabled(false);
     }
@@ -139,10 +137,6 @@ public final class ProxyServer implements AutoCloseable {
     @Override
     public void close() {
         stop(Duration.ZERO);
-    }
-
-    private static int seconds(Duration d) {
-        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, d.getSeconds()));
     }
 
     static String hostPort(InetSocketAddress a) {

@@ -3,6 +3,7 @@ package org.greylite.daemon;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.function.Function;
 
 import org.apache.mina.core.buffer.IoBuffer;
@@ -55,9 +56,17 @@ final class RelayHandlers {
     static final class Client extends IoHandlerAdapter {
 
         private final Function<IoSession, RelaySession> relayFactory;
+        private final Duration idleTimeout;
 
-        Client(Function<IoSession, RelaySession> relayFactory) {
+        /** @param idleTimeout how long a client may be silent ({@code --idle-timeout}) before it is told so */
+        Client(Function<IoSession, RelaySession> relayFactory, Duration idleTimeout) {
             this.relayFactory = relayFactory;
+            this.idleTimeout = idleTimeout;
+        }
+
+        @Override
+        public void sessionCreated(IoSession session) {
+            IdleWatch.watch(session, idleTimeout);
         }
 
         @Override
@@ -146,6 +155,18 @@ final class RelayHandlers {
 
     /** The upstream leg. */
     static final class Upstream extends IoHandlerAdapter {
+
+        private final Duration timeout;
+
+        /** @param timeout how long the upstream may be silent ({@code --upstream-timeout}) before it is told so */
+        Upstream(Duration timeout) {
+            this.timeout = timeout;
+        }
+
+        @Override
+        public void sessionCreated(IoSession session) {
+            IdleWatch.watch(session, timeout);
+        }
 
         @Override
         public void messageReceived(IoSession session, Object message) {

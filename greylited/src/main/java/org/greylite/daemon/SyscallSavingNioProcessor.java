@@ -62,6 +62,10 @@ import org.slf4j.LoggerFactory;
  * asks for ({@link #selectedSessions}, {@link #allSessions}) leave such keys out, the first after having the
  * listener accept.
  *
+ * <p><b>Idle timeouts on the monotonic clock.</b> Before each select, once a second, an {@link IdleSweep} tells the
+ * handler of each session silent for its timeout ({@link IdleWatch}); a select never blocks past the next sweep.
+ * MINA's own idle detection, which reads the wall clock, is left off.
+ *
  * <p><b>Work handed to the thread.</b> {@link #execute} runs a task on this thread, at its next turn: what must
  * happen on the thread that owns a session (a write to a leg under TLS, see {@link LegWriter}) is queued here by
  * other threads, with the same wake-up rule as their writes.
@@ -101,6 +105,9 @@ final class SyscallSavingNioProcessor extends NioProcessor {
 
     /** Listeners whose accepting failed (no file descriptor left), with the nanoTime to try again. Own thread only. */
     private final Map<Listener, Long> pausedListeners = new HashMap<>();
+
+    /** The idle timeouts of this thread's sessions, on the monotonic clock. Own thread only. */
+    private final IdleSweep idleSweep = new IdleSweep(System::nanoTime);
 
     private SyscallSavingNioProcessor(ThreadPoolExecutor executor) {
         super(executor);
@@ -326,6 +333,7 @@ final class SyscallSavingNioProcessor extends NioProcessor {
     protected int select(long timeout) throws Exception {
         updateListeners();
         runTasks();
+        idleSweep.runIfDue(this::allSessions);
         try {
             if (selectNowNext) {
                 selectNowNext = false;
@@ -335,7 +343,7 @@ final class SyscallSavingNioProcessor extends NioProcessor {
             if (workQueued) {
                 return selectNow();
             }
-            return super.select(timeout);
+            return super.select(Math.min(timeout, idleSweep.millisUntilDue()));
         } finally {
             // Work queued from now on is taken after this select or flagged for the next one.
             mayBlock = false;

@@ -1,0 +1,92 @@
+package org.greylite.daemon;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+import org.greylite.testing.FakeWallClock;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * greylited as a real process whose wall clock is stepped, as NTP steps a host's clock (libfaketime in its process
+ * only: the machine's clock, and greylited's monotonic clock, stay as they are). The idle timeout of clients and the
+ * upstream timeout go by the monotonic clock: a step forward by more than either times no session out, and a step
+ * back leaves no silent client (nor upstream) in place for the length of the step.
+ */
+class WallClockStepTest {
+
+    @TempDir
+    Path dir;
+
+    private ScriptedUpstream upstream;
+    private FakeWallClock wallClock;
+
+    @BeforeEach
+    void start() throws Exception {
+        upstream = new ScriptedUpstream();
+        wallClock = FakeWallClock.in(dir);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        upstream.close();
+    }
+
+    /** One I/O thread: every session's events, and every look at their idleness, are on the thread the probe goes through. */
+    private GreylitedProcess greylited(String... timeouts) throws Exception {
+        return GreylitedProcess.command(upstream.address()).db(dir.resolve("greylite.db"))
+                .args("--io-threads", "1").args(timeouts).env(wallClock.environment()).start();
+    }
+
+    /** MAIL, RCPT to the postmaster (never greylisted), DATA and a short message: the reply to its end is owed. */
+    private static void sendMessage(RawClient c) throws Exception {
+        c.command("MAIL FROM:<a@example.org>", 250);
+        c.command("RCPT TO:<postmaster@example.com>", 250);
+        c.command("DATA", 354);
+        c.send("Subject: step\r\n\r\nhello\r\n.\r\n");
+    }
+
+    @Test
+    void aStepForwardLongerThanBothTimeoutsTimesNoSessionOut() throws Exception {
+        upstream.readDelayInDataMillis = 3000; // the upstream takes a while with the message, then accepts it
+        try (GreylitedProcess proxy = greylited("--idle-timeout", "5m", "--upstream-timeout", "10m");
+             RawClient waitedFor = new RawClient(proxy.address()).hello();
+             RawClient waitingForUpstream = new RawClient(proxy.address()).hello()) {
+            sendMessage(waitingForUpstream);
+
+            wallClock.step(Duration.ofMinutes(11));
+            // A session started after the step: its greeting comes through the I/O thread, which has by then
+            // looked at the other sessions' idleness at least once with the stepped clock.
+            try (RawClient probe = new RawClient(proxy.address())) {
+                probe.expect(220);
+            }
+
+            waitedFor.command("NOOP", 250);
+            waitingForUpstream.expect(250); // the upstream's own reply to the message, in its time
+            assertFalse(proxy.logged("idle too long"), String.join("\n", proxy.log));
+            assertFalse(proxy.logged("did not answer in time"), String.join("\n", proxy.log));
+        }
+    }
+
+    @Test
+    void aStepBackStillDropsASilentClientAndGivesUpASilentUpstream() throws Exception {
+        upstream.stallInData = true; // the upstream never answers the message
+        try (GreylitedProcess proxy = greylited("--idle-timeout", "3s", "--upstream-timeout", "3s");
+             RawClient silent = new RawClient(proxy.address()).hello();
+             RawClient waitingForUpstream = new RawClient(proxy.address()).hello()) {
+            sendMessage(waitingForUpstream);
+
+            wallClock.step(Duration.ofHours(-1)); // well within the timeouts: nothing can have timed out yet
+
+            assertTrue(silent.reply().startsWith("421 4.4.2"), "the silent client is dropped after 3 s, not an hour");
+            assertTrue(waitingForUpstream.reply().startsWith("421 4.3.0"), "the silent upstream is given up");
+            proxy.awaitLine("client 127.0.0.1 idle too long, dropped", Duration.ofSeconds(10));
+            proxy.awaitLine("upstream did not answer in time", Duration.ofSeconds(10));
+        }
+    }
+}
