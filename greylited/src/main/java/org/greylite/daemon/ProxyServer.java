@@ -73,6 +73,12 @@ public final class ProxyServer implements AutoCloseable {
         connector.getSessionConfig().setTcpNoDelay(true);
         // Likewise the upstream's timeout runs from the last command (or message byte) it was sent.
         connector.setHandler(new RelayHandlers.Upstream(b.upstreamTimeout));
+        // No write timeout of MINA's (60 s by default, on the wall clock): it ended a connection whose peer had not
+        // read for a minute as if the peer had closed it, an upstream busy with a message (documented to have
+        // --upstream-timeout) and a client not reading its replies (--idle-timeout) alike. Those timeouts decide,
+        // and a connection left to flush after its session ended goes at its own (RelayHandlers).
+        acceptor.getSessionConfig().setWriteTimeout(0);
+        connector.getSessionConfig().setWriteTimeout(0);
         // MINA counts every read and write of every session into its service's statistics, under one lock that
         // both I/O threads take at each event; nothing here reads those statistics (greylited's metrics count
         // their own), so the lock would only pass between the cores. Each session's own counts of bytes, which

@@ -113,7 +113,9 @@ final class RelayHandlers {
         @Override
         public void sessionIdle(IoSession session, IdleStatus status) {
             RelaySession r = relay(session);
-            if (r != null) {
+            if (r == null || r.isClosed()) {
+                endUnflushed(session);
+            } else {
                 onThisSessionOnly(r::onClientIdle);
             }
         }
@@ -195,7 +197,9 @@ final class RelayHandlers {
         @Override
         public void sessionIdle(IoSession session, IdleStatus status) {
             RelaySession r = relay(session);
-            if (r != null) {
+            if (r == null || r.isClosed()) {
+                endUnflushed(session);
+            } else {
                 onThisSessionOnly(r::onUpstreamIdle);
             }
         }
@@ -216,6 +220,14 @@ final class RelayHandlers {
             }
             session.closeNow();
         }
+    }
+
+    /**
+     * A connection whose session is over, still open a whole timeout later: it was closed once flushed, and its peer
+     * does not read the last bytes. (MINA's write timeout, which ended it before, is off: see ProxyServer.)
+     */
+    private static void endUnflushed(IoSession session) {
+        session.closeNow();
     }
 
     private static void logUnexpected(String leg, IoSession session, Throwable cause) {

@@ -1,12 +1,17 @@
 package org.greylite.daemon;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.greylite.testing.FakeWallClock;
+import org.greylite.testing.Stall;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -70,6 +75,51 @@ class WallClockStepTest {
             waitingForUpstream.expect(250); // the upstream's own reply to the message, in its time
             assertFalse(proxy.logged("idle too long"), String.join("\n", proxy.log));
             assertFalse(proxy.logged("did not answer in time"), String.join("\n", proxy.log));
+        }
+    }
+
+    /**
+     * MINA's own timeout on a write that makes no progress (60 s by default, on the wall clock) would cut the
+     * session: a step of two minutes stands for two minutes of an upstream that does not read, well within its
+     * --upstream-timeout, after which it reads the message and accepts it.
+     */
+    @Test
+    void anUpstreamSlowToReadTheMessageHasItsWholeUpstreamTimeout() throws Exception {
+        upstream.readDelayInDataMillis = 8000; // a content filter busy for a while
+        try (GreylitedProcess proxy = greylited("--idle-timeout", "5m", "--upstream-timeout", "10m");
+             RawClient c = new RawClient(proxy.address()).hello()) {
+            c.command("MAIL FROM:<a@example.org>", 250);
+            c.command("RCPT TO:<postmaster@example.com>", 250);
+            c.command("DATA", 354);
+            AtomicLong sent = new AtomicLong();
+            Thread writer = new Thread(() -> {
+                byte[] line = ("a".repeat(998) + "\r\n").getBytes(StandardCharsets.US_ASCII);
+                try {
+                    for (int i = 0; i < 16_000; i++) { // 16 MB: more than the buffers on the way hold
+                        c.send(line);
+                        sent.addAndGet(line.length);
+                    }
+                    c.send(".\r\n");
+                } catch (IOException e) {
+                    // the proxy closed the connection: the reply says why
+                }
+            });
+            writer.setDaemon(true);
+            writer.start();
+            assertTrue(Stall.await(sent::get, 16_000_000, Duration.ofSeconds(20)).stuck(),
+                    "the upstream holds the message back");
+
+            wallClock.step(Duration.ofMinutes(2));
+            try (RawClient probe = new RawClient(proxy.address())) {
+                probe.expect(220); // see aStepForwardLongerThanBothTimeoutsTimesNoSessionOut
+            }
+
+            c.socket().setSoTimeout(60_000);
+            String reply = c.reply();
+            assertTrue(reply.startsWith("250"), "the upstream accepts the message once it reads it: " + reply);
+            writer.join(10_000);
+            assertEquals(16_000 * 1000 + 3, upstream.messages.get(0).length);
+            assertFalse(proxy.logged("upstream closed the connection unexpectedly"), String.join("\n", proxy.log));
         }
     }
 
