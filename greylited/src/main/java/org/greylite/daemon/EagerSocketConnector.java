@@ -26,8 +26,11 @@ import org.apache.mina.transport.socket.nio.NioSession;
  * time the call returns. MINA's own connector hands every such connection to its connector thread: a wake-up
  * call to that thread, a select there, and a second hand-over to the I/O thread, for each client. Asking the
  * socket at once ({@code finishConnect}, one cheap call) saves all of it. A connection still in progress (an
- * upstream across a network) takes MINA's usual path, with its timeout; one refused at once fails the connect
- * future at once, as any other failure to connect does.
+ * upstream across a network) takes MINA's usual path; one refused at once fails the connect future at once, as any
+ * other failure to connect does.
+ *
+ * <p>MINA's connect timeout, measured on the wall clock, is left off here (0): whoever connects cancels a connect
+ * that takes too long (greylited: {@link MinaRelayTransport}, on the monotonic clock).
  */
 final class EagerSocketConnector extends AbstractPollingIoConnector<NioSession, SocketChannel> {
 
@@ -127,7 +130,9 @@ final class EagerSocketConnector extends AbstractPollingIoConnector<NioSession, 
 
     @Override
     protected int select(int timeout) throws Exception {
-        return selector.select(timeout);
+        // MINA asks for the connect timeout or a second, whichever is shorter; with no connect timeout (0) that
+        // would be a select that waits until woken. A second keeps MINA's loop turning as it always has.
+        return selector.select(timeout > 0 ? timeout : 1000);
     }
 
     @Override

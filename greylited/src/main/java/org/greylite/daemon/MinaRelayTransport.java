@@ -1,7 +1,9 @@
 package org.greylite.daemon;
 
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.mina.core.future.ConnectFuture;
@@ -37,6 +39,8 @@ final class MinaRelayTransport implements RelayTransport {
     private final IoConnector connector;
     private final InetSocketAddress upstreamAddress;
     private final ScheduledExecutorService timerThread;
+    private final long connectTimeoutMillis;
+    private volatile boolean connectTimedOut;
     private byte[] preamble; // sent first on the upstream connection (a PROXY protocol header), or null
     private javax.net.ssl.SSLContext clientTls; // greylited's certificate, or null: no STARTTLS for clients
     private TlsContexts.UpstreamTls upstreamTls; // --upstream-tls starttls, or null
@@ -49,8 +53,9 @@ final class MinaRelayTransport implements RelayTransport {
     private volatile boolean upstreamAbandon;
     private final java.util.List<java.util.concurrent.Future<?>> timers = new java.util.ArrayList<>(); // guarded by itself
 
+    /** @param connectTimeout how long to try connecting to the upstream ({@code --connect-timeout}) */
     MinaRelayTransport(IoSession client, IoConnector connector, InetSocketAddress upstreamAddress,
-                       ScheduledExecutorService timers) {
+                       Duration connectTimeout, ScheduledExecutorService timers) {
         this.client = client;
         this.clientWriter = new LegWriter(client, false);
         this.clientGate = new ReadGate(readSwitch(client));
@@ -58,6 +63,7 @@ final class MinaRelayTransport implements RelayTransport {
         this.connector = connector;
         this.upstreamAddress = upstreamAddress;
         this.timerThread = timers;
+        this.connectTimeoutMillis = connectTimeout.toMillis();
     }
 
     /** Bytes to send on the upstream connection before anything else (a PROXY protocol header). */
@@ -96,10 +102,12 @@ final class MinaRelayTransport implements RelayTransport {
                         ProxyServer.hostPort(upstreamAddress));
             }
         });
+        giveUpAfterTimeout(future);
         future.addListener(f -> {
             ConnectFuture cf = (ConnectFuture) f;
             if (!cf.isConnected()) {
-                Throwable cause = cf.getException();
+                Throwable cause = cf.isCanceled() && connectTimedOut
+                        ? new java.net.ConnectException("Connection timed out") : cf.getException();
                 // The log line names the upstream: "Connection refused" alone does not say which server.
                 String why = cause == null || cause.getMessage() == null ? "connect failed" : cause.getMessage();
                 java.net.ConnectException named = new java.net.ConnectException(
@@ -121,6 +129,24 @@ final class MinaRelayTransport implements RelayTransport {
             }
             relay.onUpstreamConnected();
         });
+    }
+
+    /**
+     * An upstream that does not answer the connection is given up after the connect timeout, on the timer thread's
+     * monotonic clock. MINA's own connect timeout (off: see ProxyServer) reads the wall clock: a step of the host's
+     * clock back kept the client waiting as long as the kernel went on trying (two minutes), a step forward failed
+     * every connection in progress at once. Only a connection still in progress has a timer: one to the same host
+     * is made before {@code connect} returns ({@link EagerSocketConnector}).
+     */
+    private void giveUpAfterTimeout(ConnectFuture future) {
+        if (future.isDone()) {
+            return;
+        }
+        ScheduledFuture<?> timer = timerThread.schedule(() -> {
+            connectTimedOut = true; // before the cancel, whose listeners run at once
+            future.cancel();
+        }, connectTimeoutMillis, TimeUnit.MILLISECONDS);
+        future.addListener(f -> timer.cancel(false));
     }
 
     /** Bytes from the upstream: for the STARTTLS step while it runs, then for the relay. */

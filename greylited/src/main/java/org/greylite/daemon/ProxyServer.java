@@ -69,7 +69,8 @@ public final class ProxyServer implements AutoCloseable {
         acceptor.setHandler(b.trustedProxies.isEmpty() ? clients
                 : new ProxyHeaderHandler(clients, b.trustedProxies, b.proxyHeaderTimeout, timers, b.events));
 
-        connector.setConnectTimeoutMillis(b.connectTimeout.toMillis());
+        // The connect timeout is the relay's, on the monotonic clock (MinaRelayTransport); MINA's reads the wall clock.
+        connector.setConnectTimeoutMillis(0);
         connector.getSessionConfig().setTcpNoDelay(true);
         // Likewise the upstream's timeout runs from the last command (or message byte) it was sent.
         connector.setHandler(new RelayHandlers.Upstream(b.upstreamTimeout));

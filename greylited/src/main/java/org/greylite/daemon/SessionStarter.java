@@ -73,7 +73,7 @@ final class SessionStarter {
                 : ConnectionFacts.gather(known, ptrName, cfg.dnswl != null ? cfg.dnswl.lookup(address) : null);
         SessionInfo info = new SessionInfo(address, "", variables, true, facts);
         RcptPolicy policy = cfg.policy;
-        MinaRelayTransport transport = new MinaRelayTransport(client, connector, cfg.upstream, timers);
+        MinaRelayTransport transport = new MinaRelayTransport(client, connector, cfg.upstream, cfg.connectTimeout, timers);
         if (cfg.upstreamProxyProtocol != ProxyProtocolHeader.Version.OFF) {
             transport.sendFirst(ProxyProtocolHeader.of(cfg.upstreamProxyProtocol, remote, ends.local()));
         }

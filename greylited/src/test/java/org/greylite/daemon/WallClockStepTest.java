@@ -5,9 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.greylite.testing.FakeWallClock;
@@ -138,5 +146,74 @@ class WallClockStepTest {
             proxy.awaitLine("client 127.0.0.1 idle too long, dropped", Duration.ofSeconds(10));
             proxy.awaitLine("upstream did not answer in time", Duration.ofSeconds(10));
         }
+    }
+
+    /**
+     * An upstream that never answers the connection (a host down behind a firewall that drops packets; here a
+     * listener whose queue is full, so the kernel drops the SYNs) is given up after --connect-timeout, whatever
+     * the wall clock does meanwhile.
+     */
+    @Test
+    void aStepBackDoesNotStretchTheConnectTimeout() throws Exception {
+        try (ServerSocket unanswering = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+             Backlog queued = Backlog.fill(unanswering);
+             GreylitedProcess proxy = GreylitedProcess.command((InetSocketAddress) unanswering.getLocalSocketAddress())
+                     .db(dir.resolve("greylite.db")).args("--io-threads", "1", "--connect-timeout", "3s")
+                     .env(wallClock.environment()).start();
+             RawClient c = new RawClient(proxy.address())) {
+            awaitConnectInProgress(unanswering.getLocalPort());
+
+            wallClock.step(Duration.ofHours(-1));
+
+            String reply = c.reply();
+            assertTrue(reply.startsWith("421 4.3.0"), "the upstream is given up after 3 s: " + reply);
+            proxy.awaitLine("upstream unreachable for client 127.0.0.1", Duration.ofSeconds(10));
+        }
+    }
+
+    /** Connections to a listener that never accepts, until its queue is full and a new one is left unanswered. */
+    private static final class Backlog implements AutoCloseable {
+        private final List<Socket> held = new ArrayList<>();
+
+        static Backlog fill(ServerSocket listener) throws IOException {
+            Backlog b = new Backlog();
+            for (int i = 0; i < 16; i++) {
+                Socket s = new Socket();
+                b.held.add(s);
+                try {
+                    s.connect(listener.getLocalSocketAddress(), 500);
+                } catch (SocketTimeoutException e) {
+                    return b; // the queue is full: this one went unanswered
+                }
+            }
+            b.close();
+            throw new AssertionError("the listener's queue never filled");
+        }
+
+        @Override
+        public void close() throws IOException {
+            for (Socket s : held) {
+                s.close();
+            }
+        }
+    }
+
+    /** Waits until some socket of this host is trying to connect to {@code port} on loopback (SYN sent, no answer). */
+    private static void awaitConnectInProgress(int port) throws Exception {
+        String remote = String.format(":%04X ", port);
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (System.nanoTime() < deadline) {
+            // A JVM's sockets are IPv6 ones (an IPv4 address mapped) unless it prefers IPv4: both tables.
+            for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+                for (String line : Files.readAllLines(Path.of(table))) {
+                    String[] f = line.trim().split("\\s+");
+                    if (f.length > 3 && (f[2] + " ").endsWith(remote) && f[3].equals("02")) { // 02: SYN_SENT
+                        return;
+                    }
+                }
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("greylited did not start connecting to the upstream");
     }
 }
