@@ -23,7 +23,7 @@ public final class NamedPipe extends IOException {
     }
 
     /** Throws when {@code file} is a named pipe; does nothing where the file system cannot tell. */
-    static void refuse(Path file) throws NamedPipe {
+    public static void refuse(Path file) throws NamedPipe {
         Object mode;
         try {
             mode = Files.getAttribute(file, "unix:mode");

@@ -9,6 +9,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Locale;
 
+import org.greylite.files.NamedPipe;
+
 /**
  * Opens the database {@code GEOIPDB_FILE} names, whichever of the two formats it is.
  *
@@ -16,6 +18,12 @@ import java.util.Locale;
  * metadata, near the end of the file; anything else is read as a legacy GeoIP {@code .dat}, and refused when
  * it is not one (see {@link LegacyGeoIpDat}). The extension only guards against a mix-up: a file named
  * {@code .mmdb} without the marker is refused rather than misread as legacy.
+ *
+ * <p>Either format is read whole into memory, so only a regular file is opened: a named pipe would hold the read
+ * until a writer came, and a device such as {@code /dev/zero} never ends. A file larger than the program's heap can
+ * hold (a City edition, some 60 MB, in the wrapper's 64 MB) is refused saying so. Each of these held a wrapper
+ * session at its first RCPT, its client waiting without a reply until the session deadline (the pipe: for good),
+ * and greylited's start.
  */
 public final class GeoIpDatabases {
 
@@ -40,15 +48,36 @@ public final class GeoIpDatabases {
      *                     file: the caller does)
      */
     public static CountryLocator open(Path file) throws IOException {
+        requireRegularFile(file);
         boolean mmdb = hasMaxMindMarker(file);
         String name = file.getFileName() == null ? "" : file.getFileName().toString().toLowerCase(Locale.ROOT);
-        if (mmdb) {
-            return MaxMindCountryLocator.open(file);
-        }
-        if (name.endsWith(".mmdb")) {
+        if (!mmdb && name.endsWith(".mmdb")) {
             throw new IOException("named .mmdb but has no MaxMind DB metadata marker");
         }
-        return LegacyGeoIpDat.open(file);
+        try {
+            return mmdb ? MaxMindCountryLocator.open(file) : LegacyGeoIpDat.open(file);
+        } catch (OutOfMemoryError e) {
+            // The one array the whole file is read into could not be had; nothing else was taken from the heap.
+            throw new IOException("at " + megabytes(Files.size(file)) + " it is larger than this program's memory can"
+                    + " hold (a heap of at most " + megabytes(Runtime.getRuntime().maxMemory()) + "): use a Country"
+                    + " edition, or give Java more with -Xmx in JAVA_OPTS");
+        }
+    }
+
+    /**
+     * Refuses what is not a regular file before it is opened. A missing file goes on to the read, whose
+     * {@link NoSuchFileException} {@link #openIfPresent} takes for no database.
+     */
+    private static void requireRegularFile(Path file) throws IOException {
+        if (Files.isRegularFile(file) || !Files.exists(file) || Files.isDirectory(file)) {
+            return; // a directory is refused by the read, in the words every file of the programs gets
+        }
+        NamedPipe.refuse(file);
+        throw new IOException("it is not a regular file (a device, a socket): a database is read whole into memory");
+    }
+
+    private static String megabytes(long bytes) {
+        return (bytes + (1 << 20) - 1 >> 20) + " MB";
     }
 
     /**
