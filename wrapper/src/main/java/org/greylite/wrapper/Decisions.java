@@ -84,12 +84,12 @@ final class Decisions implements RcptPolicy {
 
     /** What the engine answers before the triplet (GREYLITE_RCPT_ORDER=upstream-first); null: ask the upstream. */
     synchronized Verdict screen(RcptRequest request) {
-        Greylister engine = greylister == null && request.skip() != null ? notOpened() : greylister();
+        Greylister engine = null;
         try {
+            engine = greylister == null && request.skip() != null ? notOpened() : greylister();
             return engine.screen(request);
-        } catch (RuntimeException e) {
-            LOG.error("greylisting failed unexpectedly", e);
-            return engine.unavailable(request, e.toString());
+        } catch (RuntimeException | Error e) {
+            return failed(engine, request, e);
         }
     }
 
@@ -97,13 +97,25 @@ final class Decisions implements RcptPolicy {
     synchronized Verdict decide(RcptRequest request) {
         // A skipped RCPT never touches the greydb: until one needs it, an engine over none answers, and a
         // session of relay clients never pays for opening it.
-        Greylister engine = greylister == null && request.skip() != null ? notOpened() : greylister();
+        Greylister engine = null;
         try {
+            engine = greylister == null && request.skip() != null ? notOpened() : greylister();
             return engine.decide(request);
-        } catch (RuntimeException e) {
-            LOG.error("greylisting failed unexpectedly", e);
-            return engine.unavailable(request, e.toString());
+        } catch (RuntimeException | Error e) {
+            return failed(engine, request, e);
         }
+    }
+
+    /**
+     * A decision that failed in a way nothing foresaw is answered as a greydb failure (fail open, or 451 4.3.0 with
+     * GREYLITE_FAIL_CLOSED), and the session goes on. Errors too, out of memory included: this process serves this
+     * one session, and an Error let through ended the thread that reads the client, whose RCPT then waited for a
+     * reply until the session deadline. (A suspicion file at /dev/zero, read whole into the 64 MB heap, did so.)
+     * The engine may be the failure itself, when making it failed: then one over no greydb answers.
+     */
+    private Verdict failed(Greylister engine, RcptRequest request, Throwable e) {
+        LOG.error("greylisting failed unexpectedly", e);
+        return (engine != null ? engine : notOpened()).unavailable(request, e.toString());
     }
 
     /**
