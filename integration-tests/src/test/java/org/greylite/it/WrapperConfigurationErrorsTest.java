@@ -61,6 +61,31 @@ class WrapperConfigurationErrorsTest {
         assertFalse(errors.stream().anyMatch(l -> l.contains("no GeoIP database is configured")), errors::toString);
     }
 
+    @Test
+    void aKnownSendersFileThatIsANamedPipeIsRefusedWithoutWaitingForAWriter() throws Exception {
+        Path fifo = dir.resolve("known-senders");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start().waitFor());
+        Path session = Files.writeString(dir.resolve("session.txt"),
+                "EHLO client.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nQUIT\r\n");
+        ProcessBuilder pb = new ProcessBuilder(Launchers.bin("greylite"), "sh", Launchers.fakeSmtpd(dir));
+        pb.environment().keySet().removeIf(name -> !name.equals("PATH") && !name.equals("JAVA_HOME"));
+        pb.environment().putAll(java.util.Map.of("GREYLIST", "", "TCPREMOTEIP", "192.0.2.7",
+                "DBFILE", dir.resolve("greylite.db").toString(), "GREYLITE_WHITELIST_FILES", fifo.toString()));
+        Path out = dir.resolve("out");
+        Path err = dir.resolve("err");
+        Process p = pb.redirectInput(session.toFile()).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        boolean ended = p.waitFor(30, TimeUnit.SECONDS);
+        if (!ended) {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+        }
+        String replies = Files.readString(out, StandardCharsets.UTF_8);
+        List<String> errors = Files.readAllLines(err, StandardCharsets.UTF_8);
+        assertTrue(ended, "the wrapper waited for a writer at the first RCPT: " + replies + errors);
+        assertTrue(replies.contains("451 4.7.1 <c@d.example>"), "greylisted without the known senders: " + replies);
+        assertSaid(errors, "GREYLITE_WHITELIST_FILES: " + fifo + " cannot be read (it is a named pipe (FIFO)");
+    }
+
     private static void assertSaid(List<String> errors, String text) {
         assertTrue(errors.stream().anyMatch(l -> l.contains(text) && l.contains("ERROR")),
                 "no ERROR line with '" + text + "' in:\n" + String.join("\n", errors));

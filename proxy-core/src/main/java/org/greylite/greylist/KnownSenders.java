@@ -13,6 +13,7 @@ import java.util.Optional;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
+import org.greylite.files.NamedPipe;
 import org.greylite.net.Cidr;
 
 /**
@@ -107,6 +108,9 @@ public final class KnownSenders {
         for (Path f : files) {
             String text;
             try {
+                // Refused before it is opened, as the suspicion and access files are: the open would wait for a
+                // writer, and the wrapper's first RCPT (greylited's start) with it, for good.
+                NamedPipe.refuse(f);
                 text = Files.readString(f, StandardCharsets.UTF_8);
             } catch (IOException e) {
                 throw new UnreadableFile(f, e);
