@@ -86,6 +86,34 @@ class WrapperConfigurationErrorsTest {
         assertSaid(errors, "GREYLITE_WHITELIST_FILES: " + fifo + " cannot be read (it is a named pipe (FIFO)");
     }
 
+    @Test
+    void aSuspicionOrKnownSendersFileWithoutEndIsRefusedAsUnreadable() throws Exception {
+        // Read whole into the wrapper's 64 MB heap, /dev/zero ran it out of memory: the RCPT waited for a reply until
+        // the session deadline, or, caught as an unforeseen failure, was accepted ungreylisted.
+        Path session = Files.writeString(dir.resolve("session.txt"),
+                "EHLO client.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nQUIT\r\n");
+        ProcessBuilder pb = new ProcessBuilder(Launchers.bin("greylite"), "sh", Launchers.fakeSmtpd(dir));
+        pb.environment().keySet().removeIf(name -> !name.equals("PATH") && !name.equals("JAVA_HOME"));
+        pb.environment().putAll(java.util.Map.of("GREYLIST", "", "TCPREMOTEIP", "192.0.2.7",
+                "DBFILE", dir.resolve("greylite.db").toString(), "SUSPICION", "/dev/zero",
+                "GREYLITE_WHITELIST_FILES", "/dev/zero"));
+        Path out = dir.resolve("out");
+        Path err = dir.resolve("err");
+        Process p = pb.redirectInput(session.toFile()).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        boolean ended = p.waitFor(40, TimeUnit.SECONDS);
+        if (!ended) {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+        }
+        String replies = Files.readString(out, StandardCharsets.UTF_8);
+        List<String> errors = Files.readAllLines(err, StandardCharsets.UTF_8);
+        assertTrue(ended, "the session ended: " + replies + errors);
+        assertTrue(replies.contains("451 4.7.1 <c@d.example>"), "greylisted, N = 1 as without rules: " + replies);
+        assertSaid(errors, "suspicion file /dev/zero cannot be read (it is no regular file and read without end");
+        assertSaid(errors, "GREYLITE_WHITELIST_FILES: /dev/zero cannot be read (it is no regular file");
+        assertFalse(errors.stream().anyMatch(l -> l.contains("OutOfMemoryError")), errors::toString);
+    }
+
     private static void assertSaid(List<String> errors, String text) {
         assertTrue(errors.stream().anyMatch(l -> l.contains(text) && l.contains("ERROR")),
                 "no ERROR line with '" + text + "' in:\n" + String.join("\n", errors));

@@ -14,6 +14,7 @@ import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
 import org.greylite.files.NamedPipe;
+import org.greylite.files.TooLargeForMemory;
 import org.greylite.net.Cidr;
 
 /**
@@ -112,6 +113,8 @@ public final class KnownSenders {
                 // writer, and the wrapper's first RCPT (greylited's start) with it, for good.
                 NamedPipe.refuse(f);
                 text = Files.readString(f, StandardCharsets.UTF_8);
+            } catch (OutOfMemoryError e) {
+                throw new UnreadableFile(f, TooLargeForMemory.of(f));
             } catch (IOException e) {
                 throw new UnreadableFile(f, e);
             }

@@ -89,7 +89,7 @@ public final class FollowedFile<T> {
         this.reloadFailed = Objects.requireNonNull(reloadFailed, "reloadFailed");
         this.log = Objects.requireNonNull(log, "log");
         Stamp stamp = stamp(file);
-        T contents = format.read(file);
+        T contents = read();
         log.info("{}: loaded, {}", file, format.describe(contents));
         format.report(contents, log);
         this.loaded = new Loaded<>(contents, stamp);
@@ -150,7 +150,7 @@ public final class FollowedFile<T> {
                 lastFailure = null;
                 return false;
             }
-            contents = format.read(file);
+            contents = read();
         } catch (IOException e) {
             String failure = describe(e);
             // SIGHUP always answers; a check every second only when the failure is new.
@@ -178,6 +178,15 @@ public final class FollowedFile<T> {
         log.info("{}: reloaded, {}", file, format.describe(contents));
         format.report(contents, log);
         return true;
+    }
+
+    /** The file's contents; one the heap cannot hold (/dev/zero, say) cannot be read, as one without permission. */
+    private T read() throws IOException {
+        try {
+            return format.read(file);
+        } catch (OutOfMemoryError e) {
+            throw TooLargeForMemory.of(file);
+        }
     }
 
     private static Stamp stamp(Path file) throws IOException {

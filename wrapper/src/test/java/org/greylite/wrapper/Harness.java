@@ -94,6 +94,12 @@ final class Harness implements AutoCloseable {
      * is then known, and a test can tell it from what the session holds.
      */
     static Harness start(List<String> program, Map<String, String> env, int socketBuffer) throws IOException {
+        return start(program, env, socketBuffer, Clock.systemUTC());
+    }
+
+    /** As {@link #start(List, Map, int)}, the session's decisions timed by {@code clock}. */
+    static Harness start(List<String> program, Map<String, String> env, int socketBuffer, Clock clock)
+            throws IOException {
         try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             Socket client = new Socket();
             if (socketBuffer > 0) {
@@ -109,7 +115,7 @@ final class Harness implements AutoCloseable {
             ByteArrayOutputStream errors = new ByteArrayOutputStream();
             PrintStream err = new PrintStream(errors, true, US_ASCII);
             WrapperSession session = new WrapperSession(program, env, server.getInputStream(),
-                    server.getOutputStream(), err, Clock.systemUTC());
+                    server.getOutputStream(), err, clock);
             CompletableFuture<Integer> status = new CompletableFuture<>();
             Thread t = new Thread(() -> {
                 try {

@@ -10,6 +10,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.Locale;
 
 import org.greylite.files.NamedPipe;
+import org.greylite.files.TooLargeForMemory;
 
 /**
  * Opens the database {@code GEOIPDB_FILE} names, whichever of the two formats it is.
@@ -58,9 +59,7 @@ public final class GeoIpDatabases {
             return mmdb ? MaxMindCountryLocator.open(file) : LegacyGeoIpDat.open(file);
         } catch (OutOfMemoryError e) {
             // The one array the whole file is read into could not be had; nothing else was taken from the heap.
-            throw new IOException("at " + megabytes(Files.size(file)) + " it is larger than this program's memory can"
-                    + " hold (a heap of at most " + megabytes(Runtime.getRuntime().maxMemory()) + "): use a Country"
-                    + " edition, or give Java more with -Xmx in JAVA_OPTS");
+            throw TooLargeForMemory.of(file, "use a Country edition, or give Java more with -Xmx in JAVA_OPTS");
         }
     }
 
@@ -76,9 +75,6 @@ public final class GeoIpDatabases {
         throw new IOException("it is not a regular file (a device, a socket): a database is read whole into memory");
     }
 
-    private static String megabytes(long bytes) {
-        return (bytes + (1 << 20) - 1 >> 20) + " MB";
-    }
 
     /**
      * Opens {@code file} if it exists; without it, {@link CountryLocator#NONE}, so that {@code g} lines are
