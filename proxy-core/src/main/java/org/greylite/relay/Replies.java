@@ -178,7 +178,7 @@ public record Replies(String hostname, String greylistTemplate) {
     }
 
     /** The proxy is stopping (SIGTERM): RFC 5321 3.8 has a server going down say 421 first. */
-    Reply shuttingDown() {
+    public Reply shuttingDown() {
         return Reply.local(421, "4.3.2 " + hostname + " service shutting down, closing connection");
     }
 

@@ -85,6 +85,15 @@ final class OutputPump {
         notifyAll();
     }
 
+    /**
+     * Queues {@code last} after what is queued, then closes as {@link #closeWhenDrained()}: nothing written after
+     * this call can come between the two.
+     */
+    synchronized void closeWith(byte[] last) {
+        write(last);
+        closeWhenDrained();
+    }
+
     /** Drops what is queued and closes the stream without writing more. */
     synchronized void abandon() {
         abandoned = true;

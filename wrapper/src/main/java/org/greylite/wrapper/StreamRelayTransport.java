@@ -241,14 +241,28 @@ final class StreamRelayTransport implements RelayTransport, OutputPump.Listener 
      * {@code 421 4.3.0} and the log line of a broken upstream once PROGRAM, terminated first, was seen gone. There is
      * no time to let a transaction finish, so a message under way is dropped with PROGRAM, never completed. The
      * reply gets at most {@code flushMillis} to leave; then PROGRAM is terminated if the relay has not done so.
+     *
+     * <p>The relay is told on a thread of its own: a RCPT's decision holds it while it waits for the greydb, as long as
+     * the busy timeout when another process keeps the greydb locked (GREYLITE_BUSY_TIMEOUT, 5 s, or minutes if so
+     * set), and greylite stopped only once that was over, its client told nothing meanwhile. When the relay cannot
+     * be had within {@code flushMillis}, {@code shuttingDown} (the same 421) is written from here, after the replies
+     * already on their way: it answers the RCPT under decision, whose own reply is never written.
      */
-    void stop(long flushMillis) {
+    void stop(long flushMillis, byte[] shuttingDown) {
         RelaySession r = relay;
         if (r != null) {
-            r.stop(false); // nothing under way: closes at once, and says so only at debug level
-            r.stop(true);  // a transaction under way: closes it now all the same
-            sessionEvent();
+            Thread stopping = daemon("stop-relay", () -> {
+                r.stop(false); // nothing under way: closes at once, and says so only at debug level
+                r.stop(true);  // a transaction under way: closes it now all the same
+                sessionEvent();
+            });
+            stopping.start();
             try {
+                stopping.join(flushMillis);
+                if (stopping.isAlive()) {
+                    LOG.info("told to stop while the relay is busy (a decision waiting for the greydb); closing with 421");
+                    toClient.closeWith(shuttingDown);
+                }
                 toClient.awaitFinished(flushMillis);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

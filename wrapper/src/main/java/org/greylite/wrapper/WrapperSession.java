@@ -130,7 +130,8 @@ final class WrapperSession {
             RelaySession relay = new RelaySession(transport, decisions, relaySettings, info);
             relay.nameFrom(name);
             StreamRelayTransport t = transport;
-            Thread onTerm = new Thread(() -> t.stop(STOP_FLUSH_MS), "greylite-stop-session");
+            byte[] stopReply = relaySettings.replies().shuttingDown().raw();
+            Thread onTerm = new Thread(() -> t.stop(STOP_FLUSH_MS, stopReply), "greylite-stop-session");
             Runtime.getRuntime().addShutdownHook(onTerm);
             transport.start(relay);
 
