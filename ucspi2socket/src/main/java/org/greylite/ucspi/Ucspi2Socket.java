@@ -31,7 +31,8 @@ import java.net.UnknownHostException;
  * <p>Exit codes, after qmail's convention:
  * <ul>
  *   <li>0: the session ended (the server closed its side);</li>
- *   <li>100: usage error (wrong arguments, an option such as {@code --help}, a port that is not 1-65535);</li>
+ *   <li>100: usage error (wrong arguments, an option such as {@code --help}, a port that is not 1-65535, a port
+ *       joined to the address as in {@code 127.0.0.1:2525});</li>
  *   <li>111: temporary failure: the address cannot be resolved, the connection is refused or
  *       times out, or the connection broke mid-session (reset, client gone).</li>
  * </ul>
@@ -62,6 +63,11 @@ public final class Ucspi2Socket {
         // No host name starts with '-': "--help" or a misplaced option is a mistake to say, not a host to look up.
         if (args.length < 1 || args.length > 2 || args[0].isEmpty() || args[0].startsWith("-")) {
             return usage("usage: ucspi2socket ADDR [PORT]");
+        }
+        String meant = portJoined(args[0]);
+        if (meant != null) {
+            return usage("'" + args[0] + "' joins the port to the address; give it as an argument of its own:"
+                    + " ucspi2socket " + meant);
         }
         String host = stripBrackets(args[0]);
         int port = DEFAULT_PORT;
@@ -118,6 +124,25 @@ public final class Ucspi2Socket {
             }
         }
         throw last != null ? last : new UnknownHostException(host);
+    }
+
+    /**
+     * {@code ADDR PORT} when {@code arg} is an address with its port joined as in a URL ({@code 127.0.0.1:2525},
+     * {@code [2001:db8::1]:2525}, {@code mx.example.org:2525}), else null. Taken for a host name, such an argument
+     * could not be resolved: a temporary failure (111), every client told 421 until someone read the log, for what
+     * is a mistake in the run script. A bare IPv6 address has two colons or more, so it is never read so.
+     */
+    static String portJoined(String arg) {
+        int colon = arg.lastIndexOf(':');
+        if (colon <= 0 || parsePort(arg.substring(colon + 1)) < 0) {
+            return null;
+        }
+        String address = arg.substring(0, colon);
+        boolean bracketed = address.startsWith("[") && address.endsWith("]") && address.length() > 2;
+        if (!bracketed && address.indexOf(':') >= 0) {
+            return null; // an IPv6 address, whose last group may well be digits
+        }
+        return address + " " + arg.substring(colon + 1);
     }
 
     private static String stripBrackets(String host) {

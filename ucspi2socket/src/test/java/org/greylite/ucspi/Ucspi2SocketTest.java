@@ -260,6 +260,22 @@ class Ucspi2SocketTest {
     }
 
     @Test
+    void anAddressWithItsPortInOneArgumentIsAUsageErrorNamingTheRightCommand() throws Exception {
+        // A run script's natural slip: the port joined to the address, as in a URL. It was taken for a host name
+        // that cannot be resolved, a temporary failure (111): mail waited, the client told 421, until someone looked.
+        String[][] cases = {{"127.0.0.1:2525"}, {"[2001:db8::1]:2525"}, {"mx.example.org:2525"}, {"127.0.0.1:2525", "25"}};
+        String[] meant = {"127.0.0.1 2525", "[2001:db8::1] 2525", "mx.example.org 2525", "127.0.0.1 2525"};
+        for (int i = 0; i < cases.length; i++) {
+            Process child = ucspi2socket(cases[i]);
+            child.getOutputStream().close();
+            assertEquals(100, exitCode(child), String.join(" ", cases[i]));
+            String stderr = new String(child.getErrorStream().readAllBytes(), US_ASCII);
+            assertEquals("ucspi2socket: '" + cases[i][0] + "' joins the port to the address; give it as an argument of"
+                    + " its own: ucspi2socket " + meant[i] + "\n", stderr);
+        }
+    }
+
+    @Test
     void portParsing() {
         assertEquals(25, Ucspi2Socket.parsePort("25"));
         assertEquals(65535, Ucspi2Socket.parsePort("65535"));
