@@ -47,6 +47,11 @@ class GreydaemonMetricsEndpointTest {
     }
 
     @Test
+    void clientsThatSendHalfARequestDoNotHoldUpTheScrape() throws Exception {
+        MetricsHttp.assertScrapedWhileHalfRequestsWait(daemon.metricsPort());
+    }
+
+    @Test
     void everyFamilyIsDocumented() {
         Set<String> names = MetricsHttp.queriedNames(MetricsHttp.scrape(daemon.metricsPort()));
         assertTrue(names.contains("greylite_greydaemon_answers_total"), names.toString());

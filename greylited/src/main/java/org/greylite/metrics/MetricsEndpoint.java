@@ -6,7 +6,7 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -37,16 +37,30 @@ public final class MetricsEndpoint implements AutoCloseable {
 
     private static final String ALLOW = "GET, HEAD";
 
-    /** Requests read or answered at once; beyond them requests wait their turn. */
-    private static final int MAX_THREADS = 32;
+    /**
+     * Connections open at once, and so threads at most (one per connection reading or answering a request): more
+     * than any number of scrapers, and a bound on what clients that never finish a request can hold.
+     */
+    private static final int MAX_CONNECTIONS = 256;
 
     static {
-        // The JDK server's own limits on reading a request and writing a response (seconds), which are off unless
-        // set: a client that sends half a request would hold a thread for good. Set as the Prometheus library's
-        // server set them, before the first server is made (the JDK reads them once), unless given on the command line.
-        System.getProperties().putIfAbsent("sun.net.httpserver.maxReqTime", "60");
-        System.getProperties().putIfAbsent("sun.net.httpserver.maxRspTime", "600");
+        // The JDK server's own limits, read once by the JDK when the first server is made, unless given on the
+        // command line (-D). A request must arrive whole within 10 s (a connection that sends nothing is closed within
+        // some 20 s): Prometheus' default scrape timeout, past which no scrape can succeed anyway; the 60 s the
+        // Prometheus library's server allowed let a few clients that send half a request hold the endpoint for a
+        // minute at a time. An answer of some tens of KiB must be read within 60 s. Past MAX_CONNECTIONS, a new
+        // connection is closed at once; a scraper's kept-alive connection is served still.
+        System.getProperties().putIfAbsent("sun.net.httpserver.maxReqTime", "10");
+        System.getProperties().putIfAbsent("sun.net.httpserver.maxRspTime", "60");
+        System.getProperties().putIfAbsent("jdk.httpserver.maxConnections", Integer.toString(MAX_CONNECTIONS));
     }
+
+    /**
+     * Connections the kernel completes before the JDK server takes them up. The JDK server takes one per turn of its
+     * loop; with the 10 asked for before, a burst of clients filled the queue and a scrape's connection was dropped
+     * and tried again a second or more later.
+     */
+    private static final int ACCEPT_BACKLOG = 128;
 
     private final HttpServer server;
     private final ExecutorService threads;
@@ -66,7 +80,7 @@ public final class MetricsEndpoint implements AutoCloseable {
     public static MetricsEndpoint start(InetSocketAddress at, PrometheusRegistry registry) throws IOException {
         HttpServer server;
         try {
-            server = HttpServer.create(at, 10);
+            server = HttpServer.create(at, ACCEPT_BACKLOG);
         } catch (IOException e) {
             throw new IOException("cannot serve metrics on " + hostPort(at) + ": " + e.getMessage(), e);
         }
@@ -121,16 +135,17 @@ public final class MetricsEndpoint implements AutoCloseable {
     }
 
     /**
-     * The JDK server reads each request's headers on a thread of this pool, so a client that sends half a request
-     * holds a thread until maxReqTime. With a fixed pool of two, two such clients (a stalled scraper, a port probe)
-     * kept every scrape waiting; here threads are made as requests come, up to {@link #MAX_THREADS}, and end after
-     * 30 s idle, so a scrape every 15 s keeps two or three of them alive, as before.
+     * The JDK server reads each request's headers on a thread of this pool, blocking, so a client that sends half a
+     * request holds a thread until maxReqTime. With a fixed pool (two threads, later 32) and a queue behind it, that
+     * many such clients kept every scrape queued, and the scrape's own time limit ran out while it waited. Here each
+     * request has a thread of its own, made when it comes (no queue), so a complete request never waits behind an
+     * incomplete one; there are no more threads than connections, which the JDK server bounds. Threads end after 30 s
+     * idle, so a scrape every 15 s keeps one or two alive.
      */
     private static ExecutorService threads() {
-        ThreadPoolExecutor pool = new ThreadPoolExecutor(MAX_THREADS, MAX_THREADS, 30, TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(), daemonThreads());
-        pool.allowCoreThreadTimeOut(true);
-        return pool;
+        int connections = Integer.getInteger("jdk.httpserver.maxConnections", 0);
+        return new ThreadPoolExecutor(0, connections > 0 ? connections : Integer.MAX_VALUE,
+                30, TimeUnit.SECONDS, new SynchronousQueue<>(), daemonThreads());
     }
 
     private static java.util.concurrent.ThreadFactory daemonThreads() {

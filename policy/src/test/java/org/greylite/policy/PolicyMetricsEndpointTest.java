@@ -38,6 +38,12 @@ class PolicyMetricsEndpointTest {
     }
 
     @Test
+    void clientsThatSendHalfARequestDoNotHoldUpTheScrape() throws Exception {
+        policy = TestPolicy.start(dir, "--metrics=127.0.0.1:0");
+        MetricsHttp.assertScrapedWhileHalfRequestsWait(policy.metricsPort());
+    }
+
+    @Test
     void everyVerdictAndReasonIsThereAtZeroAndEveryFamilyIsDocumented() throws Exception {
         policy = TestPolicy.start(dir, "--metrics=127.0.0.1:0");
         String m = MetricsHttp.scrape(policy.metricsPort());

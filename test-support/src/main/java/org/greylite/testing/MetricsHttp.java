@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -13,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -83,6 +85,30 @@ public final class MetricsHttp {
             assertEquals(405, r.statusCode(), method + " /metrics answered " + r.statusCode() + ": " + r.body());
             assertEquals("GET, HEAD", r.headers().firstValue("Allow").orElse("(no Allow header)"), method + " /metrics");
             assertTrue(!r.body().contains("# TYPE"), method + " /metrics must not show the metrics");
+        }
+    }
+
+    /**
+     * Clients that send half a request and wait (a stalled scraper, a port probe, a slowloris: anyone who can reach
+     * the port), three times as many as the endpoint once had threads, do not keep a scrape from being answered
+     * within Prometheus' default scrape timeout (10 s, every request's timeout here): they held every thread of the
+     * pool until the 60 s limit on reading a request, and Prometheus saw the program down.
+     */
+    public static void assertScrapedWhileHalfRequestsWait(int port) throws IOException, InterruptedException {
+        List<Socket> halves = new ArrayList<>();
+        try {
+            for (int i = 0; i < 96; i++) {
+                Socket s = new Socket("127.0.0.1", port);
+                s.getOutputStream().write("GET /metrics HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.US_ASCII));
+                s.getOutputStream().flush();
+                halves.add(s);
+            }
+            Thread.sleep(500); // the server has taken them up before the scrape comes
+            assertTrue(scrape(port).contains("# TYPE greylite_"));
+        } finally {
+            for (Socket s : halves) {
+                s.close();
+            }
         }
     }
 
