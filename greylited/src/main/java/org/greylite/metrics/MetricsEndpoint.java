@@ -16,7 +16,7 @@ import org.greylite.net.AddressText;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 
-import io.prometheus.metrics.exporter.httpserver.MetricsHandler;
+import io.prometheus.metrics.exporter.common.PrometheusScrapeHandler;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
 /**
@@ -28,7 +28,8 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
  * <p>The Prometheus library's own server was used before: it answered 200 to every path and method (its page of
  * help at {@code /} and at any path it did not know, the metrics at any path beginning with {@code /metrics}), so a
  * scrape configured with a wrong path, or a probe, looked healthy and read no metrics. Its handler for the scrape
- * itself is kept: content negotiation (OpenMetrics, protobuf), gzip and the {@code name[]} filter are its.
+ * itself is kept: content negotiation (OpenMetrics, protobuf), gzip and the {@code name[]} filter are its; its failures
+ * are told by {@link ScrapeExchange}.
  */
 public final class MetricsEndpoint implements AutoCloseable {
 
@@ -64,12 +65,12 @@ public final class MetricsEndpoint implements AutoCloseable {
 
     private final HttpServer server;
     private final ExecutorService threads;
-    private final MetricsHandler scrape;
+    private final PrometheusScrapeHandler scrape;
 
     private MetricsEndpoint(HttpServer server, ExecutorService threads, PrometheusRegistry registry) {
         this.server = server;
         this.threads = threads;
-        this.scrape = new MetricsHandler(registry);
+        this.scrape = new PrometheusScrapeHandler(registry);
     }
 
     /**
@@ -106,7 +107,7 @@ public final class MetricsEndpoint implements AutoCloseable {
                 answer(exchange, 405, "405 method not allowed: " + ALLOW + "\n");
                 return;
             }
-            scrape.handle(exchange);
+            scrape.handleRequest(new ScrapeExchange(exchange));
         } finally {
             exchange.close();
         }

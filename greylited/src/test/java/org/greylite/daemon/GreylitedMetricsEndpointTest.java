@@ -77,6 +77,30 @@ class GreylitedMetricsEndpointTest {
         }
     }
 
+    /**
+     * A client that leaves before its answer is written (Prometheus past its scrape timeout, a probe that hangs up)
+     * is nothing for the administrator to act on: it was logged as SEVERE, with two stack traces of some forty lines
+     * each, in java.util.logging's format rather than greylited's (and not as JSON with --log-format json), so
+     * anyone who could reach the port could fill the log. Now it is not logged at all, and the scrapes go on.
+     */
+    @Test
+    void clientsThatLeaveBeforeTheAnswerLogNothing() throws Exception {
+        int port = start();
+        for (int i = 0; i < 8; i++) {
+            try (Socket s = new Socket("127.0.0.1", port)) {
+                // the end of the stream ends the headers for the JDK server, which then answers a closed socket
+                s.getOutputStream().write("GET /metrics HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.US_ASCII));
+                Thread.sleep(50);
+            }
+        }
+        Thread.sleep(1000); // their answers have been tried
+        MetricsHttp.scrape(port);
+        for (String line : greylited.log) {
+            assertTrue(!line.contains("SEVERE") && !line.contains("Exception") && !line.startsWith("\tat "),
+                    "logged: " + line);
+        }
+    }
+
     @Test
     void everyDocumentedSeriesIsThereAtZeroBeforeTheFirstEvent() throws Exception {
         String m = MetricsHttp.scrape(start());

@@ -1,0 +1,35 @@
+package org.greylite.metrics;
+
+import java.io.IOException;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import com.sun.net.httpserver.HttpExchange;
+
+import io.prometheus.metrics.exporter.httpserver.HttpExchangeAdapter;
+
+/**
+ * One scrape as the Prometheus library's handler sees it, with its failures told the way the rest of the program
+ * tells them. The library's own adapter logged every failure as SEVERE through java.util.logging, two stack traces
+ * of some forty lines in a format of their own (never JSON, whatever --log-format says). The commonest failure is
+ * no failure of ours: a client that hung up before its answer was written (Prometheus past its scrape timeout, a
+ * probe), which anyone who can reach the port can repeat at will; it is left to the debug level.
+ */
+final class ScrapeExchange extends HttpExchangeAdapter {
+
+    private static final Logger LOG = LoggerFactory.getLogger(MetricsEndpoint.class);
+
+    private final HttpExchange exchange;
+
+    ScrapeExchange(HttpExchange exchange) {
+        super(exchange);
+        this.exchange = exchange;
+    }
+
+    /** Reading the request or writing the answer failed: the client went away, or stopped reading. */
+    @Override
+    public void handleException(IOException e) {
+        LOG.debug("metrics client {} left before its answer: {}", exchange.getRemoteAddress(), e.toString());
+    }
+}
