@@ -1,6 +1,8 @@
 package org.greylite.metrics;
 
 import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -12,9 +14,10 @@ import io.prometheus.metrics.exporter.httpserver.HttpExchangeAdapter;
 /**
  * One scrape as the Prometheus library's handler sees it, with its failures told the way the rest of the program
  * tells them. The library's own adapter logged every failure as SEVERE through java.util.logging, two stack traces
- * of some forty lines in a format of their own (never JSON, whatever --log-format says). The commonest failure is
- * no failure of ours: a client that hung up before its answer was written (Prometheus past its scrape timeout, a
- * probe), which anyone who can reach the port can repeat at will; it is left to the debug level.
+ * of some forty lines in a format of their own (never JSON, whatever --log-format says), and sent the client a
+ * stack trace of the program when collecting failed. The commonest failure is no failure of ours: a client that
+ * hung up before its answer was written (Prometheus past its scrape timeout, a probe), which anyone who can reach
+ * the port can repeat at will; it is left to the debug level.
  */
 final class ScrapeExchange extends HttpExchangeAdapter {
 
@@ -31,5 +34,28 @@ final class ScrapeExchange extends HttpExchangeAdapter {
     @Override
     public void handleException(IOException e) {
         LOG.debug("metrics client {} left before its answer: {}", exchange.getRemoteAddress(), e.toString());
+    }
+
+    /** Collecting the metrics failed: ours to fix, so logged with its stack; the client is told no more than that. */
+    @Override
+    public void handleException(RuntimeException e) {
+        LOG.error("collecting the metrics failed; the scrape is answered 500", e);
+        if (exchange.getResponseCode() != -1) {
+            return; // the answer had begun: the client sees it cut short
+        }
+        byte[] body = "500 the metrics could not be collected: see the program's log\n".getBytes(StandardCharsets.UTF_8);
+        try {
+            exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+            if (exchange.getRequestMethod().equals("HEAD")) {
+                exchange.sendResponseHeaders(500, -1);
+                return;
+            }
+            exchange.sendResponseHeaders(500, body.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(body);
+            }
+        } catch (IOException gone) {
+            handleException(gone);
+        }
     }
 }
