@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.regex.Pattern;
 
 /**
  * {@code dnsblenv PROGRAM [ARG...]}: the UCSPI pre-module that marks clients listed in a DNSBL.
@@ -32,7 +33,8 @@ import java.util.function.Consumer;
  *   <dt>{@code DNSBL}</dt>
  *   <dd>the zones, separated by spaces. Unset or blank: PROGRAM runs at once.</dd>
  *   <dt>{@code DNSBL_VARNAME}</dt>
- *   <dd>the variable to set instead of {@code BLACKLISTED}.</dd>
+ *   <dd>the variable to set instead of {@code BLACKLISTED}: letters, digits and '_', not starting with a
+ *       digit, the names /bin/sh passes on; any other is ignored, with a line on stderr.</dd>
  *   <dt>{@code DNSBL_TIMEOUT}</dt>
  *   <dd>milliseconds the whole check may take (default {@value #DEFAULT_TIMEOUT_MS}, at most
  *       {@value #MAX_TIMEOUT_MS}). The zones are
@@ -73,6 +75,9 @@ public final class DnsblEnv {
     /** The longest check: five minutes, what RFC 5321 4.5.3.2.1 gives a client to wait for the greeting. */
     static final int MAX_TIMEOUT_MS = 300_000;
     static final String DEFAULT_VARNAME = "BLACKLISTED";
+
+    /** A name in POSIX's sense (XBD 3.235), what /bin/sh keeps in the environment it passes on. */
+    private static final Pattern SHELL_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
     private static final String NAME = "dnsblenv";
     /** How long a terminated dnsblenv gives PROGRAM to end before it exits itself. */
@@ -178,12 +183,19 @@ public final class DnsblEnv {
         return DEFAULT_TIMEOUT_MS;
     }
 
+    /**
+     * The variable to set: {@code DNSBL_VARNAME} when it is a name a shell variable can have, else
+     * {@value #DEFAULT_VARNAME} with a line on stderr. A name with a space, a '-' or a leading digit can be put in
+     * the environment, but /bin/sh drops it from the environment of what it runs, so a PROGRAM behind a shell (a
+     * run script, {@code sh -c}) never saw the listing; and an '=' would make the variable another one.
+     */
     static String varname(String value, Consumer<String> log) {
         if (value == null || value.isEmpty()) {
             return DEFAULT_VARNAME;
         }
-        if (value.indexOf('=') >= 0 || value.indexOf('\0') >= 0) {
-            log.accept("DNSBL_VARNAME: ignoring '" + value + "' (no '=' allowed); using " + DEFAULT_VARNAME);
+        if (!SHELL_NAME.matcher(value).matches()) {
+            log.accept("DNSBL_VARNAME: ignoring '" + value + "' (a variable's name: letters, digits and '_', not"
+                    + " starting with a digit); using " + DEFAULT_VARNAME);
             return DEFAULT_VARNAME;
         }
         return value;

@@ -85,6 +85,7 @@ class DnsblCheckTest {
         assertEquals("BLACKLISTED", DnsblEnv.varname(null, log::add));
         assertEquals("BLACKLISTED", DnsblEnv.varname("", log::add));
         assertEquals("RBLSMTPD", DnsblEnv.varname("RBLSMTPD", log::add));
+        assertEquals("_rbl_2", DnsblEnv.varname("_rbl_2", log::add));
         assertEquals(List.of(), log);
         assertEquals("BLACKLISTED", DnsblEnv.varname("A=B", log::add));
         assertEquals(1, log.size());

@@ -89,6 +89,20 @@ class DnsblEnvTest {
     }
 
     @Test
+    void aVarnameNoShellVariableCanHoldFallsBackToBlacklistedAndSaysSo() throws Exception {
+        // /bin/sh drops such a variable from its environment: a PROGRAM behind a shell never saw the listing.
+        for (String bad : List.of("HIT ME", "HIT-ME", "1HIT", "HIT=ME")) {
+            Map<String, String> env = env("127.0.0.2", "bl1.test bl2.test");
+            env.put("DNSBL_VARNAME", bad);
+            Result r = dnsblenv(env, "sh", "-c", PRINT);
+            assertEquals("bl2.test|unset\n", r.stdout, bad);
+            assertTrue(r.stderr.startsWith("dnsblenv: DNSBL_VARNAME: ignoring '" + bad + "' (a variable's name: letters,"
+                    + " digits and '_', not starting with a digit); using BLACKLISTED\n"), r.stderr);
+            assertEquals(0, r.status);
+        }
+    }
+
+    @Test
     void notListedLeavesTheVariableUnsetAndSaysNothing() throws Exception {
         Result r = dnsblenv(env("127.0.0.9", "bl1.test bl2.test"), "sh", "-c", PRINT);
         assertEquals("unset|unset\n", r.stdout);
