@@ -3,6 +3,8 @@ package org.greylite.ctl;
 import java.io.PrintWriter;
 import java.util.Map;
 
+import org.greylite.config.BadFlag;
+
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -53,6 +55,8 @@ public final class GreyliteCtl {
     public static CommandLine commandLine(Map<String, String> env, java.time.Clock clock) {
         CommandLine cmd = new CommandLine(new GreyliteCtl(env, clock));
         cmd.setCaseInsensitiveEnumValuesAllowed(true);
+        // One line for a bad flag or value and where the options are, not the subcommand's whole usage after it.
+        cmd.setParameterExceptionHandler(new BadFlag("greylitectl"));
         cmd.setExecutionExceptionHandler((ex, line, parsed) -> {
             PrintWriter err = line.getErr();
             err.println("greylitectl: " + (ex.getMessage() != null ? ex.getMessage() : ex.toString()));

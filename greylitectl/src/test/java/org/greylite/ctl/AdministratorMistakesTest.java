@@ -151,6 +151,30 @@ class AdministratorMistakesTest {
     }
 
     @Test
+    void aBadFlagOrValueIsSaidInALineNotBuriedUnderTheUsage() throws Exception {
+        Path rules = dir.resolve("suspicion");
+        java.nio.file.Files.writeString(rules, "1 v SUSPECT\n");
+        String[][] mistakes = {
+            {"db", "list", "--format", "xml"},
+            {"db", "list", "--formt", "json"},
+            {"suspicion", "explain", rules.toString(), "--ip", "192.0.2.1", "--to", "x SIZE=1"},
+            {"db", "purge", "--no-such-flag"},
+        };
+        for (String[] args : mistakes) {
+            Ctl.Run r = ctl(args);
+            assertEquals(2, r.exit(), r.toString());
+            String[] lines = r.err().strip().split("\r?\n");
+            assertTrue(lines[0].startsWith("greylitectl: "), r.toString());
+            assertEquals("greylitectl " + args[0] + " " + args[1] + " --help lists the options.",
+                    lines[lines.length - 1], r.toString());
+            assertTrue(lines.length <= 3, "the error, a suggestion if any, the pointer to --help: " + r);
+            assertFalse(r.err().contains("Usage:"), r.toString());
+        }
+        Ctl.Run misspelt = ctl("db", "list", "--formt", "json");
+        assertTrue(misspelt.err().contains("--format"), "picocli's suggestion: " + misspelt);
+    }
+
+    @Test
     void tripletFiltersWithAListOfClientsAreRefused() {
         for (String list : new String[] {"--whitelist", "--blacklist"}) {
             Ctl.Run r = ctl("db", "list", list, "--sender", "x");

@@ -3,17 +3,16 @@ package org.greylite.daemon.config;
 import java.io.PrintWriter;
 import java.util.Arrays;
 
+import org.greylite.config.BadFlag;
+
 import picocli.CommandLine;
 import picocli.CommandLine.IParameterExceptionHandler;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
- * An unknown flag or a value that is not of the flag's type, for greylited and greylite-policy alike: the error,
- * picocli's "did you mean" when it has one, and where the options are listed, on stderr. picocli's own handler
- * followed the error with the whole usage, some 200 to 300 lines, so that the one line that mattered scrolled out
- * of sight (and out of journald's short view of a unit that would not start). A bad value that came from a setting's
+ * An unknown flag or a value that is not of the flag's type, for greylited and greylite-policy alike: said as
+ * {@link BadFlag} says it for every program with a command line, except that a bad value that came from a setting's
  * variable, not from the command line, is said under the variable's name, without the flag nobody gave. The exit
  * status is picocli's for a bad command line, 2, the programs' status for a configuration error.
  */
@@ -21,6 +20,7 @@ public final class BadCommandLine implements IParameterExceptionHandler {
 
     private final String program;
     private final LayeredDefaults defaults;
+    private final BadFlag badFlag;
 
     /**
      * @param program  the command's name, which starts each line (greylited, greylite-policy)
@@ -29,22 +29,20 @@ public final class BadCommandLine implements IParameterExceptionHandler {
     public BadCommandLine(String program, LayeredDefaults defaults) {
         this.program = program;
         this.defaults = defaults;
+        this.badFlag = new BadFlag(program);
     }
 
     @Override
     public int handleParseException(ParameterException e, String[] args) {
-        CommandLine cmd = e.getCommandLine();
-        PrintWriter err = cmd.getErr();
         OptionSpec option = e.getArgSpec() instanceof OptionSpec o ? o : null;
         String variable = fromEnvironment(option, defaults, args);
-        if (variable != null) {
-            // The administrator set the variable, not the flag: name it, and no pointer to the flags.
-            err.println(program + ": " + variable + ": " + withoutFlag(e.getMessage(), option));
-        } else {
-            err.println(program + ": " + e.getMessage());
-            UnmatchedArgumentException.printSuggestions(e, err);
-            err.println(program + " --help lists the options.");
+        if (variable == null) {
+            return badFlag.handleParseException(e, args);
         }
+        // The administrator set the variable, not the flag: name it, and no pointer to the flags.
+        CommandLine cmd = e.getCommandLine();
+        PrintWriter err = cmd.getErr();
+        err.println(program + ": " + variable + ": " + withoutFlag(e.getMessage(), option));
         err.flush();
         return cmd.getCommandSpec().exitCodeOnInvalidInput();
     }
