@@ -39,18 +39,25 @@ import java.util.Map;
  *       whose lookup takes over 5 s, leaves the client without a name (logged at info). The lookup starts with
  *       the session and only the first RCPT waits for it; a session that skips greylisting does none. Names are
  *       compared in lower case.</dd>
+ *   <dt>{@code TCPLOCALHOST}</dt><dd>the name in greylite's own 421 replies (tcpserver sets it); unset, or
+ *       {@code 0} as {@code tcpserver -l0} sets it: the kernel's host name.</dd>
  *   <dt>{@code DNSCACHEIP}</dt><dd>the resolvers for that lookup, space-separated {@code IP} or {@code IP:PORT}
  *       (the djbdns convention); unset: the system's ({@code /etc/resolv.conf}).</dd>
  *   <dt>{@code RELAYCLIENT}, {@code WHITELISTED}</dt><dd>either set: no greylisting (the greydb is not opened).</dd>
  *   <dt>{@code DBFILE}</dt><dd>the greydb (default {@code /var/db/greylite/greylite.db}), opened at the first
  *       RCPT that needs it and shared by every greylite process of the site (WAL, 5 s busy timeout); a missing
- *       one is created, without a race when many processes start on it at once (see {@link Decisions}).</dd>
+ *       one is created, without a race when many processes start on it at once (see {@link Decisions}). Or a
+ *       PostgreSQL greydb shared by several hosts, {@code postgresql://USER@HOST[:PORT]/DATABASE}.</dd>
+ *   <dt>{@code PGPASSWORD}, {@code PGPASSFILE}</dt><dd>the password of a PostgreSQL greydb: PGPASSWORD, else
+ *       the line of the file PGPASSFILE names (default {@code ~/.pgpass}); a password in the URL is refused,
+ *       as command lines and run scripts are visible to every local user.</dd>
  *   <dt>{@code SUSPICION}, {@code GEOIPDB_FILE}</dt><dd>the suspicion rules and the GeoIP database of their
  *       {@code g} lines; the whole environment is visible to {@code v} lines (BLACKLISTED, tcprules variables).
  *       A suspicion file that cannot be read is logged and every client gets the default (N = 1).</dd>
  *   <dt>{@code GREETDELAY}</dt><dd>hold the greeting (positive integer: ms; any other value: 6000);
  *       PROGRAM is started only when the delay is over.</dd>
  *   <dt>{@code GREYLITE_MIN_DELAY}, {@code GREYLITE_RETRY_WINDOW}, {@code GREYLITE_WHITELIST_LIFETIME},
+ *       {@code GREYLITE_MAX_PENDING}, {@code GREYLITE_AUTO_WHITELIST_CLIENTS},
  *       {@code GREYLITE_CLIENT_KEY}, {@code GREYLITE_GREYLIST_REPLY}, {@code GREYLITE_FAIL_CLOSED},
  *       {@code GREYLITE_BUSY_TIMEOUT}, {@code GREYLITE_MAX_LINE}, {@code GREYLITE_IDLE_TIMEOUT},
  *       {@code GREYLITE_UPSTREAM_TIMEOUT}, {@code GREYLITE_GREETING_TIMEOUT}, {@code GREYLITE_SESSION_DEADLINE},
@@ -71,9 +78,10 @@ import java.util.Map;
  * gets {@code 421 4.3.0}. A session still open after 10 minutes (GREYLITE_SESSION_DEADLINE) gets
  * {@code 421 4.7.0}; mid-message PROGRAM is killed, so it delivers no part of it. The cap on concurrent sessions is
  * tcpserver's ({@code -c}), since each connection is a process of its own that knows nothing of the others. Everything else is the engine's
- * default, as in greylited without flags. Expired greydb rows are purged at most every
+ * default, as in greylited without flags. Expired rows of an SQLite greydb are purged at most every
  * 10 minutes, by the first greylite process to finish a session after that (tracked as
- * {@code last_purge} in {@code greydb_meta}), never while a client waits for a reply.
+ * {@code last_purge} in {@code greydb_meta}), never while a client waits for a reply; a shared PostgreSQL
+ * greydb is left to greylited or to {@code greylitectl db purge} from cron.
  *
  * <h2>End of the session, exit status</h2>
  * When the session is over (QUIT answered, either side gone, a 421), greylite writes the last replies,
