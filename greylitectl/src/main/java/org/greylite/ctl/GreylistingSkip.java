@@ -24,8 +24,9 @@ final class GreylistingSkip {
     /**
      * Why greylisting is skipped for these facts, in words, or null when the suspicion file decides.
      *
-     * @param known the known senders the programs load (the shipped list and GREYLITE_WHITELIST_FILES): a client they
-     *              list by address, or by the confirmed PTR name, skips greylisting too
+     * @param known the known senders the programs load (the shipped list unless GREYLITE_NO_SHIPPED_WHITELIST, and
+     *              GREYLITE_WHITELIST_FILES): a client they list by address, or by the confirmed PTR name, skips
+     *              greylisting too
      */
     static String reason(ClientFacts facts, KnownSenders known) {
         String variable = SessionFacts.skipReason(facts.variables());

@@ -47,7 +47,9 @@ import picocli.CommandLine.Spec;
                 + "\"...\", \"suspicious\": true|false, \"skipped\": null|\"...\", \"lines\": [{\"line\", \"rule\", \"outcome\", \"reason\"}...]} "
                 + "(line and rule are null when no line matches and the default applies; lines are those tried, in order). "
                 + "A client greylisting skips (--var RELAYCLIENT or WHITELISTED, a recipient postmaster@ or abuse@, a "
-                + "known sender by --ip or --ptr: the shipped list and $GREYLITE_WHITELIST_FILES) is accepted at once: N = 0, and skipped says why. GeoIP database "
+                + "known sender by --ip or --ptr: the shipped list unless $GREYLITE_NO_SHIPPED_WHITELIST is set (to "
+                + "other than 0, no, false or off), and $GREYLITE_WHITELIST_FILES) is accepted at once: N = 0, and "
+                + "skipped says why. GeoIP database "
                 + "for g lines: $GEOIPDB_FILE, else /usr/local/share/GeoIP/GeoIP.dat.",
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {"0:explained", "2:FILE cannot be read, or bad usage"})

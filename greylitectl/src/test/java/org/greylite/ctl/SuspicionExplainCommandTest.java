@@ -100,6 +100,14 @@ class SuspicionExplainCommandTest {
         assertEquals(5L, MiniJson.object(own.out()).get("attempts"), own.out());
     }
 
+    @Test
+    void theHelpSaysWhichVariablesMakeTheKnownSenders() {
+        Ctl.Run help = Ctl.run(ENV, "suspicion", "explain", "--help");
+        String text = help.out().replaceAll("\\s+", " ");
+        assertTrue(text.contains("the shipped list unless $GREYLITE_NO_SHIPPED_WHITELIST is set"), help.out());
+        assertTrue(text.contains("$GREYLITE_WHITELIST_FILES"), help.out());
+    }
+
     /**
      * A greylite 2.3 line with capital letters: greylite compiled r lines with REG_ICASE, and the name the rules see is
      * in lower case, so '5 r DSL' matched nothing here and explain, like the programs, said N = 1.
