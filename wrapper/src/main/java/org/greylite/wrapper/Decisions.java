@@ -169,7 +169,10 @@ final class Decisions implements RcptPolicy {
                 clock, listener);
     }
 
-    /** The known senders (the shipped list and GREYLITE_WHITELIST_FILES); problems are logged, not fatal. */
+    /**
+     * The known senders (the shipped list unless GREYLITE_NO_SHIPPED_WHITELIST, and GREYLITE_WHITELIST_FILES); problems
+     * are logged, not fatal.
+     */
     private KnownSenders knownSenders() {
         try {
             KnownSenders k = Environment.knownSenders(env);
