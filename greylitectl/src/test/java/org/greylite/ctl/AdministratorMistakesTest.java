@@ -170,6 +170,9 @@ class AdministratorMistakesTest {
             assertTrue(lines.length <= 3, "the error, a suggestion if any, the pointer to --help: " + r);
             assertFalse(r.err().contains("Usage:"), r.toString());
         }
+        Ctl.Run bare = ctl("db");
+        assertEquals(2, bare.exit(), bare.toString());
+        assertTrue(bare.err().endsWith("greylitectl db --help lists the subcommands.\n"), bare.toString());
         Ctl.Run misspelt = ctl("db", "list", "--formt", "json");
         assertTrue(misspelt.err().contains("--format"), "picocli's suggestion: " + misspelt);
     }

@@ -29,7 +29,10 @@ public final class BadFlag implements IParameterExceptionHandler {
         PrintWriter err = cmd.getErr();
         err.println(program + ": " + e.getMessage());
         UnmatchedArgumentException.printSuggestions(e, err);
-        err.println(program + subcommandPath(cmd) + " --help lists the options.");
+        // A command made of subcommands (greylitectl, greylitectl db) is mostly given without one: its --help
+        // lists them, and those are what the administrator looks for.
+        String listed = cmd.getSubcommands().isEmpty() ? "options" : "subcommands";
+        err.println(program + subcommandPath(cmd) + " --help lists the " + listed + ".");
         err.flush();
         return cmd.getCommandSpec().exitCodeOnInvalidInput();
     }
