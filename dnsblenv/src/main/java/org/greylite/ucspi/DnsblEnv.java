@@ -34,7 +34,7 @@ import java.util.regex.Pattern;
  *   <dd>the zones, separated by spaces. Unset or blank: PROGRAM runs at once.</dd>
  *   <dt>{@code DNSBL_VARNAME}</dt>
  *   <dd>the variable to set instead of {@code BLACKLISTED}: letters, digits and '_', not starting with a
- *       digit, the names /bin/sh passes on; any other is ignored, with a line on stderr.</dd>
+ *       digit, the names /bin/sh passes on; with any other name, a line on stderr and no variable set.</dd>
  *   <dt>{@code DNSBL_TIMEOUT}</dt>
  *   <dd>milliseconds the whole check may take (default {@value #DEFAULT_TIMEOUT_MS}, at most
  *       {@value #MAX_TIMEOUT_MS}). The zones are
@@ -119,7 +119,9 @@ public final class DnsblEnv {
         Optional<DnsblCheck.Listed> listing = check(env, log);
 
         ProcessBuilder builder = new ProcessBuilder(Arrays.asList(args)).inheritIO();
-        listing.ifPresent(l -> builder.environment().put(varname, l.zone()));
+        if (varname != null) {
+            listing.ifPresent(l -> builder.environment().put(varname, l.zone()));
+        }
         Process child;
         try {
             child = builder.start();
@@ -184,19 +186,21 @@ public final class DnsblEnv {
     }
 
     /**
-     * The variable to set: {@code DNSBL_VARNAME} when it is a name a shell variable can have, else
-     * {@value #DEFAULT_VARNAME} with a line on stderr. A name with a space, a '-' or a leading digit can be put in
-     * the environment, but /bin/sh drops it from the environment of what it runs, so a PROGRAM behind a shell (a
-     * run script, {@code sh -c}) never saw the listing; and an '=' would make the variable another one.
+     * The variable to set: {@code DNSBL_VARNAME} when it is a name a shell variable can have, {@value #DEFAULT_VARNAME}
+     * when unset, and none (null), with a line on stderr, for any other name. A name with a space, a '-' or a leading
+     * digit can be put in the environment, but /bin/sh drops it from the environment of what it runs, so a PROGRAM
+     * behind a shell (a run script, {@code sh -c}) never saw the listing; an '=' would make it another variable.
+     * {@value #DEFAULT_VARNAME} is not set instead: the name is often a whitelist's ({@code DNSWL}), and its clients
+     * would be marked as blacklisted. greylite 2.3 set nothing either for a name setenv refuses.
      */
     static String varname(String value, Consumer<String> log) {
         if (value == null || value.isEmpty()) {
             return DEFAULT_VARNAME;
         }
         if (!SHELL_NAME.matcher(value).matches()) {
-            log.accept("DNSBL_VARNAME: ignoring '" + value + "' (a variable's name: letters, digits and '_', not"
-                    + " starting with a digit); using " + DEFAULT_VARNAME);
-            return DEFAULT_VARNAME;
+            log.accept("DNSBL_VARNAME: '" + value + "' is no variable's name (letters, digits and '_', not starting"
+                    + " with a digit); a listing sets no variable");
+            return null;
         }
         return value;
     }
