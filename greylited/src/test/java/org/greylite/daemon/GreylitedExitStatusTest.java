@@ -54,6 +54,9 @@ class GreylitedExitStatusTest {
         return new Case(String.join(" ", flags), null, null, List.of(flags), status, line);
     }
 
+    /** 513 octets with the longest recipient in it, 515 with the CRLF. */
+    private static final String TOO_LONG_REPLY = "451 4.7.1 <{rcpt}>: " + "x".repeat(240);
+
     static Stream<Case> cases() {
         String positive = "must be 1s or more: seconds (300) or a number with a unit (30s, 5m, 1h), not '0'";
         return Stream.of(
@@ -69,6 +72,10 @@ class GreylitedExitStatusTest {
                         + "text on one line: '250 ok {rcpt}'"),
                 file("greylist-reply = 421 4.7.1 come back later", "--greylist-reply: the greylisting reply must not be "
                         + "a 421, which says the connection closes (RFC 5321); use 450 or 451: '421 4.7.1 come back later'"),
+                // RFC 5321's 512-octet reply line, counted with the longest recipient shown (256 characters and "...").
+                file("greylist-reply = " + TOO_LONG_REPLY, "--greylist-reply: the greylisting reply must fit an SMTP "
+                        + "reply line of 512 octets with its CRLF (RFC 5321), and with the longest recipient and number "
+                        + "of seconds it shows it takes 515: '" + TOO_LONG_REPLY + "'"),
                 file("suspicion = {dir}/missing.suspicion",
                         "--suspicion: {dir}/missing.suspicion cannot be read (no such file)"),
                 file("log-threshold = 9", "--log-threshold must be 0 (emergencies only) to 7 (debug), not 9"),

@@ -21,6 +21,8 @@ public record Replies(String hostname, String greylistTemplate) {
     public static final String DEFAULT_GREYLIST = "451 4.7.1 <{rcpt}>: greylisted, please retry in {seconds} seconds";
     /** The template word that asks for disguised replies. */
     public static final String DISGUISE = "disguise";
+    /** The longest reply line, CRLF included, that every client must be able to read (RFC 5321 4.5.3.1.5). */
+    public static final int MAX_REPLY_LINE = 512;
     private static final String[] DISGUISES = {
         "451 4.3.0 Temporary local problem, please try again later",
         "452 4.3.1 Insufficient system storage, please try again later",
@@ -40,6 +42,28 @@ public record Replies(String hostname, String greylistTemplate) {
             throw new IllegalArgumentException("the greylisting reply must not be a 421, which says the connection "
                     + "closes (RFC 5321); use 450 or 451: '" + greylistTemplate + "'");
         }
+        int longest = longestLine(greylistTemplate);
+        if (longest > MAX_REPLY_LINE) {
+            // RFC 5321 4.5.3.1.5: clients need not read a longer reply line; some cut it, some drop the connection.
+            // Refused at start, from its longest form, rather than found cut short for one long recipient.
+            throw new IllegalArgumentException("the greylisting reply must fit an SMTP reply line of " + MAX_REPLY_LINE
+                    + " octets with its CRLF (RFC 5321), and with the longest recipient and number of seconds it "
+                    + "shows it takes " + longest + ": '" + greylistTemplate + "'");
+        }
+    }
+
+    /**
+     * The octets, CRLF included, of the longest line the template can give ({@link #forRefusal}): every
+     * {@code {rcpt}} as long as a recipient is shown, every {@code {seconds}} as long as a long can be (a clock set
+     * back can make the wait longer than min-delay). The disguises are short.
+     */
+    private static int longestLine(String template) {
+        if (template.equals(DISGUISE)) {
+            return 0;
+        }
+        String longestRecipient = "x".repeat(ClientText.FIELD_LENGTH) + ClientText.CUT;
+        return template.replace("{rcpt}", longestRecipient)
+                .replace("{seconds}", Long.toString(Long.MAX_VALUE)).length() + 2;
     }
 
     public static Replies defaults(String hostname) {

@@ -70,6 +70,18 @@ class WrapperSettingsTest {
     }
 
     @Test
+    void aGreylistingReplyLongerThanAnSmtpReplyLineRefusesTheConnection() throws Exception {
+        // 513 octets once {rcpt} shows the longest recipient (256 characters and "..."): over RFC 5321's 512 with CRLF.
+        String reply = "451 4.7.1 <{rcpt}>: " + "x".repeat(240);
+        try (Harness h = Harness.start(Harness.smtpd(), env("GREYLITE_GREYLIST_REPLY", reply))) {
+            assertTrue(h.reply().startsWith("421 4.3.0 "));
+            assertEquals(Greylite.EXIT_TEMPORARY, h.exitStatus());
+            assertTrue(h.errors().startsWith("greylite: GREYLITE_GREYLIST_REPLY: the greylisting reply must fit an SMTP"
+                    + " reply line of 512 octets"), h.errors());
+        }
+    }
+
+    @Test
     void aBadValueRefusesTheConnectionNamingItsVariable() throws Exception {
         Path started = dir.resolve("started");
         try (Harness h = Harness.start(Harness.smtpd(),
