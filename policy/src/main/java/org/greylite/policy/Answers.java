@@ -1,5 +1,6 @@
 package org.greylite.policy;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.ZoneId;
 import java.time.ZonedDateTime;
@@ -32,6 +33,36 @@ record Answers(String greylistAction, String greylistText, String header, String
 
     /** A text that starts with its own enhanced status code (RFC 3463); compiled once, used at every greylisting. */
     private static final Pattern ENHANCED_STATUS = Pattern.compile("^[245]\\.\\d{1,3}\\.\\d{1,3}(\\s.*)?$");
+
+    /** The longest reply line, CRLF included, that every SMTP client must be able to read (RFC 5321 4.5.3.1.5). */
+    static final int MAX_REPLY_LINE = 512;
+    /**
+     * What Postfix's smtpd writes around the text of a greylisting action for a recipient, the address aside:
+     * {@code 450 4.7.1 <ADDRESS>: Recipient address rejected: TEXT}.
+     */
+    private static final String POSTFIX_WORDS = "450 4.7.1 <>: Recipient address rejected: ";
+    /** The longest domain name (RFC 5321 4.5.3.1.2), as {@code %r} may show it. */
+    private static final int LONGEST_DOMAIN = 255;
+
+    /**
+     * Refuses a {@code --greylist-text} whose reply line could not fit {@link #MAX_REPLY_LINE} octets: Postfix
+     * sends the action's text on as it is, never cut, and clients need not read a longer line (some cut it,
+     * some drop the connection). Counted with the longest {@code %s} (a long's digits: a clock set back can make
+     * the wait longer than the delay) and {@code %r}, in Postfix's words; the address Postfix writes before the
+     * text is left out: it is the client's, and Postfix writes it however long it came, in its own refusals too.
+     */
+    static void checkTextFits(String greylistText) {
+        String longest = greylistText.replace("%s", Long.toString(Long.MAX_VALUE))
+                .replace("%r", "x".repeat(LONGEST_DOMAIN));
+        String text = ENHANCED_STATUS.matcher(longest).matches() ? longest.substring(longest.indexOf(' ') + 1) : longest;
+        int octets = (POSTFIX_WORDS + text).getBytes(StandardCharsets.UTF_8).length + 2;
+        if (octets > MAX_REPLY_LINE) {
+            throw new IllegalArgumentException("--greylist-text: the text must fit Postfix's reply line of "
+                    + MAX_REPLY_LINE + " octets with its CRLF (RFC 5321), and with the longest seconds and domain it "
+                    + "shows, in Postfix's words '" + POSTFIX_WORDS + "...', it takes " + octets + ": '"
+                    + greylistText + "'");
+        }
+    }
 
     /** A greylisted recipient, {@code seconds} before a retry can count. */
     String greylisted(long seconds, String recipient) {

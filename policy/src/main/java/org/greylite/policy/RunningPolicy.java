@@ -89,6 +89,8 @@ final class RunningPolicy implements AutoCloseable {
         // Before the greydb is opened: a mistake in the address is the configuration's, not the start's.
         InetSocketAddress metricsAddress = metricsAt == null ? null
                 : HostPortValue.parse(where(o, Settings.METRICS, "--metrics"), metricsAt, 9726);
+        // Before the greydb is opened too: a text no reply line can hold is the configuration's mistake.
+        Answers.checkTextFits(PostgreyValues.orDefault(o.greylistText, Answers.DEFAULT_TEXT));
         GreylistStore store = GreylistStores.open(location, new GreydbOptions(busyTimeout, dbConnections, env));
         ExecutorService pool = null;
         ScheduledExecutorService purge = null;

@@ -57,6 +57,11 @@ class PolicyExitStatusTest {
                 // One that does not exist is read as empty (PolicyProcessTest); one that exists and cannot be read stops.
                 of(2, "greylite-policy: --whitelist-clients: {dir}/a-directory cannot be read (is a directory)",
                         "--inet=127.0.0.1:0", "--whitelist-clients={dir}/a-directory"),
+                // Postfix sends the text on uncut, after its own words: 514 octets with them and CRLF, over RFC 5321's 512.
+                of(2, "greylite-policy: --greylist-text: the text must fit Postfix's reply line of 512 octets with its "
+                        + "CRLF (RFC 5321), and with the longest seconds and domain it shows, in Postfix's words "
+                        + "'450 4.7.1 <>: Recipient address rejected: ...', it takes 514: '" + "x".repeat(470) + "'",
+                        "--inet=127.0.0.1:0", "--greylist-text=" + "x".repeat(470)),
                 of(2, "greylite-policy: --inet: write an IPv6 address in brackets, e.g. [::1]:10023, not '::1:10023'",
                         "--inet=::1:10023"),
                 of(2, "greylite-policy: --unix: {dir}/" + "s".repeat(120) + ".sock is ", "--unix={dir}/" + "s".repeat(120)
