@@ -6,6 +6,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 import org.greylite.config.Environment;
 import org.greylite.config.FileErrors;
@@ -56,6 +57,7 @@ final class Decisions implements RcptPolicy {
     private final Map<String, String> env;
     private final Clock clock;
     private final DecisionListener listener = new DecisionLog();
+    private final Supplier<KnownSenders> knownSenders;
 
     private Greylister greylister;
     private GreylistStore store;
@@ -63,6 +65,13 @@ final class Decisions implements RcptPolicy {
 
     Decisions(GreydbLocation location, Duration busyTimeout, GreylistSettings settings, Path suspicionFile,
               Map<String, String> env, Clock clock) {
+        this(location, busyTimeout, settings, suspicionFile, env, clock, () -> knownSenders(env));
+    }
+
+    /** @param knownSenders read when the engine is made, after the greydb was opened for it */
+    Decisions(GreydbLocation location, Duration busyTimeout, GreylistSettings settings, Path suspicionFile,
+              Map<String, String> env, Clock clock, Supplier<KnownSenders> knownSenders) {
+        this.knownSenders = knownSenders;
         this.location = location;
         this.dbFile = location instanceof GreydbLocation.Sqlite s ? s.file() : null;
         this.busyTimeout = busyTimeout;
@@ -151,16 +160,33 @@ final class Decisions implements RcptPolicy {
         if (greylister != null) {
             return greylister;
         }
+        GreylistStore opened;
         try {
-            store = open();
+            opened = open();
         } catch (StoreException e) {
             // The greydb may be a PostgreSQL URL: the location describes either kind (and never holds a password).
-            store = GreylistStores.unavailable(location.describe(), e);
+            opened = GreylistStores.unavailable(location.describe(), e);
         }
-        // The rules are read at the first evaluation, before the greydb transaction: a skipped RCPT never needs them.
-        SuspicionPolicy lazyRules = facts -> rules().evaluate(facts);
-        greylister = new Greylister(store, lazyRules, settings, clock, listener, knownSenders());
+        try {
+            // The rules are read at the first evaluation, before the greydb transaction: a skipped RCPT never needs them.
+            SuspicionPolicy lazyRules = facts -> rules().evaluate(facts);
+            greylister = new Greylister(opened, lazyRules, settings, clock, listener, knownSenders.get());
+        } catch (RuntimeException | Error e) {
+            // The next RCPT opens the greydb again: left open, each RCPT of the session would hold one more
+            // connection (file handles, a PostgreSQL session) until the process ends.
+            closeQuietly(opened, e);
+            throw e;
+        }
+        store = opened;
         return greylister;
+    }
+
+    private static void closeQuietly(GreylistStore opened, Throwable cause) {
+        try {
+            opened.close();
+        } catch (RuntimeException e) {
+            cause.addSuppressed(e);
+        }
     }
 
     private Greylister notOpened() {
@@ -173,7 +199,7 @@ final class Decisions implements RcptPolicy {
      * The known senders (the shipped list unless GREYLITE_NO_SHIPPED_WHITELIST, and GREYLITE_WHITELIST_FILES); problems
      * are logged, not fatal.
      */
-    private KnownSenders knownSenders() {
+    private static KnownSenders knownSenders(Map<String, String> env) {
         try {
             KnownSenders k = Environment.knownSenders(env);
             // Errors: a line left out of the administrator's file is not done, and the default threshold shows errors only.
