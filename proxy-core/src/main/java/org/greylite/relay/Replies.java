@@ -80,7 +80,7 @@ public record Replies(String hostname, String greylistTemplate) {
         String template = greylistTemplate.equals(DISGUISE)
                 ? DISGUISES[java.util.concurrent.ThreadLocalRandom.current().nextInt(DISGUISES.length)] : greylistTemplate;
         long seconds = v.retryAfterSeconds();
-        String text = template.replace("{rcpt}", printable(recipient));
+        String text = template;
         if (seconds == 0) {
             // Only with --min-delay 0, where a retry counts at once: "retry in 0 seconds" reads like a joke or a bug
             // to the sender's administrator, and "later" is what every client does with a 451 anyway.
@@ -88,6 +88,8 @@ public record Replies(String hostname, String greylistTemplate) {
         }
         text = text.replace("{seconds} seconds", seconds == 1 ? "1 second" : "{seconds} seconds") // the default's words
                 .replace("{seconds}", Long.toString(seconds));
+        // The recipient last: it is the client's text, and a {seconds} in it is part of the address, not the template's.
+        text = text.replace("{rcpt}", printable(recipient));
         return Reply.local(Integer.parseInt(text.substring(0, 3)), text.substring(4));
     }
 

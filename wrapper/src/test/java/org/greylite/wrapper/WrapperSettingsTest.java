@@ -42,6 +42,19 @@ class WrapperSettingsTest {
     }
 
     @Test
+    void theGreylistReplyNamesTheRecipientAsTheClientSentIt() throws Exception {
+        try (Harness h = Harness.start(Harness.smtpd(), env())) {
+            h.reply();
+            h.command("MAIL FROM:<a@example.org>");
+            // A {seconds} in the address is the client's text, not a place for the wait.
+            String reply = h.command("RCPT TO:<{seconds}@example.com>");
+            assertTrue(reply.matches("451 4\\.7\\.1 <\\{seconds}@example\\.com>: greylisted, please retry in "
+                    + "30[01] seconds"), reply);
+            assertEquals("221 bye", h.command("QUIT"));
+        }
+    }
+
+    @Test
     void failClosedAnswers451WhenTheGreydbCannotBeOpened() throws Exception {
         Path file = Files.writeString(dir.resolve("not-a-directory"), "x");
         String db = file.resolve("greylite.db").toString();
