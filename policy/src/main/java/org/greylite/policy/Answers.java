@@ -64,6 +64,24 @@ record Answers(String greylistAction, String greylistText, String header, String
         }
     }
 
+    /**
+     * Refuses a text of an answer that holds a control character, a line break above all: an answer to Postfix is
+     * one {@code name=value} line, so a line break would end it there and Postfix would read the rest as the
+     * start of the next answer, out of step with its requests from then on.
+     *
+     * @param option the flag the text came from, to name it
+     */
+    static void checkOneLine(String option, String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c < 0x20 || c == 0x7f) {
+                throw new IllegalArgumentException(option + ": the text must be one line without control characters"
+                        + " (an answer to Postfix is one line), and has " + String.format("0x%02x", (int) c)
+                        + " at character " + (i + 1));
+            }
+        }
+    }
+
     /** A greylisted recipient, {@code seconds} before a retry can count. */
     String greylisted(long seconds, String recipient) {
         int at = recipient.lastIndexOf('@');

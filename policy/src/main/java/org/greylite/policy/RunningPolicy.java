@@ -90,6 +90,9 @@ final class RunningPolicy implements AutoCloseable {
         InetSocketAddress metricsAddress = metricsAt == null ? null
                 : HostPortValue.parse(where(o, Settings.METRICS, "--metrics"), metricsAt, 9726);
         // Before the greydb is opened too: a text no reply line can hold is the configuration's mistake.
+        Answers.checkOneLine("--greylist-action", PostgreyValues.orDefault(o.greylistAction, Answers.DEFAULT_ACTION));
+        Answers.checkOneLine("--greylist-text", PostgreyValues.orDefault(o.greylistText, Answers.DEFAULT_TEXT));
+        Answers.checkOneLine("--x-greylist-header", PostgreyValues.orDefault(o.header, Answers.DEFAULT_HEADER));
         Answers.checkTextFits(PostgreyValues.orDefault(o.greylistText, Answers.DEFAULT_TEXT));
         GreylistStore store = GreylistStores.open(location, new GreydbOptions(busyTimeout, dbConnections, env));
         ExecutorService pool = null;

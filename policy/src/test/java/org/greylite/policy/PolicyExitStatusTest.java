@@ -62,6 +62,13 @@ class PolicyExitStatusTest {
                         + "CRLF (RFC 5321), and with the longest seconds and domain it shows, in Postfix's words "
                         + "'450 4.7.1 <>: Recipient address rejected: ...', it takes 514: '" + "x".repeat(470) + "'",
                         "--inet=127.0.0.1:0", "--greylist-text=" + "x".repeat(470)),
+                // An answer to Postfix is one line: a line break would put Postfix out of step with its requests.
+                of(2, "greylite-policy: --greylist-text: the text must be one line without control characters (an "
+                        + "answer to Postfix is one line), and has 0x0a at character 11", "--inet=127.0.0.1:0",
+                        "--greylist-text=Greylisted\naction=OK"),
+                of(2, "greylite-policy: --x-greylist-header: the text must be one line without control characters (an "
+                        + "answer to Postfix is one line), and has 0x0d at character 11", "--inet=127.0.0.1:0",
+                        "--x-greylist-header=X-Greylist\r\n"),
                 of(2, "greylite-policy: --inet: write an IPv6 address in brackets, e.g. [::1]:10023, not '::1:10023'",
                         "--inet=::1:10023"),
                 of(2, "greylite-policy: --unix: {dir}/" + "s".repeat(120) + ".sock is ", "--unix={dir}/" + "s".repeat(120)
