@@ -139,9 +139,9 @@ public final class ProxyMetrics implements ServerEvents, DecisionListener {
     public RcptPolicy timed(RcptPolicy policy) {
         return new RcptPolicy() {
             @Override
-            public void decide(RcptRequest request, java.util.function.Consumer<Verdict> done) {
+            public void decide(RcptRequest request, long askedNanos, java.util.function.Consumer<Verdict> done) {
                 long start = System.nanoTime();
-                policy.decide(request, verdict -> {
+                policy.decide(request, askedNanos, verdict -> {
                     decisionSeconds.observe((System.nanoTime() - start) / (double) TimeUnit.SECONDS.toNanos(1));
                     done.accept(verdict);
                 });

@@ -35,7 +35,7 @@ class ErrorOnIoThreadTest {
     private static RcptPolicy failingOnce(ThrowOnce failure) {
         return new RcptPolicy() {
             @Override
-            public void decide(RcptRequest request, Consumer<Verdict> done) {
+            public void decide(RcptRequest request, long askedNanos, Consumer<Verdict> done) {
                 failure.now();
                 done.accept(Verdict.whitelisted("192.0.2.0/24"));
             }

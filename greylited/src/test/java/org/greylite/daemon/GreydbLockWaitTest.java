@@ -36,9 +36,60 @@ class GreydbLockWaitTest {
 
     private static final Duration BUSY_TIMEOUT = Duration.ofSeconds(2);
     private static final int CLIENTS = 10;
+    private static final int PIPELINED = 5;
 
     @TempDir
     Path dir;
+
+    /**
+     * RCPTs one client pipelines (RFC 2920) are asked when they come, not each when the one before it is answered:
+     * behind a greydb the real {@code sqlite3} keeps locked, five of them were answered one busy timeout after
+     * another (10 s), and a client with a hundred recipients waited minutes.
+     */
+    @Test
+    void pipelinedRcptsBehindALockedGreydbAreAllAnsweredWithinTheBusyTimeout() throws Exception {
+        Path db = dir.resolve("greylite.db");
+        ExecutorService greydb = Executors.newSingleThreadExecutor();
+        Sqlite3Lock locker = null;
+        try (ScriptedUpstream upstream = new ScriptedUpstream();
+             GreylistStore store = GreylistStores.sqlite(db, BUSY_TIMEOUT)) {
+            Greylister engine = new Greylister(store, SuspicionPolicy.NONE, GreylistSettings.defaults(),
+                    Clock.systemUTC(), DecisionListener.NONE);
+            ProxyServer server = ProxyServer.builder()
+                    .listen(new InetSocketAddress("127.0.0.1", 0))
+                    .upstream(upstream.address())
+                    .policy(new ExecutorRcptPolicy(engine, greydb))
+                    .relaySettings(RelaySettings.defaults("proxy.test"))
+                    .ioThreads(2)
+                    .build().start();
+            try (RawClient c = new RawClient(server.localAddress())) {
+                c.hello();
+                c.command("MAIL FROM:<a@example.org>", 250);
+                locker = Sqlite3Lock.hold(db);
+                StringBuilder batch = new StringBuilder();
+                for (int i = 0; i < PIPELINED; i++) {
+                    batch.append("RCPT TO:<rcpt").append(i).append("@example.com>\r\n");
+                }
+                long sent = System.nanoTime();
+                c.send(batch.toString());
+                for (int i = 0; i < PIPELINED; i++) {
+                    c.expect(250); // fail open: the greydb is locked
+                }
+                long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sent);
+                // The margin is for a loaded machine; one busy timeout after another would be 10 s.
+                assertTrue(took < BUSY_TIMEOUT.toMillis() + 4000,
+                        "the " + PIPELINED + " pipelined RCPTs were answered after " + took + " ms");
+                assertTrue(locker.held(), "the lock was held all along");
+            } finally {
+                server.stop(Duration.ZERO);
+            }
+        } finally {
+            if (locker != null) {
+                locker.close();
+            }
+            greydb.shutdownNow();
+        }
+    }
 
     @Test
     void tenRcptsQueuedBehindALockedGreydbAreAllAnsweredWithinTheBusyTimeout() throws Exception {

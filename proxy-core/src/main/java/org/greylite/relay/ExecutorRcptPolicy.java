@@ -17,7 +17,8 @@ import org.slf4j.LoggerFactory;
  * SQLite connection). A RCPT that memory alone decides (a client the greydb just said was whitelisted, a
  * relay client, an exempt recipient...) is answered at once on the caller's thread: the hand-over to the
  * executor and back would cost more than the decision. The time the decision was asked goes with it, so
- * a decision queued behind a greydb lock waits no longer than the busy timeout from then.
+ * a decision queued behind a greydb lock waits no longer than the busy timeout from then: behind the
+ * other sessions' decisions on the executor, and behind the RCPTs its client pipelined before it.
  */
 public final class ExecutorRcptPolicy implements RcptPolicy {
 
@@ -32,15 +33,14 @@ public final class ExecutorRcptPolicy implements RcptPolicy {
     }
 
     @Override
-    public void decide(RcptRequest request, Consumer<Verdict> done) {
+    public void decide(RcptRequest request, long askedNanos, Consumer<Verdict> done) {
         Verdict known = greylister.decideFromMemory(request);
         if (known != null) {
             done.accept(known);
             return;
         }
-        long asked = System.nanoTime();
         try {
-            executor.execute(() -> done.accept(guarded(request, () -> greylister.decide(request, asked))));
+            executor.execute(() -> done.accept(guarded(request, () -> greylister.decide(request, askedNanos))));
         } catch (RejectedExecutionException e) {
             done.accept(greylister.stopping(request));
         }

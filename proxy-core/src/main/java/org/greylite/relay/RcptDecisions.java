@@ -5,7 +5,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
-import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+import java.util.function.ObjLongConsumer;
 
 import org.greylite.greylist.DecisionLog;
 import org.greylite.greylist.RcptRequest;
@@ -55,6 +56,7 @@ final class RcptDecisions {
     private final RcptOrder order;
     private final RelayEvents events;
     private final UpstreamReset upstreamReset;
+    private final LongSupplier inputArrived;
     private boolean pending;
     private int upstreamRefusals;
 
@@ -62,11 +64,13 @@ final class RcptDecisions {
      * @param lock   the session's lock, taken when a verdict comes back
      * @param closed whether the session is over by then
      * @param resume goes on with the client's input once a verdict has been acted on
+     * @param inputArrived {@link System#nanoTime()} when the client's latest input came: a command read from it
+     *                     was asked no later than that
      */
     RcptDecisions(RcptPolicy policy, SessionInfo info, Envelope envelope, Set<Behaviour> behaviours,
                   RelayTransport transport, ReplyQueue queue, MessageStream stream, RelaySettings settings,
                   RelayEvents events, SessionSummary summary, UpstreamReset upstreamReset, Object lock,
-                  BooleanSupplier closed, Runnable resume) {
+                  BooleanSupplier closed, Runnable resume, LongSupplier inputArrived) {
         this.policy = policy;
         this.info = info;
         this.envelope = envelope;
@@ -82,6 +86,7 @@ final class RcptDecisions {
         this.lock = lock;
         this.closed = closed;
         this.resume = resume;
+        this.inputArrived = inputArrived;
     }
 
     /** A decision is under way: client input waits. */
@@ -124,10 +129,12 @@ final class RcptDecisions {
         slot.transaction = envelope.transaction();
         queue.reserve(slot);
         pending = true;
+        long arrived = inputArrived.getAsLong();
         if (order == RcptOrder.UPSTREAM_FIRST) {
-            request(recipient.get(), r -> policy.screen(r, v -> onScreened(slot, r, v)));
+            request(recipient.get(), arrived, (r, asked) -> policy.screen(r, v -> onScreened(slot, r, v)));
         } else {
-            request(recipient.get(), r -> policy.decide(r, v -> onVerdict(slot, c, recipient.get(), v)));
+            request(recipient.get(), arrived,
+                    (r, asked) -> policy.decide(r, asked, v -> onVerdict(slot, c, recipient.get(), v)));
         }
     }
 
@@ -161,7 +168,8 @@ final class RcptDecisions {
             envelope.recipientAtUpstream(slot.transaction, slot.rcpt.raw());
         } else if (slot.kind == Slot.Kind.RCPT_VERIFY) {
             if (r.isPositive()) {
-                policy.decide(slot.request, v -> onDecidedAfterUpstream(slot, r, v));
+                // Asked now: the upstream's time to answer the RCPT is not taken from the greydb's busy timeout.
+                policy.decide(slot.request, System.nanoTime(), v -> onDecidedAfterUpstream(slot, r, v));
                 return true;
             }
             upstreamRefused(slot, r);
@@ -201,15 +209,20 @@ final class RcptDecisions {
 
     /**
      * The request for {@code recipient}: the connection stage's facts (complete, or waited for without
-     * blocking), with what this session learnt (HELO, authentication, behaviours) and the envelope.
+     * blocking), with what this session learnt (HELO, authentication, behaviours) and the envelope; and when it
+     * was asked. That is when its command came ({@code arrived}), however long it then waited behind the
+     * decisions of commands pipelined before it: RCPTs a client sent together behind a greydb another process
+     * keeps locked are all answered within the busy timeout, not one busy timeout after another. Facts that came
+     * later than the command (slow lookups) make it asked when they came: that wait is not the greydb's.
      */
-    private void request(String recipient, Consumer<RcptRequest> then) {
+    private void request(String recipient, long arrived, ObjLongConsumer<RcptRequest> then) {
         String from = envelope.sender();
         String hello = envelope.heloText();
         boolean auth = envelope.isAuthenticated();
         Set<Behaviour> shown = behaviours.isEmpty() ? Set.of() : EnumSet.copyOf(behaviours);
-        info.whenFactsKnown(auth, facts -> then.accept(
-                facts.withHelo(hello).withBehaviours(shown).withAuthenticated(auth).rcpt(from, recipient)));
+        info.whenFactsKnown(auth, (facts, waited) -> then.accept(
+                facts.withHelo(hello).withBehaviours(shown).withAuthenticated(auth).rcpt(from, recipient),
+                waited ? System.nanoTime() : arrived));
     }
 
     /**
@@ -222,7 +235,8 @@ final class RcptDecisions {
         Slot slot = new Slot(bdatSize < 0 ? Slot.Kind.DATA : last ? Slot.Kind.DATA_END : Slot.Kind.BDAT);
         queue.reserve(slot);
         pending = true;
-        decideNext(new DeferredRound(envelope.deferredRecipients(), slot, c, bdatSize, last), 0);
+        decideNext(new DeferredRound(envelope.deferredRecipients(), slot, c, bdatSize, last,
+                inputArrived.getAsLong()), 0);
     }
 
     /** One DATA's (or BDAT's) decisions of the null sender's recipients, and the first refusal among them. */
@@ -232,6 +246,7 @@ final class RcptDecisions {
         final CommandLine command;
         final long bdatSize;
         final boolean last;
+        final long arrived; // when the command came: every recipient's decision was asked then
         Verdict refusal; // the first refused recipient's verdict, or null
         String refused;
         int passing; // recipients decided so far that greylisting lets pass
@@ -239,12 +254,14 @@ final class RcptDecisions {
         int next = -1; // the recipient to ask about next, or -1 (see decideNext)
         boolean asking; // decideNext's loop is on the stack
 
-        DeferredRound(List<String> recipients, Slot slot, CommandLine command, long bdatSize, boolean last) {
+        DeferredRound(List<String> recipients, Slot slot, CommandLine command, long bdatSize, boolean last,
+                      long arrived) {
             this.recipients = recipients;
             this.slot = slot;
             this.command = command;
             this.bdatSize = bdatSize;
             this.last = last;
+            this.arrived = arrived;
         }
     }
 
@@ -267,7 +284,8 @@ final class RcptDecisions {
                     int at = round.next;
                     round.next = -1;
                     String rcpt = round.recipients.get(at);
-                    request(rcpt, r -> policy.decide(r, v -> onDeferredVerdict(round, at, rcpt, v)));
+                    request(rcpt, round.arrived,
+                            (r, asked) -> policy.decide(r, asked, v -> onDeferredVerdict(round, at, rcpt, v)));
                 }
             } finally {
                 round.asking = false;

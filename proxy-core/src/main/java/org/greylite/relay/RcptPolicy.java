@@ -11,8 +11,14 @@ import org.greylite.greylist.Verdict;
  */
 public interface RcptPolicy {
 
-    /** The verdict on the RCPT: its triplet looked at when nothing else decides. */
-    void decide(RcptRequest request, Consumer<Verdict> done);
+    /**
+     * The verdict on the RCPT: its triplet looked at when nothing else decides.
+     *
+     * @param askedNanos {@link System#nanoTime()} when the client asked: a wait for a greydb another process keeps
+     *                   locked ends the busy timeout after it. For RCPTs a client sent together (pipelining), that
+     *                   is when they came, not when each one's turn came behind the others' waits.
+     */
+    void decide(RcptRequest request, long askedNanos, Consumer<Verdict> done);
 
     /**
      * For the upstream-first order ({@link RcptOrder#UPSTREAM_FIRST}), before the RCPT goes upstream: the

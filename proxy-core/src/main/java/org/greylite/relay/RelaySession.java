@@ -76,6 +76,8 @@ public final class RelaySession {
     private boolean inputEnded; // the client half-closed: answer what it sent, then end
     private boolean authContinuation; // the next line is a SASL response, not a command
     private boolean inputPaused;
+    // System.nanoTime() of the client's latest input: what the inbox holds came no later (see RcptDecisions.request)
+    private long clientInputNanos = System.nanoTime();
     private boolean upstreamAbandoned;
     private boolean upstreamAnnouncedClose;
     private boolean started;
@@ -101,7 +103,7 @@ public final class RelaySession {
                 clientAddress);
         UpstreamReset upstreamReset = new UpstreamReset(queue, envelope);
         this.decisions = new RcptDecisions(policy, info, envelope, behaviours, transport, queue, stream,
-                settings, events, summary, upstreamReset, this, this::isClosed, this::pump);
+                settings, events, summary, upstreamReset, this, this::isClosed, this::pump, () -> clientInputNanos);
         this.replay = new EnvelopeReplay(transport, queue, stream, envelope, settings.replies(), this::pump,
                 clientAddress);
         JunkCommands junk = new JunkCommands(settings.junkCommandLimit());
@@ -173,6 +175,7 @@ public final class RelaySession {
             return;
         }
         summary.clientSent(bytes.remaining());
+        clientInputNanos = System.nanoTime();
         if (clientTls.discardingInput()) {
             return; // sent in clear after STARTTLS: it must not pass for what the client says under TLS
         }

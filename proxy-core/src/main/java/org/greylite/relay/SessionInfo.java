@@ -4,7 +4,6 @@ import java.net.InetAddress;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.Consumer;
 
 import org.greylite.greylist.SessionFacts;
 
@@ -44,18 +43,24 @@ public record SessionInfo(InetAddress client, String ptrName, Map<String, String
         return SessionFacts.skipReason(variables);
     }
 
+    /** Receives the facts, and whether it waited for the connection stage's lookups to end. */
+    @FunctionalInterface
+    public interface FactsReceiver {
+        void accept(SessionFacts facts, boolean waited);
+    }
+
     /**
      * Hands the connection stage's facts to {@code then}: at once when they are complete, else when the
      * lookups end, on the thread that ends them (nothing blocks; the session waits for its verdict as for any
      * other). A RCPT that greylisting skips anyway ({@code skipping}) never waits: it gets what is known now.
      */
-    public void whenFactsKnown(boolean skipping, Consumer<SessionFacts> then) {
+    public void whenFactsKnown(boolean skipping, FactsReceiver then) {
         if (facts.isDone()) {
-            then.accept(facts.isCompletedExceptionally() ? knownNow() : facts.join());
+            then.accept(facts.isCompletedExceptionally() ? knownNow() : facts.join(), false);
         } else if (skipping || skipReason() != null) {
-            then.accept(knownNow());
+            then.accept(knownNow(), false);
         } else {
-            facts.whenComplete((f, failure) -> then.accept(f != null ? f : knownNow()));
+            facts.whenComplete((f, failure) -> then.accept(f != null ? f : knownNow(), true));
         }
     }
 }

@@ -52,12 +52,12 @@ class ExecutorRcptPolicyTest {
             ExecutorRcptPolicy policy = new ExecutorRcptPolicy(greylister, greydbThread);
             List<Verdict> verdicts = new ArrayList<>();
 
-            policy.decide(rcpt("b@example.org", "RELAYCLIENT"), verdicts::add);
+            policy.decide(rcpt("b@example.org", "RELAYCLIENT"), System.nanoTime(), verdicts::add);
             assertEquals(1, verdicts.size(), "answered before decide returned");
             assertEquals(Verdict.Reason.SKIPPED, verdicts.get(0).reason());
             assertTrue(handedOver.isEmpty());
 
-            policy.decide(rcpt("b@example.org", null), verdicts::add);
+            policy.decide(rcpt("b@example.org", null), System.nanoTime(), verdicts::add);
             assertEquals(1, verdicts.size(), "a greydb decision is not taken on the caller's thread");
             assertEquals(1, handedOver.size());
             handedOver.get(0).run();
@@ -82,7 +82,7 @@ class ExecutorRcptPolicyTest {
                     DecisionListener.NONE);
             ExecutorRcptPolicy policy = new ExecutorRcptPolicy(greylister, Runnable::run);
             List<Verdict> verdicts = new ArrayList<>();
-            policy.decide(rcpt("b@example.org", null), verdicts::add);
+            policy.decide(rcpt("b@example.org", null), System.nanoTime(), verdicts::add);
             assertEquals(1, verdicts.size(), "answered");
             assertEquals(Verdict.Reason.STORE_ERROR, verdicts.get(0).reason());
             assertTrue(!verdicts.get(0).accepted(), verdicts.get(0).toString());
@@ -108,7 +108,7 @@ class ExecutorRcptPolicyTest {
                     DecisionListener.NONE);
             ExecutorRcptPolicy policy = new ExecutorRcptPolicy(greylister, Runnable::run);
             // RIGHT-TO-LEFT OVERRIDE, the C1 CSI (U+009B), LINE SEPARATOR and a space.
-            policy.decide(rcpt("\u202egro.elpmaxe@b\u009b2J\u2028fake line", null), verdict -> { });
+            policy.decide(rcpt("\u202egro.elpmaxe@b\u009b2J\u2028fake line", null), System.nanoTime(), verdict -> { });
         } finally {
             log.detachAppender(lines);
         }

@@ -25,7 +25,7 @@ final class FakePolicy implements RcptPolicy {
     boolean defer;
 
     @Override
-    public synchronized void decide(RcptRequest request, Consumer<Verdict> done) {
+    public synchronized void decide(RcptRequest request, long askedNanos, Consumer<Verdict> done) {
         requests.add(request);
         if (defer) {
             pending.add(new Pending(request, done));

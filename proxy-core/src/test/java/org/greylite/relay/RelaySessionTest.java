@@ -382,7 +382,7 @@ class RelaySessionTest {
         t = new FakeTransport();
         RcptPolicy failing = new RcptPolicy() {
             @Override
-            public void decide(RcptRequest r, java.util.function.Consumer<Verdict> done) {
+            public void decide(RcptRequest r, long askedNanos, java.util.function.Consumer<Verdict> done) {
                 done.accept(new Verdict(Verdict.Action.TEMPFAIL, Verdict.Reason.STORE_ERROR, "192.0.2.0/24", 0, -1, null, 0));
             }
 

@@ -82,8 +82,8 @@ final class Decisions implements RcptPolicy {
     }
 
     @Override
-    public void decide(RcptRequest request, Consumer<Verdict> done) {
-        done.accept(decide(request));
+    public void decide(RcptRequest request, long askedNanos, Consumer<Verdict> done) {
+        done.accept(decide(request, askedNanos));
     }
 
     @Override
@@ -104,12 +104,20 @@ final class Decisions implements RcptPolicy {
 
     /** The engine's blocking call, as every front door makes it; the greydb is opened at the first need. */
     synchronized Verdict decide(RcptRequest request) {
+        return decide(request, System.nanoTime());
+    }
+
+    /**
+     * {@link #decide(RcptRequest)} for a RCPT the client sent at {@code askedNanos}: pipelined RCPTs wait for a
+     * locked greydb no longer than the busy timeout from then, together, not one busy timeout after another.
+     */
+    synchronized Verdict decide(RcptRequest request, long askedNanos) {
         // A skipped RCPT never touches the greydb: until one needs it, an engine over none answers, and a
         // session of relay clients never pays for opening it.
         Greylister engine = null;
         try {
             engine = greylister == null && request.skip() != null ? notOpened() : greylister();
-            return engine.decide(request);
+            return engine.decide(request, askedNanos);
         } catch (RuntimeException | Error e) {
             return failed(engine, request, e);
         }
