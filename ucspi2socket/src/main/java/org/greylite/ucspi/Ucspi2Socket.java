@@ -25,7 +25,8 @@ import java.net.UnknownHostException;
  * even if the client is still sending: the server has ended the session.
  *
  * <p>It reads no environment variables and takes no options. Each connection attempt is limited to
- * {@value #CONNECT_TIMEOUT_MS} ms. Messages go to stderr as one line starting with
+ * {@value #CONNECT_TIMEOUT_MS} ms; a connection over which nothing passes either way for
+ * {@value #SILENCE_SECONDS} s is given up (see {@link Relay}). Messages go to stderr as one line starting with
  * {@code ucspi2socket:}; nothing but the server's bytes is ever written to descriptor 1.
  *
  * <p>Exit codes, after qmail's convention:
@@ -34,7 +35,8 @@ import java.net.UnknownHostException;
  *   <li>100: usage error (wrong arguments, an option such as {@code --help}, a port that is not 1-65535, a port
  *       joined to the address as in {@code 127.0.0.1:2525});</li>
  *   <li>111: temporary failure: the address cannot be resolved, the connection is refused or
- *       times out, or the connection broke mid-session (reset, client gone).</li>
+ *       times out, the connection broke mid-session (reset, client gone), or nothing passed either way for
+ *       {@value #SILENCE_SECONDS} s.</li>
  * </ul>
  *
  * <p>The JDK alone, no libraries: the program starts once per SMTP connection, so start-up time
@@ -47,6 +49,9 @@ public final class Ucspi2Socket {
     static final int EXIT_TEMPORARY = 111;
     static final int DEFAULT_PORT = 25;
     static final int CONNECT_TIMEOUT_MS = 10_000;
+    /** qmail-smtpd's own timeout; the tests shorten it with the system property {@value #SILENCE_PROPERTY}. */
+    static final int SILENCE_SECONDS = 1200;
+    static final String SILENCE_PROPERTY = "greylite.ucspi2socket.silence-seconds";
 
     private static final String NAME = "ucspi2socket";
 
@@ -91,10 +96,13 @@ public final class Ucspi2Socket {
         }
 
         Relay relay = new Relay(new FileInputStream(FileDescriptor.in),
-                new FileOutputStream(FileDescriptor.out), socket);
+                new FileOutputStream(FileDescriptor.out), socket, silenceSeconds() * 1000L);
         try {
             relay.run();
             return EXIT_OK;
+        } catch (Relay.Silent e) {
+            warn("gave up the connection to " + target + ": " + e.getMessage());
+            return EXIT_TEMPORARY;
         } catch (Relay.ClientGone e) {
             warn("the client went away while " + target + " was still sending: " + describe(e));
             return EXIT_TEMPORARY;
@@ -103,6 +111,15 @@ public final class Ucspi2Socket {
             return EXIT_TEMPORARY;
         } finally {
             closeQuietly(socket);
+        }
+    }
+
+    private static long silenceSeconds() {
+        try {
+            long s = Long.parseLong(System.getProperty(SILENCE_PROPERTY, Integer.toString(SILENCE_SECONDS)));
+            return s > 0 ? s : SILENCE_SECONDS;
+        } catch (NumberFormatException e) {
+            return SILENCE_SECONDS;
         }
     }
 

@@ -234,6 +234,58 @@ class Ucspi2SocketTest {
         child.getOutputStream().close();
     }
 
+    /**
+     * An upstream that stops answering without closing (a hung server, a network cut without a reset) and a client
+     * that waits: nothing passes either way, and ucspi2socket gives the connection up after its silence limit,
+     * with a line saying so. It waited for good, holding its process and a tcpserver slot.
+     */
+    @Test
+    void aConnectionSilentBothWaysIsGivenUp() throws Exception {
+        ServerSocket server = listen(InetAddress.getLoopbackAddress());
+        CompletableFuture<Socket> accepted = new CompletableFuture<>();
+        executor.submit(() -> {
+            Socket s = server.accept();
+            closeables.add(s);
+            s.getOutputStream().write("220 upstream ESMTP\r\n".getBytes(US_ASCII));
+            accepted.complete(s); // then silent, and never closed
+            return null;
+        });
+        Process child = ucspi2socket(List.of("-D" + Ucspi2Socket.SILENCE_PROPERTY + "=2"), "127.0.0.1",
+                Integer.toString(port(server)));
+        assertEquals("220 upstream ESMTP", readLine(child.getInputStream()));
+        assertEquals(111, exitCode(child));
+        String stderr = new String(child.getErrorStream().readAllBytes(), US_ASCII);
+        assertEquals("ucspi2socket: gave up the connection to 127.0.0.1:" + port(server)
+                + ": nothing passed either way for 2 s\n", stderr);
+        assertEquals(-1, accepted.get(5, TimeUnit.SECONDS).getInputStream().read(), "the upstream connection is closed");
+    }
+
+    /** Bytes from the client alone keep the connection: the silence is of both sides, not of the upstream. */
+    @Test
+    void bytesFromTheClientAloneKeepTheConnection() throws Exception {
+        ServerSocket server = listen(InetAddress.getLoopbackAddress());
+        Future<byte[]> upstream = executor.submit(() -> {
+            try (Socket s = server.accept()) {
+                return s.getInputStream().readAllBytes(); // reads the client's bytes, answers nothing
+            }
+        });
+        Process child = ucspi2socket(List.of("-D" + Ucspi2Socket.SILENCE_PROPERTY + "=3"), "127.0.0.1",
+                Integer.toString(port(server)));
+        OutputStream toChild = child.getOutputStream();
+        StringBuilder sent = new StringBuilder();
+        for (int i = 0; i < 16; i++) { // 8 s of a client sending every half second: past the 3 s limit
+            String line = "NOOP " + i + "\r\n";
+            toChild.write(line.getBytes(US_ASCII));
+            toChild.flush();
+            sent.append(line);
+            Thread.sleep(500);
+        }
+        assertTrue(child.isAlive(), "ucspi2socket gave up a connection the client kept busy");
+        assertEquals(111, exitCode(child)); // the client then silent as well
+        assertEquals(sent.toString(), new String(upstream.get(5, TimeUnit.SECONDS), US_ASCII));
+        toChild.close();
+    }
+
     @Test
     void refusedConnectionIsATemporaryFailureWithOneLine() throws Exception {
         int port = freePort();
