@@ -53,15 +53,7 @@ class GreydbLockWaitTest {
         Sqlite3Lock locker = null;
         try (ScriptedUpstream upstream = new ScriptedUpstream();
              GreylistStore store = GreylistStores.sqlite(db, BUSY_TIMEOUT)) {
-            Greylister engine = new Greylister(store, SuspicionPolicy.NONE, GreylistSettings.defaults(),
-                    Clock.systemUTC(), DecisionListener.NONE);
-            ProxyServer server = ProxyServer.builder()
-                    .listen(new InetSocketAddress("127.0.0.1", 0))
-                    .upstream(upstream.address())
-                    .policy(new ExecutorRcptPolicy(engine, greydb))
-                    .relaySettings(RelaySettings.defaults("proxy.test"))
-                    .ioThreads(2)
-                    .build().start();
+            ProxyServer server = proxy(upstream, store, greydb);
             try (RawClient c = new RawClient(server.localAddress())) {
                 c.hello();
                 c.command("MAIL FROM:<a@example.org>", 250);
@@ -99,15 +91,7 @@ class GreydbLockWaitTest {
         Sqlite3Lock locker = null;
         try (ScriptedUpstream upstream = new ScriptedUpstream();
              GreylistStore store = GreylistStores.sqlite(db, BUSY_TIMEOUT)) {
-            Greylister engine = new Greylister(store, SuspicionPolicy.NONE, GreylistSettings.defaults(),
-                    Clock.systemUTC(), DecisionListener.NONE);
-            ProxyServer server = ProxyServer.builder()
-                    .listen(new InetSocketAddress("127.0.0.1", 0))
-                    .upstream(upstream.address())
-                    .policy(new ExecutorRcptPolicy(engine, greydb))
-                    .relaySettings(RelaySettings.defaults("proxy.test"))
-                    .ioThreads(2)
-                    .build().start();
+            ProxyServer server = proxy(upstream, store, greydb);
             try {
                 locker = Sqlite3Lock.hold(db);
                 CountDownLatch ready = new CountDownLatch(CLIENTS);
@@ -145,5 +129,19 @@ class GreydbLockWaitTest {
             greydb.shutdownNow();
             clients.shutdownNow();
         }
+    }
+
+    /** greylited's proxy over {@code store}, its decisions on the {@code greydb} thread. */
+    private static ProxyServer proxy(ScriptedUpstream upstream, GreylistStore store, ExecutorService greydb)
+            throws Exception {
+        Greylister engine = new Greylister(store, SuspicionPolicy.NONE, GreylistSettings.defaults(),
+                Clock.systemUTC(), DecisionListener.NONE);
+        return ProxyServer.builder()
+                .listen(new InetSocketAddress("127.0.0.1", 0))
+                .upstream(upstream.address())
+                .policy(new ExecutorRcptPolicy(engine, greydb))
+                .relaySettings(RelaySettings.defaults("proxy.test"))
+                .ioThreads(2)
+                .build().start();
     }
 }
