@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * ({@link MessageMemory}), as the proxy greylists the null sender at DATA: an address-verification probe
  * ({@code MAIL FROM:<>}, {@code RCPT}, {@code QUIT}) is never delayed. A null sender whose RCPT requests the
  * service never saw (an earlier restriction let the client through) is not decided at DATA. Every other request
- * gets {@code DUNNO}.
+ * gets {@code DUNNO}. A client that authenticated (Postfix's {@code sasl_username}) is not greylisted.
  *
  * <p>The client's name is Postfix's {@code client_name}, which Postfix has verified forward and back
  * ({@code unknown} when it has none): it feeds {@code r} rules and smart client keys. The
@@ -203,16 +203,20 @@ final class PolicyService {
     private String decide(PolicyRequest request, String message, InetAddress client, String ptr,
                           List<String> recipients, boolean mayPrepend, String dnswlZone) {
         PostgreyWhitelists whitelists = this.whitelists.get(); // one version for the whole request
+        // Postfix names the SASL user of a session that authenticated: not greylisted (SPEC §3), as the proxy skips a
+        // session whose AUTH succeeded, wherever check_policy_service stands among the restrictions.
+        boolean authenticated = !request.get("sasl_username").isEmpty();
         String clientListed = whitelists.matchClient(client, ptr);
         Outcome worst = null;
         String greylistedRecipient = null;
         long delayed = -1;
         for (String recipient : recipients) {
             String recipientListed = clientListed != null ? null : whitelists.matchRecipient(recipient);
-            String skip = dnswlZone != null ? "dnswl:" + dnswlZone
+            String skip = authenticated ? "authenticated"
+                    : dnswlZone != null ? "dnswl:" + dnswlZone
                     : clientListed != null ? "whitelist-clients " + clientListed
                     : recipientListed != null ? "whitelist-recipients " + recipientListed : null;
-            if (skip != null && dnswlZone == null && LOG.isDebugEnabled()) {
+            if (skip != null && skip.startsWith("whitelist-") && LOG.isDebugEnabled()) {
                 // The decision line says WHITELISTED; which file and line said so is here.
                 LOG.debug("client {} to <{}> on postgrey's {}", AddressText.of(client), ClientText.field(recipient), skip);
             }
