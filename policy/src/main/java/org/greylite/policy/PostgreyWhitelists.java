@@ -29,8 +29,8 @@ import org.greylite.text.ClientText;
  *     user), where {@code user} also matches {@code user+extension}; otherwise a domain, matching that domain
  *     and its subdomains.</li>
  * </ul>
- * A line that cannot be read (a bad regular expression, a bad address) is reported with its file and line
- * and left out; the others still count.
+ * A {@code /regex/} is Perl's, as postgrey's are ({@link PerlRegex}). A line that cannot be read (a bad regular
+ * expression, a bad address) is reported with its file and line and left out; the others still count.
  */
 final class PostgreyWhitelists {
 
@@ -228,7 +228,7 @@ final class PostgreyWhitelists {
                     + SuspicionFile.MAX_EXPRESSION + " a line may have");
         }
         try {
-            return Pattern.compile(text.substring(1, text.length() - 1), Pattern.CASE_INSENSITIVE);
+            return PerlRegex.compileIgnoringCase(text.substring(1, text.length() - 1)); // postgrey's qr{...}i
         } catch (PatternSyntaxException e) {
             throw new IllegalArgumentException("bad regular expression " + text + ": " + e.getDescription());
         }

@@ -85,6 +85,31 @@ class PostgreyWhitelistsTest {
         assertEquals(dir.resolve("names") + ":2", names.matchClient(a, "bulk.example.net"));
     }
 
+    /**
+     * postgrey's regexes are Perl's: a POSIX class in brackets, a {@code [} or {@code &&} in a class, match there as
+     * in Perl. Java read {@code [[:digit:]]} as the characters {@code : d i g t}, so such a line copied from postgrey
+     * whitelisted nothing it was written for, and a name that happened to hold those letters instead.
+     */
+    @Test
+    void regexesMatchAsPerlMatchesThem() throws Exception {
+        Path f = Files.writeString(dir.resolve("clients"), String.join("\n",
+                "/^mail[[:digit:]]+\\.example\\.com$/", "/^mx[[:^alpha:]]\\.bulk\\.example$/",
+                "/^out[[:upper:]]+\\.corp\\.example$/", "/^relay[a[]\\.net\\.example$/", "/^gw[a&&b]\\.example$/",
+                "/^x[[:bogus:]]$/") + "\n");
+        List<String> problems = new ArrayList<>();
+        PostgreyWhitelists w = load(List.of(f), List.of(), problems::add);
+        InetAddress a = InetAddress.getByName("192.0.2.200");
+        assertEquals(f + ":1", w.matchClient(a, "mail12.example.com"));
+        assertNull(w.matchClient(a, "maildig.example.com"), "[[:digit:]] is digits, not the letters of its name");
+        assertEquals(f + ":2", w.matchClient(a, "mx1.bulk.example"));
+        assertNull(w.matchClient(a, "mxa.bulk.example"));
+        assertEquals(f + ":3", w.matchClient(a, "outbound.corp.example"), "case-insensitive, as qr{...}i");
+        assertEquals(f + ":4", w.matchClient(a, "relay[.net.example"));
+        assertEquals(f + ":5", w.matchClient(a, "gw&.example"));
+        assertEquals(List.of(f + ":6: bad regular expression /^x[[:bogus:]]$/: POSIX class [:bogus:] unknown (line left out)"),
+                problems);
+    }
+
     @Test
     void recipientFormats() throws Exception {
         Path f = Files.writeString(dir.resolve("recipients"),
