@@ -106,9 +106,10 @@ final class PostgreyValues {
     /**
      * {@code --unix}: a path the kernel can bind. A longer one can never work, so it is a mistake in the flag
      * (exit 2), said before anything is bound rather than as the JDK's "Unix domain path too long". So is a path
-     * in a directory that does not exist, and one where a file that is not a socket lies (a regular file, a
-     * directory): the service makes no directory and removes no such file, and retrying cannot make either go away
-     * (it exited 111, and systemd restarted it without end).
+     * in a directory that does not exist or that the service's user may not write in, and one where a file that is
+     * not a socket lies (a regular file, a directory): the service makes no directory, changes no permissions and
+     * removes no such file, and retrying cannot make any of these go away (it exited 111, and systemd restarted it
+     * without end).
      */
     static java.nio.file.Path unixSocket(java.nio.file.Path path) {
         int bytes = path.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
@@ -126,6 +127,15 @@ final class PostgreyValues {
         if (dir != null && java.nio.file.Files.notExists(dir)) {
             throw new IllegalArgumentException("--unix: the directory " + dir + " of " + path + " does not exist; make it "
                     + "first (e.g. install -d -o USER -g postfix -m 0750 " + dir + ")");
+        }
+        // Nor does a directory the service's user may not write in: the bind's "Permission denied" exited 111 too.
+        if (dir != null && (!java.nio.file.Files.isWritable(dir) || !java.nio.file.Files.isExecutable(dir))) {
+            String user = System.getProperty("user.name");
+            String owner = org.greylite.files.FileOwner.of(dir)
+                    .map(o -> " (owned by " + o.owner() + ":" + o.group() + ", mode " + o.mode() + ")").orElse("");
+            throw new IllegalArgumentException("--unix: user '" + user + "' may not make the socket " + path + " in " + dir
+                    + owner + "; give it a directory of its own that it may write in (e.g. install -d -o " + user
+                    + " -g postfix -m 0750 DIR)");
         }
         if (java.nio.file.Files.isRegularFile(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             throw new IllegalArgumentException("--unix: " + path + " is a regular file, not a socket; remove it or give "

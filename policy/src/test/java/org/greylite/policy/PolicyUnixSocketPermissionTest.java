@@ -1,5 +1,6 @@
 package org.greylite.policy;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -61,5 +62,37 @@ class PolicyUnixSocketPermissionTest {
                 assertTrue(c.isConnected() && accepted != null, "the other service still has its socket");
             }
         }
+    }
+
+    /**
+     * A socket directory the service's user may not write in (root's, or Postfix's private/) is a mistake in the
+     * configuration, as a directory that does not exist is: exit 2, which the systemd unit does not restart on, and
+     * the line says whose directory it is. It exited 111 with the bind's "Permission denied", and systemd started it
+     * again every 5 seconds for good, since waiting does not give the directory to another user.
+     */
+    @Test
+    void aSocketDirectoryItMayNotWriteInStopsTheStartAsAMistake() throws Exception {
+        Path closed = Files.createDirectory(dir.resolve("closed"));
+        Path socket = closed.resolve("socket");
+        String why;
+        if (UnprivilegedJava.root()) {
+            Files.setPosixFilePermissions(closed, PosixFilePermissions.fromString("rwxr-xr-x")); // root's alone
+            Path shared = Files.createDirectory(dir.resolve("shared"));
+            Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxrwxrwx"));
+            UnprivilegedJava.reachable(dir);
+            Path empty = Files.writeString(shared.resolve("empty.whitelist"), "# nothing\n");
+            UnprivilegedJava.Result r = UnprivilegedJava.run(GreylitePolicy.class, "--unix=" + socket,
+                    "--db=" + shared.resolve("greylite.db"), "--whitelist-clients=" + empty,
+                    "--whitelist-recipients=" + empty, "--no-shipped-whitelist");
+            assertEquals(2, r.exitStatus(), r.output());
+            why = r.output();
+        } else {
+            Files.setPosixFilePermissions(closed, PosixFilePermissions.fromString("r-xr-xr-x"));
+            why = assertThrows(IllegalArgumentException.class, () -> TestPolicy.start(dir, "--unix=" + socket)).getMessage();
+        }
+        String user = UnprivilegedJava.root() ? UnprivilegedJava.USER : System.getProperty("user.name");
+        assertTrue(why.contains("--unix: user '" + user + "' may not make the socket " + socket + " in " + closed
+                + " (owned by "), why);
+        assertTrue(Files.notExists(socket));
     }
 }
