@@ -22,6 +22,7 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -251,6 +252,7 @@ public final class GreylitePolicy implements Callable<Integer> {
     static CommandLine commandLine(GreylitePolicy app) {
         CommandLine cmd = new CommandLine(app);
         PolicyOptions.SETTINGS.apply(cmd.getCommandSpec());
+        emptyIsBare(cmd.getCommandSpec(), "--auto-whitelist-clients");
         app.defaults = new LayeredDefaults(cmd.getCommandSpec(), PolicyOptions.SETTINGS, ConfigFile.none(), app.env);
         cmd.setDefaultValueProvider(app.defaults);
         // A flag given twice takes its last value, as postgrey's Getopt::Long takes it: an init script's flags and
@@ -267,6 +269,25 @@ public final class GreylitePolicy implements Callable<Integer> {
             return ExitStatus.of(e);
         });
         return cmd;
+    }
+
+    /**
+     * Reads {@code option} given empty ({@code --auto-whitelist-clients=}) as given bare, as postgrey reads it
+     * (Getopt::Long's {@code :s} gives both as '', which postgrey takes for its 5); the option's own parser refused
+     * the empty text as no number, and a POSTGREY_OPTS line that started postgrey stopped the start. The option is
+     * put back where it was, so that {@code --help} lists it in its place.
+     */
+    private static void emptyIsBare(CommandSpec spec, String option) {
+        List<OptionSpec> all = new ArrayList<>(spec.options());
+        all.forEach(spec::remove);
+        for (OptionSpec o : all) {
+            if (o.longestName().equals(option)) {
+                CommandLine.ITypeConverter<?> parse = o.converters()[0];
+                String bare = o.fallbackValue();
+                o = OptionSpec.builder(o).converters(text -> parse.convert(text.isEmpty() ? bare : text)).build();
+            }
+            spec.addOption(o);
+        }
     }
 
     @Override

@@ -128,6 +128,11 @@ class PostgreyCommandLineTest {
         // Bare, as in a POSTGREY_OPTS line copied over: postgrey's 5 passes; absent, the engine's first pass.
         assertEquals(5, RunningPolicy.settings(parse("--inet=1", "--auto-whitelist-clients"), Map.of()).autoWhitelistPasses());
         assertEquals(1, RunningPolicy.settings(parse("--inet=1"), Map.of()).autoWhitelistPasses());
+        // Given empty, as postgrey reads it (its "ne ''" test): the bare flag, where it was refused and the start stopped.
+        assertEquals(5, RunningPolicy.settings(parse("--inet=1", "--auto-whitelist-clients="), Map.of())
+                .autoWhitelistPasses());
+        assertEquals(0, RunningPolicy.settings(parse("--inet=1", "--auto-whitelist-clients=0"), Map.of())
+                .autoWhitelistPasses());
     }
 
     @Test
