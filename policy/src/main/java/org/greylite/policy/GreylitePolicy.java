@@ -233,13 +233,21 @@ public final class GreylitePolicy implements Callable<Integer> {
     /** Where the engine's options got their values (flag, variable, default); set by {@link #commandLine}. */
     private LayeredDefaults defaults;
     private final CountDownLatch stopped = new CountDownLatch(1);
+    /** What SIGHUP does, from the start on (see {@link StartingHangup}). */
+    private final StartingHangup hangup = new StartingHangup();
+    /** Whether {@link #main} put {@link #hangup} in place. */
+    private boolean hangupHandled;
 
     GreylitePolicy(Map<String, String> env) {
         this.env = env;
     }
 
     public static void main(String[] args) {
-        System.exit(commandLine(new GreylitePolicy(System.getenv())).execute(args));
+        GreylitePolicy app = new GreylitePolicy(System.getenv());
+        // First of all, so that a SIGHUP while starting does not stop the JVM, as its default would. No logger yet:
+        // making one now would set logging up before the flags say how (call() says it if this failed).
+        app.hangupHandled = Hangup.onHangup(app.hangup, org.slf4j.helpers.NOPLogger.NOP_LOGGER);
+        System.exit(commandLine(app).execute(args));
     }
 
     /**
@@ -294,10 +302,14 @@ public final class GreylitePolicy implements Callable<Integer> {
     public Integer call() throws Exception {
         configureLogging();
         Logger log = LoggerFactory.getLogger(GreylitePolicy.class);
+        hangup.then(() -> log.info("SIGHUP while starting: the files are being read now; nothing to reload yet"));
+        if (!hangupHandled) {
+            hangupHandled = Hangup.onHangup(hangup, log); // says why, if it cannot
+        }
         java.util.concurrent.atomic.AtomicBoolean failed = new java.util.concurrent.atomic.AtomicBoolean();
         try (RunningPolicy running = open(log)) {
             // Without a handler the JVM takes SIGHUP as a request to stop; here it reloads, as greylited's does.
-            Hangup.onHangup(running::reload, log);
+            hangup.then(running::reload);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 if (!failed.get()) { // else the exit that follows the failure, said already
                     log.info("stopping (signal received)");

@@ -97,6 +97,32 @@ class PolicyProcessTest {
      * The start-up lines say what the service does: with auto-whitelisting turned off, none of them claims that a
      * client is auto-whitelisted (the line about the missing suspicion file said every client would be).
      */
+    /**
+     * A SIGHUP while the service starts (a {@code systemctl reload} right after a restart, a logrotate hook) does not
+     * stop it: the JVM's default takes SIGHUP for a request to stop, and the service kept that default until it was
+     * listening, seconds into a start on a busy host, so it died with status 129. Signalled from its first log line
+     * until it listens, it starts and then reloads on SIGHUP as usual.
+     */
+    @Test
+    void aSighupWhileStartingDoesNotStopIt() throws Exception {
+        try (JavaProgram p = PolicyProcess.start(dir, "--inet=127.0.0.1:0")) {
+            p.awaitLine("", Duration.ofSeconds(60)); // logging is set up: the service is reading its files
+            int signals = 0;
+            while (p.alive() && !p.output().contains("greylite-policy listening on")) {
+                assertEquals(0, p.signal("HUP"));
+                signals++;
+                Thread.sleep(20);
+            }
+            assertTrue(p.alive(), "stopped by a SIGHUP while starting, status " + p.awaitExit(Duration.ofSeconds(10))
+                    + ":\n" + p.output());
+            assertTrue(signals > 0);
+            p.awaitLine("greylite-policy listening on", Duration.ofSeconds(60));
+            assertEquals(0, p.signal("HUP"));
+            p.awaitLine("SIGHUP: reloading the rule files", Duration.ofSeconds(10));
+            assertTrue(p.alive(), p.output());
+        }
+    }
+
     @Test
     void withAutoWhitelistingOffNoStartUpLineSaysClientsAreAutoWhitelisted() throws Exception {
         try (JavaProgram p = PolicyProcess.start(dir, "--inet=127.0.0.1:0", "--auto-whitelist-clients=0")) {
