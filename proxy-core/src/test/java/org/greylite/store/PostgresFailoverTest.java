@@ -53,6 +53,13 @@ class PostgresFailoverTest {
                 FIRST.psql("postgres", "SELECT pg_reload_conf()");
                 awaitReadOnly(before);
             }
+            // PostgreSQL rereads its settings before a session's next command, so an idle pooled session's first
+            // command still runs under the old ones: a BEGIN there starts a transaction that may write, which the
+            // server a real failover turns into a standby never allows (only this simulation by a setting does).
+            // The pool checks a connection idle for over 500 ms before lending it, and that check is the first
+            // command: past the window, every session's BEGIN reads the new setting. Without the wait a session the
+            // pool had just made (it fills itself in the background) could take the write on the first server.
+            Thread.sleep(600);
 
             store.update(key(2), t -> new TripletUpdate<>(PENDING, null, null));
             assertEquals(1, triplets(SECOND), "written on the server that took over");
