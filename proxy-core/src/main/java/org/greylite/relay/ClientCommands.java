@@ -198,14 +198,14 @@ final class ClientCommands {
         }
         String address = c.pathArgument("FROM").orElse(null);
         if (address == null && decisions.decidesRecipients()) {
-            refuse(settings.replies().badSender());
+            queue.local(settings.replies().badSender()); // counted as junk already, by JunkCommands
             return;
         }
         if (envelope.sender() != null && decisions.decidesRecipients()) {
             // RFC 5321 3.3: no MAIL inside a transaction. An upstream that refuses it (Postfix) keeps the first
             // sender while the proxy would decide the next RCPTs for the second; one that takes it (qmail) starts
             // over. Refused here, both keep the transaction the proxy decides for.
-            refuse(settings.replies().nestedMail());
+            queue.local(settings.replies().nestedMail());
             return;
         }
         envelope.mailFrom(address, c.raw());
@@ -218,28 +218,33 @@ final class ClientCommands {
      * Every RCPT the upstream may take must have been decided (SPEC §2). A recipient the proxy cannot read, or a
      * RCPT with no sender the upstream took, cannot be decided; a lenient upstream might still take it (qmail-smtpd
      * reads {@code RCPT <a>} and {@code RCPT TO:<a}), so it is refused here rather than sent on undecided.
+     *
+     * <p>These refusals are not {@link #refuse} (a line refused before it was read as a command): {@link
+     * JunkCommands} has judged the command already, counting an unreadable address once, and a well-formed RCPT
+     * never. Counted again, a client pipelining a message to more recipients than a transaction takes got 421 after
+     * 100 of the 452s, before its DATA, at every retry.
      */
     private void rcpt(CommandLine c) {
         Optional<String> recipient = c.pathArgument("TO"); // read once: it is decided on as read here
         if (decisions.decidesRecipients()) {
             if (recipient.isEmpty()) {
-                refuse(settings.replies().badRecipient());
+                queue.local(settings.replies().badRecipient());
                 return;
             }
             if (envelope.sender() == null) {
-                refuse(settings.replies().needMail());
+                queue.local(settings.replies().needMail());
                 return;
             }
             if (envelope.chunked()) {
                 // The upstream holds chunks of the message the client was told it took. A recipient greylisting
                 // refused after the upstream took it (upstream-first) could leave its envelope only with an RSET,
                 // which would drop those chunks: the message would go out without its beginning.
-                refuse(settings.replies().rcptAfterBdat());
+                queue.local(settings.replies().rcptAfterBdat());
                 return;
             }
             if (!envelope.takeRecipient()) {
                 // RFC 5321 4.5.3.1.10: a client told 452 sends the other recipients in a later transaction.
-                refuse(settings.replies().tooManyRecipients());
+                queue.local(settings.replies().tooManyRecipients());
                 return;
             }
         }
