@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.greylite.smtp.CommandLine;
+import org.greylite.smtp.EhloReplyFilter;
 import org.greylite.smtp.Reply;
 
 /**
@@ -31,7 +32,7 @@ final class ClientStartTls {
 
     /** The upstream's (already filtered) EHLO reply with STARTTLS added, while TLS can still be started. */
     Reply advertise(Reply ehlo) {
-        if (!available || state != State.PLAIN || ehlo.code() != 250) {
+        if (!available || state != State.PLAIN || !EhloReplyFilter.isPositive(ehlo)) {
             return ehlo;
         }
         List<String> lines = new ArrayList<>(ehlo.lines());
