@@ -432,7 +432,7 @@ public final class RelaySession {
         Slot s = queue.nextAwaited();
         if (s == null) {
             // Unsolicited: typically a 421 before the upstream hangs up. Pass it on.
-            if (r.code() == 421) {
+            if (r.announcesClose()) {
                 upstreamAnnouncedClose = true;
             }
             transport.toClient(r.raw());
@@ -465,7 +465,7 @@ public final class RelaySession {
         } else if (s.kind == Slot.Kind.AUTH && r.code() == 334) {
             authContinuation = true;
         }
-        if (s.kind == Slot.Kind.QUIT || r.code() == 421) {
+        if (s.kind == Slot.Kind.QUIT || r.announcesClose()) {
             upstreamAnnouncedClose = true;
             s.closeAfter = true;
         }

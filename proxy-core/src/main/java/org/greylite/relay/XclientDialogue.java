@@ -79,7 +79,7 @@ final class XclientDialogue {
             return null;
         }
         XclientIntroduction.notUsed(clientAddress, "the upstream refused XCLIENT: " + r);
-        if (r.code() == 421) {
+        if (r.announcesClose()) {
             s.kind = Slot.Kind.OTHER;
             return r;
         }
@@ -88,14 +88,14 @@ final class XclientDialogue {
 
     /**
      * Without XCLIENT: a client whose own EHLO was the probe gets the probe's reply, as does any client when the
-     * upstream is closing (421); any other client's own greeting command is sent now.
+     * upstream is closing (421, 221); any other client's own greeting command is sent now.
      */
     private Reply clientGreeting(Slot s, Reply probeReply) {
         if (probedWithItsOwnCommand(s.greeting)) {
             s.kind = Slot.Kind.EHLO;
             return probeReply;
         }
-        if (probeReply.code() == 421) {
+        if (probeReply.announcesClose()) {
             s.kind = Slot.Kind.OTHER;
             return probeReply;
         }

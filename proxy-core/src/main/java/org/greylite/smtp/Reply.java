@@ -26,6 +26,15 @@ public record Reply(int code, List<String> lines, byte[] raw) {
         return code >= 500 && code < 600;
     }
 
+    /**
+     * Whether the server says it is closing the connection: 221 (RFC 5321 4.2.3, "service closing transmission
+     * channel") or 421, to whatever command, not only to QUIT. Postfix says 221 to the commands of its
+     * {@code smtpd_forbidden_commands} (a web scanner's {@code GET /}) and hangs up: a goodbye, not a failure.
+     */
+    public boolean announcesClose() {
+        return code == 221 || code == 421;
+    }
+
     /** A single-line reply built by the proxy itself, e.g. {@code local(451, "4.7.1 greylisted")}. */
     public static Reply local(int code, String text) {
         String line = code + " " + text + "\r\n";
