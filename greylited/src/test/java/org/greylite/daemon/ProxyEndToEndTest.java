@@ -100,7 +100,9 @@ class ProxyEndToEndTest {
             for (String unreadable : new String[] {"RCPT TO:<b@example.com", "RCPT <b@example.com>", "RCPT TO:",
                     // read by qmail-smtpd as RCPTs to b@example.com, by Postfix the comment one too
                     "RCPT TO:postmaster <b@example.com>", "RCPT TO:abuse@example.com <b@example.com>",
-                    "RCPT TO:<(>)b@example.com>", "RCPT TO:<postmaster@x\\>b@example.com>"}) {
+                    "RCPT TO:<(>)b@example.com>", "RCPT TO:<postmaster@x\\>b@example.com>",
+                    // the null path is a sender's only: no recipient to greylist (Postfix answers 501 too)
+                    "RCPT TO:<>", "RCPT TO:< >"}) {
                 assertEquals("501 5.1.3 Bad recipient address syntax", c.command(unreadable, 501));
             }
             c.command("QUIT", 221);

@@ -225,7 +225,7 @@ final class ClientCommands {
      * 100 of the 452s, before its DATA, at every retry.
      */
     private void rcpt(CommandLine c) {
-        Optional<String> recipient = c.pathArgument("TO"); // read once: it is decided on as read here
+        Optional<String> recipient = c.recipientArgument(); // read once: it is decided on as read here
         if (decisions.decidesRecipients()) {
             if (recipient.isEmpty()) {
                 queue.local(settings.replies().badRecipient());

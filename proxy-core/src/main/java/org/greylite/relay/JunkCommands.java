@@ -60,7 +60,7 @@ final class JunkCommands {
         }
         return switch (c.verb()) {
             case "MAIL" -> c.pathArgument("FROM").isEmpty();
-            case "RCPT" -> c.pathArgument("TO").isEmpty();
+            case "RCPT" -> c.recipientArgument().isEmpty();
             default -> false;
         };
     }

@@ -93,6 +93,16 @@ public record CommandLine(byte[] raw, String verb, String args) {
         return Optional.of(ClientText.fromOctets(bare));
     }
 
+    /**
+     * The address of {@code RCPT TO:<a>}, as {@link #pathArgument} reads it, and absent also when the path is empty
+     * ({@code <>}, {@code < >}): the null path is a sender's only (RFC 5321 4.1.2 and 4.5.5), no mailbox anyone
+     * delivers to. Postfix answers such a RCPT {@code 501 5.1.3}; greylisted as a recipient, it was told to retry
+     * later, a triplet was written for nobody, and the retry met the 501 after the delay.
+     */
+    public Optional<String> recipientArgument() {
+        return pathArgument("TO").filter(address -> !address.isBlank());
+    }
+
     private static boolean isWhiteSpace(char ch) {
         return ch == ' ' || ch == '\t';
     }
