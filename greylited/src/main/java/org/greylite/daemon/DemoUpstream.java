@@ -1,13 +1,17 @@
 package org.greylite.daemon;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 import org.greylite.config.FileErrors;
+import org.subethamail.smtp.MessageHandler;
 import org.subethamail.smtp.server.SMTPServer;
 
 /**
@@ -36,15 +40,38 @@ final class DemoUpstream implements AutoCloseable {
                 .hostName("demo-upstream.localhost")
                 .softwareName("greylited demo upstream")
                 .insertReceivedHeaders(false)
-                .messageHandler((context, from, to, data) -> save(to, data))
+                .messageHandlerFactory(context -> new EveryRecipient())
                 .build();
     }
 
-    private void save(String to, byte[] data) {
-        try {
-            mail.save(to, data);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+    /**
+     * One transaction: the message is saved once for each of its recipients. SubEthaSMTP's simple listener keeps the
+     * last RCPT of a transaction only, so a message to several recipients was saved for the last one alone.
+     */
+    private final class EveryRecipient implements MessageHandler {
+
+        private final List<String> recipients = new ArrayList<>();
+
+        @Override
+        public void from(String from) {
+        }
+
+        @Override
+        public void recipient(String recipient) {
+            recipients.add(recipient);
+        }
+
+        @Override
+        public String data(InputStream data) throws IOException {
+            byte[] message = data.readAllBytes();
+            for (String to : recipients) {
+                mail.save(to, message);
+            }
+            return null;
+        }
+
+        @Override
+        public void done() {
         }
     }
 

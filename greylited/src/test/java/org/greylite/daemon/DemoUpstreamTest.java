@@ -43,11 +43,30 @@ class DemoUpstreamTest {
         assertEquals(List.of("Subject: long"), firstLines(folder));
     }
 
+    /** The README's promise: a file per recipient. Only the transaction's last recipient got one. */
+    @Test
+    void aMessageToSeveralRecipientsIsSavedForEachOfThem() throws Exception {
+        Path folder = dir.resolve("demo-mail");
+        deliver(folder, List.of("one@example.com", "two@example.com", "three@example.com"), "Subject: to three");
+
+        try (Stream<Path> files = Files.list(folder)) {
+            assertEquals(List.of("00001-one@example.com.eml", "00002-two@example.com.eml", "00003-three@example.com.eml"),
+                    files.map(f -> f.getFileName().toString()).sorted().toList());
+        }
+        assertEquals(List.of("Subject: to three", "Subject: to three", "Subject: to three"), firstLines(folder));
+    }
+
     private static void deliver(Path folder, String rcpt, String text) throws IOException {
+        deliver(folder, List.of(rcpt), text);
+    }
+
+    private static void deliver(Path folder, List<String> rcpts, String text) throws IOException {
         try (DemoUpstream demo = new DemoUpstream(folder).start();
                 RawClient c = new RawClient(demo.address()).hello()) {
             c.command("MAIL FROM:<you@example.org>", 250);
-            c.command("RCPT TO:<" + rcpt + ">", 250);
+            for (String rcpt : rcpts) {
+                c.command("RCPT TO:<" + rcpt + ">", 250);
+            }
             c.command("DATA", 354);
             c.command(text + "\r\n\r\nbody\r\n.", 250);
             c.command("QUIT", 221);
