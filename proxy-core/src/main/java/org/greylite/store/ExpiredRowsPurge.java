@@ -34,6 +34,10 @@ import org.slf4j.LoggerFactory;
  * (RecordedTimes); this is for the rows none comes back to. An administrator's end dates ({@code expires}) are meant
  * to be ahead and are left alone.
  *
+ * <h2>A clock set ahead</h2>
+ * Expiry is judged by the clock unless the greydb looks as a clock set far ahead leaves it ({@link PurgeClock}): a
+ * clock years ahead made every row look expired, and a purge by it deleted the whole greydb.
+ *
  * <h2>Why it pauses</h2>
  * After each delete the purge waits as long as it held the lock ({@link LockTurns}), so that the decisions waiting
  * for the lock take it in between.
@@ -54,14 +58,16 @@ final class ExpiredRowsPurge {
     }
 
     /**
-     * Deletes what has expired at {@code now} ({@link ExpiringTable#all}); returns how many rows. Interrupted, it
+     * Deletes what has expired at {@code now} ({@link ExpiringTable#all}), or at the earlier present {@link PurgeClock}
+     * takes when the clock may be set ahead; returns how many rows. Interrupted, it
      * stops after the transaction under way (the thread stays interrupted) and returns what it removed so far.
      *
      * @throws StoreException when a transaction fails; the ones before it stay committed
      */
     int run(Instant now, Duration retryWindow, Duration lifetime) {
         int removed = 0;
-        for (ExpiringTable table : ExpiringTable.all(now, retryWindow, lifetime)) {
+        Instant judgedAt = PurgeClock.judgedAt(dialect, sql, now, retryWindow, lifetime);
+        for (ExpiringTable table : ExpiringTable.all(now, judgedAt, retryWindow, lifetime)) {
             removed += purge(table);
             if (Thread.currentThread().isInterrupted()) {
                 break;

@@ -14,7 +14,7 @@ import java.util.stream.Collectors;
  * @param name      the table
  * @param key       its primary key columns, all text
  * @param times     its columns holding when something happened, Unix seconds (not an administrator's end date)
- * @param now       the purge's time, Unix seconds
+ * @param now       the clock's time, Unix seconds, which times ahead are judged by and brought back to
  * @param expired   an SQL condition on the row, true when it has expired
  * @param arguments the values of the condition's parameters, Unix seconds
  */
@@ -31,23 +31,25 @@ record ExpiringTable(String name, List<String> key, List<String> times, long now
     static final Duration AHEAD_TOLERANCE = Duration.ofHours(1);
 
     /**
-     * The tables of the greydb and what has expired in each at {@code now}: pending triplets older than
+     * The tables of the greydb and what has expired in each at {@code judgedAt} (the purge's present, {@link
+     * PurgeClock}), times ahead judged by {@code now}: pending triplets older than
      * {@code retryWindow} since their first attempt, passed triplets and auto-whitelist entries unused for
      * {@code lifetime}, hand-made entries past their end, remembered behaviours not shown for {@code retryWindow}.
      */
-    static List<ExpiringTable> all(Instant now, Duration retryWindow, Duration lifetime) {
+    static List<ExpiringTable> all(Instant now, Instant judgedAt, Duration retryWindow, Duration lifetime) {
         long nowS = now.getEpochSecond();
-        long pendingBefore = nowS - retryWindow.getSeconds();
-        long usedBefore = nowS - lifetime.getSeconds();
+        long judgedS = judgedAt.getEpochSecond();
+        long pendingBefore = judgedS - retryWindow.getSeconds();
+        long usedBefore = judgedS - lifetime.getSeconds();
         return List.of(
                 new ExpiringTable("triplet", List.of("client", "sender", "recipient"),
                         List.of("first_seen", "last_seen", "passed_at"), nowS,
                         "(passed_at IS NULL AND first_seen <= ?) OR (passed_at IS NOT NULL AND last_seen <= ?)",
                         pendingBefore, usedBefore),
                 new ExpiringTable("whitelist", List.of("client"), List.of("created", "last_seen"), nowS,
-                        "(source = 'auto' AND last_seen <= ?) OR (expires IS NOT NULL AND expires <= ?)", usedBefore, nowS),
+                        "(source = 'auto' AND last_seen <= ?) OR (expires IS NOT NULL AND expires <= ?)", usedBefore, judgedS),
                 new ExpiringTable("blacklist", List.of("client"), List.of("created"), nowS,
-                        "expires IS NOT NULL AND expires <= ?", nowS),
+                        "expires IS NOT NULL AND expires <= ?", judgedS),
                 new ExpiringTable("client_behaviour", List.of("client", "behaviour"), List.of("last_seen"), nowS,
                         "last_seen <= ?", pendingBefore));
     }

@@ -301,8 +301,19 @@ abstract class GreydbScenarioTest {
         assertEquals(1, admin.triplets(TripletFilter.ALL).size());
         assertEquals(1, admin.whitelist().size(), "the admin still works after the purge");
         clock.advance(LIFETIME);
+        mailWentOn();
         assertEquals(2, store.purgeExpired(clock.instant(), WINDOW, LIFETIME), "the passed triplet and its whitelist entry");
-        assertTrue(admin.triplets(TripletFilter.ALL).isEmpty());
+        assertEquals(1, admin.triplets(TripletFilter.ALL).size(), "the one of the mail since");
+    }
+
+    /**
+     * A triplet passed two days before the clock: a greydb unused for a whole lifetime is what a clock set ahead
+     * leaves, and the purge keeps its rows then (PurgeClock).
+     */
+    private void mailWentOn() {
+        Instant before = clock.instant().minus(Duration.ofDays(2));
+        store.update(new TripletKey("192.0.2.99", "ongoing@x", "y@z"),
+                t -> new TripletUpdate<>(new Triplet(1, before, before, before), null, null));
     }
 
     @Test
@@ -316,6 +327,7 @@ abstract class GreydbScenarioTest {
         clock.advance(WINDOW);
         assertEquals(2, store.purgeExpired(clock.instant(), WINDOW, LIFETIME), "the pending triplet and the behaviour");
         clock.advance(LIFETIME);
+        mailWentOn();
         assertEquals(2, store.purgeExpired(clock.instant(), WINDOW, LIFETIME), "the passed triplet and its whitelist entry");
     }
 
