@@ -53,30 +53,48 @@ final class GreydbFile {
      * folder, the file, and the {@code -wal} and {@code -shm} files if they are there.
      */
     static void checkAccess(Path file) {
-        Path abs = file.toAbsolutePath();
+        Path named = file.toAbsolutePath();
+        Path abs = realFile(named);
+        String greydb = abs.equals(named) ? abs.toString() : named + " (a link to " + abs + ")";
         Path dir = abs.getParent();
         if (Files.isDirectory(dir) && !Files.isWritable(dir)) {
             Optional<String> readOnly = ReadOnlyMount.of(dir);
             if (readOnly.isPresent()) {
-                throw new StoreException("greydb " + abs + ": SQLite writes the database and creates the -wal and -shm"
+                throw new StoreException("greydb " + greydb + ": SQLite writes the database and creates the -wal and -shm"
                         + " files beside it, but " + readOnly.get());
             }
-            throw new StoreException("greydb " + abs + ": directory " + dir + " is not writable by user '" + user()
+            throw new StoreException("greydb " + greydb + ": directory " + dir + " is not writable by user '" + user()
                     + "' (" + describe(dir) + "); SQLite creates the -wal and -shm files beside the database, so user '"
                     + user() + "' needs write permission on the directory");
         }
         if (Files.exists(abs) && (!Files.isWritable(abs) || !Files.isReadable(abs))) {
-            throw new StoreException("greydb " + abs + " is not readable and writable by user '" + user() + "' ("
+            throw new StoreException("greydb " + greydb + " is not readable and writable by user '" + user() + "' ("
                     + describe(abs) + ")");
         }
         for (String suffix : new String[] {"-wal", "-shm"}) {
             Path beside = Path.of(abs + suffix);
             if (Files.exists(beside) && (!Files.isWritable(beside) || !Files.isReadable(beside))) {
-                throw new StoreException("greydb " + abs + ": " + beside + " is not readable and writable by user '"
+                throw new StoreException("greydb " + greydb + ": " + beside + " is not readable and writable by user '"
                         + user() + "' (" + describe(beside) + "); SQLite needs it for every change to the greydb. A"
                         + " program run as another user probably left it: give it to user '" + user() + "' (chown "
                         + user() + " " + beside + "), and run greylitectl as the user the programs run as");
             }
+        }
+    }
+
+    /**
+     * The file SQLite opens for {@code named}: the end of its symbolic links, whose folder gets the {@code -wal} and
+     * {@code -shm} files (SQLite follows the links first). Checking the link's own folder refused a greydb kept
+     * elsewhere and linked from a folder the programs may not write ({@code /etc/greylite/greylite.db} pointing to
+     * {@code /var/db/greylite/greylite.db}), and let through one whose real folder they may not write, for SQLite to
+     * refuse in its own words. A path that is no link, or a link to nothing yet, is checked as it is (links among
+     * its folders are followed by every check anyway).
+     */
+    private static Path realFile(Path named) {
+        try {
+            return Files.isSymbolicLink(named) && Files.exists(named) ? named.toRealPath() : named;
+        } catch (IOException e) {
+            return named; // gone meanwhile, or a folder on the way not searchable: the checks below say it
         }
     }
 

@@ -141,6 +141,54 @@ class GreydbFileTest {
                 "owned by " + USER, UnprivilegedJava.root() ? "rw-r--r--" : "r--r--r--", "chown " + r.user());
     }
 
+    /**
+     * A greydb kept elsewhere and reached through a link from a folder the programs may not write
+     * ({@code /etc/greylite/greylite.db} pointing into {@code /var/db/greylite/}): SQLite follows the link and keeps
+     * the -wal and -shm files beside the real file, so the greydb opens. It was refused, the link's own folder
+     * named as needing write permission.
+     */
+    @Test
+    void aGreydbLinkedFromAFolderThatIsNotWritableOpens() throws Exception {
+        Path real = Files.createDirectory(dir.resolve("real")).resolve("greylite.db");
+        GreylistStores.sqlite(real, Duration.ofSeconds(5)).close();
+        Files.setPosixFilePermissions(real.getParent(), PosixFilePermissions.fromString("rwxrwxrwx"));
+        Files.setPosixFilePermissions(real, PosixFilePermissions.fromString("rw-rw-rw-"));
+        Path linkFolder = Files.createDirectory(dir.resolve("etc"));
+        Path link = Files.createSymbolicLink(linkFolder.resolve("greylite.db"), real);
+        Files.setPosixFilePermissions(linkFolder, PosixFilePermissions.fromString("r-xr-xr-x"));
+        try {
+            if (UnprivilegedJava.root()) {
+                UnprivilegedJava.reachable(dir);
+                UnprivilegedJava.Result r = UnprivilegedJava.run(OpenAsThisUser.class, link.toString());
+                assertEquals(1, r.exitStatus(), "opened: " + r.output());
+            } else {
+                GreylistStores.sqlite(link, Duration.ofSeconds(5)).close();
+            }
+        } finally {
+            Files.setPosixFilePermissions(linkFolder, PosixFilePermissions.fromString("rwx------"));
+        }
+    }
+
+    /** Reached through a link, the greydb's real folder is the one that must be writable, and the one named. */
+    @Test
+    void aLinkedGreydbWhoseRealFolderIsNotWritableNamesThatFolder() throws Exception {
+        Path realFolder = Files.createDirectory(dir.resolve("real"));
+        Path real = realFolder.resolve("greylite.db");
+        GreylistStores.sqlite(real, Duration.ofSeconds(5)).close();
+        Files.setPosixFilePermissions(real, PosixFilePermissions.fromString("rw-rw-rw-"));
+        Files.setPosixFilePermissions(realFolder, PosixFilePermissions.fromString("r-xr-xr-x"));
+        Path linkFolder = Files.createDirectory(dir.resolve("etc"));
+        Files.setPosixFilePermissions(linkFolder, PosixFilePermissions.fromString("rwxrwxrwx"));
+        Path link = Files.createSymbolicLink(linkFolder.resolve("greylite.db"), real);
+        try {
+            Refusal r = refusal(link);
+            assertContains(r.message(), link + " (a link to " + real + ")", "directory " + realFolder + " is not writable",
+                    "'" + r.user() + "'", "r-xr-xr-x");
+        } finally {
+            Files.setPosixFilePermissions(realFolder, PosixFilePermissions.fromString("rwx------"));
+        }
+    }
+
     @Test
     void aFileThatIsNotADatabaseIsNamed() throws Exception {
         Path db = Files.writeString(dir.resolve("greylite.db"), "this is a text file, not a database, but long enough ".repeat(40));
