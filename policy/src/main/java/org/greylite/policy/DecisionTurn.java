@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
 
+import org.greylite.config.RepeatedWarning;
 import org.greylite.store.StoreException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,7 +23,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>When the commit fails, nothing of the turn was recorded: its requests are decided again one by one, each in
  * a transaction of its own, and answered as that decides (the greydb-failure answer while the greydb fails). The
- * decision log then shows those requests twice, after an error line that says why.
+ * decision log then shows those requests twice, after an error line that says why (once a minute at most, with
+ * how many more failed meanwhile).
  *
  * <p>The I/O thread's alone: every method is called there.
  */
@@ -37,6 +39,11 @@ final class DecisionTurn implements Executor {
     /** The earliest the requests this turn reads can have come (see {@link #requestsCameSince}). */
     private long cameSinceNanos = System.nanoTime();
     private boolean deciding;
+    /**
+     * A commit that fails keeps failing while the greydb does (a full disk: every turn, every request at a quiet
+     * time); the outage itself is logged by the engine, once (StoreOutageLog).
+     */
+    private final RepeatedWarning failedCommits = new RepeatedWarning();
 
     DecisionTurn(PolicyDecisions decisions) {
         this.decisions = decisions;
@@ -87,8 +94,11 @@ final class DecisionTurn implements Executor {
             decisions.inOneTransaction(firstGatheredNanos, () -> turn.forEach(Runnable::run));
             committed = true;
         } catch (StoreException e) {
-            LOG.error("greydb: the {} decision(s) of this turn could not be committed ({}); deciding them again one"
-                    + " by one", turn.size(), e.getMessage());
+            long skipped = failedCommits.admit();
+            if (skipped >= 0) {
+                LOG.error("greydb: the {} decision(s) of this turn could not be committed ({}); deciding them again one"
+                        + " by one{}", turn.size(), e.getMessage(), RepeatedWarning.more(skipped));
+            }
         } finally {
             deciding = false;
         }

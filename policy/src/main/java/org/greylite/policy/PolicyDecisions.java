@@ -131,10 +131,7 @@ final class PolicyDecisions implements AutoCloseable {
      * @throws org.greylite.store.StoreException when the transaction cannot be committed (nothing of it is)
      */
     void inOneTransaction(long askedNanos, Runnable work) {
-        store.inOneTransaction(askedNanos, () -> {
-            work.run();
-            return null;
-        });
+        greylister.inOneTransaction(askedNanos, work);
     }
 
     /** Removes expired greydb rows; for the scheduled purge. */

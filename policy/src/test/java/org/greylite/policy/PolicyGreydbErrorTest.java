@@ -1,6 +1,7 @@
 package org.greylite.policy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.URI;
@@ -13,6 +14,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import org.greylite.greylist.Greylister;
+import org.greylite.testing.SmallFileSystem;
 import org.greylite.testing.Sqlite3Lock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -100,6 +102,50 @@ class PolicyGreydbErrorTest {
                 assertTrue(lock.held(), "the lock was held all along");
             }
         }
+    }
+
+    /**
+     * The disk under the greydb full: every turn's commit fails (SQLITE_FULL) and its requests are answered as greydb
+     * failures (DUNNO). The outage is logged as in the other programs, once when it starts and once when it ends, and
+     * the turns' failed commits once a minute at most. Each decision of a turn told the engine that the greydb had
+     * answered before the commit failed, so every request logged the outage as over ("answers again") and begun again:
+     * three lines a request, on the disk that is full.
+     */
+    @Test
+    void aFullDiskIsLoggedOnceNotAtEveryRequest() throws Exception {
+        ListAppender<ILoggingEvent> engineLog = TestPolicy.capture(Greylister.class);
+        ListAppender<ILoggingEvent> turnLog = TestPolicy.capture(DecisionTurn.class);
+        try (SmallFileSystem small = SmallFileSystem.mount(dir.resolve("small"), "300k")) {
+            policy = TestPolicy.start(dir, "--db=" + small.path().resolve("greylite.db"));
+            try (PolicyClient c = PolicyClient.tcp(policy.tcpAddress())) {
+                assertEquals(PolicyProtocolTest.GREYLISTED_301, c.ask(PolicyClient.rcpt("192.0.2.7", "a@example.net", "b@example.org")));
+                small.fill();
+                for (int i = 0; i < 20; i++) {
+                    assertEquals("DUNNO", c.ask(PolicyClient.rcpt("198.51.100." + (i + 1), "s" + i + "@example.net",
+                            "r" + i + "@example.org")), "fail open while the disk is full");
+                }
+                String whileFull = TestPolicy.lines(engineLog) + TestPolicy.lines(turnLog);
+                assertFalse(whileFull.contains("answers again"), whileFull);
+                assertEquals(1, count(engineLog, "greydb failure"), whileFull);
+                assertEquals(1, count(turnLog, "could not be committed"), whileFull);
+
+                small.makeRoom();
+                assertEquals(PolicyProtocolTest.GREYLISTED_301, c.ask(PolicyClient.rcpt("192.0.2.8", "c@example.net", "b@example.org")),
+                        "greylisted again once there is room");
+                assertEquals(1, count(engineLog, "answers again"), TestPolicy.lines(engineLog));
+                assertTrue(TestPolicy.lines(engineLog).contains("20 RCPT(s) were decided as failures"), TestPolicy.lines(engineLog));
+            } finally {
+                policy.close();
+                policy = null;
+            }
+        } finally {
+            ((Logger) LoggerFactory.getLogger(Greylister.class)).detachAppender(engineLog);
+            ((Logger) LoggerFactory.getLogger(DecisionTurn.class)).detachAppender(turnLog);
+        }
+    }
+
+    private static long count(ListAppender<ILoggingEvent> log, String text) {
+        return new ArrayList<>(log.list).stream().filter(e -> e.getFormattedMessage().contains(text)).count();
     }
 
     /** The log names the answer Postfix gets, not the 451 of the SMTP proxies. */

@@ -58,6 +58,11 @@ public final class Greylister {
     private final RecentWhitelist recentlyWhitelisted;
     private final StoreOutageLog outage;
     private final PendingEstimates pendingEstimates = new PendingEstimates();
+    /**
+     * The greydb's answers of the decisions {@link #decide} made inside {@link #inOneTransaction} on this thread, kept
+     * for the commit (null outside one): before it, the transaction may still fail.
+     */
+    private final ThreadLocal<List<Consulted>> uncommitted = new ThreadLocal<>();
 
     public Greylister(GreylistStore store, SuspicionPolicy suspicion, GreylistSettings settings, Clock clock,
                       DecisionListener listener) {
@@ -168,6 +173,30 @@ public final class Greylister {
         return verdicts;
     }
 
+    /**
+     * Runs {@code work}, whose {@link #decide} calls on this thread share one greydb transaction where the greydb can
+     * ({@link GreylistStore#inOneTransaction}), for a caller that decides in a loop of its own (the policy service's
+     * turns; {@link #decideAll} when the requests are known beforehand). What each decision's greydb answer means for
+     * the engine (an outage over, a client whitelisted to remember) counts only once the transaction has committed:
+     * counted at each decision, a commit that then failed (a full disk) ended the outage in the log at every request
+     * and began it again at its retry, three lines a request.
+     *
+     * @throws StoreException when the shared transaction cannot start or commit; nothing of it was recorded
+     */
+    public void inOneTransaction(long askedNanos, Runnable work) {
+        List<Consulted> made = new ArrayList<>();
+        uncommitted.set(made);
+        try {
+            store.inOneTransaction(askedNanos, () -> {
+                work.run();
+                return null;
+            });
+        } finally {
+            uncommitted.remove();
+        }
+        made.forEach(this::committed);
+    }
+
     private List<Verdict> failedBatch(List<RcptRequest> requests, String why) {
         List<Verdict> verdicts = new ArrayList<>(requests.size());
         for (RcptRequest r : requests) {
@@ -256,7 +285,12 @@ public final class Greylister {
         String key = clientKey(request);
         try {
             Consulted c = consult(request, key, clock.instant(), askedNanos);
-            committed(c);
+            List<Consulted> batch = uncommitted.get();
+            if (batch == null) {
+                committed(c);
+            } else {
+                batch.add(c);
+            }
             return c.verdict();
         } catch (StoreException e) {
             outage.failed(store.describe(), e.getMessage(), settings.failOpen());
