@@ -30,15 +30,21 @@ final class ReadOnlyMount {
             if (!store.isReadOnly()) {
                 return Optional.empty();
             }
-            Path mountPoint = path.toAbsolutePath();
-            while (mountPoint.getParent() != null && store.equals(Files.getFileStore(mountPoint.getParent()))) {
-                mountPoint = mountPoint.getParent();
-            }
+            Path mountPoint = mountPoint(path, store);
             return Optional.of(path + " is on a file system mounted read-only (" + store.type() + " on " + mountPoint
                     + "), which no user may write, root included; remount it read-write (mount -o remount,rw "
                     + mountPoint + ") or give DBFILE / --db a path on a writable one");
         } catch (IOException | SecurityException e) {
             return Optional.empty();
         }
+    }
+
+    /** Where the file system {@code store} that holds {@code path} is mounted: the highest folder above it on it. */
+    static Path mountPoint(Path path, FileStore store) throws IOException {
+        Path mountPoint = path.toAbsolutePath();
+        while (mountPoint.getParent() != null && store.equals(Files.getFileStore(mountPoint.getParent()))) {
+            mountPoint = mountPoint.getParent();
+        }
+        return mountPoint;
     }
 }

@@ -102,7 +102,8 @@ final class SqliteGreydb {
                 throw e;
             }
         } catch (SQLException e) {
-            throw new StoreException("greydb " + file.toAbsolutePath() + " cannot be opened: " + e.getMessage(), e);
+            throw new StoreException("greydb " + file.toAbsolutePath() + " cannot be opened: " + e.getMessage()
+                    + FullFileSystem.of(file).map(full -> "; " + full).orElse(""), e);
         }
     }
 
