@@ -1,5 +1,6 @@
 package org.greylite.greydaemon;
 
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -57,23 +58,19 @@ final class SaveFileImport {
         if (!Files.isRegularFile(file)) {
             return null;
         }
-        String text;
+        String notASaveFile;
         try {
             if (Files.size(file) == 0 || isSqlite(file)) {
                 return null;
             }
-            text = new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1);
+            notASaveFile = SaveFileLines.notASaveFile(file);
         } catch (IOException e) {
-            // The JDK's AccessDeniedException says only the path: the start stopped with "greydaemon: SAVEFILE" and
-            // nothing else. Under -u the file an old greydaemon left may belong to root.
-            throw new IOException("SAVEFILE " + file + " cannot be read (" + FileErrors.describe(file, e) + ")", e);
+            throw unreadable(file, e);
         }
-        String notASaveFile = SaveFileLines.notASaveFile(text);
         if (notASaveFile != null) {
             throw new IllegalArgumentException(file + " is neither a greydb nor a greydaemon save file (" + notASaveFile
                     + "); give another SAVEFILE or move this file away");
         }
-        List<String> lines = text.lines().toList();
         Path backup = file.resolveSibling(file.getFileName() + BACKUP_SUFFIX);
         if (Files.exists(backup)) {
             throw new IllegalArgumentException(file + " is a greydaemon save file to import, but its backup " + backup
@@ -84,22 +81,31 @@ final class SaveFileImport {
         GreylistStores.sqlite(fresh, busyTimeout).close(); // the schema, as every program creates it
         Imported counts;
         try {
-            counts = write(fresh, file, lines, settings, backup, log);
+            counts = write(fresh, file, settings, backup, log);
         } catch (SQLException e) {
             removeGreydb(fresh);
             throw new IOException("cannot write the imported greydb " + fresh + ": " + e.getMessage(), e);
+        } catch (IOException e) {
+            removeGreydb(fresh);
+            throw unreadable(file, e);
         }
         Files.move(file, backup, StandardCopyOption.ATOMIC_MOVE);
         Files.move(fresh, file, StandardCopyOption.ATOMIC_MOVE);
         return counts;
     }
 
-    private static Imported write(Path greydb, Path source, List<String> lines, GreylistSettings settings, Path backup,
-                                  Logger log) throws SQLException {
+    /**
+     * Writes the entries of {@code source} into {@code greydb}, reading a line at a time: a busy site's save file
+     * holds millions of entries, and read whole (its bytes, a string of them, a list of its lines: some four times
+     * its size) a 124 MB file did not fit bin/greydaemon's 256 MB heap, and the start died at every restart.
+     */
+    private static Imported write(Path greydb, Path source, GreylistSettings settings, Path backup, Logger log)
+            throws SQLException, IOException {
         int known = 0;
         int pending = 0;
         int skipped = 0;
-        try (Connection conn = DriverManager.getConnection("jdbc:sqlite:" + greydb.toAbsolutePath());
+        try (BufferedReader lines = SaveFileLines.reader(source);
+             Connection conn = DriverManager.getConnection("jdbc:sqlite:" + greydb.toAbsolutePath());
              Statement control = conn.createStatement();
              PreparedStatement whitelist = conn.prepareStatement(
                      "INSERT INTO whitelist (client, source, created, last_seen) VALUES (?, 'auto', ?, ?)"
@@ -109,8 +115,9 @@ final class SaveFileImport {
                              + " VALUES (?, ?, ?, 1, ?, ?, NULL) ON CONFLICT (client, sender, recipient) DO UPDATE SET"
                              + " first_seen = MIN(first_seen, excluded.first_seen), last_seen = MIN(last_seen, excluded.last_seen)")) {
             control.execute("BEGIN IMMEDIATE");
-            for (int i = 0; i < lines.size(); i++) {
-                String line = lines.get(i);
+            int number = 0;
+            for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+                number++;
                 SaveFileLines.Entry entry = SaveFileLines.entry(line);
                 if (entry instanceof SaveFileLines.Known k) {
                     whitelist.setString(1, EngineDecisions.clientKey(settings, k.client()));
@@ -129,13 +136,21 @@ final class SaveFileImport {
                     pending++;
                 } else if (!line.isBlank()) {
                     log.warn("{}:{}: not an 'I TIME IP' or 'G TIME IP FROM TO' line, not imported (it stays in {})",
-                            source, i + 1, backup);
+                            source, number, backup);
                     skipped++;
                 }
             }
             control.execute("COMMIT");
         }
         return new Imported(known, pending, skipped, backup);
+    }
+
+    /**
+     * The JDK's AccessDeniedException says only the path: the start stopped with "greydaemon: SAVEFILE" and nothing
+     * else. Under -u the file an old greydaemon left may belong to root.
+     */
+    private static IOException unreadable(Path file, IOException e) {
+        return new IOException("SAVEFILE " + file + " cannot be read (" + FileErrors.describe(file, e) + ")", e);
     }
 
     private static boolean isSqlite(Path file) throws IOException {

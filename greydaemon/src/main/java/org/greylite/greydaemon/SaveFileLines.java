@@ -1,6 +1,12 @@
 package org.greylite.greydaemon;
 
+import java.io.BufferedReader;
+import java.io.IOException;
 import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -81,14 +87,21 @@ final class SaveFileLines {
      * while a file of something else (notes, a configuration, a binary) is left alone. Judging by the first
      * line alone refused a save file for one odd line at its top, and stopped the start.
      *
-     * @param text  the file's content, read as ISO-8859-1
+     * <p>The whole file is read, a line at a time, for a NUL: a file of something else can begin with text.
      */
-    static String notASaveFile(String text) {
-        if (text.indexOf('\0') >= 0) {
-            // Nothing in greydaemon's protocol can hold a NUL (it ends each field), so no save file line can.
-            return "it holds binary data";
+    static String notASaveFile(Path file) throws IOException {
+        List<String> head = new ArrayList<>();
+        try (BufferedReader in = reader(file)) {
+            for (String line = in.readLine(); line != null; line = in.readLine()) {
+                if (line.indexOf('\0') >= 0) {
+                    // Nothing in greydaemon's protocol can hold a NUL (it ends each field), so no save file line can.
+                    return "it holds binary data";
+                }
+                if (head.size() < HEAD && !line.isBlank()) {
+                    head.add(line);
+                }
+            }
         }
-        List<String> head = text.lines().filter(l -> !l.isBlank()).limit(HEAD).toList();
         if (head.isEmpty()) {
             return "it holds only blank lines";
         }
@@ -97,6 +110,14 @@ final class SaveFileLines {
         }
         return (head.size() == 1 ? "its one line is not" : "no line among its first " + head.size() + " is")
                 + " 'I TIME IP' or 'G TIME IP FROM TO'";
+    }
+
+    /**
+     * The file's lines, a character a byte (greydaemon wrote the bytes it was sent), ended by LF, CR or CRLF: a save
+     * file that went through an editor that wrote CRLF is read as it was written.
+     */
+    static BufferedReader reader(Path file) throws IOException {
+        return Files.newBufferedReader(file, StandardCharsets.ISO_8859_1);
     }
 
     /** A time greydaemon wrote (Unix seconds), or null when the digits overflow: a line to skip, not a failure. */
