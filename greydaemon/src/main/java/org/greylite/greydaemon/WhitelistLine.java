@@ -33,7 +33,11 @@ import org.greylite.net.Cidr;
  * range is taken: the line may say more than greydaemon ever read from it.
  *
  * <p>IPv6, which greydaemon did not know (it read {@code 2001:db8::/32} as the /8 of 209, 2001 wrapped), is read
- * when the line's first word is an IPv6 address or block.
+ * from the first word of the line that has the look of an IPv6 address or block (two colons at least, hex digits,
+ * dots, a length, a zone), unless an IPv4 address comes before it. Such a word that cannot be read (a zone index,
+ * a typo, a length over 128) names no range: the line is skipped with a warning. Left to greydaemon's patterns, a
+ * number inside it was the range: {@code fe80::1%eth0} the /8 of 80, {@code mx6 2001:db8::6} the /8 of 6, a sixteenth
+ * of a million addresses let through ungreylisted for a line meant for one.
  */
 final class WhitelistLine {
 
@@ -55,8 +59,16 @@ final class WhitelistLine {
      */
     static final int WIDEST_WIDENED = 8;
 
-    /** What is trimmed off the first word before it is tried as IPv6: quotes, commas, a leading '+'. */
+    /** What is trimmed off a word before it is tried as IPv6: quotes, commas, a leading '+'. */
     private static final Pattern NOT_IPV6 = Pattern.compile("^[^0-9A-Fa-f:]+|[^0-9A-Fa-f:./]+$");
+
+    /** The look of an IPv6 address or block: two colons at least among hex digits and dots, a zone, a length. */
+    private static final Pattern IPV6_LOOK = Pattern.compile("[0-9A-Fa-f.]*(?::[0-9A-Fa-f.]*){2,}(?:%[^/]*)?(?:/\\d+)?");
+
+    private static final Pattern WORD = Pattern.compile("\\S+");
+
+    /** greydaemon's IPv4 address, with a length or in four numbers: one before an IPv6 word decides the line. */
+    private static final Pattern IPV4_ADDRESS = Pattern.compile("\\d[0-9.]*/\\d+|\\d+\\.\\d+\\.\\d+\\.\\d+");
 
     private WhitelistLine() {
     }
@@ -92,17 +104,29 @@ final class WhitelistLine {
                 + " 192.0.2, 10.1)");
     }
 
+    /**
+     * The range of the line's IPv6 word, a skip when that word cannot be read, or null when the line is read as
+     * greydaemon read it: it has no IPv6 word, an IPv4 address comes first, or the word is IPv4 written as IPv6
+     * ({@code ::ffff:192.0.2.7}, whose IPv4 address greydaemon's patterns find).
+     */
     private static Read ipv6(String text) {
-        String word = NOT_IPV6.matcher(text.split("\\s+", 2)[0]).replaceAll("");
-        if (word.indexOf(':') < 0 || word.indexOf(':') == word.lastIndexOf(':')) {
-            return null; // an IPv6 address has two colons at least; 198.51.100.:allow has one
+        Matcher v4 = IPV4_ADDRESS.matcher(text);
+        int ipv4At = v4.find() ? v4.start() : text.length();
+        Matcher words = WORD.matcher(text);
+        while (words.find() && words.start() <= ipv4At) {
+            String word = NOT_IPV6.matcher(words.group()).replaceAll("");
+            if (!IPV6_LOOK.matcher(word).matches()) {
+                continue; // 198.51.100.:allow has one colon
+            }
+            try {
+                Cidr c = Cidr.parse(word);
+                return c.isIpv4() ? null : new Read(c, null);
+            } catch (IllegalArgumentException e) {
+                return new Read(null, "'" + words.group() + "' is not an IPv6 address or block that can be read;"
+                        + " not loaded (greydaemon, which knew no IPv6, read a number in it as an IPv4 range)");
+            }
         }
-        try {
-            Cidr c = Cidr.parse(word);
-            return c.isIpv4() ? null : new Read(c, null);
-        } catch (IllegalArgumentException e) {
-            return null;
-        }
+        return null;
     }
 
     /** The range the match names, as greydaemon packed it: its numbers the first octets, zeros after them. */

@@ -258,6 +258,23 @@ class GreyDaemonTest {
         assertEquals("1,1", client.ask("198.51.100.1", "a@example.net", "b@example.org"));
     }
 
+    /**
+     * An IPv6 address in a -w file is never read as an IPv4 range: greydaemon, which knew no IPv6, took a number out
+     * of one ({@code fe80::1%eth0} was 80.0.0.0/8, {@code mx6 2001:db8::6} 6.0.0.0/8), and so did this daemon for
+     * an IPv6 word it could not read or that was not the line's first, so that a whole /8 of the Internet skipped
+     * greylisting. Such a line is now its IPv6 address, or, when that cannot be read, skipped with a warning.
+     */
+    @Test
+    void anIpv6LineInTheWhitelistFileIsNeverAnIpv4Range() throws Exception {
+        Path white = Files.writeString(dir.resolve("white"),
+                "fe80::1%eth0\nmx6 2001:db8::6\n\"dead:beef::1%lo\"\n2001:db8:1::/129\n");
+        start("-w", white.toString());
+        for (String out : new String[] {"80.1.2.3", "6.1.2.3", "1.2.3.4", "2001:db8:1::1"}) {
+            assertEquals("0,1", client.ask(out, "a@example.net", "b@example.org"), out);
+        }
+        assertEquals("1,1", client.ask("2001:db8::6", "a@example.net", "b@example.org"));
+    }
+
     @Test
     void aBounceToAVerpAddressPasses() throws Exception {
         start();

@@ -129,6 +129,19 @@ class WhitelistRangesTest {
                 warnings.get(2));
     }
 
+    /** An IPv6 word that cannot be read is skipped with a warning naming its line, not mined for an IPv4 number. */
+    @Test
+    void anIpv6WordThatCannotBeReadIsSkippedAndSaid() throws Exception {
+        List<String> warnings = warningsOf(() -> {
+            WhitelistRanges w = load("192.0.2.7\nfe80::1%eth0\n");
+            assertEquals(1, w.size());
+            assertFalse(w.contains(InetAddress.getByName("80.0.0.1")));
+        });
+        assertEquals(1, warnings.size(), warnings.toString());
+        assertTrue(warnings.get(0).endsWith(":2: 'fe80::1%eth0' is not an IPv6 address or block that can be read;"
+                + " not loaded (greydaemon, which knew no IPv6, read a number in it as an IPv4 range)"), warnings.get(0));
+    }
+
     private interface Work {
         void run() throws Exception;
     }
