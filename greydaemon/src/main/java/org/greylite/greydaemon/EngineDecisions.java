@@ -3,6 +3,7 @@ package org.greylite.greydaemon;
 import java.net.InetAddress;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -38,8 +39,8 @@ import org.greylite.suspicion.SuspicionPolicy;
  *     like a bounce. Or unless the address is known: greydaemon looked at the client first and answered a known
  *     one {@code 1,2} whatever it sent, renewing it; so its recipients go to the engine too, which answers them
  *     as known and renews the entry, and a client whose only mail for a while was bounces stays known.</li>
- * <li>Otherwise each recipient is decided by the engine, in order, each decision committed in the greydb
- *     before the next (and so before the answer). Per triplet: accepted because the client is on the
+ * <li>Otherwise each recipient is decided by the engine, in order, once however often the message lists it
+ *     ({@link #onePerTriplet}), each decision committed in the greydb before the next (and so before the answer). Per triplet: accepted because the client is on the
  *     whitelist (it passed within {@code -t} days) {@code 1,2}; accepted otherwise (passed now, a known
  *     triplet, a known sender, postmaster@...) {@code 1,3}; a first attempt {@code 0,1}, or {@code 0,3} when
  *     the triplet had an expired row (a stale entry restarted); a retry too soon, or one that needs more
@@ -90,6 +91,7 @@ final class EngineDecisions implements AutoCloseable {
      */
     List<Answer> decideAll(List<Request> requests, long askedNanos) {
         Answer[] fixed = new Answer[requests.size()];
+        int[] decided = new int[requests.size()]; // how many recipients of each request go to the engine
         List<RcptRequest> rcpts = new ArrayList<>();
         for (int i = 0; i < fixed.length; i++) {
             Request r = requests.get(i);
@@ -102,7 +104,9 @@ final class EngineDecisions implements AutoCloseable {
                 fixed[i] = Answer.VERP_BOUNCE;
                 skipAll(r, address, "verp-bounce", rcpts);
             } else {
-                for (String rcpt : r.recipients()) {
+                List<String> distinct = onePerTriplet(r.recipients());
+                decided[i] = distinct.size();
+                for (String rcpt : distinct) {
                     rcpts.add(new RcptRequest(r.client(), facts(address, r.sender(), rcpt), null));
                 }
             }
@@ -112,11 +116,32 @@ final class EngineDecisions implements AutoCloseable {
         List<Answer> answers = new ArrayList<>(fixed.length);
         int next = 0;
         for (int i = 0; i < fixed.length; i++) {
-            int n = requests.get(i).recipients().size();
+            int n = fixed[i] != null ? requests.get(i).recipients().size() : decided[i];
             answers.add(fixed[i] != null ? fixed[i] : message(verdicts.subList(next, next + n)));
             next += n;
         }
         return answers;
+    }
+
+    /**
+     * The recipients of one message, each triplet once (the first spelling kept): the engine keys a recipient in
+     * lower case, so {@code Bob@example.org} after {@code bob@example.org} is the same triplet. qmail-smtpd lists
+     * every RCPT as it came, and decided twice, the second would be a retry of the first, sooner than greylite's
+     * schedule: the client would show the {@code retryinterval} behaviour for the whole retry window for one
+     * message addressed to someone twice. A message is one attempt of each of its triplets.
+     */
+    private static List<String> onePerTriplet(List<String> recipients) {
+        if (recipients.size() == 1) {
+            return recipients;
+        }
+        Set<String> seen = new HashSet<>();
+        List<String> distinct = new ArrayList<>(recipients.size());
+        for (String rcpt : recipients) {
+            if (seen.add(rcpt.toLowerCase(Locale.ROOT))) {
+                distinct.add(rcpt);
+            }
+        }
+        return distinct;
     }
 
     /**

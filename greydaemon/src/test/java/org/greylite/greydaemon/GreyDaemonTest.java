@@ -89,6 +89,25 @@ class GreyDaemonTest {
         assertEquals("0,1", client.ask("198.51.100.8", "carol@example.com", "dave@example.org"));
     }
 
+    /**
+     * A message that lists one recipient twice (qmail-smtpd lists each RCPT as it came; a To: and a Cc: of one person,
+     * in another case say) is one attempt of that triplet, not a retry. Decided twice, the second was a retry sooner
+     * than greylite's schedule: the client was marked with retryinterval for the retry window, and under the shipped
+     * examples' "100 b greetdelay retryinterval" every message of it was refused a hundred times.
+     */
+    @Test
+    void aRecipientListedTwiceInOneMessageIsNoRetry() throws Exception {
+        Path rules = java.nio.file.Files.writeString(dir.resolve("suspicion"), "100 b retryinterval\n");
+        startWith(Map.of("SUSPICION", rules.toString()));
+        assertEquals("0,1", client.ask("198.51.100.30", "alice@example.net", "bob@example.org", "carol@example.org",
+                "Bob@Example.ORG", "bob@example.org"));
+        assertEquals(0, count("SELECT COUNT(*) FROM client_behaviour"), "no behaviour shown");
+        assertEquals(1, count("SELECT MAX(refusals) FROM triplet"), "one refusal counted");
+        clock.advance(Duration.ofMinutes(6));
+        assertEquals("1,3", client.ask("198.51.100.30", "alice@example.net", "bob@example.org", "carol@example.org",
+                "Bob@Example.ORG"), "the retry passes");
+    }
+
     @Test
     void linesOnThePtrNameOrHeloCannotBeEvaluatedHereAndDoNotMatchWhileSenderLinesDo() throws Exception {
         // greydaemon is told neither: "r ^$" and "e h:^$" must not take every client for one without a name
@@ -416,10 +435,10 @@ class GreyDaemonTest {
             assertNull(attacker.answer(), "the request past the recipient limit was answered");
             assertEquals(0, count("SELECT COUNT(*) FROM triplet WHERE client = '192.0.2.1'"));
 
-            // At the limit, a request is decided as any other: its one triplet is new at the first recipient and
-            // a retry too soon at the others, the last of which gives the answer.
+            // At the limit, a request is decided as any other: its one triplet, listed a thousand times, is decided
+            // once, and is new.
             attacker.timeout(10_000);
-            assertEquals("0,2", attacker.send(emptyRecipients(Request.MAX_RECIPIENTS)));
+            assertEquals("0,1", attacker.send(emptyRecipients(Request.MAX_RECIPIENTS)));
             assertEquals(1, count("SELECT COUNT(*) FROM triplet WHERE client = '192.0.2.1'"));
             attacker.timeout(700);
             assertNull(attacker.send(emptyRecipients(Request.MAX_RECIPIENTS + 1)));
