@@ -3,6 +3,7 @@ package org.greylite.greydaemon;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.nio.channels.DatagramChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -100,8 +101,8 @@ public final class GreyDaemon {
     }
 
     /**
-     * Opens the greydb (importing an old save file first), loads the rules and binds the socket. The settings and
-     * the files they name are read first: a mistake there is said before anything is opened.
+     * Binds the socket, opens the greydb (importing an old save file first) and serves. The settings and the files
+     * they name are read first: a mistake there is said before anything is opened.
      *
      * @throws IllegalArgumentException for settings that cannot work, or a file they name that cannot be read,
      *                                  naming the flag, variable or file
@@ -127,45 +128,57 @@ public final class GreyDaemon {
         }
         KnownSenders known = Environment.knownSenders(env, Program.GREYDAEMON);
         known.problems().forEach(p -> log.error("known senders: {}", p)); // a line left out of the admin's file
-        if (location instanceof GreydbLocation.Sqlite sqlite) {
-            if (Files.isDirectory(sqlite.file())) {
-                // Said here, naming the operand: the greydb's own check names DBFILE and --db, which greydaemon has
-                // not. A mistake in the command line (exit 2), which no restart mends.
-                throw new IllegalArgumentException("SAVEFILE " + sqlite.file() + " is a directory; give the path of a"
-                        + " file, e.g. " + sqlite.file().resolve("save"));
-            }
-            SaveFileImport.Imported imported = SaveFileImport.importIfSaveFile(sqlite.file(), settings,
-                    busyTimeout, log);
-            if (imported != null) {
-                log.info("imported greydaemon save file {}: {} known address(es), {} pending triplet(s), {} line(s)"
-                                + " skipped; the text file is kept as {}", sqlite.file(), imported.knownAddresses(),
-                        imported.pendingTriplets(), imported.skippedLines(), imported.backup());
-            }
+        if (location instanceof GreydbLocation.Sqlite sqlite && Files.isDirectory(sqlite.file())) {
+            // Said here, naming the operand: the greydb's own check names DBFILE and --db, which greydaemon has
+            // not. A mistake in the command line (exit 2), which no restart mends.
+            throw new IllegalArgumentException("SAVEFILE " + sqlite.file() + " is a directory; give the path of a"
+                    + " file, e.g. " + sqlite.file().resolve("save"));
         }
+        // Bound before anything is changed, as greydaemon bound it before it read its save file: a port already taken
+        // (often by the old greydaemon, still running) stops a start that has imported and renamed nothing. Bound
+        // after the import, the save file the old daemon still wrote was renamed away, and its next save (an unlink,
+        // then a rename over SAVEFILE) threw the imported greydb away.
+        DatagramChannel socket = UdpService.bind(cl.listen());
         GreydaemonMetrics metrics = new GreydaemonMetrics();
-        // First: an address that cannot be had stops the start before the greydb is opened.
         MetricsEndpoint metricsEndpoint = null;
-        if (metricsAddress != null) {
-            try {
-                metricsEndpoint = MetricsEndpoint.start(metricsAddress, metrics.registry());
-            } catch (IOException e) {
-                throw new IOException("GREYLITE_METRICS: " + e.getMessage(), e);
-            }
-        }
-        GreylistStore store = GreylistStores.open(location, new GreydbOptions(busyTimeout, 1, env));
-        EngineDecisions decisions = new EngineDecisions(store, rules, settings, known, ranges, clock, metrics);
-        WalCheckpointer checkpointer = location instanceof GreydbLocation.Sqlite sqlite
-                ? WalCheckpointer.start(sqlite.file()) : null;
+        GreylistStore store = null;
+        EngineDecisions decisions = null;
+        WalCheckpointer checkpointer = null;
         UdpService service;
         try {
-            service = UdpService.start(cl.listen(), decisions, checkpointer, cl.purgeEvery(), metrics);
-        } catch (IOException e) {
+            // Then the metrics address, which can be taken too: before the import and the greydb.
+            if (metricsAddress != null) {
+                try {
+                    metricsEndpoint = MetricsEndpoint.start(metricsAddress, metrics.registry());
+                } catch (IOException e) {
+                    throw new IOException("GREYLITE_METRICS: " + e.getMessage(), e);
+                }
+            }
+            if (location instanceof GreydbLocation.Sqlite sqlite) {
+                SaveFileImport.Imported imported = SaveFileImport.importIfSaveFile(sqlite.file(), settings,
+                        busyTimeout, log);
+                if (imported != null) {
+                    log.info("imported greydaemon save file {}: {} known address(es), {} pending triplet(s), {} line(s)"
+                                    + " skipped; the text file is kept as {}", sqlite.file(), imported.knownAddresses(),
+                            imported.pendingTriplets(), imported.skippedLines(), imported.backup());
+                }
+            }
+            store = GreylistStores.open(location, new GreydbOptions(busyTimeout, 1, env));
+            decisions = new EngineDecisions(store, rules, settings, known, ranges, clock, metrics);
+            checkpointer = location instanceof GreydbLocation.Sqlite sqlite ? WalCheckpointer.start(sqlite.file()) : null;
+            service = UdpService.start(socket, decisions, checkpointer, cl.purgeEvery(), metrics);
+        } catch (IOException | RuntimeException e) {
+            socket.close();
             if (metricsEndpoint != null) {
                 metricsEndpoint.close();
             }
-            decisions.close();
             if (checkpointer != null) {
                 checkpointer.close();
+            }
+            if (decisions != null) {
+                decisions.close(); // and the greydb under it
+            } else if (store != null) {
+                store.close();
             }
             throw e;
         }

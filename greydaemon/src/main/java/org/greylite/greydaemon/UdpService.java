@@ -103,12 +103,12 @@ final class UdpService implements AutoCloseable {
     }
 
     /**
-     * Binds {@code listen} and starts serving.
+     * The socket to serve on, bound to {@code listen}: bound before anything else is done at start, so that a port
+     * already taken stops a start that has changed nothing yet (see {@link GreyDaemon#start}).
      *
      * @throws IOException naming the address when it cannot be bound
      */
-    static UdpService start(InetSocketAddress listen, EngineDecisions decisions, WalCheckpointer checkpointer,
-                            Duration purgeEvery, GreydaemonMetrics metrics) throws IOException {
+    static DatagramChannel bind(InetSocketAddress listen) throws IOException {
         DatagramChannel ch = DatagramChannel.open(listen.getAddress() instanceof java.net.Inet6Address
                 ? java.net.StandardProtocolFamily.INET6 : java.net.StandardProtocolFamily.INET);
         try {
@@ -119,6 +119,16 @@ final class UdpService implements AutoCloseable {
             ch.close();
             throw new IOException("cannot bind UDP " + AddressText.withPort(listen) + ": " + e.getMessage(), e);
         }
+        return ch;
+    }
+
+    /**
+     * Starts serving on {@code ch}, bound by {@link #bind}; closes it when it cannot.
+     *
+     * @throws IOException when the socket cannot be waited on
+     */
+    static UdpService start(DatagramChannel ch, EngineDecisions decisions, WalCheckpointer checkpointer,
+                            Duration purgeEvery, GreydaemonMetrics metrics) throws IOException {
         Selector selector;
         try {
             ch.configureBlocking(false);
@@ -126,7 +136,7 @@ final class UdpService implements AutoCloseable {
             ch.register(selector, SelectionKey.OP_READ);
         } catch (IOException e) {
             ch.close();
-            throw new IOException("cannot wait for UDP datagrams on " + AddressText.withPort(listen) + ": " + e.getMessage(), e);
+            throw new IOException("cannot wait for UDP datagrams: " + e.getMessage(), e);
         }
         UdpService s = new UdpService(ch, selector, decisions, checkpointer, purgeEvery, metrics);
         s.server.start();

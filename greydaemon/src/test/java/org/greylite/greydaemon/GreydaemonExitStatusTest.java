@@ -112,6 +112,30 @@ class GreydaemonExitStatusTest {
         }
     }
 
+    /**
+     * A start that cannot have its port changes nothing: the old greydaemon still running there (the administrator
+     * trying the new one before stopping it) keeps its save file where it writes it. Bound last, the port was found
+     * taken after the save file had been imported and renamed, and the old daemon's next save (an unlink, then a
+     * rename over SAVEFILE) threw the imported greydb away; every later start then stopped on the backup left behind.
+     */
+    @org.junit.jupiter.api.Test
+    void aStartThatCannotBindItsPortLeavesTheSaveFileAsItWas() throws Exception {
+        Path save = dir.resolve("save");
+        String text = "I " + java.time.Instant.now().getEpochSecond() + " 192.0.2.10\n";
+        Files.writeString(save, text);
+        try (DatagramSocket taken = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+             org.greylite.testing.JavaProgram d = GreydaemonProcess.start("127.0.0.1:" + taken.getLocalPort(),
+                     save.toString())) {
+            assertEquals(111, d.awaitExit(java.time.Duration.ofSeconds(60)), d::output);
+            assertTrue(d.output().contains("cannot bind UDP 127.0.0.1:" + taken.getLocalPort()), d::output);
+        }
+        assertEquals(text, new String(Files.readAllBytes(save), StandardCharsets.ISO_8859_1),
+                "the save file is where it was, as it was");
+        try (Stream<Path> left = Files.list(dir)) {
+            assertEquals(List.of(save), left.toList(), "no backup, no greydb beside it");
+        }
+    }
+
     private record Filler(Path dir, int tcp, int udp) {
         String in(String text) {
             return text.replace("{dir}", dir.toString()).replace("{tcp}", Integer.toString(tcp))
