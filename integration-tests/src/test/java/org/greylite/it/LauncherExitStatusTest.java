@@ -122,4 +122,24 @@ class LauncherExitStatusTest {
         assertEquals(2, bad.status(), String.join("\n", bad.lines()));
         assertEquals(List.of("greydaemon: -u no-such-user-here: no such user"), bad.lines());
     }
+
+    /**
+     * A user that does not exist is said as such whoever starts bin/greydaemon. Started by another user, the start
+     * stopped telling the administrator to start it as root, which switches to the user: done, the next start said
+     * there was no such user.
+     */
+    @Test
+    void greydaemonNotAsRootSaysTwoForAUserThatDoesNotExist() throws Exception {
+        if (!"root".equals(System.getProperty("user.name"))) {
+            String why = "the test starts bin/greydaemon as nobody with setpriv, which needs root";
+            if (ExternalPrograms.underCi()) {
+                fail(why + "; CI=true, so this is a failure, not a skip");
+            }
+            abort(why);
+        }
+        Exit bad = run("greydaemon", new ProcessBuilder("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                Launchers.bin("greydaemon"), "-u", "no-such-user-here", "127.0.0.1:0", dir.resolve("greydb").toString()));
+        assertEquals(2, bad.status(), String.join("\n", bad.lines()));
+        assertEquals(List.of("greydaemon: -u no-such-user-here: no such user"), bad.lines());
+    }
 }
