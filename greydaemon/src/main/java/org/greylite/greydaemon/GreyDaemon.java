@@ -16,6 +16,7 @@ import org.greylite.config.Environment;
 import org.greylite.config.ExitStatus;
 import org.greylite.config.FileErrors;
 import org.greylite.config.Hangup;
+import org.greylite.config.StartingHangup;
 import org.greylite.config.Logging;
 import org.greylite.config.SuspicionSetup;
 import org.greylite.greylist.Durations;
@@ -58,6 +59,11 @@ public final class GreyDaemon {
     }
 
     public static void main(String[] args) {
+        // First of all, so that a SIGHUP while starting (the import of a large save file takes half a minute) does
+        // not stop the JVM, as its default would. No logger yet: making one now would set logging up before -d says
+        // how; a failure is said below, once there is one.
+        StartingHangup hangup = new StartingHangup();
+        boolean hangupHandled = Hangup.onHangup(hangup, org.slf4j.helpers.NOPLogger.NOP_LOGGER);
         Map<String, String> env = System.getenv();
         String helpOrVersion = CommandLine.helpOrVersion(Arrays.asList(args));
         if (helpOrVersion != null) {
@@ -75,6 +81,10 @@ public final class GreyDaemon {
         }
         configureLogging(env, cl.debug());
         Logger log = LoggerFactory.getLogger(GreyDaemon.class);
+        hangup.whileStarting(log);
+        if (!hangupHandled) {
+            Hangup.onHangup(hangup, log); // says why, if it cannot
+        }
         RunningGreydaemon service;
         try {
             checkUser(cl.user(), System.getProperty("user.name"), new UnixSystem().getUid());
@@ -87,7 +97,7 @@ public final class GreyDaemon {
             return;
         }
         // Without a handler the JVM takes SIGHUP as a request to stop; here it reloads, as greylited's does.
-        Hangup.onHangup(service::reload, log);
+        hangup.reloadWith(service::reload);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             service.close();
             log.info("greydaemon stopped");

@@ -104,6 +104,40 @@ class GreydaemonProcessTest {
     }
 
     /**
+     * A SIGHUP while greydaemon starts (a reload right after a restart, here while it imports an old save file) does
+     * not stop it: the JVM's default takes SIGHUP for a request to stop, and greydaemon kept that default until it
+     * served, half a minute into the import of a large save file. Signalled from its first log line until it
+     * serves, it starts, and then reloads on SIGHUP as usual.
+     */
+    @Test
+    void aSighupWhileStartingDoesNotStopIt() throws Exception {
+        Path save = dir.resolve("save");
+        long t = java.time.Instant.now().getEpochSecond();
+        StringBuilder lines = new StringBuilder();
+        for (int i = 0; i < 20_000; i++) {
+            lines.append("G ").append(t - 600).append(" 10.0.").append(i >> 8 & 255).append('.').append(i & 255)
+                    .append(" s").append(i).append("@example.org r").append(i).append("@example.net\n");
+        }
+        java.nio.file.Files.writeString(save, lines);
+        try (JavaProgram d = GreydaemonProcess.start("127.0.0.1:0", save.toString())) {
+            d.awaitLine("", Duration.ofSeconds(60)); // logging is set up: greydaemon is starting
+            int signals = 0;
+            while (d.alive() && !d.output().contains("started greydaemon on")) {
+                assertEquals(0, d.signal("HUP"));
+                signals++;
+                Thread.sleep(20);
+            }
+            assertTrue(d.alive(), "stopped by a SIGHUP while starting, status " + d.awaitExit(Duration.ofSeconds(10))
+                    + ":\n" + d.output());
+            assertTrue(signals > 0);
+            d.awaitLine("started greydaemon on", Duration.ofSeconds(60));
+            assertEquals(0, d.signal("HUP"));
+            d.awaitLine("SIGHUP: no suspicion file to reload", Duration.ofSeconds(10));
+            assertTrue(d.alive(), d.output());
+        }
+    }
+
+    /**
      * SIGHUP ({@code svc -h}) reads the suspicion file again, and greydaemon goes on: the JVM's default would
      * stop it. The file is rewritten with its size and modification time kept, so that the look at its changes
      * every second cannot be what loads it: only the signal can.

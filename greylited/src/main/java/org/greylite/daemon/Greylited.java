@@ -13,6 +13,7 @@ import java.util.concurrent.CountDownLatch;
 
 import org.greylite.config.FileErrors;
 import org.greylite.config.Hangup;
+import org.greylite.config.StartingHangup;
 import org.greylite.config.SuspicionSetup;
 import org.greylite.connect.AccessPolicy;
 import org.greylite.connect.ConnectStage;
@@ -122,7 +123,8 @@ public final class Greylited implements Callable<Integer> {
                 settings.get(Settings.LOG_FORMAT));
         Logger log = LoggerFactory.getLogger(Greylited.class);
         // As soon as a logger may be made: from here on SIGHUP must not stop the JVM, as its default would.
-        StartingHangup hangup = new StartingHangup(log);
+        StartingHangup hangup = new StartingHangup();
+        hangup.whileStarting(log);
         Hangup.onHangup(hangup, log);
         org.greylite.config.Logging.reportMalformedThreshold(env, org.greylite.settings.Program.GREYLITED,
                 settings.get(Settings.LOG_THRESHOLD));

@@ -10,6 +10,7 @@ import java.util.concurrent.CountDownLatch;
 
 import org.greylite.config.ExitStatus;
 import org.greylite.config.Hangup;
+import org.greylite.config.StartingHangup;
 import org.greylite.config.Logging;
 import org.greylite.daemon.config.BadCommandLine;
 import org.greylite.daemon.config.CommandLineSettings;
@@ -302,14 +303,14 @@ public final class GreylitePolicy implements Callable<Integer> {
     public Integer call() throws Exception {
         configureLogging();
         Logger log = LoggerFactory.getLogger(GreylitePolicy.class);
-        hangup.then(() -> log.info("SIGHUP while starting: the files are being read now; nothing to reload yet"));
+        hangup.whileStarting(log);
         if (!hangupHandled) {
             hangupHandled = Hangup.onHangup(hangup, log); // says why, if it cannot
         }
         java.util.concurrent.atomic.AtomicBoolean failed = new java.util.concurrent.atomic.AtomicBoolean();
         try (RunningPolicy running = open(log)) {
             // Without a handler the JVM takes SIGHUP as a request to stop; here it reloads, as greylited's does.
-            hangup.then(running::reload);
+            hangup.reloadWith(running::reload);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 if (!failed.get()) { // else the exit that follows the failure, said already
                     log.info("stopping (signal received)");

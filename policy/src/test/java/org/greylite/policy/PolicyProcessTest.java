@@ -94,10 +94,6 @@ class PolicyProcessTest {
     }
 
     /**
-     * The start-up lines say what the service does: with auto-whitelisting turned off, none of them claims that a
-     * client is auto-whitelisted (the line about the missing suspicion file said every client would be).
-     */
-    /**
      * A SIGHUP while the service starts (a {@code systemctl reload} right after a restart, a logrotate hook) does not
      * stop it: the JVM's default takes SIGHUP for a request to stop, and the service kept that default until it was
      * listening, seconds into a start on a busy host, so it died with status 129. Signalled from its first log line
@@ -123,6 +119,10 @@ class PolicyProcessTest {
         }
     }
 
+    /**
+     * The start-up lines say what the service does: with auto-whitelisting turned off, none of them claims that a
+     * client is auto-whitelisted (the line about the missing suspicion file said every client would be).
+     */
     @Test
     void withAutoWhitelistingOffNoStartUpLineSaysClientsAreAutoWhitelisted() throws Exception {
         try (JavaProgram p = PolicyProcess.start(dir, "--inet=127.0.0.1:0", "--auto-whitelist-clients=0")) {
