@@ -4,7 +4,9 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
@@ -25,7 +27,7 @@ import org.slf4j.Logger;
 /**
  * Turns an old greydaemon save file into a greydb, so that switching programs forgets no client: greydaemon
  * wrote its memory to SAVEFILE as text ({@link SaveFileLines}). When SAVEFILE holds such a file, a new greydb
- * is written beside it, the text file is renamed {@code SAVEFILE.greydaemon} (kept as a backup, untouched)
+ * is written beside it, the text file is kept as {@code SAVEFILE.greydaemon} (a backup, untouched)
  * and the greydb takes its name.
  *
  * <p>Known addresses become auto-whitelist entries, pending triplets pending triplets with one refusal,
@@ -72,7 +74,14 @@ final class SaveFileImport {
                     + "); give another SAVEFILE or move this file away");
         }
         Path backup = file.resolveSibling(file.getFileName() + BACKUP_SUFFIX);
-        if (Files.exists(backup)) {
+        if (sameFile(file, backup)) {
+            // An import that stopped between its backup and its greydb's rename (a crash, a kill): the backup is
+            // another name of the save file itself. Nothing is lost; the import starts again.
+            log.warn("{} and its backup {} are the same file, left by an import that did not end; importing again",
+                    file, backup);
+            Files.delete(backup);
+        }
+        if (Files.exists(backup, LinkOption.NOFOLLOW_LINKS)) {
             throw new IllegalArgumentException(file + " is a greydaemon save file to import, but its backup " + backup
                     + " already exists; move one of them away");
         }
@@ -89,9 +98,32 @@ final class SaveFileImport {
             removeGreydb(fresh);
             throw unreadable(file, e);
         }
-        Files.move(file, backup, StandardCopyOption.ATOMIC_MOVE);
-        Files.move(fresh, file, StandardCopyOption.ATOMIC_MOVE);
+        putInPlace(fresh, file, backup);
         return counts;
+    }
+
+    private static boolean sameFile(Path file, Path backup) {
+        try {
+            return Files.exists(backup, LinkOption.NOFOLLOW_LINKS) && Files.isSameFile(file, backup);
+        } catch (IOException e) {
+            return false; // a backup that cannot be looked at: the check below says it is in the way
+        }
+    }
+
+    /**
+     * Keeps the save file as {@code backup} and gives the greydb its name, so that SAVEFILE is at every moment either
+     * the save file or the whole greydb: the backup is made as a second name of the save file (a hard link), then the
+     * greydb is renamed over SAVEFILE in one step. Renaming the save file away first left a moment without SAVEFILE,
+     * and a crash in it had the next start make an empty greydb there, the import left behind under another name.
+     * A file system without hard links gets the two renames.
+     */
+    private static void putInPlace(Path fresh, Path file, Path backup) throws IOException {
+        try {
+            Files.createLink(backup, file);
+        } catch (UnsupportedOperationException | FileSystemException e) {
+            Files.move(file, backup, StandardCopyOption.ATOMIC_MOVE);
+        }
+        Files.move(fresh, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
     /**

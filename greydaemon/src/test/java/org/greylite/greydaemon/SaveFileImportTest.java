@@ -219,4 +219,29 @@ class SaveFileImportTest {
         assertEquals("an earlier backup\n", Files.readString(dir.resolve("save" + SaveFileImport.BACKUP_SUFFIX)));
         assertEquals("I 1764583200 192.0.2.10\n", Files.readString(save));
     }
+
+    /**
+     * An import stopped between its backup and its greydb's rename (a crash, a kill -9) leaves the save file under
+     * both names, hard-linked, and its unfinished greydb beside: the next start imports again. SAVEFILE was renamed
+     * away before the greydb took its name, so a crash between left no SAVEFILE, and the next start made an empty
+     * greydb there, every known address forgotten; the backup is now a second name of the save file until the
+     * greydb replaces it in one step.
+     */
+    @Test
+    void anImportStoppedBeforeItsGreydbTookTheNameIsDoneAgain() throws Exception {
+        Path save = dir.resolve("save");
+        long t = now.getEpochSecond();
+        String text = "I " + (t - 86_400) + " 192.0.2.10\n";
+        Files.writeString(save, text);
+        Path backup = dir.resolve("save" + SaveFileImport.BACKUP_SUFFIX);
+        Files.createLink(backup, save);
+        Files.writeString(dir.resolve("save.importing"), "half a greydb");
+        try (RunningGreydaemon service = start(save);
+             QmailSmtpdClient client = new QmailSmtpdClient(service.localAddress())) {
+            assertEquals("1,2", client.ask("192.0.2.10", "x@example.net", "y@example.org"), "the address is known");
+        }
+        assertEquals(text, Files.readString(backup));
+        assertTrue(new String(Files.readAllBytes(save), 0, 15, StandardCharsets.US_ASCII).startsWith("SQLite format"));
+        assertFalse(Files.exists(dir.resolve("save.importing")));
+    }
 }
