@@ -1,7 +1,9 @@
 package org.greylite.relay;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 import org.greylite.smtp.RecipientLimit;
 import org.greylite.smtp.Reply;
@@ -24,6 +26,8 @@ final class Envelope {
     private boolean mustGreetAgain; // STARTTLS made the client's greeting count for nothing, and none came since
     private String sender; // null: no MAIL FROM yet
     private final List<String> deferredRecipients = new ArrayList<>();
+    private final Set<String> deferredTriplets = new HashSet<>(); // their keys (DecidedRecipients#key)
+    private final DecidedRecipients decided = new DecidedRecipients();
     private Reply transactionRefusal; // null sender: the refusal a BDAT got; later chunks get it too (null: none)
     private byte[] mailLine; // the MAIL FROM command as the client sent it, parameters included (null: none)
     private final List<byte[]> recipientsAtUpstream = new ArrayList<>();
@@ -95,6 +99,8 @@ final class Envelope {
     void reset() {
         sender = null;
         deferredRecipients.clear();
+        deferredTriplets.clear();
+        decided.clear();
         transactionRefusal = null;
         mailLine = null;
         recipientsAtUpstream.clear();
@@ -186,9 +192,19 @@ final class Envelope {
         return sender;
     }
 
-    /** Null sender: a recipient the upstream accepted, to be decided at DATA. */
+    /**
+     * Null sender: a recipient the upstream accepted, to be decided at DATA; once per triplet, however often the
+     * client named it (see {@link DecidedRecipients}).
+     */
     void deferRecipient(String recipient) {
-        deferredRecipients.add(recipient);
+        if (deferredTriplets.add(DecidedRecipients.key(recipient))) {
+            deferredRecipients.add(recipient);
+        }
+    }
+
+    /** The verdicts of this transaction's recipients so far. */
+    DecidedRecipients decided() {
+        return decided;
     }
 
     boolean hasDeferredRecipients() {
@@ -206,6 +222,7 @@ final class Envelope {
     /** Every deferred recipient passed: the DATA goes upstream, and later chunks of the message need no decision. */
     void deferredRecipientsPassed() {
         deferredRecipients.clear();
+        deferredTriplets.clear();
     }
 
     /** Null sender: a BDAT got {@code refusal}, so the rest of the transaction gets it too. */

@@ -124,6 +124,11 @@ final class RcptDecisions {
             queue.barrier(slot);
             return;
         }
+        Verdict earlier = envelope.decided().earlier(recipient.get());
+        if (earlier != null) {
+            repeated(c, recipient.get(), earlier);
+            return;
+        }
         Slot slot = new Slot(Slot.Kind.RCPT);
         slot.rcpt = c;
         slot.transaction = envelope.transaction();
@@ -135,6 +140,26 @@ final class RcptDecisions {
         } else {
             request(recipient.get(), arrived,
                     (r, asked) -> policy.decide(r, asked, v -> onVerdict(slot, c, recipient.get(), v)));
+        }
+    }
+
+    /**
+     * A recipient this transaction named before, whose verdict is known (input waits for every verdict): it gets
+     * that verdict again, asked of nobody ({@link DecidedRecipients}). Passed, it goes upstream, whose reply goes
+     * back (Postfix takes a repeated recipient and delivers once); refused, it gets the greylisting reply again. It
+     * is no new decision: no decision line, and the session line counts the recipient once.
+     */
+    private void repeated(CommandLine c, String recipient, Verdict earlier) {
+        if (!earlier.accepted()) {
+            queue.local(replies.forRefusal(earlier, recipient));
+            return;
+        }
+        Slot slot = new Slot(Slot.Kind.RCPT);
+        slot.rcpt = c;
+        slot.transaction = envelope.transaction();
+        queue.forward(c.raw(), slot);
+        if (order == RcptOrder.UPSTREAM_FIRST) {
+            queue.barrier(slot); // as any recipient that passed: the upstream's envelope may have to be made again
         }
     }
 
@@ -193,6 +218,9 @@ final class RcptDecisions {
             if (closed.getAsBoolean()) {
                 return;
             }
+            if (slot.transaction == envelope.transaction()) {
+                envelope.decided().decided(slot.request.recipient(), v);
+            }
             if (v.accepted()) {
                 summary.accepted(1);
                 envelope.recipientAtUpstream(slot.transaction, slot.rcpt.raw());
@@ -229,7 +257,9 @@ final class RcptDecisions {
      * Null sender: decides every recipient the upstream accepted, one after the other, before DATA (or
      * a BDAT of {@code bdatSize} bytes) may go on. Every recipient is decided even after one is refused, so
      * that each triplet's first attempt is recorded now and one retry can pass them all; the command is
-     * answered with the first refusal, if any.
+     * answered with the first refusal, if any. Each triplet is decided once in the transaction: a recipient named
+     * twice is deferred once ({@link Envelope#deferRecipient}), and a DATA after a refused one gives the recipients
+     * decided then their verdicts again ({@link DecidedRecipients}).
      */
     void decideDeferred(CommandLine c, long bdatSize, boolean last) {
         Slot slot = new Slot(bdatSize < 0 ? Slot.Kind.DATA : last ? Slot.Kind.DATA_END : Slot.Kind.BDAT);
@@ -284,8 +314,14 @@ final class RcptDecisions {
                     int at = round.next;
                     round.next = -1;
                     String rcpt = round.recipients.get(at);
-                    request(rcpt, round.arrived,
-                            (r, asked) -> policy.decide(r, asked, v -> onDeferredVerdict(round, at, rcpt, v)));
+                    Verdict earlier = envelope.decided().earlier(rcpt);
+                    if (earlier != null) {
+                        // Decided at an earlier DATA of this transaction, which was refused: no new attempt.
+                        onDeferredVerdict(round, at, rcpt, earlier, false);
+                    } else {
+                        request(rcpt, round.arrived, (r, asked) -> policy.decide(r, asked,
+                                v -> onDeferredVerdict(round, at, rcpt, v, true)));
+                    }
                 }
             } finally {
                 round.asking = false;
@@ -305,16 +341,20 @@ final class RcptDecisions {
         }
     }
 
-    private void onDeferredVerdict(DeferredRound round, int i, String rcpt, Verdict v) {
+    /** {@code decidedNow}: false for a verdict given at an earlier DATA of the transaction, counted then. */
+    private void onDeferredVerdict(DeferredRound round, int i, String rcpt, Verdict v, boolean decidedNow) {
         synchronized (lock) {
             if (closed.getAsBoolean()) {
                 pending = false;
                 return;
             }
+            if (decidedNow) {
+                envelope.decided().decided(rcpt, v);
+            }
             if (v.accepted()) {
-                round.passing++;
+                round.passing += decidedNow ? 1 : 0;
             } else {
-                round.waiting++;
+                round.waiting += decidedNow ? 1 : 0;
                 if (round.refusal == null) {
                     round.refusal = v;
                     round.refused = rcpt;
@@ -364,6 +404,9 @@ final class RcptDecisions {
             pending = false;
             if (closed.getAsBoolean()) {
                 return;
+            }
+            if (slot.transaction == envelope.transaction()) {
+                envelope.decided().decided(recipient, v);
             }
             if (v.accepted()) {
                 summary.accepted(1);

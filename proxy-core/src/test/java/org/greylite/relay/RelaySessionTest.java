@@ -304,14 +304,16 @@ class RelaySessionTest {
     }
 
     @Test
-    void aNullSenderDataRefusedHereIsDecidedAgainAtTheNextDataNeverSentOn() {
+    void aNullSenderDataRefusedHereIsRefusedAgainAtTheNextDataNeverSentOn() {
         opened();
         client("MAIL FROM:<>\r\nRCPT TO:<grey@y>\r\n");
         upstream("250 ok\r\n");
         upstream("250 ok\r\n");
         client("DATA\r\n");
         client("DATA\r\n");
-        assertEquals(List.of("grey@y", "grey@y"), policy.recipients(), "the upstream still holds the recipient");
+        // The upstream still holds the recipient, so the second DATA is refused too; by the first verdict, as the
+        // same triplet asked again within the transaction would be a retry too soon (retryinterval).
+        assertEquals(List.of("grey@y"), policy.recipients());
         assertEquals(List.of(250, 250, 451, 451), t.clientCodes());
         assertFalse(t.upstreamText().contains("DATA"), t.upstreamText());
     }
@@ -380,9 +382,11 @@ class RelaySessionTest {
     @Test
     void aTemporaryFailureOfTheDecisionIsA451() {
         t = new FakeTransport();
+        List<String> asked = new java.util.ArrayList<>();
         RcptPolicy failing = new RcptPolicy() {
             @Override
             public void decide(RcptRequest r, long askedNanos, java.util.function.Consumer<Verdict> done) {
+                asked.add(r.recipient());
                 done.accept(new Verdict(Verdict.Action.TEMPFAIL, Verdict.Reason.STORE_ERROR, "192.0.2.0/24", 0, -1, null, 0));
             }
 
@@ -400,6 +404,9 @@ class RelaySessionTest {
                 t.clientText());
         assertEquals("MAIL FROM:<a@x>\r\n", t.upstreamText());
         assertFalse(session.isClosed());
+        // No attempt was recorded: the recipient named again is asked again (the greydb may be back by then).
+        client("RCPT TO:<b@y>\r\n");
+        assertEquals(List.of("b@y", "b@y"), asked);
     }
 
     // ---------------------------------------------------------------- DATA and BDAT
