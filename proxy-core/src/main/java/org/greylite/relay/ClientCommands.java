@@ -242,7 +242,7 @@ final class ClientCommands {
                 queue.local(settings.replies().rcptAfterBdat());
                 return;
             }
-            if (!envelope.takeRecipient()) {
+            if (!envelope.takesAnotherRecipient()) {
                 // RFC 5321 4.5.3.1.10: a client told 452 sends the other recipients in a later transaction.
                 queue.local(settings.replies().tooManyRecipients());
                 return;

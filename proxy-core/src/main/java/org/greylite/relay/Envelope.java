@@ -33,14 +33,18 @@ final class Envelope {
     private final List<byte[]> recipientsAtUpstream = new ArrayList<>();
     private boolean recipientWithdrawn; // the upstream holds a recipient that greylisting refused
     private int transaction; // counts transactions, so that a late reply cannot touch the next one
-    private int recipientsGiven; // RCPTs of this transaction taken to be decided
+    private int recipientsTaken; // RCPTs of this transaction greylisting let pass (for the null sender: the upstream took)
+    private int recipientsRefused; // and those refused, by greylisting or by the upstream
     private boolean chunked; // a BDAT of this transaction has come: its envelope is closed
 
     /**
-     * The most RCPTs of one transaction the proxy decides ({@link RecipientLimit}): the recipients the upstream took
-     * are kept for the transaction (to make its envelope again, and a null sender's to decide at DATA), and an
-     * upstream without a limit of its own (qmail-smtpd) would otherwise let one client fill the proxy's memory with
-     * a single transaction.
+     * The most recipients of one transaction the proxy takes ({@link RecipientLimit}), counted as Postfix counts
+     * its {@code smtpd_recipient_limit}: those accepted (here: those greylisting let pass), not every RCPT, so that
+     * greylisted recipients do not push a message's known ones into another transaction. The recipients the
+     * upstream took are kept for the transaction (to make its envelope again, and a null sender's to decide at
+     * DATA), and an upstream without a limit of its own (qmail-smtpd) would otherwise let one client fill the
+     * proxy's memory with a single transaction. Refused recipients are bounded alike: each costs a decision, and
+     * Postfix bounds them with its error limits, which the proxy does not have.
      */
     static final int MAX_RECIPIENTS = RecipientLimit.PER_MESSAGE;
 
@@ -105,7 +109,8 @@ final class Envelope {
         mailLine = null;
         recipientsAtUpstream.clear();
         recipientWithdrawn = false;
-        recipientsGiven = 0;
+        recipientsTaken = 0;
+        recipientsRefused = 0;
         chunked = false;
         transaction++;
     }
@@ -120,13 +125,26 @@ final class Envelope {
         return chunked;
     }
 
-    /** Counts a RCPT of this transaction to be decided; false when it is one over {@link #MAX_RECIPIENTS}. */
-    boolean takeRecipient() {
-        if (recipientsGiven >= MAX_RECIPIENTS) {
-            return false;
+    /**
+     * Whether one more RCPT may be decided: fewer than {@link #MAX_RECIPIENTS} taken, and as many refused. Every
+     * RCPT before is counted by then: input waits for each decision (and for each of the null sender's RCPTs).
+     */
+    boolean takesAnotherRecipient() {
+        return recipientsTaken < MAX_RECIPIENTS && recipientsRefused < MAX_RECIPIENTS;
+    }
+
+    /** A recipient of {@code ofTransaction} passed greylisting (the null sender's: the upstream took it). */
+    void recipientTaken(int ofTransaction) {
+        if (ofTransaction == transaction) {
+            recipientsTaken++;
         }
-        recipientsGiven++;
-        return true;
+    }
+
+    /** A recipient of {@code ofTransaction} was refused, by greylisting or by the upstream. */
+    void recipientRefused(int ofTransaction) {
+        if (ofTransaction == transaction) {
+            recipientsRefused++;
+        }
     }
 
     /** The transaction in progress, to be named when a reply about it comes later. */

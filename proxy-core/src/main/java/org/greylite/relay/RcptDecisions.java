@@ -120,6 +120,7 @@ final class RcptDecisions {
             // A barrier: DATA must not be read before every such RCPT's reply is known.
             Slot slot = new Slot(Slot.Kind.RCPT_DEFERRED);
             slot.recipient = recipient.get();
+            slot.transaction = envelope.transaction();
             queue.forward(c.raw(), slot);
             queue.barrier(slot);
             return;
@@ -151,9 +152,11 @@ final class RcptDecisions {
      */
     private void repeated(CommandLine c, String recipient, Verdict earlier) {
         if (!earlier.accepted()) {
+            envelope.recipientRefused(envelope.transaction());
             queue.local(replies.forRefusal(earlier, recipient));
             return;
         }
+        envelope.recipientTaken(envelope.transaction()); // as Postfix counts a repeated recipient it accepts
         Slot slot = new Slot(Slot.Kind.RCPT);
         slot.rcpt = c;
         slot.transaction = envelope.transaction();
@@ -205,6 +208,7 @@ final class RcptDecisions {
     /** Upstream-first: a refusal counts as a command error only if repeated (the first is most often a typo). */
     private void upstreamRefused(Slot slot, Reply refusal) {
         pending = false;
+        envelope.recipientRefused(slot.transaction);
         if (++upstreamRefusals > 1) {
             behaviours.add(Behaviour.COMMANDERRORS);
         }
@@ -221,6 +225,7 @@ final class RcptDecisions {
             if (slot.transaction == envelope.transaction()) {
                 envelope.decided().decided(slot.request.recipient(), v);
             }
+            countIn(slot.transaction, v);
             if (v.accepted()) {
                 summary.accepted(1);
                 envelope.recipientAtUpstream(slot.transaction, slot.rcpt.raw());
@@ -399,6 +404,15 @@ final class RcptDecisions {
         }
     }
 
+    /** Counts a recipient of {@code transaction} against the transaction's limits ({@link Envelope#MAX_RECIPIENTS}). */
+    private void countIn(int transaction, Verdict v) {
+        if (v.accepted()) {
+            envelope.recipientTaken(transaction);
+        } else {
+            envelope.recipientRefused(transaction);
+        }
+    }
+
     private void onVerdict(Slot slot, CommandLine c, String recipient, Verdict v) {
         synchronized (lock) {
             pending = false;
@@ -408,6 +422,7 @@ final class RcptDecisions {
             if (slot.transaction == envelope.transaction()) {
                 envelope.decided().decided(recipient, v);
             }
+            countIn(slot.transaction, v);
             if (v.accepted()) {
                 summary.accepted(1);
                 queue.awaitUpstream(slot);

@@ -34,7 +34,7 @@ final class Slot {
     Reply probeReply;      // XCLIENT: the reply to the probe, the client's if XCLIENT is refused
     CommandLine rcpt;      // RCPT, RCPT_VERIFY: the command, kept for the upstream's envelope
     RcptRequest request;   // RCPT_VERIFY: the request to decide once the upstream accepted the recipient
-    int transaction;       // MAIL, RCPT, RCPT_VERIFY: the envelope's transaction the command belongs to
+    int transaction;       // MAIL, RCPT, RCPT_VERIFY, RCPT_DEFERRED: the envelope's transaction the command belongs to
 
     Slot(Kind kind) {
         this.kind = kind;

@@ -60,6 +60,9 @@ final class UpstreamReplies {
             case RCPT_DEFERRED -> {
                 if (r.isPositive()) {
                     envelope.deferRecipient(s.recipient);
+                    envelope.recipientTaken(s.transaction);
+                } else {
+                    envelope.recipientRefused(s.transaction);
                 }
             }
             case DATA -> {
