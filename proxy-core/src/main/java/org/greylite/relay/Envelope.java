@@ -231,7 +231,8 @@ final class Envelope {
 
     /**
      * The recipients waiting for DATA. They stay until they pass: a DATA refused here never reached the upstream,
-     * which still holds them, so the client's next DATA must be decided over them again.
+     * which still holds them, so the client's next DATA must be answered over them again (with the verdicts this
+     * transaction already has: see {@link DecidedRecipients}).
      */
     List<String> deferredRecipients() {
         return List.copyOf(deferredRecipients);
