@@ -260,6 +260,13 @@ final class PostgresGreydb implements AutoCloseable {
                 throw new StoreException(describe() + ": a PostgreSQL database, but not a greydb (it has no triplet"
                         + " table in schema " + currentSchema(st) + "; greylitectl db init adds the greydb's tables)");
             }
+            try {
+                GreydbSchemaVersion.check(conn, existing.contains("greydb_meta"));
+                conn.commit();
+            } catch (SQLException e) {
+                conn.rollback();
+                throw new StoreException(describe() + " cannot be used: " + e.getMessage(), e);
+            }
             if (!existing.containsAll(GreydbSchema.tables())) {
                 // Several hosts may start on a new database at once; concurrent CREATE TABLE IF NOT EXISTS
                 // can still collide in the catalogue, so they take turns. DDL is transactional here.

@@ -137,6 +137,8 @@ final class SqliteGreydb {
                     existing.add(rs.getString(1));
                 }
             }
+            // Before anything is added: a newer greylite's greydb is not to be given this one's tables.
+            GreydbSchemaVersion.check(conn, existing.contains("greydb_meta"));
             if (existing.containsAll(GreydbSchema.tables())) {
                 return;
             }
