@@ -80,6 +80,23 @@ final class DbCommand {
         return GreylistStores.existingAdmin(location, new GreydbOptions(busyTimeout(), 1, root.env()));
     }
 
+    /**
+     * As {@link #open}, for a command that only reads (db list, db stats): an SQLite greydb this user may read but not
+     * write (a monitoring account in the greydb's group) is opened read-only, as SQLite allows it, where it was
+     * refused for want of the write access only edits need. When SQLite cannot serve it so either, the refusal
+     * says both why and what to grant.
+     */
+    GreydbAdmin openForReading() {
+        GreydbLocation location = location();
+        if (location instanceof GreydbLocation.Sqlite sqlite) {
+            java.util.Optional<String> cannotWrite = ExistingGreydb.checkForReading(sqlite.file());
+            if (cannotWrite.isPresent()) {
+                return GreylistStores.sqliteReader(sqlite.file(), busyTimeout(), cannotWrite.get());
+            }
+        }
+        return GreylistStores.existingAdmin(location, new GreydbOptions(busyTimeout(), 1, root.env()));
+    }
+
     private java.time.Duration busyTimeout() {
         try {
             return Durations.parse(busyTimeout);

@@ -78,7 +78,7 @@ final class DbListCommand implements Callable<Integer> {
         // Parsed before the greydb is opened: a mistyped filter costs no connection.
         TripletFilter filter = selector.filter(state, client, sender, recipient);
         TripletSelector.Clients clients = selector.clients(client);
-        try (GreydbAdmin admin = db.open()) {
+        try (GreydbAdmin admin = db.openForReading()) {
             if (what.whitelist) {
                 printWhitelist(admin.whitelist(), clients, db.lifetimes(admin).whitelistLifetime().duration());
             } else if (what.blacklist) {

@@ -35,7 +35,7 @@ final class DbStatsCommand implements Callable<Integer> {
     public Integer call() {
         GreydbAdmin.Stats s;
         Lifetimes lifetimes;
-        try (GreydbAdmin admin = db.open()) {
+        try (GreydbAdmin admin = db.openForReading()) {
             lifetimes = db.lifetimes(admin);
             s = admin.stats(db.now(), lifetimes.retryWindow().duration(), lifetimes.whitelistLifetime().duration());
         }

@@ -31,6 +31,35 @@ final class ExistingGreydb {
      * @throws org.greylite.store.StoreException when this user may not use it (before anything is opened)
      */
     static void check(Path file) {
+        there(file);
+        if (Files.isDirectory(file)) {
+            return; // the store's own open says why
+        }
+        GreylistStores.checkSqliteAccess(file); // names the file at fault, its owner and mode
+        probe(file);
+    }
+
+    /**
+     * As {@link #check}, for a command that only reads: a user who may not write the greydb is not refused here
+     * but told why, for the command to read it read-only.
+     *
+     * @return why this user may not write the greydb (the store's check's words), or empty when it may
+     */
+    static java.util.Optional<String> checkForReading(Path file) {
+        there(file);
+        if (Files.isDirectory(file)) {
+            return java.util.Optional.empty();
+        }
+        try {
+            GreylistStores.checkSqliteAccess(file);
+        } catch (org.greylite.store.StoreException e) {
+            return java.util.Optional.of(e.getMessage()); // nothing opened: the read-only open probes it
+        }
+        probe(file);
+        return java.util.Optional.empty();
+    }
+
+    private static void there(Path file) {
         // notExists, not !exists: in a folder this user cannot search, whether the file is there cannot be told
         // (both say false), and "no greydb there" would send the administrator to make one; the store's open
         // then says what is wrong, naming the path and its permissions.
@@ -38,10 +67,9 @@ final class ExistingGreydb {
             throw new IllegalArgumentException(file + ": no greydb there (greylitectl db init makes one; the programs"
                     + " make theirs at their first decision)");
         }
-        if (Files.isDirectory(file)) {
-            return; // the store's own open says why
-        }
-        GreylistStores.checkSqliteAccess(file); // names the file at fault, its owner and mode
+    }
+
+    private static void probe(Path file) {
         SQLiteConfig config = new SQLiteConfig();
         config.setReadOnly(true);
         config.resetOpenMode(SQLiteOpenMode.CREATE);

@@ -51,7 +51,7 @@ class ExistingGreydbTest {
     }
 
     /**
-     * A command run by a user who may not write the greydb is refused before SQLite opens it: even a read-only open
+     * An edit run by a user who may not write the greydb is refused before SQLite opens it: even a read-only open
      * of a WAL database creates its -wal and -shm files, owned by that user, and those stop every write of the
      * programs that own the greydb.
      */
@@ -64,11 +64,12 @@ class ExistingGreydbTest {
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
         String output;
         if (UnprivilegedJava.root()) {
-            UnprivilegedJava.Result r = UnprivilegedJava.run(GreyliteCtl.class, "db", "stats", "--db", db.toString());
+            UnprivilegedJava.Result r = UnprivilegedJava.run(GreyliteCtl.class, "db", "blacklist", "add", "192.0.2.9",
+                    "--db", db.toString());
             assertNotEquals(0, r.exitStatus(), r.output());
             output = r.output();
         } else {
-            Ctl.Run r = Ctl.run(Map.of(), "db", "stats", "--db", db.toString());
+            Ctl.Run r = Ctl.run(Map.of(), "db", "blacklist", "add", "192.0.2.9", "--db", db.toString());
             assertNotEquals(0, r.exit(), r.toString());
             output = r.out() + r.err();
         }

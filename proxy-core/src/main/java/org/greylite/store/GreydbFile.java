@@ -90,7 +90,7 @@ final class GreydbFile {
      * refuse in its own words. A path that is no link, or a link to nothing yet, is checked as it is (links among
      * its folders are followed by every check anyway).
      */
-    private static Path realFile(Path named) {
+    static Path realFile(Path named) {
         try {
             return Files.isSymbolicLink(named) && Files.exists(named) ? named.toRealPath() : named;
         } catch (IOException e) {
@@ -98,7 +98,7 @@ final class GreydbFile {
         }
     }
 
-    private static String describe(Path p) {
+    static String describe(Path p) {
         if (p == null) {
             return "no parent exists";
         }
@@ -106,7 +106,7 @@ final class GreydbFile {
                 .orElse(p + " cannot be inspected");
     }
 
-    private static String user() {
+    static String user() {
         return System.getProperty("user.name");
     }
 }

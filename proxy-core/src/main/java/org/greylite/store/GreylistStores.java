@@ -66,6 +66,16 @@ public final class GreylistStores {
         return new SqlGreydbAdmin(dialect(location, options, PostgresUse.EXISTING_GREYDB_COMMAND));
     }
 
+    /**
+     * The SQLite greydb at {@code file} for reading only, by a user who may read it but not write it: only its
+     * reads work. {@code cannotWrite} is why the usual open refused this user, said first in any refusal.
+     *
+     * @throws StoreException when SQLite cannot serve this user read-only either, saying what to grant
+     */
+    public static GreydbAdmin sqliteReader(Path file, Duration busyTimeout, String cannotWrite) {
+        return new SqlGreydbAdmin(SqliteDialect.openReadOnly(file, busyTimeout, cannotWrite));
+    }
+
     /** The SQLite greydb at {@code file} for administration. */
     public static GreydbAdmin sqliteAdmin(Path file, Duration busyTimeout) {
         return new SqlGreydbAdmin(SqliteDialect.open(file, busyTimeout));

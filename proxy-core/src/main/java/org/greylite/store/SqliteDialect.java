@@ -136,6 +136,24 @@ final class SqliteDialect implements GreydbDialect {
     }
 
     /**
+     * Opens the greydb at {@code file} for reading only, for a user who may not write it (see
+     * {@link SqliteReadOnlyGreydb}); {@code cannotWrite} says why, in any refusal.
+     */
+    static SqliteDialect openReadOnly(Path file, Duration busyTimeout, String cannotWrite) {
+        Connection conn = SqliteReadOnlyGreydb.open(file, busyTimeout, cannotWrite);
+        try {
+            return new SqliteDialect(file.toAbsolutePath(), conn, busyTimeout);
+        } catch (SQLException e) {
+            try {
+                conn.close();
+            } catch (SQLException ignored) {
+                // already failing
+            }
+            throw new StoreException("greydb " + file.toAbsolutePath() + " cannot be prepared: " + e.getMessage(), e);
+        }
+    }
+
+    /**
      * Opens (and if new, creates) the greydb at {@code file}.
      *
      * @throws StoreException naming the path and the permission at fault
