@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 
+import org.greylite.greylist.RecordedTimes;
 import org.greylite.store.GreydbAdmin;
 import org.greylite.store.ListEntry;
 import org.greylite.store.Triplet;
@@ -106,16 +107,26 @@ final class DbListCommand implements Callable<Integer> {
 
     private List<String> tripletRow(GreydbAdmin.TripletRow r, Instant now, Duration minDelay, Duration retryWindow,
                                     Duration whitelistLifetime) {
-        Triplet t = r.state();
+        Triplet stored = r.state();
+        warnIfOutOfRange("triplet " + r.key().client() + " <" + r.key().sender() + "> <" + r.key().recipient() + ">",
+                List.of("first_seen", "last_seen", "passed_at"), stored.firstSeen(), stored.lastSeen(), stored.passedAt());
+        // A time later than the clock (written while it was ahead, or by another host ahead) is taken as now by the
+        // engine (RecordedTimes.latestAt): the state and retry_counts_from are judged so, as the next attempt will
+        // be. Judged by the time held they showed a retry counting years ahead, or a row never expiring.
+        Triplet t = anyOutOfRange(stored) ? stored : stored.notAfter(RecordedTimes.latestAt(now));
+        if (t != stored) {
+            spec.commandLine().getErr().println("greylitectl: warning: " + org.greylite.text.ClientText.printable(
+                    "triplet " + r.key().client() + " <" + r.key().sender() + "> <" + r.key().recipient() + ">")
+                    + ": times later than the clock in the greydb (shown as held), which the programs take as now;"
+                    + " its state and retry_counts_from are shown as they judge it");
+        }
         // As the engine judges it (SPEC §3.7): an expired row counts as absent, and the next purge removes it.
         boolean expired = t.passed() ? !plus(t.lastSeen(), whitelistLifetime).isAfter(now)
                 : !plus(t.firstSeen(), retryWindow).isAfter(now);
-        warnIfOutOfRange("triplet " + r.key().client() + " <" + r.key().sender() + "> <" + r.key().recipient() + ">",
-                List.of("first_seen", "last_seen", "passed_at"), t.firstSeen(), t.lastSeen(), t.passedAt());
         return Arrays.asList(r.key().client(), "<" + r.key().sender() + ">", "<" + r.key().recipient() + ">",
                 expired ? "expired" : t.passed() ? "passed" : "pending", Integer.toString(t.refusals()),
-                time(t.firstSeen()), time(t.lastSeen()),
-                t.passedAt() == null ? null : time(t.passedAt()),
+                time(stored.firstSeen()), time(stored.lastSeen()),
+                stored.passedAt() == null ? null : time(stored.passedAt()),
                 // The engine records a refusal rounded up to the second, so this is when it counts the retry.
                 // An expired row has no next attempt: the engine would start a new triplet.
                 t.passed() || expired ? null : time(plus(t.lastSeen(), minDelay)));
@@ -160,6 +171,10 @@ final class DbListCommand implements Callable<Integer> {
     }
 
     static final String OUT_OF_RANGE = "out-of-range";
+
+    private static boolean anyOutOfRange(Triplet t) {
+        return outOfRange(t.firstSeen()) || outOfRange(t.lastSeen()) || (t.passedAt() != null && outOfRange(t.passedAt()));
+    }
 
     private static boolean outOfRange(Instant t) {
         return Instant.MAX.equals(t) || Instant.MIN.equals(t);

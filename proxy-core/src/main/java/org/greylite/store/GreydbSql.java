@@ -547,7 +547,7 @@ final class GreydbSql {
         long auto = count(conn, "SELECT COUNT(*) FROM whitelist WHERE source = 'auto' AND last_seen > ?", usedSince);
         long admin = count(conn, "SELECT COUNT(*) FROM whitelist WHERE source <> 'auto' AND (expires IS NULL OR expires > ?)", nowS);
         long black = count(conn, "SELECT COUNT(*) FROM blacklist WHERE expires IS NULL OR expires > ?", nowS);
-        StatsTally tally = new StatsTally();
+        StatsTally tally = new StatsTally(now);
         try (PreparedStatement st = conn.prepareStatement(
                 "SELECT client, refusals, first_seen, passed_at FROM triplet WHERE (passed_at IS NULL AND first_seen > ?)"
                         + " OR (passed_at IS NOT NULL AND last_seen > ?)")) {

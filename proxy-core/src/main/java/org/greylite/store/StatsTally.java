@@ -1,12 +1,14 @@
 package org.greylite.store;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.greylite.greylist.RecordedTimes;
 import org.greylite.net.Cidr;
 
 /**
@@ -17,11 +19,22 @@ final class StatsTally {
 
     private final List<Long> waits = new ArrayList<>();
     private final Map<String, Long> refused = new HashMap<>();
+    /** The latest time a row may hold, in Unix seconds: a later one is taken as this (see {@link #add}). */
+    private final long latest;
 
-    /** One live triplet; {@code passedAt} null while it is pending. Times in Unix seconds. */
+    /** A tally at {@code now}. */
+    StatsTally(Instant now) {
+        this.latest = RecordedTimes.latestAt(now).getEpochSecond();
+    }
+
+    /**
+     * One live triplet; {@code passedAt} null while it is pending. Times in Unix seconds. A time later than the clock
+     * (written while it was ahead) is taken as now, as the engine takes it: a triplet that passed while the clock was
+     * five years ahead counted five years to pass, and one such row made the 95th percentile read 1825d.
+     */
     void add(String client, int refusals, long firstSeen, Long passedAt) {
         if (passedAt != null && refusals > 0) {
-            waits.add(passedAt - firstSeen);
+            waits.add(Math.min(passedAt, latest) - Math.min(firstSeen, latest));
         }
         if (refusals > 0) {
             refused.merge(network(client), (long) refusals, Long::sum);
