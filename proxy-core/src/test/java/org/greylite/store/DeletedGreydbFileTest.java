@@ -75,6 +75,29 @@ class DeletedGreydbFileTest {
         assertNull(store.reopenIfReplaced(), "said once");
     }
 
+    /**
+     * The greydb named through a symbolic link (/etc/greylite/greylite.db to /var/db/greylite/greylite.db) and its real
+     * file deleted: its -wal is beside the real file, where SQLite makes the new greydb, and is not left beside the
+     * link. SQLite itself sets aside the -wal of a database file it finds empty, so the new greydb does not take the
+     * deleted one's rows from it.
+     */
+    @Test
+    void aDeletedFileReachedThroughALinkIsMadeAgainWhereTheLinkLeadsWithoutItsRows() throws Exception {
+        store.close();
+        Path real = Files.createDirectory(dir.resolve("var")).resolve("greylite.db");
+        Path link = Files.createSymbolicLink(Files.createDirectory(dir.resolve("etc")).resolve("greylite.db"),
+                Path.of("../var/greylite.db"));
+        store = GreylistStores.sqlite(link, Duration.ofSeconds(5));
+        write("b@y");
+        assertTrue(Files.exists(Path.of(real + "-wal")), "the -wal beside the real file");
+        Files.delete(real);
+        String said = store.reopenIfReplaced();
+        assertTrue(said.contains("deleted"), said);
+        write("c@y");
+        assertEquals("c@y", recipients(link), "the deleted file's rows replayed from its -wal into the new greydb");
+        assertTrue(Files.exists(real), "the new greydb where the link leads");
+    }
+
     @Test
     void aReplacedFileIsTheOneUsedFromThenOn() throws Exception {
         write("b@y");
