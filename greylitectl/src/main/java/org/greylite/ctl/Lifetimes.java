@@ -35,12 +35,26 @@ record Lifetimes(Value minDelay, Value retryWindow, Value whitelistLifetime) {
         };
         GreydbLifetimes recorded = given[0] != null && given[1] != null && given[2] != null
                 ? GreydbLifetimes.NONE : admin.recordedLifetimes();
-        return new Lifetimes(
+        Lifetimes chosen = new Lifetimes(
                 pick(minDelay, "--min-delay", env, "GREYLITE_MIN_DELAY", recorded.minDelay(), GreylistSettings.DEFAULT_MIN_DELAY),
                 pick(retryWindow, "--retry-window", env, "GREYLITE_RETRY_WINDOW", recorded.retryWindow(),
                         GreylistSettings.DEFAULT_RETRY_WINDOW),
                 pick(whitelistLifetime, "--whitelist-lifetime", env, "GREYLITE_WHITELIST_LIFETIME",
                         recorded.whitelistLifetime(), GreylistSettings.DEFAULT_WHITELIST_LIFETIME));
+        chosen.refuseWhatTheProgramsRefuse();
+        return chosen;
+    }
+
+    /**
+     * Every program refuses a retry window no longer than min-delay (no retry could ever pass): judged by one, db purge
+     * deleted every pending triplet ({@code --retry-window 0}, a variable set for another purpose), which the programs
+     * would have kept, and each client's retry after min-delay was refused anew as a first attempt.
+     */
+    private void refuseWhatTheProgramsRefuse() {
+        if (retryWindow.duration().compareTo(minDelay.duration()) <= 0) {
+            throw new IllegalArgumentException("retry window " + retryWindow + " must be longer than min-delay "
+                    + minDelay + ", as every program requires, or no retry could ever pass");
+        }
     }
 
     private static String given(String flag, String variable) {

@@ -112,6 +112,26 @@ class DbLifetimesTest {
         assertTrue(stats.out().contains("min delay             5m (greydb)\n"), stats.out());
     }
 
+    /**
+     * A retry window no longer than min-delay, which every program refuses (no retry could ever pass), is refused
+     * too: db purge with --retry-window 0 deleted every pending triplet, and clients retrying after min-delay were
+     * refused anew as first attempts.
+     */
+    @Test
+    void aRetryWindowNoLongerThanMinDelayIsRefusedAndNothingIsPurged() throws Exception {
+        Instant now = rowsTheDefaultsWouldPurge(LONG);
+
+        Ctl.Run purge = ctl(env, now, "db", "purge", "--retry-window", "0");
+        assertEquals(2, purge.exit(), purge.toString());
+        assertTrue(purge.err().contains("retry window 0s (--retry-window) must be longer than min-delay 5m (greydb)"),
+                purge.toString());
+        assertEquals(1, count("SELECT COUNT(*) FROM triplet WHERE passed_at IS NULL"), "the pending triplet kept");
+
+        Ctl.Run stats = ctl(Map.of("DBFILE", db.toString(), "GREYLITE_RETRY_WINDOW", "2m"), now, "db", "stats");
+        assertEquals(2, stats.exit(), stats.toString());
+        assertTrue(stats.err().contains("($GREYLITE_RETRY_WINDOW)"), stats.toString());
+    }
+
     @Test
     void aFlagOrTheEnvironmentStillDecides() throws Exception {
         Instant now = rowsTheDefaultsWouldPurge(LONG);
