@@ -140,17 +140,7 @@ final class SqliteDialect implements GreydbDialect {
      * {@link SqliteReadOnlyGreydb}); {@code cannotWrite} says why, in any refusal.
      */
     static SqliteDialect openReadOnly(Path file, Duration busyTimeout, String cannotWrite) {
-        Connection conn = SqliteReadOnlyGreydb.open(file, busyTimeout, cannotWrite);
-        try {
-            return new SqliteDialect(file.toAbsolutePath(), conn, busyTimeout);
-        } catch (SQLException e) {
-            try {
-                conn.close();
-            } catch (SQLException ignored) {
-                // already failing
-            }
-            throw new StoreException("greydb " + file.toAbsolutePath() + " cannot be prepared: " + e.getMessage(), e);
-        }
+        return over(file, SqliteReadOnlyGreydb.open(file, busyTimeout, cannotWrite), busyTimeout);
     }
 
     /**
@@ -159,7 +149,11 @@ final class SqliteDialect implements GreydbDialect {
      * @throws StoreException naming the path and the permission at fault
      */
     static SqliteDialect open(Path file, Duration busyTimeout) {
-        Connection conn = SqliteGreydb.open(file, busyTimeout);
+        return over(file, SqliteGreydb.open(file, busyTimeout), busyTimeout);
+    }
+
+    /** The dialect over {@code conn}, opened on {@code file}; the connection is closed if it cannot be made. */
+    private static SqliteDialect over(Path file, Connection conn, Duration busyTimeout) {
         try {
             return new SqliteDialect(file.toAbsolutePath(), conn, busyTimeout);
         } catch (SQLException e) {
