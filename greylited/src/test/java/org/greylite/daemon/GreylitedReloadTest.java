@@ -107,6 +107,9 @@ class GreylitedReloadTest {
             assertTrue(after.stream().anyMatch(l -> l.contains(suspicion + ": reloaded, 1 rules")), after.toString());
             assertTrue(greylited.process.isAlive(), "SIGHUP does not stop greylited");
 
+            // A new transaction: within the first one the recipient named again keeps its first verdict.
+            before.command("RSET", 250);
+            before.command("MAIL FROM:<a@example.org>", 250);
             assertTrue(rcpt(before).startsWith("250"), "the session open during the reload goes on, under the new rules");
             before.command("QUIT", 221);
         }
