@@ -223,6 +223,9 @@ class WrapperUnderTcpserverTest {
             envelope(c, "a@example.org");
             for (int attempt = 1; attempt <= 3; attempt++) {
                 assertTrue(c.command("RCPT TO:<b@example.com>").startsWith("451 4.7.1 "), "attempt " + attempt);
+                // Each attempt a transaction of its own: a recipient named again in one keeps its first verdict.
+                assertEquals("250 ok", c.command("RSET"));
+                assertEquals("250 ok", c.command("MAIL FROM:<a@example.org>"));
             }
             assertEquals("250 ok", c.command("RCPT TO:<b@example.com>"), "the fourth attempt, after three refusals");
         }
