@@ -4,6 +4,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -115,13 +116,16 @@ final class SaveFileImport {
      * the save file or the whole greydb: the backup is made as a second name of the save file (a hard link), then the
      * greydb is renamed over SAVEFILE in one step. Renaming the save file away first left a moment without SAVEFILE,
      * and a crash in it had the next start make an empty greydb there, the import left behind under another name.
-     * A file system without hard links gets the two renames.
+     * A file system without hard links (vfat, some FUSE mounts) gets the two renames; the save file's move to its
+     * backup fails rather than replace a file that took the backup's name meanwhile.
      */
     private static void putInPlace(Path fresh, Path file, Path backup) throws IOException {
         try {
             Files.createLink(backup, file);
+        } catch (FileAlreadyExistsException e) {
+            throw e; // a backup made since the check: never replaced
         } catch (UnsupportedOperationException | FileSystemException e) {
-            Files.move(file, backup, StandardCopyOption.ATOMIC_MOVE);
+            Files.move(file, backup); // no option: fails if the backup exists
         }
         Files.move(fresh, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
