@@ -31,7 +31,7 @@ import org.sqlite.util.LibraryLoaderUtil;
  *       no greylite process extracts its own copy into {@code /tmp} (sqlite-jdbc's default, one file per
  *       JVM, left behind by every process that is killed);</li>
  *   <li>runs one complete greylisted session in this JVM, over a loopback socket, with a small shell
- *       SMTP server as PROGRAM: greeting, EHLO, a greylisted and then an accepted RCPT, DATA, QUIT, the
+ *       SMTP server as PROGRAM: greeting, EHLO, a greylisted RCPT, RSET and the accepted retry, DATA, QUIT, the
  *       greydb created, the suspicion file read, the purge. Every class that session loads goes into the
  *       application class-data-sharing archive the JVM writes at exit, so real sessions map them instead
  *       of loading, verifying and linking them.</li>
@@ -106,7 +106,8 @@ public final class CdsTraining {
         }
     }
 
-    private static void train(PrintStream err) throws Exception {
+    /** The two training sessions and the hand-over; what did not go as expected is said on {@code err}. */
+    static void train(PrintStream err) throws Exception {
         Path work = Files.createTempDirectory("greylite-training");
         try {
             Path rules = work.resolve("suspicion");
@@ -180,6 +181,11 @@ public final class CdsTraining {
         reply(in);
         send(out, "RCPT TO:<rcpt@training.example>\r\n");
         codes.append(' ').append(reply(in));
+        // The retry in a transaction of its own: a recipient named again in the same one keeps its verdict.
+        send(out, "RSET\r\n");
+        reply(in);
+        send(out, "MAIL FROM:<sender@training.example>\r\n");
+        reply(in);
         send(out, "RCPT TO:<rcpt@training.example>\r\n");
         codes.append(' ').append(reply(in));
         send(out, "DATA\r\n");
