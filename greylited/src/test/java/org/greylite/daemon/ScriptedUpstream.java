@@ -81,6 +81,8 @@ final class ScriptedUpstream implements AutoCloseable {
             Thread.sleep(greetingDelayMillis);
             write(out, greeting);
             int count = 0;
+            boolean perRecipientReplies = false; // the transaction's MAIL asked for PRDR
+            int recipients = 0;
             String line;
             while ((line = readRawLine(in)) != null) {
                 if (line.endsWith("\r")) {
@@ -111,12 +113,19 @@ final class ScriptedUpstream implements AutoCloseable {
                         write(out, "250 2.0.0 ok");
                         break;
                     case "MAIL":
+                        // As Exim with prdr_enable: a reply per recipient at the end of the message, before the final one.
+                        perRecipientReplies = line.toUpperCase().contains(" PRDR");
+                        recipients = 0;
+                        write(out, "250 2.0.0 ok");
+                        break;
                     case "RSET":
                     case "NOOP":
                         write(out, "250 2.0.0 ok");
                         break;
                     case "RCPT":
-                        write(out, line.toLowerCase().contains("<reject") ? "550 5.1.1 no such user" : "250 2.1.5 ok");
+                        boolean reject = line.toLowerCase().contains("<reject");
+                        recipients += reject ? 0 : 1;
+                        write(out, reject ? "550 5.1.1 no such user" : "250 2.1.5 ok");
                         break;
                     case "DATA":
                         write(out, "354 go ahead");
@@ -131,6 +140,12 @@ final class ScriptedUpstream implements AutoCloseable {
                             return;
                         }
                         messages.add(msg);
+                        if (perRecipientReplies) {
+                            write(out, "353 PRDR content analyzed");
+                            for (int i = 0; i < recipients; i++) {
+                                write(out, "250 2.0.0 recipient accepted");
+                            }
+                        }
                         write(out, "250 2.0.0 queued as " + messages.size());
                         break;
                     case "BDAT":

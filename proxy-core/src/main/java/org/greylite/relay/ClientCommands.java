@@ -201,6 +201,17 @@ final class ClientCommands {
             queue.local(settings.replies().badSender()); // counted as junk already, by JunkCommands
             return;
         }
+        if (c.hasParameter("FROM", "PRDR")) {
+            // PRDR (per-recipient replies to a message: Exim's prdr_enable) answers the end of the message with a 353,
+            // a reply per recipient and then the final one. The proxy gives each reply to one command, so the replies
+            // after the 353 would go to the commands pipelined behind the message, one of them a 354 to a later DATA
+            // the upstream refused: the proxy would then pass what follows as message text while the upstream reads
+            // it as commands, RCPTs no decision has seen among them. Not offered (UpstreamReplies), and refused here
+            // as a server that does not offer it refuses it; following PRDR was rejected: a miscount of the
+            // recipients the upstream holds would shift every reply after it.
+            queue.local(settings.replies().unsupportedOption("PRDR"));
+            return;
+        }
         if (envelope.sender() != null && decisions.decidesRecipients()) {
             // RFC 5321 3.3: no MAIL inside a transaction. An upstream that refuses it (Postfix) keeps the first
             // sender while the proxy would decide the next RCPTs for the second; one that takes it (qmail) starts

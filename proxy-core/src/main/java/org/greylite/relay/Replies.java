@@ -135,6 +135,11 @@ public record Replies(String hostname, String greylistTemplate) {
         return Reply.local(501, "5.1.3 Bad recipient address syntax");
     }
 
+    /** As Postfix says it: an ESMTP parameter of an extension that was not offered (see ClientCommands). */
+    Reply unsupportedOption(String parameter) {
+        return Reply.local(555, "5.5.4 Unsupported option: " + parameter);
+    }
+
     /** As Postfix says it: RCPT before a MAIL FROM the upstream took. */
     Reply needMail() {
         return Reply.local(503, "5.5.1 Error: need MAIL command");

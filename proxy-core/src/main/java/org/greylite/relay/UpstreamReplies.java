@@ -16,9 +16,12 @@ import org.greylite.suspicion.Behaviour;
  */
 final class UpstreamReplies {
 
-    /** Extensions that must not reach the client: the proxy could not follow the session through them. */
+    /**
+     * Extensions that must not reach the client: the proxy could not follow the session through them. PRDR among
+     * them: it answers the end of a message with several replies where the proxy expects one (see ClientCommands).
+     */
     private static final EhloReplyFilter EHLO_FILTER =
-            new EhloReplyFilter(Set.of("STARTTLS", "XCLIENT", "XFORWARD", "XCLIENTPROXY"));
+            new EhloReplyFilter(Set.of("STARTTLS", "XCLIENT", "XFORWARD", "XCLIENTPROXY", "PRDR"));
 
     private final UpstreamEhlo upstreamEhlo;
     private final ClientStartTls clientTls;

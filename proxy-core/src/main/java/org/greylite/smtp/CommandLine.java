@@ -82,15 +82,45 @@ public record CommandLine(byte[] raw, String verb, String args) {
             }
             return Optional.of(ClientText.fromOctets(a.substring(1, close)));
         }
-        int end = 0;
-        while (end < a.length() && !isWhiteSpace(a.charAt(end))) {
-            end++;
-        }
-        String bare = a.substring(0, end);
+        String bare = a.substring(0, wordEnd(a));
         if (bare.isEmpty() || a.indexOf('<') >= 0 || containsAny(bare, ">()\"\\")) {
             return Optional.empty();
         }
         return Optional.of(ClientText.fromOctets(bare));
+    }
+
+    /**
+     * Whether the ESMTP parameters after the path of {@code MAIL FROM:<a>} or {@code RCPT TO:<a>} include {@code name}
+     * (any case, with or without a value: {@code PRDR}, {@code SIZE=1000}). When the path cannot be read, every word
+     * after the keyword counts as a parameter: an upstream reading the line leniently might take any of them as one.
+     *
+     * @param keyword "FROM" or "TO"
+     */
+    public boolean hasParameter(String keyword, String name) {
+        String rest = args;
+        if (rest.regionMatches(true, 0, keyword + ":", 0, keyword.length() + 1)) {
+            rest = rest.substring(keyword.length() + 1).trim();
+            int close = rest.startsWith("<") ? closingBracket(rest) : -1;
+            if (close >= 0) {
+                rest = rest.substring(close + 1);
+            } else if (pathArgument(keyword).isPresent()) {
+                rest = rest.substring(wordEnd(rest));
+            }
+        }
+        for (String word : rest.trim().split("[ \t]+")) {
+            if (word.equalsIgnoreCase(name) || word.regionMatches(true, 0, name + "=", 0, name.length() + 1)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static int wordEnd(String a) {
+        int end = 0;
+        while (end < a.length() && !isWhiteSpace(a.charAt(end))) {
+            end++;
+        }
+        return end;
     }
 
     /**

@@ -130,4 +130,17 @@ class CommandLineTest {
         assertEquals(Optional.of("b@example.com"),
                 line("RCPT TO:<b@example.com>\tNOTIFY=SUCCESS,FAILURE ORCPT=rfc822;b@example.com\r\n").pathArgument("TO"));
     }
+
+    @Test
+    void hasParameterLooksAfterThePathOnly() {
+        assertTrue(line("MAIL FROM:<a@b> PRDR\r\n").hasParameter("FROM", "PRDR"));
+        assertTrue(line("MAIL FROM:<a@b> SIZE=10\tprdr\r\n").hasParameter("FROM", "PRDR"));
+        assertTrue(line("MAIL FROM:a@b PRDR=yes\r\n").hasParameter("FROM", "PRDR"));
+        assertFalse(line("MAIL FROM:<a@b> SIZE=10 PRDRX\r\n").hasParameter("FROM", "PRDR"));
+        assertFalse(line("MAIL FROM:<\"x PRDR\"@b>\r\n").hasParameter("FROM", "PRDR"), "a quoted local part is no parameter");
+        assertFalse(line("MAIL FROM:<PRDR@b>\r\n").hasParameter("FROM", "PRDR"));
+        // A path the proxy cannot read: any word may be a parameter to a lenient upstream.
+        assertTrue(line("MAIL FROM:<a@b PRDR\r\n").hasParameter("FROM", "PRDR"));
+        assertTrue(line("MAIL <a@b> PRDR\r\n").hasParameter("FROM", "PRDR"));
+    }
 }
