@@ -21,6 +21,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.greylite.relay.RelaySettings;
+import org.greylite.smtp.CommandDecoder;
 import org.greylite.suspicion.RuleMatch;
 import org.greylite.suspicion.Suspicion;
 import org.greylite.suspicion.SuspicionFile;
@@ -344,6 +345,27 @@ class ProxyEndToEndTest {
             assertTrue(attempt(c, "a@example.org", "fresh2@example.com").startsWith("451"),
                     "a failed AUTH changes nothing");
         }
+    }
+
+    @Test
+    void aSaslResponseTooLongToTakeCancelsTheExchangeAtTheUpstream() throws IOException {
+        char[] token = new char[CommandDecoder.MAX_SASL_LINE + 10];
+        Arrays.fill(token, 'A');
+        try (RawClient c = proxy.client().hello()) {
+            c.command("AUTH PLAIN", 334);
+            c.send(new String(token) + "\r\n");
+            assertEquals("501 5.7.0 Authentication aborted", c.reply(), "the upstream's answer to the cancelled exchange");
+            c.command("NOOP", 250); // a command again, at both ends
+            assertTrue(attempt(c, "a@example.org", "fresh@example.com").startsWith("451"), "not authenticated");
+            c.command("AUTH PLAIN", 334);
+            c.send(new String(token)); // too long before its line end has come
+            c.send("AAAA\r\n");
+            assertEquals("501 5.7.0 Authentication aborted", c.reply());
+            c.command("QUIT", 221);
+        }
+        assertEquals(List.of("EHLO client.example", "NOOP", "MAIL FROM:<a@example.org>", "QUIT"),
+                upstream.commands.stream().filter(l -> !l.startsWith("AUTH")).toList(),
+                "the token never reached the upstream, nor was a command taken for a SASL response");
     }
 
     @Test

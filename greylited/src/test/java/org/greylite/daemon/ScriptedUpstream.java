@@ -161,6 +161,10 @@ final class ScriptedUpstream implements AutoCloseable {
                             write(out, "334 ");
                             response = readLine(in);
                         }
+                        if (response.trim().equals("*")) {
+                            write(out, "501 5.7.0 Authentication aborted"); // RFC 4954 4, in Postfix's words
+                            break;
+                        }
                         String decoded = new String(Base64.getDecoder().decode(response.trim()), StandardCharsets.UTF_8);
                         write(out, decoded.equals("\0user\0secret") ? "235 2.7.0 authenticated" : "535 5.7.8 bad credentials");
                         break;

@@ -44,6 +44,8 @@ public final class RelaySession {
 
     /** Unread client input beyond this pauses reading from the client. */
     static final int PAUSE_INPUT_BYTES = 64 * 1024;
+    /** RFC 4954 4: the response by which a client cancels an authentication exchange. */
+    private static final byte[] CANCEL_AUTHENTICATION = "*\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     /** The longest upstream reply line accepted. */
     private static final int MAX_REPLY_LINE = 64 * 1024;
 
@@ -402,13 +404,28 @@ public final class RelaySession {
                 handleCommand(decoder.line());
                 return true;
             case TOO_LONG:
-                commands.refuse(settings.replies().lineTooLong());
+                if (authContinuation) {
+                    cancelAuthentication();
+                } else {
+                    commands.refuse(settings.replies().lineTooLong());
+                }
                 return true;
             case SKIPPED:
                 return true;
             default:
                 return false;
         }
+    }
+
+    /**
+     * A SASL response too long to take (a Kerberos token with a large PAC, past RFC 4954's 12288 octets): the
+     * upstream still waits for a response, and answered here alone, the exchange went on there and took the client's
+     * next command for one. It is cancelled at the upstream instead, with the line RFC 4954 4 gives the client for
+     * that ({@code *}, which the server must refuse with 501), and that refusal is the client's reply.
+     */
+    private void cancelAuthentication() {
+        authContinuation = false;
+        queue.forward(CANCEL_AUTHENTICATION, Slot.Kind.AUTH, true);
     }
 
     private void handleCommand(CommandLine c) {
