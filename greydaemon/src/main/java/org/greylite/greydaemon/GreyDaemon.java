@@ -3,7 +3,6 @@ package org.greylite.greydaemon;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.nio.channels.DatagramChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -111,7 +110,7 @@ public final class GreyDaemon {
     }
 
     /**
-     * Binds the socket, opens the greydb (importing an old save file first) and serves. The settings and the files
+     * Binds the sockets, opens the greydb (importing an old save file first) and serves. The settings and the files
      * they name are read first: a mistake there is said before anything is opened.
      *
      * @throws IllegalArgumentException for settings that cannot work, or a file they name that cannot be read,
@@ -148,7 +147,9 @@ public final class GreyDaemon {
         // (often by the old greydaemon, still running) stops a start that has imported and renamed nothing. Bound
         // after the import, the save file the old daemon still wrote was renamed away, and its next save (an unlink,
         // then a rename over SAVEFILE) threw the imported greydb away.
-        DatagramChannel socket = UdpService.bind(cl.listen());
+        // On a wildcard, a socket per address of the host (ListeningSockets says why): an address whose port is
+        // taken stops the start too.
+        ListeningSockets sockets = ListeningSockets.bind(cl.listen());
         GreydaemonMetrics metrics = new GreydaemonMetrics();
         MetricsEndpoint metricsEndpoint = null;
         GreylistStore store = null;
@@ -176,9 +177,9 @@ public final class GreyDaemon {
             store = GreylistStores.open(location, new GreydbOptions(busyTimeout, 1, env));
             decisions = new EngineDecisions(store, rules, settings, known, ranges, clock, metrics);
             checkpointer = location instanceof GreydbLocation.Sqlite sqlite ? WalCheckpointer.start(sqlite.file()) : null;
-            service = UdpService.start(socket, decisions, checkpointer, cl.purgeEvery(), metrics);
+            service = UdpService.start(sockets, decisions, checkpointer, cl.purgeEvery(), metrics);
         } catch (IOException | RuntimeException e) {
-            socket.close();
+            sockets.close();
             if (metricsEndpoint != null) {
                 metricsEndpoint.close();
             }
@@ -193,12 +194,16 @@ public final class GreyDaemon {
             throw e;
         }
         log.info("started greydaemon on {}: greydb {}, retry after {}, within {}, address known for {}, client key {}{}",
-                AddressText.withPort(new InetSocketAddress(cl.listen().getAddress(), service.localAddress().getPort())),
+                AddressText.withPort(service.localAddress()),
                 decisions.describeGreydb(),
                 Durations.format(settings.minDelay()), Durations.format(settings.retryWindow()),
                 Durations.format(settings.whitelistLifetime()),
                 settings.clientKeys().mode().name().toLowerCase(java.util.Locale.ROOT),
                 ranges.size() > 0 ? ", " + ranges.size() + " whitelisted range(s)" : "");
+        if (sockets.followHost()) {
+            log.info("listening on each address of the host, answering from the address asked: {} (scanned again"
+                    + " every {} s and on SIGHUP)", service.describeAddresses(), UdpService.ADDRESS_SCAN_SECONDS);
+        }
         if (metricsEndpoint != null) {
             log.info("metrics on {}", metricsEndpoint.url());
         }

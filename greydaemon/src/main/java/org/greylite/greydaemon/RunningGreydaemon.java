@@ -1,6 +1,5 @@
 package org.greylite.greydaemon;
 
-import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -61,9 +60,10 @@ final class RunningGreydaemon implements AutoCloseable {
      * SIGHUP ({@code svc -h}, {@code kill -HUP}): the suspicion file read now, changed or not, with the GeoIP
      * database its {@code g} lines use, as greylited and greylite-policy do. A file with lines that do not load
      * leaves the rules loaded before in force (the reasons are logged). greydaemon's {@code -w} ranges are read
-     * at start only, as greydaemon read them.
+     * at start only, as greydaemon read them. Listening on a wildcard, the host's addresses are scanned too.
      */
     void reload() {
+        service.scanAddresses(); // on a wildcard: an address added or removed is followed now
         if (!(rules instanceof ReloadingSuspicionPolicy followed)) {
             log.info("SIGHUP: no suspicion file to reload");
             return;
@@ -72,7 +72,7 @@ final class RunningGreydaemon implements AutoCloseable {
         followed.reload();
     }
 
-    InetSocketAddress localAddress() throws IOException {
+    InetSocketAddress localAddress() {
         return service.localAddress();
     }
 

@@ -1,9 +1,10 @@
 package org.greylite.greydaemon;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.net.StandardSocketOptions;
+import java.net.SocketException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.DatagramChannel;
@@ -12,9 +13,11 @@ import java.nio.channels.Selector;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.greylite.config.RepeatedWarning;
 import org.greylite.config.TimerTasks;
@@ -49,6 +52,15 @@ import org.slf4j.LoggerFactory;
  * machine the wake-up cost more than a decision. (Measured on a machine kept busy by other work, looking gained
  * nothing: there the CPUs seldom sleep, so waking is cheap.)
  *
+ * <h2>Several sockets</h2>
+ * Told to listen on a wildcard, the service answers on a socket per address of the host
+ * ({@link ListeningSockets}, which says why), all waited on by the one selector and read by the one thread, in
+ * turn: a batch takes what is waiting in each, and the next batch starts at the socket that filled the last one.
+ * Each answer leaves by the socket its request came in by. A thread of its own scans the host's addresses every
+ * {@link #ADDRESS_SCAN_SECONDS} seconds (and {@link #scanAddresses} on SIGHUP) and hands what it found to the
+ * serving thread, which binds and closes sockets between two batches: the scan (reading the interfaces) stays
+ * off the thread that answers, and no socket is closed under a read.
+ *
  * <p>The greydb's write-ahead log is copied into the database file by a {@link WalCheckpointer} of its own.
  *
  * <p>A malformed datagram gets no answer (the patched qmail-smtpd then times out and lets the mail in, as it
@@ -69,7 +81,17 @@ final class UdpService implements AutoCloseable {
      */
     static final int MAX_BATCH_RECIPIENTS = Request.MAX_RECIPIENTS;
 
-    private final DatagramChannel channel;
+    /** How often the host's addresses are scanned when the service listens on a wildcard. */
+    static final int ADDRESS_SCAN_SECONDS = 5;
+
+    private final ListeningSockets sockets;
+    /** The sockets read, the serving thread's copy of {@link ListeningSockets#channels}. */
+    private List<DatagramChannel> channels;
+    /** The socket the next batch is read from first: the one that filled the last batch may hold more. */
+    private int firstChannel;
+    /** The host's addresses as last scanned, not yet followed by the serving thread (null: none new). */
+    private final AtomicReference<Map<String, InetAddress>> scanned = new AtomicReference<>();
+    private final ScheduledExecutorService addressScan; // null: not a wildcard
     private final Selector selector;
     private final EngineDecisions decisions;
     private final WalCheckpointer checkpointer; // or null
@@ -84,9 +106,10 @@ final class UdpService implements AutoCloseable {
     private final IdleSpin idleSpin = IdleSpin.fromProperty(SPIN_PROPERTY);
     private volatile boolean closing;
 
-    private UdpService(DatagramChannel channel, Selector selector, EngineDecisions decisions, WalCheckpointer checkpointer,
-                       Duration purgeEvery, GreydaemonMetrics metrics) {
-        this.channel = channel;
+    private UdpService(ListeningSockets sockets, Selector selector, EngineDecisions decisions,
+                       WalCheckpointer checkpointer, Duration purgeEvery, GreydaemonMetrics metrics) {
+        this.sockets = sockets;
+        this.channels = sockets.channels();
         this.selector = selector;
         this.metrics = metrics;
         this.decisions = decisions;
@@ -99,52 +122,96 @@ final class UdpService implements AutoCloseable {
         long every = Math.max(1, purgeEvery.getSeconds());
         purges.scheduleWithFixedDelay(TimerTasks.outliving("the greydb purge", LOG, this::purge), every, every,
                 TimeUnit.SECONDS);
+        this.addressScan = sockets.followHost() ? Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "address-scan");
+            t.setDaemon(true);
+            return t;
+        }) : null;
+        if (addressScan != null) {
+            addressScan.scheduleWithFixedDelay(TimerTasks.outliving("the scan of the host's addresses", LOG,
+                    this::scanAddresses), ADDRESS_SCAN_SECONDS, ADDRESS_SCAN_SECONDS, TimeUnit.SECONDS);
+        }
         this.server = new Thread(this::serve, "greydb");
     }
 
     /**
-     * The socket to serve on, bound to {@code listen}: bound before anything else is done at start, so that a port
-     * already taken stops a start that has changed nothing yet (see {@link GreyDaemon#start}).
+     * Starts serving on {@code sockets}, bound by {@link ListeningSockets#bind}; closes them when it cannot.
      *
-     * @throws IOException naming the address when it cannot be bound
+     * @throws IOException when the sockets cannot be waited on
      */
-    static DatagramChannel bind(InetSocketAddress listen) throws IOException {
-        DatagramChannel ch = DatagramChannel.open(listen.getAddress() instanceof java.net.Inet6Address
-                ? java.net.StandardProtocolFamily.INET6 : java.net.StandardProtocolFamily.INET);
-        try {
-            // A burst from many qmail-smtpd processes waits in the kernel rather than being dropped there.
-            ch.setOption(StandardSocketOptions.SO_RCVBUF, 1 << 20);
-            ch.bind(listen);
-        } catch (IOException e) {
-            ch.close();
-            throw new IOException("cannot bind UDP " + AddressText.withPort(listen) + ": " + e.getMessage(), e);
-        }
-        return ch;
-    }
-
-    /**
-     * Starts serving on {@code ch}, bound by {@link #bind}; closes it when it cannot.
-     *
-     * @throws IOException when the socket cannot be waited on
-     */
-    static UdpService start(DatagramChannel ch, EngineDecisions decisions, WalCheckpointer checkpointer,
+    static UdpService start(ListeningSockets sockets, EngineDecisions decisions, WalCheckpointer checkpointer,
                             Duration purgeEvery, GreydaemonMetrics metrics) throws IOException {
-        Selector selector;
+        Selector selector = null;
         try {
-            ch.configureBlocking(false);
             selector = Selector.open();
-            ch.register(selector, SelectionKey.OP_READ);
+            for (DatagramChannel ch : sockets.channels()) {
+                register(ch, selector);
+            }
         } catch (IOException e) {
-            ch.close();
+            sockets.close();
+            if (selector != null) {
+                selector.close();
+            }
             throw new IOException("cannot wait for UDP datagrams: " + e.getMessage(), e);
         }
-        UdpService s = new UdpService(ch, selector, decisions, checkpointer, purgeEvery, metrics);
+        UdpService s = new UdpService(sockets, selector, decisions, checkpointer, purgeEvery, metrics);
         s.server.start();
         return s;
     }
 
-    InetSocketAddress localAddress() throws IOException {
-        return (InetSocketAddress) channel.getLocalAddress();
+    private static void register(DatagramChannel ch, Selector selector) throws IOException {
+        ch.configureBlocking(false);
+        ch.register(selector, SelectionKey.OP_READ);
+    }
+
+    /** The address given, with the port served. */
+    InetSocketAddress localAddress() {
+        return sockets.address();
+    }
+
+    /** The addresses served on, for the log. */
+    String describeAddresses() {
+        return sockets.describe();
+    }
+
+    /**
+     * Reads the host's addresses and hands them to the serving thread, which follows them between two batches;
+     * nothing when the service listens on one address. Every {@link #ADDRESS_SCAN_SECONDS} seconds, and on
+     * SIGHUP. Handed over even when unchanged: an address that could not be bound is tried again.
+     */
+    void scanAddresses() {
+        if (addressScan == null) {
+            return;
+        }
+        Map<String, InetAddress> now;
+        try {
+            now = HostAddresses.under(sockets.address().getAddress());
+        } catch (SocketException e) {
+            LOG.warn("cannot read the host's addresses, the sockets stay as they are: {}", e.getMessage());
+            return;
+        }
+        if (now.isEmpty()) {
+            return; // not even loopback: a reading gone wrong, not a host that has no address left
+        }
+        scanned.set(now);
+        selector.wakeup(); // after the set: a serving thread about to sleep sees it, or is woken
+    }
+
+    /** Follows the host's addresses last scanned, if any came since: between two batches, on the serving thread. */
+    private void followScannedAddresses() {
+        Map<String, InetAddress> now = scanned.getAndSet(null);
+        if (now == null) {
+            return;
+        }
+        for (DatagramChannel ch : sockets.follow(now)) {
+            try {
+                register(ch, selector);
+            } catch (IOException e) {
+                LOG.error("cannot wait for UDP datagrams on a new socket: {}", e.getMessage());
+            }
+        }
+        channels = sockets.channels();
+        firstChannel = 0;
     }
 
     private void serve() {
@@ -152,24 +219,33 @@ final class UdpService implements AutoCloseable {
         byte[] bytes = new byte[Request.MAX_SIZE + 1];
         ByteBuffer reply = ByteBuffer.allocateDirect(2);
         List<Request> requests = new ArrayList<>(MAX_BATCH);
-        List<SocketAddress> senders = new ArrayList<>(MAX_BATCH);
-        // No datagram waiting in the socket came before this moment: set when a receive finds the socket empty,
+        List<ReplyTo> senders = new ArrayList<>(MAX_BATCH);
+        // No datagram waiting in the sockets came before this moment: set when receives find every socket empty,
         // and when a wait for a datagram ends (it came during the wait). A batch's busy timeout counts from it,
         // not from when the batch is read: the datagrams read after a batch that waited for another process's
         // lock waited in the socket as long, and a second full busy timeout answered them only after the
         // patched qmail-smtpd (3 s) had given up on them.
         long noneWaitingBefore = System.nanoTime();
         while (!closing) {
+            followScannedAddresses();
             long askedNanos = noneWaitingBefore;
             int recipients = 0;
+            int count = channels.size();
+            int read = 0; // sockets read until none was waiting in them
             try {
-                while (requests.size() < MAX_BATCH && recipients < MAX_BATCH_RECIPIENTS) {
+                while (read < count && requests.size() < MAX_BATCH && recipients < MAX_BATCH_RECIPIENTS) {
+                    DatagramChannel channel = channels.get(firstChannel);
                     buf.clear();
-                    SocketAddress from = channel.receive(buf);
-                    if (from == null) {
-                        noneWaitingBefore = System.nanoTime();
-                        break; // none waiting: the batch is complete
+                    SocketAddress received = channel.receive(buf);
+                    if (received == null) {
+                        read++;
+                        firstChannel = (firstChannel + 1) % count;
+                        if (read == count) {
+                            noneWaitingBefore = System.nanoTime();
+                        }
+                        continue; // none waiting here; none in any socket: the batch is complete
                     }
+                    ReplyTo from = new ReplyTo(channel, received);
                     if (requests.isEmpty()) {
                         idleSpin.requestCame(System.nanoTime());
                     }
@@ -220,12 +296,15 @@ final class UdpService implements AutoCloseable {
         }
     }
 
-    /** Whether a datagram is waiting, asked without sleeping (an error says yes: the receive then reports it). */
+    /**
+     * Whether a datagram is waiting, asked without sleeping (an error says yes: the receive then reports it), or
+     * addresses scanned wait to be followed.
+     */
     private boolean datagramWaiting() {
         try {
             int n = selector.selectNow();
             selector.selectedKeys().clear();
-            return n > 0 || closing;
+            return n > 0 || closing || scanned.get() != null;
         } catch (IOException e) {
             return true;
         }
@@ -234,6 +313,9 @@ final class UdpService implements AutoCloseable {
     /** Waits until a datagram is waiting; false when the service is closing. */
     private boolean await() {
         try {
+            if (scanned.get() != null) {
+                return !closing; // a wake-up taken by an earlier look: follow the addresses first
+            }
             selector.select();
             selector.selectedKeys().clear();
             return !closing;
@@ -251,7 +333,7 @@ final class UdpService implements AutoCloseable {
      * ({@link EngineDecisions#withoutRecipients}); false when it gets no answer. It writes nothing in the greydb, so
      * it needs no place in a batch.
      */
-    private boolean answeredWithoutRecipients(Request.Malformed e, SocketAddress from, ByteBuffer reply)
+    private boolean answeredWithoutRecipients(Request.Malformed e, ReplyTo from, ByteBuffer reply)
             throws ClosedChannelException {
         if (e.client() == null) {
             return false;
@@ -273,7 +355,7 @@ final class UdpService implements AutoCloseable {
     }
 
     /** Decides the batch and sends its answers; false when the socket was closed meanwhile. */
-    private boolean answer(List<Request> requests, List<SocketAddress> senders, long askedNanos, ByteBuffer reply) {
+    private boolean answer(List<Request> requests, List<ReplyTo> senders, long askedNanos, ByteBuffer reply) {
         List<Answer> answers;
         try {
             answers = decisions.decideAll(requests, askedNanos); // committed in the greydb when it returns
@@ -297,13 +379,16 @@ final class UdpService implements AutoCloseable {
         return true;
     }
 
-    /** Sends {@code a} to {@code to}; a failure other than the socket's closing is logged and the rest go on. */
-    private void send(Answer a, SocketAddress to, ByteBuffer reply) throws ClosedChannelException {
+    /**
+     * Sends {@code a} to {@code to}, by the socket its request came in by; a failure other than the socket's
+     * closing is logged and the rest go on.
+     */
+    private void send(Answer a, ReplyTo to, ByteBuffer reply) throws ClosedChannelException {
         metrics.answered(a);
         try {
             reply.clear();
             reply.put(a.bytes()).flip();
-            channel.send(reply, to);
+            to.socket().send(reply, to.client());
         } catch (ClosedChannelException e) {
             throw e;
         } catch (IOException e) {
@@ -323,8 +408,12 @@ final class UdpService implements AutoCloseable {
         }
     }
 
-    private static String describe(SocketAddress a) {
-        return a instanceof InetSocketAddress i ? AddressText.withPort(i) : String.valueOf(a);
+    private static String describe(ReplyTo to) {
+        return to.client() instanceof InetSocketAddress i ? AddressText.withPort(i) : String.valueOf(to.client());
+    }
+
+    /** Who asked, and the socket the request came in by: the answer leaves by it, from the address asked. */
+    private record ReplyTo(DatagramChannel socket, SocketAddress client) {
     }
 
     /** Stops serving, then closes the greydb once a decision under way is committed. */
@@ -332,10 +421,13 @@ final class UdpService implements AutoCloseable {
     public void close() {
         closing = true;
         purges.shutdownNow();
+        if (addressScan != null) {
+            addressScan.shutdownNow();
+        }
         selector.wakeup();
         try {
             server.join(10_000); // a batch under way is answered first
-            channel.close();
+            sockets.close();
             selector.close();
         } catch (IOException e) {
             LOG.warn("closing the UDP socket: {}", e.getMessage());

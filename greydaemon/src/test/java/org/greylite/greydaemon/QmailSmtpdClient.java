@@ -4,7 +4,9 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.PortUnreachableException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 
@@ -18,7 +20,15 @@ final class QmailSmtpdClient implements AutoCloseable {
     private final DatagramSocket socket;
 
     QmailSmtpdClient(InetSocketAddress daemon) throws IOException {
-        socket = new DatagramSocket();
+        this(daemon, null);
+    }
+
+    /**
+     * A client whose socket is bound to {@code from} (any port) before it connects, as a qmail-smtpd whose
+     * source address is not the one it asks: on one host, the loopback address asking another of the host's.
+     */
+    QmailSmtpdClient(InetSocketAddress daemon, InetAddress from) throws IOException {
+        socket = new DatagramSocket(from == null ? null : new InetSocketAddress(from, 0));
         socket.connect(daemon);
         socket.setSoTimeout(10_000);
     }
@@ -52,13 +62,16 @@ final class QmailSmtpdClient implements AutoCloseable {
         socket.send(new DatagramPacket(datagram, datagram.length));
     }
 
-    /** The answer to what was sent ("1,3"), or null when none came within the timeout. */
+    /**
+     * The answer to what was sent ("1,3"), or null when none came within the timeout or the host said that no
+     * socket listens there (an ICMP port unreachable, which a connected socket reports).
+     */
     String answer() throws IOException {
         byte[] answer = new byte[2];
         DatagramPacket in = new DatagramPacket(answer, answer.length);
         try {
             socket.receive(in);
-        } catch (SocketTimeoutException e) {
+        } catch (SocketTimeoutException | PortUnreachableException e) {
             return null;
         }
         return in.getLength() == 2 ? answer[0] + "," + answer[1] : "length " + in.getLength();

@@ -41,7 +41,7 @@ class UnforeseenFailureTest {
         GreylistStore store = GreylistStores.sqlite(dir.resolve("greydb"), Duration.ofSeconds(5));
         EngineDecisions decisions = new EngineDecisions(store, failingOnce, GreylistSettings.defaults(),
                 KnownSenders.NONE, WhitelistRanges.NONE, Clock.systemUTC());
-        UdpService service = UdpService.start(UdpService.bind(new InetSocketAddress("127.0.0.1", 0)), decisions, null,
+        UdpService service = UdpService.start(ListeningSockets.bind(new InetSocketAddress("127.0.0.1", 0)), decisions, null,
                 Duration.ofHours(1), new GreydaemonMetrics());
         try (QmailSmtpdClient client = new QmailSmtpdClient(service.localAddress())) {
             client.timeout(1000);
