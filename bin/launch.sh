@@ -10,6 +10,12 @@
 GREYLITE_HOME=$(cd "$GREYLITE_BIN/.." && pwd)
 GREYLITE_LIB="$GREYLITE_HOME/dist/target/lib"
 
+# The UCSPI programs (greylite, ucspi2socket, dnsblenv) have the connection on descriptor 1: the client's socket,
+# or the pipe the wrapper reads as the upstream's replies. The JVM prints some things of its own on stdout (the
+# thread dump that kill -QUIT asks of a stuck session, as of any Java program): that would be sent down the
+# connection, in the middle of the SMTP dialogue. This option sends all of it to stderr, the log.
+GREYLITE_UCSPI_JAVA_OPTS="-XX:+DisplayVMOutputToStderr"
+
 greylite_build_if_missing() {
     if [ ! -d "$GREYLITE_LIB" ] || [ -z "$(ls "$GREYLITE_LIB" 2>/dev/null)" ]; then
         # Said before Maven is tried: without it, or as a user who cannot write the folder (a packager's
