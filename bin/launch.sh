@@ -29,11 +29,26 @@ greylite_build_if_missing() {
             echo "$(basename "$0"): the jars are not built (nothing in $GREYLITE_LIB) and $GREYLITE_HOME is not writable by this user: run 'mvn -DskipTests package' there as its owner" >&2
             exit 111
         fi
+        # Launches started together on an unbuilt checkout (a tcpserver's first connections, one bin/greylite
+        # each) each found the jars missing and started a build of its own, all writing the same target folders
+        # at once. The first to take this lock builds; the others wait for it and then find the jars. flock
+        # (util-linux) lets the lock go however the build ends; without flock each launch builds, as before.
+        # Descriptor 9 holds the lock, and is closed before the program starts: it must not inherit it.
+        if command -v flock >/dev/null 2>&1 && mkdir -p "$GREYLITE_HOME/dist/target" 2>/dev/null \
+                && [ -w "$GREYLITE_HOME/dist/target" ]; then
+            exec 9>>"$GREYLITE_HOME/dist/target/first-build.lock"
+            flock 9
+            if [ -n "$(ls "$GREYLITE_LIB" 2>/dev/null)" ]; then
+                exec 9>&-
+                return 0 # built meanwhile by the launch that held the lock
+            fi
+        fi
         echo "$(basename "$0"): first run, building the jars with Maven (once)..." >&2
-        (cd "$GREYLITE_HOME" && mvn -q -B -DskipTests package) >&2 || {
+        (cd "$GREYLITE_HOME" && mvn -q -B -DskipTests package) >&2 9>&- || {
             echo "$(basename "$0"): build failed; run 'mvn -DskipTests package' in $GREYLITE_HOME to see why" >&2
             exit 111
         }
+        exec 9>&-
     fi
 }
 
