@@ -9,11 +9,16 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 
 /**
  * {@code ucspi2socket ADDR [PORT]}: the UCSPI post-module that joins a client to a TCP server.
  *
- * <p>It connects to {@code ADDR:PORT} (port 25 when omitted) and copies bytes both ways between
+ * <p>It connects to {@code ADDR:PORT} (port 25 when omitted; PORT a number, or a service name of
+ * {@code /etc/services} as tcpserver's and tcpclient's port may be: {@code smtp}) and copies bytes both ways between
  * its own descriptors 0 and 1 (under tcpserver: the client's connection) and that socket, so a run
  * script can end in {@code greylite ucspi2socket 127.0.0.1 2525} to put the greylisting front before
  * any SMTP server. {@code ADDR} is an IPv4 address, an IPv6 address (bare or in brackets) or a host
@@ -32,8 +37,8 @@ import java.net.UnknownHostException;
  * <p>Exit codes, after qmail's convention:
  * <ul>
  *   <li>0: the session ended (the server closed its side);</li>
- *   <li>100: usage error (wrong arguments, an option such as {@code --help}, a port that is not 1-65535, a port
- *       joined to the address as in {@code 127.0.0.1:2525});</li>
+ *   <li>100: usage error (wrong arguments, an option such as {@code --help}, a port that is neither 1-65535 nor a
+ *       TCP service of {@code /etc/services}, a port joined to the address as in {@code 127.0.0.1:2525});</li>
  *   <li>111: temporary failure: the address cannot be resolved, the connection is refused or
  *       times out, the connection broke mid-session (reset, client gone), or nothing passed either way for
  *       {@value #SILENCE_SECONDS} s.</li>
@@ -52,6 +57,9 @@ public final class Ucspi2Socket {
     /** qmail-smtpd's own timeout; the tests shorten it with the system property {@value #SILENCE_PROPERTY}. */
     static final int SILENCE_SECONDS = 1200;
     static final String SILENCE_PROPERTY = "greylite.ucspi2socket.silence-seconds";
+    static final String SERVICES_PROPERTY = "greylite.ucspi2socket.services";
+    /** Where PORT's service names are looked up; the tests give their own file with {@value #SERVICES_PROPERTY}. */
+    static final Path SERVICES = Path.of(System.getProperty(SERVICES_PROPERTY, "/etc/services"));
 
     private static final String NAME = "ucspi2socket";
 
@@ -79,7 +87,11 @@ public final class Ucspi2Socket {
         if (args.length == 2) {
             port = parsePort(args[1]);
             if (port < 0) {
-                return usage("bad port '" + args[1] + "' (1-65535); usage: ucspi2socket ADDR [PORT]");
+                port = servicePort(args[1], SERVICES);
+            }
+            if (port < 0) {
+                return usage("bad port '" + args[1] + "' (1-65535, or a TCP service of " + SERVICES
+                        + "); usage: ucspi2socket ADDR [PORT]");
             }
         }
         String target = (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
@@ -167,6 +179,33 @@ public final class Ucspi2Socket {
             return host.substring(1, host.length() - 1);
         }
         return host;
+    }
+
+    /**
+     * The TCP port of the service {@code name} in {@code services} (the format of {@code /etc/services}: a name, its
+     * {@code PORT/PROTOCOL}, its aliases, a {@code #} comment), or -1 when the file names no such TCP service or cannot
+     * be read. tcpserver and tcpclient take a service name for their port too (the qmail run script's {@code 0 smtp}).
+     */
+    static int servicePort(String name, Path services) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(services, StandardCharsets.ISO_8859_1);
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+        for (String line : lines) {
+            int hash = line.indexOf('#');
+            String[] fields = (hash >= 0 ? line.substring(0, hash) : line).trim().split("\\s+");
+            if (fields.length < 2 || !fields[1].endsWith("/tcp")) {
+                continue;
+            }
+            for (int i = 0; i < fields.length; i++) {
+                if (i != 1 && fields[i].equals(name)) {
+                    return parsePort(fields[1].substring(0, fields[1].length() - "/tcp".length()));
+                }
+            }
+        }
+        return -1;
     }
 
     /** The port, or -1 when the text is not a number in 1-65535. */

@@ -299,7 +299,7 @@ class Ucspi2SocketTest {
 
     @Test
     void usageErrors() throws Exception {
-        for (String[] args : new String[][] {{}, {"127.0.0.1", "25", "extra"}, {"127.0.0.1", "smtp"},
+        for (String[] args : new String[][] {{}, {"127.0.0.1", "25", "extra"}, {"127.0.0.1", "no-such-service"},
                 {"127.0.0.1", "70000"}, {"127.0.0.1", "0"}, {"--help"}, {"-h"}, {"-v", "127.0.0.1"}}) {
             Process child = ucspi2socket(args);
             child.getOutputStream().close();
@@ -325,6 +325,39 @@ class Ucspi2SocketTest {
             assertEquals("ucspi2socket: '" + cases[i][0] + "' joins the port to the address; give it as an argument of"
                     + " its own: ucspi2socket " + meant[i] + "\n", stderr);
         }
+    }
+
+    /**
+     * PORT may name a TCP service, as tcpserver's and tcpclient's port may (the qmail run script's {@code 0 smtp}):
+     * greylite(8)'s ucspi2socket took {@code smtp} too (any word, as port 25), so a run script ending in
+     * {@code ucspi2socket 10.0.0.5 smtp} was refused at every connection. The names are looked up in the services
+     * file ({@code /etc/services}; here one of the test's, naming the test server's port).
+     */
+    @Test
+    void thePortMayBeAServiceName() throws Exception {
+        ServerSocket server = listen(InetAddress.getLoopbackAddress());
+        Future<String> upstream = executor.submit(() -> {
+            try (Socket s = server.accept()) {
+                s.getOutputStream().write("220 upstream ESMTP\r\n".getBytes(US_ASCII));
+                return readLine(s.getInputStream());
+            }
+        });
+        Path services = dir.resolve("services");
+        Files.writeString(services, "# name port/protocol aliases\n"
+                + "greylite-test-udp " + port(server) + "/udp\n"
+                + "greylite-test\t" + port(server) + "/tcp\t\tgreylite-alias # the test server\n");
+        Process child = ucspi2socket(List.of("-D" + Ucspi2Socket.SERVICES_PROPERTY + "=" + services),
+                "127.0.0.1", "greylite-alias");
+        assertEquals("220 upstream ESMTP", readLine(child.getInputStream()));
+        child.getOutputStream().write("QUIT\r\n".getBytes(US_ASCII));
+        child.getOutputStream().flush();
+        assertEquals("QUIT", upstream.get(10, TimeUnit.SECONDS));
+
+        assertEquals(25, Ucspi2Socket.servicePort("smtp", Ucspi2Socket.SERVICES), "the system's services file");
+        assertEquals(587, Ucspi2Socket.servicePort("submission", Ucspi2Socket.SERVICES));
+        assertEquals(-1, Ucspi2Socket.servicePort("greylite-test-udp", services), "a UDP service is no TCP port");
+        assertEquals(-1, Ucspi2Socket.servicePort("no-such-service", services));
+        assertEquals(-1, Ucspi2Socket.servicePort("smtp", dir.resolve("missing")));
     }
 
     @Test
