@@ -320,6 +320,31 @@ class WrapperUnderTcpserverTest {
     }
 
     @Test
+    void aSessionStoppedTogetherWithItsProgramTellsItsClientTheServiceIsShuttingDown() throws Exception {
+        // A service manager stopping tcpserver's whole group (systemd's KillMode=control-group) signals greylite and
+        // PROGRAM together. PROGRAM, a C program or a shell, ends at once, before the JVM has run its shutdown hook:
+        // greylite read the end of its output as a broken upstream, and every session of the stop was told
+        // 421 4.3.0 and logged "upstream closed the connection unexpectedly". Here PROGRAM is signalled first.
+        Tcpserver t = start(env("GREYLIST", "", "RELAYCLIENT", "", "LOGTHRESHOLD", "6"));
+        try (SmtpClient c = SmtpClient.connect(t.port())) {
+            envelope(c, "a@example.org");
+            ProcessHandle session = sessionProcess(t);
+            ProcessHandle program = session.children().findFirst().orElseThrow();
+            Process kill = new ProcessBuilder("kill", "-TERM", Long.toString(program.pid()),
+                    Long.toString(session.pid())).inheritIO().start();
+            assertEquals(0, kill.waitFor());
+            String reply = c.reply();
+            assertTrue(reply.startsWith("421 4.3.2 ") && reply.endsWith(" service shutting down, closing connection"),
+                    reply);
+            assertTrue(c.closedByServer());
+        }
+        t.awaitEnds(1, Duration.ofSeconds(15));
+        assertTrue(t.awaitLine(l -> l.contains("session end client=127.0.0.1"), Duration.ofSeconds(5)) != null,
+                String.join("\n", t.log()));
+        assertTrue(t.chainLog().stream().noneMatch(l -> l.contains("upstream closed")), String.join("\n", t.log()));
+    }
+
+    @Test
     void aWrapperToldToStopInTheMiddleOfAMessageTellsItsClient421AndDeliversNothing() throws Exception {
         Tcpserver t = start(env("GREYLIST", "", "RELAYCLIENT", ""));
         try (SmtpClient c = SmtpClient.connect(t.port())) {

@@ -39,6 +39,10 @@ final class StreamRelayTransport implements RelayTransport, OutputPump.Listener 
 
     /** Large enough for bulk DATA, small enough to cost nothing. */
     private static final int CHUNK = 64 * 1024;
+    /** PROGRAM's status when SIGTERM ended it (128 plus the signal's number, as {@link Process} reports it). */
+    private static final int SIGTERM_STATUS = 128 + 15;
+    /** How long to wait for PROGRAM's status once its output has ended (see {@link #programEndedBySigterm}). */
+    private static final long EXIT_STATUS_WAIT_MS = 500;
 
     private final List<String> command;
     private final Map<String, String> env;
@@ -252,8 +256,7 @@ final class StreamRelayTransport implements RelayTransport, OutputPump.Listener 
         RelaySession r = relay;
         if (r != null) {
             Thread stopping = daemon("stop-relay", () -> {
-                r.stop(false); // nothing under way: closes at once, and says so only at debug level
-                r.stop(true);  // a transaction under way: closes it now all the same
+                stopRelay();
                 sessionEvent();
             });
             stopping.start();
@@ -404,10 +407,47 @@ final class StreamRelayTransport implements RelayTransport, OutputPump.Listener 
             relay.onClientClosed();
         } else if (client) {
             relay.onClientInputEnded();
+        } else if (programEndedBySigterm()) {
+            LOG.info("PROGRAM was stopped (SIGTERM), as a service stopping signals every process of its group;"
+                    + " closing with 421");
+            stopRelay();
         } else {
             relay.onUpstreamClosed();
         }
         sessionEvent();
+    }
+
+    /**
+     * Whether PROGRAM, whose output has just ended, was ended by a SIGTERM greylite did not send. A service manager
+     * stopping tcpserver's whole group (systemd's default) signals greylite and PROGRAM together, and PROGRAM, a C
+     * program or a shell, ends before the JVM has run its shutdown hook (see {@link #stop}): read as a broken
+     * upstream, every session of the stop was told {@code 421 4.3.0} and logged "upstream closed the connection
+     * unexpectedly". A PROGRAM that closes its output ends at once; one that does not within a short wait, or ends
+     * otherwise, is the upstream failure it seems.
+     */
+    private boolean programEndedBySigterm() {
+        Process p;
+        synchronized (this) {
+            if (closeRequested) {
+                return false; // greylite ended PROGRAM itself
+            }
+            p = process;
+        }
+        if (p == null) {
+            return false;
+        }
+        try {
+            return p.waitFor(EXIT_STATUS_WAIT_MS, TimeUnit.MILLISECONDS) && p.exitValue() == SIGTERM_STATUS;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** Ends the session as greylite's own SIGTERM does: {@code 421 4.3.2}, a message under way dropped. */
+    private void stopRelay() {
+        relay.stop(false); // nothing under way: closes at once, and says so only at debug level
+        relay.stop(true);  // a transaction under way: closes it now all the same
     }
 
     /** Drops a client that has been silent too long, gives up on an upstream that owes a reply too long. */
