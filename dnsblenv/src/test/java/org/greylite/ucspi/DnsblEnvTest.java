@@ -225,6 +225,26 @@ class DnsblEnvTest {
     }
 
     @Test
+    void aFirstServerThatRefusesOrFailsFallsOverToTheNext() throws Exception {
+        // A resolver that answers REFUSED (no recursion for this host) or SERVFAIL is asked no more, as djbdns and the
+        // C library do: the next one in DNSCACHEIP is. Taken as the answer, its REFUSED hid the listing the second
+        // resolver had.
+        try (Dnsmasq refusing = Dnsmasq.serving("probe.test.", List.of("--address=/probe.test/127.0.0.1"))) {
+            Map<String, String> env = env("127.0.0.2", "bl2.test");
+            env.put("DNSCACHEIP", "127.0.0.1:" + refusing.port() + " 127.0.0.1:" + dnsPort);
+            Result r = dnsblenv(env, "sh", "-c", PRINT);
+            assertEquals("bl2.test|unset\n", r.stdout, r.stderr);
+            assertEquals("dnsblenv: 127.0.0.2 listed in bl2.test (127.0.0.2)\n", r.stderr);
+
+            env.put("DNSCACHEIP", "127.0.0.1:" + refusing.port() + " 127.0.0.1:" + refusing.port());
+            r = dnsblenv(env, "sh", "-c", PRINT);
+            assertEquals("unset|unset\n", r.stdout);
+            assertEquals("dnsblenv: 127.0.0.2 lookup in bl2.test failed: REFUSED\n", r.stderr,
+                    "when every resolver refuses, the refusal is said, not a timeout");
+        }
+    }
+
+    @Test
     void libraryLoggingNeverReachesStdoutEvenWithLogbackOnTheClassPath() throws Exception {
         // Unconfigured logback logs DEBUG to stdout, which is the client's connection.
         Process process = startWith(classPath(true), env("127.0.0.2", "bl1.test bl2.test"), "sh", "-c", PRINT);

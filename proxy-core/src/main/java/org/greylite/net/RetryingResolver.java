@@ -3,15 +3,19 @@ package org.greylite.net;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.xbill.DNS.EDNSOption;
 import org.xbill.DNS.Message;
+import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Resolver;
 import org.xbill.DNS.SimpleResolver;
 import org.xbill.DNS.TSIG;
@@ -20,7 +24,8 @@ import org.xbill.DNS.TSIG;
  * Sends a query again, to the next server, when no answer has come after a short delay, without giving up
  * on the copies already sent: the first answer to any copy wins. With the default 250 ms, copies go out at 0,
  * 250, 500, 750, then 1500, 3000 ms... until the timeout (see {@link #schedule}), so one lost UDP packet costs a quarter of
- * a second instead of the whole timeout.
+ * a second instead of the whole timeout. A server that answers SERVFAIL or REFUSED has not answered: the next copy
+ * asks the next server (see {@link Copies}).
  *
  * <p>Why not dnsjava's {@code ExtendedResolver}: it retries only once a try has timed out, and a try must be
  * long enough for a slow recursive answer; a lookup that lost its first packet therefore waited a second or
@@ -107,7 +112,7 @@ final class RetryingResolver implements Resolver {
         long total = timeout.toMillis();
         List<InetSocketAddress> to = servers; // one list for all the copies, whatever setPort does meanwhile
         int first = Math.floorMod(nextServer.getAndIncrement(), to.size());
-        Copies copies = new Copies(answer, at.size());
+        Copies copies = new Copies(answer, at.size(), new HashSet<>(to).size());
         List<CoarseTimer.Task> resends = new ArrayList<>(at.size() - 1);
         for (int i = 0; i < at.size(); i++) {
             long start = at.get(i);
@@ -125,14 +130,31 @@ final class RetryingResolver implements Resolver {
         return answer.thenApplyAsync(m -> m, executor);
     }
 
-    /** The copies of one query: the first answer completes it, the last failure fails it. */
+    /** The answer of a server that could not answer: djbdns' test, every code but NOERROR and NXDOMAIN. */
+    static boolean serverFailed(Message message) {
+        int rcode = message.getRcode();
+        return rcode != Rcode.NOERROR && rcode != Rcode.NXDOMAIN;
+    }
+
+    /**
+     * The copies of one query: the first answer completes it, the last failure fails it. A server's failure answer
+     * (SERVFAIL, REFUSED, any code but NOERROR and NXDOMAIN) is a failure of that copy, not the answer: the next copy
+     * goes to the next server, as djbdns and the C library ask the next resolver. Taken as the answer, the REFUSED of
+     * a resolver that no longer recurses for this host hid what the next one in {@code DNSCACHEIP} would have said
+     * (dnsblenv missed listings, greylited's PTR names went unconfirmed). Once every server has said so, its answer
+     * is given at once; when the copies run out, the last such answer rather than a timeout.
+     */
     private final class Copies {
         private final CompletableFuture<Message> answer;
         private final AtomicInteger outstanding;
+        private final int servers;
+        private final Set<InetSocketAddress> failedBy = ConcurrentHashMap.newKeySet();
+        private volatile Message lastFailure;
 
-        Copies(CompletableFuture<Message> answer, int count) {
+        Copies(CompletableFuture<Message> answer, int count, int servers) {
             this.answer = answer;
             this.outstanding = new AtomicInteger(count);
+            this.servers = servers;
         }
 
         void send(Message query, InetSocketAddress server, Duration wait) {
@@ -158,11 +180,26 @@ final class RetryingResolver implements Resolver {
                 sent = CompletableFuture.failedFuture(e);
             }
             sent.whenComplete((message, failure) -> {
-                if (message != null) {
+                if (message != null && !serverFailed(message)) {
                     answer.complete(message);
-                } else if (outstanding.decrementAndGet() == 0) {
-                    answer.completeExceptionally(failure != null ? failure
-                            : new TimeoutException("no answer within " + timeout.toMillis() + " ms"));
+                    return;
+                }
+                if (message != null) {
+                    lastFailure = message;
+                    failedBy.add(server);
+                    if (failedBy.size() >= servers) {
+                        answer.complete(message); // every server said it: no copy left to wait for will say better
+                        return;
+                    }
+                }
+                if (outstanding.decrementAndGet() == 0) {
+                    Message failed = lastFailure;
+                    if (failed != null) {
+                        answer.complete(failed);
+                    } else {
+                        answer.completeExceptionally(failure != null ? failure
+                                : new TimeoutException("no answer within " + timeout.toMillis() + " ms"));
+                    }
                 }
             });
         }

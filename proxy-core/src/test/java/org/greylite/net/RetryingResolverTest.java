@@ -57,6 +57,24 @@ class RetryingResolverTest {
     }
 
     @Test
+    void aServerThatRefusesIsNoAnswerTheNextServerIsAsked() throws Exception {
+        try (Dnsmasq dns = Dnsmasq.start();
+             Dnsmasq refusing = Dnsmasq.serving("probe.test.", List.of("--address=/probe.test/127.0.0.1"))) {
+            RetryingResolver r = new RetryingResolver(List.of(refusing.address(), dns.address()), Duration.ofSeconds(5),
+                    Duration.ofMillis(250));
+            for (int i = 0; i < 2; i++) { // each query starts at another server: both orders
+                Message answer = ask(r);
+                assertEquals(Rcode.NOERROR, answer.getRcode());
+                assertEquals("127.0.0.1",
+                        ((ARecord) answer.getSection(Section.ANSWER).get(0)).getAddress().getHostAddress());
+            }
+            RetryingResolver alone = new RetryingResolver(List.of(refusing.address()), Duration.ofSeconds(5),
+                    Duration.ofMillis(250));
+            assertEquals(Rcode.REFUSED, ask(alone).getRcode(), "the only server's refusal is the answer");
+        }
+    }
+
+    @Test
     void setPortSendsEveryCopyToThatPort() throws Exception {
         try (Dnsmasq dns = Dnsmasq.start()) {
             // Given with a port nothing answers on; setPort moves it to dnsmasq's.
