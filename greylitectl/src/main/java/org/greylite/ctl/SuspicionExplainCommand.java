@@ -38,7 +38,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code greylitectl suspicion explain FILE --ip IP ...}: which line decides for a client, the N it gives,
  * and why each line above it did not match. The client is described by options; the file is evaluated
- * exactly as greylited evaluates it ({@link SuspicionFile#explain}, which agrees with {@code evaluate}).
+ * exactly as greylited evaluates it ({@link SuspicionFile#explain}, which agrees with {@code evaluate}), or as the
+ * program {@code --as} names sees the client ({@link ExplainedProgram}).
  */
 @Command(name = "explain", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Shows, line by line, how FILE decides for the client described by the options: which line "
@@ -96,6 +97,13 @@ final class SuspicionExplainCommand implements Callable<Integer> {
             description = "A behaviour the client showed, for b lines: greetdelay, retryinterval, commanderrors; "
                     + "repeatable or comma-separated.")
     List<String> behaviours = new ArrayList<>();
+
+    @Option(names = "--as", paramLabel = "PROGRAM",
+            description = "The program whose decision to explain: greylited (the default), greylite, greylite-policy or "
+                    + "greydaemon. greydaemon is told no PTR name and no HELO, so r lines and h: patterns cannot be "
+                    + "evaluated and do not match (--ptr and --helo are refused); neither it nor greylite-policy sees a "
+                    + "variable (--var is refused) or a behaviour but retryinterval.")
+    String as = ExplainedProgram.GREYLITED.command();
 
     @Option(names = "--json", description = "Print one JSON object instead of the explanation.")
     boolean json;
@@ -174,11 +182,16 @@ final class SuspicionExplainCommand implements Callable<Integer> {
     }
 
     private ClientFacts facts() {
+        ExplainedProgram program = program();
         if (!isIpLiteral(ip.trim())) {
             throw new ParameterException(spec.commandLine(), "--ip wants an IPv4 or IPv6 address, not '" + ip + "'");
         }
         String address = Cidr.canonical(ip.trim()); // as the engine shows it to the rules: 2001:db8::1, however typed
         Map<String, String> vars = new LinkedHashMap<>();
+        if (!program.seesVariables() && !variables.isEmpty()) {
+            throw new ParameterException(spec.commandLine(), "--var: no variable reaches " + program.command()
+                    + "'s rules, so its v lines never match; leave --var out");
+        }
         for (String v : variables) {
             int equals = v.indexOf('=');
             String name = equals < 0 ? v : v.substring(0, equals);
@@ -194,10 +207,30 @@ final class SuspicionExplainCommand implements Callable<Integer> {
                 throw new ParameterException(spec.commandLine(), "unknown behaviour '" + keyword + "'; known: "
                         + EnumSet.allOf(Behaviour.class).stream().map(Behaviour::keyword).collect(Collectors.joining(", ")));
             }
+            if (!program.sees(b.get())) {
+                throw new ParameterException(spec.commandLine(), "--behaviour: " + program.command()
+                        + " never sees a client show " + b.get().keyword() + "; of the behaviours it sees only retryinterval");
+            }
             shown.add(b.get());
+        }
+        if (!program.namesKnown()) {
+            if (!ptr.isBlank() || !helo.isBlank()) {
+                throw new ParameterException(spec.commandLine(), program.command() + " is told no PTR name and no HELO,"
+                        + " so its r lines and h: patterns cannot be evaluated; leave --ptr and --helo out");
+            }
+            return ClientFacts.withoutNames(address, address("--from", from), address("--to", to), vars, shown);
         }
         return new ClientFacts(address, ptrName(ptr), helo.trim(), address("--from", from), address("--to", to), vars,
                 shown);
+    }
+
+    private ExplainedProgram program() {
+        ExplainedProgram program = ExplainedProgram.named(as.trim());
+        if (program == null) {
+            throw new ParameterException(spec.commandLine(), "--as wants greylited, greylite, greylite-policy or"
+                    + " greydaemon, not '" + as + "'");
+        }
+        return program;
     }
 
     /**
@@ -257,8 +290,8 @@ final class SuspicionExplainCommand implements Callable<Integer> {
 
     private static String describe(ClientFacts f) {
         return "client " + f.address()
-                + ", PTR " + orNone(f.ptrName())
-                + ", HELO " + orNone(f.helo())
+                + (f.namesKnown() ? ", PTR " + orNone(f.ptrName()) + ", HELO " + orNone(f.helo())
+                        : ", PTR and HELO not known (greydaemon is told neither)")
                 + ", from <" + f.sender() + ">, to <" + f.recipient() + ">"
                 + ", variables " + (f.variables().isEmpty() ? "none" : f.variables().entrySet().stream()
                         .sorted(Map.Entry.comparingByKey())

@@ -340,6 +340,35 @@ class SuspicionExplainCommandTest {
     }
 
     @Test
+    void asGreydaemonNoPtrOrHeloLineMatchesAndWhatItIsNotToldIsRefused() throws Exception {
+        // greydaemon is told no name and no HELO: its r lines and h: patterns cannot be evaluated, "no PTR name" included.
+        rules = Files.writeString(dir.resolve("greydaemon"), "4 r ^$\n3 e h:^localhost$\n2 e s:@spam\\.example$\n");
+        Ctl.Run r = explain("--as", "greydaemon", "--ip", "192.0.2.7", "--from", "a@spam.example", "--to", "b@example.com");
+        assertEquals(0, r.exit(), r.toString());
+        List<String> lines = r.out().lines().toList();
+        assertEquals("client 192.0.2.7, PTR and HELO not known (greydaemon is told neither), from <a@spam.example>,"
+                + " to <b@example.com>, variables none, behaviours none", lines.get(0));
+        assertTrue(lines.get(1).startsWith(rules + ":1: cannot evaluate: "), lines.get(1));
+        assertTrue(lines.get(2).startsWith(rules + ":2: cannot evaluate: "), lines.get(2));
+        assertEquals("verdict: N = 2, suspicious (never auto-whitelisted), decided by " + rules + ":3", lines.get(4));
+        assertEquals(Map.of("line", 1L, "attempts", 4L, "rule", "4 r ^$"),
+                verdict(MiniJson.object(explain("--ip", "192.0.2.7", "--json").out())), "greylited sees the empty name");
+
+        for (String[] told : List.of(new String[] {"--ptr", "mx.example.net"}, new String[] {"--helo", "localhost"},
+                new String[] {"--var", "BLACKLISTED=zen.example"}, new String[] {"--behaviour", "greetdelay"})) {
+            Ctl.Run refused = explain("--as", "greydaemon", "--ip", "192.0.2.7", told[0], told[1]);
+            assertEquals(2, refused.exit(), refused.toString());
+            assertTrue(refused.err().startsWith("greylitectl: " + told[0] + ": ")
+                    || refused.err().startsWith("greylitectl: greydaemon is told no PTR name and no HELO"), refused.err());
+        }
+        assertEquals(0, explain("--as", "greydaemon", "--ip", "192.0.2.7", "--behaviour", "retryinterval").exit());
+        Ctl.Run policy = explain("--as", "greylite-policy", "--ip", "192.0.2.7", "--ptr", "mx.example.net", "--var", "X");
+        assertEquals(2, policy.exit(), policy.toString());
+        assertTrue(policy.err().startsWith("greylitectl: --var: no variable reaches greylite-policy's rules"), policy.err());
+        assertEquals(2, explain("--as", "postgrey", "--ip", "192.0.2.7").exit());
+    }
+
+    @Test
     void badOptionsAreTrouble() {
         Ctl.Run name = explain("--ip", "mail.example");
         assertEquals(2, name.exit());

@@ -112,6 +112,37 @@ class GreydaemonLauncherTest {
         assertTrue(output.lines().stream().anyMatch(l -> l.contains("malformed request from 127.0.0.1")), String.join("\n", output.lines()));
     }
 
+    /**
+     * {@code greylitectl suspicion explain --as greydaemon} gives the line and N greydaemon decides by. greydaemon is told
+     * no PTR name and no HELO, so it cannot evaluate the {@code r ^$} "no PTR name" line of the shipped examples, nor an
+     * {@code h:} pattern; explained as greylited sees a client, that line matched every greydaemon client, N = 4.
+     */
+    @Test
+    void explainAsGreydaemonAgreesWithItsDecisions() throws Exception {
+        Path rules = dir.resolve("suspicion");
+        Files.writeString(rules, "4 r ^$\n3 e h:^localhost$\n2 e s:@spam\\.example$\n");
+        Map<String, String> env = Map.of("SUSPICION", rules.toString(), "GREYLITE_NO_SHIPPED_WHITELIST", "");
+        int port = start(env, "127.0.0.1:0", dir.resolve("greydb").toString());
+        try (DatagramSocket s = connected(port)) {
+            assertEquals("0,1", ask(s, packet("198.51.100.7", "alice@spam.example", "bob@example.org")));
+            assertEquals("0,1", ask(s, packet("198.51.100.8", "carol@example.net", "bob@example.org")));
+        }
+        for (String[] client : List.of(new String[] {"198.51.100.7", "alice@spam.example"},
+                new String[] {"198.51.100.8", "carol@example.net"})) {
+            Matcher decided = output.await(Pattern.compile("decision .*client=" + Pattern.quote(client[0])
+                    + " .* refusals-needed=(\\d+) .*rule=(-|\\S+:(\\d+))"), Duration.ofSeconds(10));
+            ProcessBuilder pb = new ProcessBuilder(Launchers.bin("greylitectl"), "suspicion", "explain", rules.toString(),
+                    "--as", "greydaemon", "--ip", client[0], "--from", client[1], "--to", "bob@example.org", "--json");
+            pb.environment().putAll(env);
+            Launchers.Ended explained = Launchers.runToEnd(pb, dir, "greylitectl", 60);
+            assertEquals(0, explained.status(), explained.out());
+            String json = explained.out().lines().filter(l -> l.startsWith("{")).findFirst().orElseThrow();
+            String line = decided.group(3) == null ? "null" : decided.group(3);
+            assertTrue(json.startsWith("{\"line\": " + line + ", \"attempts\": " + decided.group(1) + ","),
+                    decided.group() + "\n" + json);
+        }
+    }
+
     @Test
     void asRootDashUSwitchesToTheUserAndBindsAPrivilegedPort() throws Exception {
         if (!"root".equals(System.getProperty("user.name"))) {
