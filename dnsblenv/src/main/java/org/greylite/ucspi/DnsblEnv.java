@@ -28,7 +28,8 @@ import java.util.regex.Pattern;
  *   <dt>{@code TCPREMOTEIP}</dt>
  *   <dd>the client, as tcpserver sets it: IPv4 ({@code 192.0.2.1}, queried as
  *       {@code 1.2.0.192.ZONE}) or IPv6 (queried as its 32 nibbles in reverse order, RFC 5782);
- *       an IPv4-mapped IPv6 address is queried as the IPv4 address. Unset: PROGRAM runs at once;
+ *       an IPv4-mapped IPv6 address is queried as the IPv4 address, and so is one that only carries an IPv4
+ *       address (NAT64's {@code 64:ff9b::/96}, Teredo). Unset: PROGRAM runs at once;
  *       not an address: PROGRAM runs at once, with a line on stderr.</dd>
  *   <dt>{@code DNSBL}</dt>
  *   <dd>the zones, separated by spaces. Unset or blank: PROGRAM runs at once.</dd>

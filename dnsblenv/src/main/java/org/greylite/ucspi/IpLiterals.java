@@ -1,11 +1,11 @@
 package org.greylite.ucspi;
 
-import java.net.Inet4Address;
-import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.Optional;
 import java.util.regex.Pattern;
+
+import org.greylite.net.DnsListName;
 
 /**
  * Strict parsing of IP address literals, and their DNSBL query form.
@@ -57,29 +57,10 @@ final class IpLiterals {
 
     /**
      * The DNSBL form of an address, without the zone: {@code 192.0.2.1} gives {@code 1.2.0.192}, an
-     * IPv6 address gives its 32 nibbles in reverse order, lower case (RFC 5782).
+     * IPv6 address gives its 32 nibbles in reverse order, lower case (RFC 5782), and one that only carries an IPv4
+     * address (NAT64, Teredo) that IPv4 address's form ({@link DnsListName}).
      */
     static String reversed(InetAddress address) {
-        byte[] bytes = address.getAddress();
-        StringBuilder name = new StringBuilder(64);
-        if (address instanceof Inet4Address) {
-            for (int i = bytes.length - 1; i >= 0; i--) {
-                name.append(bytes[i] & 0xff);
-                if (i > 0) {
-                    name.append('.');
-                }
-            }
-        } else if (address instanceof Inet6Address) {
-            for (int i = bytes.length - 1; i >= 0; i--) {
-                name.append(Character.forDigit(bytes[i] & 0x0f, 16)).append('.');
-                name.append(Character.forDigit((bytes[i] >> 4) & 0x0f, 16));
-                if (i > 0) {
-                    name.append('.');
-                }
-            }
-        } else {
-            throw new IllegalArgumentException("not an IP address: " + address);
-        }
-        return name.toString();
+        return DnsListName.of(address);
     }
 }

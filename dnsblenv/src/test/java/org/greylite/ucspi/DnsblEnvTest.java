@@ -148,6 +148,18 @@ class DnsblEnvTest {
     }
 
     @Test
+    void aClientBehindNat64OrTeredoIsLookedUpByItsIpv4Address() throws Exception {
+        // An IPv6-only server behind a NAT64 translator sees every IPv4 client as 64:ff9b::a.b.c.d. Looked up by those
+        // nibbles, which no list holds, no IPv4 spammer was ever marked; the lists hold the IPv4 address. Teredo's
+        // 2001:0::/32 carries the client's IPv4 address too, inverted.
+        Result r = dnsblenv(env("64:ff9b::7f00:2", "bl1.test bl2.test"), "sh", "-c", PRINT);
+        assertEquals("bl2.test|unset\n", r.stdout, r.stderr);
+        assertEquals("dnsblenv: 64:ff9b::7f00:2 listed in bl2.test (127.0.0.2)\n", r.stderr);
+        assertEquals("bl1.test|unset\n", dnsblenv(env("2001:0:4136:e378:8000:63bf:80ff:fffb", "bl1.test bl2.test"),
+                "sh", "-c", PRINT).stdout, "Teredo: 127.0.0.4, its bits inverted");
+    }
+
+    @Test
     void aDnsWhitelistsQueryLimitAnswerIsNoListing() throws Exception {
         // dnswl.org answers 127.0.0.255 to a resolver over its query limit: as a listing, the examples' DNSWL
         // variable (with '0 v DNSWL') was set for every client of that resolver.

@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 import org.greylite.net.AddressText;
+import org.greylite.net.DnsListName;
 import org.greylite.net.DnsServers;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.DClass;
@@ -20,7 +21,6 @@ import org.xbill.DNS.Name;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.Resolver;
-import org.xbill.DNS.ReverseMap;
 import org.xbill.DNS.Section;
 import org.xbill.DNS.Type;
 
@@ -95,8 +95,7 @@ public final class DnswlLookup {
                 return CompletableFuture.completedFuture(c.zone());
             }
         }
-        String reversed = ReverseMap.fromAddress(client).toString(true)
-                .replaceFirst("\\.(in-addr|ip6)\\.arpa$", "");
+        String reversed = DnsListName.of(client); // a NAT64 client by its IPv4 address
         List<CompletableFuture<Long>> answers = new ArrayList<>(zones.size()); // TTL if listed, else -1
         for (Zone z : zones) {
             answers.add(query(reversed + "." + z.name() + ".", z.threshold()));

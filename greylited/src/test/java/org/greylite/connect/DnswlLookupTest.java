@@ -39,6 +39,12 @@ class DnswlLookupTest {
     }
 
     @Test
+    void aClientBehindNat64IsLookedUpByItsIpv4Address() throws Exception {
+        // Behind a NAT64 translator every IPv4 client is 64:ff9b::a.b.c.d: by those nibbles no list holds it.
+        assertEquals(Optional.of("wl.test"), lookup("64:ff9b::127.0.0.1", "wl.test"));
+    }
+
+    @Test
     void unlistedAddressesAndDeadServersAreNotListed() throws Exception {
         assertEquals(Optional.empty(), lookup("127.0.0.9", "wl.test"));
         try (DatagramSocket hole = Dnsmasq.blackHole()) {
