@@ -278,6 +278,26 @@ class SuspicionExplainCommandTest {
     }
 
     @Test
+    void aClientBehindNat64OrTeredoIsPlacedByItsIpv4Address() throws Exception {
+        // An IPv6-only server behind a NAT64 translator sees every IPv4 client as 64:ff9b::a.b.c.d, which no GeoIP
+        // database places: its g lines could never be evaluated. Teredo's 2001:0::/32 carries the client's address too.
+        if (!Files.isReadable(DEBIAN_GEOIP)) {
+            String why = DEBIAN_GEOIP + " is missing (Debian package geoip-database)";
+            if (ExternalPrograms.underCi()) {
+                Assertions.fail(why);
+            }
+            Assumptions.abort(why);
+        }
+        Files.writeString(rules, "4 g US\n");
+        Map<String, String> env = Map.of("GEOIPDB_FILE", DEBIAN_GEOIP.toString());
+        for (String client : List.of("64:ff9b::8.8.8.8", "2001:0:4136:e378:8000:63bf:f7f7:f7f7")) {
+            Ctl.Run r = Ctl.run(env, "suspicion", "explain", rules.toString(), "--ip", client, "--json");
+            assertEquals(Map.of("line", 1L, "attempts", 4L, "rule", "4 g US"), verdict(MiniJson.object(r.out())),
+                    r.toString());
+        }
+    }
+
+    @Test
     void aGeoIpDatabaseThatCannotBeUsedIsNamedWithItsReasonNotSaidToBeUnconfigured() throws Exception {
         // GEOIPDB_FILE was set, to a file that does not exist: the warning said so, and every g line's reason said
         // "no GeoIP database is configured", sending the administrator to set what was set.

@@ -1,5 +1,7 @@
 package org.greylite.suspicion.geoip;
 
+import org.greylite.net.EmbeddedIpv4;
+
 /**
  * Parses textual IP addresses into bytes without ever consulting DNS
  * ({@link java.net.InetAddress#getByName} would resolve anything that is not a literal).
@@ -31,10 +33,18 @@ final class IpAddresses {
         return parseIpv6(s);
     }
 
-    /** For a 16-byte IPv4-mapped address ({@code ::ffff:a.b.c.d}), the 4 IPv4 bytes; otherwise the input. */
+    /**
+     * For a 16-byte IPv4-mapped address ({@code ::ffff:a.b.c.d}), the 4 IPv4 bytes; likewise for one that only carries
+     * an IPv4 address ({@link EmbeddedIpv4}: NAT64's {@code 64:ff9b::/96}, Teredo), which no database places by its
+     * IPv6 form: behind a NAT64 translator, every client's g lines were unevaluable. Otherwise the input.
+     */
     static byte[] unmapIpv4(byte[] address) {
         if (address.length != 16) {
             return address;
+        }
+        byte[] carried = EmbeddedIpv4.of(address);
+        if (carried != null) {
+            return carried;
         }
         for (int i = 0; i < 10; i++) {
             if (address[i] != 0) {

@@ -10,6 +10,8 @@ package org.greylite.net;
  *     (Microsoft's served all of Windows) shares a /64; the client's own IPv4 address is the last 32 bits, inverted.</li>
  * </ul>
  * Keyed on that /64, one host passing a triplet let all the others pass it, and earned the auto-whitelist for them.
+ * Looked up by it, in a DNS list or a GeoIP database, none was found: the lists and the databases hold the IPv4
+ * address. (Here, with the suspicion rules' GeoIP readers, as the lowest module that needs it.)
  */
 public final class EmbeddedIpv4 {
 
