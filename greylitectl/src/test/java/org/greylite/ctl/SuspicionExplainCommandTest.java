@@ -368,7 +368,8 @@ class SuspicionExplainCommandTest {
         List<String> lines = r.out().lines().toList();
         assertEquals("client 192.0.2.7, PTR and HELO not known (greydaemon is told neither), from <a@spam.example>,"
                 + " to <b@example.com>, variables none, behaviours none", lines.get(0));
-        assertTrue(lines.get(1).startsWith(rules + ":1: cannot evaluate: "), lines.get(1));
+        assertEquals(rules + ":1: cannot evaluate: the client's PTR name is not known here (greydaemon is told none)"
+                + "  [4 r ^$]", lines.get(1), "said once, not \"cannot evaluate: cannot be evaluated\"");
         assertTrue(lines.get(2).startsWith(rules + ":2: cannot evaluate: "), lines.get(2));
         assertEquals("verdict: N = 2, suspicious (never auto-whitelisted), decided by " + rules + ":3", lines.get(4));
         assertEquals(Map.of("line", 1L, "attempts", 4L, "rule", "4 r ^$"),

@@ -29,7 +29,7 @@ final class PtrNameRule implements Rule {
     @Override
     public String explain(Evaluation client) {
         if (!client.facts().namesKnown()) {
-            return "cannot be evaluated: the client's PTR name is not known here (greydaemon is told none)";
+            return "the client's PTR name is not known here (greydaemon is told none)";
         }
         String ptr = client.facts().ptrName();
         String name = ptr.isEmpty() ? "no PTR name (the empty name)" : "PTR name " + Quoting.quote(ptr);
