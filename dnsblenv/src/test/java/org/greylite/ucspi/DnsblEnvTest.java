@@ -357,7 +357,7 @@ class DnsblEnvTest {
     private static String classPath(boolean withLogback) throws Exception {
         Set<String> entries = new LinkedHashSet<>();
         List<Class<?>> classes = new ArrayList<>(List.of(DnsblEnv.class, Message.class, LoggerFactory.class,
-                org.greylite.net.DnsServers.class));
+                org.greylite.net.DnsServers.class, org.greylite.net.EmbeddedIpv4.class));
         if (withLogback) {
             classes.add(ch.qos.logback.classic.Logger.class);
             classes.add(ch.qos.logback.core.Appender.class);
