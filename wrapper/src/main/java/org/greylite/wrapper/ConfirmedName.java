@@ -131,11 +131,18 @@ final class ConfirmedName {
         return DnsServers.resolvers(servers, timeout, 1).resolver();
     }
 
+    /**
+     * Why the check failed, for the log line. A failure's text may quote the name (dnsjava refuses one that is no DNS
+     * name, an empty label or one over 63 bytes, as {@code 'NAME': invalid empty label}), and the name is whatever
+     * the PTR record of the client's address says: shown as the client's text is, with its controls and line breaks
+     * as '?', and cut, so that no line of the client's making follows.
+     */
     private static String describe(Throwable failure, Duration timeout) {
         Throwable t = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
         if (t instanceof TimeoutException) {
             return "no answer within " + timeout.toMillis() + " ms";
         }
-        return "the lookup failed: " + (t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName());
+        String why = t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName();
+        return "the lookup failed: " + ClientText.printable(why, ClientText.FIELD_LENGTH);
     }
 }

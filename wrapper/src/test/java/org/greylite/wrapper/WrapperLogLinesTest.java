@@ -41,7 +41,7 @@ class WrapperLogLinesTest {
 
     private final ListAppender<ILoggingEvent> lines = new ListAppender<>();
     private final List<Logger> loggers = List.of((Logger) LoggerFactory.getLogger("greylite.decision"),
-            (Logger) LoggerFactory.getLogger(RelaySession.class));
+            (Logger) LoggerFactory.getLogger(RelaySession.class), (Logger) LoggerFactory.getLogger(ConfirmedName.class));
     private final List<Level> levels = new java.util.ArrayList<>();
 
     @BeforeEach
@@ -93,11 +93,40 @@ class WrapperLogLinesTest {
         List<String> sessions = logged("session end ");
         assertEquals(1, sessions.size(), sessions.toString());
         assertTrue(sessions.get(0).contains(" helo=" + helo + " rcpt-accepted=0 rcpt-refused=1 "), sessions.get(0));
+        assertNoUnsafeCharacter();
+    }
+
+    private void assertNoUnsafeCharacter() {
         for (String l : logged("")) {
             assertFalse(UNSAFE.matcher(l).find(), "a character no log line may hold: " + l.chars()
                     .mapToObj(c -> c >= 0x20 && c < 0x7f ? String.valueOf((char) c) : String.format("\\u%04x", c))
                     .reduce("", String::concat));
         }
+    }
+
+    /**
+     * TCPREMOTEHOST is the client's PTR name, which whoever holds its address writes. One that is no DNS name (an
+     * empty label, a label over 63 bytes) fails its check before any query, and the failure's text quoted the name
+     * whole: an escape sequence and a line break in it reached the log as they were, and a second line of the
+     * client's making followed.
+     */
+    @Test
+    void aClaimedNameThatIsNoDnsNameWritesNoLineOfItsOwnWhenItsCheckFails() throws Exception {
+        String forged = "decision verdict=accept reason=passed client=192.0.2.7";
+        String name = "a..b\u001b[31m\n" + forged + "\r" + "x".repeat(2000);
+        try (Harness h = Harness.start(Harness.smtpd(), Harness.env(dir.resolve("greylite.db"),
+                "TCPREMOTEHOST", name))) {
+            assertEquals("220 upstream ESMTP", h.reply());
+            assertEquals("250 8BITMIME", h.command("EHLO client.example"));
+            assertEquals("250 ok", h.command("MAIL FROM:<a@example.org>"));
+            assertTrue(h.command("RCPT TO:<b@example.com>").startsWith("451 "), "the session has no name");
+            assertEquals("221 bye", h.command("QUIT"));
+        }
+        List<String> said = logged("client 192.0.2.7: TCPREMOTEHOST ");
+        assertEquals(1, said.size(), logged("").toString());
+        assertTrue(said.get(0).contains("not confirmed"), said.get(0));
+        assertTrue(said.get(0).length() < 1000, "the name is shown cut: " + said.get(0).length() + " characters");
+        assertNoUnsafeCharacter();
     }
 
     /** A null sender's transaction to two recipients; returns the reply to DATA, the message sent if 354. */
