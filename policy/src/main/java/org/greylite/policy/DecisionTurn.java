@@ -22,9 +22,10 @@ import org.slf4j.LoggerFactory;
  * turn decides the requests already there and waits for no more, so a lone request is not delayed.
  *
  * <p>When the commit fails, nothing of the turn was recorded: its requests are decided again one by one, each in
- * a transaction of its own, and answered as that decides (the greydb-failure answer while the greydb fails). The
- * decision log then shows those requests twice, after an error line that says why (once a minute at most, with
- * how many more failed meanwhile).
+ * a transaction of its own, and answered as that decides (the greydb-failure answer while the greydb fails), after
+ * an error line that says why (once a minute at most, with how many more failed meanwhile). The decision log and
+ * the metrics show each request once, by the decision it was answered with: the engine tells them of a turn's
+ * decisions once the turn has committed.
  *
  * <p>The I/O thread's alone: every method is called there.
  */

@@ -144,6 +144,50 @@ class PolicyGreydbErrorTest {
         }
     }
 
+    /**
+     * A turn whose commit fails (the disk full) is decided again one request at a time. The first decisions, made in
+     * the transaction that then failed, recorded nothing and were never answered; they were told all the same, so
+     * each request counted twice in greylite_rcpt_total, once as the greylisting no greydb holds, and the decision
+     * log said "verdict=greylist" for a client that got DUNNO. Now a decision is told once its transaction has
+     * committed: each request counts once, by the answer it got.
+     */
+    @Test
+    void aTurnWhoseCommitFailsCountsAndLogsEachRequestOnceByItsAnswer() throws Exception {
+        ListAppender<ILoggingEvent> decisionLog = new ListAppender<>();
+        decisionLog.start();
+        Logger decisions = (Logger) LoggerFactory.getLogger("greylite.decision");
+        Level level = decisions.getLevel();
+        decisions.setLevel(Level.INFO);
+        decisions.addAppender(decisionLog);
+        try (SmallFileSystem small = SmallFileSystem.mount(dir.resolve("small"), "300k")) {
+            policy = TestPolicy.start(dir, "--db=" + small.path().resolve("greylite.db"), "--metrics=127.0.0.1:0");
+            try (PolicyClient c = PolicyClient.tcp(policy.tcpAddress())) {
+                assertEquals(PolicyProtocolTest.GREYLISTED_301, c.ask(PolicyClient.rcpt("192.0.2.7", "a@example.net", "b@example.org")));
+                small.fill();
+                for (int i = 0; i < 5; i++) {
+                    assertEquals("DUNNO", c.ask(PolicyClient.rcpt("198.51.100." + (i + 1), "s" + i + "@example.net",
+                            "r" + i + "@example.org")), "fail open while the disk is full");
+                }
+                String m = metrics();
+                assertTrue(m.contains("greylite_rcpt_total{reason=\"first-attempt\",verdict=\"greylist\"} 1.0"), m);
+                assertTrue(m.contains("greylite_rcpt_total{reason=\"store-error\",verdict=\"accept\"} 5.0"), m);
+                assertTrue(m.contains("greylite_store_errors_total{operation=\"decision\"} 5.0"), m);
+            } finally {
+                policy.close();
+                policy = null;
+            }
+        } finally {
+            decisions.detachAppender(decisionLog);
+            decisions.setLevel(level);
+        }
+        List<String> lines = new ArrayList<>(decisionLog.list).stream().map(ILoggingEvent::getFormattedMessage).toList();
+        assertEquals(6, lines.size(), String.join("\n", lines));
+        for (int i = 1; i < lines.size(); i++) {
+            assertTrue(lines.get(i).startsWith("decision verdict=accept reason=store-error client=198.51.100." + i + " "),
+                    lines.get(i));
+        }
+    }
+
     private static long count(ListAppender<ILoggingEvent> log, String text) {
         return new ArrayList<>(log.list).stream().filter(e -> e.getFormattedMessage().contains(text)).count();
     }

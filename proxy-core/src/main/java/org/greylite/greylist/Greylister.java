@@ -59,10 +59,10 @@ public final class Greylister {
     private final StoreOutageLog outage;
     private final PendingEstimates pendingEstimates = new PendingEstimates();
     /**
-     * The greydb's answers of the decisions {@link #decide} made inside {@link #inOneTransaction} on this thread, kept
-     * for the commit (null outside one): before it, the transaction may still fail.
+     * The decisions {@link #decide} made inside {@link #inOneTransaction} on this thread, kept for the commit (null
+     * outside one): before it, the transaction may still fail.
      */
-    private final ThreadLocal<List<Consulted>> uncommitted = new ThreadLocal<>();
+    private final ThreadLocal<Uncommitted> uncommitted = new ThreadLocal<>();
 
     public Greylister(GreylistStore store, SuspicionPolicy suspicion, GreylistSettings settings, Clock clock,
                       DecisionListener listener) {
@@ -134,7 +134,12 @@ public final class Greylister {
      */
     public Verdict decide(RcptRequest request, long askedNanos) {
         Verdict v = evaluate(request, askedNanos);
-        listener.decided(request, v);
+        Uncommitted batch = uncommitted.get();
+        if (batch == null) {
+            listener.decided(request, v);
+        } else {
+            batch.told.add(new Decided(request, v));
+        }
         return v;
     }
 
@@ -179,12 +184,16 @@ public final class Greylister {
      * turns; {@link #decideAll} when the requests are known beforehand). What each decision's greydb answer means for
      * the engine (an outage over, a client whitelisted to remember) counts only once the transaction has committed:
      * counted at each decision, a commit that then failed (a full disk) ended the outage in the log at every request
-     * and began it again at its retry, three lines a request.
+     * and began it again at its retry, three lines a request. The listener (the decision log, the metrics) is told
+     * then too, in order, as {@link #decideAll} tells it: a decision of a transaction that failed recorded nothing and
+     * was never answered, and the caller decides its request again; told at once, each such request was logged and
+     * counted twice, first by a verdict that no greydb holds and no client got.
      *
-     * @throws StoreException when the shared transaction cannot start or commit; nothing of it was recorded
+     * @throws StoreException when the shared transaction cannot start or commit; nothing of it was recorded, and
+     *                        nothing told
      */
     public void inOneTransaction(long askedNanos, Runnable work) {
-        List<Consulted> made = new ArrayList<>();
+        Uncommitted made = new Uncommitted();
         uncommitted.set(made);
         try {
             store.inOneTransaction(askedNanos, () -> {
@@ -194,7 +203,18 @@ public final class Greylister {
         } finally {
             uncommitted.remove();
         }
-        made.forEach(this::committed);
+        made.consulted.forEach(this::committed);
+        made.told.forEach(d -> listener.decided(d.request(), d.verdict()));
+    }
+
+    /** A decision of a shared transaction, to tell the listener of once it has committed. */
+    private record Decided(RcptRequest request, Verdict verdict) {
+    }
+
+    /** What the decisions of a shared transaction leave for its commit ({@link #inOneTransaction}). */
+    private static final class Uncommitted {
+        final List<Consulted> consulted = new ArrayList<>();
+        final List<Decided> told = new ArrayList<>();
     }
 
     private List<Verdict> failedBatch(List<RcptRequest> requests, String why) {
@@ -285,11 +305,11 @@ public final class Greylister {
         String key = clientKey(request);
         try {
             Consulted c = consult(request, key, clock.instant(), askedNanos);
-            List<Consulted> batch = uncommitted.get();
+            Uncommitted batch = uncommitted.get();
             if (batch == null) {
                 committed(c);
             } else {
-                batch.add(c);
+                batch.consulted.add(c);
             }
             return c.verdict();
         } catch (StoreException e) {
