@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.InetAddress;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -13,6 +14,7 @@ import java.util.regex.Pattern;
 
 import org.greylite.relay.RcptOrder;
 import org.greylite.relay.RelaySettings;
+import org.greylite.suspicion.SuspicionFile;
 import org.greylite.suspicion.SuspicionPolicy;
 import org.greylite.testing.PostfixServer;
 import org.junit.jupiter.api.AfterAll;
@@ -90,6 +92,48 @@ class UpstreamFirstPostfixTest {
     @Test
     void oneCommandAtATimeWithBdat() throws Exception {
         mixedEnvelope("bdat", "127.2.2.1", false, true);
+    }
+
+    /**
+     * A bounce to an address Postfix does not know (backscatter of a forged sender, most often) is an upstream
+     * refusal like a sender's typo, which this order forgives once: the client is marked {@code commanderrors} at its
+     * second refusal, whoever the sender. The null sender's RCPT goes upstream undecided and was judged as any 5xx,
+     * so its first refusal marked the client, and under {@code 5 b commanderrors} its message in the same session
+     * waited five retries where a sender's typo cost nothing.
+     */
+    @Test
+    void aBounceToAnUnknownAddressIsForgivenOnceAsASendersTypoIs() throws Exception {
+        SuspicionFile rules = SuspicionFile.parse("test.suspicion", List.of("5 b commanderrors"), null);
+        try (ProxyHarness proxy = new ProxyHarness(dir.resolve("bounce.db"), postfix.address("plain"), rules,
+                RelaySettings.defaults("proxy.test").withRcptOrder(RcptOrder.UPSTREAM_FIRST), b -> { })) {
+            assertTrue(retryAfterBounces(proxy, "127.2.4.1", MixedEnvelope.UNKNOWN).startsWith("250 "),
+                    "one refusal is forgiven: N = 1, the retry passes");
+            assertTrue(retryAfterBounces(proxy, "127.2.5.1", MixedEnvelope.UNKNOWN, "unknown2@example.com")
+                    .startsWith("451 "), "two mark commanderrors: N = 5, the retry is refused again");
+        }
+    }
+
+    /**
+     * In one session: the null sender to {@code unknown} (each refused by Postfix), then a message to grey@
+     * (greylisted), and its retry past the delay; returns the reply to the retry's RCPT.
+     */
+    private static String retryAfterBounces(ProxyHarness proxy, String client, String... unknown) throws Exception {
+        try (RawClient c = new RawClient(proxy.address(), InetAddress.getByName(client)).hello()) {
+            c.command("MAIL FROM:<>", 250);
+            for (String u : unknown) {
+                assertTrue(c.command("RCPT TO:<" + u + ">", 550).contains("User unknown"));
+            }
+            c.command("RSET", 250);
+            c.command("MAIL FROM:<" + MixedEnvelope.SENDER + ">", 250);
+            c.command("RCPT TO:<" + MixedEnvelope.GREY + ">", 451);
+            c.command("RSET", 250);
+            proxy.clock.advance(Duration.ofSeconds(301));
+            c.command("MAIL FROM:<" + MixedEnvelope.SENDER + ">", 250);
+            c.send("RCPT TO:<" + MixedEnvelope.GREY + ">\r\n");
+            String reply = c.reply();
+            c.command("QUIT", 221);
+            return reply;
+        }
     }
 
     @Test

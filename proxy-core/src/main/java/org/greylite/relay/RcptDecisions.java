@@ -37,7 +37,10 @@ import org.greylite.suspicion.Behaviour;
  * envelope before the message ({@link EnvelopeReplay}). Client input waits from the RCPT until its fate is
  * known, as for any decision: the upstream's envelope is then always the one the relay believes it is.
  * A second upstream refusal in a session marks the client with {@code commanderrors} (a dictionary attack
- * guesses many addresses); the first is forgiven, being most often a sender's typo.
+ * guesses many addresses); the first is forgiven, being most often a sender's typo. The null sender's refused
+ * recipients count among them ({@link #judgesRefusal}): a bounce to an address that does not exist is most often
+ * backscatter of a forged sender, no worse than a typo, and a dictionary attack from {@code <>} still shows at its
+ * second guess.
  */
 final class RcptDecisions {
 
@@ -201,19 +204,34 @@ final class RcptDecisions {
                 return true;
             }
             upstreamRefused(slot, r);
+        } else if (slot.kind == Slot.Kind.RCPT_DEFERRED && judgesRefusal(slot) && !r.isPositive()) {
+            countUpstreamRefusal();
         }
         return false;
+    }
+
+    /**
+     * Whether the upstream's refusal of {@code slot}'s command is judged here, by {@link #countUpstreamRefusal}, rather
+     * than as any other 5xx, which marks {@code commanderrors} at once: in the upstream-first order, every RCPT's.
+     */
+    boolean judgesRefusal(Slot slot) {
+        return slot.kind == Slot.Kind.RCPT_VERIFY
+                || slot.kind == Slot.Kind.RCPT_DEFERRED && order == RcptOrder.UPSTREAM_FIRST;
     }
 
     /** Upstream-first: a refusal counts as a command error only if repeated (the first is most often a typo). */
     private void upstreamRefused(Slot slot, Reply refusal) {
         pending = false;
         envelope.recipientRefused(slot.transaction);
+        countUpstreamRefusal();
+        DecisionLog.refusedUpstream(slot.request, refusal.code());
+        events.recipientRefusedUpstream(info, refusal.code());
+    }
+
+    private void countUpstreamRefusal() {
         if (++upstreamRefusals > 1) {
             behaviours.add(Behaviour.COMMANDERRORS);
         }
-        DecisionLog.refusedUpstream(slot.request, refusal.code());
-        events.recipientRefusedUpstream(info, refusal.code());
     }
 
     private void onDecidedAfterUpstream(Slot slot, Reply accepted, Verdict v) {

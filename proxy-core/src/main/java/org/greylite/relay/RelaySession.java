@@ -111,7 +111,8 @@ public final class RelaySession {
         JunkCommands junk = new JunkCommands(settings.junkCommandLimit());
         this.commands = new ClientCommands(transport, settings, info, events, queue, envelope, decisions, replay,
                 upstreamReset, stream, clientTls, upstreamEhlo, behaviours, junk, inbox, this, this::isClosed);
-        this.replies = new UpstreamReplies(upstreamEhlo, clientTls, envelope, stream, summary, behaviours, junk);
+        this.replies = new UpstreamReplies(upstreamEhlo, clientTls, envelope, stream, summary, behaviours, junk,
+                decisions::judgesRefusal);
         this.limits = new SessionLimits(transport, settings, info, events, this, () -> phase == Phase.WAITING_GREETING,
                 this::betweenTransactions, stream::midMessage, this::isClosed, this::failClient);
     }

@@ -1,6 +1,7 @@
 package org.greylite.relay;
 
 import java.util.Set;
+import java.util.function.Predicate;
 
 import org.greylite.smtp.EhloReplyFilter;
 import org.greylite.smtp.Reply;
@@ -30,9 +31,15 @@ final class UpstreamReplies {
     private final SessionSummary summary;
     private final Set<Behaviour> behaviours;
     private final JunkCommands junk;
+    private final Predicate<Slot> refusalJudgedElsewhere;
 
+    /**
+     * @param refusalJudgedElsewhere whether a refusal of a slot's command is judged by the RCPT decisions (the
+     *                               upstream-first order's recipients) rather than marking {@code commanderrors} here
+     */
     UpstreamReplies(UpstreamEhlo upstreamEhlo, ClientStartTls clientTls, Envelope envelope, MessageStream stream,
-                    SessionSummary summary, Set<Behaviour> behaviours, JunkCommands junk) {
+                    SessionSummary summary, Set<Behaviour> behaviours, JunkCommands junk,
+                    Predicate<Slot> refusalJudgedElsewhere) {
         this.upstreamEhlo = upstreamEhlo;
         this.clientTls = clientTls;
         this.envelope = envelope;
@@ -40,6 +47,7 @@ final class UpstreamReplies {
         this.summary = summary;
         this.behaviours = behaviours;
         this.junk = junk;
+        this.refusalJudgedElsewhere = refusalJudgedElsewhere;
     }
 
     /** Tells the rooms what {@code r}, the reply to {@code s}'s command, means; returns the reply for the client. */
@@ -88,7 +96,7 @@ final class UpstreamReplies {
             }
         }
         // Upstream-first: a refused recipient counts only when repeated (RcptDecisions decides that).
-        if (r.isPermanentFailure() && s.kind != Slot.Kind.GREETING && s.kind != Slot.Kind.RCPT_VERIFY) {
+        if (r.isPermanentFailure() && s.kind != Slot.Kind.GREETING && !refusalJudgedElsewhere.test(s)) {
             behaviours.add(Behaviour.COMMANDERRORS);
         }
         return out;
