@@ -33,6 +33,7 @@ import org.greylite.greylist.Greylister;
 import org.greylite.greylist.KnownSenders;
 import org.greylite.metrics.MetricsEndpoint;
 import org.greylite.relay.ExecutorRcptPolicy;
+import org.greylite.relay.RcptOrder;
 import org.greylite.relay.RelaySettings;
 import org.greylite.store.GreylistStore;
 import org.greylite.store.GreylistStores;
@@ -261,6 +262,48 @@ class ProxyMetricsTest {
     }
 
     /** A scrape once the sessions have all ended (their close is asynchronous to the client's). */
+    /**
+     * Sessions the upstream ends with the client told {@code 421 4.3.0} by refusing what the proxy had to send it: its
+     * own RSET (here before a second EHLO in a transaction), or, in the upstream-first order, the envelope it had
+     * accepted, sent again without a greylisted recipient. Each was logged and closed with 421, and counted nowhere:
+     * an alert on greylite_upstream_errors_total stayed silent while the upstream failed session after session.
+     */
+    @Test
+    void anUpstreamRefusingWhatTheProxySendsIsCountedAsItsFailure() throws Exception {
+        upstream.refuseRset = true;
+        try (RawClient c = new RawClient(proxy.localAddress()).hello()) {
+            c.command("MAIL FROM:<a@example.org>", 250);
+            c.send("EHLO client.example\r\n");
+            assertTrue(c.expect(421).startsWith("421 4.3.0 "));
+        }
+        assertEquals(1.0, scrapeOnceQuiet().value("greylite_upstream_errors_total", "failure", "protocol"));
+
+        upstream.refuseRset = false;
+        upstream.refuseMailAfterRset = true;
+        ProxyServer upstreamFirst = server(upstream.address(), greylister,
+                RelaySettings.defaults("proxy.test").withRcptOrder(RcptOrder.UPSTREAM_FIRST));
+        try {
+            // suspect@ needs two refusals (N = 2) and its pass whitelists nobody: next to it, b@ is a first attempt.
+            for (int attempt = 1; attempt <= 2; attempt++) {
+                try (RawClient c = new RawClient(upstreamFirst.localAddress()).hello()) {
+                    c.command("MAIL FROM:<a@example.org>", 250);
+                    c.command("RCPT TO:<suspect@example.com>", 451);
+                    c.command("QUIT", 221);
+                }
+                clock.advance(Duration.ofSeconds(301));
+            }
+            try (RawClient c = new RawClient(upstreamFirst.localAddress()).hello()) {
+                c.command("MAIL FROM:<a@example.org>", 250);
+                c.command("RCPT TO:<suspect@example.com>", 250);
+                c.command("RCPT TO:<b@example.com>", 451);
+                assertTrue(c.command("DATA", 421).startsWith("421 4.3.0 "), "the upstream refused the envelope again");
+            }
+        } finally {
+            upstreamFirst.stop(Duration.ZERO);
+        }
+        assertEquals(2.0, scrapeOnceQuiet().value("greylite_upstream_errors_total", "failure", "protocol"));
+    }
+
     private Scrape scrapeOnceQuiet() throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         Scrape s = scrape();

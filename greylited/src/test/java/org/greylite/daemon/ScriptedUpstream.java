@@ -40,6 +40,10 @@ final class ScriptedUpstream implements AutoCloseable {
     volatile boolean expectProxyHeader;
     final List<byte[]> proxyHeaders = new CopyOnWriteArrayList<>();
     volatile int dieAfterCommands = Integer.MAX_VALUE;
+    /** Refuse every RSET, as no server should (RFC 5321 4.1.1.5). */
+    volatile boolean refuseRset;
+    /** Refuse a MAIL that follows an RSET, as a server limiting its senders' rate may. */
+    volatile boolean refuseMailAfterRset;
 
     private final ServerSocket server;
     private final Thread acceptor;
@@ -83,6 +87,7 @@ final class ScriptedUpstream implements AutoCloseable {
             int count = 0;
             boolean perRecipientReplies = false; // the transaction's MAIL asked for PRDR
             int recipients = 0;
+            boolean reset = false;
             String line;
             while ((line = readRawLine(in)) != null) {
                 if (line.endsWith("\r")) {
@@ -116,9 +121,12 @@ final class ScriptedUpstream implements AutoCloseable {
                         // As Exim with prdr_enable: a reply per recipient at the end of the message, before the final one.
                         perRecipientReplies = line.toUpperCase().contains(" PRDR");
                         recipients = 0;
-                        write(out, "250 2.0.0 ok");
+                        write(out, reset && refuseMailAfterRset ? "451 4.7.1 sending too fast" : "250 2.0.0 ok");
                         break;
                     case "RSET":
+                        reset = true;
+                        write(out, refuseRset ? "502 5.5.1 not now" : "250 2.0.0 ok");
+                        break;
                     case "NOOP":
                         write(out, "250 2.0.0 ok");
                         break;

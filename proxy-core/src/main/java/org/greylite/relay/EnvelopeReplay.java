@@ -36,6 +36,7 @@ final class EnvelopeReplay {
     private final Replies replies;
     private final Runnable resume;
     private final String clientAddress;
+    private final Runnable upstreamFailed;
 
     private ArrayDeque<byte[]> toSend; // null: no replay under way
     private Slot message;              // the client's DATA or BDAT, answered once the envelope is made again
@@ -43,9 +44,12 @@ final class EnvelopeReplay {
     private long bdatSize;             // -1 for DATA
     private boolean recipientsLeft;
 
-    /** @param resume goes on with the client's input once the message's command has been acted on */
+    /**
+     * @param resume         goes on with the client's input once the message's command has been acted on
+     * @param upstreamFailed tells the events that the upstream failed the session, when it refuses a replayed command
+     */
     EnvelopeReplay(RelayTransport transport, ReplyQueue queue, MessageStream stream, Envelope envelope,
-                   Replies replies, Runnable resume, String clientAddress) {
+                   Replies replies, Runnable resume, String clientAddress, Runnable upstreamFailed) {
         this.transport = transport;
         this.queue = queue;
         this.stream = stream;
@@ -53,6 +57,7 @@ final class EnvelopeReplay {
         this.replies = replies;
         this.resume = resume;
         this.clientAddress = clientAddress;
+        this.upstreamFailed = upstreamFailed;
     }
 
     /** A replay is under way: client input waits. */
@@ -90,6 +95,7 @@ final class EnvelopeReplay {
                     + " made again without a greylisted recipient ({}); closing with 421", clientAddress,
                     r);
             toSend = null;
+            upstreamFailed.run();
             queue.closeWith(message, replies.envelopeNotRemade());
             return;
         }

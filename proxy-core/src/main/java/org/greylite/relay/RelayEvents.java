@@ -19,7 +19,11 @@ public interface RelayEvents {
         CLOSED("closed"),
         /** It owed a reply and was silent for the upstream timeout. */
         TIMEOUT("timeout"),
-        /** It sent something that is not an SMTP reply. */
+        /**
+         * It sent something that is not an SMTP reply, or refused what the proxy must be able to send it: an RSET of
+         * the proxy's own, or, in the upstream-first order, the envelope it had accepted, said again without a
+         * greylisted recipient.
+         */
         PROTOCOL("protocol");
 
         private final String label;

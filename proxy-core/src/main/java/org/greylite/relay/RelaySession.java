@@ -107,7 +107,7 @@ public final class RelaySession {
         this.decisions = new RcptDecisions(policy, info, envelope, behaviours, transport, queue, stream,
                 settings, events, summary, upstreamReset, this, this::isClosed, this::pump, () -> clientInputNanos);
         this.replay = new EnvelopeReplay(transport, queue, stream, envelope, settings.replies(), this::pump,
-                clientAddress);
+                clientAddress, () -> events.upstreamFailed(info, RelayEvents.UpstreamFailure.PROTOCOL));
         JunkCommands junk = new JunkCommands(settings.junkCommandLimit());
         this.commands = new ClientCommands(transport, settings, info, events, queue, envelope, decisions, replay,
                 upstreamReset, stream, clientTls, upstreamEhlo, behaviours, junk, inbox, this, this::isClosed);
@@ -464,6 +464,7 @@ public final class RelaySession {
             if (!r.isPositive()) {
                 // Which transaction the upstream holds now cannot be known: nothing more may go to it.
                 LOG.warn("upstream refused RSET in the session of client {} ({}); closing with 421", clientAddress, r);
+                events.upstreamFailed(info, RelayEvents.UpstreamFailure.PROTOCOL);
                 failClient(settings.replies().upstreamUnavailable());
             }
             return;
