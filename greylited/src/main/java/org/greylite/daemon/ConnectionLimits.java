@@ -1,12 +1,15 @@
 package org.greylite.daemon;
 
+import java.net.Inet6Address;
 import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.HashMap;
 import java.util.Map;
 
 import org.apache.mina.core.buffer.IoBuffer;
 import org.apache.mina.core.session.IoSession;
 import org.greylite.net.AddressText;
+import org.greylite.net.Ipv4Mapped;
 import org.greylite.relay.Replies;
 import org.greylite.smtp.Reply;
 import org.slf4j.Logger;
@@ -21,6 +24,10 @@ import org.slf4j.LoggerFactory;
  * holds two file descriptors' worth of greylited and will hold an upstream session soon. The check comes before
  * the upstream is connected, so a client over a limit costs the upstream nothing. Behind a load balancer the
  * address is the one its PROXY header names, not the balancer's.
+ *
+ * <p>An IPv6 client counts by its network ({@code --client-connection-ipv6-prefix}, /84 by default, as Postfix 3.8
+ * groups them for its own limits): a host is given a /64 or more, so counted by address it could open any number of
+ * sessions, each from an address of its own. An IPv4 client counts by its address.
  *
  * <p>One lock for the whole table: taken twice per session, for a few map operations, it is nowhere near the cost
  * of the accept itself, and a per-address counter without it could not keep the total exact.
@@ -42,23 +49,30 @@ final class ConnectionLimits {
 
     private final int total;
     private final int perClient;
+    private final int ipv6Prefix;
     private final Replies replies;
     private final ServerEvents events;
+    /** Sessions open per client address, or per network for IPv6 clients. */
     private final Map<InetAddress, Integer> open = new HashMap<>();
     private int openInAll;
 
     /**
      * @param total     sessions open at once in all, 0 for no limit
-     * @param perClient the same per client address
+     * @param perClient the same per client address (IPv6: per network)
+     * @param ipv6Prefix the length of the IPv6 networks counted as one client, 1 to 128
      * @param replies   where the refusals' text comes from
      * @param events    told of each refusal, for the metrics
      */
-    ConnectionLimits(int total, int perClient, Replies replies, ServerEvents events) {
+    ConnectionLimits(int total, int perClient, int ipv6Prefix, Replies replies, ServerEvents events) {
         if (total < 0 || perClient < 0) {
             throw new IllegalArgumentException("connection limits must be 0 (none) or more: " + total + ", " + perClient);
         }
+        if (ipv6Prefix < 1 || ipv6Prefix > 128) {
+            throw new IllegalArgumentException("an IPv6 prefix length is 1 to 128, not " + ipv6Prefix);
+        }
         this.total = total;
         this.perClient = perClient;
+        this.ipv6Prefix = ipv6Prefix;
         this.replies = replies;
         this.events = events;
     }
@@ -73,9 +87,13 @@ final class ConnectionLimits {
             client.getCloseFuture().addListener(f -> release(address));
             return true;
         }
-        LOG.info("client {} refused with 421: {}", AddressText.of(address), over == Limit.CLIENT
+        InetAddress counted = countedAs(address);
+        LOG.info("client {} refused with 421: {}", AddressText.of(address), over == Limit.TOTAL
+                ? total + " sessions open in all (--connection-limit)"
+                : counted.equals(Ipv4Mapped.unwrap(address))
                 ? perClient + " sessions already open from its address (--client-connection-limit)"
-                : total + " sessions open in all (--connection-limit)");
+                : perClient + " sessions already open from its network " + AddressText.of(counted) + "/" + ipv6Prefix
+                        + " (--client-connection-limit, --client-connection-ipv6-prefix)");
         events.connectionLimitReached(over.label);
         Reply reply = over == Limit.CLIENT ? replies.tooManyConnectionsFrom(AddressText.of(address))
                 : replies.allSessionsBusy();
@@ -89,27 +107,49 @@ final class ConnectionLimits {
         if (total > 0 && openInAll >= total) {
             return Limit.TOTAL;
         }
-        int mine = open.getOrDefault(client, 0);
+        InetAddress counted = countedAs(client);
+        int mine = open.getOrDefault(counted, 0);
         if (perClient > 0 && mine >= perClient) {
             return Limit.CLIENT;
         }
-        open.put(client, mine + 1);
+        open.put(counted, mine + 1);
         openInAll++;
         return null;
     }
 
     /** A session {@link #admit admitted} for {@code client} has ended. */
     synchronized void release(InetAddress client) {
-        Integer mine = open.get(client);
+        InetAddress counted = countedAs(client);
+        Integer mine = open.get(counted);
         if (mine == null) {
             throw new IllegalStateException("released a session never admitted: " + AddressText.of(client));
         }
         if (mine == 1) {
-            open.remove(client);
+            open.remove(counted);
         } else {
-            open.put(client, mine - 1);
+            open.put(counted, mine - 1);
         }
         openInAll--;
+    }
+
+    /**
+     * What a client's sessions are counted under: an IPv4 address itself (also when a dual-stack socket reports it
+     * IPv4-mapped), an IPv6 address's network of {@link #ipv6Prefix} bits.
+     */
+    private InetAddress countedAs(InetAddress client) {
+        InetAddress a = Ipv4Mapped.unwrap(client);
+        if (!(a instanceof Inet6Address) || ipv6Prefix == 128) {
+            return a;
+        }
+        byte[] b = a.getAddress();
+        for (int bit = ipv6Prefix; bit < 128; bit++) {
+            b[bit / 8] &= (byte) ~(0x80 >>> (bit % 8));
+        }
+        try {
+            return InetAddress.getByAddress(b); // no scope: fe80::1%eth0 and fe80::1%eth1 count together
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException(e); // cannot happen: sixteen bytes are an IPv6 address
+        }
     }
 
     /** Sessions open now, in all. */
@@ -120,6 +160,7 @@ final class ConnectionLimits {
     @Override
     public String toString() {
         return "at most " + (total > 0 ? total : "any number of") + " sessions, "
-                + (perClient > 0 ? perClient : "any number") + " per client address";
+                + (perClient > 0 ? perClient : "any number") + " per client address"
+                + (perClient > 0 && ipv6Prefix < 128 ? " (IPv6: per /" + ipv6Prefix + ")" : "");
     }
 }

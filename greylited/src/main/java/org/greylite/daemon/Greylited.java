@@ -237,6 +237,7 @@ public final class Greylited implements Callable<Integer> {
                 .idleTimeout(settings.get(Settings.IDLE_TIMEOUT))
                 .upstreamTimeout(settings.get(Settings.UPSTREAM_TIMEOUT))
                 .connectionLimits(settings.get(Settings.CONNECTION_LIMIT), settings.get(Settings.CLIENT_CONNECTION_LIMIT))
+                .clientIpv6Prefix(settings.get(Settings.CLIENT_CONNECTION_IPV6_PREFIX))
                 .connectTimeout(settings.get(Settings.CONNECT_TIMEOUT))
                 .upstreamProxyProtocol(ProxyProtocolHeader.Version.parse(settings.get(Settings.UPSTREAM_PROXY_PROTOCOL)))
                 .upstreamXclient(upstreamXclient)

@@ -33,6 +33,7 @@ final class GreylitedOptions {
             entry("max-pending", Integer.class), entry("auto-whitelist-clients", Integer.class),
             entry("max-line", Integer.class),
             entry("junk-command-limit", Integer.class), entry("client-connection-limit", Integer.class),
+            entry("client-connection-ipv6-prefix", Integer.class),
             entry("connection-limit", Integer.class), entry("db-connections", Integer.class),
             entry("io-threads", Integer.class), entry("log-threshold", Integer.class), entry("greet-delay", Long.class),
             entry("accept-proxy-protocol", List.class), entry("dns", List.class), entry("dnswl", List.class),

@@ -55,7 +55,8 @@ public final class ProxyServer implements AutoCloseable {
         this.acceptor = new IoThreadAcceptor(pool); // clients accepted on the I/O threads, no hand-off
         this.connector = new EagerSocketConnector(processors);
         this.timers = sessionTimers();
-        this.limits = new ConnectionLimits(b.connectionLimit, b.clientConnectionLimit, b.relaySettings.replies(), b.events);
+        this.limits = new ConnectionLimits(b.connectionLimit, b.clientConnectionLimit, b.clientIpv6Prefix,
+                b.relaySettings.replies(), b.events);
 
         acceptor.setReuseAddress(true);
         // Unbinding on SIGTERM must stop new connections only; sessions in flight get the grace period.
@@ -182,6 +183,7 @@ public final class ProxyServer implements AutoCloseable {
         int backlog = 1024;
         int connectionLimit;
         int clientConnectionLimit;
+        int clientIpv6Prefix = 128;
         ServerEvents events = ServerEvents.NONE;
 
         private Builder() {
@@ -298,6 +300,18 @@ public final class ProxyServer implements AutoCloseable {
             }
             this.connectionLimit = total;
             this.clientConnectionLimit = perClient;
+            return this;
+        }
+
+        /**
+         * IPv6 clients count toward the per-client limit by their network of this prefix length (1-128); 128, the
+         * default here, counts each address apart.
+         */
+        public Builder clientIpv6Prefix(int bits) {
+            if (bits < 1 || bits > 128) {
+                throw new IllegalArgumentException("an IPv6 prefix length is 1 to 128, not " + bits);
+            }
+            this.clientIpv6Prefix = bits;
             return this;
         }
 

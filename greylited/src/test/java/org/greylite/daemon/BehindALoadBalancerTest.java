@@ -50,6 +50,7 @@ class BehindALoadBalancerTest {
 
     private final Logger decisions = (Logger) LoggerFactory.getLogger("greylite.decision");
     private final Logger handler = (Logger) LoggerFactory.getLogger(ProxyHeaderHandler.class);
+    private final Logger limits = (Logger) LoggerFactory.getLogger(ConnectionLimits.class);
     private final ListAppender<ILoggingEvent> log = new ListAppender<>();
     private Level decisionsLevel;
 
@@ -61,12 +62,14 @@ class BehindALoadBalancerTest {
         log.start();
         decisions.addAppender(log);
         handler.addAppender(log);
+        limits.addAppender(log);
     }
 
     @AfterEach
     void tearDown() throws IOException {
         decisions.detachAppender(log);
         handler.detachAppender(log);
+        limits.detachAppender(log);
         decisions.setLevel(decisionsLevel);
         if (proxy != null) {
             proxy.close();
@@ -133,6 +136,37 @@ class BehindALoadBalancerTest {
         List<String> d = lines().stream().filter(l -> l.startsWith("decision ")).toList();
         assertFalse(d.isEmpty(), "no decision logged: " + lines());
         return d.get(d.size() - 1);
+    }
+
+    private static byte[] v1Ipv6(String client) {
+        return ProxyProtocolHeader.of(ProxyProtocolHeader.Version.V1, new InetSocketAddress(client, 40000),
+                new InetSocketAddress("2001:db8::25", 25));
+    }
+
+    /**
+     * IPv6 clients count toward the per-client limit by their /84 (Postfix 3.8's smtpd_client_ipv6_prefix_length):
+     * a host holding a /64 took a session from each of its addresses, past any limit by address.
+     */
+    @Test
+    void ipv6ClientsCountTowardTheirConnectionLimitByNetwork() throws IOException {
+        start("127.0.0.1", b -> b.connectionLimits(0, 2).clientIpv6Prefix(84));
+        try (RawClient first = connect("127.0.0.1", v1Ipv6("2001:db8::1")).hello();
+             RawClient second = connect("127.0.0.1", v1Ipv6("2001:db8::fff:2")).hello()) {
+            try (RawClient third = connect("127.0.0.1", v1Ipv6("2001:db8::3"))) {
+                assertEquals("421 4.7.0 proxy.test Error: too many connections from 2001:db8::3, closing connection",
+                        third.reply());
+                assertTrue(third.closedByServer());
+            }
+            assertTrue(lines().contains("client 2001:db8::3 refused with 421: 2 sessions already open from its network "
+                    + "2001:db8::/84 (--client-connection-limit, --client-connection-ipv6-prefix)"), lines().toString());
+            try (RawClient otherNetwork = connect("127.0.0.1", v1Ipv6("2001:db8::1000:0:1"))) {
+                otherNetwork.hello(); // differs within the first 84 bits: another network, let in
+            }
+            try (RawClient ipv4 = connect("127.0.0.1", v1("192.0.2.10"))) {
+                ipv4.hello(); // IPv4 clients count by address
+            }
+            first.command("QUIT", 221);
+        }
     }
 
     @Test

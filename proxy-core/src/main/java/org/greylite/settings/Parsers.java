@@ -76,6 +76,19 @@ final class Parsers {
         return count(v, "0 for no limit");
     }
 
+    /** The length of an IPv6 network prefix, 1 to 128 (128: one address). */
+    static Integer ipv6Prefix(String v) {
+        try {
+            int n = Integer.parseInt(v.strip());
+            if (n >= 1 && n <= 128) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new IllegalArgumentException("'" + v + "' is not an IPv6 prefix length (1 to 128; 128: each address apart)");
+    }
+
     /** The passed triplets that earn the auto-whitelist, 0 or more, 0 for never. */
     static Integer passes(String v) {
         return count(v, "0 turns auto-whitelisting off");

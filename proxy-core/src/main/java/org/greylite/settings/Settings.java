@@ -102,6 +102,13 @@ public final class Settings {
                     + "is connected (Postfix's smtpd_client_connection_count_limit); 0: no limit "
                     + "(default ${DEFAULT-VALUE}).").build();
 
+    public static final Setting<Integer> CLIENT_CONNECTION_IPV6_PREFIX = Setting.builder("client-connection-ipv6-prefix",
+                    Parsers::ipv6Prefix)
+            .label("BITS").stage(Stage.CONNECTION).defaultValue("84")
+            .doc("IPv6 clients count toward --client-connection-limit by their network of this prefix length, not "
+                    + "by address: a host given a /64 has more addresses than any limit (Postfix 3.8's "
+                    + "smtpd_client_ipv6_prefix_length); 128: each address apart (default ${DEFAULT-VALUE}).").build();
+
     public static final Setting<Integer> CONNECTION_LIMIT = Setting.builder("connection-limit", Parsers::limit)
             .label("N").stage(Stage.CONNECTION).defaultValue("1000")
             .doc("Sessions open at once in all; one more gets 421 4.3.2 before the upstream is connected. Each "
@@ -358,6 +365,7 @@ public final class Settings {
             DNS, DNSWL, PTR_TIMEOUT, MIN_DELAY, RETRY_WINDOW, WHITELIST_LIFETIME, MAX_PENDING, AUTO_WHITELIST_CLIENTS, WHITELIST_MEMORY,
             GREET_DELAY,
             CLIENT_KEY, RCPT_ORDER, MAX_LINE, JUNK_COMMAND_LIMIT, IDLE_TIMEOUT, SESSION_DEADLINE, CLIENT_CONNECTION_LIMIT,
+            CLIENT_CONNECTION_IPV6_PREFIX,
             CONNECTION_LIMIT, UPSTREAM_TIMEOUT, GREETING_TIMEOUT, CONNECT_TIMEOUT, UPSTREAM_PROXY_PROTOCOL,
             UPSTREAM_XCLIENT, UPSTREAM_TLS, UPSTREAM_TLS_CA, TLS_CERT, TLS_KEY, FAIL_CLOSED, GREYLIST_REPLY, HOSTNAME,
             BUSY_TIMEOUT, DB_CONNECTIONS, PURGE_INTERVAL, STOP_GRACE, IO_THREADS, WHITELIST_FILE, NO_SHIPPED_WHITELIST,
