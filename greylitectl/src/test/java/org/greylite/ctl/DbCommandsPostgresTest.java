@@ -222,6 +222,29 @@ class DbCommandsPostgresTest {
     }
 
     @Test
+    void aRoleThatMayNotReadTheTablesIsToldWhatToGrantNotThatTheGreydbIsMissing() {
+        // information_schema shows a role only the tables it holds a privilege on: a role granted nothing (its GRANT
+        // given before the tables were made) was told the database was no greydb, and to make one with db init.
+        String db = PG.createDatabase();
+        url = PG.url(db);
+        assertEquals(0, Ctl.run(PG.env(), "db", "init", "--db", url).exit());
+        PG.psql("postgres", "CREATE ROLE blind LOGIN PASSWORD 'blind-pw'");
+        String blindUrl = "postgresql://blind@" + PG.host() + ":" + PG.port() + "/" + db;
+
+        Ctl.Run run = Ctl.run(Map.of("PGPASSWORD", "blind-pw"), "db", "stats", "--db", blindUrl);
+
+        assertEquals(2, run.exit(), run.toString());
+        assertEquals("greylitectl: " + blindUrl + ": role blind may not read the greydb (no SELECT on blacklist,"
+                + " client_behaviour, greydb_meta, triplet, whitelist). As the tables' owner: GRANT SELECT ON ALL TABLES"
+                + " IN SCHEMA public TO \"blind\" (and INSERT, UPDATE, DELETE for the commands that change it)\n",
+                run.err(), run.toString());
+
+        PG.psql(db, "GRANT SELECT ON ALL TABLES IN SCHEMA public TO blind");
+        Ctl.Run stats = Ctl.run(Map.of("PGPASSWORD", "blind-pw"), "db", "stats", "--db", blindUrl);
+        assertEquals(0, stats.exit(), "SELECT is all db stats needs: " + stats);
+    }
+
+    @Test
     void aTableMadeByHandWithoutAColumnIsNamedWithWhatItLacks() {
         String db = PG.createDatabase();
         PG.psql(db, "CREATE TABLE triplet (client TEXT NOT NULL, sender TEXT NOT NULL, refusals INTEGER NOT NULL,"

@@ -108,6 +108,31 @@ class GreylitedPostgresProcessTest {
     }
 
     @Test
+    void aRoleGrantedNothingOnTheTablesIsToldWhatToGrant() throws Exception {
+        // GRANT ... ON ALL TABLES given before the tables were made (it grants on the tables there are): the role sees
+        // no table, since information_schema shows a role only the tables it holds a privilege on. greylited took the
+        // greydb for an empty one and failed to make the tables ("permission denied for schema public").
+        String db = PG.createDatabase();
+        PG.psql("postgres", "CREATE ROLE grantless LOGIN PASSWORD 'grantless-pw'");
+        PG.psql(db, "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO grantless");
+        try (GreylitedProcess owner = greylited(PG.env(), "--db", PG.url(db)).start()) {
+            assertTrue(RawClient.rcptReply(owner.address()).startsWith("451"), "the tables are there, made by their owner");
+        }
+        String url = "postgresql://grantless@" + PG.host() + ":" + PG.port() + "/" + db;
+
+        GreylitedProcess.Exit exit = greylited(Map.of("PGPASSWORD", "grantless-pw"), "--db", url).runToExit();
+
+        String out = exit.output();
+        assertEquals(111, exit.status(), out);
+        assertTrue(out.contains(url + ": role grantless may not write the greydb (no SELECT, INSERT, UPDATE, DELETE on"
+                + " blacklist, client_behaviour, greydb_meta, triplet, whitelist); every RCPT would be decided as a"
+                + " greydb failure."), out);
+        assertTrue(out.contains("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO \"grantless\""),
+                out);
+        assertFalse(out.contains("permission denied"), out);
+    }
+
+    @Test
     void aDatabaseWhoseTransactionsAreReadOnlyStopsTheStart() throws Exception {
         // default_transaction_read_only on (or a hot standby named in --db, where every transaction is read-only):
         // the role's grants were all there, greylited started, and every RCPT failed to write and passed.

@@ -20,6 +20,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import com.zaxxer.hikari.HikariConfig;
@@ -248,9 +249,11 @@ final class PostgresGreydb implements AutoCloseable {
             return;
         }
         try (Statement st = conn.createStatement()) {
+            // From the catalogue, not information_schema, which shows a role only the tables it holds a privilege on:
+            // a role granted nothing took a greydb for an empty database and tried to make its tables.
             Set<String> existing = new HashSet<>();
-            try (ResultSet rs = st.executeQuery(
-                    "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")) {
+            try (ResultSet rs = st.executeQuery("SELECT relname FROM pg_class"
+                    + " WHERE relnamespace = current_schema()::regnamespace AND relkind IN ('r', 'p', 'v', 'f')")) {
                 while (rs.next()) {
                     existing.add(rs.getString(1));
                 }
@@ -259,6 +262,15 @@ final class PostgresGreydb implements AutoCloseable {
             if (!use.createsTables() && !existing.contains("triplet")) {
                 throw new StoreException(describe() + ": a PostgreSQL database, but not a greydb (it has no triplet"
                         + " table in schema " + currentSchema(st) + "; greylitectl db init adds the greydb's tables)");
+            }
+            Set<String> greydbTables = new TreeSet<>(GreydbSchema.tables());
+            greydbTables.retainAll(existing);
+            // Before anything reads them, so that what stops the role is said with the grant that ends it, not
+            // as the first statement the server refused.
+            if (use.retriesInBackground()) {
+                refuseRoleThatCannotWrite(conn, greydbTables);
+            } else {
+                refuseRoleThatCannotRead(conn, greydbTables);
             }
             try {
                 GreydbSchemaVersion.check(conn, existing.contains("greydb_meta"));
@@ -284,9 +296,6 @@ final class PostgresGreydb implements AutoCloseable {
             }
             refuseTablesNotMadeBySchema(conn);
             rewriteOldIpv6Keys(conn, st);
-            if (use.retriesInBackground()) {
-                refuseRoleThatCannotWrite(conn);
-            }
         }
         schemaReady = true;
     }
@@ -306,22 +315,48 @@ final class PostgresGreydb implements AutoCloseable {
     }
 
     /**
-     * Refuses a program that decides when its role may not write the greydb: it would fail open at every RCPT.
+     * Refuses a program that decides when its role may not write the greydb's {@code tables} (those there already;
+     * a table it makes is its own): it would fail open at every RCPT.
      *
      * @throws StoreException naming the role, what it lacks and the grant that ends it
      */
-    private void refuseRoleThatCannotWrite(Connection conn) throws SQLException {
+    private void refuseRoleThatCannotWrite(Connection conn, Set<String> tables) throws SQLException {
         refuseReadOnlyServer(conn);
-        List<String> lacking = PostgresPrivileges.missing(conn, GreydbSchema.tables());
+        List<String> lacking = PostgresPrivileges.missing(conn, tables, PostgresPrivileges.NEEDED);
         if (!lacking.isEmpty()) {
-            String schema;
-            try (Statement st = conn.createStatement()) {
-                schema = currentSchema(st);
-            }
             throw new StoreException(describe() + ": role " + location.user() + " may not write the greydb (no "
                     + String.join("; no ", lacking) + "); every RCPT would be decided as a greydb failure. As the tables'"
                     + " owner: GRANT " + String.join(", ", PostgresPrivileges.NEEDED) + " ON ALL TABLES IN SCHEMA "
-                    + schema + " TO \"" + location.user().replace("\"", "\"\"") + "\"");
+                    + currentSchema(conn) + " TO " + quotedRole());
+        }
+    }
+
+    /**
+     * Refuses a command whose role may not read the greydb's {@code tables}: every command reads them, and the
+     * server's refusal of the first statement ("permission denied for table greydb_meta") names no grant. Changes
+     * are not asked for: a role that may only read serves {@code db list} and {@code db stats}.
+     *
+     * @throws StoreException naming the role, what it lacks and the grant that ends it
+     */
+    private void refuseRoleThatCannotRead(Connection conn, Set<String> tables) throws SQLException {
+        List<String> lacking = PostgresPrivileges.missing(conn, tables, List.of("SELECT"));
+        if (!lacking.isEmpty()) {
+            List<String> changes = PostgresPrivileges.NEEDED.stream().filter(p -> !p.equals("SELECT")).toList();
+            throw new StoreException(describe() + ": role " + location.user() + " may not read the greydb (no "
+                    + String.join("; no ", lacking) + "). As the tables' owner: GRANT SELECT ON ALL TABLES IN SCHEMA "
+                    + currentSchema(conn) + " TO " + quotedRole() + " (and " + String.join(", ", changes)
+                    + " for the commands that change it)");
+        }
+    }
+
+    /** The role as SQL names it, to paste in a GRANT. */
+    private String quotedRole() {
+        return "\"" + location.user().replace("\"", "\"\"") + "\"";
+    }
+
+    private static String currentSchema(Connection conn) throws SQLException {
+        try (Statement st = conn.createStatement()) {
+            return currentSchema(st);
         }
     }
 
