@@ -245,6 +245,30 @@ class DbCommandsPostgresTest {
     }
 
     @Test
+    void hostAndPortParametersReachTheServerPsqlReaches() {
+        // psql takes libpq's host and port parameters over the URL's; the JDBC driver ignored them, and the command
+        // went to port 5432 of the URL's host (or over TCP to it, where ?host= named a unix socket's directory).
+        String db = PG.createDatabase();
+        String portParameter = "postgresql://" + PostgresServer.USER + "@" + PG.host() + "/" + db + "?port=" + PG.port();
+        String hostParameter = "postgresql:///" + db + "?user=" + PostgresServer.USER + "&host=" + PG.host() + "&port="
+                + PG.port();
+
+        Ctl.Run init = Ctl.run(PG.env(), "db", "init", "--db", portParameter);
+        assertEquals(0, init.exit(), init.toString());
+        assertEquals(PG.url(db) + ": ready (tables blacklist, client_behaviour, greydb_meta, triplet, whitelist)\n",
+                init.out());
+        Ctl.Run add = Ctl.run(PG.env(), "db", "blacklist", "add", "192.0.2.7", "--db", hostParameter);
+        assertEquals(0, add.exit(), add.toString());
+        assertEquals("192.0.2.7", PG.psql(db, "SELECT client FROM blacklist"));
+
+        Ctl.Run socket = Ctl.run(PG.env(), "db", "list", "--db", "postgresql://" + PostgresServer.USER + "@" + PG.host()
+                + ":" + PG.port() + "/" + db + "?host=/var/run/postgresql");
+        assertEquals(2, socket.exit(), socket.toString());
+        assertTrue(socket.err().contains("host /var/run/postgresql is a unix socket's directory")
+                && socket.err().contains("connects over TCP only"), socket.toString());
+    }
+
+    @Test
     void aTableMadeByHandWithoutAColumnIsNamedWithWhatItLacks() {
         String db = PG.createDatabase();
         PG.psql(db, "CREATE TABLE triplet (client TEXT NOT NULL, sender TEXT NOT NULL, refusals INTEGER NOT NULL,"

@@ -27,7 +27,8 @@ import java.util.stream.Collectors;
  * program follows a failover). Other
  * parameters are handed to the PostgreSQL JDBC driver ({@code sslmode=verify-full}...); libpq's
  * {@code target_session_attrs}, which the driver does not know and would ignore, is given to it as its
- * {@code targetServerType}. A password in
+ * {@code targetServerType}, and libpq's {@code host} and {@code port} name the servers ({@link LibpqHostParameters};
+ * the driver connects over TCP only, so a unix socket is refused). A password in
  * the URL is refused: command lines are visible to every local user in {@code ps}; it comes from
  * {@code PGPASSWORD} or the password file ({@code PGPASSFILE}, else {@code ~/.pgpass}).
  */
@@ -172,9 +173,10 @@ public sealed interface GreydbLocation permits GreydbLocation.Sqlite, GreydbLoca
             int end = authorityEnd(rest);
             int at = rest.lastIndexOf('@', end - 1);
             String hosts = rest.substring(Math.max(2, at + 1), end);
-            if (hosts.contains(",")) {
+            boolean hostless = hosts.isEmpty(); // libpq's URL of the default unix socket; ?host= may name one
+            if (hosts.contains(",") || hostless) {
                 // java.net.URI takes one host; the list is read here, and the rest of the URL with one in its place.
-                for (String one : hosts.split(",", -1)) {
+                for (String one : hostless ? new String[0] : hosts.split(",", -1)) {
                     servers.add(server(one, text));
                 }
                 rest = rest.substring(0, Math.max(2, at + 1)) + "localhost" + rest.substring(end);
@@ -185,18 +187,15 @@ public sealed interface GreydbLocation permits GreydbLocation.Sqlite, GreydbLoca
             } catch (URISyntaxException e) {
                 throw new IllegalArgumentException("bad greydb URL '" + redact(text) + "': " + e.getReason());
             }
-            if (uri.getHost() == null) {
-                throw new IllegalArgumentException("greydb URL '" + redact(text) + "' must name a host: "
-                        + "postgresql://USER@HOST[:PORT]/DATABASE, or HOST1[:PORT1],HOST2[:PORT2]");
-            }
             if (uri.getPort() > 65535) {
                 throw new IllegalArgumentException("greydb URL '" + redact(text) + "': bad port " + uri.getPort());
             }
-            if (servers.isEmpty()) {
+            if (servers.isEmpty() && uri.getHost() != null && !hostless) {
                 servers.add(new Server(uri.getHost(), uri.getPort() < 0 ? DEFAULT_PORT : uri.getPort()));
             }
             Map<String, String> params = query(uri.getRawQuery(), text);
             TargetSessionAttrs.translate(params, redact(text));
+            servers = LibpqHostParameters.servers(servers, params, redact(text));
             // The password's colon is the one written as such: a user name may hold a colon of its own, written
             // %3A as in any URL (libpq reads it so), and the decoded text cannot tell the two apart.
             String rawUser = uri.getRawUserInfo();

@@ -65,6 +65,44 @@ class GreydbLocationTest {
         assertEquals(Map.of(), pg("postgresql://mx@a,b/g").parameters(), "the driver's default: the first that answers");
     }
 
+    /**
+     * libpq's host and port parameters, which psql honours and the JDBC driver ignores: the programs connected to the
+     * URL's host, or localhost, on port 5432, wherever the parameters pointed.
+     */
+    @Test
+    void hostAndPortParametersNameTheServersAsInPsql() {
+        assertEquals(List.of(new GreydbLocation.Server("db.example.net", 5433)),
+                pg("postgresql://mx@db.example.net/greylite?port=5433").servers());
+        assertEquals(List.of(new GreydbLocation.Server("db2", 6000)),
+                pg("postgresql://mx@db1:6000/greylite?host=db2").servers(), "the URL's port stays, as in libpq");
+        GreydbLocation.Postgres p = pg("postgresql:///greylite?host=db1,db2,::1&port=6000,6001,6002&user=mx");
+        assertEquals(List.of(new GreydbLocation.Server("db1", 6000), new GreydbLocation.Server("db2", 6001),
+                new GreydbLocation.Server("[::1]", 6002)), p.servers());
+        assertEquals("mx", p.user());
+        assertEquals(Map.of(), p.parameters(), "nothing left for the driver to ignore");
+        assertEquals(List.of(new GreydbLocation.Server("a", 7000), new GreydbLocation.Server("b", 7000)),
+                pg("postgresql://mx@a,b/greylite?port=7000").servers(), "one port for every server");
+        assertEquals(List.of(new GreydbLocation.Server("db", 6000)),
+                pg("jdbc:postgresql://db/greylite?user=mx&port=6000").servers());
+    }
+
+    /** The JDBC driver reaches PostgreSQL over TCP only: a socket directory is refused, saying what to write instead. */
+    @Test
+    void aUnixSocketIsRefusedWithTheTcpUrlToWriteInstead() {
+        for (String url : new String[] {"postgresql:///greylite?host=/var/run/postgresql",
+            "postgresql://mx@localhost/greylite?host=/var/run/postgresql", "postgresql://%2Fvar%2Frun%2Fpostgresql/greylite",
+            "postgresql:///greylite", "postgresql://mx@/greylite"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> GreydbLocation.parse(url), url);
+            assertTrue(e.getMessage().contains("unix socket") && e.getMessage().contains("TCP")
+                    && e.getMessage().contains("127.0.0.1"), e.getMessage());
+        }
+        for (String url : new String[] {"postgresql://mx@a,b,c/greylite?port=1,2", "postgresql://mx@db/g?port=x",
+            "postgresql://mx@db/g?hostaddr=192.0.2.10"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> GreydbLocation.parse(url), url);
+            assertTrue(e.getMessage().contains("greydb URL"), e.getMessage());
+        }
+    }
+
     @Test
     void jdbcUrls() {
         GreydbLocation.Postgres p = pg("jdbc:postgresql://db:6000/greylite?user=mx&sslmode=verify-full");
