@@ -133,6 +133,32 @@ class GreylitedPostgresProcessTest {
     }
 
     @Test
+    void aRoleThatMayNotMakeTheMissingTablesIsToldHowToHaveThemMade() throws Exception {
+        // A role kept from making tables (PostgreSQL 15's default on schema public), on a database without them yet:
+        // greylited stopped on the server's "permission denied for schema public", and a "Position: 28" line.
+        String db = PG.createDatabase();
+        PG.psql("postgres", "CREATE ROLE maker LOGIN PASSWORD 'maker-pw'");
+        PG.psql(db, "REVOKE CREATE ON SCHEMA public FROM PUBLIC");
+        String url = "postgresql://maker@" + PG.host() + ":" + PG.port() + "/" + db;
+
+        GreylitedProcess.Exit exit = greylited(Map.of("PGPASSWORD", "maker-pw"), "--db", url).runToExit();
+
+        String out = exit.output();
+        assertEquals(111, exit.status(), out);
+        assertTrue(out.contains(url + ": role maker may not make the greydb's tables (blacklist, client_behaviour,"
+                + " greydb_meta, triplet, whitelist are missing; it has no CREATE on schema public). Have them made by"
+                + " a role that may (the database's owner: greylitectl db init, or psql -f greydb-postgresql.sql), then"
+                + " GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO \"maker\"; or let this one"
+                + " make them: GRANT CREATE ON SCHEMA public TO \"maker\""), out);
+        assertFalse(out.contains("permission denied") || out.contains("Position:"), out);
+
+        PG.psql(db, "GRANT CREATE ON SCHEMA public TO maker");
+        try (GreylitedProcess granted = greylited(Map.of("PGPASSWORD", "maker-pw"), "--db", url).start()) {
+            assertTrue(RawClient.rcptReply(granted.address()).startsWith("451"), "the grant it named lets it start");
+        }
+    }
+
+    @Test
     void aDatabaseWhoseTransactionsAreReadOnlyStopsTheStart() throws Exception {
         // default_transaction_read_only on (or a hot standby named in --db, where every transaction is read-only):
         // the role's grants were all there, greylited started, and every RCPT failed to write and passed.

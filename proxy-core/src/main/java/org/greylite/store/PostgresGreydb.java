@@ -280,6 +280,9 @@ final class PostgresGreydb implements AutoCloseable {
                 throw new StoreException(describe() + " cannot be used: " + e.getMessage(), e);
             }
             if (!existing.containsAll(GreydbSchema.tables())) {
+                Set<String> missing = new TreeSet<>(GreydbSchema.tables());
+                missing.removeAll(existing);
+                refuseRoleThatCannotCreate(conn, missing);
                 // Several hosts may start on a new database at once; concurrent CREATE TABLE IF NOT EXISTS
                 // can still collide in the catalogue, so they take turns. DDL is transactional here.
                 try {
@@ -346,6 +349,33 @@ final class PostgresGreydb implements AutoCloseable {
                     + String.join("; no ", lacking) + "). As the tables' owner: GRANT SELECT ON ALL TABLES IN SCHEMA "
                     + currentSchema(conn) + " TO " + quotedRole() + " (and " + String.join(", ", changes)
                     + " for the commands that change it)");
+        }
+    }
+
+    /**
+     * Refuses a role that may not make the {@code missing} tables in the schema they go in (PostgreSQL 15 no longer
+     * lets every role make tables in schema public): the server's refusal ("permission denied for schema public",
+     * and a "Position:" line) said neither which tables nor the two ways out.
+     *
+     * @throws StoreException naming the role, the tables, the schema and the grants
+     */
+    private void refuseRoleThatCannotCreate(Connection conn, Set<String> missing) throws SQLException {
+        boolean mayCreate;
+        String schema;
+        try (Statement st = conn.createStatement();
+             ResultSet rs = st.executeQuery("SELECT has_schema_privilege(current_schema(), 'CREATE'), current_schema()")) {
+            rs.next();
+            mayCreate = rs.getBoolean(1) || rs.getString(2) == null; // no schema at all: the server's own words say so
+            schema = rs.getString(2);
+        }
+        conn.commit();
+        if (!mayCreate) {
+            throw new StoreException(describe() + ": role " + location.user() + " may not make the greydb's tables ("
+                    + String.join(", ", missing) + (missing.size() == 1 ? " is" : " are") + " missing; it has no CREATE"
+                    + " on schema " + schema + "). Have them made by a role that may (the database's owner: greylitectl"
+                    + " db init, or psql -f greydb-postgresql.sql), then GRANT " + String.join(", ", PostgresPrivileges.NEEDED)
+                    + " ON ALL TABLES IN SCHEMA " + schema + " TO " + quotedRole() + "; or let this one make them: GRANT"
+                    + " CREATE ON SCHEMA " + schema + " TO " + quotedRole());
         }
     }
 
