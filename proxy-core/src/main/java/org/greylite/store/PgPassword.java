@@ -84,7 +84,7 @@ final class PgPassword {
     }
 
     private static String match(List<String> lines, GreydbLocation.Server server, GreydbLocation.Postgres db) {
-        String[] want = {server.host(), Integer.toString(server.port()), db.database(), db.user()};
+        String[] want = {fileHost(server.host()), Integer.toString(server.port()), db.database(), db.user()};
         for (String line : lines) {
             if (line.isBlank() || line.startsWith("#")) {
                 continue;
@@ -102,6 +102,14 @@ final class PgPassword {
             }
         }
         return null;
+    }
+
+    /**
+     * A server's host as the password file writes it: an IPv6 address without the brackets the URL needs around it
+     * ({@code [::1]} is {@code \:\:1} there, its colons escaped), which libpq compares the file's lines with.
+     */
+    private static String fileHost(String host) {
+        return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
     }
 
     /** Splits on unescaped ':' (the password field keeps any further colons). */

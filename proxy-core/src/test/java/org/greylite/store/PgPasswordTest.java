@@ -40,6 +40,21 @@ class PgPasswordTest {
     }
 
     @Test
+    void anIpv6ServerIsLookedUpWithoutItsBrackets() throws Exception {
+        // The URL writes an IPv6 address in brackets, libpq's password file without them (its colons escaped): the
+        // line psql found for postgresql://mx@[::1]/greylite was not found, and the server's request for a password
+        // was answered with none.
+        Path file = dir.resolve("pgpass");
+        Files.writeString(file, "[2001\\:db8\\:\\:5]:5432:greylite:mx:bracketed\n"
+                + "2001\\:db8\\:\\:5:5432:greylite:mx:as-psql-reads-it\n");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        GreydbLocation.Postgres v6 = GreydbLocation.Postgres.class.cast(
+                GreydbLocation.parse("postgresql://mx@[2001:db8::5]/greylite"));
+
+        assertEquals("as-psql-reads-it", PgPassword.lookup(v6, Map.of("PGPASSFILE", file.toString())));
+    }
+
+    @Test
     void pgpasswordThenPgpassfileThenHome() throws Exception {
         Path file = dir.resolve("pgpass");
         Files.writeString(file, "*:*:greylite:mx:fromfile\n");
