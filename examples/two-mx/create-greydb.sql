@@ -20,4 +20,6 @@ CREATE DATABASE greylite OWNER greylite;
 --   CREATE ROLE greylite_mx LOGIN;
 --   GRANT CONNECT ON DATABASE greylite TO greylite_mx;
 --   \c greylite
+--   GRANT USAGE ON SCHEMA public TO greylite_mx;  -- where USAGE was revoked from PUBLIC (hardened setups)
 --   GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO greylite_mx;
+-- (ON ALL TABLES grants on the tables there are: run it once they are made.)

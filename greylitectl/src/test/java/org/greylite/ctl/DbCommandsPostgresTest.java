@@ -245,6 +245,26 @@ class DbCommandsPostgresTest {
     }
 
     @Test
+    void aRoleThatMayNotUseTheSchemaIsToldTheGrantNotThatTheGreydbIsMissing() {
+        // A schema the role may not use is left out of its search path: the greydb was called "not a greydb (it has no
+        // triplet table in schema (none: the search_path names no schema that exists)", which schema public does.
+        String db = PG.createDatabase();
+        url = PG.url(db);
+        assertEquals(0, Ctl.run(PG.env(), "db", "init", "--db", url).exit());
+        PG.psql("postgres", "CREATE ROLE stranger LOGIN PASSWORD 'stranger-pw'");
+        PG.psql(db, "GRANT SELECT ON ALL TABLES IN SCHEMA public TO stranger");
+        PG.psql(db, "REVOKE ALL ON SCHEMA public FROM PUBLIC");
+        String strangerUrl = "postgresql://stranger@" + PG.host() + ":" + PG.port() + "/" + db;
+
+        Ctl.Run run = Ctl.run(Map.of("PGPASSWORD", "stranger-pw"), "db", "stats", "--db", strangerUrl);
+
+        assertEquals(2, run.exit(), run.toString());
+        assertEquals("greylitectl: " + strangerUrl + ": role stranger may not use schema public (no USAGE on it), where"
+                + " its search_path looks for the greydb's tables. As the schema's owner: GRANT USAGE ON SCHEMA public TO"
+                + " \"stranger\"\n", run.err(), run.toString());
+    }
+
+    @Test
     void hostAndPortParametersReachTheServerPsqlReaches() {
         // psql takes libpq's host and port parameters over the URL's; the JDBC driver ignored them, and the command
         // went to port 5432 of the URL's host (or over TCP to it, where ?host= named a unix socket's directory).

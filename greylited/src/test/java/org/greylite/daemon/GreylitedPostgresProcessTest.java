@@ -159,6 +159,36 @@ class GreylitedPostgresProcessTest {
     }
 
     @Test
+    void aRoleThatMayNotUseTheSchemaIsToldTheGrant() throws Exception {
+        // REVOKE ALL ON SCHEMA public FROM PUBLIC, as hardened setups do: the role's grants on the tables were all there,
+        // but PostgreSQL leaves a schema it may not use out of its search path, and greylited stopped on "no schema has
+        // been selected to create in", naming neither the schema nor the grant.
+        String db = PG.createDatabase();
+        try (GreylitedProcess owner = greylited(PG.env(), "--db", PG.url(db)).start()) {
+            assertTrue(RawClient.rcptReply(owner.address()).startsWith("451"), "the tables are there, made by their owner");
+        }
+        PG.psql("postgres", "CREATE ROLE outsider LOGIN PASSWORD 'outsider-pw'");
+        PG.psql(db, "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO outsider");
+        PG.psql(db, "REVOKE ALL ON SCHEMA public FROM PUBLIC");
+        String url = "postgresql://outsider@" + PG.host() + ":" + PG.port() + "/" + db;
+
+        GreylitedProcess.Exit exit = greylited(Map.of("PGPASSWORD", "outsider-pw"), "--db", url).runToExit();
+
+        String out = exit.output();
+        assertEquals(111, exit.status(), out);
+        assertTrue(out.contains(url + ": role outsider may not use schema public (no USAGE on it), where its search_path"
+                + " looks for the greydb's tables. As the schema's owner: GRANT USAGE ON SCHEMA public TO \"outsider\""),
+                out);
+        assertFalse(out.contains("no schema has been selected"), out);
+
+        PG.psql(db, "GRANT USAGE ON SCHEMA public TO outsider");
+        try (GreylitedProcess granted = greylited(Map.of("PGPASSWORD", "outsider-pw"), "--db", url).start()) {
+            assertTrue(RawClient.rcptReply(granted.address()).startsWith("250"),
+                    "the grant it named lets it start, and the refusal the owner's greylited recorded counts");
+        }
+    }
+
+    @Test
     void aDatabaseWhoseTransactionsAreReadOnlyStopsTheStart() throws Exception {
         // default_transaction_read_only on (or a hot standby named in --db, where every transaction is read-only):
         // the role's grants were all there, greylited started, and every RCPT failed to write and passed.

@@ -248,6 +248,7 @@ final class PostgresGreydb implements AutoCloseable {
         if (schemaReady) {
             return;
         }
+        PostgresSearchPath.requireSchema(conn, describe(), location.user());
         try (Statement st = conn.createStatement()) {
             // From the catalogue, not information_schema, which shows a role only the tables it holds a privilege on:
             // a role granted nothing took a greydb for an empty database and tried to make its tables.
