@@ -61,6 +61,7 @@ final class Decisions implements RcptPolicy {
 
     private Greylister greylister;
     private GreylistStore store;
+    private long openedNanos = System.nanoTime(); // when the greydb was opened (until then, made): see decide
     private SuspicionPolicy rules;
 
     Decisions(GreydbLocation location, Duration busyTimeout, GreylistSettings settings, Path suspicionFile,
@@ -117,7 +118,11 @@ final class Decisions implements RcptPolicy {
         Greylister engine = null;
         try {
             engine = greylister == null && request.skip() != null ? notOpened() : greylister();
-            return engine.decide(request, askedNanos);
+            // Opening the greydb has waits of its own, each bounded by the busy timeout (a PostgreSQL server taking
+            // the connection, another host's schema change): a RCPT asked before it was open waits from the
+            // opening's end, or an opening longer than the busy timeout left the decision no time, and the mail
+            // passed ungreylisted though the greydb was open and free.
+            return engine.decide(request, openedNanos - askedNanos > 0 ? openedNanos : askedNanos);
         } catch (RuntimeException | Error e) {
             return failed(engine, request, e);
         }
@@ -186,6 +191,7 @@ final class Decisions implements RcptPolicy {
             throw e;
         }
         store = opened;
+        openedNanos = System.nanoTime();
         return greylister;
     }
 
