@@ -13,8 +13,9 @@ import org.greylite.text.ClientText;
  * empty line ending the request. Bytes may arrive split anywhere and several requests at once (a client may
  * pipeline). What breaks the protocol ends the parse for good, with a reason for the log: a line without
  * {@code =} or with an empty name, a request without attributes (an empty line alone), a line over
- * {@link #MAX_LINE} bytes, a request over {@link #MAX_REQUEST} bytes or {@link #MAX_ATTRIBUTES} attributes, a
- * control character (NUL among them).
+ * {@link #MAX_LINE} bytes, a request over {@link #MAX_REQUEST} bytes or {@link #MAX_ATTRIBUTES} attributes, a NUL,
+ * a CR anywhere but at a line's end. Other control characters are part of a value: Postfix passes a client's
+ * envelope on with them (refused, the client was told '451 4.3.5 Server configuration problem').
  *
  * <p>A value is read as the project reads all client text ({@link ClientText#fromBytes}): UTF-8 when it is valid
  * UTF-8, else a character a byte. Postfix passes the client's 8-bit envelope and HELO bytes on as they came when
@@ -76,8 +77,11 @@ final class RequestFramer {
                 }
                 continue;
             }
-            // A CR is allowed only as the last byte of a line (CRLF from a telnet-like client).
-            if ((b >= 0 && b < 0x20 && b != '\t' && b != '\r') || b == 0x7f) {
+            // Postfix's values are C strings: a NUL is never one of its bytes. Other control characters are: Postfix
+            // passes a client's envelope on as it came but for CR and LF (it refuses those in an address), so a
+            // MAIL FROM:<a^Ab@example.net> reaches us as sender=a^Ab@example.net, a request like any other. A CR is
+            // allowed only as the last byte of a line (CRLF from a telnet-like client).
+            if (b == 0) {
                 throw new ProtocolException("line " + lineNumber + ": binary data (byte 0x"
                         + String.format("%02x", b & 0xff) + ")");
             }

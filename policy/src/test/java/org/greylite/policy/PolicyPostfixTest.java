@@ -26,6 +26,9 @@ class PolicyPostfixTest {
     /** Another /24 than the first test's client, whose pass put 127.0.0.0/24 on the auto-whitelist. */
     private static final String NULL_SENDER_CLIENT = "127.1.0.3";
 
+    /** A /24 of its own again, for the client whose envelope holds control characters. */
+    private static final String CONTROL_CHARACTERS_CLIENT = "127.2.0.4";
+
     @TempDir
     static Path dir;
     private static RunningPolicy policy;
@@ -96,6 +99,23 @@ class PolicyPostfixTest {
             assertTrue(data.startsWith("354"), data);
             String queued = c.command("Subject: a bounce\r\n\r\nIt bounced.\r\n.");
             assertTrue(queued.startsWith("250"), queued);
+        }
+    }
+
+    /**
+     * Postfix passes a client's control characters in the envelope on to the policy service as they came (it
+     * refuses only CR and LF there): such a request is Postfix's, and is decided as any other. Taken for a broken
+     * protocol, it closed the connection unanswered, Postfix told the client '451 4.3.5 Server configuration
+     * problem' and logged the service as broken.
+     */
+    @Test
+    void anEnvelopeWithControlCharactersIsGreylistedAsAnyOther() throws Exception {
+        try (SmtpDialogue c = new SmtpDialogue(postfix.address("smtp"), CONTROL_CHARACTERS_CLIENT)) {
+            c.reply();
+            c.command("EHLO sender.example");
+            assertTrue(c.command("MAIL FROM:<some\u0001one@sender.example>").startsWith("250"));
+            String rcpt = c.command("RCPT TO:<us\u001ber\u007f@example.org>");
+            assertTrue(rcpt.matches("(?s)45[01] 4\\.7\\.1 .*Greylisted, please retry in .*"), rcpt);
         }
     }
 }

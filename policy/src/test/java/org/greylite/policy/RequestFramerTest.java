@@ -43,4 +43,15 @@ class RequestFramerTest {
         assertEquals("a@example.net", out.get(0).get("sender"));
         assertEquals("\u00e9t\u00e9=hiver", out.get(0).get("client_name"), "only the first '=' separates");
     }
+
+    @Test
+    void controlCharactersOfTheClientsEnvelopeArePartOfTheValue() throws Exception {
+        String request = "request=smtpd_access_policy\nsender=a\u0001b@example.net\nrecipient=c\u001bd\u007f@example.org\n\n";
+        RequestFramer f = new RequestFramer();
+        List<PolicyRequest> out = new ArrayList<>();
+        f.feed(ByteBuffer.wrap(request.getBytes(StandardCharsets.UTF_8)), out);
+        assertEquals(1, out.size());
+        assertEquals("a\u0001b@example.net", out.get(0).get("sender"));
+        assertEquals("c\u001bd\u007f@example.org", out.get(0).get("recipient"));
+    }
 }
