@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * ({@link MessageMemory}), as the proxy greylists the null sender at DATA: an address-verification probe
  * ({@code MAIL FROM:<>}, {@code RCPT}, {@code QUIT}) is never delayed. A null sender whose RCPT requests the
  * service never saw (an earlier restriction let the client through) is not decided at DATA. Every other request
- * gets {@code DUNNO}. A client that authenticated (Postfix's {@code sasl_username}) is not greylisted.
+ * gets {@code DUNNO}, the first at each earlier stage with a warning ({@link StagesWithoutDecision}). A client that
+ * authenticated (Postfix's {@code sasl_username}) is not greylisted.
  *
  * <p>The client's name is Postfix's {@code client_name}, which Postfix has verified forward and back
  * ({@code unknown} when it has none): it feeds {@code r} rules and smart client keys. The
@@ -53,6 +54,7 @@ final class PolicyService {
     private final DnswlLookup dnswl;
     private final PtrLookup ptr;
     private final MessageMemory messages;
+    private final StagesWithoutDecision stagesWithoutDecision = new StagesWithoutDecision();
 
     /**
      * @param whitelists the postgrey whitelists in force (SIGHUP replaces them)
@@ -132,6 +134,12 @@ final class PolicyService {
                 decideLater(request, message, recipients, stage.equals("DATA"), ioThread, reply);
                 return;
             default:
+                if (stagesWithoutDecision.firstAskedAt(stage)) {
+                    LOG.warn("policy request at protocol_state={} answered DUNNO, as every one there will be (said once):"
+                            + " nothing is greylisted before RCPT, where the recipient is known; put check_policy_service"
+                            + " in smtpd_recipient_restrictions (and smtpd_data_restrictions for the null sender), not"
+                            + " in the restrictions of an earlier stage with smtpd_delay_reject=no", stage);
+                }
                 reply.accept(Answers.DUNNO);
         }
     }
