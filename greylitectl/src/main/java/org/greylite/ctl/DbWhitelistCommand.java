@@ -24,7 +24,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "whitelist", mixinStandardHelpOptions = true,
         description = "Add an address or CIDR block to the whitelist (mail passes at once), or remove one "
-                + "(an earned entry too). Takes effect in a running greylited within seconds.")
+                + "(an earned entry too; one keyed by a PTR domain by that domain or the client's PTR name). Takes effect in a running greylited within seconds.")
 class DbWhitelistCommand implements Callable<Integer> {
 
     enum Action { add, remove }
@@ -56,6 +56,10 @@ class DbWhitelistCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         String list = black() ? "blacklist" : "whitelist";
+        java.util.Set<String> named = black() || action == Action.add ? null : ClientName.keys(client);
+        if (named != null) {
+            return removeEarnedByName(out, named);
+        }
         Cidr block = action == Action.add ? ListBlock.toAdd(client) : Cidr.parse(client);
         java.time.Duration lasting = until == null ? null : until();
         try (GreydbAdmin admin = db.open()) {
@@ -84,6 +88,33 @@ class DbWhitelistCommand implements Callable<Integer> {
                     + ": remove that to end it"));
             return GreyliteCtl.PROBLEMS;
         }
+    }
+
+    /**
+     * Removes the earned entries of a client keyed by its PTR name: under the smart client key (the default) a client
+     * with a forward-confirmed PTR name earns its entry keyed by the name's registrable domain ({@code google.com}),
+     * which {@code db list --whitelist} shows; such an entry could not be ended but by hand in SQL, as only blocks
+     * were taken here. The name the log shows ({@code mail-sor-f41.google.com}) finds its domain's entry, as
+     * {@code db list --client} does. Hand-made entries are blocks only, so a name stays refused with {@code add} and
+     * on the blacklist.
+     */
+    private int removeEarnedByName(PrintWriter out, java.util.Set<String> keys) {
+        String name = keys.iterator().next();
+        boolean removed = false;
+        try (GreydbAdmin admin = db.open()) {
+            for (String key : keys) {
+                if (admin.removeListEntry(false, key)) {
+                    out.println("removed " + key + " from the whitelist"
+                            + (key.equals(name) ? "" : " (the key of " + name + ")"));
+                    removed = true;
+                }
+            }
+        }
+        if (removed) {
+            return 0;
+        }
+        spec.commandLine().getErr().println("greylitectl: " + String.join(" or ", keys) + " is not on the whitelist");
+        return GreyliteCtl.PROBLEMS;
     }
 
     /** The longest --until taken: an end further off is a typing mistake, and beyond what time values can hold. */

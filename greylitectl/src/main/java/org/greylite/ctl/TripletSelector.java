@@ -29,9 +29,6 @@ final class TripletSelector {
 
     /** An address as the log shows it, with or without its angle brackets. */
     private static final Pattern ADDRESS = Pattern.compile("<?([^\\s@<>]+@[^\\s@<>]+)>?");
-    /** A host or domain name (a smart client key is a PTR name's registrable domain). */
-    private static final Pattern NAME = Pattern.compile("(?i)[a-z0-9_-]+(\\.[a-z0-9_-]+)*\\.?");
-
     private final ClientKeys clientKeys;
 
     TripletSelector(ClientKeys clientKeys) {
@@ -86,15 +83,9 @@ final class TripletSelector {
         }
         refuseEmpty("--client", value, "an address, a CIDR block or the domain of a client keyed by its PTR name");
         String v = value.strip();
-        if (!looksLikeAddress(v) && NAME.matcher(v).matches()) {
-            String name = v.toLowerCase(Locale.ROOT).replaceFirst("\\.$", "");
-            Set<String> keys = new LinkedHashSet<>();
-            keys.add(name);
-            String domain = ClientKeys.registrableDomain(name);
-            if (domain != null) {
-                keys.add(domain);
-            }
-            return new Clients(null, keys);
+        Set<String> named = ClientName.keys(v);
+        if (named != null) {
+            return new Clients(null, named);
         }
         Cidr block;
         try {
@@ -164,10 +155,6 @@ final class TripletSelector {
     }
 
     /** Digits, dots and colons, or a slash: meant as an address or block, so its mistakes are told as such. */
-    private static boolean looksLikeAddress(String v) {
-        return v.contains(":") || v.contains("/") || v.matches("[0-9.]+");
-    }
-
     private static Pattern regexOrExact(String typed, String... exact) {
         StringBuilder alternatives = new StringBuilder("^(?:");
         for (int i = 0; i < exact.length; i++) {
