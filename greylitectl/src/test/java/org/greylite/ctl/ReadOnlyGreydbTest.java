@@ -83,6 +83,28 @@ class ReadOnlyGreydbTest {
         assertFalse(Files.exists(Path.of(db + "-wal")));
     }
 
+    /**
+     * A greydb of an older version (no greydb_meta, no lists yet: the tables a program adds when it opens it, which a
+     * reader cannot) is refused naming the tables it lacks, not with SQLite's own "no such table: greydb_meta".
+     */
+    @Test
+    void aGreydbOfAnOlderVersionIsRefusedNamingTheTablesItLacks() throws Exception {
+        Path old = dir.resolve("old.db");
+        try (java.sql.Connection conn = java.sql.DriverManager.getConnection("jdbc:sqlite:" + old);
+             java.sql.Statement st = conn.createStatement()) {
+            st.executeUpdate("CREATE TABLE triplet (client TEXT NOT NULL, sender TEXT NOT NULL, recipient TEXT NOT NULL,"
+                    + " refusals INTEGER NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
+                    + " passed_at INTEGER, PRIMARY KEY (client, sender, recipient)) WITHOUT ROWID");
+        }
+        Files.setPosixFilePermissions(old, PosixFilePermissions.fromString("rw-r--r--"));
+
+        UnprivilegedJava.Result stats = asNobody("db", "stats", "--db", old.toString());
+        assertEquals(2, stats.exitStatus(), stats.output());
+        assertTrue(stats.output().contains(old + " has no table blacklist, client_behaviour, greydb_meta, whitelist,"
+                + " which a program that may write it adds when it opens it"), stats.output());
+        assertFalse(stats.output().contains("no such table"), stats.output());
+    }
+
     private static UnprivilegedJava.Result asNobody(String... args) throws Exception {
         return UnprivilegedJava.run(GreyliteCtl.class, args);
     }

@@ -69,8 +69,10 @@ final class SqliteReadOnlyGreydb {
         try {
             Connection conn = config.createConnection(url);
             try {
-                GreydbSchemaVersion.check(conn, true);
+                // The tables first: the version is read from greydb_meta, which a greydb of an older version lacks,
+                // and was refused with SQLite's "no such table: greydb_meta" instead of the tables to add and who can.
                 refuseMissingTables(conn, abs);
+                GreydbSchemaVersion.check(conn, true);
                 GreydbColumns.check(conn);
                 return conn;
             } catch (SQLException | RuntimeException e) {
