@@ -3,7 +3,6 @@ package org.greylite.ctl;
 import java.time.Instant;
 
 import org.greylite.greylist.ClientKeys;
-import org.greylite.greylist.Durations;
 import org.greylite.store.GreydbAdmin;
 import org.greylite.store.GreylistStores;
 import org.greylite.store.GreydbLocation;
@@ -97,9 +96,10 @@ final class DbCommand {
         return GreylistStores.existingAdmin(location, new GreydbOptions(busyTimeout(), 1, root.env()));
     }
 
+    /** Read as greylited reads its --busy-timeout: a zero was refused later, by the store, naming no flag. */
     private java.time.Duration busyTimeout() {
         try {
-            return Durations.parse(busyTimeout);
+            return org.greylite.settings.Settings.BUSY_TIMEOUT.parse(busyTimeout);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--busy-timeout: " + e.getMessage());
         }

@@ -151,6 +151,17 @@ class AdministratorMistakesTest {
     }
 
     @Test
+    void aBusyTimeoutOfZeroIsRefusedNamingTheFlagAsGreylitedDoes() {
+        // It was "the greydb timeout must be positive": no flag named, where greylited names --busy-timeout.
+        for (String zero : new String[] {"0", "0s"}) {
+            Ctl.Run r = ctl("db", "stats", "--busy-timeout", zero);
+            assertEquals(2, r.exit(), r.toString());
+            assertEquals("greylitectl: --busy-timeout: must be 1s or more: seconds (300) or a number with a unit"
+                    + " (30s, 5m, 1h), not '" + zero + "'", r.err().strip().split("\r?\n")[0], r.toString());
+        }
+    }
+
+    @Test
     void aBadFlagOrValueIsSaidInALineNotBuriedUnderTheUsage() throws Exception {
         Path rules = dir.resolve("suspicion");
         java.nio.file.Files.writeString(rules, "1 v SUSPECT\n");
