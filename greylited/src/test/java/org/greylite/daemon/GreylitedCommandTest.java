@@ -266,6 +266,24 @@ class GreylitedCommandTest {
         assertFalse(r.err().contains(conf + ":2"), r.err());
     }
 
+    /**
+     * A bad value of a setting whose name begins with another's ({@code upstream-tls}, {@code upstream}) was blamed on
+     * the other's line when that one came first in the file: the administrator was sent to a line that is right.
+     */
+    @Test
+    void aBadValueIsBlamedOnItsOwnLineNotOnASettingWhoseNameBeginsItsName() throws Exception {
+        Path conf = config("upstream = 127.0.0.1:10025", "listen = 127.0.0.1:0", "upstream-tls = maybe");
+        Run r = run(Map.of(), "--config", conf.toString());
+        assertEquals(GreylitedCommand.USAGE, r.status(), r.err());
+        assertEquals("greylited: " + conf + ":3: --upstream-tls wants off or starttls, not 'maybe'", r.err().strip());
+
+        conf = config("upstream = 127.0.0.1:10025", "listen = 127.0.0.1:0", "upstream-tls-ca = /etc/ssl/ca.pem");
+        r = run(Map.of(), "--config", conf.toString());
+        assertEquals(GreylitedCommand.USAGE, r.status(), r.err());
+        assertEquals("greylited: " + conf + ":3: --upstream-tls-ca is only used with --upstream-tls starttls",
+                r.err().strip());
+    }
+
     @Test
     void aBadLoadBalancerAddressIsAUsageErrorNamingTheOption() throws Exception {
         Path conf = config("upstream = 127.0.0.1:10025", "accept-proxy-protocol = 10.0.0.0/8, lb.example.org");

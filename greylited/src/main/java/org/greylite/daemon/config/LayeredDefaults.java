@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.greylite.settings.Setting;
 
@@ -131,10 +133,19 @@ public final class LayeredDefaults implements IDefaultValueProvider {
         if (message == null) {
             return null;
         }
+        // The flag the message names first is the one it is about ("--upstream (...) is greylited's own --listen"),
+        // named whole: "--upstream-tls wants off or starttls" is no word about the file's upstream line.
+        Located first = null;
+        int firstAt = Integer.MAX_VALUE;
         for (FileValue f : fromFile.values()) {
-            if (message.contains("--" + f.name())) {
-                return new Located(f.name(), f.where());
+            Matcher flag = Pattern.compile("--" + Pattern.quote(f.name()) + "(?![a-z0-9-])").matcher(message);
+            if (flag.find() && flag.start() < firstAt) {
+                firstAt = flag.start();
+                first = new Located(f.name(), f.where());
             }
+        }
+        if (first != null) {
+            return first;
         }
         for (FileValue f : fromFile.values()) {
             if (message.contains("'" + f.raw() + "'") || message.contains("'" + f.value() + "'")) {
