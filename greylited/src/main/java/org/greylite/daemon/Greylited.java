@@ -299,20 +299,17 @@ public final class Greylited implements Callable<Integer> {
 
     /**
      * --print-config: every value read as greylited would read it at start, so that a configuration the listing
-     * shows is one greylited would run with. The first bad one is reported (the listing says where each value
-     * came from), with exit status 2.
+     * shows is one greylited would run with. The first bad one is reported as the start reports it, by the command's
+     * handlers ({@link GreylitedCommand}), which name the configuration file's line it came from; with exit status 2.
+     * (Said here, the line named the flag alone: "--min-delay: bad duration" for a value written in the file.)
+     *
+     * @throws IllegalArgumentException for the first value that cannot be used
      */
     private int checkValues() {
-        try {
-            CommandLineSettings settings = settings();
-            readEverySetting(settings);
-            checkStartValues(settings);
-            greylistSettings(); // what depends on several values (retry-window against min-delay...)
-        } catch (IllegalArgumentException e) {
-            spec.commandLine().getErr().println("greylited: " + e.getMessage());
-            spec.commandLine().getErr().flush();
-            return GreylitedCommand.USAGE;
-        }
+        CommandLineSettings settings = settings();
+        readEverySetting(settings);
+        checkStartValues(settings);
+        greylistSettings(); // what depends on several values (retry-window against min-delay...)
         return 0;
     }
 

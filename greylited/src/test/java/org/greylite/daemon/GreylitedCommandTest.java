@@ -284,6 +284,25 @@ class GreylitedCommandTest {
                 r.err().strip());
     }
 
+    /**
+     * --print-config said a bad value from the file without its file and line ("greylited: --min-delay: bad duration"),
+     * where the start names them: the check before a restart did not say the start's own line, nor where to look.
+     */
+    @Test
+    void printConfigNamesTheFileAndLineOfABadValueAsTheStartDoes() throws Exception {
+        List<String> bad = List.of("min-delay = 5 m", "greylist-reply = 250 2.1.5 Ok", "log-threshold = 9",
+                "client-key = street");
+        for (String line : bad) {
+            Path conf = config("upstream = 127.0.0.1:10025", "listen = 127.0.0.1:0", line);
+            Run check = run(Map.of(), "--config", conf.toString(), "--print-config");
+            Run start = run(Map.of(), "--config", conf.toString());
+            assertEquals(GreylitedCommand.USAGE, check.status(), line + ": " + check.err());
+            String name = line.substring(0, line.indexOf(' '));
+            assertTrue(check.err().startsWith("greylited: " + conf + ":3: --" + name), line + ": " + check.err());
+            assertEquals(start.err(), check.err(), line);
+        }
+    }
+
     @Test
     void aBadLoadBalancerAddressIsAUsageErrorNamingTheOption() throws Exception {
         Path conf = config("upstream = 127.0.0.1:10025", "accept-proxy-protocol = 10.0.0.0/8, lb.example.org");
