@@ -38,6 +38,19 @@ public final class ConnectStage {
     }
 
     /**
+     * Reads the resolvers and the DNS whitelist zones as the start will, building nothing and logging nothing: for
+     * the values checked before anything opens (and by --print-config, which passed a --dns host name or a zone's
+     * threshold that is no number, and the start then refused).
+     *
+     * @throws IllegalArgumentException naming the option and the value that cannot be used
+     */
+    public static void check(SettingValues settings) {
+        String from = settings.origin(Settings.DNS);
+        orEmpty(settings.get(Settings.DNS)).forEach(d -> DnsServers.parse(d, from));
+        orEmpty(settings.get(Settings.DNSWL)).forEach(DnswlLookup.Zone::parse);
+    }
+
+    /**
      * The load balancers whose PROXY headers are believed; none by default.
      *
      * @throws IllegalArgumentException naming the option and the item that is no address or block

@@ -322,6 +322,7 @@ public final class Greylited implements Callable<Integer> {
      */
     private void checkStartValues(CommandLineSettings settings) {
         LogSetup.check(settings.get(Settings.LOG_THRESHOLD), settings.get(Settings.LOG_FORMAT));
+        ConnectStage.check(settings);
         try {
             TrustedProxies.parse(Objects.requireNonNullElse(settings.get(Settings.ACCEPT_PROXY_PROTOCOL), List.of()));
         } catch (IllegalArgumentException e) {

@@ -303,6 +303,26 @@ class GreylitedCommandTest {
         }
     }
 
+    /**
+     * A --dns resolver or a --dnswl zone that the start refuses was printed by --print-config with exit status 0: the
+     * check before a restart passed a configuration that would not start.
+     */
+    @Test
+    void printConfigRefusesABadResolverOrDnsWhitelistZone() throws Exception {
+        Path conf = config("upstream = 127.0.0.1:10025", "dns = resolver.example.org");
+        Run r = run(Map.of(), "--config", conf.toString(), "--print-config");
+        assertEquals(GreylitedCommand.USAGE, r.status(), r.err());
+        assertTrue(r.err().startsWith("greylited: " + conf + ":2: --dns wants an IP address"), r.err());
+
+        conf = config("upstream = 127.0.0.1:10025", "dnswl = list.dnswl.org=high");
+        r = run(Map.of(), "--config", conf.toString(), "--print-config");
+        assertEquals(GreylitedCommand.USAGE, r.status(), r.err());
+        assertTrue(r.err().startsWith("greylited: " + conf + ":2: --dnswl wants ZONE or ZONE=THRESHOLD"), r.err());
+
+        conf = config("upstream = 127.0.0.1:10025", "dnswl = list.dnswl.org=2", "dns = 127.0.0.1 [::1]:5353");
+        assertEquals(0, run(Map.of(), "--config", conf.toString(), "--print-config").status());
+    }
+
     @Test
     void aBadLoadBalancerAddressIsAUsageErrorNamingTheOption() throws Exception {
         Path conf = config("upstream = 127.0.0.1:10025", "accept-proxy-protocol = 10.0.0.0/8, lb.example.org");
