@@ -323,6 +323,7 @@ public final class Greylited implements Callable<Integer> {
     private void checkStartValues(CommandLineSettings settings) {
         LogSetup.check(settings.get(Settings.LOG_THRESHOLD), settings.get(Settings.LOG_FORMAT));
         ConnectStage.check(settings);
+        refuseARetryWindowNoLongerThanMinDelay(settings);
         try {
             TrustedProxies.parse(Objects.requireNonNullElse(settings.get(Settings.ACCEPT_PROXY_PROTOCOL), List.of()));
         } catch (IllegalArgumentException e) {
@@ -349,6 +350,27 @@ public final class Greylited implements Callable<Integer> {
             }
             RelayToItself.refuse(settings.origin(Settings.LISTEN), listen, settings.origin(Settings.UPSTREAM), to);
         }
+    }
+
+    /**
+     * The engine refuses such a window too ({@link GreylistSettings}), in words that say neither value's origin: one of
+     * them may be a variable left from the wrapper's run script, or a line of the file. Both are named here.
+     */
+    private void refuseARetryWindowNoLongerThanMinDelay(CommandLineSettings settings) {
+        Duration minDelay = settings.get(Settings.MIN_DELAY);
+        Duration retryWindow = settings.get(Settings.RETRY_WINDOW);
+        if (retryWindow.compareTo(minDelay) <= 0) {
+            throw new IllegalArgumentException("retry-window " + Durations.format(retryWindow) + " ("
+                    + source(Settings.RETRY_WINDOW) + ") must be longer than min-delay " + Durations.format(minDelay)
+                    + " (" + source(Settings.MIN_DELAY) + "), or no retry could ever pass");
+        }
+    }
+
+    /** Where a setting's value came from: flag, config FILE:LINE, env VARIABLE or default, as --print-config says. */
+    private String source(Setting<?> setting) {
+        LayeredDefaults sources = defaults != null ? defaults
+                : new LayeredDefaults(spec, GreylitedOptions.SETTINGS, ConfigFile.none(), env);
+        return sources.source(spec.findOption(setting.flag()), spec.commandLine().getParseResult()).toString();
     }
 
     /**

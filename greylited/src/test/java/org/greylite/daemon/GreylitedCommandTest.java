@@ -323,6 +323,24 @@ class GreylitedCommandTest {
         assertEquals(0, run(Map.of(), "--config", conf.toString(), "--print-config").status());
     }
 
+    /**
+     * A retry window no longer than min-delay was said without where either came from ("retry-window (1m) must be
+     * longer than min-delay (5m)"), though one of them may be a variable set for another program or a line of the file.
+     */
+    @Test
+    void aRetryWindowNoLongerThanMinDelayNamesWhereEachCameFrom() throws Exception {
+        Path conf = config("upstream = 127.0.0.1:10025", "retry-window = 1m");
+        Run r = run(Map.of(), "--config", conf.toString(), "--print-config");
+        assertEquals(GreylitedCommand.USAGE, r.status(), r.err());
+        assertEquals("greylited: retry-window 1m (config " + conf + ":2) must be longer than min-delay 5m (default), "
+                + "or no retry could ever pass", r.err().strip());
+
+        r = run(Map.of("GREYLITE_MIN_DELAY", "2d"), "--config", conf.toString(), "--retry-window", "1d", "--print-config");
+        assertEquals(GreylitedCommand.USAGE, r.status(), r.err());
+        assertEquals("greylited: retry-window 1d (flag) must be longer than min-delay 2d (env GREYLITE_MIN_DELAY), "
+                + "or no retry could ever pass", r.err().strip());
+    }
+
     @Test
     void aBadLoadBalancerAddressIsAUsageErrorNamingTheOption() throws Exception {
         Path conf = config("upstream = 127.0.0.1:10025", "accept-proxy-protocol = 10.0.0.0/8, lb.example.org");
