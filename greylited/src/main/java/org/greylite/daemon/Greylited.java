@@ -252,8 +252,18 @@ public final class Greylited implements Callable<Integer> {
         if (ioThreads != null) {
             b.ioThreads(ioThreads);
         }
-        // Before listening: the files are read, so a SIGHUP from now on reads them again.
-        hangup.reloadWith(() -> engine.reload(tls.client()));
+        // Before listening: the files are read, so a SIGHUP from now on reads them again, and says which edited files
+        // it does not read.
+        StartOnlyFiles startOnly = new StartOnlyFiles();
+        if (config != null) {
+            startOnly.add(config, "the configuration file");
+        }
+        Objects.requireNonNullElse(settings.get(Settings.WHITELIST_FILE), List.<Path>of())
+                .forEach(f -> startOnly.add(f, "a known-senders file (--whitelist-file)"));
+        hangup.reloadWith(() -> {
+            engine.reload(tls.client());
+            startOnly.warnOfChanges(log);
+        });
         // Metrics first: a port that cannot be had stops greylited before it takes any client.
         MetricsEndpoint metricsEndpoint = null;
         if (metricsAddress != null) {

@@ -193,4 +193,39 @@ class GreylitedReloadTest {
                 Duration.ofSeconds(5));
         assertTrue(directory.contains(" ERROR "), directory);
     }
+
+    /**
+     * The configuration file and the known-senders files are read at start only. An administrator who edited one and
+     * sent SIGHUP (systemctl reload) was told "reloading the rule files" and nothing about them, as if the edit were in
+     * force: the changed files are named, with a warning that a restart applies them; an unchanged one is not.
+     */
+    @Test
+    void sighupNamesTheEditedFilesThatItDoesNotRead() throws Exception {
+        Path suspicion = ruleFile("suspicion", "0 e r:^b@\n");
+        Path access = ruleFile("tcp.smtp", ":allow\n");
+        Path known = Files.writeString(dir.resolve("known-senders"), "suffix example.net a partner\n");
+        Path conf = Files.writeString(dir.resolve("greylited.conf"), "min-delay = 5m\n");
+        start(suspicion, access, "--config", conf.toString(), "--whitelist-file", known.toString());
+
+        int logged = greylited.log.size();
+        Files.writeString(conf, "min-delay = 5m\n"); // saved again unchanged
+        hangUp();
+        greylited.awaitLine(logged, suspicion + ": reloaded", Duration.ofSeconds(30));
+
+        Files.writeString(conf, "min-delay = 1m\n");
+        Files.writeString(known, "suffix example.net a partner\nsuffix example.org another\n");
+        int edited = greylited.log.size();
+        hangUp();
+        String confLine = greylited.awaitLine(edited, conf + ": changed since greylited started, but the configuration"
+                + " file is read at start only: restart greylited", Duration.ofSeconds(30));
+        assertTrue(confLine.contains(" WARN "), confLine);
+        greylited.awaitLine(edited, known + ": changed since greylited started, but a known-senders file"
+                + " (--whitelist-file) is read at start only", Duration.ofSeconds(5));
+        // Up to the second SIGHUP's own line: whatever the first one logged, late or not.
+        String secondHangup = greylited.awaitLine(edited, "SIGHUP: reloading", Duration.ofSeconds(5));
+        List<String> lines = List.copyOf(greylited.log);
+        List<String> beforeTheEdit = lines.subList(logged, lines.lastIndexOf(secondHangup));
+        assertTrue(beforeTheEdit.stream().noneMatch(l -> l.contains("changed since greylited started")),
+                "a file saved unchanged is not named: " + beforeTheEdit);
+    }
 }
