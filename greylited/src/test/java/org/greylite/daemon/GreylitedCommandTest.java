@@ -231,6 +231,23 @@ class GreylitedCommandTest {
                 r.err().strip());
     }
 
+    /** A byte that is not UTF-8 (a comment saved in Latin-1) stopped greylited with "not UTF-8 text" and no line. */
+    @Test
+    void textThatIsNotUtf8IsNamedByItsLine() throws Exception {
+        Path conf = Files.write(dir.resolve("latin1.conf"),
+                "listen = 127.0.0.1:2525\r\n# G\u00e9rard's server\r\nupstream = 127.0.0.1:10025\r\n"
+                        .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        Run r = run(Map.of(), "--config", conf.toString(), "--print-config");
+        assertEquals(GreylitedCommand.USAGE, r.status(), r.err());
+        assertEquals("greylited: " + conf + ":2: not UTF-8 text (save the file as UTF-8)", r.err().strip());
+
+        Files.write(conf, "listen = 127.0.0.1:2525\r\n# G\u00e9rard's server\r\nupstream = 127.0.0.1:10025\r\n"
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        r = run(Map.of(), "--config", conf.toString(), "--print-config");
+        assertEquals(0, r.status(), r.err());
+        assertEquals("127.0.0.1:10025", r.settings().get("upstream")[0]);
+    }
+
     @Test
     void aBadValueFromTheFileIsReportedWithItsLine() throws Exception {
         Path conf = config("# limits", "max-line = lots");

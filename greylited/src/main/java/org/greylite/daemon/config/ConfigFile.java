@@ -1,7 +1,11 @@
 package org.greylite.daemon.config;
 
 import java.io.IOException;
-import java.nio.charset.MalformedInputException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,15 +53,33 @@ public final class ConfigFile {
      * @throws ConfigException when it cannot be read or a line is malformed; the message names the file (and line)
      */
     public static ConfigFile read(Path file) {
-        List<String> lines;
+        byte[] bytes;
         try {
-            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-        } catch (MalformedInputException e) {
-            throw new ConfigException(file + ": not UTF-8 text");
+            bytes = Files.readAllBytes(file);
         } catch (IOException e) {
             throw new ConfigException(file + ": cannot read the configuration file: " + describe(e), e);
         }
-        return parse(file.toString(), lines);
+        return parse(file.toString(), utf8(bytes, file.toString()).lines().toList());
+    }
+
+    /**
+     * The text, or an error naming the line of the first byte that is not UTF-8: a comment written in Latin-1 (an
+     * accented name, a file saved by an old editor) stopped greylited with "not UTF-8 text" and no line to look at.
+     */
+    private static String utf8(byte[] bytes, String fileName) {
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        CharBuffer out = CharBuffer.allocate(bytes.length);
+        CoderResult result = decoder.decode(in, out, true);
+        if (result.isError()) {
+            // The bytes before the bad one are valid UTF-8: the line is the number of lines they start.
+            String before = new String(bytes, 0, in.position(), StandardCharsets.UTF_8);
+            long line = (before + "x").lines().count();
+            throw new ConfigException(fileName + ":" + line + ": not UTF-8 text (save the file as UTF-8)");
+        }
+        decoder.flush(out);
+        return out.flip().toString();
     }
 
     /** @throws ConfigException naming {@code fileName} and the line, for a malformed line */
