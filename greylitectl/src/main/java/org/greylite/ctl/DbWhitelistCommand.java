@@ -72,9 +72,13 @@ class DbWhitelistCommand implements Callable<Integer> {
                 // The greydb keeps whole seconds: the end said here is the one db list shows, not a finer one.
                 Instant expires = lasting != null ? now.plus(lasting).truncatedTo(ChronoUnit.SECONDS) : null;
                 String why = comment != null ? comment : before == null ? null : before.comment();
+                boolean earned = before == null && earnedBefore(admin, block.toString());
                 admin.putListEntry(new ListEntry(block.toString(), black(), now, expires, why));
                 out.println(before == null
                         ? "added " + block + " to the " + list + (expires == null ? "" : " until " + expires)
+                                + (earned ? ", in place of the entry it had earned (a"
+                                + " hand-made entry ends " + (expires == null ? "never" : "then") + ", not as the client"
+                                + " delivers)" : "")
                         : "updated " + block + " on the " + list + ": " + endChange(before.expires(), expires));
                 return 0;
             }
@@ -155,6 +159,15 @@ class DbWhitelistCommand implements Callable<Integer> {
         return admin.whitelist().stream().filter(w -> w.client().equals(client) && "admin".equals(w.source()))
                 .map(w -> new ListEntry(w.client(), false, w.created(), w.expires(), w.comment()))
                 .findFirst().orElse(null);
+    }
+
+    /**
+     * Whether {@code client} holds an entry it earned by delivering (checked before the hand-made one replaces it):
+     * {@code add --until 2h} over a client's 36 earned days leaves it 2 hours, which the administrator should hear.
+     */
+    private boolean earnedBefore(GreydbAdmin admin, String client) {
+        return !black() && admin.whitelist().stream()
+                .anyMatch(w -> w.client().equals(client) && !"admin".equals(w.source()));
     }
 
     /** The entries of this list (earned ones too) whose blocks hold {@code block}'s first address. */

@@ -65,6 +65,31 @@ class EarnedDomainWhitelistTest {
         }
     }
 
+    /**
+     * A hand-made entry added over one the client earned replaces it: {@code --until 2h} over 36 earned days leaves
+     * the client 2 hours. That was said as a plain "added"; the administrator is now told what was replaced.
+     */
+    @Test
+    void addingOverAnEarnedEntrySaysItReplacesIt() throws Exception {
+        Path db = dir.resolve("greylite.db");
+        Map<String, String> env = Map.of("DBFILE", db.toString());
+        MutableClock clock = new MutableClock();
+        try (GreylistStore store = GreylistStores.sqlite(db, Duration.ofSeconds(10))) {
+            Greylister engine = new Greylister(store, SuspicionPolicy.NONE,
+                    GreylistSettings.defaults().withClientKeys(ClientKeys.exactAddresses()).withWhitelistMemory(Duration.ZERO),
+                    clock, (r, v) -> { });
+            earn(engine, clock, "192.0.2.77", "mx.example.net");
+        }
+        Ctl.Run over = Ctl.run(env, "db", "whitelist", "add", "192.0.2.77", "--until", "2h");
+        assertEquals(0, over.exit(), over.toString());
+        assertTrue(over.out().startsWith("added 192.0.2.77 to the whitelist until ")
+                && over.out().endsWith(", in place of the entry it had earned (a hand-made entry ends then, not as the "
+                        + "client delivers)\n"), over.toString());
+
+        Ctl.Run fresh = Ctl.run(env, "db", "whitelist", "add", "192.0.2.78");
+        assertEquals("added 192.0.2.78 to the whitelist\n", fresh.out(), "a client without an earned entry");
+    }
+
     /** The client's first attempt is refused, its retry after min-delay passes and earns the client its entry. */
     private static void earn(Greylister engine, MutableClock clock, String ip, String ptr) throws Exception {
         assertEquals(Verdict.Action.GREYLIST, decide(engine, ip, ptr, "rcpt@example.com").action());
