@@ -68,15 +68,15 @@ class DbWhitelistCommand implements Callable<Integer> {
                 // Said again, an entry gets the end given now: none without --until, as the help says ("default
                 // never"); it kept its old end before, so an entry once added for 1h could not be made permanent
                 // without removing it. Its comment stays unless --comment gives another.
-                ListEntry before = entry(admin, block.toString());
+                Held held = held(admin, block.toString());
+                ListEntry before = held.handMade();
                 // The greydb keeps whole seconds: the end said here is the one db list shows, not a finer one.
                 Instant expires = lasting != null ? now.plus(lasting).truncatedTo(ChronoUnit.SECONDS) : null;
                 String why = comment != null ? comment : before == null ? null : before.comment();
-                boolean earned = before == null && earnedBefore(admin, block.toString());
                 admin.putListEntry(new ListEntry(block.toString(), black(), now, expires, why));
                 out.println(before == null
                         ? "added " + block + " to the " + list + (expires == null ? "" : " until " + expires)
-                                + (earned ? ", in place of the entry it had earned (a"
+                                + (held.earned() ? ", in place of the entry it had earned (a"
                                 + " hand-made entry ends " + (expires == null ? "never" : "then") + ", not as the client"
                                 + " delivers)" : "")
                         : "updated " + block + " on the " + list + ": " + endChange(before.expires(), expires));
@@ -151,23 +151,26 @@ class DbWhitelistCommand implements Callable<Integer> {
         return "until " + after + (before == null ? " (it had no end)" : " (it was to end " + before + ")");
     }
 
-    /** The entry for exactly {@code client} on this list, or null (an earned whitelist entry has no comment or end). */
-    private ListEntry entry(GreydbAdmin admin, String client) {
-        if (black()) {
-            return admin.blacklist().stream().filter(e -> e.client().equals(client)).findFirst().orElse(null);
-        }
-        return admin.whitelist().stream().filter(w -> w.client().equals(client) && "admin".equals(w.source()))
-                .map(w -> new ListEntry(w.client(), false, w.created(), w.expires(), w.comment()))
-                .findFirst().orElse(null);
+    /**
+     * What holds exactly {@code client} on this list before an {@code add}: a hand-made entry (null if none), and
+     * whether the client instead holds one it earned by delivering. The whitelist keeps one row per client, so a
+     * hand-made entry takes the place of an earned one: {@code add --until 2h} over a client's 36 earned days leaves
+     * it 2 hours, which the administrator should hear.
+     */
+    private record Held(ListEntry handMade, boolean earned) {
     }
 
-    /**
-     * Whether {@code client} holds an entry it earned by delivering (checked before the hand-made one replaces it):
-     * {@code add --until 2h} over a client's 36 earned days leaves it 2 hours, which the administrator should hear.
-     */
-    private boolean earnedBefore(GreydbAdmin admin, String client) {
-        return !black() && admin.whitelist().stream()
-                .anyMatch(w -> w.client().equals(client) && !"admin".equals(w.source()));
+    private Held held(GreydbAdmin admin, String client) {
+        if (black()) {
+            return new Held(admin.blacklist().stream().filter(e -> e.client().equals(client)).findFirst().orElse(null),
+                    false);
+        }
+        GreydbAdmin.WhitelistRow row = admin.whitelist().stream().filter(w -> w.client().equals(client))
+                .findFirst().orElse(null);
+        if (row == null || !"admin".equals(row.source())) {
+            return new Held(null, row != null);
+        }
+        return new Held(new ListEntry(row.client(), false, row.created(), row.expires(), row.comment()), false);
     }
 
     /** The entries of this list (earned ones too) whose blocks hold {@code block}'s first address. */

@@ -36,9 +36,7 @@ class EarnedDomainWhitelistTest {
         Map<String, String> env = Map.of("DBFILE", db.toString());
         MutableClock clock = new MutableClock();
         try (GreylistStore store = GreylistStores.sqlite(db, Duration.ofSeconds(10))) {
-            Greylister engine = new Greylister(store, SuspicionPolicy.NONE,
-                    GreylistSettings.defaults().withClientKeys(ClientKeys.smart()).withWhitelistMemory(Duration.ZERO),
-                    clock, (r, v) -> { });
+            Greylister engine = engine(store, ClientKeys.smart(), clock);
             earn(engine, clock, "203.0.113.5", "mx1.example.co.uk");
             earn(engine, clock, "198.51.100.25", "mail-sor-f41.google.com");
 
@@ -75,9 +73,7 @@ class EarnedDomainWhitelistTest {
         Map<String, String> env = Map.of("DBFILE", db.toString());
         MutableClock clock = new MutableClock();
         try (GreylistStore store = GreylistStores.sqlite(db, Duration.ofSeconds(10))) {
-            Greylister engine = new Greylister(store, SuspicionPolicy.NONE,
-                    GreylistSettings.defaults().withClientKeys(ClientKeys.exactAddresses()).withWhitelistMemory(Duration.ZERO),
-                    clock, (r, v) -> { });
+            Greylister engine = engine(store, ClientKeys.exactAddresses(), clock);
             earn(engine, clock, "192.0.2.77", "mx.example.net");
         }
         Ctl.Run over = Ctl.run(env, "db", "whitelist", "add", "192.0.2.77", "--until", "2h");
@@ -88,6 +84,12 @@ class EarnedDomainWhitelistTest {
 
         Ctl.Run fresh = Ctl.run(env, "db", "whitelist", "add", "192.0.2.78");
         assertEquals("added 192.0.2.78 to the whitelist\n", fresh.out(), "a client without an earned entry");
+    }
+
+    /** The engine on {@code store}, keying clients by {@code keys}, every decision read from the greydb. */
+    private static Greylister engine(GreylistStore store, ClientKeys keys, MutableClock clock) {
+        return new Greylister(store, SuspicionPolicy.NONE,
+                GreylistSettings.defaults().withClientKeys(keys).withWhitelistMemory(Duration.ZERO), clock, (r, v) -> { });
     }
 
     /** The client's first attempt is refused, its retry after min-delay passes and earns the client its entry. */

@@ -1,15 +1,13 @@
 package org.greylite.daemon;
 
-import java.net.Inet6Address;
 import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.util.HashMap;
 import java.util.Map;
 
 import org.apache.mina.core.buffer.IoBuffer;
 import org.apache.mina.core.session.IoSession;
 import org.greylite.net.AddressText;
-import org.greylite.net.Ipv4Mapped;
+import org.greylite.net.Cidr;
 import org.greylite.relay.Replies;
 import org.greylite.smtp.Reply;
 import org.slf4j.Logger;
@@ -53,7 +51,7 @@ final class ConnectionLimits {
     private final Replies replies;
     private final ServerEvents events;
     /** Sessions open per client address, or per network for IPv6 clients. */
-    private final Map<InetAddress, Integer> open = new HashMap<>();
+    private final Map<Cidr, Integer> open = new HashMap<>();
     private int openInAll;
 
     /**
@@ -87,12 +85,12 @@ final class ConnectionLimits {
             client.getCloseFuture().addListener(f -> release(address));
             return true;
         }
-        InetAddress counted = countedAs(address);
+        Cidr counted = countedAs(address);
         LOG.info("client {} refused with 421: {}", AddressText.of(address), over == Limit.TOTAL
                 ? total + " sessions open in all (--connection-limit)"
-                : counted.equals(Ipv4Mapped.unwrap(address))
+                : counted.prefix() == (counted.isIpv4() ? 32 : 128)
                 ? perClient + " sessions already open from its address (--client-connection-limit)"
-                : perClient + " sessions already open from its network " + AddressText.of(counted) + "/" + ipv6Prefix
+                : perClient + " sessions already open from its network " + counted
                         + " (--client-connection-limit, --client-connection-ipv6-prefix)");
         events.connectionLimitReached(over.label);
         Reply reply = over == Limit.CLIENT ? replies.tooManyConnectionsFrom(AddressText.of(address))
@@ -107,7 +105,7 @@ final class ConnectionLimits {
         if (total > 0 && openInAll >= total) {
             return Limit.TOTAL;
         }
-        InetAddress counted = countedAs(client);
+        Cidr counted = countedAs(client);
         int mine = open.getOrDefault(counted, 0);
         if (perClient > 0 && mine >= perClient) {
             return Limit.CLIENT;
@@ -119,7 +117,7 @@ final class ConnectionLimits {
 
     /** A session {@link #admit admitted} for {@code client} has ended. */
     synchronized void release(InetAddress client) {
-        InetAddress counted = countedAs(client);
+        Cidr counted = countedAs(client);
         Integer mine = open.get(counted);
         if (mine == null) {
             throw new IllegalStateException("released a session never admitted: " + AddressText.of(client));
@@ -136,20 +134,9 @@ final class ConnectionLimits {
      * What a client's sessions are counted under: an IPv4 address itself (also when a dual-stack socket reports it
      * IPv4-mapped), an IPv6 address's network of {@link #ipv6Prefix} bits.
      */
-    private InetAddress countedAs(InetAddress client) {
-        InetAddress a = Ipv4Mapped.unwrap(client);
-        if (!(a instanceof Inet6Address) || ipv6Prefix == 128) {
-            return a;
-        }
-        byte[] b = a.getAddress();
-        for (int bit = ipv6Prefix; bit < 128; bit++) {
-            b[bit / 8] &= (byte) ~(0x80 >>> (bit % 8));
-        }
-        try {
-            return InetAddress.getByAddress(b); // no scope: fe80::1%eth0 and fe80::1%eth1 count together
-        } catch (UnknownHostException e) {
-            throw new IllegalStateException(e); // cannot happen: sixteen bytes are an IPv6 address
-        }
+    private Cidr countedAs(InetAddress client) {
+        Cidr address = Cidr.of(client); // no scope: fe80::1%eth0 and fe80::1%eth1 count together
+        return address.isIpv4() ? address : address.widenTo(ipv6Prefix);
     }
 
     /** Sessions open now, in all. */
