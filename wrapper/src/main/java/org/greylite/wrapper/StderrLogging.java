@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 
+import org.greylite.text.ClientText;
 import org.slf4j.ILoggerFactory;
 import org.slf4j.IMarkerFactory;
 import org.slf4j.Marker;
@@ -136,7 +137,9 @@ public final class StderrLogging implements SLF4JServiceProvider {
             for (int i = label.length(); i < 5; i++) {
                 line.append(' ');
             }
-            line.append(' ').append(MessageFormatter.basicArrayFormat(message, args)).append('\n');
+            // Printable, as greylited's writer makes it (PrintableMessageConverter): one line, whatever it quotes.
+            String text = MessageFormatter.basicArrayFormat(message, args);
+            line.append(' ').append(text == null ? null : ClientText.printable(text)).append('\n');
             if (t != null) {
                 StringWriter trace = new StringWriter();
                 t.printStackTrace(new PrintWriter(trace));

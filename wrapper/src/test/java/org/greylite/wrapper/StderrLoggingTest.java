@@ -60,6 +60,15 @@ class StderrLoggingTest {
         assertFalse(out.contains("hidden"));
     }
 
+    /** As greylited's log writer: what a message quotes (an exception's message, say) cannot start a line of its own. */
+    @Test
+    void aMessageIsOneLineWhateverItQuotes() {
+        Logger log = logger("x", "INFO", "");
+        String out = captured(() -> log.warn("failed: {}", "name=evil\u001b[2J\n2026-01-01T00:00:00.000Z INFO  forged\u2028x"));
+        assertTrue(out.endsWith(" WARN  failed: name=evil?[2J?2026-01-01T00:00:00.000Z INFO  forged?x\n"), out);
+        assertEquals(1, out.split("\n", -1).length - 1, out);
+    }
+
     @Test
     void sqliteJdbcHousekeepingIsQuietUnlessDebugging() {
         assertEquals("", captured(() -> logger("org.sqlite.SQLiteJDBCLoader", "ERROR", "").error("Failed to delete old native lib")));
