@@ -18,6 +18,10 @@ import io.prometheus.metrics.exporter.httpserver.HttpExchangeAdapter;
  * stack trace of the program when collecting failed. The commonest failure is no failure of ours: a client that
  * hung up before its answer was written (Prometheus past its scrape timeout, a probe), which anyone who can reach
  * the port can repeat at will; it is left to the debug level.
+ *
+ * <p>A {@code HEAD} is answered with the headers alone whatever it asks for: the library's handler answers a HEAD
+ * without a body only when it does not compress, and one that offered gzip got its headers with a body of unknown
+ * length to come, which the JDK's server refused with a WARNING in java.util.logging's own two lines.
  */
 final class ScrapeExchange extends HttpExchangeAdapter {
 
@@ -28,6 +32,22 @@ final class ScrapeExchange extends HttpExchangeAdapter {
     ScrapeExchange(HttpExchange exchange) {
         super(exchange);
         this.exchange = exchange;
+    }
+
+    @Override
+    public HttpResponse getResponse() {
+        HttpResponse response = super.getResponse();
+        if (!exchange.getRequestMethod().equals("HEAD")) {
+            return response;
+        }
+        return new HttpResponse() {
+            /** The status and headers, with no body to follow (-1); a body, if one is written, is discarded. */
+            @Override
+            public OutputStream sendHeadersAndGetBody(int status, int contentLength) throws IOException {
+                super.sendHeadersAndGetBody(status, -1);
+                return OutputStream.nullOutputStream();
+            }
+        };
     }
 
     /** Reading the request or writing the answer failed: the client went away, or stopped reading. */

@@ -57,6 +57,50 @@ class GreylitedMetricsEndpointTest {
         MetricsHttp.assertServesMetricsAtTheirPathOnly(start());
     }
 
+    /**
+     * A HEAD that offers gzip (curl -I --compressed, a probe) gets the headers a GET gets, and the log nothing: the
+     * Prometheus library's handler answered it as a GET with a body of unknown length, and the JDK's server wrote a
+     * WARNING about it in java.util.logging's two lines of its own format (at any log threshold, as often as anyone
+     * asked), then refused the body, which left the library's handler a failure to log.
+     */
+    @Test
+    void aHeadThatOffersGzipLogsNothingAndTheConnectionServesTheNextRequest() throws Exception {
+        int port = start();
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(10_000);
+            java.io.OutputStream out = s.getOutputStream();
+            java.io.InputStream in = s.getInputStream();
+            out.write("HEAD /metrics HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            String head = headers(in);
+            assertTrue(head.startsWith("HTTP/1.1 200 "), head);
+            assertTrue(head.toLowerCase(java.util.Locale.ROOT).contains("\ncontent-encoding: gzip\r"), head);
+            assertTrue(head.toLowerCase(java.util.Locale.ROOT).contains("\ncontent-type: text/plain; version=0.0.4"), head);
+            // The same connection: nothing of a body came after the HEAD's headers to be taken for the next answer.
+            out.write("HEAD /metrics HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            String next = headers(in);
+            assertTrue(next.startsWith("HTTP/1.1 200 "), next);
+        }
+        MetricsHttp.scrape(port);
+        Thread.sleep(500); // what the server had to say is written
+        for (String line : greylited.log) {
+            assertTrue(!line.contains("WARNING") && !line.contains("sendResponseHeaders") && !line.contains("left before"),
+                    "logged: " + line);
+        }
+    }
+
+    /** An answer's status line and headers, up to the empty line that ends them. */
+    private static String headers(java.io.InputStream in) throws java.io.IOException {
+        StringBuilder b = new StringBuilder();
+        int c;
+        while ((c = in.read()) != -1) {
+            b.append((char) c);
+            if (b.length() >= 4 && b.substring(b.length() - 4).equals("\r\n\r\n")) {
+                return b.toString();
+            }
+        }
+        return b.toString();
+    }
+
     @Test
     void clientsThatSendHalfARequestDoNotHoldUpTheScrape() throws Exception {
         MetricsHttp.assertScrapedWhileHalfRequestsWait(start());
