@@ -109,7 +109,7 @@ final class ClientCommands {
                 } else if (envelope.recipientWithdrawn()) {
                     replay.before(c, -1, false);
                 } else {
-                    queue.forward(c.raw(), Slot.Kind.DATA, true);
+                    sentAsItCame(queue.forward(c.raw(), Slot.Kind.DATA, true));
                 }
                 break;
             case "BDAT":
@@ -279,6 +279,12 @@ final class ClientCommands {
         queue.startTls(settings.replies().readyToStartTls());
     }
 
+    /** A DATA or BDAT gone upstream as it came: its reply is judged with its transaction's recipients in mind. */
+    private void sentAsItCame(Slot message) {
+        message.transaction = envelope.transaction();
+        message.afterRecipients = envelope.recipientsNamed();
+    }
+
     private void bdat(CommandLine c) {
         BdatCommand bdat = BdatCommand.parse(c);
         if (bdat == null) {
@@ -308,7 +314,7 @@ final class ClientCommands {
                 envelope.reset();
             }
         } else {
-            queue.forward(c.raw(), last ? Slot.Kind.DATA_END : Slot.Kind.BDAT, false);
+            sentAsItCame(queue.forward(c.raw(), last ? Slot.Kind.DATA_END : Slot.Kind.BDAT, false));
             stream.chunk(size, false);
             if (last) {
                 envelope.reset();

@@ -36,6 +36,7 @@ final class Envelope {
     private int recipientsTaken; // RCPTs of this transaction greylisting let pass (for the null sender: the upstream took)
     private int recipientsRefused; // and those refused, by greylisting or by the upstream
     private boolean chunked; // a BDAT of this transaction has come: its envelope is closed
+    private int holdingTransaction = -1; // the latest transaction of which the upstream took a recipient that passed
 
     /**
      * The most recipients of one transaction the proxy takes ({@link RecipientLimit}), counted as Postfix counts
@@ -147,6 +148,29 @@ final class Envelope {
         }
     }
 
+    /** Whether the client has named recipients in this transaction that greylisting decided, or refused. */
+    boolean recipientsNamed() {
+        return recipientsTaken + recipientsRefused > 0;
+    }
+
+    /**
+     * Whether the upstream holds a recipient of {@code ofTransaction}: one it accepted and greylisting let pass (the
+     * null sender's, to be decided at DATA, included). Asked when the upstream answers that transaction's DATA or
+     * BDAT, after its answers to the RCPTs before. A refusal of a message whose every recipient was refused,
+     * greylisted or refused by the upstream, says nothing the RCPTs' replies did not: a client that pipelines (RFC
+     * 2920) sends its DATA before it knows its recipients' fate, and the upstream refuses that DATA ({@code 554 5.5.1
+     * Error: no valid recipients} from Postfix, {@code 503} from qmail-smtpd and Exim).
+     */
+    boolean heldRecipientOf(int ofTransaction) {
+        return holdingTransaction == ofTransaction;
+    }
+
+    /** The upstream took a recipient of {@code ofTransaction} that greylisting let pass, or will decide at DATA. */
+    private void upstreamHolds(int ofTransaction) {
+        // Replies come in command order: a later transaction's never comes before an earlier one's.
+        holdingTransaction = Math.max(holdingTransaction, ofTransaction);
+    }
+
     /** The transaction in progress, to be named when a reply about it comes later. */
     int transaction() {
         return transaction;
@@ -154,6 +178,7 @@ final class Envelope {
 
     /** The upstream accepted {@code rcptLine} in {@code ofTransaction}, and greylisting let it pass. */
     void recipientAtUpstream(int ofTransaction, byte[] rcptLine) {
+        upstreamHolds(ofTransaction);
         if (ofTransaction == transaction) {
             recipientsAtUpstream.add(rcptLine);
         }
@@ -214,8 +239,9 @@ final class Envelope {
      * Null sender: a recipient the upstream accepted, to be decided at DATA; once per triplet, however often the
      * client named it (see {@link DecidedRecipients}).
      */
-    void deferRecipient(String recipient) {
-        if (deferredTriplets.add(DecidedRecipients.key(recipient))) {
+    void deferRecipient(int ofTransaction, String recipient) {
+        upstreamHolds(ofTransaction);
+        if (ofTransaction == transaction && deferredTriplets.add(DecidedRecipients.key(recipient))) {
             deferredRecipients.add(recipient);
         }
     }

@@ -34,7 +34,12 @@ final class Slot {
     Reply probeReply;      // XCLIENT: the reply to the probe, the client's if XCLIENT is refused
     CommandLine rcpt;      // RCPT, RCPT_VERIFY: the command, kept for the upstream's envelope
     RcptRequest request;   // RCPT_VERIFY: the request to decide once the upstream accepted the recipient
-    int transaction;       // MAIL, RCPT, RCPT_VERIFY, RCPT_DEFERRED: the envelope's transaction the command belongs to
+    int transaction;       // MAIL, RCPT, RCPT_VERIFY, RCPT_DEFERRED, and a DATA or BDAT sent on as it came: its transaction
+    /**
+     * A DATA or BDAT sent on as it came, after the client had named recipients of its transaction: should the upstream
+     * hold none of them when it replies, its refusal follows from theirs (see {@link Envelope#heldRecipientOf}).
+     */
+    boolean afterRecipients;
 
     Slot(Kind kind) {
         this.kind = kind;

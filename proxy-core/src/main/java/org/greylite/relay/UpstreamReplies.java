@@ -70,7 +70,7 @@ final class UpstreamReplies {
             }
             case RCPT_DEFERRED -> {
                 if (r.isPositive()) {
-                    envelope.deferRecipient(s.recipient);
+                    envelope.deferRecipient(s.transaction, s.recipient);
                     envelope.recipientTaken(s.transaction);
                 } else {
                     envelope.recipientRefused(s.transaction);
@@ -96,9 +96,20 @@ final class UpstreamReplies {
             }
         }
         // Upstream-first: a refused recipient counts only when repeated (RcptDecisions decides that).
-        if (r.isPermanentFailure() && s.kind != Slot.Kind.GREETING && !refusalJudgedElsewhere.test(s)) {
+        if (r.isPermanentFailure() && s.kind != Slot.Kind.GREETING && !refusalJudgedElsewhere.test(s)
+                && !refusedForWantOfRecipients(s)) {
             behaviours.add(Behaviour.COMMANDERRORS);
         }
         return out;
+    }
+
+    /**
+     * Whether {@code s} is a DATA or BDAT after recipients of which the upstream holds none: every one was refused,
+     * greylisted or by the upstream, and those refusals were judged at each RCPT. Counted again here, the first
+     * greylisted message of every client that pipelines (Postfix, Exim: RFC 2920 has the DATA sent with the RCPTs)
+     * marked it {@code commanderrors}, and its next message on the connection was decided by that.
+     */
+    private boolean refusedForWantOfRecipients(Slot s) {
+        return s.afterRecipients && !envelope.heldRecipientOf(s.transaction);
     }
 }
