@@ -24,7 +24,8 @@ import java.util.TreeSet;
  * <h2>The format</h2>
  * One rule per line, {@code ADDRESS:INSTRUCTIONS}, no extra spaces; blank lines and lines starting with
  * {@code #} are ignored, trailing blanks are dropped. INSTRUCTIONS is {@code allow} or {@code deny}, then
- * any number of {@code ,NAME="VALUE"} (the quotes may be any character repeated: {@code ,NAME=/VALUE/}).
+ * any number of {@code ,NAME="VALUE"} (the quotes may be any character repeated: {@code ,NAME=/VALUE/}); a
+ * NAME given twice has its last VALUE, as in tcpserver's environment.
  * ADDRESS is one of:
  * <ul>
  *   <li>{@code 1.2.3.4}: that IPv4 address;</li>
@@ -240,7 +241,10 @@ public final class AccessRules implements AccessPolicy {
             if (close < 0) {
                 throw new RejectedLine("the value of " + name + " has no closing " + quote);
             }
-            variables.putIfAbsent(name, instructions.substring(equals + 2, close));
+            // A name given twice keeps its last value: tcpserver sets the variables in order, each replacing
+            // one of the same name, and the file must mean here what it means to tcpserver.
+            variables.remove(name);
+            variables.put(name, instructions.substring(equals + 2, close));
             i = close + 1;
         }
         return new AccessRule(file, line, text, allow, variables);
