@@ -79,6 +79,9 @@ class GreylitedExitStatusTest {
                 file("suspicion = {dir}/missing.suspicion",
                         "--suspicion: {dir}/missing.suspicion cannot be read (no such file)"),
                 file("log-threshold = 9", "--log-threshold must be 0 (emergencies only) to 7 (debug), not 9"),
+                // A word for a level, as syslog names them, is no number: said with the range, not Java's words.
+                file("log-threshold = info", "Invalid value for option '--log-threshold': 'info' is not a number: "
+                        + "0 (emergencies only) to 7 (debug)"),
                 file("whitelist-file = {dir}/missing.whitelist",
                         "--whitelist-file: {dir}/missing.whitelist cannot be read (no such file)"),
                 // The same kind of mistakes on the command line.

@@ -71,6 +71,19 @@ final class Parsers {
         return n;
     }
 
+    /**
+     * The flag's and configuration file's log threshold: a number, said so with its range when it is none
+     * ({@code log-threshold = info} was refused with Java's own "For input string"); the range itself is checked
+     * where logging is set up, which names the flag.
+     */
+    static Integer logThresholdNumber(String v) {
+        try {
+            return Integer.valueOf(v.strip());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("'" + v + "' is not a number: 0 (emergencies only) to 7 (debug)");
+        }
+    }
+
     /** A limit on a number of things, 0 or more, 0 for none. */
     static Integer limit(String v) {
         return count(v, "0 for no limit");

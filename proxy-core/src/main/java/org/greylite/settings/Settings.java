@@ -350,7 +350,7 @@ public final class Settings {
             .doc("Log lines as text, or as one JSON object each, the text in formattedMessage "
                     + "(default ${DEFAULT-VALUE}).").build();
 
-    public static final Setting<Integer> LOG_THRESHOLD = Setting.builder("log-threshold", Integer::valueOf)
+    public static final Setting<Integer> LOG_THRESHOLD = Setting.builder("log-threshold", Parsers::logThresholdNumber)
             .label("0-7").stage(Stage.LOGGING).variable("LOGTHRESHOLD", Parsers::logThreshold, GREYLITED, GREYLITE, GREYLITECTL, POLICY, GREYDAEMON)
             .defaultValue("6").defaultFor(GREYLITE, "3").defaultFor(GREYLITECTL, "4")
             .doc("Least important messages reported, as syslog priorities: 3 errors, 4 warnings, 6 every "
