@@ -230,9 +230,6 @@ public final class AccessRules implements AccessPolicy {
                 throw new RejectedLine("variable without '=' in '" + instructions.substring(i) + "'");
             }
             String name = instructions.substring(i + 1, equals);
-            if (name.isEmpty()) {
-                throw new RejectedLine("variable without a name in '" + instructions.substring(i) + "'");
-            }
             if (equals + 1 >= instructions.length()) {
                 throw new RejectedLine("variable " + name + " has no quoted value (write " + name + "=\"\" for an empty one)");
             }
@@ -243,8 +240,12 @@ public final class AccessRules implements AccessPolicy {
             }
             // A name given twice keeps its last value: tcpserver sets the variables in order, each replacing
             // one of the same name, and the file must mean here what it means to tcpserver.
-            variables.remove(name);
-            variables.put(name, instructions.substring(equals + 2, close));
+            // A variable without a name (,="x") sets nothing; tcprules takes such a line, and tcpserver still
+            // allows or denies by it, so it is no reason to drop the rule (a dropped deny let the client in).
+            if (!name.isEmpty()) {
+                variables.remove(name);
+                variables.put(name, instructions.substring(equals + 2, close));
+            }
             i = close + 1;
         }
         return new AccessRule(file, line, text, allow, variables);

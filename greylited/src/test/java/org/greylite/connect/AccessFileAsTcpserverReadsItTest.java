@@ -57,6 +57,9 @@ class AccessFileAsTcpserverReadsItTest {
                 "127.0.0.6:allow,RELAYCLIENT=\"\"",
                 "127.0.0.7:deny",
                 "127.0.0.8-9:allow,GREYLIST=\"\",SUSPECT=/3/",
+                "# a variable without a name: tcprules takes the line, and tcpserver denies or allows as it says",
+                "127.0.0.11:deny,=\"x\"",
+                "127.0.0.12:allow,=\"x\",RELAYCLIENT=\"\"",
                 "127.0.0.:allow,GREYLIST=\"\"",
                 "127.0.0.5:allow,SUSPECT=\"9\"",
                 "") + "\n");
@@ -68,7 +71,8 @@ class AccessFileAsTcpserverReadsItTest {
         int port = startTcpserver(cdb);
 
         AccessRules greylited = AccessRules.load(rules);
-        for (String client : List.of("127.0.0.5", "127.0.0.6", "127.0.0.7", "127.0.0.8", "127.0.0.9", "127.0.0.10")) {
+        for (String client : List.of("127.0.0.5", "127.0.0.6", "127.0.0.7", "127.0.0.8", "127.0.0.9", "127.0.0.10",
+                "127.0.0.11", "127.0.0.12")) {
             Optional<Map<String, String>> byTcpserver = environmentFrom(client, port);
             Optional<AccessRule> rule = greylited.lookup(InetAddress.getByName(client));
             boolean allowed = rule.map(AccessRule::allowed).orElse(true);
