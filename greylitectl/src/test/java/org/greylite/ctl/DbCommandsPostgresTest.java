@@ -160,6 +160,15 @@ class DbCommandsPostgresTest {
                 args -> ctl(args)).run();
     }
 
+    @Test
+    void clientsAreListedByAddressNotByText() {
+        store = GreylistStores.open(url, new GreydbOptions(Duration.ofSeconds(5), 2, PG.env()));
+        new ListOrderScenario(
+                keys -> new Greylister(store, SuspicionPolicy.NONE, GreylistSettings.defaults().withClientKeys(keys),
+                        clock, (r, v) -> { }),
+                args -> ctl(args)).run();
+    }
+
     // A server that cannot be reached at all: DbUnreachablePostgresTest. Here the server answers, and says no.
 
     @Test

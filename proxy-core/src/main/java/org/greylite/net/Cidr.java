@@ -10,7 +10,7 @@ import java.util.regex.Pattern;
  * An address block, {@code 192.0.2.0/24} or {@code 2001:db8::/32}; a bare address is a block of one.
  * Parsing never does DNS: text that is not an IP literal is refused.
  */
-public final class Cidr {
+public final class Cidr implements Comparable<Cidr> {
 
     // Compiled once: greydaemon parses the client address of every request through here.
     private static final Pattern IPV6_CHARACTERS = Pattern.compile("[0-9A-Fa-f:.]+");
@@ -100,6 +100,20 @@ public final class Cidr {
     public String toString() {
         String a = AddressText.of(network);
         return prefix == network.length * 8 ? a : a + "/" + prefix;
+    }
+
+    /**
+     * The order an administrator reads addresses in: IPv4 before IPv6, then by address as a number (10.0.0.9
+     * before 10.0.0.10, which their text puts the other way round), then the wider block before the narrower one
+     * at the same address (10.0.0.0/8, 10.0.0.0/24, 10.0.0.0).
+     */
+    @Override
+    public int compareTo(Cidr other) {
+        if (network.length != other.network.length) {
+            return network.length - other.network.length;
+        }
+        int byAddress = Arrays.compareUnsigned(network, other.network);
+        return byAddress != 0 ? byAddress : Integer.compare(prefix, other.prefix);
     }
 
     @Override

@@ -36,7 +36,8 @@ public interface GreydbAdmin extends AutoCloseable {
     List<TripletRow> triplets(TripletFilter filter);
 
     /**
-     * Hands each triplet {@code filter} matches to {@code each}, oldest first, as it is read: the rows are never all
+     * Hands each triplet {@code filter} matches to {@code each}, oldest first (and within a second by client, as
+     * {@link org.greylite.greylist.ClientKeyOrder} orders them, sender and recipient), as it is read: the rows are never all
      * in memory. All of them are read in one read transaction, so {@code each} should be quick (write the row to a
      * file, not to a reader who may stop reading): a long transaction keeps an SQLite greydb's log from being reset.
      */
@@ -45,8 +46,10 @@ public interface GreydbAdmin extends AutoCloseable {
     /** Deletes the matching triplets (the next attempt starts over); returns how many. */
     int deleteTriplets(TripletFilter filter);
 
+    /** The hand-made entries, then the earned ones, each in {@link org.greylite.greylist.ClientKeyOrder}. */
     List<WhitelistRow> whitelist();
 
+    /** In {@link org.greylite.greylist.ClientKeyOrder}. */
     List<ListEntry> blacklist();
 
     /** Adds or replaces an entry by hand; {@code client} is an address or CIDR block in canonical form. */

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+import org.greylite.greylist.ClientKeyOrder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -254,8 +255,10 @@ final class GreydbSql {
                 + " UNION ALL SELECT client, 1, created, expires, comment FROM blacklist");
     }
 
+    /** The blacklist, in {@link ClientKeyOrder}. */
     List<ListEntry> blacklist(Connection conn) throws SQLException {
-        return listEntries(conn, "SELECT client, 1, created, expires, comment FROM blacklist ORDER BY client");
+        return ClientKeyOrder.sorted(listEntries(conn, "SELECT client, 1, created, expires, comment FROM blacklist"),
+                ListEntry::client);
     }
 
     private static List<ListEntry> listEntries(Connection conn, String sql) throws SQLException {
@@ -464,13 +467,17 @@ final class GreydbSql {
         return n;
     }
 
-    /** Hands the triplets {@code filter} matches to {@code each}, oldest first, as they are read. */
+    /**
+     * Hands the triplets {@code filter} matches to {@code each} as they are read, in {@link TripletListOrder}: oldest
+     * first, then by client, sender and recipient.
+     */
     void triplets(Connection conn, TripletFilter filter, java.util.function.Consumer<GreydbAdmin.TripletRow> each)
             throws SQLException {
         String sql = "SELECT " + TRIPLET_COLUMNS + " FROM triplet"
                 + (filter.state() == TripletFilter.State.PENDING ? " WHERE passed_at IS NULL"
                 : filter.state() == TripletFilter.State.PASSED ? " WHERE passed_at IS NOT NULL" : "")
-                + " ORDER BY first_seen, client, sender, recipient";
+                + " ORDER BY first_seen";
+        TripletListOrder ordered = new TripletListOrder(each);
         try (PreparedStatement st = conn.prepareStatement(sql)) {
             st.setFetchSize(1000); // PostgreSQL's driver otherwise reads the whole result into memory first
             try (ResultSet rs = st.executeQuery()) {
@@ -478,11 +485,12 @@ final class GreydbSql {
                     TripletKey key = GreydbRows.key(rs);
                     Triplet t = GreydbRows.tripletAsStored(rs, 4);
                     if (filter.matches(key, t)) {
-                        each.accept(new GreydbAdmin.TripletRow(key, t));
+                        ordered.accept(new GreydbAdmin.TripletRow(key, t));
                     }
                 }
             }
         }
+        ordered.finish();
     }
 
     /** Deletes these triplets, each under its lock, so a decision in flight on it finishes first. */
@@ -499,16 +507,19 @@ final class GreydbSql {
         return n;
     }
 
+    /** The whitelist: the hand-made entries, then the earned ones, each in {@link ClientKeyOrder}. */
     List<GreydbAdmin.WhitelistRow> whitelistRows(Connection conn) throws SQLException {
         List<GreydbAdmin.WhitelistRow> out = new ArrayList<>();
         try (PreparedStatement st = conn.prepareStatement(
-                "SELECT client, source, created, last_seen, expires, comment FROM whitelist ORDER BY source, client");
+                "SELECT client, source, created, last_seen, expires, comment FROM whitelist");
              ResultSet rs = st.executeQuery()) {
             while (rs.next()) {
                 out.add(GreydbRows.whitelistRow(rs));
             }
         }
-        return out;
+        List<GreydbAdmin.WhitelistRow> sorted = ClientKeyOrder.sorted(out, GreydbAdmin.WhitelistRow::client);
+        sorted.sort(java.util.Comparator.comparing(GreydbAdmin.WhitelistRow::source)); // stable: clients stay in order
+        return sorted;
     }
 
     void putListEntry(Connection conn, ListEntry e) throws SQLException {

@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.greylite.greylist.ClientKeyOrder;
 import org.greylite.greylist.RecordedTimes;
 import org.greylite.net.Cidr;
 
@@ -44,8 +45,10 @@ final class StatsTally {
     GreydbAdmin.Stats stats(long pending, long passed, long whitelistAuto, long whitelistAdmin, long blacklist) {
         List<Long> sorted = new ArrayList<>(waits);
         Collections.sort(sorted);
-        List<GreydbAdmin.NetworkRefusals> top = refused.entrySet().stream()
-                .sorted(Map.Entry.<String, Long>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()))
+        // Most refused first; networks refused as often in ClientKeyOrder (a stable sort keeps it).
+        List<Map.Entry<String, Long>> byCount = ClientKeyOrder.sorted(refused.entrySet(), Map.Entry::getKey);
+        byCount.sort(Map.Entry.<String, Long>comparingByValue().reversed());
+        List<GreydbAdmin.NetworkRefusals> top = byCount.stream()
                 .limit(10).map(e -> new GreydbAdmin.NetworkRefusals(e.getKey(), e.getValue())).toList();
         return new GreydbAdmin.Stats(pending, passed, whitelistAuto, whitelistAdmin, blacklist,
                 percentile(sorted, 50), percentile(sorted, 95), top);
