@@ -24,7 +24,8 @@ final class DbDeleteCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Option(names = "--client", paramLabel = "ADDRESS|CIDR|DOMAIN",
-            description = "Clients with keys inside this block; for an address also the networks that hold "
+            description = "Clients with keys inside this block (an address also in brackets, as Postfix logs it); "
+                    + "for an address also the networks that hold "
                     + "it, whatever their prefix (not with --client-key ip); for a domain the clients keyed by that "
                     + "PTR name.")
     String client;

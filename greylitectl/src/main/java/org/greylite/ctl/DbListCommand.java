@@ -47,7 +47,8 @@ final class DbListCommand implements Callable<Integer> {
     What what = new What();
 
     @Option(names = "--client", paramLabel = "ADDRESS|CIDR|DOMAIN",
-            description = "Only these clients: keys inside a block; for an address also the networks that hold "
+            description = "Only these clients (an address also in brackets, as Postfix logs it): keys inside a block; "
+                    + "for an address also the networks that hold "
                     + "it, whatever their prefix (not with --client-key ip); for a domain the clients keyed by that "
                     + "PTR name.")
     String client;

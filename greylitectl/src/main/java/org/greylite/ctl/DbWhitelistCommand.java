@@ -38,7 +38,8 @@ class DbWhitelistCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "add|remove", description = "What to do.")
     Action action;
 
-    @Parameters(index = "1", paramLabel = "CIDR|ADDRESS", description = "e.g. 192.0.2.7, 192.0.2.0/24, 2001:db8::/32")
+    @Parameters(index = "1", paramLabel = "CIDR|ADDRESS", description = "e.g. 192.0.2.7, 192.0.2.0/24, 2001:db8::/32; also in brackets, as Postfix "
+            + "logs a client and mynetworks writes a block: [2001:db8::5], [2001:db8::]/32")
     String client;
 
     @Option(names = "--comment", paramLabel = "TEXT", description = "Why (kept with the entry).")
@@ -56,11 +57,12 @@ class DbWhitelistCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         String list = black() ? "blacklist" : "whitelist";
-        java.util.Set<String> named = black() || action == Action.add ? null : ClientName.keys(client);
+        String typed = LoggedAddress.unbracketed(client);
+        java.util.Set<String> named = black() || action == Action.add ? null : ClientName.keys(typed);
         if (named != null) {
             return removeEarnedByName(out, named);
         }
-        Cidr block = action == Action.add ? ListBlock.toAdd(client) : Cidr.parse(client);
+        Cidr block = action == Action.add ? ListBlock.toAdd(typed) : Cidr.parse(typed);
         java.time.Duration lasting = until == null ? null : until();
         try (GreydbAdmin admin = db.open()) {
             if (action == Action.add) {

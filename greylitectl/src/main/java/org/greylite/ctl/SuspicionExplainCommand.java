@@ -70,7 +70,8 @@ final class SuspicionExplainCommand implements Callable<Integer> {
     @Parameters(paramLabel = "FILE", description = "The suspicion file.")
     Path file;
 
-    @Option(names = "--ip", required = true, paramLabel = "IP", description = "The client's address (IPv4 or IPv6).")
+    @Option(names = "--ip", required = true, paramLabel = "IP", description = "The client's address (IPv4 or IPv6), also in brackets as "
+            + "Postfix logs it ([2001:db8::5]).")
     String ip;
 
     @Option(names = "--ptr", paramLabel = "NAME",
@@ -183,10 +184,11 @@ final class SuspicionExplainCommand implements Callable<Integer> {
 
     private ClientFacts facts() {
         ExplainedProgram program = program();
-        if (!isIpLiteral(ip.trim())) {
+        String typed = LoggedAddress.unbracketed(ip);
+        if (!isIpLiteral(typed)) {
             throw new ParameterException(spec.commandLine(), "--ip wants an IPv4 or IPv6 address, not '" + ip + "'");
         }
-        String address = Cidr.canonical(ip.trim()); // as the engine shows it to the rules: 2001:db8::1, however typed
+        String address = Cidr.canonical(typed); // as the engine shows it to the rules: 2001:db8::1, however typed
         Map<String, String> vars = new LinkedHashMap<>();
         if (!program.seesVariables() && !variables.isEmpty()) {
             throw new ParameterException(spec.commandLine(), "--var: no variable reaches " + program.command()

@@ -82,7 +82,7 @@ final class TripletSelector {
             return null;
         }
         refuseEmpty("--client", value, "an address, a CIDR block or the domain of a client keyed by its PTR name");
-        String v = value.strip();
+        String v = LoggedAddress.unbracketed(value);
         Set<String> named = ClientName.keys(v);
         if (named != null) {
             return new Clients(null, named);

@@ -1,0 +1,75 @@
+package org.greylite.ctl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+
+import org.greylite.greylist.ClientKeys;
+import org.greylite.greylist.GreylistSettings;
+import org.greylite.greylist.Greylister;
+import org.greylite.greylist.RcptRequest;
+import org.greylite.store.GreylistStore;
+import org.greylite.store.GreylistStores;
+import org.greylite.suspicion.ClientFacts;
+import org.greylite.suspicion.SuspicionPolicy;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A client as Postfix's log writes it, {@code unknown[2001:db8::5]}: the bracketed address an administrator copies
+ * from there, or a block as {@code mynetworks} writes it ({@code [2001:db8::]/32}), is taken wherever greylitectl takes
+ * a client address, on a real SQLite greydb the engine wrote.
+ */
+class BracketedAddressTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void theLogsBracketedClientIsTakenWhereverAnAddressIs() throws Exception {
+        Path db = dir.resolve("greylite.db");
+        Map<String, String> env = Map.of("DBFILE", db.toString());
+        try (GreylistStore store = GreylistStores.sqlite(db, Duration.ofSeconds(10))) {
+            Greylister engine = new Greylister(store, SuspicionPolicy.NONE,
+                    GreylistSettings.defaults().withClientKeys(ClientKeys.exactAddresses()), Clock.systemUTC(),
+                    (r, v) -> { });
+            for (String ip : new String[] {"192.0.2.1", "2001:db8::5"}) {
+                engine.decide(new RcptRequest(InetAddress.getByName(ip),
+                        new ClientFacts(ip, "", "h", "a@x.example", "b@y.example", null, null), null));
+            }
+        }
+
+        Ctl.Run listed = Ctl.run(env, "db", "list", "--client", "[2001:db8::5]", "--client-key", "ip", "--format", "csv");
+        assertEquals(0, listed.exit(), listed.toString());
+        assertEquals(2, listed.out().split("\r\n").length, listed.toString());
+        assertTrue(listed.out().contains("\r\n2001:db8::5,<a@x.example>,<b@y.example>,pending,"), listed.toString());
+
+        Ctl.Run deleted = Ctl.run(env, "db", "delete", "--client", " [192.0.2.1] ", "--client-key", "ip");
+        assertEquals("deleted 1 triplet\n", deleted.out(), deleted.toString());
+
+        Ctl.Run added = Ctl.run(env, "db", "whitelist", "add", "[2001:db8::]/32");
+        assertEquals("added 2001:db8::/32 to the whitelist\n", added.out(), added.toString());
+        Ctl.Run removed = Ctl.run(env, "db", "whitelist", "remove", "[2001:db8::]/32");
+        assertEquals("removed 2001:db8::/32 from the whitelist\n", removed.out(), removed.toString());
+        Ctl.Run black = Ctl.run(env, "db", "blacklist", "add", "[192.0.2.1]");
+        assertEquals("added 192.0.2.1 to the blacklist\n", black.out(), black.toString());
+        Ctl.Run blacklist = Ctl.run(env, "db", "list", "--blacklist", "--client", "[192.0.2.1]", "--format", "csv");
+        assertTrue(blacklist.out().contains("\r\n192.0.2.1,"), blacklist.toString());
+
+        Path rules = Files.writeString(dir.resolve("suspicion"), "4 r ^$\n");
+        Ctl.Run explained = Ctl.run(Map.of(), "suspicion", "explain", rules.toString(), "--ip", "[2001:DB8::5]", "--json");
+        assertEquals(0, explained.exit(), explained.toString());
+        assertTrue(explained.out().startsWith("{\"line\": 1, \"attempts\": 4,"), explained.toString());
+
+        Ctl.Run notAnAddress = Ctl.run(env, "db", "list", "--client", "[mail.example.com]");
+        assertEquals(2, notAnAddress.exit(), notAnAddress.toString());
+        assertTrue(notAnAddress.err().startsWith("greylitectl: --client: '[mail.example.com]' is not an IP address"),
+                notAnAddress.err());
+    }
+}
