@@ -27,9 +27,16 @@ final class DbStatsCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    /**
+     * Read as a value of its own, so that a wrong one is refused with the flag, the value and the choices before the
+     * greydb is opened: it was checked after the whole greydb had been read (a minute on a large one, or a
+     * PostgreSQL server's connect timeout), and said as "--format must be text or json", without the value.
+     */
+    enum Format { text, json }
+
     @Option(names = "--format", paramLabel = "text|json", defaultValue = "text",
             description = "Output format (default ${DEFAULT-VALUE}).")
-    String format;
+    Format format;
 
     @Override
     public Integer call() {
@@ -40,13 +47,10 @@ final class DbStatsCommand implements Callable<Integer> {
             s = admin.stats(db.now(), lifetimes.retryWindow().duration(), lifetimes.whitelistLifetime().duration());
         }
         PrintWriter out = spec.commandLine().getOut();
-        if ("json".equalsIgnoreCase(format)) {
+        if (format == Format.json) {
             out.println(json(s, lifetimes));
-        } else if ("text".equalsIgnoreCase(format)) {
-            text(out, s, lifetimes);
         } else {
-            spec.commandLine().getErr().println("greylitectl: --format must be text or json");
-            return GreyliteCtl.TROUBLE;
+            text(out, s, lifetimes);
         }
         out.flush();
         return 0;

@@ -47,6 +47,19 @@ class AdministratorMistakesTest {
     }
 
     @Test
+    void aWrongStatsFormatIsRefusedNamingTheValueBeforeTheGreydbIsRead() {
+        Ctl.Run run = ctl("db", "stats", "--format", "xml");
+
+        assertEquals(2, run.exit(), run.toString());
+        assertEquals("", run.out(), "no statistics, not even in another format");
+        assertTrue(run.err().startsWith("greylitectl: Invalid value for option '--format': expected one of [text, json]"
+                + " (case-insensitive) but was 'xml'\n"), run.err());
+        Ctl.Run nowhere = ctl("db", "stats", "--format", "xml", "--db", dir.resolve("typo.db").toString());
+        assertEquals(run.err(), nowhere.err(), "the greydb is not even looked for");
+        assertTrue(ctl("db", "stats", "--format", "JSON").out().startsWith("{\"pending\": 0,"), "any case, as db list's");
+    }
+
+    @Test
     void aGreydbLockedByAnotherProcessIsSaidSoNotAsABrokenFile() throws Exception {
         // SQLite's words alone, "The database file is locked", read as a damaged file, and said nothing of the wait.
         try (org.greylite.testing.Sqlite3Lock lock = org.greylite.testing.Sqlite3Lock.hold(db)) {
