@@ -19,7 +19,7 @@ import picocli.CommandLine.Command;
 @Command(name = "greylitectl", mixinStandardHelpOptions = true, version = "greylitectl 0.1.0",
         description = "Administration of greylite: check a suspicion file, explain which rule a client hits, "
                 + "inspect and edit the greydb.",
-        subcommands = {SuspicionCommand.class, DbCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {SuspicionCommand.class, DbCommand.class, HelpCommand.class},
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {"0:success", "1:the command found problems (e.g. lines that do not load)",
             "2:bad usage, or a file that cannot be read"})
