@@ -43,7 +43,7 @@ final class ClientScreen implements DecisionListener {
         this.log = log;
         this.greydb = greydb;
         this.settings = settings;
-        this.clock = clock;
+        this.clock = greydb.sharedClock(clock); // the greydb's, as the whitelist times it compares with
     }
 
     /** The engine to screen with, made with this as its listener. */

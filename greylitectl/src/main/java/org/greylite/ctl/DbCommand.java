@@ -138,8 +138,9 @@ final class DbCommand {
         }
     }
 
-    Instant now() {
-        return root.clock().instant();
+    /** Now on the clock of {@code admin}'s times: a PostgreSQL server's, whatever this host's clock says. */
+    Instant now(GreydbAdmin admin) {
+        return admin.sharedClock(root.clock()).instant();
     }
 
 }

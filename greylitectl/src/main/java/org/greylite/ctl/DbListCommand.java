@@ -99,7 +99,7 @@ final class DbListCommand implements Callable<Integer> {
                                Duration whitelistLifetime) {
         List<String> columns = List.of("client", "sender", "recipient", "state", "refusals", "first_seen", "last_seen",
                 "passed_at", "retry_counts_from");
-        Instant now = db.now();
+        Instant now = db.now(admin);
         try (RowSpool rows = new RowSpool(columns.size())) {
             admin.eachTriplet(filter, r -> rows.add(tripletRow(r, now, minDelay, retryWindow, whitelistLifetime)));
             RowPrinter.print(spec.commandLine().getOut(), format, columns, rows, java.util.Set.of("refusals"));

@@ -25,7 +25,7 @@ final class DbPurgeCommand implements Callable<Integer> {
     public Integer call() {
         try (GreydbAdmin admin = db.open()) {
             Lifetimes lifetimes = db.lifetimes(admin);
-            int n = admin.purgeExpired(db.now(), lifetimes.retryWindow().duration(), lifetimes.whitelistLifetime().duration());
+            int n = admin.purgeExpired(db.now(admin), lifetimes.retryWindow().duration(), lifetimes.whitelistLifetime().duration());
             spec.commandLine().getOut().println("purged " + n + (n == 1 ? " expired row" : " expired rows")
                     + " (" + lifetimes.expiry() + ")");
         }

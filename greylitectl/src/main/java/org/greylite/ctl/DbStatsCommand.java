@@ -44,7 +44,7 @@ final class DbStatsCommand implements Callable<Integer> {
         Lifetimes lifetimes;
         try (GreydbAdmin admin = db.openForReading()) {
             lifetimes = db.lifetimes(admin);
-            s = admin.stats(db.now(), lifetimes.retryWindow().duration(), lifetimes.whitelistLifetime().duration());
+            s = admin.stats(db.now(admin), lifetimes.retryWindow().duration(), lifetimes.whitelistLifetime().duration());
         }
         PrintWriter out = spec.commandLine().getOut();
         if (format == Format.json) {

@@ -66,7 +66,7 @@ class DbWhitelistCommand implements Callable<Integer> {
         java.time.Duration lasting = until == null ? null : until();
         try (GreydbAdmin admin = db.open()) {
             if (action == Action.add) {
-                Instant now = db.now();
+                Instant now = db.now(admin);
                 // Said again, an entry gets the end given now: none without --until, as the help says ("default
                 // never"); it kept its old end before, so an entry once added for 1h could not be made permanent
                 // without removing it. Its comment stays unless --comment gives another.

@@ -69,7 +69,7 @@ final class PolicyDecisions implements AutoCloseable {
     PolicyDecisions(GreylistStore store, SuspicionPolicy rules, GreylistSettings settings, KnownSenders known,
                     Clock clock, PolicyMetrics metrics) {
         this.store = store;
-        this.clock = clock;
+        this.clock = store.sharedClock(clock); // the greydb's, as the first attempt's time it reads there
         this.firstSeen = new FirstSeen(store);
         DecisionListener counted = (request, v) -> metrics.decided(v);
         this.greylister = new Greylister(firstSeen, rules, settings, clock, new DecisionLog().andThen(counted), known,

@@ -87,7 +87,8 @@ public final class Greylister {
         this.store = Objects.requireNonNull(store, "store");
         this.suspicion = Objects.requireNonNull(suspicion, "suspicion");
         this.settings = Objects.requireNonNull(settings, "settings");
-        this.clock = Objects.requireNonNull(clock, "clock");
+        // The greydb's clock: a PostgreSQL server's, shared by every MX host however their own clocks differ.
+        this.clock = store.sharedClock(Objects.requireNonNull(clock, "clock"));
         this.listener = Objects.requireNonNull(listener, "listener");
         // Renewing a whitelist entry on every delivery would cost a write per RCPT. Renewing it once
         // it is an hour old (or 1% of the lifetime, if shorter) moves its expiry by at most that much.

@@ -1,5 +1,6 @@
 package org.greylite.store;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -82,6 +83,11 @@ public abstract class ForwardingGreylistStore implements GreylistStore {
     @Override
     public void recordLifetimes(GreydbLifetimes lifetimes) {
         delegate.recordLifetimes(lifetimes);
+    }
+
+    @Override
+    public Clock sharedClock(Clock hostClock) {
+        return delegate.sharedClock(hostClock);
     }
 
     @Override

@@ -68,6 +68,11 @@ public interface GreydbAdmin extends AutoCloseable {
 
     String describe();
 
+    /** The clock of the greydb's times, from this host's: see {@link GreylistStore#sharedClock}. */
+    default java.time.Clock sharedClock(java.time.Clock hostClock) {
+        return hostClock;
+    }
+
     @Override
     void close();
 }

@@ -3,6 +3,7 @@ package org.greylite.store;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.time.Clock;
 import java.util.function.Supplier;
 
 /**
@@ -82,6 +83,14 @@ interface GreydbDialect extends AutoCloseable {
      */
     default String reopenIfReplaced() {
         return null;
+    }
+
+    /**
+     * The clock of the times in this database, from the host's: the host's own for a file one host uses, the
+     * server's for a database several hosts share ({@link GreylistStore#sharedClock}).
+     */
+    default Clock sharedClock(Clock hostClock) {
+        return hostClock;
     }
 
     /** Makes concurrent decisions on {@code key} take turns until the end of the transaction. */

@@ -1,5 +1,6 @@
 package org.greylite.store;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -108,6 +109,16 @@ public interface GreylistStore extends AutoCloseable {
      * @throws StoreException when the greydb cannot be read or written
      */
     default void recordLifetimes(GreydbLifetimes lifetimes) {
+    }
+
+    /**
+     * {@code hostClock} as the times in this greydb go: a file of one host keeps that host's times; a PostgreSQL
+     * greydb shared by several hosts keeps its server's, so that a retry moved from one host to another is timed on
+     * one clock however far apart the hosts' clocks are (the host's clock moved by its measured distance from the
+     * server's: {@link ServerClock}). Every time a program writes in the greydb or compares with it comes from it.
+     */
+    default Clock sharedClock(Clock hostClock) {
+        return hostClock;
     }
 
     /** How many decisions may usefully run at once (SQLite: one; PostgreSQL: its pool's connections). */

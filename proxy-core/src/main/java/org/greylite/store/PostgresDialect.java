@@ -7,6 +7,7 @@ import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.time.Clock;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -127,6 +128,11 @@ final class PostgresDialect implements GreydbDialect {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every Java has SHA-256", e);
         }
+    }
+
+    @Override
+    public Clock sharedClock(Clock hostClock) {
+        return db.sharedClock(hostClock);
     }
 
     @Override

@@ -14,6 +14,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
 import java.sql.Statement;
+import java.time.Clock;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -54,6 +55,8 @@ import org.slf4j.LoggerFactory;
  * connection that works, and again after a statement found a table missing (the database was dropped and made
  * anew while we ran); then the IPv6 client keys an older version wrote are rewritten, once
  * ({@link Ipv6KeyMigration}).
+ * <li>The server's clock is the greydb's: its offset from this host's is measured on the pool's connections, and the
+ * times written and compared are this host's clock moved by it ({@link ServerClock}).
  * </ul>
  */
 final class PostgresGreydb implements AutoCloseable {
@@ -78,6 +81,7 @@ final class PostgresGreydb implements AutoCloseable {
     private volatile String lastDown;
     private volatile boolean downReadOnly; // down because every new connection is read-only, not unreachable
     private volatile boolean schemaReady;
+    private final ServerClock serverClock;
 
     private PostgresGreydb(GreydbLocation.Postgres location, HikariDataSource pool, long timeoutMillis,
             ConnectTimeouts connectTimeouts, PostgresUse use, boolean passwordFound) {
@@ -87,6 +91,7 @@ final class PostgresGreydb implements AutoCloseable {
         this.timeoutMillis = timeoutMillis;
         this.connectTimeouts = connectTimeouts;
         this.use = use;
+        this.serverClock = new ServerClock(location.describe());
     }
 
     /**
@@ -241,7 +246,13 @@ final class PostgresGreydb implements AutoCloseable {
                 throw e instanceof SQLException s ? failure("cannot prepare the greydb's tables", s) : (RuntimeException) e;
             }
         }
+        serverClock.measureIfDue(conn);
         return conn;
+    }
+
+    /** {@code hostClock} on the server's time ({@link ServerClock}): the clock of the times this greydb holds. */
+    Clock sharedClock(Clock hostClock) {
+        return serverClock.applyTo(hostClock);
     }
 
     private synchronized void ensureSchema(Connection conn) throws SQLException {

@@ -104,6 +104,11 @@ final class SqlGreydbAdmin implements GreydbAdmin {
     }
 
     @Override
+    public java.time.Clock sharedClock(java.time.Clock hostClock) {
+        return dialect.sharedClock(hostClock);
+    }
+
+    @Override
     public void close() {
         dialect.close();
     }

@@ -1,6 +1,7 @@
 package org.greylite.store;
 
 import java.sql.SQLException;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -156,6 +157,11 @@ final class SqlGreylistStore implements GreylistStore {
     @Override
     public String reopenIfReplaced() {
         return dialect.reopenIfReplaced();
+    }
+
+    @Override
+    public Clock sharedClock(Clock hostClock) {
+        return dialect.sharedClock(hostClock);
     }
 
     @Override

@@ -1,0 +1,88 @@
+package org.greylite.daemon;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+
+import org.greylite.testing.FakeWallClock;
+import org.greylite.testing.PostgresServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two greylited processes, two MX hosts, on one PostgreSQL greydb, one of them with a wall clock a minute behind
+ * (libfaketime in its process only): a retry moved from one host to the other is timed on one clock, the server's,
+ * so it counts after min-delay wherever the first attempt was made, neither sooner nor a minute later.
+ */
+@Timeout(180)
+class SkewedClocksSharedGreydbTest {
+
+    @RegisterExtension
+    static final PostgresServer PG = new PostgresServer();
+
+    /** Short, so that the test waits it out; far longer than a few RCPTs take. */
+    static final Duration MIN_DELAY = Duration.ofSeconds(15);
+
+    @TempDir
+    Path dir;
+
+    private ScriptedUpstream upstream;
+
+    @BeforeEach
+    void upstream() throws IOException {
+        upstream = new ScriptedUpstream();
+    }
+
+    @AfterEach
+    void stop() throws IOException {
+        upstream.close();
+    }
+
+    private GreylitedProcess.Command greylited(String url) {
+        return GreylitedProcess.command(upstream.address()).db(url)
+                .args("--min-delay", MIN_DELAY.toSeconds() + "s", "--busy-timeout", "5s")
+                .withoutEnv("DBFILE", "PGPASSWORD").env(PG.env());
+    }
+
+    @Test
+    void aRetryMovedBetweenHostsWhoseClocksDifferCountsAfterMinDelayOnTheServersClock() throws Exception {
+        String url = PG.url(PG.createDatabase());
+        FakeWallClock behind = FakeWallClock.in(dir);
+        behind.step(Duration.ofMinutes(-1));
+        try (GreylitedProcess right = greylited(url).start();
+             GreylitedProcess late = greylited(url).env(behind.environment()).start()) {
+            assertTrue(rcpt(right.address(), "a@example.org").startsWith("451 4.7.1 "), "first attempt of A");
+            assertTrue(rcpt(late.address(), "b@example.org").startsWith("451 4.7.1 "), "first attempt of B");
+
+            // On the late host's clock, B was first tried a minute before now at the other: it passed at once.
+            String early = rcpt(right.address(), "b@example.org");
+            assertTrue(early.startsWith("451 4.7.1 "), "B retried a moment later is too early: " + early);
+
+            Thread.sleep(MIN_DELAY.plusSeconds(1).toMillis());
+            // On its own clock, A was first tried 44 s ahead of now: it was refused as too early for a minute more.
+            assertEquals("250 2.1.5 ok", rcpt(late.address(), "a@example.org"), "A, retried at the late host");
+            assertEquals("250 2.1.5 ok", rcpt(right.address(), "b@example.org"), "B, retried at the other");
+            assertTrue(late.log.stream().anyMatch(l -> l.contains("this host's clock is 60 s behind the PostgreSQL"
+                    + " server's")), "the host whose clock is behind is told so: " + late.log);
+        }
+    }
+
+    /** One session: MAIL from {@code sender}, one RCPT; the RCPT's reply. */
+    private static String rcpt(InetSocketAddress proxy, String sender) throws IOException {
+        try (RawClient c = new RawClient(proxy).hello()) {
+            c.command("MAIL FROM:<" + sender + ">", 250);
+            c.send("RCPT TO:<b@example.com>\r\n");
+            String reply = c.reply();
+            c.command("QUIT", 221);
+            return reply;
+        }
+    }
+}
