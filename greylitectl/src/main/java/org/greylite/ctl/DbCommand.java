@@ -51,8 +51,8 @@ final class DbCommand {
     @Option(names = "--busy-timeout", paramLabel = "DURATION", defaultValue = "10s",
             scope = picocli.CommandLine.ScopeType.INHERIT,
             description = "How long a change waits for greylited's lock; for PostgreSQL also for a lock or a "
-                    + "statement, and connecting waits as long or 3s, whichever is shorter (a connectTimeout=SECONDS "
-                    + "URL parameter sets it) (default ${DEFAULT-VALUE}).")
+                    + "statement, and connecting waits as long or 3s, whichever is shorter (a connect_timeout=SECONDS "
+                    + "or connectTimeout=SECONDS URL parameter sets it) (default ${DEFAULT-VALUE}).")
     String busyTimeout;
 
     @Option(names = "--client-key", paramLabel = "ip|net|smart", scope = picocli.CommandLine.ScopeType.INHERIT,

@@ -103,6 +103,19 @@ class DbUnreachablePostgresTest {
         assertEquals("greylitectl: " + url + ": cannot connect: timed out after 1 s\n", run.err(), run.toString());
     }
 
+    /**
+     * libpq's connect_timeout, the parameter a URL written for psql has: the driver knows no such property, and the wait
+     * was greylitectl's own 3 s whatever it said. As libpq reads it: 1 is its least, 2.
+     */
+    @Test
+    void libpqsConnectTimeoutSetsTheWaitAsInPsql() throws IOException {
+        String url = "postgresql://mx@127.0.0.1:" + silentServer() + "/greylite";
+
+        Ctl.Run run = Ctl.run(Map.of(), "db", "stats", "--db", url + "?connect_timeout=1");
+
+        assertEquals("greylitectl: " + url + ": cannot connect: timed out after 2 s\n", run.err(), run.toString());
+    }
+
     @Test
     void aShorterBusyTimeoutShortensTheWaitToo() throws IOException {
         String url = "postgresql://mx@127.0.0.1:" + silentServer() + "/greylite";

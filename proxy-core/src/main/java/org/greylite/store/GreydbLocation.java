@@ -27,7 +27,8 @@ import java.util.stream.Collectors;
  * program follows a failover). Other
  * parameters are handed to the PostgreSQL JDBC driver ({@code sslmode=verify-full}...); libpq's
  * {@code target_session_attrs}, which the driver does not know and would ignore, is given to it as its
- * {@code targetServerType}, and libpq's {@code host} and {@code port} name the servers ({@link LibpqHostParameters};
+ * {@code targetServerType}, its {@code connect_timeout} as the driver's {@code connectTimeout} and {@code loginTimeout}
+ * ({@link LibpqConnectTimeout}), and libpq's {@code host} and {@code port} name the servers ({@link LibpqHostParameters};
  * the driver connects over TCP only, so a unix socket is refused). A password in
  * the URL is refused: command lines are visible to every local user in {@code ps}; it comes from
  * {@code PGPASSWORD} or the password file ({@code PGPASSFILE}, else {@code ~/.pgpass}).
@@ -196,6 +197,7 @@ public sealed interface GreydbLocation permits GreydbLocation.Sqlite, GreydbLoca
             Map<String, String> params = query(uri.getRawQuery(), text);
             TargetSessionAttrs.translate(params, redact(text));
             servers = LibpqHostParameters.servers(servers, params, redact(text));
+            LibpqConnectTimeout.translate(params, servers.size(), redact(text));
             // The password's colon is the one written as such: a user name may hold a colon of its own, written
             // %3A as in any URL (libpq reads it so), and the decoded text cannot tell the two apart.
             String rawUser = uri.getRawUserInfo();

@@ -66,6 +66,29 @@ class GreydbLocationTest {
     }
 
     /**
+     * libpq's connect_timeout, given to the driver as its own two timeouts (it knows no connect_timeout, and ignored
+     * it), read as libpq reads it: its least is 2 s, 0 or less is no limit, and the limit holds for each server.
+     */
+    @Test
+    void connectTimeoutIsTheDriversConnectAndLoginTimeouts() {
+        assertEquals(Map.of("connectTimeout", "10", "loginTimeout", "10"),
+                pg("postgresql://mx@db/greylite?connect_timeout=10").parameters());
+        assertEquals(Map.of("connectTimeout", "2", "loginTimeout", "2"),
+                pg("postgresql://mx@db/greylite?connect_timeout=1").parameters());
+        assertEquals(Map.of("connectTimeout", "0", "loginTimeout", "0"),
+                pg("postgresql://mx@db/greylite?connect_timeout=-1").parameters());
+        assertEquals(Map.of("connectTimeout", "5", "loginTimeout", "10"),
+                pg("postgresql://mx@db1,db2/greylite?connect_timeout=%205%20").parameters());
+        assertEquals(Map.of("connectTimeout", "5", "loginTimeout", "7"),
+                pg("postgresql://mx@db/greylite?connect_timeout=5&loginTimeout=7").parameters());
+        for (String url : new String[] {"postgresql://mx@db/greylite?connect_timeout=5s",
+            "postgresql://mx@db/greylite?connect_timeout=5&connectTimeout=5"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> GreydbLocation.parse(url), url);
+            assertTrue(e.getMessage().contains("connect_timeout"), e.getMessage());
+        }
+    }
+
+    /**
      * libpq's host and port parameters, which psql honours and the JDBC driver ignores: the programs connected to the
      * URL's host, or localhost, on port 5432, wherever the parameters pointed.
      */
