@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The password for a PostgreSQL greydb, found where libpq (psql) finds it, so one setup serves both:
- * {@code PGPASSWORD}, else the password file named by {@code PGPASSFILE}, else {@code ~/.pgpass}.
+ * {@code PGPASSWORD}, else the password file named by the URL's {@code passfile} parameter, else by
+ * {@code PGPASSFILE}, else {@code ~/.pgpass}.
  *
  * <p>The file has lines {@code hostname:port:database:username:password}; {@code *} matches anything,
  * {@code \:} and {@code \\} escape; the first matching line wins. Like libpq, a file that group or others
@@ -24,6 +25,9 @@ import org.slf4j.LoggerFactory;
 final class PgPassword {
 
     private static final Logger LOG = LoggerFactory.getLogger(PgPassword.class);
+
+    /** libpq's URL parameter naming the password file. */
+    static final String PARAMETER = "passfile";
 
     private PgPassword() {
     }
@@ -34,7 +38,7 @@ final class PgPassword {
         if (pw != null && !pw.isEmpty()) {
             return pw;
         }
-        Path file = passFile(env);
+        Path file = passFile(db, env);
         if (file == null || !Files.isRegularFile(file)) {
             return null;
         }
@@ -56,7 +60,15 @@ final class PgPassword {
         }
     }
 
-    private static Path passFile(Map<String, String> env) {
+    /**
+     * The URL's {@value #PARAMETER}, else {@code PGPASSFILE}, else {@code ~/.pgpass}: libpq's order. The parameter is
+     * libpq's, not the JDBC driver's, which ignored it.
+     */
+    private static Path passFile(GreydbLocation.Postgres db, Map<String, String> env) {
+        String inUrl = db.parameters().get(PARAMETER);
+        if (inUrl != null && !inUrl.isEmpty()) {
+            return Path.of(inUrl);
+        }
         String named = env.get("PGPASSFILE");
         if (named != null && !named.isEmpty()) {
             return Path.of(named);

@@ -152,7 +152,9 @@ final class PostgresGreydb implements AutoCloseable {
         c.addDataSourceProperty("socketTimeout", seconds + 1);
         c.addDataSourceProperty("tcpKeepAlive", true);
         for (Map.Entry<String, String> p : location.parameters().entrySet()) {
-            c.addDataSourceProperty(p.getKey(), p.getValue());
+            if (!p.getKey().equals(PgPassword.PARAMETER)) { // read above, libpq's: the driver has no such property
+                c.addDataSourceProperty(p.getKey(), p.getValue());
+            }
         }
         String settings = PostgresSessionSettings.sql(ms, location.parameters().get("options"));
         if (!settings.isEmpty()) {
@@ -597,7 +599,8 @@ final class PostgresGreydb implements AutoCloseable {
                     said = "the server asks for a password, but no password was provided";
                 }
                 message = describe() + ": cannot connect: " + said
-                        + " (the password comes from PGPASSWORD, or from ~/.pgpass or the file named by PGPASSFILE)";
+                        + " (the password comes from PGPASSWORD, or from the password file: the URL's passfile, else"
+                        + " PGPASSFILE, else ~/.pgpass)";
             } else if (state.equals("3D000") || state.equals(CONNECTION_REJECTED) || serverNotVerified(e)
                     || poolerRefused(e)) {
                 message = describe() + ": cannot connect: " + server.getMessage();

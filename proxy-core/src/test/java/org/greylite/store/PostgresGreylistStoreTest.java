@@ -130,6 +130,25 @@ class PostgresGreylistStoreTest {
         }
     }
 
+    /**
+     * libpq's passfile parameter, which psql reads before PGPASSFILE and ~/.pgpass: the driver knows no such
+     * property, and the program connected without a password ("the server asks for a password").
+     */
+    @Test
+    void thePasswordFileNamedInTheUrlIsReadAsPsqlReadsIt() throws Exception {
+        String database = PG.createDatabase();
+        Path pgpass = dir.resolve("greylite.pgpass");
+        Files.writeString(pgpass, "*:*:" + database + ":" + PostgresServer.USER + ":" + PG.password() + "\n");
+        Files.setPosixFilePermissions(pgpass, PosixFilePermissions.fromString("rw-------"));
+        Path other = dir.resolve("other.pgpass");
+        Files.writeString(other, "*:*:*:*:not-this-one\n");
+        Files.setPosixFilePermissions(other, PosixFilePermissions.fromString("rw-------"));
+        try (GreylistStore store = GreylistStores.open(PG.url(database) + "?passfile=" + pgpass,
+                options(Map.of("PGPASSFILE", other.toString(), "HOME", dir.toString())))) {
+            assertEquals("ok", count(store));
+        }
+    }
+
     @Test
     void aPasswordFileOthersMayReadIsNotUsedByTheDriverEither() throws Exception {
         String database = PG.createDatabase();
