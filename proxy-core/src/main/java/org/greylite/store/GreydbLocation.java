@@ -28,7 +28,8 @@ import java.util.stream.Collectors;
  * parameters are handed to the PostgreSQL JDBC driver ({@code sslmode=verify-full}...); libpq's
  * {@code target_session_attrs}, which the driver does not know and would ignore, is given to it as its
  * {@code targetServerType}, its {@code connect_timeout} as the driver's {@code connectTimeout} and {@code loginTimeout}
- * ({@link LibpqConnectTimeout}), and libpq's {@code host} and {@code port} name the servers ({@link LibpqHostParameters};
+ * ({@link LibpqConnectTimeout}), {@code application_name} and the others the driver spells otherwise in its spelling
+ * ({@link LibpqRenamedParameters}), and libpq's {@code host} and {@code port} name the servers ({@link LibpqHostParameters};
  * the driver connects over TCP only, so a unix socket is refused). A password in
  * the URL is refused: command lines are visible to every local user in {@code ps}; it comes from
  * {@code PGPASSWORD} or the password file ({@code PGPASSFILE}, else {@code ~/.pgpass}).
@@ -198,6 +199,7 @@ public sealed interface GreydbLocation permits GreydbLocation.Sqlite, GreydbLoca
             TargetSessionAttrs.translate(params, redact(text));
             servers = LibpqHostParameters.servers(servers, params, redact(text));
             LibpqConnectTimeout.translate(params, servers.size(), redact(text));
+            LibpqRenamedParameters.translate(params, redact(text));
             // The password's colon is the one written as such: a user name may hold a colon of its own, written
             // %3A as in any URL (libpq reads it so), and the decoded text cannot tell the two apart.
             String rawUser = uri.getRawUserInfo();

@@ -88,6 +88,17 @@ class GreydbLocationTest {
         }
     }
 
+    /** libpq's parameters the driver knows under another name, which it ignored under libpq's. */
+    @Test
+    void libpqNamesOfTheDriversParametersAreTheDrivers() {
+        assertEquals(Map.of("ApplicationName", "mx1", "channelBinding", "require", "gssEncMode", "disable"),
+                pg("postgresql://mx@db/greylite?application_name=mx1&channel_binding=require&gssencmode=disable")
+                        .parameters());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> GreydbLocation.parse("postgresql://mx@db/greylite?application_name=a&ApplicationName=b"));
+        assertTrue(e.getMessage().contains("application_name and ApplicationName"), e.getMessage());
+    }
+
     /**
      * libpq's host and port parameters, which psql honours and the JDBC driver ignores: the programs connected to the
      * URL's host, or localhost, on port 5432, wherever the parameters pointed.

@@ -149,6 +149,17 @@ class PostgresGreylistStoreTest {
         }
     }
 
+    /** Each MX host may name itself to the DBA as psql's URL does: the driver ignored application_name. */
+    @Test
+    void theUrlsApplicationNameIsTheSessionsName() {
+        String database = PG.createDatabase();
+        try (GreylistStore store = GreylistStores.open(PG.url(database) + "?application_name=mx1", options(PG.env()))) {
+            assertEquals("ok", count(store));
+            assertEquals("mx1", PG.psql(database, "SELECT DISTINCT application_name FROM pg_stat_activity"
+                    + " WHERE datname = current_database() AND pid <> pg_backend_pid()"));
+        }
+    }
+
     @Test
     void aPasswordFileOthersMayReadIsNotUsedByTheDriverEither() throws Exception {
         String database = PG.createDatabase();
