@@ -75,6 +75,37 @@ class SkewedClocksSharedGreydbTest {
         }
     }
 
+    /**
+     * A host started while the server was down learns the server's clock when the server answers: its first decision
+     * then was timed by its own clock, a minute behind, and a retry at the other host passed at once.
+     */
+    @Test
+    void aHostStartedWithTheServerDownTakesTheServersClockWhenItAnswers() throws Exception {
+        String url = PG.url(PG.createDatabase());
+        FakeWallClock behind = FakeWallClock.in(dir);
+        behind.step(Duration.ofMinutes(-1));
+        PG.stop();
+        GreylitedProcess late;
+        try {
+            late = greylited(url).env(behind.environment()).start();
+        } finally {
+            PG.start();
+        }
+        try (late; GreylitedProcess right = greylited(url).start()) {
+            String first = "";
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (!first.startsWith("451 4.7.1 ") && System.nanoTime() < deadline) {
+                first = rcpt(late.address(), "c@example.org"); // accepted as a greydb failure until the server answers
+                if (!first.startsWith("451 4.7.1 ")) {
+                    Thread.sleep(200);
+                }
+            }
+            assertTrue(first.startsWith("451 4.7.1 "), "the late host greylists once the server answers: " + first);
+            String early = rcpt(right.address(), "c@example.org");
+            assertTrue(early.startsWith("451 4.7.1 "), "retried a moment later at the other host: too early: " + early);
+        }
+    }
+
     /** One session: MAIL from {@code sender}, one RCPT; the RCPT's reply. */
     private static String rcpt(InetSocketAddress proxy, String sender) throws IOException {
         try (RawClient c = new RawClient(proxy).hello()) {

@@ -484,6 +484,9 @@ final class PostgresGreydb implements AutoCloseable {
                 while (down.get() && !pool.isClosed()) {
                     try (Connection c = pool.getConnection()) {
                         if (PostgresReadOnly.writable(c)) {
+                            // Before the RCPTs resume: each takes its time before its connection, and the first would
+                            // otherwise be timed by this host's clock when the server was down since the start.
+                            serverClock.measureIfDue(c);
                             reachable();
                         } else {
                             answersReadOnly();
