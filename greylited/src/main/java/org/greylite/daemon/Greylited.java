@@ -27,6 +27,7 @@ import org.greylite.daemon.config.LayeredDefaults;
 import org.greylite.greylist.Durations;
 import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.KnownSenders;
+import org.greylite.greylist.KnownSendersFiles;
 import org.greylite.metrics.MetricsEndpoint;
 import org.greylite.net.AddressText;
 import org.greylite.relay.RelaySettings;
@@ -212,16 +213,17 @@ public final class Greylited implements Callable<Integer> {
         }
         PtrLookup ptr = connect.ptrLookup();
         boolean noShippedWhitelist = settings.get(Settings.NO_SHIPPED_WHITELIST);
+        List<Path> knownFiles = Objects.requireNonNullElse(settings.get(Settings.WHITELIST_FILE), List.of());
         KnownSenders known;
         try {
-            known = KnownSenders.load(!noShippedWhitelist,
-                    Objects.requireNonNullElse(settings.get(Settings.WHITELIST_FILE), List.of()));
+            known = KnownSenders.load(!noShippedWhitelist, knownFiles);
         } catch (KnownSenders.UnreadableFile e) {
             throw FileErrors.unreadable(settings.origin(Settings.WHITELIST_FILE), e.file(), e.reason());
         }
         known.problems().forEach(p -> log.error("known senders: {}", p)); // a line left out of the admin's file
         log.info("known senders: {} entries{}", known.size(), noShippedWhitelist ? "" : " (shipped list included)");
-        RunningEngine engine = new RunningEngine(store, rules, accessRules, greylist, known, metricsRegistry,
+        RunningEngine engine = new RunningEngine(store, rules, accessRules, greylist,
+                new KnownSendersFiles(!noShippedWhitelist, knownFiles, known), metricsRegistry,
                 settings.get(Settings.PURGE_INTERVAL), log);
 
         boolean upstreamXclient = settings.get(Settings.UPSTREAM_XCLIENT);
@@ -258,8 +260,6 @@ public final class Greylited implements Callable<Integer> {
         if (config != null) {
             startOnly.add(config, "the configuration file");
         }
-        Objects.requireNonNullElse(settings.get(Settings.WHITELIST_FILE), List.<Path>of())
-                .forEach(f -> startOnly.add(f, "a known-senders file (--whitelist-file)"));
         hangup.reloadWith(() -> {
             engine.reload(tls.client());
             startOnly.warnOfChanges(log);

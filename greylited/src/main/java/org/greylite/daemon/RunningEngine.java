@@ -12,7 +12,7 @@ import org.greylite.connect.ReloadingAccessRules;
 import org.greylite.greylist.DecisionLog;
 import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.Greylister;
-import org.greylite.greylist.KnownSenders;
+import org.greylite.greylist.KnownSendersFiles;
 import org.greylite.relay.ExecutorRcptPolicy;
 import org.greylite.relay.RcptPolicy;
 import org.greylite.store.GreylistStore;
@@ -35,6 +35,7 @@ final class RunningEngine implements AutoCloseable {
     private final ScheduledExecutorService purges;
     private final SuspicionPolicy rules;
     private final ReloadingAccessRules accessRules; // null: no access file
+    private final KnownSendersFiles known;
     private final Logger log;
 
     /**
@@ -43,13 +44,14 @@ final class RunningEngine implements AutoCloseable {
      * @param accessRules the access file followed, or null
      */
     RunningEngine(GreylistStore store, SuspicionPolicy rules, ReloadingAccessRules accessRules, GreylistSettings settings,
-                  KnownSenders known, ProxyMetrics metrics, Duration purgeInterval, Logger log) {
+                  KnownSendersFiles known, ProxyMetrics metrics, Duration purgeInterval, Logger log) {
         this.store = store;
+        this.known = known;
         this.rules = rules;
         this.accessRules = accessRules;
         this.log = log;
         this.greylister = new Greylister(store, rules, settings, Clock.systemUTC(), new DecisionLog().andThen(metrics),
-                known);
+                known, "451");
         // SQLite: one thread decides on the connection. PostgreSQL: one thread per pooled connection; the store
         // makes concurrent decisions on one triplet take turns.
         this.greydb = store.parallelism() > 1
@@ -74,14 +76,16 @@ final class RunningEngine implements AutoCloseable {
     }
 
     /**
-     * SIGHUP: read the rule files again, the GeoIP database and the TLS certificate. Sessions go on; each RCPT
-     * uses the rules in force when it is decided, each new session the certificate in force when it starts.
+     * SIGHUP: read the rule files again (suspicion, access, known senders), the GeoIP database and the TLS
+     * certificate. Sessions go on; each RCPT uses the rules in force when it is decided, each new session the
+     * certificate in force when it starts.
      *
      * @param certificate greylited's TLS certificate, or null
      */
     void reload(ServerCertificate certificate) {
-        if (!(rules instanceof ReloadingSuspicionPolicy) && accessRules == null && certificate == null) {
-            log.info("SIGHUP: no suspicion file, access file or certificate to reload");
+        if (!(rules instanceof ReloadingSuspicionPolicy) && accessRules == null && known.files().isEmpty()
+                && certificate == null) {
+            log.info("SIGHUP: no suspicion file, access file, known-senders file or certificate to reload");
             return;
         }
         log.info("SIGHUP: reloading the rule files{}", certificate != null ? " and the TLS certificate" : "");
@@ -91,6 +95,7 @@ final class RunningEngine implements AutoCloseable {
         if (accessRules != null) {
             accessRules.reload();
         }
+        known.reload(log);
         if (certificate != null) {
             certificate.reload(log);
         }

@@ -13,8 +13,8 @@ import org.slf4j.Logger;
 
 /**
  * The files greylited reads at start only: the configuration file, whose settings build the server (its address,
- * the greydb, the timeouts), and the known-senders files. SIGHUP reads the rule files and the certificate again, not
- * these; an administrator who edited one and sent SIGHUP ({@code systemctl reload}) was told "reloading the rule
+ * the greydb, the timeouts). SIGHUP reads the rule files (suspicion, access, known senders) and the certificate
+ * again, not this one; an administrator who edited one and sent SIGHUP ({@code systemctl reload}) was told "reloading the rule
  * files" and nothing more, as if the edit were in force. At each SIGHUP, a file whose content changed since the start
  * is named with a warning that a restart applies it. The content is compared, not the modification time, so a file
  * saved unchanged (or touched) is not named.
@@ -41,7 +41,7 @@ final class StartOnlyFiles {
         for (Watched w : files) {
             if (!Arrays.equals(w.digest(), digest(w.file()))) {
                 log.warn("{}: changed since greylited started, but {} is read at start only: restart greylited for the"
-                        + " change to take effect (SIGHUP reads the suspicion and access files and the TLS certificate)",
+                        + " change to take effect (SIGHUP reads the suspicion, access and known-senders files and the TLS certificate)",
                         w.file(), w.what());
             }
         }

@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
@@ -31,6 +32,7 @@ import org.greylite.greylist.DecisionLog;
 import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.Greylister;
 import org.greylite.greylist.KnownSenders;
+import org.greylite.greylist.KnownSendersFiles;
 import org.greylite.metrics.MetricsEndpoint;
 import org.greylite.relay.ExecutorRcptPolicy;
 import org.greylite.relay.RcptOrder;
@@ -195,8 +197,8 @@ class ProxyMetricsTest {
 
         // 8. greylited's scheduled purge, every second over the same broken greydb: each failure is counted, and
         // one does not end the schedule (an exception out of a scheduled task would).
-        RunningEngine engine = new RunningEngine(store, SUSPICION, null, GreylistSettings.defaults(), KnownSenders.NONE,
-                metrics, Duration.ofSeconds(1), LoggerFactory.getLogger(ProxyMetricsTest.class));
+        RunningEngine engine = new RunningEngine(store, SUSPICION, null, GreylistSettings.defaults(),
+                new KnownSendersFiles(false, List.of(), KnownSenders.NONE), metrics, Duration.ofSeconds(1), LoggerFactory.getLogger(ProxyMetricsTest.class));
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             double purges = 0;

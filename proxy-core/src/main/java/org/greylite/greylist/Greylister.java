@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.function.Supplier;
 
 import org.greylite.store.DecisionQuery;
 import org.greylite.store.GreydbLifetimes;
@@ -54,7 +55,8 @@ public final class Greylister {
     private final Duration renewAfter;
     private final DecisionListener listener;
     private final AdminLists adminLists;
-    private final KnownSenders knownSenders;
+    /** The list in force at each decision: a long-running program reads its files again at SIGHUP. */
+    private final Supplier<KnownSenders> knownSenders;
     private final RecentWhitelist recentlyWhitelisted;
     private final StoreOutageLog outage;
     private final PendingEstimates pendingEstimates = new PendingEstimates();
@@ -83,6 +85,15 @@ public final class Greylister {
      */
     public Greylister(GreylistStore store, SuspicionPolicy suspicion, GreylistSettings settings, Clock clock,
                       DecisionListener listener, KnownSenders knownSenders, String refusal) {
+        this(store, suspicion, settings, clock, listener, fixed(knownSenders), refusal);
+    }
+
+    /**
+     * As {@link #Greylister(GreylistStore, SuspicionPolicy, GreylistSettings, Clock, DecisionListener, KnownSenders,
+     * String)}, with the known senders that may be read again while the engine runs ({@link KnownSendersFiles}).
+     */
+    public Greylister(GreylistStore store, SuspicionPolicy suspicion, GreylistSettings settings, Clock clock,
+                      DecisionListener listener, Supplier<KnownSenders> knownSenders, String refusal) {
         this.knownSenders = Objects.requireNonNull(knownSenders, "knownSenders");
         this.store = Objects.requireNonNull(store, "store");
         this.suspicion = Objects.requireNonNull(suspicion, "suspicion");
@@ -115,6 +126,11 @@ public final class Greylister {
             LOG.warn("{}: cannot record the lifetimes for greylitectl (it uses its own until they are; tried again"
                     + " at the next purge): {}", store.describe(), e.getMessage());
         }
+    }
+
+    private static Supplier<KnownSenders> fixed(KnownSenders knownSenders) {
+        Objects.requireNonNull(knownSenders, "knownSenders");
+        return () -> knownSenders;
     }
 
     /** How stale the in-memory copy of the administrators' white- and blacklists may get. */
@@ -394,7 +410,7 @@ public final class Greylister {
             default:
                 break;
         }
-        if (knownSenders.match(request.client(), request.session().ptrName()).isPresent()) {
+        if (knownSenders.get().match(request.client(), request.session().ptrName()).isPresent()) {
             return Verdict.knownSender(key);
         }
         if (recentlyWhitelisted.contains(key, now)) {

@@ -234,7 +234,8 @@ public final class Settings {
     public static final Setting<List<Path>> WHITELIST_FILE = Setting.builder("whitelist-file", Parsers::paths)
             .label("FILE").stage(Stage.GREYLISTING).variable("GREYLITE_WHITELIST_FILES", GREYLITED, GREYLITE, GREYLITECTL, POLICY, GREYDAEMON)
             .doc("Known senders that skip greylisting, one 'suffix|regex|cidr VALUE REASON' per line "
-                    + "(repeatable; added to the shipped list of pool senders).").build();
+                    + "(repeatable; added to the shipped list of pool senders). Read again on SIGHUP; an edit with a "
+                    + "line that does not load keeps the list loaded before.").build();
 
     public static final Setting<Boolean> NO_SHIPPED_WHITELIST = Setting.builder("no-shipped-whitelist", Parsers::onOff)
             .stage(Stage.GREYLISTING).variable("GREYLITE_NO_SHIPPED_WHITELIST", Parsers::switchOn, GREYLITED, GREYLITE, GREYLITECTL, POLICY, GREYDAEMON)
