@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 
 import org.greylite.greylist.DecisionListener;
 import org.greylite.greylist.DecisionLog;
@@ -66,7 +67,8 @@ final class PolicyDecisions implements AutoCloseable {
     private final Clock clock;
     private final FirstSeen firstSeen;
 
-    PolicyDecisions(GreylistStore store, SuspicionPolicy rules, GreylistSettings settings, KnownSenders known,
+    /** @param known the known senders in force at each decision (read again at SIGHUP) */
+    PolicyDecisions(GreylistStore store, SuspicionPolicy rules, GreylistSettings settings, Supplier<KnownSenders> known,
                     Clock clock, PolicyMetrics metrics) {
         this.store = store;
         this.clock = store.sharedClock(clock); // the greydb's, as the first attempt's time it reads there

@@ -9,17 +9,20 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 import org.greylite.config.TimerTasks;
+import org.greylite.greylist.KnownSendersFiles;
 import org.greylite.suspicion.ReloadingSuspicionPolicy;
 import org.greylite.suspicion.SuspicionPolicy;
 import org.slf4j.Logger;
 
 /**
  * The rule files a running greylite-policy follows, as greylited follows its own: the suspicion file, read again
- * when it changes (a timer of its own, never a decision) and on SIGHUP; postgrey's whitelist files, read again on
- * SIGHUP, as postgrey reads them. Whatever is read last that loads stays in force: a suspicion file with a bad
- * line keeps its earlier rules ({@link org.greylite.files.FollowedFile}), and so do the whitelists when a file
- * cannot be read or has a line that does not load. Dropping only the bad line was rejected for the whitelists
- * too: a client silently greylisted again, or a spam trap silently let through, is a change nobody asked for.
+ * when it changes (a timer of its own, never a decision) and on SIGHUP; postgrey's whitelist files and the known
+ * senders ({@code --whitelist-file}), read again on SIGHUP, as postgrey reads its whitelists. Whatever is read last
+ * that loads stays in force: a suspicion file with a bad line keeps its earlier rules
+ * ({@link org.greylite.files.FollowedFile}), and so do the whitelists and the known senders
+ * ({@link KnownSendersFiles}) when a file cannot be read or has a line that does not load. Dropping only the bad
+ * line was rejected for the whitelists too: a client silently greylisted again, or a spam trap silently let through,
+ * is a change nobody asked for.
  *
  * <p>A whitelist file that does not exist is not one that cannot be read: it is read as empty, with a warning
  * naming it (none for a {@code *.local} file, nor for postgrey's own files when none is named; see
@@ -31,6 +34,7 @@ import org.slf4j.Logger;
 final class PolicyRuleFiles implements Supplier<PostgreyWhitelists>, AutoCloseable {
 
     private final SuspicionPolicy rules;
+    private final KnownSendersFiles known;
     private final List<WhitelistFile> clientFiles;
     private final List<WhitelistFile> recipientFiles;
     private final Logger log;
@@ -43,9 +47,10 @@ final class PolicyRuleFiles implements Supplier<PostgreyWhitelists>, AutoCloseab
      *
      * @throws IOException naming the file, when a whitelist exists but cannot be read
      */
-    PolicyRuleFiles(SuspicionPolicy rules, List<WhitelistFile> clientFiles, List<WhitelistFile> recipientFiles,
-                    Logger log) throws IOException {
+    PolicyRuleFiles(SuspicionPolicy rules, KnownSendersFiles known, List<WhitelistFile> clientFiles,
+                    List<WhitelistFile> recipientFiles, Logger log) throws IOException {
         this.rules = rules;
+        this.known = known;
         this.clientFiles = List.copyOf(clientFiles);
         this.recipientFiles = List.copyOf(recipientFiles);
         this.log = log;
@@ -72,12 +77,16 @@ final class PolicyRuleFiles implements Supplier<PostgreyWhitelists>, AutoCloseab
         return whitelists;
     }
 
-    /** SIGHUP: the suspicion file and the whitelists, read again; each keeps what is in force if it does not load. */
+    /**
+     * SIGHUP: the suspicion file, the known senders and the whitelists, read again; each keeps what is in force if it
+     * does not load.
+     */
     void reload() {
         log.info("SIGHUP: reloading the rule files");
         if (rules instanceof ReloadingSuspicionPolicy followed) {
             followed.reload();
         }
+        known.reload(log);
         List<String> problems = new ArrayList<>();
         PostgreyWhitelists read;
         try {

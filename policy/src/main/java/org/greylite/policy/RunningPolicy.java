@@ -26,6 +26,7 @@ import org.greylite.greylist.ClientKeys;
 import org.greylite.greylist.Durations;
 import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.KnownSenders;
+import org.greylite.greylist.KnownSendersFiles;
 import org.greylite.metrics.MetricsEndpoint;
 import org.greylite.net.HostPortValue;
 import org.greylite.net.AddressText;
@@ -129,8 +130,9 @@ final class RunningPolicy implements AutoCloseable {
                 throw FileErrors.unreadable(values.origin(Settings.WHITELIST_FILE), e.file(), e.reason());
             }
             known.problems().forEach(p -> log.error("known senders: {}", p)); // a line left out of the admin's file
+            KnownSendersFiles knownFiles = new KnownSendersFiles(!o.noShippedWhitelist, o.whitelistFiles, known);
             try {
-                files = new PolicyRuleFiles(rules, whitelistFiles(o.whitelistClients, "whitelist_clients"),
+                files = new PolicyRuleFiles(rules, knownFiles, whitelistFiles(o.whitelistClients, "whitelist_clients"),
                         whitelistFiles(o.whitelistRecipients, "whitelist_recipients"), log);
             } catch (IOException e) {
                 // A whitelist that exists and cannot be read: the configuration's mistake, not one a restart fixes.
@@ -143,7 +145,7 @@ final class RunningPolicy implements AutoCloseable {
             PtrLookup ptr = connect.ptrLookup();
 
             Clock clock = Clock.systemUTC();
-            PolicyDecisions decisions = new PolicyDecisions(store, rules, settings, known, clock, metrics);
+            PolicyDecisions decisions = new PolicyDecisions(store, rules, settings, knownFiles, clock, metrics);
             // SQLite: decided on the I/O thread, one transaction per turn of its loop (DecisionTurn). PostgreSQL: one
             // thread per pooled connection.
             Executor decider;

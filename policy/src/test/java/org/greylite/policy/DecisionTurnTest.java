@@ -114,7 +114,7 @@ class DecisionTurnTest {
     }
 
     private PolicyDecisions decisions(GreylistStore s) {
-        return new PolicyDecisions(s, SuspicionPolicy.NONE, GreylistSettings.defaults(), KnownSenders.NONE,
+        return new PolicyDecisions(s, SuspicionPolicy.NONE, GreylistSettings.defaults(), () -> KnownSenders.NONE,
                 Clock.systemUTC(), new PolicyMetrics());
     }
 

@@ -94,6 +94,48 @@ class PolicyProcessTest {
     }
 
     /**
+     * The known senders ({@code --whitelist-file}) are read again at SIGHUP, as postgrey's whitelists are: a relay
+     * added to the file skips greylisting after {@code systemctl reload}. They used to be read at start only. An edit
+     * with a line that does not load keeps the list in force before it, the line named.
+     */
+    @Test
+    void sighupReadsTheKnownSendersFilesAgainAndKeepsTheListWhenAnEditIsBroken() throws Exception {
+        Path known = Files.writeString(dir.resolve("known-senders"), "cidr 192.0.2.0/24 a partner\n");
+        try (JavaProgram p = PolicyProcess.start(dir, "--inet=127.0.0.1:0", "--whitelist-file=" + known,
+                "--no-shipped-whitelist")) {
+            String line = p.awaitLine("greylite-policy listening on", Duration.ofSeconds(60));
+            Matcher m = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)").matcher(line);
+            assertTrue(m.find(), line);
+            InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(),
+                    Integer.parseInt(m.group(1)));
+            try (PolicyClient c = PolicyClient.tcp(address)) {
+                assertEquals("DUNNO", c.ask(PolicyClient.rcpt("192.0.2.7", "a@example.net", "b@example.org")));
+                assertTrue(c.ask(PolicyClient.rcpt("198.51.100.7", "a@example.net", "b@example.org"))
+                        .startsWith("DEFER_IF_PERMIT"), "not a known sender yet");
+            }
+
+            Files.writeString(known, "cidr 192.0.2.0/24 a partner\ncidr 198.51.100.7/32 our relay\n"
+                    + "regex (unclosed a typo\n");
+            assertEquals(0, p.signal("HUP"));
+            p.awaitLine(known + ":3: '(unclosed' is not a regular expression", Duration.ofSeconds(10));
+            p.awaitLine("not reloaded: 1 line(s) do not load (above); keeping the 1 known senders loaded before",
+                    Duration.ofSeconds(10));
+            try (PolicyClient c = PolicyClient.tcp(address)) {
+                assertTrue(c.ask(PolicyClient.rcpt("198.51.100.7", "a@example.net", "c@example.org"))
+                        .startsWith("DEFER_IF_PERMIT"), "the list before the broken edit decides");
+            }
+
+            Files.writeString(known, "cidr 192.0.2.0/24 a partner\ncidr 198.51.100.7/32 our relay\n");
+            assertEquals(0, p.signal("HUP"));
+            p.awaitLine("reloaded, 2 entries", Duration.ofSeconds(10));
+            try (PolicyClient c = PolicyClient.tcp(address)) {
+                assertEquals("DUNNO", c.ask(PolicyClient.rcpt("198.51.100.7", "a@example.net", "d@example.org")),
+                        "a known sender now, without a restart");
+            }
+        }
+    }
+
+    /**
      * A SIGHUP while the service starts (a {@code systemctl reload} right after a restart, a logrotate hook) does not
      * stop it: the JVM's default takes SIGHUP for a request to stop, and the service kept that default until it was
      * listening, seconds into a start on a busy host, so it died with status 129. Signalled from its first log line

@@ -70,8 +70,8 @@ class UnforeseenFailureTest {
     private PolicyServer serve(SuspicionPolicy rules, Executor decider) throws IOException {
         Clock clock = Clock.systemUTC();
         PolicyMetrics metrics = new PolicyMetrics();
-        PolicyDecisions decisions = new PolicyDecisions(store, rules, GreylistSettings.defaults(), KnownSenders.NONE,
-                clock, metrics);
+        PolicyDecisions decisions = new PolicyDecisions(store, rules, GreylistSettings.defaults(),
+                () -> KnownSenders.NONE, clock, metrics);
         DecisionTurn turn = decider == null ? new DecisionTurn(decisions) : null;
         Answers answers = new Answers(Answers.DEFAULT_ACTION, Answers.DEFAULT_TEXT, null, "mx.example.org", clock);
         PolicyService service = new PolicyService(decisions, () -> PostgreyWhitelists.NONE, answers,
