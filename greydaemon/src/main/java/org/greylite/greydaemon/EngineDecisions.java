@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 
 import org.greylite.greylist.DecisionListener;
 import org.greylite.greylist.DecisionLog;
@@ -63,17 +64,23 @@ final class EngineDecisions implements AutoCloseable {
 
     private final Greylister greylister;
     private final RowWitness store;
-    private final WhitelistRanges ranges;
+    /** The -w ranges in force (read again at SIGHUP). */
+    private final Supplier<WhitelistRanges> ranges;
     private final ClientScreen screen;
 
     EngineDecisions(GreylistStore greydb, SuspicionPolicy rules, GreylistSettings settings, KnownSenders knownSenders,
                     WhitelistRanges ranges, Clock clock) {
-        this(greydb, rules, settings, knownSenders, ranges, clock, DecisionListener.NONE);
+        this(greydb, rules, settings, () -> knownSenders, () -> ranges, clock, DecisionListener.NONE);
     }
 
-    /** @param counted told of every decision the log is told of (the metrics) */
-    EngineDecisions(GreylistStore greydb, SuspicionPolicy rules, GreylistSettings settings, KnownSenders knownSenders,
-                    WhitelistRanges ranges, Clock clock, DecisionListener counted) {
+    /**
+     * @param knownSenders the known senders in force at each decision, and {@code ranges} the -w ranges (both read
+     *                     again at SIGHUP)
+     * @param counted      told of every decision the log is told of (the metrics)
+     */
+    EngineDecisions(GreylistStore greydb, SuspicionPolicy rules, GreylistSettings settings,
+                    Supplier<KnownSenders> knownSenders, Supplier<WhitelistRanges> ranges, Clock clock,
+                    DecisionListener counted) {
         this.store = new RowWitness(greydb);
         this.ranges = ranges;
         this.screen = new ClientScreen(new DecisionLog().andThen(counted), greydb, settings, clock);
@@ -93,12 +100,13 @@ final class EngineDecisions implements AutoCloseable {
         Answer[] fixed = new Answer[requests.size()];
         int[] decided = new int[requests.size()]; // how many recipients of each request go to the engine
         List<RcptRequest> rcpts = new ArrayList<>();
+        WhitelistRanges inForce = ranges.get(); // one version for the batch, whatever a SIGHUP does meanwhile
         for (int i = 0; i < fixed.length; i++) {
             Request r = requests.get(i);
             String address = AddressText.of(r.client());
-            if (ranges.contains(r.client())) {
+            if (inForce.contains(r.client())) {
                 fixed[i] = Answer.WHITELISTED_RANGE;
-                skipAll(r, address, ranges.describe(), rcpts);
+                skipAll(r, address, inForce.describe(), rcpts);
             } else if (r.sender().isEmpty() && r.recipients().stream().anyMatch(EngineDecisions::verpStyle)
                     && screen.of(r.client()) == ClientScreen.Standing.OTHER) {
                 fixed[i] = Answer.VERP_BOUNCE;
@@ -155,7 +163,7 @@ final class EngineDecisions implements AutoCloseable {
      * @param listsNone true when the request is well formed and only lists no recipient
      */
     Answer withoutRecipients(InetAddress client, boolean listsNone) {
-        if (ranges.contains(client)) {
+        if (ranges.get().contains(client)) {
             return Answer.WHITELISTED_RANGE;
         }
         switch (screen.of(client)) {

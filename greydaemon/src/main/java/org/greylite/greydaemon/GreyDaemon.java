@@ -20,7 +20,7 @@ import org.greylite.config.Logging;
 import org.greylite.config.SuspicionSetup;
 import org.greylite.greylist.Durations;
 import org.greylite.greylist.GreylistSettings;
-import org.greylite.greylist.KnownSenders;
+import org.greylite.greylist.KnownSendersFiles;
 import org.greylite.metrics.MetricsEndpoint;
 import org.greylite.net.HostPortValue;
 import org.greylite.net.AddressText;
@@ -124,7 +124,8 @@ public final class GreyDaemon {
         cl.warnings().forEach(w -> log.warn("greydaemon: {}", w));
         GreylistSettings settings = settings(cl, env);
         Duration busyTimeout = model.get(Settings.BUSY_TIMEOUT);
-        WhitelistRanges ranges = cl.whitelist() == null ? WhitelistRanges.NONE : WhitelistRanges.load(cl.whitelist());
+        WhitelistRangesFile ranges = new WhitelistRangesFile(cl.whitelist() == null ? WhitelistRanges.NONE
+                : WhitelistRanges.load(cl.whitelist()));
         GreydbLocation location = GreydbLocation.parse(cl.saveFile());
         String metricsAt = model.get(Settings.METRICS);
         InetSocketAddress metricsAddress = metricsAt == null ? null : HostPortValue.parse("GREYLITE_METRICS", metricsAt, 9727);
@@ -135,8 +136,8 @@ public final class GreyDaemon {
         } catch (IOException e) {
             throw FileErrors.unreadable(model.origin(Settings.SUSPICION), suspicionFile, e);
         }
-        KnownSenders known = Environment.knownSenders(env, Program.GREYDAEMON);
-        known.problems().forEach(p -> log.error("known senders: {}", p)); // a line left out of the admin's file
+        KnownSendersFiles known = Environment.knownSendersFiles(env, Program.GREYDAEMON);
+        known.get().problems().forEach(p -> log.error("known senders: {}", p)); // a line left out of the admin's file
         if (location instanceof GreydbLocation.Sqlite sqlite && Files.isDirectory(sqlite.file())) {
             // Said here, naming the operand: the greydb's own check names DBFILE and --db, which greydaemon has
             // not. A mistake in the command line (exit 2), which no restart mends.
@@ -199,7 +200,7 @@ public final class GreyDaemon {
                 Durations.format(settings.minDelay()), Durations.format(settings.retryWindow()),
                 Durations.format(settings.whitelistLifetime()),
                 settings.clientKeys().mode().name().toLowerCase(java.util.Locale.ROOT),
-                ranges.size() > 0 ? ", " + ranges.size() + " whitelisted range(s)" : "");
+                ranges.get().size() > 0 ? ", " + ranges.get().size() + " whitelisted range(s)" : "");
         if (sockets.followHost()) {
             log.info("listening on each address of the host, answering from the address asked: {} (scanned again"
                     + " every {} s and on SIGHUP)", service.describeAddresses(), UdpService.ADDRESS_SCAN_SECONDS);
@@ -207,7 +208,7 @@ public final class GreyDaemon {
         if (metricsEndpoint != null) {
             log.info("metrics on {}", metricsEndpoint.url());
         }
-        return new RunningGreydaemon(service, rules, store, metrics, metricsEndpoint, checkpointer, log);
+        return new RunningGreydaemon(service, rules, ranges, known, store, metrics, metricsEndpoint, checkpointer, log);
     }
 
 

@@ -7,6 +7,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.greylite.config.GreydbFileCheck;
 import org.greylite.config.TimerTasks;
+import org.greylite.greylist.KnownSendersFiles;
 import org.greylite.metrics.MetricsEndpoint;
 import org.greylite.store.GreylistStore;
 import org.greylite.suspicion.ReloadingSuspicionPolicy;
@@ -22,18 +23,24 @@ final class RunningGreydaemon implements AutoCloseable {
 
     private final UdpService service;
     private final SuspicionPolicy rules;
+    private final WhitelistRangesFile ranges;
+    private final KnownSendersFiles known;
     private final Logger log;
     private final ScheduledExecutorService fileCheck;
     private final MetricsEndpoint metricsEndpoint; // null: no GREYLITE_METRICS
 
     /**
-     * @param rules        the suspicion rules the decisions use (read again by {@link #reload})
+     * @param rules        the suspicion rules the decisions use (read again by {@link #reload}, as are {@code ranges}
+     *                     and {@code known})
      * @param checkpointer the SQLite greydb's background checkpoints, or null
      */
-    RunningGreydaemon(UdpService service, SuspicionPolicy rules, GreylistStore store, GreydaemonMetrics metrics,
-                      MetricsEndpoint metricsEndpoint, WalCheckpointer checkpointer, Logger log) {
+    RunningGreydaemon(UdpService service, SuspicionPolicy rules, WhitelistRangesFile ranges, KnownSendersFiles known,
+                      GreylistStore store, GreydaemonMetrics metrics, MetricsEndpoint metricsEndpoint,
+                      WalCheckpointer checkpointer, Logger log) {
         this.service = service;
         this.rules = rules;
+        this.ranges = ranges;
+        this.known = known;
         this.log = log;
         this.metricsEndpoint = metricsEndpoint;
         // A thread of its own rather than the UDP thread's turn: the store's methods take turns (SQLite's are
@@ -58,18 +65,22 @@ final class RunningGreydaemon implements AutoCloseable {
 
     /**
      * SIGHUP ({@code svc -h}, {@code kill -HUP}): the suspicion file read now, changed or not, with the GeoIP
-     * database its {@code g} lines use, as greylited and greylite-policy do. A file with lines that do not load
-     * leaves the rules loaded before in force (the reasons are logged). greydaemon's {@code -w} ranges are read
-     * at start only, as greydaemon read them. Listening on a wildcard, the host's addresses are scanned too.
+     * database its {@code g} lines use, as greylited and greylite-policy do; then the {@code -w} ranges and the
+     * known senders ({@code GREYLITE_WHITELIST_FILES}). A file with lines that do not load leaves what was loaded
+     * before in force (the reasons are logged). greydaemon read its {@code -w} file at start only: an administrator
+     * who added a relay had to restart it, and qmail-smtpd's requests of that moment went unanswered. Listening on a
+     * wildcard, the host's addresses are scanned too.
      */
     void reload() {
         service.scanAddresses(); // on a wildcard: an address added or removed is followed now
-        if (!(rules instanceof ReloadingSuspicionPolicy followed)) {
+        if (rules instanceof ReloadingSuspicionPolicy followed) {
+            log.info("SIGHUP: reloading the suspicion file");
+            followed.reload();
+        } else {
             log.info("SIGHUP: no suspicion file to reload");
-            return;
         }
-        log.info("SIGHUP: reloading the suspicion file");
-        followed.reload();
+        ranges.reload(log);
+        known.reload(log);
     }
 
     InetSocketAddress localAddress() {

@@ -25,17 +25,19 @@ import org.slf4j.LoggerFactory;
  */
 final class WhitelistRanges {
 
-    static final WhitelistRanges NONE = new WhitelistRanges(null, List.of());
+    static final WhitelistRanges NONE = new WhitelistRanges(null, List.of(), List.of());
 
     private static final Logger LOG = LoggerFactory.getLogger(WhitelistRanges.class);
     private static final char BYTE_ORDER_MARK = '\uFEFF';
 
     private final Path file;
     private final List<Cidr> ranges;
+    private final List<String> skipped;
 
-    private WhitelistRanges(Path file, List<Cidr> ranges) {
+    private WhitelistRanges(Path file, List<Cidr> ranges, List<String> skipped) {
         this.file = file;
         this.ranges = List.copyOf(ranges);
+        this.skipped = List.copyOf(skipped);
     }
 
     /**
@@ -50,6 +52,7 @@ final class WhitelistRanges {
             throw FileErrors.unreadable("-w", file, e);
         }
         List<Cidr> ranges = new ArrayList<>();
+        List<String> skipped = new ArrayList<>();
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i);
             if (i == 0 && !line.isEmpty() && line.charAt(0) == BYTE_ORDER_MARK) {
@@ -72,9 +75,21 @@ final class WhitelistRanges {
             }
             if (read.range() != null) {
                 ranges.add(read.range());
+            } else {
+                skipped.add(file + ":" + (i + 1));
             }
         }
-        return new WhitelistRanges(file, ranges);
+        return new WhitelistRanges(file, ranges, skipped);
+    }
+
+    /** The lines that named no range and were skipped (each logged with its reason), as {@code FILE:LINE}. */
+    List<String> skipped() {
+        return skipped;
+    }
+
+    /** The file read, or null for {@link #NONE}. */
+    Path file() {
+        return file;
     }
 
     boolean contains(InetAddress client) {

@@ -170,4 +170,49 @@ class GreydaemonProcessTest {
             }
         }
     }
+    /**
+     * SIGHUP reads the {@code -w} ranges and the known senders ({@code GREYLITE_WHITELIST_FILES}) again: a relay added
+     * to either is let through after {@code svc -h}, where both were read at start only and a restart was needed. An
+     * edit with a line that does not load keeps what was loaded before, the file and line said.
+     */
+    @Test
+    void sighupReadsTheWhitelistRangesAndTheKnownSendersAgain() throws Exception {
+        Path white = java.nio.file.Files.writeString(dir.resolve("white"), "192.0.2.0/24\n");
+        Path known = java.nio.file.Files.writeString(dir.resolve("known-senders"), "cidr 203.0.113.0/24 a partner\n");
+        try (JavaProgram d = GreydaemonProcess.start(java.util.Map.of("GREYLITE_WHITELIST_FILES", known.toString(),
+                "GREYLITE_NO_SHIPPED_WHITELIST", "1"), "-w", white.toString(), "127.0.0.1:0",
+                dir.resolve("greydb").toString())) {
+            String line = d.awaitLine("started greydaemon on", Duration.ofSeconds(60));
+            Matcher m = Pattern.compile("started greydaemon on 127\\.0\\.0\\.1:(\\d+)").matcher(line);
+            assertTrue(m.find(), line);
+            try (QmailSmtpdClient c = new QmailSmtpdClient(
+                    new InetSocketAddress(InetAddress.getLoopbackAddress(), Integer.parseInt(m.group(1))))) {
+                assertEquals("1,1", c.ask("192.0.2.7", "a@example.net", "b@example.org"), "in a -w range");
+                assertEquals("0,1", c.ask("198.51.100.7", "a@example.net", "b@example.org"), "not yet in one");
+                assertEquals("0,1", c.ask("198.51.100.8", "a@example.net", "b@example.org"), "not yet known");
+
+                // Broken edits: a line naming no range, a regular expression that is none.
+                java.nio.file.Files.writeString(white, "192.0.2.0/24\n198.51.100.7\n300.1.2.3\n");
+                java.nio.file.Files.writeString(known, "cidr 203.0.113.0/24 a partner\ncidr 198.51.100.8/32 relay\n"
+                        + "regex (unclosed a typo\n");
+                assertEquals(0, d.signal("HUP"));
+                d.awaitLine("SIGHUP: -w " + white + ": not reloaded: 1 line(s) name no range (" + white + ":3",
+                        Duration.ofSeconds(10));
+                d.awaitLine(known + ":3: '(unclosed' is not a regular expression", Duration.ofSeconds(10));
+                d.awaitLine("not reloaded: 1 line(s) do not load (above); keeping the 1 known senders loaded before",
+                        Duration.ofSeconds(10));
+                assertEquals("0,2", c.ask("198.51.100.7", "a@example.net", "b@example.org"),
+                        "the ranges before decide");
+                assertEquals("0,2", c.ask("198.51.100.8", "a@example.net", "b@example.org"), "the list before decides");
+
+                java.nio.file.Files.writeString(white, "192.0.2.0/24\n198.51.100.7\n");
+                java.nio.file.Files.writeString(known, "cidr 203.0.113.0/24 a partner\ncidr 198.51.100.8/32 relay\n");
+                assertEquals(0, d.signal("HUP"));
+                d.awaitLine("SIGHUP: -w " + white + ": reloaded, 2 range(s)", Duration.ofSeconds(10));
+                d.awaitLine("reloaded, 2 entries", Duration.ofSeconds(10));
+                assertEquals("1,1", c.ask("198.51.100.7", "a@example.net", "c@example.org"), "in a -w range now");
+                assertEquals("1,3", c.ask("198.51.100.8", "a@example.net", "c@example.org"), "a known sender now");
+            }
+        }
+    }
 }

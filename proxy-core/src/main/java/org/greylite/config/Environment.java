@@ -7,6 +7,7 @@ import java.util.Map;
 
 import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.KnownSenders;
+import org.greylite.greylist.KnownSendersFiles;
 import org.greylite.settings.EnvironmentSettings;
 import org.greylite.settings.Program;
 import org.greylite.settings.Setting;
@@ -58,10 +59,22 @@ public final class Environment {
      * @throws IOException              when the shipped list is missing from the jar
      */
     public static KnownSenders knownSenders(Map<String, String> env, Program program) throws IOException {
+        return knownSendersFiles(env, program).get();
+    }
+
+    /**
+     * {@link #knownSenders(Map, Program)} for a long-running program, which reads the files again at SIGHUP.
+     *
+     * @throws IllegalArgumentException naming the variable, the file and why, for a file that cannot be read
+     * @throws IOException              when the shipped list is missing from the jar
+     */
+    public static KnownSendersFiles knownSendersFiles(Map<String, String> env, Program program) throws IOException {
         EnvironmentSettings s = new EnvironmentSettings(env, program);
-        java.util.List<Path> files = s.get(Settings.WHITELIST_FILE);
+        java.util.List<Path> given = s.get(Settings.WHITELIST_FILE);
+        java.util.List<Path> files = given == null ? java.util.List.of() : given;
+        boolean shipped = !s.get(Settings.NO_SHIPPED_WHITELIST);
         try {
-            return KnownSenders.load(!s.get(Settings.NO_SHIPPED_WHITELIST), files == null ? java.util.List.of() : files);
+            return new KnownSendersFiles(shipped, files, KnownSenders.load(shipped, files));
         } catch (KnownSenders.UnreadableFile e) {
             throw FileErrors.unreadable(Settings.WHITELIST_FILE.variable(), e.file(), e.reason());
         }
