@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.greylite.config.FileErrors;
 import org.greylite.config.Hangup;
@@ -139,10 +140,9 @@ public final class Greylited implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
         String hostname = settings.get(Settings.HOSTNAME);
-        RelaySettings relay = new RelaySettings(settings.get(Settings.MAX_LINE), greetDelayMillis(),
-                replies(settings, hostname != null ? hostname : localHostName()),
-                settings.get(Settings.JUNK_COMMAND_LIMIT), settings.get(Settings.SESSION_DEADLINE).toMillis(),
-                settings.get(Settings.GREETING_TIMEOUT).toMillis(), settings.usage(Settings.RCPT_ORDER));
+        String serverName = hostname != null ? hostname : localHostName();
+        RelaySettings relay = relaySettings(serverName);
+        AtomicReference<RelaySettings> relayInForce = new AtomicReference<>(relay);
         // Before anything is opened: a certificate that cannot be used stops greylited here.
         TlsSetup tls = TlsSetup.of(settings.get(Settings.TLS_CERT), settings.get(Settings.TLS_KEY),
                 settings.get(Settings.UPSTREAM_TLS), settings.get(Settings.UPSTREAM_TLS_CA), log);
@@ -235,7 +235,7 @@ public final class Greylited implements Callable<Integer> {
                 .access(accessRules != null ? accessRules : AccessPolicy.ALLOW_ALL)
                 .ptrLookup(ptr)
                 .dnswl(connect.dnswlLookup())
-                .relaySettings(relay)
+                .relaySettings(relayInForce::get)
                 .idleTimeout(settings.get(Settings.IDLE_TIMEOUT))
                 .upstreamTimeout(settings.get(Settings.UPSTREAM_TIMEOUT))
                 .connectionLimits(settings.get(Settings.CONNECTION_LIMIT), settings.get(Settings.CLIENT_CONNECTION_LIMIT))
@@ -254,15 +254,16 @@ public final class Greylited implements Callable<Integer> {
         if (ioThreads != null) {
             b.ioThreads(ioThreads);
         }
-        // Before listening: the files are read, so a SIGHUP from now on reads them again, and says which edited files
-        // it does not read.
-        StartOnlyFiles startOnly = new StartOnlyFiles();
-        if (config != null) {
-            startOnly.add(config, "the configuration file");
-        }
+        // Before listening: the files are read, so a SIGHUP from now on reads them again, the configuration file first
+        // (its greylisting settings in force before the rule files' lines are logged).
+        ConfigReload configReload = config == null ? null : new ConfigReload(config,
+                spec.commandLine().getParseResult().originalArgs(), env, settings, engine, relayInForce, serverName,
+                log);
         hangup.reloadWith(() -> {
+            if (configReload != null) {
+                configReload.reload();
+            }
             engine.reload(tls.client());
-            startOnly.warnOfChanges(log);
         });
         // Metrics first: a port that cannot be had stops greylited before it takes any client.
         MetricsEndpoint metricsEndpoint = null;
@@ -315,7 +316,7 @@ public final class Greylited implements Callable<Integer> {
      *
      * @throws IllegalArgumentException for the first value that cannot be used
      */
-    private int checkValues() {
+    int checkValues() {
         CommandLineSettings settings = settings();
         readEverySetting(settings);
         checkStartValues(settings);
@@ -425,6 +426,17 @@ public final class Greylited implements Callable<Integer> {
                 .withWhitelistMemory(settings.get(Settings.WHITELIST_MEMORY))
                 .withMaxPending(settings.get(Settings.MAX_PENDING))
                 .withAutoWhitelistPasses(settings.get(Settings.AUTO_WHITELIST_CLIENTS));
+    }
+
+    /**
+     * What each session is made with: the replies (with {@code serverName}, greylited's name in them), the limits and
+     * timeouts of the dialogue, the greeting delay, the RCPT order.
+     */
+    RelaySettings relaySettings(String serverName) {
+        CommandLineSettings settings = settings();
+        return new RelaySettings(settings.get(Settings.MAX_LINE), greetDelayMillis(), replies(settings, serverName),
+                settings.get(Settings.JUNK_COMMAND_LIMIT), settings.get(Settings.SESSION_DEADLINE).toMillis(),
+                settings.get(Settings.GREETING_TIMEOUT).toMillis(), settings.usage(Settings.RCPT_ORDER));
     }
 
     /** The greeting delay in ms; 0: none. */

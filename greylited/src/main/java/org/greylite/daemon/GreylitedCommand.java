@@ -114,6 +114,23 @@ final class GreylitedCommand {
     }
 
     /**
+     * What is wrong, as the start would say it (after "greylited: "): a bad value read from the configuration file is
+     * named with its {@code FILE:LINE}. For the file read again at SIGHUP ({@link ConfigReload}).
+     *
+     * @param defaults the layers the values were read from, or null when the file itself could not be read
+     */
+    static String locate(RuntimeException e, LayeredDefaults defaults, List<String> args) {
+        String message = e.getMessage() != null ? e.getMessage() : e.toString();
+        if (defaults == null) {
+            return message; // the file's own mistakes name their line already
+        }
+        OptionSpec option = e instanceof CommandLine.ParameterException p && p.getArgSpec() instanceof OptionSpec o
+                ? o : null;
+        String where = fromFile(option, message, defaults, args.toArray(String[]::new));
+        return (where == null ? "" : where) + message;
+    }
+
+    /**
      * "FILE:LINE: name: " when the error is about a value from the configuration file (and not one given as a
      * flag, which would have won), else null.
      */

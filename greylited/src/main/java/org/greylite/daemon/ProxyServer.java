@@ -56,7 +56,7 @@ public final class ProxyServer implements AutoCloseable {
         this.connector = new EagerSocketConnector(processors);
         this.timers = sessionTimers();
         this.limits = new ConnectionLimits(b.connectionLimit, b.clientConnectionLimit, b.clientIpv6Prefix,
-                b.relaySettings.replies(), b.events);
+                b.relaySettings.get().replies(), b.events);
 
         acceptor.setReuseAddress(true);
         // Unbinding on SIGTERM must stop new connections only; sessions in flight get the grace period.
@@ -175,7 +175,8 @@ public final class ProxyServer implements AutoCloseable {
         Duration proxyHeaderTimeout = Duration.ofSeconds(5);
         java.util.function.Supplier<javax.net.ssl.SSLContext> clientTls;
         org.greylite.daemon.tls.TlsContexts.UpstreamTls upstreamTls;
-        RelaySettings relaySettings = RelaySettings.defaults("localhost");
+        /** The relay settings each new session takes (a SIGHUP may put new ones in force). */
+        java.util.function.Supplier<RelaySettings> relaySettings = fixed(RelaySettings.defaults("localhost"));
         Duration idleTimeout = Duration.ofMinutes(5);
         Duration upstreamTimeout = Duration.ofMinutes(10);
         Duration connectTimeout = Duration.ofSeconds(10);
@@ -274,8 +275,18 @@ public final class ProxyServer implements AutoCloseable {
         }
 
         public Builder relaySettings(RelaySettings s) {
-            this.relaySettings = Objects.requireNonNull(s);
+            this.relaySettings = fixed(Objects.requireNonNull(s));
             return this;
+        }
+
+        /** The relay settings in force when each session starts: greylited's configuration file read at SIGHUP. */
+        public Builder relaySettings(java.util.function.Supplier<RelaySettings> inForce) {
+            this.relaySettings = Objects.requireNonNull(inForce);
+            return this;
+        }
+
+        private static java.util.function.Supplier<RelaySettings> fixed(RelaySettings s) {
+            return () -> s;
         }
 
         /** A client silent this long, while the proxy waits for it, gets 421 and is dropped. */

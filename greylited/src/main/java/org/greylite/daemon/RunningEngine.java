@@ -101,6 +101,11 @@ final class RunningEngine implements AutoCloseable {
         }
     }
 
+    /** Puts new greylisting settings in force from the next decision on (the configuration file read at SIGHUP). */
+    void applySettings(GreylistSettings next) {
+        greylister.applySettings(next);
+    }
+
     /** Where the greydb is, for the log. */
     String describe() {
         return store.describe();

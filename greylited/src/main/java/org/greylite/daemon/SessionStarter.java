@@ -16,6 +16,7 @@ import org.greylite.greylist.SessionFacts;
 import org.greylite.net.AddressText;
 import org.greylite.relay.RcptPolicy;
 import org.greylite.relay.RelaySession;
+import org.greylite.relay.RelaySettings;
 import org.greylite.relay.SessionInfo;
 import org.greylite.relay.XclientIntroduction;
 import org.slf4j.Logger;
@@ -80,10 +81,13 @@ final class SessionStarter {
         if (cfg.clientTls != null) {
             transport.offerTls(cfg.clientTls.get()); // the certificate in force now (SIGHUP may renew it)
         }
+        // The settings in force now, for the whole session: a SIGHUP that reads new ones (the greylisting reply, the
+        // greeting delay...) gives them to the sessions that start after it.
+        RelaySettings relaySettings = cfg.relaySettings.get();
         if (cfg.upstreamTls != null) {
-            transport.upstreamStartTls(cfg.upstreamTls, cfg.relaySettings.replies().hostname());
+            transport.upstreamStartTls(cfg.upstreamTls, relaySettings.replies().hostname());
         }
-        RelaySession relay = new RelaySession(transport, policy, cfg.relaySettings, info, cfg.events);
+        RelaySession relay = new RelaySession(transport, policy, relaySettings, info, cfg.events);
         if (ptrName != null) {
             relay.nameFrom(ptrName);
         }
@@ -103,7 +107,8 @@ final class SessionStarter {
      */
     private void deny(IoSession client, InetAddress address, AccessRule rule) {
         LOG.info("access denied to client {} by {}", AddressText.of(address), rule);
-        String reply = "554 5.7.1 " + cfg.relaySettings.replies().hostname() + " access denied, closing connection\r\n";
+        String reply = "554 5.7.1 " + cfg.relaySettings.get().replies().hostname()
+                + " access denied, closing connection\r\n";
         client.write(IoBuffer.wrap(reply.getBytes(StandardCharsets.US_ASCII)));
         client.closeOnFlush();
     }

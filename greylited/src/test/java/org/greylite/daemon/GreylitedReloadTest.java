@@ -237,33 +237,45 @@ class GreylitedReloadTest {
     }
 
     /**
-     * The configuration file is read at start only. An administrator who edited it and sent SIGHUP (systemctl reload)
-     * was told "reloading the rule files" and nothing about it, as if the edit were in force: the changed file is
-     * named, with a warning that a restart applies it; an unchanged one is not.
+     * SIGHUP reads the configuration file again: a greylisting setting changed there (min-delay) is in force for the
+     * next decision, the greylisting reply for the next session, a setting that built the server (idle-timeout) is
+     * named as needing a restart and keeps its value, and a file with a mistake is refused whole, its line named, the
+     * settings in force kept. The file used to be read at start only: an administrator who lowered min-delay and ran
+     * systemctl reload saw clients refused as before.
      */
     @Test
-    void sighupNamesTheEditedFilesThatItDoesNotRead() throws Exception {
-        Path suspicion = ruleFile("suspicion", "0 e r:^b@\n");
+    void sighupReadsTheConfigurationFileAgainAndAppliesItsGreylistingSettings() throws Exception {
+        Path suspicion = ruleFile("suspicion", "# none\n");
         Path access = ruleFile("tcp.smtp", ":allow\n");
         Path conf = Files.writeString(dir.resolve("greylited.conf"), "min-delay = 5m\n");
-        start(suspicion, access, "--config", conf.toString());
+        InetSocketAddress proxy = start(suspicion, access, "--config", conf.toString());
+        InetAddress client = InetAddress.getByName("127.0.0.9");
+        assertTrue(rcptFrom(proxy, client, "a@example.org").startsWith("451"), "the first attempt");
 
+        Files.writeString(conf, "min-delay = 0\nretry-window = soon\n");
         int logged = greylited.log.size();
-        Files.writeString(conf, "min-delay = 5m\n"); // saved again unchanged
         hangUp();
-        greylited.awaitLine(logged, suspicion + ": reloaded", Duration.ofSeconds(30));
+        String refused = greylited.awaitLine(logged, conf + ": not reloaded: " + conf + ":2: ", Duration.ofSeconds(30));
+        assertTrue(refused.contains(" ERROR ") && refused.contains("keeping the settings in force"), refused);
+        assertTrue(rcptFrom(proxy, client, "a@example.org").startsWith("451"), "a retry too soon under min-delay 5m");
 
-        Files.writeString(conf, "min-delay = 1m\n");
-        int edited = greylited.log.size();
+        Files.writeString(conf, "min-delay = 0\nidle-timeout = 1m\n"
+                + "greylist-reply = 451 4.7.1 <{rcpt}>: not yet, come back soon\n");
+        logged = greylited.log.size();
         hangUp();
-        String confLine = greylited.awaitLine(edited, conf + ": changed since greylited started, but the configuration"
-                + " file is read at start only: restart greylited", Duration.ofSeconds(30));
-        assertTrue(confLine.contains(" WARN "), confLine);
-        // Up to the second SIGHUP's own line: whatever the first one logged, late or not.
-        String secondHangup = greylited.awaitLine(edited, "SIGHUP: reloading", Duration.ofSeconds(5));
-        List<String> lines = List.copyOf(greylited.log);
-        List<String> beforeTheEdit = lines.subList(logged, lines.lastIndexOf(secondHangup));
-        assertTrue(beforeTheEdit.stream().noneMatch(l -> l.contains("changed since greylited started")),
-                "a file saved unchanged is not named: " + beforeTheEdit);
+        greylited.awaitLine(logged, conf + ": min-delay is now 0 (was 5m)", Duration.ofSeconds(30));
+        String restart = greylited.awaitLine(logged, conf + ": idle-timeout = 1m takes a restart",
+                Duration.ofSeconds(5));
+        assertTrue(restart.contains(" WARN "), restart);
+        greylited.awaitLine(logged, conf + ": reloaded; min-delay 0s", Duration.ofSeconds(5));
+        // The refusal is recorded at the next whole second: a retry within the same second would still be early.
+        Thread.sleep(1_100);
+        assertTrue(rcptFrom(proxy, client, "a@example.org").startsWith("250"),
+                "the retry passes under min-delay 0, without a restart");
+        // Another client: 127.0.0.9 has just passed, and is on the auto-whitelist.
+        assertEquals("451 4.7.1 <b@example.com>: not yet, come back soon",
+                rcptFrom(proxy, InetAddress.getByName("127.0.1.9"), "a@example.org"),
+                "a new session gets the new greylisting reply");
+        assertTrue(greylited.process.isAlive());
     }
 }

@@ -50,14 +50,16 @@ public final class Greylister {
     /** Whether this engine's lifetimes are in the greydb; when not, the next purge tries again. */
     private volatile boolean lifetimesRecorded;
     private final SuspicionPolicy suspicion;
-    private final GreylistSettings settings;
+    /**
+     * The settings in force and what is made of them. Each decision reads it once and keeps it to its end, so a
+     * decision made while {@link #applySettings} runs is made wholly under the old settings or wholly under the new.
+     */
+    private volatile Tuning tuning;
     private final Clock clock;
-    private final Duration renewAfter;
     private final DecisionListener listener;
     private final AdminLists adminLists;
     /** The list in force at each decision: a long-running program reads its files again at SIGHUP. */
     private final Supplier<KnownSenders> knownSenders;
-    private final RecentWhitelist recentlyWhitelisted;
     private final StoreOutageLog outage;
     private final PendingEstimates pendingEstimates = new PendingEstimates();
     /**
@@ -97,16 +99,11 @@ public final class Greylister {
         this.knownSenders = Objects.requireNonNull(knownSenders, "knownSenders");
         this.store = Objects.requireNonNull(store, "store");
         this.suspicion = Objects.requireNonNull(suspicion, "suspicion");
-        this.settings = Objects.requireNonNull(settings, "settings");
+        this.tuning = Tuning.of(Objects.requireNonNull(settings, "settings"));
         // The greydb's clock: a PostgreSQL server's, shared by every MX host however their own clocks differ.
         this.clock = store.sharedClock(Objects.requireNonNull(clock, "clock"));
         this.listener = Objects.requireNonNull(listener, "listener");
-        // Renewing a whitelist entry on every delivery would cost a write per RCPT. Renewing it once
-        // it is an hour old (or 1% of the lifetime, if shorter) moves its expiry by at most that much.
-        Duration hundredth = settings.whitelistLifetime().dividedBy(100);
-        this.renewAfter = hundredth.compareTo(Duration.ofHours(1)) < 0 ? hundredth : Duration.ofHours(1);
         this.adminLists = new AdminLists(store, ADMIN_LIST_REFRESH);
-        this.recentlyWhitelisted = new RecentWhitelist(settings.whitelistMemory());
         this.outage = new StoreOutageLog(clock, Objects.requireNonNull(refusal, "refusal"));
         recordLifetimes();
     }
@@ -118,6 +115,7 @@ public final class Greylister {
      * read or written now costs no decision: it is logged, and the scheduled purge, off the RCPT path, tries again.
      */
     private void recordLifetimes() {
+        GreylistSettings settings = tuning.settings();
         try {
             store.recordLifetimes(new GreydbLifetimes(settings.minDelay(), settings.retryWindow(),
                     settings.whitelistLifetime()));
@@ -136,8 +134,33 @@ public final class Greylister {
     /** How stale the in-memory copy of the administrators' white- and blacklists may get. */
     static final Duration ADMIN_LIST_REFRESH = Duration.ofSeconds(5);
 
+    /**
+     * The settings in force, and what is made of them: how soon a whitelist entry is renewed, and the clients the
+     * greydb just found whitelisted, which a new client key or whitelist memory starts afresh.
+     */
+    private record Tuning(GreylistSettings settings, Duration renewAfter, RecentWhitelist recentlyWhitelisted) {
+        static Tuning of(GreylistSettings settings) {
+            // Renewing a whitelist entry on every delivery would cost a write per RCPT. Renewing it once
+            // it is an hour old (or 1% of the lifetime, if shorter) moves its expiry by at most that much.
+            Duration hundredth = settings.whitelistLifetime().dividedBy(100);
+            Duration renewAfter = hundredth.compareTo(Duration.ofHours(1)) < 0 ? hundredth : Duration.ofHours(1);
+            return new Tuning(settings, renewAfter, new RecentWhitelist(settings.whitelistMemory()));
+        }
+    }
+
     public GreylistSettings settings() {
-        return settings;
+        return tuning.settings();
+    }
+
+    /**
+     * Puts {@code next} in force from the next decision on (greylited's configuration file read again at SIGHUP); the
+     * decisions under way finish under the settings they began with. The greydb rows stay as they are: a triplet
+     * recorded under the old min-delay is judged by the new one at its retry, an entry's expiry by the new lifetimes.
+     * The lifetimes are recorded in the greydb again for greylitectl.
+     */
+    public void applySettings(GreylistSettings next) {
+        tuning = Tuning.of(Objects.requireNonNull(next, "next"));
+        recordLifetimes();
     }
 
     /** Decides, records the decision durably, tells the listener, and returns the verdict. Blocking. */
@@ -173,17 +196,18 @@ public final class Greylister {
      * @param askedNanos {@link System#nanoTime()} when the oldest request was asked (see {@link #decide(RcptRequest, long)})
      */
     public List<Verdict> decideAll(List<RcptRequest> requests, long askedNanos) {
+        Tuning t = tuning;
         List<Consulted> consulted;
         try {
             consulted = store.inOneTransaction(askedNanos, () -> {
                 List<Consulted> out = new ArrayList<>(requests.size());
                 for (RcptRequest r : requests) {
-                    out.add(consult(r, clientKey(r), clock.instant(), askedNanos));
+                    out.add(consult(r, t, clientKey(r, t), clock.instant(), askedNanos));
                 }
                 return out;
             });
         } catch (StoreException e) {
-            return failedBatch(requests, e.getMessage());
+            return failedBatch(requests, t, e.getMessage());
         }
         List<Verdict> verdicts = new ArrayList<>(consulted.size());
         for (int i = 0; i < consulted.size(); i++) {
@@ -234,14 +258,14 @@ public final class Greylister {
         final List<Decided> told = new ArrayList<>();
     }
 
-    private List<Verdict> failedBatch(List<RcptRequest> requests, String why) {
+    private List<Verdict> failedBatch(List<RcptRequest> requests, Tuning t, String why) {
         List<Verdict> verdicts = new ArrayList<>(requests.size());
         for (RcptRequest r : requests) {
-            String key = clientKey(r);
-            Verdict v = fromMemory(r, key, clock.instant(), false);
+            String key = clientKey(r, t);
+            Verdict v = fromMemory(r, t, key, clock.instant(), false);
             if (v == null) {
-                outage.failed(store.describe(), why, settings.failOpen());
-                v = Verdict.storeError(key, settings.failOpen());
+                outage.failed(store.describe(), why, t.settings().failOpen());
+                v = Verdict.storeError(key, t.settings().failOpen());
             }
             listener.decided(r, v);
             verdicts.add(v);
@@ -257,7 +281,8 @@ public final class Greylister {
      * clients the greydb said were whitelisted, remembered {@link GreylistSettings#whitelistMemory} (see {@link RecentWhitelist}).
      */
     public Verdict decideFromMemory(RcptRequest request) {
-        Verdict v = fromMemory(request, clientKey(request), clock.instant(), false);
+        Tuning t = tuning;
+        Verdict v = fromMemory(request, t, clientKey(request, t), clock.instant(), false);
         if (v != null) {
             listener.decided(request, v);
         }
@@ -277,10 +302,11 @@ public final class Greylister {
      * decision after the upstream's answer meets the same failure and decides it as any greydb failure.
      */
     public Verdict screen(RcptRequest request) {
-        String key = clientKey(request);
+        Tuning t = tuning;
+        String key = clientKey(request, t);
         Verdict v;
         try {
-            v = fromMemory(request, key, clock.instant(), true);
+            v = fromMemory(request, t, key, clock.instant(), true);
         } catch (StoreException e) {
             return null;
         }
@@ -296,8 +322,9 @@ public final class Greylister {
      * this engine, PTR name included. Logged once per outage (see {@link StoreOutageLog}), told to the listener.
      */
     public Verdict unavailable(RcptRequest request, String why) {
-        outage.failed(store.describe(), why, settings.failOpen());
-        Verdict v = Verdict.storeError(clientKey(request), settings.failOpen());
+        Tuning t = tuning;
+        outage.failed(store.describe(), why, t.settings().failOpen());
+        Verdict v = Verdict.storeError(clientKey(request, t), t.settings().failOpen());
         listener.decided(request, v);
         return v;
     }
@@ -315,13 +342,18 @@ public final class Greylister {
 
     /** The client identity triplets and the whitelist are keyed on (see {@link ClientKeys}). */
     public String clientKey(RcptRequest request) {
-        return settings.clientKeys().keyFor(request.client(), request.session().ptrName());
+        return clientKey(request, tuning);
+    }
+
+    private static String clientKey(RcptRequest request, Tuning t) {
+        return t.settings().clientKeys().keyFor(request.client(), request.session().ptrName());
     }
 
     private Verdict evaluate(RcptRequest request, long askedNanos) {
-        String key = clientKey(request);
+        Tuning t = tuning;
+        String key = clientKey(request, t);
         try {
-            Consulted c = consult(request, key, clock.instant(), askedNanos);
+            Consulted c = consult(request, t, key, clock.instant(), askedNanos);
             Uncommitted batch = uncommitted.get();
             if (batch == null) {
                 committed(c);
@@ -330,8 +362,8 @@ public final class Greylister {
             }
             return c.verdict();
         } catch (StoreException e) {
-            outage.failed(store.describe(), e.getMessage(), settings.failOpen());
-            return Verdict.storeError(key, settings.failOpen());
+            outage.failed(store.describe(), e.getMessage(), t.settings().failOpen());
+            return Verdict.storeError(key, t.settings().failOpen());
         }
     }
 
@@ -339,7 +371,7 @@ public final class Greylister {
      * A verdict, and whether the greydb decided it ({@code stored}), with the key and time it was decided for:
      * what {@link #committed} needs once the greydb's transaction has committed.
      */
-    private record Consulted(Verdict verdict, boolean stored, String key, Instant now) {
+    private record Consulted(Verdict verdict, boolean stored, String key, Instant now, Tuning tuning) {
     }
 
     /**
@@ -348,11 +380,13 @@ public final class Greylister {
      *
      * @throws StoreException when the greydb fails
      */
-    private Consulted consult(RcptRequest request, String key, Instant now, long askedNanos) {
-        Verdict known = fromMemory(request, key, now, true);
+    private Consulted consult(RcptRequest request, Tuning t, String key, Instant now, long askedNanos) {
+        Verdict known = fromMemory(request, t, key, now, true);
         if (known != null) {
-            return new Consulted(known, false, key, now);
+            return new Consulted(known, false, key, now, t);
         }
+        GreylistSettings settings = t.settings();
+        Duration renewAfter = t.renewAfter();
         // N before the greydb is touched, for both values of the retryinterval behaviour (see TripletTransition).
         ClientFacts facts = request.facts();
         Suspicion plain = suspicion.evaluate(facts);
@@ -369,7 +403,7 @@ public final class Greylister {
             // leaves the estimate one too high, which brings the next exact count sooner).
             pendingEstimates.recorded(key);
         }
-        return new Consulted(v, true, key, now);
+        return new Consulted(v, true, key, now, t);
     }
 
     /** After the commit: the greydb answered (an outage is over), and a client it found whitelisted is remembered. */
@@ -379,7 +413,7 @@ public final class Greylister {
         }
         outage.succeeded(store.describe());
         if (c.verdict().reason() == Verdict.Reason.WHITELISTED) {
-            recentlyWhitelisted.remember(c.key(), c.now());
+            c.tuning().recentlyWhitelisted().remember(c.key(), c.now());
         }
     }
 
@@ -390,11 +424,11 @@ public final class Greylister {
      * @param mayLoad true on the greydb's thread: reread the administrators' lists when due; false: a copy
      *                due for a refresh decides nothing (null)
      */
-    private Verdict fromMemory(RcptRequest request, String key, Instant now, boolean mayLoad) {
+    private Verdict fromMemory(RcptRequest request, Tuning t, String key, Instant now, boolean mayLoad) {
         if (request.skip() != null) {
             return Verdict.skipped(key);
         }
-        if (settings.exemptRecipient(request.recipient())) {
+        if (t.settings().exemptRecipient(request.recipient())) {
             return Verdict.exemptRecipient(key);
         }
         AdminLists.Listing listing = mayLoad ? adminLists.lookup(request.client(), now)
@@ -413,7 +447,7 @@ public final class Greylister {
         if (knownSenders.get().match(request.client(), request.session().ptrName()).isPresent()) {
             return Verdict.knownSender(key);
         }
-        if (recentlyWhitelisted.contains(key, now)) {
+        if (t.recentlyWhitelisted().contains(key, now)) {
             return Verdict.whitelisted(key);
         }
         return null;
@@ -424,6 +458,7 @@ public final class Greylister {
         if (!lifetimesRecorded) {
             recordLifetimes();
         }
+        GreylistSettings settings = tuning.settings();
         return store.purgeExpired(clock.instant(), settings.retryWindow(), settings.whitelistLifetime());
     }
 
