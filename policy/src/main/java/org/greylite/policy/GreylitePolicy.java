@@ -261,7 +261,7 @@ public final class GreylitePolicy implements Callable<Integer> {
     static CommandLine commandLine(GreylitePolicy app) {
         CommandLine cmd = new CommandLine(app);
         PolicyOptions.SETTINGS.apply(cmd.getCommandSpec());
-        emptyIsBare(cmd.getCommandSpec(), "--auto-whitelist-clients");
+        bareAsPostgreyReadsIt(cmd.getCommandSpec(), "--auto-whitelist-clients");
         app.defaults = new LayeredDefaults(cmd.getCommandSpec(), PolicyOptions.SETTINGS, ConfigFile.none(), app.env);
         cmd.setDefaultValueProvider(app.defaults);
         // A flag given twice takes its last value, as postgrey's Getopt::Long takes it: an init script's flags and
@@ -283,17 +283,23 @@ public final class GreylitePolicy implements Callable<Integer> {
     /**
      * Reads {@code option} given empty ({@code --auto-whitelist-clients=}) as given bare, as postgrey reads it
      * (Getopt::Long's {@code :s} gives both as '', which postgrey takes for its 5); the option's own parser refused
-     * the empty text as no number, and a POSTGREY_OPTS line that started postgrey stopped the start. The option is
-     * put back where it was, so that {@code --help} lists it in its place.
+     * the empty text as no number, and a POSTGREY_OPTS line that started postgrey stopped the start. Its help says
+     * what bare means: the model's text names only the default of a flag not given, and {@code [=N]} alone left an
+     * administrator to guess that postgrey's bare form asks for 5 passes, not that default. The option is put back
+     * where it was, so that {@code --help} lists it in its place.
      */
-    private static void emptyIsBare(CommandSpec spec, String option) {
+    private static void bareAsPostgreyReadsIt(CommandSpec spec, String option) {
         List<OptionSpec> all = new ArrayList<>(spec.options());
         all.forEach(spec::remove);
         for (OptionSpec o : all) {
             if (o.longestName().equals(option)) {
                 CommandLine.ITypeConverter<?> parse = o.converters()[0];
                 String bare = o.fallbackValue();
-                o = OptionSpec.builder(o).converters(text -> parse.convert(text.isEmpty() ? bare : text)).build();
+                List<String> help = new ArrayList<>(List.of(o.description()));
+                help.set(help.size() - 1, help.get(help.size() - 1) + " Given bare or empty: " + bare
+                        + ", as postgrey's code takes it.");
+                o = OptionSpec.builder(o).converters(text -> parse.convert(text.isEmpty() ? bare : text))
+                        .description(help.toArray(String[]::new)).build();
             }
             spec.addOption(o);
         }
