@@ -3,8 +3,6 @@ package org.greylite.ucspi;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.PortUnreachableException;
-import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
+import org.greylite.net.DnsFailureText;
 import org.greylite.net.DnsServers;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.DClass;
@@ -108,7 +107,7 @@ final class DnsblCheck {
             return resolver.sendAsync(query, Runnable::run).toCompletableFuture()
                     .thenApply(response -> interpret(zone, response));
         } catch (RuntimeException e) {
-            return CompletableFuture.completedFuture(new Failed(describe(e)));
+            return CompletableFuture.completedFuture(new Failed(DnsFailureText.of(e)));
         }
     }
 
@@ -159,31 +158,13 @@ final class DnsblCheck {
         } catch (TimeoutException e) {
             return new Failed("timed out");
         } catch (ExecutionException | CompletionException e) {
-            return new Failed(describe(e.getCause() == null ? e : e.getCause()));
+            return new Failed(DnsFailureText.of(e));
         } catch (CancellationException e) {
             return new Failed("cancelled");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return new Failed("interrupted");
         }
-    }
-
-    static String describe(Throwable e) {
-        Throwable t = e;
-        while ((t instanceof ExecutionException || t instanceof CompletionException) && t.getCause() != null) {
-            t = t.getCause();
-        }
-        if (t instanceof TimeoutException || t instanceof SocketTimeoutException) {
-            return "timed out";
-        }
-        if (t instanceof PortUnreachableException) {
-            return "port unreachable (no DNS server there)";
-        }
-        String message = t.getMessage();
-        if (message == null || message.isBlank()) {
-            return t.getClass().getSimpleName();
-        }
-        return message;
     }
 
     // --- the resolver --------------------------------------------------------------------------

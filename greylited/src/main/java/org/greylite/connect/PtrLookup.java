@@ -3,22 +3,18 @@ package org.greylite.connect;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.PortUnreachableException;
-import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeoutException;
 import java.util.function.LongSupplier;
 
 import org.greylite.config.RepeatedWarning;
 import org.greylite.net.AddressText;
 import org.greylite.net.CoarseTimer;
+import org.greylite.net.DnsFailureText;
 import org.greylite.net.DnsServers;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -132,7 +128,7 @@ public final class PtrLookup {
         CoarseTimer.Task timer = CoarseTimer.DNS.schedule(
                 () -> lookup.complete(PtrAnswer.failed("no answer within " + timeout.toMillis() + " ms")), timeout);
         lookup.whenComplete((answer, failure) -> timer.cancel());
-        return lookup.exceptionally(t -> PtrAnswer.failed(describe(t)));
+        return lookup.exceptionally(t -> PtrAnswer.failed(DnsFailureText.of(t)));
     }
 
     /** Describes the resolver and timeout, for the start-up log. */
@@ -183,7 +179,7 @@ public final class PtrLookup {
             for (PTRRecord ptr : ptrs) {
                 forwards.add(query(ptr.getTarget(), type)
                         .thenApply(answer -> forward(answer, address))
-                        .exceptionally(t -> new Forward(false, 0, describe(t))));
+                        .exceptionally(t -> new Forward(false, 0, DnsFailureText.of(t))));
             }
             return CompletableFuture.allOf(forwards.toArray(CompletableFuture[]::new))
                     .thenApply(done -> choose(ptrs, forwards));
@@ -262,21 +258,6 @@ public final class PtrLookup {
     private static String text(Name name) {
         String s = name.toString(true).toLowerCase(Locale.ROOT);
         return s.equals(".") ? "" : s;
-    }
-
-    static String describe(Throwable e) {
-        Throwable t = e;
-        while ((t instanceof ExecutionException || t instanceof CompletionException) && t.getCause() != null) {
-            t = t.getCause();
-        }
-        if (t instanceof TimeoutException || t instanceof SocketTimeoutException) {
-            return "timed out";
-        }
-        if (t instanceof PortUnreachableException) {
-            return "port unreachable (no DNS server there)";
-        }
-        String message = t.getMessage();
-        return message == null || message.isBlank() ? t.getClass().getSimpleName() : message;
     }
 
     @Override
