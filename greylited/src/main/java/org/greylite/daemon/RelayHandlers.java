@@ -52,21 +52,59 @@ final class RelayHandlers {
         }
     }
 
-    /** The client leg: creates the relay when a client connects (none for a client the access rules deny). */
-    static final class Client extends IoHandlerAdapter {
+    /**
+     * What the two legs do alike: each watches its connection for silence, tells the transport when a write went
+     * out (its backlog shrank), and on silence ends a connection whose relay is over, else tells the relay.
+     */
+    private abstract static class Leg extends IoHandlerAdapter {
 
-        private final Function<IoSession, RelaySession> relayFactory;
         private final Duration idleTimeout;
 
-        /** @param idleTimeout how long a client may be silent ({@code --idle-timeout}) before it is told so */
-        Client(Function<IoSession, RelaySession> relayFactory, Duration idleTimeout) {
-            this.relayFactory = relayFactory;
+        Leg(Duration idleTimeout) {
             this.idleTimeout = idleTimeout;
         }
 
+        /** Tells the relay that this leg's peer has been silent for the whole timeout. */
+        abstract void silent(RelaySession relay);
+
         @Override
-        public void sessionCreated(IoSession session) {
+        public final void sessionCreated(IoSession session) {
             IdleWatch.watch(session, idleTimeout);
+        }
+
+        @Override
+        public final void messageSent(IoSession session, Object message) {
+            MinaRelayTransport t = transport(session);
+            if (t != null) {
+                t.written(session);
+            }
+        }
+
+        @Override
+        public final void sessionIdle(IoSession session, IdleStatus status) {
+            RelaySession r = relay(session);
+            if (r == null || r.isClosed()) {
+                endUnflushed(session);
+            } else {
+                onThisSessionOnly(() -> silent(r));
+            }
+        }
+    }
+
+    /** The client leg: creates the relay when a client connects (none for a client the access rules deny). */
+    static final class Client extends Leg {
+
+        private final Function<IoSession, RelaySession> relayFactory;
+
+        /** @param idleTimeout how long a client may be silent ({@code --idle-timeout}) before it is told so */
+        Client(Function<IoSession, RelaySession> relayFactory, Duration idleTimeout) {
+            super(idleTimeout);
+            this.relayFactory = relayFactory;
+        }
+
+        @Override
+        void silent(RelaySession relay) {
+            relay.onClientIdle();
         }
 
         @Override
@@ -87,14 +125,6 @@ final class RelayHandlers {
             }
         }
 
-        @Override
-        public void messageSent(IoSession session, Object message) {
-            MinaRelayTransport t = transport(session);
-            if (t != null) {
-                t.written(session);
-            }
-        }
-
         /**
          * The client shut down its sending side: what it sent is still answered (MINA would close the session at
          * once). Reading stops, or the selector would report the end of input again and again.
@@ -107,16 +137,6 @@ final class RelayHandlers {
                 onThisSessionOnly(r::onClientInputEnded);
             } else {
                 session.closeNow();
-            }
-        }
-
-        @Override
-        public void sessionIdle(IoSession session, IdleStatus status) {
-            RelaySession r = relay(session);
-            if (r == null || r.isClosed()) {
-                endUnflushed(session);
-            } else {
-                onThisSessionOnly(r::onClientIdle);
             }
         }
 
@@ -156,18 +176,16 @@ final class RelayHandlers {
     }
 
     /** The upstream leg. */
-    static final class Upstream extends IoHandlerAdapter {
-
-        private final Duration timeout;
+    static final class Upstream extends Leg {
 
         /** @param timeout how long the upstream may be silent ({@code --upstream-timeout}) before it is told so */
         Upstream(Duration timeout) {
-            this.timeout = timeout;
+            super(timeout);
         }
 
         @Override
-        public void sessionCreated(IoSession session) {
-            IdleWatch.watch(session, timeout);
+        void silent(RelaySession relay) {
+            relay.onUpstreamIdle();
         }
 
         @Override
@@ -183,24 +201,6 @@ final class RelayHandlers {
             MinaRelayTransport t = transport(session);
             if (t != null && event == SslEvent.SECURED) {
                 onThisSessionOnly(t::upstreamSecured);
-            }
-        }
-
-        @Override
-        public void messageSent(IoSession session, Object message) {
-            MinaRelayTransport t = transport(session);
-            if (t != null) {
-                t.written(session);
-            }
-        }
-
-        @Override
-        public void sessionIdle(IoSession session, IdleStatus status) {
-            RelaySession r = relay(session);
-            if (r == null || r.isClosed()) {
-                endUnflushed(session);
-            } else {
-                onThisSessionOnly(r::onUpstreamIdle);
             }
         }
 
