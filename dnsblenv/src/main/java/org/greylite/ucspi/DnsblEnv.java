@@ -12,6 +12,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
+import org.greylite.config.ProgramStartFailure;
+
 /**
  * {@code dnsblenv PROGRAM [ARG...]}: the UCSPI pre-module that marks clients listed in a DNSBL.
  *
@@ -127,7 +129,7 @@ public final class DnsblEnv {
         try {
             child = builder.start();
         } catch (IOException | RuntimeException e) {
-            log.accept("cannot run " + args[0] + ": " + startFailure(e));
+            log.accept("cannot run " + args[0] + ": " + ProgramStartFailure.reason(e));
             return EXIT_TEMPORARY;
         }
         Thread forwarder = new Thread(() -> terminate(child), "dnsblenv-terminate-child");
@@ -204,14 +206,6 @@ public final class DnsblEnv {
             return null;
         }
         return value;
-    }
-
-    /** "Cannot run program "x": error=2, No such file or directory" says it twice; keep the reason. */
-    private static String startFailure(Exception e) {
-        Throwable t = e.getCause() != null ? e.getCause() : e;
-        String message = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
-        int comma = message.indexOf(", ");
-        return message.startsWith("error=") && comma > 0 ? message.substring(comma + 2) : message;
     }
 
     private static int waitFor(Process child) {

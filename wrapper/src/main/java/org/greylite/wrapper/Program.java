@@ -5,6 +5,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import org.greylite.config.ProgramStartFailure;
+
 /**
  * PROGRAM, the upstream SMTP server, run as a child process. It inherits the environment (so
  * {@code qmail-smtpd} still sees RELAYCLIENT and the TCP variables) and descriptor 2; descriptors 0
@@ -31,7 +33,7 @@ final class Program {
             }
             return pb.start();
         } catch (IOException | RuntimeException e) {
-            throw new IOException("cannot run " + command.get(0) + ": " + startFailure(e), e);
+            throw new IOException("cannot run " + command.get(0) + ": " + ProgramStartFailure.reason(e), e);
         }
     }
 
@@ -40,7 +42,7 @@ final class Program {
         try {
             return new ProcessBuilder(command).inheritIO().start();
         } catch (IOException | RuntimeException e) {
-            throw new IOException("cannot run " + command.get(0) + ": " + startFailure(e), e);
+            throw new IOException("cannot run " + command.get(0) + ": " + ProgramStartFailure.reason(e), e);
         }
     }
 
@@ -77,13 +79,5 @@ final class Program {
                 Thread.currentThread().interrupt();
             }
         }
-    }
-
-    /** "Cannot run program "x": error=2, No such file or directory" says it twice; keep the reason. */
-    private static String startFailure(Exception e) {
-        Throwable t = e.getCause() != null ? e.getCause() : e;
-        String message = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
-        int comma = message.indexOf(", ");
-        return message.startsWith("error=") && comma > 0 ? message.substring(comma + 2) : message;
     }
 }
