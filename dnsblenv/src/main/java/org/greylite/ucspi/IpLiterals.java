@@ -1,24 +1,17 @@
 package org.greylite.ucspi;
 
 import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 import org.greylite.net.DnsListName;
+import org.greylite.net.IpLiteral;
 
 /**
- * Strict parsing of IP address literals, and their DNSBL query form.
- *
- * <p>{@link InetAddress#getByName} is not used on raw text: for anything that is not a literal it
- * would start a DNS lookup, and it accepts odd IPv4 forms ({@code 127.1}) that tcpserver never
- * produces and an administrator never means.
+ * Strict parsing of IP address literals ({@link IpLiteral}: never a DNS lookup, no odd IPv4 forms such as
+ * {@code 127.1} that tcpserver never produces), as tcpserver and {@code DNSCACHEIP} write them, and their DNSBL
+ * query form.
  */
 final class IpLiterals {
-
-    private static final Pattern IPV4 =
-            Pattern.compile("(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}");
-    private static final Pattern IPV6 = Pattern.compile("[0-9A-Fa-f:.]{2,45}");
 
     private IpLiterals() {
     }
@@ -33,26 +26,13 @@ final class IpLiterals {
             return Optional.empty();
         }
         String s = text.trim();
-        if (IPV4.matcher(s).matches()) {
-            return literal(s);
-        }
         int zone = s.indexOf('%');
-        if (zone >= 0) {
-            s = s.substring(0, zone);
+        if (zone < 0) {
+            return IpLiteral.parse(s);
         }
-        if (s.indexOf(':') >= 0 && IPV6.matcher(s).matches()) {
-            // With a colon in it, getByName parses an IPv6 literal and never asks the DNS.
-            return literal(s);
-        }
-        return Optional.empty();
-    }
-
-    private static Optional<InetAddress> literal(String s) {
-        try {
-            return Optional.of(InetAddress.getByName(s));
-        } catch (UnknownHostException e) {
-            return Optional.empty();
-        }
+        // Only an IPv6 address has a zone.
+        String address = s.substring(0, zone);
+        return address.indexOf(':') >= 0 ? IpLiteral.parse(address) : Optional.empty();
     }
 
     /**

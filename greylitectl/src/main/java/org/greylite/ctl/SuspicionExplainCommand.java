@@ -2,8 +2,6 @@ package org.greylite.ctl;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -19,6 +17,7 @@ import java.util.stream.Collectors;
 import org.greylite.config.Environment;
 import org.greylite.greylist.KnownSenders;
 import org.greylite.net.Cidr;
+import org.greylite.net.IpLiteral;
 import org.greylite.suspicion.Behaviour;
 import org.greylite.suspicion.ClientFacts;
 import org.greylite.suspicion.Explanation;
@@ -56,9 +55,6 @@ import picocli.CommandLine.Spec;
         exitCodeList = {"0:explained", "2:FILE cannot be read, or bad usage"})
 final class SuspicionExplainCommand implements Callable<Integer> {
 
-    private static final Pattern IPV4 =
-            Pattern.compile("(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}");
-    private static final Pattern IPV6 = Pattern.compile("[0-9A-Fa-f:.]{2,45}");
     private static final Pattern VARIABLE_NAME = Pattern.compile("[^=\\s]+");
 
     @ParentCommand
@@ -185,7 +181,7 @@ final class SuspicionExplainCommand implements Callable<Integer> {
     private ClientFacts facts() {
         ExplainedProgram program = program();
         String typed = LoggedAddress.unbracketed(ip);
-        if (!isIpLiteral(typed)) {
+        if (IpLiteral.parse(typed).isEmpty()) {
             throw new ParameterException(spec.commandLine(), "--ip wants an IPv4 or IPv6 address, not '" + ip + "'");
         }
         String address = Cidr.canonical(typed); // as the engine shows it to the rules: 2001:db8::1, however typed
@@ -271,23 +267,6 @@ final class SuspicionExplainCommand implements Callable<Integer> {
     private static String unbracket(String address) {
         String a = address.trim();
         return a.startsWith("<") && a.endsWith(">") ? a.substring(1, a.length() - 1) : a;
-    }
-
-    /** An IP literal, checked without ever asking the DNS. */
-    static boolean isIpLiteral(String s) {
-        if (IPV4.matcher(s).matches()) {
-            return true;
-        }
-        if (s.indexOf(':') < 0 || !IPV6.matcher(s).matches()) {
-            return false;
-        }
-        try {
-            // With a colon in it, getByName parses an IPv6 literal and never asks the DNS.
-            InetAddress.getByName(s);
-            return true;
-        } catch (UnknownHostException e) {
-            return false;
-        }
     }
 
     private static String describe(ClientFacts f) {

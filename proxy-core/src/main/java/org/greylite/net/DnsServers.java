@@ -2,10 +2,8 @@ package org.greylite.net;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Pattern;
 
 /**
  * Reads DNS server addresses as an administrator writes them: {@code 192.0.2.53}, {@code 192.0.2.53:5353},
@@ -15,10 +13,6 @@ import java.util.regex.Pattern;
 public final class DnsServers {
 
     public static final int DNS_PORT = 53;
-
-    private static final Pattern IPV4 =
-            Pattern.compile("(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}");
-    private static final Pattern IPV6 = Pattern.compile("[0-9A-Fa-f:.]{2,45}");
 
     private DnsServers() {
     }
@@ -46,16 +40,8 @@ public final class DnsServers {
             host = t.substring(0, t.indexOf(':'));
             port = port(t.substring(t.indexOf(':') + 1), text, what);
         }
-        boolean v4 = IPV4.matcher(host).matches();
-        if (!v4 && !(host.indexOf(':') >= 0 && IPV6.matcher(host).matches())) {
-            throw bad(text, what);
-        }
-        try {
-            // A literal: getByName parses it without asking any DNS.
-            return new InetSocketAddress(InetAddress.getByName(host), port);
-        } catch (UnknownHostException e) {
-            throw bad(text, what);
-        }
+        InetAddress address = IpLiteral.parse(host).orElseThrow(() -> bad(text, what));
+        return new InetSocketAddress(address, port);
     }
 
     /** Parses a space-separated list, as in djbdns' {@code DNSCACHEIP}. */
