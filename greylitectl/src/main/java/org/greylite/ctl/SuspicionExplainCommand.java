@@ -18,6 +18,7 @@ import org.greylite.config.Environment;
 import org.greylite.greylist.KnownSenders;
 import org.greylite.net.Cidr;
 import org.greylite.net.IpLiteral;
+import org.greylite.net.PtrName;
 import org.greylite.suspicion.Behaviour;
 import org.greylite.suspicion.ClientFacts;
 import org.greylite.suspicion.Explanation;
@@ -218,7 +219,7 @@ final class SuspicionExplainCommand implements Callable<Integer> {
             }
             return ClientFacts.withoutNames(address, address("--from", from), address("--to", to), vars, shown);
         }
-        return new ClientFacts(address, ptrName(ptr), helo.trim(), address("--from", from), address("--to", to), vars,
+        return new ClientFacts(address, PtrName.compared(ptr), helo.trim(), address("--from", from), address("--to", to), vars,
                 shown);
     }
 
@@ -252,15 +253,6 @@ final class SuspicionExplainCommand implements Callable<Integer> {
             }
         }
         return a;
-    }
-
-    /**
-     * The name as greylited, greylite and greylite-policy hand it to the rules: lower case, no final dot. Taken as
-     * typed, a name pasted from dig ({@code Host.DSL.Example.NET.}) missed {@code r} lines the engine matches.
-     */
-    private static String ptrName(String given) {
-        String name = given.strip().toLowerCase(Locale.ROOT);
-        return name.endsWith(".") ? name.substring(0, name.length() - 1) : name;
     }
 
     /** Addresses may be written as in SMTP, {@code <a@example.org>}; the rules see them without brackets. */

@@ -7,7 +7,6 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
@@ -52,18 +51,6 @@ final class ConfirmedName {
     private static final Logger LOG = LoggerFactory.getLogger(ConfirmedName.class);
 
     private ConfirmedName() {
-    }
-
-    /**
-     * TCPREMOTEHOST as a name to compare: lower case (DNS names ignore case, and so must {@code r} lines and the
-     * known-senders list), without a final dot; "" when it is unset or blank.
-     */
-    static String normalize(String tcpremotehost) {
-        if (tcpremotehost == null) {
-            return "";
-        }
-        String n = tcpremotehost.strip().toLowerCase(Locale.ROOT);
-        return n.endsWith(".") ? n.substring(0, n.length() - 1) : n;
     }
 
     /**

@@ -17,6 +17,7 @@ import java.util.concurrent.CompletableFuture;
 import org.greylite.config.Logging;
 import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.SessionFacts;
+import org.greylite.net.PtrName;
 import org.greylite.relay.RelaySession;
 import org.greylite.relay.RelaySettings;
 import org.greylite.relay.SessionInfo;
@@ -166,7 +167,7 @@ final class WrapperSession {
      * greylists needs the name: a relay client (RELAYCLIENT, WHITELISTED) is never looked up.
      */
     private CompletableFuture<String> clientName(InetAddress client, boolean greylisting) {
-        String claimed = ConfirmedName.normalize(env.get("TCPREMOTEHOST"));
+        String claimed = PtrName.compared(env.get("TCPREMOTEHOST"));
         if (!greylisting || claimed.isEmpty() || SessionFacts.skipReason(env) != null) {
             return CompletableFuture.completedFuture("");
         }

@@ -197,11 +197,4 @@ class ConfirmedNameTest {
             // the socket was closed: the test is over
         }
     }
-
-    @Test
-    void theNameIsComparedInLowerCaseWithoutItsFinalDot() {
-        assertEquals("mx.example.com", ConfirmedName.normalize(" MX.Example.COM. "));
-        assertEquals("", ConfirmedName.normalize(null));
-        assertEquals("", ConfirmedName.normalize(""));
-    }
 }
