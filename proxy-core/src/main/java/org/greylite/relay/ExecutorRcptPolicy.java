@@ -34,16 +34,7 @@ public final class ExecutorRcptPolicy implements RcptPolicy {
 
     @Override
     public void decide(RcptRequest request, long askedNanos, Consumer<Verdict> done) {
-        Verdict known = greylister.decideFromMemory(request);
-        if (known != null) {
-            done.accept(known);
-            return;
-        }
-        try {
-            executor.execute(() -> done.accept(guarded(request, () -> greylister.decide(request, askedNanos))));
-        } catch (RejectedExecutionException e) {
-            done.accept(greylister.stopping(request));
-        }
+        fromMemoryElseOnExecutor(request, () -> greylister.decide(request, askedNanos), done);
     }
 
     /**
@@ -53,13 +44,21 @@ public final class ExecutorRcptPolicy implements RcptPolicy {
      */
     @Override
     public void screen(RcptRequest request, Consumer<Verdict> done) {
+        fromMemoryElseOnExecutor(request, () -> greylister.screen(request), done);
+    }
+
+    /**
+     * What memory alone decides, at once on the caller's thread; else {@code decision} on the executor, or the
+     * answer of a stopping server when the executor takes no more work (the program is ending).
+     */
+    private void fromMemoryElseOnExecutor(RcptRequest request, Supplier<Verdict> decision, Consumer<Verdict> done) {
         Verdict known = greylister.decideFromMemory(request);
         if (known != null) {
             done.accept(known);
             return;
         }
         try {
-            executor.execute(() -> done.accept(guarded(request, () -> greylister.screen(request))));
+            executor.execute(() -> done.accept(guarded(request, decision)));
         } catch (RejectedExecutionException e) {
             done.accept(greylister.stopping(request));
         }
