@@ -236,14 +236,9 @@ final class RcptDecisions {
 
     private void onDecidedAfterUpstream(Slot slot, Reply accepted, Verdict v) {
         synchronized (lock) {
-            pending = false;
-            if (closed.getAsBoolean()) {
+            if (!takeVerdict(slot, slot.request.recipient(), v)) {
                 return;
             }
-            if (slot.transaction == envelope.transaction()) {
-                envelope.decided().decided(slot.request.recipient(), v);
-            }
-            countIn(slot.transaction, v);
             if (v.accepted()) {
                 summary.accepted(1);
                 envelope.recipientAtUpstream(slot.transaction, slot.rcpt.raw());
@@ -422,6 +417,23 @@ final class RcptDecisions {
         }
     }
 
+    /**
+     * The verdict on {@code recipient}, the RCPT of {@code slot}, has come (under the lock): the next decision may be
+     * asked; unless the session is over by then, the verdict is kept as the envelope's when its transaction is still
+     * the current one, and counted against that transaction's limits. Returns false when the session is over.
+     */
+    private boolean takeVerdict(Slot slot, String recipient, Verdict v) {
+        pending = false;
+        if (closed.getAsBoolean()) {
+            return false;
+        }
+        if (slot.transaction == envelope.transaction()) {
+            envelope.decided().decided(recipient, v);
+        }
+        countIn(slot.transaction, v);
+        return true;
+    }
+
     /** Counts a recipient of {@code transaction} against the transaction's limits ({@link Envelope#MAX_RECIPIENTS}). */
     private void countIn(int transaction, Verdict v) {
         if (v.accepted()) {
@@ -433,14 +445,9 @@ final class RcptDecisions {
 
     private void onVerdict(Slot slot, CommandLine c, String recipient, Verdict v) {
         synchronized (lock) {
-            pending = false;
-            if (closed.getAsBoolean()) {
+            if (!takeVerdict(slot, recipient, v)) {
                 return;
             }
-            if (slot.transaction == envelope.transaction()) {
-                envelope.decided().decided(recipient, v);
-            }
-            countIn(slot.transaction, v);
             if (v.accepted()) {
                 summary.accepted(1);
                 queue.awaitUpstream(slot);
