@@ -46,7 +46,8 @@ CREATE TABLE IF NOT EXISTS client_behaviour (
 
 -- Facts about the greydb: schema_version, last_purge, the lifetimes the last engine started with, and
 -- client_key_text (rfc5952) once the IPv6 client keys an older version wrote in full (2001:db8:0:0:0:0:0:1)
--- are rewritten in RFC 5952 text (2001:db8::1), the text the programs key by.
+-- are rewritten in RFC 5952 text (2001:db8::1), the text the programs key by, and greylite23_import (when, Unix
+-- seconds) once greylite 2.3's verified and pending tables, found beside these, were imported.
 CREATE TABLE IF NOT EXISTS greydb_meta (
     key   TEXT NOT NULL PRIMARY KEY,
     value TEXT NOT NULL

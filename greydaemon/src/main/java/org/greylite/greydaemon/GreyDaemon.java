@@ -30,6 +30,7 @@ import org.greylite.settings.Setting;
 import org.greylite.settings.Settings;
 import org.greylite.store.GreydbLocation;
 import org.greylite.store.GreydbOptions;
+import org.greylite.store.GreyliteImportRules;
 import org.greylite.store.GreylistStore;
 import org.greylite.store.GreylistStores;
 import org.greylite.store.StoreException;
@@ -175,7 +176,8 @@ public final class GreyDaemon {
                             imported.pendingTriplets(), imported.skippedLines(), imported.backup());
                 }
             }
-            store = GreylistStores.open(location, new GreydbOptions(busyTimeout, 1, env));
+            store = GreylistStores.open(location, new GreydbOptions(busyTimeout, 1, env)
+                    .withGreyliteImport(new GreyliteImportRules(settings, clock)));
             decisions = new EngineDecisions(store, rules, settings, known, ranges, clock, metrics);
             checkpointer = location instanceof GreydbLocation.Sqlite sqlite ? WalCheckpointer.start(sqlite.file()) : null;
             service = UdpService.start(sockets, decisions, checkpointer, cl.purgeEvery(), metrics);

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -37,6 +38,7 @@ import org.greylite.settings.Setting;
 import org.greylite.settings.Settings;
 import org.greylite.store.GreydbLocation;
 import org.greylite.store.GreydbOptions;
+import org.greylite.store.GreyliteImportRules;
 import org.greylite.store.GreylistStore;
 import org.greylite.store.GreylistStores;
 import org.greylite.store.StoreException;
@@ -191,7 +193,8 @@ public final class Greylited implements Callable<Integer> {
                 throw new IllegalArgumentException("--db-connections must be at least 1");
             }
             store = GreylistStores.open(location,
-                    new GreydbOptions(settings.get(Settings.BUSY_TIMEOUT), dbConnections, env));
+                    new GreydbOptions(settings.get(Settings.BUSY_TIMEOUT), dbConnections, env)
+                            .withGreyliteImport(new GreyliteImportRules(greylist, Clock.systemUTC())));
         } catch (StoreException | IllegalArgumentException e) {
             if (demo != null) {
                 demo.close();

@@ -37,6 +37,7 @@ import org.greylite.settings.SettingValues;
 import org.greylite.settings.Settings;
 import org.greylite.store.GreydbLocation;
 import org.greylite.store.GreydbOptions;
+import org.greylite.store.GreyliteImportRules;
 import org.greylite.store.GreylistStore;
 import org.greylite.store.GreylistStores;
 import org.greylite.store.StoreException;
@@ -95,7 +96,8 @@ final class RunningPolicy implements AutoCloseable {
         Answers.checkOneLine("--greylist-text", PostgreyValues.orDefault(o.greylistText, Answers.DEFAULT_TEXT));
         Answers.checkOneLine("--x-greylist-header", PostgreyValues.orDefault(o.header, Answers.DEFAULT_HEADER));
         Answers.checkTextFits(PostgreyValues.orDefault(o.greylistText, Answers.DEFAULT_TEXT));
-        GreylistStore store = GreylistStores.open(location, new GreydbOptions(busyTimeout, dbConnections, env));
+        GreylistStore store = GreylistStores.open(location, new GreydbOptions(busyTimeout, dbConnections, env)
+                .withGreyliteImport(new GreyliteImportRules(settings, Clock.systemUTC())));
         ExecutorService pool = null;
         ScheduledExecutorService purge = null;
         MetricsEndpoint metricsEndpoint = null;

@@ -14,8 +14,11 @@ import java.util.Objects;
  *                    within a few seconds at most (greylitectl: see {@code GreylistStores.admin}).
  * @param connections PostgreSQL: connections in the pool (SQLite uses one)
  * @param env         the environment to read {@code PGPASSWORD}, {@code PGPASSFILE} and {@code HOME} from
+ * @param greyliteImport SQLite: how a program that greylists keys the rows of greylite 2.3's tables, imported when
+ *                    its database is opened as the greydb ({@link Greylite23Import}); null: they are left
  */
-public record GreydbOptions(Duration timeout, int connections, Map<String, String> env) {
+public record GreydbOptions(Duration timeout, int connections, Map<String, String> env,
+        GreyliteImportRules greyliteImport) {
 
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
 
@@ -30,16 +33,26 @@ public record GreydbOptions(Duration timeout, int connections, Map<String, Strin
         env = Map.copyOf(env);
     }
 
+    /** Options that import nothing of greylite 2.3 (see {@link #withGreyliteImport}). */
+    public GreydbOptions(Duration timeout, int connections, Map<String, String> env) {
+        this(timeout, connections, env, null);
+    }
+
     /** One connection, the given timeout, the process's environment. */
     public static GreydbOptions of(Duration timeout) {
         return new GreydbOptions(timeout, 1, System.getenv());
     }
 
     public GreydbOptions withConnections(int n) {
-        return new GreydbOptions(timeout, n, env);
+        return new GreydbOptions(timeout, n, env, greyliteImport);
     }
 
     public GreydbOptions withEnv(Map<String, String> environment) {
-        return new GreydbOptions(timeout, connections, environment);
+        return new GreydbOptions(timeout, connections, environment, greyliteImport);
+    }
+
+    /** These options, importing greylite 2.3's tables by {@code rules} when its database is opened as the greydb. */
+    public GreydbOptions withGreyliteImport(GreyliteImportRules rules) {
+        return new GreydbOptions(timeout, connections, env, rules);
     }
 }

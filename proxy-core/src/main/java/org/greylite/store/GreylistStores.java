@@ -45,6 +45,14 @@ public final class GreylistStores {
     }
 
     /**
+     * As {@link #sqlite(Path, Duration)}, for a program that greylists: greylite 2.3's tables found in the file (its
+     * own database given as the greydb) are imported once, keyed by {@code rules}.
+     */
+    public static GreylistStore sqlite(Path file, Duration busyTimeout, GreyliteImportRules rules) {
+        return new SqlGreylistStore(SqliteDialect.open(file, busyTimeout, rules));
+    }
+
+    /**
      * Opens the greydb for administration (a command run once), creating its tables when missing. A PostgreSQL
      * server is tried once, straight away: a refusal fails at once, a server that does not answer within a few
      * seconds fails then, and nothing is logged or tried again in the background.
@@ -93,6 +101,7 @@ public final class GreylistStores {
         if (location instanceof GreydbLocation.Postgres pg) {
             return new PostgresDialect(PostgresGreydb.open(pg, options, use), options);
         }
-        return SqliteDialect.open(((GreydbLocation.Sqlite) location).file(), options.timeout());
+        return SqliteDialect.open(((GreydbLocation.Sqlite) location).file(), options.timeout(),
+                options.greyliteImport());
     }
 }

@@ -65,6 +65,8 @@ final class SqliteDialect implements GreydbDialect {
 
     private final Path file;
     private final Duration busyTimeout;
+    /** How greylite 2.3's rows are keyed when its database is (re)opened here; null: they are left. */
+    private final GreyliteImportRules importRules;
     private final long timeoutNanos;
     /** The open greydb; null after its file was deleted and a new one could not be opened at the path yet. */
     private Connection conn;
@@ -81,9 +83,11 @@ final class SqliteDialect implements GreydbDialect {
     private String batchWhat;
     private long batchDeadlineNanos;
 
-    private SqliteDialect(Path file, Connection conn, Duration busyTimeout) throws SQLException {
+    private SqliteDialect(Path file, Connection conn, Duration busyTimeout, GreyliteImportRules importRules)
+            throws SQLException {
         this.file = file;
         this.busyTimeout = busyTimeout;
+        this.importRules = importRules;
         this.timeoutNanos = busyTimeout.toNanos();
         use(conn);
     }
@@ -125,7 +129,7 @@ final class SqliteDialect implements GreydbDialect {
             if (fileKeyAtPath() == null) {
                 removeLeftovers();
             }
-            use(SqliteGreydb.open(file, busyTimeout));
+            use(SqliteGreydb.open(file, busyTimeout, importRules));
         } catch (SQLException | StoreException e) {
             conn = null;
             // The cause is kept as it is in both messages: GreydbFileCheck says a failure that goes on only once.
@@ -140,7 +144,7 @@ final class SqliteDialect implements GreydbDialect {
      * {@link SqliteReadOnlyGreydb}); {@code cannotWrite} says why, in any refusal.
      */
     static SqliteDialect openReadOnly(Path file, Duration busyTimeout, String cannotWrite) {
-        return over(file, SqliteReadOnlyGreydb.open(file, busyTimeout, cannotWrite), busyTimeout);
+        return over(file, SqliteReadOnlyGreydb.open(file, busyTimeout, cannotWrite), busyTimeout, null);
     }
 
     /**
@@ -149,13 +153,19 @@ final class SqliteDialect implements GreydbDialect {
      * @throws StoreException naming the path and the permission at fault
      */
     static SqliteDialect open(Path file, Duration busyTimeout) {
-        return over(file, SqliteGreydb.open(file, busyTimeout), busyTimeout);
+        return open(file, busyTimeout, null);
+    }
+
+    /** As {@link #open(Path, Duration)}, importing greylite 2.3's tables found in the file by {@code importRules}. */
+    static SqliteDialect open(Path file, Duration busyTimeout, GreyliteImportRules importRules) {
+        return over(file, SqliteGreydb.open(file, busyTimeout, importRules), busyTimeout, importRules);
     }
 
     /** The dialect over {@code conn}, opened on {@code file}; the connection is closed if it cannot be made. */
-    private static SqliteDialect over(Path file, Connection conn, Duration busyTimeout) {
+    private static SqliteDialect over(Path file, Connection conn, Duration busyTimeout,
+            GreyliteImportRules importRules) {
         try {
-            return new SqliteDialect(file.toAbsolutePath(), conn, busyTimeout);
+            return new SqliteDialect(file.toAbsolutePath(), conn, busyTimeout, importRules);
         } catch (SQLException e) {
             try {
                 conn.close();

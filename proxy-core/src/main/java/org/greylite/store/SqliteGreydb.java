@@ -22,7 +22,8 @@ import org.sqlite.SQLiteConfig;
  * first (errors name the path and the permission), WAL journal, {@code synchronous=NORMAL}, a busy
  * timeout, and the schema of {@code greydb.sql} applied when a table is missing; a missing file is
  * created race-free, however many processes open it at once. A greydb an older version wrote gets its IPv6
- * client keys rewritten once ({@link Ipv6KeyMigration}).
+ * client keys rewritten once ({@link Ipv6KeyMigration}); greylite 2.3's own database gets its rows imported once
+ * ({@link Greylite23Import}), when the program opening it says how to key them.
  */
 final class SqliteGreydb {
 
@@ -42,10 +43,19 @@ final class SqliteGreydb {
     private SqliteGreydb() {
     }
 
+    /** Opens the greydb without importing greylite 2.3's tables (see {@link #open(Path, Duration, GreyliteImportRules)}). */
     static Connection open(Path file, Duration busyTimeout) {
+        return open(file, busyTimeout, null);
+    }
+
+    /**
+     * Opens (and if new, creates) the greydb at {@code file}; with {@code rules}, greylite 2.3's tables found in the
+     * file are imported (once per file), keyed by them; without, they are left for a program that has rules.
+     */
+    static Connection open(Path file, Duration busyTimeout, GreyliteImportRules rules) {
         GreydbFile.prepare(file);
         createIfMissing(file, busyTimeout);
-        return connect(file, busyTimeout);
+        return connect(file, busyTimeout, rules);
     }
 
     /**
@@ -64,7 +74,7 @@ final class SqliteGreydb {
         Path own = abs.resolveSibling(abs.getFileName() + ".new-" + ProcessHandle.current().pid()
                 + "-" + Thread.currentThread().getId());
         try {
-            connect(own, busyTimeout).close();
+            connect(own, busyTimeout, null).close(); // a file of our own holds no greylite tables
             Files.createLink(abs, own);
         } catch (FileAlreadyExistsException e) {
             // another process published its greydb first: use that one
@@ -81,7 +91,7 @@ final class SqliteGreydb {
         }
     }
 
-    private static Connection connect(Path file, Duration busyTimeout) {
+    private static Connection connect(Path file, Duration busyTimeout, GreyliteImportRules rules) {
         SQLiteConfig config = new SQLiteConfig();
         config.setBusyTimeout((int) Math.min(Integer.MAX_VALUE, busyTimeout.toMillis()));
         config.setJournalMode(SQLiteConfig.JournalMode.WAL);
@@ -93,7 +103,7 @@ final class SqliteGreydb {
         try {
             Connection conn = config.createConnection("jdbc:sqlite:" + file.toAbsolutePath());
             try {
-                ensureSchema(conn);
+                ensureSchema(conn, file, rules);
                 GreydbColumns.check(conn);
                 rewriteOldIpv6Keys(conn, file);
                 return conn;
@@ -129,7 +139,7 @@ final class SqliteGreydb {
         Ipv6KeyMigration.report("sqlite:" + file.toAbsolutePath(), done);
     }
 
-    private static void ensureSchema(Connection conn) throws SQLException {
+    private static void ensureSchema(Connection conn, Path file, GreyliteImportRules rules) throws SQLException {
         try (Statement st = conn.createStatement()) {
             Set<String> existing = new HashSet<>();
             try (ResultSet rs = st.executeQuery("SELECT name FROM sqlite_master WHERE type = 'table'")) {
@@ -139,11 +149,23 @@ final class SqliteGreydb {
             }
             // Before anything is added: a newer greylite's greydb is not to be given this one's tables.
             GreydbSchemaVersion.check(conn, existing.contains("greydb_meta"));
-            if (existing.containsAll(GreydbSchema.tables())) {
+            boolean schemaComplete = existing.containsAll(GreydbSchema.tables());
+            // greylite 2.3's database: its rows are imported once, by the first program that knows how to key them.
+            // The one read of the usual open first; the tables' columns only while the import is still to do.
+            boolean importGreylite = rules != null && Greylite23Import.namesGreyliteTables(existing)
+                    && !(schemaComplete && Greylite23Import.done(conn))
+                    && Greylite23Import.holdsGreyliteTables(conn, existing);
+            if (schemaComplete && !importGreylite) {
                 return;
             }
-            // A new file, or one made by an older version. Several processes may race to create it:
-            // one transaction of idempotent statements.
+            if (schemaComplete) {
+                // A greydb's table made by hand without a column is named as such, not met as a failed import.
+                GreydbColumns.check(conn);
+            }
+            // A new file, one made by an older version, or greylite's. Several processes may race to create it:
+            // one transaction of idempotent statements, with the import, so no process sees the tables without the
+            // imported rows (and greylisted an imported client meanwhile) and only one imports.
+            Greylite23Import.Result imported = null;
             st.execute("BEGIN IMMEDIATE");
             try {
                 for (String sql : GreydbSchema.statements()) {
@@ -151,10 +173,16 @@ final class SqliteGreydb {
                         st.execute(sql);
                     }
                 }
+                if (importGreylite && !Greylite23Import.done(conn)) {
+                    imported = Greylite23Import.run(conn, rules);
+                }
                 st.execute("COMMIT");
-            } catch (SQLException e) {
+            } catch (SQLException | RuntimeException e) {
                 st.execute("ROLLBACK");
                 throw e;
+            }
+            if (imported != null) {
+                Greylite23Import.report("sqlite:" + file.toAbsolutePath(), imported);
             }
         }
     }

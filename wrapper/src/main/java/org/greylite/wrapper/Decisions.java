@@ -21,6 +21,7 @@ import org.greylite.greylist.Verdict;
 import org.greylite.relay.RcptPolicy;
 import org.greylite.store.GreydbLocation;
 import org.greylite.store.GreydbOptions;
+import org.greylite.store.GreyliteImportRules;
 import org.greylite.store.GreylistStore;
 import org.greylite.store.GreylistStores;
 import org.greylite.store.StoreException;
@@ -235,7 +236,8 @@ final class Decisions implements RcptPolicy {
      */
     private GreylistStore open() {
         if (dbFile == null) {
-            return GreylistStores.open(location, new GreydbOptions(busyTimeout, 1, env));
+            return GreylistStores.open(location, new GreydbOptions(busyTimeout, 1, env)
+                    .withGreyliteImport(new GreyliteImportRules(settings, clock)));
         }
         StoreException last = null;
         for (int attempt = 0; attempt < OPEN_ATTEMPTS; attempt++) {
@@ -248,7 +250,7 @@ final class Decisions implements RcptPolicy {
                 }
             }
             try {
-                return GreylistStores.sqlite(dbFile, busyTimeout);
+                return GreylistStores.sqlite(dbFile, busyTimeout, new GreyliteImportRules(settings, clock));
             } catch (StoreException e) {
                 last = e;
             } catch (RuntimeException | LinkageError e) {
