@@ -31,7 +31,20 @@ final class ProxyHarness implements AutoCloseable {
 
     ProxyHarness(Path db, InetSocketAddress upstream, SuspicionPolicy suspicion, RelaySettings relay,
                  java.util.function.Consumer<ProxyServer.Builder> tune) {
-        store = GreylistStores.sqlite(db, Duration.ofSeconds(5));
+        this(db, Duration.ofSeconds(5), upstream, suspicion, relay, tune);
+    }
+
+    /**
+     * With the greydb's busy timeout, which also bounds how long a decision may wait in the greydb thread's queue:
+     * a test that pipelines hundreds of RCPTs gives it room, so that a loaded machine does not fail them open.
+     */
+    ProxyHarness(Path db, Duration busyTimeout, InetSocketAddress upstream) {
+        this(db, busyTimeout, upstream, SuspicionPolicy.NONE, RelaySettings.defaults("proxy.test"), b -> { });
+    }
+
+    private ProxyHarness(Path db, Duration busyTimeout, InetSocketAddress upstream, SuspicionPolicy suspicion,
+                         RelaySettings relay, java.util.function.Consumer<ProxyServer.Builder> tune) {
+        store = GreylistStores.sqlite(db, busyTimeout);
         greylister = new Greylister(store, suspicion, GreylistSettings.defaults(), clock, new DecisionLog());
         ProxyServer.Builder b = ProxyServer.builder()
                 .listen(new InetSocketAddress("127.0.0.1", 0))
