@@ -49,8 +49,8 @@ class GreydaemonPostgresStartTest {
             String out = d.output();
             assertEquals(1, out.lines().filter(l -> l.contains("ERROR greydaemon: postgresql://") && l.contains(says)).count(),
                     out);
-            assertTrue(out.contains("(the password comes from PGPASSWORD, or from ~/.pgpass or the file named by"
-                    + " PGPASSFILE)"), out);
+            assertTrue(out.contains("(the password comes from PGPASSWORD, or from the password file: the URL's passfile,"
+                    + " else PGPASSFILE, else ~/.pgpass)"), out);
             assertFalse(out.contains("starting anyway") || out.contains("started greydaemon"), out);
             assertFalse(out.contains("\tat "), "no stack trace: " + out);
         }
