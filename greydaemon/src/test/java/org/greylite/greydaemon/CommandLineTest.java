@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import org.greylite.greylist.ClientKeys;
 import org.greylite.greylist.GreylistSettings;
 import org.greylite.net.AddressText;
+import org.greylite.testing.ProgramJvm;
 import org.junit.jupiter.api.Test;
 
 /** greydaemon's command line, as its getopts read it, and the settings it makes with the environment. */
@@ -131,8 +132,8 @@ class CommandLineTest {
 
     /** greydaemon run as a program, as its launcher runs it: exit status, then what it wrote on stdout and stderr. */
     private static List<String> run(String... args) throws Exception {
-        List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString(), "-cp", System.getProperty("java.class.path"), GreyDaemon.class.getName()));
+        List<String> command = new java.util.ArrayList<>(ProgramJvm.java());
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), GreyDaemon.class.getName()));
         command.addAll(List.of(args));
         Process p = new ProcessBuilder(command).start();
         p.getOutputStream().close();

@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
+import org.greylite.testing.ProgramJvm;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -88,8 +89,8 @@ class GreydaemonExitStatusTest {
         try (ServerSocket tcp = new ServerSocket(0, 1, loopback);
              DatagramSocket udp = new DatagramSocket(new InetSocketAddress(loopback, 0))) {
             Filler fill = new Filler(dir, tcp.getLocalPort(), udp.getLocalPort());
-            List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                    .toString(), "-cp", System.getProperty("java.class.path"), GreyDaemon.class.getName()));
+            List<String> command = new ArrayList<>(ProgramJvm.java());
+            command.addAll(List.of("-cp", System.getProperty("java.class.path"), GreyDaemon.class.getName()));
             c.args().forEach(a -> command.add(fill.in(a)));
             // Into a file, not a pipe read to its end: a program that starts when it should not must fail the
             // case, not hang it.

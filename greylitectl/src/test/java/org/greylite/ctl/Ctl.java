@@ -5,13 +5,14 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+
+import org.greylite.testing.ProgramJvm;
 
 import picocli.CommandLine;
 
@@ -70,7 +71,7 @@ final class Ctl {
 
     /** As {@link #main(Map, java.io.File, String...)}, the JVM started with {@code jvmOptions} ({@code -Xmx32m}, say). */
     static MainRun main(List<String> jvmOptions, Map<String, String> env, java.io.File stdout, String... args) {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        List<String> command = new ArrayList<>(ProgramJvm.java());
         command.addAll(jvmOptions);
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), GreyliteCtl.class.getName()));
         command.addAll(List.of(args));

@@ -19,6 +19,8 @@ import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.greylite.testing.ProgramJvm;
+
 /**
  * greylited as a separate process, started from this JVM's classpath, with the lines it logs kept.
  * The one place the greylited tests start it: {@link #start} for the common case, {@link #command} for the rest.
@@ -70,8 +72,8 @@ final class GreylitedProcess implements AutoCloseable {
         private final Map<String, String> env = new HashMap<>();
 
         private Command(InetSocketAddress upstream) {
-            args(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-cp", System.getProperty("java.class.path"), Greylited.class.getName(),
+            args.addAll(ProgramJvm.java());
+            args("-cp", System.getProperty("java.class.path"), Greylited.class.getName(),
                     "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:" + upstream.getPort(), "--ptr-timeout", "0");
         }
 

@@ -14,6 +14,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
@@ -24,6 +25,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.greylite.testing.MiniJson;
+import org.greylite.testing.ProgramJvm;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -66,9 +68,10 @@ class GreylitedServiceTest {
                 "ptr-timeout = 0          # tests never ask the system's resolver",
                 "metrics = 127.0.0.1:0",
                 "log-format = json"));
-        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), Greylited.class.getName(), "--config", conf.toString())
-                .redirectErrorStream(true);
+        List<String> command = new ArrayList<>(ProgramJvm.java());
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), Greylited.class.getName(), "--config",
+                conf.toString()));
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
         pb.environment().put("LOGPID", "");
         pb.environment().remove("GREYLITE_LOG_FORMAT");
         pb.environment().remove("LOGTHRESHOLD");

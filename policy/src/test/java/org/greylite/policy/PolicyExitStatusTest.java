@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
+import org.greylite.testing.ProgramJvm;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -178,8 +179,8 @@ class PolicyExitStatusTest {
 
     /** Runs the real program with {@code args} and {@code variables} added to its environment. */
     private Ended run(List<String> args, Map<String, String> variables) throws Exception {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString(), "-cp", System.getProperty("java.class.path"), GreylitePolicy.class.getName()));
+        List<String> command = new ArrayList<>(ProgramJvm.java());
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), GreylitePolicy.class.getName()));
         command.addAll(args);
         // Into a file, not a pipe read to its end: a program that starts when it should not must fail the
         // case, not hang it.

@@ -5,7 +5,6 @@ import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -38,8 +37,8 @@ public final class JavaProgram implements AutoCloseable {
      */
     public static JavaProgram start(Class<?> mainClass, List<String> args, Consumer<Map<String, String>> environment)
             throws IOException {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", mainClassPath(), mainClass.getName()));
+        List<String> command = new ArrayList<>(ProgramJvm.java());
+        command.addAll(List.of("-cp", mainClassPath(), mainClass.getName()));
         command.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
         environment.accept(pb.environment());

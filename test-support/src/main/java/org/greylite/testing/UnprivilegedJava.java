@@ -69,9 +69,9 @@ public final class UnprivilegedJava {
             }
             Assumptions.abort(why);
         }
-        List<String> command = new ArrayList<>(List.of(runuser.toString(), "-u", USER, "--",
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", classPath(),
-                mainClass.getName()));
+        List<String> command = new ArrayList<>(List.of(runuser.toString(), "-u", USER, "--"));
+        command.addAll(ProgramJvm.java());
+        command.addAll(List.of("-cp", classPath(), mainClass.getName()));
         command.addAll(List.of(args));
         Path out = Files.createTempFile("unprivileged-", ".out");
         try {
