@@ -40,8 +40,16 @@ class GreylitedPostgresProcessTest {
 
     /** greylited with {@code env} and {@code args}, and neither the greydb nor its password from this JVM's environment. */
     private GreylitedProcess.Command greylited(Map<String, String> env, String... args) {
+        return greylited("5s", env, args);
+    }
+
+    /**
+     * As {@link #greylited(Map, String...)}, waiting up to {@code busyTimeout} for a connection: 5 s is room for a
+     * loaded machine where the server answers; where it cannot, every start waits all of it for nothing.
+     */
+    private GreylitedProcess.Command greylited(String busyTimeout, Map<String, String> env, String... args) {
         return GreylitedProcess.command(upstream.address())
-                .args("--min-delay", "0", "--busy-timeout", "5s").args(args)
+                .args("--min-delay", "0", "--busy-timeout", busyTimeout).args(args)
                 .withoutEnv("DBFILE", "PGPASSWORD").env(env);
     }
 
@@ -69,7 +77,9 @@ class GreylitedPostgresProcessTest {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = s.getLocalPort();
         }
-        try (GreylitedProcess proxy = greylited(Map.of(), "--db", "postgresql://mx@127.0.0.1:" + port + "/greylite").start()) {
+        // Nothing listens there: the pool's wait for a connection (the busy timeout) is waited out whole at start.
+        try (GreylitedProcess proxy = greylited("1s", Map.of(), "--db", "postgresql://mx@127.0.0.1:" + port + "/greylite")
+                .start()) {
             List<String> atStart = proxy.log.stream().takeWhile(l -> !l.contains("listening on")).toList();
             assertTrue(atStart.stream().anyMatch(l -> l.contains("postgresql://mx@127.0.0.1:" + port
                     + "/greylite: cannot connect: Connection refused")), atStart.toString());
