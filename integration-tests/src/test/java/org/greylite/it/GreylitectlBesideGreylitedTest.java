@@ -84,6 +84,24 @@ class GreylitectlBesideGreylitedTest {
         }
     }
 
+    /**
+     * Waits until greylited refuses {@code client} as blacklisted: it re-reads the administrators' lists (both at
+     * once) every few seconds, so the wait is up to that, not a fixed sleep of all of it. Each probe names a sender of
+     * its own, a first attempt that never passes: no probe makes the client whitelisted meanwhile.
+     */
+    private static void awaitBlacklisted(int port, String client) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        for (int probe = 1; ; probe++) {
+            String reply = rcpt(port, client, "probe" + probe + "@example.org", "x@example.com");
+            if (reply.startsWith("554 5.7.1")) {
+                return;
+            }
+            SmtpClient.assertGreylisted("x@example.com", reply, "not yet blacklisted: a first attempt");
+            assertTrue(System.nanoTime() < deadline, client + " still not blacklisted after 60 s: " + reply);
+            Thread.sleep(200);
+        }
+    }
+
     @Test
     void everyDbCommandWorksWhileGreylitedIsWriting() throws Exception {
         Launchers.requireBuilt();
@@ -128,7 +146,7 @@ class GreylitectlBesideGreylitedTest {
             Run purge = ctl("db", "purge");
             assertEquals(0, purge.exit(), purge.out());
 
-            Thread.sleep(5500); // greylited re-reads the administrators' lists every few seconds
+            awaitBlacklisted(port, "127.0.0.66");
             assertTrue(rcpt(port, "127.0.0.66", "a@example.org", "x@example.com").startsWith("554 5.7.1"), "blacklisted");
             assertTrue(rcpt(port, "127.0.0.77", "a@example.org", "x@example.com").startsWith("250"), "whitelisted");
             SmtpClient.assertGreylisted("stuck@example.com", rcpt(port, "127.0.0.9", "a@example.org", "stuck@example.com"),
