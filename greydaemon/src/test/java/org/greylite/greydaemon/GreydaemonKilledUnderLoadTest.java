@@ -13,7 +13,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -28,6 +27,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.greylite.testing.JavaProgram;
+import org.greylite.testing.LoadThenKill;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -90,26 +90,13 @@ class GreydaemonKilledUnderLoadTest {
             Matcher m = Pattern.compile("started greydaemon on 127\\.0\\.0\\.1:(\\d+)").matcher(line);
             assertTrue(m.find(), line);
             InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), Integer.parseInt(m.group(1)));
-            AtomicInteger answers = new AtomicInteger();
-            List<Thread> clients = new ArrayList<>();
-            for (int i = 0; i < CLIENTS; i++) {
-                String sender = "round" + "abc".charAt(round) + "smtpd" + (char) ('a' + i) + "@example.net";
-                Thread t = new Thread(() -> ask(address, sender, received, answers));
-                t.start();
-                clients.add(t);
-            }
-            // At a moment of the load that differs from run to run: answers in flight, batches being committed.
-            int killAfter = 300 + ThreadLocalRandom.current().nextInt(300);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
-            while (answers.get() < killAfter && System.nanoTime() < deadline) {
-                Thread.sleep(5);
-            }
-            assertTrue(answers.get() >= killAfter, "greydaemon answered too little: " + answers.get() + "\n" + d.output());
-            assertEquals(0, d.signal("KILL"));
-            assertEquals(137, d.awaitExit(Duration.ofSeconds(10)), d.output());
-            for (Thread t : clients) {
-                t.join(15_000);
-            }
+            LoadThenKill.run(CLIENTS, 300,
+                    (i, answers) -> ask(address, "round" + "abc".charAt(round) + "smtpd" + (char) ('a' + i) + "@example.net",
+                            received, answers),
+                    () -> {
+                        assertEquals(0, d.signal("KILL"));
+                        assertEquals(137, d.awaitExit(Duration.ofSeconds(10)), d.output());
+                    }, d::output);
         }
     }
 

@@ -11,7 +11,6 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Queue;
@@ -21,6 +20,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import org.greylite.testing.LoadThenKill;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -86,26 +86,13 @@ class GreylitedKilledUnderLoadTest {
     /** Starts greylited on the greydb, has the clients send until some replies came, then kills it. */
     private void runAndKill(int round, Queue<Received> received) throws Exception {
         try (GreylitedProcess g = GreylitedProcess.start(dir, upstream.address(), "--min-delay", "0", "--client-key", "ip")) {
-            AtomicInteger replies = new AtomicInteger();
-            List<Thread> clients = new ArrayList<>();
-            for (int i = 0; i < CLIENTS; i++) {
-                String sender = "round" + "abc".charAt(round) + "client" + (char) ('a' + i) + "@example.net";
-                Thread t = new Thread(() -> send(g.address(), sender, received, replies));
-                t.start();
-                clients.add(t);
-            }
-            // At a moment of the load that differs from run to run: replies in flight, decisions being committed.
-            int killAfter = 80 + ThreadLocalRandom.current().nextInt(80);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
-            while (replies.get() < killAfter && System.nanoTime() < deadline) {
-                Thread.sleep(5);
-            }
-            assertTrue(replies.get() >= killAfter, "greylited replied too little: " + replies.get());
-            g.process.destroyForcibly(); // SIGKILL: no shutdown hook, no clean close of the greydb
-            assertTrue(g.process.waitFor(10, TimeUnit.SECONDS));
-            for (Thread t : clients) {
-                t.join(15_000);
-            }
+            LoadThenKill.run(CLIENTS, 80,
+                    (i, replies) -> send(g.address(), "round" + "abc".charAt(round) + "client" + (char) ('a' + i)
+                            + "@example.net", received, replies),
+                    () -> {
+                        g.process.destroyForcibly(); // SIGKILL: no shutdown hook, no clean close of the greydb
+                        assertTrue(g.process.waitFor(10, TimeUnit.SECONDS));
+                    }, () -> String.join("\n", g.log));
         }
     }
 
