@@ -145,15 +145,13 @@ class PolicyProcessTest {
     void aSighupWhileStartingDoesNotStopIt() throws Exception {
         try (JavaProgram p = PolicyProcess.start(dir, "--inet=127.0.0.1:0")) {
             p.awaitLine("", Duration.ofSeconds(60)); // logging is set up: the service is reading its files
-            int signals = 0;
-            while (p.alive() && !p.output().contains("greylite-policy listening on")) {
+            // The first at once, whatever comes next: a start without C2 can reach "listening" within the 20 ms.
+            do {
                 assertEquals(0, p.signal("HUP"));
-                signals++;
                 Thread.sleep(20);
-            }
+            } while (p.alive() && !p.output().contains("greylite-policy listening on"));
             assertTrue(p.alive(), "stopped by a SIGHUP while starting, status " + p.awaitExit(Duration.ofSeconds(10))
                     + ":\n" + p.output());
-            assertTrue(signals > 0);
             p.awaitLine("greylite-policy listening on", Duration.ofSeconds(60));
             assertEquals(0, p.signal("HUP"));
             p.awaitLine("SIGHUP: reloading the rule files", Duration.ofSeconds(10));
