@@ -46,7 +46,9 @@ class GreyliteDatabaseSwitchTest {
     private void sqlite3(String script) throws Exception {
         Process p = new ProcessBuilder(ExternalPrograms.require("sqlite3").toString(), db().toString())
                 .redirectErrorStream(true).start();
-        p.getOutputStream().write(script.getBytes(StandardCharsets.UTF_8));
+        // Waits for the lock as greylite did (sqlite3 alone gives up at once): the wrapper of the session before may
+        // still be ending its transaction.
+        p.getOutputStream().write((".timeout 30000\n" + script).getBytes(StandardCharsets.UTF_8));
         p.getOutputStream().close();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(30, TimeUnit.SECONDS));
