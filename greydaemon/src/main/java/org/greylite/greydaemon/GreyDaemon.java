@@ -21,6 +21,7 @@ import org.greylite.config.SuspicionSetup;
 import org.greylite.greylist.Durations;
 import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.KnownSendersFiles;
+import org.greylite.metrics.EngineSeries;
 import org.greylite.metrics.MetricsEndpoint;
 import org.greylite.net.HostPortValue;
 import org.greylite.net.AddressText;
@@ -131,9 +132,11 @@ public final class GreyDaemon {
         String metricsAt = model.get(Settings.METRICS);
         InetSocketAddress metricsAddress = metricsAt == null ? null : HostPortValue.parse("GREYLITE_METRICS", metricsAt, 9727);
         Path suspicionFile = model.get(Settings.SUSPICION);
+        GreydaemonMetrics metrics = new GreydaemonMetrics();
         SuspicionPolicy rules;
         try {
-            rules = SuspicionSetup.load(suspicionFile, env, log);
+            rules = SuspicionSetup.load(suspicionFile, env, log,
+                    () -> metrics.engine().reloadFailed(EngineSeries.SUSPICION_FILE));
         } catch (IOException e) {
             throw FileErrors.unreadable(model.origin(Settings.SUSPICION), suspicionFile, e);
         }
@@ -152,7 +155,6 @@ public final class GreyDaemon {
         // On a wildcard, a socket per address of the host (ListeningSockets says why): an address whose port is
         // taken stops the start too.
         ListeningSockets sockets = ListeningSockets.bind(cl.listen());
-        GreydaemonMetrics metrics = new GreydaemonMetrics();
         MetricsEndpoint metricsEndpoint = null;
         GreylistStore store = null;
         EngineDecisions decisions = null;

@@ -1,10 +1,12 @@
 package org.greylite.greydaemon;
 
+import java.util.List;
 import java.util.Locale;
 
 import org.greylite.greylist.DecisionListener;
 import org.greylite.greylist.RcptRequest;
 import org.greylite.greylist.Verdict;
+import org.greylite.metrics.EngineSeries;
 
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -19,12 +21,14 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
  */
 final class GreydaemonMetrics implements DecisionListener {
 
+    /** The {@code file} label of the {@code -w} ranges in greylite_reload_failures_total. */
+    static final String WHITELIST_RANGES_FILE = "whitelist-ranges";
+
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final Counter answers;
     private final Counter malformed;
     private final Counter undecided;
-    private final Counter storeErrors;
-    private final Counter greydbFileReplaced;
+    private final EngineSeries engine;
 
     GreydaemonMetrics() {
         answers = Counter.builder().name("greylite_greydaemon_answers")
@@ -37,19 +41,11 @@ final class GreydaemonMetrics implements DecisionListener {
         undecided = Counter.builder().name("greylite_greydaemon_unanswered_requests")
                 .help("Requests left unanswered because deciding them failed (the client times out and accepts)")
                 .withoutExemplars().register(registry);
-        storeErrors = Counter.builder().name("greylite_store_errors")
-                .help("greydb failures, by operation (decision: the recipient is let in, or with "
-                        + "GREYLITE_FAIL_CLOSED refused as too soon; purge: expired rows stay until the next purge)")
-                .labelNames("operation").withoutExemplars().register(registry);
-        greydbFileReplaced = Counter.builder().name("greylite_greydb_file_replaced")
-                .help("Times the SQLite greydb file was found deleted or replaced while in use, and the greydb at its "
-                        + "path opened instead (the rows of the old file are lost)")
-                .withoutExemplars().register(registry);
+        engine = new EngineSeries(registry, "the recipient is let in, or with GREYLITE_FAIL_CLOSED refused as too soon",
+                List.of(EngineSeries.SUSPICION_FILE, WHITELIST_RANGES_FILE, EngineSeries.KNOWN_SENDERS_FILES));
         for (Answer a : Answer.values()) {
             answers.initLabelValues(a.toString(), label(a));
         }
-        storeErrors.initLabelValues("decision");
-        storeErrors.initLabelValues("purge");
     }
 
     private static String label(Answer a) {
@@ -76,16 +72,13 @@ final class GreydaemonMetrics implements DecisionListener {
     @Override
     public void decided(RcptRequest request, Verdict verdict) {
         if (verdict.reason() == Verdict.Reason.STORE_ERROR) {
-            storeErrors.labelValues("decision").inc();
+            engine.decisionFailed();
         }
     }
 
-    void purgeFailed() {
-        storeErrors.labelValues("purge").inc();
-    }
-
-    void greydbFileReplaced() {
-        greydbFileReplaced.inc();
+    /** The series greylited and greylite-policy have too: greydb failures, its file replaced, failed reloads. */
+    EngineSeries engine() {
+        return engine;
     }
 
     /** The registry the metrics endpoint serves. */

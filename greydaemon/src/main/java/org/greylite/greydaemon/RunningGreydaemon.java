@@ -8,6 +8,7 @@ import java.util.concurrent.TimeUnit;
 import org.greylite.config.GreydbFileCheck;
 import org.greylite.config.TimerTasks;
 import org.greylite.greylist.KnownSendersFiles;
+import org.greylite.metrics.EngineSeries;
 import org.greylite.metrics.MetricsEndpoint;
 import org.greylite.store.GreylistStore;
 import org.greylite.suspicion.ReloadingSuspicionPolicy;
@@ -25,6 +26,7 @@ final class RunningGreydaemon implements AutoCloseable {
     private final SuspicionPolicy rules;
     private final WhitelistRangesFile ranges;
     private final KnownSendersFiles known;
+    private final EngineSeries series;
     private final Logger log;
     private final ScheduledExecutorService fileCheck;
     private final MetricsEndpoint metricsEndpoint; // null: no GREYLITE_METRICS
@@ -41,6 +43,7 @@ final class RunningGreydaemon implements AutoCloseable {
         this.rules = rules;
         this.ranges = ranges;
         this.known = known;
+        this.series = metrics.engine();
         this.log = log;
         this.metricsEndpoint = metricsEndpoint;
         // A thread of its own rather than the UDP thread's turn: the store's methods take turns (SQLite's are
@@ -50,7 +53,7 @@ final class RunningGreydaemon implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        GreydbFileCheck check = new GreydbFileCheck(store, metrics::greydbFileReplaced, log);
+        GreydbFileCheck check = new GreydbFileCheck(store, series::greydbFileReplaced, log);
         // The checkpoint connection lets go of a file that went before the store makes the new one at the path.
         Runnable beforeCheck = checkpointer == null ? () -> { } : checkpointer::dropIfStale;
         fileCheck.scheduleWithFixedDelay(TimerTasks.outliving("the greydb file check", log, () -> {
@@ -79,8 +82,8 @@ final class RunningGreydaemon implements AutoCloseable {
         } else {
             log.info("SIGHUP: no suspicion file to reload");
         }
-        ranges.reload(log);
-        known.reload(log);
+        series.countFailure(GreydaemonMetrics.WHITELIST_RANGES_FILE, ranges.reload(log));
+        series.countFailure(EngineSeries.KNOWN_SENDERS_FILES, known.reload(log));
     }
 
     InetSocketAddress localAddress() {

@@ -403,7 +403,7 @@ final class UdpService implements AutoCloseable {
                 LOG.info("purge: {} expired greydb row(s) removed", n);
             }
         } catch (StoreException e) {
-            metrics.purgeFailed();
+            metrics.engine().purgeFailed();
             LOG.error("purge failed: {}", e.getMessage());
         }
     }

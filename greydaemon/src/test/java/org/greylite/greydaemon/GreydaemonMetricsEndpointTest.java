@@ -2,6 +2,7 @@ package org.greylite.greydaemon;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
@@ -49,6 +50,38 @@ class GreydaemonMetricsEndpointTest {
     @Test
     void clientsThatSendHalfARequestDoNotHoldUpTheScrape() throws Exception {
         MetricsHttp.assertScrapedWhileHalfRequestsWait(daemon.metricsPort());
+    }
+
+    /**
+     * A SIGHUP that keeps what was loaded before, for each file greydaemon reloads, is counted under greylited's name
+     * with the file's label; the other files' series stay at 0. Such reloads were logged only: an alert on the metric
+     * never saw a broken {@code -w} or known-senders edit.
+     */
+    @Test
+    void eachReloadThatKeepsTheFileLoadedBeforeIsCountedByFile() throws Exception {
+        Path white = Files.writeString(dir.resolve("white"), "192.0.2.0/24\n");
+        Path known = Files.writeString(dir.resolve("known"), "cidr 203.0.113.0/24 a partner\n");
+        Path suspicion = Files.writeString(dir.resolve("suspicion"), "2 e r:^b@\n");
+        try (RunningGreydaemon d = GreyDaemon.start(CommandLine.parse(List.of("-w", white.toString(), "127.0.0.1:0",
+                        dir.resolve("reload-greydb").toString())),
+                Map.of("GREYLITE_NO_SHIPPED_WHITELIST", "", "GREYLITE_METRICS", "127.0.0.1:0",
+                        "GREYLITE_WHITELIST_FILES", known.toString(), "SUSPICION", suspicion.toString()),
+                new MutableClock(Instant.parse("2026-12-01T10:00:00Z")))) {
+            Files.writeString(white, "192.0.2.0/24\n300.1.2.3\n");
+            d.reload();
+            String body = MetricsHttp.scrape(d.metricsPort());
+            assertTrue(body.contains("greylite_reload_failures_total{file=\"whitelist-ranges\"} 1.0"), body);
+            assertTrue(body.contains("greylite_reload_failures_total{file=\"known-senders\"} 0.0"), body);
+            assertTrue(body.contains("greylite_reload_failures_total{file=\"suspicion\"} 0.0"), body);
+
+            Files.writeString(known, "regex (unclosed a typo\n");
+            Files.writeString(suspicion, "2 e r:(unclosed\n");
+            d.reload();
+            body = MetricsHttp.scrape(d.metricsPort());
+            assertTrue(body.contains("greylite_reload_failures_total{file=\"whitelist-ranges\"} 2.0"), body);
+            assertTrue(body.contains("greylite_reload_failures_total{file=\"known-senders\"} 1.0"), body);
+            assertTrue(body.contains("greylite_reload_failures_total{file=\"suspicion\"} 1.0"), body);
+        }
     }
 
     @Test

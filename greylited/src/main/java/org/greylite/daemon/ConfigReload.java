@@ -80,8 +80,12 @@ final class ConfigReload {
         this.log = log;
     }
 
-    /** SIGHUP: reads the file, applies what can be applied, names what needs a restart. */
-    synchronized void reload() {
+    /**
+     * SIGHUP: reads the file, applies what can be applied, names what needs a restart.
+     *
+     * @return false when the file did not load and the settings in force stay
+     */
+    synchronized boolean reload() {
         log.info("SIGHUP: reading the configuration file {}", file);
         Greylited reread = new Greylited(env);
         CommandLine cmd = GreylitedCommand.commandLine(reread);
@@ -102,7 +106,7 @@ final class ConfigReload {
             // A mistake in the file (a ConfigException, a bad value: said with its line, as the start says it).
             String why = GreylitedCommand.locate(e, defaults, args);
             log.error("{}: not reloaded: {}; keeping the settings in force", file, why);
-            return;
+            return false;
         }
         boolean engineChanged = false;
         boolean sessionChanged = false;
@@ -127,7 +131,7 @@ final class ConfigReload {
         }
         if (!engineChanged && !sessionChanged) {
             log.info("{}: reloaded, no setting that a reload applies changed", file);
-            return;
+            return true;
         }
         if (sessionChanged) {
             relay.set(nextRelay);
@@ -140,6 +144,7 @@ final class ConfigReload {
                 Durations.format(next.minDelay()), Durations.format(next.retryWindow()),
                 Durations.format(next.whitelistLifetime()), values.held(Settings.CLIENT_KEY),
                 next.failOpen() ? "" : ", fail closed");
+        return true;
     }
 
     private static String text(Object held) {

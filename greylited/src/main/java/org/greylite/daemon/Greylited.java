@@ -264,7 +264,7 @@ public final class Greylited implements Callable<Integer> {
                 log);
         hangup.reloadWith(() -> {
             if (configReload != null) {
-                configReload.reload();
+                metricsRegistry.engine().countFailure(ProxyMetrics.CONFIG_FILE, configReload.reload());
             }
             engine.reload(tls.client());
         });

@@ -8,6 +8,7 @@ import java.util.concurrent.TimeUnit;
 import org.greylite.greylist.DecisionListener;
 import org.greylite.greylist.RcptRequest;
 import org.greylite.greylist.Verdict;
+import org.greylite.metrics.EngineSeries;
 import org.greylite.relay.RcptPolicy;
 import org.greylite.relay.SessionInfo;
 
@@ -34,6 +35,11 @@ public final class ProxyMetrics implements ServerEvents, DecisionListener {
     private static final double[] LATENCY_BUCKETS =
             {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
+    /** The {@code file} labels of {@code greylite_reload_failures_total} only greylited has. */
+    static final String ACCESS_FILE = "access";
+    static final String CONFIG_FILE = "config";
+    static final String TLS_CERTIFICATE = "tls-certificate";
+
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final Counter connections;
     private final Counter proxyHeaderFailures;
@@ -41,13 +47,11 @@ public final class ProxyMetrics implements ServerEvents, DecisionListener {
     private final Gauge activeSessions;
     private final Counter rcpts;
     private final Counter upstreamRcptRefusals;
-    private final Counter storeErrors;
     private final Counter upstreamErrors;
     private final Counter junkLimitReached;
     private final Counter sessionLimits;
     private final Histogram decisionSeconds;
-    private final Counter reloadFailures;
-    private final Counter greydbFileReplaced;
+    private final EngineSeries engine;
 
     public ProxyMetrics() {
         connections = Counter.builder().name("greylite_connections")
@@ -72,10 +76,6 @@ public final class ProxyMetrics implements ServerEvents, DecisionListener {
                         + "the class of its reply (4xx, 5xx): passed on unchanged, nothing written in the greydb; "
                         + "greylisting's own refusals are in greylite_rcpt_total")
                 .labelNames("class").withoutExemplars().register(registry);
-        storeErrors = Counter.builder().name("greylite_store_errors")
-                .help("greydb failures, by operation (decision: the RCPT was accepted or, with --fail-closed, "
-                        + "answered 451; purge: expired rows stay until the next purge)")
-                .labelNames("operation").withoutExemplars().register(registry);
         upstreamErrors = Counter.builder().name("greylite_upstream_errors")
                 .help("Sessions the upstream failed (the client got 421), by failure: connect, closed "
                         + "(unexpectedly), timeout, protocol (no SMTP reply, or a refusal of the proxy's own RSET or "
@@ -93,15 +93,8 @@ public final class ProxyMetrics implements ServerEvents, DecisionListener {
         decisionSeconds = Histogram.builder().name("greylite_decision_duration").unit(Unit.SECONDS)
                 .help("Time from a RCPT being read to its verdict, greydb queue included (PTR lookup wait excluded)")
                 .classicOnly().classicUpperBounds(LATENCY_BUCKETS).withoutExemplars().register(registry);
-
-        reloadFailures = Counter.builder().name("greylite_reload_failures")
-                .help("Reloads of a rule file (suspicion, access) that kept the rules loaded before: the file could "
-                        + "not be read or has lines that do not load (logged with file and line)")
-                .labelNames("file").withoutExemplars().register(registry);
-        greydbFileReplaced = Counter.builder().name("greylite_greydb_file_replaced")
-                .help("Times the SQLite greydb file was found deleted or replaced while in use, and the greydb at its "
-                        + "path opened instead (the rows of the old file are lost)")
-                .withoutExemplars().register(registry);
+        engine = new EngineSeries(registry, "the RCPT was accepted or, with --fail-closed, answered 451",
+                List.of(EngineSeries.SUSPICION_FILE, ACCESS_FILE, EngineSeries.KNOWN_SENDERS_FILES, CONFIG_FILE, TLS_CERTIFICATE));
 
         // Series that exist from the start, so that rate() and alerts see a 0 rather than nothing: a series born
         // at its first event has no earlier sample, and that first increase is lost to rate() and increase().
@@ -117,8 +110,6 @@ public final class ProxyMetrics implements ServerEvents, DecisionListener {
                 }
             }
         }
-        storeErrors.initLabelValues("decision");
-        storeErrors.initLabelValues("purge");
         for (UpstreamFailure f : UpstreamFailure.values()) {
             upstreamErrors.initLabelValues(f.label());
         }
@@ -127,8 +118,6 @@ public final class ProxyMetrics implements ServerEvents, DecisionListener {
         }
         upstreamRcptRefusals.initLabelValues("4xx");
         upstreamRcptRefusals.initLabelValues("5xx");
-        reloadFailures.initLabelValues("suspicion");
-        reloadFailures.initLabelValues("access");
     }
 
     /** The registry the metrics endpoint serves. */
@@ -157,22 +146,17 @@ public final class ProxyMetrics implements ServerEvents, DecisionListener {
 
     /** A reload of the suspicion file kept the rules loaded before. */
     public void suspicionReloadFailed() {
-        reloadFailures.labelValues("suspicion").inc();
+        engine.reloadFailed(EngineSeries.SUSPICION_FILE);
     }
 
     /** A reload of the access file kept the rules loaded before. */
     public void accessReloadFailed() {
-        reloadFailures.labelValues("access").inc();
+        engine.reloadFailed(ACCESS_FILE);
     }
 
-    /** The greydb file in use was deleted or replaced, and the one at its path opened. */
-    public void greydbFileReplaced() {
-        greydbFileReplaced.inc();
-    }
-
-    /** The scheduled purge of expired rows failed. */
-    public void purgeFailed() {
-        storeErrors.labelValues("purge").inc();
+    /** The series greylite-policy and greydaemon have too: greydb failures, its file replaced, failed reloads. */
+    public EngineSeries engine() {
+        return engine;
     }
 
     @Override
@@ -226,7 +210,7 @@ public final class ProxyMetrics implements ServerEvents, DecisionListener {
         rcpts.labelValues(verdict.action().label(), verdict.reason().label(),
                 suspicionLabel(verdict)).inc();
         if (verdict.reason() == Verdict.Reason.STORE_ERROR) {
-            storeErrors.labelValues("decision").inc();
+            engine.decisionFailed();
         }
     }
 

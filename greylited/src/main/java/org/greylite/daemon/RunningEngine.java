@@ -13,6 +13,7 @@ import org.greylite.greylist.DecisionLog;
 import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.Greylister;
 import org.greylite.greylist.KnownSendersFiles;
+import org.greylite.metrics.EngineSeries;
 import org.greylite.relay.ExecutorRcptPolicy;
 import org.greylite.relay.RcptPolicy;
 import org.greylite.store.GreylistStore;
@@ -36,6 +37,7 @@ final class RunningEngine implements AutoCloseable {
     private final SuspicionPolicy rules;
     private final ReloadingAccessRules accessRules; // null: no access file
     private final KnownSendersFiles known;
+    private final EngineSeries series;
     private final Logger log;
 
     /**
@@ -47,6 +49,7 @@ final class RunningEngine implements AutoCloseable {
                   KnownSendersFiles known, ProxyMetrics metrics, Duration purgeInterval, Logger log) {
         this.store = store;
         this.known = known;
+        this.series = metrics.engine();
         this.rules = rules;
         this.accessRules = accessRules;
         this.log = log;
@@ -63,10 +66,10 @@ final class RunningEngine implements AutoCloseable {
         this.purges = Executors.newSingleThreadScheduledExecutor(ProxyServer.daemonThreads("greydb-purge"));
         followFiles();
         long purgeSeconds = purgeInterval.getSeconds();
-        purges.scheduleWithFixedDelay(TimerTasks.outliving("the greydb purge", log, () -> purge(metrics)),
+        purges.scheduleWithFixedDelay(TimerTasks.outliving("the greydb purge", log, this::purge),
                 purgeSeconds, purgeSeconds, TimeUnit.SECONDS);
         greydb.scheduleWithFixedDelay(TimerTasks.outliving("the greydb file check", log,
-                new GreydbFileCheck(store, metrics::greydbFileReplaced, log)), GreydbFileCheck.INTERVAL_SECONDS,
+                new GreydbFileCheck(store, series::greydbFileReplaced, log)), GreydbFileCheck.INTERVAL_SECONDS,
                 GreydbFileCheck.INTERVAL_SECONDS, TimeUnit.SECONDS);
     }
 
@@ -95,9 +98,9 @@ final class RunningEngine implements AutoCloseable {
         if (accessRules != null) {
             accessRules.reload();
         }
-        known.reload(log);
+        series.countFailure(EngineSeries.KNOWN_SENDERS_FILES, known.reload(log));
         if (certificate != null) {
-            certificate.reload(log);
+            series.countFailure(ProxyMetrics.TLS_CERTIFICATE, certificate.reload(log));
         }
     }
 
@@ -147,14 +150,14 @@ final class RunningEngine implements AutoCloseable {
                 TimeUnit.MILLISECONDS);
     }
 
-    private void purge(ProxyMetrics metrics) {
+    private void purge() {
         try {
             int n = greylister.purgeExpired();
             if (n > 0) {
                 log.info("purge: {} expired greydb row(s) removed", n);
             }
         } catch (StoreException e) {
-            metrics.purgeFailed();
+            series.purgeFailed();
             log.error("purge failed: {}", e.getMessage());
         }
     }

@@ -129,8 +129,7 @@ class GreylitedReloadTest {
         Path suspicion = ruleFile("suspicion", "0 e r:^b@\n");
         Path access = ruleFile("tcp.smtp", "127.0.0.9:deny\n");
         InetSocketAddress proxy = start(suspicion, access, "--metrics", "127.0.0.1:0");
-        String metrics = greylited.awaitLine("metrics on http://", Duration.ofSeconds(5));
-        URI scrape = URI.create(metrics.substring(metrics.indexOf("http://")).strip());
+        URI scrape = metricsUri();
 
         // One bad line each, among lines that would change the decisions if they loaded.
         editUnseen(suspicion, "5 e r:^b@\n9 e r:(unclosed\n");
@@ -150,10 +149,11 @@ class GreylitedReloadTest {
         try (RawClient denied = new RawClient(proxy, InetAddress.getByName("127.0.0.9"))) {
             assertTrue(denied.reply().startsWith("554 5.7.1 "), "the old access rules still deny");
         }
-        String body = HttpClient.newHttpClient().send(HttpRequest.newBuilder(scrape).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
+        String body = scrape(scrape);
         assertTrue(body.contains("greylite_reload_failures_total{file=\"suspicion\"} 1.0"), body);
         assertTrue(body.contains("greylite_reload_failures_total{file=\"access\"} 1.0"), body);
+        assertTrue(body.contains("greylite_reload_failures_total{file=\"known-senders\"} 0.0"), body);
+        assertTrue(body.contains("greylite_reload_failures_total{file=\"config\"} 0.0"), body);
 
         // Fixed: the next SIGHUP loads the files whole.
         editUnseen(suspicion, "5 e r:^b@\n");
@@ -205,7 +205,8 @@ class GreylitedReloadTest {
         Path access = ruleFile("tcp.smtp", ":allow\n");
         Path known = Files.writeString(dir.resolve("known-senders"), "cidr 192.0.2.0/24 a partner\n");
         InetSocketAddress proxy = start(suspicion, access, "--whitelist-file", known.toString(),
-                "--no-shipped-whitelist");
+                "--no-shipped-whitelist", "--metrics", "127.0.0.1:0");
+        URI scrape = metricsUri();
         InetAddress relay = InetAddress.getByName("127.0.0.9");
         assertTrue(rcptFrom(proxy, relay, "a@example.org").startsWith("451"), "not a known sender yet");
 
@@ -218,12 +219,26 @@ class GreylitedReloadTest {
         greylited.awaitLine(logged, "not reloaded: 1 line(s) do not load (above); keeping the 1 known senders loaded"
                 + " before", Duration.ofSeconds(5));
         assertTrue(rcptFrom(proxy, relay, "b@example.org").startsWith("451"), "the list before the broken edit decides");
+        String body = scrape(scrape);
+        assertTrue(body.contains("greylite_reload_failures_total{file=\"known-senders\"} 1.0"), body);
+        assertTrue(body.contains("greylite_reload_failures_total{file=\"suspicion\"} 0.0"), body);
 
         Files.writeString(known, "cidr 192.0.2.0/24 a partner\ncidr 127.0.0.9/32 our relay\n");
         logged = greylited.log.size();
         hangUp();
         greylited.awaitLine(logged, "reloaded, 2 entries", Duration.ofSeconds(30));
         assertTrue(rcptFrom(proxy, relay, "c@example.org").startsWith("250"), "a known sender now, without a restart");
+    }
+
+    /** Where the greylited started with {@code --metrics 127.0.0.1:0} serves its metrics, from its log. */
+    private URI metricsUri() throws Exception {
+        String metrics = greylited.awaitLine("metrics on http://", Duration.ofSeconds(5));
+        return URI.create(metrics.substring(metrics.indexOf("http://")).strip());
+    }
+
+    private static String scrape(URI metrics) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(metrics).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
     }
 
     /** The reply to one RCPT of a new session from {@code client}, with {@code sender}. */
@@ -248,7 +263,8 @@ class GreylitedReloadTest {
         Path suspicion = ruleFile("suspicion", "# none\n");
         Path access = ruleFile("tcp.smtp", ":allow\n");
         Path conf = Files.writeString(dir.resolve("greylited.conf"), "min-delay = 5m\n");
-        InetSocketAddress proxy = start(suspicion, access, "--config", conf.toString());
+        InetSocketAddress proxy = start(suspicion, access, "--config", conf.toString(), "--metrics", "127.0.0.1:0");
+        URI scrape = metricsUri();
         InetAddress client = InetAddress.getByName("127.0.0.9");
         assertTrue(rcptFrom(proxy, client, "a@example.org").startsWith("451"), "the first attempt");
 
@@ -258,6 +274,8 @@ class GreylitedReloadTest {
         String refused = greylited.awaitLine(logged, conf + ": not reloaded: " + conf + ":2: ", Duration.ofSeconds(30));
         assertTrue(refused.contains(" ERROR ") && refused.contains("keeping the settings in force"), refused);
         assertTrue(rcptFrom(proxy, client, "a@example.org").startsWith("451"), "a retry too soon under min-delay 5m");
+        String body = scrape(scrape);
+        assertTrue(body.contains("greylite_reload_failures_total{file=\"config\"} 1.0"), body);
 
         Files.writeString(conf, "min-delay = 0\nidle-timeout = 1m\n"
                 + "greylist-reply = 451 4.7.1 <{rcpt}>: not yet, come back soon\n");

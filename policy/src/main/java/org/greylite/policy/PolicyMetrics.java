@@ -1,8 +1,10 @@
 package org.greylite.policy;
 
+import java.util.List;
 import java.util.Locale;
 
 import org.greylite.greylist.Verdict;
+import org.greylite.metrics.EngineSeries;
 
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
@@ -22,15 +24,17 @@ final class PolicyMetrics {
     private static final double[] LATENCY_BUCKETS =
             {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
+    /** The {@code file} label of postgrey's client and recipient whitelists in greylite_reload_failures_total. */
+    static final String WHITELIST_FILES = "whitelists";
+
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final Counter requests;
     private final Counter protocolErrors;
     private final Counter connections;
     private final Gauge activeConnections;
     private final Counter rcpts;
-    private final Counter storeErrors;
     private final Histogram decisionSeconds;
-    private final Counter greydbFileReplaced;
+    private final EngineSeries engine;
 
     PolicyMetrics() {
         requests = Counter.builder().name("greylite_policy_requests")
@@ -47,17 +51,11 @@ final class PolicyMetrics {
         rcpts = Counter.builder().name("greylite_rcpt")
                 .help("RCPT decisions, by verdict (accept, greylist, tempfail, reject) and reason")
                 .labelNames("verdict", "reason").withoutExemplars().register(registry);
-        storeErrors = Counter.builder().name("greylite_store_errors")
-                .help("greydb failures, by operation (decision: answered DUNNO or, with --fail-closed, deferred; "
-                        + "purge: expired rows stay until the next purge)")
-                .labelNames("operation").withoutExemplars().register(registry);
         decisionSeconds = Histogram.builder().name("greylite_decision_duration").unit(Unit.SECONDS)
                 .help("Time a policy request's decisions took, greydb included")
                 .classicOnly().classicUpperBounds(LATENCY_BUCKETS).withoutExemplars().register(registry);
-        greydbFileReplaced = Counter.builder().name("greylite_greydb_file_replaced")
-                .help("Times the SQLite greydb file was found deleted or replaced while in use, and the greydb at its "
-                        + "path opened instead (the rows of the old file are lost)")
-                .withoutExemplars().register(registry);
+        engine = new EngineSeries(registry, "answered DUNNO or, with --fail-closed, deferred",
+                List.of(EngineSeries.SUSPICION_FILE, EngineSeries.KNOWN_SENDERS_FILES, WHITELIST_FILES));
         for (String state : new String[] {"RCPT", "DATA", "END-OF-MESSAGE", "other"}) {
             requests.initLabelValues(state);
         }
@@ -67,8 +65,6 @@ final class PolicyMetrics {
                 rcpts.initLabelValues(action.label(), reason.label());
             }
         }
-        storeErrors.initLabelValues("decision");
-        storeErrors.initLabelValues("purge");
     }
 
     void request(String protocolState) {
@@ -93,16 +89,13 @@ final class PolicyMetrics {
     void decided(Verdict v) {
         rcpts.labelValues(v.action().label(), v.reason().label()).inc();
         if (v.reason() == Verdict.Reason.STORE_ERROR) {
-            storeErrors.labelValues("decision").inc();
+            engine.decisionFailed();
         }
     }
 
-    void greydbFileReplaced() {
-        greydbFileReplaced.inc();
-    }
-
-    void purgeFailed() {
-        storeErrors.labelValues("purge").inc();
+    /** The series greylited and greydaemon have too: greydb failures, its file replaced, failed reloads. */
+    EngineSeries engine() {
+        return engine;
     }
 
     void decisionTook(long nanos) {

@@ -10,6 +10,7 @@ import java.util.function.Supplier;
 
 import org.greylite.config.TimerTasks;
 import org.greylite.greylist.KnownSendersFiles;
+import org.greylite.metrics.EngineSeries;
 import org.greylite.suspicion.ReloadingSuspicionPolicy;
 import org.greylite.suspicion.SuspicionPolicy;
 import org.slf4j.Logger;
@@ -37,6 +38,7 @@ final class PolicyRuleFiles implements Supplier<PostgreyWhitelists>, AutoCloseab
     private final KnownSendersFiles known;
     private final List<WhitelistFile> clientFiles;
     private final List<WhitelistFile> recipientFiles;
+    private final EngineSeries series;
     private final Logger log;
     private final ScheduledExecutorService follower; // null: no suspicion file to follow
     private volatile PostgreyWhitelists whitelists;
@@ -48,11 +50,12 @@ final class PolicyRuleFiles implements Supplier<PostgreyWhitelists>, AutoCloseab
      * @throws IOException naming the file, when a whitelist exists but cannot be read
      */
     PolicyRuleFiles(SuspicionPolicy rules, KnownSendersFiles known, List<WhitelistFile> clientFiles,
-                    List<WhitelistFile> recipientFiles, Logger log) throws IOException {
+                    List<WhitelistFile> recipientFiles, EngineSeries series, Logger log) throws IOException {
         this.rules = rules;
         this.known = known;
         this.clientFiles = List.copyOf(clientFiles);
         this.recipientFiles = List.copyOf(recipientFiles);
+        this.series = series;
         this.log = log;
         this.whitelists = PostgreyWhitelists.load(clientFiles, recipientFiles, p -> log.warn("whitelist: {}", p),
                 m -> log.warn("whitelist: {}", m));
@@ -86,7 +89,7 @@ final class PolicyRuleFiles implements Supplier<PostgreyWhitelists>, AutoCloseab
         if (rules instanceof ReloadingSuspicionPolicy followed) {
             followed.reload();
         }
-        known.reload(log);
+        series.countFailure(EngineSeries.KNOWN_SENDERS_FILES, known.reload(log));
         List<String> problems = new ArrayList<>();
         PostgreyWhitelists read;
         try {
@@ -94,12 +97,14 @@ final class PolicyRuleFiles implements Supplier<PostgreyWhitelists>, AutoCloseab
                     m -> log.warn("SIGHUP: whitelist: {}", m));
         } catch (IOException e) {
             log.error("SIGHUP: {}; the whitelists loaded before stay in force", e.getMessage());
+            series.reloadFailed(PolicyMetrics.WHITELIST_FILES);
             return;
         }
         if (!problems.isEmpty()) {
             problems.forEach(p -> log.error("SIGHUP: whitelist: {}", p));
             log.error("SIGHUP: the postgrey whitelists have {} line(s) that do not load; the {} line(s) loaded before "
                     + "stay in force until they are fixed", problems.size(), whitelists.size());
+            series.reloadFailed(PolicyMetrics.WHITELIST_FILES);
             return;
         }
         whitelists = read;

@@ -27,6 +27,7 @@ import org.greylite.greylist.Durations;
 import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.KnownSenders;
 import org.greylite.greylist.KnownSendersFiles;
+import org.greylite.metrics.EngineSeries;
 import org.greylite.metrics.MetricsEndpoint;
 import org.greylite.net.HostPortValue;
 import org.greylite.net.AddressText;
@@ -121,7 +122,8 @@ final class RunningPolicy implements AutoCloseable {
             }
             SuspicionPolicy rules;
             try {
-                rules = SuspicionSetup.load(o.suspicion, ruleEnv, log);
+                rules = SuspicionSetup.load(o.suspicion, ruleEnv, log,
+                        () -> metrics.engine().reloadFailed(EngineSeries.SUSPICION_FILE));
             } catch (IOException e) {
                 throw FileErrors.unreadable(values.origin(Settings.SUSPICION), o.suspicion, e);
             }
@@ -135,7 +137,7 @@ final class RunningPolicy implements AutoCloseable {
             KnownSendersFiles knownFiles = new KnownSendersFiles(!o.noShippedWhitelist, o.whitelistFiles, known);
             try {
                 files = new PolicyRuleFiles(rules, knownFiles, whitelistFiles(o.whitelistClients, "whitelist_clients"),
-                        whitelistFiles(o.whitelistRecipients, "whitelist_recipients"), log);
+                        whitelistFiles(o.whitelistRecipients, "whitelist_recipients"), metrics.engine(), log);
             } catch (IOException e) {
                 // A whitelist that exists and cannot be read: the configuration's mistake, not one a restart fixes.
                 throw new IllegalArgumentException(e.getMessage(), e);
@@ -182,7 +184,7 @@ final class RunningPolicy implements AutoCloseable {
             // The store's methods take turns (SQLite's are synchronized), so the look at the file may run here, as
             // the purge does, between two decisions of the I/O thread.
             purge.scheduleWithFixedDelay(TimerTasks.outliving("the greydb file check", log,
-                            new GreydbFileCheck(store, metrics::greydbFileReplaced, log)),
+                            new GreydbFileCheck(store, metrics.engine()::greydbFileReplaced, log)),
                     GreydbFileCheck.INTERVAL_SECONDS, GreydbFileCheck.INTERVAL_SECONDS, TimeUnit.SECONDS);
             InetSocketAddress tcp = server.tcpAddress();
             log.info("greylite-policy listening on{}{}; greydb {}; min-delay {}, retry-window {}, whitelist-lifetime {}, "
@@ -363,7 +365,7 @@ final class RunningPolicy implements AutoCloseable {
                 log.info("purge: {} expired greydb row(s) removed", n);
             }
         } catch (StoreException e) {
-            metrics.purgeFailed();
+            metrics.engine().purgeFailed();
             log.error("purge of the greydb failed: {}", e.getMessage());
         }
     }
