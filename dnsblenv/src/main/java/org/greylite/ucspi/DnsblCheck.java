@@ -55,7 +55,6 @@ final class DnsblCheck {
     record Failed(String reason) implements Answer {
     }
 
-    private static final int DNS_PORT = 53;
 
     private final Resolver resolver;
     private final Duration timeout;
@@ -185,60 +184,11 @@ final class DnsblCheck {
         return DnsServers.resolvers(servers(dnscacheip, log), timeout, 1).resolver();
     }
 
-    /** The servers named in a {@code DNSCACHEIP} value; bad entries are logged and skipped. */
+    /**
+     * The servers named in a {@code DNSCACHEIP} value, read as greylite and greylited read it ({@link DnsServers});
+     * bad entries are logged and skipped: the check only ever adds a mark, so a typo must not stop the mail.
+     */
     static List<InetSocketAddress> servers(String dnscacheip, Consumer<String> log) {
-        List<InetSocketAddress> servers = new ArrayList<>();
-        if (dnscacheip == null) {
-            return servers;
-        }
-        for (String entry : dnscacheip.trim().split("\\s+")) {
-            if (entry.isEmpty()) {
-                continue;
-            }
-            Optional<InetSocketAddress> server = server(entry);
-            if (server.isPresent()) {
-                servers.add(server.get());
-            } else {
-                log.accept("DNSCACHEIP: ignoring '" + entry + "': not IP or IP:PORT");
-            }
-        }
-        return servers;
-    }
-
-    private static Optional<InetSocketAddress> server(String entry) {
-        String host = entry;
-        int port = DNS_PORT;
-        if (entry.startsWith("[")) {
-            int close = entry.indexOf(']');
-            if (close < 0) {
-                return Optional.empty();
-            }
-            host = entry.substring(1, close);
-            String rest = entry.substring(close + 1);
-            if (!rest.isEmpty()) {
-                if (!rest.startsWith(":")) {
-                    return Optional.empty();
-                }
-                port = port(rest.substring(1));
-            }
-        } else if (entry.indexOf(':') >= 0 && entry.indexOf(':') == entry.lastIndexOf(':')) {
-            // One colon: IPv4:PORT. Several: a bare IPv6 address, which takes no port.
-            int colon = entry.indexOf(':');
-            host = entry.substring(0, colon);
-            port = port(entry.substring(colon + 1));
-        }
-        if (port < 0) {
-            return Optional.empty();
-        }
-        int finalPort = port;
-        return IpLiterals.parse(host).map(address -> new InetSocketAddress(address, finalPort));
-    }
-
-    private static int port(String text) {
-        if (text.isEmpty() || text.length() > 5 || !text.chars().allMatch(c -> c >= '0' && c <= '9')) {
-            return -1;
-        }
-        int port = Integer.parseInt(text);
-        return port >= 1 && port <= 65535 ? port : -1;
+        return DnsServers.parseList(dnscacheip, "DNSCACHEIP", e -> log.accept(e.getMessage() + "; ignored"));
     }
 }

@@ -35,12 +35,29 @@ class DnsblCheckTest {
         assertEquals(List.of(), log);
     }
 
+    /**
+     * A link-local resolver (a router's) is reached through one interface only: its zone is kept, as greylite and
+     * greylited keep it. dnsblenv dropped it, and its queries to such a resolver went nowhere; an interface the host
+     * has not is no server.
+     */
+    @Test
+    void aLinkLocalResolverKeepsItsZone() throws Exception {
+        List<InetSocketAddress> servers = DnsblCheck.servers("fe80::1%1 [fe80::2%1]:5353 fe80::3%nosuchif0", log::add);
+        assertEquals(2, servers.size(), servers.toString());
+        // A numeric zone (the interface's index) is read on any host; a named one needs the host to have it.
+        assertEquals(1, ((java.net.Inet6Address) servers.get(0).getAddress()).getScopeId());
+        assertEquals(5353, servers.get(1).getPort());
+        assertEquals(1, log.size(), log.toString());
+        assertTrue(log.get(0).contains("not 'fe80::3%nosuchif0'; ignored"), log.get(0));
+    }
+
     @Test
     void badDnscacheipEntriesAreLoggedAndSkipped() throws Exception {
         assertEquals(List.of(new InetSocketAddress(InetAddress.getByName("10.0.0.1"), 53)),
                 DnsblCheck.servers("dns.example 10.0.0.1 10.0.0.2:0 10.0.0.3:x [::1 [::1]x 1.2.3.4:70000", log::add));
         assertEquals(6, log.size(), log.toString());
-        assertEquals("DNSCACHEIP: ignoring 'dns.example': not IP or IP:PORT", log.get(0));
+        assertEquals("DNSCACHEIP wants an IP address with an optional port (192.0.2.53, 192.0.2.53:5353, "
+                + "[2001:db8::53]:5353), not 'dns.example'; ignored", log.get(0));
         assertTrue(DnsblCheck.servers(null, log::add).isEmpty());
         assertTrue(DnsblCheck.servers("   ", log::add).isEmpty());
     }

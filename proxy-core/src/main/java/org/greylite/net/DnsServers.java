@@ -2,12 +2,14 @@ package org.greylite.net;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Reads DNS server addresses as an administrator writes them: {@code 192.0.2.53}, {@code 192.0.2.53:5353},
- * {@code 2001:db8::53}, {@code [2001:db8::53]:5353}. IP addresses only: a resolver named by a host name would
+ * {@code 2001:db8::53}, {@code [2001:db8::53]:5353}, {@code [fe80::1%eth0]:53}. IP addresses only: a resolver named by a host name would
  * need a resolver to find it.
  */
 public final class DnsServers {
@@ -40,8 +42,28 @@ public final class DnsServers {
             host = t.substring(0, t.indexOf(':'));
             port = port(t.substring(t.indexOf(':') + 1), text, what);
         }
-        InetAddress address = IpLiteral.parse(host).orElseThrow(() -> bad(text, what));
-        return new InetSocketAddress(address, port);
+        return new InetSocketAddress(address(host).orElseThrow(() -> bad(text, what)), port);
+    }
+
+    /**
+     * The server's address; an IPv6 one may carry its zone ({@code fe80::1%eth0}), which a link-local resolver (a
+     * router's) cannot be reached without, and which is kept. An interface the host does not have is no address.
+     */
+    private static Optional<InetAddress> address(String host) {
+        int zone = host.indexOf('%');
+        if (zone < 0) {
+            return IpLiteral.parse(host);
+        }
+        String literal = host.substring(0, zone);
+        if (literal.indexOf(':') < 0 || IpLiteral.parse(literal).isEmpty() || zone == host.length() - 1) {
+            return Optional.empty();
+        }
+        try {
+            // A literal with a zone: getByName reads it and never asks the DNS.
+            return Optional.of(InetAddress.getByName(host));
+        } catch (UnknownHostException e) {
+            return Optional.empty();
+        }
     }
 
     /** Parses a space-separated list, as in djbdns' {@code DNSCACHEIP}. */
