@@ -78,7 +78,8 @@ final class MessageMemory {
         /** The {@link #cost} of {@link #nullSenderRecipients}. */
         long recipientBytes;
         boolean decidedAtData;
-        boolean headerAdded;
+        /** The request the {@code X-Greylist} header was given to, or null. */
+        Object headerGivenTo;
         Instant lastRequest;
     }
 
@@ -161,13 +162,20 @@ final class MessageMemory {
         return recipients;
     }
 
-    /** Whether the message may have the {@code X-Greylist} header, which it may once: true the first time only. */
-    synchronized boolean claimHeader(String key) {
+    /**
+     * Whether the message may have the {@code X-Greylist} header, which it may once: true for the first request that
+     * asks, and for that request again. A request is decided again when the transaction of its turn could not be
+     * committed ({@link DecisionTurn}); its first answer was never sent, so the header is still its own. Claimed for
+     * good at the first asking, the retry that passed lost its header.
+     *
+     * @param request the request the answer is for (compared by identity)
+     */
+    synchronized boolean claimHeader(String key, Object request) {
         Message m = message(key);
-        if (m.headerAdded) {
-            return false;
+        if (m.headerGivenTo != null) {
+            return m.headerGivenTo == request;
         }
-        m.headerAdded = true;
+        m.headerGivenTo = request;
         return true;
     }
 

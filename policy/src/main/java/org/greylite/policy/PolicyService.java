@@ -249,7 +249,7 @@ final class PolicyService {
         }
         if (delayed >= 0 && mayPrepend) {
             String header = answers.delayedHeader(delayed);
-            if (header != null && messages.claimHeader(message)) {
+            if (header != null && messages.claimHeader(message, request)) {
                 return header;
             }
         }

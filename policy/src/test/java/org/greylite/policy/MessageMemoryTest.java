@@ -57,9 +57,11 @@ class MessageMemoryTest {
     @Test
     void theHeaderIsGivenOncePerMessage() {
         MessageMemory memory = new MessageMemory(new MutableClock(Instant.parse("2024-05-01T10:00:00Z")));
-        assertTrue(memory.claimHeader("instance a"));
-        assertFalse(memory.claimHeader("instance a"));
-        assertTrue(memory.claimHeader("instance b"));
+        Object first = new Object();
+        assertTrue(memory.claimHeader("instance a", first));
+        assertFalse(memory.claimHeader("instance a", new Object()), "another request of the message");
+        assertTrue(memory.claimHeader("instance a", first), "the same request, decided again");
+        assertTrue(memory.claimHeader("instance b", new Object()));
     }
 
     @Test
