@@ -196,6 +196,16 @@ public final class Greylister {
      * @param askedNanos {@link System#nanoTime()} when the oldest request was asked (see {@link #decide(RcptRequest, long)})
      */
     public List<Verdict> decideAll(List<RcptRequest> requests, long askedNanos) {
+        if (!store.commitsBatchTogether()) {
+            // Each decision commits as it ends (PostgreSQL): one that fails leaves those before it recorded, and they
+            // must be answered as recorded; answered as the batch's failure, a client greylisted and recorded was
+            // told to pass on a greydb error, and one whose retry passed was refused under --fail-closed.
+            List<Verdict> verdicts = new ArrayList<>(requests.size());
+            for (RcptRequest r : requests) {
+                verdicts.add(decide(r, askedNanos));
+            }
+            return verdicts;
+        }
         Tuning t = tuning;
         List<Consulted> consulted;
         try {

@@ -45,6 +45,11 @@ public abstract class ForwardingGreylistStore implements GreylistStore {
     }
 
     @Override
+    public boolean commitsBatchTogether() {
+        return delegate.commitsBatchTogether();
+    }
+
+    @Override
     public <T> T update(TripletKey key, Function<Optional<Triplet>, TripletUpdate<T>> decision) {
         return delegate.update(key, current -> seen(current, decision.apply(current)));
     }

@@ -49,6 +49,11 @@ interface GreydbDialect extends AutoCloseable {
         return work.get();
     }
 
+    /** Whether {@link #batch} joins its transactions in one (else each commits as it ends). */
+    default boolean joinsBatches() {
+        return false;
+    }
+
     /**
      * A prepared statement of the decision path, for {@code try (Prepared p = dialect.prepare(conn, sql))}.
      * By default prepared anew and closed after use; a dialect whose one connection lives long keeps it

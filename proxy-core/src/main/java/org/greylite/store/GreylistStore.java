@@ -49,6 +49,14 @@ public interface GreylistStore extends AutoCloseable {
     }
 
     /**
+     * Whether {@link #inOneTransaction} commits its decisions together (none kept when it throws) rather than each as
+     * it ends: a batch that fails half-way must then be answered as wholly failed, and otherwise decision by decision.
+     */
+    default boolean commitsBatchTogether() {
+        return false;
+    }
+
+    /**
      * Reads the triplet's current row (absent if none) and applies the update, atomically (for tests and
      * tools; the engine decides with {@link #decide}).
      */

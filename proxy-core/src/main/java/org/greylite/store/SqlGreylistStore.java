@@ -60,6 +60,11 @@ final class SqlGreylistStore implements GreylistStore {
         return dialect.batch("cannot record the decisions", askedNanos + dialect.timeoutNanos(), work);
     }
 
+    @Override
+    public boolean commitsBatchTogether() {
+        return dialect.joinsBatches();
+    }
+
     /** The remembered behaviours the transition may ask for ({@link StoredState.RememberedBehaviours}). */
     private Map<String, Instant> behaviours(java.sql.Connection conn, String client) {
         try {

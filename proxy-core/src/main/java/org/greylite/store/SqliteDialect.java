@@ -228,6 +228,11 @@ final class SqliteDialect implements GreydbDialect {
      * before: a batch that memory alone decides (greydaemon's {@code -w} ranges) takes no lock and writes nothing.
      */
     @Override
+    public boolean joinsBatches() {
+        return true;
+    }
+
+    @Override
     public synchronized <T> T batch(String what, long deadlineNanos, Supplier<T> work) {
         if (inBatch) {
             return work.get();
