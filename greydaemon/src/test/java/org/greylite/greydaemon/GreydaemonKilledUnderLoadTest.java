@@ -7,27 +7,17 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.List;
 import java.util.Map;
-import java.util.Queue;
-import java.util.Set;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.greylite.testing.AcknowledgedAnswers;
 import org.greylite.testing.JavaProgram;
 import org.greylite.testing.LoadThenKill;
+import org.greylite.testing.RetriedMessages;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -48,42 +38,20 @@ class GreydaemonKilledUnderLoadTest {
     @TempDir
     Path dir;
 
-    /** One answer a client received, for a message from {@code client} to {@code recipients}. */
-    private record Received(String client, List<String> recipients, String answer) {
-    }
-
     @Test
     void everyAnswerAClientReceivedIsInTheGreydbAfterAKillDashNine() throws Exception {
         Path greydb = dir.resolve("greydb");
-        Queue<Received> received = new ConcurrentLinkedQueue<>();
+        // The first recipient passes and makes the address known; the others pass as from a known address.
+        AcknowledgedAnswers received = new AcknowledgedAnswers(answer -> answer.startsWith("0,"),
+                answer -> answer.equals("1,3"), AcknowledgedAnswers.Pass.CLIENT_WHITELISTED_AND_FIRST_TRIPLET_PASSED);
         for (int round = 0; round < 2; round++) {
             runAndKill(greydb, round, received);
         }
-        int refused = 0;
-        int passed = 0;
-        try (Connection db = DriverManager.getConnection("jdbc:sqlite:" + greydb)) {
-            Map<String, Boolean> triplets = triplets(db);
-            Set<String> known = whitelisted(db);
-            for (Received r : received) {
-                if (r.answer().startsWith("0,")) {
-                    refused++;
-                    for (String rcpt : r.recipients()) {
-                        assertTrue(triplets.containsKey(r.client() + " " + rcpt), "refused, answered, and not in the greydb: " + r);
-                    }
-                } else if (r.answer().equals("1,3")) {
-                    passed++;
-                    // The first recipient passes and makes the address known; the others pass as from a known address.
-                    assertEquals(Boolean.TRUE, triplets.get(r.client() + " " + r.recipients().get(0)),
-                            "passed, answered, and not recorded so: " + r);
-                    assertTrue(known.contains(r.client()), "passed, answered, and its address not known: " + r);
-                }
-            }
-        }
-        assertTrue(refused > 0 && passed > 0, "both kinds of answer were given: " + refused + " and " + passed);
+        received.assertAllIn(greydb);
     }
 
     /** Starts greydaemon on the greydb, has the clients ask until some answers came, then kills it. */
-    private void runAndKill(Path greydb, int round, Queue<Received> received) throws Exception {
+    private void runAndKill(Path greydb, int round, AcknowledgedAnswers received) throws Exception {
         try (JavaProgram d = GreydaemonProcess.start(Map.of("GREYLITE_CLIENT_KEY", "ip"), "-m", "0.0", "127.0.0.1:0",
                 greydb.toString())) {
             String line = d.awaitLine("started greydaemon on", Duration.ofSeconds(60));
@@ -101,51 +69,24 @@ class GreydaemonKilledUnderLoadTest {
     }
 
     /**
-     * One qmail-smtpd after another: a new message at each request, from an address of its own (client key {@code ip}:
-     * no pass makes another client known), one or two recipients; every third retried at once, which passes with
-     * {@code -m 0.0}. Stops when greydaemon no longer answers.
+     * One qmail-smtpd after another: a new message at each request, one or two recipients ({@link RetriedMessages}:
+     * from an address of its own, client key {@code ip}; every third retried at once, which passes with
+     * {@code -m 0.0}). Stops when greydaemon no longer answers.
      */
-    private static void ask(InetSocketAddress address, String sender, Queue<Received> received, AtomicInteger answers) {
-        ThreadLocalRandom random = ThreadLocalRandom.current();
+    private static void ask(InetSocketAddress address, String sender, AcknowledgedAnswers received, AtomicInteger answers) {
         try (QmailSmtpdClient c = new QmailSmtpdClient(address)) {
             c.timeout(5_000);
-            for (int n = 1; ; n++) {
-                String client = "10." + random.nextInt(256) + "." + random.nextInt(256) + "." + (1 + random.nextInt(254));
-                List<String> recipients = n % 2 == 0 ? List.of("r" + n + "-" + sender)
-                        : List.of("r" + n + "-" + sender, "q" + n + "-" + sender);
-                for (int attempt = 0; attempt < (n % 3 == 0 ? 2 : 1); attempt++) {
-                    String answer = c.ask(client, sender, recipients.toArray(String[]::new));
-                    if (answer == null) {
-                        return;
-                    }
-                    received.add(new Received(client, recipients, answer));
-                    answers.incrementAndGet();
+            RetriedMessages.sendUntilGone(10, RetriedMessages.oneOrTwoRecipients(sender), (client, recipients) -> {
+                String answer = c.ask(client, sender, recipients.toArray(String[]::new));
+                if (answer == null) {
+                    return false;
                 }
-            }
+                received.add(client, recipients, answer);
+                answers.incrementAndGet();
+                return true;
+            });
         } catch (IOException gone) {
             // killed: what this client received is recorded
         }
-    }
-
-    /** Each triplet's client and recipient, and whether it has passed. */
-    private static Map<String, Boolean> triplets(Connection db) throws SQLException {
-        Map<String, Boolean> rows = new HashMap<>();
-        try (Statement st = db.createStatement();
-             ResultSet rs = st.executeQuery("SELECT client, recipient, passed_at IS NOT NULL FROM triplet")) {
-            while (rs.next()) {
-                rows.put(rs.getString(1) + " " + rs.getString(2), rs.getBoolean(3));
-            }
-        }
-        return rows;
-    }
-
-    private static Set<String> whitelisted(Connection db) throws SQLException {
-        Set<String> clients = new HashSet<>();
-        try (Statement st = db.createStatement(); ResultSet rs = st.executeQuery("SELECT client FROM whitelist")) {
-            while (rs.next()) {
-                clients.add(rs.getString(1));
-            }
-        }
-        return clients;
     }
 }
