@@ -1,18 +1,14 @@
 package org.greylite.greydaemon;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import org.greylite.testing.AcknowledgedAnswers;
 import org.greylite.testing.JavaProgram;
@@ -54,10 +50,7 @@ class GreydaemonKilledUnderLoadTest {
     private void runAndKill(Path greydb, int round, AcknowledgedAnswers received) throws Exception {
         try (JavaProgram d = GreydaemonProcess.start(Map.of("GREYLITE_CLIENT_KEY", "ip"), "-m", "0.0", "127.0.0.1:0",
                 greydb.toString())) {
-            String line = d.awaitLine("started greydaemon on", Duration.ofSeconds(60));
-            Matcher m = Pattern.compile("started greydaemon on 127\\.0\\.0\\.1:(\\d+)").matcher(line);
-            assertTrue(m.find(), line);
-            InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), Integer.parseInt(m.group(1)));
+            InetSocketAddress address = GreydaemonProcess.awaitStartedOnLoopback(d);
             LoadThenKill.run(CLIENTS, 300,
                     (i, answers) -> ask(address, "round" + "abc".charAt(round) + "smtpd" + (char) ('a' + i) + "@example.net",
                             received, answers),

@@ -58,11 +58,7 @@ class GreydaemonProcessTest {
     @Test
     void aFloodOfMalformedDatagramsIsOneWarningAMinute() throws Exception {
         try (JavaProgram d = GreydaemonProcess.start("127.0.0.1:0", dir.resolve("greydb").toString())) {
-            String line = d.awaitLine("started greydaemon on", Duration.ofSeconds(60));
-            Matcher m = Pattern.compile("started greydaemon on 127\\.0\\.0\\.1:(\\d+)").matcher(line);
-            assertTrue(m.find(), line);
-            try (QmailSmtpdClient c = new QmailSmtpdClient(
-                    new InetSocketAddress(InetAddress.getLoopbackAddress(), Integer.parseInt(m.group(1))))) {
+            try (QmailSmtpdClient c = new QmailSmtpdClient(GreydaemonProcess.awaitStartedOnLoopback(d))) {
                 c.timeout(200);
                 for (int i = 0; i < 20; i++) {
                     assertNull(c.send(("Fno-ip-first-" + i + "\0Tx@example.org\0").getBytes(StandardCharsets.ISO_8859_1)));
@@ -88,11 +84,7 @@ class GreydaemonProcessTest {
         java.nio.file.Files.writeString(white, "192.0.2.0/24\n");
         try (JavaProgram d = GreydaemonProcess.start("-d", "-w", white.toString(), "127.0.0.1:0",
                 dir.resolve("greydb").toString())) {
-            String line = d.awaitLine("started greydaemon on", Duration.ofSeconds(60));
-            Matcher m = Pattern.compile("started greydaemon on 127\\.0\\.0\\.1:(\\d+)").matcher(line);
-            assertTrue(m.find(), line);
-            try (QmailSmtpdClient c = new QmailSmtpdClient(
-                    new InetSocketAddress(InetAddress.getLoopbackAddress(), Integer.parseInt(m.group(1))))) {
+            try (QmailSmtpdClient c = new QmailSmtpdClient(GreydaemonProcess.awaitStartedOnLoopback(d))) {
                 assertEquals("1,1", c.ask("192.0.2.9", "a@example.net", "b@example.org"), d::output);
                 assertEquals("1,4", c.ask("198.51.100.4", "", "list-bounces=example.org@example.net"));
             }
@@ -148,11 +140,7 @@ class GreydaemonProcessTest {
         java.nio.file.Files.writeString(suspicion, "0 e r:^one@\n");
         try (JavaProgram d = GreydaemonProcess.start(java.util.Map.of("SUSPICION", suspicion.toString()),
                 "127.0.0.1:0", dir.resolve("greydb").toString())) {
-            String line = d.awaitLine("started greydaemon on", Duration.ofSeconds(60));
-            Matcher m = Pattern.compile("started greydaemon on 127\\.0\\.0\\.1:(\\d+)").matcher(line);
-            assertTrue(m.find(), line);
-            try (QmailSmtpdClient c = new QmailSmtpdClient(
-                    new InetSocketAddress(InetAddress.getLoopbackAddress(), Integer.parseInt(m.group(1))))) {
+            try (QmailSmtpdClient c = new QmailSmtpdClient(GreydaemonProcess.awaitStartedOnLoopback(d))) {
                 assertEquals("1,3", c.ask("192.0.2.1", "a@example.net", "one@example.org"), "N = 0 for one@");
                 assertEquals("0,1", c.ask("192.0.2.2", "a@example.net", "two@example.org"), "two@ is greylisted");
 
@@ -182,11 +170,7 @@ class GreydaemonProcessTest {
         try (JavaProgram d = GreydaemonProcess.start(java.util.Map.of("GREYLITE_WHITELIST_FILES", known.toString(),
                 "GREYLITE_NO_SHIPPED_WHITELIST", "1"), "-w", white.toString(), "127.0.0.1:0",
                 dir.resolve("greydb").toString())) {
-            String line = d.awaitLine("started greydaemon on", Duration.ofSeconds(60));
-            Matcher m = Pattern.compile("started greydaemon on 127\\.0\\.0\\.1:(\\d+)").matcher(line);
-            assertTrue(m.find(), line);
-            try (QmailSmtpdClient c = new QmailSmtpdClient(
-                    new InetSocketAddress(InetAddress.getLoopbackAddress(), Integer.parseInt(m.group(1))))) {
+            try (QmailSmtpdClient c = new QmailSmtpdClient(GreydaemonProcess.awaitStartedOnLoopback(d))) {
                 assertEquals("1,1", c.ask("192.0.2.7", "a@example.net", "b@example.org"), "in a -w range");
                 assertEquals("0,1", c.ask("198.51.100.7", "a@example.net", "b@example.org"), "not yet in one");
                 assertEquals("0,1", c.ask("198.51.100.8", "a@example.net", "b@example.org"), "not yet known");

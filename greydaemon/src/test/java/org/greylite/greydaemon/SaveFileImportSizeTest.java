@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.BufferedWriter;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -13,8 +12,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import org.greylite.testing.JavaProgram;
 import org.junit.jupiter.api.Test;
@@ -50,13 +47,10 @@ class SaveFileImportSizeTest {
         // JAVA_TOOL_OPTIONS reaches the JVM of the process: a 24 MB heap, smaller than the file.
         try (JavaProgram d = GreydaemonProcess.start(Map.of("JAVA_TOOL_OPTIONS", "-Xmx24m"), "127.0.0.1:0",
                 save.toString())) {
-            String line = d.awaitLine("started greydaemon on", Duration.ofSeconds(150));
+            InetSocketAddress address = GreydaemonProcess.awaitStartedOnLoopback(d, Duration.ofSeconds(150));
             assertTrue(d.output().contains("1 known address(es), " + pending + " pending triplet(s), 0 line(s) skipped"),
                     d::output);
-            Matcher m = Pattern.compile("started greydaemon on 127\\.0\\.0\\.1:(\\d+)").matcher(line);
-            assertTrue(m.find(), line);
-            try (QmailSmtpdClient c = new QmailSmtpdClient(
-                    new InetSocketAddress(InetAddress.getLoopbackAddress(), Integer.parseInt(m.group(1))))) {
+            try (QmailSmtpdClient c = new QmailSmtpdClient(address)) {
                 assertEquals("1,2", c.ask("192.0.2.10", "a@example.org", "b@example.net"), d::output);
                 // The last line of the file: a retry ten minutes after its first attempt passes.
                 int last = pending - 1;
