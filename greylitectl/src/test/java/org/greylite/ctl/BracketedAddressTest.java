@@ -3,7 +3,6 @@ package org.greylite.ctl;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -11,13 +10,9 @@ import java.time.Duration;
 import java.util.Map;
 
 import org.greylite.greylist.ClientKeys;
-import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.Greylister;
-import org.greylite.greylist.RcptRequest;
 import org.greylite.store.GreylistStore;
 import org.greylite.store.GreylistStores;
-import org.greylite.suspicion.ClientFacts;
-import org.greylite.suspicion.SuspicionPolicy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -36,12 +31,9 @@ class BracketedAddressTest {
         Path db = dir.resolve("greylite.db");
         Map<String, String> env = Map.of("DBFILE", db.toString());
         try (GreylistStore store = GreylistStores.sqlite(db, Duration.ofSeconds(10))) {
-            Greylister engine = new Greylister(store, SuspicionPolicy.NONE,
-                    GreylistSettings.defaults().withClientKeys(ClientKeys.exactAddresses()), Clock.systemUTC(),
-                    (r, v) -> { });
+            Greylister engine = Engines.keyedBy(store, ClientKeys.exactAddresses(), Clock.systemUTC());
             for (String ip : new String[] {"192.0.2.1", "2001:db8::5"}) {
-                engine.decide(new RcptRequest(InetAddress.getByName(ip),
-                        new ClientFacts(ip, "", "h", "a@x.example", "b@y.example", null, null), null));
+                Engines.decide(engine, ip, "", "a@x.example", "b@y.example");
             }
         }
 

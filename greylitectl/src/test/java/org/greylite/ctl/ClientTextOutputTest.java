@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -13,13 +12,9 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 import org.greylite.greylist.ClientKeys;
-import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.Greylister;
-import org.greylite.greylist.RcptRequest;
 import org.greylite.store.GreylistStore;
 import org.greylite.store.GreylistStores;
-import org.greylite.suspicion.ClientFacts;
-import org.greylite.suspicion.SuspicionPolicy;
 import org.greylite.testing.MiniJson;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -51,11 +46,8 @@ class ClientTextOutputTest {
         Path db = dir.resolve("greylite.db");
         env = Map.of("DBFILE", db.toString());
         try (GreylistStore store = GreylistStores.sqlite(db, Duration.ofSeconds(10))) {
-            Greylister engine = new Greylister(store, SuspicionPolicy.NONE,
-                    GreylistSettings.defaults().withClientKeys(ClientKeys.exactAddresses()), Clock.systemUTC(),
-                    (r, v) -> { });
-            engine.decide(new RcptRequest(InetAddress.getByName("192.0.2.1"),
-                    new ClientFacts("192.0.2.1", "", "h", SENDER, RECIPIENT, null, null), null));
+            Greylister engine = Engines.keyedBy(store, ClientKeys.exactAddresses(), Clock.systemUTC());
+            Engines.decide(engine, "192.0.2.1", "", SENDER, RECIPIENT);
         }
         Ctl.Run add = Ctl.run(env, "db", "whitelist", "add", "203.0.113.0/24", "--comment", COMMENT);
         assertEquals(0, add.exit(), add.toString());

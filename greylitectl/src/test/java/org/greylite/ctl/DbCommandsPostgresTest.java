@@ -3,7 +3,6 @@ package org.greylite.ctl;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.net.InetAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -15,14 +14,11 @@ import java.util.Map;
 import org.greylite.greylist.ClientKeys;
 import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.Greylister;
-import org.greylite.greylist.RcptRequest;
 import org.greylite.greylist.Verdict;
 import org.greylite.store.GreydbLocation;
 import org.greylite.store.GreydbOptions;
 import org.greylite.store.GreylistStore;
 import org.greylite.store.GreylistStores;
-import org.greylite.suspicion.ClientFacts;
-import org.greylite.suspicion.SuspicionPolicy;
 import org.greylite.testing.MiniJson;
 import org.greylite.testing.PostgresServer;
 import org.junit.jupiter.api.AfterEach;
@@ -60,17 +56,20 @@ class DbCommandsPostgresTest {
         }
     }
 
-    private void engineAt(Instant now) {
+    /** The store on the test's greydb, opened at the first call. */
+    private GreylistStore store() {
         if (store == null) {
             store = GreylistStores.open(url, new GreydbOptions(Duration.ofSeconds(5), 2, PG.env()));
         }
-        engine = new Greylister(store, SuspicionPolicy.NONE,
-                GreylistSettings.defaults().withClientKeys(ClientKeys.exactAddresses()), Clock.fixed(now, ZoneOffset.UTC),
-                (r, v) -> { });
+        return store;
     }
 
-    private Verdict decide(String ip, String from, String to) throws Exception {
-        return engine.decide(new RcptRequest(InetAddress.getByName(ip), new ClientFacts(ip, "", "h", from, to, null, null), null));
+    private void engineAt(Instant now) {
+        engine = Engines.keyedBy(store(), ClientKeys.exactAddresses(), Clock.fixed(now, ZoneOffset.UTC));
+    }
+
+    private Verdict decide(String ip, String from, String to) {
+        return Engines.decide(engine, ip, "", from, to);
     }
 
     private Ctl.Run ctl(String... args) {
@@ -133,10 +132,9 @@ class DbCommandsPostgresTest {
 
     @Test
     void purgeUsesTheLifetimesTheEngineRecordedInTheSharedGreydb() throws Exception {
-        store = GreylistStores.open(url, new GreydbOptions(Duration.ofSeconds(5), 2, PG.env()));
         GreylistSettings longer = GreylistSettings.defaults().withClientKeys(ClientKeys.exactAddresses())
                 .withRetryWindow(Duration.ofHours(48)).withWhitelistLifetime(Duration.ofDays(60));
-        engine = new Greylister(store, SuspicionPolicy.NONE, longer, Clock.fixed(T0, ZoneOffset.UTC), (r, v) -> { });
+        engine = Engines.on(store(), longer, Clock.fixed(T0, ZoneOffset.UTC));
         decide("192.0.2.1", "a@x.example", "b@y.example");
 
         Ctl.Run purge = Ctl.run(env, Clock.fixed(T0.plus(Duration.ofHours(30)), ZoneOffset.UTC), "db", "purge");
@@ -153,20 +151,12 @@ class DbCommandsPostgresTest {
 
     @Test
     void addressesFromTheLogFindTheRowsTheEngineKeyed() {
-        store = GreylistStores.open(url, new GreydbOptions(Duration.ofSeconds(5), 2, PG.env()));
-        new EngineKeysScenario(
-                keys -> new Greylister(store, SuspicionPolicy.NONE, GreylistSettings.defaults().withClientKeys(keys),
-                        clock, (r, v) -> { }),
-                args -> ctl(args)).run();
+        new EngineKeysScenario(EnginesAndCtl.on(store(), clock, this::ctl)).run();
     }
 
     @Test
     void clientsAreListedByAddressNotByText() {
-        store = GreylistStores.open(url, new GreydbOptions(Duration.ofSeconds(5), 2, PG.env()));
-        new ListOrderScenario(
-                keys -> new Greylister(store, SuspicionPolicy.NONE, GreylistSettings.defaults().withClientKeys(keys),
-                        clock, (r, v) -> { }),
-                args -> ctl(args)).run();
+        new ListOrderScenario(EnginesAndCtl.on(store(), clock, this::ctl)).run();
     }
 
     // A server that cannot be reached at all: DbUnreachablePostgresTest. Here the server answers, and says no.

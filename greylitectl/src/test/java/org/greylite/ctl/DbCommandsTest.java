@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -18,11 +17,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.greylite.greylist.ClientKeys;
 import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.Greylister;
-import org.greylite.greylist.RcptRequest;
 import org.greylite.greylist.Verdict;
 import org.greylite.store.GreylistStore;
 import org.greylite.store.GreylistStores;
-import org.greylite.suspicion.ClientFacts;
 import org.greylite.suspicion.SuspicionPolicy;
 import org.greylite.testing.MiniJson;
 import org.junit.jupiter.api.AfterEach;
@@ -86,11 +83,7 @@ class DbCommandsTest {
     }
 
     private void decide(String ip, String from, String to) {
-        try {
-            engine.decide(new RcptRequest(InetAddress.getByName(ip), new ClientFacts(ip, "", "h", from, to, null, null), null));
-        } catch (java.net.UnknownHostException e) {
-            throw new IllegalStateException(e);
-        }
+        Engines.decide(engine, ip, "", from, to);
     }
 
     private Ctl.Run ctl(String... args) {
@@ -167,8 +160,7 @@ class DbCommandsTest {
         assertTrue(bl.out().contains("198.51.100.0/24") && bl.out().contains("spam run"), bl.out());
 
         Thread.sleep(5100); // the running engine re-reads the lists every few seconds
-        Verdict v = engine.decide(new RcptRequest(InetAddress.getByName("198.51.100.7"),
-                new ClientFacts("198.51.100.7", "", "h", "spam@bulk.example", "x@example.com", null, null), null));
+        Verdict v = Engines.decide(engine, "198.51.100.7", "", "spam@bulk.example", "x@example.com");
         assertEquals(Verdict.Action.REJECT, v.action());
 
         assertEquals(0, ctl("db", "blacklist", "remove", "198.51.100.0/24").exit());

@@ -5,11 +5,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 
-import org.greylite.greylist.GreylistSettings;
-import org.greylite.greylist.Greylister;
 import org.greylite.store.GreylistStore;
 import org.greylite.store.GreylistStores;
-import org.greylite.suspicion.SuspicionPolicy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,10 +20,8 @@ class DbKeysTest {
     void addressesFromTheLogFindTheRowsTheEngineKeyed() {
         Path db = dir.resolve("greylite.db");
         try (GreylistStore store = GreylistStores.sqlite(db, Duration.ofSeconds(10))) {
-            new EngineKeysScenario(
-                    keys -> new Greylister(store, SuspicionPolicy.NONE, GreylistSettings.defaults().withClientKeys(keys),
-                            Clock.systemUTC(), (r, v) -> { }),
-                    args -> Ctl.run(Map.of("DBFILE", db.toString()), args)).run();
+            Map<String, String> env = Map.of("DBFILE", db.toString());
+            new EngineKeysScenario(EnginesAndCtl.on(store, Clock.systemUTC(), args -> Ctl.run(env, args))).run();
         }
     }
 }

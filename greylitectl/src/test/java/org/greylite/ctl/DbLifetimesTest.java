@@ -3,7 +3,6 @@ package org.greylite.ctl;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.net.InetAddress;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -18,12 +17,9 @@ import java.util.Map;
 import org.greylite.greylist.ClientKeys;
 import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.Greylister;
-import org.greylite.greylist.RcptRequest;
 import org.greylite.greylist.Verdict;
 import org.greylite.store.GreylistStore;
 import org.greylite.store.GreylistStores;
-import org.greylite.suspicion.ClientFacts;
-import org.greylite.suspicion.SuspicionPolicy;
 import org.greylite.testing.MiniJson;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -61,11 +57,11 @@ class DbLifetimesTest {
     }
 
     private Greylister engine(GreylistSettings settings, Instant now) {
-        return new Greylister(store, SuspicionPolicy.NONE, settings, Clock.fixed(now, ZoneOffset.UTC), (r, v) -> { });
+        return Engines.on(store, settings, Clock.fixed(now, ZoneOffset.UTC));
     }
 
-    private static Verdict decide(Greylister engine, String ip, String from, String to) throws Exception {
-        return engine.decide(new RcptRequest(InetAddress.getByName(ip), new ClientFacts(ip, "", "h", from, to, null, null), null));
+    private static Verdict decide(Greylister engine, String ip, String from, String to) {
+        return Engines.decide(engine, ip, "", from, to);
     }
 
     /** A whitelist entry (and its passed triplet) 40 days old and a triplet pending for 30 hours, at T0 + 40 days. */

@@ -3,7 +3,6 @@ package org.greylite.ctl;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -11,12 +10,9 @@ import java.util.Map;
 import org.greylite.greylist.ClientKeys;
 import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.Greylister;
-import org.greylite.greylist.RcptRequest;
 import org.greylite.greylist.Verdict;
 import org.greylite.store.GreylistStore;
 import org.greylite.store.GreylistStores;
-import org.greylite.suspicion.ClientFacts;
-import org.greylite.suspicion.SuspicionPolicy;
 import org.greylite.testing.MutableClock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -88,8 +84,8 @@ class EarnedDomainWhitelistTest {
 
     /** The engine on {@code store}, keying clients by {@code keys}, every decision read from the greydb. */
     private static Greylister engine(GreylistStore store, ClientKeys keys, MutableClock clock) {
-        return new Greylister(store, SuspicionPolicy.NONE,
-                GreylistSettings.defaults().withClientKeys(keys).withWhitelistMemory(Duration.ZERO), clock, (r, v) -> { });
+        return Engines.on(store, GreylistSettings.defaults().withClientKeys(keys).withWhitelistMemory(Duration.ZERO),
+                clock);
     }
 
     /** The client's first attempt is refused, its retry after min-delay passes and earns the client its entry. */
@@ -99,8 +95,7 @@ class EarnedDomainWhitelistTest {
         assertEquals(Verdict.Action.ACCEPT, decide(engine, ip, ptr, "rcpt@example.com").action());
     }
 
-    private static Verdict decide(Greylister engine, String ip, String ptr, String to) throws Exception {
-        return engine.decide(new RcptRequest(InetAddress.getByName(ip),
-                new ClientFacts(ip, ptr, "h", "sender@example.org", to, null, null), null));
+    private static Verdict decide(Greylister engine, String ip, String ptr, String to) {
+        return Engines.decide(engine, ip, ptr, "sender@example.org", to);
     }
 }

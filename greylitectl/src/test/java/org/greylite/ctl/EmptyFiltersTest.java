@@ -3,20 +3,15 @@ package org.greylite.ctl;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 
 import org.greylite.greylist.ClientKeys;
-import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.Greylister;
-import org.greylite.greylist.RcptRequest;
 import org.greylite.store.GreylistStore;
 import org.greylite.store.GreylistStores;
-import org.greylite.suspicion.ClientFacts;
-import org.greylite.suspicion.SuspicionPolicy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,11 +28,9 @@ class EmptyFiltersTest {
     void emptyFiltersAndOptionsAreRefusedAndNothingIsDeleted() throws Exception {
         Path db = dir.resolve("greylite.db");
         try (GreylistStore store = GreylistStores.sqlite(db, Duration.ofSeconds(5))) {
-            Greylister engine = new Greylister(store, SuspicionPolicy.NONE,
-                    GreylistSettings.defaults().withClientKeys(ClientKeys.exactAddresses()), Clock.systemUTC(), (r, v) -> { });
+            Greylister engine = Engines.keyedBy(store, ClientKeys.exactAddresses(), Clock.systemUTC());
             for (String ip : new String[] {"192.0.2.1", "192.0.2.2"}) {
-                engine.decide(new RcptRequest(InetAddress.getByName(ip),
-                        new ClientFacts(ip, "", "h", "alice@example.org", "bob@example.com", null, null), null));
+                Engines.decide(engine, ip, "", "alice@example.org", "bob@example.com");
             }
         }
         Map<String, String> env = Map.of("DBFILE", db.toString());

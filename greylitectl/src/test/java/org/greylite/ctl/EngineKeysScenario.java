@@ -2,16 +2,10 @@ package org.greylite.ctl;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.net.InetAddress;
-import java.net.UnknownHostException;
-import java.util.Arrays;
 import java.util.List;
-import java.util.function.Function;
 
 import org.greylite.greylist.ClientKeys;
 import org.greylite.greylist.Greylister;
-import org.greylite.greylist.RcptRequest;
-import org.greylite.suspicion.ClientFacts;
 
 /**
  * What an administrator copies from the mail log finds the rows the engine keyed for it: the same scenario on
@@ -19,28 +13,24 @@ import org.greylite.suspicion.ClientFacts;
  */
 final class EngineKeysScenario {
 
-    private final Function<ClientKeys, Greylister> engines;
-    private final Function<String[], Ctl.Run> ctl;
+    private final EnginesAndCtl greydb;
 
-    /**
-     * @param engines a greylisting engine over the greydb under test, keying clients as given
-     * @param ctl     runs greylitectl on that greydb
-     */
-    EngineKeysScenario(Function<ClientKeys, Greylister> engines, Function<String[], Ctl.Run> ctl) {
-        this.engines = engines;
-        this.ctl = ctl;
+    /** @param greydb the greydb under test */
+    EngineKeysScenario(EnginesAndCtl greydb) {
+        this.greydb = greydb;
     }
 
     void run() {
-        Greylister byNetwork = engines.apply(ClientKeys.networks());
-        decide(byNetwork, "192.0.2.77", "", "ops1@sender.test", "Bob+Tag@Example.com");
-        decide(byNetwork, "192.0.2.78", "", "ops2@sender.test", "bob@example.com");
-        decide(byNetwork, "198.51.100.9", "", "bounce-1234-5678@lists.example", "carol@example.com");
-        decide(byNetwork, "198.51.100.10", "", "", "carol@example.com");
-        decide(engines.apply(ClientKeys.smart()), "203.0.113.5", "mx1.example.co.uk", "news@example.net",
+        Greylister byNetwork = greydb.engine(ClientKeys.networks());
+        Engines.decide(byNetwork, "192.0.2.77", "", "ops1@sender.test", "Bob+Tag@Example.com");
+        Engines.decide(byNetwork, "192.0.2.78", "", "ops2@sender.test", "bob@example.com");
+        Engines.decide(byNetwork, "198.51.100.9", "", "bounce-1234-5678@lists.example", "carol@example.com");
+        Engines.decide(byNetwork, "198.51.100.10", "", "", "carol@example.com");
+        Engines.decide(greydb.engine(ClientKeys.smart()), "203.0.113.5", "mx1.example.co.uk", "news@example.net",
                 "dave@example.com");
-        decide(byNetwork, "2001:db8::1", "", "v6@sender.test", "erin@example.com");
-        decide(engines.apply(ClientKeys.exactAddresses()), "2001:db8:1::25", "", "v6@sender.test", "frank@example.com");
+        Engines.decide(byNetwork, "2001:db8::1", "", "v6@sender.test", "erin@example.com");
+        Engines.decide(greydb.engine(ClientKeys.exactAddresses()), "2001:db8:1::25", "", "v6@sender.test",
+                "frank@example.com");
 
         assertEquals(List.of("192.0.2.0/24 <ops1@sender.test> <bob+tag@example.com>"),
                 rows("--sender", "ops1@sender.test"), "the address as the log shows it");
@@ -68,19 +58,19 @@ final class EngineKeysScenario {
         assertEquals(rows("--client", "mx7.example.co.uk"), rows("--client", "Example.co.uk."));
         otherPrefixes();
 
-        ipv6(ctl);
+        ipv6();
 
-        Ctl.Run delete = ctl.apply(new String[] {"db", "delete", "--sender", "ops1@sender.test"});
+        Ctl.Run delete = greydb.run("db", "delete", "--sender", "ops1@sender.test");
         assertEquals("deleted 1 triplet\n", delete.out(), delete.toString());
         assertEquals(List.of(), rows("--sender", "ops1@sender.test"));
         assertEquals(List.of("192.0.2.0/24 <ops2@sender.test> <bob@example.com>"), rows("--client", "192.0.2.1"),
                 "ops2's row stays");
-        Ctl.Run byClient = ctl.apply(new String[] {"db", "delete", "--client", "203.0.113.5", "--client-key", "net"});
+        Ctl.Run byClient = greydb.run("db", "delete", "--client", "203.0.113.5", "--client-key", "net");
         assertEquals("deleted 0 triplets\n", byClient.out(), "the smart row is keyed by its domain, not its network");
-        byClient = ctl.apply(new String[] {"db", "delete", "--client", "mx1.example.co.uk"});
+        byClient = greydb.run("db", "delete", "--client", "mx1.example.co.uk");
         assertEquals("deleted 1 triplet\n", byClient.out(), byClient.toString());
 
-        Ctl.Run bad = ctl.apply(new String[] {"db", "list", "--client", "192.0.2.0/33"});
+        Ctl.Run bad = greydb.run("db", "list", "--client", "192.0.2.0/33");
         assertEquals(2, bad.exit(), bad.toString());
         assertEquals(true, bad.err().startsWith("greylitectl: --client: "), bad.err());
     }
@@ -91,9 +81,9 @@ final class EngineKeysScenario {
      * that hold it, without greylitectl being told the prefixes.
      */
     private void otherPrefixes() {
-        Greylister wide = engines.apply(new ClientKeys(ClientKeys.Mode.NET, 16, 48));
-        decide(wide, "10.20.30.40", "", "wide@sender.test", "gina@example.com");
-        decide(wide, "3fff:0:5:6::9", "", "wide@sender.test", "hal@example.com");
+        Greylister wide = greydb.engine(new ClientKeys(ClientKeys.Mode.NET, 16, 48));
+        Engines.decide(wide, "10.20.30.40", "", "wide@sender.test", "gina@example.com");
+        Engines.decide(wide, "3fff:0:5:6::9", "", "wide@sender.test", "hal@example.com");
         assertEquals(List.of("10.20.0.0/16 <wide@sender.test> <gina@example.com>"), rows("--client", "10.20.99.1"),
                 "the /16 the address lies in");
         assertEquals(List.of("3fff:0:5::/48 <wide@sender.test> <hal@example.com>"), rows("--client", "3fff:0:5:77::1"),
@@ -104,7 +94,7 @@ final class EngineKeysScenario {
     }
 
     /** IPv6 clients are keyed, listed and found in RFC 5952's text, as mail logs show them, whichever text is typed. */
-    private void ipv6(Function<String[], Ctl.Run> ctl) {
+    private void ipv6() {
         assertEquals(List.of("2001:db8::/64 <v6@sender.test> <erin@example.com>"), rows("--client", "2001:db8::1"),
                 "the address as the log shows it finds its /64, keyed in the same text");
         assertEquals(rows("--client", "2001:db8::1"), rows("--client", "2001:DB8:0:0:0:0:0:1"), "or written in full");
@@ -114,34 +104,20 @@ final class EngineKeysScenario {
                 "2001:db8::/64 <v6@sender.test> <erin@example.com>"),
                 rows("--client", "2001:0DB8::/32").stream().sorted().toList(), "a block, in any text");
 
-        Ctl.Run add = ctl.apply(new String[] {"db", "whitelist", "add", "2001:DB8:0:0:0:0:0:0/32"});
+        Ctl.Run add = greydb.run("db", "whitelist", "add", "2001:DB8:0:0:0:0:0:0/32");
         assertEquals("added 2001:db8::/32 to the whitelist\n", add.out(), add.toString());
-        Ctl.Run listed = ctl.apply(new String[] {"db", "list", "--whitelist", "--client", "2001:db8::7", "--format", "csv"});
+        Ctl.Run listed = greydb.run("db", "list", "--whitelist", "--client", "2001:db8::7", "--format", "csv");
         assertEquals(true, listed.out().contains("\r\n2001:db8::/32,admin,"), listed.toString());
-        Ctl.Run removed = ctl.apply(new String[] {"db", "whitelist", "remove", "2001:db8:0::/32"});
+        Ctl.Run removed = greydb.run("db", "whitelist", "remove", "2001:db8:0::/32");
         assertEquals("removed 2001:db8::/32 from the whitelist\n", removed.out(), removed.toString());
     }
 
     /** The rows listed with these filters, as "client sender recipient". */
     private List<String> rows(String... filters) {
-        String[] args = new String[filters.length + 4];
+        String[] args = new String[filters.length + 2];
         args[0] = "db";
         args[1] = "list";
         System.arraycopy(filters, 0, args, 2, filters.length);
-        args[args.length - 2] = "--format";
-        args[args.length - 1] = "csv";
-        Ctl.Run run = ctl.apply(args);
-        assertEquals(0, run.exit(), run.toString());
-        return Arrays.stream(run.out().split("\r\n")).skip(1).filter(l -> !l.isEmpty())
-                .map(l -> String.join(" ", Arrays.asList(l.split(",")).subList(0, 3))).toList();
-    }
-
-    private static void decide(Greylister engine, String ip, String ptr, String from, String to) {
-        try {
-            engine.decide(new RcptRequest(InetAddress.getByName(ip), new ClientFacts(ip, ptr, "h", from, to, null, null),
-                    null));
-        } catch (UnknownHostException e) {
-            throw new IllegalStateException(e);
-        }
+        return greydb.csvCells(3, args);
     }
 }

@@ -7,11 +7,8 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Map;
 
-import org.greylite.greylist.GreylistSettings;
-import org.greylite.greylist.Greylister;
 import org.greylite.store.GreylistStore;
 import org.greylite.store.GreylistStores;
-import org.greylite.suspicion.SuspicionPolicy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,10 +23,8 @@ class ListOrderTest {
         Path db = dir.resolve("greylite.db");
         Clock clock = Clock.fixed(Instant.parse("2026-03-01T10:00:00Z"), ZoneOffset.UTC);
         try (GreylistStore store = GreylistStores.sqlite(db, Duration.ofSeconds(10))) {
-            new ListOrderScenario(
-                    keys -> new Greylister(store, SuspicionPolicy.NONE, GreylistSettings.defaults().withClientKeys(keys),
-                            clock, (r, v) -> { }),
-                    args -> Ctl.run(Map.of("DBFILE", db.toString()), clock, args)).run();
+            Map<String, String> env = Map.of("DBFILE", db.toString());
+            new ListOrderScenario(EnginesAndCtl.on(store, clock, args -> Ctl.run(env, clock, args))).run();
         }
     }
 }

@@ -24,7 +24,6 @@ import org.greylite.store.GreydbSchema;
 import org.greylite.store.GreylistStore;
 import org.greylite.store.GreylistStores;
 import org.greylite.suspicion.ClientFacts;
-import org.greylite.suspicion.SuspicionPolicy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -67,9 +66,7 @@ class OlderIpv6KeysTest {
         Path db = olderGreydb();
         Instant retry = T0.plus(GreylistSettings.DEFAULT_MIN_DELAY);
         try (GreylistStore store = GreylistStores.sqlite(db, Duration.ofSeconds(10))) {
-            Greylister engine = new Greylister(store, SuspicionPolicy.NONE,
-                    GreylistSettings.defaults().withClientKeys(ClientKeys.networks()), Clock.fixed(retry, ZoneOffset.UTC),
-                    (r, v) -> { });
+            Greylister engine = Engines.keyedBy(store, ClientKeys.networks(), Clock.fixed(retry, ZoneOffset.UTC));
             Reason reason = engine.decide(new RcptRequest(InetAddress.getByName("2001:db8::1"), new ClientFacts(
                     "2001:db8::1", "", "mx.example", "a@x.example", "b@y.example", Map.of(), Set.of()), null)).reason();
             assertEquals(Reason.PASSED, reason, "the retry after the delay passes: not taken for a first attempt");

@@ -3,7 +3,6 @@ package org.greylite.ctl;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.net.InetAddress;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -18,13 +17,9 @@ import java.util.Map;
 
 import org.greylite.greylist.ClientKeys;
 import org.greylite.greylist.GreylistSettings;
-import org.greylite.greylist.Greylister;
-import org.greylite.greylist.RcptRequest;
 import org.greylite.greylist.Verdict;
 import org.greylite.store.GreylistStore;
 import org.greylite.store.GreylistStores;
-import org.greylite.suspicion.ClientFacts;
-import org.greylite.suspicion.SuspicionPolicy;
 import org.greylite.testing.FakeWallClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -59,9 +54,8 @@ class PurgeClockAheadTest {
         store.close();
     }
 
-    private Verdict decide(Instant at, String ip, String from, String to) throws Exception {
-        Greylister engine = new Greylister(store, SuspicionPolicy.NONE, SETTINGS, Clock.fixed(at, ZoneOffset.UTC), (r, v) -> { });
-        return engine.decide(new RcptRequest(InetAddress.getByName(ip), new ClientFacts(ip, "", "h", from, to, null, null), null));
+    private Verdict decide(Instant at, String ip, String from, String to) {
+        return Engines.decide(Engines.on(store, SETTINGS, Clock.fixed(at, ZoneOffset.UTC)), ip, "", from, to);
     }
 
     private long count(String sql) throws Exception {
