@@ -19,10 +19,10 @@ import java.util.concurrent.TimeUnit;
 
 import org.greylite.testing.ExternalPrograms;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -38,6 +38,9 @@ class DnsblChainTest {
 
     @TempDir
     Path dir;
+
+    @RegisterExtension
+    final Tcpservers tcpservers = new Tcpservers();
 
     private Tcpserver tcpserver;
 
@@ -72,18 +75,11 @@ class DnsblChainTest {
         }
     }
 
-    @AfterEach
-    void stopTcpserver() throws InterruptedException {
-        if (tcpserver != null) {
-            tcpserver.close();
-        }
-    }
-
     @Test
     void aListedClientIsRefusedEveryTimeAnUnlistedOnePassesTheRetry() throws Exception {
         Path suspicion = dir.resolve("suspicion");
         Files.writeString(suspicion, "# listed in a DNSBL: refuse practically forever\n100 v BLACKLISTED\n");
-        tcpserver = Tcpserver.start(
+        tcpserver = tcpservers.start(
                 List.of(Launchers.bin("dnsblenv"), Launchers.bin("greylite"), "sh", Launchers.fakeSmtpd(dir)),
                 Map.of("GREYLIST", "", "DBFILE", dir.resolve("greylite.db").toString(), "GREYLITE_MIN_DELAY", "0",
                         "SUSPICION", suspicion.toString(), "DNSBL", "bl.test", "DNSCACHEIP", "127.0.0.1:" + dnsPort,

@@ -13,9 +13,9 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import org.greylite.testing.ExternalPrograms;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -30,14 +30,10 @@ class GreyliteDatabaseSwitchTest {
     @TempDir
     Path dir;
 
-    private Tcpserver tcpserver;
+    @RegisterExtension
+    final Tcpservers tcpservers = new Tcpservers();
 
-    @AfterEach
-    void stopTcpserver() throws InterruptedException {
-        if (tcpserver != null) {
-            tcpserver.close();
-        }
-    }
+    private Tcpserver tcpserver;
 
     private Path db() {
         return dir.resolve("greylite.db");
@@ -96,8 +92,8 @@ class GreyliteDatabaseSwitchTest {
                 + " VALUES ('127.0.0.6','sender@example.org','early@example.com',DATETIME('NOW', '-1 minutes'),"
                 + "DATETIME('NOW', '-1 minutes'),1);\n");
         List<String> chain = List.of(Launchers.bin("greylite"), "sh", Launchers.fakeSmtpd(dir));
-        tcpserver = Tcpserver.start(chain, Map.of("GREYLIST", "", "DBFILE", db().toString(), "GREYLITE_CLIENT_KEY", "ip",
-                "LOGTHRESHOLD", "6", "FAKESMTPD_LOG", dir.resolve("smtpd.log").toString()));
+        tcpserver = tcpservers.start(chain, Map.of("GREYLIST", "", "DBFILE", db().toString(), "GREYLITE_CLIENT_KEY",
+                "ip", "LOGTHRESHOLD", "6", "FAKESMTPD_LOG", dir.resolve("smtpd.log").toString()));
 
         assertEquals("250 ok", rcpt("127.0.0.2", "someone@example.net", "rcpt@example.com"),
                 "a client greylite had verified passes at once");

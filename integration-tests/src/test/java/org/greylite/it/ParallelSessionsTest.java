@@ -16,9 +16,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -33,14 +33,10 @@ class ParallelSessionsTest {
     @TempDir
     Path dir;
 
-    private Tcpserver tcpserver;
+    @RegisterExtension
+    final Tcpservers tcpservers = new Tcpservers();
 
-    @AfterEach
-    void stop() throws InterruptedException {
-        if (tcpserver != null) {
-            tcpserver.close();
-        }
-    }
+    private Tcpserver tcpserver;
 
     @Test
     void thirtySessionsAtOnceShareOneNewGreydb() throws Exception {
@@ -50,7 +46,7 @@ class ParallelSessionsTest {
         // The busy timeout is long: on a loaded machine 30 JVMs starting at once on two cores can keep each other
         // waiting past the default 5 s, counted from each connection's start. What this test proves is that no
         // decision fails on the shared new file (a lock SQLite does not wait for, a schema race), not a speed.
-        tcpserver = Tcpserver.start(List.of(Launchers.bin("greylite"), "sh", Launchers.fakeSmtpd(dir)),
+        tcpserver = tcpservers.start(List.of(Launchers.bin("greylite"), "sh", Launchers.fakeSmtpd(dir)),
                 Map.of("GREYLIST", "", "DBFILE", db.toString(), "GREYLITE_MIN_DELAY", "0", "LOGTHRESHOLD", "4",
                         "GREYLITE_BUSY_TIMEOUT", "60s"),
                 "-c", "60", "-b", "100");

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.subethamail.smtp.server.SMTPServer;
 
@@ -34,6 +35,10 @@ class ReverseProxyTest {
     private SMTPServer upstream;
     private final List<String> recipients = new CopyOnWriteArrayList<>();
     private final List<byte[]> messages = new CopyOnWriteArrayList<>();
+
+    @RegisterExtension
+    final Tcpservers tcpservers = new Tcpservers();
+
     private Tcpserver tcpserver;
 
     @BeforeEach
@@ -51,16 +56,13 @@ class ReverseProxyTest {
     }
 
     @AfterEach
-    void stop() throws InterruptedException {
-        if (tcpserver != null) {
-            tcpserver.close();
-        }
+    void stop() {
         upstream.stop();
     }
 
     @Test
     void greylistsInFrontOfARealSmtpServerAndDeliversTheRetryByteForByte() throws Exception {
-        tcpserver = Tcpserver.start(List.of(Launchers.bin("greylite"), Launchers.bin("ucspi2socket"), "127.0.0.1",
+        tcpserver = tcpservers.start(List.of(Launchers.bin("greylite"), Launchers.bin("ucspi2socket"), "127.0.0.1",
                         Integer.toString(upstream.getPortAllocated())),
                 Map.of("GREYLIST", "", "DBFILE", dir.resolve("greylite.db").toString(), "GREYLITE_MIN_DELAY", "0"));
 

@@ -25,6 +25,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.subethamail.smtp.MessageContext;
 import org.subethamail.smtp.MessageHandler;
@@ -51,6 +52,10 @@ class UpstreamFirstUnderTcpserverTest {
     Path dir;
 
     private SMTPServer upstream;
+
+    @RegisterExtension
+    final Tcpservers tcpservers = new Tcpservers();
+
     private Tcpserver tcpserver;
     private final List<String> rcptsHeard = new CopyOnWriteArrayList<>();
     private final List<Received> received = new CopyOnWriteArrayList<>();
@@ -63,10 +68,7 @@ class UpstreamFirstUnderTcpserverTest {
     }
 
     @AfterEach
-    void stop() throws InterruptedException {
-        if (tcpserver != null) {
-            tcpserver.close();
-        }
+    void stop() {
         upstream.stop();
     }
 
@@ -100,7 +102,7 @@ class UpstreamFirstUnderTcpserverTest {
 
     private void mixedEnvelope(boolean pipelined, boolean bdat) throws Exception {
         Path db = dir.resolve("greylite.db");
-        tcpserver = Tcpserver.start(List.of(Launchers.bin("greylite"), Launchers.bin("ucspi2socket"), "127.0.0.1",
+        tcpserver = tcpservers.start(List.of(Launchers.bin("greylite"), Launchers.bin("ucspi2socket"), "127.0.0.1",
                         Integer.toString(upstream.getPortAllocated())),
                 Map.of("GREYLIST", "", "DBFILE", db.toString(), "GREYLITE_MIN_DELAY", "0",
                         "GREYLITE_RCPT_ORDER", "upstream-first"));

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.subethamail.smtp.server.SMTPServer;
 
@@ -36,6 +37,10 @@ class VmOutputUnderTcpserverTest {
     Path dir;
 
     private SMTPServer upstream;
+
+    @RegisterExtension
+    final Tcpservers tcpservers = new Tcpservers();
+
     private Tcpserver tcpserver;
 
     @BeforeEach
@@ -46,17 +51,14 @@ class VmOutputUnderTcpserverTest {
     }
 
     @AfterEach
-    void stop() throws InterruptedException {
-        if (tcpserver != null) {
-            tcpserver.close();
-        }
+    void stop() {
         upstream.stop();
     }
 
     @Test
     void aThreadDumpOfTheWrapperGoesToTheLogNotToTheClient() throws Exception {
         Map<String, String> env = new HashMap<>(Map.of("GREYLIST", "", "DBFILE", dir.resolve("greylite.db").toString()));
-        tcpserver = Tcpserver.start(List.of(Launchers.bin("greylite"), Launchers.bin("ucspi2socket"), "127.0.0.1",
+        tcpserver = tcpservers.start(List.of(Launchers.bin("greylite"), Launchers.bin("ucspi2socket"), "127.0.0.1",
                 Integer.toString(upstream.getPortAllocated())), env);
         assertDumpGoesToTheLog();
     }
@@ -64,14 +66,14 @@ class VmOutputUnderTcpserverTest {
     @Test
     void aThreadDumpOfTheWrapperHandingTheConnectionOverGoesToTheLog() throws Exception {
         // GREYLIST unset: the wrapper's JVM waits for PROGRAM with the client's socket on its own descriptor 1.
-        tcpserver = Tcpserver.start(List.of(Launchers.bin("greylite"), Launchers.bin("ucspi2socket"), "127.0.0.1",
+        tcpserver = tcpservers.start(List.of(Launchers.bin("greylite"), Launchers.bin("ucspi2socket"), "127.0.0.1",
                 Integer.toString(upstream.getPortAllocated())), Map.of());
         assertDumpGoesToTheLog();
     }
 
     @Test
     void aThreadDumpOfUcspi2socketGoesToTheLogNotToTheClient() throws Exception {
-        tcpserver = Tcpserver.start(List.of(Launchers.bin("ucspi2socket"), "127.0.0.1",
+        tcpserver = tcpservers.start(List.of(Launchers.bin("ucspi2socket"), "127.0.0.1",
                 Integer.toString(upstream.getPortAllocated())), Map.of());
         assertDumpGoesToTheLog();
     }

@@ -15,10 +15,10 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import org.greylite.testing.ExternalPrograms;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -32,6 +32,9 @@ class WrapperGeoIpDatabaseTest {
     @TempDir
     Path dir;
 
+    @RegisterExtension
+    final Tcpservers tcpservers = new Tcpservers();
+
     private Tcpserver tcpserver;
     private Path suspicion;
 
@@ -42,17 +45,10 @@ class WrapperGeoIpDatabaseTest {
         Files.writeString(suspicion, "3 g DE\n");
     }
 
-    @AfterEach
-    void stopTcpserver() throws InterruptedException {
-        if (tcpserver != null) {
-            tcpserver.close();
-        }
-    }
-
     /** One session with GEOIPDB_FILE={@code geoip}: its RCPT is refused once (no line matched), not left waiting. */
     private String firstRcptWith(Path geoip) throws Exception {
         List<String> chain = List.of(Launchers.bin("greylite"), "sh", Launchers.fakeSmtpd(dir));
-        tcpserver = Tcpserver.start(chain, Map.of("GREYLIST", "", "DBFILE", dir.resolve("greylite.db").toString(),
+        tcpserver = tcpservers.start(chain, Map.of("GREYLIST", "", "DBFILE", dir.resolve("greylite.db").toString(),
                 "SUSPICION", suspicion.toString(), "GEOIPDB_FILE", geoip.toString()));
         try (SmtpClient c = SmtpClient.connect(tcpserver.port())) {
             c.patience(20_000);

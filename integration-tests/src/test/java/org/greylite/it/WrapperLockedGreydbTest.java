@@ -12,9 +12,9 @@ import java.util.concurrent.TimeUnit;
 
 import org.greylite.testing.ExternalPrograms;
 import org.greylite.testing.Sqlite3Lock;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** bin/greylite under tcpserver while another process (the real sqlite3) keeps the greydb locked. */
@@ -27,14 +27,10 @@ class WrapperLockedGreydbTest {
     @TempDir
     Path dir;
 
-    private Tcpserver tcpserver;
+    @RegisterExtension
+    final Tcpservers tcpservers = new Tcpservers();
 
-    @AfterEach
-    void stopTcpserver() throws InterruptedException {
-        if (tcpserver != null) {
-            tcpserver.close();
-        }
-    }
+    private Tcpserver tcpserver;
 
     /**
      * Told to stop (SIGTERM, as a service manager sends every session when the service stops) while a RCPT's decision
@@ -93,7 +89,7 @@ class WrapperLockedGreydbTest {
     private Path startWithGreydb(String busyTimeout) throws Exception {
         ExternalPrograms.require("tcpserver");
         Path db = dir.resolve("greylite.db");
-        tcpserver = Tcpserver.start(List.of(Launchers.bin("greylite"), "sh", Launchers.fakeSmtpd(dir)),
+        tcpserver = tcpservers.start(List.of(Launchers.bin("greylite"), "sh", Launchers.fakeSmtpd(dir)),
                 Map.of("GREYLIST", "", "DBFILE", db.toString(), "GREYLITE_BUSY_TIMEOUT", busyTimeout));
         try (SmtpClient c = SmtpClient.connect(tcpserver.port())) {
             c.patience(20_000);

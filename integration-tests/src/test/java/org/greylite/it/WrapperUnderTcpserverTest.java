@@ -19,10 +19,10 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import org.greylite.testing.ExternalPrograms;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -36,6 +36,9 @@ class WrapperUnderTcpserverTest {
     @TempDir
     Path dir;
 
+    @RegisterExtension
+    final Tcpservers tcpservers = new Tcpservers();
+
     private Tcpserver tcpserver;
     private String smtpd;
     private Path transcript;
@@ -47,13 +50,6 @@ class WrapperUnderTcpserverTest {
         smtpd = Launchers.fakeSmtpd(dir);
         transcript = dir.resolve("smtpd.log");
         db = dir.resolve("greylite.db");
-    }
-
-    @AfterEach
-    void stopTcpserver() throws InterruptedException {
-        if (tcpserver != null) {
-            tcpserver.close();
-        }
     }
 
     private Map<String, String> env(String... pairs) {
@@ -69,7 +65,7 @@ class WrapperUnderTcpserverTest {
     private Tcpserver start(Map<String, String> env, String... program) throws Exception {
         List<String> chain = new ArrayList<>(List.of(Launchers.bin("greylite")));
         chain.addAll(program.length == 0 ? List.of("sh", smtpd) : List.of(program));
-        tcpserver = Tcpserver.start(chain, env);
+        tcpserver = tcpservers.start(chain, env);
         return tcpserver;
     }
 
@@ -217,8 +213,8 @@ class WrapperUnderTcpserverTest {
         Files.writeString(suspicion, "# tcprules sets SUSPECT for clients it distrusts\n1 v SUSPECT\n");
 
         List<String> chain = List.of(Launchers.bin("greylite"), "sh", smtpd);
-        tcpserver = Tcpserver.start(chain, env("GREYLIST", "", "GREYLITE_MIN_DELAY", "0", "SUSPICION", suspicion.toString()),
-                "-x", cdb.toString());
+        tcpserver = tcpservers.start(chain, env("GREYLIST", "", "GREYLITE_MIN_DELAY", "0", "SUSPICION",
+                suspicion.toString()), "-x", cdb.toString());
         try (SmtpClient c = SmtpClient.connect("127.0.0.1", tcpserver.port())) {
             envelope(c, "a@example.org");
             for (int attempt = 1; attempt <= 3; attempt++) {
