@@ -25,6 +25,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
@@ -44,7 +45,8 @@ class BehindALoadBalancerTest {
     @TempDir
     Path dir;
 
-    private ScriptedUpstream upstream;
+    @RegisterExtension
+    final ScriptedUpstream upstream = ScriptedUpstream.perTest();
     private ProxyHarness proxy;
     private int starts;
 
@@ -56,7 +58,6 @@ class BehindALoadBalancerTest {
 
     @BeforeEach
     void setUp() throws IOException {
-        upstream = new ScriptedUpstream();
         decisionsLevel = decisions.getLevel();
         decisions.setLevel(Level.INFO);
         log.start();
@@ -74,7 +75,6 @@ class BehindALoadBalancerTest {
         if (proxy != null) {
             proxy.close();
         }
-        upstream.close();
     }
 
     /** A greylited with a new greydb, trusting the PROXY headers of {@code allowList}; header timeout 1 s. */

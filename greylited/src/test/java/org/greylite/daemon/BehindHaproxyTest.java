@@ -16,9 +16,9 @@ import java.util.concurrent.TimeUnit;
 
 import org.greylite.testing.ExternalPrograms;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -32,14 +32,10 @@ class BehindHaproxyTest {
     @TempDir
     Path dir;
 
-    private ScriptedUpstream upstream;
+    @RegisterExtension
+    final ScriptedUpstream upstream = ScriptedUpstream.perTest();
     private GreylitedProcess greylited;
     private Process haproxy;
-
-    @BeforeEach
-    void upstream() throws IOException {
-        upstream = new ScriptedUpstream();
-    }
 
     @AfterEach
     void stop() throws Exception {
@@ -52,7 +48,6 @@ class BehindHaproxyTest {
         if (greylited != null) {
             greylited.close();
         }
-        upstream.close();
     }
 
     @Test

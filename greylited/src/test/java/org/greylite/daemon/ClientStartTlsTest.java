@@ -21,6 +21,7 @@ import org.greylite.suspicion.SuspicionPolicy;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -33,13 +34,13 @@ class ClientStartTlsTest {
     @TempDir
     Path dir;
 
-    ScriptedUpstream upstream;
+    @RegisterExtension
+    final ScriptedUpstream upstream = ScriptedUpstream.perTest();
     ProxyHarness proxy;
     TestCertificates.Pem pem;
 
     @BeforeEach
     void start() throws Exception {
-        upstream = new ScriptedUpstream();
         pem = TestCertificates.rsa(dir, "proxy");
         proxy = new ProxyHarness(dir.resolve("greylite.db"), upstream.address(), SuspicionPolicy.NONE,
                 RelaySettings.defaults("proxy.test"), b -> b.clientTls(TlsContexts.server(pem.cert(), pem.key()).context()));
@@ -48,7 +49,6 @@ class ClientStartTlsTest {
     @AfterEach
     void stop() throws IOException {
         proxy.close();
-        upstream.close();
     }
 
     /** Greeting and EHLO in clear, STARTTLS, the handshake, and EHLO again under TLS. */

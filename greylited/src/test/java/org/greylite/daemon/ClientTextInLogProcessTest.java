@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -12,9 +11,8 @@ import java.util.regex.Pattern;
 
 import org.greylite.testing.SmtpLines;
 import org.greylite.testing.Sqlite3Lock;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -31,17 +29,8 @@ class ClientTextInLogProcessTest {
     @TempDir
     Path dir;
 
-    ScriptedUpstream upstream;
-
-    @BeforeEach
-    void upstream() throws IOException {
-        upstream = new ScriptedUpstream();
-    }
-
-    @AfterEach
-    void cleanUp() throws IOException {
-        upstream.close();
-    }
+    @RegisterExtension
+    final ScriptedUpstream upstream = ScriptedUpstream.perTest();
 
     @Test
     void controlsSeparatorsAndBidiOverridesAClientSendsReachNoLogLineAndTheHeloReadsAlikeInBoth() throws Exception {

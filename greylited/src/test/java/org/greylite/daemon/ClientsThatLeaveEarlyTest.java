@@ -29,6 +29,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -49,13 +50,13 @@ class ClientsThatLeaveEarlyTest {
     Path dir;
 
     private final ProxyMetrics metrics = new ProxyMetrics();
-    private ScriptedUpstream upstream;
+    @RegisterExtension
+    final ScriptedUpstream upstream = ScriptedUpstream.perTest();
     private ProxyHarness proxy;
     private MetricsEndpoint endpoint;
 
     @BeforeEach
     void setUp() throws IOException {
-        upstream = new ScriptedUpstream();
         endpoint = MetricsEndpoint.start(new InetSocketAddress("127.0.0.1", 0), metrics.registry());
     }
 
@@ -65,7 +66,6 @@ class ClientsThatLeaveEarlyTest {
             proxy.close();
         }
         endpoint.close();
-        upstream.close();
     }
 
     private void start(InetSocketAddress to, Consumer<ProxyServer.Builder> more) {

@@ -56,7 +56,8 @@ class ConnectStageTest {
     Path dir;
 
     private Path suspicionFile;
-    private ScriptedUpstream upstream;
+    @RegisterExtension
+    final ScriptedUpstream upstream = ScriptedUpstream.perTest();
     private ProxyHarness proxy;
     private final List<DatagramSocket> holes = new ArrayList<>();
 
@@ -66,7 +67,6 @@ class ConnectStageTest {
 
     @BeforeEach
     void setUp() throws IOException {
-        upstream = new ScriptedUpstream();
         suspicionFile = Files.writeString(dir.resolve("suspicion"), RULES);
         levelBefore = decisions.getLevel();
         decisions.setLevel(Level.INFO);
@@ -81,7 +81,6 @@ class ConnectStageTest {
         if (proxy != null) {
             proxy.close();
         }
-        upstream.close();
         holes.forEach(DatagramSocket::close);
     }
 

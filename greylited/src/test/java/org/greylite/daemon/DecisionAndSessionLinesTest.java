@@ -15,6 +15,7 @@ import org.greylite.suspicion.Suspicion;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
@@ -33,7 +34,8 @@ class DecisionAndSessionLinesTest {
     @TempDir
     Path dir;
 
-    ScriptedUpstream upstream;
+    @RegisterExtension
+    final ScriptedUpstream upstream = ScriptedUpstream.perTest();
     ProxyHarness proxy;
     private final ListAppender<ILoggingEvent> lines = new ListAppender<>();
     private final List<Logger> loggers = List.of((Logger) LoggerFactory.getLogger("greylite.decision"),
@@ -48,7 +50,6 @@ class DecisionAndSessionLinesTest {
             l.setLevel(Level.INFO);
             l.addAppender(lines);
         }
-        upstream = new ScriptedUpstream();
         // A suspicious client (a line matched, N = 1) is never auto-whitelisted: each triplet has its own fate.
         RuleMatch rule = new RuleMatch("test.suspicion", 1, "1 v SUSPECT");
         proxy = new ProxyHarness(dir.resolve("greylite.db"), upstream.address(), f -> new Suspicion(1, rule),
@@ -58,7 +59,6 @@ class DecisionAndSessionLinesTest {
     @AfterEach
     void stop() throws IOException {
         proxy.close();
-        upstream.close();
         for (int i = 0; i < loggers.size(); i++) {
             loggers.get(i).detachAppender(lines);
             loggers.get(i).setLevel(levels.get(i));

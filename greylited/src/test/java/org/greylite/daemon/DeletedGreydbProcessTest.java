@@ -12,9 +12,8 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The greydb file deleted under a running greylited: said loudly, and a new greydb at the path that all can see. */
@@ -23,17 +22,8 @@ class DeletedGreydbProcessTest {
     @TempDir
     Path dir;
 
-    ScriptedUpstream upstream;
-
-    @BeforeEach
-    void upstream() throws IOException {
-        upstream = new ScriptedUpstream();
-    }
-
-    @AfterEach
-    void cleanUp() throws IOException {
-        upstream.close();
-    }
+    @RegisterExtension
+    final ScriptedUpstream upstream = ScriptedUpstream.perTest();
 
     private static String rcpt(GreylitedProcess d, String to) throws IOException {
         try (RawClient c = new RawClient(d.address()).hello()) {

@@ -13,10 +13,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.greylite.testing.AcknowledgedAnswers;
 import org.greylite.testing.LoadThenKill;
 import org.greylite.testing.RetriedMessages;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -34,17 +33,8 @@ class GreylitedKilledUnderLoadTest {
     @TempDir
     Path dir;
 
-    ScriptedUpstream upstream;
-
-    @BeforeEach
-    void upstream() throws IOException {
-        upstream = new ScriptedUpstream();
-    }
-
-    @AfterEach
-    void cleanUp() throws IOException {
-        upstream.close();
-    }
+    @RegisterExtension
+    final ScriptedUpstream upstream = ScriptedUpstream.perTest();
 
     @Test
     void everyReplyAClientReceivedIsInTheGreydbAfterAKillDashNine() throws Exception {

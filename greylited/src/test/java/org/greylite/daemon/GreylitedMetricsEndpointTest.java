@@ -17,6 +17,7 @@ import org.greylite.testing.MetricsHttp;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -31,7 +32,8 @@ class GreylitedMetricsEndpointTest {
     @TempDir
     Path dir;
 
-    private ScriptedUpstream upstream;
+    @RegisterExtension
+    final ScriptedUpstream upstream = ScriptedUpstream.perTest();
     private GreylitedProcess greylited;
 
     @AfterEach
@@ -39,13 +41,9 @@ class GreylitedMetricsEndpointTest {
         if (greylited != null) {
             greylited.close();
         }
-        if (upstream != null) {
-            upstream.close();
-        }
     }
 
     private int start() throws Exception {
-        upstream = new ScriptedUpstream();
         greylited = GreylitedProcess.start(dir, upstream.address(), "--metrics", "127.0.0.1:0");
         Matcher m = PORT.matcher(greylited.awaitLine("metrics on http://", Duration.ofSeconds(5)));
         assertTrue(m.find(), greylited.log.toString());

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.util.HashMap;
@@ -13,8 +12,6 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import org.greylite.testing.PostgresServer;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -26,17 +23,8 @@ class GreylitedPostgresProcessTest {
     @RegisterExtension
     static final PostgresServer PG = new PostgresServer();
 
-    ScriptedUpstream upstream;
-
-    @BeforeEach
-    void upstream() throws IOException {
-        upstream = new ScriptedUpstream();
-    }
-
-    @AfterEach
-    void cleanUp() throws IOException {
-        upstream.close();
-    }
+    @RegisterExtension
+    final ScriptedUpstream upstream = ScriptedUpstream.perTest();
 
     /** greylited with {@code env} and {@code args}, and neither the greydb nor its password from this JVM's environment. */
     private GreylitedProcess.Command greylited(Map<String, String> env, String... args) {

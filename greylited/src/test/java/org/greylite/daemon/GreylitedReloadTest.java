@@ -22,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** SIGHUP in a real greylited process: the rule files are read again, the process and its sessions go on. */
@@ -34,7 +35,8 @@ class GreylitedReloadTest {
     @TempDir
     Path dir;
 
-    private ScriptedUpstream upstream;
+    @RegisterExtension
+    final ScriptedUpstream upstream = ScriptedUpstream.perTest();
     private GreylitedProcess greylited;
 
     @AfterEach
@@ -42,13 +44,9 @@ class GreylitedReloadTest {
         if (greylited != null) {
             greylited.close();
         }
-        if (upstream != null) {
-            upstream.close();
-        }
     }
 
     private InetSocketAddress start(Path suspicion, Path access, String... extra) throws Exception {
-        upstream = new ScriptedUpstream();
         greylited = GreylitedProcess.command(upstream.address()).db(dir.resolve("greylite.db"))
                 .args("--suspicion", suspicion.toString(), "--access", access.toString()).args(extra).start();
         return greylited.address();

@@ -29,6 +29,7 @@ import org.greylite.testing.ProgramJvm;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -45,21 +46,18 @@ class GreylitedServiceTest {
     Path dir;
 
     private Process process;
-    private ScriptedUpstream upstream;
+    @RegisterExtension
+    final ScriptedUpstream upstream = ScriptedUpstream.perTest();
 
     @AfterEach
     void stop() throws IOException {
         if (process != null) {
             process.destroyForcibly();
         }
-        if (upstream != null) {
-            upstream.close();
-        }
     }
 
     @Test
     void configuredFromAFileWithJsonLogsAndMetrics() throws Exception {
-        upstream = new ScriptedUpstream();
         Path conf = Files.write(dir.resolve("greylited.conf"), List.of(
                 "# as in examples/systemd/greylited.conf, on loopback",
                 "listen = 127.0.0.1:0",

@@ -11,9 +11,9 @@ import java.util.concurrent.TimeUnit;
 
 import org.greylite.daemon.tls.TestCertificates;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -29,20 +29,15 @@ class GreylitedStopTest {
     @TempDir
     Path dir;
 
-    private ScriptedUpstream upstream;
+    @RegisterExtension
+    final ScriptedUpstream upstream = ScriptedUpstream.perTest();
     private GreylitedProcess greylited;
-
-    @BeforeEach
-    void startUpstream() throws IOException {
-        upstream = new ScriptedUpstream();
-    }
 
     @AfterEach
     void stop() throws Exception {
         if (greylited != null) {
             greylited.close();
         }
-        upstream.close();
     }
 
     /** greylited with the grace period given; RELAYCLIENT for 127.0.0.1, so its RCPTs pass at once. */

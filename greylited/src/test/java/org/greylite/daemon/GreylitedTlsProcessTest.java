@@ -11,9 +11,9 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 
 import org.greylite.daemon.tls.TestCertificates;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The TLS options on greylited's real command line: what it offers, what it logs, how bad files stop it. */
@@ -22,18 +22,13 @@ class GreylitedTlsProcessTest {
     @TempDir
     Path dir;
 
-    ScriptedUpstream upstream;
+    @RegisterExtension
+    final ScriptedUpstream upstream = ScriptedUpstream.perTest();
     TestCertificates.Pem pem;
 
     @BeforeEach
     void setUp() throws Exception {
-        upstream = new ScriptedUpstream();
         pem = TestCertificates.rsa(dir, "proxy");
-    }
-
-    @AfterEach
-    void cleanUp() throws IOException {
-        upstream.close();
     }
 
     private GreylitedProcess.Command greylited(String... extra) {

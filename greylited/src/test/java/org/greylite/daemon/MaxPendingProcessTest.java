@@ -3,7 +3,6 @@ package org.greylite.daemon;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -11,9 +10,8 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** --max-pending through a real greylited: the RCPT beyond the cap is greylisted, logged apart, and not recorded. */
@@ -22,17 +20,8 @@ class MaxPendingProcessTest {
     @TempDir
     Path dir;
 
-    ScriptedUpstream upstream;
-
-    @BeforeEach
-    void upstream() throws IOException {
-        upstream = new ScriptedUpstream();
-    }
-
-    @AfterEach
-    void cleanUp() throws IOException {
-        upstream.close();
-    }
+    @RegisterExtension
+    final ScriptedUpstream upstream = ScriptedUpstream.perTest();
 
     @Test
     void aClientAtItsCapGetsTheGreylistingReplyAndNoNewRow() throws Exception {

@@ -3,13 +3,11 @@ package org.greylite.daemon;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** greylited as a real process: how min-delay is written, and what its refusals ask of a client. */
@@ -18,17 +16,8 @@ class MinDelayProcessTest {
     @TempDir
     Path dir;
 
-    ScriptedUpstream upstream;
-
-    @BeforeEach
-    void upstream() throws IOException {
-        upstream = new ScriptedUpstream();
-    }
-
-    @AfterEach
-    void cleanUp() throws IOException {
-        upstream.close();
-    }
+    @RegisterExtension
+    final ScriptedUpstream upstream = ScriptedUpstream.perTest();
 
     /** A duration the parser does not take (milliseconds) is refused with every unit it does take, weeks included. */
     @Test

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -24,12 +25,12 @@ class PrdrTest {
     @TempDir
     Path dir;
 
-    ScriptedUpstream upstream;
+    @RegisterExtension
+    final ScriptedUpstream upstream = ScriptedUpstream.perTest();
     ProxyHarness proxy;
 
     @BeforeEach
     void start() throws IOException {
-        upstream = new ScriptedUpstream();
         upstream.extensions = "PIPELINING\r\n250-PRDR\r\n250-8BITMIME\r\n250 ENHANCEDSTATUSCODES";
         proxy = new ProxyHarness(dir.resolve("greylite.db"), upstream.address());
     }
@@ -37,7 +38,6 @@ class PrdrTest {
     @AfterEach
     void stop() throws IOException {
         proxy.close();
-        upstream.close();
     }
 
     @Test

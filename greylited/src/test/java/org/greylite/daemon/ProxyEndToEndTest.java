@@ -29,6 +29,7 @@ import org.greylite.testing.Stall;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -40,19 +41,18 @@ class ProxyEndToEndTest {
     @TempDir
     Path dir;
 
-    ScriptedUpstream upstream;
+    @RegisterExtension
+    final ScriptedUpstream upstream = ScriptedUpstream.perTest();
     ProxyHarness proxy;
 
     @BeforeEach
     void start() throws IOException {
-        upstream = new ScriptedUpstream();
         proxy = new ProxyHarness(dir.resolve("greylite.db"), upstream.address());
     }
 
     @AfterEach
     void stop() throws IOException {
         proxy.close();
-        upstream.close();
     }
 
     private static String message(String subject) {

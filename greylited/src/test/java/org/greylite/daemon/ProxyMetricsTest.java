@@ -46,6 +46,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
@@ -70,7 +71,8 @@ class ProxyMetricsTest {
     private final MutableClock clock = new MutableClock();
     private final ProxyMetrics metrics = new ProxyMetrics();
     private final ExecutorService greydb = Executors.newSingleThreadExecutor();
-    private ScriptedUpstream upstream;
+    @RegisterExtension
+    final ScriptedUpstream upstream = ScriptedUpstream.perTest();
     private GreylistStore store;
     private ProxyServer proxy;
     private ProxyServer proxyToNowhere;
@@ -79,7 +81,6 @@ class ProxyMetricsTest {
 
     @BeforeEach
     void start() throws IOException {
-        upstream = new ScriptedUpstream();
         store = GreylistStores.sqlite(dir.resolve("greylite.db"), Duration.ofSeconds(5));
         greylister = new Greylister(store, SUSPICION, GreylistSettings.defaults(), clock,
                 new DecisionLog().andThen(metrics));
@@ -116,7 +117,6 @@ class ProxyMetricsTest {
         proxyToNowhere.stop(Duration.ZERO);
         greydb.shutdownNow();
         store.close();
-        upstream.close();
     }
 
     @Test

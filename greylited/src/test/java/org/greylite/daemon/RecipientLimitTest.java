@@ -11,6 +11,7 @@ import org.greylite.smtp.RecipientLimit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -25,12 +26,12 @@ class RecipientLimitTest {
     @TempDir
     Path dir;
 
-    ScriptedUpstream upstream;
+    @RegisterExtension
+    final ScriptedUpstream upstream = ScriptedUpstream.perTest();
     ProxyHarness proxy;
 
     @BeforeEach
     void start() throws IOException {
-        upstream = new ScriptedUpstream();
         // 600 decisions are asked at once: on a loaded machine the last waited longer than the usual 5 s.
         proxy = new ProxyHarness(dir.resolve("greylite.db"), Duration.ofSeconds(60), upstream.address());
     }
@@ -38,7 +39,6 @@ class RecipientLimitTest {
     @AfterEach
     void stop() throws IOException {
         proxy.close();
-        upstream.close();
     }
 
     @Test

@@ -12,8 +12,8 @@ import org.greylite.relay.RcptOrder;
 import org.greylite.relay.RelaySettings;
 import org.greylite.suspicion.SuspicionFile;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -27,20 +27,15 @@ class RepeatedRecipientTest {
     @TempDir
     Path dir;
 
-    ScriptedUpstream upstream;
+    @RegisterExtension
+    final ScriptedUpstream upstream = ScriptedUpstream.perTest();
     ProxyHarness proxy;
-
-    @BeforeEach
-    void start() throws IOException {
-        upstream = new ScriptedUpstream();
-    }
 
     @AfterEach
     void stop() throws IOException {
         if (proxy != null) {
             proxy.close();
         }
-        upstream.close();
     }
 
     private void startProxy(RcptOrder order) {

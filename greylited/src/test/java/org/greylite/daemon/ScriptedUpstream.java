@@ -14,12 +14,20 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
 /**
  * An upstream SMTP server that records exactly what reaches it: every command line and every message's
  * raw DATA bytes (dot-stuffing and terminator included). The real-server tests use GreenMail; this one
  * is for the byte-exact and failure-injection checks (stall in DATA, die mid-session).
+ *
+ * <p>One for each test of a class: {@code @RegisterExtension final ScriptedUpstream upstream = ScriptedUpstream.perTest();}
+ * listens before the class's {@code @BeforeEach} methods and closes after its {@code @AfterEach} methods, so that
+ * what they start in front of it is stopped first. One inside a test: {@code try (ScriptedUpstream up = new ScriptedUpstream())}.
  */
-final class ScriptedUpstream implements AutoCloseable {
+final class ScriptedUpstream implements AutoCloseable, BeforeEachCallback, AfterEachCallback {
 
     final List<String> commands = new CopyOnWriteArrayList<>();
     final List<byte[]> messages = new CopyOnWriteArrayList<>();
@@ -45,17 +53,47 @@ final class ScriptedUpstream implements AutoCloseable {
     /** Refuse a MAIL that follows an RSET, as a server limiting its senders' rate may. */
     volatile boolean refuseMailAfterRset;
 
-    private final ServerSocket server;
-    private final Thread acceptor;
+    private volatile ServerSocket server; // null until it listens
 
+    /** An upstream listening at once, on a free loopback port. */
     ScriptedUpstream() throws IOException {
-        server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        acceptor = new Thread(this::acceptLoop, "scripted-upstream");
+        listen();
+    }
+
+    /** Not listening yet: see {@link #perTest}. */
+    private ScriptedUpstream(Void notYet) {
+    }
+
+    /** An upstream that listens before each test and is closed after it, registered as an extension. */
+    static ScriptedUpstream perTest() {
+        return new ScriptedUpstream((Void) null);
+    }
+
+    @Override
+    public void beforeEach(ExtensionContext context) throws IOException {
+        if (server != null) {
+            throw new IllegalStateException("already listening: register ScriptedUpstream.perTest() as the extension");
+        }
+        listen();
+    }
+
+    @Override
+    public void afterEach(ExtensionContext context) throws IOException {
+        close();
+    }
+
+    private void listen() throws IOException {
+        ServerSocket listening = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        server = listening;
+        Thread acceptor = new Thread(() -> acceptLoop(listening), "scripted-upstream");
         acceptor.setDaemon(true);
         acceptor.start();
     }
 
     InetSocketAddress address() {
+        if (server == null) {
+            throw new IllegalStateException("not listening yet: opened by its constructor, or before each test as an extension");
+        }
         return new InetSocketAddress(InetAddress.getLoopbackAddress(), server.getLocalPort());
     }
 
@@ -63,7 +101,7 @@ final class ScriptedUpstream implements AutoCloseable {
         return commands.stream().anyMatch(c -> c.toUpperCase().startsWith(prefix.toUpperCase()));
     }
 
-    private void acceptLoop() {
+    private void acceptLoop(ServerSocket server) {
         while (!server.isClosed()) {
             try {
                 Socket s = server.accept();
@@ -262,6 +300,8 @@ final class ScriptedUpstream implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        server.close();
+        if (server != null) {
+            server.close();
+        }
     }
 }

@@ -25,6 +25,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -38,13 +39,13 @@ class SessionLimitsTest {
     Path dir;
 
     private final ProxyMetrics metrics = new ProxyMetrics();
-    private ScriptedUpstream upstream;
+    @RegisterExtension
+    final ScriptedUpstream upstream = ScriptedUpstream.perTest();
     private ProxyHarness proxy;
     private MetricsEndpoint endpoint;
 
     @BeforeEach
     void startUpstream() throws IOException {
-        upstream = new ScriptedUpstream();
         endpoint = MetricsEndpoint.start(new InetSocketAddress("127.0.0.1", 0), metrics.registry());
     }
 
@@ -54,7 +55,6 @@ class SessionLimitsTest {
             proxy.close();
         }
         endpoint.close();
-        upstream.close();
     }
 
     private void start(RelaySettings relay, Consumer<ProxyServer.Builder> tune) {

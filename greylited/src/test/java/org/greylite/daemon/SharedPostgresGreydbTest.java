@@ -21,7 +21,6 @@ import org.greylite.store.GreylistStores;
 import org.greylite.suspicion.SuspicionPolicy;
 import org.greylite.testing.PostgresServer;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -43,7 +42,8 @@ class SharedPostgresGreydbTest {
     static final Duration DB_TIMEOUT = Duration.ofSeconds(5);
 
     final MutableClock clock = new MutableClock();
-    ScriptedUpstream upstream;
+    @RegisterExtension
+    final ScriptedUpstream upstream = ScriptedUpstream.perTest();
     Mx mx1;
     Mx mx2;
 
@@ -85,11 +85,6 @@ class SharedPostgresGreydbTest {
         }
     }
 
-    @BeforeEach
-    void start() throws IOException {
-        upstream = new ScriptedUpstream();
-    }
-
     @AfterEach
     void stop() throws IOException {
         for (Mx mx : new Mx[] {mx1, mx2}) {
@@ -97,7 +92,6 @@ class SharedPostgresGreydbTest {
                 mx.close();
             }
         }
-        upstream.close();
     }
 
     private void twoHosts() {

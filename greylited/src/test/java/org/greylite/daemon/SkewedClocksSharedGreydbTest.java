@@ -10,8 +10,6 @@ import java.time.Duration;
 
 import org.greylite.testing.FakeWallClock;
 import org.greylite.testing.PostgresServer;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -34,17 +32,8 @@ class SkewedClocksSharedGreydbTest {
     @TempDir
     Path dir;
 
-    private ScriptedUpstream upstream;
-
-    @BeforeEach
-    void upstream() throws IOException {
-        upstream = new ScriptedUpstream();
-    }
-
-    @AfterEach
-    void stop() throws IOException {
-        upstream.close();
-    }
+    @RegisterExtension
+    final ScriptedUpstream upstream = ScriptedUpstream.perTest();
 
     private GreylitedProcess.Command greylited(String url) {
         return GreylitedProcess.command(upstream.address()).db(url)

@@ -4,15 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 
 import org.greylite.daemon.tls.TestCertificates;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -28,18 +27,13 @@ class TlsHelloInLogProcessTest {
     @TempDir
     Path dir;
 
-    ScriptedUpstream upstream;
+    @RegisterExtension
+    final ScriptedUpstream upstream = ScriptedUpstream.perTest();
     TestCertificates.Pem pem;
 
     @BeforeEach
     void setUp() throws Exception {
-        upstream = new ScriptedUpstream();
         pem = TestCertificates.rsa(dir, "proxy");
-    }
-
-    @AfterEach
-    void cleanUp() throws IOException {
-        upstream.close();
     }
 
     @Test

@@ -12,6 +12,7 @@ import org.greylite.suspicion.SuspicionPolicy;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -24,12 +25,12 @@ class UpstreamXclientTest {
     @TempDir
     Path dir;
 
-    ScriptedUpstream upstream;
+    @RegisterExtension
+    final ScriptedUpstream upstream = ScriptedUpstream.perTest();
     ProxyHarness proxy;
 
     @BeforeEach
     void start() throws IOException {
-        upstream = new ScriptedUpstream();
         proxy = new ProxyHarness(dir.resolve("greylite.db"), upstream.address(), SuspicionPolicy.NONE,
                 RelaySettings.defaults("proxy.test"), b -> b.upstreamXclient(true));
     }
@@ -37,7 +38,6 @@ class UpstreamXclientTest {
     @AfterEach
     void stop() throws IOException {
         proxy.close();
-        upstream.close();
     }
 
     @Test

@@ -20,9 +20,9 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import org.greylite.testing.FakeWallClock;
 import org.greylite.testing.Stall;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -36,18 +36,13 @@ class WallClockStepTest {
     @TempDir
     Path dir;
 
-    private ScriptedUpstream upstream;
+    @RegisterExtension
+    final ScriptedUpstream upstream = ScriptedUpstream.perTest();
     private FakeWallClock wallClock;
 
     @BeforeEach
     void start() throws Exception {
-        upstream = new ScriptedUpstream();
         wallClock = FakeWallClock.in(dir);
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        upstream.close();
     }
 
     /** One I/O thread: every session's events, and every look at their idleness, are on the thread the probe goes through. */
