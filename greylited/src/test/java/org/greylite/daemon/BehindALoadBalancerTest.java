@@ -118,11 +118,7 @@ class BehindALoadBalancerTest {
     /** One envelope after the header; returns the RCPT reply. */
     private String rcpt(String from, byte[] header) throws IOException {
         try (RawClient c = connect(from, header).hello()) {
-            c.command("MAIL FROM:<a@example.org>", 250);
-            c.send("RCPT TO:<b@example.com>\r\n");
-            String reply = c.reply();
-            c.command("QUIT", 221);
-            return reply;
+            return c.rcptThenQuit("a@example.org", "b@example.com");
         }
     }
 

@@ -87,10 +87,7 @@ class BehindHaproxyTest {
 
         // The client connects to HAProxy from 127.0.0.7; HAProxy connects to greylited from 127.0.0.1.
         try (RawClient c = connectWhenListening(new InetSocketAddress("127.0.0.1", port), "127.0.0.7").hello()) {
-            c.command("MAIL FROM:<a@example.org>", 250);
-            c.send("RCPT TO:<b@example.com>\r\n");
-            assertTrue(c.reply().startsWith("451"));
-            c.command("QUIT", 221);
+            assertTrue(c.rcptThenQuit("a@example.org", "b@example.com").startsWith("451"));
         }
         ProxyEndToEndTest.waitFor(() -> greylited.logged("decision verdict=greylist reason=first-attempt client=127.0.0.7 "),
                 "the decision for 127.0.0.7 is logged: " + greylited.log);

@@ -102,11 +102,7 @@ class ConnectStageTest {
     /** Connects from {@code from}, sends one envelope and returns the RCPT reply. */
     private String rcptFrom(String from) throws IOException {
         try (RawClient c = new RawClient(proxy.address(), InetAddress.getByName(from)).hello()) {
-            c.command("MAIL FROM:<a@example.org>", 250);
-            c.send("RCPT TO:<b@example.com>\r\n");
-            String reply = c.reply();
-            c.command("QUIT", 221);
-            return reply;
+            return c.rcptThenQuit("a@example.org", "b@example.com");
         }
     }
 

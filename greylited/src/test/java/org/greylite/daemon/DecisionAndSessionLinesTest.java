@@ -79,11 +79,7 @@ class DecisionAndSessionLinesTest {
 
     private String rcpt(String from, String to) throws IOException {
         try (RawClient c = proxy.client().hello()) {
-            c.command("MAIL FROM:<" + from + ">", 250);
-            c.send("RCPT TO:<" + to + ">\r\n");
-            String reply = c.reply();
-            c.command("QUIT", 221);
-            return reply;
+            return c.rcptThenQuit(from, to);
         }
     }
 

@@ -26,13 +26,7 @@ class DeletedGreydbProcessTest {
     final ScriptedUpstream upstream = ScriptedUpstream.perTest();
 
     private static String rcpt(GreylitedProcess d, String to) throws IOException {
-        try (RawClient c = new RawClient(d.address()).hello()) {
-            c.command("MAIL FROM:<a@example.org>", 250);
-            c.send("RCPT TO:<" + to + ">\r\n");
-            String reply = c.reply();
-            c.command("QUIT", 221);
-            return reply;
-        }
+        return RawClient.rcptReply(d.address(), "a@example.org", to);
     }
 
     @Test

@@ -77,11 +77,7 @@ class PipelinedDataAfterRefusedRecipientsTest {
             c.command("RCPT TO:<" + GREY + ">", 451);
             c.command("RSET", 250);
             proxy.clock.advance(Duration.ofSeconds(301));
-            c.command("MAIL FROM:<" + SENDER + ">", 250);
-            c.send("RCPT TO:<" + GREY + ">\r\n");
-            String reply = c.reply();
-            c.command("QUIT", 221);
-            return reply;
+            return c.rcptThenQuit(SENDER, GREY);
         }
     }
 

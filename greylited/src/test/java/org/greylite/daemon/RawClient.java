@@ -130,13 +130,26 @@ final class RawClient implements AutoCloseable {
 
     /** A whole session from a@example.org to b@example.com through {@code proxy}; returns the reply to RCPT. */
     static String rcptReply(InetSocketAddress proxy) throws IOException {
+        return rcptReply(proxy, "a@example.org", "b@example.com");
+    }
+
+    /** A whole session from {@code sender} to {@code recipient} through {@code proxy}; returns the reply to RCPT. */
+    static String rcptReply(InetSocketAddress proxy, String sender, String recipient) throws IOException {
         try (RawClient c = new RawClient(proxy).hello()) {
-            c.command("MAIL FROM:<a@example.org>", 250);
-            c.send("RCPT TO:<b@example.com>\r\n");
-            String reply = c.reply();
-            c.command("QUIT", 221);
-            return reply;
+            return c.rcptThenQuit(sender, recipient);
         }
+    }
+
+    /**
+     * The end of a session already greeted: MAIL from {@code sender} (which must be accepted), one RCPT to
+     * {@code recipient} and QUIT; returns the reply to the RCPT, whatever it is.
+     */
+    String rcptThenQuit(String sender, String recipient) throws IOException {
+        command("MAIL FROM:<" + sender + ">", 250);
+        send("RCPT TO:<" + recipient + ">\r\n");
+        String reply = reply();
+        command("QUIT", 221);
+        return reply;
     }
 
     void assertReplyIs(String expected) throws IOException {

@@ -68,13 +68,7 @@ class SharedPostgresGreydbTest {
 
         /** One connection, one MAIL and one RCPT; returns the RCPT reply. */
         String rcpt(String from, String to) throws IOException {
-            try (RawClient c = new RawClient(server.localAddress()).hello()) {
-                c.command("MAIL FROM:<" + from + ">", 250);
-                c.send("RCPT TO:<" + to + ">\r\n");
-                String reply = c.reply();
-                c.command("QUIT", 221);
-                return reply;
-            }
+            return RawClient.rcptReply(server.localAddress(), from, to);
         }
 
         @Override

@@ -97,12 +97,6 @@ class SkewedClocksSharedGreydbTest {
 
     /** One session: MAIL from {@code sender}, one RCPT; the RCPT's reply. */
     private static String rcpt(InetSocketAddress proxy, String sender) throws IOException {
-        try (RawClient c = new RawClient(proxy).hello()) {
-            c.command("MAIL FROM:<" + sender + ">", 250);
-            c.send("RCPT TO:<b@example.com>\r\n");
-            String reply = c.reply();
-            c.command("QUIT", 221);
-            return reply;
-        }
+        return RawClient.rcptReply(proxy, sender, "b@example.com");
     }
 }

@@ -128,11 +128,7 @@ class UpstreamFirstPostfixTest {
             c.command("RCPT TO:<" + MixedEnvelope.GREY + ">", 451);
             c.command("RSET", 250);
             proxy.clock.advance(Duration.ofSeconds(301));
-            c.command("MAIL FROM:<" + MixedEnvelope.SENDER + ">", 250);
-            c.send("RCPT TO:<" + MixedEnvelope.GREY + ">\r\n");
-            String reply = c.reply();
-            c.command("QUIT", 221);
-            return reply;
+            return c.rcptThenQuit(MixedEnvelope.SENDER, MixedEnvelope.GREY);
         }
     }
 
