@@ -39,18 +39,14 @@ class PostfixCachedConnectionTest {
     @BeforeAll
     static void start() throws Exception {
         upstream = PostfixServer.in(dir.resolve("upstream"))
-                // not the sender's name: Postfix's smtp client refuses a server that greets with its own name
-                .main("myhostname", "upstream.test")
-                .deliverInto(dir.resolve("delivered"))
+                .receivingInto(dir.resolve("delivered"))
                 .listener("smtp")
                 .start();
         Path suspicion = Files.writeString(dir.resolve("suspicion"), "3 b commanderrors\n");
         greylited = GreylitedProcess.start(Files.createDirectories(dir.resolve("greylited")), upstream.address("smtp"),
                 "--min-delay", "2s", "--suspicion", suspicion.toString(), "--hostname", "mx.test");
         sender = PostfixServer.in(dir.resolve("sender"))
-                .main("myhostname", "sender.test")
-                .main("relay_transport", "smtp:[127.0.0.1]:" + greylited.port)
-                .retryingWithinSeconds()
+                .sendingTo(greylited.port)
                 .main("smtp_destination_concurrency_limit", "1")
                 .main("smtp_connection_cache_destinations", "static:all")
                 .main("smtp_connection_cache_time_limit", "10s")
@@ -73,12 +69,6 @@ class PostfixCachedConnectionTest {
                 + "One of a backlog.\n";
     }
 
-    /** The sending Postfix's smtp client lines about {@code recipient}'s delivery. */
-    private static List<String> deliveryLines(String recipient) {
-        return sender.log().lines().filter(l -> l.contains("postfix/smtp[") && l.contains(" to=<" + recipient + ">,"))
-                .toList();
-    }
-
     /**
      * The first message's recipient is greylisted; Postfix's pipelined DATA then gets the upstream's 554, a reply to
      * a command the client sent before it could know its recipients' fate (RFC 2920 has it so). That 554 marked the
@@ -97,7 +87,7 @@ class PostfixCachedConnectionTest {
         upstream.awaitDelivered("two@dest.example");
         sender.awaitLog(first + ": removed");
         sender.awaitLog(second + ": removed");
-        List<String> two = deliveryLines("two@dest.example");
+        List<String> two = sender.deliveryLines("two@dest.example");
         assertTrue(two.get(0).contains(", conn_use=") && two.get(0).contains("status=deferred (host 127.0.0.1[127.0.0.1] "
                 + "said: 451 4.7.1 <two@dest.example>: greylisted"), "the second message came on the connection of "
                 + "the first, and was greylisted: " + two);

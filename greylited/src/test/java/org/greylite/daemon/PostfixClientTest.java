@@ -1,17 +1,16 @@
 package org.greylite.daemon;
 
+import static org.greylite.testing.RelayedThroughGreylisting.assertGreylistedThenSent;
+import static org.greylite.testing.RelayedThroughGreylisting.withoutTwoReceivedHeaders;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -56,12 +55,10 @@ class PostfixClientTest {
     @BeforeAll
     static void start() throws Exception {
         upstream = PostfixServer.in(dir.resolve("upstream"))
-                // not the sender's name: Postfix's smtp client refuses a server that greets with its own name
-                .main("myhostname", "upstream.test")
+                .receivingInto(dir.resolve("delivered"))
                 .main("smtpd_recipient_restrictions",
                         "check_recipient_access inline:{{unknown@dest.example=REJECT no such user},"
                                 + "{unknown@first.example=REJECT no such user}}")
-                .deliverInto(dir.resolve("delivered"))
                 .listener("smtp")
                 .start();
         Path suspicion = Files.writeString(dir.resolve("suspicion"), SUSPICIOUS_WITHOUT_PTR);
@@ -75,12 +72,10 @@ class PostfixClientTest {
         upstreamFirst = GreylitedProcess.command(upstream.address("smtp")).db(dir.resolve("first.db")).args(common)
                 .args("--rcpt-order", "upstream-first").start();
         sender = PostfixServer.in(dir.resolve("sender"))
-                .main("myhostname", "sender.test")
-                .main("relay_transport", "smtp:[127.0.0.1]:" + plain.port)
+                .sendingTo(plain.port)
                 .main("transport_maps", "inline:{{tls.example=smtp:[127.0.0.1]:" + tls.port + "},"
                         + "{down.example=smtp:[127.0.0.1]:" + noUpstream.port + "},"
                         + "{first.example=smtp:[127.0.0.1]:" + upstreamFirst.port + "}}")
-                .retryingWithinSeconds()
                 .main("smtp_tls_security_level", "may")
                 .main("smtp_tls_loglevel", "1")
                 .main("smtp_connection_cache_destinations", "static:all")
@@ -118,41 +113,6 @@ class PostfixClientTest {
                 + body;
     }
 
-    /**
-     * The message as delivered, less the Received headers the two Postfix instances put on top (the upstream's,
-     * then the sender's): the only lines a relay may add. greylited adds none.
-     */
-    private static String withoutTwoReceivedHeaders(String delivered) {
-        String rest = delivered;
-        for (int i = 0; i < 2; i++) {
-            assertTrue(rest.startsWith("Received: "), "a Received header on top: " + delivered);
-            rest = rest.substring(rest.indexOf('\n') + 1);
-            while (rest.startsWith("\t") || rest.startsWith(" ")) {
-                rest = rest.substring(rest.indexOf('\n') + 1);
-            }
-        }
-        return rest;
-    }
-
-    /** The sending Postfix's log lines about {@code recipient}'s delivery (its smtp client's lines). */
-    private static List<String> deliveryLines(String recipient) {
-        // Postfix logs an address's bytes as they are (UTF-8), and PostfixServer reads its log one byte a character.
-        String logged = new String(recipient.getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1);
-        return sender.log().lines().filter(l -> l.contains("postfix/smtp[") && l.contains(" to=<" + logged + ">,"))
-                .toList();
-    }
-
-    private static void assertGreylistedThenSent(String recipient, String inReplyTo) {
-        List<String> lines = deliveryLines(recipient);
-        assertTrue(lines.size() >= 2, "a deferral, then the delivery: " + lines);
-        assertTrue(lines.get(0).contains("status=deferred (host 127.0.0.1[127.0.0.1] said: 451 4.7.1 <")
-                && lines.get(0).contains(">: greylisted, please retry in ")
-                && lines.get(0).endsWith("(in reply to " + inReplyTo + " command))"),
-                "the first attempt is deferred with greylited's reply, which Postfix logs as it came: " + lines.get(0));
-        assertTrue(lines.get(lines.size() - 1).contains("status=sent (250 2.0.0 Ok: queued as "), lines.toString());
-        assertFalse(lines.stream().anyMatch(l -> l.contains("status=bounced")), lines.toString());
-    }
-
     @Test
     void theFirstAttemptIsDeferredAndTheRetryDeliveredByteForByte() throws Exception {
         String text = message("Alice <alice@sender.example>", "Bob <bob@dest.example>", "first message",
@@ -174,9 +134,9 @@ class PostfixClientTest {
         for (String delivered : List.of(toBob, toCarol, toPostmaster)) {
             assertEquals(text, withoutTwoReceivedHeaders(delivered));
         }
-        assertGreylistedThenSent("bob@dest.example", "RCPT TO");
-        assertGreylistedThenSent("carol@other.example", "RCPT TO");
-        List<String> postmaster = deliveryLines("postmaster@dest.example");
+        assertGreylistedThenSent(sender, "bob@dest.example", "RCPT TO");
+        assertGreylistedThenSent(sender, "carol@other.example", "RCPT TO");
+        List<String> postmaster = sender.deliveryLines("postmaster@dest.example");
         assertEquals(1, postmaster.size(), "postmaster@ is never greylisted: delivered at the first attempt, "
                 + "the other recipients left for later: " + postmaster);
         assertTrue(postmaster.get(0).contains("status=sent"), postmaster.get(0));
@@ -192,7 +152,7 @@ class PostfixClientTest {
 
         assertEquals(text, withoutTwoReceivedHeaders(upstream.awaitDelivered("zoë@dest.example")));
         sender.awaitLog(id + ": removed");
-        assertGreylistedThenSent("zoë@dest.example", "RCPT TO");
+        assertGreylistedThenSent(sender, "zoë@dest.example", "RCPT TO");
         assertTrue(plain.logged("from=<jörg@bücher.example> to=<zoë@dest.example>"), "the addresses as written");
     }
 
@@ -204,7 +164,7 @@ class PostfixClientTest {
         String bounce = upstream.awaitDelivered("dave@sender.example");
         assertTrue(bounce.contains("Undelivered Mail Returned to Sender")
                 && bounce.contains("<unknown@dest.example>: host 127.0.0.1[127.0.0.1] said: 554 5.7.1"), bounce);
-        assertGreylistedThenSent("dave@sender.example", "DATA");
+        assertGreylistedThenSent(sender, "dave@sender.example", "DATA");
         assertTrue(plain.logged("verdict=greylist reason=first-attempt client=127.0.0.1")
                 && plain.logged("from=<> to=<dave@sender.example>"), "the null sender's recipient decided at DATA");
     }
@@ -216,7 +176,7 @@ class PostfixClientTest {
 
         assertEquals(text, withoutTwoReceivedHeaders(upstream.awaitDelivered("frank@tls.example")));
         sender.awaitLog(id + ": removed");
-        assertGreylistedThenSent("frank@tls.example", "RCPT TO");
+        assertGreylistedThenSent(sender, "frank@tls.example", "RCPT TO");
         assertTrue(sender.log().contains("TLS connection established to 127.0.0.1[127.0.0.1]:" + tls.port), sender.log());
         assertTrue(tls.logged("tls=yes"), "greylited's session end line says so");
     }
@@ -233,9 +193,9 @@ class PostfixClientTest {
             sender.awaitLog("to=<" + r + ">, relay=127.0.0.1[127.0.0.1]:" + plain.port + ", ");
         }
         for (String r : recipients) {
-            assertGreylistedThenSent(r, "RCPT TO");
+            assertGreylistedThenSent(sender, r, "RCPT TO");
         }
-        assertTrue(recipients.stream().flatMap(r -> deliveryLines(r).stream()).anyMatch(l -> l.contains(", conn_use=")),
+        assertTrue(recipients.stream().flatMap(r -> sender.deliveryLines(r).stream()).anyMatch(l -> l.contains(", conn_use=")),
                 "Postfix used a connection again (conn_use=N in its log): " + sender.log());
     }
 
@@ -248,12 +208,12 @@ class PostfixClientTest {
         assertEquals(text, withoutTwoReceivedHeaders(upstream.awaitDelivered("kim@first.example")));
         assertEquals(text, withoutTwoReceivedHeaders(upstream.awaitDelivered("postmaster@first.example")));
         sender.awaitLog(id + ": removed");
-        assertGreylistedThenSent("kim@first.example", "RCPT TO");
-        List<String> unknown = deliveryLines("unknown@first.example");
+        assertGreylistedThenSent(sender, "kim@first.example", "RCPT TO");
+        List<String> unknown = sender.deliveryLines("unknown@first.example");
         assertEquals(1, unknown.size(), "the upstream's own refusal, at the first attempt: " + unknown);
         assertTrue(unknown.get(0).contains("status=bounced (host 127.0.0.1[127.0.0.1] said: 554 5.7.1 "
                 + "<unknown@first.example>: Recipient address rejected: no such user (in reply to RCPT TO command))"), unknown.get(0));
-        List<String> postmaster = deliveryLines("postmaster@first.example");
+        List<String> postmaster = sender.deliveryLines("postmaster@first.example");
         assertEquals(1, postmaster.size(), postmaster.toString());
         assertTrue(postmaster.get(0).contains("status=sent"), postmaster.get(0));
         assertEquals(1, upstream.delivered("kim@first.example").size(), "the envelope made again without the "
@@ -267,11 +227,7 @@ class PostfixClientTest {
                 message("<heidi@sender.example>", "<ivan@down.example>", "nowhere", "Wait for it.\n"));
 
         String refused = "to=<ivan@down.example>, relay=127.0.0.1[127.0.0.1]:" + noUpstream.port;
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (deliveryLines("ivan@down.example").size() < 2 && System.nanoTime() < deadline) {
-            Thread.sleep(100);
-        }
-        List<String> lines = deliveryLines("ivan@down.example");
+        List<String> lines = sender.awaitDeliveryLines("ivan@down.example", 2);
         assertTrue(lines.size() >= 2, "tried again: " + sender.log());
         for (String l : lines) {
             assertTrue(l.contains(refused) && l.contains("status=deferred (host 127.0.0.1[127.0.0.1] refused to talk to me: "

@@ -1,7 +1,8 @@
 package org.greylite.it;
 
+import static org.greylite.testing.RelayedThroughGreylisting.assertGreylistedThenSent;
+import static org.greylite.testing.RelayedThroughGreylisting.withoutTwoReceivedHeaders;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
@@ -40,11 +41,9 @@ class PostfixClientUnderTcpserverTest {
     @BeforeAll
     static void start() throws Exception {
         upstream = PostfixServer.in(dir.resolve("upstream"))
-                // not the sender's name: Postfix's smtp client refuses a server that greets with its own name
-                .main("myhostname", "upstream.test")
+                .receivingInto(dir.resolve("delivered"))
                 .main("smtpd_recipient_restrictions",
                         "check_recipient_access inline:{{unknown@dest.example=REJECT no such user}}")
-                .deliverInto(dir.resolve("delivered"))
                 .listener("smtp")
                 .start();
         Path suspicion = Files.writeString(dir.resolve("suspicion"), "1 r ^$\n");
@@ -53,10 +52,8 @@ class PostfixClientUnderTcpserverTest {
         wrapper = Tcpserver.start(chain(upstream.port("smtp")), env);
         noUpstream = Tcpserver.start(chain(Tcpserver.freePort()), env);
         sender = PostfixServer.in(dir.resolve("sender"))
-                .main("myhostname", "sender.test")
-                .main("relay_transport", "smtp:[127.0.0.1]:" + wrapper.port())
+                .sendingTo(wrapper.port())
                 .main("transport_maps", "inline:{{down.example=smtp:[127.0.0.1]:" + noUpstream.port() + "}}")
-                .retryingWithinSeconds()
                 .main("smtp_connection_cache_destinations", "static:all")
                 .listener("submission")
                 .start();
@@ -73,35 +70,6 @@ class PostfixClientUnderTcpserverTest {
                 c.close();
             }
         }
-    }
-
-    /** The sending Postfix's smtp client lines about {@code recipient}'s delivery. */
-    private static List<String> deliveryLines(String recipient) {
-        return sender.log().lines().filter(l -> l.contains("postfix/smtp[") && l.contains(" to=<" + recipient + ">,"))
-                .toList();
-    }
-
-    private static void assertGreylistedThenSent(String recipient, String inReplyTo) {
-        List<String> lines = deliveryLines(recipient);
-        assertTrue(lines.size() >= 2, "a deferral, then the delivery: " + lines);
-        assertTrue(lines.get(0).contains("status=deferred (host 127.0.0.1[127.0.0.1] said: 451 4.7.1 <")
-                && lines.get(0).contains(">: greylisted, please retry in ")
-                && lines.get(0).endsWith("(in reply to " + inReplyTo + " command))"), lines.get(0));
-        assertTrue(lines.get(lines.size() - 1).contains("status=sent (250 2.0.0 Ok: queued as "), lines.toString());
-        assertFalse(lines.stream().anyMatch(l -> l.contains("status=bounced")), lines.toString());
-    }
-
-    /** The message as delivered, less the Received headers of the upstream and of the sender. */
-    private static String withoutTwoReceivedHeaders(String delivered) {
-        String rest = delivered;
-        for (int i = 0; i < 2; i++) {
-            assertTrue(rest.startsWith("Received: "), "a Received header on top: " + delivered);
-            rest = rest.substring(rest.indexOf('\n') + 1);
-            while (rest.startsWith("\t") || rest.startsWith(" ")) {
-                rest = rest.substring(rest.indexOf('\n') + 1);
-            }
-        }
-        return rest;
     }
 
     @Test
@@ -125,9 +93,9 @@ class PostfixClientUnderTcpserverTest {
         assertTrue(bounce.contains("<unknown@dest.example>: host 127.0.0.1[127.0.0.1] said: 554 5.7.1"), bounce);
         sender.awaitLog(id + ": removed");
 
-        assertGreylistedThenSent("bob@dest.example", "RCPT TO");
-        assertEquals(1, deliveryLines("postmaster@dest.example").size(), "postmaster@ at the first attempt");
-        assertGreylistedThenSent("alice@sender.example", "DATA");
+        assertGreylistedThenSent(sender, "bob@dest.example", "RCPT TO");
+        assertEquals(1, sender.deliveryLines("postmaster@dest.example").size(), "postmaster@ at the first attempt");
+        assertGreylistedThenSent(sender, "alice@sender.example", "DATA");
         assertTrue(wrapper.awaitLine(l -> l.contains("verdict=greylist reason=first-attempt")
                 && l.contains("from=<> to=<alice@sender.example>"), Duration.ofSeconds(5)) != null, "the bounce decided at DATA");
     }
@@ -137,11 +105,7 @@ class PostfixClientUnderTcpserverTest {
         String id = sender.submit("submission", "heidi@sender.example", List.of("ivan@down.example"),
                 "Subject: nowhere\n\nWait for it.\n");
 
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (deliveryLines("ivan@down.example").size() < 2 && System.nanoTime() < deadline) {
-            Thread.sleep(100);
-        }
-        List<String> lines = deliveryLines("ivan@down.example");
+        List<String> lines = sender.awaitDeliveryLines("ivan@down.example", 2);
         assertTrue(lines.size() >= 2, "tried again: " + sender.log());
         // tcpserver -l0 (the tests' and many run scripts' choice) sets TCPLOCALHOST=0, which names no host
         String host = Files.readString(Path.of("/proc/sys/kernel/hostname"), StandardCharsets.US_ASCII).trim();

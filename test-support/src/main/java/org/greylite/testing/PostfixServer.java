@@ -88,6 +88,25 @@ public final class PostfixServer implements AutoCloseable {
         }
     }
 
+    /**
+     * This Postfix's smtp client lines about the delivery to {@code recipient}, one an attempt, in its log's order:
+     * what a sending Postfix ({@link Builder#sendingTo}) was told by the server it relayed to.
+     */
+    public List<String> deliveryLines(String recipient) {
+        // Postfix logs an address's bytes as they are (UTF-8), and log() reads its log one byte a character.
+        String logged = new String(recipient.getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1);
+        return log().lines().filter(l -> l.contains("postfix/smtp[") && l.contains(" to=<" + logged + ">,")).toList();
+    }
+
+    /** Waits (up to 30 s) for {@code count} {@link #deliveryLines} about {@code recipient}; returns those there are then. */
+    public List<String> awaitDeliveryLines(String recipient, int count) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (deliveryLines(recipient).size() < count && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        return deliveryLines(recipient);
+    }
+
     /** Waits (up to 30 s) for a log line containing {@code text}; fails with the log otherwise. */
     public void awaitLog(String text) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
@@ -260,6 +279,25 @@ public final class PostfixServer implements AutoCloseable {
          */
         public Builder retryingWithinSeconds() {
             return main("queue_run_delay", "1s").main("minimal_backoff_time", "2s").main("maximal_backoff_time", "3s");
+        }
+
+        /**
+         * A Postfix that sends the mail submitted to it on to {@code 127.0.0.1:port}, the program under test, as an
+         * MTA's queue does: it greets as {@code sender.test} and retries deferred mail within seconds
+         * ({@link #retryingWithinSeconds}). Other destinations may be routed with {@code transport_maps}.
+         */
+        public Builder sendingTo(int port) {
+            return main("myhostname", "sender.test").main("relay_transport", "smtp:[127.0.0.1]:" + port)
+                    .retryingWithinSeconds();
+        }
+
+        /**
+         * A Postfix that receives what a {@link #sendingTo} Postfix sent through the program under test and
+         * delivers it into {@code folder} ({@link #deliverInto}). It greets as {@code upstream.test}, not as the
+         * sender does: Postfix's smtp client refuses a server that greets with its own name.
+         */
+        public Builder receivingInto(Path folder) {
+            return main("myhostname", "upstream.test").deliverInto(folder);
         }
 
         /** A file in the configuration folder (a cidr or hash table, say). */
