@@ -11,11 +11,10 @@ import java.util.concurrent.TimeUnit;
 import org.greylite.relay.RcptOrder;
 import org.greylite.relay.RelaySettings;
 import org.greylite.suspicion.SuspicionFile;
-import org.greylite.testing.PostfixServer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.greylite.testing.PostfixPerClass;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -35,27 +34,16 @@ class PipelinedDataAfterRefusedRecipientsTest {
 
     @TempDir
     static Path dir;
-    private static PostfixServer postfix;
 
-    @BeforeAll
-    static void startPostfix() throws Exception {
-        postfix = PostfixServer.in(dir.resolve("postfix"))
-                .main("smtpd_recipient_restrictions", "check_recipient_access inline:{"
-                        + "{postmaster@busy.example=450 4.2.1 mailbox busy, try later},"
-                        + "{unknown@dest.example=REJECT no such user}}")
-                .listener("plain")
-                .start();
-    }
-
-    @AfterAll
-    static void stopPostfix() {
-        if (postfix != null) {
-            postfix.close();
-        }
-    }
+    @RegisterExtension
+    static final PostfixPerClass postfix = new PostfixPerClass(p -> p
+            .main("smtpd_recipient_restrictions", "check_recipient_access inline:{"
+                    + "{postmaster@busy.example=450 4.2.1 mailbox busy, try later},"
+                    + "{unknown@dest.example=REJECT no such user}}")
+            .listener("plain"));
 
     private static ProxyHarness proxy(String name, RcptOrder order) throws Exception {
-        return new ProxyHarness(dir.resolve(name + ".db"), postfix.address("plain"),
+        return new ProxyHarness(dir.resolve(name + ".db"), postfix.server().address("plain"),
                 SuspicionFile.parse("test.suspicion", List.of("3 b commanderrors"), null),
                 RelaySettings.defaults("proxy.test").withRcptOrder(order), b -> { });
     }

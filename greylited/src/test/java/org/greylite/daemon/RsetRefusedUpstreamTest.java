@@ -11,11 +11,10 @@ import java.util.concurrent.TimeUnit;
 import org.greylite.relay.RcptOrder;
 import org.greylite.relay.RelaySettings;
 import org.greylite.suspicion.SuspicionPolicy;
-import org.greylite.testing.PostfixServer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.greylite.testing.PostfixPerClass;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -31,22 +30,12 @@ class RsetRefusedUpstreamTest {
 
     @TempDir
     static Path dir;
-    private static PostfixServer postfix;
 
-    @BeforeAll
-    static void startPostfix() throws Exception {
-        postfix = PostfixServer.in(dir.resolve("postfix")).listener("plain").start();
-    }
-
-    @AfterAll
-    static void stopPostfix() {
-        if (postfix != null) {
-            postfix.close();
-        }
-    }
+    @RegisterExtension
+    static final PostfixPerClass postfix = new PostfixPerClass(p -> p.listener("plain"));
 
     private static ProxyHarness proxy(String name, RcptOrder order) {
-        return new ProxyHarness(dir.resolve(name + ".db"), postfix.address("plain"), SuspicionPolicy.NONE,
+        return new ProxyHarness(dir.resolve(name + ".db"), postfix.server().address("plain"), SuspicionPolicy.NONE,
                 RelaySettings.defaults("proxy.test").withRcptOrder(order), b -> { });
     }
 
@@ -64,8 +53,8 @@ class RsetRefusedUpstreamTest {
             c.command("QUIT", 221);
         }
         Thread.sleep(300);
-        assertFalse(postfix.log().contains("to=<" + GREY + ">"), name + ": nothing queued; Postfix's log:\n"
-                + postfix.log());
+        assertFalse(postfix.server().log().contains("to=<" + GREY + ">"), name + ": nothing queued; Postfix's log:\n"
+                + postfix.server().log());
     }
 
     @Test

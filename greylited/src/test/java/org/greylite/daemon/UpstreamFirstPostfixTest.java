@@ -16,11 +16,10 @@ import org.greylite.relay.RcptOrder;
 import org.greylite.relay.RelaySettings;
 import org.greylite.suspicion.SuspicionFile;
 import org.greylite.suspicion.SuspicionPolicy;
-import org.greylite.testing.PostfixServer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.greylite.testing.PostfixPerClass;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -35,34 +34,23 @@ class UpstreamFirstPostfixTest {
 
     @TempDir
     static Path dir;
-    private static PostfixServer postfix;
 
-    @BeforeAll
-    static void startPostfix() throws Exception {
-        postfix = PostfixServer.in(dir.resolve("postfix"))
-                .main("relay_recipient_maps", "inline:{" + MixedEnvelope.PASS + "=ok, " + MixedEnvelope.GREY + "=ok}")
-                .main("smtpd_recipient_restrictions", "reject_unlisted_recipient")
-                .listener("plain")
-                .start();
-    }
-
-    @AfterAll
-    static void stopPostfix() {
-        if (postfix != null) {
-            postfix.close();
-        }
-    }
+    @RegisterExtension
+    static final PostfixPerClass postfix = new PostfixPerClass(p -> p
+            .main("relay_recipient_maps", "inline:{" + MixedEnvelope.PASS + "=ok, " + MixedEnvelope.GREY + "=ok}")
+            .main("smtpd_recipient_restrictions", "reject_unlisted_recipient")
+            .listener("plain"));
 
     /** The recipients Postfix delivered (discarded) messages to, in its log's order. */
     private static List<String> delivered() {
-        Matcher m = QUEUED_FOR.matcher(postfix.log());
+        Matcher m = QUEUED_FOR.matcher(postfix.server().log());
         return m.results().map(r -> r.group(1)).toList();
     }
 
     private void mixedEnvelope(String name, String client, boolean pipelined, boolean bdat) throws Exception {
         InetAddress from = InetAddress.getByName(client);
         int before = delivered().size();
-        try (ProxyHarness proxy = new ProxyHarness(dir.resolve(name + ".db"), postfix.address("plain"),
+        try (ProxyHarness proxy = new ProxyHarness(dir.resolve(name + ".db"), postfix.server().address("plain"),
                 SuspicionPolicy.NONE, RelaySettings.defaults("proxy.test").withRcptOrder(RcptOrder.UPSTREAM_FIRST),
                 b -> { })) {
             MixedEnvelope.makePassKnown(proxy, from);
@@ -75,7 +63,7 @@ class UpstreamFirstPostfixTest {
         }
         Thread.sleep(300); // a second recipient's line, had there been one, comes with the first
         assertEquals(List.of(MixedEnvelope.PASS), delivered().subList(before, delivered().size()),
-                name + ": the message reached only pass@; Postfix's log:\n" + postfix.log());
+                name + ": the message reached only pass@; Postfix's log:\n" + postfix.server().log());
         MixedEnvelope.assertNoRowForTheUnknownRecipient(dir.resolve(name + ".db"));
     }
 
@@ -104,7 +92,7 @@ class UpstreamFirstPostfixTest {
     @Test
     void aBounceToAnUnknownAddressIsForgivenOnceAsASendersTypoIs() throws Exception {
         SuspicionFile rules = SuspicionFile.parse("test.suspicion", List.of("5 b commanderrors"), null);
-        try (ProxyHarness proxy = new ProxyHarness(dir.resolve("bounce.db"), postfix.address("plain"), rules,
+        try (ProxyHarness proxy = new ProxyHarness(dir.resolve("bounce.db"), postfix.server().address("plain"), rules,
                 RelaySettings.defaults("proxy.test").withRcptOrder(RcptOrder.UPSTREAM_FIRST), b -> { })) {
             assertTrue(retryAfterBounces(proxy, "127.2.4.1", MixedEnvelope.UNKNOWN).startsWith("250 "),
                     "one refusal is forgiven: N = 1, the retry passes");
@@ -135,7 +123,7 @@ class UpstreamFirstPostfixTest {
     @Test
     void pipelinedWithBdat() throws Exception {
         mixedEnvelope("pipelined-bdat", "127.2.3.1", true, true);
-        assertFalse(postfix.log().contains("to=<" + MixedEnvelope.GREY + ">, relay=none"),
+        assertFalse(postfix.server().log().contains("to=<" + MixedEnvelope.GREY + ">, relay=none"),
                 "no message ever went to the greylisted recipient");
     }
 }

@@ -12,10 +12,9 @@ import java.util.function.Consumer;
 
 import org.greylite.relay.RelaySettings;
 import org.greylite.suspicion.SuspicionPolicy;
-import org.greylite.testing.PostfixServer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.greylite.testing.PostfixPerClass;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -32,25 +31,14 @@ class UpstreamPostfixTest {
 
     @TempDir
     static Path dir;
-    private static PostfixServer postfix;
 
-    @BeforeAll
-    static void startPostfix() throws Exception {
-        postfix = PostfixServer.in(dir.resolve("postfix"))
-                .main("smtpd_authorized_xclient_hosts", "127.0.0.1")
-                .main("smtpd_client_restrictions", "check_client_access cidr:$config_directory/clients.cidr")
-                .file("clients.cidr", "127.0.0.2 REJECT real client 127.0.0.2 seen\n")
-                .listener("plain")
-                .listener("proxy", "smtpd_upstream_proxy_protocol=haproxy")
-                .start();
-    }
-
-    @AfterAll
-    static void stopPostfix() {
-        if (postfix != null) {
-            postfix.close();
-        }
-    }
+    @RegisterExtension
+    static final PostfixPerClass postfix = new PostfixPerClass(p -> p
+            .main("smtpd_authorized_xclient_hosts", "127.0.0.1")
+            .main("smtpd_client_restrictions", "check_client_access cidr:$config_directory/clients.cidr")
+            .file("clients.cidr", "127.0.0.2 REJECT real client 127.0.0.2 seen\n")
+            .listener("plain")
+            .listener("proxy", "smtpd_upstream_proxy_protocol=haproxy"));
 
     private static InetAddress address(String a) {
         try {
@@ -61,7 +49,7 @@ class UpstreamPostfixTest {
     }
 
     private static ProxyHarness proxy(String name, String listener, Consumer<ProxyServer.Builder> tune) {
-        return new ProxyHarness(dir.resolve(name + ".db"), postfix.address(listener), SuspicionPolicy.NONE,
+        return new ProxyHarness(dir.resolve(name + ".db"), postfix.server().address(listener), SuspicionPolicy.NONE,
                 RelaySettings.defaults("proxy.test"), tune);
     }
 
@@ -108,9 +96,9 @@ class UpstreamPostfixTest {
             assertTrue(refused.startsWith("554") && refused.contains("real client 127.0.0.2 seen"), refused);
             assertTrue(afterGreylisting(proxy, ACCEPTED, "b@example.net").startsWith("250"));
         }
-        postfix.awaitLog("client=unknown[127.1.0.3]");
-        assertTrue(postfix.log().contains("from unknown[127.0.0.2]: 554 5.7.1")
-                && postfix.log().contains("helo=<sender.example>"), "Postfix logged the client and its HELO: " + postfix.log());
+        postfix.server().awaitLog("client=unknown[127.1.0.3]");
+        assertTrue(postfix.server().log().contains("from unknown[127.0.0.2]: 554 5.7.1")
+                && postfix.server().log().contains("helo=<sender.example>"), "Postfix logged the client and its HELO: " + postfix.server().log());
     }
 
     @Test

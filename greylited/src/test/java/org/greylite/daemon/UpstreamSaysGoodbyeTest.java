@@ -10,10 +10,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.greylite.relay.RelaySettings;
 import org.greylite.relay.SessionInfo;
 import org.greylite.suspicion.SuspicionPolicy;
-import org.greylite.testing.PostfixServer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.greylite.testing.PostfixPerClass;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -27,19 +26,9 @@ class UpstreamSaysGoodbyeTest {
 
     @TempDir
     static Path dir;
-    private static PostfixServer postfix;
 
-    @BeforeAll
-    static void startPostfix() throws Exception {
-        postfix = PostfixServer.in(dir.resolve("postfix")).listener("plain").start();
-    }
-
-    @AfterAll
-    static void stopPostfix() {
-        if (postfix != null) {
-            postfix.close();
-        }
-    }
+    @RegisterExtension
+    static final PostfixPerClass postfix = new PostfixPerClass(p -> p.listener("plain"));
 
     @Test
     void postfixsGoodbyeToAForbiddenCommandEndsTheSessionAsAQuitWould() throws Exception {
@@ -50,7 +39,7 @@ class UpstreamSaysGoodbyeTest {
                 upstreamFailures.add(failure.label());
             }
         };
-        try (ProxyHarness proxy = new ProxyHarness(dir.resolve("greylite.db"), postfix.address("plain"),
+        try (ProxyHarness proxy = new ProxyHarness(dir.resolve("greylite.db"), postfix.server().address("plain"),
                 SuspicionPolicy.NONE, RelaySettings.defaults("proxy.test"), b -> b.events(events));
              RawClient c = proxy.client()) {
             c.expect(220);
