@@ -19,6 +19,7 @@ import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.greylite.daemon.tls.TestCertificates;
 import org.greylite.testing.ProgramJvm;
 
 /**
@@ -100,6 +101,11 @@ final class GreylitedProcess implements AutoCloseable {
             }
             args.subList(at, at + 2).clear();
             return this;
+        }
+
+        /** {@code --tls-cert} and {@code --tls-key}: STARTTLS offered to clients, with {@code pem}'s certificate. */
+        Command tls(TestCertificates.Pem pem) {
+            return args("--tls-cert", pem.cert().toString(), "--tls-key", pem.key().toString());
         }
 
         Command args(String... more) {

@@ -45,7 +45,7 @@ class GreylitedTlsProcessTest {
 
     @Test
     void aCertificateOnTheCommandLineOffersStartTls() throws Exception {
-        try (GreylitedProcess d = greylited("--tls-cert", pem.cert().toString(), "--tls-key", pem.key().toString()).start()) {
+        try (GreylitedProcess d = greylited().tls(pem).start()) {
             try (RawClient c = new RawClient(d.address())) {
                 c.expect(220);
                 assertTrue(c.command("EHLO client.example", 250).endsWith("250 STARTTLS"));
@@ -63,7 +63,7 @@ class GreylitedTlsProcessTest {
 
     @Test
     void aSessionWhoseHandshakeFailedIsNotLoggedAsUnderTls() throws Exception {
-        try (GreylitedProcess d = greylited("--tls-cert", pem.cert().toString(), "--tls-key", pem.key().toString()).start()) {
+        try (GreylitedProcess d = greylited().tls(pem).start()) {
             try (RawClient c = new RawClient(d.address())) {
                 c.expect(220);
                 c.command("EHLO client.example", 250);
@@ -85,7 +85,7 @@ class GreylitedTlsProcessTest {
      */
     @Test
     void aClientCannotRenegotiate() throws Exception {
-        try (GreylitedProcess d = greylited("--tls-cert", pem.cert().toString(), "--tls-key", pem.key().toString()).start();
+        try (GreylitedProcess d = greylited().tls(pem).start();
              RawClient c = new RawClient(d.address())) {
             c.expect(220);
             c.command("EHLO client.example", 250);

@@ -66,7 +66,7 @@ class PostfixClientTest {
         String[] common = {"--min-delay", "2s", "--suspicion", suspicion.toString(), "--hostname", "mx.test"};
         plain = GreylitedProcess.start(Files.createDirectories(dir.resolve("plain")), upstream.address("smtp"), common);
         tls = GreylitedProcess.command(upstream.address("smtp")).db(dir.resolve("tls.db")).args(common)
-                .args("--tls-cert", pem.cert().toString(), "--tls-key", pem.key().toString()).start();
+                .tls(pem).start();
         noUpstream = GreylitedProcess.start(Files.createDirectories(dir.resolve("down")),
                 new InetSocketAddress("127.0.0.1", portNobodyListensOn()), common);
         upstreamFirst = GreylitedProcess.command(upstream.address("smtp")).db(dir.resolve("first.db")).args(common)

@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 
 import org.greylite.daemon.tls.TestCertificates;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,19 +28,13 @@ class TlsHelloInLogProcessTest {
 
     @RegisterExtension
     final ScriptedUpstream upstream = ScriptedUpstream.perTest();
-    TestCertificates.Pem pem;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        pem = TestCertificates.rsa(dir, "proxy");
-    }
 
     @Test
     void aServerNameWithALineBreakInTheTlsHelloCannotStartALogLineInEitherFormat() throws Exception {
+        TestCertificates.Pem pem = TestCertificates.rsa(dir, "proxy");
         for (String format : new String[] {"text", "json"}) {
             try (GreylitedProcess d = GreylitedProcess.command(upstream.address()).db(dir.resolve(format + ".db"))
-                    .args("--tls-cert", pem.cert().toString(), "--tls-key", pem.key().toString(),
-                            "--log-format", format).start()) {
+                    .tls(pem).args("--log-format", format).start()) {
                 try (RawClient c = new RawClient(d.address())) {
                     c.expect(220);
                     c.command("EHLO client.example", 250);
