@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -110,6 +111,17 @@ public final class MetricsHttp {
                 s.close();
             }
         }
+    }
+
+    /**
+     * Asserts the value of {@code greylite_reload_failures_total} for each file label named, as the program serving
+     * metrics on {@code port} has it now: each program counts a reload that kept what was loaded before by file.
+     */
+    public static void assertReloadFailures(int port, Map<String, Integer> byFile) {
+        String body = scrape(port);
+        byFile.forEach((file, count) -> assertTrue(
+                body.contains("greylite_reload_failures_total{file=\"" + file + "\"} " + count + ".0\n"),
+                "greylite_reload_failures_total{file=\"" + file + "\"} should be " + count + " in:\n" + body));
     }
 
     /** The metric families a scrape shows, by the names queries use ({@code greylite_rcpt_total}, not {@code greylite_rcpt}). */
