@@ -34,13 +34,38 @@ final class GreydbSql {
 
     GreydbSql(GreydbDialect dialect) {
         this.dialect = dialect;
-        this.upsertAutoWhitelist = "INSERT INTO whitelist (client, source, created, last_seen) VALUES (?, 'auto', ?, ?)"
-                + " ON CONFLICT (client) DO UPDATE SET last_seen = " + dialect.greatest()
-                + "(whitelist.last_seen, excluded.last_seen)";
+        this.upsertAutoWhitelist = autoWhitelistUpsert(dialect);
         this.upsertBehaviour = "INSERT INTO client_behaviour (client, behaviour, last_seen) VALUES (?, ?, ?)"
                 + " ON CONFLICT (client, behaviour) DO UPDATE SET last_seen = " + dialect.greatest()
                 + "(client_behaviour.last_seen, excluded.last_seen)";
     }
+
+    /**
+     * The statement that puts a client key on the auto-whitelist: parameters client, the time (created and last use),
+     * and the last use before which an auto entry has expired ({@link #AUTO_WHITELIST_EXPIRED_PARAMETERS} times).
+     *
+     * <p>An entry already there renews its last use. One that has expired and is not purged yet (a hand-made entry
+     * past its end date, an auto entry unused for the whitelist lifetime) counts as absent at lookup (SPEC §3.7), so
+     * it counts as absent here too: the pass writes a new auto entry in its place, created now, with no end date and
+     * no comment. Renewing it instead left a hand-made entry past its end date whitelisting nobody while it held the
+     * pass's last use, and the purge then deleted it with the whitelisting the client had just earned: every pass
+     * until the purge earned nothing. An auto entry brought back so kept the date it was first earned.
+     */
+    private static String autoWhitelistUpsert(GreydbDialect dialect) {
+        String expired = "(whitelist.expires IS NOT NULL AND whitelist.expires <= excluded.last_seen"
+                + " OR whitelist.source = 'auto' AND whitelist.last_seen <= ?)";
+        return "INSERT INTO whitelist (client, source, created, last_seen) VALUES (?, 'auto', ?, ?)"
+                + " ON CONFLICT (client) DO UPDATE SET"
+                + " source = CASE WHEN " + expired + " THEN 'auto' ELSE whitelist.source END,"
+                + " created = CASE WHEN " + expired + " THEN excluded.created ELSE whitelist.created END,"
+                + " expires = CASE WHEN " + expired + " THEN NULL ELSE whitelist.expires END,"
+                + " comment = CASE WHEN " + expired + " THEN NULL ELSE whitelist.comment END,"
+                + " last_seen = CASE WHEN " + expired + " THEN excluded.last_seen ELSE " + dialect.greatest()
+                + "(whitelist.last_seen, excluded.last_seen) END";
+    }
+
+    /** How many times {@link #autoWhitelistUpsert} asks for the last use before which an auto entry has expired. */
+    private static final int AUTO_WHITELIST_EXPIRED_PARAMETERS = 5;
 
     private static final String TRIPLET_COLUMNS = "client, sender, recipient, refusals, first_seen, last_seen, passed_at";
 
@@ -91,8 +116,13 @@ final class GreydbSql {
         }
     }
 
-    /** Writes what the engine decided: the triplet's new state, the auto-whitelist entry, a behaviour. */
-    void apply(Connection conn, TripletKey key, TripletUpdate<?> update) throws SQLException {
+    /**
+     * Writes what the engine decided: the triplet's new state, the auto-whitelist entry, a behaviour.
+     *
+     * @param lifetime how long an auto-whitelist entry lives after its last use: one older is replaced, not renewed
+     *                 (see {@link #autoWhitelistUpsert}); null when not known (tools), and then only end dates count
+     */
+    void apply(Connection conn, TripletKey key, TripletUpdate<?> update, Duration lifetime) throws SQLException {
         Triplet w = update.write();
         if (w != null) {
             try (GreydbDialect.Prepared p = dialect.prepare(conn, "INSERT INTO triplet (" + TRIPLET_COLUMNS
@@ -115,6 +145,10 @@ final class GreydbSql {
                 st.setString(1, key.client());
                 st.setLong(2, now);
                 st.setLong(3, now);
+                long expiredBefore = lifetime == null ? Long.MIN_VALUE : now - lifetime.getSeconds();
+                for (int i = 0; i < AUTO_WHITELIST_EXPIRED_PARAMETERS; i++) {
+                    st.setLong(4 + i, expiredBefore);
+                }
                 st.executeUpdate();
             }
         }

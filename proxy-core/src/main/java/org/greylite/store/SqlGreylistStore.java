@@ -50,7 +50,7 @@ final class SqlGreylistStore implements GreylistStore {
                     (after, limit) -> rows.clientHasTriplets() ? pending(conn, key.client(), after, limit) : 0,
                     (after, limit) -> rows.clientHasTriplets() ? passed(conn, key.client(), after, limit) : 0);
             TripletUpdate<T> update = transition.apply(state);
-            sql.apply(conn, key, update);
+            sql.apply(conn, key, update, q.lifetime());
             return update.result();
         });
     }
@@ -100,7 +100,7 @@ final class SqlGreylistStore implements GreylistStore {
         return dialect.transaction(() -> "cannot record the decision for " + key, fromNow(), true, conn -> {
             dialect.lockTriplet(conn, key);
             TripletUpdate<T> update = decision.apply(sql.triplet(conn, key));
-            sql.apply(conn, key, update);
+            sql.apply(conn, key, update, null);
             return update.result();
         });
     }
