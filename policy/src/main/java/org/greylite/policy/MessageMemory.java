@@ -1,13 +1,12 @@
 package org.greylite.policy;
 
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.function.LongSupplier;
 
 import org.greylite.smtp.RecipientLimit;
 import org.slf4j.Logger;
@@ -36,6 +35,13 @@ import org.slf4j.LoggerFactory;
  * A message keeps at most {@link #MAX_RECIPIENTS} of the null sender's recipients, each once, and all messages
  * together at most {@link #MAX_RECIPIENT_BYTES} of them: past that, the least recently asked-about messages are
  * forgotten as for the count (see {@link #MAX_RECIPIENT_BYTES} for why).
+ *
+ * <h2>Why the monotonic clock</h2>
+ * How long a message has been idle, and how long since a warning, are measured with {@link System#nanoTime}, which a
+ * step of the wall clock does not move. On the wall clock, NTP stepping it forward by ten minutes or more (a host
+ * started with its clock behind) forgot every message between its RCPT and its DATA requests: the bounces among them
+ * found no recipient to decide at DATA and went in ungreylisted. Stepped back, nothing was forgotten for as long as
+ * the step, and the warnings were held back as long.
  *
  * <p>A request without {@code instance} (another MTA speaking the protocol) cannot be told from the next message;
  * its messages are remembered under its connection, as all were before.
@@ -80,15 +86,17 @@ final class MessageMemory {
         boolean decidedAtData;
         /** The request the {@code X-Greylist} header was given to, or null. */
         Object headerGivenTo;
-        Instant lastRequest;
+        /** {@link #nanoTime} at its last request. */
+        long lastRequest;
     }
 
-    private final Clock clock;
+    private final LongSupplier nanoTime;
     private final int maxMessages;
     /** The {@link #cost} of every message's null sender's recipients. */
     private long recipientBytes;
-    private Instant lastBudgetWarning;
-    private Instant lastCountWarning;
+    /** {@link #nanoTime} at the last warning of each kind; null before the first. */
+    private Long lastBudgetWarning;
+    private Long lastCountWarning;
     private int forgottenForCount;
     private String lastForgottenForCount;
     /** Whether a request has come at DATA or END-OF-MESSAGE since the start ({@link #askedAtData}). */
@@ -111,12 +119,13 @@ final class MessageMemory {
         }
     };
 
-    MessageMemory(Clock clock) {
-        this(clock, MAX_MESSAGES);
+    /** @param nanoTime the monotonic clock ({@link System#nanoTime}; tests pass one they move) */
+    MessageMemory(LongSupplier nanoTime) {
+        this(nanoTime, MAX_MESSAGES);
     }
 
-    MessageMemory(Clock clock, int maxMessages) {
-        this.clock = clock;
+    MessageMemory(LongSupplier nanoTime, int maxMessages) {
+        this.nanoTime = nanoTime;
         this.maxMessages = maxMessages;
     }
 
@@ -185,12 +194,12 @@ final class MessageMemory {
     }
 
     synchronized int size() {
-        forgetIdle(clock.instant());
+        forgetIdle(nanoTime.getAsLong());
         return messages.size();
     }
 
     private Message message(String key) {
-        Instant now = clock.instant();
+        long now = nanoTime.getAsLong();
         forgetIdle(now);
         Message m = messages.computeIfAbsent(key, k -> new Message());
         m.lastRequest = now;
@@ -214,12 +223,11 @@ final class MessageMemory {
      * greylisted, and nothing else would say so. Once any request has come at DATA, Postfix asks there; before that, the
      * first such message forgotten gets a warning saying what to add.
      */
-    private void forgetIdle(Instant now) {
-        Instant limit = now.minus(MAX_IDLE);
+    private void forgetIdle(long now) {
         for (Iterator<Map.Entry<String, Message>> i = messages.entrySet().iterator(); i.hasNext(); ) {
             Map.Entry<String, Message> e = i.next();
             Message m = e.getValue();
-            if (m.lastRequest.isAfter(limit)) {
+            if (now - m.lastRequest < MAX_IDLE.toNanos()) {
                 return;
             }
             if (!askedAtData && !warnedNeverAskedAtData && !m.nullSenderRecipients.isEmpty()) {
@@ -253,9 +261,9 @@ final class MessageMemory {
             }
             i.remove();
         }
-        Instant now = clock.instant();
+        long now = nanoTime.getAsLong();
         if (forgottenForBudget > 0 && (lastBudgetWarning == null
-                || !now.isBefore(lastBudgetWarning.plus(FORGOTTEN_WARNING_EVERY)))) {
+                || now - lastBudgetWarning >= FORGOTTEN_WARNING_EVERY.toNanos())) {
             LOG.warn("the null sender's recipients remembered reached {} MiB: {} message(s) whose recipients were not "
                     + "decided yet forgotten, the least recently asked about", MAX_RECIPIENT_BYTES >> 20, forgottenForBudget);
             lastBudgetWarning = now;
@@ -264,9 +272,9 @@ final class MessageMemory {
     }
 
     /** The warning for messages forgotten undecided at the count cap, at most once a minute (see the cap's). */
-    private void warnForgottenForCount(Instant now) {
+    private void warnForgottenForCount(long now) {
         if (forgottenForCount > 0 && (lastCountWarning == null
-                || !now.isBefore(lastCountWarning.plus(FORGOTTEN_WARNING_EVERY)))) {
+                || now - lastCountWarning >= FORGOTTEN_WARNING_EVERY.toNanos())) {
             LOG.warn("{} Postfix messages remembered: {} message(s) whose null sender's recipients were not decided yet "
                     + "forgotten, the least recently asked about, the last {}", maxMessages, forgottenForCount,
                     RequestFramer.shorten(lastForgottenForCount));

@@ -165,7 +165,8 @@ final class RunningPolicy implements AutoCloseable {
                     PostgreyValues.orDefault(o.greylistText, Answers.DEFAULT_TEXT),
                     o.noHeader ? null : PostgreyValues.orDefault(o.header, Answers.DEFAULT_HEADER), hostname(o, env), clock);
             PolicyServer server = new PolicyServer(
-                    new PolicyService(decisions, files, answers, decider, metrics, dnswl, ptr, new MessageMemory(clock)), turn);
+                    new PolicyService(decisions, files, answers, decider, metrics, dnswl, ptr,
+                            new MessageMemory(System::nanoTime)), turn);
             if (o.exim) {
                 server.oneAnswerPerConnection();
             }

@@ -81,7 +81,7 @@ class RedecidedTurnTest {
         Answers answers = new Answers(Answers.DEFAULT_ACTION, Answers.DEFAULT_TEXT, Answers.DEFAULT_HEADER,
                 "mx.example.org", clock);
         PolicyService service = new PolicyService(decisions, () -> PostgreyWhitelists.NONE, answers, turn, metrics,
-                null, null, new MessageMemory(clock));
+                null, null, new MessageMemory(System::nanoTime));
         server = new PolicyServer(service, turn).listenTcp(new InetSocketAddress("127.0.0.1", 0), 16).start();
 
         try (PolicyClient c = PolicyClient.tcp(server.tcpAddress())) {

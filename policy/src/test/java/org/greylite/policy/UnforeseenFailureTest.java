@@ -75,7 +75,7 @@ class UnforeseenFailureTest {
         DecisionTurn turn = decider == null ? new DecisionTurn(decisions) : null;
         Answers answers = new Answers(Answers.DEFAULT_ACTION, Answers.DEFAULT_TEXT, null, "mx.example.org", clock);
         PolicyService service = new PolicyService(decisions, () -> PostgreyWhitelists.NONE, answers,
-                decider == null ? turn : decider, metrics, null, null, new MessageMemory(clock));
+                decider == null ? turn : decider, metrics, null, null, new MessageMemory(System::nanoTime));
         server = new PolicyServer(service, turn).listenTcp(new InetSocketAddress("127.0.0.1", 0), 16).start();
         return server;
     }
