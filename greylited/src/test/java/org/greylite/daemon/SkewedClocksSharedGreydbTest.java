@@ -95,6 +95,28 @@ class SkewedClocksSharedGreydbTest {
         }
     }
 
+    /**
+     * A host's clock stepped (NTP correcting a clock that was behind) while its greylited runs on the shared greydb:
+     * the distance to the server's clock is measured again at the next decision, not up to a minute later. Until
+     * then every time the host wrote was ahead by the step: a retry a moment after its first attempt passed, the
+     * step looking like min-delay gone by.
+     */
+    @Test
+    void aHostsClockSteppedForwardIsFollowedAtItsNextDecision() throws Exception {
+        String url = PG.url(PG.createDatabase());
+        FakeWallClock stepped = FakeWallClock.in(dir);
+        try (GreylitedProcess host = greylited(url).env(stepped.environment()).start()) {
+            assertTrue(rcpt(host.address(), "d@example.org").startsWith("451 4.7.1 "), "first attempt");
+
+            stepped.step(Duration.ofHours(1));
+
+            String early = rcpt(host.address(), "d@example.org");
+            assertTrue(early.startsWith("451 4.7.1 "), "retried a moment later: too early, whatever the step: " + early);
+            assertTrue(host.log.stream().anyMatch(l -> l.contains("this host's clock is 3600 s ahead of the PostgreSQL"
+                    + " server's")), "the step is said: " + host.log);
+        }
+    }
+
     /** One session: MAIL from {@code sender}, one RCPT; the RCPT's reply. */
     private static String rcpt(InetSocketAddress proxy, String sender) throws IOException {
         return RawClient.rcptReply(proxy, sender, "b@example.com");

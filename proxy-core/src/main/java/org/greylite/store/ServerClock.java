@@ -24,9 +24,17 @@ import org.slf4j.LoggerFactory;
  * (how long since the first attempt, when to renew a whitelist entry, how long until a retry counts), and its tests
  * set that clock; the server's {@code now()} would take part of the decision out of it, and cost a read in every
  * decision. The offset is measured on a connection the program takes anyway, at most once every {@link
- * #REMEASURE_SECONDS} s (a host's clock stepped by NTP, a failover to a server whose clock differs, are followed
- * within that), and moves only when a measurement is a whole second or more from it: the greydb keeps whole seconds,
- * and hosts whose clocks agree within a second (NTP) keep their own time, untouched.
+ * #REMEASURE_SECONDS} s (a failover to a server whose clock differs is followed within that), and moves only when a
+ * measurement is a whole second or more from it: the greydb keeps whole seconds, and hosts whose clocks agree within a
+ * second (NTP) keep their own time, untouched.
+ *
+ * <h2>A step of the host's clock</h2>
+ * The offset holds only while the host's clock runs on as it did when it was measured. NTP stepping it (a host whose
+ * clock was behind, corrected) moved every time the host wrote by the step, for up to {@link #REMEASURE_SECONDS} s: a
+ * step forward of an hour let a retry made a moment after its first attempt pass, the hour looking like min-delay
+ * gone by. So the host's wall clock is compared with its monotonic clock, which a step does not move: the whole
+ * seconds they drifted apart since the measurement are taken off the host's time at once (the time in hand when a
+ * decision starts, before it takes its connection), and the offset is measured again at the next connection.
  */
 final class ServerClock {
 
@@ -40,9 +48,35 @@ final class ServerClock {
 
     private final String greydb;
     private final AtomicBoolean measuring = new AtomicBoolean();
-    private volatile long offsetSeconds;
-    private volatile boolean measured;
-    private volatile long measuredAtNanos;
+    /** The offset in use and when it was measured; null before the first measurement. */
+    private volatile Measured measured;
+
+    /**
+     * The offset in use, and this host's monotonic clock ({@link System#nanoTime}) and wall clock (milliseconds) when
+     * it was measured: one value, so that a look at the time never pairs an offset with another measurement's times.
+     */
+    private record Measured(long offsetSeconds, long nanos, long wallMillis) {
+
+        /** Measured just now, on both clocks. */
+        static Measured now(long offsetSeconds) {
+            return new Measured(offsetSeconds, System.nanoTime(), System.currentTimeMillis());
+        }
+
+        /**
+         * The whole seconds this host's wall clock was stepped by since then (forward: positive): how far it moved
+         * beyond, or short of, the monotonic clock; 0 for less than a second (NTP's slewing stays far below that).
+         */
+        long hostStepSeconds() {
+            long wall = System.currentTimeMillis() - wallMillis;
+            long monotonic = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - nanos);
+            return Math.round((wall - monotonic) / 1000.0);
+        }
+
+        /** The offset as it is now: the one measured, less the host's step since. */
+        long offsetNow() {
+            return offsetSeconds - hostStepSeconds();
+        }
+    }
 
     /** @param greydb the greydb, for the log */
     ServerClock(String greydb) {
@@ -51,7 +85,8 @@ final class ServerClock {
 
     /** How many seconds the server's clock is ahead of this host's (behind when negative). */
     long offsetSeconds() {
-        return offsetSeconds;
+        Measured m = measured;
+        return m == null ? 0 : m.offsetNow();
     }
 
     /**
@@ -61,7 +96,9 @@ final class ServerClock {
      * caller's own statements meet the broken connection and deal with it as they do.
      */
     void measureIfDue(Connection conn) {
-        if (measured && System.nanoTime() - measuredAtNanos < TimeUnit.SECONDS.toNanos(REMEASURE_SECONDS)) {
+        Measured last = measured;
+        if (last != null && System.nanoTime() - last.nanos() < TimeUnit.SECONDS.toNanos(REMEASURE_SECONDS)
+                && last.hostStepSeconds() == 0) {
             return;
         }
         if (!measuring.compareAndSet(false, true)) {
@@ -78,11 +115,10 @@ final class ServerClock {
             }
             long after = System.currentTimeMillis();
             conn.commit(); // the caller's transaction starts anew, after the read
-            measuredAtNanos = System.nanoTime();
-            measured = true;
-            if (after - before <= MAX_ROUND_TRIP_MILLIS) {
-                adopt(server - (before + after) / 2);
-            }
+            // A measurement dropped keeps the offset as the host's step since the last one has made it.
+            measured = Measured.now(after - before <= MAX_ROUND_TRIP_MILLIS
+                    ? adopt(last == null ? 0 : last.offsetSeconds(), server - (before + after) / 2)
+                    : last == null ? 0 : last.offsetNow());
         } catch (SQLException e) {
             try {
                 conn.rollback();
@@ -94,14 +130,15 @@ final class ServerClock {
         }
     }
 
-    /** Takes {@code offsetMillis} as the offset when it is a second or more from the one in use, and says so. */
-    private void adopt(long offsetMillis) {
-        long current = offsetSeconds;
+    /**
+     * The offset to use after measuring {@code offsetMillis}: that one when it is a second or more from {@code
+     * current}, said in the log, else {@code current}.
+     */
+    private long adopt(long current, long offsetMillis) {
         if (Math.abs(offsetMillis - current * 1000) < 1000) {
-            return;
+            return current;
         }
         long seconds = Math.round(offsetMillis / 1000.0);
-        offsetSeconds = seconds;
         if (seconds == 0) {
             LOG.warn("{}: this host's clock agrees with the server's again; the greydb's times are this host's",
                     greydb);
@@ -110,6 +147,7 @@ final class ServerClock {
                     + " greydb, and compares with it, are the server's (set this host's clock right: NTP)", greydb,
                     Math.abs(seconds), seconds > 0 ? "behind" : "ahead of");
         }
+        return seconds;
     }
 
     /** {@code hostClock} moved by the offset, as it is at each look: the time on the server's clock. */
@@ -126,7 +164,8 @@ final class ServerClock {
 
         @Override
         public Instant instant() {
-            return host.instant().plusSeconds(offsetSeconds);
+            Measured m = measured;
+            return m == null ? host.instant() : host.instant().plusSeconds(m.offsetNow());
         }
 
         @Override
