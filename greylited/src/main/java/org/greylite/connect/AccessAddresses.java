@@ -9,8 +9,8 @@ import java.util.regex.Pattern;
 
 /**
  * The address field of an access file line ({@link AccessRules}): tcprules' IPv4 forms ({@code 1.2.3.4},
- * {@code 1.2.3.}, one range {@code 1.2.3.37-53}), the empty field for every client, and beyond tcprules an
- * IPv6 address and CIDR for either family. Apart from the rest of the line because it is the part with
+ * {@code 1.2.3.}, one range {@code 1.2.3.37-53}), the empty field for every client, the IPv6 tcpserver's IPv6
+ * address and prefix ({@code 2001:db8:1:}), and beyond tcprules CIDR for either family. Apart from the rest of the line because it is the part with
  * grammar of its own; the instructions after the colon are a list of variables.
  */
 final class AccessAddresses {
@@ -36,6 +36,9 @@ final class AccessAddresses {
         }
         if (address.indexOf('@') >= 0) {
             throw new RejectedLine("ident rules ('" + address + "') are not supported", false);
+        }
+        if (address.endsWith(":") && !address.endsWith("::")) {
+            return List.of(ipv6Groups(address));
         }
         int slash = address.indexOf('/');
         if (address.indexOf(':') >= 0 || slash >= 0) {
@@ -90,6 +93,32 @@ final class AccessAddresses {
             throw new RejectedLine("'" + text + "' in '" + address + "' is not a number from 0 to 255 (without leading zeros)");
         }
         return Integer.parseInt(text);
+    }
+
+    /**
+     * The IPv6 tcpserver's prefix ({@code 2001:db8:1:}, Debian's ucspi-tcp-ipv6): its groups, then a colon, cover
+     * every address that begins with them, 16 bits a group ({@code 2001:db8:1::/48}). That tcpserver compares the
+     * text of the client's address, so it misses one whose {@code ::} falls inside the prefix ({@code 2001:db8:0:}
+     * and {@code 2001:db8::5}) or a prefix written with leading zeros; the network is what the line means, and
+     * what is taken here. A prefix with {@code ::} in it names no whole groups and is refused.
+     */
+    private static AccessNet ipv6Groups(String address) throws RejectedLine {
+        String[] groups = address.substring(0, address.length() - 1).split(":", -1);
+        if (groups.length > 7 || !address.matches("([0-9A-Fa-f]{1,4}:)+")) {
+            throw new RejectedLine("'" + address + "' is neither an IP address nor an IPv6 prefix of one to seven whole"
+                    + " groups ending with ':' (e.g. '2001:db8:1:', tcpserver's form, or '2001:db8:1::/48')");
+        }
+        long hi = 0;
+        long lo = 0;
+        for (int i = 0; i < groups.length; i++) {
+            long group = Long.parseLong(groups[i], 16);
+            if (i < 4) {
+                hi |= group << (48 - 16 * i);
+            } else {
+                lo |= group << (48 - 16 * (i - 4));
+            }
+        }
+        return new AccessNet(true, hi, lo, 16 * groups.length);
     }
 
     /** The extension: an IPv6 address, or CIDR ({@code ADDRESS/LENGTH}) for either family. */

@@ -32,7 +32,9 @@ import java.util.TreeSet;
  *   <li>{@code 1.2.3.}, {@code 1.2.}, {@code 1.}: every address starting so (a /24, /16, /8);</li>
  *   <li>{@code 1.2.3.37-53}, {@code 10.2-3.}: a range in one component, short for one rule per value;</li>
  *   <li>the empty address: every client;</li>
- *   <li>beyond tcprules: an IPv6 address ({@code 2001:db8::25}), and CIDR for either family
+ *   <li>as the IPv6 tcpserver (Debian's ucspi-tcp-ipv6) reads them: an IPv6 address ({@code 2001:db8::25}), and a
+ *       prefix of whole groups ending with a colon ({@code 2001:db8:1:}, the /48);</li>
+ *   <li>beyond tcprules: CIDR for either family
  *       ({@code 2001:db8::/32}, {@code 192.0.2.0/24}).</li>
  * </ul>
  *

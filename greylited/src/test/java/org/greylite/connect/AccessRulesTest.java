@@ -102,6 +102,26 @@ class AccessRulesTest {
     }
 
     @Test
+    void ipv6PrefixesEndingWithAColonCoverWholeGroups() throws Exception {
+        AccessRules r = rules(
+                "2001:db8::allow,A=\"32\"",
+                "2001:DB8:0::deny",
+                "2001:db8:1:2:3:4:5::allow,A=\"112\"",
+                "2001:db8::1::deny",
+                "1:2:3:4:5:6:7:8::deny");
+        assertEquals(1, line(r, "2001:db8:5::1"));
+        assertEquals(2, line(r, "2001:db8::5"), "the network, though the address's text does not begin '2001:db8:0:'");
+        assertEquals(3, line(r, "2001:db8:1:2:3:4:5:ffff"));
+        assertEquals(1, line(r, "2001:db8:1:2:3:4:6:0"));
+        assertEquals(0, line(r, "2001:db9::1"));
+        List<String> problems = r.problems().stream().map(Object::toString).toList();
+        assertEquals(2, problems.size(), String.join("\n", problems));
+        assertTrue(problems.get(0).startsWith("tcp.smtp:4: '2001:db8::1:' is neither an IP address nor an IPv6 prefix"),
+                problems.get(0));
+        assertTrue(problems.get(1).startsWith("tcp.smtp:5: '1:2:3:4:5:6:7:8:' is neither"), problems.get(1));
+    }
+
+    @Test
     void amongEqualAddressesTheFirstLineWinsAndTheOtherIsReported() throws Exception {
         AccessRules r = rules("127.0.0.1:allow,A=\"1\"", "127.0.0.1:deny", "127.0.0.:allow");
         assertEquals(1, line(r, "127.0.0.1"));

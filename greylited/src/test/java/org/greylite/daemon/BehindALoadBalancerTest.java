@@ -198,6 +198,27 @@ class BehindALoadBalancerTest {
         assertEquals(1, upstream.connections.get(), "only the allowed client reached the upstream");
     }
 
+    /**
+     * The IPv6 prefixes of an {@code /etc/tcp.smtp} written for the IPv6 tcpserver (Debian's ucspi-tcp-ipv6): a
+     * rule's address ending with a colon covers the addresses it begins, whole groups at a time. Read as no
+     * address, the deny was skipped and the network it names let in.
+     */
+    @Test
+    void theAccessRulesTakeTheIpv6PrefixesOfTcpserversFormat() throws IOException {
+        start("127.0.0.1", b -> b.access(AccessRules.parse("tcp.smtp", List.of(
+                "2001:db8:2::allow,RELAYCLIENT=\"\"",
+                "2001:db8:66::deny"))));
+        assertTrue(rcpt("127.0.0.1", v1Ipv6("2001:db8:2::10")).startsWith("250"), "RELAYCLIENT for 2001:db8:2::/48");
+        for (String denied : List.of("2001:db8:66::1", "2001:db8:66:ffff:1:2:3:4")) {
+            try (RawClient c = connect("127.0.0.1", v1Ipv6(denied))) {
+                assertEquals("554 5.7.1 proxy.test access denied, closing connection", c.reply(), denied);
+                assertTrue(c.closedByServer());
+            }
+        }
+        assertTrue(rcpt("127.0.0.1", v1Ipv6("2001:db8:67::1")).startsWith("451"), "no rule for 2001:db8:67::/48");
+        assertEquals(2, upstream.connections.get(), "only the allowed clients reached the upstream");
+    }
+
     @Test
     void theUpstreamIsToldTheHeadersClientAndTheAddressItReached() throws IOException {
         upstream.expectProxyHeader = true;
