@@ -28,8 +28,11 @@ import org.greylite.testing.ProgramJvm;
  */
 final class GreylitedProcess implements AutoCloseable {
 
-    /** The start-up line, on IPv4 or IPv6 loopback (RFC 5952 text, in brackets before the port). */
-    private static final Pattern LISTENING = Pattern.compile("listening on (127\\.0\\.0\\.1|\\[::1\\]):(\\d+)");
+    /**
+     * The start-up line, on IPv4 or IPv6 loopback, or every address ({@code [::]}, reached on loopback): RFC 5952
+     * text, in brackets before the port.
+     */
+    private static final Pattern LISTENING = Pattern.compile("listening on (127\\.0\\.0\\.1|\\[::1?\\]):(\\d+)");
     private static final Duration START = Duration.ofSeconds(30);
 
     /** The process itself: its pid for kill(1), {@code destroyForcibly()} for a kill -9, {@code waitFor} for its end. */

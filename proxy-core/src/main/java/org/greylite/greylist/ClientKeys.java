@@ -140,7 +140,10 @@ public final class ClientKeys {
         boolean v4 = a instanceof Inet4Address;
         int prefix = mode == Mode.IP ? (v4 ? 32 : 128) : (v4 ? ipv4Prefix : ipv6Prefix); // SMART falls back to NET
         if (prefix == (v4 ? 32 : 128)) {
-            return AddressText.of(a);
+            // The bytes' text, without a link-local client's zone (fe80::1%2): the zone is the number of an interface
+            // of this host, which greylited's socket reports and tcpserver's TCPREMOTEIP, Postfix and qmail-smtpd
+            // leave out, so one client had two keys, and a greydb shared by several hosts keys a client once.
+            return AddressText.of(a.getAddress());
         }
         byte[] bytes = a.getAddress();
         byte[] carried = v4 ? null : EmbeddedIpv4.of(bytes);
