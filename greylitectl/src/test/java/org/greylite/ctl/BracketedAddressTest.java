@@ -64,4 +64,50 @@ class BracketedAddressTest {
         assertTrue(notAnAddress.err().startsWith("greylitectl: --client: '[mail.example.com]' is not an IP address"),
                 notAnAddress.err());
     }
+
+    /**
+     * The other ways an IPv6 client reaches an administrator: RFC 5321's address literal in a {@code Received:}
+     * line or a sendmail log ({@code [IPv6:2001:db8::5]}), XCLIENT's {@code IPV6:} tag, a link-local client's
+     * zone ({@code fe80::1%eth0}; greylited's log writes the interface's number, {@code %2}).
+     */
+    @Test
+    void theTaggedAndZonedFormsOfAnIpv6ClientAreTakenToo() throws Exception {
+        Path db = dir.resolve("greylite.db");
+        Map<String, String> env = Map.of("DBFILE", db.toString());
+        try (GreylistStore store = GreylistStores.sqlite(db, Duration.ofSeconds(10))) {
+            Greylister engine = Engines.keyedBy(store, ClientKeys.exactAddresses(), Clock.systemUTC());
+            for (String ip : new String[] {"2001:db8::5", "fe80::1"}) {
+                Engines.decide(engine, ip, "", "a@x.example", "b@y.example");
+            }
+        }
+
+        for (String typed : new String[] {"[IPv6:2001:db8::5]", "IPV6:2001:DB8::5", "[ipv6:2001:db8:0:0:0:0:0:5]"}) {
+            Ctl.Run listed = Ctl.run(env, "db", "list", "--client", typed, "--client-key", "ip", "--format", "csv");
+            assertEquals(0, listed.exit(), typed + ": " + listed);
+            assertTrue(listed.out().contains("\r\n2001:db8::5,<a@x.example>,"), typed + ": " + listed);
+        }
+        for (String typed : new String[] {"fe80::1%eth0", "[fe80::1%2]", "FE80::1%lo"}) {
+            Ctl.Run listed = Ctl.run(env, "db", "list", "--client", typed, "--client-key", "ip", "--format", "csv");
+            assertEquals(0, listed.exit(), typed + ": " + listed);
+            assertTrue(listed.out().contains("\r\nfe80::1,<a@x.example>,"), typed + ": " + listed);
+        }
+        Ctl.Run deleted = Ctl.run(env, "db", "delete", "--client", "[IPv6:2001:db8::5]", "--client-key", "ip");
+        assertEquals("deleted 1 triplet\n", deleted.out(), deleted.toString());
+
+        Ctl.Run added = Ctl.run(env, "db", "whitelist", "add", "[IPv6:2001:db8::]/32");
+        assertEquals("added 2001:db8::/32 to the whitelist\n", added.out(), added.toString());
+        Ctl.Run black = Ctl.run(env, "db", "blacklist", "add", "fe80::66%eth0");
+        assertEquals("added fe80::66 to the blacklist\n", black.out(), black.toString());
+        Ctl.Run removed = Ctl.run(env, "db", "blacklist", "remove", "[fe80::66%eth0]");
+        assertEquals("removed fe80::66 from the blacklist\n", removed.out(), removed.toString());
+
+        Path rules = Files.writeString(dir.resolve("suspicion"), "4 r ^$\n");
+        Ctl.Run explained = Ctl.run(Map.of(), "suspicion", "explain", rules.toString(), "--ip", "[IPv6:2001:DB8::5]",
+                "--json");
+        assertEquals(0, explained.exit(), explained.toString());
+        assertTrue(explained.out().startsWith("{\"line\": 1, \"attempts\": 4,"), explained.toString());
+
+        Ctl.Run zonedIpv4 = Ctl.run(env, "db", "list", "--client", "192.0.2.1%eth0");
+        assertEquals(2, zonedIpv4.exit(), "an IPv4 address has no zone: " + zonedIpv4);
+    }
 }
