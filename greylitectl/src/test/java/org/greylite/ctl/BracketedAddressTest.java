@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.Map;
 
 import org.greylite.greylist.ClientKeys;
+import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.Greylister;
 import org.greylite.store.GreylistStore;
 import org.greylite.store.GreylistStores;
@@ -109,5 +110,31 @@ class BracketedAddressTest {
 
         Ctl.Run zonedIpv4 = Ctl.run(env, "db", "list", "--client", "192.0.2.1%eth0");
         assertEquals(2, zonedIpv4.exit(), "an IPv4 address has no zone: " + zonedIpv4);
+    }
+
+    /**
+     * A block of IPv4-mapped addresses, as a dual-stack socket shows IPv4 clients ({@code ::ffff:192.0.2.0/120}): the
+     * IPv4 block it maps, its prefix counted in the IPv6 address's 128 bits, as the access file reads it.
+     */
+    @Test
+    void anIpv4MappedBlockIsTheIpv4BlockItMaps() throws Exception {
+        Path db = dir.resolve("greylite.db");
+        Map<String, String> env = Map.of("DBFILE", db.toString());
+        try (GreylistStore store = GreylistStores.sqlite(db, Duration.ofSeconds(10))) {
+            Engines.decide(Engines.on(store, GreylistSettings.defaults(), Clock.systemUTC()), "192.0.2.1", "",
+                    "a@x.example", "b@y.example");
+        }
+        Ctl.Run listed = Ctl.run(env, "db", "list", "--client", "::ffff:192.0.0.0/112", "--format", "csv");
+        assertEquals(0, listed.exit(), listed.toString());
+        assertTrue(listed.out().contains("\r\n192.0.2.0/24,<a@x.example>,"), listed.toString());
+
+        Ctl.Run added = Ctl.run(env, "db", "whitelist", "add", "[::FFFF:198.51.100.0]/120");
+        assertEquals("added 198.51.100.0/24 to the whitelist\n", added.out(), added.toString());
+        Ctl.Run one = Ctl.run(env, "db", "blacklist", "add", "::ffff:203.0.113.7/128");
+        assertEquals("added 203.0.113.7 to the blacklist\n", one.out(), one.toString());
+
+        Ctl.Run tooWide = Ctl.run(env, "db", "list", "--client", "::ffff:192.0.0.0/95");
+        assertEquals(2, tooWide.exit(), tooWide.toString());
+        assertTrue(tooWide.err().contains("bad prefix length in '::ffff:192.0.0.0/95' (96-128"), tooWide.err());
     }
 }

@@ -7,7 +7,8 @@ import java.util.Objects;
 import java.util.regex.Pattern;
 
 /**
- * An address block, {@code 192.0.2.0/24} or {@code 2001:db8::/32}; a bare address is a block of one.
+ * An address block, {@code 192.0.2.0/24} or {@code 2001:db8::/32}; a bare address is a block of one. An
+ * IPv4-mapped address or block ({@code ::ffff:192.0.2.0/120}) is the IPv4 one it maps ({@code 192.0.2.0/24}).
  * Parsing never does DNS: text that is not an IP literal is refused.
  */
 public final class Cidr implements Comparable<Cidr> {
@@ -34,15 +35,19 @@ public final class Cidr implements Comparable<Cidr> {
             throw new IllegalArgumentException("'" + text + "' is not an IP address or CIDR block (e.g. 192.0.2.0/24, 2001:db8::/32)");
         }
         int max = bytes.length * 8;
+        // An IPv4-mapped block (::ffff:192.0.2.0/120, a dual-stack socket's view of IPv4 clients) is the IPv4 block it
+        // maps: its prefix counts the 128 bits of the IPv6 text, of which the first 96 are the mapping's.
+        int mappedBits = bytes.length == 4 && addr.indexOf(':') >= 0 ? 96 : 0;
         int prefix = max;
         if (slash >= 0) {
             try {
-                prefix = Integer.parseInt(t.substring(slash + 1));
+                prefix = Integer.parseInt(t.substring(slash + 1)) - mappedBits;
             } catch (NumberFormatException e) {
                 prefix = -1;
             }
             if (prefix < 0 || prefix > max) {
-                throw new IllegalArgumentException("bad prefix length in '" + text + "' (0-" + max + ")");
+                throw new IllegalArgumentException("bad prefix length in '" + text + "' (" + mappedBits + "-"
+                        + (max + mappedBits) + (mappedBits > 0 ? ", an IPv4-mapped block" : "") + ")");
             }
         }
         return new Cidr(mask(bytes, prefix), prefix);
