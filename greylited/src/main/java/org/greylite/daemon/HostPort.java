@@ -21,6 +21,12 @@ final class HostPort {
             throw new IllegalArgumentException(flag + " wants HOST:PORT, the host included (e.g. 127.0.0.1:" + t
                     + " or [::1]:" + t + "), not '" + text + "'");
         }
+        if (t.startsWith("[") && t.endsWith("]")) {
+            // The address alone, as ucspi2socket takes it (its port an argument of its own): the last colon is the
+            // address's, and was taken for the port's, telling the administrator to write the brackets written.
+            throw new IllegalArgumentException(flag + " wants a port after the address (e.g. " + t + ":25), not '"
+                    + text + "'");
+        }
         int colon = t.lastIndexOf(':');
         if (colon <= 0 || colon == t.length() - 1) {
             throw new IllegalArgumentException(flag + " wants HOST:PORT (e.g. 127.0.0.1:2525 or [::1]:25), not '" + text + "'");

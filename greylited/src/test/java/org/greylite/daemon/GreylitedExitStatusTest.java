@@ -90,6 +90,9 @@ class GreylitedExitStatusTest {
                 flags(2, "greylited: --whitelist-file: {dir} cannot be read (is a directory)", "--whitelist-file", "{dir}"),
                 flags(2, "greylited: --metrics wants HOST:PORT, the host included (e.g. 127.0.0.1:39773 or "
                         + "[::1]:39773), not '39773'", "--metrics", "39773"),
+                // In brackets, with the port left out (ucspi2socket takes it apart): not told to write the brackets.
+                new Case("--upstream [::1]", null, "--upstream", List.of("--upstream", "[::1]"), 2,
+                        "greylited: --upstream wants a port after the address (e.g. [::1]:25), not '[::1]'"),
                 // 0 is no auto-whitelisting at all, not "no limit".
                 flags(2, "greylited: Invalid value for option '--auto-whitelist-clients': '-1' is not a number "
                         + "(0 or more; 0 turns auto-whitelisting off)", "--auto-whitelist-clients", "-1"),

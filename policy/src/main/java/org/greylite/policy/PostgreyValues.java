@@ -66,6 +66,11 @@ final class PostgreyValues {
         String t = text.trim();
         String host = "127.0.0.1";
         String port = t;
+        if (t.startsWith("[") && t.endsWith("]")) {
+            // The address alone: its last colon is no port's, and the brackets the other message asks for are there.
+            throw new IllegalArgumentException("--inet wants a port after the address (e.g. " + t + ":10023), not '"
+                    + text + "'");
+        }
         int colon = t.lastIndexOf(':');
         if (colon >= 0) {
             host = t.substring(0, colon);

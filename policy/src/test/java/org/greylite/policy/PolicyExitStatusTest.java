@@ -72,6 +72,8 @@ class PolicyExitStatusTest {
                         "--x-greylist-header=X-Greylist\r\n"),
                 of(2, "greylite-policy: --inet: write an IPv6 address in brackets, e.g. [::1]:10023, not '::1:10023'",
                         "--inet=::1:10023"),
+                of(2, "greylite-policy: --inet wants a port after the address (e.g. [::1]:10023), not '[::1]'",
+                        "--inet=[::1]"),
                 of(2, "greylite-policy: --unix: {dir}/" + "s".repeat(120) + ".sock is ", "--unix={dir}/" + "s".repeat(120)
                         + ".sock"),
                 of(2, "greylite-policy: --unix: {dir}/plain-file is a regular file, not a socket; remove it or give "
