@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.function.Consumer;
@@ -13,6 +15,7 @@ import java.util.function.Consumer;
 import org.greylite.relay.RelaySettings;
 import org.greylite.suspicion.SuspicionPolicy;
 import org.greylite.testing.PostfixPerClass;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,8 +38,11 @@ class UpstreamPostfixTest {
     @RegisterExtension
     static final PostfixPerClass postfix = new PostfixPerClass(p -> p
             .main("smtpd_authorized_xclient_hosts", "127.0.0.1")
+            // A dual-stack Postfix: one with inet_protocols = ipv4 refuses XCLIENT's IPv6 ADDR ("501 5.5.4 Bad
+            // ADDR syntax: IPV6:::1") and a PROXY TCP6 header, and sees the proxy instead.
+            .main("inet_protocols", "all")
             .main("smtpd_client_restrictions", "check_client_access cidr:$config_directory/clients.cidr")
-            .file("clients.cidr", "127.0.0.2 REJECT real client 127.0.0.2 seen\n")
+            .file("clients.cidr", "127.0.0.2 REJECT real client 127.0.0.2 seen\n[::1] REJECT real client ::1 seen\n")
             .listener("plain")
             .listener("proxy", "smtpd_upstream_proxy_protocol=haproxy"));
 
@@ -133,6 +139,33 @@ class UpstreamPostfixTest {
                 assertEquals(250, Integer.parseInt(afterGreylisting(proxy, ACCEPTED, "e@example.net").substring(0, 3)),
                         v.toString());
             }
+        }
+    }
+
+    /** greylited on {@code [::1]}: Postfix is told the IPv6 client as it writes one, {@code IPV6:::1}, {@code TCP6}. */
+    @Test
+    void anIpv6ClientIsToldToPostfixToo() throws Exception {
+        Assumptions.assumeTrue(ipv6() || "true".equals(System.getenv("CI")), "no IPv6 loopback here");
+        try (ProxyHarness proxy = proxy("xclient6", "plain", b -> b.upstreamXclient(true)
+                .listen(new InetSocketAddress("::1", 0)))) {
+            String refused = afterGreylisting(proxy, address("::1"), "f@example.net");
+            assertTrue(refused.startsWith("554") && refused.contains("real client ::1 seen"), refused);
+        }
+        for (ProxyProtocolHeader.Version v : new ProxyProtocolHeader.Version[] {ProxyProtocolHeader.Version.V1,
+            ProxyProtocolHeader.Version.V2}) {
+            try (ProxyHarness proxy = proxy("proxy6-" + v, "proxy", b -> b.upstreamProxyProtocol(v)
+                    .listen(new InetSocketAddress("::1", 0)))) {
+                String refused = afterGreylisting(proxy, address("::1"), "g" + v + "@example.net");
+                assertTrue(refused.startsWith("554") && refused.contains("real client ::1 seen"), v + ": " + refused);
+            }
+        }
+    }
+
+    private static boolean ipv6() {
+        try (ServerSocket s = new ServerSocket(0, 1, address("::1"))) {
+            return true;
+        } catch (IOException e) {
+            return false;
         }
     }
 }
