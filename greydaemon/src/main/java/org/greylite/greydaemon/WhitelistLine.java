@@ -106,8 +106,9 @@ final class WhitelistLine {
 
     /**
      * The range of the line's IPv6 word, a skip when that word cannot be read, or null when the line is read as
-     * greydaemon read it: it has no IPv6 word, an IPv4 address comes first, or the word is IPv4 written as IPv6
-     * ({@code ::ffff:192.0.2.7}, whose IPv4 address greydaemon's patterns find).
+     * greydaemon read it: it has no IPv6 word, an IPv4 address comes first, or the word is an IPv4 address written as
+     * IPv6 ({@code ::ffff:192.0.2.7}, whose IPv4 address greydaemon's patterns find). An IPv4-mapped block
+     * ({@code ::ffff:192.0.2.0/120}) is the IPv4 block it maps.
      */
     private static Read ipv6(String text) {
         Matcher v4 = IPV4_ADDRESS.matcher(text);
@@ -120,7 +121,10 @@ final class WhitelistLine {
             }
             try {
                 Cidr c = Cidr.parse(word);
-                return c.isIpv4() ? null : new Read(c, null);
+                // A mapped address alone is left to greydaemon's patterns, which find the IPv4 address in it; a mapped
+                // block's length counts 128 bits (::ffff:192.0.2.0/120), which those patterns took for an IPv4 length
+                // over 32, and skipped: it is the IPv4 block it maps.
+                return c.isIpv4() && word.indexOf('/') < 0 ? null : new Read(c, null);
             } catch (IllegalArgumentException e) {
                 return new Read(null, "'" + words.group() + "' is not an IPv6 address or block that can be read;"
                         + " not loaded (greydaemon, which knew no IPv6, read a number in it as an IPv4 range)");

@@ -278,6 +278,21 @@ class GreyDaemonTest {
     }
 
     /**
+     * An IPv4-mapped block in a -w file ({@code ::ffff:192.0.2.0/120}, as a dual-stack socket writes IPv4 clients) is
+     * the IPv4 block it maps: its length counts the 128 bits, and read as greydaemon's IPv4 range it was over 32 and
+     * skipped. A mapped address alone is still the address greydaemon found in it.
+     */
+    @Test
+    void anIpv4MappedBlockInAWhitelistFileIsTheIpv4BlockItMaps() throws Exception {
+        Path white = Files.writeString(dir.resolve("white"), "::ffff:192.0.2.0/120\n::FFFF:198.51.100.7\n");
+        start("-w", white.toString());
+        assertEquals("1,1", client.ask("192.0.2.77", "a@example.net", "b@example.org"));
+        assertEquals("1,1", client.ask("::ffff:192.0.2.78", "a@example.net", "b@example.org"));
+        assertEquals("1,1", client.ask("198.51.100.7", "a@example.net", "b@example.org"));
+        assertEquals("0,1", client.ask("192.0.3.1", "a@example.net", "b@example.org"));
+    }
+
+    /**
      * An IPv6 address in a -w file is never read as an IPv4 range: greydaemon, which knew no IPv6, took a number out
      * of one ({@code fe80::1%eth0} was 80.0.0.0/8, {@code mx6 2001:db8::6} 6.0.0.0/8), and so did this daemon for
      * an IPv6 word it could not read or that was not the line's first, so that a whole /8 of the Internet skipped
