@@ -63,7 +63,8 @@ final class SqliteGreydb {
      * to WAL and closed, which is then published under the real name with link(2), atomic and failing when
      * another process published first (its file is then used). Without this, many processes (the wrapper
      * runs once per connection) creating and converting the same new file at once occasionally failed a
-     * decision (SQLITE_BUSY at BEGIN IMMEDIATE, "no such table"; seen with 50 sessions on a new file). Any
+     * decision (SQLITE_BUSY at BEGIN IMMEDIATE, "no such table"; seen with 50 sessions on a new file). Made by
+     * root in a folder of another user, the file is that user's before it is published ({@link FolderOwner}). Any
      * problem here is left to the ordinary open, which reports it.
      */
     private static void createIfMissing(Path file, Duration busyTimeout) {
@@ -75,6 +76,7 @@ final class SqliteGreydb {
                 + "-" + Thread.currentThread().getId());
         try {
             connect(own, busyTimeout, null).close(); // a file of our own holds no greylite tables
+            FolderOwner.adopt(own); // made by root in the programs' folder: theirs, before anyone sees it
             Files.createLink(abs, own);
         } catch (FileAlreadyExistsException e) {
             // another process published its greydb first: use that one
