@@ -18,14 +18,20 @@ import org.greylite.files.FileOwner;
  */
 final class GreydbFile {
 
+    /** How many links are followed to the file, as Linux's own limit (ELOOP past it). */
+    private static final int MAX_LINKS = 40;
+
     private GreydbFile() {
     }
 
     static void prepare(Path file) {
-        Path abs = file.toAbsolutePath();
+        Path named = file.toAbsolutePath();
+        // A link to a greydb not made yet is followed as SQLite follows it: the file is made where the link points.
+        Path abs = realFile(named);
+        String greydb = greydb(named, abs);
         Path dir = abs.getParent();
         if (Files.isDirectory(abs)) {
-            throw new StoreException("greydb " + abs + " is a directory; DBFILE / --db must name a file");
+            throw new StoreException("greydb " + greydb + " is a directory; DBFILE / --db must name a file");
         }
         if (!Files.isDirectory(dir)) {
             try {
@@ -37,15 +43,15 @@ final class GreydbFile {
                 }
                 Optional<String> readOnly = ReadOnlyMount.of(existing);
                 if (readOnly.isPresent()) {
-                    throw new StoreException("greydb " + abs + ": directory " + dir + " does not exist and cannot be"
+                    throw new StoreException("greydb " + greydb + ": directory " + dir + " does not exist and cannot be"
                             + " created: " + readOnly.get());
                 }
-                throw new StoreException("greydb " + abs + ": directory " + dir + " does not exist and cannot be created ("
+                throw new StoreException("greydb " + greydb + ": directory " + dir + " does not exist and cannot be created ("
                         + e.getClass().getSimpleName() + "); " + describe(existing)
                         + "; create it and give user '" + user() + "' write permission on it");
             }
         }
-        checkAccess(abs);
+        checkAccess(named);
     }
 
     /**
@@ -55,7 +61,7 @@ final class GreydbFile {
     static void checkAccess(Path file) {
         Path named = file.toAbsolutePath();
         Path abs = realFile(named);
-        String greydb = abs.equals(named) ? abs.toString() : named + " (a link to " + abs + ")";
+        String greydb = greydb(named, abs);
         Path dir = abs.getParent();
         if (Files.isDirectory(dir) && !Files.isWritable(dir)) {
             Optional<String> readOnly = ReadOnlyMount.of(dir);
@@ -87,15 +93,29 @@ final class GreydbFile {
      * {@code -shm} files (SQLite follows the links first). Checking the link's own folder refused a greydb kept
      * elsewhere and linked from a folder the programs may not write ({@code /etc/greylite/greylite.db} pointing to
      * {@code /var/db/greylite/greylite.db}), and let through one whose real folder they may not write, for SQLite to
-     * refuse in its own words. A path that is no link, or a link to nothing yet, is checked as it is (links among
-     * its folders are followed by every check anyway).
+     * refuse in its own words. A link to nothing yet (the greydb not made, or its folder not either) ends where it
+     * points, where SQLite makes the file: taken as it was, its target's folder was not made and SQLite's bare
+     * "unable to open database file" named neither the link nor the target. A path that is no link is checked as
+     * it is (links among its folders are followed by every check anyway).
      */
     static Path realFile(Path named) {
         try {
-            return Files.isSymbolicLink(named) && Files.exists(named) ? named.toRealPath() : named;
+            if (Files.exists(named)) {
+                return Files.isSymbolicLink(named) ? named.toRealPath() : named;
+            }
+            Path end = named.toAbsolutePath();
+            for (int hops = 0; hops < MAX_LINKS && Files.isSymbolicLink(end); hops++) {
+                end = end.getParent().resolve(Files.readSymbolicLink(end));
+            }
+            return end;
         } catch (IOException e) {
             return named; // gone meanwhile, or a folder on the way not searchable: the checks below say it
         }
+    }
+
+    /** The greydb as messages name it: the path given, and the file it is a link to if it is one. */
+    static String greydb(Path named, Path real) {
+        return real.equals(named) ? named.toString() : named + " (a link to " + real + ")";
     }
 
     static String describe(Path p) {

@@ -179,11 +179,13 @@ final class SqliteDialect implements GreydbDialect {
     /**
      * Removes the journal files a deleted greydb left at the path. SQLite does not checkpoint or remove the WAL
      * of a file that was deleted while open, and a new greydb created at the path would replay that WAL as its
-     * own: the deleted file's last pages written into the new one.
+     * own: the deleted file's last pages written into the new one. They are beside the file the path leads to,
+     * through its links: that is where SQLite kept them, and where the new greydb is made.
      */
     private void removeLeftovers() throws SQLException {
+        Path real = GreydbFile.realFile(file);
         for (String suffix : new String[] {"-wal", "-shm"}) {
-            Path leftover = Path.of(file + suffix);
+            Path leftover = Path.of(real + suffix);
             try {
                 if (Files.deleteIfExists(leftover)) {
                     LOG.warn("{}: removed {}, left by the deleted greydb file", describe(), leftover);

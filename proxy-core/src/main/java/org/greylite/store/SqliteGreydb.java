@@ -71,7 +71,7 @@ final class SqliteGreydb {
         if (Files.exists(file)) {
             return;
         }
-        Path abs = file.toAbsolutePath();
+        Path abs = GreydbFile.realFile(file.toAbsolutePath()); // a link's target: where SQLite would make it
         Path own = abs.resolveSibling(abs.getFileName() + ".new-" + ProcessHandle.current().pid()
                 + "-" + Thread.currentThread().getId());
         try {

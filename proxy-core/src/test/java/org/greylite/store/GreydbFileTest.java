@@ -189,6 +189,37 @@ class GreydbFileTest {
         }
     }
 
+    /**
+     * A link made ahead of the greydb ({@code /etc/greylite/greylite.db} pointing to a {@code /var/db/greylite} not
+     * made yet): the greydb is made where the link points, its folder too, as for a path that is no link. SQLite
+     * refused it with "unable to open database file", naming neither the link nor its target.
+     */
+    @Test
+    void aLinkToAGreydbNotMadeYetMakesItWhereItPoints() throws Exception {
+        Path real = dir.resolve("var/db/greylite/greylite.db");
+        Path link = Files.createSymbolicLink(Files.createDirectory(dir.resolve("etc")).resolve("greylite.db"), real);
+        try (GreylistStore store = GreylistStores.sqlite(link, Duration.ofSeconds(5))) {
+            assertTrue(Files.isRegularFile(real), "no greydb at " + real);
+            assertTrue(Files.isSymbolicLink(link), "the link was replaced");
+        }
+    }
+
+    /** A link to a greydb whose folder cannot be made names the link, where it points and the folder at fault. */
+    @Test
+    void aLinkToAFolderThatCannotBeMadeNamesBoth() throws Exception {
+        Path locked = Files.createDirectory(dir.resolve("var"));
+        Path real = locked.resolve("db/greylite.db");
+        Path link = Files.createSymbolicLink(dir.resolve("greylite.db"), real);
+        Files.setPosixFilePermissions(locked, PosixFilePermissions.fromString("r-xr-xr-x"));
+        try {
+            Refusal r = refusal(link);
+            assertContains(r.message(), link + " (a link to " + real + ")", "directory " + real.getParent()
+                    + " does not exist and cannot be created", "r-xr-xr-x");
+        } finally {
+            Files.setPosixFilePermissions(locked, PosixFilePermissions.fromString("rwx------"));
+        }
+    }
+
     @Test
     void aFileThatIsNotADatabaseIsNamed() throws Exception {
         Path db = Files.writeString(dir.resolve("greylite.db"), "this is a text file, not a database, but long enough ".repeat(40));
