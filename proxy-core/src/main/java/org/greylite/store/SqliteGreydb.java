@@ -72,6 +72,17 @@ final class SqliteGreydb {
             return;
         }
         Path abs = GreydbFile.realFile(file.toAbsolutePath()); // a link's target: where SQLite would make it
+        Path leftWal = Path.of(abs + "-wal");
+        if (Files.exists(leftWal)) {
+            // The -wal of a greydb deleted without it (after a crash or a kill -9, its last changes not yet copied into
+            // the file): published beside it, a greydb made here was read through the deleted file's pages, rows of
+            // it back and its tables' pages pointing at pages the new file has not, "database disk image is
+            // malformed" at once. SQLite removes the -wal of a database file it finds empty, so the file is left for
+            // SQLite to make; processes racing to create it may then see a decision fail, once.
+            LOG.warn("greydb {} is not there but {} is, left by the deleted greydb; the new greydb is made without it",
+                    abs, leftWal);
+            return;
+        }
         Path own = abs.resolveSibling(abs.getFileName() + ".new-" + ProcessHandle.current().pid()
                 + "-" + Thread.currentThread().getId());
         try {
