@@ -353,7 +353,8 @@ final class SqliteDialect implements GreydbDialect {
     }
 
     private StoreException failure(String what, SQLException e) {
-        return new StoreException(describe() + ": " + what + ": " + e.getMessage(), e);
+        return new StoreException(describe() + ": " + what + ": " + e.getMessage()
+                + DamagedGreydb.advice(file, e).map(damaged -> "; " + damaged).orElse(""), e);
     }
 
     @Override

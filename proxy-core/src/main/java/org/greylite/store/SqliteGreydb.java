@@ -126,7 +126,8 @@ final class SqliteGreydb {
             }
         } catch (SQLException e) {
             throw new StoreException("greydb " + file.toAbsolutePath() + " cannot be opened: " + e.getMessage()
-                    + FullFileSystem.of(file).map(full -> "; " + full).orElse(""), e);
+                    + FullFileSystem.of(file).map(full -> "; " + full).orElse("")
+                    + DamagedGreydb.advice(file, e).map(damaged -> "; " + damaged).orElse(""), e);
         }
     }
 
