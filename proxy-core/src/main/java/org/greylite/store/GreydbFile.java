@@ -74,8 +74,12 @@ final class GreydbFile {
                     + user() + "' needs write permission on the directory");
         }
         if (Files.exists(abs) && (!Files.isWritable(abs) || !Files.isReadable(abs))) {
+            // Said with the fix, as for the -wal and -shm files: a greydb left owned by root (made by hand, copied
+            // back from a backup) was named with its owner and mode only.
             throw new StoreException("greydb " + greydb + " is not readable and writable by user '" + user() + "' ("
-                    + describe(abs) + ")");
+                    + describe(abs) + "); the user the programs run as needs both: give that user the file with read"
+                    + " and write permission (chown " + user() + " " + abs + "; chmod u+rw " + abs + ", if the programs"
+                    + " run as '" + user() + "'), and run greylitectl as that user");
         }
         for (String suffix : new String[] {"-wal", "-shm"}) {
             Path beside = Path.of(abs + suffix);

@@ -121,7 +121,8 @@ class GreydbFileTest {
         // The folder open to every user, so that the file's own mode is what refuses, whoever is refused.
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
         Refusal r = refusal(db);
-        assertContains(r.message(), db.toString(), "not readable and writable", "'" + r.user() + "'", "r--r--r--");
+        assertContains(r.message(), db.toString(), "not readable and writable", "'" + r.user() + "'", "r--r--r--",
+                "chown " + r.user() + " " + db);
     }
 
     /**
