@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -83,6 +86,33 @@ class WrapperLockedGreydbTest {
             assertTrue(took < BUSY_TIMEOUT_MILLIS + 4000, "the " + RCPTS + " RCPTs were answered after " + took + " ms");
             assertTrue(lock.held(), "the lock was held all along");
         }
+    }
+
+    /**
+     * A greydb whose recorded lifetimes are another program's (greylited's, started with other ones, say), locked: the
+     * session's engine writes its own lifetimes for greylitectl when it starts, and that write waited a whole busy
+     * timeout for the lock before the RCPT's decision began to wait one of its own, so the RCPT was answered after two.
+     * The write's wait now counts in the RCPT's busy timeout: its decision finds no time left, and the RCPT is
+     * answered (fail open) one busy timeout after it was asked.
+     */
+    @Test
+    void writingTheLifetimesAtTheStartCostsTheRcptNoSecondBusyTimeout() throws Exception {
+        Path db = startWithGreydb(BUSY_TIMEOUT_MILLIS / 1000 + "s");
+        try (Connection conn = DriverManager.getConnection("jdbc:sqlite:" + db);
+                PreparedStatement st = conn.prepareStatement("UPDATE greydb_meta SET value = '3600' WHERE key = ?")) {
+            st.setString(1, "retry_window"); // another program's retry window: 1h, where the wrapper's is 1d
+            assertEquals(1, st.executeUpdate());
+        }
+        try (Sqlite3Lock lock = Sqlite3Lock.hold(db); SmtpClient c = SmtpClient.connect(tcpserver.port())) {
+            c.patience(60_000);
+            assertTrue(c.reply().startsWith("220 "));
+            assertEquals("250 ok", c.command("MAIL FROM:<a@example.org>"));
+            assertEquals("250 ok", c.command("RCPT TO:<r@example.com>"), "fails open: the greydb is locked");
+            assertTrue(lock.held(), "the lock was held all along");
+        }
+        String failure = tcpserver.awaitLine(l -> l.contains("greydb failure"), Duration.ofSeconds(10));
+        assertTrue(failure != null && failure.contains("no time left within the busy timeout"),
+                "the RCPT's decision waited a busy timeout of its own: " + failure);
     }
 
     /** Starts the wrapper under tcpserver, and a first session that makes the greydb; returns its path. */

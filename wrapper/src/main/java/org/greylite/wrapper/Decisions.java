@@ -181,6 +181,10 @@ final class Decisions implements RcptPolicy {
             // The greydb may be a PostgreSQL URL: the location describes either kind (and never holds a password).
             opened = GreylistStores.unavailable(location.describe(), e);
         }
+        // The opening ends here. The engine's start that follows writes its lifetimes for greylitectl when the greydb
+        // holds another program's: a courtesy, counted in the RCPT's busy timeout like its own wait. Counted from
+        // after it, a greydb locked by another process kept the RCPT two busy timeouts, the write's and its own.
+        long openEnded = System.nanoTime();
         try {
             // The rules are read at the first evaluation, before the greydb transaction: a skipped RCPT never needs them.
             SuspicionPolicy lazyRules = facts -> rules().evaluate(facts);
@@ -192,7 +196,7 @@ final class Decisions implements RcptPolicy {
             throw e;
         }
         store = opened;
-        openedNanos = System.nanoTime();
+        openedNanos = openEnded;
         return greylister;
     }
 
