@@ -79,7 +79,7 @@ public final class ProxyMetrics implements ServerEvents, DecisionListener {
         upstreamErrors = Counter.builder().name("greylite_upstream_errors")
                 .help("Sessions the upstream failed (the client got 421), by failure: connect, closed "
                         + "(unexpectedly), timeout, protocol (no SMTP reply, or a refusal of the proxy's own RSET or "
-                        + "of the envelope said again in the upstream-first order)")
+                        + "of the envelope said again in the upstream-first order, or XCLIENT not offered or refused)")
                 .labelNames("failure").withoutExemplars().register(registry);
         junkLimitReached = Counter.builder().name("greylite_junk_command_limit")
                 .help("Sessions closed with 421 4.7.0 for sending more junk commands (NOOP, RSET, VRFY, unknown or "

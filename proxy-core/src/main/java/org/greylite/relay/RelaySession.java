@@ -473,7 +473,14 @@ public final class RelaySession {
             return; // upstream-first: an accepted recipient's reply waits for its decision
         }
         if (s.kind == Slot.Kind.XCLIENT_PROBE || s.kind == Slot.Kind.XCLIENT) {
-            r = commands.introducing().step(s, r);
+            XclientDialogue introducing = commands.introducing();
+            r = introducing.step(s, r);
+            if (introducing.failure() != null) {
+                XclientIntroduction.failed(clientAddress, introducing.failure());
+                events.upstreamFailed(info, RelayEvents.UpstreamFailure.PROTOCOL);
+                failClient(settings.replies().upstreamUnavailable());
+                return;
+            }
             if (r == null) {
                 return;
             }

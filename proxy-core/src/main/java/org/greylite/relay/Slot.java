@@ -31,7 +31,6 @@ final class Slot {
     boolean startTlsAfter; // the 220 to STARTTLS: TLS starts on the client's connection once it is sent
     String recipient;      // RCPT_DEFERRED: the recipient to decide at DATA if the upstream accepts it
     CommandLine greeting;  // XCLIENT_PROBE, XCLIENT: the client's HELO or EHLO, sent once the client is introduced
-    Reply probeReply;      // XCLIENT: the reply to the probe, the client's if XCLIENT is refused
     CommandLine rcpt;      // RCPT, RCPT_VERIFY: the command, kept for the upstream's envelope
     RcptRequest request;   // RCPT_VERIFY: the request to decide once the upstream accepted the recipient
     int transaction;       // MAIL, RCPT, RCPT_VERIFY, RCPT_DEFERRED, and a DATA or BDAT sent on as it came: its transaction

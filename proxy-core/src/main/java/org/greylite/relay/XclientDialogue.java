@@ -1,8 +1,8 @@
 package org.greylite.relay;
 
+import java.net.Inet6Address;
 import java.util.function.BooleanSupplier;
 
-import org.greylite.net.AddressText;
 import org.greylite.smtp.CommandLine;
 import org.greylite.smtp.Reply;
 
@@ -24,8 +24,9 @@ final class XclientDialogue {
     private final Envelope envelope;
     private final Object lock;
     private final BooleanSupplier closed;
-    private final String clientAddress;
     private final String proxyName;
+    /** Why the client could not be introduced, once that is known; null while it can be. */
+    private String failure;
 
     /**
      * @param lock      the session's lock, held when the client's name arrives from another thread
@@ -41,7 +42,6 @@ final class XclientDialogue {
         this.envelope = envelope;
         this.lock = lock;
         this.closed = closed;
-        this.clientAddress = AddressText.of(info.client());
         this.proxyName = proxyName;
     }
 
@@ -56,51 +56,40 @@ final class XclientDialogue {
 
     /**
      * A reply in the dialogue. Returns the reply to give the client for its HELO/EHLO, with the slot turned into
-     * an ordinary one; or null when the dialogue goes on (the slot waits for the next reply).
+     * an ordinary one; or null when the dialogue goes on (the slot waits for the next reply) or has failed
+     * ({@link #failure}: the session must end without the client's greeting reaching the upstream). An upstream that
+     * is closing (421, 221) has its reply passed on.
      */
     Reply step(Slot s, Reply r) {
+        if (r.announcesClose()) {
+            s.kind = Slot.Kind.OTHER;
+            return r;
+        }
         if (s.kind == Slot.Kind.XCLIENT_PROBE) {
             if (XclientIntroduction.offeredBy(r)) {
                 s.kind = Slot.Kind.XCLIENT;
-                s.probeReply = r;
                 queue.awaitAgain(s);
-                introduction.clientName().whenComplete((name, failure) -> sendXclient(s, name));
+                introduction.clientName().whenComplete((name, lookupFailure) -> sendXclient(s, name));
                 return null;
             }
-            if (r.code() == 250) {
-                XclientIntroduction.notUsed(clientAddress, "the upstream does not offer XCLIENT to this host"
-                        + " (Postfix: list it in smtpd_authorized_xclient_hosts)");
-            }
-            return clientGreeting(s, r);
+            failure = r.code() == 250
+                    ? "the upstream does not offer XCLIENT to this host; Postfix: list it in smtpd_authorized_xclient_hosts"
+                    : "the upstream refused the EHLO that asks for XCLIENT: " + r;
+            return null;
         }
         if (r.code() / 100 == 2) {
             // Introduced: the upstream greeted the client anew; now the client's own greeting command.
             sendClientGreeting(s);
             return null;
         }
-        XclientIntroduction.notUsed(clientAddress, "the upstream refused XCLIENT: " + r);
-        if (r.announcesClose()) {
-            s.kind = Slot.Kind.OTHER;
-            return r;
-        }
-        return clientGreeting(s, s.probeReply);
+        failure = "the upstream refused XCLIENT: " + r
+                + (info.client() instanceof Inet6Address ? "; Postfix takes an IPv6 client with inet_protocols = all" : "");
+        return null;
     }
 
-    /**
-     * Without XCLIENT: a client whose own EHLO was the probe gets the probe's reply, as does any client when the
-     * upstream is closing (421, 221); any other client's own greeting command is sent now.
-     */
-    private Reply clientGreeting(Slot s, Reply probeReply) {
-        if (probedWithItsOwnCommand(s.greeting)) {
-            s.kind = Slot.Kind.EHLO;
-            return probeReply;
-        }
-        if (probeReply.announcesClose()) {
-            s.kind = Slot.Kind.OTHER;
-            return probeReply;
-        }
-        sendClientGreeting(s);
-        return null;
+    /** Why the client could not be introduced, or null: the session must then end, its greeting unsent. */
+    String failure() {
+        return failure;
     }
 
     private void sendClientGreeting(Slot s) {
@@ -115,10 +104,6 @@ final class XclientDialogue {
             return XclientIntroduction.probe(proxyName);
         }
         return isEhlo(c) ? c.raw() : XclientIntroduction.probe(c.args());
-    }
-
-    private static boolean probedWithItsOwnCommand(CommandLine c) {
-        return isEhlo(c) && !c.args().isEmpty();
     }
 
     private void sendXclient(Slot s, String ptrName) {

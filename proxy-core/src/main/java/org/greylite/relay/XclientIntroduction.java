@@ -6,8 +6,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.atomic.AtomicBoolean;
 
+import org.greylite.config.RepeatedWarning;
 import org.greylite.net.AddressText;
 import org.greylite.smtp.Reply;
 import org.slf4j.Logger;
@@ -21,14 +21,19 @@ import org.slf4j.LoggerFactory;
  * upstream {@code EHLO <the client's name>} (its own name when the client gave none); if the reply offers
  * XCLIENT, the proxy sends {@code XCLIENT ADDR=.. NAME=.. HELO=.. PROTO=..}; the upstream answers with a new
  * greeting (220) and now believes it talks to the client; the client's own HELO or EHLO follows, and only
- * its reply reaches the client. An upstream that does not offer XCLIENT, or refuses it, simply sees the proxy,
- * as without this option; a warning in the log says so.
+ * its reply reaches the client.
+ *
+ * <p>An upstream that does not offer XCLIENT to the proxy, or refuses it for this client, would see the proxy's
+ * address instead, and an upstream told to expect XCLIENT often trusts that address (Postfix's default
+ * {@code mynetworks} holds 127.0.0.1, and {@code permit_mynetworks} lets it relay anywhere): the session is then
+ * ended with {@code 421} rather than relayed as the proxy's. Carried on with a warning, as it once was, a Postfix
+ * listening for IPv4 alone, which refuses XCLIENT's IPv6 address, relayed every IPv6 client's mail anywhere.
  */
 public final class XclientIntroduction {
 
     private static final Logger LOG = LoggerFactory.getLogger(XclientIntroduction.class);
-    /** A misconfigured upstream would otherwise fill the log with one warning per session. */
-    private static final AtomicBoolean WARNED = new AtomicBoolean();
+    /** A misconfigured upstream fails every session: said once a minute, with how many more. */
+    private static final RepeatedWarning FAILED = new RepeatedWarning();
 
     /** Postfix refuses attribute values longer than this. */
     static final int MAX_VALUE = 255;
@@ -47,13 +52,13 @@ public final class XclientIntroduction {
         return clientName;
     }
 
-    /** Logs that a client could not be introduced: a warning the first time, then at debug level. */
-    static void notUsed(String client, String why) {
-        if (WARNED.compareAndSet(false, true)) {
-            LOG.warn("XCLIENT not used, the upstream sees the proxy's address instead of client {}: {}"
-                    + " (said once; later sessions log at debug level)", client, why);
-        } else {
-            LOG.debug("XCLIENT not used for client {}: {}", client, why);
+    /** Logs that a client could not be introduced, and its session ends with 421 for it. */
+    static void failed(String client, String why) {
+        long skipped = FAILED.admit();
+        if (skipped >= 0) {
+            LOG.error("XCLIENT could not introduce client {} ({}); its session is closed with 421 rather than relayed"
+                    + " as from the proxy's address, which the upstream may trust{}", client, why,
+                    RepeatedWarning.more(skipped));
         }
     }
 

@@ -313,10 +313,11 @@ public final class Settings {
     public static final Setting<Boolean> UPSTREAM_XCLIENT = Setting.builder("upstream-xclient", Parsers::onOff)
             .stage(Stage.UPSTREAM).defaultValue("false")
             .doc("Tell the upstream the real client (address, confirmed name, HELO) with Postfix's XCLIENT "
-                    + "command at the client's first HELO/EHLO, when the upstream offers it (Postfix: "
-                    + "smtpd_authorized_xclient_hosts must list this host). A client that greets without a name "
-                    + "is introduced as having none (HELO=[UNAVAILABLE]) and gets the upstream's own answer to "
-                    + "its greeting.").build();
+                    + "command at the client's first HELO/EHLO (Postfix: smtpd_authorized_xclient_hosts must list "
+                    + "this host). A client that greets without a name is introduced as having none "
+                    + "(HELO=[UNAVAILABLE]) and gets the upstream's own answer to its greeting. A client the upstream "
+                    + "cannot be told of (XCLIENT not offered, or refused) gets 421: the upstream would take it for "
+                    + "this host, an address it may trust.").build();
 
     public static final Setting<String> UPSTREAM_TLS = Setting.builder("upstream-tls", Parsers::text)
             .label("off|starttls").stage(Stage.UPSTREAM).defaultValue("off")
