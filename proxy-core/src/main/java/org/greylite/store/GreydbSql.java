@@ -306,10 +306,6 @@ final class GreydbSql {
     }
 
     /**
-     * A stretch of a table the purge looked at: it ends at the key {@code end} (null: at the end of the table), and
-     * {@code expired} says whether any of its rows has expired.
-     */
-    /**
      * A stretch of a table the purge looked at: its last key (null when it reaches the table's end), and whether a
      * row in it has expired, or holds a time too far ahead ({@link ExpiringTable#AHEAD_TOLERANCE}).
      */
@@ -323,21 +319,7 @@ final class GreydbSql {
      * key through the driver cost three times the CPU of the deletes).
      */
     PurgeChunk expiredChunk(Connection conn, ExpiringTable table, List<String> after, int limit) throws SQLException {
-        List<String> end = null;
-        try (PreparedStatement st = conn.prepareStatement("SELECT " + String.join(", ", table.key()) + " FROM " + table.name()
-                + (after == null ? "" : " WHERE " + table.keyRow() + " > " + table.keyParameters())
-                + " ORDER BY " + String.join(", ", table.key()) + " LIMIT 1 OFFSET ?")) {
-            int i = bind(st, 1, after);
-            st.setInt(i, limit - 1);
-            try (ResultSet rs = st.executeQuery()) {
-                if (rs.next()) {
-                    end = new ArrayList<>(table.key().size());
-                    for (int c = 1; c <= table.key().size(); c++) {
-                        end.add(rs.getString(c));
-                    }
-                }
-            }
-        }
+        List<String> end = chunkEnd(conn, table, after, limit);
         String range = range(table, after, end);
         try (PreparedStatement st = conn.prepareStatement(
                 "SELECT EXISTS (SELECT 1 FROM " + table.name() + " WHERE " + range + "(" + table.expired() + ")),"
@@ -351,41 +333,59 @@ final class GreydbSql {
         }
     }
 
-    /**
-     * Whether a triplet or an auto-whitelist entry was last used after {@code after} and not after {@code notAfter}
-     * (Unix seconds): what {@link PurgeClock} trusts the clock by. The columns have no index (see {@link
-     * ExpiredRowsPurge}): a greydb in use has such a row among the first it reads, but one without any is read whole,
-     * without the write lock, 0.6 s for 3 million triplets in the page cache here, 3.4 s from the disk.
-     */
-    boolean usedBetween(Connection conn, long after, long notAfter) throws SQLException {
-        try (PreparedStatement st = conn.prepareStatement("SELECT EXISTS (SELECT 1 FROM triplet WHERE last_seen > ? AND"
-                + " last_seen <= ?) OR EXISTS (SELECT 1 FROM whitelist WHERE source = 'auto' AND last_seen > ? AND"
-                + " last_seen <= ?)")) {
-            st.setLong(1, after);
-            st.setLong(2, notAfter);
-            st.setLong(3, after);
-            st.setLong(4, notAfter);
+    /** The last key of the next {@code limit} rows of {@code table} after {@code after}; null past the table's end. */
+    private List<String> chunkEnd(Connection conn, ExpiringTable table, List<String> after, int limit)
+            throws SQLException {
+        try (PreparedStatement st = conn.prepareStatement("SELECT " + String.join(", ", table.key()) + " FROM " + table.name()
+                + (after == null ? "" : " WHERE " + table.keyRow() + " > " + table.keyParameters())
+                + " ORDER BY " + String.join(", ", table.key()) + " LIMIT 1 OFFSET ?")) {
+            int i = bind(st, 1, after);
+            st.setInt(i, limit - 1);
             try (ResultSet rs = st.executeQuery()) {
-                rs.next();
-                return rs.getBoolean(1);
+                if (!rs.next()) {
+                    return null;
+                }
+                List<String> end = new ArrayList<>(table.key().size());
+                for (int c = 1; c <= table.key().size(); c++) {
+                    end.add(rs.getString(c));
+                }
+                return end;
             }
         }
     }
 
     /**
-     * The latest time a triplet or an auto-whitelist entry was used that is not after {@code notAfter} (Unix seconds),
-     * or null when there is none; both tables read whole, as in {@link #usedBetween}.
+     * A stretch of a table {@link PurgeClock} looked at: its last key (null when it reaches the table's end), whether
+     * a row in it was last used within the window, and the latest use in it not after the window's end (null: none).
      */
-    Long latestUseUpTo(Connection conn, long notAfter) throws SQLException {
-        try (PreparedStatement st = conn.prepareStatement("SELECT MAX(t) FROM ("
-                + "SELECT MAX(last_seen) AS t FROM triplet WHERE last_seen <= ?"
-                + " UNION ALL SELECT MAX(last_seen) AS t FROM whitelist WHERE source = 'auto' AND last_seen <= ?) AS used")) {
-            st.setLong(1, notAfter);
-            st.setLong(2, notAfter);
+    record UseChunk(List<String> end, boolean usedBetween, Long latestUpTo) {
+    }
+
+    /**
+     * Looks at the next {@code limit} rows of {@code table} after the key {@code after} (null: from the first), those
+     * that {@code counted} (an SQL condition on the row) says are uses: whether one was last used after
+     * {@code windowAfter} and not after {@code notAfter} (Unix seconds), and the latest not after {@code notAfter}.
+     * The column has no index (every decision writes it, and an index would cost each of them): read a stretch of
+     * the primary key at a time, as the purge reads, a greydb of millions of rows is looked at in transactions of a
+     * millisecond or so, and the decisions waiting for the connection take it in between (read whole in one
+     * transaction, 3 million triplets held them 0.6 s from the page cache, 3.4 s from the disk, past greydaemon's
+     * 2 s busy timeout).
+     */
+    UseChunk useChunk(Connection conn, ExpiringTable table, String counted, List<String> after, int limit,
+                      long windowAfter, long notAfter) throws SQLException {
+        List<String> end = chunkEnd(conn, table, after, limit);
+        String rows = " FROM " + table.name() + " WHERE " + range(table, after, end) + "(" + counted + ") AND ";
+        try (PreparedStatement st = conn.prepareStatement("SELECT EXISTS (SELECT 1" + rows
+                + "last_seen > ? AND last_seen <= ?), (SELECT MAX(last_seen)" + rows + "last_seen <= ?)")) {
+            int i = bind(st, bind(st, 1, after), end);
+            i = bind(st, i, windowAfter, notAfter);
+            i = bind(st, bind(st, i, after), end);
+            bind(st, i, notAfter);
             try (ResultSet rs = st.executeQuery()) {
                 rs.next();
-                long t = rs.getLong(1);
-                return rs.wasNull() ? null : t;
+                boolean used = rs.getBoolean(1);
+                long latest = rs.getLong(2);
+                return new UseChunk(end, used, rs.wasNull() ? null : latest);
             }
         }
     }

@@ -2,6 +2,8 @@ package org.greylite.store;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
+import java.util.Map;
 
 import org.greylite.greylist.Durations;
 import org.slf4j.Logger;
@@ -42,6 +44,9 @@ final class PurgeClock {
 
     private static final Logger LOG = LoggerFactory.getLogger(PurgeClock.class);
 
+    /** The tables whose rows are uses, and which of their rows count: a triplet's, an auto-whitelist entry's. */
+    private static final Map<String, String> USES = Map.of("triplet", "1 = 1", "whitelist", "source = 'auto'");
+
     private PurgeClock() {
     }
 
@@ -64,10 +69,31 @@ final class PurgeClock {
         Duration vouch = vouch(retryWindow, lifetime);
         Duration longer = retryWindow.compareTo(lifetime) < 0 ? lifetime : retryWindow;
         long notAfter = now.minus(vouch).getEpochSecond();
-        long after = now.minus(longer).getEpochSecond();
-        Long latest = dialect.transaction("cannot read the greydb's latest use to purge it",
-                System.nanoTime() + dialect.timeoutNanos(), false,
-                conn -> sql.usedBetween(conn, after, notAfter) ? null : sql.latestUseUpTo(conn, notAfter));
+        long windowAfter = now.minus(longer).getEpochSecond();
+        Long latest = null;
+        for (ExpiringTable table : ExpiringTable.all(now, now, retryWindow, lifetime)) {
+            String counted = USES.get(table.name());
+            if (counted == null) {
+                continue;
+            }
+            List<String> from = null;
+            while (true) {
+                List<String> stretchAfter = from;
+                GreydbSql.UseChunk chunk = dialect.transaction("cannot read the greydb's latest use to purge it",
+                        System.nanoTime() + dialect.timeoutNanos(), false, conn -> sql.useChunk(conn, table, counted,
+                                stretchAfter, ExpiredRowsPurge.CHUNK_ROWS, windowAfter, notAfter));
+                if (chunk.usedBetween()) {
+                    return now;
+                }
+                if (chunk.latestUpTo() != null && (latest == null || chunk.latestUpTo() > latest)) {
+                    latest = chunk.latestUpTo();
+                }
+                if (chunk.end() == null) {
+                    break;
+                }
+                from = chunk.end();
+            }
+        }
         if (latest == null) {
             return now;
         }
