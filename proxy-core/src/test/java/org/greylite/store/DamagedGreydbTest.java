@@ -8,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.PreparedStatement;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.Arrays;
@@ -71,24 +70,9 @@ class DamagedGreydbTest {
 
     /** A greydb of 20,000 triplets, all in the file (no -wal), as one a program closed. */
     private Path greydbOfManyTriplets() throws Exception {
-        Path db = dir.resolve("greylite.db");
-        GreylistStores.sqlite(db, Duration.ofSeconds(5)).close();
-        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db)) {
-            c.setAutoCommit(false);
-            try (PreparedStatement st = c.prepareStatement("INSERT INTO triplet (client, sender, recipient, refusals,"
-                    + " first_seen, last_seen) VALUES (?, ?, ?, 1, 0, 0)")) {
-                for (int i = 0; i < 20_000; i++) {
-                    st.setString(1, "10." + (i >> 8 & 255) + "." + (i & 255) + ".0/24");
-                    st.setString(2, "s" + i + "@example.org");
-                    st.setString(3, "r" + i + "@example.com");
-                    st.addBatch();
-                }
-                st.executeBatch();
-            }
-            c.commit();
-            try (Statement st = c.createStatement()) {
-                st.execute("PRAGMA wal_checkpoint(TRUNCATE)");
-            }
+        Path db = ManyTriplets.greydb(dir.resolve("greylite.db"), 20_000, 0);
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db); Statement st = c.createStatement()) {
+            st.execute("PRAGMA wal_checkpoint(TRUNCATE)");
         }
         return db;
     }

@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
@@ -32,22 +31,7 @@ class GreydbDeletedAfterACrashTest {
 
     @Test
     void aNewGreydbIsNotMadeOfTheDeletedOnesWal() throws Exception {
-        Path db = dir.resolve("greylite.db");
-        GreylistStores.sqlite(db, Duration.ofSeconds(5)).close();
-        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db)) {
-            c.setAutoCommit(false);
-            try (PreparedStatement st = c.prepareStatement("INSERT INTO triplet (client, sender, recipient, refusals,"
-                    + " first_seen, last_seen) VALUES (?, ?, ?, 1, 0, 0)")) {
-                for (int i = 0; i < 20_000; i++) {
-                    st.setString(1, "10." + (i >> 8 & 255) + "." + (i & 255) + ".0/24");
-                    st.setString(2, "s" + i + "@example.org");
-                    st.setString(3, "r" + i + "@example.com");
-                    st.addBatch();
-                }
-                st.executeBatch();
-            }
-            c.commit();
-        }
+        Path db = ManyTriplets.greydb(dir.resolve("greylite.db"), 20_000, 0);
         // A writer killed after its commit: the real sqlite3, its changes in the -wal, never copied into the file.
         Process writer = new ProcessBuilder(ExternalPrograms.require("sqlite3").toString(), db.toString())
                 .redirectErrorStream(true).start();

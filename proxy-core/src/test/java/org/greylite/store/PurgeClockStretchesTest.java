@@ -6,9 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -31,25 +28,9 @@ class PurgeClockStretchesTest {
     @TempDir
     Path dir;
 
-    /** {@code rows} triplets last used at {@code lastSeen}, written straight into the greydb file. */
+    /** A greydb of {@code rows} triplets last used at {@code lastSeen}. */
     private Path greydb(int rows, Instant lastSeen) throws Exception {
-        Path db = dir.resolve("greylite.db");
-        GreylistStores.sqlite(db, Duration.ofSeconds(5)).close(); // the schema
-        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db)) {
-            c.setAutoCommit(false);
-            try (PreparedStatement st = c.prepareStatement("INSERT INTO triplet (client, sender, recipient, refusals,"
-                    + " first_seen, last_seen, passed_at) VALUES (?, 'a@example.net', 'b@example.org', 1, ?, ?, NULL)")) {
-                for (int i = 0; i < rows; i++) {
-                    st.setString(1, "10." + (i >> 16 & 255) + "." + (i >> 8 & 255) + "." + (i & 255));
-                    st.setLong(2, lastSeen.getEpochSecond());
-                    st.setLong(3, lastSeen.getEpochSecond());
-                    st.addBatch();
-                }
-                st.executeBatch();
-            }
-            c.commit();
-        }
-        return db;
+        return ManyTriplets.greydb(dir.resolve("greylite.db"), rows, lastSeen.getEpochSecond());
     }
 
     /** Judges the purge's present on {@code db}, counting the read transactions it took. */
