@@ -372,6 +372,18 @@ class GreylitedCommandTest {
                 r.err());
     }
 
+    /** A load balancer's block copied from Postfix's mynetworks, IPv6 in brackets, is taken as written there. */
+    @Test
+    void aLoadBalancerBlockInPostfixsBracketsIsTaken() {
+        Run r = run(Map.of(), "--upstream", "127.0.0.1:10025", "--accept-proxy-protocol", "[::1]/128,[2001:db8::]/32",
+                "--print-config");
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().contains("accept-proxy-protocol = [::1]/128 [2001:db8::]/32"), r.out());
+        r = run(Map.of(), "--upstream", "127.0.0.1:10025", "--accept-proxy-protocol", "[lb.example.org]",
+                "--print-config");
+        assertEquals(GreylitedCommand.USAGE, r.status(), "checked as a start checks it: " + r.out());
+    }
+
     @Test
     void theWhitelistMemoryIsADurationAndZeroTurnsItOff() {
         Run r = run(Map.of(), "--print-config");

@@ -25,9 +25,23 @@ public final class Cidr implements Comparable<Cidr> {
         this.prefix = prefix;
     }
 
-    /** @throws IllegalArgumentException with a message naming the text */
+    /**
+     * Reads {@code 192.0.2.0/24}, {@code 2001:db8::/32}, an address alone, and an IPv6 one in brackets as Postfix's
+     * {@code mynetworks} writes it ({@code [2001:db8::]/32}, {@code [::1]}): an administrator copying a block from
+     * main.cf into {@code --accept-proxy-protocol} had it refused.
+     *
+     * @throws IllegalArgumentException with a message naming the text
+     */
     public static Cidr parse(String text) {
         String t = text.trim();
+        if (t.startsWith("[")) {
+            int close = t.indexOf(']');
+            if (close < 0 || !(close == t.length() - 1 || t.charAt(close + 1) == '/')) {
+                throw new IllegalArgumentException("'" + text + "' is not an IP address or CIDR block (e.g. 192.0.2.0/24,"
+                        + " 2001:db8::/32, [2001:db8::]/32)");
+            }
+            t = t.substring(1, close) + t.substring(close + 1);
+        }
         int slash = t.indexOf('/');
         String addr = slash < 0 ? t : t.substring(0, slash);
         byte[] bytes = literal(addr);

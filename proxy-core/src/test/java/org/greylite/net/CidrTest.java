@@ -67,10 +67,19 @@ class CidrTest {
         assertEquals("2001:db8::zz", Cidr.canonical("2001:db8::zz"), "nonsense as it is");
     }
 
+    /** Postfix's mynetworks writes IPv6 in brackets: a block copied from main.cf reads as written there. */
+    @Test
+    void anIpv6BlockInPostfixsBracketsIsTheBlock() throws Exception {
+        assertEquals(Cidr.parse("2001:db8::/32"), Cidr.parse("[2001:db8::]/32"));
+        assertEquals(Cidr.parse("::1"), Cidr.parse(" [::1] "));
+        assertTrue(Cidr.parse("[::1]/128").contains(InetAddress.getByName("::1")));
+        assertEquals("192.0.2.0/24", Cidr.parse("[::ffff:192.0.2.0]/120").toString(), "a mapped block too");
+    }
+
     @Test
     void namesAndNonsenseAreRefusedWithoutDns() {
         for (String bad : new String[] {"mail.example.com", "192.0.2.300", "192.0.2.0/33", "2001:db8::/129", "", "1.2.3",
-            "192.0.2.0/x", "::gg"}) {
+            "192.0.2.0/x", "::gg", "[::1", "[::1]x", "[::1]/129", "[mail.example.com]"}) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Cidr.parse(bad), bad);
             assertTrue(e.getMessage().contains(bad.isEmpty() ? "''" : bad), e.getMessage());
         }
