@@ -20,6 +20,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import org.greylite.testing.Dnsmasq;
+import org.greylite.testing.ProgramJvm;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -335,10 +336,8 @@ class DnsblEnvTest {
     }
 
     private Process startWith(String classPath, Map<String, String> env, String... program) throws Exception {
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
-                "-cp", classPath, DnsblEnv.class.getName()));
+        List<String> command = new ArrayList<>(ProgramJvm.java());
+        command.addAll(List.of("-cp", classPath, DnsblEnv.class.getName()));
         command.addAll(List.of(program));
         ProcessBuilder builder = new ProcessBuilder(command);
         builder.environment().clear();

@@ -26,6 +26,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import org.greylite.testing.ExternalPrograms;
+import org.greylite.testing.ProgramJvm;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -383,9 +384,7 @@ class Ucspi2SocketTest {
 
     /** The command running ucspi2socket, with {@code jvmOptions} (as JAVA_OPTS gives the launcher's). */
     static List<String> javaCommand(List<String> jvmOptions, String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto"));
+        List<String> command = new ArrayList<>(ProgramJvm.java());
         command.addAll(jvmOptions);
         command.addAll(List.of("-cp", classes().toString(), Ucspi2Socket.class.getName()));
         command.addAll(List.of(args));
