@@ -196,7 +196,7 @@ final class ClientCommands {
             queue.local(settings.replies().greetAgain());
             return;
         }
-        String address = c.pathArgument("FROM").orElse(null);
+        String address = c.senderArgument().orElse(null);
         if (address == null && decisions.decidesRecipients()) {
             queue.local(settings.replies().badSender()); // counted as junk already, by JunkCommands
             return;

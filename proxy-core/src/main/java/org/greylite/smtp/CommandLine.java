@@ -124,13 +124,23 @@ public record CommandLine(byte[] raw, String verb, String args) {
     }
 
     /**
+     * The address of {@code MAIL FROM:<a>}, as {@link #pathArgument} reads it, and empty for the null path however
+     * it is spelt ({@code <>}, {@code < >}, {@code <"">}, {@code <@relay.example:>}: {@link NullPath}), as the
+     * upstream takes it: a bounce so spelt is the null sender's, decided at DATA and keyed as {@code <>}.
+     */
+    public Optional<String> senderArgument() {
+        return pathArgument("FROM").map(address -> NullPath.namesNoMailbox(address) ? "" : address);
+    }
+
+    /**
      * The address of {@code RCPT TO:<a>}, as {@link #pathArgument} reads it, and absent also when the path is empty
-     * ({@code <>}, {@code < >}): the null path is a sender's only (RFC 5321 4.1.2 and 4.5.5), no mailbox anyone
-     * delivers to. Postfix answers such a RCPT {@code 501 5.1.3}; greylisted as a recipient, it was told to retry
-     * later, a triplet was written for nobody, and the retry met the 501 after the delay.
+     * ({@code <>}, {@code < >}, {@code <"">}, {@code <@relay.example:>}: {@link NullPath}): the null path is a
+     * sender's only (RFC 5321 4.1.2 and 4.5.5), no mailbox anyone delivers to. Postfix answers such a RCPT {@code 501
+     * 5.1.3}; greylisted as a recipient, it was told to retry later, a triplet was written for nobody, and the retry
+     * met the 501 after the delay.
      */
     public Optional<String> recipientArgument() {
-        return pathArgument("TO").filter(address -> !address.isBlank());
+        return pathArgument("TO").filter(address -> !NullPath.namesNoMailbox(address));
     }
 
     private static boolean isWhiteSpace(char ch) {
