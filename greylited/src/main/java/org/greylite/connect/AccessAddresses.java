@@ -37,7 +37,7 @@ final class AccessAddresses {
         if (address.indexOf('@') >= 0) {
             throw new RejectedLine("ident rules ('" + address + "') are not supported", false);
         }
-        if (address.endsWith(":") && !address.endsWith("::")) {
+        if (address.endsWith(":")) {
             return List.of(ipv6Groups(address));
         }
         int slash = address.indexOf('/');
@@ -45,6 +45,30 @@ final class AccessAddresses {
             return List.of(cidr(address, slash));
         }
         return dotted(address);
+    }
+
+    /**
+     * The IPv6 tcpserver's text prefix, lower case, for a field with {@code ::} in it that ends with a colon
+     * ({@code 2001:db8::}, {@code 2001:db8::1:}, {@code ::}); null for any other field. Debian's ucspi-tcp-ipv6
+     * compiles such a line ({@code 2001:db8:::allow}) to that text, and tcpserver takes it, as every key ending with a
+     * colon, for the beginning of a client's address text: after the client's own address it tries each beginning of
+     * its text that ends with a colon, longest first, so {@code 2001:db8::} covers {@code 2001:db8::5} and {@code
+     * 2001:db8::1:2} but not {@code 2001:db8:1::5} (tcprulescheck shows it). No network is written so: the groups
+     * that {@code ::} stands for depend on the rest of the client's address. Read as the address it also is, the line
+     * covered the one client {@code 2001:db8::}.
+     *
+     * @throws RejectedLine for such a field that no address text can begin with
+     */
+    static String textPrefix(String address) throws RejectedLine {
+        if (!address.endsWith(":") || !address.contains("::")) {
+            return null;
+        }
+        if (!address.matches("[0-9A-Fa-f:]+") || address.contains(":::") || address.indexOf("::") != address.lastIndexOf("::")
+                || literal(address.substring(0, address.length() - 1) + (address.endsWith("::") ? ":" : ":0")) == null) {
+            throw new RejectedLine("'" + address + "' is no beginning of an IPv6 address's text (tcpserver's prefix"
+                    + " ending with a colon, e.g. '2001:db8::')");
+        }
+        return address.toLowerCase(java.util.Locale.ROOT);
     }
 
     /** tcprules' IPv4 forms: {@code 1.2.3.4}, {@code 1.2.3.}, with at most one range {@code A-B} in a component. */
@@ -100,7 +124,7 @@ final class AccessAddresses {
      * every address that begins with them, 16 bits a group ({@code 2001:db8:1::/48}). That tcpserver compares the
      * text of the client's address, so it misses one whose {@code ::} falls inside the prefix ({@code 2001:db8:0:}
      * and {@code 2001:db8::5}) or a prefix written with leading zeros; the network is what the line means, and
-     * what is taken here. A prefix with {@code ::} in it names no whole groups and is refused.
+     * what is taken here. A prefix with {@code ::} in it names no whole groups: it is a text prefix ({@link #textPrefix}).
      */
     private static AccessNet ipv6Groups(String address) throws RejectedLine {
         String[] groups = address.substring(0, address.length() - 1).split(":", -1);

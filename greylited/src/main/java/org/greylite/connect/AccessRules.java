@@ -16,6 +16,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
 
+import org.greylite.net.AddressText;
+
 /**
  * A parsed access file: the text format of tcprules(1), which an existing qmail installation already has
  * (typically {@code /etc/tcp.smtp}), read directly instead of compiled to a cdb. Immutable and
@@ -32,8 +34,10 @@ import java.util.TreeSet;
  *   <li>{@code 1.2.3.}, {@code 1.2.}, {@code 1.}: every address starting so (a /24, /16, /8);</li>
  *   <li>{@code 1.2.3.37-53}, {@code 10.2-3.}: a range in one component, short for one rule per value;</li>
  *   <li>the empty address: every client;</li>
- *   <li>as the IPv6 tcpserver (Debian's ucspi-tcp-ipv6) reads them: an IPv6 address ({@code 2001:db8::25}), and a
- *       prefix of whole groups ending with a colon ({@code 2001:db8:1:}, the /48);</li>
+ *   <li>as the IPv6 tcpserver (Debian's ucspi-tcp-ipv6) reads them: an IPv6 address ({@code 2001:db8::25}), a
+ *       prefix of whole groups ending with a colon ({@code 2001:db8:1:}, the /48), and a prefix with {@code ::} in
+ *       it ending with a colon ({@code 2001:db8::}), which covers the addresses whose text begins so, as that
+ *       tcpserver compares it ({@link AccessAddresses#textPrefix});</li>
  *   <li>beyond tcprules: CIDR for either family
  *       ({@code 2001:db8::/32}, {@code 192.0.2.0/24}).</li>
  * </ul>
@@ -41,7 +45,8 @@ import java.util.TreeSet;
  * <h2>Which rule applies</h2>
  * The most specific, as in tcpserver: the rule with the longest prefix containing the client's address
  * (an exact address before {@code 1.2.3.}, before {@code 1.2.}, before {@code 1.}, before the empty
- * address), whatever the order of the lines. Among rules for the very same address or network the first
+ * address), whatever the order of the lines. A text prefix with {@code ::} comes right after the exact address,
+ * longest first: in tcpserver it is a longer beginning of the client's text than any of its whole groups. Among rules for the very same address or network the first
  * line wins, as tcpserver finds the first cdb record of a key. A client that no rule covers is allowed with
  * no variables.
  *
@@ -86,12 +91,16 @@ public final class AccessRules implements AccessPolicy {
     private final Map<AccessNet, AccessRule> rules;
     private final int[] v4Lengths;
     private final int[] v6Lengths;
+    /** IPv6 text prefixes with {@code ::} in them ({@link AccessAddresses#textPrefix}), by their text. */
+    private final Map<String, AccessRule> textPrefixes;
 
-    private AccessRules(String fileName, int ruleCount, List<Problem> problems, Map<AccessNet, AccessRule> rules) {
+    private AccessRules(String fileName, int ruleCount, List<Problem> problems, Map<AccessNet, AccessRule> rules,
+                        Map<String, AccessRule> textPrefixes) {
         this.fileName = fileName;
         this.ruleCount = ruleCount;
         this.problems = List.copyOf(problems);
         this.rules = Map.copyOf(rules);
+        this.textPrefixes = Map.copyOf(textPrefixes);
         this.v4Lengths = lengths(rules, false);
         this.v6Lengths = lengths(rules, true);
     }
@@ -111,6 +120,7 @@ public final class AccessRules implements AccessPolicy {
     public static AccessRules parse(String fileName, List<String> lines) {
         Map<AccessNet, AccessRule> rules = new HashMap<>();
         Map<AccessNet, Integer> firstLine = new HashMap<>();
+        Map<String, AccessRule> textPrefixes = new HashMap<>();
         List<Problem> problems = new ArrayList<>();
         int loaded = 0;
         int number = 0;
@@ -122,6 +132,18 @@ public final class AccessRules implements AccessPolicy {
             }
             try {
                 int colon = instructionColon(text);
+                String textPrefix = AccessAddresses.textPrefix(text.substring(0, colon));
+                if (textPrefix != null) {
+                    AccessRule rule = instructions(fileName, number, text, text.substring(colon + 1));
+                    AccessRule earlier = textPrefixes.putIfAbsent(textPrefix, rule);
+                    if (earlier == null) {
+                        loaded++;
+                    } else {
+                        problems.add(new Problem(fileName, number, text, "the same address as line " + earlier.line()
+                                + ", which comes first; line never used", false));
+                    }
+                    continue;
+                }
                 List<AccessNet> nets = AccessAddresses.parse(text.substring(0, colon));
                 AccessRule rule = instructions(fileName, number, text, text.substring(colon + 1));
                 boolean used = false;
@@ -144,7 +166,7 @@ public final class AccessRules implements AccessPolicy {
                 problems.add(new Problem(fileName, number, text, e.getMessage() + "; line ignored", e.malformed));
             }
         }
-        return new AccessRules(fileName, loaded, problems, rules);
+        return new AccessRules(fileName, loaded, problems, rules, textPrefixes);
     }
 
     /** Reads and parses an access file; bytes that are not UTF-8 are replaced, not fatal. */
@@ -179,10 +201,35 @@ public final class AccessRules implements AccessPolicy {
     @Override
     public Optional<AccessRule> lookup(InetAddress client) {
         AccessNet address = AccessNet.of(client);
+        boolean textPrefixesTried = !address.v6() || textPrefixes.isEmpty();
         for (int length : address.v6() ? v6Lengths : v4Lengths) {
+            if (!textPrefixesTried && length < 128) {
+                textPrefixesTried = true;
+                Optional<AccessRule> byText = byTextPrefix(client);
+                if (byText.isPresent()) {
+                    return byText;
+                }
+            }
             AccessRule rule = rules.get(address.prefix(length));
             if (rule != null) {
                 return Optional.of(rule);
+            }
+        }
+        return textPrefixesTried ? Optional.empty() : byTextPrefix(client);
+    }
+
+    /**
+     * The rule of the longest text prefix the client's address begins with, as tcpserver looks it up: each beginning
+     * of the address's text (RFC 5952's, TCPREMOTEIP's) that ends with a colon, from the longest.
+     */
+    private Optional<AccessRule> byTextPrefix(InetAddress client) {
+        String text = AddressText.of(client.getAddress()); // without a link-local zone, as no rule is written with one
+        for (int end = text.length(); end > 0; end--) {
+            if (text.charAt(end - 1) == ':') {
+                AccessRule rule = textPrefixes.get(text.substring(0, end));
+                if (rule != null) {
+                    return Optional.of(rule);
+                }
             }
         }
         return Optional.empty();

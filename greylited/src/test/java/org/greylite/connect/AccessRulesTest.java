@@ -114,11 +114,44 @@ class AccessRulesTest {
         assertEquals(3, line(r, "2001:db8:1:2:3:4:5:ffff"));
         assertEquals(1, line(r, "2001:db8:1:2:3:4:6:0"));
         assertEquals(0, line(r, "2001:db9::1"));
+        assertEquals(4, line(r, "2001:db8::1:5"), "a prefix with '::' in it is a text prefix");
         List<String> problems = r.problems().stream().map(Object::toString).toList();
-        assertEquals(2, problems.size(), String.join("\n", problems));
-        assertTrue(problems.get(0).startsWith("tcp.smtp:4: '2001:db8::1:' is neither an IP address nor an IPv6 prefix"),
-                problems.get(0));
-        assertTrue(problems.get(1).startsWith("tcp.smtp:5: '1:2:3:4:5:6:7:8:' is neither"), problems.get(1));
+        assertEquals(1, problems.size(), String.join("\n", problems));
+        assertTrue(problems.get(0).startsWith("tcp.smtp:5: '1:2:3:4:5:6:7:8:' is neither"), problems.get(0));
+    }
+
+    /**
+     * A prefix with {@code ::} in it, ending with a colon, is the beginning of the client's address text, as Debian's
+     * ucspi-tcp-ipv6 reads it: these lines compiled by its tcprules, and each client below looked up by its
+     * tcprulescheck, give the lines asserted here. {@code 2001:db8:::allow} was read as the one address
+     * {@code 2001:db8::}, and {@code 2001:db8::1::allow} refused.
+     */
+    @Test
+    void ipv6PrefixesWithDoubleColonsAreTheBeginningOfTheAddresssText() throws Exception {
+        AccessRules r = rules(
+                "2001:db8:::allow,A=\"dcolon\"",
+                "2001:db8::1:allow,A=\"exact1\"",
+                "2001:db8:1::allow,A=\"one\"",
+                "2001:db8::1::allow,A=\"dcolon1\"",
+                ":::allow,A=\"bare\"",
+                "2001:DB8:::deny",
+                "2001:db8::1:::deny",
+                "2001:db8::1::2::deny");
+        assertEquals(1, line(r, "2001:db8::5"));
+        assertEquals(1, line(r, "2001:db8::"));
+        assertEquals(2, line(r, "2001:db8::1"), "the exact address first");
+        assertEquals(4, line(r, "2001:db8::1:2"), "the longest text prefix");
+        assertEquals(3, line(r, "2001:db8:1::5"));
+        assertEquals(0, line(r, "2001:db8:0:1::5"), "its text does not begin '2001:db8::'");
+        assertEquals(0, line(r, "2001:db80::1"));
+        assertEquals(5, line(r, "::1"));
+        assertEquals(0, line(r, "127.0.0.1"), "an IPv4 client's text has no colon");
+        List<String> problems = r.problems().stream().map(Object::toString).toList();
+        assertEquals(3, problems.size(), String.join("\n", problems));
+        assertEquals("tcp.smtp:6: the same address as line 1, which comes first; line never used", problems.get(0));
+        assertTrue(problems.get(1).startsWith("tcp.smtp:7: '2001:db8::1::' is no beginning of an IPv6 address's text"),
+                problems.get(1));
+        assertTrue(problems.get(2).startsWith("tcp.smtp:8: '2001:db8::1::2:' is no beginning"), problems.get(2));
     }
 
     @Test
