@@ -41,6 +41,7 @@ final class ClientCommands {
     private final JunkCommands junk;
     private XclientIntroduction xclient; // null: the upstream is not told who the client is
     private XclientDialogue introducing; // the introduction under way, or done
+    private Slot mail; // the latest MAIL FROM gone upstream (null: none yet)
 
     ClientCommands(RelayTransport transport, RelaySettings settings, SessionInfo info, RelayEvents events,
                    ReplyQueue queue, Envelope envelope, RcptDecisions decisions, EnvelopeReplay replay,
@@ -223,6 +224,21 @@ final class ClientCommands {
         Slot s = new Slot(Slot.Kind.MAIL);
         s.transaction = envelope.transaction();
         queue.forward(c.raw(), s);
+        mail = s;
+    }
+
+    /**
+     * The MAIL FROM the upstream has not answered yet, while recipients are decided; null when there is none. A RCPT
+     * pipelined behind it (RFC 2920) waits for that answer before it is decided: should the upstream refuse the MAIL
+     * (a sender refused at MAIL FROM, a size over its limit) or answer it 421 and close, a decision taken at once
+     * would have written a triplet, a first attempt, for a transaction the upstream never held, and told the client
+     * to retry a recipient the upstream would have refused for want of a sender. The wait costs little: the RCPT's
+     * reply follows the MAIL's to the client anyway, so only its decision, no longer overlapping the upstream's
+     * answer, is added, once per transaction (in the upstream-first order, a round trip to the upstream: the first
+     * RCPT goes there after the MAIL's reply instead of with it).
+     */
+    Slot unansweredMail() {
+        return mail != null && mail.reply == null && decisions.decidesRecipients() ? mail : null;
     }
 
     /**

@@ -400,6 +400,11 @@ public final class RelaySession {
             queue.barrier(pendingEhlo);
             return false;
         }
+        Slot unansweredMail = commands.unansweredMail();
+        if (unansweredMail != null && decoder.nextLineStartsWith(inbox, "rcpt")) {
+            queue.barrier(unansweredMail); // decided once the upstream holds its sender (ClientCommands#unansweredMail)
+            return false;
+        }
         switch (decoder.next(inbox, authContinuation)) {
             case LINE:
                 handleCommand(decoder.line());

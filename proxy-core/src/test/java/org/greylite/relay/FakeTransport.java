@@ -29,6 +29,32 @@ final class FakeTransport implements RelayTransport {
     boolean tlsAvailable;
     int tlsStarts;
 
+    /**
+     * Gives {@code session} the upstream's {@code text} one whole reply at a time (a piece after the last whole reply
+     * as it is), as a real upstream answers: each reply only once the proxy has acted on the one before, so that a
+     * script may hold the answer to a command the proxy sends only after an earlier reply (a RCPT waits for its
+     * MAIL's).
+     */
+    static void repliesOneByOne(RelaySession session, String text) {
+        int start = 0;
+        int lineStart = 0;
+        while (true) {
+            int end = text.indexOf('\n', lineStart);
+            if (end < 0) {
+                break;
+            }
+            boolean last = end - lineStart < 4 || text.charAt(lineStart + 3) != '-';
+            lineStart = end + 1;
+            if (last) {
+                session.onUpstreamData(ByteBuffer.wrap(text.substring(start, lineStart).getBytes(StandardCharsets.ISO_8859_1)));
+                start = lineStart;
+            }
+        }
+        if (start < text.length()) {
+            session.onUpstreamData(ByteBuffer.wrap(text.substring(start).getBytes(StandardCharsets.ISO_8859_1)));
+        }
+    }
+
     @Override
     public synchronized void connectUpstream() {
         connects++;

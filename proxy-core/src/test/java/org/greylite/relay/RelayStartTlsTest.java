@@ -30,7 +30,7 @@ class RelayStartTlsTest {
     }
 
     private void upstream(String s) {
-        session.onUpstreamData(ByteBuffer.wrap(s.getBytes(StandardCharsets.ISO_8859_1)));
+        FakeTransport.repliesOneByOne(session, s);
     }
 
     /** A session past the greeting and a first EHLO, with the transport's record cleared. */

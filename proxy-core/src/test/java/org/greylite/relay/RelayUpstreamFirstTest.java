@@ -34,7 +34,7 @@ class RelayUpstreamFirstTest {
     }
 
     private void upstream(String s) {
-        session.onUpstreamData(ByteBuffer.wrap(s.getBytes(StandardCharsets.ISO_8859_1)));
+        FakeTransport.repliesOneByOne(session, s);
     }
 
     /** A session in the upstream-first order past the greeting and EHLO, with the transport's record cleared. */
@@ -57,8 +57,10 @@ class RelayUpstreamFirstTest {
     void theUpstreamsRefusalGoesBackUnchangedAndNothingIsDecided() {
         opened();
         client("MAIL FROM:<a@x>\r\nRCPT TO:<nobody@y>\r\n");
-        assertEquals("MAIL FROM:<a@x>\r\nRCPT TO:<nobody@y>\r\n", t.upstreamText(), "the RCPT went upstream at once");
-        upstream("250 2.1.0 ok\r\n" + UNKNOWN);
+        assertEquals("MAIL FROM:<a@x>\r\n", t.upstreamText(), "the RCPT waits for the MAIL's reply");
+        upstream("250 2.1.0 ok\r\n");
+        assertEquals("MAIL FROM:<a@x>\r\nRCPT TO:<nobody@y>\r\n", t.upstreamText(), "then goes upstream at once");
+        upstream(UNKNOWN);
         assertEquals("250 2.1.0 ok\r\n" + UNKNOWN, t.clientText());
         assertEquals(List.of("nobody@y"), policy.screened.stream().map(r -> r.recipient()).toList());
         assertTrue(policy.requests.isEmpty(), "no decision, so nothing written: " + policy.requests);
@@ -69,9 +71,10 @@ class RelayUpstreamFirstTest {
         opened();
         client("MAIL FROM:<a@x> SIZE=1000 BODY=8BITMIME\r\nRCPT TO:<ok@y>\r\nRCPT TO:<grey@y>\r\nRCPT TO:<nobody@y>\r\n"
                 + "RCPT TO:<ok2@y>\r\nDATA\r\n");
+        upstream("250 2.1.0 ok\r\n");
         assertEquals("MAIL FROM:<a@x> SIZE=1000 BODY=8BITMIME\r\nRCPT TO:<ok@y>\r\n", t.upstreamText(),
                 "one RCPT at a time: the next waits for this one's fate");
-        upstream("250 2.1.0 ok\r\n250 2.1.5 ok\r\n");
+        upstream("250 2.1.5 ok\r\n");
         upstream("250 2.1.5 grey ok\r\n");
         upstream(UNKNOWN);
         upstream("250 2.1.5 ok2\r\n");

@@ -41,7 +41,7 @@ class RelayXclientTest {
     }
 
     private void upstream(String s) {
-        session.onUpstreamData(ByteBuffer.wrap(s.getBytes(StandardCharsets.ISO_8859_1)));
+        FakeTransport.repliesOneByOne(session, s);
     }
 
     @Test
