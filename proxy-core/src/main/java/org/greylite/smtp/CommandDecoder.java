@@ -83,7 +83,7 @@ public final class CommandDecoder {
     }
 
     /**
-     * Whether the next line, still in {@code in}, begins with {@code verb} (lower case) and a space, in any case;
+     * Whether the next line, still in {@code in}, begins with {@code verb} (lower case) and a space or a TAB, in any case;
      * false while the rest of an over-long line is being thrown away.
      */
     public boolean nextLineStartsWith(ByteQueue in, String verb) {
@@ -99,7 +99,8 @@ public final class CommandDecoder {
                 return false;
             }
         }
-        return in.get(verb.length()) == ' ';
+        byte after = in.get(verb.length());
+        return after == ' ' || after == '\t'; // as CommandLine reads the verb: Postfix takes "RCPT<TAB>TO:" too
     }
 
     private static byte[] withCrLf(byte[] raw) {
