@@ -81,6 +81,15 @@ final class GreylitedProcess implements AutoCloseable {
                     "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:" + upstream.getPort(), "--ptr-timeout", "0");
         }
 
+        /**
+         * Options for greylited's JVM ({@code -Dname=value}, say), before its class path: what an administrator gives
+         * the {@code java} command, not greylited.
+         */
+        Command jvm(String... options) {
+            args.addAll(args.indexOf("-cp"), List.of(options));
+            return this;
+        }
+
         Command db(Path file) {
             return db(file.toString());
         }
