@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.extension.AfterAllCallback;
@@ -23,8 +24,9 @@ import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * A real PostgreSQL server for one test class, on loopback and a free port, in a temporary folder:
- * {@code initdb} once, then {@code pg_ctl start}; stopped and deleted after the class.
+ * A real PostgreSQL server for one test class, on loopback and a free port, in a temporary folder: a copy of a
+ * cluster made by {@code initdb} once per test JVM ({@link ClusterTemplate}), then {@code pg_ctl start}; stopped and
+ * deleted after the class.
  *
  * <pre>
  * &#64;RegisterExtension
@@ -32,8 +34,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * ... PG.url(PG.createDatabase())   // postgresql://greylite@127.0.0.1:PORT/t3, password in PG.env()
  * </pre>
  *
- * <p>The superuser is {@value #USER}, with a random password ({@link #password()}, also as
- * {@code PGPASSWORD} in {@link #env()}); loopback TCP connections need it (scram-sha-256). Without
+ * <p>The superuser is {@value #USER}, with a random password, the same for every server of one test JVM
+ * ({@link #password()}, also as {@code PGPASSWORD} in {@link #env()}); loopback TCP connections need it
+ * (scram-sha-256). Without
  * PostgreSQL installed the class is skipped, or fails under {@code CI=true} ({@link ExternalPrograms}).
  *
  * <p>initdb and postgres refuse to run as root. Run as root (a container, CI), they run as the
@@ -96,29 +99,79 @@ public final class PostgresServer implements BeforeAllCallback, AfterAllCallback
     }
 
     private void create() {
-        Path initdb = ExternalPrograms.require("initdb");
         ExternalPrograms.require("pg_ctl");
         try {
-            base = Files.createTempDirectory("greylite-pg");
+            ClusterTemplate template = ClusterTemplate.get();
+            runAs = template.runAs;
+            password = template.password;
+            base = template.newFolder("greylite-pg");
             data = base.resolve("data");
             port = freePort();
-            byte[] secret = new byte[12];
-            new SecureRandom().nextBytes(secret);
-            password = HexFormat.of().formatHex(secret);
-            Path pwfile = base.resolve("pw");
-            Files.writeString(pwfile, password + "\n", StandardCharsets.UTF_8);
-            if ("root".equals(System.getProperty("user.name"))) {
-                runAs = serverUser();
-                UserPrincipal owner = base.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName(runAs);
-                Files.setOwner(base, owner);
-                Files.setOwner(pwfile, owner);
-            }
             cleanup = new Thread(this::close, "postgres-test-server-stop");
             Runtime.getRuntime().addShutdownHook(cleanup);
-            run(List.of(initdb.toString(), "-D", data.toString(), "-U", USER, "--pwfile=" + pwfile,
-                    "--auth-host=scram-sha-256", "--auth-local=trust", "-E", "UTF8", "--no-locale", "--no-sync"), false);
+            // cp -a as the server's user: the copy keeps the modes PostgreSQL insists on (0700) and is its user's.
+            run(List.of("cp", "-a", template.data.toString(), data.toString()), false);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare a PostgreSQL folder", e);
+        }
+    }
+
+    /**
+     * The cluster {@code initdb} makes, once per test JVM, never started: each server is a copy of it. initdb takes
+     * seconds of a busy machine (its bootstrap runs the catalogue's SQL), a copy a fraction of one; every class of a
+     * module that needs PostgreSQL paid it again. Deleted when the JVM ends.
+     */
+    private static final class ClusterTemplate {
+        private static ClusterTemplate made;
+
+        final String runAs;
+        final String password;
+        final Path data;
+
+        private ClusterTemplate(String runAs, String password, Path data) {
+            this.runAs = runAs;
+            this.password = password;
+            this.data = data;
+        }
+
+        static synchronized ClusterTemplate get() throws IOException {
+            if (made == null) {
+                made = make();
+            }
+            return made;
+        }
+
+        private static ClusterTemplate make() throws IOException {
+            Path initdb = ExternalPrograms.require("initdb");
+            String runAs = "root".equals(System.getProperty("user.name")) ? serverUser() : null;
+            byte[] secret = new byte[12];
+            new SecureRandom().nextBytes(secret);
+            String password = HexFormat.of().formatHex(secret);
+            ClusterTemplate template = new ClusterTemplate(runAs, password, null);
+            Path folder = template.newFolder("greylite-pg-template");
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> delete(folder), "postgres-test-template-delete"));
+            Path pwfile = folder.resolve("pw");
+            Files.writeString(pwfile, password + "\n", StandardCharsets.UTF_8);
+            template.own(pwfile);
+            Path data = folder.resolve("data");
+            runIn(folder, runAs, List.of(initdb.toString(), "-D", data.toString(), "-U", USER, "--pwfile=" + pwfile,
+                    "--auth-host=scram-sha-256", "--auth-local=trust", "-E", "UTF8", "--no-locale", "--no-sync"), () -> "");
+            Files.delete(pwfile);
+            return new ClusterTemplate(runAs, password, data);
+        }
+
+        /** A new temporary folder, the server's user's. */
+        Path newFolder(String prefix) throws IOException {
+            Path folder = Files.createTempDirectory(prefix);
+            own(folder);
+            return folder;
+        }
+
+        private void own(Path path) throws IOException {
+            if (runAs != null) {
+                UserPrincipal owner = path.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName(runAs);
+                Files.setOwner(path, owner);
+            }
         }
     }
 
@@ -150,6 +203,14 @@ public final class PostgresServer implements BeforeAllCallback, AfterAllCallback
 
     /** Runs a server program (as the server's user when we are root); fails with its output and the server log. */
     private void run(List<String> command, boolean serverControl) {
+        runIn(base, runAs, command, () -> serverControl ? "\nserver log:\n" + serverLog() : "");
+    }
+
+    /**
+     * Runs {@code command} in {@code folder}, as {@code runAs} unless null; fails with its output and
+     * {@code moreOnFailure}.
+     */
+    private static void runIn(Path folder, String runAs, List<String> command, Supplier<String> moreOnFailure) {
         List<String> argv = new ArrayList<>();
         if (runAs != null) {
             argv.add(ExternalPrograms.require("runuser").toString());
@@ -158,9 +219,9 @@ public final class PostgresServer implements BeforeAllCallback, AfterAllCallback
             argv.add("--");
         }
         argv.addAll(command);
-        Path out = base.resolve("command.out");
+        Path out = folder.resolve("command.out");
         try {
-            Process p = new ProcessBuilder(argv).directory(base.toFile()).redirectErrorStream(true)
+            Process p = new ProcessBuilder(argv).directory(folder.toFile()).redirectErrorStream(true)
                     .redirectOutput(out.toFile()).start();
             if (!p.waitFor(90, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
@@ -168,7 +229,7 @@ public final class PostgresServer implements BeforeAllCallback, AfterAllCallback
             }
             if (p.exitValue() != 0) {
                 throw new IllegalStateException(String.join(" ", argv) + " failed (exit " + p.exitValue() + "):\n"
-                        + Files.readString(out) + (serverControl ? "\nserver log:\n" + serverLog() : ""));
+                        + Files.readString(out) + moreOnFailure.get());
             }
         } catch (IOException e) {
             throw new UncheckedIOException(String.join(" ", argv), e);
