@@ -128,7 +128,7 @@ public final class GreyDaemon {
         Duration busyTimeout = model.get(Settings.BUSY_TIMEOUT);
         WhitelistRangesFile ranges = new WhitelistRangesFile(cl.whitelist() == null ? WhitelistRanges.NONE
                 : WhitelistRanges.load(cl.whitelist()));
-        GreydbLocation location = GreydbLocation.parse(cl.saveFile());
+        GreydbLocation location = GreydbLocation.parse(cl.saveFile(), env);
         String metricsAt = model.get(Settings.METRICS);
         InetSocketAddress metricsAddress = metricsAt == null ? null : HostPortValue.parse("GREYLITE_METRICS", metricsAt, 9727);
         Path suspicionFile = model.get(Settings.SUSPICION);

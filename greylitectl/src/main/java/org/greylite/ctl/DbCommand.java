@@ -109,7 +109,7 @@ final class DbCommand {
         String where = db != null ? db : new org.greylite.settings.EnvironmentSettings(root.env(),
                 org.greylite.settings.Program.GREYLITECTL).get(org.greylite.settings.Settings.DB);
         try {
-            return GreydbLocation.parse(where);
+            return GreydbLocation.parse(where, root.env());
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException((db != null ? "--db: " : "DBFILE: ") + e.getMessage());
         }

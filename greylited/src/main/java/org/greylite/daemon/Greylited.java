@@ -184,7 +184,7 @@ public final class Greylited implements Callable<Integer> {
         try {
             GreydbLocation location;
             try {
-                location = GreydbLocation.parse(dbWhere);
+                location = GreydbLocation.parse(dbWhere, env);
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(settings.origin(Settings.DB) + ": " + e.getMessage());
             }

@@ -80,7 +80,7 @@ final class RunningPolicy implements AutoCloseable {
         GreylistSettings settings = settings(o, env);
         GreydbLocation location;
         try {
-            location = GreydbLocation.parse(o.db);
+            location = GreydbLocation.parse(o.db, env);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException((o.given("--db") ? "--db: " : "DBFILE: ") + e.getMessage());
         }

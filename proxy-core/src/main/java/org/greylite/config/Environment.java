@@ -41,7 +41,7 @@ public final class Environment {
      * that would fold the URL's {@code //}.
      */
     public static GreydbLocation dbLocation(Map<String, String> env) {
-        return GreydbLocation.parse(wrapper(env).get(Settings.DB));
+        return GreydbLocation.parse(wrapper(env).get(Settings.DB), env);
     }
 
     /**

@@ -57,7 +57,50 @@ public final class Variables {
             .doc("File of PostgreSQL passwords, lines host:port:database:user:password, mode 0600, read when "
                     + "PGPASSWORD is not set (default ~/.pgpass).").build();
 
+    /**
+     * One of libpq's variables that fill what a postgresql:// greydb URL leaves out, as psql reads them
+     * ({@code org.greylite.store.LibpqEnvironment}, which takes them).
+     */
+    private static Setting<String> libpq(String name, String parameter, String meaning) {
+        return Setting.builder(name, Parsers::text).variableOnly().stage(Stage.STORE)
+                .variable(name, GREYLITED, GREYLITE, GREYLITECTL, POLICY, GREYDAEMON)
+                .doc(meaning + ", where a postgresql:// --db URL gives none (libpq's " + parameter + ", as psql reads it;"
+                        + " the URL wins).").build();
+    }
+
+    public static final Setting<String> PGHOST = libpq("PGHOST", "host", "PostgreSQL server(s), HOST1,HOST2... (a unix"
+            + " socket's directory is refused: the driver connects over TCP only)");
+    public static final Setting<String> PGHOSTADDR = Setting.builder("PGHOSTADDR", Parsers::text).variableOnly()
+            .stage(Stage.STORE).variable("PGHOSTADDR", GREYLITED, GREYLITE, GREYLITECTL, POLICY, GREYDAEMON)
+            .doc("libpq's hostaddr: refused, as in a postgresql:// --db URL, unless the URL names its host; write the"
+                    + " address as the host.").build();
+    public static final Setting<String> PGPORT = libpq("PGPORT", "port", "PostgreSQL port, one for all servers or one"
+            + " each");
+    public static final Setting<String> PGDATABASE = libpq("PGDATABASE", "dbname", "PostgreSQL database (else the user)");
+    public static final Setting<String> PGUSER = libpq("PGUSER", "user", "PostgreSQL role (else the login name)");
+    public static final Setting<String> PGOPTIONS = libpq("PGOPTIONS", "options", "Server options, -c NAME=VALUE");
+    public static final Setting<String> PGAPPNAME = libpq("PGAPPNAME", "application_name", "Name shown in"
+            + " pg_stat_activity (else greylite)");
+    public static final Setting<String> PGSSLMODE = libpq("PGSSLMODE", "sslmode", "TLS to the server: disable, allow,"
+            + " prefer, require, verify-ca, verify-full");
+    public static final Setting<String> PGSSLCERT = libpq("PGSSLCERT", "sslcert", "Client certificate file");
+    public static final Setting<String> PGSSLKEY = libpq("PGSSLKEY", "sslkey", "Client certificate's key file");
+    public static final Setting<String> PGSSLROOTCERT = libpq("PGSSLROOTCERT", "sslrootcert", "CA file the server's"
+            + " certificate is checked against");
+    public static final Setting<String> PGSSLNEGOTIATION = libpq("PGSSLNEGOTIATION", "sslnegotiation", "postgres or"
+            + " direct TLS negotiation");
+    public static final Setting<String> PGCHANNELBINDING = libpq("PGCHANNELBINDING", "channel_binding", "SCRAM channel"
+            + " binding: disable, prefer, require");
+    public static final Setting<String> PGGSSENCMODE = libpq("PGGSSENCMODE", "gssencmode", "GSSAPI encryption:"
+            + " disable, prefer, require");
+    public static final Setting<String> PGCONNECT_TIMEOUT = libpq("PGCONNECT_TIMEOUT", "connect_timeout", "Seconds"
+            + " connecting to each server may take (0: no limit; 1 is taken as 2)");
+    public static final Setting<String> PGTARGETSESSIONATTRS = libpq("PGTARGETSESSIONATTRS", "target_session_attrs",
+            "Which server of several to take: any, read-write, primary, read-only, standby, prefer-standby");
+
     /** In the order of the reference page. */
     static final List<Setting<?>> ALL = List.of(TCPREMOTEIP, TCPREMOTEHOST, TCPLOCALHOST, GREYLIST, RELAYCLIENT,
-            WHITELISTED, PGPASSWORD, PGPASSFILE);
+            WHITELISTED, PGPASSWORD, PGPASSFILE, PGHOST, PGHOSTADDR, PGPORT, PGDATABASE, PGUSER, PGOPTIONS, PGAPPNAME,
+            PGSSLMODE, PGSSLCERT, PGSSLKEY, PGSSLROOTCERT, PGSSLNEGOTIATION, PGCHANNELBINDING, PGGSSENCMODE,
+            PGCONNECT_TIMEOUT, PGTARGETSESSIONATTRS);
 }

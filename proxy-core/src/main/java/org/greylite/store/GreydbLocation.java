@@ -30,7 +30,9 @@ import java.util.stream.Collectors;
  * {@code targetServerType}, its {@code connect_timeout} as the driver's {@code connectTimeout} and {@code loginTimeout}
  * ({@link LibpqConnectTimeout}), {@code application_name} and the others the driver spells otherwise in its spelling
  * ({@link LibpqRenamedParameters}), and libpq's {@code host} and {@code port} name the servers ({@link LibpqHostParameters};
- * the driver connects over TCP only, so a unix socket is refused). A password in
+ * the driver connects over TCP only, so a unix socket is refused). libpq's environment variables ({@code PGHOST},
+ * {@code PGPORT}, {@code PGUSER}, {@code PGDATABASE}, {@code PGCONNECT_TIMEOUT}...) fill what the URL leaves out, when
+ * the caller gives the environment ({@link LibpqEnvironment}). A password in
  * the URL is refused: command lines are visible to every local user in {@code ps}; it comes from
  * {@code PGPASSWORD} or the password file ({@code PGPASSFILE}, else {@code ~/.pgpass}).
  */
@@ -45,14 +47,27 @@ public sealed interface GreydbLocation permits GreydbLocation.Sqlite, GreydbLoca
      * @throws IllegalArgumentException saying what is wrong with a URL (the caller names the flag or variable)
      */
     static GreydbLocation parse(String text) {
+        return parse(text, Map.of());
+    }
+
+    /**
+     * Reads a location as a program run in {@code env} does: libpq's variables ({@code PGHOST}, {@code PGPORT},
+     * {@code PGUSER}, {@code PGDATABASE}, {@code PGCONNECT_TIMEOUT}, {@code PGSSLMODE}...) fill what a URL leaves out,
+     * as in psql ({@link LibpqEnvironment}). A file path reads none of them.
+     *
+     * @throws IllegalArgumentException saying what is wrong with a URL (the caller names the flag or variable), and
+     *                                  which of those variables it was read with
+     */
+    static GreydbLocation parse(String text, Map<String, String> env) {
         Objects.requireNonNull(text, "text");
+        Objects.requireNonNull(env, "env");
         String t = text.trim();
         if (t.isEmpty()) {
             throw new IllegalArgumentException("empty greydb location");
         }
         String lower = t.toLowerCase(Locale.ROOT);
         if (lower.startsWith("jdbc:postgresql:") || lower.startsWith("postgresql:") || lower.startsWith("postgres:")) {
-            return Postgres.parseUrl(t);
+            return Postgres.parseUrl(t, env);
         }
         if (lower.startsWith("jdbc:")) {
             throw new IllegalArgumentException("unsupported greydb URL '" + t
@@ -160,7 +175,7 @@ public sealed interface GreydbLocation permits GreydbLocation.Sqlite, GreydbLoca
             return "jdbc:postgresql://" + hostList() + "/" + URLEncoder.encode(database, StandardCharsets.UTF_8);
         }
 
-        static Postgres parseUrl(String text) {
+        static Postgres parseUrl(String text, Map<String, String> env) {
             String t = text;
             if (t.regionMatches(true, 0, "jdbc:", 0, 5)) {
                 t = t.substring(5);
@@ -172,6 +187,7 @@ public sealed interface GreydbLocation permits GreydbLocation.Sqlite, GreydbLoca
                         + "' must name a host: postgresql://USER@HOST[:PORT]/DATABASE");
             }
             List<Server> servers = new ArrayList<>();
+            boolean portGiven = false; // in the authority: then PGPORT is not read, as in libpq
             int end = authorityEnd(rest);
             int at = rest.lastIndexOf('@', end - 1);
             String hosts = rest.substring(Math.max(2, at + 1), end);
@@ -180,6 +196,7 @@ public sealed interface GreydbLocation permits GreydbLocation.Sqlite, GreydbLoca
                 // java.net.URI takes one host; the list is read here, and the rest of the URL with one in its place.
                 for (String one : hostless ? new String[0] : hosts.split(",", -1)) {
                     servers.add(server(one, text));
+                    portGiven |= hasPort(one);
                 }
                 rest = rest.substring(0, Math.max(2, at + 1)) + "localhost" + rest.substring(end);
             }
@@ -194,17 +211,27 @@ public sealed interface GreydbLocation permits GreydbLocation.Sqlite, GreydbLoca
             }
             if (servers.isEmpty() && uri.getHost() != null && !hostless) {
                 servers.add(new Server(uri.getHost(), uri.getPort() < 0 ? DEFAULT_PORT : uri.getPort()));
+                portGiven = uri.getPort() >= 0;
             }
-            Map<String, String> params = query(uri.getRawQuery(), text);
-            TargetSessionAttrs.translate(params, redact(text));
-            servers = LibpqHostParameters.servers(servers, params, redact(text));
-            LibpqConnectTimeout.translate(params, servers.size(), redact(text));
-            LibpqRenamedParameters.translate(params, redact(text));
             // The password's colon is the one written as such: a user name may hold a colon of its own, written
             // %3A as in any URL (libpq reads it so), and the decoded text cannot tell the two apart.
             String rawUser = uri.getRawUserInfo();
             if (rawUser != null && rawUser.contains(":")) {
                 throw passwordRefused(text);
+            }
+            Map<String, String> params = query(uri.getRawQuery(), text);
+            String path = uri.getPath() == null ? "" : uri.getPath();
+            String database = path.startsWith("/") ? path.substring(1) : path;
+            Map<String, String> fromEnvironment = LibpqEnvironment.fill(params, new LibpqEnvironment.UrlParts(
+                    !servers.isEmpty(), portGiven, rawUser != null && !rawUser.isEmpty(), !database.isEmpty()), env);
+            try {
+                TargetSessionAttrs.translate(params, redact(text));
+                servers = LibpqHostParameters.servers(servers, params, redact(text));
+                LibpqConnectTimeout.translate(params, servers.size(), redact(text));
+                LibpqRenamedParameters.translate(params, redact(text));
+            } catch (IllegalArgumentException e) {
+                throw fromEnvironment.isEmpty() ? e
+                        : new IllegalArgumentException(e.getMessage() + LibpqEnvironment.said(fromEnvironment), e);
             }
             String user = uri.getUserInfo();
             String queryUser = params.remove("user");
@@ -214,8 +241,6 @@ public sealed interface GreydbLocation permits GreydbLocation.Sqlite, GreydbLoca
             if (user == null || user.isEmpty()) {
                 user = System.getProperty("user.name");
             }
-            String path = uri.getPath() == null ? "" : uri.getPath();
-            String database = path.startsWith("/") ? path.substring(1) : path;
             if (database.contains("/")) {
                 throw new IllegalArgumentException("greydb URL '" + redact(text) + "': bad database name '" + database + "'");
             }
@@ -236,6 +261,12 @@ public sealed interface GreydbLocation permits GreydbLocation.Sqlite, GreydbLoca
                 }
             }
             return end;
+        }
+
+        /** Whether one {@code HOST[:PORT]} of a list gives its port ({@code [::1]} is a host alone). */
+        private static boolean hasPort(String one) {
+            int close = one.lastIndexOf(']');
+            return one.indexOf(':', close + 1) >= 0;
         }
 
         /** One {@code HOST[:PORT]} of a list. */

@@ -13,7 +13,8 @@ import java.util.Objects;
  *                    than this by a greydb that is down, slow or cut off. An administrator's command connects
  *                    within a few seconds at most (greylitectl: see {@code GreylistStores.admin}).
  * @param connections PostgreSQL: connections in the pool (SQLite uses one)
- * @param env         the environment to read {@code PGPASSWORD}, {@code PGPASSFILE} and {@code HOME} from
+ * @param env         the environment to read {@code PGPASSWORD}, {@code PGPASSFILE} and {@code HOME} from (and, by
+ *                    {@link GreylistStores#open(String, GreydbOptions)}, libpq's other variables)
  * @param greyliteImport SQLite: how a program that greylists keys the rows of greylite 2.3's tables, imported when
  *                    its database is opened as the greydb ({@link Greylite23Import}); null: they are left
  */

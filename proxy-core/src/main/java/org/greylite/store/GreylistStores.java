@@ -25,7 +25,7 @@ public final class GreylistStores {
 
     /** {@link #open(GreydbLocation, GreydbOptions)} of {@link GreydbLocation#parse(String)}. */
     public static GreylistStore open(String location, GreydbOptions options) {
-        return open(GreydbLocation.parse(location), options);
+        return open(GreydbLocation.parse(location, options.env()), options);
     }
 
     /**

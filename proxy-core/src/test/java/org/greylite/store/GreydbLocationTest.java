@@ -120,6 +120,54 @@ class GreydbLocationTest {
                 pg("jdbc:postgresql://db/greylite?user=mx&port=6000").servers());
     }
 
+    /**
+     * libpq's environment variables fill what the URL leaves out, as psql takes them; the JDBC driver reads none of
+     * them, and they were not read: PGHOST with a URL naming no host was refused as a unix socket, PGPORT's port was
+     * 5432, PGCONNECT_TIMEOUT's limit the programs' own.
+     */
+    @Test
+    void libpqsVariablesFillWhatTheUrlLeavesOut() {
+        Map<String, String> env = Map.of("PGHOST", "db1,db2", "PGPORT", "6000", "PGUSER", "mx", "PGDATABASE", "grey",
+                "PGCONNECT_TIMEOUT", "4", "PGSSLMODE", "verify-full", "PGAPPNAME", "mx1");
+        GreydbLocation.Postgres all = assertInstanceOf(GreydbLocation.Postgres.class,
+                GreydbLocation.parse("postgresql://", env));
+        assertEquals(List.of(new GreydbLocation.Server("db1", 6000), new GreydbLocation.Server("db2", 6000)),
+                all.servers());
+        assertEquals("mx", all.user());
+        assertEquals("grey", all.database());
+        assertEquals(Map.of("connectTimeout", "4", "loginTimeout", "8", "sslmode", "verify-full",
+                "ApplicationName", "mx1"), all.parameters());
+
+        GreydbLocation.Postgres url = assertInstanceOf(GreydbLocation.Postgres.class, GreydbLocation.parse(
+                "postgresql://ops@db:5433/greylite?connectTimeout=9&sslmode=require&ApplicationName=x", env));
+        assertEquals(new GreydbLocation.Postgres("db", 5433, "greylite", "ops", Map.of("connectTimeout", "9",
+                "sslmode", "require", "ApplicationName", "x")), url, "the URL wins where it says something");
+        assertEquals(List.of(new GreydbLocation.Server("db", 6000)), assertInstanceOf(GreydbLocation.Postgres.class,
+                GreydbLocation.parse("postgresql://db/greylite", env)).servers(), "PGPORT for a URL without a port");
+        assertEquals(List.of(new GreydbLocation.Server("a", 5433), new GreydbLocation.Server("b", 5432)),
+                assertInstanceOf(GreydbLocation.Postgres.class, GreydbLocation.parse("postgresql://a:5433,b/g", env))
+                        .servers(), "a port in the URL's list: PGPORT is not read, as in libpq");
+        assertEquals(new GreydbLocation.Postgres("db", 6000, "mx", "mx", Map.of()), GreydbLocation.parse(
+                "postgresql://db", Map.of("PGPORT", "6000", "PGUSER", "mx")), "the database is the user, PGUSER's");
+        assertEquals(new GreydbLocation.Sqlite(Path.of("/x/g.db")), GreydbLocation.parse("/x/g.db", env));
+
+        IllegalArgumentException socket = assertThrows(IllegalArgumentException.class,
+                () -> GreydbLocation.parse("postgresql:///greylite", Map.of("PGHOST", "/var/run/postgresql")));
+        assertTrue(socket.getMessage().contains("unix socket") && socket.getMessage().endsWith(
+                "(with PGHOST=/var/run/postgresql from the environment)"), socket.getMessage());
+        IllegalArgumentException timeout = assertThrows(IllegalArgumentException.class,
+                () -> GreydbLocation.parse("postgresql://db/g", Map.of("PGCONNECT_TIMEOUT", "5s")));
+        assertTrue(timeout.getMessage().contains("PGCONNECT_TIMEOUT=5s"), timeout.getMessage());
+    }
+
+    /** Every libpq variable read is on the reference page, with the programs that read it. */
+    @Test
+    void everyLibpqVariableReadIsInTheSettingsModel() {
+        for (String name : LibpqEnvironment.names()) {
+            assertTrue(org.greylite.settings.Settings.byName(name) != null, name);
+        }
+    }
+
     /** The JDBC driver reaches PostgreSQL over TCP only: a socket directory is refused, saying what to write instead. */
     @Test
     void aUnixSocketIsRefusedWithTheTcpUrlToWriteInstead() {

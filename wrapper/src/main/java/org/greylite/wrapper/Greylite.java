@@ -51,6 +51,11 @@ import java.util.Map;
  *   <dt>{@code PGPASSWORD}, {@code PGPASSFILE}</dt><dd>the password of a PostgreSQL greydb: PGPASSWORD, else
  *       the line of the file PGPASSFILE names (default {@code ~/.pgpass}); a password in the URL is refused,
  *       as command lines and run scripts are visible to every local user.</dd>
+ *   <dt>{@code PGHOST}, {@code PGHOSTADDR}, {@code PGPORT}, {@code PGDATABASE}, {@code PGUSER}, {@code PGOPTIONS},
+ *       {@code PGAPPNAME}, {@code PGSSLMODE}, {@code PGSSLCERT}, {@code PGSSLKEY}, {@code PGSSLROOTCERT},
+ *       {@code PGSSLNEGOTIATION}, {@code PGCHANNELBINDING}, {@code PGGSSENCMODE}, {@code PGCONNECT_TIMEOUT},
+ *       {@code PGTARGETSESSIONATTRS}</dt><dd>libpq's defaults for what a {@code postgresql://} DBFILE leaves out, as
+ *       psql reads them; the URL wins where it says something.</dd>
  *   <dt>{@code SUSPICION}, {@code GEOIPDB_FILE}</dt><dd>the suspicion rules and the GeoIP database of their
  *       {@code g} lines; the whole environment is visible to {@code v} lines (BLACKLISTED, tcprules variables).
  *       A suspicion file that cannot be read is logged and every client gets the default (N = 1).</dd>

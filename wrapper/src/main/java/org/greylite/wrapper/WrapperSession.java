@@ -122,7 +122,7 @@ final class WrapperSession {
             // The name is not known at once: decisions wait for the check, the session-end line takes it when done.
             SessionFacts known = SessionFacts.of(client).withVariables(env);
             SessionInfo info = new SessionInfo(client, "", env, greylisting, name.thenApply(known::withPtrName));
-            Decisions decisions = new Decisions(GreydbLocation.parse(settings.get(Settings.DB)), busyTimeout, greylist,
+            Decisions decisions = new Decisions(GreydbLocation.parse(settings.get(Settings.DB), env), busyTimeout, greylist,
                     settings.get(Settings.SUSPICION), env, clock);
 
             transport = new StreamRelayTransport(command, env, early, earlyFailure, clientIn, clientOut,

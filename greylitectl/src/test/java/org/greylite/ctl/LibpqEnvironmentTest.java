@@ -1,0 +1,94 @@
+package org.greylite.ctl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import org.greylite.testing.PostgresServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * libpq's environment variables, set for psql in an administrator's profile or run script, fill what the greydb URL
+ * leaves out in greylitectl as in psql; the URL wins where it says something. greylitectl runs in a JVM of its own,
+ * reading them from its real environment.
+ */
+@Timeout(120)
+class LibpqEnvironmentTest {
+
+    @RegisterExtension
+    static final PostgresServer PG = new PostgresServer();
+
+    private final List<Socket> accepted = new CopyOnWriteArrayList<>();
+    private ServerSocket silent;
+
+    @AfterEach
+    void closeSilentServer() throws IOException {
+        if (silent != null) {
+            silent.close();
+        }
+        for (Socket s : accepted) {
+            s.close();
+        }
+    }
+
+    /** A server that takes the connection and never answers is given up after PGCONNECT_TIMEOUT, not greylitectl's 3 s. */
+    @Test
+    void pgconnectTimeoutBoundsTheWaitForAServerThatDoesNotAnswer() throws IOException {
+        String url = "postgresql://mx@127.0.0.1:" + silentServer() + "/greylite";
+
+        Ctl.MainRun run = Ctl.main(Map.of("PGCONNECT_TIMEOUT", "2"), "db", "stats", "--db", url);
+
+        assertEquals("greylitectl: " + url + ": cannot connect: timed out after 2 s\n", run.run().err(), run.toString());
+        assertEquals(2, run.run().exit(), run.toString());
+    }
+
+    /** PGHOST, PGPORT, PGUSER and PGDATABASE name the greydb of a URL that names none of them, as psql takes them. */
+    @Test
+    void theServerUserAndDatabaseComeFromTheEnvironment() {
+        String database = PG.createDatabase();
+        Map<String, String> env = new HashMap<>(PG.env());
+        env.putAll(Map.of("PGHOST", PG.host(), "PGPORT", Integer.toString(PG.port()), "PGUSER", PostgresServer.USER,
+                "PGDATABASE", database, "DBFILE", "postgresql://"));
+
+        Ctl.MainRun init = Ctl.main(env, "db", "init");
+
+        assertEquals(0, init.run().exit(), init.toString());
+        assertEquals("1", PG.psql(database, "SELECT count(*) FROM pg_tables WHERE tablename = 'triplet'").trim(),
+                "the tables are made in PGDATABASE on PGHOST:PGPORT");
+
+        String named = PG.createDatabase();
+        Ctl.MainRun urlWins = Ctl.main(env, "db", "init", "--db", "postgresql:///" + named);
+
+        assertEquals(0, urlWins.run().exit(), urlWins.toString());
+        assertEquals("1", PG.psql(named, "SELECT count(*) FROM pg_tables WHERE tablename = 'triplet'").trim(),
+                "the URL's database wins over PGDATABASE");
+    }
+
+    /** A loopback port whose server takes every connection and never answers, as a hung PostgreSQL would. */
+    private int silentServer() throws IOException {
+        silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        Thread acceptor = new Thread(() -> {
+            try {
+                while (true) {
+                    accepted.add(silent.accept());
+                }
+            } catch (IOException e) {
+                // closed after the test
+            }
+        }, "silent-postgres");
+        acceptor.setDaemon(true);
+        acceptor.start();
+        return silent.getLocalPort();
+    }
+}
