@@ -23,7 +23,9 @@ import picocli.CommandLine.Spec;
 /** {@code greylitectl db list}: triplets (all, pending or passed), or the white- or blacklist. */
 @Command(name = "list", mixinStandardHelpOptions = true,
         description = "List triplets (all by default), or the whitelist or blacklist. A pending triplet's "
-                + "'retry_counts_from' says when its next attempt will be counted (min-delay after the last refusal).")
+                + "'retry_counts_from' says when its next attempt will be counted (min-delay after the last refusal); "
+                + "'expires' when a triplet is forgotten: a pending one the retry window after its first attempt, a "
+                + "passed one the whitelist lifetime after its last use.")
 final class DbListCommand implements Callable<Integer> {
 
     @ParentCommand
@@ -98,7 +100,7 @@ final class DbListCommand implements Callable<Integer> {
     private void printTriplets(GreydbAdmin admin, TripletFilter filter, Duration minDelay, Duration retryWindow,
                                Duration whitelistLifetime) {
         List<String> columns = List.of("client", "sender", "recipient", "state", "refusals", "first_seen", "last_seen",
-                "passed_at", "retry_counts_from");
+                "passed_at", "retry_counts_from", "expires");
         Instant now = db.now(admin);
         try (RowSpool rows = new RowSpool(columns.size())) {
             admin.eachTriplet(filter, r -> rows.add(tripletRow(r, now, minDelay, retryWindow, whitelistLifetime)));
@@ -122,15 +124,17 @@ final class DbListCommand implements Callable<Integer> {
                     + " its state and retry_counts_from are shown as they judge it");
         }
         // As the engine judges it (SPEC §3.7): an expired row counts as absent, and the next purge removes it.
-        boolean expired = t.passed() ? !plus(t.lastSeen(), whitelistLifetime).isAfter(now)
-                : !plus(t.firstSeen(), retryWindow).isAfter(now);
+        Instant expires = t.passed() ? plus(t.lastSeen(), whitelistLifetime) : plus(t.firstSeen(), retryWindow);
+        boolean expired = !expires.isAfter(now);
         return Arrays.asList(r.key().client(), "<" + r.key().sender() + ">", "<" + r.key().recipient() + ">",
                 expired ? "expired" : t.passed() ? "passed" : "pending", Integer.toString(t.refusals()),
                 time(stored.firstSeen()), time(stored.lastSeen()),
                 stored.passedAt() == null ? null : time(stored.passedAt()),
                 // The engine records a refusal rounded up to the second, so this is when it counts the retry.
                 // An expired row has no next attempt: the engine would start a new triplet.
-                t.passed() || expired ? null : time(plus(t.lastSeen(), minDelay)));
+                t.passed() || expired ? null : time(plus(t.lastSeen(), minDelay)),
+                // Last, as the whitelist's column of that name: a script reading the columns before keeps their places.
+                time(expires));
     }
 
     private void printWhitelist(List<GreydbAdmin.WhitelistRow> entries, TripletSelector.Clients clients,

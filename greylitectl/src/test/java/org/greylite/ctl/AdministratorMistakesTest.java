@@ -136,7 +136,7 @@ class AdministratorMistakesTest {
         Ctl.Run list = ctl("db", "list", "--format", "csv");
         assertEquals(0, list.exit(), list.toString());
         assertTrue(list.out().lines().anyMatch(l -> l.startsWith("192.0.2.5,")
-                && l.endsWith(",out-of-range,,out-of-range")), "last_seen and the retry's time: " + list.out());
+                && l.contains(",out-of-range,,out-of-range,")), "last_seen and the retry's time: " + list.out());
         Ctl.Run white = ctl("db", "list", "--whitelist", "--format", "csv");
         assertTrue(white.out().lines().anyMatch(l -> l.startsWith("192.0.2.0/24,auto,")
                 && l.endsWith(",out-of-range,out-of-range,")), "last_seen and the end it gives: " + white.out());

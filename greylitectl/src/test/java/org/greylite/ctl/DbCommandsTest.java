@@ -132,7 +132,7 @@ class DbCommandsTest {
         assertTrue(lines[1].contains("<spam@bulk.example>") && lines[1].contains("pending"), lines[1]);
 
         Ctl.Run csv = ctl("db", "list", "--sender", "^alice@", "--format", "csv");
-        assertEquals("client,sender,recipient,state,refusals,first_seen,last_seen,passed_at,retry_counts_from",
+        assertEquals("client,sender,recipient,state,refusals,first_seen,last_seen,passed_at,retry_counts_from,expires",
                 csv.out().split("\r\n")[0]);
         assertTrue(csv.out().split("\r\n")[1].startsWith("192.0.2.1,<alice@example.org>,<bob@example.com>,pending,1,"));
 
@@ -211,9 +211,11 @@ class DbCommandsTest {
                 "--format", "csv");
         assertTrue(then.out().contains(",expired,"), "counted as absent, as the engine counts it: " + then.out());
         String pendingRow = now.out().lines().filter(l -> l.contains(",pending,")).findFirst().orElseThrow();
-        assertTrue(pendingRow.matches(".*,\\d{4}-\\d\\d-\\d\\dT[^,]+Z"), "a pending row says when its retry counts: " + pendingRow);
+        assertTrue(pendingRow.matches(".*,\\d{4}-\\d\\d-\\d\\dT[^,]+Z,[^,]+Z"),
+                "a pending row says when its retry counts, and when it expires: " + pendingRow);
         String expiredRow = then.out().lines().filter(l -> l.contains(",expired,")).findFirst().orElseThrow();
-        assertTrue(expiredRow.endsWith(","), "an expired row has no retry to count: " + expiredRow);
+        assertTrue(expiredRow.matches(".*,,,[^,]+Z"), "an expired row has no retry to count, and says when it expired: "
+                + expiredRow);
     }
 
     @Test

@@ -109,6 +109,30 @@ class DbLifetimesTest {
     }
 
     /**
+     * A triplet shows when it will be forgotten, as a whitelist entry does (SPEC §3.7): a pending one the retry window
+     * after its first attempt, a passed one the whitelist lifetime after its last use. Before, no triplet showed it.
+     */
+    @Test
+    void aTripletShowsWhenItExpiresByTheWritingProgramsLifetimes() throws Exception {
+        Instant now = rowsTheDefaultsWouldPurge(LONG);
+
+        Ctl.Run list = ctl(env, now, "db", "list", "--format", "json");
+
+        assertEquals(0, list.exit(), list.toString());
+        Map<String, Object> expires = new java.util.HashMap<>();
+        for (Object row : (java.util.List<?>) MiniJson.parse(list.out())) {
+            expires.put((String) ((Map<?, ?>) row).get("client"), ((Map<?, ?>) row).get("expires"));
+        }
+        assertEquals("2026-04-30T10:10:00Z", expires.get("192.0.2.1"), "passed: 60 days after its last use");
+        assertEquals(now.minus(Duration.ofHours(30)).plus(Duration.ofHours(48)).toString(), expires.get("198.51.100.7"),
+                "pending: 48 hours after its first attempt");
+        Ctl.Run csv = ctl(env, now, "db", "list", "--pending", "--format", "csv");
+        assertEquals("client,sender,recipient,state,refusals,first_seen,last_seen,passed_at,retry_counts_from,expires",
+                csv.out().split("\r\n")[0], "the column the whitelist names so, last: scripts reading the others keep"
+                        + " their places");
+    }
+
+    /**
      * A retry window no longer than min-delay, which every program refuses (no retry could ever pass), is refused
      * too: db purge with --retry-window 0 deleted every pending triplet, and clients retrying after min-delay were
      * refused anew as first attempts.
