@@ -105,7 +105,7 @@ final class DbCommand {
         }
     }
 
-    private GreydbLocation location() {
+    GreydbLocation location() {
         String where = db != null ? db : new org.greylite.settings.EnvironmentSettings(root.env(),
                 org.greylite.settings.Program.GREYLITECTL).get(org.greylite.settings.Settings.DB);
         try {

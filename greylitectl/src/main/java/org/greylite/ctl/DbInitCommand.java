@@ -1,8 +1,11 @@
 package org.greylite.ctl;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 import org.greylite.store.GreydbAdmin;
+import org.greylite.store.GreydbLocation;
 import org.greylite.store.GreydbSchema;
 
 import picocli.CommandLine.Command;
@@ -27,8 +30,14 @@ final class DbInitCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        Path sqlite = db.location() instanceof GreydbLocation.Sqlite s ? s.file().toAbsolutePath() : null;
+        boolean folderThere = sqlite == null || Files.isDirectory(sqlite.getParent());
         try (GreydbAdmin admin = db.create()) {
             spec.commandLine().getOut().println(admin.describe() + ": ready (tables " + String.join(", ", GreydbSchema.tables()) + ")");
+        }
+        if (sqlite != null) {
+            RootOwnedGreydb.warning(sqlite, !folderThere)
+                    .ifPresent(w -> spec.commandLine().getErr().println("greylitectl: warning: " + w));
         }
         return 0;
     }

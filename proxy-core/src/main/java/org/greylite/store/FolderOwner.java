@@ -9,7 +9,7 @@ import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.UserPrincipal;
 
 /**
- * Gives a greydb that root has just created to the owner of the folder it is in.
+ * Gives a greydb (or a folder for it) that root has just created to the owner of the folder it is in.
  *
  * <p>An administrator who runs {@code greylitectl db init} as root (or a program started as root) in the folder made
  * for the programs' user ({@code /var/db/greylite}, owned by {@code qmaild}, say) made a greydb owned by root, mode
@@ -25,8 +25,8 @@ final class FolderOwner {
     }
 
     /**
-     * Gives {@code created}, a file this process has just made, the owner and group of its folder when this process
-     * made it as root and the folder belongs to another user.
+     * Gives {@code created}, a file or folder this process has just made, the owner and group of its folder when this
+     * process made it as root and the folder belongs to another user.
      *
      * @throws IOException when the owner cannot be read or changed
      */

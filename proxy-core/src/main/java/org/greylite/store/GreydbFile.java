@@ -34,13 +34,14 @@ final class GreydbFile {
             throw new StoreException("greydb " + greydb + " is a directory; DBFILE / --db must name a file");
         }
         if (!Files.isDirectory(dir)) {
+            Path existing = dir;
+            while (existing != null && !Files.exists(existing)) {
+                existing = existing.getParent();
+            }
             try {
                 Files.createDirectories(dir);
+                adoptFolders(existing, dir);
             } catch (IOException e) {
-                Path existing = dir;
-                while (existing != null && !Files.exists(existing)) {
-                    existing = existing.getParent();
-                }
                 Optional<String> readOnly = ReadOnlyMount.of(existing);
                 if (readOnly.isPresent()) {
                     throw new StoreException("greydb " + greydb + ": directory " + dir + " does not exist and cannot be"
@@ -52,6 +53,24 @@ final class GreydbFile {
             }
         }
         checkAccess(named);
+    }
+
+    /**
+     * Gives the folders just made between {@code existing} and {@code dir}, top down, the owner of the folder they were
+     * made in when root made them there ({@link FolderOwner}): the greydb made in them is then that user's too, and the
+     * programs, run as that user, can make its {@code -wal} beside it. Before, a {@code db init} run as root for
+     * {@code /var/lib/greylite/db/greylite.db}, {@code /var/lib/greylite} the programs' and {@code db/} not made yet,
+     * left {@code db/} and the greydb root's.
+     */
+    private static void adoptFolders(Path existing, Path dir) throws IOException {
+        if (existing == null) {
+            return;
+        }
+        Path made = existing;
+        for (Path part : existing.relativize(dir)) {
+            made = made.resolve(part);
+            FolderOwner.adopt(made);
+        }
     }
 
     /**
