@@ -141,7 +141,8 @@ final class SaveFileImport {
         int pending = 0;
         int skipped = 0;
         try (BufferedReader lines = SaveFileLines.reader(source);
-             Connection conn = DriverManager.getConnection("jdbc:sqlite:" + greydb.toAbsolutePath());
+             Connection conn = DriverManager.getConnection(org.greylite.store.SqliteFileUrl.of(greydb),
+                     org.greylite.store.SqliteFileUrl.uris(new org.sqlite.SQLiteConfig()).toProperties());
              Statement control = conn.createStatement();
              PreparedStatement whitelist = conn.prepareStatement(
                      "INSERT INTO whitelist (client, source, created, last_seen) VALUES (?, 'auto', ?, ?)"

@@ -152,7 +152,7 @@ final class WalCheckpointer implements AutoCloseable {
     private static Connection openExisting(Path path) throws SQLException {
         SQLiteConfig config = new SQLiteConfig();
         config.resetOpenMode(SQLiteOpenMode.CREATE);
-        return config.createConnection("jdbc:sqlite:" + path);
+        return org.greylite.store.SqliteFileUrl.uris(config).createConnection(org.greylite.store.SqliteFileUrl.of(path));
     }
 
     /** The identity of the file at {@code path} (device and inode), or null when there is none. */

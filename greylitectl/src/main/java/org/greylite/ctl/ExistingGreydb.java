@@ -73,7 +73,8 @@ final class ExistingGreydb {
         SQLiteConfig config = new SQLiteConfig();
         config.setReadOnly(true);
         config.resetOpenMode(SQLiteOpenMode.CREATE);
-        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file, config.toProperties());
+        try (Connection c = DriverManager.getConnection(org.greylite.store.SqliteFileUrl.of(file),
+                org.greylite.store.SqliteFileUrl.uris(config).toProperties());
              Statement s = c.createStatement();
              ResultSet r = s.executeQuery("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'triplet'")) {
             if (!r.next()) {

@@ -114,7 +114,7 @@ final class SqliteGreydb {
         // every INSERT, for JDBC's generated keys: the greydb's tables have no row ids, and nothing reads them.
         config.setGetGeneratedKeys(false);
         try {
-            Connection conn = config.createConnection("jdbc:sqlite:" + file.toAbsolutePath());
+            Connection conn = SqliteFileUrl.uris(config).createConnection(SqliteFileUrl.of(file));
             try {
                 ensureSchema(conn, file, rules);
                 GreydbColumns.check(conn);

@@ -64,7 +64,7 @@ final class SqliteReadOnlyGreydb {
         config.setReadOnly(true);
         config.resetOpenMode(SQLiteOpenMode.CREATE);
         config.setBusyTimeout((int) Math.min(Integer.MAX_VALUE, busyTimeout.toMillis()));
-        String url = "jdbc:sqlite:file:" + abs + (walThere ? "?mode=ro" : "?immutable=1");
+        String url = SqliteFileUrl.of(abs, walThere ? "mode=ro" : "immutable=1");
         config.setOpenMode(SQLiteOpenMode.OPEN_URI);
         try {
             Connection conn = config.createConnection(url);
