@@ -75,6 +75,28 @@ class LibpqEnvironmentTest {
                 "the URL's database wins over PGDATABASE");
     }
 
+    /**
+     * A search_path naming no schema that exists, set by the connection's options (PGOPTIONS here): the advice is to
+     * change it there. It was to ALTER ROLE, which the connection's setting overrides: followed, nothing changed.
+     */
+    @Test
+    void aSearchPathSetByTheConnectionsOptionsIsToBeChangedThere() {
+        String database = PG.createDatabase();
+        Map<String, String> env = new HashMap<>(PG.env());
+        env.put("PGOPTIONS", "-c search_path=nosuch");
+
+        Ctl.MainRun run = Ctl.main(env, "db", "init", "--db", PG.url(database));
+
+        assertEquals(2, run.run().exit(), run.toString());
+        assertTrue(run.run().err().contains("search_path (nosuch)") && run.run().err().contains("PGOPTIONS")
+                && !run.run().err().contains("ALTER ROLE"), run.toString());
+
+        PG.psql(database, "ALTER DATABASE " + database + " SET search_path = nosuch");
+        Ctl.Run byDatabase = Ctl.run(PG.env(), "db", "init", "--db", PG.url(database));
+        assertTrue(byDatabase.err().contains("ALTER DATABASE \"" + database + "\" SET search_path = public"),
+                byDatabase.toString());
+    }
+
     /** A loopback port whose server takes every connection and never answers, as a hung PostgreSQL would. */
     private int silentServer() throws IOException {
         silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());

@@ -28,8 +28,11 @@ final class PostgresSearchPath {
     static void requireSchema(Connection conn, String greydb, String role) throws SQLException {
         String searchPath;
         String user;
+        String database;
+        String source;
         try (Statement st = conn.createStatement();
-             ResultSet rs = st.executeQuery("SELECT current_schema(), current_setting('search_path'), current_user")) {
+             ResultSet rs = st.executeQuery("SELECT current_schema(), current_setting('search_path'), current_user,"
+                     + " current_database(), (SELECT source FROM pg_settings WHERE name = 'search_path')")) {
             rs.next();
             if (rs.getString(1) != null) {
                 conn.commit();
@@ -37,6 +40,8 @@ final class PostgresSearchPath {
             }
             searchPath = rs.getString(2);
             user = rs.getString(3);
+            database = rs.getString(4);
+            source = rs.getString(5);
         }
         List<String> unusable = new ArrayList<>();
         try (PreparedStatement ps = conn.prepareStatement("SELECT nspname FROM pg_namespace WHERE nspname = ANY (?::text[])"
@@ -59,8 +64,25 @@ final class PostgresSearchPath {
                     + schema + " TO " + quotedRole);
         }
         throw new StoreException(greydb + ": no schema of role " + role + "'s search_path (" + searchPath + ") exists,"
-                + " so the greydb's tables have no schema to be in: create one, or name one that exists (ALTER ROLE "
-                + quotedRole + " SET search_path = public)");
+                + " so the greydb's tables have no schema to be in: create one, or name one that exists "
+                + whereToName(source, quotedRole, "\"" + database.replace("\"", "\"\"") + "\""));
+    }
+
+    /**
+     * Where to name a schema that exists, by where the session's search_path was set ({@code pg_settings.source}):
+     * a role's setting is not what a database's, a connection's {@code options} or postgresql.conf's is, and advised
+     * to change the role's, an administrator whose URL set it saw nothing change (the connection's setting wins).
+     */
+    private static String whereToName(String source, String quotedRole, String quotedDatabase) {
+        return switch (source == null ? "" : source) {
+            case "client" -> "in the connection's options, where it is set (the greydb URL's options=-c search_path=..."
+                    + ", or PGOPTIONS), or leave it out there";
+            case "database" -> "(ALTER DATABASE " + quotedDatabase + " SET search_path = public)";
+            case "database user" -> "(ALTER ROLE " + quotedRole + " IN DATABASE " + quotedDatabase
+                    + " SET search_path = public)";
+            case "configuration file" -> "in postgresql.conf's search_path, where it is set";
+            default -> "(ALTER ROLE " + quotedRole + " SET search_path = public)";
+        };
     }
 
     /** The schema names of a search_path setting, {@code "$user"} read as the role's name, quotes taken off. */
