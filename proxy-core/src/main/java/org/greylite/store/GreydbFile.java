@@ -42,6 +42,13 @@ final class GreydbFile {
                 Files.createDirectories(dir);
                 adoptFolders(existing, dir);
             } catch (IOException e) {
+                if (existing != null && !Files.isDirectory(existing)) {
+                    // No permission helps: the path goes through a file. Said "does not exist, create it and grant
+                    // write permission", for a file left by an older DBFILE (/var/db/greylite, the greydb itself then).
+                    throw new StoreException("greydb " + greydb + ": directory " + dir + " cannot be created: "
+                            + existing + " is a file, not a directory; DBFILE / --db must name a file in a directory"
+                            + " (move " + existing + " away, or name another path)");
+                }
                 Optional<String> readOnly = ReadOnlyMount.of(existing);
                 if (readOnly.isPresent()) {
                     throw new StoreException("greydb " + greydb + ": directory " + dir + " does not exist and cannot be"
