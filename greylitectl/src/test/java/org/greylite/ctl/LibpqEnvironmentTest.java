@@ -97,6 +97,24 @@ class LibpqEnvironmentTest {
                 byDatabase.toString());
     }
 
+    /**
+     * libpq's key/value connection string, as psql takes it, names the database it says: it was taken for the name of
+     * an SQLite file, made in the current folder, where the host greylisted alone without a word.
+     */
+    @Test
+    void aConnectionStringAsPsqlTakesItNamesTheDatabase() {
+        String database = PG.createDatabase();
+        String conninfo = "host=" + PG.host() + " port=" + PG.port() + " dbname=" + database + " user="
+                + PostgresServer.USER;
+
+        Ctl.MainRun init = Ctl.main(PG.env(), "db", "init", "--db", conninfo);
+
+        assertEquals(0, init.run().exit(), init.toString());
+        assertEquals("1", PG.psql(database, "SELECT count(*) FROM pg_tables WHERE tablename = 'triplet'").trim(),
+                init.toString());
+        assertTrue(java.nio.file.Files.notExists(java.nio.file.Path.of(conninfo)), "no SQLite file of that name");
+    }
+
     /** A loopback port whose server takes every connection and never answers, as a hung PostgreSQL would. */
     private int silentServer() throws IOException {
         silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());

@@ -21,7 +21,9 @@ import java.util.stream.Collectors;
  *
  * <p>Accepted URL forms: {@code postgresql://USER@HOST[:PORT]/DATABASE[?PARAM=VALUE&...]} (libpq's,
  * also spelled {@code postgres://}) and {@code jdbc:postgresql://HOST[:PORT]/DATABASE?user=USER}. The
- * port defaults to 5432, the user to the login name, the database to the user (as psql does). Several
+ * port defaults to 5432, the user to the login name, the database to the user (as psql does). libpq's key/value
+ * connection string ({@code host=db dbname=greylite user=mx}) is read as the URL of the same parameters
+ * ({@link LibpqConnectionString}). Several
  * servers may be named, {@code HOST1[:PORT1],HOST2[:PORT2]}, as both libpq and the JDBC driver take them (the
  * driver tries them in order; with {@code targetServerType=primary} it takes the one that may write, which is how a
  * program follows a failover). Other
@@ -68,6 +70,9 @@ public sealed interface GreydbLocation permits GreydbLocation.Sqlite, GreydbLoca
         String lower = t.toLowerCase(Locale.ROOT);
         if (lower.startsWith("jdbc:postgresql:") || lower.startsWith("postgresql:") || lower.startsWith("postgres:")) {
             return Postgres.parseUrl(t, env);
+        }
+        if (LibpqConnectionString.is(t)) {
+            return Postgres.parseUrl(LibpqConnectionString.toUrl(t), env);
         }
         if (lower.startsWith("jdbc:")) {
             throw new IllegalArgumentException("unsupported greydb URL '" + t

@@ -160,6 +160,28 @@ class GreydbLocationTest {
         assertTrue(timeout.getMessage().contains("PGCONNECT_TIMEOUT=5s"), timeout.getMessage());
     }
 
+    /**
+     * libpq's key/value connection string, which psql takes as well as a URL, names the same database as the URL: it
+     * was taken for an SQLite file's name, made in the current folder.
+     */
+    @Test
+    void aLibpqConnectionStringIsTheUrlOfTheSameParameters() {
+        GreydbLocation.Postgres p = pg("host=db1,db2 port = 5433 dbname=greylite user='mx' application_name='mx 1'"
+                + " connect_timeout=4");
+        assertEquals(new GreydbLocation.Postgres(List.of(new GreydbLocation.Server("db1", 5433),
+                new GreydbLocation.Server("db2", 5433)), "greylite", "mx", Map.of("ApplicationName", "mx 1",
+                "connectTimeout", "4", "loginTimeout", "8")), p);
+        assertEquals("it's", pg("host=db dbname='it\\'s' user=mx").database());
+        assertEquals(new GreydbLocation.Postgres("db", 6000, "grey", "mx", Map.of()), GreydbLocation.parse(
+                "dbname=grey", Map.of("PGHOST", "db", "PGPORT", "6000", "PGUSER", "mx")), "the environment fills in");
+        IllegalArgumentException pw = assertThrows(IllegalArgumentException.class,
+                () -> GreydbLocation.parse("host=db password='s3 cret' user=mx"));
+        assertFalse(pw.getMessage().contains("s3"), pw.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> GreydbLocation.parse("host=db dbname='open"));
+        assertInstanceOf(GreydbLocation.Sqlite.class, GreydbLocation.parse("/var/db/host=db.db"), "a path is a path");
+        assertInstanceOf(GreydbLocation.Sqlite.class, GreydbLocation.parse("greylite=1.db"), "not libpq's keyword");
+    }
+
     /** Every libpq variable read is on the reference page, with the programs that read it. */
     @Test
     void everyLibpqVariableReadIsInTheSettingsModel() {
