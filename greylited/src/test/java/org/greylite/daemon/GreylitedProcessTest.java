@@ -284,6 +284,21 @@ class GreylitedProcessTest {
         assertTrue(exit.output().contains("--upstream: port 0 cannot be connected to"), exit.output());
     }
 
+    /**
+     * A value the JDBC driver refuses (PGSSLMODE misspelt) stops greylited at the start, naming it: the driver's refusal
+     * at every connection was taken for a PostgreSQL server not answering yet, and greylited ran on, failing every RCPT
+     * open, "tried again in the background until it answers". No server is needed: it is never tried.
+     */
+    @Test
+    void aMisspeltSslModeStopsTheStartNamingTheVariable() throws Exception {
+        GreylitedProcess.Exit exit = GreylitedProcess.command(upstream.address())
+                .db("postgresql://greylite@127.0.0.1:9/greylite").env(java.util.Map.of("PGSSLMODE", "requre")).runToExit();
+
+        assertEquals(2, exit.status(), exit.output());
+        assertTrue(exit.output().contains("sslmode=requre is not one of") && exit.output().contains("PGSSLMODE=requre"),
+                exit.output());
+    }
+
     @Test
     void anUnusableDbFileIsNamedWithTheReason() throws Exception {
         Path notADir = Files.writeString(dir.resolve("plain-file"), "x");

@@ -234,6 +234,7 @@ public sealed interface GreydbLocation permits GreydbLocation.Sqlite, GreydbLoca
                 servers = LibpqHostParameters.servers(servers, params, redact(text));
                 LibpqConnectTimeout.translate(params, servers.size(), redact(text));
                 LibpqRenamedParameters.translate(params, redact(text));
+                DriverParameterValues.check(params, redact(text));
             } catch (IllegalArgumentException e) {
                 throw fromEnvironment.isEmpty() ? e
                         : new IllegalArgumentException(e.getMessage() + LibpqEnvironment.said(fromEnvironment), e);

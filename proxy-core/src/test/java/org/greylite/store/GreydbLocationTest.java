@@ -182,6 +182,24 @@ class GreydbLocationTest {
         assertInstanceOf(GreydbLocation.Sqlite.class, GreydbLocation.parse("greylite=1.db"), "not libpq's keyword");
     }
 
+    /**
+     * A value the driver refuses at every connection is refused when the location is read: a program that outlives an
+     * outage took the driver's refusal for a server not answering yet, and ran on failing every RCPT.
+     */
+    @Test
+    void aValueTheDriverRefusesIsRefusedWithWhereItCameFrom() {
+        IllegalArgumentException env = assertThrows(IllegalArgumentException.class,
+                () -> GreydbLocation.parse("postgresql://mx@db/g", Map.of("PGSSLMODE", "requre")));
+        assertTrue(env.getMessage().contains("sslmode=requre is not one of disable, allow, prefer, require, verify-ca,"
+                + " verify-full") && env.getMessage().endsWith("(with PGSSLMODE=requre from the environment)"),
+                env.getMessage());
+        for (String url : new String[] {"postgresql://mx@db/g?sslmode=Require", "postgresql://mx@db/g?gssencmode=no",
+            "postgresql://mx@db/g?channel_binding=yes", "postgresql://mx@db/g?sslNegotiation=tls"}) {
+            assertThrows(IllegalArgumentException.class, () -> GreydbLocation.parse(url), url);
+        }
+        assertEquals("verify-ca", pg("postgresql://mx@db/g?sslmode=verify-ca").parameters().get("sslmode"));
+    }
+
     /** Every libpq variable read is on the reference page, with the programs that read it. */
     @Test
     void everyLibpqVariableReadIsInTheSettingsModel() {
