@@ -6,16 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -41,18 +38,8 @@ class DbUnreachablePostgresTest {
     @TempDir
     Path dir;
 
-    private final List<Socket> accepted = new CopyOnWriteArrayList<>();
-    private ServerSocket silent;
-
-    @AfterEach
-    void closeSilentServer() throws IOException {
-        if (silent != null) {
-            silent.close();
-        }
-        for (Socket s : accepted) {
-            s.close();
-        }
-    }
+    @RegisterExtension
+    final SilentServer silent = new SilentServer();
 
     @Test
     void aRefusedConnectionFailsAtOnceInOneLine() {
@@ -83,7 +70,7 @@ class DbUnreachablePostgresTest {
 
     @Test
     void aServerThatDoesNotAnswerTimesOutAfterAFewSeconds() throws IOException {
-        String url = "postgresql://mx@127.0.0.1:" + silentServer() + "/greylite";
+        String url = "postgresql://mx@127.0.0.1:" + silent.port() + "/greylite";
 
         long start = System.nanoTime();
         Ctl.Run run = Ctl.run(Map.of(), "db", "stats", "--db", url, "--busy-timeout", LONG_BUSY_TIMEOUT);
@@ -96,7 +83,7 @@ class DbUnreachablePostgresTest {
 
     @Test
     void theUrlsConnectTimeoutSetsTheWait() throws IOException {
-        String url = "postgresql://mx@127.0.0.1:" + silentServer() + "/greylite";
+        String url = "postgresql://mx@127.0.0.1:" + silent.port() + "/greylite";
 
         Ctl.Run run = Ctl.run(Map.of(), "db", "stats", "--db", url + "?connectTimeout=1");
 
@@ -109,7 +96,7 @@ class DbUnreachablePostgresTest {
      */
     @Test
     void libpqsConnectTimeoutSetsTheWaitAsInPsql() throws IOException {
-        String url = "postgresql://mx@127.0.0.1:" + silentServer() + "/greylite";
+        String url = "postgresql://mx@127.0.0.1:" + silent.port() + "/greylite";
 
         Ctl.Run run = Ctl.run(Map.of(), "db", "stats", "--db", url + "?connect_timeout=1");
 
@@ -118,7 +105,7 @@ class DbUnreachablePostgresTest {
 
     @Test
     void aShorterBusyTimeoutShortensTheWaitToo() throws IOException {
-        String url = "postgresql://mx@127.0.0.1:" + silentServer() + "/greylite";
+        String url = "postgresql://mx@127.0.0.1:" + silent.port() + "/greylite";
 
         Ctl.Run run = Ctl.run(Map.of(), "db", "stats", "--db", url, "--busy-timeout", "1s");
 
@@ -139,22 +126,5 @@ class DbUnreachablePostgresTest {
         } catch (IOException e) {
             throw new AssertionError(e);
         }
-    }
-
-    /** A loopback port whose server takes every connection and never answers, as a hung PostgreSQL would. */
-    private int silentServer() throws IOException {
-        silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        Thread acceptor = new Thread(() -> {
-            try {
-                while (true) {
-                    accepted.add(silent.accept());
-                }
-            } catch (IOException e) {
-                // closed after the test
-            }
-        }, "silent-postgres");
-        acceptor.setDaemon(true);
-        acceptor.start();
-        return silent.getLocalPort();
     }
 }

@@ -4,16 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.greylite.testing.PostgresServer;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -29,23 +23,13 @@ class LibpqEnvironmentTest {
     @RegisterExtension
     static final PostgresServer PG = new PostgresServer();
 
-    private final List<Socket> accepted = new CopyOnWriteArrayList<>();
-    private ServerSocket silent;
-
-    @AfterEach
-    void closeSilentServer() throws IOException {
-        if (silent != null) {
-            silent.close();
-        }
-        for (Socket s : accepted) {
-            s.close();
-        }
-    }
+    @RegisterExtension
+    final SilentServer silent = new SilentServer();
 
     /** A server that takes the connection and never answers is given up after PGCONNECT_TIMEOUT, not greylitectl's 3 s. */
     @Test
     void pgconnectTimeoutBoundsTheWaitForAServerThatDoesNotAnswer() throws IOException {
-        String url = "postgresql://mx@127.0.0.1:" + silentServer() + "/greylite";
+        String url = "postgresql://mx@127.0.0.1:" + silent.port() + "/greylite";
 
         Ctl.MainRun run = Ctl.main(Map.of("PGCONNECT_TIMEOUT", "2"), "db", "stats", "--db", url);
 
@@ -113,22 +97,5 @@ class LibpqEnvironmentTest {
         assertEquals("1", PG.psql(database, "SELECT count(*) FROM pg_tables WHERE tablename = 'triplet'").trim(),
                 init.toString());
         assertTrue(java.nio.file.Files.notExists(java.nio.file.Path.of(conninfo)), "no SQLite file of that name");
-    }
-
-    /** A loopback port whose server takes every connection and never answers, as a hung PostgreSQL would. */
-    private int silentServer() throws IOException {
-        silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        Thread acceptor = new Thread(() -> {
-            try {
-                while (true) {
-                    accepted.add(silent.accept());
-                }
-            } catch (IOException e) {
-                // closed after the test
-            }
-        }, "silent-postgres");
-        acceptor.setDaemon(true);
-        acceptor.start();
-        return silent.getLocalPort();
     }
 }
