@@ -60,6 +60,29 @@ class LibpqEnvironmentTest {
     }
 
     /**
+     * A service of libpq's service file names the greydb's server, port, database and role, as it does for psql:
+     * {@code postgresql://?service=NAME}, {@code service=NAME} or PGSERVICE. The host-less URL was refused.
+     */
+    @Test
+    void aServiceOfTheServiceFileNamesTheGreydb(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws IOException {
+        String database = PG.createDatabase();
+        java.nio.file.Path file = java.nio.file.Files.writeString(dir.resolve("pg_service.conf"), "[greydb]\nhost="
+                + PG.host() + "\nport=" + PG.port() + "\ndbname=" + database + "\nuser=" + PostgresServer.USER + "\n");
+        Map<String, String> env = new HashMap<>(PG.env());
+        env.put("PGSERVICEFILE", file.toString());
+
+        Ctl.MainRun init = Ctl.main(env, "db", "init", "--db", "postgresql://?service=greydb");
+
+        assertEquals(0, init.run().exit(), init.toString());
+        assertEquals("1", PG.psql(database, "SELECT count(*) FROM pg_tables WHERE tablename = 'triplet'").trim(),
+                "the tables are made in the service's database");
+        env.put("PGSERVICE", "greydb");
+        Ctl.MainRun stats = Ctl.main(env, "db", "stats", "--db", "postgresql://");
+        assertEquals(0, stats.run().exit(), "PGSERVICE names it too: " + stats);
+    }
+
+    /**
      * A search_path naming no schema that exists, set by the connection's options (PGOPTIONS here): the advice is to
      * change it there. It was to ALTER ROLE, which the connection's setting overrides: followed, nothing changed.
      */

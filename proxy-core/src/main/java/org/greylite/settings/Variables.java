@@ -98,9 +98,24 @@ public final class Variables {
     public static final Setting<String> PGTARGETSESSIONATTRS = libpq("PGTARGETSESSIONATTRS", "target_session_attrs",
             "Which server of several to take: any, read-write, primary, read-only, standby, prefer-standby");
 
+    /** One of the variables naming libpq's service and the files it is looked up in ({@code LibpqServiceFile}). */
+    private static Setting<String> service(String name, String meaning) {
+        return Setting.builder(name, Parsers::text).variableOnly().stage(Stage.STORE)
+                .variable(name, GREYLITED, GREYLITE, GREYLITECTL, POLICY, GREYDAEMON)
+                .doc(meaning + " (libpq's, as psql reads it).").build();
+    }
+
+    public static final Setting<String> PGSERVICE = service("PGSERVICE", "Service of the service file whose KEY=VALUE"
+            + " lines fill what a postgresql:// --db URL leaves out, before the other PG variables (a URL's service="
+            + " wins)");
+    public static final Setting<String> PGSERVICEFILE = service("PGSERVICEFILE", "The user's service file (default"
+            + " ~/.pg_service.conf), looked in before the system's");
+    public static final Setting<String> PGSYSCONFDIR = service("PGSYSCONFDIR", "Folder of the system's service file"
+            + " pg_service.conf (default /etc/postgresql-common, Debian's)");
+
     /** In the order of the reference page. */
     static final List<Setting<?>> ALL = List.of(TCPREMOTEIP, TCPREMOTEHOST, TCPLOCALHOST, GREYLIST, RELAYCLIENT,
             WHITELISTED, PGPASSWORD, PGPASSFILE, PGHOST, PGHOSTADDR, PGPORT, PGDATABASE, PGUSER, PGOPTIONS, PGAPPNAME,
             PGSSLMODE, PGSSLCERT, PGSSLKEY, PGSSLROOTCERT, PGSSLNEGOTIATION, PGCHANNELBINDING, PGGSSENCMODE,
-            PGCONNECT_TIMEOUT, PGTARGETSESSIONATTRS);
+            PGCONNECT_TIMEOUT, PGTARGETSESSIONATTRS, PGSERVICE, PGSERVICEFILE, PGSYSCONFDIR);
 }

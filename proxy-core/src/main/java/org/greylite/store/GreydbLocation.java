@@ -227,8 +227,11 @@ public sealed interface GreydbLocation permits GreydbLocation.Sqlite, GreydbLoca
             Map<String, String> params = query(uri.getRawQuery(), text);
             String path = uri.getPath() == null ? "" : uri.getPath();
             String database = path.startsWith("/") ? path.substring(1) : path;
-            Map<String, String> fromEnvironment = LibpqEnvironment.fill(params, new LibpqEnvironment.UrlParts(
-                    !servers.isEmpty(), portGiven, rawUser != null && !rawUser.isEmpty(), !database.isEmpty()), env);
+            LibpqEnvironment.UrlParts parts = new LibpqEnvironment.UrlParts(!servers.isEmpty(), portGiven,
+                    rawUser != null && !rawUser.isEmpty(), !database.isEmpty());
+            LibpqServiceFile.Found service = LibpqServiceFile.fill(params, parts, env); // before the variables, as libpq
+            Map<String, String> fromEnvironment = LibpqEnvironment.fill(params, parts, env);
+            String origin = LibpqEnvironment.said(fromEnvironment) + (service == null ? "" : service.said());
             try {
                 TargetSessionAttrs.translate(params, redact(text));
                 servers = LibpqHostParameters.servers(servers, params, redact(text));
@@ -236,8 +239,7 @@ public sealed interface GreydbLocation permits GreydbLocation.Sqlite, GreydbLoca
                 LibpqRenamedParameters.translate(params, redact(text));
                 DriverParameterValues.check(params, redact(text));
             } catch (IllegalArgumentException e) {
-                throw fromEnvironment.isEmpty() ? e
-                        : new IllegalArgumentException(e.getMessage() + LibpqEnvironment.said(fromEnvironment), e);
+                throw origin.isEmpty() ? e : new IllegalArgumentException(e.getMessage() + origin, e);
             }
             String user = uri.getUserInfo();
             String queryUser = params.remove("user");

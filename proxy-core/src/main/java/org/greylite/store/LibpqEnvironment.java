@@ -80,14 +80,25 @@ final class LibpqEnvironment {
         Map<String, String> taken = new LinkedHashMap<>();
         for (Variable v : VARIABLES) {
             String value = env.get(v.name());
-            if (value == null || value.isEmpty() || url.says(v.parameter())
-                    || v.sameInUrl().stream().anyMatch(params::containsKey)) {
+            if (value == null || value.isEmpty() || given(v.parameter(), params, url)) {
                 continue;
             }
             params.put(v.parameter(), value);
             taken.put(v.name(), value);
         }
         return taken;
+    }
+
+    /**
+     * Whether the URL, or what was added to its query already ({@link LibpqServiceFile}), gives libpq's
+     * {@code parameter}, under libpq's name or the driver's.
+     */
+    static boolean given(String parameter, Map<String, String> params, UrlParts url) {
+        if (url.says(parameter) || params.containsKey(parameter)) {
+            return true;
+        }
+        return VARIABLES.stream().filter(v -> v.parameter().equals(parameter))
+                .anyMatch(v -> v.sameInUrl().stream().anyMatch(params::containsKey));
     }
 
     /** {@code " (with PGHOST=db, PGPORT=5433 from the environment)"}, or "" when none was taken. */

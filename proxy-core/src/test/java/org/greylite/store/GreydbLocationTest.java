@@ -6,11 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class GreydbLocationTest {
 
@@ -257,5 +260,72 @@ class GreydbLocationTest {
             assertTrue(e.getMessage().contains("greydb"), e.getMessage());
         }
         assertThrows(IllegalArgumentException.class, () -> GreydbLocation.parse("  "));
+    }
+
+    /**
+     * libpq's service file: the URL's service=, or PGSERVICE, names a section whose lines fill what the URL leaves
+     * out, before the environment's variables, the user's file before the system's, as psql takes them. A host-less
+     * URL naming a service was refused, and a service beside a host ignored.
+     */
+    @Test
+    void aServiceOfLibpqsServiceFileFillsWhatTheUrlLeavesOut(@TempDir Path dir) throws IOException {
+        Path user = Files.writeString(dir.resolve("user.conf"), """
+                # the user's
+                [greydb]
+                host = db1,db2
+                port=6000
+                dbname=grey
+                user=mx
+                connect_timeout=4
+
+                [other]
+                host=elsewhere
+                """);
+        Path sysconf = Files.createDirectories(dir.resolve("etc"));
+        Files.writeString(sysconf.resolve("pg_service.conf"), "[system]\nhost=sysdb\ndbname=sys\n[greydb]\nhost=never\n");
+        Map<String, String> env = Map.of("PGSERVICEFILE", user.toString(), "PGSYSCONFDIR", sysconf.toString(),
+                "PGHOST", "fromenv", "PGSSLMODE", "require");
+
+        GreydbLocation.Postgres p = assertInstanceOf(GreydbLocation.Postgres.class,
+                GreydbLocation.parse("postgresql://?service=greydb", env));
+        assertEquals(List.of(new GreydbLocation.Server("db1", 6000), new GreydbLocation.Server("db2", 6000)),
+                p.servers(), "the service's host wins over PGHOST, as in libpq; the user's file over the system's");
+        assertEquals("grey", p.database());
+        assertEquals("mx", p.user());
+        assertEquals(Map.of("connectTimeout", "4", "loginTimeout", "8", "sslmode", "require"), p.parameters(),
+                "the variables fill what the service leaves out too; service= is not handed to the driver");
+
+        assertEquals(p, GreydbLocation.parse("service=greydb", env), "libpq's key/value form names it alike");
+
+        Map<String, String> byVariable = new java.util.HashMap<>(env);
+        byVariable.put("PGSERVICE", "system");
+        GreydbLocation.Postgres system = assertInstanceOf(GreydbLocation.Postgres.class,
+                GreydbLocation.parse("postgresql://ops@/", byVariable));
+        assertEquals(List.of(new GreydbLocation.Server("sysdb", 5432)), system.servers(), "PGSYSCONFDIR's file");
+        assertEquals("sys", system.database());
+        assertEquals("ops", system.user(), "the URL's user wins");
+        assertEquals(List.of(new GreydbLocation.Server("here", 6000)), GreydbLocation.parse(
+                "postgresql://here/g?service=greydb", env) instanceof GreydbLocation.Postgres q ? q.servers() : null,
+                "the URL's host wins over the service's, whose port fills the one the URL leaves out");
+
+        IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
+                () -> GreydbLocation.parse("postgresql://?service=nosuch", env));
+        assertEquals("definition of service \"nosuch\" not found (looked in " + user + " and "
+                + sysconf.resolve("pg_service.conf") + ")", missing.getMessage());
+        Files.writeString(dir.resolve("pw.conf"), "[greydb]\nhost=db\npassword=s3cret\n");
+        IllegalArgumentException password = assertThrows(IllegalArgumentException.class, () -> GreydbLocation.parse(
+                "postgresql://?service=greydb", Map.of("PGSERVICEFILE", dir.resolve("pw.conf").toString())));
+        assertTrue(password.getMessage().contains("holds a password") && !password.getMessage().contains("s3cret"),
+                password.getMessage());
+        Files.writeString(dir.resolve("bad.conf"), "[greydb]\nhost db\n");
+        IllegalArgumentException syntax = assertThrows(IllegalArgumentException.class, () -> GreydbLocation.parse(
+                "postgresql://?service=greydb", Map.of("PGSERVICEFILE", dir.resolve("bad.conf").toString())));
+        assertTrue(syntax.getMessage().startsWith("syntax error in service file " + dir.resolve("bad.conf")
+                + ", line 2"), syntax.getMessage());
+        IllegalArgumentException badValue = assertThrows(IllegalArgumentException.class, () -> GreydbLocation.parse(
+                "postgresql://?service=greydb", Map.of("PGSERVICEFILE", Files.writeString(dir.resolve("ssl.conf"),
+                        "[greydb]\nhost=db\nsslmode=requre\n").toString())));
+        assertTrue(badValue.getMessage().endsWith("(with service greydb of " + dir.resolve("ssl.conf") + ")"),
+                badValue.getMessage());
     }
 }

@@ -56,6 +56,8 @@ import java.util.Map;
  *       {@code PGSSLNEGOTIATION}, {@code PGCHANNELBINDING}, {@code PGGSSENCMODE}, {@code PGCONNECT_TIMEOUT},
  *       {@code PGTARGETSESSIONATTRS}</dt><dd>libpq's defaults for what a {@code postgresql://} DBFILE leaves out, as
  *       psql reads them; the URL wins where it says something.</dd>
+ *   <dt>{@code PGSERVICE}, {@code PGSERVICEFILE}, {@code PGSYSCONFDIR}</dt><dd>libpq's service, whose lines of the
+ *       service file fill what the DBFILE URL leaves out, and where that file is.</dd>
  *   <dt>{@code SUSPICION}, {@code GEOIPDB_FILE}</dt><dd>the suspicion rules and the GeoIP database of their
  *       {@code g} lines; the whole environment is visible to {@code v} lines (BLACKLISTED, tcprules variables).
  *       A suspicion file that cannot be read is logged and every client gets the default (N = 1).</dd>
