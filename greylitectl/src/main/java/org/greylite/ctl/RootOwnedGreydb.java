@@ -36,7 +36,9 @@ final class RootOwnedGreydb {
                     + " would pass every mail ungreylisted; unless they run as root, give them to the user they run as: "
                     + fix);
         } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
-            return Optional.empty(); // no owners to read: nothing to say
+            // A file system without unix owners (getAttribute's UnsupportedOperationException, or its
+            // IllegalArgumentException for an unknown attribute), or a greydb gone again: no owner to warn about.
+            return Optional.empty();
         }
     }
 

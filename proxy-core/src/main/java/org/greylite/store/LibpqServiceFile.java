@@ -53,7 +53,8 @@ final class LibpqServiceFile {
         if (name == null || name.isEmpty()) {
             return null;
         }
-        for (Path file : files(env)) {
+        List<Path> files = files(env);
+        for (Path file : files) {
             Map<String, String> section = section(file, name);
             if (section == null) {
                 continue;
@@ -69,9 +70,8 @@ final class LibpqServiceFile {
             });
             return new Found(name, file);
         }
-        List<String> looked = files(env).stream().map(Path::toString).toList();
         throw new IllegalArgumentException("definition of service \"" + name + "\" not found (looked in "
-                + String.join(" and ", looked) + ")");
+                + String.join(" and ", files.stream().map(Path::toString).toList()) + ")");
     }
 
     /** The user's file, then the system's, as libpq looks. */
