@@ -22,6 +22,17 @@ final class ClientCommands {
 
     private static final Logger LOG = LoggerFactory.getLogger(RelaySession.class);
 
+    /**
+     * Commands answered here as not implemented, never forwarded (and their extensions removed from the EHLO reply),
+     * since after the upstream's yes the proxy could no longer tell commands from data, nor see every message through
+     * its decisions. BURL (RFC 4468) ends a transaction as DATA does, the message fetched by the upstream from a URL:
+     * forwarded, it would deliver a null sender's message never decided at DATA, and recipients that must be taken
+     * back before the message ({@link EnvelopeReplay}). ATRN and TURN (RFC 2645, RFC 821) turn the connection round,
+     * the upstream sending mail to the client; XEXCH50 (Exchange) is followed by as many bytes of binary data as it
+     * names, which the proxy would read as commands.
+     */
+    static final Set<String> UNFOLLOWED = Set.of("BURL", "ATRN", "TURN", "XEXCH50");
+
     private final RelayTransport transport;
     private final RelaySettings settings;
     private final SessionInfo info;
@@ -139,7 +150,11 @@ final class ClientCommands {
                 queue.local(settings.replies().notFromClients(c.verb()));
                 break;
             default:
-                queue.forward(c.raw(), Slot.Kind.OTHER, false);
+                if (UNFOLLOWED.contains(c.verb())) {
+                    queue.local(settings.replies().notImplemented(c.verb()));
+                } else {
+                    queue.forward(c.raw(), Slot.Kind.OTHER, false);
+                }
         }
     }
 

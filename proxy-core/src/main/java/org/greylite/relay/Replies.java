@@ -174,6 +174,11 @@ public record Replies(String hostname, String greylistTemplate) {
         return Reply.local(501, "5.5.4 malformed BDAT command, closing connection");
     }
 
+    /** A command the proxy cannot follow, answered as a server that does not have it (ClientCommands#UNFOLLOWED). */
+    Reply notImplemented(String verb) {
+        return Reply.local(502, "5.5.1 Error: " + verb + " not implemented");
+    }
+
     Reply bdatNotOffered() {
         return Reply.local(502, "5.5.1 BDAT not available: CHUNKING was not offered");
     }

@@ -20,9 +20,10 @@ final class UpstreamReplies {
     /**
      * Extensions that must not reach the client: the proxy could not follow the session through them. PRDR among
      * them: it answers the end of a message with several replies where the proxy expects one (see ClientCommands).
+     * BURL, ATRN and XEXCH50 too: the proxy answers them itself ({@link ClientCommands#UNFOLLOWED}).
      */
-    private static final EhloReplyFilter EHLO_FILTER =
-            new EhloReplyFilter(Set.of("STARTTLS", "XCLIENT", "XFORWARD", "XCLIENTPROXY", "PRDR"));
+    private static final EhloReplyFilter EHLO_FILTER = new EhloReplyFilter(Set.of("STARTTLS", "XCLIENT", "XFORWARD",
+            "XCLIENTPROXY", "PRDR", "BURL", "ATRN", "XEXCH50"));
 
     private final UpstreamEhlo upstreamEhlo;
     private final ClientStartTls clientTls;

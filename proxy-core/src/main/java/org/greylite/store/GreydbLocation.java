@@ -20,7 +20,8 @@ import java.util.stream.Collectors;
  * (SQLite, one host) or a PostgreSQL URL (one greydb shared by several MX hosts).
  *
  * <p>Accepted URL forms: {@code postgresql://USER@HOST[:PORT]/DATABASE[?PARAM=VALUE&...]} (libpq's,
- * also spelled {@code postgres://}) and {@code jdbc:postgresql://HOST[:PORT]/DATABASE?user=USER}. The
+ * also spelled {@code postgres://}) and {@code jdbc:postgresql://HOST[:PORT]/DATABASE?user=USER} (the driver's short
+ * {@code jdbc:postgresql:DATABASE} and {@code jdbc:postgresql:/} meaning localhost, as in the driver). The
  * port defaults to 5432, the user to the login name, the database to the user (as psql does). libpq's key/value
  * connection string ({@code host=db dbname=greylite user=mx}) is read as the URL of the same parameters
  * ({@link LibpqConnectionString}). Several
@@ -182,11 +183,17 @@ public sealed interface GreydbLocation permits GreydbLocation.Sqlite, GreydbLoca
 
         static Postgres parseUrl(String text, Map<String, String> env) {
             String t = text;
-            if (t.regionMatches(true, 0, "jdbc:", 0, 5)) {
+            boolean jdbc = t.regionMatches(true, 0, "jdbc:", 0, 5);
+            if (jdbc) {
                 t = t.substring(5);
             }
             int colon = t.indexOf(':');
             String rest = t.substring(colon + 1);
+            if (jdbc && !rest.startsWith("//")) {
+                // The driver's own short forms, jdbc:postgresql:DATABASE and jdbc:postgresql:/, name no host and mean
+                // localhost, as the driver's documentation has it (libpq has no such form).
+                rest = "//localhost" + (rest.startsWith("/") ? "" : "/") + rest;
+            }
             if (!rest.startsWith("//")) {
                 throw new IllegalArgumentException("greydb URL '" + redact(text)
                         + "' must name a host: postgresql://USER@HOST[:PORT]/DATABASE");

@@ -45,6 +45,17 @@ class GreydbLocationTest {
         assertEquals("mx@corp", pg("postgresql://mx%40corp@db/greylite").user(), "percent-escapes are decoded");
     }
 
+    /** The driver's own short forms name no host and mean localhost, as in the driver. */
+    @Test
+    void theDriversShortFormsMeanLocalhost() {
+        assertEquals(new GreydbLocation.Postgres("localhost", 5432, "greylite", "mx", Map.of()),
+                pg("jdbc:postgresql:greylite?user=mx"));
+        assertEquals(new GreydbLocation.Postgres("localhost", 5432, "mx", "mx", Map.of()), pg("jdbc:postgresql:/?user=mx"));
+        assertEquals(6000, pg("jdbc:postgresql:greylite?user=mx&port=6000").port());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> pg("postgresql:greylite"));
+        assertTrue(e.getMessage().contains("must name a host"), e.getMessage());
+    }
+
     /**
      * A primary and its standbys, as libpq and the JDBC driver take them, with libpq's target_session_attrs given to
      * the driver in its own words (it knows no such property, and would try the first server whatever it is).

@@ -149,6 +149,17 @@ class PostgresGreylistStoreTest {
         }
     }
 
+    /** The driver's short form, which names no host and means localhost: it was refused as naming no host. */
+    @Test
+    void theDriversShortUrlReachesTheServerOnLocalhost() {
+        String database = PG.createDatabase();
+        String url = "jdbc:postgresql:" + database + "?port=" + PG.port() + "&user=" + PostgresServer.USER;
+        try (GreylistStore store = GreylistStores.open(url, options(PG.env()))) {
+            assertEquals("ok", count(store));
+            assertEquals("postgresql://" + PostgresServer.USER + "@localhost:" + PG.port() + "/" + database, store.describe());
+        }
+    }
+
     /** Each MX host may name itself to the DBA as psql's URL does: the driver ignored application_name. */
     @Test
     void theUrlsApplicationNameIsTheSessionsName() {
