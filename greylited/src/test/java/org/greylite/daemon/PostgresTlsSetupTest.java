@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -21,6 +22,8 @@ import java.util.concurrent.TimeUnit;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509TrustManager;
 
 import org.greylite.daemon.tls.PemFiles;
 import org.greylite.testing.ExternalPrograms;
@@ -45,6 +48,8 @@ class PostgresTlsSetupTest {
 
     private ServerSocket listener;
     private SSLContext tls; // null: answer S, then no handshake
+    private volatile boolean askClientCertificate;
+    private volatile Certificate[] clientCertificate; // what a client showed in a handshake, when asked
     private final List<Socket> accepted = new ArrayList<>();
 
     @BeforeEach
@@ -79,8 +84,12 @@ class PostgresTlsSetupTest {
                 if (context != null) {
                     SSLSocket ssl = (SSLSocket) context.getSocketFactory().createSocket(s, null, s.getPort(), true);
                     ssl.setUseClientMode(false);
+                    ssl.setWantClientAuth(askClientCertificate);
                     try {
                         ssl.startHandshake();
+                        if (askClientCertificate) {
+                            clientCertificate = ssl.getSession().getPeerCertificates();
+                        }
                     } catch (IOException refusedByTheClient) {
                         ssl.close();
                     }
@@ -114,19 +123,37 @@ class PostgresTlsSetupTest {
                 PemFiles.certificates(dir.resolve(name + ".crt"), "cert").toArray(Certificate[]::new));
         KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
         kmf.init(ks, new char[0]);
+        // Any client certificate is taken: what is checked is whether the client could show one.
+        TrustManager anyClient = new X509TrustManager() {
+            @Override
+            public void checkClientTrusted(X509Certificate[] chain, String authType) {
+            }
+
+            @Override
+            public void checkServerTrusted(X509Certificate[] chain, String authType) {
+            }
+
+            @Override
+            public X509Certificate[] getAcceptedIssuers() {
+                return new X509Certificate[0];
+            }
+        };
         SSLContext context = SSLContext.getInstance("TLS");
-        context.init(kmf.getKeyManagers(), null, null);
+        context.init(kmf.getKeyManagers(), new TrustManager[] {anyClient}, null);
         tls = context;
     }
 
     private GreylitedProcess.Exit greylited(Path rootCert) throws Exception {
+        return greylited(rootCert, "").runToExit();
+    }
+
+    private GreylitedProcess.Command greylited(Path rootCert, String moreParameters) throws Exception {
         String url = "postgresql://mx@127.0.0.1:" + listener.getLocalPort() + "/greylite?sslmode=verify-full&sslrootcert="
-                + rootCert;
+                + rootCert + moreParameters;
         try (ServerSocket upstream = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return GreylitedProcess.command((java.net.InetSocketAddress) upstream.getLocalSocketAddress())
                     .args("--busy-timeout", "2s", "--db", url)
-                    .withoutEnv("DBFILE", "PGPASSWORD").env(Map.of("PGPASSWORD", "secret"))
-                    .runToExit();
+                    .withoutEnv("DBFILE", "PGPASSWORD", "PGSSLKEY", "PGSSLCERT").env(Map.of("PGPASSWORD", "secret"));
         }
     }
 
@@ -149,6 +176,40 @@ class PostgresTlsSetupTest {
         present("server");
         Path otherCa = selfSigned("other", "other CA", "DNS:ca.example.test");
         stoppedSaying(greylited(otherCa), "SSL error");
+    }
+
+    /**
+     * A client key as {@code openssl genrsa -traditional} (and OpenSSL before 3) writes it, which psql takes and the
+     * JDBC driver cannot read: greylited stops, naming the file and the command that writes it as PKCS#8; with the
+     * file that command wrote, the driver shows the client certificate in its handshake. Before, the driver failed
+     * inside the handshake, and greylited started as if the server were down, failing open for as long as it ran.
+     */
+    @Test
+    void aClientKeyInOpenSslsTraditionalFormStopsTheStartWithTheCommandThatConvertsIt() throws Exception {
+        Path serverCert = selfSigned("server", "127.0.0.1", "IP:127.0.0.1");
+        present("server");
+        askClientCertificate = true;
+        openssl("genrsa", "-traditional", "-out", "client.key", "2048");
+        openssl("req", "-new", "-x509", "-key", "client.key", "-out", "client.crt", "-subj", "/CN=mx", "-days", "2");
+        Path key = dir.resolve("client.key");
+        String clientFiles = "&sslcert=" + dir.resolve("client.crt") + "&sslkey=";
+
+        GreylitedProcess.Exit exit = greylited(serverCert, clientFiles + key).runToExit();
+
+        stoppedSaying(exit, "sslkey " + key + " is a key in OpenSSL's traditional form (-----BEGIN RSA PRIVATE KEY-----)");
+        String advice = "openssl pkcs8 -topk8 -nocrypt -in " + key + " -out " + key + ".pem";
+        assertTrue(exit.output().contains(advice), exit.output());
+        assertEquals(null, clientCertificate, "refused before any connection");
+
+        openssl(advice.substring("openssl ".length()).split(" "));
+        try (GreylitedProcess converted = greylited(serverCert, clientFiles + key + ".pem").start()) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (clientCertificate == null && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertTrue(clientCertificate != null && clientCertificate.length > 0, "the driver showed no client certificate");
+            assertFalse(converted.logged("traditional form"));
+        }
     }
 
     @Test

@@ -127,6 +127,7 @@ final class PostgresGreydb implements AutoCloseable {
      *                        reached and {@code use} is a command
      */
     static PostgresGreydb open(GreydbLocation.Postgres location, GreydbOptions options, PostgresUse use) {
+        ClientKeyFile.check(location);
         long ms = Math.max(250, options.timeout().toMillis());
         int seconds = (int) Math.max(1, (ms + 999) / 1000);
         ConnectTimeouts connectTimeouts = ConnectTimeouts.of(location, use.connectSeconds(seconds));
