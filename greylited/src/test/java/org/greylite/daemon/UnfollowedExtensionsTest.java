@@ -16,12 +16,18 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * An upstream offering BURL (Dovecot's submission service), ATRN or XEXCH50: the proxy neither offers them nor
- * forwards them. Forwarded, BURL delivered a null sender's message that greylisting decides at DATA without that
- * decision (the upstream fetches the text from the URL: no DATA ever comes), and ATRN or XEXCH50 left the proxy
- * reading the upstream's mail or binary data as commands.
+ * Extensions of the upstream that the proxy, which pairs each reply with one command and decides every message
+ * before it goes upstream, cannot follow: neither offered to the client nor forwarded when the client uses them
+ * unoffered.
+ *
+ * <p>PRDR (Exim with {@code prdr_enable}) answers the end of a message with a 353, a reply per recipient and the
+ * final reply: offered, or taken from the client unoffered, it handed the replies after the 353 to the commands
+ * pipelined behind the message (the final reply was lost behind a QUIT, and a later DATA could be taken for
+ * accepted while the upstream read commands). BURL (Dovecot's submission service) delivered a null sender's
+ * message that greylisting decides at DATA without that decision (the upstream fetches the text from the URL: no
+ * DATA ever comes), and ATRN or XEXCH50 left the proxy reading the upstream's mail or binary data as commands.
  */
-class UnfollowedCommandsTest {
+class UnfollowedExtensionsTest {
 
     @TempDir
     Path dir;
@@ -32,13 +38,34 @@ class UnfollowedCommandsTest {
 
     @BeforeEach
     void start() throws IOException {
-        upstream.extensions = "PIPELINING\r\n250-BURL imap\r\n250-ATRN\r\n250-XEXCH50\r\n250 ENHANCEDSTATUSCODES";
+        upstream.extensions = "PIPELINING\r\n250-PRDR\r\n250-8BITMIME\r\n250-BURL imap\r\n250-ATRN\r\n250-XEXCH50\r\n"
+                + "250 ENHANCEDSTATUSCODES";
         proxy = new ProxyHarness(dir.resolve("greylite.db"), upstream.address());
     }
 
     @AfterEach
     void stop() throws IOException {
         proxy.close();
+    }
+
+    @Test
+    void prdrIsNotOfferedAndAMailAskingForItAnywayIsRefusedHere() throws IOException {
+        try (RawClient c = proxy.client()) {
+            c.expect(220);
+            String ehlo = c.command("EHLO client.example", 250);
+            assertFalse(ehlo.contains("PRDR"), ehlo);
+            assertTrue(ehlo.endsWith("250 ENHANCEDSTATUSCODES"), ehlo);
+            assertEquals("555 5.5.4 Unsupported option: PRDR", c.command("MAIL FROM:<a@example.org> PRDR", 555));
+            c.command("MAIL FROM:<a@example.org> BODY=8BITMIME prdr", 555);
+            c.command("MAIL FROM:<a@example.org> SIZE=100", 250);
+            c.command("RCPT TO:<postmaster@example.com>", 250);
+            c.command("DATA", 354);
+            // QUIT pipelined behind the message: each gets its own reply.
+            c.send("Subject: t\r\n\r\nHello.\r\n.\r\nQUIT\r\n");
+            assertEquals("250 2.0.0 queued as 1", c.reply());
+            c.expect(221);
+        }
+        assertFalse(upstream.commands.stream().anyMatch(l -> l.toUpperCase().contains("PRDR")), upstream.commands.toString());
     }
 
     @Test
