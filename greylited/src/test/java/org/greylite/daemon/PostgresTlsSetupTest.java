@@ -203,13 +203,49 @@ class PostgresTlsSetupTest {
 
         openssl(advice.substring("openssl ".length()).split(" "));
         try (GreylitedProcess converted = greylited(serverCert, clientFiles + key + ".pem").start()) {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (clientCertificate == null && System.nanoTime() < deadline) {
-                Thread.sleep(50);
-            }
-            assertTrue(clientCertificate != null && clientCertificate.length > 0, "the driver showed no client certificate");
+            awaitClientCertificate();
             assertFalse(converted.logged("traditional form"));
         }
+    }
+
+    /**
+     * An encrypted key in PEM ({@code openssl genpkey -aes256}), which the driver reads only as DER: greylited stops,
+     * naming the file and the command that writes it so; with that file and the password in {@code sslpassword}, the
+     * driver shows the client certificate.
+     */
+    @Test
+    void anEncryptedPemClientKeyStopsTheStartWithTheCommandThatWritesItAsDer() throws Exception {
+        Path serverCert = selfSigned("server", "127.0.0.1", "IP:127.0.0.1");
+        present("server");
+        askClientCertificate = true;
+        openssl("genpkey", "-algorithm", "RSA", "-aes256", "-pass", "pass:s3cret", "-out", "client.key");
+        openssl("req", "-new", "-x509", "-key", "client.key", "-passin", "pass:s3cret", "-out", "client.crt", "-subj",
+                "/CN=mx", "-days", "2");
+        Path key = dir.resolve("client.key");
+        String clientFiles = "&sslcert=" + dir.resolve("client.crt") + "&sslpassword=s3cret&sslkey=";
+
+        GreylitedProcess.Exit exit = greylited(serverCert, clientFiles + key).runToExit();
+
+        stoppedSaying(exit, "sslkey " + key + " is an encrypted PEM key (-----BEGIN ENCRYPTED PRIVATE KEY-----)");
+        String advice = "openssl pkcs8 -topk8 -in " + key + " -outform DER -v1 PBE-SHA1-3DES -out " + key + ".der";
+        assertTrue(exit.output().contains(advice), exit.output());
+
+        List<String> command = new ArrayList<>(List.of(advice.substring("openssl ".length()).split(" ")));
+        command.addAll(List.of("-passin", "pass:s3cret", "-passout", "pass:s3cret")); // asked at a terminal
+        openssl(command.toArray(String[]::new));
+        try (GreylitedProcess converted = greylited(serverCert, clientFiles + key + ".der").start()) {
+            awaitClientCertificate();
+            assertFalse(converted.logged("encrypted PEM key"));
+        }
+    }
+
+    /** Waits for the fake server to have been shown a client certificate. */
+    private void awaitClientCertificate() throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (clientCertificate == null && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertTrue(clientCertificate != null && clientCertificate.length > 0, "the driver showed no client certificate");
     }
 
     @Test
