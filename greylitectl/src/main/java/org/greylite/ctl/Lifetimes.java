@@ -55,6 +55,11 @@ record Lifetimes(Value minDelay, Value retryWindow, Value whitelistLifetime) {
             throw new IllegalArgumentException("retry window " + retryWindow + " must be longer than min-delay "
                     + minDelay + ", as every program requires, or no retry could ever pass");
         }
+        // And a whitelist lifetime of 0: db purge would delete every passed triplet and auto-whitelist entry.
+        if (whitelistLifetime.duration().isZero() || whitelistLifetime.duration().isNegative()) {
+            throw new IllegalArgumentException("whitelist lifetime " + whitelistLifetime + " must be longer than 0, as"
+                    + " every program requires, or every passed triplet and auto-whitelisted client would be forgotten");
+        }
     }
 
     private static String given(String flag, String variable) {

@@ -152,6 +152,22 @@ class DbLifetimesTest {
         assertTrue(stats.err().contains("($GREYLITE_RETRY_WINDOW)"), stats.toString());
     }
 
+    /** A whitelist lifetime of 0, which every program refuses: db purge deleted every passed triplet and auto entry. */
+    @Test
+    void aWhitelistLifetimeOfZeroIsRefusedAndNothingIsPurged() throws Exception {
+        Instant now = rowsTheDefaultsWouldPurge(LONG);
+        long passed = count("SELECT COUNT(*) FROM triplet WHERE passed_at IS NOT NULL");
+        long whitelisted = count("SELECT COUNT(*) FROM whitelist");
+
+        Ctl.Run purge = ctl(env, now, "db", "purge", "--whitelist-lifetime", "0");
+
+        assertEquals(2, purge.exit(), purge.toString());
+        assertTrue(purge.err().contains("whitelist lifetime 0s (--whitelist-lifetime) must be longer than 0"), purge.toString());
+        assertTrue(passed > 0 && whitelisted > 0, "rows a purge with 0 would delete");
+        assertEquals(passed, count("SELECT COUNT(*) FROM triplet WHERE passed_at IS NOT NULL"));
+        assertEquals(whitelisted, count("SELECT COUNT(*) FROM whitelist"));
+    }
+
     @Test
     void aFlagOrTheEnvironmentStillDecides() throws Exception {
         Instant now = rowsTheDefaultsWouldPurge(LONG);

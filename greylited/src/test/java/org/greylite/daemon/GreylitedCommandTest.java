@@ -358,6 +358,14 @@ class GreylitedCommandTest {
                 + "or no retry could ever pass", r.err().strip());
     }
 
+    /** Taken for "never auto-whitelist", 0 forgot every passed triplet at its first purge: each message greylisted again. */
+    @Test
+    void aWhitelistLifetimeOfZeroIsAUsageError() throws Exception {
+        Run r = run(Map.of(), "--whitelist-lifetime", "0", "--print-config");
+        assertEquals(GreylitedCommand.USAGE, r.status(), r.err());
+        assertTrue(r.err().contains("whitelist-lifetime must be longer than 0 (0s forgets every passed triplet"), r.err());
+    }
+
     @Test
     void aBadLoadBalancerAddressIsAUsageErrorNamingTheOption() throws Exception {
         Path conf = config("upstream = 127.0.0.1:10025", "accept-proxy-protocol = 10.0.0.0/8, lb.example.org");

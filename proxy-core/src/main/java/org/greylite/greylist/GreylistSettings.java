@@ -60,6 +60,13 @@ public record GreylistSettings(Duration minDelay, Duration retryWindow, Duration
             throw new IllegalArgumentException("auto-whitelist-clients must be 0 (off) or more: " + autoWhitelistPasses);
         }
         exemptRecipients = exemptRecipients == null ? java.util.Set.of() : java.util.Set.copyOf(exemptRecipients);
+        if (whitelistLifetime.isZero() || whitelistLifetime.isNegative()) {
+            // Taken for "no auto-whitelist" or "for ever", 0 forgot every passed triplet at its first purge, so that
+            // each message of a correspondent who had passed was greylisted again as a first attempt.
+            throw new IllegalArgumentException("whitelist-lifetime must be longer than 0 (" + Durations.format(whitelistLifetime)
+                    + " forgets every passed triplet and auto-whitelisted client at once, and each message is greylisted"
+                    + " again); auto-whitelist-clients sets when a client is whitelisted");
+        }
         if (retryWindow.compareTo(minDelay) <= 0) {
             throw new IllegalArgumentException("retry-window (" + Durations.format(retryWindow)
                     + ") must be longer than min-delay (" + Durations.format(minDelay) + "), or no retry could ever pass");

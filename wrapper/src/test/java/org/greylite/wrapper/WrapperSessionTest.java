@@ -254,6 +254,18 @@ class WrapperSessionTest {
         assertFalse(Files.exists(started));
     }
 
+    /** Taken for "never auto-whitelist", 0 forgot every passed triplet at once: each message was greylisted again. */
+    @Test
+    void aWhitelistLifetimeOfZeroRefusesTheConnectionWithoutStartingProgram() throws Exception {
+        Path started = dir.resolve("started");
+        try (Harness h = Harness.start(Harness.smtpd(), env("GREYLITE_WHITELIST_LIFETIME", "0", "STARTED", started.toString()))) {
+            assertTrue(h.reply().startsWith("421 4.3.0 "));
+            assertEquals(Greylite.EXIT_TEMPORARY, h.exitStatus());
+            assertTrue(h.errors().contains("whitelist-lifetime must be longer than 0"), h.errors());
+        }
+        assertFalse(Files.exists(started));
+    }
+
     @Test
     void anUnusableGreydbFailsOpen() throws Exception {
         Path file = Files.writeString(dir.resolve("not-a-directory"), "x");
