@@ -10,12 +10,11 @@ import java.util.List;
 /**
  * The client certificate's key of a PostgreSQL greydb ({@code sslkey}, or libpq's {@code PGSSLKEY}), checked before
  * the first connection. libpq reads every PEM key OpenSSL writes; the JDBC driver reads PKCS#8 only (PEM
- * {@code BEGIN PRIVATE KEY}, or DER), so a key in OpenSSL's traditional forms, which psql takes (an RSA key from
- * {@code openssl genrsa -traditional} or older OpenSSL, an EC key from {@code openssl ecparam -genkey}) or an
- * encrypted PKCS#8 key in PEM (the driver decrypts DER only), failed
- * inside the TLS handshake: a service took that for a server not answering yet, started, and decided every RCPT as
- * a greydb failure for as long as it ran. Such a key stops the start instead, with the command that writes it in the
- * form both read.
+ * {@code BEGIN PRIVATE KEY}, or DER) and decrypts DER only. A key in OpenSSL's traditional forms, which psql takes (an
+ * RSA key from {@code openssl genrsa -traditional} or OpenSSL before 3, an EC key from {@code openssl ecparam
+ * -genkey}), or an encrypted PKCS#8 key in PEM, failed inside the TLS handshake: a service took that for a server not
+ * answering yet, started, and decided every RCPT as a greydb failure for as long as it ran. Such a key stops the start
+ * instead, with the command that writes it in a form the driver reads.
  */
 final class ClientKeyFile {
 
