@@ -207,16 +207,16 @@ public final class Greylister {
             return verdicts;
         }
         Tuning t = tuning;
-        List<Consulted> consulted;
+        List<Consulted> consulted = new ArrayList<>(requests.size());
         try {
-            consulted = store.inOneTransaction(askedNanos, () -> {
-                List<Consulted> out = new ArrayList<>(requests.size());
+            store.inOneTransaction(askedNanos, () -> {
                 for (RcptRequest r : requests) {
-                    out.add(consult(r, t, clientKey(r, t), clock.instant(), askedNanos));
+                    consulted.add(consult(r, t, clientKey(r, t), clock.instant(), askedNanos));
                 }
-                return out;
+                return null;
             });
         } catch (StoreException e) {
+            rolledBack(consulted);
             return failedBatch(requests, t, e.getMessage());
         }
         List<Verdict> verdicts = new ArrayList<>(consulted.size());
@@ -251,11 +251,28 @@ public final class Greylister {
                 work.run();
                 return null;
             });
+        } catch (RuntimeException | Error e) {
+            rolledBack(made.consulted);
+            throw e;
         } finally {
             uncommitted.remove();
         }
         made.consulted.forEach(this::committed);
         made.told.forEach(d -> listener.decided(d.request(), d.verdict()));
+    }
+
+    /**
+     * The decisions of a shared transaction that did not commit: the new triplets they counted for their keys' pending
+     * estimates were never recorded. Left counted, a turn decided again after a failed commit counted each twice, and
+     * a key near {@code --max-pending} was refused as at the cap for up to {@link PendingEstimates#FRESH}.
+     */
+    private void rolledBack(List<Consulted> consulted) {
+        for (Consulted c : consulted) {
+            if (c.stored() && c.verdict().action() == Verdict.Action.GREYLIST
+                    && c.verdict().reason() == Verdict.Reason.FIRST_ATTEMPT) {
+                pendingEstimates.unrecorded(c.key());
+            }
+        }
     }
 
     /** A decision of a shared transaction, to tell the listener of once it has committed. */
@@ -409,8 +426,8 @@ public final class Greylister {
                 state -> transition.apply(new StoredState(state.whitelisted(), state.behaviours(), state.triplet(),
                         pendingEstimates.around(key, now, state.pending()), state.passed())));
         if (v.action() == Verdict.Action.GREYLIST && v.reason() == Verdict.Reason.FIRST_ATTEMPT) {
-            // Counted at once, not at the commit: the next decision of a batch must see it (a rollback only
-            // leaves the estimate one too high, which brings the next exact count sooner).
+            // Counted at once, not at the commit: the next decision of a batch must see it (a rollback takes it
+            // back: rolledBack).
             pendingEstimates.recorded(key);
         }
         return new Consulted(v, true, key, now, t);

@@ -74,6 +74,11 @@ final class PendingEstimates {
         byKey.computeIfPresent(key, (k, e) -> new Estimate(e.count() + 1, e.counted()));
     }
 
+    /** A new triplet {@link #recorded} for {@code key} whose transaction did not commit. */
+    void unrecorded(String key) {
+        byKey.computeIfPresent(key, (k, e) -> new Estimate(Math.max(0, e.count() - 1), e.counted()));
+    }
+
     /** How many keys are kept now (for tests). */
     int size() {
         return byKey.size();
