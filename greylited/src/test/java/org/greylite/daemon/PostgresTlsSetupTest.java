@@ -186,9 +186,7 @@ class PostgresTlsSetupTest {
      */
     @Test
     void aClientKeyInOpenSslsTraditionalFormStopsTheStartWithTheCommandThatConvertsIt() throws Exception {
-        Path serverCert = selfSigned("server", "127.0.0.1", "IP:127.0.0.1");
-        present("server");
-        askClientCertificate = true;
+        Path serverCert = serverAskingForAClientCertificate();
         openssl("genrsa", "-traditional", "-out", "client.key", "2048");
         openssl("req", "-new", "-x509", "-key", "client.key", "-out", "client.crt", "-subj", "/CN=mx", "-days", "2");
         Path key = dir.resolve("client.key");
@@ -215,9 +213,7 @@ class PostgresTlsSetupTest {
      */
     @Test
     void anEncryptedPemClientKeyStopsTheStartWithTheCommandThatWritesItAsDer() throws Exception {
-        Path serverCert = selfSigned("server", "127.0.0.1", "IP:127.0.0.1");
-        present("server");
-        askClientCertificate = true;
+        Path serverCert = serverAskingForAClientCertificate();
         openssl("genpkey", "-algorithm", "RSA", "-aes256", "-pass", "pass:s3cret", "-out", "client.key");
         openssl("req", "-new", "-x509", "-key", "client.key", "-passin", "pass:s3cret", "-out", "client.crt", "-subj",
                 "/CN=mx", "-days", "2");
@@ -237,6 +233,14 @@ class PostgresTlsSetupTest {
             awaitClientCertificate();
             assertFalse(converted.logged("encrypted PEM key"));
         }
+    }
+
+    /** The fake server presents a certificate for 127.0.0.1 (returned: the CA file to verify it by) and asks for one. */
+    private Path serverAskingForAClientCertificate() throws Exception {
+        Path cert = selfSigned("server", "127.0.0.1", "IP:127.0.0.1");
+        present("server");
+        askClientCertificate = true;
+        return cert;
     }
 
     /** Waits for the fake server to have been shown a client certificate. */

@@ -2,6 +2,8 @@ package org.greylite.relay;
 
 import java.util.Set;
 import java.util.function.Predicate;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import org.greylite.smtp.EhloReplyFilter;
 import org.greylite.smtp.Reply;
@@ -20,10 +22,12 @@ final class UpstreamReplies {
     /**
      * Extensions that must not reach the client: the proxy could not follow the session through them. PRDR among
      * them: it answers the end of a message with several replies where the proxy expects one (see ClientCommands).
-     * BURL, ATRN and XEXCH50 too: the proxy answers them itself ({@link ClientCommands#UNFOLLOWED}).
+     * And the commands the proxy answers itself as not implemented ({@link ClientCommands#UNFOLLOWED}: BURL, ATRN,
+     * XEXCH50 are offered so; TURN never is).
      */
-    private static final EhloReplyFilter EHLO_FILTER = new EhloReplyFilter(Set.of("STARTTLS", "XCLIENT", "XFORWARD",
-            "XCLIENTPROXY", "PRDR", "BURL", "ATRN", "XEXCH50"));
+    private static final EhloReplyFilter EHLO_FILTER = new EhloReplyFilter(
+            Stream.concat(Stream.of("STARTTLS", "XCLIENT", "XFORWARD", "XCLIENTPROXY", "PRDR"),
+                    ClientCommands.UNFOLLOWED.stream()).collect(Collectors.toUnmodifiableSet()));
 
     private final UpstreamEhlo upstreamEhlo;
     private final ClientStartTls clientTls;
