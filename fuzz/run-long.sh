@@ -26,8 +26,10 @@ if [ -n "${1:-}" ] && ! printf '%s\n' $names | grep -qx -- "$1"; then
     echo "fuzz/run-long.sh: no target '$1'; the targets: $(echo $names)" >&2
     exit 2
 fi
-mvn -o -q -pl fuzz -am test-compile
-mvn -o -q -pl fuzz dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$PWD/fuzz/target/classpath.txt"
+# One invocation, so that the project's own modules come from their target/classes (a fresh clone has none of them
+# in the local Maven repository); each module writes the file in turn, fuzz, built last, writes it last.
+mvn -o -q -pl fuzz -am test-compile dependency:build-classpath -Dmdep.includeScope=test \
+    -Dmdep.outputFile="$PWD/fuzz/target/classpath.txt"
 cp="fuzz/target/test-classes:$(cat fuzz/target/classpath.txt)"
 
 for t in $targets; do

@@ -1,14 +1,19 @@
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * The floor of the one-connection policy benchmark: a Postfix policy server that does no work at all but a set
@@ -26,15 +31,28 @@ import java.sql.Statement;
  * each in a transaction of its own ({@code BEGIN IMMEDIATE} ... {@code COMMIT}, statements kept prepared) committed
  * before the answer. No engine, no log, no reading: the floor of a committed SQLite write per request.
  *
- * <pre>java -cp SQLITE-JDBC-JAR:. FloorServer PORT WORK-MICROSECONDS|sqlite:PATH</pre>
+ * <p>With {@code journal:PATH}, the floor of the other design, the one SPEC §3 does not take: the triplet looked up
+ * and put in a map in memory, and one line appended to a file of its own with one {@code write} (no {@code fsync}:
+ * what WAL with {@code synchronous=NORMAL} gives, a decision that survives the process's crash) before the answer;
+ * a greydb would be brought up to date from that file after the answers. It shows what state in memory and a
+ * journal would reach on this machine.
+ *
+ * <pre>java -cp SQLITE-JDBC-JAR:. FloorServer PORT WORK-MICROSECONDS|sqlite:PATH|journal:PATH</pre>
  */
 public final class FloorServer {
 
     private static final byte[] ANSWER = "action=DUNNO\n\n".getBytes(StandardCharsets.US_ASCII);
 
+    /** What each request does before its answer: one committed SQLite insert, or one journal line. */
+    private interface Write {
+        void write(String request) throws IOException, SQLException;
+    }
+
     public static void main(String[] args) throws IOException, SQLException {
         int port = Integer.parseInt(args[0]);
-        Inserts inserts = args[1].startsWith("sqlite:") ? new Inserts(args[1].substring("sqlite:".length())) : null;
+        Write inserts = args[1].startsWith("sqlite:") ? new Inserts(args[1].substring("sqlite:".length()))
+                : args[1].startsWith("journal:") ? new Journal(Path.of(args[1].substring("journal:".length())))
+                : null;
         long workNanos = inserts != null ? 0 : Long.parseLong(args[1]) * 1000;
         ServerSocketChannel listener = ServerSocketChannel.open();
         listener.bind(new InetSocketAddress("127.0.0.1", port));
@@ -49,7 +67,7 @@ public final class FloorServer {
     }
 
     /** One committed insert per request, on one SQLite connection (shared by the connections' threads, in turn). */
-    private static final class Inserts {
+    private static final class Inserts implements Write {
         private final Connection db;
         private final PreparedStatement begin;
         private final PreparedStatement insert;
@@ -70,7 +88,8 @@ public final class FloorServer {
             commit = db.prepareStatement("COMMIT");
         }
 
-        synchronized void insert(String request) throws SQLException {
+        @Override
+        public synchronized void write(String request) throws SQLException {
             long now = System.currentTimeMillis() / 1000;
             begin.execute();
             insert.setString(1, field(request, "client_address"));
@@ -81,19 +100,46 @@ public final class FloorServer {
             insert.executeUpdate();
             commit.execute();
         }
+    }
 
-        private static String field(String request, String name) {
-            int at = request.startsWith(name + "=") ? 0 : request.indexOf("\n" + name + "=");
-            if (at < 0) {
-                return "";
+    /** The triplet in a map in memory, and a line appended to a journal with one write, per request. */
+    private static final class Journal implements Write {
+        private final FileChannel file;
+        private final Map<String, long[]> triplets = new HashMap<>();
+        private final ByteBuffer line = ByteBuffer.allocateDirect(4096);
+
+        Journal(Path path) throws IOException {
+            file = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+        }
+
+        @Override
+        public synchronized void write(String request) throws IOException {
+            long now = System.currentTimeMillis() / 1000;
+            String key = field(request, "client_address") + '\t' + field(request, "sender") + '\t'
+                    + field(request, "recipient");
+            long[] row = triplets.get(key);
+            if (row == null) {
+                triplets.put(key, new long[] {1, now, now});
             }
-            int from = request.indexOf('=', at) + 1;
-            int to = request.indexOf('\n', from);
-            return request.substring(from, to < 0 ? request.length() : to);
+            line.clear();
+            line.put((key + '\t' + now + '\n').getBytes(StandardCharsets.UTF_8)).flip();
+            while (line.hasRemaining()) {
+                file.write(line);
+            }
         }
     }
 
-    private static void serve(SocketChannel client, long workNanos, Inserts inserts) {
+    private static String field(String request, String name) {
+        int at = request.startsWith(name + "=") ? 0 : request.indexOf("\n" + name + "=");
+        if (at < 0) {
+            return "";
+        }
+        int from = request.indexOf('=', at) + 1;
+        int to = request.indexOf('\n', from);
+        return request.substring(from, to < 0 ? request.length() : to);
+    }
+
+    private static void serve(SocketChannel client, long workNanos, Write inserts) {
         ByteBuffer in = ByteBuffer.allocateDirect(64 * 1024);
         ByteBuffer out = ByteBuffer.allocateDirect(ANSWER.length * 64);
         byte previous = 0;
@@ -114,7 +160,7 @@ public final class FloorServer {
                     if (b == '\n' && previous == '\n') {
                         requests++;
                         if (inserts != null) {
-                            inserts.insert(text(in, start, i));
+                            inserts.write(text(in, start, i));
                         }
                         start = i + 1;
                     }

@@ -9,7 +9,9 @@
 # time of busy work per request (0, 20 and 40 us), never sleeping between requests. It shows what a round trip
 # costs on this machine whatever the server, and what each microsecond spent before the answer costs. Last, the
 # same server doing nothing but one committed SQLite insert of the request's triplet per request (WAL,
-# synchronous=NORMAL, as the greydb): the most any decision that is durable in an SQLite greydb can reach.
+# synchronous=NORMAL, as the greydb): the most any decision that is durable in an SQLite greydb can reach. And the
+# floor of the design SPEC §3 does not take: the triplet in a map in memory and one line appended to a journal file
+# with one write per request, before the answer.
 #
 # Needs: root (postgrey is started with --user=postgrey, as its init script does), postgrey
 # (apt-get install -y postgrey), java, ss (iproute2), and the jars (mvn -q -B -DskipTests package).
@@ -33,7 +35,8 @@ FLAGS=(--delay=300)            # postgrey's flags, given to both
 PORT_POSTGREY=27720
 PORT_GREYLITE=27721
 PORT_FLOOR=27722
-FLOOR_WORK=(0 20 40 sqlite)      # microseconds of work per request for the floor server, or a committed insert
+FLOOR_WORK=(0 20 40 sqlite journal) # microseconds of work per request for the floor server, a committed insert, or
+                                    # a map in memory and a journal line
 
 for p in java postgrey ss; do
     command -v "$p" >/dev/null || { echo "run.sh: $p is missing (apt-get install -y postgrey iproute2 default-jdk-headless)" >&2; exit 1; }
@@ -90,12 +93,13 @@ FLOORS="$WORK/floor.txt"
 for work in "${FLOOR_WORK[@]}"; do
     arg=$work
     [ "$work" = sqlite ] && arg="sqlite:$WORK/floor.db"
+    [ "$work" = journal ] && arg="journal:$WORK/floor.journal"
     java -cp "$WORK/classes:$(ls "$ROOT"/dist/target/lib/sqlite-jdbc-*.jar)" FloorServer $PORT_FLOOR "$arg" 2>"$WORK/floor.log" &
     floor_pid=$!
     for _ in $(seq 1 100); do ss -ltn "sport = :$PORT_FLOOR" | grep -q LISTEN && break; sleep 0.1; done
     label="floor-${work}us"
-    if [ "$work" = sqlite ]; then
-        label=floor-sqlite-insert
+    if [ "$work" = sqlite ] || [ "$work" = journal ]; then
+        label=floor-$work-write
         load $PORT_FLOOR 1 5 warm-up >/dev/null   # the JDBC driver's Java code compiled first, as the service's is
     fi
     load $PORT_FLOOR 1 "$SECONDS_EACH" "$label" | tee -a "$FLOORS"
@@ -125,6 +129,7 @@ awk '
     }' "$RESULTS"
 awk -v pg="$(awk '$1 == "postgrey" && $2 == "conns=1" { split($5, r, "="); sub("/s", "", r[2]); t += r[2]; n++ } END { print t / n }' "$RESULTS")" '
     { split($5, r, "="); sub("/s", "", r[2]); w = $1; sub("floor-", "", w)
-      line = line (w == "sqlite-insert" ? sprintf("  a committed SQLite insert: %s/s", r[2]) : sprintf("  %s of work: %s/s", w, r[2])) }
-    END { printf "floor at 1 connection (a server that only answers, then one that only inserts):%s; 10x postgrey (its mean) would be %.0f/s\n", line, 10 * pg }' "$FLOORS"
+      line = line (w == "sqlite-write" ? sprintf("  a committed SQLite insert: %s/s", r[2]) \
+                   : w == "journal-write" ? sprintf("  a map and a journal line: %s/s", r[2]) : sprintf("  %s of work: %s/s", w, r[2])) }
+    END { printf "floor at 1 connection (a server that only answers, one that only inserts, one that only journals):%s; 10x postgrey (its mean) would be %.0f/s\n", line, 10 * pg }' "$FLOORS"
 echo "# logs and databases: $WORK"
