@@ -22,7 +22,7 @@ import java.util.function.LongSupplier;
  *   <li>a failure (timeout, SERVFAIL) is never kept: the next connection asks again;</li>
  *   <li>connections from one address while its lookup is in flight share that lookup.</li>
  * </ul>
- * Why these are safe for the decisions that read the name is written in the README (PTR names).
+ * Why these are safe for the decisions that read the name is written in docs/choices.md (PTR names).
  */
 final class PtrCache {
 

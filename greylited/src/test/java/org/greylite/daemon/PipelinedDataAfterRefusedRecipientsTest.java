@@ -21,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  * A client that pipelines (RFC 2920) sends MAIL, its RCPTs and DATA in one write, and reads the replies after: when
  * every recipient was refused, the upstream refuses the DATA too (a real Postfix here: {@code 554 5.5.1 Error: no
  * valid recipients}). That refusal follows from the recipients' and is no command error of the client's: the
- * recipients' refusals are judged at their RCPTs, each as the README says (a greylisting reply or the upstream's
+ * recipients' refusals are judged at their RCPTs, each as docs/choices.md says (a greylisting reply or the upstream's
  * {@code 4xx} marks no one, the upstream-first order forgives the first upstream refusal). Under {@code 3 b
  * commanderrors}, a client marked by the DATA's {@code 554} needed three refusals for the next triplet it tried in
  * that session; unmarked, its retry past the delay passes.

@@ -20,7 +20,7 @@ import java.util.regex.Pattern;
  * The result is lower case. The null sender stays empty.
  *
  * <p>Greylisting keys made before digits inside words were kept ({@code ops#@}) no longer match: an upgrade
- * greylists such a pending message once more (README, "Sender normalisation"). The old form cannot be turned
+ * greylists such a pending message once more (docs/choices.md, "Sender normalisation"). The old form cannot be turned
  * back into the address, so no rewrite of stored rows could do better.
  */
 public final class SenderNormalizer {
