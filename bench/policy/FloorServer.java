@@ -117,10 +117,7 @@ public final class FloorServer {
             long now = System.currentTimeMillis() / 1000;
             String key = field(request, "client_address") + '\t' + field(request, "sender") + '\t'
                     + field(request, "recipient");
-            long[] row = triplets.get(key);
-            if (row == null) {
-                triplets.put(key, new long[] {1, now, now});
-            }
+            triplets.putIfAbsent(key, new long[] {1, now, now}); // refusals, first and last seen, as a new row's
             line.clear();
             line.put((key + '\t' + now + '\n').getBytes(StandardCharsets.UTF_8)).flip();
             while (line.hasRemaining()) {
