@@ -20,7 +20,7 @@ import picocli.CommandLine.ParentCommand;
 @Command(name = "db", mixinStandardHelpOptions = true,
         description = "Create, inspect and edit the greydb.",
         subcommands = {DbInitCommand.class, DbListCommand.class, DbWhitelistCommand.class, DbBlacklistCommand.class,
-            DbDeleteCommand.class, DbPurgeCommand.class, DbStatsCommand.class})
+            DbDeleteCommand.class, DbPurgeCommand.class, DbStatsCommand.class, DbCheckCommand.class})
 final class DbCommand {
 
     static final String DEFAULT_DB = org.greylite.settings.Settings.DEFAULT_DBFILE;

@@ -87,6 +87,15 @@ class DbCommandsPostgresTest {
         assertEquals(0, ctl("db", "init").exit(), "again, from DBFILE");
     }
 
+    /** PostgreSQL checks its own pages: the check says so, and does not pass for a damaged greydb by exiting 1. */
+    @Test
+    void checkLeavesAPostgresGreydbToItsServer() {
+        assertEquals(0, Ctl.run(PG.env(), "db", "init", "--db", url).exit());
+        Ctl.Run check = ctl("db", "check");
+        assertEquals(0, check.exit(), check.toString());
+        assertTrue(check.out().contains("its server's to check"), check.out());
+    }
+
     @Test
     void listAndStatsShowWhatTheEnginesWrote() throws Exception {
         engineAt(T0);

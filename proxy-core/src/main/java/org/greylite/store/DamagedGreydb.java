@@ -23,17 +23,30 @@ final class DamagedGreydb {
 
     /** For an error about the greydb {@code file}, what to do when it says the file is damaged; else empty. */
     static Optional<String> advice(Path file, SQLException e) {
-        Path abs = GreydbFile.realFile(file.toAbsolutePath());
-        String moveAway = "stop the programs using it and move it away with its -wal and -shm files (mv " + abs + " "
-                + abs + ".damaged; rm -f " + abs + "-wal " + abs + "-shm), or put a backup in its place: a new, empty"
-                + " greydb is made at the next use, and the clients it knew are greylisted anew";
         return switch (e.getErrorCode() & 0xff) {
-            case SQLITE_CORRUPT -> Optional.of("the greydb file is damaged; SQLite does not repair it, and every"
-                    + " decision that reads a damaged part fails (fail open: the mail passes ungreylisted) until it is"
-                    + " replaced: " + moveAway);
+            case SQLITE_CORRUPT -> Optional.of(damaged(file));
             case SQLITE_NOTADB -> Optional.of("the file is not an SQLite database: check that DBFILE (or --db) names"
-                    + " the greydb; if it does, the greydb is damaged: " + moveAway);
+                    + " the greydb; if it does, the greydb is damaged: " + moveAway(file));
             default -> Optional.empty();
         };
+    }
+
+    /** Whether SQLite's error says the file is damaged, or no database. */
+    static boolean isDamage(SQLException e) {
+        int code = e.getErrorCode() & 0xff;
+        return code == SQLITE_CORRUPT || code == SQLITE_NOTADB;
+    }
+
+    /** What to do about the greydb {@code file} when SQLite found it damaged (an error, or its own check). */
+    static String damaged(Path file) {
+        return "the greydb file is damaged; SQLite does not repair it, and every decision that reads a damaged part"
+                + " fails (fail open: the mail passes ungreylisted) until it is replaced: " + moveAway(file);
+    }
+
+    private static String moveAway(Path file) {
+        Path abs = GreydbFile.realFile(file.toAbsolutePath());
+        return "stop the programs using it and move it away with its -wal and -shm files (mv " + abs + " " + abs
+                + ".damaged; rm -f " + abs + "-wal " + abs + "-shm), or put a backup in its place: a new, empty greydb is"
+                + " made at the next use, and the clients it knew are greylisted anew";
     }
 }

@@ -63,6 +63,21 @@ public interface GreydbAdmin extends AutoCloseable {
 
     Stats stats(Instant now, Duration retryWindow, Duration lifetime);
 
+    /**
+     * The database's own check of every page of the greydb, at most {@code limit} problems; null where the
+     * database offers none (PostgreSQL).
+     */
+    PageCheck checkPages(int limit);
+
+    /**
+     * What the database's own check of every page found.
+     *
+     * @param problems the lines it wrote, at most the limit asked; empty when the greydb is whole
+     * @param advice   what to do about a greydb with problems
+     */
+    record PageCheck(List<String> problems, String advice) {
+    }
+
     /** The lifetimes the last engine started on this greydb recorded; null for each it did not. */
     GreydbLifetimes recordedLifetimes();
 

@@ -98,6 +98,16 @@ interface GreydbDialect extends AutoCloseable {
         return hostClock;
     }
 
+    /**
+     * Asks the database to check every page of the greydb: what it finds wrong, at most {@code limit} lines, and what
+     * to do about it; no lines when the greydb is whole. Null when the database keeps its pages' integrity
+     * itself and offers a client no such check (PostgreSQL: its data checksums, and its amcheck extension for a
+     * superuser).
+     */
+    default GreydbAdmin.PageCheck checkPages(int limit) {
+        return null;
+    }
+
     /** Makes concurrent decisions on {@code key} take turns until the end of the transaction. */
     void lockTriplet(Connection conn, TripletKey key) throws SQLException;
 

@@ -94,6 +94,11 @@ final class SqlGreydbAdmin implements GreydbAdmin {
     }
 
     @Override
+    public PageCheck checkPages(int limit) {
+        return dialect.checkPages(limit);
+    }
+
+    @Override
     public GreydbLifetimes recordedLifetimes() {
         return read("cannot read the recorded lifetimes", sql::lifetimes);
     }

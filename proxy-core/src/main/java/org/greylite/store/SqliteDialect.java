@@ -7,10 +7,13 @@ import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -350,6 +353,30 @@ final class SqliteDialect implements GreydbDialect {
             }
         }
         kept = new HashMap<>();
+    }
+
+    /**
+     * SQLite's {@code PRAGMA integrity_check}: every page of every table and index read and checked, in the read
+     * transaction of its own statement (decisions go on meanwhile, in WAL mode). Its one row "ok" means whole. A damaged
+     * page it cannot go past (a b-tree's header) ends it with SQLite's error after the rows it found, which is a finding
+     * too; and since the error also ends the transaction, the statement runs in none of ours, whose COMMIT would fail.
+     */
+    @Override
+    public synchronized GreydbAdmin.PageCheck checkPages(int limit) {
+        List<String> found = new ArrayList<>();
+        try (Statement st = conn.createStatement();
+             ResultSet rs = st.executeQuery("PRAGMA integrity_check(" + Math.max(1, limit) + ")")) {
+            while (rs.next()) {
+                found.add(rs.getString(1));
+            }
+        } catch (SQLException e) {
+            if (!DamagedGreydb.isDamage(e)) {
+                throw failure("cannot check the greydb's pages", e);
+            }
+            found.add(e.getMessage());
+        }
+        boolean whole = found.size() == 1 && "ok".equals(found.get(0));
+        return new GreydbAdmin.PageCheck(whole ? List.of() : List.copyOf(found), DamagedGreydb.damaged(file));
     }
 
     private StoreException failure(String what, SQLException e) {
