@@ -6,6 +6,8 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.List;
 
+import org.junit.jupiter.api.Tag;
+
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 
@@ -14,6 +16,7 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
  * cannot be read is a problem named with its file and line, and matching a client, by address or by name, never
  * fails.
  */
+@Tag("admin-regex") // run with Jazzer's regular-expression-injection detector off: see fuzz/pom.xml
 class KnownSendersFuzzTest {
 
     /** As in the suspicion file's target: the administrator's patterns are trusted, and long names backtrack. */

@@ -12,6 +12,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.junit.jupiter.api.Tag;
+
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 
@@ -20,6 +22,7 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
  * regular expressions and all), as client and as recipient files: loading never fails, a line that cannot be read
  * is a problem named with its file and line, and matching a client or a recipient never fails either.
  */
+@Tag("admin-regex") // run with Jazzer's regular-expression-injection detector off: see fuzz/pom.xml
 class PostgreyWhitelistsFuzzTest {
 
     /** As in the suspicion file's target: the administrator's patterns are trusted, and long names backtrack. */
