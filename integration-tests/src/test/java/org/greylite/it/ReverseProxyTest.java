@@ -9,6 +9,7 @@ import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -89,6 +90,30 @@ class ReverseProxyTest {
         assertEquals(List.of("rcpt@example.com"), recipients);
         assertEquals(body.replace("\r\n..", "\r\n."), new String(messages.get(0), StandardCharsets.US_ASCII));
         assertEquals(List.of(0, 0), tcpserver.awaitEnds(2, Duration.ofSeconds(15)));
+    }
+
+    @Test
+    void aClientVanishingInTheMiddleOfAMessageEndsUcspi2socketWithSigtermEveryTime() throws Exception {
+        // greylite terminates PROGRAM before PROGRAM can read the end of its input. ucspi2socket, seeing that end
+        // first, half-closed its connection, heard the upstream close and exited 0 before the JVM acted on the
+        // signal: tcpserver's log said "status 0" in most such sessions, not the 143 the README promises.
+        tcpserver = tcpservers.start(List.of(Launchers.bin("greylite"), Launchers.bin("ucspi2socket"), "127.0.0.1",
+                        Integer.toString(upstream.getPortAllocated())),
+                Map.of("GREYLIST", "", "RELAYCLIENT", "", "DBFILE", dir.resolve("greylite.db").toString()));
+        int sessions = 3;
+        for (int i = 0; i < sessions; i++) {
+            SmtpClient c = SmtpClient.connect(tcpserver.port());
+            c.reply();
+            c.command("EHLO client.example");
+            assertEquals(250, code(c.command("MAIL FROM:<sender@example.org>")));
+            assertEquals(250, code(c.command("RCPT TO:<rcpt@example.com>")));
+            assertEquals(354, code(c.command("DATA")));
+            c.send("Subject: half a message\r\n\r\nthe first line\r\n");
+            c.abort();
+            assertEquals(Collections.nCopies(i + 1, 143 << 8), tcpserver.awaitEnds(i + 1, Duration.ofSeconds(20)),
+                    "session " + (i + 1));
+        }
+        assertEquals(List.of(), messages, "nothing delivered");
     }
 
     private static int code(String reply) throws IOException {

@@ -3,6 +3,10 @@ package org.greylite.wrapper;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.ArrayDeque;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import org.greylite.relay.BackPressure;
 
@@ -44,6 +48,9 @@ final class OutputPump {
     private boolean closing;
     private boolean abandoned;
     private boolean finished;
+    /** With {@link #abandonUntil}: what the stream's closing waits for, and for how long at the most. */
+    private CompletableFuture<?> closeAfter;
+    private long closeAfterMillis;
 
     OutputPump(String name, OutputStream out, Listener listener) {
         this.name = name;
@@ -101,6 +108,20 @@ final class OutputPump {
         notifyAll();
     }
 
+    /**
+     * Drops what is queued and writes no more, as {@link #abandon()}, but keeps the stream open until {@code event}
+     * has happened or {@code millis} have passed. PROGRAM, just sent SIGTERM, must end by the signal, not by reading
+     * the end of its input: ucspi2socket, which reads it as its client's end, half-closed its connection, heard the
+     * upstream close and exited 0 before the JVM acted on the signal, and tcpserver logged status 0 for a session
+     * greylite had cut short. (The signal must then come through the process handle: {@code Process.destroy()}
+     * closes the input itself.) A PROGRAM that ignores SIGTERM still sees its input end, {@code millis} later.
+     */
+    synchronized void abandonUntil(CompletableFuture<?> event, long millis) {
+        closeAfter = event;
+        closeAfterMillis = millis;
+        abandon();
+    }
+
     synchronized boolean isClosing() {
         return closing || abandoned || finished;
     }
@@ -150,6 +171,7 @@ final class OutputPump {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
+            awaitCloseAfter();
             try {
                 out.close();
             } catch (IOException ignored) {
@@ -159,6 +181,25 @@ final class OutputPump {
                 finished = true;
                 notifyAll();
             }
+        }
+    }
+
+    private void awaitCloseAfter() {
+        CompletableFuture<?> event;
+        long millis;
+        synchronized (this) {
+            event = closeAfter;
+            millis = closeAfterMillis;
+        }
+        if (event == null) {
+            return;
+        }
+        try {
+            event.get(millis, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            // closed now: the reader that outlived the wait sees its input end
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -351,11 +351,13 @@ final class StreamRelayTransport implements RelayTransport, OutputPump.Listener 
         if (abandonIt) {
             // The message in progress must not be completed: PROGRAM dies with it (a killed
             // qmail-smtpd delivers nothing; a killed ucspi2socket drops its connection mid-DATA).
-            // The signal goes first: PROGRAM must not read the end of its input before it, as a
-            // lenient server might take that for the end of the message.
-            p.destroy();
+            // The signal goes first, and PROGRAM's input stays open until the signal has ended it: PROGRAM must
+            // not read the end of its input before, as a lenient server might take that for the end of the
+            // message, and ucspi2socket for its client's end (it exited 0, not by the signal). The signal is sent
+            // through the process handle: Process.destroy() closes PROGRAM's input right after it.
+            p.toHandle().destroy();
             if (pump != null) {
-                pump.abandon();
+                pump.abandonUntil(p.onExit(), Program.TERM_GRACE_MS);
             }
         } else if (pump != null) {
             pump.closeWhenDrained(); // PROGRAM reads the end of its input after the last command
