@@ -25,8 +25,20 @@ final class LineParser {
     static final class Rejected extends Exception {
         private static final long serialVersionUID = 1L;
 
+        final boolean malformed;
+
         Rejected(String reason) {
+            this(reason, true);
+        }
+
+        private Rejected(String reason, boolean malformed) {
             super(reason, null, false, false);
+            this.malformed = malformed;
+        }
+
+        /** A line of a kind this version does not know: ignored, not malformed (SPEC §5). */
+        static Rejected unknownKind(String kind) {
+            return new Rejected("unknown kind '" + kind + "', line ignored", false);
         }
     }
 
@@ -43,7 +55,7 @@ final class LineParser {
             return parseWritten(lineNumber, line);
         } catch (Rejected e) {
             // A no-break space quoted as it is looks like the blank the parser did not see.
-            throw new Rejected(UnseenCharacters.reason(e.getMessage(), line));
+            throw new Rejected(UnseenCharacters.reason(e.getMessage(), line), e.malformed);
         }
     }
 
@@ -67,7 +79,7 @@ final class LineParser {
             kind = kind.substring(0, 1);
         }
         if (!(kind.length() == 1 && "rvegb".indexOf(kind.charAt(0)) >= 0)) {
-            throw new Rejected("unknown kind '" + line.substring(i, kindEnd) + "', line ignored");
+            throw Rejected.unknownKind(line.substring(i, kindEnd));
         }
 
         String rule = line.substring(skipBlanks(line, kindEnd));

@@ -126,7 +126,9 @@ public final class ReloadingSuspicionPolicy implements SuspicionPolicy {
     }
 
     /**
-     * A suspicion file: every line that does not load keeps a new version out. Lines left out are errors, not
+     * A suspicion file: every malformed line keeps a new version out; a line of unknown kind is ignored, as at start
+     * (SPEC §5), and logged, so that the same file gives the same rules whether read at start or at a reload (before,
+     * such a line was logged as ignored and the whole new file refused). Lines left out are errors, not
      * warnings: the administrator's file says something that is not done, and the wrapper's default LOGTHRESHOLD (3,
      * as greylite(8)'s) shows errors only; SPEC §5 wants them reported with file name and line number.
      */
@@ -139,7 +141,7 @@ public final class ReloadingSuspicionPolicy implements SuspicionPolicy {
 
         @Override
         public List<?> errors(SuspicionFile rules) {
-            return rules.problems();
+            return rules.errors();
         }
 
         @Override

@@ -65,7 +65,7 @@ public final class SuspicionFile implements SuspicionPolicy {
             try {
                 parser.parse(number, text).ifPresent(loaded::add);
             } catch (LineParser.Rejected e) {
-                problems.add(new Problem(fileName, number, LineParser.asWritten(text), e.getMessage()));
+                problems.add(new Problem(fileName, number, LineParser.asWritten(text), e.getMessage(), e.malformed));
             }
         }
         return new SuspicionFile(fileName, geo == null ? CountryLocator.NONE : geo, loaded, problems);
@@ -119,6 +119,11 @@ public final class SuspicionFile implements SuspicionPolicy {
     /** The lines that were not loaded, in file order. */
     public List<Problem> problems() {
         return problems;
+    }
+
+    /** The malformed lines among the {@link #problems()}: what keeps a running program on its old rules. */
+    public List<Problem> errors() {
+        return problems.stream().filter(Problem::malformed).toList();
     }
 
     /** How many rule lines loaded. */

@@ -319,6 +319,23 @@ class ReloadingSuspicionPolicyTest {
     }
 
     @Test
+    void anEditWithALineOfUnknownKindLoadsWithoutIt() throws IOException {
+        // SPEC §5 ignores a line of unknown kind (one a newer version knows, say), and the start does: a reload of
+        // the same file must give the same rules. Before, the line was logged as ignored and the whole file refused.
+        write("5 r dsl");
+        AtomicInteger failures = new AtomicInteger();
+        ReloadingSuspicionPolicy policy = new ReloadingSuspicionPolicy(file, null, clock, failures::incrementAndGet);
+        write("7 r dsl", "3 z future-kind", "2 r pool");
+        assertTrue(policy.reload());
+        assertEquals(7, refusalsFor(policy, "dsl.example"));
+        assertEquals(2, refusalsFor(policy, "pool.example"), "the line after the ignored one is in force");
+        assertEquals(0, failures.get());
+        assertEquals(List.of(file + ":2: unknown kind 'z', line ignored"), errors());
+        ReloadingSuspicionPolicy fresh = new ReloadingSuspicionPolicy(file, null, clock);
+        assertEquals(policy.current().ruleCount(), fresh.current().ruleCount(), "as a start reads it");
+    }
+
+    @Test
     void aFileOfGarbageLeavesTheRulesInForce() throws IOException {
         write("5 r dsl");
         AtomicInteger failures = new AtomicInteger();
