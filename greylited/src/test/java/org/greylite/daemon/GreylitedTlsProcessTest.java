@@ -184,7 +184,7 @@ class GreylitedTlsProcessTest {
                 c.expect(421);
             }
             String why = d.awaitLine("does not offer STARTTLS", Duration.ofSeconds(10));
-            assertTrue(why.contains("WARN") && why.contains("127.0.0.1:" + upstream.address().getPort()), why);
+            assertTrue(why.contains("ERROR") && why.contains("127.0.0.1:" + upstream.address().getPort()), why);
         }
     }
 

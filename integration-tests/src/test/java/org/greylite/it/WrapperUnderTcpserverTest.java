@@ -240,6 +240,10 @@ class WrapperUnderTcpserverTest {
             assertTrue(c.closedByServer());
         }
         assertEquals(List.of(3 << 8), t.awaitEnds(1, Duration.ofSeconds(15)));
+        // And a log line at the default LOGTHRESHOLD (3, errors only), as SPEC §2 wants with the 421: it was a
+        // warning, which that threshold hid.
+        String line = t.awaitLine(l -> l.contains("upstream closed the connection unexpectedly"), Duration.ofSeconds(5));
+        assertTrue(line != null && line.contains("ERROR"), String.valueOf(line));
     }
 
     @Test

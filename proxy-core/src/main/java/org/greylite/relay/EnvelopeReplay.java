@@ -91,7 +91,7 @@ final class EnvelopeReplay {
     /** The upstream's reply to the replayed command sent last. */
     void answered(Reply r) {
         if (!r.isPositive()) {
-            LOG.warn("upstream refused a command it had accepted in the session of client {} while the envelope was"
+            LOG.error("upstream refused a command it had accepted in the session of client {} while the envelope was"
                     + " made again without a greylisted recipient ({}); closing with 421", clientAddress,
                     r);
             toSend = null;

@@ -164,10 +164,10 @@ public final class RelaySession {
         if (noDescriptorLeft(cause)) {
             // The upstream was never asked: the proxy itself could not open a socket. Said as an upstream
             // failure, and counted as one, it sent the administrator to look at a server that was fine.
-            LOG.warn("cannot connect to the upstream for client {}: no file descriptor left here ({}); raise the"
+            LOG.error("cannot connect to the upstream for client {}: no file descriptor left here ({}); raise the"
                     + " open-file limit: ulimit -n, or LimitNOFILE= in the systemd unit", clientAddress, describe(cause));
         } else {
-            LOG.warn("upstream unreachable for client {}: {}", clientAddress, describe(cause));
+            LOG.error("upstream unreachable for client {}: {}", clientAddress, describe(cause));
             events.upstreamFailed(info, RelayEvents.UpstreamFailure.CONNECT);
         }
         failClient(settings.replies().upstreamUnavailable());
@@ -199,7 +199,7 @@ public final class RelaySession {
         try {
             upstreamReplies.feed(bytes, this::onUpstreamReply);
         } catch (SmtpProtocolException e) {
-            LOG.warn("upstream broke the protocol in the session of client {}: {}", clientAddress, e.getMessage());
+            LOG.error("upstream broke the protocol in the session of client {}: {}", clientAddress, e.getMessage());
             events.upstreamFailed(info, RelayEvents.UpstreamFailure.PROTOCOL);
             failClient(settings.replies().upstreamUnavailable());
             return;
@@ -295,7 +295,9 @@ public final class RelaySession {
             close();
             return;
         }
-        LOG.warn("upstream closed the connection unexpectedly in the session of client {}", clientAddress);
+        // Every upstream failure that costs the client a 421 is an ERROR: SPEC §2 wants a log line with the 421, and
+        // the wrapper's default LOGTHRESHOLD (3, greylite(8)'s) shows errors only, so a warning left it unexplained.
+        LOG.error("upstream closed the connection unexpectedly in the session of client {}", clientAddress);
         events.upstreamFailed(info, RelayEvents.UpstreamFailure.CLOSED);
         failClient(settings.replies().upstreamUnavailable());
     }
@@ -335,7 +337,7 @@ public final class RelaySession {
         // Nor is a reply all it may owe: an upstream that stopped reading a message has failed the session too.
         boolean notTaking = transport.upstreamNotTaking();
         if (phase != Phase.CLOSED && !greetingBounded && (owes || notTaking)) {
-            LOG.warn("upstream did not {} in time in the session of client {}", notTaking ? "read what it was sent"
+            LOG.error("upstream did not {} in time in the session of client {}", notTaking ? "read what it was sent"
                     : "answer", clientAddress);
             events.upstreamFailed(info, RelayEvents.UpstreamFailure.TIMEOUT);
             failClient(settings.replies().upstreamUnavailable());
@@ -468,7 +470,7 @@ public final class RelaySession {
         if (s.kind == Slot.Kind.RESET) {
             if (!r.isPositive()) {
                 // Which transaction the upstream holds now cannot be known: nothing more may go to it.
-                LOG.warn("upstream refused RSET in the session of client {} ({}); closing with 421", clientAddress, r);
+                LOG.error("upstream refused RSET in the session of client {} ({}); closing with 421", clientAddress, r);
                 events.upstreamFailed(info, RelayEvents.UpstreamFailure.PROTOCOL);
                 failClient(settings.replies().upstreamUnavailable());
             }

@@ -128,7 +128,7 @@ final class SessionLimits {
             if (closed.getAsBoolean() || !waitingForGreeting.getAsBoolean()) {
                 return;
             }
-            LOG.warn("upstream sent no greeting within {} s in the session of client {}",
+            LOG.error("upstream sent no greeting within {} s in the session of client {}",
                     settings.greetingTimeoutMillis() / 1000, address());
             events.upstreamFailed(info, RelayEvents.UpstreamFailure.TIMEOUT);
             end.accept(settings.replies().upstreamUnavailable());
