@@ -9,6 +9,7 @@ import java.util.Locale;
 
 import org.greylite.net.AddressText;
 import org.greylite.net.Ipv4Mapped;
+import org.greylite.smtp.ProxyV2Signature;
 
 /**
  * The PROXY protocol header (HAProxy's specification, versions 1 and 2) greylited sends first on an
@@ -31,7 +32,7 @@ public final class ProxyProtocolHeader {
     }
 
     /** Version 2's fixed signature. */
-    static final byte[] V2_SIGNATURE = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};
+    static final byte[] V2_SIGNATURE = ProxyV2Signature.bytes();
 
     private ProxyProtocolHeader() {
     }

@@ -53,6 +53,7 @@ class BehindALoadBalancerTest {
     private final Logger decisions = (Logger) LoggerFactory.getLogger("greylite.decision");
     private final Logger handler = (Logger) LoggerFactory.getLogger(ProxyHeaderHandler.class);
     private final Logger limits = (Logger) LoggerFactory.getLogger(ConnectionLimits.class);
+    private final Logger relay = (Logger) LoggerFactory.getLogger(org.greylite.relay.RelaySession.class);
     private final ListAppender<ILoggingEvent> log = new ListAppender<>();
     private Level decisionsLevel;
 
@@ -64,6 +65,7 @@ class BehindALoadBalancerTest {
         decisions.addAppender(log);
         handler.addAppender(log);
         limits.addAppender(log);
+        relay.addAppender(log);
     }
 
     @AfterEach
@@ -71,6 +73,7 @@ class BehindALoadBalancerTest {
         decisions.detachAppender(log);
         handler.detachAppender(log);
         limits.detachAppender(log);
+        relay.detachAppender(log);
         decisions.setLevel(decisionsLevel);
         if (proxy != null) {
             proxy.close();
@@ -316,6 +319,20 @@ class BehindALoadBalancerTest {
         }
         assertTrue(lastDecision().contains(" client=127.0.0.1 "), lastDecision());
         assertFalse(upstream.sawCommandStartingWith("PROXY"), upstream.commands.toString());
+    }
+
+    @Test
+    void anUntrustedPeersProxyV2HeaderIsRefusedAndTheSessionClosed() throws IOException {
+        // Read as lines, the signature is two empty lines, a NUL and QUIT: the upstream was sent QUIT and answered it.
+        start("10.0.0.0/8");
+        try (RawClient c = connect("127.0.0.1", v2("192.0.2.10"))) {
+            c.expect(220);
+            assertEquals("550 5.7.1 PROXY is not accepted from clients", c.reply());
+            assertTrue(c.closedByServer(), "what follows the signature is binary: no command can be read from it");
+        }
+        assertFalse(upstream.sawCommandStartingWith("QUIT"), upstream.commands.toString());
+        assertTrue(lines().stream().anyMatch(s -> s.startsWith("client 127.0.0.1 sent a PROXY protocol v2 header")),
+                lines().toString());
     }
 
     @Test

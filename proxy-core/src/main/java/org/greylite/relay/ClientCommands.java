@@ -167,6 +167,18 @@ final class ClientCommands {
         }
     }
 
+    /**
+     * A PROXY protocol version 2 header from the client (whose load balancer, if any, greylited was not told to trust):
+     * refused as a version 1 {@code PROXY} line is, and the session closed, since what follows the signature is binary
+     * that no command can be read from.
+     */
+    void proxyV2Header() {
+        LOG.info("client {} sent a PROXY protocol v2 header, which only a trusted load balancer may send;"
+                + " closing with 550", AddressText.of(info.client()));
+        inbox.clear(); // nothing after it is read
+        queue.local(settings.replies().notFromClients("PROXY"), true);
+    }
+
     /** One junk command too many: the client is told and the session closes once the replies before are sent. */
     private void tooManyCommands() {
         LOG.info("client {} sent more than {} junk commands (NOOP, RSET, VRFY, unknown or refused commands...);"

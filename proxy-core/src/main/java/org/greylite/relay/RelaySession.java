@@ -10,6 +10,7 @@ import org.greylite.net.AddressText;
 import org.greylite.smtp.ByteQueue;
 import org.greylite.smtp.CommandDecoder;
 import org.greylite.smtp.CommandLine;
+import org.greylite.smtp.ProxyV2Signature;
 import org.greylite.smtp.Reply;
 import org.greylite.smtp.ReplyAssembler;
 import org.greylite.smtp.SmtpProtocolException;
@@ -406,6 +407,17 @@ public final class RelaySession {
         if (unansweredMail != null && decoder.nextLineStartsWith(inbox, "rcpt")) {
             queue.barrier(unansweredMail); // decided once the upstream holds its sender (ClientCommands#unansweredMail)
             return false;
+        }
+        if (!authContinuation && !decoder.discarding()) {
+            switch (ProxyV2Signature.at(inbox)) {
+                case SIGNATURE:
+                    commands.proxyV2Header(); // SPEC §2: PROXY headers from clients are refused
+                    return true;
+                case PARTIAL:
+                    return false; // the rest of the signature is on its way
+                default:
+                    break;
+            }
         }
         switch (decoder.next(inbox, authContinuation)) {
             case LINE:

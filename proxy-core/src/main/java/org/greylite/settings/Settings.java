@@ -47,7 +47,8 @@ public final class Settings {
                     + "passed upstream; v2 LOCAL (health checks) and v1 UNKNOWN leave the load balancer as the client. "
                     + "A missing, bad or late (5s) header closes the connection without a reply. From any other "
                     + "address a header is not believed: the connection is its own client, and a PROXY line gets 550 "
-                    + "like any command a client may not send (default: none).").build();
+                    + "like any command a client may not send (a v2 header gets 550 and the connection closed) "
+                    + "(default: none).").build();
 
     public static final Setting<Path> ACCESS = Setting.builder("access", Parsers::path)
             .label("FILE").stage(Stage.CONNECTION)

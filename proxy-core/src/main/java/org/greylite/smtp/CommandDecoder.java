@@ -86,6 +86,11 @@ public final class CommandDecoder {
      * Whether the next line, still in {@code in}, begins with {@code verb} (lower case) and a space or a TAB, in any case;
      * false while the rest of an over-long line is being thrown away.
      */
+    /** Whether the rest of a line too long to take is being skipped: the input's head is no line's start. */
+    public boolean discarding() {
+        return discarding;
+    }
+
     public boolean nextLineStartsWith(ByteQueue in, String verb) {
         return !discarding && startsWithVerb(in, verb);
     }

@@ -17,6 +17,7 @@ import java.util.Set;
 
 import org.greylite.greylist.RcptRequest;
 import org.greylite.greylist.Verdict;
+import org.greylite.smtp.ProxyV2Signature;
 import org.greylite.smtp.Reply;
 import org.greylite.suspicion.Behaviour;
 import org.greylite.suspicion.ClientFacts;
@@ -800,6 +801,32 @@ class RelaySessionTest {
                 + "550 5.7.1 PROXY is not accepted from clients\r\n", t.clientText());
         assertEquals("", t.upstreamText());
         assertFalse(session.isClosed());
+    }
+
+    @Test
+    void aProxyV2HeaderIsRefusedEvenWhenItComesInPieces() {
+        create(settings(), info(Map.of(), true));
+        session.start();
+        session.onUpstreamConnected();
+        byte[] header = new byte[28]; // the signature, then version/command, family, length and addresses
+        System.arraycopy(ProxyV2Signature.bytes(), 0, header, 0, ProxyV2Signature.length());
+        header[12] = 0x21;
+        header[13] = 0x11;
+        header[15] = 12;
+        clientBytes(java.util.Arrays.copyOf(header, 6)); // past CRLF CRLF NUL: the rest is waited for
+        upstream(GREETING);
+        assertEquals(GREETING, t.clientText());
+        clientBytes(java.util.Arrays.copyOfRange(header, 6, header.length));
+        assertEquals(GREETING + "550 5.7.1 PROXY is not accepted from clients\r\n", t.clientText());
+        assertEquals("", t.upstreamText(), "neither the empty lines nor the QUIT inside the signature went on");
+        assertTrue(t.clientClosed);
+    }
+
+    @Test
+    void anEmptyFirstLineIsStillALine() {
+        opened();
+        client("\r\nNOOP\r\n");
+        assertEquals("\r\nNOOP\r\n", t.upstreamText(), "a lone CRLF is not held as the start of a PROXY header");
     }
 
     @Test
