@@ -163,11 +163,12 @@ class DbWhitelistCommand implements Callable<Integer> {
     }
 
     private Held held(GreydbAdmin admin, String client) {
+        String failure = "cannot add " + client + " to the " + (black() ? "blacklist" : "whitelist");
         if (black()) {
-            return new Held(admin.blacklist().stream().filter(e -> e.client().equals(client)).findFirst().orElse(null),
-                    false);
+            return new Held(admin.blacklist(failure).stream().filter(e -> e.client().equals(client)).findFirst()
+                    .orElse(null), false);
         }
-        GreydbAdmin.WhitelistRow row = admin.whitelist().stream().filter(w -> w.client().equals(client))
+        GreydbAdmin.WhitelistRow row = admin.whitelist(failure).stream().filter(w -> w.client().equals(client))
                 .findFirst().orElse(null);
         if (row == null || !"admin".equals(row.source())) {
             return new Held(null, row != null);
@@ -178,10 +179,12 @@ class DbWhitelistCommand implements Callable<Integer> {
     /** The entries of this list (earned ones too) whose blocks hold {@code block}'s first address. */
     private List<String> covering(GreydbAdmin admin, Cidr block) {
         List<String> found = new java.util.ArrayList<>();
+        String failure = "cannot remove " + block + " (looking for the entries that cover it)";
         if (black()) {
-            admin.blacklist().forEach(e -> addIfCovers(found, e.client(), e.client(), block));
+            admin.blacklist(failure).forEach(e -> addIfCovers(found, e.client(), e.client(), block));
         } else {
-            admin.whitelist().forEach(w -> addIfCovers(found, w.client(), w.client() + " (" + w.source() + ")", block));
+            admin.whitelist(failure).forEach(w -> addIfCovers(found, w.client(), w.client() + " (" + w.source() + ")",
+                    block));
         }
         return found;
     }

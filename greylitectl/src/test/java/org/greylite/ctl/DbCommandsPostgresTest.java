@@ -207,6 +207,29 @@ class DbCommandsPostgresTest {
     }
 
     @Test
+    void anAddKeptWaitingByALockSaysItCannotAddNotThatItCannotList() throws Exception {
+        // add reads the list first, to say what changed: a lock's timeout there was said as "cannot list the
+        // whitelist", which the administrator never asked for.
+        String db = PG.createDatabase();
+        url = PG.url(db);
+        assertEquals(0, Ctl.run(PG.env(), "db", "init", "--db", url).exit());
+        try (java.sql.Connection otherHost = java.sql.DriverManager.getConnection(PG.jdbcUrl(db), PostgresServer.USER,
+                PG.password());
+             java.sql.Statement st = otherHost.createStatement()) {
+            otherHost.setAutoCommit(false);
+            st.execute("LOCK TABLE whitelist IN ACCESS EXCLUSIVE MODE");
+            st.execute("LOCK TABLE blacklist IN ACCESS EXCLUSIVE MODE");
+            for (String list : List.of("whitelist", "blacklist")) {
+                Ctl.Run add = Ctl.run(PG.env(), "db", list, "add", "10.67.0.0/16", "--db", url, "--busy-timeout", "1s");
+                assertEquals(2, add.exit(), add.toString());
+                assertTrue(add.err().contains("cannot add 10.67.0.0/16 to the " + list + ": "), add.toString());
+            }
+            otherHost.rollback();
+        }
+        assertEquals(0, Ctl.run(PG.env(), "db", "whitelist", "add", "10.67.0.0/16", "--db", url).exit());
+    }
+
+    @Test
     void aDatabaseWithoutTheGreydbIsRefusedNotGivenItsTables() {
         // The database a URL without a path names is the user's own: one forgotten path, and an entry would go to a
         // database no program reads. As for an SQLite file, only db init makes a greydb.

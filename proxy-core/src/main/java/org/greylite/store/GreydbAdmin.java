@@ -47,10 +47,23 @@ public interface GreydbAdmin extends AutoCloseable {
     int deleteTriplets(TripletFilter filter);
 
     /** The hand-made entries, then the earned ones, each in {@link org.greylite.greylist.ClientKeyOrder}. */
-    List<WhitelistRow> whitelist();
+    default List<WhitelistRow> whitelist() {
+        return whitelist("cannot list the whitelist");
+    }
+
+    /**
+     * As {@link #whitelist()}, read for another command's sake: {@code failure} is what its error says
+     * ({@code cannot add 192.0.2.0/24 to the whitelist}), not "cannot list", which no one asked to do.
+     */
+    List<WhitelistRow> whitelist(String failure);
 
     /** In {@link org.greylite.greylist.ClientKeyOrder}. */
-    List<ListEntry> blacklist();
+    default List<ListEntry> blacklist() {
+        return blacklist("cannot list the blacklist");
+    }
+
+    /** As {@link #blacklist()}, read for another command's sake (see {@link #whitelist(String)}). */
+    List<ListEntry> blacklist(String failure);
 
     /** Adds or replaces an entry by hand; {@code client} is an address or CIDR block in canonical form. */
     void putListEntry(ListEntry entry);

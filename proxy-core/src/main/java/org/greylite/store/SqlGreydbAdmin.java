@@ -61,13 +61,13 @@ final class SqlGreydbAdmin implements GreydbAdmin {
     }
 
     @Override
-    public List<WhitelistRow> whitelist() {
-        return read("cannot list the whitelist", sql::whitelistRows);
+    public List<WhitelistRow> whitelist(String failure) {
+        return read(failure, sql::whitelistRows);
     }
 
     @Override
-    public List<ListEntry> blacklist() {
-        return read("cannot list the blacklist", sql::blacklist);
+    public List<ListEntry> blacklist(String failure) {
+        return read(failure, sql::blacklist);
     }
 
     @Override
