@@ -105,6 +105,7 @@ public final class Greylister {
         this.listener = Objects.requireNonNull(listener, "listener");
         this.adminLists = new AdminLists(store, ADMIN_LIST_REFRESH);
         this.outage = new StoreOutageLog(clock, Objects.requireNonNull(refusal, "refusal"));
+        store.onAnswersAgain(() -> outage.succeeded(store.describe()));
         recordLifetimes();
     }
 

@@ -106,6 +106,11 @@ public abstract class ForwardingGreylistStore implements GreylistStore {
     }
 
     @Override
+    public void onAnswersAgain(Runnable listener) {
+        delegate.onAnswersAgain(listener);
+    }
+
+    @Override
     public void close() {
         delegate.close();
     }

@@ -129,6 +129,10 @@ interface GreydbDialect extends AutoCloseable {
 
     String describe();
 
+    /** See {@link GreylistStore#onAnswersAgain}. */
+    default void onAnswersAgain(Runnable listener) {
+    }
+
     @Override
     void close();
 }

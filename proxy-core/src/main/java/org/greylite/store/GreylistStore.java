@@ -135,6 +135,15 @@ public interface GreylistStore extends AutoCloseable {
     /** Where the data lives, for logs ("sqlite:/var/db/greylite/greylite.db"). */
     String describe();
 
+    /**
+     * Has {@code listener} told each time the greydb's server, lost, answers again, whether a decision or a probe of
+     * the store's own reached it: an engine ends its outage's log there, not at its next decision, which on a quiet
+     * host came minutes later and joined the next failure, a lock's timeout say, to an outage long over. A store
+     * whose server cannot be lost (SQLite) never calls it.
+     */
+    default void onAnswersAgain(Runnable listener) {
+    }
+
     @Override
     void close();
 }

@@ -156,6 +156,11 @@ final class PostgresDialect implements GreydbDialect {
     }
 
     @Override
+    public void onAnswersAgain(Runnable listener) {
+        db.onAnswersAgain(listener);
+    }
+
+    @Override
     public void close() {
         db.close();
     }

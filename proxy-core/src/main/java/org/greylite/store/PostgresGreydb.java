@@ -76,6 +76,8 @@ final class PostgresGreydb implements AutoCloseable {
     private final PostgresUse use;
     private final boolean passwordFound; // false: none in PGPASSWORD or a password file, and the driver is given ""
     private final AtomicBoolean down = new AtomicBoolean();
+    /** Told when the server, lost, answers again (see {@link GreylistStore#onAnswersAgain}). */
+    private final List<Runnable> answersAgain = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final AtomicBoolean probing = new AtomicBoolean();
     private final AtomicBoolean droppedReadOnly = new AtomicBoolean(); // logged, until a transaction commits again
     private volatile String lastDown;
@@ -533,7 +535,12 @@ final class PostgresGreydb implements AutoCloseable {
         }
         if (down.compareAndSet(true, false)) {
             LOG.warn(downReadOnly ? "{}: a new connection may write again" : "{}: the server answers again", describe());
+            answersAgain.forEach(Runnable::run);
         }
+    }
+
+    void onAnswersAgain(Runnable listener) {
+        answersAgain.add(java.util.Objects.requireNonNull(listener, "listener"));
     }
 
     /**

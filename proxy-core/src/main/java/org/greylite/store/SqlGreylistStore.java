@@ -180,6 +180,11 @@ final class SqlGreylistStore implements GreylistStore {
     }
 
     @Override
+    public void onAnswersAgain(Runnable listener) {
+        dialect.onAnswersAgain(listener);
+    }
+
+    @Override
     public void close() {
         dialect.close();
     }
