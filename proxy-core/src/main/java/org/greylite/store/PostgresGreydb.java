@@ -749,6 +749,13 @@ final class PostgresGreydb implements AutoCloseable {
         return false;
     }
 
+    /**
+     * The driver's state for a connection it had already closed ("This connection has been closed."): the pool met it
+     * checking a connection to a server that stopped answering, and said it as the reason it had none to give. It
+     * says nothing of the server; the pool's own timeout ("no answer within ...") does.
+     */
+    private static final String CONNECTION_GONE = "08003";
+
     /** The innermost message worth showing: "Connection refused", "timed out after 3 s"... */
     private String connectionCause(Throwable t) {
         String timedOut = connectTimedOut(t);
@@ -760,7 +767,8 @@ final class PostgresGreydb implements AutoCloseable {
             if (c instanceof java.io.IOException) {
                 String m = c.getMessage();
                 best = c instanceof UnknownHostException ? "unknown host " + m : m != null ? m : c.getClass().getSimpleName();
-            } else if (best == null && c instanceof SQLException && c.getCause() == null) {
+            } else if (best == null && c instanceof SQLException s && s.getCause() == null
+                    && !CONNECTION_GONE.equals(s.getSQLState())) {
                 best = c.getMessage();
             }
         }

@@ -1,6 +1,7 @@
 package org.greylite.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -261,6 +262,29 @@ class PostgresGreylistStoreTest {
         } finally {
             for (Socket s : accepted) {
                 s.close();
+            }
+        }
+    }
+
+    @Test
+    void aServerThatStopsAnsweringIsSaidToGiveNoAnswerNotToHaveClosedTheConnection() throws Exception {
+        // The pool gave up on its connections to a hung server and had none to give: the driver's words for the one
+        // it dropped ("This connection has been closed.") were the message, which sent the administrator looking for
+        // who closed it.
+        String url = PG.url(PG.createDatabase());
+        try (GreylistStore store = GreylistStores.open(url, options(PG.env()))) {
+            assertEquals("ok", count(store));
+            Thread.sleep(1500); // the pool checks a connection idle that long before handing it out
+            PG.freeze();
+            try {
+                StoreException e = assertThrows(StoreException.class, () -> count(store));
+                String described = GreydbLocation.parse(url).describe();
+                assertTrue(e.getMessage().startsWith(described + ": "), e.getMessage());
+                assertFalse(e.getMessage().contains("has been closed"), e.getMessage());
+                assertTrue(e.getMessage().contains("no answer within " + TIMEOUT.toMillis() + " ms")
+                        || e.getMessage().contains("timed out"), e.getMessage());
+            } finally {
+                PG.thaw();
             }
         }
     }

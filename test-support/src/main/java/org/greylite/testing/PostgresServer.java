@@ -98,6 +98,24 @@ public final class PostgresServer implements BeforeAllCallback, AfterAllCallback
         running = false;
     }
 
+    /**
+     * Freezes the server (SIGSTOP to the postmaster and its processes), as a host that hangs: connections stay open
+     * and new ones are taken by the kernel, but nothing answers. {@link #thaw()} lets it go on.
+     */
+    public synchronized void freeze() {
+        signal("STOP");
+    }
+
+    public synchronized void thaw() {
+        signal("CONT");
+    }
+
+    private void signal(String name) {
+        // The postmaster's pid is postmaster.pid's first line; its children are the sessions and the workers.
+        run(List.of("sh", "-c", "pid=$(head -n 1 '" + data + "/postmaster.pid') && kill -" + name
+                + " $pid $(pgrep -P $pid)"), false);
+    }
+
     private void create() {
         ExternalPrograms.require("pg_ctl");
         try {
