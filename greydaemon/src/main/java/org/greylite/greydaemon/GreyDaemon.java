@@ -171,11 +171,12 @@ public final class GreyDaemon {
             }
             if (location instanceof GreydbLocation.Sqlite sqlite) {
                 SaveFileImport.Imported imported = SaveFileImport.importIfSaveFile(sqlite.file(), settings,
-                        busyTimeout, log);
+                        busyTimeout, clock.instant(), log);
                 if (imported != null) {
-                    log.info("imported greydaemon save file {}: {} known address(es), {} pending triplet(s), {} line(s)"
-                                    + " skipped; the text file is kept as {}", sqlite.file(), imported.knownAddresses(),
-                            imported.pendingTriplets(), imported.skippedLines(), imported.backup());
+                    log.info("imported greydaemon save file {}: {} known address(es), {} pending triplet(s), {} entries"
+                                    + " expired by this program's lifetimes left out, {} line(s) skipped; the text file is"
+                                    + " kept as {}", sqlite.file(), imported.knownAddresses(), imported.pendingTriplets(),
+                            imported.expired(), imported.skippedLines(), imported.backup());
                 }
             }
             store = GreylistStores.open(location, new GreydbOptions(busyTimeout, 1, env)

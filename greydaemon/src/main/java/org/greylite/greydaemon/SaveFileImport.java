@@ -16,6 +16,7 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 
@@ -33,7 +34,10 @@ import org.slf4j.Logger;
  *
  * <p>Known addresses become auto-whitelist entries, pending triplets pending triplets with one refusal,
  * each keyed as the engine keys them (so a retry of an imported triplet is recognised). The engine's own
- * expiry applies from then on. Lines greydaemon itself would have skipped are skipped with a warning naming
+ * expiry applies from then on, and to the import itself, as greylite 2.3's is imported: an address last seen longer
+ * ago than the whitelist lifetime ({@code -t}), or a triplet first tried longer ago than the retry window
+ * ({@code -g}), is left out and counted (imported, such an entry sat there until a purge, and a purge took its old
+ * time for a clock set ahead and refused to remove it). Lines greydaemon itself would have skipped are skipped with a warning naming
  * them (the backup keeps them), wherever they are in the file. A file that is not a save file (see
  * {@link SaveFileLines#notASaveFile}) stops the start, and nothing is renamed.
  */
@@ -47,7 +51,7 @@ final class SaveFileImport {
     }
 
     /** What an import brought in. */
-    record Imported(int knownAddresses, int pendingTriplets, int skippedLines, Path backup) {
+    record Imported(int knownAddresses, int pendingTriplets, int expired, int skippedLines, Path backup) {
     }
 
     /**
@@ -56,8 +60,8 @@ final class SaveFileImport {
      * @throws IOException naming the path at fault
      * @throws IllegalArgumentException when the file is neither a greydb nor a save file
      */
-    static Imported importIfSaveFile(Path file, GreylistSettings settings, Duration busyTimeout, Logger log)
-            throws IOException {
+    static Imported importIfSaveFile(Path file, GreylistSettings settings, Duration busyTimeout, Instant now,
+                                     Logger log) throws IOException {
         if (!Files.isRegularFile(file)) {
             return null;
         }
@@ -91,7 +95,7 @@ final class SaveFileImport {
         GreylistStores.sqlite(fresh, busyTimeout).close(); // the schema, as every program creates it
         Imported counts;
         try {
-            counts = write(fresh, file, settings, backup, log);
+            counts = write(fresh, file, settings, backup, now.getEpochSecond(), log);
         } catch (SQLException e) {
             removeGreydb(fresh);
             throw new IOException("cannot write the imported greydb " + fresh + ": " + e.getMessage(), e);
@@ -135,11 +139,14 @@ final class SaveFileImport {
      * holds millions of entries, and read whole (its bytes, a string of them, a list of its lines: some four times
      * its size) a 124 MB file did not fit bin/greydaemon's 256 MB heap, and the start died at every restart.
      */
-    private static Imported write(Path greydb, Path source, GreylistSettings settings, Path backup, Logger log)
-            throws SQLException, IOException {
+    private static Imported write(Path greydb, Path source, GreylistSettings settings, Path backup, long now,
+                                  Logger log) throws SQLException, IOException {
         int known = 0;
         int pending = 0;
+        int expired = 0;
         int skipped = 0;
+        long lifetime = settings.whitelistLifetime().getSeconds();
+        long window = settings.retryWindow().getSeconds();
         try (BufferedReader lines = SaveFileLines.reader(source);
              Connection conn = DriverManager.getConnection(org.greylite.store.SqliteFileUrl.of(greydb),
                      org.greylite.store.SqliteFileUrl.uris(new org.sqlite.SQLiteConfig()).toProperties());
@@ -156,7 +163,10 @@ final class SaveFileImport {
             for (String line = lines.readLine(); line != null; line = lines.readLine()) {
                 number++;
                 SaveFileLines.Entry entry = SaveFileLines.entry(line);
-                if (entry instanceof SaveFileLines.Known k) {
+                if (entry instanceof SaveFileLines.Known k && k.time() + lifetime <= now
+                        || entry instanceof SaveFileLines.Pending g && g.time() + window <= now) {
+                    expired++;
+                } else if (entry instanceof SaveFileLines.Known k) {
                     whitelist.setString(1, EngineDecisions.clientKey(settings, k.client()));
                     whitelist.setLong(2, k.time());
                     whitelist.setLong(3, k.time());
@@ -179,7 +189,7 @@ final class SaveFileImport {
             }
             control.execute("COMMIT");
         }
-        return new Imported(known, pending, skipped, backup);
+        return new Imported(known, pending, expired, skipped, backup);
     }
 
     /**

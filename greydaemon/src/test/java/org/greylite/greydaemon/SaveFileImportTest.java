@@ -73,6 +73,38 @@ class SaveFileImportTest {
         assertArrayEquals(before, Files.readAllBytes(dir.resolve("greydaemon.save" + SaveFileImport.BACKUP_SUFFIX)));
     }
 
+    /**
+     * Entries already past greydaemon's lifetimes (7 days for a known address, 12 hours for a triplet) are left out,
+     * as greylite 2.3's are: imported, they sat in the greydb until a purge, which took their old times for a clock
+     * set ahead and refused to remove them.
+     */
+    @Test
+    void entriesAlreadyExpiredAreLeftOut() throws Exception {
+        Path save = dir.resolve("greydaemon.save");
+        long t = now.getEpochSecond();
+        Files.writeString(save, "I " + (t - 60) + " 192.0.2.1\n"
+                + "I " + (t - 10 * 86_400) + " 192.0.2.2\n"
+                + "G " + (t - 600) + " 198.51.100.3 alice@example.net bob@example.org\n"
+                + "G " + (t - 13 * 3_600) + " 198.51.100.4 carol@example.net dave@example.org\n",
+                StandardCharsets.ISO_8859_1);
+        try (RunningGreydaemon service = start(save);
+             QmailSmtpdClient client = new QmailSmtpdClient(service.localAddress())) {
+            assertEquals("1,2", client.ask("192.0.2.1", "x@example.net", "y@example.org"));
+            assertEquals("0,1", client.ask("192.0.2.2", "x@example.net", "y@example.org"), "forgotten: a new triplet");
+            assertEquals("1,3", client.ask("198.51.100.3", "alice@example.net", "bob@example.org"));
+            assertEquals("0,1", client.ask("198.51.100.4", "carol@example.net", "dave@example.org"),
+                    "a first attempt again, not a stale entry restarted");
+        }
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + save);
+             java.sql.ResultSet rs = c.createStatement().executeQuery(
+                     "SELECT (SELECT COUNT(*) FROM whitelist WHERE client LIKE '192.0.2.2%'),"
+                             + " (SELECT COUNT(*) FROM triplet WHERE first_seen < " + (t - 12 * 3_600) + ")")) {
+            assertTrue(rs.next());
+            assertEquals(0, rs.getInt(1), "the old address was not imported");
+            assertEquals(0, rs.getInt(2), "the old triplet was not imported");
+        }
+    }
+
     /** greydaemon's patterns are not anchored at the end: a line with more after its fields is read as it read it. */
     @Test
     void linesWithMoreAfterTheirFieldsAreImportedAsGreydaemonReadThem() throws Exception {
@@ -122,8 +154,8 @@ class SaveFileImportTest {
             assertTrue(logged.contains("WARN " + save + ":" + line + ": not an 'I TIME IP' or 'G TIME IP FROM TO' line,"
                     + " not imported (it stays in " + save + SaveFileImport.BACKUP_SUFFIX + ")"), logged::toString);
         }
-        assertTrue(logged.stream().anyMatch(l -> l.contains("2 known address(es), 0 pending triplet(s), 3 line(s)"
-                + " skipped")), logged::toString);
+        assertTrue(logged.stream().anyMatch(l -> l.contains("2 known address(es), 0 pending triplet(s), 0 entries expired by this"
+                + " program's lifetimes left out, 3 line(s) skipped")), logged::toString);
         assertEquals(text, Files.readString(dir.resolve("save" + SaveFileImport.BACKUP_SUFFIX),
                 StandardCharsets.ISO_8859_1));
         try (RunningGreydaemon service = start(save);
@@ -168,7 +200,8 @@ class SaveFileImportTest {
         Path save = dir.resolve("save");
         Files.writeString(save, "I notatime 192.0.2.3\n\nG soon 192.0.2.4 a@example.net b@example.org\n");
         List<String> logged = startAndStop(save);
-        assertTrue(logged.stream().anyMatch(l -> l.contains("0 known address(es), 0 pending triplet(s), 2 line(s)"
+        assertTrue(logged.stream().anyMatch(l -> l.contains("0 known address(es), 0 pending triplet(s), 0 entries expired by this"
+                + " program's lifetimes left out, 2 line(s)"
                 + " skipped")), logged::toString);
         assertTrue(Files.exists(dir.resolve("save" + SaveFileImport.BACKUP_SUFFIX)));
     }
