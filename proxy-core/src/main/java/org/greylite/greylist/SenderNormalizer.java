@@ -33,8 +33,12 @@ public final class SenderNormalizer {
     private static final Pattern PRVS = Pattern.compile("(?i)^prvs=[0-9a-z]+=(.+)$");
     private static final Pattern PRVS_REVERSED = Pattern.compile("(?i)^(.+)=prvs=[0-9a-z]+$");
     private static final Pattern BTV1 = Pattern.compile("(?i)^btv1==[0-9a-z]+==(.+)$");
-    /** A BATV tag-val: a key digit, three day digits and six hex digits of hash. */
-    private static final Pattern BATV_TAG = Pattern.compile("^[0-9a-z]{10}");
+    /**
+     * A BATV tag-val: a key digit, three day digits and six hex digits of hash. Exactly that: ten letters or digits
+     * also took user names (newsletter, information) for tags in the reversed order prvs=user=tag, and the user was
+     * dropped and the tag kept, so that no retry matched.
+     */
+    private static final Pattern BATV_TAG = Pattern.compile("(?i)^[0-9]{4}[0-9a-f]{6}$");
     /**
      * Perl's {@code \b\d+\b} on the bytes Postgrey sees: word characters are ASCII letters, digits and
      * {@code _}. Spelt out rather than Java's {@code \b}, whose idea of a word character is Unicode's (and

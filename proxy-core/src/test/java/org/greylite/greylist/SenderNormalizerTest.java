@@ -33,6 +33,10 @@ class SenderNormalizerTest {
         // The reversed order Postgrey also accepts: the part that looks like a tag-val goes.
         same("alice.smith@example.org", "prvs=alice.smith=0123abcdef@example.org");
         same("alice@example.org", "prvs=alice=0123abcdef@example.org");
+        // User names of ten letters are no tags: a tag-val is four digits and six hex digits.
+        same("newsletter@example.org", "prvs=newsletter=0123abcdef@example.org");
+        same("newsletter@example.org", "prvs=newsletter=0456fedcba@example.org");
+        same("information@example.org", "prvs=information=1235FEDCBA@example.org");
     }
 
     @Test
