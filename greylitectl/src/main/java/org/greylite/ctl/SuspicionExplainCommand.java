@@ -252,7 +252,7 @@ final class SuspicionExplainCommand implements Callable<Integer> {
                         + "': leave out what follows it (SMTP parameters such as SIZE= are not part of it)");
             }
         }
-        return a;
+        return org.greylite.greylist.MailboxPath.canonical(a); // as the engine hands it to the rules
     }
 
     /** Addresses may be written as in SMTP, {@code <a@example.org>}; the rules see them without brackets. */

@@ -360,6 +360,17 @@ class SuspicionExplainCommandTest {
     }
 
     @Test
+    void aQuotedOrSourceRoutedAddressIsSeenAsTheEngineSeesIt() throws Exception {
+        // "zero"@ and @relay:zero@ are zero@ to the engine's rules: explain says what the engine does.
+        Files.writeString(rules, "0 e r:^zero@\n");
+        for (String to : new String[] {"<\"zero\"@dest.example>", "<@relay.example:zero@dest.example>"}) {
+            Ctl.Run run = explain("--ip", "192.0.2.7", "--to", to, "--json");
+            assertEquals(0, run.exit(), run.toString());
+            assertEquals(0L, MiniJson.object(run.out()).get("attempts"), to + ": " + run.out());
+        }
+    }
+
+    @Test
     void asGreydaemonNoPtrOrHeloLineMatchesAndWhatItIsNotToldIsRefused() throws Exception {
         // greydaemon is told no name and no HELO: its r lines and h: patterns cannot be evaluated, "no PTR name" included.
         rules = Files.writeString(dir.resolve("greydaemon"), "4 r ^$\n3 e h:^localhost$\n2 e s:@spam\\.example$\n");

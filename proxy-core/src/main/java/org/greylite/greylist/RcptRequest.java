@@ -11,15 +11,17 @@ import org.greylite.suspicion.ClientFacts;
  * {@link SessionFacts#rcpt(String, String)}.
  *
  * @param session   what is known about the client
- * @param sender    the envelope sender without angle brackets ("" for the null sender)
- * @param recipient the envelope recipient without angle brackets
+ * @param sender    the envelope sender without angle brackets ("" for the null sender), kept as {@link MailboxPath}
+ *                  reads it
+ * @param recipient the envelope recipient without angle brackets, kept so too
  */
 public record RcptRequest(SessionFacts session, String sender, String recipient) {
 
     public RcptRequest {
         Objects.requireNonNull(session, "session");
-        sender = sender == null ? "" : sender;
-        recipient = recipient == null ? "" : recipient;
+        // As the upstream delivers them (MailboxPath): "user"@ and @relay:user@ are user@ to the keys and the rules.
+        sender = sender == null ? "" : MailboxPath.canonical(sender);
+        recipient = recipient == null ? "" : MailboxPath.canonical(recipient);
     }
 
     /**

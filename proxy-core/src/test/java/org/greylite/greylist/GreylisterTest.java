@@ -167,6 +167,21 @@ class GreylisterTest {
     }
 
     @Test
+    void aQuotedOrSourceRoutedAddressIsTheMailboxTheUpstreamDeliversTo() throws Exception {
+        // "zero"@ and @relay:zero@ are zero@ (RFC 5321): one triplet, and the rules see zero@. Keyed as written,
+        // each spelling was a first attempt of its own, and quoting stepped round an e line's r:^zero@.
+        Greylister g = greylister(SuspicionPolicy.NONE);
+        g.decide(rcpt("192.0.2.7", "a@example.net", "zero@example.org"));
+        later(MIN_DELAY);
+        assertVerdict(Action.ACCEPT, Reason.PASSED,
+                g.decide(rcpt("192.0.2.8", "\"a\"@example.net", "@relay.example:\"zero\"@example.org")));
+        assertEquals(List.of(1L), row("SELECT COUNT(*) FROM triplet"));
+        ClientFacts facts = rcpt("192.0.2.9", "\"a\"@example.net", "@relay.example:zero@example.org").facts();
+        assertEquals("a@example.net", facts.sender());
+        assertEquals("zero@example.org", facts.recipient());
+    }
+
+    @Test
     void aRetryAfterTheMinimumDelayPassesAndWhitelistsTheClient() throws Exception {
         Greylister g = greylister(SuspicionPolicy.NONE);
         g.decide(rcpt("192.0.2.7", "a@example.net", "b@example.org"));
