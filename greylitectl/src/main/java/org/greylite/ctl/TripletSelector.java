@@ -9,6 +9,7 @@ import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
 import org.greylite.greylist.ClientKeys;
+import org.greylite.greylist.MailboxPath;
 import org.greylite.greylist.SenderNormalizer;
 import org.greylite.net.Cidr;
 import org.greylite.net.Ipv4Mapped;
@@ -54,7 +55,7 @@ final class TripletSelector {
         if (!address.matches()) {
             return regex("--sender", value);
         }
-        String a = address.group(1);
+        String a = MailboxPath.canonical(address.group(1)); // "ops"@ is keyed ops@
         // Both forms: normalised as greylited keys it, and only lower-cased for an engine that does not normalise.
         return regexOrExact(value, SenderNormalizer.normalize(a), a.toLowerCase(Locale.ROOT));
     }
@@ -69,7 +70,7 @@ final class TripletSelector {
         if (!address.matches()) {
             return regex("--recipient", value);
         }
-        String a = address.group(1).toLowerCase(Locale.ROOT);
+        String a = MailboxPath.canonical(address.group(1)).toLowerCase(Locale.ROOT);
         return regexOrExact(value, a, a);
     }
 

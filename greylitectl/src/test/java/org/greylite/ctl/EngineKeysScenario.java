@@ -43,6 +43,9 @@ final class EngineKeysScenario {
         assertEquals(List.of("198.51.100.0/24 <> <carol@example.com>"), rows("--sender", "<>"), "the null sender");
         assertEquals(List.of("192.0.2.0/24 <ops1@sender.test> <bob+tag@example.com>"),
                 rows("--recipient", "Bob+Tag@Example.COM"), "a recipient is keyed lower-cased, its +tag kept");
+        assertEquals(rows("--recipient", "bob+tag@example.com"), rows("--recipient", "<\"Bob+Tag\"@Example.COM>"),
+                "quotes a local part does not need, as the engine drops them");
+        assertEquals(rows("--sender", "ops1@sender.test"), rows("--sender", "\"ops1\"@sender.test"));
         assertEquals(List.of("192.0.2.0/24 <ops1@sender.test> <bob+tag@example.com>",
                 "192.0.2.0/24 <ops2@sender.test> <bob@example.com>"), rows("--sender", "^ops\\d@"),
                 "a regular expression keeps its meaning");
