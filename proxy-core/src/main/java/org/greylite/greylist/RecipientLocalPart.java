@@ -18,35 +18,10 @@ public final class RecipientLocalPart {
 
     /** The local part in lower case: the whole address when it has no {@code @}, as the bare {@code postmaster}. */
     public static String of(String recipient) {
-        String path = recipient;
-        if (path.startsWith("@")) {
-            int colon = path.indexOf(':');
-            if (colon > 0) {
-                path = path.substring(colon + 1);
-            }
-        }
-        String local = path.startsWith("\"") ? unquoted(path) : null;
-        if (local == null) {
-            int at = path.lastIndexOf('@');
-            local = at < 0 ? path : path.substring(0, at);
-        }
-        return local.toLowerCase(Locale.ROOT);
-    }
-
-    /** The quoted local part's text, or null when the quote does not close just before the {@code @} or the end. */
-    private static String unquoted(String path) {
-        StringBuilder text = new StringBuilder();
-        for (int i = 1; i < path.length(); i++) {
-            char c = path.charAt(i);
-            if (c == '\\' && i + 1 < path.length()) {
-                text.append(path.charAt(++i));
-            } else if (c == '"') {
-                boolean ends = i + 1 == path.length() || path.charAt(i + 1) == '@';
-                return ends ? text.toString() : null;
-            } else {
-                text.append(c);
-            }
-        }
-        return null;
+        // A quoted local part that needs its quotes keeps them, and so does one holding an @, which is then no
+        // postmaster: the @ searched for is the last, the domain's.
+        String path = MailboxPath.canonical(recipient);
+        int at = path.lastIndexOf('@');
+        return (at < 0 ? path : path.substring(0, at)).toLowerCase(Locale.ROOT);
     }
 }
