@@ -163,16 +163,21 @@ final class SaveFileImport {
             for (String line = lines.readLine(); line != null; line = lines.readLine()) {
                 number++;
                 SaveFileLines.Entry entry = SaveFileLines.entry(line);
-                if (entry instanceof SaveFileLines.Known k && k.time() + lifetime <= now
-                        || entry instanceof SaveFileLines.Pending g && g.time() + window <= now) {
-                    expired++;
-                } else if (entry instanceof SaveFileLines.Known k) {
+                if (entry instanceof SaveFileLines.Known k) {
+                    if (k.time() + lifetime <= now) {
+                        expired++;
+                        continue;
+                    }
                     whitelist.setString(1, EngineDecisions.clientKey(settings, k.client()));
                     whitelist.setLong(2, k.time());
                     whitelist.setLong(3, k.time());
                     whitelist.executeUpdate();
                     known++;
                 } else if (entry instanceof SaveFileLines.Pending g) {
+                    if (g.time() + window <= now) {
+                        expired++;
+                        continue;
+                    }
                     TripletKey key = EngineDecisions.tripletKey(settings, g.client(), g.sender(), g.recipient());
                     triplet.setString(1, key.client());
                     triplet.setString(2, key.sender());

@@ -16,6 +16,7 @@ import java.util.stream.Collectors;
 
 import org.greylite.config.Environment;
 import org.greylite.greylist.KnownSenders;
+import org.greylite.greylist.MailboxPath;
 import org.greylite.net.Cidr;
 import org.greylite.net.IpLiteral;
 import org.greylite.net.PtrName;
@@ -252,7 +253,7 @@ final class SuspicionExplainCommand implements Callable<Integer> {
                         + "': leave out what follows it (SMTP parameters such as SIZE= are not part of it)");
             }
         }
-        return org.greylite.greylist.MailboxPath.canonical(a); // as the engine hands it to the rules
+        return MailboxPath.canonical(a); // as the engine hands it to the rules
     }
 
     /** Addresses may be written as in SMTP, {@code <a@example.org>}; the rules see them without brackets. */
