@@ -9,10 +9,8 @@ import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.UserPrincipal;
 import java.util.Map;
 
-import org.greylite.testing.ExternalPrograms;
+import org.greylite.testing.RootOnly;
 import org.greylite.testing.UnprivilegedJava;
-import org.junit.jupiter.api.Assertions;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,13 +24,7 @@ class GreydbMadeByRootTest {
     Path dir;
 
     private static void asRoot() {
-        if (!UnprivilegedJava.root()) {
-            String why = "only root creates a file another user may not write";
-            if (ExternalPrograms.underCi()) {
-                Assertions.fail(why + "; CI=true runs the tests as root");
-            }
-            Assumptions.abort(why);
-        }
+        RootOnly.require("only root creates a file another user may not write");
     }
 
     @Test

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
+import org.greylite.testing.RootOnly;
 import org.greylite.testing.UnprivilegedJava;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,9 +46,7 @@ class GreydbPathCharactersTest {
 
     @Test
     void aReaderWhoMayNotWriteReadsTheGreydbNamed() throws Exception {
-        if (!UnprivilegedJava.root()) {
-            return; // another user is needed, one who may read the greydb and not write it
-        }
+        RootOnly.require("the reader is another user, one who may read the greydb and not write it");
         UnprivilegedJava.reachable(dir);
         Path db = dir.resolve("p%41").resolve("g#1.db");
         assertEquals(0, Ctl.run(Map.of(), "db", "init", "--db", db.toString()).exit());

@@ -13,8 +13,8 @@ import java.util.Map;
 
 import org.greylite.store.GreylistStore;
 import org.greylite.store.GreylistStores;
+import org.greylite.testing.RootOnly;
 import org.greylite.testing.UnprivilegedJava;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,7 +33,7 @@ class ReadOnlyGreydbTest {
 
     @BeforeEach
     void greydbOwnedByRoot() throws Exception {
-        Assumptions.assumeTrue(UnprivilegedJava.root(), "needs root, to run greylitectl as another user");
+        RootOnly.require("greylitectl runs as another user, which needs root");
         db = dir.resolve("greylite.db");
         GreylistStores.sqlite(db, Duration.ofSeconds(5)).close();
         assertEquals(0, Ctl.run(Map.of(), "db", "blacklist", "add", "192.0.2.7", "--db", db.toString()).exit());

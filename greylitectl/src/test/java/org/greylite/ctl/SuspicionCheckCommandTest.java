@@ -9,8 +9,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 
+import org.greylite.testing.RootOnly;
 import org.greylite.testing.UnprivilegedJava;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -73,7 +73,7 @@ class SuspicionCheckCommandTest {
     /** Root reads any file: as root, greylitectl runs as an unprivileged user instead ({@link UnprivilegedJava}). */
     @Test
     void aFileThisUserMayNotReadIsSaidWithItsOwnerAndMode() throws Exception {
-        Assumptions.assumeTrue(UnprivilegedJava.root(), "made by another user than this one");
+        RootOnly.require("the file is made by another user than the one who checks it");
         Path f = file("5 r dsl");
         Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-------"));
         UnprivilegedJava.reachable(dir);

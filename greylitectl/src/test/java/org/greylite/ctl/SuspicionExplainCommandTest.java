@@ -128,10 +128,8 @@ class SuspicionExplainCommandTest {
      */
     @Test
     void anInternationalAddressTypedUnderTheCLocaleIsReadAsTyped() throws Exception {
-        Assumptions.assumeTrue("UTF-8".equals(System.getProperty("sun.jnu.encoding")),
-                "this JVM must pass the bytes of the arguments as UTF-8");
         rules = Files.writeString(dir.resolve("utf8"), "5 e s:^jös@\n");
-        try (org.greylite.testing.JavaProgram ctl = org.greylite.testing.JavaProgram.start(GreyliteCtl.class,
+        try (org.greylite.testing.JavaProgram ctl = org.greylite.testing.JavaProgram.startThroughShell(dir, GreyliteCtl.class,
                 List.of("suspicion", "explain", rules.toString(), "--ip", "192.0.2.7", "--from", "jös@bücher.example",
                         "--json"),
                 env -> {

@@ -11,13 +11,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.greylite.testing.OpenFileLimit;
+import org.greylite.testing.SmallFileSystem;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -413,45 +412,16 @@ class GreylitedProcessTest {
      */
     @Test
     void aFullDiskUnderTheGreydbFailsOpenAndEndsWhenThereIsRoomAgain() throws Exception {
-        if (!"root".equals(System.getProperty("user.name"))) {
-            String why = "mounting a small file system for the greydb needs root, and the tests do not run as root";
-            if (org.greylite.testing.ExternalPrograms.underCi()) {
-                org.junit.jupiter.api.Assertions.fail(why + "; CI=true, so this is a failure, not a skip");
-            }
-            org.junit.jupiter.api.Assumptions.abort(why);
-        }
-        Path small = Files.createDirectory(dir.resolve("small"));
-        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=300k", "tmpfs", small.toString())
-                .redirectErrorStream(true).start();
-        String said = new String(mount.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-        // A container may give root no right to mount (no CAP_SYS_ADMIN): that is the machine's limit, not a
-        // program missing, so the test is skipped there, under CI too, saying why.
-        org.junit.jupiter.api.Assumptions.assumeTrue(mount.waitFor() == 0, "cannot mount a small tmpfs here: " + said);
-        try (GreylitedProcess d = GreylitedProcess.command(upstream.address()).db(small.resolve("greylite.db"))
-                .args("--min-delay", "0").start()) {
-            Path fill = small.resolve("fill");
-            try (var out = Files.newOutputStream(fill)) {
-                byte[] block = new byte[4096];
-                while (true) {
-                    out.write(block);
-                }
-            } catch (IOException full) {
-                // no room left
-            }
+        try (SmallFileSystem small = SmallFileSystem.mount(dir.resolve("small"), "300k");
+                GreylitedProcess d = GreylitedProcess.command(upstream.address()).db(small.path().resolve("greylite.db"))
+                        .args("--min-delay", "0").start()) {
+            small.fill();
             String whileFull = RawClient.rcptReply(d.address());
             assertTrue(whileFull.startsWith("250"), "fail open: " + whileFull + "\n" + String.join("\n", d.log));
-            Files.delete(fill);
+            small.makeRoom();
             String after = RawClient.rcptReply(d.address());
             assertTrue(after.startsWith("451"), "greylisted again: " + after + "\n" + String.join("\n", d.log));
-        } finally {
-            runToEnd("umount", small.toString());
         }
-    }
-
-    private static void runToEnd(String... command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String said = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-        assertEquals(0, p.waitFor(), String.join(" ", command) + ": " + said);
     }
 
     /** Whether {@code client} receives nothing (no byte, no end of stream) for {@code time}. */

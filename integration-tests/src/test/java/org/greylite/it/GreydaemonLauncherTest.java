@@ -3,8 +3,6 @@ package org.greylite.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.abort;
 
 import java.time.Duration;
 import java.io.ByteArrayOutputStream;
@@ -24,7 +22,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import org.greylite.testing.ExternalPrograms;
+import org.greylite.testing.RootOnly;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -145,13 +143,7 @@ class GreydaemonLauncherTest {
 
     @Test
     void asRootDashUSwitchesToTheUserAndBindsAPrivilegedPort() throws Exception {
-        if (!"root".equals(System.getProperty("user.name"))) {
-            String why = "-u needs the test to run as root, and the tests do not run as root";
-            if (ExternalPrograms.underCi()) {
-                fail(why + "; CI=true, so this is a failure, not a skip");
-            }
-            abort(why);
-        }
+        RootOnly.require("-u needs the test to run as root");
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x--x")); // nobody may pass through
         Path state = Files.createDirectory(dir.resolve("state"));
         Files.setPosixFilePermissions(state, PosixFilePermissions.fromString("rwxrwxrwx"));
@@ -179,13 +171,7 @@ class GreydaemonLauncherTest {
      */
     @Test
     void asRootDashUTakesAUserId() throws Exception {
-        if (!"root".equals(System.getProperty("user.name"))) {
-            String why = "-u needs the test to run as root, and the tests do not run as root";
-            if (ExternalPrograms.underCi()) {
-                fail(why + "; CI=true, so this is a failure, not a skip");
-            }
-            abort(why);
-        }
+        RootOnly.require("-u needs the test to run as root");
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x--x")); // nobody may pass through
         Path state = Files.createDirectory(dir.resolve("state"));
         Files.setPosixFilePermissions(state, PosixFilePermissions.fromString("rwxrwxrwx"));
@@ -202,13 +188,7 @@ class GreydaemonLauncherTest {
      */
     @Test
     void asRootDashUWithASaveFileTheUserCannotReadSaysWhy() throws Exception {
-        if (!"root".equals(System.getProperty("user.name"))) {
-            String why = "-u needs the test to run as root, and the tests do not run as root";
-            if (ExternalPrograms.underCi()) {
-                fail(why + "; CI=true, so this is a failure, not a skip");
-            }
-            abort(why);
-        }
+        RootOnly.require("-u needs the test to run as root");
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x--x")); // nobody may pass through
         Path state = Files.createDirectory(dir.resolve("state"));
         Files.setPosixFilePermissions(state, PosixFilePermissions.fromString("rwxrwxrwx"));

@@ -2,8 +2,6 @@ package org.greylite.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.abort;
 
 import java.net.DatagramSocket;
 import java.net.InetAddress;
@@ -14,7 +12,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-import org.greylite.testing.ExternalPrograms;
+import org.greylite.testing.RootOnly;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -111,13 +109,7 @@ class LauncherExitStatusTest {
 
     @Test
     void greydaemonAsRootSaysTwoForAUserThatDoesNotExist() throws Exception {
-        if (!"root".equals(System.getProperty("user.name"))) {
-            String why = "bin/greydaemon checks -u USER when started as root, and the tests do not run as root";
-            if (ExternalPrograms.underCi()) {
-                fail(why + "; CI=true, so this is a failure, not a skip");
-            }
-            abort(why);
-        }
+        RootOnly.require("bin/greydaemon checks -u USER when started as root");
         Exit bad = run("greydaemon", "-u", "no-such-user-here", "127.0.0.1:0", dir.resolve("greydb").toString());
         assertEquals(2, bad.status(), String.join("\n", bad.lines()));
         assertEquals(List.of("greydaemon: -u no-such-user-here: no such user"), bad.lines());
@@ -130,13 +122,7 @@ class LauncherExitStatusTest {
      */
     @Test
     void greydaemonNotAsRootSaysTwoForAUserThatDoesNotExist() throws Exception {
-        if (!"root".equals(System.getProperty("user.name"))) {
-            String why = "the test starts bin/greydaemon as nobody with setpriv, which needs root";
-            if (ExternalPrograms.underCi()) {
-                fail(why + "; CI=true, so this is a failure, not a skip");
-            }
-            abort(why);
-        }
+        RootOnly.require("the test starts bin/greydaemon as nobody with setpriv, which needs root");
         Exit bad = run("greydaemon", new ProcessBuilder("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                 Launchers.bin("greydaemon"), "-u", "no-such-user-here", "127.0.0.1:0", dir.resolve("greydb").toString()));
         assertEquals(2, bad.status(), String.join("\n", bad.lines()));

@@ -10,8 +10,8 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
 
+import org.greylite.testing.RootOnly;
 import org.greylite.testing.UnprivilegedJava;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
@@ -57,7 +57,7 @@ class FileErrorsTest {
 
     @Test
     void aDirectoryOnTheWayThisUserMayNotEnter() throws Exception {
-        Assumptions.assumeTrue(UnprivilegedJava.root(), "made by another user than this one");
+        RootOnly.require("the folder is made by another user than the one who checks it");
         Path locked = Files.createDirectory(dir.resolve("locked"), PosixFilePermissions.asFileAttribute(
                 PosixFilePermissions.fromString("rwx------")));
         Path file = Files.writeString(locked.resolve("rules.susp"), "1 r ^$\n");

@@ -83,7 +83,7 @@ class PostgresFailoverTest {
     /** Until {@code session}, open before the reload, has read it (as the program's have: they read it when idle). */
     static void awaitReadOnly(Connection session) throws Exception {
         try (Statement st = session.createStatement()) {
-            for (int i = 0; i < 100; i++) {
+            for (int i = 0; i < 400; i++) { // 20 s: a loaded machine reloads slowly
                 try (ResultSet rs = st.executeQuery("SHOW default_transaction_read_only")) {
                     rs.next();
                     if (rs.getString(1).equals("on")) {
@@ -93,5 +93,6 @@ class PostgresFailoverTest {
                 Thread.sleep(50);
             }
         }
+        throw new AssertionError("the session open before the reload never read default_transaction_read_only = on");
     }
 }

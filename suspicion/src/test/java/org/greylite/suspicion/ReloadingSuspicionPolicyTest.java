@@ -27,9 +27,9 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import org.greylite.testing.RootOnly;
 import org.greylite.testing.UnprivilegedJava;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -238,7 +238,7 @@ class ReloadingSuspicionPolicyTest {
      */
     @Test
     void aReloadDeniedByPermissionsSaysTheOwnerModeAndUser() throws Exception {
-        Assumptions.assumeTrue(UnprivilegedJava.root(), "needs another user than this one");
+        RootOnly.require("the file is given to another user, which needs root");
         write("5 r dsl");
         Files.setOwner(file, file.getFileSystem().getUserPrincipalLookupService()
                 .lookupPrincipalByName(UnprivilegedJava.USER));

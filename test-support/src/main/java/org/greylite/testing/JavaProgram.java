@@ -5,6 +5,8 @@ import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -45,6 +47,30 @@ public final class JavaProgram implements AutoCloseable {
         Process p = pb.start();
         p.getOutputStream().close();
         return new JavaProgram(p, mainClass.getSimpleName());
+    }
+
+    /**
+     * As {@link #start}, the command written as UTF-8 into a shell script in {@code dir} that {@code sh} runs: the
+     * arguments reach the program as UTF-8 bytes whatever this JVM's locale, where a JVM under the C locale (a machine
+     * with no {@code LANG}) would pass {@code ö} as {@code ?}.
+     */
+    public static JavaProgram startThroughShell(Path dir, Class<?> mainClass, List<String> args,
+            Consumer<Map<String, String>> environment) throws IOException {
+        List<String> command = new ArrayList<>(ProgramJvm.java());
+        command.addAll(List.of("-cp", mainClassPath(), mainClass.getName()));
+        command.addAll(args);
+        Path script = Files.createTempFile(dir, mainClass.getSimpleName(), ".sh");
+        Files.writeString(script, "exec " + command.stream().map(JavaProgram::shellQuoted).collect(Collectors.joining(" "))
+                + "\n", StandardCharsets.UTF_8);
+        ProcessBuilder pb = new ProcessBuilder("sh", script.toString()).redirectErrorStream(true);
+        environment.accept(pb.environment());
+        Process p = pb.start();
+        p.getOutputStream().close();
+        return new JavaProgram(p, mainClass.getSimpleName());
+    }
+
+    private static String shellQuoted(String word) {
+        return "'" + word.replace("'", "'\\''") + "'";
     }
 
     /**

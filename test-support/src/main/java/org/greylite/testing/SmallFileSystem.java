@@ -26,13 +26,7 @@ public final class SmallFileSystem implements AutoCloseable {
 
     /** A tmpfs of {@code size} ({@code 300k}) mounted on the new folder {@code mountPoint}. */
     public static SmallFileSystem mount(Path mountPoint, String size) throws IOException, InterruptedException {
-        if (!"root".equals(System.getProperty("user.name"))) {
-            String why = "mounting a small file system needs root, and the tests do not run as root";
-            if (ExternalPrograms.underCi()) {
-                Assertions.fail(why + "; CI=true, so this is a failure, not a skip");
-            }
-            Assumptions.abort(why);
-        }
+        RootOnly.require("mounting a small file system needs root");
         Files.createDirectory(mountPoint);
         Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", mountPoint.toString())
                 .redirectErrorStream(true).start();

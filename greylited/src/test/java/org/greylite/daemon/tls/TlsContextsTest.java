@@ -13,6 +13,7 @@ import java.security.KeyPairGenerator;
 import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.bouncycastle.openssl.jcajce.JceOpenSSLPKCS8EncryptorBuilder;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.greylite.testing.UnprivilegedJava;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -80,9 +81,29 @@ class TlsContextsTest {
 
         Path unreadable = Files.copy(pem.key(), dir.resolve("unreadable.pem"));
         Files.setPosixFilePermissions(unreadable, PosixFilePermissions.fromString("---------"));
-        if (!Files.isReadable(unreadable)) { // root reads anything
-            assertMessage(() -> TlsContexts.server(pem.cert(), unreadable),
-                    "--tls-key: " + unreadable + " cannot be read by this user (permission denied)");
+        String expected = "--tls-key: " + unreadable + " cannot be read by this user (permission denied)";
+        if (UnprivilegedJava.root()) {
+            // Root reads any file: the key is loaded by another user, to whom its mode says no.
+            UnprivilegedJava.reachable(dir);
+            UnprivilegedJava.Result r = UnprivilegedJava.run(LoadAsThisUser.class, pem.cert().toString(),
+                    unreadable.toString());
+            assertEquals(0, r.exitStatus(), r.output());
+            assertTrue(r.output().contains(expected), r.output());
+        } else {
+            assertMessage(() -> TlsContexts.server(pem.cert(), unreadable), expected);
+        }
+    }
+
+    /** Loads the certificate and key its arguments name: prints why it cannot and exits 0, or exits 1 if it loaded. */
+    static final class LoadAsThisUser {
+        public static void main(String[] args) {
+            try {
+                TlsContexts.server(Path.of(args[0]), Path.of(args[1]));
+                System.out.println("loaded");
+                System.exit(1);
+            } catch (IllegalArgumentException e) {
+                System.out.println(e.getMessage());
+            }
         }
     }
 
