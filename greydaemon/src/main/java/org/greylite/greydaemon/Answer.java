@@ -16,7 +16,10 @@ public enum Answer {
     VERP_BOUNCE(1, 4),
     /** A new triplet, recorded and refused. */
     NEW(0, 1),
-    /** A retry sooner than {@code -m} minutes after the first attempt. */
+    /**
+     * A retry sooner than {@code -m} minutes after the attempt last refused (the first one, unless a suspicion rule
+     * asks for more attempts).
+     */
     TOO_SOON(0, 2),
     /** A triplet first seen longer ago than {@code -g} hours: started again, refused. */
     STALE(0, 3);

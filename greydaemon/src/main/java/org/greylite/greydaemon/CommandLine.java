@@ -60,7 +60,7 @@ record CommandLine(boolean debug, String user, Path whitelist, Duration purgeEve
             + "  -s MINUTES     how often expired rows are purged (10)\n"
             + "  -t DAYS        how long an address that passed stays known after its last message (7)\n"
             + "  -g HOURS       how long a first attempt waits for its retry (12)\n"
-            + "  -m MINUTES     how soon after the first attempt a retry may pass (5)\n"
+            + "  -m MINUTES     how soon after the attempt last refused a retry may pass (5)\n"
             + "  IPADDR[:PORT]  the address to serve on (port 1999); 0.0.0.0 or [::]: every address of the host,\n"
             + "                 each answered from itself (IPv4 alone for 0.0.0.0)\n"
             + "  SAVEFILE       the greydb: a path (SQLite; an old greydaemon save file there is imported) or a\n"

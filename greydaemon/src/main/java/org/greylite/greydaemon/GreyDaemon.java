@@ -11,7 +11,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 
-import org.greylite.config.Environment;
+import org.greylite.config.KnownSendersEnvironment;
 import org.greylite.config.ExitStatus;
 import org.greylite.config.FileErrors;
 import org.greylite.config.Hangup;
@@ -140,7 +140,7 @@ public final class GreyDaemon {
         } catch (IOException e) {
             throw FileErrors.unreadable(model.origin(Settings.SUSPICION), suspicionFile, e);
         }
-        KnownSendersFiles known = Environment.knownSendersFiles(env, Program.GREYDAEMON);
+        KnownSendersFiles known = KnownSendersEnvironment.knownSendersFiles(env, Program.GREYDAEMON);
         known.get().problems().forEach(p -> log.error("known senders: {}", p)); // a line left out of the admin's file
         if (location instanceof GreydbLocation.Sqlite sqlite && Files.isDirectory(sqlite.file())) {
             // Said here, naming the operand: the greydb's own check names DBFILE and --db, which greydaemon has

@@ -5,6 +5,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.function.Consumer;
 
+import org.greylite.config.FileErrors;
 import org.greylite.suspicion.Problem;
 import org.greylite.suspicion.SuspicionFile;
 import org.greylite.suspicion.geoip.CountryLocator;
@@ -35,7 +36,7 @@ final class SuspicionCommand {
         try {
             rules = SuspicionFile.load(file, geo);
         } catch (IOException e) {
-            err.println("greylitectl: " + file + ": cannot read: " + FileErrors.describe(e));
+            err.println("greylitectl: " + file + ": cannot read: " + FileErrors.describe(file, e));
             return null;
         }
         rules.problems().forEach(problems);

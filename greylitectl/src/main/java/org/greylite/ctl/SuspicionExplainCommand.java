@@ -14,7 +14,7 @@ import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
-import org.greylite.config.Environment;
+import org.greylite.config.KnownSendersEnvironment;
 import org.greylite.greylist.KnownSenders;
 import org.greylite.greylist.MailboxPath;
 import org.greylite.net.Cidr;
@@ -150,7 +150,7 @@ final class SuspicionExplainCommand implements Callable<Integer> {
      */
     private KnownSenders knownSenders(PrintWriter err) {
         try {
-            KnownSenders known = Environment.knownSenders(parent.root.env(), org.greylite.settings.Program.GREYLITECTL);
+            KnownSenders known = KnownSendersEnvironment.knownSenders(parent.root.env(), org.greylite.settings.Program.GREYLITECTL);
             known.problems().forEach(p -> err.println("warning: known senders: " + p));
             return known;
         } catch (IOException | IllegalArgumentException e) {

@@ -68,6 +68,10 @@ class SuspicionCheckCommandTest {
         assertEquals(2, r.exit(), r.toString());
         assertEquals("", r.out());
         assertEquals("greylitectl: " + missing + ": cannot read: no such file\n", r.err());
+        // A folder named for the file is said as every program says it (it was the system's "Is a directory").
+        Ctl.Run folder = Ctl.run(ENV, "suspicion", "check", dir.toString());
+        assertEquals(2, folder.exit(), folder.toString());
+        assertEquals("greylitectl: " + dir + ": cannot read: is a directory\n", folder.err());
     }
 
     /** Root reads any file: as root, greylitectl runs as an unprivileged user instead ({@link UnprivilegedJava}). */

@@ -20,7 +20,11 @@ public record RelaySettings(int maxLineLength, long greetDelayMillis, Replies re
                             long sessionDeadlineMillis, long greetingTimeoutMillis, RcptOrder rcptOrder) {
 
     public static final int DEFAULT_MAX_LINE = 4096;
-    public static final long DEFAULT_GREET_DELAY_MS = 6000;
+    /**
+     * The greeting delay {@code GREETDELAY} turns on when its value is not a positive number of ms (greylite(8)
+     * reads {@code GREETDELAY=""} as "on"). Unset, there is no delay: the default is 0.
+     */
+    public static final long GREETDELAY_ON_MS = 6000;
     /** As Postfix's {@code smtpd_junk_command_limit}: far above what a real client sends. */
     public static final int DEFAULT_JUNK_COMMAND_LIMIT = 100;
     /** As Exchange's receive connector ({@code ConnectionTimeout}): far longer than a real session takes. */

@@ -166,7 +166,7 @@ final class Parsers {
         } catch (NumberFormatException e) {
             // any other value: on, with the default delay
         }
-        return Long.toString(org.greylite.relay.RelaySettings.DEFAULT_GREET_DELAY_MS);
+        return Long.toString(org.greylite.relay.RelaySettings.GREETDELAY_ON_MS);
     }
 
     /** greylite(8) ignores a LOGTHRESHOLD that is not a single digit 0-7, and so do we. */

@@ -44,14 +44,6 @@ public record GreydbOptions(Duration timeout, int connections, Map<String, Strin
         return new GreydbOptions(timeout, 1, System.getenv());
     }
 
-    public GreydbOptions withConnections(int n) {
-        return new GreydbOptions(timeout, n, env, greyliteImport);
-    }
-
-    public GreydbOptions withEnv(Map<String, String> environment) {
-        return new GreydbOptions(timeout, connections, environment, greyliteImport);
-    }
-
     /** These options, importing greylite 2.3's tables by {@code rules} when its database is opened as the greydb. */
     public GreydbOptions withGreyliteImport(GreyliteImportRules rules) {
         return new GreydbOptions(timeout, connections, env, rules);

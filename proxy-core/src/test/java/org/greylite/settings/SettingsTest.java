@@ -78,7 +78,7 @@ class SettingsTest {
         EnvironmentSettings wrapper = new EnvironmentSettings(Map.of("GREETDELAY", "", "LOGPID", "0",
                 "LOGTHRESHOLD", "debug", "GREYLITE_FAIL_CLOSED", "", "GREYLITE_NO_SHIPPED_WHITELIST", "off",
                 "GREYLITE_MIN_DELAY", " "), Program.GREYLITE);
-        assertEquals(RelaySettings.DEFAULT_GREET_DELAY_MS, wrapper.get(Settings.GREET_DELAY), "set: on, 6000 ms");
+        assertEquals(RelaySettings.GREETDELAY_ON_MS, wrapper.get(Settings.GREET_DELAY), "set: on, 6000 ms");
         assertTrue(wrapper.get(Settings.LOG_PID), "greylite(8): set means on, whatever the value");
         assertEquals(3, wrapper.get(Settings.LOG_THRESHOLD), "not a digit 0-7: ignored");
         assertTrue(wrapper.get(Settings.FAIL_CLOSED), "our switches: set means on...");
@@ -91,8 +91,8 @@ class SettingsTest {
     void thePendingCapReachesTheEngineFromItsVariable() {
         assertEquals(25, new EnvironmentSettings(Map.of("GREYLITE_MAX_PENDING", "25"), Program.GREYLITE)
                 .greylist().maxPending());
-        assertEquals(0, org.greylite.config.Environment.greylistSettings(Map.of("GREYLITE_MAX_PENDING", "0"),
-                GreylistSettings.defaults()).maxPending(), "the policy service and greydaemon read it too");
+        assertEquals(0, new EnvironmentSettings(Map.of("GREYLITE_MAX_PENDING", "0"), Program.GREYDAEMON)
+                .greylist().maxPending(), "0: no cap");
         assertTrue(assertThrows(IllegalArgumentException.class, () -> new EnvironmentSettings(
                 Map.of("GREYLITE_MAX_PENDING", "lots"), Program.GREYLITE).greylist()).getMessage()
                 .startsWith("GREYLITE_MAX_PENDING: 'lots' is not a number"));

@@ -8,7 +8,7 @@ import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
-import org.greylite.config.Environment;
+import org.greylite.config.KnownSendersEnvironment;
 import org.greylite.config.FileErrors;
 import org.greylite.config.SuspicionSetup;
 import org.greylite.greylist.DecisionListener;
@@ -220,7 +220,7 @@ final class Decisions implements RcptPolicy {
      */
     private static KnownSenders knownSenders(Map<String, String> env) {
         try {
-            KnownSenders k = Environment.knownSenders(env);
+            KnownSenders k = KnownSendersEnvironment.knownSenders(env);
             // Errors: a line left out of the administrator's file is not done, and the default threshold shows errors only.
             k.problems().forEach(p -> LOG.error("known senders: {}", p));
             return k;

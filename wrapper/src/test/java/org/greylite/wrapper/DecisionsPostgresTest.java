@@ -79,7 +79,7 @@ class DecisionsPostgresTest {
         Instant t0 = Instant.parse("2026-06-01T00:00:00Z");
         GreylistSettings settings = GreylistSettings.defaults();
 
-        Decisions first = new Decisions(org.greylite.config.Environment.dbLocation(env), Duration.ofSeconds(5),
+        Decisions first = new Decisions(org.greylite.store.GreydbLocation.parse(env.get("DBFILE"), env), Duration.ofSeconds(5),
                 settings, null, env, Clock.fixed(t0, ZoneOffset.UTC));
         assertEquals(Verdict.Reason.FIRST_ATTEMPT, first.decide(rcpt("192.0.2.7", "", "b@y.example")).reason());
         assertEquals(Verdict.Reason.KNOWN_SENDER,
