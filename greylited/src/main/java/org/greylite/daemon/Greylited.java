@@ -1,7 +1,6 @@
 package org.greylite.daemon;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -153,48 +152,11 @@ public final class Greylited implements Callable<Integer> {
         String metrics = settings.get(Settings.METRICS);
         InetSocketAddress metricsAddress = metrics == null ? null : HostPort.parse(metrics, settings.origin(Settings.METRICS));
 
-        DemoUpstream demo = null;
-        InetSocketAddress upstreamAddress;
-        // --db (or DBFILE) has no default of picocli's: in demo mode it is a file of the working directory.
-        String dbWhere = settings.get(Settings.DB);
-        String upstream = settings.get(Settings.UPSTREAM);
-        if (upstream == null) {
-            demo = new DemoUpstream(settings.get(Settings.DEMO_MAIL)).start();
-            upstreamAddress = demo.address();
-            // The demo's triplets go to a greydb of its own unless --db (or the configuration file) names one: a
-            // DBFILE left in the shell from a tcpserver setup must not receive them.
-            if (dbWhere != null && Settings.DB.variable().equals(settings.origin(Settings.DB))) {
-                log.warn("demo mode: {} is set but not used, so that the demo's triplets stay out of that greydb;"
-                        + " the demo keeps its greydb in {} (give --db to choose another)", Settings.DB.variable(), DEMO_DB);
-                dbWhere = null;
-            }
-            if (dbWhere == null) {
-                dbWhere = DEMO_DB;
-            }
-            log.info("demo mode: no --upstream given, so a demo upstream on {} accepts all mail and saves each "
-                    + "message in {}", ProxyServer.hostPort(upstreamAddress), demo.folder());
-        } else {
-            upstreamAddress = HostPort.parse(upstream, settings.origin(Settings.UPSTREAM)); // checked before
-        }
-        if (dbWhere == null) {
-            dbWhere = Settings.DB.defaultValue();
-        }
-
+        UpstreamChoice upstream = chooseUpstream(settings, log);
+        DemoUpstream demo = upstream.demo();
         GreylistStore store;
         try {
-            GreydbLocation location;
-            try {
-                location = GreydbLocation.parse(dbWhere, env);
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(settings.origin(Settings.DB) + ": " + e.getMessage());
-            }
-            int dbConnections = settings.get(Settings.DB_CONNECTIONS);
-            if (dbConnections < 1) {
-                throw new IllegalArgumentException("--db-connections must be at least 1");
-            }
-            store = GreylistStores.open(location,
-                    new GreydbOptions(settings.get(Settings.BUSY_TIMEOUT), dbConnections, env)
-                            .withGreyliteImport(new GreyliteImportRules(greylist, Clock.systemUTC())));
+            store = openGreydb(settings, upstream.greydb(), greylist);
         } catch (StoreException | IllegalArgumentException e) {
             if (demo != null) {
                 demo.close();
@@ -202,37 +164,25 @@ public final class Greylited implements Callable<Integer> {
             throw e;
         }
         SuspicionPolicy rules;
-        ReloadingAccessRules accessRules;
         try {
             rules = SuspicionSetup.load(settings.get(Settings.SUSPICION), envWithGeoIp(settings), log,
                     metricsRegistry::suspicionReloadFailed);
         } catch (IOException e) {
             throw unreadable(settings, Settings.SUSPICION, e);
         }
+        ReloadingAccessRules accessRules;
         try {
             accessRules = connect.accessRules(metricsRegistry::accessReloadFailed);
         } catch (IOException e) {
             throw unreadable(settings, Settings.ACCESS, e);
         }
-        PtrLookup ptr = connect.ptrLookup();
-        boolean noShippedWhitelist = settings.get(Settings.NO_SHIPPED_WHITELIST);
-        List<Path> knownFiles = Objects.requireNonNullElse(settings.get(Settings.WHITELIST_FILE), List.of());
-        KnownSenders known;
-        try {
-            known = KnownSenders.load(!noShippedWhitelist, knownFiles);
-        } catch (KnownSenders.UnreadableFile e) {
-            throw FileErrors.unreadable(settings.origin(Settings.WHITELIST_FILE), e.file(), e.reason());
-        }
-        known.problems().forEach(p -> log.error("known senders: {}", p)); // a line left out of the admin's file
-        log.info("known senders: {} entries{}", known.size(), noShippedWhitelist ? "" : " (shipped list included)");
-        RunningEngine engine = new RunningEngine(store, rules, accessRules, greylist,
-                new KnownSendersFiles(!noShippedWhitelist, knownFiles, known), metricsRegistry,
-                settings.get(Settings.PURGE_INTERVAL), log);
+        RunningEngine engine = startEngine(settings, store, rules, accessRules, greylist, metricsRegistry, log);
 
+        PtrLookup ptr = connect.ptrLookup();
         boolean upstreamXclient = settings.get(Settings.UPSTREAM_XCLIENT);
         ProxyServer.Builder b = ProxyServer.builder()
                 .listen(listen)
-                .upstream(upstreamAddress)
+                .upstream(upstream.address())
                 .policy(engine.policy(metricsRegistry))
                 .events(metricsRegistry)
                 .access(accessRules != null ? accessRules : AccessPolicy.ALLOW_ALL)
@@ -281,34 +231,98 @@ public final class Greylited implements Callable<Integer> {
                 Durations.format(greylist.whitelistLifetime()), settings.held(Settings.CLIENT_KEY),
                 relay.rcptOrder().label(), relay.greetDelayMillis(), greylist.failOpen() ? "" : ", fail closed");
         if (demo != null) {
-            InetSocketAddress at = server.localAddress();
-            // The refusal is recorded at the next whole second, so a retry min-delay later may still be early by
-            // up to a second (the reply's "retry in N seconds" says so): the hint names the wait that always works.
-            Duration wait = greylist.minDelay().isZero() ? Duration.ZERO
-                    : Duration.ofSeconds(greylist.minDelay().toSeconds() + 1);
-            log.info("try it: swaks --server {} --port {} --from you@example.org --to someone@example.com "
-                    + "(the first attempt is greylisted; run it again after {} to see it delivered into {})",
-                    AddressText.of(at.getAddress()), at.getPort(), Durations.format(wait), demo.folder());
+            tellHowToTryIt(server.localAddress(), greylist, demo, log);
         }
+        stopOnSignal(settings.get(Settings.STOP_GRACE), server, engine, metricsEndpoint, demo, log);
+        stopped.await();
+        return 0;
+    }
 
-        Duration grace = settings.get(Settings.STOP_GRACE);
-        DemoUpstream demoToStop = demo;
-        MetricsEndpoint metricsToStop = metricsEndpoint;
+    /** Where the mail goes: the upstream named, or a demo one started here; and the greydb that goes with it. */
+    private record UpstreamChoice(InetSocketAddress address, DemoUpstream demo, String greydb) {
+    }
+
+    private static UpstreamChoice chooseUpstream(CommandLineSettings settings, Logger log) throws IOException {
+        // --db (or DBFILE) has no default of picocli's: in demo mode it is a file of the working directory.
+        String dbWhere = settings.get(Settings.DB);
+        String upstream = settings.get(Settings.UPSTREAM);
+        if (upstream != null) {
+            return new UpstreamChoice(HostPort.parse(upstream, settings.origin(Settings.UPSTREAM)), null, // checked before
+                    dbWhere != null ? dbWhere : Settings.DB.defaultValue());
+        }
+        DemoUpstream demo = new DemoUpstream(settings.get(Settings.DEMO_MAIL)).start();
+        // The demo's triplets go to a greydb of its own unless --db (or the configuration file) names one: a
+        // DBFILE left in the shell from a tcpserver setup must not receive them.
+        if (dbWhere != null && Settings.DB.variable().equals(settings.origin(Settings.DB))) {
+            log.warn("demo mode: {} is set but not used, so that the demo's triplets stay out of that greydb;"
+                    + " the demo keeps its greydb in {} (give --db to choose another)", Settings.DB.variable(), DEMO_DB);
+            dbWhere = null;
+        }
+        log.info("demo mode: no --upstream given, so a demo upstream on {} accepts all mail and saves each "
+                + "message in {}", ProxyServer.hostPort(demo.address()), demo.folder());
+        return new UpstreamChoice(demo.address(), demo, dbWhere != null ? dbWhere : DEMO_DB);
+    }
+
+    private GreylistStore openGreydb(CommandLineSettings settings, String where, GreylistSettings greylist) {
+        GreydbLocation location;
+        try {
+            location = GreydbLocation.parse(where, env);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(settings.origin(Settings.DB) + ": " + e.getMessage());
+        }
+        int dbConnections = settings.get(Settings.DB_CONNECTIONS);
+        if (dbConnections < 1) {
+            throw new IllegalArgumentException("--db-connections must be at least 1");
+        }
+        return GreylistStores.open(location, new GreydbOptions(settings.get(Settings.BUSY_TIMEOUT), dbConnections, env)
+                .withGreyliteImport(new GreyliteImportRules(greylist, Clock.systemUTC())));
+    }
+
+    /** The engine over {@code store}, with the known senders loaded. */
+    private static RunningEngine startEngine(CommandLineSettings settings, GreylistStore store, SuspicionPolicy rules,
+            ReloadingAccessRules accessRules, GreylistSettings greylist, ProxyMetrics metricsRegistry, Logger log)
+            throws IOException {
+        boolean noShippedWhitelist = settings.get(Settings.NO_SHIPPED_WHITELIST);
+        List<Path> knownFiles = Objects.requireNonNullElse(settings.get(Settings.WHITELIST_FILE), List.of());
+        KnownSenders known;
+        try {
+            known = KnownSenders.load(!noShippedWhitelist, knownFiles);
+        } catch (KnownSenders.UnreadableFile e) {
+            throw FileErrors.unreadable(settings.origin(Settings.WHITELIST_FILE), e.file(), e.reason());
+        }
+        known.problems().forEach(p -> log.error("known senders: {}", p)); // a line left out of the admin's file
+        log.info("known senders: {} entries{}", known.size(), noShippedWhitelist ? "" : " (shipped list included)");
+        return new RunningEngine(store, rules, accessRules, greylist,
+                new KnownSendersFiles(!noShippedWhitelist, knownFiles, known), metricsRegistry,
+                settings.get(Settings.PURGE_INTERVAL), log);
+    }
+
+    private static void tellHowToTryIt(InetSocketAddress at, GreylistSettings greylist, DemoUpstream demo, Logger log) {
+        // The refusal is recorded at the next whole second, so a retry min-delay later may still be early by
+        // up to a second (the reply's "retry in N seconds" says so): the hint names the wait that always works.
+        Duration wait = greylist.minDelay().isZero() ? Duration.ZERO
+                : Duration.ofSeconds(greylist.minDelay().toSeconds() + 1);
+        log.info("try it: swaks --server {} --port {} --from you@example.org --to someone@example.com "
+                + "(the first attempt is greylisted; run it again after {} to see it delivered into {})",
+                AddressText.of(at.getAddress()), at.getPort(), Durations.format(wait), demo.folder());
+    }
+
+    /** At SIGTERM or SIGINT: the sessions given {@code grace} to end, then everything closed, and {@link #call} ends. */
+    private void stopOnSignal(Duration grace, ProxyServer server, RunningEngine engine, MetricsEndpoint metrics,
+            DemoUpstream demo, Logger log) {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("stopping (signal received)");
             server.stop(grace);
             engine.close();
-            if (metricsToStop != null) {
-                metricsToStop.close();
+            if (metrics != null) {
+                metrics.close();
             }
-            if (demoToStop != null) {
-                demoToStop.close();
+            if (demo != null) {
+                demo.close();
             }
             log.info("stopped");
             stopped.countDown();
         }, "greylited-stop"));
-        stopped.await();
-        return 0;
     }
 
     /**

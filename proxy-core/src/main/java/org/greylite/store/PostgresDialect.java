@@ -89,7 +89,7 @@ final class PostgresDialect implements GreydbDialect {
                 // one that has been idle for a while, so as many tries as it holds connections, and one for a
                 // new connection. Not when the commit itself failed: it may have gone through, and the decision
                 // must not count twice.
-                if (attempt <= connections && !committing && PostgresGreydb.brokenConnection(e)) {
+                if (attempt <= connections && !committing && PostgresFailures.brokenConnection(e)) {
                     continue;
                 }
                 // A write refused as read-only fails before anything is written, as a cut connection does: the
