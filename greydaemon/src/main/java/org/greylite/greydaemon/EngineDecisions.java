@@ -14,9 +14,9 @@ import org.greylite.greylist.DecisionListener;
 import org.greylite.greylist.DecisionLog;
 import org.greylite.greylist.GreylistSettings;
 import org.greylite.greylist.Greylister;
+import org.greylite.greylist.KeyedAddress;
 import org.greylite.greylist.KnownSenders;
 import org.greylite.greylist.RcptRequest;
-import org.greylite.greylist.SenderNormalizer;
 import org.greylite.greylist.Verdict;
 import org.greylite.net.AddressText;
 import org.greylite.store.GreylistStore;
@@ -247,8 +247,8 @@ final class EngineDecisions implements AutoCloseable {
      * file): the client key of the settings, the sender normalised as the engine normalises it.
      */
     static TripletKey tripletKey(GreylistSettings settings, InetAddress client, String sender, String recipient) {
-        String s = settings.normalizeSenders() ? SenderNormalizer.normalize(sender) : sender.toLowerCase(Locale.ROOT);
-        return new TripletKey(settings.clientKeys().keyFor(client, ""), s, recipient.toLowerCase(Locale.ROOT));
+        return new TripletKey(settings.clientKeys().keyFor(client, ""),
+                KeyedAddress.sender(sender, settings.normalizeSenders()), KeyedAddress.recipient(recipient));
     }
 
     /** The client key the engine gives an address, for the whitelist rows of the import. */

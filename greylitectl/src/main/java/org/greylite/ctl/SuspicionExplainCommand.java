@@ -16,6 +16,7 @@ import java.util.stream.Collectors;
 
 import org.greylite.config.KnownSendersEnvironment;
 import org.greylite.greylist.KnownSenders;
+import org.greylite.greylist.KeyedAddress;
 import org.greylite.greylist.MailboxPath;
 import org.greylite.net.Cidr;
 import org.greylite.net.IpLiteral;
@@ -218,10 +219,15 @@ final class SuspicionExplainCommand implements Callable<Integer> {
                 throw new ParameterException(spec.commandLine(), program.command() + " is told no PTR name and no HELO,"
                         + " so its r lines and h: patterns cannot be evaluated; leave --ptr and --helo out");
             }
-            return ClientFacts.withoutNames(address, address("--from", from), address("--to", to), vars, shown);
+            return keyed(ClientFacts.withoutNames(address, address("--from", from), address("--to", to), vars, shown));
         }
-        return new ClientFacts(address, PtrName.compared(ptr), helo.trim(), address("--from", from), address("--to", to), vars,
-                shown);
+        return keyed(new ClientFacts(address, PtrName.compared(ptr), helo.trim(), address("--from", from),
+                address("--to", to), vars, shown));
+    }
+
+    /** The facts with the addresses also as the engine keys them, as it hands them to the rules (senders normalised). */
+    private static ClientFacts keyed(ClientFacts f) {
+        return f.withKeys(KeyedAddress.sender(f.sender(), true), KeyedAddress.recipient(f.recipient()));
     }
 
     private ExplainedProgram program() {

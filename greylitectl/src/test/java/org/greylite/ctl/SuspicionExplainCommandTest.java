@@ -146,6 +146,18 @@ class SuspicionExplainCommandTest {
         }
     }
 
+    /** The engine hands the rules the addresses as keyed too (tags dropped, lower case): explain says so. */
+    @Test
+    void anAddressIsMatchedAsTheGreydbKeysItToo() throws Exception {
+        rules = Files.writeString(dir.resolve("keyed"), "100 e s:^evil@\n");
+        Ctl.Run r = explain("--ip", "192.0.2.7", "--from", "Evil+Tag@X.example", "--to", "b@example.org");
+        assertEquals(0, r.exit(), r.toString());
+        assertTrue(r.out().contains(rules + ":1: match: sender 'Evil+Tag@X.example' (keyed as 'evil@x.example')"
+                + " matches s:^evil@"), r.out());
+        assertEquals(100L, MiniJson.object(explain("--ip", "192.0.2.7", "--from", "evil+tag@x.example", "--json").out())
+                .get("attempts"));
+    }
+
     @Test
     void aNegatedVariableLineDoesNotClaimTheNOfTheVariable() throws Exception {
         // The reason said "N = 5 instead of the line's number" of a line that did not match, above a verdict of N = 1.

@@ -5,7 +5,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
 import java.util.function.Supplier;
 
@@ -416,12 +415,13 @@ public final class Greylister {
         GreylistSettings settings = t.settings();
         Duration renewAfter = t.renewAfter();
         // N before the greydb is touched, for both values of the retryinterval behaviour (see TripletTransition).
-        ClientFacts facts = request.facts();
+        String sender = KeyedAddress.sender(request.sender(), settings.normalizeSenders());
+        String recipient = KeyedAddress.recipient(request.recipient());
+        TripletKey triplet = new TripletKey(key, sender, recipient);
+        ClientFacts facts = request.facts().withKeys(sender, recipient);
         Suspicion plain = suspicion.evaluate(facts);
         Suspicion retrying = facts.behaviours().contains(Behaviour.RETRYINTERVAL)
                 ? plain : suspicion.evaluate(facts.withBehaviour(Behaviour.RETRYINTERVAL));
-        String sender = settings.normalizeSenders() ? SenderNormalizer.normalize(request.sender()) : lower(request.sender());
-        TripletKey triplet = new TripletKey(key, sender, lower(request.recipient()));
         TripletTransition transition = new TripletTransition(settings, renewAfter, key, now, plain, retrying);
         Verdict v = store.decide(new DecisionQuery(triplet, now, settings.whitelistLifetime(), renewAfter, askedNanos),
                 state -> transition.apply(new StoredState(state.whitelisted(), state.behaviours(), state.triplet(),
@@ -498,9 +498,5 @@ public final class Greylister {
      */
     public int purgeIfDue(Duration interval) {
         return store.claimPurge(clock.instant(), interval) ? purgeExpired() : -1;
-    }
-
-    private static String lower(String address) {
-        return address.toLowerCase(Locale.ROOT);
     }
 }

@@ -16,7 +16,7 @@ import java.util.Set;
 
 import com.google.common.net.InetAddresses;
 import org.greylite.greylist.GreylistSettings;
-import org.greylite.greylist.SenderNormalizer;
+import org.greylite.greylist.KeyedAddress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -198,9 +198,8 @@ final class Greylite23Import {
                     continue;
                 }
                 write.setString(1, s.clientKeys().keyFor(address, ""));
-                write.setString(2, s.normalizeSenders() ? SenderNormalizer.normalize(sender)
-                        : sender.toLowerCase(Locale.ROOT));
-                write.setString(3, recipient.toLowerCase(Locale.ROOT));
+                write.setString(2, KeyedAddress.sender(sender, s.normalizeSenders()));
+                write.setString(3, KeyedAddress.recipient(recipient));
                 write.setLong(4, Math.min(attempts, Integer.MAX_VALUE));
                 write.setLong(5, first);
                 write.setLong(6, Math.max(first, last));

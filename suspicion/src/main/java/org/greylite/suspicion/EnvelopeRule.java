@@ -7,31 +7,47 @@ import java.util.function.Function;
  * {@code e}: space-separated {@code r:REGEX} (recipient), {@code s:REGEX} (sender) and {@code h:REGEX}
  * (HELO/EHLO name); holds when any pattern matches its field.
  *
- * <p>These patterns ignore case (ASCII letters), as {@code r} lines do, where greylite 2.3 matched them
- * case-sensitively: mail addresses compare case-insensitively (SPEC §3) and so do HELO host names, so
- * {@code s:@example\.com$} must catch {@code Bob@EXAMPLE.com}. The sender is empty for the null sender ({@code s:^$} matches bounces); each
+ * <p>These patterns ignore case (of every script's letters), as {@code r} lines do, where greylite 2.3 matched
+ * them case-sensitively: mail addresses compare case-insensitively (SPEC §3) and so do HELO host names, so
+ * {@code s:@example\.com$} must catch {@code Bob@EXAMPLE.com}. An {@code r:} or {@code s:} pattern is tried on
+ * the address as written and as the greydb keys it ({@link ClientFacts#senderKey}): a spelling must not earn
+ * the triplet of an address a line protects. The sender is empty for the null sender ({@code s:^$} matches bounces); each
  * regular expression ends at the next space, so write a space inside one as {@code [[:space:]]}.
  */
 final class EnvelopeRule implements Rule {
 
     /** The envelope fields a pattern can look at. */
     enum Field {
-        RECIPIENT('r', "recipient", ClientFacts::recipient),
-        SENDER('s', "sender", ClientFacts::sender),
-        HELO('h', "HELO name", ClientFacts::helo);
+        RECIPIENT('r', "recipient", ClientFacts::recipient, ClientFacts::recipientKey),
+        SENDER('s', "sender", ClientFacts::sender, ClientFacts::senderKey),
+        HELO('h', "HELO name", ClientFacts::helo, ClientFacts::helo);
 
         final char prefix;
         final String label;
         private final Function<ClientFacts, String> value;
+        private final Function<ClientFacts, String> keyed;
 
-        Field(char prefix, String label, Function<ClientFacts, String> value) {
+        Field(char prefix, String label, Function<ClientFacts, String> value, Function<ClientFacts, String> keyed) {
             this.prefix = prefix;
             this.label = label;
             this.value = value;
+            this.keyed = keyed;
         }
 
         String valueOf(ClientFacts facts) {
             return value.apply(facts);
+        }
+
+        /** The field as the greydb keys it, when that differs from what was written; else null. */
+        String keyedOf(ClientFacts facts) {
+            String k = keyed.apply(facts);
+            return k.equals(valueOf(facts)) ? null : k;
+        }
+
+        /** The field as written, and as keyed when that differs, for the administrator. */
+        String shown(ClientFacts facts) {
+            String k = keyedOf(facts);
+            return Quoting.quote(valueOf(facts)) + (k == null ? "" : " (keyed as " + Quoting.quote(k) + ")");
         }
 
         /** Whether the program knows this field at all (greydaemon is told no HELO). */
@@ -51,8 +67,13 @@ final class EnvelopeRule implements Rule {
 
     /** One {@code X:REGEX} item. */
     record FieldPattern(Field field, EreMatcher regex) {
+        /** Whether the pattern finds the field as written or as keyed. */
         boolean matches(ClientFacts facts) {
-            return regex.find(field.valueOf(facts));
+            if (regex.find(field.valueOf(facts))) {
+                return true;
+            }
+            String keyed = field.keyedOf(facts);
+            return keyed != null && regex.find(keyed);
         }
 
         @Override
@@ -99,7 +120,7 @@ final class EnvelopeRule implements Rule {
             }
             try {
                 if (p.matches(facts)) {
-                    return p.field().label + " " + Quoting.quote(p.field().valueOf(facts)) + " matches " + p;
+                    return p.field().label + " " + p.field().shown(facts) + " matches " + p;
                 }
             } catch (EreMatcher.TextTooLong e) {
                 unevaluable = unevaluable != null ? unevaluable : p + " cannot be evaluated on the " + p.field().label
@@ -114,7 +135,7 @@ final class EnvelopeRule implements Rule {
         for (Field f : Field.values()) {
             for (FieldPattern p : patterns) {
                 if (p.field() == f) {
-                    out.append(sep).append(f.label).append(' ').append(Quoting.quote(f.valueOf(facts)));
+                    out.append(sep).append(f.label).append(' ').append(f.shown(facts));
                     sep = ", ";
                     break;
                 }

@@ -101,7 +101,7 @@ final class EreMatcher {
         return -1;
     }
 
-    /** Compares as the compiled pattern does: exactly, or folding ASCII letters only (the C locale). */
+    /** Compares as the compiled pattern does: exactly, or folding case as {@link PosixEre#flags} asks. */
     private boolean regionMatches(String text, int offset, String literal) {
         if (offset < 0 || offset + literal.length() > text.length()) {
             return false;
@@ -110,15 +110,19 @@ final class EreMatcher {
             return text.startsWith(literal, offset);
         }
         for (int i = 0; i < literal.length(); i++) {
-            if (foldAscii(text.charAt(offset + i)) != foldAscii(literal.charAt(i))) {
+            if (fold(text.charAt(offset + i)) != fold(literal.charAt(i))) {
                 return false;
             }
         }
         return true;
     }
 
-    private static char foldAscii(char c) {
-        return c >= 'A' && c <= 'Z' ? (char) (c + ('a' - 'A')) : c;
+    /** A character's case folded as java.util.regex folds it under UNICODE_CASE; ASCII without a table lookup. */
+    private static char fold(char c) {
+        if (c < 0x80) {
+            return c >= 'A' && c <= 'Z' ? (char) (c + ('a' - 'A')) : c;
+        }
+        return Character.toLowerCase(Character.toUpperCase(c));
     }
 
     @Override

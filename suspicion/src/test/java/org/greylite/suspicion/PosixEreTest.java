@@ -1,6 +1,7 @@
 package org.greylite.suspicion;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -271,13 +272,30 @@ class PosixEreTest {
         assertEquals(PosixEre.Shape.GENERAL, shape("a.b"));
     }
 
+    /**
+     * Ignoring case folds the letters of every script, as the greydb's keys do: an address in capitals of another
+     * script, or with the Kelvin sign for a K, must not step round a pattern written for its key.
+     */
+    @Test
+    void ignoringCaseFoldsEveryScriptsLetters() {
+        for (String ere : new String[] {"^jös@", "^JÖS@", "jös", "j[ö]s", "^j.s@"}) {
+            assertTrue(findsIgnoringCase(ere, "JÖS@example.org"), ere);
+            assertTrue(EreMatcher.compile(ere, true).find("JÖS@example.org"), ere);
+            assertTrue(EreMatcher.compile(ere, true).find("jös@example.org"), ere);
+        }
+        assertTrue(EreMatcher.compile("^kilo@", true).find("\u212Ailo@example.org"), "the Kelvin sign is a K");
+        assertTrue(EreMatcher.compile("^[a-z]+@", true).find("\u212Ailo@example.org"));
+        assertFalse(EreMatcher.compile("^jös@", false).find("JÖS@example.org"), "case kept when asked");
+    }
+
     /** The shortcuts (required literal, plain-literal shapes) never change a result. */
     @Test
     void shortcutsAgreeWithTheRegularExpression() {
         Random random = new Random(20240611);
-        String[] atoms = {"a", "b", "A", ".", "\\.", "-", "[ab]", "[^a]", "[.]", "[[:digit:]]", "1", "(a|b)", "(ab)"};
+        String[] atoms = {"a", "b", "A", ".", "\\.", "-", "[ab]", "[^a]", "[.]", "[[:digit:]]", "1", "(a|b)", "(ab)",
+            "ö", "Ö", "k", "\u212A", "[j-l]"};
         String[] repeats = {"", "", "", "*", "+", "?", "{2}", "{0,1}", "{1,}", "+?"};
-        String alphabet = "abAB1.-";
+        String alphabet = "abAB1.-öÖkK\u212A";
         for (int round = 0; round < 20_000; round++) {
             StringBuilder ere = new StringBuilder();
             if (random.nextInt(4) == 0) {
