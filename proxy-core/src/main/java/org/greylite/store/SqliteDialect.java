@@ -76,6 +76,16 @@ final class SqliteDialect implements GreydbDialect {
     private Statement control;
     /** The identity (device and inode) of the file {@link #conn} has open. */
     private Object fileKey;
+    /** The identities of the write-ahead log and its index ({@code -wal}, {@code -shm}) {@link #conn} has open. */
+    private Object walKey;
+    private Object shmKey;
+    /**
+     * A connection whose log was removed under it (see {@link #reopenIfReplaced}): never closed, since closing would
+     * write its log into the file, and never used again. Null when there is none.
+     */
+    private Connection abandoned;
+    /** The identity of the file {@link #abandoned} has open: no new connection may open it in this process. */
+    private Object abandonedFileKey;
     private long busyTimeoutMillis;
     /** The connection's statements kept prepared (see the class comment), by their text. */
     private Map<String, Kept> kept = new HashMap<>();
@@ -101,24 +111,59 @@ final class SqliteDialect implements GreydbDialect {
         this.kept = new HashMap<>();
         this.busyTimeoutMillis = busyTimeout.toMillis();
         this.fileKey = fileKeyAtPath();
+        this.walKey = keyOf(logFile("-wal"));
+        this.shmKey = keyOf(logFile("-shm"));
     }
 
     /** The identity of the file now at the path, or null when there is none. */
     private Object fileKeyAtPath() {
+        return keyOf(file);
+    }
+
+    /** The identity of {@code path}'s file (its device and inode), or null when there is none. */
+    private Object keyOf(Path path) {
         try {
-            return Files.readAttributes(file, BasicFileAttributes.class).fileKey();
+            return Files.readAttributes(path, BasicFileAttributes.class).fileKey();
         } catch (NoSuchFileException e) {
             return null;
         } catch (IOException e) {
-            throw new StoreException(describe() + ": cannot look at the greydb file: " + e, e);
+            throw new StoreException(describe() + ": cannot look at " + path + ": " + e, e);
         }
+    }
+
+    /** The greydb's {@code -wal} or {@code -shm}: beside the file the path leads to, where SQLite keeps them. */
+    private Path logFile(String suffix) {
+        return Path.of(GreydbFile.realFile(file) + suffix);
+    }
+
+    /**
+     * Whether the log files at the path are the ones the connection has open (or were not there when it opened).
+     * They are not when they were removed under it, as restoring a copy over the greydb while the program runs
+     * does ({@code cp backup greylite.db; rm greylite.db-wal greylite.db-shm}): the file is the same, its content
+     * another's.
+     */
+    private boolean logFilesKept() {
+        return (walKey == null || walKey.equals(keyOf(logFile("-wal"))))
+                && (shmKey == null || shmKey.equals(keyOf(logFile("-shm"))));
     }
 
     @Override
     public synchronized String reopenIfReplaced() {
         Object now = fileKeyAtPath();
         if (conn != null && now != null && now.equals(fileKey)) {
-            return null;
+            if (logFilesKept()) {
+                return null;
+            }
+            abandon();
+        }
+        if (abandoned != null && now != null && now.equals(abandonedFileKey)) {
+            // SQLite shares a file's log index among the connections of a process: a new connection to this file
+            // would read the content written over it through the abandoned connection's index.
+            throw new StoreException(describe() + ": the greydb file's write-ahead log (" + logFile("-wal") + ", "
+                    + logFile("-shm") + ") was removed while in use, so the file was written by another hand (a copy"
+                    + " restored over it while this program ran?). Its last changes are not written into the file,"
+                    + " which keeps what was put there; restart this program to use it. Stop the programs before"
+                    + " restoring a copy of the greydb");
         }
         boolean wasOpen = conn != null;
         String what = !wasOpen ? "the greydb file " + file + ", which could not be opened, is open again"
@@ -131,6 +176,8 @@ final class SqliteDialect implements GreydbDialect {
         try {
             if (fileKeyAtPath() == null) {
                 removeLeftovers();
+            } else if (wasOpen) {
+                removeOldLog();
             }
             use(SqliteGreydb.open(file, busyTimeout, importRules));
         } catch (SQLException | StoreException e) {
@@ -185,6 +232,39 @@ final class SqliteDialect implements GreydbDialect {
      * own: the deleted file's last pages written into the new one. They are beside the file the path leads to,
      * through its links: that is where SQLite kept them, and where the new greydb is made.
      */
+    /**
+     * Drops the connection without closing it: its log was removed under it, and closing the last connection to a
+     * file writes its log into the file, here into the content someone put in its place. Kept referenced for the
+     * life of the process, so that nothing closes it behind the program's back.
+     */
+    private void abandon() {
+        abandoned = conn;
+        abandonedFileKey = fileKey;
+        conn = null;
+        kept = new HashMap<>();
+    }
+
+    /**
+     * Removes the replaced file's log, left at the path: SQLite did not checkpoint or remove the log of a file that
+     * was replaced while open, and the file now at the path would be read through it, its pages overwritten by the
+     * old file's. Only the log files the old connection had open: one made since is another program's.
+     */
+    private void removeOldLog() throws SQLException {
+        for (String suffix : new String[] {"-wal", "-shm"}) {
+            Path log = logFile(suffix);
+            Object recorded = suffix.equals("-wal") ? walKey : shmKey;
+            if (recorded == null || !recorded.equals(keyOf(log))) {
+                continue;
+            }
+            try {
+                Files.deleteIfExists(log);
+                LOG.warn("{}: removed {}, the replaced greydb file's", describe(), log);
+            } catch (IOException e) {
+                throw new SQLException("cannot remove " + log + ", the replaced greydb file's: " + e, e);
+            }
+        }
+    }
+
     private void removeLeftovers() throws SQLException {
         Path real = GreydbFile.realFile(file);
         for (String suffix : new String[] {"-wal", "-shm"}) {

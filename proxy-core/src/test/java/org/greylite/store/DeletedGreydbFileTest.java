@@ -116,4 +116,61 @@ class DeletedGreydbFileTest {
         write("c@y");
         assertEquals("c@y,restored@y", recipients(db));
     }
+
+    /** A greydb with one triplet, to restore; its path. */
+    private Path copyToRestore() throws Exception {
+        Path other = dir.resolve("restored.db");
+        GreylistStores.sqlite(other, Duration.ofSeconds(5)).close();
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + other); Statement st = c.createStatement()) {
+            st.execute("PRAGMA journal_mode = DELETE"); // one file, as a backup is
+            st.execute("INSERT INTO triplet (client, sender, recipient, refusals, first_seen, last_seen)"
+                    + " VALUES ('198.51.100.0/24', 'r@x', 'restored@y', 1, 0, 0)");
+        }
+        return other;
+    }
+
+    private static String integrity(Path file) throws Exception {
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("PRAGMA integrity_check")) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
+    /**
+     * A file moved into the greydb's place with the old file's log left beside it: the log is the old file's, and
+     * the new file is not read through it. Before, the old file's last pages were written over the new file's
+     * (a backup moved in came out with the old greydb's triplets, or damaged).
+     */
+    @Test
+    void aFileMovedInIsNotReadThroughTheLogOfTheFileItReplaced() throws Exception {
+        write("b@y"); // in the log, not yet in the file
+        Files.move(copyToRestore(), db, StandardCopyOption.REPLACE_EXISTING);
+        String said = store.reopenIfReplaced();
+        assertTrue(said.contains("replaced"), said);
+        write("c@y");
+        assertEquals("c@y,restored@y", recipients(db));
+        assertEquals("ok", integrity(db));
+    }
+
+    /**
+     * A copy written over the open file in place ({@code cp}, which keeps the file) and the log removed: the file is
+     * not written from the old log, at once or when the store closes, and decisions fail (the greydb-error answer)
+     * until the program is restarted (in another process: this one keeps the abandoned connection). Before, the connection went on in the old log, and closing it wrote the log into
+     * the copy: a damaged greydb the programs then refused to start on.
+     */
+    @Test
+    void aCopyRestoredOverTheOpenFileIsNotOverwrittenFromItsOldLog() throws Exception {
+        write("b@y");
+        Files.write(db, Files.readAllBytes(copyToRestore())); // in place, as cp does
+        Files.delete(Path.of(db + "-wal"));
+        Files.delete(Path.of(db + "-shm"));
+        StoreException e = org.junit.jupiter.api.Assertions.assertThrows(StoreException.class, store::reopenIfReplaced);
+        assertTrue(e.getMessage().contains("write-ahead log") && e.getMessage().contains("restart"), e.getMessage());
+        org.junit.jupiter.api.Assertions.assertThrows(StoreException.class, () -> write("c@y"), "no decision written");
+        org.junit.jupiter.api.Assertions.assertThrows(StoreException.class, store::reopenIfReplaced, "until a restart");
+        store.close();
+        assertEquals("restored@y", recipients(db));
+        assertEquals("ok", integrity(db));
+    }
 }
