@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 
 import org.greylite.store.GreydbAdmin;
+import org.greylite.store.StoreException;
 import org.greylite.text.ClientText;
 
 import picocli.CommandLine.Command;
@@ -46,6 +47,16 @@ final class DbCheckCommand implements Callable<Integer> {
         try (GreydbAdmin admin = db.openForReading()) {
             where = admin.describe();
             check = admin.checkPages(maxProblems);
+        } catch (StoreException e) {
+            if (!e.damagedFile()) {
+                throw e;
+            }
+            // Damaged where opening it reads (a copy cut short): the answer this command is asked for, not trouble
+            // running it, so the status a monitor reads as "damaged".
+            PrintWriter err = spec.commandLine().getErr();
+            err.println("greylitectl: " + ClientText.printable(e.getMessage()));
+            err.flush();
+            return 1;
         }
         PrintWriter out = spec.commandLine().getOut();
         if (check == null) {

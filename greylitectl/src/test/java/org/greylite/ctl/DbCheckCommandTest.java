@@ -54,6 +54,23 @@ class DbCheckCommandTest {
                 + greydb + ".damaged"), damaged.err());
     }
 
+    /**
+     * A greydb cut short (a copy that did not finish) is damaged where opening it reads: exit 1 with what to do, as
+     * for damage found by the check, so that a monitor reads it as damaged. It exited 2, the status of bad usage.
+     */
+    @Test
+    void aGreydbCutShortIsDamagedNotTrouble() throws Exception {
+        Path greydb = dir.resolve("greylite.db");
+        assertEquals(0, Ctl.run(Map.of(), "db", "init", "--db", greydb.toString()).exit());
+        fill(greydb, 20_000);
+        try (FileChannel ch = FileChannel.open(greydb, StandardOpenOption.WRITE)) {
+            ch.truncate(ch.size() / 3);
+        }
+        Ctl.Run cut = Ctl.run(Map.of(), "db", "check", "--db", greydb.toString());
+        assertEquals(1, cut.exit(), cut.toString());
+        assertTrue(cut.err().contains("the greydb file is damaged") && cut.err().contains("mv "), cut.err());
+    }
+
     @Test
     void aLimitOfNoProblemsIsRefused() {
         Ctl.Run run = Ctl.run(Map.of(), "db", "check", "--db", dir.resolve("greylite.db").toString(), "--max-problems", "0");

@@ -31,6 +31,11 @@ final class DamagedGreydb {
         };
     }
 
+    /** Whether SQLite's error says the file is damaged (not: no database at all). */
+    static boolean isCorrupt(SQLException e) {
+        return (e.getErrorCode() & 0xff) == SQLITE_CORRUPT;
+    }
+
     /** Whether SQLite's error says the file is damaged, or no database. */
     static boolean isDamage(SQLException e) {
         int code = e.getErrorCode() & 0xff;
