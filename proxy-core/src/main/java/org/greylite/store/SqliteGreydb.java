@@ -107,7 +107,6 @@ final class SqliteGreydb {
     private static Connection connect(Path file, Duration busyTimeout, GreyliteImportRules rules) {
         SQLiteConfig config = new SQLiteConfig();
         config.setBusyTimeout((int) Math.min(Integer.MAX_VALUE, busyTimeout.toMillis()));
-        config.setJournalMode(SQLiteConfig.JournalMode.WAL);
         config.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);
         config.setJournalSizeLimit(WAL_SIZE_LIMIT);
         // The driver otherwise runs a statement of its own ("SELECT last_insert_rowid()", prepared anew) after
@@ -118,6 +117,7 @@ final class SqliteGreydb {
             try {
                 ensureSchema(conn, file, rules);
                 GreydbColumns.check(conn);
+                writeAheadLog(conn);
                 rewriteOldIpv6Keys(conn, file);
                 return conn;
             } catch (SQLException | RuntimeException e) {
@@ -128,6 +128,22 @@ final class SqliteGreydb {
             throw new StoreException("greydb " + file.toAbsolutePath() + " cannot be opened: " + e.getMessage()
                     + FullFileSystem.of(file).map(full -> "; " + full).orElse("")
                     + DamagedGreydb.advice(file, e).map(damaged -> "; " + damaged).orElse(""), e);
+        }
+    }
+
+    /**
+     * Switches the file to WAL, the greydb's journal mode, once it is known to be a greydb: set when the connection
+     * opened, the switch was made before the checks, and a file they then refused (another program's tables, a newer
+     * greylite's greydb) was left converted. A file in WAL already is left as it is (one read).
+     */
+    private static void writeAheadLog(Connection conn) throws SQLException {
+        try (Statement st = conn.createStatement(); ResultSet mode = st.executeQuery("PRAGMA journal_mode")) {
+            if (mode.next() && "wal".equalsIgnoreCase(mode.getString(1))) {
+                return;
+            }
+        }
+        try (Statement st = conn.createStatement()) {
+            st.execute("PRAGMA journal_mode = WAL"); // its answer not read, as when the driver set it at the open
         }
     }
 
@@ -172,8 +188,10 @@ final class SqliteGreydb {
             if (schemaComplete && !importGreylite) {
                 return;
             }
-            if (schemaComplete) {
-                // A greydb's table made by hand without a column is named as such, not met as a failed import.
+            if (existing.stream().anyMatch(GreydbSchema.tables()::contains)) {
+                // A greydb's table made by hand without a column, or another program's table of the same name, is
+                // named as such before anything is added to the file (not met as a failed import, nor given the
+                // greydb's other tables).
                 GreydbColumns.check(conn);
             }
             // A new file, one made by an older version, or greylite's. Several processes may race to create it:

@@ -36,6 +36,41 @@ class NewerSchemaVersionTest {
         assertEquals(0, count(file, "SELECT count(*) FROM sqlite_master WHERE name = 'client_behaviour'"));
     }
 
+    /**
+     * A refused file is left as it was, its journal mode too: the switch to WAL came with the open, before the checks,
+     * and a newer greylite's greydb kept in rollback mode (or another program's database) came out converted.
+     */
+    @Test
+    void aRefusedGreydbKeepsItsJournalMode() throws Exception {
+        Path file = made(dir.resolve("newer-delete.db"));
+        execute(file, "PRAGMA journal_mode = DELETE");
+        execute(file, "UPDATE greydb_meta SET value = '" + (GreydbSchemaVersion.known() + 1) + "' WHERE key = 'schema_version'");
+        assertThrows(StoreException.class, () -> GreylistStores.sqlite(file, Duration.ofSeconds(5)));
+        assertEquals("delete", text(file, "PRAGMA journal_mode"));
+    }
+
+    /**
+     * Another program's database with a table named as one of the greydb's (its own triplet table) is refused before
+     * anything is added: it was given the greydb's other tables and switched to WAL, then refused.
+     */
+    @Test
+    void anotherProgramsTableOfTheSameNameIsRefusedBeforeAnythingIsAdded() throws Exception {
+        Path file = dir.resolve("other.db");
+        execute(file, "CREATE TABLE triplet (client TEXT, sender TEXT, recipient TEXT, n INTEGER)");
+        StoreException e = assertThrows(StoreException.class, () -> GreylistStores.sqlite(file, Duration.ofSeconds(5)));
+        assertTrue(e.getMessage().contains("not made by greydb.sql"), e.getMessage());
+        assertEquals(1, count(file, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"), "nothing added");
+        assertEquals("delete", text(file, "PRAGMA journal_mode"));
+    }
+
+    private static String text(Path file, String sql) throws SQLException {
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
     @Test
     void anUnreadableSchemaVersionIsRefused() throws Exception {
         Path file = made(dir.resolve("odd.db"));
