@@ -89,6 +89,30 @@ class WrapperLockedGreydbTest {
     }
 
     /**
+     * A greydb kept locked against readers too (sqlite3 in exclusive locking mode, as a careful administrator's
+     * session or a backup tool takes it): the wrapper cannot even open it, and the RCPT is answered (fail open) about a
+     * busy timeout after it was asked. Each of the opening's five attempts waited a busy timeout: 27 s with the
+     * default of 5 s.
+     */
+    @Test
+    void aGreydbLockedAgainstReadersHoldsTheRcptAboutOneBusyTimeout() throws Exception {
+        Path db = startWithGreydb(BUSY_TIMEOUT_MILLIS / 1000 + "s");
+        try (Sqlite3Lock lock = Sqlite3Lock.holdAgainstReaders(db); SmtpClient c = SmtpClient.connect(tcpserver.port())) {
+            c.patience(60_000);
+            assertTrue(c.reply().startsWith("220 "));
+            assertEquals("250 ok", c.command("MAIL FROM:<a@example.org>"));
+            long sent = System.nanoTime();
+            assertEquals("250 ok", c.command("RCPT TO:<r@example.com>"), "fails open: the greydb is locked");
+            long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sent);
+            // The margin is for a loaded machine; five busy timeouts would be 10 s.
+            assertTrue(took < 2 * BUSY_TIMEOUT_MILLIS + 3000, "the RCPT was answered after " + took + " ms");
+            assertTrue(lock.held(), "the lock was held all along");
+        }
+        String failure = tcpserver.awaitLine(l -> l.contains("locked"), Duration.ofSeconds(10));
+        assertTrue(failure != null, "the log says the greydb is locked: " + tcpserver.log());
+    }
+
+    /**
      * A greydb whose recorded lifetimes are another program's (greylited's, started with other ones, say), locked: the
      * session's engine writes its own lifetimes for greylitectl when it starts, and that write waited a whole busy
      * timeout for the lock before the RCPT's decision began to wait one of its own, so the RCPT was answered after two.

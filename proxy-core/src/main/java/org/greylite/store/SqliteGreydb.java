@@ -40,6 +40,9 @@ final class SqliteGreydb {
      */
     static final int WAL_SIZE_LIMIT = 64 * 1024 * 1024;
 
+    /** SQLite's primary result code for a lock another connection held past the busy timeout. */
+    private static final int SQLITE_BUSY = 5;
+
     private SqliteGreydb() {
     }
 
@@ -126,6 +129,9 @@ final class SqliteGreydb {
             }
         } catch (SQLException e) {
             throw new StoreException("greydb " + file.toAbsolutePath() + " cannot be opened: " + e.getMessage()
+                    + ((e.getErrorCode() & 0xff) == SQLITE_BUSY ? "; another process kept it locked for the whole busy"
+                            + " timeout (" + busyTimeout.toMillis() + " ms): an sqlite3 session or a backup holding it?"
+                            : "")
                     + FullFileSystem.of(file).map(full -> "; " + full).orElse("")
                     + DamagedGreydb.advice(file, e).map(damaged -> "; " + damaged).orElse(""), e);
         }

@@ -28,14 +28,29 @@ public final class Sqlite3Lock implements AutoCloseable {
      * sqlite3 is not installed).
      */
     public static Sqlite3Lock hold(Path greydb) throws IOException {
+        return take(greydb, "");
+    }
+
+    /**
+     * As {@link #hold}, in SQLite's exclusive locking mode, which keeps readers out as well as writers (in WAL mode
+     * a write lock alone lets others read): the greydb cannot even be opened meanwhile.
+     */
+    public static Sqlite3Lock holdAgainstReaders(Path greydb) throws IOException {
+        return take(greydb, "PRAGMA locking_mode = EXCLUSIVE;\n");
+    }
+
+    private static Sqlite3Lock take(Path greydb, String first) throws IOException {
         Path sqlite3 = ExternalPrograms.require("sqlite3");
         Process p = new ProcessBuilder(sqlite3.toString(), greydb.toString()).redirectErrorStream(true).start();
         OutputStream in = p.getOutputStream();
-        in.write("BEGIN EXCLUSIVE;\nINSERT INTO greydb_meta (key, value) VALUES ('held', '1');\nSELECT 'locked';\n"
+        in.write((first + "BEGIN EXCLUSIVE;\nINSERT INTO greydb_meta (key, value) VALUES ('held', '1');\nSELECT 'locked';\n")
                 .getBytes(StandardCharsets.US_ASCII));
         in.flush();
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.US_ASCII));
         String line = out.readLine();
+        if ("exclusive".equals(line) && !first.isEmpty()) {
+            line = out.readLine(); // the locking mode's pragma says the mode
+        }
         if (!"locked".equals(line)) {
             p.destroyForcibly();
             throw new IOException("sqlite3 could not lock " + greydb + ": " + line);

@@ -236,7 +236,9 @@ final class Decisions implements RcptPolicy {
      * open the file at once; while a new greydb is being created and switched to WAL, SQLite may fail one
      * of them with a transient I/O error (SQLITE_IOERR_FSTAT was seen with 50 processes on a new file)
      * that the busy timeout does not cover. A lasting failure (permissions, a full disk) still fails
-     * within that second, and the RCPT is then decided as a store error (fail open by default).
+     * within that second, and the RCPT is then decided as a store error (fail open by default). No attempt starts
+     * once the busy timeout has gone by: a greydb another process keeps locked against readers too (sqlite3 in
+     * exclusive locking mode) made each attempt wait the whole busy timeout, and the RCPT was answered after five.
      */
     private GreylistStore open() {
         if (dbFile == null) {
@@ -244,7 +246,11 @@ final class Decisions implements RcptPolicy {
                     .withGreyliteImport(new GreyliteImportRules(settings, clock)));
         }
         StoreException last = null;
+        long started = System.nanoTime();
         for (int attempt = 0; attempt < OPEN_ATTEMPTS; attempt++) {
+            if (attempt > 0 && System.nanoTime() - started >= busyTimeout.toNanos()) {
+                break;
+            }
             if (attempt > 0) {
                 try {
                     Thread.sleep(50L * attempt + (System.nanoTime() & 31)); // spread the retries
