@@ -37,8 +37,12 @@ public final class GreydbFileCheck implements Runnable {
     public void run() {
         try {
             String what = store.reopenIfReplaced();
+            boolean recovered = failing != null;
             failing = null;
-            if (what != null) {
+            if (what != null && recovered) {
+                // The end of a failure said at ERROR: good news, at the level of the engine's own "answers again".
+                log.warn("{}; decisions go to {} from now on", what, store.describe());
+            } else if (what != null) {
                 replaced.run();
                 log.error("{}; decisions go to {} from now on", what, store.describe());
             }
