@@ -44,8 +44,9 @@ final class DamagedGreydb {
 
     /** What to do about the greydb {@code file} when SQLite found it damaged (an error, or its own check). */
     static String damaged(Path file) {
-        return "the greydb file is damaged; SQLite does not repair it, and every decision that reads a damaged part"
-                + " fails (fail open: the mail passes ungreylisted) until it is replaced: " + moveAway(file);
+        return "the greydb file is damaged; SQLite does not repair it: a program running on it fails every decision"
+                + " that reads a damaged part (fail open: the mail passes ungreylisted), and a program starting may"
+                + " not open it at all, until it is replaced: " + moveAway(file);
     }
 
     private static String moveAway(Path file) {
