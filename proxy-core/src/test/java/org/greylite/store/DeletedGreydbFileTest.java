@@ -48,8 +48,13 @@ class DeletedGreydbFileTest {
 
     /** The recipients of the triplets in the file at {@code file}, as another process reads them. */
     private static String recipients(Path file) throws Exception {
+        return firstValue(file, "SELECT group_concat(recipient) FROM (SELECT recipient FROM triplet ORDER BY 1)");
+    }
+
+    /** The first value {@code sql} gives, read by another connection to {@code file}. */
+    private static String firstValue(Path file, String sql) throws Exception {
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file); Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT group_concat(recipient) FROM (SELECT recipient FROM triplet ORDER BY 1)")) {
+             ResultSet rs = st.executeQuery(sql)) {
             rs.next();
             return rs.getString(1);
         }
@@ -130,11 +135,7 @@ class DeletedGreydbFileTest {
     }
 
     private static String integrity(Path file) throws Exception {
-        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file); Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("PRAGMA integrity_check")) {
-            rs.next();
-            return rs.getString(1);
-        }
+        return firstValue(file, "PRAGMA integrity_check");
     }
 
     /**
