@@ -48,12 +48,21 @@ final class WalCheckpointer implements AutoCloseable {
     private final ScheduledExecutorService timer;
     private Connection conn; // null between a file that went and the next one at the path
     private Object connFile; // the identity of the file conn is on
+    private Object walFile; // the identities of its -wal and -shm when conn was opened (null: not there then)
+    private Object shmFile;
+    /**
+     * A file whose log was removed under the connection (see {@link #logRemoved}): never checkpointed again in this
+     * process. Null when there is none.
+     */
+    private Object abandonedFile;
     private boolean warned;
 
-    private WalCheckpointer(Path file, Connection conn, Object connFile) {
+    private WalCheckpointer(Path file, Connection conn, Object connFile) throws IOException {
         this.file = file;
         this.conn = conn;
         this.connFile = connFile;
+        this.walFile = identityAt(logFile("-wal"));
+        this.shmFile = identityAt(logFile("-shm"));
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "wal-checkpoint");
             t.setDaemon(true);
@@ -81,6 +90,15 @@ final class WalCheckpointer implements AutoCloseable {
     synchronized void checkpoint() {
         try {
             if (!onFileAtPath()) {
+                return;
+            }
+            if (logRemoved()) {
+                // The same file, another's content (a copy written over it, its log removed): a checkpoint would copy
+                // the old log's pages into it. The store leaves its connection open for the same reason.
+                LOG.warn("greydb {}: its write-ahead log was removed while in use; no more background checkpoints of"
+                        + " this file until a restart", file);
+                abandonedFile = connFile;
+                closeConnection(); // the store's connection is still open: closing this one checkpoints nothing
                 return;
             }
             try (Statement st = conn.createStatement()) {
@@ -111,6 +129,23 @@ final class WalCheckpointer implements AutoCloseable {
         return conn == null ? null : connFile;
     }
 
+    /** Whether the -wal or -shm at the path is not the one the connection opened. */
+    private boolean logRemoved() throws IOException {
+        return (walFile != null && !walFile.equals(identityAt(logFile("-wal"))))
+                || (shmFile != null && !shmFile.equals(identityAt(logFile("-shm"))));
+    }
+
+    /** The greydb's {@code -wal} or {@code -shm}, beside the file the path leads to, where SQLite keeps them. */
+    private Path logFile(String suffix) {
+        Path real;
+        try {
+            real = file.toRealPath();
+        } catch (IOException e) {
+            real = file; // gone: the next look at the file says so
+        }
+        return Path.of(real + suffix);
+    }
+
     /** Whether the connection is on the file now at the path, opening it there if need be. */
     private boolean onFileAtPath() throws SQLException, IOException {
         Object now = identityAt(file);
@@ -118,8 +153,8 @@ final class WalCheckpointer implements AutoCloseable {
             return true;
         }
         closeConnection();
-        if (now == null) {
-            return false; // deleted, and the store has not made the new one yet
+        if (now == null || now.equals(abandonedFile)) {
+            return false; // deleted, and the store has not made the new one yet; or abandoned until a restart
         }
         Connection c = openExisting(file);
         if (!now.equals(identityAt(file))) { // replaced again while opening
@@ -128,6 +163,8 @@ final class WalCheckpointer implements AutoCloseable {
         }
         conn = c;
         connFile = now;
+        walFile = identityAt(logFile("-wal"));
+        shmFile = identityAt(logFile("-shm"));
         return true;
     }
 

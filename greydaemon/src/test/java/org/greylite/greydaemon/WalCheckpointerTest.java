@@ -132,6 +132,38 @@ class WalCheckpointerTest {
         assertEquals(1, rows(db, "b@example.org"));
     }
 
+    /**
+     * A copy written over the greydb in place (cp keeps the file) and its log removed while the daemon runs: the
+     * checkpoints stop, so the old log's pages, which the store's connection goes on writing until its file check
+     * abandons it, are not copied into the copy. Before, the background checkpoint did so every 200 ms, and undid
+     * the restore though the store's ERROR line said the copy was kept.
+     */
+    @Test
+    void aCopyRestoredInPlaceIsNotCheckpointedFromTheRemovedLog() throws Exception {
+        Path db = dir.resolve("greydb");
+        Path copy = dir.resolve("copy");
+        try (Connection c = writer(copy)) {
+            insert(c, "restored@example.org");
+            try (Statement st = c.createStatement()) {
+                st.execute("PRAGMA journal_mode = DELETE"); // one file, as a backup is
+            }
+        }
+        Connection store = writer(db);
+        insert(store, "old@example.org");
+        checkpointer = WalCheckpointer.start(db);
+        assertNotNull(checkpointer);
+        Files.delete(Path.of(db + "-wal"));
+        Files.delete(Path.of(db + "-shm"));
+        Files.write(db, Files.readAllBytes(copy)); // in place, as cp does
+        insert(store, "after@example.org"); // the store's connection, in the removed log, until its check
+        Thread.sleep(5 * WalCheckpointer.EVERY_MILLIS);
+        checkpointer.checkpoint();
+        assertEquals(0, rows(db, "after@example.org"), "nothing of the removed log in the copy");
+        assertEquals(1, rows(db, "restored@example.org"));
+        assertNull(checkpointer.fileInUse(), "no checkpoints of that file any more");
+        store.close();
+    }
+
     @Test
     void noFileNoCheckpointer() {
         assertNull(WalCheckpointer.start(dir.resolve("missing")));

@@ -7,8 +7,8 @@ import java.util.function.Function;
  * {@code e}: space-separated {@code r:REGEX} (recipient), {@code s:REGEX} (sender) and {@code h:REGEX}
  * (HELO/EHLO name); holds when any pattern matches its field.
  *
- * <p>These patterns ignore case (of every script's letters), as {@code r} lines do, where greylite 2.3 matched
- * them case-sensitively: mail addresses compare case-insensitively (SPEC §3) and so do HELO host names, so
+ * <p>These patterns ignore case, as {@code r} lines do (an address's letters of every script, a HELO's ASCII
+ * letters, as host names compare), where greylite 2.3 matched them case-sensitively: mail addresses compare case-insensitively (SPEC §3) and so do HELO host names, so
  * {@code s:@example\.com$} must catch {@code Bob@EXAMPLE.com}. An {@code r:} or {@code s:} pattern is tried on
  * the address as written and as the greydb keys it ({@link ClientFacts#senderKey}): a spelling must not earn
  * the triplet of an address a line protects. The sender is empty for the null sender ({@code s:^$} matches bounces); each

@@ -30,24 +30,48 @@ final class EreMatcher {
     }
 
     private final String source;
-    private final boolean ignoreCase;
+    private final CaseFolding folding;
     private final Pattern pattern;
     private final String required;
     private final PosixEre.Shape shape;
 
-    private EreMatcher(String source, boolean ignoreCase, PosixEre.Translation translation) {
+    private EreMatcher(String source, CaseFolding folding, PosixEre.Translation translation) {
         this.source = source;
-        this.ignoreCase = ignoreCase;
-        this.pattern = Pattern.compile(translation.javaRegex(), PosixEre.flags(ignoreCase));
-        this.required = translation.requiredLiteral();
-        this.shape = translation.shape();
+        this.folding = folding;
+        this.pattern = Pattern.compile(translation.javaRegex(), PosixEre.flags(folding));
+        if (folding == CaseFolding.LETTERS && !isAscii(translation.requiredLiteral())) {
+            // java.util.regex folds a lone letter without a case of its own (ß) exactly, and one of a literal run
+            // by its case mapping, and leaves characters outside the BMP to code points: the literal shortcuts
+            // would not say what the pattern says. Rare in rules; the pattern alone decides them.
+            this.required = "";
+            this.shape = PosixEre.Shape.GENERAL;
+        } else {
+            this.required = translation.requiredLiteral();
+            this.shape = translation.shape();
+        }
     }
 
     /**
      * @throws PatternSyntaxException when {@code ere} is not a valid extended regular expression
      */
     static EreMatcher compile(String ere, boolean ignoreCase) {
-        return new EreMatcher(ere, ignoreCase, PosixEre.parse(ere));
+        return compile(ere, ignoreCase ? CaseFolding.ASCII : CaseFolding.EXACT);
+    }
+
+    /**
+     * @throws PatternSyntaxException when {@code ere} is not a valid extended regular expression
+     */
+    static EreMatcher compile(String ere, CaseFolding folding) {
+        return new EreMatcher(ere, folding, PosixEre.parse(ere));
+    }
+
+    private static boolean isAscii(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            if (s.charAt(i) >= 0x80) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Text every match contains (empty when none is known). */
@@ -89,7 +113,7 @@ final class EreMatcher {
     }
 
     private int indexOf(String text, String literal, int from) {
-        if (!ignoreCase) {
+        if (!folding.ignoresCase()) {
             return text.indexOf(literal, from);
         }
         int last = text.length() - literal.length();
@@ -106,7 +130,7 @@ final class EreMatcher {
         if (offset < 0 || offset + literal.length() > text.length()) {
             return false;
         }
-        if (!ignoreCase) {
+        if (!folding.ignoresCase()) {
             return text.startsWith(literal, offset);
         }
         for (int i = 0; i < literal.length(); i++) {
@@ -117,12 +141,15 @@ final class EreMatcher {
         return true;
     }
 
-    /** A character's case folded as java.util.regex folds it under UNICODE_CASE; ASCII without a table lookup. */
-    private static char fold(char c) {
+    /**
+     * A character's case folded as the pattern folds it: ASCII letters alone, or (the literal then all ASCII, see
+     * the constructor) as java.util.regex folds under UNICODE_CASE, where the Kelvin sign is a k and the long s an s.
+     */
+    private char fold(char c) {
         if (c < 0x80) {
             return c >= 'A' && c <= 'Z' ? (char) (c + ('a' - 'A')) : c;
         }
-        return Character.toLowerCase(Character.toUpperCase(c));
+        return folding == CaseFolding.LETTERS ? Character.toLowerCase(Character.toUpperCase(c)) : c;
     }
 
     @Override

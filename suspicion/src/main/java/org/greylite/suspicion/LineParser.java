@@ -110,7 +110,7 @@ final class LineParser {
 
     private Rule rule(char kind, String rule) throws Rejected {
         return switch (kind) {
-            case 'r' -> new PtrNameRule(regex(refusingComment(rule), true, rule));
+            case 'r' -> new PtrNameRule(regex(refusingComment(rule), CaseFolding.ASCII, rule));
             case 'v' -> variables(words(rule));
             case 'e' -> envelope(words(rule));
             case 'g' -> countries(words(rule));
@@ -170,7 +170,9 @@ final class LineParser {
             if (regex.isEmpty()) {
                 throw new Rejected("empty regular expression in '" + item + "', line discarded");
             }
-            EreMatcher matcher = regex(regex, true, item);
+            // Addresses fold every script's letters, as the greydb keys them; a HELO is a host name (ASCII).
+            EreMatcher matcher = regex(regex, field == EnvelopeRule.Field.HELO ? CaseFolding.ASCII : CaseFolding.LETTERS,
+                    item);
             if (field != EnvelopeRule.Field.HELO) {
                 refusingAngleBrackets(item, matcher);
             }
@@ -230,13 +232,13 @@ final class LineParser {
         return new BehaviourRule(behaviours);
     }
 
-    private static EreMatcher regex(String ere, boolean ignoreCase, String shownAs) throws Rejected {
+    private static EreMatcher regex(String ere, CaseFolding folding, String shownAs) throws Rejected {
         if (ere.length() > SuspicionFile.MAX_EXPRESSION) {
             throw new Rejected("regular expression of " + ere.length() + " characters, more than the "
                     + SuspicionFile.MAX_EXPRESSION + " a rule may have, line discarded");
         }
         try {
-            return EreMatcher.compile(ere, ignoreCase);
+            return EreMatcher.compile(ere, folding);
         } catch (PatternSyntaxException e) {
             throw new Rejected("invalid regular expression '" + shownAs + "': " + e.getDescription()
                     + (e.getIndex() >= 0 ? " at offset " + e.getIndex() : "") + ", line discarded");

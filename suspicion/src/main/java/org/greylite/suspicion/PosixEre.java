@@ -38,7 +38,8 @@ import java.util.regex.PatternSyntaxException;
  * </ul>
  *
  * <p>Matching is case-sensitive unless the caller asks otherwise, as {@code regcomp} without
- * {@code REG_ICASE}; ignoring case folds the letters of every script ({@link #flags}). Matching is a search
+ * {@code REG_ICASE}; ignoring case folds ASCII letters, as the C locale does, or those of every script for the
+ * suspicion rules' address patterns ({@link CaseFolding}). Matching is a search
  * ({@link java.util.regex.Matcher#find()}), like {@code regexec}: the expression may match anywhere in the
  * string unless anchored.
  *
@@ -66,20 +67,21 @@ public final class PosixEre {
     /**
      * Compiles {@code ere} for searching.
      *
-     * @param ignoreCase fold case, as {@code REG_ICASE} does (letters of every script, see {@link #flags})
+     * @param ignoreCase fold ASCII letters, as {@code REG_ICASE} in the C locale
      * @throws PatternSyntaxException when {@code ere} is not a valid extended regular expression
      */
     public static Pattern compile(String ere, boolean ignoreCase) {
         return Pattern.compile(translate(ere), flags(ignoreCase));
     }
 
-    /**
-     * The flags a translated expression must be compiled with: DOTALL, and case folding if asked, of every script's
-     * letters: an address's local part may be UTF-8 (SMTPUTF8), and the greydb keys it in lower case, so a pattern
-     * folding ASCII alone would let {@code JÖS@} step round {@code r:^jös@} while sharing its triplet.
-     */
+    /** The flags a translated expression must be compiled with: DOTALL, and ASCII case folding if asked. */
     public static int flags(boolean ignoreCase) {
-        return Pattern.DOTALL | (ignoreCase ? Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE : 0);
+        return flags(ignoreCase ? CaseFolding.ASCII : CaseFolding.EXACT);
+    }
+
+    /** The flags for a translated expression compared with {@code folding}. */
+    static int flags(CaseFolding folding) {
+        return Pattern.DOTALL | folding.flags;
     }
 
     /** Parses and translates, also working out the literal text any match must contain. */

@@ -29,8 +29,8 @@
  *       NUMBER; a later listed variable's value never counts. A negated {@code v} line uses NUMBER.</li>
  *   <li>{@code e r:REGEX s:REGEX h:REGEX...}: matches when any pattern matches the recipient
  *       ({@code r:}), the envelope sender ({@code s:}, empty for the null sender) or the HELO/EHLO name
- *       ({@code h:}). These ignore case (letters of every script), because addresses compare
- *       case-insensitively (SPEC §3) and so do host names; {@code r:} and {@code s:} also try the address as
+ *       ({@code h:}). These ignore case (an address's letters of every script, a HELO's ASCII letters),
+ *       because addresses compare case-insensitively (SPEC §3) and so do host names; {@code r:} and {@code s:} also try the address as
  *       the greydb keys it (lower case, the sender's tags dropped). Each pattern ends at the next blank.</li>
  *   <li>{@code g CC...}: two-letter country codes (any case; the legacy pseudo-countries A1, A2, O1, AP, EU
  *       too; a code no GeoIP database gives, such as UK, is refused: see {@code CountryCodes}); matches when

@@ -273,19 +273,22 @@ class PosixEreTest {
     }
 
     /**
-     * Ignoring case folds the letters of every script, as the greydb's keys do: an address in capitals of another
-     * script, or with the Kelvin sign for a K, must not step round a pattern written for its key.
+     * An address pattern folds the letters of every script, as the greydb's keys do: an address in capitals of
+     * another script, or with the Kelvin sign for a k, must not step round a pattern written for its key. A host name
+     * pattern folds ASCII letters alone: a junk-HELO line must keep catching the long s and the Kelvin sign.
      */
     @Test
-    void ignoringCaseFoldsEveryScriptsLetters() {
+    void addressPatternsFoldEveryScriptsLettersAndHostNamePatternsAsciiAlone() {
         for (String ere : new String[] {"^jös@", "^JÖS@", "jös", "j[ö]s", "^j.s@"}) {
-            assertTrue(findsIgnoringCase(ere, "JÖS@example.org"), ere);
-            assertTrue(EreMatcher.compile(ere, true).find("JÖS@example.org"), ere);
-            assertTrue(EreMatcher.compile(ere, true).find("jös@example.org"), ere);
+            assertTrue(EreMatcher.compile(ere, CaseFolding.LETTERS).find("JÖS@example.org"), ere);
+            assertTrue(EreMatcher.compile(ere, CaseFolding.LETTERS).find("jös@example.org"), ere);
         }
-        assertTrue(EreMatcher.compile("^kilo@", true).find("\u212Ailo@example.org"), "the Kelvin sign is a K");
-        assertTrue(EreMatcher.compile("^[a-z]+@", true).find("\u212Ailo@example.org"));
-        assertFalse(EreMatcher.compile("^jös@", false).find("JÖS@example.org"), "case kept when asked");
+        assertTrue(EreMatcher.compile("^kilo@", CaseFolding.LETTERS).find("\u212Ailo@example.org"), "the Kelvin sign is a k");
+        assertTrue(EreMatcher.compile("^\uD801\uDC00@", CaseFolding.LETTERS).find("\uD801\uDC28@y"), "outside the BMP");
+        assertFalse(EreMatcher.compile("^jös@", CaseFolding.EXACT).find("JÖS@example.org"), "case kept when asked");
+        assertTrue(EreMatcher.compile("[^-.a-z0-9]", CaseFolding.ASCII).find("\u017Fpam.example"), "the long s is junk");
+        assertTrue(EreMatcher.compile("[^-.a-z0-9]", CaseFolding.ASCII).find("\u212Aevin.example"));
+        assertTrue(EreMatcher.compile("DSL", CaseFolding.ASCII).find("pool.dsl.example"));
     }
 
     /** The shortcuts (required literal, plain-literal shapes) never change a result. */
@@ -293,9 +296,10 @@ class PosixEreTest {
     void shortcutsAgreeWithTheRegularExpression() {
         Random random = new Random(20240611);
         String[] atoms = {"a", "b", "A", ".", "\\.", "-", "[ab]", "[^a]", "[.]", "[[:digit:]]", "1", "(a|b)", "(ab)",
-            "ö", "Ö", "k", "\u212A", "[j-l]"};
+            "ö", "Ö", "k", "\u212A", "[j-l]", "ß", "\u1E9E", "s", "\u017F", "\uD801\uDC00", "\uD801\uDC28"};
         String[] repeats = {"", "", "", "*", "+", "?", "{2}", "{0,1}", "{1,}", "+?"};
-        String alphabet = "abAB1.-öÖkK\u212A";
+        String[] alphabet = {"a", "b", "A", "B", "1", ".", "-", "ö", "Ö", "k", "K", "\u212A", "ß", "\u1E9E", "s",
+            "\u017F", "\uD801\uDC00", "\uD801\uDC28"};
         for (int round = 0; round < 20_000; round++) {
             StringBuilder ere = new StringBuilder();
             if (random.nextInt(4) == 0) {
@@ -309,14 +313,13 @@ class PosixEreTest {
             }
             StringBuilder text = new StringBuilder();
             for (int n = random.nextInt(8); n > 0; n--) {
-                text.append(alphabet.charAt(random.nextInt(alphabet.length())));
+                text.append(alphabet[random.nextInt(alphabet.length)]);
             }
-            boolean ignoreCase = random.nextBoolean();
+            CaseFolding folding = CaseFolding.values()[random.nextInt(CaseFolding.values().length)];
             String e = ere.toString();
             String t = text.toString();
-            boolean expected = PosixEre.compile(e, ignoreCase).matcher(t).find();
-            assertEquals(expected, EreMatcher.compile(e, ignoreCase).find(t),
-                    () -> "/" + e + "/" + (ignoreCase ? "i" : "") + " on '" + t + "'");
+            boolean expected = Pattern.compile(PosixEre.translate(e), PosixEre.flags(folding)).matcher(t).find();
+            assertEquals(expected, EreMatcher.compile(e, folding).find(t), () -> "/" + e + "/ " + folding + " on '" + t + "'");
         }
     }
 
