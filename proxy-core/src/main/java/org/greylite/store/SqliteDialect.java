@@ -171,13 +171,20 @@ final class SqliteDialect implements GreydbDialect {
                         + " a new, empty greydb is created at that path"
                 : "the greydb file " + file + " was replaced while in use: the rows of the old file are lost;"
                         + " the file now at that path is used";
+        try {
+            if (wasOpen && now != null) {
+                // Before the close, while the connection holds them: closed, their inodes could go to new files
+                // another program makes at those names, which would then be taken for the old ones.
+                removeOldLog();
+            }
+        } catch (SQLException e) {
+            LOG.warn("{}: {}", describe(), e.getMessage());
+        }
         close();
         conn = null;
         try {
             if (fileKeyAtPath() == null) {
                 removeLeftovers();
-            } else if (wasOpen) {
-                removeOldLog();
             }
             use(SqliteGreydb.open(file, busyTimeout, importRules));
         } catch (SQLException | StoreException e) {
