@@ -2,6 +2,7 @@ package org.greylite.store;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.GroupPrincipal;
 import java.nio.file.attribute.PosixFileAttributeView;
@@ -31,11 +32,14 @@ final class FolderOwner {
      * @throws IOException when the owner cannot be read or changed
      */
     static void adopt(Path created) throws IOException {
-        PosixFileAttributeView view = Files.getFileAttributeView(created, PosixFileAttributeView.class);
+        // Never through a link: the folder's owner may have put one at this name, and a chown following it would
+        // give them whatever file it points to (lchown changes the link itself, which gives them nothing).
+        PosixFileAttributeView view = Files.getFileAttributeView(created, PosixFileAttributeView.class,
+                LinkOption.NOFOLLOW_LINKS);
         if (view == null) {
             return; // a file system without owners
         }
-        if ((int) Files.getAttribute(created, "unix:uid") != 0) {
+        if (Files.isSymbolicLink(created) || (int) Files.getAttribute(created, "unix:uid", LinkOption.NOFOLLOW_LINKS) != 0) {
             return;
         }
         Path folder = created.toAbsolutePath().getParent();

@@ -40,6 +40,8 @@ final class SqliteGreydb {
      */
     static final int WAL_SIZE_LIMIT = 64 * 1024 * 1024;
 
+    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+
     /** SQLite's primary result code for a lock another connection held past the busy timeout. */
     private static final int SQLITE_BUSY = 5;
 
@@ -56,6 +58,7 @@ final class SqliteGreydb {
      * file are imported (once per file), keyed by them; without, they are left for a program that has rules.
      */
     static Connection open(Path file, Duration busyTimeout, GreyliteImportRules rules) {
+        refuseAnotherUsersLinkAsRoot(file);
         GreydbFile.prepare(file);
         createIfMissing(file, busyTimeout);
         return connect(file, busyTimeout, rules);
@@ -86,9 +89,13 @@ final class SqliteGreydb {
                     abs, leftWal);
             return;
         }
-        Path own = abs.resolveSibling(abs.getFileName() + ".new-" + ProcessHandle.current().pid()
-                + "-" + Thread.currentThread().getId());
+        // A name nobody can guess, made by this process alone (O_EXCL: a link already at the name is not followed):
+        // run as root in a folder another user owns, SQLite would otherwise create, and FolderOwner give that user,
+        // whatever file a link they planted at a predictable name points to.
+        Path own = abs.resolveSibling(abs.getFileName() + ".new-" + ProcessHandle.current().pid() + "-"
+                + Long.toUnsignedString(RANDOM.nextLong(), 36));
         try {
+            Files.createFile(own);
             connect(own, busyTimeout, null).close(); // a file of our own holds no greylite tables
             FolderOwner.adopt(own); // made by root in the programs' folder: theirs, before anyone sees it
             Files.createLink(abs, own);
@@ -104,6 +111,29 @@ final class SqliteGreydb {
                     // a leftover file of our own name, nothing else depends on it
                 }
             }
+        }
+    }
+
+    /**
+     * Run as root, a greydb is not opened through a link another user owns: that user (the programs' user, who owns
+     * their folder) could point it at any file, and root would create it (its folders too), or write SQLite's pages
+     * into it (a journal planted beside the link is rolled back into the file it points to). The kernel's
+     * protected_symlinks guards only sticky folders such as /tmp.
+     */
+    private static void refuseAnotherUsersLinkAsRoot(Path file) {
+        try {
+            if (!Files.isSymbolicLink(file) || !"root".equals(System.getProperty("user.name"))) {
+                return;
+            }
+            int owner = (int) Files.getAttribute(file, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            if (owner != 0) {
+                throw new StoreException("greydb " + file + " is a symbolic link of another user (uid " + owner
+                        + "): run as root, greylite opens no greydb through another user's link (that user could point"
+                        + " it at any file). Name the file it leads to, run as that user (runuser -u USER -- ...), or"
+                        + " make the link root's");
+            }
+        } catch (IOException | UnsupportedOperationException e) {
+            // no owner to read: nothing to refuse on
         }
     }
 

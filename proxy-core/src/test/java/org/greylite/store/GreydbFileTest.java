@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 
+import org.greylite.testing.RootOnly;
 import org.greylite.testing.UnprivilegedJava;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -57,6 +58,31 @@ class GreydbFileTest {
         for (String p : parts) {
             assertTrue(message.contains(p), "'" + p + "' missing from: " + message);
         }
+    }
+
+    /**
+     * Run as root, a greydb is not made where a link of another user points: the programs' user owns their folder,
+     * and could point such a link at any file for root to create. An outside review had root create a file in a
+     * folder only root may write, through the link, and give it to that user.
+     */
+    @Test
+    void rootMakesNoGreydbWhereAnotherUsersLinkPoints() throws Exception {
+        RootOnly.require("the link is another user's");
+        Path folder = Files.createDirectory(dir.resolve("programs"));
+        Path target = Files.createDirectory(dir.resolve("roots")).resolve("made-by-root");
+        Path link = Files.createSymbolicLink(folder.resolve("greylite.db"), target);
+        java.nio.file.attribute.UserPrincipal nobody = folder.getFileSystem().getUserPrincipalLookupService()
+                .lookupPrincipalByName(UnprivilegedJava.USER);
+        Files.getFileAttributeView(link, java.nio.file.attribute.PosixFileAttributeView.class,
+                java.nio.file.LinkOption.NOFOLLOW_LINKS).setOwner(nobody);
+        StoreException e = assertThrows(StoreException.class, () -> GreylistStores.sqlite(link, Duration.ofSeconds(5)));
+        assertTrue(e.getMessage().contains("symbolic link of another user"), e.getMessage());
+        assertFalse(Files.exists(target), "nothing made where the link points");
+        // Nor opened where it points to a file that exists: a journal planted beside the link would be rolled back
+        // into that file.
+        Files.writeString(target, "root's own file\n");
+        assertThrows(StoreException.class, () -> GreylistStores.sqlite(link, Duration.ofSeconds(5)));
+        assertEquals("root's own file\n", Files.readString(target));
     }
 
     @Test
