@@ -370,6 +370,13 @@ public final class GreylitePolicy implements Callable<Integer> {
         warnIf(log, syslogFacility != null, "--syslog-facility");
         warnIf(log, daemonize, "--daemonize");
         warnIf(log, privacy, "--privacy");
+        if (user != null && "root".equals(System.getProperty("user.name"))) {
+            // Debian's init script starts postgrey as root with --user=postgrey, which postgrey switched to: this
+            // service does not, and a network service left running as root should not go unsaid.
+            log.error("running as root: postgrey's --user={} switched to that user, greylite-policy does not; start it"
+                    + " as {} (the systemd unit's User=, or setpriv --reuid={} --regid={} --init-groups)", user, user,
+                    user, group != null ? group : user);
+        }
     }
 
     private void warnIf(Logger log, boolean given, String flag) {

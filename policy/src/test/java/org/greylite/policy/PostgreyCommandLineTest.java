@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import org.greylite.greylist.ClientKeys;
 import org.greylite.greylist.GreylistSettings;
 import org.greylite.testing.JavaProgram;
+import org.greylite.testing.UnprivilegedJava;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -170,6 +171,9 @@ class PostgreyCommandLineTest {
                 assertTrue(lines.contains("postgrey's " + flag + " is accepted and ignored: "), flag + " in:\n" + lines);
             }
             assertTrue(lines.contains("the greydb is --db"), lines);
+            // Started as root with --user, as Debian's init script starts postgrey: said as an error, not a note.
+            assertEquals(UnprivilegedJava.root(), lines.contains("running as root: postgrey's --user=postgrey switched"),
+                    lines);
         }
     }
 
