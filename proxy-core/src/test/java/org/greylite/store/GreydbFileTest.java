@@ -62,8 +62,8 @@ class GreydbFileTest {
 
     /**
      * Run as root, a greydb is not made where a link of another user points: the programs' user owns their folder,
-     * and could point such a link at any file for root to create. An outside review had root create a file in a
-     * folder only root may write, through the link, and give it to that user.
+     * and could point such a link at any file for root to create. Before, root created a file through such a link
+     * in a folder only root may write.
      */
     @Test
     void rootMakesNoGreydbWhereAnotherUsersLinkPoints() throws Exception {
