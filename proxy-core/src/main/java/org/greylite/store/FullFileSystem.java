@@ -24,6 +24,20 @@ final class FullFileSystem {
     }
 
     /**
+     * Whether no file can be made in {@code dir} for want of inodes (a mail host's maildirs and queues use them up):
+     * SQLite then cannot make its {@code -wal} or {@code -shm} and says only "unable to open the database file". A
+     * probe file of a name nobody can guess, made exclusively and removed at once.
+     */
+    private static boolean noFreeInodes(Path dir) {
+        try {
+            Files.delete(Files.createTempFile(dir, ".greylite-room-", ""));
+            return false;
+        } catch (IOException | SecurityException e) {
+            return e.getMessage() != null && e.getMessage().contains("No space left on device");
+        }
+    }
+
+    /**
      * For a greydb {@code file} whose file system is full, the words saying so, with where it is mounted; empty when
      * it has room or cannot be told.
      */
@@ -33,7 +47,10 @@ final class FullFileSystem {
             FileStore store = Files.getFileStore(dir);
             long free = store.getUsableSpace();
             if (free >= ROOM_NEEDED) {
-                return Optional.empty();
+                return noFreeInodes(dir) ? Optional.of("the file system holding it, " + ReadOnlyMount.mountPoint(dir, store)
+                        + " (" + store.type() + "), has no free inodes: no new file can be made there, though " + free
+                        + " bytes are free (df -i " + dir + "); free some there (the programs need no restart)")
+                        : Optional.empty();
             }
             return Optional.of("the file system holding it, " + ReadOnlyMount.mountPoint(dir, store) + " (" + store.type()
                     + "), has no space left (" + free + " bytes free); free some there (the programs need no restart)");

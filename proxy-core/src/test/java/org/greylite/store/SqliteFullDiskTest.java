@@ -34,4 +34,29 @@ class SqliteFullDiskTest {
             GreylistStores.sqlite(db, Duration.ofSeconds(5)).close();
         }
     }
+
+    /**
+     * Out of inodes (maildirs and queues use them up): SQLite cannot make its -wal and says only "unable to open the
+     * database file", on a file that is there and writable; the refusal says what is missing.
+     */
+    @Test
+    void openingWhereNoFileCanBeMadeSaysTheInodesAreUsedUp() throws Exception {
+        try (SmallFileSystem small = SmallFileSystem.mount(dir.resolve("few"), "5m", 8)) {
+            Path db = small.path().resolve("greylite.db");
+            GreylistStores.sqlite(db, Duration.ofSeconds(5)).close();
+            java.util.List<Path> made = new java.util.ArrayList<>();
+            try {
+                for (int i = 0; i < 100; i++) {
+                    made.add(java.nio.file.Files.createFile(small.path().resolve("f" + i)));
+                }
+            } catch (java.io.IOException noInodeLeft) {
+                // every inode in use
+            }
+            StoreException e = assertThrows(StoreException.class, () -> GreylistStores.sqlite(db, Duration.ofSeconds(5)));
+            assertTrue(e.getMessage().contains("has no free inodes") && e.getMessage().contains("df -i"), e.getMessage());
+            java.nio.file.Files.delete(made.get(made.size() - 1));
+            java.nio.file.Files.delete(made.get(made.size() - 2));
+            GreylistStores.sqlite(db, Duration.ofSeconds(5)).close();
+        }
+    }
 }

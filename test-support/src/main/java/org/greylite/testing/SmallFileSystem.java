@@ -26,9 +26,18 @@ public final class SmallFileSystem implements AutoCloseable {
 
     /** A tmpfs of {@code size} ({@code 300k}) mounted on the new folder {@code mountPoint}. */
     public static SmallFileSystem mount(Path mountPoint, String size) throws IOException, InterruptedException {
+        return mount(mountPoint, size, 0);
+    }
+
+    /**
+     * A tmpfs of {@code size} with room for {@code inodes} files and folders (its root included; 0: tmpfs's default)
+     * mounted on the new folder {@code mountPoint}.
+     */
+    public static SmallFileSystem mount(Path mountPoint, String size, int inodes) throws IOException, InterruptedException {
         RootOnly.require("mounting a small file system needs root");
         Files.createDirectory(mountPoint);
-        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", mountPoint.toString())
+        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o",
+                "size=" + size + (inodes > 0 ? ",nr_inodes=" + inodes : ""), "tmpfs", mountPoint.toString())
                 .redirectErrorStream(true).start();
         String said = new String(mount.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         Assumptions.assumeTrue(mount.waitFor() == 0, "cannot mount a small tmpfs here: " + said);
