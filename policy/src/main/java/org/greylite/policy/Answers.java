@@ -85,8 +85,11 @@ record Answers(String greylistAction, String greylistText, String header, String
     /** A greylisted recipient, {@code seconds} before a retry can count. */
     String greylisted(long seconds, String recipient) {
         int at = recipient.lastIndexOf('@');
-        String text = greylistText.replace("%s", Long.toString(seconds))
-                .replace("%r", at < 0 ? recipient : recipient.substring(at + 1));
+        // The domain is the client's text: its control characters shown as '?' and its length held to a domain's,
+        // so that the answer stays the one line within the length checked at start.
+        String domain = org.greylite.text.ClientText.printable(at < 0 ? recipient : recipient.substring(at + 1),
+                LONGEST_DOMAIN - org.greylite.text.ClientText.CUT.length());
+        String text = greylistText.replace("%s", Long.toString(seconds)).replace("%r", domain);
         return greylistAction + " " + (ENHANCED_STATUS.matcher(text).matches() ? text : "4.7.1 " + text);
     }
 

@@ -223,6 +223,12 @@ class PolicyDecisionsTest {
         try (PolicyClient c = start("--greylist-action=DEFER", "--greylist-text=Come back in %s s, %r is busy")) {
             assertEquals("DEFER 4.7.1 Come back in 301 s, example.org is busy",
                     c.ask(PolicyClient.rcpt("192.0.2.60", "a@example.net", "b@example.org")));
+            // The domain is the client's text: a control character or a bidirectional override is not copied into
+            // the answer, and a domain longer than any is cut to a domain's length.
+            assertEquals("DEFER 4.7.1 Come back in 301 s, ex?ample?.org is busy",
+                    c.ask(PolicyClient.rcpt("192.0.2.61", "a@example.net", "b@ex\u0001ample\u202e.org")));
+            String longest = c.ask(PolicyClient.rcpt("192.0.2.62", "a@example.net", "b@" + "d".repeat(3000) + ".org"));
+            assertTrue(longest.length() <= "DEFER 4.7.1 Come back in 301 s,  is busy".length() + 255, longest);
         }
     }
 

@@ -468,8 +468,12 @@ final class SqliteDialect implements GreydbDialect {
 
     private StoreException failure(String what, SQLException e) {
         return new StoreException(describe() + ": " + what + ": " + e.getMessage()
+                + ((e.getErrorCode() & 0xff) == SQLITE_FULL ? FullFileSystem.of(file).map(full -> "; " + full).orElse("") : "")
                 + DamagedGreydb.advice(file, e).map(damaged -> "; " + damaged).orElse(""), e);
     }
+
+    /** SQLite's primary result code for a write that found no room ("database or disk is full"). */
+    private static final int SQLITE_FULL = 13;
 
     @Override
     public void lockTriplet(Connection c, TripletKey key) {

@@ -35,6 +35,27 @@ class SqliteFullDiskTest {
         }
     }
 
+    /** A decision that finds no room says where, as the open does; SQLite says only "database or disk is full". */
+    @Test
+    void aWriteOnAFullFileSystemSaysWhichIsFull() throws Exception {
+        try (SmallFileSystem small = SmallFileSystem.mount(dir.resolve("writes"), "300k")) {
+            Path db = small.path().resolve("greylite.db");
+            try (GreylistStore store = GreylistStores.sqlite(db, Duration.ofSeconds(5))) {
+                small.fill();
+                StoreException e = assertThrows(StoreException.class, () -> {
+                    for (int i = 0; i < 10_000; i++) {
+                        store.update(new TripletKey("192.0.2.0/24", "a@x", "r" + i + "@y".repeat(50)),
+                                t -> new TripletUpdate<>(new Triplet(1, T0, T0, null), null, "ok"));
+                    }
+                });
+                assertTrue(e.getMessage().contains("the file system holding it, " + small.path() + " (tmpfs), has no space"
+                        + " left"), e.getMessage());
+            }
+        }
+    }
+
+    private static final java.time.Instant T0 = java.time.Instant.parse("2024-05-01T12:00:00Z");
+
     /**
      * Out of inodes (maildirs and queues use them up): SQLite cannot make its -wal and says only "unable to open the
      * database file", on a file that is there and writable; the refusal says what is missing.
