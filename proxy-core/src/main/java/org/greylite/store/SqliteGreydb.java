@@ -132,8 +132,12 @@ final class SqliteGreydb {
                         + " it at any file). Name the file it leads to, run as that user (runuser -u USER -- ...), or"
                         + " make the link root's");
             }
-        } catch (IOException | UnsupportedOperationException e) {
-            // no owner to read: nothing to refuse on
+        } catch (UnsupportedOperationException e) {
+            // a file system without owners: no other user's link to refuse
+        } catch (IOException e) {
+            // A link whose owner cannot be read is not followed either: refused, as one of another user's would be.
+            throw new StoreException("greydb " + file + " is a symbolic link whose owner cannot be read (" + e
+                    + "): run as root, greylite opens no greydb through a link it cannot tell is root's", e);
         }
     }
 

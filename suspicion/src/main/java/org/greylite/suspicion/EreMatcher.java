@@ -54,13 +54,6 @@ final class EreMatcher {
     /**
      * @throws PatternSyntaxException when {@code ere} is not a valid extended regular expression
      */
-    static EreMatcher compile(String ere, boolean ignoreCase) {
-        return compile(ere, ignoreCase ? CaseFolding.ASCII : CaseFolding.EXACT);
-    }
-
-    /**
-     * @throws PatternSyntaxException when {@code ere} is not a valid extended regular expression
-     */
     static EreMatcher compile(String ere, CaseFolding folding) {
         return new EreMatcher(ere, folding, PosixEre.parse(ere));
     }

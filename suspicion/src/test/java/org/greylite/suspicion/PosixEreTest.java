@@ -162,7 +162,7 @@ class PosixEreTest {
     })
     void gnuEscapesMeanWhatGlibcReads(String ere, String text, boolean expected) {
         assertEquals(expected, finds(ere, text), () -> ere + " -> " + PosixEre.translate(ere));
-        assertEquals(expected, EreMatcher.compile(ere, false).find(text), () -> ere + " (with the shortcuts)");
+        assertEquals(expected, EreMatcher.compile(ere, CaseFolding.EXACT).find(text), () -> ere + " (with the shortcuts)");
     }
 
     @Test
