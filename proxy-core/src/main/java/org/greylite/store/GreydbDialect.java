@@ -26,7 +26,8 @@ interface GreydbDialect extends AutoCloseable {
      *                      needed: a decision's names its triplet, and making it for every decision that succeeds
      *                      was a measurable part of the decision's time
      * @param deadlineNanos {@link System#nanoTime()} after which waiting for a lock or a connection is given
-     *                      up: a transaction whose deadline has passed before it starts fails at once
+     *                      up: past it, SQLite still tries its lock once without waiting, and PostgreSQL
+     *                      (whose waits are for the pool's connections, a queue behind a slow server) fails at once
      * @param writes        true when the work writes: SQLite then takes the write lock before reading
      * @throws StoreException naming the greydb and the cause
      */

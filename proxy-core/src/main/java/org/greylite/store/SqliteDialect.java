@@ -35,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * queue behind the first one. With a fixed busy timeout each would wait its whole timeout in turn: ten
  * RCPTs queued behind a lock held for half a minute were answered after 5, 10, 15... seconds. Instead a
  * transaction carries a deadline set when its decision was asked; SQLite waits only for what is left of it,
- * and one started past it fails at once. Every RCPT is then answered within about the busy timeout.
+ * and one started past it tries the lock once without waiting. Every RCPT is then answered within about the busy
+ * timeout.
  *
  * <h2>Why a deleted file is reopened at its path</h2>
  * An open SQLite connection keeps working on a file deleted under it, unseen by every other process: greylitectl
@@ -358,15 +359,19 @@ final class SqliteDialect implements GreydbDialect {
             throw new StoreException(describe() + ": " + what.get() + ": the greydb file was deleted or replaced, and the"
                     + " file at its path cannot be opened yet (the ERROR line of the file check says why)");
         }
-        long left = TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime());
-        if (left <= 0) {
-            throw new StoreException(describe() + ": " + what.get() + ": no time left within the busy timeout of "
-                    + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms (queued behind a greydb lock)");
-        }
+        // Past the deadline the lock is still tried, without waiting: a free greydb costs nothing to take, and the
+        // moment a decision was asked is at times only bounded from below (greydaemon's datagrams that came during
+        // a batch count from before it), so failing unasked would refuse decisions the greydb could take at once.
+        long left = Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
         try {
             waitAtMost(left);
             run(writes ? "BEGIN IMMEDIATE" : "BEGIN");
         } catch (SQLException e) {
+            if (left == 0 && e.getMessage() != null && e.getMessage().contains("SQLITE_BUSY")) {
+                throw new StoreException(describe() + ": " + what.get() + ": no time left within the busy timeout of "
+                        + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms (queued behind a greydb lock), and another"
+                        + " process holds it: " + e.getMessage(), e);
+            }
             if (e.getMessage() != null && e.getMessage().contains("SQLITE_BUSY")) {
                 // SQLite's own words ("The database file is locked") say neither that it waited nor for whom: an
                 // administrator read them as a broken file. The lock is another process's (a greylitectl command, an

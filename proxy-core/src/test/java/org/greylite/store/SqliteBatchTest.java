@@ -114,6 +114,28 @@ class SqliteBatchTest {
         assertEquals(0, refuse(FIRST));
     }
 
+    /**
+     * A batch whose busy timeout ran out before it began (greydaemon counts datagrams that came during a long batch
+     * from before it): a free greydb is still used, and a locked one refused at once, without a wait.
+     */
+    @Test
+    void aBatchPastItsDeadlineTakesAFreeGreydbAndDoesNotWaitForALockedOne() throws Exception {
+        long longAgo = System.nanoTime() - Duration.ofSeconds(10).toNanos();
+        assertEquals(0, store.inOneTransaction(longAgo, () -> refuse(FIRST)), "decided, not failed unasked");
+        assertEquals(1, committedRows());
+        try (Connection other = DriverManager.getConnection("jdbc:sqlite:" + db); Statement st = other.createStatement()) {
+            st.execute("BEGIN IMMEDIATE");
+            long start = System.nanoTime();
+            StoreException e = assertThrows(StoreException.class,
+                    () -> store.inOneTransaction(System.nanoTime() - Duration.ofSeconds(10).toNanos(), () -> refuse(SECOND)));
+            long elapsed = System.nanoTime() - start;
+            assertTrue(e.getMessage().contains("no time left within the busy timeout of 500 ms"), e.getMessage());
+            assertTrue(elapsed < Duration.ofMillis(400).toNanos(), "waited " + elapsed / 1_000_000 + " ms");
+            st.execute("ROLLBACK");
+        }
+        assertEquals(1, committedRows());
+    }
+
     @Test
     void aBatchThatNeverUsesTheGreydbTakesNoLock() throws Exception {
         try (Connection other = DriverManager.getConnection("jdbc:sqlite:" + db); Statement st = other.createStatement()) {
