@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -51,6 +52,8 @@ class GreydbPathCharactersTest {
         Path db = dir.resolve("p%41").resolve("g#1.db");
         assertEquals(0, Ctl.run(Map.of(), "db", "init", "--db", db.toString()).exit());
         assertEquals(0, Ctl.run(Map.of(), "db", "blacklist", "add", "192.0.2.9", "--db", db.toString()).exit());
+        // A new greydb is not for other users: its admin lets them read it.
+        Files.setPosixFilePermissions(db, PosixFilePermissions.fromString("rw-r--r--"));
 
         UnprivilegedJava.Result list = UnprivilegedJava.run(GreyliteCtl.class, "db", "list", "--blacklist", "--db",
                 db.toString(), "--format", "csv");

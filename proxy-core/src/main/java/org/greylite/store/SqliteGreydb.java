@@ -4,6 +4,9 @@ import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -41,6 +44,14 @@ final class SqliteGreydb {
     static final int WAL_SIZE_LIMIT = 64 * 1024 * 1024;
 
     private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+
+    /**
+     * A new greydb's mode before the umask: read and write for its owner and group, nothing for other users, whatever
+     * the umask leaves them. It holds the address of everyone who mailed here and whom they wrote to; under the usual
+     * umask of 022 it was made 0644, readable by every local user. SQLite gives its -wal and -shm the file's mode.
+     */
+    private static final FileAttribute<Set<PosixFilePermission>> NOT_FOR_OTHERS =
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-rw----"));
 
     /** SQLite's primary result code for a lock another connection held past the busy timeout. */
     private static final int SQLITE_BUSY = 5;
@@ -95,7 +106,7 @@ final class SqliteGreydb {
         Path own = abs.resolveSibling(abs.getFileName() + ".new-" + ProcessHandle.current().pid() + "-"
                 + Long.toUnsignedString(RANDOM.nextLong(), 36));
         try {
-            Files.createFile(own);
+            Files.createFile(own, NOT_FOR_OTHERS);
             connect(own, busyTimeout, null).close(); // a file of our own holds no greylite tables
             FolderOwner.adopt(own); // made by root in the programs' folder: theirs, before anyone sees it
             Files.createLink(abs, own);

@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -14,6 +17,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -156,6 +160,19 @@ class SqliteGreylistStoreTest {
         try (Connection c = raw(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery("PRAGMA journal_mode")) {
             rs.next();
             assertEquals("wal", rs.getString(1));
+        }
+    }
+
+    /** It holds who mailed whom: other local users may not read it, nor its -wal and -shm, whatever the umask. */
+    @Test
+    void aNewGreydbAndItsLogAreNotForOtherUsers() throws Exception {
+        store.update(KEY, t -> new TripletUpdate<>(new Triplet(1, T0, T0, null), null, null));
+        for (Path p : new Path[] {db, Path.of(db + "-wal"), Path.of(db + "-shm")}) {
+            Set<PosixFilePermission> perms = Files.getPosixFilePermissions(p);
+            assertTrue(perms.contains(PosixFilePermission.OWNER_READ) && perms.contains(PosixFilePermission.OWNER_WRITE),
+                    p + ": " + perms);
+            assertFalse(perms.contains(PosixFilePermission.OTHERS_READ) || perms.contains(PosixFilePermission.OTHERS_WRITE),
+                    p + ": " + PosixFilePermissions.toString(perms));
         }
     }
 
