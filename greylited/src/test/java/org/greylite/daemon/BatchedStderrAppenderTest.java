@@ -102,7 +102,7 @@ class BatchedStderrAppenderTest {
 
     @Test
     void aLineIsWrittenWhenTheLingerIsOver() throws Exception {
-        appender(20);
+        appender(2_000); // long enough that the test thread, however late, logs both lines within it
         log(Level.INFO, "decision 1");
         log(Level.INFO, "decision 2");
         long deadline = System.nanoTime() + 30_000_000_000L;
@@ -134,7 +134,9 @@ class BatchedStderrAppenderTest {
     @Test
     void linesOfManyThreadsKeepTheirOrderAndNoneIsLostWhileStderrIsSlow() throws Exception {
         appender(3_600_000);
-        writeMillis = 2; // every write waits: the appender's thread falls behind and the logging threads write too
+        // Every write waits: the appender's thread falls behind and the logging threads write too. Long enough that
+        // the logging threads, slowed by a loaded machine, still gather a write's worth of lines meanwhile.
+        writeMillis = 20;
         int threads = 4;
         int perThread = 3 * BatchedStderrAppender.WRITE_INLINE_AT;
         List<Thread> loggers = new ArrayList<>();
