@@ -63,14 +63,15 @@ class PtrLookupTest {
     @Test
     void aSilentDnsServerGivesTheEmptyNameWithinTheTimeout() throws Exception {
         try (DatagramSocket hole = Dnsmasq.blackHole()) {
+            // A timeout long enough that the future cannot be done when a late test thread first looks at it.
             PtrLookup lookup = PtrLookup.create(List.of((InetSocketAddress) hole.getLocalSocketAddress()),
-                    Duration.ofMillis(600));
+                    Duration.ofSeconds(3));
             long start = System.nanoTime();
             CompletableFuture<String> name = lookup.lookup(InetAddress.getByName("127.0.0.1"));
             assertFalse(name.isDone(), "lookup() does not wait for the answer");
-            assertEquals("", name.get(5, TimeUnit.SECONDS));
+            assertEquals("", name.get(20, TimeUnit.SECONDS));
             long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-            assertTrue(ms >= 500 && ms < 2000, ms + " ms");
+            assertTrue(ms >= 2500 && ms < 10_000, ms + " ms");
         }
     }
 
