@@ -169,12 +169,13 @@ class GreydaemonRunningTest {
     /**
      * A request that comes while a batch waits for another process's lock waited in the socket meanwhile: its
      * busy timeout counts from then, not from when the batch's failure let the daemon read it, so it is answered
-     * within a busy timeout of its coming (here 2 s), not after a second one. The patched qmail-smtpd waits 3 s
-     * for an answer; past that its answer (0,2 failing closed) comes to nobody.
+     * within a busy timeout of its coming (here 5 s), not after a second one. The patched qmail-smtpd waits 3 s
+     * for an answer; past that its answer (0,2 failing closed) comes to nobody. (The busy timeout is longer than
+     * the default here so that the bound tells one busy timeout from two with seconds to spare on a loaded machine.)
      */
     @Test
     void aRequestQueuedBehindALockIsAnsweredWithinTheBusyTimeoutOfItsComing() throws Exception {
-        start(Map.of("GREYLITE_BUSY_TIMEOUT", "2s"));
+        start(Map.of("GREYLITE_BUSY_TIMEOUT", "5s"));
         try (Sqlite3Lock lock = Sqlite3Lock.hold(dir.resolve("greydb"));
              QmailSmtpdClient second = new QmailSmtpdClient(daemon.localAddress())) {
             client.sendOnly(QmailSmtpdClient.packet("198.51.100.7", "alice@example.net", "bob@example.org"));
@@ -183,7 +184,7 @@ class GreydaemonRunningTest {
             second.sendOnly(QmailSmtpdClient.packet("198.51.100.8", "carol@example.net", "bob@example.org"));
             assertEquals("1,3", second.answer());
             long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sent);
-            assertTrue(tookMillis < 2_600, "answered " + tookMillis + " ms after it was sent");
+            assertTrue(tookMillis < 7_500, "answered " + tookMillis + " ms after it was sent");
             assertEquals("1,3", client.answer());
             assertTrue(lock.held(), "the lock was held all along");
         }

@@ -81,12 +81,13 @@ class PolicyGreydbErrorTest {
 
     /**
      * A request that comes while another connection's decision waits for the lock waited in its socket meanwhile:
-     * it is answered within a busy timeout of its coming (here 2 s), not after a second busy timeout counted from
-     * when the I/O thread, free again, read it.
+     * it is answered within a busy timeout of its coming (here 5 s, so that the bound tells one busy timeout from
+     * two with seconds to spare on a loaded machine), not after a second busy timeout counted from when the I/O
+     * thread, free again, read it.
      */
     @Test
     void aRequestThatCameDuringAWaitForTheLockIsAnsweredWithinTheBusyTimeoutOfItsComing() throws Exception {
-        policy = TestPolicy.start(dir, "--busy-timeout=2s");
+        policy = TestPolicy.start(dir, "--busy-timeout=5s");
         try (PolicyClient first = PolicyClient.tcp(policy.tcpAddress());
              PolicyClient second = PolicyClient.tcp(policy.tcpAddress())) {
             assertEquals(PolicyProtocolTest.GREYLISTED_301,
@@ -97,7 +98,7 @@ class PolicyGreydbErrorTest {
                 long sent = System.nanoTime();
                 assertEquals("DUNNO", second.ask(PolicyClient.rcpt("192.0.2.9", "d@example.net", "b@example.org")));
                 long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sent);
-                assertTrue(tookMillis < 2_600, "answered " + tookMillis + " ms after it was sent");
+                assertTrue(tookMillis < 7_500, "answered " + tookMillis + " ms after it was sent");
                 assertEquals("DUNNO", first.readAnswer());
                 assertTrue(lock.held(), "the lock was held all along");
             }
