@@ -20,6 +20,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import org.greylite.testing.Dnsmasq;
+import org.greylite.testing.FreePort;
 import org.greylite.testing.ProgramJvm;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -207,7 +208,7 @@ class DnsblEnvTest {
     @Test
     void noDnsServerAtAllIsAFailureNotAListing() throws Exception {
         Map<String, String> env = env("127.0.0.2", "bl2.test");
-        env.put("DNSCACHEIP", "127.0.0.1:" + Dnsmasq.freePort());
+        env.put("DNSCACHEIP", "127.0.0.1:" + FreePort.loopback());
         env.put("DNSBL_TIMEOUT", "1000");
         Result r = dnsblenv(env, "sh", "-c", PRINT);
         assertEquals("unset|unset\n", r.stdout);

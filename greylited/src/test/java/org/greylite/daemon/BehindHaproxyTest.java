@@ -4,17 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 import org.greylite.testing.ExternalPrograms;
+import org.greylite.testing.FreePort;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -68,7 +67,7 @@ class BehindHaproxyTest {
         Path program = ExternalPrograms.require("haproxy");
         greylited = GreylitedProcess.start(dir, upstream.address(), "--accept-proxy-protocol", "127.0.0.1",
                 "--log-threshold", "7");
-        int port = freePort();
+        int port = FreePort.loopback();
         Path cfg = Files.writeString(dir.resolve("haproxy.cfg"), String.join("\n",
                 "defaults",
                 "    mode tcp",
@@ -115,12 +114,6 @@ class BehindHaproxyTest {
                 }
                 Thread.sleep(50);
             }
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-            return s.getLocalPort();
         }
     }
 }

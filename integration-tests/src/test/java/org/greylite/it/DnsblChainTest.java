@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import org.greylite.testing.ExternalPrograms;
+import org.greylite.testing.FreePort;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -49,7 +50,7 @@ class DnsblChainTest {
         Path program = ExternalPrograms.require("dnsmasq");
         // The port is free when probed, not necessarily when dnsmasq binds it: try a few.
         for (int attempt = 0; attempt < 5 && dnsmasq == null; attempt++) {
-            int port = Tcpserver.freePort();
+            int port = FreePort.loopback();
             Process p = new ProcessBuilder(program.toString(), "--no-daemon", "--conf-file=/dev/null", "--pid-file",
                     "--no-resolv", "--no-hosts", "--bind-interfaces", "--listen-address=127.0.0.1",
                     "--port=" + port, "--cache-size=0", "--local=/bl.test/",

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import org.greylite.testing.FreePort;
 import org.greylite.testing.PostfixServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -50,7 +51,7 @@ class PostfixClientUnderTcpserverTest {
         Map<String, String> env = Map.of("GREYLIST", "", "DBFILE", dir.resolve("greylite.db").toString(),
                 "GREYLITE_MIN_DELAY", "2s", "SUSPICION", suspicion.toString(), "LOGTHRESHOLD", "6");
         wrapper = Tcpserver.start(chain(upstream.port("smtp")), env);
-        noUpstream = Tcpserver.start(chain(Tcpserver.freePort()), env);
+        noUpstream = Tcpserver.start(chain(FreePort.loopback()), env);
         sender = PostfixServer.in(dir.resolve("sender"))
                 .sendingTo(wrapper.port())
                 .main("transport_maps", "inline:{{down.example=smtp:[127.0.0.1]:" + noUpstream.port() + "}}")

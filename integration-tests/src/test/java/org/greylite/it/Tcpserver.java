@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,6 +18,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.greylite.testing.ExternalPrograms;
+import org.greylite.testing.FreePort;
 
 /**
  * The real tcpserver (Debian's ucspi-tcp) running a chain of the bin/ launchers, as a run script would.
@@ -52,7 +51,7 @@ final class Tcpserver implements AutoCloseable {
         // tcpserver needs a fixed port: take a free one and hand it over; another process could take it
         // in between, so a failed start is tried again on another port.
         for (int attempt = 0; attempt < 3; attempt++) {
-            int port = freePort();
+            int port = FreePort.loopback();
             List<String> command = new ArrayList<>(List.of(tcpserver.toString(), "-v", "-R", "-H", "-l0"));
             command.addAll(List.of(options));
             command.add("127.0.0.1");
@@ -70,12 +69,6 @@ final class Tcpserver implements AutoCloseable {
         }
         fail("tcpserver did not start listening");
         return null;
-    }
-
-    static int freePort() throws IOException {
-        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return probe.getLocalPort();
-        }
     }
 
     int port() {

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import org.greylite.testing.Dnsmasq;
+import org.greylite.testing.FreePort;
 import org.junit.jupiter.api.Test;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.DClass;
@@ -78,7 +79,7 @@ class RetryingResolverTest {
     void setPortSendsEveryCopyToThatPort() throws Exception {
         try (Dnsmasq dns = Dnsmasq.start()) {
             // Given with a port nothing answers on; setPort moves it to dnsmasq's.
-            InetSocketAddress wrongPort = new InetSocketAddress(dns.address().getAddress(), Dnsmasq.freePort());
+            InetSocketAddress wrongPort = new InetSocketAddress(dns.address().getAddress(), FreePort.loopback());
             RetryingResolver r = new RetryingResolver(List.of(wrongPort), Duration.ofSeconds(5), Duration.ofMillis(250));
             r.setPort(dns.address().getPort());
             Message answer = ask(r);

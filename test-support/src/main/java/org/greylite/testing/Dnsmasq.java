@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -70,7 +69,7 @@ public final class Dnsmasq implements AutoCloseable {
         Path program = ExternalPrograms.require("dnsmasq");
         // A port free when probed may be taken before dnsmasq binds it: try a few.
         for (int attempt = 0; attempt < 5; attempt++) {
-            int port = freePort();
+            int port = FreePort.loopback();
             List<String> command = new ArrayList<>(List.of(program.toString(),
                     "--no-daemon", "--conf-file=/dev/null", "--pid-file",
                     "--no-resolv", "--no-hosts", "--bind-interfaces", "--listen-address=127.0.0.1",
@@ -105,12 +104,6 @@ public final class Dnsmasq implements AutoCloseable {
         } catch (InterruptedException e) {
             process.destroyForcibly();
             Thread.currentThread().interrupt();
-        }
-    }
-
-    public static int freePort() throws IOException {
-        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return probe.getLocalPort();
         }
     }
 

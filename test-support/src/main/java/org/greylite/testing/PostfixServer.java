@@ -5,7 +5,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -384,7 +383,7 @@ public final class PostfixServer implements AutoCloseable {
             Map<String, Integer> ports = new LinkedHashMap<>();
             StringBuilder masterCf = new StringBuilder();
             for (Map.Entry<String, List<String>> l : listeners.entrySet()) {
-                int port = freePort();
+                int port = FreePort.loopback();
                 ports.put(l.getKey(), port);
                 masterCf.append("127.0.0.1:").append(port).append(" inet n - n - - smtpd");
                 for (String o : l.getValue()) {
@@ -445,12 +444,6 @@ public final class PostfixServer implements AutoCloseable {
                     }
                     Thread.sleep(100);
                 }
-            }
-        }
-
-        private static int freePort() throws IOException {
-            try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-                return s.getLocalPort();
             }
         }
     }

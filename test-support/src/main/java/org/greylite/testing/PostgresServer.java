@@ -2,8 +2,6 @@ package org.greylite.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -124,7 +122,7 @@ public final class PostgresServer implements BeforeAllCallback, AfterAllCallback
             password = template.password;
             base = template.newFolder("greylite-pg");
             data = base.resolve("data");
-            port = freePort();
+            port = FreePort.loopback();
             cleanup = new Thread(this::close, "postgres-test-server-stop");
             Runtime.getRuntime().addShutdownHook(cleanup);
             // cp -a as the server's user: the copy keeps the modes PostgreSQL insists on (0700) and is its user's.
@@ -211,12 +209,6 @@ public final class PostgresServer implements BeforeAllCallback, AfterAllCallback
         }
         throw new IllegalStateException("running as root, and neither a 'postgres' nor a 'nobody' user exists to run "
                 + "PostgreSQL as");
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
     }
 
     /** Runs a server program (as the server's user when we are root); fails with its output and the server log. */

@@ -26,6 +26,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import org.greylite.testing.ExternalPrograms;
+import org.greylite.testing.FreePort;
 import org.greylite.testing.ProgramJvm;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
@@ -289,7 +290,7 @@ class Ucspi2SocketTest {
 
     @Test
     void refusedConnectionIsATemporaryFailureWithOneLine() throws Exception {
-        int port = freePort();
+        int port = FreePort.loopback();
         Process child = ucspi2socket("127.0.0.1", port);
         child.getOutputStream().close();
         assertEquals(111, exitCode(child));
@@ -456,13 +457,6 @@ class Ucspi2SocketTest {
 
     private static int port(ServerSocket server) {
         return server.getLocalPort();
-    }
-
-    /** A port nothing listens on: bound once by us, then released. */
-    static int freePort() throws IOException {
-        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return probe.getLocalPort();
-        }
     }
 
     static int exitCode(Process process) throws InterruptedException {

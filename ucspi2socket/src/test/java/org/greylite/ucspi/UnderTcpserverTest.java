@@ -21,6 +21,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import org.greylite.testing.ExternalPrograms;
+import org.greylite.testing.FreePort;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -54,7 +55,7 @@ class UnderTcpserverTest {
         CompletableFuture<List<String>> upstreamSaw = CompletableFuture.supplyAsync(this::smtpServer);
 
         // tcpserver needs a fixed port: take a free one and hand it over.
-        int port = Ucspi2SocketTest.freePort();
+        int port = FreePort.loopback();
         List<String> command = new ArrayList<>(List.of(tcpserverPath.toString(),
                 "-v", "-R", "-H", "-l0", "127.0.0.1", Integer.toString(port)));
         command.addAll(Ucspi2SocketTest.javaCommand("127.0.0.1", Integer.toString(upstream.getLocalPort())));
