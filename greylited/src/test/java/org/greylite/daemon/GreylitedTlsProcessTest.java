@@ -157,6 +157,24 @@ class GreylitedTlsProcessTest {
         }
     }
 
+    /**
+     * A renewal that cannot serve (certbot's deploy hook reloading a half-written or unreadable key) leaves the old
+     * certificate in use until it expires: the line must show at LOGTHRESHOLD=3, as a suspicion file or GeoIP
+     * database that does not reload does (both ERROR), not as a warning that the quieter threshold hides.
+     */
+    @Test
+    void aRenewedCertificateThatCannotServeIsLoggedAsAnError() throws Exception {
+        Path cert = Files.copy(pem.cert(), dir.resolve("live-cert.pem"));
+        Path key = Files.copy(pem.key(), dir.resolve("live-key.pem"));
+        try (GreylitedProcess d = greylited("--tls-cert", cert.toString(), "--tls-key", key.toString()).start()) {
+            Files.writeString(cert, "not a certificate");
+            int before = d.log.size();
+            assertEquals(0, d.signal("HUP"));
+            String line = d.awaitLine(before, "the TLS certificate cannot be read again", Duration.ofSeconds(10));
+            assertTrue(line.contains(" ERROR "), "hidden at LOGTHRESHOLD=3: " + line);
+        }
+    }
+
     /** STARTTLS through greylited, trusting only what {@code trust} trusts; false when the handshake fails. */
     private static boolean startTlsWith(GreylitedProcess d, javax.net.ssl.SSLContext trust) throws IOException {
         try (RawClient c = new RawClient(d.address())) {
