@@ -49,7 +49,9 @@ final class ServerCertificate implements Supplier<SSLContext> {
             context = read(log);
             return true;
         } catch (RuntimeException e) {
-            log.warn("SIGHUP: the TLS certificate cannot be read again ({}); the one read before stays in use",
+            // An ERROR, as for every other file a reload cannot take: the old certificate serves until it expires,
+            // and a warning is hidden at LOGTHRESHOLD=3, where an administrator is told only what needs them.
+            log.error("SIGHUP: the TLS certificate cannot be read again ({}); the one read before stays in use",
                     e.getMessage());
             return false;
         }
@@ -61,7 +63,7 @@ final class ServerCertificate implements Supplier<SSLContext> {
         log.info("STARTTLS offered to clients, certificate {} valid until {}", c.getSubjectX500Principal().getName(),
                 c.getNotAfter().toInstant());
         if (c.getNotAfter().toInstant().isBefore(Instant.now())) {
-            log.warn("the certificate in {} expired on {}; clients that check it will refuse TLS", cert,
+            log.error("the certificate in {} expired on {}; clients that check it will refuse TLS", cert,
                     c.getNotAfter().toInstant());
         }
         return server.context();

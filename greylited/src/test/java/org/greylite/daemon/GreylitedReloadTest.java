@@ -84,6 +84,25 @@ class GreylitedReloadTest {
         assertEquals(0, greylited.signal("HUP"));
     }
 
+    /**
+     * logrotate's habit ({@code postrotate kill -USR1}) carried over: SIGUSR1's default action ended greylited at once,
+     * its sessions cut without a 421. It is logged and ignored, and the session under way goes on.
+     */
+    @Test
+    void sigusr1IsLoggedAndIgnored() throws Exception {
+        InetSocketAddress proxy = start(ruleFile("suspicion", "0 e r:^b@\n"), ruleFile("tcp.smtp", ":allow\n"));
+        try (RawClient c = new RawClient(proxy).hello()) {
+            c.command("MAIL FROM:<a@example.org>", 250);
+            int logged = greylited.log.size();
+            assertEquals(0, greylited.signal("USR1"));
+            String line = greylited.awaitLine(logged, "SIGUSR1 ignored", Duration.ofSeconds(30));
+            assertTrue(line.contains(" WARN "), line);
+            assertTrue(greylited.process.isAlive(), "SIGUSR1 does not stop greylited");
+            assertTrue(rcpt(c).startsWith("250"), "the session goes on");
+            c.command("QUIT", 221);
+        }
+    }
+
     @Test
     void sighupReloadsBothRuleFilesWhileSessionsGoOn() throws Exception {
         Path suspicion = ruleFile("suspicion", "5 e r:^b@\n");
