@@ -322,6 +322,9 @@ public final class GreylitePolicy implements Callable<Integer> {
                     log.info("stopping (signal received)");
                 }
                 running.close();
+                if (!failed.get()) {
+                    log.info("stopped"); // as greylited and greydaemon say: the greydb is closed, nothing is lost
+                }
                 stopped.countDown();
             }, "greylite-policy-stop"));
             // A service that no longer answers must not stay up looking healthy: it ends, and its supervisor (the

@@ -56,6 +56,18 @@ class PolicyProcessTest {
         }
     }
 
+    /** SIGTERM, as systemd sends it: the start and the end of the stop are both in the log, as greylited says them. */
+    @Test
+    void aStopIsSaidWhenItBeginsAndWhenItEnds() throws Exception {
+        try (JavaProgram p = PolicyProcess.start(dir, "--inet=127.0.0.1:0")) {
+            p.awaitLine("greylite-policy listening on", Duration.ofSeconds(60));
+            assertEquals(0, p.signal("TERM"));
+            p.awaitLine("stopping (signal received)", Duration.ofSeconds(10));
+            p.awaitLine("INFO  stopped", Duration.ofSeconds(10));
+            assertEquals(143, p.awaitExit(Duration.ofSeconds(10)), p.output());
+        }
+    }
+
     /**
      * A whitelist file that does not exist stops nothing, as in postgrey: a warning names it (none for a {@code .local}
      * file, which Debian's configuration names whether or not it was made), it is read as empty, and SIGHUP reads it
