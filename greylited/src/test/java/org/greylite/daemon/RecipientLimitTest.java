@@ -6,6 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+
+import org.greylite.connect.AccessRules;
+import org.greylite.relay.RelaySettings;
+import org.greylite.suspicion.SuspicionPolicy;
 
 import org.greylite.smtp.RecipientLimit;
 import org.junit.jupiter.api.AfterEach;
@@ -69,6 +74,41 @@ class RecipientLimitTest {
             c.command("DATA", 354);
             c.send("Subject: to the list\r\n\r\nHello.\r\n.\r\n").expect(250);
             c.command("QUIT", 221);
+        }
+    }
+
+    /**
+     * A client greylisting skips (RELAYCLIENT, WHITELISTED, or authenticated at the upstream) is held to the same
+     * limit, as Postfix holds every client to its {@code smtpd_recipient_limit}: the proxy keeps each RCPT line the
+     * upstream took for the transaction, and behind an upstream without a limit of its own (qmail-smtpd) one
+     * transaction of a few million recipients filled greylited's heap (256 MB) and every session met an
+     * OutOfMemoryError.
+     */
+    @Test
+    void aRelayClientIsHeldToTheRecipientLimitToo() throws IOException {
+        try (ProxyHarness relay = new ProxyHarness(dir.resolve("relay.db"), upstream.address(), SuspicionPolicy.NONE,
+                RelaySettings.defaults("proxy.test"),
+                b -> b.access(AccessRules.parse("tcp.smtp", List.of("127.0.0.1:allow,RELAYCLIENT=\"\""))));
+             RawClient c = new RawClient(relay.address()).hello()) {
+            c.command("MAIL FROM:<list@example.net>", 250);
+            c.send(rcpts("member", 0, LIMIT));
+            for (int i = 0; i < LIMIT; i++) {
+                assertEquals("250 2.1.5 ok", c.reply(), "member" + i);
+            }
+            assertEquals("452 4.5.3 Error: too many recipients", c.command("RCPT TO:<one-more@example.org>", 452));
+        }
+    }
+
+    @Test
+    void anAuthenticatedClientIsHeldToTheRecipientLimitToo() throws IOException {
+        try (RawClient c = proxy.client().hello()) {
+            c.command("AUTH PLAIN AHVzZXIAc2VjcmV0", 235);
+            c.command("MAIL FROM:<list@example.net>", 250);
+            c.send(rcpts("member", 0, LIMIT));
+            for (int i = 0; i < LIMIT; i++) {
+                assertEquals("250 2.1.5 ok", c.reply(), "member" + i);
+            }
+            assertEquals("452 4.5.3 Error: too many recipients", c.command("RCPT TO:<one-more@example.org>", 452));
         }
     }
 
