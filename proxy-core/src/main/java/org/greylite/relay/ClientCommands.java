@@ -296,11 +296,13 @@ final class ClientCommands {
                 queue.local(settings.replies().rcptAfterBdat());
                 return;
             }
-            if (!envelope.takesAnotherRecipient()) {
-                // RFC 5321 4.5.3.1.10: a client told 452 sends the other recipients in a later transaction.
-                queue.local(settings.replies().tooManyRecipients());
-                return;
-            }
+        }
+        if (envelope.sender() != null && !envelope.takesAnotherRecipient()) {
+            // RFC 5321 4.5.3.1.10: a client told 452 sends the other recipients in a later transaction. Also when
+            // greylisting skips the session (a relay client, one authenticated): its recipients are kept all the
+            // same, and an upstream without a limit of its own would let one transaction fill the proxy's memory.
+            queue.local(settings.replies().tooManyRecipients());
+            return;
         }
         decisions.rcpt(c, recipient);
     }
