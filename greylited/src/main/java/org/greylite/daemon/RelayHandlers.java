@@ -39,15 +39,17 @@ final class RelayHandlers {
 
     /**
      * Runs a relay event on the I/O thread. An Error that MINA's filter chain lets through ends the thread's loop,
-     * and every session of the thread would then wait for ever, new clients too; the two a relay may meet (a stack
-     * too deep; a class that cannot be loaded because a package upgrade replaced the jars under the running server)
-     * become the failure of this session alone, which MINA hands to {@code exceptionCaught}: logged with its trace,
-     * the session closed.
+     * and every session of the thread would then wait for ever, new clients too; the three a relay may meet (a stack
+     * too deep; a class that cannot be loaded because a package upgrade replaced the jars under the running server;
+     * a heap run out, the session's own holdings then freed with it) become the failure of this session alone, which
+     * MINA hands to {@code exceptionCaught}: logged with its trace, the session closed. (bin/greylited and the systemd
+     * unit end the JVM at an OutOfMemoryError, for its supervisor to start again; this holds for a JVM started
+     * without that option.)
      */
     private static void onThisSessionOnly(Runnable event) {
         try {
             event.run();
-        } catch (StackOverflowError | LinkageError e) {
+        } catch (StackOverflowError | LinkageError | OutOfMemoryError e) {
             throw new IllegalStateException("relay event failed: " + e, e);
         }
     }

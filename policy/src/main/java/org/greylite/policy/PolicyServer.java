@@ -21,6 +21,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
 import org.greylite.config.FileErrors;
+import org.greylite.config.RepeatedWarning;
 import org.greylite.net.AcceptFailure;
 import org.greylite.net.AddressText;
 import org.greylite.net.IdleSpin;
@@ -56,6 +57,12 @@ final class PolicyServer implements AutoCloseable {
     private final List<ServerSocketChannel> listeners = new ArrayList<>();
     private final ConcurrentLinkedQueue<Runnable> handedBack = new ConcurrentLinkedQueue<>();
     private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(64 * 1024);
+
+    /** The most bytes the unfinished requests of all connections may hold together: 16,000 requests of 1 KB. */
+    static final long MAX_UNFINISHED_BYTES = 16L * 1024 * 1024;
+    /** What they hold now (see {@link #tooMuchUnfinished}); the I/O thread's alone. */
+    private long unfinishedBytes;
+    private final RepeatedWarning unfinishedWarning = new RepeatedWarning();
     private final Thread thread;
     private Path unixSocket;
     private InetSocketAddress tcpAddress;
@@ -282,18 +289,28 @@ final class PolicyServer implements AutoCloseable {
         } catch (RuntimeException | Error e) {
             // What the per-connection guards do not take (an OutOfMemoryError, say): said once, and the program ends.
             failure = e;
-            LOG.error("policy service I/O loop stopped", e);
+            try {
+                LOG.error("policy service I/O loop stopped", e);
+            } catch (Throwable again) { // a heap still full fails the line too; the end must still come
+                // the program's own line, once the connections' memory is let go, says it ends
+            }
         } finally {
-            for (SelectionKey key : selector.keys()) {
-                try {
-                    key.channel().close();
-                } catch (IOException ignored) {
-                    // closing anyway
+            // Each step guarded: after an OutOfMemoryError any of them may meet another, and one that escaped left
+            // the process running with no I/O thread, answering nobody, never ending (Postfix deferred every RCPT).
+            try {
+                for (SelectionKey key : selector.keys()) {
+                    try {
+                        key.channel().close();
+                    } catch (IOException ignored) {
+                        // closing anyway
+                    }
                 }
+            } catch (Throwable again) { // as above
+                // the process ends below, which closes them
             }
             try {
                 selector.close();
-            } catch (IOException ignored) {
+            } catch (IOException | RuntimeException | Error ignored) {
                 // closing anyway
             }
             if (failure != null && running) {
@@ -356,9 +373,32 @@ final class PolicyServer implements AutoCloseable {
             c.readingDone = true;
         } else {
             readBuffer.flip();
+            int before = c.framer.unfinishedBytes();
             parsed(c, c.read(readBuffer));
+            unfinishedBytes += c.framer.unfinishedBytes() - before;
+            if (unfinishedBytes > MAX_UNFINISHED_BYTES && c.framer.unfinishedBytes() > 0) {
+                tooMuchUnfinished(key, c);
+                return;
+            }
         }
         progress(key, c);
+    }
+
+    /**
+     * Closes a connection whose unfinished request took the sum of all of them past {@link #MAX_UNFINISHED_BYTES}. Each
+     * connection may hold a request of up to 64 KiB while it waits for the empty line, and nothing else bounds how many
+     * do so: 5,500 connections (the unix socket is any local user's by default) ran the heap out, and the service
+     * stopped answering. Postfix writes each request whole, so its own never linger unfinished.
+     */
+    private void tooMuchUnfinished(SelectionKey key, PolicyConnection c) {
+        service.metrics().protocolError();
+        long skipped = unfinishedWarning.admit();
+        if (skipped >= 0) {
+            LOG.warn("policy client {}: unfinished requests hold {} bytes together, more than the {} taken: connection"
+                    + " closed (Postfix writes each request whole){}", c.peer, unfinishedBytes, MAX_UNFINISHED_BYTES,
+                    RepeatedWarning.more(skipped));
+        }
+        close(key, c);
     }
 
     private void parsed(PolicyConnection c, String problem) {
@@ -465,6 +505,7 @@ final class PolicyServer implements AutoCloseable {
     private void close(SelectionKey key, PolicyConnection c) {
         if (!c.closed) {
             service.metrics().connectionClosed();
+            unfinishedBytes -= c.framer.unfinishedBytes();
         }
         c.closed = true;
         key.cancel();

@@ -46,6 +46,11 @@ final class RequestFramer {
     private int requestBytes;
     private Map<String, String> attributes = new HashMap<>();
 
+    /** The bytes of the request being read, not yet complete (0 between requests). */
+    int unfinishedBytes() {
+        return requestBytes;
+    }
+
     /**
      * Consumes all of {@code in}, adding every request it completes to {@code out}.
      *
