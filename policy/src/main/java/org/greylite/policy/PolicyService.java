@@ -9,6 +9,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 
+import org.greylite.config.RepeatedWarning;
 import org.greylite.connect.DnswlLookup;
 import org.greylite.connect.PtrLookup;
 import org.greylite.net.AddressText;
@@ -55,6 +56,7 @@ final class PolicyService {
     private final PtrLookup ptr;
     private final MessageMemory messages;
     private final StagesWithoutDecision stagesWithoutDecision = new StagesWithoutDecision();
+    private final RepeatedWarning unknownKindWarning = new RepeatedWarning();
 
     /**
      * @param whitelists the postgrey whitelists in force (SIGHUP replaces them)
@@ -90,8 +92,12 @@ final class PolicyService {
      */
     void handle(PolicyRequest request, String connection, Executor ioThread, Consumer<String> reply) {
         if (!"smtpd_access_policy".equals(request.get("request"))) {
-            LOG.warn("policy request of kind '{}' answered DUNNO: only smtpd_access_policy is known",
-                    RequestFramer.shorten(request.get("request")));
+            // Once a minute at most: a client sending nothing else would otherwise write a line per request.
+            long skipped = unknownKindWarning.admit();
+            if (skipped >= 0) {
+                LOG.warn("policy request of kind '{}' answered DUNNO: only smtpd_access_policy is known{}",
+                        RequestFramer.shorten(request.get("request")), RepeatedWarning.more(skipped));
+            }
             reply.accept(Answers.DUNNO);
             return;
         }
