@@ -30,6 +30,8 @@ final class PolicyConnection {
     final SocketChannel channel;
     final String peer;
     final RequestFramer framer = new RequestFramer();
+    /** The bytes of {@link #framer}'s unfinished request the server counts for this connection (its I/O thread's). */
+    int unfinishedCounted;
     /** Unique in the process: what a request without Postfix's {@code instance} is remembered under. */
     final String name;
     final ArrayDeque<PolicyRequest> waiting = new ArrayDeque<>();

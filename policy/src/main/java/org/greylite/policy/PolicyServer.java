@@ -373,15 +373,26 @@ final class PolicyServer implements AutoCloseable {
             c.readingDone = true;
         } else {
             readBuffer.flip();
-            int before = c.framer.unfinishedBytes();
             parsed(c, c.read(readBuffer));
-            unfinishedBytes += c.framer.unfinishedBytes() - before;
+            recount(c);
             if (unfinishedBytes > MAX_UNFINISHED_BYTES && c.framer.unfinishedBytes() > 0) {
                 tooMuchUnfinished(key, c);
                 return;
             }
         }
         progress(key, c);
+    }
+
+    /**
+     * Brings {@link #unfinishedBytes} up to date with what {@code c}'s framer holds now. Called after every parse of its
+     * bytes, those read and those held back ({@link PolicyConnection#readHeld}): a request begun in the held bytes and
+     * ended by a later read was otherwise taken off the sum without ever having been added to it, and a client that
+     * pipelined could so take the bound down as far as it liked.
+     */
+    private void recount(PolicyConnection c) {
+        int now = c.framer.unfinishedBytes();
+        unfinishedBytes += now - c.unfinishedCounted;
+        c.unfinishedCounted = now;
     }
 
     /**
@@ -412,6 +423,11 @@ final class PolicyServer implements AutoCloseable {
         }
     }
 
+    /** What the unfinished requests of the open connections hold together (see {@link #MAX_UNFINISHED_BYTES}). */
+    long unfinishedBytes() {
+        return unfinishedBytes;
+    }
+
     /** The most requests one connection had waiting at once since the start (see {@link PolicyConnection#MAX_QUEUED}). */
     int mostWaiting() {
         return mostWaiting;
@@ -427,6 +443,7 @@ final class PolicyServer implements AutoCloseable {
         try {
             while (!c.closed) {
                 parsed(c, c.readHeld());
+                recount(c);
                 if (c.deciding || c.waiting.isEmpty()) {
                     break;
                 }
@@ -505,7 +522,8 @@ final class PolicyServer implements AutoCloseable {
     private void close(SelectionKey key, PolicyConnection c) {
         if (!c.closed) {
             service.metrics().connectionClosed();
-            unfinishedBytes -= c.framer.unfinishedBytes();
+            unfinishedBytes -= c.unfinishedCounted;
+            c.unfinishedCounted = 0;
         }
         c.closed = true;
         key.cancel();

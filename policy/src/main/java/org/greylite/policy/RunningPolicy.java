@@ -243,6 +243,11 @@ final class RunningPolicy implements AutoCloseable {
         return server.tcpAddress();
     }
 
+    /** What the unfinished requests of the open connections hold together (see {@link PolicyServer#MAX_UNFINISHED_BYTES}). */
+    long unfinishedBytes() {
+        return server.unfinishedBytes();
+    }
+
     /** The most requests one connection had waiting to be decided at once (see {@link PolicyConnection#MAX_QUEUED}). */
     int mostWaiting() {
         return server.mostWaiting();

@@ -1,5 +1,6 @@
 package org.greylite.policy;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -84,6 +85,49 @@ class PolicyPartialRequestsTest {
                     "still running, yet no answer within 30 s: " + tail(p.output()));
             p.awaitLine("unfinished requests hold", Duration.ofSeconds(10));
         }
+    }
+
+    /**
+     * A request begun in bytes held back (a client that pipelined past the queue) and ended by a later read: the sum of
+     * unfinished requests must come back to nothing once the connection is gone. It went below nothing by the begun
+     * request's size each time, and a client could so lift the bound as far as it liked.
+     */
+    @Test
+    void aRequestBegunInHeldBytesIsCountedOnceAndLeavesNothingCounted() throws Exception {
+        try (RunningPolicy policy = TestPolicy.start(dir, "--ptr-timeout=0")) {
+            String one = PolicyClient.request(PolicyClient.rcpt("192.0.2.7", "a@example.net", "b@example.org"));
+            String begun = "request=smtpd_access_policy\nx=" + "v".repeat(8000) + "\n";
+            int queued = PolicyConnection.MAX_QUEUED + 8;
+            for (int round = 0; round < 3; round++) {
+                try (Socket s = new Socket(policy.tcpAddress().getAddress(), policy.tcpAddress().getPort())) {
+                    s.setSoTimeout(20_000);
+                    s.getOutputStream().write((one.repeat(queued) + begun).getBytes(StandardCharsets.US_ASCII));
+                    InputStream in = s.getInputStream();
+                    for (int i = 0; i < queued; i++) {
+                        assertTrue(answer(in).startsWith("action="), "answer " + i);
+                    }
+                    s.getOutputStream().write("client_address=192.0.2.7\n\n".getBytes(StandardCharsets.US_ASCII));
+                    assertTrue(answer(in).startsWith("action="), "the begun request's answer");
+                }
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (policy.unfinishedBytes() != 0 && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertEquals(0, policy.unfinishedBytes(), "unfinished bytes counted with every connection gone");
+        }
+    }
+
+    private static String answer(InputStream in) throws IOException {
+        StringBuilder b = new StringBuilder();
+        while (!b.toString().endsWith("\n\n")) {
+            int c = in.read();
+            if (c < 0) {
+                throw new IOException("closed after \"" + b + "\"");
+            }
+            b.append((char) c);
+        }
+        return b.toString();
     }
 
     /** One request on a new connection; null if there is no answer within 3 s. */
