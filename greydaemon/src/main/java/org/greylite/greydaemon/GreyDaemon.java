@@ -64,7 +64,7 @@ public final class GreyDaemon {
         // not stop the JVM, as its default would. No logger yet: making one now would set logging up before -d says
         // how; a failure is said below, once there is one.
         StartingHangup hangup = new StartingHangup();
-        boolean hangupHandled = Hangup.onHangup(hangup, org.slf4j.helpers.NOPLogger.NOP_LOGGER);
+        Hangup.onHangup(hangup, org.slf4j.helpers.NOPLogger.NOP_LOGGER);
         Map<String, String> env = System.getenv();
         String helpOrVersion = CommandLine.helpOrVersion(Arrays.asList(args));
         if (helpOrVersion != null) {
@@ -83,9 +83,8 @@ public final class GreyDaemon {
         configureLogging(env, cl.debug());
         Logger log = LoggerFactory.getLogger(GreyDaemon.class);
         hangup.whileStarting(log);
-        if (!hangupHandled) {
-            Hangup.onHangup(hangup, log); // says why, if it cannot
-        }
+        // Again, now with the logger: the handlers installed first said a SIGUSR1 or a failed reload to nobody.
+        Hangup.onHangup(hangup, log); // says why, if it cannot
         RunningGreydaemon service;
         try {
             checkUser(cl.user(), System.getProperty("user.name"), new UnixSystem().getUid());

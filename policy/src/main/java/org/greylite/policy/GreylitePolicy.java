@@ -310,9 +310,8 @@ public final class GreylitePolicy implements Callable<Integer> {
         configureLogging();
         Logger log = LoggerFactory.getLogger(GreylitePolicy.class);
         hangup.whileStarting(log);
-        if (!hangupHandled) {
-            hangupHandled = Hangup.onHangup(hangup, log); // says why, if it cannot
-        }
+        // Again, now with the logger: the handlers installed first said a SIGUSR1 or a failed reload to nobody.
+        hangupHandled = Hangup.onHangup(hangup, log); // says why, if it cannot
         java.util.concurrent.atomic.AtomicBoolean failed = new java.util.concurrent.atomic.AtomicBoolean();
         try (RunningPolicy running = open(log)) {
             // Without a handler the JVM takes SIGHUP as a request to stop; here it reloads, as greylited's does.

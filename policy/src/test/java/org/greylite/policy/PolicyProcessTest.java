@@ -68,6 +68,17 @@ class PolicyProcessTest {
         }
     }
 
+    /** logrotate's {@code postrotate kill -USR1} carried over: said in the log, and nothing stops. */
+    @Test
+    void sigusr1IsLoggedAndIgnored() throws Exception {
+        try (JavaProgram p = PolicyProcess.start(dir, "--inet=127.0.0.1:0")) {
+            p.awaitLine("greylite-policy listening on", Duration.ofSeconds(60));
+            assertEquals(0, p.signal("USR1"));
+            p.awaitLine("SIGUSR1 ignored", Duration.ofSeconds(30));
+            assertTrue(p.alive(), "SIGUSR1 does not stop greylite-policy");
+        }
+    }
+
     /**
      * A whitelist file that does not exist stops nothing, as in postgrey: a warning names it (none for a {@code .local}
      * file, which Debian's configuration names whether or not it was made), it is read as empty, and SIGHUP reads it

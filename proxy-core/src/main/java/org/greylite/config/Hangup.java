@@ -24,20 +24,27 @@ import org.slf4j.Logger;
  */
 public final class Hangup {
 
+    /**
+     * One for the process, not one for each {@link #onHangup}: a program installs its handler again once it has a
+     * logger, and a reload begun under the first must still keep one begun under the second waiting.
+     */
+    private static final Object ONE_AT_A_TIME = new Object();
+
     private Hangup() {
     }
 
     /**
      * Installs {@code action} as the SIGHUP handler. The action runs on a thread of its own for each signal;
-     * an exception it throws is logged, never fatal.
+     * an exception it throws is logged, never fatal. Called again, it replaces the handlers: {@code log} is where
+     * a failed reload and a SIGUSR1 are said, so a program that installed them before it had a logger installs
+     * them again once it has one.
      *
      * @return whether the handler is in place (a warning is logged when not)
      */
     public static boolean onHangup(Runnable action, Logger log) {
-        Object oneAtATime = new Object();
         try {
             handle("HUP", () -> {
-                synchronized (oneAtATime) {
+                synchronized (ONE_AT_A_TIME) {
                     try {
                         action.run();
                     } catch (RuntimeException e) {
