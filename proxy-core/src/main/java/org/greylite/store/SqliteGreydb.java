@@ -98,6 +98,7 @@ final class SqliteGreydb {
             // SQLite to make; processes racing to create it may then see a decision fail, once.
             LOG.warn("greydb {} is not there but {} is, left by the deleted greydb; the new greydb is made without it",
                     abs, leftWal);
+            createEmptyNotForOthers(abs);
             return;
         }
         // A name nobody can guess, made by this process alone (O_EXCL: a link already at the name is not followed):
@@ -114,6 +115,7 @@ final class SqliteGreydb {
             // another process published its greydb first: use that one
         } catch (IOException | SQLException | RuntimeException e) {
             LOG.debug("creating {} through {} failed ({}); opening it directly", abs, own, e.toString());
+            createEmptyNotForOthers(abs);
         } finally {
             for (String suffix : new String[] {"", "-wal", "-shm", "-journal"}) {
                 try {
@@ -122,6 +124,20 @@ final class SqliteGreydb {
                     // a leftover file of our own name, nothing else depends on it
                 }
             }
+        }
+    }
+
+    /**
+     * Where the greydb is left for SQLite to make (a {@code -wal} left beside it, a file system without hard links):
+     * the empty file made first, with the mode a new greydb has, SQLite making it otherwise {@code 644} under the usual
+     * umask. An empty file is what SQLite makes too, and it removes a {@code -wal} it finds beside an empty one. A file
+     * there already (another process made it meanwhile) is left as it is; any other problem is the open's to report.
+     */
+    private static void createEmptyNotForOthers(Path abs) {
+        try {
+            Files.createFile(abs, NOT_FOR_OTHERS); // O_EXCL: never through a link planted at the name
+        } catch (IOException | UnsupportedOperationException e) {
+            // there already, or not to be made here: SQLite's open says which
         }
     }
 

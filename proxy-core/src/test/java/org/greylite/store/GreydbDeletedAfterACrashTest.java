@@ -1,6 +1,7 @@
 package org.greylite.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.BufferedReader;
@@ -61,5 +62,8 @@ class GreydbDeletedAfterACrashTest {
                 assertEquals(0, rs.getInt(1), "rows of the deleted greydb");
             }
         }
+        // Left for SQLite to make, it still has a new greydb's mode: nothing for other users.
+        assertFalse(Files.getPosixFilePermissions(db).contains(java.nio.file.attribute.PosixFilePermission.OTHERS_READ),
+                java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(db)));
     }
 }
