@@ -411,7 +411,10 @@ final class SqliteDialect implements GreydbDialect {
     }
 
     private void waitAtMost(long millis) throws SQLException {
-        if (Math.abs(millis - busyTimeoutMillis) > SLACK_MILLIS) {
+        // No wait is none, whatever the slack: a decision past its deadline tries the lock without waiting at all,
+        // and one after it that may wait does wait.
+        boolean exact = millis == 0 || busyTimeoutMillis == 0;
+        if (exact ? millis != busyTimeoutMillis : Math.abs(millis - busyTimeoutMillis) > SLACK_MILLIS) {
             control.execute("PRAGMA busy_timeout = " + millis);
             busyTimeoutMillis = millis;
         }
