@@ -56,26 +56,23 @@ class PolicyProcessTest {
         }
     }
 
-    /** SIGTERM, as systemd sends it: the start and the end of the stop are both in the log, as greylited says them. */
+    /**
+     * The signals an administrator's habits send: SIGUSR1 (logrotate's {@code postrotate kill -USR1}) is said in the
+     * log and stops nothing; SIGTERM, as systemd sends it, has the start and the end of the stop both said, as
+     * greylited says them.
+     */
     @Test
-    void aStopIsSaidWhenItBeginsAndWhenItEnds() throws Exception {
-        try (JavaProgram p = PolicyProcess.start(dir, "--inet=127.0.0.1:0")) {
-            p.awaitLine("greylite-policy listening on", Duration.ofSeconds(60));
-            assertEquals(0, p.signal("TERM"));
-            p.awaitLine("stopping (signal received)", Duration.ofSeconds(10));
-            p.awaitLine("INFO  stopped", Duration.ofSeconds(10));
-            assertEquals(143, p.awaitExit(Duration.ofSeconds(10)), p.output());
-        }
-    }
-
-    /** logrotate's {@code postrotate kill -USR1} carried over: said in the log, and nothing stops. */
-    @Test
-    void sigusr1IsLoggedAndIgnored() throws Exception {
+    void sigusr1IsLoggedAndIgnoredAndAStopIsSaidWhenItBeginsAndWhenItEnds() throws Exception {
         try (JavaProgram p = PolicyProcess.start(dir, "--inet=127.0.0.1:0")) {
             p.awaitLine("greylite-policy listening on", Duration.ofSeconds(60));
             assertEquals(0, p.signal("USR1"));
             p.awaitLine("SIGUSR1 ignored", Duration.ofSeconds(30));
             assertTrue(p.alive(), "SIGUSR1 does not stop greylite-policy");
+
+            assertEquals(0, p.signal("TERM"));
+            p.awaitLine("stopping (signal received)", Duration.ofSeconds(10));
+            p.awaitLine("INFO  stopped", Duration.ofSeconds(10));
+            assertEquals(143, p.awaitExit(Duration.ofSeconds(10)), p.output());
         }
     }
 
