@@ -8,6 +8,8 @@ import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 import java.util.regex.Pattern;
 
+import org.greylite.text.ClientText;
+
 /**
  * The actions the service answers Postfix with. Greylisted: {@code DEFER_IF_PERMIT 4.7.1 Greylisted, please
  * retry in N seconds}, so that a later restriction that rejects still rejects (postgrey's choice). The pass
@@ -87,8 +89,8 @@ record Answers(String greylistAction, String greylistText, String header, String
         int at = recipient.lastIndexOf('@');
         // The domain is the client's text: its control characters shown as '?' and its length held to a domain's,
         // so that the answer stays the one line within the length checked at start.
-        String domain = org.greylite.text.ClientText.printable(at < 0 ? recipient : recipient.substring(at + 1),
-                LONGEST_DOMAIN - org.greylite.text.ClientText.CUT.length());
+        String domain = ClientText.printable(at < 0 ? recipient : recipient.substring(at + 1),
+                LONGEST_DOMAIN - ClientText.CUT.length());
         String text = greylistText.replace("%s", Long.toString(seconds)).replace("%r", domain);
         return greylistAction + " " + (ENHANCED_STATUS.matcher(text).matches() ? text : "4.7.1 " + text);
     }

@@ -236,8 +236,6 @@ public final class GreylitePolicy implements Callable<Integer> {
     private final CountDownLatch stopped = new CountDownLatch(1);
     /** What SIGHUP does, from the start on (see {@link StartingHangup}). */
     private final StartingHangup hangup = new StartingHangup();
-    /** Whether {@link #main} put {@link #hangup} in place. */
-    private boolean hangupHandled;
 
     GreylitePolicy(Map<String, String> env) {
         this.env = env;
@@ -246,8 +244,8 @@ public final class GreylitePolicy implements Callable<Integer> {
     public static void main(String[] args) {
         GreylitePolicy app = new GreylitePolicy(System.getenv());
         // First of all, so that a SIGHUP while starting does not stop the JVM, as its default would. No logger yet:
-        // making one now would set logging up before the flags say how (call() says it if this failed).
-        app.hangupHandled = Hangup.onHangup(app.hangup, org.slf4j.helpers.NOPLogger.NOP_LOGGER);
+        // making one now would set logging up before the flags say how (call() installs it again with one).
+        Hangup.onHangup(app.hangup, org.slf4j.helpers.NOPLogger.NOP_LOGGER);
         System.exit(commandLine(app).execute(args));
     }
 
@@ -311,7 +309,7 @@ public final class GreylitePolicy implements Callable<Integer> {
         Logger log = LoggerFactory.getLogger(GreylitePolicy.class);
         hangup.whileStarting(log);
         // Again, now with the logger: the handlers installed first said a SIGUSR1 or a failed reload to nobody.
-        hangupHandled = Hangup.onHangup(hangup, log); // says why, if it cannot
+        Hangup.onHangup(hangup, log); // says why, if it cannot
         java.util.concurrent.atomic.AtomicBoolean failed = new java.util.concurrent.atomic.AtomicBoolean();
         try (RunningPolicy running = open(log)) {
             // Without a handler the JVM takes SIGHUP as a request to stop; here it reloads, as greylited's does.

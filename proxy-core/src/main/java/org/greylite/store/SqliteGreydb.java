@@ -3,10 +3,12 @@ package org.greylite.store;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -43,7 +45,7 @@ final class SqliteGreydb {
      */
     static final int WAL_SIZE_LIMIT = 64 * 1024 * 1024;
 
-    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+    private static final SecureRandom RANDOM = new SecureRandom();
 
     /**
      * A new greydb's mode before the umask: read and write for its owner and group, nothing for other users, whatever
@@ -136,8 +138,12 @@ final class SqliteGreydb {
     private static void createEmptyNotForOthers(Path abs) {
         try {
             Files.createFile(abs, NOT_FOR_OTHERS); // O_EXCL: never through a link planted at the name
+        } catch (FileAlreadyExistsException e) {
+            // another process made it meanwhile: theirs is used, with the mode it was made with
         } catch (IOException | UnsupportedOperationException e) {
-            // there already, or not to be made here: SQLite's open says which
+            // A folder not writable, a file system without POSIX modes: SQLite's open, which follows, makes it or
+            // says why it cannot, naming the file.
+            LOG.debug("{} not made ahead of SQLite ({}); SQLite makes it", abs, e.toString());
         }
     }
 
@@ -152,7 +158,7 @@ final class SqliteGreydb {
             if (!Files.isSymbolicLink(file) || !"root".equals(System.getProperty("user.name"))) {
                 return;
             }
-            int owner = (int) Files.getAttribute(file, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            int owner = (int) Files.getAttribute(file, "unix:uid", LinkOption.NOFOLLOW_LINKS);
             if (owner != 0) {
                 throw new StoreException("greydb " + file + " is a symbolic link of another user (uid " + owner
                         + "): run as root, greylite opens no greydb through another user's link (that user could point"
